@@ -1,0 +1,188 @@
+"""The rule catalog: detection knowledge as data, loaded from ``rules/`` and checked by a schema.
+
+A rule's id is its path under the rules directory with dots (``rules/python/http/requests.yaml``
+is ``python.http.requests``); ids are stable forever. Fixtures share the rule's stem under
+``fixtures/rules/`` and are both its tests and its documented examples.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+import jsonschema
+
+from . import yamlio
+
+RULE_SUFFIXES = (".yaml", ".yml")
+
+
+class RuleError(Exception):
+    """A rule file that cannot be used; the message starts with ``file:line``."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    language: str
+    kinds: tuple[str, ...]
+    confidence: str
+    status: str
+    since: str
+    path: Path
+    library: str = ""
+    references: tuple[str, ...] = ()
+    docs: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    prefilter: tuple[str, ...] = ()
+    impl: str = ""
+    options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    derive: dict[str, Any] | None = field(default=None, hash=False, compare=False)
+    match: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)  # language block
+    source: Any = field(default=None, hash=False, compare=False, repr=False)  # the LineDict, for error lines
+
+    @property
+    def kind(self) -> str:
+        return self.kinds[0]
+
+    def line_of(self, *path: Any) -> int:
+        return yamlio.line_at(self.source, path) if self.source is not None else 0
+
+
+@lru_cache(maxsize=None)
+def rule_schema() -> dict[str, Any]:
+    return json.loads(resources.files("extractor.schemas").joinpath("rule.schema.json").read_text("utf-8"))
+
+
+def default_rules_dir() -> Path:
+    """``rules/`` of a source checkout, or the copy bundled into an installed wheel."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "rules", here / "_bundled" / "rules"):
+        if candidate.is_dir():
+            return candidate
+    raise RuleError(f"no rules directory found next to {here}")
+
+
+def default_fixtures_dir() -> Path | None:
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "fixtures" / "rules", here / "_bundled" / "fixtures" / "rules"):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def rule_id_for(path: Path, rules_dir: Path) -> str:
+    rel = path.relative_to(rules_dir).with_suffix("")
+    return ".".join(rel.parts)
+
+
+def load_rule(path: Path, rules_dir: Path) -> Rule:
+    shown = path.as_posix()
+    try:
+        docs = yamlio.load_file(path, shown)
+    except yamlio.YamlError as exc:
+        raise RuleError(str(exc)) from None
+    if len(docs) != 1 or not isinstance(docs[0], dict):
+        raise RuleError(f"{shown}:1: a rule file holds exactly one mapping")
+    data = docs[0]
+    validator = jsonschema.Draft202012Validator(rule_schema())
+    errors = sorted(validator.iter_errors(yamlio.plain(data)), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    if errors:
+        err = min(errors, key=lambda e: len(e.absolute_path))  # the outermost problem reads best
+        best = jsonschema.exceptions.best_match([err]) or err
+        line = yamlio.line_at(data, tuple(best.absolute_path))
+        where = "/".join(map(str, best.absolute_path)) or "(top level)"
+        raise RuleError(f"{shown}:{line}: {where}: {best.message}")
+    expected = rule_id_for(path, rules_dir)
+    if data["id"] != expected:
+        raise RuleError(f"{shown}:{data.line_of('id')}: id {data['id']!r} must equal the file's path: {expected!r}")
+    language = data["language"]
+    if not expected.startswith(language + ".") and language != "any":
+        raise RuleError(f"{shown}:{data.line_of('language')}: a {language} rule must live under rules/{language}/")
+    kinds = data["kind"] if isinstance(data["kind"], list) else [data["kind"]]
+    meta = data["metadata"]
+    match: dict[str, Any] = {}
+    if language == "python":
+        match = data.get("python") or {}
+    elif language != "any":
+        match = data.get("treesitter") or {}
+    if not match and not data.get("impl") and not data.get("derive"):
+        raise RuleError(f"{shown}:{data.line}: a rule needs a match block ({'python' if language == 'python' else 'treesitter'}:), an impl or a derive")
+    return Rule(
+        id=data["id"],
+        title=data["title"],
+        language=language,
+        kinds=tuple(kinds),
+        confidence=meta["confidence"],
+        status=meta["status"],
+        since=meta["since"],
+        path=path,
+        library=data.get("library", ""),
+        references=tuple(meta.get("references", ())),
+        docs=yamlio.plain(data["docs"]),
+        prefilter=tuple(data.get("prefilter", ())),
+        impl=data.get("impl", ""),
+        options=yamlio.plain(data.get("options") or {}),
+        derive=yamlio.plain(data["derive"]) if data.get("derive") else None,
+        match=match,
+        source=data,
+    )
+
+
+@dataclass
+class Catalog:
+    rules: list[Rule]
+    rules_dirs: tuple[Path, ...] = ()
+
+    def by_id(self) -> dict[str, Rule]:
+        return {r.id: r for r in self.rules}
+
+    def get(self, rule_id: str) -> Rule | None:
+        return self.by_id().get(rule_id)
+
+    def for_language(self, language: str) -> list[Rule]:
+        return [r for r in self.rules if r.language == language]
+
+    def derived(self) -> list[Rule]:
+        return [r for r in self.rules if r.derive]
+
+    def languages(self) -> list[str]:
+        return sorted({r.language for r in self.rules if r.language != "any"})
+
+    def select(self, ids: Iterable[str]) -> "Catalog":
+        """A catalog of the given rules plus the rules their derivations read from."""
+        wanted = set(ids)
+        rules = [r for r in self.rules if r.id in wanted]
+        kinds_needed = {k for r in rules if r.derive for k in r.derive["from_kinds"]}
+        if kinds_needed:
+            rules += [r for r in self.rules if r.id not in wanted and not r.derive and set(r.kinds) & kinds_needed]
+        return Catalog(sorted(rules, key=lambda r: r.id), self.rules_dirs)
+
+
+def load_catalog(dirs: Iterable[Path] | None = None) -> Catalog:
+    """Load every rule under the given directories (default: the project's rules/)."""
+    roots = tuple(Path(d) for d in dirs) if dirs else (default_rules_dir(),)
+    rules: list[Rule] = []
+    problems: list[str] = []
+    seen: dict[str, Path] = {}
+    for root in roots:
+        if not root.is_dir():
+            raise RuleError(f"{root.as_posix()}: not a rules directory")
+        for path in sorted(p for p in root.rglob("*") if p.suffix in RULE_SUFFIXES and p.is_file()):
+            try:
+                rule = load_rule(path, root)
+            except RuleError as exc:
+                problems.append(str(exc))
+                continue
+            if rule.id in seen:
+                problems.append(f"{path.as_posix()}:1: duplicate rule id {rule.id!r} (also {seen[rule.id].as_posix()})")
+                continue
+            seen[rule.id] = path
+            rules.append(rule)
+    if problems:
+        raise RuleError("\n".join(problems))
+    return Catalog(sorted(rules, key=lambda r: r.id), roots)

@@ -1,0 +1,176 @@
+"""The ``contracts`` command line.
+
+Exit codes: 0 success (a scan with diagnostics only is a success), 1 findings at or above
+``--fail-on`` (``check``) or failing rule tests, 2 bad usage or bad input (with a message that
+names the file and line).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from . import __version__
+from .catalog import Catalog, RuleError, load_catalog
+from .config import ConfigError, load_config
+
+
+def _console(stream=None) -> Console:
+    return Console(file=stream or sys.stdout, highlight=False, soft_wrap=False, width=None if (stream or sys.stdout).isatty() else 160)
+
+
+def _fail(message: str) -> "click.exceptions.Exit":
+    click.echo(f"contracts: error: {message}", err=True)
+    return click.exceptions.Exit(2)
+
+
+def _load_rules(rule_dirs: tuple[str, ...]) -> Catalog:
+    try:
+        return load_catalog([Path(d) for d in rule_dirs] if rule_dirs else None)
+    except RuleError as exc:
+        raise _fail(f"invalid rules:\n{exc}") from None
+
+
+def _default_jobs() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="contracts")
+def main() -> None:
+    """Extract the implicit service contracts of a monorepo and check them."""
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to a file.")
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(exists=True, file_okay=False), help="Rules directory (repeatable; default: the bundled rules).")
+@click.option("--rule", "rule_ids", multiple=True, help="Run only these rule ids (repeatable).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPU count, at most 8).")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own.")
+@click.option("-v", "--verbose", is_flag=True, help="Show informational diagnostics and timing.")
+def scan(path: Path, fmt: str, output: Path | None, rule_dirs: tuple[str, ...], rule_ids: tuple[str, ...], jobs: int | None, config_path: Path | None, verbose: bool) -> None:
+    """Scan PATH (a repository) and report the facts found in each service."""
+    from .report import json_out, scan_text
+    from .scan import scan as run_scan
+
+    catalog = _load_rules(rule_dirs)
+    unknown = sorted(set(rule_ids) - set(catalog.by_id()))
+    if unknown:
+        raise _fail(f"unknown rule id(s): {', '.join(unknown)} (see `contracts rules list`)")
+    try:
+        config = load_config(path, config_path)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    result = run_scan(path, catalog=catalog, config=config, jobs=jobs or _default_jobs(), rule_ids=rule_ids or None)
+    if fmt == "json":
+        text = json_out.dumps(result.to_json())
+        if output:
+            output.write_text(text, encoding="utf-8")
+        else:
+            click.echo(text, nl=False)
+    else:
+        if output:
+            with output.open("w", encoding="utf-8") as fh:
+                scan_text.render(result, Console(file=fh, width=160, no_color=True, highlight=False), show_info=verbose)
+        else:
+            scan_text.render(result, _console(), show_info=verbose)
+    if verbose:
+        s = result.stats
+        click.echo(f"{s['files']} files ({s['files_parsed']} parsed), {s['lines']} lines in {s['seconds']} s", err=True)
+
+
+@main.group()
+def rules() -> None:
+    """List, explain, document and test detection rules."""
+
+
+@rules.command("list")
+@click.option("--language", help="Only rules of this language.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(exists=True, file_okay=False))
+def rules_list(language: str | None, fmt: str, rule_dirs: tuple[str, ...]) -> None:
+    """List the rules: id, kind, status and title."""
+    from . import docs
+
+    catalog = _load_rules(rule_dirs)
+    chosen = [r for r in catalog.rules if language is None or r.language == language]
+    if fmt == "json":
+        from .report import json_out
+
+        click.echo(json_out.dumps([docs.rule_summary(r) for r in chosen]), nl=False)
+        return
+    click.echo(docs.render_index_text(chosen), nl=False)
+
+
+@rules.command("explain")
+@click.argument("rule_id")
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(exists=True, file_okay=False))
+def rules_explain(rule_id: str, rule_dirs: tuple[str, ...]) -> None:
+    """Show a rule's documentation and its examples (the same text as docs/rules/)."""
+    from . import docs
+
+    catalog = _load_rules(rule_dirs)
+    rule = catalog.get(rule_id)
+    if rule is None:
+        close = [r.id for r in catalog.rules if rule_id.split(".")[-1] in r.id]
+        hint = f" Did you mean: {', '.join(close[:5])}?" if close else ""
+        raise _fail(f"unknown rule {rule_id!r}.{hint}")
+    click.echo(docs.render_rule(rule, catalog), nl=False)
+
+
+@rules.command("docs")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Output directory (default: docs/rules of the checkout).")
+@click.option("--check", is_flag=True, help="Exit 1 if the generated docs differ from the files on disk.")
+def rules_docs(out_dir: Path | None, check: bool) -> None:
+    """Generate docs/rules/ (index + one page per rule) from the rules and their fixtures."""
+    from . import docs
+
+    catalog = _load_rules(())
+    target = out_dir or docs.default_docs_dir()
+    stale = docs.write_docs(catalog, target, check=check)
+    if out_dir is None:
+        stale += docs.write_schemas(target.parent / "schemas", check=check)
+    if check:
+        if stale:
+            click.echo("stale or missing rule docs:\n  " + "\n  ".join(stale) + "\nrun `contracts rules docs`", err=True)
+            raise click.exceptions.Exit(1)
+        click.echo("rule docs are current")
+    else:
+        click.echo(f"wrote {len(catalog.rules) + 1} pages to {target}")
+
+
+@rules.command("test")
+@click.argument("rule_ids", nargs=-1)
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--fixtures", "fixtures_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Fixtures directory (default: fixtures/rules of the checkout).")
+def rules_test(rule_ids: tuple[str, ...], rule_dirs: tuple[str, ...], fixtures_dir: Path | None) -> None:
+    """Run rules over their annotated fixtures and report Missing / Noisy / Wrong value / Fixed todo."""
+    from . import catalog as catalog_mod
+    from .ruletest import check_rule
+
+    catalog = _load_rules(rule_dirs)
+    fixtures = fixtures_dir or catalog_mod.default_fixtures_dir()
+    if fixtures is None:
+        raise _fail("no fixtures directory; pass --fixtures DIR")
+    chosen = [r for r in catalog.rules if not rule_ids or r.id in rule_ids]
+    unknown = sorted(set(rule_ids) - {r.id for r in chosen})
+    if unknown:
+        raise _fail(f"unknown rule id(s): {', '.join(unknown)}")
+    failed = 0
+    for rule in chosen:
+        report = check_rule(rule, catalog, fixtures, Path.cwd())
+        click.echo(report.render())
+        failed += bool(report.failures)
+    click.echo(f"{len(chosen) - failed} passed, {failed} failed")
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

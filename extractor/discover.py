@@ -1,0 +1,277 @@
+"""Find the files and the services of a repository without configuration.
+
+Files come from ``git ls-files`` when the root is in a git work tree (so .gitignore holds),
+otherwise from a walk that skips dependency, build and generated folders. Symlinks that lead
+out of the scan root are never followed. Services are the outermost directories holding a
+service manifest or a ``contracts/`` folder.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Iterable
+
+from . import yamlio
+from .config import Config
+from .facts import Diagnostic, Service
+from .frontends import EXTENSIONS
+
+DEFAULT_IGNORED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        "vendor",
+        "build",
+        "dist",
+        "__pycache__",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".idea",
+        ".vscode",
+        "bower_components",
+        ".gradle",
+        ".next",
+        ".terraform",
+        "site-packages",
+        ".contracts-cache",
+    }
+)
+GENERATED_FILE_PATTERNS = ("*_pb2.py", "*_pb2_grpc.py", "*_pb2.pyi", "*.pb.go", "*_grpc.pb.go", "*.pb.gw.go", "*_pb.js", "*_grpc_pb.js", "*.pb.cs", "*Grpc.cs", "*.min.js")
+_GENERATED_RE = re.compile("|".join(fnmatch.translate(p) for p in GENERATED_FILE_PATTERNS))
+
+MANIFESTS = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "Pipfile", "package.json", "go.mod", "pom.xml", "build.gradle", "build.gradle.kts", "Dockerfile")
+MANIFEST_SUFFIXES = (".csproj",)
+NAME_SUFFIXES = ("-service", "_service", "-svc", "_svc", "-api", "_api", "-server", "_server", "service")
+
+
+@dataclass
+class Inventory:
+    root: Path
+    files: list[str]  # posix paths relative to root: source files of known languages
+    other_files: list[str]  # every other listed file (manifests, YAML, configs)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    from_git: bool = False
+
+
+def _git_files(root: Path) -> list[str] | None:
+    try:
+        inside = subprocess.run(["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"], capture_output=True, text=True, timeout=30)
+        if inside.returncode != 0 or inside.stdout.strip() != "true":
+            return None
+        out = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True,
+            timeout=300,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    names = out.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return sorted({n for n in names if n})
+
+
+def _walk_files(root: Path, ignored: frozenset[str]) -> list[str]:
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d not in ignored and not d.endswith(".egg-info"))
+        rel_dir = os.path.relpath(dirpath, root)
+        for name in filenames:
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            found.append(rel.replace(os.sep, "/"))
+    return sorted(found)
+
+
+def is_ignored(rel: str, config: Config) -> bool:
+    parts = rel.split("/")
+    if any(p in DEFAULT_IGNORED_DIRS or p.endswith(".egg-info") for p in parts[:-1]):
+        return True
+    if _GENERATED_RE.match(parts[-1]):
+        return True
+    pure = PurePosixPath(rel)
+    return any(pure.match(g) or fnmatch.fnmatch(rel, g) for g in config.ignore)
+
+
+def inventory(root: Path, config: Config, only: Iterable[str] | None = None) -> Inventory:
+    """List the files to scan; symlinks leading outside the root become diagnostics."""
+    root = root.resolve()
+    listed = sorted(only) if only is not None else _git_files(root)
+    from_git = listed is not None and only is None
+    if listed is None:
+        listed = _walk_files(root, DEFAULT_IGNORED_DIRS)
+    inv = Inventory(root=root, files=[], other_files=[], from_git=from_git)
+    root_str = str(root)
+    for rel in listed:
+        if is_ignored(rel, config):
+            continue
+        full = root / rel
+        try:
+            if full.is_symlink():
+                target = os.path.realpath(full)
+                if not (target == root_str or target.startswith(root_str + os.sep)):
+                    inv.diagnostics.append(Diagnostic(rel, "symlink_outside_root", f"symlink to {target} leaves the scan root; not followed", severity="info"))
+                    continue
+                if os.path.isdir(target):
+                    continue
+            elif not full.is_file():
+                continue
+        except OSError as exc:
+            inv.diagnostics.append(Diagnostic(rel, "unreadable", f"cannot stat: {exc.strerror or exc}", severity="warning"))
+            continue
+        suffix = os.path.splitext(rel)[1]
+        if suffix in EXTENSIONS:
+            inv.files.append(rel)
+        else:
+            inv.other_files.append(rel)
+    return inv
+
+
+def _parent(rel: str) -> str:
+    return rel.rsplit("/", 1)[0] if "/" in rel else "."
+
+
+def _is_aggregator(root: Path, rel_dir: str, manifests: list[str]) -> bool:
+    """Workspace manifests (npm workspaces, maven modules, uv/poetry workspaces) are not services."""
+    base = root if rel_dir == "." else root / rel_dir
+    if manifests and all(m in ("package.json", "pom.xml", "pyproject.toml", "build.gradle", "build.gradle.kts") for m in manifests):
+        try:
+            if "package.json" in manifests and '"workspaces"' in (base / "package.json").read_text("utf-8", "replace"):
+                return True
+            if "pom.xml" in manifests and "<modules>" in (base / "pom.xml").read_text("utf-8", "replace"):
+                return True
+            if "pyproject.toml" in manifests and "[tool.uv.workspace]" in (base / "pyproject.toml").read_text("utf-8", "replace"):
+                return True
+        except OSError:
+            return False
+    return False
+
+
+def _manifest_name(root: Path, rel_dir: str, manifests: list[str]) -> list[str]:
+    base = root if rel_dir == "." else root / rel_dir
+    names: list[str] = []
+    try:
+        if "package.json" in manifests:
+            data = json.loads((base / "package.json").read_text("utf-8"))
+            if isinstance(data, dict) and isinstance(data.get("name"), str):
+                names.append(data["name"].rsplit("/", 1)[-1])
+        if "pyproject.toml" in manifests:
+            m = re.search(r'(?m)^\s*name\s*=\s*["\']([^"\']+)["\']', (base / "pyproject.toml").read_text("utf-8"))
+            if m:
+                names.append(m.group(1))
+        if "go.mod" in manifests:
+            m = re.search(r"(?m)^module\s+(\S+)", (base / "go.mod").read_text("utf-8"))
+            if m:
+                names.append(m.group(1).rstrip("/").rsplit("/", 1)[-1])
+    except (OSError, ValueError):
+        pass
+    return names
+
+
+def _declared_service_name(root: Path, contract_files: list[str]) -> str | None:
+    names: set[str] = set()
+    for rel in contract_files:
+        try:
+            docs = yamlio.load_file(root / rel, rel)
+        except yamlio.YamlError:
+            continue
+        for doc in docs:
+            if isinstance(doc, dict) and isinstance(doc.get("service"), str):
+                names.add(doc["service"])
+    return names.pop() if len(names) == 1 else None
+
+
+def normalise_name(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def name_variants(name: str) -> set[str]:
+    """``risk-service`` is also ``risk``; ``RiskService`` is also ``risk``."""
+    base = normalise_name(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", name))
+    out = {base, base.replace("-", "")}
+    for suffix in ("-service", "-svc", "-api", "-server", "-srv", "service"):
+        if base.endswith(suffix) and len(base) > len(suffix):
+            stem = base[: -len(suffix)].strip("-")
+            out |= {stem, stem.replace("-", "")}
+    return {v for v in out if v}
+
+
+def find_services(inv: Inventory, config: Config) -> list[Service]:
+    root = inv.root
+    all_files = inv.files + inv.other_files
+    manifests_by_dir: dict[str, list[str]] = {}
+    contracts_by_dir: dict[str, list[str]] = {}
+    for rel in all_files:
+        name = rel.rsplit("/", 1)[-1]
+        parent = _parent(rel)
+        if name in MANIFESTS or name.endswith(MANIFEST_SUFFIXES):
+            manifests_by_dir.setdefault(parent, []).append(name)
+        parts = rel.split("/")
+        if "contracts" in parts[:-1] and name.endswith((".yaml", ".yml")):
+            idx = parts.index("contracts")
+            owner = "/".join(parts[:idx]) or "."
+            contracts_by_dir.setdefault(owner, []).append(rel)
+
+    roots: list[str]
+    if config.services:
+        dirs = {_parent(f) for f in all_files} | {"."}
+        expanded = set()
+        for d in list(dirs):
+            while d != ".":
+                expanded.add(d)
+                d = _parent(d)
+        roots = sorted(d for d in expanded | {"."} if any(fnmatch.fnmatch(d, g.rstrip("/")) for g in config.services))
+    else:
+        candidates = set(contracts_by_dir) | {d for d, ms in manifests_by_dir.items() if not _is_aggregator(root, d, ms) or d in contracts_by_dir}
+        candidates.discard(".")
+        roots = []
+        for d in sorted(candidates, key=lambda x: (x.count("/"), x)):
+            if not any(d == r or d.startswith(r + "/") for r in roots):
+                roots.append(d)
+        if not roots:
+            roots = ["."]
+
+    lang_by_root: dict[str, set[str]] = {r: set() for r in roots}
+    for rel in inv.files:
+        owner = owner_of(rel, roots)
+        if owner is not None:
+            lang_by_root[owner].add(EXTENSIONS[os.path.splitext(rel)[1]])
+    services: list[Service] = []
+    used: dict[str, int] = {}
+    for r in roots:
+        dirname = root.name if r == "." else r.rsplit("/", 1)[-1]
+        manifests = sorted(manifests_by_dir.get(r, []))
+        declared = _declared_service_name(root, contracts_by_dir.get(r, []))
+        name = config.names.get(r) or declared or dirname
+        if name in used:
+            used[name] += 1
+            name = f"{name}-{r.replace('/', '-')}"
+        used.setdefault(name, 1)
+        aliases = {name, dirname, *_manifest_name(root, r, manifests)}
+        variants: set[str] = set()
+        for a in aliases:
+            variants |= name_variants(a)
+        services.append(Service(name=name, root=r, languages=tuple(sorted(lang_by_root[r])), manifests=tuple(manifests), aliases=tuple(sorted(variants | aliases))))
+    return sorted(services, key=lambda s: s.root)
+
+
+def owner_of(rel: str, roots: list[str]) -> str | None:
+    """The deepest service root containing ``rel``."""
+    best: str | None = None
+    for r in roots:
+        if r == "." or rel == r or rel.startswith(r + "/"):
+            if best is None or best == "." or (r != "." and len(r) > len(best)):
+                best = r
+    return best

@@ -1,0 +1,184 @@
+"""Rule documentation generated from the rules and their fixtures (``contracts rules docs``).
+
+The same text is printed by ``contracts rules explain``; a test fails when docs/rules/ is stale.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from .catalog import Catalog, Rule, default_fixtures_dir
+from .frontends import language_of
+
+COMMON_FIELDS = {
+    "http_call": ["library", "method", "url", "target", "timeout_ms", "timeout_source", "timeout_expr", "timeout_env", "timeout_constant", "connect_timeout_ms"],
+    "grpc_call": ["library", "grpc_service", "rpc", "url", "target", "timeout_ms", "timeout_source", "timeout_expr"],
+    "endpoint": ["framework", "method", "path", "handler"],
+    "missing_timeout": ["call", "library", "method", "url", "target"],
+}
+MAX_EXAMPLES = 10
+_ANNOTATED = re.compile(rb"(?:expect|ok|todo-expect|todo-ok):\s*(\S+)")
+
+
+def default_docs_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "docs" / "rules"
+
+
+def rule_summary(rule: Rule) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "title": rule.title,
+        "language": rule.language,
+        "kinds": list(rule.kinds),
+        "library": rule.library or None,
+        "status": rule.status,
+        "since": rule.since,
+        "confidence": rule.confidence,
+    }
+
+
+def render_index_text(rules: list[Rule]) -> str:
+    width = max((len(r.id) for r in rules), default=10)
+    lines = [f"{r.id:<{width}}  {'/'.join(r.kinds):<16}  {r.status:<10}  {r.title}" for r in rules]
+    return "\n".join(lines) + f"\n{len(rules)} rules\n"
+
+
+def _examples(rule: Rule, fixtures_dir: Path | None, repo_root: Path) -> tuple[list[tuple[str, list[str]]], list[tuple[str, list[str]]]]:
+    """(positive, negative) examples: (location, source lines) taken from annotated fixture lines."""
+    if fixtures_dir is None:
+        return [], []
+    from .ruletest import fixtures_for, parse_annotations
+
+    pos: list[tuple[str, list[str]]] = []
+    neg: list[tuple[str, list[str]]] = []
+    for fixture in fixtures_for(rule, fixtures_dir, {rule.id}, repo_root):
+        for rel in fixture.files:
+            path = fixture.root / rel
+            source = path.read_bytes()
+            lines = source.decode("utf-8", "replace").splitlines()
+            exps, _ = parse_annotations(source, language_of(rel) or "", {rule.id} | _all_ids(source), rel)
+            seen: set[int] = set()
+            for e in exps:
+                if e.rule != rule.id or e.line in seen or e.marker not in ("expect", "ok"):
+                    continue
+                seen.add(e.line)
+                shown = []
+                if e.comment_line != e.line:
+                    shown.append(lines[e.comment_line - 1].strip())
+                shown.append(lines[e.line - 1].strip())
+                where = f"{(fixture.display / rel).as_posix()}:{e.line}"
+                (pos if e.marker == "expect" else neg).append((where, shown))
+    return pos, neg
+
+
+def _all_ids(source: bytes) -> set[str]:
+    return {m.group(1).decode() for m in _ANNOTATED.finditer(source)}
+
+
+def render_rule(rule: Rule, catalog: Catalog, fixtures_dir: Path | None = None) -> str:
+    repo_root = Path(__file__).resolve().parent.parent
+    fixtures_dir = fixtures_dir or default_fixtures_dir()
+    d = rule.docs
+    out = [f"# {rule.id}", "", f"**{rule.title}**", ""]
+    out.append(f"- Language: `{rule.language}`")
+    out.append(f"- Fact kinds: {', '.join(f'`{k}`' for k in rule.kinds)}")
+    if rule.library:
+        out.append(f"- Library: `{rule.library}`")
+    out.append(f"- Status: {rule.status} (since {rule.since}); confidence: {rule.confidence}")
+    if rule.impl:
+        out.append(f"- Implementation: `{rule.impl}` (logic that is not data)")
+    if rule.derive:
+        out.append(f"- Derived from: {', '.join(f'`{k}`' for k in rule.derive['from_kinds'])} facts where " + ", ".join(f"`{k}` is {' or '.join(f'`{v}`' for v in vals)}" for k, vals in rule.derive["when"].items()))
+    out += ["", "## What it detects", "", d["what"].strip(), ""]
+    if d.get("why"):
+        out += ["## Why it matters", "", d["why"].strip(), ""]
+    fields = dict.fromkeys(f for k in rule.kinds for f in COMMON_FIELDS.get(k, []))
+    described = d.get("fields") or {}
+    if fields or described:
+        out += ["## Extracted fields", ""]
+        for name in list(fields) + [n for n in described if n not in fields]:
+            text = described.get(name, "")
+            out.append(f"- `{name}`" + (f": {text.strip()}" if text else ""))
+        out.append("")
+    pos, neg = _examples(rule, fixtures_dir, repo_root)
+    lang = "python" if rule.language == "python" else rule.language
+    if pos:
+        out += ["## Examples", "", "Found (from the rule's fixtures):", ""]
+        out += _code_block(pos[:MAX_EXAMPLES], lang)
+    if neg:
+        out += ["Not reported:", ""]
+        out += _code_block(neg[:MAX_EXAMPLES], lang)
+    if d.get("limitations"):
+        out += ["## Limitations", "", d["limitations"].strip(), ""]
+    if rule.references:
+        out += ["## References", ""] + [f"- <{r}>" for r in rule.references] + [""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _code_block(items: list[tuple[str, list[str]]], lang: str) -> list[str]:
+    out = [f"```{lang}"]
+    for where, lines in items:
+        out += lines
+    out += ["```", "", "Sources: " + ", ".join(f"`{w}`" for w, _ in items), ""]
+    return out
+
+
+def render_index(catalog: Catalog) -> str:
+    out = ["# Rules", "", "Generated by `contracts rules docs` from `rules/` and `fixtures/rules/`; do not edit.", ""]
+    for language in sorted({r.language for r in catalog.rules}):
+        out += [f"## {language}", "", "| id | kinds | status | title |", "|---|---|---|---|"]
+        for r in catalog.rules:
+            if r.language == language:
+                out.append(f"| [`{r.id}`]({r.id}.md) | {', '.join(r.kinds)} | {r.status} | {r.title} |")
+        out.append("")
+    out.append(f"{len(catalog.rules)} rules.")
+    return "\n".join(out) + "\n"
+
+
+def expected_docs(catalog: Catalog) -> dict[str, str]:
+    files = {"README.md": render_index(catalog)}
+    for rule in catalog.rules:
+        files[f"{rule.id}.md"] = render_rule(rule, catalog)
+    return files
+
+
+def schema_files() -> dict[str, str]:
+    """The published JSON Schemas (docs/schemas/ is a copy of the package's)."""
+    from importlib import resources
+
+    folder = resources.files("extractor.schemas")
+    return {p.name: p.read_text("utf-8") for p in sorted(folder.iterdir(), key=lambda p: p.name) if p.name.endswith(".json")}
+
+
+def write_schemas(target: Path, check: bool = False) -> list[str]:
+    stale = []
+    for name, text in schema_files().items():
+        path = target / name
+        if not path.exists() or path.read_text("utf-8") != text:
+            stale.append(f"schemas/{name}")
+            if not check:
+                target.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+    return stale
+
+
+def write_docs(catalog: Catalog, target: Path, check: bool = False) -> list[str]:
+    """Write (or, with ``check``, compare) the docs; returns the stale or extra file names."""
+    files = expected_docs(catalog)
+    stale: list[str] = []
+    existing = {p.name for p in target.glob("*.md")} if target.is_dir() else set()
+    for name, text in files.items():
+        path = target / name
+        current = path.read_text("utf-8") if path.exists() else None
+        if current != text:
+            stale.append(name)
+            if not check:
+                target.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+    for name in sorted(existing - set(files)):
+        stale.append(name)
+        if not check:
+            (target / name).unlink()
+    return stale

@@ -1,0 +1,127 @@
+"""Interpret a symbolic timeout value as milliseconds, with where the number came from.
+
+The knowledge of *how a library spells a timeout* (unit, tuple order, timeout objects, default)
+comes from the rule's ``timeout:`` block; this module only applies it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .values import Const, Dynamic, Env, Named, Obj, Seq, Value, describe, strip
+
+_UNIT_MS = {"ms": 1.0, "s": 1000.0, "m": 60_000.0, "min": 60_000.0, "h": 3_600_000.0}
+_DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|min|h)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Timeout:
+    ms: float | None
+    source: str  # literal | constant | env_default | library_default | none | dynamic
+    expr: str = ""
+    env: str = ""
+    constant: str = ""
+    connect_ms: float | None = None
+
+    def fields(self, prefix: str = "timeout") -> dict[str, Any]:
+        out: dict[str, Any] = {f"{prefix}_ms": _num(self.ms), f"{prefix}_source": self.source}
+        if self.expr:
+            out[f"{prefix}_expr"] = self.expr
+        if self.env:
+            out[f"{prefix}_env"] = self.env
+        if self.constant:
+            out[f"{prefix}_constant"] = self.constant
+        if self.connect_ms is not None:
+            out[f"connect_{prefix}_ms"] = _num(self.connect_ms)
+        return out
+
+
+def _num(v: float | None) -> float | int | None:
+    if v is None:
+        return None
+    r = round(v, 3)
+    return int(r) if r == int(r) else r
+
+
+def parse_duration(text: str) -> float | None:
+    """``"5s"`` → 5000.0 ms; None when not a duration."""
+    m = _DURATION.match(text)
+    if not m:
+        return None
+    return float(m.group(1)) * _UNIT_MS[m.group(2)]
+
+
+def _number(v: Any) -> float | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, str):
+        try:
+            return float(v.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def interpret(value: Value | None, spec: dict[str, Any], *, unit: str | None = None) -> Timeout:
+    """Timeout in ms from a field value and the rule's timeout spec."""
+    factor = _UNIT_MS[unit or spec.get("unit", "s")]
+    if value is None:
+        default = spec.get("default", "none")
+        if default in (None, "none"):
+            return Timeout(None, "none")
+        ms = parse_duration(str(default))
+        return Timeout(ms, "library_default", expr=str(default))
+    return _interpret(value, spec, factor, source=None, constant="")
+
+
+def _interpret(value: Value, spec: dict[str, Any], factor: float, source: str | None, constant: str) -> Timeout:
+    if isinstance(value, Named):
+        return _interpret(value.value, spec, factor, source or "constant", constant or value.name)
+    if isinstance(value, Const):
+        if value.value is None:
+            return Timeout(None, "none", expr="None", constant=constant)
+        n = _number(value.value)
+        if n is None:
+            return Timeout(None, "dynamic", expr=describe(value), constant=constant)
+        return Timeout(n * factor, source or "literal", constant=constant)
+    if isinstance(value, Env):
+        default = strip(value.default) if value.default is not None else None
+        if isinstance(default, Const) and _number(default.value) is not None:
+            return Timeout(_number(default.value) * factor, "env_default", env=value.var, constant=constant)  # type: ignore[operator]
+        return Timeout(None, "dynamic", expr=describe(value), env=value.var, constant=constant)
+    if isinstance(value, Seq):
+        tup = spec.get("tuple")
+        if tup and len(value.items) > max(tup.values()):
+            read = _interpret(value.items[tup["read"]], spec, factor, source, constant)
+            connect = _interpret(value.items[tup["connect"]], spec, factor, source, constant) if "connect" in tup else None
+            return Timeout(read.ms, read.source, read.expr, read.env, read.constant, connect.ms if connect else None)
+        return Timeout(None, "dynamic", expr=describe(value), constant=constant)
+    if isinstance(value, Obj):
+        objects = spec.get("objects") or {}
+        ospec = objects.get(value.type)
+        if ospec is None:
+            return Timeout(None, "dynamic", expr=describe(value), constant=constant)
+        ofactor = _UNIT_MS[ospec["unit"]] if "unit" in ospec else factor
+        read = _first(value, ospec.get("read", ()), spec, ofactor, source, constant)
+        connect = _first(value, ospec.get("connect", ()), spec, ofactor, source, constant) if ospec.get("connect") else None
+        if read is None:
+            return Timeout(None, "none", expr=describe(value), constant=constant)
+        return Timeout(read.ms, read.source, read.expr or "", read.env, read.constant, connect.ms if connect else None)
+    if isinstance(value, Dynamic):
+        return Timeout(None, "dynamic", expr=value.text, constant=constant)
+    return Timeout(None, "dynamic", expr=describe(value), constant=constant)
+
+
+def _first(obj: Obj, names: Any, spec: dict[str, Any], factor: float, source: str | None, constant: str) -> Timeout | None:
+    for name in names:
+        v = obj.capture(name)
+        if v is None:
+            continue
+        if isinstance(strip(v), Const) and strip(v).value is None:  # type: ignore[union-attr]
+            continue
+        return _interpret(v, spec, factor, source, constant)
+    return None

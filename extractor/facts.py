@@ -1,0 +1,149 @@
+"""The facts a scan produces: the versioned public interface ``facts.v1``.
+
+A *fact* is one thing the code shows about a service ("calls risk with a 200 ms timeout").
+Every fact has the same header (kind, rule, service, file, line, col, confidence, id) and
+kind-specific ``fields``; ``docs/schemas/facts.v1.schema.json`` is the contract for consumers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+FACTS_VERSION = 1
+
+CONFIDENCES = ("high", "medium", "low")
+
+DIAGNOSTIC_KINDS = (
+    "syntax_error",
+    "decode_error",
+    "binary",
+    "too_large",
+    "empty",
+    "unreadable",
+    "symlink_outside_root",
+    "rule_error",
+    "config_error",
+    "internal_error",
+)
+
+
+@dataclass(slots=True)
+class Fact:
+    """One extracted fact. ``fields`` holds the kind-specific values (JSON-compatible)."""
+
+    kind: str
+    rule: str
+    file: str
+    line: int
+    col: int
+    confidence: str
+    fields: dict[str, Any]
+    service: str | None = None
+    scope: str = ""
+    anchor: str = ""  # normalised source text the stable id is derived from
+    id: str = ""
+    key: int = 0  # file-local handle used by links between facts before ids exist
+
+    def sort_key(self) -> tuple:
+        return (self.file, self.line, self.col, self.kind, self.rule, self.anchor)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "kind": self.kind,
+            "rule": self.rule,
+            "service": self.service,
+            "file": self.file,
+            "line": self.line,
+            "col": self.col,
+            "confidence": self.confidence,
+        }
+        if self.scope:
+            out["scope"] = self.scope
+        for name in sorted(self.fields):
+            out[name] = self.fields[name]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A problem with one input (a file, a rule, a config) that did not stop the scan."""
+
+    file: str
+    kind: str
+    message: str
+    line: int = 0
+    severity: str = "warning"
+
+    def sort_key(self) -> tuple:
+        return (self.file, self.line, self.kind, self.message)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"file": self.file, "kind": self.kind, "severity": self.severity, "message": self.message}
+        if self.line:
+            out["line"] = self.line
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """A deployable unit of the monorepo: a directory with its own manifest or contracts folder."""
+
+    name: str
+    root: str  # posix path relative to the scan root ("." for the root itself)
+    languages: tuple[str, ...] = ()
+    manifests: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "root": self.root, "languages": list(self.languages), "manifests": list(self.manifests)}
+
+
+@dataclass(slots=True)
+class ScanResult:
+    root: str
+    services: list[Service]
+    facts: list[Fact]
+    diagnostics: list[Diagnostic]
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": FACTS_VERSION,
+            "root": self.root,
+            "services": [s.to_json() for s in sorted(self.services, key=lambda s: (s.name, s.root))],
+            "facts": [f.to_json() for f in sorted(self.facts, key=Fact.sort_key)],
+            "diagnostics": [d.to_json() for d in sorted(self.diagnostics, key=Diagnostic.sort_key)],
+        }
+
+
+def assign_ids(facts: list[Fact]) -> None:
+    """Give every fact an id that survives unrelated edits (line shifts) but not a change of the fact.
+
+    The id hashes the rule, kind, file, enclosing scope and the normalised source text of the
+    construct, plus an occurrence counter for identical constructs in the same scope.
+    """
+    seen: dict[tuple, int] = {}
+    key_to_id: dict[tuple[str, int], str] = {}
+    for fact in sorted(facts, key=Fact.sort_key):
+        base = (fact.rule, fact.kind, fact.file, fact.scope, fact.anchor)
+        n = seen.get(base, 0)
+        seen[base] = n + 1
+        digest = hashlib.sha1("\x1f".join(map(str, base + (n,))).encode()).hexdigest()[:12]
+        fact.id = f"{fact.kind}:{digest}"
+        key_to_id[(fact.file, fact.key)] = fact.id
+    for fact in facts:
+        for name, value in list(fact.fields.items()):
+            if isinstance(value, FactRef):
+                fact.fields[name] = key_to_id.get((fact.file, value.key))
+            elif isinstance(value, list) and value and isinstance(value[0], FactRef):
+                fact.fields[name] = sorted({key_to_id[(fact.file, v.key)] for v in value if (fact.file, v.key) in key_to_id})
+
+
+@dataclass(frozen=True, slots=True)
+class FactRef:
+    """A link from one fact to another of the same file, replaced by the target's id at the end."""
+
+    key: int

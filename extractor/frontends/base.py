@@ -1,0 +1,81 @@
+"""What every language frontend returns for one file, and the interface it implements.
+
+Per-file extraction is a pure function of (path, content, rules, module name, imported objects):
+no global state, so files can be processed in parallel and cached by content hash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Protocol, Sequence
+
+from ..catalog import Rule
+from ..facts import Diagnostic
+from ..values import Obj, Value
+
+
+@dataclass(slots=True)
+class RawFact:
+    """A fact as a frontend found it: field values may still be symbolic (``Value``)."""
+
+    kind: str
+    rule: str
+    line: int
+    col: int
+    fields: dict[str, Any]
+    scope: str = ""
+    anchor: str = ""
+    key: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Mount:
+    """Routes of ``target`` (a module or object qualname) are served under ``prefix``."""
+
+    prefix: Value
+    target: str
+    line: int
+
+
+@dataclass(slots=True)
+class FileResult:
+    path: str
+    language: str
+    facts: list[RawFact] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    exports: dict[str, Value] = field(default_factory=dict)  # module-level names → values
+    imports: dict[str, str] = field(default_factory=dict)  # local name → qualified name
+    mounts: list[Mount] = field(default_factory=list)
+    lines: int = 0
+    parsed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    line: int
+    text: str  # without the comment marker
+    own_line: bool  # the comment is alone on its line (applies to the next code line)
+
+
+class Frontend(Protocol):
+    language: str
+    extensions: tuple[str, ...]
+
+    def compile(self, rules: Sequence[Rule]) -> Any:
+        """Turn this language's rules into whatever index the frontend matches with."""
+
+    def prefilter(self, compiled: Any, source: bytes) -> bool:
+        """Cheap test: can any rule match this file at all?"""
+
+    def extract(
+        self,
+        path: str,
+        source: bytes,
+        compiled: Any,
+        module: str,
+        imported_objects: Mapping[str, Obj] | None = None,
+    ) -> FileResult:
+        """Facts of one file. Never raises for bad input: problems become diagnostics."""
+
+    def comments(self, source: bytes) -> list[Comment]:
+        """Comments with their lines, for the fixture annotations."""

@@ -1,0 +1,52 @@
+"""The readable per-service summary of ``contracts scan``."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..facts import ScanResult
+from .summary import summarise
+
+
+def render(result: ScanResult, console: Console, show_info: bool = False) -> None:
+    by_service: dict[str | None, list] = {}
+    for fact in sorted(result.facts, key=lambda f: f.sort_key()):
+        by_service.setdefault(fact.service, []).append(fact)
+    console.print(Text(f"Scanned {result.root}: {len(result.services)} services, {len(result.facts)} facts", style="bold"))
+    for svc in sorted(result.services, key=lambda s: s.name):
+        facts = by_service.get(svc.name, [])
+        counts = Counter(f.kind for f in facts)
+        langs = ", ".join(svc.languages) or "no source"
+        console.print()
+        header = Text(f"{svc.name}", style="bold cyan")
+        header.append(f"  ({svc.root}; {langs})", style="dim")
+        console.print(header)
+        if not facts:
+            console.print("  no facts")
+            continue
+        console.print("  " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+        table = Table(show_header=False, box=None, pad_edge=False, padding=(0, 1))
+        table.add_column("where", style="dim", no_wrap=True)
+        table.add_column("kind", no_wrap=True)
+        table.add_column("what")
+        for fact in facts:
+            table.add_row(f"  {fact.file}:{fact.line}", fact.kind, summarise(fact))
+        console.print(table)
+    orphans = by_service.get(None, [])
+    if orphans:
+        console.print()
+        console.print(Text(f"outside any service: {len(orphans)} facts", style="bold"))
+        for fact in orphans:
+            console.print(f"  {fact.file}:{fact.line}  {fact.kind}  {summarise(fact)}")
+    shown = [d for d in result.diagnostics if show_info or d.severity != "info"]
+    hidden = len(result.diagnostics) - len(shown)
+    if result.diagnostics:
+        console.print()
+        console.print(Text(f"{len(result.diagnostics)} diagnostics" + (f" ({hidden} informational not shown; --verbose shows them)" if hidden else ""), style="bold yellow"))
+        for d in sorted(shown, key=lambda d: d.sort_key()):
+            where = f"{d.file}:{d.line}" if d.line else d.file
+            console.print(f"  {where}: {d.severity}: {d.kind}: {d.message}", markup=False, highlight=False)

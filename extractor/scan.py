@@ -1,0 +1,276 @@
+"""``contracts scan``: discover → extract (per file, pure) → link → facts.
+
+Per-file extraction runs in worker processes when ``jobs > 1``; each worker compiles the rules
+once. A second, narrow pass re-extracts the files that import a tracked object (a session, an
+app, a client) from another module of the same service.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from .catalog import Catalog, load_catalog
+from .config import Config, load_config
+from .discover import find_services, inventory
+from .facts import Diagnostic, ScanResult, Service
+from .frontends import frontend_for, language_of
+from .frontends.base import FileResult
+from .frontends.python import module_name_for
+from .link import link
+from .sources import read_source
+from .targets import build_address_book
+from .values import Obj, Ref, walk
+
+
+@dataclass
+class ServiceMap:
+    services: list[Service]
+    _by_root: dict[str, Service] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._by_root = {s.root: s for s in self.services}
+
+    def owner(self, rel: str) -> Service | None:
+        parts = rel.split("/")
+        for i in range(len(parts) - 1, 0, -1):
+            svc = self._by_root.get("/".join(parts[:i]))
+            if svc is not None:
+                return svc
+        return self._by_root.get(".")
+
+    def module_of(self, rel: str) -> str:
+        svc = self.owner(rel)
+        inner = rel if svc is None or svc.root == "." else rel[len(svc.root) + 1 :]
+        return module_name_for(inner)
+
+
+# ---------------------------------------------------------------- per-file work (pure)
+_WORKER: dict[str, Any] = {}
+
+
+def _compile(catalog: Catalog) -> dict[str, Any]:
+    compiled: dict[str, Any] = {}
+    for language in catalog.languages():
+        fe = frontend_for(language)
+        if fe is not None:
+            compiled[language] = fe.compile(catalog.for_language(language))
+    return compiled
+
+
+def _init_worker(rule_dirs: tuple[str, ...], rule_ids: tuple[str, ...] | None) -> None:
+    catalog = load_catalog([Path(d) for d in rule_dirs])
+    if rule_ids is not None:
+        catalog = catalog.select(rule_ids)
+    _WORKER["compiled"] = _compile(catalog)
+
+
+@dataclass(frozen=True)
+class Task:
+    root: str
+    rel: str
+    language: str
+    module: str
+    max_bytes: int
+    imported: tuple[tuple[str, Obj], ...] = ()
+    force: bool = False  # skip the prefilter (second pass)
+
+
+def extract_one(task: Task, compiled: Mapping[str, Any]) -> tuple[FileResult | None, Diagnostic | None, int]:
+    """Extract one file. Returns (result or None when prefiltered out, diagnostic, lines)."""
+    fe = frontend_for(task.language)
+    index = compiled.get(task.language)
+    if fe is None or index is None:
+        return None, None, 0
+    data, diag = read_source(Path(task.root), task.rel, task.max_bytes, task.language)
+    if data is None:
+        return None, diag, 0
+    lines = data.count(b"\n")
+    if not task.force and not fe.prefilter(index, data):
+        return None, None, lines
+    try:
+        result = fe.extract(task.rel, data, index, task.module, dict(task.imported) if task.imported else None)
+    except Exception as exc:  # a frontend bug must not stop the scan
+        return None, Diagnostic(task.rel, "internal_error", f"extraction failed: {type(exc).__name__}: {exc}", severity="error"), lines
+    return result, None, lines
+
+
+def _worker_run(tasks: list[Task]) -> list[tuple[FileResult | None, Diagnostic | None, int]]:
+    return [extract_one(t, _WORKER["compiled"]) for t in tasks]
+
+
+def _run_tasks(tasks: list[Task], compiled: Mapping[str, Any], jobs: int, catalog: Catalog, rule_ids: tuple[str, ...] | None) -> list[tuple[FileResult | None, Diagnostic | None, int]]:
+    if jobs <= 1 or len(tasks) < 64:
+        return [extract_one(t, compiled) for t in tasks]
+    chunk = max(16, min(256, len(tasks) // (jobs * 8) or 1))
+    batches = [tasks[i : i + chunk] for i in range(0, len(tasks), chunk)]
+    out: list[tuple[FileResult | None, Diagnostic | None, int]] = []
+    dirs = tuple(str(d) for d in catalog.rules_dirs)
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(dirs, rule_ids)) as pool:
+        for batch in pool.map(_worker_run, batches):
+            out.extend(batch)
+    return out
+
+
+# ---------------------------------------------------------------- the scan
+def scan(
+    root: Path,
+    *,
+    catalog: Catalog | None = None,
+    config: Config | None = None,
+    jobs: int = 1,
+    rule_ids: Iterable[str] | None = None,
+    display_root: str | None = None,
+    only_files: Iterable[str] | None = None,
+) -> ScanResult:
+    started = time.perf_counter()
+    root = Path(root)
+    config = config if config is not None else load_config(root)
+    catalog = catalog if catalog is not None else load_catalog()
+    selected = tuple(sorted(rule_ids)) if rule_ids is not None else None
+    if selected is not None:
+        catalog = catalog.select(selected)
+    inv = inventory(root, config, only_files)
+    services = find_services(inv, config)
+    smap = ServiceMap(services)
+    compiled = _compile(catalog)
+    diagnostics: list[Diagnostic] = list(inv.diagnostics)
+
+    tasks: list[Task] = []
+    for rel in inv.files:
+        language = language_of(rel)
+        if language is None or language not in compiled:
+            continue
+        module = smap.module_of(rel) if language == "python" else ""
+        tasks.append(Task(str(inv.root), rel, language, module, config.max_file_bytes))
+
+    results: dict[str, FileResult] = {}
+    total_lines = 0
+    parsed_lines = 0
+    for task, (res, diag, lines) in zip(tasks, _run_tasks(tasks, compiled, jobs, catalog, selected)):
+        total_lines += lines
+        if diag is not None:
+            diagnostics.append(diag)
+        if res is not None:
+            results[task.rel] = res
+            parsed_lines += lines
+            diagnostics.extend(res.diagnostics)
+
+    second = _second_pass(tasks, results, smap)
+    for task, (res, diag, lines) in zip(second, _run_tasks(second, compiled, jobs, catalog, selected)):
+        if res is not None:
+            if task.rel not in results:
+                parsed_lines += lines
+                diagnostics.extend(res.diagnostics)
+            results[task.rel] = res
+
+    for _ in range(4):  # modules whose constants the facts refer to (re-exports chain)
+        deps = _dependency_pass(tasks, results, smap)
+        if not deps:
+            break
+        for task, (res, diag, lines) in zip(deps, _run_tasks(deps, compiled, jobs, catalog, selected)):
+            if res is not None:
+                results[task.rel] = res
+                diagnostics.extend(d for d in res.diagnostics if d.kind != "syntax_error")
+
+    book = build_address_book(inv.root, services, inv.other_files)
+    diagnostics.extend(book.diagnostics)
+    ordered = [results[k] for k in sorted(results)]
+    service_of = {rel: (s.name if (s := smap.owner(rel)) else None) for rel in results}
+    modules_of = {t.rel: t.module for t in tasks if t.module}
+    facts = link(ordered, service_of, modules_of, catalog, book)
+    elapsed = time.perf_counter() - started
+    stats = {
+        "files": len(tasks),
+        "files_parsed": len(results),
+        "lines": total_lines,
+        "lines_parsed": parsed_lines,
+        "seconds": round(elapsed, 3),
+        "second_pass_files": len(second),
+        "from_git": inv.from_git,
+    }
+    shown = display_root if display_root is not None else Path(os.path.normpath(str(root))).as_posix()
+    return ScanResult(root=shown, services=services, facts=facts, diagnostics=diagnostics, stats=stats)
+
+
+def _refs_of(res: FileResult) -> set[str]:
+    found: set[str] = set()
+    for raw in res.facts:
+        for v in raw.fields.values():
+            if isinstance(v, (Obj,)) or hasattr(v, "__dataclass_fields__"):
+                for x in walk(v):
+                    if isinstance(x, Ref):
+                        found.add(x.qualname)
+    for v in res.exports.values():
+        for x in walk(v):
+            if isinstance(x, Ref):
+                found.add(x.qualname)
+    return found
+
+
+def _dependency_pass(tasks: list[Task], results: dict[str, FileResult], smap: ServiceMap) -> list[Task]:
+    """Modules of the same service that define a constant a fact refers to, not yet extracted."""
+    by_module: dict[tuple[str, str], Task] = {}
+    for task in tasks:
+        if task.module:
+            svc = smap.owner(task.rel)
+            by_module[(svc.root if svc else ".", task.module)] = task
+    wanted: dict[str, Task] = {}
+    for rel, res in results.items():
+        svc = smap.owner(rel)
+        key = svc.root if svc else "."
+        for qual in _refs_of(res):
+            parts = qual.split(".")
+            for i in range(len(parts) - 1, 0, -1):
+                task = by_module.get((key, ".".join(parts[:i])))
+                if task is not None:
+                    if task.rel not in results:
+                        wanted[task.rel] = task
+                    break
+    return [Task(t.root, t.rel, t.language, t.module, t.max_bytes, t.imported, force=True) for _, t in sorted(wanted.items())]
+
+
+def _second_pass(tasks: list[Task], results: dict[str, FileResult], smap: ServiceMap) -> list[Task]:
+    """Files that use an object another module of their service creates (``from .clients import session``)."""
+    exported: dict[str, dict[str, Obj]] = {}  # service root → qualname → object
+    for task in tasks:
+        res = results.get(task.rel)
+        if res is None or not task.module:
+            continue
+        svc = smap.owner(task.rel)
+        key = svc.root if svc else "."
+        for name, value in res.exports.items():
+            if isinstance(value, Obj):
+                exported.setdefault(key, {})[f"{task.module}.{name}"] = value
+    if not exported:
+        return []
+    words = {q.rpartition(".")[2] for objs in exported.values() for q in objs}
+    word_re = re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(words)) + r")\b")
+    out: list[Task] = []
+    for task in tasks:
+        if task.language != "python":
+            continue
+        svc = smap.owner(task.rel)
+        objs = exported.get(svc.root if svc else ".")
+        if not objs:
+            continue
+        res = results.get(task.rel)
+        if res is not None:
+            used = {q: o for q, o in objs.items() if any(imp == q or q.startswith(imp + ".") for imp in res.imports.values())}
+        else:
+            try:
+                text = (Path(task.root) / task.rel).read_text("utf-8", "replace")
+            except OSError:
+                continue
+            if not word_re.search(text):
+                continue
+            used = {q: o for q, o in objs.items() if q.rpartition(".")[2] in text}
+        used = {q: o for q, o in used.items() if not q.startswith(task.module + ".") or q.count(".") != task.module.count(".") + 1}
+        if used:
+            out.append(Task(task.root, task.rel, task.language, task.module, task.max_bytes, tuple(sorted(used.items(), key=lambda kv: kv[0])), force=True))
+    return out

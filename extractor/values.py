@@ -1,0 +1,310 @@
+"""Symbolic values: what the code says an argument is, as far as it can be known statically.
+
+Frontends turn expressions into these (language-neutral) values; cross-file references stay
+symbolic (``Ref``) until the link stage resolves them against other modules' exports.
+All values are frozen and hashable so that per-file results can be cached.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Union
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    value: Any  # int | float | str | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """A value reached through a named constant (``TIMEOUT = 0.2``)."""
+
+    name: str
+    value: "Value"
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A fully qualified name the file does not define (an import, or an attribute of one).
+
+    The link stage resolves it when a module of the same service defines it; a rule matches
+    calls by it. ``name`` is the last dotted part.
+    """
+
+    qualname: str
+
+    @property
+    def name(self) -> str:
+        return self.qualname.rpartition(".")[2]
+
+
+@dataclass(frozen=True, slots=True)
+class Env:
+    """An environment variable read, with its default when the code gives one."""
+
+    var: str
+    default: "Value | None" = None
+
+
+@dataclass(frozen=True, slots=True)
+class Seq:
+    items: tuple["Value", ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Map:
+    items: tuple[tuple["Value", "Value"], ...]
+
+    def get(self, key: str) -> "Value | None":
+        for k, v in self.items:
+            if isinstance(k, Const) and k.value == key:
+                return v
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Obj:
+    """An object built by a known constructor (a timeout object, a request, a client).
+
+    ``type`` is the rule's canonical type name; ``captures`` are the constructor arguments the
+    rule asked to keep; ``name`` the concrete class name when the rule matched by pattern.
+    """
+
+    type: str
+    captures: tuple[tuple[str, "Value"], ...] = ()
+    name: str = ""
+    origin: str = ""  # "file:line" of the constructor call
+
+    def capture(self, key: str) -> "Value | None":
+        for k, v in self.captures:
+            if k == key:
+                return v
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A call of a resolved function whose result the rules may still interpret (``float(x)``)."""
+
+    func: str
+    args: tuple["Value", ...] = ()
+    kwargs: tuple[tuple[str, "Value"], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BinOp:
+    op: str
+    left: "Value"
+    right: "Value"
+
+
+@dataclass(frozen=True, slots=True)
+class Concat:
+    """String concatenation / f-string; parts are values."""
+
+    parts: tuple["Value", ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Dynamic:
+    """Not statically known; ``text`` is the source expression."""
+
+    text: str
+
+
+Value = Union[Const, Named, Ref, Env, Seq, Map, Obj, Call, BinOp, Concat, Dynamic]
+
+UNKNOWN = Dynamic("")
+
+_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "//": lambda a, b: a // b,
+    "%": lambda a, b: a % b,
+    "**": lambda a, b: a**b,
+}
+
+
+def fold(op: str, left: Value, right: Value) -> Value:
+    """Constant-fold arithmetic; keeps the symbolic form when an operand is not yet known."""
+    lv, rv = strip(left), strip(right)
+    if isinstance(lv, Const) and isinstance(rv, Const):
+        a, b = lv.value, rv.value
+        fn = _OPS.get(op)
+        if fn is not None and _numeric_or_str(a) and _numeric_or_str(b):
+            try:
+                result = fn(a, b)
+            except Exception:
+                return BinOp(op, left, right)
+            if isinstance(result, float) and not math.isfinite(result):
+                return BinOp(op, left, right)
+            return Const(result)
+    if op == "+" and (_is_stringish(lv) or _is_stringish(rv)):
+        return Concat(_concat_parts(left) + _concat_parts(right))
+    return BinOp(op, left, right)
+
+
+def _numeric_or_str(v: Any) -> bool:
+    return isinstance(v, (int, float, str)) and not isinstance(v, bool)
+
+
+def _is_stringish(v: Value) -> bool:
+    return (isinstance(v, Const) and isinstance(v.value, str)) or isinstance(v, Concat)
+
+
+def _concat_parts(v: Value) -> tuple[Value, ...]:
+    inner = strip(v)
+    if isinstance(inner, Concat):
+        return inner.parts
+    return (v,)
+
+
+def strip(v: Value | None) -> Value | None:
+    """Look through ``Named`` wrappers."""
+    while isinstance(v, Named):
+        v = v.value
+    return v
+
+
+def convert(func: str, v: Value) -> Value:
+    """Apply ``float``/``int``/``str`` to a value (also to an env var's default)."""
+    inner = strip(v)
+    if isinstance(inner, Const):
+        try:
+            if func == "float":
+                return Const(float(inner.value))
+            if func == "int":
+                return Const(int(inner.value) if not isinstance(inner.value, str) else int(inner.value.strip()))
+            if func == "str":
+                return Const(str(inner.value))
+        except (TypeError, ValueError):
+            return Call(func, (v,))
+    if isinstance(inner, Env):
+        return Env(inner.var, convert(func, inner.default) if inner.default is not None else None)
+    return Call(func, (v,))
+
+
+def walk(v: Value) -> Iterator[Value]:
+    """Every value nested in ``v`` (pre-order)."""
+    yield v
+    if isinstance(v, Named):
+        yield from walk(v.value)
+    elif isinstance(v, Env) and v.default is not None:
+        yield from walk(v.default)
+    elif isinstance(v, Seq):
+        for item in v.items:
+            yield from walk(item)
+    elif isinstance(v, Map):
+        for k, item in v.items:
+            yield from walk(k)
+            yield from walk(item)
+    elif isinstance(v, Obj):
+        for _, item in v.captures:
+            yield from walk(item)
+    elif isinstance(v, Call):
+        for item in v.args:
+            yield from walk(item)
+        for _, item in v.kwargs:
+            yield from walk(item)
+    elif isinstance(v, BinOp):
+        yield from walk(v.left)
+        yield from walk(v.right)
+    elif isinstance(v, Concat):
+        for item in v.parts:
+            yield from walk(item)
+
+
+def has_refs(v: Value) -> bool:
+    return any(isinstance(x, Ref) for x in walk(v))
+
+
+def substitute(v: Value, lookup: Callable[[Ref], Value | None], depth: int = 0) -> Value:
+    """Replace ``Ref``s using ``lookup`` (recursively, with a depth guard against import cycles)."""
+    if depth > 20:
+        return Dynamic(describe(v))
+    if isinstance(v, Ref):
+        target = lookup(v)
+        if target is None:
+            return Named(v.name, Dynamic(v.qualname))
+        return Named(v.name, substitute(target, lookup, depth + 1)) if not isinstance(target, Named) else substitute(target, lookup, depth + 1)
+    if isinstance(v, Named):
+        return Named(v.name, substitute(v.value, lookup, depth + 1))
+    if isinstance(v, Env):
+        return Env(v.var, substitute(v.default, lookup, depth + 1) if v.default is not None else None)
+    if isinstance(v, Seq):
+        return Seq(tuple(substitute(x, lookup, depth + 1) for x in v.items))
+    if isinstance(v, Map):
+        return Map(tuple((substitute(k, lookup, depth + 1), substitute(x, lookup, depth + 1)) for k, x in v.items))
+    if isinstance(v, Obj):
+        return Obj(v.type, tuple((k, substitute(x, lookup, depth + 1)) for k, x in v.captures), v.name, v.origin)
+    if isinstance(v, Call):
+        args = tuple(substitute(x, lookup, depth + 1) for x in v.args)
+        if v.func in ("float", "int", "str") and len(args) == 1:
+            return convert(v.func, args[0])
+        return Call(v.func, args, tuple((k, substitute(x, lookup, depth + 1)) for k, x in v.kwargs))
+    if isinstance(v, BinOp):
+        return fold(v.op, substitute(v.left, lookup, depth + 1), substitute(v.right, lookup, depth + 1))
+    if isinstance(v, Concat):
+        parts = tuple(substitute(x, lookup, depth + 1) for x in v.parts)
+        return simplify_concat(parts)
+    return v
+
+
+def simplify_concat(parts: tuple[Value, ...]) -> Value:
+    out: list[Value] = []
+    for p in parts:
+        s = strip(p)
+        if isinstance(s, Concat):
+            out.extend(s.parts)
+            continue
+        if out and isinstance(s, Const) and isinstance(s.value, str):
+            prev = strip(out[-1])
+            if isinstance(prev, Const) and isinstance(prev.value, str):
+                out[-1] = Const(prev.value + s.value)
+                continue
+        out.append(p)
+    if len(out) == 1 and isinstance(strip(out[0]), Const):
+        return out[0]
+    return Concat(tuple(out))
+
+
+def describe(v: Value | None) -> str:
+    """Source-like text of a value, for messages and the ``*_expr`` fields."""
+    if v is None:
+        return ""
+    if isinstance(v, Const):
+        return repr(v.value) if isinstance(v.value, str) else str(v.value)
+    if isinstance(v, Named):
+        return v.name
+    if isinstance(v, Ref):
+        return v.name
+    if isinstance(v, Env):
+        return f"env {v.var}" + (f" (default {describe(v.default)})" if v.default is not None else "")
+    if isinstance(v, Seq):
+        return "(" + ", ".join(describe(x) for x in v.items) + ")"
+    if isinstance(v, Map):
+        return "{" + ", ".join(f"{describe(k)}: {describe(x)}" for k, x in v.items) + "}"
+    if isinstance(v, Obj):
+        args = ", ".join(f"{k}={describe(x)}" for k, x in v.captures)
+        return f"{v.name or v.type}({args})"
+    if isinstance(v, Call):
+        return f"{v.func}(" + ", ".join([describe(x) for x in v.args] + [f"{k}={describe(x)}" for k, x in v.kwargs]) + ")"
+    if isinstance(v, BinOp):
+        return f"{describe(v.left)} {v.op} {describe(v.right)}"
+    if isinstance(v, Concat):
+        return "".join(x.value if isinstance(strip(x), Const) and isinstance(strip(x).value, str) else "{" + describe(x) + "}" for x in v.parts)  # type: ignore[union-attr]
+    if isinstance(v, Dynamic):
+        return v.text
+    return "?"
+
+
+def env_vars(v: Value) -> list[str]:
+    return [x.var for x in walk(v) if isinstance(x, Env)]
+
+
+def names_in(v: Value) -> list[str]:
+    return [x.name for x in walk(v) if isinstance(x, Named)]

@@ -1,0 +1,111 @@
+"""The rule catalog itself: schema-valid, unique ids, fixtures beside every rule, docs sections."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from extractor import yamlio
+from extractor.catalog import RuleError, load_catalog, rule_schema
+from extractor.frontends.python.index import compile_rules
+
+from .conftest import FIXTURES, REPO
+
+
+def test_every_rule_file_validates_against_the_schema(catalog):
+    validator = jsonschema.Draft202012Validator(rule_schema())
+    for rule in catalog.rules:
+        data = yamlio.plain(yamlio.load_file(rule.path)[0])
+        assert not list(validator.iter_errors(data)), rule.id
+
+
+def test_rule_ids_are_unique_and_match_paths(catalog):
+    ids = [r.id for r in catalog.rules]
+    assert len(ids) == len(set(ids))
+    for rule in catalog.rules:
+        rel = rule.path.relative_to(REPO / "rules").with_suffix("")
+        assert rule.id == ".".join(rel.parts)
+
+
+def test_every_rule_has_a_fixture_with_its_own_stem(catalog):
+    for rule in catalog.rules:
+        stem = FIXTURES / "rules" / Path(*rule.id.split("."))
+        own = stem.is_dir() or any(stem.parent.glob(stem.name + ".*"))
+        assert own, f"{rule.id}: no fixture named {stem.relative_to(REPO)}.*"
+
+
+def test_every_rule_documents_what_it_detects_and_its_limitations(catalog):
+    for rule in catalog.rules:
+        assert rule.docs.get("what", "").strip(), rule.id
+        assert rule.docs.get("limitations", "").strip(), f"{rule.id}: say what the rule misses"
+
+
+def test_python_rules_compile_and_have_a_prefilter(catalog):
+    index = compile_rules(catalog.for_language("python"))
+    assert index.prefilter_re is not None
+    assert index.prefilter_re.search(b"import requests")
+    assert not index.prefilter_re.search(b"import json\nprint(1)\n")
+
+
+def _write_rule(tmp_path: Path, rel: str, body: str) -> Path:
+    path = tmp_path / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+def test_a_bad_rule_is_an_error_with_file_and_line(tmp_path):
+    _write_rule(
+        tmp_path,
+        "python/http/bad.yaml",
+        """\
+        id: python.http.bad
+        title: a bad rule
+        language: python
+        kind: http_call
+        metadata: {status: stable, since: 0.1.0, confidence: high}
+        docs: {what: x}
+        python:
+          calls:
+            - names: [x.get]
+              fields: {timeout: {kw: timeout, unit: hours}}
+        """,
+    )
+    with pytest.raises(RuleError) as err:
+        load_catalog([tmp_path])
+    message = str(err.value)
+    assert "python/http/bad.yaml:10:" in message
+    assert "unit" in message
+
+
+def test_a_rule_id_must_match_its_path(tmp_path):
+    _write_rule(
+        tmp_path,
+        "python/http/one.yaml",
+        """\
+        id: python.http.other
+        title: wrong id
+        language: python
+        kind: http_call
+        metadata: {status: stable, since: 0.1.0, confidence: high}
+        docs: {what: x}
+        python: {calls: [{names: [x.get]}]}
+        """,
+    )
+    with pytest.raises(RuleError, match=r"one.yaml:1: id 'python.http.other' must equal the file's path: 'python.http.one'"):
+        load_catalog([tmp_path])
+
+
+def test_invalid_yaml_in_a_rule_names_the_line(tmp_path):
+    _write_rule(tmp_path, "python/http/broken.yaml", "id: python.http.broken\ntitle: [unclosed\n")
+    with pytest.raises(RuleError, match=r"broken.yaml:\d+: invalid YAML"):
+        load_catalog([tmp_path])
+
+
+def test_rule_schema_is_itself_a_valid_json_schema():
+    jsonschema.Draft202012Validator.check_schema(rule_schema())
+    json.dumps(rule_schema())
