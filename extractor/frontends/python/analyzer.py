@@ -793,6 +793,12 @@ class Analyzer:
                 return Const(render(c, env, keep_unknown=False))
             return Const(c)
         v = self.read_arg(spec, node, scope, receiver, name)
+        if v is not None and spec.unwrap:
+            inner = strip(v)
+            if isinstance(inner, Obj):
+                v = inner.capture(spec.unwrap)
+            elif spec.only_objects:
+                v = None
         if v is None and spec.receiver and receiver is not None:
             v = self._receiver_path(receiver, spec.receiver)
         if v is None and spec.inherit and receiver is not None:

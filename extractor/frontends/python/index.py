@@ -34,6 +34,8 @@ class FieldSpec:
     prefix: str | None = None
     each: bool = False
     inherit: bool = True
+    unwrap: str | None = None
+    only_objects: bool = False
 
     @property
     def is_const(self) -> bool:
@@ -153,6 +155,8 @@ def _field(raw: Any, env: dict[str, str]) -> FieldSpec:
             prefix=raw.get("prefix"),
             each=bool(raw.get("each", False)),
             inherit=bool(raw.get("inherit", True)),
+            unwrap=raw.get("unwrap"),
+            only_objects=bool(raw.get("only_objects", False)),
         )
     if isinstance(raw, str):
         rendered = render(raw, env)
