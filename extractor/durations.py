@@ -106,22 +106,27 @@ def _interpret(value: Value, spec: dict[str, Any], factor: float, source: str | 
         if ospec is None:
             return Timeout(None, "dynamic", expr=describe(value), constant=constant)
         ofactor = _UNIT_MS[ospec["unit"]] if "unit" in ospec else factor
-        read = _first(value, ospec.get("read", ()), spec, ofactor, source, constant)
-        connect = _first(value, ospec.get("connect", ()), spec, ofactor, source, constant) if ospec.get("connect") else None
+        forever = ospec.get("explicit_none") == "forever"
+        read = _first(value, ospec.get("read", ()), spec, ofactor, source, constant, forever)
+        connect = _first(value, ospec.get("connect", ()), spec, ofactor, source, constant, forever) if ospec.get("connect") else None
         if read is None:
-            return Timeout(None, "none", expr=describe(value), constant=constant)
+            return Timeout(None, "none", expr=describe(value), constant=constant, connect_ms=connect.ms if connect else None)
         return Timeout(read.ms, read.source, read.expr or "", read.env, read.constant, connect.ms if connect else None)
     if isinstance(value, Dynamic):
         return Timeout(None, "dynamic", expr=value.text, constant=constant)
     return Timeout(None, "dynamic", expr=describe(value), constant=constant)
 
 
-def _first(obj: Obj, names: Any, spec: dict[str, Any], factor: float, source: str | None, constant: str) -> Timeout | None:
+def _first(obj: Obj, names: Any, spec: dict[str, Any], factor: float, source: str | None, constant: str, forever: bool = False) -> Timeout | None:
+    """The first capture of ``names`` that is set; an explicit ``None`` is skipped (unset) or, with
+    ``explicit_none: forever``, ends the search: that timeout is disabled."""
     for name in names:
         v = obj.capture(name)
         if v is None:
             continue
         if isinstance(strip(v), Const) and strip(v).value is None:  # type: ignore[union-attr]
+            if forever:
+                return None
             continue
         return _interpret(v, spec, factor, source, constant)
     return None

@@ -61,7 +61,7 @@ class Fact:
             "confidence": self.confidence,
         }
         if self.scope:
-            out["scope"] = self.scope
+            out["enclosing"] = self.scope
         for name in sorted(self.fields):
             out[name] = self.fields[name]
         return out
@@ -136,14 +136,25 @@ def assign_ids(facts: list[Fact]) -> None:
         key_to_id[(fact.file, fact.key)] = fact.id
     for fact in facts:
         for name, value in list(fact.fields.items()):
-            if isinstance(value, FactRef):
-                fact.fields[name] = key_to_id.get((fact.file, value.key))
-            elif isinstance(value, list) and value and isinstance(value[0], FactRef):
-                fact.fields[name] = sorted({key_to_id[(fact.file, v.key)] for v in value if (fact.file, v.key) in key_to_id})
+            fact.fields[name] = _resolve_refs(value, fact.file, key_to_id)
+
+
+def _resolve_refs(value: Any, file: str, key_to_id: dict[tuple[str, int], str]) -> Any:
+    if isinstance(value, FactRef):
+        return key_to_id.get((value.file or file, value.key))
+    if isinstance(value, list) and value:
+        items = [_resolve_refs(v, file, key_to_id) for v in value]
+        if isinstance(value[0], FactRef):
+            return sorted({i for i in items if i is not None})
+        return items
+    if isinstance(value, dict):
+        return {k: _resolve_refs(v, file, key_to_id) for k, v in value.items()}
+    return value
 
 
 @dataclass(frozen=True, slots=True)
 class FactRef:
-    """A link from one fact to another of the same file, replaced by the target's id at the end."""
+    """A link to another fact (of ``file``, or of the same file when empty), replaced by its id at the end."""
 
     key: int
+    file: str = ""

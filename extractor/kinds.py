@@ -7,6 +7,7 @@ the facts schema is the same whatever language produced the fact.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -23,6 +24,7 @@ ALL_KINDS = ("http_call", "grpc_call", "missing_timeout", "endpoint", "retry_pol
 class LinkContext:
     book: AddressBook
     service: str | None
+    modules: dict[str, dict[str, Any]] | None = None  # the service's module exports (settings lookups)
 
 
 def scalar(v: Any) -> Any:
@@ -50,6 +52,8 @@ def text_or_none(v: Any) -> str | None:
     s = strip(v) if isinstance(v, (Const, Named, Env, Seq, Map, Obj, Concat, Dynamic)) else v
     if s is None:
         return None
+    if isinstance(s, (str, int, float)) and not isinstance(s, bool):
+        return str(s)
     if isinstance(s, Const):
         return None if s.value is None else str(s.value)
     if isinstance(s, Concat):
@@ -90,6 +94,8 @@ def _call(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext, kind: str) -
         out["rpc"] = text_or_none(raw_fields.get("rpc")) or out["method"]
     target = resolve_target(ctx.book, ctx.service, url_v, base_v, grpc_service)
     out["target"] = target.to_json()
+    if raw_fields.get("fallback") is not None:
+        out["fallback"] = text_or_none(raw_fields["fallback"])
     return out
 
 
@@ -97,9 +103,12 @@ def _endpoint(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[
     path = text_or_none(raw_fields.get("path"))
     if path is not None and not path.startswith(("/", "{", "^")) and rule.library not in ("grpc",):
         path = "/" + path
+    if path is not None and "//" in path:  # a prefix ending with / before a path starting with /
+        path = re.sub(r"/{2,}", "/", path)
+    method = _method(raw_fields.get("method"), "ANY")
     return {
         "framework": rule.library or None,
-        "method": _method(raw_fields.get("method"), "ANY"),
+        "method": "ANY" if method == "*" else method,
         "path": path,
         "handler": text_or_none(raw_fields.get("handler")),
     }

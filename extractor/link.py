@@ -9,10 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import re
+
+from . import resilience  # noqa: F401  (registers the resilience kinds' finalizers)
 from .catalog import Catalog, Rule
-from .facts import Fact, assign_ids
+from .facts import Fact, FactRef, assign_ids
 from .frontends.base import FileResult
 from .kinds import LinkContext, finalize
+from .mounts import OWNER_FIELD, apply_mounts
 from .targets import AddressBook
 from .values import Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, has_refs, strip, substitute
 
@@ -44,6 +48,8 @@ class ModuleTable:
         return self.modules[matches[0]] if len(matches) == 1 else None
 
 
+LINK_FIELDS = ("id", "calls", "retry_policies", "circuit_breakers", "retry_attempts", "inside_retry", "retry_policy", "flows_to")
+
 _VALUE_TYPES = (Const, Named, Ref, Env, Seq, Map, Obj, Concat, Dynamic)
 
 
@@ -73,15 +79,26 @@ def link(
             table.modules[module] = res.exports
     rules = catalog.by_id()
     facts: list[Fact] = []
+    links: dict[int, list[FactRef]] = {}
+    owned: dict[int, dict[str, Any]] = {}  # facts of rules with mounts: index → raw fields (owner)
     for res in results:
         svc = service_of.get(res.path)
         table = tables.get(svc) or ModuleTable({})
-        ctx = LinkContext(book=book, service=svc)
+        ctx = LinkContext(book=book, service=svc, modules=table.modules)
         for raw in res.facts:
             rule = rules.get(raw.rule)
             if rule is None:
                 continue
-            fields = finalize(raw.kind, resolve_fields(raw.fields, table.lookup), rule, ctx)
+            resolved = resolve_fields(raw.fields, table.lookup)
+            where = resolved.pop("_where", ())
+            if where and not all(_where_holds(resolved.get(k), pattern) for k, pattern in where):
+                continue
+            policy_refs = resolved.pop("_policies", None)
+            fields = finalize(raw.kind, resolved, rule, ctx)
+            if policy_refs:
+                links[len(facts)] = [r if r.file else FactRef(r.key, res.path) for r in policy_refs]
+            if OWNER_FIELD in resolved:
+                owned[len(facts)] = resolved
             facts.append(
                 Fact(
                     kind=raw.kind,
@@ -97,9 +114,71 @@ def link(
                     key=raw.key,
                 )
             )
+    apply_policy_links(facts, links)
+    apply_mounts(facts, owned, results, service_of, {svc: t.lookup for svc, t in tables.items()})
     facts.extend(derive(facts, catalog))
     assign_ids(facts)
     return sorted(facts, key=Fact.sort_key)
+
+
+def value_texts(v: Any) -> list[str]:
+    """Every piece of text a value carries: literals, constant and env var names, qualified names."""
+    out: list[str] = []
+    if v is None:
+        return out
+    from .values import walk as walk_values
+
+    if not isinstance(v, _VALUE_TYPES) and type(v).__name__ not in ("BinOp", "Call"):
+        return [str(v)]
+    for x in walk_values(v):
+        if isinstance(x, Const) and x.value is not None:
+            out.append(str(x.value))
+        elif isinstance(x, Named):
+            out.append(x.name)
+        elif isinstance(x, Env):
+            out.append(x.var)
+        elif isinstance(x, Ref):
+            out.append(x.qualname)
+        elif isinstance(x, Dynamic):
+            out.append(x.text)
+        elif type(x).__name__ == "Call":
+            out.append(x.func)  # type: ignore[attr-defined]
+    return out
+
+
+def _where_holds(value: Any, pattern: str) -> bool:
+    rx = re.compile(pattern)
+    return any(rx.search(t) for t in value_texts(value))
+
+
+def apply_policy_links(facts: list[Fact], links: dict[int, list[FactRef]]) -> None:
+    """Fill both directions: a call's retry policies and breakers, a policy's covered calls."""
+    by_key = {(f.file, f.key): f for f in facts}
+    covered: dict[tuple[str, int], list[FactRef]] = {}
+    for index, refs in links.items():
+        fact = facts[index]
+        retries = [r for r in refs if (p := by_key.get((r.file, r.key))) is not None and p.kind == "retry_policy"]
+        breakers = [r for r in refs if (p := by_key.get((r.file, r.key))) is not None and p.kind == "circuit_breaker"]
+        if fact.kind in ("http_call", "grpc_call"):
+            fact.fields["retry_policies"] = retries
+            fact.fields["circuit_breakers"] = breakers
+            attempts: int | None = 1
+            for r in retries:
+                a = by_key[(r.file, r.key)].fields.get("attempts")
+                attempts = None if attempts is None or a is None else attempts * a
+            fact.fields["retry_attempts"] = attempts
+            for r in retries + breakers:
+                covered.setdefault((r.file, r.key), []).append(FactRef(fact.key, fact.file))
+        elif fact.kind == "id_generation":
+            fact.fields["inside_retry"] = bool(retries)
+            fact.fields["retry_policy"] = retries[-1] if retries else None
+    for fact in facts:
+        if fact.kind in ("http_call", "grpc_call") and "retry_policies" not in fact.fields:
+            fact.fields["retry_policies"] = []
+            fact.fields["circuit_breakers"] = []
+            fact.fields["retry_attempts"] = 1
+        elif fact.kind in ("retry_policy", "circuit_breaker"):
+            fact.fields["calls"] = covered.get((fact.file, fact.key), [])
 
 
 def derive(facts: list[Fact], catalog: Catalog) -> list[Fact]:

@@ -210,6 +210,10 @@ def _refs_of(res: FileResult) -> set[str]:
         for x in walk(v):
             if isinstance(x, Ref):
                 found.add(x.qualname)
+    for m in res.mounts:  # prefixes given by constants of another module
+        for pv in (m.prefix, m.source_own):
+            if pv is not None:
+                found.update(x.qualname for x in walk(pv) if isinstance(x, Ref))
     return found
 
 

@@ -228,6 +228,11 @@ def _join(base: str, rel: str) -> str:
 def host_port(text: str) -> tuple[str | None, int | None]:
     """Host and port of a URL (``http://risk:8080/x``) or an address (``risk:50051``)."""
     text = text.strip()
+    if text.startswith("dns:"):  # gRPC names: dns:host:port, dns:///host:port, dns://authority/host:port
+        rest = text[4:]
+        if rest.startswith("//"):
+            rest = rest[2:].partition("/")[2]
+        text = rest
     if "://" in text:
         try:
             parts = urlsplit(text)

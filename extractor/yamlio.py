@@ -116,7 +116,8 @@ def load_file(path: Path, display: str | None = None) -> list[Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise YamlError(shown, 0, f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+        line = exc.object.count(b"\n", 0, exc.start) + 1
+        raise YamlError(shown, line, f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise YamlError(shown, 0, f"cannot read file: {exc.strerror or exc}") from None
     return load_text(text, shown)

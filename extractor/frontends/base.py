@@ -30,11 +30,24 @@ class RawFact:
 
 @dataclass(frozen=True, slots=True)
 class Mount:
-    """Routes of ``target`` (a module or object qualname) are served under ``prefix``."""
+    """Routes of ``target`` (a module or object qualname) are served under ``prefix``.
 
-    prefix: Value
+    ``source`` is what mounts it (an object's or a module's qualname): the mounts of ``source``
+    apply next, so prefixes compose across modules. ``source_own`` is the source object's own
+    prefix (``APIRouter(prefix=...)``), which its nested routes also get. With ``replaces``, a
+    prefix given to the mount replaces the target's own prefix (capture ``own_prefix``) instead
+    of being added to it. The link stage applies mounts to field ``field`` of the rule's facts.
+    """
+
+    prefix: Value | None
     target: str
-    line: int
+    line: int = 0
+    source: str = ""
+    rule: str = ""
+    field: str = "path"
+    own_prefix: str = ""
+    source_own: Value | None = None
+    replaces: bool = False
 
 
 @dataclass(slots=True)

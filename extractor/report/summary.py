@@ -45,7 +45,12 @@ def _target(f: dict[str, Any]) -> str:
 def _call(fact: Fact) -> str:
     f = fact.fields
     what = f"{f.get('method') or '?'} {f.get('url') or '?'}" if fact.kind == "http_call" else f"{f.get('grpc_service') or '?'}.{f.get('rpc') or '?'}"
-    retry = f", retried ({f['retry_attempts']} attempts)" if f.get("retry_attempts") else (", retried" if f.get("retry") else "")
+    retry = ""
+    if f.get("retry_policies"):
+        attempts = f.get("retry_attempts")
+        retry = f", retried ({attempts} attempts)" if attempts else ", retried (unbounded or unknown attempts)"
+    if f.get("circuit_breakers"):
+        retry += ", behind a circuit breaker"
     return f"{f.get('library')}: {what}{_target(f)}; {_timeout(f)}{retry}"
 
 

@@ -8,13 +8,14 @@ computed at the end only for the nodes that became facts.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping, Sequence
 
 import libcst as cst
 
-from ...facts import Diagnostic
+from ...facts import Diagnostic, FactRef
 from ...values import (
     Call,
     Concat,
@@ -33,7 +34,11 @@ from ...values import (
     strip,
 )
 from ..base import FileResult, Mount, RawFact
-from .index import FieldSpec, MatchSpec, ObjectType, PyIndex, render
+from .index import _MISSING as _MISSING_SPEC
+from .index import FieldSpec, MatchSpec, ObjectType, PyIndex, format_captures, render
+from .idflow import IdFlow
+from .mounts import fact_owner, record_mounts
+from .policies import POLICY_KINDS, PolicyTracker, object_policies
 from .positions import positions
 
 _BINOPS: dict[type, str] = {
@@ -44,13 +49,17 @@ _BINOPS: dict[type, str] = {
     cst.FloorDivide: "//",
     cst.Modulo: "%",
     cst.Power: "**",
+    cst.BitOr: "|",
+    cst.BitAnd: "&",
 }
 
+BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 ENV_GETTERS = {"os.getenv", "os.environ.get", "os.environ.setdefault", "posix.environ.get"}
 ENV_MAPPINGS = {"os.environ"}
 CONVERTERS = {"float", "int", "str"}
 MAX_LITERAL_ITEMS = 32
 MAX_EVAL_DEPTH = 40
+MAX_CALL_ARGS = 12
 
 
 class _Unbound:
@@ -164,6 +173,10 @@ class Analyzer:
         self.module: cst.Module | None = None
         self._nodes_for_position: list[tuple[RawFact, cst.CSTNode]] = []
         self._next_key = 1
+        self._keys: dict[int, int] = {}  # id(node) → fact key, so objects can point at their node's fact
+        self._emitted: set[int] = set()
+        self.policies = PolicyTracker(path)
+        self.idflow: IdFlow | None = IdFlow(**index.idflow_options) if index.has_id_rules else None
         self._eval_depth = 0
         self._in_progress: set[int] = set()
         self._return_cache: dict[int, Value] = {}
@@ -172,7 +185,7 @@ class Analyzer:
         self.impls = index.impls
         self.hooks: dict[str, list[Any]] = {}
         for impl in self.impls:
-            for hook in ("on_call", "on_function", "after_function", "on_loop", "after_loop", "on_with", "after_with", "on_try", "on_assign", "on_subscript", "on_attribute", "finish"):
+            for hook in ("on_call", "on_function", "after_function", "on_loop", "after_loop", "on_with", "after_with", "on_try", "after_try", "on_handler", "after_handler", "on_assign", "on_subscript", "on_attribute", "finish"):
                 if hasattr(impl, hook):
                     self.hooks.setdefault(hook, []).append(impl)
 
@@ -197,6 +210,9 @@ class Analyzer:
             self.walk_block(self.module.body, self.module_scope)
             for impl in self.hooks.get("finish", ()):
                 impl.finish(self)
+            self.policies.finish()
+            if self.idflow is not None:
+                self.idflow.finish(self.path)
         except RecursionError:
             res.diagnostics.append(Diagnostic(self.path, "internal_error", "analysis stopped: code nested too deeply", severity="warning"))
         self.collect_exports()
@@ -211,7 +227,33 @@ class Analyzer:
     def anchor_text(self, node: cst.CSTNode, limit: int = 240) -> str:
         return " ".join(self.code(node).split())[:limit]
 
-    def emit(self, kind: str, rule_id: str, node: cst.CSTNode, fields: dict[str, Any], scope: Scope | None = None, anchor: str | None = None) -> RawFact:
+    def node_key(self, node: cst.CSTNode) -> int:
+        """The fact key reserved for a node (the first fact emitted at it gets this key)."""
+        key = self._keys.get(id(node))
+        if key is None:
+            key = self._keys[id(node)] = self._next_key
+            self._next_key += 1
+        return key
+
+    def ref(self, fact: RawFact) -> FactRef:
+        return FactRef(fact.key, self.path)
+
+    def emit(
+        self,
+        kind: str,
+        rule_id: str,
+        node: cst.CSTNode,
+        fields: dict[str, Any],
+        scope: Scope | None = None,
+        anchor: str | None = None,
+        receiver: Any = None,
+    ) -> RawFact:
+        if id(node) in self._emitted:
+            key = self._next_key
+            self._next_key += 1
+        else:
+            key = self.node_key(node)
+            self._emitted.add(id(node))
         fact = RawFact(
             kind=kind,
             rule=rule_id,
@@ -220,12 +262,37 @@ class Analyzer:
             fields=fields,
             scope=(scope.qualname if scope else ""),
             anchor=anchor if anchor is not None else self.anchor_text(node),
-            key=self._next_key,
+            key=key,
         )
-        self._next_key += 1
         self.result.facts.append(fact)
         self._nodes_for_position.append((fact, node))
+        fn = scope.function.qualname if scope is not None and scope.function is not None else None
+        self.policies.on_fact(fact, receiver, fn)
+        if kind in ("http_call", "grpc_call"):
+            fallback = self.fallback_here()
+            if fallback is not None:
+                fields["fallback"] = Const(fallback)
+        if self.idflow is not None:
+            if kind == "id_generation":
+                self.idflow.on_id_fact(fact, self.ref(fact), node)
+            elif kind in ("http_call", "grpc_call") and isinstance(node, cst.Call):
+                self.idflow.on_outbound_call(fact, node)
         return fact
+
+    def fallback_here(self) -> str | None:
+        """The default a surrounding ``try`` returns when the call fails (``except Timeout: return 0``)."""
+        for item in reversed(self.stack):
+            if isinstance(item, (cst.FunctionDef, cst.ClassDef, cst.ExceptHandler)):
+                return None
+            if isinstance(item, (cst.Try, cst.TryStar)):
+                for h in item.handlers:
+                    for stmt in self._block(h.body):
+                        if isinstance(stmt, cst.SimpleStatementLine):
+                            for small in stmt.body:
+                                if isinstance(small, cst.Return) and small.value is not None and _is_literal(small.value):
+                                    return self.anchor_text(small.value, 80)
+                return None
+        return None
 
     def assign_positions(self) -> None:
         if not self._nodes_for_position or self.module is None:
@@ -360,7 +427,7 @@ class Analyzer:
         if b is None:
             if scope.self_name == name and scope.cls is not None:
                 return SelfValue(scope.cls)
-            return Ref(name) if name in ("float", "int", "str", "len", "dict", "list") else Dynamic(name)
+            return Ref(name) if name in BUILTIN_NAMES else Dynamic(name)
         return self.binding_value(b, name)
 
     def binding_value(self, b: Binding, name: str) -> Any:
@@ -529,6 +596,9 @@ class Analyzer:
             cap = base.capture(attr)
             if cap is not None:
                 return cap
+            if otype is not None and otype.members is not None:  # stub.Method: a callable member
+                mtype, mcap = otype.members
+                return Obj(mtype, base.captures + (((mcap, Const(attr)),) if mcap else ()), base.name, base.origin)
             return Opaque(node)
         if isinstance(base, SelfValue):
             return self.self_attribute(base.cls, attr, node)
@@ -563,7 +633,7 @@ class Analyzer:
     def callee(self, func: cst.BaseExpression, scope: Scope) -> tuple[str | None, Obj | None, str, Any]:
         """Resolve what a call calls: (qualified name, receiver instance, attribute name, local def)."""
         if isinstance(func, cst.Attribute):
-            base = self.evaluate(func.value, scope)
+            base = self.evaluate_shallow(func.value, scope)
             attr = func.attr.value
             if isinstance(base, Obj):
                 return f"{base.type}.{attr}", base, attr, None
@@ -573,6 +643,8 @@ class Analyzer:
                 v = self.self_attribute(base.cls, attr, func) if isinstance(base, SelfValue) else self.evaluate_attribute(func, scope)
                 if isinstance(v, FunctionValue):
                     return v.fn.qualname, None, attr, v
+                if isinstance(v, Obj) and v.type in self.index.callable_types:
+                    return f"{v.type}.__call__", v, "__call__", None
                 return None, None, attr, None
             return None, None, attr, None
         v = self.evaluate(func, scope)
@@ -582,9 +654,17 @@ class Analyzer:
             return v.fn.qualname, None, v.fn.node.name.value, v
         if isinstance(v, ClassValue):
             return v.cls.qualname, None, v.cls.node.name.value, v
+        if isinstance(v, Obj) and v.type in self.index.callable_types:  # an instance called: m = stub.Method; m(req)
+            return f"{v.type}.__call__", v, "__call__", None
         return None, None, "", None
 
-    def evaluate_call(self, node: cst.Call, scope: Scope) -> Any:
+    def evaluate_shallow(self, node: cst.BaseExpression, scope: Scope) -> Any:
+        """Like evaluate, but a call of an unknown function stays opaque (no argument values built)."""
+        if isinstance(node, cst.Call):
+            return self.evaluate_call(node, scope, shallow=True)
+        return self.evaluate(node, scope)
+
+    def evaluate_call(self, node: cst.Call, scope: Scope, shallow: bool = False) -> Any:
         qual, receiver, attr, local = self.callee(node.func, scope)
         if isinstance(local, FunctionValue):
             return self.function_return(local.fn)
@@ -606,15 +686,34 @@ class Analyzer:
         if qual in CONVERTERS and len(node.args) == 1:
             inner = self.evaluate(node.args[0].value, scope)
             return convert(qual, inner) if self.is_value(inner) and not isinstance(inner, Dynamic) else Opaque(node)
-        return Opaque(node)
+        if shallow or receiver is not None or len(node.args) > MAX_CALL_ARGS:
+            return Opaque(node)
+        return self.call_value(qual, node, scope)
+
+    def call_value(self, qual: str, node: cst.Call, scope: Scope) -> Call:
+        """A call of a known external function as a value (``stop_after_attempt(3)``), for rules to interpret."""
+        args: list[Value] = []
+        kwargs: list[tuple[str, Value]] = []
+        for a in node.args:
+            if a.star:
+                continue
+            v = self.to_value(self.evaluate(a.value, scope))
+            if a.keyword is not None:
+                kwargs.append((a.keyword.value, v))
+            else:
+                args.append(v)
+        return Call(qual, tuple(args), tuple(kwargs))
 
     def construct(self, otype: ObjectType, node: cst.Call, scope: Scope, qual: str, receiver: Obj | None) -> Obj:
         caps: list[tuple[str, Value]] = []
         for name, spec in otype.captures.items():
-            v = self.read_arg(spec, node, scope)
+            if spec.unwrap is None and not spec.first_of and spec.format is None and spec.if_passed is _MISSING_SPEC and not spec.is_const:
+                v = self.read_arg(spec, node, scope)
+            else:  # unwrap, alternatives, constants, formats over the captures so far
+                v = self.read_field(name, spec, node, scope, Obj(otype.type, tuple(caps)), {})
             if v is not None:
                 caps.append((name, v))
-        return Obj(otype.type, tuple(caps), qual.rpartition(".")[2], "")
+        return Obj(otype.type, tuple(caps), qual.rpartition(".")[2], f"{self.path}#{self.node_key(node)}")
 
     def function_return(self, fn: LocalFunction) -> Any:
         """The value a same-file function returns, when all its returns agree (factories)."""
@@ -792,6 +891,18 @@ class Analyzer:
             if spec.template and isinstance(c, str):
                 return Const(render(c, env, keep_unknown=False))
             return Const(c)
+        if spec.first_of:
+            for alt in spec.first_of:
+                found = self.read_field(name, alt, node, scope, receiver, env)
+                if found is not None:
+                    return found
+            return None
+        if spec.format is not None:
+            return format_captures(spec.format, receiver)
+        if spec.if_passed is not _MISSING_SPEC:  # passed for sure (not hidden in **kwargs) and not None
+            expr = self.find_arg(node, spec.arg, spec.kw)[0] if node is not None else None
+            inner = strip(self.to_value(self.evaluate(expr, scope))) if expr is not None else None
+            return None if inner is None or isinstance(inner, Const) and inner.value is None else Const(spec.if_passed)
         v = self.read_arg(spec, node, scope, receiver, name)
         if v is not None and spec.unwrap:
             inner = strip(v)
@@ -836,6 +947,8 @@ class Analyzer:
             for cap_name, cap in receiver.captures:
                 if cap_name not in fields and cap_name not in spec.fields:
                     fields[cap_name] = cap
+        if spec.rule.id in self.index.mount_rules:
+            fields["_owner"] = fact_owner(self, node, receiver, scope)
         if expand is not None:
             name, seq = expand
             return [{**fields, name: item} for item in seq.items] or [fields]
@@ -875,9 +988,12 @@ class Analyzer:
         elif t is cst.For:
             self.walk_expr(stmt.iter, scope)
             self.bind_target(stmt.target, None, scope)
+            it = self.evaluate_shallow(stmt.iter, scope)
+            entered = self.policies.enter(object_policies(it)) if isinstance(it, Obj) else 0
             self._enter("on_loop", stmt, scope)
             self.walk_block(self._block(stmt.body), scope)
             self._leave("after_loop", stmt, scope)
+            self.policies.leave(entered)
             if stmt.orelse is not None:
                 self.walk_block(self._block(stmt.orelse.body), scope)
         elif t is cst.While:
@@ -888,18 +1004,23 @@ class Analyzer:
             if stmt.orelse is not None:
                 self.walk_block(self._block(stmt.orelse.body), scope)
         elif t is cst.With:
+            covering: list[FactRef] = []
             for item in stmt.items:
                 self.walk_expr(item.item, scope)
+                v = self.evaluate_shallow(item.item, scope)
+                if isinstance(v, Obj):
+                    covering += object_policies(v)
                 if item.asname is not None:
-                    v = self.evaluate(item.item, scope)
                     if isinstance(v, Obj):
                         otype = self.index.types.get(v.type)
                         self.bind_target(item.asname.name, v if otype is None or otype.context_manager else None, scope)
                     else:
                         self.bind_target(item.asname.name, None, scope)
+            entered = self.policies.enter(covering)
             self._enter("on_with", stmt, scope)
             self.walk_block(self._block(stmt.body), scope)
             self._leave("after_with", stmt, scope)
+            self.policies.leave(entered)
         elif t is cst.Try or t is cst.TryStar:
             self._enter("on_try", stmt, scope)
             self.walk_block(self._block(stmt.body), scope)
@@ -908,9 +1029,9 @@ class Analyzer:
                     self.walk_expr(h.type, scope)
                 if h.name is not None:
                     self.bind_target(h.name.name, None, scope)
-                self.stack.append(h)
+                self._enter("on_handler", h, scope)
                 self.walk_block(self._block(h.body), scope)
-                self.stack.pop()
+                self._leave("after_handler", h, scope)
             if stmt.orelse is not None:
                 self.walk_block(self._block(stmt.orelse.body), scope)
             if stmt.finalbody is not None:
@@ -936,6 +1057,8 @@ class Analyzer:
         self.stack.pop()
 
     def walk_small(self, small: cst.BaseSmallStatement, scope: Scope) -> None:
+        if self.idflow is not None and self.idflow.pending:
+            self.idflow.statement_done()
         t = type(small)
         if t is cst.Expr:
             self.walk_expr(small.value, scope)
@@ -945,11 +1068,15 @@ class Analyzer:
             self.walk_expr(small.value, scope)
             if scope.kind == "function":
                 self.bind_assignment(small, scope)
+            if self.idflow is not None:
+                self.idflow.on_assign([tg.target for tg in small.targets], small.value)
             for impl in self.hooks.get("on_assign", ()):
                 impl.on_assign(self, small, scope)
         elif t is cst.AnnAssign:
             if small.value is not None:
                 self.walk_expr(small.value, scope)
+                if self.idflow is not None:
+                    self.idflow.on_assign([small.target], small.value)
             if scope.kind == "function":
                 self.bind_assignment(small, scope)
         elif t is cst.AugAssign:
@@ -1036,37 +1163,59 @@ class Analyzer:
             if scope.kind == "function":
                 scope.bindings[node.name.value] = Binding(value=FunctionValue(fn))
         fscope = self.function_scope(fn)
+        covering: list[FactRef] = []
         for deco in node.decorators:
-            self.walk_decorator(deco, node, fscope, scope)
+            covering += self.walk_decorator(deco, node, fscope, scope)
         for p in list(node.params.params) + list(node.params.kwonly_params) + list(node.params.posonly_params):
             if p.default is not None:
                 self.walk_expr(p.default, scope)
         self.stack.append(node)
+        entered = self.policies.enter(covering)
+        if self.idflow is not None:
+            ps = node.params
+            names = [p.name.value for p in list(ps.posonly_params) + list(ps.params) + list(ps.kwonly_params)]
+            if fscope.self_name and names and names[0] == fscope.self_name:
+                names = names[1:]
+            self.idflow.enter_function(fn.qualname, names)
         for impl in self.hooks.get("on_function", ()):
             impl.on_function(self, node, fscope)
         self.walk_block(self._block(node.body), fscope)
         for impl in self.hooks.get("after_function", ()):
             impl.after_function(self, node, fscope)
+        self.policies.leave(entered)
+        if self.idflow is not None:
+            self.idflow.leave_function()
         self.stack.pop()
 
-    def walk_decorator(self, deco: cst.Decorator, fn: cst.FunctionDef, fscope: Scope, outer: Scope) -> None:
+    def walk_decorator(self, deco: cst.Decorator, fn: cst.FunctionDef, fscope: Scope, outer: Scope) -> list[FactRef]:
+        """Match a decorator; returns the policies (retry, breaker) it puts around the function."""
         expr = deco.decorator
         call = expr if isinstance(expr, cst.Call) else None
         if call is not None:
             for a in call.args:
                 self.walk_expr(a.value, outer)
+        covering: list[FactRef] = []
+        if call is None and isinstance(expr, (cst.Name, cst.Attribute)):
+            bare = self.evaluate(expr, outer)
+            if isinstance(bare, Obj):
+                covering += object_policies(bare)  # @breaker: an instance used as a decorator
         qual, receiver, attr, _ = self.callee(call.func if call is not None else expr, outer)
+        if receiver is not None:
+            covering += object_policies(receiver)  # @breaker.decorate(...), @retrying.wraps
         if qual is None:
-            return
+            return covering
         specs = self.index.decorators.get(qual)
         if not specs:
-            return
+            return covering
         env = self.env_for(fscope, function=fscope.qualname, attr=attr, method=attr)
         if fscope.cls is not None:
             env["class"] = fscope.cls.node.name.value
         for spec in specs:
             for fields in self.build_fields(spec, call, outer, receiver, env):
-                self.emit_match(spec, expr, fields, fscope, qual, node_for_anchor=expr)
+                fact = self.emit_match(spec, expr, fields, fscope, qual, node_for_anchor=expr)
+                if fact.kind in POLICY_KINDS:
+                    covering.append(self.ref(fact))
+        return covering
 
     def walk_class(self, node: cst.ClassDef, scope: Scope) -> None:
         b = scope.bindings.get(node.name.value)
@@ -1135,25 +1284,50 @@ class Analyzer:
             else:
                 for child in _expr_children(node):
                     push(child)
-        for call in calls:
+        for call in reversed(calls):  # inner calls first: an id made inside a call's arguments is known to it
             self.match_call(call, scope)
 
     def match_call(self, node: cst.Call, scope: Scope) -> None:
-        qual, receiver, attr, _ = self.callee(node.func, scope)
+        qual, receiver, attr, local = self.callee(node.func, scope)
         if "on_call" in self.hooks:
             for impl in self.hooks["on_call"]:
                 impl.on_call(self, node, qual, receiver, scope)
+        if isinstance(local, FunctionValue):
+            self.policies.on_local_call(local.fn.qualname)
+            if self.idflow is not None:
+                self.idflow.on_local_call(local.fn.qualname, node)
         if qual is None:
-            return
-        specs = self.index.call_specs(qual)
-        if not specs:
-            return
+            specs = self.index.methods.get(attr) if attr and isinstance(node.func, cst.Attribute) else None
+            if not specs:
+                return
+            qual = f"?.{attr}"
+        else:
+            if qual in self.index.mounts:
+                record_mounts(self, self.index.mounts[qual], node, scope, receiver)
+            if qual in self.index.scopes:
+                self.function_scopes(qual, node, scope, receiver)
+            specs = self.index.call_specs(qual)
+            if not specs:
+                specs = self.index.methods.get(attr) if attr and receiver is None and isinstance(node.func, cst.Attribute) else None
+                if not specs:
+                    return
         env = self.env_for(scope, attr=attr, method=attr, type_name=(receiver.name if receiver else ""))
         for spec in specs:
             if spec.unless is not None and self._unless(spec, node, scope):
                 continue
             for fields in self.build_fields(spec, node, scope, receiver, env):
-                self.emit_match(spec, node, fields, scope, qual)
+                self.emit_match(spec, node, fields, scope, qual, receiver=receiver)
+
+    def function_scopes(self, qual: str, node: cst.Call, scope: Scope, receiver: Obj | None) -> None:
+        """``breaker.call(fn)``, ``retrying(fn)``: the receiver's policies cover the function passed."""
+        refs = object_policies(receiver) if receiver is not None else []
+        for spec in self.index.scopes[qual]:
+            expr, _ = self.find_arg(node, spec.arg, spec.kw)
+            if expr is None:
+                continue
+            fv = self.evaluate(expr, scope)
+            if isinstance(fv, FunctionValue):
+                self.policies.on_local_call(fv.fn.qualname, refs)
 
     def _unless(self, spec: MatchSpec, node: cst.Call, scope: Scope) -> bool:
         assert spec.unless is not None
@@ -1161,11 +1335,18 @@ class Analyzer:
         expr, _ = self.find_arg(node, pos, kw)
         if isinstance(expr, cst.Call):
             qual, _, _, _ = self.callee(expr.func, scope)
-            return qual in names
+            if qual in names:
+                return True
+        if expr is not None:
+            v = self.evaluate_shallow(expr, scope)
+            if isinstance(v, Obj):
+                return any((ot := self.index.ctor(n)) is not None and ot.type == v.type for n in names)
         return False
 
-    def emit_match(self, spec: MatchSpec, node: cst.CSTNode, fields: dict[str, Any], scope: Scope, qual: str, node_for_anchor: cst.CSTNode | None = None) -> RawFact:
-        return self.emit(spec.kind, spec.rule.id, node, fields, scope)
+    def emit_match(self, spec: MatchSpec, node: cst.CSTNode, fields: dict[str, Any], scope: Scope, qual: str, node_for_anchor: cst.CSTNode | None = None, receiver: Obj | None = None) -> RawFact:
+        if spec.where:
+            fields["_where"] = spec.where
+        return self.emit(spec.kind, spec.rule.id, node, fields, scope, receiver=receiver)
 
     # ------------------------------------------------------------------ exports
     def collect_exports(self) -> None:
@@ -1180,6 +1361,23 @@ class Analyzer:
                 continue
             if isinstance(v, (Const, Named, Env, Seq, Map, Concat, Obj, Ref, Call)) or type(v).__name__ == "BinOp":
                 out[name] = self.to_value(v)
+
+
+def _is_literal(node: cst.BaseExpression) -> bool:
+    """A constant-like expression: literals, containers of literals, names like DEFAULT_SCORE."""
+    if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString)):
+        return True
+    if isinstance(node, cst.Name):
+        return node.value in ("None", "True", "False") or node.value.isupper()
+    if isinstance(node, cst.UnaryOperation):
+        return _is_literal(node.expression)
+    if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
+        return all(isinstance(e, cst.Element) and _is_literal(e.value) for e in node.elements)
+    if isinstance(node, cst.Dict):
+        return all(isinstance(e, cst.DictElement) and _is_literal(e.key) and _is_literal(e.value) for e in node.elements)
+    if isinstance(node, cst.Attribute):
+        return node.attr.value.isupper()
+    return False
 
 
 _SKIP_CHILD_TYPES = (

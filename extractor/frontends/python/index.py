@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from ...catalog import Rule, RuleError
+from ...values import Const, simplify_concat
 
 _MISSING = object()
 _TEMPLATE = re.compile(r"\{([a-z_]+)(?:\|([a-z_]+)(?::([^}]*))?)?\}")
@@ -36,6 +37,9 @@ class FieldSpec:
     inherit: bool = True
     unwrap: str | None = None
     only_objects: bool = False
+    first_of: tuple["FieldSpec", ...] = ()  # alternatives: the first that yields a value
+    if_passed: Any = _MISSING  # this constant when the argument is passed (and not None)
+    format: str | None = None  # a template over the receiver's (a constructor's earlier) captures
 
     @property
     def is_const(self) -> bool:
@@ -63,6 +67,7 @@ class ObjectType:
     returns: dict[str, str]
     configure: dict[str, ConfigureSpec]
     context_manager: bool
+    members: tuple[str, str] | None = None  # (type, capture): any other attribute is a tracked object
 
 
 @dataclass(slots=True)
@@ -71,6 +76,20 @@ class MatchSpec:
     kind: str
     fields: dict[str, FieldSpec]
     unless: tuple[int | None, str | None, frozenset[str]] | None = None
+    where: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MountSpec:
+    """A call that serves the routes of an object or module under a prefix (``include_router``)."""
+
+    rule: Rule
+    target: tuple[int | None, str | None]
+    via: frozenset[str]
+    prefix: tuple[int | None, str | None] | None
+    own_prefix: str
+    replaces: bool
+    field: str
 
 
 @dataclass(slots=True)
@@ -91,10 +110,17 @@ class PyIndex:
     calls: dict[str, list[MatchSpec]] = field(default_factory=dict)
     call_globs: list[tuple[re.Pattern[str], MatchSpec]] = field(default_factory=list)
     decorators: dict[str, list[MatchSpec]] = field(default_factory=dict)
+    methods: dict[str, list[MatchSpec]] = field(default_factory=dict)  # any receiver, by method name
+    scopes: dict[str, list[FieldSpec]] = field(default_factory=dict)  # calls whose function argument a policy covers
     classes: list[ClassSpec] = field(default_factory=list)
+    mounts: dict[str, list[MountSpec]] = field(default_factory=dict)  # calls that mount routes under a prefix
+    mount_rules: set[str] = field(default_factory=set)  # rules whose facts record their owner (_owner)
     timeouts: dict[str, dict[str, Any]] = field(default_factory=dict)
     impls: list[Any] = field(default_factory=list)
+    callable_types: set[str] = field(default_factory=set)  # types whose instances are called: "<type>.__call__"
     words: set[str] = field(default_factory=set)
+    has_id_rules: bool = False
+    idflow_options: dict[str, str] = field(default_factory=dict)
     prefilter_re: re.Pattern[bytes] | None = None
 
     def ctor(self, qualname: str) -> ObjectType | None:
@@ -140,6 +166,25 @@ def render(template: str, env: dict[str, str], keep_unknown: bool = True) -> str
     return _TEMPLATE.sub(sub, template)
 
 
+def format_captures(template: str, obj: Any) -> Any:
+    """``"http://{host}:{port}"`` over an object's captures, as a value; None when one is absent."""
+    if obj is None:
+        return None
+    parts: list[Any] = []
+    pos = 0
+    for m in _TEMPLATE.finditer(template):
+        if m.start() > pos:
+            parts.append(Const(template[pos : m.start()]))
+        v = obj.capture(m.group(1))
+        if v is None:
+            return None
+        parts.append(v)
+        pos = m.end()
+    if pos < len(template):
+        parts.append(Const(template[pos:]))
+    return simplify_concat(tuple(parts)) if parts else None
+
+
 def template_vars(template: str) -> set[str]:
     return {m.group(1) for m in _TEMPLATE.finditer(template)}
 
@@ -157,6 +202,9 @@ def _field(raw: Any, env: dict[str, str]) -> FieldSpec:
             inherit=bool(raw.get("inherit", True)),
             unwrap=raw.get("unwrap"),
             only_objects=bool(raw.get("only_objects", False)),
+            first_of=tuple(_field(x, env) for x in raw.get("first_of") or ()),
+            if_passed=raw.get("if_passed", _MISSING),
+            format=raw.get("format"),
         )
     if isinstance(raw, str):
         rendered = render(raw, env)
@@ -207,6 +255,7 @@ def compile_rules(rules: Sequence[Rule]) -> PyIndex:
                 returns=dict(obj.get("returns") or {}),
                 configure=configure,
                 context_manager=bool(obj.get("context_manager", True)),
+                members=(obj["members"]["type"], obj["members"].get("name", "")) if obj.get("members") else None,
             )
             if otype.type in index.types and index.types[otype.type].rule.id != rule.id:
                 other = index.types[otype.type].rule.id
@@ -229,14 +278,27 @@ def compile_rules(rules: Sequence[Rule]) -> PyIndex:
                 if item.get("unless"):
                     u = item["unless"]
                     unless = (u.get("arg"), u.get("kw"), frozenset(u["names"]))
+                where_preds = tuple(sorted((k, str(v)) for k, v in (item.get("where") or {}).items()))
+                for k, pattern_text in where_preds:
+                    try:
+                        re.compile(pattern_text)
+                    except re.error as exc:
+                        raise RuleError(f"{where}:{rule.line_of('python', section, n, 'where', k)}: bad regular expression for {k!r}: {exc}") from None
                 for env in _expansions(item.get("each")):
                     fields = {k: _field(v, env) for k, v in (item.get("fields") or {}).items()}
-                    mspec = MatchSpec(rule=rule, kind=kind, fields=fields, unless=unless)
+                    mspec = MatchSpec(rule=rule, kind=kind, fields=fields, unless=unless, where=where_preds)
                     for name in item["names"]:
                         qual = render(name, env)
+                        if qual.endswith(".__call__"):
+                            index.callable_types.add(qual[: -len(".__call__")])
                         unknown = template_vars(qual)
                         if unknown:
                             raise RuleError(f"{where}:{rule.line_of('python', section, n)}: name {name!r} uses {sorted(unknown)} but `each` does not define it")
+                        if item.get("any_receiver"):
+                            if section != "calls" or "." in qual:
+                                raise RuleError(f"{where}:{rule.line_of('python', section, n)}: any_receiver takes bare method names in calls")
+                            index.methods.setdefault(qual, []).append(mspec)
+                            continue
                         pattern = _glob(qual) if section == "calls" else None
                         if pattern is not None:
                             index.call_globs.append((pattern, mspec))
@@ -244,6 +306,30 @@ def compile_rules(rules: Sequence[Rule]) -> PyIndex:
                             table.setdefault(qual, []).append(mspec)
                         if not explicit_prefilter:
                             index.words |= _words_of(qual)
+        for n, item in enumerate(spec.get("scopes", ())):
+            fspec = _field(item["function"], {})
+            for name in item["names"]:
+                index.scopes.setdefault(name, []).append(fspec)
+                if name.endswith(".__call__"):
+                    index.callable_types.add(name[: -len(".__call__")])
+                if not explicit_prefilter:
+                    index.words |= _words_of(name)
+        for item in spec.get("mounts", ()):
+            target, prefix = item["target"], item.get("prefix")
+            mspec_m = MountSpec(
+                rule=rule,
+                target=(target.get("arg"), target.get("kw")),
+                via=frozenset(target.get("via") or ()),
+                prefix=(prefix.get("arg"), prefix.get("kw")) if prefix else None,
+                own_prefix=item.get("own_prefix", ""),
+                replaces=bool(item.get("replaces", False)),
+                field=item.get("field", "path"),
+            )
+            index.mount_rules.add(rule.id)
+            for name in item["names"]:
+                index.mounts.setdefault(name, []).append(mspec_m)
+                if not explicit_prefilter:
+                    index.words |= _words_of(name)
         for n, item in enumerate(spec.get("classes", ())):
             fields = {k: _field(v, {}) for k, v in (item.get("fields") or {}).items()}
             for base in item["bases"]:
@@ -253,6 +339,11 @@ def compile_rules(rules: Sequence[Rule]) -> PyIndex:
                     index.words |= _words_of(base)
         if "timeout" in spec:
             index.timeouts[rule.id] = spec["timeout"]
+        if "id_generation" in rule.kinds:
+            index.has_id_rules = True
+            for key, opt in (("header_re", "headers"), ("field_re", "fields"), ("param_re", "parameters")):
+                if opt in rule.options:
+                    index.idflow_options[key] = str(rule.options[opt])
         if rule.impl:
             index.impls.append(load_impl(rule))
             index.words.update(getattr(index.impls[-1], "prefilter_words", ()))

@@ -1,0 +1,330 @@
+"""Declared contracts: what a service's ``contracts/*.yaml`` files promise and expect.
+
+Every object remembers where it was written (``location``, and ``where(field)`` for one field)
+so that a check can point at ``file:line``. Provenance and original spellings are excluded
+from equality: two contracts that say the same thing compare equal even when the files differ,
+which is what comparing two versions of a contract needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from .values import Backoff, Bound, Duration, DurationRange, Percentiles
+
+PII_LEVELS = ("none", "minimal", "low", "medium", "high")
+"""Ordered from least to most sensitive, so that levels can be compared by index."""
+
+IDEMPOTENCY_EXPECTATIONS = ("stable_across_retries", "new_per_attempt", "none")
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+FieldLines = tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A place in a contract file; ``line`` is 1-based (0 when the whole file is meant)."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+_NOWHERE = Location("", 0)
+
+
+class Located:
+    """Mixin for declared objects: ``location`` of the object, ``lines`` of its fields."""
+
+    __slots__ = ()
+    location: Location
+    lines: FieldLines
+
+    def where(self, field_name: str) -> Location:
+        """Where a field (by its dataclass name) was written; the object's own location if absent."""
+        for name, line in self.lines:
+            if name == field_name:
+                return Location(self.location.file, line)
+        return self.location
+
+
+def _loc() -> Location:
+    return field(default=_NOWHERE, compare=False)
+
+
+def _lines() -> FieldLines:
+    return field(default=(), compare=False)
+
+
+# -- depends_on ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LatencyBudget(Located):
+    """The latency a caller can afford, as percentile limits at three levels of strictness."""
+
+    target: Percentiles | None = None
+    acceptable: Percentiles | None = None
+    maximum: Percentiles | None = None
+    location: Location = _loc()
+    lines: FieldLines = _lines()
+
+    def levels(self) -> tuple[tuple[str, Percentiles], ...]:
+        return tuple((name, v) for name, v in (("target", self.target), ("acceptable", self.acceptable), ("maximum", self.maximum)) if v is not None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OnTimeout(Located):
+    """What a retry does after a timeout; ``generates_new_request_id`` is the idempotency question."""
+
+    generates_new_request_id: bool | None = None
+    reason: str | None = None
+    location: Location = _loc()
+    lines: FieldLines = _lines()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetryPolicy(Located):
+    """How a caller retries a target (``service.operation``); ``enabled`` is False for ``retry: none``.
+
+    ``attempts`` counts every call including the first.
+    """
+
+    target: str | None = None
+    service: str | None = None
+    operation: str | None = None
+    enabled: bool = True
+    attempts: int | None = None
+    backoff: Backoff | None = None
+    on_timeout: OnTimeout | None = None
+    reason: str | None = None
+    location: Location = _loc()
+    lines: FieldLines = _lines()
+
+    @property
+    def key(self) -> tuple[str | None, str | None]:
+        return (self.service, self.operation)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Dependency(Located):
+    """One ``depends_on`` entry: a call this service makes and what it expects of it."""
+
+    service: str
+    operation: str | None = None
+    latency_budget: LatencyBudget | None = None
+    timeout: Duration | None = None
+    fallback: str | None = None
+    retry: RetryPolicy | None = None
+    location: Location = _loc()
+    lines: FieldLines = _lines()
+
+    @property
+    def key(self) -> tuple[str, str | None]:
+        return (self.service, self.operation)
+
+
+# -- provides ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProvidedLatency(Located):
+    """Latency of a provided operation: measured now (``current``) and promised (``target``)."""
+
+    current: Percentiles | None = None
+    target: Percentiles | None = None
+    location: Location = _loc()
+    lines: FieldLines = _lines()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProvidedOperation(Located):
+    operation: str
+    latency: ProvidedLatency | None = None
+    location: Location = _loc()
+    lines: FieldLines = _lines()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return ("operation", self.operation)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProvidedDataset(Located):
+    """A dataset others may read, how (``via``) and how stale it can be."""
+
+    dataset: str
+    via: str | None = None
+    freshness: DurationRange | None = None
+    location: Location = _loc()
+    lines: FieldLines = _lines()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return ("dataset", self.dataset)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProvidedEndpoint(Located):
+    """An exposed endpoint, what it returns, who may call it and how sensitive it is.
+
+    ``path``/``method`` tie it to endpoints found in code; without ``path`` an endpoint name
+    that starts with ``/`` is taken as the path (``route``).
+    """
+
+    endpoint: str
+    returns: str | None = None
+    access: str | None = None
+    pii: str | None = None  # one of PII_LEVELS
+    path: str | None = None
+    method: str | None = None  # one of HTTP_METHODS
+    location: Location = _loc()
+    lines: FieldLines = _lines()
+
+    @property
+    def route(self) -> str | None:
+        if self.path is not None:
+            return self.path
+        return self.endpoint if self.endpoint.startswith("/") else None
+
+    @property
+    def pii_rank(self) -> int | None:
+        return PII_LEVELS.index(self.pii) if self.pii in PII_LEVELS else None
+
+    @property
+    def key(self) -> tuple[str, str, str | None]:
+        return ("endpoint", self.endpoint, self.method)
+
+
+Provided = Union[ProvidedOperation, ProvidedDataset, ProvidedEndpoint]
+
+
+# -- the other sections --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DataDependency(Located):
+    """Data this service reads from elsewhere and the staleness it tolerates."""
+
+    source: str
+    dataset: str | None = None
+    freshness_required: Bound | None = None
+    reason: str | None = None
+    impact_if_stale: str | None = None
+    location: Location = _loc()
+    lines: FieldLines = _lines()
+
+    @property
+    def key(self) -> tuple[str, str | None]:
+        return (self.source, self.dataset)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Operation(Located):
+    """An operation this service serves and what it expects of callers' idempotency keys."""
+
+    name: str
+    idempotency_key: str | None = None
+    expects: str | None = None  # one of IDEMPOTENCY_EXPECTATIONS
+    window: Duration | None = None
+    location: Location = _loc()
+    lines: FieldLines = _lines()
+
+    @property
+    def key(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Requirement(Located):
+    """Data this service needs from another (``from``) and at what access level."""
+
+    from_service: str  # the ``from:`` key
+    data: str
+    access_level: str | None = None
+    use_case: str | None = None
+    location: Location = _loc()
+    lines: FieldLines = _lines()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.from_service, self.data)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decision(Located):
+    """A recorded trade-off decision; dates are kept as ISO-8601 text."""
+
+    title: str
+    id: str | None = None
+    proposer: str | None = None
+    timestamp: str | None = None
+    rationale: str | None = None
+    review_date: str | None = None
+    location: Location = _loc()
+    lines: FieldLines = _lines()
+
+    @property
+    def key(self) -> str:
+        return self.id or self.title
+
+
+# -- a service's whole contract ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServiceContract(Located):
+    """Everything declared for one ``service:``, merged over all its documents and files.
+
+    ``documents`` lists the ``service:`` line of every merged document; ``found_in`` names the
+    discovered services whose ``contracts/`` folders held them (may differ from ``service``).
+    """
+
+    service: str
+    version: str | None = None
+    depends_on: tuple[Dependency, ...] = ()
+    provides: tuple[Provided, ...] = ()
+    data_dependencies: tuple[DataDependency, ...] = ()
+    retry_policies: tuple[RetryPolicy, ...] = ()
+    operations: tuple[Operation, ...] = ()
+    requires: tuple[Requirement, ...] = ()
+    decisions: tuple[Decision, ...] = ()
+    documents: tuple[Location, ...] = field(default=(), compare=False)
+    found_in: tuple[str, ...] = field(default=(), compare=False)
+    location: Location = _loc()
+    lines: FieldLines = _lines()
+
+    @property
+    def provided_operations(self) -> tuple[ProvidedOperation, ...]:
+        return tuple(p for p in self.provides if isinstance(p, ProvidedOperation))
+
+    @property
+    def provided_datasets(self) -> tuple[ProvidedDataset, ...]:
+        return tuple(p for p in self.provides if isinstance(p, ProvidedDataset))
+
+    @property
+    def provided_endpoints(self) -> tuple[ProvidedEndpoint, ...]:
+        return tuple(p for p in self.provides if isinstance(p, ProvidedEndpoint))
+
+    def provided_operation(self, name: str) -> ProvidedOperation | None:
+        return next((p for p in self.provided_operations if p.operation == name), None)
+
+    def provided_dataset(self, name: str) -> ProvidedDataset | None:
+        return next((p for p in self.provided_datasets if p.dataset == name), None)
+
+    def operation(self, name: str) -> Operation | None:
+        return next((o for o in self.operations if o.name == name), None)
+
+    def dependency(self, service: str, operation: str | None = None) -> Dependency | None:
+        return next((d for d in self.depends_on if d.service == service and (operation is None or d.operation == operation)), None)
+
+    def retry_policy(self, service: str, operation: str | None = None) -> RetryPolicy | None:
+        """The ``retry_policies`` entry for a target, else the ``retry:`` of the matching dependency."""
+        for policy in self.retry_policies:
+            if policy.service == service and policy.operation in (operation, None):
+                return policy
+        dep = self.dependency(service, operation)
+        return dep.retry if dep is not None else None

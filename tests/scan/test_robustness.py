@@ -1,0 +1,96 @@
+"""One bad file never stops a scan; symlinks never lead out of the root; output is deterministic."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from extractor.config import Config
+from extractor.docs import schema_files
+from extractor.scan import scan
+
+GOOD = 'import requests\n\n\ndef f(url):\n    return requests.get(url, timeout=2)\n'
+
+
+def _write(root: Path, rel: str, data: bytes | str) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    path.write_bytes(data)
+    return path
+
+
+@pytest.fixture()
+def broken_repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    _write(root, "svc/requirements.txt", "requests\n")
+    _write(root, "svc/good.py", GOOD)
+    _write(root, "svc/syntax.py", "import requests\n\ndef broken(:\n    pass\n")
+    _write(root, "svc/latin1.py", "# caf\xe9\nimport requests\nrequests.get('http://x', timeout=1)\n".encode("latin-1"))
+    _write(root, "svc/declared.py", "# -*- coding: latin-1 -*-\n# caf\xe9\nimport requests\nrequests.get('http://y', timeout=1)\n".encode("latin-1"))
+    _write(root, "svc/binary.py", b"\x00\x01\x02import requests\x00")
+    _write(root, "svc/empty.py", b"")
+    _write(root, "svc/huge.py", "import requests\n" + "x = 1\n" * 2000)
+    os.symlink("/etc/hostname", root / "svc" / "outside.py")
+    os.symlink(root / "svc" / "missing-target.py", root / "svc" / "dangling.py")
+    return root
+
+
+def _diag_kinds(result) -> dict[str, str]:
+    return {d.file: d.kind for d in result.diagnostics}
+
+
+def test_broken_files_become_diagnostics_and_the_scan_goes_on(broken_repo):
+    result = scan(broken_repo, config=Config(max_file_bytes=5000))
+    kinds = _diag_kinds(result)
+    assert kinds["svc/syntax.py"] == "syntax_error"
+    assert kinds["svc/latin1.py"] == "decode_error"
+    assert kinds["svc/binary.py"] == "binary"
+    assert kinds["svc/empty.py"] == "empty"
+    assert kinds["svc/huge.py"] == "too_large"
+    assert kinds["svc/outside.py"] == "symlink_outside_root"
+    assert kinds["svc/dangling.py"] == "unreadable"
+    syntax = next(d for d in result.diagnostics if d.file == "svc/syntax.py")
+    assert syntax.line == 4 and syntax.severity == "error"  # libcst reports the line where it gave up
+    files_with_facts = sorted({f.file for f in result.facts if f.kind == "http_call"})
+    assert files_with_facts == ["svc/declared.py", "svc/good.py"]  # the coding declaration is honoured
+
+
+def test_symlink_inside_the_root_is_scanned_once_under_its_own_path(tmp_path):
+    root = tmp_path / "repo"
+    _write(root, "svc/requirements.txt", "")
+    _write(root, "svc/real.py", GOOD)
+    os.symlink(root / "svc" / "real.py", root / "svc" / "alias.py")
+    os.symlink(tmp_path, root / "svc" / "up")  # a directory link leading out: never walked
+    result = scan(root, config=Config())
+    assert sorted(f.file for f in result.facts) == ["svc/alias.py", "svc/real.py"]
+
+
+def test_scan_json_validates_against_the_published_schema(broken_repo):
+    schema = json.loads(schema_files()["facts.v1.schema.json"])
+    result = scan(broken_repo, config=Config(max_file_bytes=5000))
+    jsonschema.validate(result.to_json(), schema)
+
+
+def test_output_is_byte_identical_across_runs_and_job_counts(repo):
+    root = repo / "fixtures" / "monorepos" / "fraud-detection"
+    first = json.dumps(scan(root, jobs=1, display_root="x").to_json())
+    second = json.dumps(scan(root, jobs=1, display_root="x").to_json())
+    parallel = json.dumps(scan(root, jobs=2, display_root="x").to_json())
+    assert first == second == parallel
+
+
+def test_ids_survive_unrelated_edits(tmp_path):
+    root = tmp_path / "repo"
+    _write(root, "svc/requirements.txt", "")
+    _write(root, "svc/a.py", GOOD)
+    before = {f.id for f in scan(root, config=Config()).facts}
+    _write(root, "svc/a.py", "# a new comment\n\n" + GOOD)
+    after = scan(root, config=Config()).facts
+    assert {f.id for f in after} == before
+    assert after[0].line == 7
