@@ -39,6 +39,7 @@ class Rule:
     references: tuple[str, ...] = ()
     docs: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     prefilter: tuple[str, ...] = ()
+    uses: tuple[str, ...] = ()  # rules whose tracked object types this rule's names rely on
     impl: str = ""
     options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     derive: dict[str, Any] | None = field(default=None, hash=False, compare=False)
@@ -56,6 +57,11 @@ class Rule:
 @lru_cache(maxsize=None)
 def rule_schema() -> dict[str, Any]:
     return json.loads(resources.files("extractor.schemas").joinpath("rule.schema.json").read_text("utf-8"))
+
+
+@lru_cache(maxsize=None)
+def rule_validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(rule_schema())
 
 
 def default_rules_dir() -> Path:
@@ -89,8 +95,7 @@ def load_rule(path: Path, rules_dir: Path) -> Rule:
     if len(docs) != 1 or not isinstance(docs[0], dict):
         raise RuleError(f"{shown}:1: a rule file holds exactly one mapping")
     data = docs[0]
-    validator = jsonschema.Draft202012Validator(rule_schema())
-    errors = sorted(validator.iter_errors(yamlio.plain(data)), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    errors = sorted(rule_validator().iter_errors(yamlio.plain(data)), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if errors:
         err = min(errors, key=lambda e: len(e.absolute_path))  # the outermost problem reads best
         best = jsonschema.exceptions.best_match([err]) or err
@@ -125,6 +130,7 @@ def load_rule(path: Path, rules_dir: Path) -> Rule:
         references=tuple(meta.get("references", ())),
         docs=yamlio.plain(data["docs"]),
         prefilter=tuple(data.get("prefilter", ())),
+        uses=tuple(data.get("uses", ())),
         impl=data.get("impl", ""),
         options=yamlio.plain(data.get("options") or {}),
         derive=yamlio.plain(data["derive"]) if data.get("derive") else None,
@@ -154,12 +160,16 @@ class Catalog:
         return sorted({r.language for r in self.rules if r.language != "any"})
 
     def select(self, ids: Iterable[str]) -> "Catalog":
-        """A catalog of the given rules plus the rules their derivations read from."""
+        """A catalog of the given rules plus the rules their derivations read from and the rules
+        whose object types they use."""
         wanted = set(ids)
         rules = [r for r in self.rules if r.id in wanted]
         kinds_needed = {k for r in rules if r.derive for k in r.derive["from_kinds"]}
         if kinds_needed:
             rules += [r for r in self.rules if r.id not in wanted and not r.derive and set(r.kinds) & kinds_needed]
+        used = {u for r in rules for u in r.uses} - {r.id for r in rules}
+        if used:
+            rules += [r for r in self.rules if r.id in used]
         return Catalog(sorted(rules, key=lambda r: r.id), self.rules_dirs)
 
 

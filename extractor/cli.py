@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -17,6 +18,9 @@ from rich.console import Console
 from . import __version__
 from .catalog import Catalog, RuleError, load_catalog
 from .config import ConfigError, load_config
+
+if TYPE_CHECKING:
+    from .pipeline import Analysis
 
 
 def _console(stream=None) -> Console:
@@ -83,6 +87,94 @@ def scan(path: Path, fmt: str, output: Path | None, rule_dirs: tuple[str, ...], 
     if verbose:
         s = result.stats
         click.echo(f"{s['files']} files ({s['files_parsed']} parsed), {s['lines']} lines in {s['seconds']} s", err=True)
+
+
+def _analyse(path: Path, config_path: Path | None, jobs: int | None, retry_amplification: float | None = None) -> "Analysis":
+    """scan → load → infer → graph for ``check`` and ``graph``; a bad configuration is a usage error."""
+    from dataclasses import replace
+
+    from .pipeline import analyse
+
+    try:
+        config = load_config(path, config_path)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    if retry_amplification is not None:
+        config = replace(config, retry_amplification=retry_amplification)
+    display = Path(os.path.normpath(str(path))).as_posix()
+    return analyse(path, config=config, catalog=_load_rules(()), jobs=jobs or _default_jobs(), display_root=display)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to a file.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), default="error", show_default=True, help="Exit 1 when a finding is at least this severe.")
+@click.option("--retry-amplification", type=click.FloatRange(min=1), default=None, help="Largest tolerated product of attempts along a call path (default: config, else 10).")
+@click.option("--check", "check_ids", multiple=True, help="Run only these checks (repeatable; see docs/checks.md).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for the scan.")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own.")
+def check(path: Path, fmt: str, output: Path | None, fail_on: str, retry_amplification: float | None, check_ids: tuple[str, ...], jobs: int | None, config_path: Path | None) -> None:
+    """Check PATH's declared and inferred contracts against each other.
+
+    Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 bad usage or a contract file
+    error (reported with file:line after every finding).
+    """
+    from .checks import REGISTRY, CheckContext, fails, run_checks
+    from .report import findings_json, findings_text, json_out
+
+    unknown = sorted(set(check_ids) - set(REGISTRY))
+    if unknown:
+        raise _fail(f"unknown check id(s): {', '.join(unknown)} (known: {', '.join(sorted(REGISTRY))})")
+    analysis = _analyse(path, config_path, jobs, retry_amplification)
+    ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification)
+    findings = run_checks(ctx, frozenset(check_ids) if check_ids else None)
+    errors = analysis.declared.errors
+    root = analysis.scan.root
+    if fmt == "json":
+        _emit(json_out.dumps(findings_json.document(root, findings, errors)), output)
+    else:
+        _emit(findings_text.render(root, findings, errors, len(analysis.graph.services), len(analysis.declared.files)), output)
+    if errors:
+        click.echo(f"contracts: error: {len(errors)} contract file error(s); first: {errors[0]}", err=True)
+        raise click.exceptions.Exit(2)
+    if fails(findings, fail_on):
+        raise click.exceptions.Exit(1)
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["json", "dot", "mermaid"]), default="json", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the graph to a file.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for the scan.")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own.")
+def graph(path: Path, fmt: str, output: Path | None, jobs: int | None, config_path: Path | None) -> None:
+    """Print PATH's dependency graph: services, datasets and external hosts; calls and data reads.
+
+    JSON follows docs/schemas/graph.v1.schema.json. Contract file errors are printed to stderr
+    (exit 2) after the graph.
+    """
+    from .report import graph_out, json_out
+
+    analysis = _analyse(path, config_path, jobs)
+    if fmt == "json":
+        text = json_out.dumps(graph_out.document(analysis.graph, analysis.scan.root))
+    elif fmt == "dot":
+        text = graph_out.to_dot(analysis.graph)
+    else:
+        text = graph_out.to_mermaid(analysis.graph)
+    _emit(text, output)
+    if analysis.declared.errors:
+        for e in analysis.declared.errors:
+            click.echo(f"contracts: error: {e}", err=True)
+        raise click.exceptions.Exit(2)
 
 
 @main.group()

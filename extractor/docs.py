@@ -53,7 +53,13 @@ def _examples(rule: Rule, fixtures_dir: Path | None, repo_root: Path) -> tuple[l
 
     pos: list[tuple[str, list[str]]] = []
     neg: list[tuple[str, list[str]]] = []
-    for fixture in fixtures_for(rule, fixtures_dir, {rule.id}, repo_root):
+    own = fixtures_dir / Path(*rule.id.split("."))
+
+    def is_own(f: Any) -> bool:  # the rule's own fixture folder or file (same stem as the rule)
+        return f.root == own or (f.root == own.parent and len(f.files) == 1 and Path(f.files[0]).stem == own.name)
+
+    # the rule's own fixtures first (the examples are capped), then the others that annotate it
+    for fixture in sorted(fixtures_for(rule, fixtures_dir, {rule.id}, repo_root), key=lambda f: not is_own(f)):
         for rel in fixture.files:
             path = fixture.root / rel
             source = path.read_bytes()

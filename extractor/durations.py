@@ -10,10 +10,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .values import Const, Dynamic, Env, Named, Obj, Seq, Value, describe, strip
+from .values import Call, Const, Dynamic, Env, Named, Obj, Seq, Value, describe, strip
 
-_UNIT_MS = {"ms": 1.0, "s": 1000.0, "m": 60_000.0, "min": 60_000.0, "h": 3_600_000.0}
-_DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|min|h)\s*$")
+_UNIT_MS = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "min": 60_000.0, "h": 3_600_000.0}
+_DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ns|us|ms|s|m|min|h)\s*$")
+
+# Call(MIN_CALL, (), ((label, value), ...)): several timeouts apply (a client's and a request
+# context's deadline); the smallest known one is the effective timeout, reported with its label.
+MIN_CALL = "$min"
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +28,7 @@ class Timeout:
     env: str = ""
     constant: str = ""
     connect_ms: float | None = None
+    source_of: str = ""  # with several timeouts (MIN_CALL): the label of the one that applies
 
     def fields(self, prefix: str = "timeout") -> dict[str, Any]:
         out: dict[str, Any] = {f"{prefix}_ms": _num(self.ms), f"{prefix}_source": self.source}
@@ -35,6 +40,8 @@ class Timeout:
             out[f"{prefix}_constant"] = self.constant
         if self.connect_ms is not None:
             out[f"connect_{prefix}_ms"] = _num(self.connect_ms)
+        if self.source_of:
+            out[f"{prefix}_from"] = self.source_of
         return out
 
 
@@ -87,7 +94,16 @@ def _interpret(value: Value, spec: dict[str, Any], factor: float, source: str | 
         n = _number(value.value)
         if n is None:
             return Timeout(None, "dynamic", expr=describe(value), constant=constant)
+        if n == 0 and spec.get("zero") == "none":  # Go: a zero Timeout / deadline means none
+            return Timeout(None, "none", expr="0", constant=constant)
         return Timeout(n * factor, source or "literal", constant=constant)
+    if isinstance(value, Call):
+        if value.func == MIN_CALL:
+            return _smallest(value, spec, factor, source, constant)
+        unit = (spec.get("functions") or {}).get(value.func)
+        if unit is not None and len(value.args) == 1:  # Duration.ofSeconds(5), TimeSpan.FromSeconds(5)
+            return _interpret(value.args[0], spec, _UNIT_MS[unit], source, constant)
+        return Timeout(None, "dynamic", expr=describe(value), constant=constant)
     if isinstance(value, Env):
         default = strip(value.default) if value.default is not None else None
         if isinstance(default, Const) and _number(default.value) is not None:
@@ -115,6 +131,26 @@ def _interpret(value: Value, spec: dict[str, Any], factor: float, source: str | 
     if isinstance(value, Dynamic):
         return Timeout(None, "dynamic", expr=value.text, constant=constant)
     return Timeout(None, "dynamic", expr=describe(value), constant=constant)
+
+
+def _smallest(value: Call, spec: dict[str, Any], factor: float, source: str | None, constant: str) -> Timeout:
+    """The effective timeout of several (``MIN_CALL``): the smallest known one; else a dynamic one
+    (its value is not known statically); else none. ``source_of`` names the one reported."""
+    known: list[tuple[float, Timeout, str]] = []
+    dynamic: Timeout | None = None
+    dynamic_label = ""
+    for label, v in value.kwargs:
+        t = _interpret(v, spec, factor, source, constant)
+        if t.ms is not None:
+            known.append((t.ms, t, label))
+        elif t.source == "dynamic" and dynamic is None:
+            dynamic, dynamic_label = t, label
+    if known:
+        _, best, label = min(known, key=lambda x: x[0])
+        return Timeout(best.ms, best.source, best.expr, best.env, best.constant, best.connect_ms, label)
+    if dynamic is not None:
+        return Timeout(None, "dynamic", dynamic.expr, dynamic.env, dynamic.constant, None, dynamic_label)
+    return Timeout(None, "none", constant=constant)
 
 
 def _first(obj: Obj, names: Any, spec: dict[str, Any], factor: float, source: str | None, constant: str, forever: bool = False) -> Timeout | None:

@@ -6,8 +6,8 @@ kind finalisation (milliseconds, URL text), target services, derived rules, stab
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
 
 import re
 
@@ -18,7 +18,18 @@ from .frontends.base import FileResult
 from .kinds import LinkContext, finalize
 from .mounts import OWNER_FIELD, apply_mounts
 from .targets import AddressBook
-from .values import Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, has_refs, strip, substitute
+from .values import PATH_CALL, Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, has_refs, resolve_deferred_path, strip, substitute
+
+
+# Framework objects that stand for modules of the service: ``django.conf.settings.X`` is ``X`` of
+# the service's settings module (a module named ``settings`` or inside a ``settings`` package).
+MODULE_ALIASES: dict[str, str] = {"django.conf.settings": "settings"}
+
+
+def alias_modules(modules: Iterable[str], part: str) -> list[str]:
+    """The modules an alias stands for, best first: ``proj.settings`` before ``proj.settings.base``."""
+    found = [m for m in modules if part in m.split(".")]
+    return sorted(found, key=lambda m: (m.rpartition(".")[2] != part, m.count("."), m))
 
 
 @dataclass
@@ -26,9 +37,25 @@ class ModuleTable:
     """Exports of every module of one service, for resolving ``Ref``s."""
 
     modules: dict[str, dict[str, Value]]
+    _aliased: dict[tuple[str, int], list[str]] = field(default_factory=dict)  # (part, module count) → modules
 
     def lookup(self, ref: Ref) -> Value | None:
-        parts = ref.qualname.split(".")
+        found = self._lookup(ref.qualname)
+        if found is None:
+            for prefix, part in MODULE_ALIASES.items():
+                if ref.qualname.startswith(prefix + "."):
+                    rest = ref.qualname[len(prefix) + 1 :]
+                    key = (part, len(self.modules))
+                    if key not in self._aliased:
+                        self._aliased[key] = alias_modules(self.modules, part)
+                    for module in self._aliased[key]:
+                        found = self._lookup(f"{module}.{rest}")
+                        if found is not None:
+                            return found
+        return found
+
+    def _lookup(self, qualname: str) -> Value | None:
+        parts = qualname.split(".")
         for i in range(len(parts) - 1, 0, -1):
             module = ".".join(parts[:i])
             exports = self.modules.get(module)
@@ -58,6 +85,12 @@ def resolve_fields(fields: dict[str, Any], lookup: Callable[[Ref], Value | None]
     for k, v in fields.items():
         if isinstance(v, _VALUE_TYPES) or type(v).__name__ in ("BinOp", "Call"):
             out[k] = substitute(v, lookup) if has_refs(v) else v
+            if isinstance(v, Call) and v.func == PATH_CALL:  # a field path into another module's constant
+                found = resolve_deferred_path(out[k])
+                if found is None:
+                    del out[k]
+                else:
+                    out[k] = found
         else:
             out[k] = v
     return out
@@ -93,6 +126,13 @@ def link(
             where = resolved.pop("_where", ())
             if where and not all(_where_holds(resolved.get(k), pattern) for k, pattern in where):
                 continue
+            if where:  # what matched, for the finalizer's evidence: {field: token}
+                resolved["_where_hits"] = {k: where_hit(resolved.get(k), pattern) for k, pattern in where}
+            hook = _link_hook(rule)
+            if hook is not None:  # an impl rule's link-time logic (settings lookups): may drop the fact
+                resolved = hook(resolved, ctx)
+                if resolved is None:
+                    continue
             policy_refs = resolved.pop("_policies", None)
             fields = finalize(raw.kind, resolved, rule, ctx)
             if policy_refs:
@@ -149,6 +189,59 @@ def value_texts(v: Any) -> list[str]:
 def _where_holds(value: Any, pattern: str) -> bool:
     rx = re.compile(pattern)
     return any(rx.search(t) for t in value_texts(value))
+
+
+def where_may_hold(where: Iterable[tuple[str, str]], fields: dict[str, Any]) -> bool:
+    """False when a ``where`` predicate already fails on a value no cross-module name can change
+    (checked at extraction, so that unmatched candidates never become facts)."""
+    for k, pattern in where:
+        v = fields.get(k)
+        if v is None or (not isinstance(v, (str, int, float, bool)) and has_refs(v)):
+            continue  # filled later (id flow) or resolved at link time
+        if not _where_holds(v, pattern):
+            return False
+    return True
+
+
+_TOKEN_BREAKS = re.compile(r"[\s/@:?&,;'\"()\[\]{}]")
+
+
+def where_hit(value: Any, pattern: str) -> str | None:
+    """The piece of the value's text a ``where`` pattern matched: a whole name (``ORDERS_REPLICA_URL``),
+    or, inside a URL or DSN, the delimited token around the match (``orders-replica``,
+    ``target_session_attrs=read-only``), so that credentials are never quoted."""
+    rx = re.compile(pattern)
+    for text in value_texts(value):
+        m = rx.search(text)
+        if m is None:
+            continue
+        start, end = m.start(), m.end()
+        while start > 0 and not _TOKEN_BREAKS.match(text[start - 1]):
+            start -= 1
+        while end < len(text) and not _TOKEN_BREAKS.match(text[end]):
+            end += 1
+        return text[start:end] or m.group(0)
+    return None
+
+
+_HOOKS: dict[tuple[str, str], Any] = {}
+
+
+def _link_hook(rule: Rule) -> Callable[[dict[str, Any], LinkContext], dict[str, Any] | None] | None:
+    """``link(fields, ctx)`` of a rule's impl class, when it defines one (loaded once)."""
+    if not rule.impl:
+        return None
+    key = (rule.id, rule.impl)
+    if key not in _HOOKS:
+        import importlib
+
+        module_name, _, cls_name = rule.impl.partition(":")
+        try:
+            cls = getattr(importlib.import_module(module_name), cls_name)
+        except (ImportError, AttributeError):
+            cls = None
+        _HOOKS[key] = cls(rule).link if cls is not None and hasattr(cls, "link") else None
+    return _HOOKS[key]
 
 
 def apply_policy_links(facts: list[Fact], links: dict[int, list[FactRef]]) -> None:

@@ -12,8 +12,9 @@ import math
 from typing import Any
 
 from .catalog import Rule
+from .durations import parse_duration
 from .kinds import LinkContext, register, scalar, text_or_none
-from .values import BinOp, Call, Const, Env, Map, Named, Obj, Ref, Seq, Value, describe, strip
+from .values import BinOp, Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, describe, strip
 
 BACKOFFS = ("none", "fixed", "exponential", "random", "exponential_jitter")
 _UNITS = {"_ms": 1.0, "_s": 1000.0, "_m": 60_000.0}
@@ -55,7 +56,25 @@ def ms_field(raw: dict[str, Any], stem: str) -> float | None:
             n = number(raw[stem + suffix])
             if n is not None:
                 return round(n * factor, 3)
+            text = scalar(raw[stem + suffix])
+            if isinstance(text, str):  # a duration with its own unit: "0.5s", "100ms"
+                ms = parse_duration(text)
+                if ms is not None:
+                    return round(ms, 3)
     return None
+
+
+def delay_backoff(v: Any) -> tuple[str | None, float | None]:
+    """The backoff a delay expression shows, and its value in ms when it is a number of seconds."""
+    n = number(v)
+    if n is not None:
+        return ("fixed" if n > 0 else "none"), n * 1000.0
+    text = describe(strip(v)) if not isinstance(v, str) else v
+    expo = "**" in text or "pow(" in text
+    rand = "random" in text or "uniform" in text or "randint" in text or "jitter" in text
+    if expo:
+        return ("exponential_jitter" if rand else "exponential"), None
+    return ("random" if rand else None), None
 
 
 def _int(v: float | None) -> int | None:
@@ -75,6 +94,8 @@ def texts(v: Any) -> list[str]:
     if isinstance(s, Ref):
         return [s.qualname]
     if isinstance(s, Const):
+        if isinstance(s.value, (list, tuple)):  # a constant list in a rule
+            return [str(x) for x in s.value]
         return [] if s.value in (None, False) else [str(s.value)]
     return [describe(s)]
 
@@ -116,8 +137,8 @@ class RetryReading:
             attempts = pick([x for x in (a1, a2) if x is not None]) if (a1 is not None or a2 is not None) else None
             after = pick([x for x in (t1, t2) if x is not None]) if (t1 is not None or t2 is not None) else None
             return attempts, after, ok1 and ok2
-        if isinstance(s, (Call, Ref)):
-            name = s.func if isinstance(s, Call) else s.qualname
+        if isinstance(s, (Call, Ref, Dynamic)):  # a bare name unresolved at link time is a Dynamic
+            name = s.func if isinstance(s, Call) else s.qualname if isinstance(s, Ref) else s.text
             spec = self.stops.get(name)
             if spec is None:
                 return None, None, False
@@ -139,8 +160,8 @@ class RetryReading:
             k2, d2 = self.wait(s.right)
             total = (d1 or 0) + (d2 or 0) if (d1 is not None or d2 is not None) else None
             return k1 | k2, total
-        if isinstance(s, (Call, Ref)):
-            name = s.func if isinstance(s, Call) else s.qualname
+        if isinstance(s, (Call, Ref, Dynamic)):
+            name = s.func if isinstance(s, Call) else s.qualname if isinstance(s, Ref) else s.text
             spec = self.waits.get(name)
             if spec is None:
                 return {"unknown"}, None
@@ -194,6 +215,9 @@ def _retry_policy(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str
     spec = (rule.match or {}).get("retry") or {}
     reader = RetryReading(spec)
     defaults = spec.get("defaults") or {}
+    mode_v = strip(raw["mode"]) if raw.get("mode") is not None else None
+    mode = str(mode_v.value) if isinstance(mode_v, Const) and mode_v.value is not None else None
+    preset: dict[str, Any] = (spec.get("modes") or {}).get(mode or "", {})  # botocore legacy/standard
     attempts: int | None = None
     stop_after_ms = ms_field(raw, "stop_after")
     understood = True
@@ -205,11 +229,18 @@ def _retry_policy(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str
         attempts = _int(number(raw["attempts"]))
     elif "retries" in raw:
         n = number(raw["retries"])
+        if n is None and scalar(raw["retries"]) is False:  # retries=False: no retry at all
+            n = 0
         attempts = None if n is None else int(round(n)) + 1
+    elif "stop" not in raw and "attempts" in preset:
+        attempts = preset["attempts"]
     elif "stop" not in raw and "attempts" in defaults:
         attempts = defaults["attempts"]
     if attempts is not None and attempts < 1:
         attempts = 1
+    cap = spec.get("max_attempts")  # the library clamps higher values (gRPC: 5)
+    if attempts is not None and cap is not None and attempts > cap:
+        attempts = cap
     kinds: set[str] = set()
     max_delay_ms = ms_field(raw, "max_delay")
     if "wait" in raw:
@@ -223,13 +254,25 @@ def _retry_policy(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str
         n = number(raw["backoff_factor"])
         if n is not None:
             backoff = "exponential" if n > 0 else "none"
-    if backoff is not None and backoff.startswith("exponential") and raw.get("jitter") is not None:
+        elif scalar(raw["backoff_factor"]) is True:  # retry_backoff=True
+            backoff = "exponential"
+    if backoff is None and "backoff_multiplier" in raw:  # growth per attempt: 1 is a fixed wait
+        n = number(raw["backoff_multiplier"])
+        if n is not None:
+            backoff = "exponential" if n > 1 else "fixed"
+    if backoff in ("exponential", "fixed") and raw.get("jitter") is not None:
         j = scalar(raw["jitter"])
-        if j not in (None, False, 0, "none", "None"):
-            backoff = "exponential_jitter"
+        if j not in (None, False, 0, 0.0, "none", "None"):
+            backoff = "exponential_jitter" if backoff == "exponential" else "random"
+    if backoff is None and raw.get("delay") is not None:  # a delay expression: countdown=2 ** retries
+        backoff, d = delay_backoff(raw["delay"])  # it says the wait: its value is the longest one
+        max_delay_ms = d if d is not None else max_delay_ms
     if backoff is None:
-        backoff = defaults.get("backoff")
+        backoff = preset.get("backoff") or defaults.get("backoff")
+    if max_delay_ms is None and preset.get("max_delay_ms") is not None:
+        max_delay_ms = float(preset["max_delay_ms"])
     retry_on = reader.on(raw["retry_on"]) if "retry_on" in raw else list(defaults.get("retry_on", []))
+    retry_on += [f"status:{x}" for x in texts(raw.get("retry_on_status"))]
     out: dict[str, Any] = {
         "mechanism": text_or_none(raw.get("mechanism")) or rule.library or None,
         "attempts": attempts,
@@ -237,6 +280,11 @@ def _retry_policy(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str
         "retry_on": sorted(dict.fromkeys(_short(x) for x in retry_on)),
         "scope": text_or_none(raw.get("scope")) or "function",
     }
+    if mode is not None:
+        out["mode"] = mode
+    if raw.get("source") is not None:  # a constant (code, library_default); e.g. hidden in **kwargs: unknown
+        src = strip(raw["source"])
+        out["source"] = str(src.value) if isinstance(src, Const) and src.value is not None else "unknown"
     if stop_after_ms is not None:
         out["stop_after_ms"] = _num(stop_after_ms)
     if max_delay_ms is not None:
@@ -276,11 +324,18 @@ def _circuit_breaker(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[
 
 
 def _replica_read(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:
+    from .replicas import dataset_text, source_text
+
+    evidence = text_or_none(raw.get("evidence"))
+    hits = raw.get("_where_hits") or {}
+    hit = hits.get("source") or next((h for h in hits.values() if h), None)  # what the rule's where matched
+    if hit and (evidence is None or hit not in evidence):
+        evidence = f"{evidence}: {hit}" if evidence and evidence not in hit else hit
     out: dict[str, Any] = {
         "mechanism": text_or_none(raw.get("mechanism")) or rule.library or None,
-        "source": text_or_none(raw.get("source")),
-        "dataset": text_or_none(raw.get("dataset")),
-        "evidence": text_or_none(raw.get("evidence")),
+        "source": source_text(raw.get("source")),
+        "dataset": dataset_text(raw.get("dataset")),
+        "evidence": evidence,
     }
     for k, v in raw.items():
         if k not in out and not k.startswith("_"):

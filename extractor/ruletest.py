@@ -8,8 +8,10 @@ Grammar (any language; the comment marker is the language's own):
     # todo-expect: RULE k=v         a known miss: fails once the rule finds it
     # todo-ok: RULE                 a known false alarm: fails once the rule stops reporting it
 
-``k=v`` pairs are a subset match on the fact's fields (dotted keys reach into objects). A fixture
-file is checked for every rule it annotates: each fact of such a rule must be expected.
+``k=v`` pairs are a subset match on the fact's fields (dotted keys reach into objects and list
+items: ``calls.0``); a key ending in ``#`` compares the length of the list, object or text there
+(``calls#=1``: the policy covers one call; ``circuit_breakers#=0``). A fixture file is checked for
+every rule it annotates: each fact of such a rule must be expected.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class Fixture:
     root: Path  # the scan root
     files: list[str]  # posix paths relative to root
     display: Path  # path shown in messages, relative to the repo when possible
+    extra: list[str] = field(default_factory=list)  # a folder's other files (manifests, compose): scanned, not annotated
 
 
 @dataclass
@@ -155,6 +158,9 @@ def _code_lines(source: bytes, comments: list[Any]) -> list[int]:
 
 
 def get_path(fields: dict[str, Any], key: str) -> tuple[bool, Any]:
+    if key.endswith("#"):  # the length of what is there: calls#=1
+        ok, found = get_path(fields, key[:-1])
+        return (True, len(found)) if ok and isinstance(found, (list, dict, str)) else (False, None)
     cur: Any = fields
     for part in key.split("."):
         if isinstance(cur, dict) and part in cur:
@@ -221,7 +227,7 @@ def fixtures_for(rule: Rule, fixtures_dir: Path, rule_ids: set[str], repo_root: 
     own_dir = fixtures_dir / rel
     if own_dir.is_dir():
         files = sorted(p.relative_to(own_dir).as_posix() for p in own_dir.rglob("*") if p.is_file() and language_of(p.name))
-        found[own_dir.as_posix()] = Fixture(own_dir, files, _display(own_dir, repo_root))
+        found[own_dir.as_posix()] = Fixture(own_dir, files, _display(own_dir, repo_root), _other_files(own_dir))
     exts = [e for e, lang in EXTENSIONS.items() if lang == rule.language or rule.language == "any"]
     for ext in exts:
         f = (fixtures_dir / rel).with_suffix(ext)
@@ -242,10 +248,15 @@ def fixtures_for(rule: Rule, fixtures_dir: Path, rule_ids: set[str], repo_root: 
             owner = _dir_fixture_of(p, fixtures_dir, rule_ids)
             if owner is not None:
                 files = sorted(x.relative_to(owner).as_posix() for x in owner.rglob("*") if x.is_file() and language_of(x.name))
-                found[owner.as_posix()] = Fixture(owner, files, _display(owner, repo_root))
+                found[owner.as_posix()] = Fixture(owner, files, _display(owner, repo_root), _other_files(owner))
             else:
                 found[p.as_posix()] = Fixture(p.parent, [p.name], _display(p.parent, repo_root))
     return [found[k] for k in sorted(found)]
+
+
+def _other_files(folder: Path) -> list[str]:
+    """A folder fixture's files that are not source (``go.mod``, compose files): they shape services."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and not language_of(p.name))
 
 
 def _dir_fixture_of(path: Path, fixtures_dir: Path, rule_ids: set[str]) -> Path | None:
@@ -271,7 +282,7 @@ def run_fixture(fixture: Fixture, catalog: Catalog, rule_ids: Iterable[str] | No
     from .config import Config
     from .scan import scan
 
-    result = scan(fixture.root, catalog=catalog, config=Config(), rule_ids=rule_ids, only_files=fixture.files)
+    result = scan(fixture.root, catalog=catalog, config=Config(), rule_ids=rule_ids, only_files=fixture.files + fixture.extra)
     return result.facts
 
 

@@ -308,3 +308,87 @@ def env_vars(v: Value) -> list[str]:
 
 def names_in(v: Value) -> list[str]:
     return [x.name for x in walk(v) if isinstance(x, Named)]
+
+
+def at_path(v: Value | None, path: "tuple[str | int, ...] | list[str | int]") -> Value | None:
+    """The value at ``path`` inside ``v`` (a rule's field ``path:``), or None.
+
+    A step is a mapping key, a key of a list of ``(key, value)`` pairs, or a list index; ``*`` is
+    the first item for which the rest of the path yields a value. A string holding a JSON document
+    is parsed, and a call is looked through (its keyword argument of that name, else its single
+    positional argument: an encoding call around a literal).
+    """
+    cur = strip(v)
+    for i, step in enumerate(path):
+        cur = _look_through(cur, step)
+        if cur is None:
+            return None
+        if step == "*":
+            items = cur.items if isinstance(cur, Seq) else tuple(x for _, x in cur.items) if isinstance(cur, Map) else ()
+            for item in items:
+                found = at_path(item, tuple(path[i + 1 :]))
+                if found is not None:
+                    return found
+            return None
+        found: Value | None = None
+        if isinstance(cur, Map) and not isinstance(step, int):
+            found = cur.get(step)
+        elif isinstance(cur, Seq) and isinstance(step, int):
+            found = cur.items[step] if -len(cur.items) <= step < len(cur.items) else None
+        elif isinstance(cur, Seq):
+            for item in cur.items:
+                pair = strip(item)
+                if isinstance(pair, Seq) and len(pair.items) == 2 and strip(pair.items[0]) == Const(step):
+                    found = pair.items[1]
+                    break
+        cur = strip(found)
+    return cur
+
+
+PATH_CALL = "$path"  # a path into a value that needs another module's constant: resolved at link time
+
+
+def deferred_path(v: Value, path: "tuple[str | int, ...]") -> Value:
+    return Call(PATH_CALL, (v,) + tuple(Const(p) for p in path))
+
+
+def resolve_deferred_path(v: Value) -> Value | None:
+    """``at_path`` of a ``deferred_path`` value (after its references were substituted)."""
+    if isinstance(v, Call) and v.func == PATH_CALL and v.args:
+        return at_path(v.args[0], tuple(x.value for x in v.args[1:] if isinstance(x, Const)))
+    return v
+
+
+def _look_through(v: Value | None, step: "str | int") -> Value | None:
+    if isinstance(v, Call):
+        if v.kwargs and not v.args:  # dict(k=v)
+            return Map(tuple((Const(k), x) for k, x in v.kwargs))
+        return _look_through(strip(v.args[0]), step) if len(v.args) == 1 else None
+    if isinstance(v, Const) and isinstance(v.value, str) and v.value.lstrip()[:1] in ("{", "["):
+        return _parsed_json(v.value)
+    return v
+
+
+_JSON_CACHE: dict[str, Value | None] = {}
+
+
+def _parsed_json(text: str) -> Value | None:
+    if text not in _JSON_CACHE:
+        import json
+
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if len(_JSON_CACHE) > 256:
+            _JSON_CACHE.clear()
+        _JSON_CACHE[text] = _from_json(data) if data is not None else None
+    return _JSON_CACHE[text]
+
+
+def _from_json(data: Any) -> Value:
+    if isinstance(data, dict):
+        return Map(tuple((Const(str(k)), _from_json(x)) for k, x in data.items()))
+    if isinstance(data, list):
+        return Seq(tuple(_from_json(x) for x in data))
+    return Const(data)

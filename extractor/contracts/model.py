@@ -19,15 +19,26 @@ PII_LEVELS = ("none", "minimal", "low", "medium", "high")
 IDEMPOTENCY_EXPECTATIONS = ("stable_across_retries", "new_per_attempt", "none")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
-FieldLines = tuple[tuple[str, int], ...]
+FieldLines = tuple[tuple[str, "int | Location"], ...]
+"""Per field: its line in the object's file, or (inferred objects) its own full location."""
 
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """A place in a contract file; ``line`` is 1-based (0 when the whole file is meant)."""
+    """A place in a contract file or, with ``rule``, in code; ``line`` is 1-based (0: the whole file).
+
+    ``rule`` is the id of the detection rule whose fact a value was inferred from (empty when a
+    person declared it), so every value of an inferred contract can say where in code it comes from.
+    """
 
     file: str
     line: int
+    rule: str = ""
+
+    @property
+    def origin(self) -> str:
+        """``declared`` (a contract file) or ``code`` (inferred from a fact)."""
+        return "code" if self.rule else "declared"
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}" if self.line else self.file
@@ -47,8 +58,13 @@ class Located:
         """Where a field (by its dataclass name) was written; the object's own location if absent."""
         for name, line in self.lines:
             if name == field_name:
-                return Location(self.location.file, line)
+                return line if isinstance(line, Location) else Location(self.location.file, line, self.location.rule)
         return self.location
+
+    @property
+    def inferred(self) -> bool:
+        """True for entries inferred from code (their location names a rule)."""
+        return bool(self.location.rule)
 
 
 def _loc() -> Location:

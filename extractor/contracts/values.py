@@ -475,3 +475,12 @@ def parse_backoff(value: Any) -> Backoff:
         if not s.at_end():
             raise s.fail("the end of the backoff")
     return Backoff(kind, delay, text=text.strip())
+
+
+def format_ms(ms: float | None) -> str:
+    """Milliseconds as contract files write them: ``500ms``, ``3200ms``, ``5s``, ``60s``; None → ``unbounded``."""
+    if ms is None:
+        return "unbounded"
+    if ms >= 1000 and ms % 1000 == 0:
+        return f"{ms / 1000:g}s"
+    return f"{ms:g}ms"

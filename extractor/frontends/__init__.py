@@ -42,5 +42,7 @@ EXTENSIONS = {
 
 def _register() -> None:
     from .python import PythonFrontend
+    from .treesitter import frontends as treesitter_frontends
 
     _FRONTENDS["python"] = PythonFrontend()
+    _FRONTENDS.update(treesitter_frontends())  # go (java, javascript, typescript, csharp: their adapters)

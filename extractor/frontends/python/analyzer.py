@@ -16,6 +16,7 @@ from typing import Any, Iterator, Mapping, Sequence
 import libcst as cst
 
 from ...facts import Diagnostic, FactRef
+from ...link import where_may_hold
 from ...values import (
     Call,
     Concat,
@@ -28,8 +29,11 @@ from ...values import (
     Ref,
     Seq,
     Value,
+    at_path,
     convert,
+    deferred_path,
     fold,
+    has_refs,
     simplify_concat,
     strip,
 )
@@ -38,7 +42,7 @@ from .index import _MISSING as _MISSING_SPEC
 from .index import FieldSpec, MatchSpec, ObjectType, PyIndex, format_captures, render
 from .idflow import IdFlow
 from .mounts import fact_owner, record_mounts
-from .policies import POLICY_KINDS, PolicyTracker, object_policies
+from .policies import COVERED_KINDS, LINK_FIELD, POLICY_KINDS, PolicyTracker, object_policies
 from .positions import positions
 
 _BINOPS: dict[type, str] = {
@@ -118,6 +122,7 @@ class Binding:
     value: Any = UNBOUND
     ambiguous: bool = False
     annotation: cst.BaseExpression | None = None
+    configures: list[tuple[cst.Call, "Scope"]] | None = None  # x.mount(...) statements applied when x is evaluated
 
 
 @dataclass(slots=True)
@@ -180,6 +185,7 @@ class Analyzer:
         self._eval_depth = 0
         self._in_progress: set[int] = set()
         self._return_cache: dict[int, Value] = {}
+        self._policy_classes: dict[int, Obj | None] = {}
         self.module_scope = Scope("module", "", None)
         self.stack: list[Any] = []  # enclosing constructs, for impl rules (loops, functions, with-blocks)
         self.impls = index.impls
@@ -320,6 +326,8 @@ class Analyzer:
                     self._prebind(stmt.target, stmt.value, scope, annotation=stmt.annotation.annotation)
                 elif isinstance(stmt.target, cst.Name) and stmt.target.value not in scope.bindings:
                     scope.bindings[stmt.target.value] = Binding(annotation=stmt.annotation.annotation, scope=scope)
+            elif isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Call):
+                self._record_configure(stmt.value, scope)  # session.mount(...) at module level
             elif isinstance(stmt, cst.FunctionDef):
                 fn = LocalFunction(stmt, scope, self._qual(scope, stmt.name.value))
                 scope.bindings[stmt.name.value] = Binding(value=FunctionValue(fn))
@@ -328,6 +336,22 @@ class Analyzer:
                 info.scope.cls = info
                 scope.bindings[stmt.name.value] = Binding(value=ClassValue(info))
                 self.prescan(self._block(stmt.body), info.scope)
+
+    def _scopes_block(self, v: Obj) -> bool:
+        """``with X:`` covers its block with X's policies unless X is a client of a call rule (a
+        session, pool or channel carries policies for the calls made through it, not for the block)."""
+        otype = self.index.types.get(v.type)
+        return otype is None or not otype.rule.kinds or any(k in POLICY_KINDS for k in otype.rule.kinds)
+
+    def _record_configure(self, call: cst.Call, scope: Scope) -> None:
+        """``x.mount(...)`` on a lazily bound name: applied to the object whenever ``x`` is evaluated."""
+        func = call.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.attr.value in self.index.configure_methods:
+            b = scope.bindings.get(func.value.value)
+            if b is not None and b.expr is not None:
+                if b.configures is None:
+                    b.configures = []
+                b.configures.append((call, scope))
 
     def _prebind(self, target: cst.BaseExpression, value: cst.BaseExpression, scope: Scope, annotation: cst.BaseExpression | None = None) -> None:
         if isinstance(target, cst.Name):
@@ -446,6 +470,9 @@ class Analyzer:
         self._in_progress.add(key)
         try:
             v = self.evaluate(b.expr, b.scope or self.module_scope)
+            if b.configures and isinstance(v, Obj):
+                for call, cscope in b.configures:
+                    v = self.configure_obj(v, call, cscope)
         finally:
             self._in_progress.discard(key)
         if b.ambiguous and not isinstance(v, Obj):
@@ -628,6 +655,11 @@ class Analyzer:
                 return inner.items[i]
         if isinstance(base, Ref) and isinstance(strip(key), Const):
             return Ref(f"{base.qualname}[{strip(key).value!r}]")  # type: ignore[union-attr]
+        if isinstance(base, Obj) and isinstance(strip(key), Const) and isinstance(strip(key).value, str):  # type: ignore[union-attr]
+            otype = self.index.types.get(base.type)
+            if otype is not None and otype.members is not None:  # client["orders"]: a member, like client.orders
+                mtype, mcap = otype.members
+                return Obj(mtype, base.captures + (((mcap, strip(key)),) if mcap else ()), base.name, base.origin)  # type: ignore[operator]
         return Opaque(node)
 
     def callee(self, func: cst.BaseExpression, scope: Scope) -> tuple[str | None, Obj | None, str, Any]:
@@ -668,6 +700,10 @@ class Analyzer:
         qual, receiver, attr, local = self.callee(node.func, scope)
         if isinstance(local, FunctionValue):
             return self.function_return(local.fn)
+        if isinstance(local, ClassValue) and self.index.classes:
+            inst = self.policy_instance(local.cls)  # MyBreaker(): a subclass of a breaker class
+            if inst is not None:
+                return inst
         if qual is None or local is not None:
             return Opaque(node)
         otype = self.index.ctor(qual)
@@ -713,6 +749,9 @@ class Analyzer:
                 v = self.read_field(name, spec, node, scope, Obj(otype.type, tuple(caps)), {})
             if v is not None:
                 caps.append((name, v))
+        if receiver is not None:  # client.get_database(...): made by a tracked object, it keeps the captures it does not set
+            have = {k for k, _ in caps}
+            caps += [(k, v) for k, v in receiver.captures if k not in have]
         return Obj(otype.type, tuple(caps), qual.rpartition(".")[2], f"{self.path}#{self.node_key(node)}")
 
     def function_return(self, fn: LocalFunction) -> Any:
@@ -814,6 +853,8 @@ class Analyzer:
                     func = small.value.func
                     if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Attribute) and isinstance(func.value.value, cst.Name) and func.value.value.value == mscope.self_name:
                         cls.configures.setdefault(func.value.attr.value, []).append((small.value, mscope))
+                    else:
+                        self._record_configure(small.value, mscope)  # s.mount(...) before self.session = s
                     continue
                 else:
                     continue
@@ -899,6 +940,17 @@ class Analyzer:
             return None
         if spec.format is not None:
             return format_captures(spec.format, receiver)
+        if spec.receiver_text:  # what a method is called on: db.replica in db.replica.query(...)
+            func = node.func if node is not None else None
+            return Const(dotted(func.value) or self.anchor_text(func.value, 120)) if isinstance(func, cst.Attribute) else None
+        if spec.class_attr is not None:  # a class-body constant (FAILURE_THRESHOLD = 10)
+            cls = scope.cls  # classes: the matched class; with arg/kw: a same-file class passed (cls=MyBreaker)
+            if spec.arg is not None or spec.kw is not None:
+                expr = self.find_arg(node, spec.arg, spec.kw)[0] if node is not None else None
+                passed = self.evaluate(expr, scope) if expr is not None else None
+                cls = passed.cls if isinstance(passed, ClassValue) else None
+            found = self.class_constant(cls, spec.class_attr, spec.text) if cls is not None else None
+            return found if found is not None else (Const(spec.default) if spec.has_default else None)
         if spec.if_passed is not _MISSING_SPEC:  # passed for sure (not hidden in **kwargs) and not None
             expr = self.find_arg(node, spec.arg, spec.kw)[0] if node is not None else None
             inner = strip(self.to_value(self.evaluate(expr, scope))) if expr is not None else None
@@ -910,6 +962,9 @@ class Analyzer:
                 v = inner.capture(spec.unwrap)
             elif spec.only_objects:
                 v = None
+        if v is not None and spec.path:  # into a mapping, a list of pairs or a JSON document
+            found = at_path(v, spec.path)
+            v = found if found is not None or not has_refs(v) else deferred_path(v, spec.path)  # imported: at link
         if v is None and spec.receiver and receiver is not None:
             v = self._receiver_path(receiver, spec.receiver)
         if v is None and spec.inherit and receiver is not None:
@@ -921,6 +976,35 @@ class Analyzer:
             if pre is not None:
                 v = simplify_concat((pre, v))
         return v
+
+    def class_constant(self, cls: ClassInfo, name: str, text: bool = False, depth: int = 0) -> Value | None:
+        """``name`` bound in the class body, else in a same-file base class; its source text with ``text``."""
+        b = cls.scope.bindings.get(name)
+        if b is not None:
+            if text and b.expr is not None:
+                return Const(self.anchor_text(b.expr, 200))
+            return self.to_value(self.binding_value(b, name))
+        if depth < 8:
+            for base in cls.node.bases:
+                bv = self.evaluate(base.value, cls.scope.parent or self.module_scope)
+                if isinstance(bv, ClassValue) and bv.cls is not cls:
+                    return self.class_constant(bv.cls, name, text, depth + 1)
+        return None
+
+    def policy_instance(self, cls: ClassInfo) -> Obj | None:
+        """An instance of a same-file class that a policy rule's ``classes:`` matched carries the class's fact."""
+        key = id(cls.node)
+        if key not in self._policy_classes:
+            found: Obj | None = None
+            for base in cls.node.bases:
+                v = self.evaluate(base.value, cls.scope.parent or self.module_scope)
+                if isinstance(v, Ref) and any(c.kind in POLICY_KINDS and c.pattern.fullmatch(v.qualname) for c in self.index.classes):
+                    otype = self.index.ctor(v.qualname)
+                    origin = f"{self.path}#{self.node_key(cls.node.name)}"  # match_class emits at the class name
+                    found = Obj(otype.type if otype is not None else v.qualname, (), cls.node.name.value, origin)
+                    break
+            self._policy_classes[key] = found
+        return self._policy_classes[key]
 
     @staticmethod
     def _receiver_path(receiver: Obj, path: str) -> Value | None:
@@ -1008,7 +1092,7 @@ class Analyzer:
             for item in stmt.items:
                 self.walk_expr(item.item, scope)
                 v = self.evaluate_shallow(item.item, scope)
-                if isinstance(v, Obj):
+                if isinstance(v, Obj) and self._scopes_block(v):
                     covering += object_policies(v)
                 if item.asname is not None:
                     if isinstance(v, Obj):
@@ -1017,6 +1101,10 @@ class Analyzer:
                     else:
                         self.bind_target(item.asname.name, None, scope)
             entered = self.policies.enter(covering)
+            if covering:
+                fallback = self.fallback_here()
+                if fallback is not None:
+                    self.policies.on_fallback(covering, fallback)
             self._enter("on_with", stmt, scope)
             self.walk_block(self._block(stmt.body), scope)
             self._leave("after_with", stmt, scope)
@@ -1171,6 +1259,8 @@ class Analyzer:
                 self.walk_expr(p.default, scope)
         self.stack.append(node)
         entered = self.policies.enter(covering)
+        if covering:
+            self.policies.decorated[fn.qualname] = covering
         if self.idflow is not None:
             ps = node.params
             names = [p.name.value for p in list(ps.posonly_params) + list(ps.params) + list(ps.kwonly_params)]
@@ -1199,6 +1289,10 @@ class Analyzer:
             bare = self.evaluate(expr, outer)
             if isinstance(bare, Obj):
                 covering += object_policies(bare)  # @breaker: an instance used as a decorator
+        elif call is not None:
+            made = self.evaluate_shallow(call, outer)
+            if isinstance(made, Obj):
+                covering += object_policies(made)  # @MyBreaker(), @CircuitBreaker(...): an instance made here
         qual, receiver, attr, _ = self.callee(call.func if call is not None else expr, outer)
         if receiver is not None:
             covering += object_policies(receiver)  # @breaker.decorate(...), @retrying.wraps
@@ -1211,11 +1305,30 @@ class Analyzer:
         if fscope.cls is not None:
             env["class"] = fscope.cls.node.name.value
         for spec in specs:
+            if spec.binds is not None:
+                self.bind_parameter(spec.binds, call, fn, fscope, outer, qual)
             for fields in self.build_fields(spec, call, outer, receiver, env):
                 fact = self.emit_match(spec, expr, fields, fscope, qual, node_for_anchor=expr)
-                if fact.kind in POLICY_KINDS:
+                if fact.kind in POLICY_KINDS and self.ref(fact) not in covering:
                     covering.append(self.ref(fact))
         return covering
+
+    def bind_parameter(self, binds: dict[str, Any], call: cst.Call | None, fn: cst.FunctionDef, fscope: Scope, outer: Scope, qual: str) -> None:
+        """``binds: {param: 0, type: T, if: bind}``: the decorated function's parameter is an instance
+        of ``T`` whose captures are read from the decorator's arguments (a bound task's ``self``)."""
+        flag = binds.get("if")
+        if flag is not None:
+            expr = self.find_arg(call, None, flag)[0] if call is not None else None
+            v = strip(self.to_value(self.evaluate(expr, outer))) if expr is not None else None
+            if not (isinstance(v, Const) and v.value):
+                return
+        otype = self.index.types.get(binds["type"])
+        params = list(fn.params.posonly_params) + list(fn.params.params)
+        i = int(binds.get("param", 0))
+        if otype is None or i >= len(params):
+            return
+        obj = self.construct(otype, call, outer, qual, None) if call is not None else Obj(otype.type, (), qual.rpartition(".")[2], "")
+        fscope.bindings[params[i].name.value] = Binding(value=obj)
 
     def walk_class(self, node: cst.ClassDef, scope: Scope) -> None:
         b = scope.bindings.get(node.name.value)
@@ -1293,7 +1406,10 @@ class Analyzer:
             for impl in self.hooks["on_call"]:
                 impl.on_call(self, node, qual, receiver, scope)
         if isinstance(local, FunctionValue):
-            self.policies.on_local_call(local.fn.qualname)
+            self.policies.on_local_call(local.fn.qualname, caller=scope.function.qualname if scope.function is not None else None)
+            fallback = self.fallback_here()
+            if fallback is not None:  # a breaker-decorated function whose caller falls back
+                self.policies.on_fallback(local.fn.qualname, fallback)
             if self.idflow is not None:
                 self.idflow.on_local_call(local.fn.qualname, node)
         if qual is None:
@@ -1312,15 +1428,51 @@ class Analyzer:
                 if not specs:
                     return
         env = self.env_for(scope, attr=attr, method=attr, type_name=(receiver.name if receiver else ""))
+        own: list[FactRef] | None = None  # the call's own policy (retries=...): replaces its receiver's
+        made: list[RawFact] = []
         for spec in specs:
+            if spec.call_policy is not None:
+                carried = self._call_policy(spec.call_policy, node, scope)
+                if carried is None:
+                    continue  # not passed: the receiver's policies apply
+                if carried:
+                    own = (own or []) + carried
+                    continue
             if spec.unless is not None and self._unless(spec, node, scope):
                 continue
             for fields in self.build_fields(spec, node, scope, receiver, env):
-                self.emit_match(spec, node, fields, scope, qual, receiver=receiver)
+                if spec.where and not where_may_hold(spec.where, fields):
+                    continue  # known now: no cross-module value can make it match at link time
+                fact = self.emit_match(spec, node, fields, scope, qual, receiver=receiver)
+                made.append(fact)
+                if fact.kind in POLICY_KINDS:
+                    if spec.call_policy is not None:
+                        own = (own or []) + [self.ref(fact)]
+                    elif spec.covers == "function" and scope.function is not None:
+                        self.policies.cover_function(scope.function.qualname, self.ref(fact))
+        if own is not None:
+            for fact in made:
+                if fact.kind in COVERED_KINDS:
+                    fact.fields[LINK_FIELD] = list(self.policies.stack) + own
+
+    def _call_policy(self, where: tuple[int | None, str | None], node: cst.Call, scope: Scope) -> list[FactRef] | None:
+        """None when the per-call policy argument is absent (or None); else the policies of the object
+        it names (empty when it is a plain value: the spec's own fact is the call's policy)."""
+        expr, _ = self.find_arg(node, where[0], where[1])
+        if expr is None:
+            return None
+        v = self.evaluate_shallow(expr, scope)
+        inner = strip(v) if self.is_value(v) else v
+        if isinstance(inner, Const) and inner.value is None:
+            return None
+        return object_policies(inner) if isinstance(inner, Obj) else []
 
     def function_scopes(self, qual: str, node: cst.Call, scope: Scope, receiver: Obj | None) -> None:
         """``breaker.call(fn)``, ``retrying(fn)``: the receiver's policies cover the function passed."""
         refs = object_policies(receiver) if receiver is not None else []
+        fallback = self.fallback_here() if refs else None
+        if fallback is not None:
+            self.policies.on_fallback(refs, fallback)
         for spec in self.index.scopes[qual]:
             expr, _ = self.find_arg(node, spec.arg, spec.kw)
             if expr is None:

@@ -40,6 +40,9 @@ class FieldSpec:
     first_of: tuple["FieldSpec", ...] = ()  # alternatives: the first that yields a value
     if_passed: Any = _MISSING  # this constant when the argument is passed (and not None)
     format: str | None = None  # a template over the receiver's (a constructor's earlier) captures
+    receiver_text: bool = False  # the source text of what a method is called on (db.replica in db.replica.query())
+    class_attr: str | None = None  # a class-body constant of the matched class (or its same-file bases)
+    path: tuple[str | int, ...] = ()  # a step path into the value (mapping keys, pair lists, JSON text)
 
     @property
     def is_const(self) -> bool:
@@ -77,6 +80,9 @@ class MatchSpec:
     fields: dict[str, FieldSpec]
     unless: tuple[int | None, str | None, frozenset[str]] | None = None
     where: tuple[tuple[str, str], ...] = ()
+    covers: str | None = None  # "function": the policy emitted at a call covers the whole enclosing function
+    call_policy: tuple[int | None, str | None] | None = None  # the argument that sets this call's own policy
+    binds: dict[str, Any] | None = None  # decorators: the decorated function's parameter is an instance of a type
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +124,7 @@ class PyIndex:
     timeouts: dict[str, dict[str, Any]] = field(default_factory=dict)
     impls: list[Any] = field(default_factory=list)
     callable_types: set[str] = field(default_factory=set)  # types whose instances are called: "<type>.__call__"
+    configure_methods: set[str] = field(default_factory=set)  # method names some object type lists under configure:
     words: set[str] = field(default_factory=set)
     has_id_rules: bool = False
     idflow_options: dict[str, str] = field(default_factory=dict)
@@ -205,10 +212,15 @@ def _field(raw: Any, env: dict[str, str]) -> FieldSpec:
             first_of=tuple(_field(x, env) for x in raw.get("first_of") or ()),
             if_passed=raw.get("if_passed", _MISSING),
             format=raw.get("format"),
+            receiver_text=bool(raw.get("receiver_text", False)),
+            class_attr=raw.get("class_attr"),
+            path=tuple(raw.get("path") or ()),
         )
     if isinstance(raw, str):
         rendered = render(raw, env)
         return FieldSpec(const=rendered, template=bool(template_vars(rendered)))
+    if isinstance(raw, list):  # a constant list (retry_on: [ConnectError, ...]), kept hashable
+        return FieldSpec(const=tuple(raw))
     return FieldSpec(const=raw)
 
 
@@ -261,6 +273,9 @@ def compile_rules(rules: Sequence[Rule]) -> PyIndex:
                 other = index.types[otype.type].rule.id
                 raise RuleError(f"{where}:{rule.line_of('python', 'objects', n)}: object type {otype.type!r} is already defined by {other}")
             index.types[otype.type] = otype
+            if "__call__" in otype.returns:  # returns: {__call__: T}: calling an instance makes a T (a session factory)
+                index.callable_types.add(otype.type)
+            index.configure_methods.update(configure)
             for ctor in obj["new"]:
                 pattern = _glob(ctor)
                 if pattern is not None:
@@ -286,7 +301,9 @@ def compile_rules(rules: Sequence[Rule]) -> PyIndex:
                         raise RuleError(f"{where}:{rule.line_of('python', section, n, 'where', k)}: bad regular expression for {k!r}: {exc}") from None
                 for env in _expansions(item.get("each")):
                     fields = {k: _field(v, env) for k, v in (item.get("fields") or {}).items()}
-                    mspec = MatchSpec(rule=rule, kind=kind, fields=fields, unless=unless, where=where_preds)
+                    mspec = MatchSpec(rule=rule, kind=kind, fields=fields, unless=unless, where=where_preds, covers=item.get("covers"), binds=item.get("binds"))
+                    if item.get("call_policy"):
+                        mspec.call_policy = (item["call_policy"].get("arg"), item["call_policy"].get("kw"))
                     for name in item["names"]:
                         qual = render(name, env)
                         if qual.endswith(".__call__"):

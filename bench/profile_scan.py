@@ -1,0 +1,258 @@
+"""Where the time of a contracts scan goes: one in-process scan (jobs=1) with stage timers.
+
+    .venv/bin/python bench/profile_scan.py --corpus DIR --json OUT [--file-timeout 20] [--cprofile OUT.txt]
+
+Stages are measured by wrapping the engine's own functions with CPU-time timers (process time,
+so that other load on a shared machine does not inflate them; exclusive time: a stage nested in
+another is subtracted from its parent), which costs ~1 µs a call instead
+of cProfile's per-call overhead that inflates the pure-Python analysis and deflates the native
+libcst parser. ``--cprofile`` additionally runs cProfile and writes its top functions.
+
+Also recorded: per-file time (the slowest files), and how many files and lines pass the
+prefilter. A file whose extraction exceeds ``--file-timeout`` CPU seconds is abandoned (recorded as
+timed out) so that one pathological file cannot hold the whole benchmark.
+
+The wrapped names are internal to the engine; a name that no longer exists is reported as
+"not measured" instead of failing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+
+clock = time.process_time  # CPU seconds of this process
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Callable
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+# Stage names, in report order.
+STAGES = [
+    ("load_rules", "load and compile rules"),
+    ("list", "file listing (inventory, services)"),
+    ("read", "reading files"),
+    ("prefilter", "prefilter (regex on bytes)"),
+    ("parse", "libcst parse"),
+    ("walk", "analysis walk (names, values, matching)"),
+    ("node_text", "node source text (code_for_node)"),
+    ("positions", "positions (positions.py)"),
+    ("passes", "second/dependency pass selection"),
+    ("addresses", "address book"),
+    ("link", "link"),
+    ("output", "output (to_json + JSON text)"),
+    ("other", "other (scan glue, task building)"),
+]
+
+
+class FileTimeout(BaseException):
+    """Raised by the per-file alarm; a BaseException so the engine's ``except Exception`` lets it through."""
+
+
+class StageTimer:
+    def __init__(self) -> None:
+        self.inclusive: dict[str, float] = defaultdict(float)
+        self.children: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self.stack: list[str] = []
+        self.missing: list[str] = []
+
+    def wrap(self, owner: Any, name: str, stage: str) -> None:
+        orig = getattr(owner, name, None)
+        if orig is None:
+            self.missing.append(f"{getattr(owner, '__name__', owner)}.{name}")
+            return
+        timer = self
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if stage in timer.stack:  # re-entered: the outer call measures it
+                return orig(*args, **kwargs)
+            timer.stack.append(stage)
+            t0 = clock()
+            try:
+                return orig(*args, **kwargs)
+            finally:
+                dt = clock() - t0
+                timer.stack.pop()
+                timer.inclusive[stage] += dt
+                timer.calls[stage] += 1
+                if timer.stack:
+                    timer.children[timer.stack[-1]] += dt
+
+        wrapper.__wrapped__ = orig  # type: ignore[attr-defined]
+        setattr(owner, name, wrapper)
+
+    def add(self, stage: str, dt: float) -> None:
+        self.inclusive[stage] += dt
+        self.calls[stage] += 1
+
+    def exclusive(self) -> dict[str, float]:
+        return {k: v - self.children.get(k, 0.0) for k, v in self.inclusive.items()}
+
+
+def run(corpus: Path, file_timeout: float, rules: list[str], cprofile_out: Path | None) -> dict[str, Any]:
+    import libcst
+
+    import extractor.scan as S
+    from extractor.catalog import load_catalog
+    from extractor.frontends.python import PythonFrontend
+    import extractor.frontends.python.analyzer as A
+
+    timer = StageTimer()
+    timer.wrap(S, "inventory", "list")
+    timer.wrap(S, "find_services", "list")
+    timer.wrap(S, "read_source", "read")
+    timer.wrap(PythonFrontend, "prefilter", "prefilter")
+    timer.wrap(PythonFrontend, "extract", "walk")  # exclusive time = extract minus the stages below
+    timer.wrap(libcst, "parse_module", "parse")
+    timer.wrap(libcst.Module, "code_for_node", "node_text")
+    timer.wrap(A, "positions", "positions")
+    timer.wrap(S, "_second_pass", "passes")
+    timer.wrap(S, "_dependency_pass", "passes")
+    timer.wrap(S, "build_address_book", "addresses")
+    timer.wrap(S, "link", "link")
+    timer.wrap(S, "_compile", "load_rules")
+
+    files: list[dict[str, Any]] = []
+    timed_out: list[dict[str, Any]] = []
+    orig_extract_one: Callable[..., Any] = S.extract_one
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise FileTimeout()
+
+    signal.signal(signal.SIGPROF, on_alarm)
+
+    def extract_one(task: Any, compiled: Any) -> Any:
+        t0 = clock()
+        saved = list(timer.stack)
+        if file_timeout > 0:
+            signal.setitimer(signal.ITIMER_PROF, file_timeout)
+        try:
+            out = orig_extract_one(task, compiled)
+        except FileTimeout:
+            timer.stack[:] = saved
+            try:
+                lines = (Path(task.root) / task.rel).read_bytes().count(b"\n")
+            except OSError:
+                lines = 0
+            timed_out.append({"file": task.rel, "lines": lines, "second_pass": bool(task.force)})
+            out = (None, None, lines)
+        finally:
+            if file_timeout > 0:
+                signal.setitimer(signal.ITIMER_PROF, 0)
+        dt = clock() - t0
+        res, diag, lines = out
+        files.append(
+            {
+                "file": task.rel,
+                "seconds": dt,
+                "lines": lines,
+                "force": bool(task.force),
+                "parsed": res is not None,
+                "skipped": diag is not None and res is None,
+            }
+        )
+        return out
+
+    S.extract_one = extract_one
+
+    profiler = None
+    if cprofile_out is not None:
+        import cProfile
+
+        profiler = cProfile.Profile()
+
+    started = clock()
+    started_wall = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    t0 = clock()
+    catalog = load_catalog([Path(r) for r in rules] if rules else None)
+    timer.add("load_rules", clock() - t0)
+    result = S.scan(corpus, catalog=catalog, jobs=1)
+    t0 = clock()
+    from extractor.report import json_out
+
+    text = json_out.dumps(result.to_json())
+    timer.add("output", clock() - t0)
+    if profiler:
+        profiler.disable()
+    total = clock() - started
+    total_wall = time.perf_counter() - started_wall
+
+    excl = timer.exclusive()
+    stages = {key: excl.get(key, 0.0) for key, _ in STAGES if key != "other"}
+    stages["other"] = max(0.0, total - sum(stages.values()))
+
+    first = [f for f in files if not f["force"]]
+    passed_names = {f["file"] for f in first if f["parsed"]} | {t["file"] for t in timed_out if not t["second_pass"]}
+    skipped = [f for f in first if f["skipped"]]
+    facts_by_rule: dict[str, int] = defaultdict(int)
+    for fact in result.facts:
+        facts_by_rule[fact.rule] += 1
+    per_file: dict[str, dict[str, Any]] = {}
+    for f in files:
+        d = per_file.setdefault(f["file"], {"file": f["file"], "seconds": 0.0, "lines": f["lines"], "extractions": 0})
+        d["seconds"] += f["seconds"]
+        d["extractions"] += 1
+    slowest = sorted(per_file.values(), key=lambda d: -d["seconds"])[:15]
+
+    out = {
+        "total_seconds": total,  # CPU seconds
+        "wall_seconds": total_wall,
+        "stages": stages,
+        "stage_calls": dict(timer.calls),
+        "not_measured": timer.missing,
+        "stats": result.stats,
+        "files_total": len(first),
+        "lines_total": sum(f["lines"] for f in first),
+        "files_prefilter_pass": len(passed_names),
+        "lines_prefilter_pass": sum(f["lines"] for f in first if f["file"] in passed_names),
+        "files_skipped": len(skipped),
+        "extractions": len(files),
+        "second_pass_extractions": sum(1 for f in files if f["force"]),
+        "timed_out": timed_out,
+        "file_timeout": file_timeout,
+        "slowest": slowest,
+        "facts": len(result.facts),
+        "facts_by_rule": dict(sorted(facts_by_rule.items())),
+        "diagnostics": len(result.diagnostics),
+        "output_bytes": len(text),
+        "parse_calls": timer.calls.get("parse", 0),
+        "lines_parsed": result.stats.get("lines_parsed"),
+    }
+    if profiler and cprofile_out is not None:
+        import io
+        import pstats
+
+        buf = io.StringIO()
+        st = pstats.Stats(profiler, stream=buf)
+        st.sort_stats("tottime").print_stats(30)
+        st.sort_stats("cumulative").print_stats(30)
+        cprofile_out.write_text(buf.getvalue(), encoding="utf-8")
+        out["cprofile"] = str(cprofile_out)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", required=True, type=Path)
+    ap.add_argument("--json", required=True, type=Path, help="write the measurements here")
+    ap.add_argument("--file-timeout", type=float, default=20.0, help="abandon one file's extraction after this many CPU seconds (0: never)")
+    ap.add_argument("--rules", action="append", default=[], help="rules directory (repeatable; default: the project's rules)")
+    ap.add_argument("--cprofile", type=Path, help="also run cProfile and write its top functions to this file")
+    args = ap.parse_args()
+    data = run(args.corpus.resolve(), args.file_timeout, args.rules, args.cprofile)
+    args.json.write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
+    print(f"profile: {data['total_seconds']:.1f} s, {data['files_prefilter_pass']}/{data['files_total']} files passed the prefilter, {len(data['timed_out'])} timed out")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""Drift: a service's code against its own declared contract.
+
+A contract that the code no longer follows misleads every team that reads it, and the checks
+between services with it. Each check here compares one declared entry with what the scan found
+in the same service's code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..contracts.infer import CodeCall
+from ..contracts.values import format_ms
+from ..graph import CallEdge
+from .base import CheckContext, Finding, Resolution, Side, check, finding
+from .freshness import need_text, offer_text
+
+
+def _code_timeout(c: CodeCall) -> str:
+    return "no timeout" if c.unbounded else f"{format_ms(c.timeout_ms)}" + (f" ({c.timeout_detail})" if c.timeout_detail else "")
+
+
+@check("drift.timeout", kind="drift", title="Timeout drift")
+def timeout_drift(ctx: CheckContext) -> Iterator[Finding]:
+    """A ``depends_on`` entry's declared ``timeout`` differs from the timeout of a code call on that edge
+    (a call with no timeout counts as unbounded; timeouts computed at run time are skipped). Error when
+    the code waits longer than declared, warning when it gives up sooner. ``DRIFT``."""
+    for edge in ctx.graph.calls:
+        dep = edge.declared
+        if dep is None or dep.timeout is None or not edge.calls:
+            continue
+        declared = dep.timeout.ms
+        differing = [c for c in edge.calls if c.unbounded or (c.timeout_ms is not None and c.timeout_ms != declared)]
+        if not differing:
+            continue
+        longer = any(c.unbounded or (c.timeout_ms or 0) > declared for c in differing)
+        env = next((c for c in differing if c.timeout_source == "env_default"), None)
+        fix = f"set the code's timeout to {format_ms(declared)}" + (f" (the default of env {env.timeout_env})" if env else "")
+        code = ", ".join(f"{_code_timeout(c)}" for c in differing)
+        yield finding(
+            "drift.timeout",
+            kind="drift",
+            severity="error" if longer else "warning",
+            status="DRIFT",
+            title="Timeout drift",
+            services=(edge.caller, edge.callee),
+            subject=edge.operation or edge.callee,
+            message=f"{edge.caller} declares a {format_ms(declared)} timeout for {edge.subject}; its code uses {code}",
+            sides=(
+                Side(edge.caller, "declares", f"timeout {format_ms(declared)}", (dep.where("timeout"),)),
+                Side(edge.caller, "code", f"timeout {code}", tuple(c.location for c in differing)),
+            ),
+            impact=f"{edge.caller} waits longer than its contract (and latency budget) allow" if longer else f"{edge.caller} gives up on {edge.callee} sooner than its contract says",
+            resolutions=(
+                Resolution(edge.caller, f"{edge.caller}: {fix}"),
+                Resolution(edge.caller, f"{edge.caller}: or declare the timeout the code uses, and re-check it against {edge.callee}'s latency"),
+            ),
+        )
+
+
+@check("drift.retry", kind="drift", title="Retry drift")
+def retry_drift(ctx: CheckContext) -> Iterator[Finding]:
+    """The declared retry of a dependency (``retry: none``, ``retry.attempts``, or a ``retry_policies`` entry
+    with ``attempts``) differs from the attempts of the code calls on that edge. Error when the contract
+    says ``none`` and the code retries; warning when both retry with different counts, or the contract
+    retries and the code does not. ``DRIFT``."""
+    for edge in ctx.graph.calls:
+        declared = edge.declared_attempts()
+        if declared is None or not edge.calls:
+            continue
+        retrying = [c for c in edge.calls if c.attempts != declared.value]
+        if not retrying:
+            continue
+        code = max(retrying, key=lambda c: float("inf") if c.attempts is None else c.attempts)
+        count = "unbounded attempts" if code.attempts is None else f"{code.attempts} attempts"
+        mech = code.retries[0].mechanism if code.retries else None
+        none_declared = declared.value == 1
+        severe = none_declared and (code.attempts is None or code.attempts > 1)
+        declares = "retry: none" if none_declared else f"{declared.value} attempts"
+        does = (f"retries with {mech}, {count}" if mech else f"retries, {count}") if code.attempts != 1 else "does not retry"
+        yield finding(
+            "drift.retry",
+            kind="drift",
+            severity="error" if severe else "warning",
+            status="DRIFT",
+            title="Retry drift",
+            services=(edge.caller, edge.callee),
+            subject=edge.operation or edge.callee,
+            message=f"{edge.caller} declares {declares} for {edge.subject}; its code {does}",
+            sides=(
+                Side(edge.caller, "declares", declares, (declared.location,)),
+                Side(edge.caller, "code", does, tuple(r.location for r in code.retries) + (code.location,)),
+            ),
+            impact=f"{edge.callee} receives up to {'unbounded' if code.attempts is None else code.attempts} requests per {edge.caller} request where the contract promises {declared.value}" if severe else f"the contract misstates the load {edge.caller} puts on {edge.callee}",
+            resolutions=(
+                Resolution(edge.caller, f"{edge.caller}: make the code follow the contract ({declares})"),
+                Resolution(edge.caller, f"{edge.caller}: or declare the retry the code does (attempts, backoff, on_timeout)"),
+            ),
+        )
+
+
+def _declares_dependency(ctx: CheckContext, caller: str, callee: str) -> bool:
+    """``depends_on`` on the service, or ``requires`` data from it (a data need implies calls)."""
+    node = ctx.graph.services.get(caller)
+    contract = node.declared if node else None
+    if contract is None:
+        return False
+    return any(ctx.graph.resolve(d.service) == callee for d in contract.depends_on) or any(ctx.graph.resolve(r.from_service) == callee for r in contract.requires)
+
+
+@check("drift.undeclared-dependency", kind="drift", title="Undeclared dependency")
+def undeclared_dependency(ctx: CheckContext) -> Iterator[Finding]:
+    """Code of a service that has a contract calls another service of the repository, and the contract
+    neither ``depends_on`` that service nor ``requires`` data from it. Warning, ``DRIFT``. (Services
+    without any contract are left to ``contracts init``.)"""
+    by_pair: dict[tuple[str, str], list[CallEdge]] = {}
+    for edge in ctx.graph.calls:
+        if edge.external or not edge.calls or edge.caller == edge.callee:
+            continue
+        by_pair.setdefault((edge.caller, edge.callee), []).append(edge)
+    for (caller, callee), edges in sorted(by_pair.items()):
+        node = ctx.graph.services.get(caller)
+        if node is None or node.declared is None or _declares_dependency(ctx, caller, callee):
+            continue
+        calls = [c for e in edges for c in e.calls]
+        has_contract = ctx.graph.services.get(callee) is not None and ctx.graph.services[callee].declared is not None
+        resolutions = [Resolution(caller, f"{caller}: declare it under depends_on (timeout, retry, latency budget)")]
+        if not has_contract:
+            resolutions.append(Resolution(callee, f"{callee}: publish a contract for what {caller} calls (latency, idempotency)"))
+        yield finding(
+            "drift.undeclared-dependency",
+            kind="drift",
+            severity="warning",
+            status="DRIFT",
+            title="Undeclared dependency",
+            services=(caller, callee),
+            subject=callee,
+            message=f"{caller} calls {callee} ({'; '.join(c.label for c in calls)}) but its contract does not declare it",
+            sides=(
+                Side(caller, "declares", f"no dependency on {callee}", (node.declared.location,)),
+                Side(caller, "code", "; ".join(f"calls {c.label}, {c.timeout_text()}" for c in calls), tuple(c.location for c in calls)),
+            ),
+            impact=f"no check covers {caller} → {callee}: its latency, retries and idempotency are unchecked",
+            resolutions=resolutions,
+        )
+
+
+@check("drift.missing-dependency", kind="drift", title="Declared dependency not in code")
+def missing_dependency(ctx: CheckContext) -> Iterator[Finding]:
+    """A ``depends_on`` entry of a service whose code was scanned matches no call in that code. Warning;
+    info when some calls of the service go to targets the scan could not resolve (one may be it). ``DRIFT``."""
+    for edge in ctx.graph.calls:
+        if edge.declared is None or edge.calls:
+            continue
+        node = ctx.graph.services.get(edge.caller)
+        if node is None or not node.has_code:
+            continue
+        own = ctx.inferred.calls_of(edge.caller)
+        unresolved = [c for c in own if not c.callee and not c.host]
+        others = sorted({e.operation or "*" for e in ctx.graph.calls_between(edge.caller, edge.callee) if e.calls})
+        note = f"; its code calls {edge.callee} for {', '.join(others)}" if others else ""
+        yield finding(
+            "drift.missing-dependency",
+            kind="drift",
+            severity="info" if unresolved else "warning",
+            status="DRIFT",
+            title="Declared dependency not in code",
+            services=(edge.caller, edge.callee),
+            subject=edge.operation or edge.callee,
+            message=f"{edge.caller} declares a dependency on {edge.subject} but no call to it was found in its code{note}"
+            + (f" ({len(unresolved)} call(s) go to targets the scan could not resolve)" if unresolved else ""),
+            sides=(Side(edge.caller, "declares", f"depends on {edge.subject}", (edge.declared.location,)),),
+            extra_locations=[c.location for c in unresolved],
+            impact="the contract promises a dependency nobody can find; checks about it describe no real call",
+            resolutions=(
+                Resolution(edge.caller, f"{edge.caller}: remove the entry if the call is gone"),
+                Resolution(edge.caller, f"{edge.caller}: or make the call's target resolvable (a URL, or an env default naming {edge.callee})"),
+            ),
+        )
+
+
+@check("drift.replica-read", kind="drift", title="Replica read under a freshness requirement")
+def replica_read(ctx: CheckContext) -> Iterator[Finding]:
+    """A service's code reads through a read replica the data for which its own contract declares
+    ``freshness_required``, and the provider's declared freshness of that data (the replica's lag, worst
+    case) breaks the requirement. Error, ``DRIFT``."""
+    for edge in ctx.graph.reads:
+        d, p = edge.declared, edge.provided
+        if d is None or d.freshness_required is None or not edge.replica_reads or p is None or p.freshness is None:
+            continue
+        worst = p.freshness.worst_ms
+        if worst is None or d.freshness_required.allows(worst):
+            continue
+        provider = edge.provider or d.source
+        reads = edge.replica_reads
+        yield finding(
+            "drift.replica-read",
+            kind="drift",
+            severity="error",
+            status="DRIFT",
+            title="Replica read under a freshness requirement",
+            services=(edge.reader, provider),
+            subject=edge.dataset,
+            message=f"{edge.reader} requires {edge.dataset} within {d.freshness_required} but its code reads it from {provider}'s replica, which lags up to {format_ms(worst)}",
+            sides=(
+                Side(edge.reader, "requires", need_text(edge), (d.where("freshness_required"),)),
+                Side(edge.reader, "code", "reads " + ", ".join(f"{r.label} through a replica" + (f" ({r.mechanism})" if r.mechanism else "") for r in reads), tuple(r.location for r in reads)),
+                Side(provider, "provides", offer_text(edge), (p.where("freshness"),)),
+            ),
+            impact=f"{edge.reader}'s code cannot meet its own requirement ({d.freshness_required}) on every read",
+            resolutions=(
+                Resolution(edge.reader, f"{edge.reader}: read from the primary or an event stream"),
+                Resolution(edge.reader, f"{edge.reader}: or relax the requirement to {format_ms(worst)}"),
+            ),
+        )

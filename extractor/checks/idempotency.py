@@ -1,0 +1,76 @@
+"""Idempotency: a consumer that sends a fresh id on every retry, to a provider that de-duplicates on it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..contracts import match
+from ..graph import CallEdge, Sourced
+from .base import CheckContext, Finding, Resolution, Side, check, finding
+
+
+def _counts(s: Sourced, key: str | None) -> bool:
+    """A declared ``generates_new_request_id: true`` always counts; an id generated inside a retry counts
+    when the provider names no key, or it is sent as that key (same words) or as an idempotency header."""
+    if s.value is not True:
+        return False
+    if s.origin == "declared" or not key:
+        return True
+    name = s.note.split(":", 1)[-1]
+    return match.same_name(name, key) or "idempotency" in match.tokens(name)
+
+
+def _key_name(edge: CallEdge, evidence: list[Sourced]) -> str:
+    op = edge.provider_operation
+    if op is not None and op.idempotency_key:
+        return op.idempotency_key
+    code = [s.note.split(":", 1)[-1] for s in evidence if s.origin == "code" and s.note]
+    return code[0] if code else "request id"
+
+
+@check("idempotency.new-id-on-retry", kind="idempotency", title="Idempotency contract violation")
+def new_id_on_retry(ctx: CheckContext) -> Iterator[Finding]:
+    """A provider operation that ``expects: stable_across_retries`` (declared under ``operations``, or a
+    handler that de-duplicates on a key in code) is called by a consumer that makes a new id on retry:
+    declared ``on_timeout: generates_new_request_id: true`` for that target, or an id generated inside a
+    retry in code that flows into the call (as the provider's key, or an idempotency header). Error,
+    ``BLOCKS_INTEGRATION``."""
+    for edge in ctx.graph.calls:
+        op = edge.provider_operation
+        if edge.external or op is None or op.expects != "stable_across_retries":
+            continue
+        evidence = [s for s in edge.new_id_on_retry() if _counts(s, op.idempotency_key)]
+        if not evidence:
+            continue
+        consumer, provider = edge.caller, edge.callee
+        key = _key_name(edge, evidence)
+        window = f" (remembered {op.window})" if op.window is not None else ""
+        code_ids = [s for s in evidence if s.origin == "code"]
+        retries = [r.location for c in edge.calls for r in c.retries]
+        calls = [c.location for c in edge.calls if any(i.location in {s.location for s in code_ids} for i in c.ids)]
+        yield finding(
+            "idempotency.new-id-on-retry",
+            kind="idempotency",
+            severity="error",
+            status="BLOCKS_INTEGRATION",
+            title="Idempotency contract violation",
+            services=(consumer, provider),
+            subject=edge.operation or provider,
+            message=f"{consumer} retries {edge.subject} with a new {key}; {provider} de-duplicates on a stable {key}, so every retry is processed again",
+            sides=(
+                Side(consumer, "does", f"generates new {key} on retry", tuple(s.location for s in evidence)),
+                Side(provider, "expects", f"stable {key}{window}", (op.where("expects"), op.where("idempotency_key"))),
+            ),
+            extra_locations=retries + calls + [e.location for e in edge.provider_endpoints] + _code_keys(ctx, edge),
+            impact="Duplicate processing, billing, audit logs",
+            resolutions=(
+                Resolution(consumer, f"{consumer}: Preserve {key} across retries (generate it once, before the first attempt)"),
+                Resolution(consumer, f"{consumer}: Use a separate key: a stable idempotency key for {provider}, a fresh attempt id for logs"),
+            ),
+        )
+
+
+def _code_keys(ctx: CheckContext, edge: CallEdge) -> list:
+    """The provider's handlers de-duplicating on a key in code (evidence next to a declared expectation)."""
+    handlers = {ep.operation for ep in edge.provider_endpoints}
+    return [k.location for k in ctx.inferred.idempotency_keys if k.service == edge.callee and match.short_handler(k.handler) in handlers]

@@ -1,0 +1,164 @@
+"""Tree-sitter frontends: one generic engine (``engine.py``) plus one adapter per language.
+
+A language is a ``LanguageSpec`` (its grammar wheel, its adapter class, its comment node types)
+and rule files under ``rules/<language>/`` with a ``treesitter:`` block; see docs/frontends.md.
+
+Nothing here imports ``tree_sitter`` at import time: the parser of a language (and its grammar)
+is created the first time a file of that language is extracted (or its comments read), once per
+process. A scan whose catalog has no rules for a language never compiles or parses anything for
+it (``scan.py`` only extracts languages the catalog has rules for).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+from ...catalog import Rule
+from ...values import Obj
+from ..base import Comment, FileResult
+from .index import TsIndex, compile_rules, default_words
+
+
+@dataclass(frozen=True)
+class LanguageSpec:
+    name: str
+    extensions: tuple[str, ...]
+    grammars: tuple[tuple[str, str, str], ...]  # (file suffix or "", grammar module, function returning the language)
+    analyzer: str  # "module:Class" of the adapter (a subclass of engine.Analyzer)
+    comment_types: frozenset[str]
+    words_of: str = ""  # "module:function": prefilter words of a qualified name
+
+    def grammar_for(self, path: str) -> tuple[str, str]:
+        for suffix, module, func in self.grammars:
+            if suffix and path.endswith(suffix):
+                return module, func
+        for suffix, module, func in self.grammars:
+            if not suffix:
+                return module, func
+        return self.grammars[0][1], self.grammars[0][2]
+
+
+GO = LanguageSpec(
+    name="go",
+    extensions=(".go",),
+    grammars=(("", "tree_sitter_go", "language"),),
+    analyzer="extractor.frontends.treesitter.go:GoAnalyzer",
+    comment_types=frozenset({"comment"}),
+    words_of="extractor.frontends.treesitter.go:words_of",
+)
+
+LANGUAGES: dict[str, LanguageSpec] = {"go": GO}
+
+# process-wide caches: grammar → Language / Parser, (grammar, text) → Query
+_LANGS: dict[tuple[str, str], Any] = {}
+_PARSERS: dict[tuple[str, str], Any] = {}
+_QUERIES: dict[tuple[tuple[str, str], str], Any] = {}
+
+
+def parsers_created() -> list[tuple[str, str]]:
+    """The grammars a parser was created for in this process (tests assert laziness with it)."""
+    return sorted(_PARSERS)
+
+
+def _load(ref: str) -> Any:
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _language(grammar: tuple[str, str]) -> Any:
+    lang = _LANGS.get(grammar)
+    if lang is None:
+        from tree_sitter import Language
+
+        module, func = grammar
+        lang = _LANGS[grammar] = Language(getattr(importlib.import_module(module), func)())
+    return lang
+
+
+def _parser(grammar: tuple[str, str]) -> Any:
+    parser = _PARSERS.get(grammar)
+    if parser is None:
+        from tree_sitter import Parser
+
+        parser = _PARSERS[grammar] = Parser(_language(grammar))
+    return parser
+
+
+def _query_for(grammar: tuple[str, str]) -> Callable[[str], Any]:
+    def query(text: str) -> Any:
+        key = (grammar, text)
+        found = _QUERIES.get(key)
+        if found is None:
+            from tree_sitter import Query
+
+            found = _QUERIES[key] = Query(_language(grammar), text)
+        return found
+
+    return query
+
+
+class TreeSitterFrontend:
+    def __init__(self, spec: LanguageSpec) -> None:
+        self.spec = spec
+        self.language = spec.name
+        self.extensions = spec.extensions
+        self._analyzer: Any = None
+
+    def compile(self, rules: Sequence[Rule]) -> TsIndex:
+        words = _load(self.spec.words_of) if self.spec.words_of else default_words
+        return compile_rules(rules, self.spec.name, words)
+
+    def prefilter(self, compiled: TsIndex, source: bytes) -> bool:
+        if compiled.queries and not compiled.prefilter_re:
+            return True
+        pattern = compiled.prefilter_re
+        return pattern is not None and pattern.search(source) is not None
+
+    def parse(self, path: str, source: bytes) -> Any:
+        return _parser(self.spec.grammar_for(path)).parse(source)
+
+    def extract(
+        self,
+        path: str,
+        source: bytes,
+        compiled: TsIndex,
+        module: str,
+        imported_objects: Mapping[str, Obj] | None = None,
+    ) -> FileResult:
+        if self._analyzer is None:
+            self._analyzer = _load(self.spec.analyzer)
+        grammar = self.spec.grammar_for(path)
+        tree = _parser(grammar).parse(source)
+        return self._analyzer(compiled, path, source, tree, module, _query_for(grammar)).run()
+
+    def comments(self, source: bytes, path: str = "") -> list[Comment]:
+        grammar = self.spec.grammar_for(path)
+        tree = _parser(grammar).parse(source)
+        out: list[Comment] = []
+        from tree_sitter import QueryCursor
+
+        pattern = "[" + " ".join(f"({t})" for t in sorted(self.spec.comment_types)) + "] @comment"
+        for node in QueryCursor(_query_for(grammar)(pattern)).captures(tree.root_node).get("comment", ()):
+            line = node.start_point[0] + 1
+            line_start = node.start_byte - node.start_point[1]
+            own = not source[line_start : node.start_byte].strip()
+            out.append(Comment(line=line, text=_comment_text(source[node.start_byte : node.end_byte].decode("utf-8", "replace")), own_line=own))
+        out.sort(key=lambda c: c.line)
+        return out
+
+
+def _comment_text(raw: str) -> str:
+    if raw.startswith("//"):
+        return raw[2:].strip()
+    if raw.startswith("/*"):
+        body = raw[2:-2] if raw.endswith("*/") else raw[2:]
+        return " ".join(line.strip().lstrip("*").strip() for line in body.splitlines()).strip()
+    if raw.startswith("#"):
+        return raw[1:].strip()
+    return raw.strip()
+
+
+def frontends() -> dict[str, TreeSitterFrontend]:
+    return {name: TreeSitterFrontend(spec) for name, spec in LANGUAGES.items()}

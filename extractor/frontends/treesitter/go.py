@@ -1,0 +1,868 @@
+"""Go adapter: the syntax the generic engine needs to know for Go (tree-sitter-go).
+
+Names are qualified by import path: ``http.Get`` with ``import "net/http"`` is ``net/http.Get``,
+``grpc.Dial`` is ``google.golang.org/grpc.Dial``, a method of a tracked object is
+``<type>.<Method>``. Import paths lose a trailing major version (``github.com/go-chi/chi/v5`` →
+``github.com/go-chi/chi``, ``gopkg.in/yaml.v3`` → ``gopkg.in/yaml``) so one rule name covers every
+version. What the adapter evaluates: literals (ints with ``_``/hex/octal, floats, runes, raw and
+interpreted strings), ``const`` groups (``iota``), package and local ``var``s, ``:=`` and ``=`` in
+statement order (``conn, err := grpc.Dial(...)`` binds ``conn`` to the call), ``+=``, declared
+types (``var c http.Client``, parameters typed ``*http.Client``), composite literals
+(``&http.Client{Timeout: 5 * time.Second}`` is a construction; an untracked struct or map literal
+is a ``Map``), ``new(T)``, ``time`` durations as nanoseconds (``5 * time.Second`` = 5e9),
+``os.Getenv`` / ``os.LookupEnv`` (with the ``if x == "" { x = "default" }`` idiom and same-file
+``getenv(key, def)`` helpers giving the default), conversions (``time.Duration(n)``, ``int64(x)``),
+struct fields of same-file types (``s.client`` of a method's receiver: from struct literals and
+assignments anywhere in the file, else the field's declared type), closures, and methods.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import TYPE_CHECKING, Any, Iterator
+
+from ...values import Const, Dynamic, Env, Map, Named, Ref, Seq, fold, strip
+from .engine import Analyzer, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+_NS = 1
+TIME_CONSTANTS: dict[str, Any] = {
+    "time.Nanosecond": _NS,
+    "time.Microsecond": 1_000 * _NS,
+    "time.Millisecond": 1_000_000 * _NS,
+    "time.Second": 1_000_000_000 * _NS,
+    "time.Minute": 60_000_000_000 * _NS,
+    "time.Hour": 3_600_000_000_000 * _NS,
+}
+
+HTTP_METHODS: dict[str, Any] = {f"net/http.Method{m.title()}": m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE")}
+
+GO_BUILTINS = frozenset(
+    "append cap clear close complex copy delete imag len make max min new panic print println real recover "
+    "bool byte complex64 complex128 error float32 float64 int int8 int16 int32 int64 rune string uint uint8 uint16 "
+    "uint32 uint64 uintptr any".split()
+)
+NUMERIC_CONVERSIONS = frozenset("int int8 int16 int32 int64 uint uint8 uint16 uint32 uint64 float32 float64 uintptr".split())
+
+_VERSION_SUFFIX = re.compile(r"/v[0-9]+$")
+_GOPKG_VERSION = re.compile(r"\.v[0-9]+$")
+_BINARY_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%"}
+_SCAN_INTO = frozenset(
+    {"for_statement", "for_clause", "expression_switch_statement", "type_switch_statement", "select_statement", "expression_case", "default_case", "type_case", "communication_case", "labeled_statement"}
+)
+
+
+def normalise_import(path: str) -> str:
+    """``github.com/go-chi/chi/v5`` → ``github.com/go-chi/chi``; ``gopkg.in/yaml.v3`` → ``gopkg.in/yaml``."""
+    path = _VERSION_SUFFIX.sub("", path)
+    if path.startswith("gopkg.in/"):
+        path = _GOPKG_VERSION.sub("", path)
+    return path
+
+
+def package_names(path: str) -> list[str]:
+    """Local names an import without an alias may be used under: the last path element, also
+    without a ``go-`` prefix or a ``-go`` suffix, with ``-`` as ``_`` (the real package clause is
+    in the imported files, which a per-file analysis does not read)."""
+    last = path.rstrip("/").rpartition("/")[2]
+    names: list[str] = []
+    for base in (last, last.removeprefix("go-"), last.removesuffix("-go"), last.removesuffix(".go")):
+        for cand in (base, base.replace("-", "_"), base.replace("-", "")):
+            if cand not in names and cand.isidentifier():
+                names.append(cand)
+    return names
+
+
+def words_of(name: str) -> set[str]:
+    """The import path a qualified name lives in: what a file using it must contain."""
+    slash = name.rfind("/")
+    dot = name.find(".", slash + 1)
+    head = name[:dot] if dot > 0 else name
+    if any(c in head for c in "*?[") or len(head) < 2:
+        return set()
+    return {head}
+
+
+def _go_string(text: str) -> str:
+    if "\\" not in text:
+        return text[1:-1]
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text[1:-1]
+    return value if isinstance(value, str) else text[1:-1]
+
+
+def _go_int(text: str) -> int | None:
+    t = text.replace("_", "").lower()
+    try:
+        if len(t) > 1 and t[0] == "0" and t[1].isdigit():
+            return int(t, 8)
+        return int(t, 0)
+    except ValueError:
+        return None
+
+
+class GoAnalyzer(Analyzer):
+    language = "go"
+    EVAL = {
+        "identifier": "ev_identifier",
+        "selector_expression": "ev_selector",
+        "call_expression": "ev_call",
+        "composite_literal": "ev_call",
+        "unary_expression": "ev_unary",
+        "binary_expression": "ev_binary",
+        "parenthesized_expression": "ev_paren",
+        "int_literal": "ev_int",
+        "float_literal": "ev_float",
+        "rune_literal": "ev_rune",
+        "interpreted_string_literal": "ev_string",
+        "raw_string_literal": "ev_raw",
+        "true": "ev_true",
+        "false": "ev_false",
+        "nil": "ev_nil",
+        "func_literal": "ev_func_literal",
+        "index_expression": "ev_index",
+        "type_assertion_expression": "ev_assert",
+        "literal_element": "ev_paren",
+        "expression_list": "ev_first",
+    }
+    STATEMENTS = {
+        "block": "st_block",
+        "statement_list": "st_block",
+        "short_var_declaration": "st_short_var",
+        "assignment_statement": "st_assign",
+        "var_declaration": "st_var",
+        "const_declaration": "st_const",
+        "if_statement": "st_if",
+        "for_statement": "st_for",
+        "expression_statement": "st_expression",
+    }
+    CONTAINERS = frozenset(
+        {
+            "expression_switch_statement",
+            "type_switch_statement",
+            "select_statement",
+            "expression_case",
+            "default_case",
+            "type_case",
+            "communication_case",
+            "labeled_statement",
+            "go_statement",
+            "defer_statement",
+            "return_statement",
+            "send_statement",
+            "receive_statement",
+        }
+    )
+    CALL_TYPES = frozenset({"call_expression", "composite_literal"})
+    FUNCTION_TYPES = frozenset({"func_literal"})
+    LEAF_TYPES = frozenset(
+        {
+            "identifier",
+            "field_identifier",
+            "package_identifier",
+            "type_identifier",
+            "int_literal",
+            "float_literal",
+            "rune_literal",
+            "interpreted_string_literal",
+            "raw_string_literal",
+            "true",
+            "false",
+            "nil",
+            "iota",
+            "comment",
+            "qualified_type",
+            "pointer_type",
+            "slice_type",
+            "map_type",
+            "array_type",
+            "channel_type",
+            "function_type",
+            "interface_type",
+            "struct_type",
+        }
+    )
+    CONSTANTS = {**TIME_CONSTANTS, **HTTP_METHODS}
+    ENV_GETTERS = {"os.Getenv": (0, None), "os.LookupEnv": (0, None), "syscall.Getenv": (0, None)}
+    PASS_THROUGH = frozenset({"time.Duration", *NUMERIC_CONVERSIONS, "string"})
+    CONVERTERS = {"strconv.Atoi": "int", "strconv.ParseInt": "int", "strconv.ParseUint": "int", "strconv.ParseFloat": "float"}
+    FUNCTION_NODES = frozenset({"function_declaration", "method_declaration", "func_literal"})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.package = ""
+        self._aliases: dict[str, "Node"] = {}  # type T = other / type T other (not a struct)
+        self._functions: dict[int, FunctionInfo] = {}  # declaration node id → info
+        self._member_scopes: dict[int, Scope] = {}
+
+    # ================================================================ top level
+    def prescan(self, root: "Node") -> None:
+        scope = self.module_scope
+        decls = [c for c in root.named_children if c.type != "comment"]
+        for node in decls:
+            t = node.type
+            if t == "package_clause":
+                ident = node.named_children[0] if node.named_children else None
+                self.package = self.text(ident) if ident is not None else ""
+            elif t == "import_declaration":
+                self.bind_imports(node)
+            elif t == "type_declaration":
+                self.declare_types(node, scope)
+        for node in decls:
+            t = node.type
+            if t == "function_declaration":
+                name_node = node.child_by_field_name("name")
+                name = self.text(name_node) if name_node is not None else ""
+                fn = FunctionInfo(node, scope, name, name)
+                self._functions[node.id] = fn
+                scope.bindings[name] = Binding(value=FunctionValue(fn))
+            elif t == "method_declaration":
+                fn = self.method_info(node)
+                if fn is not None:
+                    self._functions[node.id] = fn
+            elif t == "const_declaration":
+                self.bind_consts(node, scope)
+            elif t == "var_declaration":
+                self.bind_vars(node, scope)
+
+    def bind_imports(self, node: "Node") -> None:
+        scope = self.module_scope
+        for spec in self._import_specs(node):
+            path_node = spec.child_by_field_name("path")
+            if path_node is None:
+                continue
+            path = normalise_import(_go_string(self.text(path_node)))
+            name_node = spec.child_by_field_name("name")
+            if name_node is not None:
+                alias = self.text(name_node)
+                if alias in ("_", "."):
+                    continue
+                names = [alias]
+            else:
+                names = package_names(path)
+            for i, local in enumerate(names):
+                if i and local in scope.bindings:
+                    continue
+                scope.bindings[local] = Binding(value=Ref(path))
+            if names:
+                self.result.imports[names[0]] = path
+
+    def _import_specs(self, node: "Node") -> Iterator["Node"]:
+        for child in node.named_children:
+            if child.type == "import_spec":
+                yield child
+            elif child.type == "import_spec_list":
+                yield from (c for c in child.named_children if c.type == "import_spec")
+
+    def declare_types(self, node: "Node", scope: Scope) -> None:
+        for spec in node.named_children:
+            if spec.type not in ("type_spec", "type_alias"):
+                continue
+            name_node = spec.child_by_field_name("name")
+            type_node = spec.child_by_field_name("type")
+            if name_node is None or type_node is None:
+                continue
+            name = self.text(name_node)
+            if type_node.type == "struct_type" or type_node.type == "interface_type":
+                cls = self._classes.get(name)
+                if cls is None:
+                    cls = self._classes[name] = ClassInfo(name, spec, scope, name)
+                else:
+                    cls.node = spec
+                scope.bindings.setdefault(name, Binding(value=ClassValue(cls)))
+            else:
+                self._aliases[name] = type_node
+
+    def method_info(self, node: "Node") -> FunctionInfo | None:
+        recv = self.function_receiver(node)
+        name_node = node.child_by_field_name("name")
+        if recv is None or name_node is None:
+            return None
+        tname = self._base_type_name(recv[1]) if recv[1] is not None else None
+        if not tname:
+            return None
+        cls = self._classes.get(tname)
+        if cls is None:  # declared in another file of the package
+            cls = self._classes[tname] = ClassInfo(tname, node, self.module_scope, tname)
+            cls.members = None
+        name = self.text(name_node)
+        fn = FunctionInfo(node, self.module_scope, f"{tname}.{name}", name, cls)
+        cls.methods[name] = fn
+        return fn
+
+    def _base_type_name(self, type_node: "Node") -> str | None:
+        node = type_node
+        while node is not None and node.type in ("pointer_type", "generic_type", "parenthesized_type"):
+            node = node.child_by_field_name("type") if node.type == "generic_type" else (node.named_children[0] if node.named_children else None)
+        if node is not None and node.type == "type_identifier":
+            return self.text(node)
+        return None
+
+    def bind_consts(self, node: "Node", scope: Scope) -> None:
+        last_value: "Node | None" = None
+        for i, spec in enumerate(c for c in node.named_children if c.type == "const_spec"):
+            names = [self.text(n) for n in spec.children_by_field_name("name")]
+            value = spec.child_by_field_name("value")
+            type_node = spec.child_by_field_name("type")
+            if value is not None:
+                last_value = value
+            values = self.iter_named(value if value is not None else last_value)
+            values = [v for v in values if v.type != "comment"]
+            for j, name in enumerate(names):
+                expr = values[j] if j < len(values) else None
+                if expr is None:
+                    scope.bindings[name] = Binding(value=Dynamic(name))
+                elif expr.type == "iota":
+                    scope.bindings[name] = Binding(value=Named(name, Const(i)))
+                elif self._uses_iota(expr):
+                    scope.bindings[name] = Binding(value=Dynamic(name))
+                else:
+                    scope.bindings[name] = Binding(expr=expr, scope=scope, type_node=type_node)
+
+    def _uses_iota(self, node: "Node") -> bool:
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if n.type == "iota":
+                return True
+            stack.extend(n.named_children)
+        return False
+
+    def _var_specs(self, node: "Node") -> Iterator["Node"]:
+        for child in node.named_children:
+            if child.type == "var_spec":
+                yield child
+            elif child.type == "var_spec_list":
+                yield from (c for c in child.named_children if c.type == "var_spec")
+
+    def bind_vars(self, node: "Node", scope: Scope, rebind: bool = False) -> None:
+        for spec in self._var_specs(node):
+            names = [self.text(n) for n in spec.children_by_field_name("name")]
+            type_node = spec.child_by_field_name("type")
+            value = spec.child_by_field_name("value")
+            values = [v for v in self.iter_named(value) if v.type != "comment"]
+            if not values:
+                for name in names:
+                    self.bind(scope, name, type_node=type_node)
+            elif len(values) == len(names):
+                for name, v in zip(names, values):
+                    self.bind(scope, name, expr=v, type_node=type_node)
+            else:
+                for i, name in enumerate(names):
+                    self.bind(scope, name, expr=values[0], index=i, type_node=type_node if i == 0 else None)
+
+    def walk_root(self, root: "Node") -> None:
+        scope = self.module_scope
+        for node in root.named_children:
+            t = node.type
+            if t in ("function_declaration", "method_declaration"):
+                fn = self._functions.get(node.id)
+                if fn is not None:
+                    self.walk_function(fn)
+            elif t in ("var_declaration", "const_declaration"):
+                for spec in self._var_specs(node) if t == "var_declaration" else (c for c in node.named_children if c.type == "const_spec"):
+                    self.walk_expr(spec.child_by_field_name("value"), scope)
+            elif t == "type_declaration" and self.index.classes:
+                for spec in node.named_children:
+                    name_node = spec.child_by_field_name("name")
+                    cls = self._classes.get(self.text(name_node)) if name_node is not None else None
+                    if cls is not None:
+                        self.match_classes(cls)
+
+    # ================================================================ syntax hooks
+    def site(self, node: "Node", scope: Scope) -> Site | None:
+        if node.type == "composite_literal":
+            body = node.child_by_field_name("body")
+            args: list[Node] = []
+            fields: dict[str, Node] = {}
+            for el in self.iter_named(body):
+                if el.type == "keyed_element":
+                    key = el.child_by_field_name("key")
+                    val = el.child_by_field_name("value")
+                    if key is None or val is None:
+                        kids = [k for k in el.named_children if k.type != "comment"]
+                        if len(kids) != 2:
+                            continue
+                        key, val = kids
+                    key_expr = key.named_children[0] if key.type == "literal_element" and key.named_children else key
+                    if key_expr.type in ("identifier", "field_identifier"):
+                        fields[self.text(key_expr)] = val
+                    elif key_expr.type in ("interpreted_string_literal", "raw_string_literal"):
+                        fields[_go_string(self.text(key_expr)) if key_expr.type == "interpreted_string_literal" else self.text(key_expr)[1:-1]] = val
+                elif el.type == "literal_element":
+                    args.append(el)
+            return Site(node, None, node.child_by_field_name("type"), args, {}, fields)
+        func = node.child_by_field_name("function")
+        arglist = node.child_by_field_name("arguments")
+        args = []
+        hidden = False
+        for a in self.iter_named(arglist):
+            if a.type == "comment":
+                continue
+            if a.type == "variadic_argument":
+                hidden = True
+                continue
+            args.append(a)
+        if func is not None and func.type == "identifier" and self.text(func) == "new" and args and scope.lookup("new") is None:
+            return Site(node, None, args[0], [], {}, {})
+        return Site(node, func, None, args, {}, None, hidden)
+
+    def member_parts(self, node: "Node") -> tuple["Node", str] | None:
+        if node.type == "selector_expression":
+            operand = node.child_by_field_name("operand")
+            fld = node.child_by_field_name("field")
+            if operand is not None and fld is not None:
+                return operand, self.text(fld)
+        return None
+
+    def resolve_type(self, type_node: "Node", scope: Scope, depth: int = 0) -> Any:
+        node = type_node
+        while node is not None and node.type in ("pointer_type", "parenthesized_type"):
+            node = node.named_children[0] if node.named_children else None
+        if node is None or depth > 8:
+            return None
+        t = node.type
+        if t == "generic_type":
+            inner = node.child_by_field_name("type")
+            return self.resolve_type(inner, scope, depth + 1) if inner is not None else None
+        if t == "qualified_type":
+            pkg = node.child_by_field_name("package")
+            name = node.child_by_field_name("name")
+            if pkg is None or name is None:
+                return None
+            base = self.lookup_name(self.text(pkg), scope)
+            return Ref(f"{base.qualname}.{self.text(name)}") if isinstance(base, Ref) else None
+        if t in ("type_identifier", "identifier"):
+            name = self.text(node)
+            cls = self._classes.get(name)
+            if cls is not None:
+                return ClassValue(cls)
+            alias = self._aliases.get(name)
+            if alias is not None:
+                return self.resolve_type(alias, self.module_scope, depth + 1)
+            return None
+        if t == "selector_expression":
+            v = self.evaluate(node, scope)
+            return v if isinstance(v, Ref) else None
+        return None
+
+    def _params(self, plist: "Node | None") -> list[tuple[str, "Node | None"]]:
+        out: list[tuple[str, Node | None]] = []
+        for p in self.iter_named(plist):
+            if p.type == "parameter_declaration":
+                tnode = p.child_by_field_name("type")
+                names = p.children_by_field_name("name")
+                if not names:
+                    out.append(("", tnode))
+                for n in names:
+                    out.append((self.text(n), tnode))
+            elif p.type == "variadic_parameter_declaration":
+                name = p.child_by_field_name("name")
+                out.append((self.text(name) if name is not None else "", None))
+        return out
+
+    def function_params(self, node: "Node") -> list[tuple[str, "Node | None"]]:
+        return self._params(node.child_by_field_name("parameters"))
+
+    def function_receiver(self, node: "Node") -> tuple[str, "Node | None"] | None:
+        if node.type != "method_declaration":
+            return None
+        params = self._params(node.child_by_field_name("receiver"))
+        return params[0] if params else None
+
+    def walk_body(self, fn: FunctionInfo, scope: Scope) -> None:
+        body = fn.node.child_by_field_name("body")
+        if body is not None:
+            self.walk_statement(body, scope)
+
+    def short_text(self, node: "Node") -> str:
+        if node.type == "func_literal":
+            params = node.child_by_field_name("parameters")
+            return "func" + (" ".join(self.text(params).split()) if params is not None else "()")
+        if node.type == "literal_element" and node.named_children:
+            return self.short_text(node.named_children[0])
+        return self.anchor_text(node, 200)
+
+    def unbound_name(self, name: str) -> Any:
+        if name in GO_BUILTINS:
+            return Ref(name)
+        return Dynamic(name)
+
+    def exported(self, name: str) -> bool:
+        return name[:1].isupper()
+
+    def class_bases(self, cls: ClassInfo) -> list[str]:
+        type_node = cls.node.child_by_field_name("type") if cls.node.type in ("type_spec", "type_alias") else None
+        out = []
+        if type_node is not None and type_node.type == "struct_type":
+            for fl in self.iter_named(type_node):
+                for fd in self.iter_named(fl, ("field_declaration",)):
+                    if fd.child_by_field_name("name") is None:
+                        t = fd.child_by_field_name("type")
+                        r = self.resolve_type(t, self.module_scope) if t is not None else None
+                        if isinstance(r, Ref):
+                            out.append(r.qualname)
+        return out
+
+    # ================================================================ struct fields
+    def collect_members(self, cls: ClassInfo) -> None:
+        """``T{field: v}`` / ``&T{...}`` literals and ``x.field = v`` (x of type T) anywhere in the file."""
+        cls.members = {}
+        type_node = cls.node.child_by_field_name("type") if cls.node.type in ("type_spec", "type_alias") else None
+        if type_node is not None and type_node.type == "struct_type":
+            for fl in self.iter_named(type_node):
+                for fd in self.iter_named(fl, ("field_declaration",)):
+                    t = fd.child_by_field_name("type")
+                    for n in fd.children_by_field_name("name"):
+                        if t is not None:
+                            cls.member_types[self.text(n)] = (t, self.module_scope)
+        if self._query is None:
+            return
+        root = self.tree.root_node
+        from tree_sitter import QueryCursor
+
+        literals = QueryCursor(self._query("(composite_literal type: (type_identifier) @type body: (literal_value) @body)")).matches(root)
+        for _, caps in literals:
+            if self.text(caps["type"][0]) != cls.name:
+                continue
+            lit = caps["type"][0].parent
+            site = self.site(lit, self.module_scope) if lit is not None else None
+            if site is None or not site.fields:
+                continue
+            scope = self.scope_at(lit)
+            for key, val in site.fields.items():
+                cls.members.setdefault(key, []).append((val, scope))
+        assigns = QueryCursor(self._query("(assignment_statement left: (expression_list . (selector_expression operand: (_) @operand field: (field_identifier) @field) .) right: (expression_list . (_) @value .))")).matches(root)
+        for _, caps in assigns:
+            operand, fld, val = caps["operand"][0], caps["field"][0], caps["value"][0]
+            stmt = operand.parent.parent.parent if operand.parent is not None and operand.parent.parent is not None else None
+            op = stmt.child_by_field_name("operator") if stmt is not None else None
+            if op is not None and self.text(op) != "=":
+                continue
+            scope = self.scope_at(operand)
+            owner = self.evaluate(operand, scope)
+            if isinstance(owner, Instance) and owner.cls is cls:
+                cls.members.setdefault(self.text(fld), []).append((val, scope))
+
+    def scope_at(self, node: "Node") -> Scope:
+        """The scope of the function enclosing ``node`` with its locals bound (for evaluating a
+        field assignment found outside the walk)."""
+        fnode = node.parent
+        while fnode is not None and fnode.type not in self.FUNCTION_NODES:
+            fnode = fnode.parent
+        if fnode is None:
+            return self.module_scope
+        walked = self._fn_scopes.get(fnode.id)
+        if walked is not None:
+            return walked
+        cached = self._member_scopes.get(fnode.id)
+        if cached is not None:
+            return cached
+        fn = self._functions.get(fnode.id)
+        if fn is None:  # a function literal: inside its enclosing function's scope
+            parent = self.scope_at(fnode)
+            fn = FunctionInfo(fnode, parent, f"{parent.qualname}.func", "func", parent.cls)
+        scope = self.function_scope(fn)
+        self._member_scopes[fnode.id] = scope
+        self.scan_function(fn, scope)
+        return scope
+
+    # ================================================================ statements
+    def st_block(self, node: "Node", scope: Scope) -> None:
+        for child in node.named_children:
+            if child.type != "comment":
+                self.walk_statement(child, scope)
+
+    def st_expression(self, node: "Node", scope: Scope) -> None:
+        for child in node.named_children:
+            self.walk_expr(child, scope)
+            if child.type == "call_expression" and self.index.configure_methods:
+                site = self.site(child, scope)
+                if site is not None:
+                    self.apply_configure(site, scope)
+
+    def st_short_var(self, node: "Node", scope: Scope) -> None:
+        right = node.child_by_field_name("right")
+        self.walk_expr(right, scope)
+        self.bind_targets(node.child_by_field_name("left"), right, scope, rebind=False)
+
+    def st_assign(self, node: "Node", scope: Scope) -> None:
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        self.walk_expr(right, scope)
+        op_node = node.child_by_field_name("operator")
+        op = self.text(op_node) if op_node is not None else "="
+        if op == "=":
+            self.bind_targets(left, right, scope, rebind=True)
+            return
+        lefts = [n for n in self.iter_named(left) if n.type != "comment"]
+        rights = [n for n in self.iter_named(right) if n.type != "comment"]
+        if len(lefts) == 1 and len(rights) == 1 and lefts[0].type == "identifier":
+            name = self.text(lefts[0])
+            binop = _BINARY_OPS.get(op[:-1])
+            cur = self.lookup_name(name, scope)
+            new = self.eval_binary(binop, cur, self.evaluate(rights[0], scope), node) if binop else Opaque(node)
+            self.bind(scope, name, value=new if not isinstance(new, Opaque) else Dynamic(name), rebind=True)
+
+    def bind_targets(self, left: "Node | None", right: "Node | None", scope: Scope, rebind: bool) -> None:
+        lefts = [n for n in self.iter_named(left) if n.type != "comment"]
+        rights = [n for n in self.iter_named(right) if n.type != "comment"]
+        for i, target in enumerate(lefts):
+            if len(rights) == len(lefts):
+                expr, index = rights[i], 0
+            elif len(rights) == 1:
+                expr, index = rights[0], i
+            else:
+                expr, index = None, 0
+            if target.type == "identifier":
+                name = self.text(target)
+                if expr is None:
+                    self.bind(scope, name, value=Dynamic(name), rebind=rebind)
+                else:
+                    self.bind(scope, name, expr=expr, index=index, rebind=rebind)
+            elif target.type == "selector_expression" and expr is not None and index == 0:
+                operand = target.child_by_field_name("operand")
+                fld = target.child_by_field_name("field")
+                if operand is not None and fld is not None and operand.type == "identifier":
+                    self.set_field(self.text(operand), self.text(fld), expr, scope)
+
+    def st_var(self, node: "Node", scope: Scope) -> None:
+        for spec in self._var_specs(node):
+            self.walk_expr(spec.child_by_field_name("value"), scope)
+        self.bind_vars(node, scope)
+
+    def st_const(self, node: "Node", scope: Scope) -> None:
+        self.bind_consts(node, scope)
+
+    def st_if(self, node: "Node", scope: Scope) -> None:
+        init = node.child_by_field_name("initializer")
+        if init is not None:
+            self.walk_statement(init, scope)
+        cond = node.child_by_field_name("condition")
+        self.walk_expr(cond, scope)
+        idiom = self.env_default_idiom(node)
+        prior = self.lookup_name(idiom[0], scope) if idiom is not None else None
+        cons = node.child_by_field_name("consequence")
+        if cons is not None:
+            self.walk_statement(cons, scope)
+        alt = node.child_by_field_name("alternative")
+        if alt is not None:
+            self.walk_statement(alt, scope)
+        if idiom is not None:
+            self.apply_env_default(idiom, prior, scope)
+
+    def env_default_idiom(self, node: "Node") -> tuple[str, "Node"] | None:
+        """``if x == "" { x = "default" }`` (no else): the default of the env var ``x`` holds."""
+        if node.child_by_field_name("alternative") is not None:
+            return None
+        cond = node.child_by_field_name("condition")
+        if cond is None or cond.type != "binary_expression":
+            return None
+        op = cond.child_by_field_name("operator")
+        if op is None or self.text(op) != "==":
+            return None
+        left, right = cond.child_by_field_name("left"), cond.child_by_field_name("right")
+        if left is None or right is None:
+            return None
+        if right.type == "identifier" and left.type == "interpreted_string_literal":
+            left, right = right, left
+        if left.type != "identifier" or right.type != "interpreted_string_literal" or self.text(right) != '""':
+            return None
+        name = self.text(left)
+        cons = node.child_by_field_name("consequence")
+        stmts = self.iter_named(cons)
+        if len(stmts) == 1 and stmts[0].type == "statement_list":
+            stmts = stmts[0].named_children
+        for st in stmts:
+            if st.type == "assignment_statement":
+                op_node = st.child_by_field_name("operator")
+                lefts = self.iter_named(st.child_by_field_name("left"))
+                rights = self.iter_named(st.child_by_field_name("right"))
+                if op_node is not None and self.text(op_node) == "=" and len(lefts) == 1 and len(rights) == 1 and lefts[0].type == "identifier" and self.text(lefts[0]) == name:
+                    return name, rights[0]
+        return None
+
+    def apply_env_default(self, idiom: tuple[str, "Node"], prior: Any, scope: Scope) -> None:
+        name, value_node = idiom
+        env = strip(prior)
+        if isinstance(env, Env) and env.default is None:
+            default = self.to_value(self.evaluate(value_node, scope))
+            self.bind(scope, name, value=Named(name, Env(env.var, default)), rebind=True)
+
+    def st_for(self, node: "Node", scope: Scope) -> None:
+        for child in node.named_children:
+            t = child.type
+            if t == "for_clause":
+                init = child.child_by_field_name("initializer")
+                if init is not None:
+                    self.walk_statement(init, scope)
+                self.walk_expr(child.child_by_field_name("condition"), scope)
+                update = child.child_by_field_name("update")
+                if update is not None:
+                    self.walk_statement(update, scope)
+            elif t == "range_clause":
+                self.walk_expr(child.child_by_field_name("right"), scope)
+                for target in self.iter_named(child.child_by_field_name("left")):
+                    if target.type == "identifier":
+                        self.bind(scope, self.text(target), value=Dynamic(self.text(target)))
+            elif t == "block":
+                self.stack.append(node)
+                try:
+                    self.walk_statement(child, scope)
+                finally:
+                    self.stack.pop()
+            elif t != "comment":
+                self.walk_expr(child, scope)
+
+    # ---------------------------------------------------------------- binding without walking
+    def scan_function(self, fn: FunctionInfo, scope: Scope) -> list["Node"]:
+        returns: list[Node] = []
+        body = fn.node.child_by_field_name("body")
+        if body is not None:
+            self._scan(body, scope, returns)
+        return returns
+
+    def _scan(self, node: "Node", scope: Scope, returns: list["Node"]) -> None:
+        for st in node.named_children:
+            self._scan_statement(st, scope, returns)
+
+    def _scan_statement(self, st: "Node", scope: Scope, returns: list["Node"]) -> None:
+        t = st.type
+        if t in ("block", "statement_list"):
+            self._scan(st, scope, returns)
+        elif t == "short_var_declaration":
+            self.bind_targets(st.child_by_field_name("left"), st.child_by_field_name("right"), scope, rebind=False)
+        elif t == "assignment_statement":
+            op = st.child_by_field_name("operator")
+            if op is not None and self.text(op) == "=":
+                self.bind_targets(st.child_by_field_name("left"), st.child_by_field_name("right"), scope, rebind=True)
+        elif t == "var_declaration":
+            self.bind_vars(st, scope)
+        elif t == "const_declaration":
+            self.bind_consts(st, scope)
+        elif t == "return_statement":
+            first = next((c for c in st.named_children if c.type != "comment"), None)
+            if first is not None:
+                values = [v for v in first.named_children if v.type != "comment"] if first.type == "expression_list" else [first]
+                if values:
+                    returns.append(values[0])
+        elif t == "if_statement":
+            init = st.child_by_field_name("initializer")
+            if init is not None:
+                self._scan_statement(init, scope, returns)
+            idiom = self.env_default_idiom(st)
+            prior = self.lookup_name(idiom[0], scope) if idiom is not None else None
+            for part in ("consequence", "alternative"):
+                sub = st.child_by_field_name(part)
+                if sub is not None:
+                    self._scan_statement(sub, scope, returns)
+            if idiom is not None:
+                self.apply_env_default(idiom, prior, scope)
+        elif t in _SCAN_INTO:
+            self._scan(st, scope, returns)
+
+    # ================================================================ expressions
+    def ev_identifier(self, node: "Node", scope: Scope) -> Any:
+        return self.lookup_name(self.text(node), scope)
+
+    def ev_selector(self, node: "Node", scope: Scope) -> Any:
+        operand = node.child_by_field_name("operand")
+        fld = node.child_by_field_name("field")
+        if operand is None or fld is None:
+            return Opaque(node)
+        base = self.evaluate(operand, scope)
+        return self.eval_member(base, self.text(fld), node, scope)
+
+    def ev_call(self, node: "Node", scope: Scope) -> Any:
+        site = self.site(node, scope)
+        return self.eval_call(site, scope) if site is not None else Opaque(node)
+
+    def ev_unary(self, node: "Node", scope: Scope) -> Any:
+        op = node.child_by_field_name("operator")
+        operand = node.child_by_field_name("operand")
+        if op is None or operand is None:
+            return Opaque(node)
+        o = self.text(op)
+        v = self.evaluate(operand, scope)
+        if o in ("&", "*", "+"):
+            return v
+        if o == "-" and self.is_value(v) and not isinstance(v, Dynamic):
+            return fold("-", Const(0), v)
+        return Opaque(node)
+
+    def ev_binary(self, node: "Node", scope: Scope) -> Any:
+        op_node = node.child_by_field_name("operator")
+        op = _BINARY_OPS.get(self.text(op_node)) if op_node is not None else None
+        if op is None:
+            return Opaque(node)
+        left = self.evaluate(node.child_by_field_name("left"), scope)
+        right = self.evaluate(node.child_by_field_name("right"), scope)
+        if op == "/":  # integer division truncates in Go
+            lv, rv = strip(left) if self.is_value(left) else None, strip(right) if self.is_value(right) else None
+            if isinstance(lv, Const) and isinstance(rv, Const) and isinstance(lv.value, int) and isinstance(rv.value, int) and not isinstance(lv.value, bool) and rv.value:
+                q = abs(lv.value) // abs(rv.value)
+                return Const(q if (lv.value >= 0) == (rv.value >= 0) else -q)
+        return self.eval_binary(op, left, right, node)
+
+    def ev_paren(self, node: "Node", scope: Scope) -> Any:
+        kids = [c for c in node.named_children if c.type != "comment"]
+        return self.evaluate(kids[0], scope) if len(kids) == 1 else Opaque(node)
+
+    def ev_first(self, node: "Node", scope: Scope) -> Any:
+        kids = [c for c in node.named_children if c.type != "comment"]
+        return self.evaluate(kids[0], scope) if kids else Opaque(node)
+
+    def ev_int(self, node: "Node", scope: Scope) -> Any:
+        v = _go_int(self.text(node))
+        return Const(v) if v is not None else Opaque(node)
+
+    def ev_float(self, node: "Node", scope: Scope) -> Any:
+        try:
+            return Const(float(self.text(node).replace("_", "")))
+        except ValueError:
+            return Opaque(node)
+
+    def ev_rune(self, node: "Node", scope: Scope) -> Any:
+        return Const(_go_string(self.text(node)))
+
+    def ev_string(self, node: "Node", scope: Scope) -> Any:
+        return Const(_go_string(self.text(node)))
+
+    def ev_raw(self, node: "Node", scope: Scope) -> Any:
+        return Const(self.text(node)[1:-1].replace("\r", ""))
+
+    def ev_true(self, node: "Node", scope: Scope) -> Any:
+        return Const(True)
+
+    def ev_false(self, node: "Node", scope: Scope) -> Any:
+        return Const(False)
+
+    def ev_nil(self, node: "Node", scope: Scope) -> Any:
+        return Const(None)
+
+    def ev_func_literal(self, node: "Node", scope: Scope) -> Any:
+        return FunctionValue(FunctionInfo(node, scope, f"{scope.qualname}.func" if scope.qualname else "func", "func", scope.cls))
+
+    def ev_index(self, node: "Node", scope: Scope) -> Any:
+        operand = node.child_by_field_name("operand")
+        index = node.child_by_field_name("index")
+        if operand is None or index is None:
+            return Opaque(node)
+        base = strip(self.evaluate(operand, scope)) if operand is not None else None
+        key = strip(self.to_value(self.evaluate(index, scope)))
+        if isinstance(key, Const):
+            if isinstance(base, Map):
+                found = base.get(key.value)
+                if found is not None:
+                    return found
+            if isinstance(base, Seq) and isinstance(key.value, int) and -len(base.items) <= key.value < len(base.items):
+                return base.items[key.value]
+        return Opaque(node)
+
+    def ev_assert(self, node: "Node", scope: Scope) -> Any:
+        operand = node.child_by_field_name("operand")
+        return self.evaluate(operand, scope) if operand is not None else Opaque(node)

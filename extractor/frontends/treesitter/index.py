@@ -1,0 +1,483 @@
+"""Compile ``treesitter:`` rule blocks (data) into the lookup tables the engine matches with.
+
+The same structure as the Python frontend's index (``frontends/python/index.py``): every name a
+rule lists becomes a dictionary key (globs are kept apart), ``{var}`` expansions are done here,
+once. Argument specs gain the shapes other languages need: ``{arg: N, key: k}`` (a property of an
+object-literal / options argument), ``{field: F}`` (a composite-literal field, an object
+initialiser property), ``{min_of: {label: spec, ...}}`` (the smallest of several timeouts),
+``{regex: ...}`` (a group of a constant text: Go 1.22 ``"POST /v1/score"`` patterns) and negative
+``arg`` indexes (``-1``: the last argument).
+
+Nothing here imports tree-sitter: compiling the catalog of a language whose files a scan never
+meets costs no parser.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from ...catalog import Rule, RuleError
+from ...values import Const, Value, simplify_concat
+
+_MISSING = object()
+# {var} or {var|filter:arg|filter...}; a filter argument runs up to the next | or }
+_TEMPLATE = re.compile(r"\{([a-z_]+)((?:\|[a-z_]+(?::[^|}]*)?)*)\}")
+_FILTER = re.compile(r"\|([a-z_]+)(?::([^|}]*))?")
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """How one fact field (or object capture) is read at a match."""
+
+    const: Any = _MISSING
+    template: bool = False
+    arg: int | None = None
+    kw: str | None = None
+    key: str | None = None  # a property of the argument's object literal / map (sugar for a one-step path)
+    field: str | None = None  # a composite-literal field / object-initialiser property of the construction
+    receiver: str | None = None
+    default: Any = _MISSING
+    text: bool = False
+    prefix: str | None = None
+    each: bool = False
+    inherit: bool = True
+    unwrap: tuple[str, ...] = ()  # a capture path of the object passed (request.context.timeout)
+    only_objects: bool = False
+    first_of: tuple["Spec", ...] = ()
+    min_of: tuple[tuple[str, "Spec"], ...] = ()  # labelled alternatives: the smallest timeout applies
+    if_passed: Any = _MISSING
+    format: str | None = None
+    receiver_text: bool = False
+    class_attr: str | None = None
+    path: tuple[str | int, ...] = ()
+    regex: re.Pattern[str] | None = None  # group 1 of a search in the constant text; absent when no match
+
+    @property
+    def is_const(self) -> bool:
+        return self.const is not _MISSING
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not _MISSING
+
+    @property
+    def plain(self) -> bool:
+        """Only an argument position (the common, fast case)."""
+        return (
+            not self.is_const
+            and not self.first_of
+            and not self.min_of
+            and self.format is None
+            and self.if_passed is _MISSING
+            and self.class_attr is None
+            and not self.receiver_text
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigureSpec:
+    capture: str
+    arg: int | None
+    kw: str | None
+    field: str | None
+    append: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Requires:
+    """A construction or match holds only when an argument is an instance of one of the types."""
+
+    arg: int | None
+    kw: str | None
+    types: frozenset[str]
+
+
+@dataclass(slots=True)
+class ObjectType:
+    """One ``objects:`` entry. Several entries may share a ``type`` (within one rule): each has its
+    own constructors and captures; attrs, returns, configure, members and declared are merged into
+    the first entry, which ``TsIndex.types`` holds."""
+
+    type: str
+    rule: Rule
+    captures: dict[str, Spec]
+    attrs: dict[str, str] = field(default_factory=dict)
+    returns: dict[str, str] = field(default_factory=dict)
+    configure: dict[str, ConfigureSpec] = field(default_factory=dict)
+    context_manager: bool = True
+    members: tuple[str, str] | None = None
+    requires: Requires | None = None
+    callback: tuple[int, int] | None = None  # (argument holding a function literal, its parameter index)
+    declared: dict[str, str] = field(default_factory=dict)  # capture → "unknown" for instances not built here
+    capture_names: set[str] = field(default_factory=set)  # every capture any entry of the type defines
+    field_captures: dict[str, str] = field(default_factory=dict)  # source field name (Timeout) → capture
+
+
+@dataclass(slots=True)
+class MatchSpec:
+    rule: Rule
+    kind: str
+    fields: dict[str, Spec]
+    unless: tuple[int | None, str | None, frozenset[str]] | None = None
+    where: tuple[tuple[str, str], ...] = ()
+    covers: str | None = None
+    call_policy: tuple[int | None, str | None] | None = None
+    requires: Requires | None = None
+    each_method: Spec | None = None  # one fact per method of the local type passed there
+
+
+@dataclass(frozen=True, slots=True)
+class MountSpec:
+    rule: Rule
+    target: tuple[int | None, str | None]
+    prefix: tuple[int | None, str | None] | None
+    own_prefix: str
+    replaces: bool
+    field: str
+
+
+@dataclass(slots=True)
+class ClassSpec:
+    rule: Rule
+    kind: str
+    pattern: re.Pattern[str]
+    each_method: bool
+    fields: dict[str, Spec]
+
+
+@dataclass(slots=True)
+class QuerySpec:
+    """A raw tree-sitter query (``query:`` text or the rule's ``<stem>.scm``): each match whose
+    capture ``@fact`` (else the first capture) is reported, fields read from the other captures."""
+
+    rule: Rule
+    kind: str
+    text: str
+    fields: dict[str, Any]  # name → constant, or {"capture": name, "text": bool}
+    where: str  # file:line for errors
+
+
+@dataclass(slots=True)
+class TsIndex:
+    language: str
+    rules: list[Rule]
+    ctors: dict[str, list[ObjectType]] = field(default_factory=dict)
+    ctor_globs: list[tuple[re.Pattern[str], ObjectType]] = field(default_factory=list)
+    instances: dict[str, ObjectType] = field(default_factory=dict)
+    types: dict[str, ObjectType] = field(default_factory=dict)
+    calls: dict[str, list[MatchSpec]] = field(default_factory=dict)
+    call_globs: list[tuple[re.Pattern[str], MatchSpec]] = field(default_factory=list)
+    decorators: dict[str, list[MatchSpec]] = field(default_factory=dict)
+    methods: dict[str, list[MatchSpec]] = field(default_factory=dict)
+    scopes: dict[str, list[Spec]] = field(default_factory=dict)
+    classes: list[ClassSpec] = field(default_factory=list)
+    mounts: dict[str, list[MountSpec]] = field(default_factory=dict)
+    mount_rules: set[str] = field(default_factory=set)
+    queries: list[QuerySpec] = field(default_factory=list)
+    constants: dict[str, Any] = field(default_factory=dict)  # qualified name → a literal the rules declare
+    timeouts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    callable_types: set[str] = field(default_factory=set)
+    configure_methods: set[str] = field(default_factory=set)
+    words: set[str] = field(default_factory=set)
+    prefilter_re: re.Pattern[bytes] | None = None
+
+    def ctor(self, qualname: str) -> list[ObjectType]:
+        found = self.ctors.get(qualname)
+        if found is None and self.ctor_globs:
+            return [obj for pattern, obj in self.ctor_globs if pattern.fullmatch(qualname)]
+        return found or []
+
+    def call_specs(self, qualname: str) -> list[MatchSpec]:
+        found = self.calls.get(qualname)
+        if self.call_globs:
+            extra = [spec for pattern, spec in self.call_globs if pattern.fullmatch(qualname)]
+            if extra:
+                return (found or []) + extra
+        return found or []
+
+    def tracked(self, qualname: str) -> ObjectType | None:
+        """The object type a declared type name stands for (a constructor name or a type name)."""
+        found = self.ctor(qualname)
+        if found:
+            return self.types.get(found[0].type, found[0])
+        return self.types.get(qualname)
+
+
+# ---------------------------------------------------------------- templates
+def apply_filters(value: str, filters: str) -> str:
+    for m in _FILTER.finditer(filters or ""):
+        name, arg = m.group(1), m.group(2)
+        if name == "upper":
+            value = value.upper()
+        elif name == "lower":
+            value = value.lower()
+        elif name == "strip_suffix":
+            value = value[: -len(arg)] if arg and value.endswith(arg) else value
+        elif name == "strip_prefix":
+            value = value[len(arg) :] if arg and value.startswith(arg) else value
+        else:
+            raise ValueError(f"unknown template filter {name!r}")
+    return value
+
+
+def render(template: str, env: dict[str, str], keep_unknown: bool = True) -> str:
+    """``{var|filter:arg|filter}`` with the values of ``env`` (filters chain left to right)."""
+
+    def sub(m: re.Match[str]) -> str:
+        var = m.group(1)
+        if var not in env:
+            return m.group(0) if keep_unknown else ""
+        return apply_filters(env[var], m.group(2))
+
+    return _TEMPLATE.sub(sub, template)
+
+
+def template_vars(template: str) -> set[str]:
+    return {m.group(1) for m in _TEMPLATE.finditer(template)}
+
+
+def format_captures(template: str, obj: Any) -> Value | None:
+    """``"http://{host}:{port}"`` over an object's captures; None when one of them is absent."""
+    if obj is None:
+        return None
+    parts: list[Value] = []
+    pos = 0
+    for m in _TEMPLATE.finditer(template):
+        if m.start() > pos:
+            parts.append(Const(template[pos : m.start()]))
+        v = obj.capture(m.group(1))
+        if v is None:
+            return None
+        parts.append(v)
+        pos = m.end()
+    if pos < len(template):
+        parts.append(Const(template[pos:]))
+    return simplify_concat(tuple(parts)) if parts else None
+
+
+# ---------------------------------------------------------------- compiling
+def _spec(raw: Any, env: dict[str, str]) -> Spec:
+    if isinstance(raw, dict):
+        unwrap = raw.get("unwrap")
+        path = tuple(raw.get("path") or ())
+        if raw.get("key") is not None:
+            path = (str(raw["key"]),) + path
+        regex = raw.get("regex")
+        return Spec(
+            arg=raw.get("arg"),
+            kw=raw.get("kw"),
+            key=raw.get("key"),
+            field=raw.get("field"),
+            receiver=raw.get("receiver"),
+            default=raw.get("default", _MISSING),
+            text=bool(raw.get("text", False)),
+            prefix=raw.get("prefix"),
+            each=bool(raw.get("each", False)),
+            inherit=bool(raw.get("inherit", True)),
+            unwrap=tuple(unwrap.split(".")) if unwrap else (),
+            only_objects=bool(raw.get("only_objects", False)),
+            first_of=tuple(_spec(x, env) for x in raw.get("first_of") or ()),
+            min_of=tuple((str(label), _spec(x, env)) for label, x in (raw.get("min_of") or {}).items()),
+            if_passed=raw.get("if_passed", _MISSING),
+            format=raw.get("format"),
+            receiver_text=bool(raw.get("receiver_text", False)),
+            class_attr=raw.get("class_attr"),
+            path=path,
+            regex=re.compile(regex) if regex else None,
+        )
+    if isinstance(raw, str):
+        rendered = render(raw, env)
+        return Spec(const=rendered, template=bool(template_vars(rendered)))
+    if isinstance(raw, list):
+        return Spec(const=tuple(raw))
+    return Spec(const=raw)
+
+
+def _expansions(each: dict[str, list[str]] | None) -> list[dict[str, str]]:
+    if not each:
+        return [{}]
+    keys = sorted(each)
+    return [dict(zip(keys, combo)) for combo in itertools.product(*(each[k] for k in keys))]
+
+
+def _glob(pattern: str) -> re.Pattern[str] | None:
+    if any(c in pattern for c in "*?["):
+        return re.compile(fnmatch.translate(pattern))
+    return None
+
+
+def _requires(raw: dict[str, Any] | None) -> Requires | None:
+    if not raw:
+        return None
+    return Requires(raw.get("arg"), raw.get("kw"), frozenset(raw["types"]))
+
+
+def default_words(name: str) -> set[str]:
+    """Literal fragments of a qualified name a file must contain (its first dotted part)."""
+    head = name.split(".", 1)[0]
+    if any(c in head for c in "*?["):
+        return set()
+    return {head} if len(head) >= 2 else set()
+
+
+def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str], set[str]] = default_words) -> TsIndex:
+    index = TsIndex(language=language, rules=list(rules))
+    for rule in rules:
+        spec = rule.match or {}
+        where = rule.path.as_posix()
+        index.words.update(rule.prefilter)
+        auto_words = not rule.prefilter
+
+        def words(name: str) -> None:
+            if auto_words:
+                index.words.update(words_of(name))
+
+        for n, obj in enumerate(spec.get("objects", ())):
+            captures = {k: _spec(v, {}) for k, v in (obj.get("capture") or {}).items()}
+            configure = {
+                m: ConfigureSpec(c["capture"], c.get("arg"), c.get("kw"), c.get("field"), bool(c.get("append", False)))
+                for m, c in (obj.get("configure") or {}).items()
+            }
+            cb = obj.get("callback")
+            otype = ObjectType(
+                type=obj["type"],
+                rule=rule,
+                captures=captures,
+                attrs=dict(obj.get("attrs") or {}),
+                returns=dict(obj.get("returns") or {}),
+                configure=configure,
+                context_manager=bool(obj.get("context_manager", True)),
+                members=(obj["members"]["type"], obj["members"].get("name", "")) if obj.get("members") else None,
+                requires=_requires(obj.get("requires")),
+                callback=(int(cb["arg"]), int(cb.get("param", 0))) if cb else None,
+                declared=dict(obj.get("declared") or {}),
+            )
+            first = index.types.get(otype.type)
+            if first is not None and first.rule.id != rule.id:
+                raise RuleError(f"{where}:{rule.line_of('treesitter', 'objects', n)}: object type {otype.type!r} is already defined by {first.rule.id}")
+            if first is None:
+                first = index.types[otype.type] = otype
+            else:  # another entry of the same type (other constructors, other captures)
+                first.attrs.update(otype.attrs)
+                first.returns.update(otype.returns)
+                first.configure.update(otype.configure)
+                first.declared.update(otype.declared)
+                first.members = first.members or otype.members
+            first.capture_names.update(captures)
+            for cname, cspec in captures.items():
+                if cspec.field:
+                    first.field_captures[cspec.field] = cname
+            for cname, cspec in configure.items():
+                if cspec.field:
+                    first.field_captures.setdefault(cspec.field, cspec.capture)
+            if "__call__" in otype.returns:
+                index.callable_types.add(otype.type)
+            index.configure_methods.update(configure)
+            for ctor in obj.get("new") or ():
+                pattern = _glob(ctor)
+                if pattern is not None:
+                    index.ctor_globs.append((pattern, otype))
+                else:
+                    index.ctors.setdefault(ctor, []).append(otype)
+                words(ctor)
+            for inst in obj.get("instances") or ():
+                index.instances[inst] = otype
+                words(inst)
+        for section, table in (("calls", index.calls), ("decorators", index.decorators)):
+            for n, item in enumerate(spec.get(section, ())):
+                kind = item.get("kind", rule.kind)
+                if kind not in rule.kinds:
+                    raise RuleError(f"{where}:{rule.line_of('treesitter', section, n)}: kind {kind!r} is not among the rule's kinds {list(rule.kinds)}")
+                unless = None
+                if item.get("unless"):
+                    u = item["unless"]
+                    unless = (u.get("arg"), u.get("kw"), frozenset(u["names"]))
+                where_preds = tuple(sorted((k, str(v)) for k, v in (item.get("where") or {}).items()))
+                for k, pattern_text in where_preds:
+                    try:
+                        re.compile(pattern_text)
+                    except re.error as exc:
+                        raise RuleError(f"{where}:{rule.line_of('treesitter', section, n, 'where', k)}: bad regular expression for {k!r}: {exc}") from None
+                for env in _expansions(item.get("each")):
+                    fields = {k: _spec(v, env) for k, v in (item.get("fields") or {}).items()}
+                    mspec = MatchSpec(
+                        rule=rule,
+                        kind=kind,
+                        fields=fields,
+                        unless=unless,
+                        where=where_preds,
+                        covers=item.get("covers"),
+                        requires=_requires(item.get("requires")),
+                        each_method=_spec(item["each_method"], {}) if item.get("each_method") else None,
+                    )
+                    if item.get("call_policy"):
+                        mspec.call_policy = (item["call_policy"].get("arg"), item["call_policy"].get("kw"))
+                    for name in item["names"]:
+                        qual = render(name, env)
+                        unknown = template_vars(qual)
+                        if unknown:
+                            raise RuleError(f"{where}:{rule.line_of('treesitter', section, n)}: name {name!r} uses {sorted(unknown)} but `each` does not define it")
+                        if qual.endswith(".__call__"):
+                            index.callable_types.add(qual[: -len(".__call__")])
+                        if item.get("any_receiver"):
+                            if section != "calls" or "." in qual:
+                                raise RuleError(f"{where}:{rule.line_of('treesitter', section, n)}: any_receiver takes bare method names in calls")
+                            index.methods.setdefault(qual, []).append(mspec)
+                            continue
+                        pattern = _glob(qual)
+                        if pattern is not None:
+                            if section != "calls":
+                                raise RuleError(f"{where}:{rule.line_of('treesitter', section, n)}: globs are for calls, not {section}")
+                            index.call_globs.append((pattern, mspec))
+                        else:
+                            table.setdefault(qual, []).append(mspec)
+                        words(qual)
+        for item in spec.get("scopes", ()):
+            fspec = _spec(item["function"], {})
+            for name in item["names"]:
+                index.scopes.setdefault(name, []).append(fspec)
+                words(name)
+        for item in spec.get("mounts", ()):
+            target, prefix = item["target"], item.get("prefix")
+            m = MountSpec(
+                rule=rule,
+                target=(target.get("arg"), target.get("kw")),
+                prefix=(prefix.get("arg"), prefix.get("kw")) if prefix else None,
+                own_prefix=item.get("own_prefix", ""),
+                replaces=bool(item.get("replaces", False)),
+                field=item.get("field", "path"),
+            )
+            index.mount_rules.add(rule.id)
+            for name in item["names"]:
+                index.mounts.setdefault(name, []).append(m)
+                words(name)
+        for item in spec.get("classes", ()):
+            fields = {k: _spec(v, {}) for k, v in (item.get("fields") or {}).items()}
+            for base in item["bases"]:
+                pattern = _glob(base) or re.compile(re.escape(base))
+                index.classes.append(ClassSpec(rule, rule.kind, pattern, bool(item.get("each_method", False)), fields))
+                words(base)
+        for n, item in enumerate(spec.get("queries", ())):
+            kind = item.get("kind", rule.kind)
+            if kind not in rule.kinds:
+                raise RuleError(f"{where}:{rule.line_of('treesitter', 'queries', n)}: kind {kind!r} is not among the rule's kinds {list(rule.kinds)}")
+            text = item.get("query")
+            if text is None:  # the rule's <stem>.scm
+                scm = rule.path.with_suffix(".scm")
+                try:
+                    text = scm.read_text("utf-8")
+                except OSError:
+                    raise RuleError(f"{where}:{rule.line_of('treesitter', 'queries', n)}: no query: text and no {scm.name} beside the rule") from None
+            index.queries.append(QuerySpec(rule, kind, text, dict(item.get("fields") or {}), f"{where}:{rule.line_of('treesitter', 'queries', n)}"))
+        for name, value in (spec.get("constants") or {}).items():
+            index.constants[name] = value
+        if "timeout" in spec:
+            index.timeouts[rule.id] = spec["timeout"]
+    words_list = sorted(w for w in index.words if w)
+    if words_list:
+        index.prefilter_re = re.compile("|".join(re.escape(w) for w in words_list).encode())
+    return index

@@ -1,0 +1,502 @@
+"""The dependency graph: services, datasets and external hosts, joined by calls and data reads.
+
+Each edge merges what the two sides declared with what their code shows, and keeps every value
+with its provenance (``Sourced``: a declared ``file:line``, or a code ``file:line`` and rule id),
+so checks can compare the sides and point at both. ``networkx`` holds the topology (path queries
+for the system checks); the typed edges hold the meaning.
+
+Matching (docs/checks.md, "Matching"): declared service names resolve through the aliases found by
+discovery (``payment`` → the ``payment-service`` directory); a declared ``operation`` meets a code
+call when the call hits an endpoint whose handler (or path) has the operation's words, or a route
+the provider declares for it (``path:``/``method:``); a call whose endpoint is unknown joins the
+caller's only declared dependency on that service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import networkx as nx
+
+from .contracts import match
+from .contracts.infer import CodeCall, CodeEndpoint, InferredContracts, ReplicaRead
+from .contracts.load import LoadedContracts
+from .contracts.model import DataDependency, Dependency, Location, Operation, ProvidedDataset, ProvidedOperation, RetryPolicy, ServiceContract
+from .discover import name_variants
+from .facts import ScanResult
+
+
+@dataclass(frozen=True, slots=True)
+class Sourced:
+    """One value of an attribute and where it was written; ``note`` says how to read it."""
+
+    value: Any
+    location: Location
+    note: str = ""
+
+    @property
+    def origin(self) -> str:
+        return self.location.origin
+
+
+@dataclass
+class ServiceNode:
+    """A service: found in the repository (``root``), declared in a contract, or both."""
+
+    name: str
+    root: str | None
+    declared: ServiceContract | None
+    inferred: ServiceContract | None
+    languages: tuple[str, ...] = ()
+
+    @property
+    def has_code(self) -> bool:
+        return bool(self.languages)
+
+
+@dataclass
+class CallEdge:
+    """Calls from ``caller`` to ``callee`` (a service, or ``external`` host) for one operation."""
+
+    caller: str
+    callee: str
+    external: bool
+    operation: str | None
+    declared: Dependency | None = None
+    declared_retry: RetryPolicy | None = None
+    calls: tuple[CodeCall, ...] = ()
+    provided: ProvidedOperation | None = None
+    provider_operation: Operation | None = None
+    provider_endpoints: tuple[CodeEndpoint, ...] = ()
+    match: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"call:{self.caller}->{self.callee}:{self.operation or '*'}"
+
+    @property
+    def subject(self) -> str:
+        """``risk.scoreTransaction`` / ``risk``."""
+        return f"{self.callee}.{self.operation}" if self.operation else self.callee
+
+    # -- merged attributes, declared first -------------------------------------------------------
+
+    def timeouts(self) -> list[Sourced]:
+        """Declared timeout, then each call's (None: no timeout at all; dynamic ones are left out)."""
+        out: list[Sourced] = []
+        if self.declared is not None and self.declared.timeout is not None:
+            out.append(Sourced(self.declared.timeout.ms, self.declared.where("timeout")))
+        for c in self.calls:
+            if c.unbounded:
+                out.append(Sourced(None, c.location, "no timeout"))
+            elif c.timeout_ms is not None:
+                out.append(Sourced(float(c.timeout_ms), c.location, c.timeout_detail))
+        return out
+
+    def code_timeouts(self) -> list[Sourced]:
+        return [s for s in self.timeouts() if s.origin == "code"]
+
+    def declared_attempts(self) -> Sourced | None:
+        """Declared total attempts: 1 for ``retry: none``, None value when retries are declared without a count."""
+        policy = self.declared_retry
+        if policy is None:
+            return None
+        if not policy.enabled:
+            return Sourced(1, policy.where("enabled"), "retry: none")
+        if policy.attempts is not None:
+            return Sourced(policy.attempts, policy.where("attempts"))
+        return None
+
+    def attempts(self) -> list[Sourced]:
+        out: list[Sourced] = []
+        declared = self.declared_attempts()
+        if declared is not None:
+            out.append(declared)
+        for c in self.calls:
+            loc = c.retries[0].location if c.retries else c.location
+            mech = c.retries[0].mechanism if c.retries else ""
+            out.append(Sourced(c.attempts, loc, mech or ""))
+        return out
+
+    def effective_attempts(self) -> int | None:
+        """What runs: the most attempts of any code call, else the declared count, else 1 (None: unbounded)."""
+        if self.calls:
+            values = [c.attempts for c in self.calls]
+            return None if any(v is None for v in values) else max(v for v in values if v is not None)
+        declared = self.declared_attempts()
+        return declared.value if declared is not None and declared.value is not None else 1
+
+    def new_id_on_retry(self) -> list[Sourced]:
+        out: list[Sourced] = []
+        policy = self.declared_retry
+        if policy is not None and policy.on_timeout is not None and policy.on_timeout.generates_new_request_id is not None:
+            out.append(Sourced(policy.on_timeout.generates_new_request_id, policy.on_timeout.where("generates_new_request_id")))
+        for c in self.calls:
+            if c.attempts == 1:
+                continue
+            for flow in c.ids:
+                out.append(Sourced(flow.inside_retry, flow.location, flow.sent_as))
+        return out
+
+    def fallbacks(self) -> list[Sourced]:
+        out: list[Sourced] = []
+        if self.declared is not None and self.declared.fallback:
+            out.append(Sourced(self.declared.fallback, self.declared.where("fallback")))
+        for c in self.calls:
+            if c.fallback:
+                out.append(Sourced(c.fallback, c.location))
+            for b in c.breakers:
+                out.append(Sourced(b.fallback or "circuit breaker", b.location, b.mechanism or ""))
+        return out
+
+    def attributes(self) -> dict[str, list[Sourced]]:
+        """Every attribute with its values from both sides (the graph JSON's ``attributes``)."""
+        attrs: dict[str, list[Sourced]] = {
+            "timeout_ms": self.timeouts(),
+            "retry_attempts": self.attempts(),
+            "new_request_id_on_retry": self.new_id_on_retry(),
+            "fallback": self.fallbacks(),
+            "call": [Sourced(c.label, c.location) for c in self.calls],
+            "endpoint": [Sourced(e.label, e.location) for e in self.provider_endpoints],
+        }
+        retry = self.declared_retry
+        backoffs = [Sourced(str(retry.backoff), retry.where("backoff"))] if retry is not None and retry.backoff is not None else []
+        backoffs += [Sourced(r.backoff, r.location) for c in self.calls for r in c.retries if r.backoff]
+        attrs["backoff"] = backoffs
+        budget = self.declared.latency_budget if self.declared is not None else None
+        attrs["latency_budget"] = [Sourced(f"{level}: {value}", budget.where(level)) for level, value in budget.levels()] if budget is not None else []
+        latency = self.provided.latency if self.provided is not None else None
+        attrs["provider_latency"] = [Sourced(f"{name}: {getattr(latency, name)}", latency.where(name)) for name in ("current", "target") if latency is not None and getattr(latency, name) is not None]
+        op = self.provider_operation
+        attrs["idempotency"] = [Sourced(f"{op.idempotency_key or 'key'}: {op.expects}", op.where("expects"))] if op is not None and op.expects else []
+        return {k: v for k, v in attrs.items() if v}
+
+    def locations(self) -> list[Location]:
+        return sorted({s.location for values in self.attributes().values() for s in values} | ({self.declared.location} if self.declared else set()), key=_loc_key)
+
+
+@dataclass
+class ReadEdge:
+    """``reader`` reads ``dataset`` (owned by ``provider`` when known), declared and/or through a replica in code."""
+
+    reader: str
+    dataset: str
+    provider: str | None
+    declared: DataDependency | None = None
+    replica_reads: tuple[ReplicaRead, ...] = ()
+    provided: ProvidedDataset | None = None
+
+    @property
+    def id(self) -> str:
+        return f"read:{self.reader}->{self.dataset}"
+
+    def attributes(self) -> dict[str, list[Sourced]]:
+        attrs: dict[str, list[Sourced]] = {}
+        d = self.declared
+        if d is not None:
+            attrs["source"] = [Sourced(d.source, d.where("source"))]
+            if d.freshness_required is not None:
+                attrs["freshness_required"] = [Sourced(str(d.freshness_required), d.where("freshness_required"))]
+        if self.replica_reads:
+            attrs["replica_read"] = [Sourced(r.label, r.location, r.mechanism or "") for r in self.replica_reads]
+        p = self.provided
+        if p is not None:
+            if p.freshness is not None:
+                attrs["provider_freshness"] = [Sourced(str(p.freshness), p.where("freshness"))]
+            if p.via:
+                attrs["via"] = [Sourced(p.via, p.where("via"))]
+        return attrs
+
+    def locations(self) -> list[Location]:
+        return sorted({s.location for values in self.attributes().values() for s in values}, key=_loc_key)
+
+
+@dataclass
+class DatasetNode:
+    name: str
+    provider: str | None
+    provided: ProvidedDataset | None
+
+    @property
+    def id(self) -> str:
+        return f"provide:{self.provider}->{self.name}"
+
+
+@dataclass
+class ContractGraph:
+    """The whole system as one graph; ``nx`` is a MultiDiGraph over node ids ``service:x``,
+    ``dataset:y`` and ``host:z`` whose edges carry ``kind`` and the typed ``edge``."""
+
+    services: dict[str, ServiceNode]
+    calls: list[CallEdge]
+    reads: list[ReadEdge]
+    datasets: dict[str, DatasetNode]
+    hosts: list[str]
+    nx: nx.MultiDiGraph = field(repr=False)
+    aliases: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def resolve(self, name: str) -> str:
+        return resolve_name(name, self.services, self.aliases)
+
+    def calls_from(self, service: str) -> list[CallEdge]:
+        return [e for e in self.calls if e.caller == service]
+
+    def calls_between(self, caller: str, callee: str) -> list[CallEdge]:
+        return [e for e in self.calls if e.caller == caller and e.callee == callee]
+
+
+def _loc_key(loc: Location) -> tuple:
+    return (loc.file, loc.line, loc.rule)
+
+
+def node_id(kind: str, name: str) -> str:
+    return f"{kind}:{name}"
+
+
+def resolve_name(name: str, services: dict[str, ServiceNode], aliases: dict[str, str]) -> str:
+    """A declared service name as the repository knows it: itself, or the service with that alias."""
+    if name in services:
+        return name
+    for variant in sorted(name_variants(name) | {name.lower()}):
+        if variant in aliases:
+            return aliases[variant]
+    return name
+
+
+# -- building ------------------------------------------------------------------------------------
+
+
+def build_graph(result: ScanResult, declared: LoadedContracts, inferred: InferredContracts) -> ContractGraph:
+    """Merge declared and inferred contracts into one graph (deterministic: sorted inputs, sorted edges)."""
+    services: dict[str, ServiceNode] = {}
+    aliases: dict[str, str] = {}
+    for s in sorted(result.services, key=lambda s: s.name):
+        services[s.name] = ServiceNode(s.name, s.root, None, inferred.contracts.get(s.name), s.languages)
+        for a in (s.name, *s.aliases):
+            for v in name_variants(a) | {a.lower()}:
+                aliases.setdefault(v, s.name)
+    for name in sorted(declared.contracts):
+        canonical = resolve_name(name, services, aliases)
+        node = services.setdefault(canonical, ServiceNode(canonical, None, None, None))
+        node.declared = declared.contracts[name]
+
+    calls = _call_edges(services, aliases, inferred)
+    reads, datasets = _read_edges(services, aliases, inferred)
+    hosts = sorted({e.callee for e in calls if e.external})
+    named = {e.callee for e in calls if not e.external} | {d.provider for d in datasets.values() if d.provider}
+    for name in sorted(named - set(services)):  # named by a contract, neither found nor declared
+        services[name] = ServiceNode(name, None, None, None)
+    services = dict(sorted(services.items()))
+
+    g = nx.MultiDiGraph()
+    for name, node in services.items():
+        g.add_node(node_id("service", name), kind="service", name=name)
+    for host in hosts:
+        g.add_node(node_id("host", host), kind="external", name=host)
+    for ds in datasets.values():
+        g.add_node(node_id("dataset", ds.name), kind="dataset", name=ds.name)
+        if ds.provider is not None:
+            g.add_edge(node_id("service", ds.provider), node_id("dataset", ds.name), key=ds.id, kind="provide", edge=ds)
+    for e in calls:
+        g.add_edge(node_id("service", e.caller), node_id("host" if e.external else "service", e.callee), key=e.id, kind="call", edge=e)
+    for r in reads:
+        g.add_edge(node_id("service", r.reader), node_id("dataset", r.dataset), key=r.id, kind="read", edge=r)
+    return ContractGraph(services, calls, reads, datasets, hosts, g, aliases)
+
+
+def _call_edges(services: dict[str, ServiceNode], aliases: dict[str, str], inferred: InferredContracts) -> list[CallEdge]:
+    edges: dict[tuple[str, str, tuple[str, ...]], CallEdge] = {}
+    for caller in sorted(services):
+        contract = services[caller].declared
+        if contract is None:
+            continue
+        for dep in contract.depends_on:
+            callee = resolve_name(dep.service, services, aliases)
+            key = (caller, callee, match.tokens(dep.operation))
+            edges.setdefault(key, CallEdge(caller, callee, False, dep.operation, declared=dep, match="declared"))
+        for policy in contract.retry_policies:  # a retry policy for a target no depends_on names is a call too
+            if policy.service is None:
+                continue
+            callee = resolve_name(policy.service, services, aliases)
+            if not any(k[0] == caller and k[1] == callee and (not k[2] or k[2] == match.tokens(policy.operation)) for k in edges):
+                edges[(caller, callee, match.tokens(policy.operation))] = CallEdge(caller, callee, False, policy.operation, match="declared")
+
+    for call in sorted(inferred.calls, key=lambda c: _loc_key(c.location)):
+        if call.callee:
+            edge = _edge_for(call, edges, services)
+        else:
+            host = call.host or "unknown"
+            key = (call.caller, host, ())
+            edge = edges.setdefault(key, CallEdge(call.caller, host, True, None, match="code"))
+        edge.calls = edge.calls + (call,)
+
+    for edge in edges.values():
+        _attach_retry_policy(edge, services, aliases)
+        if not edge.external:
+            _attach_provider(edge, services.get(edge.callee), inferred)
+    return sorted(edges.values(), key=lambda e: (e.caller, e.callee, e.operation or ""))
+
+
+def _declared_routes(provider: ServiceNode | None, operation: str | None) -> list[tuple[str, str | None]]:
+    """Routes the provider declares for an operation: ``provides: - endpoint: NAME`` with ``path:``
+    (or a name starting with ``/``) and ``method:``, whose name is the operation's."""
+    if provider is None or provider.declared is None or not operation:
+        return []
+    return [(ep.route, ep.method) for ep in provider.declared.provided_endpoints if ep.route and (match.same_name(ep.endpoint, operation) or ep.endpoint == operation)]
+
+
+def _edge_for(call: CodeCall, edges: dict[tuple[str, str, tuple[str, ...]], CallEdge], services: dict[str, ServiceNode]) -> CallEdge:
+    assert call.callee is not None
+    declared = [e for (caller, callee, _), e in edges.items() if caller == call.caller and callee == call.callee and e.declared is not None]
+    for e in declared:
+        if call.operation and match.same_name(e.operation, call.operation):
+            e.match = "operation name"
+            return e
+        if call.endpoint is not None and e.operation and match.operation_matches_endpoint(e.operation, call.endpoint.handler, call.endpoint.path):
+            e.match = "operation name"
+            return e
+        routes = _declared_routes(services.get(call.callee), e.operation)
+        if any(match.paths_match(call.path, route) and match.methods_match(call.method, method) for route, method in routes):
+            e.match = "declared path"
+            return e
+    unnamed = [e for e in declared if e.operation is None]
+    if unnamed:
+        unnamed[0].match = "service"
+        return unnamed[0]
+    if call.operation is None and len(declared) == 1:
+        declared[0].match = "only dependency"
+        return declared[0]
+    key = (call.caller, call.callee, match.tokens(call.operation))
+    return edges.setdefault(key, CallEdge(call.caller, call.callee, False, call.operation, match="code"))
+
+
+def _attach_retry_policy(edge: CallEdge, services: dict[str, ServiceNode], aliases: dict[str, str]) -> None:
+    """A ``retry_policies`` entry for the edge's target (same operation, or the whole service), else ``retry:`` of the dependency."""
+    contract = services[edge.caller].declared if edge.caller in services else None
+    dep_retry = edge.declared.retry if edge.declared is not None else None
+    if contract is not None and not edge.external:
+        for policy in contract.retry_policies:
+            if policy.service is None or resolve_name(policy.service, services, aliases) != edge.callee:
+                continue
+            if policy.operation is None or match.same_name(policy.operation, edge.operation):
+                edge.declared_retry = _merge_retry(policy, dep_retry)
+                return
+    edge.declared_retry = dep_retry
+
+
+def _merge_retry(policy: RetryPolicy, dep_retry: RetryPolicy | None) -> RetryPolicy:
+    """A ``retry_policies`` entry without attempts keeps ``retry: none``/``attempts`` of the dependency."""
+    if dep_retry is None or policy.attempts is not None:
+        return policy
+    own = {name for name, _ in policy.lines}
+    lines = tuple(policy.lines) + tuple((n, dep_retry.where(n)) for n in ("attempts", "enabled") if n not in own and n in {m for m, _ in dep_retry.lines})
+    return replace(policy, enabled=dep_retry.enabled, attempts=dep_retry.attempts, lines=lines)
+
+
+def _attach_provider(edge: CallEdge, provider: ServiceNode | None, inferred: InferredContracts) -> None:
+    if provider is None:
+        return
+    declared = provider.declared
+    if declared is not None:
+        ops = [p for p in declared.provided_operations]
+        edge.provided = next((p for p in ops if match.same_name(p.operation, edge.operation)), None)
+        if edge.provided is None and edge.operation is None and len(ops) == 1:
+            edge.provided = ops[0]
+        edge.provider_operation = next((o for o in declared.operations if match.same_name(o.name, edge.operation)), None)
+        if edge.provider_operation is None and edge.operation is None and len(declared.operations) == 1:
+            edge.provider_operation = declared.operations[0]
+    endpoints = {c.endpoint.id: c.endpoint for c in edge.calls if c.endpoint is not None}
+    if not endpoints and edge.operation:
+        routes = _declared_routes(provider, edge.operation)
+        for ep in inferred.endpoints_of(edge.callee):
+            if match.operation_matches_endpoint(edge.operation, ep.handler, ep.path) or any(match.route_covers(r, ep.path) and match.methods_match(m, ep.method) for r, m in routes):
+                endpoints[ep.id] = ep
+    edge.provider_endpoints = tuple(sorted(endpoints.values(), key=lambda e: _loc_key(e.location)))
+    if edge.provider_operation is None and provider.inferred is not None:
+        handlers = {e.operation for e in edge.provider_endpoints}
+        edge.provider_operation = next((o for o in provider.inferred.operations if o.name in handlers or match.same_name(o.name, edge.operation)), None)
+
+
+def _read_edges(services: dict[str, ServiceNode], aliases: dict[str, str], inferred: InferredContracts) -> tuple[list[ReadEdge], dict[str, DatasetNode]]:
+    datasets: dict[str, DatasetNode] = {}
+    for name in sorted(services):
+        contract = services[name].declared
+        if contract is None:
+            continue
+        for p in contract.provided_datasets:
+            existing = _find_dataset(datasets, p.dataset)
+            if existing is None:
+                datasets[p.dataset] = DatasetNode(p.dataset, name, p)
+
+    def owner(source: str | None) -> str | None:
+        words = match.owner_words(source)
+        for svc in sorted(services):
+            if set(match.tokens(svc)) and set(match.tokens(svc)) <= words:
+                return svc
+        for variant, svc in sorted(aliases.items()):
+            if set(match.tokens(variant)) and set(match.tokens(variant)) <= words:
+                return svc
+        return None
+
+    def dataset_for(dataset: str | None, source: str | None, reader: str | None = None) -> DatasetNode:
+        """The dataset node of a read; a replica read whose source names no owner reads its own service's data."""
+        prov = owner(source) or reader
+        found = _find_dataset(datasets, dataset) if dataset else None
+        if found is None and not dataset:
+            provided = [d for d in datasets.values() if d.provider == prov] if prov else []
+            if len(provided) == 1:
+                found = provided[0]
+        if found is None:
+            name = dataset or source or "unknown"
+            found = datasets.setdefault(name, DatasetNode(name, prov, None))
+        return found
+
+    reads: dict[tuple[str, str], ReadEdge] = {}
+    for reader in sorted(services):
+        contract = services[reader].declared
+        if contract is None:
+            continue
+        for dd in contract.data_dependencies:
+            ds = dataset_for(dd.dataset, dd.source)
+            reads.setdefault((reader, ds.name), ReadEdge(reader, ds.name, ds.provider, declared=dd, provided=ds.provided))
+    for rr in sorted(inferred.replica_reads, key=lambda r: _loc_key(r.location)):
+        own = [e for (reader, _), e in reads.items() if reader == rr.service and e.declared is not None]
+        edge = next((e for e in own if e.declared and rr.dataset and match.same_name(rr.dataset, e.declared.dataset)), None)
+        if edge is None:
+            edge = next((e for e in own if e.declared and match.owner_words(rr.source) & match.owner_words(e.declared.source)), None)
+        if edge is None:
+            ds = dataset_for(rr.dataset, rr.source, rr.service)
+            edge = reads.setdefault((rr.service, ds.name), ReadEdge(rr.service, ds.name, ds.provider, provided=ds.provided))
+        edge.replica_reads = edge.replica_reads + (rr,)
+    return sorted(reads.values(), key=lambda r: (r.reader, r.dataset)), dict(sorted(datasets.items()))
+
+
+def _find_dataset(datasets: dict[str, DatasetNode], name: str | None) -> DatasetNode | None:
+    return next((d for d in datasets.values() if match.same_name(d.name, name)), None)
+
+
+def iter_paths(graph: ContractGraph, limit: int = 100_000) -> Iterator[list[CallEdge]]:
+    """Every simple call path (as a list of edges) from each service, in sorted order; at most ``limit`` paths."""
+    out_edges: dict[str, list[CallEdge]] = {}
+    for e in graph.calls:
+        out_edges.setdefault(e.caller, []).append(e)
+    count = 0
+
+    def walk(node: str, path: list[CallEdge], seen: set[str]) -> Iterator[list[CallEdge]]:
+        nonlocal count
+        for e in out_edges.get(node, ()):
+            if e.callee in seen:
+                continue
+            count += 1
+            if count > limit:
+                return
+            path.append(e)
+            yield list(path)
+            if not e.external:
+                yield from walk(e.callee, path, seen | {e.callee})
+            path.pop()
+
+    for start in sorted(out_edges):
+        yield from walk(start, [], {start})

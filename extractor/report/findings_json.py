@@ -1,0 +1,54 @@
+"""``contracts check --format json``: the ``findings.v1`` document (docs/schemas/findings.v1.schema.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..checks import SEVERITIES, Finding
+from ..contracts.load import ContractError
+from ..contracts.model import Location
+
+FINDINGS_VERSION = 1
+
+
+def location_json(loc: Location) -> dict[str, Any]:
+    out: dict[str, Any] = {"file": loc.file, "line": loc.line, "origin": loc.origin}
+    if loc.rule:
+        out["rule"] = loc.rule
+    return out
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": f.id,
+        "check": f.check,
+        "kind": f.kind,
+        "severity": f.severity,
+        "status": f.status,
+        "title": f.title,
+        "services": list(f.services),
+        "subject": f.subject,
+        "message": f.message,
+        "sides": [{"service": s.service, "role": s.role, "text": s.text, "locations": [location_json(l) for l in s.locations]} for s in f.sides],
+        "impact": f.impact,
+        "resolutions": [{"owner": r.owner, "action": r.action} for r in f.resolutions],
+        "locations": [location_json(l) for l in f.locations],
+    }
+    if f.tradeoff:
+        out["tradeoff"] = f.tradeoff
+    if f.decision_by:
+        out["decision_by"] = list(f.decision_by)
+    return out
+
+
+def document(root: str, findings: list[Finding], errors: list[ContractError]) -> dict[str, Any]:
+    summary: dict[str, int] = {"findings": len(findings)}
+    summary.update({s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES})
+    summary["contract_errors"] = len(errors)
+    return {
+        "version": FINDINGS_VERSION,
+        "root": root,
+        "summary": summary,
+        "findings": [finding_json(f) for f in findings],
+        "contract_errors": [{"file": e.file, "line": e.line, "kind": e.kind, "message": e.message} for e in errors],
+    }

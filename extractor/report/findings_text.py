@@ -1,0 +1,74 @@
+"""The ``contracts check`` report for people: findings grouped by service pair, in the article's shape.
+
+```
+checkout → risk
+  ERROR: Latency contract violation
+    checkout expects: p95 < 200ms (acceptable)
+    risk provides: p95 = 3200ms (current)
+    Status: BLOCKS_INTEGRATION
+    Action: risk must implement caching before integration (target p95=150ms)
+```
+
+Plain text (no colour, no width games) so that it reads the same in a terminal, a CI log and a
+snapshot test.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from ..checks import SEVERITIES, Finding
+from ..contracts.load import ContractError
+from ..contracts.model import Location
+
+
+def location_text(loc: Location) -> str:
+    return f"{loc} ({'code: ' + loc.rule if loc.rule else 'declared'})"
+
+
+def _side(service: str, role: str, text: str) -> str:
+    if role == "does":
+        return f"{service}: {text}"
+    return f"{service} {role}: {text}"
+
+
+def render_finding(f: Finding) -> list[str]:
+    out = [f"  {f.severity.upper()}: {f.title}"]
+    out += [f"    {_side(s.service, s.role, s.text)}" for s in f.sides]
+    out.append(f"    Status: {f.status}")
+    if f.impact:
+        out.append(f"    Impact: {f.impact}")
+    if f.tradeoff:
+        out.append(f"    Trade-off: {f.tradeoff}")
+    if f.decision_by:
+        label = "Decided by" if f.status == "DECIDED" else "Decision required"
+        out.append(f"    {label}: {' + '.join(f.decision_by)}")
+    if len(f.resolutions) == 1:
+        out.append(f"    Action: {f.resolutions[0].action}")
+    elif f.resolutions:
+        out.append("    Resolutions:")
+        out += [f"      {i}. {r.action}" for i, r in enumerate(f.resolutions, 1)]
+    if f.locations:
+        out.append(f"    At: {location_text(f.locations[0])}")
+        out += [f"        {location_text(loc)}" for loc in f.locations[1:]]
+    out.append(f"    Id: {f.id}")
+    return out
+
+
+def render(root: str, findings: list[Finding], errors: list[ContractError], services: int, files: int) -> str:
+    lines = [f"contracts check {root}: {services} services, {files} contract files", ""]
+    if errors:
+        lines.append(f"Contract file errors ({len(errors)}):")
+        lines += [f"  {e}" for e in errors]
+        lines.append("")
+    for services_key, group in groupby(findings, key=lambda f: f.services):
+        lines.append(" → ".join(services_key))
+        for f in group:
+            lines += render_finding(f)
+            lines.append("")
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES}
+    summary = f"{len(findings)} findings: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} info"
+    if errors:
+        summary += f"; {len(errors)} contract file errors"
+    lines.append(summary)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,190 @@
+"""``contracts graph``: the dependency graph as JSON (``graph.v1``), Graphviz DOT or Mermaid.
+
+JSON keeps every attribute value with its provenance; DOT and Mermaid are pictures, labelled with
+the few values people look for first (operation, timeouts, attempts, freshness).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..contracts.values import format_ms
+from ..graph import CallEdge, ContractGraph, DatasetNode, ReadEdge, Sourced, node_id
+from .findings_json import location_json
+
+GRAPH_VERSION = 1
+
+
+def _value(s: Sourced) -> dict[str, Any]:
+    out: dict[str, Any] = {"value": s.value}
+    out.update(location_json(s.location))
+    if s.note:
+        out["note"] = s.note
+    return out
+
+
+def _attrs(attrs: dict[str, list[Sourced]]) -> dict[str, Any]:
+    return {name: [_value(s) for s in values] for name, values in sorted(attrs.items())}
+
+
+def _provide_attrs(ds: DatasetNode) -> dict[str, list[Sourced]]:
+    p = ds.provided
+    out: dict[str, list[Sourced]] = {}
+    if p is not None and p.freshness is not None:
+        out["freshness"] = [Sourced(str(p.freshness), p.where("freshness"))]
+    if p is not None and p.via:
+        out["via"] = [Sourced(p.via, p.where("via"))]
+    return out
+
+
+def document(graph: ContractGraph, root: str) -> dict[str, Any]:
+    nodes: list[dict[str, Any]] = []
+    for name, node in sorted(graph.services.items()):
+        nodes.append({"id": node_id("service", name), "kind": "service", "name": name, "root": node.root, "declared": node.declared is not None, "in_code": node.has_code})
+    for ds in graph.datasets.values():
+        nodes.append({"id": node_id("dataset", ds.name), "kind": "dataset", "name": ds.name, "provider": ds.provider})
+    for host in graph.hosts:
+        nodes.append({"id": node_id("host", host), "kind": "external", "name": host})
+    edges: list[dict[str, Any]] = []
+    for e in graph.calls:
+        edges.append(
+            {
+                "id": e.id,
+                "kind": "call",
+                "source": node_id("service", e.caller),
+                "target": node_id("host" if e.external else "service", e.callee),
+                "operation": e.operation,
+                "declared": e.declared is not None,
+                "in_code": bool(e.calls),
+                "match": e.match,
+                "attributes": _attrs(e.attributes()),
+                "locations": [location_json(l) for l in e.locations()],
+            }
+        )
+    for r in graph.reads:
+        edges.append(
+            {
+                "id": r.id,
+                "kind": "read",
+                "source": node_id("service", r.reader),
+                "target": node_id("dataset", r.dataset),
+                "provider": r.provider,
+                "declared": r.declared is not None,
+                "in_code": bool(r.replica_reads),
+                "attributes": _attrs(r.attributes()),
+                "locations": [location_json(l) for l in r.locations()],
+            }
+        )
+    for ds in graph.datasets.values():
+        if ds.provider is None:
+            continue
+        attrs = _provide_attrs(ds)
+        edges.append(
+            {
+                "id": ds.id,
+                "kind": "provide",
+                "source": node_id("service", ds.provider),
+                "target": node_id("dataset", ds.name),
+                "declared": ds.provided is not None,
+                "in_code": False,
+                "attributes": _attrs(attrs),
+                "locations": [location_json(ds.provided.location)] if ds.provided is not None else [],
+            }
+        )
+    edges.sort(key=lambda e: (e["kind"], e["source"], e["target"], e["id"]))
+    return {"version": GRAPH_VERSION, "root": root, "nodes": nodes, "edges": edges}
+
+
+# -- labels shared by the pictures ---------------------------------------------------------------
+
+
+def _values(values: list[Sourced], fmt: Callable[[Any], str] = str) -> str:
+    return " / ".join(f"{fmt(s.value)} ({s.origin})" for s in values)
+
+
+def call_label(e: CallEdge) -> list[str]:
+    if e.operation:
+        head = e.operation
+    else:
+        calls = sorted({f"{c.method or ''} {c.path or c.rpc or ''}".strip() for c in e.calls})
+        head = ", ".join(calls[:2]) + (", ..." if len(calls) > 2 else "") if calls else "calls"
+    lines = [head]
+    timeouts = e.timeouts()
+    if timeouts:
+        lines.append("timeout " + _values(timeouts, lambda v: "none" if v is None else format_ms(v)))
+    attempts = e.attempts()
+    if any(s.value != 1 for s in attempts):
+        lines.append("attempts " + _values(attempts, lambda v: "unbounded" if v is None else str(v)))
+    return lines
+
+
+def read_label(r: ReadEdge) -> list[str]:
+    lines = ["reads" + (" (replica)" if r.replica_reads else "")]
+    if r.declared is not None and r.declared.freshness_required is not None:
+        lines.append(f"needs {r.declared.freshness_required}")
+    return lines
+
+
+def provide_label(ds: DatasetNode) -> list[str]:
+    lines = ["provides"]
+    if ds.provided is not None and ds.provided.freshness is not None:
+        lines.append(str(ds.provided.freshness))
+    return lines
+
+
+def _edges(graph: ContractGraph) -> list[tuple[str, str, list[str], str]]:
+    """(source id, target id, label lines, style) for every edge, sorted."""
+    out = [(node_id("service", e.caller), node_id("host" if e.external else "service", e.callee), call_label(e), "solid" if e.calls else "dashed") for e in graph.calls]
+    out += [(node_id("service", r.reader), node_id("dataset", r.dataset), read_label(r), "dotted") for r in graph.reads]
+    out += [(node_id("service", d.provider), node_id("dataset", d.name), provide_label(d), "bold") for d in graph.datasets.values() if d.provider]
+    return out
+
+
+def _nodes(graph: ContractGraph) -> list[tuple[str, str, str]]:
+    """(id, label, kind) for every node."""
+    out = [(node_id("service", n), n, "service") for n in sorted(graph.services)]
+    out += [(node_id("dataset", d), d, "dataset") for d in graph.datasets]
+    out += [(node_id("host", h), h, "external") for h in graph.hosts]
+    return out
+
+
+# -- DOT -----------------------------------------------------------------------------------------
+
+_DOT_SHAPES = {"service": 'shape=box, style="rounded"', "dataset": "shape=cylinder", "external": 'shape=box, style="dashed"'}
+
+
+def _dot_quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def to_dot(graph: ContractGraph) -> str:
+    """A Graphviz digraph; edges in code are solid, declared-only dashed, reads dotted."""
+    lines = ["digraph contracts {", "  rankdir=LR;", '  node [fontname="Helvetica"];', '  edge [fontname="Helvetica", fontsize=10];']
+    for nid, label, kind in _nodes(graph):
+        lines.append(f"  {_dot_quote(nid)} [label={_dot_quote(label)}, {_DOT_SHAPES[kind]}];")
+    for src, dst, label_lines, style in _edges(graph):
+        lines.append(f"  {_dot_quote(src)} -> {_dot_quote(dst)} [label={_dot_quote(chr(10).join(label_lines))}, style={style}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+# -- Mermaid -------------------------------------------------------------------------------------
+
+
+def _mermaid_text(text: str) -> str:
+    return text.replace('"', "#quot;").replace("\n", "<br/>")
+
+
+def to_mermaid(graph: ContractGraph) -> str:
+    """A Mermaid flowchart; node ids are n0, n1, ... in sorted order."""
+    ids = {nid: f"n{i}" for i, (nid, _, _) in enumerate(_nodes(graph))}
+    lines = ["flowchart LR"]
+    for nid, label, kind in _nodes(graph):
+        text = _mermaid_text(label)
+        shape = {"service": f'["{text}"]', "dataset": f'[("{text}")]', "external": f'{{{{"{text}"}}}}'}[kind]
+        lines.append(f"  {ids[nid]}{shape}")
+    for src, dst, label_lines, style in _edges(graph):
+        arrow = {"solid": "-->", "dashed": "-.->", "dotted": "-.->", "bold": "==>"}[style]
+        lines.append(f'  {ids[src]} {arrow}|"{_mermaid_text(chr(10).join(label_lines))}"| {ids[dst]}')
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,99 @@
+"""The sample monorepo end to end: the findings the article's story needs, and snapshots of the reports.
+
+The snapshots are what users read. After an intended change, regenerate them with
+
+    UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest -q tests/checks/test_sample.py
+
+and review the diff like code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from extractor.cli import main
+from extractor.docs import schema_files
+
+from ..conftest import REPO
+
+SAMPLE = "fixtures/monorepos/fraud-detection"
+SNAPSHOTS = REPO / "tests" / "snapshots"
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def reports():
+    cwd = os.getcwd()
+    os.chdir(REPO)  # paths in the reports are relative to the given root, shown as given
+    try:
+        text = run("check", SAMPLE, "--jobs", "1")
+        data = run("check", SAMPLE, "--jobs", "1", "--format", "json")
+        graph = run("graph", SAMPLE, "--jobs", "1")
+    finally:
+        os.chdir(cwd)
+    return text, data, graph
+
+
+def snapshot(name: str, actual: str) -> None:
+    path = SNAPSHOTS / name
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        path.write_text(actual, encoding="utf-8")
+    expected = path.read_text(encoding="utf-8") if path.exists() else ""
+    assert actual == expected, f"{path.relative_to(REPO)} differs; if intended: UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest -q tests/checks/test_sample.py"
+
+
+def test_text_report_snapshot(reports):
+    text, _, _ = reports
+    assert text.exit_code == 1
+    snapshot("fraud-detection.check.txt", text.output)
+
+
+def test_json_report_snapshot_follows_the_schema(reports):
+    _, data, _ = reports
+    assert data.exit_code == 1
+    jsonschema.validate(json.loads(data.output), json.loads(schema_files()["findings.v1.schema.json"]))
+    snapshot("fraud-detection.check.json", data.output)
+
+
+def test_graph_snapshot(reports):
+    _, _, graph = reports
+    assert graph.exit_code == 0
+    snapshot("fraud-detection.graph.json", graph.output)
+
+
+def _summary(reports) -> set[tuple[str, str, tuple[str, ...], str]]:
+    _, data, _ = reports
+    return {(f["check"], f["severity"], tuple(f["services"]), f["status"]) for f in json.loads(data.output)["findings"]}
+
+
+def test_the_four_conflicts_of_the_article(reports):
+    found = _summary(reports)
+    assert ("latency.budget", "error", ("checkout", "risk"), "BLOCKS_INTEGRATION") in found
+    assert ("freshness.dataset", "error", ("risk", "orders"), "BLOCKS_INTEGRATION") in found
+    assert ("idempotency.new-id-on-retry", "error", ("checkout", "risk"), "BLOCKS_INTEGRATION") in found
+    assert ("access.data-policy", "error", ("support", "risk"), "DECISION_REQUIRED") in found
+
+
+def test_the_drift_the_sample_code_causes(reports):
+    found = _summary(reports)
+    assert ("drift.timeout", "error", ("checkout", "risk"), "DRIFT") in found  # 500ms declared, 5s in code
+    assert ("drift.retry", "error", ("checkout", "risk"), "DRIFT") in found  # retry: none, tenacity 3 attempts
+    assert ("drift.undeclared-dependency", "warning", ("checkout", "payment"), "DRIFT") in found
+    assert ("drift.replica-read", "error", ("risk", "orders"), "DRIFT") in found
+
+
+def test_system_findings_that_hold(reports):
+    found = _summary(reports)
+    assert ("system.missing-timeout", "warning", ("risk", "api.fraud-signals.example.com"), "AT_RISK") in found
+    assert ("system.timeout-inversion", "warning", ("checkout", "risk"), "AT_RISK") in found  # record_check has no timeout
+    assert ("system.timeout-inversion", "warning", ("checkout", "payment"), "AT_RISK") in found  # 3s vs the gateway's 10s
+    assert not any(check == "system.timeout-inversion" and services == ("support", "risk") for check, _, services, _ in found)  # /fraud-score calls nothing
+    assert not any(check == "system.retry-amplification" for check, *_ in found)  # 3 attempts at most

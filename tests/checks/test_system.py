@@ -1,0 +1,123 @@
+"""system.*: retry amplification, timeout inversion and missing timeouts along call paths."""
+
+from __future__ import annotations
+
+from .helpers import Facts, check, findings, locs, write
+
+
+def chain(tmp_path, *, ab_attempts=3, bc_attempts=4, ab_timeout=1000.0, bc_timeout=2000.0):
+    facts = Facts().service("a").service("b").service("c")
+    policy = facts.add("retry_policy", "a", "a/client.py", 3, "python.retry.tenacity", mechanism="tenacity", attempts=ab_attempts, backoff="exponential", max_delay_ms=100)
+    facts.call("a", "a/client.py", 5, callee="b", url="http://b/x", attempts=ab_attempts, retry_policies=(policy.id,), timeout_ms=ab_timeout)
+    facts.call("b", "b/client.py", 9, callee="c", url="http://c/y", attempts=bc_attempts, timeout_ms=bc_timeout)
+    return facts.analyse(tmp_path)
+
+
+def test_attempts_multiplying_past_the_limit_along_a_path(tmp_path):
+    (f,) = findings(chain(tmp_path), "system.retry-amplification")
+    assert (f.kind, f.severity, f.status, f.services, f.subject) == ("retry-amplification", "warning", "AT_RISK", ("a", "b", "c"), "a>b>c")
+    assert "may cause 12 calls to c" in f.message
+    assert locs(f) == ["a/client.py:3", "b/client.py:9"]
+    assert f.locations[0].rule == "python.retry.tenacity"
+
+
+def test_a_product_within_the_limit_is_fine(tmp_path):
+    assert findings(chain(tmp_path), "system.retry-amplification", factor=12) == []
+    assert findings(chain(tmp_path / "b", bc_attempts=3), "system.retry-amplification") == []
+
+
+def test_unbounded_retries_always_amplify(tmp_path):
+    (f,) = findings(chain(tmp_path, ab_attempts=None, bc_attempts=1), "system.retry-amplification")
+    assert f.services == ("a", "b")  # the shortest path that exceeds
+    assert "may cause unbounded calls" in f.message
+
+
+def test_a_callee_spending_longer_downstream_than_its_callers_timeout(tmp_path):
+    (f,) = findings(chain(tmp_path, bc_attempts=1), "system.timeout-inversion")
+    assert (f.kind, f.severity, f.status, f.services) == ("timeout-inversion", "warning", "AT_RISK", ("a", "b"))
+    assert f.sides[1].text == "may spend 2s on POST http://c/y (timeout 2s), a call it makes"
+    assert locs(f) == ["a/client.py:5", "b/client.py:9"]
+
+
+def test_retries_and_backoff_add_up_downstream(tmp_path):
+    facts = Facts().service("a").service("b").service("c")
+    facts.call("a", "a/client.py", 5, callee="b", url="http://b/x", timeout_ms=5000)
+    policy = facts.add("retry_policy", "b", "b/client.py", 7, "python.retry.tenacity", mechanism="tenacity", attempts=3, backoff="exponential", max_delay_ms=400)
+    facts.call("b", "b/client.py", 9, callee="c", url="http://c/y", attempts=3, retry_policies=(policy.id,), timeout_ms=1500)
+    (f,) = findings(facts.analyse(tmp_path), "system.timeout-inversion")
+    assert f.sides[1].text == "may spend 5300ms on POST http://c/y (3 attempts × 1500ms + 2 × 400ms backoff), a call it makes"
+    assert locs(f) == ["a/client.py:5", "b/client.py:7", "b/client.py:9"]
+
+
+def test_a_callee_that_stays_within_the_callers_timeout_is_fine(tmp_path):
+    assert findings(chain(tmp_path, bc_attempts=1, bc_timeout=500.0), "system.timeout-inversion") == []
+
+
+def test_a_downstream_call_without_timeout_is_unbounded(tmp_path):
+    (f,) = findings(chain(tmp_path, bc_attempts=1, bc_timeout=None), "system.timeout-inversion")
+    assert "unbounded time" in f.message
+
+
+B_CODE = """
+    import requests
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+
+    def enrich(x):
+        return requests.get("http://c:80/y", timeout=3).json()
+
+
+    @app.get("/slow")
+    def slow():
+        return enrich(1)
+
+
+    @app.get("/fast")
+    def fast():
+        return {}
+"""
+
+
+def reach_repo(tmp_path, path):
+    return write(
+        tmp_path,
+        {
+            "a/requirements.txt": "requests\n",
+            "a/client.py": f'import requests\n\ndef go():\n    return requests.get("http://b:80{path}", timeout=1)\n',
+            "b/requirements.txt": "fastapi\n",
+            "b/api.py": B_CODE,
+            "c/requirements.txt": "",
+        },
+    )
+
+
+def test_only_calls_the_handler_reaches_count(tmp_path):
+    (f,) = check(reach_repo(tmp_path, "/slow"), "system.timeout-inversion")
+    assert f.sides[1].text == "may spend 3s on GET http://c:80/y (timeout 3s), a call its handler slow reaches"
+    assert locs(f) == ["a/client.py:4", "b/api.py:8", "b/api.py:11"]
+    assert check(reach_repo(tmp_path / "fast", "/fast"), "system.timeout-inversion") == []
+
+
+def test_a_callee_known_only_by_its_contract_is_judged_by_its_declared_dependencies(tmp_path):
+    root = write(
+        tmp_path,
+        {
+            "a/contracts/deps.yaml": "service: a\ndepends_on:\n  - service: b\n    timeout: 1s\n",
+            "b/contracts/deps.yaml": "service: b\ndepends_on:\n  - service: c\n    timeout: 800ms\n    retry:\n      attempts: 2\n      backoff: constant 100ms\n",
+        },
+    )
+    (f,) = check(root, "system.timeout-inversion")
+    assert f.sides[1].text == "may spend 1700ms on c (2 attempts × 800ms), a call it declares"
+    assert locs(f) == ["a/contracts/deps.yaml:4", "b/contracts/deps.yaml:4"]
+
+
+def test_a_call_without_timeout_to_another_service(tmp_path):
+    (f,) = findings(chain(tmp_path, ab_timeout=None), "system.missing-timeout")
+    assert (f.kind, f.severity, f.status, f.services) == ("missing-timeout", "warning", "AT_RISK", ("a", "b"))
+    assert locs(f) == ["a/client.py:5"]
+
+
+def test_calls_with_timeouts_are_fine(tmp_path):
+    assert findings(chain(tmp_path), "system.missing-timeout") == []
