@@ -177,6 +177,39 @@ def graph(path: Path, fmt: str, output: Path | None, jobs: int | None, config_pa
         raise click.exceptions.Exit(2)
 
 
+@main.command()
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--service", "service_names", multiple=True, help="Only this service (name or directory; repeatable).")
+@click.option("--update", is_flag=True, help="Also add to services that have contract files the entries their code shows and the files lack.")
+@click.option("--dry-run", is_flag=True, help="Print a unified diff per file instead of writing.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for the scan.")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own.")
+def init(path: Path, service_names: tuple[str, ...], update: bool, dry_run: bool, fmt: str, jobs: int | None, config_path: Path | None) -> None:
+    """Write contract files for services that have none, from what their code shows.
+
+    Each inferred value carries a `# inferred: file:line (rule)` comment and each entry
+    `inferred: true` until a person confirms it (docs/contracts.md). Services with contract files
+    are left alone unless --update. Exit codes: 0 success (also --dry-run), 2 bad usage, a
+    contract file that cannot be read or edited, or a file that cannot be written.
+    """
+    from .contracts.bootstrap import InitError, plan_init
+    from .report import init_out, json_out
+
+    analysis = _analyse(path, config_path, jobs)
+    try:
+        plan = plan_init(analysis, service_names, update=update)
+        if not dry_run:
+            plan.apply()
+    except InitError as exc:
+        raise _fail(str(exc)) from None
+    root = analysis.scan.root
+    if fmt == "json":
+        click.echo(json_out.dumps(init_out.document(root, plan, dry_run=dry_run, update=update)), nl=False)
+    else:
+        click.echo(init_out.render(root, plan, dry_run=dry_run, update=update), nl=False)
+
+
 @main.group()
 def rules() -> None:
     """List, explain, document and test detection rules."""

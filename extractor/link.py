@@ -109,7 +109,7 @@ def link(
         table = tables.setdefault(svc, ModuleTable({}))
         module = modules_of.get(res.path)
         if module is not None and res.exports:
-            table.modules[module] = res.exports
+            table.modules.setdefault(module, {}).update(res.exports)  # a Go package: several files, one module
     rules = catalog.by_id()
     facts: list[Fact] = []
     links: dict[int, list[FactRef]] = {}

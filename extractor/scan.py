@@ -164,7 +164,7 @@ def scan(
         language = language_of(rel)
         if language is None or language not in compiled:
             continue
-        module = smap.module_of(rel) if language == "python" else ""
+        module = smap.module_of(rel) if language == "python" else _module_name(language, inv.root, rel)
         tasks.append(Task(str(inv.root), rel, language, module, config.max_file_bytes))
 
     results: dict[str, FileResult] = {}
@@ -179,7 +179,7 @@ def scan(
             parsed_lines += lines
             diagnostics.extend(res.diagnostics)
 
-    second = _second_pass(tasks, results, smap)
+    second = _second_pass(tasks, results, smap) + _package_pass(tasks, results, smap)
     for task, (res, diag, lines) in zip(second, _run_tasks(second, compiled, jobs, catalog, selected)):
         if res is not None:
             if task.rel not in results:
@@ -238,10 +238,12 @@ def _refs_of(res: FileResult) -> set[str]:
 def _dependency_pass(tasks: list[Task], results: dict[str, FileResult], smap: ServiceMap) -> list[Task]:
     """Modules of the same service that define a constant a fact refers to, not yet extracted."""
     by_module: dict[tuple[str, str], Task] = {}
+    package_files: dict[tuple[str, str], list[Task]] = {}  # a module of several files (a Go package)
     for task in tasks:
         if task.module:
             svc = smap.owner(task.rel)
             by_module[(svc.root if svc else ".", task.module)] = task
+            package_files.setdefault((svc.root if svc else ".", task.module), []).append(task)
     wanted: dict[str, Task] = {}
     alias_tasks: dict[tuple[str, str], list[Task]] = {}
     for rel, res in results.items():
@@ -258,12 +260,60 @@ def _dependency_pass(tasks: list[Task], results: dict[str, FileResult], smap: Se
                 continue
             parts = qual.split(".")
             for i in range(len(parts) - 1, 0, -1):
-                task = by_module.get((key, ".".join(parts[:i])))
-                if task is not None:
-                    if task.rel not in results:
-                        wanted[task.rel] = task
+                found = package_files.get((key, ".".join(parts[:i])))
+                if found is not None:
+                    for task in found:
+                        if task.rel not in results:
+                            wanted[task.rel] = task
                     break
     return [Task(t.root, t.rel, t.language, t.module, t.max_bytes, t.imported, force=True) for _, t in sorted(wanted.items())]
+
+
+def _module_name(language: str, root: Path, rel: str) -> str:
+    """A non-Python file's module (a Go package's import path), when its frontend names one."""
+    fe = frontend_for(language)
+    name = getattr(fe, "module_name", None)
+    return name(root, rel) if name is not None else ""
+
+
+def _package_pass(tasks: list[Task], results: dict[str, FileResult], smap: ServiceMap) -> list[Task]:
+    """Files of a module spread over several files (a Go package) that use an object another file
+    of it exports (a struct field's client, a package-level connection): re-extracted with it."""
+    exported: dict[tuple[str, str], dict[str, tuple[str, Obj]]] = {}  # (service root, module) → qualname → (file, object)
+    for task in tasks:
+        res = results.get(task.rel)
+        if res is None or not task.module or task.language == "python":
+            continue
+        svc = smap.owner(task.rel)
+        for name, value in res.exports.items():
+            if isinstance(value, Obj):
+                exported.setdefault((svc.root if svc else ".", task.module), {})[f"{task.module}.{name}"] = (task.rel, value)
+    if not exported:
+        return []
+    out: list[Task] = []
+    for task in tasks:
+        if not task.module or task.language == "python":
+            continue
+        svc = smap.owner(task.rel)
+        objs = exported.get((svc.root if svc else ".", task.module))
+        if not objs:
+            continue
+        others = {q: o for q, (rel, o) in objs.items() if rel != task.rel}
+        if not others:
+            continue
+        res = results.get(task.rel)
+        if res is not None:  # extracted already: only for the names it looked for in its module
+            wanted = set(res.imports.values())
+            used = {q: o for q, o in others.items() if q in wanted}
+        else:
+            try:
+                text = (Path(task.root) / task.rel).read_bytes()
+            except OSError:
+                continue
+            used = {q: o for q, o in others.items() if re.search(rb"\b" + re.escape(q.rpartition(".")[2].encode()) + rb"\b", text)}
+        if used:
+            out.append(Task(task.root, task.rel, task.language, task.module, task.max_bytes, tuple(sorted(used.items(), key=lambda kv: kv[0])), force=True))
+    return out
 
 
 def _second_pass(tasks: list[Task], results: dict[str, FileResult], smap: ServiceMap) -> list[Task]:
@@ -271,7 +321,7 @@ def _second_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servic
     exported: dict[str, dict[str, Obj]] = {}  # service root → qualname → object
     for task in tasks:
         res = results.get(task.rel)
-        if res is None or not task.module:
+        if res is None or not task.module or task.language != "python":
             continue
         svc = smap.owner(task.rel)
         key = svc.root if svc else "."

@@ -292,7 +292,8 @@ def describe(v: Value | None) -> str:
         args = ", ".join(f"{k}={describe(x)}" for k, x in v.captures)
         return f"{v.name or v.type}({args})"
     if isinstance(v, Call):
-        return f"{v.func}(" + ", ".join([describe(x) for x in v.args] + [f"{k}={describe(x)}" for k, x in v.kwargs]) + ")"
+        func = "min" if v.func == "$min" else v.func  # durations.MIN_CALL: the smallest of several timeouts
+        return f"{func}(" + ", ".join([describe(x) for x in v.args] + [f"{k}={describe(x)}" for k, x in v.kwargs]) + ")"
     if isinstance(v, BinOp):
         return f"{describe(v.left)} {v.op} {describe(v.right)}"
     if isinstance(v, Concat):

@@ -373,3 +373,25 @@ def test_go_files_are_not_parsed_without_go_rules(tmp_path):
     (tmp_path / "app.py").write_text("import requests\nrequests.get('http://risk/x', timeout=1)\n", encoding="utf-8")
     assert _probe(tmp_path, "python.http.requests")["parsers"] == []
     assert _probe(tmp_path)["parsers"] == [["tree_sitter_go", "language"]]
+
+
+def test_package_paths_come_from_go_mod(tmp_path):
+    from extractor.frontends.treesitter.go import package_path
+
+    (tmp_path / "svc" / "internal" / "x").mkdir(parents=True)
+    (tmp_path / "svc" / "go.mod").write_text("module github.com/acme/svc\n\ngo 1.22\n", encoding="utf-8")
+    assert package_path(tmp_path, "svc/main.go") == "github.com/acme/svc"
+    assert package_path(tmp_path, "svc/internal/x/a.go") == "github.com/acme/svc/internal/x"
+    assert package_path(tmp_path, "tools/gen.go") == "tools"
+    assert package_path(tmp_path, "main.go") == "main"
+
+
+def test_objects_and_constants_of_other_files_of_the_package(tmp_path):
+    (tmp_path / "go.mod").write_text("module example.com/app\n", encoding="utf-8")
+    (tmp_path / "server.go").write_text(
+        'package main\nimport ("net/http"; "time")\ntype S struct{ c *http.Client }\nfunc New() *S { return &S{c: &http.Client{Timeout: timeout}} }\n', encoding="utf-8"
+    )
+    (tmp_path / "consts.go").write_text('package main\nimport "time"\nconst timeout = 3 * time.Second\nconst base = "http://risk:8080"\n', encoding="utf-8")
+    (tmp_path / "use.go").write_text('package main\nfunc (s *S) call() { s.c.Get(base + "/x") }\n', encoding="utf-8")
+    facts = [f for f in scan(tmp_path, config=Config(), rule_ids=["go.http.net-http"]).facts if f.rule == "go.http.net-http"]
+    assert [(f.file, f.fields["url"], f.fields["timeout_ms"], f.fields["timeout_constant"]) for f in facts] == [("use.go", "http://risk:8080/x", 3000, "timeout")]

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 from . import access, drift, freshness, idempotency, latency, system  # noqa: F401  (registration)
 from .base import REGISTRY, SEVERITIES, STATUSES, Check, CheckContext, Finding, Resolution, Side, severity_rank
+from .unconfirmed import soften
 
 FAIL_ON = ("error", "warning", "info", "never")
 
 
 def run_checks(ctx: CheckContext, only: frozenset[str] | None = None) -> list[Finding]:
-    """Every registered check (or those in ``only``), findings sorted and de-duplicated by id."""
+    """Every registered check (or those in ``only``), findings sorted and de-duplicated by id; findings
+    resting on entries marked ``inferred: true`` are a severity lower (``checks/unconfirmed.py``)."""
     found: dict[str, Finding] = {}
     for check_id in sorted(REGISTRY):
         if only is not None and check_id not in only:
             continue
         for f in REGISTRY[check_id].run(ctx):
             found.setdefault(f.id, f)
-    return sorted(found.values(), key=Finding.sort_key)
+    return sorted(soften(found.values(), ctx.declared), key=Finding.sort_key)
 
 
 def fails(findings: list[Finding], fail_on: str) -> bool:

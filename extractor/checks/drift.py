@@ -14,6 +14,7 @@ from ..contracts.values import format_ms
 from ..graph import CallEdge
 from .base import CheckContext, Finding, Resolution, Side, check, finding
 from .freshness import need_text, offer_text
+from .unconfirmed import entry_label, unconfirmed_entries
 
 
 def _code_timeout(c: CodeCall) -> str:
@@ -213,3 +214,31 @@ def replica_read(ctx: CheckContext) -> Iterator[Finding]:
                 Resolution(edge.reader, f"{edge.reader}: or relax the requirement to {format_ms(worst)}"),
             ),
         )
+
+
+@check("drift.unconfirmed", kind="drift", title="Unconfirmed inferred entries")
+def unconfirmed(ctx: CheckContext) -> Iterator[Finding]:
+    """A service's contract has entries marked ``inferred: true``: ``contracts init`` wrote them from its
+    code and no person has confirmed them yet. One finding per service, at every such entry. Info,
+    ``UNVERIFIED``. (Other findings with a side that only such entries state are a severity lower.)"""
+    for name in sorted(ctx.declared.contracts):
+        contract = ctx.declared.contracts[name]
+        entries = unconfirmed_entries(contract)
+        if not entries:
+            continue
+        service = ctx.graph.resolve(name)
+        labels = ", ".join(entry_label(e) for e in entries)
+        yield finding(
+            "drift.unconfirmed",
+            kind="drift",
+            severity="info",
+            status="UNVERIFIED",
+            title="Unconfirmed inferred entries",
+            services=(service,),
+            subject=service,
+            message=f"{service}'s contract has {len(entries)} entries inferred from code that nobody has confirmed: {labels}",
+            sides=(Side(service, "declares", f"inferred, unconfirmed: {labels}", tuple(e.location for e in entries)),),
+            impact="these entries state what the code did when they were written, not what the team promises",
+            resolutions=(Resolution(service, f"{service}: check each entry against the code location in its comments, fill in its TODO lines, then delete `inferred: true`"),),
+        )
+

@@ -46,21 +46,27 @@ MAX_FILE_BYTES = 1_000_000
 TOP_LEVEL_KEYS = ("service", "version", "depends_on", "provides", "data_dependencies", "retry_policies", "operations", "requires", "decisions")
 
 SHAPES: dict[str, tuple[str, ...]] = {
-    "depends_on": ("service", "operation", "latency_budget", "timeout", "fallback", "retry"),
+    "depends_on": ("service", "operation", "latency_budget", "timeout", "fallback", "retry", "inferred"),
     "latency_budget": ("target", "acceptable", "maximum"),
     "retry": ("attempts", "backoff", "on_timeout", "reason"),
     "on_timeout": ("generates_new_request_id", "reason"),
-    "provides.operation": ("operation", "latency"),
-    "provides.dataset": ("dataset", "via", "freshness"),
-    "provides.endpoint": ("endpoint", "returns", "access", "pii", "path", "method"),
+    "provides.operation": ("operation", "latency", "inferred"),
+    "provides.dataset": ("dataset", "via", "freshness", "inferred"),
+    "provides.endpoint": ("endpoint", "returns", "access", "pii", "path", "method", "inferred"),
     "latency": ("current", "target"),
-    "data_dependencies": ("source", "dataset", "freshness_required", "reason", "impact_if_stale"),
-    "retry_policies": ("target", "attempts", "backoff", "on_timeout", "reason"),
-    "operations": ("name", "idempotency_key", "expects", "window"),
+    "data_dependencies": ("source", "dataset", "freshness_required", "reason", "impact_if_stale", "inferred"),
+    "retry_policies": ("target", "attempts", "backoff", "on_timeout", "reason", "inferred"),
+    "operations": ("name", "idempotency_key", "expects", "window", "inferred"),
     "requires": ("from", "data", "access_level", "use_case"),
     "decisions": ("id", "title", "proposer", "timestamp", "rationale", "review_date"),
 }
-"""Allowed keys of every mapping of a contract document (the top level is ``TOP_LEVEL_KEYS``)."""
+"""Allowed keys of every mapping of a contract document (the top level is ``TOP_LEVEL_KEYS``).
+
+``inferred: true`` marks an entry that ``contracts init`` wrote from code and no person has confirmed
+yet (the model's ``unconfirmed``); see ``MARKED``."""
+
+MARKED = tuple(shape for shape, keys in SHAPES.items() if "inferred" in keys)
+"""The entries that may carry ``inferred: true``: those ``contracts init`` writes."""
 
 REQUIRED: dict[str, tuple[str, ...]] = {
     "depends_on": ("service",),
@@ -494,6 +500,11 @@ def _policy_fields(r: _Reader, f: _Fields) -> None:
 # -- section entries ------------------------------------------------------------------------------
 
 
+def _mark(f: _Fields) -> None:
+    """``inferred: true|false`` → ``unconfirmed`` (``false`` is the same as leaving the key out)."""
+    f.read("inferred", _bool, attr="unconfirmed")
+
+
 def _dependency(r: _Reader, node: yamlio.LineDict, where: str) -> Dependency | None:
     ok = r.check_keys(node, where, SHAPES["depends_on"], REQUIRED["depends_on"])
     f = _Fields(r, node, where)
@@ -517,6 +528,7 @@ def _dependency(r: _Reader, node: yamlio.LineDict, where: str) -> Dependency | N
         return g.build(RetryPolicy)
 
     f.read("retry", retry)
+    _mark(f)
     if not ok or service is None:
         return None
     return f.build(Dependency)
@@ -535,11 +547,13 @@ def _provided(r: _Reader, node: yamlio.LineDict, where: str) -> ProvidedOperatio
     if kind == "operation":
         name = f.read("operation", _text)
         f.read("latency", _nested(r, "latency", "current/target: p50=80ms, p95=150ms", _provided_latency))
+        _mark(f)
         return f.build(ProvidedOperation) if name else None
     if kind == "dataset":
         name = f.read("dataset", _text)
         f.read("via", _text)
         f.read("freshness", _range)
+        _mark(f)
         return f.build(ProvidedDataset) if name else None
     name = f.read("endpoint", _text)
     f.read("returns", _text)
@@ -547,6 +561,7 @@ def _provided(r: _Reader, node: yamlio.LineDict, where: str) -> ProvidedOperatio
     f.read("pii", _one_of(PII_LEVELS))
     f.read("path", _path)
     f.read("method", _one_of(HTTP_METHODS))
+    _mark(f)
     return f.build(ProvidedEndpoint) if name else None
 
 
@@ -558,6 +573,7 @@ def _data_dependency(r: _Reader, node: yamlio.LineDict, where: str) -> DataDepen
     f.read("freshness_required", _bound)
     f.read("reason", _text)
     f.read("impact_if_stale", _text)
+    _mark(f)
     return f.build(DataDependency) if ok and source else None
 
 
@@ -568,6 +584,7 @@ def _retry_policy(r: _Reader, node: yamlio.LineDict, where: str) -> RetryPolicy 
     if target:
         f.values.update(target=".".join(p for p in target if p), service=target[0], operation=target[1])
     _policy_fields(r, f)
+    _mark(f)
     return f.build(RetryPolicy) if ok and target else None
 
 
@@ -578,6 +595,7 @@ def _operation(r: _Reader, node: yamlio.LineDict, where: str) -> Operation | Non
     f.read("idempotency_key", _text)
     f.read("expects", _one_of(IDEMPOTENCY_EXPECTATIONS))
     f.read("window", _duration)
+    _mark(f)
     return f.build(Operation) if ok and name else None
 
 

@@ -75,6 +75,12 @@ def _lines() -> FieldLines:
     return field(default=(), compare=False)
 
 
+def _unconfirmed() -> bool:
+    """``inferred: true`` in a contract file: written from code by ``contracts init``, not yet confirmed
+    by a person. Like a location, it says where a value comes from, not what it is (no equality)."""
+    return field(default=False, compare=False)
+
+
 # -- depends_on ----------------------------------------------------------------------------------
 
 
@@ -117,6 +123,7 @@ class RetryPolicy(Located):
     backoff: Backoff | None = None
     on_timeout: OnTimeout | None = None
     reason: str | None = None
+    unconfirmed: bool = _unconfirmed()  # only a retry_policies entry can be marked
     location: Location = _loc()
     lines: FieldLines = _lines()
 
@@ -135,6 +142,7 @@ class Dependency(Located):
     timeout: Duration | None = None
     fallback: str | None = None
     retry: RetryPolicy | None = None
+    unconfirmed: bool = _unconfirmed()
     location: Location = _loc()
     lines: FieldLines = _lines()
 
@@ -160,6 +168,7 @@ class ProvidedLatency(Located):
 class ProvidedOperation(Located):
     operation: str
     latency: ProvidedLatency | None = None
+    unconfirmed: bool = _unconfirmed()
     location: Location = _loc()
     lines: FieldLines = _lines()
 
@@ -175,6 +184,7 @@ class ProvidedDataset(Located):
     dataset: str
     via: str | None = None
     freshness: DurationRange | None = None
+    unconfirmed: bool = _unconfirmed()
     location: Location = _loc()
     lines: FieldLines = _lines()
 
@@ -197,6 +207,7 @@ class ProvidedEndpoint(Located):
     pii: str | None = None  # one of PII_LEVELS
     path: str | None = None
     method: str | None = None  # one of HTTP_METHODS
+    unconfirmed: bool = _unconfirmed()
     location: Location = _loc()
     lines: FieldLines = _lines()
 
@@ -230,6 +241,7 @@ class DataDependency(Located):
     freshness_required: Bound | None = None
     reason: str | None = None
     impact_if_stale: str | None = None
+    unconfirmed: bool = _unconfirmed()
     location: Location = _loc()
     lines: FieldLines = _lines()
 
@@ -246,6 +258,7 @@ class Operation(Located):
     idempotency_key: str | None = None
     expects: str | None = None  # one of IDEMPOTENCY_EXPECTATIONS
     window: Duration | None = None
+    unconfirmed: bool = _unconfirmed()
     location: Location = _loc()
     lines: FieldLines = _lines()
 

@@ -299,7 +299,7 @@ def test_invalid_files_report_each_error_on_its_line(path):
 def test_unknown_key_message_in_full():
     _, errors = load_contract_text("service: risk\nprovides:\n  - dataset: d\n    freshnes: 10s\n", "f.yaml")
     assert [str(e) for e in errors] == [
-        'f.yaml:4: provides[0]: unknown key "freshnes" for a provided dataset; did you mean "freshness"? (allowed: dataset, via, freshness)'
+        'f.yaml:4: provides[0]: unknown key "freshnes" for a provided dataset; did you mean "freshness"? (allowed: dataset, via, freshness, inferred)'
     ]
 
 

@@ -29,6 +29,7 @@ class LanguageSpec:
     analyzer: str  # "module:Class" of the adapter (a subclass of engine.Analyzer)
     comment_types: frozenset[str]
     words_of: str = ""  # "module:function": prefilter words of a qualified name
+    module_name: str = ""  # "module:function": (scan root, file) → the file's module (a Go package's import path)
 
     def grammar_for(self, path: str) -> tuple[str, str]:
         for suffix, module, func in self.grammars:
@@ -47,6 +48,7 @@ GO = LanguageSpec(
     analyzer="extractor.frontends.treesitter.go:GoAnalyzer",
     comment_types=frozenset({"comment"}),
     words_of="extractor.frontends.treesitter.go:words_of",
+    module_name="extractor.frontends.treesitter.go:package_path",
 )
 
 LANGUAGES: dict[str, LanguageSpec] = {"go": GO}
@@ -106,6 +108,10 @@ class TreeSitterFrontend:
         self.extensions = spec.extensions
         self._analyzer: Any = None
 
+    def module_name(self, root: Any, rel: str) -> str:
+        """The module a file belongs to; files of one module (a Go package) share their exports."""
+        return _load(self.spec.module_name)(root, rel) if self.spec.module_name else ""
+
     def compile(self, rules: Sequence[Rule]) -> TsIndex:
         words = _load(self.spec.words_of) if self.spec.words_of else default_words
         return compile_rules(rules, self.spec.name, words)
@@ -131,7 +137,7 @@ class TreeSitterFrontend:
             self._analyzer = _load(self.spec.analyzer)
         grammar = self.spec.grammar_for(path)
         tree = _parser(grammar).parse(source)
-        return self._analyzer(compiled, path, source, tree, module, _query_for(grammar)).run()
+        return self._analyzer(compiled, path, source, tree, module, _query_for(grammar), imported_objects).run()
 
     def comments(self, source: bytes, path: str = "") -> list[Comment]:
         grammar = self.spec.grammar_for(path)

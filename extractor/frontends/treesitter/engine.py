@@ -54,6 +54,7 @@ from ...values import (
 )
 from ..base import FileResult, Mount, RawFact
 from ..python.policies import COVERED_KINDS, LINK_FIELD, POLICY_KINDS, PolicyTracker, object_policies
+from .index import _MISSING as _IF_MISSING
 from .index import MatchSpec, ObjectType, Spec, TsIndex, format_captures, render, template_vars
 
 if TYPE_CHECKING:  # tree_sitter is imported only when a file of the language is parsed
@@ -198,8 +199,18 @@ class Analyzer:
     PASS_THROUGH: frozenset[str] = frozenset()  # conversions that keep the value (int64(x))
     CONVERTERS: Mapping[str, str] = {}  # qualname → float | int | str (strconv.Atoi → int)
 
-    def __init__(self, index: TsIndex, path: str, source: bytes, tree: "Tree", module: str = "", query: Callable[[str], Any] | None = None) -> None:
+    def __init__(
+        self,
+        index: TsIndex,
+        path: str,
+        source: bytes,
+        tree: "Tree",
+        module: str = "",
+        query: Callable[[str], Any] | None = None,
+        imported_objects: Mapping[str, Obj] | None = None,
+    ) -> None:
         self.index = index
+        self.imported_objects = imported_objects or {}  # objects other files of the module export (second pass)
         self.path = path
         self.source = source
         self.tree = tree
@@ -285,10 +296,6 @@ class Analyzer:
         """The literal a surrounding try/catch returns when the call fails (languages with try)."""
         return None
 
-    def comment_own_line(self, node: "Node") -> bool:
-        start = node.start_byte - node.start_point[1]
-        return not self.source[start : node.start_byte].strip()
-
     # ================================================================ entry
     def run(self) -> FileResult:
         res = self.result
@@ -307,7 +314,8 @@ class Analyzer:
             self.policies.finish()
         except RecursionError:
             res.diagnostics.append(Diagnostic(self.path, "internal_error", "analysis stopped: code nested too deeply", severity="warning"))
-        self.collect_exports()
+        if self.module_name:  # exports are looked up by module name at link time
+            self.collect_exports()
         return res
 
     @staticmethod
@@ -427,7 +435,17 @@ class Analyzer:
         if b.value is not UNBOUND:
             return b.value
         if b.expr is None:
-            v = self.declared_instance(b.type_node, b.scope or self.module_scope, name, b.param) if b.type_node is not None else Dynamic(name)
+            if b.type_node is None:
+                b.value = Dynamic(name)
+                return b.value
+            key = id(b)
+            if key in self._in_progress:
+                return Dynamic(name)
+            self._in_progress.add(key)
+            try:
+                v = self.declared_instance(b.type_node, b.scope or self.module_scope, name, b.param)
+            finally:
+                self._in_progress.discard(key)
             b.value = v
             return v
         if b.index > 0:
@@ -545,10 +563,20 @@ class Analyzer:
             result = self.declared_instance(tnode, tscope, f"{inst.name or cls.name}.{attr}", True)
         elif not values and attr in cls.methods:
             result = FunctionValue(cls.methods[attr])
+        elif not values and self.module_name and self.wanted(f"{cls.name}.{attr}") is not None:  # declared in another file of the module
+            result = self.imported_objects[f"{self.module_name}.{cls.name}.{attr}"]
         else:
             result = Dynamic(f"{inst.name or cls.name}.{attr}")
         cls.member_cache[attr] = result
         return result
+
+    def wanted(self, name: str) -> Obj | None:
+        """An object another file of the module exports under ``name``; the name is recorded as
+        imported from the module either way (the scan's package pass re-extracts the file with the
+        object when a sibling exports it)."""
+        qual = f"{self.module_name}.{name}"
+        self.result.imports.setdefault(name, qual)
+        return self.imported_objects.get(qual)
 
     # ---------------------------------------------------------------- calls
     def callee(self, func: "Node | None", scope: Scope) -> tuple[str | None, Obj | None, str, Any]:
@@ -1248,9 +1276,12 @@ class Analyzer:
 
     # ---------------------------------------------------------------- exports
     def collect_exports(self) -> None:
+        """Module-level values (constants other files of the module read, resolved at link time)
+        and the tracked objects of same-file types' fields (``Server.client``), which other files
+        of the module receive in the scan's package pass."""
         out = self.result.exports
         for name, b in self.module_scope.bindings.items():
-            if b.expr is None:
+            if b.expr is None and b.type_node is None:
                 continue
             try:
                 v = self.binding_value(b, name)
@@ -1258,6 +1289,28 @@ class Analyzer:
                 continue
             if isinstance(v, (Const, Named, Env, Seq, Map, Concat, Obj, Call, BinOp)):
                 out[name] = self.to_value(v)
+        for cls in self._classes.values():
+            for attr in self.exported_members(cls):
+                try:
+                    v = self.instance_member(Instance(cls), attr, None)
+                except RecursionError:
+                    continue
+                if isinstance(v, Obj):
+                    out[f"{cls.name}.{attr}"] = v
+
+    def exported_members(self, cls: ClassInfo) -> list[str]:
+        """Fields of a same-file type worth exporting: declared with a tracked type, or assigned."""
+        if cls.members is None:
+            self.collect_members(cls)
+        names = [a for a in (cls.members or {}) if a not in cls.member_types]
+        for attr, (tnode, tscope) in cls.member_types.items():
+            if attr in (cls.members or {}):
+                names.append(attr)
+                continue
+            t = self.resolve_type(tnode, tscope)
+            if isinstance(t, Ref) and self.index.tracked(t.qualname) is not None:
+                names.append(attr)
+        return names
 
     # ---------------------------------------------------------------- helpers for adapters
     def eval_binary(self, op: str, left: Any, right: Any, node: "Node") -> Any:
@@ -1281,5 +1334,3 @@ class Analyzer:
         wanted = set(types)
         return [c for c in kids if c.type in wanted]
 
-
-_IF_MISSING = Spec().if_passed

@@ -19,7 +19,10 @@ assignments anywhere in the file, else the field's declared type), closures, and
 from __future__ import annotations
 
 import ast
+import functools
+import posixpath
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ...values import Const, Dynamic, Env, Map, Named, Ref, Seq, fold, strip
@@ -84,6 +87,34 @@ def words_of(name: str) -> set[str]:
     if any(c in head for c in "*?[") or len(head) < 2:
         return set()
     return {head}
+
+
+@functools.lru_cache(maxsize=4096)
+def _go_mod_module(directory: str) -> str | None:
+    """The module path declared by ``<directory>/go.mod`` (None without one)."""
+    try:
+        text = (Path(directory) / "go.mod").read_text("utf-8", "replace")
+    except OSError:
+        return None
+    m = re.search(r"(?m)^\s*module\s+\"?([^\s\"]+)", text)
+    return m.group(1) if m else None
+
+
+def package_path(root: Any, rel: str) -> str:
+    """A Go file's package, as its import path: the nearest ``go.mod`` (up to the scan root) gives
+    the module path, the directory below it the rest; without one, the directory itself. Files of
+    one directory share it, so their constants and objects resolve across files."""
+    directory = posixpath.dirname(rel)
+    cur = directory
+    while True:
+        mod = _go_mod_module(str(Path(root) / cur) if cur else str(root))
+        if mod is not None:
+            rest = directory[len(cur) :].strip("/")
+            return f"{mod}/{rest}" if rest else mod
+        if not cur:
+            break
+        cur = posixpath.dirname(cur)
+    return directory or "main"
 
 
 def _go_string(text: str) -> str:
@@ -199,6 +230,7 @@ class GoAnalyzer(Analyzer):
         self._aliases: dict[str, "Node"] = {}  # type T = other / type T other (not a struct)
         self._functions: dict[int, FunctionInfo] = {}  # declaration node id → info
         self._member_scopes: dict[int, Scope] = {}
+        self._member_index: tuple[dict[str, list[Node]], list[tuple[Node, str, Node]]] | None = None
 
     # ================================================================ top level
     def prescan(self, root: "Node") -> None:
@@ -435,7 +467,8 @@ class GoAnalyzer(Analyzer):
             name = node.child_by_field_name("name")
             if pkg is None or name is None:
                 return None
-            base = self.lookup_name(self.text(pkg), scope)
+            b = self.module_scope.bindings.get(self.text(pkg))  # a package name in a type: an import, never a local
+            base = b.value if b is not None else None
             return Ref(f"{base.qualname}.{self.text(name)}") if isinstance(base, Ref) else None
         if t in ("type_identifier", "identifier"):
             name = self.text(node)
@@ -491,6 +524,8 @@ class GoAnalyzer(Analyzer):
     def unbound_name(self, name: str) -> Any:
         if name in GO_BUILTINS:
             return Ref(name)
+        if self.module_name:  # declared in another file of the package: an object it exports, else resolved at link time
+            return self.wanted(name) or Ref(f"{self.module_name}.{name}")
         return Dynamic(name)
 
     def exported(self, name: str) -> bool:
@@ -521,33 +556,43 @@ class GoAnalyzer(Analyzer):
                     for n in fd.children_by_field_name("name"):
                         if t is not None:
                             cls.member_types[self.text(n)] = (t, self.module_scope)
-        if self._query is None:
-            return
-        root = self.tree.root_node
-        from tree_sitter import QueryCursor
-
-        literals = QueryCursor(self._query("(composite_literal type: (type_identifier) @type body: (literal_value) @body)")).matches(root)
-        for _, caps in literals:
-            if self.text(caps["type"][0]) != cls.name:
-                continue
-            lit = caps["type"][0].parent
-            site = self.site(lit, self.module_scope) if lit is not None else None
+        literals, assigns = self._member_sites()
+        for lit in literals.get(cls.name, ()):
+            site = self.site(lit, self.module_scope)
             if site is None or not site.fields:
                 continue
             scope = self.scope_at(lit)
             for key, val in site.fields.items():
                 cls.members.setdefault(key, []).append((val, scope))
-        assigns = QueryCursor(self._query("(assignment_statement left: (expression_list . (selector_expression operand: (_) @operand field: (field_identifier) @field) .) right: (expression_list . (_) @value .))")).matches(root)
-        for _, caps in assigns:
-            operand, fld, val = caps["operand"][0], caps["field"][0], caps["value"][0]
-            stmt = operand.parent.parent.parent if operand.parent is not None and operand.parent.parent is not None else None
-            op = stmt.child_by_field_name("operator") if stmt is not None else None
-            if op is not None and self.text(op) != "=":
+        for operand, fld, val in assigns:
+            if fld not in cls.member_types and cls.member_types:
                 continue
             scope = self.scope_at(operand)
             owner = self.evaluate(operand, scope)
             if isinstance(owner, Instance) and owner.cls is cls:
-                cls.members.setdefault(self.text(fld), []).append((val, scope))
+                cls.members.setdefault(fld, []).append((val, scope))
+
+    def _member_sites(self) -> tuple[dict[str, list["Node"]], list[tuple["Node", str, "Node"]]]:
+        """Struct literals by type name and single field assignments (``x.f = v``) of the file,
+        found once with two queries."""
+        cached = self._member_index
+        if cached is not None:
+            return cached
+        literals: dict[str, list[Node]] = {}
+        assigns: list[tuple[Node, str, Node]] = []
+        if self._query is not None:
+            from tree_sitter import QueryCursor
+
+            root = self.tree.root_node
+            for node in QueryCursor(self._query("(composite_literal type: (type_identifier) @type) @lit")).captures(root).get("lit", ()):
+                t = node.child_by_field_name("type")
+                if t is not None:
+                    literals.setdefault(self.text(t), []).append(node)
+            q = "(assignment_statement left: (expression_list . (selector_expression operand: (_) @operand field: (field_identifier) @field) .) operator: \"=\" right: (expression_list . (_) @value .))"
+            for _, caps in QueryCursor(self._query(q)).matches(root):
+                assigns.append((caps["operand"][0], self.text(caps["field"][0]), caps["value"][0]))
+        self._member_index = (literals, assigns)
+        return self._member_index
 
     def scope_at(self, node: "Node") -> Scope:
         """The scope of the function enclosing ``node`` with its locals bound (for evaluating a
@@ -775,6 +820,8 @@ class GoAnalyzer(Analyzer):
         if operand is None or fld is None:
             return Opaque(node)
         base = self.evaluate(operand, scope)
+        if isinstance(base, Ref) and self.module_name and base.qualname.startswith(self.module_name + ".") and "." not in base.qualname[len(self.module_name) + 1 :]:
+            return Opaque(node)  # a field of a package variable of another file: unknown, shown as cfg.URL
         return self.eval_member(base, self.text(fld), node, scope)
 
     def ev_call(self, node: "Node", scope: Scope) -> Any:

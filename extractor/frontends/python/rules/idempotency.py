@@ -193,6 +193,11 @@ class IdempotencyKeys:
             key = _subscript_key(node)
             self._hints[-1] = key is not None and self.hint(key)
 
+    def on_assign(self, an: Any, node: cst.Assign, scope: Any) -> None:
+        value = node.value
+        if self._hints and not self._hints[-1] and isinstance(value, cst.Attribute) and self.key_name_re.search(value.attr.value):
+            self._hints[-1] = True  # key = request.idempotency_key
+
     def after_function(self, an: Any, node: cst.FunctionDef, scope: Any) -> None:
         hinted = self._hints.pop() if self._hints else False
         if hinted:
