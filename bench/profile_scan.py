@@ -10,7 +10,8 @@ libcst parser. ``--cprofile`` additionally runs cProfile and writes its top func
 
 Also recorded: per-file time (the slowest files), and how many files and lines pass the
 prefilter. A file whose extraction exceeds ``--file-timeout`` CPU seconds is abandoned (recorded as
-timed out) so that one pathological file cannot hold the whole benchmark.
+timed out, its time left out of the stage table and not spent again when a later pass asks for
+the file) so that one pathological file cannot hold the whole benchmark.
 
 The wrapped names are internal to the engine; a name that no longer exists is reported as
 "not measured" instead of failing.
@@ -122,6 +123,7 @@ def run(corpus: Path, file_timeout: float, rules: list[str], cprofile_out: Path 
 
     files: list[dict[str, Any]] = []
     timed_out: list[dict[str, Any]] = []
+    gave_up: dict[str, int] = {}
     orig_extract_one: Callable[..., Any] = S.extract_one
 
     def on_alarm(signum: int, frame: Any) -> None:
@@ -129,20 +131,33 @@ def run(corpus: Path, file_timeout: float, rules: list[str], cprofile_out: Path 
 
     signal.signal(signal.SIGPROF, on_alarm)
 
+    abandoned = {"seconds": 0.0, "extractions": 0, "skipped_repeats": 0}
+
     def extract_one(task: Any, compiled: Any) -> Any:
+        if task.rel in gave_up:  # the second/dependency passes ask again for a file that timed out
+            abandoned["skipped_repeats"] += 1
+            return (None, None, gave_up[task.rel])
         t0 = clock()
         saved = list(timer.stack)
+        snapshot = (dict(timer.inclusive), dict(timer.children), dict(timer.calls))
         if file_timeout > 0:
             signal.setitimer(signal.ITIMER_PROF, file_timeout)
         try:
             out = orig_extract_one(task, compiled)
         except FileTimeout:
+            # Keep the stage table about the files that complete: drop what this file spent.
             timer.stack[:] = saved
+            timer.inclusive.clear(); timer.inclusive.update(snapshot[0])
+            timer.children.clear(); timer.children.update(snapshot[1])
+            timer.calls.clear(); timer.calls.update(snapshot[2])
             try:
                 lines = (Path(task.root) / task.rel).read_bytes().count(b"\n")
             except OSError:
                 lines = 0
             timed_out.append({"file": task.rel, "lines": lines, "second_pass": bool(task.force)})
+            gave_up[task.rel] = lines
+            abandoned["seconds"] += clock() - t0
+            abandoned["extractions"] += 1
             out = (None, None, lines)
         finally:
             if file_timeout > 0:
@@ -189,7 +204,7 @@ def run(corpus: Path, file_timeout: float, rules: list[str], cprofile_out: Path 
 
     excl = timer.exclusive()
     stages = {key: excl.get(key, 0.0) for key, _ in STAGES if key != "other"}
-    stages["other"] = max(0.0, total - sum(stages.values()))
+    stages["other"] = max(0.0, total - abandoned["seconds"] - sum(stages.values()))
 
     first = [f for f in files if not f["force"]]
     passed_names = {f["file"] for f in first if f["parsed"]} | {t["file"] for t in timed_out if not t["second_pass"]}
@@ -219,6 +234,7 @@ def run(corpus: Path, file_timeout: float, rules: list[str], cprofile_out: Path 
         "extractions": len(files),
         "second_pass_extractions": sum(1 for f in files if f["force"]),
         "timed_out": timed_out,
+        "abandoned": abandoned,  # CPU seconds spent on timed-out files (not in the stages)
         "file_timeout": file_timeout,
         "slowest": slowest,
         "facts": len(result.facts),

@@ -10,21 +10,28 @@ from __future__ import annotations
 
 from . import access, drift, freshness, idempotency, latency, system  # noqa: F401  (registration)
 from .base import REGISTRY, SEVERITIES, STATUSES, Check, CheckContext, Finding, Resolution, Side, severity_rank
-from .unconfirmed import soften
+from .unconfirmed import confirmed_only, soften, unconfirmed_entries
 
 FAIL_ON = ("error", "warning", "info", "never")
 
 
 def run_checks(ctx: CheckContext, only: frozenset[str] | None = None) -> list[Finding]:
     """Every registered check (or those in ``only``), findings sorted and de-duplicated by id; findings
-    resting on entries marked ``inferred: true`` are a severity lower (``checks/unconfirmed.py``)."""
+    that only entries marked ``inferred: true`` cause are a severity lower (``checks/unconfirmed.py``)."""
+    found = _run(ctx, only)
+    if any(unconfirmed_entries(c) for c in ctx.declared.contracts.values()):
+        found = soften(found, ctx.declared, {f.id: f for f in _run(confirmed_only(ctx), only)})
+    return sorted(found, key=Finding.sort_key)
+
+
+def _run(ctx: CheckContext, only: frozenset[str] | None) -> list[Finding]:
     found: dict[str, Finding] = {}
     for check_id in sorted(REGISTRY):
         if only is not None and check_id not in only:
             continue
         for f in REGISTRY[check_id].run(ctx):
             found.setdefault(f.id, f)
-    return sorted(soften(found.values(), ctx.declared), key=Finding.sort_key)
+    return list(found.values())
 
 
 def fails(findings: list[Finding], fail_on: str) -> bool:

@@ -1,12 +1,12 @@
-"""Findings that rest on unconfirmed entries (``inferred: true``) count one severity lower.
+"""Findings that exist only because of unconfirmed entries (``inferred: true``) count one severity lower.
 
 ``contracts init`` writes a service's contract from its code and marks every entry ``inferred: true``
 until a person confirms it. Such an entry says what the code did when it was written, not what the
-team promises. A finding with a side that only unconfirmed entries state (no confirmed declaration
-and no code location backs that side) is lowered a step (error → warning → info), says so in its
-message and gains a resolution: confirm or correct the entry. A finding whose every side is backed
-by code or confirmed declarations keeps its severity, even when it also cites unconfirmed entries:
-the code alone shows the problem.
+team promises. The checks run a second time without those entries (code and confirmed contracts
+only); a finding citing an unconfirmed entry that this run does not report at least as severely is
+lowered a step (error → warning → info, never below the second run's severity), says so in its
+message and gains a resolution: confirm or correct the entry. What the code alone shows keeps its
+severity.
 """
 
 from __future__ import annotations
@@ -16,47 +16,61 @@ from dataclasses import fields, is_dataclass, replace
 
 from ..contracts.load import LoadedContracts
 from ..contracts.model import DataDependency, Dependency, Located, Location, Operation, ProvidedDataset, ProvidedEndpoint, ProvidedOperation, RetryPolicy, ServiceContract
-from .base import SEVERITIES, Finding, Resolution
+from ..facts import ScanResult, Service
+from ..graph import build_graph
+from .base import SEVERITIES, CheckContext, Finding, Resolution, severity_rank
 
 SECTIONS = ("depends_on", "provides", "data_dependencies", "retry_policies", "operations")
+REMINDER = "drift.unconfirmed"
+"""The check that lists unconfirmed entries; never lowered itself."""
+
+
+def unconfirmed_entries(contract: ServiceContract) -> list[Located]:
+    """The entries of a contract marked ``inferred: true``, in section order."""
+    return [e for section in SECTIONS for e in getattr(contract, section) if getattr(e, "unconfirmed", False)]
 
 
 def unconfirmed_lines(declared: LoadedContracts) -> dict[tuple[str, int], tuple[str, Location]]:
     """Every declared ``(file, line)`` inside an unconfirmed entry → (its service, the entry's location)."""
     out: dict[tuple[str, int], tuple[str, Location]] = {}
     for name in sorted(declared.contracts):
-        contract = declared.contracts[name]
-        for entry in unconfirmed_entries(contract):
+        for entry in unconfirmed_entries(declared.contracts[name]):
             for loc in _lines_of(entry):
                 out.setdefault((loc.file, loc.line), (name, entry.location))
     return out
 
 
-def soften(findings: Iterable[Finding], declared: LoadedContracts) -> list[Finding]:
-    """Lower the findings with a side stated only by unconfirmed entries (see the module docstring)."""
+def confirmed_only(ctx: CheckContext) -> CheckContext:
+    """The same repository with every unconfirmed entry left out (the graph rebuilt without them)."""
+    contracts = {name: _strip(c) for name, c in ctx.declared.contracts.items()}
+    declared = LoadedContracts(contracts, list(ctx.declared.errors), list(ctx.declared.files))
+    services = [
+        Service(n.name, n.root, n.languages, (), tuple(sorted(v for v, s in ctx.graph.aliases.items() if s == n.name)))
+        for n in ctx.graph.services.values()
+        if n.root is not None
+    ]
+    graph = build_graph(ScanResult("", services, [], []), declared, ctx.inferred)
+    return replace(ctx, graph=graph, declared=declared)
+
+
+def soften(findings: Iterable[Finding], declared: LoadedContracts, baseline: dict[str, Finding]) -> list[Finding]:
+    """Lower the findings that cite unconfirmed entries and that ``baseline`` (the findings without
+    them, by id) does not report at least as severely; others unchanged."""
     marked = unconfirmed_lines(declared)
-    if not marked:
-        return list(findings)
     out = []
     for f in findings:
-        if f.check == "drift.unconfirmed":  # the reminder itself
+        hits = sorted({marked[(loc.file, loc.line)] for loc in f.locations if not loc.rule and (loc.file, loc.line) in marked}, key=lambda h: (h[1].file, h[1].line))
+        before = baseline.get(f.id)
+        if f.check == REMINDER or not hits or (before is not None and severity_rank(before.severity) <= severity_rank(f.severity)):
             out.append(f)
             continue
-        resting = [side for side in f.sides if side.locations and all(not loc.rule and (loc.file, loc.line) in marked for loc in side.locations)]
-        hits = sorted({marked[(loc.file, loc.line)] for side in resting for loc in side.locations}, key=lambda h: (h[1].file, h[1].line))
-        if not hits:
-            out.append(f)
-            continue
-        severity = SEVERITIES[min(SEVERITIES.index(f.severity) + 1, len(SEVERITIES) - 1)]
+        rank = min(severity_rank(f.severity) + 1, len(SEVERITIES) - 1)
+        if before is not None:
+            rank = min(rank, severity_rank(before.severity))
         where = ", ".join(str(loc) for _, loc in hits)
         extra = tuple(Resolution(service, f"{service}: confirm the inferred entry at {loc} (delete `inferred: true`) or correct it") for service, loc in hits)
-        out.append(replace(f, severity=severity, message=f"{f.message} (rests on unconfirmed inferred entries: {where})", resolutions=f.resolutions + extra))
+        out.append(replace(f, severity=SEVERITIES[rank], message=f"{f.message} (rests on unconfirmed inferred entries: {where})", resolutions=f.resolutions + extra))
     return out
-
-
-def unconfirmed_entries(contract: ServiceContract) -> list[Located]:
-    """The entries of a contract marked ``inferred: true``, in section order."""
-    return [e for section in SECTIONS for e in getattr(contract, section) if getattr(e, "unconfirmed", False)]
 
 
 def entry_label(e: Located) -> str:
@@ -78,10 +92,15 @@ def entry_label(e: Located) -> str:
     return type(e).__name__
 
 
+def _strip(contract: ServiceContract) -> ServiceContract:
+    kept = {section: tuple(e for e in getattr(contract, section) if not getattr(e, "unconfirmed", False)) for section in SECTIONS}
+    return replace(contract, **kept)
+
+
 def _lines_of(obj: Located) -> Iterable[Location]:
     """The entry's own line and the lines of all its fields, nested mappings included."""
     yield obj.location
-    for name, line in obj.lines:
+    for _, line in obj.lines:
         yield line if isinstance(line, Location) else Location(obj.location.file, line)
     if is_dataclass(obj):
         for f in fields(obj):

@@ -19,17 +19,19 @@ from __future__ import annotations
 import difflib
 import io
 import json
+import os
 import re
+import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from . import match
 from .infer import CodeCall, CodeEndpoint, InferredContracts
-from .load import CONTRACTS_DIR, LoadedContracts, contract_files
+from .load import CONTRACTS_DIR, contract_files
 from .model import DataDependency, Dependency, Location, Operation, ProvidedEndpoint, ProvidedOperation, RetryPolicy, ServiceContract
 from .values import Backoff
 
@@ -43,6 +45,10 @@ MARK = "inferred"
 """The key marking an unconfirmed entry (``inferred: true``)."""
 
 _FILE_ERRORS = ("yaml", "encoding", "file")
+
+if TYPE_CHECKING:
+    from ..graph import ContractGraph
+    from ..pipeline import Analysis
 
 
 class InitError(Exception):
@@ -134,21 +140,49 @@ class InitPlan:
     changes: list[FileChange]
 
     def apply(self) -> None:
-        for change in self.changes:
-            path = self.root / change.path
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with path.open("w", encoding="utf-8", newline="") as fh:
-                    fh.write(change.after)
-            except OSError as exc:
-                raise InitError(f"{change.path}: cannot write: {exc.strerror or exc}") from None
+        """Write every change, or none: each file is first written beside its target, then moved."""
+        staged: list[tuple[Path, Path]] = []
+        made: list[Path] = []
+        try:
+            for change in self.changes:
+                path = self.root / change.path
+                missing = [p for p in reversed(path.parents) if not p.exists()]
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    folder = PurePosixPath(change.path).parent.as_posix()
+                    raise InitError(f"{folder}: cannot create the folder for {change.path}: {exc.strerror or exc}") from None
+                made += missing
+                temp = path.with_name(f".{path.name}.contracts-init")
+                try:
+                    with temp.open("w", encoding="utf-8", newline="") as fh:
+                        fh.write(change.after)
+                    if path.exists():
+                        shutil.copymode(path, temp)
+                except OSError as exc:
+                    temp.unlink(missing_ok=True)
+                    raise InitError(f"{change.path}: cannot write: {exc.strerror or exc}") from None
+                staged.append((temp, path))
+            for temp, path in staged:
+                os.replace(temp, path)
+        except (InitError, OSError) as exc:
+            for temp, _ in staged:
+                temp.unlink(missing_ok=True)
+            for folder in reversed(made):
+                try:
+                    folder.rmdir()
+                except OSError:
+                    pass
+            if isinstance(exc, InitError):
+                raise
+            raise InitError(f"cannot write: {exc.strerror or exc}") from None
 
 
 # -- planning -------------------------------------------------------------------------------------
 
 
-def plan_init(analysis: Any, services: Sequence[str] = (), update: bool = False) -> InitPlan:
-    """What ``contracts init`` writes for ``analysis`` (a ``pipeline.Analysis``).
+def plan_init(analysis: Analysis, services: Sequence[str] = (), update: bool = False) -> InitPlan:
+    """What ``contracts init`` writes for ``analysis``; ``apply`` on the result writes it.
 
     ``services`` limits it to those names (discovered name, alias or root); raises ``InitError``
     for an unknown name, or a contract file that cannot be read or edited.
@@ -158,7 +192,7 @@ def plan_init(analysis: Any, services: Sequence[str] = (), update: bool = False)
     inferred: InferredContracts = analysis.inferred
     chosen = _choose(analysis.scan.services, graph, services)
     results: list[ServiceResult] = []
-    writer = _Writer(root, analysis.declared)
+    writer = _Writer(root)
     problems: list[str] = []
     for svc in chosen:
         node = graph.services.get(svc.name)
@@ -168,6 +202,8 @@ def plan_init(analysis: Any, services: Sequence[str] = (), update: bool = False)
         external = _external_calls(inferred, svc.name)
         result = ServiceResult(svc.name, svc.root, "", files, external_calls=len(external))
         results.append(result)
+        if declared is not None and not files:  # declared in documents elsewhere
+            result.contract_files = tuple(sorted({d.file for d in declared.documents}))
         if (declared is not None or files) and not update:
             result.status = "skipped"
             continue
@@ -195,7 +231,7 @@ def plan_init(analysis: Any, services: Sequence[str] = (), update: bool = False)
     return InitPlan(root, results, writer.changes())
 
 
-def _choose(found: Iterable[Any], graph: Any, names: Sequence[str]) -> list[Any]:
+def _choose(found: Iterable[Any], graph: ContractGraph, names: Sequence[str]) -> list[Any]:
     services = sorted(found, key=lambda s: s.name)
     if not names:
         return services
@@ -229,7 +265,7 @@ def _external_calls(inferred: InferredContracts, service: str) -> list[CodeCall]
 # -- which inferred entries are missing -----------------------------------------------------------
 
 
-def _entries(service: str, contract: ServiceContract, inferred: InferredContracts, graph: Any, declared: ServiceContract | None) -> list[Entry]:
+def _entries(service: str, contract: ServiceContract, inferred: InferredContracts, graph: ContractGraph, declared: ServiceContract | None) -> list[Entry]:
     """The inferred entries of ``contract`` that ``declared`` (None: no contract) does not already hold."""
     edge_of = {c.id: e for e in graph.calls for c in e.calls}
     read_edges = {rr.id: e for e in graph.reads for rr in e.replica_reads}
@@ -271,11 +307,11 @@ def _entries(service: str, contract: ServiceContract, inferred: InferredContract
     return sorted(out, key=lambda e: (SECTIONS.index(e.section), e.order))
 
 
-def _declares_dependency(declared: ServiceContract, dep: Dependency, graph: Any) -> bool:
+def _declares_dependency(declared: ServiceContract, dep: Dependency, graph: ContractGraph) -> bool:
     return any(graph.resolve(d.service) == graph.resolve(dep.service) and (d.operation is None or d.operation == dep.operation or match.same_name(d.operation, dep.operation)) for d in declared.depends_on)
 
 
-def _declares_retry_policy(declared: ServiceContract, dep: Dependency, graph: Any) -> bool:
+def _declares_retry_policy(declared: ServiceContract, dep: Dependency, graph: ContractGraph) -> bool:
     for p in declared.retry_policies:
         if p.service is not None and graph.resolve(p.service) == graph.resolve(dep.service) and p.on_timeout is not None:
             if p.operation is None or p.operation == dep.operation or match.same_name(p.operation, dep.operation):
@@ -340,13 +376,18 @@ def _dependency_entry(dep: Dependency, group: list[CodeCall]) -> Entry:
     if dep.timeout is not None:
         at = dep.where("timeout")
         call = next((c for c in group if c.location == at), None)
-        lines.append(Line("timeout", duration(dep.timeout.ms), comment=provenance(at, call.timeout_detail if call else "")))
+        details = [call.timeout_detail] if call is not None and call.timeout_detail else []
+        if len(group) > 1:
+            details.append(f"the longest of {len(group)} calls")
+        lines.append(Line("timeout", duration(dep.timeout.ms), comment=provenance(at, ", ".join(details))))
     else:
         unbounded = [c for c in group if c.unbounded]
+        unknown = [c for c in group if not c.unbounded and c.timeout_ms is None]
         if unbounded:
-            todos.append(_todo("timeout", f"the code sets none at {unbounded[0].location}; an unbounded wait"))
-        else:
-            todos.append(_todo("timeout", "the code computes it at run time" + "".join(f" ({c.timeout_detail})" for c in group[:1] if c.timeout_detail)))
+            todos.append(_todo("timeout", f"the code sets none at {unbounded[0].location}, so the call may wait forever"))
+        elif unknown:
+            how = f" ({unknown[0].timeout_detail})" if unknown[0].timeout_detail else ""
+            todos.append(_todo("timeout", f"the code computes it at run time at {unknown[0].location}{how}"))
     if dep.fallback:
         lines.append(Line("fallback", scalar(dep.fallback), comment=provenance(dep.where("fallback"))))
     retry, retry_todos = _retry_lines(dep.retry)
@@ -431,7 +472,7 @@ def _operation_entry(op: Operation) -> Entry:
     if op.expects:
         lines.append(Line("expects", op.expects, comment=provenance(op.where("expects"))))
     if op.window is not None:
-        lines.append(Line("window", duration(op.window.ms), comment=provenance(op.where("window") if op.where("window") != op.location else op.location)))
+        lines.append(Line("window", duration(op.window.ms), comment=provenance(op.where("window"))))
     lines.append(Line(MARK, "true"))
     if op.window is None:
         lines.append(_todo("window", "how long a key is remembered"))
@@ -494,7 +535,7 @@ def render_document(service: str, entries: list[Entry], external: list[CodeCall]
             "# Entries marked `inferred: true` are not confirmed yet: the comment after each value says",
             "# where in the code it was found. Check every value against what the service means to",
             "# promise, fill in the TODO lines (code cannot show them), then delete `inferred: true`.",
-            "# Until then `contracts check` counts findings that rest on these entries a severity lower.",
+            "# Until then `contracts check` lists them (info) and counts findings only they cause a severity lower.",
         ]
     out.append(f"service: {scalar(service)}")
     for section in SECTIONS:
@@ -511,9 +552,8 @@ def render_document(service: str, entries: list[Entry], external: list[CodeCall]
 class _Writer:
     """Collects additions per file and produces each file's new text once."""
 
-    def __init__(self, root: Path, declared: LoadedContracts) -> None:
+    def __init__(self, root: Path) -> None:
         self.root = root
-        self.declared = declared
         self.texts: dict[str, tuple[str | None, str]] = {}  # path → (original, current)
 
     def changes(self) -> list[FileChange]:
@@ -597,7 +637,13 @@ class _Writer:
         text = self._read(path)
         if text is None:
             return False
-        rt = _round_trip(text, path)
+        crlf = "\r\n" in text
+        lf = text.replace("\r\n", "\n") if crlf else text
+        if "\r" in lf:
+            return False
+        if not lf.endswith("\n"):
+            lf += "\n"  # the one change besides the added lines: a final line break
+        rt = _round_trip(lf, path)
         if rt is None:
             return False
         doc = next((d for d in rt.docs if _key_line(d, "service") == line), None)
@@ -619,8 +665,8 @@ class _Writer:
                 doc[section] = loaded[section]
         out = io.StringIO()
         rt.yaml.dump_all(rt.docs, out)
-        after = out.getvalue()
-        if not _only_inserts(text, after):
+        after = out.getvalue().replace("\n", "\r\n") if crlf else out.getvalue()
+        if not _only_inserts(lf.replace("\n", "\r\n") if crlf else lf, after):
             return False
         self._write(path, after)
         return True

@@ -63,10 +63,7 @@ SHAPES: dict[str, tuple[str, ...]] = {
 """Allowed keys of every mapping of a contract document (the top level is ``TOP_LEVEL_KEYS``).
 
 ``inferred: true`` marks an entry that ``contracts init`` wrote from code and no person has confirmed
-yet (the model's ``unconfirmed``); see ``MARKED``."""
-
-MARKED = tuple(shape for shape, keys in SHAPES.items() if "inferred" in keys)
-"""The entries that may carry ``inferred: true``: those ``contracts init`` writes."""
+yet (the model's ``unconfirmed``); the entries ``contracts init`` writes may carry it."""
 
 REQUIRED: dict[str, tuple[str, ...]] = {
     "depends_on": ("service",),
