@@ -235,6 +235,7 @@ def run_semgrep(exe: Path, corpus: Path, jobs: int, rules_file: Path, args: argp
         m["findings"] = len(results)
         m["by_rule"] = dict(Counter(r.get("extra", {}).get("metadata", {}).get("contracts-rule") for r in results))
         m["scanned"] = sorted((corpus / p).resolve().relative_to(corpus).as_posix() for p in doc.get("paths", {}).get("scanned", []))
+        m["scanned_count"] = len(m["scanned"])
         errs = doc.get("errors", [])
         m["errors"] = dict(Counter(e.get("type") if isinstance(e.get("type"), str) else str(e.get("type")) for e in errs))
     out.unlink(missing_ok=True)
@@ -318,7 +319,7 @@ def report(ctx: dict[str, Any]) -> str:
     L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     sem = {r["jobs"]: r for r in ctx["runs"] if r["tool"] == "semgrep"}
     for r in ctx["runs"]:
-        nfiles = len(r["scanned"]) if r["tool"] == "semgrep" and "scanned" in r else ctx["timed_files"]
+        nfiles = r.get("scanned_count", ctx["timed_files"]) if r["tool"] == "semgrep" else ctx["timed_files"]
         nlines = ctx["timed_lines"]
         if r["timed_out"]:
             wall = f"> {r['wall']:.0f} (timed out)"
@@ -359,13 +360,20 @@ def report(ctx: dict[str, Any]) -> str:
                 L.append(f"Semgrep errors: {s['errors']}")
                 L.append("")
     # stages
-    total = prof["total_seconds"]
     L.append("## Where the time goes (contracts, jobs=1, in-process)")
     L.append("")
-    L.append(f"CPU time (process time, so that other load on the machine does not count; wall {prof.get('wall_seconds', 0):.1f} s): total {total:.1f} s for {fmt_n(prof['files_total'])} files ({fmt_n(prof['lines_total'])} lines), {prof['extractions']} extractions "
-             f"({prof['second_pass_extractions']} in the second/dependency passes){'; timed-out files abandoned after ' + format(prof['file_timeout'], '.0f') + ' s each (their time is in the table)' if prof['timed_out'] else ''}.")
+    if ctx.get("profile_note"):
+        L.append(f"({ctx['profile_note']})")
+        L.append("")
+    ab = prof.get("abandoned") or {"seconds": 0.0, "extractions": 0, "skipped_repeats": 0}
+    total = prof["total_seconds"] - ab["seconds"]
+    L.append(f"CPU seconds (process time: other load on the machine does not count; wall {prof.get('wall_seconds', 0):.0f} s). "
+             f"{total:.1f} s for {fmt_n(prof['files_total'])} files ({fmt_n(prof['lines_total'])} lines), {prof['extractions'] - ab['extractions']} extractions "
+             f"({prof['second_pass_extractions']} in the second/dependency passes)"
+             + (f"; plus {ab['seconds']:.0f} s abandoned on {ab['extractions']} extractions of the {len({t['file'] for t in prof['timed_out']})} files over {prof['file_timeout']:.0f} s (not in the table; later passes asked for them {ab['skipped_repeats']} more times)" if ab["extractions"] else "")
+             + ".")
     L.append("")
-    L.append("| stage | seconds | share | calls |")
+    L.append("| stage | CPU s | share | calls |")
     L.append("|---|---:|---:|---:|")
     from profile_scan import STAGES  # type: ignore[import-not-found]
 
@@ -416,7 +424,22 @@ def main() -> None:
     ap.add_argument("--cprofile", action="store_true", help="run the profile under cProfile too (slower; top functions written beside the results)")
     ap.add_argument("--skip-profile", action="store_true", help="no profile run (no stage breakdown, no exclusions)")
     ap.add_argument("--out", type=Path, help="report path (default: bench/results/<date>-python[-quick].md)")
+    ap.add_argument("--rebuild-report", type=Path, metavar="JSON", help="only re-render the markdown of an earlier run from its .json")
+    ap.add_argument("--profile-json", type=Path, help="with --rebuild-report: take the profile from this profile_scan.py output instead")
     args = ap.parse_args()
+
+    if args.rebuild_report:
+        ctx = json.loads(args.rebuild_report.read_text())
+        if args.profile_json:
+            ctx["profile"] = json.loads(args.profile_json.read_text())
+            ctx["profile_note"] = f"profile from a separate run: {args.profile_json.name}"
+        sys.path.insert(0, str(BENCH))
+        text = report(ctx)
+        md = args.out or args.rebuild_report.with_suffix(".md")
+        md.write_text(text, encoding="utf-8")
+        args.rebuild_report.write_text(json.dumps(ctx, indent=1, default=str), encoding="utf-8")
+        print(text)
+        return
 
     corpus = args.corpus.resolve()
     ensure_corpus(corpus)

@@ -25,7 +25,7 @@ from typing import Any, Iterable
 
 from .catalog import Catalog, Rule
 from .facts import Fact
-from .frontends import EXTENSIONS, frontend_for, language_of
+from .frontends import EXTENSIONS, frontend_for, language_of, rules_language
 
 MARKERS = ("expect", "ok", "todo-expect", "todo-ok")
 _ANNOTATION = re.compile(r"^(expect|ok|todo-expect|todo-ok):\s*(\S+)\s*(.*)$")
@@ -108,7 +108,7 @@ def parse_annotations(source: bytes, language: str, known_rules: set[str], displ
     fe = frontend_for(language)
     if fe is None:
         return [], [Failure("Annotation", display, f"no frontend for {language}")]
-    comments = fe.comments(source)
+    comments = fe.comments(source, display)  # the path's suffix picks the grammar (.ts, .tsx)
     code_lines = _code_lines(source, comments)
     out: list[Expectation] = []
     problems: list[Failure] = []
@@ -228,7 +228,7 @@ def fixtures_for(rule: Rule, fixtures_dir: Path, rule_ids: set[str], repo_root: 
     if own_dir.is_dir():
         files = sorted(p.relative_to(own_dir).as_posix() for p in own_dir.rglob("*") if p.is_file() and language_of(p.name))
         found[own_dir.as_posix()] = Fixture(own_dir, files, _display(own_dir, repo_root), _other_files(own_dir))
-    exts = [e for e, lang in EXTENSIONS.items() if lang == rule.language or rule.language == "any"]
+    exts = [e for e, lang in EXTENSIONS.items() if rules_language(lang) == rules_language(rule.language) or rule.language == "any"]
     for ext in exts:
         f = (fixtures_dir / rel).with_suffix(ext)
         if f.is_file():

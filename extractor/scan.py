@@ -19,7 +19,7 @@ from .catalog import Catalog, load_catalog
 from .config import Config, load_config
 from .discover import find_services, inventory
 from .facts import Diagnostic, ScanResult, Service
-from .frontends import frontend_for, language_of
+from .frontends import frontend_for, rules_language, rules_language_of
 from .frontends.base import FileResult
 from .frontends.python import module_name_for
 from .link import MODULE_ALIASES, link
@@ -64,10 +64,10 @@ def _compile(catalog: Catalog) -> dict[str, Any]:
     if cached is not None:
         return cached
     compiled: dict[str, Any] = {}
-    for language in catalog.languages():
+    for language in sorted({rules_language(lang) for lang in catalog.languages()}):
         fe = frontend_for(language)
-        if fe is not None:
-            compiled[language] = fe.compile(catalog.for_language(language))
+        if fe is not None:  # an aliased language's rules (typescript → javascript) join its own
+            compiled[language] = fe.compile([r for r in catalog.rules if r.language != "any" and rules_language(r.language) == language])
     if len(_COMPILED) > 64:
         _COMPILED.clear()
     _COMPILED[key] = compiled
@@ -161,7 +161,7 @@ def scan(
 
     tasks: list[Task] = []
     for rel in inv.files:
-        language = language_of(rel)
+        language = rules_language_of(rel)
         if language is None or language not in compiled:
             continue
         module = smap.module_of(rel) if language == "python" else _module_name(language, inv.root, rel)

@@ -10,7 +10,7 @@ _FRONTENDS: dict[str, Frontend] = {}
 def frontend_for(language: str) -> Frontend | None:
     if not _FRONTENDS:
         _register()
-    return _FRONTENDS.get(language)
+    return _FRONTENDS.get(rules_language(language))
 
 
 def all_frontends() -> dict[str, Frontend]:
@@ -22,6 +22,21 @@ def all_frontends() -> dict[str, Frontend]:
 def language_of(path: str) -> str | None:
     suffix = path[path.rfind(".") :] if "." in path.rsplit("/", 1)[-1] else ""
     return EXTENSIONS.get(suffix)
+
+
+# A language whose files are analysed with another language's rules and frontend: TypeScript
+# files use the javascript rules (one rule set, one adapter; the grammar follows the suffix).
+LANGUAGE_ALIASES: dict[str, str] = {"typescript": "javascript"}
+
+
+def rules_language(language: str) -> str:
+    """The language whose rules (and frontend) apply to files of ``language``."""
+    return LANGUAGE_ALIASES.get(language, language)
+
+
+def rules_language_of(path: str) -> str | None:
+    language = language_of(path)
+    return rules_language(language) if language is not None else None
 
 
 EXTENSIONS = {

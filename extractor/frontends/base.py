@@ -90,5 +90,5 @@ class Frontend(Protocol):
     ) -> FileResult:
         """Facts of one file. Never raises for bad input: problems become diagnostics."""
 
-    def comments(self, source: bytes) -> list[Comment]:
-        """Comments with their lines, for the fixture annotations."""
+    def comments(self, source: bytes, path: str = "") -> list[Comment]:
+        """Comments with their lines, for the fixture annotations (``path``: a grammar chosen by suffix)."""

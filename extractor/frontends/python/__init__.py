@@ -34,7 +34,7 @@ class PythonFrontend:
     ) -> FileResult:
         return Analyzer(compiled, path, module, source, imported_objects).run()
 
-    def comments(self, source: bytes) -> list[Comment]:
+    def comments(self, source: bytes, path: str = "") -> list[Comment]:
         out: list[Comment] = []
         code_lines: set[int] = set()
         try:

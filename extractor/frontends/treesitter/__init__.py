@@ -51,7 +51,25 @@ GO = LanguageSpec(
     module_name="extractor.frontends.treesitter.go:package_path",
 )
 
-LANGUAGES: dict[str, LanguageSpec] = {"go": GO}
+# JavaScript and TypeScript: one adapter and one rule set (``language: javascript``; TypeScript
+# files are aliased to it in ``frontends.LANGUAGE_ALIASES``); the grammar follows the file suffix.
+JAVASCRIPT = LanguageSpec(
+    name="javascript",
+    extensions=(".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"),
+    grammars=(
+        (".tsx", "tree_sitter_typescript", "language_tsx"),
+        (".ts", "tree_sitter_typescript", "language_typescript"),
+        (".mts", "tree_sitter_typescript", "language_typescript"),
+        (".cts", "tree_sitter_typescript", "language_typescript"),
+        ("", "tree_sitter_javascript", "language"),
+    ),
+    analyzer="extractor.frontends.treesitter.javascript:JavaScriptAnalyzer",
+    comment_types=frozenset({"comment"}),
+    words_of="extractor.frontends.treesitter.javascript:words_of",
+    module_name="extractor.frontends.treesitter.javascript:module_path",
+)
+
+LANGUAGES: dict[str, LanguageSpec] = {"go": GO, "javascript": JAVASCRIPT}
 
 # process-wide caches: grammar → Language / Parser, (grammar, text) → Query
 _LANGS: dict[tuple[str, str], Any] = {}

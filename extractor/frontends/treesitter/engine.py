@@ -47,14 +47,16 @@ from ...values import (
     at_path,
     convert,
     deferred_path,
+    describe,
     fold,
     has_refs,
     simplify_concat,
     strip,
 )
 from ..base import FileResult, Mount, RawFact
-from ..python.policies import COVERED_KINDS, LINK_FIELD, POLICY_KINDS, PolicyTracker, object_policies
+from ..python.policies import COVERED_KINDS, LINK_FIELD, POLICY_KINDS, PolicyTracker, object_policies, origin_ref
 from .index import _MISSING as _IF_MISSING
+from .idflow import TsIdFlow
 from .index import MatchSpec, ObjectType, Spec, TsIndex, format_captures, render, template_vars
 
 if TYPE_CHECKING:  # tree_sitter is imported only when a file of the language is parsed
@@ -174,6 +176,35 @@ class Site:
     hidden: bool = False  # a spread (f(xs...)) may hide the arguments after it
 
 
+def join_prefix(prefix: Value, path: Value) -> Value:
+    """A router prefix and a route path joined with one ``/`` (``v1`` + ``:id`` → ``v1/:id``,
+    ``/v1/`` + ``/x`` → ``/v1/x``); an empty path is the prefix itself."""
+    p_end = _edge(prefix, -1)
+    s_start = _edge(path, 0)
+    if s_start == "":  # an empty path: the prefix alone
+        return prefix
+    if p_end == "":
+        return path
+    if p_end is not None and s_start is not None:
+        if p_end == "/" and s_start == "/":
+            inner = strip(path)
+            if isinstance(inner, Const) and isinstance(inner.value, str):
+                return simplify_concat((prefix, Const(inner.value[1:])))
+        elif p_end != "/" and s_start != "/":
+            return simplify_concat((prefix, Const("/"), path))
+    return simplify_concat((prefix, path))
+
+
+def _edge(v: Value, at: int) -> str | None:
+    """The first (0) or last (-1) character of a value's text when it is a known string ("" when empty)."""
+    inner = strip(v)
+    if isinstance(inner, Concat) and inner.parts:
+        return _edge(inner.parts[at], at)
+    if isinstance(inner, Const) and isinstance(inner.value, str):
+        return inner.value[at] if inner.value else ""
+    return None
+
+
 def _hashable(args: tuple[Any, ...]) -> bool:
     try:
         hash(args)
@@ -198,6 +229,7 @@ class Analyzer:
     ENV_GETTERS: Mapping[str, tuple[int, int | None]] = {}  # qualname → (variable arg, default arg)
     PASS_THROUGH: frozenset[str] = frozenset()  # conversions that keep the value (int64(x))
     CONVERTERS: Mapping[str, str] = {}  # qualname → float | int | str (strconv.Atoi → int)
+    IDENTIFIER_TYPES: frozenset[str] = frozenset({"identifier"})  # names the id flow looks up
 
     def __init__(
         self,
@@ -234,6 +266,14 @@ class Analyzer:
         self._fn_scopes: dict[int, Scope] = {}
         self._mounts_at: set[int] = set()
         self._constants = {**self.CONSTANTS, **index.constants}
+        self._literal_policies: dict[int, list[FactRef]] = {}  # function literal id → policies of the call running it
+        self._ref_policies: dict[str, list[FactRef]] = {}  # a module-level instance (Ref) → policies attached to it
+        self._class_receivers: dict[int, Obj | None] = {}
+        self._id_wrappers: dict[int, Any] = {}  # function node id → (specs, inner call site, scope) or None
+        self._wrapped_inner: set[int] = set()  # node ids of id calls inside a wrapper that has call sites
+        self.idflow: TsIdFlow | None = None
+        if index.has_id_rules and index.id_words_re is not None and index.id_words_re.search(source):
+            self.idflow = TsIdFlow(self, **index.idflow_options)
 
     # ================================================================ language hooks
     def prescan(self, root: "Node") -> None:
@@ -296,6 +336,16 @@ class Analyzer:
         """The literal a surrounding try/catch returns when the call fails (languages with try)."""
         return None
 
+    def class_decorators(self, cls: ClassInfo) -> list[Site]:
+        """Decorator / annotation call sites of a same-file class (``@Controller("v1")``): one
+        that builds a tracked object is the receiver of its methods' decorator matches."""
+        return []
+
+    def literal_pairs(self, node: "Node") -> list[tuple[str | None, "Node | None"]] | None:
+        """``(key, value)`` pairs when ``node`` is an object / map / keyed struct literal (None:
+        it is not one); a spread is ``(None, node)``. The id flow labels values with the keys."""
+        return None
+
     # ================================================================ entry
     def run(self) -> FileResult:
         res = self.result
@@ -311,7 +361,16 @@ class Analyzer:
             self.walk_root(root)
             if self.index.queries:
                 self.run_queries(root)
+            for impl in self.index.impls:
+                done = getattr(impl, "finish", None)
+                if done is not None:
+                    done(self)
             self.policies.finish()
+            if self.idflow is not None:
+                self.idflow.finish()
+            if self._wrapped_inner:  # an id made by a wrapper is reported where the wrapper is called
+                drop = {self._keys[n] for n in self._wrapped_inner if n in self._keys}
+                res.facts = [f for f in res.facts if not (f.kind == "id_generation" and f.key in drop)]
         except RecursionError:
             res.diagnostics.append(Diagnostic(self.path, "internal_error", "analysis stopped: code nested too deeply", severity="warning"))
         if self.module_name:  # exports are looked up by module name at link time
@@ -368,6 +427,8 @@ class Analyzer:
         self.result.facts.append(fact)
         fn = scope.function.qualname if scope is not None and scope.function is not None else None
         self.policies.on_fact(fact, receiver, fn)
+        if kind == "id_generation" and self.idflow is not None:
+            self.idflow.on_id_fact(fact, node)
         if kind in ("http_call", "grpc_call"):
             fallback = self.fallback_here()
             if fallback is not None:
@@ -499,6 +560,8 @@ class Analyzer:
         b = Binding(expr=expr, scope=scope, value=value, index=index, type_node=type_node)
         if expr is not None and value is UNBOUND and index == 0 and self.mentions(expr, name):
             self.binding_value(b, name)  # x = x.WithContext(ctx): evaluated now, against the previous x
+        if self.idflow is not None and expr is not None and index == 0 and self.idflow.active():
+            self.idflow.assign(target, name, expr, scope)
         target.bindings[name] = b
 
     def mentions(self, node: "Node", name: str) -> bool:
@@ -729,6 +792,10 @@ class Analyzer:
             node = site.args[arg] if -len(site.args) <= arg < len(site.args) else None
             if node is not None and node.type in self.FUNCTION_TYPES:
                 self._callbacks[node.id] = (param, obj)
+            elif node is not None and node.type in self.IDENTIFIER_TYPES:  # a same-file function passed by name (a plugin)
+                fv = self.evaluate(node, scope)
+                if isinstance(fv, FunctionValue) and fv.fn.node.id not in self._fn_scopes:
+                    self._callbacks[fv.fn.node.id] = (param, obj)
         return obj
 
     def configure_obj(self, obj: Obj, site: Site, scope: Scope) -> Obj:
@@ -790,6 +857,27 @@ class Analyzer:
         if new is not obj:
             owner = scope.owner_of(name) or scope
             owner.bindings[name] = Binding(value=new)
+        self.configure_fact(obj, site, scope)
+
+    def configure_fact(self, obj: Obj, site: Site, scope: Scope) -> None:
+        """``breaker.fallback(() => "cached")``: a ``configure`` entry with ``fact_field`` sets that
+        field of the policy fact that built the object (same file): a function's returned constant,
+        else the argument's text."""
+        otype = self.index.types.get(obj.type)
+        parts = self.member_parts(site.func) if site.func is not None else None
+        conf = otype.configure.get(parts[1]) if otype is not None and parts is not None else None
+        if conf is None or conf.fact_field is None:
+            return
+        ref = origin_ref(obj.origin)
+        fact = self.policies.policy_facts.get(ref.key) if ref is not None and ref.file == self.path else None
+        node = self.find_arg(site, conf.arg, conf.kw)
+        if fact is None or node is None:
+            return
+        v = self.evaluate(node, scope)
+        if isinstance(v, FunctionValue):
+            r = self.function_return(v.fn, None, None)
+            v = r if isinstance(strip(r) if self.is_value(r) else None, Const) else Const(self.short_text(node))
+        fact.fields[conf.fact_field] = self.to_value(v)
 
     # ---------------------------------------------------------------- functions
     def function_scope(self, fn: FunctionInfo, args: tuple[Any, ...] | None = None) -> Scope:
@@ -852,6 +940,9 @@ class Analyzer:
         covering: list[FactRef] = []
         for dsite in self.decorators(fn):
             covering += self.match_decorator(dsite, fn, fscope)
+        covering += [r for r in self._literal_policies.get(fn.node.id, ()) if r not in covering and r not in self.policies.stack]
+        if self.idflow is not None:
+            self.idflow.enter_function(fscope, fn.qualname, [name for name, _ in self.function_params(fn.node)])
         self.stack.append(fn.node)
         entered = self.policies.enter(covering)
         if covering:
@@ -993,7 +1084,7 @@ class Analyzer:
         if v is not None and spec.prefix and receiver is not None:
             pre = receiver.capture(spec.prefix)
             if pre is not None:
-                v = simplify_concat((pre, v))
+                v = join_prefix(pre, v)
         return v
 
     def unwrap(self, v: Value, path: tuple[str, ...], only_objects: bool) -> Value | None:
@@ -1029,6 +1120,10 @@ class Analyzer:
             v = self.read_field(name, fspec, site, scope, receiver, env)
             if v is None:
                 continue
+            if name.startswith("_") and name not in env:  # an internal field: later templates may use {_name}
+                inner = strip(v)
+                if isinstance(inner, Const) and isinstance(inner.value, str):
+                    env = {**env, name: inner.value}
             if fspec.each and isinstance(strip(v), Seq):
                 expand = (name, strip(v))  # type: ignore[assignment]
             fields[name] = v
@@ -1061,6 +1156,10 @@ class Analyzer:
             qual, receiver, attr, local = self.callee(site.func, scope)
         if isinstance(local, FunctionValue):
             self.policies.on_local_call(local.fn.qualname, caller=scope.function.qualname if scope.function is not None else None)
+            if self.idflow is not None:
+                self.id_wrapper_call(local.fn, site, scope)
+                if self.idflow.active():
+                    self.idflow.on_local_call(local.fn.qualname, site, scope)
             return
         if qual is None:
             specs = self.index.methods.get(attr) if attr and site.func is not None and self.member_parts(site.func) is not None else None
@@ -1073,12 +1172,12 @@ class Analyzer:
                 self.eval_call(site, scope)  # binds the callback's parameter before the literal is walked
             if qual in self.index.mounts:
                 self.record_mounts(qual, site, scope, receiver)
-            if qual in self.index.scopes:
-                self.function_scopes(qual, site, scope, receiver)
             specs = self.index.call_specs(qual)
             if not specs:
                 specs = self.index.methods.get(attr) if attr and receiver is None and site.func is not None and self.member_parts(site.func) is not None else None
                 if not specs:
+                    if qual in self.index.scopes:
+                        self.function_scopes(qual, site, scope, receiver)
                     return
         env = self.env_for(scope, attr=attr, method=attr, type_name=(receiver.name if receiver else ""))
         own: list[FactRef] | None = None
@@ -1111,6 +1210,24 @@ class Analyzer:
             for fact in made:
                 if fact.kind in COVERED_KINDS:
                     fact.fields[LINK_FIELD] = list(self.policies.stack) + own
+        if qual in self.index.scopes:  # the function it runs is covered by the receiver's and its own policies
+            self.function_scopes(qual, site, scope, receiver, [self.ref(f) for f in made if f.kind in POLICY_KINDS])
+        if not made:
+            return
+        if self._ref_policies and receiver is None:  # axiosRetry(axios, ...): calls through a module's default instance
+            for prefix, refs in self._ref_policies.items():
+                if qual == prefix or qual.startswith(prefix + "."):
+                    for fact in made:
+                        if fact.kind in COVERED_KINDS:
+                            links = fact.fields.setdefault(LINK_FIELD, [])
+                            links.extend(r for r in refs if r not in links)
+        for spec in specs:
+            if spec.attach is not None:
+                self.attach_policies(spec, site, scope, [self.ref(f) for f in made if f.kind in POLICY_KINDS and f.rule == spec.rule.id])
+        if self.idflow is not None and self.idflow.active():
+            for fact in made:
+                if fact.kind in ("http_call", "grpc_call"):
+                    self.idflow.on_outbound(fact, site, scope)
 
     def fields_for(self, spec: MatchSpec, site: Site, scope: Scope, receiver: Obj | None, env: dict[str, str]) -> list[dict[str, Any]]:
         """The field sets of one match: one, or one per method of the same-file type passed at
@@ -1119,6 +1236,16 @@ class Analyzer:
             return self.build_fields(spec, site, scope, receiver, env)
         node = self.find_arg(site, spec.each_method.arg, spec.each_method.kw)
         v = self.evaluate(node, scope) if node is not None else None
+        literal = strip(v) if isinstance(v, (Map, Named)) else None
+        if isinstance(literal, Map):  # an object literal of handlers ({score: scoreHandler}): its keys are the methods
+            out = []
+            for k, item in literal.items:
+                key = strip(k)
+                if isinstance(key, Const) and isinstance(key.value, str) and self.exported(key.value):
+                    handler = describe(item) if self.is_value(item) else key.value
+                    out += self.build_fields(spec, site, scope, receiver, {**env, "method": key.value, "handler": handler})
+            if out:
+                return out
         methods = sorted(v.cls.methods) if isinstance(v, Instance) else []
         methods = [m for m in methods if self.exported(m)]
         if not methods:  # the implementation's methods are not in this file: one fact for the service
@@ -1169,17 +1296,56 @@ class Analyzer:
             return any(o.type == v.type for n in names for o in self.index.ctor(n))
         return False
 
-    def function_scopes(self, qual: str, site: Site, scope: Scope, receiver: Obj | None) -> None:
+    def function_scopes(self, qual: str, site: Site, scope: Scope, receiver: Obj | None, own: list[FactRef] | None = None) -> None:
         refs = object_policies(receiver) if receiver is not None else []
+        refs += [r for r in own or () if r not in refs]
         for spec in self.index.scopes[qual]:
             node = self.find_arg(site, spec.arg, spec.kw)
             if node is None:
                 continue
+            if node.type in self.FUNCTION_TYPES:  # a function literal: covered when it is walked (as a closure)
+                known = self._literal_policies.setdefault(node.id, [])
+                known.extend(r for r in list(self.policies.stack) + refs if r not in known)
+                continue
             fv = self.evaluate(node, scope)
             if isinstance(fv, FunctionValue):
+                if fv.fn.node.type in self.FUNCTION_TYPES and fv.fn.node.id not in self._fn_scopes:
+                    known = self._literal_policies.setdefault(fv.fn.node.id, [])  # a literal bound to a name, walked later
+                    known.extend(r for r in list(self.policies.stack) + refs if r not in known)
                 self.policies.on_local_call(fv.fn.qualname, refs)
-            elif node.type in self.FUNCTION_TYPES:
-                self.policies.on_local_call(f"{scope.qualname}.func{scope.closures + 1}", refs)
+
+    def attach_policies(self, spec: MatchSpec, site: Site, scope: Scope, refs: list[FactRef]) -> None:
+        """``axiosRetry(client, {...})``: the policy facts of this call cover every call made through
+        the object passed at ``attach`` from here on (a name rebound with the policy as a capture,
+        a field of a same-file type, or a module's default instance)."""
+        if not refs or spec.attach is None:
+            return
+        node = self.find_arg(site, *spec.attach)
+        if node is None:
+            return
+        marks = [Obj("$policy", (), "", f"{r.file or self.path}#{r.key}") for r in refs]
+        parts = self.member_parts(node)
+        if node.type in self.IDENTIFIER_TYPES:
+            name = self.text(node)
+            b = scope.lookup(name)
+            cur = self.binding_value(b, name) if b is not None else self.unbound_name(name)
+            if isinstance(cur, Ref):
+                self._ref_policies.setdefault(cur.qualname, []).extend(refs)
+                return
+            if not isinstance(cur, Obj) or b is None:
+                return
+            for m in marks:
+                cur = self.with_capture(cur, "_policy", m, append=True)
+            owner = scope.owner_of(name) or scope
+            owner.bindings[name] = Binding(value=cur)
+        elif parts is not None:
+            base = self.evaluate(parts[0], scope)
+            if isinstance(base, Instance):
+                cur = self.instance_member(base, parts[1], node)
+                if isinstance(cur, Obj):
+                    for m in marks:
+                        cur = self.with_capture(cur, "_policy", m, append=True)
+                    base.cls.member_cache[parts[1]] = cur
 
     def match_decorator(self, dsite: Site, fn: FunctionInfo, fscope: Scope) -> list[FactRef]:
         outer = fn.scope
@@ -1192,6 +1358,8 @@ class Analyzer:
         specs = self.index.decorators.get(qual)
         if not specs:
             return covering
+        if receiver is None and fn.cls is not None:  # @Get(":id") in a @Controller("v1") class: the controller is the receiver
+            receiver = self.class_receiver(fn.cls)
         env = self.env_for(fscope, function=fn.qualname, attr=attr, method=attr)
         for spec in specs:
             for fields in self.build_fields(spec, dsite, outer, receiver, env):
@@ -1199,6 +1367,24 @@ class Analyzer:
                 if fact.kind in POLICY_KINDS and self.ref(fact) not in covering:
                     covering.append(self.ref(fact))
         return covering
+
+    def class_receiver(self, cls: ClassInfo) -> Obj | None:
+        """The tracked object a class decorator builds (``@Controller("v1")``), once per class."""
+        if cls.node.id in self._class_receivers:
+            return self._class_receivers[cls.node.id]
+        found: Obj | None = None
+        self._class_receivers[cls.node.id] = None
+        for dsite in self.class_decorators(cls):
+            if dsite.func is None:
+                continue
+            qual, receiver, _, _ = self.callee(dsite.func, cls.scope)
+            if qual is not None and self.index.ctor(qual):
+                made = self.construct_for(qual, dsite, cls.scope, receiver)
+                if made is not None:
+                    found = made
+                    break
+        self._class_receivers[cls.node.id] = found
+        return found
 
     def match_classes(self, cls: ClassInfo) -> None:
         if not self.index.classes:
@@ -1311,6 +1497,59 @@ class Analyzer:
             if isinstance(t, Ref) and self.index.tracked(t.qualname) is not None:
                 names.append(attr)
         return names
+
+    # ---------------------------------------------------------------- impl rules and id wrappers
+    def impl_event(self, event: str, node: "Node", scope: Scope) -> None:
+        """Tell the impl rules (``impl:`` classes, e.g. hand-written retries) about a statement:
+        ``on_loop`` / ``after_loop``, ``on_try`` / ``after_try``. Adapters call it around the
+        statement's walk; an impl may emit facts and push policy scopes."""
+        for impl in self.index.impls:
+            handler = getattr(impl, event, None)
+            if handler is not None:
+                handler(self, node, scope)
+
+    def id_wrapper(self, fn: FunctionInfo) -> Any:
+        """``function generateId() { return crypto.randomUUID() }``: a same-file function whose
+        returned value is made by an id generator a rule matches (one hop) → (specs, inner site,
+        its scope), else None."""
+        key = fn.node.id
+        if key in self._id_wrappers:
+            return self._id_wrappers[key]
+        self._id_wrappers[key] = None
+        fscope = self.function_scope(fn)
+        found = None
+        for expr in self.scan_function(fn, fscope):
+            stack = [expr]
+            while stack and found is None:
+                node = stack.pop()
+                if node.type in self.FUNCTION_TYPES:
+                    continue
+                if node.type in self.CALL_TYPES:
+                    site = self.site(node, fscope)
+                    if site is not None and site.func is not None:
+                        qual = self.callee(site.func, fscope)[0]
+                        specs = [sp for sp in self.index.call_specs(qual) if sp.kind == "id_generation"] if qual else []
+                        if specs:
+                            found = (specs, site, fscope)
+                            break
+                stack.extend(reversed(node.named_children))
+            if found is not None:
+                break
+        self._id_wrappers[key] = found
+        return found
+
+    def id_wrapper_call(self, fn: FunctionInfo, site: Site, scope: Scope) -> None:
+        """A call of an id wrapper is itself an id generation (reported at the call, with the
+        wrapped generator's fields); the fact inside the wrapper is then dropped."""
+        found = self.id_wrapper(fn)
+        if found is None:
+            return
+        specs, inner, fscope = found
+        env = self.env_for(scope, function=fn.qualname)
+        for spec in specs:
+            for fields in self.build_fields(spec, inner, fscope, None, env):
+                self.emit(spec.kind, spec.rule.id, site.node, fields, scope)
+        self._wrapped_inner.add(inner.node.id)
 
     # ---------------------------------------------------------------- helpers for adapters
     def eval_binary(self, op: str, left: Any, right: Any, node: "Node") -> Any:

@@ -85,6 +85,7 @@ class ConfigureSpec:
     kw: str | None
     field: str | None
     append: bool
+    fact_field: str | None = None  # also set this field of the policy fact that built the object (breaker.fallback(f))
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,7 @@ class MatchSpec:
     call_policy: tuple[int | None, str | None] | None = None
     requires: Requires | None = None
     each_method: Spec | None = None  # one fact per method of the local type passed there
+    attach: tuple[int | None, str | None] | None = None  # the policy fact covers calls through the object passed there
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +186,10 @@ class TsIndex:
     configure_methods: set[str] = field(default_factory=set)
     words: set[str] = field(default_factory=set)
     prefilter_re: re.Pattern[bytes] | None = None
+    impls: list[Any] = field(default_factory=list)  # impl: classes receiving the adapter's events (on_loop, on_try, ...)
+    has_id_rules: bool = False
+    idflow_options: dict[str, str] = field(default_factory=dict)
+    id_words_re: re.Pattern[bytes] | None = None  # a file mentioning none of these words gets no id flow
 
     def ctor(self, qualname: str) -> list[ObjectType]:
         found = self.ctors.get(qualname)
@@ -326,6 +332,7 @@ def default_words(name: str) -> set[str]:
 
 def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str], set[str]] = default_words) -> TsIndex:
     index = TsIndex(language=language, rules=list(rules))
+    id_words: set[str] = set()
     for rule in rules:
         spec = rule.match or {}
         where = rule.path.as_posix()
@@ -339,7 +346,7 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
         for n, obj in enumerate(spec.get("objects", ())):
             captures = {k: _spec(v, {}) for k, v in (obj.get("capture") or {}).items()}
             configure = {
-                m: ConfigureSpec(c["capture"], c.get("arg"), c.get("kw"), c.get("field"), bool(c.get("append", False)))
+                m: ConfigureSpec(c["capture"], c.get("arg"), c.get("kw"), c.get("field"), bool(c.get("append", False)), c.get("fact_field"))
                 for m, c in (obj.get("configure") or {}).items()
             }
             cb = obj.get("callback")
@@ -416,6 +423,8 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
                     )
                     if item.get("call_policy"):
                         mspec.call_policy = (item["call_policy"].get("arg"), item["call_policy"].get("kw"))
+                    if item.get("attach"):
+                        mspec.attach = (item["attach"].get("arg"), item["attach"].get("kw"))
                     for name in item["names"]:
                         qual = render(name, env)
                         unknown = template_vars(qual)
@@ -477,6 +486,25 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
             index.constants[name] = value
         if "timeout" in spec:
             index.timeouts[rule.id] = spec["timeout"]
+        if "id_generation" in rule.kinds:
+            index.has_id_rules = True
+            id_words.update(rule.prefilter or ())
+            for item in spec.get("calls", ()):
+                for env in _expansions(item.get("each")):
+                    for name in item["names"]:
+                        id_words.update(words_of(render(name, env)))
+            for key, opt in (("header_re", "headers"), ("field_re", "fields"), ("param_re", "parameters")):
+                if opt in rule.options:
+                    index.idflow_options[key] = str(rule.options[opt])
+        if rule.impl:
+            from ..python.index import load_impl
+
+            impl = load_impl(rule)
+            index.impls.append(impl)
+            index.words.update(getattr(impl, "prefilter_words", ()))
+            id_words.update(getattr(impl, "id_words", ()))
+    if id_words:
+        index.id_words_re = re.compile("|".join(re.escape(w) for w in sorted(id_words) if w).encode())
     words_list = sorted(w for w in index.words if w)
     if words_list:
         index.prefilter_re = re.compile("|".join(re.escape(w) for w in words_list).encode())

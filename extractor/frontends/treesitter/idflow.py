@@ -1,0 +1,243 @@
+"""Where a generated id goes, for every tree-sitter language: the engine's id flow.
+
+The same idea as the Python frontend's ``idflow.py``, with no language syntax in it: the adapter
+supplies only syntax facts through the engine —
+
+- **assignments**: every ``bind(scope, name, expr)`` the adapter makes (declarations, ``x = v``)
+  propagates the taint of ``expr`` to ``name``; ``store(scope, holder, key, expr)`` for a keyed
+  store (``body.request_id = id``, ``headers["X-Request-ID"] = id``);
+- **object-literal keys**: ``literal_pairs(node)`` (a JS object, a Go keyed composite literal, a
+  C# anonymous object) gives ``(key, value)`` pairs, so a value travels under a label path
+  (``headers`` → ``Idempotency-Key``);
+- **call arguments**: the ``Site`` of an outbound call fact (positional ``args``, named
+  ``kwargs``, construction ``fields``) is checked for tainted values and the label each one
+  travels under (``header:Idempotency-Key``, ``field:transactionId``, ``kwarg:request_id``);
+- identifiers are the adapter's ``IDENTIFIER_TYPES``; function literals are not entered.
+
+Sources are ``id_generation`` facts (the node they were emitted at) and id-like parameters of
+same-file functions, so that one hop into a function through its parameter is followed. A new id
+assigned to a name that already held one goes where the old one went (regenerated per attempt).
+
+It is active only in files whose text mentions an id rule's words (``TsIndex.id_words_re``), and
+does nothing before the file's first id fact, so other files pay nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ...facts import FactRef
+from ...values import Const
+from ..base import RawFact
+from ..python.idflow import DEFAULT_FIELDS, DEFAULT_HEADERS, PARAM_SOURCES
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from .engine import Analyzer, Scope, Site
+
+# label keys whose values are headers / metadata, or request bodies / query parameters
+HEADER_CARRIERS = frozenset({"headers", "header", "metadata", "meta"})
+MAX_TAINT_NODES = 400  # nodes visited per expression (a huge literal is not worth it)
+
+Src = Any  # int (an id fact's key) | tuple ("param", function qualname, parameter name)
+
+
+@dataclass
+class Taint:
+    sources: set[Src] = field(default_factory=set)
+    labels: dict[tuple[str, ...], set[Src]] = field(default_factory=dict)  # label path → sources
+
+    def merge(self, other: "Taint", under: tuple[str, ...] = ()) -> None:
+        if under:
+            if other.sources:
+                self.labels.setdefault(under, set()).update(other.sources)
+        self.sources |= other.sources
+        for path, srcs in other.labels.items():
+            self.labels.setdefault(under + path, set()).update(srcs)
+
+    def __bool__(self) -> bool:
+        return bool(self.sources or self.labels)
+
+
+class TsIdFlow:
+    def __init__(self, an: "Analyzer", header_re: str = DEFAULT_HEADERS, field_re: str = DEFAULT_FIELDS, param_re: str = PARAM_SOURCES) -> None:
+        self.an = an
+        self.header_re = re.compile(header_re)
+        self.field_re = re.compile(field_re)
+        self.param_re = re.compile(param_re)
+        self.frames: dict[int, dict[str, Taint]] = {}  # id(scope) → name → taint
+        self.id_facts: dict[int, RawFact] = {}  # fact key → fact
+        self.by_node: dict[int, int] = {}  # node id → fact key
+        self.spans: dict[int, tuple[int, int]] = {}  # fact key → the id node's byte range
+        self.flows: dict[Src, list[dict[str, Any]]] = {}
+        self.param_calls: list[tuple[Src, str, str]] = []  # (source, function, parameter)
+        self.param_names: dict[str, list[str]] = {}
+        self.inherits: dict[Src, set[Src]] = {}
+        self._budget = 0
+
+    # ---------------------------------------------------------------- state
+    def active(self) -> bool:
+        return bool(self.id_facts)
+
+    def on_id_fact(self, fact: RawFact, node: "Node") -> None:
+        self.id_facts[fact.key] = fact
+        self.by_node[node.id] = fact.key
+        self.spans[fact.key] = (node.start_byte, node.end_byte)
+
+    def enter_function(self, scope: "Scope", qualname: str, params: list[str]) -> None:
+        self.param_names[qualname] = params
+        frame: dict[str, Taint] | None = None
+        for p in params:
+            if p and self.param_re.search(p):
+                frame = frame if frame is not None else self.frames.setdefault(id(scope), {})
+                frame[p] = Taint({("param", qualname, p)})
+
+    # ---------------------------------------------------------------- taint of an expression
+    def taint_of(self, node: "Node | None", scope: "Scope") -> Taint:
+        self._budget = MAX_TAINT_NODES
+        return self._taint(node, scope) if node is not None else Taint()
+
+    def _taint(self, node: "Node", scope: "Scope") -> Taint:
+        t = Taint()
+        self._budget -= 1
+        if self._budget < 0:
+            return t
+        key = self.by_node.get(node.id)
+        if key is not None:
+            t.sources.add(key)
+        an = self.an
+        ntype = node.type
+        if ntype in an.FUNCTION_TYPES:
+            return t
+        if ntype in an.IDENTIFIER_TYPES:
+            found = self.lookup(an.text(node), scope)
+            if found is not None:
+                t.merge(found)
+            return t
+        pairs = an.literal_pairs(node)
+        if pairs is not None:
+            for k, value in pairs:
+                if value is None:
+                    continue
+                inner = self._taint(value, scope)
+                t.merge(inner, (k,) if k else ())
+            return t
+        for child in node.named_children:
+            t.merge(self._taint(child, scope))
+        return t
+
+    def lookup(self, name: str, scope: "Scope") -> Taint | None:
+        owner = scope.owner_of(name)
+        cur: Scope | None = owner if owner is not None else scope
+        frame = self.frames.get(id(cur)) if cur is not None else None
+        if frame is not None and name in frame:
+            return frame[name]
+        if owner is None:  # a parameter frame of an enclosing function that has no binding for it
+            s: Scope | None = scope
+            while s is not None:
+                f = self.frames.get(id(s))
+                if f is not None and name in f:
+                    return f[name]
+                s = s.parent
+        return None
+
+    # ---------------------------------------------------------------- assignments
+    def assign(self, target: "Scope", name: str, expr: "Node", scope: "Scope") -> None:
+        t = self.taint_of(expr, scope)
+        for key in t.sources:
+            fact = self.id_facts.get(key) if isinstance(key, int) else None
+            span = self.spans.get(key)
+            if fact is not None and span is not None and "variable" not in fact.fields and expr.start_byte <= span[0] and span[1] <= expr.end_byte:
+                fact.fields["variable"] = Const(name)  # the id is made in the assigned expression
+        frame = self.frames.setdefault(id(target), {})
+        previous = frame.get(name)
+        if previous is not None and t.sources:
+            for new in t.sources:  # a new id under the same name goes where the old one went
+                if new not in previous.sources:
+                    self.inherits.setdefault(new, set()).update(previous.sources)
+        if t:
+            frame[name] = t
+        else:
+            frame.pop(name, None)
+
+    def store(self, scope: "Scope", holder: str, key: str | None, expr: "Node") -> None:
+        """``holder.key = expr`` / ``holder["key"] = expr``: the holder carries the value under ``key``."""
+        t = self.taint_of(expr, scope)
+        if not t:
+            return
+        target = scope.owner_of(holder) or scope
+        frame = self.frames.setdefault(id(target), {})
+        cur = frame.setdefault(holder, Taint())
+        cur.merge(t, (key,) if key else ())
+
+    # ---------------------------------------------------------------- sinks
+    def on_outbound(self, fact: RawFact, site: "Site", scope: "Scope") -> None:
+        parts: list[tuple[str | None, Node]] = [(None, a) for a in site.args]
+        parts += list(site.kwargs.items())
+        parts += list((site.fields or {}).items())
+        for kw, node in parts:
+            t = self.taint_of(node, scope)
+            if not t:
+                continue
+            if kw is not None:  # a named argument is the first key of the label path
+                named = Taint()
+                named.merge(t, (kw,))
+                t = named
+            for path, srcs in t.labels.items():
+                if kw is not None and path == (kw,):
+                    label = f"kwarg:{kw}" if kw.lower() not in HEADER_CARRIERS and self.field_re.search(kw) else None
+                else:
+                    label = self.label(path)
+                if label is not None:
+                    for s in srcs:
+                        self._flow(s, fact, label)
+
+    def label(self, path: tuple[str, ...]) -> str | None:
+        last = path[-1]
+        if any(p.lower() in HEADER_CARRIERS for p in path[:-1]):
+            return f"header:{last}" if self.header_re.search(last) else None
+        if self.field_re.search(last):
+            return f"field:{last}"
+        if self.header_re.search(last) and "-" in last:  # a header map passed on its own
+            return f"header:{last}"
+        return None
+
+    def on_local_call(self, function: str, site: "Site", scope: "Scope") -> None:
+        """An id passed to a same-file function: its flow is that parameter's flow (one hop)."""
+        params = self.param_names.get(function)
+        for i, a in enumerate(site.args):
+            t = self.taint_of(a, scope)
+            if not t.sources:
+                continue
+            pname = params[i] if params is not None and i < len(params) else f"#{i}"
+            for s in t.sources:
+                self.param_calls.append((s, function, pname))
+
+    def _flow(self, source: Src, call_fact: RawFact, label: str) -> None:
+        entry = {"call": FactRef(call_fact.key), "as": label}
+        lst = self.flows.setdefault(source, [])
+        if entry not in lst:
+            lst.append(entry)
+
+    def finish(self) -> None:
+        """Write ``flows_to`` on the id facts, following one hop through parameters."""
+        for key, fact in self.id_facts.items():
+            flows = list(self.flows.get(key, ()))
+            for older in sorted(self.inherits.get(key, ()), key=repr):
+                for f in self.flows.get(older, ()):
+                    if f not in flows:
+                        flows.append(f)
+            for s, fn, pname in self.param_calls:
+                if s != key:
+                    continue
+                params = self.param_names.get(fn, [])
+                if pname.startswith("#") and pname[1:].isdigit() and int(pname[1:]) < len(params):
+                    pname = params[int(pname[1:])]
+                for f in self.flows.get(("param", fn, pname), ()):
+                    if f not in flows:
+                        flows.append(f)
+            if flows:
+                fact.fields["flows_to"] = sorted(flows, key=lambda f: (f["call"].key, f["as"]))
