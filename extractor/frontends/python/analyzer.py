@@ -87,6 +87,7 @@ class ClassInfo:
     qualname: str
     self_attrs: dict[str, list[tuple[cst.BaseExpression, "Scope"]]] | None = None
     configures: dict[str, list[tuple[cst.Call, "Scope"]]] | None = None
+    attr_values: dict[str, Any] | None = None  # self.<attr> values computed so far (memo; a cycle reads as unknown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -816,19 +817,25 @@ class Analyzer:
                 if isinstance(bv, ClassValue) and bv.cls is not cls:
                     return self.self_attribute(bv.cls, attr, node)
             return Dynamic(f"self.{attr}")
+        if cls.attr_values is None:
+            cls.attr_values = {}
+        if attr in cls.attr_values:  # computed once per class: self.a = self.b(...) chains stay linear
+            return cls.attr_values[attr]
+        cls.attr_values[attr] = Dynamic(f"self.{attr}")  # while in progress (a cycle)
         values = []
         for expr, mscope in entries:
             v = self.evaluate(expr, mscope)
             values.append(v)
         objs = [v for v in values if isinstance(v, Obj)]
+        result: Any = Dynamic(f"self.{attr}")
         if objs:
-            obj = objs[-1]
+            result = objs[-1]
             for call, mscope in cls.configures.get(attr, ()):
-                obj = self.configure_obj(obj, call, mscope)
-            return obj
-        if all(v == values[0] for v in values):
-            return values[0]
-        return Dynamic(f"self.{attr}")
+                result = self.configure_obj(result, call, mscope)
+        elif all(v == values[0] for v in values):
+            result = values[0]
+        cls.attr_values[attr] = result
+        return result
 
     def scan_class(self, cls: ClassInfo) -> None:
         """Collect ``self.x = ...`` assignments and ``self.x.configure(...)`` calls of all methods."""
@@ -962,8 +969,8 @@ class Analyzer:
                 v = inner.capture(spec.unwrap)
             elif spec.only_objects:
                 v = None
-        if v is not None and spec.path:  # into a mapping, a list of pairs or a JSON document
-            found = at_path(v, spec.path)
+        if v is not None and spec.path and not isinstance(strip(v), Dynamic):  # an unknown argument stays unknown
+            found = at_path(v, spec.path)  # into a mapping, a list of pairs or a JSON document
             v = found if found is not None or not has_refs(v) else deferred_path(v, spec.path)  # imported: at link
         if v is None and spec.receiver and receiver is not None:
             v = self._receiver_path(receiver, spec.receiver)
