@@ -3,12 +3,14 @@
 Evidence, strongest first: a URL or address whose host is a service's name or alias (also the
 Kubernetes DNS forms ``risk.ns.svc.cluster.local``), a compose/Kubernetes service whose build
 context or name maps to a service, an environment variable whose value (in compose or a
-Kubernetes manifest) or whose default in code names a service, and finally the variable's own
-name (``RISK_SERVICE_URL`` → risk).
+Kubernetes manifest, then in the calling service's ``.env`` files or the compose service's
+``env_file:``) or whose default in code names a service, and finally the variable's own name
+(``RISK_SERVICE_URL`` → risk).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +40,11 @@ ENV_NAME_SUFFIXES = (
 )
 _HOSTPORT = re.compile(r"^(?:dns:///?|ipv4:|unix:)?(?P<host>[A-Za-z0-9_.\-]+)(?::(?P<port>[0-9]+))?(?P<rest>/.*)?$")
 COMPOSE_NAMES = re.compile(r"(^|/)(docker-)?compose[^/]*\.ya?ml$")
+ENV_FILES = re.compile(r"(^|/)\.env(\.[A-Za-z0-9_.-]+)?$")  # .env, .env.local, .env.production, .env.example
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*?)\s*$")
+# configuration files whose keys code reads by name (.NET appsettings: configuration["Services:Risk"])
+CONFIG_FILES = re.compile(r"(^|/)appsettings(\.[A-Za-z0-9_-]+)?\.json$")
+ASPIRE_PROJECT = re.compile(r"AddProject<\s*Projects\.([A-Za-z0-9_]+)\s*>\s*\(\s*\"([^\"]+)\"")
 K8S_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Service", "Job", "CronJob", "Pod", "ReplicaSet"}
 
 
@@ -80,6 +87,23 @@ class AddressBook:
                     return self.alias_to_service[v]
         return None
 
+    def env_value(self, service: str, var: str) -> str | None:
+        """The value a service's deployment / env / configuration files give ``var``; a .NET
+        configuration key and its environment spelling are one (``Services:Risk`` = ``Services__Risk``)."""
+        env = self.env_by_service.get(service)
+        if not env:
+            return None
+        for name in (var, var.replace(":", "__"), var.replace("__", ":")):
+            if name in env:
+                return env[name]
+        return None
+
+    def env_source(self, service: str, var: str) -> str:
+        for name in (var, var.replace(":", "__"), var.replace("__", ":")):
+            if (service, name) in self.env_sources:
+                return self.env_sources[(service, name)]
+        return ""
+
     def service_for_env_name(self, var: str) -> str | None:
         upper = var.upper()
         for suffix in ENV_NAME_SUFFIXES:
@@ -115,10 +139,144 @@ def build_address_book(root: Path, services: list[Service], other_files: Iterabl
             if not isinstance(doc, dict):
                 continue
             if is_compose and isinstance(doc.get("services"), dict):
-                _read_compose(book, rel, doc, roots, by_root)
+                _read_compose(book, rel, doc, roots, by_root, root)
             elif doc.get("kind") in K8S_KINDS:
                 _read_k8s(book, rel, doc)
+    _read_env_files(book, root, roots, by_root, other_files)  # after the deployment files: their values win
+    _read_config_files(book, root, roots, by_root, other_files)
+    _read_aspire(book, root, roots, by_root, other_files)
     return book
+
+
+def parse_env_file(text: str) -> dict[str, str]:
+    """``KEY=value`` lines of a dotenv file (``export``, quotes and trailing comments allowed)."""
+    env: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        m = _ENV_LINE.match(line)
+        if not m:
+            continue
+        key, value = m.group(1), m.group(2)
+        if value[:1] in ("'", '"'):
+            end = value.find(value[0], 1)
+            value = value[1:end] if end > 0 else value[1:]
+        else:
+            value = re.split(r"\s+#", value, maxsplit=1)[0].strip()
+        env.setdefault(key, value)
+    return env
+
+
+def _env_file_entries(book: AddressBook, service: str, path: Path, rel: str) -> None:
+    try:
+        text = path.read_text("utf-8", "replace")
+    except OSError:
+        return
+    for k, v in parse_env_file(text).items():
+        if v:
+            book.env_by_service.setdefault(service, {}).setdefault(k, v)
+            book.env_sources.setdefault((service, k), rel)
+
+
+def _read_env_files(book: AddressBook, root: Path, roots: list[str], by_root: dict[str, str], other_files: Iterable[str]) -> None:
+    """A service's own ``.env`` files (in its root or below): the configuration its code reads
+    with ``process.env.X`` / ``os.getenv``. ``.env`` first, then the variants (``.env.local``...)."""
+    found = [rel for rel in other_files if ENV_FILES.search(rel)]
+    found.sort(key=lambda rel: (rel.rsplit("/", 1)[-1] != ".env", rel.count("/"), rel))
+    for rel in found:
+        owner = owner_of(rel, roots)
+        service = by_root.get(owner) if owner is not None else None
+        if service is not None:
+            _env_file_entries(book, service, root / rel, rel)
+
+
+def flatten_config(doc: Any, prefix: str = "") -> dict[str, str]:
+    """A JSON configuration document as ``Section:Key`` → value (arrays by index), the way
+    .NET's configuration system names its keys."""
+    out: dict[str, str] = {}
+    if isinstance(doc, dict):
+        items: Iterable[tuple[Any, Any]] = doc.items()
+    elif isinstance(doc, list):
+        items = enumerate(doc)
+    else:
+        if prefix and doc is not None and not isinstance(doc, bool):
+            out[prefix] = str(doc)
+        return out
+    for k, v in items:
+        out.update(flatten_config(v, f"{prefix}:{k}" if prefix else str(k)))
+    return out
+
+
+def _read_config_files(book: AddressBook, root: Path, roots: list[str], by_root: dict[str, str], other_files: Iterable[str]) -> None:
+    """A service's configuration files (``appsettings.json``, then ``appsettings.<Env>.json``):
+    the values its code reads by key (``configuration["Services:Risk"]``). Deployment files and
+    ``.env`` files are read first: their values (``Services__Risk``) override, as at run time."""
+    found = [rel for rel in other_files if CONFIG_FILES.search(rel)]
+    found.sort(key=lambda rel: (rel.rsplit("/", 1)[-1] != "appsettings.json", rel.count("/"), rel))
+    for rel in found:
+        owner = owner_of(rel, roots)
+        service = by_root.get(owner) if owner is not None else None
+        if service is None:
+            continue
+        try:
+            doc = json.loads((root / rel).read_text("utf-8-sig", "replace"))
+        except (OSError, ValueError) as exc:
+            book.diagnostics.append(Diagnostic(rel, "config_error", f"not JSON: {exc}", severity="warning"))
+            continue
+        env = book.env_by_service.setdefault(service, {})
+        for k, v in flatten_config(doc).items():
+            if k.replace(":", "__") in env:  # set by a deployment file in its environment spelling
+                continue
+            env.setdefault(k, v)
+            book.env_sources.setdefault((service, k), rel)
+
+
+def _read_aspire(book: AddressBook, root: Path, roots: list[str], by_root: dict[str, str], other_files: Iterable[str]) -> None:
+    """.NET Aspire app hosts: ``builder.AddProject<Projects.Risk_Api>("risk")`` names the service
+    of ``Risk.Api.csproj`` ``risk`` (its address in the other projects: ``http://risk``), and
+    ``.WithReference(risk)`` gives the referencing project ``services:risk:http:0``."""
+    files = list(other_files)
+    projects = {p.rsplit("/", 1)[-1][: -len(".csproj")].replace(".", "_").replace("-", "_"): p for p in files if p.endswith(".csproj")}
+    for rel in projects.values():
+        try:
+            text = (root / rel).read_text("utf-8", "replace")
+        except OSError:
+            continue
+        if "Aspire.AppHost" not in text and "IsAspireHost" not in text:
+            continue
+        folder = root / rel.rsplit("/", 1)[0] if "/" in rel else root
+        try:
+            sources = sorted(folder.glob("*.cs"))
+        except OSError:
+            continue
+        for src in sources:
+            try:
+                code = src.read_text("utf-8", "replace")
+            except OSError:
+                continue
+            names: dict[str, str] = {}  # variable → resource name
+            services: dict[str, str] = {}  # resource name → service
+            for stmt in code.split(";"):
+                m = ASPIRE_PROJECT.search(stmt)
+                if m is None:
+                    continue
+                proj = projects.get(m.group(1))
+                owner = owner_of(proj, roots) if proj is not None else None
+                service = by_root.get(owner) if owner is not None else None
+                if service is None:
+                    continue
+                book.add_alias(m.group(2), service)
+                services[m.group(2)] = service
+                var = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*=[^=>][^;]*?AddProject<", stmt)
+                if var is not None:
+                    names[var.group(1)] = m.group(2)
+                for ref in re.findall(r"WithReference\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)", stmt):
+                    target = names.get(ref)
+                    if target is None:
+                        continue
+                    for key in (f"services:{target}:http:0", f"services:{target}:https:0"):
+                        book.env_by_service.setdefault(service, {}).setdefault(key, f"{key.split(':')[2]}://{target}")
+                        book.env_sources.setdefault((service, key), src.relative_to(root).as_posix())
 
 
 def _maybe_k8s(rel: str) -> bool:
@@ -140,7 +298,7 @@ def _compose_env(value: Any) -> dict[str, str]:
     return env
 
 
-def _read_compose(book: AddressBook, rel: str, doc: dict[str, Any], roots: list[str], by_root: dict[str, str]) -> None:
+def _read_compose(book: AddressBook, rel: str, doc: dict[str, Any], roots: list[str], by_root: dict[str, str], root: Path | None = None) -> None:
     base = rel.rsplit("/", 1)[0] if "/" in rel else "."
     for name, spec in doc["services"].items():
         if not isinstance(spec, dict):
@@ -163,6 +321,12 @@ def _read_compose(book: AddressBook, rel: str, doc: dict[str, Any], roots: list[
         for k, v in _compose_env(spec.get("environment")).items():
             book.env_by_service.setdefault(service, {}).setdefault(k, v)
             book.env_sources.setdefault((service, k), rel)
+        env_files = spec.get("env_file")
+        for item in env_files if isinstance(env_files, list) else [env_files] if env_files else []:
+            path = item.get("path") if isinstance(item, dict) else item
+            if isinstance(path, str) and root is not None:
+                target = _join(base, path)
+                _env_file_entries(book, service, root / target, target)
 
 
 def _read_k8s(book: AddressBook, rel: str, doc: dict[str, Any]) -> None:
@@ -304,12 +468,14 @@ def resolve_target(
             return Target(svc, host, port, via, expr)
     # an env var: its value in compose/k8s for the calling service, then its name
     for var in envs:
-        value = book.env_by_service.get(caller or "", {}).get(var)
+        value = book.env_value(caller or "", var)
         if value is not None:
             h, p = host_port(value)
             if h is not None:
                 svc = book.service_for_host(h)
-                return Target(svc, h, p, "deploy_env", expr)
+                source = book.env_source(caller or "", var)
+                via = "env_file" if ENV_FILES.search(source) else "config_file" if CONFIG_FILES.search(source) else "deploy_env"
+                return Target(svc, h, p, via, expr)
         svc = book.service_for_env_name(var)
         if svc is not None:
             return Target(svc, host, port, "env_name", expr)

@@ -69,7 +69,27 @@ JAVASCRIPT = LanguageSpec(
     module_name="extractor.frontends.treesitter.javascript:module_path",
 )
 
-LANGUAGES: dict[str, LanguageSpec] = {"go": GO, "javascript": JAVASCRIPT}
+CSHARP = LanguageSpec(
+    name="csharp",
+    extensions=(".cs",),
+    grammars=(("", "tree_sitter_c_sharp", "language"),),
+    analyzer="extractor.frontends.treesitter.csharp:CSharpAnalyzer",
+    comment_types=frozenset({"comment"}),
+    words_of="extractor.frontends.treesitter.csharp_project:words_of",
+    module_name="extractor.frontends.treesitter.csharp_project:project_path",
+)
+
+JAVA = LanguageSpec(
+    name="java",
+    extensions=(".java",),
+    grammars=(("", "tree_sitter_java", "language"),),
+    analyzer="extractor.frontends.treesitter.java:JavaAnalyzer",
+    comment_types=frozenset({"line_comment", "block_comment"}),
+    words_of="extractor.frontends.treesitter.java:words_of",
+    module_name="extractor.frontends.treesitter.java:module_path",
+)
+
+LANGUAGES: dict[str, LanguageSpec] = {"go": GO, "javascript": JAVASCRIPT, "csharp": CSHARP, "java": JAVA}
 
 # process-wide caches: grammar → Language / Parser, (grammar, text) → Query
 _LANGS: dict[tuple[str, str], Any] = {}

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from ...durations import MIN_CALL
+from ...svcconfig import config_ref
 from ...facts import Diagnostic, FactRef
 from ...link import where_may_hold
 from ...values import (
@@ -174,6 +175,7 @@ class Site:
     kwargs: dict[str, "Node"] = field(default_factory=dict)  # keyword / named arguments
     fields: dict[str, "Node"] | None = None  # composite-literal fields, object-initialiser properties
     hidden: bool = False  # a spread (f(xs...)) may hide the arguments after it
+    type_args: list["Node"] = field(default_factory=list)  # generic type arguments (C# AddHttpClient<RiskClient>(...))
 
 
 def join_prefix(prefix: Value, path: Value) -> Value:
@@ -203,6 +205,17 @@ def _edge(v: Value, at: int) -> str | None:
     if isinstance(inner, Const) and isinstance(inner.value, str):
         return inner.value[at] if inner.value else ""
     return None
+
+
+def at_path_named(v: Value, path: tuple[str | int, ...]) -> Value | None:
+    """``at_path`` that keeps a named constant found at the end (``{timeout: TIMEOUT_MS}``)."""
+    holder = at_path(v, path[:-1]) if len(path) > 1 else strip(v)
+    last = path[-1]
+    if isinstance(holder, Map) and isinstance(last, str):
+        found = holder.get(last)
+        if found is not None:
+            return found
+    return at_path(v, path)
 
 
 def _hashable(args: tuple[Any, ...]) -> bool:
@@ -272,6 +285,8 @@ class Analyzer:
         self._id_wrappers: dict[int, Any] = {}  # function node id → (specs, inner call site, scope) or None
         self._wrapped_inner: set[int] = set()  # node ids of id calls inside a wrapper that has call sites
         self.idflow: TsIdFlow | None = None
+        self._pending_sinks: list[tuple[RawFact, Site, Scope]] = []
+        self._decorator_sites: list[tuple[str | None, Site]] = []  # the decorators of the function being matched
         if index.has_id_rules and index.id_words_re is not None and index.id_words_re.search(source):
             self.idflow = TsIdFlow(self, **index.idflow_options)
 
@@ -704,6 +719,8 @@ class Analyzer:
             otype_r = self.index.types.get(receiver.type)
             if otype_r is not None and attr in otype_r.returns:
                 return Obj(otype_r.returns[attr], receiver.captures, receiver.name, receiver.origin)
+            if otype_r is not None and otype_r.fluent and not self.index.call_specs(qual):  # a builder's other methods return it
+                return receiver
         getter = self.ENV_GETTERS.get(qual)
         if getter is not None:
             var = self.site_value(site, getter[0], scope)
@@ -767,6 +784,18 @@ class Analyzer:
             return self.construct(otype, site, scope, qual, receiver)
         return None
 
+    def spec_requires_ok(self, spec: MatchSpec, site: Site, scope: Scope, receiver: Obj | None) -> bool:
+        req = spec.requires
+        assert req is not None
+        if req.receiver:  # the receiver (a decorator's: the object its class's decorator built)
+            return receiver is not None and receiver.type in req.types
+        return self.requires_ok(req.arg, req.kw, req.types, site, scope)
+
+    def receiver_built_by(self, receiver: Obj | None, names: frozenset[str]) -> bool:
+        if receiver is None:
+            return False
+        return any(o.type == receiver.type for n in names for o in self.index.ctor(n)) or receiver.type in names
+
     def requires_ok(self, arg: int | None, kw: str | None, types: frozenset[str], site: Site, scope: Scope) -> bool:
         node = self.find_arg(site, arg, kw)
         if node is None:
@@ -806,18 +835,37 @@ class Analyzer:
         conf = otype.configure.get(parts[1]) if parts is not None else None
         if conf is None:
             return obj
+        if conf.type_arg is not None:  # .Or<TimeoutException>(): a generic type argument, as text
+            if conf.type_arg >= len(site.type_args):
+                return obj
+            return self.with_capture(obj, conf.capture, Const(self.anchor_text(site.type_args[conf.type_arg], 120)), conf.append)
+        if conf.value is not _IF_MISSING:  # GET() / POST(body): a constant
+            return self.with_capture(obj, conf.capture, Const(conf.value), conf.append)
         node = self.find_arg(site, conf.arg, conf.kw)
         if node is None:
             return obj
         v = self.to_value(self.evaluate(node, scope))
+        if conf.unit_arg is not None:
+            v = self.with_unit(v, site, conf.unit_arg, scope)
         return self.with_capture(obj, conf.capture, v, conf.append)
+
+    def with_unit(self, v: Value, site: Site, unit_arg: int, scope: Scope) -> Value:
+        """``(500, TimeUnit.MILLISECONDS)``: the amount as a call of the unit constant, which the
+        rule's timeout ``functions:`` interpret (``java.util.concurrent.TimeUnit.MILLISECONDS: ms``)."""
+        node = self.find_arg(site, unit_arg, None)
+        if node is None:
+            return v
+        unit = strip(self.to_value(self.evaluate(node, scope)))
+        if isinstance(unit, Ref):
+            return Call(unit.qualname, (v,))
+        return Dynamic(f"{describe(v)} {describe(unit)}")
 
     @staticmethod
     def with_capture(obj: Obj, capture: str, v: Value, append: bool = False) -> Obj:
         caps = [c for c in obj.captures if c[0] != capture]
         if append:
-            old = strip(obj.capture(capture))
-            items = (old.items if isinstance(old, Seq) else ()) + (v,)
+            old = strip(obj.capture(capture)) if obj.capture(capture) is not None else None
+            items = (old.items if isinstance(old, Seq) else (old,) if old is not None else ()) + (v,)  # a single first value is kept
             v = Seq(items)
         return dataclasses.replace(obj, captures=tuple(caps) + ((capture, v),))
 
@@ -876,7 +924,7 @@ class Analyzer:
         v = self.evaluate(node, scope)
         if isinstance(v, FunctionValue):
             r = self.function_return(v.fn, None, None)
-            v = r if isinstance(strip(r) if self.is_value(r) else None, Const) else Const(self.short_text(node))
+            v = r if isinstance(strip(r) if self.is_value(r) else None, Const) else Const(self.anchor_text(node, 120))
         fact.fields[conf.fact_field] = self.to_value(v)
 
     # ---------------------------------------------------------------- functions
@@ -938,8 +986,12 @@ class Analyzer:
         fscope = self.function_scope(fn)
         self._fn_scopes[fn.node.id] = fscope
         covering: list[FactRef] = []
-        for dsite in self.decorators(fn):
-            covering += self.match_decorator(dsite, fn, fscope)
+        dsites = self.decorators(fn)
+        if dsites:  # a field spec may read a sibling decorator (decorator: [...])
+            self._decorator_sites = [(self.callee(d.func, fn.scope)[0], d) for d in dsites]
+            for dsite in dsites:
+                covering += self.match_decorator(dsite, fn, fscope)
+            self._decorator_sites = []
         covering += [r for r in self._literal_policies.get(fn.node.id, ()) if r not in covering and r not in self.policies.stack]
         if self.idflow is not None:
             self.idflow.enter_function(fscope, fn.qualname, [name for name, _ in self.function_params(fn.node)])
@@ -993,10 +1045,17 @@ class Analyzer:
             if t in call_types:
                 calls.append(node)
             push(node.named_children)
+        mark = len(self._pending_sinks)
         for call in calls:  # outer first: a constructor with a callback binds the literal's parameter first
             site = self.site(call, scope)
             if site is not None:
                 self.match_call(site, scope)
+        if len(self._pending_sinks) > mark:
+            sinks = self._pending_sinks[mark:]
+            del self._pending_sinks[mark:]
+            if self.idflow is not None and self.idflow.active():
+                for fact, site, sscope in sinks:
+                    self.idflow.on_outbound(fact, site, sscope)
         for fnode in funcs:
             self.walk_function(self.closure(fnode, scope))
 
@@ -1020,7 +1079,53 @@ class Analyzer:
     def read_arg(self, spec: Spec, site: Site | None, scope: Scope) -> Value | None:
         if site is None:
             return None
+        if spec.decorator:  # a sibling decorator of the same function (JAX-RS @Path beside @GET)
+            site = self._sibling_decorator(spec.decorator, scope)
+            if site is None:
+                return None
+        if spec.chain is not None:  # a call chained on this call's result (mono.timeout(d))
+            site = self.chained_call(site.node, spec.chain, scope)
+            if site is None:
+                return None
+        v = self._read_arg(spec, site, scope)
+        if v is not None and spec.unit_arg is not None:
+            v = self.with_unit(v, site, spec.unit_arg, scope)
+        return v
+
+    def _sibling_decorator(self, names: tuple[str, ...], scope: Scope) -> Site | None:
+        for qual, dsite in self._decorator_sites:
+            if qual in names:
+                return dsite
+        return None
+
+    def chained_call(self, node: "Node", method: str, scope: Scope) -> Site | None:
+        """The call of ``method`` made on the result of the call ``node`` (directly or further up a
+        fluent chain: ``webClient.get().retrieve().bodyToMono(T.class).timeout(d)``)."""
+        cur = node
+        for _ in range(12):
+            parent = cur.parent
+            while parent is not None and parent.type not in self.CALL_TYPES:  # through member accesses, parentheses
+                if parent.type in ("parenthesized_expression", "await_expression") or self.member_parts(parent) is not None:
+                    parent = parent.parent
+                else:
+                    parent = None
+            if parent is None:
+                return None
+            site = self.site(parent, scope)
+            if site is None or site.func is None:
+                return None
+            parts = self.member_parts(site.func)
+            if parts is None or not (parts[0].start_byte <= cur.start_byte and cur.end_byte <= parts[0].end_byte):
+                return None  # used as an argument, not as the receiver
+            if parts[1] == method:
+                return site
+            cur = parent
+        return None
+
+    def _read_arg(self, spec: Spec, site: Site, scope: Scope) -> Value | None:
         node = None
+        if spec.type_arg is not None:  # a generic type argument: its text
+            return Const(self.anchor_text(site.type_args[spec.type_arg], 120)) if spec.type_arg < len(site.type_args) else None
         if spec.field is not None and site.fields is not None:
             node = site.fields.get(spec.field)
         if node is None and (spec.arg is not None or spec.kw is not None):
@@ -1060,7 +1165,20 @@ class Analyzer:
             return format_captures(spec.format, partial if partial is not None else receiver)
         if spec.receiver_text:
             parts_ = self.member_parts(site.func) if site is not None and site.func is not None else None
-            return Const(self.anchor_text(parts_[0], 120)) if parts_ is not None else None
+            text = self.anchor_text(parts_[0], 120) if parts_ is not None else None
+            if text is not None and spec.regex is not None:  # RiskGrpc.newBlockingStub(ch): "(\\w+)Grpc$" → Risk
+                m = spec.regex.search(text)
+                text = m.group(1) if m is not None and m.group(1) is not None else None
+            return Const(text) if text is not None else None
+        if spec.config:  # configuration keys: resolved at link time against the service's files
+            keys = []
+            for key in spec.config:
+                wanted = template_vars(key)
+                if wanted and not all(var in env for var in wanted):
+                    continue
+                keys.append(render(key, env, keep_unknown=False) if wanted else key)
+            default = Const(spec.default) if spec.has_default else None
+            return config_ref(keys, default=default, scale=spec.scale) if keys else default
         if spec.if_passed is not _IF_MISSING:
             node = self.find_arg(site, spec.arg, spec.kw) if site is not None else None
             inner = strip(self.to_value(self.evaluate(node, scope))) if node is not None else None
@@ -1069,7 +1187,9 @@ class Analyzer:
         if v is not None and spec.unwrap:
             v = self.unwrap(v, spec.unwrap, spec.only_objects)
         if v is not None and spec.path:
-            found = at_path(v, spec.path)
+            found = at_path_named(v, spec.path)
+            if found is None and spec.dynamic and isinstance(strip(v), Dynamic):  # options not known here: the value is unknown
+                found = Dynamic(".".join([describe(v), *map(str, spec.path)]))
             v = found if found is not None or not has_refs(v) else deferred_path(v, spec.path)
         if v is not None and spec.regex is not None:
             inner = strip(v)
@@ -1190,9 +1310,11 @@ class Analyzer:
                 if carried:
                     own = (own or []) + carried
                     continue
-            if spec.requires is not None and not self.requires_ok(spec.requires.arg, spec.requires.kw, spec.requires.types, site, scope):
+            if spec.requires is not None and not self.spec_requires_ok(spec, site, scope, receiver):
                 continue
             if spec.unless is not None and self._unless(spec, site, scope):
+                continue
+            if spec.unless_receiver is not None and self.receiver_built_by(receiver, spec.unless_receiver):
                 continue
             for fields in self.fields_for(spec, site, scope, receiver, env):
                 if spec.where and not where_may_hold(spec.where, fields):
@@ -1224,10 +1346,10 @@ class Analyzer:
         for spec in specs:
             if spec.attach is not None:
                 self.attach_policies(spec, site, scope, [self.ref(f) for f in made if f.kind in POLICY_KINDS and f.rule == spec.rule.id])
-        if self.idflow is not None and self.idflow.active():
+        if self.idflow is not None:  # checked once the expression's calls are all matched (ids made in the arguments)
             for fact in made:
                 if fact.kind in ("http_call", "grpc_call"):
-                    self.idflow.on_outbound(fact, site, scope)
+                    self._pending_sinks.append((fact, site, scope))
 
     def fields_for(self, spec: MatchSpec, site: Site, scope: Scope, receiver: Obj | None, env: dict[str, str]) -> list[dict[str, Any]]:
         """The field sets of one match: one, or one per method of the same-file type passed at
@@ -1268,6 +1390,10 @@ class Analyzer:
     def exported(self, name: str) -> bool:
         """A method name that is part of a type's public surface (Go: capitalised)."""
         return not name.startswith("_")
+
+    def exported_method(self, fn: FunctionInfo) -> bool:
+        """A method a ``classes: each_method`` match lists (Java: the overridden ones)."""
+        return self.exported(fn.name)
 
     def _call_policy(self, where: tuple[int | None, str | None], site: Site, scope: Scope) -> list[FactRef] | None:
         node = self.find_arg(site, where[0], where[1])
@@ -1362,6 +1488,10 @@ class Analyzer:
             receiver = self.class_receiver(fn.cls)
         env = self.env_for(fscope, function=fn.qualname, attr=attr, method=attr)
         for spec in specs:
+            if spec.requires is not None and not self.spec_requires_ok(spec, dsite, outer, receiver):
+                continue
+            if spec.unless_receiver is not None and self.receiver_built_by(receiver, spec.unless_receiver):
+                continue
             for fields in self.build_fields(spec, dsite, outer, receiver, env):
                 fact = self.emit(spec.kind, spec.rule.id, dsite.node, fields, fscope)
                 if fact.kind in POLICY_KINDS and self.ref(fact) not in covering:
@@ -1396,7 +1526,7 @@ class Analyzer:
                 env = {"class": cls.name, "base": base.rpartition(".")[2]}
                 if cspec.each_method:
                     for mname, mfn in sorted(cls.methods.items()):
-                        if not self.exported(mname):
+                        if not self.exported_method(mfn):
                             continue
                         menv = {**env, "method": mname, "function": mfn.qualname}
                         fields = {k: self.read_field(k, f, None, cls.scope, None, menv) for k, f in cspec.fields.items()}

@@ -444,6 +444,17 @@ class GoAnalyzer(Analyzer):
             return Site(node, None, args[0], [], {}, {})
         return Site(node, func, None, args, {}, None, hidden)
 
+    def literal_pairs(self, node: "Node") -> list[tuple[str | None, "Node | None"]] | None:
+        """Keyed elements of a composite literal (``map[string]string{"Idempotency-Key": id}``,
+        ``&pb.ScoreRequest{TxId: id}``), for the engine's id flow."""
+        if node.type == "unary_expression":
+            operand = node.child_by_field_name("operand")
+            return self.literal_pairs(operand) if operand is not None and operand.type == "composite_literal" else None
+        if node.type != "composite_literal":
+            return None
+        site = self.site(node, self.module_scope)
+        return list((site.fields or {}).items()) if site is not None else []
+
     def member_parts(self, node: "Node") -> tuple["Node", str] | None:
         if node.type == "selector_expression":
             operand = node.child_by_field_name("operand")

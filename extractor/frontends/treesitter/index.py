@@ -55,6 +55,13 @@ class Spec:
     class_attr: str | None = None
     path: tuple[str | int, ...] = ()
     regex: re.Pattern[str] | None = None  # group 1 of a search in the constant text; absent when no match
+    dynamic: bool = False  # with key/path: an argument whose value is unknown gives an unknown value, not an absent one
+    type_arg: int | None = None  # a generic type argument of the call, as text (AddHttpClient<RiskClient>)
+    unit_arg: int | None = None  # the argument holding the value's unit (Java (500, TimeUnit.MILLISECONDS)): Call(unit, value)
+    chain: str | None = None  # read the argument of a call of this method chained on the call's result (mono.timeout(d))
+    decorator: tuple[str, ...] = ()  # read a sibling decorator of the same function (JAX-RS @Path beside @GET)
+    config: tuple[str, ...] = ()  # configuration keys (templates) resolved at link time against the service's files
+    scale: float | None = None  # with config: a factor applied to a configured number (a percentage → a ratio)
 
     @property
     def is_const(self) -> bool:
@@ -86,15 +93,20 @@ class ConfigureSpec:
     field: str | None
     append: bool
     fact_field: str | None = None  # also set this field of the policy fact that built the object (breaker.fallback(f))
+    type_arg: int | None = None  # read a generic type argument (as text) instead of an argument (.Or<TimeoutException>())
+    value: Any = _MISSING  # a constant capture (a builder's GET() / POST(body) sets the method)
+    unit_arg: int | None = None  # the argument holding the value's unit (connectTimeout(10, TimeUnit.SECONDS))
 
 
 @dataclass(frozen=True, slots=True)
 class Requires:
-    """A construction or match holds only when an argument is an instance of one of the types."""
+    """A construction or match holds only when an argument (or, with ``receiver``, the receiver:
+    for a decorator, the object its class's decorator built) is an instance of one of the types."""
 
     arg: int | None
     kw: str | None
     types: frozenset[str]
+    receiver: bool = False
 
 
 @dataclass(slots=True)
@@ -116,6 +128,7 @@ class ObjectType:
     declared: dict[str, str] = field(default_factory=dict)  # capture → "unknown" for instances not built here
     capture_names: set[str] = field(default_factory=set)  # every capture any entry of the type defines
     field_captures: dict[str, str] = field(default_factory=dict)  # source field name (Timeout) → capture
+    fluent: bool = False  # a builder: a method no entry lists returns the object unchanged
 
 
 @dataclass(slots=True)
@@ -130,6 +143,7 @@ class MatchSpec:
     requires: Requires | None = None
     each_method: Spec | None = None  # one fact per method of the local type passed there
     attach: tuple[int | None, str | None] | None = None  # the policy fact covers calls through the object passed there
+    unless_receiver: frozenset[str] | None = None  # skip when the receiver was built by one of these names
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +239,10 @@ def apply_filters(value: str, filters: str) -> str:
             value = value[: -len(arg)] if arg and value.endswith(arg) else value
         elif name == "strip_prefix":
             value = value[len(arg) :] if arg and value.startswith(arg) else value
+        elif name == "upper_first":
+            value = value[:1].upper() + value[1:]
+        elif name == "lower_first":
+            value = value[:1].lower() + value[1:]
         else:
             raise ValueError(f"unknown template filter {name!r}")
     return value
@@ -294,6 +312,13 @@ def _spec(raw: Any, env: dict[str, str]) -> Spec:
             class_attr=raw.get("class_attr"),
             path=path,
             regex=re.compile(regex) if regex else None,
+            dynamic=bool(raw.get("dynamic", False)),
+            type_arg=raw.get("type_arg"),
+            unit_arg=raw.get("unit_arg"),
+            chain=raw.get("chain"),
+            decorator=tuple(raw["decorator"]) if isinstance(raw.get("decorator"), list) else (raw["decorator"],) if raw.get("decorator") else (),
+            config=tuple(render(k, env) for k in raw["config"]) if isinstance(raw.get("config"), list) else (render(raw["config"], env),) if raw.get("config") else (),
+            scale=raw.get("scale"),
         )
     if isinstance(raw, str):
         rendered = render(raw, env)
@@ -319,7 +344,7 @@ def _glob(pattern: str) -> re.Pattern[str] | None:
 def _requires(raw: dict[str, Any] | None) -> Requires | None:
     if not raw:
         return None
-    return Requires(raw.get("arg"), raw.get("kw"), frozenset(raw["types"]))
+    return Requires(raw.get("arg"), raw.get("kw"), frozenset(raw["types"]), bool(raw.get("receiver", False)))
 
 
 def default_words(name: str) -> set[str]:
@@ -346,7 +371,7 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
         for n, obj in enumerate(spec.get("objects", ())):
             captures = {k: _spec(v, {}) for k, v in (obj.get("capture") or {}).items()}
             configure = {
-                m: ConfigureSpec(c["capture"], c.get("arg"), c.get("kw"), c.get("field"), bool(c.get("append", False)), c.get("fact_field"))
+                m: ConfigureSpec(c["capture"], c.get("arg"), c.get("kw"), c.get("field"), bool(c.get("append", False)), c.get("fact_field"), c.get("type_arg"), c.get("value", _MISSING), c.get("unit_arg"))
                 for m, c in (obj.get("configure") or {}).items()
             }
             cb = obj.get("callback")
@@ -362,6 +387,7 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
                 requires=_requires(obj.get("requires")),
                 callback=(int(cb["arg"]), int(cb.get("param", 0))) if cb else None,
                 declared=dict(obj.get("declared") or {}),
+                fluent=bool(obj.get("fluent", False)),
             )
             first = index.types.get(otype.type)
             if first is not None and first.rule.id != rule.id:
@@ -374,6 +400,7 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
                 first.configure.update(otype.configure)
                 first.declared.update(otype.declared)
                 first.members = first.members or otype.members
+                first.fluent = first.fluent or otype.fluent
             first.capture_names.update(captures)
             for cname, cspec in captures.items():
                 if cspec.field:
@@ -400,9 +427,13 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
                 if kind not in rule.kinds:
                     raise RuleError(f"{where}:{rule.line_of('treesitter', section, n)}: kind {kind!r} is not among the rule's kinds {list(rule.kinds)}")
                 unless = None
+                unless_receiver = None
                 if item.get("unless"):
                     u = item["unless"]
-                    unless = (u.get("arg"), u.get("kw"), frozenset(u["names"]))
+                    if u.get("receiver"):
+                        unless_receiver = frozenset(u["names"])
+                    else:
+                        unless = (u.get("arg"), u.get("kw"), frozenset(u["names"]))
                 where_preds = tuple(sorted((k, str(v)) for k, v in (item.get("where") or {}).items()))
                 for k, pattern_text in where_preds:
                     try:
@@ -420,6 +451,7 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
                         covers=item.get("covers"),
                         requires=_requires(item.get("requires")),
                         each_method=_spec(item["each_method"], {}) if item.get("each_method") else None,
+                        unless_receiver=unless_receiver,
                     )
                     if item.get("call_policy"):
                         mspec.call_policy = (item["call_policy"].get("arg"), item["call_policy"].get("kw"))

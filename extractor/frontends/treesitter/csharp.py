@@ -1,0 +1,2001 @@
+"""C# adapter: the syntax the generic engine needs to know for C# (tree-sitter-c-sharp).
+
+Names are qualified by namespace: ``HttpClient`` with ``using System.Net.Http;`` (or the SDK's
+implicit usings) is ``System.Net.Http.HttpClient``; a simple name resolves against the file's
+namespaces, its ``using`` directives, ``using static`` types and ``using X = A.B;`` aliases, and
+only to qualified names the rules (or this adapter) know, so a same-file class with a library
+type's name stays the local class. What the adapter evaluates:
+
+- literals (integers with ``_``/hex/binary and suffixes, reals, regular, verbatim, raw and
+  interpolated strings, chars, ``true``/``false``/``null``), ``const`` and ``static readonly``
+  fields (as named constants), properties with initialisers, locals (``var x = ...``, typed
+  declarations, ``using var``), ``=`` and ``+=`` in statement order;
+- ``TimeSpan.FromMilliseconds/FromSeconds/FromMinutes/FromHours/FromDays(n)`` and
+  ``new TimeSpan(h, m, s)`` as milliseconds (a named constant argument stays named);
+  ``Timeout.InfiniteTimeSpan`` is ``null`` (no timeout);
+- ``new T(...) { P = v }`` and target-typed ``new() { ... }`` as constructions whose initialiser
+  properties are the site's ``fields``; named arguments (``deadline: d``) as ``kwargs``; generic
+  type arguments (``AddHttpClient<RiskClient>``) as ``type_args``;
+- ``Environment.GetEnvironmentVariable("X")`` and configuration reads
+  (``configuration["Services:Risk"]``, ``GetValue<string>("K")``, ``GetSection("A")["B"]``,
+  ``GetConnectionString("db")``) as ``Env`` values named by the configuration key (``??`` gives the
+  default); the address book resolves them against ``appsettings*.json`` of the service;
+- fields and properties of same-file classes: initialisers and assignments anywhere in the class
+  (``_http = http`` in a constructor), else the declared type; ``this.x`` and bare member names;
+- lambdas: walked as closures; as a value, an options lambda (``c => { c.Timeout = t; }``) is a
+  ``Map`` of what it assigns to its parameter, and a factory lambda (``p => p.WaitAndRetryAsync(3)``)
+  is the object it returns; a ``lambdas:`` rule entry types an untyped lambda parameter;
+- dependency injection: objects of a type listed in a rule's ``options: inject`` (an
+  ``AddHttpClient<T>(...)`` registration) are what a constructor parameter of the injected type
+  receives in class ``T`` (also in another file of the project) and what a factory call naming the
+  registration (``factory.CreateClient("risk")``) returns.
+
+A file's module is its project: the directory of the nearest ``.csproj`` (files of one project
+share exports, as Go packages do).
+"""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+from ...values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip
+from .csharp_project import project_path, words_of  # noqa: F401  (the LanguageSpec's hooks; light to import)
+from .engine import Analyzer, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from .index import TsIndex
+
+# The namespaces the .NET SDK imports implicitly (ImplicitUsings, on in every template since
+# .NET 6; the Web SDK's and the gRPC/Http.Json ones included): a Program.cs has no using at all.
+IMPLICIT_USINGS = (
+    "System",
+    "System.Collections.Generic",
+    "System.IO",
+    "System.Linq",
+    "System.Net.Http",
+    "System.Net.Http.Json",
+    "System.Threading",
+    "System.Threading.Tasks",
+    "Microsoft.AspNetCore.Builder",
+    "Microsoft.AspNetCore.Hosting",
+    "Microsoft.AspNetCore.Http",
+    "Microsoft.AspNetCore.Routing",
+    "Microsoft.Extensions.Configuration",
+    "Microsoft.Extensions.DependencyInjection",
+    "Microsoft.Extensions.Hosting",
+    "Microsoft.Extensions.Logging",
+)
+
+_TIMESPAN = "System.TimeSpan"
+# TimeSpan factories → milliseconds per unit
+TIMESPAN_FACTORIES: dict[str, float] = {
+    f"{_TIMESPAN}.FromTicks": 0.0001,
+    f"{_TIMESPAN}.FromMicroseconds": 0.001,
+    f"{_TIMESPAN}.FromMilliseconds": 1.0,
+    f"{_TIMESPAN}.FromSeconds": 1000.0,
+    f"{_TIMESPAN}.FromMinutes": 60_000.0,
+    f"{_TIMESPAN}.FromHours": 3_600_000.0,
+    f"{_TIMESPAN}.FromDays": 86_400_000.0,
+}
+CSHARP_CONSTANTS: dict[str, Any] = {
+    "System.Threading.Timeout.InfiniteTimeSpan": None,  # no timeout
+    "System.Threading.Timeout.Infinite": None,
+    f"{_TIMESPAN}.Zero": 0,
+    f"{_TIMESPAN}.MaxValue": None,
+    "System.Net.Http.HttpMethod.Get": "GET",
+    "System.Net.Http.HttpMethod.Post": "POST",
+    "System.Net.Http.HttpMethod.Put": "PUT",
+    "System.Net.Http.HttpMethod.Delete": "DELETE",
+    "System.Net.Http.HttpMethod.Patch": "PATCH",
+    "System.Net.Http.HttpMethod.Head": "HEAD",
+    "System.Net.Http.HttpMethod.Options": "OPTIONS",
+}
+# configuration types: an element access or GetValue reads a key
+CONFIG_TYPES = frozenset(
+    {
+        "Microsoft.Extensions.Configuration.IConfiguration",
+        "Microsoft.Extensions.Configuration.IConfigurationRoot",
+        "Microsoft.Extensions.Configuration.IConfigurationSection",
+        "Microsoft.Extensions.Configuration.ConfigurationManager",
+        "Microsoft.Extensions.Configuration.IConfigurationManager",
+    }
+)
+CONFIG_TYPE = "Microsoft.Extensions.Configuration.IConfiguration"
+CLASS_CONSTANTS = "$class"  # an exported class's constants (Settings.RiskUrl), as an object's captures
+# names the adapter itself resolves (besides the rules' names)
+BUILTIN_NAMES = (
+    *TIMESPAN_FACTORIES,
+    *CSHARP_CONSTANTS,
+    *CONFIG_TYPES,
+    "System.Environment.GetEnvironmentVariable",
+    "System.Convert.ToInt32",
+    "System.Convert.ToDouble",
+    "System.Int32.Parse",
+    "System.Double.Parse",
+    "System.Math.Pow",
+    "System.Uri",
+    "System.DateTime.UtcNow",
+    "System.DateTime.Now",
+    "System.DateTimeOffset.UtcNow",
+    "System.Guid.NewGuid",
+    "System.Threading.Tasks.Task.Delay",
+    "System.Threading.Thread.Sleep",
+)
+PREDEFINED = frozenset("bool byte sbyte char decimal double float int uint nint nuint long ulong short ushort object string void dynamic".split())
+_INT_SUFFIX = re.compile(r"[uUlL]+$")
+_REAL_SUFFIX = re.compile(r"[fFdDmM]$")
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
+_BINARY_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%"}
+FUNCTION_NODES = frozenset({"method_declaration", "constructor_declaration", "local_function_statement", "lambda_expression", "anonymous_method_expression", "accessor_declaration", "compilation_unit", "operator_declaration", "destructor_declaration"})
+CLASS_NODES = frozenset({"class_declaration", "struct_declaration", "record_declaration", "interface_declaration", "record_struct_declaration"})
+_SCAN_INTO = frozenset({"if_statement", "for_statement", "foreach_statement", "while_statement", "do_statement", "try_statement", "catch_clause", "finally_clause", "using_statement", "lock_statement", "switch_statement", "switch_body", "switch_section", "checked_statement", "unsafe_statement", "fixed_statement", "labeled_statement", "else_clause"})
+
+
+def _unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            nxt = text[i + 1]
+            if nxt in _ESCAPES:
+                out.append(_ESCAPES[nxt])
+                i += 2
+                continue
+            if nxt in "uU" or nxt == "x":
+                m = re.match(r"[0-9a-fA-F]{1,8}", text[i + 2 : i + 10] if nxt == "U" else text[i + 2 : i + 6])
+                if m:
+                    try:
+                        out.append(chr(int(m.group(0), 16)))
+                    except ValueError:
+                        pass
+                    i += 2 + len(m.group(0))
+                    continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _int(text: str) -> int | None:
+    t = _INT_SUFFIX.sub("", text.replace("_", "")).lower()
+    try:
+        if t.startswith("0b"):
+            return int(t[2:], 2)
+        return int(t, 16) if t.startswith("0x") else int(t)
+    except ValueError:
+        return None
+
+
+@functools.lru_cache(maxsize=16)
+def _known_names(index_key: int, names: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    prefixes: set[str] = set()
+    roots: set[str] = set()
+    for name in names:
+        if any(c in name for c in "*?["):
+            continue
+        parts = name.split(".")
+        roots.add(parts[0])
+        for i in range(1, len(parts) + 1):
+            prefixes.add(".".join(parts[:i]))
+    return frozenset(prefixes), frozenset(roots)
+
+
+_INDEX_NAMES: dict[int, tuple[Any, frozenset[str], frozenset[str], dict[str, Any], dict[str, Any]]] = {}
+
+
+def _index_tables(index: "TsIndex") -> tuple[frozenset[str], frozenset[str], dict[str, Any], dict[str, Any]]:
+    """Per compiled index (once): every qualified name the rules mention (and its prefixes), their
+    first parts, the ``inject`` registrations and the ``lambdas`` parameter types."""
+    found = _INDEX_NAMES.get(id(index))
+    if found is not None and found[0] is index:
+        return found[1], found[2], found[3], found[4]
+    names: set[str] = set(BUILTIN_NAMES)
+    names.update(index.ctors)
+    names.update(index.instances)
+    names.update(index.types)
+    names.update(index.calls)
+    names.update(index.decorators)
+    names.update(index.scopes)
+    names.update(index.mounts)
+    names.update(index.constants)
+    for spec in index.timeouts.values():
+        names.update((spec.get("functions") or {}).keys())
+    for cspec in index.classes:
+        pat = cspec.pattern.pattern
+        if not any(c in pat for c in "*?[\\"):
+            names.add(pat)
+    inject: dict[str, Any] = {}
+    lambdas: dict[str, Any] = {}
+    for rule in index.rules:
+        for otype, spec in ((rule.options or {}).get("inject") or {}).items():
+            inject[otype] = spec
+            names.add(spec.get("as", ""))
+        for item in (rule.match or {}).get("lambdas") or ():
+            for n in item.get("names", ()):
+                lambdas.setdefault(n, []).append(item)
+                names.add(n)
+            names.add(item.get("type", ""))
+    prefixes, roots = _known_names(id(index), tuple(sorted(n for n in names if n)))
+    if len(_INDEX_NAMES) > 8:
+        _INDEX_NAMES.clear()
+    _INDEX_NAMES[id(index)] = (index, prefixes, roots, inject, lambdas)
+    return prefixes, roots, inject, lambdas
+
+
+class CSharpAnalyzer(Analyzer):
+    language = "csharp"
+    EVAL = {
+        "identifier": "ev_identifier",
+        "member_access_expression": "ev_member",
+        "conditional_access_expression": "ev_conditional_access",
+        "invocation_expression": "ev_call",
+        "object_creation_expression": "ev_call",
+        "implicit_object_creation_expression": "ev_call",
+        "element_access_expression": "ev_element",
+        "binary_expression": "ev_binary",
+        "prefix_unary_expression": "ev_prefix",
+        "postfix_unary_expression": "ev_postfix",
+        "parenthesized_expression": "ev_inner",
+        "await_expression": "ev_inner",
+        "checked_expression": "ev_inner",
+        "argument": "ev_inner",
+        "cast_expression": "ev_cast",
+        "integer_literal": "ev_int",
+        "real_literal": "ev_real",
+        "string_literal": "ev_string",
+        "verbatim_string_literal": "ev_verbatim",
+        "raw_string_literal": "ev_raw",
+        "character_literal": "ev_char",
+        "boolean_literal": "ev_bool",
+        "null_literal": "ev_null",
+        "interpolated_string_expression": "ev_interpolated",
+        "lambda_expression": "ev_lambda",
+        "anonymous_method_expression": "ev_lambda",
+        "anonymous_object_creation_expression": "ev_anonymous",
+        "this": "ev_this",
+        "this_expression": "ev_this",
+        "generic_name": "ev_generic_name",
+        "qualified_name": "ev_qualified",
+        "predefined_type": "ev_predefined",
+        "typeof_expression": "ev_typeof",
+        "conditional_expression": "ev_ternary",
+        "default_expression": "ev_null",
+        "initializer_expression": "ev_collection",
+        "implicit_array_creation_expression": "ev_array",
+        "array_creation_expression": "ev_array",
+        "collection_expression": "ev_collection",
+        "switch_expression": "ev_opaque",
+    }
+    STATEMENTS = {
+        "block": "st_block",
+        "global_statement": "st_block",
+        "local_declaration_statement": "st_local",
+        "expression_statement": "st_expression",
+        "if_statement": "st_if",
+        "for_statement": "st_loop",
+        "foreach_statement": "st_loop",
+        "while_statement": "st_loop",
+        "do_statement": "st_loop",
+        "try_statement": "st_try",
+        "using_statement": "st_using",
+        "local_function_statement": "st_local_function",
+        "return_statement": "st_return",
+        "arrow_expression_clause": "st_block",
+    }
+    CONTAINERS = frozenset({"switch_statement", "switch_body", "switch_section", "lock_statement", "checked_statement", "unsafe_statement", "fixed_statement", "labeled_statement", "else_clause", "throw_statement", "yield_statement", "catch_clause", "finally_clause"})
+    CALL_TYPES = frozenset({"invocation_expression", "object_creation_expression", "implicit_object_creation_expression"})
+    FUNCTION_TYPES = frozenset({"lambda_expression", "anonymous_method_expression"})
+    LEAF_TYPES = frozenset(
+        {
+            "identifier",
+            "integer_literal",
+            "real_literal",
+            "string_literal",
+            "verbatim_string_literal",
+            "raw_string_literal",
+            "character_literal",
+            "boolean_literal",
+            "null_literal",
+            "predefined_type",
+            "implicit_type",
+            "comment",
+            "array_type",
+            "nullable_type",
+            "pointer_type",
+            "tuple_type",
+            "type_argument_list",
+            "modifier",
+            "attribute_list",
+            "typeof_expression",
+            "nameof_expression",
+        }
+    )
+    CONSTANTS = dict(CSHARP_CONSTANTS)
+    ENV_GETTERS = {
+        "System.Environment.GetEnvironmentVariable": (0, None),
+        f"{CONFIG_TYPE}.GetValue": (0, 1),  # configuration.GetValue<string>("Services:Risk", "default")
+    }
+    CONVERTERS = {"System.Int32.Parse": "int", "System.Convert.ToInt32": "int", "System.Double.Parse": "float", "System.Convert.ToDouble": "float", "System.Int64.Parse": "int"}
+
+    # hooks of the generic hand-written retry rule (treesitter/retry_loops.py)
+    LOOP_TYPES = frozenset({"for_statement", "foreach_statement", "while_statement", "do_statement"})
+    TRY_TYPES = frozenset({"try_statement"})
+    LEAVE_TYPES = frozenset({"return_statement", "break_statement", "throw_statement"})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._known, self._roots, self._inject, self._lambdas = _index_tables(self.index)
+        self._usings: list[str] = []
+        self._aliases: dict[str, str] = {}
+        self._static_usings: list[str] = []
+        self._namespaces: list[str] = []  # namespaces declared in the file
+        self._functions: list[FunctionInfo] = []  # in walking order
+        self._fn_by_node: dict[int, FunctionInfo] = {}
+        self._class_scopes: dict[int, Scope] = {}
+        self._member_scopes: dict[int, Scope] = {}
+        self._member_names: dict[int, set[str]] = {}
+        self._registry: dict[tuple[str, str], Obj] = {}  # (injected type, key) → object
+        self._registry_scanned = False
+        self._main: FunctionInfo | None = None
+        self._class_ns: dict[int, str] = {}  # class node id → its namespace
+        self._by_name: dict[str, list[ClassInfo]] = {}  # simple name → same-file classes
+        self._scoped_usings: dict[str, list[str]] = {}  # namespace ("" at the top) → its using directives
+        self._assigns: dict[int, list[Node]] | None = None
+        self._qualified: dict[str, str | None] = {}
+
+    # ================================================================ names
+    def qualify(self, name: str) -> str | None:
+        """A simple name → the qualified name a rule (or the adapter) knows, through the file's
+        namespaces, its usings and the SDK's implicit usings."""
+        if name in self._qualified:
+            return self._qualified[name]
+        found = self._qualify(name)
+        self._qualified[name] = found
+        return found
+
+    def _qualify(self, name: str) -> str | None:
+        if name in self._aliases:
+            return self._aliases[name]
+        known = self._known
+        for ns in self._namespaces:
+            parts = ns.split(".")
+            for i in range(len(parts), 0, -1):
+                cand = ".".join(parts[:i]) + "." + name
+                if cand in known:
+                    return cand
+        for ns in self._usings:
+            cand = f"{ns}.{name}"
+            if cand in known:
+                return cand
+        for ns in IMPLICIT_USINGS:
+            cand = f"{ns}.{name}"
+            if cand in known:
+                return cand
+        if name in self._roots:
+            return name
+        return None
+
+    def unbound_name(self, name: str) -> Any:
+        for t in self._static_usings:
+            cand = f"{t}.{name}"
+            if cand in self._known:
+                return self.resolve_ref(cand)
+        qual = self.qualify(name)
+        if qual is not None:
+            return self.resolve_ref(qual)
+        if self.module_name and name[:1].isupper():  # a type or constant of another file of the project
+            return self.wanted(name) or Ref(f"{self.module_name}.{name}")
+        return Dynamic(name)
+
+    def lookup_name(self, name: str, scope: Scope) -> Any:
+        b = scope.lookup(name)
+        if b is not None:
+            return self.binding_value(b, name)
+        cls = scope.cls
+        while cls is not None:  # a member of the enclosing class (or of an outer class)
+            if name in self.member_names(cls):
+                return self.instance_member(Instance(cls, "this"), name, None)
+            cscope = self._class_scopes.get(cls.node.id)
+            if cscope is not None and name in cscope.bindings:
+                return self.binding_value(cscope.bindings[name], name)
+            if name in cls.methods:
+                return FunctionValue(cls.methods[name])
+            cls = self._outer_class(cls)
+        found = self.visible_class(name, scope.cls)
+        if found is not None:
+            return ClassValue(found)
+        return self.unbound_name(name)
+
+    def context_namespace(self, cls: ClassInfo | None) -> str:
+        return self._class_ns.get(cls.node.id, "") if cls is not None else (self._namespaces[-1] if len(self._namespaces) == 1 and self._main is None else "")
+
+    def visible_class(self, name: str, ctx: ClassInfo | None) -> ClassInfo | None:
+        """A same-file class a simple name means where ``ctx`` is: one of the context's namespace
+        (or an enclosing one), of a ``using``'d namespace, or of the global namespace."""
+        found = self._by_name.get(name)
+        if not found:
+            return None
+        here = self.context_namespace(ctx)
+        usings = set(self._scoped_usings.get("", ()))
+        parts = here.split(".") if here else []
+        for i in range(1, len(parts) + 1):
+            usings.update(self._scoped_usings.get(".".join(parts[:i]), ()))
+        for cls in found:
+            ns = self._class_ns.get(cls.node.id, "")
+            if not ns or ns == here or here.startswith(ns + ".") or ns in usings:
+                return cls
+        return None
+
+    def _outer_class(self, cls: ClassInfo) -> ClassInfo | None:
+        node = cls.node.parent
+        while node is not None:
+            if node.type in CLASS_NODES:
+                for c in self._classes.values():
+                    if c.node.id == node.id:
+                        return c
+                return None
+            node = node.parent
+        return None
+
+    # ================================================================ top level
+    def prescan(self, root: "Node") -> None:
+        self._prescan_decls(root, "", None)
+        self._usings = list(dict.fromkeys(self._usings))
+        top = [c for c in root.named_children if c.type == "global_statement"]
+        if top:
+            fn = FunctionInfo(root, self.module_scope, "Program.Main", "Main")
+            self._main = fn
+            for g in top:  # local functions of the top-level statements are callable anywhere in them
+                for st in g.named_children:
+                    if st.type == "local_function_statement":
+                        self._declare_local_function(st, self.module_scope, "")
+
+    def _prescan_decls(self, node: "Node", namespace: str, outer: ClassInfo | None) -> None:
+        for child in node.named_children:
+            t = child.type
+            if t == "using_directive":
+                self._using(child, namespace)
+            elif t in ("namespace_declaration", "file_scoped_namespace_declaration"):
+                name_node = child.child_by_field_name("name")
+                ns = self.text(name_node) if name_node is not None else ""
+                full = f"{namespace}.{ns}" if namespace and ns else ns or namespace
+                if full and full not in self._namespaces:
+                    self._namespaces.insert(0, full)
+                body = child.child_by_field_name("body")
+                if body is not None:
+                    self._prescan_decls(body, full, outer)
+            elif t in CLASS_NODES:
+                self._declare_class(child, namespace, outer)
+            elif t == "declaration_list":
+                self._prescan_decls(child, namespace, outer)
+
+    def _using(self, node: "Node", namespace: str = "") -> None:
+        kids = [c for c in node.children]
+        is_static = any(c.type == "static" for c in kids)
+        alias = node.child_by_field_name("name")
+        target = next((c for c in node.named_children if c.type in ("qualified_name", "identifier", "generic_name", "alias_qualified_name") and c != alias), None)
+        if target is None:
+            return
+        text = "".join(self.text(target).split())
+        text = text.removeprefix("global::")
+        if alias is not None:
+            self._aliases[self.text(alias)] = re.sub(r"<.*>$", "", text)
+        elif is_static:
+            self._static_usings.append(text)
+        else:
+            self._usings.append(text)
+            self._scoped_usings.setdefault(namespace, []).append(text)
+
+    def _declare_class(self, node: "Node", namespace: str, outer: ClassInfo | None) -> None:
+        name_node = node.child_by_field_name("name")
+        if name_node is None:
+            return
+        name = self.text(name_node)
+        qual = f"{outer.qualname}.{name}" if outer is not None else name
+        cls = ClassInfo(name, node, self.module_scope, qual)
+        self._class_ns[node.id] = namespace
+        self._by_name.setdefault(name, []).append(cls)
+        if name not in self._classes or outer is None:
+            self._classes[name] = cls
+        self._classes.setdefault(qual, cls)
+        if namespace:
+            self._classes.setdefault(f"{namespace}.{qual}", cls)
+        cscope = Scope("class", qual, self.module_scope, cls=cls)
+        self._class_scopes[node.id] = cscope
+        body = node.child_by_field_name("body")
+        for member in self.iter_named(body):
+            t = member.type
+            if t in ("method_declaration", "constructor_declaration", "operator_declaration"):
+                mname_node = member.child_by_field_name("name")
+                mname = self.text(mname_node) if mname_node is not None else t
+                if t == "constructor_declaration":
+                    mname = ".ctor"
+                fn = FunctionInfo(member, cscope, f"{qual}.{mname if mname != '.ctor' else name}", mname, cls)
+                cls.methods.setdefault(mname, fn)
+                self._functions.append(fn)
+                self._fn_by_node[member.id] = fn
+            elif t == "field_declaration":
+                const = self._has_modifier(member, ("const",)) or (self._has_modifier(member, ("static",)) and self._has_modifier(member, ("readonly",)))
+                if const:
+                    decl = next((c for c in member.named_children if c.type == "variable_declaration"), None)
+                    tnode = decl.child_by_field_name("type") if decl is not None else None
+                    for vname, value in self._declarators(decl):
+                        if value is not None:
+                            cscope.bindings[vname] = Binding(expr=value, scope=cscope, type_node=tnode if tnode is not None and tnode.type != "implicit_type" else None)
+            elif t == "property_declaration":
+                for acc in self.iter_named(member.child_by_field_name("accessors"), ("accessor_declaration",)):
+                    if acc.child_by_field_name("body") is not None or any(c.type in ("block", "arrow_expression_clause") for c in acc.named_children):
+                        pname = member.child_by_field_name("name")
+                        fn = FunctionInfo(acc, cscope, f"{qual}.{self.text(pname) if pname is not None else 'property'}", self.text(pname) if pname is not None else "property", cls)
+                        self._functions.append(fn)
+                        self._fn_by_node[acc.id] = fn
+                value = member.child_by_field_name("value")
+                if value is not None and value.type == "arrow_expression_clause":  # string X => "...": a getter
+                    pname = member.child_by_field_name("name")
+                    fn = FunctionInfo(value, cscope, f"{qual}.{self.text(pname) if pname is not None else 'property'}", self.text(pname) if pname is not None else "property", cls)
+                    self._functions.append(fn)
+                    self._fn_by_node[value.id] = fn
+            elif t in CLASS_NODES:
+                self._declare_class(member, namespace, cls)
+
+    @staticmethod
+    def _has_modifier(node: "Node", words: tuple[str, ...]) -> bool:
+        for c in node.children:
+            if c.type == "modifier":
+                if c.text is not None and c.text.decode() in words:
+                    return True
+        return False
+
+    def _declarators(self, decl: "Node | None") -> list[tuple[str, "Node | None"]]:
+        out: list[tuple[str, Node | None]] = []
+        for d in self.iter_named(decl, ("variable_declarator",)):
+            name_node = d.child_by_field_name("name")
+            if name_node is None:
+                continue
+            out.append((self.text(name_node), self._declarator_value(d)))
+        return out
+
+    @staticmethod
+    def _declarator_value(d: "Node") -> "Node | None":
+        seen_eq = False
+        for c in d.children:
+            if seen_eq:
+                if c.type == "equals_value_clause" and c.named_children:
+                    return c.named_children[0]
+                return c
+            if c.type == "=":
+                seen_eq = True
+        for c in d.named_children:  # older grammars: equals_value_clause
+            if c.type == "equals_value_clause" and c.named_children:
+                return c.named_children[0]
+        return None
+
+    def walk_root(self, root: "Node") -> None:
+        if self._main is not None:
+            self.walk_function(self._main)
+        for fn in self._functions:
+            self.walk_function(fn)
+        if self.index.classes:
+            for cls in list(dict.fromkeys(self._classes.values())):
+                self.match_classes(cls)
+
+    # ================================================================ functions
+    def _declare_local_function(self, node: "Node", scope: Scope, prefix: str) -> FunctionInfo:
+        name_node = node.child_by_field_name("name")
+        name = self.text(name_node) if name_node is not None else "local"
+        fn = self._fn_by_node.get(node.id)
+        if fn is None:
+            fn = FunctionInfo(node, scope, f"{prefix}.{name}" if prefix else name, name, scope.cls)
+            self._fn_by_node[node.id] = fn
+        scope.bindings[name] = Binding(value=FunctionValue(fn))
+        return fn
+
+    def function_params(self, node: "Node") -> list[tuple[str, "Node | None"]]:
+        if node.type == "compilation_unit":
+            return [("args", None)]
+        if node.type in ("accessor_declaration", "arrow_expression_clause"):
+            return [("value", None)] if node.type == "accessor_declaration" else []
+        plist = node.child_by_field_name("parameters")
+        if plist is None and node.type in CLASS_NODES:
+            plist = next((c for c in node.named_children if c.type == "parameter_list"), None)
+        if plist is None:
+            return []
+        if plist.type == "implicit_parameter" or plist.type == "identifier":
+            return [(self.text(plist), None)]
+        out: list[tuple[str, Node | None]] = []
+        for p in plist.named_children:
+            if p.type == "parameter":
+                name = p.child_by_field_name("name")
+                tnode = p.child_by_field_name("type")
+                out.append((self.text(name) if name is not None else "", tnode))
+            elif p.type == "implicit_parameter":
+                out.append((self.text(p), None))
+            elif p.type == "identifier" and plist.field_name_for_named_child(plist.named_children.index(p)) == "name":
+                out.append((self.text(p), None))
+        return out
+
+    def function_receiver(self, node: "Node") -> tuple[str, "Node | None"] | None:
+        return None
+
+    def function_scope(self, fn: FunctionInfo, args: tuple[Any, ...] | None = None) -> Scope:
+        scope = super().function_scope(fn, args)
+        node = fn.node
+        if node.type in self.FUNCTION_TYPES and node.id not in self._callbacks:
+            typed = self.lambda_param_object(node, fn.scope)
+            if typed is not None:
+                i, obj = typed
+                params = self.function_params(node)
+                if i < len(params) and params[i][0]:
+                    scope.bindings[params[i][0]] = Binding(value=obj)
+        if self._inject and args is None and node.type != "compilation_unit":
+            ctor = fn.cls is not None and (node.type == "constructor_declaration" or node.type in CLASS_NODES)
+            for name, tnode in self.function_params(node):
+                if tnode is None or not name:
+                    continue
+                obj = self.injected(tnode, fn.cls if ctor else None, fn.scope)
+                if obj is not None:
+                    scope.bindings[name] = Binding(value=obj)
+        return scope
+
+    def lambda_param_object(self, node: "Node", scope: Scope) -> tuple[int, Obj] | None:
+        """``AddTransientHttpErrorPolicy(p => ...)``: a ``lambdas:`` entry of the call the lambda is
+        passed to types its parameter."""
+        if not self._lambdas:
+            return None
+        arg = node.parent
+        if arg is None or arg.type != "argument":
+            return None
+        alist = arg.parent
+        call = alist.parent if alist is not None else None
+        if call is None or call.type != "invocation_expression":
+            return None
+        site = self.site(call, scope)
+        if site is None or site.func is None:
+            return None
+        parts = self.member_parts(site.func)
+        if parts is None or parts[1] not in {n.rpartition(".")[2] for n in self._lambdas}:
+            return None
+        qual = self.callee(site.func, scope)[0]
+        if qual is None or qual not in self._lambdas:
+            return None
+        pos = next((i for i, a in enumerate(site.args) if a.id == arg.id or (a.parent is not None and a.parent.id == arg.id) or a.id in {c.id for c in arg.named_children}), None)
+        for item in self._lambdas[qual]:
+            if pos is not None and int(item.get("arg", 0)) != pos:
+                continue
+            caps = tuple((k, Const(tuple(v) if isinstance(v, list) else v)) for k, v in (item.get("capture") or {}).items())
+            return int(item.get("param", 0)), Obj(item["type"], caps, item["type"].rpartition(".")[2], "")
+        return None
+
+    def walk_body(self, fn: FunctionInfo, scope: Scope) -> None:
+        node = fn.node
+        if node.type == "compilation_unit":
+            for g in node.named_children:
+                if g.type == "global_statement":
+                    for st in g.named_children:
+                        if st.type == "local_function_statement":
+                            self._declare_local_function(st, scope, "")
+                    for st in g.named_children:
+                        self.walk_statement(st, scope)
+            return
+        if node.type == "arrow_expression_clause":
+            self.walk_statement(node, scope)
+            return
+        if node.type in CLASS_NODES:
+            return
+        body = node.child_by_field_name("body")
+        if body is None:
+            body = next((c for c in node.named_children if c.type in ("block", "arrow_expression_clause")), None)
+        if body is None:
+            return
+        if body.type == "block":
+            for st in body.named_children:
+                if st.type == "local_function_statement":
+                    self._declare_local_function(st, scope, fn.qualname)
+        self.walk_statement(body, scope)
+
+    def scan_function(self, fn: FunctionInfo, scope: Scope) -> list["Node"]:
+        returns: list[Node] = []
+        node = fn.node
+        if node.type == "compilation_unit":
+            for g in node.named_children:
+                if g.type == "global_statement":
+                    self._scan(g, scope, returns)
+            return returns
+        if node.type == "arrow_expression_clause":
+            if node.named_children:
+                returns.append(node.named_children[0])
+            return returns
+        body = node.child_by_field_name("body")
+        if body is None:
+            body = next((c for c in node.named_children if c.type in ("block", "arrow_expression_clause")), None)
+        if body is None:
+            return returns
+        if body.type == "arrow_expression_clause" or body.type not in ("block",):
+            inner = body.named_children[0] if body.type == "arrow_expression_clause" and body.named_children else body
+            returns.append(inner)
+            return returns
+        self._scan(body, scope, returns)
+        return returns
+
+    def _scan(self, node: "Node", scope: Scope, returns: list["Node"]) -> None:
+        for st in node.named_children:
+            t = st.type
+            if t in ("block", "global_statement"):
+                self._scan(st, scope, returns)
+            elif t == "local_declaration_statement":
+                self.bind_declaration(self._decl_of(st), scope)
+            elif t == "expression_statement":
+                expr = st.named_children[0] if st.named_children else None
+                if expr is not None and expr.type == "assignment_expression":
+                    self.assign(expr, scope, walk=False)
+            elif t == "return_statement":
+                if st.named_children:
+                    returns.append(st.named_children[0])
+            elif t == "local_function_statement":
+                self._declare_local_function(st, scope, scope.qualname)
+            elif t == "using_statement":
+                decl = next((c for c in st.named_children if c.type == "variable_declaration"), None)
+                if decl is not None:
+                    self.bind_declaration(decl, scope)
+                body = st.child_by_field_name("body")
+                if body is not None:
+                    self._scan_one(body, scope, returns)
+            elif t in _SCAN_INTO:
+                for part in st.named_children:
+                    self._scan_one(part, scope, returns)
+
+    def _scan_one(self, node: "Node", scope: Scope, returns: list["Node"]) -> None:
+        if node.type in ("block",) or node.type in _SCAN_INTO:
+            self._scan(node, scope, returns)
+        elif node.type in ("return_statement", "local_declaration_statement", "expression_statement"):
+            fake = [node]
+            for st in fake:
+                parent_like = st
+                self._scan_wrap(parent_like, scope, returns)
+
+    def _scan_wrap(self, st: "Node", scope: Scope, returns: list["Node"]) -> None:
+        t = st.type
+        if t == "local_declaration_statement":
+            self.bind_declaration(self._decl_of(st), scope)
+        elif t == "expression_statement":
+            expr = st.named_children[0] if st.named_children else None
+            if expr is not None and expr.type == "assignment_expression":
+                self.assign(expr, scope, walk=False)
+        elif t == "return_statement" and st.named_children:
+            returns.append(st.named_children[0])
+
+    # ================================================================ statements
+    def st_block(self, node: "Node", scope: Scope) -> None:
+        for child in node.named_children:
+            if child.type != "comment":
+                self.walk_statement(child, scope)
+
+    @staticmethod
+    def _decl_of(st: "Node") -> "Node | None":
+        return next((c for c in st.named_children if c.type == "variable_declaration"), None)
+
+    def st_local(self, node: "Node", scope: Scope) -> None:
+        decl = self._decl_of(node)
+        for _, value in self._declarators(decl):
+            self.walk_expr(value, scope)
+        self.bind_declaration(decl, scope)
+
+    def bind_declaration(self, decl: "Node | None", scope: Scope) -> None:
+        if decl is None:
+            return
+        tnode = decl.child_by_field_name("type")
+        if tnode is not None and tnode.type == "implicit_type":
+            tnode = None
+        for name, value in self._declarators(decl):
+            if value is None:
+                self.bind(scope, name, type_node=tnode) if tnode is not None else self.bind(scope, name, value=Dynamic(name))
+            elif value.type == "this":
+                self.bind(scope, name, value=Instance(scope.cls, "this") if scope.cls is not None else Dynamic(name))
+            else:
+                self.bind(scope, name, expr=value, type_node=tnode)
+
+    def st_expression(self, node: "Node", scope: Scope) -> None:
+        for child in node.named_children:
+            if child.type == "assignment_expression":
+                self.assign(child, scope, walk=True)
+                continue
+            self.walk_expr(child, scope)
+            if child.type == "invocation_expression" and self.index.configure_methods:
+                site = self.site(child, scope)
+                if site is not None:
+                    self.apply_configure(site, scope)
+
+    def assign(self, node: "Node", scope: Scope, walk: bool) -> None:
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if right is None or left is None:
+            return
+        if walk:
+            self.walk_expr(right, scope)
+            if left.type != "identifier":
+                self.walk_expr(left, scope)
+        op_node = node.child_by_field_name("operator")
+        op = self.text(op_node) if op_node is not None else "="
+        if left.type == "identifier":
+            name = self.text(left)
+            owner = scope.owner_of(name)
+            if owner is not None and owner.kind == "class":
+                return  # a constant of the class
+            if owner is None and scope.cls is not None and name in self.member_names(scope.cls):
+                return  # a field of the class: collect_members sees the assignment
+            if op == "=":
+                if right.type == "this":
+                    self.bind(scope, name, value=Instance(scope.cls, "this") if scope.cls is not None else Dynamic(name), rebind=True)
+                else:
+                    self.bind(scope, name, expr=right, rebind=True)
+            elif op == "??=":
+                cur = self.lookup_name(name, scope)
+                inner = strip(cur) if self.is_value(cur) else None
+                if isinstance(inner, Env) and inner.default is None:
+                    self.bind(scope, name, value=Named(name, Env(inner.var, self.to_value(self.evaluate(right, scope)))), rebind=True)
+            else:
+                binop = _BINARY_OPS.get(op[:-1])
+                cur = self.lookup_name(name, scope)
+                new = self.eval_binary(binop, cur, self.evaluate(right, scope), node) if binop else Opaque(node)
+                self.bind(scope, name, value=new if not isinstance(new, Opaque) else Dynamic(name), rebind=True)
+            return
+        if left.type == "member_access_expression" and op == "=":
+            base = left.child_by_field_name("expression")
+            fld = left.child_by_field_name("name")
+            if base is not None and fld is not None and base.type == "identifier":
+                self.set_field(self.text(base), self.text(fld), right, scope)
+            if self.idflow is not None and self.idflow.active() and base is not None and fld is not None and base.type == "identifier":
+                self.idflow.store(scope, self.text(base), self.text(fld), right)
+        elif left.type == "element_access_expression" and op == "=" and self.idflow is not None and self.idflow.active():
+            base = left.child_by_field_name("expression")
+            sub = left.child_by_field_name("subscript")
+            key = None
+            if sub is not None and sub.named_children:
+                k = strip(self.to_value(self.evaluate(sub.named_children[0], scope)))
+                key = str(k.value) if isinstance(k, Const) else None
+            if base is not None and base.type == "identifier":
+                self.idflow.store(scope, self.text(base), key, right)
+
+    def st_return(self, node: "Node", scope: Scope) -> None:
+        for child in node.named_children:
+            self.walk_expr(child, scope)
+
+    def st_if(self, node: "Node", scope: Scope) -> None:
+        self.walk_expr(node.child_by_field_name("condition"), scope)
+        idiom = self.env_default_idiom(node)
+        prior = self.lookup_name(idiom[0], scope) if idiom is not None else None
+        for part in ("consequence", "alternative"):
+            sub = node.child_by_field_name(part)
+            if sub is not None:
+                self.walk_statement(sub, scope)
+        if idiom is not None:
+            name, value_node = idiom
+            env = strip(prior) if self.is_value(prior) else None
+            if isinstance(env, Env) and env.default is None:
+                self.bind(scope, name, value=Named(name, Env(env.var, self.to_value(self.evaluate(value_node, scope)))), rebind=True)
+
+    def env_default_idiom(self, node: "Node") -> tuple[str, "Node"] | None:
+        """``if (string.IsNullOrEmpty(x)) x = "d";`` / ``if (x == null) { x = "d"; }``."""
+        if node.child_by_field_name("alternative") is not None:
+            return None
+        cond = node.child_by_field_name("condition")
+        if cond is None:
+            return None
+        name: str | None = None
+        if cond.type == "binary_expression":
+            left, right = cond.child_by_field_name("left"), cond.child_by_field_name("right")
+            op = cond.child_by_field_name("operator")
+            if op is not None and self.text(op) == "==" and left is not None and right is not None:
+                if right.type == "identifier" and left.type in ("null_literal", "string_literal"):
+                    left, right = right, left
+                if left.type == "identifier" and (right.type == "null_literal" or self.text(right) in ('""', "string.Empty", "String.Empty")):
+                    name = self.text(left)
+        elif cond.type == "invocation_expression":
+            func = cond.child_by_field_name("function")
+            args = [a for a in self.iter_named(cond.child_by_field_name("arguments"), ("argument",))]
+            if func is not None and self.text(func).rpartition(".")[2] in ("IsNullOrEmpty", "IsNullOrWhiteSpace") and len(args) == 1:
+                inner = args[0].named_children[0] if args[0].named_children else None
+                if inner is not None and inner.type == "identifier":
+                    name = self.text(inner)
+        if name is None:
+            return None
+        cons = node.child_by_field_name("consequence")
+        stmts = cons.named_children if cons is not None and cons.type == "block" else [cons] if cons is not None else []
+        for st in stmts:
+            if st is not None and st.type == "expression_statement" and st.named_children:
+                a = st.named_children[0]
+                if a.type == "assignment_expression":
+                    left = a.child_by_field_name("left")
+                    op = a.child_by_field_name("operator")
+                    right = a.child_by_field_name("right")
+                    if left is not None and right is not None and left.type == "identifier" and self.text(left) == name and (op is None or self.text(op) == "="):
+                        return name, right
+        return None
+
+    def st_loop(self, node: "Node", scope: Scope) -> None:
+        t = node.type
+        if t == "for_statement":
+            init = node.child_by_field_name("initializer")
+            if init is not None:
+                if init.type == "variable_declaration":
+                    for _, v in self._declarators(init):
+                        self.walk_expr(v, scope)
+                    self.bind_declaration(init, scope)
+                else:
+                    self.walk_expr(init, scope)
+            self.walk_expr(node.child_by_field_name("condition"), scope)
+        elif t == "foreach_statement":
+            self.walk_expr(node.child_by_field_name("right"), scope)
+            left = node.child_by_field_name("left")
+            if left is not None and left.type == "identifier":
+                self.bind(scope, self.text(left), value=Dynamic(self.text(left)))
+        elif t == "while_statement":
+            self.walk_expr(node.child_by_field_name("condition"), scope)
+        self.impl_event("on_loop", node, scope)
+        self.stack.append(node)
+        try:
+            body = node.child_by_field_name("body")
+            if body is not None:
+                self.walk_statement(body, scope)
+            if t == "for_statement":
+                for upd in node.children_by_field_name("update"):
+                    self.walk_expr(upd, scope)
+            if t == "do_statement":
+                self.walk_expr(node.child_by_field_name("condition"), scope)
+        finally:
+            self.stack.pop()
+            self.impl_event("after_loop", node, scope)
+
+    def st_try(self, node: "Node", scope: Scope) -> None:
+        self.impl_event("on_try", node, scope)
+        self.stack.append(node)
+        try:
+            body = node.child_by_field_name("body")
+            if body is not None:
+                self.walk_statement(body, scope)
+        finally:
+            self.stack.pop()
+        try:
+            for c in node.named_children:
+                if c.type in ("catch_clause", "finally_clause"):
+                    for part in c.named_children:
+                        if part.type == "block":
+                            self.walk_statement(part, scope)
+                        elif part.type == "catch_filter_clause":
+                            self.walk_expr(part, scope)
+        finally:
+            self.impl_event("after_try", node, scope)
+
+    def st_using(self, node: "Node", scope: Scope) -> None:
+        decl = next((c for c in node.named_children if c.type == "variable_declaration"), None)
+        if decl is not None:
+            for _, v in self._declarators(decl):
+                self.walk_expr(v, scope)
+            self.bind_declaration(decl, scope)
+        else:
+            for c in node.named_children:
+                if c.type not in ("block",) and c != node.child_by_field_name("body"):
+                    self.walk_expr(c, scope)
+        body = node.child_by_field_name("body")
+        if body is not None:
+            self.walk_statement(body, scope)
+
+    def st_local_function(self, node: "Node", scope: Scope) -> None:
+        fn = self._declare_local_function(node, scope, scope.qualname if scope.function is not None and scope.function.node.type != "compilation_unit" else "")
+        self.walk_function(fn)
+
+    def fallback_here(self) -> str | None:
+        """The literal the nearest enclosing ``try``'s ``catch`` returns (the call's fallback)."""
+        for node in reversed(self.stack):
+            if node.type in self.FUNCTION_TYPES or node.type in FUNCTION_NODES:
+                return None
+            if node.type != "try_statement":
+                continue
+            for c in node.named_children:
+                if c.type != "catch_clause":
+                    continue
+                block = next((b for b in c.named_children if b.type == "block"), None)
+                for st in self.iter_named(block):
+                    if st.type == "return_statement" and st.named_children:
+                        v = st.named_children[0]
+                        if v.type in ("string_literal", "integer_literal", "real_literal", "boolean_literal", "null_literal", "verbatim_string_literal"):
+                            return self.text(v)
+            return None
+        return None
+
+    # ================================================================ retry-loop hooks
+    def loop_kind(self, node: "Node") -> str:
+        if node.type == "foreach_statement":
+            return "for_each"
+        return "for" if node.type == "for_statement" else "while"
+
+    def loop_body(self, node: "Node") -> "Node | None":
+        return node.child_by_field_name("body")
+
+    def loop_header(self, node: "Node") -> list["Node"]:
+        names = ("initializer", "condition", "update", "left", "right") if node.type != "do_statement" else ("condition",)
+        out = [n for f in names for n in node.children_by_field_name(f)]
+        return out
+
+    def loop_count(self, node: "Node", scope: Scope) -> Any:
+        """Attempts of a counting loop: ``for (var i = S; i < N; i++)`` is N - S (``<=``: + 1);
+        ``while (attempt < N)`` counts from the variable's value before the loop."""
+        cond = node.child_by_field_name("condition")
+        while cond is not None and cond.type == "parenthesized_expression":
+            cond = next((c for c in cond.named_children if c.type != "comment"), None)
+        if cond is None or cond.type != "binary_expression":
+            return None
+        op_node = cond.child_by_field_name("operator")
+        op = self.text(op_node) if op_node is not None else ""
+        left, right = cond.child_by_field_name("left"), cond.child_by_field_name("right")
+        if left is None or right is None or left.type != "identifier" or op not in ("<", "<="):
+            return None
+        bound = self.to_value(self.evaluate(right, scope))
+        start = strip(self.to_value(self.lookup_name(self.text(left), scope)))
+        start_n = start.value if isinstance(start, Const) and isinstance(start.value, int) and not isinstance(start.value, bool) else 0
+        count = fold("-", bound, Const(start_n))
+        return fold("+", count, Const(1)) if op == "<=" else count
+
+    def try_body(self, node: "Node") -> "Node | None":
+        return node.child_by_field_name("body")
+
+    def try_handlers(self, node: "Node") -> list["Node"]:
+        return [c for c in node.named_children if c.type == "catch_clause"]
+
+    def handler_body(self, handler: "Node") -> "Node | None":
+        return handler.child_by_field_name("body") or next((c for c in handler.named_children if c.type == "block"), None)
+
+    def handler_types(self, handler: "Node", scope: Scope) -> list[str]:
+        decl = next((c for c in handler.named_children if c.type == "catch_declaration"), None)
+        tnode = decl.child_by_field_name("type") if decl is not None else None
+        if tnode is None:
+            return []
+        r = self.resolve_type(tnode, scope)
+        return [r.qualname if isinstance(r, Ref) and not r.qualname.startswith(self.module_name + ".") or not self.module_name and isinstance(r, Ref) else self.anchor_text(tnode, 80)]
+
+    # ================================================================ syntax hooks
+    def site(self, node: "Node", scope: Scope) -> Site | None:
+        t = node.type
+        if t == "invocation_expression":
+            func = node.child_by_field_name("function")
+            args, kwargs = self._arguments(node.child_by_field_name("arguments"))
+            site = Site(node, func, None, args, kwargs, None)
+            if func is not None:
+                name = func.child_by_field_name("name") if func.type == "member_access_expression" else func
+                if name is not None and name.type == "generic_name":
+                    site.type_args = self._type_args(name)
+            return site
+        if t in ("object_creation_expression", "implicit_object_creation_expression"):
+            tnode = node.child_by_field_name("type") if t == "object_creation_expression" else self._target_type(node)
+            alist = node.child_by_field_name("arguments") or next((c for c in node.named_children if c.type == "argument_list"), None)
+            args, kwargs = self._arguments(alist)
+            init = node.child_by_field_name("initializer") or next((c for c in node.named_children if c.type == "initializer_expression"), None)
+            fields: dict[str, Node] = {}
+            for el in self.iter_named(init):
+                if el.type == "assignment_expression":
+                    left, right = el.child_by_field_name("left"), el.child_by_field_name("right")
+                    if left is not None and right is not None and left.type == "identifier":
+                        fields[self.text(left)] = right
+            site = Site(node, None, tnode, args, kwargs, fields)
+            if tnode is not None and tnode.type == "generic_name":
+                site.type_args = self._type_args(tnode)
+            return site
+        return None
+
+    def _type_args(self, generic: "Node") -> list["Node"]:
+        tal = next((c for c in generic.named_children if c.type == "type_argument_list"), None)
+        return [c for c in self.iter_named(tal) if c.type != "comment"]
+
+    def _target_type(self, node: "Node") -> "Node | None":
+        """The declared type a target-typed ``new()`` builds (``HttpClient c = new() {...}``)."""
+        parent = node.parent
+        if parent is not None and parent.type == "equals_value_clause":
+            parent = parent.parent
+        if parent is not None and parent.type == "variable_declarator":
+            decl = parent.parent
+            tnode = decl.child_by_field_name("type") if decl is not None else None
+            return tnode if tnode is not None and tnode.type != "implicit_type" else None
+        if parent is not None and parent.type == "property_declaration":
+            return parent.child_by_field_name("type")
+        return None
+
+    def _arguments(self, alist: "Node | None") -> tuple[list["Node"], dict[str, "Node"]]:
+        args: list[Node] = []
+        kwargs: dict[str, Node] = {}
+        for a in self.iter_named(alist):
+            if a.type != "argument":
+                continue
+            name = a.child_by_field_name("name")
+            expr = next((c for c in a.named_children if c != name and c.type not in ("comment", "modifier")), None)
+            if expr is None:
+                expr = a  # `this` (an unnamed token): the argument itself
+            if name is not None:
+                kwargs[self.text(name)] = expr
+            else:
+                args.append(expr)
+        return args, kwargs
+
+    def member_parts(self, node: "Node") -> tuple["Node", str] | None:
+        if node.type == "member_access_expression":
+            base = node.child_by_field_name("expression")
+            name = node.child_by_field_name("name")
+            if base is not None and name is not None:
+                return base, self._simple_name(name)
+        elif node.type == "conditional_access_expression":
+            base = node.child_by_field_name("condition")
+            binding = next((c for c in node.named_children if c.type == "member_binding_expression"), None)
+            name = binding.child_by_field_name("name") if binding is not None else None
+            if base is not None and name is not None:
+                return base, self._simple_name(name)
+        return None
+
+    def _simple_name(self, node: "Node") -> str:
+        if node.type == "generic_name":
+            ident = next((c for c in node.named_children if c.type == "identifier"), None)
+            return self.text(ident) if ident is not None else self.text(node)
+        return self.text(node)
+
+    def resolve_type(self, type_node: "Node", scope: Scope, depth: int = 0) -> Any:
+        node = type_node
+        if node is None or depth > 8:
+            return None
+        t = node.type
+        if t == "nullable_type":
+            inner = node.child_by_field_name("type") or (node.named_children[0] if node.named_children else None)
+            return self.resolve_type(inner, scope, depth + 1)
+        if t == "generic_name":
+            name = self._simple_name(node)
+            return self._resolve_simple_type(name, scope)
+        if t == "identifier":
+            return self._resolve_simple_type(self.text(node), scope)
+        if t in ("qualified_name", "alias_qualified_name"):
+            text = "".join(self.text(node).split()).removeprefix("global::")
+            text = re.sub(r"<[^<>]*>", "", text)
+            head, _, rest = text.partition(".")
+            if head in self._aliases:
+                return Ref(f"{self._aliases[head]}.{rest}" if rest else self._aliases[head])
+            qual = self.qualify(head)
+            if qual is not None and rest:
+                return Ref(f"{qual}.{rest}")
+            if text in self._known:
+                return Ref(text)
+            last = text.rpartition(".")[2]
+            cls = self._classes.get(text) or (self._classes.get(last) if head in self._classes else None)
+            if cls is not None:
+                return ClassValue(cls)
+            return Ref(f"{self.module_name}.{text}" if self.module_name else text)
+        return None
+
+    def _resolve_simple_type(self, name: str, scope: Scope | None = None) -> Any:
+        cls = self.visible_class(name, scope.cls if scope is not None else None)
+        if cls is not None:
+            return ClassValue(cls)
+        qual = self.qualify(name)
+        if qual is not None:
+            return Ref(qual)
+        return None
+
+    def declared_instance(self, type_node: "Node", scope: Scope, name: str, unknown: bool) -> Any:
+        t = self.resolve_type(type_node, scope)
+        if isinstance(t, Ref) and t.qualname in CONFIG_TYPES and self.index.tracked(t.qualname) is None:
+            return Obj(CONFIG_TYPE, (), t.name, "")
+        if isinstance(t, Ref) and t.qualname not in self.index.ctors and any(o.requires is not None for o in self.index.ctor(t.qualname)):
+            return Dynamic(name)  # a type matched by a pattern only when built with a channel (*Client): a declaration says nothing
+        return super().declared_instance(type_node, scope, name, unknown)
+
+    def short_text(self, node: "Node") -> str:
+        if node.type in self.FUNCTION_TYPES:
+            body = node.child_by_field_name("body")
+            if body is not None and body.type != "block":  # an expression lambda: its text
+                return self.anchor_text(node, 200)
+            params = node.child_by_field_name("parameters")
+            return (" ".join(self.text(params).split()) if params is not None else "()") + " => {...}"
+        return self.anchor_text(node, 200)
+
+    def exported(self, name: str) -> bool:
+        return name[:1].isupper() and name != ".ctor"
+
+    def literal_pairs(self, node: "Node") -> list[tuple[str | None, "Node | None"]] | None:
+        if node.type == "anonymous_object_creation_expression":
+            out: list[tuple[str | None, Node | None]] = []
+            kids = [c for c in node.named_children if c.type != "comment"]
+            i = 0
+            while i < len(kids):
+                k = kids[i]
+                if k.type == "identifier" and i + 1 < len(kids) and self._anon_is_named(node, k):
+                    out.append((self.text(k), kids[i + 1]))
+                    i += 2
+                    continue
+                if k.type == "identifier":
+                    out.append((self.text(k), k))
+                elif k.type == "member_access_expression":
+                    out.append((self.text(k.child_by_field_name("name")) if k.child_by_field_name("name") is not None else None, k))
+                else:
+                    out.append((None, k))
+                i += 1
+            return out
+        if node.type in ("object_creation_expression", "implicit_object_creation_expression"):
+            init = node.child_by_field_name("initializer") or next((c for c in node.named_children if c.type == "initializer_expression"), None)
+            pairs: list[tuple[str | None, Node | None]] = []
+            for el in self.iter_named(init):
+                if el.type == "assignment_expression":
+                    left = el.child_by_field_name("left")
+                    pairs.append((self.text(left) if left is not None else None, el.child_by_field_name("right")))
+                elif el.type == "initializer_expression":  # a dictionary initialiser: { "k", v }
+                    kv = [c for c in el.named_children if c.type != "comment"]
+                    if len(kv) == 2:
+                        k = strip(self.to_value(self.evaluate(kv[0], self.module_scope)))
+                        pairs.append((str(k.value) if isinstance(k, Const) else None, kv[1]))
+            alist = node.child_by_field_name("arguments")
+            for a in self.iter_named(alist, ("argument",)):
+                pairs.append((None, a))
+            return pairs if pairs else None
+        return None
+
+    def _anon_is_named(self, node: "Node", ident: "Node") -> bool:
+        """In ``new { Key = v }`` the identifier is followed by ``=``."""
+        found = False
+        for c in node.children:
+            if found:
+                return c.type == "="
+            if c.id == ident.id:
+                found = True
+        return False
+
+    def class_bases(self, cls: ClassInfo) -> list[str]:
+        out: list[str] = []
+        bl = next((c for c in cls.node.named_children if c.type == "base_list"), None)
+        for b in self.iter_named(bl):
+            if b.type == "primary_constructor_base_type":
+                b = b.named_children[0] if b.named_children else b
+            text = re.sub(r"<.*>", "", "".join(self.text(b).split())).removeprefix("global::")
+            parts = text.split(".")
+            if len(parts) >= 2 and parts[-1] == parts[-2] + "Base":  # protoc's C# plugin: Risk.RiskBase
+                out.append(f"grpc.ServiceBase.{parts[-2]}")
+                continue
+            r = self.resolve_type(b, self.module_scope)
+            if isinstance(r, Ref):
+                out.append(r.qualname)
+            elif isinstance(r, ClassValue):
+                out.append(r.cls.qualname)
+            else:
+                out.append("".join(self.text(b).split()))
+        return out
+
+    def position(self, node: "Node") -> tuple[int, int]:
+        """A call at the end of a chain spanning lines (``new Builder()\n.AddRetry(...)``) is
+        reported at its method name, not at the chain's first line."""
+        if node.type == "invocation_expression":
+            func = node.child_by_field_name("function")
+            if func is not None and func.type == "member_access_expression":
+                name = func.child_by_field_name("name")
+                if name is not None and name.start_point[0] != node.start_point[0]:
+                    return super().position(name)
+        return super().position(node)
+
+    def match_classes(self, cls: ClassInfo) -> None:
+        """A generated gRPC base: only the ``override`` methods are RPCs."""
+        bases = self.class_bases(cls) if self.index.classes else []
+        if not any(b.startswith("grpc.ServiceBase.") for b in bases):
+            super().match_classes(cls)
+            return
+        saved = cls.methods
+        cls.methods = {k: v for k, v in saved.items() if self._has_modifier(v.node, ("override",))}
+        try:
+            super().match_classes(cls)
+        finally:
+            cls.methods = saved
+
+    def _policy_count(self, qual: str) -> int:
+        return sum(1 for sp in self.index.call_specs(qual) if sp.kind in ("retry_policy", "circuit_breaker"))
+
+    @staticmethod
+    def _second_policy_node(node: "Node") -> "Node | None":
+        func = node.child_by_field_name("function") if node.type == "invocation_expression" else None
+        return func.child_by_field_name("name") if func is not None and func.type == "member_access_expression" else None
+
+    def emit(self, kind: str, rule_id: str, node: "Node", fields: dict[str, Any], scope: Scope | None = None, anchor: str | None = None, receiver: Any = None) -> Any:
+        if kind in ("retry_policy", "circuit_breaker") and node.id in self._emitted:
+            second = self._second_policy_node(node)  # the second policy fact of one call: at the method name (its own key)
+            if second is not None and second.id not in self._emitted:
+                anchor = anchor if anchor is not None else self.anchor_text(node)
+                node = second
+        if kind == "endpoint" and scope is not None and scope.cls is not None and "path" in fields:
+            fields["path"] = self._route_tokens(fields["path"], scope)
+        return super().emit(kind, rule_id, node, fields, scope, anchor, receiver)
+
+    def _route_tokens(self, v: Any, scope: Scope) -> Any:
+        """ASP.NET route tokens: ``[controller]`` (the class name without ``Controller``), ``[action]``."""
+        if isinstance(v, Named):
+            return self._route_tokens(v.value, scope)
+        if isinstance(v, Concat):
+            return simplify_concat(tuple(self._route_tokens(p, scope) for p in v.parts))
+        if isinstance(v, Const) and isinstance(v.value, str) and "[" in v.value:
+            cls = scope.cls
+            text = v.value.replace("[controller]", cls.name.removesuffix("Controller") if cls is not None else "[controller]")
+            if scope.function is not None:
+                text = text.replace("[action]", scope.function.name)
+            return Const(text)
+        return v
+
+    def decorators(self, fn: FunctionInfo) -> list[Site]:
+        node = fn.node
+        if node.type == "arrow_expression_clause" or node.type == "compilation_unit":
+            return []
+        return self._attributes(node, fn.scope)
+
+    def class_decorators(self, cls: ClassInfo) -> list[Site]:
+        return self._attributes(cls.node, cls.scope)
+
+    def _attributes(self, node: "Node", scope: Scope) -> list[Site]:
+        out: list[Site] = []
+        for al in node.named_children:
+            if al.type != "attribute_list":
+                continue
+            for attr in al.named_children:
+                if attr.type != "attribute":
+                    continue
+                name = attr.child_by_field_name("name")
+                if name is None:
+                    continue
+                args: list[Node] = []
+                kwargs: dict[str, Node] = {}
+                for a in self.iter_named(next((c for c in attr.named_children if c.type == "attribute_argument_list"), None), ("attribute_argument",)):
+                    aname = a.child_by_field_name("name")
+                    expr = next((c for c in a.named_children if c != aname and c.type != "comment"), None)
+                    if expr is None:
+                        continue
+                    if aname is not None:
+                        kwargs[self.text(aname)] = expr
+                    else:
+                        args.append(expr)
+                out.append(Site(attr, name, None, args, kwargs, None))
+        return out
+
+    def ev_attribute_name(self, node: "Node", scope: Scope) -> Any:
+        return self.evaluate(node, scope)
+
+    # ================================================================ members
+    def member_names(self, cls: ClassInfo) -> set[str]:
+        found = self._member_names.get(cls.node.id)
+        if found is not None:
+            return found
+        names: set[str] = set()
+        body = cls.node.child_by_field_name("body")
+        for member in self.iter_named(body):
+            if member.type == "field_declaration":
+                decl = next((c for c in member.named_children if c.type == "variable_declaration"), None)
+                const = self._has_modifier(member, ("const",)) or (self._has_modifier(member, ("static",)) and self._has_modifier(member, ("readonly",)))
+                if not const:
+                    names.update(n for n, _ in self._declarators(decl))
+            elif member.type == "property_declaration":
+                pname = member.child_by_field_name("name")
+                value = member.child_by_field_name("value")
+                if pname is not None and not (value is not None and value.type == "arrow_expression_clause"):
+                    names.add(self.text(pname))
+        for pname, _ in self.function_params(cls.node):  # a primary constructor's parameters
+            if pname:
+                names.add(pname)
+        self._member_names[cls.node.id] = names
+        return names
+
+    def collect_members(self, cls: ClassInfo) -> None:
+        """Field and property initialisers, primary-constructor parameters, and assignments
+        (``_x = v``, ``this._x = v``) anywhere in the class."""
+        cls.members = {}
+        names = self.member_names(cls)
+        body = cls.node.child_by_field_name("body")
+        cscope = self._class_scopes.get(cls.node.id, self.module_scope)
+        for member in self.iter_named(body):
+            if member.type == "field_declaration":
+                decl = next((c for c in member.named_children if c.type == "variable_declaration"), None)
+                tnode = decl.child_by_field_name("type") if decl is not None else None
+                for name, value in self._declarators(decl):
+                    if name not in names:
+                        continue
+                    if tnode is not None and tnode.type != "implicit_type":
+                        cls.member_types[name] = (tnode, cscope)
+                    if value is not None:
+                        cls.members.setdefault(name, []).append((value, cscope))
+            elif member.type == "property_declaration":
+                pname = member.child_by_field_name("name")
+                tnode = member.child_by_field_name("type")
+                if pname is None or self.text(pname) not in names:
+                    continue
+                if tnode is not None:
+                    cls.member_types[self.text(pname)] = (tnode, cscope)
+                value = member.child_by_field_name("value")
+                if value is not None:
+                    cls.members.setdefault(self.text(pname), []).append((value, cscope))
+        if any(c.type == "parameter_list" for c in cls.node.named_children):  # a primary constructor
+            pfn = FunctionInfo(cls.node, cscope, f"{cls.qualname}.{cls.name}", cls.name, cls)
+            pscope = self.function_scope(pfn)
+            for pname, tnode in self.function_params(cls.node):
+                b = pscope.bindings.get(pname) if pname else None
+                if b is None:
+                    continue
+                if isinstance(b.value, Obj):  # injected
+                    cls.member_cache[pname] = b.value
+                elif tnode is not None:
+                    cls.member_types.setdefault(pname, (tnode, cscope))
+        for node in self._assignments().get(cls.node.id, ()):
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            op = node.child_by_field_name("operator")
+            if left is None or right is None or (op is not None and self.text(op) != "="):
+                continue
+            name = None
+            if left.type == "identifier" and self.text(left) in names:
+                name = self.text(left)
+            elif left.type == "member_access_expression":
+                base = left.child_by_field_name("expression")
+                fld = left.child_by_field_name("name")
+                if base is not None and base.type == "this" and fld is not None:
+                    name = self.text(fld)
+            if name is None:
+                continue
+            scope = self.scope_at(node)
+            owner = scope.owner_of(name) if left.type == "identifier" else None
+            if owner is not None and owner.kind == "function":
+                continue  # a local of the same name
+            cls.members.setdefault(name, []).append((right, scope))
+
+    def _assignments(self) -> dict[int, list["Node"]]:
+        """The file's assignments by enclosing class (found once, with a query)."""
+        found = self._assigns
+        if found is not None:
+            return found
+        found = self._assigns = {}
+        if self._query is None:
+            return found
+        from tree_sitter import QueryCursor
+
+        for node in QueryCursor(self._query("(assignment_expression) @a")).captures(self.tree.root_node).get("a", ()):
+            parent = node.parent
+            while parent is not None and parent.type not in CLASS_NODES:
+                parent = parent.parent
+            if parent is not None:
+                found.setdefault(parent.id, []).append(node)
+        return found
+
+    def instance_member(self, inst: Instance, attr: str, node: "Node | None") -> Any:
+        if inst.cls.members is None:  # members first: a primary constructor's injected parameters are cached there
+            self.collect_members(inst.cls)
+        return super().instance_member(inst, attr, node)
+
+    def scope_at(self, node: "Node") -> Scope:
+        fnode = node.parent
+        while fnode is not None and fnode.type not in FUNCTION_NODES:
+            fnode = fnode.parent
+        if fnode is None:
+            return self.module_scope
+        walked = self._fn_scopes.get(fnode.id)
+        if walked is not None:
+            return walked
+        cached = self._member_scopes.get(fnode.id)
+        if cached is not None:
+            return cached
+        fn = self._fn_by_node.get(fnode.id)
+        if fn is None:
+            if fnode.type == "compilation_unit" and self._main is not None:
+                fn = self._main
+            else:
+                parent = self.scope_at(fnode)
+                fn = FunctionInfo(fnode, parent, f"{parent.qualname}.lambda", "lambda", parent.cls)
+        scope = self.function_scope(fn)
+        self._member_scopes[fnode.id] = scope
+        self.scan_function(fn, scope)
+        return scope
+
+    # ================================================================ dependency injection
+    def injected(self, type_node: "Node", cls: ClassInfo | None, scope: Scope) -> Obj | None:
+        """What the container passes a parameter typed ``type_node``: for a registration keyed by
+        the receiving class (``by: class``, the default), the object registered for the class of
+        the constructor (``AddHttpClient<RiskClient>(...)``: RiskClient's ``HttpClient``); for one
+        keyed by the type (``by: type``), the object registered for the parameter's type
+        (``AddGrpcClient<Risk.RiskClient>(...)``: any ``Risk.RiskClient`` parameter, a minimal-API
+        handler's too). In this file or another file of the project."""
+        t = self.resolve_type(type_node, scope)
+        for spec in self._inject.values():
+            as_type = spec.get("as", "")
+            if spec.get("by") == "type":
+                key = re.sub(r"<.*>", "", "".join(self.text(type_node).split())).removeprefix("global::").rstrip("?")
+                if not key[:1].isupper() or not any(o.requires is not None for o in self.index.ctor(t.qualname if isinstance(t, Ref) else key)):
+                    continue
+            elif cls is None or not isinstance(t, Ref) or t.qualname != as_type:
+                continue
+            else:
+                key = cls.name
+            self.scan_registrations()
+            found = self._registry.get((as_type, key))
+            if found is None and self.module_name:
+                found = self.wanted(self.registry_name(as_type, key))
+            if found is not None:
+                return found
+        return None
+
+    @staticmethod
+    def registry_name(as_type: str, key: str) -> str:
+        """The export name of a registration: its last dotted part is a word the consumer's text
+        holds (``RiskClient``, ``LedgerClient``, the client name ``ledger``), which the scan's
+        package pass looks for in files it has not extracted yet."""
+        return f"${as_type.rpartition('.')[2]}.{key.replace(':', '.')}"
+
+    def scan_registrations(self) -> None:
+        """Evaluate the file's registration chains once (``services.AddHttpClient<T>(...)...``),
+        wherever they are, so that injections resolve whatever the walking order."""
+        if self._registry_scanned or not self._inject:
+            return
+        self._registry_scanned = True
+        words = set()
+        for otype in self._inject:
+            for o in self.index.ctors.items():
+                if any(x.type == otype for x in o[1]):
+                    words.add(o[0].rpartition(".")[2])
+        if not words:
+            return
+        pattern = re.compile(rb"\b(" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b")
+        if not pattern.search(self.source):
+            return
+        stack = [self.tree.root_node]
+        tops: list[Node] = []
+        while stack:
+            node = stack.pop()
+            if node.type == "expression_statement" or node.type == "variable_declarator" or node.type == "return_statement":
+                if pattern.search(self.source[node.start_byte : node.end_byte]):
+                    tops.append(node)
+                    continue
+            stack.extend(reversed(node.named_children))
+        for node in tops:
+            expr = self._declarator_value(node) if node.type == "variable_declarator" else (node.named_children[0] if node.named_children else None)
+            if expr is None:
+                continue
+            scope = self.scope_at(node)
+            try:
+                self.evaluate(expr, scope)
+            except RecursionError:
+                continue
+
+    def record_registration(self, obj: Obj) -> None:
+        spec = self._inject.get(obj.type)
+        if spec is None:
+            return
+        as_type = spec.get("as", "")
+        caps = tuple((k, v) for k, v in obj.captures if k not in spec.get("keys", ()))
+        for key in spec.get("keys", ()):
+            v = strip(obj.capture(key)) if obj.capture(key) is not None else None
+            if isinstance(v, Const) and isinstance(v.value, str):
+                prefix = "" if key == spec.get("keys", ("",))[0] else f"{key}:"
+                name = v.value.rpartition(".")[2] if spec.get("by") == "type" else as_type.rpartition(".")[2]
+                self._registry[(as_type, prefix + v.value)] = Obj(as_type, caps, name, obj.origin)
+
+    def construct(self, otype: Any, site: Site, scope: Scope, qual: str, receiver: Obj | None) -> Obj:
+        obj = super().construct(otype, site, scope, qual, receiver)
+        second = self._second_policy_node(site.node) if site.func is not None and self._policy_count(qual) > 1 else None
+        if second is not None:  # a call emitting two policy facts (retry + breaker): the second is at the method name
+            obj = self.with_capture(obj, "_chain", Obj("$policy", (), "", f"{self.path}#{self.node_key(second)}"), append=True)
+        if receiver is not None and receiver.origin and receiver.origin != obj.origin and receiver.type == obj.type:
+            # a builder step (pipeline.AddRetry(...).AddCircuitBreaker(...)): the earlier steps' facts stay attached
+            obj = self.with_capture(obj, "_chain", Obj("$policy", (), "", receiver.origin), append=True)
+        if self._inject:
+            if obj.type in self._inject:
+                self.record_registration(obj)
+            else:
+                obj = self.from_registry(obj)
+        return obj
+
+    def configure_obj(self, obj: Obj, site: Site, scope: Scope) -> Obj:
+        new = super().configure_obj(obj, site, scope)
+        if self._inject and new.type in self._inject and new is not obj:
+            self.record_registration(new)
+        return new
+
+    def from_registry(self, obj: Obj) -> Obj:
+        """``factory.CreateClient("risk")``: an object of an injected type built with a key capture
+        named like a registration key gets the registration's captures."""
+        for spec in self._inject.values():
+            if spec.get("as") != obj.type:
+                continue
+            for key in spec.get("keys", ())[1:]:
+                v = strip(obj.capture(key)) if obj.capture(key) is not None else None
+                if isinstance(v, Const) and isinstance(v.value, str):
+                    self.scan_registrations()
+                    found = self._registry.get((obj.type, f"{key}:{v.value}"))
+                    if found is None and self.module_name:
+                        found = self.wanted(self.registry_name(obj.type, f"{key}:{v.value}"))
+                    if found is not None:
+                        have = {k for k, _ in found.captures}
+                        return Obj(obj.type, found.captures + tuple((k, x) for k, x in obj.captures if k not in have), obj.name, found.origin)
+        return obj
+
+    def collect_exports(self) -> None:
+        super().collect_exports()
+        if self._inject:
+            self.scan_registrations()
+            for (as_type, key), obj in self._registry.items():
+                self.result.exports[self.registry_name(as_type, key)] = obj
+        for cls in dict.fromkeys(self._classes.values()):  # class constants other files of the project read (Settings.RiskUrl)
+            cscope = self._class_scopes.get(cls.node.id)
+            if cscope is None or cls.qualname != cls.name:
+                continue
+            caps: list[tuple[str, Value]] = []
+            for name, b in cscope.bindings.items():
+                try:
+                    v = self.binding_value(b, name)
+                except RecursionError:
+                    continue
+                if self.is_value(v) and not isinstance(v, (Dynamic, Ref)):
+                    caps.append((name, self.to_value(v)))
+            if caps and cls.name not in self.result.exports:  # the class as an object whose captures are its constants
+                self.result.exports[cls.name] = Obj(CLASS_CONSTANTS, tuple(caps), cls.name, "")
+
+    # ================================================================ expressions
+    def ev_opaque(self, node: "Node", scope: Scope) -> Any:
+        return Opaque(node)
+
+    def ev_identifier(self, node: "Node", scope: Scope) -> Any:
+        return self.lookup_name(self.text(node), scope)
+
+    def ev_this(self, node: "Node", scope: Scope) -> Any:
+        return Instance(scope.cls, "this") if scope.cls is not None else Opaque(node)
+
+    def ev_generic_name(self, node: "Node", scope: Scope) -> Any:
+        return self.lookup_name(self._simple_name(node), scope)
+
+    def ev_predefined(self, node: "Node", scope: Scope) -> Any:
+        text = self.text(node)
+        return Ref({"string": "System.String", "int": "System.Int32", "long": "System.Int64", "double": "System.Double"}.get(text, f"System.{text}"))
+
+    def ev_qualified(self, node: "Node", scope: Scope) -> Any:
+        r = self.resolve_type(node, scope)
+        return r if r is not None else Opaque(node)
+
+    def ev_typeof(self, node: "Node", scope: Scope) -> Any:
+        return Const(self.anchor_text(node, 120))
+
+    def ev_member(self, node: "Node", scope: Scope) -> Any:
+        base_node = node.child_by_field_name("expression")
+        name = node.child_by_field_name("name")
+        if base_node is None or name is None:
+            return Opaque(node)
+        attr = self._simple_name(name)
+        if base_node.type in ("this", "base"):
+            if scope.cls is None:
+                return Opaque(node)
+            base: Any = Instance(scope.cls, "this")
+        else:
+            base = self.evaluate(base_node, scope)
+        if isinstance(base, ClassValue):
+            return self.static_member(base.cls, attr, node)
+        if isinstance(base, Ref) and self.module_name and base.qualname.startswith(self.module_name + "."):
+            rest = base.qualname[len(self.module_name) + 1 :]
+            if "." not in rest:  # Settings.RiskUrl of another file: resolved at link time
+                return Ref(f"{base.qualname}.{attr}")
+        if isinstance(base, Obj) and base.type == CONFIG_TYPE and attr == "Value":
+            section = base.capture("section")
+            return Env(str(strip(section).value)) if isinstance(strip(section), Const) else Opaque(node)  # type: ignore[union-attr]
+        return self.eval_member(base, attr, node, scope)
+
+    def static_member(self, cls: ClassInfo, attr: str, node: "Node") -> Any:
+        cscope = self._class_scopes.get(cls.node.id)
+        if cscope is not None and attr in cscope.bindings:
+            return self.binding_value(cscope.bindings[attr], attr)
+        fn = cls.methods.get(attr)
+        if fn is not None:
+            return FunctionValue(fn)
+        inner = self._classes.get(f"{cls.qualname}.{attr}")
+        if inner is not None:
+            return ClassValue(inner)
+        return self.instance_member(Instance(cls, cls.name), attr, node)
+
+    def ev_conditional_access(self, node: "Node", scope: Scope) -> Any:
+        parts = self.member_parts(node)
+        if parts is None:
+            return Opaque(node)
+        base = self.evaluate(parts[0], scope)
+        return self.eval_member(base, parts[1], node, scope)
+
+    def ev_call(self, node: "Node", scope: Scope) -> Any:
+        site = self.site(node, scope)
+        return self.eval_call(site, scope) if site is not None else Opaque(node)
+
+    def eval_call(self, site: Site, scope: Scope, shallow: bool = False) -> Any:
+        if site.func is None and site.type_node is not None:
+            t = self.resolve_type(site.type_node, scope)
+            if isinstance(t, Ref) and t.qualname == _TIMESPAN:
+                return self.timespan_ctor(site, scope)
+            if isinstance(t, Ref) and t.qualname == "System.Uri" and site.args and self.index.tracked("System.Uri") is None:
+                v = self.evaluate(site.args[0], scope)
+                if len(site.args) == 2:  # new Uri(baseUri, "relative")
+                    rel = self.evaluate(site.args[1], scope)
+                    if self.is_value(v) and self.is_value(rel):
+                        return simplify_concat((self.to_value(v), self.to_value(rel)))
+                return v if self.is_value(v) else Opaque(site.node)
+        return super().eval_call(site, scope, shallow)
+
+    def special_call(self, qual: str, site: Site, scope: Scope) -> Any:
+        factor = TIMESPAN_FACTORIES.get(qual)
+        if factor is not None and len(site.args) == 1:
+            return self.scaled(self.evaluate(site.args[0], scope), factor, qual, site)
+        if qual.startswith(CONFIG_TYPE + ".") and site.args:
+            attr = qual[len(CONFIG_TYPE) + 1 :]
+            key = strip(self.to_value(self.evaluate(site.args[0], scope)))
+            if not (isinstance(key, Const) and isinstance(key.value, str)):
+                return None
+            receiver = self.callee(site.func, scope)[1] if site.func is not None else None
+            section = strip(receiver.capture("section")) if receiver is not None and receiver.capture("section") is not None else None
+            full = f"{section.value}:{key.value}" if isinstance(section, Const) else key.value
+            if attr in ("GetSection", "GetRequiredSection"):
+                return Obj(CONFIG_TYPE, (("section", Const(full)),), "IConfigurationSection", "")
+            if attr == "GetConnectionString":
+                return Env(f"ConnectionStrings:{key.value}")
+            return None
+        if qual == "System.Math.Pow" and len(site.args) == 2:
+            a, b = (self.to_value(self.evaluate(x, scope)) for x in site.args)
+            if isinstance(strip(a), Const) and isinstance(strip(b), Const):
+                return fold("**", a, b)
+            return Call(qual, (a, b))
+        return None
+
+    def scaled(self, v: Any, factor: float, qual: str, site: Site) -> Any:
+        """``TimeSpan.FromSeconds(n)`` in milliseconds; a named constant stays named."""
+        name = v.name if isinstance(v, Named) else None
+        inner = strip(v) if self.is_value(v) else None
+        if isinstance(inner, Const) and isinstance(inner.value, (int, float)) and not isinstance(inner.value, bool):
+            ms = inner.value * factor
+            ms = int(ms) if float(ms).is_integer() else ms
+            return Named(name, Const(ms)) if name else Const(ms)
+        if isinstance(inner, Env):
+            d = strip(inner.default) if inner.default is not None else None
+            default = Const(d.value * factor) if isinstance(d, Const) and isinstance(d.value, (int, float)) and not isinstance(d.value, bool) else inner.default
+            return Env(inner.var, default)
+        return Call(qual, (self.to_value(v),))
+
+    def timespan_ctor(self, site: Site, scope: Scope) -> Any:
+        """``new TimeSpan(h, m, s)`` / ``(d, h, m, s)`` / ``(d, h, m, s, ms)`` / ``(ticks)``."""
+        vals = [strip(self.to_value(self.evaluate(a, scope))) for a in site.args]
+        if not all(isinstance(v, Const) and isinstance(v.value, (int, float)) and not isinstance(v.value, bool) for v in vals):
+            return Opaque(site.node)
+        nums = [v.value for v in vals]  # type: ignore[union-attr]
+        units = {1: [0.0001], 3: [3_600_000, 60_000, 1000], 4: [86_400_000, 3_600_000, 60_000, 1000], 5: [86_400_000, 3_600_000, 60_000, 1000, 1]}.get(len(nums))
+        if units is None:
+            return Opaque(site.node)
+        ms = sum(n * u for n, u in zip(nums, units))
+        return Const(int(ms) if float(ms).is_integer() else ms)
+
+    def ev_element(self, node: "Node", scope: Scope) -> Any:
+        base_node = node.child_by_field_name("expression")
+        sub = node.child_by_field_name("subscript")
+        if base_node is None or sub is None:
+            return Opaque(node)
+        keys = [a for a in self.iter_named(sub, ("argument",))]
+        if len(keys) != 1:
+            return Opaque(node)
+        base = self.evaluate(base_node, scope)
+        key = strip(self.to_value(self.evaluate(keys[0], scope)))
+        if isinstance(base, Obj) and base.type == CONFIG_TYPE:
+            if isinstance(key, Const) and isinstance(key.value, str):
+                section = strip(base.capture("section")) if base.capture("section") is not None else None
+                full = f"{section.value}:{key.value}" if isinstance(section, Const) else key.value
+                return Env(full)
+            return Opaque(node)
+        inner = strip(base) if self.is_value(base) else None
+        if isinstance(key, Const):
+            if isinstance(inner, Map):
+                found = inner.get(key.value)
+                if found is not None:
+                    return found
+            if isinstance(inner, Seq) and isinstance(key.value, int) and -len(inner.items) <= key.value < len(inner.items):
+                return inner.items[key.value]
+        return Opaque(node)
+
+    def call_value(self, qual: str, site: Site, scope: Scope) -> Call:
+        return super().call_value(qual, site, scope)
+
+    def eval_member(self, base: Any, attr: str, node: "Node", scope: Scope) -> Any:
+        return super().eval_member(base, attr, node, scope)
+
+    def ev_binary(self, node: "Node", scope: Scope) -> Any:
+        op_node = node.child_by_field_name("operator")
+        op_text = self.text(op_node) if op_node is not None else ""
+        left = self.evaluate(node.child_by_field_name("left"), scope)
+        if op_text == "??":
+            right = self.evaluate(node.child_by_field_name("right"), scope)
+            inner = strip(left) if self.is_value(left) else None
+            if isinstance(inner, Env) and inner.default is None and self.is_value(right):
+                return Env(inner.var, self.to_value(right))
+            if isinstance(inner, Const) and inner.value is None:
+                return right
+            if isinstance(inner, Const):
+                return left
+            return Opaque(node)
+        op = _BINARY_OPS.get(op_text)
+        if op is None:
+            return Opaque(node)
+        right = self.evaluate(node.child_by_field_name("right"), scope)
+        if op == "/":
+            lv, rv = strip(left) if self.is_value(left) else None, strip(right) if self.is_value(right) else None
+            if isinstance(lv, Const) and isinstance(rv, Const) and isinstance(lv.value, int) and isinstance(rv.value, int) and not isinstance(lv.value, bool) and rv.value:
+                q = abs(lv.value) // abs(rv.value)
+                return Const(q if (lv.value >= 0) == (rv.value >= 0) else -q)
+        return self.eval_binary(op, left, right, node)
+
+    def ev_prefix(self, node: "Node", scope: Scope) -> Any:
+        kids = [c for c in node.named_children if c.type != "comment"]
+        if not kids:
+            return Opaque(node)
+        op = self.text(node)[: kids[0].start_byte - node.start_byte].strip()
+        v = self.evaluate(kids[0], scope)
+        if op == "+":
+            return v
+        if op == "-" and self.is_value(v) and not isinstance(v, Dynamic):
+            return fold("-", Const(0), v)
+        return Opaque(node)
+
+    def ev_postfix(self, node: "Node", scope: Scope) -> Any:
+        kids = [c for c in node.named_children if c.type != "comment"]
+        if len(kids) == 1 and self.text(node).endswith("!"):  # x! (null-forgiving)
+            return self.evaluate(kids[0], scope)
+        return Opaque(node)
+
+    def ev_inner(self, node: "Node", scope: Scope) -> Any:
+        kids = [c for c in node.named_children if c.type != "comment" and node.field_name_for_named_child(node.named_children.index(c)) != "name"]
+        return self.evaluate(kids[-1], scope) if kids else Opaque(node)
+
+    def ev_cast(self, node: "Node", scope: Scope) -> Any:
+        value = node.child_by_field_name("value")
+        return self.evaluate(value, scope) if value is not None else Opaque(node)
+
+    def ev_ternary(self, node: "Node", scope: Scope) -> Any:
+        a = self.evaluate(node.child_by_field_name("consequence"), scope)
+        b = self.evaluate(node.child_by_field_name("alternative"), scope)
+        if self.is_value(a) and a == b:
+            return a
+        return Opaque(node)
+
+    def ev_int(self, node: "Node", scope: Scope) -> Any:
+        v = _int(self.text(node))
+        return Const(v) if v is not None else Opaque(node)
+
+    def ev_real(self, node: "Node", scope: Scope) -> Any:
+        try:
+            return Const(float(_REAL_SUFFIX.sub("", self.text(node).replace("_", ""))))
+        except ValueError:
+            return Opaque(node)
+
+    def ev_string(self, node: "Node", scope: Scope) -> Any:
+        text = self.text(node)
+        if text.endswith("u8"):
+            text = text[:-2]
+        return Const(_unescape(text[1:-1]))
+
+    def ev_verbatim(self, node: "Node", scope: Scope) -> Any:
+        return Const(self.text(node)[2:-1].replace('""', '"'))
+
+    def ev_raw(self, node: "Node", scope: Scope) -> Any:
+        content = next((c for c in node.named_children if c.type == "raw_string_content"), None)
+        return Const(self.text(content) if content is not None else "")
+
+    def ev_char(self, node: "Node", scope: Scope) -> Any:
+        return Const(_unescape(self.text(node)[1:-1]))
+
+    def ev_bool(self, node: "Node", scope: Scope) -> Any:
+        return Const(self.text(node) == "true")
+
+    def ev_null(self, node: "Node", scope: Scope) -> Any:
+        return Const(None)
+
+    def ev_interpolated(self, node: "Node", scope: Scope) -> Any:
+        parts: list[Value] = []
+        verbatim = "@" in self.text(node)[:3]
+        for c in node.named_children:
+            if c.type in ("string_content", "interpolated_verbatim_string_text", "interpolated_raw_string_text"):
+                text = self.text(c)
+                parts.append(Const(text.replace('""', '"') if verbatim else _unescape(text)))
+            elif c.type == "escape_sequence":
+                parts.append(Const(_unescape(self.text(c))))
+            elif c.type == "interpolation":
+                expr = next((k for k in c.named_children if k.type not in ("interpolation_brace", "interpolation_alignment_clause", "interpolation_format_clause", "comment")), None)
+                if expr is None:
+                    continue
+                v = self.evaluate(expr, scope)
+                parts.append(self.to_value(v) if self.is_value(v) else Dynamic(self.anchor_text(expr, 120)))
+        return simplify_concat(tuple(parts)) if parts else Const("")
+
+    def ev_anonymous(self, node: "Node", scope: Scope) -> Any:
+        pairs = self.literal_pairs(node) or []
+        items = []
+        for k, v in pairs:
+            if k is None or v is None:
+                continue
+            items.append((Const(k), self.to_value(self.evaluate(v, scope))))
+        return Map(tuple(items))
+
+    def ev_collection(self, node: "Node", scope: Scope) -> Any:
+        kids = [c for c in node.named_children if c.type != "comment"]
+        if len(kids) > 32:
+            return Opaque(node)
+        return Seq(tuple(self.to_value(self.evaluate(k.named_children[0] if k.type == "expression_element" and k.named_children else k, scope)) for k in kids))
+
+    def ev_array(self, node: "Node", scope: Scope) -> Any:
+        init = next((c for c in node.named_children if c.type == "initializer_expression"), None)
+        return self.ev_collection(init, scope) if init is not None else Opaque(node)
+
+    def ev_lambda(self, node: "Node", scope: Scope) -> Any:
+        """A lambda as a value: an options lambda (``c => { c.Timeout = t; c.A.B = v; }``) is a
+        ``Map`` of what it assigns to its parameter; a factory lambda (``p => p.Retry(3)``) is the
+        tracked object it returns; else a function."""
+        fn = FunctionInfo(node, scope, f"{scope.qualname}.lambda" if scope.qualname else "lambda", "lambda", scope.cls)
+        params = self.function_params(node)
+        body = node.child_by_field_name("body")
+        if body is None or len(params) != 1 or not params[0][0]:
+            return FunctionValue(fn)
+        pname = params[0][0]
+        if body.type == "block":
+            stmts = [s for s in body.named_children if s.type != "comment"]
+            assigned: dict[tuple[str, ...], Node] = {}
+            for st in stmts:
+                a = st.named_children[0] if st.type == "expression_statement" and st.named_children else None
+                if a is None or a.type != "assignment_expression":
+                    return FunctionValue(fn)
+                path = self._member_path(a.child_by_field_name("left"), pname)
+                right = a.child_by_field_name("right")
+                if path is None or right is None:
+                    return FunctionValue(fn)
+                assigned[path] = right
+            if not assigned:
+                return FunctionValue(fn)
+            fscope = self.function_scope(fn)
+            return self._nested_map({p: self.to_value(self.evaluate(v, fscope)) for p, v in assigned.items()})
+        if body.type == "assignment_expression":  # o => o.Address = new Uri(...)
+            path = self._member_path(body.child_by_field_name("left"), pname)
+            right = body.child_by_field_name("right")
+            if path is not None and right is not None:
+                fscope = self.function_scope(fn)
+                return self._nested_map({path: self.to_value(self.evaluate(right, fscope))})
+            return FunctionValue(fn)
+        if body.type in self.CALL_TYPES:
+            fscope = self.function_scope(fn)
+            v = self.evaluate(body, fscope)
+            if isinstance(v, Obj):
+                return v
+        return FunctionValue(fn)
+
+    def _member_path(self, node: "Node | None", param: str) -> tuple[str, ...] | None:
+        path: list[str] = []
+        while node is not None and node.type == "member_access_expression":
+            name = node.child_by_field_name("name")
+            if name is None:
+                return None
+            path.append(self.text(name))
+            node = node.child_by_field_name("expression")
+        if node is None or node.type != "identifier" or self.text(node) != param or not path:
+            return None
+        return tuple(reversed(path))
+
+    @staticmethod
+    def _nested_map(assigned: dict[tuple[str, ...], Value]) -> Map:
+        tree: dict[str, Any] = {}
+        for path, v in assigned.items():
+            cur = tree
+            for p in path[:-1]:
+                nxt = cur.get(p)
+                if not isinstance(nxt, dict):
+                    nxt = cur[p] = {}
+                cur = nxt
+            cur[path[-1]] = v
+
+        def build(d: dict[str, Any]) -> Map:
+            return Map(tuple((Const(k), build(v) if isinstance(v, dict) else v) for k, v in d.items()))
+
+        return build(tree)
+
+
+def _iter_children(node: "Node") -> Iterator["Node"]:
+    yield from node.named_children

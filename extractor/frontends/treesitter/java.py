@@ -1,0 +1,1532 @@
+"""Java adapter: the syntax the generic engine needs to know for Java (tree-sitter-java).
+
+Names are qualified by package: ``HttpClient`` with ``import java.net.http.HttpClient;`` is
+``java.net.http.HttpClient``, a method of a tracked object is ``<type>.<method>``. A simple name
+resolves, in order, against the locals and parameters in scope, the fields and methods of the
+enclosing classes (inner first), the classes of the file (nested ones too), single-type imports,
+static imports (``import static java.time.Duration.ofSeconds``), on-demand imports
+(``import java.net.http.*``, ``import static java.util.concurrent.TimeUnit.*``: only to names the
+rules or this adapter know, so a same-file or same-package class with a library type's name stays
+itself), ``java.lang``, and finally the file's own package (a class of another file of the package:
+its constants resolve at link time). Fully qualified names (``java.time.Duration.ofSeconds(2)``)
+resolve too. What the adapter evaluates:
+
+- literals: integers (``_``, hex, octal, binary, ``L``), floating point (``f``/``d``), strings with
+  escapes, text blocks, chars, ``true``/``false``/``null``; ``static final`` fields (named
+  constants), string concatenation, arithmetic (integer division truncates), casts, parentheses;
+- locals (``var`` and typed), ``=`` / ``+=`` in statement order, parameters typed with a tracked
+  type (an instance built by the caller), fields of same-file classes: initialisers and
+  assignments anywhere in the class (``this.client = client`` in a constructor), else the declared
+  type (an injected field: built elsewhere); ``this.x``, bare field names, static fields of same-file
+  classes (``Config.TIMEOUT``);
+- ``new T(...)`` (``object_creation_expression``) as a construction, builder chains through the
+  rules' ``configure:`` / ``returns:`` / ``fluent:``, method calls on tracked objects;
+- ``Duration.ofSeconds(2)`` and other library calls as ``Call`` values the rules' timeout
+  ``functions:`` interpret; ``(amount, TimeUnit.X)`` pairs through ``unit_arg`` specs;
+- ``System.getenv("X")``, ``System.getProperty("k", "d")``, ``System.getenv().getOrDefault(...)``,
+  ``Optional.ofNullable(System.getenv("X")).orElse("d")`` as ``Env`` values;
+- Spring configuration: ``@Value("${risk.url:http://localhost}")`` on fields and parameters and
+  ``environment.getProperty("risk.url", "d")`` are configuration references (``svcconfig``)
+  resolved at link time against the service's ``application.yml`` / ``application.properties``;
+- annotations as ``decorators`` (``@Retry(name = "risk")``: ``kw`` is the element name, a single
+  value is ``arg 0`` and ``kw value``), nested annotations and element arrays as values;
+- lambdas and anonymous class methods: walked as closures; method references to same-file
+  methods as functions;
+- loops and ``try``/``catch`` for hand-written retries (``retry_loops.py``) and a catch block's
+  literal as a call's fallback.
+
+A file's module is its package plus the file's class (``com.acme.checkout.Settings`` for
+``Settings.java``): a constant of another class (``Settings.RISK_URL``, same package or imported)
+resolves at link time against that file's exports (its classes' static fields).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ...svcconfig import config_ref, placeholder_value
+from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, fold, strip
+from .engine import Analyzer, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from .index import TsIndex
+
+JAVA_LANG = frozenset(
+    "Object String StringBuilder System Runtime Thread Math StrictMath Integer Long Short Byte Double Float Boolean "
+    "Character Number Void Class Enum Record Iterable Comparable Runnable AutoCloseable CharSequence Throwable "
+    "Exception RuntimeException Error InterruptedException IllegalStateException IllegalArgumentException "
+    "UnsupportedOperationException NullPointerException IndexOutOfBoundsException ArithmeticException "
+    "Override Deprecated SuppressWarnings FunctionalInterface SafeVarargs".split()
+)
+# qualified names the adapter itself resolves through on-demand imports (besides the rules' names)
+BUILTIN_NAMES = (
+    "java.lang.System.getenv",
+    "java.lang.System.getProperty",
+    "java.lang.Thread.sleep",
+    "java.lang.Integer.parseInt",
+    "java.lang.Long.parseLong",
+    "java.lang.Double.parseDouble",
+    "java.lang.Math.pow",
+    "java.time.Duration.ofMillis",
+    "java.time.Duration.ofSeconds",
+    "java.time.Duration.ofMinutes",
+    "java.time.Duration.ofHours",
+    "java.time.Duration.ofNanos",
+    "java.time.Duration.of",
+    "java.time.temporal.ChronoUnit",
+    "java.util.concurrent.TimeUnit.NANOSECONDS",
+    "java.util.concurrent.TimeUnit.MICROSECONDS",
+    "java.util.concurrent.TimeUnit.MILLISECONDS",
+    "java.util.concurrent.TimeUnit.SECONDS",
+    "java.util.concurrent.TimeUnit.MINUTES",
+    "java.util.concurrent.TimeUnit.HOURS",
+    "java.util.concurrent.TimeUnit.DAYS",
+    "java.util.Map.of",
+    "java.util.Map.entry",
+    "java.util.List.of",
+    "java.util.Set.of",
+    "java.util.Optional.ofNullable",
+    "java.util.Optional.of",
+    "java.util.Objects.requireNonNull",
+    "java.util.Objects.requireNonNullElse",
+    "java.util.UUID",
+    "java.net.URI.create",
+    "java.net.URI",
+    "java.net.URL",
+    "org.springframework.beans.factory.annotation.Value",
+    "org.springframework.core.env.Environment",
+)
+# Spring: an annotation whose value is a configuration placeholder, and the environment's getters
+CONFIG_ANNOTATIONS = frozenset({"org.springframework.beans.factory.annotation.Value"})
+CONFIG_GETTERS = {
+    "org.springframework.core.env.Environment.getProperty": (0, 1),
+    "org.springframework.core.env.Environment.getRequiredProperty": (0, None),
+    "org.springframework.core.env.PropertyResolver.getProperty": (0, 1),
+}
+CONFIG_TYPES = frozenset({"org.springframework.core.env.Environment", "org.springframework.core.env.ConfigurableEnvironment", "org.springframework.core.env.PropertyResolver"})
+# builder-style methods whose (name, value) arguments carry a header or a field (the id flow's labels)
+KEYED_SETTERS = frozenset({"header", "headers", "setHeader", "addHeader", "set", "add", "put", "param", "queryParam", "attribute"})
+
+_INT_SUFFIX = re.compile(r"[lL]$")
+_FLOAT_SUFFIX = re.compile(r"[fFdD]$")
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "s": " ", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
+_ESCAPE_RE = re.compile(r"\\(u+[0-9a-fA-F]{4}|[0-7]{1,3}|.)", re.S)
+_PACKAGE_RE = re.compile(rb"^\s*package\s+([A-Za-z_][\w.]*)\s*;", re.M)
+_BINARY_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%"}
+CLASS_NODES = frozenset({"class_declaration", "interface_declaration", "enum_declaration", "record_declaration", "annotation_type_declaration"})
+FUNCTION_NODES = frozenset({"method_declaration", "constructor_declaration", "compact_constructor_declaration", "lambda_expression", "static_initializer"})
+_SCAN_INTO = frozenset(
+    {
+        "block",
+        "constructor_body",
+        "if_statement",
+        "for_statement",
+        "enhanced_for_statement",
+        "while_statement",
+        "do_statement",
+        "try_statement",
+        "try_with_resources_statement",
+        "catch_clause",
+        "finally_clause",
+        "labeled_statement",
+        "synchronized_statement",
+        "switch_expression",
+        "switch_block",
+        "switch_block_statement_group",
+        "switch_rule",
+    }
+)
+
+
+def words_of(name: str) -> set[str]:
+    """The simple class name in a qualified name (``java.net.http.HttpClient.send`` →
+    ``HttpClient``): a file using it spells it, whatever its imports (``java.net.http.*``)."""
+    for part in name.split("."):
+        if part[:1].isupper():
+            return set() if any(c in part for c in "*?[") or len(part) < 2 else {part}
+    head = name.rsplit(".", 1)[-1]
+    return set() if any(c in head for c in "*?[") or len(head) < 2 else {head}
+
+
+@functools.lru_cache(maxsize=8192)
+def _package_of(path: str) -> str:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16384)
+    except OSError:
+        return ""
+    head = re.sub(rb"/\*.*?\*/", b"", head, flags=re.S)
+    m = _PACKAGE_RE.search(head)
+    return m.group(1).decode() if m else ""
+
+
+def module_path(root: Any, rel: str) -> str:
+    """A Java file's module: its package and its class (``com.acme.Settings`` for
+    ``src/main/java/com/acme/Settings.java``), so that ``Settings.RISK_URL`` of another file
+    resolves against this file's exports at link time."""
+    stem = Path(rel).stem
+    package = _package_of(str(Path(root) / rel))
+    return f"{package}.{stem}" if package else stem
+
+
+def java_string(text: str) -> str:
+    """The value of a Java string / char literal's source text (escapes, text blocks)."""
+    if text.startswith('"""'):
+        body = text[3:-3] if text.endswith('"""') and len(text) >= 6 else text[3:]
+        body = body.split("\n", 1)[1] if "\n" in body else body
+        lines = body.split("\n")
+        closing_alone = bool(lines) and not lines[-1].strip()
+        body = textwrap.dedent(body)
+        if closing_alone:
+            body = body.rstrip(" \t")
+        body = re.sub(r"\\\n", "", body)
+        return _unescape(body)
+    inner = text[1:-1] if len(text) >= 2 else text
+    return _unescape(inner)
+
+
+def _unescape(s: str) -> str:
+    if "\\" not in s:
+        return s
+
+    def sub(m: re.Match[str]) -> str:
+        e = m.group(1)
+        if e[0] == "u":
+            return chr(int(e.lstrip("u"), 16))
+        if e[0].isdigit() and e[0] in "01234567":
+            return chr(int(e, 8))
+        return _ESCAPES.get(e, e)
+
+    return _ESCAPE_RE.sub(sub, s)
+
+
+def _java_int(text: str) -> int | None:
+    t = _INT_SUFFIX.sub("", text.replace("_", ""))
+    try:
+        low = t.lower()
+        if low.startswith(("0x", "0b")):
+            return int(t, 0)
+        if len(t) > 1 and t[0] == "0" and t.isdigit():
+            return int(t, 8)
+        return int(t)
+    except ValueError:
+        return None
+
+
+_INDEX_NAMES: dict[int, tuple[Any, frozenset[str], frozenset[str]]] = {}
+
+
+def _known_names(index: "TsIndex") -> tuple[frozenset[str], frozenset[str]]:
+    """Every qualified name the rules (and this adapter) know, and their dotted prefixes: what an
+    on-demand import may resolve a simple name to; the first parts (``java``, ``org``) start a
+    fully qualified name in an expression."""
+    cached = _INDEX_NAMES.get(id(index))
+    if cached is not None and cached[0] is index:
+        return cached[1], cached[2]
+    names: set[str] = set(BUILTIN_NAMES)
+    names.update(index.ctors)
+    names.update(index.instances)
+    names.update(index.types)
+    names.update(index.calls)
+    names.update(index.decorators)
+    names.update(index.scopes)
+    names.update(index.mounts)
+    names.update(index.constants)
+    for spec in index.timeouts.values():
+        names.update((spec.get("functions") or {}).keys())
+    for otype in index.types.values():
+        names.update(otype.returns.values())
+        names.update(otype.attrs.values())
+    known: set[str] = set()
+    roots: set[str] = set()
+    for n in names:
+        if any(c in n for c in "*?[ ") or "()" in n:
+            continue
+        parts = n.split(".")
+        roots.add(parts[0])
+        for i in range(1, len(parts) + 1):
+            known.add(".".join(parts[:i]))
+    result = (frozenset(known), frozenset(r for r in roots if r[:1].islower()))
+    if len(_INDEX_NAMES) > 16:
+        _INDEX_NAMES.clear()
+    _INDEX_NAMES[id(index)] = (index, result[0], result[1])
+    return result
+
+
+class _Field:
+    """The binding of an instance field in its class scope: read through ``instance_member``."""
+
+    __slots__ = ("cls",)
+
+    def __init__(self, cls: ClassInfo) -> None:
+        self.cls = cls
+
+
+class JavaAnalyzer(Analyzer):
+    language = "java"
+    EVAL = {
+        "identifier": "ev_identifier",
+        "field_access": "ev_field_access",
+        "method_invocation": "ev_call",
+        "object_creation_expression": "ev_call",
+        "this": "ev_this",
+        "decimal_integer_literal": "ev_int",
+        "hex_integer_literal": "ev_int",
+        "octal_integer_literal": "ev_int",
+        "binary_integer_literal": "ev_int",
+        "decimal_floating_point_literal": "ev_float",
+        "hex_floating_point_literal": "ev_float",
+        "string_literal": "ev_string",
+        "character_literal": "ev_string",
+        "true": "ev_true",
+        "false": "ev_false",
+        "null_literal": "ev_null",
+        "binary_expression": "ev_binary",
+        "unary_expression": "ev_unary",
+        "parenthesized_expression": "ev_inner",
+        "cast_expression": "ev_cast",
+        "ternary_expression": "ev_ternary",
+        "lambda_expression": "ev_lambda",
+        "method_reference": "ev_method_reference",
+        "class_literal": "ev_class_literal",
+        "array_initializer": "ev_array",
+        "element_value_array_initializer": "ev_array",
+        "array_creation_expression": "ev_array_creation",
+        "annotation": "ev_annotation",
+        "marker_annotation": "ev_annotation",
+        "scoped_identifier": "ev_scoped_identifier",
+        "assignment_expression": "ev_assignment",
+    }
+    STATEMENTS = {
+        "block": "st_block",
+        "constructor_body": "st_block",
+        "local_variable_declaration": "st_local",
+        "expression_statement": "st_expression",
+        "if_statement": "st_if",
+        "for_statement": "st_loop",
+        "enhanced_for_statement": "st_loop",
+        "while_statement": "st_loop",
+        "do_statement": "st_loop",
+        "try_statement": "st_try",
+        "try_with_resources_statement": "st_try",
+        "class_declaration": "st_local_class",
+        "local_class_declaration": "st_local_class",
+        "record_declaration": "st_local_class",
+        "interface_declaration": "st_skip",
+        "enum_declaration": "st_skip",
+        "line_comment": "st_skip",
+        "block_comment": "st_skip",
+    }
+    CONTAINERS = frozenset(
+        {
+            "labeled_statement",
+            "synchronized_statement",
+            "switch_expression",
+            "switch_block",
+            "switch_block_statement_group",
+            "switch_rule",
+            "return_statement",
+            "throw_statement",
+            "yield_statement",
+        }
+    )
+    CALL_TYPES = frozenset({"method_invocation", "object_creation_expression"})
+    FUNCTION_TYPES = frozenset({"lambda_expression", "method_declaration", "constructor_declaration"})
+    LEAF_TYPES = frozenset(
+        {
+            "identifier",
+            "type_identifier",
+            "scoped_type_identifier",
+            "generic_type",
+            "array_type",
+            "integral_type",
+            "floating_point_type",
+            "boolean_type",
+            "void_type",
+            "decimal_integer_literal",
+            "hex_integer_literal",
+            "octal_integer_literal",
+            "binary_integer_literal",
+            "decimal_floating_point_literal",
+            "hex_floating_point_literal",
+            "string_literal",
+            "character_literal",
+            "true",
+            "false",
+            "null_literal",
+            "this",
+            "super",
+            "line_comment",
+            "block_comment",
+            "modifiers",
+            "type_arguments",
+            "dimensions",
+            "class_literal",
+        }
+    )
+    IDENTIFIER_TYPES = frozenset({"identifier"})
+    ENV_GETTERS = {
+        "java.lang.System.getenv": (0, None),
+        "java.lang.System.getProperty": (0, 1),
+        "java.lang.System.getenv().getOrDefault": (0, 1),
+    }
+    PASS_THROUGH = frozenset({"java.util.Objects.requireNonNull", "java.lang.String.valueOf", "java.net.URI.create"})
+    PASS_THROUGH_NEW = frozenset({"java.net.URI", "java.net.URL", "java.lang.String"})  # new URI(text) is the text
+    CONVERTERS = {
+        "java.lang.Integer.parseInt": "int",
+        "java.lang.Integer.valueOf": "int",
+        "java.lang.Long.parseLong": "int",
+        "java.lang.Long.valueOf": "int",
+        "java.lang.Double.parseDouble": "float",
+        "java.lang.Double.valueOf": "float",
+    }
+    # hand-written retries (retry_loops.py)
+    LOOP_TYPES = frozenset({"for_statement", "enhanced_for_statement", "while_statement", "do_statement"})
+    TRY_TYPES = frozenset({"try_statement", "try_with_resources_statement"})
+    LEAVE_TYPES = frozenset({"return_statement", "break_statement", "throw_statement"})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._known, self._roots = _known_names(self.index)
+        self.package = ""
+        self._imports: dict[str, str] = {}  # simple name → qualified (single-type imports)
+        self._on_demand: list[str] = []  # packages / types of on-demand imports
+        self._static: dict[str, str] = {}  # member name → qualified (single static imports)
+        self._static_on_demand: list[str] = []  # types of static on-demand imports
+        self._functions: dict[int, FunctionInfo] = {}  # declaration node id → info
+        self._all_functions: list[FunctionInfo] = []
+        self._class_scopes: dict[int, Scope] = {}  # class node id → its scope
+        self._outer: dict[int, ClassInfo] = {}  # class node id → enclosing class
+        self._by_node: dict[int, ClassInfo] = {}
+        self._member_scopes: dict[int, Scope] = {}
+        self._config_fields: dict[tuple[int, str], Any] = {}  # (class node id, field) → configuration value
+        self._statics: dict[int, set[str]] = {}  # class node id → static field names
+
+    # ================================================================ names
+    def qualify_type(self, name: str) -> str | None:
+        """A simple type name through the imports (None: not an imported or java.lang name)."""
+        found = self._imports.get(name)
+        if found is not None:
+            return found
+        for pkg in self._on_demand:
+            cand = f"{pkg}.{name}"
+            if cand in self._known:
+                return cand
+        if name in JAVA_LANG:
+            return f"java.lang.{name}"
+        return None
+
+    def qualify_static(self, name: str) -> str | None:
+        found = self._static.get(name)
+        if found is not None:
+            return found
+        for owner in self._static_on_demand:
+            cand = f"{owner}.{name}"
+            if cand in self._known:
+                return cand
+        return None
+
+    def find_class(self, name: str, ctx: ClassInfo | None = None) -> ClassInfo | None:
+        """A same-file class by simple name: nested in the context's classes first, then any."""
+        cls = ctx
+        while cls is not None:
+            inner = self._classes.get(f"{cls.qualname}.{name}")
+            if inner is not None:
+                return inner
+            if cls.name == name:
+                return cls
+            cls = self._outer.get(cls.node.id)
+        found = self._classes.get(name)
+        if found is not None:
+            return found
+        for c in self._classes.values():
+            if c.name == name:
+                return c
+        return None
+
+    def unbound_name(self, name: str) -> Any:
+        cls = self.find_class(name)
+        if cls is not None:
+            return ClassValue(cls)
+        qual = self.qualify_type(name) or self.qualify_static(name)
+        if qual is not None:
+            return self.resolve_ref(qual)
+        if name in self._roots:  # the first part of a fully qualified name (java.time.Duration)
+            return Ref(name)
+        if name[:1].isupper():  # a class of another file of the package: resolved at link time
+            return Ref(f"{self.package}.{name}" if self.package else name)
+        return Dynamic(name)
+
+    def lookup_name(self, name: str, scope: Scope) -> Any:
+        b = scope.lookup(name)
+        if b is None:
+            return self.unbound_name(name)
+        v = self.binding_value(b, name)
+        if isinstance(v, _Field):
+            return self.instance_member(Instance(v.cls), name, None)
+        return v
+
+    def declared_instance(self, type_node: "Node", scope: Scope, name: str, unknown: bool) -> Any:
+        # a Java variable of a tracked type holds an object built elsewhere (injected, returned, passed)
+        return super().declared_instance(type_node, scope, name, True)
+
+    # ================================================================ top level
+    def prescan(self, root: "Node") -> None:
+        for node in root.named_children:
+            t = node.type
+            if t == "package_declaration":
+                name = next((c for c in node.named_children if c.type in ("scoped_identifier", "identifier")), None)
+                self.package = self.text(name) if name is not None else ""
+            elif t == "import_declaration":
+                self.bind_import(node)
+        for node in root.named_children:
+            if node.type in CLASS_NODES:
+                self.declare_class(node, None)
+
+    def bind_import(self, node: "Node") -> None:
+        is_static = any(c.type == "static" for c in node.children)
+        target = next((c for c in node.named_children if c.type in ("scoped_identifier", "identifier")), None)
+        if target is None:
+            return
+        qual = self.text(target).replace(" ", "")
+        on_demand = any(c.type == "asterisk" for c in node.named_children)
+        if on_demand:
+            (self._static_on_demand if is_static else self._on_demand).append(qual)
+            return
+        simple = qual.rpartition(".")[2]
+        if is_static:
+            self._static[simple] = qual
+        else:
+            self._imports[simple] = qual
+        self.result.imports[simple] = qual
+
+    def declare_class(self, node: "Node", outer: ClassInfo | None) -> None:
+        name_node = node.child_by_field_name("name")
+        if name_node is None:
+            return
+        name = self.text(name_node)
+        qual = f"{outer.qualname}.{name}" if outer is not None else name
+        parent = self._class_scopes[outer.node.id] if outer is not None else self.module_scope
+        scope = Scope("class", qual, parent)
+        cls = ClassInfo(name, node, scope, qual)
+        scope.cls = cls
+        self._classes[qual] = cls
+        self._class_scopes[node.id] = scope
+        self._by_node[node.id] = cls
+        if outer is not None:
+            self._outer[node.id] = outer
+        statics: set[str] = set()
+        self._statics[node.id] = statics
+        is_interface = node.type in ("interface_declaration", "annotation_type_declaration")
+        for member in self.class_members(node):
+            t = member.type
+            if t in ("field_declaration", "constant_declaration"):
+                is_static = is_interface or t == "constant_declaration" or self.has_modifier(member, "static")
+                type_node = member.child_by_field_name("type")
+                for d in member.children_by_field_name("declarator"):
+                    fname_node = d.child_by_field_name("name")
+                    if fname_node is None:
+                        continue
+                    fname = self.text(fname_node)
+                    value = d.child_by_field_name("value")
+                    if is_static:
+                        statics.add(fname)
+                        scope.bindings[fname] = Binding(expr=value, scope=scope, type_node=type_node) if value is not None else Binding(type_node=type_node, scope=scope)
+                    else:
+                        scope.bindings[fname] = Binding(value=_Field(cls))
+            elif t in ("method_declaration", "constructor_declaration", "compact_constructor_declaration"):
+                mname_node = member.child_by_field_name("name")
+                mname = self.text(mname_node) if mname_node is not None and t == "method_declaration" else "<init>"
+                fn = FunctionInfo(member, scope, f"{qual}.{mname}", mname, cls)
+                self._functions[member.id] = fn
+                self._all_functions.append(fn)
+                if t == "method_declaration" and (mname not in cls.methods or member.child_by_field_name("body") is not None and cls.methods[mname].node.child_by_field_name("body") is None):
+                    cls.methods[mname] = fn
+            elif t == "enum_constant":
+                ename = member.child_by_field_name("name")
+                if ename is not None:
+                    statics.add(self.text(ename))
+                    scope.bindings[self.text(ename)] = Binding(value=Const(self.text(ename)))
+            elif t in CLASS_NODES:
+                self.declare_class(member, cls)
+        if node.type == "record_declaration":  # record components are fields
+            params = node.child_by_field_name("parameters")
+            for p in self.iter_named(params, ("formal_parameter",)):
+                pname = p.child_by_field_name("name")
+                if pname is not None:
+                    scope.bindings[self.text(pname)] = Binding(value=_Field(cls))
+
+    def class_members(self, node: "Node") -> list["Node"]:
+        body = node.child_by_field_name("body")
+        out: list[Node] = []
+        for child in self.iter_named(body):
+            if child.type == "enum_body_declarations":
+                out += child.named_children
+            else:
+                out.append(child)
+        return out
+
+    @staticmethod
+    def has_modifier(node: "Node", word: str) -> bool:
+        for c in node.children:
+            if c.type == "modifiers":
+                return any(m.type == word for m in c.children)
+        return False
+
+    def walk_root(self, root: "Node") -> None:
+        for cls in list(self._classes.values()):
+            if self.index.classes:
+                self.match_classes(cls)
+            scope = cls.scope
+            for member in self.class_members(cls.node):
+                if member.type in ("field_declaration", "constant_declaration"):
+                    for d in member.children_by_field_name("declarator"):
+                        self.walk_expr(d.child_by_field_name("value"), scope)
+                elif member.type in ("static_initializer", "block"):
+                    fn = FunctionInfo(member, scope, f"{cls.qualname}.<clinit>", "<clinit>", cls)
+                    self._functions[member.id] = fn
+                    self.walk_function(fn)
+        for fn in self._all_functions:
+            self.walk_function(fn)
+
+    # ================================================================ syntax hooks
+    def site(self, node: "Node", scope: Scope) -> Site | None:
+        args = [a for a in self.iter_named(node.child_by_field_name("arguments")) if a.type not in ("line_comment", "block_comment")]
+        targs_node = node.child_by_field_name("type_arguments")
+        type_args = [t for t in self.iter_named(targs_node)] if targs_node is not None else []
+        if node.type == "object_creation_expression":
+            tnode = node.child_by_field_name("type")
+            if tnode is not None and tnode.type == "generic_type":
+                inner = next((c for c in tnode.named_children if c.type == "type_arguments"), None)
+                type_args = [t for t in self.iter_named(inner)] if inner is not None else []
+            return Site(node, None, tnode, args, {}, None, False, type_args)
+        name = node.child_by_field_name("name")
+        if name is None:
+            return None
+        return Site(node, name, None, args, {}, None, False, type_args)
+
+    def member_parts(self, node: "Node") -> tuple["Node", str] | None:
+        t = node.type
+        if t == "field_access":
+            obj = node.child_by_field_name("object")
+            fld = node.child_by_field_name("field")
+            if obj is not None and fld is not None:
+                return obj, self.text(fld)
+            return None
+        if t == "identifier":
+            parent = node.parent
+            if parent is not None and parent.type == "method_invocation":
+                obj = parent.child_by_field_name("object")
+                name = parent.child_by_field_name("name")
+                if obj is not None and name is not None and name.id == node.id:
+                    return obj, self.text(node)
+        return None
+
+    def callee(self, func: "Node | None", scope: Scope) -> tuple[str | None, Obj | None, str, Any]:
+        if func is not None and func.type == "identifier":
+            parent = func.parent
+            if parent is not None and parent.type == "method_invocation" and parent.child_by_field_name("object") is None:
+                return self.unqualified_call(self.text(func), scope)
+        return super().callee(func, scope)
+
+    def unqualified_call(self, name: str, scope: Scope) -> tuple[str | None, Obj | None, str, Any]:
+        """``foo(x)``: a method of an enclosing class (methods have their own namespace), else a
+        static import."""
+        cls = self.scope_class(scope)
+        while cls is not None:
+            fn = cls.methods.get(name)
+            if fn is not None:
+                return fn.qualname, None, name, FunctionValue(fn)
+            cls = self._outer.get(cls.node.id)
+        qual = self.qualify_static(name)
+        if qual is not None:
+            return qual, None, name, None
+        return None, None, name, None
+
+    @staticmethod
+    def scope_class(scope: Scope | None) -> ClassInfo | None:
+        while scope is not None:
+            if scope.cls is not None:
+                return scope.cls
+            scope = scope.parent
+        return None
+
+    def resolve_type(self, type_node: "Node", scope: Scope, depth: int = 0) -> Any:
+        node = type_node
+        if node is None or depth > 8:
+            return None
+        t = node.type
+        if t == "generic_type":
+            inner = next((c for c in node.named_children if c.type in ("type_identifier", "scoped_type_identifier")), None)
+            return self.resolve_type(inner, scope, depth + 1) if inner is not None else None
+        if t in ("type_identifier", "identifier"):
+            name = self.text(node)
+            if name == "var":
+                return None
+            cls = self.find_class(name, self.scope_class(scope))
+            if cls is not None:
+                return ClassValue(cls)
+            qual = self.qualify_type(name)
+            if qual is not None:
+                return Ref(qual)
+            return Ref(f"{self.package}.{name}" if self.package else name)
+        if t in ("scoped_type_identifier", "scoped_identifier"):
+            text = re.sub(r"<[^<>]*>", "", self.text(node)).replace(" ", "")
+            first, _, rest = text.partition(".")
+            cls = self.find_class(first, self.scope_class(scope))
+            if cls is not None:
+                inner = self._classes.get(f"{cls.qualname}.{rest}")
+                return ClassValue(inner) if inner is not None else Ref(f"{cls.qualname}.{rest}")
+            qual = self.qualify_type(first)
+            if qual is not None:
+                return Ref(f"{qual}.{rest}")
+            if first[:1].islower():  # fully qualified: io.grpc.ManagedChannel
+                return Ref(text)
+            return Ref(f"{self.package}.{text}" if self.package else text)
+        return None
+
+    def function_params(self, node: "Node") -> list[tuple[str, "Node | None"]]:
+        params = node.child_by_field_name("parameters")
+        if params is None:
+            return []
+        if params.type == "identifier":  # x -> ...
+            return [(self.text(params), None)]
+        out: list[tuple[str, Node | None]] = []
+        for p in params.named_children:
+            if p.type == "identifier":  # (x, y) -> ...
+                out.append((self.text(p), None))
+            elif p.type == "formal_parameter":
+                name = p.child_by_field_name("name")
+                out.append((self.text(name) if name is not None else "", p.child_by_field_name("type")))
+            elif p.type == "spread_parameter":
+                decl = next((c for c in p.named_children if c.type == "variable_declarator"), None)
+                name = decl.child_by_field_name("name") if decl is not None else None
+                out.append((self.text(name) if name is not None else "", None))
+        return out
+
+    def function_scope(self, fn: FunctionInfo, args: tuple[Any, ...] | None = None) -> Scope:
+        scope = super().function_scope(fn, args)
+        params = fn.node.child_by_field_name("parameters") if fn.node.type in ("method_declaration", "constructor_declaration") else None
+        for i, p in enumerate(self.iter_named(params, ("formal_parameter",))):
+            if args is not None and i < len(args):
+                continue
+            value = self.config_annotation(p, fn.scope)
+            name = p.child_by_field_name("name")
+            if value is not None and name is not None:
+                scope.bindings[self.text(name)] = Binding(value=Named(self.text(name), value))
+        return scope
+
+    def walk_body(self, fn: FunctionInfo, scope: Scope) -> None:
+        body = fn.node.child_by_field_name("body")
+        if body is None:
+            if fn.node.type in ("static_initializer", "block"):
+                body = next((c for c in fn.node.named_children if c.type == "block"), fn.node if fn.node.type == "block" else None)
+            if body is None:
+                return
+        if fn.node.type == "lambda_expression" and body.type != "block":
+            self.walk_expr(body, scope)
+            return
+        self.walk_statement(body, scope)
+
+    def short_text(self, node: "Node") -> str:
+        if node.type == "lambda_expression":
+            params = node.child_by_field_name("parameters")
+            return (" ".join(self.text(params).split()) if params is not None else "()") + " -> ..."
+        return self.anchor_text(node, 200)
+
+    def exported(self, name: str) -> bool:
+        return not name.startswith("<")
+
+    def exported_method(self, fn: FunctionInfo) -> bool:
+        """An RPC method of a generated base: an ``@Override`` (else a public) method."""
+        if fn.name.startswith("<"):
+            return False
+        mods = next((c for c in fn.node.children if c.type == "modifiers"), None)
+        if mods is None:
+            return False
+        for m in mods.children:
+            if m.type in ("marker_annotation", "annotation"):
+                name = m.child_by_field_name("name")
+                if name is not None and self.text(name).rpartition(".")[2] == "Override":
+                    return True
+        return any(m.type == "public" for m in mods.children) and not any(m.type == "static" for m in mods.children)
+
+    def class_bases(self, cls: ClassInfo) -> list[str]:
+        out: list[str] = []
+        nodes: list[Node] = []
+        sup = cls.node.child_by_field_name("superclass")
+        if sup is not None:
+            nodes += [c for c in sup.named_children]
+        for field_name in ("interfaces",):
+            iface = cls.node.child_by_field_name(field_name)
+            if iface is not None:
+                for tl in iface.named_children:
+                    nodes += tl.named_children if tl.type == "type_list" else [tl]
+        ext = next((c for c in cls.node.named_children if c.type == "extends_interfaces"), None)
+        if ext is not None:
+            for tl in ext.named_children:
+                nodes += tl.named_children if tl.type == "type_list" else [tl]
+        outer_scope = self._class_scopes.get(self._outer[cls.node.id].node.id) if cls.node.id in self._outer else self.module_scope
+        for n in nodes:
+            r = self.resolve_type(n, outer_scope or self.module_scope)
+            if isinstance(r, Ref):
+                out.append(r.qualname)
+            elif isinstance(r, ClassValue):
+                out.append(r.cls.qualname)
+        return out
+
+    # ---------------------------------------------------------------- annotations
+    def annotations(self, node: "Node", scope: Scope) -> list[Site]:
+        mods = next((c for c in node.children if c.type == "modifiers"), None)
+        out: list[Site] = []
+        for a in self.iter_named(mods, ("annotation", "marker_annotation")):
+            site = self.annotation_site(a)
+            if site is not None:
+                out.append(site)
+        return out
+
+    def annotation_site(self, a: "Node") -> Site | None:
+        name = a.child_by_field_name("name")
+        if name is None:
+            return None
+        args: list[Node] = []
+        kwargs: dict[str, Node] = {}
+        for item in self.iter_named(a.child_by_field_name("arguments")):
+            if item.type in ("line_comment", "block_comment"):
+                continue
+            if item.type == "element_value_pair":
+                key = item.child_by_field_name("key")
+                value = item.child_by_field_name("value")
+                if key is not None and value is not None:
+                    kwargs[self.text(key)] = value
+            else:
+                args.append(item)
+                kwargs.setdefault("value", item)
+        return Site(a, name, None, args, kwargs)
+
+    def decorators(self, fn: FunctionInfo) -> list[Site]:
+        if fn.node.type not in ("method_declaration", "constructor_declaration"):
+            return []
+        return self.annotations(fn.node, fn.scope)
+
+    def class_decorators(self, cls: ClassInfo) -> list[Site]:
+        return self.annotations(cls.node, cls.scope)
+
+    def annotation_qual(self, site: Site, scope: Scope) -> str | None:
+        return self.callee(site.func, scope)[0] if site.func is not None else None
+
+    def config_annotation(self, node: "Node", scope: Scope) -> Any:
+        """``@Value("${risk.url:d}")`` on a field or parameter: the configuration value it injects."""
+        for site in self.annotations(node, scope):
+            if not site.args:
+                continue
+            qual = self.annotation_qual(site, scope)
+            if qual in CONFIG_ANNOTATIONS:
+                v = strip(self.to_value(self.evaluate(site.args[0], scope)))
+                if isinstance(v, Const) and isinstance(v.value, str):
+                    return placeholder_value(v.value)
+                return Dynamic(self.anchor_text(site.args[0], 120))
+        return None
+
+    # ---------------------------------------------------------------- members of same-file classes
+    def collect_members(self, cls: ClassInfo) -> None:
+        cls.members = {}
+        scope = cls.scope
+        statics = self._statics.get(cls.node.id, set())
+        fields: set[str] = set()
+        for member in self.class_members(cls.node):
+            if member.type != "field_declaration":
+                continue
+            type_node = member.child_by_field_name("type")
+            for d in member.children_by_field_name("declarator"):
+                name_node = d.child_by_field_name("name")
+                if name_node is None:
+                    continue
+                name = self.text(name_node)
+                if name in statics:
+                    continue
+                fields.add(name)
+                if type_node is not None:
+                    cls.member_types[name] = (type_node, scope)
+                config = self.config_annotation(member, scope)
+                if config is not None:
+                    self._config_fields[(cls.node.id, name)] = config
+                value = d.child_by_field_name("value")
+                if value is not None:
+                    cls.members.setdefault(name, []).append((value, scope))
+        if cls.node.type == "record_declaration":
+            for p in self.iter_named(cls.node.child_by_field_name("parameters"), ("formal_parameter",)):
+                name = p.child_by_field_name("name")
+                tnode = p.child_by_field_name("type")
+                if name is not None and tnode is not None:
+                    fields.add(self.text(name))
+                    cls.member_types[self.text(name)] = (tnode, scope)
+        if not fields:
+            return
+        for fnode, target, value in self._assignments(cls.node):
+            name: str | None = None
+            if target.type == "field_access":
+                obj = target.child_by_field_name("object")
+                fld = target.child_by_field_name("field")
+                if obj is not None and obj.type == "this" and fld is not None:
+                    name = self.text(fld)
+            elif target.type == "identifier":
+                name = self.text(target)
+                if fnode is not None and name in self._locals_of(fnode):
+                    name = None
+            if name is None or name not in fields:
+                continue
+            cls.members.setdefault(name, []).append((value, self.scope_at(target)))
+
+    def _assignments(self, class_node: "Node") -> list[tuple["Node | None", "Node", "Node"]]:
+        """``x = v`` / ``this.x = v`` inside the class's own methods (not nested classes):
+        (enclosing function node, target, value)."""
+        out: list[tuple[Node | None, Node, Node]] = []
+        body = class_node.child_by_field_name("body")
+        if body is None:
+            return out
+        stack: list[tuple[Node, Node | None]] = [(c, None) for c in reversed(body.named_children)]
+        while stack:
+            node, fnode = stack.pop()
+            t = node.type
+            if t in CLASS_NODES or t == "enum_body_declarations" and fnode is not None:
+                continue
+            if t in ("method_declaration", "constructor_declaration", "compact_constructor_declaration", "static_initializer", "block") and fnode is None:
+                fnode = node
+            if t == "assignment_expression":
+                op = node.child_by_field_name("operator")
+                left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+                if left is not None and right is not None and (op is None or self.text(op) == "="):
+                    out.append((fnode, left, right))
+            if t == "class_body" and node.parent is not None and node.parent.type == "object_creation_expression":
+                continue
+            stack.extend((c, fnode) for c in reversed(node.named_children))
+        return out
+
+    def _locals_of(self, fnode: "Node") -> set[str]:
+        names = {n for n, _ in self.function_params(fnode)} if fnode.type in FUNCTION_NODES else set()
+        stack = [fnode.child_by_field_name("body") or fnode]
+        while stack:
+            n = stack.pop()
+            if n is None:
+                continue
+            if n.type in ("local_variable_declaration", "resource"):
+                for d in n.children_by_field_name("declarator"):
+                    nm = d.child_by_field_name("name")
+                    if nm is not None:
+                        names.add(self.text(nm))
+                nm = n.child_by_field_name("name") if n.type == "resource" else None
+                if nm is not None:
+                    names.add(self.text(nm))
+            elif n.type in ("enhanced_for_statement", "catch_formal_parameter"):
+                nm = n.child_by_field_name("name")
+                if nm is not None:
+                    names.add(self.text(nm))
+            if n.type in FUNCTION_NODES and n is not fnode:
+                continue
+            stack.extend(n.named_children)
+        return names
+
+    def instance_member(self, inst: Instance, attr: str, node: "Node | None") -> Any:
+        if inst.cls.members is None:
+            self.collect_members(inst.cls)
+        config = self._config_fields.get((inst.cls.node.id, attr))
+        if config is not None:
+            return Named(attr, config)
+        if attr in self._statics.get(inst.cls.node.id, ()):
+            return self.class_static(inst.cls, attr, node)
+        return super().instance_member(inst, attr, node)
+
+    def class_static(self, cls: ClassInfo, attr: str, node: "Node | None") -> Any:
+        b = cls.scope.bindings.get(attr)
+        if b is not None:
+            v = self.binding_value(b, attr)
+            if not isinstance(v, _Field):
+                return v
+        fn = cls.methods.get(attr)
+        if fn is not None:
+            return FunctionValue(fn)
+        inner = self._classes.get(f"{cls.qualname}.{attr}")
+        if inner is not None:
+            return ClassValue(inner)
+        return Opaque(node) if node is not None else Dynamic(f"{cls.name}.{attr}")
+
+    def scope_at(self, node: "Node") -> Scope:
+        """The scope of the method enclosing ``node`` with its locals bound (to evaluate a field
+        assignment found outside the walk)."""
+        fnode = node.parent
+        while fnode is not None and fnode.type not in ("method_declaration", "constructor_declaration", "compact_constructor_declaration", "static_initializer"):
+            if fnode.type in CLASS_NODES:
+                return self._class_scopes.get(fnode.id, self.module_scope)
+            fnode = fnode.parent
+        if fnode is None:
+            return self.module_scope
+        walked = self._fn_scopes.get(fnode.id)
+        if walked is not None:
+            return walked
+        cached = self._member_scopes.get(fnode.id)
+        if cached is not None:
+            return cached
+        fn = self._functions.get(fnode.id)
+        if fn is None:
+            return self.module_scope
+        scope = self.function_scope(fn)
+        self._member_scopes[fnode.id] = scope
+        self.scan_function(fn, scope)
+        return scope
+
+    # ================================================================ exports
+    def collect_exports(self) -> None:
+        """The static fields of the file's primary class (``Settings.RISK_URL`` of
+        ``Settings.java``): other files' references resolve against them at link time."""
+        out = self.result.exports
+        cls = self._classes.get(Path(self.path).stem)
+        if cls is None:
+            return
+        for name in sorted(self._statics.get(cls.node.id, ())):
+            b = cls.scope.bindings.get(name)
+            if b is None or (b.expr is None and b.type_node is None):
+                continue
+            try:
+                v = self.binding_value(b, name)
+            except RecursionError:
+                continue
+            if isinstance(v, (Const, Named, Env, Seq, Map, Obj, Call)) or type(v).__name__ in ("Concat", "BinOp"):
+                out[name] = self.to_value(v)
+
+    # ================================================================ statements
+    def st_skip(self, node: "Node", scope: Scope) -> None:
+        return None
+
+    def st_block(self, node: "Node", scope: Scope) -> None:
+        for child in node.named_children:
+            self.walk_statement(child, scope)
+
+    def st_local(self, node: "Node", scope: Scope) -> None:
+        for d in node.children_by_field_name("declarator"):
+            self.walk_expr(d.child_by_field_name("value"), scope)
+        self.bind_local(node, scope)
+
+    def bind_local(self, node: "Node", scope: Scope) -> None:
+        type_node = node.child_by_field_name("type")
+        if type_node is not None and type_node.type == "type_identifier" and self.text(type_node) == "var":
+            type_node = None
+        for d in node.children_by_field_name("declarator"):
+            name_node = d.child_by_field_name("name")
+            if name_node is None:
+                continue
+            name = self.text(name_node)
+            value = d.child_by_field_name("value")
+            if value is not None:
+                self.bind(scope, name, expr=value, type_node=type_node)
+            elif type_node is not None:
+                self.bind(scope, name, type_node=type_node)
+            else:
+                self.bind(scope, name, value=Dynamic(name))
+
+    def st_expression(self, node: "Node", scope: Scope) -> None:
+        for child in node.named_children:
+            if child.type == "assignment_expression":
+                self.assign(child, scope, walk=True)
+                continue
+            self.walk_expr(child, scope)
+            if child.type == "method_invocation":
+                site = self.site(child, scope)
+                if site is not None:
+                    if self.index.configure_methods:
+                        self.apply_configure(site, scope)
+                    if self.idflow is not None and self.idflow.active():
+                        self.keyed_store(child, site, scope)
+
+    def keyed_store(self, node: "Node", site: Site, scope: Scope) -> None:
+        """``headers.set("Idempotency-Key", id)``: the holder carries the value under the key."""
+        parts = self.member_parts(site.func) if site.func is not None else None
+        if parts is None or parts[1] not in KEYED_SETTERS or parts[0].type != "identifier" or len(site.args) != 2:
+            return
+        key = strip(self.to_value(self.evaluate(site.args[0], scope)))
+        if isinstance(key, Const) and isinstance(key.value, str) and self.idflow is not None:
+            self.idflow.store(scope, self.text(parts[0]), key.value, site.args[1])
+
+    def ev_assignment(self, node: "Node", scope: Scope) -> Any:
+        right = node.child_by_field_name("right")
+        return self.evaluate(right, scope) if right is not None else Opaque(node)
+
+    def assign(self, node: "Node", scope: Scope, walk: bool) -> None:
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if left is None or right is None:
+            return
+        if walk:
+            if right.type == "assignment_expression":
+                self.assign(right, scope, walk)
+            else:
+                self.walk_expr(right, scope)
+        op_node = node.child_by_field_name("operator")
+        op = self.text(op_node) if op_node is not None else "="
+        if left.type != "identifier":
+            if walk:
+                self.walk_expr(left, scope)
+            return
+        name = self.text(left)
+        owner = scope.owner_of(name)
+        if owner is None or owner.kind == "class" or owner.kind == "module":
+            return  # a field: its assignments are read by collect_members
+        if op == "=":
+            self.bind(scope, name, expr=right, rebind=True)
+            return
+        binop = _BINARY_OPS.get(op[:-1])
+        cur = self.lookup_name(name, scope)
+        new = self.eval_binary(binop, cur, self.evaluate(right, scope), node) if binop else Opaque(node)
+        self.bind(scope, name, value=new if not isinstance(new, Opaque) else Dynamic(name), rebind=True)
+
+    def st_if(self, node: "Node", scope: Scope) -> None:
+        self.walk_expr(node.child_by_field_name("condition"), scope)
+        for part in ("consequence", "alternative"):
+            sub = node.child_by_field_name(part)
+            if sub is not None:
+                self.walk_statement(sub, scope)
+
+    def st_loop(self, node: "Node", scope: Scope) -> None:
+        t = node.type
+        if t == "for_statement":
+            for init in node.children_by_field_name("init"):
+                if init.type == "local_variable_declaration":
+                    self.st_local(init, scope)
+                elif init.type == "assignment_expression":
+                    self.assign(init, scope, walk=True)
+                else:
+                    self.walk_expr(init, scope)
+            self.walk_expr(node.child_by_field_name("condition"), scope)
+        elif t == "enhanced_for_statement":
+            self.walk_expr(node.child_by_field_name("value"), scope)
+            name = node.child_by_field_name("name")
+            if name is not None:
+                self.bind(scope, self.text(name), value=Dynamic(self.text(name)))
+        elif t == "while_statement":
+            self.walk_expr(node.child_by_field_name("condition"), scope)
+        self.impl_event("on_loop", node, scope)
+        self.stack.append(node)
+        try:
+            body = node.child_by_field_name("body")
+            if body is not None:
+                self.walk_statement(body, scope)
+            if t == "for_statement":
+                for upd in node.children_by_field_name("update"):
+                    self.walk_expr(upd, scope)
+            elif t == "do_statement":
+                self.walk_expr(node.child_by_field_name("condition"), scope)
+        finally:
+            self.stack.pop()
+            self.impl_event("after_loop", node, scope)
+
+    def st_try(self, node: "Node", scope: Scope) -> None:
+        resources = node.child_by_field_name("resources")
+        for r in self.iter_named(resources, ("resource",)):
+            value = r.child_by_field_name("value")
+            name = r.child_by_field_name("name")
+            if value is not None:
+                self.walk_expr(value, scope)
+                if name is not None:
+                    tnode = r.child_by_field_name("type")
+                    if tnode is not None and self.text(tnode) == "var":
+                        tnode = None
+                    self.bind(scope, self.text(name), expr=value, type_node=tnode)
+            else:
+                self.walk_expr(r, scope)
+        self.impl_event("on_try", node, scope)
+        self.stack.append(node)
+        try:
+            body = node.child_by_field_name("body")
+            if body is not None:
+                self.walk_statement(body, scope)
+        finally:
+            self.stack.pop()
+        try:
+            for c in node.named_children:
+                if c.type == "catch_clause":
+                    body = c.child_by_field_name("body")
+                    if body is not None:
+                        self.walk_statement(body, scope)
+                elif c.type == "finally_clause":
+                    for b in self.iter_named(c, ("block",)):
+                        self.walk_statement(b, scope)
+        finally:
+            self.impl_event("after_try", node, scope)
+
+    def st_local_class(self, node: "Node", scope: Scope) -> None:
+        """A class declared in a method: its methods are walked as closures of the method."""
+        body = node.child_by_field_name("body")
+        for m in self.iter_named(body, ("method_declaration", "constructor_declaration")):
+            self.walk_function(self.closure(m, scope))
+
+    def fallback_here(self) -> str | None:
+        """The literal the nearest enclosing ``try``'s ``catch`` returns (the call's fallback)."""
+        for node in reversed(self.stack):
+            if node.type in FUNCTION_NODES:
+                return None
+            if node.type not in self.TRY_TYPES:
+                continue
+            for c in node.named_children:
+                if c.type != "catch_clause":
+                    continue
+                for st in self.iter_named(c.child_by_field_name("body")):
+                    if st.type == "return_statement" and st.named_children:
+                        v = st.named_children[0]
+                        if v.type in ("string_literal", "decimal_integer_literal", "decimal_floating_point_literal", "true", "false", "null_literal"):
+                            return self.text(v)
+            return None
+        return None
+
+    # ---------------------------------------------------------------- binding without walking
+    def scan_function(self, fn: FunctionInfo, scope: Scope) -> list["Node"]:
+        returns: list[Node] = []
+        body = fn.node.child_by_field_name("body")
+        if body is None:
+            return returns
+        if fn.node.type == "lambda_expression" and body.type != "block":
+            return [body]
+        self._scan(body, scope, returns)
+        return returns
+
+    def _scan(self, node: "Node", scope: Scope, returns: list["Node"]) -> None:
+        for st in node.named_children:
+            t = st.type
+            if t == "local_variable_declaration":
+                self.bind_local(st, scope)
+            elif t == "expression_statement":
+                for c in st.named_children:
+                    if c.type == "assignment_expression":
+                        self.assign(c, scope, walk=False)
+            elif t == "return_statement":
+                first = next((c for c in st.named_children if c.type not in ("line_comment", "block_comment")), None)
+                if first is not None:
+                    returns.append(first)
+            elif t in _SCAN_INTO:
+                self._scan(st, scope, returns)
+            elif t in ("try_with_resources_statement",):
+                self._scan(st, scope, returns)
+
+    # ================================================================ retry-loop hooks
+    def loop_kind(self, node: "Node") -> str:
+        if node.type == "enhanced_for_statement":
+            return "for_each"
+        return "for" if node.type == "for_statement" else "while"
+
+    def loop_body(self, node: "Node") -> "Node | None":
+        return node.child_by_field_name("body")
+
+    def loop_header(self, node: "Node") -> list["Node"]:
+        if node.type == "enhanced_for_statement":
+            return [n for f in ("name", "value") for n in node.children_by_field_name(f)]
+        return [n for f in ("init", "condition", "update") for n in node.children_by_field_name(f)]
+
+    def loop_count(self, node: "Node", scope: Scope) -> Any:
+        """Attempts of a counting loop: ``for (int i = S; i < N; i++)`` is N - S (``<=``: + 1);
+        ``while (attempt < N)`` counts from the variable's value before the loop."""
+        cond = node.child_by_field_name("condition")
+        while cond is not None and cond.type == "parenthesized_expression":
+            cond = next((c for c in cond.named_children if c.type not in ("line_comment", "block_comment")), None)
+        if cond is None or cond.type != "binary_expression":
+            return None
+        op_node = cond.child_by_field_name("operator")
+        op = self.text(op_node) if op_node is not None else ""
+        left, right = cond.child_by_field_name("left"), cond.child_by_field_name("right")
+        if left is None or right is None or left.type != "identifier" or op not in ("<", "<="):
+            return None
+        bound = self.to_value(self.evaluate(right, scope))
+        start = strip(self.to_value(self.lookup_name(self.text(left), scope)))
+        start_n = start.value if isinstance(start, Const) and isinstance(start.value, int) and not isinstance(start.value, bool) else 0
+        count = fold("-", bound, Const(start_n))
+        return fold("+", count, Const(1)) if op == "<=" else count
+
+    def try_body(self, node: "Node") -> "Node | None":
+        return node.child_by_field_name("body")
+
+    def try_handlers(self, node: "Node") -> list["Node"]:
+        return [c for c in node.named_children if c.type == "catch_clause"]
+
+    def handler_body(self, handler: "Node") -> "Node | None":
+        return handler.child_by_field_name("body")
+
+    def handler_types(self, handler: "Node", scope: Scope) -> list[str]:
+        param = next((c for c in handler.named_children if c.type == "catch_formal_parameter"), None)
+        ctype = next((c for c in param.named_children if c.type == "catch_type"), None) if param is not None else None
+        out: list[str] = []
+        for t in self.iter_named(ctype):
+            r = self.resolve_type(t, scope)
+            out.append(r.qualname if isinstance(r, Ref) and self.qualify_type(self.text(t).rpartition(".")[2]) is not None or isinstance(r, Ref) and "." in self.text(t) else self.anchor_text(t, 80))
+        return out
+
+    # ================================================================ id flow
+    def literal_pairs(self, node: "Node") -> list[tuple[str | None, "Node | None"]] | None:
+        """``Map.of("k", v, ...)`` and keyed builder / setter calls (``.header("Idempotency-Key",
+        id)``): the values travel under their keys; the rest of the chain is a spread."""
+        if node.type != "method_invocation":
+            return None
+        name = node.child_by_field_name("name")
+        if name is None:
+            return None
+        method = self.text(name)
+        args = [a for a in self.iter_named(node.child_by_field_name("arguments")) if a.type not in ("line_comment", "block_comment")]
+        obj = node.child_by_field_name("object")
+        if method == "of" and obj is not None and self.text(obj) in ("Map", "java.util.Map", "ImmutableMap") and len(args) % 2 == 0 and args:
+            pairs: list[tuple[str | None, Node | None]] = []
+            for k, v in zip(args[::2], args[1::2]):
+                key = self._literal_key(k)
+                pairs.append((key, v) if key is not None else (None, v))
+            return pairs
+        if method in KEYED_SETTERS and len(args) == 2:
+            key = self._literal_key(args[0])
+            if key is None:
+                return None
+            return [(key, args[1])] + ([(None, obj)] if obj is not None else [])
+        return None
+
+    def _literal_key(self, node: "Node") -> str | None:
+        if node.type == "string_literal":
+            return java_string(self.text(node))
+        return None
+
+    # ================================================================ expressions
+    def ev_identifier(self, node: "Node", scope: Scope) -> Any:
+        return self.lookup_name(self.text(node), scope)
+
+    def ev_this(self, node: "Node", scope: Scope) -> Any:
+        cls = self.scope_class(scope)
+        return Instance(cls, "this") if cls is not None else Opaque(node)
+
+    def ev_scoped_identifier(self, node: "Node", scope: Scope) -> Any:
+        scope_node = node.child_by_field_name("scope")
+        name = node.child_by_field_name("name")
+        if scope_node is None or name is None:
+            return Opaque(node)
+        base = self.evaluate(scope_node, scope)
+        return self.member_value(base, self.text(name), node, scope)
+
+    def ev_field_access(self, node: "Node", scope: Scope) -> Any:
+        obj = node.child_by_field_name("object")
+        fld = node.child_by_field_name("field")
+        if obj is None or fld is None:
+            return Opaque(node)
+        if obj.type == "super":
+            cls = self.scope_class(scope)
+            return self.instance_member(Instance(cls), self.text(fld), node) if cls is not None else Opaque(node)
+        base = self.evaluate(obj, scope)
+        return self.member_value(base, self.text(fld), node, scope)
+
+    def member_value(self, base: Any, attr: str, node: "Node", scope: Scope) -> Any:
+        if isinstance(base, ClassValue):
+            return self.class_static(base.cls, attr, node)
+        if isinstance(base, Ref) and base.qualname.rpartition(".")[2][:1].isupper() and attr == "class":
+            return base
+        return self.eval_member(base, attr, node, scope)
+
+    def ev_call(self, node: "Node", scope: Scope) -> Any:
+        site = self.site(node, scope)
+        return self.eval_call(site, scope) if site is not None else Opaque(node)
+
+    def eval_call(self, site: Site, scope: Scope, shallow: bool = False) -> Any:
+        if site.func is not None:
+            qual, receiver, _, local = self.callee(site.func, scope)
+            if qual is not None and local is None and receiver is None:
+                getter = CONFIG_GETTERS.get(qual)
+                if getter is not None:
+                    return self.config_getter(site, scope, getter)
+            if receiver is None and local is None and qual is None:
+                parts = self.member_parts(site.func)
+                if parts is not None and parts[1] in ("getProperty", "getRequiredProperty") and self.is_config_object(parts[0], scope):
+                    return self.config_getter(site, scope, (0, 1 if parts[1] == "getProperty" else None))
+        return super().eval_call(site, scope, shallow)
+
+    def is_config_object(self, node: "Node", scope: Scope) -> bool:
+        """A Spring ``Environment`` (a field, parameter or local declared with that type)."""
+        tnode: Node | None = None
+        if node.type == "identifier":
+            b = scope.lookup(self.text(node))
+            if b is not None and b.type_node is not None:
+                tnode = b.type_node
+            elif b is not None and isinstance(b.value, _Field):
+                found = b.value.cls.member_types.get(self.text(node)) if b.value.cls.members is not None else None
+                if found is None:
+                    self.collect_members(b.value.cls)
+                    found = b.value.cls.member_types.get(self.text(node))
+                tnode = found[0] if found is not None else None
+        elif node.type == "field_access":
+            obj, fld = node.child_by_field_name("object"), node.child_by_field_name("field")
+            cls = self.scope_class(scope)
+            if obj is not None and obj.type == "this" and fld is not None and cls is not None:
+                if cls.members is None:
+                    self.collect_members(cls)
+                found = cls.member_types.get(self.text(fld))
+                tnode = found[0] if found is not None else None
+        if tnode is None:
+            return False
+        t = self.resolve_type(tnode, scope)
+        return isinstance(t, Ref) and t.qualname in CONFIG_TYPES
+
+    def config_getter(self, site: Site, scope: Scope, getter: tuple[int, int | None]) -> Any:
+        key = strip(self.site_value(site, getter[0], scope))
+        if not isinstance(key, Const) or not isinstance(key.value, str):
+            return Opaque(site.node)
+        default = self.site_value(site, getter[1], scope) if getter[1] is not None else None
+        return config_ref((key.value,), default=default, env_fallback=True)
+
+    def eval_construction(self, site: Site, scope: Scope) -> Any:
+        if len(site.args) == 1 and site.type_node is not None:
+            t = self.resolve_type(site.type_node, scope)
+            if isinstance(t, Ref) and t.qualname in self.PASS_THROUGH_NEW and not self.index.ctor(t.qualname):
+                inner = self.evaluate(site.args[0], scope)
+                return inner if self.is_value(inner) else Opaque(site.node)
+        return super().eval_construction(site, scope)
+
+    def special_call(self, qual: str, site: Site, scope: Scope) -> Any:
+        if qual.endswith(("().orElse", "().orElseGet")) and qual.startswith(("java.util.Optional.ofNullable(", "java.util.Optional.of(")) and site.args:
+            parts = self.member_parts(site.func) if site.func is not None else None
+            inner = parts[0] if parts is not None else None
+            if inner is not None and inner.type == "method_invocation":
+                args = [a for a in self.iter_named(inner.child_by_field_name("arguments")) if a.type not in ("line_comment", "block_comment")]
+                if len(args) == 1:
+                    v = strip(self.to_value(self.evaluate(args[0], scope)))
+                    if isinstance(v, Env) and v.default is None:
+                        return Env(v.var, self.to_value(self.evaluate(site.args[0], scope)))
+        if qual == "java.util.Objects.requireNonNullElse" and len(site.args) == 2:
+            v = strip(self.to_value(self.evaluate(site.args[0], scope)))
+            if isinstance(v, Env) and v.default is None:
+                return Env(v.var, self.to_value(self.evaluate(site.args[1], scope)))
+        return None
+
+    def eval_member(self, base: Any, attr: str, node: "Node", scope: Scope) -> Any:
+        if isinstance(base, Ref):
+            qual = f"{base.qualname}.{attr}"
+            if base.qualname in self._roots or (base.qualname.rpartition(".")[2][:1].islower() and "." not in base.qualname):
+                return Ref(qual)  # a package part of a fully qualified name
+            return self.resolve_ref(qual)
+        return super().eval_member(base, attr, node, scope)
+
+    def ev_int(self, node: "Node", scope: Scope) -> Any:
+        v = _java_int(self.text(node))
+        return Const(v) if v is not None else Opaque(node)
+
+    def ev_float(self, node: "Node", scope: Scope) -> Any:
+        text = _FLOAT_SUFFIX.sub("", self.text(node).replace("_", ""))
+        try:
+            return Const(float.fromhex(text) if text.lower().startswith("0x") else float(text))
+        except ValueError:
+            return Opaque(node)
+
+    def ev_string(self, node: "Node", scope: Scope) -> Any:
+        return Const(java_string(self.text(node)))
+
+    def ev_true(self, node: "Node", scope: Scope) -> Any:
+        return Const(True)
+
+    def ev_false(self, node: "Node", scope: Scope) -> Any:
+        return Const(False)
+
+    def ev_null(self, node: "Node", scope: Scope) -> Any:
+        return Const(None)
+
+    def ev_binary(self, node: "Node", scope: Scope) -> Any:
+        op_node = node.child_by_field_name("operator")
+        op = _BINARY_OPS.get(self.text(op_node)) if op_node is not None else None
+        if op is None:
+            return Opaque(node)
+        left = self.evaluate(node.child_by_field_name("left"), scope)
+        right = self.evaluate(node.child_by_field_name("right"), scope)
+        if op == "/":  # integer division truncates toward zero
+            lv = strip(left) if self.is_value(left) else None
+            rv = strip(right) if self.is_value(right) else None
+            if isinstance(lv, Const) and isinstance(rv, Const) and type(lv.value) is int and type(rv.value) is int and rv.value:
+                q = abs(lv.value) // abs(rv.value)
+                return Const(q if (lv.value >= 0) == (rv.value >= 0) else -q)
+        return self.eval_binary(op, left, right, node)
+
+    def ev_unary(self, node: "Node", scope: Scope) -> Any:
+        op = node.child_by_field_name("operator")
+        operand = node.child_by_field_name("operand")
+        if op is None or operand is None:
+            return Opaque(node)
+        o = self.text(op)
+        v = self.evaluate(operand, scope)
+        if o == "+":
+            return v
+        if o == "-" and self.is_value(v) and not isinstance(v, Dynamic):
+            return fold("-", Const(0), v)
+        if o == "!" and isinstance(strip(v) if self.is_value(v) else None, Const) and isinstance(strip(v).value, bool):  # type: ignore[union-attr]
+            return Const(not strip(v).value)  # type: ignore[union-attr]
+        return Opaque(node)
+
+    def ev_inner(self, node: "Node", scope: Scope) -> Any:
+        kids = [c for c in node.named_children if c.type not in ("line_comment", "block_comment")]
+        return self.evaluate(kids[0], scope) if len(kids) == 1 else Opaque(node)
+
+    def ev_cast(self, node: "Node", scope: Scope) -> Any:
+        value = node.child_by_field_name("value")
+        return self.evaluate(value, scope) if value is not None else Opaque(node)
+
+    def ev_ternary(self, node: "Node", scope: Scope) -> Any:
+        a = self.evaluate(node.child_by_field_name("consequence"), scope)
+        b = self.evaluate(node.child_by_field_name("alternative"), scope)
+        if self.is_value(a) and self.is_value(b) and strip(a) == strip(b):
+            return a
+        return Opaque(node)
+
+    def ev_lambda(self, node: "Node", scope: Scope) -> Any:
+        cls = self.scope_class(scope)
+        return FunctionValue(FunctionInfo(node, scope, f"{scope.qualname}.lambda" if scope.qualname else "lambda", "lambda", cls))
+
+    def ev_method_reference(self, node: "Node", scope: Scope) -> Any:
+        kids = [c for c in node.named_children if c.type not in ("line_comment", "block_comment")]
+        if len(kids) != 2 or kids[1].type != "identifier":
+            return Opaque(node)
+        owner, method = kids[0], self.text(kids[1])
+        cls: ClassInfo | None = None
+        if owner.type == "this":
+            cls = self.scope_class(scope)
+        elif owner.type in ("identifier", "type_identifier"):
+            found = self.evaluate(owner, scope) if owner.type == "identifier" else self.resolve_type(owner, scope)
+            if isinstance(found, ClassValue):
+                cls = found.cls
+            elif isinstance(found, Instance):
+                cls = found.cls
+            elif isinstance(found, Ref):
+                return Ref(f"{found.qualname}.{method}")
+        if cls is not None and method in cls.methods:
+            return FunctionValue(cls.methods[method])
+        return Opaque(node)
+
+    def ev_class_literal(self, node: "Node", scope: Scope) -> Any:
+        tnode = next((c for c in node.named_children if c.type not in ("line_comment", "block_comment")), None)
+        if tnode is None:
+            return Opaque(node)
+        r = self.resolve_type(tnode, scope)
+        if isinstance(r, Ref):
+            return r
+        if isinstance(r, ClassValue):
+            return Const(r.cls.name)
+        return Const(self.text(tnode))
+
+    def ev_array(self, node: "Node", scope: Scope) -> Any:
+        items = [c for c in node.named_children if c.type not in ("line_comment", "block_comment")]
+        if len(items) > 32:
+            return Opaque(node)
+        return Seq(tuple(self.to_value(self.evaluate(i, scope)) for i in items))
+
+    def ev_array_creation(self, node: "Node", scope: Scope) -> Any:
+        value = node.child_by_field_name("value")
+        return self.evaluate(value, scope) if value is not None else Opaque(node)
+
+    def ev_annotation(self, node: "Node", scope: Scope) -> Any:
+        """A nested annotation as a value (``backoff = @Backoff(delay = 100)``): its elements."""
+        site = self.annotation_site(node)
+        if site is None:
+            return Opaque(node)
+        return Map(tuple((Const(k), self.to_value(self.evaluate(v, scope))) for k, v in site.kwargs.items()))
+
+
+__all__ = ["JavaAnalyzer", "module_path", "words_of", "java_string"]
