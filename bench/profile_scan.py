@@ -98,7 +98,7 @@ class StageTimer:
         return {k: v - self.children.get(k, 0.0) for k, v in self.inclusive.items()}
 
 
-def run(corpus: Path, file_timeout: float, rules: list[str], cprofile_out: Path | None) -> dict[str, Any]:
+def run(corpus: Path, file_timeout: float, rules: list[str], cprofile_out: Path | None, rule_ids: list[str] | None = None, ignore: list[str] | None = None) -> dict[str, Any]:
     import libcst
 
     import extractor.scan as S
@@ -191,7 +191,16 @@ def run(corpus: Path, file_timeout: float, rules: list[str], cprofile_out: Path 
     t0 = clock()
     catalog = load_catalog([Path(r) for r in rules] if rules else None)
     timer.add("load_rules", clock() - t0)
-    result = S.scan(corpus, catalog=catalog, jobs=1)
+    if not rule_ids:  # Python rules only, as bench/run.py compares Python
+        rule_ids = [r.id for r in catalog.rules if r.language == "python"]
+    import dataclasses
+
+    from extractor.config import load_config
+
+    config = load_config(corpus)
+    if ignore:
+        config = dataclasses.replace(config, ignore=tuple(config.ignore) + tuple(ignore))
+    result = S.scan(corpus, catalog=catalog, config=config, jobs=1, rule_ids=rule_ids)
     t0 = clock()
     from extractor.report import json_out
 
@@ -206,7 +215,12 @@ def run(corpus: Path, file_timeout: float, rules: list[str], cprofile_out: Path 
     stages = {key: excl.get(key, 0.0) for key, _ in STAGES if key != "other"}
     stages["other"] = max(0.0, total - abandoned["seconds"] - sum(stages.values()))
 
-    first = [f for f in files if not f["force"]]
+    seen: set[str] = set()
+    first = []  # each file's first extraction (a later non-forced pass would count it twice)
+    for f in files:
+        if not f["force"] and f["file"] not in seen:
+            seen.add(f["file"])
+            first.append(f)
     passed_names = {f["file"] for f in first if f["parsed"]} | {t["file"] for t in timed_out if not t["second_pass"]}
     skipped = [f for f in first if f["skipped"]]
     facts_by_rule: dict[str, int] = defaultdict(int)
@@ -263,9 +277,11 @@ def main() -> None:
     ap.add_argument("--json", required=True, type=Path, help="write the measurements here")
     ap.add_argument("--file-timeout", type=float, default=20.0, help="abandon one file's extraction after this many CPU seconds (0: never)")
     ap.add_argument("--rules", action="append", default=[], help="rules directory (repeatable; default: the project's rules)")
+    ap.add_argument("--ignore", action="append", default=[], help="extra ignore glob (repeatable), as in contracts.toml")
+    ap.add_argument("--rule", action="append", default=[], help="rule id (repeatable; default: every Python rule)")
     ap.add_argument("--cprofile", type=Path, help="also run cProfile and write its top functions to this file")
     args = ap.parse_args()
-    data = run(args.corpus.resolve(), args.file_timeout, args.rules, args.cprofile)
+    data = run(args.corpus.resolve(), args.file_timeout, args.rules, args.cprofile, args.rule, args.ignore)
     args.json.write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
     print(f"profile: {data['total_seconds']:.1f} s, {data['files_prefilter_pass']}/{data['files_total']} files passed the prefilter, {len(data['timed_out'])} timed out")
 
