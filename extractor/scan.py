@@ -125,14 +125,25 @@ def _worker_run(tasks: list[Task]) -> list[tuple[FileResult | None, Diagnostic |
 def _run_tasks(tasks: list[Task], compiled: Mapping[str, Any], jobs: int, catalog: Catalog, rule_ids: tuple[str, ...] | None) -> list[tuple[FileResult | None, Diagnostic | None, int]]:
     if jobs <= 1 or len(tasks) < 64:
         return [extract_one(t, compiled) for t in tasks]
-    chunk = max(16, min(256, len(tasks) // (jobs * 8) or 1))
-    batches = [tasks[i : i + chunk] for i in range(0, len(tasks), chunk)]
-    out: list[tuple[FileResult | None, Diagnostic | None, int]] = []
+    # largest files first, in small batches, so that no worker is left with a long tail
+    sizes = [_size(Path(t.root) / t.rel) for t in tasks]
+    order = sorted(range(len(tasks)), key=lambda i: (-sizes[i], i))
+    chunk = max(4, min(32, len(tasks) // (jobs * 16) or 1))
+    batches = [order[i : i + chunk] for i in range(0, len(order), chunk)]
+    out: list[Any] = [None] * len(tasks)
     dirs = tuple(str(d) for d in catalog.rules_dirs)
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(dirs, rule_ids)) as pool:
-        for batch in pool.map(_worker_run, batches):
-            out.extend(batch)
+        for batch, results in zip(batches, pool.map(_worker_run, [[tasks[i] for i in b] for b in batches])):
+            for i, r in zip(batch, results):
+                out[i] = r
     return out
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 # ---------------------------------------------------------------- the scan

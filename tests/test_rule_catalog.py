@@ -46,9 +46,13 @@ def test_every_rule_documents_what_it_detects_and_its_limitations(catalog):
 
 def test_python_rules_compile_and_have_a_prefilter(catalog):
     index = compile_rules(catalog.for_language("python"))
-    assert index.prefilter_re is not None
-    assert index.prefilter_re.search(b"import requests")
-    assert not index.prefilter_re.search(b"import json\nprint(1)\n")
+    assert index.prefilter.alternatives
+    assert index.prefilter.accepts(b"import requests\nrequests.get(u, timeout=1)\n")
+    assert not index.prefilter.accepts(b"import json\nprint(1)\n")
+    # a library's name in prose or a variable is not an import
+    assert not index.prefilter.accepts(b"# we send requests here\nrequests = []\n")
+    assert index.prefilter.accepts(b"from requests.adapters import HTTPAdapter\n")
+    assert index.prefilter.accepts(b"    import os, requests  # late import\n")
 
 
 def _write_rule(tmp_path: Path, rel: str, body: str) -> Path:
@@ -109,3 +113,14 @@ def test_invalid_yaml_in_a_rule_names_the_line(tmp_path):
 def test_rule_schema_is_itself_a_valid_json_schema():
     jsonschema.Draft202012Validator.check_schema(rule_schema())
     json.dumps(rule_schema())
+
+
+def test_prefilter_alternatives_are_conjunctions():
+    from extractor.prefilter import Prefilter, parse_alternatives
+
+    pf = Prefilter(parse_alternatives([["import:django", "using(|db_manager("], "_pb2_grpc"]))
+    pf.finish()
+    assert pf.accepts(b"from django.db import models\nOrder.objects.using('replica')\n")
+    assert not pf.accepts(b"from django.db import models\nOrder.objects.all()\n")
+    assert not pf.accepts(b"x.using('replica')  # no django import\n")
+    assert pf.accepts(b"from protos import risk_pb2_grpc\n")

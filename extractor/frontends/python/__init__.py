@@ -21,8 +21,7 @@ class PythonFrontend:
         return compile_rules(rules)
 
     def prefilter(self, compiled: PyIndex, source: bytes) -> bool:
-        pattern = compiled.prefilter_re
-        return pattern is not None and pattern.search(source) is not None
+        return compiled.prefilter.accepts(source)
 
     def extract(
         self,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from ...catalog import Rule, RuleError
+from ...prefilter import Prefilter, for_name, parse_alternatives
 from ...values import Const, simplify_concat
 
 _MISSING = object()
@@ -125,10 +126,9 @@ class PyIndex:
     impls: list[Any] = field(default_factory=list)
     callable_types: set[str] = field(default_factory=set)  # types whose instances are called: "<type>.__call__"
     configure_methods: set[str] = field(default_factory=set)  # method names some object type lists under configure:
-    words: set[str] = field(default_factory=set)
     has_id_rules: bool = False
     idflow_options: dict[str, str] = field(default_factory=dict)
-    prefilter_re: re.Pattern[bytes] | None = None
+    prefilter: Prefilter = field(default_factory=Prefilter)
 
     def ctor(self, qualname: str) -> ObjectType | None:
         found = self.ctors.get(qualname)
@@ -237,22 +237,15 @@ def _glob(pattern: str) -> re.Pattern[str] | None:
     return None
 
 
-def _words_of(name: str) -> set[str]:
-    """Literal fragments of a qualified name a file must contain for it to be used."""
-    head = name.split(".", 1)[0]
-    if any(c in head for c in "*?["):
-        parts = [p for p in re.split(r"[*?\[\]]+", name.split(".")[0]) if len(p) >= 3]
-        return set(parts[:1])
-    return {head}
-
-
 def compile_rules(rules: Sequence[Rule]) -> PyIndex:
     index = PyIndex(rules=list(rules))
+    names_used: list[str] = []
     for rule in rules:
         spec = rule.match or {}
         where = rule.path.as_posix()
-        index.words.update(rule.prefilter)
         explicit_prefilter = bool(rule.prefilter)
+        if explicit_prefilter:
+            index.prefilter.extend(parse_alternatives(rule.prefilter))
         for n, obj in enumerate(spec.get("objects", ())):
             captures = {k: _field(v, {}) for k, v in (obj.get("capture") or {}).items()}
             configure = {
@@ -283,7 +276,7 @@ def compile_rules(rules: Sequence[Rule]) -> PyIndex:
                 else:
                     index.ctors[ctor] = otype
                 if not explicit_prefilter:
-                    index.words |= _words_of(ctor)
+                    names_used.append(ctor)
         for section, table in (("calls", index.calls), ("decorators", index.decorators)):
             for n, item in enumerate(spec.get(section, ())):
                 kind = item.get("kind", rule.kind)
@@ -322,7 +315,7 @@ def compile_rules(rules: Sequence[Rule]) -> PyIndex:
                         else:
                             table.setdefault(qual, []).append(mspec)
                         if not explicit_prefilter:
-                            index.words |= _words_of(qual)
+                            names_used.append(qual)
         for n, item in enumerate(spec.get("scopes", ())):
             fspec = _field(item["function"], {})
             for name in item["names"]:
@@ -330,7 +323,7 @@ def compile_rules(rules: Sequence[Rule]) -> PyIndex:
                 if name.endswith(".__call__"):
                     index.callable_types.add(name[: -len(".__call__")])
                 if not explicit_prefilter:
-                    index.words |= _words_of(name)
+                    names_used.append(name)
         for item in spec.get("mounts", ()):
             target, prefix = item["target"], item.get("prefix")
             mspec_m = MountSpec(
@@ -346,14 +339,14 @@ def compile_rules(rules: Sequence[Rule]) -> PyIndex:
             for name in item["names"]:
                 index.mounts.setdefault(name, []).append(mspec_m)
                 if not explicit_prefilter:
-                    index.words |= _words_of(name)
+                    names_used.append(name)
         for n, item in enumerate(spec.get("classes", ())):
             fields = {k: _field(v, {}) for k, v in (item.get("fields") or {}).items()}
             for base in item["bases"]:
                 pattern = _glob(base) or re.compile(re.escape(base))
                 index.classes.append(ClassSpec(rule, rule.kind, pattern, bool(item.get("each_method", False)), fields))
                 if not explicit_prefilter:
-                    index.words |= _words_of(base)
+                    names_used.append(base)
         if "timeout" in spec:
             index.timeouts[rule.id] = spec["timeout"]
         if "id_generation" in rule.kinds:
@@ -363,10 +356,17 @@ def compile_rules(rules: Sequence[Rule]) -> PyIndex:
                     index.idflow_options[key] = str(rule.options[opt])
         if rule.impl:
             index.impls.append(load_impl(rule))
-            index.words.update(getattr(index.impls[-1], "prefilter_words", ()))
-    words = sorted(w for w in index.words if w)
-    if words:
-        index.prefilter_re = re.compile("|".join(re.escape(w) for w in words).encode())
+            impl = index.impls[-1]
+            index.prefilter.extend(parse_alternatives(getattr(impl, "prefilter", None) or getattr(impl, "prefilter_words", ())))
+    type_prefixes = set(index.types)
+    for name in names_used:
+        if name.rpartition(".")[0] in type_prefixes:
+            continue  # a method of a tracked type: reachable only through its constructor (or an import)
+        if name in index.methods:
+            index.prefilter.add(parse_alternatives([name + "("])[0])
+            continue
+        index.prefilter.add(for_name(name))
+    index.prefilter.finish()
     return index
 
 

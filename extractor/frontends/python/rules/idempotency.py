@@ -47,7 +47,7 @@ DEFAULT_NOT_NAMES = (
 DEFAULT_KEY_NAMES = r"(?i)idempot|dedup|(^|_)idem(_|$)"
 DEFAULT_STORES = r"(?i)cache|redis|seen|processed|dedup|idem|memo|store|done|handled|completed|results?\b|responses?\b|replies|kv\b|ttl|lru|keys\b|_db\b|^db\b"
 
-HEADER_CONTAINERS = re.compile(r"(?i)header|\bMETA\b|environ|metadata")
+HEADER_CONTAINERS = re.compile(r"(?i)header")
 RESPONSES = frozenset({"resp", "response", "res", "r", "reply", "result", "upstream"})
 LOOKUPS = frozenset({"get", "exists", "has_key", "has", "contains", "__contains__", "sismember", "hexists", "hget", "getex", "filter", "get_or_none", "find_one", "count"})
 CLAIMS = frozenset({"setnx", "hsetnx", "add", "get_or_create", "set_if_not_exists", "put_if_absent"})
@@ -320,8 +320,9 @@ class _FunctionScan:
     def small(self, small: cst.BaseSmallStatement) -> None:
         if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
             value = small.value
-            self.reads(value)
             targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+            if any(isinstance(t, cst.Name) for t in targets):
+                self.reads(value)  # (copied into a dict or an attribute: forwarded, e.g. to an outbound call)
             origin = self.origin_of(value)
             claim = self.claim_in(value)
             lookup = self.lookup_in(value)
@@ -395,8 +396,9 @@ class _FunctionScan:
         root = _root(container)
         if root is None or root in RESPONSES:
             return None
-        headerish = bool(HEADER_CONTAINERS.search(self.an.anchor_text(container, 120)))
-        if key.startswith("HTTP_") or "-" in key or headerish:
+        # header form: Django/WSGI HTTP_X, a hyphenated name (HTTP headers, gRPC metadata), or read from headers
+        headerish = key.startswith("HTTP_") or "-" in key or bool(HEADER_CONTAINERS.search(self.an.anchor_text(container, 120)))
+        if headerish:
             if self.r.header_re.search(key[5:] if key.startswith("HTTP_") else key):
                 return Origin("header", _header_name(key) if key.startswith("HTTP_") else key, n)
             return None

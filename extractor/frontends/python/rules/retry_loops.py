@@ -92,7 +92,8 @@ def _exits_on_success(body: Sequence[cst.BaseStatement]) -> bool:
 
 
 class RetryLoops:
-    prefilter_words = ("attempt", "retry", "retries", "tries", "sleep", "backoff")
+    # a handler ("except") and retry evidence; a file without both cannot hold a retry loop
+    prefilter = [["except", "sleep(|attempt|retry|retries|_tries|tries =|tries +=|backoff"]]
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
