@@ -5,6 +5,7 @@
 services = ["services/*"]        # globs of service roots (replaces the manifest heuristics)
 ignore = ["**/legacy/**"]        # extra ignore globs (posix, relative to the root)
 max_file_bytes = 1000000         # larger source files are skipped with a diagnostic
+file_time_limit = 60             # seconds one file may take to extract (0: no limit)
 retry_amplification = 10         # used by `contracts check`
 
 [tool.contracts.names]           # service root -> service name, when the directory name is wrong
@@ -26,7 +27,8 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 DEFAULT_MAX_FILE_BYTES = 1_000_000
 
-KNOWN_KEYS = {"services", "ignore", "max_file_bytes", "names", "retry_amplification", "rules"}
+KNOWN_KEYS = {"services", "ignore", "max_file_bytes", "file_time_limit", "names", "retry_amplification", "rules"}
+DEFAULT_FILE_TIME_LIMIT = 60.0
 
 
 class ConfigError(Exception):
@@ -41,6 +43,7 @@ class Config:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     names: dict[str, str] = field(default_factory=dict)
     retry_amplification: float = 10.0
+    file_time_limit: float = DEFAULT_FILE_TIME_LIMIT
     rules: tuple[str, ...] = ()
 
 
@@ -72,6 +75,9 @@ def _parse(table: dict[str, Any], shown: str, text: str) -> Config:
     names = table.get("names", {})
     if not isinstance(names, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in names.items()):
         raise ConfigError(f"{shown}:{_line_of_key(text, 'names')}: names must map service roots to names")
+    limit = table.get("file_time_limit", DEFAULT_FILE_TIME_LIMIT)
+    if not isinstance(limit, (int, float)) or isinstance(limit, bool) or limit < 0:
+        raise ConfigError(f"{shown}:{_line_of_key(text, 'file_time_limit')}: file_time_limit must be a number of seconds >= 0 (0: no limit)")
     amp = table.get("retry_amplification", 10)
     if not isinstance(amp, (int, float)) or isinstance(amp, bool) or amp < 1:
         raise ConfigError(f"{shown}:{_line_of_key(text, 'retry_amplification')}: retry_amplification must be a number >= 1")
@@ -82,6 +88,7 @@ def _parse(table: dict[str, Any], shown: str, text: str) -> Config:
         max_file_bytes=max_bytes,
         names={k.strip("/"): v for k, v in names.items()},
         retry_amplification=float(amp),
+        file_time_limit=float(limit),
         rules=strings("rules"),
     )
 

@@ -26,6 +26,7 @@ DIAGNOSTIC_KINDS = (
     "rule_error",
     "config_error",
     "internal_error",
+    "timeout",
 )
 
 

@@ -7,13 +7,17 @@ app, a client) from another module of the same service.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from .catalog import Catalog, load_catalog
 from .config import Config, load_config
@@ -97,6 +101,7 @@ class Task:
     max_bytes: int
     imported: tuple[tuple[str, Obj], ...] = ()
     force: bool = False  # skip the prefilter (second pass)
+    time_limit: float = 0.0  # seconds of extraction before the file is given up (0: none)
 
 
 def extract_one(task: Task, compiled: Mapping[str, Any]) -> tuple[FileResult | None, Diagnostic | None, int]:
@@ -112,10 +117,36 @@ def extract_one(task: Task, compiled: Mapping[str, Any]) -> tuple[FileResult | N
     if not task.force and not fe.prefilter(index, data):
         return None, None, lines
     try:
-        result = fe.extract(task.rel, data, index, task.module, dict(task.imported) if task.imported else None)
+        with _time_limit(task.time_limit):
+            result = fe.extract(task.rel, data, index, task.module, dict(task.imported) if task.imported else None)
+    except _OutOfTime:
+        return None, Diagnostic(task.rel, "timeout", f"extraction took longer than {task.time_limit:g} s (file_time_limit); skipped", severity="warning"), lines
     except Exception as exc:  # a frontend bug must not stop the scan
         return None, Diagnostic(task.rel, "internal_error", f"extraction failed: {type(exc).__name__}: {exc}", severity="error"), lines
     return result, None, lines
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Give up on one file after ``seconds`` (SIGALRM; only where signals can be used: main thread)."""
+    if seconds <= 0 or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise _OutOfTime()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _worker_run(tasks: list[Task]) -> list[tuple[FileResult | None, Diagnostic | None, int]]:
@@ -176,7 +207,7 @@ def scan(
         if language is None or language not in compiled:
             continue
         module = smap.module_of(rel) if language == "python" else _module_name(language, inv.root, rel)
-        tasks.append(Task(str(inv.root), rel, language, module, config.max_file_bytes))
+        tasks.append(Task(str(inv.root), rel, language, module, config.max_file_bytes, time_limit=config.file_time_limit))
 
     results: dict[str, FileResult] = {}
     total_lines = 0
@@ -190,7 +221,9 @@ def scan(
             parsed_lines += lines
             diagnostics.extend(res.diagnostics)
 
-    second = _second_pass(tasks, results, smap) + _package_pass(tasks, results, smap)
+    # a file that could not be read, parsed or finished once is not tried again by the later passes
+    failed = {d.file for d in diagnostics} | {rel for rel, res in results.items() if not res.parsed}
+    second = [t for t in _second_pass(tasks, results, smap) + _package_pass(tasks, results, smap) if t.rel not in failed]
     for task, (res, diag, lines) in zip(second, _run_tasks(second, compiled, jobs, catalog, selected)):
         if res is not None:
             if task.rel not in results:
@@ -199,10 +232,13 @@ def scan(
             results[task.rel] = res
 
     for _ in range(4):  # modules whose constants the facts refer to (re-exports chain)
-        deps = _dependency_pass(tasks, results, smap)
+        deps = [t for t in _dependency_pass(tasks, results, smap) if t.rel not in failed]
         if not deps:
             break
         for task, (res, diag, lines) in zip(deps, _run_tasks(deps, compiled, jobs, catalog, selected)):
+            if diag is not None:
+                failed.add(task.rel)
+                diagnostics.append(diag)
             if res is not None:
                 results[task.rel] = res
                 diagnostics.extend(d for d in res.diagnostics if d.kind != "syntax_error")
@@ -277,7 +313,7 @@ def _dependency_pass(tasks: list[Task], results: dict[str, FileResult], smap: Se
                         if task.rel not in results:
                             wanted[task.rel] = task
                     break
-    return [Task(t.root, t.rel, t.language, t.module, t.max_bytes, t.imported, force=True) for _, t in sorted(wanted.items())]
+    return [dataclasses.replace(t, force=True) for _, t in sorted(wanted.items())]
 
 
 def _module_name(language: str, root: Path, rel: str) -> str:
@@ -323,7 +359,7 @@ def _package_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servi
                 continue
             used = {q: o for q, o in others.items() if re.search(rb"\b" + re.escape(q.rpartition(".")[2].encode()) + rb"\b", text)}
         if used:
-            out.append(Task(task.root, task.rel, task.language, task.module, task.max_bytes, tuple(sorted(used.items(), key=lambda kv: kv[0])), force=True))
+            out.append(dataclasses.replace(task, imported=tuple(sorted(used.items(), key=lambda kv: kv[0])), force=True))
     return out
 
 
@@ -364,5 +400,5 @@ def _second_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servic
             used = {q: o for q, o in objs.items() if q.rpartition(".")[2] in text}
         used = {q: o for q, o in used.items() if not q.startswith(task.module + ".") or q.count(".") != task.module.count(".") + 1}
         if used:
-            out.append(Task(task.root, task.rel, task.language, task.module, task.max_bytes, tuple(sorted(used.items(), key=lambda kv: kv[0])), force=True))
+            out.append(dataclasses.replace(task, imported=tuple(sorted(used.items(), key=lambda kv: kv[0])), force=True))
     return out

@@ -94,3 +94,26 @@ def test_ids_survive_unrelated_edits(tmp_path):
     after = scan(root, config=Config()).facts
     assert {f.id for f in after} == before
     assert after[0].line == 7
+
+
+def test_a_file_that_takes_too_long_is_given_up_with_a_diagnostic(tmp_path, monkeypatch):
+    import time as _time
+
+    from extractor.frontends.python import PythonFrontend
+
+    root = tmp_path / "repo"
+    _write(root, "svc/requirements.txt", "")
+    _write(root, "svc/slow.py", GOOD)
+    _write(root, "svc/fast.py", GOOD.replace("def f", "def g"))
+    real = PythonFrontend.extract
+
+    def slow_extract(self, path, *args, **kwargs):
+        if path.endswith("slow.py"):
+            _time.sleep(5)
+        return real(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(PythonFrontend, "extract", slow_extract)
+    result = scan(root, config=Config(file_time_limit=0.5))
+    kinds = _diag_kinds(result)
+    assert kinds["svc/slow.py"] == "timeout"
+    assert [f.file for f in result.facts] == ["svc/fast.py"]
