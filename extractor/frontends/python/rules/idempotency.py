@@ -156,10 +156,15 @@ def _header_name(key: str) -> str:
 
 
 class IdempotencyKeys:
-    prefilter_words = (
-        "dempoten", "DEMPOTEN", "idem", "equest-I", "equest-i", "EQUEST_ID", "nx=True", "setnx", ".exists(",
-        "_id in ", "_key in ", "_id not in ", "_key not in ", "cache.get(", "cache.add(", "get_or_create(", "dedup",
-    )
+    # an idempotency/request-id header, or a look-up that de-duplicates (in a store-like object)
+    prefilter = [
+        "dempoten|DEMPOTEN|equest-I|equest-i|EQUEST_ID|equest_id|dedup|Dedup",
+        [
+            "nx=True|setnx|.exists(|_id in |_key in |_id not in |_key not in |.get(|.add(|get_or_create(",
+            "cache|Cache|CACHE|redis|Redis|seen|processed|store|Store",
+            "_id|_key",
+        ],
+    ]
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
