@@ -119,9 +119,10 @@ def _emit(text: str, output: Path | None) -> None:
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), default="error", show_default=True, help="Exit 1 when a finding is at least this severe.")
 @click.option("--retry-amplification", type=click.FloatRange(min=1), default=None, help="Largest tolerated product of attempts along a call path (default: config, else 10).")
 @click.option("--check", "check_ids", multiple=True, help="Run only these checks (repeatable; see docs/checks.md).")
+@click.option("--facts/--no-facts", "show_facts", default=True, show_default=True, help="Text report: list the resilience facts found in code before the findings.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for the scan.")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own.")
-def check(path: Path, fmt: str, output: Path | None, fail_on: str, retry_amplification: float | None, check_ids: tuple[str, ...], jobs: int | None, config_path: Path | None) -> None:
+def check(path: Path, fmt: str, output: Path | None, fail_on: str, retry_amplification: float | None, check_ids: tuple[str, ...], show_facts: bool, jobs: int | None, config_path: Path | None) -> None:
     """Check PATH's declared and inferred contracts against each other.
 
     Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 bad usage or a contract file
@@ -141,7 +142,7 @@ def check(path: Path, fmt: str, output: Path | None, fail_on: str, retry_amplifi
     if fmt == "json":
         _emit(json_out.dumps(findings_json.document(root, findings, errors)), output)
     else:
-        _emit(findings_text.render(root, findings, errors, len(analysis.graph.services), len(analysis.declared.files)), output)
+        _emit(findings_text.render(root, findings, errors, len(analysis.graph.services), len(analysis.declared.files), analysis.scan.facts if show_facts else None), output)
     if errors:
         click.echo(f"contracts: error: {len(errors)} contract file error(s); first: {errors[0]}", err=True)
         raise click.exceptions.Exit(2)

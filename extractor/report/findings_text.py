@@ -20,6 +20,8 @@ from itertools import groupby
 from ..checks import SEVERITIES, Finding
 from ..contracts.load import ContractError
 from ..contracts.model import Location
+from ..facts import Fact
+from .summary import summarise
 
 
 def location_text(loc: Location) -> str:
@@ -55,8 +57,31 @@ def render_finding(f: Finding) -> list[str]:
     return out
 
 
-def render(root: str, findings: list[Finding], errors: list[ContractError], services: int, files: int) -> str:
+# What the code shows, before the findings: the facts the checks reasoned from.
+SHOWN_KINDS = ("retry_policy", "circuit_breaker", "replica_read", "id_generation", "idempotency_key", "missing_timeout")
+
+
+def render_facts(facts: list[Fact]) -> list[str]:
+    """Per service: its outbound calls (counted) and every resilience fact, one line each."""
+    lines = ["What the code shows (resilience facts; `contracts scan` lists every fact):"]
+    by_service: dict[str, list[Fact]] = {}
+    for fact in sorted(facts, key=Fact.sort_key):
+        by_service.setdefault(fact.service or "(no service)", []).append(fact)
+    for service, items in sorted(by_service.items()):
+        calls = [f for f in items if f.kind in ("http_call", "grpc_call")]
+        shown = [f for f in items if f.kind in SHOWN_KINDS]
+        endpoints = sum(1 for f in items if f.kind == "endpoint")
+        lines.append(f"  {service}: {len(calls)} outbound calls, {endpoints} endpoints")
+        for f in shown:
+            lines.append(f"    {f.file}:{f.line}  {f.kind}  {summarise(f)}")
+    lines.append("")
+    return lines
+
+
+def render(root: str, findings: list[Finding], errors: list[ContractError], services: int, files: int, facts: list[Fact] | None = None) -> str:
     lines = [f"contracts check {root}: {services} services, {files} contract files", ""]
+    if facts:
+        lines += render_facts(facts)
     if errors:
         lines.append(f"Contract file errors ({len(errors)}):")
         lines += [f"  {e}" for e in errors]

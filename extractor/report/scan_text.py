@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from ..facts import ScanResult
@@ -29,13 +28,14 @@ def render(result: ScanResult, console: Console, show_info: bool = False) -> Non
             console.print("  no facts")
             continue
         console.print("  " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
-        table = Table(show_header=False, box=None, pad_edge=False, padding=(0, 1))
-        table.add_column("where", style="dim", no_wrap=True)
-        table.add_column("kind", no_wrap=True)
-        table.add_column("what")
+        width = max(len(f"{f.file}:{f.line}") for f in facts)
+        kind_width = max(len(f.kind) for f in facts)
         for fact in facts:
-            table.add_row(f"  {fact.file}:{fact.line}", fact.kind, summarise(fact))
-        console.print(table)
+            line = Text("    ")
+            line.append(f"{fact.file}:{fact.line}".ljust(width), style="dim")
+            line.append("  " + fact.kind.ljust(kind_width) + "  ")
+            line.append(summarise(fact))
+            console.print(line, overflow="ignore", no_wrap=True, crop=False)
     orphans = by_service.get(None, [])
     if orphans:
         console.print()

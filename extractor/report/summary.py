@@ -75,7 +75,63 @@ def _generic(fact: Fact) -> str:
     return ", ".join(parts)
 
 
+def _retry(fact: Fact) -> str:
+    f = fact.fields
+    attempts = f"{f['attempts']} attempts" if f.get("attempts") else "unbounded or unknown attempts"
+    extra = []
+    if f.get("backoff") and f["backoff"] != "none":
+        extra.append(f"{f['backoff']} backoff")
+    if f.get("max_delay_ms") is not None:
+        extra.append(f"waits up to {_ms(f['max_delay_ms'])}")
+    if f.get("stop_after_ms") is not None:
+        extra.append(f"gives up after {_ms(f['stop_after_ms'])}")
+    if f.get("retry_on"):
+        extra.append("on " + ", ".join(f["retry_on"][:3]) + ("…" if len(f["retry_on"]) > 3 else ""))
+    covered = len(f.get("calls") or [])
+    tail = f"; covers {covered} call{'s' if covered != 1 else ''}" if covered else ""
+    return f"{f.get('mechanism')}: {attempts}" + (f" ({', '.join(extra)})" if extra else "") + f", {f.get('scope')}{tail}"
+
+
+def _breaker(fact: Fact) -> str:
+    f = fact.fields
+    parts = [f"{f.get('mechanism')}: opens after {f['failure_threshold']} failures" if f.get("failure_threshold") else f"{f.get('mechanism')}"]
+    if f.get("recovery_timeout_ms") is not None:
+        parts.append(f"retries after {_ms(f['recovery_timeout_ms'])}")
+    if f.get("fallback"):
+        parts.append(f"fallback {f['fallback']}")
+    covered = len(f.get("calls") or [])
+    if covered:
+        parts.append(f"protects {covered} call{'s' if covered != 1 else ''}")
+    return ", ".join(parts)
+
+
+def _replica(fact: Fact) -> str:
+    f = fact.fields
+    what = f.get("dataset") or "data"
+    return f"{f.get('mechanism')}: reads {what} from {f.get('source') or 'a replica'} ({f.get('evidence')})"
+
+
+def _id(fact: Fact) -> str:
+    f = fact.fields
+    where = "inside a retry: a new id on every attempt" if f.get("inside_retry") else "outside any retry"
+    flows = f.get("flows_to") or []
+    sent = f"; sent as {', '.join(sorted({x['as'] for x in flows}))}" if flows else ""
+    name = f" {f['variable']} =" if f.get("variable") else ""
+    return f"{name} {f.get('generator')}() {where}{sent}".strip()
+
+
+def _idempotency(fact: Fact) -> str:
+    f = fact.fields
+    window = f", remembered {_ms(f['window_ms'])}" if f.get("window_ms") is not None else ""
+    return f"{f.get('handler')} de-duplicates on {f.get('source')} {f.get('key')} in {f.get('store')}{window}"
+
+
 SUMMARIES: dict[str, Callable[[Fact], str]] = {
+    "retry_policy": _retry,
+    "circuit_breaker": _breaker,
+    "replica_read": _replica,
+    "id_generation": _id,
+    "idempotency_key": _idempotency,
     "http_call": _call,
     "grpc_call": _call,
     "endpoint": _endpoint,
