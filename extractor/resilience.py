@@ -70,11 +70,16 @@ def delay_backoff(v: Any) -> tuple[str | None, float | None]:
     if n is not None:
         return ("fixed" if n > 0 else "none"), n * 1000.0
     text = describe(strip(v)) if not isinstance(v, str) else v
-    expo = "**" in text or "pow(" in text
-    rand = "random" in text or "uniform" in text or "randint" in text or "jitter" in text
+    low = text.lower()
+    expo = "**" in text or "pow(" in low or "<<" in text
+    rand = "random" in low or "uniform" in low or "randint" in low or "jitter" in low
     if expo:
         return ("exponential_jitter" if rand else "exponential"), None
-    return ("random" if rand else None), None
+    if rand:
+        return "random", None
+    if "=>" in text:  # a delay function (attempt => TimeSpan.FromSeconds(2)) that neither grows nor varies
+        return "fixed", None
+    return None, None
 
 
 def _int(v: float | None) -> int | None:
@@ -318,6 +323,15 @@ def _circuit_breaker(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[
     out["recovery_timeout_ms"] = _num(rec) if rec is not None else None
     if raw.get("name") is not None:
         out["name"] = text_or_none(raw["name"])
+    ratio = number(raw.get("failure_ratio")) if raw.get("failure_ratio") is not None else None
+    if ratio is not None:  # ratio-based breakers (Polly v8, resilience4j): the failure ratio that opens it
+        out["failure_ratio"] = ratio
+    sampling = ms_field(raw, "sampling_duration")
+    if sampling is not None:
+        out["sampling_duration_ms"] = _num(sampling)
+    throughput = _int(number(raw.get("minimum_throughput"))) if raw.get("minimum_throughput") is not None else None
+    if throughput is not None:
+        out["minimum_throughput"] = throughput
     if raw.get("excludes") is not None:
         out["excludes"] = texts(raw["excludes"])
     return out

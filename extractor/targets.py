@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from . import yamlio
 from .discover import name_variants, normalise_name, owner_of
 from .facts import Diagnostic, Service
+from .svcconfig import config_file_rank, is_config_file, read_config_file
 from .values import Concat, Const, Dynamic, Env, Named, Value, describe, strip, walk
 
 ENV_NAME_SUFFIXES = (
@@ -144,6 +145,7 @@ def build_address_book(root: Path, services: list[Service], other_files: Iterabl
                 _read_k8s(book, rel, doc)
     _read_env_files(book, root, roots, by_root, other_files)  # after the deployment files: their values win
     _read_config_files(book, root, roots, by_root, other_files)
+    _read_spring_config(book, root, roots, by_root, other_files)
     _read_aspire(book, root, roots, by_root, other_files)
     return book
 
@@ -227,6 +229,27 @@ def _read_config_files(book: AddressBook, root: Path, roots: list[str], by_root:
         for k, v in flatten_config(doc).items():
             if k.replace(":", "__") in env:  # set by a deployment file in its environment spelling
                 continue
+            env.setdefault(k, v)
+            book.env_sources.setdefault((service, k), rel)
+
+
+def _read_spring_config(book: AddressBook, root: Path, roots: list[str], by_root: dict[str, str], other_files: Iterable[str]) -> None:
+    """A service's Spring configuration files (``application.yml`` / ``.properties``, then the
+    profile files, main sources before tests) as dotted keys (``risk.url``): what ``@Value``
+    placeholders and configuration keys of rules (``svcconfig``) read; values the deployment gives in
+    their environment spelling (``RISK_URL``) are looked up first, as Spring does."""
+    found = sorted((rel for rel in other_files if is_config_file(rel)), key=config_file_rank)
+    for rel in found:
+        owner = owner_of(rel, roots)
+        service = by_root.get(owner) if owner is not None else None
+        if service is None:
+            continue
+        try:
+            text = (root / rel).read_text("utf-8", "replace")
+        except OSError:
+            continue
+        env = book.env_by_service.setdefault(service, {})
+        for k, v in read_config_file(rel, text).items():
             env.setdefault(k, v)
             book.env_sources.setdefault((service, k), rel)
 
@@ -459,7 +482,7 @@ def resolve_target(
     if envs and via == "url_literal":
         via = "env_default"
     elif consts and via == "url_literal":
-        via = "constant"
+        via = "config_file" if any(c.startswith("${") for c in consts) else "constant"  # ${risk.url}: a configuration value
     expr = describe(url if url is not None else base_url) if (url is not None or base_url is not None) else None
     host, port = host_port(text) if text and not text.startswith("{") else (None, None)
     if host is not None:
@@ -474,7 +497,7 @@ def resolve_target(
             if h is not None:
                 svc = book.service_for_host(h)
                 source = book.env_source(caller or "", var)
-                via = "env_file" if ENV_FILES.search(source) else "config_file" if CONFIG_FILES.search(source) else "deploy_env"
+                via = "env_file" if ENV_FILES.search(source) else "config_file" if CONFIG_FILES.search(source) or is_config_file(source) else "deploy_env"
                 return Target(svc, h, p, via, expr)
         svc = book.service_for_env_name(var)
         if svc is not None:

@@ -37,10 +37,8 @@ share exports, as Go packages do).
 from __future__ import annotations
 
 import functools
-import posixpath
 import re
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from ...values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip
 from .csharp_project import project_path, words_of  # noqa: F401  (the LanguageSpec's hooks; light to import)
@@ -756,10 +754,7 @@ class CSharpAnalyzer(Analyzer):
         if node.type in ("block",) or node.type in _SCAN_INTO:
             self._scan(node, scope, returns)
         elif node.type in ("return_statement", "local_declaration_statement", "expression_statement"):
-            fake = [node]
-            for st in fake:
-                parent_like = st
-                self._scan_wrap(parent_like, scope, returns)
+            self._scan_wrap(node, scope, returns)
 
     def _scan_wrap(self, st: "Node", scope: Scope, returns: list["Node"]) -> None:
         t = st.type
@@ -1058,7 +1053,8 @@ class CSharpAnalyzer(Analyzer):
         if tnode is None:
             return []
         r = self.resolve_type(tnode, scope)
-        return [r.qualname if isinstance(r, Ref) and not r.qualname.startswith(self.module_name + ".") or not self.module_name and isinstance(r, Ref) else self.anchor_text(tnode, 80)]
+        own = isinstance(r, Ref) and bool(self.module_name) and r.qualname.startswith(self.module_name + ".")
+        return [r.qualname if isinstance(r, Ref) and not own else self.anchor_text(tnode, 80)]  # a library type by its qualified name
 
     # ================================================================ syntax hooks
     def site(self, node: "Node", scope: Scope) -> Site | None:
@@ -1358,9 +1354,6 @@ class CSharpAnalyzer(Analyzer):
                         args.append(expr)
                 out.append(Site(attr, name, None, args, kwargs, None))
         return out
-
-    def ev_attribute_name(self, node: "Node", scope: Scope) -> Any:
-        return self.evaluate(node, scope)
 
     # ================================================================ members
     def member_names(self, cls: ClassInfo) -> set[str]:
@@ -1795,12 +1788,6 @@ class CSharpAnalyzer(Analyzer):
                 return inner.items[key.value]
         return Opaque(node)
 
-    def call_value(self, qual: str, site: Site, scope: Scope) -> Call:
-        return super().call_value(qual, site, scope)
-
-    def eval_member(self, base: Any, attr: str, node: "Node", scope: Scope) -> Any:
-        return super().eval_member(base, attr, node, scope)
-
     def ev_binary(self, node: "Node", scope: Scope) -> Any:
         op_node = node.child_by_field_name("operator")
         op_text = self.text(op_node) if op_node is not None else ""
@@ -1996,6 +1983,3 @@ class CSharpAnalyzer(Analyzer):
 
         return build(tree)
 
-
-def _iter_children(node: "Node") -> Iterator["Node"]:
-    yield from node.named_children

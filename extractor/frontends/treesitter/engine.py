@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from ...durations import MIN_CALL
-from ...svcconfig import config_ref
+from ...svcconfig import config_ref, placeholder_value
 from ...facts import Diagnostic, FactRef
 from ...link import where_may_hold
 from ...values import (
@@ -287,6 +287,7 @@ class Analyzer:
         self.idflow: TsIdFlow | None = None
         self._pending_sinks: list[tuple[RawFact, Site, Scope]] = []
         self._decorator_sites: list[tuple[str | None, Site]] = []  # the decorators of the function being matched
+        self._scope_timeouts: list[tuple[str, Any]] = []  # (label, limit) of decorators bounding the enclosing functions' calls
         if index.has_id_rules and index.id_words_re is not None and index.id_words_re.search(source):
             self.idflow = TsIdFlow(self, **index.idflow_options)
 
@@ -987,6 +988,7 @@ class Analyzer:
         self._fn_scopes[fn.node.id] = fscope
         covering: list[FactRef] = []
         dsites = self.decorators(fn)
+        bounds = len(self._scope_timeouts)
         if dsites:  # a field spec may read a sibling decorator (decorator: [...])
             self._decorator_sites = [(self.callee(d.func, fn.scope)[0], d) for d in dsites]
             for dsite in dsites:
@@ -1004,6 +1006,7 @@ class Analyzer:
         finally:
             self.policies.leave(entered)
             self.stack.pop()
+            del self._scope_timeouts[bounds:]  # a decorator's time limit ends with the function
 
     def closure(self, node: "Node", scope: Scope) -> FunctionInfo:
         if scope.function is not None:
@@ -1150,7 +1153,7 @@ class Analyzer:
             for alt in spec.first_of:
                 found = self.read_field(name, alt, site, scope, receiver, env, partial, inherit)
                 if found is not None:
-                    return found
+                    return self.finish_value(spec, found, receiver)  # the outer spec's placeholders / prefix apply too
             return None
         if spec.min_of:
             parts = []
@@ -1201,10 +1204,29 @@ class Analyzer:
             v = receiver.capture(name)
         if v is None and spec.has_default:
             v = Const(spec.default)
-        if v is not None and spec.prefix and receiver is not None:
+        return self.finish_value(spec, v, receiver)
+
+    def finish_value(self, spec: Spec, v: Any, receiver: Obj | None) -> Any:
+        """A field's value after the spec's own post-processing: configuration placeholders, then a
+        receiver capture prefix (a router's or a controller's)."""
+        if v is None:
+            return v
+        if spec.placeholders:  # "${risk.url}": the service's configuration
+            v = self.with_placeholders(v)
+        if spec.prefix and receiver is not None:
             pre = receiver.capture(spec.prefix)
             if pre is not None:
-                v = join_prefix(pre, v)
+                items = strip(v)
+                v = Seq(tuple(join_prefix(pre, x) for x in items.items)) if isinstance(items, Seq) else join_prefix(pre, v)
+        return v
+
+    @staticmethod
+    def with_placeholders(v: Value) -> Value:
+        inner = strip(v)
+        if isinstance(inner, Const) and isinstance(inner.value, str) and "${" in inner.value:
+            return placeholder_value(inner.value)
+        if isinstance(inner, Seq):
+            return Seq(tuple(Analyzer.with_placeholders(x) for x in inner.items))
         return v
 
     def unwrap(self, v: Value, path: tuple[str, ...], only_objects: bool) -> Value | None:
@@ -1319,6 +1341,8 @@ class Analyzer:
             for fields in self.fields_for(spec, site, scope, receiver, env):
                 if spec.where and not where_may_hold(spec.where, fields):
                     continue
+                if self._scope_timeouts and spec.kind in ("http_call", "grpc_call"):
+                    fields["timeout"] = self.bounded_timeout(fields.get("timeout"))
                 if spec.where:
                     fields["_where"] = spec.where
                 fact = self.emit(spec.kind, spec.rule.id, site.node, fields, scope, receiver=receiver)
@@ -1350,6 +1374,17 @@ class Analyzer:
             for fact in made:
                 if fact.kind in ("http_call", "grpc_call"):
                     self._pending_sinks.append((fact, site, scope))
+
+    def bounded_timeout(self, timeout: Any) -> Any:
+        """A call's timeout under the time limits of the enclosing functions' decorators: the
+        smallest applies (``timeout_from`` names it: ``call`` for the call's own)."""
+        parts: list[tuple[str, Any]] = []
+        if isinstance(timeout, Call) and timeout.func == MIN_CALL:
+            parts += list(timeout.kwargs)
+        elif timeout is not None:
+            parts.append(("call", timeout))
+        parts += self._scope_timeouts
+        return Call(MIN_CALL, (), tuple(parts))
 
     def fields_for(self, spec: MatchSpec, site: Site, scope: Scope, receiver: Obj | None, env: dict[str, str]) -> list[dict[str, Any]]:
         """The field sets of one match: one, or one per method of the same-file type passed at
@@ -1390,6 +1425,10 @@ class Analyzer:
     def exported(self, name: str) -> bool:
         """A method name that is part of a type's public surface (Go: capitalised)."""
         return not name.startswith("_")
+
+    def report_node(self, fn: FunctionInfo) -> "Node":
+        """Where a fact about a whole function is reported (Java: its name, after the annotations)."""
+        return fn.node
 
     def exported_method(self, fn: FunctionInfo) -> bool:
         """A method a ``classes: each_method`` match lists (Java: the overridden ones)."""
@@ -1492,6 +1531,11 @@ class Analyzer:
                 continue
             if spec.unless_receiver is not None and self.receiver_built_by(receiver, spec.unless_receiver):
                 continue
+            if spec.scope_timeout is not None:  # @TimeLimiter: bounds the calls made in the function, no fact
+                limit = self.build_fields(spec, dsite, outer, receiver, env)[0].get("timeout")
+                if limit is not None:
+                    self._scope_timeouts.append((spec.scope_timeout, limit))
+                continue
             for fields in self.build_fields(spec, dsite, outer, receiver, env):
                 fact = self.emit(spec.kind, spec.rule.id, dsite.node, fields, fscope)
                 if fact.kind in POLICY_KINDS and self.ref(fact) not in covering:
@@ -1523,14 +1567,15 @@ class Analyzer:
             for cspec in self.index.classes:
                 if not cspec.pattern.fullmatch(base):
                     continue
-                env = {"class": cls.name, "base": base.rpartition(".")[2]}
+                owner, _, last = base.rpartition(".")
+                env = {"class": cls.name, "base": last, "base_owner": owner.rpartition(".")[2]}  # RiskGrpc.AsyncService: RiskGrpc
                 if cspec.each_method:
                     for mname, mfn in sorted(cls.methods.items()):
                         if not self.exported_method(mfn):
                             continue
                         menv = {**env, "method": mname, "function": mfn.qualname}
                         fields = {k: self.read_field(k, f, None, cls.scope, None, menv) for k, f in cspec.fields.items()}
-                        self.emit(cspec.kind, cspec.rule.id, mfn.node, {k: v for k, v in fields.items() if v is not None}, cls.scope, anchor=mfn.qualname)
+                        self.emit(cspec.kind, cspec.rule.id, self.report_node(mfn), {k: v for k, v in fields.items() if v is not None}, cls.scope, anchor=mfn.qualname)
                 else:
                     fields = {k: self.read_field(k, f, None, cls.scope, None, env) for k, f in cspec.fields.items()}
                     self.emit(cspec.kind, cspec.rule.id, cls.node, {k: v for k, v in fields.items() if v is not None}, cls.scope, anchor=cls.qualname)

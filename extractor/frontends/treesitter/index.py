@@ -62,6 +62,7 @@ class Spec:
     decorator: tuple[str, ...] = ()  # read a sibling decorator of the same function (JAX-RS @Path beside @GET)
     config: tuple[str, ...] = ()  # configuration keys (templates) resolved at link time against the service's files
     scale: float | None = None  # with config: a factor applied to a configured number (a percentage → a ratio)
+    placeholders: bool = False  # the text's ${key:default} placeholders are configuration references (Spring)
 
     @property
     def is_const(self) -> bool:
@@ -144,6 +145,7 @@ class MatchSpec:
     each_method: Spec | None = None  # one fact per method of the local type passed there
     attach: tuple[int | None, str | None] | None = None  # the policy fact covers calls through the object passed there
     unless_receiver: frozenset[str] | None = None  # skip when the receiver was built by one of these names
+    scope_timeout: str | None = None  # a decorator that bounds the calls of its function (label; no fact)
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +321,7 @@ def _spec(raw: Any, env: dict[str, str]) -> Spec:
             decorator=tuple(raw["decorator"]) if isinstance(raw.get("decorator"), list) else (raw["decorator"],) if raw.get("decorator") else (),
             config=tuple(render(k, env) for k in raw["config"]) if isinstance(raw.get("config"), list) else (render(raw["config"], env),) if raw.get("config") else (),
             scale=raw.get("scale"),
+            placeholders=bool(raw.get("placeholders", False)),
         )
     if isinstance(raw, str):
         rendered = render(raw, env)
@@ -452,6 +455,7 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
                         requires=_requires(item.get("requires")),
                         each_method=_spec(item["each_method"], {}) if item.get("each_method") else None,
                         unless_receiver=unless_receiver,
+                        scope_timeout=item.get("scope_timeout"),
                     )
                     if item.get("call_policy"):
                         mspec.call_policy = (item["call_policy"].get("arg"), item["call_policy"].get("kw"))
