@@ -14,6 +14,7 @@ from .values import Call, Const, Dynamic, Env, Named, Obj, Seq, Value, describe,
 
 _UNIT_MS = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "min": 60_000.0, "h": 3_600_000.0}
 _DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ns|us|ms|s|m|min|h)\s*$")
+_ISO_DURATION = re.compile(r"^\s*P(?:([0-9.]+)D)?(?:T(?:([0-9.]+)H)?(?:([0-9.]+)M)?(?:([0-9.]+)S)?)?\s*$", re.I)  # java.time.Duration text
 
 # Call(MIN_CALL, (), ((label, value), ...)): several timeouts apply (a client's and a request
 # context's deadline); the smallest known one is the effective timeout, reported with its label.
@@ -23,7 +24,7 @@ MIN_CALL = "$min"
 @dataclass(frozen=True, slots=True)
 class Timeout:
     ms: float | None
-    source: str  # literal | constant | env_default | library_default | none | dynamic
+    source: str  # literal | constant | config | env_default | library_default | none | dynamic
     expr: str = ""
     env: str = ""
     constant: str = ""
@@ -53,10 +54,14 @@ def _num(v: float | None) -> float | int | None:
 
 
 def parse_duration(text: str) -> float | None:
-    """``"5s"`` → 5000.0 ms; None when not a duration."""
+    """``"5s"`` → 5000.0 ms (also ISO-8601 ``"PT0.5S"``, ``"PT1M30S"``); None when not a duration."""
     m = _DURATION.match(text)
     if not m:
-        return None
+        iso = _ISO_DURATION.match(text)
+        if not iso or not any(iso.groups()):
+            return None
+        days, hours, minutes, seconds = (float(g) if g else 0.0 for g in iso.groups())
+        return ((days * 24 + hours) * 60 + minutes) * 60_000.0 + seconds * 1000.0
     return float(m.group(1)) * _UNIT_MS[m.group(2)]
 
 
@@ -86,13 +91,16 @@ def interpret(value: Value | None, spec: dict[str, Any], *, unit: str | None = N
 
 
 def _interpret(value: Value, spec: dict[str, Any], factor: float, source: str | None, constant: str) -> Timeout:
-    if isinstance(value, Named):
-        return _interpret(value.value, spec, factor, source or "constant", constant or value.name)
+    if isinstance(value, Named):  # a named constant; ${key}: a value of the service's configuration files
+        return _interpret(value.value, spec, factor, source or ("config" if value.name.startswith("${") else "constant"), constant or value.name)
     if isinstance(value, Const):
         if value.value is None:
             return Timeout(None, "none", expr="None", constant=constant)
         n = _number(value.value)
         if n is None:
+            ms = parse_duration(value.value) if isinstance(value.value, str) else None
+            if ms is not None:  # a duration text with its own unit ("2s", "PT0.5S": configuration files)
+                return Timeout(ms, source or "literal", constant=constant)
             return Timeout(None, "dynamic", expr=describe(value), constant=constant)
         if n == 0 and spec.get("zero") == "none":  # Go: a zero Timeout / deadline means none
             return Timeout(None, "none", expr="0", constant=constant)

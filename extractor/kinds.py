@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from . import durations
 from .catalog import Rule
-from .targets import AddressBook, leading_text, resolve_target
+from .targets import AddressBook, Target, leading_text, resolve_target
 from .values import Concat, Const, Dynamic, Env, Map, Named, Obj, Seq, describe, strip
 
 CALL_KINDS = ("http_call", "grpc_call")
@@ -87,12 +87,21 @@ def _call(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext, kind: str) -
     spec = (rule.match or {}).get("timeout") or {}
     timeout = durations.interpret(raw_fields.get("timeout"), spec) if spec else durations.Timeout(None, "dynamic" if raw_fields.get("timeout") is not None else "none")
     out.update(timeout.fields())
+    if raw_fields.get("connect_timeout") is not None and out.get("connect_timeout_ms") is None and spec:
+        connect = durations.interpret(raw_fields["connect_timeout"], spec)  # a client's connection timeout (JDK HttpClient, OkHttp)
+        if connect.ms is not None:
+            out["connect_timeout_ms"] = connect.fields()["timeout_ms"]
     grpc_service = None
     if kind == "grpc_call":
         grpc_service = text_or_none(raw_fields.get("grpc_service"))
         out["grpc_service"] = grpc_service
         out["rpc"] = text_or_none(raw_fields.get("rpc")) or out["method"]
     target = resolve_target(ctx.book, ctx.service, url_v, base_v, grpc_service)
+    if target.service is None and raw_fields.get("service_name") is not None:  # a client addressed by a logical name (Feign name)
+        name = text_or_none(raw_fields["service_name"])
+        svc = ctx.book.service_for_host(name) if name and not name.startswith("{") else None
+        if svc is not None:
+            target = Target(svc, target.host or name, target.port, "feign_name", target.expr)
     out["target"] = target.to_json()
     if raw_fields.get("fallback") is not None:
         out["fallback"] = text_or_none(raw_fields["fallback"])

@@ -17,6 +17,7 @@ from .facts import Fact, FactRef, assign_ids
 from .frontends.base import FileResult
 from .kinds import LinkContext, finalize
 from .mounts import OWNER_FIELD, apply_mounts
+from .svcconfig import has_config, resolve_config
 from .targets import AddressBook
 from .values import PATH_CALL, Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, has_refs, resolve_deferred_path, strip, substitute
 
@@ -123,6 +124,8 @@ def link(
             if rule is None:
                 continue
             resolved = resolve_fields(raw.fields, table.lookup)
+            if any(has_config(v) for v in resolved.values()):  # configuration keys: the service's configuration files
+                resolved = resolve_config(resolved, book, svc)
             where = resolved.pop("_where", ())
             if where and not all(_where_holds(resolved.get(k), pattern) for k, pattern in where):
                 continue

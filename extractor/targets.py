@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from . import yamlio
 from .discover import name_variants, normalise_name, owner_of
 from .facts import Diagnostic, Service
-from .svcconfig import config_file_rank, is_config_file, read_config_file
+from .svcconfig import canonical, config_file_rank, is_config_file, read_config_file
 from .values import Concat, Const, Dynamic, Env, Named, Value, describe, strip, walk
 
 ENV_NAME_SUFFIXES = (
@@ -252,6 +252,8 @@ def _read_spring_config(book: AddressBook, root: Path, roots: list[str], by_root
         for k, v in read_config_file(rel, text).items():
             env.setdefault(k, v)
             book.env_sources.setdefault((service, k), rel)
+            if canonical(k) == "spring.application.name" and v and "${" not in v and "/test/" not in f"/{rel}":
+                book.add_alias(v, service)  # the name Spring Cloud discovery and load balancing address it by (lb://risk)
 
 
 def _read_aspire(book: AddressBook, root: Path, roots: list[str], by_root: dict[str, str], other_files: Iterable[str]) -> None:

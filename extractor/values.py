@@ -297,7 +297,7 @@ def describe(v: Value | None) -> str:
     if isinstance(v, BinOp):
         return f"{describe(v.left)} {v.op} {describe(v.right)}"
     if isinstance(v, Concat):
-        return "".join(x.value if isinstance(strip(x), Const) and isinstance(strip(x).value, str) else "{" + describe(x) + "}" for x in v.parts)  # type: ignore[union-attr]
+        return "".join(strip(x).value if isinstance(strip(x), Const) and isinstance(strip(x).value, str) else "{" + describe(x) + "}" for x in v.parts)  # type: ignore[union-attr]
     if isinstance(v, Dynamic):
         return v.text
     return "?"

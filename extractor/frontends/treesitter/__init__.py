@@ -85,8 +85,8 @@ JAVA = LanguageSpec(
     grammars=(("", "tree_sitter_java", "language"),),
     analyzer="extractor.frontends.treesitter.java:JavaAnalyzer",
     comment_types=frozenset({"line_comment", "block_comment"}),
-    words_of="extractor.frontends.treesitter.java:words_of",
-    module_name="extractor.frontends.treesitter.java:module_path",
+    words_of="extractor.frontends.treesitter.java_package:words_of",
+    module_name="extractor.frontends.treesitter.java_package:module_path",
 )
 
 LANGUAGES: dict[str, LanguageSpec] = {"go": GO, "javascript": JAVASCRIPT, "csharp": CSHARP, "java": JAVA}

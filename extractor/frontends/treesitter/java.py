@@ -42,13 +42,13 @@ resolves at link time against that file's exports (its classes' static fields).
 
 from __future__ import annotations
 
-import functools
 import re
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...svcconfig import config_ref, placeholder_value
+from .java_package import module_path, words_of  # noqa: F401  (the LanguageSpec loads them from java_package)
 from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, fold, strip
 from .engine import Analyzer, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 
@@ -117,7 +117,6 @@ _INT_SUFFIX = re.compile(r"[lL]$")
 _FLOAT_SUFFIX = re.compile(r"[fFdD]$")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "s": " ", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
 _ESCAPE_RE = re.compile(r"\\(u+[0-9a-fA-F]{4}|[0-7]{1,3}|.)", re.S)
-_PACKAGE_RE = re.compile(rb"^\s*package\s+([A-Za-z_][\w.]*)\s*;", re.M)
 _BINARY_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%"}
 CLASS_NODES = frozenset({"class_declaration", "interface_declaration", "enum_declaration", "record_declaration", "annotation_type_declaration"})
 FUNCTION_NODES = frozenset({"method_declaration", "constructor_declaration", "compact_constructor_declaration", "lambda_expression", "static_initializer"})
@@ -142,37 +141,6 @@ _SCAN_INTO = frozenset(
         "switch_rule",
     }
 )
-
-
-def words_of(name: str) -> set[str]:
-    """The simple class name in a qualified name (``java.net.http.HttpClient.send`` →
-    ``HttpClient``): a file using it spells it, whatever its imports (``java.net.http.*``)."""
-    for part in name.split("."):
-        if part[:1].isupper():
-            return set() if any(c in part for c in "*?[") or len(part) < 2 else {part}
-    head = name.rsplit(".", 1)[-1]
-    return set() if any(c in head for c in "*?[") or len(head) < 2 else {head}
-
-
-@functools.lru_cache(maxsize=8192)
-def _package_of(path: str) -> str:
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(16384)
-    except OSError:
-        return ""
-    head = re.sub(rb"/\*.*?\*/", b"", head, flags=re.S)
-    m = _PACKAGE_RE.search(head)
-    return m.group(1).decode() if m else ""
-
-
-def module_path(root: Any, rel: str) -> str:
-    """A Java file's module: its package and its class (``com.acme.Settings`` for
-    ``src/main/java/com/acme/Settings.java``), so that ``Settings.RISK_URL`` of another file
-    resolves against this file's exports at link time."""
-    stem = Path(rel).stem
-    package = _package_of(str(Path(root) / rel))
-    return f"{package}.{stem}" if package else stem
 
 
 def java_string(text: str) -> str:
@@ -743,6 +711,9 @@ class JavaAnalyzer(Analyzer):
     def exported(self, name: str) -> bool:
         return not name.startswith("<")
 
+    def report_node(self, fn: FunctionInfo) -> "Node":
+        return fn.node.child_by_field_name("name") or fn.node
+
     def exported_method(self, fn: FunctionInfo) -> bool:
         """An RPC method of a generated base: an ``@Override`` (else a public) method."""
         if fn.name.startswith("<"):
@@ -1258,8 +1229,10 @@ class JavaAnalyzer(Analyzer):
         ctype = next((c for c in param.named_children if c.type == "catch_type"), None) if param is not None else None
         out: list[str] = []
         for t in self.iter_named(ctype):
-            r = self.resolve_type(t, scope)
-            out.append(r.qualname if isinstance(r, Ref) and self.qualify_type(self.text(t).rpartition(".")[2]) is not None or isinstance(r, Ref) and "." in self.text(t) else self.anchor_text(t, 80))
+            text = self.text(t)
+            known = "." in text or self.qualify_type(text) is not None  # imported, java.lang or fully qualified
+            r = self.resolve_type(t, scope) if known else None
+            out.append(r.qualname if isinstance(r, Ref) else self.anchor_text(t, 80))
         return out
 
     # ================================================================ id flow
@@ -1322,8 +1295,6 @@ class JavaAnalyzer(Analyzer):
     def member_value(self, base: Any, attr: str, node: "Node", scope: Scope) -> Any:
         if isinstance(base, ClassValue):
             return self.class_static(base.cls, attr, node)
-        if isinstance(base, Ref) and base.qualname.rpartition(".")[2][:1].isupper() and attr == "class":
-            return base
         return self.eval_member(base, attr, node, scope)
 
     def ev_call(self, node: "Node", scope: Scope) -> Any:
@@ -1333,6 +1304,8 @@ class JavaAnalyzer(Analyzer):
     def eval_call(self, site: Site, scope: Scope, shallow: bool = False) -> Any:
         if site.func is not None:
             qual, receiver, _, local = self.callee(site.func, scope)
+            if qual == "java.lang.System.getenv" and not site.args:  # the whole environment: .getOrDefault(k, d) reads it
+                return Call(qual)
             if qual is not None and local is None and receiver is None:
                 getter = CONFIG_GETTERS.get(qual)
                 if getter is not None:
@@ -1399,14 +1372,6 @@ class JavaAnalyzer(Analyzer):
             if isinstance(v, Env) and v.default is None:
                 return Env(v.var, self.to_value(self.evaluate(site.args[1], scope)))
         return None
-
-    def eval_member(self, base: Any, attr: str, node: "Node", scope: Scope) -> Any:
-        if isinstance(base, Ref):
-            qual = f"{base.qualname}.{attr}"
-            if base.qualname in self._roots or (base.qualname.rpartition(".")[2][:1].islower() and "." not in base.qualname):
-                return Ref(qual)  # a package part of a fully qualified name
-            return self.resolve_ref(qual)
-        return super().eval_member(base, attr, node, scope)
 
     def ev_int(self, node: "Node", scope: Scope) -> Any:
         v = _java_int(self.text(node))
