@@ -39,7 +39,8 @@ from ...values import (
 )
 from ..base import FileResult, Mount, RawFact
 from .index import _MISSING as _MISSING_SPEC
-from .index import FieldSpec, MatchSpec, ObjectType, PyIndex, format_captures, render
+from ...templates import format_captures, render
+from .index import FieldSpec, MatchSpec, ObjectType, PyIndex
 from .idflow import IdFlow
 from .mounts import fact_owner, record_mounts
 from .policies import COVERED_KINDS, LINK_FIELD, POLICY_KINDS, PolicyTracker, object_policies

@@ -6,19 +6,18 @@ matching a call is one dict lookup; ``{var}`` expansions are done here, once.
 
 from __future__ import annotations
 
-import fnmatch
 import importlib
-import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from ...catalog import Rule, RuleError
 from ...prefilter import Prefilter, for_name, parse_alternatives
-from ...values import Const, simplify_concat
+from ...templates import expansions as _expansions
+from ...templates import lookup, render, template_vars
+from ...templates import glob as _glob
 
 _MISSING = object()
-_TEMPLATE = re.compile(r"\{([a-z_]+)(?:\|([a-z_]+)(?::([^}]*))?)?\}")
 MATCH_TIME_VARS = {"function", "class", "method", "type_name", "base", "attr"}
 
 
@@ -139,61 +138,7 @@ class PyIndex:
         return found
 
     def call_specs(self, qualname: str) -> list[MatchSpec]:
-        found = self.calls.get(qualname)
-        if self.call_globs:
-            extra = [spec for pattern, spec in self.call_globs if pattern.fullmatch(qualname)]
-            if extra:
-                return (found or []) + extra
-        return found or []
-
-
-def _apply_filter(value: str, name: str | None, arg: str | None) -> str:
-    if name is None:
-        return value
-    if name == "upper":
-        return value.upper()
-    if name == "lower":
-        return value.lower()
-    if name == "strip_suffix":
-        return value[: -len(arg)] if arg and value.endswith(arg) else value
-    if name == "strip_prefix":
-        return value[len(arg) :] if arg and value.startswith(arg) else value
-    raise ValueError(f"unknown template filter {name!r}")
-
-
-def render(template: str, env: dict[str, str], keep_unknown: bool = True) -> str:
-    def sub(m: re.Match[str]) -> str:
-        var = m.group(1)
-        if var not in env:
-            if keep_unknown:
-                return m.group(0)
-            return ""
-        return _apply_filter(env[var], m.group(2), m.group(3))
-
-    return _TEMPLATE.sub(sub, template)
-
-
-def format_captures(template: str, obj: Any) -> Any:
-    """``"http://{host}:{port}"`` over an object's captures, as a value; None when one is absent."""
-    if obj is None:
-        return None
-    parts: list[Any] = []
-    pos = 0
-    for m in _TEMPLATE.finditer(template):
-        if m.start() > pos:
-            parts.append(Const(template[pos : m.start()]))
-        v = obj.capture(m.group(1))
-        if v is None:
-            return None
-        parts.append(v)
-        pos = m.end()
-    if pos < len(template):
-        parts.append(Const(template[pos:]))
-    return simplify_concat(tuple(parts)) if parts else None
-
-
-def template_vars(template: str) -> set[str]:
-    return {m.group(1) for m in _TEMPLATE.finditer(template)}
+        return lookup(self.calls, self.call_globs, qualname)
 
 
 def _field(raw: Any, env: dict[str, str]) -> FieldSpec:
@@ -222,19 +167,6 @@ def _field(raw: Any, env: dict[str, str]) -> FieldSpec:
     if isinstance(raw, list):  # a constant list (retry_on: [ConnectError, ...]), kept hashable
         return FieldSpec(const=tuple(raw))
     return FieldSpec(const=raw)
-
-
-def _expansions(each: dict[str, list[str]] | None) -> list[dict[str, str]]:
-    if not each:
-        return [{}]
-    keys = sorted(each)
-    return [dict(zip(keys, combo)) for combo in itertools.product(*(each[k] for k in keys))]
-
-
-def _glob(pattern: str) -> re.Pattern[str] | None:
-    if any(c in pattern for c in "*?["):
-        return re.compile(fnmatch.translate(pattern))
-    return None
 
 
 def compile_rules(rules: Sequence[Rule]) -> PyIndex:

@@ -58,7 +58,8 @@ from ..base import FileResult, Mount, RawFact
 from ..python.policies import COVERED_KINDS, LINK_FIELD, POLICY_KINDS, PolicyTracker, object_policies, origin_ref
 from .index import _MISSING as _IF_MISSING
 from .idflow import TsIdFlow
-from .index import MatchSpec, ObjectType, Spec, TsIndex, format_captures, render, template_vars
+from ...templates import format_captures, render, template_vars
+from .index import MatchSpec, ObjectType, Spec, TsIndex
 
 if TYPE_CHECKING:  # tree_sitter is imported only when a file of the language is parsed
     from tree_sitter import Node, Tree

@@ -14,19 +14,17 @@ meets costs no parser.
 
 from __future__ import annotations
 
-import fnmatch
-import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from ...catalog import Rule, RuleError
-from ...values import Const, Value, simplify_concat
+from ...templates import expansions as _expansions
+from ...templates import glob as _glob
+from ...templates import lookup, render, template_vars
 
 _MISSING = object()
 # {var} or {var|filter:arg|filter...}; a filter argument runs up to the next | or }
-_TEMPLATE = re.compile(r"\{([a-z_]+)((?:\|[a-z_]+(?::[^|}]*)?)*)\}")
-_FILTER = re.compile(r"\|([a-z_]+)(?::([^|}]*))?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,12 +212,7 @@ class TsIndex:
         return found or []
 
     def call_specs(self, qualname: str) -> list[MatchSpec]:
-        found = self.calls.get(qualname)
-        if self.call_globs:
-            extra = [spec for pattern, spec in self.call_globs if pattern.fullmatch(qualname)]
-            if extra:
-                return (found or []) + extra
-        return found or []
+        return lookup(self.calls, self.call_globs, qualname)
 
     def tracked(self, qualname: str) -> ObjectType | None:
         """The object type a declared type name stands for (a constructor name or a type name)."""
@@ -227,62 +220,6 @@ class TsIndex:
         if found:
             return self.types.get(found[0].type, found[0])
         return self.types.get(qualname)
-
-
-# ---------------------------------------------------------------- templates
-def apply_filters(value: str, filters: str) -> str:
-    for m in _FILTER.finditer(filters or ""):
-        name, arg = m.group(1), m.group(2)
-        if name == "upper":
-            value = value.upper()
-        elif name == "lower":
-            value = value.lower()
-        elif name == "strip_suffix":
-            value = value[: -len(arg)] if arg and value.endswith(arg) else value
-        elif name == "strip_prefix":
-            value = value[len(arg) :] if arg and value.startswith(arg) else value
-        elif name == "upper_first":
-            value = value[:1].upper() + value[1:]
-        elif name == "lower_first":
-            value = value[:1].lower() + value[1:]
-        else:
-            raise ValueError(f"unknown template filter {name!r}")
-    return value
-
-
-def render(template: str, env: dict[str, str], keep_unknown: bool = True) -> str:
-    """``{var|filter:arg|filter}`` with the values of ``env`` (filters chain left to right)."""
-
-    def sub(m: re.Match[str]) -> str:
-        var = m.group(1)
-        if var not in env:
-            return m.group(0) if keep_unknown else ""
-        return apply_filters(env[var], m.group(2))
-
-    return _TEMPLATE.sub(sub, template)
-
-
-def template_vars(template: str) -> set[str]:
-    return {m.group(1) for m in _TEMPLATE.finditer(template)}
-
-
-def format_captures(template: str, obj: Any) -> Value | None:
-    """``"http://{host}:{port}"`` over an object's captures; None when one of them is absent."""
-    if obj is None:
-        return None
-    parts: list[Value] = []
-    pos = 0
-    for m in _TEMPLATE.finditer(template):
-        if m.start() > pos:
-            parts.append(Const(template[pos : m.start()]))
-        v = obj.capture(m.group(1))
-        if v is None:
-            return None
-        parts.append(v)
-        pos = m.end()
-    if pos < len(template):
-        parts.append(Const(template[pos:]))
-    return simplify_concat(tuple(parts)) if parts else None
 
 
 # ---------------------------------------------------------------- compiling
@@ -329,19 +266,6 @@ def _spec(raw: Any, env: dict[str, str]) -> Spec:
     if isinstance(raw, list):
         return Spec(const=tuple(raw))
     return Spec(const=raw)
-
-
-def _expansions(each: dict[str, list[str]] | None) -> list[dict[str, str]]:
-    if not each:
-        return [{}]
-    keys = sorted(each)
-    return [dict(zip(keys, combo)) for combo in itertools.product(*(each[k] for k in keys))]
-
-
-def _glob(pattern: str) -> re.Pattern[str] | None:
-    if any(c in pattern for c in "*?["):
-        return re.compile(fnmatch.translate(pattern))
-    return None
 
 
 def _requires(raw: dict[str, Any] | None) -> Requires | None:

@@ -24,6 +24,7 @@ import libcst as cst
 from ....catalog import Rule
 from ....replicas import REPLICA_NAME, sql_table, value_strings
 from ....values import Const, Dynamic, Env, Map, Named, Ref, Seq, strip, walk
+from . import block as _block
 
 CONNECTIONS = frozenset({"django.db.connections", "django.db.utils.connections"})
 DATABASES = Ref("django.conf.settings.DATABASES")
@@ -32,14 +33,6 @@ STANDBY_ATTRS = frozenset({"read-only", "prefer-standby", "standby"})
 # method → (position, keyword) of the alias
 ALIAS_ARGS: dict[str, tuple[int | None, str]] = {"using": (0, "alias"), "db_manager": (0, "using"), "raw": (None, "using")}
 MANAGER_WORDS = frozenset({"objects", "_default_manager", "_base_manager"})
-
-
-def _block(body: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
-    if isinstance(body, cst.IndentedBlock):
-        return body.body
-    if isinstance(body, cst.SimpleStatementSuite):
-        return [cst.SimpleStatementLine(body=body.body)]
-    return []
 
 
 def _returns(body: Sequence[cst.BaseStatement], conds: tuple[cst.BaseExpression, ...] = ()) -> Iterator[tuple[cst.Return, tuple[cst.BaseExpression, ...]]]:

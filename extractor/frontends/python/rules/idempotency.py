@@ -33,6 +33,7 @@ import libcst as cst
 from ....catalog import Rule
 from ..analyzer import _expr_children
 from ....values import Call, Const, Value, strip
+from . import block as _block
 
 DEFAULT_HEADERS = r"(?i)^(x[-_])?(idempotency[-_]?(key|id|token)|idempotent[-_]?key|request[-_]?id|dedup(lication)?[-_]?(key|id))$"
 DEFAULT_NAMES = r"(?i)(^|_)(id|key|uuid|nonce)$|idempot|dedup|nonce"
@@ -79,14 +80,6 @@ class Found:
     origin: Origin
     read: cst.CSTNode | None = None
     dedups: list[Dedup] = field(default_factory=list)
-
-
-def _block(body: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
-    if isinstance(body, cst.IndentedBlock):
-        return body.body
-    if isinstance(body, cst.SimpleStatementSuite):
-        return [cst.SimpleStatementLine(body=body.body)]
-    return []
 
 
 def _exits(body: cst.BaseSuite) -> bool:

@@ -17,18 +17,11 @@ import libcst as cst
 
 from ....catalog import Rule
 from ....values import Const, Seq, Value, fold, strip
+from . import block as _block
 
 SLEEPS = {"time.sleep", "asyncio.sleep", "trio.sleep", "anyio.sleep", "gevent.sleep", "eventlet.sleep"}
 RANDOM = ("random.random", "random.uniform", "random.randint", "random.choice", "random.expovariate", "secrets.randbelow")
 RETRY_WORDS = re.compile(r"(?i)(attempt|retr(y|ies)|tries|backoff|^n_?try$|^try_?count)")
-
-
-def _block(body: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
-    if isinstance(body, cst.IndentedBlock):
-        return body.body
-    if isinstance(body, cst.SimpleStatementSuite):
-        return [cst.SimpleStatementLine(body=body.body)]
-    return []
 
 
 def _statements(body: Sequence[cst.BaseStatement]) -> Iterator[cst.CSTNode]:
