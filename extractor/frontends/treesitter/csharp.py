@@ -933,30 +933,11 @@ class CSharpAnalyzer(Analyzer):
                 self.bind(scope, self.text(left), value=Dynamic(self.text(left)))
         elif t == "while_statement":
             self.walk_expr(node.child_by_field_name("condition"), scope)
-        self.impl_event("on_loop", node, scope)
-        self.stack.append(node)
-        try:
-            body = node.child_by_field_name("body")
-            if body is not None:
-                self.walk_statement(body, scope)
-            if t == "for_statement":
-                for upd in node.children_by_field_name("update"):
-                    self.walk_expr(upd, scope)
-            if t == "do_statement":
-                self.walk_expr(node.child_by_field_name("condition"), scope)
-        finally:
-            self.stack.pop()
-            self.impl_event("after_loop", node, scope)
+        tail = node.children_by_field_name("update") if t == "for_statement" else [node.child_by_field_name("condition")] if t == "do_statement" else []
+        self.walk_loop_body(node, scope, tail)
 
     def st_try(self, node: "Node", scope: Scope) -> None:
-        self.impl_event("on_try", node, scope)
-        self.stack.append(node)
-        try:
-            body = node.child_by_field_name("body")
-            if body is not None:
-                self.walk_statement(body, scope)
-        finally:
-            self.stack.pop()
+        self.walk_try_body(node, scope)
         try:
             for c in node.named_children:
                 if c.type in ("catch_clause", "finally_clause"):

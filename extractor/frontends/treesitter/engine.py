@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from ...durations import MIN_CALL
 from ...svcconfig import config_ref, placeholder_value
@@ -1675,6 +1675,41 @@ class Analyzer:
         return names
 
     # ---------------------------------------------------------------- impl rules and id wrappers
+    def st_if(self, node: "Node", scope: Scope) -> None:
+        """An if statement whose branches are the ``consequence`` and ``alternative`` fields."""
+        self.walk_expr(node.child_by_field_name("condition"), scope)
+        for part in ("consequence", "alternative"):
+            sub = node.child_by_field_name(part)
+            if sub is not None:
+                self.walk_statement(sub, scope)
+
+    def walk_loop_body(self, node: "Node", scope: Scope, tail: Sequence["Node | None"] = ()) -> None:
+        """A loop's body between the impl rules' ``on_loop`` / ``after_loop`` events, with the loop on
+        the statement stack; ``tail``: what runs after each pass (a for's update, a do-while's test)."""
+        self.impl_event("on_loop", node, scope)
+        self.stack.append(node)
+        try:
+            body = node.child_by_field_name("body")
+            if body is not None:
+                self.walk_statement(body, scope)
+            for expr in tail:
+                self.walk_expr(expr, scope)
+        finally:
+            self.stack.pop()
+            self.impl_event("after_loop", node, scope)
+
+    def walk_try_body(self, node: "Node", scope: Scope) -> None:
+        """A try statement's body after the impl rules' ``on_try`` event, with the statement on the
+        stack; the adapter walks its handlers and then sends ``after_try``."""
+        self.impl_event("on_try", node, scope)
+        self.stack.append(node)
+        try:
+            body = node.child_by_field_name("body")
+            if body is not None:
+                self.walk_statement(body, scope)
+        finally:
+            self.stack.pop()
+
     def impl_event(self, event: str, node: "Node", scope: Scope) -> None:
         """Tell the impl rules (``impl:`` classes, e.g. hand-written retries) about a statement:
         ``on_loop`` / ``after_loop``, ``on_try`` / ``after_try``. Adapters call it around the

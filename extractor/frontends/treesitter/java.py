@@ -1055,13 +1055,6 @@ class JavaAnalyzer(Analyzer):
         new = self.eval_binary(binop, cur, self.evaluate(right, scope), node) if binop else Opaque(node)
         self.bind(scope, name, value=new if not isinstance(new, Opaque) else Dynamic(name), rebind=True)
 
-    def st_if(self, node: "Node", scope: Scope) -> None:
-        self.walk_expr(node.child_by_field_name("condition"), scope)
-        for part in ("consequence", "alternative"):
-            sub = node.child_by_field_name(part)
-            if sub is not None:
-                self.walk_statement(sub, scope)
-
     def st_loop(self, node: "Node", scope: Scope) -> None:
         t = node.type
         if t == "for_statement":
@@ -1080,20 +1073,8 @@ class JavaAnalyzer(Analyzer):
                 self.bind(scope, self.text(name), value=Dynamic(self.text(name)))
         elif t == "while_statement":
             self.walk_expr(node.child_by_field_name("condition"), scope)
-        self.impl_event("on_loop", node, scope)
-        self.stack.append(node)
-        try:
-            body = node.child_by_field_name("body")
-            if body is not None:
-                self.walk_statement(body, scope)
-            if t == "for_statement":
-                for upd in node.children_by_field_name("update"):
-                    self.walk_expr(upd, scope)
-            elif t == "do_statement":
-                self.walk_expr(node.child_by_field_name("condition"), scope)
-        finally:
-            self.stack.pop()
-            self.impl_event("after_loop", node, scope)
+        tail = node.children_by_field_name("update") if t == "for_statement" else [node.child_by_field_name("condition")] if t == "do_statement" else []
+        self.walk_loop_body(node, scope, tail)
 
     def st_try(self, node: "Node", scope: Scope) -> None:
         resources = node.child_by_field_name("resources")
@@ -1109,14 +1090,7 @@ class JavaAnalyzer(Analyzer):
                     self.bind(scope, self.text(name), expr=value, type_node=tnode)
             else:
                 self.walk_expr(r, scope)
-        self.impl_event("on_try", node, scope)
-        self.stack.append(node)
-        try:
-            body = node.child_by_field_name("body")
-            if body is not None:
-                self.walk_statement(body, scope)
-        finally:
-            self.stack.pop()
+        self.walk_try_body(node, scope)
         try:
             for c in node.named_children:
                 if c.type == "catch_clause":

@@ -978,13 +978,6 @@ class JavaScriptAnalyzer(Analyzer):
                 if ident is not None:
                     self.bind(scope, self.text(ident), value=Dynamic(self.text(ident)), rebind=rebind)
 
-    def st_if(self, node: "Node", scope: Scope) -> None:
-        self.walk_expr(node.child_by_field_name("condition"), scope)
-        for part in ("consequence", "alternative"):
-            sub = node.child_by_field_name(part)
-            if sub is not None:
-                self.walk_statement(sub, scope)
-
     def st_loop(self, node: "Node", scope: Scope) -> None:
         t = node.type
         if t == "for_statement":
@@ -1000,19 +993,8 @@ class JavaScriptAnalyzer(Analyzer):
                     self.bind(scope, self.text(ident), value=Dynamic(self.text(ident)))
         elif t == "while_statement":
             self.walk_expr(node.child_by_field_name("condition"), scope)
-        self.impl_event("on_loop", node, scope)
-        self.stack.append(node)
-        try:
-            body = node.child_by_field_name("body")
-            if body is not None:
-                self.walk_statement(body, scope)
-            if t == "for_statement":
-                self.walk_expr(node.child_by_field_name("increment"), scope)
-            elif t == "do_statement":
-                self.walk_expr(node.child_by_field_name("condition"), scope)
-        finally:
-            self.stack.pop()
-            self.impl_event("after_loop", node, scope)
+        tail = [node.child_by_field_name("increment")] if t == "for_statement" else [node.child_by_field_name("condition")] if t == "do_statement" else []
+        self.walk_loop_body(node, scope, tail)
 
     def st_try(self, node: "Node", scope: Scope) -> None:
         self.impl_event("on_try", node, scope)
