@@ -1683,6 +1683,36 @@ class Analyzer:
             if sub is not None:
                 self.walk_statement(sub, scope)
 
+    # ---------------------------------------------------------------- retry-loop adapter defaults
+    # (the C-family shape: ``body`` fields, ``catch_clause`` handlers; see retry_loops.py)
+    def loop_body(self, node: "Node") -> "Node | None":
+        return node.child_by_field_name("body")
+
+    def loop_count(self, node: "Node", scope: Scope) -> Any:
+        """Attempts of a counting loop: ``for (int i = S; i < N; i++)`` is N - S (``<=``: + 1);
+        ``while (attempt < N)`` counts from the variable's value before the loop."""
+        cond = node.child_by_field_name("condition")
+        while cond is not None and cond.type == "parenthesized_expression":
+            cond = next((c for c in cond.named_children if c.type not in ("comment", "line_comment", "block_comment")), None)
+        if cond is None or cond.type != "binary_expression":
+            return None
+        op_node = cond.child_by_field_name("operator")
+        op = self.text(op_node) if op_node is not None else ""
+        left, right = cond.child_by_field_name("left"), cond.child_by_field_name("right")
+        if left is None or right is None or left.type != "identifier" or op not in ("<", "<="):
+            return None
+        bound = self.to_value(self.evaluate(right, scope))
+        start = strip(self.to_value(self.lookup_name(self.text(left), scope)))
+        start_n = start.value if isinstance(start, Const) and isinstance(start.value, int) and not isinstance(start.value, bool) else 0
+        count = fold("-", bound, Const(start_n))
+        return fold("+", count, Const(1)) if op == "<=" else count
+
+    def try_body(self, node: "Node") -> "Node | None":
+        return node.child_by_field_name("body")
+
+    def try_handlers(self, node: "Node") -> list["Node"]:
+        return [c for c in node.named_children if c.type == "catch_clause"]
+
     def walk_loop_body(self, node: "Node", scope: Scope, tail: Sequence["Node | None"] = ()) -> None:
         """A loop's body between the impl rules' ``on_loop`` / ``after_loop`` events, with the loop on
         the statement stack; ``tail``: what runs after each pass (a for's update, a do-while's test)."""

@@ -774,9 +774,6 @@ class JavaScriptAnalyzer(Analyzer):
             return "for_each"
         return "for" if node.type == "for_statement" else "while"
 
-    def loop_body(self, node: "Node") -> "Node | None":
-        return node.child_by_field_name("body")
-
     def loop_header(self, node: "Node") -> list["Node"]:
         names = ("initializer", "condition", "increment", "left", "right") if node.type != "do_statement" else ("condition",)
         return [n for n in (node.child_by_field_name(f) for f in names) if n is not None]
@@ -813,9 +810,6 @@ class JavaScriptAnalyzer(Analyzer):
         bound = self.to_value(self.evaluate(right, scope))
         count = fold("-", bound, Const(start_n))
         return fold("+", count, Const(1)) if op == "<=" else count
-
-    def try_body(self, node: "Node") -> "Node | None":
-        return node.child_by_field_name("body")
 
     def try_handlers(self, node: "Node") -> list["Node"]:
         h = node.child_by_field_name("handler")
