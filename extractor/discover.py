@@ -251,7 +251,7 @@ def find_services(inv: Inventory, config: Config) -> list[Service]:
     services: list[Service] = []
     used: dict[str, int] = {}
     for r in roots:
-        dirname = root.name if r == "." else r.rsplit("/", 1)[-1]
+        dirname = _dir_name(root, r, roots)
         manifests = sorted(manifests_by_dir.get(r, []))
         declared = _declared_service_name(root, contracts_by_dir.get(r, []))
         name = config.names.get(r) or declared or dirname
@@ -265,6 +265,27 @@ def find_services(inv: Inventory, config: Config) -> list[Service]:
             variants |= name_variants(a)
         services.append(Service(name=name, root=r, languages=tuple(sorted(lang_by_root[r])), manifests=tuple(manifests), aliases=tuple(sorted(variants | aliases))))
     return sorted(services, key=lambda s: s.root)
+
+
+GENERIC_DIRS = frozenset({"src", "source", "app", "main", "server", "service", "api", "backend", "code", "project"})
+TEST_DIRS = frozenset({"test", "tests", "unittests", "integrationtests"})
+
+
+def _dir_name(root: Path, rel_dir: str, roots: list[str]) -> str:
+    """A service's name from its directory. A generic folder name (``src/cartservice/src``) takes
+    its parent's name when no sibling folder is another service (``apps/api`` beside ``apps/web``
+    keeps ``api``); a test project beside it (``src/cartservice/tests``) is ``cartservice-tests``."""
+    parts = [root.name] + ([] if rel_dir == "." else rel_dir.split("/"))
+    name = parts[-1]
+    if len(parts) < 2 or name.lower() not in GENERIC_DIRS | TEST_DIRS:
+        return name
+    if name.lower() in TEST_DIRS:
+        return f"{parts[-2]}-{name}"
+    parent = rel_dir.rsplit("/", 1)[0] if "/" in rel_dir else "."
+    siblings = [r.rsplit("/", 1)[-1] for r in roots if r != rel_dir and (r.rsplit("/", 1)[0] if "/" in r else ".") == parent]
+    if any(sib.lower() not in TEST_DIRS for sib in siblings):
+        return name
+    return parts[-2]
 
 
 def owner_of(rel: str, roots: list[str]) -> str | None:

@@ -116,3 +116,22 @@ def test_bad_configuration_names_file_and_line(tmp_path, text, message):
     with pytest.raises(ConfigError) as err:
         load_config(tmp_path)
     assert str(err.value).startswith(message)
+
+
+def test_a_generic_project_folder_takes_its_parents_name(tmp_path):
+    _touch(
+        tmp_path,
+        "src/cartservice/cartservice.sln",
+        "src/cartservice/src/cartservice.csproj",
+        "src/cartservice/tests/cartservice.tests.csproj",
+        "src/web/src/package.json",  # alone in its parent: "web"
+        "apps/api/package.json",  # beside another service: keeps "api"
+        "apps/admin/package.json",
+    )
+    assert _services(tmp_path) == {
+        "apps/admin": "admin",
+        "apps/api": "api",
+        "src/cartservice/src": "cartservice",
+        "src/cartservice/tests": "cartservice-tests",
+        "src/web/src": "web",
+    }

@@ -225,7 +225,7 @@ class RetryLoops:
         for h in node.handlers:
             for c in _calls(cst.IndentedBlock(body=list(_block(h.body)))):
                 qual = an.callee(c.func, scope)[0] or an.anchor_text(c.func, 120)
-                if qual in body_calls and qual not in SLEEPS and not qual.startswith(("logging.", "print", "str", "int", "len")) and "log" not in qual.rsplit(".", 1)[-1].lower():
+                if qual in body_calls and qual not in SLEEPS and not qual.startswith(("print", "str", "int", "len")) and not _is_logging(qual):
                     repeated.append((h, qual))
         if not repeated:
             return None
@@ -239,6 +239,16 @@ class RetryLoops:
             "retry_on": Seq(tuple(Const(n) for n in sorted(set(retry_on)))),
             "scope": Const("handler"),
         }
+
+
+def _is_logging(qual: str) -> bool:
+    """``logging.info``, ``logger.warning``, ``self._log.debug``, ``audit_logger.error``: a handler that
+    logs again retries nothing (``catalog.fetch`` is not a logger)."""
+    for part in qual.split("."):
+        p = part.lower().lstrip("_")
+        if p in ("log", "logs", "logger", "logging") or p.endswith(("_log", "logger")) or p.startswith(("log_", "logger_")):
+            return True
+    return False
 
 
 def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
