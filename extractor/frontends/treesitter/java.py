@@ -425,8 +425,8 @@ class JavaAnalyzer(Analyzer):
         qual = self.qualify_type(name) or self.qualify_static(name)
         if qual is not None:
             return self.resolve_ref(qual)
-        if name in self._roots:  # the first part of a fully qualified name (java.time.Duration)
-            return Ref(name)
+        if name in self._roots or name == self.package.partition(".")[0]:  # the first part of a fully
+            return Ref(name)  # qualified name (java.time.Duration, or of the file's own package: shop.AdGrpc)
         if name[:1].isupper():  # a class of another file of the package: resolved at link time
             return Ref(f"{self.package}.{name}" if self.package else name)
         return Dynamic(name)
