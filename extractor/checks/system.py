@@ -105,6 +105,8 @@ def callee_spend(ctx: CheckContext, edge: CallEdge) -> tuple[_Spend | None, str]
         reachable = {cid for ep in edge.provider_endpoints for cid in ctx.inferred.handler_calls[ep.id]}
         own = tuple(c for c in own if c.id in reachable)
         basis = f"its handler {', '.join(sorted({ep.handler or ep.label for ep in edge.provider_endpoints}))} reaches"
+    else:  # no call graph: every call of the callee, but not its calls to itself (a bundled client or
+        own = tuple(c for c in own if c.callee != edge.callee)  # smoke test is not downstream of its handlers)
     if own:
         spends = [_call_spend(c) for c in own]
     else:

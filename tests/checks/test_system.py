@@ -49,6 +49,16 @@ def test_retries_and_backoff_add_up_downstream(tmp_path):
     assert locs(f) == ["a/client.py:5", "b/client.py:7", "b/client.py:9"]
 
 
+def test_a_callees_calls_to_itself_are_not_downstream_of_its_operations(tmp_path):
+    facts = Facts().service("a").service("b")
+    facts.call("a", "a/client.py", 5, callee="b", url="http://b/x", timeout_ms=100)
+    facts.call("b", "b/smoke_client.py", 9, callee="b", url="http://b/x", timeout_ms=None)  # b's bundled client
+    assert findings(facts.analyse(tmp_path), "system.timeout-inversion") == []
+    facts.call("b", "b/client.py", 12, callee="a", url="http://a/y", timeout_ms=None)  # a real downstream call
+    (f,) = findings(facts.analyse(tmp_path / "2"), "system.timeout-inversion")
+    assert locs(f) == ["a/client.py:5", "b/client.py:12"]
+
+
 def test_a_callee_that_stays_within_the_callers_timeout_is_fine(tmp_path):
     assert findings(chain(tmp_path, bc_attempts=1, bc_timeout=500.0), "system.timeout-inversion") == []
 
