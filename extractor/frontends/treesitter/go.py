@@ -230,7 +230,7 @@ class GoAnalyzer(Analyzer):
         self._aliases: dict[str, "Node"] = {}  # type T = other / type T other (not a struct)
         self._functions: dict[int, FunctionInfo] = {}  # declaration node id → info
         self._member_scopes: dict[int, Scope] = {}
-        self._member_index: tuple[dict[str, list[Node]], list[tuple[Node, str, Node]]] | None = None
+        self._member_index: tuple[dict[str, list[Node]], list[tuple[Node, str, Node]], list[tuple[Node, str, Node, Node]]] | None = None
 
     # ================================================================ top level
     def prescan(self, root: "Node") -> None:
@@ -567,7 +567,7 @@ class GoAnalyzer(Analyzer):
                     for n in fd.children_by_field_name("name"):
                         if t is not None:
                             cls.member_types[self.text(n)] = (t, self.module_scope)
-        literals, assigns = self._member_sites()
+        literals, assigns, out_params = self._member_sites()
         for lit in literals.get(cls.name, ()):
             site = self.site(lit, self.module_scope)
             if site is None or not site.fields:
@@ -582,15 +582,53 @@ class GoAnalyzer(Analyzer):
             owner = self.evaluate(operand, scope)
             if isinstance(owner, Instance) and owner.cls is cls:
                 cls.members.setdefault(fld, []).append((val, scope))
+        for operand, fld, call, ref in out_params:  # mustMapEnv(&svc.addr, "ADDR"): written through a pointer
+            if fld not in cls.member_types and cls.member_types:
+                continue
+            scope = self.scope_at(operand)
+            owner = self.evaluate(operand, scope)
+            if isinstance(owner, Instance) and owner.cls is cls:
+                written = self.written_through(call, ref, scope)
+                if written is not None:
+                    cls.members.setdefault(fld, []).append(written)
 
-    def _member_sites(self) -> tuple[dict[str, list["Node"]], list[tuple["Node", str, "Node"]]]:
-        """Struct literals by type name and single field assignments (``x.f = v``) of the file,
-        found once with two queries."""
+    def written_through(self, call: "Node", ref: "Node", scope: Scope) -> tuple["Node", Scope] | None:
+        """``f(&x.addr, "ADDR")`` with a same-file ``func f(target *string, key string)`` that does
+        ``*target = v``: v, and the callee's scope with the call's arguments bound (one hop)."""
+        site = self.site(call, scope)
+        if site is None or site.func is None or site.func.type != "identifier" or ref not in site.args:
+            return None
+        fv = self.lookup_name(self.text(site.func), scope)
+        if not isinstance(fv, FunctionValue):
+            return None
+        params = self.function_params(fv.fn.node)
+        index = site.args.index(ref)
+        if index >= len(params) or not params[index][0]:
+            return None
+        target = params[index][0]
+        body = fv.fn.node.child_by_field_name("body")
+        if body is None or self._query is None:
+            return None
+        from tree_sitter import QueryCursor
+
+        q = '(assignment_statement left: (expression_list . (unary_expression operator: "*" operand: (identifier) @target) .) operator: "=" right: (expression_list . (_) @value .))'
+        values = [caps["value"][0] for _, caps in QueryCursor(self._query(q)).matches(body) if self.text(caps["target"][0]) == target]
+        if len(values) != 1:
+            return None
+        args = tuple(self.to_value(v) if isinstance(v, Opaque) else v for v in self.arg_values(site, scope))
+        fscope = self.function_scope(fv.fn, args)
+        self.scan_function(fv.fn, fscope)
+        return values[0], fscope
+
+    def _member_sites(self) -> tuple[dict[str, list["Node"]], list[tuple["Node", str, "Node"]], list[tuple["Node", str, "Node", "Node"]]]:
+        """Struct literals by type name, single field assignments (``x.f = v``) and fields passed by
+        pointer to a same-file function (``f(&x.f, ...)``) of the file, found once with queries."""
         cached = self._member_index
         if cached is not None:
             return cached
         literals: dict[str, list[Node]] = {}
         assigns: list[tuple[Node, str, Node]] = []
+        out_params: list[tuple[Node, str, Node, Node]] = []
         if self._query is not None:
             from tree_sitter import QueryCursor
 
@@ -602,7 +640,10 @@ class GoAnalyzer(Analyzer):
             q = "(assignment_statement left: (expression_list . (selector_expression operand: (_) @operand field: (field_identifier) @field) .) operator: \"=\" right: (expression_list . (_) @value .))"
             for _, caps in QueryCursor(self._query(q)).matches(root):
                 assigns.append((caps["operand"][0], self.text(caps["field"][0]), caps["value"][0]))
-        self._member_index = (literals, assigns)
+            q = '(call_expression function: (identifier) arguments: (argument_list (unary_expression operator: "&" operand: (selector_expression operand: (_) @operand field: (field_identifier) @field)) @ref)) @call'
+            for _, caps in QueryCursor(self._query(q)).matches(root):
+                out_params.append((caps["operand"][0], self.text(caps["field"][0]), caps["call"][0], caps["ref"][0]))
+        self._member_index = (literals, assigns, out_params)
         return self._member_index
 
     def scope_at(self, node: "Node") -> Scope:
