@@ -31,6 +31,12 @@ def test_other_names(name):
     assert not REPLICA_NAME.search(name)
 
 
+def _without_bare_read(pattern: str) -> str:
+    """The convention for `find` (also the str/bytes search): `reader`/`_read_buffer` are no evidence."""
+    return (pattern.replace("read(?:ers?|only)?", "read_?only").replace("Read(?:ers?|[Oo]nly)?", "Read[Oo]nly")
+            .replace("READ(?:ERS?|ONLY)?", "READ_?ONLY"))
+
+
 def test_rules_spell_the_shared_pattern():
     """The data rules repeat the convention in their where: patterns; they must not drift."""
     found = 0
@@ -39,7 +45,7 @@ def test_rules_spell_the_shared_pattern():
         for item in (data.get("python") or {}).get("calls", ()):
             pattern = (item.get("where") or {}).get("source")
             if pattern and "ro|slaves" in pattern:
-                assert pattern == REPLICA_NAME.pattern, path.name
+                assert pattern in (REPLICA_NAME.pattern, _without_bare_read(REPLICA_NAME.pattern)), path.name
                 found += 1
     assert found >= 3
 
