@@ -323,12 +323,19 @@ def _with_endpoint(call: CodeCall, ep: CodeEndpoint) -> CodeCall:
     return replace(call, endpoint=ep)
 
 
+def _lower_first(name: str | None) -> str | None:
+    return name[:1].lower() + name[1:] if name else name
+
+
 def find_endpoint(call: CodeCall, endpoints: Iterable[CodeEndpoint]) -> CodeEndpoint | None:
     """The callee's endpoint a call hits: same method (or ANY) and a matching path, the most
-    literal route first; for gRPC the endpoint ``Service/Method`` whose method is the RPC."""
+    literal route first; for gRPC the endpoint ``Service/Method`` whose method is the RPC
+    (``checkStock`` of a grpc-js client is ``CheckStock``: stubs spell a method's first letter in
+    their language's case)."""
     if call.protocol == "grpc":
+        rpc = _lower_first(call.rpc)
         for ep in endpoints:
-            if ep.method == "GRPC" and call.rpc and ep.operation == call.rpc:
+            if ep.method == "GRPC" and rpc and _lower_first(ep.operation) == rpc:
                 return ep
         return None
     hits = [ep for ep in endpoints if ep.method != "GRPC" and match.methods_match(call.method, ep.method) and match.paths_match(call.path, ep.path)]

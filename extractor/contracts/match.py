@@ -50,9 +50,13 @@ def same_name(a: str | None, b: str | None) -> bool:
     return bool(ta) and ta == tb
 
 
+_HANDLER_NAME = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
+
+
 def short_handler(handler: str | None) -> str | None:
-    """``views.user_purchases`` → ``user_purchases``; ``RiskServicer.Score`` → ``Score``."""
-    if not handler:
+    """``views.user_purchases`` → ``user_purchases``; ``RiskServicer.Score`` → ``Score``; None for a
+    handler that is not a name (a function literal or lambda: ``func(w http.ResponseWriter, ...)``)."""
+    if not handler or not _HANDLER_NAME.fullmatch(handler):
         return None
     return handler.rsplit(".", 1)[-1]
 

@@ -67,3 +67,19 @@ def test_access_admits_open_levels_the_same_level_and_named_consumers():
 def test_owner_words_drop_generic_source_words():
     assert match.owner_words("orders-db-replica") == {"orders"}
     assert match.owner_words("{env ORDERS_REPLICA_URL}") == {"orders"}
+
+
+@pytest.mark.parametrize(
+    "handler, short",
+    [
+        ("views.user_purchases", "user_purchases"),
+        ("RiskServicer.Score", "Score"),
+        ("$handler", "$handler"),
+        ("func(w http.ResponseWriter, r *http.Request)", None),  # a function literal: no name
+        ("(ChargeRequest charge) => {...}", None),
+        ("Server.handler.bind(this)", None),
+        (None, None),
+    ],
+)
+def test_short_handler_names_only_named_handlers(handler, short):
+    assert match.short_handler(handler) == short

@@ -1,0 +1,142 @@
+"""The polyglot sample (fixtures/monorepos/polyglot-shop, one service per language): the scan and
+the graph recover exactly the edges, timeouts, retries, breakers and ids its README lists."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from extractor.cli import main
+
+SAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "monorepos" / "polyglot-shop"
+SF = "storefront/src/clients.ts"
+PRICING_CLIENT = "orders/src/main/java/com/shop/orders/PricingClient.java"
+
+
+def _run(*args: str) -> dict:
+    result = CliRunner().invoke(main, [*args, str(SAMPLE), "--format", "json", "-j", "1"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+@pytest.fixture(scope="module")
+def facts() -> list[dict]:
+    doc = _run("scan")
+    assert doc["diagnostics"] == []
+    return doc["facts"]
+
+
+@pytest.fixture(scope="module")
+def graph() -> dict:
+    return _run("graph")
+
+
+def _of(facts: list[dict], *kinds: str) -> list[dict]:
+    return [f for f in facts if f["kind"] in kinds]
+
+
+def test_one_service_per_language(facts):
+    doc = _run("scan")
+    assert {(s["name"], s["root"], tuple(s["languages"])) for s in doc["services"]} == {
+        ("inventory", "inventory", ("go",)),
+        ("orders", "orders", ("java",)),
+        ("payments", "payments", ("csharp",)),
+        ("pricing", "pricing", ("python",)),
+        ("storefront", "storefront", ("typescript",)),
+    }
+    assert {f["kind"] for f in facts} == {"endpoint", "http_call", "grpc_call", "retry_policy", "circuit_breaker", "id_generation"}  # no missing_timeout: every call has one
+
+
+def test_every_call_with_its_target_timeout_and_retries(facts):
+    calls = {
+        (f["kind"], f["service"], f["file"], f["line"], f.get("method") or f.get("rpc"), f["target"]["service"], f["timeout_ms"], f["timeout_source"], f["retry_attempts"], len(f.get("circuit_breakers", ())))
+        for f in _of(facts, "http_call", "grpc_call")
+    }
+    assert calls == {
+        ("http_call", "storefront", SF, 17, "POST", "orders", 2000, "literal", 3, 0),
+        ("grpc_call", "storefront", SF, 23, "checkStock", "inventory", 300, "literal", 1, 0),
+        ("http_call", "storefront", SF, 28, "POST", "payments", 1500, "literal", 2, 0),
+        ("http_call", "orders", PRICING_CLIENT, 27, "POST", "pricing", 800, "config", 3, 1),
+        ("http_call", "pricing", "pricing/pricing/api.py", 17, "GET", "inventory", 500, "literal", 3, 0),
+        ("grpc_call", "payments", "payments/Program.cs", 10, "Reserve", "inventory", 1000, "literal", 1, 0),
+    }
+
+
+def test_urls_and_how_their_targets_were_found(facts):
+    found = {(f["service"], f.get("url"), f["target"]["host"], f["target"]["port"], f["target"]["via"]) for f in _of(facts, "http_call", "grpc_call")}
+    assert found == {
+        ("storefront", "{env ORDERS_URL}/orders", "orders", 8080, "deploy_env"),
+        ("storefront", "{env INVENTORY_ADDR}", "inventory", 50051, "deploy_env"),
+        ("storefront", "{env PAYMENTS_URL}/charges", "payments", 8080, "deploy_env"),
+        ("orders", "http://pricing:8000/quote", "pricing", 8000, "config_file"),
+        ("pricing", "http://inventory:8081/stock/{sku}", "inventory", 8081, "env_default"),
+        ("payments", "http://inventory:50051", "inventory", 50051, "url_literal"),
+    }
+
+
+def test_retry_policies_and_the_breaker(facts):
+    retries = {(f["service"], f["file"], f["line"], f["mechanism"], f["attempts"], f.get("backoff"), f.get("max_delay_ms"), len(f["calls"])) for f in _of(facts, "retry_policy")}
+    assert retries == {
+        ("storefront", SF, 9, "axios-retry", 3, "none", None, 1),  # no retryDelay: none
+        ("storefront", SF, 40, "except_handler", 2, "none", None, 1),
+        ("orders", PRICING_CLIENT, 24, "resilience4j", 3, "fixed", 100, 1),
+        ("pricing", "pricing/pricing/api.py", 15, "tenacity", 3, "exponential", 1000, 1),
+    }
+    (breaker,) = _of(facts, "circuit_breaker")
+    assert (breaker["service"], breaker["line"], breaker["mechanism"], breaker["name"], breaker["failure_ratio"], breaker["recovery_timeout_ms"], breaker["fallback"]) == (
+        "orders", 25, "resilience4j", "pricing", 0.5, 10000, "listPrice",
+    )
+
+
+def test_ids_inside_and_outside_retries(facts):
+    calls = {f["id"]: (f["line"]) for f in _of(facts, "http_call")}
+    ids = {(f["service"], f["line"], f["variable"], f["generator"], f["inside_retry"], tuple((calls[x["call"]], x["as"]) for x in f.get("flows_to", ()))) for f in _of(facts, "id_generation")}
+    assert ids == {
+        ("storefront", 16, "orderId", "crypto.randomUUID", False, ((17, "field:orderId"),)),
+        ("storefront", 39, "transactionId", "crypto.randomUUID", False, ((28, "header:Idempotency-Key"),)),
+        ("storefront", 43, "newTransactionId", "crypto.randomUUID", True, ((28, "header:Idempotency-Key"),)),  # the story's bug
+    }
+
+
+def test_endpoints_of_every_service(facts):
+    endpoints = {(f["service"], f["method"], f["path"]) for f in _of(facts, "endpoint")}
+    assert endpoints == {
+        ("storefront", "GET", "/products/:sku"),
+        ("storefront", "POST", "/checkout"),
+        ("orders", "POST", "/orders"),
+        ("pricing", "POST", "/quote"),
+        ("inventory", "GET", "/stock/{sku}"),
+        ("inventory", "GRPC", "Inventory/CheckStock"),
+        ("inventory", "GRPC", "Inventory/Reserve"),
+        ("payments", "POST", "/charges"),
+    }
+
+
+def test_graph_edges_meet_the_providers_endpoints(graph):
+    assert {n["id"] for n in graph["nodes"]} == {f"service:{s}" for s in ("inventory", "orders", "payments", "pricing", "storefront")}
+
+    def values(edge: dict, key: str) -> tuple:
+        return tuple(sorted({x["value"] for x in edge["attributes"].get(key, ())}, key=str))
+
+    edges = {(e["source"][8:], e["target"][8:], e["operation"], values(e, "endpoint"), values(e, "timeout_ms"), values(e, "retry_attempts"), values(e, "new_request_id_on_retry")) for e in graph["edges"]}
+    assert edges == {
+        ("storefront", "orders", "create", ("POST /orders",), (2000,), (3,), (False,)),
+        ("storefront", "inventory", "CheckStock", ("GRPC Inventory/CheckStock",), (300,), (1,), ()),
+        ("storefront", "payments", "/charges", ("POST /charges",), (1500,), (2,), (False, True)),
+        ("orders", "pricing", "quote", ("POST /quote",), (800,), (3,), ()),
+        ("pricing", "inventory", "/stock/{sku}", ("GET /stock/{sku}",), (500,), (3,), ()),
+        ("payments", "inventory", "Reserve", ("GRPC Inventory/Reserve",), (1000,), (1,), ()),
+    }
+
+
+def test_the_check_finds_the_cross_language_problems():
+    result = CliRunner().invoke(main, ["check", str(SAMPLE), "--format", "json", "--fail-on", "never", "-j", "1"], catch_exceptions=False)
+    doc = json.loads(result.output)
+    assert sorted((f["check"], tuple(f["services"])) for f in doc["findings"]) == [
+        ("system.retry-amplification", ("storefront", "orders", "pricing", "inventory")),
+        ("system.timeout-inversion", ("orders", "pricing")),
+        ("system.timeout-inversion", ("storefront", "orders")),
+    ]
