@@ -17,7 +17,7 @@ from .kinds import LinkContext, register, scalar, text_or_none
 from .values import BinOp, Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, describe, strip
 
 BACKOFFS = ("none", "fixed", "exponential", "random", "exponential_jitter")
-_UNITS = {"_ms": 1.0, "_s": 1000.0, "_m": 60_000.0}
+_UNITS = {"_ms": 1.0, "_s": 1000.0, "_m": 60_000.0, "_ns": 1e-6}  # _ns: Go durations (time.Duration counts nanoseconds)
 
 
 def number(v: Any) -> float | None:
@@ -148,14 +148,19 @@ class RetryReading:
             if spec is None:
                 return None, None, False
             attempts = None
-            after = None
+            after = float(spec["after_ms"]) if "after_ms" in spec else None  # a library's own limit
+            understood = True
+            if isinstance(s, Call) and "inner" in spec:  # a wrapper (WithMaxRetries(b, 3)) stops when b does, or sooner
+                attempts, inner_after, understood = self.stop(self._arg(s, spec["inner"]))
+                after = inner_after if inner_after is not None else after
             if isinstance(s, Call):
                 if "attempts" in spec:
-                    attempts = _int(number(self._arg(s, spec["attempts"])))
+                    n = _int(number(self._arg(s, spec["attempts"])))
+                    attempts = None if n is None else n + int(spec.get("add", 0))  # add: 1 for a count of retries
                 if "after" in spec:
                     n = number(self._arg(s, spec["after"]))
                     after = None if n is None else n * _UNITS["_" + spec["after"].get("unit", "s")]
-            return attempts, after, True
+            return attempts, after, understood
         return None, None, False
 
     def wait(self, v: Any) -> tuple[set[str], float | None]:
@@ -170,6 +175,8 @@ class RetryReading:
             spec = self.waits.get(name)
             if spec is None:
                 return {"unknown"}, None
+            if isinstance(s, Call) and "inner" in spec:  # a wrapper: WithMaxRetries(b, 3) waits as b does
+                return self.wait(self._arg(s, spec["inner"]))
             delay = None
             if isinstance(s, Call) and "max" in spec:
                 n = number(self._arg(s, spec["max"]))

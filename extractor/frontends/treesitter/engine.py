@@ -1091,10 +1091,32 @@ class Analyzer:
             site = self.chained_call(site.node, spec.chain, scope)
             if site is None:
                 return None
+        if spec.option:  # functional options: retry.Do(op, retry.Attempts(3))
+            site = self.option_call(site, spec.option, scope)
+            if site is None:
+                return None
         v = self._read_arg(spec, site, scope)
         if v is not None and spec.unit_arg is not None:
             v = self.with_unit(v, site, spec.unit_arg, scope)
         return v
+
+    def option_call(self, site: Site, names: tuple[str, ...], scope: Scope) -> Site | None:
+        """The argument of ``site`` that is a call of one of ``names`` (the last one wins, as
+        functional options apply in order), also through a variable holding such a call."""
+        found: Site | None = None
+        for a in site.args:
+            node = a
+            if node.type in self.IDENTIFIER_TYPES:  # opts := retry.Attempts(3); retry.Do(op, opts)
+                b = scope.lookup(self.text(node))
+                node = getattr(b, "expr", None) if b is not None else None
+                if node is None:
+                    continue
+            if node.type not in self.CALL_TYPES:
+                continue
+            sub = self.site(node, scope)
+            if sub is not None and sub.func is not None and self.callee(sub.func, scope)[0] in names:
+                found = sub
+        return found
 
     def _sibling_decorator(self, names: tuple[str, ...], scope: Scope) -> Site | None:
         for qual, dsite in self._decorator_sites:
@@ -1186,6 +1208,9 @@ class Analyzer:
         if spec.if_passed is not _IF_MISSING:
             node = self.find_arg(site, spec.arg, spec.kw) if site is not None else None
             inner = strip(self.to_value(self.evaluate(node, scope))) if node is not None else None
+            if inner is not None and spec.path:  # a key of the argument (Settings{ReadyToTrip: ...})
+                found = at_path_named(inner, spec.path)
+                inner = strip(found) if found is not None else None
             return None if inner is None or (isinstance(inner, Const) and inner.value is None) else Const(spec.if_passed)
         v = self.read_arg(spec, site, scope)
         if v is not None and spec.unwrap:
@@ -1478,7 +1503,9 @@ class Analyzer:
                 if fv.fn.node.type in self.FUNCTION_TYPES and fv.fn.node.id not in self._fn_scopes:
                     known = self._literal_policies.setdefault(fv.fn.node.id, [])  # a literal bound to a name, walked later
                     known.extend(r for r in list(self.policies.stack) + refs if r not in known)
-                self.policies.on_local_call(fv.fn.qualname, refs)
+                walked = self._fn_scopes.get(fv.fn.node.id)  # a literal walked already (op := func() {...}): its facts
+                name = walked.function.qualname if walked is not None and walked.function is not None else fv.fn.qualname  # carry the walk's name
+                self.policies.on_local_call(name, refs)
 
     def attach_policies(self, spec: MatchSpec, site: Site, scope: Scope, refs: list[FactRef]) -> None:
         """``axiosRetry(client, {...})``: the policy facts of this call cover every call made through

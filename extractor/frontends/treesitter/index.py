@@ -61,6 +61,7 @@ class Spec:
     config: tuple[str, ...] = ()  # configuration keys (templates) resolved at link time against the service's files
     scale: float | None = None  # with config: a factor applied to a configured number (a percentage → a ratio)
     placeholders: bool = False  # the text's ${key:default} placeholders are configuration references (Spring)
+    option: tuple[str, ...] = ()  # functional options: read the argument of the call of one of these among the arguments
 
     @property
     def is_const(self) -> bool:
@@ -259,6 +260,7 @@ def _spec(raw: Any, env: dict[str, str]) -> Spec:
             config=tuple(render(k, env) for k in raw["config"]) if isinstance(raw.get("config"), list) else (render(raw["config"], env),) if raw.get("config") else (),
             scale=raw.get("scale"),
             placeholders=bool(raw.get("placeholders", False)),
+            option=tuple(raw["option"]) if isinstance(raw.get("option"), list) else (raw["option"],) if raw.get("option") else (),
         )
     if isinstance(raw, str):
         rendered = render(raw, env)
