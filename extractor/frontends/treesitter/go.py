@@ -807,11 +807,7 @@ class GoAnalyzer(Analyzer):
                     if target.type == "identifier":
                         self.bind(scope, self.text(target), value=Dynamic(self.text(target)))
             elif t == "block":
-                self.stack.append(node)
-                try:
-                    self.walk_statement(child, scope)
-                finally:
-                    self.stack.pop()
+                self.walk_loop_body(node, scope)  # the impl rules' on_loop / after_loop around it
             elif t != "comment":
                 self.walk_expr(child, scope)
 
