@@ -882,6 +882,12 @@ class Analyzer:
         otype = self.index.types.get(obj.type)
         if otype is None:
             return
+        conf = otype.configure.get(field_name)
+        if conf is not None and conf.fact_field is not None:  # client.RetryMax = 2: the policy fact that built it changes
+            ref = origin_ref(obj.origin)
+            fact = self.policies.policy_facts.get(ref.key) if ref is not None and ref.file == self.path else None
+            if fact is not None:
+                fact.fields[conf.fact_field] = self.to_value(self.evaluate(value_node, scope))
         cap = otype.field_captures.get(field_name) or (field_name if field_name in otype.capture_names else None)
         if cap is None:
             return
