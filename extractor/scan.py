@@ -333,7 +333,7 @@ def _package_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servi
             continue
         svc = smap.owner(task.rel)
         for name, value in res.exports.items():
-            if isinstance(value, Obj):
+            if isinstance(value, Obj) or "." in name:  # objects, and the values of struct fields (Server.riskAddr)
                 exported.setdefault((svc.root if svc else ".", task.module), {})[f"{task.module}.{name}"] = (task.rel, value)
     if not exported:
         return []

@@ -1690,8 +1690,8 @@ class Analyzer:
                     v = self.instance_member(Instance(cls), attr, None)
                 except RecursionError:
                     continue
-                if isinstance(v, Obj):
-                    out[f"{cls.name}.{attr}"] = v
+                if isinstance(v, Obj) or (isinstance(v, (Env, Named, Concat)) and not has_refs(v)):  # a client, or an address read from the environment
+                    out[f"{cls.name}.{attr}"] = v if isinstance(v, Obj) else self.to_value(v)
 
     def exported_members(self, cls: ClassInfo) -> list[str]:
         """Fields of a same-file type worth exporting: declared with a tracked type, or assigned."""

@@ -615,10 +615,17 @@ class GoAnalyzer(Analyzer):
         values = [caps["value"][0] for _, caps in QueryCursor(self._query(q)).matches(body) if self.text(caps["target"][0]) == target]
         if len(values) != 1:
             return None
-        args = tuple(self.to_value(v) if isinstance(v, Opaque) else v for v in self.arg_values(site, scope))
+        # the pointer argument itself is not evaluated: it is the field being computed
+        args = tuple(Dynamic(target) if i == index else (self.to_value(v) if isinstance(v, Opaque) else v) for i, v in enumerate(self.evaluate(a, scope) if i != index else None for i, a in enumerate(site.args)))
         fscope = self.function_scope(fv.fn, args)
         self.scan_function(fv.fn, fscope)
-        return values[0], fscope
+        value = values[0]
+        if value.type == "identifier":  # v := os.Getenv(key); *target = v: the field holds the env value, not "v"
+            b = fscope.bindings.get(self.text(value))
+            inner = self.binding_value(b, self.text(value)) if b is not None else None
+            if isinstance(inner, Named) and isinstance(strip(inner), Env):
+                fscope.bindings[self.text(value)] = Binding(value=strip(inner))
+        return value, fscope
 
     def _member_sites(self) -> tuple[dict[str, list["Node"]], list[tuple["Node", str, "Node"]], list[tuple["Node", str, "Node", "Node"]]]:
         """Struct literals by type name, single field assignments (``x.f = v``) and fields passed by
