@@ -1727,6 +1727,15 @@ class Analyzer:
         cond = node.child_by_field_name("condition")
         while cond is not None and cond.type == "parenthesized_expression":
             cond = next((c for c in cond.named_children if c.type not in ("comment", "line_comment", "block_comment")), None)
+        test = self.counting_test(cond)
+        if test is None:
+            return None
+        name, op, right = test
+        start = strip(self.to_value(self.lookup_name(name, scope)))
+        return self.attempts_of(start, op, right, scope)
+
+    def counting_test(self, cond: "Node | None") -> tuple[str, str, "Node"] | None:
+        """``i < N`` / ``i <= N`` → (``i``, the operator, the bound's node); None for any other test."""
         if cond is None or cond.type != "binary_expression":
             return None
         op_node = cond.child_by_field_name("operator")
@@ -1734,10 +1743,12 @@ class Analyzer:
         left, right = cond.child_by_field_name("left"), cond.child_by_field_name("right")
         if left is None or right is None or left.type != "identifier" or op not in ("<", "<="):
             return None
-        bound = self.to_value(self.evaluate(right, scope))
-        start = strip(self.to_value(self.lookup_name(self.text(left), scope)))
+        return self.text(left), op, right
+
+    def attempts_of(self, start: Any, op: str, bound: "Node", scope: Scope) -> Any:
+        """N - S tries (``<=``: N - S + 1); a start that is not a known integer counts as 0."""
         start_n = start.value if isinstance(start, Const) and isinstance(start.value, int) and not isinstance(start.value, bool) else 0
-        count = fold("-", bound, Const(start_n))
+        count = fold("-", self.to_value(self.evaluate(bound, scope)), Const(start_n))
         return fold("+", count, Const(1)) if op == "<=" else count
 
     def try_body(self, node: "Node") -> "Node | None":

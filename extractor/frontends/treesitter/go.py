@@ -191,6 +191,7 @@ class GoAnalyzer(Analyzer):
     )
     CALL_TYPES = frozenset({"call_expression", "composite_literal"})
     FUNCTION_TYPES = frozenset({"func_literal"})
+    LOOP_TYPES = frozenset({"for_statement"})
     LEAF_TYPES = frozenset(
         {
             "identifier",

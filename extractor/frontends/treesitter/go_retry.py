@@ -21,8 +21,8 @@ import re
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ...catalog import Rule
-from ...values import Const, Value, fold, strip
-from .retry_loops import RETRY_WORDS, SLEEP_NAMES
+from ...values import Const, Value, strip
+from .retry_loops import RETRY_WORDS, SLEEP_NAMES, TsRetryLoops
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -42,16 +42,7 @@ class GoRetryLoops:
     @staticmethod
     def _descend(an: Any, node: "Node | None") -> Iterator["Node"]:
         """The nodes of a loop body, not entering function literals or nested loops."""
-        if node is None:
-            return
-        stack = [node]
-        while stack:
-            n = stack.pop()
-            yield n
-            for c in reversed(n.named_children):
-                if c.type in an.FUNCTION_TYPES or c.type == "for_statement":
-                    continue
-                stack.append(c)
+        return TsRetryLoops._descend(an, node, into_loops=False)
 
     @staticmethod
     def _clause(node: "Node") -> "Node | None":
@@ -176,28 +167,21 @@ class GoRetryLoops:
             "scope": Const("loop"),
         }
 
-    def count(self, an: Any, clause: "Node", scope: Any) -> Value | None:
+    @staticmethod
+    def count(an: Any, clause: "Node", scope: Any) -> Value | None:
         """``i := S; i < N`` → N - S; ``<=`` → N - S + 1."""
-        cond = clause.child_by_field_name("condition")
-        if cond is None or cond.type != "binary_expression":
+        test = an.counting_test(clause.child_by_field_name("condition"))
+        if test is None:
             return None
-        op_node = cond.child_by_field_name("operator")
-        op = an.text(op_node) if op_node is not None else ""
-        left, right = cond.child_by_field_name("left"), cond.child_by_field_name("right")
-        if left is None or right is None or left.type != "identifier" or op not in ("<", "<="):
-            return None
-        start_n = 0
+        name, op, bound = test
+        start: Any = None
         init = clause.child_by_field_name("initializer")
         if init is not None and init.type == "short_var_declaration":
             names = [an.text(t) for t in an.iter_named(init.child_by_field_name("left"))]
             values = list(an.iter_named(init.child_by_field_name("right")))
-            if an.text(left) in names and len(values) == len(names):
-                v = strip(an.to_value(an.evaluate(values[names.index(an.text(left))], scope)))
-                if isinstance(v, Const) and isinstance(v.value, int) and not isinstance(v.value, bool):
-                    start_n = v.value
-        bound = an.to_value(an.evaluate(right, scope))
-        count = fold("-", bound, Const(start_n))
-        return fold("+", count, Const(1)) if op == "<=" else count
+            if name in names and len(values) == len(names):
+                start = strip(an.to_value(an.evaluate(values[names.index(name)], scope)))
+        return an.attempts_of(start, op, bound, scope)
 
     @staticmethod
     def backoff(an: Any, sleeps: list["Node"], nodes: list["Node"]) -> str:
