@@ -579,6 +579,17 @@ class CSharpAnalyzer(Analyzer):
     def walk_root(self, root: "Node") -> None:
         if self._main is not None:
             self.walk_function(self._main)
+        for cls in list({id(c): c for same in self._by_name.values() for c in same}.values()):  # field and property initialisers (a policy held in a field)
+            cscope = self._class_scopes.get(cls.node.id, self.module_scope)
+            for member in self.iter_named(cls.node.child_by_field_name("body")):
+                if member.type == "field_declaration":
+                    decl = next((c for c in member.named_children if c.type == "variable_declaration"), None)
+                    for _, value in self._declarators(decl):
+                        self.walk_expr(value, cscope)
+                elif member.type == "property_declaration":
+                    value = member.child_by_field_name("value")
+                    if value is not None and value.type != "arrow_expression_clause":
+                        self.walk_expr(value, cscope)
         for fn in self._functions:
             self.walk_function(fn)
         if self.index.classes:

@@ -444,6 +444,11 @@ class Analyzer:
         self.result.facts.append(fact)
         fn = scope.function.qualname if scope is not None and scope.function is not None else None
         self.policies.on_fact(fact, receiver, fn)
+        if fn is not None and kind in COVERED_KINDS:  # a closure's facts are its enclosing function's too (op := func() { cb.Execute(func() {...}) })
+            inner = scope.function
+            while inner is not None and inner.node.type in self.FUNCTION_TYPES and inner.scope.function is not None:
+                inner = inner.scope.function
+                self.policies.facts_in_function.setdefault(inner.qualname, []).append(fact)
         if kind == "id_generation" and self.idflow is not None:
             self.idflow.on_id_fact(fact, node)
         if kind in ("http_call", "grpc_call"):

@@ -19,7 +19,7 @@ same-file functions, so that one hop into a function through its parameter is fo
 assigned to a name that already held one goes where the old one went (regenerated per attempt).
 
 It is active only in files whose text mentions an id rule's words (``TsIndex.id_words_re``), and
-does nothing before the file's first id fact, so other files pay nothing.
+does nothing before the file's first id fact or id-like parameter, so other files pay nothing.
 """
 
 from __future__ import annotations
@@ -80,7 +80,9 @@ class TsIdFlow:
 
     # ---------------------------------------------------------------- state
     def active(self) -> bool:
-        return bool(self.id_facts)
+        """After the file's first id fact, or in a function with an id-like parameter (a helper
+        defined before the code that passes it an id)."""
+        return bool(self.id_facts or self.frames)
 
     def on_id_fact(self, fact: RawFact, node: "Node") -> None:
         self.id_facts[fact.key] = fact
