@@ -2,6 +2,10 @@
 
     python3 bench/history.py                       # the default commit pairs, quick corpus, 3 rounds
     python3 bench/history.py --corpus DIR --rounds 5 --commits A B C
+    python3 bench/history.py --commits c5f6af8 HEAD@CONTRACTS_PYTHON_ENGINE=libcst HEAD@CONTRACTS_PYTHON_ENGINE=treesitter
+
+A commit may carry environment settings after `@` (`REV@VAR=VALUE,VAR2=VALUE2`): the same tree run
+with another setting (the Python engine) is then one more variant of the same interleaved run.
 
 Each commit's `extractor/` and `rules/` are exported with `git archive` into
 `bench/.work/history/<commit>/` and run with the project's venv (same libcst, same interpreter):
@@ -19,6 +23,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -58,7 +63,14 @@ def export(commit: str) -> Path:
     return dest
 
 
-def run_once(tree: Path, extra: tuple[str, ...], corpus: Path, out_dir: Path, tag: str) -> dict:
+def split_variant(spec: str) -> tuple[str, dict[str, str]]:
+    """``REV@VAR=VALUE,VAR2=VALUE2`` → (REV, {VAR: VALUE, ...})."""
+    commit, _, settings = spec.partition("@")
+    env = dict(kv.split("=", 1) for kv in settings.split(",") if kv)
+    return commit, env
+
+
+def run_once(tree: Path, extra: tuple[str, ...], corpus: Path, out_dir: Path, tag: str, env_extra: dict[str, str] | None = None) -> dict:
     cache = corpus / ".contracts-cache"
     if cache.exists():
         subprocess.run(["rm", "-rf", str(cache)], check=True)
@@ -71,7 +83,7 @@ def run_once(tree: Path, extra: tuple[str, ...], corpus: Path, out_dir: Path, ta
             cmd.append(a)
     # The default corpus lies inside this repository, which ignores bench/.work/: without a ceiling
     # the scan would ask git and get an empty file list.
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", GIT_CEILING_DIRECTORIES=str(corpus.parent))
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", GIT_CEILING_DIRECTORIES=str(corpus.parent), **(env_extra or {}))
     m = measure(cmd, env=env, timeout=3600, log_path=out_dir / f"{tag}.log", cwd=tree)
     if m["exit"] != 0 or not out.exists():
         sys.exit(f"history: {tag} failed (exit {m['exit']}); see {m['log']}")
@@ -92,7 +104,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     corpus = (args.corpus or make_quick(WORK / "corpus")).resolve()
-    commits = [(c, c, (), "") for c in args.commits] if args.commits else DEFAULT_VARIANTS
+    commits = [(c, split_variant(c)[0], (), "") for c in args.commits] if args.commits else DEFAULT_VARIANTS
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out_dir = WORK / "runs" / f"history-{stamp}"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -101,7 +113,8 @@ def main() -> None:
     for r in range(args.rounds):
         for name, _, extra, _ in commits:
             print(f"[history] round {r + 1}/{args.rounds}: {name}", file=sys.stderr, flush=True)
-            runs[name].append(run_once(trees[name], extra, corpus, out_dir, f"{name}-r{r + 1}"))
+            tag = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+            runs[name].append(run_once(trees[name], extra, corpus, out_dir, f"{tag}-r{r + 1}", split_variant(name)[1]))
     py_files = sum(1 for _ in corpus.rglob("*.py"))
     lines = sum(p.read_bytes().count(b"\n") for p in corpus.rglob("*.py"))
     rows = []
