@@ -17,8 +17,8 @@ from .facts import Fact, FactRef, assign_ids
 from .frontends.base import FileResult
 from .kinds import LinkContext, finalize
 from .mounts import OWNER_FIELD, apply_mounts
-from .svcconfig import has_config, resolve_config
-from .targets import AddressBook
+from .environment.svcconfig import has_config, resolve_config
+from .environment import AddressBook
 from .values import PATH_CALL, Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, has_refs, resolve_deferred_path, strip, substitute
 
 

@@ -28,7 +28,7 @@ from .frontends.base import FileResult
 from .frontends.python import module_name_for
 from .link import MODULE_ALIASES, link
 from .sources import read_source
-from .targets import build_address_book
+from .environment import build_address_book
 from .values import Obj, Ref, walk
 
 

@@ -19,7 +19,7 @@ from extractor.frontends.treesitter import _query_for
 from extractor.frontends.treesitter.csharp import CSharpAnalyzer, project_path, words_of
 from extractor.frontends.treesitter.engine import ClassValue, Instance
 from extractor.scan import scan
-from extractor.targets import flatten_config
+from extractor.environment.appsettings import flatten_config
 from extractor.values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, strip
 
 from .conftest import REPO

@@ -13,7 +13,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from extractor import durations, svcconfig
+from extractor import durations
+from extractor.environment import svcconfig
 from extractor.catalog import load_catalog
 from extractor.config import Config
 from extractor.frontends import frontend_for
@@ -22,7 +23,7 @@ from extractor.frontends.treesitter.engine import ClassValue, FunctionValue, Ins
 from extractor.frontends.treesitter.java import JavaAnalyzer, java_string
 from extractor.frontends.treesitter.java_package import module_path, words_of
 from extractor.scan import scan
-from extractor.targets import AddressBook
+from extractor.environment import AddressBook
 from extractor.values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, strip
 
 from .conftest import REPO

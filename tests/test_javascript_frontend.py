@@ -20,7 +20,8 @@ from extractor.frontends.treesitter import JAVASCRIPT, _query_for
 from extractor.frontends.treesitter.engine import FunctionValue, Instance, join_prefix
 from extractor.frontends.treesitter.javascript import JavaScriptAnalyzer, js_number, module_path, normalise_module, unescape, words_of
 from extractor.scan import scan
-from extractor.targets import build_address_book, parse_env_file
+from extractor.environment import build_address_book
+from extractor.environment.dotenv import parse_env_file
 from extractor.values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, strip
 
 from .conftest import REPO

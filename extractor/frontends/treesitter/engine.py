@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from ...durations import MIN_CALL
-from ...svcconfig import config_ref, placeholder_value
+from ...environment.svcconfig import config_ref, placeholder_value
 from ...facts import Diagnostic, FactRef
 from ...link import where_may_hold
 from ...values import (

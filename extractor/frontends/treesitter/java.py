@@ -47,7 +47,7 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ...svcconfig import config_ref, placeholder_value
+from ...environment.svcconfig import config_ref, placeholder_value
 from .java_package import module_path, words_of  # noqa: F401  (the LanguageSpec loads them from java_package)
 from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, fold, strip
 from .engine import Analyzer, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site

@@ -7,7 +7,7 @@ language-neutral:
 
 - **reading**: ``read_config_file(path, text)`` flattens a Spring YAML file (every document of it)
   or a ``.properties`` file into dotted keys (``risk.url``, lists as ``key[0]``); the address book
-  (``targets.build_address_book``) stores them with the service's environment, so a URL read from
+  (``environment.build_address_book``) stores them with the service's environment, so a URL read from
   configuration resolves its target like an environment variable does;
 - **references**: a frontend (``@Value``, ``environment.getProperty``) or a rule's ``config:``
   argument spec makes a *configuration reference* — ``config_ref(keys, default=...)``, a ``Call`` of
@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-from .values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Seq, Value, describe, simplify_concat, strip
+from ..values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Seq, Value, describe, simplify_concat, strip
 
 CONFIG_CALL = "$config"
 # Spring Boot's configuration files (profiles: application-prod.yml), also under config/
@@ -253,7 +253,7 @@ def read_config_file(rel: str, text: str) -> dict[str, str]:
     """Flat ``dotted.key`` → text of a Spring configuration file (YAML documents or properties)."""
     if rel.endswith(".properties"):
         return parse_properties(text)
-    from . import yamlio
+    from .. import yamlio
 
     out: dict[str, str] = {}
     try:

@@ -1,0 +1,63 @@
+"""Environment readers: what a service's deployment and configuration files say about it.
+
+One module per kind of file: Docker Compose (``compose``), Kubernetes manifests (``k8s``), ``.env``
+files (``dotenv``), .NET ``appsettings*.json`` (``appsettings``), Spring ``application.yml`` /
+``.properties`` (``spring``; keys, placeholders and configuration references in ``svcconfig``) and
+.NET Aspire app hosts (``aspire``). ``build_address_book`` reads them all into one ``AddressBook``
+(service aliases, each service's environment and where each value comes from). The extract stage
+uses ``svcconfig`` for configuration references; the link stage resolves targets and references
+against the book.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from .. import yamlio
+from ..facts import Diagnostic, Service
+from .appsettings import read_appsettings
+from .aspire import read_aspire
+from .book import AddressBook
+from .compose import COMPOSE_NAMES, read_compose
+from .dotenv import read_env_files
+from .k8s import K8S_KINDS, maybe_k8s, read_k8s
+from .spring import read_spring_config
+
+__all__ = ["AddressBook", "build_address_book"]
+
+
+def build_address_book(root: Path, services: list[Service], other_files: Iterable[str]) -> AddressBook:
+    """Every deployment and configuration file of the repository read into one book; later readers
+    never override a value an earlier one set (deployment files, then .env, appsettings, Spring)."""
+    book = AddressBook(services=services)
+    for svc in services:
+        for alias in svc.aliases:
+            book.add_alias(alias, svc.name)
+        book.alias_to_service[svc.name.lower()] = svc.name
+    roots = [s.root for s in services]
+    by_root = {s.root: s.name for s in services}
+    for rel in sorted(other_files):
+        if not rel.endswith((".yaml", ".yml")):
+            continue
+        is_compose = bool(COMPOSE_NAMES.search(rel))
+        if not is_compose and not maybe_k8s(rel):
+            continue
+        try:
+            docs = yamlio.load_file(root / rel, rel)
+        except yamlio.YamlError as exc:
+            if is_compose:
+                book.diagnostics.append(Diagnostic(rel, "config_error", exc.message, line=exc.line, severity="warning"))
+            continue
+        for doc in docs:
+            if not isinstance(doc, dict):
+                continue
+            if is_compose and isinstance(doc.get("services"), dict):
+                read_compose(book, rel, doc, roots, by_root, root)
+            elif doc.get("kind") in K8S_KINDS:
+                read_k8s(book, rel, doc)
+    read_env_files(book, root, roots, by_root, other_files)  # after the deployment files: their values win
+    read_appsettings(book, root, roots, by_root, other_files)
+    read_spring_config(book, root, roots, by_root, other_files)
+    read_aspire(book, root, roots, by_root, other_files)
+    return book

@@ -1,0 +1,57 @@
+""".NET configuration files (``appsettings.json``, then ``appsettings.<Environment>.json``): the
+values a service's code reads by key (``configuration["Services:Risk"]``)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..discover import owner_of
+from ..facts import Diagnostic
+from .book import AddressBook
+
+CONFIG_FILES = re.compile(r"(^|/)appsettings(\.[A-Za-z0-9_-]+)?\.json$")
+
+
+def flatten_config(doc: Any, prefix: str = "") -> dict[str, str]:
+    """A JSON configuration document as ``Section:Key`` → value (arrays by index), the way
+    .NET's configuration system names its keys."""
+    out: dict[str, str] = {}
+    if isinstance(doc, dict):
+        items: Iterable[tuple[Any, Any]] = doc.items()
+    elif isinstance(doc, list):
+        items = enumerate(doc)
+    else:
+        if prefix and doc is not None and not isinstance(doc, bool):
+            out[prefix] = str(doc)
+        return out
+    for k, v in items:
+        out.update(flatten_config(v, f"{prefix}:{k}" if prefix else str(k)))
+    return out
+
+
+def read_appsettings(book: AddressBook, root: Path, roots: list[str], by_root: dict[str, str], other_files: Iterable[str]) -> None:
+    """A service's configuration files (``appsettings.json``, then ``appsettings.<Env>.json``):
+    the values its code reads by key (``configuration["Services:Risk"]``). Deployment files and
+    ``.env`` files are read first: their values (``Services__Risk``) override, as at run time."""
+    found = [rel for rel in other_files if CONFIG_FILES.search(rel)]
+    found.sort(key=lambda rel: (rel.rsplit("/", 1)[-1] != "appsettings.json", rel.count("/"), rel))
+    for rel in found:
+        owner = owner_of(rel, roots)
+        service = by_root.get(owner) if owner is not None else None
+        if service is None:
+            continue
+        try:
+            doc = json.loads((root / rel).read_text("utf-8-sig", "replace"))
+        except (OSError, ValueError) as exc:
+            book.diagnostics.append(Diagnostic(rel, "config_error", f"not JSON: {exc}", severity="warning"))
+            continue
+        env = book.env_by_service.setdefault(service, {})
+        for k, v in flatten_config(doc).items():
+            if k.replace(":", "__") in env:  # set by a deployment file in its environment spelling
+                continue
+            env.setdefault(k, v)
+            book.env_sources.setdefault((service, k), rel)

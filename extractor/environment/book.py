@@ -1,0 +1,82 @@
+"""The address book: service names, their aliases, and the environment each service's deployment
+and configuration files give it. The readers of this package fill it; the link stage
+(``targets.resolve_target``) reads it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..discover import name_variants, normalise_name
+from ..facts import Diagnostic, Service
+
+ENV_NAME_SUFFIXES = (
+    "_SERVICE_URL",
+    "_SERVICE_ADDR",
+    "_SERVICE_ADDRESS",
+    "_SERVICE_HOST",
+    "_SERVICE_ENDPOINT",
+    "_API_URL",
+    "_BASE_URL",
+    "_URL",
+    "_ADDR",
+    "_ADDRESS",
+    "_HOST",
+    "_ENDPOINT",
+    "_URI",
+    "_SERVICE",
+)
+
+
+@dataclass
+class AddressBook:
+    """Service names, aliases and the environment that deployment files give each service."""
+
+    services: list[Service]
+    alias_to_service: dict[str, str] = field(default_factory=dict)
+    env_by_service: dict[str, dict[str, str]] = field(default_factory=dict)  # service → VAR → value
+    env_sources: dict[tuple[str, str], str] = field(default_factory=dict)  # (service, VAR) → file
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def add_alias(self, alias: str, service: str) -> None:
+        for v in name_variants(alias) | {alias.lower()}:
+            self.alias_to_service.setdefault(v, service)
+
+    def service_for_host(self, host: str) -> str | None:
+        host = host.lower().rstrip(".")
+        candidates = [host]
+        if "." in host:
+            first = host.split(".", 1)[0]
+            if host.endswith((".svc", ".svc.cluster.local", ".local", ".internal")) or host.count(".") >= 1:
+                candidates.append(first)
+        for c in candidates:
+            for v in [c, normalise_name(c), *sorted(name_variants(c))]:
+                if v in self.alias_to_service:
+                    return self.alias_to_service[v]
+        return None
+
+    def env_value(self, service: str, var: str) -> str | None:
+        """The value a service's deployment / env / configuration files give ``var``; a .NET
+        configuration key and its environment spelling are one (``Services:Risk`` = ``Services__Risk``)."""
+        env = self.env_by_service.get(service)
+        if not env:
+            return None
+        for name in (var, var.replace(":", "__"), var.replace("__", ":")):
+            if name in env:
+                return env[name]
+        return None
+
+    def env_source(self, service: str, var: str) -> str:
+        for name in (var, var.replace(":", "__"), var.replace("__", ":")):
+            if (service, name) in self.env_sources:
+                return self.env_sources[(service, name)]
+        return ""
+
+    def service_for_env_name(self, var: str) -> str | None:
+        upper = var.upper()
+        for suffix in ENV_NAME_SUFFIXES:
+            if upper.endswith(suffix) and len(upper) > len(suffix):
+                stem = upper[: -len(suffix)].lower().replace("_", "-")
+                found = self.service_for_host(stem)
+                if found:
+                    return found
+        return None

@@ -1,0 +1,72 @@
+"""Docker Compose files: each compose service's build context or name mapped to a service of the
+repository, its host names as aliases, its ``environment:`` and ``env_file:`` entries."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from ..discover import owner_of
+from .book import AddressBook
+from .dotenv import env_file_entries
+
+COMPOSE_NAMES = re.compile(r"(^|/)(docker-)?compose[^/]*\.ya?ml$")
+
+
+def _compose_env(value: Any) -> dict[str, str]:
+    env: dict[str, str] = {}
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if v is not None:
+                env[str(k)] = str(v)
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, str) and "=" in item:
+                k, _, v = item.partition("=")
+                env[k.strip()] = v.strip()
+    return env
+
+
+def read_compose(book: AddressBook, rel: str, doc: dict[str, Any], roots: list[str], by_root: dict[str, str], root: Path | None = None) -> None:
+    base = rel.rsplit("/", 1)[0] if "/" in rel else "."
+    for name, spec in doc["services"].items():
+        if not isinstance(spec, dict):
+            continue
+        build = spec.get("build")
+        context = build.get("context") if isinstance(build, dict) else build
+        service: str | None = None
+        if isinstance(context, str):
+            path = join_path(base, context)
+            owner = owner_of(path + "/x", roots) if path != "." else None
+            if owner is not None and owner != ".":
+                service = by_root[owner]
+        if service is None:
+            service = book.service_for_host(str(name))
+        if service is None:
+            continue
+        for alias in (name, spec.get("hostname"), spec.get("container_name")):
+            if isinstance(alias, str):
+                book.add_alias(alias, service)
+        for k, v in _compose_env(spec.get("environment")).items():
+            book.env_by_service.setdefault(service, {}).setdefault(k, v)
+            book.env_sources.setdefault((service, k), rel)
+        env_files = spec.get("env_file")
+        for item in env_files if isinstance(env_files, list) else [env_files] if env_files else []:
+            path = item.get("path") if isinstance(item, dict) else item
+            if isinstance(path, str) and root is not None:
+                target = join_path(base, path)
+                env_file_entries(book, service, root / target, target)
+
+
+def join_path(base: str, rel: str) -> str:
+    parts = [] if base == "." else base.split("/")
+    for p in rel.replace("\\", "/").split("/"):
+        if p in ("", "."):
+            continue
+        if p == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(p)
+    return "/".join(parts) or "."

@@ -1,0 +1,56 @@
+"""A service's ``.env`` files (``.env``, ``.env.local``, ``.env.production``...): the configuration
+its code reads with ``process.env.X`` / ``os.getenv``; compose's ``env_file:`` points at them too."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..discover import owner_of
+from .book import AddressBook
+
+ENV_FILES = re.compile(r"(^|/)\.env(\.[A-Za-z0-9_.-]+)?$")  # .env, .env.local, .env.production, .env.example
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*?)\s*$")
+
+
+def parse_env_file(text: str) -> dict[str, str]:
+    """``KEY=value`` lines of a dotenv file (``export``, quotes and trailing comments allowed)."""
+    env: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        m = _ENV_LINE.match(line)
+        if not m:
+            continue
+        key, value = m.group(1), m.group(2)
+        if value[:1] in ("'", '"'):
+            end = value.find(value[0], 1)
+            value = value[1:end] if end > 0 else value[1:]
+        else:
+            value = re.split(r"\s+#", value, maxsplit=1)[0].strip()
+        env.setdefault(key, value)
+    return env
+
+
+def env_file_entries(book: AddressBook, service: str, path: Path, rel: str) -> None:
+    try:
+        text = path.read_text("utf-8", "replace")
+    except OSError:
+        return
+    for k, v in parse_env_file(text).items():
+        if v:
+            book.env_by_service.setdefault(service, {}).setdefault(k, v)
+            book.env_sources.setdefault((service, k), rel)
+
+
+def read_env_files(book: AddressBook, root: Path, roots: list[str], by_root: dict[str, str], other_files: Iterable[str]) -> None:
+    """A service's own ``.env`` files (in its root or below): the configuration its code reads
+    with ``process.env.X`` / ``os.getenv``. ``.env`` first, then the variants (``.env.local``...)."""
+    found = [rel for rel in other_files if ENV_FILES.search(rel)]
+    found.sort(key=lambda rel: (rel.rsplit("/", 1)[-1] != ".env", rel.count("/"), rel))
+    for rel in found:
+        owner = owner_of(rel, roots)
+        service = by_root.get(owner) if owner is not None else None
+        if service is not None:
+            env_file_entries(book, service, root / rel, rel)
