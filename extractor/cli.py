@@ -194,7 +194,7 @@ def init(path: Path, service_names: tuple[str, ...], update: bool, dry_run: bool
     are left alone unless --update. Exit codes: 0 success (also --dry-run), 2 bad usage, a
     contract file that cannot be read or edited, or a file that cannot be written.
     """
-    from .contracts.bootstrap import InitError, plan_init
+    from .commands.init import InitError, plan_init
     from .report import init_out, json_out
 
     analysis = _analyse(path, config_path, jobs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..contracts.bootstrap import InitPlan, ServiceResult
+from ..commands.init import InitPlan, ServiceResult
 
 INIT_VERSION = 1
 

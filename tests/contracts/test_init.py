@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from extractor.cli import main
 from extractor.contracts import load_contract_file, load_contract_text
-from extractor.contracts.bootstrap import duration, scalar
+from extractor.commands.init import duration, scalar
 
 from ..conftest import FIXTURES, REPO
 from .test_schema import schema_errors

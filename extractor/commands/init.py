@@ -1,7 +1,7 @@
 """``contracts init``: write what a service's code shows as contract entries a person confirms.
 
 A legacy service has no contract files, so no check covers it. ``plan_init`` turns its inferred
-contract (``infer.py``) into YAML in the shapes the loader reads, every value followed by a
+contract (``contracts/infer.py``) into YAML in the shapes the loader reads, every value followed by a
 ``# inferred: file:line (rule)`` comment and every entry marked ``inferred: true`` until a person
 confirms it. What code cannot show (latency, freshness, who may call an endpoint) is left as
 ``# TODO`` lines, never guessed. Calls to hosts outside the repository have no contract entry;
@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from . import match
-from .infer import CodeCall, CodeEndpoint, InferredContracts
-from .load import CONTRACTS_DIR, contract_files
-from .model import DataDependency, Dependency, Location, Operation, ProvidedEndpoint, ProvidedOperation, RetryPolicy, ServiceContract
-from .values import Backoff
+from ..contracts import match
+from ..contracts.infer import CodeCall, CodeEndpoint, InferredContracts
+from ..contracts.load import CONTRACTS_DIR, contract_files
+from ..contracts.model import DataDependency, Dependency, Location, Operation, ProvidedEndpoint, ProvidedOperation, RetryPolicy, ServiceContract
+from ..contracts.values import Backoff
 
 INIT_FILE = "inferred.yaml"
 """Where ``contracts init`` writes, in a service's ``contracts/`` folder."""
