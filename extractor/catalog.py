@@ -41,6 +41,7 @@ class Rule:
     prefilter: tuple[str, ...] = ()
     uses: tuple[str, ...] = ()  # rules whose tracked object types this rule's names rely on
     impl: str = ""
+    impl_libcst: str = ""  # a Python rule's impl for the libcst engine while both engines exist (impl: is the tree-sitter one)
     options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     derive: dict[str, Any] | None = field(default=None, hash=False, compare=False)
     match: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)  # language block
@@ -132,6 +133,7 @@ def load_rule(path: Path, rules_dir: Path) -> Rule:
         prefilter=tuple(data.get("prefilter", ())),
         uses=tuple(data.get("uses", ())),
         impl=data.get("impl", ""),
+        impl_libcst=data.get("impl_libcst", ""),
         options=yamlio.plain(data.get("options") or {}),
         derive=yamlio.plain(data["derive"]) if data.get("derive") else None,
         match=match,

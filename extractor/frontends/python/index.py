@@ -287,7 +287,7 @@ def compile_rules(rules: Sequence[Rule]) -> PyIndex:
                 if opt in rule.options:
                     index.idflow_options[key] = str(rule.options[opt])
         if rule.impl:
-            index.impls.append(load_impl(rule))
+            index.impls.append(load_impl(rule, rule.impl_libcst or rule.impl))
             impl = index.impls[-1]
             index.prefilter.extend(parse_alternatives(getattr(impl, "prefilter", None) or getattr(impl, "prefilter_words", ())))
     type_prefixes = set(index.types)
@@ -302,10 +302,13 @@ def compile_rules(rules: Sequence[Rule]) -> PyIndex:
     return index
 
 
-def load_impl(rule: Rule) -> Any:
-    module_name, _, cls_name = rule.impl.partition(":")
+def load_impl(rule: Rule, impl: str | None = None) -> Any:
+    """The rule's impl class (``impl``: another path than ``rule.impl``, e.g. ``impl_libcst``), constructed with the rule."""
+    impl = impl or rule.impl
+    module_name, _, cls_name = impl.partition(":")
     try:
         cls = getattr(importlib.import_module(module_name), cls_name)
     except (ImportError, AttributeError) as exc:
-        raise RuleError(f"{rule.path.as_posix()}:{rule.line_of('impl')}: impl {rule.impl!r} cannot be loaded: {exc}") from None
+        key = "impl" if impl == rule.impl else "impl_libcst"
+        raise RuleError(f"{rule.path.as_posix()}:{rule.line_of(key)}: {key} {impl!r} cannot be loaded: {exc}") from None
     return cls(rule)

@@ -1,30 +1,46 @@
-"""Hand-written retries for every tree-sitter language: loops that catch and try again, and
-catch blocks that repeat the try block's call.
+"""Hand-written retries for every tree-sitter language: loops that catch and try again, and catch
+blocks that perform again a call of their try block.
 
-The same heuristic as the Python rule (``frontends/python/rules/retry_loops.py``, after WASABI,
-SOSP 2024), written over the adapter's syntax hooks instead of one grammar:
+The WASABI heuristic (SOSP 2024) with the precision measured on real code (docs/precision.md),
+written over the adapter's syntax hooks instead of one grammar:
 
-- ``LOOP_TYPES`` / ``TRY_TYPES`` / ``LEAVE_TYPES`` (return, break, throw) / ``FUNCTION_TYPES``;
+- ``LOOP_TYPES`` / ``TRY_TYPES`` / ``LEAVE_TYPES`` (return, break, throw / raise) / ``FUNCTION_TYPES``;
 - ``loop_kind(node)`` → ``for`` (a counting loop), ``for_each`` (over items) or ``while``;
   ``loop_body``, ``loop_header`` (the nodes whose names count as retry evidence),
   ``loop_count(node, scope)`` (attempts of a counting loop, or None);
 - ``try_body``, ``try_handlers``, ``handler_body``, ``handler_types(handler, scope)`` (the caught
-  types; empty: the rule option ``catch_all``).
+  types; empty: the rule option ``catch_all``); optionally ``with_items(stmt)`` (the calls a
+  ``with`` statement makes: they count as statements of their own).
 
-A loop is a retry when its body calls something inside a try whose handler does not leave the
-loop, plus evidence: a sleep (a call named in the option ``sleeps`` — ``setTimeout``,
-``time.Sleep``, ``Thread.sleep``, ``Task.Delay`` — or a function whose name says so: ``sleep``,
-``delay``, ``wait``, ``backoff``) or retry-like names in the loop header (``attempt``,
-``retries``); a loop over items needs the names, a ``while`` loop must also exit on success. The
-second shape is a try whose catch block repeats a call of its try block: one retry, two
-attempts. The retry_policy fact covers the loop body (or the whole try statement), so calls and
-ids made there are ``inside_retry``.
+**Loops.** A loop is a retry when its body calls something inside a try whose handler does not
+leave the loop, plus evidence: a sleep (a call named in the option ``sleeps`` — ``time.sleep``,
+``setTimeout``, ``Thread.sleep``, ``Task.Delay`` — or, unless ``sleep_names: false``, a function
+whose name says so: ``sleep``, ``delay``, ``wait``, ``backoff``) or a retry word (``attempt``,
+``retries``, ``tries``...) as a whole ``_``/camelCase part of a name in the loop header
+(``entries`` is not one). A loop over items needs the retry word; a ``while`` loop must exit on
+success: a return/break in the try block (or its ``else``), or after the try — a break before the
+try only ends a service loop. A loop whose handlers all catch a ``polling`` type (``queue.Empty``)
+waits, it does not retry.
+
+**Handlers.** A try whose handler performs again, as a statement of its own (``return f(x)``,
+``y = f(x)``, ``await f(x)``), an operation of the try block: the same callee with the same
+arguments (one may differ only by a freshly generated id: a call of an ``id_makers`` prefix), its
+names not rebound in the handler before it. Not retries: a different argument (a fallback), a
+callee that is a parameter of the function (a callback reporting to the caller), logging, a sleep,
+the ``not_repeats`` names, ``cleanup`` methods (``close``, ``release``), handlers that only catch
+``not_transient`` types (programming errors: ``TypeError``, ``KeyError``). One retry, two attempts.
+
+The retry_policy fact covers the loop body (or the whole try statement), so calls and ids made
+there are ``inside_retry``. Backoff is read from the sleeps' arguments (and the values the loop
+assigns to names they use): a power (``**``, ``<<``, ``pow``) or an ``exponential`` helper is
+exponential, a random call random, both exponential_jitter, a constant fixed; a delay computed by
+another call is unknown (null).
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ...catalog import Rule
 from ...values import Const, Seq, Value
@@ -32,9 +48,48 @@ from ...values import Const, Seq, Value
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+# kept for the Go rule (go_retry.py), which reads names as substrings
 RETRY_WORDS = re.compile(r"(?i)(attempt|retr(y|ies)|tries|backoff|^n_?try$|^try_?count)")
+RETRY_PARTS = frozenset({"attempt", "attempts", "retry", "retries", "retrying", "retried", "tries", "backoff"})
+RETRY_WHOLE = re.compile(r"(?i)^(n_?try|try_?count)$")
 SLEEP_NAMES = re.compile(r"(?i)(^|[._])(sleep|delay|wait|pause|backoff)[a-z]*$")
 NOT_REPEATS = re.compile(r"(?i)(^|\.)(console|log|logger|logging|print|fmt|slog)(\.|$)|log[a-z]*$|^(String|Number|JSON\.stringify|len|str|int)$")
+RANDOM_CALL = re.compile(r"(?i)random|jitter|(^|[._])(rand|randint|randn|intn|uniform|expovariate|randbelow)$")
+POWER_CALL = re.compile(r"(?i)(^|[._])pow$")
+ID_NAMES = re.compile(r"(?i)(uuid|guid|ulid|nanoid|cuid|ksuid)|(generate|new|make|create|next)_?(tx_?|request_?|idempotency_?)?(id|key)$")
+SUCCESS_LEAVES = frozenset({"return_statement", "break_statement"})
+# statement wrappers around the call a statement performs (expression statements, returns,
+# assignments, declarations, await)
+WRAPPERS = frozenset(
+    {
+        "expression_statement", "return_statement", "await", "await_expression", "parenthesized_expression",
+        "local_variable_declaration", "local_declaration_statement", "lexical_declaration", "variable_declaration",
+        "equals_value_clause",
+    }
+)
+ASSIGNMENTS = frozenset({"assignment", "augmented_assignment", "named_expression", "assignment_expression", "augmented_assignment_expression", "variable_declarator"})
+# statements whose blocks hold the statements of a handler or a try block (not loops, tries, functions)
+NESTING = frozenset({"if_statement", "with_statement"})
+BLOCKS = frozenset({"block", "statement_block", "else_clause", "elif_clause"})
+
+
+def retry_named(word: str) -> bool:
+    """``attempt``, ``max_retries``, ``numAttempts``, ``retries_left``: a retry word as a whole
+    ``_``/camelCase part (``entries`` and ``countries`` are not retries)."""
+    if RETRY_WHOLE.search(word):
+        return True
+    parts = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", word).lower().split("_")
+    return any(p in RETRY_PARTS for p in parts)
+
+
+def is_logging(qual: str) -> bool:
+    """``logging.info``, ``logger.warning``, ``self._log.debug``, ``audit_logger.error``: a handler that
+    logs again retries nothing (``catalog.fetch`` is not a logger)."""
+    for part in qual.split("."):
+        p = part.lower().lstrip("_")
+        if p in ("log", "logs", "logger", "logging", "console") or p.endswith(("_log", "logger")) or p.startswith(("log_", "logger_")):
+            return True
+    return False
 
 
 class TsRetryLoops:
@@ -42,8 +97,15 @@ class TsRetryLoops:
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
-        self.sleeps = frozenset(rule.options.get("sleeps", ()))
-        self.catch_all = str(rule.options.get("catch_all", "Exception"))
+        opts = rule.options or {}
+        self.sleeps = frozenset(opts.get("sleeps", ()))
+        self.sleep_names = bool(opts.get("sleep_names", True))
+        self.catch_all = str(opts.get("catch_all", "Exception"))
+        self.polling = frozenset(opts.get("polling", ()))
+        self.not_transient = frozenset(opts.get("not_transient", ()))
+        self.cleanup = frozenset(opts.get("cleanup", ()))
+        self.not_repeats: frozenset[str] | None = frozenset(opts["not_repeats"]) if "not_repeats" in opts else None
+        self.id_makers = tuple(opts.get("id_makers", ()))
         self.entered: list[int] = []
         self.try_entered: list[int] = []
 
@@ -75,18 +137,110 @@ class TsRetryLoops:
 
     def _is_sleep(self, an: Any, call: "Node", scope: Any) -> bool:
         name = self._callee(an, call, scope)
-        return name in self.sleeps or bool(SLEEP_NAMES.search(name))
+        return name in self.sleeps or (self.sleep_names and bool(SLEEP_NAMES.search(name)))
 
     def _leaves(self, an: Any, handler: "Node") -> bool:
         """The handler's own statements always leave the loop (a return / break / throw at its top level)."""
         body = an.handler_body(handler)
-        return any(st.type in an.LEAVE_TYPES for st in (body.named_children if body is not None else ()))
+        return any(st.type in an.LEAVE_TYPES or (st.type == "expression_statement" and any(c.type in an.LEAVE_TYPES for c in st.named_children)) for st in (body.named_children if body is not None else ()))
 
-    def _retry_on(self, an: Any, handlers: list["Node"], scope: Any) -> Seq:
+    def _names(self, an: Any, handlers: Iterable["Node"], scope: Any) -> list[str]:
         names: list[str] = []
         for h in handlers:
             names += an.handler_types(h, scope) or [self.catch_all]
+        return names
+
+    @staticmethod
+    def _seq(names: list[str]) -> Seq:
         return Seq(tuple(Const(n) for n in sorted(set(names))))
+
+    @staticmethod
+    def _statements(node: "Node | None") -> Iterator["Node"]:
+        """The statements of a block (or one statement) in source order, into if/else and with
+        blocks (not into loops, tries or functions); an if or with statement comes before its own."""
+        if node is None:
+            return
+        if node.type not in BLOCKS:
+            if node.type not in NESTING:
+                yield node
+                return
+            yield node
+        cond = node.child_by_field_name("condition")
+        for st in node.named_children:
+            if cond is not None and st.id == cond.id or st.type == "with_clause":
+                continue
+            if st.type in BLOCKS or st.type in NESTING:
+                yield from TsRetryLoops._statements(st)
+            else:
+                yield st
+
+    @staticmethod
+    def _value_of(n: "Node") -> "Node | None":
+        """The value an assignment or declarator assigns."""
+        v = n.child_by_field_name("right") or n.child_by_field_name("value")
+        if v is None and n.named_children and n.named_children[-1] != n.child_by_field_name("name"):
+            v = n.named_children[-1]
+        return v
+
+    def _operation(self, an: Any, stmt: "Node") -> "Node | None":
+        """The call a statement performs: ``f(x)``, ``y = f(x)``, ``return f(x)``, ``await f(x)``."""
+        node: Node | None = stmt
+        for _ in range(6):
+            if node is None or node.type in an.CALL_TYPES:
+                return node
+            if node.type in ASSIGNMENTS:
+                node = self._value_of(node)
+            elif node.type in WRAPPERS:
+                kids = [c for c in node.named_children if c.type not in ("comment", "line_comment", "block_comment")]
+                node = kids[-1] if kids else None
+            else:
+                return None
+        return node if node is not None and node.type in an.CALL_TYPES else None
+
+    def _operations(self, an: Any, stmt: "Node", scope: Any, with_args_only: bool = False) -> list["Node"]:
+        """The calls a statement performs as a statement of its own (a ``with`` statement: its
+        items' calls; in a handler only those with arguments — ``with guard():`` guards)."""
+        if stmt.type == "with_statement":
+            items = an.with_items(stmt) if hasattr(an, "with_items") else []
+            out = []
+            for c in items:
+                site = an.site(c, scope) if with_args_only else None
+                if with_args_only and (site is None or not (site.args or site.kwargs)):
+                    continue
+                out.append(c)
+            return out
+        op = self._operation(an, stmt)
+        return [op] if op is not None else []
+
+    def _assigned(self, an: Any, stmt: "Node") -> set[str]:
+        """Names a statement binds."""
+        out: set[str] = set()
+        if stmt.type in ("if_statement", "with_statement", "elif_clause", "else_clause"):
+            return out
+        for n in self._descend(an, stmt):
+            if n.type in ASSIGNMENTS:
+                target = n.child_by_field_name("left") or n.child_by_field_name("name")
+                out |= {an.text(x) for x in self._descend(an, target) if x.type in an.IDENTIFIER_TYPES}
+        return out
+
+    def _local_values(self, an: Any, loop: "Node") -> dict[str, "Node"]:
+        """Names a loop binds once with a plain ``name = value``."""
+        out: dict[str, Node] = {}
+        seen: set[str] = set()
+        for n in self._descend(an, loop):
+            if n.type not in ASSIGNMENTS or n.type.startswith("augmented"):
+                continue
+            target = n.child_by_field_name("left") or n.child_by_field_name("name")
+            value = self._value_of(n)
+            if target is None or value is None or target.type not in an.IDENTIFIER_TYPES:
+                continue
+            name = an.text(target)
+            if name in seen:
+                out.pop(name, None)
+            else:
+                out[name] = value
+            seen.add(name)
+        return out
 
     # ------------------------------------------------------------------ loops
     def on_loop(self, an: Any, node: "Node", scope: Any) -> None:
@@ -110,42 +264,94 @@ class TsRetryLoops:
                 handlers += [h for h in an.try_handlers(t) if not self._leaves(an, h)]
         if not handlers:
             return None
-        words = {an.text(n) for h in an.loop_header(node) for n in self._descend(an, h) if n.type in an.IDENTIFIER_TYPES}
-        retry_named = any(RETRY_WORDS.search(w) for w in words)
+        iterable = an.loop_iterable(node) if hasattr(an, "loop_iterable") else None
+        collection = iterable is not None and (iterable.type in an.IDENTIFIER_TYPES or iterable.type == "subscript" or an.member_parts(iterable) is not None)
+        # for (attempt in range(max_retries)) names the bound; for (c in attempts) walks a collection
+        words = {an.text(n) for h in an.loop_header(node) if not (collection and h.id == iterable.id) for n in self._descend(an, h) if n.type in an.IDENTIFIER_TYPES}
+        named = any(retry_named(w) for w in words)
         sleeps = [c for c in self._calls(an, body, into_functions=True) if self._is_sleep(an, c, scope)]
         kind = an.loop_kind(node)
         attempts: Value | None = None
         if kind == "for_each":
-            if not retry_named:
+            if not named:
                 return None  # for (const item of items) with try/catch: item processing
-        elif not sleeps and not retry_named:
+        elif not sleeps and not named:
             return None
-        if kind == "while" and not any(n.type in ("return_statement", "break_statement") for n in self._descend(an, body)):
+        if kind == "while" and not self.exits_on_success(an, body):
             return None  # a retry loop exits on success
+        retry_on = self._names(an, handlers, scope)
+        if self.polling and all(n in self.polling for n in retry_on):
+            return None  # waiting on an empty queue polls, it does not retry
         if kind in ("for", "while"):
             attempts = an.loop_count(node, scope)
+            if attempts is None and kind == "while" and hasattr(an, "loop_countdown"):
+                attempts = an.loop_countdown(node, scope)
         return {
             "mechanism": Const("loop"),
             "attempts": attempts if attempts is not None else Const(None),
-            "backoff": Const(self.backoff(an, sleeps)),
-            "retry_on": self._retry_on(an, handlers, scope),
+            "backoff": Const(self.backoff(an, sleeps, scope, self._local_values(an, node))),
+            "retry_on": self._seq(retry_on),
             "scope": Const("loop"),
         }
 
-    @staticmethod
-    def backoff(an: Any, sleeps: list["Node"]) -> str:
+    def exits_on_success(self, an: Any, body: "Node | None") -> bool:
+        """A return / break on the success path: in a try block or its ``else``, or after a try
+        (an ``if closed: break`` before the try only ends a service loop)."""
+        seen_try = False
+        for stmt in self._statements(body):
+            if stmt.type in an.TRY_TYPES:
+                seen_try = True
+                parts = [an.try_body(stmt)] + [c for c in stmt.named_children if c.type == "else_clause"]
+                if any(n.type in SUCCESS_LEAVES for p in parts for n in self._descend(an, p, into_loops=False)):
+                    return True
+            elif seen_try and any(n.type in SUCCESS_LEAVES for n in self._descend(an, stmt, into_loops=False)):
+                return True
+        return False
+
+    def backoff(self, an: Any, sleeps: list["Node"], scope: Any, local: dict[str, "Node"] | None = None) -> str | None:
+        """From the sleeps' arguments (and what the loop assigned to the names they use)."""
         if not sleeps:
             return "none"
         kinds = set()
         for c in sleeps:
-            text = an.text(c)
-            expo = "**" in text or "pow(" in text.lower() or "<<" in text
-            rand = "random" in text.lower() or "jitter" in text.lower()
-            kinds.add("exponential_jitter" if expo and rand else "exponential" if expo else "random" if rand else "fixed")
+            site = an.site(c, scope)
+            args = list(site.args) + list(site.kwargs.values()) if site is not None else []
+            if not args:
+                continue
+            nodes = list(args)
+            for a in args:  # delay = backoff.compute(n); sleep(delay)
+                nodes += [local[an.text(n)] for n in self._descend(an, a) if n.type in an.IDENTIFIER_TYPES and local and an.text(n) in local]
+            inner = [n for a in nodes for n in self._descend(an, a, into_functions=True)]
+            callees = [self._callee(an, n, scope) for n in inner if n.type in an.CALL_TYPES]
+            if any("exponential" in q.lower() for q in callees):
+                kinds.add("exponential")
+                continue
+            power = any(POWER_CALL.search(q) for q in callees) or any(self._operator(an, n) in ("**", "<<") for n in inner)
+            rand = any(RANDOM_CALL.search(q) for q in callees)
+            computed = any(not RANDOM_CALL.search(q) and not POWER_CALL.search(q) for q in callees)
+            if power and rand:
+                kinds.add("exponential_jitter")
+            elif power:
+                kinds.add("exponential")
+            elif rand:
+                kinds.add("random")
+            elif computed:
+                kinds.add("unknown")  # sleep(self._backoff.compute(n)): the delay comes from code not read here
+            else:
+                kinds.add("fixed")
         for k in ("exponential_jitter", "exponential", "random", "fixed"):
             if k in kinds:
                 return k
-        return "none"
+        return None if "unknown" in kinds else "none"
+
+    @staticmethod
+    def _operator(an: Any, node: "Node") -> str:
+        if "binary" not in node.type:
+            return ""
+        op = node.child_by_field_name("operator")
+        if op is None and node.child_count == 3:
+            op = node.children[1]
+        return an.text(op) if op is not None else ""
 
     # ------------------------------------------------------------------ catch blocks that repeat the call
     def on_try(self, an: Any, node: "Node", scope: Any) -> None:
@@ -162,28 +368,85 @@ class TsRetryLoops:
     def after_try(self, an: Any, node: "Node", scope: Any) -> None:
         an.policies.leave(self.try_entered.pop())
 
+    def _repeatable(self, qual: str, an: Any, call: "Node", scope: Any) -> bool:
+        if self._is_sleep(an, call, scope) or is_logging(qual):
+            return False
+        if self.not_repeats is None:
+            if NOT_REPEATS.search(qual):
+                return False
+        elif qual.split(".")[0] in self.not_repeats:
+            return False
+        return qual.rsplit(".", 1)[-1].lstrip("_") not in self.cleanup
+
     def handler_retry(self, an: Any, node: "Node", scope: Any) -> dict[str, Any] | None:
-        tried = {self._callee(an, c, scope) for c in self._calls(an, an.try_body(node))}
-        tried.discard("")
+        """A handler that performs again an operation of the try block (see the module doc)."""
+        tried: dict[str, list[Node]] = {}
+        for stmt in self._statements(an.try_body(node)):
+            for c in self._operations(an, stmt, scope):
+                tried.setdefault(self._callee(an, c, scope), []).append(c)
+        tried.pop("", None)
         fn = scope.function
-        params = {name for name, _ in an.function_params(fn.node)} if fn is not None else set()
-        tried -= params  # callback(null, res) / callback(err): reporting to the caller, not trying again
+        for name, _ in an.function_params(fn.node) if fn is not None else ():
+            tried.pop(name, None)  # callback(null, res) / callback(err): reporting to the caller, not trying again
+        if not tried:
+            return None
         repeated: list[Node] = []
         for h in an.try_handlers(node):
-            for c in self._calls(an, an.handler_body(h)):
-                name = self._callee(an, c, scope)
-                if name in tried and not self._is_sleep(an, c, scope) and not NOT_REPEATS.search(name):
-                    repeated.append(h)
-                    break
+            rebound: set[str] = set()
+            fresh: set[str] = set()  # names the handler binds to a new id (new_id = str(uuid4()))
+            for stmt in self._statements(an.handler_body(h)):
+                for c in self._operations(an, stmt, scope, with_args_only=True):
+                    qual = self._callee(an, c, scope)
+                    used = {an.text(n) for n in self._descend(an, c) if n.type in an.IDENTIFIER_TYPES}
+                    if (
+                        any(self._same_arguments(an, b, c, fresh, scope) for b in tried.get(qual, ()))
+                        and not (used & (rebound - fresh))
+                        and self._repeatable(qual, an, c, scope)
+                    ):
+                        repeated.append(h)
+                names = self._assigned(an, stmt)
+                if names:
+                    rebound |= names
+                    value = next((self._value_of(n) for n in self._descend(an, stmt) if n.type in ASSIGNMENTS), None)
+                    if value is not None and self._makes_id(an, value, scope):
+                        fresh |= names
+                    else:
+                        fresh -= names
         if not repeated:
             return None
+        retry_on = self._names(an, dict.fromkeys(repeated), scope)
+        if self.not_transient and all(n.rsplit(".", 1)[-1] in self.not_transient for n in retry_on):
+            return None  # a handler for a programming error falls back, it does not retry a transient failure
         return {
             "mechanism": Const("except_handler"),
             "attempts": Const(2),
             "backoff": Const("none"),
-            "retry_on": self._retry_on(an, repeated, scope),
+            "retry_on": self._seq(retry_on),
             "scope": Const("handler"),
         }
 
+    def _makes_id(self, an: Any, node: "Node", scope: Any) -> bool:
+        """A call of an id maker inside: a prefix of the option ``id_makers``, else a callee named
+        like one (``randomUUID``, ``Guid.NewGuid``, ``generateId``)."""
+        for n in self._descend(an, node):
+            if n.type in an.CALL_TYPES:
+                qual = self._callee(an, n, scope)
+                if qual.startswith(self.id_makers) if self.id_makers else ID_NAMES.search(qual):
+                    return True
+        return False
 
-__all__ = ["TsRetryLoops"]
+    def _same_arguments(self, an: Any, first: "Node", again: "Node", fresh: set[str], scope: Any) -> bool:
+        """The same arguments, position by position and name by name; an argument may differ only
+        by carrying a new id (a retry that regenerates its idempotency key is still a retry)."""
+        a, b = an.site(first, scope), an.site(again, scope)
+        if a is None or b is None or len(a.args) != len(b.args) or list(a.kwargs) != list(b.kwargs):
+            return False
+        for x, y in list(zip(a.args, b.args)) + [(a.kwargs[k], b.kwargs[k]) for k in a.kwargs]:
+            if an.anchor_text(x, 400) == an.anchor_text(y, 400):
+                continue
+            if not (self._makes_id(an, y, scope) or any(n.type in an.IDENTIFIER_TYPES and an.text(n) in fresh for n in self._descend(an, y))):
+                return False
+        return True
+
+
+__all__ = ["TsRetryLoops", "retry_named", "is_logging"]
