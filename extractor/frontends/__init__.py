@@ -55,9 +55,22 @@ EXTENSIONS = {
 }
 
 
+def python_engine() -> str:
+    """The engine Python files go through: ``CONTRACTS_PYTHON_ENGINE`` = ``libcst`` (the default) or ``treesitter``."""
+    import os
+
+    return "treesitter" if os.environ.get("CONTRACTS_PYTHON_ENGINE", "libcst").strip().lower() in ("treesitter", "tree-sitter", "ts") else "libcst"
+
+
 def _register() -> None:
-    from .python import PythonFrontend
     from .treesitter import frontends as treesitter_frontends
 
-    _FRONTENDS["python"] = PythonFrontend()
+    if python_engine() == "treesitter":
+        from .treesitter import python_frontend
+
+        _FRONTENDS["python"] = python_frontend()  # type: ignore[assignment]
+    else:
+        from .python import PythonFrontend
+
+        _FRONTENDS["python"] = PythonFrontend()
     _FRONTENDS.update(treesitter_frontends())  # go (java, javascript, typescript, csharp: their adapters)

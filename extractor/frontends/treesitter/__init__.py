@@ -91,6 +91,18 @@ JAVA = LanguageSpec(
 
 LANGUAGES: dict[str, LanguageSpec] = {"go": GO, "javascript": JAVASCRIPT, "csharp": CSHARP, "java": JAVA}
 
+# Python on this engine: registered by ``frontends._register`` when ``CONTRACTS_PYTHON_ENGINE`` selects
+# it (not in LANGUAGES while the libcst frontend is the default). Its module names are the scan's
+# (``frontends.python.module_name_for``), so the spec names no ``module_name``.
+PYTHON = LanguageSpec(
+    name="python",
+    extensions=(".py",),
+    grammars=(("", "tree_sitter_python", "language"),),
+    analyzer="extractor.frontends.treesitter.python:PythonAnalyzer",
+    comment_types=frozenset({"comment"}),
+    words_of="extractor.frontends.treesitter.python:words_of",
+)
+
 # process-wide caches: grammar → Language / Parser, (grammar, text) → Query
 _LANGS: dict[tuple[str, str], Any] = {}
 _PARSERS: dict[tuple[str, str], Any] = {}
@@ -155,6 +167,8 @@ class TreeSitterFrontend:
         return compile_rules(rules, self.spec.name, words)
 
     def prefilter(self, compiled: TsIndex, source: bytes) -> bool:
+        if compiled.prefilter_check is not None:
+            return compiled.prefilter_check(source)
         if compiled.queries and not compiled.prefilter_re:
             return True
         pattern = compiled.prefilter_re
@@ -206,3 +220,19 @@ def _comment_text(raw: str) -> str:
 
 def frontends() -> dict[str, TreeSitterFrontend]:
     return {name: TreeSitterFrontend(spec) for name, spec in LANGUAGES.items()}
+
+
+class PythonTreeSitterFrontend(TreeSitterFrontend):
+    """Python on the tree-sitter engine: the rules' ``python:`` blocks, the libcst frontend's prefilter."""
+
+    def compile(self, rules: Sequence[Rule]) -> TsIndex:
+        from .python import python_prefilter
+
+        index = super().compile(rules)
+        index.prefilter_check = python_prefilter(rules, index).accepts
+        return index
+
+
+def python_frontend() -> TreeSitterFrontend:
+    """The Python frontend on the tree-sitter engine (``CONTRACTS_PYTHON_ENGINE=treesitter``)."""
+    return PythonTreeSitterFrontend(PYTHON)

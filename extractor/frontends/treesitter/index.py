@@ -145,6 +145,7 @@ class MatchSpec:
     attach: tuple[int | None, str | None] | None = None  # the policy fact covers calls through the object passed there
     unless_receiver: frozenset[str] | None = None  # skip when the receiver was built by one of these names
     scope_timeout: str | None = None  # a decorator that bounds the calls of its function (label; no fact)
+    binds: dict[str, Any] | None = None  # decorators: the decorated function's parameter is an instance of a type (Python)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +156,7 @@ class MountSpec:
     own_prefix: str
     replaces: bool
     field: str
+    via: frozenset[str] = frozenset()  # the target is the first argument of a call of one of these (Django include)
 
 
 @dataclass(slots=True)
@@ -205,6 +207,7 @@ class TsIndex:
     has_id_rules: bool = False
     idflow_options: dict[str, str] = field(default_factory=dict)
     id_words_re: re.Pattern[bytes] | None = None  # a file mentioning none of these words gets no id flow
+    prefilter_check: Callable[[bytes], bool] | None = None  # replaces prefilter_re when set (Python: import checks)
 
     def ctor(self, qualname: str) -> list[ObjectType]:
         found = self.ctors.get(qualname)
@@ -224,6 +227,30 @@ class TsIndex:
 
 
 # ---------------------------------------------------------------- compiling
+# Python rules name the libcst frontend's impl classes (``extractor.frontends.python.rules.X:Cls``);
+# on this engine the same rule runs ``extractor.frontends.treesitter.python_rules.X:Cls``.
+LIBCST_IMPLS = "extractor.frontends.python.rules."
+TS_PYTHON_IMPLS = "extractor.frontends.treesitter.python_rules."
+
+
+def _load_impl(rule: Rule, language: str) -> Any:
+    """A rule's impl class instance; a Python rule's libcst impl is mapped to its tree-sitter port
+    (None while there is none: the rule then matches only through its match block)."""
+    from ..python.index import load_impl
+
+    if language == "python" and rule.impl.startswith(LIBCST_IMPLS):
+        import importlib
+
+        ported = TS_PYTHON_IMPLS + rule.impl[len(LIBCST_IMPLS) :]
+        module_name, _, cls_name = ported.partition(":")
+        try:
+            cls = getattr(importlib.import_module(module_name), cls_name)
+        except (ImportError, AttributeError):
+            return None
+        return cls(rule)
+    return load_impl(rule)
+
+
 def _spec(raw: Any, env: dict[str, str]) -> Spec:
     if isinstance(raw, dict):
         unwrap = raw.get("unwrap")
@@ -290,7 +317,7 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
     for rule in rules:
         spec = rule.match or {}
         where = rule.path.as_posix()
-        index.words.update(rule.prefilter)
+        index.words.update(w for w in rule.prefilter if isinstance(w, str))  # (Python rules may list word groups)
         auto_words = not rule.prefilter
 
         def words(name: str) -> None:
@@ -382,6 +409,7 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
                         each_method=_spec(item["each_method"], {}) if item.get("each_method") else None,
                         unless_receiver=unless_receiver,
                         scope_timeout=item.get("scope_timeout"),
+                        binds=item.get("binds"),
                     )
                     if item.get("call_policy"):
                         mspec.call_policy = (item["call_policy"].get("arg"), item["call_policy"].get("kw"))
@@ -421,6 +449,7 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
                 own_prefix=item.get("own_prefix", ""),
                 replaces=bool(item.get("replaces", False)),
                 field=item.get("field", "path"),
+                via=frozenset(target.get("via") or ()),
             )
             index.mount_rules.add(rule.id)
             for name in item["names"]:
@@ -459,9 +488,9 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
                 if opt in rule.options:
                     index.idflow_options[key] = str(rule.options[opt])
         if rule.impl:
-            from ..python.index import load_impl
-
-            impl = load_impl(rule)
+            impl = _load_impl(rule, language)
+            if impl is None:
+                continue
             index.impls.append(impl)
             index.words.update(getattr(impl, "prefilter_words", ()))
             id_words.update(getattr(impl, "id_words", ()))

@@ -1,0 +1,1781 @@
+"""Python adapter: the syntax the generic engine needs to know for Python (tree-sitter-python).
+
+The same behaviours as the libcst frontend (``frontends/python/analyzer.py``), on the shared
+engine:
+
+- **names** are qualified by import: ``import a.b as c`` binds ``c`` to ``a.b``, ``import a.b``
+  binds ``a``, ``from x import y as z`` binds ``z`` to ``x.y``; relative imports resolve against
+  the module name ``extract`` is given (``__init__.py`` is its package). Module and class-body
+  names are bound before the walk (first import wins; a name assigned twice with different code
+  is ambiguous), so uses before definitions resolve; locals are bound in statement order.
+- **values**: literals (``ast.literal_eval`` of a string or number literal's text; nothing is
+  executed), f-strings and implicit concatenation (``Concat``), ``+ - * / // % **``, tuples,
+  lists, dicts (``Seq``/``Map``), ``os.environ[...]`` / ``os.getenv`` / ``os.environ.get`` (``Env``,
+  with a default, also through ``or``), ``int()/float()/str()`` conversions, ``await``, same-file
+  factories' returns, objects imported from another module of the service (``imported_objects``).
+- **classes**: ``self.x`` is the value assigned in any method (``__init__`` or another), else a
+  class-body name, else the same-file base class's; ``self.x.configure(...)`` calls apply.
+  Parameters annotated with a tracked type (``Optional[T]``, ``T | None``) are instances of it.
+- **decorators** (``@app.get("/x")``, ``@retry(...)``, a bare ``@breaker`` instance), class bases
+  (``classes:`` rules), ``with`` blocks (a policy object's scope), ``for`` over a policy iterator,
+  ``*args/**kwargs`` spreads (an argument they may hide is unknown: ``Dynamic("**kwargs")``).
+- **mounts** (``include_router``, ``register_blueprint``, Django ``include``): owners are the
+  qualified name of the variable holding the router (``frontends/python/mounts.py``'s naming), so
+  the link stage joins them across modules exactly as for the libcst frontend.
+- positions are ``node.start_point`` (1-based), comments are ``comment`` nodes; a file tree-sitter
+  parses with errors is reported as a syntax error and not analysed (as libcst refuses it).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import dataclasses
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
+
+from ...facts import Diagnostic, FactRef
+from ...prefilter import Prefilter, for_name, parse_alternatives
+from ...templates import expansions, render
+from ...values import Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip
+from ..base import FileResult, Mount
+from ..python.policies import POLICY_KINDS, object_policies
+from .engine import (
+    MAX_LITERAL_ITEMS,
+    OWNER_CAPTURE,
+    UNBOUND,
+    Analyzer,
+    Binding,
+    ClassInfo,
+    ClassValue,
+    FunctionInfo,
+    FunctionValue,
+    Instance,
+    Opaque,
+    Scope,
+    Site,
+)
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
+MAX_ALIAS_DEPTH = 6
+_BINOPS = {"+", "-", "*", "/", "//", "%", "**", "|", "&"}
+_FLAT_INTO = frozenset({"if_statement", "elif_clause", "else_clause", "try_statement", "except_clause", "except_group_clause", "finally_clause", "with_statement", "block"})
+_SCAN_INTO = _FLAT_INTO | frozenset({"for_statement", "while_statement", "match_statement", "case_clause"})
+_SKIP_STATEMENTS = frozenset(
+    {"pass_statement", "break_statement", "continue_statement", "global_statement", "nonlocal_statement", "comment", "delete_statement", "future_import_statement", "type_alias_statement", "line_continuation"}
+)
+
+
+def words_of(name: str) -> set[str]:
+    """What a file using a qualified name must contain: its top-level package (``requests``)."""
+    head = name.split(".", 1)[0]
+    if any(c in head for c in "*?[") or len(head) < 2:
+        return set()
+    return {head}
+
+
+def python_prefilter(rules: Sequence[Any], index: Any) -> Prefilter:
+    """The libcst frontend's prefilter for the same rules (``extractor/prefilter.py``): a file
+    passes when it imports a module a rule names (plus the name's last word), or holds a rule's
+    explicit alternatives; methods of tracked types need what their constructor needs."""
+    pre = Prefilter()
+    names: list[str] = []
+    for rule in rules:
+        spec = rule.match or {}
+        if rule.prefilter:
+            pre.extend(parse_alternatives(rule.prefilter))
+        explicit = bool(rule.prefilter)
+        used: list[str] = []
+        for obj in spec.get("objects", ()):
+            used += list(obj.get("new") or ())
+        for section in ("calls", "decorators"):
+            for item in spec.get(section, ()):
+                for env in expansions(item.get("each")):
+                    for name in item["names"]:
+                        qual = render(name, env)
+                        if item.get("any_receiver"):
+                            pre.add(parse_alternatives([qual + "("])[0])
+                        else:
+                            used.append(qual)
+        for item in spec.get("scopes", ()):
+            used += list(item["names"])
+        for item in spec.get("mounts", ()):
+            used += list(item["names"])
+        for item in spec.get("classes", ()):
+            used += list(item["bases"])
+        if not explicit:
+            names += used
+    for impl in index.impls:
+        pre.extend(parse_alternatives(getattr(impl, "prefilter", None) or getattr(impl, "prefilter_words", ())))
+    type_prefixes = set(index.types)
+    for name in names:
+        if name.rpartition(".")[0] in type_prefixes:
+            continue  # a method of a tracked type: reachable only through its constructor (or an import)
+        pre.add(for_name(name))
+    pre.finish()
+    return pre
+
+
+def _join(*parts: str) -> str:
+    return ".".join(p for p in parts if p)
+
+
+class PythonAnalyzer(Analyzer):
+    language = "python"
+    EVAL = {
+        "identifier": "ev_identifier",
+        "attribute": "ev_attribute",
+        "call": "ev_call",
+        "string": "ev_string",
+        "concatenated_string": "ev_concat",
+        "integer": "ev_number",
+        "float": "ev_number",
+        "true": "ev_true",
+        "false": "ev_false",
+        "none": "ev_none",
+        "binary_operator": "ev_binary",
+        "unary_operator": "ev_unary",
+        "parenthesized_expression": "ev_inner",
+        "await": "ev_inner",
+        "tuple": "ev_sequence",
+        "list": "ev_sequence",
+        "expression_list": "ev_sequence",
+        "dictionary": "ev_dict",
+        "subscript": "ev_subscript",
+        "conditional_expression": "ev_conditional",
+        "boolean_operator": "ev_boolean",
+        "keyword_argument": "ev_keyword",
+    }
+    STATEMENTS = {
+        "expression_statement": "st_expression",
+        "return_statement": "st_return",
+        "if_statement": "st_if_py",
+        "elif_clause": "st_elif",
+        "else_clause": "st_block_of",
+        "for_statement": "st_for",
+        "while_statement": "st_while",
+        "with_statement": "st_with",
+        "try_statement": "st_try",
+        "function_definition": "st_function",
+        "class_definition": "st_class",
+        "decorated_definition": "st_decorated",
+        "import_statement": "st_import",
+        "import_from_statement": "st_import",
+        "match_statement": "st_match",
+        "block": "st_block",
+        "raise_statement": "st_children",
+        "assert_statement": "st_children",
+        "print_statement": "st_children",
+        "exec_statement": "st_children",
+    }
+    STATEMENTS.update({t: "st_skip" for t in _SKIP_STATEMENTS})
+    CONTAINERS = frozenset({"module"})
+    CALL_TYPES = frozenset({"call"})
+    FUNCTION_TYPES = frozenset({"function_definition"})
+    LEAF_TYPES = frozenset({"identifier", "integer", "float", "true", "false", "none", "comment", "ellipsis", "type", "string_start", "string_end", "string_content", "escape_sequence"})
+    IDENTIFIER_TYPES = frozenset({"identifier"})
+    ENV_GETTERS = {"os.getenv": (0, 1), "os.environ.get": (0, 1), "os.environ.setdefault": (0, 1), "posix.environ.get": (0, 1)}
+    ENV_MAPPINGS = frozenset({"os.environ"})
+    CONVERTERS = {"float": "float", "int": "int", "str": "str"}
+    # hooks the generic hand-written-retry rule reads (treesitter/retry_loops.py)
+    LOOP_TYPES = frozenset({"for_statement", "while_statement"})
+    TRY_TYPES = frozenset({"try_statement"})
+    LEAVE_TYPES = frozenset({"return_statement", "break_statement", "raise_statement"})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.is_package = self.path.endswith("__init__.py")
+        self._functions: dict[int, FunctionInfo] = {}  # function_definition id → info
+        self._class_of: dict[int, ClassInfo] = {}  # class_definition id → info
+        self._self_attrs: dict[int, dict[str, list[tuple["Node", Scope]]]] = {}  # class node id → attr → assigned expressions
+        self._self_configures: dict[int, dict[str, list[tuple["Node", Scope]]]] = {}
+        self._attr_values: dict[int, dict[str, Any]] = {}
+        self._configures: dict[int, list[tuple["Node", Scope]]] = {}  # id(binding) → x.mount(...) calls applied when x is evaluated
+        self._policy_classes: dict[int, Obj | None] = {}
+        self._inline_owners: dict[int, str] = {}  # node id of a call in an inline route list → synthetic owner
+        self._mount_index: dict[int, list[int]] = {}  # call node id → indexes in result.mounts
+        self._owner_facts: list[tuple[Any, int]] = []  # (fact, node id) of facts that carry an owner
+        self._hooks = {h: [i for i in self.index.impls if hasattr(i, h)] for h in ("on_call", "on_function", "after_function", "on_with", "after_with", "on_handler", "after_handler", "on_assign", "on_subscript")}
+
+    # ================================================================ entry
+    def run(self) -> FileResult:
+        root = self.tree.root_node
+        if root.has_error:  # libcst refuses such a file: report it, analyse nothing
+            res = self.result
+            src = self.source
+            res.lines = src.count(b"\n") + (0 if src.endswith(b"\n") or not src else 1)
+            line = self._first_error_line(root)
+            res.diagnostics.append(Diagnostic(self.path, "syntax_error", f"cannot parse: syntax error near line {line}", line=line, severity="error"))
+            return res
+        return super().run()
+
+    # ================================================================ top level
+    def _qual(self, scope: Scope, name: str) -> str:
+        return f"{scope.qualname}.{name}" if scope.qualname else name
+
+    def prescan(self, root: "Node") -> None:
+        self.prescan_block(root, self.module_scope)
+
+    def prescan_block(self, block: "Node", scope: Scope) -> None:
+        """Bind module-level (or class-body) names before walking: imports (first wins), constants,
+        functions, classes; into if/try/with blocks, not into functions, classes or loops."""
+        for st in self._flat(block):
+            t = st.type
+            if t in ("import_statement", "import_from_statement"):
+                self.bind_import(st, scope, first_wins=True)
+            elif t == "assignment":
+                self._prebind_assignment(st, scope)
+            elif t == "call":
+                self._record_configure(st, scope)
+            elif t == "function_definition":
+                self.declare_function(st, scope)
+            elif t == "class_definition":
+                self.declare_class(st, scope)
+
+    def _flat(self, block: "Node") -> Iterator["Node"]:
+        for st in block.named_children:
+            t = st.type
+            if t == "expression_statement":
+                for c in st.named_children:
+                    yield c
+            elif t == "decorated_definition":
+                d = st.child_by_field_name("definition")
+                if d is not None:
+                    yield d
+            elif t in ("function_definition", "class_definition", "import_statement", "import_from_statement"):
+                yield st
+            elif t in _FLAT_INTO:
+                yield from self._flat_compound(st)
+
+    def _flat_compound(self, st: "Node") -> Iterator["Node"]:
+        for part in st.named_children:
+            if part.type == "block":
+                yield from self._flat(part)
+            elif part.type in _FLAT_INTO:
+                yield from self._flat_compound(part)
+
+    def _prebind_assignment(self, node: "Node", scope: Scope) -> None:
+        left, right, ann = node.child_by_field_name("left"), node.child_by_field_name("right"), node.child_by_field_name("type")
+        if left is None:
+            return
+        if right is None:  # x: T
+            if ann is not None and left.type == "identifier" and self.text(left) not in scope.bindings:
+                scope.bindings[self.text(left)] = Binding(type_node=ann, scope=scope)
+            return
+        while right.type == "assignment":  # a = b = value
+            inner_left = right.child_by_field_name("left")
+            nxt = right.child_by_field_name("right")
+            if inner_left is None or nxt is None:
+                return
+            self._prebind(inner_left, nxt, scope, None)
+            right = nxt
+        self._prebind(left, right, scope, ann)
+
+    def _prebind(self, target: "Node", value: "Node", scope: Scope, ann: "Node | None") -> None:
+        if target.type == "identifier":
+            name = self.text(target)
+            prev = scope.bindings.get(name)
+            if prev is not None and prev.expr is not None and prev.expr.id != value.id:
+                if self.text(prev.expr) != self.text(value):
+                    prev.ambiguous = True
+                    prev.expr = value
+                    return
+            scope.bindings[name] = Binding(expr=value, scope=scope, type_node=ann)
+        elif target.type in ("pattern_list", "tuple_pattern", "list_pattern", "tuple", "list", "expression_list"):
+            values = self._elements(value) if value.type in ("tuple", "list", "expression_list") else None
+            for i, el in enumerate(self._elements(target)):
+                if values is not None and i < len(values) and el.type != "list_splat_pattern" and values[i].type not in ("list_splat", "parenthesized_list_splat"):
+                    self._prebind(el, values[i], scope, None)
+                elif el.type == "identifier":
+                    scope.bindings[self.text(el)] = Binding(value=Dynamic(self.text(el)))
+
+    @staticmethod
+    def _elements(node: "Node") -> list["Node"]:
+        if node.type == "parenthesized_expression":
+            kids = [c for c in node.named_children if c.type != "comment"]
+            if len(kids) == 1:
+                return PythonAnalyzer._elements(kids[0])
+        return [c for c in node.named_children if c.type != "comment"]
+
+    def _record_configure(self, call: "Node", scope: Scope) -> None:
+        """``x.mount(...)`` on a lazily bound name: applied to the object whenever ``x`` is evaluated."""
+        func = call.child_by_field_name("function")
+        if func is None or func.type != "attribute":
+            return
+        obj, attr = func.child_by_field_name("object"), func.child_by_field_name("attribute")
+        if obj is None or attr is None or obj.type != "identifier" or self.text(attr) not in self.index.configure_methods:
+            return
+        b = scope.bindings.get(self.text(obj))
+        if b is not None and b.expr is not None:
+            self._configures.setdefault(id(b), []).append((call, scope))
+
+    def declare_function(self, node: "Node", scope: Scope) -> FunctionInfo | None:
+        name_node = node.child_by_field_name("name")
+        if name_node is None:
+            return None
+        fn = self._functions.get(node.id)
+        if fn is None:
+            name = self.text(name_node)
+            cls = scope.cls if scope.kind == "class" else None
+            fn = self._functions[node.id] = FunctionInfo(node, scope, self._qual(scope, name), name, cls)
+            if cls is not None:
+                cls.methods.setdefault(name, fn)
+        scope.bindings[fn.name] = Binding(value=FunctionValue(fn))
+        return fn
+
+    def declare_class(self, node: "Node", scope: Scope) -> ClassInfo | None:
+        name_node = node.child_by_field_name("name")
+        if name_node is None:
+            return None
+        cls = self._class_of.get(node.id)
+        if cls is None:
+            name = self.text(name_node)
+            qual = self._qual(scope, name)
+            cscope = Scope("class", qual, scope)
+            cls = self._class_of[node.id] = ClassInfo(name, node, cscope, qual)
+            cscope.cls = cls
+            self._classes.setdefault(name, cls)
+            body = node.child_by_field_name("body")
+            if body is not None:
+                self.prescan_block(body, cscope)
+        scope.bindings[cls.name] = Binding(value=ClassValue(cls))
+        return cls
+
+    def walk_root(self, root: "Node") -> None:
+        for st in root.named_children:
+            self.walk_statement(st, self.module_scope)
+
+    # ================================================================ imports
+    def absolute_module(self, node: "Node") -> str:
+        mod_node = node.child_by_field_name("module_name")
+        if mod_node is None:
+            return ""
+        if mod_node.type != "relative_import":
+            return self.text(mod_node)
+        prefix = next((c for c in mod_node.children if c.type == "import_prefix"), None)
+        level = len(self.text(prefix).strip()) if prefix is not None else 0
+        dn = next((c for c in mod_node.named_children if c.type == "dotted_name"), None)
+        mod = self.text(dn) if dn is not None else ""
+        parts = self.module_name.split(".") if self.module_name else []
+        if not self.is_package:
+            parts = parts[:-1]
+        if level > 1:
+            parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+        base = ".".join(parts)
+        return f"{base}.{mod}" if base and mod else (base or mod or "")
+
+    def bind_import(self, node: "Node", scope: Scope, first_wins: bool = False) -> None:
+        if node.type == "import_statement":
+            for item in node.children_by_field_name("name"):
+                if item.type == "aliased_import":
+                    full = self._dotted_text(item.child_by_field_name("name"))
+                    alias = item.child_by_field_name("alias")
+                    local, qual = (self.text(alias), full) if alias is not None else (full.split(".", 1)[0],) * 2
+                else:
+                    full = self._dotted_text(item)
+                    local = qual = full.split(".", 1)[0]
+                self._bind_qual(scope, local, qual, first_wins)
+            return
+        if any(c.type == "wildcard_import" for c in node.named_children):
+            return
+        base = self.absolute_module(node)
+        for item in node.children_by_field_name("name"):
+            if item.type == "aliased_import":
+                name = self._dotted_text(item.child_by_field_name("name"))
+                alias = item.child_by_field_name("alias")
+                local = self.text(alias) if alias is not None else name
+            else:
+                name = local = self._dotted_text(item)
+            self._bind_qual(scope, local, f"{base}.{name}" if base else name, first_wins)
+
+    def _dotted_text(self, node: "Node | None") -> str:
+        return "".join(self.text(node).split()) if node is not None else ""
+
+    def _bind_qual(self, scope: Scope, local: str, qual: str, first_wins: bool) -> None:
+        if not local:
+            return
+        if first_wins and local in scope.bindings and isinstance(scope.bindings[local].value, Ref):
+            return
+        scope.bindings[local] = Binding(value=Ref(qual))
+        if scope.kind == "module":
+            self.result.imports[local] = qual
+
+    # ================================================================ names and bindings
+    def unbound_name(self, name: str) -> Any:
+        return Ref(name) if name in BUILTIN_NAMES else Dynamic(name)
+
+    def binding_value(self, b: Binding, name: str) -> Any:
+        if b.value is not UNBOUND:
+            v = b.value
+            if isinstance(v, Ref):
+                return self.imported_objects.get(v.qualname, v)
+            return v
+        if b.expr is None:
+            if b.type_node is not None:
+                return self.annotation_object(b.type_node, b.scope or self.module_scope, name)
+            return Dynamic(name)
+        key = id(b)
+        if key in self._in_progress:
+            return Dynamic(name)
+        self._in_progress.add(key)
+        try:
+            v = self.evaluate(b.expr, b.scope or self.module_scope)
+            confs = self._configures.get(key)
+            if confs and isinstance(v, Obj):
+                for call, cscope in confs:
+                    site = self.site(call, cscope)
+                    if site is not None:
+                        v = self.configure_obj(v, site, cscope)
+        finally:
+            self._in_progress.discard(key)
+        if b.ambiguous and not isinstance(v, Obj):
+            v = Dynamic(name)
+        elif isinstance(v, (Const, Seq, Map, Concat, Env)) or type(v).__name__ == "Call":
+            v = Named(name, v)
+        elif isinstance(v, Opaque):
+            v = Dynamic(name)
+        b.value = v
+        return v
+
+    def annotation_object(self, ann: "Node", scope: Scope, name: str) -> Any:
+        """A parameter or attribute annotated with a tracked type is an instance of it."""
+        t = self.resolve_type(ann, scope)
+        if isinstance(t, Ref):
+            otype = self.index.tracked(t.qualname)
+            if otype is not None:
+                return Obj(otype.type, (), t.qualname.rpartition(".")[2], "")
+        return Dynamic(name)
+
+    def resolve_type(self, type_node: "Node", scope: Scope) -> Any:
+        inner: Node | None = type_node
+        if inner is not None and inner.type == "type":
+            inner = next((c for c in inner.named_children if c.type != "comment"), None)
+        if inner is None:
+            return None
+        if inner.type in ("generic_type", "subscript"):  # Optional[T]
+            head = inner.child_by_field_name("value") or (inner.named_children[0] if inner.named_children else None)
+            if head is not None and self.text(head) in ("Optional", "typing.Optional"):
+                args = [c for c in inner.named_children[1:] if c.type != "comment"]
+                if inner.type == "subscript":
+                    args = list(inner.children_by_field_name("subscript"))
+                elif args and args[0].type == "type_parameter":
+                    args = [c for c in args[0].named_children if c.type != "comment"]
+                if args:
+                    return self.resolve_type(args[0], scope)
+        if inner.type in ("binary_operator", "union_type"):  # T | None
+            left = inner.child_by_field_name("left") or (inner.named_children[0] if inner.named_children else None)
+            return self.resolve_type(left, scope) if left is not None else None
+        if inner.type == "string":
+            return None
+        t = self.evaluate(inner, scope)
+        return t if isinstance(t, Ref) else None
+
+    # ================================================================ evaluation
+    def ev_identifier(self, node: "Node", scope: Scope) -> Any:
+        return self.lookup_name(self.text(node), scope)
+
+    def ev_true(self, node: "Node", scope: Scope) -> Any:
+        return Const(True)
+
+    def ev_false(self, node: "Node", scope: Scope) -> Any:
+        return Const(False)
+
+    def ev_none(self, node: "Node", scope: Scope) -> Any:
+        return Const(None)
+
+    def ev_inner(self, node: "Node", scope: Scope) -> Any:
+        kids = [c for c in node.named_children if c.type != "comment"]
+        return self.evaluate(kids[0], scope) if len(kids) == 1 else Opaque(node)
+
+    def ev_keyword(self, node: "Node", scope: Scope) -> Any:
+        return self.evaluate(node.child_by_field_name("value"), scope)
+
+    def ev_number(self, node: "Node", scope: Scope) -> Any:
+        try:
+            v = ast.literal_eval(self.text(node))
+        except (ValueError, SyntaxError):
+            return Opaque(node)
+        return Const(v) if isinstance(v, (int, float)) else Opaque(node)
+
+    def ev_string(self, node: "Node", scope: Scope) -> Any:
+        start = next((c for c in node.children if c.type == "string_start"), None)
+        prefix = self.text(start).lower() if start is not None else ""
+        if "f" in prefix:
+            parts: list[Value] = []
+            for c in node.children:
+                if c.type == "string_content":
+                    parts.append(Const(self.text(c)))
+                elif c.type == "interpolation":
+                    expr = c.child_by_field_name("expression")
+                    parts.append(self.to_value(self.evaluate(expr, scope)) if expr is not None else Dynamic(self.text(c)))
+            return simplify_concat(tuple(parts))
+        try:
+            v = ast.literal_eval(self.text(node))
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return Opaque(node)
+        return Const(v.decode("latin-1") if isinstance(v, bytes) else v)
+
+    def ev_concat(self, node: "Node", scope: Scope) -> Any:
+        return simplify_concat(tuple(self.to_value(self.evaluate(c, scope)) for c in node.named_children if c.type == "string"))
+
+    def ev_binary(self, node: "Node", scope: Scope) -> Any:
+        op_node = node.child_by_field_name("operator")
+        op = self.text(op_node) if op_node is not None else ""
+        if op not in _BINOPS:
+            return Opaque(node)
+        left = self.evaluate(node.child_by_field_name("left"), scope)
+        right = self.evaluate(node.child_by_field_name("right"), scope)
+        if not (self.is_value(left) and self.is_value(right)):
+            return Opaque(node)
+        if isinstance(left, Dynamic) or isinstance(right, Dynamic):
+            other = strip(right if isinstance(left, Dynamic) else left)
+            stringish = isinstance(other, Concat) or (isinstance(other, Const) and isinstance(other.value, str))
+            if op != "+" or not stringish:
+                return Opaque(node)
+        return fold(op, left, right)
+
+    def ev_unary(self, node: "Node", scope: Scope) -> Any:
+        op_node = node.child_by_field_name("operator")
+        op = self.text(op_node) if op_node is not None else ""
+        inner = self.evaluate(node.child_by_field_name("argument"), scope)
+        if op == "-":
+            return fold("-", Const(0), inner) if self.is_value(inner) and not isinstance(inner, Dynamic) else Opaque(node)
+        if op == "+":
+            return inner
+        return Opaque(node)
+
+    def ev_sequence(self, node: "Node", scope: Scope) -> Any:
+        els = [c for c in node.named_children if c.type != "comment"]
+        if len(els) > MAX_LITERAL_ITEMS:
+            return Opaque(node)
+        items = []
+        for el in els:
+            if el.type in ("list_splat", "parenthesized_list_splat", "dictionary_splat"):
+                return Opaque(node)
+            items.append(self.to_value(self.evaluate(el, scope)))
+        return Seq(tuple(items))
+
+    def ev_dict(self, node: "Node", scope: Scope) -> Any:
+        els = [c for c in node.named_children if c.type != "comment"]
+        if len(els) > MAX_LITERAL_ITEMS:
+            return Opaque(node)
+        pairs = []
+        for el in els:
+            if el.type != "pair":
+                continue
+            k, v = self.evaluate(el.child_by_field_name("key"), scope), self.evaluate(el.child_by_field_name("value"), scope)
+            pairs.append((self.to_value(k), self.to_value(v)))
+        return Map(tuple(pairs))
+
+    def ev_conditional(self, node: "Node", scope: Scope) -> Any:
+        kids = [c for c in node.named_children if c.type != "comment"]
+        if len(kids) != 3:
+            return Opaque(node)
+        a, b = self.evaluate(kids[0], scope), self.evaluate(kids[2], scope)
+        if isinstance(a, Obj):
+            return a
+        if isinstance(b, Obj):
+            return b
+        return Opaque(node)
+
+    def ev_boolean(self, node: "Node", scope: Scope) -> Any:
+        op_node = node.child_by_field_name("operator")
+        if op_node is None or self.text(op_node) != "or":
+            return Opaque(node)
+        left = self.evaluate(node.child_by_field_name("left"), scope)
+        right = self.evaluate(node.child_by_field_name("right"), scope)
+        env = strip(left) if self.is_value(left) else None
+        if isinstance(env, Env):
+            return Env(env.var, self.to_value(right) if self.is_value(right) else None)
+        if isinstance(right, Obj):
+            return right
+        return Opaque(node)
+
+    def ev_attribute(self, node: "Node", scope: Scope) -> Any:
+        obj, attr_node = node.child_by_field_name("object"), node.child_by_field_name("attribute")
+        if obj is None or attr_node is None:
+            return Opaque(node)
+        base = self.evaluate(obj, scope)
+        attr = self.text(attr_node)
+        if isinstance(base, Ref):
+            qual = f"{base.qualname}.{attr}"
+            found = self.imported_objects.get(qual)
+            return found if found is not None else self.resolve_ref(qual)
+        if isinstance(base, Obj):
+            otype = self.index.types.get(base.type)
+            if otype is not None and attr in otype.attrs:
+                return Obj(otype.attrs[attr], (), "", base.origin)
+            cap = base.capture(attr)
+            if cap is not None:
+                return cap
+            if otype is not None and otype.members is not None:  # stub.Method: a callable member
+                mtype, mcap = otype.members
+                return Obj(mtype, base.captures + (((mcap, Const(attr)),) if mcap else ()), base.name, base.origin)
+            return Opaque(node)
+        if isinstance(base, Instance):
+            return self.instance_member(base, attr, node)
+        if isinstance(base, ClassValue):
+            b = base.cls.scope.bindings.get(attr)
+            return self.binding_value(b, attr) if b is not None else Opaque(node)
+        return Opaque(node)
+
+    def ev_subscript(self, node: "Node", scope: Scope) -> Any:
+        value = node.child_by_field_name("value")
+        subs = list(node.children_by_field_name("subscript"))
+        base = self.evaluate(value, scope)
+        key: Any = self.evaluate(subs[0], scope) if len(subs) == 1 and subs[0].type != "slice" else None
+        k = strip(key) if key is not None and self.is_value(key) else None
+        if isinstance(base, Ref) and base.qualname in self.ENV_MAPPINGS and isinstance(k, Const):
+            return Env(str(k.value))
+        inner = strip(base) if self.is_value(base) else None
+        if isinstance(inner, Map) and isinstance(k, Const):
+            found = inner.get(k.value)
+            if found is not None:
+                return found
+        if isinstance(inner, Seq) and isinstance(k, Const) and isinstance(k.value, int) and not isinstance(k.value, bool):
+            i = k.value
+            if -len(inner.items) <= i < len(inner.items):
+                return inner.items[i]
+        if isinstance(base, Ref) and isinstance(k, Const):
+            return Ref(f"{base.qualname}[{k.value!r}]")
+        if isinstance(base, Obj) and isinstance(k, Const) and isinstance(k.value, str):
+            otype = self.index.types.get(base.type)
+            if otype is not None and otype.members is not None:  # client["orders"]: a member, like client.orders
+                mtype, mcap = otype.members
+                return Obj(mtype, base.captures + (((mcap, k),) if mcap else ()), base.name, base.origin)
+        return Opaque(node)
+
+    def ev_call(self, node: "Node", scope: Scope) -> Any:
+        site = self.site(node, scope)
+        return self.eval_call(site, scope) if site is not None else Opaque(node)
+
+    def eval_call(self, site: Site, scope: Scope, shallow: bool = False) -> Any:
+        qual, receiver, attr, local = self.callee(site.func, scope)
+        if isinstance(local, FunctionValue):
+            return self.function_return(local.fn, site, scope)
+        if isinstance(local, ClassValue):
+            if self.index.classes:
+                inst = self.policy_instance(local.cls)  # MyBreaker(): a subclass of a breaker class
+                if inst is not None:
+                    return inst
+            return Opaque(site.node)
+        if qual is None:
+            return Opaque(site.node)
+        made = self.construct_for(qual, site, scope, receiver)
+        if made is not None:
+            return made
+        if receiver is not None:
+            otype_r = self.index.types.get(receiver.type)
+            if otype_r is not None and attr in otype_r.returns:
+                return Obj(otype_r.returns[attr], receiver.captures, "", receiver.origin)
+            return Opaque(site.node)
+        getter = self.ENV_GETTERS.get(qual)
+        if getter is not None:
+            var = self.site_value(site, getter[0], scope, "key")
+            default = self.site_value(site, getter[1], scope, "default")
+            if var is not None and isinstance(strip(var), Const):
+                return Env(str(strip(var).value), default if default is not None and not (isinstance(default, Const) and default.value is None) else None)  # type: ignore[union-attr]
+            return Opaque(site.node)
+        conv = self.CONVERTERS.get(qual)
+        if conv is not None and len(site.args) == 1 and not site.kwargs:
+            inner = self.evaluate(site.args[0], scope)
+            from ...values import convert
+
+            return convert(conv, inner) if self.is_value(inner) and not isinstance(inner, Dynamic) else Opaque(site.node)
+        if shallow or len(site.args) > 12:
+            return Opaque(site.node)
+        return self.call_value(qual, site, scope)
+
+    def function_return(self, fn: FunctionInfo, site: Site | None, scope: Scope | None) -> Any:
+        """What a same-file function returns when all its returns agree (factories); its
+        parameters are not bound to the call's arguments (as the libcst frontend does)."""
+        key = (fn.node.id, None)
+        if key in self._return_cache:
+            return self._return_cache[key]
+        fallback = Dynamic(fn.name + "()")
+        self._return_cache[key] = fallback
+        fscope = self.function_scope(fn)
+        returns = [self.evaluate(e, fscope) for e in self.scan_function(fn, fscope)]
+        result: Any = fallback
+        objs = [r for r in returns if isinstance(r, Obj)]
+        if objs:
+            result = objs[-1]
+        elif returns and all(r == returns[0] for r in returns):
+            result = returns[0]
+        self._return_cache[key] = result
+        return result
+
+    def policy_instance(self, cls: ClassInfo) -> Obj | None:
+        """An instance of a same-file class that a policy rule's ``classes:`` matched carries the class's fact."""
+        key = cls.node.id
+        if key not in self._policy_classes:
+            found: Obj | None = None
+            for base_node in self._base_nodes(cls):
+                v = self.evaluate(base_node, cls.scope.parent or self.module_scope)
+                if isinstance(v, Ref) and any(c.kind in POLICY_KINDS and c.pattern.fullmatch(v.qualname) for c in self.index.classes):
+                    otypes = self.index.ctor(v.qualname)
+                    name_node = cls.node.child_by_field_name("name") or cls.node
+                    origin = f"{self.path}#{self.node_key(name_node)}"  # match_classes emits at the class name
+                    found = Obj(otypes[0].type if otypes else v.qualname, (), cls.name, origin)
+                    break
+            self._policy_classes[key] = found
+        return self._policy_classes[key]
+
+    # ================================================================ classes and self
+    def _base_nodes(self, cls: ClassInfo) -> list["Node"]:
+        sup = cls.node.child_by_field_name("superclasses")
+        return [c for c in sup.named_children if c.type not in ("keyword_argument", "comment", "list_splat", "dictionary_splat")] if sup is not None else []
+
+    def instance_member(self, inst: Instance, attr: str, node: "Node | None") -> Any:
+        cls = inst.cls
+        attrs = self._class_attrs(cls)
+        entries = attrs.get(attr)
+        if not entries:
+            b = cls.scope.bindings.get(attr)
+            if b is not None:
+                return self.binding_value(b, attr)
+            for base_node in self._base_nodes(cls):
+                bv = self.evaluate(base_node, cls.scope.parent or self.module_scope)
+                if isinstance(bv, ClassValue) and bv.cls is not cls:
+                    return self.instance_member(Instance(bv.cls, inst.name), attr, node)
+            return Dynamic(f"self.{attr}")
+        memo = self._attr_values.setdefault(cls.node.id, {})
+        if attr in memo:
+            return memo[attr]
+        memo[attr] = Dynamic(f"self.{attr}")  # while in progress (a cycle)
+        values = [self.evaluate(expr, mscope) for expr, mscope in entries]
+        objs = [v for v in values if isinstance(v, Obj)]
+        result: Any = Dynamic(f"self.{attr}")
+        if objs:
+            result = objs[-1]
+            for call, mscope in self._self_configures.get(cls.node.id, {}).get(attr, ()):
+                site = self.site(call, mscope)
+                if site is not None:
+                    result = self.configure_obj(result, site, mscope)
+        elif all(v == values[0] for v in values):
+            result = values[0]
+        memo[attr] = result
+        return result
+
+    def _class_attrs(self, cls: ClassInfo) -> dict[str, list[tuple["Node", Scope]]]:
+        """``self.x = ...`` assignments and ``self.x.configure(...)`` calls of all methods."""
+        found = self._self_attrs.get(cls.node.id)
+        if found is not None:
+            return found
+        attrs: dict[str, list[tuple[Node, Scope]]] = {}
+        confs: dict[str, list[tuple[Node, Scope]]] = {}
+        self._self_attrs[cls.node.id] = attrs
+        self._self_configures[cls.node.id] = confs
+        body = cls.node.child_by_field_name("body")
+        for st in self.iter_named(body):
+            fnode = st.child_by_field_name("definition") if st.type == "decorated_definition" else st
+            if fnode is None or fnode.type != "function_definition":
+                continue
+            fn = self._functions.get(fnode.id) or self.declare_function(fnode, cls.scope)
+            if fn is None:
+                continue
+            mscope = self.function_scope(fn)
+            self_name = self._self_name(fn)
+            if self_name is None:
+                continue
+            for small in self._walk_small(fnode.child_by_field_name("body")):
+                if small.type == "assignment":
+                    left, right = small.child_by_field_name("left"), small.child_by_field_name("right")
+                    if left is None or right is None:
+                        continue
+                    targets = [left]
+                    while right.type == "assignment":
+                        targets.append(right.child_by_field_name("left"))
+                        right = right.child_by_field_name("right")
+                        if right is None:
+                            break
+                    if right is None:
+                        continue
+                    for target in targets:
+                        if target is None:
+                            continue
+                        if target.type == "attribute":
+                            o, a = target.child_by_field_name("object"), target.child_by_field_name("attribute")
+                            if o is not None and a is not None and o.type == "identifier" and self.text(o) == self_name:
+                                attrs.setdefault(self.text(a), []).append((right, mscope))
+                        elif target.type == "identifier":
+                            mscope.bindings[self.text(target)] = Binding(expr=right, scope=mscope)
+                elif small.type == "call":
+                    func = small.child_by_field_name("function")
+                    o = func.child_by_field_name("object") if func is not None and func.type == "attribute" else None
+                    if o is not None and o.type == "attribute":
+                        oo, oa = o.child_by_field_name("object"), o.child_by_field_name("attribute")
+                        if oo is not None and oa is not None and oo.type == "identifier" and self.text(oo) == self_name:
+                            confs.setdefault(self.text(oa), []).append((small, mscope))
+                            continue
+                    self._record_configure(small, mscope)
+        return attrs
+
+    def _walk_small(self, block: "Node | None") -> Iterator["Node"]:
+        """Simple statements of a function body in order, into compound statements but not nested defs."""
+        if block is None:
+            return
+        for st in block.named_children:
+            t = st.type
+            if t == "expression_statement":
+                yield from st.named_children
+            elif t in ("return_statement", "import_statement", "import_from_statement"):
+                yield st
+            elif t in ("function_definition", "class_definition", "decorated_definition"):
+                continue
+            elif t in _SCAN_INTO:
+                for part in st.named_children:
+                    if part.type == "block":
+                        yield from self._walk_small(part)
+                    elif part.type in _SCAN_INTO:
+                        yield from self._walk_small_compound(part)
+
+    def _walk_small_compound(self, node: "Node") -> Iterator["Node"]:
+        for part in node.named_children:
+            if part.type == "block":
+                yield from self._walk_small(part)
+            elif part.type in _SCAN_INTO:
+                yield from self._walk_small_compound(part)
+
+    def class_bases(self, cls: ClassInfo) -> list[str]:
+        out = []
+        for base_node in self._base_nodes(cls):
+            v = self.evaluate(base_node, cls.scope.parent or self.module_scope)
+            if isinstance(v, Ref):
+                out.append(v.qualname)
+        return out
+
+    def match_classes(self, cls: ClassInfo) -> None:
+        if not self.index.classes:
+            return
+        name_node = cls.node.child_by_field_name("name") or cls.node
+        for base in self.class_bases(cls):
+            for cspec in self.index.classes:
+                if not cspec.pattern.fullmatch(base):
+                    continue
+                env = {"class": cls.name, "base": base.rpartition(".")[2]}
+                if cspec.each_method:
+                    for fnode in self._method_nodes(cls):
+                        fn = self._functions.get(fnode.id)
+                        if fn is None or fn.name.startswith("_"):
+                            continue
+                        menv = {**env, "method": fn.name, "function": fn.qualname}
+                        fields = {k: self.read_field(k, f, None, cls.scope, None, menv) for k, f in cspec.fields.items()}
+                        self.emit(cspec.kind, cspec.rule.id, fnode.child_by_field_name("name") or fnode, {k: v for k, v in fields.items() if v is not None}, cls.scope, anchor=fn.qualname)
+                else:
+                    fields = {k: self.read_field(k, f, None, cls.scope, None, env) for k, f in cspec.fields.items()}
+                    self.emit(cspec.kind, cspec.rule.id, name_node, {k: v for k, v in fields.items() if v is not None}, cls.scope, anchor=cls.qualname)
+
+    def _method_nodes(self, cls: ClassInfo) -> list["Node"]:
+        out = []
+        for st in self.iter_named(cls.node.child_by_field_name("body")):
+            fnode = st.child_by_field_name("definition") if st.type == "decorated_definition" else st
+            if fnode is not None and fnode.type == "function_definition":
+                out.append(fnode)
+        return out
+
+    def class_constant(self, cls: ClassInfo, name: str, text: bool = False, depth: int = 0) -> Value | None:
+        """``name`` bound in the class body, else in a same-file base class; its source text with ``text``."""
+        b = cls.scope.bindings.get(name)
+        if b is not None:
+            if text and b.expr is not None:
+                return Const(self.anchor_text(b.expr, 200))
+            return self.to_value(self.binding_value(b, name))
+        if depth < 8:
+            for base_node in self._base_nodes(cls):
+                bv = self.evaluate(base_node, cls.scope.parent or self.module_scope)
+                if isinstance(bv, ClassValue) and bv.cls is not cls:
+                    return self.class_constant(bv.cls, name, text, depth + 1)
+        return None
+
+    # ================================================================ functions
+    def _decorator_nodes(self, fnode: "Node") -> list["Node"]:
+        parent = fnode.parent
+        if parent is None or parent.type != "decorated_definition":
+            return []
+        return [c for c in parent.named_children if c.type == "decorator"]
+
+    def _is_static(self, fnode: "Node") -> bool:
+        return any(self.text(d).lstrip("@").strip() == "staticmethod" for d in self._decorator_nodes(fnode))
+
+    def _self_name(self, fn: FunctionInfo) -> str | None:
+        if fn.cls is None or self._is_static(fn.node):
+            return None
+        params = self._param_nodes(fn.node)
+        if params and params[0][0] == "plain":
+            return params[0][1]
+        return None
+
+    def _param_nodes(self, fnode: "Node") -> list[tuple[str, str, "Node | None"]]:
+        """(kind, name, annotation): kind is plain, star (*args) or kwstar (**kwargs)."""
+        params = fnode.child_by_field_name("parameters")
+        out: list[tuple[str, str, Node | None]] = []
+        for p in self.iter_named(params):
+            t = p.type
+            if t == "identifier":
+                out.append(("plain", self.text(p), None))
+            elif t in ("typed_parameter", "typed_default_parameter", "default_parameter"):
+                name = p.child_by_field_name("name")
+                ann = p.child_by_field_name("type")
+                if name is None and t == "typed_parameter":
+                    name = next((c for c in p.named_children if c.type in ("identifier", "list_splat_pattern", "dictionary_splat_pattern")), None)
+                if name is None:
+                    continue
+                if name.type == "list_splat_pattern":
+                    out.append(("star", self.text(name).lstrip("*"), None))
+                elif name.type == "dictionary_splat_pattern":
+                    out.append(("kwstar", self.text(name).lstrip("*"), None))
+                else:
+                    out.append(("plain", self.text(name), ann))
+            elif t == "list_splat_pattern":
+                out.append(("star", self.text(p).lstrip("*"), None))
+            elif t == "dictionary_splat_pattern":
+                out.append(("kwstar", self.text(p).lstrip("*"), None))
+        return out
+
+    def function_params(self, node: "Node") -> list[tuple[str, "Node | None"]]:
+        fn = self._functions.get(node.id)
+        params = [(n, a) for k, n, a in self._param_nodes(node) if k == "plain"]
+        if fn is not None and self._self_name(fn) is not None:
+            params = params[1:]
+        return params
+
+    def function_scope(self, fn: FunctionInfo, args: tuple[Any, ...] | None = None) -> Scope:
+        parent = fn.scope
+        cls = parent.cls if parent.kind == "class" else None
+        while parent.kind == "class" and parent.parent is not None:  # a class body's names are not visible in its methods
+            parent = parent.parent
+        scope = Scope("function", fn.qualname, parent, function=fn, cls=cls)
+        self_name = self._self_name(fn) if cls is not None else None
+        seen_self = False
+        for kind, name, ann in self._param_nodes(fn.node):
+            if kind == "plain" and self_name is not None and not seen_self:
+                seen_self = True
+                scope.bindings[name] = Binding(value=Instance(cls, "self"))  # type: ignore[arg-type]
+                continue
+            if kind == "plain" and ann is not None:
+                scope.bindings[name] = Binding(type_node=ann, scope=parent)
+            else:
+                scope.bindings[name] = Binding(value=Dynamic(name))
+        override = self._callbacks.get(fn.node.id)
+        if override is not None:
+            plain = self.function_params(fn.node)
+            if override[0] < len(plain):
+                scope.bindings[plain[override[0]][0]] = Binding(value=override[1])
+        return scope
+
+    def scan_function(self, fn: FunctionInfo, scope: Scope) -> list["Node"]:
+        returns: list[Node] = []
+        for small in self._walk_small(fn.node.child_by_field_name("body")):
+            if small.type == "assignment":
+                self.bind_assignment(small, scope, walk=False)
+            elif small.type == "call":
+                site = self.site(small, scope)
+                if site is not None:
+                    self.apply_configure(site, scope)
+            elif small.type == "return_statement":
+                value = next((c for c in small.named_children if c.type != "comment"), None)
+                if value is not None:
+                    returns.append(value)
+        return returns
+
+    def walk_body(self, fn: FunctionInfo, scope: Scope) -> None:
+        body = fn.node.child_by_field_name("body")
+        self.impl_event("on_function", fn.node, scope)
+        if body is not None:
+            self.walk_statement(body, scope)
+        self.impl_event("after_function", fn.node, scope)
+
+    def decorators(self, fn: FunctionInfo) -> list[Site]:
+        out = []
+        for d in self._decorator_nodes(fn.node):
+            expr = next((c for c in d.named_children if c.type != "comment"), None)
+            if expr is None:
+                continue
+            if expr.type == "call":
+                site = self.site(expr, fn.scope)
+                if site is not None:
+                    out.append(site)
+            else:
+                out.append(Site(expr, expr))
+        return out
+
+    def match_decorator(self, dsite: Site, fn: FunctionInfo, fscope: Scope) -> list[FactRef]:
+        outer = fn.scope
+        covering: list[FactRef] = []
+        if dsite.node.type != "call":
+            bare = self.evaluate(dsite.node, outer)
+            if isinstance(bare, Obj):
+                covering += object_policies(bare)  # @breaker: an instance used as a decorator
+        else:
+            made = self.evaluate_shallow(dsite.node, outer)
+            if isinstance(made, Obj):
+                covering += object_policies(made)  # @MyBreaker(), @CircuitBreaker(...): an instance made here
+        qual = self.callee(dsite.func, outer)[0] if dsite.func is not None else None
+        for spec in self.index.decorators.get(qual, ()) if qual else ():
+            binds = getattr(spec, "binds", None)
+            if binds is not None:
+                self.bind_parameter(binds, dsite, fn, fscope, outer, qual)
+        for ref in super().match_decorator(dsite, fn, fscope):
+            if ref not in covering:
+                covering.append(ref)
+        return covering
+
+    def bind_parameter(self, binds: dict[str, Any], dsite: Site, fn: FunctionInfo, fscope: Scope, outer: Scope, qual: str) -> None:
+        """``binds: {param: 0, type: T, if: bind}``: the decorated function's parameter is an instance
+        of ``T`` whose captures are read from the decorator's arguments (a bound task's ``self``)."""
+        flag = binds.get("if")
+        if flag is not None:
+            node = self.find_arg(dsite, None, flag)
+            v = strip(self.to_value(self.evaluate(node, outer))) if node is not None else None
+            if not (isinstance(v, Const) and v.value):
+                return
+        otype = self.index.types.get(binds["type"])
+        params = [n for k, n, _ in self._param_nodes(fn.node) if k == "plain"]
+        i = int(binds.get("param", 0))
+        if otype is None or i >= len(params):
+            return
+        obj = self.construct(otype, dsite, outer, qual, None) if dsite.node.type == "call" else Obj(otype.type, (), qual.rpartition(".")[2], "")
+        fscope.bindings[params[i]] = Binding(value=obj)
+
+    def report_node(self, fn: FunctionInfo) -> "Node":
+        return fn.node.child_by_field_name("name") or fn.node
+
+    # ================================================================ sites
+    def site(self, node: "Node", scope: Scope) -> Site | None:
+        if node.type != "call":
+            return None
+        func = node.child_by_field_name("function")
+        arglist = node.child_by_field_name("arguments")
+        args: list[Node] = []
+        kwargs: dict[str, Node] = {}
+        hidden = False
+        if arglist is not None:
+            if arglist.type == "generator_expression":
+                args.append(arglist)
+            else:
+                for a in arglist.named_children:
+                    t = a.type
+                    if t == "keyword_argument":
+                        name, value = a.child_by_field_name("name"), a.child_by_field_name("value")
+                        if name is not None and value is not None:
+                            kwargs[self.text(name)] = value
+                    elif t in ("list_splat", "dictionary_splat", "parenthesized_list_splat"):
+                        hidden = True
+                    elif t == "comment":
+                        continue
+                    elif not hidden:
+                        args.append(a)
+        if func is None:
+            return None
+        return Site(node, func, None, args, kwargs, None, hidden)
+
+    def member_parts(self, node: "Node") -> tuple["Node", str] | None:
+        if node.type == "attribute":
+            obj, attr = node.child_by_field_name("object"), node.child_by_field_name("attribute")
+            if obj is not None and attr is not None:
+                return obj, self.text(attr)
+        return None
+
+    def _read_arg(self, spec: Any, site: Site, scope: Scope) -> Value | None:
+        if spec.arg is None and spec.kw is None and spec.field is None and spec.type_arg is None:
+            return None
+        v = super()._read_arg(spec, site, scope)
+        if v is None and site.hidden and (spec.arg is not None or spec.kw is not None) and self.find_arg(site, spec.arg, spec.kw) is None:
+            return Dynamic("**kwargs")  # an unpacked *args / **kwargs may hide it
+        if v is not None and spec.text and spec.arg is not None or (v is not None and spec.text and spec.kw is not None):
+            node = self.find_arg(site, spec.arg, spec.kw)
+            if node is not None:
+                return Const(self.anchor_text(node, 200))
+        return v
+
+    def read_field(self, name: str, spec: Any, site: Site | None, scope: Scope, receiver: Obj | None, env: dict[str, str], partial: Obj | None = None, inherit: bool = True) -> Any:
+        if spec.class_attr is not None:  # a class-body constant (FAILURE_THRESHOLD = 10)
+            cls = scope.cls
+            if spec.arg is not None or spec.kw is not None:
+                node = self.find_arg(site, spec.arg, spec.kw) if site is not None else None
+                passed = self.evaluate(node, scope) if node is not None else None
+                cls = passed.cls if isinstance(passed, ClassValue) else None
+            found = self.class_constant(cls, spec.class_attr, spec.text) if cls is not None else None
+            return found if found is not None else (Const(spec.default) if spec.has_default else None)
+        if spec.receiver_text:  # what a method is called on: db.replica in db.replica.query(...)
+            parts = self.member_parts(site.func) if site is not None and site.func is not None else None
+            return Const(self._dotted_text(parts[0]) if parts[0].type in ("identifier", "attribute") else self.anchor_text(parts[0], 120)) if parts is not None else None
+        return super().read_field(name, spec, site, scope, receiver, env, partial, inherit)
+
+    # ================================================================ statements
+    def st_skip(self, node: "Node", scope: Scope) -> None:
+        return None
+
+    def st_block(self, node: "Node", scope: Scope) -> None:
+        for st in node.named_children:
+            self.walk_statement(st, scope)
+
+    def st_block_of(self, node: "Node", scope: Scope) -> None:
+        body = node.child_by_field_name("body") or next((c for c in node.named_children if c.type == "block"), None)
+        if body is not None:
+            self.walk_statement(body, scope)
+
+    def st_children(self, node: "Node", scope: Scope) -> None:
+        for c in node.named_children:
+            if c.type != "comment":
+                self.walk_expr(c, scope)
+
+    def st_return(self, node: "Node", scope: Scope) -> None:
+        for c in node.named_children:
+            if c.type != "comment":
+                self.walk_expr(c, scope)
+
+    def st_expression(self, node: "Node", scope: Scope) -> None:
+        for expr in node.named_children:
+            t = expr.type
+            if t == "assignment":
+                self.st_assignment(expr, scope)
+            elif t == "augmented_assignment":
+                self.walk_expr(expr.child_by_field_name("right"), scope)
+                left = expr.child_by_field_name("left")
+                if scope.kind == "function" and left is not None and left.type == "identifier":
+                    scope.bindings[self.text(left)] = Binding(value=Dynamic(self.text(left)))
+            elif t == "comment":
+                continue
+            else:
+                self.walk_expr(expr, scope)
+                if t == "call" and scope.kind != "module":
+                    site = self.site(expr, scope)
+                    if site is not None:
+                        self.apply_configure(site, scope)
+
+    def st_assignment(self, node: "Node", scope: Scope) -> None:
+        right = node.child_by_field_name("right")
+        value = right
+        while value is not None and value.type == "assignment":
+            value = value.child_by_field_name("right")
+        if value is None:
+            return
+        self.walk_expr(value, scope)
+        if scope.kind == "function":
+            self.bind_assignment(node, scope, walk=False)
+        elif self.idflow is not None and self.idflow.active():
+            for target in self._targets(node):
+                if target.type == "identifier":
+                    self.idflow.assign(scope, self.text(target), value, scope)
+        if self.idflow is not None and self.idflow.active():
+            for target in self._targets(node):
+                self._store_target(target, value, scope)
+        for impl in self._hooks["on_assign"]:
+            impl.on_assign(self, node, scope)
+
+    def _targets(self, node: "Node") -> list["Node"]:
+        out = []
+        cur: Node | None = node
+        while cur is not None and cur.type == "assignment":
+            left = cur.child_by_field_name("left")
+            if left is not None:
+                out.append(left)
+            cur = cur.child_by_field_name("right")
+        return out
+
+    def _store_target(self, target: "Node", value: "Node", scope: Scope) -> None:
+        """``headers["X-Request-ID"] = id`` / ``body.request_id = id``: a keyed store for the id flow."""
+        assert self.idflow is not None
+        if target.type == "subscript":
+            holder = target.child_by_field_name("value")
+            subs = list(target.children_by_field_name("subscript"))
+            if holder is not None and holder.type == "identifier" and len(subs) == 1:
+                key = strip(self.to_value(self.evaluate(subs[0], scope)))
+                self.idflow.store(scope, self.text(holder), str(key.value) if isinstance(key, Const) else None, value)
+        elif target.type == "attribute":
+            holder, attr = target.child_by_field_name("object"), target.child_by_field_name("attribute")
+            if holder is not None and attr is not None and holder.type == "identifier":
+                self.idflow.store(scope, self.text(holder), self.text(attr), value)
+
+    def bind_assignment(self, node: "Node", scope: Scope, walk: bool = False) -> None:
+        targets = self._targets(node)
+        value = node
+        while value is not None and value.type == "assignment":
+            value = value.child_by_field_name("right")
+        ann = node.child_by_field_name("type")
+        if value is None:
+            return
+        for target in targets:
+            self.bind_target(target, value, scope, ann if target is targets[0] else None)
+
+    def bind_target(self, target: "Node", value: "Node | None", scope: Scope, ann: "Node | None" = None) -> None:
+        t = target.type
+        if t == "identifier":
+            name = self.text(target)
+            if value is not None:
+                self.bind(scope, name, expr=value, type_node=ann)
+            else:
+                scope.bindings[name] = Binding(value=Dynamic(name))
+        elif t in ("pattern_list", "tuple_pattern", "list_pattern", "tuple", "list", "expression_list"):
+            values = self._elements(value) if value is not None and value.type in ("tuple", "list", "expression_list") else None
+            for i, el in enumerate(self._elements(target)):
+                sub = values[i] if values is not None and i < len(values) and values[i].type not in ("list_splat", "parenthesized_list_splat") else None
+                inner = el.child_by_field_name("name") if el.type == "list_splat_pattern" else el
+                if el.type == "list_splat_pattern":
+                    inner = next((c for c in el.named_children), None)
+                    sub = None
+                if inner is not None:
+                    self.bind_target(inner, sub, scope)
+        elif t == "parenthesized_expression":
+            kids = self._elements(target)
+            if len(kids) == 1:
+                self.bind_target(kids[0], value, scope, ann)
+
+    def bind(self, scope: Scope, name: str, expr: "Node | None" = None, value: Any = UNBOUND, index: int = 0, type_node: "Node | None" = None, rebind: bool = False) -> None:
+        """A Python assignment binds in the current scope (no declarations)."""
+        if not name:
+            return
+        b = Binding(expr=expr, scope=scope, value=value, index=index, type_node=type_node)
+        if expr is not None and value is UNBOUND and self.mentions(expr, name):
+            self.binding_value(b, name)  # x = f(x): evaluated now, against the previous x
+        if self.idflow is not None and expr is not None and self.idflow.active():
+            self.idflow.assign(scope, name, expr, scope)
+        scope.bindings[name] = b
+
+    def apply_configure(self, site: Site, scope: Scope) -> None:
+        """``session.mount(prefix, adapter)`` changes what ``session`` is: rebind it with the new capture."""
+        if site.func is None:
+            return
+        parts = self.member_parts(site.func)
+        if parts is None or parts[1] not in self.index.configure_methods or parts[0].type != "identifier":
+            return
+        name = self.text(parts[0])
+        b = scope.bindings.get(name)
+        if b is None:
+            return
+        obj = self.binding_value(b, name)
+        if not isinstance(obj, Obj):
+            return
+        new = self.configure_obj(obj, site, scope)
+        if new is not obj:
+            scope.bindings[name] = Binding(value=new)
+
+    def st_import(self, node: "Node", scope: Scope) -> None:
+        if scope.kind != "module":
+            self.bind_import(node, scope)
+
+    def st_if_py(self, node: "Node", scope: Scope) -> None:
+        self.walk_expr(node.child_by_field_name("condition"), scope)
+        body = node.child_by_field_name("consequence")
+        if body is not None:
+            self.walk_statement(body, scope)
+        for alt in node.children_by_field_name("alternative"):
+            self.walk_statement(alt, scope)
+
+    def st_elif(self, node: "Node", scope: Scope) -> None:
+        self.walk_expr(node.child_by_field_name("condition"), scope)
+        body = node.child_by_field_name("consequence")
+        if body is not None:
+            self.walk_statement(body, scope)
+
+    def st_for(self, node: "Node", scope: Scope) -> None:
+        right = node.child_by_field_name("right")
+        self.walk_expr(right, scope)
+        left = node.child_by_field_name("left")
+        if left is not None:
+            self.bind_target(left, None, scope)
+        it = self.evaluate_shallow(right, scope) if right is not None else None
+        entered = self.policies.enter(object_policies(it)) if isinstance(it, Obj) else 0
+        self._loop_body(node, scope)
+        self.policies.leave(entered)
+        alt = node.child_by_field_name("alternative")
+        if alt is not None:
+            self.walk_statement(alt, scope)
+
+    def st_while(self, node: "Node", scope: Scope) -> None:
+        self.walk_expr(node.child_by_field_name("condition"), scope)
+        self._loop_body(node, scope)
+        alt = node.child_by_field_name("alternative")
+        if alt is not None:
+            self.walk_statement(alt, scope)
+
+    def _loop_body(self, node: "Node", scope: Scope) -> None:
+        self.stack.append(node)
+        self.impl_event("on_loop", node, scope)
+        try:
+            body = node.child_by_field_name("body")
+            if body is not None:
+                self.walk_statement(body, scope)
+        finally:
+            self.impl_event("after_loop", node, scope)
+            self.stack.pop()
+
+    def _scopes_block(self, v: Obj) -> bool:
+        """``with X:`` covers its block with X's policies unless X is a client of a call rule."""
+        otype = self.index.types.get(v.type)
+        return otype is None or not otype.rule.kinds or any(k in POLICY_KINDS for k in otype.rule.kinds)
+
+    def st_with(self, node: "Node", scope: Scope) -> None:
+        covering: list[FactRef] = []
+        clause = next((c for c in node.named_children if c.type == "with_clause"), None)
+        for item in self.iter_named(clause, ("with_item",)):
+            value = item.child_by_field_name("value")
+            if value is None:
+                continue
+            alias = None
+            if value.type == "as_pattern":
+                target = value.child_by_field_name("alias")
+                alias = next((c for c in target.named_children), None) if target is not None else None
+                value = next((c for c in value.named_children if c.type != "as_pattern_target"), None)
+                if value is None:
+                    continue
+            self.walk_expr(value, scope)
+            v = self.evaluate_shallow(value, scope)
+            if isinstance(v, Obj) and self._scopes_block(v):
+                covering += object_policies(v)
+            if alias is not None:
+                if isinstance(v, Obj):
+                    otype = self.index.types.get(v.type)
+                    self._bind_value(alias, v if otype is None or otype.context_manager else None, scope)
+                else:
+                    self._bind_value(alias, None, scope)
+        entered = self.policies.enter(covering)
+        if covering:
+            fallback = self.fallback_here()
+            if fallback is not None:
+                self.policies.on_fallback(covering, fallback)
+        self.stack.append(node)
+        self.impl_event("on_with", node, scope)
+        body = node.child_by_field_name("body")
+        if body is not None:
+            self.walk_statement(body, scope)
+        self.impl_event("after_with", node, scope)
+        self.stack.pop()
+        self.policies.leave(entered)
+
+    def _bind_value(self, target: "Node", value: Any, scope: Scope) -> None:
+        if target.type == "identifier":
+            name = self.text(target)
+            scope.bindings[name] = Binding(value=value if value is not None else Dynamic(name))
+        elif target.type in ("pattern_list", "tuple_pattern", "list_pattern", "tuple", "list"):
+            for el in self._elements(target):
+                self._bind_value(el, None, scope)
+
+    def st_try(self, node: "Node", scope: Scope) -> None:
+        self.stack.append(node)
+        self.impl_event("on_try", node, scope)
+        try:
+            body = node.child_by_field_name("body")
+            if body is not None:
+                self.walk_statement(body, scope)
+            for h in node.named_children:
+                if h.type in ("except_clause", "except_group_clause"):
+                    self._walk_handler(h, scope)
+                elif h.type in ("else_clause", "finally_clause"):
+                    self.st_block_of(h, scope)
+            self.impl_event("after_try", node, scope)
+        finally:
+            self.stack.pop()
+
+    def _walk_handler(self, h: "Node", scope: Scope) -> None:
+        block = None
+        for c in h.named_children:
+            if c.type == "block":
+                block = c
+            elif c.type == "as_pattern":
+                val = next((x for x in c.named_children if x.type != "as_pattern_target"), None)
+                if val is not None:
+                    self.walk_expr(val, scope)
+                target = c.child_by_field_name("alias")
+                alias = next((x for x in target.named_children), None) if target is not None else None
+                if alias is not None:
+                    self._bind_value(alias, None, scope)
+            elif c.type != "comment":
+                self.walk_expr(c, scope)
+        self.stack.append(h)
+        self.impl_event("on_handler", h, scope)
+        if block is not None:
+            self.walk_statement(block, scope)
+        self.impl_event("after_handler", h, scope)
+        self.stack.pop()
+
+    def st_match(self, node: "Node", scope: Scope) -> None:
+        subject = node.child_by_field_name("subject")
+        self.walk_expr(subject, scope)
+        body = node.child_by_field_name("body")
+        for case in self.iter_named(body, ("case_clause",)):
+            block = case.child_by_field_name("consequence") or next((c for c in case.named_children if c.type == "block"), None)
+            if block is not None:
+                self.walk_statement(block, scope)
+
+    def st_function(self, node: "Node", scope: Scope) -> None:
+        fn = self._functions.get(node.id)
+        if fn is None or fn.scope is not scope:
+            fn = self.declare_function(node, scope) if scope.kind != "module" or fn is None else fn
+        elif scope.kind == "function":
+            scope.bindings[fn.name] = Binding(value=FunctionValue(fn))
+        if fn is None:
+            return
+        for d in self._decorator_nodes(node):  # the decorators' arguments hold calls too
+            expr = next((c for c in d.named_children if c.type != "comment"), None)
+            if expr is not None and expr.type == "call":
+                for a in self.iter_named(expr.child_by_field_name("arguments")):
+                    self.walk_expr(a, scope)
+        params = node.child_by_field_name("parameters")
+        for p in self.iter_named(params, ("default_parameter", "typed_default_parameter")):
+            self.walk_expr(p.child_by_field_name("value"), scope)
+        self.walk_function(fn)
+
+    def st_decorated(self, node: "Node", scope: Scope) -> None:
+        d = node.child_by_field_name("definition")
+        if d is not None:
+            self.walk_statement(d, scope)
+
+    def st_class(self, node: "Node", scope: Scope) -> None:
+        cls = self._class_of.get(node.id)
+        if cls is None or cls.scope.parent is not scope:
+            cls = self.declare_class(node, scope)
+        if cls is None:
+            return
+        parent = node.parent
+        if parent is not None and parent.type == "decorated_definition":
+            for d in parent.named_children:
+                if d.type == "decorator":
+                    self.walk_expr(next((c for c in d.named_children if c.type != "comment"), None), scope)
+        sup = node.child_by_field_name("superclasses")
+        if sup is not None:
+            for b in sup.named_children:
+                self.walk_expr(b, scope)
+        self.match_classes(cls)
+        self.stack.append(node)
+        body = node.child_by_field_name("body")
+        if body is not None:
+            self.walk_statement(body, cls.scope)
+        self.stack.pop()
+
+    # ================================================================ matching
+    def walk_expr(self, root: "Node | None", scope: Scope) -> None:
+        if root is not None and self._hooks["on_subscript"]:
+            stack = [root]
+            while stack:
+                n = stack.pop()
+                if n.type == "subscript":
+                    for impl in self._hooks["on_subscript"]:
+                        impl.on_subscript(self, n, scope)
+                stack.extend(n.named_children)
+        super().walk_expr(root, scope)
+
+    def match_call(self, site: Site, scope: Scope) -> None:
+        if self._hooks["on_call"] and site.func is not None:
+            qual, receiver, _, _ = self.callee(site.func, scope)
+            for impl in self._hooks["on_call"]:
+                impl.on_call(self, site.node, qual, receiver, scope)
+        if site.func is not None:
+            local = self.callee(site.func, scope)[3]
+            if isinstance(local, FunctionValue):
+                fallback = self.fallback_here()
+                if fallback is not None:  # a breaker-decorated function whose caller falls back
+                    self.policies.on_fallback(local.fn.qualname, fallback)
+        super().match_call(site, scope)
+
+    def function_scopes(self, qual: str, site: Site, scope: Scope, receiver: Obj | None, own: list[FactRef] | None = None) -> None:
+        refs = object_policies(receiver) if receiver is not None else []
+        fallback = self.fallback_here() if refs else None
+        if fallback is not None:
+            self.policies.on_fallback(refs, fallback)
+        super().function_scopes(qual, site, scope, receiver, own)
+
+    def fallback_here(self) -> str | None:
+        """The default a surrounding ``try`` returns when the call fails (``except Timeout: return 0``)."""
+        for item in reversed(self.stack):
+            t = item.type
+            if t in ("function_definition", "class_definition", "except_clause", "except_group_clause"):
+                return None
+            if t == "try_statement":
+                for h in item.named_children:
+                    if h.type not in ("except_clause", "except_group_clause"):
+                        continue
+                    block = next((c for c in h.named_children if c.type == "block"), None)
+                    for st in self.iter_named(block, ("return_statement",)):
+                        value = next((c for c in st.named_children if c.type != "comment"), None)
+                        if value is not None and self._is_literal(value):
+                            return self.anchor_text(value, 80)
+                return None
+        return None
+
+    def _is_literal(self, node: "Node") -> bool:
+        t = node.type
+        if t in ("integer", "float", "true", "false", "none"):
+            return True
+        if t == "string":
+            return not any(c.type == "interpolation" for c in node.children)
+        if t == "concatenated_string":
+            return all(self._is_literal(c) for c in node.named_children)
+        if t == "identifier":
+            return self.text(node).isupper()
+        if t == "unary_operator":
+            arg = node.child_by_field_name("argument")
+            return arg is not None and self._is_literal(arg)
+        if t in ("tuple", "list", "set"):
+            return all(self._is_literal(c) for c in node.named_children if c.type != "comment")
+        if t == "dictionary":
+            return all(c.type == "pair" and self._is_literal(c.child_by_field_name("key")) and self._is_literal(c.child_by_field_name("value")) for c in node.named_children if c.type != "comment")
+        if t == "attribute":
+            attr = node.child_by_field_name("attribute")
+            return attr is not None and self.text(attr).isupper()
+        return False
+
+    def literal_pairs(self, node: "Node") -> list[tuple[str | None, "Node | None"]] | None:
+        if node.type == "dictionary":
+            out: list[tuple[str | None, Node | None]] = []
+            for c in node.named_children:
+                if c.type == "pair":
+                    k = c.child_by_field_name("key")
+                    key = strip(self.to_value(self.evaluate(k, self.module_scope))) if k is not None and k.type == "string" else None
+                    out.append((str(key.value) if isinstance(key, Const) else None, c.child_by_field_name("value")))
+                elif c.type == "dictionary_splat":
+                    out.append((None, c))
+            return out
+        if node.type == "call":  # dict(request_id=x), Model(field=x)
+            site = self.site(node, self.module_scope)
+            func = node.child_by_field_name("function")
+            if site is not None and site.kwargs and func is not None and self.text(func) == "dict":
+                return [(k, v) for k, v in site.kwargs.items()]
+        if node.type == "keyword_argument":
+            name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+            return [(self.text(name) if name is not None else None, value)]
+        return None
+
+    # ================================================================ mounts (the libcst frontend's naming)
+    def home_of(self, expr: "Node", scope: Scope, depth: int = 0) -> str | None:
+        """The qualified name of the variable an expression reads (following plain aliases)."""
+        if depth > MAX_ALIAS_DEPTH:
+            return None
+        if expr.type == "identifier":
+            name = self.text(expr)
+            s: Scope | None = scope
+            first = True
+            b = None
+            while s is not None:
+                if first or s.kind != "class":
+                    b = s.bindings.get(name)
+                    if b is not None:
+                        break
+                first = False
+                s = s.parent
+            if b is None or s is None:
+                return None
+            v = b.value
+            if isinstance(v, Ref) and b.expr is None:
+                return v.qualname
+            if isinstance(v, Instance) and v.name == "self":
+                return _join(self.module_name, v.cls.qualname, "self")
+            if b.expr is not None and b.expr.type in ("identifier", "attribute") and not b.ambiguous:
+                aliased = self.home_of(b.expr, b.scope or s, depth + 1)
+                if aliased is not None:
+                    return aliased
+            return _join(self.module_name, s.qualname, name)
+        if expr.type == "attribute":
+            obj, attr_node = expr.child_by_field_name("object"), expr.child_by_field_name("attribute")
+            if obj is None or attr_node is None:
+                return None
+            base = self.home_of(obj, scope, depth + 1)
+            if base is None:
+                return None
+            attr = self.text(attr_node)
+            owner = self.evaluate(obj, scope)
+            if isinstance(owner, Obj):
+                otype = self.index.types.get(owner.type)
+                if otype is not None and attr in otype.attrs:
+                    return base
+            return f"{base}.{attr}"
+        return None
+
+    def fact_owner(self, node: "Node | None", receiver: Obj | None, scope: Scope) -> str:
+        if node is not None and node.id in self._inline_owners:
+            return self._inline_owners[node.id]
+        if receiver is None:
+            return self.module_name
+        func = node.child_by_field_name("function") if node is not None and node.type == "call" else None
+        if func is not None and func.type == "attribute":
+            obj = func.child_by_field_name("object")
+            return (self.home_of(obj, scope) or "") if obj is not None else ""
+        return ""
+
+    def build_fields(self, spec: Any, site: Site | None, scope: Scope, receiver: Obj | None, env: dict[str, str]) -> list[dict[str, Any]]:
+        out = super().build_fields(spec, site, scope, receiver, env)
+        if spec.rule.id in self.index.mount_rules:
+            owner = self.fact_owner(site.node if site is not None else None, receiver, scope)
+            for fields in out:
+                fields[OWNER_CAPTURE] = owner
+            if site is not None:
+                self._owner_facts.append((out, site.node.id))
+        return out
+
+    def record_mounts(self, qual: str, site: Site, scope: Scope, receiver: Obj | None) -> None:
+        if site.node.id in self._mounts_at:
+            return
+        self._mounts_at.add(site.node.id)
+        source = self.fact_owner(site.node, receiver, scope)
+        for spec in self.index.mounts[qual]:
+            expr = self.find_arg(site, *spec.target)
+            if expr is None:
+                continue
+            via = getattr(spec, "via", frozenset())
+            if via:
+                if expr.type != "call":
+                    continue
+                inner = self.site(expr, scope)
+                if inner is None or self.callee(inner.func, scope)[0] not in via:
+                    continue
+                expr = self.find_arg(inner, 0, None)
+                if expr is None:
+                    continue
+            target = self._mount_target(expr, scope, source)
+            if not target:
+                continue
+            prefix = self.site_value(site, spec.prefix[0], scope, spec.prefix[1]) if spec.prefix else None
+            if prefix is not None and isinstance(strip(prefix), Const) and strip(prefix).value is None:  # type: ignore[union-attr]
+                prefix = None
+            own = receiver.capture(spec.own_prefix) if receiver is not None and spec.own_prefix else None
+            self._mount_index.setdefault(site.node.id, []).append(len(self.result.mounts))
+            self.result.mounts.append(Mount(prefix, target, 0, source, spec.rule.id, spec.field, spec.own_prefix, own, spec.replaces))
+
+    def _mount_target(self, expr: "Node", scope: Scope, source: str) -> str | None:
+        if expr.type in ("list", "tuple"):
+            els = [c for c in expr.named_children if c.type != "comment"]
+            calls = [c for c in els if c.type == "call"]
+            if calls:  # an inline list of routes: they belong to this mount
+                return self._own_inline(calls, source)
+            if els:
+                return self._mount_target(els[0], scope, source)
+            return None
+        v = strip(self.to_value(self.evaluate(expr, scope)))
+        if isinstance(v, Seq) and v.items:
+            v = strip(v.items[0])
+        if isinstance(v, Const) and isinstance(v.value, str) and v.value:
+            return v.value
+        return self.home_of(expr, scope)
+
+    def _own_inline(self, calls: list["Node"], source: str) -> str:
+        name = f"{source}#{len(set(self._inline_owners.values())) + 1}"
+        ids = {c.id for c in calls}
+        for c in calls:
+            self._inline_owners[c.id] = name
+        for out, nid in self._owner_facts:
+            if nid in ids:
+                for fields in out:
+                    if OWNER_CAPTURE in fields:
+                        fields[OWNER_CAPTURE] = name
+        for i in (i for c in ids for i in self._mount_index.get(c, ())):
+            self.result.mounts[i] = dataclasses.replace(self.result.mounts[i], source=name)
+        return name
+
+    # ================================================================ exports
+    def collect_exports(self) -> None:
+        """Module-level names other modules may import: constants and tracked instances."""
+        out = self.result.exports
+        for name, b in self.module_scope.bindings.items():
+            if b.expr is None and not (isinstance(b.value, Ref) and b.value.qualname != name):
+                continue
+            try:
+                v = self.binding_value(b, name)
+            except RecursionError:
+                continue
+            if isinstance(v, (Const, Named, Env, Seq, Map, Concat, Obj, Ref)) or type(v).__name__ in ("Call", "BinOp"):
+                out[name] = self.to_value(v)
+
+    # ================================================================ retry-loop hooks (treesitter/retry_loops.py)
+    def loop_kind(self, node: "Node") -> str:
+        if node.type == "while_statement":
+            return "while"
+        right = node.child_by_field_name("right")
+        if right is not None and right.type == "call":
+            func = right.child_by_field_name("function")
+            if func is not None and self.text(func) == "range":
+                return "for"
+        return "for_each"
+
+    def loop_header(self, node: "Node") -> list["Node"]:
+        names = ("condition",) if node.type == "while_statement" else ("left", "right")
+        return [n for n in (node.child_by_field_name(f) for f in names) if n is not None]
+
+    def loop_count(self, node: "Node", scope: Scope) -> Any:
+        """``for _ in range(N)`` / ``range(S, N)``: N - S tries; ``while attempt < N`` counts from
+        the variable's value before the loop."""
+        if node.type == "for_statement":
+            right = node.child_by_field_name("right")
+            if right is None or right.type != "call" or self.text(right.child_by_field_name("function") or right) != "range":
+                return None
+            site = self.site(right, scope)
+            if site is None or not site.args or len(site.args) > 2:
+                return None
+            if len(site.args) == 1:
+                return self.to_value(self.evaluate(site.args[0], scope))
+            start = strip(self.to_value(self.evaluate(site.args[0], scope)))
+            return self.attempts_of(start, "<", site.args[1], scope)
+        cond = node.child_by_field_name("condition")
+        while cond is not None and cond.type == "parenthesized_expression":
+            cond = next((c for c in cond.named_children if c.type != "comment"), None)
+        if cond is None or cond.type != "comparison_operator":
+            return None
+        kids = [c for c in cond.named_children if c.type != "comment"]
+        ops = [self.text(c) for c in cond.children if not c.is_named]
+        if len(kids) != 2 or len(ops) != 1 or ops[0] not in ("<", "<=") or kids[0].type != "identifier":
+            return None
+        start = strip(self.to_value(self.lookup_name(self.text(kids[0]), scope)))
+        return self.attempts_of(start, ops[0], kids[1], scope)
+
+    def try_body(self, node: "Node") -> "Node | None":
+        return node.child_by_field_name("body")
+
+    def try_handlers(self, node: "Node") -> list["Node"]:
+        return [c for c in node.named_children if c.type in ("except_clause", "except_group_clause")]
+
+    def handler_body(self, handler: "Node") -> "Node | None":
+        return next((c for c in handler.named_children if c.type == "block"), None)
+
+    def handler_types(self, handler: "Node", scope: Scope) -> list[str]:
+        """The exception types an ``except`` catches (empty: a bare ``except:``)."""
+        value = next((c for c in handler.named_children if c.type not in ("block", "comment")), None)
+        if value is not None and value.type == "as_pattern":
+            value = next((c for c in value.named_children if c.type != "as_pattern_target"), None)
+        if value is None:
+            return []
+        items = [c for c in value.named_children if c.type != "comment"] if value.type in ("tuple", "parenthesized_expression") else [value]
+        out = []
+        for item in items:
+            v = self.evaluate(item, scope)
+            out.append(v.qualname if isinstance(v, Ref) else self._dotted_text(item))
+        return out
+
+    # ---- hooks for impl rules ----
+    # (H2's Python impl rules, ``treesitter/python_rules/``, may add the syntax helpers they need here)
+
+    def loop_iterable(self, node: "Node") -> "Node | None":
+        """What a ``for`` iterates (its names are retry evidence only when it is not a plain
+        collection: ``range(max_retries)`` yes, ``attempts`` / ``self.attempts`` no)."""
+        return node.child_by_field_name("right") if node.type == "for_statement" else None
+
+    def loop_countdown(self, node: "Node", scope: Scope) -> Any:
+        """``left = 3; while left > 0:`` (or ``>= 1``): the count of a loop counting down from a
+        known start."""
+        cond = node.child_by_field_name("condition") if node.type == "while_statement" else None
+        if cond is None or cond.type != "comparison_operator":
+            return None
+        kids = [c for c in cond.named_children if c.type != "comment"]
+        ops = [self.text(c) for c in cond.children if not c.is_named]
+        if len(kids) != 2 or ops not in ([">"], [">="]) or kids[0].type != "identifier":
+            return None
+        start, low = strip(self.to_value(self.lookup_name(self.text(kids[0]), scope))), strip(self.to_value(self.evaluate(kids[1], scope)))
+        if not (isinstance(start, Const) and type(start.value) is int and isinstance(low, Const) and type(low.value) is int):
+            return None
+        return Const(start.value) if (ops[0], low.value) in ((">", 0), (">=", 1)) else None
+
+    def with_items(self, node: "Node") -> list["Node"]:
+        """The calls a ``with`` statement's items make (``with session.post(url) as r:``)."""
+        clause = next((c for c in node.named_children if c.type == "with_clause"), None)
+        out = []
+        for item in self.iter_named(clause, ("with_item",)):
+            value = item.child_by_field_name("value")
+            if value is not None and value.type == "as_pattern":
+                value = next((c for c in value.named_children if c.type != "as_pattern_target"), None)
+            if value is not None and value.type == "await":
+                value = next((c for c in value.named_children if c.type != "comment"), None)
+            if value is not None and value.type == "call":
+                out.append(value)
+        return out
