@@ -1,0 +1,91 @@
+"""Fact kinds: one module per kind, each the single definition of what that kind of fact is.
+
+A kind module holds the kind's public fields (name, JSON type, required, a one-line doc), the raw
+fields a rule may set, the finalizer turning a frontend's symbolic raw fields into the public
+ones (the same for every language), and a typed view (a frozen dataclass) downstream code reads.
+The facts JSON Schema (``schema.py``), the docs' field tables and the rule loader's check of a
+rule's ``fields:`` are generated from these definitions.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from . import (
+    circuit_breaker,
+    endpoint,
+    grpc_call,
+    http_call,
+    id_generation,
+    idempotency_key,
+    missing_timeout,
+    replica_read,
+    retry_policy,
+)
+from .base import Field, FieldGroup, Finalizer, Kind, KindView, LinkContext, Raw
+from .convert import generic, scalar, text_or_none
+
+if TYPE_CHECKING:
+    from ..catalog import Rule
+    from ..facts import Fact
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        http_call.KIND,
+        grpc_call.KIND,
+        missing_timeout.KIND,
+        endpoint.KIND,
+        retry_policy.KIND,
+        circuit_breaker.KIND,
+        replica_read.KIND,
+        id_generation.KIND,
+        idempotency_key.KIND,
+    )
+}
+"""Every kind, in the order the schema and the docs list them."""
+
+ALL_KINDS = tuple(KINDS)
+CALL_KINDS = ("http_call", "grpc_call")
+
+FINALIZERS: dict[str, Finalizer] = {name: k.finalize for name, k in KINDS.items() if k.finalize is not generic}
+
+
+def finalize(kind: str, raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:
+    return FINALIZERS.get(kind, generic)(raw_fields, rule, ctx)
+
+
+def register(kind: str, fn: Finalizer) -> None:
+    """Replace a kind's finalizer (kept for callers of the former ``extractor.kinds`` module)."""
+    FINALIZERS[kind] = fn
+
+
+def raw_names(kind: str) -> frozenset[str]:
+    """The names a rule's ``fields:`` may set for ``kind`` (besides internal ``_`` names)."""
+    return KINDS[kind].raw_names()
+
+
+def view(fact: Fact) -> KindView:
+    """The typed view of a fact's fields (``HttpCall``, ``RetryPolicy``, ...)."""
+    return KINDS[fact.kind].view.from_fields(fact.fields)
+
+
+__all__ = [
+    "ALL_KINDS",
+    "CALL_KINDS",
+    "FINALIZERS",
+    "KINDS",
+    "Field",
+    "FieldGroup",
+    "Kind",
+    "KindView",
+    "LinkContext",
+    "Raw",
+    "finalize",
+    "generic",
+    "raw_names",
+    "register",
+    "scalar",
+    "text_or_none",
+    "view",
+]

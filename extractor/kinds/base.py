@@ -1,0 +1,171 @@
+"""What a fact kind is made of: its public fields, the raw fields rules may set, a finalizer, a view.
+
+Every kind module (``http_call``, ``retry_policy``, ...) builds one ``Kind`` from these parts; the
+facts JSON Schema, the docs' field tables and the rule loader's field check are generated from it.
+This module imports nothing of the scanner so that the rule loader can read the definitions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from typing_extensions import Self
+
+if TYPE_CHECKING:
+    from ..catalog import Rule
+    from ..targets import AddressBook
+
+JSON_TYPES = ("string", "integer", "number", "boolean", "array", "object", "null")
+UNIT_SUFFIXES = ("_ms", "_s", "_m", "_ns")
+"""Raw duration fields carry their unit in the name (``max_time_s``, ``window_ms``; ``_ns``: Go)."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """A public field of a kind: how it appears in the facts JSON.
+
+    ``type`` is a JSON type or a tuple of them (``("string", "null")``); ``schema`` replaces the
+    generated type constraint (an ``enum``, a ``$ref``, an array's ``items``). ``required``: the
+    key is always present. ``by_link``: filled by the link stage (the policies covering a call,
+    the calls a policy covers), never by a rule.
+    """
+
+    name: str
+    type: str | tuple[str, ...] | None
+    doc: str
+    required: bool = False
+    schema: dict[str, Any] | None = None
+    minimum: int | float | None = None
+    by_link: bool = False
+
+    def __post_init__(self) -> None:
+        types = (self.type,) if isinstance(self.type, str) else self.type or ()
+        unknown = [t for t in types if t not in JSON_TYPES]
+        if unknown:
+            raise ValueError(f"field {self.name}: unknown JSON type {unknown}")
+        if self.type is None and self.schema is None:
+            raise ValueError(f"field {self.name}: give a type or a schema")
+
+    def json_schema(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.schema is not None:
+            out.update(self.schema)
+        if self.type is not None:
+            out["type"] = self.type if isinstance(self.type, str) else list(self.type)
+        if self.minimum is not None:
+            out["minimum"] = self.minimum
+        if self.doc:
+            out["description"] = self.doc
+        return out
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A raw field a rule may set (``fields:`` of a match), read by the kind's finalizer.
+
+    With ``units``, the name takes a unit suffix instead (``stop_after_s``, ``stop_after_ms``...);
+    ``bare`` also accepts the name without one (``recovery_timeout`` as seconds or a timedelta).
+    """
+
+    name: str
+    doc: str
+    units: bool = False
+    bare: bool = False
+
+    def names(self) -> tuple[str, ...]:
+        if not self.units:
+            return (self.name,)
+        return ((self.name,) if self.bare else ()) + tuple(self.name + s for s in UNIT_SUFFIXES)
+
+    def label(self) -> str:
+        """How the docs show it: ``stop_after_s``/``_ms``/``_m``/``_ns``."""
+        if not self.units:
+            return f"`{self.name}`"
+        shown = f"`{self.name}_s`/" + "/".join(f"`{s}`" for s in UNIT_SUFFIXES if s != "_s")
+        return f"`{self.name}` or {shown}" if self.bare else shown
+
+
+@dataclass(frozen=True)
+class FieldGroup:
+    """Public fields several kinds share, published once in the schema (``timeout_fields``)."""
+
+    name: str
+    fields: tuple[Field, ...]
+
+
+@dataclass
+class LinkContext:
+    """What a finalizer may consult at link time about the fact's service."""
+
+    book: AddressBook
+    service: str | None
+    modules: dict[str, dict[str, Any]] | None = None  # the service's module exports (settings lookups)
+
+
+Finalizer = Callable[[dict[str, Any], "Rule", LinkContext], dict[str, Any]]
+
+V = TypeVar("V", bound="KindView")
+
+
+class KindView:
+    """Base of the typed views: a frozen dataclass whose attributes are a kind's public fields.
+
+    ``from_fields`` reads a fact's ``fields``; an absent key takes the attribute's default.
+    ``KEYS`` maps an attribute to its JSON name when they differ (``as_`` → ``as``);
+    ``NESTED`` builds an attribute from a mapping (``target``) or from each item of a list.
+    """
+
+    KEYS: ClassVar[dict[str, str]] = {}
+    NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {}
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> Self:
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+            key = cls.KEYS.get(f.name, f.name)
+            if key not in fields:
+                continue
+            v = fields[key]
+            build = cls.NESTED.get(f.name)
+            if build is not None:
+                v = tuple(build(x) for x in v) if isinstance(v, list) else build(v)
+            elif isinstance(v, list):
+                v = tuple(v)
+            values[f.name] = v
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One fact kind: its public fields (and shared groups), the raw fields rules set, how raw
+    becomes public, and the typed view downstream code reads."""
+
+    name: str
+    doc: str
+    fields: tuple[Field, ...]
+    raw: tuple[Raw, ...]
+    finalize: Finalizer
+    view: type[KindView]
+    groups: tuple[FieldGroup, ...] = ()
+    rule_page: tuple[str, ...] = ()  # fields listed under "Extracted fields" on each rule page of the kind
+    extra_raw: str = ""  # a finalizer that passes other raw names through says so here (docs)
+
+    def all_fields(self) -> tuple[Field, ...]:
+        return tuple(f for g in self.groups for f in g.fields) + self.fields
+
+    def raw_names(self) -> frozenset[str]:
+        """The names a rule's ``fields:`` may use for this kind (``_``-prefixed ones are internal)."""
+        return frozenset(n for r in self.raw for n in r.names())
+
+    def check_view(self) -> None:
+        """The view's attributes are the kind's public fields (a test calls this for every kind)."""
+        names = {self.view.KEYS.get(f.name, f.name) for f in dataclasses.fields(self.view)}  # type: ignore[arg-type]
+        public = {f.name for f in self.all_fields()}
+        if names != public:
+            raise AssertionError(f"{self.name}: view {sorted(names ^ public)} differ from the fields")
+        if set(self.rule_page) - public:
+            raise AssertionError(f"{self.name}: rule_page names unknown fields {sorted(set(self.rule_page) - public)}")
+

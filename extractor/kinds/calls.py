@@ -1,0 +1,159 @@
+"""What ``http_call`` and ``grpc_call`` share: the target, the timeout fields, the links to the
+policies covering the call, and the finalizer turning a call's raw fields into public ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .. import durations
+from ..targets import Target, leading_text, resolve_target
+from .base import Field, FieldGroup, KindView, LinkContext, Raw
+from .convert import method_text, text_or_none
+
+if TYPE_CHECKING:
+    from ..catalog import Rule
+
+MS = {"$ref": "#/$defs/ms"}
+TIMEOUT_SOURCES = ("literal", "constant", "config", "env_default", "library_default", "none", "dynamic")
+TARGET_VIAS = (
+    "url_literal",
+    "constant",
+    "env_default",
+    "base_url",
+    "deploy_env",
+    "env_file",
+    "config_file",
+    "env_name",
+    "constant_name",
+    "grpc_stub",
+    "feign_name",
+    "unknown",
+)
+
+TARGET_DOC = "Where a call goes. service is a service of this repository, or null."
+TARGET_FIELDS = (
+    Field("service", ("string", "null"), "The service of this repository the call reaches, or null.", required=True),
+    Field("host", ("string", "null"), "The host name the address names.", required=True),
+    Field("port", ("integer", "null"), "The port the address names.", required=True),
+    Field("via", None, "How the address was found.", required=True, schema={"enum": list(TARGET_VIAS)}),
+    Field("expr", ("string", "null"), "The address expression as written (or described).", required=True),
+)
+
+TIMEOUT_FIELDS = FieldGroup(
+    "timeout_fields",
+    (
+        Field("timeout_ms", None, "The call's timeout in milliseconds; null when none applies or it is not known statically.", required=True, schema=MS),
+        Field("timeout_source", None, "Where timeout_ms comes from.", required=True, schema={"enum": list(TIMEOUT_SOURCES)}),
+        Field("timeout_expr", "string", "The expression when the value is dynamic, None, or a library default."),
+        Field("timeout_env", "string", "The environment variable the timeout is read from."),
+        Field("timeout_constant", "string", "The named constant the timeout comes from."),
+        Field("connect_timeout_ms", None, "The connection timeout in milliseconds, when the client sets one apart.", schema=MS),
+        Field(
+            "timeout_from",
+            "string",
+            "When several limits apply (a Go client's Timeout and the request context's deadline), the one timeout_ms is: client, context.",
+        ),
+    ),
+)
+
+RAW_CALL = (
+    Raw("url", "The URL (an HTTP call) or the channel target (a gRPC call)."),
+    Raw("base_url", "A client's base URL, joined with a relative url."),
+    Raw("method", "The HTTP method; upper-cased."),
+    Raw("timeout", "The timeout value, read with the rule's `timeout:` block → `timeout_ms`, `timeout_source`, ..."),
+    Raw("connect_timeout", "A client's connection timeout (JDK HttpClient, OkHttp) → `connect_timeout_ms`."),
+    Raw("service_name", "A logical service name (a Feign client's name), used when the URL names no service."),
+    Raw("fallback", "The value returned when the call fails."),
+)
+
+
+def link_fields() -> tuple[Field, ...]:
+    """The fields the link stage fills on a call from the policies covering it."""
+    return (
+        Field("retry_policies", "array", "Ids of the retry_policy facts covering this call, outermost first.", schema={"items": {"type": "string"}}, by_link=True),
+        Field(
+            "retry_attempts",
+            ("integer", "null"),
+            "Total tries of this call: the product of its retry policies' attempts (1 without retry; null when unbounded or unknown).",
+            by_link=True,
+        ),
+        Field("circuit_breakers", "array", "Ids of the circuit_breaker facts protecting this call.", schema={"items": {"type": "string"}}, by_link=True),
+        Field("fallback", "string", "The default value a surrounding try returns when the call fails."),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TargetView:
+    """Where a call goes (``service`` is a service of the repository, or None)."""
+
+    service: str | None = None
+    host: str | None = None
+    port: int | None = None
+    via: str | None = None
+    expr: str | None = None
+
+    @classmethod
+    def of(cls, v: Any) -> TargetView:
+        if not isinstance(v, dict):
+            return cls()
+        return cls(v.get("service"), v.get("host"), v.get("port"), v.get("via"), v.get("expr"))
+
+
+@dataclass(frozen=True, slots=True)
+class CallView(KindView):
+    """The fields every outbound call has (an ``http_call`` or a ``grpc_call``)."""
+
+    library: str | None = None
+    method: str | None = None
+    url: str | None = None
+    target: TargetView = field(default_factory=TargetView)
+    timeout_ms: int | float | None = None
+    timeout_source: str | None = None
+    timeout_expr: str | None = None
+    timeout_env: str | None = None
+    timeout_constant: str | None = None
+    connect_timeout_ms: int | float | None = None
+    timeout_from: str | None = None
+    retry_policies: tuple[str, ...] = ()
+    retry_attempts: int | None = 1
+    circuit_breakers: tuple[str, ...] = ()
+    fallback: str | None = None
+
+    NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {"target": TargetView.of}
+
+
+def finalize_call(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext, kind: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"library": rule.library or None}
+    url_v = raw_fields.get("url")
+    base_v = raw_fields.get("base_url")
+    out["method"] = method_text(raw_fields.get("method"))
+    url_text, _, _ = leading_text(url_v) if url_v is not None else (None, [], [])
+    if base_v is not None and (url_text is None or ("://" not in url_text and not url_text.startswith("{"))):
+        base_text, _, _ = leading_text(base_v)
+        if base_text is not None:
+            url_text = base_text.rstrip("/") + ("/" + url_text.lstrip("/") if url_text else "")
+    out["url"] = url_text
+    spec = (rule.match or {}).get("timeout") or {}
+    timeout = durations.interpret(raw_fields.get("timeout"), spec) if spec else durations.Timeout(None, "dynamic" if raw_fields.get("timeout") is not None else "none")
+    out.update(timeout.fields())
+    if raw_fields.get("connect_timeout") is not None and out.get("connect_timeout_ms") is None and spec:
+        connect = durations.interpret(raw_fields["connect_timeout"], spec)  # a client's connection timeout (JDK HttpClient, OkHttp)
+        if connect.ms is not None:
+            out["connect_timeout_ms"] = connect.fields()["timeout_ms"]
+    grpc_service = None
+    if kind == "grpc_call":
+        grpc_service = text_or_none(raw_fields.get("grpc_service"))
+        out["grpc_service"] = grpc_service
+        out["rpc"] = text_or_none(raw_fields.get("rpc")) or out["method"]
+    target = resolve_target(ctx.book, ctx.service, url_v, base_v, grpc_service)
+    if target.service is None and raw_fields.get("service_name") is not None:  # a client addressed by a logical name (Feign name)
+        name = text_or_none(raw_fields["service_name"])
+        svc = ctx.book.service_for_host(name) if name and not name.startswith("{") else None
+        if svc is not None:
+            target = Target(svc, target.host or name, target.port, "feign_name", target.expr)
+    out["target"] = target.to_json()
+    if raw_fields.get("fallback") is not None:
+        out["fallback"] = text_or_none(raw_fields["fallback"])
+    return out

@@ -1,0 +1,62 @@
+"""``endpoint``: a route or RPC a service serves, with its handler."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .base import Field, Kind, KindView, LinkContext, Raw
+from .convert import method_text, text_or_none
+
+if TYPE_CHECKING:
+    from ..catalog import Rule
+
+FIELDS = (
+    Field("framework", ("string", "null"), "The web or RPC framework (the rule's `library`).", required=True),
+    Field("method", "string", "HTTP method upper case, ANY when the framework does not say, GRPC for gRPC methods.", required=True),
+    Field("path", ("string", "null"), "Route path with prefixes applied; for gRPC Service/Method.", required=True),
+    Field("handler", ("string", "null"), "The function handling it (dotted within its module).", required=True),
+)
+
+RAW = (
+    Raw("path", "The route; a leading `/` is added and repeated slashes collapse (mount prefixes are added at link time)."),
+    Raw("method", "The HTTP method (`*` or absent: ANY)."),
+    Raw("handler", "The handling function."),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint(KindView):
+    """A route or RPC a service serves, as the facts JSON shows it."""
+
+    framework: str | None = None
+    method: str | None = None
+    path: str | None = None
+    handler: str | None = None
+
+
+def finalize(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:
+    path = text_or_none(raw_fields.get("path"))
+    if path is not None and not path.startswith(("/", "{", "^")) and rule.library not in ("grpc",):
+        path = "/" + path
+    if path is not None and "//" in path:  # a prefix ending with / before a path starting with /
+        path = re.sub(r"/{2,}", "/", path)
+    method = method_text(raw_fields.get("method"), "ANY")
+    return {
+        "framework": rule.library or None,
+        "method": "ANY" if method == "*" else method,
+        "path": path,
+        "handler": text_or_none(raw_fields.get("handler")),
+    }
+
+
+KIND = Kind(
+    name="endpoint",
+    doc="A route or RPC a service serves: method, path and handler.",
+    fields=FIELDS,
+    raw=RAW,
+    finalize=finalize,
+    view=Endpoint,
+    rule_page=("framework", "method", "path", "handler"),
+)

@@ -1,0 +1,315 @@
+"""``retry_policy``: how often and how a piece of code is retried.
+
+Raw fields are spelled as the code spells them (``stop=stop_after_attempt(3)``, ``max_tries=5``,
+``backoff_factor=0.5``); the finalizer reads them with the library's vocabulary from the rule's
+``retry:`` block (which function means "stop after N attempts").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..values import BinOp, Call, Const, Dynamic, Ref, Value, describe, strip
+from .base import Field, Kind, KindView, LinkContext, Raw
+from .convert import ms_field, num, number, scalar, text_or_none, texts, to_int, unit_ms
+
+if TYPE_CHECKING:
+    from ..catalog import Rule
+
+BACKOFFS = ("none", "fixed", "exponential", "random", "exponential_jitter")
+MS = {"$ref": "#/$defs/ms"}
+
+FIELDS = (
+    Field(
+        "mechanism",
+        ("string", "null"),
+        "tenacity, backoff, stamina, retrying, urllib3, httpx, celery, botocore, grpc, loop, except_handler, ...",
+        required=True,
+    ),
+    Field("attempts", ("integer", "null"), "Total tries including the first; null when unbounded or not statically known.", required=True, minimum=1),
+    Field("attempts_expr", "string", "The stop expression when it is not understood."),
+    Field("mode", "string", "The library's retry mode when it has several (botocore: legacy, standard, adaptive)."),
+    Field(
+        "source",
+        ("string", "null"),
+        "Where the policy comes from: code (the code configures it), library_default (the library retries by default: a client or pool built without retry settings), config (an unresolved configuration object).",
+    ),
+    Field("stop_after_ms", None, "The time after which it stops retrying.", schema=MS),
+    Field("max_delay_ms", None, "The longest wait between two tries.", schema=MS),
+    Field("backoff", None, "How the wait between tries grows.", required=True, schema={"enum": [*BACKOFFS, None]}),
+    Field("retry_on", "array", "Exception types or predicates that trigger a retry.", required=True, schema={"items": {"type": "string"}}),
+    Field("scope", "string", "What the policy wraps: 'function NAME', loop, handler, object, client, task, channel.", required=True),
+    Field("fallback", ("string", "null"), "The value used when every try failed."),
+    Field("target", ("string", "null"), "What the policy is configured for (a service or method name), when the code says."),
+    Field("calls", "array", "Ids of the outbound calls it covers.", required=True, schema={"items": {"type": "string"}}, by_link=True),
+)
+
+RAW = (
+    Raw("mechanism", "Reported as is (default: the rule's `library`)."),
+    Raw("attempts", "Total tries."),
+    Raw("retries", "Retries after the first try (+1; `False` → no retry)."),
+    Raw("stop", "A stop expression read with the `retry:` block's `stops`."),
+    Raw("wait", "A wait expression read with the `retry:` block's `waits`."),
+    Raw("retry_on", "Exception types or predicates (read with the `retry:` block's `retry_on`)."),
+    Raw("retry_on_status", "Status codes → `status:<code>` in `retry_on`."),
+    Raw("backoff", "A constant backoff kind."),
+    Raw("backoff_factor", ">0 or `True` → exponential."),
+    Raw("backoff_multiplier", ">1 → exponential, 1 → fixed."),
+    Raw("jitter", "Truthy: exponential → exponential_jitter, fixed → random."),
+    Raw("delay", "The wait when nothing above says: a number of seconds is fixed and the max delay, an expression with `**` exponential, with `random` random."),
+    Raw("mode", "Selects a `modes:` preset; reported."),
+    Raw("source", "Reported: `code`, `library_default`."),
+    Raw("stop_after", "Stop after this long.", units=True),
+    Raw("max_delay", "The longest wait (Go durations: `_ns`).", units=True),
+    Raw("scope", "What the policy wraps (default `function`)."),
+    Raw("fallback", "The value used when every try failed."),
+    Raw("target", "What the policy is configured for."),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy(KindView):
+    """A retry policy as the facts JSON shows it; ``attempts`` counts the first try."""
+
+    mechanism: str | None = None
+    attempts: int | None = None
+    attempts_expr: str | None = None
+    mode: str | None = None
+    source: str | None = None
+    stop_after_ms: int | float | None = None
+    max_delay_ms: int | float | None = None
+    backoff: str | None = None
+    retry_on: tuple[str, ...] = ()
+    scope: str | None = None
+    fallback: str | None = None
+    target: str | None = None
+    calls: tuple[str, ...] = ()
+
+
+def delay_backoff(v: Any) -> tuple[str | None, float | None]:
+    """The backoff a delay expression shows, and its value in ms when it is a number of seconds."""
+    n = number(v)
+    if n is not None:
+        return ("fixed" if n > 0 else "none"), n * 1000.0
+    text = describe(strip(v)) if not isinstance(v, str) else v
+    low = text.lower()
+    expo = "**" in text or "pow(" in low or "<<" in text
+    rand = "random" in low or "uniform" in low or "randint" in low or "jitter" in low
+    if expo:
+        return ("exponential_jitter" if rand else "exponential"), None
+    if rand:
+        return "random", None
+    if "=>" in text:  # a delay function (attempt => TimeSpan.FromSeconds(2)) that neither grows nor varies
+        return "fixed", None
+    return None, None
+
+
+class RetryReading:
+    """Reads tenacity-style composed policies with the vocabulary from the rule's ``retry:`` block."""
+
+    def __init__(self, spec: dict[str, Any]):
+        self.stops: dict[str, dict[str, Any]] = spec.get("stops") or {}
+        self.waits: dict[str, dict[str, Any]] = spec.get("waits") or {}
+        self.retry_on: dict[str, dict[str, Any]] = spec.get("retry_on") or {}
+
+    @staticmethod
+    def _arg(call: Call, where: dict[str, Any] | int | str | None) -> Value | None:
+        if where is None:
+            return None
+        if isinstance(where, dict):
+            if "kw" in where:
+                for k, v in call.kwargs:
+                    if k == where["kw"]:
+                        return v
+            if "arg" in where and where["arg"] < len(call.args):
+                return call.args[where["arg"]]
+            return None
+        return None
+
+    def stop(self, v: Any) -> tuple[int | None, float | None, bool]:
+        """(attempts, stop_after_ms, understood)."""
+        s = strip(v)
+        if isinstance(s, BinOp) and s.op in ("|", "&"):
+            a1, t1, ok1 = self.stop(s.left)
+            a2, t2, ok2 = self.stop(s.right)
+            pick = min if s.op == "|" else max
+            attempts = pick([x for x in (a1, a2) if x is not None]) if (a1 is not None or a2 is not None) else None
+            after = pick([x for x in (t1, t2) if x is not None]) if (t1 is not None or t2 is not None) else None
+            return attempts, after, ok1 and ok2
+        if isinstance(s, (Call, Ref, Dynamic)):  # a bare name unresolved at link time is a Dynamic
+            name = s.func if isinstance(s, Call) else s.qualname if isinstance(s, Ref) else s.text
+            spec = self.stops.get(name)
+            if spec is None:
+                return None, None, False
+            attempts = None
+            after = float(spec["after_ms"]) if "after_ms" in spec else None  # a library's own limit
+            understood = True
+            if isinstance(s, Call) and "inner" in spec:  # a wrapper (WithMaxRetries(b, 3)) stops when b does, or sooner
+                attempts, inner_after, understood = self.stop(self._arg(s, spec["inner"]))
+                after = inner_after if inner_after is not None else after
+            if isinstance(s, Call):
+                if "attempts" in spec:
+                    n = to_int(number(self._arg(s, spec["attempts"])))
+                    attempts = None if n is None else n + int(spec.get("add", 0))  # add: 1 for a count of retries
+                if "after" in spec:
+                    amount = number(self._arg(s, spec["after"]))
+                    after = None if amount is None else amount * unit_ms(spec["after"].get("unit", "s"))
+            return attempts, after, understood
+        return None, None, False
+
+    def wait(self, v: Any) -> tuple[set[str], float | None]:
+        s = strip(v)
+        if isinstance(s, BinOp) and s.op in ("+", "|"):
+            k1, d1 = self.wait(s.left)
+            k2, d2 = self.wait(s.right)
+            total = (d1 or 0) + (d2 or 0) if (d1 is not None or d2 is not None) else None
+            return k1 | k2, total
+        if isinstance(s, (Call, Ref, Dynamic)):
+            name = s.func if isinstance(s, Call) else s.qualname if isinstance(s, Ref) else s.text
+            spec = self.waits.get(name)
+            if spec is None:
+                return {"unknown"}, None
+            if isinstance(s, Call) and "inner" in spec:  # a wrapper: WithMaxRetries(b, 3) waits as b does
+                return self.wait(self._arg(s, spec["inner"]))
+            delay = None
+            if isinstance(s, Call) and "max" in spec:
+                n = number(self._arg(s, spec["max"]))
+                delay = None if n is None else n * unit_ms(spec["max"].get("unit", "s"))
+            return {spec.get("backoff", "fixed")}, delay
+        return set(), None
+
+    def on(self, v: Any) -> list[str]:
+        s = strip(v)
+        if isinstance(s, BinOp) and s.op in ("|", "&"):
+            return self.on(s.left) + self.on(s.right)
+        if isinstance(s, Call) and s.func in self.retry_on:
+            spec = self.retry_on[s.func]
+            if spec.get("exceptions"):
+                names: list[str] = []
+                for a in s.args:
+                    names += texts(a)
+                for k, a in s.kwargs:
+                    if k in ("exception_types", "exceptions"):
+                        names += texts(a)
+                return names or ["Exception"]
+            label = spec.get("label", s.func.rpartition(".")[2])
+            inner = ", ".join(describe(a) for a in s.args)
+            return [f"{label}({inner})"]
+        return texts(v)
+
+
+def combine_backoff(kinds: set[str]) -> str | None:
+    kinds = kinds - {"none"} if len(kinds) > 1 else kinds
+    if not kinds:
+        return None
+    if "unknown" in kinds and len(kinds) == 1:
+        return None
+    expo = "exponential" in kinds or "exponential_jitter" in kinds
+    rand = "random" in kinds or "exponential_jitter" in kinds
+    if expo and rand:
+        return "exponential_jitter"
+    if expo:
+        return "exponential"
+    if rand:
+        return "random"
+    if "fixed" in kinds:
+        return "fixed"
+    return "none" if "none" in kinds else None
+
+
+def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:
+    spec = (rule.match or {}).get("retry") or {}
+    reader = RetryReading(spec)
+    defaults = spec.get("defaults") or {}
+    mode_v = strip(raw["mode"]) if raw.get("mode") is not None else None
+    mode = str(mode_v.value) if isinstance(mode_v, Const) and mode_v.value is not None else None
+    preset: dict[str, Any] = (spec.get("modes") or {}).get(mode or "", {})  # botocore legacy/standard
+    attempts: int | None = None
+    stop_after_ms = ms_field(raw, "stop_after")
+    understood = True
+    if "stop" in raw:
+        a, t, understood = reader.stop(raw["stop"])
+        attempts = a
+        stop_after_ms = t if t is not None else stop_after_ms
+    if "attempts" in raw:
+        attempts = to_int(number(raw["attempts"]))
+    elif "retries" in raw:
+        n = number(raw["retries"])
+        if n is None and scalar(raw["retries"]) is False:  # retries=False: no retry at all
+            n = 0
+        attempts = None if n is None else round(n) + 1
+    elif "stop" not in raw and "attempts" in preset:
+        attempts = preset["attempts"]
+    elif "stop" not in raw and "attempts" in defaults:
+        attempts = defaults["attempts"]
+    if attempts is not None and attempts < 1:
+        attempts = 1
+    cap = spec.get("max_attempts")  # the library clamps higher values (gRPC: 5)
+    if attempts is not None and cap is not None and attempts > cap:
+        attempts = cap
+    kinds: set[str] = set()
+    max_delay_ms = ms_field(raw, "max_delay")
+    if "wait" in raw:
+        kinds, d = reader.wait(raw["wait"])
+        max_delay_ms = d if d is not None else max_delay_ms
+    backoff = combine_backoff(kinds) if kinds else None
+    if backoff is None and "backoff" in raw:
+        b = text_or_none(raw["backoff"])
+        backoff = b if b in BACKOFFS else None
+    if backoff is None and "backoff_factor" in raw:
+        n = number(raw["backoff_factor"])
+        if n is not None:
+            backoff = "exponential" if n > 0 else "none"
+        elif scalar(raw["backoff_factor"]) is True:  # retry_backoff=True
+            backoff = "exponential"
+    if backoff is None and "backoff_multiplier" in raw:  # growth per attempt: 1 is a fixed wait
+        n = number(raw["backoff_multiplier"])
+        if n is not None:
+            backoff = "exponential" if n > 1 else "fixed"
+    if backoff in ("exponential", "fixed") and raw.get("jitter") is not None:
+        j = scalar(raw["jitter"])
+        if j not in (None, False, 0, 0.0, "none", "None"):
+            backoff = "exponential_jitter" if backoff == "exponential" else "random"
+    if backoff is None and raw.get("delay") is not None:  # a delay expression: countdown=2 ** retries
+        backoff, d = delay_backoff(raw["delay"])  # it says the wait: its value is the longest one
+        max_delay_ms = d if d is not None else max_delay_ms
+    if backoff is None:
+        backoff = preset.get("backoff") or defaults.get("backoff")
+    if max_delay_ms is None and preset.get("max_delay_ms") is not None:
+        max_delay_ms = float(preset["max_delay_ms"])
+    retry_on = reader.on(raw["retry_on"]) if "retry_on" in raw else list(defaults.get("retry_on", []))
+    retry_on += [f"status:{x}" for x in texts(raw.get("retry_on_status"))]
+    out: dict[str, Any] = {
+        "mechanism": text_or_none(raw.get("mechanism")) or rule.library or None,
+        "attempts": attempts,
+        "backoff": backoff,
+        "retry_on": sorted(dict.fromkeys(retry_on)),
+        "scope": text_or_none(raw.get("scope")) or "function",
+    }
+    if mode is not None:
+        out["mode"] = mode
+    if raw.get("source") is not None:  # a constant (code, library_default); e.g. hidden in **kwargs: unknown
+        src = strip(raw["source"])
+        out["source"] = str(src.value) if isinstance(src, Const) and src.value is not None else "unknown"
+    if stop_after_ms is not None:
+        out["stop_after_ms"] = num(stop_after_ms)
+    if max_delay_ms is not None:
+        out["max_delay_ms"] = num(max_delay_ms)
+    if not understood:
+        out["attempts_expr"] = describe(raw.get("stop"))
+    if raw.get("fallback") is not None:
+        out["fallback"] = text_or_none(raw["fallback"])
+    if raw.get("target") is not None:
+        out["target"] = text_or_none(raw["target"])
+    return out
+
+
+KIND = Kind(
+    name="retry_policy",
+    doc="A retry policy: how many tries, how the wait grows, on which errors, and which calls it covers.",
+    fields=FIELDS,
+    raw=RAW,
+    finalize=finalize,
+    view=RetryPolicy,
+)
