@@ -439,6 +439,8 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
             fspec = _spec(item["function"], {})
             for name in item["names"]:
                 index.scopes.setdefault(name, []).append(fspec)
+                if name.endswith(".__call__"):
+                    index.callable_types.add(name[: -len(".__call__")])
                 words(name)
         for item in spec.get("mounts", ()):
             target, prefix = item["target"], item.get("prefix")

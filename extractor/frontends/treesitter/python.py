@@ -36,9 +36,11 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 from ...facts import Diagnostic, FactRef
 from ...prefilter import Prefilter, for_name, parse_alternatives
 from ...templates import expansions, render
-from ...values import Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip
+from ...templates import format_captures
+from ...values import Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, at_path, deferred_path, fold, has_refs, simplify_concat, strip
 from ..base import FileResult, Mount
 from ..python.policies import POLICY_KINDS, object_policies
+from .index import _MISSING as _IF_MISSING
 from .engine import (
     MAX_LITERAL_ITEMS,
     OWNER_CAPTURE,
@@ -1003,9 +1005,11 @@ class PythonAnalyzer(Analyzer):
         return out
 
     def match_decorator(self, dsite: Site, fn: FunctionInfo, fscope: Scope) -> list[FactRef]:
+        """Match a decorator; returns the policies (retry, breaker) it puts around the function."""
         outer = fn.scope
         covering: list[FactRef] = []
-        if dsite.node.type != "call":
+        is_call = dsite.node.type == "call"
+        if not is_call:
             bare = self.evaluate(dsite.node, outer)
             if isinstance(bare, Obj):
                 covering += object_policies(bare)  # @breaker: an instance used as a decorator
@@ -1013,14 +1017,26 @@ class PythonAnalyzer(Analyzer):
             made = self.evaluate_shallow(dsite.node, outer)
             if isinstance(made, Obj):
                 covering += object_policies(made)  # @MyBreaker(), @CircuitBreaker(...): an instance made here
-        qual = self.callee(dsite.func, outer)[0] if dsite.func is not None else None
-        for spec in self.index.decorators.get(qual, ()) if qual else ():
-            binds = getattr(spec, "binds", None)
-            if binds is not None:
-                self.bind_parameter(binds, dsite, fn, fscope, outer, qual)
-        for ref in super().match_decorator(dsite, fn, fscope):
-            if ref not in covering:
-                covering.append(ref)
+        qual, receiver, attr, _ = self.callee(dsite.func, outer)
+        if receiver is not None:
+            covering += object_policies(receiver)  # @breaker.decorate(...), @retrying.wraps
+        if qual is None:
+            return covering
+        specs = self.index.decorators.get(qual)
+        if not specs:
+            return covering
+        env = self.env_for(fscope, function=fscope.qualname, attr=attr, method=attr)
+        if fscope.cls is not None:
+            env["class"] = fscope.cls.name
+        for spec in specs:
+            if spec.binds is not None:
+                self.bind_parameter(spec.binds, dsite, fn, fscope, outer, qual)
+            for fields in self.build_fields(spec, dsite if is_call else None, outer, receiver, env):
+                if spec.where:
+                    fields["_where"] = spec.where
+                fact = self.emit(spec.kind, spec.rule.id, dsite.node, fields, fscope, receiver=receiver)
+                if fact.kind in POLICY_KINDS and self.ref(fact) not in covering:
+                    covering.append(self.ref(fact))
         return covering
 
     def bind_parameter(self, binds: dict[str, Any], dsite: Site, fn: FunctionInfo, fscope: Scope, outer: Scope, qual: str) -> None:
@@ -1079,31 +1095,131 @@ class PythonAnalyzer(Analyzer):
                 return obj, self.text(attr)
         return None
 
-    def _read_arg(self, spec: Any, site: Site, scope: Scope) -> Value | None:
-        if spec.arg is None and spec.kw is None and spec.field is None and spec.type_arg is None:
+    # the libcst frontend's field semantics (Python rules use only its keys)
+    def read_arg(self, spec: Any, site: Site | None, scope: Scope) -> Value | None:
+        if spec.arg is None and spec.kw is None:
             return None
-        v = super()._read_arg(spec, site, scope)
-        if v is None and site.hidden and (spec.arg is not None or spec.kw is not None) and self.find_arg(site, spec.arg, spec.kw) is None:
-            return Dynamic("**kwargs")  # an unpacked *args / **kwargs may hide it
-        if v is not None and spec.text and spec.arg is not None or (v is not None and spec.text and spec.kw is not None):
-            node = self.find_arg(site, spec.arg, spec.kw)
-            if node is not None:
-                return Const(self.anchor_text(node, 200))
-        return v
+        if site is None:
+            return None
+        node = self.find_arg(site, spec.arg, spec.kw)
+        if node is None:
+            return Dynamic("**kwargs") if site.hidden else None  # an unpacked *args / **kwargs may hide it
+        if spec.text:
+            return Const(self.anchor_text(node, 200))
+        return self.to_value(self.evaluate(node, scope))
 
     def read_field(self, name: str, spec: Any, site: Site | None, scope: Scope, receiver: Obj | None, env: dict[str, str], partial: Obj | None = None, inherit: bool = True) -> Any:
+        if spec.is_const:
+            c = spec.const
+            if spec.template and isinstance(c, str):
+                return Const(render(c, env, keep_unknown=False))
+            return Const(c)
+        if spec.first_of:
+            for alt in spec.first_of:
+                found = self.read_field(name, alt, site, scope, receiver, env)
+                if found is not None:
+                    return found
+            return None
+        if spec.format is not None:
+            return format_captures(spec.format, receiver)
+        if spec.receiver_text:  # what a method is called on: db.replica in db.replica.query(...)
+            parts = self.member_parts(site.func) if site is not None and site.func is not None else None
+            if parts is None:
+                return None
+            obj = parts[0]
+            dotted = self._dotted(obj)
+            return Const(dotted if dotted is not None else self.anchor_text(obj, 120))
         if spec.class_attr is not None:  # a class-body constant (FAILURE_THRESHOLD = 10)
-            cls = scope.cls
+            cls = scope.cls  # classes: the matched class; with arg/kw: a same-file class passed (cls=MyBreaker)
             if spec.arg is not None or spec.kw is not None:
                 node = self.find_arg(site, spec.arg, spec.kw) if site is not None else None
                 passed = self.evaluate(node, scope) if node is not None else None
                 cls = passed.cls if isinstance(passed, ClassValue) else None
             found = self.class_constant(cls, spec.class_attr, spec.text) if cls is not None else None
             return found if found is not None else (Const(spec.default) if spec.has_default else None)
-        if spec.receiver_text:  # what a method is called on: db.replica in db.replica.query(...)
-            parts = self.member_parts(site.func) if site is not None and site.func is not None else None
-            return Const(self._dotted_text(parts[0]) if parts[0].type in ("identifier", "attribute") else self.anchor_text(parts[0], 120)) if parts is not None else None
-        return super().read_field(name, spec, site, scope, receiver, env, partial, inherit)
+        if spec.if_passed is not _IF_MISSING:  # passed for sure (not hidden in **kwargs) and not None
+            node = self.find_arg(site, spec.arg, spec.kw) if site is not None else None
+            inner = strip(self.to_value(self.evaluate(node, scope))) if node is not None else None
+            return None if inner is None or isinstance(inner, Const) and inner.value is None else Const(spec.if_passed)
+        v = self.read_arg(spec, site, scope)
+        if v is not None and spec.unwrap:
+            inner = strip(v)
+            if isinstance(inner, Obj):
+                v = inner.capture(spec.unwrap[0])
+                for step in spec.unwrap[1:]:
+                    nxt = strip(v) if v is not None else None
+                    v = nxt.capture(step) if isinstance(nxt, Obj) else None
+            elif spec.only_objects:
+                v = None
+        if v is not None and spec.path and not isinstance(strip(v), Dynamic):  # an unknown argument stays unknown
+            found = at_path(v, spec.path)  # into a mapping, a list of pairs or a JSON document
+            v = found if found is not None or not has_refs(v) else deferred_path(v, spec.path)  # imported: at link
+        if v is None and spec.receiver and receiver is not None:
+            v = self._receiver_path(receiver, spec.receiver)
+        if v is None and spec.inherit and receiver is not None:
+            v = receiver.capture(name)
+        if v is None and spec.has_default:
+            v = Const(spec.default)
+        if v is not None and spec.prefix and receiver is not None:
+            pre = receiver.capture(spec.prefix)
+            if pre is not None:
+                v = simplify_concat((pre, v))
+        return v
+
+    @staticmethod
+    def _receiver_path(receiver: Obj, path: str) -> Value | None:
+        cur: Any = receiver
+        for part in path.split("."):
+            if not isinstance(cur, Obj):
+                return None
+            cur = cur.capture(part)
+            if cur is None:
+                return None
+        return cur
+
+    def _dotted(self, node: "Node") -> str | None:
+        if node.type == "identifier":
+            return self.text(node)
+        if node.type == "attribute":
+            obj, attr = node.child_by_field_name("object"), node.child_by_field_name("attribute")
+            base = self._dotted(obj) if obj is not None else None
+            return f"{base}.{self.text(attr)}" if base and attr is not None else None
+        return None
+
+    def construct(self, otype: Any, site: Site, scope: Scope, qual: str, receiver: Obj | None) -> Obj:
+        caps: list[tuple[str, Value]] = []
+        for name, spec in otype.captures.items():
+            if not spec.unwrap and not spec.first_of and spec.format is None and spec.if_passed is _IF_MISSING and not spec.is_const:
+                v = self.read_arg(spec, site, scope)
+            else:  # unwrap, alternatives, constants, formats over the captures so far
+                v = self.read_field(name, spec, site, scope, Obj(otype.type, tuple(caps)), {})
+            if v is not None:
+                caps.append((name, v))
+        if receiver is not None:  # client.get_database(...): made by a tracked object, it keeps the captures it does not set
+            have = {k for k, _ in caps}
+            caps += [(k, v) for k, v in receiver.captures if k not in have]
+        return Obj(otype.type, tuple(caps), qual.rpartition(".")[2], f"{self.path}#{self.node_key(site.node)}")
+
+    def configure_obj(self, obj: Obj, site: Site, scope: Scope) -> Obj:
+        otype = self.index.types.get(obj.type)
+        parts = self.member_parts(site.func) if site.func is not None else None
+        if otype is None or parts is None:
+            return obj
+        conf = otype.configure.get(parts[1])
+        if conf is None:
+            return obj
+        node = self.find_arg(site, conf.arg, conf.kw)
+        if node is None:
+            return obj
+        v = self.to_value(self.evaluate(node, scope))
+        caps = list(obj.captures)
+        if conf.append:
+            old = obj.capture(conf.capture)
+            items = (strip(old).items if isinstance(strip(old), Seq) else ()) + (v,)  # type: ignore[union-attr]
+            caps = [c for c in caps if c[0] != conf.capture] + [(conf.capture, Seq(items))]
+        else:
+            caps = [c for c in caps if c[0] != conf.capture] + [(conf.capture, v)]
+        return dataclasses.replace(obj, captures=tuple(caps))
 
     # ================================================================ statements
     def st_skip(self, node: "Node", scope: Scope) -> None:
