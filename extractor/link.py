@@ -19,7 +19,7 @@ from .kinds import LinkContext, finalize
 from .mounts import OWNER_FIELD, apply_mounts
 from .environment.svcconfig import has_config, resolve_config
 from .environment import AddressBook
-from .values import PATH_CALL, Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, has_refs, resolve_deferred_path, strip, substitute
+from .values import PATH_CALL, Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, has_refs, resolve_deferred_path, strip, substitute, walk
 
 
 # Framework objects that stand for modules of the service: ``django.conf.settings.X`` is ``X`` of
@@ -231,7 +231,16 @@ _HOOKS: dict[tuple[str, str], Any] = {}
 
 
 def _link_hook(rule: Rule) -> Callable[[dict[str, Any], LinkContext], dict[str, Any] | None] | None:
-    """``link(fields, ctx)`` of a rule's impl class, when it defines one (loaded once)."""
+    """A rule's link-time logic (loaded once): the function its option ``link`` names in this
+    module (``link: django_replica_aliases``, called with the rule's options), else ``link(fields,
+    ctx)`` of its impl class, when it defines one."""
+    named = rule.options.get("link") if rule.options else None
+    if isinstance(named, str):
+        fn = LINK_FUNCTIONS.get(named)
+        if fn is None:
+            return None
+        options = rule.options
+        return lambda fields, ctx: fn(fields, ctx, options)
     if not rule.impl:
         return None
     key = (rule.id, rule.impl)
@@ -245,6 +254,96 @@ def _link_hook(rule: Rule) -> Callable[[dict[str, Any], LinkContext], dict[str, 
             cls = None
         _HOOKS[key] = cls(rule).link if cls is not None and hasattr(cls, "link") else None
     return _HOOKS[key]
+
+
+# ---------------------------------------------------------------- Django database aliases
+def django_replica_aliases(fields: dict[str, Any], ctx: LinkContext, options: dict[str, Any]) -> dict[str, Any] | None:
+    """Keep a Django read (``python.replica.django``) when its alias is a replica, and say why: the
+    alias is named like one, or its ``DATABASES`` entry (``_databases``, resolved from the
+    service's settings) marks it (``TEST: {MIRROR: ...}``, a ``HOST``/``NAME`` or the env var
+    holding it named like a replica, ``OPTIONS`` ``target_session_attrs`` in ``standby_attrs``); a
+    router (``_router``) must be listed in a literal ``DATABASE_ROUTERS`` (``_routers``)."""
+    from .replicas import REPLICA_NAME, value_strings
+
+    source = fields.get("source")
+    databases = strip(fields.pop("_databases", None))
+    routers = strip(fields.pop("_routers", None))
+    router = strip(fields.pop("_router", None))
+    standby = frozenset(options.get("standby_attrs", ()))
+    via = next((x.name for x in walk(source) if isinstance(x, Named)), None) if source is not None else None
+    aliases = list(dict.fromkeys(value_strings(source)))
+    replicas: list[str] = []
+    why: list[str] = []
+    for alias in aliases:
+        reason = None
+        if REPLICA_NAME.search(alias):
+            reason = f"alias {alias!r} is named like a replica"
+        elif isinstance(databases, Map):
+            entry = _database_evidence(databases.get(alias), standby)
+            reason = f"DATABASES[{alias!r}] {entry}" if entry else None
+        if reason:
+            replicas.append(alias)
+            why.append(reason + (f" (via {via})" if via and via != alias else ""))
+    if not replicas and not (aliases and isinstance(databases, Map)):
+        hint = _replica_hint(source)  # unknown alias (or no settings): a constant, env var or attribute named like a replica
+        if hint:
+            replicas.append(aliases[0] if aliases else "{" + hint + "}")
+            why.append(f"{hint} is named like a replica")
+    if not replicas:
+        return None
+    if isinstance(router, Const) and isinstance(routers, Seq):
+        listed = value_strings(routers)
+        if listed and len(listed) == len(routers.items):
+            path = str(router.value)
+            if not any(x == path or path.endswith("." + x) or x.endswith("." + path) for x in listed):
+                return None  # not installed: Django never asks it
+            why.append("router listed in DATABASE_ROUTERS")
+    fields["source"] = Const(", ".join(replicas))
+    fields["evidence"] = Const("; ".join(why))
+    return fields
+
+
+def _replica_hint(v: Any) -> str | None:
+    """A constant name, env var name or simple expression (``self.replica_alias``) naming a replica."""
+    from .replicas import REPLICA_NAME
+
+    for x in walk(v) if v is not None else ():
+        name = x.name if isinstance(x, Named) else x.var if isinstance(x, Env) else x.text if isinstance(x, Dynamic) and re.fullmatch(r"[\w.]+", x.text) else None
+        if name and REPLICA_NAME.search(name):
+            return name
+    return None
+
+
+def _database_evidence(entry: Any, standby: frozenset[str]) -> str | None:
+    """Why a ``DATABASES`` entry is a replica, or None."""
+    from .replicas import REPLICA_NAME
+
+    e = strip(entry)
+    if e is None:
+        return None
+    if isinstance(e, Map):
+        test = strip(e.get("TEST"))
+        if isinstance(test, Map):
+            mirror = strip(test.get("MIRROR"))
+            if mirror is not None and not (isinstance(mirror, Const) and mirror.value is None):
+                return f"is a TEST MIRROR of {mirror.value!r}" if isinstance(mirror, Const) else "is a TEST MIRROR"
+        for key in ("HOST", "NAME"):
+            hit = where_hit(e.get(key), REPLICA_NAME.pattern)
+            if hit:
+                return f"{key} names a replica: {hit}"
+        options = strip(e.get("OPTIONS"))
+        attrs = strip(options.get("target_session_attrs")) if isinstance(options, Map) else None
+        if isinstance(attrs, Const) and attrs.value in standby:
+            return f"OPTIONS target_session_attrs={attrs.value}"
+        return None
+    hit = where_hit(e, REPLICA_NAME.pattern)  # dj_database_url.config(env="REPLICA_DATABASE_URL"), env.db("...")
+    return f"is configured from {hit}" if hit else None
+
+
+# link-time functions a rule's option ``link`` may name
+LINK_FUNCTIONS: dict[str, Callable[[dict[str, Any], LinkContext, dict[str, Any]], dict[str, Any] | None]] = {
+    "django_replica_aliases": django_replica_aliases,
+}
 
 
 def apply_policy_links(facts: list[Fact], links: dict[int, list[FactRef]]) -> None:
