@@ -262,6 +262,7 @@ def rules_docs(out_dir: Path | None, check: bool) -> None:
     stale = docs.write_docs(catalog, target, check=check)
     if out_dir is None:
         stale += docs.write_schemas(target.parent / "schemas", check=check)
+        stale += docs.write_kind_docs(target.parent, check=check)
     if check:
         if stale:
             click.echo("stale or missing rule docs:\n  " + "\n  ".join(stale) + "\nrun `contracts rules docs`", err=True)
@@ -296,6 +297,32 @@ def rules_test(rule_ids: tuple[str, ...], rule_dirs: tuple[str, ...], fixtures_d
     click.echo(f"{len(chosen) - failed} passed, {failed} failed")
     if failed:
         raise click.exceptions.Exit(1)
+
+
+@rules.command("new")
+@click.argument("rule_id")
+@click.option("--kind", default="http_call", show_default=True, help="The fact kind the rule reports.")
+@click.option("--title", help="The rule's title (default: a TODO line).")
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path), help="Rules directory to write into (default: rules/ of the checkout).")
+@click.option("--fixtures", "fixtures_dir", type=click.Path(file_okay=False, path_type=Path), help="Fixtures directory to write into (default: fixtures/rules of the checkout).")
+def rules_new(rule_id: str, kind: str, title: str | None, rules_dir: Path | None, fixtures_dir: Path | None) -> None:
+    """Scaffold a rule: rules/<language>/<category>/<name>.yaml and its same-stem fixture, whose
+    placeholder lines fail `contracts rules test` until they are filled in. Never overwrites a file."""
+    from . import catalog as catalog_mod
+    from .commands.new_rule import ScaffoldError, next_steps, plan
+
+    fixtures = fixtures_dir or catalog_mod.default_fixtures_dir()
+    if fixtures is None:
+        raise _fail("no fixtures directory; pass --fixtures DIR")
+    try:
+        scaffold = plan(rule_id, kind, rules_dir or catalog_mod.default_rules_dir(), fixtures, title)
+        scaffold.write()
+    except (ScaffoldError, FileExistsError) as exc:
+        raise _fail(str(exc)) from None
+    options = (f" --rules {rules_dir.as_posix()}" if rules_dir else "") + (f" --fixtures {fixtures_dir.as_posix()}" if fixtures_dir else "")
+    click.echo(f"created {scaffold.rule_file.as_posix()}\ncreated {scaffold.fixture_file.as_posix()}\nnext:")
+    for n, step in enumerate(next_steps(scaffold, f"contracts rules test {rule_id}{options}"), 1):
+        click.echo(f"  {n}. {step}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -29,6 +29,8 @@ from .frontends import EXTENSIONS, frontend_for, language_of, rules_language
 
 MARKERS = ("expect", "ok", "todo-expect", "todo-ok")
 _ANNOTATION = re.compile(r"^(expect|ok|todo-expect|todo-ok):\s*(\S+)\s*(.*)$")
+SCAFFOLD_MARK = "scaffold-placeholder:"
+"""Left by ``contracts rules new`` on a fixture's placeholder lines: each is a failure until replaced."""
 
 
 class AnnotationError(Exception):
@@ -155,6 +157,15 @@ def _code_lines(source: bytes, comments: list[Any]) -> list[int]:
         if raw.strip() and n not in own:
             lines.append(n)
     return lines
+
+
+def placeholders(source: bytes, display: str) -> list[Failure]:
+    """The lines of a fixture still holding a placeholder of ``contracts rules new``."""
+    text = source.decode("utf-8", "replace")
+    if SCAFFOLD_MARK not in text:
+        return []
+    message = "a placeholder of `contracts rules new`: replace the line with real code and keep its annotation"
+    return [Failure("Annotation", f"{display}:{n}", message) for n, line in enumerate(text.splitlines(), 1) if SCAFFOLD_MARK in line]
 
 
 def get_path(fields: dict[str, Any], key: str) -> tuple[bool, Any]:
@@ -306,7 +317,7 @@ def check_rule(rule: Rule, catalog: Catalog, fixtures_dir: Path, repo_root: Path
             language = language_of(rel) or ""
             source = (fixture.root / rel).read_bytes()
             exps, problems = parse_annotations(source, language, known, display)
-            report.failures += problems
+            report.failures += problems + placeholders(source, display)
             exps = [e for e in exps if e.rule == rule.id]
             facts = [f for f in mine if f.file == rel]
             _compare(report, display, exps, facts)
