@@ -53,9 +53,9 @@ def read_compose(book: AddressBook, rel: str, doc: dict[str, Any], roots: list[s
             book.env_sources.setdefault((service, k), rel)
         env_files = spec.get("env_file")
         for item in env_files if isinstance(env_files, list) else [env_files] if env_files else []:
-            path = item.get("path") if isinstance(item, dict) else item
-            if isinstance(path, str) and root is not None:
-                target = join_path(base, path)
+            env_path = item.get("path") if isinstance(item, dict) else item
+            if isinstance(env_path, str) and root is not None:
+                target = join_path(base, env_path)
                 env_file_entries(book, service, root / target, target)
 
 

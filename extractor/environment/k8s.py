@@ -16,9 +16,9 @@ def maybe_k8s(rel: str) -> bool:
 
 
 def read_k8s(book: AddressBook, rel: str, doc: dict[str, Any]) -> None:
-    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
-    name = meta.get("name") if isinstance(meta, dict) else None
-    labels = meta.get("labels") if isinstance(meta, dict) and isinstance(meta.get("labels"), dict) else {}
+    meta: dict[str, Any] = doc["metadata"] if isinstance(doc.get("metadata"), dict) else {}
+    name = meta.get("name")
+    labels: dict[str, Any] = meta["labels"] if isinstance(meta.get("labels"), dict) else {}
     if not isinstance(name, str):
         return
     service = book.service_for_host(name)
