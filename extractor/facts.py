@@ -15,6 +15,12 @@ FACTS_VERSION = 1
 
 CONFIDENCES = ("high", "medium", "low")
 
+SEVERITIES = ("error", "warning", "info")
+"""How bad a diagnostic is."""
+
+LANGUAGES = ("python", "go", "java", "javascript", "typescript", "csharp", "kotlin")
+"""The languages a service may list (the facts schema's enum)."""
+
 DIAGNOSTIC_KINDS = (
     "syntax_error",
     "decode_error",

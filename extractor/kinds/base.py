@@ -51,10 +51,10 @@ class Field:
 
     def json_schema(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        if self.schema is not None:
-            out.update(self.schema)
         if self.type is not None:
             out["type"] = self.type if isinstance(self.type, str) else list(self.type)
+        if self.schema is not None:
+            out.update(self.schema)
         if self.minimum is not None:
             out["minimum"] = self.minimum
         if self.doc:
@@ -154,7 +154,7 @@ class Kind:
     extra_raw: str = ""  # a finalizer that passes other raw names through says so here (docs)
 
     def all_fields(self) -> tuple[Field, ...]:
-        return tuple(f for g in self.groups for f in g.fields) + self.fields
+        return self.fields + tuple(f for g in self.groups for f in g.fields)
 
     def raw_names(self) -> frozenset[str]:
         """The names a rule's ``fields:`` may use for this kind (``_``-prefixed ones are internal)."""

@@ -62,7 +62,7 @@ RAW_CALL = (
     Raw("url", "The URL (an HTTP call) or the channel target (a gRPC call)."),
     Raw("base_url", "A client's base URL, joined with a relative url."),
     Raw("method", "The HTTP method; upper-cased."),
-    Raw("timeout", "The timeout value, read with the rule's `timeout:` block → `timeout_ms`, `timeout_source`, ..."),
+    Raw("timeout", "The timeout value, read with the rule's `timeout:` block → `timeout_ms`, `timeout_source` and the other timeout fields."),
     Raw("connect_timeout", "A client's connection timeout (JDK HttpClient, OkHttp) → `connect_timeout_ms`."),
     Raw("service_name", "A logical service name (a Feign client's name), used when the URL names no service."),
     Raw("fallback", "The value returned when the call fails."),

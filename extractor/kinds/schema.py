@@ -1,0 +1,141 @@
+"""The JSON Schemas generated from the kind definitions: the facts (``facts.v1.schema.json``) and
+the raw fields a rule may set per kind (``rule-fields.schema.json``, read by the rule loader).
+
+``contracts rules docs`` writes them to ``extractor/schemas/`` (and their copies in ``docs/schemas/``);
+a test fails when the committed files differ from what this module generates.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..facts import CONFIDENCES, DIAGNOSTIC_KINDS, FACTS_VERSION, LANGUAGES, SEVERITIES
+from . import KINDS
+from .base import Field, FieldGroup, Kind
+from .calls import TARGET_DOC, TARGET_FIELDS
+
+FILE_NAME = f"facts.v{FACTS_VERSION}.schema.json"
+RULE_FIELDS_FILE = "rule-fields.schema.json"
+
+
+def _object(fields: tuple[Field, ...], *, closed: bool, typed: bool = True, doc: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if typed:
+        out["type"] = "object"
+    if doc:
+        out["description"] = doc
+    out["required"] = [f.name for f in fields if f.required]
+    if closed:
+        out["additionalProperties"] = False
+    out["properties"] = {f.name: f.json_schema() for f in fields}
+    return out
+
+
+def _group(group: FieldGroup) -> dict[str, Any]:
+    return _object(group.fields, closed=False)
+
+
+def _kind(kind: Kind) -> dict[str, Any]:
+    """A kind's fields; not closed: a fact may carry fields a newer version adds."""
+    out: dict[str, Any] = {"description": kind.doc}
+    if kind.groups:
+        out["allOf"] = [{"$ref": f"#/$defs/{g.name}"} for g in kind.groups]
+    out.update(_object(kind.fields, closed=False, typed=False))
+    return out
+
+
+SERVICE_FIELDS = (
+    Field("name", "string", "The service's name.", required=True),
+    Field("root", "string", "Service directory relative to the scan root ('.' for the root).", required=True),
+    Field("languages", "array", "The languages of its source files.", required=True, schema={"items": {"enum": list(LANGUAGES)}}),
+    Field("manifests", "array", "Its manifest files (pyproject.toml, go.mod, pom.xml, package.json, *.csproj, ...).", schema={"items": {"type": "string"}}),
+)
+
+DIAGNOSTIC_FIELDS = (
+    Field("file", "string", "The input the problem is about.", required=True),
+    Field("line", "integer", "The line, when known.", minimum=1),
+    Field("kind", None, "What went wrong.", required=True, schema={"enum": list(DIAGNOSTIC_KINDS)}),
+    Field("severity", None, "How bad it is.", required=True, schema={"enum": list(SEVERITIES)}),
+    Field("message", "string", "What happened, for people.", required=True),
+)
+
+FACT_HEADER = (
+    Field("id", "string", "Stable across unrelated edits: derived from rule, file, scope and the construct's text.", required=True, schema={"pattern": "^[a-z_]+:[0-9a-f]{12}$"}),
+    Field("kind", None, "The fact's kind; its other fields are the kind's.", required=True, schema={"enum": list(KINDS)}),
+    Field("rule", "string", "The id of the rule that found it.", required=True),
+    Field("service", ("string", "null"), "The service whose code it is in, or null outside any service.", required=True),
+    Field("file", "string", "Posix path relative to the scan root.", required=True),
+    Field("line", "integer", "1-based line of the construct.", required=True, minimum=1),
+    Field("col", "integer", "1-based column of the construct.", required=True, minimum=1),
+    Field("confidence", None, "How sure the rule is.", required=True, schema={"enum": list(CONFIDENCES)}),
+    Field("enclosing", "string", "Enclosing function or class (dotted), absent at module level."),
+)
+
+
+def facts_schema() -> dict[str, Any]:
+    groups: dict[str, FieldGroup] = {g.name: g for k in KINDS.values() for g in k.groups}
+    fact = _object(FACT_HEADER, closed=False)
+    fact["allOf"] = [{"if": {"properties": {"kind": {"const": name}}}, "then": {"$ref": f"#/$defs/{name}"}} for name in KINDS]
+    defs: dict[str, Any] = {
+        "service": _object(SERVICE_FIELDS, closed=True),
+        "diagnostic": _object(DIAGNOSTIC_FIELDS, closed=True),
+        "ms": {"type": ["number", "null"], "minimum": 0, "description": "A duration in milliseconds; null when not known."},
+        "target": _object(TARGET_FIELDS, closed=True, doc=TARGET_DOC),
+    }
+    defs.update({name: _group(g) for name, g in groups.items()})
+    defs["fact"] = fact
+    defs.update({name: _kind(k) for name, k in KINDS.items()})
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://contract-extractor.dev/schemas/{FILE_NAME}",
+        "title": f"contracts scan --format json (facts, version {FACTS_VERSION})",
+        "description": "Facts extracted from a repository. Field names change only with a version bump. Facts are sorted by (file, line, col, kind, rule); paths are posix and relative to the scan root.",
+        "type": "object",
+        "required": ["version", "root", "services", "facts", "diagnostics"],
+        "additionalProperties": False,
+        "properties": {
+            "version": {"const": FACTS_VERSION},
+            "root": {"type": "string", "description": "The scanned path as given on the command line."},
+            "services": {"type": "array", "items": {"$ref": "#/$defs/service"}},
+            "facts": {"type": "array", "items": {"$ref": "#/$defs/fact"}},
+            "diagnostics": {"type": "array", "items": {"$ref": "#/$defs/diagnostic"}},
+        },
+        "$defs": defs,
+    }
+
+
+def facts_schema_text() -> str:
+    return json.dumps(facts_schema(), indent=2) + "\n"
+
+
+def rule_fields_schema() -> dict[str, Any]:
+    """What a rule's ``fields:`` may name, per kind: the raw fields its finalizer reads.
+
+    The rule loader reads this file (it sits below the kinds in the import order) and reports any
+    other name with ``file:line``; names starting with ``_`` are the rule's own.
+    """
+    defs: dict[str, Any] = {}
+    for name, kind in KINDS.items():
+        raw = [(n, r.doc) for r in kind.raw for n in r.names()]
+        defs[name] = {
+            "description": f"The fields: of a {name} match." if raw else f"Rules set no fields of {name}.",
+            "type": "object",
+            "propertyNames": {"anyOf": [{"enum": [n for n, _ in raw]}, {"pattern": "^_"}]},
+            "properties": {n: {"description": doc} for n, doc in raw},
+        }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://contract-extractor.dev/schemas/{RULE_FIELDS_FILE}",
+        "title": "The raw fields a rule's match may set, per fact kind",
+        "description": "Generated from extractor/kinds/ by `contracts rules docs`; do not edit. The link stage turns raw fields into the public fields of facts.v1.schema.json.",
+        "$defs": defs,
+    }
+
+
+def rule_fields_schema_text() -> str:
+    return json.dumps(rule_fields_schema(), indent=2) + "\n"
+
+
+GENERATED = {FILE_NAME: facts_schema_text, RULE_FIELDS_FILE: rule_fields_schema_text}
+"""The package's schema files generated from the kinds, by file name."""
