@@ -118,6 +118,7 @@ def load_rule(path: Path, rules_dir: Path) -> Rule:
         match = data.get("treesitter") or {}
     if not match and not data.get("impl") and not data.get("derive"):
         raise RuleError(f"{shown}:{data.line}: a rule needs a match block ({'python' if language == 'python' else 'treesitter'}:), an impl or a derive")
+    check_fields(data, tuple(kinds), shown)
     return Rule(
         id=data["id"],
         title=data["title"],
@@ -198,3 +199,64 @@ def load_catalog(dirs: Iterable[Path] | None = None) -> Catalog:
     if problems:
         raise RuleError("\n".join(problems))
     return Catalog(sorted(rules, key=lambda r: r.id), roots)
+
+
+@lru_cache(maxsize=None)
+def kind_fields() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """(raw, public) field names per fact kind, from the schemas generated from ``extractor/kinds/``:
+    what a rule's ``fields:`` may set, and what a fact of the kind has."""
+    folder = resources.files("extractor.schemas")
+    rule_fields = json.loads(folder.joinpath("rule-fields.schema.json").read_text("utf-8"))["$defs"]
+    raw = {kind: frozenset(d["propertyNames"]["anyOf"][0]["enum"]) for kind, d in rule_fields.items()}
+    facts = json.loads(folder.joinpath("facts.v1.schema.json").read_text("utf-8"))["$defs"]
+    public: dict[str, frozenset[str]] = {}
+    for kind in raw:
+        names = set(facts[kind]["properties"])
+        for ref in facts[kind].get("allOf", ()):
+            names |= set(facts[ref["$ref"].rpartition("/")[2]]["properties"])
+        public[kind] = frozenset(names)
+    return raw, public
+
+
+def check_fields(data: Any, kinds: tuple[str, ...], shown: str) -> None:
+    """Every field a rule sets is one its kind reads: a raw field of the match's kind (``fields:``,
+    an object's ``fact_field``), a public field in ``derive:``. Names starting with ``_`` are the
+    rule's own."""
+    raw, public = kind_fields()
+    problems: list[tuple[int, str]] = []
+
+    def unknown(path: tuple[Any, ...], name: str, kind_names: tuple[str, ...], known: frozenset[str]) -> None:
+        if name.startswith("_") or name in known:
+            return
+        where = "/".join(map(str, path))
+        problems.append((yamlio.line_at(data, path), f"{where}: {name!r} is not a field of {' or '.join(kind_names)} (known: {', '.join(sorted(known)) or 'none'})"))
+
+    def walk(node: Any, path: tuple[Any, ...]) -> None:
+        if isinstance(node, dict):
+            fields = node.get("fields")
+            if isinstance(fields, dict) and "scope_timeout" not in node:  # scope_timeout: a time limit, no fact
+                kind = node["kind"] if isinstance(node.get("kind"), str) else kinds[0]
+                for name in fields:
+                    unknown(path + ("fields", name), str(name), (kind,), raw[kind])
+            if isinstance(node.get("fact_field"), str):  # sets a field of the fact that built the object
+                unknown(path + ("fact_field",), node["fact_field"], kinds, frozenset().union(*(raw[k] for k in kinds)))
+            for key, value in node.items():
+                if key != "fields":
+                    walk(value, path + (key,))
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                walk(item, path + (i,))
+
+    for block in ("python", "treesitter"):
+        if isinstance(data.get(block), dict):
+            walk(data[block], (block,))
+    derive = data.get("derive")
+    if isinstance(derive, dict):
+        for i, name in enumerate(derive.get("copy") or ()):
+            unknown(("derive", "copy", i), str(name), kinds[:1], public[kinds[0]])
+        sources = tuple(derive.get("from_kinds") or ())
+        readable = frozenset().union(*(public[k] for k in sources))
+        for name in derive.get("when") or {}:
+            unknown(("derive", "when", name), str(name), sources, readable)
+    if problems:
+        raise RuleError("\n".join(f"{shown}:{line}: {message}" for line, message in sorted(problems)))

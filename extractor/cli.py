@@ -262,6 +262,7 @@ def rules_docs(out_dir: Path | None, check: bool) -> None:
     stale = docs.write_docs(catalog, target, check=check)
     if out_dir is None:
         stale += docs.write_schemas(target.parent / "schemas", check=check)
+        stale += docs.write_kind_docs(target.parent, check=check)
     if check:
         if stale:
             click.echo("stale or missing rule docs:\n  " + "\n  ".join(stale) + "\nrun `contracts rules docs`", err=True)

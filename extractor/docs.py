@@ -11,13 +11,12 @@ from typing import Any
 
 from .catalog import Catalog, Rule, default_fixtures_dir
 from .frontends import language_of
+from .kinds import KINDS
+from .kinds.schema import GENERATED as GENERATED_SCHEMAS
+from .kinds.tables import facts_reference, replace_raw_table
 
-COMMON_FIELDS = {
-    "http_call": ["library", "method", "url", "target", "timeout_ms", "timeout_source", "timeout_expr", "timeout_env", "timeout_constant", "connect_timeout_ms"],
-    "grpc_call": ["library", "grpc_service", "rpc", "url", "target", "timeout_ms", "timeout_source", "timeout_expr"],
-    "endpoint": ["framework", "method", "path", "handler"],
-    "missing_timeout": ["call", "library", "method", "url", "target"],
-}
+COMMON_FIELDS = {name: list(kind.rule_page) for name, kind in KINDS.items() if kind.rule_page}
+"""The fields every rule page of a kind lists, from the kind's definition (``extractor/kinds/``)."""
 MAX_EXAMPLES = 10
 _ANNOTATED = re.compile(rb"(?:expect|ok|todo-expect|todo-ok):\s*(\S+)")
 
@@ -155,11 +154,41 @@ def schema_files() -> dict[str, str]:
     from importlib import resources
 
     folder = resources.files("extractor.schemas")
-    return {p.name: p.read_text("utf-8") for p in sorted(folder.iterdir(), key=lambda p: p.name) if p.name.endswith(".json")}
+    files = {p.name: p.read_text("utf-8") for p in sorted(folder.iterdir(), key=lambda p: p.name) if p.name.endswith(".json")}
+    files.update({name: generate() for name, generate in GENERATED_SCHEMAS.items()})  # from the kind definitions
+    return files
+
+
+def _write(path: Path, text: str, check: bool) -> bool:
+    """Whether ``path`` was stale (written unless ``check``)."""
+    if path.exists() and path.read_text("utf-8") == text:
+        return False
+    if not check:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return True
+
+
+def write_package_schemas(check: bool = False) -> list[str]:
+    """The package's schemas generated from the kind definitions (facts, a rule's fields per kind)."""
+    folder = Path(__file__).resolve().parent / "schemas"
+    return [f"extractor/schemas/{name}" for name, generate in GENERATED_SCHEMAS.items() if _write(folder / name, generate(), check)]
+
+
+def write_kind_docs(docs_root: Path, check: bool = False) -> list[str]:
+    """The field tables generated from the kind definitions: ``facts.md`` and the rule format's
+    raw-field table."""
+    stale = ["facts.md"] if _write(docs_root / "facts.md", facts_reference(), check) else []
+    page = docs_root / "rule-format.md"
+    if page.exists():
+        text = page.read_text("utf-8")
+        if _write(page, replace_raw_table(text), check):
+            stale.append("rule-format.md")
+    return stale
 
 
 def write_schemas(target: Path, check: bool = False) -> list[str]:
-    stale = []
+    stale = write_package_schemas(check)
     for name, text in schema_files().items():
         path = target / name
         if not path.exists() or path.read_text("utf-8") != text:
