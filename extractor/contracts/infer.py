@@ -17,6 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from ..facts import Fact, ScanResult, Service
+from ..kinds import (
+    CALL_KINDS,
+    circuit_breaker,
+    endpoint,
+    grpc_call,
+    http_call,
+    id_generation,
+    idempotency_key,
+    replica_read,
+    retry_policy,
+)
+from ..kinds.calls import CallView
 from ..reach import index_service
 from . import match
 from .model import (
@@ -231,7 +243,7 @@ def infer_contracts(result: ScanResult, root: Path | None = None) -> InferredCon
     for ep in endpoints:
         ep_by_service.setdefault(ep.service, []).append(ep)
     ids_by_call = _id_flows(facts)
-    calls = tuple(_call(f, by_id, ids_by_call.get(f.id, ()), ep_by_service) for f in facts if f.kind in ("http_call", "grpc_call") and f.service)
+    calls = tuple(_call(f, by_id, ids_by_call.get(f.id, ()), ep_by_service) for f in facts if f.kind in CALL_KINDS and f.service)
     replicas = tuple(_replica(f) for f in facts if f.kind == "replica_read" and f.service)
     keys = tuple(_idempotency(f) for f in facts if f.kind == "idempotency_key" and f.service)
     contracts = {s.name: _contract(s, calls, endpoints, replicas, keys) for s in sorted(result.services, key=lambda s: s.name)}
@@ -244,7 +256,8 @@ def _text(v: Any) -> str | None:
 
 
 def _endpoint(f: Fact) -> CodeEndpoint:
-    return CodeEndpoint(f.id, f.service or "", _text(f.fields.get("method")), _text(f.fields.get("path")), _text(f.fields.get("handler")), _text(f.fields.get("framework")), fact_location(f))
+    e = endpoint.Endpoint.from_fields(f.fields)
+    return CodeEndpoint(f.id, f.service or "", _text(e.method), _text(e.path), _text(e.handler), _text(e.framework), fact_location(f))
 
 
 def _id_flows(facts: list[Fact]) -> dict[str, list[IdFlow]]:
@@ -252,62 +265,62 @@ def _id_flows(facts: list[Fact]) -> dict[str, list[IdFlow]]:
     for f in facts:
         if f.kind != "id_generation":
             continue
-        for flow in f.fields.get("flows_to") or []:
-            call = flow.get("call") if isinstance(flow, dict) else None
-            if call:
-                out.setdefault(call, []).append(IdFlow(f.id, _text(f.fields.get("generator")), _text(f.fields.get("variable")), bool(f.fields.get("inside_retry")), str(flow.get("as") or ""), fact_location(f)))
+        made = id_generation.IdGeneration.from_fields(f.fields)
+        for flow in made.flows_to:
+            if flow.call:
+                out.setdefault(flow.call, []).append(IdFlow(f.id, _text(made.generator), _text(made.variable), bool(made.inside_retry), str(flow.as_ or ""), fact_location(f)))
     return out
 
 
-def _timeout_detail(fields: dict[str, Any]) -> str:
-    source = fields.get("timeout_source")
+def _timeout_detail(call: CallView) -> str:
+    source = call.timeout_source
     if source == "env_default":
-        return f"default of env {fields.get('timeout_env')}"
-    if source == "constant" and fields.get("timeout_constant"):
-        return f"constant {fields['timeout_constant']}"
+        return f"default of env {call.timeout_env}"
+    if source == "constant" and call.timeout_constant:
+        return f"constant {call.timeout_constant}"
     if source == "library_default":
         return "library default"
     if source == "dynamic":
-        return f"from {fields.get('timeout_expr') or fields.get('timeout_env') or 'an expression'}"
+        return f"from {call.timeout_expr or call.timeout_env or 'an expression'}"
     return ""
 
 
 def _call(f: Fact, by_id: dict[str, Fact], ids: Iterable[IdFlow], endpoints: dict[str, list[CodeEndpoint]]) -> CodeCall:
-    fields = f.fields
-    target = fields.get("target") or {}
+    grpc = grpc_call.GrpcCall.from_fields(f.fields) if f.kind == "grpc_call" else None
+    fields: CallView = grpc if grpc is not None else http_call.HttpCall.from_fields(f.fields)
     retries = []
-    for rid in fields.get("retry_policies") or []:
+    for rid in fields.retry_policies:
         p = by_id.get(rid)
         if p is not None:
-            retries.append(CodeRetry(p.id, _text(p.fields.get("mechanism")), p.fields.get("attempts"), _text(p.fields.get("backoff")), p.fields.get("max_delay_ms"), fact_location(p)))
+            r = retry_policy.RetryPolicy.from_fields(p.fields)
+            retries.append(CodeRetry(p.id, _text(r.mechanism), r.attempts, _text(r.backoff), r.max_delay_ms, fact_location(p)))
     breakers = []
-    for bid in fields.get("circuit_breakers") or []:
+    for bid in fields.circuit_breakers:
         b = by_id.get(bid)
         if b is not None:
-            breakers.append(CodeBreaker(b.id, _text(b.fields.get("mechanism")), _text(b.fields.get("fallback")), fact_location(b)))
-    attempts = fields.get("retry_attempts", 1)
-    if "retry_attempts" not in fields and not retries:
-        attempts = 1
-    protocol = "grpc" if f.kind == "grpc_call" else "http"
-    url = _text(fields.get("url"))
+            cb = circuit_breaker.CircuitBreaker.from_fields(b.fields)
+            breakers.append(CodeBreaker(b.id, _text(cb.mechanism), _text(cb.fallback), fact_location(b)))
+    attempts = fields.retry_attempts  # 1 when no policy covers the call
+    protocol = "grpc" if grpc is not None else "http"
+    url = _text(fields.url)
     call = CodeCall(
         id=f.id,
         caller=f.service or "",
         protocol=protocol,
-        callee=_text(target.get("service")),
-        host=_text(target.get("host")),
-        method=_text(fields.get("method")),
+        callee=_text(fields.target.service),
+        host=_text(fields.target.host),
+        method=_text(fields.method),
         url=url,
         path=match.url_path(url) if protocol == "http" else None,
-        rpc=_text(fields.get("rpc")),
-        timeout_ms=fields.get("timeout_ms"),
-        timeout_source=str(fields.get("timeout_source") or "none"),
+        rpc=_text(grpc.rpc) if grpc is not None else None,
+        timeout_ms=fields.timeout_ms,
+        timeout_source=str(fields.timeout_source or "none"),
         timeout_detail=_timeout_detail(fields),
-        timeout_env=_text(fields.get("timeout_env")),
+        timeout_env=_text(fields.timeout_env),
         attempts=attempts if isinstance(attempts, int) else None,
         retries=tuple(retries),
         breakers=tuple(breakers),
-        fallback=_text(fields.get("fallback")),
+        fallback=_text(fields.fallback),
         ids=tuple(sorted(ids, key=lambda i: (i.location.file, i.location.line, i.sent_as))),
         scope=f.scope,
         location=fact_location(f),
@@ -344,13 +357,13 @@ def find_endpoint(call: CodeCall, endpoints: Iterable[CodeEndpoint]) -> CodeEndp
 
 
 def _replica(f: Fact) -> ReplicaRead:
-    g = f.fields.get
-    return ReplicaRead(f.id, f.service or "", _text(g("source")), _text(g("dataset")), _text(g("mechanism")), _text(g("evidence")), fact_location(f))
+    r = replica_read.ReplicaRead.from_fields(f.fields)
+    return ReplicaRead(f.id, f.service or "", _text(r.source), _text(r.dataset), _text(r.mechanism), _text(r.evidence), fact_location(f))
 
 
 def _idempotency(f: Fact) -> IdempotencyKey:
-    g = f.fields.get
-    return IdempotencyKey(f.id, f.service or "", _text(g("key")), _text(g("source")), _text(g("store")), _text(g("handler")) or (f.scope or None), g("window_ms"), fact_location(f))
+    k = idempotency_key.IdempotencyKey.from_fields(f.fields)
+    return IdempotencyKey(f.id, f.service or "", _text(k.key), _text(k.source), _text(k.store), _text(k.handler) or (f.scope or None), k.window_ms, fact_location(f))
 
 
 def _handler_calls(root: Path, services: list[Service], endpoints: tuple[CodeEndpoint, ...], calls: tuple[CodeCall, ...]) -> dict[str, tuple[str, ...]]:

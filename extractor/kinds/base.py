@@ -129,6 +129,8 @@ class KindView:
             if key not in fields:
                 continue
             v = fields[key]
+            if v is None and isinstance(f.default, tuple):  # a list field written as null reads as empty
+                continue
             build = cls.NESTED.get(f.name)
             if build is not None:
                 v = tuple(build(x) for x in v) if isinstance(v, list) else build(v)

@@ -56,7 +56,7 @@ def scalar(v: Any) -> Any:
 
 
 def text_or_none(v: Any) -> str | None:
-    s = strip(v) if isinstance(v, (Const, Named, Env, Seq, Map, Obj, Concat, Dynamic)) else v
+    s: Any = strip(v) if isinstance(v, (Const, Named, Env, Seq, Map, Obj, Concat, Dynamic)) else v
     if s is None:
         return None
     if isinstance(s, (str, int, float)) and not isinstance(s, bool):

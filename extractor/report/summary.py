@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..facts import Fact
+from ..kinds.calls import CallView, TargetView
+from ..kinds.circuit_breaker import CircuitBreaker
+from ..kinds.endpoint import Endpoint
+from ..kinds.grpc_call import GrpcCall
+from ..kinds.http_call import HttpCall
+from ..kinds.id_generation import IdGeneration
+from ..kinds.idempotency_key import IdempotencyKey
+from ..kinds.missing_timeout import MissingTimeout
+from ..kinds.replica_read import ReplicaRead
+from ..kinds.retry_policy import RetryPolicy
 
 
 def _ms(v: Any) -> str:
@@ -17,51 +28,56 @@ def _ms(v: Any) -> str:
     return f"{v:g} ms"
 
 
-def _timeout(f: dict[str, Any]) -> str:
-    src = f.get("timeout_source")
+def _timeout(c: CallView) -> str:
+    src = c.timeout_source
     if src == "none":
         return "no timeout"
     if src == "dynamic":
-        return f"timeout from {f.get('timeout_expr') or f.get('timeout_env') or '?'}"
+        return f"timeout from {c.timeout_expr or c.timeout_env or '?'}"
     extra = ""
     if src == "env_default":
-        extra = f", env {f.get('timeout_env')} default"
-    elif src == "constant" and f.get("timeout_constant"):
-        extra = f", {f['timeout_constant']}"
+        extra = f", env {c.timeout_env} default"
+    elif src == "constant" and c.timeout_constant:
+        extra = f", {c.timeout_constant}"
     elif src == "library_default":
         extra = ", library default"
-    return f"timeout {_ms(f.get('timeout_ms'))}{extra}"
+    return f"timeout {_ms(c.timeout_ms)}{extra}"
 
 
-def _target(f: dict[str, Any]) -> str:
-    t = f.get("target") or {}
-    if t.get("service"):
-        return f" → {t['service']}"
-    if t.get("host"):
-        return f" → {t['host']} (external)"
+def _target(t: TargetView) -> str:
+    if t.service:
+        return f" → {t.service}"
+    if t.host:
+        return f" → {t.host} (external)"
     return ""
 
 
 def _call(fact: Fact) -> str:
-    f = fact.fields
-    what = f"{f.get('method') or '?'} {f.get('url') or '?'}" if fact.kind == "http_call" else f"{f.get('grpc_service') or '?'}.{f.get('rpc') or '?'}"
+    c: CallView
+    if fact.kind == "http_call":
+        c = HttpCall.from_fields(fact.fields)
+        what = f"{c.method or '?'} {c.url or '?'}"
+    else:
+        g = GrpcCall.from_fields(fact.fields)
+        what = f"{g.grpc_service or '?'}.{g.rpc or '?'}"
+        c = g
     retry = ""
-    if f.get("retry_policies"):
-        attempts = f.get("retry_attempts")
+    if c.retry_policies:
+        attempts = c.retry_attempts
         retry = f", retried ({attempts} attempts)" if attempts else ", retried (unbounded or unknown attempts)"
-    if f.get("circuit_breakers"):
+    if c.circuit_breakers:
         retry += ", behind a circuit breaker"
-    return f"{f.get('library')}: {what}{_target(f)}; {_timeout(f)}{retry}"
+    return f"{c.library}: {what}{_target(c.target)}; {_timeout(c)}{retry}"
 
 
 def _endpoint(fact: Fact) -> str:
-    f = fact.fields
-    return f"{f.get('framework')}: {f.get('method')} {f.get('path')} → {f.get('handler')}"
+    e = Endpoint.from_fields(fact.fields)
+    return f"{e.framework}: {e.method} {e.path} → {e.handler}"
 
 
 def _missing(fact: Fact) -> str:
-    f = fact.fields
-    return f"{f.get('library')}: {f.get('method') or ''} {f.get('url') or ''}{_target(f)} can wait forever".replace("  ", " ")
+    m = MissingTimeout.from_fields(fact.fields)
+    return f"{m.library}: {m.method or ''} {m.url or ''}{_target(m.target)} can wait forever".replace("  ", " ")
 
 
 def _generic(fact: Fact) -> str:
@@ -76,54 +92,53 @@ def _generic(fact: Fact) -> str:
 
 
 def _retry(fact: Fact) -> str:
-    f = fact.fields
-    attempts = f"{f['attempts']} attempts" if f.get("attempts") else "unbounded or unknown attempts"
+    r = RetryPolicy.from_fields(fact.fields)
+    attempts = f"{r.attempts} attempts" if r.attempts else "unbounded or unknown attempts"
     extra = []
-    if f.get("backoff") and f["backoff"] != "none":
-        extra.append(f"{f['backoff']} backoff")
-    if f.get("max_delay_ms") is not None:
-        extra.append(f"waits up to {_ms(f['max_delay_ms'])}")
-    if f.get("stop_after_ms") is not None:
-        extra.append(f"gives up after {_ms(f['stop_after_ms'])}")
-    if f.get("retry_on"):
-        extra.append("on " + ", ".join(f["retry_on"][:3]) + ("…" if len(f["retry_on"]) > 3 else ""))
-    covered = len(f.get("calls") or [])
+    if r.backoff and r.backoff != "none":
+        extra.append(f"{r.backoff} backoff")
+    if r.max_delay_ms is not None:
+        extra.append(f"waits up to {_ms(r.max_delay_ms)}")
+    if r.stop_after_ms is not None:
+        extra.append(f"gives up after {_ms(r.stop_after_ms)}")
+    if r.retry_on:
+        extra.append("on " + ", ".join(r.retry_on[:3]) + ("…" if len(r.retry_on) > 3 else ""))
+    covered = len(r.calls)
     tail = f"; covers {covered} call{'s' if covered != 1 else ''}" if covered else ""
-    return f"{f.get('mechanism')}: {attempts}" + (f" ({', '.join(extra)})" if extra else "") + f", {f.get('scope')}{tail}"
+    return f"{r.mechanism}: {attempts}" + (f" ({', '.join(extra)})" if extra else "") + f", {r.scope}{tail}"
 
 
 def _breaker(fact: Fact) -> str:
-    f = fact.fields
-    parts = [f"{f.get('mechanism')}: opens after {f['failure_threshold']} failures" if f.get("failure_threshold") else f"{f.get('mechanism')}"]
-    if f.get("recovery_timeout_ms") is not None:
-        parts.append(f"retries after {_ms(f['recovery_timeout_ms'])}")
-    if f.get("fallback"):
-        parts.append(f"fallback {f['fallback']}")
-    covered = len(f.get("calls") or [])
+    b = CircuitBreaker.from_fields(fact.fields)
+    parts = [f"{b.mechanism}: opens after {b.failure_threshold} failures" if b.failure_threshold else f"{b.mechanism}"]
+    if b.recovery_timeout_ms is not None:
+        parts.append(f"retries after {_ms(b.recovery_timeout_ms)}")
+    if b.fallback:
+        parts.append(f"fallback {b.fallback}")
+    covered = len(b.calls)
     if covered:
         parts.append(f"protects {covered} call{'s' if covered != 1 else ''}")
     return ", ".join(parts)
 
 
 def _replica(fact: Fact) -> str:
-    f = fact.fields
-    what = f.get("dataset") or "data"
-    return f"{f.get('mechanism')}: reads {what} from {f.get('source') or 'a replica'} ({f.get('evidence')})"
+    r = ReplicaRead.from_fields(fact.fields)
+    what = r.dataset or "data"
+    return f"{r.mechanism}: reads {what} from {r.source or 'a replica'} ({r.evidence})"
 
 
 def _id(fact: Fact) -> str:
-    f = fact.fields
-    where = "inside a retry: a new id on every attempt" if f.get("inside_retry") else "outside any retry"
-    flows = f.get("flows_to") or []
-    sent = f"; sent as {', '.join(sorted({x['as'] for x in flows}))}" if flows else ""
-    name = f" {f['variable']} =" if f.get("variable") else ""
-    return f"{name} {f.get('generator')}() {where}{sent}".strip()
+    i = IdGeneration.from_fields(fact.fields)
+    where = "inside a retry: a new id on every attempt" if i.inside_retry else "outside any retry"
+    sent = f"; sent as {', '.join(sorted({str(x.as_) for x in i.flows_to}))}" if i.flows_to else ""
+    name = f" {i.variable} =" if i.variable else ""
+    return f"{name} {i.generator}() {where}{sent}".strip()
 
 
 def _idempotency(fact: Fact) -> str:
-    f = fact.fields
-    window = f", remembered {_ms(f['window_ms'])}" if f.get("window_ms") is not None else ""
-    return f"{f.get('handler')} de-duplicates on {f.get('source')} {f.get('key')} in {f.get('store')}{window}"
+    k = IdempotencyKey.from_fields(fact.fields)
+    window = f", remembered {_ms(k.window_ms)}" if k.window_ms is not None else ""
+    return f"{k.handler} de-duplicates on {k.source} {k.key} in {k.store}{window}"
 
 
 SUMMARIES: dict[str, Callable[[Fact], str]] = {
