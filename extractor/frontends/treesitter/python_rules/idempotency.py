@@ -129,8 +129,18 @@ class IdempotencyKeys:
             _FunctionScan(self, an, node, scope).run()
 
     def body_hint(self, an: Any, body: "Node | None") -> bool:
-        for n in _walk(body):
+        """A call of a store method or a subscript keyed by something id-like, or a key read into a
+        name, among the function's own expressions (not assignment targets, not nested defs)."""
+        stack = [body] if body is not None else []
+        while stack:
+            n = stack.pop()
             t = n.type
+            if t in ("function_definition", "class_definition", "decorated_definition") and n is not body:
+                continue
+            if t in ("assignment", "augmented_assignment"):
+                stack.extend(c for c in (n.child_by_field_name("right"),) if c is not None)
+            else:
+                stack.extend(n.named_children)
             if t == "call":
                 func = n.child_by_field_name("function")
                 attr = _attr(func) if func is not None else None
@@ -144,9 +154,9 @@ class IdempotencyKeys:
                             return True
             elif t == "subscript":
                 keys = n.children_by_field_name("subscript")
-                if len(keys) == 1 and self.hint(an, keys[0]):
+                if len(keys) == 1 and keys[0].type != "slice" and self.hint(an, keys[0]):
                     return True
-            elif t == "assignment":
+            elif t == "assignment" and n.child_by_field_name("type") is None:
                 value = n.child_by_field_name("right")
                 attr = _attr(value) if value is not None else None
                 if attr is not None and self.key_name_re.search(an.text(attr)):
