@@ -46,10 +46,19 @@ class Rule:
     derive: dict[str, Any] | None = field(default=None, hash=False, compare=False)
     match: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)  # language block
     source: Any = field(default=None, hash=False, compare=False, repr=False)  # the LineDict, for error lines
+    also: tuple[str, ...] = ()  # other languages whose files the rule applies to (`languages:`, a JVM library's Kotlin)
 
     @property
     def kind(self) -> str:
         return self.kinds[0]
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Every language whose files the rule applies to, its own first."""
+        return (self.language,) + self.also
+
+    def applies_to(self, language: str) -> bool:
+        return language == self.language or language in self.also
 
     def line_of(self, *path: Any) -> int:
         return yamlio.line_at(self.source, path) if self.source is not None else 0
@@ -110,6 +119,9 @@ def load_rule(path: Path, rules_dir: Path) -> Rule:
     if not expected.startswith(language + ".") and language != "any":
         raise RuleError(f"{shown}:{data.line_of('language')}: a {language} rule must live under rules/{language}/")
     kinds = data["kind"] if isinstance(data["kind"], list) else [data["kind"]]
+    languages = list(data.get("languages") or [language])
+    if "languages" in data and (languages[0] != language or language in ("python", "any") or "python" in languages):
+        raise RuleError(f"{shown}:{data.line_of('languages')}: languages must start with the rule's language ({language!r}), all of them tree-sitter languages sharing its treesitter: block")
     meta = data["metadata"]
     match: dict[str, Any] = {}
     if language == "python":
@@ -139,6 +151,7 @@ def load_rule(path: Path, rules_dir: Path) -> Rule:
         derive=yamlio.plain(data["derive"]) if data.get("derive") else None,
         match=match,
         source=data,
+        also=tuple(languages[1:]),
     )
 
 
@@ -156,11 +169,15 @@ class Catalog:
     def for_language(self, language: str) -> list[Rule]:
         return [r for r in self.rules if r.language == language]
 
+    def applying_to(self, language: str) -> list[Rule]:
+        """The rules whose files' language includes ``language`` (own and shared ones)."""
+        return [r for r in self.rules if r.applies_to(language)]
+
     def derived(self) -> list[Rule]:
         return [r for r in self.rules if r.derive]
 
     def languages(self) -> list[str]:
-        return sorted({r.language for r in self.rules if r.language != "any"})
+        return sorted({lang for r in self.rules if r.language != "any" for lang in r.languages})
 
     def select(self, ids: Iterable[str]) -> "Catalog":
         """A catalog of the given rules plus the rules their derivations read from and the rules

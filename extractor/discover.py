@@ -52,7 +52,10 @@ DEFAULT_IGNORED_DIRS = frozenset(
 GENERATED_FILE_PATTERNS = ("*_pb2.py", "*_pb2_grpc.py", "*_pb2.pyi", "*.pb.go", "*_grpc.pb.go", "*.pb.gw.go", "*_pb.js", "*_grpc_pb.js", "*.pb.cs", "*Grpc.cs", "*.min.js")
 _GENERATED_RE = re.compile("|".join(fnmatch.translate(p) for p in GENERATED_FILE_PATTERNS))
 
-MANIFESTS = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "Pipfile", "package.json", "go.mod", "pom.xml", "build.gradle", "build.gradle.kts", "Dockerfile")
+MANIFESTS = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "Pipfile", "package.json", "go.mod", "pom.xml", "build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts", "Dockerfile")
+BUILD_SCRIPTS = (".gradle.kts",)  # Gradle Kotlin DSL: manifests, not the service's Kotlin code
+GRADLE_INCLUDE = re.compile(r"""(?m)^\s*include\s*\(?\s*["']""")
+GRADLE_NAME = re.compile(r"""(?m)^\s*rootProject\.name\s*=\s*["']([^"']+)["']""")
 MANIFEST_SUFFIXES = (".csproj",)
 NAME_SUFFIXES = ("-service", "_service", "-svc", "_svc", "-api", "_api", "-server", "_server", "service")
 
@@ -132,7 +135,7 @@ def inventory(root: Path, config: Config, only: Iterable[str] | None = None) -> 
             inv.diagnostics.append(Diagnostic(rel, "unreadable", f"cannot stat: {exc.strerror or exc}", severity="warning"))
             continue
         suffix = os.path.splitext(rel)[1]
-        if suffix in EXTENSIONS:
+        if suffix in EXTENSIONS and not rel.endswith(BUILD_SCRIPTS):
             inv.files.append(rel)
         else:
             inv.other_files.append(rel)
@@ -146,7 +149,7 @@ def _parent(rel: str) -> str:
 def _is_aggregator(root: Path, rel_dir: str, manifests: list[str]) -> bool:
     """Workspace manifests (npm workspaces, maven modules, uv/poetry workspaces) are not services."""
     base = root if rel_dir == "." else root / rel_dir
-    if manifests and all(m in ("package.json", "pom.xml", "pyproject.toml", "build.gradle", "build.gradle.kts") for m in manifests):
+    if manifests and all(m in ("package.json", "pom.xml", "pyproject.toml", "build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts") for m in manifests):
         try:
             if "package.json" in manifests and '"workspaces"' in (base / "package.json").read_text("utf-8", "replace"):
                 return True
@@ -154,6 +157,9 @@ def _is_aggregator(root: Path, rel_dir: str, manifests: list[str]) -> bool:
                 return True
             if "pyproject.toml" in manifests and "[tool.uv.workspace]" in (base / "pyproject.toml").read_text("utf-8", "replace"):
                 return True
+            for settings in ("settings.gradle.kts", "settings.gradle"):  # a Gradle multi-project build: include("loyalty", ...)
+                if settings in manifests and GRADLE_INCLUDE.search((base / settings).read_text("utf-8", "replace")):
+                    return True
         except OSError:
             return False
     return False
@@ -175,6 +181,11 @@ def _manifest_name(root: Path, rel_dir: str, manifests: list[str]) -> list[str]:
             m = re.search(r"(?m)^module\s+(\S+)", (base / "go.mod").read_text("utf-8"))
             if m:
                 names.append(m.group(1).rstrip("/").rsplit("/", 1)[-1])
+        for settings in ("settings.gradle.kts", "settings.gradle"):
+            if settings in manifests:
+                m = GRADLE_NAME.search((base / settings).read_text("utf-8"))
+                if m:
+                    names.append(m.group(1))
     except (OSError, ValueError):
         pass
     return names

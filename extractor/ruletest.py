@@ -234,34 +234,36 @@ def fixtures_for(rule: Rule, fixtures_dir: Path, rule_ids: set[str], repo_root: 
     """The rule's own fixtures (same stem) and every fixture file that annotates it."""
     rel = Path(*rule.id.split("."))
     found: dict[str, Fixture] = {}
-    lang_dir = fixtures_dir / rule.language if rule.language != "any" else fixtures_dir
+    # every language the rule covers (`languages:`): its fixtures beside the rule's own
+    # (fixtures/rules/java/http/okhttp.kt) and the annotated files under each language's folder
+    covered = {rules_language(lang) for lang in rule.languages}
+    lang_dirs = [fixtures_dir / lang for lang in rule.languages] if rule.language != "any" else [fixtures_dir]
     own_dir = fixtures_dir / rel
     if own_dir.is_dir():
         files = sorted(p.relative_to(own_dir).as_posix() for p in own_dir.rglob("*") if p.is_file() and language_of(p.name))
         found[own_dir.as_posix()] = Fixture(own_dir, files, _display(own_dir, repo_root), _other_files(own_dir))
-    exts = [e for e, lang in EXTENSIONS.items() if rules_language(lang) == rules_language(rule.language) or rule.language == "any"]
+    exts = [e for e, lang in EXTENSIONS.items() if rules_language(lang) in covered or rule.language == "any"]
     for ext in exts:
         f = (fixtures_dir / rel).with_suffix(ext)
         if f.is_file():
             found[f.as_posix()] = Fixture(f.parent, [f.name], _display(f.parent, repo_root))
-    if lang_dir.is_dir():
-        needle = rule.id.encode()
-        for p in sorted(lang_dir.rglob("*")):
-            if not p.is_file() or not language_of(p.name):
+    needle = rule.id.encode()
+    for p in sorted(p for lang_dir in lang_dirs if lang_dir.is_dir() for p in lang_dir.rglob("*")):
+        if not p.is_file() or not language_of(p.name):
+            continue
+        if any(p.is_relative_to(Path(k)) for k in found if Path(k).is_dir()) or p.as_posix() in found:
+            continue
+        try:
+            if needle not in p.read_bytes():
                 continue
-            if any(p.is_relative_to(Path(k)) for k in found if Path(k).is_dir()) or p.as_posix() in found:
-                continue
-            try:
-                if needle not in p.read_bytes():
-                    continue
-            except OSError:
-                continue
-            owner = _dir_fixture_of(p, fixtures_dir, rule_ids)
-            if owner is not None:
-                files = sorted(x.relative_to(owner).as_posix() for x in owner.rglob("*") if x.is_file() and language_of(x.name))
-                found[owner.as_posix()] = Fixture(owner, files, _display(owner, repo_root), _other_files(owner))
-            else:
-                found[p.as_posix()] = Fixture(p.parent, [p.name], _display(p.parent, repo_root))
+        except OSError:
+            continue
+        owner = _dir_fixture_of(p, fixtures_dir, rule_ids)
+        if owner is not None:
+            files = sorted(x.relative_to(owner).as_posix() for x in owner.rglob("*") if x.is_file() and language_of(x.name))
+            found[owner.as_posix()] = Fixture(owner, files, _display(owner, repo_root), _other_files(owner))
+        else:
+            found[p.as_posix()] = Fixture(p.parent, [p.name], _display(p.parent, repo_root))
     return [found[k] for k in sorted(found)]
 
 

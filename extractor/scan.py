@@ -71,7 +71,7 @@ def _compile(catalog: Catalog) -> dict[str, Any]:
     for language in sorted({rules_language(lang) for lang in catalog.languages()}):
         fe = frontend_for(language)
         if fe is not None:  # an aliased language's rules (typescript → javascript) join its own
-            compiled[language] = fe.compile([r for r in catalog.rules if r.language != "any" and rules_language(r.language) == language])
+            compiled[language] = fe.compile([r for r in catalog.rules if r.language != "any" and language in {rules_language(lang) for lang in r.languages}])
     if len(_COMPILED) > 64:
         _COMPILED.clear()
     _COMPILED[key] = compiled

@@ -52,6 +52,8 @@ EXTENSIONS = {
     ".mts": "typescript",
     ".cts": "typescript",
     ".cs": "csharp",
+    ".kt": "kotlin",
+    ".kts": "kotlin",
 }
 
 

@@ -89,7 +89,17 @@ JAVA = LanguageSpec(
     module_name="extractor.frontends.treesitter.java_package:module_path",
 )
 
-LANGUAGES: dict[str, LanguageSpec] = {"go": GO, "javascript": JAVASCRIPT, "csharp": CSHARP, "java": JAVA}
+KOTLIN = LanguageSpec(
+    name="kotlin",
+    extensions=(".kt", ".kts"),
+    grammars=(("", "tree_sitter_kotlin", "language"),),
+    analyzer="extractor.frontends.treesitter.kotlin:KotlinAnalyzer",
+    comment_types=frozenset({"line_comment", "block_comment"}),
+    words_of="extractor.frontends.treesitter.java_package:words_of",
+    module_name="extractor.frontends.treesitter.kotlin_package:module_path",
+)
+
+LANGUAGES: dict[str, LanguageSpec] = {"go": GO, "javascript": JAVASCRIPT, "csharp": CSHARP, "java": JAVA, "kotlin": KOTLIN}
 
 # Python on this engine: registered by ``frontends._register`` when ``CONTRACTS_PYTHON_ENGINE`` selects
 # it (not in LANGUAGES while the libcst frontend is the default). Its module names are the scan's

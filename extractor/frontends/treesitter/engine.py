@@ -289,6 +289,7 @@ class Analyzer:
         self._pending_sinks: list[tuple[RawFact, Site, Scope]] = []
         self._decorator_sites: list[tuple[str | None, Site]] = []  # the decorators of the function being matched
         self._scope_timeouts: list[tuple[str, Any]] = []  # (label, limit) of decorators bounding the enclosing functions' calls
+        self._literal_timeouts: dict[int, list[tuple[str, Any]]] = {}  # function literal id → limits of the call running it (withTimeout)
         if index.has_id_rules and index.id_words_re is not None and index.id_words_re.search(source):
             self.idflow = TsIdFlow(self, **index.idflow_options)
 
@@ -1001,6 +1002,7 @@ class Analyzer:
         covering: list[FactRef] = []
         dsites = self.decorators(fn)
         bounds = len(self._scope_timeouts)
+        self._scope_timeouts += self._literal_timeouts.get(fn.node.id, ())
         if dsites:  # a field spec may read a sibling decorator (decorator: [...])
             self._decorator_sites = [(self.callee(d.func, fn.scope)[0], d) for d in dsites]
             for dsite in dsites:
@@ -1362,6 +1364,9 @@ class Analyzer:
         own: list[FactRef] | None = None
         made: list[RawFact] = []
         for spec in specs:
+            if spec.scope_timeout is not None:  # withTimeout(ms) { ... }: no fact, a limit on the literal's calls
+                self.bound_literal(spec, site, scope, receiver, env)
+                continue
             if spec.call_policy is not None:
                 carried = self._call_policy(spec.call_policy, site, scope)
                 if carried is None:
@@ -1422,6 +1427,16 @@ class Analyzer:
             parts.append(("call", timeout))
         parts += self._scope_timeouts
         return Call(MIN_CALL, (), tuple(parts))
+
+    def bound_literal(self, spec: MatchSpec, site: Site, scope: Scope, receiver: Obj | None, env: dict[str, str]) -> None:
+        """A call with ``scope_timeout`` (``withTimeout(2000) { ... }``): its field ``timeout``
+        bounds the calls made in the function literal it runs (its last function-literal argument)."""
+        literal = next((a for a in reversed(site.args) if a.type in self.FUNCTION_TYPES), None)
+        if literal is None or spec.scope_timeout is None:
+            return
+        limit = self.build_fields(spec, site, scope, receiver, env)[0].get("timeout")
+        if limit is not None:
+            self._literal_timeouts.setdefault(literal.id, []).append((spec.scope_timeout, limit))
 
     def fields_for(self, spec: MatchSpec, site: Site, scope: Scope, receiver: Obj | None, env: dict[str, str]) -> list[dict[str, Any]]:
         """The field sets of one match: one, or one per method of the same-file type passed at

@@ -1,0 +1,754 @@
+"""Kotlin adapter (tree-sitter-kotlin): Kotlin syntax mapped onto the engine, nothing else.
+
+Names are qualified like Java's (``import okhttp3.OkHttpClient``, ``import x.Y as Z``, on-demand
+``import io.ktor.client.*`` to names the rules know; the default imports ``kotlin.*``,
+``kotlin.collections.*``, ``kotlinx.coroutines`` are not implicit, ``java.lang.*``), so the
+Java rules that declare ``languages: [java, kotlin]`` match Kotlin files unchanged. What Kotlin
+spells differently:
+
+- constructions are calls (``OkHttpClient.Builder()``); named arguments are ``kw``; a trailing
+  lambda is the last argument and also ``{kw: "{}"}`` (``get("/x") { ... }``, whose grammar
+  nests the call in another);
+- a lambda's implicit receiver: a lambda a rule's ``callback:`` receives an object in binds it
+  as ``it`` and ``this``, and an unqualified call in it is a method of that object
+  (``routing { get("/x") { } }``: ``Route.get``); as a value, a configuration lambda
+  (``{ install(HttpTimeout) { requestTimeoutMillis = 2000 } }``) is a ``Map`` of what it
+  assigns (``requestTimeoutMillis``) and configures (``install(HttpTimeout)``, ``timeout``);
+- ``2.seconds`` with ``kotlin.time.Duration.Companion.seconds`` imported is a ``Call`` a rule's
+  timeout ``functions:`` interpret; ``System.getenv("X") ?: "d"`` an env read with a default;
+- ``repeat(3) { ... }`` is a counting loop for the hand-written retry rule, as are
+  ``for (i in 1..3)`` / ``0 until n``; ``try`` / ``catch`` give its handlers and caught types;
+- classes: primary-constructor ``val``s and properties (initialisers, ``by lazy { }``,
+  assignments in ``init`` and methods) are fields; ``object`` / ``companion object`` members
+  are static; annotations are decorators (``@Retry(name = "risk")``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ...values import Call, Const, Dynamic, Map, Obj, Ref, Seq, fold, strip
+from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
+from .java import BUILTIN_NAMES, KEYED_SETTERS
+from .kotlin_package import module_path  # noqa: F401  (the LanguageSpec loads it from kotlin_package)
+from .syntax import MemberOf, SyntaxAnalyzer, known_names
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+DEFAULT_IMPORTS = ("kotlin", "kotlin.collections", "kotlin.io", "java.lang")
+KOTLIN_NAMES = BUILTIN_NAMES + ("kotlin.repeat", "kotlin.collections.mapOf", "kotlin.collections.listOf", "java.lang.System.getenv")
+DURATION_UNITS = frozenset({"nanoseconds", "microseconds", "milliseconds", "seconds", "minutes", "hours", "days"})
+CLASS_NODES = frozenset({"class_declaration", "object_declaration", "companion_object"})
+FUNCTION_NODES = frozenset({"function_declaration", "lambda_literal", "anonymous_function", "anonymous_initializer", "secondary_constructor"})
+
+
+class KotlinAnalyzer(SyntaxAnalyzer):
+    language = "kotlin"
+    EVAL = {
+        "identifier": "eval_literal_name",
+        "number_literal": "eval_int_literal",
+        "float_literal": "eval_float_literal",
+        "string_literal": "eval_string_parts",
+        "multiline_string_literal": "eval_string_parts",
+        "character_literal": "ev_char",
+        "binary_expression": "eval_binary_node",
+        "unary_expression": "eval_unary_node",
+        "parenthesized_expression": "eval_paren",
+        "as_expression": "ev_as",
+        "if_expression": "ev_if",
+        "navigation_expression": "ev_navigation",
+        "call_expression": "ev_call",
+        "this_expression": "ev_this",
+        "user_type": "ev_type",
+        "lambda_literal": "ev_function",
+        "anonymous_function": "ev_function",
+        "collection_literal": "ev_collection",
+        "infix_expression": "ev_infix",
+    }
+    STATEMENTS = {
+        "block": "st_block",
+        "property_declaration": "st_property",
+        "assignment": "st_assign",
+        "call_expression": "st_call",
+        "for_statement": "st_loop",
+        "while_statement": "st_loop",
+        "do_while_statement": "st_loop",
+        "try_expression": "st_try",
+        "if_expression": "st_if",
+        "function_declaration": "st_local_function",
+        "class_declaration": "st_skip",
+        "object_declaration": "st_skip",
+        "line_comment": "st_skip",
+        "block_comment": "st_skip",
+    }
+    CONTAINERS = frozenset({"when_expression", "when_entry", "labeled_expression", "annotated_expression"})
+    CALL_TYPES = frozenset({"call_expression"})
+    FUNCTION_TYPES = frozenset({"lambda_literal", "anonymous_function", "function_declaration"})
+    LEAF_TYPES = frozenset({"identifier", "user_type", "nullable_type", "number_literal", "float_literal", "character_literal", "line_comment", "block_comment", "modifiers", "type_arguments", "this_expression"})
+    LITERAL_NAMES = {"true": True, "false": False, "null": None}
+    DEFAULT_OPS = frozenset({"?:"})
+    ENV_GETTERS = {"java.lang.System.getenv": (0, None), "java.lang.System.getProperty": (0, 1)}
+    CONVERTERS = {"kotlin.String.toInt": "int", "kotlin.String.toLong": "int", "java.lang.Integer.parseInt": "int", "java.lang.Long.parseLong": "int"}
+    RETURN_TYPES = frozenset({"return_expression"})
+    SCAN_BINDS = {"property_declaration": "bind_property", "assignment": "scan_assign"}
+    BLOCK_TYPES = frozenset({"block", "lambda_literal"})
+    CLASS_TYPES = CLASS_NODES
+    ASSIGNMENT_TYPES = frozenset({"assignment"})
+    # hand-written retries (retry_loops.py): ``repeat(n) { }`` is a loop (its lambda)
+    LOOP_TYPES = frozenset({"for_statement", "while_statement", "do_while_statement", "lambda_literal"})
+    TRY_TYPES = frozenset({"try_expression"})
+    LEAVE_TYPES = frozenset({"return_expression", "throw_expression"})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._known, self._roots = known_names(self.index, KOTLIN_NAMES)
+        self.package = ""
+        self._imports: dict[str, str] = {}
+        self._on_demand: list[str] = list(DEFAULT_IMPORTS)
+        self._all_functions: list[FunctionInfo] = []
+
+    # ================================================================ names
+    def qualify(self, name: str) -> str | None:
+        found = self._imports.get(name)
+        if found is not None:
+            return found
+        return next((f"{p}.{name}" for p in self._on_demand if f"{p}.{name}" in self._known), None)
+
+    def unbound_name(self, name: str) -> Any:
+        if name in self._imports:  # an explicit import wins over a declaration of the package
+            return self.resolve_ref(self._imports[name])
+        cls = self.find_class(name)
+        if cls is not None:
+            return ClassValue(cls)
+        qual = self.qualify(name)
+        if qual is not None:
+            return self.resolve_ref(qual)
+        if name in self._roots or name == self.package.partition(".")[0]:
+            return Ref(name)  # the first part of a fully qualified name
+        if name[:1].isupper():  # a declaration of another file of the package: resolved at link time
+            return Ref(f"{self.package}.{name}" if self.package else name)
+        return Dynamic(name)
+
+    def callee(self, func: "Node | None", scope: Scope) -> tuple[str | None, Obj | None, str, Any]:
+        if func is not None and func.type == "identifier" and scope.lookup(self.text(func)) is None:
+            name = self.text(func)
+            cur: Scope | None = scope
+            while cur is not None:  # a method of a lambda's implicit receiver (routing { get("/x") { } })
+                b = cur.bindings.get("this")
+                if b is not None and isinstance(b.value, Obj):
+                    qual = f"{b.value.type}.{name}"
+                    if self.index.call_specs(qual) or self.index.ctor(qual) or qual in self.index.scopes:
+                        return qual, b.value, name, None
+                cur = cur.parent
+        return super().callee(func, scope)
+
+    def resolve_type(self, type_node: "Node", scope: Scope) -> Any:
+        node = type_node
+        while node is not None and node.type in ("nullable_type", "non_nullable_type", "parenthesized_type"):
+            node = next(iter(self.named(node)), None)
+        if node is None or node.type not in ("user_type", "identifier"):
+            return None
+        parts = [self.text(c) for c in node.named_children if c.type == "identifier"] or [self.text(node)]
+        cls = self.find_class(parts[0], self.scope_class(scope)) if parts[0] not in self._imports else None
+        if cls is not None:
+            inner = self._classes.get(".".join([cls.qualname, *parts[1:]])) if len(parts) > 1 else cls
+            return ClassValue(inner) if inner is not None else Ref(".".join([cls.qualname, *parts[1:]]))
+        qual = self.qualify(parts[0])
+        if qual is not None:
+            return Ref(".".join([qual, *parts[1:]]))
+        if parts[0][:1].islower() and len(parts) > 1:  # fully qualified: java.io.IOException
+            return Ref(".".join(parts))
+        return Ref(".".join([self.package, *parts]) if self.package else ".".join(parts))
+
+    # ================================================================ top level
+    def prescan(self, root: "Node") -> None:
+        for node in root.named_children:
+            if node.type == "package_header":
+                self.package = self.text(self.named(node)[0]).replace("`", "") if self.named(node) else ""
+            elif node.type == "import":
+                self.bind_import(node)
+        for node in root.named_children:
+            if node.type in CLASS_NODES:
+                self.declare_class(node, None, self.module_scope)
+            elif node.type == "function_declaration":
+                self.declare_method(node, self.module_scope, None, "")
+            elif node.type == "property_declaration":
+                self.bind_property(node, self.module_scope)
+
+    def bind_import(self, node: "Node") -> None:
+        kids = self.named(node)
+        if not kids:
+            return
+        qual = self.text(kids[0]).replace(" ", "").replace("`", "")
+        if "*" in self.text(node):
+            self._on_demand.append(qual)
+            return
+        simple = self.text(kids[1]) if len(kids) > 1 and kids[1].type == "identifier" else qual.rpartition(".")[2]
+        self._imports[simple] = qual
+        self.result.imports[simple] = qual
+
+    def declare_method(self, node: "Node", scope: Scope, cls: ClassInfo | None, prefix: str) -> FunctionInfo:
+        name_node = node.child_by_field_name("name")
+        name = self.text(name_node) if name_node is not None else "<init>"
+        fn = self.declare_function(FunctionInfo(node, scope, f"{prefix}.{name}" if prefix else name, name, cls))
+        self._all_functions.append(fn)
+        if name != "<init>":
+            scope.bindings.setdefault(name, Binding(value=FunctionValue(fn)))
+            if cls is not None:
+                cls.methods.setdefault(name, fn)
+        return fn
+
+    def declare_class(self, node: "Node", outer: ClassInfo | None, parent: Scope) -> None:
+        name_node = node.child_by_field_name("name")
+        name = self.text(name_node) if name_node is not None else "Companion"
+        qual = f"{outer.qualname}.{name}" if outer is not None else name
+        scope = Scope("class", qual, parent)
+        cls = scope.cls = ClassInfo(name, node, scope, qual)
+        self._classes[qual] = cls
+        self.class_scopes[node.id] = scope
+        if outer is not None:
+            self.outer_class[node.id] = outer
+        static = node.type != "class_declaration"
+        for p in self.ctor_params(node):
+            name, tnode = self.name_and_type(p)
+            if name and any(c.type in ("val", "var") for c in p.children):
+                scope.bindings[name] = Binding(value=MemberOf(cls))
+            elif name:  # a plain parameter: seen by the initialisers, built by the caller
+                scope.bindings[name] = Binding(type_node=tnode, scope=scope, param=True) if tnode is not None else Binding(value=Dynamic(name))
+        body = next((c for c in node.named_children if c.type in ("class_body", "enum_class_body")), None)
+        for member in self.named(body):
+            t = member.type
+            if t == "property_declaration":
+                if static:
+                    self.bind_property(member, scope)
+                else:
+                    for n in self.property_names(member):
+                        scope.bindings[n] = Binding(value=MemberOf(cls))
+            elif t == "function_declaration":
+                self.declare_method(member, scope, cls, qual)
+            elif t in ("anonymous_initializer", "secondary_constructor"):
+                self.declare_method(member, scope, cls, qual)
+            elif t in CLASS_NODES:
+                self.declare_class(member, cls, scope)
+                if t == "companion_object":  # its members are the class's statics
+                    inner = self._classes[f"{qual}.{self.text(member.child_by_field_name('name')) if member.child_by_field_name('name') else 'Companion'}"]
+                    for k, b in inner.scope.bindings.items():
+                        scope.bindings.setdefault(k, b)
+
+    def ctor_params(self, node: "Node") -> list["Node"]:
+        ctor = next((c for c in node.named_children if c.type == "primary_constructor"), None)
+        params = next((c for c in self.named(ctor) if c.type == "class_parameters"), None)
+        return [p for p in self.named(params) if p.type == "class_parameter"]
+
+    def name_and_type(self, node: "Node") -> tuple[str, "Node | None"]:
+        """A parameter's / declaration's name and declared type."""
+        name = next((c for c in node.named_children if c.type == "identifier"), None)
+        tnode = next((c for c in node.named_children if c.type in ("user_type", "nullable_type", "function_type")), None)
+        return (self.text(name) if name is not None else ""), tnode
+
+    def property_names(self, node: "Node") -> list[str]:
+        decl = next((c for c in node.named_children if c.type in ("variable_declaration", "multi_variable_declaration")), None)
+        if decl is None:
+            return []
+        decls = [decl] if decl.type == "variable_declaration" else [d for d in decl.named_children if d.type == "variable_declaration"]
+        return [self.text(self.named(d)[0]) for d in decls if self.named(d)]
+
+    def property_value(self, node: "Node") -> "Node | None":
+        """A property's initialiser, or what ``by lazy { ... }`` evaluates to."""
+        kids = self.named(node)
+        value = kids[-1] if kids and kids[-1].type not in ("variable_declaration", "multi_variable_declaration", "modifiers", "getter", "setter") else None
+        if value is not None and value.type == "property_delegate":
+            lam = next((n for n in self.iter_calls_lambdas(value)), None)
+            stmts = self.named(lam)
+            return stmts[-1] if stmts else None
+        return value
+
+    def iter_calls_lambdas(self, node: "Node") -> list["Node"]:
+        return [lam for c in self.named(node) if c.type == "call_expression" for a in self.named(c) if a.type == "annotated_lambda" for lam in self.named(a) if lam.type == "lambda_literal"]
+
+    def property_type(self, node: "Node") -> "Node | None":
+        decl = next((c for c in node.named_children if c.type == "variable_declaration"), None)
+        return next((c for c in self.named(decl)[1:] if c.type in ("user_type", "nullable_type")), None) if decl is not None else None
+
+    def walk_root(self, root: "Node") -> None:
+        for node in root.named_children:
+            if node.type == "property_declaration":
+                self.walk_expr(self.property_value(node), self.module_scope)
+            elif node.type not in CLASS_NODES and node.type not in ("function_declaration", "package_header", "import", "line_comment", "block_comment", "shebang", "file_annotation"):
+                self.walk_statement(node, self.module_scope)  # a script (.kts): top-level statements
+        for cls in list(self._classes.values()):
+            if self.index.classes:
+                self.match_classes(cls)
+            body = next((c for c in cls.node.named_children if c.type in ("class_body", "enum_class_body")), None)
+            for member in self.named(body):
+                if member.type == "property_declaration":
+                    self.walk_expr(self.property_value(member), cls.scope)
+        for fn in self._all_functions:
+            self.walk_function(fn)
+
+    # ================================================================ syntax hooks
+    def site(self, node: "Node", scope: Scope) -> Site | None:
+        parent = node.parent
+        if parent is not None and parent.type == "call_expression" and parent.named_children[0].id == node.id and any(c.type == "annotated_lambda" for c in parent.named_children):
+            return None  # f(a) { }: the outer call is the site
+        kids = self.named(node)
+        if not kids:
+            return None
+        func = kids[0]
+        rest = kids[1:]
+        if func.type == "call_expression" and any(c.type == "annotated_lambda" for c in rest):
+            inner = self.named(func)
+            if inner and any(c.type == "value_arguments" for c in inner[1:]):
+                func, rest = inner[0], inner[1:] + rest
+        site = Site(node, func)
+        for part in rest:
+            if part.type == "value_arguments":
+                for a in self.named(part):
+                    v = self.named(a)
+                    if not v:
+                        continue
+                    if len(v) == 2 and v[0].type == "identifier" and any(c.type == "=" for c in a.children):
+                        site.kwargs[self.text(v[0])] = v[1]
+                    else:
+                        site.args.append(v[-1])
+                        site.hidden = site.hidden or v[-1].type == "spread_expression" or self.text(a).startswith("*")
+            elif part.type == "annotated_lambda":  # the last argument, also readable as {kw: "{}"}
+                lam = [c for c in self.named(part) if c.type == "lambda_literal"]
+                site.args += lam
+                site.kwargs.update({"{}": n for n in lam})
+            elif part.type == "type_arguments":
+                site.type_args = self.named(part)
+        return site
+
+    def member_parts(self, node: "Node") -> tuple["Node", str] | None:
+        if node.type != "navigation_expression":
+            return None
+        kids = self.named(node)
+        if len(kids) != 2 or kids[1].type != "identifier" or any(c.type == "::" for c in node.children):
+            return None
+        return kids[0], self.text(kids[1])
+
+    def function_body(self, node: "Node") -> "Node | None":
+        if node.type == "lambda_literal":
+            return node
+        body = next((c for c in node.named_children if c.type in ("function_body", "block")), None)
+        if body is not None and body.type == "function_body":
+            kids = self.named(body)
+            return kids[0] if kids else None
+        return body
+
+    def function_params(self, node: "Node") -> list[tuple[str, "Node | None"]]:
+        if node.type == "lambda_literal":
+            params = next((c for c in node.named_children if c.type == "lambda_parameters"), None)
+            if params is None:
+                return [("it", None)]
+            return [self.name_and_type(d) if d.type == "variable_declaration" else ("", None) for d in self.named(params)]
+        params = next((c for c in node.named_children if c.type == "function_value_parameters"), None)
+        return [self.name_and_type(p) for p in self.named(params) if p.type == "parameter"]
+
+    def function_scope(self, fn: FunctionInfo, args: tuple[Any, ...] | None = None) -> Scope:
+        scope = super().function_scope(fn, args)
+        override = self._callbacks.get(fn.node.id)
+        if override is not None:  # the object a lambda receives is also its implicit receiver
+            scope.bindings["this"] = Binding(value=override[1])
+        elif fn.cls is not None and fn.node.type != "lambda_literal":
+            scope.bindings["this"] = Binding(value=Instance(fn.cls, "this"))
+        return scope
+
+    def walk_body(self, fn: FunctionInfo, scope: Scope) -> None:
+        body = self.function_body(fn.node)
+        if body is None:
+            return
+        if body.type not in self.BLOCK_TYPES:
+            self.walk_expr(body, scope)
+            return
+        if fn.node.type == "lambda_literal" and self.repeat_call(fn.node, fn.scope) is not None:
+            self.walk_loop(fn.node, scope)
+            return
+        self.st_block(body, scope)
+
+    def repeat_call(self, lam: "Node", scope: Scope) -> Site | None:
+        """``repeat(n) { ... }``: the call whose trailing lambda ``lam`` is."""
+        outer = lam.parent.parent if lam.parent is not None and lam.parent.type == "annotated_lambda" else None
+        site = self.site(outer, scope) if outer is not None and outer.type == "call_expression" else None
+        if site is None or site.func is None or self.callee(site.func, scope)[0] != "kotlin.repeat":
+            return None
+        return site
+
+    def short_text(self, node: "Node") -> str:
+        if node.type == "lambda_literal":
+            return "{ ... }"
+        return self.anchor_text(node, 200)
+
+    def report_node(self, fn: FunctionInfo) -> "Node":
+        return fn.node.child_by_field_name("name") or fn.node
+
+    def exported(self, name: str) -> bool:
+        return not name.startswith("<")
+
+    def exported_method(self, fn: FunctionInfo) -> bool:
+        mods = " ".join(self.text(m) for m in fn.node.named_children if m.type == "modifiers")
+        return not fn.name.startswith("<") and ("override" in mods or not any(w in mods.split() for w in ("private", "protected", "internal")))
+
+    def class_bases(self, cls: ClassInfo) -> list[str]:
+        out = []
+        for spec in self.iter_named(next((c for c in cls.node.named_children if c.type == "delegation_specifiers"), None)):
+            t = next((c for c in self.named(spec) if c.type in ("user_type", "constructor_invocation")), None)
+            if t is not None and t.type == "constructor_invocation":
+                t = self.named(t)[0]
+            r = self.resolve_type(t, cls.scope.parent or self.module_scope) if t is not None else None
+            out += [r.qualname] if isinstance(r, Ref) else [r.cls.qualname] if isinstance(r, ClassValue) else []
+        return out
+
+    def annotations(self, node: "Node") -> list[Site]:
+        out = []
+        for mods in (c for c in node.named_children if c.type == "modifiers"):
+            for a in (m for m in mods.named_children if m.type == "annotation"):
+                target = next((c for c in self.named(a) if c.type in ("constructor_invocation", "user_type")), None)
+                if target is None:
+                    continue
+                if target.type == "user_type":
+                    out.append(Site(a, target))
+                    continue
+                kids = self.named(target)
+                site = Site(a, kids[0]) if kids else None
+                if site is None:
+                    continue
+                for part in kids[1:]:
+                    if part.type == "value_arguments":
+                        call = self.site(target, self.module_scope)  # the same argument reading as a call
+                        site.args, site.kwargs = list(call.args), dict(call.kwargs) if call is not None else ({}, {})  # type: ignore[assignment]
+                if site.args:
+                    site.kwargs.setdefault("value", site.args[0])
+                out.append(site)
+        return out
+
+    def decorators(self, fn: FunctionInfo) -> list[Site]:
+        return self.annotations(fn.node) if fn.node.type == "function_declaration" else []
+
+    def class_decorators(self, cls: ClassInfo) -> list[Site]:
+        return self.annotations(cls.node)
+
+    # ---------------------------------------------------------------- members of same-file classes
+    def collect_members(self, cls: ClassInfo) -> None:
+        cls.members = {}
+        fields: set[str] = set()
+        for p in self.ctor_params(cls.node):
+            name, tnode = self.name_and_type(p)
+            if name and tnode is not None and any(c.type in ("val", "var") for c in p.children):
+                fields.add(name)
+                cls.member_types[name] = (tnode, cls.scope)
+        if cls.node.type == "class_declaration":
+            body = next((c for c in cls.node.named_children if c.type in ("class_body", "enum_class_body")), None)
+            for member in self.named(body):
+                if member.type != "property_declaration":
+                    continue
+                names = self.property_names(member)
+                fields.update(names)
+                value, tnode = self.property_value(member), self.property_type(member)
+                for n in names[:1]:
+                    if tnode is not None:
+                        cls.member_types[n] = (tnode, cls.scope)
+                    if value is not None:
+                        cls.members.setdefault(n, []).append((value, cls.scope))
+        self.class_field_values(cls, fields, self.field_target)
+
+    def field_target(self, target: "Node") -> str | None:
+        if target.type == "identifier":
+            return self.text(target)
+        parts = self.member_parts(target)
+        return parts[1] if parts is not None and parts[0].type == "this_expression" else None
+
+    def class_static(self, cls: ClassInfo, attr: str, node: "Node") -> Any:
+        b = cls.scope.bindings.get(attr)
+        if b is not None:
+            v = self.binding_value(b, attr)
+            if not isinstance(v, MemberOf):
+                return v
+        inner = self._classes.get(f"{cls.qualname}.{attr}")
+        return ClassValue(inner) if inner is not None else Opaque(node)
+
+    # ================================================================ statements
+    def st_skip(self, node: "Node", scope: Scope) -> None:
+        return None
+
+    def st_block(self, node: "Node", scope: Scope) -> None:
+        for child in self.named(node):
+            if child.type != "lambda_parameters":
+                self.walk_statement(child, scope)
+
+    def st_property(self, node: "Node", scope: Scope) -> None:
+        self.walk_expr(self.property_value(node), scope)
+        self.bind_property(node, scope)
+
+    def bind_property(self, node: "Node", scope: Scope) -> None:
+        names = self.property_names(node)
+        value, tnode = self.property_value(node), self.property_type(node)
+        if len(names) == 1:
+            self.bind(scope, names[0], expr=value, type_node=tnode) if value is not None or tnode is not None else self.bind(scope, names[0], value=Dynamic(names[0]))
+        else:  # val (a, b) = pair
+            for n in names:
+                self.bind(scope, n, value=Dynamic(n))
+
+    def st_assign(self, node: "Node", scope: Scope) -> None:
+        self.walk_expr(node.child_by_field_name("right"), scope)
+        self.scan_assign(node, scope)
+
+    def scan_assign(self, node: "Node", scope: Scope) -> None:
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if left is None or right is None:
+            return
+        parts = self.member_parts(left)
+        if parts is not None and parts[0].type == "identifier" and self.operator(node) == "=":
+            self.set_field(self.text(parts[0]), parts[1], right, scope)  # client.timeout = d
+            return
+        owner = scope.owner_of(self.text(left)) if left.type == "identifier" else None
+        if owner is None or owner.kind != "function":
+            return  # a field: collect_members reads its assignments
+        name, op = self.text(left), self.operator(node)
+        if op == "=":
+            self.bind(scope, name, expr=right, rebind=True)
+            return
+        binop = self.BINARY_OPS.get(op[:-1])
+        new = self.eval_binary(binop, self.lookup_name(name, scope), self.evaluate(right, scope), node) if binop else Opaque(node)
+        self.bind(scope, name, value=new if not isinstance(new, Opaque) else Dynamic(name), rebind=True)
+
+    def st_call(self, node: "Node", scope: Scope) -> None:
+        self.walk_expr(node, scope)
+        site = self.site(node, scope)
+        if site is not None and self.index.configure_methods:
+            self.apply_configure(site, scope)
+
+    def st_if(self, node: "Node", scope: Scope) -> None:
+        self.walk_expr(node.child_by_field_name("condition"), scope)
+        cond = node.child_by_field_name("condition")
+        for branch in self.named(node):
+            if cond is None or branch.id != cond.id:
+                self.walk_statement(branch, scope)
+
+    def st_local_function(self, node: "Node", scope: Scope) -> None:
+        fn = self.closure(node, scope)
+        name_node = node.child_by_field_name("name")
+        if name_node is not None:
+            self.bind(scope, self.text(name_node), value=FunctionValue(fn))
+        self.walk_function(fn)
+
+    def st_loop(self, node: "Node", scope: Scope) -> None:
+        kids = self.named(node)
+        if node.type == "for_statement":
+            for d in (k for k in kids if k.type in ("variable_declaration", "multi_variable_declaration")):
+                for ident in (i for i in self.iter_named(d if d.type == "multi_variable_declaration" else d.parent) if i.type == "variable_declaration"):
+                    self.bind(scope, self.text(self.named(ident)[0]), value=Dynamic(self.text(ident)))
+            self.walk_expr(self.loop_iterable(node), scope)
+        elif node.type == "while_statement":
+            self.walk_expr(node.child_by_field_name("condition"), scope)
+        self.walk_loop(node, scope, [node.child_by_field_name("condition")] if node.type == "do_while_statement" else [])
+
+    def st_try(self, node: "Node", scope: Scope) -> None:
+        for h in self.try_handlers(node):
+            name = next((c for c in self.named(h) if c.type == "identifier"), None)
+            if name is not None:
+                self.bind(scope, self.text(name), value=Dynamic(self.text(name)))
+        self.walk_try(node, scope)
+
+    # ================================================================ retry-loop hooks
+    def loop_iterable(self, node: "Node") -> "Node | None":
+        kids = [k for k in self.named(node) if k.type not in ("variable_declaration", "multi_variable_declaration", "label", "block")]
+        return kids[0] if kids else None
+
+    def loop_body(self, node: "Node") -> "Node | None":
+        if node.type == "lambda_literal":
+            return node
+        kids = [k for k in self.named(node) if k.type not in ("label", "variable_declaration", "multi_variable_declaration")]
+        if node.type == "do_while_statement":
+            return kids[0] if kids else None
+        return kids[-1] if len(kids) > 1 else None
+
+    def loop_kind(self, node: "Node") -> str:
+        if node.type in ("while_statement", "do_while_statement"):
+            return "while"
+        if node.type == "lambda_literal":
+            return "for"
+        it = self.loop_iterable(node)
+        counting = it is not None and (it.type == "range_expression" or (it.type == "infix_expression" and self.infix_op(it) in ("until", "downTo")))
+        return "for" if counting else "for_each"
+
+    def loop_header(self, node: "Node") -> list["Node"]:
+        if node.type == "lambda_literal":
+            site = self.repeat_call(node, self.module_scope)
+            params = [c for c in node.named_children if c.type == "lambda_parameters"]
+            return [a for a in (site.args if site is not None else []) if a.id != node.id] + params
+        if node.type == "for_statement":
+            return [k for k in self.named(node) if k.type not in ("block", "label")][:2]
+        return [c for c in (node.child_by_field_name("condition"),) if c is not None]
+
+    def loop_count(self, node: "Node", scope: Scope) -> Any:
+        if node.type == "lambda_literal":
+            site = self.repeat_call(node, scope)
+            return self.to_value(self.evaluate(site.args[0], scope)) if site is not None and len(site.args) > 1 else None
+        if node.type != "for_statement":
+            return super().loop_count(node, scope)
+        it = self.loop_iterable(node)
+        if it is None or self.loop_kind(node) != "for":
+            return None
+        lo, hi = self.named(it)[0], self.named(it)[-1]
+        if it.type == "infix_expression" and self.infix_op(it) == "downTo":
+            lo, hi = hi, lo
+        count = fold("-", self.to_value(self.evaluate(hi, scope)), self.to_value(self.evaluate(lo, scope)))
+        return count if self.infix_op(it) == "until" else fold("+", count, Const(1))  # 1..3 and 3 downTo 1 include both ends
+
+    def try_body(self, node: "Node") -> "Node | None":
+        return next((c for c in node.named_children if c.type == "block"), None)
+
+    def try_handlers(self, node: "Node") -> list["Node"]:
+        return [c for c in node.named_children if c.type == "catch_block"]
+
+    def handler_body(self, handler: "Node") -> "Node | None":
+        return next((c for c in handler.named_children if c.type == "block"), None)
+
+    def handler_types(self, handler: "Node", scope: Scope) -> list[str]:
+        out = []
+        for t in (c for c in handler.named_children if c.type == "user_type"):
+            r = self.resolve_type(t, scope)
+            out.append(r.qualname if isinstance(r, Ref) and (self.qualify(self.text(t).split(".")[0]) or "." in self.text(t)) else self.anchor_text(t, 80))
+        return out
+
+    # ================================================================ id flow
+    def literal_pairs(self, node: "Node") -> list[tuple[str | None, "Node | None"]] | None:
+        """``mapOf("k" to v)`` and keyed setters (``header("Idempotency-Key", id)``)."""
+        site = self.site(node, self.module_scope) if node.type == "call_expression" else None
+        if site is None or site.func is None:
+            return None
+        name = self.text(site.func).rpartition(".")[2]
+        if name in ("mapOf", "mutableMapOf", "hashMapOf"):
+            pairs = [self.named(a) for a in site.args if a.type == "infix_expression" and self.infix_op(a) == "to"]
+            return [(self.string_key(p[0]), p[-1]) for p in pairs]
+        if name in KEYED_SETTERS and len(site.args) == 2 and self.string_key(site.args[0]) is not None:
+            return [(self.string_key(site.args[0]), site.args[1])]
+        return None
+
+    def string_key(self, node: "Node") -> str | None:
+        v = self.evaluate(node, self.module_scope) if node.type == "string_literal" else None
+        return v.value if isinstance(v, Const) and isinstance(v.value, str) else None
+
+    # ================================================================ expressions
+    def string_text(self, raw: str, scope: Scope) -> list[Any]:
+        """Text with ``$name`` templates (the grammar leaves simple ones in the text)."""
+        import re
+
+        out: list[Any] = []
+        for i, piece in enumerate(re.split(r"\$([A-Za-z_]\w*)", raw)):
+            if i % 2:
+                out.append(self.to_value(self.lookup_name(piece, scope)))
+            elif piece:
+                out.append(Const(self.unescape(piece)))
+        return out
+
+    def ev_char(self, node: "Node", scope: Scope) -> Any:
+        return Const(self.unescape(self.text(node)[1:-1]))
+
+    def ev_as(self, node: "Node", scope: Scope) -> Any:
+        return self.evaluate(node.child_by_field_name("left"), scope)
+
+    def ev_if(self, node: "Node", scope: Scope) -> Any:
+        cond = node.child_by_field_name("condition")
+        return self.same_branches(node, [b for b in self.named(node) if cond is None or b.id != cond.id], scope)
+
+    def ev_this(self, node: "Node", scope: Scope) -> Any:
+        b = scope.lookup("this")
+        if b is not None:
+            return self.binding_value(b, "this")
+        cls = self.scope_class(scope)
+        return Instance(cls, "this") if cls is not None else Opaque(node)
+
+    def ev_type(self, node: "Node", scope: Scope) -> Any:
+        r = self.resolve_type(node, scope)
+        return r if r is not None else Opaque(node)
+
+    def ev_function(self, node: "Node", scope: Scope) -> Any:
+        return FunctionValue(FunctionInfo(node, scope, f"{scope.qualname}.lambda" if scope.qualname else "lambda", "lambda", self.scope_class(scope)))
+
+    def ev_collection(self, node: "Node", scope: Scope) -> Any:
+        """``[a, b]`` (annotation arguments only): a one-item array is its item, as in Java."""
+        items = tuple(self.to_value(self.evaluate(i, scope)) for i in self.named(node)[:32])
+        return items[0] if len(items) == 1 else Seq(items)
+
+    def infix_op(self, node: "Node") -> str:
+        kids = self.named(node)
+        return self.text(kids[1]) if len(kids) == 3 and kids[1].type == "identifier" else ""
+
+    def ev_infix(self, node: "Node", scope: Scope) -> Any:
+        kids = self.named(node)
+        if self.infix_op(node) == "to":  # "k" to v: a pair
+            return Seq((self.to_value(self.evaluate(kids[0], scope)), self.to_value(self.evaluate(kids[2], scope))))
+        return Opaque(node)
+
+    def ev_navigation(self, node: "Node", scope: Scope) -> Any:
+        kids = self.named(node)
+        if len(kids) == 2 and self.text(kids[1]) == "class" and any(c.type == "::" for c in node.children):
+            r = self.evaluate(kids[0], scope)  # IOException::class
+            return r if isinstance(r, Ref) else Const(self.text(kids[0]))
+        parts = self.member_parts(node)
+        if parts is None:
+            return Opaque(node)
+        base = self.evaluate(parts[0], scope)
+        if parts[1] in DURATION_UNITS:  # 2.seconds (kotlin.time)
+            unit = self.qualify(parts[1])
+            inner = strip(base) if self.is_value(base) else None
+            if unit is not None and isinstance(inner, Const) and isinstance(inner.value, (int, float)):
+                return Call(unit, (self.to_value(base),))
+        if isinstance(base, ClassValue):
+            return self.class_static(base.cls, parts[1], node)
+        return self.eval_member(base, parts[1], node, scope)
+
+    def ev_call(self, node: "Node", scope: Scope) -> Any:
+        site = self.site(node, scope)
+        if site is None:
+            return Opaque(node)
+        if site.func is not None and self.callee(site.func, scope)[0] == "java.lang.System.getenv" and not site.args:
+            return Call("java.lang.System.getenv")
+        return self.eval_call(site, scope)
+
+    def special_call(self, qual: str, site: Site, scope: Scope) -> Any:
+        name = qual.rpartition(".")[2]
+        if qual.startswith("kotlin.collections.") and name in ("mapOf", "mutableMapOf", "hashMapOf"):
+            pairs = [strip(self.to_value(self.evaluate(a, scope))) for a in site.args[:32]]
+            if all(isinstance(p, Seq) and len(p.items) == 2 for p in pairs):
+                return Map(tuple((p.items[0], p.items[1]) for p in pairs))  # type: ignore[union-attr]
+        if qual.startswith("kotlin.collections.") and name in ("listOf", "setOf", "arrayOf", "mutableListOf"):
+            return Seq(tuple(self.to_value(self.evaluate(a, scope)) for a in site.args[:32]))
+        return None
+
+    def evaluate(self, node: "Node | None", scope: Scope) -> Any:
+        if node is not None and node.type == "lambda_literal" and node.parent is not None and node.parent.type == "annotated_lambda":
+            return self.config_block(node, scope)
+        return super().evaluate(node, scope)
+
+    def config_block(self, lam: "Node", scope: Scope) -> Any:
+        """A trailing lambda as a value: the ``Map`` of what it configures on its receiver
+        (``requestTimeoutMillis = 2000``; ``install(HttpTimeout) { ... }`` under
+        ``install(HttpTimeout)``, ``timeout { ... }`` under ``timeout``, ``url("http://x/")``
+        under ``url``), else the lambda."""
+        items: list[tuple[Any, Any]] = []
+        for st in self.named(lam):
+            if st.type == "assignment" and self.operator(st) == "=" and (st.child_by_field_name("left") or lam).type == "identifier":
+                items.append((Const(self.text(st.child_by_field_name("left"))), self.to_value(self.evaluate(st.child_by_field_name("right"), scope))))  # type: ignore[arg-type]
+            elif st.type == "call_expression":
+                site = self.site(st, scope)
+                if site is None or site.func is None or site.func.type != "identifier" or not site.args:
+                    continue
+                key = self.text(site.func)
+                if site.args[-1].type != "lambda_literal":  # url("http://risk/"): the argument
+                    items.append((Const(key), self.to_value(self.evaluate(site.args[0], scope))))
+                    continue
+                if len(site.args) > 1:
+                    arg = self.evaluate(site.args[0], scope)
+                    key += f"({arg.name if isinstance(arg, Ref) else self.text(site.args[0])})"
+                items.append((Const(key), self.config_block(site.args[-1], scope)))
+        if not items:
+            return FunctionValue(FunctionInfo(lam, scope, f"{scope.qualname}.lambda" if scope.qualname else "lambda", "lambda", self.scope_class(scope)))
+        return Map(tuple(items))
+
+
+__all__ = ["KotlinAnalyzer", "module_path"]

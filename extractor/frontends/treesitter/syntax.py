@@ -1,0 +1,424 @@
+"""Generic syntax defaults of the tree-sitter engine, table-driven by class attributes.
+
+What the adapters of ``go.py``, ``java.py``, ``javascript.py`` and ``csharp.py`` each typed out
+again (finding the scope enclosing a node, binding a function's locals without matching, number
+and string literals, parentheses, binary and unary operators, same-file classes and their
+fields) is written once here over tables; an adapter that subclasses ``SyntaxAnalyzer`` fills
+the tables and keeps only what its grammar spells differently (``kotlin.py`` does; the four older
+adapters predate it). Nothing here is about a library: that is rule data.
+
+Tables (besides the engine's ``EVAL``, ``STATEMENTS``, ``CALL_TYPES``, ...):
+
+- ``COMMENT_TYPES``: comment nodes, skipped wherever children are counted;
+- ``LITERAL_NAMES``: words that are literals (``true``, ``false``, ``null``: Kotlin's grammar
+  parses them as identifiers); ``INT_SUFFIXES``, ``OCTAL_ZERO`` (``010`` is octal), ``ESCAPES``;
+- ``STRING_TEXT_TYPES`` / ``STRING_ESCAPE_TYPES`` / ``INTERPOLATION_TYPES``: the parts of a
+  string literal (an interpolation's expression is evaluated; the result is a ``Concat``);
+- ``BINARY_OPS`` (source operator → ``values.fold`` operator), ``DEFAULT_OPS`` (``x ?: d``,
+  ``x ?? d``: the default of an env read), ``INT_DIVISION`` (``/`` of integers truncates);
+- ``RETURN_TYPES``, ``SCAN_BINDS`` (statement type → method binding it without matching),
+  ``BLOCK_TYPES``: ``scan_function``'s view of a body;
+- ``CLASS_TYPES``, ``ASSIGNMENT_TYPES`` (``left`` / ``right`` fields): same-file classes and the
+  assignments to their fields (``class_assignments``).
+
+An adapter registers its functions with ``declare_function`` and its classes' scopes in
+``class_scopes`` (``outer_class`` for nested ones); ``scope_at`` and ``find_class`` read them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+from ...values import Const, Dynamic, Env, Value, fold, simplify_concat, strip
+from .engine import Analyzer, ClassInfo, FunctionInfo, Instance, Opaque, Scope
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from .index import TsIndex
+
+_UNICODE = re.compile(r"\\(u\{?[0-9a-fA-F]{4,6}\}?|[0-7]{1,3}|.)", re.S)
+_KNOWN: dict[int, tuple[Any, tuple[str, ...], frozenset[str], frozenset[str]]] = {}
+
+
+def known_names(index: "TsIndex", extra: tuple[str, ...] = ()) -> tuple[frozenset[str], frozenset[str]]:
+    """Every qualified name the rules (plus ``extra``) know, with their dotted prefixes: what an
+    on-demand import (``import io.ktor.client.*``) may resolve a simple name to; and the
+    lower-case first parts (``java``, ``io``) that start a fully qualified name in code."""
+    cached = _KNOWN.get(id(index))
+    if cached is not None and cached[0] is index and cached[1] == extra:
+        return cached[2], cached[3]
+    names: set[str] = set(extra)
+    for table in (index.ctors, index.instances, index.types, index.calls, index.decorators, index.scopes, index.mounts, index.constants):
+        names.update(table)
+    for spec in index.timeouts.values():
+        names.update((spec.get("functions") or {}).keys())
+    for otype in index.types.values():
+        names.update(otype.returns.values())
+        names.update(otype.attrs.values())
+    known: set[str] = set()
+    roots: set[str] = set()
+    for n in names:
+        if any(c in n for c in "*?[ ") or "()" in n:
+            continue
+        parts = n.split(".")
+        roots.add(parts[0])
+        known.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    result = (frozenset(known), frozenset(r for r in roots if r[:1].islower()))
+    if len(_KNOWN) > 16:
+        _KNOWN.clear()
+    _KNOWN[id(index)] = (index, extra, *result)
+    return result
+
+
+class MemberOf:
+    """The binding of an instance field in its class's scope: read through ``instance_member``."""
+
+    __slots__ = ("cls",)
+
+    def __init__(self, cls: ClassInfo) -> None:
+        self.cls = cls
+
+
+class SyntaxAnalyzer(Analyzer):
+    COMMENT_TYPES: frozenset[str] = frozenset({"comment", "line_comment", "block_comment"})
+    LITERAL_NAMES: Mapping[str, Any] = {}
+    INT_SUFFIXES = "lLuU"
+    OCTAL_ZERO = False
+    ESCAPES: Mapping[str, str] = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "0": "\0", "\\": "\\", '"': '"', "'": "'", "$": "$"}
+    STRING_TEXT_TYPES: frozenset[str] = frozenset({"string_content", "string_fragment"})
+    STRING_ESCAPE_TYPES: frozenset[str] = frozenset({"escape_sequence"})
+    INTERPOLATION_TYPES: frozenset[str] = frozenset({"interpolation"})
+    TEMPLATE_TEXT: Mapping[Any, str] = {True: "true", False: "false", None: "null"}  # a literal's text in a string template
+    BINARY_OPS: Mapping[str, str] = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%"}
+    DEFAULT_OPS: frozenset[str] = frozenset()
+    INT_DIVISION = True
+    RETURN_TYPES: frozenset[str] = frozenset()
+    SCAN_BINDS: Mapping[str, str] = {}
+    BLOCK_TYPES: frozenset[str] = frozenset({"block"})
+    CLASS_TYPES: frozenset[str] = frozenset()
+    ASSIGNMENT_TYPES: frozenset[str] = frozenset()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.functions_by_node: dict[int, FunctionInfo] = {}  # declaration node id → its function
+        self.class_scopes: dict[int, Scope] = {}  # class node id → its scope
+        self.outer_class: dict[int, ClassInfo] = {}  # class node id → the class it is nested in
+        self._scan_scopes: dict[int, Scope] = {}
+        self._scan_binds = {t: getattr(self, m) for t, m in self.SCAN_BINDS.items()}
+
+    # ================================================================ names and scopes
+    def lookup_name(self, name: str, scope: Scope) -> Any:
+        b = scope.lookup(name)
+        if b is None:
+            return self.unbound_name(name)
+        v = self.binding_value(b, name)
+        if isinstance(v, MemberOf):
+            return self.instance_member(Instance(v.cls), name, None)
+        return v
+
+    @staticmethod
+    def scope_class(scope: Scope | None) -> ClassInfo | None:
+        while scope is not None:
+            if scope.cls is not None:
+                return scope.cls
+            scope = scope.parent
+        return None
+
+    def find_class(self, name: str, ctx: ClassInfo | None = None) -> ClassInfo | None:
+        """A same-file class by simple name: nested in the context's classes first, then any."""
+        cls = ctx
+        while cls is not None:
+            inner = self._classes.get(f"{cls.qualname}.{name}")
+            if inner is not None:
+                return inner
+            if cls.name == name:
+                return cls
+            cls = self.outer_class.get(cls.node.id)
+        found = self._classes.get(name)
+        if found is not None:
+            return found
+        return next((c for c in self._classes.values() if c.name == name), None)
+
+    def declare_function(self, fn: FunctionInfo) -> FunctionInfo:
+        self.functions_by_node[fn.node.id] = fn
+        return fn
+
+    def scope_at(self, node: "Node") -> Scope:
+        """The scope of the function enclosing ``node`` with its locals bound (to evaluate an
+        assignment found outside the walk), else of the enclosing class, else the module's."""
+        cur = node.parent
+        while cur is not None:
+            fn = self.functions_by_node.get(cur.id)
+            if fn is not None:
+                walked = self._fn_scopes.get(cur.id)
+                if walked is not None:
+                    return walked
+                scope = self._scan_scopes.get(cur.id)
+                if scope is None:
+                    scope = self._scan_scopes[cur.id] = self.function_scope(fn)
+                    self.scan_function(fn, scope)
+                return scope
+            cscope = self.class_scopes.get(cur.id)
+            if cscope is not None:
+                return cscope
+            cur = cur.parent
+        return self.module_scope
+
+    # ================================================================ literals
+    def named(self, node: "Node | None") -> list["Node"]:
+        """Named children that are not comments."""
+        return [c for c in node.named_children if c.type not in self.COMMENT_TYPES] if node is not None else []
+
+    def parse_int(self, text: str) -> int | None:
+        t = text.replace("_", "").rstrip(self.INT_SUFFIXES)
+        try:
+            if t.lower().startswith(("0x", "0b", "0o")):
+                return int(t, 0)
+            if self.OCTAL_ZERO and len(t) > 1 and t[0] == "0" and t.isdigit():
+                return int(t, 8)
+            return int(t)
+        except ValueError:
+            return None
+
+    @staticmethod
+    def parse_float(text: str) -> float | None:
+        t = text.replace("_", "").rstrip("fFdDmM")
+        try:
+            return float.fromhex(t) if t.lower().startswith("0x") else float(t)
+        except ValueError:
+            return None
+
+    def unescape(self, s: str) -> str:
+        if "\\" not in s:
+            return s
+
+        def sub(m: re.Match[str]) -> str:
+            e = m.group(1)
+            if e[0] == "u" and len(e) > 1:
+                return chr(int(e[1:].strip("{}"), 16))
+            if e[0] in "01234567" and (self.OCTAL_ZERO or e != "0"):
+                return chr(int(e, 8))
+            return self.ESCAPES.get(e, "\\" + e)
+
+        return _UNICODE.sub(sub, s)
+
+    def eval_int_literal(self, node: "Node", scope: Scope) -> Any:
+        v = self.parse_int(self.text(node))
+        return Const(v) if v is not None else Opaque(node)
+
+    def eval_float_literal(self, node: "Node", scope: Scope) -> Any:
+        v = self.parse_float(self.text(node))
+        return Const(v) if v is not None else Opaque(node)
+
+    def eval_literal_name(self, node: "Node", scope: Scope) -> Any:
+        """An identifier: a literal word, else the name's value."""
+        name = self.text(node)
+        if name in self.LITERAL_NAMES:
+            return Const(self.LITERAL_NAMES[name])
+        return self.lookup_name(name, scope)
+
+    def eval_string_parts(self, node: "Node", scope: Scope) -> Any:
+        """A string literal from its parts: text, escapes, interpolated expressions."""
+        parts: list[Value] = []
+        raw: list[str] = []
+
+        def flush() -> None:
+            if raw:
+                parts.extend(self.string_text("".join(raw), scope))
+                raw.clear()
+
+        for c in node.named_children:
+            if c.type in self.STRING_TEXT_TYPES:
+                raw.append(self.text(c))
+            elif c.type in self.STRING_ESCAPE_TYPES:
+                flush()
+                parts.append(Const(self.unescape(self.text(c))))
+            elif c.type in self.INTERPOLATION_TYPES:
+                flush()
+                inner = self.named(c)
+                v = self.to_value(self.evaluate(inner[0], scope) if len(inner) == 1 else Opaque(c))
+                known = strip(v)
+                if isinstance(known, Const) and not isinstance(known.value, str):  # "${A * 2}": its text
+                    v = Const(self.TEMPLATE_TEXT.get(known.value, str(known.value)) if isinstance(known.value, (bool, type(None))) else str(known.value))
+                parts.append(v)
+        flush()
+        if not parts:
+            return Const("")
+        if all(isinstance(p, Const) for p in parts):
+            return Const("".join(str(p.value) for p in parts))  # type: ignore[union-attr]
+        return simplify_concat(tuple(parts)) if len(parts) > 1 else parts[0]
+
+    def string_text(self, raw: str, scope: Scope) -> list[Value]:
+        """The value(s) of a run of literal text inside a string (a grammar may leave templates in it)."""
+        return [Const(self.unescape(raw))]
+
+    def eval_paren(self, node: "Node", scope: Scope) -> Any:
+        kids = self.named(node)
+        return self.evaluate(kids[0], scope) if len(kids) == 1 else Opaque(node)
+
+    def operator(self, node: "Node") -> str:
+        op = node.child_by_field_name("operator")
+        if op is not None:
+            return self.text(op)
+        return next((self.text(c) for c in node.children if not c.is_named), "")
+
+    def eval_binary_node(self, node: "Node", scope: Scope) -> Any:
+        op = self.operator(node)
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if left is None or right is None:
+            return Opaque(node)
+        if op in self.DEFAULT_OPS:  # System.getenv("X") ?: "d"
+            lv = self.evaluate(left, scope)
+            inner = strip(lv) if self.is_value(lv) else None
+            if isinstance(inner, Env) and inner.default is None:
+                return Env(inner.var, self.to_value(self.evaluate(right, scope)))
+            return Opaque(node)
+        fop = self.BINARY_OPS.get(op)
+        if fop is None:
+            return Opaque(node)
+        lv, rv = self.evaluate(left, scope), self.evaluate(right, scope)
+        if fop == "/" and self.INT_DIVISION:  # integer division truncates toward zero
+            a = strip(lv) if self.is_value(lv) else None
+            b = strip(rv) if self.is_value(rv) else None
+            if isinstance(a, Const) and isinstance(b, Const) and type(a.value) is int and type(b.value) is int and b.value:
+                q = abs(a.value) // abs(b.value)
+                return Const(q if (a.value >= 0) == (b.value >= 0) else -q)
+        return self.eval_binary(fop, lv, rv, node)
+
+    def eval_unary_node(self, node: "Node", scope: Scope) -> Any:
+        operand = node.child_by_field_name("operand") or node.child_by_field_name("argument")
+        if operand is None:
+            kids = self.named(node)
+            operand = kids[-1] if kids else None
+        if operand is None:
+            return Opaque(node)
+        op = self.operator(node)
+        v = self.evaluate(operand, scope)
+        if op in ("+", "!!"):  # x!! is x
+            return v
+        if op == "-" and self.is_value(v) and not isinstance(v, Dynamic):
+            return fold("-", Const(0), v)
+        inner = strip(v) if self.is_value(v) else None
+        if op == "!" and isinstance(inner, Const) and isinstance(inner.value, bool):
+            return Const(not inner.value)
+        return Opaque(node)
+
+    def same_branches(self, node: "Node", branches: list["Node"], scope: Scope) -> Any:
+        """A conditional whose branches all have one value (``if (a) 5 else 5``) is that value."""
+        values = [self.evaluate(b, scope) for b in branches]
+        if values and all(self.is_value(v) for v in values) and all(strip(v) == strip(values[0]) for v in values):
+            return values[0]
+        return Opaque(node)
+
+    # ================================================================ functions
+    def function_body(self, node: "Node") -> "Node | None":
+        return node.child_by_field_name("body")
+
+    def scan_function(self, fn: FunctionInfo, scope: Scope) -> list["Node"]:
+        """Bind a function's locals in statement order (``SCAN_BINDS``), without matching, and
+        return its returned expressions (an expression body is one); nested functions and
+        classes are not entered."""
+        returns: list["Node"] = []
+        body = self.function_body(fn.node)
+        if body is None or not (self.RETURN_TYPES or self.SCAN_BINDS):
+            return returns
+        if body.type not in self.BLOCK_TYPES:
+            return [body]
+        stack = list(reversed(self.named(body)))
+        skip = self.FUNCTION_TYPES | self.CLASS_TYPES
+        while stack:
+            st = stack.pop()
+            t = st.type
+            bind = self._scan_binds.get(t)
+            if bind is not None:
+                bind(st, scope)
+                continue
+            if t in self.RETURN_TYPES:
+                kids = self.named(st)
+                if kids:
+                    returns.append(kids[0])
+                continue
+            if t in skip:
+                continue
+            stack.extend(reversed(self.named(st)))
+        return returns
+
+    # ================================================================ loops and try (retry_loops.py's events)
+    FINALLY_TYPES: frozenset[str] = frozenset({"finally_clause", "finally_block"})
+
+    def handler_body(self, handler: "Node") -> "Node | None":
+        return handler.child_by_field_name("body")
+
+    def walk_loop(self, node: "Node", scope: Scope, tail: Sequence["Node | None"] = ()) -> None:
+        """A loop's body (``loop_body``) between the impl rules' ``on_loop`` / ``after_loop``
+        events, with the loop on the statement stack; ``tail`` runs after each pass."""
+        self.impl_event("on_loop", node, scope)
+        self.stack.append(node)
+        try:
+            body = self.loop_body(node)
+            for st in (self.named(body) if body is node else [body] if body is not None else []):
+                self.walk_statement(st, scope)  # a loop that is its own body (Kotlin repeat's lambda): its statements
+            for expr in tail:
+                self.walk_expr(expr, scope)
+        finally:
+            self.stack.pop()
+            self.impl_event("after_loop", node, scope)
+
+    def walk_try(self, node: "Node", scope: Scope) -> None:
+        """A try statement: its body (``try_body``) on the stack after ``on_try``, then its
+        handlers (``try_handlers`` / ``handler_body``) and finally blocks, then ``after_try``."""
+        self.impl_event("on_try", node, scope)
+        self.stack.append(node)
+        try:
+            body = self.try_body(node)
+            if body is not None:
+                self.walk_statement(body, scope)
+        finally:
+            self.stack.pop()
+        try:
+            for h in self.try_handlers(node):
+                hbody = self.handler_body(h)
+                if hbody is not None:
+                    self.walk_statement(hbody, scope)
+            for c in self.named(node):
+                if c.type in self.FINALLY_TYPES:
+                    for st in self.named(c):
+                        self.walk_statement(st, scope)
+        finally:
+            self.impl_event("after_try", node, scope)
+
+    # ================================================================ classes
+    def class_assignments(self, class_node: "Node") -> list[tuple["Node", "Node"]]:
+        """``x = v`` / ``this.x = v`` in the class's own code (not nested classes): (target, value)."""
+        out: list[tuple[Node, Node]] = []
+        stack = list(reversed(class_node.named_children))
+        while stack:
+            node = stack.pop()
+            if node.type in self.CLASS_TYPES:
+                continue
+            if node.type in self.ASSIGNMENT_TYPES and self.operator(node) == "=":
+                left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+                if left is not None and right is not None:
+                    out.append((left, right))
+            stack.extend(reversed(node.named_children))
+        return out
+
+    def class_field_values(self, cls: ClassInfo, fields: set[str], target_name: Any) -> None:
+        """Add to ``cls.members`` the values assigned to its fields anywhere in the class:
+        ``target_name(target)`` is the field an assignment's target names (``this.x``, ``x``),
+        a name bound by the enclosing function (a local) is not a field."""
+        assert cls.members is not None
+        for target, value in self.class_assignments(cls.node):
+            name = target_name(target)
+            if name is None or name not in fields:
+                continue
+            scope = self.scope_at(target)
+            owner = scope.owner_of(name) if target.type in self.IDENTIFIER_TYPES else None
+            if owner is not None and owner.kind == "function":
+                continue
+            cls.members.setdefault(name, []).append((value, scope))
+
+
+__all__ = ["SyntaxAnalyzer", "MemberOf", "known_names"]
