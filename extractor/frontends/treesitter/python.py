@@ -199,19 +199,34 @@ class PythonAnalyzer(Analyzer):
         self._inline_owners: dict[int, str] = {}  # node id of a call in an inline route list → synthetic owner
         self._mount_index: dict[int, list[int]] = {}  # call node id → indexes in result.mounts
         self._owner_facts: list[tuple[Any, int]] = []  # (fact, node id) of facts that carry an owner
+        self._unresolved = -1  # a callee node matched as an unknown receiver's method (any_receiver rules)
         self._hooks = {h: [i for i in self.index.impls if hasattr(i, h)] for h in ("on_call", "on_function", "after_function", "on_with", "after_with", "on_handler", "after_handler", "on_assign", "on_subscript")}
 
     # ================================================================ entry
     def run(self) -> FileResult:
         root = self.tree.root_node
-        if root.has_error:  # libcst refuses such a file: report it, analyse nothing
-            res = self.result
-            src = self.source
-            res.lines = src.count(b"\n") + (0 if src.endswith(b"\n") or not src else 1)
-            line = self._first_error_line(root)
-            res.diagnostics.append(Diagnostic(self.path, "syntax_error", f"cannot parse: syntax error near line {line}", line=line, severity="error"))
-            return res
+        if root.has_error:
+            error = self.syntax_error(root)
+            if error is not None:  # not Python: reported, nothing analysed (as the libcst frontend)
+                res = self.result
+                src = self.source
+                res.lines = src.count(b"\n") + (0 if src.endswith(b"\n") or not src else 1)
+                line, message = error
+                res.diagnostics.append(Diagnostic(self.path, "syntax_error", f"cannot parse: {message}", line=line, severity="error"))
+                return res
         return super().run()
+
+    def syntax_error(self, root: "Node") -> tuple[int, str] | None:
+        """(line, message) when the file is not Python. Tree-sitter parses anything, so a tree with
+        errors is checked by the standard library's parser (``ast.parse`` parses, nothing runs);
+        the line is where that parser stops."""
+        try:
+            ast.parse(self.source, self.path)
+        except SyntaxError as exc:
+            return exc.lineno or self._first_error_line(root), exc.msg or "syntax error"
+        except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
+            return self._first_error_line(root), f"{type(exc).__name__}: {exc}"
+        return None
 
     # ================================================================ top level
     def _qual(self, scope: Scope, name: str) -> str:
@@ -451,28 +466,33 @@ class PythonAnalyzer(Analyzer):
         return Dynamic(name)
 
     def resolve_type(self, type_node: "Node", scope: Scope) -> Any:
-        inner: Node | None = type_node
-        if inner is not None and inner.type == "type":
-            inner = next((c for c in inner.named_children if c.type != "comment"), None)
-        if inner is None:
-            return None
-        if inner.type in ("generic_type", "subscript"):  # Optional[T]
+        """An annotation's type: ``T``, ``Optional[T]``, ``T | None`` (one level, as the libcst frontend)."""
+        inner = self._unwrap_type(type_node)
+        if inner is not None and inner.type in ("generic_type", "subscript"):  # Optional[T]
             head = inner.child_by_field_name("value") or (inner.named_children[0] if inner.named_children else None)
             if head is not None and self.text(head) in ("Optional", "typing.Optional"):
-                args = [c for c in inner.named_children[1:] if c.type != "comment"]
                 if inner.type == "subscript":
                     args = list(inner.children_by_field_name("subscript"))
-                elif args and args[0].type == "type_parameter":
-                    args = [c for c in args[0].named_children if c.type != "comment"]
+                else:
+                    args = [c for c in inner.named_children[1:] if c.type != "comment"]
+                    if args and args[0].type == "type_parameter":
+                        args = [c for c in args[0].named_children if c.type != "comment"]
                 if args:
-                    return self.resolve_type(args[0], scope)
-        if inner.type in ("binary_operator", "union_type"):  # T | None
-            left = inner.child_by_field_name("left") or (inner.named_children[0] if inner.named_children else None)
-            return self.resolve_type(left, scope) if left is not None else None
-        if inner.type == "string":
+                    inner = self._unwrap_type(args[0])
+        if inner is not None and inner.type in ("binary_operator", "union_type"):  # T | None
+            op = inner.child_by_field_name("operator")
+            if inner.type == "union_type" or (op is not None and self.text(op) == "|"):
+                inner = self._unwrap_type(inner.child_by_field_name("left") or inner.named_children[0])
+        if inner is None or inner.type == "string":
             return None
         t = self.evaluate(inner, scope)
         return t if isinstance(t, Ref) else None
+
+    @staticmethod
+    def _unwrap_type(node: "Node | None") -> "Node | None":
+        while node is not None and node.type == "type":
+            node = next((c for c in node.named_children if c.type != "comment"), None)
+        return node
 
     # ================================================================ evaluation
     def ev_identifier(self, node: "Node", scope: Scope) -> Any:
@@ -1272,7 +1292,15 @@ class PythonAnalyzer(Analyzer):
             return
         self.walk_expr(value, scope)
         if scope.kind == "function":
-            self.bind_assignment(node, scope, walk=False)
+            targets = self._targets(node)
+            if self.idflow is not None and not (len(targets) == 1 and targets[0].type == "identifier"):
+                named = {k for k, f in self.idflow.id_facts.items() if "variable" in f.fields}
+                self.bind_assignment(node, scope, walk=False)
+                for k, f in self.idflow.id_facts.items():  # an id's variable is the one name it is assigned to
+                    if k not in named:
+                        f.fields.pop("variable", None)
+            else:
+                self.bind_assignment(node, scope, walk=False)
         elif self.idflow is not None and self.idflow.active():
             for target in self._targets(node):
                 if target.type == "identifier":
@@ -1580,13 +1608,26 @@ class PythonAnalyzer(Analyzer):
             qual, receiver, _, _ = self.callee(site.func, scope)
             for impl in self._hooks["on_call"]:
                 impl.on_call(self, site.node, qual, receiver, scope)
+        local = None
         if site.func is not None:
-            local = self.callee(site.func, scope)[3]
+            _, _, attr, local = self.callee(site.func, scope)
             if isinstance(local, FunctionValue):
                 fallback = self.fallback_here()
                 if fallback is not None:  # a breaker-decorated function whose caller falls back
                     self.policies.on_fallback(local.fn.qualname, fallback)
         super().match_call(site, scope)
+        if isinstance(local, FunctionValue) and attr in self.index.methods and site.func is not None and site.func.type == "attribute":
+            self._unresolved = site.func.id  # self.slave_for(...) defined here: any_receiver rules still match it
+            try:
+                super().match_call(site, scope)
+            finally:
+                self._unresolved = -1
+
+    def callee(self, func: "Node | None", scope: Scope) -> tuple[str | None, Obj | None, str, Any]:
+        if func is not None and func.id == self._unresolved:
+            parts = self.member_parts(func)
+            return None, None, parts[1] if parts is not None else "", None
+        return super().callee(func, scope)
 
     def function_scopes(self, qual: str, site: Site, scope: Scope, receiver: Obj | None, own: list[FactRef] | None = None) -> None:
         refs = object_policies(receiver) if receiver is not None else []
