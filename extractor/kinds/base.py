@@ -10,13 +10,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
-
-from typing_extensions import Self
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self from Python 3.11
+
     from ..catalog import Rule
-    from ..targets import AddressBook
+    from ..environment.book import AddressBook
 
 JSON_TYPES = ("string", "integer", "number", "boolean", "array", "object", "null")
 UNIT_SUFFIXES = ("_ms", "_s", "_m", "_ns")
@@ -107,14 +107,11 @@ class LinkContext:
 
 Finalizer = Callable[[dict[str, Any], "Rule", LinkContext], dict[str, Any]]
 
-V = TypeVar("V", bound="KindView")
-
-
 class KindView:
     """Base of the typed views: a frozen dataclass whose attributes are a kind's public fields.
 
     ``from_fields`` reads a fact's ``fields``; an absent key takes the attribute's default.
-    ``KEYS`` maps an attribute to its JSON name when they differ (``as_`` → ``as``);
+    ``KEYS`` maps an attribute to its JSON name when they differ (a JSON name that is a keyword);
     ``NESTED`` builds an attribute from a mapping (``target``) or from each item of a list.
     """
 

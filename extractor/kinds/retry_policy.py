@@ -123,7 +123,8 @@ class RetryReading:
                     if k == where["kw"]:
                         return v
             if "arg" in where and where["arg"] < len(call.args):
-                return call.args[where["arg"]]
+                arg: Value = call.args[where["arg"]]
+                return arg
             return None
         return None
 
