@@ -2,7 +2,8 @@
 
 A *fact* is one thing the code shows about a service ("calls risk with a 200 ms timeout").
 Every fact has the same header (kind, rule, service, file, line, col, confidence, id) and
-kind-specific ``fields``; ``docs/schemas/facts.v1.schema.json`` is the contract for consumers.
+kind-specific ``fields``; ``docs/schemas/facts.v1.schema.json`` is the contract for consumers,
+generated from the kind definitions in ``extractor/kinds/`` (fields, finalizers, typed views).
 """
 
 from __future__ import annotations
