@@ -1,5 +1,6 @@
-"""The polyglot sample (fixtures/monorepos/polyglot-shop, one service per language): the scan and
-the graph recover exactly the edges, timeouts, retries, breakers and ids its README lists."""
+"""The polyglot sample (fixtures/monorepos/polyglot-shop, one service per language, Kotlin
+included): the scan and the graph recover exactly the edges, timeouts, retries, breakers and ids
+its README lists."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from extractor.cli import main
 SAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "monorepos" / "polyglot-shop"
 SF = "storefront/src/clients.ts"
 PRICING_CLIENT = "orders/src/main/java/com/shop/orders/PricingClient.java"
+LOYALTY = "loyalty/src/main/kotlin/com/shop/loyalty/Clients.kt"
 
 
 def _run(*args: str) -> dict:
@@ -46,7 +48,10 @@ def test_one_service_per_language(facts):
         ("payments", "payments", ("csharp",)),
         ("pricing", "pricing", ("python",)),
         ("storefront", "storefront", ("typescript",)),
+        ("loyalty", "loyalty", ("kotlin",)),  # found by its Gradle Kotlin DSL manifests
     }
+    (loyalty,) = [s for s in doc["services"] if s["name"] == "loyalty"]
+    assert loyalty["manifests"] == ["build.gradle.kts", "settings.gradle.kts"]
     assert {f["kind"] for f in facts} == {"endpoint", "http_call", "grpc_call", "retry_policy", "circuit_breaker", "id_generation"}  # no missing_timeout: every call has one
 
 
@@ -62,7 +67,11 @@ def test_every_call_with_its_target_timeout_and_retries(facts):
         ("http_call", "orders", PRICING_CLIENT, 27, "POST", "pricing", 800, "config", 3, 1),
         ("http_call", "pricing", "pricing/pricing/api.py", 17, "GET", "inventory", 500, "literal", 3, 0),
         ("grpc_call", "payments", "payments/Program.cs", 10, "Reserve", "inventory", 1000, "literal", 1, 0),
+        ("http_call", "loyalty", LOYALTY, 31, "POST", "pricing", 1500, "literal", 3, 0),  # Ktor client, HttpTimeout
+        ("http_call", "loyalty", LOYALTY, 48, "GET", "inventory", 400, "literal", 1, 0),  # OkHttp from Kotlin (the Java rule)
     }
+    rules = {(f["line"], f["rule"]) for f in facts if f["service"] == "loyalty" and f["kind"] == "http_call"}
+    assert rules == {(31, "kotlin.http.ktor-client"), (48, "java.http.okhttp")}
 
 
 def test_urls_and_how_their_targets_were_found(facts):
@@ -74,6 +83,8 @@ def test_urls_and_how_their_targets_were_found(facts):
         ("orders", "http://pricing:8000/quote", "pricing", 8000, "config_file"),
         ("pricing", "http://inventory:8081/stock/{sku}", "inventory", 8081, "env_default"),
         ("payments", "http://inventory:50051", "inventory", 50051, "url_literal"),
+        ("loyalty", "http://pricing:8000/quote", "pricing", 8000, "env_default"),
+        ("loyalty", "http://inventory:8081/stock/{sku}", "inventory", 8081, "env_default"),
     }
 
 
@@ -84,6 +95,7 @@ def test_retry_policies_and_the_breaker(facts):
         ("storefront", SF, 40, "except_handler", 2, "none", None, 1),
         ("orders", PRICING_CLIENT, 24, "resilience4j", 3, "fixed", 100, 1),
         ("pricing", "pricing/pricing/api.py", 15, "tenacity", 3, "exponential", 1000, 1),
+        ("loyalty", LOYALTY, 28, "loop", 3, "fixed", None, 1),  # repeat(3) { try { ... } catch { delay(200L) } }
     }
     (breaker,) = _of(facts, "circuit_breaker")
     assert (breaker["service"], breaker["line"], breaker["mechanism"], breaker["name"], breaker["failure_ratio"], breaker["recovery_timeout_ms"], breaker["fallback"]) == (
@@ -98,6 +110,7 @@ def test_ids_inside_and_outside_retries(facts):
         ("storefront", 16, "orderId", "crypto.randomUUID", False, ((17, "field:orderId"),)),
         ("storefront", 39, "transactionId", "crypto.randomUUID", False, ((28, "header:Idempotency-Key"),)),
         ("storefront", 43, "newTransactionId", "crypto.randomUUID", True, ((28, "header:Idempotency-Key"),)),  # the story's bug
+        ("loyalty", 30, "requestId", "UUID.randomUUID", True, ()),  # made in the repeat loop; a header set in the Ktor request block is not followed
     }
 
 
@@ -112,11 +125,13 @@ def test_endpoints_of_every_service(facts):
         ("inventory", "GRPC", "Inventory/CheckStock"),
         ("inventory", "GRPC", "Inventory/Reserve"),
         ("payments", "POST", "/charges"),
+        ("loyalty", "POST", "/v1/points"),
+        ("loyalty", "GET", "/v1/points/{sku}"),
     }
 
 
 def test_graph_edges_meet_the_providers_endpoints(graph):
-    assert {n["id"] for n in graph["nodes"]} == {f"service:{s}" for s in ("inventory", "orders", "payments", "pricing", "storefront")}
+    assert {n["id"] for n in graph["nodes"]} == {f"service:{s}" for s in ("inventory", "loyalty", "orders", "payments", "pricing", "storefront")}
 
     def values(edge: dict, key: str) -> tuple:
         return tuple(sorted({x["value"] for x in edge["attributes"].get(key, ())}, key=str))
@@ -129,6 +144,8 @@ def test_graph_edges_meet_the_providers_endpoints(graph):
         ("orders", "pricing", "quote", ("POST /quote",), (800,), (3,), ()),
         ("pricing", "inventory", "/stock/{sku}", ("GET /stock/{sku}",), (500,), (3,), ()),
         ("payments", "inventory", "Reserve", ("GRPC Inventory/Reserve",), (1000,), (1,), ()),
+        ("loyalty", "pricing", "quote", ("POST /quote",), (1500,), (3,), ()),
+        ("loyalty", "inventory", "/stock/{sku}", ("GET /stock/{sku}",), (400,), (1,), ()),
     }
 
 
@@ -137,6 +154,7 @@ def test_the_check_finds_the_cross_language_problems():
     doc = json.loads(result.output)
     assert sorted((f["check"], tuple(f["services"])) for f in doc["findings"]) == [
         ("system.retry-amplification", ("storefront", "orders", "pricing", "inventory")),
+        ("system.timeout-inversion", ("loyalty", "pricing")),  # 1.5 s for pricing, which may spend 3.5 s on inventory
         ("system.timeout-inversion", ("orders", "pricing")),
         ("system.timeout-inversion", ("storefront", "orders")),
     ]
