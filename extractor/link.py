@@ -11,7 +11,6 @@ from typing import Any, Callable, Iterable
 
 import re
 
-from . import resilience  # noqa: F401  (registers the resilience kinds' finalizers)
 from .catalog import Catalog, Rule
 from .facts import Fact, FactRef, assign_ids
 from .frontends.base import FileResult
