@@ -267,7 +267,8 @@ class TsRetryLoops:
         iterable = an.loop_iterable(node) if hasattr(an, "loop_iterable") else None
         collection = iterable is not None and (iterable.type in an.IDENTIFIER_TYPES or iterable.type == "subscript" or an.member_parts(iterable) is not None)
         # for (attempt in range(max_retries)) names the bound; for (c in attempts) walks a collection
-        words = {an.text(n) for h in an.loop_header(node) if not (collection and h.id == iterable.id) for n in self._descend(an, h) if n.type in an.IDENTIFIER_TYPES}
+        skip = iterable.id if collection and iterable is not None else None
+        words = {an.text(n) for h in an.loop_header(node) if h.id != skip for n in self._descend(an, h) if n.type in an.IDENTIFIER_TYPES}
         named = any(retry_named(w) for w in words)
         sleeps = [c for c in self._calls(an, body, into_functions=True) if self._is_sleep(an, c, scope)]
         kind = an.loop_kind(node)
