@@ -51,23 +51,23 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         "float_literal": "eval_float_literal",
         "string_literal": "eval_string_parts",
         "multiline_string_literal": "eval_string_parts",
-        "character_literal": "ev_char",
+        "character_literal": "eval_char_literal",
         "binary_expression": "eval_binary_node",
         "unary_expression": "eval_unary_node",
         "parenthesized_expression": "eval_paren",
-        "as_expression": "ev_as",
-        "if_expression": "ev_if",
+        "as_expression": "eval_first",
+        "if_expression": "eval_conditional",
         "navigation_expression": "ev_navigation",
-        "call_expression": "ev_call",
-        "this_expression": "ev_this",
-        "user_type": "ev_type",
-        "lambda_literal": "ev_function",
-        "anonymous_function": "ev_function",
+        "call_expression": "eval_call_node",
+        "this_expression": "eval_this",
+        "user_type": "eval_type",
+        "lambda_literal": "eval_function_literal",
+        "anonymous_function": "eval_function_literal",
         "collection_literal": "ev_collection",
         "infix_expression": "ev_infix",
     }
     STATEMENTS = {
-        "block": "st_block",
+        "block": "st_statements",
         "property_declaration": "st_property",
         "assignment": "st_assign",
         "call_expression": "st_call",
@@ -75,12 +75,13 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         "while_statement": "st_loop",
         "do_while_statement": "st_loop",
         "try_expression": "st_try",
-        "if_expression": "st_if",
+        "if_expression": "st_if_branches",
         "function_declaration": "st_local_function",
         "class_declaration": "st_skip",
         "object_declaration": "st_skip",
         "line_comment": "st_skip",
         "block_comment": "st_skip",
+        "lambda_parameters": "st_skip",
     }
     CONTAINERS = frozenset({"when_expression", "when_entry", "labeled_expression", "annotated_expression"})
     CALL_TYPES = frozenset({"call_expression"})
@@ -91,7 +92,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
     ENV_GETTERS = {"java.lang.System.getenv": (0, None), "java.lang.System.getProperty": (0, 1)}
     CONVERTERS = {"kotlin.String.toInt": "int", "kotlin.String.toLong": "int", "java.lang.Integer.parseInt": "int", "java.lang.Long.parseLong": "int"}
     RETURN_TYPES = frozenset({"return_expression"})
-    SCAN_BINDS = {"property_declaration": "bind_property", "assignment": "scan_assign"}
+    SCAN_BINDS = {"property_declaration": "bind_property", "assignment": "bind_assignment"}
     BLOCK_TYPES = frozenset({"block", "lambda_literal"})
     CLASS_TYPES = CLASS_NODES
     ASSIGNMENT_TYPES = frozenset({"assignment"})
@@ -144,7 +145,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         return super().callee(func, scope)
 
     def resolve_type(self, type_node: "Node", scope: Scope) -> Any:
-        node = type_node
+        node: Node | None = type_node
         while node is not None and node.type in ("nullable_type", "non_nullable_type", "parenthesized_type"):
             node = next(iter(self.named(node)), None)
         if node is None or node.type not in ("user_type", "identifier"):
@@ -199,7 +200,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
                 cls.methods.setdefault(name, fn)
         return fn
 
-    def declare_class(self, node: "Node", outer: ClassInfo | None, parent: Scope) -> None:
+    def declare_class(self, node: "Node", outer: ClassInfo | None, parent: Scope) -> ClassInfo:
         name_node = node.child_by_field_name("name")
         name = self.text(name_node) if name_node is not None else "Companion"
         qual = f"{outer.qualname}.{name}" if outer is not None else name
@@ -211,11 +212,11 @@ class KotlinAnalyzer(SyntaxAnalyzer):
             self.outer_class[node.id] = outer
         static = node.type != "class_declaration"
         for p in self.ctor_params(node):
-            name, tnode = self.name_and_type(p)
-            if name and any(c.type in ("val", "var") for c in p.children):
-                scope.bindings[name] = Binding(value=MemberOf(cls))
-            elif name:  # a plain parameter: seen by the initialisers, built by the caller
-                scope.bindings[name] = Binding(type_node=tnode, scope=scope, param=True) if tnode is not None else Binding(value=Dynamic(name))
+            pname, tnode = self.name_and_type(p)
+            if pname and any(c.type in ("val", "var") for c in p.children):
+                scope.bindings[pname] = Binding(value=MemberOf(cls))
+            elif pname:  # a plain parameter: seen by the initialisers, built by the caller
+                scope.bindings[pname] = Binding(type_node=tnode, scope=scope, param=True) if tnode is not None else Binding(value=Dynamic(pname))
         body = next((c for c in node.named_children if c.type in ("class_body", "enum_class_body")), None)
         for member in self.named(body):
             t = member.type
@@ -225,16 +226,14 @@ class KotlinAnalyzer(SyntaxAnalyzer):
                 else:
                     for n in self.property_names(member):
                         scope.bindings[n] = Binding(value=MemberOf(cls))
-            elif t == "function_declaration":
-                self.declare_method(member, scope, cls, qual)
-            elif t in ("anonymous_initializer", "secondary_constructor"):
+            elif t in ("function_declaration", "anonymous_initializer", "secondary_constructor"):
                 self.declare_method(member, scope, cls, qual)
             elif t in CLASS_NODES:
-                self.declare_class(member, cls, scope)
+                inner = self.declare_class(member, cls, scope)
                 if t == "companion_object":  # its members are the class's statics
-                    inner = self._classes[f"{qual}.{self.text(member.child_by_field_name('name')) if member.child_by_field_name('name') else 'Companion'}"]
                     for k, b in inner.scope.bindings.items():
                         scope.bindings.setdefault(k, b)
+        return cls
 
     def ctor_params(self, node: "Node") -> list["Node"]:
         ctor = next((c for c in node.named_children if c.type == "primary_constructor"), None)
@@ -258,18 +257,16 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         """A property's initialiser, or what ``by lazy { ... }`` evaluates to."""
         kids = self.named(node)
         value = kids[-1] if kids and kids[-1].type not in ("variable_declaration", "multi_variable_declaration", "modifiers", "getter", "setter") else None
-        if value is not None and value.type == "property_delegate":
-            lam = next((n for n in self.iter_calls_lambdas(value)), None)
-            stmts = self.named(lam)
+        if value is not None and value.type == "property_delegate":  # by lazy { ... }: the lambda's last expression
+            call = next((c for c in self.named(value) if c.type == "call_expression"), None)
+            site = self.site(call, self.module_scope) if call is not None else None
+            stmts = self.named(site.kwargs.get("{}")) if site is not None else []
             return stmts[-1] if stmts else None
         return value
 
-    def iter_calls_lambdas(self, node: "Node") -> list["Node"]:
-        return [lam for c in self.named(node) if c.type == "call_expression" for a in self.named(c) if a.type == "annotated_lambda" for lam in self.named(a) if lam.type == "lambda_literal"]
-
     def property_type(self, node: "Node") -> "Node | None":
         decl = next((c for c in node.named_children if c.type == "variable_declaration"), None)
-        return next((c for c in self.named(decl)[1:] if c.type in ("user_type", "nullable_type")), None) if decl is not None else None
+        return self.name_and_type(decl)[1] if decl is not None else None
 
     def walk_root(self, root: "Node") -> None:
         for node in root.named_children:
@@ -357,16 +354,10 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         return scope
 
     def walk_body(self, fn: FunctionInfo, scope: Scope) -> None:
-        body = self.function_body(fn.node)
-        if body is None:
-            return
-        if body.type not in self.BLOCK_TYPES:
-            self.walk_expr(body, scope)
-            return
         if fn.node.type == "lambda_literal" and self.repeat_call(fn.node, fn.scope) is not None:
-            self.walk_loop(fn.node, scope)
-            return
-        self.st_block(body, scope)
+            self.walk_loop(fn.node, scope)  # repeat(n) { ... }: a counting loop
+        else:
+            super().walk_body(fn, scope)
 
     def repeat_call(self, lam: "Node", scope: Scope) -> Site | None:
         """``repeat(n) { ... }``: the call whose trailing lambda ``lam`` is."""
@@ -380,12 +371,6 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         if node.type == "lambda_literal":
             return "{ ... }"
         return self.anchor_text(node, 200)
-
-    def report_node(self, fn: FunctionInfo) -> "Node":
-        return fn.node.child_by_field_name("name") or fn.node
-
-    def exported(self, name: str) -> bool:
-        return not name.startswith("<")
 
     def exported_method(self, fn: FunctionInfo) -> bool:
         mods = " ".join(self.text(m) for m in fn.node.named_children if m.type == "modifiers")
@@ -402,23 +387,13 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         return out
 
     def annotations(self, node: "Node") -> list[Site]:
+        """``@Retry(name = "x")`` read like a call (element names are ``kw``; one value is also ``value``)."""
         out = []
-        for mods in (c for c in node.named_children if c.type == "modifiers"):
-            for a in (m for m in mods.named_children if m.type == "annotation"):
-                target = next((c for c in self.named(a) if c.type in ("constructor_invocation", "user_type")), None)
-                if target is None:
-                    continue
-                if target.type == "user_type":
-                    out.append(Site(a, target))
-                    continue
-                kids = self.named(target)
-                site = Site(a, kids[0]) if kids else None
-                if site is None:
-                    continue
-                for part in kids[1:]:
-                    if part.type == "value_arguments":
-                        call = self.site(target, self.module_scope)  # the same argument reading as a call
-                        site.args, site.kwargs = list(call.args), dict(call.kwargs) if call is not None else ({}, {})  # type: ignore[assignment]
+        for a in (m for mods in node.named_children if mods.type == "modifiers" for m in mods.named_children if m.type == "annotation"):
+            target = next((c for c in self.named(a) if c.type in ("constructor_invocation", "user_type")), None)
+            site = Site(a, target) if target is not None and target.type == "user_type" else self.site(target, self.module_scope) if target is not None else None
+            if site is not None:
+                site.node = a
                 if site.args:
                     site.kwargs.setdefault("value", site.args[0])
                 out.append(site)
@@ -460,24 +435,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         parts = self.member_parts(target)
         return parts[1] if parts is not None and parts[0].type == "this_expression" else None
 
-    def class_static(self, cls: ClassInfo, attr: str, node: "Node") -> Any:
-        b = cls.scope.bindings.get(attr)
-        if b is not None:
-            v = self.binding_value(b, attr)
-            if not isinstance(v, MemberOf):
-                return v
-        inner = self._classes.get(f"{cls.qualname}.{attr}")
-        return ClassValue(inner) if inner is not None else Opaque(node)
-
     # ================================================================ statements
-    def st_skip(self, node: "Node", scope: Scope) -> None:
-        return None
-
-    def st_block(self, node: "Node", scope: Scope) -> None:
-        for child in self.named(node):
-            if child.type != "lambda_parameters":
-                self.walk_statement(child, scope)
-
     def st_property(self, node: "Node", scope: Scope) -> None:
         self.walk_expr(self.property_value(node), scope)
         self.bind_property(node, scope)
@@ -493,26 +451,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
 
     def st_assign(self, node: "Node", scope: Scope) -> None:
         self.walk_expr(node.child_by_field_name("right"), scope)
-        self.scan_assign(node, scope)
-
-    def scan_assign(self, node: "Node", scope: Scope) -> None:
-        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-        if left is None or right is None:
-            return
-        parts = self.member_parts(left)
-        if parts is not None and parts[0].type == "identifier" and self.operator(node) == "=":
-            self.set_field(self.text(parts[0]), parts[1], right, scope)  # client.timeout = d
-            return
-        owner = scope.owner_of(self.text(left)) if left.type == "identifier" else None
-        if owner is None or owner.kind != "function":
-            return  # a field: collect_members reads its assignments
-        name, op = self.text(left), self.operator(node)
-        if op == "=":
-            self.bind(scope, name, expr=right, rebind=True)
-            return
-        binop = self.BINARY_OPS.get(op[:-1])
-        new = self.eval_binary(binop, self.lookup_name(name, scope), self.evaluate(right, scope), node) if binop else Opaque(node)
-        self.bind(scope, name, value=new if not isinstance(new, Opaque) else Dynamic(name), rebind=True)
+        self.bind_assignment(node, scope)
 
     def st_call(self, node: "Node", scope: Scope) -> None:
         self.walk_expr(node, scope)
@@ -520,26 +459,12 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         if site is not None and self.index.configure_methods:
             self.apply_configure(site, scope)
 
-    def st_if(self, node: "Node", scope: Scope) -> None:
-        self.walk_expr(node.child_by_field_name("condition"), scope)
-        cond = node.child_by_field_name("condition")
-        for branch in self.named(node):
-            if cond is None or branch.id != cond.id:
-                self.walk_statement(branch, scope)
-
-    def st_local_function(self, node: "Node", scope: Scope) -> None:
-        fn = self.closure(node, scope)
-        name_node = node.child_by_field_name("name")
-        if name_node is not None:
-            self.bind(scope, self.text(name_node), value=FunctionValue(fn))
-        self.walk_function(fn)
-
     def st_loop(self, node: "Node", scope: Scope) -> None:
-        kids = self.named(node)
         if node.type == "for_statement":
-            for d in (k for k in kids if k.type in ("variable_declaration", "multi_variable_declaration")):
-                for ident in (i for i in self.iter_named(d if d.type == "multi_variable_declaration" else d.parent) if i.type == "variable_declaration"):
-                    self.bind(scope, self.text(self.named(ident)[0]), value=Dynamic(self.text(ident)))
+            for d in self.named(node):
+                for v in [d] if d.type == "variable_declaration" else self.named(d) if d.type == "multi_variable_declaration" else []:
+                    name = self.name_and_type(v)[0]
+                    self.bind(scope, name, value=Dynamic(name))
             self.walk_expr(self.loop_iterable(node), scope)
         elif node.type == "while_statement":
             self.walk_expr(node.child_by_field_name("condition"), scope)
@@ -598,15 +523,6 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         count = fold("-", self.to_value(self.evaluate(hi, scope)), self.to_value(self.evaluate(lo, scope)))
         return count if self.infix_op(it) == "until" else fold("+", count, Const(1))  # 1..3 and 3 downTo 1 include both ends
 
-    def try_body(self, node: "Node") -> "Node | None":
-        return next((c for c in node.named_children if c.type == "block"), None)
-
-    def try_handlers(self, node: "Node") -> list["Node"]:
-        return [c for c in node.named_children if c.type == "catch_block"]
-
-    def handler_body(self, handler: "Node") -> "Node | None":
-        return next((c for c in handler.named_children if c.type == "block"), None)
-
     def handler_types(self, handler: "Node", scope: Scope) -> list[str]:
         out = []
         for t in (c for c in handler.named_children if c.type == "user_type"):
@@ -645,30 +561,6 @@ class KotlinAnalyzer(SyntaxAnalyzer):
                 out.append(Const(self.unescape(piece)))
         return out
 
-    def ev_char(self, node: "Node", scope: Scope) -> Any:
-        return Const(self.unescape(self.text(node)[1:-1]))
-
-    def ev_as(self, node: "Node", scope: Scope) -> Any:
-        return self.evaluate(node.child_by_field_name("left"), scope)
-
-    def ev_if(self, node: "Node", scope: Scope) -> Any:
-        cond = node.child_by_field_name("condition")
-        return self.same_branches(node, [b for b in self.named(node) if cond is None or b.id != cond.id], scope)
-
-    def ev_this(self, node: "Node", scope: Scope) -> Any:
-        b = scope.lookup("this")
-        if b is not None:
-            return self.binding_value(b, "this")
-        cls = self.scope_class(scope)
-        return Instance(cls, "this") if cls is not None else Opaque(node)
-
-    def ev_type(self, node: "Node", scope: Scope) -> Any:
-        r = self.resolve_type(node, scope)
-        return r if r is not None else Opaque(node)
-
-    def ev_function(self, node: "Node", scope: Scope) -> Any:
-        return FunctionValue(FunctionInfo(node, scope, f"{scope.qualname}.lambda" if scope.qualname else "lambda", "lambda", self.scope_class(scope)))
-
     def ev_collection(self, node: "Node", scope: Scope) -> Any:
         """``[a, b]`` (annotation arguments only): a one-item array is its item, as in Java."""
         items = tuple(self.to_value(self.evaluate(i, scope)) for i in self.named(node)[:32])
@@ -702,20 +594,12 @@ class KotlinAnalyzer(SyntaxAnalyzer):
             return self.class_static(base.cls, parts[1], node)
         return self.eval_member(base, parts[1], node, scope)
 
-    def ev_call(self, node: "Node", scope: Scope) -> Any:
-        site = self.site(node, scope)
-        if site is None:
-            return Opaque(node)
-        if site.func is not None and self.callee(site.func, scope)[0] == "java.lang.System.getenv" and not site.args:
-            return Call("java.lang.System.getenv")
-        return self.eval_call(site, scope)
-
     def special_call(self, qual: str, site: Site, scope: Scope) -> Any:
         name = qual.rpartition(".")[2]
         if qual.startswith("kotlin.collections.") and name in ("mapOf", "mutableMapOf", "hashMapOf"):
             pairs = [strip(self.to_value(self.evaluate(a, scope))) for a in site.args[:32]]
             if all(isinstance(p, Seq) and len(p.items) == 2 for p in pairs):
-                return Map(tuple((p.items[0], p.items[1]) for p in pairs))  # type: ignore[union-attr]
+                return Map(tuple((p.items[0], p.items[1]) for p in pairs if isinstance(p, Seq)))
         if qual.startswith("kotlin.collections.") and name in ("listOf", "setOf", "arrayOf", "mutableListOf"):
             return Seq(tuple(self.to_value(self.evaluate(a, scope)) for a in site.args[:32]))
         return None

@@ -31,7 +31,7 @@ import re
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from ...values import Const, Dynamic, Env, Value, fold, simplify_concat, strip
-from .engine import Analyzer, ClassInfo, FunctionInfo, Instance, Opaque, Scope
+from .engine import Analyzer, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -312,9 +312,114 @@ class SyntaxAnalyzer(Analyzer):
             return values[0]
         return Opaque(node)
 
-    # ================================================================ functions
+    def eval_first(self, node: "Node", scope: Scope) -> Any:
+        """A cast / type assertion / non-null assertion: the value of its first operand."""
+        kids = self.named(node)
+        return self.evaluate(kids[0], scope) if kids else Opaque(node)
+
+    def eval_char_literal(self, node: "Node", scope: Scope) -> Any:
+        return Const(self.unescape(self.text(node)[1:-1]))
+
+    def eval_conditional(self, node: "Node", scope: Scope) -> Any:
+        """``if (c) a else b`` as an expression (the branches: the children besides ``condition``)."""
+        cond = node.child_by_field_name("condition")
+        return self.same_branches(node, [b for b in self.named(node) if cond is None or b.id != cond.id], scope)
+
+    def eval_this(self, node: "Node", scope: Scope) -> Any:
+        """``this``: what the scope binds to it (a lambda's receiver), else the enclosing class's instance."""
+        b = scope.lookup("this")
+        if b is not None:
+            return self.binding_value(b, "this")
+        cls = self.scope_class(scope)
+        return Instance(cls, "this") if cls is not None else Opaque(node)
+
+    def eval_type(self, node: "Node", scope: Scope) -> Any:
+        found = self.resolve_type(node, scope)
+        return found if found is not None else Opaque(node)
+
+    def eval_function_literal(self, node: "Node", scope: Scope) -> Any:
+        name = f"{scope.qualname}.lambda" if scope.qualname else "lambda"
+        return FunctionValue(FunctionInfo(node, scope, name, "lambda", self.scope_class(scope)))
+
+    def eval_call_node(self, node: "Node", scope: Scope) -> Any:
+        site = self.site(node, scope)
+        return self.eval_call(site, scope) if site is not None else Opaque(node)
+
+    # ================================================================ statements
+    def st_skip(self, node: "Node", scope: Scope) -> None:
+        return None
+
+    def st_statements(self, node: "Node", scope: Scope) -> None:
+        """A block: its statements in order."""
+        for child in self.named(node):
+            self.walk_statement(child, scope)
+
+    def st_if_branches(self, node: "Node", scope: Scope) -> None:
+        """An if whose branches are its children besides the ``condition`` field."""
+        cond = node.child_by_field_name("condition")
+        self.walk_expr(cond, scope)
+        for branch in self.named(node):
+            if cond is None or branch.id != cond.id:
+                self.walk_statement(branch, scope)
+
+    def st_local_function(self, node: "Node", scope: Scope) -> None:
+        """A function declared in a function: bound by its name, walked as a closure."""
+        fn = self.closure(node, scope)
+        name = node.child_by_field_name("name")
+        if name is not None:
+            self.bind(scope, self.text(name), value=FunctionValue(fn))
+        self.walk_function(fn)
+
+    def bind_assignment(self, node: "Node", scope: Scope) -> None:
+        """``x = v`` / ``x += v`` (``left`` / ``right`` fields) in statement order: a local is
+        rebound (``+=`` folds), ``obj.f = v`` changes a tracked object's capture; a field of a
+        class is left to ``collect_members``."""
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if left is None or right is None:
+            return
+        op = self.operator(node)
+        parts = self.member_parts(left)
+        if parts is not None and parts[0].type in self.IDENTIFIER_TYPES and op == "=":
+            self.set_field(self.text(parts[0]), parts[1], right, scope)
+            return
+        owner = scope.owner_of(self.text(left)) if left.type in self.IDENTIFIER_TYPES else None
+        if owner is None or owner.kind != "function":
+            return
+        name = self.text(left)
+        if op == "=":
+            self.bind(scope, name, expr=right, rebind=True)
+            return
+        binop = self.BINARY_OPS.get(op[:-1])
+        new = self.eval_binary(binop, self.lookup_name(name, scope), self.evaluate(right, scope), node) if binop else Opaque(node)
+        self.bind(scope, name, value=new if not isinstance(new, Opaque) else Dynamic(name), rebind=True)
+
+    # ================================================================ functions and classes
+    def report_node(self, fn: FunctionInfo) -> "Node":
+        return fn.node.child_by_field_name("name") or fn.node
+
+    def exported(self, name: str) -> bool:
+        return not name.startswith("<")  # <init>, <clinit>
+
+    def class_static(self, cls: ClassInfo, attr: str, node: "Node") -> Any:
+        """``Cls.attr`` of a same-file class: a static binding of its scope, a nested class."""
+        b = cls.scope.bindings.get(attr)
+        if b is not None:
+            v = self.binding_value(b, attr)
+            if not isinstance(v, MemberOf):
+                return v
+        inner = self._classes.get(f"{cls.qualname}.{attr}")
+        return ClassValue(inner) if inner is not None else Opaque(node)
+
     def function_body(self, node: "Node") -> "Node | None":
         return node.child_by_field_name("body")
+
+    def walk_body(self, fn: FunctionInfo, scope: Scope) -> None:
+        """A block body's statements in order; an expression body (``= expr``, an arrow's) as an expression."""
+        body = self.function_body(fn.node)
+        if body is not None and body.type in self.BLOCK_TYPES:
+            self.st_statements(body, scope)
+        elif body is not None:
+            self.walk_expr(body, scope)
 
     def scan_function(self, fn: FunctionInfo, scope: Scope) -> list["Node"]:
         """Bind a function's locals in statement order (``SCAN_BINDS``), without matching, and
@@ -348,8 +453,19 @@ class SyntaxAnalyzer(Analyzer):
     # ================================================================ loops and try (retry_loops.py's events)
     FINALLY_TYPES: frozenset[str] = frozenset({"finally_clause", "finally_block"})
 
+    HANDLER_TYPES: frozenset[str] = frozenset({"catch_clause", "catch_block"})
+
+    def first_block(self, node: "Node") -> "Node | None":
+        return node.child_by_field_name("body") or next((c for c in node.named_children if c.type in self.BLOCK_TYPES), None)
+
+    def try_body(self, node: "Node") -> "Node | None":
+        return self.first_block(node)
+
+    def try_handlers(self, node: "Node") -> list["Node"]:
+        return [c for c in node.named_children if c.type in self.HANDLER_TYPES]
+
     def handler_body(self, handler: "Node") -> "Node | None":
-        return handler.child_by_field_name("body")
+        return self.first_block(handler)
 
     def walk_loop(self, node: "Node", scope: Scope, tail: Sequence["Node | None"] = ()) -> None:
         """A loop's body (``loop_body``) between the impl rules' ``on_loop`` / ``after_loop``
