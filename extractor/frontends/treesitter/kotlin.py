@@ -90,6 +90,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
     LITERAL_NAMES = {"true": True, "false": False, "null": None}
     DEFAULT_OPS = frozenset({"?:"})
     ENV_GETTERS = {"java.lang.System.getenv": (0, None), "java.lang.System.getProperty": (0, 1)}
+    PASS_THROUGH = frozenset({"java.net.URI.create", "java.net.URI", "java.util.Objects.requireNonNull"})
     CONVERTERS = {"kotlin.String.toInt": "int", "kotlin.String.toLong": "int", "java.lang.Integer.parseInt": "int", "java.lang.Long.parseLong": "int"}
     RETURN_TYPES = frozenset({"return_expression"})
     SCAN_BINDS = {"property_declaration": "bind_property", "assignment": "bind_assignment"}
