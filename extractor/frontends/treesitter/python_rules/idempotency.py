@@ -343,9 +343,10 @@ class _FunctionScan:
             self.reads(small)
 
     def if_(self, st: "Node") -> None:
-        test = st.child_by_field_name("condition")
-        body = st.child_by_field_name("consequence")
-        alts = st.children_by_field_name("alternative")
+        self.branch(st.child_by_field_name("condition"), st.child_by_field_name("consequence"), st.children_by_field_name("alternative"))
+
+    def branch(self, test: "Node | None", body: "Node | None", alts: list["Node"]) -> None:
+        """An ``if`` (or ``elif``) test, its block, and the rest of the chain as its else."""
         self.reads(test)
         claim = self.claim_in(test)
         if claim is not None:
@@ -358,31 +359,10 @@ class _FunctionScan:
                 if exits or self.writes_store(body, dedup.store):
                     self.record(dedup)
         self.block(body)
-        if alts and alts[0].type == "elif_clause":  # elif: an if of its own, the rest of the chain its else
-            self.elif_(alts)
+        if alts and alts[0].type == "elif_clause":
+            self.branch(alts[0].child_by_field_name("condition"), alts[0].child_by_field_name("consequence"), alts[1:])
         elif alts:
             self.block(alts[0].child_by_field_name("body"))
-
-    def elif_(self, alts: list["Node"]) -> None:
-        first, rest = alts[0], alts[1:]
-        test = first.child_by_field_name("condition")
-        body = first.child_by_field_name("consequence")
-        self.reads(test)
-        claim = self.claim_in(test)
-        if claim is not None:
-            self.record(claim)
-        else:
-            dedup = self.lookup_in(test) or self.held_lookup(test)
-            if dedup is not None:
-                orelse = rest[0] if rest else None
-                exits = _exits(body) or (orelse is not None and orelse.type == "else_clause" and _exits(orelse.child_by_field_name("body")))
-                if exits or self.writes_store(body, dedup.store):
-                    self.record(dedup)
-        self.block(body)
-        if rest and rest[0].type == "elif_clause":
-            self.elif_(rest)
-        elif rest:
-            self.block(rest[0].child_by_field_name("body"))
 
     # ------------------------------------------------------------------ expressions
     def reads(self, expr: "Node | None") -> None:
