@@ -1,6 +1,7 @@
 """Scan a folder with both Python engines and print the fact diff.
 
     .venv/bin/python bench/parity/engines.py PATH [--rule ID | --skip-rule ID] [--json OUT] [--limit N]
+    .venv/bin/python bench/parity/engines.py PATH --speed [--repeat N]
 
 Each engine runs in its own subprocess (``CONTRACTS_PYTHON_ENGINE=libcst`` / ``treesitter``,
 ``contracts scan PATH --format json --jobs 1``), so both see the same catalog, the same files and
@@ -8,6 +9,10 @@ the same link stage. Facts are keyed by (file, line, rule, kind) (a key seen sev
 an occurrence number), and the report lists the facts only one engine found and, for keys both
 found, the fields whose values differ. Only Python files are compared (the other languages go
 through the tree-sitter engine either way). The scan's CPU time per engine is printed too.
+
+``--speed`` measures instead, in this process, parse and parse+extract CPU time of both engines on
+the same files: every .py file under PATH that the libcst frontend's prefilter passes (module
+names as the scan gives them are not needed for timing: the file's path stands in).
 """
 
 from __future__ import annotations
@@ -73,6 +78,45 @@ def short(f: dict[str, Any]) -> str:
     return f"{f['file']}:{f['line']}  {f['rule']}  {json.dumps(extra, sort_keys=True)[:300]}"
 
 
+def speed(path: str, repeat: int) -> None:
+    sys.path.insert(0, str(ROOT))
+    from extractor.catalog import load_catalog
+    from extractor.frontends.python import PythonFrontend
+    from extractor.frontends.treesitter import python_frontend
+
+    rules = [r for r in load_catalog().rules if r.language == "python"]
+    engines = {"libcst": PythonFrontend(), "treesitter": python_frontend()}
+    compiled = {name: fe.compile(rules) for name, fe in engines.items()}
+    files = []
+    for p in sorted(Path(path).rglob("*.py")):
+        try:
+            data = p.read_bytes()
+        except OSError:
+            continue
+        if engines["libcst"].prefilter(compiled["libcst"], data):
+            files.append((p.as_posix(), data))
+    lines = sum(d.count(b"\n") for _, d in files) * repeat
+    print(f"{len(files)} files pass the prefilter, {lines // repeat} lines; x{repeat}")
+    import libcst
+
+    ts = engines["treesitter"]
+    for label, fn in (
+        ("libcst parse", lambda rel, data: libcst.parse_module(data)),
+        ("tree-sitter parse", lambda rel, data: ts.parse(rel, data)),
+        ("libcst parse+extract", lambda rel, data: engines["libcst"].extract(rel, data, compiled["libcst"], "m")),
+        ("tree-sitter parse+extract", lambda rel, data: ts.extract(rel, data, compiled["treesitter"], "m")),
+    ):
+        start = time.process_time()
+        for _ in range(repeat):
+            for rel, data in files:
+                try:
+                    fn(rel, data)
+                except Exception:  # libcst refuses some files; both engines report them, the timing goes on
+                    pass
+        cpu = time.process_time() - start
+        print(f"  {label:26s} {cpu:8.2f} s CPU  {lines / cpu if cpu else 0:10,.0f} lines/s")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("path")
@@ -80,7 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-rule", action="append", default=[], help="all Python rules but these (repeatable)")
     ap.add_argument("--json", help="write the full diff as JSON here")
     ap.add_argument("--limit", type=int, default=40, help="lines printed per section")
+    ap.add_argument("--speed", action="store_true", help="time parse and parse+extract of both engines in-process instead")
+    ap.add_argument("--repeat", type=int, default=1, help="with --speed: passes over the files")
     args = ap.parse_args(argv)
+    if args.speed:
+        speed(args.path, args.repeat)
+        return 0
     if args.skip_rule:
         sys.path.insert(0, str(ROOT))
         from extractor.catalog import load_catalog

@@ -200,6 +200,8 @@ class PythonAnalyzer(Analyzer):
         self._mount_index: dict[int, list[int]] = {}  # call node id → indexes in result.mounts
         self._owner_facts: list[tuple[Any, int]] = []  # (fact, node id) of facts that carry an owner
         self._unresolved = -1  # a callee node matched as an unknown receiver's method (any_receiver rules)
+        self._callee_memo: tuple[int, int, Any] | None = None
+        self._params: dict[int, list[tuple[str, str, Node | None]]] = {}
         self._hooks = {h: [i for i in self.index.impls if hasattr(i, h)] for h in ("on_call", "on_function", "after_function", "on_with", "after_with", "on_handler", "after_handler", "on_assign", "on_subscript")}
 
     # ================================================================ entry
@@ -932,6 +934,12 @@ class PythonAnalyzer(Analyzer):
 
     def _param_nodes(self, fnode: "Node") -> list[tuple[str, str, "Node | None"]]:
         """(kind, name, annotation): kind is plain, star (*args) or kwstar (**kwargs)."""
+        found = self._params.get(fnode.id)
+        if found is None:
+            found = self._params[fnode.id] = self._read_params(fnode)
+        return found
+
+    def _read_params(self, fnode: "Node") -> list[tuple[str, str, "Node | None"]]:
         params = fnode.child_by_field_name("parameters")
         out: list[tuple[str, str, Node | None]] = []
         for p in self.iter_named(params):
@@ -1604,13 +1612,13 @@ class PythonAnalyzer(Analyzer):
         super().walk_expr(root, scope)
 
     def match_call(self, site: Site, scope: Scope) -> None:
-        if self._hooks["on_call"] and site.func is not None:
-            qual, receiver, _, _ = self.callee(site.func, scope)
-            for impl in self._hooks["on_call"]:
-                impl.on_call(self, site.node, qual, receiver, scope)
         local = None
         if site.func is not None:
-            _, _, attr, local = self.callee(site.func, scope)
+            found = self.callee(site.func, scope)
+            qual, receiver, attr, local = found
+            for impl in self._hooks["on_call"]:
+                impl.on_call(self, site.node, qual, receiver, scope)
+            self._callee_memo = (site.func.id, id(scope), found)  # the engine's match_call asks again first
             if isinstance(local, FunctionValue):
                 fallback = self.fallback_here()
                 if fallback is not None:  # a breaker-decorated function whose caller falls back
@@ -1624,9 +1632,15 @@ class PythonAnalyzer(Analyzer):
                 self._unresolved = -1
 
     def callee(self, func: "Node | None", scope: Scope) -> tuple[str | None, Obj | None, str, Any]:
-        if func is not None and func.id == self._unresolved:
-            parts = self.member_parts(func)
-            return None, None, parts[1] if parts is not None else "", None
+        if func is not None:
+            memo = self._callee_memo
+            if memo is not None:
+                self._callee_memo = None
+                if memo[0] == func.id and memo[1] == id(scope):
+                    return memo[2]
+            if func.id == self._unresolved:
+                parts = self.member_parts(func)
+                return None, None, parts[1] if parts is not None else "", None
         return super().callee(func, scope)
 
     def function_scopes(self, qual: str, site: Site, scope: Scope, receiver: Obj | None, own: list[FactRef] | None = None) -> None:
