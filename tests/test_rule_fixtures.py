@@ -15,7 +15,7 @@ from .conftest import FIXTURES, REPO
 RULES = load_catalog().rules
 
 
-@pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
+@pytest.mark.parametrize("rule", RULES, ids=[r.id + "".join(f"+{lang}" for lang in r.also) for r in RULES])  # java.http.okhttp+kotlin: -k kotlin runs it too
 def test_rule_fixtures(rule, catalog):
     report = check_rule(rule, catalog, FIXTURES / "rules", REPO)
     assert not report.failures, "\n" + report.render()

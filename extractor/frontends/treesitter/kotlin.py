@@ -1,10 +1,9 @@
 """Kotlin adapter (tree-sitter-kotlin): Kotlin syntax mapped onto the engine, nothing else.
 
 Names are qualified like Java's (``import okhttp3.OkHttpClient``, ``import x.Y as Z``, on-demand
-``import io.ktor.client.*`` to names the rules know; the default imports ``kotlin.*``,
-``kotlin.collections.*``, ``kotlinx.coroutines`` are not implicit, ``java.lang.*``), so the
-Java rules that declare ``languages: [java, kotlin]`` match Kotlin files unchanged. What Kotlin
-spells differently:
+``import io.ktor.client.*`` to names the rules know, the default imports ``kotlin.*``,
+``kotlin.collections.*`` and ``java.lang.*``), so the Java rules that declare
+``languages: [java, kotlin]`` match Kotlin files unchanged. What Kotlin spells differently:
 
 - constructions are calls (``OkHttpClient.Builder()``); named arguments are ``kw``; a trailing
   lambda is the last argument and also ``{kw: "{}"}`` (``get("/x") { ... }``, whose grammar
@@ -25,6 +24,7 @@ spells differently:
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from ...values import Call, Const, Dynamic, Map, Obj, Ref, Seq, fold, strip
@@ -40,7 +40,6 @@ DEFAULT_IMPORTS = ("kotlin", "kotlin.collections", "kotlin.io", "java.lang")
 KOTLIN_NAMES = BUILTIN_NAMES + ("kotlin.repeat", "kotlin.collections.mapOf", "kotlin.collections.listOf", "java.lang.System.getenv")
 DURATION_UNITS = frozenset({"nanoseconds", "microseconds", "milliseconds", "seconds", "minutes", "hours", "days"})
 CLASS_NODES = frozenset({"class_declaration", "object_declaration", "companion_object"})
-FUNCTION_NODES = frozenset({"function_declaration", "lambda_literal", "anonymous_function", "anonymous_initializer", "secondary_constructor"})
 
 
 class KotlinAnalyzer(SyntaxAnalyzer):
@@ -70,7 +69,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         "block": "st_statements",
         "property_declaration": "st_property",
         "assignment": "st_assign",
-        "call_expression": "st_call",
+        "call_expression": "st_call_statement",
         "for_statement": "st_loop",
         "while_statement": "st_loop",
         "do_while_statement": "st_loop",
@@ -91,7 +90,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
     DEFAULT_OPS = frozenset({"?:"})
     ENV_GETTERS = {"java.lang.System.getenv": (0, None), "java.lang.System.getProperty": (0, 1)}
     PASS_THROUGH = frozenset({"java.net.URI.create", "java.net.URI", "java.util.Objects.requireNonNull"})
-    CONVERTERS = {"kotlin.String.toInt": "int", "kotlin.String.toLong": "int", "java.lang.Integer.parseInt": "int", "java.lang.Long.parseLong": "int"}
+    CONVERTERS = {"java.lang.Integer.parseInt": "int", "java.lang.Long.parseLong": "int"}
     RETURN_TYPES = frozenset({"return_expression"})
     SCAN_BINDS = {"property_declaration": "bind_property", "assignment": "bind_assignment"}
     BLOCK_TYPES = frozenset({"block", "lambda_literal"})
@@ -218,8 +217,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
                 scope.bindings[pname] = Binding(value=MemberOf(cls))
             elif pname:  # a plain parameter: seen by the initialisers, built by the caller
                 scope.bindings[pname] = Binding(type_node=tnode, scope=scope, param=True) if tnode is not None else Binding(value=Dynamic(pname))
-        body = next((c for c in node.named_children if c.type in ("class_body", "enum_class_body")), None)
-        for member in self.named(body):
+        for member in self.class_body(node):
             t = member.type
             if t == "property_declaration":
                 if static:
@@ -235,6 +233,9 @@ class KotlinAnalyzer(SyntaxAnalyzer):
                     for k, b in inner.scope.bindings.items():
                         scope.bindings.setdefault(k, b)
         return cls
+
+    def class_body(self, node: "Node") -> list["Node"]:
+        return self.named(next((c for c in node.named_children if c.type in ("class_body", "enum_class_body")), None))
 
     def ctor_params(self, node: "Node") -> list["Node"]:
         ctor = next((c for c in node.named_children if c.type == "primary_constructor"), None)
@@ -278,8 +279,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         for cls in list(self._classes.values()):
             if self.index.classes:
                 self.match_classes(cls)
-            body = next((c for c in cls.node.named_children if c.type in ("class_body", "enum_class_body")), None)
-            for member in self.named(body):
+            for member in self.class_body(cls.node):
                 if member.type == "property_declaration":
                     self.walk_expr(self.property_value(member), cls.scope)
         for fn in self._all_functions:
@@ -293,8 +293,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         kids = self.named(node)
         if not kids:
             return None
-        func = kids[0]
-        rest = kids[1:]
+        func, rest = kids[0], kids[1:]
         if func.type == "call_expression" and any(c.type == "annotated_lambda" for c in rest):
             inner = self.named(func)
             if inner and any(c.type == "value_arguments" for c in inner[1:]):
@@ -416,8 +415,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
                 fields.add(name)
                 cls.member_types[name] = (tnode, cls.scope)
         if cls.node.type == "class_declaration":
-            body = next((c for c in cls.node.named_children if c.type in ("class_body", "enum_class_body")), None)
-            for member in self.named(body):
+            for member in self.class_body(cls.node):
                 if member.type != "property_declaration":
                     continue
                 names = self.property_names(member)
@@ -453,12 +451,6 @@ class KotlinAnalyzer(SyntaxAnalyzer):
     def st_assign(self, node: "Node", scope: Scope) -> None:
         self.walk_expr(node.child_by_field_name("right"), scope)
         self.bind_assignment(node, scope)
-
-    def st_call(self, node: "Node", scope: Scope) -> None:
-        self.walk_expr(node, scope)
-        site = self.site(node, scope)
-        if site is not None and self.index.configure_methods:
-            self.apply_configure(site, scope)
 
     def st_loop(self, node: "Node", scope: Scope) -> None:
         if node.type == "for_statement":
@@ -552,8 +544,6 @@ class KotlinAnalyzer(SyntaxAnalyzer):
     # ================================================================ expressions
     def string_text(self, raw: str, scope: Scope) -> list[Any]:
         """Text with ``$name`` templates (the grammar leaves simple ones in the text)."""
-        import re
-
         out: list[Any] = []
         for i, piece in enumerate(re.split(r"\$([A-Za-z_]\w*)", raw)):
             if i % 2:

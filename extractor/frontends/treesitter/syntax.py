@@ -354,6 +354,13 @@ class SyntaxAnalyzer(Analyzer):
         for child in self.named(node):
             self.walk_statement(child, scope)
 
+    def st_call_statement(self, node: "Node", scope: Scope) -> None:
+        """A call as a statement: matched, then ``x.configure(...)`` rebinds a tracked ``x``."""
+        self.walk_expr(node, scope)
+        site = self.site(node, scope) if self.index.configure_methods else None
+        if site is not None:
+            self.apply_configure(site, scope)
+
     def st_if_branches(self, node: "Node", scope: Scope) -> None:
         """An if whose branches are its children besides the ``condition`` field."""
         cond = node.child_by_field_name("condition")
