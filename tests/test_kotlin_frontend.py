@@ -25,7 +25,7 @@ from extractor.frontends.treesitter.engine import ClassValue, FunctionValue, Ins
 from extractor.frontends.treesitter.kotlin import KotlinAnalyzer
 from extractor.frontends.treesitter.kotlin_package import module_path
 from extractor.scan import scan
-from extractor.values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, strip
+from extractor.values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, strip
 
 from .conftest import REPO
 
@@ -338,4 +338,23 @@ def test_unknowns_stay_unknown():
     an = analyzer("fun f(x: Int) = x\nval a = f(2)\nval b = unknownCall()\nval c = obj.field\n")
     assert strip(top(an, "a")) == Const(2)  # a same-file function evaluated with its argument
     assert isinstance(top(an, "b"), Dynamic) and isinstance(top(an, "c"), Dynamic)
-    assert isinstance(Seq(()), Seq)
+
+
+def test_constants_of_other_files_of_the_package_resolve_at_link_time(tmp_path):
+    (tmp_path / "build.gradle.kts").write_text("plugins {}\n", encoding="utf-8")
+    (tmp_path / "Config.kt").write_text(
+        'package com.acme.points\n\nobject Config {\n    const val RISK_URL = "http://risk:8080/v1"\n    const val TIMEOUT_S = 3L\n}\n\nconst val LEDGER_URL = "http://ledger:8080"\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "Client.kt").write_text(
+        "package com.acme.points\n\nimport okhttp3.OkHttpClient\nimport okhttp3.Request\nimport java.util.concurrent.TimeUnit\n\n"
+        "class Client {\n"
+        "    private val http = OkHttpClient.Builder().callTimeout(Config.TIMEOUT_S, TimeUnit.SECONDS).build()\n"
+        '    fun a() = http.newCall(Request.Builder().url(Config.RISK_URL + "/score").build()).execute()\n'
+        '    fun b() = http.newCall(Request.Builder().url("$LEDGER_URL/entries").build()).execute()\n'
+        "}\n",
+        encoding="utf-8",
+    )
+    result = scan(tmp_path, catalog=load_catalog(), config=Config())
+    got = sorted((f.fields.get("url"), f.fields.get("timeout_ms"), f.fields.get("timeout_source")) for f in result.facts if f.kind == "http_call")
+    assert got == [("http://ledger:8080/entries", 3000, "constant"), ("http://risk:8080/v1/score", 3000, "constant")]

@@ -285,6 +285,10 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         for fn in self._all_functions:
             self.walk_function(fn)
 
+    def collect_exports(self) -> None:
+        super().collect_exports()
+        self.export_statics(self._classes.values())  # object Config { const val RISK_URL = ... }
+
     # ================================================================ syntax hooks
     def site(self, node: "Node", scope: Scope) -> Site | None:
         parent = node.parent

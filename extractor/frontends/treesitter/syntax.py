@@ -28,9 +28,9 @@ An adapter registers its functions with ``declare_function`` and its classes' sc
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-from ...values import Const, Dynamic, Env, Value, fold, simplify_concat, strip
+from ...values import Const, Dynamic, Env, Obj, Ref, Value, fold, simplify_concat, strip
 from .engine import Analyzer, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from .index import TsIndex
 
+STATICS = "$statics"  # the type of an exported class's statics object
 _UNICODE = re.compile(r"\\(u\{?[0-9a-fA-F]{4,6}\}?|[0-7]{1,3}|.)", re.S)
 _KNOWN: dict[int, tuple[Any, tuple[str, ...], frozenset[str], frozenset[str]]] = {}
 
@@ -416,6 +417,24 @@ class SyntaxAnalyzer(Analyzer):
                 return v
         inner = self._classes.get(f"{cls.qualname}.{attr}")
         return ClassValue(inner) if inner is not None else Opaque(node)
+
+    def export_statics(self, classes: Iterable[ClassInfo]) -> None:
+        """Top-level classes' static values (constants, an ``object``'s properties) exported as
+        objects whose captures they are: ``Settings.RISK_URL`` in another file of the module
+        resolves at link time."""
+        for cls in classes:
+            if cls.qualname != cls.name or cls.name in self.result.exports:
+                continue
+            caps: list[tuple[str, Value]] = []
+            for name, b in cls.scope.bindings.items():
+                try:
+                    v = None if b.param else self.binding_value(b, name)
+                except RecursionError:
+                    continue
+                if self.is_value(v) and not isinstance(v, (Dynamic, Ref)):
+                    caps.append((name, self.to_value(v)))
+            if caps:
+                self.result.exports[cls.name] = Obj(STATICS, tuple(caps), cls.name, "")
 
     def function_body(self, node: "Node") -> "Node | None":
         return node.child_by_field_name("body")
