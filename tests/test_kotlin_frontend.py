@@ -250,7 +250,7 @@ def test_rules_shared_with_java_apply_to_kotlin_files():
     assert {"java.http.okhttp", "java.grpc.client", "java.ids.generators", "java.endpoints.spring", "java.retry.resilience4j"} <= shared
     assert "kotlin" in catalog.languages()
     assert all(r.languages == ("java", "kotlin") for r in catalog.rules if r.id in shared)
-    assert not catalog.get("java.http.feign").applies_to("kotlin")  # Feign interfaces: no Kotlin fixture yet
+    assert not catalog.get("java.retry.loops").applies_to("kotlin")  # Kotlin has its own loops rule (kotlin.retry.loops)
 
 
 def test_a_languages_list_must_start_with_the_rule_language(tmp_path):
