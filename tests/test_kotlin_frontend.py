@@ -25,7 +25,7 @@ from extractor.frontends.treesitter.engine import ClassValue, FunctionValue, Ins
 from extractor.frontends.treesitter.kotlin import KotlinAnalyzer
 from extractor.frontends.treesitter.kotlin_package import module_path
 from extractor.scan import scan
-from extractor.values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, strip
+from extractor.values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, strip
 
 from .conftest import REPO
 
@@ -358,3 +358,11 @@ def test_constants_of_other_files_of_the_package_resolve_at_link_time(tmp_path):
     result = scan(tmp_path, catalog=load_catalog(), config=Config())
     got = sorted((f.fields.get("url"), f.fields.get("timeout_ms"), f.fields.get("timeout_source")) for f in result.facts if f.kind == "http_call")
     assert got == [("http://ledger:8080/entries", 3000, "constant"), ("http://risk:8080/v1/score", 3000, "constant")]
+
+
+def test_map_and_list_builders_by_resolved_name():
+    an = analyzer('val m = mapOf("Idempotency-Key" to "k", "n" to 2)\nval l = listOf(1, 2)\nfun mapOf(x: Int) = x\n')
+    assert strip(top(an, "l")) == Seq((Const(1), Const(2)))
+    assert not isinstance(strip(top(an, "m")), Map)  # a same-file mapOf shadows the library's
+    an = analyzer('val m = mapOf("Idempotency-Key" to "k", "n" to 2)\n')
+    assert strip(top(an, "m")) == Map(((Const("Idempotency-Key"), Const("k")), (Const("n"), Const(2))))

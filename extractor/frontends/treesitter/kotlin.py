@@ -37,7 +37,9 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 DEFAULT_IMPORTS = ("kotlin", "kotlin.collections", "kotlin.io", "java.lang")
-KOTLIN_NAMES = BUILTIN_NAMES + ("kotlin.repeat", "kotlin.collections.mapOf", "kotlin.collections.listOf", "java.lang.System.getenv")
+MAP_BUILDERS = frozenset({"kotlin.collections.mapOf", "kotlin.collections.mutableMapOf", "kotlin.collections.hashMapOf"})
+LIST_BUILDERS = frozenset({"kotlin.collections.listOf", "kotlin.collections.setOf", "kotlin.arrayOf", "kotlin.collections.mutableListOf"})
+KOTLIN_NAMES = BUILTIN_NAMES + ("kotlin.repeat", "java.lang.System.getenv", *MAP_BUILDERS, *LIST_BUILDERS)
 DURATION_UNITS = frozenset({"nanoseconds", "microseconds", "milliseconds", "seconds", "minutes", "hours", "days"})
 CLASS_NODES = frozenset({"class_declaration", "object_declaration", "companion_object"})
 
@@ -534,7 +536,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         if site is None or site.func is None:
             return None
         name = self.text(site.func).rpartition(".")[2]
-        if name in ("mapOf", "mutableMapOf", "hashMapOf"):
+        if self.callee(site.func, self.module_scope)[0] in MAP_BUILDERS:
             pairs = [self.named(a) for a in site.args if a.type == "infix_expression" and self.infix_op(a) == "to"]
             return [(self.string_key(p[0]), p[-1]) for p in pairs]
         if name in KEYED_SETTERS and len(site.args) == 2 and self.string_key(site.args[0]) is not None:
@@ -590,12 +592,11 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         return self.eval_member(base, parts[1], node, scope)
 
     def special_call(self, qual: str, site: Site, scope: Scope) -> Any:
-        name = qual.rpartition(".")[2]
-        if qual.startswith("kotlin.collections.") and name in ("mapOf", "mutableMapOf", "hashMapOf"):
+        if qual in MAP_BUILDERS:
             pairs = [strip(self.to_value(self.evaluate(a, scope))) for a in site.args[:32]]
             if all(isinstance(p, Seq) and len(p.items) == 2 for p in pairs):
                 return Map(tuple((p.items[0], p.items[1]) for p in pairs if isinstance(p, Seq)))
-        if qual.startswith("kotlin.collections.") and name in ("listOf", "setOf", "arrayOf", "mutableListOf"):
+        if qual in LIST_BUILDERS:
             return Seq(tuple(self.to_value(self.evaluate(a, scope)) for a in site.args[:32]))
         return None
 
