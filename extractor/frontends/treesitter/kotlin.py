@@ -31,15 +31,13 @@ from ...values import Call, Const, Dynamic, Map, Obj, Ref, Seq, fold, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .java import BUILTIN_NAMES, KEYED_SETTERS
 from .kotlin_package import module_path  # noqa: F401  (the LanguageSpec loads it from kotlin_package)
-from .syntax import MemberOf, SyntaxAnalyzer, known_names
+from .syntax import MemberOf, SyntaxAnalyzer
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-DEFAULT_IMPORTS = ("kotlin", "kotlin.collections", "kotlin.io", "java.lang")
 MAP_BUILDERS = frozenset({"kotlin.collections.mapOf", "kotlin.collections.mutableMapOf", "kotlin.collections.hashMapOf"})
 LIST_BUILDERS = frozenset({"kotlin.collections.listOf", "kotlin.collections.setOf", "kotlin.arrayOf", "kotlin.collections.mutableListOf"})
-KOTLIN_NAMES = BUILTIN_NAMES + ("kotlin.repeat", "java.lang.System.getenv", *MAP_BUILDERS, *LIST_BUILDERS)
 DURATION_UNITS = frozenset({"nanoseconds", "microseconds", "milliseconds", "seconds", "minutes", "hours", "days"})
 CLASS_NODES = frozenset({"class_declaration", "object_declaration", "companion_object"})
 
@@ -102,37 +100,15 @@ class KotlinAnalyzer(SyntaxAnalyzer):
     LOOP_TYPES = frozenset({"for_statement", "while_statement", "do_while_statement", "lambda_literal"})
     TRY_TYPES = frozenset({"try_expression"})
     LEAVE_TYPES = frozenset({"return_expression", "throw_expression"})
+    # names: the default imports, and what the adapter resolves besides the rules' names
+    DEFAULT_IMPORTS = ("kotlin", "kotlin.collections", "kotlin.io", "java.lang")
+    KNOWN_NAMES = BUILTIN_NAMES + ("kotlin.repeat", "java.lang.System.getenv", *MAP_BUILDERS, *LIST_BUILDERS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._known, self._roots = known_names(self.index, KOTLIN_NAMES)
-        self.package = ""
-        self._imports: dict[str, str] = {}
-        self._on_demand: list[str] = list(DEFAULT_IMPORTS)
         self._all_functions: list[FunctionInfo] = []
 
     # ================================================================ names
-    def qualify(self, name: str) -> str | None:
-        found = self._imports.get(name)
-        if found is not None:
-            return found
-        return next((f"{p}.{name}" for p in self._on_demand if f"{p}.{name}" in self._known), None)
-
-    def unbound_name(self, name: str) -> Any:
-        if name in self._imports:  # an explicit import wins over a declaration of the package
-            return self.resolve_ref(self._imports[name])
-        cls = self.find_class(name)
-        if cls is not None:
-            return ClassValue(cls)
-        qual = self.qualify(name)
-        if qual is not None:
-            return self.resolve_ref(qual)
-        if name in self._roots or name == self.package.partition(".")[0]:
-            return Ref(name)  # the first part of a fully qualified name
-        if name[:1].isupper():  # a declaration of another file of the package: resolved at link time
-            return Ref(f"{self.package}.{name}" if self.package else name)
-        return Dynamic(name)
-
     def callee(self, func: "Node | None", scope: Scope) -> tuple[str | None, Obj | None, str, Any]:
         if func is not None and func.type == "identifier" and scope.lookup(self.text(func)) is None:
             name = self.text(func)
@@ -153,7 +129,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         if node is None or node.type not in ("user_type", "identifier"):
             return None
         parts = [self.text(c) for c in node.named_children if c.type == "identifier"] or [self.text(node)]
-        cls = self.find_class(parts[0], self.scope_class(scope)) if parts[0] not in self._imports else None
+        cls = self.find_class(parts[0], self.scope_class(scope)) if parts[0] not in self.imports else None
         if cls is not None:
             inner = self._classes.get(".".join([cls.qualname, *parts[1:]])) if len(parts) > 1 else cls
             return ClassValue(inner) if inner is not None else Ref(".".join([cls.qualname, *parts[1:]]))
@@ -185,10 +161,10 @@ class KotlinAnalyzer(SyntaxAnalyzer):
             return
         qual = self.text(kids[0]).replace(" ", "").replace("`", "")
         if "*" in self.text(node):
-            self._on_demand.append(qual)
+            self.on_demand.append(qual)
             return
         simple = self.text(kids[1]) if len(kids) > 1 and kids[1].type == "identifier" else qual.rpartition(".")[2]
-        self._imports[simple] = qual
+        self.imports[simple] = qual
         self.result.imports[simple] = qual
 
     def declare_method(self, node: "Node", scope: Scope, cls: ClassInfo | None, prefix: str) -> FunctionInfo:

@@ -101,8 +101,15 @@ class SyntaxAnalyzer(Analyzer):
     CLASS_TYPES: frozenset[str] = frozenset()
     ASSIGNMENT_TYPES: frozenset[str] = frozenset()
 
+    DEFAULT_IMPORTS: tuple[str, ...] = ()  # packages every file imports on demand (kotlin, java.lang)
+    KNOWN_NAMES: tuple[str, ...] = ()  # qualified names the adapter resolves besides the rules' (System.getenv)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.package = ""  # the file's package / namespace: a capitalised name no scope binds is one of its
+        self.imports: dict[str, str] = {}  # simple name (or alias) → qualified name
+        self.on_demand: list[str] = list(self.DEFAULT_IMPORTS)  # import x.y.*: to names the rules know
+        self._known, self._roots = known_names(self.index, self.KNOWN_NAMES)
         self.functions_by_node: dict[int, FunctionInfo] = {}  # declaration node id → its function
         self.class_scopes: dict[int, Scope] = {}  # class node id → its scope
         self.outer_class: dict[int, ClassInfo] = {}  # class node id → the class it is nested in
@@ -110,6 +117,32 @@ class SyntaxAnalyzer(Analyzer):
         self._scan_binds = {t: getattr(self, m) for t, m in self.SCAN_BINDS.items()}
 
     # ================================================================ names and scopes
+    def qualify(self, name: str) -> str | None:
+        """A simple name through the explicit imports, then the on-demand ones (to known names only:
+        a class of the package with a library type's name stays itself)."""
+        found = self.imports.get(name)
+        if found is not None:
+            return found
+        return next((f"{p}.{name}" for p in self.on_demand if f"{p}.{name}" in self._known), None)
+
+    def unbound_name(self, name: str) -> Any:
+        """A name no scope binds: an explicit import, a same-file class, an on-demand import, the
+        first part of a fully qualified name, else a capitalised name is the package's (resolved at
+        link time against the exports of the module's other files)."""
+        if name in self.imports:  # an explicit import wins over a declaration of the package
+            return self.resolve_ref(self.imports[name])
+        cls = self.find_class(name)
+        if cls is not None:
+            return ClassValue(cls)
+        qual = self.qualify(name)
+        if qual is not None:
+            return self.resolve_ref(qual)
+        if name in self._roots or name == self.package.partition(".")[0]:
+            return Ref(name)
+        if name[:1].isupper():
+            return Ref(f"{self.package}.{name}" if self.package else name)
+        return Dynamic(name)
+
     def lookup_name(self, name: str, scope: Scope) -> Any:
         b = scope.lookup(name)
         if b is None:
