@@ -159,6 +159,10 @@ def load_rule(path: Path, rules_dir: Path) -> Rule:
 class Catalog:
     rules: list[Rule]
     rules_dirs: tuple[Path, ...] = ()
+    # framework objects that stand for a module of the service (``django.conf.settings`` → the
+    # service's ``settings`` module): every rule's option ``module_aliases``, kept by ``select``
+    # because name resolution needs them whichever rules run
+    module_aliases: dict[str, str] = field(default_factory=dict)
 
     def by_id(self) -> dict[str, Rule]:
         return {r.id: r for r in self.rules}
@@ -190,7 +194,7 @@ class Catalog:
         used = {u for r in rules for u in r.uses} - {r.id for r in rules}
         if used:
             rules += [r for r in self.rules if r.id in used]
-        return Catalog(sorted(rules, key=lambda r: r.id), self.rules_dirs)
+        return Catalog(sorted(rules, key=lambda r: r.id), self.rules_dirs, self.module_aliases)
 
 
 def load_catalog(dirs: Iterable[Path] | None = None) -> Catalog:
@@ -215,7 +219,8 @@ def load_catalog(dirs: Iterable[Path] | None = None) -> Catalog:
             rules.append(rule)
     if problems:
         raise RuleError("\n".join(problems))
-    return Catalog(sorted(rules, key=lambda r: r.id), roots)
+    aliases = {str(k): str(v) for r in rules for k, v in (r.options.get("module_aliases") or {}).items()}
+    return Catalog(sorted(rules, key=lambda r: r.id), roots, aliases)
 
 
 @lru_cache(maxsize=None)

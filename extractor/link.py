@@ -21,9 +21,9 @@ from .environment import AddressBook
 from .values import PATH_CALL, Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, has_refs, resolve_deferred_path, strip, substitute, walk
 
 
-# Framework objects that stand for modules of the service: ``django.conf.settings.X`` is ``X`` of
-# the service's settings module (a module named ``settings`` or inside a ``settings`` package).
-MODULE_ALIASES: dict[str, str] = {"django.conf.settings": "settings"}
+# Framework objects that stand for modules of the service are rule data (``Catalog.module_aliases``,
+# a rule's option ``module_aliases``): ``django.conf.settings.X`` is ``X`` of the service's settings
+# module (a module named ``settings`` or inside a ``settings`` package).
 
 
 def alias_modules(modules: Iterable[str], part: str) -> list[str]:
@@ -37,12 +37,13 @@ class ModuleTable:
     """Exports of every module of one service, for resolving ``Ref``s."""
 
     modules: dict[str, dict[str, Value]]
+    aliases: dict[str, str] = field(default_factory=dict)  # object → module name part (Catalog.module_aliases)
     _aliased: dict[tuple[str, int], list[str]] = field(default_factory=dict)  # (part, module count) → modules
 
     def lookup(self, ref: Ref) -> Value | None:
         found = self._lookup(ref.qualname)
         if found is None:
-            for prefix, part in MODULE_ALIASES.items():
+            for prefix, part in self.aliases.items():
                 if ref.qualname.startswith(prefix + "."):
                     rest = ref.qualname[len(prefix) + 1 :]
                     key = (part, len(self.modules))
@@ -106,7 +107,7 @@ def link(
     tables: dict[str | None, ModuleTable] = {}
     for res in results:
         svc = service_of.get(res.path)
-        table = tables.setdefault(svc, ModuleTable({}))
+        table = tables.setdefault(svc, ModuleTable({}, catalog.module_aliases))
         module = modules_of.get(res.path)
         if module is not None and res.exports:
             table.modules.setdefault(module, {}).update(res.exports)  # a Go package: several files, one module
@@ -116,7 +117,7 @@ def link(
     owned: dict[int, dict[str, Any]] = {}  # facts of rules with mounts: index → raw fields (owner)
     for res in results:
         svc = service_of.get(res.path)
-        table = tables.get(svc) or ModuleTable({})
+        table = tables.get(svc) or ModuleTable({}, catalog.module_aliases)
         ctx = LinkContext(book=book, service=svc, modules=table.modules)
         for raw in res.facts:
             rule = rules.get(raw.rule)

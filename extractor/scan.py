@@ -26,7 +26,7 @@ from .facts import Diagnostic, ScanResult, Service
 from .frontends import frontend_for, rules_language, rules_language_of
 from .frontends.base import FileResult
 from .frontends.python import module_name_for
-from .link import MODULE_ALIASES, link
+from .link import link
 from .sources import read_source
 from .environment import build_address_book
 from .values import Obj, Ref, walk
@@ -232,7 +232,7 @@ def scan(
             results[task.rel] = res
 
     for _ in range(4):  # modules whose constants the facts refer to (re-exports chain)
-        deps = [t for t in _dependency_pass(tasks, results, smap) if t.rel not in failed]
+        deps = [t for t in _dependency_pass(tasks, results, smap, catalog.module_aliases) if t.rel not in failed]
         if not deps:
             break
         for task, (res, diag, lines) in zip(deps, _run_tasks(deps, compiled, jobs, catalog, selected)):
@@ -282,7 +282,7 @@ def _refs_of(res: FileResult) -> set[str]:
     return found
 
 
-def _dependency_pass(tasks: list[Task], results: dict[str, FileResult], smap: ServiceMap) -> list[Task]:
+def _dependency_pass(tasks: list[Task], results: dict[str, FileResult], smap: ServiceMap, aliases: dict[str, str]) -> list[Task]:
     """Modules of the same service that define a constant a fact refers to, not yet extracted."""
     by_module: dict[tuple[str, str], Task] = {}
     package_files: dict[tuple[str, str], list[Task]] = {}  # a module of several files (a Go package)
@@ -297,7 +297,7 @@ def _dependency_pass(tasks: list[Task], results: dict[str, FileResult], smap: Se
         svc = smap.owner(rel)
         key = svc.root if svc else "."
         for qual in _refs_of(res):
-            alias = next((part for prefix, part in MODULE_ALIASES.items() if qual.startswith(prefix + ".")), None)
+            alias = next((part for prefix, part in aliases.items() if qual.startswith(prefix + ".")), None)
             if alias is not None:  # django.conf.settings.X: the service's settings modules
                 if (key, alias) not in alias_tasks:
                     alias_tasks[(key, alias)] = [t for (root, module), t in by_module.items() if root == key and alias in module.split(".")]

@@ -84,12 +84,13 @@ def test_dataset_text():
     assert dataset_text(Dynamic("self.model")) is None
 
 
-def test_django_settings_resolve_from_the_settings_module_or_package():
+def test_django_settings_resolve_from_the_settings_module_or_package(catalog):
+    assert catalog.module_aliases["django.conf.settings"] == "settings"  # rule data (python.replica.django)
     table = ModuleTable({
         "proj.views": {},
         "config.settings.base": {"DATABASES": Map(((Const("replica"), Const("x")),)), "READ_DB": Const("base")},
         "config.settings": {"READ_DB": Const("replica")},
-    })
+    }, catalog.module_aliases)
     assert table.lookup(Ref("django.conf.settings.READ_DB")) == Const("replica")  # the settings module itself first
     assert isinstance(table.lookup(Ref("django.conf.settings.DATABASES")), Map)  # else a module of the package
     assert table.lookup(Ref("django.conf.settings.MISSING")) is None
