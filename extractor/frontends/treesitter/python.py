@@ -110,7 +110,7 @@ def python_prefilter(rules: Sequence[Any], index: Any) -> Prefilter:
         if not explicit:
             names += used
     for impl in index.impls:
-        pre.extend(parse_alternatives(getattr(impl, "prefilter", None) or getattr(impl, "prefilter_words", ())))
+        pre.extend(parse_alternatives(getattr(impl, "prefilter", None) or getattr(impl, "prefilter_words", None) or ()))
     type_prefixes = set(index.types)
     for name in names:
         if name.rpartition(".")[0] in type_prefixes:
@@ -809,7 +809,7 @@ class PythonAnalyzer(Analyzer):
                     left, right = small.child_by_field_name("left"), small.child_by_field_name("right")
                     if left is None or right is None:
                         continue
-                    targets = [left]
+                    targets: list[Node | None] = [left]
                     while right.type == "assignment":
                         targets.append(right.child_by_field_name("left"))
                         right = right.child_by_field_name("right")
@@ -1243,7 +1243,8 @@ class PythonAnalyzer(Analyzer):
         caps = list(obj.captures)
         if conf.append:
             old = obj.capture(conf.capture)
-            items = (strip(old).items if isinstance(strip(old), Seq) else ()) + (v,)  # type: ignore[union-attr]
+            prev = strip(old) if old is not None else None
+            items = (prev.items if isinstance(prev, Seq) else ()) + (v,)
             caps = [c for c in caps if c[0] != conf.capture] + [(conf.capture, Seq(items))]
         else:
             caps = [c for c in caps if c[0] != conf.capture] + [(conf.capture, v)]
@@ -1345,7 +1346,7 @@ class PythonAnalyzer(Analyzer):
 
     def bind_assignment(self, node: "Node", scope: Scope, walk: bool = False) -> None:
         targets = self._targets(node)
-        value = node
+        value: Node | None = node
         while value is not None and value.type == "assignment":
             value = value.child_by_field_name("right")
         ann = node.child_by_field_name("type")
@@ -1366,10 +1367,9 @@ class PythonAnalyzer(Analyzer):
             values = self._elements(value) if value is not None and value.type in ("tuple", "list", "expression_list") else None
             for i, el in enumerate(self._elements(target)):
                 sub = values[i] if values is not None and i < len(values) and values[i].type not in ("list_splat", "parenthesized_list_splat") else None
-                inner = el.child_by_field_name("name") if el.type == "list_splat_pattern" else el
-                if el.type == "list_splat_pattern":
-                    inner = next((c for c in el.named_children), None)
-                    sub = None
+                inner: Node | None = el
+                if el.type == "list_splat_pattern":  # a, *rest = ...: rest is unknown
+                    inner, sub = next(iter(el.named_children), None), None
                 if inner is not None:
                     self.bind_target(inner, sub, scope)
         elif t == "parenthesized_expression":
@@ -1684,7 +1684,7 @@ class PythonAnalyzer(Analyzer):
         if t in ("tuple", "list", "set"):
             return all(self._is_literal(c) for c in node.named_children if c.type != "comment")
         if t == "dictionary":
-            return all(c.type == "pair" and self._is_literal(c.child_by_field_name("key")) and self._is_literal(c.child_by_field_name("value")) for c in node.named_children if c.type != "comment")
+            return all(c.type == "pair" and all(x is not None and self._is_literal(x) for x in (c.child_by_field_name("key"), c.child_by_field_name("value"))) for c in node.named_children if c.type != "comment")
         if t == "attribute":
             attr = node.child_by_field_name("attribute")
             return attr is not None and self.text(attr).isupper()
@@ -1786,7 +1786,7 @@ class PythonAnalyzer(Analyzer):
             expr = self.find_arg(site, *spec.target)
             if expr is None:
                 continue
-            via = getattr(spec, "via", frozenset())
+            via = spec.via
             if via:
                 if expr.type != "call":
                     continue
