@@ -1601,7 +1601,7 @@ class PythonAnalyzer(Analyzer):
 
     # ================================================================ matching
     def walk_expr(self, root: "Node | None", scope: Scope) -> None:
-        if root is not None and self._hooks["on_subscript"]:
+        if root is not None and self._hooks["on_subscript"] and self.source.find(b"[", root.start_byte, root.end_byte) >= 0:
             stack = [root]
             while stack:
                 n = stack.pop()
