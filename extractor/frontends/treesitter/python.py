@@ -216,7 +216,10 @@ class PythonAnalyzer(Analyzer):
                 line, message = error
                 res.diagnostics.append(Diagnostic(self.path, "syntax_error", f"cannot parse: {message}", line=line, severity="error"))
                 return res
-        return super().run()
+        res = super().run()
+        if not self.module_name:  # the engine collects exports for named modules only; a service's top package too
+            self.collect_exports()
+        return res
 
     def syntax_error(self, root: "Node") -> tuple[int, str] | None:
         """(line, message) when the file is not Python. Tree-sitter parses anything, so a tree with
