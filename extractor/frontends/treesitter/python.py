@@ -1003,7 +1003,7 @@ class PythonAnalyzer(Analyzer):
         returns: list[Node] = []
         for small in self._walk_small(fn.node.child_by_field_name("body")):
             if small.type == "assignment":
-                self.bind_assignment(small, scope, walk=False)
+                self.bind_assignment(small, scope)
             elif small.type == "call":
                 site = self.site(small, scope)
                 if site is not None:
@@ -1086,9 +1086,6 @@ class PythonAnalyzer(Analyzer):
             return
         obj = self.construct(otype, dsite, outer, qual, None) if dsite.node.type == "call" else Obj(otype.type, (), qual.rpartition(".")[2], "")
         fscope.bindings[params[i]] = Binding(value=obj)
-
-    def report_node(self, fn: FunctionInfo) -> "Node":
-        return fn.node.child_by_field_name("name") or fn.node
 
     # ================================================================ sites
     def site(self, node: "Node", scope: Scope) -> Site | None:
@@ -1307,12 +1304,12 @@ class PythonAnalyzer(Analyzer):
             targets = self._targets(node)
             if self.idflow is not None and not (len(targets) == 1 and targets[0].type == "identifier"):
                 named = {k for k, f in self.idflow.id_facts.items() if "variable" in f.fields}
-                self.bind_assignment(node, scope, walk=False)
+                self.bind_assignment(node, scope)
                 for k, f in self.idflow.id_facts.items():  # an id's variable is the one name it is assigned to
                     if k not in named:
                         f.fields.pop("variable", None)
             else:
-                self.bind_assignment(node, scope, walk=False)
+                self.bind_assignment(node, scope)
         elif self.idflow is not None and self.idflow.active():
             for target in self._targets(node):
                 if target.type == "identifier":
@@ -1347,7 +1344,7 @@ class PythonAnalyzer(Analyzer):
             if holder is not None and attr is not None and holder.type == "identifier":
                 self.idflow.store(scope, self.text(holder), self.text(attr), value)
 
-    def bind_assignment(self, node: "Node", scope: Scope, walk: bool = False) -> None:
+    def bind_assignment(self, node: "Node", scope: Scope) -> None:
         targets = self._targets(node)
         value: Node | None = node
         while value is not None and value.type == "assignment":
