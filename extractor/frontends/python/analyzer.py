@@ -43,7 +43,7 @@ from ...templates import format_captures, render
 from .index import FieldSpec, MatchSpec, ObjectType, PyIndex
 from .idflow import IdFlow
 from .mounts import fact_owner, record_mounts
-from .policies import COVERED_KINDS, LINK_FIELD, POLICY_KINDS, PolicyTracker, object_policies
+from ..treesitter.policies import COVERED_KINDS, LINK_FIELD, POLICY_KINDS, PolicyTracker, object_policies
 from .positions import positions
 
 _BINOPS: dict[type, str] = {

@@ -19,9 +19,8 @@ import libcst as cst
 from ...facts import FactRef
 from ..base import RawFact
 
-DEFAULT_HEADERS = r"(?i)^(x-)?(idempotency[-_]?key|request[-_]?id|correlation[-_]?id|transaction[-_]?id|x-idempotency-key|idempotency-id|trace[-_]?id)$|-id$"
-DEFAULT_FIELDS = r"(?i)(^|_)(id|key|uuid|token|nonce)$|idempotency|request_?id|transaction_?id"
-PARAM_SOURCES = r"(?i)idempotency|request_?id|^tx_?id$|txn_?id|transaction_?id|correlation_?id|dedup|nonce|idem_?key|operation_?id|message_?id"
+from ..treesitter.idflow import DEFAULT_FIELDS, DEFAULT_HEADERS, PARAM_SOURCES  # noqa: E402  (one definition for both engines)
+
 CARRIER_KWARGS = {"headers": "header", "metadata": "header", "json": "field", "data": "field", "params": "field", "content": "field", "body": "field"}
 
 

@@ -55,7 +55,7 @@ from ...values import (
     strip,
 )
 from ..base import FileResult, Mount, RawFact
-from ..python.policies import COVERED_KINDS, LINK_FIELD, POLICY_KINDS, PolicyTracker, object_policies, origin_ref
+from .policies import COVERED_KINDS, LINK_FIELD, POLICY_KINDS, PolicyTracker, object_policies, origin_ref
 from .index import _MISSING as _IF_MISSING
 from .idflow import TsIdFlow
 from ...templates import format_captures, render, template_vars

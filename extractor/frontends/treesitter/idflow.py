@@ -31,7 +31,11 @@ from typing import TYPE_CHECKING, Any
 from ...facts import FactRef
 from ...values import Const
 from ..base import RawFact
-from ..python.idflow import DEFAULT_FIELDS, DEFAULT_HEADERS, PARAM_SOURCES
+
+# The id-flow labels and sources every language uses (a rule may override them in its options).
+DEFAULT_HEADERS = r"(?i)^(x-)?(idempotency[-_]?key|request[-_]?id|correlation[-_]?id|transaction[-_]?id|x-idempotency-key|idempotency-id|trace[-_]?id)$|-id$"
+DEFAULT_FIELDS = r"(?i)(^|_)(id|key|uuid|token|nonce)$|idempotency|request_?id|transaction_?id"
+PARAM_SOURCES = r"(?i)idempotency|request_?id|^tx_?id$|txn_?id|transaction_?id|correlation_?id|dedup|nonce|idem_?key|operation_?id|message_?id"
 
 if TYPE_CHECKING:
     from tree_sitter import Node

@@ -39,7 +39,7 @@ from ...templates import expansions, render
 from ...templates import format_captures
 from ...values import Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, at_path, deferred_path, fold, has_refs, simplify_concat, strip
 from ..base import FileResult, Mount
-from ..python.policies import POLICY_KINDS, object_policies
+from .policies import POLICY_KINDS, object_policies
 from .index import _MISSING as _IF_MISSING
 from .engine import (
     MAX_LITERAL_ITEMS,

@@ -1,0 +1,119 @@
+"""Which retry policies and circuit breakers cover which calls, within one file.
+
+A policy covers a *scope*: the body of a function it decorates, the body of a loop over a
+retrying object, the block of a ``with`` on a breaker, or every call made through an object
+that carries it (a session with a mounted retry adapter). Calls made in a same-file function
+that the scope calls are covered too (one hop). Links are ``FactRef``s; the link stage turns
+them into ids, keeps only policy kinds, and fills both directions.
+
+A circuit breaker's ``fallback``, when its rule did not read one (``fallback_function=``), is the
+constant its caller returns on failure: a ``breaker.call(fn)``, a ``with breaker:`` block or a
+call of a breaker-decorated same-file function inside a ``try`` whose handler returns a literal.
+Only breakers defined in the same file get it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...facts import FactRef
+from ...values import Const, Obj, walk
+from ..base import RawFact
+
+POLICY_KINDS = frozenset({"retry_policy", "circuit_breaker"})
+COVERED_KINDS = frozenset({"http_call", "grpc_call", "id_generation"})
+LINK_FIELD = "_policies"
+
+
+def origin_ref(origin: str) -> FactRef | None:
+    """``path#key`` (set on objects built by a constructor) → a reference to that node's fact."""
+    path, sep, key = origin.rpartition("#")
+    if not sep or not key.isdigit():
+        return None
+    return FactRef(int(key), path)
+
+
+def object_policies(value: Any) -> list[FactRef]:
+    """Every object inside ``value`` (a receiver and what it captured) that may carry a policy."""
+    refs: list[FactRef] = []
+    if not isinstance(value, Obj):
+        return refs
+    for v in walk(value):
+        if isinstance(v, Obj) and v.origin:
+            ref = origin_ref(v.origin)
+            if ref is not None and ref not in refs:
+                refs.append(ref)
+    return refs
+
+
+@dataclass
+class PolicyTracker:
+    path: str
+    stack: list[FactRef] = field(default_factory=list)
+    facts_in_function: dict[str, list[RawFact]] = field(default_factory=dict)
+    calls_in_scope: dict[FactRef, set[str]] = field(default_factory=dict)
+    policy_facts: dict[int, RawFact] = field(default_factory=dict)  # this file's policy facts by key
+    decorated: dict[str, list[FactRef]] = field(default_factory=dict)  # function → its decorators' policies
+    fallbacks: list[tuple[list[FactRef] | str, str]] = field(default_factory=list)  # (policies or function, text)
+    callees: dict[str, set[str]] = field(default_factory=dict)  # function → same-file functions it calls
+    whole: dict[FactRef, set[str]] = field(default_factory=dict)  # policies covering whole functions (self.retry())
+
+    def enter(self, refs: list[FactRef]) -> int:
+        self.stack.extend(refs)
+        return len(refs)
+
+    def leave(self, n: int) -> None:
+        if n:
+            del self.stack[-n:]
+
+    def on_fact(self, fact: RawFact, receiver: Any, function: str | None) -> None:
+        if fact.kind not in COVERED_KINDS:
+            if fact.kind in POLICY_KINDS:
+                self.policy_facts[fact.key] = fact
+            return
+        refs = list(self.stack)
+        if receiver is not None:
+            refs += [r for r in object_policies(receiver) if r not in refs]
+        if refs:
+            fact.fields[LINK_FIELD] = refs
+        if function:
+            self.facts_in_function.setdefault(function, []).append(fact)
+
+    def on_local_call(self, function: str, extra: list[FactRef] | None = None, caller: str | None = None) -> None:
+        for ref in list(self.stack) + list(extra or ()):
+            self.calls_in_scope.setdefault(ref, set()).add(function)
+        if caller is not None:
+            self.callees.setdefault(caller, set()).add(function)
+
+    def cover_function(self, function: str, ref: FactRef) -> None:
+        """A policy met inside ``function`` (``self.retry()`` in a task) covers all of it, and one hop."""
+        self.whole.setdefault(ref, set()).add(function)
+
+    def on_fallback(self, target: list[FactRef] | str, text: str) -> None:
+        """Policies (or a function's decorator policies) whose caller falls back to ``text`` on failure."""
+        self.fallbacks.append((target, text))
+
+    def _apply_fallbacks(self) -> None:
+        for target, text in self.fallbacks:
+            refs = self.decorated.get(target, []) if isinstance(target, str) else target
+            for ref in refs:
+                fact = self.policy_facts.get(ref.key) if ref.file in ("", self.path) else None
+                if fact is not None and fact.kind == "circuit_breaker" and fact.fields.get("fallback") is None:
+                    fact.fields["fallback"] = Const(text)
+
+    def finish(self) -> None:
+        """One hop: facts of a function called from a scope are covered by the scope's policies."""
+        if self.fallbacks:
+            self._apply_fallbacks()
+        for ref, functions in self.whole.items():
+            covered = self.calls_in_scope.setdefault(ref, set())
+            for fn in functions:
+                covered.add(fn)
+                covered.update(self.callees.get(fn, ()))
+        for ref, functions in self.calls_in_scope.items():
+            for fn in sorted(functions):
+                for fact in self.facts_in_function.get(fn, ()):
+                    links: list[FactRef] = fact.fields.setdefault(LINK_FIELD, [])
+                    if ref not in links:
+                        links.append(ref)
