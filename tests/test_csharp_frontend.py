@@ -266,5 +266,5 @@ def test_csharp_parser_is_created_only_for_csharp_files(tmp_path):
     (tmp_path / "main.go").write_text('package main\nimport "net/http"\nfunc main() { http.Get("http://x") }\n', encoding="utf-8")
     assert "tree_sitter_c_sharp" not in _probe(tmp_path)["parsers"]
     (tmp_path / "Program.cs").write_text('var c = new HttpClient();\nawait c.GetAsync("http://risk/x");\n', encoding="utf-8")
-    assert _probe(tmp_path, "python.http.requests")["parsers"] == []
+    assert _probe(tmp_path, "python.http.requests")["parsers"] == ["tree_sitter_python"]
     assert "tree_sitter_c_sharp" in _probe(tmp_path)["parsers"]

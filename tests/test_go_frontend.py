@@ -353,7 +353,8 @@ from extractor.scan import scan
 from extractor.frontends import treesitter
 root, ids = Path(sys.argv[1]), sys.argv[2:]
 result = scan(root, config=Config(), rule_ids=ids or None)
-print(json.dumps({"parsers": [list(p) for p in treesitter.parsers_created()], "imported": "tree_sitter" in sys.modules, "facts": len(result.facts)}))
+grammars = sorted(m for m in sys.modules if m.startswith("tree_sitter_") and "." not in m)  # the grammar packages imported
+print(json.dumps({"parsers": [list(p) for p in treesitter.parsers_created()], "grammars": grammars, "facts": len(result.facts)}))
 """
 
 
@@ -362,17 +363,17 @@ def _probe(root: Path, *rule_ids: str) -> dict:
     return json.loads(out.stdout)
 
 
-def test_a_python_only_scan_creates_no_tree_sitter_parser(tmp_path):
+def test_a_python_only_scan_creates_only_the_python_parser(tmp_path):
     (tmp_path / "app.py").write_text("import requests\nrequests.get('http://risk/x', timeout=1)\n", encoding="utf-8")
     got = _probe(tmp_path)
-    assert got == {"parsers": [], "imported": False, "facts": 1}
+    assert got == {"parsers": [["tree_sitter_python", "language"]], "grammars": ["tree_sitter_python"], "facts": 1}
 
 
 def test_go_files_are_not_parsed_without_go_rules(tmp_path):
     (tmp_path / "main.go").write_text('package main\nimport "net/http"\nfunc main() { http.Get("http://x") }\n', encoding="utf-8")
     (tmp_path / "app.py").write_text("import requests\nrequests.get('http://risk/x', timeout=1)\n", encoding="utf-8")
-    assert _probe(tmp_path, "python.http.requests")["parsers"] == []
-    assert _probe(tmp_path)["parsers"] == [["tree_sitter_go", "language"]]
+    assert _probe(tmp_path, "python.http.requests")["parsers"] == [["tree_sitter_python", "language"]]
+    assert _probe(tmp_path)["parsers"] == [["tree_sitter_go", "language"], ["tree_sitter_python", "language"]]
 
 
 def test_package_paths_come_from_go_mod(tmp_path):

@@ -475,7 +475,7 @@ def test_java_files_are_parsed_only_with_java_rules(tmp_path):
     )
     (tmp_path / "app.py").write_text("import requests\nrequests.get('http://risk/x', timeout=1)\n", encoding="utf-8")
     alone = _probe(tmp_path, "python.http.requests")
-    assert alone["parsers"] == [] and alone["java"] is False
+    assert alone["parsers"] == [["tree_sitter_python", "language"]] and alone["java"] is False
     assert ["tree_sitter_java", "language"] in _probe(tmp_path)["parsers"]
 
 

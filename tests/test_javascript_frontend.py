@@ -352,7 +352,7 @@ def _probe(root: Path) -> dict:
 def test_go_and_python_scans_create_no_javascript_parser(tmp_path):
     (tmp_path / "main.go").write_text('package main\nimport "net/http"\nfunc main() { http.Get("http://x") }\n', encoding="utf-8")
     (tmp_path / "app.py").write_text("import requests\nrequests.get('http://risk/x', timeout=1)\n", encoding="utf-8")
-    assert _probe(tmp_path)["parsers"] == [["tree_sitter_go", "language"]]
+    assert _probe(tmp_path)["parsers"] == [["tree_sitter_go", "language"], ["tree_sitter_python", "language"]]
 
 
 def test_javascript_parsers_are_created_per_grammar_when_needed(tmp_path):

@@ -58,10 +58,10 @@ EXTENSIONS = {
 
 
 def python_engine() -> str:
-    """The engine Python files go through: ``CONTRACTS_PYTHON_ENGINE`` = ``libcst`` (the default) or ``treesitter``."""
+    """The engine Python files go through: ``CONTRACTS_PYTHON_ENGINE`` = ``treesitter`` (the default) or ``libcst``."""
     import os
 
-    return "treesitter" if os.environ.get("CONTRACTS_PYTHON_ENGINE", "libcst").strip().lower() in ("treesitter", "tree-sitter", "ts") else "libcst"
+    return "libcst" if os.environ.get("CONTRACTS_PYTHON_ENGINE", "treesitter").strip().lower() == "libcst" else "treesitter"
 
 
 def _register() -> None:

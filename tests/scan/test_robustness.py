@@ -56,7 +56,7 @@ def test_broken_files_become_diagnostics_and_the_scan_goes_on(broken_repo):
     assert kinds["svc/outside.py"] == "symlink_outside_root"
     assert kinds["svc/dangling.py"] == "unreadable"
     syntax = next(d for d in result.diagnostics if d.file == "svc/syntax.py")
-    assert syntax.line == 4 and syntax.severity == "error"  # libcst reports the line where it gave up
+    assert syntax.line == 3 and syntax.severity == "error"  # the line of the offending token: `def broken(:`
     files_with_facts = sorted({f.file for f in result.facts if f.kind == "http_call"})
     assert files_with_facts == ["svc/declared.py", "svc/good.py"]  # the coding declaration is honoured
 
@@ -99,20 +99,21 @@ def test_ids_survive_unrelated_edits(tmp_path):
 def test_a_file_that_takes_too_long_is_given_up_with_a_diagnostic(tmp_path, monkeypatch):
     import time as _time
 
-    from extractor.frontends.python import PythonFrontend
+    from extractor.frontends import frontend_for
 
     root = tmp_path / "repo"
     _write(root, "svc/requirements.txt", "")
     _write(root, "svc/slow.py", GOOD)
     _write(root, "svc/fast.py", GOOD.replace("def f", "def g"))
-    real = PythonFrontend.extract
+    frontend_class = type(frontend_for("python"))  # the class the scan uses for Python files
+    real = frontend_class.extract
 
     def slow_extract(self, path, *args, **kwargs):
         if path.endswith("slow.py"):
             _time.sleep(5)
         return real(self, path, *args, **kwargs)
 
-    monkeypatch.setattr(PythonFrontend, "extract", slow_extract)
+    monkeypatch.setattr(frontend_class, "extract", slow_extract)
     result = scan(root, config=Config(file_time_limit=0.5))
     kinds = _diag_kinds(result)
     assert kinds["svc/slow.py"] == "timeout"
