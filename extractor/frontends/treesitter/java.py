@@ -49,13 +49,12 @@ from typing import TYPE_CHECKING, Any
 
 from ...environment.svcconfig import config_ref, placeholder_value
 from .java_package import module_path, words_of  # noqa: F401  (the LanguageSpec loads them from java_package)
-from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, fold, strip
-from .engine import Analyzer, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
+from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, strip
+from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
+from .syntax import MemberOf, SyntaxAnalyzer
 
 if TYPE_CHECKING:
     from tree_sitter import Node
-
-    from .index import TsIndex
 
 JAVA_LANG = frozenset(
     "Object String StringBuilder System Runtime Thread Math StrictMath Integer Long Short Byte Double Float Boolean "
@@ -113,34 +112,10 @@ CONFIG_TYPES = frozenset({"org.springframework.core.env.Environment", "org.sprin
 # builder-style methods whose (name, value) arguments carry a header or a field (the id flow's labels)
 KEYED_SETTERS = frozenset({"header", "headers", "setHeader", "addHeader", "set", "add", "put", "param", "queryParam", "attribute"})
 
-_INT_SUFFIX = re.compile(r"[lL]$")
-_FLOAT_SUFFIX = re.compile(r"[fFdD]$")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "s": " ", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
 _ESCAPE_RE = re.compile(r"\\(u+[0-9a-fA-F]{4}|[0-7]{1,3}|.)", re.S)
-_BINARY_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%"}
 CLASS_NODES = frozenset({"class_declaration", "interface_declaration", "enum_declaration", "record_declaration", "annotation_type_declaration"})
 FUNCTION_NODES = frozenset({"method_declaration", "constructor_declaration", "compact_constructor_declaration", "lambda_expression", "static_initializer"})
-_SCAN_INTO = frozenset(
-    {
-        "block",
-        "constructor_body",
-        "if_statement",
-        "for_statement",
-        "enhanced_for_statement",
-        "while_statement",
-        "do_statement",
-        "try_statement",
-        "try_with_resources_statement",
-        "catch_clause",
-        "finally_clause",
-        "labeled_statement",
-        "synchronized_statement",
-        "switch_expression",
-        "switch_block",
-        "switch_block_statement_group",
-        "switch_rule",
-    }
-)
 
 
 def java_string(text: str) -> str:
@@ -154,113 +129,36 @@ def java_string(text: str) -> str:
         if closing_alone:
             body = body.rstrip(" \t")
         body = re.sub(r"\\\n", "", body)
-        return _unescape(body)
+        return JavaAnalyzer.unescape(body)
     inner = text[1:-1] if len(text) >= 2 else text
-    return _unescape(inner)
+    return JavaAnalyzer.unescape(inner)
 
 
-def _unescape(s: str) -> str:
-    if "\\" not in s:
-        return s
-
-    def sub(m: re.Match[str]) -> str:
-        e = m.group(1)
-        if e[0] == "u":
-            return chr(int(e.lstrip("u"), 16))
-        if e[0].isdigit() and e[0] in "01234567":
-            return chr(int(e, 8))
-        return _ESCAPES.get(e, e)
-
-    return _ESCAPE_RE.sub(sub, s)
-
-
-def _java_int(text: str) -> int | None:
-    t = _INT_SUFFIX.sub("", text.replace("_", ""))
-    try:
-        low = t.lower()
-        if low.startswith(("0x", "0b")):
-            return int(t, 0)
-        if len(t) > 1 and t[0] == "0" and t.isdigit():
-            return int(t, 8)
-        return int(t)
-    except ValueError:
-        return None
-
-
-_INDEX_NAMES: dict[int, tuple[Any, frozenset[str], frozenset[str]]] = {}
-
-
-def _known_names(index: "TsIndex") -> tuple[frozenset[str], frozenset[str]]:
-    """Every qualified name the rules (and this adapter) know, and their dotted prefixes: what an
-    on-demand import may resolve a simple name to; the first parts (``java``, ``org``) start a
-    fully qualified name in an expression."""
-    cached = _INDEX_NAMES.get(id(index))
-    if cached is not None and cached[0] is index:
-        return cached[1], cached[2]
-    names: set[str] = set(BUILTIN_NAMES)
-    names.update(index.ctors)
-    names.update(index.instances)
-    names.update(index.types)
-    names.update(index.calls)
-    names.update(index.decorators)
-    names.update(index.scopes)
-    names.update(index.mounts)
-    names.update(index.constants)
-    for spec in index.timeouts.values():
-        names.update((spec.get("functions") or {}).keys())
-    for otype in index.types.values():
-        names.update(otype.returns.values())
-        names.update(otype.attrs.values())
-    known: set[str] = set()
-    roots: set[str] = set()
-    for n in names:
-        if any(c in n for c in "*?[ ") or "()" in n:
-            continue
-        parts = n.split(".")
-        roots.add(parts[0])
-        for i in range(1, len(parts) + 1):
-            known.add(".".join(parts[:i]))
-    result = (frozenset(known), frozenset(r for r in roots if r[:1].islower()))
-    if len(_INDEX_NAMES) > 16:
-        _INDEX_NAMES.clear()
-    _INDEX_NAMES[id(index)] = (index, result[0], result[1])
-    return result
-
-
-class _Field:
-    """The binding of an instance field in its class scope: read through ``instance_member``."""
-
-    __slots__ = ("cls",)
-
-    def __init__(self, cls: ClassInfo) -> None:
-        self.cls = cls
-
-
-class JavaAnalyzer(Analyzer):
+class JavaAnalyzer(SyntaxAnalyzer):
     language = "java"
     EVAL = {
-        "identifier": "ev_identifier",
+        "identifier": "eval_literal_name",
         "field_access": "ev_field_access",
-        "method_invocation": "ev_call",
-        "object_creation_expression": "ev_call",
-        "this": "ev_this",
-        "decimal_integer_literal": "ev_int",
-        "hex_integer_literal": "ev_int",
-        "octal_integer_literal": "ev_int",
-        "binary_integer_literal": "ev_int",
-        "decimal_floating_point_literal": "ev_float",
-        "hex_floating_point_literal": "ev_float",
+        "method_invocation": "eval_call_node",
+        "object_creation_expression": "eval_call_node",
+        "this": "eval_this",
+        "decimal_integer_literal": "eval_int_literal",
+        "hex_integer_literal": "eval_int_literal",
+        "octal_integer_literal": "eval_int_literal",
+        "binary_integer_literal": "eval_int_literal",
+        "decimal_floating_point_literal": "eval_float_literal",
+        "hex_floating_point_literal": "eval_float_literal",
         "string_literal": "ev_string",
         "character_literal": "ev_string",
-        "true": "ev_true",
-        "false": "ev_false",
-        "null_literal": "ev_null",
-        "binary_expression": "ev_binary",
-        "unary_expression": "ev_unary",
-        "parenthesized_expression": "ev_inner",
+        "true": "eval_literal_name",
+        "false": "eval_literal_name",
+        "null_literal": "eval_literal_name",
+        "binary_expression": "eval_binary_node",
+        "unary_expression": "eval_unary_node",
+        "parenthesized_expression": "eval_paren",
         "cast_expression": "ev_cast",
-        "ternary_expression": "ev_ternary",
-        "lambda_expression": "ev_lambda",
+        "ternary_expression": "eval_ternary",
+        "lambda_expression": "eval_function_literal",
         "method_reference": "ev_method_reference",
         "class_literal": "ev_class_literal",
         "array_initializer": "ev_array",
@@ -272,8 +170,8 @@ class JavaAnalyzer(Analyzer):
         "assignment_expression": "ev_assignment",
     }
     STATEMENTS = {
-        "block": "st_block",
-        "constructor_body": "st_block",
+        "block": "st_statements",
+        "constructor_body": "st_statements",
         "local_variable_declaration": "st_local",
         "expression_statement": "st_expression",
         "if_statement": "st_if",
@@ -354,6 +252,18 @@ class JavaAnalyzer(Analyzer):
         "java.lang.Double.parseDouble": "float",
         "java.lang.Double.valueOf": "float",
     }
+    # syntax.py's tables
+    LITERAL_NAMES = {"true": True, "false": False, "null": None}
+    INT_SUFFIXES = "lL"
+    OCTAL_ZERO = True
+    ESCAPES = _ESCAPES
+    ESCAPE_PATTERN = _ESCAPE_RE  # \\uuu0041: any number of u
+    UNKNOWN_ESCAPE_KEEPS_BACKSLASH = False
+    RETURN_TYPES = frozenset({"return_statement"})
+    SCAN_BINDS = {"local_variable_declaration": "bind_local", "expression_statement": "bind_expression"}
+    BLOCK_TYPES = frozenset({"block", "constructor_body"})
+    CLASS_TYPES = CLASS_NODES | frozenset({"local_class_declaration"})
+    KNOWN_NAMES = BUILTIN_NAMES
     # hand-written retries (retry_loops.py)
     LOOP_TYPES = frozenset({"for_statement", "enhanced_for_statement", "while_statement", "do_statement"})
     TRY_TYPES = frozenset({"try_statement", "try_with_resources_statement"})
@@ -361,34 +271,19 @@ class JavaAnalyzer(Analyzer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._known, self._roots = _known_names(self.index)
-        self.package = ""
-        self._imports: dict[str, str] = {}  # simple name → qualified (single-type imports)
-        self._on_demand: list[str] = []  # packages / types of on-demand imports
         self._static: dict[str, str] = {}  # member name → qualified (single static imports)
         self._static_on_demand: list[str] = []  # types of static on-demand imports
-        self._functions: dict[int, FunctionInfo] = {}  # declaration node id → info
         self._all_functions: list[FunctionInfo] = []
-        self._class_scopes: dict[int, Scope] = {}  # class node id → its scope
-        self._outer: dict[int, ClassInfo] = {}  # class node id → enclosing class
-        self._by_node: dict[int, ClassInfo] = {}
-        self._member_scopes: dict[int, Scope] = {}
         self._config_fields: dict[tuple[int, str], Any] = {}  # (class node id, field) → configuration value
         self._statics: dict[int, set[str]] = {}  # class node id → static field names
 
     # ================================================================ names
     def qualify_type(self, name: str) -> str | None:
         """A simple type name through the imports (None: not an imported or java.lang name)."""
-        found = self._imports.get(name)
-        if found is not None:
-            return found
-        for pkg in self._on_demand:
-            cand = f"{pkg}.{name}"
-            if cand in self._known:
-                return cand
-        if name in JAVA_LANG:
-            return f"java.lang.{name}"
-        return None
+        return super().qualify(name) or (f"java.lang.{name}" if name in JAVA_LANG else None)
+
+    def qualify(self, name: str) -> str | None:
+        return self.qualify_type(name) or self.qualify_static(name)
 
     def qualify_static(self, name: str) -> str | None:
         found = self._static.get(name)
@@ -399,46 +294,6 @@ class JavaAnalyzer(Analyzer):
             if cand in self._known:
                 return cand
         return None
-
-    def find_class(self, name: str, ctx: ClassInfo | None = None) -> ClassInfo | None:
-        """A same-file class by simple name: nested in the context's classes first, then any."""
-        cls = ctx
-        while cls is not None:
-            inner = self._classes.get(f"{cls.qualname}.{name}")
-            if inner is not None:
-                return inner
-            if cls.name == name:
-                return cls
-            cls = self._outer.get(cls.node.id)
-        found = self._classes.get(name)
-        if found is not None:
-            return found
-        for c in self._classes.values():
-            if c.name == name:
-                return c
-        return None
-
-    def unbound_name(self, name: str) -> Any:
-        cls = self.find_class(name)
-        if cls is not None:
-            return ClassValue(cls)
-        qual = self.qualify_type(name) or self.qualify_static(name)
-        if qual is not None:
-            return self.resolve_ref(qual)
-        if name in self._roots or name == self.package.partition(".")[0]:  # the first part of a fully
-            return Ref(name)  # qualified name (java.time.Duration, or of the file's own package: shop.AdGrpc)
-        if name[:1].isupper():  # a class of another file of the package: resolved at link time
-            return Ref(f"{self.package}.{name}" if self.package else name)
-        return Dynamic(name)
-
-    def lookup_name(self, name: str, scope: Scope) -> Any:
-        b = scope.lookup(name)
-        if b is None:
-            return self.unbound_name(name)
-        v = self.binding_value(b, name)
-        if isinstance(v, _Field):
-            return self.instance_member(Instance(v.cls), name, None)
-        return v
 
     def declared_instance(self, type_node: "Node", scope: Scope, name: str, unknown: bool) -> Any:
         # a Java variable of a tracked type holds an object built elsewhere (injected, returned, passed)
@@ -465,13 +320,13 @@ class JavaAnalyzer(Analyzer):
         qual = self.text(target).replace(" ", "")
         on_demand = any(c.type == "asterisk" for c in node.named_children)
         if on_demand:
-            (self._static_on_demand if is_static else self._on_demand).append(qual)
+            (self._static_on_demand if is_static else self.on_demand).append(qual)
             return
         simple = qual.rpartition(".")[2]
         if is_static:
             self._static[simple] = qual
         else:
-            self._imports[simple] = qual
+            self.imports[simple] = qual
         self.result.imports[simple] = qual
 
     def declare_class(self, node: "Node", outer: ClassInfo | None) -> None:
@@ -480,15 +335,14 @@ class JavaAnalyzer(Analyzer):
             return
         name = self.text(name_node)
         qual = f"{outer.qualname}.{name}" if outer is not None else name
-        parent = self._class_scopes[outer.node.id] if outer is not None else self.module_scope
+        parent = self.class_scopes[outer.node.id] if outer is not None else self.module_scope
         scope = Scope("class", qual, parent)
         cls = ClassInfo(name, node, scope, qual)
         scope.cls = cls
         self._classes[qual] = cls
-        self._class_scopes[node.id] = scope
-        self._by_node[node.id] = cls
+        self.class_scopes[node.id] = scope
         if outer is not None:
-            self._outer[node.id] = outer
+            self.outer_class[node.id] = outer
         statics: set[str] = set()
         self._statics[node.id] = statics
         is_interface = node.type in ("interface_declaration", "annotation_type_declaration")
@@ -507,12 +361,11 @@ class JavaAnalyzer(Analyzer):
                         statics.add(fname)
                         scope.bindings[fname] = Binding(expr=value, scope=scope, type_node=type_node) if value is not None else Binding(type_node=type_node, scope=scope)
                     else:
-                        scope.bindings[fname] = Binding(value=_Field(cls))
+                        scope.bindings[fname] = Binding(value=MemberOf(cls))
             elif t in ("method_declaration", "constructor_declaration", "compact_constructor_declaration"):
                 mname_node = member.child_by_field_name("name")
                 mname = self.text(mname_node) if mname_node is not None and t == "method_declaration" else "<init>"
-                fn = FunctionInfo(member, scope, f"{qual}.{mname}", mname, cls)
-                self._functions[member.id] = fn
+                fn = self.declare_function(FunctionInfo(member, scope, f"{qual}.{mname}", mname, cls))
                 self._all_functions.append(fn)
                 if t == "method_declaration" and (mname not in cls.methods or member.child_by_field_name("body") is not None and cls.methods[mname].node.child_by_field_name("body") is None):
                     cls.methods[mname] = fn
@@ -528,7 +381,7 @@ class JavaAnalyzer(Analyzer):
             for p in self.iter_named(params, ("formal_parameter",)):
                 pname = p.child_by_field_name("name")
                 if pname is not None:
-                    scope.bindings[self.text(pname)] = Binding(value=_Field(cls))
+                    scope.bindings[self.text(pname)] = Binding(value=MemberOf(cls))
 
     def class_members(self, node: "Node") -> list["Node"]:
         body = node.child_by_field_name("body")
@@ -558,7 +411,8 @@ class JavaAnalyzer(Analyzer):
                         self.walk_expr(d.child_by_field_name("value"), scope)
                 elif member.type in ("static_initializer", "block"):
                     fn = FunctionInfo(member, scope, f"{cls.qualname}.<clinit>", "<clinit>", cls)
-                    self._functions[member.id] = fn
+                    if member.type == "static_initializer":  # an instance initializer's assignments are read in the class scope
+                        self.declare_function(fn)
                     self.walk_function(fn)
         for fn in self._all_functions:
             self.walk_function(fn)
@@ -611,19 +465,11 @@ class JavaAnalyzer(Analyzer):
             fn = cls.methods.get(name)
             if fn is not None:
                 return fn.qualname, None, name, FunctionValue(fn)
-            cls = self._outer.get(cls.node.id)
+            cls = self.outer_class.get(cls.node.id)
         qual = self.qualify_static(name)
         if qual is not None:
             return qual, None, name, None
         return None, None, name, None
-
-    @staticmethod
-    def scope_class(scope: Scope | None) -> ClassInfo | None:
-        while scope is not None:
-            if scope.cls is not None:
-                return scope.cls
-            scope = scope.parent
-        return None
 
     def resolve_type(self, type_node: "Node", scope: Scope, depth: int = 0) -> Any:
         node = type_node
@@ -708,12 +554,6 @@ class JavaAnalyzer(Analyzer):
             return (" ".join(self.text(params).split()) if params is not None else "()") + " -> ..."
         return self.anchor_text(node, 200)
 
-    def exported(self, name: str) -> bool:
-        return not name.startswith("<")
-
-    def report_node(self, fn: FunctionInfo) -> "Node":
-        return fn.node.child_by_field_name("name") or fn.node
-
     def exported_method(self, fn: FunctionInfo) -> bool:
         """An RPC method of a generated base: an ``@Override`` (else a public) method."""
         if fn.name.startswith("<"):
@@ -743,7 +583,7 @@ class JavaAnalyzer(Analyzer):
         if ext is not None:
             for tl in ext.named_children:
                 nodes += tl.named_children if tl.type == "type_list" else [tl]
-        outer_scope = self._class_scopes.get(self._outer[cls.node.id].node.id) if cls.node.id in self._outer else self.module_scope
+        outer_scope = self.class_scopes.get(self.outer_class[cls.node.id].node.id) if cls.node.id in self.outer_class else self.module_scope
         for n in nodes:
             r = self.resolve_type(n, outer_scope or self.module_scope)
             if isinstance(r, Ref):
@@ -918,7 +758,7 @@ class JavaAnalyzer(Analyzer):
         b = cls.scope.bindings.get(attr)
         if b is not None:
             v = self.binding_value(b, attr)
-            if not isinstance(v, _Field):
+            if not isinstance(v, MemberOf):
                 return v
         fn = cls.methods.get(attr)
         if fn is not None:
@@ -927,30 +767,6 @@ class JavaAnalyzer(Analyzer):
         if inner is not None:
             return ClassValue(inner)
         return Opaque(node) if node is not None else Dynamic(f"{cls.name}.{attr}")
-
-    def scope_at(self, node: "Node") -> Scope:
-        """The scope of the method enclosing ``node`` with its locals bound (to evaluate a field
-        assignment found outside the walk)."""
-        fnode = node.parent
-        while fnode is not None and fnode.type not in ("method_declaration", "constructor_declaration", "compact_constructor_declaration", "static_initializer"):
-            if fnode.type in CLASS_NODES:
-                return self._class_scopes.get(fnode.id, self.module_scope)
-            fnode = fnode.parent
-        if fnode is None:
-            return self.module_scope
-        walked = self._fn_scopes.get(fnode.id)
-        if walked is not None:
-            return walked
-        cached = self._member_scopes.get(fnode.id)
-        if cached is not None:
-            return cached
-        fn = self._functions.get(fnode.id)
-        if fn is None:
-            return self.module_scope
-        scope = self.function_scope(fn)
-        self._member_scopes[fnode.id] = scope
-        self.scan_function(fn, scope)
-        return scope
 
     # ================================================================ exports
     def collect_exports(self) -> None:
@@ -972,13 +788,6 @@ class JavaAnalyzer(Analyzer):
                 out[name] = self.to_value(v)
 
     # ================================================================ statements
-    def st_skip(self, node: "Node", scope: Scope) -> None:
-        return None
-
-    def st_block(self, node: "Node", scope: Scope) -> None:
-        for child in node.named_children:
-            self.walk_statement(child, scope)
-
     def st_local(self, node: "Node", scope: Scope) -> None:
         for d in node.children_by_field_name("declarator"):
             self.walk_expr(d.child_by_field_name("value"), scope)
@@ -1050,7 +859,7 @@ class JavaAnalyzer(Analyzer):
         if op == "=":
             self.bind(scope, name, expr=right, rebind=True)
             return
-        binop = _BINARY_OPS.get(op[:-1])
+        binop = self.BINARY_OPS.get(op[:-1])
         cur = self.lookup_name(name, scope)
         new = self.eval_binary(binop, cur, self.evaluate(right, scope), node) if binop else Opaque(node)
         self.bind(scope, name, value=new if not isinstance(new, Opaque) else Dynamic(name), rebind=True)
@@ -1127,34 +936,11 @@ class JavaAnalyzer(Analyzer):
             return None
         return None
 
-    # ---------------------------------------------------------------- binding without walking
-    def scan_function(self, fn: FunctionInfo, scope: Scope) -> list["Node"]:
-        returns: list[Node] = []
-        body = fn.node.child_by_field_name("body")
-        if body is None:
-            return returns
-        if fn.node.type == "lambda_expression" and body.type != "block":
-            return [body]
-        self._scan(body, scope, returns)
-        return returns
-
-    def _scan(self, node: "Node", scope: Scope, returns: list["Node"]) -> None:
-        for st in node.named_children:
-            t = st.type
-            if t == "local_variable_declaration":
-                self.bind_local(st, scope)
-            elif t == "expression_statement":
-                for c in st.named_children:
-                    if c.type == "assignment_expression":
-                        self.assign(c, scope, walk=False)
-            elif t == "return_statement":
-                first = next((c for c in st.named_children if c.type not in ("line_comment", "block_comment")), None)
-                if first is not None:
-                    returns.append(first)
-            elif t in _SCAN_INTO:
-                self._scan(st, scope, returns)
-            elif t in ("try_with_resources_statement",):
-                self._scan(st, scope, returns)
+    def bind_expression(self, node: "Node", scope: Scope) -> None:
+        """An expression statement met by ``scan_function``: its assignments, without walking."""
+        for c in node.named_children:
+            if c.type == "assignment_expression":
+                self.assign(c, scope, walk=False)
 
     # ================================================================ retry-loop hooks
     def loop_kind(self, node: "Node") -> str:
@@ -1212,13 +998,6 @@ class JavaAnalyzer(Analyzer):
         return None
 
     # ================================================================ expressions
-    def ev_identifier(self, node: "Node", scope: Scope) -> Any:
-        return self.lookup_name(self.text(node), scope)
-
-    def ev_this(self, node: "Node", scope: Scope) -> Any:
-        cls = self.scope_class(scope)
-        return Instance(cls, "this") if cls is not None else Opaque(node)
-
     def ev_scoped_identifier(self, node: "Node", scope: Scope) -> Any:
         scope_node = node.child_by_field_name("scope")
         name = node.child_by_field_name("name")
@@ -1243,10 +1022,6 @@ class JavaAnalyzer(Analyzer):
             return self.class_static(base.cls, attr, node)
         return self.eval_member(base, attr, node, scope)
 
-    def ev_call(self, node: "Node", scope: Scope) -> Any:
-        site = self.site(node, scope)
-        return self.eval_call(site, scope) if site is not None else Opaque(node)
-
     def eval_call(self, site: Site, scope: Scope, shallow: bool = False) -> Any:
         if site.func is not None:
             qual, receiver, _, local = self.callee(site.func, scope)
@@ -1269,7 +1044,7 @@ class JavaAnalyzer(Analyzer):
             b = scope.lookup(self.text(node))
             if b is not None and b.type_node is not None:
                 tnode = b.type_node
-            elif b is not None and isinstance(b.value, _Field):
+            elif b is not None and isinstance(b.value, MemberOf):
                 found = b.value.cls.member_types.get(self.text(node)) if b.value.cls.members is not None else None
                 if found is None:
                     self.collect_members(b.value.cls)
@@ -1319,77 +1094,12 @@ class JavaAnalyzer(Analyzer):
                 return Env(v.var, self.to_value(self.evaluate(site.args[1], scope)))
         return None
 
-    def ev_int(self, node: "Node", scope: Scope) -> Any:
-        v = _java_int(self.text(node))
-        return Const(v) if v is not None else Opaque(node)
-
-    def ev_float(self, node: "Node", scope: Scope) -> Any:
-        text = _FLOAT_SUFFIX.sub("", self.text(node).replace("_", ""))
-        try:
-            return Const(float.fromhex(text) if text.lower().startswith("0x") else float(text))
-        except ValueError:
-            return Opaque(node)
-
     def ev_string(self, node: "Node", scope: Scope) -> Any:
         return Const(java_string(self.text(node)))
-
-    def ev_true(self, node: "Node", scope: Scope) -> Any:
-        return Const(True)
-
-    def ev_false(self, node: "Node", scope: Scope) -> Any:
-        return Const(False)
-
-    def ev_null(self, node: "Node", scope: Scope) -> Any:
-        return Const(None)
-
-    def ev_binary(self, node: "Node", scope: Scope) -> Any:
-        op_node = node.child_by_field_name("operator")
-        op = _BINARY_OPS.get(self.text(op_node)) if op_node is not None else None
-        if op is None:
-            return Opaque(node)
-        left = self.evaluate(node.child_by_field_name("left"), scope)
-        right = self.evaluate(node.child_by_field_name("right"), scope)
-        if op == "/":  # integer division truncates toward zero
-            lv = strip(left) if self.is_value(left) else None
-            rv = strip(right) if self.is_value(right) else None
-            if isinstance(lv, Const) and isinstance(rv, Const) and type(lv.value) is int and type(rv.value) is int and rv.value:
-                q = abs(lv.value) // abs(rv.value)
-                return Const(q if (lv.value >= 0) == (rv.value >= 0) else -q)
-        return self.eval_binary(op, left, right, node)
-
-    def ev_unary(self, node: "Node", scope: Scope) -> Any:
-        op = node.child_by_field_name("operator")
-        operand = node.child_by_field_name("operand")
-        if op is None or operand is None:
-            return Opaque(node)
-        o = self.text(op)
-        v = self.evaluate(operand, scope)
-        if o == "+":
-            return v
-        if o == "-" and self.is_value(v) and not isinstance(v, Dynamic):
-            return fold("-", Const(0), v)
-        if o == "!" and isinstance(strip(v) if self.is_value(v) else None, Const) and isinstance(strip(v).value, bool):  # type: ignore[union-attr]
-            return Const(not strip(v).value)  # type: ignore[union-attr]
-        return Opaque(node)
-
-    def ev_inner(self, node: "Node", scope: Scope) -> Any:
-        kids = [c for c in node.named_children if c.type not in ("line_comment", "block_comment")]
-        return self.evaluate(kids[0], scope) if len(kids) == 1 else Opaque(node)
 
     def ev_cast(self, node: "Node", scope: Scope) -> Any:
         value = node.child_by_field_name("value")
         return self.evaluate(value, scope) if value is not None else Opaque(node)
-
-    def ev_ternary(self, node: "Node", scope: Scope) -> Any:
-        a = self.evaluate(node.child_by_field_name("consequence"), scope)
-        b = self.evaluate(node.child_by_field_name("alternative"), scope)
-        if self.is_value(a) and self.is_value(b) and strip(a) == strip(b):
-            return a
-        return Opaque(node)
-
-    def ev_lambda(self, node: "Node", scope: Scope) -> Any:
-        cls = self.scope_class(scope)
-        return FunctionValue(FunctionInfo(node, scope, f"{scope.qualname}.lambda" if scope.qualname else "lambda", "lambda", cls))
 
     def ev_method_reference(self, node: "Node", scope: Scope) -> Any:
         kids = [c for c in node.named_children if c.type not in ("line_comment", "block_comment")]

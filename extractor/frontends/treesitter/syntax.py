@@ -11,7 +11,8 @@ Tables (besides the engine's ``EVAL``, ``STATEMENTS``, ``CALL_TYPES``, ...):
 
 - ``COMMENT_TYPES``: comment nodes, skipped wherever children are counted;
 - ``LITERAL_NAMES``: words that are literals (``true``, ``false``, ``null``: Kotlin's grammar
-  parses them as identifiers); ``INT_SUFFIXES``, ``OCTAL_ZERO`` (``010`` is octal), ``ESCAPES``;
+  parses them as identifiers); ``INT_SUFFIXES``, ``OCTAL_ZERO`` (``010`` is octal), ``ESCAPES``
+  with ``ESCAPE_PATTERN`` (what follows a backslash) and ``UNKNOWN_ESCAPE_KEEPS_BACKSLASH``;
 - ``STRING_TEXT_TYPES`` / ``STRING_ESCAPE_TYPES`` / ``INTERPOLATION_TYPES``: the parts of a
   string literal (an interpolation's expression is evaluated; the result is a ``Concat``);
 - ``BINARY_OPS`` (source operator → ``values.fold`` operator), ``DEFAULT_OPS`` (``x ?: d``,
@@ -88,6 +89,8 @@ class SyntaxAnalyzer(Analyzer):
     INT_SUFFIXES = "lLuU"
     OCTAL_ZERO = False
     ESCAPES: Mapping[str, str] = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "0": "\0", "\\": "\\", '"': '"', "'": "'", "$": "$"}
+    ESCAPE_PATTERN: re.Pattern[str] = _UNICODE  # group 1: a unicode (u...), octal or one-character escape
+    UNKNOWN_ESCAPE_KEEPS_BACKSLASH = True  # "\q" stays "\q" (else: "q")
     STRING_TEXT_TYPES: frozenset[str] = frozenset({"string_content", "string_fragment"})
     STRING_ESCAPE_TYPES: frozenset[str] = frozenset({"escape_sequence"})
     INTERPOLATION_TYPES: frozenset[str] = frozenset({"interpolation"})
@@ -224,19 +227,21 @@ class SyntaxAnalyzer(Analyzer):
         except ValueError:
             return None
 
-    def unescape(self, s: str) -> str:
+    @classmethod
+    def unescape(cls, s: str) -> str:
         if "\\" not in s:
             return s
+        keep = "\\" if cls.UNKNOWN_ESCAPE_KEEPS_BACKSLASH else ""
 
         def sub(m: re.Match[str]) -> str:
             e = m.group(1)
             if e[0] == "u" and len(e) > 1:
-                return chr(int(e[1:].strip("{}"), 16))
-            if e[0] in "01234567" and (self.OCTAL_ZERO or e != "0"):
+                return chr(int(e.lstrip("u").strip("{}"), 16))
+            if e[0] in "01234567" and (cls.OCTAL_ZERO or e != "0"):
                 return chr(int(e, 8))
-            return self.ESCAPES.get(e, "\\" + e)
+            return cls.ESCAPES.get(e, keep + e)
 
-        return _UNICODE.sub(sub, s)
+        return cls.ESCAPE_PATTERN.sub(sub, s)
 
     def eval_int_literal(self, node: "Node", scope: Scope) -> Any:
         v = self.parse_int(self.text(node))
@@ -345,6 +350,10 @@ class SyntaxAnalyzer(Analyzer):
         if values and all(self.is_value(v) for v in values) and all(strip(v) == strip(values[0]) for v in values):
             return values[0]
         return Opaque(node)
+
+    def eval_ternary(self, node: "Node", scope: Scope) -> Any:
+        """``c ? a : b`` (``consequence`` / ``alternative`` fields): the value both branches have."""
+        return self.same_branches(node, [node.child_by_field_name("consequence"), node.child_by_field_name("alternative")], scope)  # type: ignore[list-item]
 
     def eval_first(self, node: "Node", scope: Scope) -> Any:
         """A cast / type assertion / non-null assertion: the value of its first operand."""
