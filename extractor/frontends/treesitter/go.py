@@ -25,8 +25,9 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from ...values import Const, Dynamic, Env, Map, Named, Ref, Seq, fold, strip
-from .engine import Analyzer, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
+from ...values import Const, Dynamic, Env, Map, Named, Ref, Seq, strip
+from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
+from .syntax import SyntaxAnalyzer
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -52,10 +53,6 @@ NUMERIC_CONVERSIONS = frozenset("int int8 int16 int32 int64 uint uint8 uint16 ui
 
 _VERSION_SUFFIX = re.compile(r"/v[0-9]+$")
 _GOPKG_VERSION = re.compile(r"\.v[0-9]+$")
-_BINARY_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%"}
-_SCAN_INTO = frozenset(
-    {"for_statement", "for_clause", "expression_switch_statement", "type_switch_statement", "select_statement", "expression_case", "default_case", "type_case", "communication_case", "labeled_statement"}
-)
 
 
 def normalise_import(path: str) -> str:
@@ -127,43 +124,33 @@ def _go_string(text: str) -> str:
     return value if isinstance(value, str) else text[1:-1]
 
 
-def _go_int(text: str) -> int | None:
-    t = text.replace("_", "").lower()
-    try:
-        if len(t) > 1 and t[0] == "0" and t[1].isdigit():
-            return int(t, 8)
-        return int(t, 0)
-    except ValueError:
-        return None
-
-
-class GoAnalyzer(Analyzer):
+class GoAnalyzer(SyntaxAnalyzer):
     language = "go"
     EVAL = {
-        "identifier": "ev_identifier",
+        "identifier": "eval_literal_name",
         "selector_expression": "ev_selector",
-        "call_expression": "ev_call",
-        "composite_literal": "ev_call",
-        "unary_expression": "ev_unary",
-        "binary_expression": "ev_binary",
-        "parenthesized_expression": "ev_paren",
-        "int_literal": "ev_int",
-        "float_literal": "ev_float",
-        "rune_literal": "ev_rune",
+        "call_expression": "eval_call_node",
+        "composite_literal": "eval_call_node",
+        "unary_expression": "eval_unary_node",
+        "binary_expression": "eval_binary_node",
+        "parenthesized_expression": "eval_paren",
+        "int_literal": "eval_int_literal",
+        "float_literal": "eval_float_literal",
+        "rune_literal": "ev_string",
         "interpreted_string_literal": "ev_string",
         "raw_string_literal": "ev_raw",
-        "true": "ev_true",
-        "false": "ev_false",
-        "nil": "ev_nil",
-        "func_literal": "ev_func_literal",
+        "true": "eval_literal_name",
+        "false": "eval_literal_name",
+        "nil": "eval_literal_name",
+        "func_literal": "eval_function_literal",
         "index_expression": "ev_index",
-        "type_assertion_expression": "ev_assert",
-        "literal_element": "ev_paren",
-        "expression_list": "ev_first",
+        "type_assertion_expression": "eval_first",
+        "literal_element": "eval_paren",
+        "expression_list": "eval_first",
     }
     STATEMENTS = {
-        "block": "st_block",
-        "statement_list": "st_block",
+        "block": "st_statements",
+        "statement_list": "st_statements",
         "short_var_declaration": "st_short_var",
         "assignment_statement": "st_assign",
         "var_declaration": "st_var",
@@ -223,14 +210,21 @@ class GoAnalyzer(Analyzer):
     ENV_GETTERS = {"os.Getenv": (0, None), "os.LookupEnv": (0, None), "syscall.Getenv": (0, None)}
     PASS_THROUGH = frozenset({"time.Duration", *NUMERIC_CONVERSIONS, "string"})
     CONVERTERS = {"strconv.Atoi": "int", "strconv.ParseInt": "int", "strconv.ParseUint": "int", "strconv.ParseFloat": "float"}
-    FUNCTION_NODES = frozenset({"function_declaration", "method_declaration", "func_literal"})
+    # syntax.py's tables
+    LITERAL_NAMES = {"true": True, "false": False, "nil": None}
+    INT_SUFFIXES = ""
+    OCTAL_ZERO = True
+    UNARY_IDENTITY = frozenset({"+", "&", "*"})
+    LAMBDA_NAME = "func"
+    RETURN_TYPES = frozenset({"return_statement"})
+    EXPRESSION_LIST_TYPES = frozenset({"expression_list"})
+    SCAN_BINDS = {"short_var_declaration": "scan_short_var", "assignment_statement": "scan_assign", "var_declaration": "bind_vars", "const_declaration": "bind_consts"}
+    SCAN_HOOKS = {"if_statement": "scan_if"}
+    SCOPE_AT_LITERALS = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.package = ""
         self._aliases: dict[str, "Node"] = {}  # type T = other / type T other (not a struct)
-        self._functions: dict[int, FunctionInfo] = {}  # declaration node id → info
-        self._member_scopes: dict[int, Scope] = {}
         self._member_index: tuple[dict[str, list[Node]], list[tuple[Node, str, Node]], list[tuple[Node, str, Node, Node]]] | None = None
 
     # ================================================================ top level
@@ -251,13 +245,12 @@ class GoAnalyzer(Analyzer):
             if t == "function_declaration":
                 name_node = node.child_by_field_name("name")
                 name = self.text(name_node) if name_node is not None else ""
-                fn = FunctionInfo(node, scope, name, name)
-                self._functions[node.id] = fn
+                fn = self.declare_function(FunctionInfo(node, scope, name, name))
                 scope.bindings[name] = Binding(value=FunctionValue(fn))
             elif t == "method_declaration":
                 fn = self.method_info(node)
                 if fn is not None:
-                    self._functions[node.id] = fn
+                    self.declare_function(fn)
             elif t == "const_declaration":
                 self.bind_consts(node, scope)
             elif t == "var_declaration":
@@ -394,7 +387,7 @@ class GoAnalyzer(Analyzer):
         for node in root.named_children:
             t = node.type
             if t in ("function_declaration", "method_declaration"):
-                fn = self._functions.get(node.id)
+                fn = self.functions_by_node.get(node.id)
                 if fn is not None:
                     self.walk_function(fn)
             elif t in ("var_declaration", "const_declaration"):
@@ -543,6 +536,9 @@ class GoAnalyzer(Analyzer):
     def exported(self, name: str) -> bool:
         return name[:1].isupper()
 
+    def report_node(self, fn: FunctionInfo) -> "Node":
+        return fn.node
+
     def class_bases(self, cls: ClassInfo) -> list[str]:
         type_node = cls.node.child_by_field_name("type") if cls.node.type in ("type_spec", "type_alias") else None
         out = []
@@ -654,35 +650,7 @@ class GoAnalyzer(Analyzer):
         self._member_index = (literals, assigns, out_params)
         return self._member_index
 
-    def scope_at(self, node: "Node") -> Scope:
-        """The scope of the function enclosing ``node`` with its locals bound (for evaluating a
-        field assignment found outside the walk)."""
-        fnode = node.parent
-        while fnode is not None and fnode.type not in self.FUNCTION_NODES:
-            fnode = fnode.parent
-        if fnode is None:
-            return self.module_scope
-        walked = self._fn_scopes.get(fnode.id)
-        if walked is not None:
-            return walked
-        cached = self._member_scopes.get(fnode.id)
-        if cached is not None:
-            return cached
-        fn = self._functions.get(fnode.id)
-        if fn is None:  # a function literal: inside its enclosing function's scope
-            parent = self.scope_at(fnode)
-            fn = FunctionInfo(fnode, parent, f"{parent.qualname}.func", "func", parent.cls)
-        scope = self.function_scope(fn)
-        self._member_scopes[fnode.id] = scope
-        self.scan_function(fn, scope)
-        return scope
-
     # ================================================================ statements
-    def st_block(self, node: "Node", scope: Scope) -> None:
-        for child in node.named_children:
-            if child.type != "comment":
-                self.walk_statement(child, scope)
-
     def st_expression(self, node: "Node", scope: Scope) -> None:
         for child in node.named_children:
             self.walk_expr(child, scope)
@@ -708,7 +676,7 @@ class GoAnalyzer(Analyzer):
         rights = [n for n in self.iter_named(right) if n.type != "comment"]
         if len(lefts) == 1 and len(rights) == 1 and lefts[0].type == "identifier":
             name = self.text(lefts[0])
-            binop = _BINARY_OPS.get(op[:-1])
+            binop = self.BINARY_OPS.get(op[:-1])
             cur = self.lookup_name(name, scope)
             new = self.eval_binary(binop, cur, self.evaluate(rights[0], scope), node) if binop else Opaque(node)
             self.bind(scope, name, value=new if not isinstance(new, Opaque) else Dynamic(name), rebind=True)
@@ -819,57 +787,30 @@ class GoAnalyzer(Analyzer):
             elif t != "comment":
                 self.walk_expr(child, scope)
 
-    # ---------------------------------------------------------------- binding without walking
-    def scan_function(self, fn: FunctionInfo, scope: Scope) -> list["Node"]:
-        returns: list[Node] = []
-        body = fn.node.child_by_field_name("body")
-        if body is not None:
-            self._scan(body, scope, returns)
-        return returns
+    # ---------------------------------------------------------------- binding without walking (syntax.py's scan_function)
+    def scan_short_var(self, st: "Node", scope: Scope) -> None:
+        self.bind_targets(st.child_by_field_name("left"), st.child_by_field_name("right"), scope, rebind=False)
 
-    def _scan(self, node: "Node", scope: Scope, returns: list["Node"]) -> None:
-        for st in node.named_children:
-            self._scan_statement(st, scope, returns)
+    def scan_assign(self, st: "Node", scope: Scope) -> None:
+        op = st.child_by_field_name("operator")
+        if op is not None and self.text(op) == "=":
+            self.bind_targets(st.child_by_field_name("left"), st.child_by_field_name("right"), scope, rebind=True)
 
-    def _scan_statement(self, st: "Node", scope: Scope, returns: list["Node"]) -> None:
-        t = st.type
-        if t in ("block", "statement_list"):
-            self._scan(st, scope, returns)
-        elif t == "short_var_declaration":
-            self.bind_targets(st.child_by_field_name("left"), st.child_by_field_name("right"), scope, rebind=False)
-        elif t == "assignment_statement":
-            op = st.child_by_field_name("operator")
-            if op is not None and self.text(op) == "=":
-                self.bind_targets(st.child_by_field_name("left"), st.child_by_field_name("right"), scope, rebind=True)
-        elif t == "var_declaration":
-            self.bind_vars(st, scope)
-        elif t == "const_declaration":
-            self.bind_consts(st, scope)
-        elif t == "return_statement":
-            first = next((c for c in st.named_children if c.type != "comment"), None)
-            if first is not None:
-                values = [v for v in first.named_children if v.type != "comment"] if first.type == "expression_list" else [first]
-                if values:
-                    returns.append(values[0])
-        elif t == "if_statement":
-            init = st.child_by_field_name("initializer")
-            if init is not None:
-                self._scan_statement(init, scope, returns)
-            idiom = self.env_default_idiom(st)
-            prior = self.lookup_name(idiom[0], scope) if idiom is not None else None
-            for part in ("consequence", "alternative"):
-                sub = st.child_by_field_name(part)
-                if sub is not None:
-                    self._scan_statement(sub, scope, returns)
-            if idiom is not None:
-                self.apply_env_default(idiom, prior, scope)
-        elif t in _SCAN_INTO:
-            self._scan(st, scope, returns)
+    def scan_if(self, st: "Node", scope: Scope, returns: list["Node"]) -> None:
+        """An if: its initializer and branches, with the ``if x == "" { x = "d" }`` default."""
+        init = st.child_by_field_name("initializer")
+        if init is not None:
+            self.scan_nodes([init], scope, returns)
+        idiom = self.env_default_idiom(st)
+        prior = self.lookup_name(idiom[0], scope) if idiom is not None else None
+        for part in ("consequence", "alternative"):
+            sub = st.child_by_field_name(part)
+            if sub is not None:
+                self.scan_nodes([sub], scope, returns)
+        if idiom is not None:
+            self.apply_env_default(idiom, prior, scope)
 
     # ================================================================ expressions
-    def ev_identifier(self, node: "Node", scope: Scope) -> Any:
-        return self.lookup_name(self.text(node), scope)
-
     def ev_selector(self, node: "Node", scope: Scope) -> Any:
         operand = node.child_by_field_name("operand")
         fld = node.child_by_field_name("field")
@@ -880,75 +821,11 @@ class GoAnalyzer(Analyzer):
             return Opaque(node)  # a field of a package variable of another file: unknown, shown as cfg.URL
         return self.eval_member(base, self.text(fld), node, scope)
 
-    def ev_call(self, node: "Node", scope: Scope) -> Any:
-        site = self.site(node, scope)
-        return self.eval_call(site, scope) if site is not None else Opaque(node)
-
-    def ev_unary(self, node: "Node", scope: Scope) -> Any:
-        op = node.child_by_field_name("operator")
-        operand = node.child_by_field_name("operand")
-        if op is None or operand is None:
-            return Opaque(node)
-        o = self.text(op)
-        v = self.evaluate(operand, scope)
-        if o in ("&", "*", "+"):
-            return v
-        if o == "-" and self.is_value(v) and not isinstance(v, Dynamic):
-            return fold("-", Const(0), v)
-        return Opaque(node)
-
-    def ev_binary(self, node: "Node", scope: Scope) -> Any:
-        op_node = node.child_by_field_name("operator")
-        op = _BINARY_OPS.get(self.text(op_node)) if op_node is not None else None
-        if op is None:
-            return Opaque(node)
-        left = self.evaluate(node.child_by_field_name("left"), scope)
-        right = self.evaluate(node.child_by_field_name("right"), scope)
-        if op == "/":  # integer division truncates in Go
-            lv, rv = strip(left) if self.is_value(left) else None, strip(right) if self.is_value(right) else None
-            if isinstance(lv, Const) and isinstance(rv, Const) and isinstance(lv.value, int) and isinstance(rv.value, int) and not isinstance(lv.value, bool) and rv.value:
-                q = abs(lv.value) // abs(rv.value)
-                return Const(q if (lv.value >= 0) == (rv.value >= 0) else -q)
-        return self.eval_binary(op, left, right, node)
-
-    def ev_paren(self, node: "Node", scope: Scope) -> Any:
-        kids = [c for c in node.named_children if c.type != "comment"]
-        return self.evaluate(kids[0], scope) if len(kids) == 1 else Opaque(node)
-
-    def ev_first(self, node: "Node", scope: Scope) -> Any:
-        kids = [c for c in node.named_children if c.type != "comment"]
-        return self.evaluate(kids[0], scope) if kids else Opaque(node)
-
-    def ev_int(self, node: "Node", scope: Scope) -> Any:
-        v = _go_int(self.text(node))
-        return Const(v) if v is not None else Opaque(node)
-
-    def ev_float(self, node: "Node", scope: Scope) -> Any:
-        try:
-            return Const(float(self.text(node).replace("_", "")))
-        except ValueError:
-            return Opaque(node)
-
-    def ev_rune(self, node: "Node", scope: Scope) -> Any:
-        return Const(_go_string(self.text(node)))
-
     def ev_string(self, node: "Node", scope: Scope) -> Any:
         return Const(_go_string(self.text(node)))
 
     def ev_raw(self, node: "Node", scope: Scope) -> Any:
         return Const(self.text(node)[1:-1].replace("\r", ""))
-
-    def ev_true(self, node: "Node", scope: Scope) -> Any:
-        return Const(True)
-
-    def ev_false(self, node: "Node", scope: Scope) -> Any:
-        return Const(False)
-
-    def ev_nil(self, node: "Node", scope: Scope) -> Any:
-        return Const(None)
-
-    def ev_func_literal(self, node: "Node", scope: Scope) -> Any:
-        return FunctionValue(FunctionInfo(node, scope, f"{scope.qualname}.func" if scope.qualname else "func", "func", scope.cls))
 
     def ev_index(self, node: "Node", scope: Scope) -> Any:
         operand = node.child_by_field_name("operand")
@@ -965,7 +842,3 @@ class GoAnalyzer(Analyzer):
             if isinstance(base, Seq) and isinstance(key.value, int) and -len(base.items) <= key.value < len(base.items):
                 return base.items[key.value]
         return Opaque(node)
-
-    def ev_assert(self, node: "Node", scope: Scope) -> Any:
-        operand = node.child_by_field_name("operand")
-        return self.evaluate(operand, scope) if operand is not None else Opaque(node)

@@ -17,8 +17,13 @@ Tables (besides the engine's ``EVAL``, ``STATEMENTS``, ``CALL_TYPES``, ...):
   string literal (an interpolation's expression is evaluated; the result is a ``Concat``);
 - ``BINARY_OPS`` (source operator → ``values.fold`` operator), ``DEFAULT_OPS`` (``x ?: d``,
   ``x ?? d``: the default of an env read), ``INT_DIVISION`` (``/`` of integers truncates);
+- ``UNARY_IDENTITY``: prefix operators whose value is the operand's (``+x``, ``x!!``, Go's ``&x``);
+  ``LAMBDA_NAME``: the name of a function literal (``lambda``, Go's ``func``);
 - ``RETURN_TYPES``, ``SCAN_BINDS`` (statement type → method binding it without matching),
-  ``BLOCK_TYPES``: ``scan_function``'s view of a body;
+  ``SCAN_HOOKS`` (statement type → method scanning its own parts: ``(node, scope, returns)``),
+  ``EXPRESSION_LIST_TYPES`` (a returned list: its first value is the result), ``BLOCK_TYPES``:
+  ``scan_function``'s view of a body; ``SCOPE_AT_LITERALS``: ``scope_at`` binds the locals of an
+  enclosing function literal too (in its own scope, below its enclosing function's);
 - ``CLASS_TYPES``, ``ASSIGNMENT_TYPES`` (``left`` / ``right`` fields): same-file classes and the
   assignments to their fields (``class_assignments``).
 
@@ -97,9 +102,14 @@ class SyntaxAnalyzer(Analyzer):
     TEMPLATE_TEXT: Mapping[Any, str] = {True: "true", False: "false", None: "null"}  # a literal's text in a string template
     BINARY_OPS: Mapping[str, str] = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%"}
     DEFAULT_OPS: frozenset[str] = frozenset()
+    UNARY_IDENTITY: frozenset[str] = frozenset({"+", "!!"})
+    LAMBDA_NAME = "lambda"
     INT_DIVISION = True
     RETURN_TYPES: frozenset[str] = frozenset()
     SCAN_BINDS: Mapping[str, str] = {}
+    SCAN_HOOKS: Mapping[str, str] = {}
+    EXPRESSION_LIST_TYPES: frozenset[str] = frozenset()
+    SCOPE_AT_LITERALS = False
     BLOCK_TYPES: frozenset[str] = frozenset({"block"})
     CLASS_TYPES: frozenset[str] = frozenset()
     ASSIGNMENT_TYPES: frozenset[str] = frozenset()
@@ -118,6 +128,7 @@ class SyntaxAnalyzer(Analyzer):
         self.outer_class: dict[int, ClassInfo] = {}  # class node id → the class it is nested in
         self._scan_scopes: dict[int, Scope] = {}
         self._scan_binds = {t: getattr(self, m) for t, m in self.SCAN_BINDS.items()}
+        self._scan_hooks = {t: getattr(self, m) for t, m in self.SCAN_HOOKS.items()}
 
     # ================================================================ names and scopes
     def qualify(self, name: str) -> str | None:
@@ -196,6 +207,14 @@ class SyntaxAnalyzer(Analyzer):
                 if scope is None:
                     scope = self._scan_scopes[cur.id] = self.function_scope(fn)
                     self.scan_function(fn, scope)
+                return scope
+            if self.SCOPE_AT_LITERALS and cur.type in self.FUNCTION_TYPES:  # a function literal: its locals too
+                scope = self._fn_scopes.get(cur.id) or self._scan_scopes.get(cur.id)
+                if scope is None:
+                    parent = self.scope_at(cur)
+                    lit = FunctionInfo(cur, parent, f"{parent.qualname}.{self.LAMBDA_NAME}", self.LAMBDA_NAME, parent.cls)
+                    scope = self._scan_scopes[cur.id] = self.function_scope(lit)
+                    self.scan_function(lit, scope)
                 return scope
             cscope = self.class_scopes.get(cur.id)
             if cscope is not None:
@@ -335,7 +354,7 @@ class SyntaxAnalyzer(Analyzer):
             return Opaque(node)
         op = self.operator(node)
         v = self.evaluate(operand, scope)
-        if op in ("+", "!!"):  # x!! is x
+        if op in self.UNARY_IDENTITY:  # x!! is x
             return v
         if op == "-" and self.is_value(v) and not isinstance(v, Dynamic):
             return fold("-", Const(0), v)
@@ -381,8 +400,8 @@ class SyntaxAnalyzer(Analyzer):
         return found if found is not None else Opaque(node)
 
     def eval_function_literal(self, node: "Node", scope: Scope) -> Any:
-        name = f"{scope.qualname}.lambda" if scope.qualname else "lambda"
-        return FunctionValue(FunctionInfo(node, scope, name, "lambda", self.scope_class(scope)))
+        name = f"{scope.qualname}.{self.LAMBDA_NAME}" if scope.qualname else self.LAMBDA_NAME
+        return FunctionValue(FunctionInfo(node, scope, name, self.LAMBDA_NAME, self.scope_class(scope)))
 
     def eval_call_node(self, node: "Node", scope: Scope) -> Any:
         site = self.site(node, scope)
@@ -499,7 +518,13 @@ class SyntaxAnalyzer(Analyzer):
             return returns
         if body.type not in self.BLOCK_TYPES:
             return [body]
-        stack = list(reversed(self.named(body)))
+        self.scan_nodes(self.named(body), scope, returns)
+        return returns
+
+    def scan_nodes(self, nodes: list["Node"], scope: Scope, returns: list["Node"]) -> None:
+        """``scan_function``'s walk over some statements (and everything below them but nested
+        functions and classes), in order."""
+        stack = list(reversed(nodes))
         skip = self.FUNCTION_TYPES | self.CLASS_TYPES
         while stack:
             st = stack.pop()
@@ -508,15 +533,20 @@ class SyntaxAnalyzer(Analyzer):
             if bind is not None:
                 bind(st, scope)
                 continue
+            hook = self._scan_hooks.get(t)
+            if hook is not None:
+                hook(st, scope, returns)
+                continue
             if t in self.RETURN_TYPES:
                 kids = self.named(st)
+                if kids and kids[0].type in self.EXPRESSION_LIST_TYPES:
+                    kids = self.named(kids[0])
                 if kids:
                     returns.append(kids[0])
                 continue
             if t in skip:
                 continue
             stack.extend(reversed(self.named(st)))
-        return returns
 
     # ================================================================ loops and try (retry_loops.py's events)
     FINALLY_TYPES: frozenset[str] = frozenset({"finally_clause", "finally_block"})
