@@ -116,6 +116,7 @@ class ScanResult:
     facts: list[Fact]
     diagnostics: list[Diagnostic]
     stats: dict[str, Any] = field(default_factory=dict)
+    call_index: Any = None  # reach.CallIndex: which functions each function calls (from the per-file summaries; not in the JSON)
 
     def to_json(self) -> dict[str, Any]:
         return {

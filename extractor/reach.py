@@ -1,72 +1,219 @@
-"""Which functions an endpoint handler can reach: a name-based call graph of one service's Python.
+"""Which functions an endpoint handler can reach: a call index over the per-file summaries.
 
 Facts say where a call is made (its enclosing function) and which function handles an endpoint,
 but not which calls one request makes. Without that, a system check would have to assume every
 operation of a service makes every call of that service, and would blame ``GET /fraud-score`` for
-what ``POST /v1/score`` does. Functions are known here by their last name only, and a function
-reaches every function whose name its body mentions, so the answer over-approximates (never
-misses a same-service hop) and stays cheap: the standard ``ast`` parser, no name resolution.
+what ``POST /v1/score`` does.
+
+Every extracted file has a summary (``extractor/frontends/summary.py``): its functions and the
+calls each makes, with the callee's qualified name where the file resolves it. The link stage
+indexes the summaries per service (``build_call_index``) and resolves a call to functions of
+the same service:
+
+- a same-file function or method (``local``);
+- a qualified name another file of the service defines: ``from .client import score`` in
+  Python (``risk.client.score``), a function of the same Go package (``pkg/path.helper``), a
+  method of a same-file or imported class (``Client().score`` → ``module.Client.score``); a JVM
+  file's module is its class (``com.acme.Helper``), so ``com.acme.Helper.compute`` names the
+  method ``Helper.compute`` of that file;
+- a qualified name under a module of the service that names no function exactly: the functions
+  of that module with the last name;
+- an unresolved call (``svc.score()`` on an injected field): every function of the service with
+  that name, as does a qualified name whose class-qualified tail (``RiskClient.Score``) is a
+  method of the service.
+
+A function also reaches the closures defined in it and the same-file functions passed to its
+calls. Unresolved calls make the answer an over-approximation (a same-service hop is not missed
+where the hop's file was extracted); external calls (libraries) reach nothing. The walk is
+breadth-first, bounded by ``MAX_DEPTH`` hops and safe with cycles.
 """
 
 from __future__ import annotations
 
-import ast
-import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from .discover import DEFAULT_IGNORED_DIRS
+from .frontends.summary import CallSite, FileSummary, FunctionSummary
 
-MAX_FILE_BYTES = 1_000_000
+MAX_DEPTH = 16
+"""Hops followed from a handler (a chain longer than this is cut)."""
+
+FnKey = tuple[str, str]
+"""A function: (file, file-local qualified name, as facts name their ``scope``)."""
+
+
+@dataclass
+class ServiceCalls:
+    """One service's functions and how its calls resolve to them."""
+
+    files: dict[str, FileSummary] = field(default_factory=dict)
+    functions: dict[FnKey, list[FunctionSummary]] = field(default_factory=dict)
+    by_full: dict[str, list[FnKey]] = field(
+        default_factory=dict
+    )  # module-qualified name → functions
+    by_name: dict[str, list[FnKey]] = field(
+        default_factory=dict
+    )  # last name → functions
+    by_module: dict[str, list[str]] = field(default_factory=dict)  # module → files
+    children: dict[FnKey, list[FnKey]] = field(
+        default_factory=dict
+    )  # function → closures / nested functions
+    _edges: dict[FnKey, tuple[FnKey, ...]] = field(default_factory=dict)
+
+    def add(self, summary: FileSummary) -> None:
+        path = summary.path
+        self.files[path] = summary
+        if summary.module:
+            self.by_module.setdefault(summary.module, []).append(path)
+        last = summary.module.rpartition(".")[2] if summary.module else ""
+        for fn in summary.functions:
+            key = (path, fn.qualname)
+            if key not in self.functions:
+                self.functions[key] = []
+                _append(self.by_full, summary.qualify(fn.qualname), key)
+                head, _, rest = fn.qualname.partition(".")
+                if (
+                    last and head == last and rest
+                ):  # a JVM file's module is its class: com.acme.Helper + Helper.compute
+                    _append(self.by_full, f"{summary.module}.{rest}", key)
+                _append(self.by_name, fn.name, key)
+                if fn.parent:
+                    _append(self.children, (path, fn.parent), key)
+            self.functions[key].append(fn)
+
+    def callees(self, key: FnKey) -> tuple[FnKey, ...]:
+        """The functions of the service one function's calls (and closures) can run."""
+        done = self._edges.get(key)
+        if done is not None:
+            return done
+        out: list[FnKey] = []
+        summary = self.files.get(key[0])
+        for fn in self.functions.get(key, ()):
+            for call in fn.calls:
+                out += self.resolve(call, key[0], summary)
+        out += self.children.get(key, ())
+        result = tuple(dict.fromkeys(k for k in out if k != key))
+        self._edges[key] = result
+        return result
+
+    def resolve(
+        self, call: CallSite, path: str, summary: FileSummary | None
+    ) -> list[FnKey]:
+        """The functions of the service one call site can run."""
+        found: list[FnKey] = []
+        if call.local is not None and (path, call.local) in self.functions:
+            found.append((path, call.local))
+        for passed in call.functions:
+            found += self.by_full.get(passed, ())
+        if call.local is not None:
+            return found
+        if call.callee is None:
+            return found + self.by_name.get(call.name, []) if call.name else found
+        callee = call.callee.replace(
+            "().", "."
+        )  # a method of what a call returns: Client().score
+        exact = self.by_full.get(callee)
+        if exact:
+            return found + exact
+        name = callee.rpartition(".")[2]
+        module = self._module_prefix(callee)
+        if (
+            module is not None
+        ):  # under a module of the service: its functions with that name
+            files = set(self.by_module[module])
+            return found + [k for k in self.by_name.get(name, ()) if k[0] in files]
+        if (
+            "." in callee
+        ):  # a class-qualified tail: Acme.Risk.RiskClient.Score → RiskClient.Score
+            found += [
+                k
+                for k in self.by_name.get(name, ())
+                if "." in k[1] and callee.endswith("." + k[1])
+            ]
+        return found
+
+    def _module_prefix(self, qual: str) -> str | None:
+        head = qual
+        while "." in head:
+            head = head.rpartition(".")[0]
+            if head in self.by_module:
+                return head
+        return None
+
+    def reachable(
+        self, start: Iterable[FnKey], depth: int = MAX_DEPTH
+    ) -> frozenset[FnKey]:
+        """The functions reachable from ``start`` (themselves included), at most ``depth`` hops away."""
+        seen = set(start)
+        frontier = sorted(seen)
+        for _ in range(depth):
+            nxt = []
+            for key in frontier:
+                for callee in self.callees(key):
+                    if callee not in seen:
+                        seen.add(callee)
+                        nxt.append(callee)
+            if not nxt:
+                break
+            frontier = nxt
+        return frozenset(seen)
+
+    def handler_functions(self, path: str, handler: str) -> list[FnKey]:
+        """The functions an endpoint's handler text names: in the endpoint's file first
+        (``score_transaction``, ``Controller.score``), else anywhere in the service by its last
+        name (``s.handleScore`` → ``Server.handleScore`` of another file of the package)."""
+        short = handler.rsplit(".", 1)[-1]
+        if not short.isidentifier():
+            return []
+        named = self.by_name.get(short, [])
+        exact = [
+            k
+            for k in named
+            if k[1] == handler
+            or handler.endswith("." + k[1])
+            or k[1].endswith("." + handler)
+        ]
+        same_file = [k for k in named if k[0] == path]
+        for group in ([k for k in exact if k[0] == path], same_file, exact, named):
+            if group:
+                return sorted(group)
+        return []
 
 
 @dataclass
 class CallIndex:
-    """Function name → names its body mentions, for one service's Python files."""
+    """Every service's ``ServiceCalls``, from the summaries of its files."""
 
-    mentions: dict[str, set[str]] = field(default_factory=dict)
+    services: dict[str, ServiceCalls] = field(default_factory=dict)
 
-    def reachable(self, handler: str) -> frozenset[str] | None:
-        """Names of the functions reachable from ``handler`` (itself included); None when unknown."""
-        if handler not in self.mentions:
+    def handler_reach(
+        self, service: str, path: str, handler: str | None
+    ) -> frozenset[FnKey] | None:
+        """The functions an endpoint handler reaches (itself included); None when it is not known."""
+        calls = self.services.get(service)
+        if calls is None or not handler:
             return None
-        seen = {handler}
-        todo = [handler]
-        while todo:
-            for name in self.mentions.get(todo.pop(), ()):
-                if name in self.mentions and name not in seen:
-                    seen.add(name)
-                    todo.append(name)
-        return frozenset(seen)
+        start = calls.handler_functions(path, handler)
+        if not start:
+            return None
+        return calls.reachable(start)
 
 
-def index_service(root: Path, service_root: str) -> CallIndex:
-    """Parse every Python file of a service (skipping dependency and build folders)."""
+def build_call_index(
+    summaries: Iterable[FileSummary], service_of: Mapping[str, str | None]
+) -> CallIndex:
+    """Index the summaries of every service (files outside a service are left out)."""
     index = CallIndex()
-    base = root / service_root if service_root != "." else root
-    for dirpath, dirnames, filenames in os.walk(base):
-        dirnames[:] = sorted(d for d in dirnames if d not in DEFAULT_IGNORED_DIRS)
-        for name in sorted(filenames):
-            if not name.endswith(".py"):
-                continue
-            path = Path(dirpath) / name
-            try:
-                if path.stat().st_size > MAX_FILE_BYTES:
-                    continue
-                tree = ast.parse(path.read_bytes())
-            except (OSError, SyntaxError, ValueError):
-                continue
-            _add(tree, index)
+    for summary in sorted(summaries, key=lambda s: s.path):
+        service = service_of.get(summary.path)
+        if service is not None:
+            index.services.setdefault(service, ServiceCalls()).add(summary)
     return index
 
 
-def _add(tree: ast.AST, index: CallIndex) -> None:
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            names = index.mentions.setdefault(node.name, set())
-            for inner in ast.walk(node):
-                if isinstance(inner, ast.Name):
-                    names.add(inner.id)
-                elif isinstance(inner, ast.Attribute):
-                    names.add(inner.attr)
-            names.discard(node.name)
+def _append(table: dict, key: object, value: FnKey) -> None:
+    got = table.get(key)
+    if got is None:
+        table[key] = [value]
+    elif value not in got:
+        got.append(value)

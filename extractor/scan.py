@@ -27,6 +27,7 @@ from .frontends import frontend_for, rules_language, rules_language_of
 from .frontends.base import FileResult
 from .frontends.python import module_name_for
 from .link import link
+from .reach import build_call_index
 from .sources import read_source
 from .environment import build_address_book
 from .values import Obj, Ref, walk
@@ -243,6 +244,17 @@ def scan(
                 results[task.rel] = res
                 diagnostics.extend(d for d in res.diagnostics if d.kind != "syntax_error")
 
+    summaries = {rel: res.summary for rel, res in results.items() if res.summary is not None}
+    for _ in range(4):  # files the endpoints' services call into that no rule needed (handler → helper → client)
+        hops = [t for t in _reach_pass(tasks, results, summaries, smap) if t.rel not in failed]
+        if not hops:
+            break
+        for task, (res, diag, lines) in zip(hops, _run_tasks(hops, compiled, jobs, catalog, selected)):
+            if diag is not None or res is None or res.summary is None:
+                failed.add(task.rel)
+            else:
+                summaries[task.rel] = res.summary
+
     book = build_address_book(inv.root, services, inv.other_files)
     diagnostics.extend(book.diagnostics)
     ordered = [results[k] for k in sorted(results)]
@@ -260,7 +272,8 @@ def scan(
         "from_git": inv.from_git,
     }
     shown = display_root if display_root is not None else Path(os.path.normpath(str(root))).as_posix()
-    return ScanResult(root=shown, services=services, facts=facts, diagnostics=diagnostics, stats=stats)
+    owners = {rel: (s.name if (s := smap.owner(rel)) else None) for rel in summaries}
+    return ScanResult(root=shown, services=services, facts=facts, diagnostics=diagnostics, stats=stats, call_index=build_call_index(summaries.values(), owners))
 
 
 def _refs_of(res: FileResult) -> set[str]:
@@ -312,6 +325,34 @@ def _dependency_pass(tasks: list[Task], results: dict[str, FileResult], smap: Se
                     for task in found:
                         if task.rel not in results:
                             wanted[task.rel] = task
+                    break
+    return [dataclasses.replace(t, force=True) for _, t in sorted(wanted.items())]
+
+
+def _reach_pass(tasks: list[Task], results: dict[str, FileResult], summaries: Mapping[str, Any], smap: ServiceMap) -> list[Task]:
+    """Files not extracted yet (no rule needed them) of the modules that the calls of a service
+    with endpoints name (``from .scoring import score``, a function of the same Go package): their
+    summaries let the call index follow a handler through them. Only their summaries are kept."""
+    with_endpoints = {s.root for rel, res in results.items() if (s := smap.owner(rel)) is not None and any(f.kind == "endpoint" for f in res.facts)}
+    if not with_endpoints:
+        return []
+    modules: dict[tuple[str, str], list[Task]] = {}
+    for task in tasks:
+        svc = smap.owner(task.rel)
+        if task.module and svc is not None and svc.root in with_endpoints:
+            modules.setdefault((svc.root, task.module), []).append(task)
+    wanted: dict[str, Task] = {}
+    for rel, summary in summaries.items():
+        svc = smap.owner(rel)
+        if svc is None or svc.root not in with_endpoints:
+            continue
+        for callee in sorted({c.callee for fn in summary.functions for c in fn.calls if c.callee and c.local is None} | {c.callee for c in summary.calls if c.callee}):
+            head = callee.replace("().", ".")
+            while "." in head:
+                head = head.rpartition(".")[0]
+                found = modules.get((svc.root, head))
+                if found is not None:
+                    wanted.update((t.rel, t) for t in found if t.rel not in summaries)
                     break
     return [dataclasses.replace(t, force=True) for _, t in sorted(wanted.items())]
 

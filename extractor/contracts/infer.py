@@ -29,7 +29,7 @@ from ..kinds import (
     retry_policy,
 )
 from ..kinds.calls import CallView
-from ..reach import index_service
+from ..reach import CallIndex
 from . import match
 from .model import (
     DataDependency,
@@ -233,8 +233,9 @@ class InferredContracts:
 def infer_contracts(result: ScanResult, root: Path | None = None) -> InferredContracts:
     """Build each service's implicit contract from a scan.
 
-    ``root`` (the scanned directory) lets handlers be followed into the functions they call
-    (``extractor.reach``); without it every call of a service counts for each of its operations.
+    Handlers are followed into the functions they call through the scan's call index
+    (``result.call_index``, ``extractor.reach``); without one (hand-made facts) every call of a
+    service counts for each of its operations. ``root`` is no longer read (kept for callers).
     """
     facts = sorted(result.facts, key=Fact.sort_key)
     by_id = {f.id: f for f in facts}
@@ -247,7 +248,7 @@ def infer_contracts(result: ScanResult, root: Path | None = None) -> InferredCon
     replicas = tuple(_replica(f) for f in facts if f.kind == "replica_read" and f.service)
     keys = tuple(_idempotency(f) for f in facts if f.kind == "idempotency_key" and f.service)
     contracts = {s.name: _contract(s, calls, endpoints, replicas, keys) for s in sorted(result.services, key=lambda s: s.name)}
-    handler_calls = _handler_calls(root, result.services, endpoints, calls) if root is not None else {}
+    handler_calls = _handler_calls(result.call_index, endpoints, calls) if result.call_index is not None else {}
     return InferredContracts(contracts, calls, endpoints, replicas, keys, handler_calls)
 
 
@@ -366,22 +367,19 @@ def _idempotency(f: Fact) -> IdempotencyKey:
     return IdempotencyKey(f.id, f.service or "", _text(k.key), _text(k.source), _text(k.store), _text(k.handler) or (f.scope or None), k.window_ms, fact_location(f))
 
 
-def _handler_calls(root: Path, services: list[Service], endpoints: tuple[CodeEndpoint, ...], calls: tuple[CodeCall, ...]) -> dict[str, tuple[str, ...]]:
+def _handler_calls(index: CallIndex, endpoints: tuple[CodeEndpoint, ...], calls: tuple[CodeCall, ...]) -> dict[str, tuple[str, ...]]:
+    """Endpoint id → the ids of the calls made in the functions its handler reaches, for every
+    language (``extractor.reach``); an endpoint whose handler is not a known function is left out."""
     out: dict[str, tuple[str, ...]] = {}
-    roots = {s.name: s for s in services}
     for name in sorted({e.service for e in endpoints}):
-        svc = roots.get(name)
-        if svc is None or "python" not in svc.languages:
-            continue
-        index = index_service(root, svc.root)
         own = [c for c in calls if c.caller == name]
         for ep in endpoints:
             if ep.service != name or ep.method == "GRPC":
                 continue
-            reach = index.reachable(match.short_handler(ep.handler) or "")
+            reach = index.handler_reach(name, ep.location.file, match.short_handler(ep.handler) and ep.handler)
             if reach is None:
                 continue
-            out[ep.id] = tuple(c.id for c in own if c.scope and c.scope.rsplit(".", 1)[-1] in reach)
+            out[ep.id] = tuple(c.id for c in own if c.scope and (c.location.file, c.scope) in reach)
     return out
 
 

@@ -12,6 +12,7 @@ from typing import Any, Mapping, Protocol, Sequence
 from ..catalog import Rule
 from ..facts import Diagnostic
 from ..values import Obj, Value
+from .summary import FileSummary
 
 
 @dataclass(slots=True)
@@ -61,6 +62,7 @@ class FileResult:
     mounts: list[Mount] = field(default_factory=list)
     lines: int = 0
     parsed: bool = False
+    summary: FileSummary | None = None  # functions, their calls and facts, for the link stage's call index
 
 
 @dataclass(frozen=True, slots=True)

@@ -291,6 +291,9 @@ class Analyzer:
         self._scope_timeouts: list[tuple[str, Any]] = []  # (label, limit) of decorators bounding the enclosing functions' calls
         self._literal_timeouts: dict[int, list[tuple[str, Any]]] = {}  # function literal id → limits of the call running it (withTimeout)
         if index.has_id_rules and index.id_words_re is not None and index.id_words_re.search(source):
+        from .summary import SummaryRecorder  # the file's summary for the link stage (frontends/summary.py)
+
+        self.summary: SummaryRecorder | None = SummaryRecorder(path, self.language, module)
             self.idflow = TsIdFlow(self, **index.idflow_options)
 
     # ================================================================ language hooks
@@ -392,6 +395,8 @@ class Analyzer:
         except RecursionError:
             res.diagnostics.append(Diagnostic(self.path, "internal_error", "analysis stopped: code nested too deeply", severity="warning"))
         if self.module_name:  # exports are looked up by module name at link time
+        if self.summary is not None:
+            res.summary = self.summary.finish(self, self._return_cache)
             self.collect_exports()
         return res
 
@@ -442,6 +447,8 @@ class Analyzer:
             self._emitted.add(node.id)
         line, col = self.position(node)
         fact = RawFact(kind=kind, rule=rule_id, line=line, col=col, fields=fields, scope=scope.qualname if scope else "", anchor=anchor if anchor is not None else self.anchor_text(node), key=key)
+        if self.summary is not None:
+            self.summary.fact(key, scope)
         self.result.facts.append(fact)
         fn = scope.function.qualname if scope is not None and scope.function is not None else None
         self.policies.on_fact(fact, receiver, fn)
@@ -1000,6 +1007,8 @@ class Analyzer:
         fscope = self.function_scope(fn)
         self._fn_scopes[fn.node.id] = fscope
         covering: list[FactRef] = []
+        if self.summary is not None:
+            self.summary.enter(self, fn, dsites)
         dsites = self.decorators(fn)
         bounds = len(self._scope_timeouts)
         self._scope_timeouts += self._literal_timeouts.get(fn.node.id, ())
@@ -1334,6 +1343,8 @@ class Analyzer:
                 return
             qual, receiver, attr, local = t.qualname, None, t.name, None
         else:
+        if self.summary is not None:
+            self.summary.call(self, site, scope, qual, attr, local)
             qual, receiver, attr, local = self.callee(site.func, scope)
         if isinstance(local, FunctionValue):
             self.policies.on_local_call(local.fn.qualname, caller=scope.function.qualname if scope.function is not None else None)

@@ -1,0 +1,274 @@
+"""Recording a file's summary (``extractor/frontends/summary.py``) while the engine walks it.
+
+The engine calls ``enter`` when it walks a function, ``call`` for every call it matches (after
+resolving the callee) and ``fact`` for every fact it emits; ``finish`` returns the summary. Only
+what the walk computes anyway is recorded, plus the values of call arguments, evaluated by
+``evaluate_shallow`` (unknown calls stay bare ``Call`` values, names are memoised bindings).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ...values import Call, Dynamic, Ref, Value
+from ..summary import CallSite, FileSummary, FunctionSummary, Param, site_key
+from .engine import ClassValue, FunctionInfo, FunctionValue, Instance
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from .engine import Analyzer, Scope, Site
+
+MAX_ARGS = 12  # arguments kept per call site (a longer call keeps the first ones)
+MAX_CALLS = (
+    2000  # call sites kept per file (a generated file stops being recorded there)
+)
+
+
+@dataclass(slots=True)
+class _Fn:
+    qualname: str
+    name: str
+    line: int
+    parent: str = ""
+    cls: str = ""
+    params: tuple[Param, ...] = ()
+    decorators: tuple[str, ...] = ()
+    calls: list[CallSite] = field(default_factory=list)
+    facts: list[int] = field(default_factory=list)
+    node_id: int = 0
+    start: int = 0  # byte offset (order of two functions on one line)
+    entered: bool = False
+
+
+class SummaryRecorder:
+    """Collects one file's summary while the engine walks it; ``finish`` returns the ``FileSummary``.
+
+    The engine calls ``enter`` when it walks a function, ``call`` for every call it matches (after
+    resolving the callee) and ``fact`` for every fact it emits. Argument values are evaluated by
+    the engine's ``evaluate_shallow`` (unknown calls stay bare ``Call`` values, names are memoised
+    bindings).
+    """
+
+    def __init__(self, path: str, language: str, module: str) -> None:
+        self.path = path
+        self.language = language
+        self.module = module
+        self._fns: dict[int, _Fn] = {}  # function node id → record
+        self._top_calls: list[CallSite] = []
+        self._top_facts: list[int] = []
+        self._seen_sites: set[int] = set()
+        self._count = 0
+
+    def qualify(self, qualname: str) -> str:
+        return f"{self.module}.{qualname}" if self.module and qualname else qualname
+
+    def _fn(self, fn: FunctionInfo) -> _Fn:
+        rec = self._fns.get(fn.node.id)
+        if rec is None:
+            parent = (
+                fn.scope.function.qualname
+                if fn.scope is not None and fn.scope.function is not None
+                else ""
+            )
+            rec = self._fns[fn.node.id] = _Fn(
+                fn.qualname,
+                fn.name,
+                fn.node.start_point[0] + 1,
+                fn.node.end_point[0] + 1,
+                parent,
+                fn.cls.qualname if fn.cls is not None else "",
+                node_id=fn.node.id,
+                start=fn.node.start_byte,
+            )
+        return rec
+
+    def enter(self, an: Analyzer, fn: FunctionInfo, dsites: list[Site]) -> None:
+        """A function is walked: its parameters and decorators (once, on its first walk)."""
+        rec = self._fn(fn)
+        if rec.entered:
+            return
+        rec.entered = True
+        defaults = _defaults(fn.node)
+        params = []
+        for name, tnode in an.function_params(fn.node):
+            if not name:
+                continue
+            type_text = type_name = None
+            if tnode is not None:
+                type_text = an.anchor_text(tnode, 120)
+                t = an.resolve_type(tnode, fn.scope)
+                type_name = (
+                    t.qualname
+                    if isinstance(t, Ref)
+                    else self.qualify(t.cls.qualname)
+                    if isinstance(t, ClassValue)
+                    else None
+                )
+            dnode = defaults.get(name)
+            default = self.value(an, dnode, fn.scope) if dnode is not None else None
+            params.append(Param(name, type_text, type_name, default))
+        rec.params = tuple(params)
+        decorators = []
+        for d in dsites:
+            qual = an.callee(d.func, fn.scope)[0] if d.func is not None else None
+            decorators.append(
+                qual or an.anchor_text(d.func if d.func is not None else d.node, 120)
+            )
+        rec.decorators = tuple(decorators)
+
+    def call(
+        self,
+        an: Analyzer,
+        site: Site,
+        scope: Scope,
+        qual: str | None,
+        attr: str,
+        local: Any,
+    ) -> None:
+        """A call the engine matched, with its callee resolved."""
+        node = site.node
+        if node.id in self._seen_sites or self._count >= MAX_CALLS:
+            return
+        self._seen_sites.add(node.id)
+        self._count += 1
+        local_q = None
+        if isinstance(local, FunctionValue):  # a same-file function
+            local_q = local.fn.qualname
+            qual = self.qualify(local_q)
+        elif isinstance(local, ClassValue):  # a same-file class
+            qual = self.qualify(local.cls.qualname)
+        elif qual is not None and qual.startswith("?."):
+            qual = None
+        args: list[Value] = []
+        passed: list[str] = []
+        for a in site.args[:MAX_ARGS]:
+            args.append(self._arg(an, a, scope, passed))
+        kwargs = tuple(
+            (k, self._arg(an, n, scope, passed)) for k, n in sorted(site.kwargs.items())
+        )
+        line, col = an.position(node)
+        cs = CallSite(
+            line,
+            col,
+            qual,
+            attr or (qual.rpartition(".")[2] if qual else ""),
+            local_q,
+            node.end_point[0] + 1,
+            tuple(args),
+            kwargs,
+            tuple(passed),
+        )
+        fn = scope.function if scope is not None else None
+        if fn is None:
+            self._top_calls.append(cs)
+        else:
+            self._fn(fn).calls.append(cs)
+
+    def _arg(self, an: Analyzer, node: Node, scope: Scope, passed: list[str]) -> Value:
+        try:
+            v = an.evaluate_shallow(node, scope)
+        except RecursionError:
+            return Dynamic(an.anchor_text(node, 120))
+        if isinstance(v, FunctionValue):
+            q = self.qualify(v.fn.qualname)
+            if q not in passed:
+                passed.append(q)
+            return Ref(q)
+        return self._public(an, v)
+
+    def value(self, an: Analyzer, node: Node, scope: Scope) -> Value:
+        try:
+            return self._public(an, an.evaluate(node, scope))
+        except RecursionError:
+            return Dynamic(an.anchor_text(node, 120))
+
+    def _public(self, an: Analyzer, v: Any) -> Value:
+        """An engine value as a public ``Value``: a same-file function as its qualified ``Ref``, a
+        same-file instance as a ``Call`` of its class."""
+        if isinstance(v, FunctionValue):
+            return Ref(self.qualify(v.fn.qualname))
+        if isinstance(v, ClassValue):
+            return Ref(self.qualify(v.cls.qualname))
+        if isinstance(v, Instance):
+            return Call(self.qualify(v.cls.qualname))
+        return an.to_value(v)
+
+    def fact(self, key: int, scope: Scope | None) -> None:
+        fn = scope.function if scope is not None else None
+        if fn is None:
+            self._top_facts.append(key)
+        else:
+            self._fn(fn).facts.append(key)
+
+    def finish(self, an: Analyzer, returns: dict[Any, Any]) -> FileSummary:
+        """The file's summary; ``returns`` is the engine's memo of evaluated function returns."""
+        by_node: dict[int, Any] = {}
+        for (node_id, args), v in returns.items():
+            if args is None or node_id not in by_node:
+                by_node[node_id] = v
+        functions = []
+        for rec in sorted(
+            self._fns.values(), key=lambda r: (r.line, r.start, r.qualname)
+        ):
+            ret = by_node.get(rec.node_id)
+            value = self._public(an, ret) if ret is not None else None
+            if (
+                isinstance(value, Dynamic) and value.text == rec.name + "()"
+            ):  # the engine's placeholder: not evaluated
+                value = None
+            functions.append(
+                FunctionSummary(
+                    rec.qualname,
+                    rec.name,
+                    rec.line,
+                    rec.end_line,
+                    rec.parent,
+                    rec.cls,
+                    rec.params,
+                    rec.decorators,
+                    value,
+                    tuple(sorted(rec.calls, key=site_key)),
+                    tuple(rec.facts),
+                )
+            )
+        return FileSummary(
+            self.path,
+            self.language,
+            self.module,
+            tuple(functions),
+            tuple(sorted(self._top_calls, key=site_key)),
+            tuple(self._top_facts),
+        )
+
+
+# parameter node type → (name field, default field): the grammars whose parameters carry defaults
+_DEFAULT_PARAMS = {
+    "default_parameter": ("name", "value"),  # Python
+    "typed_default_parameter": ("name", "value"),
+    "assignment_pattern": ("left", "right"),  # JavaScript
+    "required_parameter": ("pattern", "value"),  # TypeScript
+    "optional_parameter": ("pattern", "value"),
+}
+
+
+def _defaults(fn_node: Node) -> dict[str, Node]:
+    """Parameter name → default expression node, for the grammars that have defaults."""
+    params = fn_node.child_by_field_name("parameters")
+    if params is None:
+        return {}
+    out: dict[str, Node] = {}
+    for p in params.named_children:
+        fields = _DEFAULT_PARAMS.get(p.type)
+        if fields is None:
+            continue
+        name, value = p.child_by_field_name(fields[0]), p.child_by_field_name(fields[1])
+        if (
+            name is not None
+            and value is not None
+            and name.type == "identifier"
+            and name.text is not None
+        ):
+            out[name.text.decode("utf-8", "replace")] = value
+    return out
