@@ -31,6 +31,7 @@ class _Fn:
     qualname: str
     name: str
     line: int
+    end_line: int
     parent: str = ""
     cls: str = ""
     params: tuple[Param, ...] = ()
