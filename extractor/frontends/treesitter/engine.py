@@ -280,6 +280,9 @@ class Analyzer:
         self._fn_scopes: dict[int, Scope] = {}
         self._mounts_at: set[int] = set()
         self._constants = {**self.CONSTANTS, **index.constants}
+        self._env_getters = {**self.ENV_GETTERS, **index.env_getters}  # the platform rules' env:, converters:, pass_through:
+        self._converters = {**self.CONVERTERS, **index.converters}
+        self._pass_through = self.PASS_THROUGH | index.pass_through
         self._literal_policies: dict[int, list[FactRef]] = {}  # function literal id → policies of the call running it
         self._ref_policies: dict[str, list[FactRef]] = {}  # a module-level instance (Ref) → policies attached to it
         self._class_receivers: dict[int, Obj | None] = {}
@@ -736,17 +739,17 @@ class Analyzer:
                 return Obj(otype_r.returns[attr], receiver.captures, receiver.name, receiver.origin)
             if otype_r is not None and otype_r.fluent and not self.index.call_specs(qual):  # a builder's other methods return it
                 return receiver
-        getter = self.ENV_GETTERS.get(qual)
+        getter = self._env_getters.get(qual)
         if getter is not None:
             var = self.site_value(site, getter[0], scope)
             default = self.site_value(site, getter[1], scope) if getter[1] is not None else None
             if isinstance(strip(var), Const):
                 return Env(str(strip(var).value), default if default is not None and strip(default) != Const(None) else None)  # type: ignore[union-attr]
             return Opaque(site.node)
-        if qual in self.PASS_THROUGH and len(site.args) == 1:
+        if qual in self._pass_through and len(site.args) == 1:
             inner = self.evaluate(site.args[0], scope)
             return inner if self.is_value(inner) else Opaque(site.node)
-        conv = self.CONVERTERS.get(qual)
+        conv = self._converters.get(qual)
         if conv is not None and site.args:
             inner = self.evaluate(site.args[0], scope)
             return convert(conv, inner) if self.is_value(inner) and not isinstance(inner, Dynamic) else Opaque(site.node)

@@ -32,24 +32,11 @@ from .syntax import SyntaxAnalyzer
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-_NS = 1
-TIME_CONSTANTS: dict[str, Any] = {
-    "time.Nanosecond": _NS,
-    "time.Microsecond": 1_000 * _NS,
-    "time.Millisecond": 1_000_000 * _NS,
-    "time.Second": 1_000_000_000 * _NS,
-    "time.Minute": 60_000_000_000 * _NS,
-    "time.Hour": 3_600_000_000_000 * _NS,
-}
-
-HTTP_METHODS: dict[str, Any] = {f"net/http.Method{m.title()}": m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE")}
-
 GO_BUILTINS = frozenset(
     "append cap clear close complex copy delete imag len make max min new panic print println real recover "
     "bool byte complex64 complex128 error float32 float64 int int8 int16 int32 int64 rune string uint uint8 uint16 "
     "uint32 uint64 uintptr any".split()
 )
-NUMERIC_CONVERSIONS = frozenset("int int8 int16 int32 int64 uint uint8 uint16 uint32 uint64 float32 float64 uintptr".split())
 
 _VERSION_SUFFIX = re.compile(r"/v[0-9]+$")
 _GOPKG_VERSION = re.compile(r"\.v[0-9]+$")
@@ -206,10 +193,7 @@ class GoAnalyzer(SyntaxAnalyzer):
             "struct_type",
         }
     )
-    CONSTANTS = {**TIME_CONSTANTS, **HTTP_METHODS}
-    ENV_GETTERS = {"os.Getenv": (0, None), "os.LookupEnv": (0, None), "syscall.Getenv": (0, None)}
-    PASS_THROUGH = frozenset({"time.Duration", *NUMERIC_CONVERSIONS, "string"})
-    CONVERTERS = {"strconv.Atoi": "int", "strconv.ParseInt": "int", "strconv.ParseUint": "int", "strconv.ParseFloat": "float"}
+    # the standard library's env readers, conversions and constants: rules/go/platform/stdlib.yaml
     # syntax.py's tables
     LITERAL_NAMES = {"true": True, "false": False, "nil": None}
     INT_SUFFIXES = ""
