@@ -41,7 +41,6 @@ class Rule:
     prefilter: tuple[str, ...] = ()
     uses: tuple[str, ...] = ()  # rules whose tracked object types this rule's names rely on
     impl: str = ""
-    impl_libcst: str = ""  # a Python rule's impl for the libcst engine while both engines exist (impl: is the tree-sitter one)
     options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     derive: dict[str, Any] | None = field(default=None, hash=False, compare=False)
     match: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)  # language block
@@ -146,7 +145,6 @@ def load_rule(path: Path, rules_dir: Path) -> Rule:
         prefilter=tuple(data.get("prefilter", ())),
         uses=tuple(data.get("uses", ())),
         impl=data.get("impl", ""),
-        impl_libcst=data.get("impl_libcst", ""),
         options=yamlio.plain(data.get("options") or {}),
         derive=yamlio.plain(data["derive"]) if data.get("derive") else None,
         match=match,
@@ -194,8 +192,6 @@ class Catalog:
         used = {u for r in rules for u in r.uses} - {r.id for r in rules}
         if used:
             rules += [r for r in self.rules if r.id in used]
-        have = {r.id for r in rules}
-        rules += [r for r in self.rules if r.kind == "platform" and r.id not in have]  # the languages' platform knowledge: whichever rules run
         return Catalog(sorted(rules, key=lambda r: r.id), self.rules_dirs, self.module_aliases)
 
 

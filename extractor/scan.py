@@ -25,7 +25,7 @@ from .discover import find_services, inventory
 from .facts import Diagnostic, ScanResult, Service
 from .frontends import frontend_for, rules_language, rules_language_of
 from .frontends.base import FileResult
-from .frontends.python import module_name_for
+from .frontends.treesitter.python_package import module_name_for
 from .link import link
 from .reach import build_call_index
 from .sources import read_source

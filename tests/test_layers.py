@@ -32,10 +32,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 
 # (importer, imported): why it is still there
 KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
-    ("extractor.frontends.python.analyzer", "extractor.link"): "where_may_hold (a rule's where: pre-check) lives in link.py; belongs with rule matching",
-    ("extractor.frontends.treesitter.engine", "extractor.link"): "where_may_hold, as above",
-    ("extractor.frontends.python.rules.django_replicas", "extractor.link"): "where_hit, as above; the libcst Django rule is being ported",
-    ("extractor.frontends.python.rules.django_replicas", "extractor.replicas"): "replica-name and SQL-table helpers sit beside the replica_read finalizer (link)",
+    ("extractor.frontends.treesitter.engine", "extractor.link"): "where_may_hold (a rule's where: pre-check) lives in link.py; belongs with rule matching",
     ("extractor.discover", "extractor.frontends"): "EXTENSIONS moves to extractor/languages.py once the Kotlin entries have landed",
 }
 

@@ -11,7 +11,7 @@ import pytest
 
 from extractor import yamlio
 from extractor.catalog import RuleError, load_catalog, rule_schema
-from extractor.frontends.python.index import compile_rules
+from extractor.frontends import frontend_for
 
 from .conftest import FIXTURES, REPO
 
@@ -45,14 +45,19 @@ def test_every_rule_documents_what_it_detects_and_its_limitations(catalog):
 
 
 def test_python_rules_compile_and_have_a_prefilter(catalog):
-    index = compile_rules(catalog.for_language("python"))
-    assert index.prefilter.alternatives
-    assert index.prefilter.accepts(b"import requests\nrequests.get(u, timeout=1)\n")
-    assert not index.prefilter.accepts(b"import json\nprint(1)\n")
+    frontend = frontend_for("python")
+    index = frontend.compile(catalog.for_language("python"))
+    assert index.prefilter_check is not None
+
+    def accepts(source: bytes) -> bool:
+        return frontend.prefilter(index, source)
+
+    assert accepts(b"import requests\nrequests.get(u, timeout=1)\n")
+    assert not accepts(b"import json\nprint(1)\n")
     # a library's name in prose or a variable is not an import
-    assert not index.prefilter.accepts(b"# we send requests here\nrequests = []\n")
-    assert index.prefilter.accepts(b"from requests.adapters import HTTPAdapter\n")
-    assert index.prefilter.accepts(b"    import os, requests  # late import\n")
+    assert not accepts(b"# we send requests here\nrequests = []\n")
+    assert accepts(b"from requests.adapters import HTTPAdapter\n")
+    assert accepts(b"    import os, requests  # late import\n")
 
 
 def _write_rule(tmp_path: Path, rel: str, body: str) -> Path:

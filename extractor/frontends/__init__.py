@@ -57,22 +57,7 @@ EXTENSIONS = {
 }
 
 
-def python_engine() -> str:
-    """The engine Python files go through: ``CONTRACTS_PYTHON_ENGINE`` = ``treesitter`` (the default) or ``libcst``."""
-    import os
-
-    return "libcst" if os.environ.get("CONTRACTS_PYTHON_ENGINE", "treesitter").strip().lower() == "libcst" else "treesitter"
-
-
 def _register() -> None:
     from .treesitter import frontends as treesitter_frontends
 
-    if python_engine() == "treesitter":
-        from .treesitter import python_frontend
-
-        _FRONTENDS["python"] = python_frontend()  # type: ignore[assignment]
-    else:
-        from .python import PythonFrontend
-
-        _FRONTENDS["python"] = PythonFrontend()
-    _FRONTENDS.update(treesitter_frontends())  # go (java, javascript, typescript, csharp: their adapters)
+    _FRONTENDS.update(treesitter_frontends())  # one tree-sitter adapter per language (typescript: javascript's)

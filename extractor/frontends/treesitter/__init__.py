@@ -30,6 +30,7 @@ class LanguageSpec:
     comment_types: frozenset[str]
     words_of: str = ""  # "module:function": prefilter words of a qualified name
     module_name: str = ""  # "module:function": (scan root, file) → the file's module (a Go package's import path)
+    prefilter: str = ""  # "module:function": (rules, compiled index) → an object whose accepts(source) replaces the word prefilter
 
     def grammar_for(self, path: str) -> tuple[str, str]:
         for suffix, module, func in self.grammars:
@@ -99,19 +100,19 @@ KOTLIN = LanguageSpec(
     module_name="extractor.frontends.treesitter.kotlin_package:module_path",
 )
 
-LANGUAGES: dict[str, LanguageSpec] = {"go": GO, "javascript": JAVASCRIPT, "csharp": CSHARP, "java": JAVA, "kotlin": KOTLIN}
-
-# Python on this engine: registered by ``frontends._register`` when ``CONTRACTS_PYTHON_ENGINE`` selects
-# it (not in LANGUAGES while the libcst frontend is the default). Its module names are the scan's
-# (``frontends.python.module_name_for``), so the spec names no ``module_name``.
+# Python's module names are relative to the file's service (``python_package.module_name_for``, which
+# the scan applies), so the spec names no ``module_name``; its prefilter checks imports.
 PYTHON = LanguageSpec(
     name="python",
     extensions=(".py",),
     grammars=(("", "tree_sitter_python", "language"),),
     analyzer="extractor.frontends.treesitter.python:PythonAnalyzer",
     comment_types=frozenset({"comment"}),
-    words_of="extractor.frontends.treesitter.python:words_of",
+    words_of="extractor.frontends.treesitter.python_package:words_of",
+    prefilter="extractor.frontends.treesitter.python_package:python_prefilter",
 )
+
+LANGUAGES: dict[str, LanguageSpec] = {"python": PYTHON, "go": GO, "javascript": JAVASCRIPT, "csharp": CSHARP, "java": JAVA, "kotlin": KOTLIN}
 
 # process-wide caches: grammar → Language / Parser, (grammar, text) → Query
 _LANGS: dict[tuple[str, str], Any] = {}
@@ -174,7 +175,10 @@ class TreeSitterFrontend:
 
     def compile(self, rules: Sequence[Rule]) -> TsIndex:
         words = _load(self.spec.words_of) if self.spec.words_of else default_words
-        return compile_rules(rules, self.spec.name, words)
+        index = compile_rules(rules, self.spec.name, words)
+        if self.spec.prefilter:
+            index.prefilter_check = _load(self.spec.prefilter)(rules, index).accepts
+        return index
 
     def prefilter(self, compiled: TsIndex, source: bytes) -> bool:
         if compiled.prefilter_check is not None:
@@ -230,19 +234,3 @@ def _comment_text(raw: str) -> str:
 
 def frontends() -> dict[str, TreeSitterFrontend]:
     return {name: TreeSitterFrontend(spec) for name, spec in LANGUAGES.items()}
-
-
-class PythonTreeSitterFrontend(TreeSitterFrontend):
-    """Python on the tree-sitter engine: the rules' ``python:`` blocks, the libcst frontend's prefilter."""
-
-    def compile(self, rules: Sequence[Rule]) -> TsIndex:
-        from .python import python_prefilter
-
-        index = super().compile(rules)
-        index.prefilter_check = python_prefilter(rules, index).accepts
-        return index
-
-
-def python_frontend() -> TreeSitterFrontend:
-    """The Python frontend on the tree-sitter engine (``CONTRACTS_PYTHON_ENGINE=treesitter``)."""
-    return PythonTreeSitterFrontend(PYTHON)

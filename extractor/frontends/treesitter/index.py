@@ -1,7 +1,6 @@
-"""Compile ``treesitter:`` rule blocks (data) into the lookup tables the engine matches with.
+"""Compile ``treesitter:`` / ``python:`` rule blocks (data) into the lookup tables the engine matches with.
 
-The same structure as the Python frontend's index (``frontends/python/index.py``): every name a
-rule lists becomes a dictionary key (globs are kept apart), ``{var}`` expansions are done here,
+Every name a rule lists becomes a dictionary key (globs are kept apart), ``{var}`` expansions are done here,
 once. Argument specs gain the shapes other languages need: ``{arg: N, key: k}`` (a property of an
 object-literal / options argument), ``{field: F}`` (a composite-literal field, an object
 initialiser property), ``{min_of: {label: spec, ...}}`` (the smallest of several timeouts),
@@ -198,9 +197,6 @@ class TsIndex:
     mount_rules: set[str] = field(default_factory=set)
     queries: list[QuerySpec] = field(default_factory=list)
     constants: dict[str, Any] = field(default_factory=dict)  # qualified name → a literal the rules declare
-    env_getters: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # env: qualified name → (name arg, default arg)
-    converters: dict[str, str] = field(default_factory=dict)  # converters: qualified name → int | float | str
-    pass_through: set[str] = field(default_factory=set)  # pass_through: functions / constructors whose value is their argument's
     timeouts: dict[str, dict[str, Any]] = field(default_factory=dict)
     callable_types: set[str] = field(default_factory=set)
     configure_methods: set[str] = field(default_factory=set)
@@ -230,28 +226,16 @@ class TsIndex:
 
 
 # ---------------------------------------------------------------- compiling
-# Python rules name the libcst frontend's impl classes (``extractor.frontends.python.rules.X:Cls``);
-# on this engine the same rule runs ``extractor.frontends.treesitter.python_rules.X:Cls``.
-LIBCST_IMPLS = "extractor.frontends.python.rules."
-TS_PYTHON_IMPLS = "extractor.frontends.treesitter.python_rules."
+def load_impl(rule: Rule) -> Any:
+    """The rule's impl class (``impl: module:Class``), constructed with the rule."""
+    import importlib
 
-
-def _load_impl(rule: Rule, language: str) -> Any:
-    """A rule's impl class instance; a Python rule's libcst impl is mapped to its tree-sitter port
-    (None while there is none: the rule then matches only through its match block)."""
-    from ..python.index import load_impl
-
-    if language == "python" and rule.impl.startswith(LIBCST_IMPLS):
-        import importlib
-
-        ported = TS_PYTHON_IMPLS + rule.impl[len(LIBCST_IMPLS) :]
-        module_name, _, cls_name = ported.partition(":")
-        try:
-            cls = getattr(importlib.import_module(module_name), cls_name)
-        except (ImportError, AttributeError):
-            return None
-        return cls(rule)
-    return load_impl(rule)
+    module_name, _, cls_name = rule.impl.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module_name), cls_name)
+    except (ImportError, AttributeError) as exc:
+        raise RuleError(f"{rule.path.as_posix()}:{rule.line_of('impl')}: impl {rule.impl!r} cannot be loaded: {exc}") from None
+    return cls(rule)
 
 
 def _spec(raw: Any, env: dict[str, str]) -> Spec:
@@ -480,10 +464,6 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
             index.queries.append(QuerySpec(rule, kind, text, dict(item.get("fields") or {}), f"{where}:{rule.line_of('treesitter', 'queries', n)}"))
         for name, value in (spec.get("constants") or {}).items():
             index.constants[name] = value
-        for name, getter in (spec.get("env") or {}).items():  # platform rules: the language's env readers, ...
-            index.env_getters[name] = (int(getter["arg"]), getter.get("default"))
-        index.converters.update(spec.get("converters") or {})  # ... conversions, pass-throughs
-        index.pass_through.update(spec.get("pass_through") or ())
         if "timeout" in spec:
             index.timeouts[rule.id] = spec["timeout"]
         if "id_generation" in rule.kinds:
@@ -497,9 +477,7 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
                 if opt in rule.options:
                     index.idflow_options[key] = str(rule.options[opt])
         if rule.impl:
-            impl = _load_impl(rule, language)
-            if impl is None:
-                continue
+            impl = load_impl(rule)
             index.impls.append(impl)
             index.words.update(getattr(impl, "prefilter_words", ()))
             id_words.update(getattr(impl, "id_words", ()))

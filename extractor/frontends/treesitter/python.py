@@ -1,7 +1,6 @@
 """Python adapter: the syntax the generic engine needs to know for Python (tree-sitter-python).
 
-The same behaviours as the libcst frontend (``frontends/python/analyzer.py``), on the shared
-engine:
+Python's semantics on the shared engine:
 
 - **names** are qualified by import: ``import a.b as c`` binds ``c`` to ``a.b``, ``import a.b``
   binds ``a``, ``from x import y as z`` binds ``z`` to ``x.y``; relative imports resolve against
@@ -20,10 +19,10 @@ engine:
   (``classes:`` rules), ``with`` blocks (a policy object's scope), ``for`` over a policy iterator,
   ``*args/**kwargs`` spreads (an argument they may hide is unknown: ``Dynamic("**kwargs")``).
 - **mounts** (``include_router``, ``register_blueprint``, Django ``include``): owners are the
-  qualified name of the variable holding the router (``frontends/python/mounts.py``'s naming), so
-  the link stage joins them across modules exactly as for the libcst frontend.
+  qualified name of the variable holding the router, so the link stage joins them across modules.
 - positions are ``node.start_point`` (1-based), comments are ``comment`` nodes; a file tree-sitter
-  parses with errors is reported as a syntax error and not analysed (as libcst refuses it).
+  parses with errors and that the standard library's parser refuses is reported as a syntax
+  error (the line of the offending token) and not analysed.
 """
 
 from __future__ import annotations
@@ -34,8 +33,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from ...facts import Diagnostic, FactRef
-from ...prefilter import Prefilter, for_name, parse_alternatives
-from ...templates import expansions, render
+from ...templates import render
 from ...templates import format_captures
 from ...values import Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, at_path, deferred_path, fold, has_refs, simplify_concat, strip
 from ..base import FileResult, Mount
@@ -68,56 +66,6 @@ _SCAN_INTO = _FLAT_INTO | frozenset({"for_statement", "while_statement", "match_
 _SKIP_STATEMENTS = frozenset(
     {"pass_statement", "break_statement", "continue_statement", "global_statement", "nonlocal_statement", "comment", "delete_statement", "future_import_statement", "type_alias_statement", "line_continuation"}
 )
-
-
-def words_of(name: str) -> set[str]:
-    """What a file using a qualified name must contain: its top-level package (``requests``)."""
-    head = name.split(".", 1)[0]
-    if any(c in head for c in "*?[") or len(head) < 2:
-        return set()
-    return {head}
-
-
-def python_prefilter(rules: Sequence[Any], index: Any) -> Prefilter:
-    """The libcst frontend's prefilter for the same rules (``extractor/prefilter.py``): a file
-    passes when it imports a module a rule names (plus the name's last word), or holds a rule's
-    explicit alternatives; methods of tracked types need what their constructor needs."""
-    pre = Prefilter()
-    names: list[str] = []
-    for rule in rules:
-        spec = rule.match or {}
-        if rule.prefilter:
-            pre.extend(parse_alternatives(rule.prefilter))
-        explicit = bool(rule.prefilter)
-        used: list[str] = []
-        for obj in spec.get("objects", ()):
-            used += list(obj.get("new") or ())
-        for section in ("calls", "decorators"):
-            for item in spec.get(section, ()):
-                for env in expansions(item.get("each")):
-                    for name in item["names"]:
-                        qual = render(name, env)
-                        if item.get("any_receiver"):
-                            pre.add(parse_alternatives([qual + "("])[0])
-                        else:
-                            used.append(qual)
-        for item in spec.get("scopes", ()):
-            used += list(item["names"])
-        for item in spec.get("mounts", ()):
-            used += list(item["names"])
-        for item in spec.get("classes", ()):
-            used += list(item["bases"])
-        if not explicit:
-            names += used
-    for impl in index.impls:
-        pre.extend(parse_alternatives(getattr(impl, "prefilter", None) or getattr(impl, "prefilter_words", None) or ()))
-    type_prefixes = set(index.types)
-    for name in names:
-        if name.rpartition(".")[0] in type_prefixes:
-            continue  # a method of a tracked type: reachable only through its constructor (or an import)
-        pre.add(for_name(name))
-    pre.finish()
-    return pre
 
 
 def _join(*parts: str) -> str:
@@ -209,7 +157,7 @@ class PythonAnalyzer(Analyzer):
         root = self.tree.root_node
         if root.has_error:
             error = self.syntax_error(root)
-            if error is not None:  # not Python: reported, nothing analysed (as the libcst frontend)
+            if error is not None:  # not Python: reported, nothing analysed
                 res = self.result
                 src = self.source
                 res.lines = src.count(b"\n") + (0 if src.endswith(b"\n") or not src else 1)
@@ -471,7 +419,7 @@ class PythonAnalyzer(Analyzer):
         return Dynamic(name)
 
     def resolve_type(self, type_node: "Node", scope: Scope) -> Any:
-        """An annotation's type: ``T``, ``Optional[T]``, ``T | None`` (one level, as the libcst frontend)."""
+        """An annotation's type: ``T``, ``Optional[T]``, ``T | None`` (one level)."""
         inner = self._unwrap_type(type_node)
         if inner is not None and inner.type in ("generic_type", "subscript"):  # Optional[T]
             head = inner.child_by_field_name("value") or (inner.named_children[0] if inner.named_children else None)
@@ -717,7 +665,7 @@ class PythonAnalyzer(Analyzer):
 
     def function_return(self, fn: FunctionInfo, site: Site | None, scope: Scope | None) -> Any:
         """What a same-file function returns when all its returns agree (factories); its
-        parameters are not bound to the call's arguments (as the libcst frontend does)."""
+        parameters are not bound to the call's arguments."""
         key = (fn.node.id, None)
         if key in self._return_cache:
             return self._return_cache[key]
@@ -1711,7 +1659,7 @@ class PythonAnalyzer(Analyzer):
             return [(self.text(name) if name is not None else None, value)]
         return None
 
-    # ================================================================ mounts (the libcst frontend's naming)
+    # ================================================================ mounts (owner: the router variable's qualified name)
     def home_of(self, expr: "Node", scope: Scope, depth: int = 0) -> str | None:
         """The qualified name of the variable an expression reads (following plain aliases)."""
         if depth > MAX_ALIAS_DEPTH:

@@ -3,6 +3,5 @@
 They receive the Python adapter's events (``treesitter/python.py``: ``on_call(an, node, qualname,
 receiver, scope)``, ``on_subscript``, ``on_assign``, ``on_with``, ``on_function`` /
 ``after_function``, ``finish``) with tree-sitter-python nodes, and use the engine's interface
-(``an.site``, ``an.callee``, ``an.evaluate``, ``an.to_value``, ``an.emit``). Same rule header,
-fixtures and docs as the libcst classes they replace (``frontends/python/rules/``).
+(``an.site``, ``an.callee``, ``an.evaluate``, ``an.to_value``, ``an.emit``).
 """
