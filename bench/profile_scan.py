@@ -6,7 +6,11 @@ Stages are measured by wrapping the engine's own functions with CPU-time timers 
 so that other load on a shared machine does not inflate them; exclusive time: a stage nested in
 another is subtracted from its parent), which costs ~1 µs a call instead
 of cProfile's per-call overhead that inflates the pure-Python analysis and deflates the native
-libcst parser. ``--cprofile`` additionally runs cProfile and writes its top functions.
+tree-sitter parser. ``--cprofile`` additionally runs cProfile and writes its top functions.
+
+The stages are the tree-sitter engine's, for every language alike: ``parse`` is the grammar's
+``Parser.parse`` (timed through a proxy around the cached parsers), ``analysis`` is the rest of a
+file's extraction (the adapter's walk: names, values, rule matching, facts), ``link`` the link stage.
 
 Also recorded: per-file time (the slowest files), and how many files and lines pass the
 prefilter. A file whose extraction exceeds ``--file-timeout`` CPU seconds is abandoned (recorded as
@@ -41,10 +45,8 @@ STAGES = [
     ("list", "file listing (inventory, services)"),
     ("read", "reading files"),
     ("prefilter", "prefilter (regex on bytes)"),
-    ("parse", "libcst parse"),
-    ("walk", "analysis walk (names, values, matching)"),
-    ("node_text", "node source text (code_for_node)"),
-    ("positions", "positions (positions.py)"),
+    ("parse", "tree-sitter parse"),
+    ("analysis", "analysis (names, values, matching, facts)"),
     ("passes", "second/dependency pass selection"),
     ("addresses", "address book"),
     ("link", "link"),
@@ -98,23 +100,43 @@ class StageTimer:
         return {k: v - self.children.get(k, 0.0) for k, v in self.inclusive.items()}
 
 
-def run(corpus: Path, file_timeout: float, rules: list[str], cprofile_out: Path | None, rule_ids: list[str] | None = None, ignore: list[str] | None = None) -> dict[str, Any]:
-    import libcst
+class TimedParser:
+    """A tree-sitter ``Parser`` whose ``parse`` the stage timer wraps (``Parser`` is a C type)."""
 
+    def __init__(self, parser: Any) -> None:
+        self.parser = parser
+
+    def parse(self, *args: Any, **kwargs: Any) -> Any:
+        return self.parser.parse(*args, **kwargs)
+
+
+def time_parsers(T: Any) -> None:
+    """Make the engine's parser cache hand out ``TimedParser`` proxies."""
+    orig = T._parser
+    proxies: dict[Any, TimedParser] = {}
+
+    def _parser(grammar: Any) -> Any:
+        proxy = proxies.get(grammar)
+        if proxy is None:
+            proxy = proxies[grammar] = TimedParser(orig(grammar))
+        return proxy
+
+    T._parser = _parser
+
+
+def run(corpus: Path, file_timeout: float, rules: list[str], cprofile_out: Path | None, rule_ids: list[str] | None = None, ignore: list[str] | None = None) -> dict[str, Any]:
+    import extractor.frontends.treesitter as T
     import extractor.scan as S
     from extractor.catalog import load_catalog
-    from extractor.frontends.python import PythonFrontend
-    import extractor.frontends.python.analyzer as A
 
     timer = StageTimer()
     timer.wrap(S, "inventory", "list")
     timer.wrap(S, "find_services", "list")
     timer.wrap(S, "read_source", "read")
-    timer.wrap(PythonFrontend, "prefilter", "prefilter")
-    timer.wrap(PythonFrontend, "extract", "walk")  # exclusive time = extract minus the stages below
-    timer.wrap(libcst, "parse_module", "parse")
-    timer.wrap(libcst.Module, "code_for_node", "node_text")
-    timer.wrap(A, "positions", "positions")
+    timer.wrap(T.TreeSitterFrontend, "prefilter", "prefilter")
+    timer.wrap(T.TreeSitterFrontend, "extract", "analysis")  # exclusive time = extract minus parse
+    time_parsers(T)
+    timer.wrap(TimedParser, "parse", "parse")
     timer.wrap(S, "_second_pass", "passes")
     timer.wrap(S, "_dependency_pass", "passes")
     timer.wrap(S, "build_address_book", "addresses")

@@ -43,7 +43,7 @@ SEMGREP_VERSION = "1.182.0"
 DEFAULT_CORPUS = WORK / "corpus"
 QUICK_EVERY = 8
 
-# Re-run under the project's venv (it has libcst and the engine).
+# Re-run under the project's venv (it has tree-sitter, the grammars and the engine).
 if Path(sys.prefix).resolve() != (REPO / ".venv").resolve() and VENV_PY.exists() and not os.environ.get("BENCH_NO_REEXEC"):
     os.environ["BENCH_NO_REEXEC"] = "1"
     os.execv(str(VENV_PY), [str(VENV_PY), *sys.argv])
@@ -312,7 +312,8 @@ def report(ctx: dict[str, Any]) -> str:
     L.append("")
     L.append(f"- Command: `{ctx['command']}`")
     L.append(f"- Machine: {ctx['machine']}; load average before the first run: {ctx['load_start']:.2f}")
-    L.append(f"- contracts: {ctx['git']}; libcst {ctx['libcst']}; {len(ctx['contracts_rules'])} Python rules")
+    engine = f"tree-sitter {ctx['tree_sitter']}, tree-sitter-python {ctx['tree_sitter_python']}" if "tree_sitter" in ctx else f"libcst {ctx.get('libcst')}"  # older reports ran libcst
+    L.append(f"- contracts: {ctx['git']}; {engine}; {len(ctx['contracts_rules'])} Python rules")
     if ctx.get("semgrep_version"):
         L.append(f"- Semgrep {ctx['semgrep_version']} (OSS engine, offline): {len(ctx['semgrep_rules'])} rules from bench/semgrep-rules.yaml")
         if ctx["uncovered"]:
@@ -395,7 +396,7 @@ def report(ctx: dict[str, Any]) -> str:
     L.append("")
     parse = prof["stages"].get("parse", 0.0)
     if parse and prof.get("lines_parsed"):
-        L.append(f"libcst parse: {fmt_n(prof['lines_parsed'] / parse)} lines/s over {fmt_n(prof['lines_parsed'])} parsed lines ({prof['parse_calls']} parses).")
+        L.append(f"{'tree-sitter' if 'analysis' in prof['stages'] else 'libcst'} parse: {fmt_n(prof['lines_parsed'] / parse)} lines/s over {fmt_n(prof['lines_parsed'])} parsed lines ({prof['parse_calls']} parses).")
         L.append("")
     L.append("### Prefilter")
     L.append("")
@@ -403,7 +404,7 @@ def report(ctx: dict[str, Any]) -> str:
     L.append(f"{fmt_n(pf)} of {fmt_n(prof['files_total'])} files ({100 * pf / max(1, prof['files_total']):.0f}%) and {fmt_n(pl)} of {fmt_n(prof['lines_total'])} lines "
              f"({100 * pl / max(1, prof['lines_total']):.0f}%) pass the prefilter and are parsed; {prof['files_skipped']} files were skipped (too large, empty, not UTF-8).")
     L.append("")
-    L.append("### Slowest files (extraction: read + prefilter + parse + analysis + positions)")
+    L.append("### Slowest files (extraction: read + prefilter + parse + analysis)")
     L.append("")
     L.append("| file | lines | seconds | lines/s | extractions |")
     L.append("|---|---:|---:|---:|---:|")
@@ -498,7 +499,8 @@ def main() -> None:
         "machine": machine(),
         "load_start": os.getloadavg()[0],
         "git": git_state(),
-        "libcst": pkg_version("libcst"),
+        "tree_sitter": pkg_version("tree-sitter"),
+        "tree_sitter_python": pkg_version("tree-sitter-python"),
         "contracts_rules": contracts_rules,
         "corpus_shown": os.path.relpath(corpus, REPO) if str(corpus).startswith(str(REPO)) else str(corpus),
         "corpus_note": "",
