@@ -8,12 +8,13 @@ what the walk computes anyway is recorded, plus the values of call arguments, ev
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ...values import Call, Dynamic, Ref, Value
+from ...values import Call, Const, Dynamic, Ref, Value
 from ..summary import CallSite, FileSummary, FunctionSummary, Param, site_key
-from .engine import ClassValue, FunctionInfo, FunctionValue, Instance
+from .engine import UNBOUND, ClassValue, FunctionInfo, FunctionValue, Instance
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -21,6 +22,11 @@ if TYPE_CHECKING:
     from .engine import Analyzer, Scope, Site
 
 MAX_ARGS = 12  # arguments kept per call site (a longer call keeps the first ones)
+# languages whose '...' is a string
+_SINGLE_QUOTED = frozenset({"python", "javascript"})
+# escapes, quotes, interpolation: the engine evaluates those
+_SPECIAL = re.compile(rb"[\\'\"$\{\n]")
+MAX_LITERAL = 400  # a literal argument longer than this (bytes) is kept as its text
 MAX_CALLS = (
     2000  # call sites kept per file (a generated file stops being recorded there)
 )
@@ -149,14 +155,14 @@ class SummaryRecorder:
         kwargs = tuple(
             (k, self._arg(an, n, scope, passed)) for k, n in sorted(site.kwargs.items())
         )
-        line, col = an.position(node)
+        (row, col), end = node.start_point, node.end_point
         cs = CallSite(
-            line,
-            col,
+            row + 1,
+            col + 1,
             qual,
             attr or (qual.rpartition(".")[2] if qual else ""),
             local_q,
-            node.end_point[0] + 1,
+            end[0] + 1,
             tuple(args),
             kwargs,
             tuple(passed),
@@ -168,16 +174,58 @@ class SummaryRecorder:
             self._fn(fn).calls.append(cs)
 
     def _arg(self, an: Analyzer, node: Node, scope: Scope, passed: list[str]) -> Value:
-        try:
-            v = an.evaluate_shallow(node, scope)
-        except RecursionError:
-            return Dynamic(an.anchor_text(node, 120))
+        """An argument's value as far as it is cheap to know: literals, names (a value the walk
+        computed already; a module-level name not evaluated yet as its qualified ``Ref``, which the
+        link stage resolves like any cross-module constant), members of those (``settings.TIMEOUT``,
+        ``pkg.Name``); anything else is its source text (``Dynamic``)."""
+        v = self._cheap(an, node, scope, 0)
         if isinstance(v, FunctionValue):
             q = self.qualify(v.fn.qualname)
             if q not in passed:
                 passed.append(q)
             return Ref(q)
+        if v is None:
+            return Dynamic(an.anchor_text(node, 120))
         return self._public(an, v)
+
+    def _cheap(self, an: Analyzer, node: Node, scope: Scope, depth: int) -> Any:
+        t = node.type
+        if t in an.IDENTIFIER_TYPES:
+            name = an.text(node)
+            b = scope.lookup(name)
+            if b is None:
+                return an.unbound_name(name)
+            if b.value is not UNBOUND:
+                return an.binding_value(b, name)
+            owner = scope.owner_of(name)
+            if owner is an.module_scope and self.module:
+                return Ref(self.qualify(name))
+            return Dynamic(name)
+        if "string" in t:
+            text = node.text or b""
+            quote = text[:1]
+            if (
+                len(text) >= 2
+                and quote == text[-1:]
+                and (quote == b'"' or (quote == b"'" and an.language in _SINGLE_QUOTED))
+                and not _SPECIAL.search(text, 1, len(text) - 1)
+            ):  # a plain literal: its text, without the engine's full string evaluation
+                return Const(text[1:-1].decode("utf-8", "replace"))
+        if t in an.LEAF_TYPES or (
+            ("string" in t or "literal" in t)
+            and node.end_byte - node.start_byte <= MAX_LITERAL
+        ):
+            try:
+                return an.evaluate(node, scope)
+            except RecursionError:
+                return None
+        if depth < 3:
+            parts = an.member_parts(node)
+            if parts is not None:
+                base = self._cheap(an, parts[0], scope, depth + 1)
+                if isinstance(base, Ref):
+                    return an.resolve_ref(f"{base.qualname}.{parts[1]}")
+        return None
 
     def value(self, an: Analyzer, node: Node, scope: Scope) -> Value:
         try:
