@@ -34,7 +34,7 @@ SCHEMA_RULES = ("java.http.jdk", "java.http.okhttp", "java.grpc.client", "java.h
 def analyzer(source: str, rule_ids: tuple[str, ...] = SCHEMA_RULES, path: str = "x/Svc.java") -> JavaAnalyzer:
     fe = frontend_for("java")
     catalog = load_catalog()
-    rules = [r for r in catalog.for_language("java") if r.id in rule_ids or any(r.id in catalog.get(i).uses for i in rule_ids)]
+    rules = [r for r in catalog.for_language("java") if r.id in rule_ids or r.kind == "platform" or any(r.id in catalog.get(i).uses for i in rule_ids)]  # platform rules load whichever rules run
     index = fe.compile(rules)
     data = textwrap.dedent(source).encode()
     tree = fe.parse(path, data)

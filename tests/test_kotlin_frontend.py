@@ -35,7 +35,7 @@ RULES = ("kotlin.http.ktor-client", "kotlin.endpoints.ktor", "java.http.okhttp",
 def analyzer(source: str, rule_ids: tuple[str, ...] = RULES, path: str = "x/Svc.kt") -> KotlinAnalyzer:
     fe = frontend_for("kotlin")
     catalog = load_catalog()
-    index = fe.compile([r for r in catalog.applying_to("kotlin") if r.id in rule_ids])
+    index = fe.compile([r for r in catalog.applying_to("kotlin") if r.id in rule_ids or r.kind == "platform"])  # platform rules load whichever rules run
     data = textwrap.dedent(source).encode()
     tree = fe.parse(path, data)
     an = KotlinAnalyzer(index, path, data, tree, "com.acme", _query_for(("tree_sitter_kotlin", "language")))

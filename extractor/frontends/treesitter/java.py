@@ -237,21 +237,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         }
     )
     IDENTIFIER_TYPES = frozenset({"identifier"})
-    ENV_GETTERS = {
-        "java.lang.System.getenv": (0, None),
-        "java.lang.System.getProperty": (0, 1),
-        "java.lang.System.getenv().getOrDefault": (0, 1),
-    }
-    PASS_THROUGH = frozenset({"java.util.Objects.requireNonNull", "java.lang.String.valueOf", "java.net.URI.create"})
-    PASS_THROUGH_NEW = frozenset({"java.net.URI", "java.net.URL", "java.lang.String"})  # new URI(text) is the text
-    CONVERTERS = {
-        "java.lang.Integer.parseInt": "int",
-        "java.lang.Integer.valueOf": "int",
-        "java.lang.Long.parseLong": "int",
-        "java.lang.Long.valueOf": "int",
-        "java.lang.Double.parseDouble": "float",
-        "java.lang.Double.valueOf": "float",
-    }
+    # the JDK's env readers, conversions and pass-throughs: rules/java/platform/jdk.yaml (shared with Kotlin)
     # syntax.py's tables
     LITERAL_NAMES = {"true": True, "false": False, "null": None}
     INT_SUFFIXES = "lL"
@@ -1073,7 +1059,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
     def eval_construction(self, site: Site, scope: Scope) -> Any:
         if len(site.args) == 1 and site.type_node is not None:
             t = self.resolve_type(site.type_node, scope)
-            if isinstance(t, Ref) and t.qualname in self.PASS_THROUGH_NEW and not self.index.ctor(t.qualname):
+            if isinstance(t, Ref) and t.qualname in self._pass_through and not self.index.ctor(t.qualname):
                 inner = self.evaluate(site.args[0], scope)
                 return inner if self.is_value(inner) else Opaque(site.node)
         return super().eval_construction(site, scope)

@@ -88,9 +88,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
     LEAF_TYPES = frozenset({"identifier", "user_type", "nullable_type", "number_literal", "float_literal", "character_literal", "line_comment", "block_comment", "modifiers", "type_arguments", "this_expression"})
     LITERAL_NAMES = {"true": True, "false": False, "null": None}
     DEFAULT_OPS = frozenset({"?:"})
-    ENV_GETTERS = {"java.lang.System.getenv": (0, None), "java.lang.System.getProperty": (0, 1)}
-    PASS_THROUGH = frozenset({"java.net.URI.create", "java.net.URI", "java.util.Objects.requireNonNull"})
-    CONVERTERS = {"java.lang.Integer.parseInt": "int", "java.lang.Long.parseLong": "int"}
+    # the JDK's env readers, conversions and pass-throughs: rules/java/platform/jdk.yaml (shared with Java)
     RETURN_TYPES = frozenset({"return_expression"})
     SCAN_BINDS = {"property_declaration": "bind_property", "assignment": "bind_assignment"}
     BLOCK_TYPES = frozenset({"block", "lambda_literal"})
