@@ -28,7 +28,7 @@ from .conftest import REPO
 def analyzer(source: str, rule_ids: tuple[str, ...] = ("csharp.http.httpclient",), module: str = "") -> CSharpAnalyzer:
     fe = frontend_for("csharp")
     catalog = load_catalog()
-    rules = [r for r in catalog.for_language("csharp") if r.id in rule_ids or any(r.id in catalog.get(i).uses for i in rule_ids)]
+    rules = [r for r in catalog.for_language("csharp") if r.id in rule_ids or r.kind == "platform" or any(r.id in catalog.get(i).uses for i in rule_ids)]  # platform rules load whichever rules run
     index = fe.compile(rules)
     data = textwrap.dedent(source).encode()
     tree = fe.parse("x.cs", data)

@@ -30,7 +30,7 @@ from .conftest import REPO
 def analyzer(source: str, path: str = "src/x.ts", rule_ids: tuple[str, ...] = ()) -> JavaScriptAnalyzer:
     fe = frontend_for("javascript")
     catalog = load_catalog()
-    rules = [r for r in catalog.for_language("javascript") if r.id in rule_ids or any(r.id in catalog.get(i).uses for i in rule_ids)]
+    rules = [r for r in catalog.for_language("javascript") if r.id in rule_ids or r.kind == "platform" or any(r.id in catalog.get(i).uses for i in rule_ids)]  # platform rules load whichever rules run
     index = fe.compile(rules)
     data = textwrap.dedent(source).encode()
     tree = fe.parse(path, data)

@@ -81,19 +81,6 @@ TIMESPAN_FACTORIES: dict[str, float] = {
     f"{_TIMESPAN}.FromHours": 3_600_000.0,
     f"{_TIMESPAN}.FromDays": 86_400_000.0,
 }
-CSHARP_CONSTANTS: dict[str, Any] = {
-    "System.Threading.Timeout.InfiniteTimeSpan": None,  # no timeout
-    "System.Threading.Timeout.Infinite": None,
-    f"{_TIMESPAN}.Zero": 0,
-    f"{_TIMESPAN}.MaxValue": None,
-    "System.Net.Http.HttpMethod.Get": "GET",
-    "System.Net.Http.HttpMethod.Post": "POST",
-    "System.Net.Http.HttpMethod.Put": "PUT",
-    "System.Net.Http.HttpMethod.Delete": "DELETE",
-    "System.Net.Http.HttpMethod.Patch": "PATCH",
-    "System.Net.Http.HttpMethod.Head": "HEAD",
-    "System.Net.Http.HttpMethod.Options": "OPTIONS",
-}
 # configuration types: an element access or GetValue reads a key
 CONFIG_TYPES = frozenset(
     {
@@ -109,7 +96,6 @@ CLASS_CONSTANTS = "$class"  # an exported class's constants (Settings.RiskUrl), 
 # names the adapter itself resolves (besides the rules' names)
 BUILTIN_NAMES = (
     *TIMESPAN_FACTORIES,
-    *CSHARP_CONSTANTS,
     *CONFIG_TYPES,
     "System.Environment.GetEnvironmentVariable",
     "System.Convert.ToInt32",
@@ -316,12 +302,7 @@ class CSharpAnalyzer(Analyzer):
             "nameof_expression",
         }
     )
-    CONSTANTS = dict(CSHARP_CONSTANTS)
-    ENV_GETTERS = {
-        "System.Environment.GetEnvironmentVariable": (0, None),
-        f"{CONFIG_TYPE}.GetValue": (0, 1),  # configuration.GetValue<string>("Services:Risk", "default")
-    }
-    CONVERTERS = {"System.Int32.Parse": "int", "System.Convert.ToInt32": "int", "System.Double.Parse": "float", "System.Convert.ToDouble": "float", "System.Int64.Parse": "int"}
+    # .NET's constants, env readers (IConfiguration.GetValue too) and conversions: rules/csharp/platform/dotnet.yaml
 
     # hooks of the generic hand-written retry rule (treesitter/retry_loops.py)
     LOOP_TYPES = frozenset({"for_statement", "foreach_statement", "while_statement", "do_statement"})

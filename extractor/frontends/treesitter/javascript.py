@@ -229,8 +229,7 @@ class JavaScriptAnalyzer(Analyzer):
         }
     )
     IDENTIFIER_TYPES = frozenset({"identifier", "shorthand_property_identifier"})
-    PASS_THROUGH = frozenset({"String", "Date", "Boolean"})
-    CONVERTERS = {"parseInt": "int", "Number.parseInt": "int", "parseFloat": "float", "Number.parseFloat": "float", "Number": "float"}
+    # the built-in conversions and pass-throughs: rules/javascript/platform/builtins.yaml
     # hooks the generic hand-written-retry rule reads (treesitter/retry_loops.py)
     LOOP_TYPES = frozenset({"for_statement", "for_in_statement", "while_statement", "do_statement"})
     TRY_TYPES = frozenset({"try_statement"})
