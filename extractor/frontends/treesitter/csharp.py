@@ -25,7 +25,7 @@ type's name stays the local class. What the adapter evaluates:
 - lambdas: walked as closures; as a value, an options lambda (``c => { c.Timeout = t; }``) is a
   ``Map`` of what it assigns to its parameter, and a factory lambda (``p => p.WaitAndRetryAsync(3)``)
   is the object it returns; a ``lambdas:`` rule entry types an untyped lambda parameter;
-- dependency injection: objects of a type listed in a rule's ``options: inject`` (an
+- dependency injection: objects of a type listed in a rule's ``inject:`` block (an
   ``AddHttpClient<T>(...)`` registration) are what a constructor parameter of the injected type
   receives in class ``T`` (also in another file of the project) and what a factory call naming the
   registration (``factory.CreateClient("risk")``) returns.
@@ -198,10 +198,10 @@ def _index_tables(index: "TsIndex") -> tuple[frozenset[str], frozenset[str], dic
             names.add(pat)
     inject: dict[str, Any] = {}
     lambdas: dict[str, Any] = {}
+    for otype, spec in index.inject.items():  # the rules' inject: blocks
+        inject[otype] = spec
+        names.add(spec.get("as", ""))
     for rule in index.rules:
-        for otype, spec in ((rule.options or {}).get("inject") or {}).items():
-            inject[otype] = spec
-            names.add(spec.get("as", ""))
         for item in (rule.match or {}).get("lambdas") or ():
             for n in item.get("names", ()):
                 lambdas.setdefault(n, []).append(item)

@@ -197,6 +197,10 @@ class TsIndex:
     mount_rules: set[str] = field(default_factory=set)
     queries: list[QuerySpec] = field(default_factory=list)
     constants: dict[str, Any] = field(default_factory=dict)  # qualified name → a literal the rules declare
+    env_getters: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # env: qualified name → (name arg, default arg)
+    converters: dict[str, str] = field(default_factory=dict)  # converters: qualified name → int | float | str
+    pass_through: set[str] = field(default_factory=set)  # pass_through: functions / constructors whose value is their argument's
+    inject: dict[str, dict[str, Any]] = field(default_factory=dict)  # inject: registration type → {as, by, keys}
     timeouts: dict[str, dict[str, Any]] = field(default_factory=dict)
     callable_types: set[str] = field(default_factory=set)
     configure_methods: set[str] = field(default_factory=set)
@@ -464,6 +468,12 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
             index.queries.append(QuerySpec(rule, kind, text, dict(item.get("fields") or {}), f"{where}:{rule.line_of('treesitter', 'queries', n)}"))
         for name, value in (spec.get("constants") or {}).items():
             index.constants[name] = value
+        for name, getter in (spec.get("env") or {}).items():  # platform rules: the language's env readers, ...
+            index.env_getters[name] = (int(getter["arg"]), getter.get("default"))
+        index.converters.update(spec.get("converters") or {})  # ... conversions, pass-throughs
+        index.pass_through.update(spec.get("pass_through") or ())
+        for otype, reg in (spec.get("inject") or {}).items():  # dependency-injection registrations
+            index.inject[otype] = {"as": str(reg["as"]), "by": str(reg.get("by", "class")), "keys": tuple(reg["keys"])}
         if "timeout" in spec:
             index.timeouts[rule.id] = spec["timeout"]
         if "id_generation" in rule.kinds:
