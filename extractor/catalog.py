@@ -192,6 +192,8 @@ class Catalog:
         used = {u for r in rules for u in r.uses} - {r.id for r in rules}
         if used:
             rules += [r for r in self.rules if r.id in used]
+        have = {r.id for r in rules}
+        rules += [r for r in self.rules if r.kind == "platform" and r.id not in have]  # the languages' platform knowledge: whichever rules run
         return Catalog(sorted(rules, key=lambda r: r.id), self.rules_dirs, self.module_aliases)
 
 
