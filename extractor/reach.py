@@ -30,10 +30,14 @@ breadth-first, bounded by ``MAX_DEPTH`` hops and safe with cycles.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .frontends.summary import CallSite, FileSummary, FunctionSummary
+
+_NAME = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
+"""A handler spelled as a (dotted) name rather than a function literal."""
 
 MAX_DEPTH = 16
 """Hops followed from a handler (a chain longer than this is cut)."""
@@ -179,6 +183,29 @@ class ServiceCalls:
                 return sorted(group)
         return []
 
+    def literal_functions(self, path: str, line: int) -> list[FnKey]:
+        """The function literals passed to a call that starts at ``line`` of ``path`` (a route
+        registered with its handler inline: ``app.post("/x", async (req, res) => {...})``)."""
+        summary = self.files.get(path)
+        if summary is None or line <= 0:
+            return []
+        out: list[FnKey] = []
+        for owner, sites in [("", summary.calls)] + [
+            (fn.qualname, fn.calls) for fn in summary.functions
+        ]:
+            for call in sites:
+                if call.line != line:
+                    continue
+                for fn in summary.functions:
+                    if (
+                        fn.parent == owner
+                        and call.line <= fn.line
+                        and fn.end_line <= call.end_line
+                        and (path, fn.qualname) not in out
+                    ):
+                        out.append((path, fn.qualname))
+        return sorted(out)
+
 
 @dataclass
 class CallIndex:
@@ -187,13 +214,21 @@ class CallIndex:
     services: dict[str, ServiceCalls] = field(default_factory=dict)
 
     def handler_reach(
-        self, service: str, path: str, handler: str | None
+        self, service: str, path: str, handler: str | None, line: int = 0
     ) -> frozenset[FnKey] | None:
-        """The functions an endpoint handler reaches (itself included); None when it is not known."""
+        """The functions an endpoint handler reaches (itself included); None when it is not known.
+
+        A route registered with a function literal (``async (req, res) => {…}``, a Kotlin
+        trailing lambda) is handled by the literals passed to the call at ``line`` of ``path``;
+        else ``handler``, a name as the code spells it (``score``, ``s.handleScore``), names the
+        function."""
         calls = self.services.get(service)
-        if calls is None or not handler:
+        if calls is None:
             return None
-        start = calls.handler_functions(path, handler)
+        # the literals passed with the route, whatever the handler's text says
+        start = calls.literal_functions(path, line)
+        if not start and handler and _NAME.fullmatch(handler):
+            start = calls.handler_functions(path, handler)
         if not start:
             return None
         return calls.reachable(start)

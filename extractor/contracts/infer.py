@@ -376,7 +376,7 @@ def _handler_calls(index: CallIndex, endpoints: tuple[CodeEndpoint, ...], calls:
         for ep in endpoints:
             if ep.service != name or ep.method == "GRPC":
                 continue
-            reach = index.handler_reach(name, ep.location.file, match.short_handler(ep.handler) and ep.handler)
+            reach = index.handler_reach(name, ep.location.file, ep.handler, ep.location.line)
             if reach is None:
                 continue
             out[ep.id] = tuple(c.id for c in own if c.scope and (c.location.file, c.scope) in reach)

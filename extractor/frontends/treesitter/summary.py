@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from ...values import Call, Const, Dynamic, Ref, Value
 from ..summary import CallSite, FileSummary, FunctionSummary, Param, site_key
-from .engine import UNBOUND, ClassValue, FunctionInfo, FunctionValue, Instance
+from .engine import (
+    UNBOUND,
+    ClassInfo,
+    ClassValue,
+    FunctionInfo,
+    FunctionValue,
+    Instance,
+)
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -26,6 +33,7 @@ MAX_ARGS = 12  # arguments kept per call site (a longer call keeps the first one
 _SINGLE_QUOTED = frozenset({"python", "javascript"})
 # escapes, quotes, interpolation: the engine evaluates those
 _SPECIAL = re.compile(rb"[\\'\"$\{\n]")
+_SELF_NAMES = frozenset({"this", "self"})  # a member of the enclosing type
 MAX_LITERAL = 400  # a literal argument longer than this (bytes) is kept as its text
 MAX_CALLS = (
     2000  # call sites kept per file (a generated file stops being recorded there)
@@ -148,6 +156,8 @@ class SummaryRecorder:
             qual = self.qualify(local.cls.qualname)
         elif qual is not None and qual.startswith("?."):
             qual = None
+        if qual is None and attr and site.func is not None:
+            qual = self._declared_receiver(an, site.func, scope, attr)
         args: list[Value] = []
         passed: list[str] = []
         for a in site.args[:MAX_ARGS]:
@@ -172,6 +182,48 @@ class SummaryRecorder:
             self._top_calls.append(cs)
         else:
             self._fn(fn).calls.append(cs)
+
+    def _declared_receiver(
+        self, an: Analyzer, func: Node, scope: Scope, attr: str
+    ) -> str | None:
+        """``Type.method`` for a call on a name or field whose declared type the file resolves
+        (``risk.check()`` with ``RiskClient risk``, an injected ``this.client``), when the engine's
+        callee is unknown (the type is no tracked library type)."""
+        parts = an.member_parts(func)
+        if parts is None:
+            return None
+        base = parts[0]
+        tnode = tscope = None
+        cls = scope.cls
+        if base.type in an.IDENTIFIER_TYPES:
+            name = an.text(base)
+            b = scope.lookup(name)
+            if b is not None:
+                tnode, tscope = b.type_node, b.scope
+            if tnode is None and cls is not None:  # a field (Java's implicit this)
+                tnode, tscope = self._member_type(an, cls, name)
+        else:
+            inner = an.member_parts(base)
+            if (
+                inner is not None
+                and cls is not None
+                and an.text(inner[0]) in _SELF_NAMES
+            ):
+                tnode, tscope = self._member_type(an, cls, inner[1])
+        if tnode is None:
+            return None
+        t = an.resolve_type(tnode, tscope or scope)
+        if isinstance(t, Ref):
+            return f"{t.qualname}.{attr}"
+        if isinstance(t, ClassValue):
+            return self.qualify(f"{t.cls.qualname}.{attr}")
+        return None
+
+    @staticmethod
+    def _member_type(an: Analyzer, cls: ClassInfo, name: str) -> tuple[Any, Any]:
+        if cls.members is None:
+            an.collect_members(cls)
+        return cls.member_types.get(name, (None, None))
 
     def _arg(self, an: Analyzer, node: Node, scope: Scope, passed: list[str]) -> Value:
         """An argument's value as far as it is cheap to know: literals, names (a value the walk
