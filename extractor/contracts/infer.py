@@ -374,7 +374,7 @@ def _handler_calls(index: CallIndex, endpoints: tuple[CodeEndpoint, ...], calls:
     for name in sorted({e.service for e in endpoints}):
         own = [c for c in calls if c.caller == name]
         for ep in endpoints:
-            if ep.service != name or ep.method == "GRPC":
+            if ep.service != name:
                 continue
             reach = index.handler_reach(name, ep.location.file, ep.handler, ep.location.line)
             if reach is None:
