@@ -81,22 +81,10 @@ TIMESPAN_FACTORIES: dict[str, float] = {
     f"{_TIMESPAN}.FromHours": 3_600_000.0,
     f"{_TIMESPAN}.FromDays": 86_400_000.0,
 }
-# configuration types: an element access or GetValue reads a key
-CONFIG_TYPES = frozenset(
-    {
-        "Microsoft.Extensions.Configuration.IConfiguration",
-        "Microsoft.Extensions.Configuration.IConfigurationRoot",
-        "Microsoft.Extensions.Configuration.IConfigurationSection",
-        "Microsoft.Extensions.Configuration.ConfigurationManager",
-        "Microsoft.Extensions.Configuration.IConfigurationManager",
-    }
-)
-CONFIG_TYPE = "Microsoft.Extensions.Configuration.IConfiguration"
 CLASS_CONSTANTS = "$class"  # an exported class's constants (Settings.RiskUrl), as an object's captures
 # names the adapter itself resolves (besides the rules' names)
 BUILTIN_NAMES = (
     *TIMESPAN_FACTORIES,
-    *CONFIG_TYPES,
     "System.Environment.GetEnvironmentVariable",
     "System.Convert.ToInt32",
     "System.Convert.ToDouble",
@@ -190,6 +178,7 @@ def _index_tables(index: "TsIndex") -> tuple[frozenset[str], frozenset[str], dic
     names.update(index.scopes)
     names.update(index.mounts)
     names.update(index.constants)
+    names.update(index.config_types)
     for spec in index.timeouts.values():
         names.update((spec.get("functions") or {}).keys())
     for cspec in index.classes:
@@ -312,6 +301,7 @@ class CSharpAnalyzer(Analyzer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._known, self._roots, self._inject, self._lambdas = _index_tables(self.index)
+        self.config_type = self.index.config_types[0] if self.index.config_types else ""  # the rules' config: block (IConfiguration)
         self._usings: list[str] = []
         self._aliases: dict[str, str] = {}
         self._static_usings: list[str] = []
@@ -1125,8 +1115,8 @@ class CSharpAnalyzer(Analyzer):
 
     def declared_instance(self, type_node: "Node", scope: Scope, name: str, unknown: bool) -> Any:
         t = self.resolve_type(type_node, scope)
-        if isinstance(t, Ref) and t.qualname in CONFIG_TYPES and self.index.tracked(t.qualname) is None:
-            return Obj(CONFIG_TYPE, (), t.name, "")
+        if isinstance(t, Ref) and t.qualname in self.index.config_types and self.index.tracked(t.qualname) is None:
+            return Obj(self.config_type, (), t.name, "")
         if isinstance(t, Ref) and t.qualname not in self.index.ctors and any(o.requires is not None for o in self.index.ctor(t.qualname)):
             return Dynamic(name)  # a type matched by a pattern only when built with a channel (*Client): a declaration says nothing
         return super().declared_instance(type_node, scope, name, unknown)
@@ -1615,7 +1605,7 @@ class CSharpAnalyzer(Analyzer):
             rest = base.qualname[len(self.module_name) + 1 :]
             if "." not in rest:  # Settings.RiskUrl of another file: resolved at link time
                 return Ref(f"{base.qualname}.{attr}")
-        if isinstance(base, Obj) and base.type == CONFIG_TYPE and attr == "Value":
+        if isinstance(base, Obj) and base.type == self.config_type and attr == self.index.config_value:
             section = base.capture("section")
             return Env(str(strip(section).value)) if isinstance(strip(section), Const) else Opaque(node)  # type: ignore[union-attr]
         return self.eval_member(base, attr, node, scope)
@@ -1661,18 +1651,19 @@ class CSharpAnalyzer(Analyzer):
         factor = TIMESPAN_FACTORIES.get(qual)
         if factor is not None and len(site.args) == 1:
             return self.scaled(self.evaluate(site.args[0], scope), factor, qual, site)
-        if qual.startswith(CONFIG_TYPE + ".") and site.args:
-            attr = qual[len(CONFIG_TYPE) + 1 :]
+        if self.config_type and qual.startswith(self.config_type + ".") and site.args:
+            attr = qual[len(self.config_type) + 1 :]
             key = strip(self.to_value(self.evaluate(site.args[0], scope)))
             if not (isinstance(key, Const) and isinstance(key.value, str)):
                 return None
             receiver = self.callee(site.func, scope)[1] if site.func is not None else None
             section = strip(receiver.capture("section")) if receiver is not None and receiver.capture("section") is not None else None
             full = f"{section.value}:{key.value}" if isinstance(section, Const) else key.value
-            if attr in ("GetSection", "GetRequiredSection"):
-                return Obj(CONFIG_TYPE, (("section", Const(full)),), "IConfigurationSection", "")
-            if attr == "GetConnectionString":
-                return Env(f"ConnectionStrings:{key.value}")
+            if attr in self.index.config_sections:
+                return Obj(self.config_type, (("section", Const(full)),), attr, "")
+            prefix = self.index.config_prefixes.get(attr)
+            if prefix is not None:
+                return Env(f"{prefix}{key.value}")
             return None
         if qual == "System.Math.Pow" and len(site.args) == 2:
             a, b = (self.to_value(self.evaluate(x, scope)) for x in site.args)
@@ -1717,7 +1708,7 @@ class CSharpAnalyzer(Analyzer):
             return Opaque(node)
         base = self.evaluate(base_node, scope)
         key = strip(self.to_value(self.evaluate(keys[0], scope)))
-        if isinstance(base, Obj) and base.type == CONFIG_TYPE:
+        if isinstance(base, Obj) and base.type == self.config_type:
             if isinstance(key, Const) and isinstance(key.value, str):
                 section = strip(base.capture("section")) if base.capture("section") is not None else None
                 full = f"{section.value}:{key.value}" if isinstance(section, Const) else key.value

@@ -201,6 +201,12 @@ class TsIndex:
     converters: dict[str, str] = field(default_factory=dict)  # converters: qualified name → int | float | str
     pass_through: set[str] = field(default_factory=set)  # pass_through: functions / constructors whose value is their argument's
     inject: dict[str, dict[str, Any]] = field(default_factory=dict)  # inject: registration type → {as, by, keys}
+    config_types: list[str] = field(default_factory=list)  # config: configuration object types (the first: the adapter's)
+    config_getters: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # config: getters → (key arg, default arg)
+    config_annotations: set[str] = field(default_factory=set)  # config: annotations holding a ${key:default} placeholder
+    config_sections: set[str] = field(default_factory=set)  # config: methods returning a sub-section
+    config_prefixes: dict[str, str] = field(default_factory=dict)  # config: methods reading under a fixed section
+    config_value: str = ""  # config: a section's value member
     timeouts: dict[str, dict[str, Any]] = field(default_factory=dict)
     callable_types: set[str] = field(default_factory=set)
     configure_methods: set[str] = field(default_factory=set)
@@ -472,6 +478,14 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
             index.env_getters[name] = (int(getter["arg"]), getter.get("default"))
         index.converters.update(spec.get("converters") or {})  # ... conversions, pass-throughs
         index.pass_through.update(spec.get("pass_through") or ())
+        config = spec.get("config") or {}  # a framework's configuration readers
+        index.config_types.extend(t for t in config.get("types") or () if t not in index.config_types)
+        for name, getter in (config.get("getters") or {}).items():
+            index.config_getters[name] = (int(getter["arg"]), getter.get("default"))
+        index.config_annotations.update(config.get("annotations") or ())
+        index.config_sections.update(config.get("sections") or ())
+        index.config_prefixes.update(config.get("prefixes") or {})
+        index.config_value = str(config.get("value") or index.config_value)
         for otype, reg in (spec.get("inject") or {}).items():  # dependency-injection registrations
             index.inject[otype] = {"as": str(reg["as"]), "by": str(reg.get("by", "class")), "keys": tuple(reg["keys"])}
         if "timeout" in spec:

@@ -25,9 +25,11 @@ resolve too. What the adapter evaluates:
   ``functions:`` interpret; ``(amount, TimeUnit.X)`` pairs through ``unit_arg`` specs;
 - ``System.getenv("X")``, ``System.getProperty("k", "d")``, ``System.getenv().getOrDefault(...)``,
   ``Optional.ofNullable(System.getenv("X")).orElse("d")`` as ``Env`` values;
-- Spring configuration: ``@Value("${risk.url:http://localhost}")`` on fields and parameters and
-  ``environment.getProperty("risk.url", "d")`` are configuration references (``svcconfig``)
-  resolved at link time against the service's ``application.yml`` / ``application.properties``;
+- configuration readers declared by the rules' ``config:`` blocks (Spring's, in
+  ``rules/java/platform/spring-config.yaml``): ``@Value("${risk.url:http://localhost}")`` on fields
+  and parameters and ``environment.getProperty("risk.url", "d")`` are configuration references
+  (``svcconfig``) resolved at link time against the service's ``application.yml`` /
+  ``application.properties``;
 - annotations as ``decorators`` (``@Retry(name = "risk")``: ``kw`` is the element name, a single
   value is ``arg 0`` and ``kw value``), nested annotations and element arrays as values;
 - lambdas and anonymous class methods: walked as closures; method references to same-file
@@ -98,17 +100,7 @@ BUILTIN_NAMES = (
     "java.net.URI.create",
     "java.net.URI",
     "java.net.URL",
-    "org.springframework.beans.factory.annotation.Value",
-    "org.springframework.core.env.Environment",
 )
-# Spring: an annotation whose value is a configuration placeholder, and the environment's getters
-CONFIG_ANNOTATIONS = frozenset({"org.springframework.beans.factory.annotation.Value"})
-CONFIG_GETTERS = {
-    "org.springframework.core.env.Environment.getProperty": (0, 1),
-    "org.springframework.core.env.Environment.getRequiredProperty": (0, None),
-    "org.springframework.core.env.PropertyResolver.getProperty": (0, 1),
-}
-CONFIG_TYPES = frozenset({"org.springframework.core.env.Environment", "org.springframework.core.env.ConfigurableEnvironment", "org.springframework.core.env.PropertyResolver"})
 # builder-style methods whose (name, value) arguments carry a header or a field (the id flow's labels)
 KEYED_SETTERS = frozenset({"header", "headers", "setHeader", "addHeader", "set", "add", "put", "param", "queryParam", "attribute"})
 
@@ -260,6 +252,11 @@ class JavaAnalyzer(SyntaxAnalyzer):
         self._static: dict[str, str] = {}  # member name → qualified (single static imports)
         self._static_on_demand: list[str] = []  # types of static on-demand imports
         self._all_functions: list[FunctionInfo] = []
+        self._config_methods: dict[str, tuple[int, int | None]] = {}  # a configuration getter's method name → its arguments
+        for qual, getter in self.index.config_getters.items():
+            owner, _, method = qual.rpartition(".")
+            if owner in self.index.config_types:
+                self._config_methods.setdefault(method, getter)
         self._config_fields: dict[tuple[int, str], Any] = {}  # (class node id, field) → configuration value
         self._statics: dict[int, set[str]] = {}  # class node id → static field names
 
@@ -624,7 +621,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
             if not site.args:
                 continue
             qual = self.annotation_qual(site, scope)
-            if qual in CONFIG_ANNOTATIONS:
+            if qual in self.index.config_annotations:
                 v = strip(self.to_value(self.evaluate(site.args[0], scope)))
                 if isinstance(v, Const) and isinstance(v.value, str):
                     return placeholder_value(v.value)
@@ -1014,13 +1011,14 @@ class JavaAnalyzer(SyntaxAnalyzer):
             if qual == "java.lang.System.getenv" and not site.args:  # the whole environment: .getOrDefault(k, d) reads it
                 return Call(qual)
             if qual is not None and local is None and receiver is None:
-                getter = CONFIG_GETTERS.get(qual)
+                getter = self.index.config_getters.get(qual)
                 if getter is not None:
                     return self.config_getter(site, scope, getter)
             if receiver is None and local is None and qual is None:
                 parts = self.member_parts(site.func)
-                if parts is not None and parts[1] in ("getProperty", "getRequiredProperty") and self.is_config_object(parts[0], scope):
-                    return self.config_getter(site, scope, (0, 1 if parts[1] == "getProperty" else None))
+                method = self._config_methods.get(parts[1]) if parts is not None else None
+                if parts is not None and method is not None and self.is_config_object(parts[0], scope):
+                    return self.config_getter(site, scope, method)
         return super().eval_call(site, scope, shallow)
 
     def is_config_object(self, node: "Node", scope: Scope) -> bool:
@@ -1047,7 +1045,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         if tnode is None:
             return False
         t = self.resolve_type(tnode, scope)
-        return isinstance(t, Ref) and t.qualname in CONFIG_TYPES
+        return isinstance(t, Ref) and t.qualname in self.index.config_types
 
     def config_getter(self, site: Site, scope: Scope, getter: tuple[int, int | None]) -> Any:
         key = strip(self.site_value(site, getter[0], scope))
