@@ -1,10 +1,9 @@
 """The generic tree-sitter analyzer: one engine for every tree-sitter language.
 
-A language adapter (``go.py``, later ``java.py``, ``javascript.py``, ``csharp.py``) subclasses
-``Analyzer`` and implements the syntax hooks listed under "language hooks" below: how imports,
-names, calls, arguments, constructors, literals, declared types and statements are spelled. The
-engine does the rest, the same way for every language and the same way the Python analyzer does
-(``frontends/python/analyzer.py``):
+A language adapter (``python.py``, ``go.py``, ``java.py``, ``javascript.py``, ``csharp.py``,
+``kotlin.py``) subclasses ``Analyzer`` and implements the syntax hooks listed under "language
+hooks" below: how imports, names, calls, arguments, constructors, literals, declared types and
+statements are spelled. The engine does the rest, the same way for every language:
 
 - **scopes and bindings**: module, function and closure scopes; names bound lazily to the
   expression (or declared type) they were assigned, rebound in statement order during the walk;
@@ -15,7 +14,7 @@ engine does the rest, the same way for every language and the same way the Pytho
   of same-file types (struct literals and assignments anywhere in the file);
 - **rule matching** by resolved qualified name with dict lookups in the compiled ``TsIndex``;
 - **facts** with positions straight from ``node.start_point`` (1-based line and column);
-- **policy scopes** with the Python frontend's ``PolicyTracker`` (the same links);
+- **policy scopes** with ``policies.PolicyTracker``;
 - **raw queries** (``queries:`` in a rule) for shapes names cannot express.
 
 Walking is iterative: an explicit stack per expression, a dict dispatch on ``node.type`` per
@@ -244,6 +243,18 @@ class Analyzer:
     PASS_THROUGH: frozenset[str] = frozenset()  # conversions that keep the value (int64(x))
     CONVERTERS: Mapping[str, str] = {}  # qualname → float | int | str (strconv.Atoi → int)
     IDENTIFIER_TYPES: frozenset[str] = frozenset({"identifier"})  # names the id flow looks up
+    # an argument a spread (``...args``, ``*args``) may hide reads as Dynamic(SPREAD_LABEL); with
+    # SPREAD_HIDES_KEYWORDS a keyword argument may be hidden too (Python's ``**kwargs``)
+    SPREAD_LABEL = "..."
+    SPREAD_HIDES_KEYWORDS = False
+    # a ``path:`` into an argument whose value is unknown: with PATH_KEEPS_UNKNOWN the unknown value
+    # itself (``timeout_expr=**kwargs``), else nothing (then ``dynamic:`` or a default applies)
+    PATH_KEEPS_UNKNOWN = False
+    # a ``receiver:`` path through an unknown value: that value (True), or nothing (False)
+    RECEIVER_PATH_KEEPS_UNKNOWN = True
+    # a decorator that is a tracked instance (``@breaker``) or builds one (``@Breaker()``) puts its
+    # policies around the function; a bare decorator has no arguments to read
+    DECORATOR_INSTANCES = False
 
     def __init__(
         self,
@@ -294,10 +305,10 @@ class Analyzer:
         self._scope_timeouts: list[tuple[str, Any]] = []  # (label, limit) of decorators bounding the enclosing functions' calls
         self._literal_timeouts: dict[int, list[tuple[str, Any]]] = {}  # function literal id → limits of the call running it (withTimeout)
         if index.has_id_rules and index.id_words_re is not None and index.id_words_re.search(source):
+            self.idflow = TsIdFlow(self, **index.idflow_options)
         from .summary import SummaryRecorder  # the file's summary for the link stage (frontends/summary.py)
 
         self.summary: SummaryRecorder | None = SummaryRecorder(path, self.language, module)
-            self.idflow = TsIdFlow(self, **index.idflow_options)
 
     # ================================================================ language hooks
     def prescan(self, root: "Node") -> None:
@@ -360,6 +371,10 @@ class Analyzer:
         """The literal a surrounding try/catch returns when the call fails (languages with try)."""
         return None
 
+    def class_constant(self, cls: ClassInfo, name: str, text: bool = False) -> Value | None:
+        """A class-body constant of a same-file class (``class_attr:`` specs); languages with class bodies."""
+        return None
+
     def class_decorators(self, cls: ClassInfo) -> list[Site]:
         """Decorator / annotation call sites of a same-file class (``@Controller("v1")``): one
         that builds a tracked object is the receiver of its methods' decorator matches."""
@@ -398,9 +413,9 @@ class Analyzer:
         except RecursionError:
             res.diagnostics.append(Diagnostic(self.path, "internal_error", "analysis stopped: code nested too deeply", severity="warning"))
         if self.module_name:  # exports are looked up by module name at link time
+            self.collect_exports()
         if self.summary is not None:
             res.summary = self.summary.finish(self, self._return_cache)
-            self.collect_exports()
         return res
 
     @staticmethod
@@ -450,9 +465,9 @@ class Analyzer:
             self._emitted.add(node.id)
         line, col = self.position(node)
         fact = RawFact(kind=kind, rule=rule_id, line=line, col=col, fields=fields, scope=scope.qualname if scope else "", anchor=anchor if anchor is not None else self.anchor_text(node), key=key)
+        self.result.facts.append(fact)
         if self.summary is not None:
             self.summary.fact(key, scope)
-        self.result.facts.append(fact)
         fn = scope.function.qualname if scope is not None and scope.function is not None else None
         self.policies.on_fact(fact, receiver, fn)
         if fn is not None and kind in COVERED_KINDS:  # a closure's facts are its enclosing function's too (op := func() { cb.Execute(func() {...}) })
@@ -1010,9 +1025,9 @@ class Analyzer:
         fscope = self.function_scope(fn)
         self._fn_scopes[fn.node.id] = fscope
         covering: list[FactRef] = []
+        dsites = self.decorators(fn)
         if self.summary is not None:
             self.summary.enter(self, fn, dsites)
-        dsites = self.decorators(fn)
         bounds = len(self._scope_timeouts)
         self._scope_timeouts += self._literal_timeouts.get(fn.node.id, ())
         if dsites:  # a field spec may read a sibling decorator (decorator: [...])
@@ -1181,8 +1196,8 @@ class Analyzer:
             node = site.fields.get(spec.field)
         if node is None and (spec.arg is not None or spec.kw is not None):
             node = self.find_arg(site, spec.arg, spec.kw)
-            if node is None and site.hidden and spec.arg is not None and spec.arg >= 0:
-                return Dynamic("...")
+            if node is None and site.hidden and ((spec.arg is not None and spec.arg >= 0) or (spec.kw is not None and self.SPREAD_HIDES_KEYWORDS)):
+                return Dynamic(self.SPREAD_LABEL)
         if node is None:
             return None
         if spec.text:
@@ -1221,6 +1236,14 @@ class Analyzer:
                 m = spec.regex.search(text)
                 text = m.group(1) if m is not None and m.group(1) is not None else None
             return Const(text) if text is not None else None
+        if spec.class_attr is not None:  # a class-body constant (FAILURE_THRESHOLD = 10)
+            cls = scope.cls  # classes: the matched class; with arg/kw: a same-file class passed (cls=MyBreaker)
+            if spec.arg is not None or spec.kw is not None:
+                node = self.find_arg(site, spec.arg, spec.kw) if site is not None else None
+                passed = self.evaluate(node, scope) if node is not None else None
+                cls = passed.cls if isinstance(passed, ClassValue) else None
+            found = self.class_constant(cls, spec.class_attr, spec.text) if cls is not None else None
+            return found if found is not None else (Const(spec.default) if spec.has_default else None)
         if spec.config:  # configuration keys: resolved at link time against the service's files
             keys = []
             for key in spec.config:
@@ -1240,7 +1263,7 @@ class Analyzer:
         v = self.read_arg(spec, site, scope)
         if v is not None and spec.unwrap:
             v = self.unwrap(v, spec.unwrap, spec.only_objects)
-        if v is not None and spec.path:
+        if v is not None and spec.path and not (self.PATH_KEEPS_UNKNOWN and isinstance(strip(v), Dynamic)):
             found = at_path_named(v, spec.path)
             if found is None and spec.dynamic and isinstance(strip(v), Dynamic):  # options not known here: the value is unknown
                 found = Dynamic(".".join([describe(v), *map(str, spec.path)]))
@@ -1294,13 +1317,12 @@ class Analyzer:
                 return None
         return cur
 
-    @staticmethod
-    def receiver_path(receiver: Obj, path: str) -> Value | None:
+    def receiver_path(self, receiver: Obj, path: str) -> Value | None:
         cur: Any = receiver
         for part in path.split("."):
             inner = strip(cur)
             if not isinstance(inner, Obj):
-                return cur if isinstance(inner, Dynamic) else None
+                return cur if isinstance(inner, Dynamic) and self.RECEIVER_PATH_KEEPS_UNKNOWN else None
             cur = inner.capture(part)
             if cur is None:
                 return None
@@ -1346,9 +1368,9 @@ class Analyzer:
                 return
             qual, receiver, attr, local = t.qualname, None, t.name, None
         else:
+            qual, receiver, attr, local = self.callee(site.func, scope)
         if self.summary is not None:
             self.summary.call(self, site, scope, qual, attr, local)
-            qual, receiver, attr, local = self.callee(site.func, scope)
         if isinstance(local, FunctionValue):
             self.policies.on_local_call(local.fn.qualname, caller=scope.function.qualname if scope.function is not None else None)
             if self.idflow is not None:
@@ -1581,11 +1603,21 @@ class Analyzer:
                     base.cls.member_cache[parts[1]] = cur
 
     def match_decorator(self, dsite: Site, fn: FunctionInfo, fscope: Scope) -> list[FactRef]:
+        """Match a decorator; returns the policies (retry, breaker) it puts around the function."""
         outer = fn.scope
         covering: list[FactRef] = []
+        fields_site: Site | None = dsite
+        if self.DECORATOR_INSTANCES:
+            if dsite.func is not None and dsite.func.id == dsite.node.id:  # @breaker: an instance used as a decorator, no arguments
+                fields_site = None
+                bare = self.evaluate(dsite.node, outer)
+            else:  # @MyBreaker(), @CircuitBreaker(...): an instance made here
+                bare = self.evaluate_shallow(dsite.node, outer)
+            if isinstance(bare, Obj):
+                covering += object_policies(bare)
         qual, receiver, attr, _ = self.callee(dsite.func, outer)
         if receiver is not None:
-            covering += object_policies(receiver)
+            covering += object_policies(receiver)  # @breaker.decorate(...), @retrying.wraps
         if qual is None:
             return covering
         specs = self.index.decorators.get(qual)
@@ -1594,21 +1626,49 @@ class Analyzer:
         if receiver is None and fn.cls is not None:  # @Get(":id") in a @Controller("v1") class: the controller is the receiver
             receiver = self.class_receiver(fn.cls)
         env = self.env_for(fscope, function=fn.qualname, attr=attr, method=attr)
+        if fscope.cls is not None:
+            env["class"] = fscope.cls.name
         for spec in specs:
             if spec.requires is not None and not self.spec_requires_ok(spec, dsite, outer, receiver):
                 continue
             if spec.unless_receiver is not None and self.receiver_built_by(receiver, spec.unless_receiver):
                 continue
+            if spec.binds is not None:  # the decorated function's parameter is an instance (a bound task's self)
+                self.bind_parameter(spec.binds, dsite, fn, fscope, outer, qual)
             if spec.scope_timeout is not None:  # @TimeLimiter: bounds the calls made in the function, no fact
-                limit = self.build_fields(spec, dsite, outer, receiver, env)[0].get("timeout")
+                limit = self.build_fields(spec, fields_site, outer, receiver, env)[0].get("timeout")
                 if limit is not None:
                     self._scope_timeouts.append((spec.scope_timeout, limit))
                 continue
-            for fields in self.build_fields(spec, dsite, outer, receiver, env):
-                fact = self.emit(spec.kind, spec.rule.id, dsite.node, fields, fscope)
+            for fields in self.build_fields(spec, fields_site, outer, receiver, env):
+                if spec.where:
+                    fields["_where"] = spec.where
+                fact = self.emit(spec.kind, spec.rule.id, dsite.node, fields, fscope, receiver=receiver)
                 if fact.kind in POLICY_KINDS and self.ref(fact) not in covering:
                     covering.append(self.ref(fact))
         return covering
+
+    def bind_parameter(self, binds: dict[str, Any], dsite: Site, fn: FunctionInfo, fscope: Scope, outer: Scope, qual: str) -> None:
+        """``binds: {param: 0, type: T, if: bind}``: the decorated function's parameter is an instance
+        of ``T`` whose captures are read from the decorator's arguments (a bound task's ``self``)."""
+        flag = binds.get("if")
+        if flag is not None:
+            node = self.find_arg(dsite, None, flag)
+            v = strip(self.to_value(self.evaluate(node, outer))) if node is not None else None
+            if not (isinstance(v, Const) and v.value):
+                return
+        otype = self.index.types.get(binds["type"])
+        params = self.positional_params(fn)
+        i = int(binds.get("param", 0))
+        if otype is None or i >= len(params):
+            return
+        is_call = not (dsite.func is not None and dsite.func.id == dsite.node.id)
+        obj = self.construct(otype, dsite, outer, qual, None) if is_call else Obj(otype.type, (), qual.rpartition(".")[2], "")
+        fscope.bindings[params[i]] = Binding(value=obj)
+
+    def positional_params(self, fn: FunctionInfo) -> list[str]:
+        """The names of a function's positional parameters, a method's receiver included (``binds: {param: N}``)."""
+        return [name for name, _ in self.function_params(fn.node)]
 
     def class_receiver(self, cls: ClassInfo) -> Obj | None:
         """The tracked object a class decorator builds (``@Controller("v1")``), once per class."""

@@ -126,6 +126,11 @@ class PythonAnalyzer(Analyzer):
     FUNCTION_TYPES = frozenset({"function_definition"})
     LEAF_TYPES = frozenset({"identifier", "integer", "float", "true", "false", "none", "comment", "ellipsis", "type", "string_start", "string_end", "string_content", "escape_sequence"})
     IDENTIFIER_TYPES = frozenset({"identifier"})
+    SPREAD_LABEL = "**kwargs"
+    SPREAD_HIDES_KEYWORDS = True
+    PATH_KEEPS_UNKNOWN = True
+    RECEIVER_PATH_KEEPS_UNKNOWN = False
+    DECORATOR_INSTANCES = True
     ENV_GETTERS = {"os.getenv": (0, 1), "os.environ.get": (0, 1), "os.environ.setdefault": (0, 1), "posix.environ.get": (0, 1)}
     ENV_MAPPINGS = frozenset({"os.environ"})
     CONVERTERS = {"float": "float", "int": "int", "str": "str"}
@@ -923,6 +928,9 @@ class PythonAnalyzer(Analyzer):
             params = params[1:]
         return params
 
+    def positional_params(self, fn: FunctionInfo) -> list[str]:
+        return [n for k, n, _ in self._param_nodes(fn.node) if k == "plain"]  # self included
+
     def function_scope(self, fn: FunctionInfo, args: tuple[Any, ...] | None = None) -> Scope:
         parent = fn.scope
         cls = parent.cls if parent.kind == "class" else None
@@ -983,58 +991,6 @@ class PythonAnalyzer(Analyzer):
                 out.append(Site(expr, expr))
         return out
 
-    def match_decorator(self, dsite: Site, fn: FunctionInfo, fscope: Scope) -> list[FactRef]:
-        """Match a decorator; returns the policies (retry, breaker) it puts around the function."""
-        outer = fn.scope
-        covering: list[FactRef] = []
-        is_call = dsite.node.type == "call"
-        if not is_call:
-            bare = self.evaluate(dsite.node, outer)
-            if isinstance(bare, Obj):
-                covering += object_policies(bare)  # @breaker: an instance used as a decorator
-        else:
-            made = self.evaluate_shallow(dsite.node, outer)
-            if isinstance(made, Obj):
-                covering += object_policies(made)  # @MyBreaker(), @CircuitBreaker(...): an instance made here
-        qual, receiver, attr, _ = self.callee(dsite.func, outer)
-        if receiver is not None:
-            covering += object_policies(receiver)  # @breaker.decorate(...), @retrying.wraps
-        if qual is None:
-            return covering
-        specs = self.index.decorators.get(qual)
-        if not specs:
-            return covering
-        env = self.env_for(fscope, function=fscope.qualname, attr=attr, method=attr)
-        if fscope.cls is not None:
-            env["class"] = fscope.cls.name
-        for spec in specs:
-            if spec.binds is not None:
-                self.bind_parameter(spec.binds, dsite, fn, fscope, outer, qual)
-            for fields in self.build_fields(spec, dsite if is_call else None, outer, receiver, env):
-                if spec.where:
-                    fields["_where"] = spec.where
-                fact = self.emit(spec.kind, spec.rule.id, dsite.node, fields, fscope, receiver=receiver)
-                if fact.kind in POLICY_KINDS and self.ref(fact) not in covering:
-                    covering.append(self.ref(fact))
-        return covering
-
-    def bind_parameter(self, binds: dict[str, Any], dsite: Site, fn: FunctionInfo, fscope: Scope, outer: Scope, qual: str) -> None:
-        """``binds: {param: 0, type: T, if: bind}``: the decorated function's parameter is an instance
-        of ``T`` whose captures are read from the decorator's arguments (a bound task's ``self``)."""
-        flag = binds.get("if")
-        if flag is not None:
-            node = self.find_arg(dsite, None, flag)
-            v = strip(self.to_value(self.evaluate(node, outer))) if node is not None else None
-            if not (isinstance(v, Const) and v.value):
-                return
-        otype = self.index.types.get(binds["type"])
-        params = [n for k, n, _ in self._param_nodes(fn.node) if k == "plain"]
-        i = int(binds.get("param", 0))
-        if otype is None or i >= len(params):
-            return
-        obj = self.construct(otype, dsite, outer, qual, None) if dsite.node.type == "call" else Obj(otype.type, (), qual.rpartition(".")[2], "")
-        fscope.bindings[params[i]] = Binding(value=obj)
-
     # ================================================================ sites
     def site(self, node: "Node", scope: Scope) -> Site | None:
         if node.type != "call":
@@ -1072,76 +1028,6 @@ class PythonAnalyzer(Analyzer):
         return None
 
     # the libcst frontend's field semantics (Python rules use only its keys)
-    def read_arg(self, spec: Any, site: Site | None, scope: Scope) -> Value | None:
-        if spec.arg is None and spec.kw is None:
-            return None
-        if site is None:
-            return None
-        node = self.find_arg(site, spec.arg, spec.kw)
-        if node is None:
-            return Dynamic("**kwargs") if site.hidden else None  # an unpacked *args / **kwargs may hide it
-        if spec.text:
-            return Const(self.anchor_text(node, 200))
-        return self.to_value(self.evaluate(node, scope))
-
-    def read_field(self, name: str, spec: Any, site: Site | None, scope: Scope, receiver: Obj | None, env: dict[str, str], partial: Obj | None = None, inherit: bool = True) -> Any:
-        if spec.is_const:
-            c = spec.const
-            if spec.template and isinstance(c, str):
-                return Const(render(c, env, keep_unknown=False))
-            return Const(c)
-        if spec.first_of:
-            for alt in spec.first_of:
-                found = self.read_field(name, alt, site, scope, receiver, env)
-                if found is not None:
-                    return found
-            return None
-        if spec.format is not None:
-            return format_captures(spec.format, receiver)
-        if spec.receiver_text:  # what a method is called on: db.replica in db.replica.query(...)
-            parts = self.member_parts(site.func) if site is not None and site.func is not None else None
-            if parts is None:
-                return None
-            obj = parts[0]
-            dotted = self._dotted(obj)
-            return Const(dotted if dotted is not None else self.anchor_text(obj, 120))
-        if spec.class_attr is not None:  # a class-body constant (FAILURE_THRESHOLD = 10)
-            cls = scope.cls  # classes: the matched class; with arg/kw: a same-file class passed (cls=MyBreaker)
-            if spec.arg is not None or spec.kw is not None:
-                node = self.find_arg(site, spec.arg, spec.kw) if site is not None else None
-                passed = self.evaluate(node, scope) if node is not None else None
-                cls = passed.cls if isinstance(passed, ClassValue) else None
-            found = self.class_constant(cls, spec.class_attr, spec.text) if cls is not None else None
-            return found if found is not None else (Const(spec.default) if spec.has_default else None)
-        if spec.if_passed is not _IF_MISSING:  # passed for sure (not hidden in **kwargs) and not None
-            node = self.find_arg(site, spec.arg, spec.kw) if site is not None else None
-            inner = strip(self.to_value(self.evaluate(node, scope))) if node is not None else None
-            return None if inner is None or isinstance(inner, Const) and inner.value is None else Const(spec.if_passed)
-        v = self.read_arg(spec, site, scope)
-        if v is not None and spec.unwrap:
-            inner = strip(v)
-            if isinstance(inner, Obj):
-                v = inner.capture(spec.unwrap[0])
-                for step in spec.unwrap[1:]:
-                    nxt = strip(v) if v is not None else None
-                    v = nxt.capture(step) if isinstance(nxt, Obj) else None
-            elif spec.only_objects:
-                v = None
-        if v is not None and spec.path and not isinstance(strip(v), Dynamic):  # an unknown argument stays unknown
-            found = at_path(v, spec.path)  # into a mapping, a list of pairs or a JSON document
-            v = found if found is not None or not has_refs(v) else deferred_path(v, spec.path)  # imported: at link
-        if v is None and spec.receiver and receiver is not None:
-            v = self._receiver_path(receiver, spec.receiver)
-        if v is None and spec.inherit and receiver is not None:
-            v = receiver.capture(name)
-        if v is None and spec.has_default:
-            v = Const(spec.default)
-        if v is not None and spec.prefix and receiver is not None:
-            pre = receiver.capture(spec.prefix)
-            if pre is not None:
-                v = simplify_concat((pre, v))
-        return v
-
     @staticmethod
     def _receiver_path(receiver: Obj, path: str) -> Value | None:
         cur: Any = receiver
@@ -1161,42 +1047,6 @@ class PythonAnalyzer(Analyzer):
             base = self._dotted(obj) if obj is not None else None
             return f"{base}.{self.text(attr)}" if base and attr is not None else None
         return None
-
-    def construct(self, otype: Any, site: Site, scope: Scope, qual: str, receiver: Obj | None) -> Obj:
-        caps: list[tuple[str, Value]] = []
-        for name, spec in otype.captures.items():
-            if not spec.unwrap and not spec.first_of and spec.format is None and spec.if_passed is _IF_MISSING and not spec.is_const:
-                v = self.read_arg(spec, site, scope)
-            else:  # unwrap, alternatives, constants, formats over the captures so far
-                v = self.read_field(name, spec, site, scope, Obj(otype.type, tuple(caps)), {})
-            if v is not None:
-                caps.append((name, v))
-        if receiver is not None:  # client.get_database(...): made by a tracked object, it keeps the captures it does not set
-            have = {k for k, _ in caps}
-            caps += [(k, v) for k, v in receiver.captures if k not in have]
-        return Obj(otype.type, tuple(caps), qual.rpartition(".")[2], f"{self.path}#{self.node_key(site.node)}")
-
-    def configure_obj(self, obj: Obj, site: Site, scope: Scope) -> Obj:
-        otype = self.index.types.get(obj.type)
-        parts = self.member_parts(site.func) if site.func is not None else None
-        if otype is None or parts is None:
-            return obj
-        conf = otype.configure.get(parts[1])
-        if conf is None:
-            return obj
-        node = self.find_arg(site, conf.arg, conf.kw)
-        if node is None:
-            return obj
-        v = self.to_value(self.evaluate(node, scope))
-        caps = list(obj.captures)
-        if conf.append:
-            old = obj.capture(conf.capture)
-            prev = strip(old) if old is not None else None
-            items = (prev.items if isinstance(prev, Seq) else ()) + (v,)
-            caps = [c for c in caps if c[0] != conf.capture] + [(conf.capture, Seq(items))]
-        else:
-            caps = [c for c in caps if c[0] != conf.capture] + [(conf.capture, v)]
-        return dataclasses.replace(obj, captures=tuple(caps))
 
     # ================================================================ statements
     def st_skip(self, node: "Node", scope: Scope) -> None:
@@ -1324,35 +1174,6 @@ class PythonAnalyzer(Analyzer):
             kids = self._elements(target)
             if len(kids) == 1:
                 self.bind_target(kids[0], value, scope, ann)
-
-    def bind(self, scope: Scope, name: str, expr: "Node | None" = None, value: Any = UNBOUND, index: int = 0, type_node: "Node | None" = None, rebind: bool = False) -> None:
-        """A Python assignment binds in the current scope (no declarations)."""
-        if not name:
-            return
-        b = Binding(expr=expr, scope=scope, value=value, index=index, type_node=type_node)
-        if expr is not None and value is UNBOUND and self.mentions(expr, name):
-            self.binding_value(b, name)  # x = f(x): evaluated now, against the previous x
-        if self.idflow is not None and expr is not None and self.idflow.active():
-            self.idflow.assign(scope, name, expr, scope)
-        scope.bindings[name] = b
-
-    def apply_configure(self, site: Site, scope: Scope) -> None:
-        """``session.mount(prefix, adapter)`` changes what ``session`` is: rebind it with the new capture."""
-        if site.func is None:
-            return
-        parts = self.member_parts(site.func)
-        if parts is None or parts[1] not in self.index.configure_methods or parts[0].type != "identifier":
-            return
-        name = self.text(parts[0])
-        b = scope.bindings.get(name)
-        if b is None:
-            return
-        obj = self.binding_value(b, name)
-        if not isinstance(obj, Obj):
-            return
-        new = self.configure_obj(obj, site, scope)
-        if new is not obj:
-            scope.bindings[name] = Binding(value=new)
 
     def st_import(self, node: "Node", scope: Scope) -> None:
         if scope.kind != "module":
