@@ -204,7 +204,8 @@ class GoAnalyzer(SyntaxAnalyzer):
     EXPRESSION_LIST_TYPES = frozenset({"expression_list"})
     SCAN_BINDS = {"short_var_declaration": "scan_short_var", "assignment_statement": "scan_assign", "var_declaration": "bind_vars", "const_declaration": "bind_consts"}
     SCAN_HOOKS = {"if_statement": "scan_if"}
-    SCOPE_AT_LITERALS = True
+    SCOPE_AT_LITERAL_TYPES = frozenset({"function_declaration", "method_declaration", "func_literal"})
+    REPORT_AT_NAME = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -519,9 +520,6 @@ class GoAnalyzer(SyntaxAnalyzer):
 
     def exported(self, name: str) -> bool:
         return name[:1].isupper()
-
-    def report_node(self, fn: FunctionInfo) -> "Node":
-        return fn.node
 
     def class_bases(self, cls: ClassInfo) -> list[str]:
         type_node = cls.node.child_by_field_name("type") if cls.node.type in ("type_spec", "type_alias") else None

@@ -33,7 +33,8 @@ import re
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ...values import Call, Const, Dynamic, Env, Map, Obj, Ref, Seq, fold, simplify_concat, strip
-from .engine import MAX_LITERAL_ITEMS, Analyzer, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
+from .engine import MAX_LITERAL_ITEMS, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
+from .syntax import SyntaxAnalyzer
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -48,7 +49,6 @@ SOURCE_SUFFIXES = (".d.ts", ".tsx", ".ts", ".mts", ".cts", ".jsx", ".mjs", ".cjs
 DEADLINE_CALL = "Date.now()+"  # Date.now() + ms: a deadline in ms from now
 ABORT_TIMER_CAPTURE = "timeout"  # setTimeout(() => c.abort(), ms): the controller's capture
 
-_BINARY_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%", "**": "**"}
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
 _ESCAPE_RE = re.compile(r"\\(u\{[0-9a-fA-F]+\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|\r\n|[\s\S])")
 FUNCTION_NODES = frozenset(
@@ -56,9 +56,6 @@ FUNCTION_NODES = frozenset(
 )
 CLASS_NODES = frozenset({"class_declaration", "abstract_class_declaration"})
 TS_WRAPPERS = frozenset({"as_expression", "satisfies_expression", "non_null_expression", "type_assertion", "parenthesized_expression", "await_expression"})
-_SCAN_INTO = frozenset(
-    {"statement_block", "if_statement", "else_clause", "try_statement", "catch_clause", "finally_clause", "for_statement", "for_in_statement", "while_statement", "do_statement", "labeled_statement", "switch_statement", "switch_body", "switch_case", "switch_default"}
-)
 
 
 def unescape(body: str) -> str:
@@ -126,11 +123,11 @@ def words_of(name: str) -> set[str]:
     return {head}
 
 
-class JavaScriptAnalyzer(Analyzer):
+class JavaScriptAnalyzer(SyntaxAnalyzer):
     language = "javascript"
     EVAL = {
-        "identifier": "ev_identifier",
-        "shorthand_property_identifier": "ev_identifier",
+        "identifier": "eval_literal_name",
+        "shorthand_property_identifier": "eval_literal_name",
         "this": "ev_this",
         "member_expression": "ev_member",
         "subscript_expression": "ev_subscript",
@@ -139,10 +136,10 @@ class JavaScriptAnalyzer(Analyzer):
         "string": "ev_string",
         "template_string": "ev_template",
         "number": "ev_number",
-        "true": "ev_true",
-        "false": "ev_false",
-        "null": "ev_null",
-        "undefined": "ev_null",
+        "true": "eval_literal_name",
+        "false": "eval_literal_name",
+        "null": "eval_literal_name",
+        "undefined": "eval_literal_name",
         "binary_expression": "ev_binary",
         "unary_expression": "ev_unary",
         "parenthesized_expression": "ev_inner",
@@ -182,9 +179,9 @@ class JavaScriptAnalyzer(Analyzer):
         "abstract_class_declaration": "st_class",
         "export_statement": "st_export",
         "switch_statement": "st_switch",
-        "return_statement": "st_children",
-        "throw_statement": "st_children",
-        "else_clause": "st_children",
+        "return_statement": "st_statements",
+        "throw_statement": "st_statements",
+        "else_clause": "st_statements",
         "labeled_statement": "st_labeled",
         "import_statement": "st_skip",
         "empty_statement": "st_skip",
@@ -230,6 +227,22 @@ class JavaScriptAnalyzer(Analyzer):
     )
     IDENTIFIER_TYPES = frozenset({"identifier", "shorthand_property_identifier"})
     # the built-in conversions and pass-throughs: rules/javascript/platform/builtins.yaml
+    # syntax.py's tables
+    LITERAL_NAMES = {"true": True, "false": False, "null": None, "undefined": None}
+    BINARY_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%", "**": "**"}
+    INT_DIVISION = False
+    RETURN_TYPES = frozenset({"return_statement"})
+    SCAN_BINDS = {
+        "lexical_declaration": "scan_declaration",
+        "variable_declaration": "scan_declaration",
+        "expression_statement": "scan_assignment",
+        "function_declaration": "declare_named_function",
+        "generator_function_declaration": "declare_named_function",
+    }
+    BLOCK_TYPES = frozenset({"statement_block"})
+    CLASS_TYPES = CLASS_NODES | frozenset({"class"})
+    SCOPE_AT_LITERAL_TYPES = FUNCTION_NODES
+    REPORT_AT_NAME = False
     # hooks the generic hand-written-retry rule reads (treesitter/retry_loops.py)
     LOOP_TYPES = frozenset({"for_statement", "for_in_statement", "while_statement", "do_statement"})
     TRY_TYPES = frozenset({"try_statement"})
@@ -237,10 +250,8 @@ class JavaScriptAnalyzer(Analyzer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._functions: dict[int, FunctionInfo] = {}  # declaration / method node id → info
         self._closures: dict[int, FunctionInfo] = {}  # function literal node id → info (one name per literal)
         self._closure_names: set[str] = set()
-        self._member_scopes: dict[int, Scope] = {}
         self._class_scopes: dict[int, Scope] = {}
         self._fallbacks: list[tuple[int, str | None]] = []  # (function node id, literal its catch returns), innermost last
 
@@ -254,7 +265,7 @@ class JavaScriptAnalyzer(Analyzer):
             elif t in ("lexical_declaration", "variable_declaration"):
                 self.bind_declaration(node, scope, rebind=False)
             elif t in ("function_declaration", "generator_function_declaration"):
-                self.declare_function(node, scope)
+                self.declare_named_function(node, scope)
             elif t in CLASS_NODES:
                 self.declare_class(node, scope)
 
@@ -306,15 +317,15 @@ class JavaScriptAnalyzer(Analyzer):
         self.module_scope.bindings[local] = Binding(value=Ref(qual))
         self.result.imports[local] = qual
 
-    def declare_function(self, node: "Node", scope: Scope) -> FunctionInfo | None:
+    def declare_named_function(self, node: "Node", scope: Scope) -> FunctionInfo | None:
         name_node = node.child_by_field_name("name")
         if name_node is None:
             return None
         name = self.text(name_node)
-        fn = self._functions.get(node.id)
+        fn = self.functions_by_node.get(node.id)
         if fn is None:
             qual = f"{scope.qualname}.{name}" if scope.qualname else name
-            fn = self._functions[node.id] = FunctionInfo(node, scope, qual, name, scope.cls if scope.kind == "function" else None)
+            fn = self.declare_function(FunctionInfo(node, scope, qual, name, scope.cls if scope.kind == "function" else None))
         scope.bindings[name] = Binding(value=FunctionValue(fn))
         return fn
 
@@ -332,8 +343,7 @@ class JavaScriptAnalyzer(Analyzer):
                 mname = self._member_name(member)
                 if mname is None:
                     continue
-                fn = FunctionInfo(member, self.module_scope, f"{qual}.{mname}", mname, cls)
-                self._functions[member.id] = fn
+                fn = self.declare_function(FunctionInfo(member, self.module_scope, f"{qual}.{mname}", mname, cls))
                 cls.methods.setdefault(mname, fn)
         scope.bindings[name] = Binding(value=ClassValue(cls))
         return cls
@@ -368,7 +378,7 @@ class JavaScriptAnalyzer(Analyzer):
                 if cls is not None:
                     self.walk_class(cls)
             else:
-                fn = self._functions.get(node.id) or self.declare_function(node, scope)
+                fn = self.functions_by_node.get(node.id) or self.declare_named_function(node, scope)
                 if fn is not None:
                     self.walk_function(fn)
 
@@ -384,7 +394,7 @@ class JavaScriptAnalyzer(Analyzer):
         body = cls.node.child_by_field_name("body")
         for member in self.iter_named(body):
             if member.type == "method_definition":
-                fn = self._functions.get(member.id)
+                fn = self.functions_by_node.get(member.id)
                 if fn is not None:
                     self.walk_function(fn)
             elif member.type in ("field_definition", "public_field_definition"):
@@ -499,7 +509,7 @@ class JavaScriptAnalyzer(Analyzer):
     def function_receiver(self, node: "Node") -> tuple[str, "Node | None"] | None:
         if node.type != "method_definition":
             return None
-        fn = self._functions.get(node.id)
+        fn = self.functions_by_node.get(node.id)
         if fn is None or fn.cls is None:
             return None
         return "this", fn.cls.node.child_by_field_name("name")
@@ -522,7 +532,7 @@ class JavaScriptAnalyzer(Analyzer):
     def closure(self, node: "Node", scope: Scope) -> FunctionInfo:
         """A function literal's info, one per literal: named after the variable, property or
         method it is assigned to (``checkout.work``), else ``<enclosing>.funcN``."""
-        found = self._closures.get(node.id) or self._functions.get(node.id)
+        found = self._closures.get(node.id) or self.functions_by_node.get(node.id)
         if found is not None:
             return found
         name = self._literal_name(node)
@@ -562,40 +572,20 @@ class JavaScriptAnalyzer(Analyzer):
                 return self.text(left)
         return None
 
-    def scan_function(self, fn: FunctionInfo, scope: Scope) -> list["Node"]:
-        body = fn.node.child_by_field_name("body")
-        if body is None:
-            return []
-        if body.type != "statement_block":
-            return [body]
-        returns: list[Node] = []
-        self._scan(body, scope, returns)
-        return returns
+    # ---------------------------------------------------------------- binding without walking (syntax.py's scan_function)
+    def scan_declaration(self, st: "Node", scope: Scope) -> None:
+        self.bind_declaration(st, scope, rebind=False)
 
-    def _scan(self, node: "Node", scope: Scope, returns: list["Node"]) -> None:
-        for st in node.named_children:
-            self._scan_statement(st, scope, returns)
+    def scan_assignment(self, st: "Node", scope: Scope) -> None:
+        """``x = v`` as a statement: ``x`` rebound (a member assignment is left to ``collect_members``)."""
+        expr = next((c for c in st.named_children if c.type != "comment"), None)
+        if expr is not None and expr.type == "assignment_expression":
+            left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
+            if left is not None and right is not None and left.type == "identifier":
+                self.bind(scope, self.text(left), expr=right, rebind=True)
 
-    def _scan_statement(self, st: "Node", scope: Scope, returns: list["Node"]) -> None:
-        t = st.type
-        if t in ("lexical_declaration", "variable_declaration"):
-            self.bind_declaration(st, scope, rebind=False)
-        elif t == "expression_statement":
-            expr = next((c for c in st.named_children if c.type != "comment"), None)
-            if expr is not None and expr.type == "assignment_expression":
-                left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
-                if left is not None and right is not None and left.type == "identifier":
-                    self.bind(scope, self.text(left), expr=right, rebind=True)
-        elif t == "return_statement":
-            value = next((c for c in st.named_children if c.type != "comment"), None)
-            if value is not None:
-                returns.append(value)
-        elif t in ("function_declaration", "generator_function_declaration"):
-            self.declare_function(st, scope)
-        elif t in _SCAN_INTO:  # into nested blocks and clauses, not into nested functions
-            for part in st.named_children:
-                if part.type in _SCAN_INTO or part.type.endswith(("_statement", "_declaration")):
-                    self._scan_statement(part, scope, returns)
+    def literal_function(self, node: "Node", parent: Scope) -> FunctionInfo:
+        return self.closure(node, parent)  # named like the walk names it
 
     def collect_members(self, cls: ClassInfo) -> None:
         """Field initialisers and declared types, TypeScript parameter properties, and
@@ -635,27 +625,6 @@ class JavaScriptAnalyzer(Analyzer):
                     if obj is not None and obj.type == "this" and prop is not None:
                         cls.members.setdefault(self.text(prop), []).append((right, self.scope_at(node)))
             stack.extend(node.named_children)
-
-    def scope_at(self, node: "Node") -> Scope:
-        """The scope of the function enclosing ``node`` with its locals bound."""
-        fnode = node.parent
-        while fnode is not None and fnode.type not in FUNCTION_NODES:
-            fnode = fnode.parent
-        if fnode is None:
-            return self.module_scope
-        walked = self._fn_scopes.get(fnode.id)
-        if walked is not None:
-            return walked
-        cached = self._member_scopes.get(fnode.id)
-        if cached is not None:
-            return cached
-        fn = self._functions.get(fnode.id) or self._closures.get(fnode.id)
-        if fn is None:
-            fn = self.closure(fnode, self.scope_at(fnode))
-        scope = self.function_scope(fn)
-        self._member_scopes[fnode.id] = scope
-        self.scan_function(fn, scope)
-        return scope
 
     def class_bases(self, cls: ClassInfo) -> list[str]:
         out: list[str] = []
@@ -821,19 +790,11 @@ class JavaScriptAnalyzer(Analyzer):
         return []  # a JS catch catches everything
 
     # ================================================================ statements
-    def st_skip(self, node: "Node", scope: Scope) -> None:
-        return None
-
-    def st_children(self, node: "Node", scope: Scope) -> None:
-        for child in node.named_children:
-            if child.type != "comment":
-                self.walk_statement(child, scope)
-
     def st_block(self, node: "Node", scope: Scope) -> None:
         kids = [c for c in node.named_children if c.type != "comment"]
         for child in kids:  # function declarations are hoisted
             if child.type in ("function_declaration", "generator_function_declaration"):
-                self.declare_function(child, scope)
+                self.declare_named_function(child, scope)
         for child in kids:
             self.walk_statement(child, scope)
 
@@ -852,7 +813,7 @@ class JavaScriptAnalyzer(Analyzer):
             self.walk_expr(value, scope)
 
     def st_function(self, node: "Node", scope: Scope) -> None:
-        fn = self._functions.get(node.id) or self.declare_function(node, scope)
+        fn = self.functions_by_node.get(node.id) or self.declare_named_function(node, scope)
         if fn is not None:
             self.walk_function(fn)
 
@@ -913,7 +874,7 @@ class JavaScriptAnalyzer(Analyzer):
         if left is None or right is None or left.type != "identifier":
             return
         name = self.text(left)
-        op = _BINARY_OPS.get(self.text(op_node)[:-1]) if op_node is not None else None
+        op = self.BINARY_OPS.get(self.text(op_node)[:-1]) if op_node is not None else None
         cur = self.lookup_name(name, scope)
         new = self.eval_binary(op, cur, self.evaluate(right, scope), node) if op else Opaque(node)
         self.bind(scope, name, value=new if not isinstance(new, Opaque) else Dynamic(name), rebind=True)
@@ -1057,9 +1018,6 @@ class JavaScriptAnalyzer(Analyzer):
         text = self.text(node)
         return unescape(text[1:-1]) if len(text) >= 2 else text
 
-    def ev_identifier(self, node: "Node", scope: Scope) -> Any:
-        return self.lookup_name(self.text(node), scope)
-
     def ev_this(self, node: "Node", scope: Scope) -> Any:
         b = scope.lookup("this")
         return self.binding_value(b, "this") if b is not None else Dynamic("this")
@@ -1088,15 +1046,6 @@ class JavaScriptAnalyzer(Analyzer):
     def ev_number(self, node: "Node", scope: Scope) -> Any:
         v = js_number(self.text(node))
         return Const(v) if v is not None else Opaque(node)
-
-    def ev_true(self, node: "Node", scope: Scope) -> Any:
-        return Const(True)
-
-    def ev_false(self, node: "Node", scope: Scope) -> Any:
-        return Const(False)
-
-    def ev_null(self, node: "Node", scope: Scope) -> Any:
-        return Const(None)
 
     def ev_inner(self, node: "Node", scope: Scope) -> Any:
         kids = [c for c in node.named_children if c.type not in ("comment", "type_annotation", "type_arguments")]
@@ -1162,7 +1111,7 @@ class JavaScriptAnalyzer(Analyzer):
             if isinstance(inner, Const) and (inner.value not in (None, "", 0, False) if op == "||" else inner.value is not None):
                 return left
             return Opaque(node)
-        binop = _BINARY_OPS.get(op)
+        binop = self.BINARY_OPS.get(op)
         if binop is None:
             return Opaque(node)
         left = self.evaluate(left_node, scope)

@@ -22,8 +22,11 @@ Tables (besides the engine's ``EVAL``, ``STATEMENTS``, ``CALL_TYPES``, ...):
 - ``RETURN_TYPES``, ``SCAN_BINDS`` (statement type → method binding it without matching),
   ``SCAN_HOOKS`` (statement type → method scanning its own parts: ``(node, scope, returns)``),
   ``EXPRESSION_LIST_TYPES`` (a returned list: its first value is the result), ``BLOCK_TYPES``:
-  ``scan_function``'s view of a body; ``SCOPE_AT_LITERALS``: ``scope_at`` binds the locals of an
-  enclosing function literal too (in its own scope, below its enclosing function's);
+  ``scan_function``'s view of a body; ``SCOPE_AT_LITERAL_TYPES``: function nodes ``scope_at``
+  gives a scope of their own even when not declared (a function literal's locals, in a scope
+  below its enclosing function's; ``literal_function`` names it); ``REPORT_AT_NAME``: a fact
+  about a whole function is reported at its name (Java's, after the annotations), else at the
+  declaration;
 - ``CLASS_TYPES``, ``ASSIGNMENT_TYPES`` (``left`` / ``right`` fields): same-file classes and the
   assignments to their fields (``class_assignments``).
 
@@ -109,7 +112,8 @@ class SyntaxAnalyzer(Analyzer):
     SCAN_BINDS: Mapping[str, str] = {}
     SCAN_HOOKS: Mapping[str, str] = {}
     EXPRESSION_LIST_TYPES: frozenset[str] = frozenset()
-    SCOPE_AT_LITERALS = False
+    SCOPE_AT_LITERAL_TYPES: frozenset[str] = frozenset()
+    REPORT_AT_NAME = True
     BLOCK_TYPES: frozenset[str] = frozenset({"block"})
     CLASS_TYPES: frozenset[str] = frozenset()
     ASSIGNMENT_TYPES: frozenset[str] = frozenset()
@@ -208,11 +212,10 @@ class SyntaxAnalyzer(Analyzer):
                     scope = self._scan_scopes[cur.id] = self.function_scope(fn)
                     self.scan_function(fn, scope)
                 return scope
-            if self.SCOPE_AT_LITERALS and cur.type in self.FUNCTION_TYPES:  # a function literal: its locals too
+            if cur.type in self.SCOPE_AT_LITERAL_TYPES:  # a function literal: its locals too
                 scope = self._fn_scopes.get(cur.id) or self._scan_scopes.get(cur.id)
                 if scope is None:
-                    parent = self.scope_at(cur)
-                    lit = FunctionInfo(cur, parent, f"{parent.qualname}.{self.LAMBDA_NAME}", self.LAMBDA_NAME, parent.cls)
+                    lit = self.literal_function(cur, self.scope_at(cur))
                     scope = self._scan_scopes[cur.id] = self.function_scope(lit)
                     self.scan_function(lit, scope)
                 return scope
@@ -221,6 +224,10 @@ class SyntaxAnalyzer(Analyzer):
                 return cscope
             cur = cur.parent
         return self.module_scope
+
+    def literal_function(self, node: "Node", parent: Scope) -> FunctionInfo:
+        """The function info of a function literal met by ``scope_at`` outside the walk."""
+        return FunctionInfo(node, parent, f"{parent.qualname}.{self.LAMBDA_NAME}", self.LAMBDA_NAME, parent.cls)
 
     # ================================================================ literals
     def named(self, node: "Node | None") -> list["Node"]:
@@ -464,7 +471,7 @@ class SyntaxAnalyzer(Analyzer):
 
     # ================================================================ functions and classes
     def report_node(self, fn: FunctionInfo) -> "Node":
-        return fn.node.child_by_field_name("name") or fn.node
+        return (fn.node.child_by_field_name("name") if self.REPORT_AT_NAME else None) or fn.node
 
     def exported(self, name: str) -> bool:
         return not name.startswith("<")  # <init>, <clinit>
