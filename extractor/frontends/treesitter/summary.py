@@ -61,9 +61,7 @@ class SummaryRecorder:
     """Collects one file's summary while the engine walks it; ``finish`` returns the ``FileSummary``.
 
     The engine calls ``enter`` when it walks a function, ``call`` for every call it matches (after
-    resolving the callee) and ``fact`` for every fact it emits. Argument values are evaluated by
-    the engine's ``evaluate_shallow`` (unknown calls stay bare ``Call`` values, names are memoised
-    bindings).
+    resolving the callee) and ``fact`` for every fact it emits. Argument values: see ``_arg``.
     """
 
     def __init__(self, path: str, language: str, module: str) -> None:
@@ -71,6 +69,9 @@ class SummaryRecorder:
         self.language = language
         self.module = module
         self._fns: dict[int, _Fn] = {}  # function node id → record
+        self._infos: dict[
+            int, tuple[FunctionInfo, _Fn]
+        ] = {}  # id(FunctionInfo) → (it, record)
         self._top_calls: list[CallSite] = []
         self._top_facts: list[int] = []
         self._seen_sites: set[int] = set()
@@ -80,6 +81,9 @@ class SummaryRecorder:
         return f"{self.module}.{qualname}" if self.module and qualname else qualname
 
     def _fn(self, fn: FunctionInfo) -> _Fn:
+        known = self._infos.get(id(fn))
+        if known is not None:
+            return known[1]
         rec = self._fns.get(fn.node.id)
         if rec is None:
             parent = (
@@ -97,6 +101,7 @@ class SummaryRecorder:
                 node_id=fn.node.id,
                 start=fn.node.start_byte,
             )
+        self._infos[id(fn)] = (fn, rec)  # the info is kept alive: its id stays its own
         return rec
 
     def enter(self, an: Analyzer, fn: FunctionInfo, dsites: list[Site]) -> None:
@@ -162,8 +167,13 @@ class SummaryRecorder:
         passed: list[str] = []
         for a in site.args[:MAX_ARGS]:
             args.append(self._arg(an, a, scope, passed))
-        kwargs = tuple(
-            (k, self._arg(an, n, scope, passed)) for k, n in sorted(site.kwargs.items())
+        kwargs = (
+            tuple(
+                (k, self._arg(an, n, scope, passed))
+                for k, n in sorted(site.kwargs.items())
+            )
+            if site.kwargs
+            else ()
         )
         (row, col), end = node.start_point, node.end_point
         cs = CallSite(
