@@ -42,7 +42,8 @@ from typing import TYPE_CHECKING, Any
 
 from ...values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip
 from .csharp_project import project_path, words_of  # noqa: F401  (the LanguageSpec's hooks; light to import)
-from .engine import Analyzer, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
+from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
+from .syntax import SyntaxAnalyzer
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -100,8 +101,6 @@ BUILTIN_NAMES = (
     "System.Threading.Thread.Sleep",
 )
 PREDEFINED = frozenset("bool byte sbyte char decimal double float int uint nint nuint long ulong short ushort object string void dynamic".split())
-_INT_SUFFIX = re.compile(r"[uUlL]+$")
-_REAL_SUFFIX = re.compile(r"[fFdDmM]$")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
 _BINARY_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%"}
 FUNCTION_NODES = frozenset({"method_declaration", "constructor_declaration", "local_function_statement", "lambda_expression", "anonymous_method_expression", "accessor_declaration", "compilation_unit", "operator_declaration", "destructor_declaration"})
@@ -134,16 +133,6 @@ def _unescape(text: str) -> str:
         out.append(ch)
         i += 1
     return "".join(out)
-
-
-def _int(text: str) -> int | None:
-    t = _INT_SUFFIX.sub("", text.replace("_", "")).lower()
-    try:
-        if t.startswith("0b"):
-            return int(t[2:], 2)
-        return int(t, 16) if t.startswith("0x") else int(t)
-    except ValueError:
-        return None
 
 
 @functools.lru_cache(maxsize=16)
@@ -203,32 +192,32 @@ def _index_tables(index: "TsIndex") -> tuple[frozenset[str], frozenset[str], dic
     return prefixes, roots, inject, lambdas
 
 
-class CSharpAnalyzer(Analyzer):
+class CSharpAnalyzer(SyntaxAnalyzer):
     language = "csharp"
     EVAL = {
-        "identifier": "ev_identifier",
+        "identifier": "eval_literal_name",
         "member_access_expression": "ev_member",
         "conditional_access_expression": "ev_conditional_access",
-        "invocation_expression": "ev_call",
-        "object_creation_expression": "ev_call",
-        "implicit_object_creation_expression": "ev_call",
+        "invocation_expression": "eval_call_node",
+        "object_creation_expression": "eval_call_node",
+        "implicit_object_creation_expression": "eval_call_node",
         "element_access_expression": "ev_element",
         "binary_expression": "ev_binary",
-        "prefix_unary_expression": "ev_prefix",
+        "prefix_unary_expression": "eval_unary_node",
         "postfix_unary_expression": "ev_postfix",
         "parenthesized_expression": "ev_inner",
         "await_expression": "ev_inner",
         "checked_expression": "ev_inner",
         "argument": "ev_inner",
-        "cast_expression": "ev_cast",
-        "integer_literal": "ev_int",
-        "real_literal": "ev_real",
+        "cast_expression": "eval_cast_value",
+        "integer_literal": "eval_int_literal",
+        "real_literal": "eval_float_literal",
         "string_literal": "ev_string",
         "verbatim_string_literal": "ev_verbatim",
         "raw_string_literal": "ev_raw",
         "character_literal": "ev_char",
-        "boolean_literal": "ev_bool",
-        "null_literal": "ev_null",
+        "boolean_literal": "eval_literal_name",
+        "null_literal": "eval_literal_name",
         "interpolated_string_expression": "ev_interpolated",
         "lambda_expression": "ev_lambda",
         "anonymous_method_expression": "ev_lambda",
@@ -248,8 +237,8 @@ class CSharpAnalyzer(Analyzer):
         "switch_expression": "ev_opaque",
     }
     STATEMENTS = {
-        "block": "st_block",
-        "global_statement": "st_block",
+        "block": "st_statements",
+        "global_statement": "st_statements",
         "local_declaration_statement": "st_local",
         "expression_statement": "st_expression",
         "if_statement": "st_if",
@@ -261,7 +250,7 @@ class CSharpAnalyzer(Analyzer):
         "using_statement": "st_using",
         "local_function_statement": "st_local_function",
         "return_statement": "st_return",
-        "arrow_expression_clause": "st_block",
+        "arrow_expression_clause": "st_statements",
     }
     CONTAINERS = frozenset({"switch_statement", "switch_body", "switch_section", "lock_statement", "checked_statement", "unsafe_statement", "fixed_statement", "labeled_statement", "else_clause", "throw_statement", "yield_statement", "catch_clause", "finally_clause"})
     CALL_TYPES = frozenset({"invocation_expression", "object_creation_expression", "implicit_object_creation_expression"})
@@ -293,6 +282,11 @@ class CSharpAnalyzer(Analyzer):
     )
     # .NET's constants, env readers (IConfiguration.GetValue too) and conversions: rules/csharp/platform/dotnet.yaml
 
+    # syntax.py's tables
+    LITERAL_NAMES = {"true": True, "false": False, "null": None}
+    INT_SUFFIXES = "uUlL"
+    SCOPE_AT_LITERAL_TYPES = FUNCTION_NODES
+    REPORT_AT_NAME = False
     # hooks of the generic hand-written retry rule (treesitter/retry_loops.py)
     LOOP_TYPES = frozenset({"for_statement", "foreach_statement", "while_statement", "do_statement"})
     TRY_TYPES = frozenset({"try_statement"})
@@ -309,7 +303,6 @@ class CSharpAnalyzer(Analyzer):
         self._functions: list[FunctionInfo] = []  # in walking order
         self._fn_by_node: dict[int, FunctionInfo] = {}
         self._class_scopes: dict[int, Scope] = {}
-        self._member_scopes: dict[int, Scope] = {}
         self._member_names: dict[int, set[str]] = {}
         self._registry: dict[tuple[str, str], Obj] = {}  # (injected type, key) → object
         self._registry_scanned = False
@@ -750,11 +743,6 @@ class CSharpAnalyzer(Analyzer):
             returns.append(st.named_children[0])
 
     # ================================================================ statements
-    def st_block(self, node: "Node", scope: Scope) -> None:
-        for child in node.named_children:
-            if child.type != "comment":
-                self.walk_statement(child, scope)
-
     @staticmethod
     def _decl_of(st: "Node") -> "Node | None":
         return next((c for c in st.named_children if c.type == "variable_declaration"), None)
@@ -1397,29 +1385,11 @@ class CSharpAnalyzer(Analyzer):
             self.collect_members(inst.cls)
         return super().instance_member(inst, attr, node)
 
-    def scope_at(self, node: "Node") -> Scope:
-        fnode = node.parent
-        while fnode is not None and fnode.type not in FUNCTION_NODES:
-            fnode = fnode.parent
-        if fnode is None:
-            return self.module_scope
-        walked = self._fn_scopes.get(fnode.id)
-        if walked is not None:
-            return walked
-        cached = self._member_scopes.get(fnode.id)
-        if cached is not None:
-            return cached
-        fn = self._fn_by_node.get(fnode.id)
-        if fn is None:
-            if fnode.type == "compilation_unit" and self._main is not None:
-                fn = self._main
-            else:
-                parent = self.scope_at(fnode)
-                fn = FunctionInfo(fnode, parent, f"{parent.qualname}.lambda", "lambda", parent.cls)
-        scope = self.function_scope(fn)
-        self._member_scopes[fnode.id] = scope
-        self.scan_function(fn, scope)
-        return scope
+    def function_of(self, node: "Node") -> FunctionInfo | None:
+        """``scope_at``'s view: a declared method, accessor or local function, the top-level statements."""
+        if node.type not in FUNCTION_NODES:
+            return None
+        return self._fn_by_node.get(node.id) or (self._main if node.type == "compilation_unit" else None)
 
     # ================================================================ dependency injection
     def injected(self, type_node: "Node", cls: ClassInfo | None, scope: Scope) -> Obj | None:
@@ -1567,9 +1537,6 @@ class CSharpAnalyzer(Analyzer):
     def ev_opaque(self, node: "Node", scope: Scope) -> Any:
         return Opaque(node)
 
-    def ev_identifier(self, node: "Node", scope: Scope) -> Any:
-        return self.lookup_name(self.text(node), scope)
-
     def ev_this(self, node: "Node", scope: Scope) -> Any:
         return Instance(scope.cls, "this") if scope.cls is not None else Opaque(node)
 
@@ -1628,10 +1595,6 @@ class CSharpAnalyzer(Analyzer):
             return Opaque(node)
         base = self.evaluate(parts[0], scope)
         return self.eval_member(base, parts[1], node, scope)
-
-    def ev_call(self, node: "Node", scope: Scope) -> Any:
-        site = self.site(node, scope)
-        return self.eval_call(site, scope) if site is not None else Opaque(node)
 
     def eval_call(self, site: Site, scope: Scope, shallow: bool = False) -> Any:
         if site.func is None and site.type_node is not None:
@@ -1749,18 +1712,6 @@ class CSharpAnalyzer(Analyzer):
                 return Const(q if (lv.value >= 0) == (rv.value >= 0) else -q)
         return self.eval_binary(op, left, right, node)
 
-    def ev_prefix(self, node: "Node", scope: Scope) -> Any:
-        kids = [c for c in node.named_children if c.type != "comment"]
-        if not kids:
-            return Opaque(node)
-        op = self.text(node)[: kids[0].start_byte - node.start_byte].strip()
-        v = self.evaluate(kids[0], scope)
-        if op == "+":
-            return v
-        if op == "-" and self.is_value(v) and not isinstance(v, Dynamic):
-            return fold("-", Const(0), v)
-        return Opaque(node)
-
     def ev_postfix(self, node: "Node", scope: Scope) -> Any:
         kids = [c for c in node.named_children if c.type != "comment"]
         if len(kids) == 1 and self.text(node).endswith("!"):  # x! (null-forgiving)
@@ -1771,26 +1722,12 @@ class CSharpAnalyzer(Analyzer):
         kids = [c for c in node.named_children if c.type != "comment" and node.field_name_for_named_child(node.named_children.index(c)) != "name"]
         return self.evaluate(kids[-1], scope) if kids else Opaque(node)
 
-    def ev_cast(self, node: "Node", scope: Scope) -> Any:
-        value = node.child_by_field_name("value")
-        return self.evaluate(value, scope) if value is not None else Opaque(node)
-
     def ev_ternary(self, node: "Node", scope: Scope) -> Any:
         a = self.evaluate(node.child_by_field_name("consequence"), scope)
         b = self.evaluate(node.child_by_field_name("alternative"), scope)
         if self.is_value(a) and a == b:
             return a
         return Opaque(node)
-
-    def ev_int(self, node: "Node", scope: Scope) -> Any:
-        v = _int(self.text(node))
-        return Const(v) if v is not None else Opaque(node)
-
-    def ev_real(self, node: "Node", scope: Scope) -> Any:
-        try:
-            return Const(float(_REAL_SUFFIX.sub("", self.text(node).replace("_", ""))))
-        except ValueError:
-            return Opaque(node)
 
     def ev_string(self, node: "Node", scope: Scope) -> Any:
         text = self.text(node)
@@ -1807,9 +1744,6 @@ class CSharpAnalyzer(Analyzer):
 
     def ev_char(self, node: "Node", scope: Scope) -> Any:
         return Const(_unescape(self.text(node)[1:-1]))
-
-    def ev_bool(self, node: "Node", scope: Scope) -> Any:
-        return Const(self.text(node) == "true")
 
     def ev_null(self, node: "Node", scope: Scope) -> Any:
         return Const(None)

@@ -148,7 +148,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         "binary_expression": "eval_binary_node",
         "unary_expression": "eval_unary_node",
         "parenthesized_expression": "eval_paren",
-        "cast_expression": "ev_cast",
+        "cast_expression": "eval_cast_value",
         "ternary_expression": "eval_ternary",
         "lambda_expression": "eval_function_literal",
         "method_reference": "ev_method_reference",
@@ -1080,10 +1080,6 @@ class JavaAnalyzer(SyntaxAnalyzer):
 
     def ev_string(self, node: "Node", scope: Scope) -> Any:
         return Const(java_string(self.text(node)))
-
-    def ev_cast(self, node: "Node", scope: Scope) -> Any:
-        value = node.child_by_field_name("value")
-        return self.evaluate(value, scope) if value is not None else Opaque(node)
 
     def ev_method_reference(self, node: "Node", scope: Scope) -> Any:
         kids = [c for c in node.named_children if c.type not in ("line_comment", "block_comment")]

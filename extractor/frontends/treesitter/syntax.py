@@ -202,7 +202,7 @@ class SyntaxAnalyzer(Analyzer):
         assignment found outside the walk), else of the enclosing class, else the module's."""
         cur = node.parent
         while cur is not None:
-            fn = self.functions_by_node.get(cur.id)
+            fn = self.function_of(cur)
             if fn is not None:
                 walked = self._fn_scopes.get(cur.id)
                 if walked is not None:
@@ -224,6 +224,10 @@ class SyntaxAnalyzer(Analyzer):
                 return cscope
             cur = cur.parent
         return self.module_scope
+
+    def function_of(self, node: "Node") -> FunctionInfo | None:
+        """The declared function whose node ``node`` is (``declare_function``)."""
+        return self.functions_by_node.get(node.id)
 
     def literal_function(self, node: "Node", parent: Scope) -> FunctionInfo:
         """The function info of a function literal met by ``scope_at`` outside the walk."""
@@ -380,6 +384,11 @@ class SyntaxAnalyzer(Analyzer):
     def eval_ternary(self, node: "Node", scope: Scope) -> Any:
         """``c ? a : b`` (``consequence`` / ``alternative`` fields): the value both branches have."""
         return self.same_branches(node, [node.child_by_field_name("consequence"), node.child_by_field_name("alternative")], scope)  # type: ignore[list-item]
+
+    def eval_cast_value(self, node: "Node", scope: Scope) -> Any:
+        """A cast whose operand is its ``value`` field (``(T) x``)."""
+        value = node.child_by_field_name("value")
+        return self.evaluate(value, scope) if value is not None else Opaque(node)
 
     def eval_first(self, node: "Node", scope: Scope) -> Any:
         """A cast / type assertion / non-null assertion: the value of its first operand."""
