@@ -207,6 +207,7 @@ class TsIndex:
     config_sections: set[str] = field(default_factory=set)  # config: methods returning a sub-section
     config_prefixes: dict[str, str] = field(default_factory=dict)  # config: methods reading under a fixed section
     config_value: str = ""  # config: a section's value member
+    route_tokens: dict[str, str] = field(default_factory=dict)  # route_tokens: placeholder in an endpoint path → template over {class}, {function}
     timeouts: dict[str, dict[str, Any]] = field(default_factory=dict)
     callable_types: set[str] = field(default_factory=set)
     configure_methods: set[str] = field(default_factory=set)
@@ -478,6 +479,11 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
             index.env_getters[name] = (int(getter["arg"]), getter.get("default"))
         index.converters.update(spec.get("converters") or {})  # ... conversions, pass-throughs
         index.pass_through.update(spec.get("pass_through") or ())
+        for token, template in (spec.get("route_tokens") or {}).items():
+            unknown = template_vars(str(template)) - {"class", "function"}
+            if unknown:
+                raise RuleError(f"{where}:{rule.line_of('treesitter', 'route_tokens', token)}: route token {token!r} uses {sorted(unknown)}: only class and function are known")
+            index.route_tokens[str(token)] = str(template)
         config = spec.get("config") or {}  # a framework's configuration readers
         index.config_types.extend(t for t in config.get("types") or () if t not in index.config_types)
         for name, getter in (config.get("getters") or {}).items():
