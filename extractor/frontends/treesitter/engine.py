@@ -255,6 +255,11 @@ class Analyzer:
     # a decorator that is a tracked instance (``@breaker``) or builds one (``@Breaker()``) puts its
     # policies around the function; a bare decorator has no arguments to read
     DECORATOR_INSTANCES = False
+    # the literal a surrounding try/except returns (fallback_here) is also the fallback of the
+    # policies covering the call (breaker.call(fn), a call of a decorated same-file function)
+    POLICY_FALLBACKS = False
+    # a method call resolved to a same-file function still matches ``any_receiver`` rules by its name
+    LOCAL_METHODS_MATCH_BY_NAME = False
 
     def __init__(
         self,
@@ -1369,6 +1374,8 @@ class Analyzer:
             qual, receiver, attr, local = t.qualname, None, t.name, None
         else:
             qual, receiver, attr, local = self.callee(site.func, scope)
+            for impl in self.impl_hooks("on_call"):  # impl rules see every call with its resolved name
+                impl.on_call(self, site.node, qual, receiver, scope)
         if self.summary is not None:
             self.summary.call(self, site, scope, qual, attr, local)
         if isinstance(local, FunctionValue):
@@ -1377,7 +1384,13 @@ class Analyzer:
                 self.id_wrapper_call(local.fn, site, scope)
                 if self.idflow.active():
                     self.idflow.on_local_call(local.fn.qualname, site, scope)
-            return
+            if self.POLICY_FALLBACKS:
+                fallback = self.fallback_here()
+                if fallback is not None:  # a breaker-decorated function whose caller falls back
+                    self.policies.on_fallback(local.fn.qualname, fallback)
+            if not (self.LOCAL_METHODS_MATCH_BY_NAME and attr in self.index.methods and site.func is not None and self.member_parts(site.func) is not None):
+                return
+            qual, receiver = None, None  # self.slave_for(...) defined here: any_receiver rules still match it by name
         if qual is None:
             specs = self.index.methods.get(attr) if attr and site.func is not None and self.member_parts(site.func) is not None else None
             if not specs:
@@ -1551,6 +1564,10 @@ class Analyzer:
 
     def function_scopes(self, qual: str, site: Site, scope: Scope, receiver: Obj | None, own: list[FactRef] | None = None) -> None:
         refs = object_policies(receiver) if receiver is not None else []
+        if refs and self.POLICY_FALLBACKS:
+            fallback = self.fallback_here()
+            if fallback is not None:  # breaker.call(fn) inside a try whose except returns a default
+                self.policies.on_fallback(refs, fallback)
         refs += [r for r in own or () if r not in refs]
         for spec in self.index.scopes[qual]:
             node = self.find_arg(site, spec.arg, spec.kw)
@@ -1877,6 +1894,16 @@ class Analyzer:
                 self.walk_statement(body, scope)
         finally:
             self.stack.pop()
+
+    def impl_hooks(self, event: str) -> list[Any]:
+        """The impl rules that define a handler for ``event`` (cached per analyzer)."""
+        cache: dict[str, list[Any]] | None = getattr(self, "_impl_hooks", None)
+        if cache is None:
+            cache = self._impl_hooks = {}
+        found = cache.get(event)
+        if found is None:
+            found = cache[event] = [i for i in self.index.impls if hasattr(i, event)]
+        return found
 
     def impl_event(self, event: str, node: "Node", scope: Scope) -> None:
         """Tell the impl rules (``impl:`` classes, e.g. hand-written retries) about a statement:

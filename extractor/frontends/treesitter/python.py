@@ -131,6 +131,8 @@ class PythonAnalyzer(Analyzer):
     PATH_KEEPS_UNKNOWN = True
     RECEIVER_PATH_KEEPS_UNKNOWN = False
     DECORATOR_INSTANCES = True
+    POLICY_FALLBACKS = True
+    LOCAL_METHODS_MATCH_BY_NAME = True
     ENV_GETTERS = {"os.getenv": (0, 1), "os.environ.get": (0, 1), "os.environ.setdefault": (0, 1), "posix.environ.get": (0, 1)}
     ENV_MAPPINGS = frozenset({"os.environ"})
     CONVERTERS = {"float": "float", "int": "int", "str": "str"}
@@ -152,10 +154,8 @@ class PythonAnalyzer(Analyzer):
         self._inline_owners: dict[int, str] = {}  # node id of a call in an inline route list → synthetic owner
         self._mount_index: dict[int, list[int]] = {}  # call node id → indexes in result.mounts
         self._owner_facts: list[tuple[Any, int]] = []  # (fact, node id) of facts that carry an owner
-        self._unresolved = -1  # a callee node matched as an unknown receiver's method (any_receiver rules)
-        self._callee_memo: tuple[int, int, Any] | None = None
         self._params: dict[int, list[tuple[str, str, Node | None]]] = {}
-        self._hooks = {h: [i for i in self.index.impls if hasattr(i, h)] for h in ("on_call", "on_function", "after_function", "on_with", "after_with", "on_handler", "after_handler", "on_assign", "on_subscript")}
+        self._hooks = {h: [i for i in self.index.impls if hasattr(i, h)] for h in ("on_function", "after_function", "on_with", "after_with", "on_handler", "after_handler", "on_assign", "on_subscript")}
 
     # ================================================================ entry
     def run(self) -> FileResult:
@@ -1379,45 +1379,6 @@ class PythonAnalyzer(Analyzer):
                         impl.on_subscript(self, n, scope)
                 stack.extend(n.named_children)
         super().walk_expr(root, scope)
-
-    def match_call(self, site: Site, scope: Scope) -> None:
-        local = None
-        if site.func is not None:
-            found = self.callee(site.func, scope)
-            qual, receiver, attr, local = found
-            for impl in self._hooks["on_call"]:
-                impl.on_call(self, site.node, qual, receiver, scope)
-            self._callee_memo = (site.func.id, id(scope), found)  # the engine's match_call asks again first
-            if isinstance(local, FunctionValue):
-                fallback = self.fallback_here()
-                if fallback is not None:  # a breaker-decorated function whose caller falls back
-                    self.policies.on_fallback(local.fn.qualname, fallback)
-        super().match_call(site, scope)
-        if isinstance(local, FunctionValue) and attr in self.index.methods and site.func is not None and site.func.type == "attribute":
-            self._unresolved = site.func.id  # self.slave_for(...) defined here: any_receiver rules still match it
-            try:
-                super().match_call(site, scope)
-            finally:
-                self._unresolved = -1
-
-    def callee(self, func: "Node | None", scope: Scope) -> tuple[str | None, Obj | None, str, Any]:
-        if func is not None:
-            memo = self._callee_memo
-            if memo is not None:
-                self._callee_memo = None
-                if memo[0] == func.id and memo[1] == id(scope):
-                    return memo[2]
-            if func.id == self._unresolved:
-                parts = self.member_parts(func)
-                return None, None, parts[1] if parts is not None else "", None
-        return super().callee(func, scope)
-
-    def function_scopes(self, qual: str, site: Site, scope: Scope, receiver: Obj | None, own: list[FactRef] | None = None) -> None:
-        refs = object_policies(receiver) if receiver is not None else []
-        fallback = self.fallback_here() if refs else None
-        if fallback is not None:
-            self.policies.on_fallback(refs, fallback)
-        super().function_scopes(qual, site, scope, receiver, own)
 
     def fallback_here(self) -> str | None:
         """The default a surrounding ``try`` returns when the call fails (``except Timeout: return 0``)."""
