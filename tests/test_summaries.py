@@ -225,6 +225,27 @@ def test_summaries_are_plain_data(tmp_path):
     assert _summary(again, "svc/app/api.py") == api  # deterministic
 
 
+def test_every_rule_fixture_s_summary_crosses_a_process_boundary(monkeypatch):
+    """Worker processes send results back pickled: a summary holds values only, no syntax nodes
+    (a Kotlin or Java file under its real module name binds names to adapter objects)."""
+    import extractor.scan as scan_module
+
+    extract_one = scan_module.extract_one
+    seen: list[str] = []
+
+    def checked(task, compiled):
+        res, diag, lines = extract_one(task, compiled)
+        if res is not None:
+            assert res.summary is not None, task.rel
+            assert pickle.loads(pickle.dumps(res.summary)) == res.summary, task.rel
+            seen.append(task.rel)
+        return res, diag, lines
+
+    monkeypatch.setattr(scan_module, "extract_one", checked)
+    scan(Path(__file__).parent.parent / "fixtures" / "rules", catalog=catalog())
+    assert len(seen) > 100 and any(rel.endswith(".kt") for rel in seen)
+
+
 def test_go_summary_resolves_a_function_of_another_file_of_the_package(tmp_path):
     result, _ = _scan(tmp_path, GO)
     main = _summary(result, "gosvc/main.go")

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ...values import Call, Const, Dynamic, Ref, Value
+from ...values import Call, Const, Dynamic, Ref, Value, walk
 from ..summary import CallSite, FileSummary, FunctionSummary, Param, site_key
 from .engine import (
     UNBOUND,
@@ -246,9 +246,8 @@ class SummaryRecorder:
             if q not in passed:
                 passed.append(q)
             return Ref(q)
-        if v is None:
-            return Dynamic(an.anchor_text(node, 120))
-        return self._public(an, v)
+        out = self._public(an, v) if v is not None else None
+        return out if out is not None else Dynamic(an.anchor_text(node, 120))
 
     def _cheap(self, an: Analyzer, node: Node, scope: Scope, depth: int) -> Any:
         t = node.type
@@ -291,20 +290,23 @@ class SummaryRecorder:
 
     def value(self, an: Analyzer, node: Node, scope: Scope) -> Value:
         try:
-            return self._public(an, an.evaluate(node, scope))
+            out = self._public(an, an.evaluate(node, scope))
         except RecursionError:
-            return Dynamic(an.anchor_text(node, 120))
+            out = None
+        return out if out is not None else Dynamic(an.anchor_text(node, 120))
 
-    def _public(self, an: Analyzer, v: Any) -> Value:
+    def _public(self, an: Analyzer, v: Any) -> Value | None:
         """An engine value as a public ``Value``: a same-file function as its qualified ``Ref``, a
-        same-file instance as a ``Call`` of its class."""
+        same-file instance as a ``Call`` of its class; None for what is no value (an adapter's
+        internal object), so that a summary stays plain data."""
         if isinstance(v, FunctionValue):
             return Ref(self.qualify(v.fn.qualname))
         if isinstance(v, ClassValue):
             return Ref(self.qualify(v.cls.qualname))
         if isinstance(v, Instance):
             return Call(self.qualify(v.cls.qualname))
-        return an.to_value(v)
+        out = an.to_value(v)
+        return out if all(an.is_value(x) for x in walk(out)) else None
 
     def fact(self, key: int, scope: Scope | None) -> None:
         fn = scope.function if scope is not None else None
