@@ -40,7 +40,7 @@ import functools
 import re
 from typing import TYPE_CHECKING, Any
 
-from ...values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip
+from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip
 from .csharp_project import project_path, words_of  # noqa: F401  (the LanguageSpec's hooks; light to import)
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .syntax import SyntaxAnalyzer
@@ -1227,22 +1227,8 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 anchor = anchor if anchor is not None else self.anchor_text(node)
                 node = second
         if kind == "endpoint" and scope is not None and scope.cls is not None and "path" in fields:
-            fields["path"] = self._route_tokens(fields["path"], scope)
+            fields["path"] = self.route_tokens(fields["path"], scope)  # the rules' route_tokens ([controller])
         return super().emit(kind, rule_id, node, fields, scope, anchor, receiver)
-
-    def _route_tokens(self, v: Any, scope: Scope) -> Any:
-        """ASP.NET route tokens: ``[controller]`` (the class name without ``Controller``), ``[action]``."""
-        if isinstance(v, Named):
-            return self._route_tokens(v.value, scope)
-        if isinstance(v, Concat):
-            return simplify_concat(tuple(self._route_tokens(p, scope) for p in v.parts))
-        if isinstance(v, Const) and isinstance(v.value, str) and "[" in v.value:
-            cls = scope.cls
-            text = v.value.replace("[controller]", cls.name.removesuffix("Controller") if cls is not None else "[controller]")
-            if scope.function is not None:
-                text = text.replace("[action]", scope.function.name)
-            return Const(text)
-        return v
 
     def decorators(self, fn: FunctionInfo) -> list[Site]:
         node = fn.node

@@ -39,7 +39,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-from ...values import Const, Dynamic, Env, Obj, Ref, Value, fold, simplify_concat, strip
+from ...templates import render, template_vars
+from ...values import Concat, Const, Dynamic, Env, Named, Obj, Ref, Value, fold, simplify_concat, strip
 from .engine import Analyzer, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope
 
 if TYPE_CHECKING:
@@ -563,6 +564,25 @@ class SyntaxAnalyzer(Analyzer):
             if t in skip:
                 continue
             stack.extend(reversed(self.named(st)))
+
+    def route_tokens(self, v: Any, scope: Scope) -> Any:
+        """An endpoint path with the rules' ``route_tokens`` replaced (``[controller]`` → the
+        class's name without ``Controller``); a token whose template needs a class or function
+        the scope does not have stays."""
+        if isinstance(v, Named):
+            return self.route_tokens(v.value, scope)
+        if isinstance(v, Concat):
+            return simplify_concat(tuple(self.route_tokens(p, scope) for p in v.parts))
+        if isinstance(v, Const) and isinstance(v.value, str) and self.index.route_tokens:
+            env = {"class": scope.cls.name} if scope.cls is not None else {}
+            if scope.function is not None:
+                env["function"] = scope.function.name
+            text = v.value
+            for token, template in self.index.route_tokens.items():
+                if token in text and template_vars(template) <= set(env):
+                    text = text.replace(token, render(template, env))
+            return Const(text)
+        return v
 
     # ================================================================ loops and try (retry_loops.py's events)
     FINALLY_TYPES: frozenset[str] = frozenset({"finally_clause", "finally_block"})
