@@ -33,7 +33,8 @@ from ...values import Const
 from ..base import RawFact
 
 # The id-flow labels and sources every language uses (a rule may override them in its options).
-DEFAULT_HEADERS = r"(?i)^(x-)?(idempotency[-_]?key|request[-_]?id|correlation[-_]?id|transaction[-_]?id|x-idempotency-key|idempotency-id|trace[-_]?id)$|-id$"
+# the one definition of idempotency / request-id header names (a rule's option ``headers`` may replace it)
+DEFAULT_HEADERS = r"(?i)^(x-)?(idempotency[-_]?key|idempotency-id|request[-_]?id|correlation[-_]?id|transaction[-_]?id|trace[-_]?id)$|-id$"
 DEFAULT_FIELDS = r"(?i)(^|_)(id|key|uuid|token|nonce)$|idempotency|request_?id|transaction_?id"
 PARAM_SOURCES = r"(?i)idempotency|request_?id|^tx_?id$|txn_?id|transaction_?id|correlation_?id|dedup|nonce|idem_?key|operation_?id|message_?id"
 
