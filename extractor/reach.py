@@ -52,16 +52,14 @@ class ServiceCalls:
 
     files: dict[str, FileSummary] = field(default_factory=dict)
     functions: dict[FnKey, list[FunctionSummary]] = field(default_factory=dict)
-    by_full: dict[str, list[FnKey]] = field(
-        default_factory=dict
-    )  # module-qualified name → functions
-    by_name: dict[str, list[FnKey]] = field(
-        default_factory=dict
-    )  # last name → functions
-    by_module: dict[str, list[str]] = field(default_factory=dict)  # module → files
-    children: dict[FnKey, list[FnKey]] = field(
-        default_factory=dict
-    )  # function → closures / nested functions
+    # module-qualified name → functions
+    by_full: dict[str, list[FnKey]] = field(default_factory=dict)
+    # last name → functions
+    by_name: dict[str, list[FnKey]] = field(default_factory=dict)
+    # module → files
+    by_module: dict[str, list[str]] = field(default_factory=dict)
+    # function → closures / nested functions
+    children: dict[FnKey, list[FnKey]] = field(default_factory=dict)
     _edges: dict[FnKey, tuple[FnKey, ...]] = field(default_factory=dict)
 
     def add(self, summary: FileSummary) -> None:
@@ -76,9 +74,8 @@ class ServiceCalls:
                 self.functions[key] = []
                 _append(self.by_full, summary.qualify(fn.qualname), key)
                 head, _, rest = fn.qualname.partition(".")
-                if (
-                    last and head == last and rest
-                ):  # a JVM file's module is its class: com.acme.Helper + Helper.compute
+                # a JVM file's module is its class: com.acme.Helper + Helper.compute
+                if last and head == last and rest:
                     _append(self.by_full, f"{summary.module}.{rest}", key)
                 _append(self.by_name, fn.name, key)
                 if fn.parent:
@@ -91,18 +88,15 @@ class ServiceCalls:
         if done is not None:
             return done
         out: list[FnKey] = []
-        summary = self.files.get(key[0])
         for fn in self.functions.get(key, ()):
             for call in fn.calls:
-                out += self.resolve(call, key[0], summary)
+                out += self.resolve(call, key[0])
         out += self.children.get(key, ())
         result = tuple(dict.fromkeys(k for k in out if k != key))
         self._edges[key] = result
         return result
 
-    def resolve(
-        self, call: CallSite, path: str, summary: FileSummary | None
-    ) -> list[FnKey]:
+    def resolve(self, call: CallSite, path: str) -> list[FnKey]:
         """The functions of the service one call site can run."""
         found: list[FnKey] = []
         if call.local is not None and (path, call.local) in self.functions:
@@ -113,9 +107,8 @@ class ServiceCalls:
             return found
         if call.callee is None:
             return found + self.by_name.get(call.name, []) if call.name else found
-        callee = call.callee.replace(
-            "().", "."
-        )  # a method of what a call returns: Client().score
+        # a method of what a call returns: Client().score
+        callee = call.callee.replace("().", ".")
         exact = self.by_full.get(callee)
         if exact:
             return found + exact
@@ -183,6 +176,12 @@ class ServiceCalls:
                 return sorted(group)
         return []
 
+    def encloses(self, key: FnKey, path: str, line: int) -> bool:
+        """Whether function ``key`` spans ``line`` of ``path`` (a route registered inside it)."""
+        return key[0] == path and any(
+            fn.line <= line <= fn.end_line for fn in self.functions.get(key, ())
+        )
+
     def literal_functions(self, path: str, line: int) -> list[FnKey]:
         """The function literals passed to a call that starts at ``line`` of ``path`` (a route
         registered with its handler inline: ``app.post("/x", async (req, res) => {...})``)."""
@@ -218,17 +217,22 @@ class CallIndex:
     ) -> frozenset[FnKey] | None:
         """The functions an endpoint handler reaches (itself included); None when it is not known.
 
-        A route registered with a function literal (``async (req, res) => {…}``, a Kotlin
-        trailing lambda) is handled by the literals passed to the call at ``line`` of ``path``;
-        else ``handler``, a name as the code spells it (``score``, ``s.handleScore``), names the
-        function."""
+        ``handler`` names the function as the code spells it (``score``, ``s.handleScore``); a
+        route registered with a function literal (``async (req, res) => {…}``, a Kotlin trailing
+        lambda whose handler text is the enclosing scope) is handled by the literals passed to
+        the call at ``line`` of ``path``."""
         calls = self.services.get(service)
         if calls is None:
             return None
-        # the literals passed with the route, whatever the handler's text says
-        start = calls.literal_functions(path, line)
-        if not start and handler and _NAME.fullmatch(handler):
-            start = calls.handler_functions(path, handler)
+        start = (
+            calls.handler_functions(path, handler)
+            if handler and _NAME.fullmatch(handler)
+            else []
+        )
+        if not start or any(calls.encloses(k, path, line) for k in start):
+            # no name, or the name of the scope registering the route (a Kotlin route's
+            # enclosing lambda): the literals passed with the route
+            start = calls.literal_functions(path, line) or start
         if not start:
             return None
         return calls.reachable(start)

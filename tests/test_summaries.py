@@ -350,3 +350,40 @@ def test_a_handler_is_found_by_its_name_in_another_file(handler):
     b = FileSummary("s/server.go", "go", "example.com/s", (_fn("Server.handleScore"),))
     index = build_call_index([a, b], {"s/main.go": "s", "s/server.go": "s"})
     assert index.handler_reach("s", "s/main.go", handler) == {("s/server.go", "Server.handleScore")}
+
+
+def _span(qualname: str, line: int, end: int, *calls: CallSite, parent: str = "") -> FunctionSummary:
+    return FunctionSummary(qualname, qualname.rpartition(".")[2], line, end, parent, calls=calls)
+
+
+def test_a_route_s_function_literal_is_its_handler_even_when_the_handler_text_names_the_enclosing_scope():
+    # routing { post("/points") { pricing.quote() } ; get(...) { stock.available() } } (Ktor)
+    app = FileSummary(
+        "s/App.kt",
+        "kotlin",
+        "com.shop",
+        (
+            _span("module", 1, 9),
+            _span("module.func1", 2, 8, CallSite(3, 9, None, "post", end_line=5), CallSite(6, 9, None, "get", end_line=8), parent="module"),
+            _span("module.func1.func1", 3, 5, CallSite(4, 13, None, "quote"), parent="module.func1"),
+            _span("module.func1.func2", 6, 8, CallSite(7, 13, None, "available"), parent="module.func1"),
+        ),
+    )
+    clients = FileSummary("s/Clients.kt", "kotlin", "com.shop", (_span("Pricing.quote", 2, 3), _span("Stock.available", 5, 6)))
+    index = build_call_index([app, clients], {"s/App.kt": "s", "s/Clients.kt": "s"})
+    assert index.handler_reach("s", "s/App.kt", "module.func1", 3) == {("s/App.kt", "module.func1.func1"), ("s/Clients.kt", "Pricing.quote")}
+    assert index.handler_reach("s", "s/App.kt", "module.func1", 6) == {("s/App.kt", "module.func1.func2"), ("s/Clients.kt", "Stock.available")}
+
+
+def test_a_decorated_handler_is_the_function_its_name_says_not_a_lambda_in_the_decorator():
+    # @app.route("/x", key=lambda r: r.id) / def view(): ...
+    api = FileSummary(
+        "s/api.py",
+        "python",
+        "app.api",
+        (_span("<lambda>", 1, 1), _span("view", 2, 3, CallSite(3, 5, "app.api.helper", "helper"), CallSite(3, 9, None, "x")), _span("helper", 5, 6)),
+        calls=(CallSite(1, 2, "flask.Flask.route", "route", end_line=1),),
+    )
+    index = build_call_index([api], {"s/api.py": "s"})
+    assert index.handler_reach("s", "s/api.py", "view", 1) == {("s/api.py", "view"), ("s/api.py", "helper")}
+    assert index.handler_reach("s", "s/api.py", "async (req, res) => {…}", 1) == {("s/api.py", "<lambda>")}
