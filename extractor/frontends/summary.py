@@ -9,7 +9,7 @@ types, defaults), decorators, what they return when the engine evaluated it, the
 emitted inside them. The link stage (``extractor/reach.py``) indexes the summaries of a service to
 answer which functions, and so which facts, a function reaches.
 
-The tree-sitter engine fills a ``SummaryRecorder`` as it walks (``walk_function``, ``match_call``,
+The tree-sitter engine fills a ``SummaryRecorder`` (``frontends/treesitter/summary.py``) as it walks (``walk_function``, ``match_call``,
 ``emit``): it records what the walk computes anyway, plus the cheap values of call arguments.
 """
 
@@ -40,6 +40,8 @@ class CallSite:
     None when only ``name`` (the called member, ``client.score`` → ``score``) is known. ``local``
     is the file-local qualified name of a same-file function or method. ``functions`` are the
     module-qualified names of same-file functions passed as arguments (callbacks, tasks).
+    ``line`` and ``end_line`` are 1-based, ``col`` is the 1-based byte column of the call's start.
+    Arguments are values as far as cheap to know, else their source text (``Dynamic``).
     """
 
     line: int
