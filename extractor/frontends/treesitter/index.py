@@ -208,6 +208,7 @@ class TsIndex:
     config_prefixes: dict[str, str] = field(default_factory=dict)  # config: methods reading under a fixed section
     config_value: str = ""  # config: a section's value member
     route_tokens: dict[str, str] = field(default_factory=dict)  # route_tokens: placeholder in an endpoint path → template over {class}, {function}
+    timers: dict[str, list[tuple[int, int, str, str]]] = field(default_factory=dict)  # timers: name → (callback arg, delay arg, method, capture)
     timeouts: dict[str, dict[str, Any]] = field(default_factory=dict)
     callable_types: set[str] = field(default_factory=set)
     configure_methods: set[str] = field(default_factory=set)
@@ -479,6 +480,9 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
             index.env_getters[name] = (int(getter["arg"]), getter.get("default"))
         index.converters.update(spec.get("converters") or {})  # ... conversions, pass-throughs
         index.pass_through.update(spec.get("pass_through") or ())
+        for item in spec.get("timers") or ():  # setTimeout(() => controller.abort(), ms)
+            for name in item["names"]:
+                index.timers.setdefault(name, []).append((int(item["callback"]), int(item["delay"]), str(item["method"]), str(item["capture"])))
         for token, template in (spec.get("route_tokens") or {}).items():
             unknown = template_vars(str(template)) - {"class", "function"}
             if unknown:

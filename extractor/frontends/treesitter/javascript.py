@@ -23,7 +23,7 @@ functions and function expressions (closures named after the variable they are a
 classes (``this.x`` from field initialisers and ``this.x = ...`` in any method, TypeScript
 parameter properties and field types), decorators (TypeScript, and the JS proposal),
 ``Date.now() + ms`` (``Call("Date.now()+", (ms,))``: a deadline a rule's ``timeout.functions``
-reads), and ``setTimeout(() => controller.abort(), ms)`` (the controller's ``timeout`` capture).
+reads); ``setTimeout(() => controller.abort(), ms)`` is the fetch rule's ``timers:`` data.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import posixpath
 import re
 from typing import TYPE_CHECKING, Any, Iterator
 
-from ...values import Call, Const, Dynamic, Env, Map, Obj, Ref, Seq, fold, simplify_concat, strip
+from ...values import Call, Const, Dynamic, Env, Map, Ref, Seq, fold, simplify_concat, strip
 from .engine import MAX_LITERAL_ITEMS, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .syntax import SyntaxAnalyzer
 
@@ -47,7 +47,6 @@ JS_GLOBALS = frozenset(
 )
 SOURCE_SUFFIXES = (".d.ts", ".tsx", ".ts", ".mts", ".cts", ".jsx", ".mjs", ".cjs", ".js")
 DEADLINE_CALL = "Date.now()+"  # Date.now() + ms: a deadline in ms from now
-ABORT_TIMER_CAPTURE = "timeout"  # setTimeout(() => c.abort(), ms): the controller's capture
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
 _ESCAPE_RE = re.compile(r"\\(u\{[0-9a-fA-F]+\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|\r\n|[\s\S])")
@@ -1226,36 +1225,3 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
             if isinstance(v, Opaque):
                 return Dynamic(key)
         return v
-
-    # ================================================================ calls
-    def match_call(self, site: Site, scope: Scope) -> None:
-        func = site.func
-        if func is not None and func.type == "identifier" and len(site.args) >= 2 and self.text(func) == "setTimeout" and scope.lookup("setTimeout") is None:
-            self.abort_timer(site, scope)
-        super().match_call(site, scope)
-
-    def abort_timer(self, site: Site, scope: Scope) -> None:
-        """``setTimeout(() => controller.abort(), ms)``: the controller (a tracked object bound to a
-        name) gets the capture ``timeout`` = ms, which its ``signal`` carries to the call."""
-        fn = site.args[0]
-        if fn.type not in ("arrow_function", "function_expression", "function"):
-            return
-        stack = [fn.child_by_field_name("body")]
-        while stack:
-            n = stack.pop()
-            if n is None:
-                continue
-            if n.type == "call_expression":
-                callee = n.child_by_field_name("function")
-                parts = self.member_parts(callee) if callee is not None else None
-                if parts is not None and parts[1] == "abort" and parts[0].type == "identifier":
-                    name = self.text(parts[0])
-                    b = scope.lookup(name)
-                    obj = self.binding_value(b, name) if b is not None else None
-                    if isinstance(obj, Obj):
-                        ms = self.to_value(self.evaluate(site.args[1], scope))
-                        owner = scope.owner_of(name) or scope
-                        owner.bindings[name] = Binding(value=self.with_capture(obj, ABORT_TIMER_CAPTURE, ms))
-                    return
-            stack.extend(n.named_children)
-

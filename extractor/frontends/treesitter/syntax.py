@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from ...templates import render, template_vars
 from ...values import Concat, Const, Dynamic, Env, Named, Obj, Ref, Value, fold, simplify_concat, strip
-from .engine import Analyzer, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope
+from .engine import Analyzer, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -134,6 +134,7 @@ class SyntaxAnalyzer(Analyzer):
         self._scan_scopes: dict[int, Scope] = {}
         self._scan_binds = {t: getattr(self, m) for t, m in self.SCAN_BINDS.items()}
         self._scan_hooks = {t: getattr(self, m) for t, m in self.SCAN_HOOKS.items()}
+        self._timer_words = {n.rpartition(".")[2] for n in self.index.timers}
 
     # ================================================================ names and scopes
     def qualify(self, name: str) -> str | None:
@@ -564,6 +565,36 @@ class SyntaxAnalyzer(Analyzer):
             if t in skip:
                 continue
             stack.extend(reversed(self.named(st)))
+
+    def match_call(self, site: Site, scope: Scope) -> None:
+        if self.index.timers and site.func is not None and self.text(site.func).rpartition(".")[2] in self._timer_words:
+            self.timer_call(site, scope)
+        super().match_call(site, scope)
+
+    def timer_call(self, site: Site, scope: Scope) -> None:
+        """A rule's ``timers:``: ``setTimeout(() => controller.abort(), ms)`` gives the tracked object
+        bound to ``controller`` the capture (``timeout``) = ms, which its members carry to the call."""
+        qual, _, _, local = self.callee(site.func, scope)
+        for callback, delay, method, capture in self.index.timers.get(qual or "", ()) if local is None else ():
+            fn = site.args[callback] if callback < len(site.args) and delay < len(site.args) else None
+            if fn is None or fn.type not in self.FUNCTION_TYPES:
+                continue
+            stack = [self.function_body(fn)]
+            while stack:
+                n = stack.pop()
+                if n is None:
+                    continue
+                inner = self.site(n, scope) if n.type in self.CALL_TYPES else None
+                parts = self.member_parts(inner.func) if inner is not None and inner.func is not None else None
+                if parts is not None and parts[1] == method and parts[0].type in self.IDENTIFIER_TYPES:
+                    name = self.text(parts[0])
+                    b = scope.lookup(name)
+                    obj = self.binding_value(b, name) if b is not None else None
+                    if isinstance(obj, Obj):
+                        value = self.to_value(self.evaluate(site.args[delay], scope))
+                        (scope.owner_of(name) or scope).bindings[name] = Binding(value=self.with_capture(obj, capture, value))
+                    return
+                stack.extend(n.named_children)
 
     def route_tokens(self, v: Any, scope: Scope) -> Any:
         """An endpoint path with the rules' ``route_tokens`` replaced (``[controller]`` → the
