@@ -1531,6 +1531,10 @@ class Analyzer:
         """Where a fact about a whole function is reported (Java: its name, after the annotations)."""
         return fn.node
 
+    def class_report_node(self, cls: ClassInfo) -> "Node":
+        """Where a fact about a whole class is reported (Python: its name)."""
+        return cls.node
+
     def exported_method(self, fn: FunctionInfo) -> bool:
         """A method a ``classes: each_method`` match lists (Java: the overridden ones)."""
         return self.exported(fn.name)
@@ -1723,7 +1727,7 @@ class Analyzer:
                         self.emit(cspec.kind, cspec.rule.id, self.report_node(mfn), {k: v for k, v in fields.items() if v is not None}, cls.scope, anchor=mfn.qualname)
                 else:
                     fields = {k: self.read_field(k, f, None, cls.scope, None, env) for k, f in cspec.fields.items()}
-                    self.emit(cspec.kind, cspec.rule.id, cls.node, {k: v for k, v in fields.items() if v is not None}, cls.scope, anchor=cls.qualname)
+                    self.emit(cspec.kind, cspec.rule.id, self.class_report_node(cls), {k: v for k, v in fields.items() if v is not None}, cls.scope, anchor=cls.qualname)
 
     # ---------------------------------------------------------------- mounts
     @staticmethod

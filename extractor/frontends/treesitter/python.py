@@ -827,35 +827,6 @@ class PythonAnalyzer(Analyzer):
                 out.append(v.qualname)
         return out
 
-    def match_classes(self, cls: ClassInfo) -> None:
-        if not self.index.classes:
-            return
-        name_node = cls.node.child_by_field_name("name") or cls.node
-        for base in self.class_bases(cls):
-            for cspec in self.index.classes:
-                if not cspec.pattern.fullmatch(base):
-                    continue
-                env = {"class": cls.name, "base": base.rpartition(".")[2]}
-                if cspec.each_method:
-                    for fnode in self._method_nodes(cls):
-                        fn = self._functions.get(fnode.id)
-                        if fn is None or fn.name.startswith("_"):
-                            continue
-                        menv = {**env, "method": fn.name, "function": fn.qualname}
-                        fields = {k: self.read_field(k, f, None, cls.scope, None, menv) for k, f in cspec.fields.items()}
-                        self.emit(cspec.kind, cspec.rule.id, fnode.child_by_field_name("name") or fnode, {k: v for k, v in fields.items() if v is not None}, cls.scope, anchor=fn.qualname)
-                else:
-                    fields = {k: self.read_field(k, f, None, cls.scope, None, env) for k, f in cspec.fields.items()}
-                    self.emit(cspec.kind, cspec.rule.id, name_node, {k: v for k, v in fields.items() if v is not None}, cls.scope, anchor=cls.qualname)
-
-    def _method_nodes(self, cls: ClassInfo) -> list["Node"]:
-        out = []
-        for st in self.iter_named(cls.node.child_by_field_name("body")):
-            fnode = st.child_by_field_name("definition") if st.type == "decorated_definition" else st
-            if fnode is not None and fnode.type == "function_definition":
-                out.append(fnode)
-        return out
-
     def class_constant(self, cls: ClassInfo, name: str, text: bool = False, depth: int = 0) -> Value | None:
         """``name`` bound in the class body, else in a same-file base class; its source text with ``text``."""
         b = cls.scope.bindings.get(name)
@@ -927,6 +898,12 @@ class PythonAnalyzer(Analyzer):
         if fn is not None and self._self_name(fn) is not None:
             params = params[1:]
         return params
+
+    def report_node(self, fn: FunctionInfo) -> "Node":
+        return fn.node.child_by_field_name("name") or fn.node
+
+    def class_report_node(self, cls: ClassInfo) -> "Node":
+        return cls.node.child_by_field_name("name") or cls.node
 
     def positional_params(self, fn: FunctionInfo) -> list[str]:
         return [n for k, n, _ in self._param_nodes(fn.node) if k == "plain"]  # self included
