@@ -242,10 +242,10 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         "local_declaration_statement": "st_local",
         "expression_statement": "st_expression",
         "if_statement": "st_if",
-        "for_statement": "st_loop",
-        "foreach_statement": "st_loop",
-        "while_statement": "st_loop",
-        "do_statement": "st_loop",
+        "for_statement": "st_c_loop",
+        "foreach_statement": "st_c_loop",
+        "while_statement": "st_c_loop",
+        "do_statement": "st_c_loop",
         "try_statement": "st_try",
         "using_statement": "st_using",
         "local_function_statement": "st_local_function",
@@ -287,6 +287,8 @@ class CSharpAnalyzer(SyntaxAnalyzer):
     INT_SUFFIXES = "uUlL"
     SCOPE_AT_LITERAL_TYPES = FUNCTION_NODES
     REPORT_AT_NAME = False
+    LOOP_INIT_FIELD = "initializer"
+    EACH_LOOP_FIELDS = {"foreach_statement": ("right", "left")}
     # hooks of the generic hand-written retry rule (treesitter/retry_loops.py)
     LOOP_TYPES = frozenset({"for_statement", "foreach_statement", "while_statement", "do_statement"})
     TRY_TYPES = frozenset({"try_statement"})
@@ -884,27 +886,13 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                         return name, right
         return None
 
-    def st_loop(self, node: "Node", scope: Scope) -> None:
-        t = node.type
-        if t == "for_statement":
-            init = node.child_by_field_name("initializer")
-            if init is not None:
-                if init.type == "variable_declaration":
-                    for _, v in self._declarators(init):
-                        self.walk_expr(v, scope)
-                    self.bind_declaration(init, scope)
-                else:
-                    self.walk_expr(init, scope)
-            self.walk_expr(node.child_by_field_name("condition"), scope)
-        elif t == "foreach_statement":
-            self.walk_expr(node.child_by_field_name("right"), scope)
-            left = node.child_by_field_name("left")
-            if left is not None and left.type == "identifier":
-                self.bind(scope, self.text(left), value=Dynamic(self.text(left)))
-        elif t == "while_statement":
-            self.walk_expr(node.child_by_field_name("condition"), scope)
-        tail = node.children_by_field_name("update") if t == "for_statement" else [node.child_by_field_name("condition")] if t == "do_statement" else []
-        self.walk_loop_body(node, scope, tail)
+    def walk_loop_init(self, init: "Node", scope: Scope) -> None:
+        if init.type == "variable_declaration":
+            for _, v in self._declarators(init):
+                self.walk_expr(v, scope)
+            self.bind_declaration(init, scope)
+        else:
+            self.walk_expr(init, scope)
 
     def st_try(self, node: "Node", scope: Scope) -> None:
         self.walk_try_body(node, scope)

@@ -167,10 +167,10 @@ class JavaAnalyzer(SyntaxAnalyzer):
         "local_variable_declaration": "st_local",
         "expression_statement": "st_expression",
         "if_statement": "st_if",
-        "for_statement": "st_loop",
-        "enhanced_for_statement": "st_loop",
-        "while_statement": "st_loop",
-        "do_statement": "st_loop",
+        "for_statement": "st_c_loop",
+        "enhanced_for_statement": "st_c_loop",
+        "while_statement": "st_c_loop",
+        "do_statement": "st_c_loop",
         "try_statement": "st_try",
         "try_with_resources_statement": "st_try",
         "class_declaration": "st_local_class",
@@ -242,6 +242,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
     BLOCK_TYPES = frozenset({"block", "constructor_body"})
     CLASS_TYPES = CLASS_NODES | frozenset({"local_class_declaration"})
     KNOWN_NAMES = BUILTIN_NAMES
+    EACH_LOOP_FIELDS = {"enhanced_for_statement": ("value", "name")}
     # hand-written retries (retry_loops.py)
     LOOP_TYPES = frozenset({"for_statement", "enhanced_for_statement", "while_statement", "do_statement"})
     TRY_TYPES = frozenset({"try_statement", "try_with_resources_statement"})
@@ -847,26 +848,11 @@ class JavaAnalyzer(SyntaxAnalyzer):
         new = self.eval_binary(binop, cur, self.evaluate(right, scope), node) if binop else Opaque(node)
         self.bind(scope, name, value=new if not isinstance(new, Opaque) else Dynamic(name), rebind=True)
 
-    def st_loop(self, node: "Node", scope: Scope) -> None:
-        t = node.type
-        if t == "for_statement":
-            for init in node.children_by_field_name("init"):
-                if init.type == "local_variable_declaration":
-                    self.st_local(init, scope)
-                elif init.type == "assignment_expression":
-                    self.assign(init, scope, walk=True)
-                else:
-                    self.walk_expr(init, scope)
-            self.walk_expr(node.child_by_field_name("condition"), scope)
-        elif t == "enhanced_for_statement":
-            self.walk_expr(node.child_by_field_name("value"), scope)
-            name = node.child_by_field_name("name")
-            if name is not None:
-                self.bind(scope, self.text(name), value=Dynamic(self.text(name)))
-        elif t == "while_statement":
-            self.walk_expr(node.child_by_field_name("condition"), scope)
-        tail = node.children_by_field_name("update") if t == "for_statement" else [node.child_by_field_name("condition")] if t == "do_statement" else []
-        self.walk_loop_body(node, scope, tail)
+    def walk_loop_init(self, init: "Node", scope: Scope) -> None:
+        if init.type == "assignment_expression":
+            self.assign(init, scope, walk=True)
+        else:
+            self.walk_statement(init, scope)
 
     def st_try(self, node: "Node", scope: Scope) -> None:
         resources = node.child_by_field_name("resources")
@@ -882,18 +868,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
                     self.bind(scope, self.text(name), expr=value, type_node=tnode)
             else:
                 self.walk_expr(r, scope)
-        self.walk_try_body(node, scope)
-        try:
-            for c in node.named_children:
-                if c.type == "catch_clause":
-                    body = c.child_by_field_name("body")
-                    if body is not None:
-                        self.walk_statement(body, scope)
-                elif c.type == "finally_clause":
-                    for b in self.iter_named(c, ("block",)):
-                        self.walk_statement(b, scope)
-        finally:
-            self.impl_event("after_try", node, scope)
+        self.walk_try(node, scope)
 
     def st_local_class(self, node: "Node", scope: Scope) -> None:
         """A class declared in a method: its methods are walked as closures of the method."""

@@ -167,10 +167,10 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         "lexical_declaration": "st_declaration",
         "variable_declaration": "st_declaration",
         "if_statement": "st_if",
-        "for_statement": "st_loop",
-        "for_in_statement": "st_loop",
-        "while_statement": "st_loop",
-        "do_statement": "st_loop",
+        "for_statement": "st_c_loop",
+        "for_in_statement": "st_c_loop",
+        "while_statement": "st_c_loop",
+        "do_statement": "st_c_loop",
         "try_statement": "st_try",
         "function_declaration": "st_function",
         "generator_function_declaration": "st_function",
@@ -242,6 +242,9 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
     CLASS_TYPES = CLASS_NODES | frozenset({"class"})
     SCOPE_AT_LITERAL_TYPES = FUNCTION_NODES
     REPORT_AT_NAME = False
+    LOOP_INIT_FIELD = "initializer"
+    LOOP_UPDATE_FIELD = "increment"
+    EACH_LOOP_FIELDS = {"for_in_statement": ("right", "left")}
     # hooks the generic hand-written-retry rule reads (treesitter/retry_loops.py)
     LOOP_TYPES = frozenset({"for_statement", "for_in_statement", "while_statement", "do_statement"})
     TRY_TYPES = frozenset({"try_statement"})
@@ -930,24 +933,6 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
                 ident = next((c for c in item.named_children if c.type == "identifier"), None)
                 if ident is not None:
                     self.bind(scope, self.text(ident), value=Dynamic(self.text(ident)), rebind=rebind)
-
-    def st_loop(self, node: "Node", scope: Scope) -> None:
-        t = node.type
-        if t == "for_statement":
-            init = node.child_by_field_name("initializer")
-            if init is not None:
-                self.walk_statement(init, scope)
-            self.walk_expr(node.child_by_field_name("condition"), scope)
-        elif t == "for_in_statement":
-            self.walk_expr(node.child_by_field_name("right"), scope)
-            left = node.child_by_field_name("left")
-            if left is not None:
-                for ident in [left] if left.type == "identifier" else self.iter_named(left, ("identifier",)):
-                    self.bind(scope, self.text(ident), value=Dynamic(self.text(ident)))
-        elif t == "while_statement":
-            self.walk_expr(node.child_by_field_name("condition"), scope)
-        tail = [node.child_by_field_name("increment")] if t == "for_statement" else [node.child_by_field_name("condition")] if t == "do_statement" else []
-        self.walk_loop_body(node, scope, tail)
 
     def st_try(self, node: "Node", scope: Scope) -> None:
         self.impl_event("on_try", node, scope)

@@ -632,6 +632,38 @@ class SyntaxAnalyzer(Analyzer):
     def handler_body(self, handler: "Node") -> "Node | None":
         return self.first_block(handler)
 
+    # the C-family loops (Java, C#, JavaScript): ``for (init; condition; update)``, a for-each
+    # (its value, then its target bound to an unknown), ``while``, ``do ... while``
+    FOR_LOOP_TYPES: frozenset[str] = frozenset({"for_statement"})
+    LOOP_INIT_FIELD = "init"
+    LOOP_UPDATE_FIELD = "update"
+    EACH_LOOP_FIELDS: Mapping[str, tuple[str, str]] = {}  # for-each type → (value field, target field)
+    WHILE_LOOP_TYPES: frozenset[str] = frozenset({"while_statement"})
+    DO_LOOP_TYPES: frozenset[str] = frozenset({"do_statement"})
+
+    def st_c_loop(self, node: "Node", scope: Scope) -> None:
+        """A C-family loop: its header, then its body between the retry rule's loop events."""
+        t = node.type
+        if t in self.FOR_LOOP_TYPES:
+            for init in node.children_by_field_name(self.LOOP_INIT_FIELD):
+                self.walk_loop_init(init, scope)
+            self.walk_expr(node.child_by_field_name("condition"), scope)
+        elif t in self.EACH_LOOP_FIELDS:
+            value_field, target_field = self.EACH_LOOP_FIELDS[t]
+            self.walk_expr(node.child_by_field_name(value_field), scope)
+            target = node.child_by_field_name(target_field)
+            if target is not None:
+                for ident in [target] if target.type in self.IDENTIFIER_TYPES else self.iter_named(target, tuple(self.IDENTIFIER_TYPES)):
+                    self.bind(scope, self.text(ident), value=Dynamic(self.text(ident)))
+        elif t in self.WHILE_LOOP_TYPES:
+            self.walk_expr(node.child_by_field_name("condition"), scope)
+        tail = node.children_by_field_name(self.LOOP_UPDATE_FIELD) if t in self.FOR_LOOP_TYPES else [node.child_by_field_name("condition")] if t in self.DO_LOOP_TYPES else []
+        self.walk_loop_body(node, scope, tail)
+
+    def walk_loop_init(self, init: "Node", scope: Scope) -> None:
+        """A for loop's initializer (a declaration binds)."""
+        self.walk_statement(init, scope)
+
     def walk_loop(self, node: "Node", scope: Scope, tail: Sequence["Node | None"] = ()) -> None:
         """A loop's body (``loop_body``) between the impl rules' ``on_loop`` / ``after_loop``
         events, with the loop on the statement stack; ``tail`` runs after each pass."""
