@@ -105,7 +105,6 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'
 _BINARY_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%"}
 FUNCTION_NODES = frozenset({"method_declaration", "constructor_declaration", "local_function_statement", "lambda_expression", "anonymous_method_expression", "accessor_declaration", "compilation_unit", "operator_declaration", "destructor_declaration"})
 CLASS_NODES = frozenset({"class_declaration", "struct_declaration", "record_declaration", "interface_declaration", "record_struct_declaration"})
-_SCAN_INTO = frozenset({"if_statement", "for_statement", "foreach_statement", "while_statement", "do_statement", "try_statement", "catch_clause", "finally_clause", "using_statement", "lock_statement", "switch_statement", "switch_body", "switch_section", "checked_statement", "unsafe_statement", "fixed_statement", "labeled_statement", "else_clause"})
 
 
 def _unescape(text: str) -> str:
@@ -289,6 +288,11 @@ class CSharpAnalyzer(SyntaxAnalyzer):
     REPORT_AT_NAME = False
     LOOP_INIT_FIELD = "initializer"
     EACH_LOOP_FIELDS = {"foreach_statement": ("right", "left")}
+    RETURN_TYPES = frozenset({"return_statement"})
+    SCAN_BINDS = {"local_declaration_statement": "scan_local", "expression_statement": "scan_assignment", "local_function_statement": "scan_local_function"}
+    SCAN_HOOKS = {"using_statement": "scan_using"}
+    BLOCK_TYPES = frozenset({"block", "compilation_unit"})
+    CLASS_TYPES = CLASS_NODES
     # hooks of the generic hand-written retry rule (treesitter/retry_loops.py)
     LOOP_TYPES = frozenset({"for_statement", "foreach_statement", "while_statement", "do_statement"})
     TRY_TYPES = frozenset({"try_statement"})
@@ -676,73 +680,36 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                     self._declare_local_function(st, scope, fn.qualname)
         self.walk_statement(body, scope)
 
-    def scan_function(self, fn: FunctionInfo, scope: Scope) -> list["Node"]:
-        returns: list[Node] = []
-        node = fn.node
+    # ---------------------------------------------------------------- binding without walking (syntax.py's scan_function)
+    def function_body(self, node: "Node") -> "Node | None":
+        """The top-level statements' unit, a block, or an expression body's expression."""
         if node.type == "compilation_unit":
-            for g in node.named_children:
-                if g.type == "global_statement":
-                    self._scan(g, scope, returns)
-            return returns
-        if node.type == "arrow_expression_clause":
-            if node.named_children:
-                returns.append(node.named_children[0])
-            return returns
-        body = node.child_by_field_name("body")
+            return node
+        body = node if node.type == "arrow_expression_clause" else node.child_by_field_name("body")
         if body is None:
             body = next((c for c in node.named_children if c.type in ("block", "arrow_expression_clause")), None)
-        if body is None:
-            return returns
-        if body.type == "arrow_expression_clause" or body.type not in ("block",):
-            inner = body.named_children[0] if body.type == "arrow_expression_clause" and body.named_children else body
-            returns.append(inner)
-            return returns
-        self._scan(body, scope, returns)
-        return returns
+        if body is not None and body.type == "arrow_expression_clause":
+            return body.named_children[0] if body.named_children else (None if node is body else body)
+        return body
 
-    def _scan(self, node: "Node", scope: Scope, returns: list["Node"]) -> None:
-        for st in node.named_children:
-            t = st.type
-            if t in ("block", "global_statement"):
-                self._scan(st, scope, returns)
-            elif t == "local_declaration_statement":
-                self.bind_declaration(self._decl_of(st), scope)
-            elif t == "expression_statement":
-                expr = st.named_children[0] if st.named_children else None
-                if expr is not None and expr.type == "assignment_expression":
-                    self.assign(expr, scope, walk=False)
-            elif t == "return_statement":
-                if st.named_children:
-                    returns.append(st.named_children[0])
-            elif t == "local_function_statement":
-                self._declare_local_function(st, scope, scope.qualname)
-            elif t == "using_statement":
-                decl = next((c for c in st.named_children if c.type == "variable_declaration"), None)
-                if decl is not None:
-                    self.bind_declaration(decl, scope)
-                body = st.child_by_field_name("body")
-                if body is not None:
-                    self._scan_one(body, scope, returns)
-            elif t in _SCAN_INTO:
-                for part in st.named_children:
-                    self._scan_one(part, scope, returns)
+    def scan_local(self, st: "Node", scope: Scope) -> None:
+        self.bind_declaration(self._decl_of(st), scope)
 
-    def _scan_one(self, node: "Node", scope: Scope, returns: list["Node"]) -> None:
-        if node.type in ("block",) or node.type in _SCAN_INTO:
-            self._scan(node, scope, returns)
-        elif node.type in ("return_statement", "local_declaration_statement", "expression_statement"):
-            self._scan_wrap(node, scope, returns)
+    def scan_assignment(self, st: "Node", scope: Scope) -> None:
+        expr = st.named_children[0] if st.named_children else None
+        if expr is not None and expr.type == "assignment_expression":
+            self.assign(expr, scope, walk=False)
 
-    def _scan_wrap(self, st: "Node", scope: Scope, returns: list["Node"]) -> None:
-        t = st.type
-        if t == "local_declaration_statement":
-            self.bind_declaration(self._decl_of(st), scope)
-        elif t == "expression_statement":
-            expr = st.named_children[0] if st.named_children else None
-            if expr is not None and expr.type == "assignment_expression":
-                self.assign(expr, scope, walk=False)
-        elif t == "return_statement" and st.named_children:
-            returns.append(st.named_children[0])
+    def scan_local_function(self, st: "Node", scope: Scope) -> None:
+        self._declare_local_function(st, scope, scope.qualname)
+
+    def scan_using(self, st: "Node", scope: Scope, returns: list["Node"]) -> None:
+        decl = next((c for c in st.named_children if c.type == "variable_declaration"), None)
+        if decl is not None:
+            self.bind_declaration(decl, scope)
+        body = st.child_by_field_name("body")
+        if body is not None:
+            self.scan_nodes([body], scope, returns)
 
     # ================================================================ statements
     @staticmethod
