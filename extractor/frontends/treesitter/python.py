@@ -155,7 +155,6 @@ class PythonAnalyzer(Analyzer):
         self._mount_index: dict[int, list[int]] = {}  # call node id → indexes in result.mounts
         self._owner_facts: list[tuple[Any, int]] = []  # (fact, node id) of facts that carry an owner
         self._params: dict[int, list[tuple[str, str, Node | None]]] = {}
-        self._hooks = {h: [i for i in self.index.impls if hasattr(i, h)] for h in ("on_function", "after_function", "on_with", "after_with", "on_handler", "after_handler", "on_assign", "on_subscript")}
 
     # ================================================================ entry
     def run(self) -> FileResult:
@@ -1092,7 +1091,7 @@ class PythonAnalyzer(Analyzer):
         if self.idflow is not None and self.idflow.active():
             for target in self._targets(node):
                 self._store_target(target, value, scope)
-        for impl in self._hooks["on_assign"]:
+        for impl in self.impl_hooks("on_assign"):
             impl.on_assign(self, node, scope)
 
     def _targets(self, node: "Node") -> list["Node"]:
@@ -1347,12 +1346,12 @@ class PythonAnalyzer(Analyzer):
 
     # ================================================================ matching
     def walk_expr(self, root: "Node | None", scope: Scope) -> None:
-        if root is not None and self._hooks["on_subscript"] and self.source.find(b"[", root.start_byte, root.end_byte) >= 0:
+        if root is not None and self.impl_hooks("on_subscript") and self.source.find(b"[", root.start_byte, root.end_byte) >= 0:
             stack = [root]
             while stack:
                 n = stack.pop()
                 if n.type == "subscript":
-                    for impl in self._hooks["on_subscript"]:
+                    for impl in self.impl_hooks("on_subscript"):
                         impl.on_subscript(self, n, scope)
                 stack.extend(n.named_children)
         super().walk_expr(root, scope)
