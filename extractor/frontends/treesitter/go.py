@@ -204,6 +204,7 @@ class GoAnalyzer(SyntaxAnalyzer):
     EXPRESSION_LIST_TYPES = frozenset({"expression_list"})
     SCAN_BINDS = {"short_var_declaration": "scan_short_var", "assignment_statement": "scan_assign", "var_declaration": "bind_vars", "const_declaration": "bind_consts"}
     SCAN_HOOKS = {"if_statement": "scan_if"}
+    MEMBER_FIELDS = {"selector_expression": ("operand", "field")}
     SCOPE_AT_LITERAL_TYPES = frozenset({"function_declaration", "method_declaration", "func_literal"})
     REPORT_AT_NAME = False
 
@@ -433,14 +434,6 @@ class GoAnalyzer(SyntaxAnalyzer):
             return None
         site = self.site(node, self.module_scope)
         return list((site.fields or {}).items()) if site is not None else []
-
-    def member_parts(self, node: "Node") -> tuple["Node", str] | None:
-        if node.type == "selector_expression":
-            operand = node.child_by_field_name("operand")
-            fld = node.child_by_field_name("field")
-            if operand is not None and fld is not None:
-                return operand, self.text(fld)
-        return None
 
     def resolve_type(self, type_node: "Node", scope: Scope, depth: int = 0) -> Any:
         node = type_node

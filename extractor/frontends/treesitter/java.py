@@ -243,6 +243,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
     CLASS_TYPES = CLASS_NODES | frozenset({"local_class_declaration"})
     KNOWN_NAMES = BUILTIN_NAMES
     EACH_LOOP_FIELDS = {"enhanced_for_statement": ("value", "name")}
+    MEMBER_FIELDS = {"field_access": ("object", "field")}
     # hand-written retries (retry_loops.py)
     LOOP_TYPES = frozenset({"for_statement", "enhanced_for_statement", "while_statement", "do_statement"})
     TRY_TYPES = frozenset({"try_statement", "try_with_resources_statement"})
@@ -418,21 +419,14 @@ class JavaAnalyzer(SyntaxAnalyzer):
         return Site(node, name, None, args, {}, None, False, type_args)
 
     def member_parts(self, node: "Node") -> tuple["Node", str] | None:
-        t = node.type
-        if t == "field_access":
-            obj = node.child_by_field_name("object")
-            fld = node.child_by_field_name("field")
-            if obj is not None and fld is not None:
-                return obj, self.text(fld)
-            return None
-        if t == "identifier":
+        if node.type == "identifier":  # the name of a method invocation
             parent = node.parent
             if parent is not None and parent.type == "method_invocation":
                 obj = parent.child_by_field_name("object")
                 name = parent.child_by_field_name("name")
                 if obj is not None and name is not None and name.id == node.id:
                     return obj, self.text(node)
-        return None
+        return super().member_parts(node)
 
     def callee(self, func: "Node | None", scope: Scope) -> tuple[str | None, Obj | None, str, Any]:
         if func is not None and func.type == "identifier":

@@ -245,6 +245,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
     LOOP_INIT_FIELD = "initializer"
     LOOP_UPDATE_FIELD = "increment"
     EACH_LOOP_FIELDS = {"for_in_statement": ("right", "left")}
+    MEMBER_FIELDS = {"member_expression": ("object", "property")}
     # hooks the generic hand-written-retry rule reads (treesitter/retry_loops.py)
     LOOP_TYPES = frozenset({"for_statement", "for_in_statement", "while_statement", "do_statement"})
     TRY_TYPES = frozenset({"try_statement"})
@@ -435,12 +436,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         return Site(node, func, None, args, {}, None, hidden)
 
     def member_parts(self, node: "Node") -> tuple["Node", str] | None:
-        if node.type == "member_expression":
-            obj = node.child_by_field_name("object")
-            prop = node.child_by_field_name("property")
-            if obj is not None and prop is not None:
-                return obj, self.text(prop)
-        elif node.type == "subscript_expression":
+        if node.type == "subscript_expression":
             obj = node.child_by_field_name("object")
             index = node.child_by_field_name("index")
             if obj is not None and index is not None and index.type == "string":
@@ -449,7 +445,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
             kids = [c for c in node.named_children if c.type != "comment"]
             if kids:
                 return self.member_parts(kids[0])
-        return None
+        return super().member_parts(node)
 
     def resolve_type(self, type_node: "Node", scope: Scope, depth: int = 0) -> Any:
         node = type_node

@@ -231,6 +231,16 @@ class SyntaxAnalyzer(Analyzer):
         """The declared function whose node ``node`` is (``declare_function``)."""
         return self.functions_by_node.get(node.id)
 
+    MEMBER_FIELDS: Mapping[str, tuple[str, str]] = {}  # member access type → (object field, member name field)
+
+    def member_parts(self, node: "Node") -> tuple["Node", str] | None:
+        """``a.b`` through ``MEMBER_FIELDS``: (the object expression, the member's name)."""
+        fields = self.MEMBER_FIELDS.get(node.type)
+        if fields is None:
+            return None
+        obj, name = node.child_by_field_name(fields[0]), node.child_by_field_name(fields[1])
+        return (obj, self.text(name)) if obj is not None and name is not None else None
+
     def literal_function(self, node: "Node", parent: Scope) -> FunctionInfo:
         """The function info of a function literal met by ``scope_at`` outside the walk."""
         return FunctionInfo(node, parent, f"{parent.qualname}.{self.LAMBDA_NAME}", self.LAMBDA_NAME, parent.cls)
