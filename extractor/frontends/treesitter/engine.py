@@ -260,6 +260,8 @@ class Analyzer:
     POLICY_FALLBACKS = False
     # a method call resolved to a same-file function still matches ``any_receiver`` rules by its name
     LOCAL_METHODS_MATCH_BY_NAME = False
+    # a same-file function whose returns are all one unknown expression returns it (its text), not ``f()``
+    OPAQUE_RETURNS = False
 
     def __init__(
         self,
@@ -1021,7 +1023,7 @@ class Analyzer:
             other = returns[0] if returns[1] is envs[0] else returns[1]
             if self.is_value(other) and not isinstance(other, Dynamic):
                 result = Env(strip(envs[0]).var, self.to_value(other))  # type: ignore[union-attr]
-        elif returns and all(r == returns[0] for r in returns) and not isinstance(returns[0], Opaque):
+        elif returns and all(r == returns[0] for r in returns) and (self.OPAQUE_RETURNS or not isinstance(returns[0], Opaque)):
             result = returns[0]
         self._return_cache[key] = result
         return result

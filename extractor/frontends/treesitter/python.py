@@ -133,6 +133,7 @@ class PythonAnalyzer(Analyzer):
     DECORATOR_INSTANCES = True
     POLICY_FALLBACKS = True
     LOCAL_METHODS_MATCH_BY_NAME = True
+    OPAQUE_RETURNS = True
     ENV_GETTERS = {"os.getenv": (0, 1), "os.environ.get": (0, 1), "os.environ.setdefault": (0, 1), "posix.environ.get": (0, 1)}
     ENV_MAPPINGS = frozenset({"os.environ"})
     CONVERTERS = {"float": "float", "int": "int", "str": "str"}
@@ -666,25 +667,6 @@ class PythonAnalyzer(Analyzer):
         if shallow or len(site.args) > 12:
             return Opaque(site.node)
         return self.call_value(qual, site, scope)
-
-    def function_return(self, fn: FunctionInfo, site: Site | None, scope: Scope | None) -> Any:
-        """What a same-file function returns when all its returns agree (factories); its
-        parameters are not bound to the call's arguments."""
-        key = (fn.node.id, None)
-        if key in self._return_cache:
-            return self._return_cache[key]
-        fallback = Dynamic(fn.name + "()")
-        self._return_cache[key] = fallback
-        fscope = self.function_scope(fn)
-        returns = [self.evaluate(e, fscope) for e in self.scan_function(fn, fscope)]
-        result: Any = fallback
-        objs = [r for r in returns if isinstance(r, Obj)]
-        if objs:
-            result = objs[-1]
-        elif returns and all(r == returns[0] for r in returns):
-            result = returns[0]
-        self._return_cache[key] = result
-        return result
 
     def policy_instance(self, cls: ClassInfo) -> Obj | None:
         """An instance of a same-file class that a policy rule's ``classes:`` matched carries the class's fact."""
