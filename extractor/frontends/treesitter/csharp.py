@@ -72,20 +72,9 @@ IMPLICIT_USINGS = (
 )
 
 _TIMESPAN = "System.TimeSpan"
-# TimeSpan factories → milliseconds per unit
-TIMESPAN_FACTORIES: dict[str, float] = {
-    f"{_TIMESPAN}.FromTicks": 0.0001,
-    f"{_TIMESPAN}.FromMicroseconds": 0.001,
-    f"{_TIMESPAN}.FromMilliseconds": 1.0,
-    f"{_TIMESPAN}.FromSeconds": 1000.0,
-    f"{_TIMESPAN}.FromMinutes": 60_000.0,
-    f"{_TIMESPAN}.FromHours": 3_600_000.0,
-    f"{_TIMESPAN}.FromDays": 86_400_000.0,
-}
 CLASS_CONSTANTS = "$class"  # an exported class's constants (Settings.RiskUrl), as an object's captures
 # names the adapter itself resolves (besides the rules' names)
 BUILTIN_NAMES = (
-    *TIMESPAN_FACTORIES,
     "System.Environment.GetEnvironmentVariable",
     "System.Convert.ToInt32",
     "System.Convert.ToDouble",
@@ -167,6 +156,7 @@ def _index_tables(index: "TsIndex") -> tuple[frozenset[str], frozenset[str], dic
     names.update(index.mounts)
     names.update(index.constants)
     names.update(index.config_types)
+    names.update(index.scales)
     for spec in index.timeouts.values():
         names.update((spec.get("functions") or {}).keys())
     for cspec in index.classes:
@@ -1552,9 +1542,9 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         return super().eval_call(site, scope, shallow)
 
     def special_call(self, qual: str, site: Site, scope: Scope) -> Any:
-        factor = TIMESPAN_FACTORIES.get(qual)
-        if factor is not None and len(site.args) == 1:
-            return self.scaled(self.evaluate(site.args[0], scope), factor, qual, site)
+        scaled = super().special_call(qual, site, scope)  # the rules' scales: (TimeSpan.FromSeconds)
+        if scaled is not None:
+            return scaled
         if self.config_type and qual.startswith(self.config_type + ".") and site.args:
             attr = qual[len(self.config_type) + 1 :]
             key = strip(self.to_value(self.evaluate(site.args[0], scope)))
@@ -1575,20 +1565,6 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 return fold("**", a, b)
             return Call(qual, (a, b))
         return None
-
-    def scaled(self, v: Any, factor: float, qual: str, site: Site) -> Any:
-        """``TimeSpan.FromSeconds(n)`` in milliseconds; a named constant stays named."""
-        name = v.name if isinstance(v, Named) else None
-        inner = strip(v) if self.is_value(v) else None
-        if isinstance(inner, Const) and isinstance(inner.value, (int, float)) and not isinstance(inner.value, bool):
-            ms = inner.value * factor
-            ms = int(ms) if float(ms).is_integer() else ms
-            return Named(name, Const(ms)) if name else Const(ms)
-        if isinstance(inner, Env):
-            d = strip(inner.default) if inner.default is not None else None
-            default = Const(d.value * factor) if isinstance(d, Const) and isinstance(d.value, (int, float)) and not isinstance(d.value, bool) else inner.default
-            return Env(inner.var, default)
-        return Call(qual, (self.to_value(v),))
 
     def timespan_ctor(self, site: Site, scope: Scope) -> Any:
         """``new TimeSpan(h, m, s)`` / ``(d, h, m, s)`` / ``(d, h, m, s, ms)`` / ``(ticks)``."""

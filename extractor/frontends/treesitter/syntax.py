@@ -40,7 +40,7 @@ import re
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from ...templates import render, template_vars
-from ...values import Concat, Const, Dynamic, Env, Named, Obj, Ref, Value, fold, simplify_concat, strip
+from ...values import Call, Concat, Const, Dynamic, Env, Named, Obj, Ref, Value, fold, simplify_concat, strip
 from .engine import Analyzer, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def known_names(index: "TsIndex", extra: tuple[str, ...] = ()) -> tuple[frozense
     if cached is not None and cached[0] is index and cached[1] == extra:
         return cached[2], cached[3]
     names: set[str] = set(extra)
-    for table in (index.ctors, index.instances, index.types, index.calls, index.decorators, index.scopes, index.mounts, index.constants, index.env_getters, index.converters, index.pass_through, index.config_types, index.config_getters, index.config_annotations):
+    for table in (index.ctors, index.instances, index.types, index.calls, index.decorators, index.scopes, index.mounts, index.constants, index.env_getters, index.converters, index.pass_through, index.scales, index.config_types, index.config_getters, index.config_annotations):
         names.update(table)
     for spec in index.timeouts.values():
         names.update((spec.get("functions") or {}).keys())
@@ -430,6 +430,28 @@ class SyntaxAnalyzer(Analyzer):
     def eval_function_literal(self, node: "Node", scope: Scope) -> Any:
         name = f"{scope.qualname}.{self.LAMBDA_NAME}" if scope.qualname else self.LAMBDA_NAME
         return FunctionValue(FunctionInfo(node, scope, name, self.LAMBDA_NAME, self.scope_class(scope)))
+
+    def special_call(self, qual: str, site: Site, scope: Scope) -> Any:
+        """A duration factory of the rules' ``scales:`` (``TimeSpan.FromSeconds(n)``)."""
+        factor = self.index.scales.get(qual)
+        if factor is not None and len(site.args) == 1:
+            return self.scaled(self.evaluate(site.args[0], scope), factor, qual)
+        return super().special_call(qual, site, scope)
+
+    def scaled(self, v: Any, factor: float, qual: str) -> Any:
+        """``n`` times ``factor`` (an int when whole); a named constant stays named, an env value's
+        default is scaled, anything else is the call for a rule's ``functions:``."""
+        name = v.name if isinstance(v, Named) else None
+        inner = strip(v) if self.is_value(v) else None
+        if isinstance(inner, Const) and isinstance(inner.value, (int, float)) and not isinstance(inner.value, bool):
+            n = inner.value * factor
+            n = int(n) if float(n).is_integer() else n
+            return Named(name, Const(n)) if name else Const(n)
+        if isinstance(inner, Env):
+            d = strip(inner.default) if inner.default is not None else None
+            default = Const(d.value * factor) if isinstance(d, Const) and isinstance(d.value, (int, float)) and not isinstance(d.value, bool) else inner.default
+            return Env(inner.var, default)
+        return Call(qual, (self.to_value(v),))
 
     def eval_call_node(self, node: "Node", scope: Scope) -> Any:
         site = self.site(node, scope)
