@@ -1059,7 +1059,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
     def member_value(self, base: Any, attr: str, node: "Node", scope: Scope) -> Any:
         if isinstance(base, Ref):
             q = base.qualname
-            if q == "process.env":
+            if q in self.index.env_objects:  # process.env (the platform rule's env_objects)
                 return Env(attr)
             if attr == "default":  # require('axios').default, a default export
                 return base

@@ -61,7 +61,7 @@ def known_names(index: "TsIndex", extra: tuple[str, ...] = ()) -> tuple[frozense
     if cached is not None and cached[0] is index and cached[1] == extra:
         return cached[2], cached[3]
     names: set[str] = set(extra)
-    for table in (index.ctors, index.instances, index.types, index.calls, index.decorators, index.scopes, index.mounts, index.constants, index.env_getters, index.converters, index.pass_through, index.scales, index.config_types, index.config_getters, index.config_annotations):
+    for table in (index.ctors, index.instances, index.types, index.calls, index.decorators, index.scopes, index.mounts, index.constants, index.env_getters, index.env_objects, index.converters, index.pass_through, index.scales, index.config_types, index.config_getters, index.config_annotations):
         names.update(table)
     for spec in index.timeouts.values():
         names.update((spec.get("functions") or {}).keys())
