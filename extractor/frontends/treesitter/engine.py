@@ -262,6 +262,10 @@ class Analyzer:
     LOCAL_METHODS_MATCH_BY_NAME = False
     # a same-file function whose returns are all one unknown expression returns it (its text), not ``f()``
     OPAQUE_RETURNS = False
+    # an external call met as a receiver (``select(M).where(...)``) is its text, not ``Call(qual)``
+    SHALLOW_CALLS_OPAQUE = False
+    ENV_KEYWORDS: tuple[str, str] | None = None  # keyword names of an env reader's variable and default (Python: key, default)
+    CONVERT_SINGLE_ARGUMENT = False  # a converter applies only when called with its one argument (Python: not int(x, 16))
 
     def __init__(
         self,
@@ -745,7 +749,7 @@ class Analyzer:
         if isinstance(local, FunctionValue):
             return self.function_return(local.fn, site, scope)
         if isinstance(local, ClassValue):
-            return Instance(local.cls)
+            return self.class_instance(local.cls, site)
         if qual is None:
             return Opaque(site.node)
         if receiver is not None:
@@ -763,8 +767,9 @@ class Analyzer:
                 return receiver
         getter = self._env_getters.get(qual)
         if getter is not None:
-            var = self.site_value(site, getter[0], scope)
-            default = self.site_value(site, getter[1], scope) if getter[1] is not None else None
+            kw_var, kw_default = self.ENV_KEYWORDS or (None, None)
+            var = self.site_value(site, getter[0], scope, kw_var)
+            default = self.site_value(site, getter[1], scope, kw_default) if getter[1] is not None else None
             if isinstance(strip(var), Const):
                 return Env(str(strip(var).value), default if default is not None and strip(default) != Const(None) else None)  # type: ignore[union-attr]
             return Opaque(site.node)
@@ -772,17 +777,21 @@ class Analyzer:
             inner = self.evaluate(site.args[0], scope)
             return inner if self.is_value(inner) else Opaque(site.node)
         conv = self._converters.get(qual)
-        if conv is not None and site.args:
+        if conv is not None and site.args and not (self.CONVERT_SINGLE_ARGUMENT and (len(site.args) != 1 or site.kwargs)):
             inner = self.evaluate(site.args[0], scope)
             return convert(conv, inner) if self.is_value(inner) and not isinstance(inner, Dynamic) else Opaque(site.node)
         special = self.special_call(qual, site, scope)
         if special is not None:
             return special
-        if shallow:
-            return Call(qual)
+        if shallow:  # a call's receiver, evaluated for its name only
+            return Opaque(site.node) if self.SHALLOW_CALLS_OPAQUE else Call(qual)
         if receiver is not None or len(site.args) > MAX_CALL_ARGS:
             return Opaque(site.node)
         return self.call_value(qual, site, scope)
+
+    def class_instance(self, cls: ClassInfo, site: Site) -> Any:
+        """The value of ``C(...)`` for a same-file class ``C``."""
+        return Instance(cls)
 
     def special_call(self, qual: str, site: Site, scope: Scope) -> Any:
         """Language-specific call values (None: nothing special)."""

@@ -134,6 +134,9 @@ class PythonAnalyzer(Analyzer):
     POLICY_FALLBACKS = True
     LOCAL_METHODS_MATCH_BY_NAME = True
     OPAQUE_RETURNS = True
+    SHALLOW_CALLS_OPAQUE = True
+    ENV_KEYWORDS = ("key", "default")
+    CONVERT_SINGLE_ARGUMENT = True
     ENV_GETTERS = {"os.getenv": (0, 1), "os.environ.get": (0, 1), "os.environ.setdefault": (0, 1), "posix.environ.get": (0, 1)}
     ENV_MAPPINGS = frozenset({"os.environ"})
     CONVERTERS = {"float": "float", "int": "int", "str": "str"}
@@ -631,42 +634,10 @@ class PythonAnalyzer(Analyzer):
         site = self.site(node, scope)
         return self.eval_call(site, scope) if site is not None else Opaque(node)
 
-    def eval_call(self, site: Site, scope: Scope, shallow: bool = False) -> Any:
-        qual, receiver, attr, local = self.callee(site.func, scope)
-        if isinstance(local, FunctionValue):
-            return self.function_return(local.fn, site, scope)
-        if isinstance(local, ClassValue):
-            if self.index.classes:
-                inst = self.policy_instance(local.cls)  # MyBreaker(): a subclass of a breaker class
-                if inst is not None:
-                    return inst
-            return Opaque(site.node)
-        if qual is None:
-            return Opaque(site.node)
-        made = self.construct_for(qual, site, scope, receiver)
-        if made is not None:
-            return made
-        if receiver is not None:
-            otype_r = self.index.types.get(receiver.type)
-            if otype_r is not None and attr in otype_r.returns:
-                return Obj(otype_r.returns[attr], receiver.captures, "", receiver.origin)
-            return Opaque(site.node)
-        getter = self.ENV_GETTERS.get(qual)
-        if getter is not None:
-            var = self.site_value(site, getter[0], scope, "key")
-            default = self.site_value(site, getter[1], scope, "default")
-            if var is not None and isinstance(strip(var), Const):
-                return Env(str(strip(var).value), default if default is not None and not (isinstance(default, Const) and default.value is None) else None)  # type: ignore[union-attr]
-            return Opaque(site.node)
-        conv = self.CONVERTERS.get(qual)
-        if conv is not None and len(site.args) == 1 and not site.kwargs:
-            inner = self.evaluate(site.args[0], scope)
-            from ...values import convert
-
-            return convert(conv, inner) if self.is_value(inner) and not isinstance(inner, Dynamic) else Opaque(site.node)
-        if shallow or len(site.args) > 12:
-            return Opaque(site.node)
-        return self.call_value(qual, site, scope)
+    def class_instance(self, cls: ClassInfo, site: Site) -> Any:
+        """``MyBreaker()``: a subclass of a tracked class is its policy object; other classes' instances stay opaque."""
+        inst = self.policy_instance(cls) if self.index.classes else None
+        return inst if inst is not None else Opaque(site.node)
 
     def policy_instance(self, cls: ClassInfo) -> Obj | None:
         """An instance of a same-file class that a policy rule's ``classes:`` matched carries the class's fact."""
