@@ -283,6 +283,8 @@ class CSharpAnalyzer(SyntaxAnalyzer):
     SCAN_HOOKS = {"using_statement": "scan_using"}
     BLOCK_TYPES = frozenset({"block", "compilation_unit"})
     CLASS_TYPES = CLASS_NODES
+    FUNCTION_NODE_TYPES = FUNCTION_NODES
+    FALLBACK_LITERAL_TYPES = frozenset({"string_literal", "integer_literal", "real_literal", "boolean_literal", "null_literal", "verbatim_string_literal"})
     # hooks of the generic hand-written retry rule (treesitter/retry_loops.py)
     LOOP_TYPES = frozenset({"for_statement", "foreach_statement", "while_statement", "do_statement"})
     TRY_TYPES = frozenset({"try_statement"})
@@ -881,25 +883,6 @@ class CSharpAnalyzer(SyntaxAnalyzer):
     def st_local_function(self, node: "Node", scope: Scope) -> None:
         fn = self._declare_local_function(node, scope, scope.qualname if scope.function is not None and scope.function.node.type != "compilation_unit" else "")
         self.walk_function(fn)
-
-    def fallback_here(self) -> str | None:
-        """The literal the nearest enclosing ``try``'s ``catch`` returns (the call's fallback)."""
-        for node in reversed(self.stack):
-            if node.type in self.FUNCTION_TYPES or node.type in FUNCTION_NODES:
-                return None
-            if node.type != "try_statement":
-                continue
-            for c in node.named_children:
-                if c.type != "catch_clause":
-                    continue
-                block = next((b for b in c.named_children if b.type == "block"), None)
-                for st in self.iter_named(block):
-                    if st.type == "return_statement" and st.named_children:
-                        v = st.named_children[0]
-                        if v.type in ("string_literal", "integer_literal", "real_literal", "boolean_literal", "null_literal", "verbatim_string_literal"):
-                            return self.text(v)
-            return None
-        return None
 
     # ================================================================ retry-loop hooks
     def loop_kind(self, node: "Node") -> str:

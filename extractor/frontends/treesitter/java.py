@@ -244,6 +244,8 @@ class JavaAnalyzer(SyntaxAnalyzer):
     KNOWN_NAMES = BUILTIN_NAMES
     EACH_LOOP_FIELDS = {"enhanced_for_statement": ("value", "name")}
     MEMBER_FIELDS = {"field_access": ("object", "field")}
+    FUNCTION_NODE_TYPES = FUNCTION_NODES
+    FALLBACK_LITERAL_TYPES = frozenset({"string_literal", "decimal_integer_literal", "decimal_floating_point_literal", "true", "false", "null_literal"})
     # hand-written retries (retry_loops.py)
     LOOP_TYPES = frozenset({"for_statement", "enhanced_for_statement", "while_statement", "do_statement"})
     TRY_TYPES = frozenset({"try_statement", "try_with_resources_statement"})
@@ -869,24 +871,6 @@ class JavaAnalyzer(SyntaxAnalyzer):
         body = node.child_by_field_name("body")
         for m in self.iter_named(body, ("method_declaration", "constructor_declaration")):
             self.walk_function(self.closure(m, scope))
-
-    def fallback_here(self) -> str | None:
-        """The literal the nearest enclosing ``try``'s ``catch`` returns (the call's fallback)."""
-        for node in reversed(self.stack):
-            if node.type in FUNCTION_NODES:
-                return None
-            if node.type not in self.TRY_TYPES:
-                continue
-            for c in node.named_children:
-                if c.type != "catch_clause":
-                    continue
-                for st in self.iter_named(c.child_by_field_name("body")):
-                    if st.type == "return_statement" and st.named_children:
-                        v = st.named_children[0]
-                        if v.type in ("string_literal", "decimal_integer_literal", "decimal_floating_point_literal", "true", "false", "null_literal"):
-                            return self.text(v)
-            return None
-        return None
 
     def bind_expression(self, node: "Node", scope: Scope) -> None:
         """An expression statement met by ``scan_function``: its assignments, without walking."""

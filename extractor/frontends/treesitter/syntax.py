@@ -652,6 +652,28 @@ class SyntaxAnalyzer(Analyzer):
 
     HANDLER_TYPES: frozenset[str] = frozenset({"catch_clause", "catch_block"})
 
+    FALLBACK_LITERAL_TYPES: frozenset[str] = frozenset()  # literals a catch block may return as a call's fallback
+    FUNCTION_NODE_TYPES: frozenset[str] = frozenset()  # every function node (a fallback does not cross one)
+
+    def fallback_here(self) -> str | None:
+        """The literal the nearest enclosing try's catch block returns (``return "default";``):
+        the fallback of a call made in the try's body, not in a function defined there."""
+        if not self.FALLBACK_LITERAL_TYPES:
+            return super().fallback_here()
+        for node in reversed(self.stack):
+            if node.type in self.FUNCTION_NODE_TYPES or node.type in self.FUNCTION_TYPES:
+                return None
+            if node.type not in self.TRY_TYPES:
+                continue
+            for handler in self.try_handlers(node):
+                for st in self.iter_named(self.handler_body(handler)):
+                    if st.type in self.RETURN_TYPES and st.named_children:
+                        v = st.named_children[0]
+                        if v.type in self.FALLBACK_LITERAL_TYPES:
+                            return self.text(v)
+            return None
+        return None
+
     def first_block(self, node: "Node") -> "Node | None":
         return node.child_by_field_name("body") or next((c for c in node.named_children if c.type in self.BLOCK_TYPES), None)
 
