@@ -265,6 +265,9 @@ class Analyzer:
     # an external call met as a receiver (``select(M).where(...)``) is its text, not ``Call(qual)``
     SHALLOW_CALLS_OPAQUE = False
     ENV_KEYWORDS: tuple[str, str] | None = None  # keyword names of an env reader's variable and default (Python: key, default)
+    # module exports: names imported from elsewhere (re-exports, as references), fields of same-file types
+    EXPORT_IMPORTS = False
+    EXPORT_CLASS_MEMBERS = True
     CONVERT_SINGLE_ARGUMENT = False  # a converter applies only when called with its one argument (Python: not int(x, 16))
 
     def __init__(
@@ -1802,14 +1805,16 @@ class Analyzer:
         of the module receive in the scan's package pass."""
         out = self.result.exports
         for name, b in self.module_scope.bindings.items():
-            if b.expr is None and b.type_node is None:
+            if b.expr is None and b.type_node is None and not (self.EXPORT_IMPORTS and isinstance(b.value, Ref) and b.value.qualname != name):
                 continue
             try:
                 v = self.binding_value(b, name)
             except RecursionError:
                 continue
-            if isinstance(v, (Const, Named, Env, Seq, Map, Concat, Obj, Call, BinOp)):
+            if isinstance(v, (Const, Named, Env, Seq, Map, Concat, Obj, Call, BinOp)) or (self.EXPORT_IMPORTS and isinstance(v, Ref)):
                 out[name] = self.to_value(v)
+        if not self.EXPORT_CLASS_MEMBERS:
+            return
         for cls in self._classes.values():
             for attr in self.exported_members(cls):
                 try:

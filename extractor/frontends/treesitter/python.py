@@ -137,6 +137,8 @@ class PythonAnalyzer(Analyzer):
     SHALLOW_CALLS_OPAQUE = True
     ENV_KEYWORDS = ("key", "default")
     CONVERT_SINGLE_ARGUMENT = True
+    EXPORT_IMPORTS = True
+    EXPORT_CLASS_MEMBERS = False
     ENV_GETTERS = {"os.getenv": (0, 1), "os.environ.get": (0, 1), "os.environ.setdefault": (0, 1), "posix.environ.get": (0, 1)}
     ENV_MAPPINGS = frozenset({"os.environ"})
     CONVERTERS = {"float": "float", "int": "int", "str": "str"}
@@ -1496,19 +1498,6 @@ class PythonAnalyzer(Analyzer):
         return name
 
     # ================================================================ exports
-    def collect_exports(self) -> None:
-        """Module-level names other modules may import: constants and tracked instances."""
-        out = self.result.exports
-        for name, b in self.module_scope.bindings.items():
-            if b.expr is None and not (isinstance(b.value, Ref) and b.value.qualname != name):
-                continue
-            try:
-                v = self.binding_value(b, name)
-            except RecursionError:
-                continue
-            if isinstance(v, (Const, Named, Env, Seq, Map, Concat, Obj, Ref)) or type(v).__name__ in ("Call", "BinOp"):
-                out[name] = self.to_value(v)
-
     # ================================================================ retry-loop hooks (treesitter/retry_loops.py)
     def loop_kind(self, node: "Node") -> str:
         if node.type == "while_statement":
