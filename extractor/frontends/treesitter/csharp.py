@@ -885,16 +885,6 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         self.walk_function(fn)
 
     # ================================================================ retry-loop hooks
-    def loop_kind(self, node: "Node") -> str:
-        if node.type == "foreach_statement":
-            return "for_each"
-        return "for" if node.type == "for_statement" else "while"
-
-    def loop_header(self, node: "Node") -> list["Node"]:
-        names = ("initializer", "condition", "update", "left", "right") if node.type != "do_statement" else ("condition",)
-        out = [n for f in names for n in node.children_by_field_name(f)]
-        return out
-
     def handler_body(self, handler: "Node") -> "Node | None":
         return handler.child_by_field_name("body") or next((c for c in handler.named_children if c.type == "block"), None)
 

@@ -879,16 +879,6 @@ class JavaAnalyzer(SyntaxAnalyzer):
                 self.assign(c, scope, walk=False)
 
     # ================================================================ retry-loop hooks
-    def loop_kind(self, node: "Node") -> str:
-        if node.type == "enhanced_for_statement":
-            return "for_each"
-        return "for" if node.type == "for_statement" else "while"
-
-    def loop_header(self, node: "Node") -> list["Node"]:
-        if node.type == "enhanced_for_statement":
-            return [n for f in ("name", "value") for n in node.children_by_field_name(f)]
-        return [n for f in ("init", "condition", "update") for n in node.children_by_field_name(f)]
-
     def handler_body(self, handler: "Node") -> "Node | None":
         return handler.child_by_field_name("body")
 

@@ -735,15 +735,6 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         return literal if fn == self._current_function() else None
 
     # ================================================================ hooks of the generic retry rule
-    def loop_kind(self, node: "Node") -> str:
-        if node.type == "for_in_statement":
-            return "for_each"
-        return "for" if node.type == "for_statement" else "while"
-
-    def loop_header(self, node: "Node") -> list["Node"]:
-        names = ("initializer", "condition", "increment", "left", "right") if node.type != "do_statement" else ("condition",)
-        return [n for n in (node.child_by_field_name(f) for f in names) if n is not None]
-
     def loop_count(self, node: "Node", scope: Scope) -> Any:
         """Attempts of a counting loop: ``for (let i = S; i < N; i++)`` is N - S (``<=``: + 1);
         ``while (attempt < N)`` counts from the variable's value before the loop."""

@@ -714,6 +714,19 @@ class SyntaxAnalyzer(Analyzer):
         tail = node.children_by_field_name(self.LOOP_UPDATE_FIELD) if t in self.FOR_LOOP_TYPES else [node.child_by_field_name("condition")] if t in self.DO_LOOP_TYPES else []
         self.walk_loop_body(node, scope, tail)
 
+    def loop_kind(self, node: "Node") -> str:
+        """The retry rule's view of a C-family loop: ``for_each``, ``for`` (counting) or ``while``."""
+        if node.type in self.EACH_LOOP_FIELDS:
+            return "for_each"
+        return "for" if node.type in self.FOR_LOOP_TYPES else "while"
+
+    def loop_header(self, node: "Node") -> list["Node"]:
+        """The nodes whose names count as retry evidence: a for-each's target and value, else the
+        initializer, condition and update."""
+        each = self.EACH_LOOP_FIELDS.get(node.type)
+        fields = (each[1], each[0]) if each is not None else (self.LOOP_INIT_FIELD, "condition", self.LOOP_UPDATE_FIELD)
+        return [n for f in fields for n in node.children_by_field_name(f) if n.is_named]  # (JS's condition field holds its ";")
+
     def walk_loop_init(self, init: "Node", scope: Scope) -> None:
         """A for loop's initializer (a declaration binds)."""
         self.walk_statement(init, scope)
