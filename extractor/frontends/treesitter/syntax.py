@@ -652,6 +652,7 @@ class SyntaxAnalyzer(Analyzer):
 
     HANDLER_TYPES: frozenset[str] = frozenset({"catch_clause", "catch_block"})
 
+    TRY_TYPES: frozenset[str] = frozenset()  # try statements (the retry rule's hooks)
     FALLBACK_LITERAL_TYPES: frozenset[str] = frozenset()  # literals a catch block may return as a call's fallback
     FUNCTION_NODE_TYPES: frozenset[str] = frozenset()  # every function node (a fallback does not cross one)
 
