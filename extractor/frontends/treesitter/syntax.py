@@ -2,10 +2,12 @@
 
 What the adapters of ``go.py``, ``java.py``, ``javascript.py`` and ``csharp.py`` each typed out
 again (finding the scope enclosing a node, binding a function's locals without matching, number
-and string literals, parentheses, binary and unary operators, same-file classes and their
-fields) is written once here over tables; an adapter that subclasses ``SyntaxAnalyzer`` fills
-the tables and keeps only what its grammar spells differently (``kotlin.py`` does; the four older
-adapters predate it). Nothing here is about a library: that is rule data.
+and string literals, parentheses, binary and unary operators, member access, C-family loops and
+try statements with the retry rule's hooks, a catch block's fallback, same-file classes and their
+fields) is written once here over tables; every adapter subclasses ``SyntaxAnalyzer``, fills the
+tables and keeps only what its grammar spells differently. Nothing here is about a library: that
+is rule data, which this module applies where it is syntax-independent (the rules' ``timers:``,
+``route_tokens:`` and ``scales:``, and ``known_names`` over every table the rules fill).
 
 Tables (besides the engine's ``EVAL``, ``STATEMENTS``, ``CALL_TYPES``, ...):
 
@@ -28,7 +30,12 @@ Tables (besides the engine's ``EVAL``, ``STATEMENTS``, ``CALL_TYPES``, ...):
   about a whole function is reported at its name (Java's, after the annotations), else at the
   declaration;
 - ``CLASS_TYPES``, ``ASSIGNMENT_TYPES`` (``left`` / ``right`` fields): same-file classes and the
-  assignments to their fields (``class_assignments``).
+  assignments to their fields (``class_assignments``);
+- ``MEMBER_FIELDS`` (member access type → object and name fields): ``member_parts``;
+- ``FOR_LOOP_TYPES`` / ``LOOP_INIT_FIELD`` / ``LOOP_UPDATE_FIELD``, ``EACH_LOOP_FIELDS`` (a
+  for-each's value and target fields), ``WHILE_LOOP_TYPES``, ``DO_LOOP_TYPES``: ``st_c_loop``,
+  ``loop_kind`` and ``loop_header``; ``FINALLY_TYPES`` / ``HANDLER_TYPES``: ``walk_try``;
+  ``FALLBACK_LITERAL_TYPES`` and ``FUNCTION_NODE_TYPES``: ``fallback_here``.
 
 An adapter registers its functions with ``declare_function`` and its classes' scopes in
 ``class_scopes`` (``outer_class`` for nested ones); ``scope_at`` and ``find_class`` read them.
