@@ -243,6 +243,7 @@ class Analyzer:
     PASS_THROUGH: frozenset[str] = frozenset()  # conversions that keep the value (int64(x))
     CONVERTERS: Mapping[str, str] = {}  # qualname → float | int | str (strconv.Atoi → int)
     IDENTIFIER_TYPES: frozenset[str] = frozenset({"identifier"})  # names the id flow looks up
+    SUBSCRIPT_TYPES: frozenset[str] = frozenset()  # index expressions impl rules' on_subscript receives
     # an argument a spread (``...args``, ``*args``) may hide reads as Dynamic(SPREAD_LABEL); with
     # SPREAD_HIDES_KEYWORDS a keyword argument may be hidden too (Python's ``**kwargs``)
     SPREAD_LABEL = "..."
@@ -1097,6 +1098,7 @@ class Analyzer:
         calls: list[Node] = []
         funcs: list[Node] = []
         call_types, fn_types, leaves = self.CALL_TYPES, self.FUNCTION_TYPES, self.LEAF_TYPES
+        subscripts = self.impl_hooks("on_subscript") if self.SUBSCRIPT_TYPES else ()
         while stack:
             node = pop()
             t = node.type
@@ -1107,6 +1109,9 @@ class Analyzer:
                 continue
             if t in call_types:
                 calls.append(node)
+            elif subscripts and t in self.SUBSCRIPT_TYPES:  # impl rules see subscripts (connections["replica"])
+                for impl in subscripts:
+                    impl.on_subscript(self, node, scope)
             push(node.named_children)
         mark = len(self._pending_sinks)
         for call in calls:  # outer first: a constructor with a callback binds the literal's parameter first

@@ -126,6 +126,7 @@ class PythonAnalyzer(Analyzer):
     FUNCTION_TYPES = frozenset({"function_definition"})
     LEAF_TYPES = frozenset({"identifier", "integer", "float", "true", "false", "none", "comment", "ellipsis", "type", "string_start", "string_end", "string_content", "escape_sequence"})
     IDENTIFIER_TYPES = frozenset({"identifier"})
+    SUBSCRIPT_TYPES = frozenset({"subscript"})
     SPREAD_LABEL = "**kwargs"
     SPREAD_HIDES_KEYWORDS = True
     PATH_KEEPS_UNKNOWN = True
@@ -1300,17 +1301,6 @@ class PythonAnalyzer(Analyzer):
         self.stack.pop()
 
     # ================================================================ matching
-    def walk_expr(self, root: "Node | None", scope: Scope) -> None:
-        if root is not None and self.impl_hooks("on_subscript") and self.source.find(b"[", root.start_byte, root.end_byte) >= 0:
-            stack = [root]
-            while stack:
-                n = stack.pop()
-                if n.type == "subscript":
-                    for impl in self.impl_hooks("on_subscript"):
-                        impl.on_subscript(self, n, scope)
-                stack.extend(n.named_children)
-        super().walk_expr(root, scope)
-
     def fallback_here(self) -> str | None:
         """The default a surrounding ``try`` returns when the call fails (``except Timeout: return 0``)."""
         for item in reversed(self.stack):
