@@ -50,26 +50,6 @@ if TYPE_CHECKING:
 
     from .index import TsIndex
 
-# The namespaces the .NET SDK imports implicitly (ImplicitUsings, on in every template since
-# .NET 6; the Web SDK's and the gRPC/Http.Json ones included): a Program.cs has no using at all.
-IMPLICIT_USINGS = (
-    "System",
-    "System.Collections.Generic",
-    "System.IO",
-    "System.Linq",
-    "System.Net.Http",
-    "System.Net.Http.Json",
-    "System.Threading",
-    "System.Threading.Tasks",
-    "Microsoft.AspNetCore.Builder",
-    "Microsoft.AspNetCore.Hosting",
-    "Microsoft.AspNetCore.Http",
-    "Microsoft.AspNetCore.Routing",
-    "Microsoft.Extensions.Configuration",
-    "Microsoft.Extensions.DependencyInjection",
-    "Microsoft.Extensions.Hosting",
-    "Microsoft.Extensions.Logging",
-)
 
 _TIMESPAN = "System.TimeSpan"
 CLASS_CONSTANTS = "$class"  # an exported class's constants (Settings.RiskUrl), as an object's captures
@@ -335,7 +315,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             cand = f"{ns}.{name}"
             if cand in known:
                 return cand
-        for ns in IMPLICIT_USINGS:
+        for ns in self.index.default_imports:  # the SDK's implicit usings (csharp.platform.dotnet)
             cand = f"{ns}.{name}"
             if cand in known:
                 return cand

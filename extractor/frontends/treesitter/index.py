@@ -199,6 +199,7 @@ class TsIndex:
     constants: dict[str, Any] = field(default_factory=dict)  # qualified name → a literal the rules declare
     env_getters: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # env: qualified name → (name arg, default arg)
     env_objects: set[str] = field(default_factory=set)  # env_objects: objects whose members are env vars (process.env)
+    default_imports: list[str] = field(default_factory=list)  # default_imports: namespaces every file imports (implicit usings)
     converters: dict[str, str] = field(default_factory=dict)  # converters: qualified name → int | float | str
     pass_through: set[str] = field(default_factory=set)  # pass_through: functions / constructors whose value is their argument's
     scales: dict[str, float] = field(default_factory=dict)  # scales: duration factory → factor (TimeSpan.FromSeconds: 1000)
@@ -481,6 +482,7 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
         for name, getter in (spec.get("env") or {}).items():  # platform rules: the language's env readers, ...
             index.env_getters[name] = (int(getter["arg"]), getter.get("default"))
         index.env_objects.update(spec.get("env_objects") or ())
+        index.default_imports.extend(n for n in spec.get("default_imports") or () if n not in index.default_imports)
         index.converters.update(spec.get("converters") or {})  # ... conversions, pass-throughs
         index.pass_through.update(spec.get("pass_through") or ())
         index.scales.update({str(k): float(v) for k, v in (spec.get("scales") or {}).items()})

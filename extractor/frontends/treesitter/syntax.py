@@ -133,7 +133,7 @@ class SyntaxAnalyzer(Analyzer):
         super().__init__(*args, **kwargs)
         self.package = ""  # the file's package / namespace: a capitalised name no scope binds is one of its
         self.imports: dict[str, str] = {}  # simple name (or alias) → qualified name
-        self.on_demand: list[str] = list(self.DEFAULT_IMPORTS)  # import x.y.*: to names the rules know
+        self.on_demand: list[str] = [*self.DEFAULT_IMPORTS, *self.index.default_imports]  # import x.y.*: to names the rules know
         self._known, self._roots = known_names(self.index, self.KNOWN_NAMES)
         self.functions_by_node: dict[int, FunctionInfo] = {}  # declaration node id → its function
         self.class_scopes: dict[int, Scope] = {}  # class node id → its scope
