@@ -200,6 +200,7 @@ class TsIndex:
     env_getters: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # env: qualified name → (name arg, default arg)
     env_objects: set[str] = field(default_factory=set)  # env_objects: objects whose members are env vars (process.env)
     default_imports: list[str] = field(default_factory=list)  # default_imports: namespaces every file imports (implicit usings)
+    env_defaults: dict[str, tuple[int | None, int]] = field(default_factory=dict)  # env_defaults: name → (value arg, None: the receiver call's; default arg)
     converters: dict[str, str] = field(default_factory=dict)  # converters: qualified name → int | float | str
     pass_through: set[str] = field(default_factory=set)  # pass_through: functions / constructors whose value is their argument's
     scales: dict[str, float] = field(default_factory=dict)  # scales: duration factory → factor (TimeSpan.FromSeconds: 1000)
@@ -483,6 +484,8 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
             index.env_getters[name] = (int(getter["arg"]), getter.get("default"))
         index.env_objects.update(spec.get("env_objects") or ())
         index.default_imports.extend(n for n in spec.get("default_imports") or () if n not in index.default_imports)
+        for name, d in (spec.get("env_defaults") or {}).items():
+            index.env_defaults[name] = (None if d["value"] == "receiver" else int(d["value"]), int(d["default"]))
         index.converters.update(spec.get("converters") or {})  # ... conversions, pass-throughs
         index.pass_through.update(spec.get("pass_through") or ())
         index.scales.update({str(k): float(v) for k, v in (spec.get("scales") or {}).items()})

@@ -1005,22 +1005,6 @@ class JavaAnalyzer(SyntaxAnalyzer):
                 return inner if self.is_value(inner) else Opaque(site.node)
         return super().eval_construction(site, scope)
 
-    def special_call(self, qual: str, site: Site, scope: Scope) -> Any:
-        if qual.endswith(("().orElse", "().orElseGet")) and qual.startswith(("java.util.Optional.ofNullable(", "java.util.Optional.of(")) and site.args:
-            parts = self.member_parts(site.func) if site.func is not None else None
-            inner = parts[0] if parts is not None else None
-            if inner is not None and inner.type == "method_invocation":
-                args = [a for a in self.iter_named(inner.child_by_field_name("arguments")) if a.type not in ("line_comment", "block_comment")]
-                if len(args) == 1:
-                    v = strip(self.to_value(self.evaluate(args[0], scope)))
-                    if isinstance(v, Env) and v.default is None:
-                        return Env(v.var, self.to_value(self.evaluate(site.args[0], scope)))
-        if qual == "java.util.Objects.requireNonNullElse" and len(site.args) == 2:
-            v = strip(self.to_value(self.evaluate(site.args[0], scope)))
-            if isinstance(v, Env) and v.default is None:
-                return Env(v.var, self.to_value(self.evaluate(site.args[1], scope)))
-        return None
-
     def ev_string(self, node: "Node", scope: Scope) -> Any:
         return Const(java_string(self.text(node)))
 

@@ -443,7 +443,30 @@ class SyntaxAnalyzer(Analyzer):
         factor = self.index.scales.get(qual)
         if factor is not None and len(site.args) == 1:
             return self.scaled(self.evaluate(site.args[0], scope), factor, qual)
+        spec = self.index.env_defaults.get(qual)
+        if spec is not None:
+            found = self.env_default(spec, site, scope)
+            if found is not None:
+                return found
         return super().special_call(qual, site, scope)
+
+    def env_default(self, spec: tuple[int | None, int], site: Site, scope: Scope) -> Any:
+        """A rule's ``env_defaults:``: the env value (an argument, or the single argument of the
+        receiver call: ``Optional.ofNullable(x).orElse(d)``) with the default argument."""
+        value_arg, default_arg = spec
+        node: Node | None = None
+        if value_arg is None:
+            parts = self.member_parts(site.func) if site.func is not None else None
+            inner = self.site(parts[0], scope) if parts is not None and parts[0].type in self.CALL_TYPES else None
+            node = inner.args[0] if inner is not None and len(inner.args) == 1 else None
+        elif value_arg < len(site.args):
+            node = site.args[value_arg]
+        if node is None or default_arg >= len(site.args):
+            return None
+        v = strip(self.to_value(self.evaluate(node, scope)))
+        if isinstance(v, Env) and v.default is None:
+            return Env(v.var, self.to_value(self.evaluate(site.args[default_arg], scope)))
+        return None
 
     def scaled(self, v: Any, factor: float, qual: str) -> Any:
         """``n`` times ``factor`` (an int when whole); a named constant stays named, an env value's
