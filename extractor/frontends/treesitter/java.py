@@ -245,6 +245,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
     EACH_LOOP_FIELDS = {"enhanced_for_statement": ("value", "name")}
     MEMBER_FIELDS = {"field_access": ("object", "field")}
     FUNCTION_NODE_TYPES = FUNCTION_NODES
+    STATIC_METHODS = True
     FALLBACK_LITERAL_TYPES = frozenset({"string_literal", "decimal_integer_literal", "decimal_floating_point_literal", "true", "false", "null_literal"})
     # hand-written retries (retry_loops.py)
     LOOP_TYPES = frozenset({"for_statement", "enhanced_for_statement", "while_statement", "do_statement"})
@@ -734,21 +735,6 @@ class JavaAnalyzer(SyntaxAnalyzer):
             return self.class_static(inst.cls, attr, node)
         return super().instance_member(inst, attr, node)
 
-    def class_static(self, cls: ClassInfo, attr: str, node: "Node | None") -> Any:
-        b = cls.scope.bindings.get(attr)
-        if b is not None:
-            v = self.binding_value(b, attr)
-            if not isinstance(v, MemberOf):
-                return v
-        fn = cls.methods.get(attr)
-        if fn is not None:
-            return FunctionValue(fn)
-        inner = self._classes.get(f"{cls.qualname}.{attr}")
-        if inner is not None:
-            return ClassValue(inner)
-        return Opaque(node) if node is not None else Dynamic(f"{cls.name}.{attr}")
-
-    # ================================================================ exports
     def collect_exports(self) -> None:
         """The static fields of the file's primary class (``Settings.RISK_URL`` of
         ``Settings.java``): other files' references resolve against them at link time."""

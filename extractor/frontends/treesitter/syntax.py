@@ -549,15 +549,23 @@ class SyntaxAnalyzer(Analyzer):
     def exported(self, name: str) -> bool:
         return not name.startswith("<")  # <init>, <clinit>
 
-    def class_static(self, cls: ClassInfo, attr: str, node: "Node") -> Any:
-        """``Cls.attr`` of a same-file class: a static binding of its scope, a nested class."""
+    STATIC_METHODS = False  # Cls.method is a value (Java's method references, a static method)
+
+    def class_static(self, cls: ClassInfo, attr: str, node: "Node | None") -> Any:
+        """``Cls.attr`` of a same-file class: a static binding of its scope, a method
+        (``STATIC_METHODS``), a nested class."""
         b = cls.scope.bindings.get(attr)
         if b is not None:
             v = self.binding_value(b, attr)
             if not isinstance(v, MemberOf):
                 return v
+        fn = cls.methods.get(attr) if self.STATIC_METHODS else None
+        if fn is not None:
+            return FunctionValue(fn)
         inner = self._classes.get(f"{cls.qualname}.{attr}")
-        return ClassValue(inner) if inner is not None else Opaque(node)
+        if inner is not None:
+            return ClassValue(inner)
+        return Opaque(node) if node is not None else Dynamic(f"{cls.name}.{attr}")
 
     def export_statics(self, classes: Iterable[ClassInfo]) -> None:
         """Top-level classes' static values (constants, an ``object``'s properties) exported as
