@@ -1063,7 +1063,9 @@ class Analyzer:
         if covering:
             self.policies.decorated[fn.qualname] = covering
         try:
+            self.impl_event("on_function", fn.node, fscope)
             self.walk_body(fn, fscope)
+            self.impl_event("after_function", fn.node, fscope)
         finally:
             self.policies.leave(entered)
             self.stack.pop()

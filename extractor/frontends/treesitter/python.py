@@ -904,10 +904,8 @@ class PythonAnalyzer(Analyzer):
 
     def walk_body(self, fn: FunctionInfo, scope: Scope) -> None:
         body = fn.node.child_by_field_name("body")
-        self.impl_event("on_function", fn.node, scope)
         if body is not None:
             self.walk_statement(body, scope)
-        self.impl_event("after_function", fn.node, scope)
 
     def decorators(self, fn: FunctionInfo) -> list[Site]:
         out = []
