@@ -1388,6 +1388,7 @@ class Analyzer:
         return env
 
     def match_call(self, site: Site, scope: Scope) -> None:
+        qual: str | None
         if site.func is None:
             t = self.resolve_type(site.type_node, scope) if site.type_node is not None else None
             if not isinstance(t, Ref):
@@ -1926,7 +1927,8 @@ class Analyzer:
         """The impl rules that define a handler for ``event`` (cached per analyzer)."""
         cache: dict[str, list[Any]] | None = getattr(self, "_impl_hooks", None)
         if cache is None:
-            cache = self._impl_hooks = {}
+            cache = {}
+            self._impl_hooks = cache
         found = cache.get(event)
         if found is None:
             found = cache[event] = [i for i in self.index.impls if hasattr(i, event)]
