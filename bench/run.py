@@ -386,6 +386,10 @@ def report(ctx: dict[str, Any]) -> str:
     L.append("|---|---:|---:|---:|")
     from profile_scan import STAGES  # type: ignore[import-not-found]
 
+    if "walk" in prof["stages"]:  # a profile of the libcst engine (reports before 2026-12-07)
+        STAGES = [(k, label) for k, label in STAGES if k not in ("parse", "analysis")]
+        STAGES[4:4] = [("parse", "libcst parse"), ("walk", "analysis walk (names, values, matching)"), ("node_text", "node source text (code_for_node)"), ("positions", "positions (positions.py)")]
+
     for key, label in STAGES:
         secs = prof["stages"].get(key, 0.0)
         calls = prof["stage_calls"].get(key, "")
