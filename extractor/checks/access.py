@@ -89,9 +89,8 @@ def data_policy(ctx: CheckContext) -> Iterator[Finding]:
             if not giving:
                 yield finding(
                     "access.data-policy",
-                    kind="access",
-                    severity="warning",
-                    status="BLOCKS_INTEGRATION",
+                    "warning",
+                    "BLOCKS_INTEGRATION",
                     title="Data not exposed",
                     services=(consumer, provider),
                     subject=req.data,
@@ -109,10 +108,8 @@ def data_policy(ctx: CheckContext) -> Iterator[Finding]:
             deciders = ("Product", "Security", consumer.capitalize()) if sensitive else ("Product", provider.capitalize(), consumer.capitalize())
             f = finding(
                 "access.data-policy",
-                kind="access",
-                severity="error",
-                status="DECISION_REQUIRED",
-                title="Data access policy conflict",
+                "error",
+                "DECISION_REQUIRED",
                 services=(consumer, provider),
                 subject=req.data,
                 message=f"{consumer} needs {need}; {provider} returns it only to {restricted.access}",
@@ -132,9 +129,9 @@ def data_policy(ctx: CheckContext) -> Iterator[Finding]:
             if decision is not None:
                 f = finding(
                     f.check,
+                    "info",
+                    "DECIDED",
                     kind=f.kind,
-                    severity="info",
-                    status="DECIDED",
                     title=f.title,
                     services=f.services,
                     subject=f.subject,

@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..contracts.load import LoadedContracts
 from ..contracts.infer import InferredContracts
 from ..contracts.model import Location
-from ..graph import ContractGraph
+from ..graph import CallEdge, ContractGraph
 
 SEVERITIES = ("error", "warning", "info")
 """Most severe first; ``--fail-on`` compares by this order."""
@@ -99,11 +100,9 @@ def location_key(loc: Location) -> tuple:
 
 def finding(
     check: str,
-    *,
-    kind: str,
     severity: str,
     status: str,
-    title: str,
+    *,
     services: Iterable[str],
     subject: str,
     message: str,
@@ -113,8 +112,14 @@ def finding(
     tradeoff: str = "",
     decision_by: Iterable[str] = (),
     resolutions: Iterable[Resolution] = (),
+    kind: str | None = None,
+    title: str | None = None,
 ) -> Finding:
-    """Build a finding: its id from (check, services, subject), its locations from every side plus extras."""
+    """Build a finding: its id from (check, services, subject), its locations from every side plus extras.
+
+    ``kind`` and ``title`` default to those the check is registered with (``@check``)."""
+    kind = kind or REGISTRY[check].kind
+    title = title or REGISTRY[check].title
     assert severity in SEVERITIES and status in STATUSES and kind in KINDS, (severity, status, kind)
     assert all(side.role in ROLES for side in sides), [side.role for side in sides]
     services = tuple(services)
@@ -138,6 +143,12 @@ def finding(
         decision_by=tuple(decision_by),
         resolutions=tuple(resolutions),
     )
+
+
+
+def edge_finding(check: str, severity: str, status: str, edge: CallEdge, **rest: Any) -> Finding:
+    """A finding on a call edge: between its caller and callee, about its operation (else the callee)."""
+    return finding(check, severity, status, services=(edge.caller, edge.callee), subject=edge.operation or edge.callee, **rest)
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,14 @@ in the same service's code.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from ..contracts.infer import CodeCall
+from ..contracts.model import Location
 from ..contracts.values import format_ms
 from ..graph import CallEdge
-from .base import CheckContext, Finding, Resolution, Side, check, finding
-from .freshness import need_text, offer_text
+from .base import CheckContext, Finding, Resolution, Side, check, edge_finding, finding
+from .freshness import offer_text, read_finding
 from .unconfirmed import entry_label, unconfirmed_entries
 
 
@@ -38,24 +39,15 @@ def timeout_drift(ctx: CheckContext) -> Iterator[Finding]:
         env = next((c for c in differing if c.timeout_source == "env_default"), None)
         fix = f"set the code's timeout to {format_ms(declared)}" + (f" (the default of env {env.timeout_env})" if env else "")
         code = ", ".join(f"{_code_timeout(c)}" for c in differing)
-        yield finding(
+        yield _edge_drift(
             "drift.timeout",
-            kind="drift",
-            severity="error" if longer else "warning",
-            status="DRIFT",
-            title="Timeout drift",
-            services=(edge.caller, edge.callee),
-            subject=edge.operation or edge.callee,
-            message=f"{edge.caller} declares a {format_ms(declared)} timeout for {edge.subject}; its code uses {code}",
-            sides=(
-                Side(edge.caller, "declares", f"timeout {format_ms(declared)}", (dep.where("timeout"),)),
-                Side(edge.caller, "code", f"timeout {code}", tuple(c.location for c in differing)),
-            ),
+            edge,
+            "error" if longer else "warning",
+            f"{edge.caller} declares a {format_ms(declared)} timeout for {edge.subject}; its code uses {code}",
+            declares=(f"timeout {format_ms(declared)}", (dep.where("timeout"),)),
+            code=(f"timeout {code}", tuple(c.location for c in differing)),
             impact=f"{edge.caller} waits longer than its contract (and latency budget) allow" if longer else f"{edge.caller} gives up on {edge.callee} sooner than its contract says",
-            resolutions=(
-                Resolution(edge.caller, f"{edge.caller}: {fix}"),
-                Resolution(edge.caller, f"{edge.caller}: or declare the timeout the code uses, and re-check it against {edge.callee}'s latency"),
-            ),
+            fixes=(fix, f"or declare the timeout the code uses, and re-check it against {edge.callee}'s latency"),
         )
 
 
@@ -79,25 +71,44 @@ def retry_drift(ctx: CheckContext) -> Iterator[Finding]:
         severe = none_declared and (code.attempts is None or code.attempts > 1)
         declares = "retry: none" if none_declared else f"{declared.value} attempts"
         does = (f"retries with {mech}, {count}" if mech else f"retries, {count}") if code.attempts != 1 else "does not retry"
-        yield finding(
+        yield _edge_drift(
             "drift.retry",
-            kind="drift",
-            severity="error" if severe else "warning",
-            status="DRIFT",
-            title="Retry drift",
-            services=(edge.caller, edge.callee),
-            subject=edge.operation or edge.callee,
-            message=f"{edge.caller} declares {declares} for {edge.subject}; its code {does}",
-            sides=(
-                Side(edge.caller, "declares", declares, (declared.location,)),
-                Side(edge.caller, "code", does, tuple(r.location for r in code.retries) + (code.location,)),
-            ),
+            edge,
+            "error" if severe else "warning",
+            f"{edge.caller} declares {declares} for {edge.subject}; its code {does}",
+            declares=(declares, (declared.location,)),
+            code=(does, tuple(r.location for r in code.retries) + (code.location,)),
             impact=f"{edge.callee} receives up to {'unbounded' if code.attempts is None else code.attempts} requests per {edge.caller} request where the contract promises {declared.value}" if severe else f"the contract misstates the load {edge.caller} puts on {edge.callee}",
-            resolutions=(
-                Resolution(edge.caller, f"{edge.caller}: make the code follow the contract ({declares})"),
-                Resolution(edge.caller, f"{edge.caller}: or declare the retry the code does (attempts, backoff, on_timeout)"),
-            ),
+            fixes=(f"make the code follow the contract ({declares})", "or declare the retry the code does (attempts, backoff, on_timeout)"),
         )
+
+
+def _edge_drift(
+    check_id: str,
+    edge: CallEdge,
+    severity: str,
+    message: str,
+    *,
+    declares: tuple[str, tuple[Location, ...]],
+    code: tuple[str, tuple[Location, ...]] | None = None,
+    extra: Iterable[Location] = (),
+    impact: str,
+    fixes: tuple[str, ...],
+) -> Finding:
+    """A ``DRIFT`` finding on a call edge: what the caller's contract declares, what its code does
+    (when it does anything), and the caller's ways out."""
+    sides = (Side(edge.caller, "declares", *declares),) + ((Side(edge.caller, "code", *code),) if code else ())
+    return edge_finding(
+        check_id,
+        severity,
+        "DRIFT",
+        edge,
+        message=message,
+        sides=sides,
+        extra_locations=extra,
+        impact=impact,
+        resolutions=tuple(Resolution(edge.caller, f"{edge.caller}: {fix}") for fix in fixes),
+    )
 
 
 def _declares_dependency(ctx: CheckContext, caller: str, callee: str) -> bool:
@@ -130,10 +141,8 @@ def undeclared_dependency(ctx: CheckContext) -> Iterator[Finding]:
             resolutions.append(Resolution(callee, f"{callee}: publish a contract for what {caller} calls (latency, idempotency)"))
         yield finding(
             "drift.undeclared-dependency",
-            kind="drift",
-            severity="warning",
-            status="DRIFT",
-            title="Undeclared dependency",
+            "warning",
+            "DRIFT",
             services=(caller, callee),
             subject=callee,
             message=f"{caller} calls {callee} ({'; '.join(c.label for c in calls)}) but its contract does not declare it",
@@ -160,23 +169,16 @@ def missing_dependency(ctx: CheckContext) -> Iterator[Finding]:
         unresolved = [c for c in own if not c.callee and not c.host]
         others = sorted({e.operation or "*" for e in ctx.graph.calls_between(edge.caller, edge.callee) if e.calls})
         note = f"; its code calls {edge.callee} for {', '.join(others)}" if others else ""
-        yield finding(
+        yield _edge_drift(
             "drift.missing-dependency",
-            kind="drift",
-            severity="info" if unresolved else "warning",
-            status="DRIFT",
-            title="Declared dependency not in code",
-            services=(edge.caller, edge.callee),
-            subject=edge.operation or edge.callee,
-            message=f"{edge.caller} declares a dependency on {edge.subject} but no call to it was found in its code{note}"
+            edge,
+            "info" if unresolved else "warning",
+            f"{edge.caller} declares a dependency on {edge.subject} but no call to it was found in its code{note}"
             + (f" ({len(unresolved)} call(s) go to targets the scan could not resolve)" if unresolved else ""),
-            sides=(Side(edge.caller, "declares", f"depends on {edge.subject}", (edge.declared.location,)),),
-            extra_locations=[c.location for c in unresolved],
+            declares=(f"depends on {edge.subject}", (edge.declared.location,)),
+            extra=[c.location for c in unresolved],
             impact="the contract promises a dependency nobody can find; checks about it describe no real call",
-            resolutions=(
-                Resolution(edge.caller, f"{edge.caller}: remove the entry if the call is gone"),
-                Resolution(edge.caller, f"{edge.caller}: or make the call's target resolvable (a URL, or an env default naming {edge.callee})"),
-            ),
+            fixes=("remove the entry if the call is gone", f"or make the call's target resolvable (a URL, or an env default naming {edge.callee})"),
         )
 
 
@@ -194,20 +196,15 @@ def replica_read(ctx: CheckContext) -> Iterator[Finding]:
             continue
         provider = edge.provider or d.source
         reads = edge.replica_reads
-        yield finding(
+        yield read_finding(
             "drift.replica-read",
-            kind="drift",
-            severity="error",
-            status="DRIFT",
-            title="Replica read under a freshness requirement",
-            services=(edge.reader, provider),
-            subject=edge.dataset,
+            "error",
+            "DRIFT",
+            edge,
+            provider,
+            Side(edge.reader, "code", "reads " + ", ".join(f"{r.label} through a replica" + (f" ({r.mechanism})" if r.mechanism else "") for r in reads), tuple(r.location for r in reads)),
+            Side(provider, "provides", offer_text(edge), (p.where("freshness"),)),
             message=f"{edge.reader} requires {edge.dataset} within {d.freshness_required} but its code reads it from {provider}'s replica, which lags up to {format_ms(worst)}",
-            sides=(
-                Side(edge.reader, "requires", need_text(edge), (d.where("freshness_required"),)),
-                Side(edge.reader, "code", "reads " + ", ".join(f"{r.label} through a replica" + (f" ({r.mechanism})" if r.mechanism else "") for r in reads), tuple(r.location for r in reads)),
-                Side(provider, "provides", offer_text(edge), (p.where("freshness"),)),
-            ),
             impact=f"{edge.reader}'s code cannot meet its own requirement ({d.freshness_required}) on every read",
             resolutions=(
                 Resolution(edge.reader, f"{edge.reader}: read from the primary or an event stream"),
@@ -230,10 +227,8 @@ def unconfirmed(ctx: CheckContext) -> Iterator[Finding]:
         labels = ", ".join(entry_label(e) for e in entries)
         yield finding(
             "drift.unconfirmed",
-            kind="drift",
-            severity="info",
-            status="UNVERIFIED",
-            title="Unconfirmed inferred entries",
+            "info",
+            "UNVERIFIED",
             services=(service,),
             subject=service,
             message=f"{service}'s contract has {len(entries)} entries inferred from code that nobody has confirmed: {labels}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from ..contracts.values import format_ms
 from ..graph import ReadEdge
@@ -23,6 +24,16 @@ def need_text(edge: ReadEdge) -> str:
     d = edge.declared
     assert d is not None and d.freshness_required is not None
     return f"{d.freshness_required}" + (f" for {human(d.reason)}" if d.reason else "")
+
+
+def read_finding(check: str, severity: str, status: str, edge: ReadEdge, provider: str, *sides: Side, **rest: Any) -> Finding:
+    """A finding on a read edge: between the reader and ``provider``, about the dataset; its first side
+    is the reader's ``freshness_required``, then ``sides``."""
+    d = edge.declared
+    assert d is not None
+    required = Side(edge.reader, "requires", need_text(edge), (d.where("freshness_required"),))
+    return finding(check, severity, status, services=(edge.reader, provider), subject=edge.dataset, sides=(required, *sides), **rest)
+
 
 
 def impact_text(edge: ReadEdge) -> str:
@@ -53,19 +64,14 @@ def freshness_dataset(ctx: CheckContext) -> Iterator[Finding]:
             Resolution(consumer, f"{consumer}: Relax requirement to {format_ms(worst)} (accuracy loss)"),
             Resolution(consumer, f"{consumer}: Alternative algorithm (redesign)"),
         ]
-        yield finding(
+        yield read_finding(
             "freshness.dataset",
-            kind="freshness",
-            severity="error",
-            status="BLOCKS_INTEGRATION",
-            title="Data freshness violation",
-            services=(consumer, provider),
-            subject=edge.dataset,
+            "error",
+            "BLOCKS_INTEGRATION",
+            edge,
+            provider,
+            Side(provider, "provides", offer_text(edge), (p.where("freshness"),) + ((p.where("via"),) if p.via else ())),
             message=f"{consumer} needs {edge.dataset} fresher than {d.freshness_required}; {provider} delivers it up to {format_ms(worst)} stale",
-            sides=(
-                Side(consumer, "requires", need_text(edge), (d.where("freshness_required"),)),
-                Side(provider, "provides", offer_text(edge), (p.where("freshness"),) + ((p.where("via"),) if p.via else ())),
-            ),
             extra_locations=[r.location for r in edge.replica_reads],
             impact=impact_text(edge),
             resolutions=resolutions,
@@ -86,20 +92,15 @@ def freshness_replica(ctx: CheckContext) -> Iterator[Finding]:
         consumer = edge.reader
         provider = edge.provider or d.source
         reads = ", ".join(str(r.location) for r in edge.replica_reads)
-        yield finding(
+        yield read_finding(
             "freshness.replica-read",
-            kind="freshness",
-            severity="warning",
-            status="UNVERIFIED",
-            title="Replica read with unknown lag",
-            services=(consumer, provider),
-            subject=edge.dataset,
+            "warning",
+            "UNVERIFIED",
+            edge,
+            provider,
+            Side(consumer, "code", f"reads {edge.dataset} through a replica", tuple(r.location for r in edge.replica_reads)),
+            Side(provider, "provides", "no declared freshness", ()),
             message=f"{consumer} needs {edge.dataset} fresher than {d.freshness_required} but reads it through a replica ({reads}) whose lag nobody declares",
-            sides=(
-                Side(consumer, "requires", need_text(edge), (d.where("freshness_required"),)),
-                Side(consumer, "code", f"reads {edge.dataset} through a replica", tuple(r.location for r in edge.replica_reads)),
-                Side(provider, "provides", "no declared freshness", ()),
-            ),
             impact=impact_text(edge) + " whenever the replica lags",
             resolutions=(
                 Resolution(provider, f"{provider}: declare the freshness of {edge.dataset} (provides: - dataset: {edge.dataset}, freshness: ...)"),

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..contracts import match
 from ..graph import CallEdge, Sourced
-from .base import CheckContext, Finding, Resolution, Side, check, finding
+from .base import CheckContext, Finding, Resolution, Side, check, edge_finding
 
 
 def _counts(s: Sourced, key: str | None) -> bool:
@@ -48,14 +48,11 @@ def new_id_on_retry(ctx: CheckContext) -> Iterator[Finding]:
         code_ids = [s for s in evidence if s.origin == "code"]
         retries = [r.location for c in edge.calls for r in c.retries]
         calls = [c.location for c in edge.calls if any(i.location in {s.location for s in code_ids} for i in c.ids)]
-        yield finding(
+        yield edge_finding(
             "idempotency.new-id-on-retry",
-            kind="idempotency",
-            severity="error",
-            status="BLOCKS_INTEGRATION",
-            title="Idempotency contract violation",
-            services=(consumer, provider),
-            subject=edge.operation or provider,
+            "error",
+            "BLOCKS_INTEGRATION",
+            edge,
             message=f"{consumer} retries {edge.subject} with a new {key}; {provider} de-duplicates on a stable {key}, so every retry is processed again",
             sides=(
                 Side(consumer, "does", f"generates new {key} on retry", tuple(s.location for s in evidence)),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from ..contracts.model import Location
+from ..contracts.model import Location, ProvidedLatency
 from ..contracts.values import Percentile, Percentiles, format_ms
 from ..graph import CallEdge
-from .base import CheckContext, Finding, Resolution, Side, check, finding
+from .base import CheckContext, Finding, Resolution, Side, check, edge_finding
 
 LEVEL_ORDER = ("acceptable", "maximum", "target")
 """Which violated budget level is shown first: the one a consumer cannot do without."""
@@ -84,13 +84,10 @@ def latency_budget(ctx: CheckContext) -> Iterator[Finding]:
     """
     for edge in ctx.graph.calls:
         dep = edge.declared
-        if edge.external or dep is None or dep.latency_budget is None or edge.provided is None or edge.provided.latency is None:
+        provided = _provided_latency(edge)
+        if dep is None or dep.latency_budget is None or provided is None:
             continue
-        latency = edge.provided.latency
-        basis = "current" if latency.current is not None else "target"
-        values = latency.current or latency.target
-        if values is None:
-            continue
+        latency, basis, values = provided
         budget = dep.latency_budget
         violations: list[_Violation] = []
         for level, limits in budget.levels():
@@ -113,20 +110,14 @@ def latency_budget(ctx: CheckContext) -> Iterator[Finding]:
         else:
             resolutions.append(Resolution(provider, f"{provider}: commit to a latency within {consumer}'s budget ({primary.limit}) or offer a faster variant (cache, approximate model)"))
         resolutions.append(Resolution(consumer, f"{consumer}: relax the budget to what {provider} delivers ({primary.value.text(primary.limit.p)}) or take {provider} off the critical path (an asynchronous call with a fallback)"))
-        yield finding(
+        yield _edge_finding(
             "latency.budget",
-            kind="latency",
-            severity="error" if hard else "warning",
-            status="BLOCKS_INTEGRATION" if hard else "AT_RISK",
-            title="Latency contract violation",
-            services=(consumer, provider),
-            subject=edge.operation or provider,
-            message=f"{consumer} budgets {primary.limit} for {edge.subject}; {provider} declares {primary.value.text(primary.limit.p)} ({basis})",
-            sides=(
-                Side(consumer, "expects", expects, tuple(v.where for v in violations)),
-                Side(provider, "provides", provides, (latency.where(basis),)),
-            ),
-            extra_locations=_code_locations(edge),
+            edge,
+            hard,
+            f"{consumer} budgets {primary.limit} for {edge.subject}; {provider} declares {primary.value.text(primary.limit.p)} ({basis})",
+            expects=(expects, tuple(v.where for v in violations)),
+            provides=(provides, (latency.where(basis),)),
+            extra=_code_locations(edge),
             impact=f"{consumer} requests that call {provider} miss their latency budget ({primary.level}: {primary.limit})",
             resolutions=resolutions,
         )
@@ -139,13 +130,10 @@ def latency_timeout(ctx: CheckContext) -> Iterator[Finding]:
     value at percentile p, at least (100 - p)% of calls time out. Error when that share is 5% or more
     (``BLOCKS_INTEGRATION``), warning when it is smaller (``AT_RISK``)."""
     for edge in ctx.graph.calls:
-        if edge.external or edge.provided is None or edge.provided.latency is None:
+        provided = _provided_latency(edge)
+        if provided is None:
             continue
-        latency = edge.provided.latency
-        basis = "current" if latency.current is not None else "target"
-        values = latency.current or latency.target
-        if values is None:
-            continue
+        latency, basis, values = provided
         bad = []
         for t in edge.timeouts():
             if t.value is None:
@@ -166,23 +154,57 @@ def latency_timeout(ctx: CheckContext) -> Iterator[Finding]:
         if basis == "current" and latency.target is not None and all(t.value >= latency.target.get(p.p, p).ms for t, p, _ in bad):
             target = ", ".join(f"{e.label}={format_ms(e.ms)}" for e in latency.target.entries)
             resolutions.append(Resolution(provider, f"{provider}: reach its target ({target}) so that the timeout holds"))
-        yield finding(
+        yield _edge_finding(
             "latency.timeout",
-            kind="latency",
-            severity="error" if severe else "warning",
-            status="BLOCKS_INTEGRATION" if severe else "AT_RISK",
-            title="Timeout below provider latency",
-            services=(consumer, provider),
-            subject=edge.operation or provider,
-            message=f"{consumer} times out on {edge.subject} after {format_ms(worst_t.value)} ({worst_t.origin}) but {provider}'s {worst_p.label} is {format_ms(worst_p.ms)} ({basis}): at least {100 - worst_p.p:g}% of calls time out",
-            sides=(
-                Side(consumer, "expects", f"a response within {timeouts}", tuple(t.location for t, _, _ in bad)),
-                Side(provider, "provides", f"{', '.join(f'{e.label} = {format_ms(e.ms)}' for e in values.entries)} ({basis})", (latency.where(basis),)),
-            ),
-            extra_locations=[e.location for e in edge.provider_endpoints],
+            edge,
+            severe,
+            f"{consumer} times out on {edge.subject} after {format_ms(worst_t.value)} ({worst_t.origin}) but {provider}'s {worst_p.label} is {format_ms(worst_p.ms)} ({basis}): at least {100 - worst_p.p:g}% of calls time out",
+            expects=(f"a response within {timeouts}", tuple(t.location for t, _, _ in bad)),
+            provides=(f"{', '.join(f'{e.label} = {format_ms(e.ms)}' for e in values.entries)} ({basis})", (latency.where(basis),)),
+            extra=[e.location for e in edge.provider_endpoints],
             impact=f"at least {share:g}% of {consumer}'s calls to {provider} time out and take the failure path" + (" (and are retried)" if _retried(edge) else ""),
             resolutions=resolutions,
         )
+
+
+def _provided_latency(edge: CallEdge) -> tuple[ProvidedLatency, str, Percentiles] | None:
+    """The callee's declared latency on an internal edge, which of its values count (``current``,
+    else ``target``) and those values; None when it declares none."""
+    if edge.external or edge.provided is None or edge.provided.latency is None:
+        return None
+    latency = edge.provided.latency
+    values = latency.current or latency.target
+    if values is None:
+        return None
+    return latency, "current" if latency.current is not None else "target", values
+
+
+
+def _edge_finding(
+    check_id: str,
+    edge: CallEdge,
+    hard: bool,
+    message: str,
+    *,
+    expects: tuple[str, tuple[Location, ...]],
+    provides: tuple[str, tuple[Location, ...]],
+    extra: Iterable[Location],
+    impact: str,
+    resolutions: Iterable[Resolution],
+) -> Finding:
+    """A latency finding on a call edge: the caller expects, the callee provides; error and
+    ``BLOCKS_INTEGRATION`` when ``hard``, else warning and ``AT_RISK``."""
+    return edge_finding(
+        check_id,
+        "error" if hard else "warning",
+        "BLOCKS_INTEGRATION" if hard else "AT_RISK",
+        edge,
+        message=message,
+        sides=(Side(edge.caller, "expects", *expects), Side(edge.callee, "provides", *provides)),
+        extra_locations=extra,
+        impact=impact,
+        resolutions=resolutions,
+    )
 
 
 def _retried(edge: CallEdge) -> bool:

@@ -15,7 +15,7 @@ from ..contracts.infer import CodeCall
 from ..contracts.model import Dependency, Location
 from ..contracts.values import format_ms
 from ..graph import CallEdge, iter_paths
-from .base import CheckContext, Finding, Resolution, Side, check, finding
+from .base import CheckContext, Finding, Resolution, Side, check, edge_finding, finding
 
 
 def _product(edges: list[CallEdge]) -> float:
@@ -47,10 +47,8 @@ def retry_amplification(ctx: CheckContext) -> Iterator[Finding]:
         locs = [loc for e in path for loc in _attempt_locations(e)]
         yield finding(
             "system.retry-amplification",
-            kind="retry-amplification",
-            severity="warning",
-            status="AT_RISK",
-            title="Retry amplification",
+            "warning",
+            "AT_RISK",
             services=tuple(dict.fromkeys(names)),
             subject=">".join(names),
             message=f"one request to {names[0]} may cause {shown} calls to {names[-1]} ({chain}); the limit is {factor:g}",
@@ -143,14 +141,11 @@ def timeout_inversion(ctx: CheckContext) -> Iterator[Finding]:
         caller, callee = edge.caller, edge.callee
         shortest = min(t.value for t in bad)
         spent = format_ms(spend.ms) if spend.ms is not None else "unbounded time"
-        yield finding(
+        yield edge_finding(
             "system.timeout-inversion",
-            kind="timeout-inversion",
-            severity="warning",
-            status="AT_RISK",
-            title="Timeout inversion",
-            services=(caller, callee),
-            subject=edge.operation or callee,
+            "warning",
+            "AT_RISK",
+            edge,
             message=f"{caller} gives {edge.subject} {', '.join(f'{format_ms(t.value)} ({t.origin})' for t in bad)}, but {callee} may spend {spent} on one downstream call: {spend.what}",
             sides=(
                 Side(caller, "expects", "a response within " + ", ".join(f"{format_ms(t.value)} ({t.origin})" for t in bad), tuple(t.location for t in bad)),
@@ -176,14 +171,11 @@ def missing_timeout(ctx: CheckContext) -> Iterator[Finding]:
         incoming = [t.value for e in ctx.graph.calls if e.callee == edge.caller and not e.external for t in e.timeouts() if t.value is not None]
         hint = f" (below {format_ms(min(incoming))}, the shortest timeout {edge.caller}'s callers give it)" if incoming else ""
         target = edge.callee + (" (external)" if edge.external else "")
-        yield finding(
+        yield edge_finding(
             "system.missing-timeout",
-            kind="missing-timeout",
-            severity="warning",
-            status="AT_RISK",
-            title="Missing timeout",
-            services=(edge.caller, edge.callee),
-            subject=edge.operation or edge.callee,
+            "warning",
+            "AT_RISK",
+            edge,
             message=f"{edge.caller} calls {target} without a timeout: {'; '.join(c.label for c in unbounded)}",
             sides=(Side(edge.caller, "code", "; ".join(f"{c.label}: no timeout" for c in unbounded), tuple(c.location for c in unbounded)),),
             impact=f"a slow or hung {edge.callee} holds {edge.caller}'s workers indefinitely and breaks every timeout upstream",

@@ -11,8 +11,9 @@ severity.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import fields, is_dataclass, replace
+from typing import Any
 
 from ..contracts.load import LoadedContracts
 from ..contracts.model import DataDependency, Dependency, Located, Location, Operation, ProvidedDataset, ProvidedEndpoint, ProvidedOperation, RetryPolicy, ServiceContract
@@ -73,23 +74,20 @@ def soften(findings: Iterable[Finding], declared: LoadedContracts, baseline: dic
     return out
 
 
+_LABELS: tuple[tuple[type, Callable[[Any], str]], ...] = (
+    (Dependency, lambda e: f"depends_on {e.service}" + (f".{e.operation}" if e.operation else "")),
+    (ProvidedOperation, lambda e: f"operation {e.operation}"),
+    (ProvidedDataset, lambda e: f"dataset {e.dataset}"),
+    (ProvidedEndpoint, lambda e: f"endpoint {e.method + ' ' if e.method else ''}{e.endpoint}"),
+    (DataDependency, lambda e: f"data {e.source}" + (f" {e.dataset}" if e.dataset else "")),
+    (RetryPolicy, lambda e: f"retry policy {e.target}"),
+    (Operation, lambda e: f"idempotency of {e.name}"),
+)
+
+
 def entry_label(e: Located) -> str:
     """A short name for an entry: ``depends_on payment.authorize``, ``endpoint POST /v1/authorize``."""
-    if isinstance(e, Dependency):
-        return f"depends_on {e.service}" + (f".{e.operation}" if e.operation else "")
-    if isinstance(e, ProvidedOperation):
-        return f"operation {e.operation}"
-    if isinstance(e, ProvidedDataset):
-        return f"dataset {e.dataset}"
-    if isinstance(e, ProvidedEndpoint):
-        return f"endpoint {e.method + ' ' if e.method else ''}{e.endpoint}"
-    if isinstance(e, DataDependency):
-        return f"data {e.source}" + (f" {e.dataset}" if e.dataset else "")
-    if isinstance(e, RetryPolicy):
-        return f"retry policy {e.target}"
-    if isinstance(e, Operation):
-        return f"idempotency of {e.name}"
-    return type(e).__name__
+    return next((label(e) for cls, label in _LABELS if isinstance(e, cls)), type(e).__name__)
 
 
 def _strip(contract: ServiceContract) -> ServiceContract:
