@@ -9,8 +9,9 @@ Python's semantics on the shared engine:
   is ambiguous), so uses before definitions resolve; locals are bound in statement order.
 - **values**: literals (``ast.literal_eval`` of a string or number literal's text; nothing is
   executed), f-strings and implicit concatenation (``Concat``), ``+ - * / // % **``, tuples,
-  lists, dicts (``Seq``/``Map``), ``os.environ[...]`` / ``os.getenv`` / ``os.environ.get`` (``Env``,
-  with a default, also through ``or``), ``int()/float()/str()`` conversions, ``await``, same-file
+  lists, dicts (``Seq``/``Map``), env reads (``Env``, with a default, also through ``or``) and
+  conversions, whose names are the platform rule's data (``rules/python/platform/stdlib.yaml``:
+  ``os.getenv``, ``os.environ[...]`` through ``env_objects:``, ``int()``), ``await``, same-file
   factories' returns, objects imported from another module of the service (``imported_objects``).
 - **classes**: ``self.x`` is the value assigned in any method (``__init__`` or another), else a
   class-body name, else the same-file base class's; ``self.x.configure(...)`` calls apply.
@@ -140,9 +141,6 @@ class PythonAnalyzer(Analyzer):
     CONVERT_SINGLE_ARGUMENT = True
     EXPORT_IMPORTS = True
     EXPORT_CLASS_MEMBERS = False
-    ENV_GETTERS = {"os.getenv": (0, 1), "os.environ.get": (0, 1), "os.environ.setdefault": (0, 1), "posix.environ.get": (0, 1)}
-    ENV_MAPPINGS = frozenset({"os.environ"})
-    CONVERTERS = {"float": "float", "int": "int", "str": "str"}
     # hooks the generic hand-written-retry rule reads (treesitter/retry_loops.py)
     LOOP_TYPES = frozenset({"for_statement", "while_statement"})
     TRY_TYPES = frozenset({"try_statement"})
@@ -613,7 +611,7 @@ class PythonAnalyzer(Analyzer):
         base = self.evaluate(value, scope)
         key: Any = self.evaluate(subs[0], scope) if len(subs) == 1 and subs[0].type != "slice" else None
         k = strip(key) if key is not None and self.is_value(key) else None
-        if isinstance(base, Ref) and base.qualname in self.ENV_MAPPINGS and isinstance(k, Const):
+        if isinstance(base, Ref) and base.qualname in self.index.env_objects and isinstance(k, Const):  # os.environ["X"] (python.platform.stdlib)
             return Env(str(k.value))
         inner = strip(base) if self.is_value(base) else None
         if isinstance(inner, Map) and isinstance(k, Const):
