@@ -11,17 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import (
-    circuit_breaker,
-    endpoint,
-    grpc_call,
-    http_call,
-    id_generation,
-    idempotency_key,
-    missing_timeout,
-    replica_read,
-    retry_policy,
-)
+from . import circuit_breaker, endpoint, grpc_call, http_call, id_generation, idempotency_key, missing_timeout, replica_read, retry_policy
 from .base import Field, FieldGroup, Finalizer, Kind, KindView, LinkContext, Raw
 from .convert import generic, scalar, text_or_none
 

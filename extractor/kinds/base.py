@@ -88,6 +88,53 @@ class Raw:
         return f"`{self.name}` or {shown}" if self.bare else shown
 
 
+MS_SCHEMA = {"$ref": "#/$defs/ms"}
+STRINGS_SCHEMA = {"items": {"type": "string"}}
+TYPE_WORDS: dict[str, tuple[str | tuple[str, ...] | None, dict[str, Any] | None]] = {
+    "ms": (None, MS_SCHEMA),
+    "target": (None, {"$ref": "#/$defs/target"}),
+    "strings": ("array", STRINGS_SCHEMA),
+    "-": (None, None),
+}
+"""The words of a field table's type column that are not a JSON type (``T?``: T or null)."""
+
+
+def fields(table: str, **schemas: dict[str, Any]) -> tuple[Field, ...]:
+    """Public fields from a table, one a line: name, type, flags, doc (the rest of the line).
+
+    type: a JSON type, ``T?`` for T or null, ``ms`` (milliseconds or null), ``target`` (where a call
+    goes), ``strings`` (an array of strings), ``-`` (no type: the schema alone). flags, joined by ``,``
+    (``-`` for none): ``req`` (required), ``link`` (filled by the link stage), ``min=N`` (minimum).
+    A keyword argument named after a field gives (or replaces) its schema.
+    """
+    out = []
+    for line in table.strip().splitlines():
+        name, word, flags, doc = line.split(None, 3)
+        type_, schema = TYPE_WORDS[word] if word in TYPE_WORDS else ((word[:-1], "null") if word.endswith("?") else word, None)
+        given = set(flags.split(",")) - {"-"}
+        minimum = next((int(f[4:]) for f in given if f.startswith("min=")), None)
+        unknown = given - {"req", "link"} - {f for f in given if f.startswith("min=")}
+        if unknown:
+            raise ValueError(f"field {name}: unknown flags {sorted(unknown)}")
+        out.append(Field(name, type_, doc.strip(), "req" in given, schemas.pop(name, schema), minimum, "link" in given))
+    if schemas:
+        raise ValueError(f"schemas for fields not in the table: {sorted(schemas)}")
+    return tuple(out)
+
+
+def raws(table: str) -> tuple[Raw, ...]:
+    """Raw fields from a table, one a line: name, flags (``units``, ``bare``, joined by ``,``; ``-``
+    for none), doc (the rest of the line)."""
+    out = []
+    for line in table.strip().splitlines():
+        name, flags, doc = line.split(None, 2)
+        given = set(flags.split(",")) - {"-"}
+        if given - {"units", "bare"}:
+            raise ValueError(f"raw field {name}: unknown flags {sorted(given - {'units', 'bare'})}")
+        out.append(Raw(name, doc.strip(), "units" in given, "bare" in given))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class FieldGroup:
     """Public fields several kinds share, published once in the schema (``timeout_fields``)."""
@@ -143,7 +190,6 @@ class Kind:
     becomes public, and the typed view downstream code reads."""
 
     name: str
-    doc: str
     fields: tuple[Field, ...]
     raw: tuple[Raw, ...]
     finalize: Finalizer
@@ -151,6 +197,11 @@ class Kind:
     groups: tuple[FieldGroup, ...] = ()
     rule_page: tuple[str, ...] = ()  # fields listed under "Extracted fields" on each rule page of the kind
     extra_raw: str = ""  # a finalizer that passes other raw names through says so here (docs)
+
+    @property
+    def doc(self) -> str:
+        """What a fact of the kind is, in a sentence: its view's docstring."""
+        return " ".join((self.view.__doc__ or "").split())
 
     def all_fields(self) -> tuple[Field, ...]:
         return self.fields + tuple(f for g in self.groups for f in g.fields)

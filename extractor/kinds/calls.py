@@ -9,79 +9,65 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import durations
 from ..targets import Target, leading_text, resolve_target
-from .base import Field, FieldGroup, KindView, LinkContext, Raw
-from .convert import method_text, text_or_none
+from .base import FieldGroup, KindView, LinkContext, fields, raws
+from .convert import method_text, put_set, text_or_none
 
 if TYPE_CHECKING:
     from ..catalog import Rule
 
-MS = {"$ref": "#/$defs/ms"}
 TIMEOUT_SOURCES = ("literal", "constant", "config", "env_default", "library_default", "none", "dynamic")
-TARGET_VIAS = (
-    "url_literal",
-    "constant",
-    "env_default",
-    "base_url",
-    "deploy_env",
-    "env_file",
-    "config_file",
-    "env_name",
-    "constant_name",
-    "grpc_stub",
-    "feign_name",
-    "unknown",
-)
+TARGET_VIAS = ("url_literal", "constant", "env_default", "base_url", "deploy_env", "env_file", "config_file", "env_name", "constant_name", "grpc_stub", "feign_name", "unknown")
 
 TARGET_DOC = "Where a call goes. service is a service of this repository, or null."
-TARGET_FIELDS = (
-    Field("service", ("string", "null"), "The service of this repository the call reaches, or null.", required=True),
-    Field("host", ("string", "null"), "The host name the address names.", required=True),
-    Field("port", ("integer", "null"), "The port the address names.", required=True),
-    Field("via", None, "How the address was found.", required=True, schema={"enum": list(TARGET_VIAS)}),
-    Field("expr", ("string", "null"), "The address expression as written (or described).", required=True),
+TARGET_FIELDS = fields(
+    """
+    service  string?   req  The service of this repository the call reaches, or null.
+    host     string?   req  The host name the address names.
+    port     integer?  req  The port the address names.
+    via      -         req  How the address was found.
+    expr     string?   req  The address expression as written (or described).
+    """,
+    via={"enum": list(TARGET_VIAS)},
 )
 
 TIMEOUT_FIELDS = FieldGroup(
     "timeout_fields",
-    (
-        Field("timeout_ms", None, "The call's timeout in milliseconds; null when none applies or it is not known statically.", required=True, schema=MS),
-        Field("timeout_source", None, "Where timeout_ms comes from.", required=True, schema={"enum": list(TIMEOUT_SOURCES)}),
-        Field("timeout_expr", "string", "The expression when the value is dynamic, None, or a library default."),
-        Field("timeout_env", "string", "The environment variable the timeout is read from."),
-        Field("timeout_constant", "string", "The named constant the timeout comes from."),
-        Field("connect_timeout_ms", None, "The connection timeout in milliseconds, when the client sets one apart.", schema=MS),
-        Field(
-            "timeout_from",
-            "string",
-            "When several limits apply (a Go client's Timeout and the request context's deadline), the one timeout_ms is: client, context.",
-        ),
+    fields(
+        """
+        timeout_ms          ms      req  The call's timeout in milliseconds; null when none applies or it is not known statically.
+        timeout_source      -       req  Where timeout_ms comes from.
+        timeout_expr        string  -    The expression when the value is dynamic, None, or a library default.
+        timeout_env         string  -    The environment variable the timeout is read from.
+        timeout_constant    string  -    The named constant the timeout comes from.
+        connect_timeout_ms  ms      -    The connection timeout in milliseconds, when the client sets one apart.
+        timeout_from        string  -    When several limits apply (a Go client's Timeout and the request context's deadline), the one timeout_ms is: client, context.
+        """,
+        timeout_source={"enum": list(TIMEOUT_SOURCES)},
     ),
 )
 
-RAW_CALL = (
-    Raw("url", "The URL (an HTTP call) or the channel target (a gRPC call)."),
-    Raw("base_url", "A client's base URL, joined with a relative url."),
-    Raw("method", "The HTTP method; upper-cased."),
-    Raw("timeout", "The timeout value, read with the rule's `timeout:` block → `timeout_ms`, `timeout_source` and the other timeout fields."),
-    Raw("connect_timeout", "A client's connection timeout (JDK HttpClient, OkHttp) → `connect_timeout_ms`."),
-    Raw("service_name", "A logical service name (a Feign client's name), used when the URL names no service."),
-    Raw("fallback", "The value returned when the call fails."),
+RAW_CALL = raws(
+    """
+    url              -  The URL (an HTTP call) or the channel target (a gRPC call).
+    base_url         -  A client's base URL, joined with a relative url.
+    method           -  The HTTP method; upper-cased.
+    timeout          -  The timeout value, read with the rule's `timeout:` block → `timeout_ms`, `timeout_source` and the other timeout fields.
+    connect_timeout  -  A client's connection timeout (JDK HttpClient, OkHttp) → `connect_timeout_ms`.
+    service_name     -  A logical service name (a Feign client's name), used when the URL names no service.
+    fallback         -  The value returned when the call fails.
+    """
 )
 
 
-def link_fields() -> tuple[Field, ...]:
-    """The fields the link stage fills on a call from the policies covering it."""
-    return (
-        Field("retry_policies", "array", "Ids of the retry_policy facts covering this call, outermost first.", schema={"items": {"type": "string"}}, by_link=True),
-        Field(
-            "retry_attempts",
-            ("integer", "null"),
-            "Total tries of this call: the product of its retry policies' attempts (1 without retry; null when unbounded or unknown).",
-            by_link=True,
-        ),
-        Field("circuit_breakers", "array", "Ids of the circuit_breaker facts protecting this call.", schema={"items": {"type": "string"}}, by_link=True),
-        Field("fallback", "string", "The default value a surrounding try returns when the call fails."),
-    )
+LINK_FIELDS = fields(
+    """
+    retry_policies    strings   link  Ids of the retry_policy facts covering this call, outermost first.
+    retry_attempts    integer?  link  Total tries of this call: the product of its retry policies' attempts (1 without retry; null when unbounded or unknown).
+    circuit_breakers  strings   link  Ids of the circuit_breaker facts protecting this call.
+    fallback          string    -     The default value a surrounding try returns when the call fails.
+    """
+)
+"""The fields the link stage fills on a call from the policies covering it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +140,5 @@ def finalize_call(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext, kind
         if svc is not None:
             target = Target(svc, target.host or name, target.port, "feign_name", target.expr)
     out["target"] = target.to_json()
-    if raw_fields.get("fallback") is not None:
-        out["fallback"] = text_or_none(raw_fields["fallback"])
+    put_set(out, raw_fields, text_or_none, "fallback")
     return out

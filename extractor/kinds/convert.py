@@ -7,25 +7,12 @@ helpers turn it into the text, number or list a public field holds, whatever the
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..durations import parse_duration
 from ..targets import leading_text
-from ..values import (
-    BinOp,
-    Call,
-    Concat,
-    Const,
-    Dynamic,
-    Env,
-    Map,
-    Named,
-    Obj,
-    Ref,
-    Seq,
-    describe,
-    strip,
-)
+from ..values import BinOp, Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, describe, strip
 
 if TYPE_CHECKING:
     from ..catalog import Rule
@@ -157,6 +144,29 @@ def texts(v: Any) -> list[str]:
             return [str(x) for x in s.value]
         return [] if s.value in (None, False) else [str(s.value)]
     return [describe(s)]
+
+
+def mechanism(raw: dict[str, Any], rule: Rule) -> str | None:
+    """A policy's ``mechanism``: as the rule sets it, else the rule's library."""
+    return text_or_none(raw.get("mechanism")) or rule.library or None
+
+
+def ms_or_none(raw: dict[str, Any], stem: str) -> int | float | None:
+    """``ms_field`` as a JSON number, None when the rule sets no such duration."""
+    ms = ms_field(raw, stem)
+    return None if ms is None else num(ms)
+
+
+def put_set(out: dict[str, Any], raw: dict[str, Any], convert: Callable[[Any], Any], *names: str) -> None:
+    """``out[name] = convert(raw[name])`` for each of ``names`` the rule sets (not None)."""
+    for name in names:
+        if raw.get(name) is not None:
+            out[name] = convert(raw[name])
+
+
+def put_known(out: dict[str, Any], **values: Any) -> None:
+    """Each value under its name, unless it is None (an optional field is absent then)."""
+    out.update((k, v) for k, v in values.items() if v is not None)
 
 
 def generic(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:

@@ -6,29 +6,33 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .base import Field, Kind, KindView, LinkContext, Raw
+from .base import Kind, KindView, LinkContext, fields, raws
 from .convert import method_text, text_or_none
 
 if TYPE_CHECKING:
     from ..catalog import Rule
 
-FIELDS = (
-    Field("framework", ("string", "null"), "The web or RPC framework (the rule's `library`).", required=True),
-    Field("method", "string", "HTTP method upper case, ANY when the framework does not say, GRPC for gRPC methods.", required=True),
-    Field("path", ("string", "null"), "Route path with prefixes applied; for gRPC Service/Method.", required=True),
-    Field("handler", ("string", "null"), "The function handling it (dotted within its module).", required=True),
+FIELDS = fields(
+    """
+    framework  string?  req  The web or RPC framework (the rule's `library`).
+    method     string   req  HTTP method upper case, ANY when the framework does not say, GRPC for gRPC methods.
+    path       string?  req  Route path with prefixes applied; for gRPC Service/Method.
+    handler    string?  req  The function handling it (dotted within its module).
+    """
 )
 
-RAW = (
-    Raw("path", "The route; a leading `/` is added and repeated slashes collapse (mount prefixes are added at link time)."),
-    Raw("method", "The HTTP method (`*` or absent: ANY)."),
-    Raw("handler", "The handling function."),
+RAW = raws(
+    """
+    path     -  The route; a leading `/` is added and repeated slashes collapse (mount prefixes are added at link time).
+    method   -  The HTTP method (`*` or absent: ANY).
+    handler  -  The handling function.
+    """
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Endpoint(KindView):
-    """A route or RPC a service serves, as the facts JSON shows it."""
+    """A route or RPC a service serves: method, path and handler."""
 
     framework: str | None = None
     method: str | None = None
@@ -51,12 +55,4 @@ def finalize(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[s
     }
 
 
-KIND = Kind(
-    name="endpoint",
-    doc="A route or RPC a service serves: method, path and handler.",
-    fields=FIELDS,
-    raw=RAW,
-    finalize=finalize,
-    view=Endpoint,
-    rule_page=("framework", "method", "path", "handler"),
-)
+KIND = Kind("endpoint", FIELDS, RAW, finalize, Endpoint, rule_page=("framework", "method", "path", "handler"))

@@ -5,30 +5,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .base import Field, Kind, LinkContext, Raw
-from .calls import RAW_CALL, TIMEOUT_FIELDS, CallView, finalize_call, link_fields
+from .base import Kind, LinkContext, fields, raws
+from .calls import LINK_FIELDS, RAW_CALL, TIMEOUT_FIELDS, CallView, finalize_call
 
 if TYPE_CHECKING:
     from ..catalog import Rule
 
-FIELDS = (
-    Field("library", ("string", "null"), "The client library (the rule's `library`).", required=True),
-    Field("grpc_service", ("string", "null"), "The proto service (from the stub class name).", required=True),
-    Field("rpc", ("string", "null"), "The RPC (method of the proto service) called.", required=True),
-    Field("method", ("string", "null"), "The stub method as called, upper case, when the rule sets one."),
-    Field("url", ("string", "null"), "The channel target (host:port) as far as known."),
-    Field("target", None, "Where the call goes.", required=True, schema={"$ref": "#/$defs/target"}),
-) + link_fields()
+FIELDS = fields(
+    """
+    library       string?  req  The client library (the rule's `library`).
+    grpc_service  string?  req  The proto service (from the stub class name).
+    rpc           string?  req  The RPC (method of the proto service) called.
+    method        string?  -    The stub method as called, upper case, when the rule sets one.
+    url           string?  -    The channel target (host:port) as far as known.
+    target        target   req  Where the call goes.
+    """
+) + LINK_FIELDS
 
-RAW = RAW_CALL + (
-    Raw("grpc_service", "The proto service (from the stub's class)."),
-    Raw("rpc", "The RPC name; defaults to `method`."),
+RAW = RAW_CALL + raws(
+    """
+    grpc_service  -  The proto service (from the stub's class).
+    rpc           -  The RPC name; defaults to `method`.
+    """
 )
 
 
 @dataclass(frozen=True, slots=True)
 class GrpcCall(CallView):
-    """An outbound gRPC call as the facts JSON shows it."""
+    """An outbound gRPC call: proto service and RPC, channel target, deadline, and the retry policies and breakers covering it."""
 
     grpc_service: str | None = None
     rpc: str | None = None
@@ -38,13 +42,4 @@ def finalize(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[s
     return finalize_call(raw_fields, rule, ctx, "grpc_call")
 
 
-KIND = Kind(
-    name="grpc_call",
-    doc="An outbound gRPC call: proto service and RPC, channel target, deadline, and the retry policies and breakers covering it.",
-    fields=FIELDS,
-    groups=(TIMEOUT_FIELDS,),
-    raw=RAW,
-    finalize=finalize,
-    view=GrpcCall,
-    rule_page=("library", "grpc_service", "rpc", "url", "target", "timeout_ms", "timeout_source", "timeout_expr"),
-)
+KIND = Kind("grpc_call", FIELDS, RAW, finalize, GrpcCall, groups=(TIMEOUT_FIELDS,), rule_page=("library", "grpc_service", "rpc", "url", "target", "timeout_ms", "timeout_source", "timeout_expr"))

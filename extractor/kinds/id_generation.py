@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .base import Field, Kind, KindView, LinkContext, Raw
+from .base import Kind, KindView, LinkContext, fields, raws
 from .convert import text_or_none
 
 if TYPE_CHECKING:
@@ -22,15 +22,18 @@ FLOW_ITEM = {
     },
 }
 
-FIELDS = (
-    Field("generator", ("string", "null"), "The function making the id (uuid.uuid4, ...).", required=True),
-    Field("variable", ("string", "null"), "The variable the id is bound to."),
-    Field("inside_retry", "boolean", "Made inside a retry scope: a new id on every attempt.", required=True, by_link=True),
-    Field("retry_policy", ("string", "null"), "Id of the innermost retry_policy fact it is made inside, or null.", required=True, by_link=True),
-    Field("flows_to", "array", "The calls the id is sent with, and as what.", required=True, schema={"items": FLOW_ITEM}),
+FIELDS = fields(
+    """
+    generator     string?  req       The function making the id (uuid.uuid4, ...).
+    variable      string?  -         The variable the id is bound to.
+    inside_retry  boolean  req,link  Made inside a retry scope: a new id on every attempt.
+    retry_policy  string?  req,link  Id of the innermost retry_policy fact it is made inside, or null.
+    flows_to      array    req       The calls the id is sent with, and as what.
+    """,
+    flows_to={"items": FLOW_ITEM},
 )
 
-RAW = (Raw("generator", "The function making the id (the engine adds `variable`, `flows_to`)."),)
+RAW = raws("generator  -  The function making the id (the engine adds `variable`, `flows_to`).")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +50,7 @@ class FlowTo:
 
 @dataclass(frozen=True, slots=True)
 class IdGeneration(KindView):
-    """An id made in code as the facts JSON shows it."""
+    """An id made in code: its generator, whether it is made inside a retry (a new id on every attempt), and the calls it is sent with."""
 
     generator: str | None = None
     variable: str | None = None
@@ -69,11 +72,4 @@ def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any
     return out
 
 
-KIND = Kind(
-    name="id_generation",
-    doc="An id made in code: its generator, whether it is made inside a retry (a new id on every attempt), and the calls it is sent with.",
-    fields=FIELDS,
-    raw=RAW,
-    finalize=finalize,
-    view=IdGeneration,
-)
+KIND = Kind("id_generation", FIELDS, RAW, finalize, IdGeneration)

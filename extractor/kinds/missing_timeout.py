@@ -6,23 +6,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .base import Field, Kind, KindView
+from .base import Kind, KindView, fields
 from .calls import TargetView
 from .convert import generic
 
-FIELDS = (
-    Field("call", None, "The kind of the call fact it was derived from.", required=True, schema={"enum": ["http_call", "grpc_call"]}),
-    Field("library", ("string", "null"), "The call's client library."),
-    Field("method", ("string", "null"), "The call's HTTP method."),
-    Field("url", ("string", "null"), "The call's URL as far as known."),
-    Field("target", None, "Where the call goes.", schema={"$ref": "#/$defs/target"}),
-    Field("timeout_expr", ("string", "null"), "The timeout expression when one is written (an explicit None)."),
+FIELDS = fields(
+    """
+    call          -        req  The kind of the call fact it was derived from.
+    library       string?  -    The call's client library.
+    method        string?  -    The call's HTTP method.
+    url           string?  -    The call's URL as far as known.
+    target        target   -    Where the call goes.
+    timeout_expr  string?  -    The timeout expression when one is written (an explicit None).
+    """, call={"enum": ["http_call", "grpc_call"]}
 )
 
 
 @dataclass(frozen=True, slots=True)
 class MissingTimeout(KindView):
-    """A call without a timeout, as the facts JSON shows it."""
+    """A call that can wait forever (derived by a rule's `derive:` from call facts; rules set no fields)."""
 
     call: str | None = None
     library: str | None = None
@@ -34,12 +36,4 @@ class MissingTimeout(KindView):
     NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {"target": TargetView.of}
 
 
-KIND = Kind(
-    name="missing_timeout",
-    doc="A call that can wait forever (derived by a rule's `derive:` from call facts; rules set no fields).",
-    fields=FIELDS,
-    raw=(),
-    finalize=generic,
-    view=MissingTimeout,
-    rule_page=("call", "library", "method", "url", "target"),
-)
+KIND = Kind("missing_timeout", FIELDS, (), generic, MissingTimeout, rule_page=("call", "library", "method", "url", "target"))

@@ -11,66 +11,60 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..values import BinOp, Call, Const, Dynamic, Ref, Value, describe, strip
-from .base import Field, Kind, KindView, LinkContext, Raw
-from .convert import ms_field, num, number, scalar, text_or_none, texts, to_int, unit_ms
+from .base import Kind, KindView, LinkContext, fields, raws
+from .convert import mechanism, ms_field, num, number, put_known, put_set, scalar, text_or_none, texts, to_int, unit_ms
 
 if TYPE_CHECKING:
     from ..catalog import Rule
 
 BACKOFFS = ("none", "fixed", "exponential", "random", "exponential_jitter")
-MS = {"$ref": "#/$defs/ms"}
 
-FIELDS = (
-    Field(
-        "mechanism",
-        ("string", "null"),
-        "tenacity, backoff, stamina, retrying, urllib3, httpx, celery, botocore, grpc, loop, except_handler, ...",
-        required=True,
-    ),
-    Field("attempts", ("integer", "null"), "Total tries including the first; null when unbounded or not statically known.", required=True, minimum=1),
-    Field("attempts_expr", "string", "The stop expression when it is not understood."),
-    Field("mode", "string", "The library's retry mode when it has several (botocore: legacy, standard, adaptive)."),
-    Field(
-        "source",
-        ("string", "null"),
-        "Where the policy comes from: code (the code configures it), library_default (the library retries by default: a client or pool built without retry settings), config (an unresolved configuration object).",
-    ),
-    Field("stop_after_ms", None, "The time after which it stops retrying.", schema=MS),
-    Field("max_delay_ms", None, "The longest wait between two tries.", schema=MS),
-    Field("backoff", None, "How the wait between tries grows.", required=True, schema={"enum": [*BACKOFFS, None]}),
-    Field("retry_on", "array", "Exception types or predicates that trigger a retry.", required=True, schema={"items": {"type": "string"}}),
-    Field("scope", "string", "What the policy wraps: 'function NAME', loop, handler, object, client, task, channel.", required=True),
-    Field("fallback", ("string", "null"), "The value used when every try failed."),
-    Field("target", ("string", "null"), "What the policy is configured for (a service or method name), when the code says."),
-    Field("calls", "array", "Ids of the outbound calls it covers.", required=True, schema={"items": {"type": "string"}}, by_link=True),
+FIELDS = fields(
+    """
+    mechanism      string?   req        tenacity, backoff, stamina, retrying, urllib3, httpx, celery, botocore, grpc, loop, except_handler, ...
+    attempts       integer?  req,min=1  Total tries including the first; null when unbounded or not statically known.
+    attempts_expr  string    -          The stop expression when it is not understood.
+    mode           string    -          The library's retry mode when it has several (botocore: legacy, standard, adaptive).
+    source         string?   -          Where the policy comes from: code (the code configures it), library_default (the library retries by default: a client or pool built without retry settings), config (an unresolved configuration object).
+    stop_after_ms  ms        -          The time after which it stops retrying.
+    max_delay_ms   ms        -          The longest wait between two tries.
+    backoff        -         req        How the wait between tries grows.
+    retry_on       strings   req        Exception types or predicates that trigger a retry.
+    scope          string    req        What the policy wraps: 'function NAME', loop, handler, object, client, task, channel.
+    fallback       string?   -          The value used when every try failed.
+    target         string?   -          What the policy is configured for (a service or method name), when the code says.
+    calls          strings   req,link   Ids of the outbound calls it covers.
+    """, backoff={"enum": [*BACKOFFS, None]}
 )
 
-RAW = (
-    Raw("mechanism", "Reported as is (default: the rule's `library`)."),
-    Raw("attempts", "Total tries."),
-    Raw("retries", "Retries after the first try (+1; `False` → no retry)."),
-    Raw("stop", "A stop expression read with the `retry:` block's `stops`."),
-    Raw("wait", "A wait expression read with the `retry:` block's `waits`."),
-    Raw("retry_on", "Exception types or predicates (read with the `retry:` block's `retry_on`)."),
-    Raw("retry_on_status", "Status codes → `status:<code>` in `retry_on`."),
-    Raw("backoff", "A constant backoff kind."),
-    Raw("backoff_factor", ">0 or `True` → exponential."),
-    Raw("backoff_multiplier", ">1 → exponential, 1 → fixed."),
-    Raw("jitter", "Truthy: exponential → exponential_jitter, fixed → random."),
-    Raw("delay", "The wait when nothing above says: a number of seconds is fixed and the max delay, an expression with `**` exponential, with `random` random."),
-    Raw("mode", "Selects a `modes:` preset; reported."),
-    Raw("source", "Reported: `code`, `library_default`."),
-    Raw("stop_after", "Stop after this long.", units=True),
-    Raw("max_delay", "The longest wait (Go durations: `_ns`).", units=True),
-    Raw("scope", "What the policy wraps (default `function`)."),
-    Raw("fallback", "The value used when every try failed."),
-    Raw("target", "What the policy is configured for."),
+RAW = raws(
+    """
+    mechanism           -      Reported as is (default: the rule's `library`).
+    attempts            -      Total tries.
+    retries             -      Retries after the first try (+1; `False` → no retry).
+    stop                -      A stop expression read with the `retry:` block's `stops`.
+    wait                -      A wait expression read with the `retry:` block's `waits`.
+    retry_on            -      Exception types or predicates (read with the `retry:` block's `retry_on`).
+    retry_on_status     -      Status codes → `status:<code>` in `retry_on`.
+    backoff             -      A constant backoff kind.
+    backoff_factor      -      >0 or `True` → exponential.
+    backoff_multiplier  -      >1 → exponential, 1 → fixed.
+    jitter              -      Truthy: exponential → exponential_jitter, fixed → random.
+    delay               -      The wait when nothing above says: a number of seconds is fixed and the max delay, an expression with `**` exponential, with `random` random.
+    mode                -      Selects a `modes:` preset; reported.
+    source              -      Reported: `code`, `library_default`.
+    stop_after          units  Stop after this long.
+    max_delay           units  The longest wait (Go durations: `_ns`).
+    scope               -      What the policy wraps (default `function`).
+    fallback            -      The value used when every try failed.
+    target              -      What the policy is configured for.
+    """
 )
 
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy(KindView):
-    """A retry policy as the facts JSON shows it; ``attempts`` counts the first try."""
+    """A retry policy: how many tries, how the wait grows, on which errors, and which calls it covers."""
 
     mechanism: str | None = None
     attempts: int | None = None
@@ -282,7 +276,7 @@ def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any
     retry_on = reader.on(raw["retry_on"]) if "retry_on" in raw else list(defaults.get("retry_on", []))
     retry_on += [f"status:{x}" for x in texts(raw.get("retry_on_status"))]
     out: dict[str, Any] = {
-        "mechanism": text_or_none(raw.get("mechanism")) or rule.library or None,
+        "mechanism": mechanism(raw, rule),
         "attempts": attempts,
         "backoff": backoff,
         "retry_on": sorted(dict.fromkeys(retry_on)),
@@ -293,24 +287,14 @@ def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any
     if raw.get("source") is not None:  # a constant (code, library_default); e.g. hidden in **kwargs: unknown
         src = strip(raw["source"])
         out["source"] = str(src.value) if isinstance(src, Const) and src.value is not None else "unknown"
-    if stop_after_ms is not None:
-        out["stop_after_ms"] = num(stop_after_ms)
-    if max_delay_ms is not None:
-        out["max_delay_ms"] = num(max_delay_ms)
-    if not understood:
-        out["attempts_expr"] = describe(raw.get("stop"))
-    if raw.get("fallback") is not None:
-        out["fallback"] = text_or_none(raw["fallback"])
-    if raw.get("target") is not None:
-        out["target"] = text_or_none(raw["target"])
+    put_known(
+        out,
+        stop_after_ms=None if stop_after_ms is None else num(stop_after_ms),
+        max_delay_ms=None if max_delay_ms is None else num(max_delay_ms),
+        attempts_expr=None if understood else describe(raw.get("stop")),
+    )
+    put_set(out, raw, text_or_none, "fallback", "target")
     return out
 
 
-KIND = Kind(
-    name="retry_policy",
-    doc="A retry policy: how many tries, how the wait grows, on which errors, and which calls it covers.",
-    fields=FIELDS,
-    raw=RAW,
-    finalize=finalize,
-    view=RetryPolicy,
-)
+KIND = Kind("retry_policy", FIELDS, RAW, finalize, RetryPolicy)
