@@ -9,15 +9,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
-from extractor.catalog import load_catalog
 from extractor.config import Config
-from extractor.frontends import frontend_for
-from extractor.frontends.treesitter import _query_for
-from extractor.frontends.treesitter.csharp import CSharpAnalyzer, project_path, words_of
-from extractor.frontends.treesitter.engine import ClassValue, Instance
+from extractor.frontends.testing import ClassValue, Instance, Probe, select_rules
+from extractor.frontends.treesitter.csharp import project_path, words_of
 from extractor.scan import scan
 from extractor.environment.appsettings import flatten_config
 from extractor.values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, strip
@@ -25,29 +21,17 @@ from extractor.values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj,
 from .conftest import REPO
 
 
-def analyzer(source: str, rule_ids: tuple[str, ...] = ("csharp.http.httpclient",), module: str = "") -> CSharpAnalyzer:
-    fe = frontend_for("csharp")
-    catalog = load_catalog()
-    rules = [r for r in catalog.for_language("csharp") if r.id in rule_ids or r.kind == "platform" or any(r.id in catalog.get(i).uses for i in rule_ids)]  # platform rules load whichever rules run
-    index = fe.compile(rules)
-    data = textwrap.dedent(source).encode()
-    tree = fe.parse("x.cs", data)
-    an = CSharpAnalyzer(index, "x.cs", data, tree, module, _query_for(("tree_sitter_c_sharp", "language")))
-    an.prescan(tree.root_node)
-    return an
+def analyzer(source: str, rule_ids: tuple[str, ...] = ("csharp.http.httpclient",), module: str = "") -> Probe:
+    return Probe("csharp", source, "x.cs", select_rules("csharp", rule_ids), module)  # platform rules load whichever rules run
 
 
-def member(an: CSharpAnalyzer, cls: str, name: str):
-    c = an._classes[cls]
-    return an.lookup_name(name, an._class_scopes[c.node.id])
+def member(an: Probe, cls: str, name: str):
+    return an.static(cls, name)
 
 
-def local(an: CSharpAnalyzer, cls: str, method: str, name: str):
+def local(an: Probe, cls: str, method: str, name: str):
     """A local of a method, with the method's locals bound in order."""
-    fn = an._classes[cls].methods[method]
-    scope = an.function_scope(fn)
-    an.scan_function(fn, scope)
-    return an.lookup_name(name, scope)
+    return an.value(name, an.locals_of(an.method(cls, method)))
 
 
 # ---------------------------------------------------------------- literals, constants, TimeSpan

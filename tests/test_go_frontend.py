@@ -18,35 +18,24 @@ from extractor import durations
 from extractor.catalog import RuleError, load_catalog
 from extractor.config import Config
 from extractor.frontends import frontend_for
-from extractor.frontends.treesitter import _query_for
-from extractor.frontends.treesitter.engine import FunctionValue, Instance
-from extractor.frontends.treesitter.go import GoAnalyzer, normalise_import, package_names, words_of
+from extractor.frontends.testing import Instance, Probe, select_rules
+from extractor.frontends.treesitter.go import normalise_import, package_names, words_of
 from extractor.scan import scan
 from extractor.values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, strip
 
 from .conftest import REPO
 
 
-def analyzer(source: str, rule_ids: tuple[str, ...] = ()) -> GoAnalyzer:
-    fe = frontend_for("go")
-    catalog = load_catalog()
-    rules = [r for r in catalog.for_language("go") if r.id in rule_ids or r.kind == "platform" or any(r.id in catalog.get(i).uses for i in rule_ids)]  # platform rules load whichever rules run
-    index = fe.compile(rules)
-    data = textwrap.dedent(source).encode()
-    tree = fe.parse("x.go", data)
-    an = GoAnalyzer(index, "x.go", data, tree, "", _query_for(("tree_sitter_go", "language")))
-    an.prescan(tree.root_node)
-    return an
+def analyzer(source: str, rule_ids: tuple[str, ...] = ()) -> Probe:
+    return Probe("go", source, "x.go", select_rules("go", rule_ids))  # platform rules load whichever rules run
 
 
-def value(an: GoAnalyzer, name: str):
-    return an.lookup_name(name, an.module_scope)
+def value(an: Probe, name: str):
+    return an.value(name)
 
 
-def returned(an: GoAnalyzer, function: str):
-    fv = value(an, function)
-    assert isinstance(fv, FunctionValue)
-    return an.function_return(fv.fn, None, None)
+def returned(an: Probe, function: str):
+    return an.returned(function)  # asserts it is a function
 
 
 # ---------------------------------------------------------------- durations and constants
@@ -134,7 +123,7 @@ def test_imports_with_aliases_versions_and_package_names():
     assert value(an, "router") == Ref("github.com/go-chi/chi.NewRouter")
     assert value(an, "yaml") == Ref("gopkg.in/yaml")
     assert value(an, "grpc_middleware") == Ref("github.com/grpc-ecosystem/go-grpc-middleware")
-    assert an.result.imports["h"] == "net/http"
+    assert an.imports["h"] == "net/http"
     assert normalise_import("github.com/labstack/echo/v4") == "github.com/labstack/echo"
     assert "chi" in package_names("github.com/go-chi/chi")
     assert words_of("google.golang.org/grpc.ClientConn.Invoke") == {"google.golang.org/grpc"}
@@ -243,11 +232,11 @@ def test_struct_fields_of_same_file_types():
     )
     inst = returned(an, "New")
     assert isinstance(inst, Instance) and inst.cls.name == "S"
-    client = an.instance_member(inst, "client", None)
+    client = an.member(inst, "client")
     assert isinstance(client, Obj) and client.capture("timeout") == Const(1_000_000_000)
-    other = an.instance_member(inst, "other", None)
+    other = an.member(inst, "other")
     assert isinstance(other, Obj) and isinstance(other.capture("timeout"), Dynamic)  # declared type only: built elsewhere
-    assert strip(an.instance_member(inst, "base", None)) == Const("http://risk:8080")
+    assert strip(an.member(inst, "base")) == Const("http://risk:8080")
 
 
 def test_untracked_literals_are_maps_and_sequences():

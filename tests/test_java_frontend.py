@@ -15,12 +15,10 @@ from pathlib import Path
 
 from extractor import durations
 from extractor.environment import svcconfig
-from extractor.catalog import load_catalog
 from extractor.config import Config
 from extractor.frontends import frontend_for
-from extractor.frontends.treesitter import _query_for
-from extractor.frontends.treesitter.engine import ClassValue, FunctionValue, Instance
-from extractor.frontends.treesitter.java import JavaAnalyzer, java_string
+from extractor.frontends.testing import ClassValue, FunctionValue, Instance, Probe, select_rules
+from extractor.frontends.treesitter.java import java_string
 from extractor.frontends.treesitter.java_package import module_path, words_of
 from extractor.scan import scan
 from extractor.environment import AddressBook
@@ -31,32 +29,20 @@ from .conftest import REPO
 SCHEMA_RULES = ("java.http.jdk", "java.http.okhttp", "java.grpc.client", "java.http.rest-template")
 
 
-def analyzer(source: str, rule_ids: tuple[str, ...] = SCHEMA_RULES, path: str = "x/Svc.java") -> JavaAnalyzer:
-    fe = frontend_for("java")
-    catalog = load_catalog()
-    rules = [r for r in catalog.for_language("java") if r.id in rule_ids or r.kind == "platform" or any(r.id in catalog.get(i).uses for i in rule_ids)]  # platform rules load whichever rules run
-    index = fe.compile(rules)
-    data = textwrap.dedent(source).encode()
-    tree = fe.parse(path, data)
-    an = JavaAnalyzer(index, path, data, tree, "", _query_for(("tree_sitter_java", "language")))
-    an.prescan(tree.root_node)
-    return an
+def analyzer(source: str, rule_ids: tuple[str, ...] = SCHEMA_RULES, path: str = "x/Svc.java") -> Probe:
+    return Probe("java", source, path, select_rules("java", rule_ids))  # platform rules load whichever rules run
 
 
-def static(an: JavaAnalyzer, cls: str, name: str):
-    info = an._classes[cls]
-    return an.lookup_name(name, info.scope)
+def static(an: Probe, cls: str, name: str):
+    return an.static(cls, name)
 
 
-def member(an: JavaAnalyzer, cls: str, name: str):
-    return an.instance_member(Instance(an._classes[cls]), name, None)
+def member(an: Probe, cls: str, name: str):
+    return an.member(an.instance(cls), name)
 
 
 def facts(source: str, rule_ids: tuple[str, ...] = SCHEMA_RULES) -> list:
-    an = analyzer(source, rule_ids)
-    an.walk_root(an.tree.root_node)
-    an.policies.finish()
-    return an.result.facts
+    return analyzer(source, rule_ids).facts()
 
 
 # ---------------------------------------------------------------- literals and constants
@@ -181,7 +167,7 @@ def test_imports_static_imports_on_demand_and_java_lang():
     assert strip(static(an, "Svc", "E")) == Env("X")
     assert strip(static(an, "Svc", "F")) == Ref("com.acme.checkout.Settings.RISK_URL")  # another file of the package
     assert strip(static(an, "Svc", "G")) == Ref("java.util.concurrent.TimeUnit.HOURS")
-    assert an.result.imports["HttpClient"] == "java.net.http.HttpClient"
+    assert an.imports["HttpClient"] == "java.net.http.HttpClient"
 
 
 def test_a_same_file_class_with_a_library_name_stays_local():
@@ -258,7 +244,7 @@ def test_locals_var_typed_and_same_file_methods():
     )
     assert strip(static(an, "Svc", "FULL")) == Const("http://risk:8080/v1")
     assert isinstance(static(an, "Svc", "SELF"), (Instance, Named))
-    assert isinstance(an.lookup_name("Svc", an.module_scope), ClassValue)
+    assert isinstance(an.value("Svc"), ClassValue)
 
 
 def test_env_reads_and_their_defaults():
@@ -312,7 +298,7 @@ def test_annotations_are_decorator_sites_with_element_names():
         }
         """
     )
-    fn = an._classes["Svc"].methods["m"]
+    fn = an.method("Svc", "m")
     retry, get = an.decorators(fn)
     assert set(retry.kwargs) == {"maxAttempts", "backoff"}
     backoff = an.evaluate(retry.kwargs["backoff"], fn.scope)

@@ -13,12 +13,10 @@ import sys
 import textwrap
 from pathlib import Path
 
-from extractor.catalog import load_catalog
 from extractor.config import Config
 from extractor.frontends import frontend_for, language_of, rules_language, rules_language_of
-from extractor.frontends.treesitter import JAVASCRIPT, _query_for
-from extractor.frontends.treesitter.engine import FunctionValue, Instance, join_prefix
-from extractor.frontends.treesitter.javascript import JavaScriptAnalyzer, js_number, module_path, normalise_module, unescape, words_of
+from extractor.frontends.testing import FunctionValue, Probe, grammar_for, join_prefix, select_rules
+from extractor.frontends.treesitter.javascript import js_number, module_path, normalise_module, unescape, words_of
 from extractor.scan import scan
 from extractor.environment import build_address_book
 from extractor.environment.dotenv import parse_env_file
@@ -27,20 +25,12 @@ from extractor.values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj,
 from .conftest import REPO
 
 
-def analyzer(source: str, path: str = "src/x.ts", rule_ids: tuple[str, ...] = ()) -> JavaScriptAnalyzer:
-    fe = frontend_for("javascript")
-    catalog = load_catalog()
-    rules = [r for r in catalog.for_language("javascript") if r.id in rule_ids or r.kind == "platform" or any(r.id in catalog.get(i).uses for i in rule_ids)]  # platform rules load whichever rules run
-    index = fe.compile(rules)
-    data = textwrap.dedent(source).encode()
-    tree = fe.parse(path, data)
-    an = JavaScriptAnalyzer(index, path, data, tree, "", _query_for(JAVASCRIPT.grammar_for(path)))
-    an.prescan(tree.root_node)
-    return an
+def analyzer(source: str, path: str = "src/x.ts", rule_ids: tuple[str, ...] = ()) -> Probe:
+    return Probe("javascript", source, path, select_rules("javascript", rule_ids))  # platform rules load whichever rules run
 
 
-def value(an: JavaScriptAnalyzer, name: str):
-    return an.lookup_name(name, an.module_scope)
+def value(an: Probe, name: str):
+    return an.value(name)
 
 
 def facts_of(source: str, path: str, *rule_ids: str, tmp_path: Path) -> list:
@@ -135,7 +125,7 @@ def test_typescript_casts_await_and_ternaries():
     assert strip(value(an, "a")) == Const(500) and strip(value(an, "b")) == Const(300) and strip(value(an, "d")) == Const(200)
     assert strip(value(an, "e")) == Const("x") and value(an, "f") == Dynamic("f")
     fv = value(an, "g")
-    assert isinstance(fv, FunctionValue) and an.function_return(fv.fn, None, None) == Const(5)
+    assert isinstance(fv, FunctionValue) and an.returned(fv.fn) == Const(5)
     assert strip(value(an, "deadline")) == Call("Date.now()+", (Const(500),))
     assert strip(value(an, "dated")) == Call("Date.now()+", (Const(250),))
 
@@ -163,7 +153,7 @@ def test_imports_es_commonjs_aliases_and_relative_modules():
     assert value(an, "AxiosInstance") == Ref("axios.AxiosInstance") and value(an, "legacy") == Ref("legacy-lib")
     assert value(an, "got") == Ref("got") and value(an, "cjs") == Ref("axios")
     assert value(an, "v7") == Ref("uuid.v7") and value(an, "makeId") == Ref("uuid.nanoid")
-    assert an.result.imports["uuidv4"] == "uuid.v4"
+    assert an.imports["uuidv4"] == "uuid.v4"
     assert normalise_module("./lib", "a/b.js") == "a/lib" and normalise_module("node:crypto", "x.js") == "crypto"
     assert module_path(None, "svc/src/lib/index.ts") == "svc/src/lib" and module_path(None, "a/b.mjs") == "a/b"
     assert words_of("@grpc/grpc-js.Client.*") == {"@grpc/grpc-js"} and words_of("*Client") == set() and words_of("fetch") == {"fetch"}
@@ -199,13 +189,12 @@ def test_instances_through_factories_class_fields_and_typed_parameters(tmp_path)
     )
     c = value(an, "c")
     assert isinstance(c, Obj) and c.type == "axios.AxiosInstance" and strip(c.capture("timeout")) == Const(900)
-    cls = an._classes["Gateway"]
-    inst = Instance(cls, "this")
-    client = an.instance_member(inst, "client", None)
+    inst = an.instance("Gateway", "this")
+    client = an.member(inst, "client")
     assert isinstance(client, Obj) and strip(client.capture("timeout")) == Const(100)
-    field = an.instance_member(inst, "field", None)
+    field = an.member(inst, "field")
     assert isinstance(field, Obj) and field.capture("base_url") == Const("http://a")
-    injected = an.instance_member(inst, "injected", None)
+    injected = an.member(inst, "injected")
     assert isinstance(injected, Obj) and isinstance(injected.capture("timeout"), Dynamic)  # built elsewhere: unknown
 
 
@@ -266,9 +255,9 @@ def test_id_flow_labels_wrappers_and_retry_scopes(tmp_path):
 
 def test_files_without_id_words_get_no_id_flow():
     an = analyzer("const x = 1;\n", rule_ids=("javascript.ids.generators",))
-    assert an.idflow is None
+    assert not an.tracks_ids
     an = analyzer("const id = crypto.randomUUID();\n", rule_ids=("javascript.ids.generators",))
-    assert an.idflow is not None
+    assert an.tracks_ids
 
 
 # ---------------------------------------------------------------- TypeScript alias, comments, grammars
@@ -276,9 +265,9 @@ def test_typescript_files_use_the_javascript_rules_and_grammars_follow_the_suffi
     assert language_of("a/b.ts") == "typescript" and rules_language("typescript") == "javascript"
     assert rules_language_of("a/b.tsx") == "javascript" and rules_language_of("a/b.cjs") == "javascript"
     assert frontend_for("typescript") is frontend_for("javascript")
-    assert JAVASCRIPT.grammar_for("x.tsx") == ("tree_sitter_typescript", "language_tsx")
-    assert JAVASCRIPT.grammar_for("x.mts") == ("tree_sitter_typescript", "language_typescript")
-    assert JAVASCRIPT.grammar_for("x.jsx") == ("tree_sitter_javascript", "language")
+    assert grammar_for("javascript", "x.tsx") == ("tree_sitter_typescript", "language_tsx")
+    assert grammar_for("javascript", "x.mts") == ("tree_sitter_typescript", "language_typescript")
+    assert grammar_for("javascript", "x.jsx") == ("tree_sitter_javascript", "language")
     fe = frontend_for("javascript")
     source = b"const a: number = 1; // expect: x\n/* block\n * two */\nconst b = <T,>(x: T) => x; // ok: y\n"
     comments = fe.comments(source, "f.ts")

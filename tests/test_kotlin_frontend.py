@@ -20,9 +20,7 @@ from extractor.catalog import RuleError, load_catalog, load_rule
 from extractor.config import Config
 from extractor.discover import find_services, inventory
 from extractor.frontends import frontend_for, language_of
-from extractor.frontends.treesitter import _query_for
-from extractor.frontends.treesitter.engine import ClassValue, FunctionValue, Instance
-from extractor.frontends.treesitter.kotlin import KotlinAnalyzer
+from extractor.frontends.testing import ClassValue, FunctionValue, Instance, Probe, select_rules
 from extractor.frontends.treesitter.kotlin_package import module_path
 from extractor.scan import scan
 from extractor.values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, strip
@@ -32,26 +30,17 @@ from .conftest import REPO
 RULES = ("kotlin.http.ktor-client", "kotlin.endpoints.ktor", "java.http.okhttp", "java.ids.generators")
 
 
-def analyzer(source: str, rule_ids: tuple[str, ...] = RULES, path: str = "x/Svc.kt") -> KotlinAnalyzer:
-    fe = frontend_for("kotlin")
-    catalog = load_catalog()
-    index = fe.compile([r for r in catalog.applying_to("kotlin") if r.id in rule_ids or r.kind == "platform"])  # platform rules load whichever rules run
-    data = textwrap.dedent(source).encode()
-    tree = fe.parse(path, data)
-    an = KotlinAnalyzer(index, path, data, tree, "com.acme", _query_for(("tree_sitter_kotlin", "language")))
-    an.prescan(tree.root_node)
-    return an
+def analyzer(source: str, rule_ids: tuple[str, ...] = RULES, path: str = "x/Svc.kt") -> Probe:
+    rules = select_rules("kotlin", rule_ids, uses=False)  # platform rules load whichever rules run
+    return Probe("kotlin", source, path, rules, "com.acme")
 
 
-def top(an: KotlinAnalyzer, name: str):
-    return an.lookup_name(name, an.module_scope)
+def top(an: Probe, name: str):
+    return an.value(name)
 
 
 def facts(source: str, rule_ids: tuple[str, ...] = RULES) -> list:
-    an = analyzer(source, rule_ids)
-    an.walk_root(an.tree.root_node)
-    an.policies.finish()
-    return an.result.facts
+    return analyzer(source, rule_ids).facts()
 
 
 # ---------------------------------------------------------------- literals and constants
@@ -91,10 +80,8 @@ def test_literals_templates_and_operators():
 
 def test_a_template_of_an_unknown_name_stays_a_concatenation():
     an = analyzer('fun f(id: String) { val url = "http://risk/v1/$id" }\n')
-    fn = an.functions_by_node[next(iter(an.functions_by_node))]
-    scope = an.function_scope(fn)
-    an.scan_function(fn, scope)
-    v = strip(an.lookup_name("url", scope))
+    fn = an.functions()[0]
+    v = strip(an.value("url", an.locals_of(fn)))
     assert isinstance(v, Concat) and v.parts[0] == Const("http://risk/v1/")
 
 
@@ -160,7 +147,7 @@ def test_trailing_lambdas_named_arguments_and_configuration_blocks():
         fun f() = g(1, name = "x") { }
         """
     )
-    call = next(n for n in an.tree.root_node.children if n.type == "property_declaration").named_children[-1]
+    call = next(n for n in an.root.children if n.type == "property_declaration").named_children[-1]
     site = an.site(call, an.module_scope)
     assert [an.text(a) for a in site.args[:2]] == ["CIO", "true"] and site.args[-1].type == "lambda_literal"
     assert site.kwargs["{}"].id == site.args[-1].id
@@ -170,7 +157,7 @@ def test_trailing_lambdas_named_arguments_and_configuration_blocks():
     assert block.get("defaultRequest") == Map(((Const("url"), Const("http://risk/")),))
     assert block.get("expectSuccess") == Const(True)
     assert top(an, "c").capture("request_timeout") == Const(2000)
-    fn = an.functions_by_node[next(iter(an.functions_by_node))]
+    fn = an.functions()[0]
     inner = an.function_body(fn.node)
     gsite = an.site(inner, an.module_scope)
     assert [an.text(a) for a in gsite.args[:1]] == ["1"] and an.text(gsite.kwargs["name"]) == '"x"'
@@ -210,14 +197,14 @@ def test_class_fields_constructor_vals_lazy_and_init_assignments():
         val t = Svc.TIMEOUT
         """
     )
-    cls = an._classes["Svc"]
-    inst = Instance(cls)
-    assert isinstance(an.instance_member(inst, "injected", None), Obj)
-    assert isinstance(an.instance_member(inst, "fromParam", None), Obj)
-    assert an.instance_member(inst, "lazyOne", None).type == "io.ktor.client.HttpClient"
-    assert an.instance_member(inst, "late", None).type == "okhttp3.OkHttpClient"
+    cls = an.cls("Svc")
+    inst = an.instance(cls)
+    assert isinstance(an.member(inst, "injected"), Obj)
+    assert isinstance(an.member(inst, "fromParam"), Obj)
+    assert an.member(inst, "lazyOne").type == "io.ktor.client.HttpClient"
+    assert an.member(inst, "late").type == "okhttp3.OkHttpClient"
     assert strip(top(an, "t")) == Const(250)
-    assert isinstance(an.lookup_name("m", cls.scope), FunctionValue)
+    assert isinstance(an.value("m", cls.scope), FunctionValue)
     assert isinstance(top(an, "Svc"), ClassValue)
 
 
@@ -233,7 +220,7 @@ def test_repeat_and_ranges_are_counting_loops():
         }
         """
     )
-    fn = an.functions_by_node[next(iter(an.functions_by_node))]
+    fn = an.functions()[0]
     scope = an.function_scope(fn)
     body = an.function_body(fn.node)
     stmts = an.named(body)
