@@ -31,15 +31,12 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator
 
 from ...facts import Diagnostic, FactRef
-from ...templates import render
-from ...templates import format_captures
-from ...values import Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, at_path, deferred_path, fold, has_refs, simplify_concat, strip
+from ...values import Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip
 from ..base import FileResult, Mount
 from .policies import POLICY_KINDS, object_policies
-from .index import _MISSING as _IF_MISSING
 from .engine import (
     MAX_LITERAL_ITEMS,
     OWNER_CAPTURE,
@@ -428,11 +425,13 @@ class PythonAnalyzer(Analyzer):
         return Dynamic(name)
 
     def resolve_type(self, type_node: "Node", scope: Scope) -> Any:
-        """An annotation's type: ``T``, ``Optional[T]``, ``T | None`` (one level)."""
+        """An annotation's type: ``T``, ``W[T]`` for a wrapper the platform rule names
+        (``type_wrappers:``, ``typing.Optional``), ``T | None`` (one level)."""
         inner = self._unwrap_type(type_node)
         if inner is not None and inner.type in ("generic_type", "subscript"):  # Optional[T]
             head = inner.child_by_field_name("value") or (inner.named_children[0] if inner.named_children else None)
-            if head is not None and self.text(head) in ("Optional", "typing.Optional"):
+            wrapper = self.evaluate(head, scope) if head is not None and head.type in ("identifier", "attribute") else None
+            if isinstance(wrapper, Ref) and wrapper.qualname in self.index.type_wrappers:
                 if inner.type == "subscript":
                     args = list(inner.children_by_field_name("subscript"))
                 else:
@@ -955,18 +954,6 @@ class PythonAnalyzer(Analyzer):
                 return obj, self.text(attr)
         return None
 
-    # the libcst frontend's field semantics (Python rules use only its keys)
-    @staticmethod
-    def _receiver_path(receiver: Obj, path: str) -> Value | None:
-        cur: Any = receiver
-        for part in path.split("."):
-            if not isinstance(cur, Obj):
-                return None
-            cur = cur.capture(part)
-            if cur is None:
-                return None
-        return cur
-
     def _dotted(self, node: "Node") -> str | None:
         if node.type == "identifier":
             return self.text(node)
@@ -1483,7 +1470,6 @@ class PythonAnalyzer(Analyzer):
             self.result.mounts[i] = dataclasses.replace(self.result.mounts[i], source=name)
         return name
 
-    # ================================================================ exports
     # ================================================================ retry-loop hooks (treesitter/retry_loops.py)
     def loop_kind(self, node: "Node") -> str:
         if node.type == "while_statement":
