@@ -497,14 +497,18 @@ def _policy_fields(r: _Reader, f: _Fields) -> None:
 # -- section entries ------------------------------------------------------------------------------
 
 
+def _entry(r: _Reader, node: yamlio.LineDict, where: str, section: str) -> tuple[bool, _Fields]:
+    """Whether a section entry's keys are those its section allows (and requires), and a reader of its fields."""
+    return r.check_keys(node, where, SHAPES[section], REQUIRED[section]), _Fields(r, node, where)
+
+
 def _mark(f: _Fields) -> None:
     """``inferred: true|false`` → ``unconfirmed`` (``false`` is the same as leaving the key out)."""
     f.read("inferred", _bool, attr="unconfirmed")
 
 
 def _dependency(r: _Reader, node: yamlio.LineDict, where: str) -> Dependency | None:
-    ok = r.check_keys(node, where, SHAPES["depends_on"], REQUIRED["depends_on"])
-    f = _Fields(r, node, where)
+    ok, f = _entry(r, node, where, "depends_on")
     service = f.read("service", _service_name)
     operation = f.read("operation", _text)
     f.read("latency_budget", _nested(r, "latency_budget", "target/acceptable/maximum: p95 < 200ms", _latency_budget))
@@ -563,8 +567,7 @@ def _provided(r: _Reader, node: yamlio.LineDict, where: str) -> ProvidedOperatio
 
 
 def _data_dependency(r: _Reader, node: yamlio.LineDict, where: str) -> DataDependency | None:
-    ok = r.check_keys(node, where, SHAPES["data_dependencies"], REQUIRED["data_dependencies"])
-    f = _Fields(r, node, where)
+    ok, f = _entry(r, node, where, "data_dependencies")
     source = f.read("source", _text)
     f.read("dataset", _text)
     f.read("freshness_required", _bound)
@@ -575,8 +578,7 @@ def _data_dependency(r: _Reader, node: yamlio.LineDict, where: str) -> DataDepen
 
 
 def _retry_policy(r: _Reader, node: yamlio.LineDict, where: str) -> RetryPolicy | None:
-    ok = r.check_keys(node, where, SHAPES["retry_policies"], REQUIRED["retry_policies"])
-    f = _Fields(r, node, where)
+    ok, f = _entry(r, node, where, "retry_policies")
     target = f.read("target", _target)
     if target:
         f.values.update(target=".".join(p for p in target if p), service=target[0], operation=target[1])
@@ -586,8 +588,7 @@ def _retry_policy(r: _Reader, node: yamlio.LineDict, where: str) -> RetryPolicy 
 
 
 def _operation(r: _Reader, node: yamlio.LineDict, where: str) -> Operation | None:
-    ok = r.check_keys(node, where, SHAPES["operations"], REQUIRED["operations"])
-    f = _Fields(r, node, where)
+    ok, f = _entry(r, node, where, "operations")
     name = f.read("name", _text)
     f.read("idempotency_key", _text)
     f.read("expects", _one_of(IDEMPOTENCY_EXPECTATIONS))
@@ -597,8 +598,7 @@ def _operation(r: _Reader, node: yamlio.LineDict, where: str) -> Operation | Non
 
 
 def _requirement(r: _Reader, node: yamlio.LineDict, where: str) -> Requirement | None:
-    ok = r.check_keys(node, where, SHAPES["requires"], REQUIRED["requires"])
-    f = _Fields(r, node, where)
+    ok, f = _entry(r, node, where, "requires")
     source = f.read("from", _service_name, attr="from_service")
     data = f.read("data", _text)
     f.read("access_level", _text)
@@ -607,8 +607,7 @@ def _requirement(r: _Reader, node: yamlio.LineDict, where: str) -> Requirement |
 
 
 def _decision(r: _Reader, node: yamlio.LineDict, where: str) -> Decision | None:
-    ok = r.check_keys(node, where, SHAPES["decisions"], REQUIRED["decisions"])
-    f = _Fields(r, node, where)
+    ok, f = _entry(r, node, where, "decisions")
     f.read("id", _version)
     title = f.read("title", _text)
     f.read("proposer", _text)

@@ -47,26 +47,6 @@ class Location:
 _NOWHERE = Location("", 0)
 
 
-class Located:
-    """Mixin for declared objects: ``location`` of the object, ``lines`` of its fields."""
-
-    __slots__ = ()
-    location: Location
-    lines: FieldLines
-
-    def where(self, field_name: str) -> Location:
-        """Where a field (by its dataclass name) was written; the object's own location if absent."""
-        for name, line in self.lines:
-            if name == field_name:
-                return line if isinstance(line, Location) else Location(self.location.file, line, self.location.rule)
-        return self.location
-
-    @property
-    def inferred(self) -> bool:
-        """True for entries inferred from code (their location names a rule)."""
-        return bool(self.location.rule)
-
-
 def _loc() -> Location:
     return field(default=_NOWHERE, compare=False)
 
@@ -81,6 +61,35 @@ def _unconfirmed() -> bool:
     return field(default=False, compare=False)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Located:
+    """Base of declared objects: ``location`` of the object, ``lines`` of its fields (neither counts
+    in equality)."""
+
+    location: Location = _loc()
+    lines: FieldLines = _lines()
+
+    def where(self, field_name: str) -> Location:
+        """Where a field (by its dataclass name) was written; the object's own location if absent."""
+        for name, line in self.lines:
+            if name == field_name:
+                return line if isinstance(line, Location) else Location(self.location.file, line, self.location.rule)
+        return self.location
+
+    @property
+    def inferred(self) -> bool:
+        """True for entries inferred from code (their location names a rule)."""
+        return bool(self.location.rule)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Entry(Located):
+    """An entry of a section that ``inferred: true`` can mark (``unconfirmed``); of a retry policy, only
+    a ``retry_policies`` entry is marked, never a ``depends_on`` entry's ``retry``."""
+
+    unconfirmed: bool = _unconfirmed()
+
+
 # -- depends_on ----------------------------------------------------------------------------------
 
 
@@ -91,8 +100,6 @@ class LatencyBudget(Located):
     target: Percentiles | None = None
     acceptable: Percentiles | None = None
     maximum: Percentiles | None = None
-    location: Location = _loc()
-    lines: FieldLines = _lines()
 
     def levels(self) -> tuple[tuple[str, Percentiles], ...]:
         return tuple((name, v) for name, v in (("target", self.target), ("acceptable", self.acceptable), ("maximum", self.maximum)) if v is not None)
@@ -104,12 +111,10 @@ class OnTimeout(Located):
 
     generates_new_request_id: bool | None = None
     reason: str | None = None
-    location: Location = _loc()
-    lines: FieldLines = _lines()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RetryPolicy(Located):
+class RetryPolicy(Entry):
     """How a caller retries a target (``service.operation``); ``enabled`` is False for ``retry: none``.
 
     ``attempts`` counts every call including the first.
@@ -123,9 +128,6 @@ class RetryPolicy(Located):
     backoff: Backoff | None = None
     on_timeout: OnTimeout | None = None
     reason: str | None = None
-    unconfirmed: bool = _unconfirmed()  # only a retry_policies entry can be marked
-    location: Location = _loc()
-    lines: FieldLines = _lines()
 
     @property
     def key(self) -> tuple[str | None, str | None]:
@@ -133,7 +135,7 @@ class RetryPolicy(Located):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Dependency(Located):
+class Dependency(Entry):
     """One ``depends_on`` entry: a call this service makes and what it expects of it."""
 
     service: str
@@ -142,9 +144,6 @@ class Dependency(Located):
     timeout: Duration | None = None
     fallback: str | None = None
     retry: RetryPolicy | None = None
-    unconfirmed: bool = _unconfirmed()
-    location: Location = _loc()
-    lines: FieldLines = _lines()
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -160,17 +159,12 @@ class ProvidedLatency(Located):
 
     current: Percentiles | None = None
     target: Percentiles | None = None
-    location: Location = _loc()
-    lines: FieldLines = _lines()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ProvidedOperation(Located):
+class ProvidedOperation(Entry):
     operation: str
     latency: ProvidedLatency | None = None
-    unconfirmed: bool = _unconfirmed()
-    location: Location = _loc()
-    lines: FieldLines = _lines()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -178,15 +172,12 @@ class ProvidedOperation(Located):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ProvidedDataset(Located):
+class ProvidedDataset(Entry):
     """A dataset others may read, how (``via``) and how stale it can be."""
 
     dataset: str
     via: str | None = None
     freshness: DurationRange | None = None
-    unconfirmed: bool = _unconfirmed()
-    location: Location = _loc()
-    lines: FieldLines = _lines()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -194,7 +185,7 @@ class ProvidedDataset(Located):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ProvidedEndpoint(Located):
+class ProvidedEndpoint(Entry):
     """An exposed endpoint, what it returns, who may call it and how sensitive it is.
 
     ``path``/``method`` tie it to endpoints found in code; without ``path`` an endpoint name
@@ -207,9 +198,6 @@ class ProvidedEndpoint(Located):
     pii: str | None = None  # one of PII_LEVELS
     path: str | None = None
     method: str | None = None  # one of HTTP_METHODS
-    unconfirmed: bool = _unconfirmed()
-    location: Location = _loc()
-    lines: FieldLines = _lines()
 
     @property
     def route(self) -> str | None:
@@ -233,7 +221,7 @@ Provided = Union[ProvidedOperation, ProvidedDataset, ProvidedEndpoint]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DataDependency(Located):
+class DataDependency(Entry):
     """Data this service reads from elsewhere and the staleness it tolerates."""
 
     source: str
@@ -241,9 +229,6 @@ class DataDependency(Located):
     freshness_required: Bound | None = None
     reason: str | None = None
     impact_if_stale: str | None = None
-    unconfirmed: bool = _unconfirmed()
-    location: Location = _loc()
-    lines: FieldLines = _lines()
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -251,16 +236,13 @@ class DataDependency(Located):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Operation(Located):
+class Operation(Entry):
     """An operation this service serves and what it expects of callers' idempotency keys."""
 
     name: str
     idempotency_key: str | None = None
     expects: str | None = None  # one of IDEMPOTENCY_EXPECTATIONS
     window: Duration | None = None
-    unconfirmed: bool = _unconfirmed()
-    location: Location = _loc()
-    lines: FieldLines = _lines()
 
     @property
     def key(self) -> str:
@@ -275,8 +257,6 @@ class Requirement(Located):
     data: str
     access_level: str | None = None
     use_case: str | None = None
-    location: Location = _loc()
-    lines: FieldLines = _lines()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -293,8 +273,6 @@ class Decision(Located):
     timestamp: str | None = None
     rationale: str | None = None
     review_date: str | None = None
-    location: Location = _loc()
-    lines: FieldLines = _lines()
 
     @property
     def key(self) -> str:
@@ -323,8 +301,6 @@ class ServiceContract(Located):
     decisions: tuple[Decision, ...] = ()
     documents: tuple[Location, ...] = field(default=(), compare=False)
     found_in: tuple[str, ...] = field(default=(), compare=False)
-    location: Location = _loc()
-    lines: FieldLines = _lines()
 
     @property
     def provided_operations(self) -> tuple[ProvidedOperation, ...]:
