@@ -21,7 +21,8 @@ read, else at the first de-duplication; ``window_ms`` comes from an expiry on th
 write to the same store in the function, or from a ``TTLCache(ttl=...)`` store.
 
 The names (header and id patterns, store methods, expiry keywords and positions, the header
-parameter function) are the rule's ``options:``; the syntax is tree-sitter-python's.
+parameter function) are the rule's ``options:``, the words a file needs its ``prefilter:``; the syntax
+is tree-sitter-python's.
 """
 
 from __future__ import annotations
@@ -99,8 +100,6 @@ def _header_name(key: str) -> str:
 
 
 class IdempotencyKeys:
-    prefilter_words = ("dempoten", "DEMPOTEN", "equest-I", "equest-i", "EQUEST_ID", "equest_id", "dedup", "Dedup", "nx=True", "setnx", ".exists(", "_id in ", "_key in ", "_id not in ", "_key not in ", "get_or_create(")
-
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
         opts = rule.options or {}
