@@ -15,7 +15,7 @@ import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from . import yamlio
 from .config import Config
@@ -297,6 +297,15 @@ def _dir_name(root: Path, rel_dir: str, roots: list[str]) -> str:
     if any(sib.lower() not in TEST_DIRS for sib in siblings):
         return name
     return parts[-2]
+
+
+def service_files(rels: Iterable[str], roots: list[str], by_root: dict[str, str]) -> Iterator[tuple[str, str]]:
+    """``(rel, service)`` for each of ``rels`` (in their order) that a service's root holds."""
+    for rel in rels:
+        owner = owner_of(rel, roots)
+        service = by_root.get(owner) if owner is not None else None
+        if service is not None:
+            yield rel, service
 
 
 def owner_of(rel: str, roots: list[str]) -> str | None:

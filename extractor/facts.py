@@ -9,7 +9,7 @@ generated from the kind definitions in ``extractor/kinds/`` (fields, finalizers,
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 FACTS_VERSION = 1
@@ -56,6 +56,10 @@ class Fact:
 
     def sort_key(self) -> tuple:
         return (self.file, self.line, self.col, self.kind, self.rule, self.anchor)
+
+    def variant(self, **changes: Any) -> Fact:
+        """A new fact at this one's place (file, line, col, service, scope) with ``changes``; no id yet."""
+        return replace(self, id="", **changes)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -392,21 +392,7 @@ def derive(facts: list[Fact], catalog: Catalog) -> list[Fact]:
             if all(fact.fields.get(k) in allowed for k, allowed in when.items()):
                 fields = {k: fact.fields.get(k) for k in copy} if copy else dict(fact.fields)
                 fields["call"] = fact.kind
-                out.append(
-                    Fact(
-                        kind=rule.kind,
-                        rule=rule.id,
-                        file=fact.file,
-                        line=fact.line,
-                        col=fact.col,
-                        confidence=rule.confidence,
-                        fields=fields,
-                        service=fact.service,
-                        scope=fact.scope,
-                        anchor=fact.anchor,
-                        key=-fact.key,
-                    )
-                )
+                out.append(fact.variant(kind=rule.kind, rule=rule.id, confidence=rule.confidence, fields=fields, key=-fact.key))
     return out
 
 

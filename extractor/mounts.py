@@ -150,18 +150,4 @@ def apply_mounts(
         variants = table.expand(owner, text, lambda name, raw=raw, lookup=lookup: _text(raw.get(name), lookup))
         fact.fields[field] = variants[0]
         for extra in variants[1:]:
-            facts.append(
-                Fact(
-                    kind=fact.kind,
-                    rule=fact.rule,
-                    file=fact.file,
-                    line=fact.line,
-                    col=fact.col,
-                    confidence=fact.confidence,
-                    fields={**fact.fields, field: extra},
-                    service=fact.service,
-                    scope=fact.scope,
-                    anchor=f"{fact.anchor} @{extra}",
-                    key=fact.key,
-                )
-            )
+            facts.append(fact.variant(fields={**fact.fields, field: extra}, anchor=f"{fact.anchor} @{extra}"))

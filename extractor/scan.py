@@ -64,7 +64,7 @@ _COMPILED: dict[tuple, dict[str, Any]] = {}
 
 def _compile(catalog: Catalog) -> dict[str, Any]:
     """Compiled rule indexes per language, cached per set of rule files (compiling costs ~0.2 s)."""
-    key = tuple((r.id, str(r.path), _mtime(r.path)) for r in catalog.rules)
+    key = tuple((r.id, str(r.path), _stat(r.path, "st_mtime_ns")) for r in catalog.rules)
     cached = _COMPILED.get(key)
     if cached is not None:
         return cached
@@ -79,9 +79,10 @@ def _compile(catalog: Catalog) -> dict[str, Any]:
     return compiled
 
 
-def _mtime(path: Path) -> int:
+def _stat(path: Path, attr: str) -> int:
+    """``path.stat().<attr>`` (``st_mtime_ns``, ``st_size``); 0 when the file cannot be read."""
     try:
-        return path.stat().st_mtime_ns
+        return int(getattr(path.stat(), attr))
     except OSError:
         return 0
 
@@ -158,7 +159,7 @@ def _run_tasks(tasks: list[Task], compiled: Mapping[str, Any], jobs: int, catalo
     if jobs <= 1 or len(tasks) < 64:
         return [extract_one(t, compiled) for t in tasks]
     # largest files first, in small batches, so that no worker is left with a long tail
-    sizes = [_size(Path(t.root) / t.rel) for t in tasks]
+    sizes = [_stat(Path(t.root) / t.rel, "st_size") for t in tasks]
     order = sorted(range(len(tasks)), key=lambda i: (-sizes[i], i))
     chunk = max(4, min(32, len(tasks) // (jobs * 16) or 1))
     batches = [order[i : i + chunk] for i in range(0, len(order), chunk)]
@@ -169,13 +170,6 @@ def _run_tasks(tasks: list[Task], compiled: Mapping[str, Any], jobs: int, catalo
             for i, r in zip(batch, results):
                 out[i] = r
     return out
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 # ---------------------------------------------------------------- the scan

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..discover import owner_of
+from ..discover import service_files
 from ..facts import Diagnostic
 from .book import AddressBook
 
@@ -39,11 +39,7 @@ def read_appsettings(book: AddressBook, root: Path, roots: list[str], by_root: d
     ``.env`` files are read first: their values (``Services__Risk``) override, as at run time."""
     found = [rel for rel in other_files if CONFIG_FILES.search(rel)]
     found.sort(key=lambda rel: (rel.rsplit("/", 1)[-1] != "appsettings.json", rel.count("/"), rel))
-    for rel in found:
-        owner = owner_of(rel, roots)
-        service = by_root.get(owner) if owner is not None else None
-        if service is None:
-            continue
+    for rel, service in service_files(found, roots, by_root):
         try:
             doc = json.loads((root / rel).read_text("utf-8-sig", "replace"))
         except (OSError, ValueError) as exc:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..discover import owner_of
+from ..discover import service_files
 from .book import AddressBook
 
 ENV_FILES = re.compile(r"(^|/)\.env(\.[A-Za-z0-9_.-]+)?$")  # .env, .env.local, .env.production, .env.example
@@ -49,8 +49,5 @@ def read_env_files(book: AddressBook, root: Path, roots: list[str], by_root: dic
     with ``process.env.X`` / ``os.getenv``. ``.env`` first, then the variants (``.env.local``...)."""
     found = [rel for rel in other_files if ENV_FILES.search(rel)]
     found.sort(key=lambda rel: (rel.rsplit("/", 1)[-1] != ".env", rel.count("/"), rel))
-    for rel in found:
-        owner = owner_of(rel, roots)
-        service = by_root.get(owner) if owner is not None else None
-        if service is not None:
-            env_file_entries(book, service, root / rel, rel)
+    for rel, service in service_files(found, roots, by_root):
+        env_file_entries(book, service, root / rel, rel)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..discover import owner_of
+from ..discover import service_files
 from .book import AddressBook
 from .svcconfig import canonical, config_file_rank, is_config_file, read_config_file
 
@@ -17,11 +17,7 @@ def read_spring_config(book: AddressBook, root: Path, roots: list[str], by_root:
     placeholders and configuration keys of rules (``svcconfig``) read; values the deployment gives in
     their environment spelling (``RISK_URL``) are looked up first, as Spring does."""
     found = sorted((rel for rel in other_files if is_config_file(rel)), key=config_file_rank)
-    for rel in found:
-        owner = owner_of(rel, roots)
-        service = by_root.get(owner) if owner is not None else None
-        if service is None:
-            continue
+    for rel, service in service_files(found, roots, by_root):
         try:
             text = (root / rel).read_text("utf-8", "replace")
         except OSError:
