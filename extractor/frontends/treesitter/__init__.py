@@ -42,75 +42,39 @@ class LanguageSpec:
         return self.grammars[0][1], self.grammars[0][2]
 
 
-GO = LanguageSpec(
-    name="go",
-    extensions=(".go",),
-    grammars=(("", "tree_sitter_go", "language"),),
-    analyzer="extractor.frontends.treesitter.go:GoAnalyzer",
-    comment_types=frozenset({"comment"}),
-    words_of="extractor.frontends.treesitter.go:words_of",
-    module_name="extractor.frontends.treesitter.go:package_path",
-)
+def _spec(name: str, extensions: tuple[str, ...], grammars: str | tuple[tuple[str, str, str], ...], analyzer: str, comment_types: frozenset[str], words_of: str, module_name: str = "", prefilter: str = "") -> LanguageSpec:
+    """A spec whose ``module:function`` references name modules of this package; a grammar given as a
+    module name alone is used for every file (its ``language()``)."""
+
+    def here(ref: str) -> str:
+        return f"{__name__}.{ref}" if ref else ""
+
+    grammars = (("", grammars, "language"),) if isinstance(grammars, str) else grammars
+    return LanguageSpec(name, extensions, grammars, here(analyzer), comment_types, here(words_of), here(module_name), here(prefilter))
+
+
+COMMENT = frozenset({"comment"})
+LINE_AND_BLOCK_COMMENTS = frozenset({"line_comment", "block_comment"})
 
 # JavaScript and TypeScript: one adapter and one rule set (``language: javascript``; TypeScript
 # files are aliased to it in ``frontends.LANGUAGE_ALIASES``); the grammar follows the file suffix.
-JAVASCRIPT = LanguageSpec(
-    name="javascript",
-    extensions=(".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"),
-    grammars=(
-        (".tsx", "tree_sitter_typescript", "language_tsx"),
-        (".ts", "tree_sitter_typescript", "language_typescript"),
-        (".mts", "tree_sitter_typescript", "language_typescript"),
-        (".cts", "tree_sitter_typescript", "language_typescript"),
-        ("", "tree_sitter_javascript", "language"),
-    ),
-    analyzer="extractor.frontends.treesitter.javascript:JavaScriptAnalyzer",
-    comment_types=frozenset({"comment"}),
-    words_of="extractor.frontends.treesitter.javascript:words_of",
-    module_name="extractor.frontends.treesitter.javascript:module_path",
+TYPESCRIPT_GRAMMARS = (
+    (".tsx", "tree_sitter_typescript", "language_tsx"),
+    (".ts", "tree_sitter_typescript", "language_typescript"),
+    (".mts", "tree_sitter_typescript", "language_typescript"),
+    (".cts", "tree_sitter_typescript", "language_typescript"),
+    ("", "tree_sitter_javascript", "language"),
 )
+JS_EXTENSIONS = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
 
-CSHARP = LanguageSpec(
-    name="csharp",
-    extensions=(".cs",),
-    grammars=(("", "tree_sitter_c_sharp", "language"),),
-    analyzer="extractor.frontends.treesitter.csharp:CSharpAnalyzer",
-    comment_types=frozenset({"comment"}),
-    words_of="extractor.frontends.treesitter.csharp_project:words_of",
-    module_name="extractor.frontends.treesitter.csharp_project:project_path",
-)
-
-JAVA = LanguageSpec(
-    name="java",
-    extensions=(".java",),
-    grammars=(("", "tree_sitter_java", "language"),),
-    analyzer="extractor.frontends.treesitter.java:JavaAnalyzer",
-    comment_types=frozenset({"line_comment", "block_comment"}),
-    words_of="extractor.frontends.treesitter.java_package:words_of",
-    module_name="extractor.frontends.treesitter.java_package:module_path",
-)
-
-KOTLIN = LanguageSpec(
-    name="kotlin",
-    extensions=(".kt", ".kts"),
-    grammars=(("", "tree_sitter_kotlin", "language"),),
-    analyzer="extractor.frontends.treesitter.kotlin:KotlinAnalyzer",
-    comment_types=frozenset({"line_comment", "block_comment"}),
-    words_of="extractor.frontends.treesitter.java_package:words_of",
-    module_name="extractor.frontends.treesitter.kotlin_package:module_path",
-)
-
+GO = _spec("go", (".go",), "tree_sitter_go", "go:GoAnalyzer", COMMENT, "go:words_of", "go:package_path")
+JAVASCRIPT = _spec("javascript", JS_EXTENSIONS, TYPESCRIPT_GRAMMARS, "javascript:JavaScriptAnalyzer", COMMENT, "javascript:words_of", "javascript:module_path")
+CSHARP = _spec("csharp", (".cs",), "tree_sitter_c_sharp", "csharp:CSharpAnalyzer", COMMENT, "csharp_project:words_of", "csharp_project:project_path")
+JAVA = _spec("java", (".java",), "tree_sitter_java", "java:JavaAnalyzer", LINE_AND_BLOCK_COMMENTS, "java_package:words_of", "java_package:module_path")
+KOTLIN = _spec("kotlin", (".kt", ".kts"), "tree_sitter_kotlin", "kotlin:KotlinAnalyzer", LINE_AND_BLOCK_COMMENTS, "java_package:words_of", "kotlin_package:module_path")
 # Python's module names are relative to the file's service (``python_package.module_name_for``, which
 # the scan applies), so the spec names no ``module_name``; its prefilter checks imports.
-PYTHON = LanguageSpec(
-    name="python",
-    extensions=(".py",),
-    grammars=(("", "tree_sitter_python", "language"),),
-    analyzer="extractor.frontends.treesitter.python:PythonAnalyzer",
-    comment_types=frozenset({"comment"}),
-    words_of="extractor.frontends.treesitter.python_package:words_of",
-    prefilter="extractor.frontends.treesitter.python_package:python_prefilter",
-)
+PYTHON = _spec("python", (".py",), "tree_sitter_python", "python:PythonAnalyzer", COMMENT, "python_package:words_of", prefilter="python_package:python_prefilter")
 
 LANGUAGES: dict[str, LanguageSpec] = {"python": PYTHON, "go": GO, "javascript": JAVASCRIPT, "csharp": CSHARP, "java": JAVA, "kotlin": KOTLIN}
 
