@@ -67,10 +67,10 @@ def _source_bytes(source: str | bytes) -> bytes:
 def _rules(language: str, rules: Sequence[Rule] | Iterable[str] | None) -> list[Rule]:
     if rules is None:
         return select_rules(language)
-    rules = list(rules)
-    if all(isinstance(r, str) for r in rules):
-        return select_rules(language, rules)  # type: ignore[arg-type]
-    return rules  # type: ignore[return-value]
+    given: list[Any] = list(rules)
+    if all(isinstance(r, str) for r in given):
+        return select_rules(language, given)
+    return given
 
 
 def _frontend(language: str) -> Any:
