@@ -98,7 +98,7 @@ class PythonAnalyzer(Analyzer):
     }
     STATEMENTS = {
         "expression_statement": "st_expression",
-        "return_statement": "st_return",
+        "return_statement": "st_children",
         "if_statement": "st_if_py",
         "elif_clause": "st_elif",
         "else_clause": "st_block_of",
@@ -954,15 +954,6 @@ class PythonAnalyzer(Analyzer):
                 return obj, self.text(attr)
         return None
 
-    def _dotted(self, node: "Node") -> str | None:
-        if node.type == "identifier":
-            return self.text(node)
-        if node.type == "attribute":
-            obj, attr = node.child_by_field_name("object"), node.child_by_field_name("attribute")
-            base = self._dotted(obj) if obj is not None else None
-            return f"{base}.{self.text(attr)}" if base and attr is not None else None
-        return None
-
     # ================================================================ statements
     def st_skip(self, node: "Node", scope: Scope) -> None:
         return None
@@ -977,11 +968,6 @@ class PythonAnalyzer(Analyzer):
             self.walk_statement(body, scope)
 
     def st_children(self, node: "Node", scope: Scope) -> None:
-        for c in node.named_children:
-            if c.type != "comment":
-                self.walk_expr(c, scope)
-
-    def st_return(self, node: "Node", scope: Scope) -> None:
         for c in node.named_children:
             if c.type != "comment":
                 self.walk_expr(c, scope)
@@ -1499,20 +1485,17 @@ class PythonAnalyzer(Analyzer):
                 return self.to_value(self.evaluate(site.args[0], scope))
             start = strip(self.to_value(self.evaluate(site.args[0], scope)))
             return self.attempts_of(start, "<", site.args[1], scope)
-        cond = node.child_by_field_name("condition")
-        while cond is not None and cond.type == "parenthesized_expression":
-            cond = next((c for c in cond.named_children if c.type != "comment"), None)
+        return super().loop_count(node, scope)  # while: the engine's, through counting_test
+
+    def counting_test(self, cond: "Node | None") -> tuple[str, str, "Node"] | None:
+        """``attempt < N`` / ``attempt <= N`` (a ``comparison_operator``)."""
         if cond is None or cond.type != "comparison_operator":
             return None
         kids = [c for c in cond.named_children if c.type != "comment"]
         ops = [self.text(c) for c in cond.children if not c.is_named]
         if len(kids) != 2 or len(ops) != 1 or ops[0] not in ("<", "<=") or kids[0].type != "identifier":
             return None
-        start = strip(self.to_value(self.lookup_name(self.text(kids[0]), scope)))
-        return self.attempts_of(start, ops[0], kids[1], scope)
-
-    def try_body(self, node: "Node") -> "Node | None":
-        return node.child_by_field_name("body")
+        return self.text(kids[0]), ops[0], kids[1]
 
     def try_handlers(self, node: "Node") -> list["Node"]:
         return [c for c in node.named_children if c.type in ("except_clause", "except_group_clause")]
