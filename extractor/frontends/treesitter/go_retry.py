@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from ...catalog import Rule
 from ...values import Const, Value, strip
-from .retry_loops import RETRY_WORDS, SLEEP_NAMES, TsRetryLoops
+from .retry_loops import RETRY_WORDS, SLEEP_NAMES, RetryLoopEvents, TsRetryLoops
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 ERR_NAME = re.compile(r"(?i)^(err|e|error|.*Err)$")
 
 
-class GoRetryLoops:
+class GoRetryLoops(RetryLoopEvents):
     prefilter_words = ("attempt", "retry", "retries", "tries", "Sleep", "backoff", "time.After")
 
     def __init__(self, rule: Rule) -> None:
@@ -104,18 +104,9 @@ class GoRetryLoops:
         return an.text(left), op
 
     # ------------------------------------------------------------------ events
-    def on_loop(self, an: Any, node: "Node", scope: Any) -> None:
-        found = self.analyse(an, node, scope)
-        if found is None:
-            self.entered.append(0)
-            return
+    def loop_anchor(self, an: Any, node: "Node") -> str:
         clause = self._clause(node)
-        anchor = "for " + (an.anchor_text(clause, 80) if clause is not None else "{...}")
-        fact = an.emit("retry_policy", self.rule.id, node, found, scope, anchor=anchor)
-        self.entered.append(an.policies.enter([an.ref(fact)]))
-
-    def after_loop(self, an: Any, node: "Node", scope: Any) -> None:
-        an.policies.leave(self.entered.pop())
+        return "for " + (an.anchor_text(clause, 80) if clause is not None else "{...}")
 
     # ------------------------------------------------------------------ the heuristic
     def analyse(self, an: Any, node: "Node", scope: Any) -> dict[str, Any] | None:

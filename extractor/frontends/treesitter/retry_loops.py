@@ -40,7 +40,7 @@ another call is unknown (null).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from ...catalog import Rule
 from ...values import Const, Seq, Value
@@ -92,7 +92,48 @@ def is_logging(qual: str) -> bool:
     return False
 
 
-class TsRetryLoops:
+def descend(node: "Node | None", skip: Callable[["Node"], bool] = lambda c: False, stop: Callable[["Node"], bool] = lambda n: False) -> Iterator["Node"]:
+    """``node`` and the nodes below it, depth first in source order: a child for which ``skip`` holds is
+    left out with everything below it; below a node (other than ``node``) for which ``stop`` holds,
+    nothing is visited."""
+    if node is None:
+        return
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        if n is not node and stop(n):
+            continue
+        stack.extend(c for c in reversed(n.named_children) if not skip(c))
+
+
+class RetryLoopEvents:
+    """The loop events of a retry-loop impl: ``analyse`` a loop; when it retries, emit its
+    ``retry_policy`` fact, anchored at ``loop_anchor``, and cover the loop's calls with it until
+    ``after_loop``."""
+
+    rule: Rule
+    entered: list[int]
+
+    def analyse(self, an: Any, node: "Node", scope: Any) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    def loop_anchor(self, an: Any, node: "Node") -> str:
+        raise NotImplementedError
+
+    def on_loop(self, an: Any, node: "Node", scope: Any) -> None:
+        found = self.analyse(an, node, scope)
+        if found is None:
+            self.entered.append(0)
+            return
+        fact = an.emit("retry_policy", self.rule.id, node, found, scope, anchor=self.loop_anchor(an, node))
+        self.entered.append(an.policies.enter([an.ref(fact)]))
+
+    def after_loop(self, an: Any, node: "Node", scope: Any) -> None:
+        an.policies.leave(self.entered.pop())
+
+
+class TsRetryLoops(RetryLoopEvents):
     prefilter_words = ("attempt", "retry", "retries", "tries", "sleep", "delay", "backoff", "catch")
 
     def __init__(self, rule: Rule) -> None:
@@ -112,18 +153,7 @@ class TsRetryLoops:
     # ------------------------------------------------------------------ walking helpers
     @staticmethod
     def _descend(an: Any, node: "Node | None", into_functions: bool = False, into_loops: bool = True) -> Iterator["Node"]:
-        if node is None:
-            return
-        stack = [node]
-        while stack:
-            n = stack.pop()
-            yield n
-            for c in reversed(n.named_children):
-                if not into_functions and c.type in an.FUNCTION_TYPES:
-                    continue
-                if not into_loops and c.type in an.LOOP_TYPES:
-                    continue
-                stack.append(c)
+        return descend(node, skip=lambda c: (not into_functions and c.type in an.FUNCTION_TYPES) or (not into_loops and c.type in an.LOOP_TYPES))
 
     def _calls(self, an: Any, node: "Node | None", into_functions: bool = False) -> list["Node"]:
         return [n for n in self._descend(an, node, into_functions) if n.type in an.CALL_TYPES]
@@ -243,18 +273,8 @@ class TsRetryLoops:
         return out
 
     # ------------------------------------------------------------------ loops
-    def on_loop(self, an: Any, node: "Node", scope: Any) -> None:
-        found = self.analyse(an, node, scope)
-        if found is None:
-            self.entered.append(0)
-            return
-        header = an.loop_header(node)
-        anchor = " ".join(an.anchor_text(h, 80) for h in header) or an.anchor_text(node, 80)
-        fact = an.emit("retry_policy", self.rule.id, node, found, scope, anchor=anchor)
-        self.entered.append(an.policies.enter([an.ref(fact)]))
-
-    def after_loop(self, an: Any, node: "Node", scope: Any) -> None:
-        an.policies.leave(self.entered.pop())
+    def loop_anchor(self, an: Any, node: "Node") -> str:
+        return " ".join(an.anchor_text(h, 80) for h in an.loop_header(node)) or an.anchor_text(node, 80)
 
     def analyse(self, an: Any, node: "Node", scope: Any) -> dict[str, Any] | None:
         body = an.loop_body(node)

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from ....catalog import Rule
 from ....values import Call, Const, Value, strip
+from ..retry_loops import descend
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -69,15 +70,7 @@ def _named(node: "Node | None") -> list["Node"]:
 
 def _walk(node: "Node | None") -> Iterator["Node"]:
     """Nodes of an expression or statement, not into nested functions, classes or lambdas."""
-    if node is None:
-        return
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        if n.type in _NESTED and n is not node:
-            continue
-        stack.extend(reversed(n.named_children))
+    return descend(node, stop=lambda n: n.type in _NESTED)
 
 
 def _exits(block: "Node | None") -> bool:
