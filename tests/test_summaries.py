@@ -217,6 +217,31 @@ def test_a_file_no_rule_needs_is_summarised_for_the_call_index(tmp_path):
     assert not any(f.file == "svc/app/scoring.py" for f in result.facts)
 
 
+def test_a_builtin_call_is_not_recorded_but_a_same_file_function_of_that_name_is(tmp_path):
+    files = dict(PYTHON)
+    files["svc/app/scoring.py"] = """
+        from .client import fetch
+
+
+        def score(tx_id, retries=3):
+            if not isinstance(tx_id, str) or len(tx_id) > 64:
+                raise ValueError(tx_id)
+            return fetch(str(tx_id), min(retries, 5))
+
+
+        def helper():
+            def min(a, b):
+                return a
+            return min(1, 2)
+    """
+    result, _ = _scan(tmp_path, files)
+    scoring = _summary(result, "svc/app/scoring.py")
+    # isinstance, len, ValueError, str, min: builtins reach no function of any service
+    assert [(c.callee, c.args) for c in _function(scoring, "score").calls] == [("app.client.fetch", (Dynamic("str(tx_id)"), Dynamic("min(retries, 5)")))]
+    (call,) = _function(scoring, "helper").calls
+    assert (call.name, call.local, call.args) == ("min", "helper.min", (Const(1), Const(2)))
+
+
 def test_summaries_are_plain_data(tmp_path):
     result, _ = _scan(tmp_path, PYTHON)
     api = _summary(result, "svc/app/api.py")

@@ -1046,12 +1046,13 @@ class Analyzer:
         self._fn_scopes[fn.node.id] = fscope
         covering: list[FactRef] = []
         dsites = self.decorators(fn)
+        dquals = [self.callee(d.func, fn.scope)[0] for d in dsites] if dsites else []
         if self.summary is not None:
-            self.summary.enter(self, fn, dsites)
+            self.summary.enter(self, fn, dsites, dquals)
         bounds = len(self._scope_timeouts)
         self._scope_timeouts += self._literal_timeouts.get(fn.node.id, ())
         if dsites:  # a field spec may read a sibling decorator (decorator: [...])
-            self._decorator_sites = [(self.callee(d.func, fn.scope)[0], d) for d in dsites]
+            self._decorator_sites = list(zip(dquals, dsites))
             for dsite in dsites:
                 covering += self.match_decorator(dsite, fn, fscope)
             self._decorator_sites = []

@@ -8,6 +8,7 @@ what the walk computes anyway is recorded, plus the values of call arguments, ev
 
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,15 @@ MAX_LITERAL = 400  # a literal argument longer than this (bytes) is kept as its 
 MAX_CALLS = (
     2000  # call sites kept per file (a generated file stops being recorded there)
 )
+# callees that are a language's builtins: a call of one (``len(x)``, ``isinstance(...)``, Go's
+# ``append``) reaches no function of any service, so it is not recorded (unless a rule matches it)
+_BUILTIN_CALLS: dict[str, frozenset[str]] = {
+    "python": frozenset(n for n in dir(builtins) if not n.startswith("_")),
+    "go": frozenset(
+        "append cap clear close complex copy delete imag len make max min new panic print println real recover".split()
+    ),
+}
+_LEAVES = (Const, Ref, Dynamic)  # public values with nothing nested (``_public`` keeps them as they are)
 
 
 @dataclass(slots=True)
@@ -76,6 +86,8 @@ class SummaryRecorder:
         self._top_facts: list[int] = []
         self._seen_sites: set[int] = set()
         self._count = 0
+        self._builtins = _BUILTIN_CALLS.get(language, frozenset())
+        self._types: dict[tuple[int, bytes | None], str | None] = {}  # (scope id, annotation text) → type name
 
     def qualify(self, qualname: str) -> str:
         return f"{self.module}.{qualname}" if self.module and qualname else qualname
@@ -104,8 +116,9 @@ class SummaryRecorder:
         self._infos[id(fn)] = (fn, rec)  # the info is kept alive: its id stays its own
         return rec
 
-    def enter(self, an: Analyzer, fn: FunctionInfo, dsites: list[Site]) -> None:
-        """A function is walked: its parameters and decorators (once, on its first walk)."""
+    def enter(self, an: Analyzer, fn: FunctionInfo, dsites: list[Site], dquals: list[str | None]) -> None:
+        """A function is walked: its parameters and decorators (once, on its first walk);
+        ``dquals`` are the decorators' callees, as the engine resolved them."""
         rec = self._fn(fn)
         if rec.entered:
             return
@@ -118,21 +131,25 @@ class SummaryRecorder:
             type_text = type_name = None
             if tnode is not None:
                 type_text = an.anchor_text(tnode, 120)
-                t = an.resolve_type(tnode, fn.scope)
-                type_name = (
-                    t.qualname
-                    if isinstance(t, Ref)
-                    else self.qualify(t.cls.qualname)
-                    if isinstance(t, ClassValue)
-                    else None
-                )
+                key = (id(fn.scope), tnode.text)  # one annotation resolves alike in one scope
+                if key in self._types:
+                    type_name = self._types[key]
+                else:
+                    t = an.resolve_type(tnode, fn.scope)
+                    type_name = self._types[key] = (
+                        t.qualname
+                        if isinstance(t, Ref)
+                        else self.qualify(t.cls.qualname)
+                        if isinstance(t, ClassValue)
+                        else None
+                    )
             dnode = defaults.get(name)
             default = self.value(an, dnode, fn.scope) if dnode is not None else None
             params.append(Param(name, type_text, type_name, default))
         rec.params = tuple(params)
         decorators = []
-        for d in dsites:
-            qual = an.callee(d.func, fn.scope)[0] if d.func is not None else None
+        for d, q in zip(dsites, dquals):
+            qual = q if d.func is not None else None
             decorators.append(
                 qual or an.anchor_text(d.func if d.func is not None else d.node, 120)
             )
@@ -149,9 +166,16 @@ class SummaryRecorder:
     ) -> None:
         """A call the engine matched, with its callee resolved."""
         node = site.node
-        if node.id in self._seen_sites or self._count >= MAX_CALLS:
+        if (
+            local is None
+            and qual in self._builtins
+            and not an.index.call_specs(qual)  # type: ignore[arg-type]  # (in the set: a str)
+        ):
             return
-        self._seen_sites.add(node.id)
+        nid = node.id
+        if nid in self._seen_sites or self._count >= MAX_CALLS:
+            return
+        self._seen_sites.add(nid)
         self._count += 1
         local_q = None
         if isinstance(local, FunctionValue):  # a same-file function
@@ -241,6 +265,8 @@ class SummaryRecorder:
         link stage resolves like any cross-module constant), members of those (``settings.TIMEOUT``,
         ``pkg.Name``); anything else is its source text (``Dynamic``)."""
         v = self._cheap(an, node, scope, 0)
+        if type(v) in _LEAVES:
+            return v  # type: ignore[no-any-return]
         if isinstance(v, FunctionValue):
             q = self.qualify(v.fn.qualname)
             if q not in passed:
@@ -299,6 +325,8 @@ class SummaryRecorder:
         """An engine value as a public ``Value``: a same-file function as its qualified ``Ref``, a
         same-file instance as a ``Call`` of its class; None for what is no value (an adapter's
         internal object), so that a summary stays plain data."""
+        if type(v) in _LEAVES:
+            return v  # type: ignore[no-any-return]
         if isinstance(v, FunctionValue):
             return Ref(self.qualify(v.fn.qualname))
         if isinstance(v, ClassValue):
