@@ -8,14 +8,14 @@ import posixpath
 from pathlib import Path
 from typing import Any
 
+from .index import default_words
+
 
 def words_of(name: str) -> set[str]:
     """The last part of a qualified name (a method or type name): a file using it must spell it
     (namespaces are often implicit: a Program.cs has no ``using``)."""
     last = name.rpartition(".")[2]
-    if any(c in last for c in "*?[") or len(last) < 3:
-        return set()
-    return {last}
+    return default_words(last) if len(last) >= 3 else set()
 
 
 @functools.lru_cache(maxsize=4096)
