@@ -1102,7 +1102,7 @@ class PythonAnalyzer(Analyzer):
             self.bind_target(left, None, scope)
         it = self.evaluate_shallow(right, scope) if right is not None else None
         entered = self.policies.enter(object_policies(it)) if isinstance(it, Obj) else 0
-        self._loop_body(node, scope)
+        self.walk_loop_body(node, scope)
         self.policies.leave(entered)
         alt = node.child_by_field_name("alternative")
         if alt is not None:
@@ -1110,21 +1110,10 @@ class PythonAnalyzer(Analyzer):
 
     def st_while(self, node: "Node", scope: Scope) -> None:
         self.walk_expr(node.child_by_field_name("condition"), scope)
-        self._loop_body(node, scope)
+        self.walk_loop_body(node, scope)
         alt = node.child_by_field_name("alternative")
         if alt is not None:
             self.walk_statement(alt, scope)
-
-    def _loop_body(self, node: "Node", scope: Scope) -> None:
-        self.stack.append(node)
-        self.impl_event("on_loop", node, scope)
-        try:
-            body = node.child_by_field_name("body")
-            if body is not None:
-                self.walk_statement(body, scope)
-        finally:
-            self.impl_event("after_loop", node, scope)
-            self.stack.pop()
 
     def _scopes_block(self, v: Obj) -> bool:
         """``with X:`` covers its block with X's policies unless X is a client of a call rule."""
