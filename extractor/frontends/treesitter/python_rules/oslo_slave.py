@@ -1,4 +1,5 @@
-"""oslo.db ``use_slave=True``: a keyword any call may take (nova's objects and DB API), so not data."""
+"""oslo.db ``use_slave=True``: a keyword any call may take (nova's objects and DB API), so not a
+``calls:`` entry; the keyword and the fact's constant fields are the rule's ``options:``."""
 
 from __future__ import annotations
 
@@ -12,24 +13,26 @@ if TYPE_CHECKING:
 
 
 class UseSlave:
-    prefilter_words = ("use_slave",)
-
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
+        opts = rule.options or {}
+        self.keyword = str(opts["keyword"])
+        self.constants = {k: Const(str(opts[k])) for k in ("mechanism", "source", "evidence")}
+        self.prefilter_words = (self.keyword,)
 
     def on_call(self, an: Any, node: "Node", qual: str | None, receiver: Any, scope: Any) -> None:
         site = an.site(node, scope)
-        value = site.kwargs.get("use_slave") if site is not None else None
+        value = site.kwargs.get(self.keyword) if site is not None else None
         if value is None:
             return
         v = strip(an.to_value(an.evaluate(value, scope)))
         if not (isinstance(v, Const) and v.value is True):
             return
         fields = {
-            "mechanism": Const("oslo_db_use_slave"),
-            "source": Const("slave_connection"),
+            "mechanism": self.constants["mechanism"],
+            "source": self.constants["source"],
             "dataset": Dynamic(qual or an.anchor_text(site.func, 120)),
-            "evidence": Const("use_slave=True: read from [database] slave_connection when configured"),
+            "evidence": self.constants["evidence"],
         }
         an.emit("replica_read", self.rule.id, node, fields, scope)
 
