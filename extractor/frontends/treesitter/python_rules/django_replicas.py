@@ -57,7 +57,7 @@ def _returns(block: "Node | None", conds: tuple["Node", ...] = ()) -> Iterator[t
 
 
 class DjangoReplicas:
-    prefilter_words: tuple[str, ...] = (".using(", "db_manager(", "using=", "connections[", "db_for_read")
+    prefilter_words: tuple[str, ...]  # from the options (the alias methods, the router method), in __init__
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
