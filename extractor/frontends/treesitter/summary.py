@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...values import Call, Const, Dynamic, Ref, Value, walk
 from ..summary import CallSite, FileSummary, FunctionSummary, Param, site_key
-from .engine import (
+from .scopes import (
     UNBOUND,
     ClassInfo,
     ClassValue,
@@ -27,7 +27,8 @@ from .engine import (
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-    from .engine import Analyzer, Scope, Site
+    from .evaluate import Evaluator
+    from .scopes import Scope, Site
 
 MAX_ARGS = 12  # arguments kept per call site (a longer call keeps the first ones)
 # languages whose '...' is a string
@@ -44,7 +45,8 @@ MAX_CALLS = (
 _BUILTIN_CALLS: dict[str, frozenset[str]] = {
     "python": frozenset(n for n in dir(builtins) if not n.startswith("_")),
     "go": frozenset(
-        "append cap clear close complex copy delete imag len make max min new panic print println real recover".split()
+        {"append", "cap", "clear", "close", "complex", "copy", "delete", "imag", "len", "make"}
+        | {"max", "min", "new", "panic", "print", "println", "real", "recover"}
     ),
 }
 _LEAVES = (Const, Ref, Dynamic)  # public values with nothing nested (``_public`` keeps them as they are)
@@ -116,7 +118,7 @@ class SummaryRecorder:
         self._infos[id(fn)] = (fn, rec)  # the info is kept alive: its id stays its own
         return rec
 
-    def enter(self, an: Analyzer, fn: FunctionInfo, dsites: list[Site], dquals: list[str | None]) -> None:
+    def enter(self, an: Evaluator, fn: FunctionInfo, dsites: list[Site], dquals: list[str | None]) -> None:
         """A function is walked: its parameters and decorators (once, on its first walk);
         ``dquals`` are the decorators' callees, as the engine resolved them."""
         rec = self._fn(fn)
@@ -157,7 +159,7 @@ class SummaryRecorder:
 
     def call(
         self,
-        an: Analyzer,
+        an: Evaluator,
         site: Site,
         scope: Scope,
         qual: str | None,
@@ -218,7 +220,7 @@ class SummaryRecorder:
             self._fn(fn).calls.append(cs)
 
     def _declared_receiver(
-        self, an: Analyzer, func: Node, scope: Scope, attr: str
+        self, an: Evaluator, func: Node, scope: Scope, attr: str
     ) -> str | None:
         """``Type.method`` for a call on a name or field whose declared type the file resolves
         (``risk.check()`` with ``RiskClient risk``, an injected ``this.client``), when the engine's
@@ -254,12 +256,12 @@ class SummaryRecorder:
         return None
 
     @staticmethod
-    def _member_type(an: Analyzer, cls: ClassInfo, name: str) -> tuple[Any, Any]:
+    def _member_type(an: Evaluator, cls: ClassInfo, name: str) -> tuple[Any, Any]:
         if cls.members is None:
             an.collect_members(cls)
         return cls.member_types.get(name, (None, None))
 
-    def _arg(self, an: Analyzer, node: Node, scope: Scope, passed: list[str]) -> Value:
+    def _arg(self, an: Evaluator, node: Node, scope: Scope, passed: list[str]) -> Value:
         """An argument's value as far as it is cheap to know: literals, names (a value the walk
         computed already; a module-level name not evaluated yet as its qualified ``Ref``, which the
         link stage resolves like any cross-module constant), members of those (``settings.TIMEOUT``,
@@ -275,7 +277,7 @@ class SummaryRecorder:
         out = self._public(an, v) if v is not None else None
         return out if out is not None else Dynamic(an.anchor_text(node, 120))
 
-    def _cheap(self, an: Analyzer, node: Node, scope: Scope, depth: int) -> Any:
+    def _cheap(self, an: Evaluator, node: Node, scope: Scope, depth: int) -> Any:
         t = node.type
         if t in an.IDENTIFIER_TYPES:
             name = an.text(node)
@@ -314,14 +316,14 @@ class SummaryRecorder:
                     return an.resolve_ref(f"{base.qualname}.{parts[1]}")
         return None
 
-    def value(self, an: Analyzer, node: Node, scope: Scope) -> Value:
+    def value(self, an: Evaluator, node: Node, scope: Scope) -> Value:
         try:
             out = self._public(an, an.evaluate(node, scope))
         except RecursionError:
             out = None
         return out if out is not None else Dynamic(an.anchor_text(node, 120))
 
-    def _public(self, an: Analyzer, v: Any) -> Value | None:
+    def _public(self, an: Evaluator, v: Any) -> Value | None:
         """An engine value as a public ``Value``: a same-file function as its qualified ``Ref``, a
         same-file instance as a ``Call`` of its class; None for what is no value (an adapter's
         internal object), so that a summary stays plain data."""
@@ -343,7 +345,7 @@ class SummaryRecorder:
         else:
             self._fn(fn).facts.append(key)
 
-    def finish(self, an: Analyzer, returns: dict[Any, Any]) -> FileSummary:
+    def finish(self, an: Evaluator, returns: dict[Any, Any]) -> FileSummary:
         """The file's summary; ``returns`` is the engine's memo of evaluated function returns."""
         by_node: dict[int, Any] = {}
         for (node_id, args), v in returns.items():

@@ -1,0 +1,186 @@
+"""Objects of tracked types: construction by a rule's constructor, configuration after it.
+
+A call of a tracked constructor builds an ``Obj`` whose captures are the rule's fields read from
+the call; option calls (``configure``), field assignments (``client.Timeout = ...``) and
+constructor arguments with units refine it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from ...values import Call, Const, Dynamic, Obj, Ref, Seq, Value, describe, strip
+from .evaluate import Evaluator
+from .index import _MISSING as _IF_MISSING
+from .index import MatchSpec, ObjectType, Spec
+from .policies import origin_ref
+from .scopes import OWNER_CAPTURE, Binding, FunctionValue, Scope, Site
+
+if TYPE_CHECKING:  # tree_sitter is imported only when a file of the language is parsed
+    from tree_sitter import Node
+
+
+class ObjectBuilder(Evaluator):
+    """Construction and configuration of tracked objects (see the module docstring)."""
+
+    if TYPE_CHECKING:  # defined in match.py (the layer above), called by construct
+
+        def read_field(self, name: str, spec: Spec, site: Site | None, scope: Scope, receiver: Obj | None, env: dict[str, str], partial: Obj | None = None, inherit: bool = True) -> Any: ...
+
+
+    def construct_for(self, qual: str, site: Site, scope: Scope, receiver: Obj | None) -> Obj | None:
+        for otype in self.index.ctor(qual):
+            if otype.requires is not None and not self.requires_ok(otype.requires.arg, otype.requires.kw, otype.requires.types, site, scope):
+                continue
+            return self.construct(otype, site, scope, qual, receiver)
+        return None
+
+    def spec_requires_ok(self, spec: MatchSpec, site: Site, scope: Scope, receiver: Obj | None) -> bool:
+        req = spec.requires
+        assert req is not None
+        if req.receiver:  # the receiver (a decorator's: the object its class's decorator built)
+            return receiver is not None and receiver.type in req.types
+        return self.requires_ok(req.arg, req.kw, req.types, site, scope)
+
+    def receiver_built_by(self, receiver: Obj | None, names: frozenset[str]) -> bool:
+        if receiver is None:
+            return False
+        return any(o.type == receiver.type for n in names for o in self.index.ctor(n)) or receiver.type in names
+
+    def requires_ok(self, arg: int | None, kw: str | None, types: frozenset[str], site: Site, scope: Scope) -> bool:
+        node = self.find_arg(site, arg, kw)
+        if node is None:
+            return False
+        v = self.evaluate_shallow(node, scope)
+        return isinstance(v, Obj) and v.type in types
+
+    def construct(self, otype: ObjectType, site: Site, scope: Scope, qual: str, receiver: Obj | None) -> Obj:
+        caps: list[tuple[str, Value]] = []
+        for name, spec in otype.captures.items():
+            partial = Obj(otype.type, tuple(caps))
+            v = self.read_field(name, spec, site, scope, receiver, {}, partial=partial, inherit=False)
+            if v is not None:
+                caps.append((name, v))
+        if receiver is not None:  # made by a method of a tracked object: keeps the captures it does not set
+            have = {k for k, _ in caps}
+            caps += [(k, v) for k, v in receiver.captures if k not in have]
+            if self.index.mount_rules and OWNER_CAPTURE not in have and receiver.capture(OWNER_CAPTURE) is None and receiver.origin:
+                caps.append((OWNER_CAPTURE, Const(receiver.origin)))  # a sub-router's routes belong to its root object
+        obj = Obj(otype.type, tuple(caps), qual.rpartition(".")[2], f"{self.path}#{self.node_key(site.node)}")
+        if otype.callback is not None:
+            arg, param = otype.callback
+            node = site.args[arg] if -len(site.args) <= arg < len(site.args) else None
+            if node is not None and node.type in self.FUNCTION_TYPES:
+                self._callbacks[node.id] = (param, obj)
+            elif node is not None and node.type in self.IDENTIFIER_TYPES:  # a same-file function passed by name (a plugin)
+                fv = self.evaluate(node, scope)
+                if isinstance(fv, FunctionValue) and fv.fn.node.id not in self._fn_scopes:
+                    self._callbacks[fv.fn.node.id] = (param, obj)
+        return obj
+
+    def configure_obj(self, obj: Obj, site: Site, scope: Scope) -> Obj:
+        otype = self.index.types.get(obj.type)
+        if otype is None or site.func is None:
+            return obj
+        parts = self.member_parts(site.func)
+        conf = otype.configure.get(parts[1]) if parts is not None else None
+        if conf is None:
+            return obj
+        if conf.type_arg is not None:  # .Or<TimeoutException>(): a generic type argument, as text
+            if conf.type_arg >= len(site.type_args):
+                return obj
+            return self.with_capture(obj, conf.capture, Const(self.anchor_text(site.type_args[conf.type_arg], 120)), conf.append)
+        if conf.value is not _IF_MISSING:  # GET() / POST(body): a constant
+            return self.with_capture(obj, conf.capture, Const(conf.value), conf.append)
+        node = self.find_arg(site, conf.arg, conf.kw)
+        if node is None:
+            return obj
+        v = self.to_value(self.evaluate(node, scope))
+        if conf.unit_arg is not None:
+            v = self.with_unit(v, site, conf.unit_arg, scope)
+        return self.with_capture(obj, conf.capture, v, conf.append)
+
+    def with_unit(self, v: Value, site: Site, unit_arg: int, scope: Scope) -> Value:
+        """``(500, TimeUnit.MILLISECONDS)``: the amount as a call of the unit constant, which the
+        rule's timeout ``functions:`` interpret (``java.util.concurrent.TimeUnit.MILLISECONDS: ms``)."""
+        node = self.find_arg(site, unit_arg, None)
+        if node is None:
+            return v
+        unit = strip(self.to_value(self.evaluate(node, scope)))
+        if isinstance(unit, Ref):
+            return Call(unit.qualname, (v,))
+        return Dynamic(f"{describe(v)} {describe(unit)}")
+
+    @staticmethod
+    def with_capture(obj: Obj, capture: str, v: Value, append: bool = False) -> Obj:
+        caps = [c for c in obj.captures if c[0] != capture]
+        if append:
+            old = strip(obj.capture(capture)) if obj.capture(capture) is not None else None
+            items = (old.items if isinstance(old, Seq) else (old,) if old is not None else ()) + (v,)  # a single first value is kept
+            v = Seq(items)
+        return dataclasses.replace(obj, captures=tuple(caps) + ((capture, v),))
+
+    def set_field(self, base_name: str, field_name: str, value_node: "Node", scope: Scope) -> None:
+        """``client.Timeout = d`` on a tracked object bound to a name: the capture changes."""
+        b = scope.lookup(base_name)
+        if b is None:
+            return
+        obj = self.binding_value(b, base_name)
+        if not isinstance(obj, Obj):
+            return
+        otype = self.index.types.get(obj.type)
+        if otype is None:
+            return
+        conf = otype.configure.get(field_name)
+        if conf is not None and conf.fact_field is not None:  # client.RetryMax = 2: the policy fact that built it changes
+            ref = origin_ref(obj.origin)
+            fact = self.policies.policy_facts.get(ref.key) if ref is not None and ref.file == self.path else None
+            if fact is not None:
+                fact.fields[conf.fact_field] = self.to_value(self.evaluate(value_node, scope))
+        cap = otype.field_captures.get(field_name) or (field_name if field_name in otype.capture_names else None)
+        if cap is None:
+            return
+        new = self.with_capture(obj, cap, self.to_value(self.evaluate(value_node, scope)))
+        owner = scope.owner_of(base_name) or scope
+        owner.bindings[base_name] = Binding(value=new)
+
+    def apply_configure(self, site: Site, scope: Scope) -> None:
+        """``x.Configure(...)`` as a statement: rebind ``x`` with the changed capture."""
+        if site.func is None:
+            return
+        parts = self.member_parts(site.func)
+        if parts is None or parts[1] not in self.index.configure_methods or parts[0].type != "identifier":
+            return
+        name = self.text(parts[0])
+        b = scope.lookup(name)
+        if b is None:
+            return
+        obj = self.binding_value(b, name)
+        if not isinstance(obj, Obj):
+            return
+        new = self.configure_obj(obj, site, scope)
+        if new is not obj:
+            owner = scope.owner_of(name) or scope
+            owner.bindings[name] = Binding(value=new)
+        self.configure_fact(obj, site, scope)
+
+    def configure_fact(self, obj: Obj, site: Site, scope: Scope) -> None:
+        """``breaker.fallback(() => "cached")``: a ``configure`` entry with ``fact_field`` sets that
+        field of the policy fact that built the object (same file): a function's returned constant,
+        else the argument's text."""
+        otype = self.index.types.get(obj.type)
+        parts = self.member_parts(site.func) if site.func is not None else None
+        conf = otype.configure.get(parts[1]) if otype is not None and parts is not None else None
+        if conf is None or conf.fact_field is None:
+            return
+        ref = origin_ref(obj.origin)
+        fact = self.policies.policy_facts.get(ref.key) if ref is not None and ref.file == self.path else None
+        node = self.find_arg(site, conf.arg, conf.kw)
+        if fact is None or node is None:
+            return
+        v = self.evaluate(node, scope)
+        if isinstance(v, FunctionValue):
+            r = self.function_return(v.fn, None, None)
+            v = r if isinstance(strip(r) if self.is_value(r) else None, Const) else Const(self.anchor_text(node, 120))
+        fact.fields[conf.fact_field] = self.to_value(v)
