@@ -89,7 +89,10 @@ class SummaryRecorder:
         self._seen_sites: set[int] = set()
         self._count = 0
         self._builtins = _BUILTIN_CALLS.get(language, frozenset())
-        self._types: dict[tuple[int, bytes | None], str | None] = {}  # (scope id, annotation text) → type name
+        # (scope id, annotation text) → (its text, its type name): one annotation resolves alike in one scope
+        self._types: dict[tuple[int, bytes | None], tuple[str, str | None]] = {}
+        self._defaults = language in _DEFAULTS_LANGUAGES
+        self._last: tuple[FunctionInfo | None, _Fn | None] = (None, None)  # the function of the previous call
 
     def qualify(self, qualname: str) -> str:
         return f"{self.module}.{qualname}" if self.module and qualname else qualname
@@ -125,27 +128,29 @@ class SummaryRecorder:
         if rec.entered:
             return
         rec.entered = True
-        defaults = _defaults(fn.node)
+        fnode = fn.node
+        defaults = _defaults(fnode) if self._defaults else None
         params = []
-        for name, tnode in an.function_params(fn.node):
+        types = self._types
+        for name, tnode in an.function_params(fnode):
             if not name:
                 continue
             type_text = type_name = None
             if tnode is not None:
-                type_text = an.anchor_text(tnode, 120)
-                key = (id(fn.scope), tnode.text)  # one annotation resolves alike in one scope
-                if key in self._types:
-                    type_name = self._types[key]
-                else:
+                key = (id(fn.scope), tnode.text)
+                known = types.get(key)
+                if known is None:
                     t = an.resolve_type(tnode, fn.scope)
-                    type_name = self._types[key] = (
+                    known = types[key] = (
+                        an.anchor_text(tnode, 120),
                         t.qualname
                         if isinstance(t, Ref)
                         else self.qualify(t.cls.qualname)
                         if isinstance(t, ClassValue)
-                        else None
+                        else None,
                     )
-            dnode = defaults.get(name)
+                type_text, type_name = known
+            dnode = defaults.get(name) if defaults else None
             default = self.value(an, dnode, fn.scope) if dnode is not None else None
             params.append(Param(name, type_text, type_name, default))
         rec.params = tuple(params)
@@ -168,12 +173,8 @@ class SummaryRecorder:
     ) -> None:
         """A call the engine matched, with its callee resolved."""
         node = site.node
-        if (
-            local is None
-            and qual in self._builtins
-            and not an.index.call_specs(qual)  # type: ignore[arg-type]  # (in the set: a str)
-        ):
-            return
+        if local is None and qual is not None and qual in self._builtins and not an.index.call_specs(qual):
+            return  # a builtin no rule matches (len, isinstance): it reaches no function of any service
         nid = node.id
         if nid in self._seen_sites or self._count >= MAX_CALLS:
             return
@@ -216,8 +217,12 @@ class SummaryRecorder:
         fn = scope.function if scope is not None else None
         if fn is None:
             self._top_calls.append(cs)
-        else:
-            self._fn(fn).calls.append(cs)
+            return
+        last, rec = self._last
+        if fn is not last or rec is None:
+            rec = self._fn(fn)
+            self._last = (fn, rec)
+        rec.calls.append(cs)
 
     def _declared_receiver(
         self, an: Evaluator, func: Node, scope: Scope, attr: str
@@ -387,6 +392,7 @@ class SummaryRecorder:
 
 
 # parameter node type → (name field, default field): the grammars whose parameters carry defaults
+_DEFAULTS_LANGUAGES = frozenset({"python", "javascript"})  # (TypeScript is the javascript adapter's)
 _DEFAULT_PARAMS = {
     "default_parameter": ("name", "value"),  # Python
     "typed_default_parameter": ("name", "value"),
@@ -399,7 +405,7 @@ _DEFAULT_PARAMS = {
 def _defaults(fn_node: Node) -> dict[str, Node]:
     """Parameter name → default expression node, for the grammars that have defaults."""
     params = fn_node.child_by_field_name("parameters")
-    if params is None:
+    if params is None or b"=" not in (params.text or b""):  # no default: nothing to look for
         return {}
     out: dict[str, Node] = {}
     for p in params.named_children:
