@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, cast
 
 import jsonschema
 
@@ -65,7 +65,8 @@ class Rule:
 
 @lru_cache(maxsize=None)
 def rule_schema() -> dict[str, Any]:
-    return json.loads(resources.files("extractor.schemas").joinpath("rule.schema.json").read_text("utf-8"))
+    schema: dict[str, Any] = json.loads(resources.files("extractor.schemas").joinpath("rule.schema.json").read_text("utf-8"))
+    return schema
 
 
 @lru_cache(maxsize=None)
@@ -103,7 +104,7 @@ def load_rule(path: Path, rules_dir: Path) -> Rule:
         raise RuleError(str(exc)) from None
     if len(docs) != 1 or not isinstance(docs[0], dict):
         raise RuleError(f"{shown}:1: a rule file holds exactly one mapping")
-    data = docs[0]
+    data = cast(yamlio.LineDict, docs[0])  # the loader builds every mapping as a LineDict
     errors = sorted(rule_validator().iter_errors(yamlio.plain(data)), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if errors:
         err = min(errors, key=lambda e: len(e.absolute_path))  # the outermost problem reads best

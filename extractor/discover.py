@@ -232,8 +232,8 @@ def find_services(inv: Inventory, config: Config) -> list[Service]:
         parts = rel.split("/")
         if "contracts" in parts[:-1] and name.endswith((".yaml", ".yml")):
             idx = parts.index("contracts")
-            owner = "/".join(parts[:idx]) or "."
-            contracts_by_dir.setdefault(owner, []).append(rel)
+            holder = "/".join(parts[:idx]) or "."
+            contracts_by_dir.setdefault(holder, []).append(rel)
 
     roots: list[str]
     if config.services:

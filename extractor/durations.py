@@ -120,9 +120,9 @@ def _interpret(value: Value, spec: dict[str, Any], factor: float, source: str | 
     if isinstance(value, Seq):
         tup = spec.get("tuple")
         if tup and len(value.items) > max(tup.values()):
-            read = _interpret(value.items[tup["read"]], spec, factor, source, constant)
+            first = _interpret(value.items[tup["read"]], spec, factor, source, constant)
             connect = _interpret(value.items[tup["connect"]], spec, factor, source, constant) if "connect" in tup else None
-            return Timeout(read.ms, read.source, read.expr, read.env, read.constant, connect.ms if connect else None)
+            return Timeout(first.ms, first.source, first.expr, first.env, first.constant, connect.ms if connect else None)
         return Timeout(None, "dynamic", expr=describe(value), constant=constant)
     if isinstance(value, Obj):
         objects = spec.get("objects") or {}

@@ -133,9 +133,10 @@ def link(
                 resolved["_where_hits"] = {k: where_hit(resolved.get(k), pattern) for k, pattern in where}
             hook = _link_hook(rule)
             if hook is not None:  # an impl rule's link-time logic (settings lookups): may drop the fact
-                resolved = hook(resolved, ctx)
-                if resolved is None:
+                linked = hook(resolved, ctx)
+                if linked is None:
                     continue
+                resolved = linked
             policy_refs = resolved.pop("_policies", None)
             fields = finalize(raw.kind, resolved, rule, ctx)
             if policy_refs:
@@ -184,8 +185,8 @@ def value_texts(v: Any) -> list[str]:
             out.append(x.qualname)
         elif isinstance(x, Dynamic):
             out.append(x.text)
-        elif type(x).__name__ == "Call":
-            out.append(x.func)  # type: ignore[attr-defined]
+        elif isinstance(x, Call):
+            out.append(x.func)
     return out
 
 
@@ -227,10 +228,12 @@ def where_hit(value: Any, pattern: str) -> str | None:
     return None
 
 
-_HOOKS: dict[tuple[str, str], Any] = {}
+LinkHook = Callable[[dict[str, Any], LinkContext], "dict[str, Any] | None"]
+
+_HOOKS: dict[tuple[str, str], LinkHook | None] = {}
 
 
-def _link_hook(rule: Rule) -> Callable[[dict[str, Any], LinkContext], dict[str, Any] | None] | None:
+def _link_hook(rule: Rule) -> LinkHook | None:
     """A rule's link-time logic (loaded once): the function its option ``link`` names in this
     module (``link: django_replica_aliases``, called with the rule's options), else ``link(fields,
     ctx)`` of its impl class, when it defines one."""

@@ -147,7 +147,11 @@ def apply_mounts(
         if not isinstance(text, str):
             continue
         lookup = lookups.get(fact.service) or lookup_none
-        variants = table.expand(owner, text, lambda name, raw=raw, lookup=lookup: _text(raw.get(name), lookup))
+
+        def own(name: str, raw: dict[str, Any] = raw, lookup: Callable[[Ref], Value | None] = lookup) -> str | None:
+            return _text(raw.get(name), lookup)
+
+        variants = table.expand(owner, text, own)
         fact.fields[field] = variants[0]
         for extra in variants[1:]:
             facts.append(fact.variant(fields={**fact.fields, field: extra}, anchor=f"{fact.anchor} @{extra}"))

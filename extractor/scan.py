@@ -30,7 +30,7 @@ from .link import link
 from .reach import build_call_index
 from .sources import read_source
 from .environment import build_address_book
-from .values import Obj, Ref, walk
+from .values import Obj, Ref, Value, walk
 
 
 @dataclass
@@ -101,7 +101,7 @@ class Task:
     language: str
     module: str
     max_bytes: int
-    imported: tuple[tuple[str, Obj], ...] = ()
+    imported: tuple[tuple[str, Value], ...] = ()
     force: bool = False  # skip the prefilter (second pass)
     time_limit: float = 0.0  # seconds of extraction before the file is given up (0: none)
 
@@ -361,7 +361,7 @@ def _module_name(language: str, root: Path, rel: str) -> str:
 def _package_pass(tasks: list[Task], results: dict[str, FileResult], smap: ServiceMap) -> list[Task]:
     """Files of a module spread over several files (a Go package) that use an object another file
     of it exports (a struct field's client, a package-level connection): re-extracted with it."""
-    exported: dict[tuple[str, str], dict[str, tuple[str, Obj]]] = {}  # (service root, module) → qualname → (file, object)
+    exported: dict[tuple[str, str], dict[str, tuple[str, Value]]] = {}  # (service root, module) → qualname → (file, object or field value)
     for task in tasks:
         res = results.get(task.rel)
         if res is None or not task.module or task.language == "python":

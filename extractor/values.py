@@ -152,7 +152,7 @@ def _numeric_or_str(v: Any) -> bool:
     return isinstance(v, (int, float, str)) and not isinstance(v, bool)
 
 
-def _is_stringish(v: Value) -> bool:
+def _is_stringish(v: Value | None) -> bool:
     return (isinstance(v, Const) and isinstance(v.value, str)) or isinstance(v, Concat)
 
 
@@ -297,10 +297,18 @@ def describe(v: Value | None) -> str:
     if isinstance(v, BinOp):
         return f"{describe(v.left)} {v.op} {describe(v.right)}"
     if isinstance(v, Concat):
-        return "".join(strip(x).value if isinstance(strip(x), Const) and isinstance(strip(x).value, str) else "{" + describe(x) + "}" for x in v.parts)  # type: ignore[union-attr]
+        return "".join(_part_text(x) for x in v.parts)
     if isinstance(v, Dynamic):
         return v.text
     return "?"
+
+
+def _part_text(x: Value) -> str:
+    """A part of a concatenation as text: a literal string as itself, anything else described in braces."""
+    s = strip(x)
+    if isinstance(s, Const) and isinstance(s.value, str):
+        return s.value
+    return "{" + describe(x) + "}"
 
 
 def env_vars(v: Value) -> list[str]:
@@ -331,7 +339,7 @@ def at_path(v: Value | None, path: "tuple[str | int, ...] | list[str | int]") ->
                 if found is not None:
                     return found
             return None
-        found: Value | None = None
+        found = None
         if isinstance(cur, Map) and not isinstance(step, int):
             found = cur.get(step)
         elif isinstance(cur, Seq) and isinstance(step, int):

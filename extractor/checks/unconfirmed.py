@@ -91,7 +91,7 @@ def entry_label(e: Located) -> str:
 
 
 def _strip(contract: ServiceContract) -> ServiceContract:
-    kept = {section: tuple(e for e in getattr(contract, section) if not getattr(e, "unconfirmed", False)) for section in SECTIONS}
+    kept: dict[str, Any] = {section: tuple(e for e in getattr(contract, section) if not getattr(e, "unconfirmed", False)) for section in SECTIONS}
     return replace(contract, **kept)
 
 

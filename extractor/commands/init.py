@@ -168,9 +168,9 @@ class InitPlan:
         except (InitError, OSError) as exc:
             for temp, _ in staged:
                 temp.unlink(missing_ok=True)
-            for folder in reversed(made):
+            for made_dir in reversed(made):
                 try:
-                    folder.rmdir()
+                    made_dir.rmdir()
                 except OSError:
                     pass
             if isinstance(exc, InitError):
@@ -295,8 +295,8 @@ def _entries(service: str, contract: ServiceContract, inferred: InferredContract
 
     for data in contract.data_dependencies:
         reads = [rr for rr in inferred.replica_reads if rr.service == service and (rr.source or "replica", rr.dataset) == data.key]
-        edges = [read_edges[rr.id] for rr in reads if rr.id in read_edges]
-        covered = declared is not None and (any(d.key == data.key for d in declared.data_dependencies) or (edges and all(e.declared is not None for e in edges)))
+        redges = [read_edges[rr.id] for rr in reads if rr.id in read_edges]
+        covered = declared is not None and (any(d.key == data.key for d in declared.data_dependencies) or (redges and all(e.declared is not None for e in redges)))
         if not covered:
             out.append(_data_dependency_entry(data, reads[0].mechanism if reads else None))
 

@@ -300,7 +300,7 @@ class _Fields:
         if value is None:
             return None
         if isinstance(value, Located) and isinstance(self.node[key], dict):
-            value = replace(value, location=Location(self.reader.file, self.node.line_of(key)))  # type: ignore[type-var]
+            value = replace(value, location=Location(self.reader.file, self.node.line_of(key)))
         name = attr or key
         self.values[name] = value
         self.lines.append((name, self.node.line_of(key)))

@@ -591,9 +591,9 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             for name, tnode in self.function_params(node):
                 if tnode is None or not name:
                     continue
-                obj = self.injected(tnode, fn.cls if ctor else None, fn.scope)
-                if obj is not None:
-                    scope.bindings[name] = Binding(value=obj)
+                injected = self.injected(tnode, fn.cls if ctor else None, fn.scope)
+                if injected is not None:
+                    scope.bindings[name] = Binding(value=injected)
         return scope
 
     def lambda_param_object(self, node: "Node", scope: Scope) -> tuple[int, Obj] | None:
@@ -959,7 +959,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             return self.text(ident) if ident is not None else self.text(node)
         return self.text(node)
 
-    def resolve_type(self, type_node: "Node", scope: Scope, depth: int = 0) -> Any:
+    def resolve_type(self, type_node: "Node | None", scope: Scope, depth: int = 0) -> Any:
         node = type_node
         if node is None or depth > 8:
             return None
@@ -1033,7 +1033,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 if k.type == "identifier":
                     out.append((self.text(k), k))
                 elif k.type == "member_access_expression":
-                    out.append((self.text(k.child_by_field_name("name")) if k.child_by_field_name("name") is not None else None, k))
+                    out.append((self.text(kname) if (kname := k.child_by_field_name("name")) is not None else None, k))
                 else:
                     out.append((None, k))
                 i += 1
@@ -1048,8 +1048,8 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 elif el.type == "initializer_expression":  # a dictionary initialiser: { "k", v }
                     kv = [c for c in el.named_children if c.type != "comment"]
                     if len(kv) == 2:
-                        k = strip(self.to_value(self.evaluate(kv[0], self.module_scope)))
-                        pairs.append((str(k.value) if isinstance(k, Const) else None, kv[1]))
+                        key = strip(self.to_value(self.evaluate(kv[0], self.module_scope)))
+                        pairs.append((str(key.value) if isinstance(key, Const) else None, kv[1]))
             alist = node.child_by_field_name("arguments")
             for a in self.iter_named(alist, ("argument",)):
                 pairs.append((None, a))
@@ -1180,9 +1180,9 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 value = member.child_by_field_name("value")
                 if pname is not None and not (value is not None and value.type == "arrow_expression_clause"):
                     names.add(self.text(pname))
-        for pname, _ in self.function_params(cls.node):  # a primary constructor's parameters
-            if pname:
-                names.add(pname)
+        for param, _ in self.function_params(cls.node):  # a primary constructor's parameters
+            if param:
+                names.add(param)
         self._member_names[cls.node.id] = names
         return names
 
@@ -1217,34 +1217,34 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         if any(c.type == "parameter_list" for c in cls.node.named_children):  # a primary constructor
             pfn = FunctionInfo(cls.node, cscope, f"{cls.qualname}.{cls.name}", cls.name, cls)
             pscope = self.function_scope(pfn)
-            for pname, tnode in self.function_params(cls.node):
-                b = pscope.bindings.get(pname) if pname else None
+            for param, tnode in self.function_params(cls.node):
+                b = pscope.bindings.get(param) if param else None
                 if b is None:
                     continue
                 if isinstance(b.value, Obj):  # injected
-                    cls.member_cache[pname] = b.value
+                    cls.member_cache[param] = b.value
                 elif tnode is not None:
-                    cls.member_types.setdefault(pname, (tnode, cscope))
+                    cls.member_types.setdefault(param, (tnode, cscope))
         for node in self._assignments().get(cls.node.id, ()):
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             op = node.child_by_field_name("operator")
             if left is None or right is None or (op is not None and self.text(op) != "="):
                 continue
-            name = None
+            assigned: str | None = None
             if left.type == "identifier" and self.text(left) in names:
-                name = self.text(left)
+                assigned = self.text(left)
             elif left.type == "member_access_expression":
                 base = left.child_by_field_name("expression")
                 fld = left.child_by_field_name("name")
                 if base is not None and base.type == "this" and fld is not None:
-                    name = self.text(fld)
-            if name is None:
+                    assigned = self.text(fld)
+            if assigned is None:
                 continue
             scope = self.scope_at(node)
-            owner = scope.owner_of(name) if left.type == "identifier" else None
+            owner = scope.owner_of(assigned) if left.type == "identifier" else None
             if owner is not None and owner.kind == "function":
                 continue  # a local of the same name
-            cls.members.setdefault(name, []).append((right, scope))
+            cls.members.setdefault(assigned, []).append((right, scope))
 
     def _assignments(self) -> dict[int, list["Node"]]:
         """The file's assignments by enclosing class (found once, with a query)."""
@@ -1524,8 +1524,9 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         vals = [strip(self.to_value(self.evaluate(a, scope))) for a in site.args]
         if not all(isinstance(v, Const) and isinstance(v.value, (int, float)) and not isinstance(v.value, bool) for v in vals):
             return Opaque(site.node)
-        nums = [v.value for v in vals]  # type: ignore[union-attr]
-        units = {1: [0.0001], 3: [3_600_000, 60_000, 1000], 4: [86_400_000, 3_600_000, 60_000, 1000], 5: [86_400_000, 3_600_000, 60_000, 1000, 1]}.get(len(nums))
+        nums = [v.value for v in vals if isinstance(v, Const)]  # all of them (checked above)
+        scales: dict[int, list[float]] = {1: [0.0001], 3: [3_600_000, 60_000, 1000], 4: [86_400_000, 3_600_000, 60_000, 1000], 5: [86_400_000, 3_600_000, 60_000, 1000, 1]}
+        units = scales.get(len(nums))
         if units is None:
             return Opaque(site.node)
         ms = sum(n * u for n, u in zip(nums, units))

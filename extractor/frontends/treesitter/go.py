@@ -234,9 +234,9 @@ class GoAnalyzer(SyntaxAnalyzer):
                 fn = self.declare_function(FunctionInfo(node, scope, name, name))
                 scope.bindings[name] = Binding(value=FunctionValue(fn))
             elif t == "method_declaration":
-                fn = self.method_info(node)
-                if fn is not None:
-                    self.declare_function(fn)
+                method = self.method_info(node)
+                if method is not None:
+                    self.declare_function(method)
             elif t == "const_declaration":
                 self.bind_consts(node, scope)
             elif t == "var_declaration":
@@ -308,7 +308,7 @@ class GoAnalyzer(SyntaxAnalyzer):
         return fn
 
     def _base_type_name(self, type_node: "Node") -> str | None:
-        node = type_node
+        node: Node | None = type_node
         while node is not None and node.type in ("pointer_type", "generic_type", "parenthesized_type"):
             node = node.child_by_field_name("type") if node.type == "generic_type" else (node.named_children[0] if node.named_children else None)
         if node is not None and node.type == "type_identifier":
@@ -436,7 +436,7 @@ class GoAnalyzer(SyntaxAnalyzer):
         return list((site.fields or {}).items()) if site is not None else []
 
     def resolve_type(self, type_node: "Node", scope: Scope, depth: int = 0) -> Any:
-        node = type_node
+        node: Node | None = type_node
         while node is not None and node.type in ("pointer_type", "parenthesized_type"):
             node = node.named_children[0] if node.named_children else None
         if node is None or depth > 8:
@@ -447,12 +447,12 @@ class GoAnalyzer(SyntaxAnalyzer):
             return self.resolve_type(inner, scope, depth + 1) if inner is not None else None
         if t == "qualified_type":
             pkg = node.child_by_field_name("package")
-            name = node.child_by_field_name("name")
-            if pkg is None or name is None:
+            member = node.child_by_field_name("name")
+            if pkg is None or member is None:
                 return None
             b = self.module_scope.bindings.get(self.text(pkg))  # a package name in a type: an import, never a local
             base = b.value if b is not None else None
-            return Ref(f"{base.qualname}.{self.text(name)}") if isinstance(base, Ref) else None
+            return Ref(f"{base.qualname}.{self.text(member)}") if isinstance(base, Ref) else None
         if t in ("type_identifier", "identifier"):
             name = self.text(node)
             cls = self._classes.get(name)

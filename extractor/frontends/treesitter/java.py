@@ -476,8 +476,8 @@ class JavaAnalyzer(SyntaxAnalyzer):
             first, _, rest = text.partition(".")
             cls = self.find_class(first, self.scope_class(scope))
             if cls is not None:
-                inner = self._classes.get(f"{cls.qualname}.{rest}")
-                return ClassValue(inner) if inner is not None else Ref(f"{cls.qualname}.{rest}")
+                nested = self._classes.get(f"{cls.qualname}.{rest}")
+                return ClassValue(nested) if nested is not None else Ref(f"{cls.qualname}.{rest}")
             qual = self.qualify_type(first)
             if qual is not None:
                 return Ref(f"{qual}.{rest}")
@@ -654,27 +654,27 @@ class JavaAnalyzer(SyntaxAnalyzer):
                     cls.members.setdefault(name, []).append((value, scope))
         if cls.node.type == "record_declaration":
             for p in self.iter_named(cls.node.child_by_field_name("parameters"), ("formal_parameter",)):
-                name = p.child_by_field_name("name")
+                name_node = p.child_by_field_name("name")
                 tnode = p.child_by_field_name("type")
-                if name is not None and tnode is not None:
-                    fields.add(self.text(name))
-                    cls.member_types[self.text(name)] = (tnode, scope)
+                if name_node is not None and tnode is not None:
+                    fields.add(self.text(name_node))
+                    cls.member_types[self.text(name_node)] = (tnode, scope)
         if not fields:
             return
         for fnode, target, value in self._assignments(cls.node):
-            name: str | None = None
+            assigned: str | None = None
             if target.type == "field_access":
                 obj = target.child_by_field_name("object")
                 fld = target.child_by_field_name("field")
                 if obj is not None and obj.type == "this" and fld is not None:
-                    name = self.text(fld)
+                    assigned = self.text(fld)
             elif target.type == "identifier":
-                name = self.text(target)
-                if fnode is not None and name in self._locals_of(fnode):
-                    name = None
-            if name is None or name not in fields:
+                assigned = self.text(target)
+                if fnode is not None and assigned in self._locals_of(fnode):
+                    assigned = None
+            if assigned is None or assigned not in fields:
                 continue
-            cls.members.setdefault(name, []).append((value, self.scope_at(target)))
+            cls.members.setdefault(assigned, []).append((value, self.scope_at(target)))
 
     def _assignments(self, class_node: "Node") -> list[tuple["Node | None", "Node", "Node"]]:
         """``x = v`` / ``this.x = v`` inside the class's own methods (not nested classes):

@@ -370,7 +370,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
                 later.append(node)
             elif t in ("lexical_declaration", "variable_declaration") and self._only_functions(node):
                 self.bind_declaration(node, scope, rebind=False)  # const handler = async () => {...}: a function too
-                later.extend(d.child_by_field_name("value") for d in self.iter_named(node, ("variable_declarator",)))
+                later.extend(v for d in self.iter_named(node, ("variable_declarator",)) if (v := d.child_by_field_name("value")) is not None)  # all set: _only_functions
             elif t != "import_statement":
                 self.walk_statement(node, scope)
         for node in later:
@@ -448,7 +448,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         return super().member_parts(node)
 
     def resolve_type(self, type_node: "Node", scope: Scope, depth: int = 0) -> Any:
-        node = type_node
+        node: Node | None = type_node
         while node is not None and node.type in ("type_annotation", "parenthesized_type", "readonly_type"):
             node = next((c for c in node.named_children if c.type != "comment"), None)
         if node is None or depth > 8:
@@ -469,11 +469,11 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
             return None
         if t == "nested_type_identifier":
             module = node.child_by_field_name("module")
-            name = node.child_by_field_name("name")
-            if module is None or name is None:
+            member = node.child_by_field_name("name")
+            if module is None or member is None:
                 return None
             base = self.resolve_type(module, scope, depth + 1) if module.type != "nested_type_identifier" else self.resolve_type(module, scope, depth + 1)
-            return Ref(f"{base.qualname}.{self.text(name)}") if isinstance(base, Ref) else None
+            return Ref(f"{base.qualname}.{self.text(member)}") if isinstance(base, Ref) else None
         if t == "member_expression":
             v = self.evaluate(node, scope)
             return v if isinstance(v, Ref) else None
