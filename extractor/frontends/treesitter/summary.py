@@ -129,10 +129,11 @@ class SummaryRecorder:
             return
         rec.entered = True
         fnode = fn.node
-        defaults = _defaults(fnode) if self._defaults else None
+        plain = an.function_params(fnode)
+        defaults = _defaults(fnode) if plain and self._defaults else None
         params = []
         types = self._types
-        for name, tnode in an.function_params(fnode):
+        for name, tnode in plain:
             if not name:
                 continue
             type_text = type_name = None
