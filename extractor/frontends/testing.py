@@ -2,7 +2,7 @@
 
 Tests of a frontend assert what it binds (the value of a name, a class member, what a function
 returns) and what it reports (facts, imports, comments). They go through this module, never through
-the engine's private attributes or constructor, so the engine's internals (``engine.py`` and the
+the engine's private attributes or constructor, so the engine's internals (``engine.py`` and its modules, the
 language adapters) can be reorganised by changing this file alone.
 
 - ``extract_source(language, source, path=..., rules=...)``: one file through the frontend, as a scan
@@ -24,7 +24,7 @@ from ..catalog import Rule, load_catalog
 from . import frontend_for
 from .base import Comment, FileResult
 from .treesitter import _load, _query_for, parsers_created
-from .treesitter.engine import (
+from .treesitter.scopes import (
     ClassInfo,
     ClassValue,
     FunctionInfo,
