@@ -114,8 +114,8 @@ def _interpret(value: Value, spec: dict[str, Any], factor: float, source: str | 
         return Timeout(None, "dynamic", expr=describe(value), constant=constant)
     if isinstance(value, Env):
         default = strip(value.default) if value.default is not None else None
-        if isinstance(default, Const) and _number(default.value) is not None:
-            return Timeout(_number(default.value) * factor, "env_default", env=value.var, constant=constant)  # type: ignore[operator]
+        if isinstance(default, Const) and (number := _number(default.value)) is not None:
+            return Timeout(number * factor, "env_default", env=value.var, constant=constant)
         return Timeout(None, "dynamic", expr=describe(value), env=value.var, constant=constant)
     if isinstance(value, Seq):
         tup = spec.get("tuple")
@@ -168,7 +168,7 @@ def _first(obj: Obj, names: Any, spec: dict[str, Any], factor: float, source: st
         v = obj.capture(name)
         if v is None:
             continue
-        if isinstance(strip(v), Const) and strip(v).value is None:  # type: ignore[union-attr]
+        if isinstance(sv := strip(v), Const) and sv.value is None:
             if forever:
                 return None
             continue

@@ -71,7 +71,7 @@ def leading_text(v: Value | None) -> tuple[str | None, list[str], list[str]]:
         return None, [], []
     envs: list[str] = []
     consts: list[str] = []
-    parts: list[Value] = list(strip(v).parts) if isinstance(strip(v), Concat) else [v]  # type: ignore[union-attr]
+    parts: list[Value] = list(sv.parts) if isinstance(sv := strip(v), Concat) else [v]
     text = ""
     for p in parts:
         for x in walk(p):
@@ -82,8 +82,8 @@ def leading_text(v: Value | None) -> tuple[str | None, list[str], list[str]]:
         s = strip(p)
         if isinstance(s, Const) and isinstance(s.value, (str, int, float)) and not isinstance(s.value, bool):
             text += str(s.value)
-        elif isinstance(s, Env) and s.default is not None and isinstance(strip(s.default), Const):
-            text += str(strip(s.default).value)  # type: ignore[union-attr]
+        elif isinstance(s, Env) and s.default is not None and isinstance(d := strip(s.default), Const):
+            text += str(d.value)
         else:
             text += "{" + describe(p) + "}"
     return text, envs, consts

@@ -164,11 +164,13 @@ class KindView:
 
     KEYS: ClassVar[dict[str, str]] = {}
     NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {}
+    # Declared only (every subclass is a dataclass, which sets it): dataclasses.fields() takes the class.
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
     @classmethod
     def from_fields(cls, fields: dict[str, Any]) -> Self:
         values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        for f in dataclasses.fields(cls):
             key = cls.KEYS.get(f.name, f.name)
             if key not in fields:
                 continue
@@ -212,7 +214,7 @@ class Kind:
 
     def check_view(self) -> None:
         """The view's attributes are the kind's public fields (a test calls this for every kind)."""
-        names = {self.view.KEYS.get(f.name, f.name) for f in dataclasses.fields(self.view)}  # type: ignore[arg-type]
+        names = {self.view.KEYS.get(f.name, f.name) for f in dataclasses.fields(self.view)}
         public = {f.name for f in self.all_fields()}
         if names != public:
             raise AssertionError(f"{self.name}: view {sorted(names ^ public)} differ from the fields")

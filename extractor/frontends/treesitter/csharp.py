@@ -1458,7 +1458,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 return Ref(f"{base.qualname}.{attr}")
         if isinstance(base, Obj) and base.type == self.config_type and attr == self.index.config_value:
             section = base.capture("section")
-            return Env(str(strip(section).value)) if isinstance(strip(section), Const) else Opaque(node)  # type: ignore[union-attr]
+            return Env(str(ss.value)) if isinstance(ss := strip(section), Const) else Opaque(node)
         return self.eval_member(base, attr, node, scope)
 
     def static_member(self, cls: ClassInfo, attr: str, node: "Node") -> Any:

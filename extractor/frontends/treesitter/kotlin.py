@@ -586,8 +586,8 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         under ``url``), else the lambda."""
         items: list[tuple[Any, Any]] = []
         for st in self.named(lam):
-            if st.type == "assignment" and self.operator(st) == "=" and (st.child_by_field_name("left") or lam).type == "identifier":
-                items.append((Const(self.text(st.child_by_field_name("left"))), self.to_value(self.evaluate(st.child_by_field_name("right"), scope))))  # type: ignore[arg-type]
+            if st.type == "assignment" and self.operator(st) == "=" and (left := st.child_by_field_name("left") or lam).type == "identifier":
+                items.append((Const(self.text(left)), self.to_value(self.evaluate(st.child_by_field_name("right"), scope))))
             elif st.type == "call_expression":
                 site = self.site(st, scope)
                 if site is None or site.func is None or site.func.type != "identifier" or not site.args:

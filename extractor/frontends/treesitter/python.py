@@ -869,9 +869,9 @@ class PythonAnalyzer(Analyzer):
         self_name = self._self_name(fn) if cls is not None else None
         seen_self = False
         for kind, name, ann in self._param_nodes(fn.node):
-            if kind == "plain" and self_name is not None and not seen_self:
+            if kind == "plain" and self_name is not None and cls is not None and not seen_self:  # a self name: a method
                 seen_self = True
-                scope.bindings[name] = Binding(value=Instance(cls, "self"))  # type: ignore[arg-type]
+                scope.bindings[name] = Binding(value=Instance(cls, "self"))
                 continue
             if kind == "plain" and ann is not None:
                 scope.bindings[name] = Binding(type_node=ann, scope=parent)
@@ -1409,7 +1409,7 @@ class PythonAnalyzer(Analyzer):
             if not target:
                 continue
             prefix = self.site_value(site, spec.prefix[0], scope, spec.prefix[1]) if spec.prefix else None
-            if prefix is not None and isinstance(strip(prefix), Const) and strip(prefix).value is None:  # type: ignore[union-attr]
+            if prefix is not None and isinstance(sp := strip(prefix), Const) and sp.value is None:
                 prefix = None
             own = receiver.capture(spec.own_prefix) if receiver is not None and spec.own_prefix else None
             self._mount_index.setdefault(site.node.id, []).append(len(self.result.mounts))

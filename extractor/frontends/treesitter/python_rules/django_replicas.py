@@ -136,7 +136,7 @@ class DjangoReplicas:
         if expr is None:
             return
         alias = an.to_value(an.evaluate(expr, scope))
-        if isinstance(strip(alias), Const) and strip(alias).value is None:  # type: ignore[union-attr]
+        if isinstance(sa := strip(alias), Const) and sa.value is None:
             return
         self._emit(an, node, scope, where[2], alias, self.model_of(an, func.child_by_field_name("object"), scope))
 
@@ -206,7 +206,7 @@ class DjangoReplicas:
             if value is None:
                 continue
             alias = an.to_value(an.evaluate(value, scope))
-            if isinstance(strip(alias), Const) and strip(alias).value is None:  # type: ignore[union-attr]
+            if isinstance(sa := strip(alias), Const) and sa.value is None:
                 continue
             extra: dict[str, Any] = {"_router": Const(router)}
             if self.routers is not None:
