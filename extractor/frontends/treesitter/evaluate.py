@@ -96,7 +96,8 @@ class Evaluator(AnalyzerCore):
             return Dynamic(v.cls.qualname)
         if isinstance(v, Instance):
             return Dynamic(v.name or v.cls.name)
-        return v
+        out: Value = v  # anything else is a value already
+        return out
 
     def arg_values(self, site: Site, scope: Scope) -> tuple[Any, ...]:
         return tuple(self.evaluate(a, scope) for a in site.args)

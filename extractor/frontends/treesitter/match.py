@@ -265,7 +265,8 @@ class Matcher(Emitter):
             cur = inner.capture(part)
             if cur is None:
                 return None
-        return cur
+        found: Value = cur
+        return found
 
     def build_fields(self, spec: MatchSpec, site: Site | None, scope: Scope, receiver: Obj | None, env: dict[str, str]) -> list[dict[str, Any]]:
         fields: dict[str, Any] = {}
