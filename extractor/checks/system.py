@@ -7,6 +7,7 @@ runs), else from the declared contract.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,46 +15,158 @@ from dataclasses import dataclass
 from ..contracts.infer import CodeCall
 from ..contracts.model import Dependency, Location
 from ..contracts.values import format_ms
-from ..graph import CallEdge, iter_paths
+from ..graph import CallEdge
 from .base import CheckContext, Finding, Resolution, Side, check, edge_finding, finding
 
 
-def _product(edges: list[CallEdge]) -> float:
+@dataclass(frozen=True)
+class _Hop:
+    """One edge of a call path, with the code calls of it that run on the path: all of them for the
+    first edge; for a later one, those the handler of the previous edge's operation reaches. ``assumed``:
+    reach was not known for that handler (no call index, or no handler found for the operation, or an
+    edge from a declared dependency only), so every call of the edge counts."""
+
+    edge: CallEdge
+    calls: tuple[CodeCall, ...]
+    assumed: bool = False
+
+    def attempts(self) -> int | None:
+        """The most attempts of the calls on the path, else the declared count, else 1 (None: unbounded)."""
+        if self.calls:
+            values = [c.attempts for c in self.calls]
+            return None if any(v is None for v in values) else max(v for v in values if v is not None)
+        return self.edge.effective_attempts()
+
+    def locations(self) -> list[Location]:
+        declared = self.edge.declared_attempts()
+        out = [declared.location] if declared is not None else []
+        return out + [(c.retries[0].location if c.retries else c.location) for c in self.calls]
+
+    def shown(self) -> str:
+        a = self.attempts()
+        return "unbounded" if a is None else str(a)
+
+
+def reached_calls(ctx: CheckContext, edge: CallEdge) -> set[str] | None:
+    """The ids of the calls the callee's handlers for this edge's operation reach (None: not known).
+    The handlers are the endpoints the edge's calls target, else those matched by operation name."""
+    endpoints = edge.provider_endpoints
+    if not endpoints or not all(ep.id in ctx.inferred.handler_calls for ep in endpoints):
+        return None
+    return {cid for ep in endpoints for cid in ctx.inferred.handler_calls[ep.id]}
+
+
+def _next_hop(ctx: CheckContext, inbound: _Hop, out: CallEdge) -> _Hop | None:
+    """``out`` as the hop after ``inbound``: only its calls that the handler of the inbound operation
+    reaches (None: it reaches none of them). An edge without code calls (declared only) is kept."""
+    reached = reached_calls(ctx, _with_calls(inbound))
+    if reached is None or not out.calls:
+        return _Hop(out, out.calls, assumed=True)
+    calls = tuple(c for c in out.calls if c.id in reached)
+    return _Hop(out, calls) if calls else None
+
+
+def _with_calls(hop: _Hop) -> CallEdge:
+    """The hop's edge narrowed to the calls on the path, so that its handlers are those they target."""
+    if hop.calls == hop.edge.calls or not hop.calls or any(c.endpoint is None for c in hop.calls):
+        return hop.edge
+    endpoints = {c.endpoint.id: c.endpoint for c in hop.calls if c.endpoint is not None}
+    return CallEdge(hop.edge.caller, hop.edge.callee, hop.edge.external, hop.edge.operation, provider_endpoints=tuple(sorted(endpoints.values(), key=lambda e: e.id)))
+
+
+def iter_hop_paths(ctx: CheckContext, limit: int = 100_000) -> Iterator[list[_Hop]]:
+    """Every simple call path from each service, in sorted order, at most ``limit`` of them. An edge out
+    of a service follows an edge into it only when the handler of the inbound operation reaches one of
+    the outbound edge's calls (where reach is known; else, conservatively, it always follows)."""
+    out_edges: dict[str, list[CallEdge]] = {}
+    for e in ctx.graph.calls:
+        out_edges.setdefault(e.caller, []).append(e)
+    count = 0
+
+    def walk(path: list[_Hop], seen: set[str]) -> Iterator[list[_Hop]]:
+        nonlocal count
+        last = path[-1]
+        if last.edge.external:
+            return
+        for e in out_edges.get(last.edge.callee, ()):
+            if e.callee in seen:
+                continue
+            hop = _next_hop(ctx, last, e)
+            if hop is None:
+                continue
+            count += 1
+            if count > limit:
+                return
+            path.append(hop)
+            yield list(path)
+            yield from walk(path, seen | {e.callee})
+            path.pop()
+
+    for start in sorted(out_edges):
+        for e in out_edges[start]:
+            if e.callee == start:
+                continue
+            count += 1
+            if count > limit:
+                return
+            first = [_Hop(e, e.calls)]
+            yield first
+            yield from walk(first, {start, e.callee})
+
+
+def _as_path(ctx: CheckContext, part: list[_Hop]) -> list[_Hop]:
+    """The edges of ``part`` (hops of a longer path) as a path of its own, from the first edge's caller:
+    its first edge with every call, so each later hop has at least the calls it has in ``part``."""
+    hops = [_Hop(part[0].edge, part[0].edge.calls)]
+    for old in part[1:]:
+        hops.append(_next_hop(ctx, hops[-1], old.edge) or old)
+    return hops
+
+
+def _handler_of(edge: CallEdge) -> str:
+    return f"{edge.callee}'s handler for {edge.operation} is" if edge.operation else f"{edge.callee}'s handlers are"
+
+
+def _product(hops: list[_Hop]) -> float:
     total = 1.0
-    for e in edges:
-        a = e.effective_attempts()
+    for h in hops:
+        a = h.attempts()
         total *= math.inf if a is None else a
     return total
-
-
-def _attempt_locations(edge: CallEdge) -> list[Location]:
-    return [s.location for s in edge.attempts()]
 
 
 @check("system.retry-amplification", kind="retry-amplification", title="Retry amplification")
 def retry_amplification(ctx: CheckContext) -> Iterator[Finding]:
     """Along every call path, the attempts of each call (code, else declared; unbounded retries count as
-    infinite) multiply: one request at the start may cause that many calls at the end. A path is reported
-    when the product exceeds ``retry_amplification`` (config or ``--retry-amplification``, default 10) and
-    no shorter part of it (without its first or last call) already does. Warning, ``AT_RISK``."""
+    infinite) multiply: one request at the start may cause that many calls at the end. A path goes on
+    from a service only through those of its calls that its handler for the operation on the path
+    reaches (the call index built from every file's summary, for every language); where that reach is not
+    known (no handler found for the operation, or a dependency only declared), every call of the
+    service counts, and the finding says which step was assumed. A path is reported when the product
+    exceeds ``retry_amplification`` (config or ``--retry-amplification``, default 10) and no shorter part
+    of it (without its first or last call, each counted as a path of its own) already does. Warning,
+    ``AT_RISK``."""
     factor = ctx.retry_amplification
-    for path in iter_paths(ctx.graph):
+    for path in iter_hop_paths(ctx):
         total = _product(path)
-        if total <= factor or _product(path[:-1]) > factor or _product(path[1:]) > factor:
+        if total <= factor or _product(path[:-1]) > factor:
             continue
-        names = [path[0].caller] + [e.callee for e in path]
-        chain = " → ".join(f"{e.caller}→{e.callee} ×{'∞' if e.effective_attempts() is None else e.effective_attempts()}" for e in path)
+        if len(path) > 1 and _product(_as_path(ctx, path[1:])) > factor:
+            continue  # the path without its first call is reported already
+        names = [path[0].edge.caller] + [h.edge.callee for h in path]
+        chain = " → ".join(f"{h.edge.caller}→{h.edge.callee} ×{'∞' if h.attempts() is None else h.attempts()}" for h in path)
         shown = "unbounded" if math.isinf(total) else f"{total:g}"
-        locs = [loc for e in path for loc in _attempt_locations(e)]
+        assumed = [f"{_handler_of(prev.edge)} not known to reach the call to {h.edge.callee}, assumed it does" for prev, h in itertools.pairwise(path) if h.assumed]
+        note = f"; {'; '.join(assumed)}" if assumed else ""
         yield finding(
             "system.retry-amplification",
             "warning",
             "AT_RISK",
             services=tuple(dict.fromkeys(names)),
             subject=">".join(names),
-            message=f"one request to {names[0]} may cause {shown} calls to {names[-1]} ({chain}); the limit is {factor:g}",
-            sides=tuple(Side(e.caller, "does", f"calls {e.subject} up to {'unbounded' if e.effective_attempts() is None else e.effective_attempts()} times", tuple(_attempt_locations(e))) for e in path),
-            extra_locations=locs,
+            message=f"one request to {names[0]} may cause {shown} calls to {names[-1]} ({chain}); the limit is {factor:g}{note}",
+            sides=tuple(Side(h.edge.caller, "does", f"calls {h.edge.subject} up to {h.shown()} times", tuple(h.locations())) for h in path),
+            extra_locations=[loc for h in path for loc in h.locations()],
             impact=f"when {names[-1]} slows down, retries multiply its load by {shown} (a retry storm)",
             resolutions=(
                 Resolution(names[0], "retry at one layer only (usually the outermost), and make inner calls fail fast"),
@@ -99,8 +212,8 @@ def callee_spend(ctx: CheckContext, edge: CallEdge) -> tuple[_Spend | None, str]
     """The worst single downstream call of the callee for this operation, and on what basis it was chosen."""
     own = ctx.inferred.calls_of(edge.callee)
     basis = "it makes"
-    if own and edge.provider_endpoints and all(ep.id in ctx.inferred.handler_calls for ep in edge.provider_endpoints):
-        reachable = {cid for ep in edge.provider_endpoints for cid in ctx.inferred.handler_calls[ep.id]}
+    reachable = reached_calls(ctx, edge) if own else None
+    if reachable is not None:
         own = tuple(c for c in own if c.id in reachable)
         basis = f"its handler {', '.join(sorted({ep.handler or ep.label for ep in edge.provider_endpoints}))} reaches"
     else:  # no call graph: every call of the callee, but not its calls to itself (a bundled client or
@@ -124,8 +237,10 @@ def timeout_inversion(ctx: CheckContext) -> Iterator[Finding]:
     """A caller's timeout for a service (declared or in code) is shorter than what the callee may spend on
     one of its own downstream calls: attempts × timeout + (attempts - 1) × the policy's maximum backoff
     delay, a call without timeout being unbounded. Downstream calls are those the callee's handler for
-    the operation reaches (a name-based call graph), else all calls of the callee (from code, else its
-    declared dependencies). Warning, ``AT_RISK``."""
+    the operation reaches (the call index built from every file's summary, for every language), else,
+    where that reach is not known, all calls of the callee (from code, else its declared dependencies);
+    the finding says which ("a call its handler ... reaches" / "it makes" / "it declares"). Warning,
+    ``AT_RISK``."""
     for edge in ctx.graph.calls:
         if edge.external:
             continue
@@ -160,15 +275,23 @@ def timeout_inversion(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
+def _reaches_any(ctx: CheckContext, inbound: CallEdge, calls: list[CodeCall]) -> bool:
+    """Whether the callee's handler for ``inbound`` reaches one of ``calls`` (True when not known)."""
+    reached = reached_calls(ctx, inbound)
+    return reached is None or any(c.id in reached for c in calls)
+
+
 @check("system.missing-timeout", kind="missing-timeout", title="Missing timeout")
 def missing_timeout(ctx: CheckContext) -> Iterator[Finding]:
     """A call in code to another service or an external host has no timeout at all (the library waits
-    forever by default). One finding per caller and target. Warning, ``AT_RISK``."""
+    forever by default). One finding per caller and target. The resolution suggests a bound below the
+    shortest timeout the caller's own callers give it, counting only the operations whose handler
+    reaches the call (all of them where reach is not known). Warning, ``AT_RISK``."""
     for edge in ctx.graph.calls:
         unbounded = [c for c in edge.calls if c.unbounded]
         if not unbounded or edge.caller == edge.callee:
             continue
-        incoming = [t.value for e in ctx.graph.calls if e.callee == edge.caller and not e.external for t in e.timeouts() if t.value is not None]
+        incoming = [t.value for e in ctx.graph.calls if e.callee == edge.caller and not e.external and _reaches_any(ctx, e, unbounded) for t in e.timeouts() if t.value is not None]
         hint = f" (below {format_ms(min(incoming))}, the shortest timeout {edge.caller}'s callers give it)" if incoming else ""
         target = edge.callee + (" (external)" if edge.external else "")
         yield edge_finding(

@@ -133,9 +133,6 @@ def test_polyglot_snapshots(polyglot_reports):
     snapshot(f"{name}.graph.json", graph.output)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="SPURIOUS: system.retry-amplification multiplies attempts along every graph path, "
-                   "without asking whether the callee's handler reaches its next call (timeout inversion does); "
-                   "fails once fixed: then drop this marker and regenerate the snapshots")
 def test_polyglot_retry_amplification_follows_what_handlers_reach():
     cwd = os.getcwd()
     os.chdir(REPO)

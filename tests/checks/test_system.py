@@ -131,3 +131,66 @@ def test_a_call_without_timeout_to_another_service(tmp_path):
 
 def test_calls_with_timeouts_are_fine(tmp_path):
     assert findings(chain(tmp_path), "system.missing-timeout") == []
+
+
+B_RETRYING = """
+    import requests
+    from fastapi import FastAPI
+    from tenacity import retry, stop_after_attempt
+
+    app = FastAPI()
+
+
+    @retry(stop=stop_after_attempt(3))
+    def enrich(x):
+        return requests.get("http://c:80/y", timeout={timeout}).json()
+
+
+    @app.get("/slow")
+    def slow():
+        return enrich(1)
+
+
+    @app.get("/fast")
+    def fast():
+        return {{}}
+"""
+
+
+def amplifying_repo(tmp_path, path, timeout="3"):
+    """a retries b's ``path`` 4 times; b's /slow handler reaches its call to c (3 attempts), /fast does not."""
+    return write(
+        tmp_path,
+        {
+            "a/requirements.txt": "requests\ntenacity\n",
+            "a/client.py": f'import requests\nfrom tenacity import retry, stop_after_attempt\n\n\n@retry(stop=stop_after_attempt(4))\ndef go():\n    return requests.get("http://b:80{path}", timeout=1)\n',
+            "b/requirements.txt": "fastapi\ntenacity\n",
+            "b/api.py": B_RETRYING.format(timeout=timeout),
+            "c/requirements.txt": "",
+        },
+    )
+
+
+def test_attempts_multiply_through_a_handler_that_reaches_the_next_call(tmp_path):
+    (f,) = check(amplifying_repo(tmp_path, "/slow"), "system.retry-amplification")
+    assert (f.services, f.subject) == (("a", "b", "c"), "a>b>c")
+    assert f.message == "one request to a may cause 12 calls to c (a→b ×4 → b→c ×3); the limit is 10"  # reach known: nothing assumed
+    assert [s.text for s in f.sides] == ["calls b.slow up to 4 times", "calls c up to 3 times"]
+    assert locs(f) == ["a/client.py:5", "b/api.py:8"]
+
+
+def test_no_amplification_through_a_handler_that_does_not_reach_the_next_call(tmp_path):
+    assert check(amplifying_repo(tmp_path, "/fast"), "system.retry-amplification") == []
+    assert check(amplifying_repo(tmp_path / "low", "/slow"), "system.retry-amplification", factor=12) == []
+
+
+def test_a_chain_whose_reach_is_unknown_is_kept_and_says_so(tmp_path):
+    (f,) = findings(chain(tmp_path), "system.retry-amplification")  # hand-made facts: no call index
+    assert f.message.endswith("; b's handlers are not known to reach the call to c, assumed it does")
+
+
+def test_the_timeout_hint_counts_only_callers_whose_operation_reaches_the_call(tmp_path):
+    (f,) = check(amplifying_repo(tmp_path, "/slow", timeout="None"), "system.missing-timeout")
+    assert f.resolutions[0].action == "b: set a timeout on the call (below 1s, the shortest timeout b's callers give it)"
+    (f,) = check(amplifying_repo(tmp_path / "fast", "/fast", timeout="None"), "system.missing-timeout")
+    assert f.resolutions[0].action == "b: set a timeout on the call"
