@@ -52,7 +52,7 @@ class LineList(list):
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader) if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
 
 
-class _LineLoader(_Base):  # type: ignore[valid-type,misc]
+class _LineLoader(_Base):  # type: ignore[valid-type,misc]  # a base chosen at import time (untyped yaml): not a static type
     pass
 
 

@@ -11,7 +11,7 @@ from typing import Any, Mapping, Protocol, Sequence
 
 from ..catalog import Rule
 from ..facts import Diagnostic
-from ..values import Obj, Value
+from ..values import Value
 from .summary import FileSummary
 
 
@@ -88,7 +88,7 @@ class Frontend(Protocol):
         source: bytes,
         compiled: Any,
         module: str,
-        imported_objects: Mapping[str, Obj] | None = None,
+        imported_objects: Mapping[str, Value] | None = None,
     ) -> FileResult:
         """Facts of one file. Never raises for bad input: problems become diagnostics."""
 

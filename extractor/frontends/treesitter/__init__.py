@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from ...catalog import Rule
-from ...values import Obj
+from ...values import Value
 from ..base import Comment, FileResult
 from .index import TsIndex, compile_rules, default_words
 
@@ -161,7 +161,7 @@ class TreeSitterFrontend:
         source: bytes,
         compiled: TsIndex,
         module: str,
-        imported_objects: Mapping[str, Obj] | None = None,
+        imported_objects: Mapping[str, Value] | None = None,
     ) -> FileResult:
         if self._analyzer is None:
             self._analyzer = _load(self.spec.analyzer)

@@ -78,10 +78,10 @@ class AnalyzerCore:
         tree: "Tree",
         module: str = "",
         query: Callable[[str], Any] | None = None,
-        imported_objects: Mapping[str, Obj] | None = None,
+        imported_objects: Mapping[str, Value] | None = None,
     ) -> None:
         self.index = index
-        self.imported_objects = imported_objects or {}  # objects other files of the module export (second pass)
+        self.imported_objects = imported_objects or {}  # objects (and struct fields' values) other files of the module export (second pass)
         self.path = path
         self.source = source
         self.tree = tree

@@ -1297,10 +1297,15 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             self.scan_registrations()
             found = self._registry.get((as_type, key))
             if found is None and self.module_name:
-                found = self.wanted(self.registry_name(as_type, key))
+                found = self._wanted_registration(self.registry_name(as_type, key))
             if found is not None:
                 return found
         return None
+
+    def _wanted_registration(self, name: str) -> Obj | None:
+        """``wanted`` for a registration's export name: collect_exports exports only objects under those."""
+        found = self.wanted(name)
+        return found if isinstance(found, Obj) else None
 
     @staticmethod
     def registry_name(as_type: str, key: str) -> str:
@@ -1390,7 +1395,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                     self.scan_registrations()
                     found = self._registry.get((obj.type, f"{key}:{v.value}"))
                     if found is None and self.module_name:
-                        found = self.wanted(self.registry_name(obj.type, f"{key}:{v.value}"))
+                        found = self._wanted_registration(self.registry_name(obj.type, f"{key}:{v.value}"))
                     if found is not None:
                         have = {k for k, _ in found.captures}
                         return Obj(obj.type, found.captures + tuple((k, x) for k, x in obj.captures if k not in have), obj.name, found.origin)

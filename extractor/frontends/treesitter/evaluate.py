@@ -8,7 +8,7 @@ Arguments are found by position or keyword (``find_arg``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ...values import (
     BinOp,
@@ -259,7 +259,7 @@ class Evaluator(AnalyzerCore):
         cls.member_cache[attr] = result
         return result
 
-    def wanted(self, name: str) -> Obj | None:
+    def wanted(self, name: str) -> Value | None:
         """An object another file of the module exports under ``name``; the name is recorded as
         imported from the module either way (the scan's package pass re-extracts the file with the
         object when a sibling exports it)."""
@@ -337,8 +337,8 @@ class Evaluator(AnalyzerCore):
             kw_var, kw_default = self.ENV_KEYWORDS or (None, None)
             var = self.site_value(site, getter[0], scope, kw_var)
             default = self.site_value(site, getter[1], scope, kw_default) if getter[1] is not None else None
-            if isinstance(strip(var), Const):
-                return Env(str(strip(var).value), default if default is not None and strip(default) != Const(None) else None)  # type: ignore[union-attr]
+            if isinstance(sv := strip(var), Const):
+                return Env(str(sv.value), default if default is not None and strip(default) != Const(None) else None)
             return Opaque(site.node)
         if qual in self._pass_through and len(site.args) == 1:
             inner = self.evaluate(site.args[0], scope)
@@ -436,13 +436,13 @@ class Evaluator(AnalyzerCore):
             self._inline_depth -= 1
         result: Any = fallback
         objs = [r for r in returns if isinstance(r, (Obj, Instance))]
-        envs = [r for r in returns if isinstance(strip(r), Env) and strip(r).default is None]  # type: ignore[union-attr]
+        envs = [r for r in returns if isinstance(sr := strip(r), Env) and sr.default is None]
         if objs:
             result = objs[-1]
         elif len(envs) == 1 and len(returns) == 2:  # return os.Getenv(k) ... return def: an env read with a default
             other = returns[0] if returns[1] is envs[0] else returns[1]
             if self.is_value(other) and not isinstance(other, Dynamic):
-                result = Env(strip(envs[0]).var, self.to_value(other))  # type: ignore[union-attr]
+                result = Env(cast(Env, strip(envs[0])).var, self.to_value(other))  # envs: Env reads only (above)
         elif returns and all(r == returns[0] for r in returns) and (self.OPAQUE_RETURNS or not isinstance(returns[0], Opaque)):
             result = returns[0]
         self._return_cache[key] = result

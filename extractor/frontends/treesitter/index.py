@@ -365,9 +365,9 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
             for cname, cspec in captures.items():
                 if cspec.field:
                     first.field_captures[cspec.field] = cname
-            for cname, cspec in configure.items():
-                if cspec.field:
-                    first.field_captures.setdefault(cspec.field, cspec.capture)
+            for cname, conf in configure.items():
+                if conf.field:
+                    first.field_captures.setdefault(conf.field, conf.capture)
             if "__call__" in otype.returns:
                 index.callable_types.add(otype.type)
             index.configure_methods.update(configure)

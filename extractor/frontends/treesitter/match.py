@@ -279,8 +279,8 @@ class Matcher(Emitter):
                 inner = strip(v)
                 if isinstance(inner, Const) and isinstance(inner.value, str):
                     env = {**env, name: inner.value}
-            if fspec.each and isinstance(strip(v), Seq):
-                expand = (name, strip(v))  # type: ignore[assignment]
+            if fspec.each and isinstance(seq_value := strip(v), Seq):
+                expand = (name, seq_value)
             fields[name] = v
         if receiver is not None:
             for cap_name, cap in receiver.captures:
@@ -432,14 +432,14 @@ class Matcher(Emitter):
                     out += self.build_fields(spec, site, scope, receiver, {**env, "method": key.value, "handler": handler})
             if out:
                 return out
-        methods = sorted(v.cls.methods) if isinstance(v, Instance) else []
-        methods = [m for m in methods if self.exported(m)]
+        defined = v.cls.methods if isinstance(v, Instance) else {}
+        methods = [m for m in sorted(defined) if self.exported(m)]
         if not methods:  # the implementation's methods are not in this file: one fact for the service
             env = {k: v for k, v in env.items() if k != "method"}
             return [self._tidy_paths(f) for f in self.build_fields(spec, site, scope, receiver, env)]
         out = []
         for m in methods:
-            qual = v.cls.methods[m].qualname  # type: ignore[union-attr]
+            qual = defined[m].qualname
             out += self.build_fields(spec, site, scope, receiver, {**env, "method": m, "function": qual, "handler": qual})
         return out
 

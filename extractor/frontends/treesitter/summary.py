@@ -276,7 +276,8 @@ class SummaryRecorder:
         ``pkg.Name``); anything else is its source text (``Dynamic``)."""
         v = self._cheap(an, node, scope, 0)
         if type(v) in _LEAVES:
-            return v  # type: ignore[no-any-return]
+            leaf: Value = v  # one of _LEAVES: a public Value
+            return leaf
         if isinstance(v, FunctionValue):
             q = self.qualify(v.fn.qualname)
             if q not in passed:
@@ -336,7 +337,8 @@ class SummaryRecorder:
         same-file instance as a ``Call`` of its class; None for what is no value (an adapter's
         internal object), so that a summary stays plain data."""
         if type(v) in _LEAVES:
-            return v  # type: ignore[no-any-return]
+            leaf: Value = v  # one of _LEAVES: a public Value
+            return leaf
         if isinstance(v, FunctionValue):
             return Ref(self.qualify(v.fn.qualname))
         if isinstance(v, ClassValue):

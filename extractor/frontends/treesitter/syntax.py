@@ -334,8 +334,9 @@ class SyntaxAnalyzer(Analyzer):
         flush()
         if not parts:
             return Const("")
-        if all(isinstance(p, Const) for p in parts):
-            return Const("".join(str(p.value) for p in parts))  # type: ignore[union-attr]
+        consts = [p for p in parts if isinstance(p, Const)]
+        if len(consts) == len(parts):
+            return Const("".join(str(p.value) for p in consts))
         return simplify_concat(tuple(parts)) if len(parts) > 1 else parts[0]
 
     def string_text(self, raw: str, scope: Scope) -> list[Value]:
@@ -393,7 +394,7 @@ class SyntaxAnalyzer(Analyzer):
             return Const(not inner.value)
         return Opaque(node)
 
-    def same_branches(self, node: "Node", branches: list["Node"], scope: Scope) -> Any:
+    def same_branches(self, node: "Node", branches: Sequence["Node | None"], scope: Scope) -> Any:
         """A conditional whose branches all have one value (``if (a) 5 else 5``) is that value."""
         values = [self.evaluate(b, scope) for b in branches]
         if values and all(self.is_value(v) for v in values) and all(strip(v) == strip(values[0]) for v in values):
@@ -402,7 +403,7 @@ class SyntaxAnalyzer(Analyzer):
 
     def eval_ternary(self, node: "Node", scope: Scope) -> Any:
         """``c ? a : b`` (``consequence`` / ``alternative`` fields): the value both branches have."""
-        return self.same_branches(node, [node.child_by_field_name("consequence"), node.child_by_field_name("alternative")], scope)  # type: ignore[list-item]
+        return self.same_branches(node, [node.child_by_field_name("consequence"), node.child_by_field_name("alternative")], scope)
 
     def eval_cast_value(self, node: "Node", scope: Scope) -> Any:
         """A cast whose operand is its ``value`` field (``(T) x``)."""
