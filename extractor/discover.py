@@ -20,7 +20,7 @@ from typing import Iterable, Iterator
 from . import yamlio
 from .config import Config
 from .facts import Diagnostic, Service
-from .frontends import EXTENSIONS
+from .languages import EXTENSIONS
 
 DEFAULT_IGNORED_DIRS = frozenset(
     {

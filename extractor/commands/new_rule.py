@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..catalog import rule_schema
-from ..frontends import EXTENSIONS, LANGUAGE_ALIASES
+from ..languages import EXTENSIONS, LANGUAGE_ALIASES
 from ..ruletest import SCAFFOLD_MARK
 
 RULE_ID = re.compile(r"^(?P<language>[a-z][a-z0-9_]*)\.(?P<category>[a-z0-9][a-z0-9_-]*)\.(?P<name>[a-z0-9][a-z0-9_-]*)$")

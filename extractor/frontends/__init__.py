@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from ..languages import EXTENSIONS, LANGUAGE_ALIASES, language_of, rules_language, rules_language_of  # one table, re-exported
 from .base import Frontend
+
+__all__ = ["EXTENSIONS", "LANGUAGE_ALIASES", "Frontend", "all_frontends", "frontend_for", "language_of", "rules_language", "rules_language_of"]
 
 _FRONTENDS: dict[str, Frontend] = {}
 
@@ -17,44 +20,6 @@ def all_frontends() -> dict[str, Frontend]:
     if not _FRONTENDS:
         _register()
     return dict(_FRONTENDS)
-
-
-def language_of(path: str) -> str | None:
-    suffix = path[path.rfind(".") :] if "." in path.rsplit("/", 1)[-1] else ""
-    return EXTENSIONS.get(suffix)
-
-
-# A language whose files are analysed with another language's rules and frontend: TypeScript
-# files use the javascript rules (one rule set, one adapter; the grammar follows the suffix).
-LANGUAGE_ALIASES: dict[str, str] = {"typescript": "javascript"}
-
-
-def rules_language(language: str) -> str:
-    """The language whose rules (and frontend) apply to files of ``language``."""
-    return LANGUAGE_ALIASES.get(language, language)
-
-
-def rules_language_of(path: str) -> str | None:
-    language = language_of(path)
-    return rules_language(language) if language is not None else None
-
-
-EXTENSIONS = {
-    ".py": "python",
-    ".go": "go",
-    ".java": "java",
-    ".js": "javascript",
-    ".mjs": "javascript",
-    ".cjs": "javascript",
-    ".jsx": "javascript",
-    ".ts": "typescript",
-    ".tsx": "typescript",
-    ".mts": "typescript",
-    ".cts": "typescript",
-    ".cs": "csharp",
-    ".kt": "kotlin",
-    ".kts": "kotlin",
-}
 
 
 def _register() -> None:
