@@ -37,7 +37,7 @@ if Path(sys.prefix).resolve() != (REPO / ".venv").resolve() and VENV_PY.exists()
     os.execv(str(VENV_PY), [str(VENV_PY), *sys.argv])
 
 sys.path.insert(0, str(BENCH))
-from run import WORK, make_quick, measure, machine  # noqa: E402
+from run import WORK, machine, make_quick, measure  # noqa: E402
 
 # (variant, commit, extra scan options, what it is). Several commits between 20c5a07 and 51a256e do
 # not run on their own (they import a module committed later), so the JavaScript, C# and Java steps
@@ -78,7 +78,11 @@ def run_once(tree: Path, extra: tuple[str, ...], corpus: Path, out_dir: Path, ta
     cmd = [str(VENV_PY), "-c", RUNNER, str(tree), "scan", str(corpus), "--format", "json", "-o", str(out), "-j", "1"]
     for a in extra:
         if a == "--python-rules":  # every rule of rules/python, by id (the id is the rule file's path)
-            cmd += [x for p in sorted((tree / "rules" / "python").rglob("*.yaml")) for x in ("--rule", "python." + ".".join(p.relative_to(tree / "rules" / "python").with_suffix("").parts))]
+            cmd += [
+                x
+                for p in sorted((tree / "rules" / "python").rglob("*.yaml"))
+                for x in ("--rule", "python." + ".".join(p.relative_to(tree / "rules" / "python").with_suffix("").parts))
+            ]
         else:
             cmd.append(a)
     # The default corpus lies inside this repository, which ignores bench/.work/: without a ceiling
@@ -118,26 +122,45 @@ def main() -> None:
     py_files = sum(1 for _ in corpus.rglob("*.py"))
     lines = sum(p.read_bytes().count(b"\n") for p in corpus.rglob("*.py"))
     rows = []
-    for c, commit, _, what in commits:
+    for c, _commit, _, what in commits:
         cpu = [m["cpu"] for m in runs[c]]
         wall = [m["wall"] for m in runs[c]]
-        rows.append({"variant": c, "commit": trees[c].name, "what": what, "cpu_min": min(cpu), "cpu_median": statistics.median(cpu), "wall_min": min(wall),
-                     "wall_median": statistics.median(wall), "max_rss_mb": max(m["max_rss_mb"] for m in runs[c]),
-                     "facts": sorted({m["facts"] for m in runs[c]}), "load_before": [round(m["load_before"], 1) for m in runs[c]]})
+        rows.append(
+            {
+                "variant": c,
+                "commit": trees[c].name,
+                "what": what,
+                "cpu_min": min(cpu),
+                "cpu_median": statistics.median(cpu),
+                "wall_min": min(wall),
+                "wall_median": statistics.median(wall),
+                "max_rss_mb": max(m["max_rss_mb"] for m in runs[c]),
+                "facts": sorted({m["facts"] for m in runs[c]}),
+                "load_before": [round(m["load_before"], 1) for m in runs[c]],
+            }
+        )
     today = dt.date.today().isoformat()
-    md = [f"# Python-only scan before and after each language frontend: {today}", "",
-          f"- Command: `python3 bench/history.py{' --rounds ' + str(args.rounds) if args.rounds != 3 else ''}`",
-          f"- Machine: {machine()}",
-          f"- Corpus: `{corpus.relative_to(REPO) if corpus.is_relative_to(REPO) else corpus}`: {py_files:,} .py files, {lines:,} lines, nothing else",
-          "- Each run: `contracts scan CORPUS --format json -j 1`, cold, the commit's whole rule catalog (unless said); "
-          f"{args.rounds} interleaved rounds", "",
-          "| variant | commit | what | CPU s min | CPU s median | wall s min | wall s median | peak RSS MB | facts | load avg before runs |",
-          "|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    md = [
+        f"# Python-only scan before and after each language frontend: {today}",
+        "",
+        f"- Command: `python3 bench/history.py{' --rounds ' + str(args.rounds) if args.rounds != 3 else ''}`",
+        f"- Machine: {machine()}",
+        f"- Corpus: `{corpus.relative_to(REPO) if corpus.is_relative_to(REPO) else corpus}`: {py_files:,} .py files, {lines:,} lines, nothing else",
+        f"- Each run: `contracts scan CORPUS --format json -j 1`, cold, the commit's whole rule catalog (unless said); {args.rounds} interleaved rounds",
+        "",
+        "| variant | commit | what | CPU s min | CPU s median | wall s min | wall s median | peak RSS MB | facts | load avg before runs |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
     for row in rows:
-        md.append(f"| {row['variant']} | {row['commit'][:7]} | {row['what']} | {row['cpu_min']:.1f} | {row['cpu_median']:.1f} | {row['wall_min']:.1f} | "
-                  f"{row['wall_median']:.1f} | {row['max_rss_mb']:.0f} | {', '.join(map(str, row['facts']))} | {', '.join(map(str, row['load_before']))} |")
-    md += ["", "Facts differ where a commit also changed Python rules (more rules, more facts); the CPU time of a pair",
-           "(before, after a language) is the comparison that matters."]
+        md.append(
+            f"| {row['variant']} | {row['commit'][:7]} | {row['what']} | {row['cpu_min']:.1f} | {row['cpu_median']:.1f} | {row['wall_min']:.1f} | "
+            f"{row['wall_median']:.1f} | {row['max_rss_mb']:.0f} | {', '.join(map(str, row['facts']))} | {', '.join(map(str, row['load_before']))} |"
+        )
+    md += [
+        "",
+        "Facts differ where a commit also changed Python rules (more rules, more facts); the CPU time of a pair",
+        "(before, after a language) is the comparison that matters.",
+    ]
     text = "\n".join(md) + "\n"
     out = args.out or (REPO / "bench" / "results" / f"{today}-history.md")
     out.write_text(text)

@@ -25,15 +25,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import sys
 import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 clock = time.process_time  # CPU seconds of this process
-from collections import defaultdict
-from pathlib import Path
-from typing import Any, Callable
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
@@ -124,7 +124,9 @@ def time_parsers(T: Any) -> None:
     T._parser = _parser
 
 
-def run(corpus: Path, file_timeout: float, rules: list[str], cprofile_out: Path | None, rule_ids: list[str] | None = None, ignore: list[str] | None = None) -> dict[str, Any]:
+def run(
+    corpus: Path, file_timeout: float, rules: list[str], cprofile_out: Path | None, rule_ids: list[str] | None = None, ignore: list[str] | None = None
+) -> dict[str, Any]:
     import extractor.frontends.treesitter as T
     import extractor.scan as S
     from extractor.catalog import load_catalog
@@ -169,9 +171,12 @@ def run(corpus: Path, file_timeout: float, rules: list[str], cprofile_out: Path 
         except FileTimeout:
             # Keep the stage table about the files that complete: drop what this file spent.
             timer.stack[:] = saved
-            timer.inclusive.clear(); timer.inclusive.update(snapshot[0])
-            timer.children.clear(); timer.children.update(snapshot[1])
-            timer.calls.clear(); timer.calls.update(snapshot[2])
+            timer.inclusive.clear()
+            timer.inclusive.update(snapshot[0])
+            timer.children.clear()
+            timer.children.update(snapshot[1])
+            timer.calls.clear()
+            timer.calls.update(snapshot[2])
             try:
                 lines = (Path(task.root) / task.rel).read_bytes().count(b"\n")
             except OSError:
@@ -305,7 +310,9 @@ def main() -> None:
     args = ap.parse_args()
     data = run(args.corpus.resolve(), args.file_timeout, args.rules, args.cprofile, args.rule, args.ignore)
     args.json.write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
-    print(f"profile: {data['total_seconds']:.1f} s, {data['files_prefilter_pass']}/{data['files_total']} files passed the prefilter, {len(data['timed_out'])} timed out")
+    print(
+        f"profile: {data['total_seconds']:.1f} s, {data['files_prefilter_pass']}/{data['files_total']} files passed the prefilter, {len(data['timed_out'])} timed out"
+    )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ import datetime as dt
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -221,11 +220,25 @@ def run_contracts(corpus: Path, jobs: int, args: argparse.Namespace, out_dir: Pa
     return m
 
 
-def run_semgrep(exe: Path, corpus: Path, jobs: int, rules_file: Path, args: argparse.Namespace, out_dir: Path, env: dict[str, str], excluded: list[str]) -> dict[str, Any]:
+def run_semgrep(
+    exe: Path, corpus: Path, jobs: int, rules_file: Path, args: argparse.Namespace, out_dir: Path, env: dict[str, str], excluded: list[str]
+) -> dict[str, Any]:
     out = out_dir / f"semgrep-j{jobs}.json"
     cmd = [
-        str(exe), "scan", "--config", str(rules_file), "--metrics=off", "--disable-version-check",
-        "--json", "-o", str(out), "-j", str(jobs), "--max-target-bytes", "1000000", "--oss-only",
+        str(exe),
+        "scan",
+        "--config",
+        str(rules_file),
+        "--metrics=off",
+        "--disable-version-check",
+        "--json",
+        "-o",
+        str(out),
+        "-j",
+        str(jobs),
+        "--max-target-bytes",
+        "1000000",
+        "--oss-only",
     ]
     for rel in excluded:
         cmd += ["--exclude", "/" + rel]
@@ -250,8 +263,8 @@ def run_semgrep(exe: Path, corpus: Path, jobs: int, rules_file: Path, args: argp
 
 def parity_check(exe: Path, rules_file: Path, env: dict[str, str], rule_dirs: list[str]) -> dict[str, Any]:
     """Both tools on bench/parity/: (rule, line) pairs found by one and not the other."""
-    from extractor.scan import scan
     from extractor.catalog import load_catalog
+    from extractor.scan import scan
 
     sample = BENCH / "parity"
     catalog = load_catalog([Path(r) for r in rule_dirs] if rule_dirs else None)
@@ -259,19 +272,30 @@ def parity_check(exe: Path, rules_file: Path, env: dict[str, str], rule_dirs: li
     res = scan(sample, catalog=catalog, jobs=1, only_files=["sample.py"], rule_ids=python_rules)
     ours = {(f.rule, f.line) for f in res.facts}
     out = WORK / "parity-semgrep.json"
-    subprocess.run([str(exe), "scan", "--config", str(rules_file), "--metrics=off", "--disable-version-check", "--json", "-o", str(out), "sample.py"],
-                   cwd=sample, env=env, capture_output=True)
+    subprocess.run(
+        [str(exe), "scan", "--config", str(rules_file), "--metrics=off", "--disable-version-check", "--json", "-o", str(out), "sample.py"],
+        cwd=sample,
+        env=env,
+        capture_output=True,
+    )
     doc = json.loads(out.read_text()) if out.exists() else {"results": []}
     theirs = {(r["extra"]["metadata"].get("contracts-rule"), r["start"]["line"]) for r in doc["results"]}
-    return {"contracts": len(ours), "semgrep": len(theirs), "both": len(ours & theirs),
-            "only_contracts": sorted(ours - theirs), "only_semgrep": sorted(theirs - ours)}
+    return {
+        "contracts": len(ours),
+        "semgrep": len(theirs),
+        "both": len(ours & theirs),
+        "only_contracts": sorted(ours - theirs),
+        "only_semgrep": sorted(theirs - ours),
+    }
 
 
 # ---------------------------------------------------------------- facts about the run
 def git_state() -> str:
     try:
         head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no", "--", "extractor", "rules"], capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no", "--", "extractor", "rules"], capture_output=True, text=True
+        ).stdout.strip()
         return head + (f" + uncommitted changes in {len(dirty.splitlines())} engine/rule files" if dirty else "")
     except OSError:
         return "unknown"
@@ -312,7 +336,9 @@ def report(ctx: dict[str, Any]) -> str:
     L.append("")
     L.append(f"- Command: `{ctx['command']}`")
     L.append(f"- Machine: {ctx['machine']}; load average before the first run: {ctx['load_start']:.2f}")
-    engine = f"tree-sitter {ctx['tree_sitter']}, tree-sitter-python {ctx['tree_sitter_python']}" if "tree_sitter" in ctx else f"libcst {ctx.get('libcst')}"  # older reports ran libcst
+    engine = (
+        f"tree-sitter {ctx['tree_sitter']}, tree-sitter-python {ctx['tree_sitter_python']}" if "tree_sitter" in ctx else f"libcst {ctx.get('libcst')}"
+    )  # older reports ran libcst
     L.append(f"- contracts: {ctx['git']}; {engine}; {len(ctx['contracts_rules'])} Python rules")
     if ctx.get("semgrep_version"):
         L.append(f"- Semgrep {ctx['semgrep_version']} (OSS engine, offline): {len(ctx['semgrep_rules'])} rules from bench/semgrep-rules.yaml")
@@ -320,11 +346,15 @@ def report(ctx: dict[str, Any]) -> str:
             L.append(f"- contracts rules without a Semgrep counterpart: {', '.join(ctx['uncovered'])}")
     L.append(f"- Corpus: `{ctx['corpus_shown']}`: {fmt_n(files)} .py files, {fmt_n(lines)} lines{ctx['corpus_note']}")
     if ctx["excluded"]:
-        L.append(f"- **Excluded from the timed runs of both tools** ({len(ctx['excluded'])} files, {fmt_n(ctx['excluded_lines'])} lines): contracts spent more than {prof['file_timeout']:.0f} CPU s on each in the profile run: {', '.join('`' + e + '`' for e in ctx['excluded'])}")
+        L.append(
+            f"- **Excluded from the timed runs of both tools** ({len(ctx['excluded'])} files, {fmt_n(ctx['excluded_lines'])} lines): contracts spent more than {prof['file_timeout']:.0f} CPU s on each in the profile run: {', '.join('`' + e + '`' for e in ctx['excluded'])}"
+        )
     L.append("")
     L.append("## Cold scan")
     L.append("")
-    L.append("| tool | jobs | files | lines | wall s | files/s | lines/s | CPU s | peak RSS, largest process MB | peak RSS, all processes MB | facts / findings | wall vs Semgrep, same jobs | CPU vs Semgrep, same jobs | load avg before |")
+    L.append(
+        "| tool | jobs | files | lines | wall s | files/s | lines/s | CPU s | peak RSS, largest process MB | peak RSS, all processes MB | facts / findings | wall vs Semgrep, same jobs | CPU vs Semgrep, same jobs | load avg before |"
+    )
     L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     sem = {r["jobs"]: r for r in ctx["runs"] if r["tool"] == "semgrep"}
     for r in ctx["runs"]:
@@ -341,15 +371,21 @@ def report(ctx: dict[str, Any]) -> str:
             ratio = f"**{r['wall'] / sem[r['jobs']]['wall']:.2f}**"
             cratio = f"{r['cpu'] / sem[r['jobs']]['cpu']:.2f}"
         failed = "" if r["exit"] == 0 or r["timed_out"] else f" (exit {r['exit']})"
-        L.append(f"| {r['tool']}{failed} | {r['jobs']} | {fmt_n(nfiles)} | {fmt_n(nlines)} | {wall} | {fps} | {lps} | {r['cpu']:.1f} | {r['max_rss_mb']:.0f} | {r['tree_rss_mb']:.0f} | {r.get('findings', '-')} | {ratio} | {cratio} | {r['load_before']:.1f} |")
+        L.append(
+            f"| {r['tool']}{failed} | {r['jobs']} | {fmt_n(nfiles)} | {fmt_n(nlines)} | {wall} | {fps} | {lps} | {r['cpu']:.1f} | {r['max_rss_mb']:.0f} | {r['tree_rss_mb']:.0f} | {r.get('findings', '-')} | {ratio} | {cratio} | {r['load_before']:.1f} |"
+        )
     L.append("")
-    L.append("Ratio < 1: contracts is faster; the design target is <= 0.5 (wall). Wall time includes interpreter start-up and writing the JSON report; "
-             "CPU is user+system time of the whole process tree (less sensitive than wall time to other load on the machine, shown as the 1-minute load average before each run). "
-             "`lines` counts newlines in the .py files given to both tools; Semgrep's `files` is its own list of scanned targets.")
+    L.append(
+        "Ratio < 1: contracts is faster; the design target is <= 0.5 (wall). Wall time includes interpreter start-up and writing the JSON report; "
+        "CPU is user+system time of the whole process tree (less sensitive than wall time to other load on the machine, shown as the 1-minute load average before each run). "
+        "`lines` counts newlines in the .py files given to both tools; Semgrep's `files` is its own list of scanned targets."
+    )
     if ctx.get("parity"):
         p = ctx["parity"]
         L.append("")
-        L.append(f"Rule parity on bench/parity/sample.py: {p['both']} (rule, line) pairs found by both, {len(p['only_contracts'])} only by contracts {p['only_contracts'] or ''}, {len(p['only_semgrep'])} only by Semgrep {p['only_semgrep'] or ''}.")
+        L.append(
+            f"Rule parity on bench/parity/sample.py: {p['both']} (rule, line) pairs found by both, {len(p['only_contracts'])} only by contracts {p['only_contracts'] or ''}, {len(p['only_semgrep'])} only by Semgrep {p['only_semgrep'] or ''}."
+        )
     L.append("")
     # findings per rule
     if any(r["tool"] == "semgrep" for r in ctx["runs"]):
@@ -363,7 +399,9 @@ def report(ctx: dict[str, Any]) -> str:
             for rule in sorted(set(c["by_rule"]) | set(s["by_rule"]), key=str):
                 L.append(f"| {rule} | {c['by_rule'].get(rule, 0)} | {s['by_rule'].get(rule, 0)} |")
             L.append("")
-            L.append("The counts differ by design (contracts follows values across the file, Semgrep matches patterns); they show that both did comparable work, not which is right.")
+            L.append(
+                "The counts differ by design (contracts follows values across the file, Semgrep matches patterns); they show that both did comparable work, not which is right."
+            )
             L.append("")
             if s.get("errors"):
                 L.append(f"Semgrep errors: {s['errors']}")
@@ -376,11 +414,17 @@ def report(ctx: dict[str, Any]) -> str:
         L.append("")
     ab = prof.get("abandoned") or {"seconds": 0.0, "extractions": 0, "skipped_repeats": 0}
     total = prof["total_seconds"] - ab["seconds"]
-    L.append(f"CPU seconds (process time: other load on the machine does not count; wall {prof.get('wall_seconds', 0):.0f} s). "
-             f"{total:.1f} s for {fmt_n(prof['files_total'])} files ({fmt_n(prof['lines_total'])} lines), {prof['extractions'] - ab['extractions']} extractions "
-             f"({prof['second_pass_extractions']} in the second/dependency passes)"
-             + (f"; plus {ab['seconds']:.0f} s abandoned on {ab['extractions']} extractions of the {len({t['file'] for t in prof['timed_out']})} files over {prof['file_timeout']:.0f} s (not in the table; later passes asked for them {ab['skipped_repeats']} more times)" if ab["extractions"] else "")
-             + ".")
+    L.append(
+        f"CPU seconds (process time: other load on the machine does not count; wall {prof.get('wall_seconds', 0):.0f} s). "
+        f"{total:.1f} s for {fmt_n(prof['files_total'])} files ({fmt_n(prof['lines_total'])} lines), {prof['extractions'] - ab['extractions']} extractions "
+        f"({prof['second_pass_extractions']} in the second/dependency passes)"
+        + (
+            f"; plus {ab['seconds']:.0f} s abandoned on {ab['extractions']} extractions of the {len({t['file'] for t in prof['timed_out']})} files over {prof['file_timeout']:.0f} s (not in the table; later passes asked for them {ab['skipped_repeats']} more times)"
+            if ab["extractions"]
+            else ""
+        )
+        + "."
+    )
     L.append("")
     L.append("| stage | CPU s | share | calls |")
     L.append("|---|---:|---:|---:|")
@@ -388,7 +432,12 @@ def report(ctx: dict[str, Any]) -> str:
 
     if "walk" in prof["stages"]:  # a profile of the libcst engine (reports before 2026-12-07)
         STAGES = [(k, label) for k, label in STAGES if k not in ("parse", "analysis")]
-        STAGES[4:4] = [("parse", "libcst parse"), ("walk", "analysis walk (names, values, matching)"), ("node_text", "node source text (code_for_node)"), ("positions", "positions (positions.py)")]
+        STAGES[4:4] = [
+            ("parse", "libcst parse"),
+            ("walk", "analysis walk (names, values, matching)"),
+            ("node_text", "node source text (code_for_node)"),
+            ("positions", "positions (positions.py)"),
+        ]
 
     for key, label in STAGES:
         secs = prof["stages"].get(key, 0.0)
@@ -400,13 +449,17 @@ def report(ctx: dict[str, Any]) -> str:
     L.append("")
     parse = prof["stages"].get("parse", 0.0)
     if parse and prof.get("lines_parsed"):
-        L.append(f"{'tree-sitter' if 'analysis' in prof['stages'] else 'libcst'} parse: {fmt_n(prof['lines_parsed'] / parse)} lines/s over {fmt_n(prof['lines_parsed'])} parsed lines ({prof['parse_calls']} parses).")
+        L.append(
+            f"{'tree-sitter' if 'analysis' in prof['stages'] else 'libcst'} parse: {fmt_n(prof['lines_parsed'] / parse)} lines/s over {fmt_n(prof['lines_parsed'])} parsed lines ({prof['parse_calls']} parses)."
+        )
         L.append("")
     L.append("### Prefilter")
     L.append("")
     pf, pl = prof["files_prefilter_pass"], prof["lines_prefilter_pass"]
-    L.append(f"{fmt_n(pf)} of {fmt_n(prof['files_total'])} files ({100 * pf / max(1, prof['files_total']):.0f}%) and {fmt_n(pl)} of {fmt_n(prof['lines_total'])} lines "
-             f"({100 * pl / max(1, prof['lines_total']):.0f}%) pass the prefilter and are parsed; {prof['files_skipped']} files were skipped (too large, empty, not UTF-8).")
+    L.append(
+        f"{fmt_n(pf)} of {fmt_n(prof['files_total'])} files ({100 * pf / max(1, prof['files_total']):.0f}%) and {fmt_n(pl)} of {fmt_n(prof['lines_total'])} lines "
+        f"({100 * pl / max(1, prof['lines_total']):.0f}%) pass the prefilter and are parsed; {prof['files_skipped']} files were skipped (too large, empty, not UTF-8)."
+    )
     L.append("")
     L.append("### Slowest files (extraction: read + prefilter + parse + analysis)")
     L.append("")
@@ -415,7 +468,9 @@ def report(ctx: dict[str, Any]) -> str:
     timed = {t["file"] for t in prof["timed_out"]}
     for f in prof["slowest"][:12]:
         mark = " (timed out)" if f["file"] in timed else ""
-        L.append(f"| {f['file']}{mark} | {fmt_n(f['lines'])} | {f['seconds']:.2f} | {fmt_n(f['lines'] / f['seconds']) if f['seconds'] else '-'} | {f['extractions']} |")
+        L.append(
+            f"| {f['file']}{mark} | {fmt_n(f['lines'])} | {f['seconds']:.2f} | {fmt_n(f['lines'] / f['seconds']) if f['seconds'] else '-'} | {f['extractions']} |"
+        )
     L.append("")
     if prof.get("cprofile"):
         L.append(f"cProfile top functions: `{prof['cprofile']}` (stage times above include cProfile's overhead in this run).")
@@ -431,7 +486,9 @@ def main() -> None:
     ap.add_argument("--no-semgrep", action="store_true", help="contracts only")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="N for the parallel runs (default: CPU count)")
     ap.add_argument("--timeout", type=float, default=600, help="stop a tool run after this many seconds (default 600)")
-    ap.add_argument("--file-timeout", type=float, default=20, help="profile run: abandon a file after this many CPU seconds and exclude it from the timed runs (0: never)")
+    ap.add_argument(
+        "--file-timeout", type=float, default=20, help="profile run: abandon a file after this many CPU seconds and exclude it from the timed runs (0: never)"
+    )
     ap.add_argument("--no-exclude", action="store_true", help="time the tools on every file, even those over --file-timeout")
     ap.add_argument("--rules", action="append", default=[], help="contracts rules directory (repeatable; default: the project's rules)")
     ap.add_argument("--cprofile", action="store_true", help="run the profile under cProfile too (slower; top functions written beside the results)")
@@ -512,7 +569,7 @@ def main() -> None:
         "lines": lines,
         "runs": [],
     }
-    stamp = (args.corpus.resolve() / ".bench-corpus")
+    stamp = args.corpus.resolve() / ".bench-corpus"
     if stamp.is_file():
         pins = stamp.read_text().split()
         ctx["corpus_note"] = f" ({'every ' + str(QUICK_EVERY) + 'th file of ' if args.quick else ''}{len(pins)} pinned packages: {', '.join(pins)})"
@@ -557,7 +614,9 @@ def main() -> None:
         ctx["semgrep_rules"], ctx["uncovered"] = effective_semgrep_rules(contracts_rules, rules_file)
         try:
             ctx["parity"] = parity_check(exe, rules_file, env, args.rules)
-            log(f"parity sample: {ctx['parity']['both']} found by both, only contracts {ctx['parity']['only_contracts']}, only semgrep {ctx['parity']['only_semgrep']}")
+            log(
+                f"parity sample: {ctx['parity']['both']} found by both, only contracts {ctx['parity']['only_contracts']}, only semgrep {ctx['parity']['only_semgrep']}"
+            )
         except Exception as exc:  # a broken rule in the work tree must not cost the timings
             log(f"parity check failed: {type(exc).__name__}: {str(exc)[:300]}")
         for j in jobs_list:
@@ -568,12 +627,27 @@ def main() -> None:
                 want = set(py_files) - set(excluded)
                 got = set(r["scanned"])
                 if want != got:
-                    log(f"  file sets differ: {len(want - got)} only for contracts (e.g. {sorted(want - got)[:3]}), {len(got - want)} only for semgrep (e.g. {sorted(got - want)[:3]})")
+                    log(
+                        f"  file sets differ: {len(want - got)} only for contracts (e.g. {sorted(want - got)[:3]}), {len(got - want)} only for semgrep (e.g. {sorted(got - want)[:3]})"
+                    )
                     r["file_set_diff"] = {"only_contracts": sorted(want - got), "only_semgrep": sorted(got - want)}
     # order: contracts then semgrep, by jobs
     if prof is None:
-        ctx["profile"] = {"total_seconds": 1, "stages": {}, "stage_calls": {}, "file_timeout": 0, "timed_out": [], "files_total": files, "lines_total": lines,
-                          "extractions": 0, "second_pass_extractions": 0, "files_prefilter_pass": 0, "lines_prefilter_pass": 0, "files_skipped": 0, "slowest": []}
+        ctx["profile"] = {
+            "total_seconds": 1,
+            "stages": {},
+            "stage_calls": {},
+            "file_timeout": 0,
+            "timed_out": [],
+            "files_total": files,
+            "lines_total": lines,
+            "extractions": 0,
+            "second_pass_extractions": 0,
+            "files_prefilter_pass": 0,
+            "lines_prefilter_pass": 0,
+            "files_skipped": 0,
+            "slowest": [],
+        }
     sys.path.insert(0, str(BENCH))
     text = report(ctx)
     if prof is None:
@@ -583,7 +657,7 @@ def main() -> None:
         d = diffs[0]["file_set_diff"]
         text += f"\nFile sets differ: {len(d['only_contracts'])} files only for contracts, {len(d['only_semgrep'])} only for Semgrep (see the .json).\n"
     out_md.write_text(text, encoding="utf-8")
-    raw = {k: v for k, v in ctx.items()}
+    raw = dict(ctx.items())
     for r in raw["runs"]:
         r.pop("scanned", None)
     out_md.with_suffix(".json").write_text(json.dumps(raw, indent=1, default=str), encoding="utf-8")

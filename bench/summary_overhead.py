@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     on: list[float] = []
     off: list[float] = []
     for i in range(args.rounds):
-        for record in ((True, False) if i % 2 == 0 else (False, True)):
+        for record in (True, False) if i % 2 == 0 else (False, True):
             (on if record else off).append(one_round(record))
     m_on, m_off = statistics.median(on), statistics.median(off)
     print(f"recorder on : min {min(on):.3f} s  median {m_on:.3f} s  ({', '.join(f'{t:.2f}' for t in on)})")

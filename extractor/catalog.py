@@ -8,11 +8,12 @@ is ``python.http.requests``); ids are stable forever. Fixtures share the rule's 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, cast
+from typing import Any, cast
 
 import jsonschema
 
@@ -63,13 +64,13 @@ class Rule:
         return yamlio.line_at(self.source, path) if self.source is not None else 0
 
 
-@lru_cache(maxsize=None)
+@cache
 def rule_schema() -> dict[str, Any]:
     schema: dict[str, Any] = json.loads(resources.files("extractor.schemas").joinpath("rule.schema.json").read_text("utf-8"))
     return schema
 
 
-@lru_cache(maxsize=None)
+@cache
 def rule_validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(rule_schema())
 
@@ -121,7 +122,9 @@ def load_rule(path: Path, rules_dir: Path) -> Rule:
     kinds = data["kind"] if isinstance(data["kind"], list) else [data["kind"]]
     languages = list(data.get("languages") or [language])
     if "languages" in data and (languages[0] != language or language in ("python", "any") or "python" in languages):
-        raise RuleError(f"{shown}:{data.line_of('languages')}: languages must start with the rule's language ({language!r}), all of them tree-sitter languages sharing its treesitter: block")
+        raise RuleError(
+            f"{shown}:{data.line_of('languages')}: languages must start with the rule's language ({language!r}), all of them tree-sitter languages sharing its treesitter: block"
+        )
     meta = data["metadata"]
     match: dict[str, Any] = {}
     if language == "python":
@@ -182,7 +185,7 @@ class Catalog:
     def languages(self) -> list[str]:
         return sorted({lang for r in self.rules if r.language != "any" for lang in r.languages})
 
-    def select(self, ids: Iterable[str]) -> "Catalog":
+    def select(self, ids: Iterable[str]) -> Catalog:
         """A catalog of the given rules plus the rules their derivations read from and the rules
         whose object types they use."""
         wanted = set(ids)
@@ -224,7 +227,7 @@ def load_catalog(dirs: Iterable[Path] | None = None) -> Catalog:
     return Catalog(sorted(rules, key=lambda r: r.id), roots, aliases)
 
 
-@lru_cache(maxsize=None)
+@cache
 def kind_fields() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
     """(raw, public) field names per fact kind, from the schemas generated from ``extractor/kinds/``:
     what a rule's ``fields:`` may set, and what a fact of the kind has."""
@@ -252,7 +255,9 @@ def check_fields(data: Any, kinds: tuple[str, ...], shown: str) -> None:
         if name.startswith("_") or name in known:
             return
         where = "/".join(map(str, path))
-        problems.append((yamlio.line_at(data, path), f"{where}: {name!r} is not a field of {' or '.join(kind_names)} (known: {', '.join(sorted(known)) or 'none'})"))
+        problems.append(
+            (yamlio.line_at(data, path), f"{where}: {name!r} is not a field of {' or '.join(kind_names)} (known: {', '.join(sorted(known)) or 'none'})")
+        )
 
     def walk(node: Any, path: tuple[Any, ...]) -> None:
         if isinstance(node, dict):

@@ -27,7 +27,7 @@ def _console(stream=None) -> Console:
     return Console(file=stream or sys.stdout, highlight=False, soft_wrap=False, width=None if (stream or sys.stdout).isatty() else 160)
 
 
-def _fail(message: str) -> "click.exceptions.Exit":
+def _fail(message: str) -> click.exceptions.Exit:
     click.echo(f"contracts: error: {message}", err=True)
     return click.exceptions.Exit(2)
 
@@ -53,12 +53,18 @@ def main() -> None:
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to a file.")
-@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(exists=True, file_okay=False), help="Rules directory (repeatable; default: the bundled rules).")
+@click.option(
+    "--rules", "rule_dirs", multiple=True, type=click.Path(exists=True, file_okay=False), help="Rules directory (repeatable; default: the bundled rules)."
+)
 @click.option("--rule", "rule_ids", multiple=True, help="Run only these rule ids (repeatable).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPU count, at most 8).")
-@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own.")
+@click.option(
+    "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own."
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show informational diagnostics and timing.")
-def scan(path: Path, fmt: str, output: Path | None, rule_dirs: tuple[str, ...], rule_ids: tuple[str, ...], jobs: int | None, config_path: Path | None, verbose: bool) -> None:
+def scan(
+    path: Path, fmt: str, output: Path | None, rule_dirs: tuple[str, ...], rule_ids: tuple[str, ...], jobs: int | None, config_path: Path | None, verbose: bool
+) -> None:
     """Scan PATH (a repository) and report the facts found in each service."""
     from .report import json_out, scan_text
     from .scan import scan as run_scan
@@ -89,7 +95,7 @@ def scan(path: Path, fmt: str, output: Path | None, rule_dirs: tuple[str, ...], 
         click.echo(f"{s['files']} files ({s['files_parsed']} parsed), {s['lines']} lines in {s['seconds']} s", err=True)
 
 
-def _analyse(path: Path, config_path: Path | None, jobs: int | None, retry_amplification: float | None = None) -> "Analysis":
+def _analyse(path: Path, config_path: Path | None, jobs: int | None, retry_amplification: float | None = None) -> Analysis:
     """scan → load → infer → graph for ``check`` and ``graph``; a bad configuration is a usage error."""
     from dataclasses import replace
 
@@ -116,13 +122,38 @@ def _emit(text: str, output: Path | None) -> None:
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to a file.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), default="error", show_default=True, help="Exit 1 when a finding is at least this severe.")
-@click.option("--retry-amplification", type=click.FloatRange(min=1), default=None, help="Largest tolerated product of attempts along a call path (default: config, else 10).")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding is at least this severe.",
+)
+@click.option(
+    "--retry-amplification",
+    type=click.FloatRange(min=1),
+    default=None,
+    help="Largest tolerated product of attempts along a call path (default: config, else 10).",
+)
 @click.option("--check", "check_ids", multiple=True, help="Run only these checks (repeatable; see docs/checks.md).")
-@click.option("--facts/--no-facts", "show_facts", default=True, show_default=True, help="Text report: list the resilience facts found in code before the findings.")
+@click.option(
+    "--facts/--no-facts", "show_facts", default=True, show_default=True, help="Text report: list the resilience facts found in code before the findings."
+)
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for the scan.")
-@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own.")
-def check(path: Path, fmt: str, output: Path | None, fail_on: str, retry_amplification: float | None, check_ids: tuple[str, ...], show_facts: bool, jobs: int | None, config_path: Path | None) -> None:
+@click.option(
+    "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own."
+)
+def check(
+    path: Path,
+    fmt: str,
+    output: Path | None,
+    fail_on: str,
+    retry_amplification: float | None,
+    check_ids: tuple[str, ...],
+    show_facts: bool,
+    jobs: int | None,
+    config_path: Path | None,
+) -> None:
     """Check PATH's declared and inferred contracts against each other.
 
     Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 bad usage or a contract file
@@ -142,7 +173,12 @@ def check(path: Path, fmt: str, output: Path | None, fail_on: str, retry_amplifi
     if fmt == "json":
         _emit(json_out.dumps(findings_json.document(root, findings, errors)), output)
     else:
-        _emit(findings_text.render(root, findings, errors, len(analysis.graph.services), len(analysis.declared.files), analysis.scan.facts if show_facts else None), output)
+        _emit(
+            findings_text.render(
+                root, findings, errors, len(analysis.graph.services), len(analysis.declared.files), analysis.scan.facts if show_facts else None
+            ),
+            output,
+        )
     if errors:
         click.echo(f"contracts: error: {len(errors)} contract file error(s); first: {errors[0]}", err=True)
         raise click.exceptions.Exit(2)
@@ -155,7 +191,9 @@ def check(path: Path, fmt: str, output: Path | None, fail_on: str, retry_amplifi
 @click.option("--format", "fmt", type=click.Choice(["json", "dot", "mermaid"]), default="json", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the graph to a file.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for the scan.")
-@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own.")
+@click.option(
+    "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own."
+)
 def graph(path: Path, fmt: str, output: Path | None, jobs: int | None, config_path: Path | None) -> None:
     """Print PATH's dependency graph: services, datasets and external hosts; calls and data reads.
 
@@ -185,7 +223,9 @@ def graph(path: Path, fmt: str, output: Path | None, jobs: int | None, config_pa
 @click.option("--dry-run", is_flag=True, help="Print a unified diff per file instead of writing.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for the scan.")
-@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own.")
+@click.option(
+    "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own."
+)
 def init(path: Path, service_names: tuple[str, ...], update: bool, dry_run: bool, fmt: str, jobs: int | None, config_path: Path | None) -> None:
     """Write contract files for services that have none, from what their code shows.
 
@@ -251,7 +291,9 @@ def rules_explain(rule_id: str, rule_dirs: tuple[str, ...]) -> None:
 
 
 @rules.command("docs")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Output directory (default: docs/rules of the checkout).")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Output directory (default: docs/rules of the checkout)."
+)
 @click.option("--check", is_flag=True, help="Exit 1 if the generated docs differ from the files on disk.")
 def rules_docs(out_dir: Path | None, check: bool) -> None:
     """Generate docs/rules/ (index + one page per rule) from the rules and their fixtures."""
@@ -275,7 +317,12 @@ def rules_docs(out_dir: Path | None, check: bool) -> None:
 @rules.command("test")
 @click.argument("rule_ids", nargs=-1)
 @click.option("--rules", "rule_dirs", multiple=True, type=click.Path(exists=True, file_okay=False))
-@click.option("--fixtures", "fixtures_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Fixtures directory (default: fixtures/rules of the checkout).")
+@click.option(
+    "--fixtures",
+    "fixtures_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Fixtures directory (default: fixtures/rules of the checkout).",
+)
 def rules_test(rule_ids: tuple[str, ...], rule_dirs: tuple[str, ...], fixtures_dir: Path | None) -> None:
     """Run rules over their annotated fixtures and report Missing / Noisy / Wrong value / Fixed todo."""
     from . import catalog as catalog_mod
@@ -304,7 +351,12 @@ def rules_test(rule_ids: tuple[str, ...], rule_dirs: tuple[str, ...], fixtures_d
 @click.option("--kind", default="http_call", show_default=True, help="The fact kind the rule reports.")
 @click.option("--title", help="The rule's title (default: a TODO line).")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path), help="Rules directory to write into (default: rules/ of the checkout).")
-@click.option("--fixtures", "fixtures_dir", type=click.Path(file_okay=False, path_type=Path), help="Fixtures directory to write into (default: fixtures/rules of the checkout).")
+@click.option(
+    "--fixtures",
+    "fixtures_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Fixtures directory to write into (default: fixtures/rules of the checkout).",
+)
 def rules_new(rule_id: str, kind: str, title: str | None, rules_dir: Path | None, fixtures_dir: Path | None) -> None:
     """Scaffold a rule: rules/<language>/<category>/<name>.yaml and its same-stem fixture, whose
     placeholder lines fail `contracts rules test` until they are filled in. Never overwrites a file."""

@@ -13,9 +13,9 @@ import json
 import os
 import re
 import subprocess
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Iterator
 
 from . import yamlio
 from .config import Config
@@ -49,10 +49,36 @@ DEFAULT_IGNORED_DIRS = frozenset(
         ".contracts-cache",
     }
 )
-GENERATED_FILE_PATTERNS = ("*_pb2.py", "*_pb2_grpc.py", "*_pb2.pyi", "*.pb.go", "*_grpc.pb.go", "*.pb.gw.go", "*_pb.js", "*_grpc_pb.js", "*.pb.cs", "*Grpc.cs", "*.min.js")
+GENERATED_FILE_PATTERNS = (
+    "*_pb2.py",
+    "*_pb2_grpc.py",
+    "*_pb2.pyi",
+    "*.pb.go",
+    "*_grpc.pb.go",
+    "*.pb.gw.go",
+    "*_pb.js",
+    "*_grpc_pb.js",
+    "*.pb.cs",
+    "*Grpc.cs",
+    "*.min.js",
+)
 _GENERATED_RE = re.compile("|".join(fnmatch.translate(p) for p in GENERATED_FILE_PATTERNS))
 
-MANIFESTS = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "Pipfile", "package.json", "go.mod", "pom.xml", "build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts", "Dockerfile")
+MANIFESTS = (
+    "pyproject.toml",
+    "setup.py",
+    "setup.cfg",
+    "requirements.txt",
+    "Pipfile",
+    "package.json",
+    "go.mod",
+    "pom.xml",
+    "build.gradle",
+    "build.gradle.kts",
+    "settings.gradle",
+    "settings.gradle.kts",
+    "Dockerfile",
+)
 BUILD_SCRIPTS = (".gradle.kts",)  # Gradle Kotlin DSL: manifests, not the service's Kotlin code
 GRADLE_INCLUDE = re.compile(r"""(?m)^\s*include\s*\(?\s*["']""")
 GRADLE_NAME = re.compile(r"""(?m)^\s*rootProject\.name\s*=\s*["']([^"']+)["']""")
@@ -149,7 +175,9 @@ def _parent(rel: str) -> str:
 def _is_aggregator(root: Path, rel_dir: str, manifests: list[str]) -> bool:
     """Workspace manifests (npm workspaces, maven modules, uv/poetry workspaces) are not services."""
     base = root if rel_dir == "." else root / rel_dir
-    if manifests and all(m in ("package.json", "pom.xml", "pyproject.toml", "build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts") for m in manifests):
+    if manifests and all(
+        m in ("package.json", "pom.xml", "pyproject.toml", "build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts") for m in manifests
+    ):
         try:
             if "package.json" in manifests and '"workspaces"' in (base / "package.json").read_text("utf-8", "replace"):
                 return True
@@ -274,7 +302,9 @@ def find_services(inv: Inventory, config: Config) -> list[Service]:
         variants: set[str] = set()
         for a in aliases:
             variants |= name_variants(a)
-        services.append(Service(name=name, root=r, languages=tuple(sorted(lang_by_root[r])), manifests=tuple(manifests), aliases=tuple(sorted(variants | aliases))))
+        services.append(
+            Service(name=name, root=r, languages=tuple(sorted(lang_by_root[r])), manifests=tuple(manifests), aliases=tuple(sorted(variants | aliases)))
+        )
     return sorted(services, key=lambda s: s.root)
 
 

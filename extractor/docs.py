@@ -97,7 +97,10 @@ def render_rule(rule: Rule, catalog: Catalog, fixtures_dir: Path | None = None) 
     if rule.impl:
         out.append(f"- Implementation: `{rule.impl}` (logic that is not data)")
     if rule.derive:
-        out.append(f"- Derived from: {', '.join(f'`{k}`' for k in rule.derive['from_kinds'])} facts where " + ", ".join(f"`{k}` is {' or '.join(f'`{v}`' for v in vals)}" for k, vals in rule.derive["when"].items()))
+        out.append(
+            f"- Derived from: {', '.join(f'`{k}`' for k in rule.derive['from_kinds'])} facts where "
+            + ", ".join(f"`{k}` is {' or '.join(f'`{v}`' for v in vals)}" for k, vals in rule.derive["when"].items())
+        )
     out += ["", "## What it detects", "", d["what"].strip(), ""]
     if d.get("why"):
         out += ["## Why it matters", "", d["why"].strip(), ""]
@@ -145,7 +148,7 @@ def _language_at(where: str) -> str:
 
 def _code_block(items: list[tuple[str, list[str]]], lang: str) -> list[str]:
     out = [f"```{lang}"]
-    for where, lines in items:
+    for _where, lines in items:
         out += lines
     out += ["```", "", "Sources: " + ", ".join(f"`{w}`" for w, _ in items), ""]
     return out

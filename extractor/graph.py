@@ -168,13 +168,19 @@ class CallEdge:
         budget = self.declared.latency_budget if self.declared is not None else None
         attrs["latency_budget"] = [Sourced(f"{level}: {value}", budget.where(level)) for level, value in budget.levels()] if budget is not None else []
         latency = self.provided.latency if self.provided is not None else None
-        attrs["provider_latency"] = [Sourced(f"{name}: {getattr(latency, name)}", latency.where(name)) for name in ("current", "target") if latency is not None and getattr(latency, name) is not None]
+        attrs["provider_latency"] = [
+            Sourced(f"{name}: {getattr(latency, name)}", latency.where(name))
+            for name in ("current", "target")
+            if latency is not None and getattr(latency, name) is not None
+        ]
         op = self.provider_operation
         attrs["idempotency"] = [Sourced(f"{op.idempotency_key or 'key'}: {op.expects}", op.where("expects"))] if op is not None and op.expects else []
         return {k: v for k, v in attrs.items() if v}
 
     def locations(self) -> list[Location]:
-        return sorted({s.location for values in self.attributes().values() for s in values} | ({self.declared.location} if self.declared else set()), key=_loc_key)
+        return sorted(
+            {s.location for values in self.attributes().values() for s in values} | ({self.declared.location} if self.declared else set()), key=_loc_key
+        )
 
 
 @dataclass
@@ -291,7 +297,7 @@ def build_graph(result: ScanResult, declared: LoadedContracts, inferred: Inferre
     services = dict(sorted(services.items()))
 
     g = nx.MultiDiGraph()
-    for name, node in services.items():
+    for name in services:
         g.add_node(node_id("service", name), kind="service", name=name)
     for host in hosts:
         g.add_node(node_id("host", host), kind="external", name=host)
@@ -344,7 +350,11 @@ def _declared_routes(provider: ServiceNode | None, operation: str | None) -> lis
     (or a name starting with ``/``) and ``method:``, whose name is the operation's."""
     if provider is None or provider.declared is None or not operation:
         return []
-    return [(ep.route, ep.method) for ep in provider.declared.provided_endpoints if ep.route and (match.same_name(ep.endpoint, operation) or ep.endpoint == operation)]
+    return [
+        (ep.route, ep.method)
+        for ep in provider.declared.provided_endpoints
+        if ep.route and (match.same_name(ep.endpoint, operation) or ep.endpoint == operation)
+    ]
 
 
 def _edge_for(call: CodeCall, edges: dict[tuple[str, str, tuple[str, ...]], CallEdge], services: dict[str, ServiceNode]) -> CallEdge:
@@ -400,7 +410,7 @@ def _attach_provider(edge: CallEdge, provider: ServiceNode | None, inferred: Inf
         return
     declared = provider.declared
     if declared is not None:
-        ops = [p for p in declared.provided_operations]
+        ops = list(declared.provided_operations)
         edge.provided = next((p for p in ops if match.same_name(p.operation, edge.operation)), None)
         if edge.provided is None and edge.operation is None and len(ops) == 1:
             edge.provided = ops[0]
@@ -411,7 +421,9 @@ def _attach_provider(edge: CallEdge, provider: ServiceNode | None, inferred: Inf
     if not endpoints and edge.operation:
         routes = _declared_routes(provider, edge.operation)
         for ep in inferred.endpoints_of(edge.callee):
-            if match.operation_matches_endpoint(edge.operation, ep.handler, ep.path) or any(match.route_covers(r, ep.path) and match.methods_match(m, ep.method) for r, m in routes):
+            if match.operation_matches_endpoint(edge.operation, ep.handler, ep.path) or any(
+                match.route_covers(r, ep.path) and match.methods_match(m, ep.method) for r, m in routes
+            ):
                 endpoints[ep.id] = ep
     edge.provider_endpoints = tuple(sorted(endpoints.values(), key=lambda e: _loc_key(e.location)))
     if edge.provider_operation is None and provider.inferred is not None:

@@ -6,20 +6,19 @@ kind finalisation (milliseconds, URL text), target services, derived rules, stab
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
-
 import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 from .catalog import Catalog, Rule
+from .environment import AddressBook
+from .environment.svcconfig import has_config, resolve_config
 from .facts import Fact, FactRef, assign_ids
 from .frontends.base import FileResult
 from .kinds import LinkContext, finalize
 from .mounts import OWNER_FIELD, apply_mounts
-from .environment.svcconfig import has_config, resolve_config
-from .environment import AddressBook
 from .values import PATH_CALL, Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, has_refs, resolve_deferred_path, strip, substitute, walk
-
 
 # Framework objects that stand for modules of the service are rule data (``Catalog.module_aliases``,
 # a rule's option ``module_aliases``): ``django.conf.settings.X`` is ``X`` of the service's settings
@@ -311,7 +310,9 @@ def _replica_hint(v: Any) -> str | None:
     from .replicas import REPLICA_NAME
 
     for x in walk(v) if v is not None else ():
-        name = x.name if isinstance(x, Named) else x.var if isinstance(x, Env) else x.text if isinstance(x, Dynamic) and re.fullmatch(r"[\w.]+", x.text) else None
+        name = (
+            x.name if isinstance(x, Named) else x.var if isinstance(x, Env) else x.text if isinstance(x, Dynamic) and re.fullmatch(r"[\w.]+", x.text) else None
+        )
         if name and REPLICA_NAME.search(name):
             return name
     return None

@@ -11,8 +11,9 @@ name (a module's routers are served where the module is included). Targets given
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .facts import Fact
 from .frontends.base import FileResult, Mount
@@ -88,11 +89,15 @@ class MountTable:
                 t = join_path(m.prefix, t)
             if m.source_own:
                 t = join_path(m.source_own, t)
-            source_own = m.source_own
-            out += self.expand(m.raw.source, t, lambda _name: source_own, seen | {owner}, depth + 1)
+            out += self.expand(m.raw.source, t, _constant(m.source_own), seen | {owner}, depth + 1)
             if len(out) >= MAX_VARIANTS:
                 break
         return list(dict.fromkeys(out))[:MAX_VARIANTS]
+
+
+def _constant(value: str | None) -> Callable[[str], str | None]:
+    """An owner's-prefix lookup that always answers ``value`` (the mounting source's own prefix)."""
+    return lambda _name: value
 
 
 def _text(v: Value | None, lookup: Callable[[Ref], Value | None]) -> str | None:

@@ -15,8 +15,8 @@ what their constructor needs; glob names need their literal fragments.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 # Attribute names too common to narrow anything down (the import check does the work).
 COMMON_ATTRS = frozenset(
@@ -30,7 +30,7 @@ class Check:
     word: bytes = b""
     module: str = ""  # import check when set
 
-    def holds(self, data: bytes, cache: dict["Check", bool]) -> bool:
+    def holds(self, data: bytes, cache: dict[Check, bool]) -> bool:
         hit = cache.get(self)
         if hit is None:
             if self.module:

@@ -114,19 +114,11 @@ class ServiceCalls:
             return found + exact
         name = callee.rpartition(".")[2]
         module = self._module_prefix(callee)
-        if (
-            module is not None
-        ):  # under a module of the service: its functions with that name
+        if module is not None:  # under a module of the service: its functions with that name
             files = set(self.by_module[module])
             return found + [k for k in self.by_name.get(name, ()) if k[0] in files]
-        if (
-            "." in callee
-        ):  # a class-qualified tail: Acme.Risk.RiskClient.Score → RiskClient.Score
-            found += [
-                k
-                for k in self.by_name.get(name, ())
-                if "." in k[1] and callee.endswith("." + k[1])
-            ]
+        if "." in callee:  # a class-qualified tail: Acme.Risk.RiskClient.Score → RiskClient.Score
+            found += [k for k in self.by_name.get(name, ()) if "." in k[1] and callee.endswith("." + k[1])]
         return found
 
     def _module_prefix(self, qual: str) -> str | None:
@@ -137,9 +129,7 @@ class ServiceCalls:
                 return head
         return None
 
-    def reachable(
-        self, start: Iterable[FnKey], depth: int = MAX_DEPTH
-    ) -> frozenset[FnKey]:
+    def reachable(self, start: Iterable[FnKey], depth: int = MAX_DEPTH) -> frozenset[FnKey]:
         """The functions reachable from ``start`` (themselves included), at most ``depth`` hops away."""
         seen = set(start)
         frontier = sorted(seen)
@@ -163,13 +153,7 @@ class ServiceCalls:
         if not short.isidentifier():
             return []
         named = self.by_name.get(short, [])
-        exact = [
-            k
-            for k in named
-            if k[1] == handler
-            or handler.endswith("." + k[1])
-            or k[1].endswith("." + handler)
-        ]
+        exact = [k for k in named if k[1] == handler or handler.endswith("." + k[1]) or k[1].endswith("." + handler)]
         same_file = [k for k in named if k[0] == path]
         for group in ([k for k in exact if k[0] == path], same_file, exact, named):
             if group:
@@ -178,9 +162,7 @@ class ServiceCalls:
 
     def encloses(self, key: FnKey, path: str, line: int) -> bool:
         """Whether function ``key`` spans ``line`` of ``path`` (a route registered inside it)."""
-        return key[0] == path and any(
-            fn.line <= line <= fn.end_line for fn in self.functions.get(key, ())
-        )
+        return key[0] == path and any(fn.line <= line <= fn.end_line for fn in self.functions.get(key, ()))
 
     def literal_functions(self, path: str, line: int) -> list[FnKey]:
         """The function literals passed to a call that starts at ``line`` of ``path`` (a route
@@ -189,19 +171,12 @@ class ServiceCalls:
         if summary is None or line <= 0:
             return []
         out: list[FnKey] = []
-        for owner, sites in [("", summary.calls)] + [
-            (fn.qualname, fn.calls) for fn in summary.functions
-        ]:
+        for owner, sites in [("", summary.calls)] + [(fn.qualname, fn.calls) for fn in summary.functions]:
             for call in sites:
                 if call.line != line:
                     continue
                 for fn in summary.functions:
-                    if (
-                        fn.parent == owner
-                        and call.line <= fn.line
-                        and fn.end_line <= call.end_line
-                        and (path, fn.qualname) not in out
-                    ):
+                    if fn.parent == owner and call.line <= fn.line and fn.end_line <= call.end_line and (path, fn.qualname) not in out:
                         out.append((path, fn.qualname))
         return sorted(out)
 
@@ -212,9 +187,7 @@ class CallIndex:
 
     services: dict[str, ServiceCalls] = field(default_factory=dict)
 
-    def handler_reach(
-        self, service: str, path: str, handler: str | None, line: int = 0
-    ) -> frozenset[FnKey] | None:
+    def handler_reach(self, service: str, path: str, handler: str | None, line: int = 0) -> frozenset[FnKey] | None:
         """The functions an endpoint handler reaches (itself included); None when it is not known.
 
         ``handler`` names the function as the code spells it (``score``, ``s.handleScore``); a
@@ -224,11 +197,7 @@ class CallIndex:
         calls = self.services.get(service)
         if calls is None:
             return None
-        start = (
-            calls.handler_functions(path, handler)
-            if handler and _NAME.fullmatch(handler)
-            else []
-        )
+        start = calls.handler_functions(path, handler) if handler and _NAME.fullmatch(handler) else []
         if not start or any(calls.encloses(k, path, line) for k in start):
             # no name, or the name of the scope registering the route (a Kotlin route's
             # enclosing lambda): the literals passed with the route
@@ -238,9 +207,7 @@ class CallIndex:
         return calls.reachable(start)
 
 
-def build_call_index(
-    summaries: Iterable[FileSummary], service_of: Mapping[str, str | None]
-) -> CallIndex:
+def build_call_index(summaries: Iterable[FileSummary], service_of: Mapping[str, str | None]) -> CallIndex:
     """Index the summaries of every service (files outside a service are left out)."""
     index = CallIndex()
     for summary in sorted(summaries, key=lambda s: s.path):

@@ -19,9 +19,10 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .catalog import Catalog, Rule
 from .facts import Fact
@@ -130,7 +131,7 @@ def parse_annotations(source: bytes, language: str, known_rules: set[str], displ
             problems.append(Failure("Annotation", where, f"cannot read the annotation: {exc}"))
             continue
         for tok in tokens:
-            if tok.startswith("(") or tok.startswith("—"):
+            if tok.startswith(("(", "—")):
                 break  # free text after the pairs
             if "=" not in tok:
                 problems.append(Failure("Annotation", where, f"expected key=value, got {tok!r}"))

@@ -13,15 +13,17 @@ import re
 import signal
 import threading
 import time
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from .catalog import Catalog, load_catalog
 from .config import Config, load_config
 from .discover import find_services, inventory
+from .environment import build_address_book
 from .facts import Diagnostic, ScanResult, Service
 from .frontends import frontend_for, rules_language, rules_language_of
 from .frontends.base import FileResult
@@ -29,7 +31,6 @@ from .frontends.treesitter.python_package import module_name_for
 from .link import link
 from .reach import build_call_index
 from .sources import read_source
-from .environment import build_address_book
 from .values import Obj, Ref, Value, walk
 
 
@@ -155,7 +156,9 @@ def _worker_run(tasks: list[Task]) -> list[tuple[FileResult | None, Diagnostic |
     return [extract_one(t, _WORKER["compiled"]) for t in tasks]
 
 
-def _run_tasks(tasks: list[Task], compiled: Mapping[str, Any], jobs: int, catalog: Catalog, rule_ids: tuple[str, ...] | None) -> list[tuple[FileResult | None, Diagnostic | None, int]]:
+def _run_tasks(
+    tasks: list[Task], compiled: Mapping[str, Any], jobs: int, catalog: Catalog, rule_ids: tuple[str, ...] | None
+) -> list[tuple[FileResult | None, Diagnostic | None, int]]:
     if jobs <= 1 or len(tasks) < 64:
         return [extract_one(t, compiled) for t in tasks]
     # largest files first, in small batches, so that no worker is left with a long tail
@@ -219,7 +222,7 @@ def scan(
     # a file that could not be read, parsed or finished once is not tried again by the later passes
     failed = {d.file for d in diagnostics} | {rel for rel, res in results.items() if not res.parsed}
     second = [t for t in _second_pass(tasks, results, smap) + _package_pass(tasks, results, smap) if t.rel not in failed]
-    for task, (res, diag, lines) in zip(second, _run_tasks(second, compiled, jobs, catalog, selected)):
+    for task, (res, _diag, lines) in zip(second, _run_tasks(second, compiled, jobs, catalog, selected)):
         if res is not None:
             if task.rel not in results:
                 parsed_lines += lines
@@ -230,7 +233,7 @@ def scan(
         deps = [t for t in _dependency_pass(tasks, results, smap, catalog.module_aliases) if t.rel not in failed]
         if not deps:
             break
-        for task, (res, diag, lines) in zip(deps, _run_tasks(deps, compiled, jobs, catalog, selected)):
+        for task, (res, diag, _lines) in zip(deps, _run_tasks(deps, compiled, jobs, catalog, selected)):
             if diag is not None:
                 failed.add(task.rel)
                 diagnostics.append(diag)
@@ -243,7 +246,7 @@ def scan(
         hops = [t for t in _reach_pass(tasks, results, summaries, smap) if t.rel not in failed]
         if not hops:
             break
-        for task, (res, diag, lines) in zip(hops, _run_tasks(hops, compiled, jobs, catalog, selected)):
+        for task, (res, diag, _lines) in zip(hops, _run_tasks(hops, compiled, jobs, catalog, selected)):
             if diag is not None or res is None or res.summary is None:
                 failed.add(task.rel)
             else:
@@ -340,7 +343,9 @@ def _reach_pass(tasks: list[Task], results: dict[str, FileResult], summaries: Ma
         svc = smap.owner(rel)
         if svc is None or svc.root not in with_endpoints:
             continue
-        for callee in sorted({c.callee for fn in summary.functions for c in fn.calls if c.callee and c.local is None} | {c.callee for c in summary.calls if c.callee}):
+        for callee in sorted(
+            {c.callee for fn in summary.functions for c in fn.calls if c.callee and c.local is None} | {c.callee for c in summary.calls if c.callee}
+        ):
             head = callee.replace("().", ".")
             while "." in head:
                 head = head.rpartition(".")[0]

@@ -34,5 +34,7 @@ def read_source(root: Path, rel: str, max_bytes: int, language: str) -> tuple[by
         if language == "python" and _CODING.search(head):
             return data, None  # PEP 263 declaration: the parser decodes it
         line = data.count(b"\n", 0, exc.start) + 1
-        return None, Diagnostic(rel, "decode_error", f"not valid UTF-8 ({exc.reason} at byte {exc.start}) and no encoding declaration", line=line, severity="warning")
+        return None, Diagnostic(
+            rel, "decode_error", f"not valid UTF-8 ({exc.reason} at byte {exc.start}) and no encoding declaration", line=line, severity="warning"
+        )
     return data, None

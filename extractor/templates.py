@@ -10,7 +10,8 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import re
-from typing import Any, Sequence, TypeVar
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from .values import Const, Value, simplify_concat
 

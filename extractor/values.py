@@ -8,8 +8,9 @@ All values are frozen and hashable so that per-file results can be cached.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Union
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +23,7 @@ class Named:
     """A value reached through a named constant (``TIMEOUT = 0.2``)."""
 
     name: str
-    value: "Value"
+    value: Value
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,19 +46,19 @@ class Env:
     """An environment variable read, with its default when the code gives one."""
 
     var: str
-    default: "Value | None" = None
+    default: Value | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Seq:
-    items: tuple["Value", ...]
+    items: tuple[Value, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Map:
-    items: tuple[tuple["Value", "Value"], ...]
+    items: tuple[tuple[Value, Value], ...]
 
-    def get(self, key: str) -> "Value | None":
+    def get(self, key: str) -> Value | None:
         for k, v in self.items:
             if isinstance(k, Const) and k.value == key:
                 return v
@@ -73,11 +74,11 @@ class Obj:
     """
 
     type: str
-    captures: tuple[tuple[str, "Value"], ...] = ()
+    captures: tuple[tuple[str, Value], ...] = ()
     name: str = ""
     origin: str = ""  # "file:line" of the constructor call
 
-    def capture(self, key: str) -> "Value | None":
+    def capture(self, key: str) -> Value | None:
         for k, v in self.captures:
             if k == key:
                 return v
@@ -89,22 +90,22 @@ class Call:
     """A call of a resolved function whose result the rules may still interpret (``float(x)``)."""
 
     func: str
-    args: tuple["Value", ...] = ()
-    kwargs: tuple[tuple[str, "Value"], ...] = ()
+    args: tuple[Value, ...] = ()
+    kwargs: tuple[tuple[str, Value], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class BinOp:
     op: str
-    left: "Value"
-    right: "Value"
+    left: Value
+    right: Value
 
 
 @dataclass(frozen=True, slots=True)
 class Concat:
     """String concatenation / f-string; parts are values."""
 
-    parts: tuple["Value", ...]
+    parts: tuple[Value, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +115,7 @@ class Dynamic:
     text: str
 
 
-Value = Union[Const, Named, Ref, Env, Seq, Map, Obj, Call, BinOp, Concat, Dynamic]
+Value = Const | Named | Ref | Env | Seq | Map | Obj | Call | BinOp | Concat | Dynamic
 
 UNKNOWN = Dynamic("")
 
@@ -319,7 +320,7 @@ def names_in(v: Value) -> list[str]:
     return [x.name for x in walk(v) if isinstance(x, Named)]
 
 
-def at_path(v: Value | None, path: "tuple[str | int, ...] | list[str | int]") -> Value | None:
+def at_path(v: Value | None, path: tuple[str | int, ...] | list[str | int]) -> Value | None:
     """The value at ``path`` inside ``v`` (a rule's field ``path:``), or None.
 
     A step is a mapping key, a key of a list of ``(key, value)`` pairs, or a list index; ``*`` is
@@ -357,7 +358,7 @@ def at_path(v: Value | None, path: "tuple[str | int, ...] | list[str | int]") ->
 PATH_CALL = "$path"  # a path into a value that needs another module's constant: resolved at link time
 
 
-def deferred_path(v: Value, path: "tuple[str | int, ...]") -> Value:
+def deferred_path(v: Value, path: tuple[str | int, ...]) -> Value:
     return Call(PATH_CALL, (v,) + tuple(Const(p) for p in path))
 
 
@@ -368,7 +369,7 @@ def resolve_deferred_path(v: Value) -> Value | None:
     return v
 
 
-def _look_through(v: Value | None, step: "str | int") -> Value | None:
+def _look_through(v: Value | None, step: str | int) -> Value | None:
     if isinstance(v, Call):
         if v.kwargs and not v.args:  # dict(k=v)
             return Map(tuple((Const(k), x) for k, x in v.kwargs))

@@ -65,13 +65,9 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
         try:
             hash(key)
         except TypeError:
-            raise yaml.constructor.ConstructorError(
-                "while constructing a mapping", node.start_mark, "found an unhashable key", key_node.start_mark
-            ) from None
+            raise yaml.constructor.ConstructorError("while constructing a mapping", node.start_mark, "found an unhashable key", key_node.start_mark) from None
         if key in result:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1
         result.value_lines[key] = value_node.start_mark.line + 1
@@ -104,7 +100,7 @@ class YamlError(Exception):
 def load_text(text: str, path: str = "<string>") -> list[Any]:
     """Load every document of a YAML stream with line information; raises ``YamlError``."""
     try:
-        return [doc for doc in yaml.load_all(text, Loader=_LineLoader)]
+        return list(yaml.load_all(text, Loader=_LineLoader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0

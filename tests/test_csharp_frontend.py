@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 
 from extractor.config import Config
+from extractor.environment.appsettings import flatten_config
 from extractor.frontends.testing import ClassValue, Instance, Probe, select_rules
 from extractor.frontends.treesitter.csharp import project_path, words_of
 from extractor.scan import scan
-from extractor.environment.appsettings import flatten_config
-from extractor.values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, strip
+from extractor.values import Concat, Const, Dynamic, Env, Map, Named, Obj, strip
 
 from .conftest import REPO
 
@@ -170,7 +170,11 @@ def test_configuration_and_environment_reads_are_env_values_with_defaults():
     assert strip(local(an, "C", "M", "d")) == Env("RISK_URL", Const("http://risk"))
     assert strip(local(an, "C", "M", "e")) == Env("ConnectionStrings:db")
     assert strip(local(an, "C", "M", "f")) == Env("Services:Stock")
-    assert flatten_config({"Services": {"Risk": "http://risk"}, "Hosts": ["a", "b"], "Debug": True}) == {"Services:Risk": "http://risk", "Hosts:0": "a", "Hosts:1": "b"}
+    assert flatten_config({"Services": {"Risk": "http://risk"}, "Hosts": ["a", "b"], "Debug": True}) == {
+        "Services:Risk": "http://risk",
+        "Hosts:0": "a",
+        "Hosts:1": "b",
+    }
 
 
 def test_options_lambdas_are_maps_and_factory_lambdas_are_their_objects():
@@ -215,7 +219,9 @@ def test_project_paths_come_from_csproj(tmp_path):
 
 def test_constants_of_other_files_of_the_project(tmp_path):
     (tmp_path / "Checkout.csproj").write_text("<Project />", encoding="utf-8")
-    (tmp_path / "Settings.cs").write_text('public static class Settings { public const string RiskUrl = "http://risk:8080"; public const int Seconds = 4; }\n', encoding="utf-8")
+    (tmp_path / "Settings.cs").write_text(
+        'public static class Settings { public const string RiskUrl = "http://risk:8080"; public const int Seconds = 4; }\n', encoding="utf-8"
+    )
     (tmp_path / "Client.cs").write_text(
         "public class Client {\n"
         "  private readonly HttpClient _http = new HttpClient { Timeout = TimeSpan.FromSeconds(Settings.Seconds) };\n"
@@ -224,7 +230,9 @@ def test_constants_of_other_files_of_the_project(tmp_path):
         encoding="utf-8",
     )
     facts = [f for f in scan(tmp_path, config=Config(), rule_ids=["csharp.http.httpclient"]).facts if f.rule == "csharp.http.httpclient"]
-    assert [(f.file, f.fields["url"], f.fields["timeout_ms"], f.fields["timeout_source"]) for f in facts] == [("Client.cs", "http://risk:8080/score", 4000, "constant")]
+    assert [(f.file, f.fields["url"], f.fields["timeout_ms"], f.fields["timeout_source"]) for f in facts] == [
+        ("Client.cs", "http://risk:8080/score", 4000, "constant")
+    ]
 
 
 # ---------------------------------------------------------------- laziness

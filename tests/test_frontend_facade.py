@@ -28,7 +28,12 @@ def test_extract_source_finds_what_a_scan_of_the_same_file_finds(tmp_path):
     got = extract_source("go", GO, "svc/x.go", ["go.http.net-http"])
     assert (got.path, got.language, got.parsed) == ("svc/x.go", "go", True)
     (call,) = [f for f in got.facts if f.kind == "http_call"]
-    assert (call.line, call.rule, strip(call.fields["url"]), strip(call.fields["method"])) == (10, "go.http.net-http", Const("http://risk:8080/v1/score"), Const("GET"))
+    assert (call.line, call.rule, strip(call.fields["url"]), strip(call.fields["method"])) == (
+        10,
+        "go.http.net-http",
+        Const("http://risk:8080/v1/score"),
+        Const("GET"),
+    )
     (tmp_path / "svc").mkdir()
     (tmp_path / "svc" / "go.mod").write_text("module example.com/svc\n", encoding="utf-8")
     (tmp_path / "svc" / "x.go").write_text(GO, encoding="utf-8")

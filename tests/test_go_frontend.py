@@ -257,7 +257,7 @@ def test_untracked_literals_are_maps_and_sequences():
 # ---------------------------------------------------------------- comments and facts
 def test_comments_for_the_fixture_harness():
     fe = frontend_for("go")
-    source = b'package x\n// alone\nfunc f() {\n\tg() // trailing\n\t/* block\n\t   comment */\n}\n'
+    source = b"package x\n// alone\nfunc f() {\n\tg() // trailing\n\t/* block\n\t   comment */\n}\n"
     got = [(c.line, c.text, c.own_line) for c in fe.comments(source)]
     assert got == [(2, "alone", True), (4, "trailing", False), (5, "block comment", True)]
 
@@ -316,15 +316,23 @@ def test_raw_queries_inline_and_from_an_scm_file(tmp_path):
     _rule(
         tmp_path / "rules",
         "go/endpoints/inline.yaml",
-        "id: go.endpoints.inline\n" + header + textwrap.dedent("""\
+        "id: go.endpoints.inline\n"
+        + header
+        + textwrap.dedent("""\
         treesitter:
           queries:
             - query: '(call_expression function: (identifier) @name (#eq? @name "Route") arguments: (argument_list . (interpreted_string_literal) @path)) @fact'
               fields: {method: GET, path: {capture: path}}
         """),
     )
-    _rule(tmp_path / "rules", "go/endpoints/file.yaml", "id: go.endpoints.file\n" + header + "treesitter:\n  queries:\n    - fields: {handler: {capture: p, text: true}}\n")
-    (tmp_path / "rules/go/endpoints/file.scm").write_text('(call_expression function: (identifier) @f (#eq? @f "Route") arguments: (argument_list . (_) @p)) @fact\n', encoding="utf-8")
+    _rule(
+        tmp_path / "rules",
+        "go/endpoints/file.yaml",
+        "id: go.endpoints.file\n" + header + "treesitter:\n  queries:\n    - fields: {handler: {capture: p, text: true}}\n",
+    )
+    (tmp_path / "rules/go/endpoints/file.scm").write_text(
+        '(call_expression function: (identifier) @f (#eq? @f "Route") arguments: (argument_list . (_) @p)) @fact\n', encoding="utf-8"
+    )
     (tmp_path / "src").mkdir()
     (tmp_path / "src/main.go").write_text('package main\nfunc main() {\n\tRoute("/x", nil)\n}\n', encoding="utf-8")
     facts = scan(tmp_path / "src", catalog=load_catalog([tmp_path / "rules"]), config=Config()).facts
@@ -379,9 +387,12 @@ def test_package_paths_come_from_go_mod(tmp_path):
 def test_objects_and_constants_of_other_files_of_the_package(tmp_path):
     (tmp_path / "go.mod").write_text("module example.com/app\n", encoding="utf-8")
     (tmp_path / "server.go").write_text(
-        'package main\nimport ("net/http"; "time")\ntype S struct{ c *http.Client }\nfunc New() *S { return &S{c: &http.Client{Timeout: timeout}} }\n', encoding="utf-8"
+        'package main\nimport ("net/http"; "time")\ntype S struct{ c *http.Client }\nfunc New() *S { return &S{c: &http.Client{Timeout: timeout}} }\n',
+        encoding="utf-8",
     )
     (tmp_path / "consts.go").write_text('package main\nimport "time"\nconst timeout = 3 * time.Second\nconst base = "http://risk:8080"\n', encoding="utf-8")
     (tmp_path / "use.go").write_text('package main\nfunc (s *S) call() { s.c.Get(base + "/x") }\n', encoding="utf-8")
     facts = [f for f in scan(tmp_path, config=Config(), rule_ids=["go.http.net-http"]).facts if f.rule == "go.http.net-http"]
-    assert [(f.file, f.fields["url"], f.fields["timeout_ms"], f.fields["timeout_constant"]) for f in facts] == [("use.go", "http://risk:8080/x", 3000, "timeout")]
+    assert [(f.file, f.fields["url"], f.fields["timeout_ms"], f.fields["timeout_constant"]) for f in facts] == [
+        ("use.go", "http://risk:8080/x", 3000, "timeout")
+    ]

@@ -14,14 +14,13 @@ import textwrap
 from pathlib import Path
 
 from extractor import durations
-from extractor.environment import svcconfig
 from extractor.config import Config
+from extractor.environment import AddressBook, svcconfig
 from extractor.frontends import frontend_for
 from extractor.frontends.testing import ClassValue, FunctionValue, Instance, Probe, select_rules
 from extractor.frontends.treesitter.java import java_string
 from extractor.frontends.treesitter.java_package import module_path, words_of
 from extractor.scan import scan
-from extractor.environment import AddressBook
 from extractor.values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, strip
 
 from .conftest import REPO
@@ -360,7 +359,7 @@ def test_constants_of_another_class_resolve_at_link_time(tmp_path):
     pkg.mkdir(parents=True)
     (svc / "pom.xml").write_text("<project/>", encoding="utf-8")
     (pkg / "Settings.java").write_text(
-        "package com.acme;\npublic final class Settings {\n  public static final String RISK_URL = \"http://risk:8080\";\n  public static final int READ_MS = 700;\n}\n",
+        'package com.acme;\npublic final class Settings {\n  public static final String RISK_URL = "http://risk:8080";\n  public static final int READ_MS = 700;\n}\n',
         encoding="utf-8",
     )
     (pkg / "Client.java").write_text(
@@ -456,9 +455,7 @@ def _probe(root: Path, *rule_ids: str) -> dict:
 
 
 def test_java_files_are_parsed_only_with_java_rules(tmp_path):
-    (tmp_path / "Main.java").write_text(
-        'import java.util.UUID;\nclass Main { void m() { UUID.randomUUID(); } }\n', encoding="utf-8"
-    )
+    (tmp_path / "Main.java").write_text("import java.util.UUID;\nclass Main { void m() { UUID.randomUUID(); } }\n", encoding="utf-8")
     (tmp_path / "app.py").write_text("import requests\nrequests.get('http://risk/x', timeout=1)\n", encoding="utf-8")
     alone = _probe(tmp_path, "python.http.requests")
     assert alone["parsers"] == [["tree_sitter_python", "language"]] and alone["java"] is False

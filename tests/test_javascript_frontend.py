@@ -14,12 +14,12 @@ import textwrap
 from pathlib import Path
 
 from extractor.config import Config
+from extractor.environment import build_address_book
+from extractor.environment.dotenv import parse_env_file
 from extractor.frontends import frontend_for, language_of, rules_language, rules_language_of
 from extractor.frontends.testing import FunctionValue, Probe, grammar_for, join_prefix, select_rules
 from extractor.frontends.treesitter.javascript import js_number, module_path, normalise_module, unescape, words_of
 from extractor.scan import scan
-from extractor.environment import build_address_book
-from extractor.environment.dotenv import parse_env_file
 from extractor.values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, strip
 
 from .conftest import REPO
@@ -59,7 +59,7 @@ def test_numbers_strings_and_template_literals():
     assert url.parts == (Const("http://risk:8080/v1/"), Dynamic("id"), Const("\n"))  # known parts folded
     assert strip(value(an, "empty")) == Const("") and strip(value(an, "plain")) == Const("no substitutions")
     assert js_number("1_000") == 1000 and js_number("017") == 15 and js_number("x") is None
-    assert unescape(r"a\\b\u{1F600}") == "a\\b\U0001F600"
+    assert unescape(r"a\\b\u{1F600}") == "a\\b\U0001f600"
 
 
 def test_object_literals_shorthand_spread_computed_and_methods():
@@ -291,7 +291,7 @@ def test_tsx_and_jsx_parse(tmp_path):
 
 # ---------------------------------------------------------------- .env files
 def test_env_files_are_parsed_and_feed_the_address_book(tmp_path):
-    text = 'A=1\nexport B="two words" # comment\nC=\'x#y\'\n# D=4\nE=http://risk:8080 # trailing\nbad line\n'
+    text = "A=1\nexport B=\"two words\" # comment\nC='x#y'\n# D=4\nE=http://risk:8080 # trailing\nbad line\n"
     assert parse_env_file(text) == {"A": "1", "B": "two words", "C": "x#y", "E": "http://risk:8080"}
     for name, manifest in (("checkout", "package.json"), ("risk", "package.json"), ("orders", "package.json")):
         (tmp_path / name).mkdir()
@@ -299,7 +299,8 @@ def test_env_files_are_parsed_and_feed_the_address_book(tmp_path):
     (tmp_path / "checkout" / ".env").write_text("RISK_URL=http://risk:8080\n", encoding="utf-8")
     (tmp_path / "checkout" / ".env.local").write_text("RISK_URL=http://elsewhere\nORDERS_URL=http://orders:8000\n", encoding="utf-8")
     (tmp_path / "checkout" / "app.js").write_text(
-        'const axios = require("axios");\naxios.get(process.env.RISK_URL + "/x", { timeout: 1 });\naxios.get(`${process.env.ORDERS_URL}/y`, { timeout: 1 });\n', encoding="utf-8"
+        'const axios = require("axios");\naxios.get(process.env.RISK_URL + "/x", { timeout: 1 });\naxios.get(`${process.env.ORDERS_URL}/y`, { timeout: 1 });\n',
+        encoding="utf-8",
     )
     facts = scan(tmp_path, config=Config(), rule_ids=["javascript.http.axios"]).facts
     assert [(f.fields["target"]["service"], f.fields["target"]["via"]) for f in facts] == [("risk", "env_file"), ("orders", "env_file")]
@@ -314,7 +315,9 @@ def test_compose_env_file_entries(tmp_path):
     (tmp_path / "api" / "package.json").write_text("{}", encoding="utf-8")
     (tmp_path / "deploy").mkdir()
     (tmp_path / "deploy" / "api.env").write_text("SCORING_URL=http://risk:8080\n", encoding="utf-8")
-    (tmp_path / "docker-compose.yml").write_text("services:\n  api:\n    build: ./api\n    env_file: [./deploy/api.env]\n    environment: {OTHER: x}\n", encoding="utf-8")
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  api:\n    build: ./api\n    env_file: [./deploy/api.env]\n    environment: {OTHER: x}\n", encoding="utf-8"
+    )
     inv = inventory(tmp_path, Config())
     book = build_address_book(inv.root, find_services(inv, Config()), inv.other_files)
     assert book.env_by_service["api"] == {"OTHER": "x", "SCORING_URL": "http://risk:8080"}

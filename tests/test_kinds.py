@@ -117,7 +117,9 @@ def test_views_read_fields_with_their_types_and_defaults():
     assert HttpCall.from_fields({"retry_attempts": None}).retry_attempts is None  # unbounded
     grpc = GrpcCall.from_fields({"grpc_service": "risk.Risk", "rpc": "Score"})
     assert (grpc.grpc_service, grpc.rpc, grpc.target.service) == ("risk.Risk", "Score", None)
-    ids = IdGeneration.from_fields({"generator": "uuid.uuid4", "inside_retry": True, "flows_to": [{"call": "http_call:0123456789ab", "as": "header:Idempotency-Key"}]})
+    ids = IdGeneration.from_fields(
+        {"generator": "uuid.uuid4", "inside_retry": True, "flows_to": [{"call": "http_call:0123456789ab", "as": "header:Idempotency-Key"}]}
+    )
     assert ids.flows_to == (FlowTo("http_call:0123456789ab", "header:Idempotency-Key"),) and ids.inside_retry
     policy = RetryPolicy.from_fields({"attempts": 3, "backoff": "exponential", "retry_on": ["Timeout"], "calls": []})
     assert (policy.attempts, policy.backoff, policy.retry_on, policy.max_delay_ms) == (3, "exponential", ("Timeout",), None)
@@ -206,7 +208,9 @@ treesitter:
     lines = str(err.value).splitlines()
     assert len(lines) == 2, lines
     assert "go/retry/mixed.yaml:13: treesitter/calls/1/fields/attempts: 'attempts' is not a field of circuit_breaker" in lines[0]
-    assert "go/retry/mixed.yaml:18: treesitter/objects/0/configure/SetFallback/fact_field: 'fallbak' is not a field of retry_policy or circuit_breaker" in lines[1]
+    assert (
+        "go/retry/mixed.yaml:18: treesitter/objects/0/configure/SetFallback/fact_field: 'fallbak' is not a field of retry_policy or circuit_breaker" in lines[1]
+    )
 
 
 def test_derive_copies_fields_the_kinds_have(tmp_path):

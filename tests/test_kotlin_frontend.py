@@ -267,7 +267,7 @@ def test_files_module_names_and_comments(tmp_path):
 
 def test_gradle_kotlin_dsl_manifests_make_services(tmp_path):
     (tmp_path / "settings.gradle.kts").write_text('rootProject.name = "shop"\ninclude("loyalty", "billing")\n', encoding="utf-8")
-    (tmp_path / "build.gradle.kts").write_text("plugins { kotlin(\"jvm\") }\n", encoding="utf-8")
+    (tmp_path / "build.gradle.kts").write_text('plugins { kotlin("jvm") }\n', encoding="utf-8")
     for svc in ("loyalty", "billing"):
         (tmp_path / svc / "src").mkdir(parents=True)
         (tmp_path / svc / "build.gradle.kts").write_text('dependencies { implementation("io.ktor:ktor-client-cio:2.3.0") }\n', encoding="utf-8")
@@ -286,7 +286,7 @@ def test_gradle_kotlin_dsl_manifests_make_services(tmp_path):
 def test_a_scan_finds_kotlin_facts_end_to_end(tmp_path):
     (tmp_path / "build.gradle.kts").write_text("plugins {}\n", encoding="utf-8")
     (tmp_path / "App.kt").write_text(
-        'import okhttp3.OkHttpClient\nimport okhttp3.Request\n'
+        "import okhttp3.OkHttpClient\nimport okhttp3.Request\n"
         'fun f() { OkHttpClient().newCall(Request.Builder().url("http://risk:8080/x").build()).execute() }\n',
         encoding="utf-8",
     )

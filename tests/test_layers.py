@@ -14,7 +14,19 @@ from .conftest import REPO
 
 # lowest first; "pkg.*" is the package and every module under it
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("extractor", "extractor.values", "extractor.durations", "extractor.facts", "extractor.yamlio", "extractor.config", "extractor.languages", "extractor.schemas")),
+    (
+        "base",
+        (
+            "extractor",
+            "extractor.values",
+            "extractor.durations",
+            "extractor.facts",
+            "extractor.yamlio",
+            "extractor.config",
+            "extractor.languages",
+            "extractor.schemas",
+        ),
+    ),
     ("rules", ("extractor.catalog", "extractor.templates", "extractor.prefilter", "extractor.rules.*")),
     ("discover", ("extractor.discover", "extractor.sources")),
     ("environment", ("extractor.environment.*",)),

@@ -38,40 +38,60 @@ def test_strip_own():
 
 
 def test_include_cycles_terminate(tmp_path):
-    _write(tmp_path, "a/urls.py", """\
+    _write(
+        tmp_path,
+        "a/urls.py",
+        """\
         from django.urls import include, path
         from . import views
         urlpatterns = [path("a/", views.a), path("tob/", include("b.urls"))]
-        """)
-    _write(tmp_path, "b/urls.py", """\
+        """,
+    )
+    _write(
+        tmp_path,
+        "b/urls.py",
+        """\
         from django.urls import include, path
         from . import views
         urlpatterns = [path("b/", views.b), path("toa/", include("a.urls")), path("self/", include("b.urls"))]
-        """)
+        """,
+    )
     assert _paths(tmp_path, "python.endpoints.django") == [("a/urls.py", "/toa/a/"), ("b/urls.py", "/tob/b/")]
 
 
 def test_mounts_stay_within_their_service(tmp_path):
     for svc in ("one", "two"):
         _write(tmp_path, f"{svc}/pyproject.toml", "[project]\nname = 'x'\n")
-    _write(tmp_path, "one/app/main.py", """\
+    _write(
+        tmp_path,
+        "one/app/main.py",
+        """\
         from fastapi import FastAPI
         from .routers import items
         app = FastAPI()
         app.include_router(items.router, prefix="/v1")
-        """)
-    _write(tmp_path, "one/app/routers/items.py", """\
+        """,
+    )
+    _write(
+        tmp_path,
+        "one/app/routers/items.py",
+        """\
         from fastapi import APIRouter
         router = APIRouter(prefix="/items")
         @router.get("/{id}")
         def get_item(id: int): ...
-        """)
-    _write(tmp_path, "two/app/routers/items.py", """\
+        """,
+    )
+    _write(
+        tmp_path,
+        "two/app/routers/items.py",
+        """\
         from fastapi import APIRouter
         router = APIRouter(prefix="/items")
         @router.get("/{id}")
         def get_item(id: int): ...
-        """)
+        """,
+    )
     assert _paths(tmp_path, "python.endpoints.fastapi") == [
         ("one/app/routers/items.py", "/v1/items/{id}"),
         ("two/app/routers/items.py", "/items/{id}"),

@@ -52,12 +52,30 @@ def test_one_service_per_language(facts):
     }
     (loyalty,) = [s for s in doc["services"] if s["name"] == "loyalty"]
     assert loyalty["manifests"] == ["build.gradle.kts", "settings.gradle.kts"]
-    assert {f["kind"] for f in facts} == {"endpoint", "http_call", "grpc_call", "retry_policy", "circuit_breaker", "id_generation"}  # no missing_timeout: every call has one
+    assert {f["kind"] for f in facts} == {
+        "endpoint",
+        "http_call",
+        "grpc_call",
+        "retry_policy",
+        "circuit_breaker",
+        "id_generation",
+    }  # no missing_timeout: every call has one
 
 
 def test_every_call_with_its_target_timeout_and_retries(facts):
     calls = {
-        (f["kind"], f["service"], f["file"], f["line"], f.get("method") or f.get("rpc"), f["target"]["service"], f["timeout_ms"], f["timeout_source"], f["retry_attempts"], len(f.get("circuit_breakers", ())))
+        (
+            f["kind"],
+            f["service"],
+            f["file"],
+            f["line"],
+            f.get("method") or f.get("rpc"),
+            f["target"]["service"],
+            f["timeout_ms"],
+            f["timeout_source"],
+            f["retry_attempts"],
+            len(f.get("circuit_breakers", ())),
+        )
         for f in _of(facts, "http_call", "grpc_call")
     }
     assert calls == {
@@ -89,7 +107,10 @@ def test_urls_and_how_their_targets_were_found(facts):
 
 
 def test_retry_policies_and_the_breaker(facts):
-    retries = {(f["service"], f["file"], f["line"], f["mechanism"], f["attempts"], f.get("backoff"), f.get("max_delay_ms"), len(f["calls"])) for f in _of(facts, "retry_policy")}
+    retries = {
+        (f["service"], f["file"], f["line"], f["mechanism"], f["attempts"], f.get("backoff"), f.get("max_delay_ms"), len(f["calls"]))
+        for f in _of(facts, "retry_policy")
+    }
     assert retries == {
         ("storefront", SF, 9, "axios-retry", 3, "none", None, 1),  # no retryDelay: none
         ("storefront", SF, 40, "except_handler", 2, "none", None, 1),
@@ -98,14 +119,31 @@ def test_retry_policies_and_the_breaker(facts):
         ("loyalty", LOYALTY, 28, "loop", 3, "fixed", None, 1),  # repeat(3) { try { ... } catch { delay(200L) } }
     }
     (breaker,) = _of(facts, "circuit_breaker")
-    assert (breaker["service"], breaker["line"], breaker["mechanism"], breaker["name"], breaker["failure_ratio"], breaker["recovery_timeout_ms"], breaker["fallback"]) == (
-        "orders", 25, "resilience4j", "pricing", 0.5, 10000, "listPrice",
+    assert (
+        breaker["service"],
+        breaker["line"],
+        breaker["mechanism"],
+        breaker["name"],
+        breaker["failure_ratio"],
+        breaker["recovery_timeout_ms"],
+        breaker["fallback"],
+    ) == (
+        "orders",
+        25,
+        "resilience4j",
+        "pricing",
+        0.5,
+        10000,
+        "listPrice",
     )
 
 
 def test_ids_inside_and_outside_retries(facts):
     calls = {f["id"]: (f["line"]) for f in _of(facts, "http_call")}
-    ids = {(f["service"], f["line"], f["variable"], f["generator"], f["inside_retry"], tuple((calls[x["call"]], x["as"]) for x in f.get("flows_to", ()))) for f in _of(facts, "id_generation")}
+    ids = {
+        (f["service"], f["line"], f["variable"], f["generator"], f["inside_retry"], tuple((calls[x["call"]], x["as"]) for x in f.get("flows_to", ())))
+        for f in _of(facts, "id_generation")
+    }
     assert ids == {
         ("storefront", 16, "orderId", "crypto.randomUUID", False, ((17, "field:orderId"),)),
         ("storefront", 39, "transactionId", "crypto.randomUUID", False, ((28, "header:Idempotency-Key"),)),
@@ -136,7 +174,18 @@ def test_graph_edges_meet_the_providers_endpoints(graph):
     def values(edge: dict, key: str) -> tuple:
         return tuple(sorted({x["value"] for x in edge["attributes"].get(key, ())}, key=str))
 
-    edges = {(e["source"][8:], e["target"][8:], e["operation"], values(e, "endpoint"), values(e, "timeout_ms"), values(e, "retry_attempts"), values(e, "new_request_id_on_retry")) for e in graph["edges"]}
+    edges = {
+        (
+            e["source"][8:],
+            e["target"][8:],
+            e["operation"],
+            values(e, "endpoint"),
+            values(e, "timeout_ms"),
+            values(e, "retry_attempts"),
+            values(e, "new_request_id_on_retry"),
+        )
+        for e in graph["edges"]
+    }
     assert edges == {
         ("storefront", "orders", "create", ("POST /orders",), (2000,), (3,), (False,)),
         ("storefront", "inventory", "CheckStock", ("GRPC Inventory/CheckStock",), (300,), (1,), ()),

@@ -61,9 +61,21 @@ def test_one_service_per_language_and_no_diagnostics(scan):
 def test_every_call_with_its_target_timeout_retries_and_breakers(facts):
     calls = {
         (
-            f["kind"], f["service"], f["file"], f["line"], f.get("method") or f"{f['grpc_service']}.{f['rpc']}", f["url"],
-            f["target"]["service"], f["target"]["host"], f["target"]["port"], f["target"]["via"],
-            f["timeout_ms"], f["timeout_source"], f["retry_attempts"], len(f["retry_policies"]), len(f["circuit_breakers"]),
+            f["kind"],
+            f["service"],
+            f["file"],
+            f["line"],
+            f.get("method") or f"{f['grpc_service']}.{f['rpc']}",
+            f["url"],
+            f["target"]["service"],
+            f["target"]["host"],
+            f["target"]["port"],
+            f["target"]["via"],
+            f["timeout_ms"],
+            f["timeout_source"],
+            f["retry_attempts"],
+            len(f["retry_policies"]),
+            len(f["circuit_breakers"]),
         )
         for f in _of(facts, "http_call", "grpc_call")
     }
@@ -73,11 +85,91 @@ def test_every_call_with_its_target_timeout_retries_and_breakers(facts):
         ("http_call", "gateway", GW, 27, "POST", "{WALLET_URL}/api/charges", "wallet", "wallet", 8080, "deploy_env", 1200, "literal", 2, 1, 0),
         ("http_call", "booking", FARES_CLIENT, 23, "POST", "http://fares:8000/quotes", "fares", "fares", 8000, "base_url", 700, "literal", 3, 1, 0),
         ("http_call", "booking", WALLET_CLIENT, 13, "POST", "http://wallet:8080/api/holds", "wallet", "wallet", 8080, "base_url", 3000, "config", 1, 0, 0),
-        ("http_call", "fares", "fares/fares/app.py", 16, "GET", "http://fleet:8081/vehicles/{vehicle_id}", "fleet", "fleet", 8081, "env_default", 800, "literal", 4, 1, 0),
-        ("http_call", "fleet", "fleet/outbound.go", 22, "POST", "{bookingURL}/bookings/{bookingID}/events", "booking", "booking", 8080, "deploy_env", None, "none", 3, 1, 0),
-        ("http_call", "fleet", "fleet/outbound.go", 41, "GET", "https://maps.example.com/v1/eta?zone={zone}", None, "maps.example.com", None, "url_literal", 1500, "literal", 3, 1, 1),
-        ("http_call", "wallet", "wallet/Clients.cs", 12, "POST", "https://api.psp.example.com/v2/captures", None, "api.psp.example.com", None, "base_url", 4000, "literal", 4, 1, 1),
-        ("grpc_call", "wallet", "wallet/Clients.cs", 24, "Fleet.GetTrip", "{env FLEET_GRPC_URL}", "fleet", "fleet", 50051, "deploy_env", 800, "literal", 3, 1, 1),
+        (
+            "http_call",
+            "fares",
+            "fares/fares/app.py",
+            16,
+            "GET",
+            "http://fleet:8081/vehicles/{vehicle_id}",
+            "fleet",
+            "fleet",
+            8081,
+            "env_default",
+            800,
+            "literal",
+            4,
+            1,
+            0,
+        ),
+        (
+            "http_call",
+            "fleet",
+            "fleet/outbound.go",
+            22,
+            "POST",
+            "{bookingURL}/bookings/{bookingID}/events",
+            "booking",
+            "booking",
+            8080,
+            "deploy_env",
+            None,
+            "none",
+            3,
+            1,
+            0,
+        ),
+        (
+            "http_call",
+            "fleet",
+            "fleet/outbound.go",
+            41,
+            "GET",
+            "https://maps.example.com/v1/eta?zone={zone}",
+            None,
+            "maps.example.com",
+            None,
+            "url_literal",
+            1500,
+            "literal",
+            3,
+            1,
+            1,
+        ),
+        (
+            "http_call",
+            "wallet",
+            "wallet/Clients.cs",
+            12,
+            "POST",
+            "https://api.psp.example.com/v2/captures",
+            None,
+            "api.psp.example.com",
+            None,
+            "base_url",
+            4000,
+            "literal",
+            4,
+            1,
+            1,
+        ),
+        (
+            "grpc_call",
+            "wallet",
+            "wallet/Clients.cs",
+            24,
+            "Fleet.GetTrip",
+            "{env FLEET_GRPC_URL}",
+            "fleet",
+            "fleet",
+            50051,
+            "deploy_env",
+            800,
+            "literal",
+            3,
+            1,
+            1,
+        ),
     }
 
 
@@ -85,13 +177,28 @@ def test_the_timeout_from_application_yml_and_the_call_without_one(facts):
     (feign,) = [f for f in _of(facts, "http_call") if f["library"] == "openfeign"]
     assert (feign["timeout_ms"], feign["timeout_source"], feign["connect_timeout_ms"]) == (3000, "config", 500)
     (missing,) = _of(facts, "missing_timeout")
-    assert (missing["service"], missing["file"], missing["line"], missing["method"], missing["url"]) == ("fleet", "fleet/outbound.go", 22, "POST", "{bookingURL}/bookings/{bookingID}/events")
+    assert (missing["service"], missing["file"], missing["line"], missing["method"], missing["url"]) == (
+        "fleet",
+        "fleet/outbound.go",
+        22,
+        "POST",
+        "{bookingURL}/bookings/{bookingID}/events",
+    )
 
 
 def test_retry_policies(facts):
     by_id = {f["id"]: f for f in _of(facts, "http_call", "grpc_call")}
     retries = {
-        (f["service"], f["file"], f["line"], f["mechanism"], f["attempts"], f["backoff"], f.get("max_delay_ms"), tuple(sorted(by_id[c]["line"] for c in f["calls"])))
+        (
+            f["service"],
+            f["file"],
+            f["line"],
+            f["mechanism"],
+            f["attempts"],
+            f["backoff"],
+            f.get("max_delay_ms"),
+            tuple(sorted(by_id[c]["line"] for c in f["calls"])),
+        )
         for f in _of(facts, "retry_policy")
     }
     assert retries == {
@@ -109,7 +216,17 @@ def test_retry_policies(facts):
 def test_circuit_breakers(facts):
     by_id = {f["id"]: f for f in _of(facts, "http_call", "grpc_call")}
     breakers = {
-        (f["service"], f["file"], f["line"], f["mechanism"], f.get("name"), f.get("failure_threshold"), f.get("failure_ratio"), f["recovery_timeout_ms"], tuple(by_id[c]["line"] for c in f["calls"]))
+        (
+            f["service"],
+            f["file"],
+            f["line"],
+            f["mechanism"],
+            f.get("name"),
+            f.get("failure_threshold"),
+            f.get("failure_ratio"),
+            f["recovery_timeout_ms"],
+            tuple(by_id[c]["line"] for c in f["calls"]),
+        )
         for f in _of(facts, "circuit_breaker")
     }
     assert breakers == {
@@ -150,13 +267,25 @@ def test_endpoints_of_every_service(facts):
 
 
 def test_graph_edges_meet_the_providers_endpoints(graph):
-    assert {n["id"] for n in graph["nodes"]} == {f"service:{s}" for s in ("booking", "fares", "fleet", "gateway", "wallet")} | {"host:api.psp.example.com", "host:maps.example.com"}
+    assert {n["id"] for n in graph["nodes"]} == {f"service:{s}" for s in ("booking", "fares", "fleet", "gateway", "wallet")} | {
+        "host:api.psp.example.com",
+        "host:maps.example.com",
+    }
 
     def values(edge: dict, key: str) -> tuple:
         return tuple(sorted({x["value"] for x in edge["attributes"].get(key, ())}, key=str))
 
     edges = {
-        (e["source"], e["target"], e["operation"], values(e, "endpoint"), values(e, "timeout_ms"), values(e, "retry_attempts"), values(e, "fallback"), values(e, "new_request_id_on_retry"))
+        (
+            e["source"],
+            e["target"],
+            e["operation"],
+            values(e, "endpoint"),
+            values(e, "timeout_ms"),
+            values(e, "retry_attempts"),
+            values(e, "fallback"),
+            values(e, "new_request_id_on_retry"),
+        )
         for e in graph["edges"]
     }
     assert edges == {

@@ -15,10 +15,49 @@ from extractor.values import Call, Const, Dynamic, Env, Map, Named, Ref
 
 from .conftest import REPO
 
-REPLICA_NAMES = ["replica", "replica1", "orders_ro", "orders-db-replica", "ORDERS_REPLICA_URL", "read", "reader", "readonly", "read_only",
-                 "readReplica", "ReadOnly", "slave", "secondary", "standby", "follower", "mirror", "DB_RO_HOST", "db.replica", "self.replica_session"]
-OTHER_NAMES = ["router", "Router", "ROUTER", "cron", "readme", "default", "primary", "thread", "already", "reads", "reading", "read_write",
-               "read-write", "READ_WRITE", "readWrite", "roles", "program", "mirrored", "PROD", "orders"]
+REPLICA_NAMES = [
+    "replica",
+    "replica1",
+    "orders_ro",
+    "orders-db-replica",
+    "ORDERS_REPLICA_URL",
+    "read",
+    "reader",
+    "readonly",
+    "read_only",
+    "readReplica",
+    "ReadOnly",
+    "slave",
+    "secondary",
+    "standby",
+    "follower",
+    "mirror",
+    "DB_RO_HOST",
+    "db.replica",
+    "self.replica_session",
+]
+OTHER_NAMES = [
+    "router",
+    "Router",
+    "ROUTER",
+    "cron",
+    "readme",
+    "default",
+    "primary",
+    "thread",
+    "already",
+    "reads",
+    "reading",
+    "read_write",
+    "read-write",
+    "READ_WRITE",
+    "readWrite",
+    "roles",
+    "program",
+    "mirrored",
+    "PROD",
+    "orders",
+]
 
 
 @pytest.mark.parametrize("name", REPLICA_NAMES)
@@ -33,8 +72,7 @@ def test_other_names(name):
 
 def _without_bare_read(pattern: str) -> str:
     """The convention for `find` (also the str/bytes search): `reader`/`_read_buffer` are no evidence."""
-    return (pattern.replace("read(?:ers?|only)?", "read_?only").replace("Read(?:ers?|[Oo]nly)?", "Read[Oo]nly")
-            .replace("READ(?:ERS?|ONLY)?", "READ_?ONLY"))
+    return pattern.replace("read(?:ers?|only)?", "read_?only").replace("Read(?:ers?|[Oo]nly)?", "Read[Oo]nly").replace("READ(?:ERS?|ONLY)?", "READ_?ONLY")
 
 
 def test_rules_spell_the_shared_pattern():
@@ -86,11 +124,14 @@ def test_dataset_text():
 
 def test_django_settings_resolve_from_the_settings_module_or_package(catalog):
     assert catalog.module_aliases["django.conf.settings"] == "settings"  # rule data (python.replica.django)
-    table = ModuleTable({
-        "proj.views": {},
-        "config.settings.base": {"DATABASES": Map(((Const("replica"), Const("x")),)), "READ_DB": Const("base")},
-        "config.settings": {"READ_DB": Const("replica")},
-    }, catalog.module_aliases)
+    table = ModuleTable(
+        {
+            "proj.views": {},
+            "config.settings.base": {"DATABASES": Map(((Const("replica"), Const("x")),)), "READ_DB": Const("base")},
+            "config.settings": {"READ_DB": Const("replica")},
+        },
+        catalog.module_aliases,
+    )
     assert table.lookup(Ref("django.conf.settings.READ_DB")) == Const("replica")  # the settings module itself first
     assert isinstance(table.lookup(Ref("django.conf.settings.DATABASES")), Map)  # else a module of the package
     assert table.lookup(Ref("django.conf.settings.MISSING")) is None

@@ -34,7 +34,13 @@ def test_scaffolds_the_rule_and_its_fixture(tmp_path):
     assert f"contracts rules test python.http.niquests --rules {tmp_path / 'rules'} --fixtures {tmp_path / 'fixtures'}" in result.stdout
     assert "contracts rules docs" in result.stdout
     rule = load_rule(rule_file, tmp_path / "rules")
-    assert (rule.id, rule.language, rule.kinds, rule.library, rule.title) == ("python.http.niquests", "python", ("http_call",), "niquests", "niquests: outbound HTTP calls")
+    assert (rule.id, rule.language, rule.kinds, rule.library, rule.title) == (
+        "python.http.niquests",
+        "python",
+        ("http_call",),
+        "niquests",
+        "niquests: outbound HTTP calls",
+    )
     assert (rule.status, rule.confidence) == ("preview", "medium")
     assert rule.match["calls"][0]["names"] == ["niquests.TODO"]
     assert set(rule.docs) == {"what", "why", "fields", "limitations"}

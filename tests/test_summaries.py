@@ -364,7 +364,9 @@ def test_an_unresolved_call_reaches_the_service_s_functions_of_that_name_but_a_l
 
 
 def test_closures_are_reached_from_the_function_that_defines_them():
-    a = FileSummary("s/a.go", "go", "example.com/s", (_fn("main"), _fn("main.func1", CallSite(3, 1, "example.com/s.helper", "helper"), parent="main"), _fn("helper")))
+    a = FileSummary(
+        "s/a.go", "go", "example.com/s", (_fn("main"), _fn("main.func1", CallSite(3, 1, "example.com/s.helper", "helper"), parent="main"), _fn("helper"))
+    )
     index = build_call_index([a], {"s/a.go": "s"})
     assert index.handler_reach("s", "s/a.go", "main") == {("s/a.go", "main"), ("s/a.go", "main.func1"), ("s/a.go", "helper")}
 

@@ -83,7 +83,12 @@ def data_policy(ctx: CheckContext) -> Iterator[Finding]:
             need = f"{req.data}" + (f" at {req.access_level}" if req.access_level else "")
             sides = [
                 Side(consumer, "needs", need + (f" for {human(req.use_case)}" if req.use_case else ""), (req.location, req.where("access_level"))),
-                Side(provider, "provides", " OR ".join(_describe(ep) + (" (insufficient)" if ep not in giving else "") for ep in relevant), tuple(ep.location for ep in relevant)),
+                Side(
+                    provider,
+                    "provides",
+                    " OR ".join(_describe(ep) + (" (insufficient)" if ep not in giving else "") for ep in relevant),
+                    tuple(ep.location for ep in relevant),
+                ),
             ]
             extra = _code_hits(graph, consumer, provider, relevant)
             if not giving:
@@ -98,7 +103,10 @@ def data_policy(ctx: CheckContext) -> Iterator[Finding]:
                     sides=sides,
                     extra_locations=extra,
                     impact=f"{human(req.use_case) or consumer + ' workflow'} cannot be done with what {provider} exposes",
-                    resolutions=(Resolution(provider, f"{provider}: expose {req.data} (provides: - endpoint ..., returns: ...)"), Resolution(consumer, f"{consumer}: work with what {provider} returns")),
+                    resolutions=(
+                        Resolution(provider, f"{provider}: expose {req.data} (provides: - endpoint ..., returns: ...)"),
+                        Resolution(consumer, f"{consumer}: work with what {provider} returns"),
+                    ),
                 )
                 continue
             restricted = giving[0]
@@ -115,12 +123,22 @@ def data_policy(ctx: CheckContext) -> Iterator[Finding]:
                 message=f"{consumer} needs {need}; {provider} returns it only to {restricted.access}",
                 sides=sides,
                 extra_locations=extra,
-                impact=f"{human(req.use_case) or consumer + ' workflow'} needs escalation to {provider}" if req.use_case else f"{consumer} cannot get {req.data}",
+                impact=f"{human(req.use_case) or consumer + ' workflow'} needs escalation to {provider}"
+                if req.use_case
+                else f"{consumer} cannot get {req.data}",
                 tradeoff=tradeoff,
                 decision_by=deciders,
                 resolutions=(
-                    Resolution(provider, f"{provider}: New endpoint with a PII-sanitized summary for {req.access_level or consumer} (privacy review, new access controls)" if sensitive else f"{provider}: a new endpoint for {req.access_level or consumer}"),
-                    Resolution(provider, f"{provider}: Grant {req.access_level or consumer} access to {restricted.endpoint}" + (" (security sign-off)" if sensitive else "")),
+                    Resolution(
+                        provider,
+                        f"{provider}: New endpoint with a PII-sanitized summary for {req.access_level or consumer} (privacy review, new access controls)"
+                        if sensitive
+                        else f"{provider}: a new endpoint for {req.access_level or consumer}",
+                    ),
+                    Resolution(
+                        provider,
+                        f"{provider}: Grant {req.access_level or consumer} access to {restricted.endpoint}" + (" (security sign-off)" if sensitive else ""),
+                    ),
                     Resolution(consumer, f"{consumer}: Work with the aggregate and escalate to {provider} when it is not enough"),
                     Resolution(" + ".join(deciders), f"Record the decision under decisions: in {consumer}'s or {provider}'s contract (naming {req.data})"),
                 ),
@@ -141,6 +159,11 @@ def data_policy(ctx: CheckContext) -> Iterator[Finding]:
                     impact=f.impact,
                     tradeoff=f.tradeoff,
                     decision_by=f.decision_by,
-                    resolutions=(Resolution(decision.proposer or " + ".join(deciders), f"Decided: {decision.title}" + (f" (review {decision.review_date})" if decision.review_date else "")),),
+                    resolutions=(
+                        Resolution(
+                            decision.proposer or " + ".join(deciders),
+                            f"Decided: {decision.title}" + (f" (review {decision.review_date})" if decision.review_date else ""),
+                        ),
+                    ),
                 )
             yield f

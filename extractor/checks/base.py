@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..contracts.load import LoadedContracts
 from ..contracts.infer import InferredContracts
+from ..contracts.load import LoadedContracts
 from ..contracts.model import Location
 from ..graph import CallEdge, ContractGraph
 
@@ -143,7 +143,6 @@ def finding(
         decision_by=tuple(decision_by),
         resolutions=tuple(resolutions),
     )
-
 
 
 def edge_finding(check: str, severity: str, status: str, edge: CallEdge, **rest: Any) -> Finding:

@@ -46,7 +46,9 @@ def timeout_drift(ctx: CheckContext) -> Iterator[Finding]:
             f"{edge.caller} declares a {format_ms(declared)} timeout for {edge.subject}; its code uses {code}",
             declares=(f"timeout {format_ms(declared)}", (dep.where("timeout"),)),
             code=(f"timeout {code}", tuple(c.location for c in differing)),
-            impact=f"{edge.caller} waits longer than its contract (and latency budget) allow" if longer else f"{edge.caller} gives up on {edge.callee} sooner than its contract says",
+            impact=f"{edge.caller} waits longer than its contract (and latency budget) allow"
+            if longer
+            else f"{edge.caller} gives up on {edge.callee} sooner than its contract says",
             fixes=(fix, f"or declare the timeout the code uses, and re-check it against {edge.callee}'s latency"),
         )
 
@@ -78,7 +80,9 @@ def retry_drift(ctx: CheckContext) -> Iterator[Finding]:
             f"{edge.caller} declares {declares} for {edge.subject}; its code {does}",
             declares=(declares, (declared.location,)),
             code=(does, tuple(r.location for r in code.retries) + (code.location,)),
-            impact=f"{edge.callee} receives up to {'unbounded' if code.attempts is None else code.attempts} requests per {edge.caller} request where the contract promises {declared.value}" if severe else f"the contract misstates the load {edge.caller} puts on {edge.callee}",
+            impact=f"{edge.callee} receives up to {'unbounded' if code.attempts is None else code.attempts} requests per {edge.caller} request where the contract promises {declared.value}"
+            if severe
+            else f"the contract misstates the load {edge.caller} puts on {edge.callee}",
             fixes=(f"make the code follow the contract ({declares})", "or declare the retry the code does (attempts, backoff, on_timeout)"),
         )
 
@@ -117,7 +121,9 @@ def _declares_dependency(ctx: CheckContext, caller: str, callee: str) -> bool:
     contract = node.declared if node else None
     if contract is None:
         return False
-    return any(ctx.graph.resolve(d.service) == callee for d in contract.depends_on) or any(ctx.graph.resolve(r.from_service) == callee for r in contract.requires)
+    return any(ctx.graph.resolve(d.service) == callee for d in contract.depends_on) or any(
+        ctx.graph.resolve(r.from_service) == callee for r in contract.requires
+    )
 
 
 @check("drift.undeclared-dependency", kind="drift", title="Undeclared dependency")
@@ -202,7 +208,12 @@ def replica_read(ctx: CheckContext) -> Iterator[Finding]:
             "DRIFT",
             edge,
             provider,
-            Side(edge.reader, "code", "reads " + ", ".join(f"{r.label} through a replica" + (f" ({r.mechanism})" if r.mechanism else "") for r in reads), tuple(r.location for r in reads)),
+            Side(
+                edge.reader,
+                "code",
+                "reads " + ", ".join(f"{r.label} through a replica" + (f" ({r.mechanism})" if r.mechanism else "") for r in reads),
+                tuple(r.location for r in reads),
+            ),
             Side(provider, "provides", offer_text(edge), (p.where("freshness"),)),
             message=f"{edge.reader} requires {edge.dataset} within {d.freshness_required} but its code reads it from {provider}'s replica, which lags up to {format_ms(worst)}",
             impact=f"{edge.reader}'s code cannot meet its own requirement ({d.freshness_required}) on every read",
@@ -234,6 +245,9 @@ def unconfirmed(ctx: CheckContext) -> Iterator[Finding]:
             message=f"{service}'s contract has {len(entries)} entries inferred from code that nobody has confirmed: {labels}",
             sides=(Side(service, "declares", f"inferred, unconfirmed: {labels}", tuple(e.location for e in entries)),),
             impact="these entries state what the code did when they were written, not what the team promises",
-            resolutions=(Resolution(service, f"{service}: check each entry against the code location in its comments, fill in its TODO lines, then delete `inferred: true`"),),
+            resolutions=(
+                Resolution(
+                    service, f"{service}: check each entry against the code location in its comments, fill in its TODO lines, then delete `inferred: true`"
+                ),
+            ),
         )
-

@@ -35,7 +35,6 @@ def read_finding(check: str, severity: str, status: str, edge: ReadEdge, provide
     return finding(check, severity, status, services=(edge.reader, provider), subject=edge.dataset, sides=(required, *sides), **rest)
 
 
-
 def impact_text(edge: ReadEdge) -> str:
     d = edge.declared
     assert d is not None
@@ -60,7 +59,10 @@ def freshness_dataset(ctx: CheckContext) -> Iterator[Finding]:
         consumer, provider = edge.reader, edge.provider
         stream = (p.via or "") == "event_stream"
         resolutions = [
-            Resolution(provider, f"{provider}: " + ("Reduce the stream's lag below " + str(d.freshness_required) if stream else "Provide event stream") + " (infrastructure)"),
+            Resolution(
+                provider,
+                f"{provider}: " + ("Reduce the stream's lag below " + str(d.freshness_required) if stream else "Provide event stream") + " (infrastructure)",
+            ),
             Resolution(consumer, f"{consumer}: Relax requirement to {format_ms(worst)} (accuracy loss)"),
             Resolution(consumer, f"{consumer}: Alternative algorithm (redesign)"),
         ]

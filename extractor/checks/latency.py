@@ -108,8 +108,18 @@ def latency_budget(ctx: CheckContext) -> Iterator[Finding]:
         if action is not None:
             resolutions.append(action)
         else:
-            resolutions.append(Resolution(provider, f"{provider}: commit to a latency within {consumer}'s budget ({primary.limit}) or offer a faster variant (cache, approximate model)"))
-        resolutions.append(Resolution(consumer, f"{consumer}: relax the budget to what {provider} delivers ({primary.value.text(primary.limit.p)}) or take {provider} off the critical path (an asynchronous call with a fallback)"))
+            resolutions.append(
+                Resolution(
+                    provider,
+                    f"{provider}: commit to a latency within {consumer}'s budget ({primary.limit}) or offer a faster variant (cache, approximate model)",
+                )
+            )
+        resolutions.append(
+            Resolution(
+                consumer,
+                f"{consumer}: relax the budget to what {provider} delivers ({primary.value.text(primary.limit.p)}) or take {provider} off the critical path (an asynchronous call with a fallback)",
+            )
+        )
         yield _edge_finding(
             "latency.budget",
             edge,
@@ -150,7 +160,12 @@ def latency_timeout(ctx: CheckContext) -> Iterator[Finding]:
         timeouts = ", ".join(f"{format_ms(t.value)} ({t.origin})" for t, _, _ in bad)
         worst_t, worst_p, _ = max(bad, key=lambda b: b[2])
         top = max(values.entries, key=lambda e: e.p)
-        resolutions = [Resolution(consumer, f"{consumer}: set the timeout above {provider}'s {top.label} ({format_ms(top.ms)}), or keep it and plan for the failures with a fallback")]
+        resolutions = [
+            Resolution(
+                consumer,
+                f"{consumer}: set the timeout above {provider}'s {top.label} ({format_ms(top.ms)}), or keep it and plan for the failures with a fallback",
+            )
+        ]
         if basis == "current" and latency.target is not None and all(t.value >= latency.target.get(p.p, p).ms for t, p, _ in bad):
             target = ", ".join(f"{e.label}={format_ms(e.ms)}" for e in latency.target.entries)
             resolutions.append(Resolution(provider, f"{provider}: reach its target ({target}) so that the timeout holds"))
@@ -162,7 +177,8 @@ def latency_timeout(ctx: CheckContext) -> Iterator[Finding]:
             expects=(f"a response within {timeouts}", tuple(t.location for t, _, _ in bad)),
             provides=(f"{', '.join(f'{e.label} = {format_ms(e.ms)}' for e in values.entries)} ({basis})", (latency.where(basis),)),
             extra=[e.location for e in edge.provider_endpoints],
-            impact=f"at least {share:g}% of {consumer}'s calls to {provider} time out and take the failure path" + (" (and are retried)" if _retried(edge) else ""),
+            impact=f"at least {share:g}% of {consumer}'s calls to {provider} time out and take the failure path"
+            + (" (and are retried)" if _retried(edge) else ""),
             resolutions=resolutions,
         )
 
@@ -177,7 +193,6 @@ def _provided_latency(edge: CallEdge) -> tuple[ProvidedLatency, str, Percentiles
     if values is None:
         return None
     return latency, "current" if latency.current is not None else "target", values
-
 
 
 def _edge_finding(

@@ -71,7 +71,9 @@ def _with_calls(hop: _Hop) -> CallEdge:
     if hop.calls == hop.edge.calls or not hop.calls or any(c.endpoint is None for c in hop.calls):
         return hop.edge
     endpoints = {c.endpoint.id: c.endpoint for c in hop.calls if c.endpoint is not None}
-    return CallEdge(hop.edge.caller, hop.edge.callee, hop.edge.external, hop.edge.operation, provider_endpoints=tuple(sorted(endpoints.values(), key=lambda e: e.id)))
+    return CallEdge(
+        hop.edge.caller, hop.edge.callee, hop.edge.external, hop.edge.operation, provider_endpoints=tuple(sorted(endpoints.values(), key=lambda e: e.id))
+    )
 
 
 def iter_hop_paths(ctx: CheckContext, limit: int = 100_000) -> Iterator[list[_Hop]]:
@@ -156,7 +158,9 @@ def retry_amplification(ctx: CheckContext) -> Iterator[Finding]:
         names = [path[0].edge.caller] + [h.edge.callee for h in path]
         chain = " → ".join(f"{h.edge.caller}→{h.edge.callee} ×{'∞' if h.attempts() is None else h.attempts()}" for h in path)
         shown = "unbounded" if math.isinf(total) else f"{total:g}"
-        assumed = [f"{_handler_of(prev.edge)} not known to reach the call to {h.edge.callee}, assumed it does" for prev, h in itertools.pairwise(path) if h.assumed]
+        assumed = [
+            f"{_handler_of(prev.edge)} not known to reach the call to {h.edge.callee}, assumed it does" for prev, h in itertools.pairwise(path) if h.assumed
+        ]
         note = f"; {'; '.join(assumed)}" if assumed else ""
         yield finding(
             "system.retry-amplification",
@@ -270,7 +274,11 @@ def timeout_inversion(ctx: CheckContext) -> Iterator[Finding]:
             impact=f"{caller} gives up (and may retry) while {callee} is still working: wasted work, duplicate side effects",
             resolutions=(
                 Resolution(callee, f"{callee}: bound its downstream call so that timeout × attempts + backoff stays under {format_ms(shortest)}"),
-                Resolution(caller, f"{caller}: propagate a deadline to {callee}" + (f", or allow more than {spent}" if spend.ms is not None else f" (no timeout of {caller}'s can cover an unbounded call)")),
+                Resolution(
+                    caller,
+                    f"{caller}: propagate a deadline to {callee}"
+                    + (f", or allow more than {spent}" if spend.ms is not None else f" (no timeout of {caller}'s can cover an unbounded call)"),
+                ),
             ),
         )
 
@@ -291,7 +299,13 @@ def missing_timeout(ctx: CheckContext) -> Iterator[Finding]:
         unbounded = [c for c in edge.calls if c.unbounded]
         if not unbounded or edge.caller == edge.callee:
             continue
-        incoming = [t.value for e in ctx.graph.calls if e.callee == edge.caller and not e.external and _reaches_any(ctx, e, unbounded) for t in e.timeouts() if t.value is not None]
+        incoming = [
+            t.value
+            for e in ctx.graph.calls
+            if e.callee == edge.caller and not e.external and _reaches_any(ctx, e, unbounded)
+            for t in e.timeouts()
+            if t.value is not None
+        ]
         hint = f" (below {format_ms(min(incoming))}, the shortest timeout {edge.caller}'s callers give it)" if incoming else ""
         target = edge.callee + (" (external)" if edge.external else "")
         yield edge_finding(

@@ -16,7 +16,18 @@ from dataclasses import fields, is_dataclass, replace
 from typing import Any
 
 from ..contracts.load import LoadedContracts
-from ..contracts.model import DataDependency, Dependency, Located, Location, Operation, ProvidedDataset, ProvidedEndpoint, ProvidedOperation, RetryPolicy, ServiceContract
+from ..contracts.model import (
+    DataDependency,
+    Dependency,
+    Located,
+    Location,
+    Operation,
+    ProvidedDataset,
+    ProvidedEndpoint,
+    ProvidedOperation,
+    RetryPolicy,
+    ServiceContract,
+)
 from ..facts import ScanResult, Service
 from ..graph import build_graph
 from .base import SEVERITIES, CheckContext, Finding, Resolution, severity_rank
@@ -60,7 +71,9 @@ def soften(findings: Iterable[Finding], declared: LoadedContracts, baseline: dic
     marked = unconfirmed_lines(declared)
     out = []
     for f in findings:
-        hits = sorted({marked[(loc.file, loc.line)] for loc in f.locations if not loc.rule and (loc.file, loc.line) in marked}, key=lambda h: (h[1].file, h[1].line))
+        hits = sorted(
+            {marked[(loc.file, loc.line)] for loc in f.locations if not loc.rule and (loc.file, loc.line) in marked}, key=lambda h: (h[1].file, h[1].line)
+        )
         before = baseline.get(f.id)
         if f.check == REMINDER or not hits or (before is not None and severity_rank(before.severity) <= severity_rank(f.severity)):
             out.append(f)
@@ -70,7 +83,9 @@ def soften(findings: Iterable[Finding], declared: LoadedContracts, baseline: dic
             rank = min(rank, severity_rank(before.severity))
         where = ", ".join(str(loc) for _, loc in hits)
         extra = tuple(Resolution(service, f"{service}: confirm the inferred entry at {loc} (delete `inferred: true`) or correct it") for service, loc in hits)
-        out.append(replace(f, severity=SEVERITIES[rank], message=f"{f.message} (rests on unconfirmed inferred entries: {where})", resolutions=f.resolutions + extra))
+        out.append(
+            replace(f, severity=SEVERITIES[rank], message=f"{f.message} (rests on unconfirmed inferred entries: {where})", resolutions=f.resolutions + extra)
+        )
     return out
 
 

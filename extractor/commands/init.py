@@ -207,7 +207,11 @@ def plan_init(analysis: Analysis, services: Sequence[str] = (), update: bool = F
         if (declared is not None or files) and not update:
             result.status = "skipped"
             continue
-        errors = [e for e in analysis.declared.errors if e.kind in _FILE_ERRORS and (e.file in files or (declared is not None and e.file in {d.file for d in declared.documents}))]
+        errors = [
+            e
+            for e in analysis.declared.errors
+            if e.kind in _FILE_ERRORS and (e.file in files or (declared is not None and e.file in {d.file for d in declared.documents}))
+        ]
         if errors:
             problems += [f"{e}" for e in errors]
             continue
@@ -279,7 +283,10 @@ def _entries(service: str, contract: ServiceContract, inferred: InferredContract
             out.append(_dependency_entry(dep, group))
         retry = dep.retry
         if retry is not None and retry.on_timeout is not None and retry.on_timeout.generates_new_request_id is not None:
-            known = declared is not None and ((edges and all(e.declared_retry is not None and e.declared_retry.on_timeout is not None for e in edges)) or _declares_retry_policy(declared, dep, graph))
+            known = declared is not None and (
+                (edges and all(e.declared_retry is not None and e.declared_retry.on_timeout is not None for e in edges))
+                or _declares_retry_policy(declared, dep, graph)
+            )
             if not known:
                 out.append(_retry_policy_entry(dep, retry))
 
@@ -296,7 +303,9 @@ def _entries(service: str, contract: ServiceContract, inferred: InferredContract
     for data in contract.data_dependencies:
         reads = [rr for rr in inferred.replica_reads if rr.service == service and (rr.source or "replica", rr.dataset) == data.key]
         redges = [read_edges[rr.id] for rr in reads if rr.id in read_edges]
-        covered = declared is not None and (any(d.key == data.key for d in declared.data_dependencies) or (redges and all(e.declared is not None for e in redges)))
+        covered = declared is not None and (
+            any(d.key == data.key for d in declared.data_dependencies) or (redges and all(e.declared is not None for e in redges))
+        )
         if not covered:
             out.append(_data_dependency_entry(data, reads[0].mechanism if reads else None))
 
@@ -308,7 +317,11 @@ def _entries(service: str, contract: ServiceContract, inferred: InferredContract
 
 
 def _declares_dependency(declared: ServiceContract, dep: Dependency, graph: ContractGraph) -> bool:
-    return any(graph.resolve(d.service) == graph.resolve(dep.service) and (d.operation is None or d.operation == dep.operation or match.same_name(d.operation, dep.operation)) for d in declared.depends_on)
+    return any(
+        graph.resolve(d.service) == graph.resolve(dep.service)
+        and (d.operation is None or d.operation == dep.operation or match.same_name(d.operation, dep.operation))
+        for d in declared.depends_on
+    )
 
 
 def _declares_retry_policy(declared: ServiceContract, dep: Dependency, graph: ContractGraph) -> bool:
@@ -424,7 +437,10 @@ def _retry_policy_entry(dep: Dependency, retry: RetryPolicy) -> Entry:
     new_id = retry.on_timeout.generates_new_request_id
     lines = (
         Line("target", scalar(target), comment=provenance(retry.location)),
-        Line("on_timeout", children=(Line("generates_new_request_id", "true" if new_id else "false", comment=provenance(retry.on_timeout.where("generates_new_request_id"))),)),
+        Line(
+            "on_timeout",
+            children=(Line("generates_new_request_id", "true" if new_id else "false", comment=provenance(retry.on_timeout.where("generates_new_request_id"))),),
+        ),
         Line(MARK, "true"),
         _todo("on_timeout.reason", "why a retry " + ("sends a fresh id" if new_id else "keeps the id")),
     )

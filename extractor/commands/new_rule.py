@@ -92,7 +92,9 @@ def plan(rule_id: str, kind: str, rules_dir: Path, fixtures_dir: Path, title: st
         )
     language, category, name = m.group("language", "category", "name")
     if language in LANGUAGE_ALIASES:
-        raise ScaffoldError(f"bad rule id {rule_id!r}: {language} files use the {LANGUAGE_ALIASES[language]} rules; write {LANGUAGE_ALIASES[language]}.{category}.{name}")
+        raise ScaffoldError(
+            f"bad rule id {rule_id!r}: {language} files use the {LANGUAGE_ALIASES[language]} rules; write {LANGUAGE_ALIASES[language]}.{category}.{name}"
+        )
     if language not in languages():
         raise ScaffoldError(f"bad rule id {rule_id!r}: unknown language {language!r} (one of: {', '.join(languages())})")
     if kind not in kinds():

@@ -6,7 +6,23 @@ extracted from code build on this package.
 """
 
 from .load import ContractError, LoadedContracts, load_contract_file, load_contract_text, load_contracts
-from .model import DataDependency, Decision, Dependency, LatencyBudget, Location, OnTimeout, Operation, Provided, ProvidedDataset, ProvidedEndpoint, ProvidedLatency, ProvidedOperation, Requirement, RetryPolicy, ServiceContract
+from .model import (
+    DataDependency,
+    Decision,
+    Dependency,
+    LatencyBudget,
+    Location,
+    OnTimeout,
+    Operation,
+    Provided,
+    ProvidedDataset,
+    ProvidedEndpoint,
+    ProvidedLatency,
+    ProvidedOperation,
+    Requirement,
+    RetryPolicy,
+    ServiceContract,
+)
 from .values import Backoff, Bound, ContractValueError, Duration, DurationRange, Percentile, Percentiles
 
 __all__ = [

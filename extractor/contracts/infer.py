@@ -269,7 +269,9 @@ def _id_flows(facts: list[Fact]) -> dict[str, list[IdFlow]]:
         made = id_generation.IdGeneration.from_fields(f.fields)
         for flow in made.flows_to:
             if flow.call:
-                out.setdefault(flow.call, []).append(IdFlow(f.id, _text(made.generator), _text(made.variable), bool(made.inside_retry), str(flow.as_ or ""), fact_location(f)))
+                out.setdefault(flow.call, []).append(
+                    IdFlow(f.id, _text(made.generator), _text(made.variable), bool(made.inside_retry), str(flow.as_ or ""), fact_location(f))
+                )
     return out
 
 
@@ -364,7 +366,9 @@ def _replica(f: Fact) -> ReplicaRead:
 
 def _idempotency(f: Fact) -> IdempotencyKey:
     k = idempotency_key.IdempotencyKey.from_fields(f.fields)
-    return IdempotencyKey(f.id, f.service or "", _text(k.key), _text(k.source), _text(k.store), _text(k.handler) or (f.scope or None), k.window_ms, fact_location(f))
+    return IdempotencyKey(
+        f.id, f.service or "", _text(k.key), _text(k.source), _text(k.store), _text(k.handler) or (f.scope or None), k.window_ms, fact_location(f)
+    )
 
 
 def _handler_calls(index: CallIndex, endpoints: tuple[CodeEndpoint, ...], calls: tuple[CodeCall, ...]) -> dict[str, tuple[str, ...]]:
@@ -386,7 +390,9 @@ def _handler_calls(index: CallIndex, endpoints: tuple[CodeEndpoint, ...], calls:
 # -- one service's contract ----------------------------------------------------------------------
 
 
-def _contract(svc: Service, calls: tuple[CodeCall, ...], endpoints: tuple[CodeEndpoint, ...], replicas: tuple[ReplicaRead, ...], keys: tuple[IdempotencyKey, ...]) -> ServiceContract:
+def _contract(
+    svc: Service, calls: tuple[CodeCall, ...], endpoints: tuple[CodeEndpoint, ...], replicas: tuple[ReplicaRead, ...], keys: tuple[IdempotencyKey, ...]
+) -> ServiceContract:
     groups: dict[tuple[str, str | None], list[CodeCall]] = {}
     for c in calls:
         if c.caller == svc.name and c.callee:
@@ -411,7 +417,14 @@ def _contract(svc: Service, calls: tuple[CodeCall, ...], endpoints: tuple[CodeEn
     for k in keys:
         if k.service == svc.name:
             window = Duration(k.window_ms, text=format_ms(k.window_ms)) if k.window_ms is not None else None
-            op = Operation(name=match.short_handler(k.handler) or k.key or "unknown", idempotency_key=k.key, expects="stable_across_retries", window=window, location=k.location, lines=(("idempotency_key", k.location), ("expects", k.location)))
+            op = Operation(
+                name=match.short_handler(k.handler) or k.key or "unknown",
+                idempotency_key=k.key,
+                expects="stable_across_retries",
+                window=window,
+                location=k.location,
+                lines=(("idempotency_key", k.location), ("expects", k.location)),
+            )
             if op.key not in {o.key for o in operations}:
                 operations.append(op)
     here = Location(svc.root, 0, INFER_RULE)
@@ -433,7 +446,9 @@ def _provided(ep: CodeEndpoint) -> list[Provided]:
         out.append(ProvidedOperation(operation=ep.operation, location=ep.location, lines=(("operation", ep.location),)))
     if ep.path and ep.method != "GRPC":
         method = ep.method if ep.method in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS") else None
-        out.append(ProvidedEndpoint(endpoint=ep.path, path=ep.path, method=method, location=ep.location, lines=(("path", ep.location), ("method", ep.location))))
+        out.append(
+            ProvidedEndpoint(endpoint=ep.path, path=ep.path, method=method, location=ep.location, lines=(("path", ep.location), ("method", ep.location)))
+        )
     return out
 
 
@@ -484,4 +499,6 @@ def _retry(service: str, operation: str | None, group: list[CodeCall]) -> RetryP
         chosen = inside[0] if inside else new_id[0]
         on_timeout = OnTimeout(generates_new_request_id=bool(inside), location=chosen.location, lines=(("generates_new_request_id", chosen.location),))
         lines.append(("on_timeout", chosen.location))
-    return RetryPolicy(target=target, service=service, operation=operation, attempts=worst.attempts, backoff=backoff, on_timeout=on_timeout, location=loc, lines=tuple(lines))
+    return RetryPolicy(
+        target=target, service=service, operation=operation, attempts=worst.attempts, backoff=backoff, on_timeout=on_timeout, location=loc, lines=tuple(lines)
+    )

@@ -261,7 +261,7 @@ class _Reader:
         """The mapping items of a list-valued key; other items are reported and skipped."""
         value = node[key]
         if not isinstance(value, list):
-            hint = " (start each entry with \"- \")" if isinstance(value, dict) else ""
+            hint = ' (start each entry with "- ")' if isinstance(value, dict) else ""
             self.error(node.value_line_of(key), where, f"expected a list of entries like {example}, got {describe(value)}{hint}", "type")
             return []
         out = []
@@ -318,7 +318,7 @@ def _read_documents(documents: list[Any], file: str, found_in: str) -> tuple[lis
             continue  # an empty document (only comments, or a stray ---)
         if not isinstance(document, yamlio.LineDict):
             line = getattr(document, "line", 1) or 1
-            reader.error(line, "", f"expected a mapping with \"service:\" at the top of the document, got {describe(document)}", "structure")
+            reader.error(line, "", f'expected a mapping with "service:" at the top of the document, got {describe(document)}', "structure")
             continue
         doc = _read_document(reader, document, found_in)
         if doc is not None:
@@ -407,7 +407,7 @@ def _path(value: Any, where: str) -> str:
 
 def _target(value: Any, where: str) -> tuple[str, str | None]:
     """``risk.scoreTransaction`` → (``risk``, ``scoreTransaction``); the service ends at the first dot."""
-    text = _text(value, where)
+    _text(value, where)  # a non-empty string, else a clear error
     m = TARGET.match(value)
     if m is None:
         raise _Bad(f"expected a target like risk.scoreTransaction (service.operation) or risk, got {describe(value)}", "value")
@@ -658,7 +658,14 @@ def _merge(docs: list[_Doc]) -> tuple[dict[str, ServiceContract], list[ContractE
                 if version is None:
                     version, version_at = doc.version, here
                 elif doc.version != version:
-                    errors.append(ContractError(here.file, here.line, f"version: {doc.version} conflicts with version {version} declared at {version_at} for service {service}", "conflict"))
+                    errors.append(
+                        ContractError(
+                            here.file,
+                            here.line,
+                            f"version: {doc.version} conflicts with version {version} declared at {version_at} for service {service}",
+                            "conflict",
+                        )
+                    )
             for key, items in doc.sections.items():
                 for item in items:
                     ident = (key, item.key)

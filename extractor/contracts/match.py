@@ -32,7 +32,42 @@ FILLER_WORDS = frozenset({"data", "info", "information", "the", "of", "for", "an
 OPEN_ACCESS = frozenset({"public", "internal", "any", "all", "everyone", "authenticated", "services"})
 """``access:`` values that let any caller in."""
 
-GENERIC_SOURCE_WORDS = frozenset({"db", "database", "replica", "replicas", "read", "reader", "ro", "readonly", "primary", "main", "default", "url", "uri", "dsn", "host", "conn", "connection", "engine", "pg", "postgres", "postgresql", "mysql", "mongo", "redis", "secondary", "slave", "follower", "standby", "env", "environ", "settings", "config"})
+GENERIC_SOURCE_WORDS = frozenset(
+    {
+        "db",
+        "database",
+        "replica",
+        "replicas",
+        "read",
+        "reader",
+        "ro",
+        "readonly",
+        "primary",
+        "main",
+        "default",
+        "url",
+        "uri",
+        "dsn",
+        "host",
+        "conn",
+        "connection",
+        "engine",
+        "pg",
+        "postgres",
+        "postgresql",
+        "mysql",
+        "mongo",
+        "redis",
+        "secondary",
+        "slave",
+        "follower",
+        "standby",
+        "env",
+        "environ",
+        "settings",
+        "config",
+    }
+)
 """Words of data source names (``orders-db-replica``, ``ORDERS_REPLICA_URL``) that name no owner."""
 
 
@@ -217,4 +252,3 @@ def mentions(text: str | None, name: str) -> bool:
     if not needle:
         return False
     return any(hay[i : i + len(needle)] == needle for i in range(len(hay) - len(needle) + 1))
-

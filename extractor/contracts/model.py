@@ -9,7 +9,6 @@ which is what comparing two versions of a contract needs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 from .values import Backoff, Bound, Duration, DurationRange, Percentiles
 
@@ -214,7 +213,7 @@ class ProvidedEndpoint(Entry):
         return ("endpoint", self.endpoint, self.method)
 
 
-Provided = Union[ProvidedOperation, ProvidedDataset, ProvidedEndpoint]
+Provided = ProvidedOperation | ProvidedDataset | ProvidedEndpoint
 
 
 # -- the other sections --------------------------------------------------------------------------

@@ -12,7 +12,9 @@ K8S_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Service", "Job", "CronJo
 
 def maybe_k8s(rel: str) -> bool:
     parts = rel.lower().split("/")
-    return any(p in ("k8s", "kubernetes", "manifests", "deploy", "deployment", "deployments", "helm", "kustomize", "charts", "kube") for p in parts[:-1]) or parts[-1].endswith((".k8s.yaml", ".k8s.yml"))
+    return any(
+        p in ("k8s", "kubernetes", "manifests", "deploy", "deployment", "deployments", "helm", "kustomize", "charts", "kube") for p in parts[:-1]
+    ) or parts[-1].endswith((".k8s.yaml", ".k8s.yml"))
 
 
 def read_k8s(book: AddressBook, rel: str, doc: dict[str, Any]) -> None:

@@ -24,7 +24,8 @@ language-neutral:
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Seq, Value, describe, simplify_concat, strip
 

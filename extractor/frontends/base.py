@@ -6,8 +6,9 @@ no global state, so files can be processed in parallel and cached by content has
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 from ..catalog import Rule
 from ..facts import Diagnostic

@@ -87,18 +87,12 @@ class FileSummary:
     language: str
     module: str = ""
     functions: tuple[FunctionSummary, ...] = ()
-    calls: tuple[
-        CallSite, ...
-    ] = ()  # made at the top level (module initialisation, a Go var block)
+    calls: tuple[CallSite, ...] = ()  # made at the top level (module initialisation, a Go var block)
     facts: tuple[int, ...] = ()  # emitted outside any function
 
     def qualify(self, qualname: str) -> str:
         """A file-local name as the module-qualified name other files' calls resolve to."""
-        return (
-            f"{self.module}.{qualname}"
-            if self.module and qualname
-            else qualname or self.module
-        )
+        return f"{self.module}.{qualname}" if self.module and qualname else qualname or self.module
 
 
 def site_key(c: CallSite) -> tuple:

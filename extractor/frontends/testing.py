@@ -48,7 +48,15 @@ __all__ = [
     "select_rules",
 ]
 
-DEFAULT_PATHS = {"go": "x.go", "java": "x/Svc.java", "javascript": "src/x.ts", "typescript": "src/x.ts", "csharp": "x.cs", "kotlin": "x/Svc.kt", "python": "x.py"}
+DEFAULT_PATHS = {
+    "go": "x.go",
+    "java": "x/Svc.java",
+    "javascript": "src/x.ts",
+    "typescript": "src/x.ts",
+    "csharp": "x.cs",
+    "kotlin": "x/Svc.kt",
+    "python": "x.py",
+}
 
 
 def select_rules(language: str, rule_ids: Iterable[str] = (), *, uses: bool = True) -> list[Rule]:

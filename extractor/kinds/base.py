@@ -154,6 +154,7 @@ class LinkContext:
 
 Finalizer = Callable[[dict[str, Any], "Rule", LinkContext], dict[str, Any]]
 
+
 class KindView:
     """Base of the typed views: a frozen dataclass whose attributes are a kind's public fields.
 
@@ -220,4 +221,3 @@ class Kind:
             raise AssertionError(f"{self.name}: view {sorted(names ^ public)} differ from the fields")
         if set(self.rule_page) - public:
             raise AssertionError(f"{self.name}: rule_page names unknown fields {sorted(set(self.rule_page) - public)}")
-

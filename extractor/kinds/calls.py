@@ -16,7 +16,20 @@ if TYPE_CHECKING:
     from ..catalog import Rule
 
 TIMEOUT_SOURCES = ("literal", "constant", "config", "env_default", "library_default", "none", "dynamic")
-TARGET_VIAS = ("url_literal", "constant", "env_default", "base_url", "deploy_env", "env_file", "config_file", "env_name", "constant_name", "grpc_stub", "feign_name", "unknown")
+TARGET_VIAS = (
+    "url_literal",
+    "constant",
+    "env_default",
+    "base_url",
+    "deploy_env",
+    "env_file",
+    "config_file",
+    "env_name",
+    "constant_name",
+    "grpc_stub",
+    "feign_name",
+    "unknown",
+)
 
 TARGET_DOC = "Where a call goes. service is a service of this repository, or null."
 TARGET_FIELDS = fields(
@@ -122,7 +135,11 @@ def finalize_call(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext, kind
             url_text = base_text.rstrip("/") + ("/" + url_text.lstrip("/") if url_text else "")
     out["url"] = url_text
     spec = (rule.match or {}).get("timeout") or {}
-    timeout = durations.interpret(raw_fields.get("timeout"), spec) if spec else durations.Timeout(None, "dynamic" if raw_fields.get("timeout") is not None else "none")
+    timeout = (
+        durations.interpret(raw_fields.get("timeout"), spec)
+        if spec
+        else durations.Timeout(None, "dynamic" if raw_fields.get("timeout") is not None else "none")
+    )
     out.update(timeout.fields())
     if raw_fields.get("connect_timeout") is not None and out.get("connect_timeout_ms") is None and spec:
         connect = durations.interpret(raw_fields["connect_timeout"], spec)  # a client's connection timeout (JDK HttpClient, OkHttp)

@@ -11,8 +11,9 @@ from .calls import LINK_FIELDS, RAW_CALL, TIMEOUT_FIELDS, CallView, finalize_cal
 if TYPE_CHECKING:
     from ..catalog import Rule
 
-FIELDS = fields(
-    """
+FIELDS = (
+    fields(
+        """
     library       string?  req  The client library (the rule's `library`).
     grpc_service  string?  req  The proto service (from the stub class name).
     rpc           string?  req  The RPC (method of the proto service) called.
@@ -20,7 +21,9 @@ FIELDS = fields(
     url           string?  -    The channel target (host:port) as far as known.
     target        target   req  Where the call goes.
     """
-) + LINK_FIELDS
+    )
+    + LINK_FIELDS
+)
 
 RAW = RAW_CALL + raws(
     """
@@ -42,4 +45,12 @@ def finalize(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[s
     return finalize_call(raw_fields, rule, ctx, "grpc_call")
 
 
-KIND = Kind("grpc_call", FIELDS, RAW, finalize, GrpcCall, groups=(TIMEOUT_FIELDS,), rule_page=("library", "grpc_service", "rpc", "url", "target", "timeout_ms", "timeout_source", "timeout_expr"))
+KIND = Kind(
+    "grpc_call",
+    FIELDS,
+    RAW,
+    finalize,
+    GrpcCall,
+    groups=(TIMEOUT_FIELDS,),
+    rule_page=("library", "grpc_service", "rpc", "url", "target", "timeout_ms", "timeout_source", "timeout_expr"),
+)

@@ -11,14 +11,17 @@ from .calls import LINK_FIELDS, RAW_CALL, TIMEOUT_FIELDS, CallView, finalize_cal
 if TYPE_CHECKING:
     from ..catalog import Rule
 
-FIELDS = fields(
-    """
+FIELDS = (
+    fields(
+        """
     library  string?  req  The client library (the rule's `library`).
     method   string?  req  HTTP method, upper case; {expr} when dynamic.
     url      string?  req  URL as far as statically known; unknown parts as {expr}.
     target   target   req  Where the call goes.
     """
-) + LINK_FIELDS
+    )
+    + LINK_FIELDS
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,4 +33,12 @@ def finalize(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[s
     return finalize_call(raw_fields, rule, ctx, "http_call")
 
 
-KIND = Kind("http_call", FIELDS, RAW_CALL, finalize, HttpCall, groups=(TIMEOUT_FIELDS,), rule_page=("library", "method", "url", "target", "timeout_ms", "timeout_source", "timeout_expr", "timeout_env", "timeout_constant", "connect_timeout_ms"))
+KIND = Kind(
+    "http_call",
+    FIELDS,
+    RAW_CALL,
+    finalize,
+    HttpCall,
+    groups=(TIMEOUT_FIELDS,),
+    rule_page=("library", "method", "url", "target", "timeout_ms", "timeout_source", "timeout_expr", "timeout_env", "timeout_constant", "connect_timeout_ms"),
+)

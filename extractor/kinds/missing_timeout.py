@@ -18,7 +18,8 @@ FIELDS = fields(
     url           string?  -    The call's URL as far as known.
     target        target   -    Where the call goes.
     timeout_expr  string?  -    The timeout expression when one is written (an explicit None).
-    """, call={"enum": ["http_call", "grpc_call"]}
+    """,
+    call={"enum": ["http_call", "grpc_call"]},
 )
 
 

@@ -63,4 +63,11 @@ def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any
     return out
 
 
-KIND = Kind("replica_read", FIELDS, RAW, finalize, ReplicaRead, extra_raw="other names set by `impl:` rules pass through as scalars; names starting with `_` stay internal")
+KIND = Kind(
+    "replica_read",
+    FIELDS,
+    RAW,
+    finalize,
+    ReplicaRead,
+    extra_raw="other names set by `impl:` rules pass through as scalars; names starting with `_` stay internal",
+)

@@ -34,7 +34,8 @@ FIELDS = fields(
     fallback       string?   -          The value used when every try failed.
     target         string?   -          What the policy is configured for (a service or method name), when the code says.
     calls          strings   req,link   Ids of the outbound calls it covers.
-    """, backoff={"enum": [*BACKOFFS, None]}
+    """,
+    backoff={"enum": [*BACKOFFS, None]},
 )
 
 RAW = raws(

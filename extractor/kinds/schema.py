@@ -61,7 +61,13 @@ DIAGNOSTIC_FIELDS = (
 )
 
 FACT_HEADER = (
-    Field("id", "string", "Stable across unrelated edits: derived from rule, file, scope and the construct's text.", required=True, schema={"pattern": "^[a-z_]+:[0-9a-f]{12}$"}),
+    Field(
+        "id",
+        "string",
+        "Stable across unrelated edits: derived from rule, file, scope and the construct's text.",
+        required=True,
+        schema={"pattern": "^[a-z_]+:[0-9a-f]{12}$"},
+    ),
     Field("kind", None, "The fact's kind; its other fields are the kind's.", required=True, schema={"enum": list(KINDS)}),
     Field("rule", "string", "The id of the rule that found it.", required=True),
     Field("service", ("string", "null"), "The service whose code it is in, or null outside any service.", required=True),

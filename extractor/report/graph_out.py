@@ -41,7 +41,16 @@ def _provide_attrs(ds: DatasetNode) -> dict[str, list[Sourced]]:
 def document(graph: ContractGraph, root: str) -> dict[str, Any]:
     nodes: list[dict[str, Any]] = []
     for name, node in sorted(graph.services.items()):
-        nodes.append({"id": node_id("service", name), "kind": "service", "name": name, "root": node.root, "declared": node.declared is not None, "in_code": node.has_code})
+        nodes.append(
+            {
+                "id": node_id("service", name),
+                "kind": "service",
+                "name": name,
+                "root": node.root,
+                "declared": node.declared is not None,
+                "in_code": node.has_code,
+            }
+        )
     for ds in graph.datasets.values():
         nodes.append({"id": node_id("dataset", ds.name), "kind": "dataset", "name": ds.name, "provider": ds.provider})
     for host in graph.hosts:
@@ -135,7 +144,10 @@ def provide_label(ds: DatasetNode) -> list[str]:
 
 def _edges(graph: ContractGraph) -> list[tuple[str, str, list[str], str]]:
     """(source id, target id, label lines, style) for every edge, sorted."""
-    out = [(node_id("service", e.caller), node_id("host" if e.external else "service", e.callee), call_label(e), "solid" if e.calls else "dashed") for e in graph.calls]
+    out = [
+        (node_id("service", e.caller), node_id("host" if e.external else "service", e.callee), call_label(e), "solid" if e.calls else "dashed")
+        for e in graph.calls
+    ]
     out += [(node_id("service", r.reader), node_id("dataset", r.dataset), read_label(r), "dotted") for r in graph.reads]
     out += [(node_id("service", d.provider), node_id("dataset", d.name), provide_label(d), "bold") for d in graph.datasets.values() if d.provider]
     return out

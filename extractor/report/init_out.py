@@ -13,7 +13,9 @@ INIT_VERSION = 1
 def _service_line(r: ServiceResult, dry_run: bool, update: bool) -> str:
     will = "would " if dry_run else ""
     if r.status == "skipped":
-        return f"{r.service}: has contract files ({', '.join(r.contract_files)}); left alone" + ("" if update else " (--update adds what its code shows and they lack)")
+        return f"{r.service}: has contract files ({', '.join(r.contract_files)}); left alone" + (
+            "" if update else " (--update adds what its code shows and they lack)"
+        )
     if r.status == "up_to_date":
         return f"{r.service}: its contract files already hold everything its code shows"
     if r.status == "empty":

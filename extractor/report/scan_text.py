@@ -46,7 +46,11 @@ def render(result: ScanResult, console: Console, show_info: bool = False) -> Non
     hidden = len(result.diagnostics) - len(shown)
     if result.diagnostics:
         console.print()
-        console.print(Text(f"{len(result.diagnostics)} diagnostics" + (f" ({hidden} informational not shown; --verbose shows them)" if hidden else ""), style="bold yellow"))
+        console.print(
+            Text(
+                f"{len(result.diagnostics)} diagnostics" + (f" ({hidden} informational not shown; --verbose shows them)" if hidden else ""), style="bold yellow"
+            )
+        )
         for d in sorted(shown, key=lambda d: d.sort_key()):
             where = f"{d.file}:{d.line}" if d.line else d.file
             console.print(f"  {where}: {d.severity}: {d.kind}: {d.message}", markup=False, highlight=False)

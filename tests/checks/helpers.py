@@ -70,13 +70,37 @@ class Facts:
         self.facts.append(fact)
         return fact
 
-    def call(self, service: str, file: str, line: int, *, callee: str | None, url: str, method: str = "POST", timeout_ms: float | None = 1000, attempts: int | None = 1, retry_policies: tuple[str, ...] = (), host: str | None = None, scope: str = "") -> Fact:
+    def call(
+        self,
+        service: str,
+        file: str,
+        line: int,
+        *,
+        callee: str | None,
+        url: str,
+        method: str = "POST",
+        timeout_ms: float | None = 1000,
+        attempts: int | None = 1,
+        retry_policies: tuple[str, ...] = (),
+        host: str | None = None,
+        scope: str = "",
+    ) -> Fact:
         return self.add(
-            "http_call", service, file, line, "python.http.requests", scope=scope,
-            library="requests", method=method, url=url,
+            "http_call",
+            service,
+            file,
+            line,
+            "python.http.requests",
+            scope=scope,
+            library="requests",
+            method=method,
+            url=url,
             target={"service": callee, "host": host or callee, "port": None, "via": "url_literal", "expr": url},
-            timeout_ms=timeout_ms, timeout_source="literal" if timeout_ms is not None else "none",
-            retry_policies=list(retry_policies), retry_attempts=attempts, circuit_breakers=[],
+            timeout_ms=timeout_ms,
+            timeout_source="literal" if timeout_ms is not None else "none",
+            retry_policies=list(retry_policies),
+            retry_attempts=attempts,
+            circuit_breakers=[],
         )
 
     def result(self, root: Path) -> ScanResult:

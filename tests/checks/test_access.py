@@ -52,7 +52,14 @@ RISK_CODE = """
 def repo(tmp_path, access="risk_team_only", pii="high", support=SUPPORT, code=False):
     files = {"support-service/contracts/needs.yaml": support, "risk-service/contracts/exposure.yaml": RISK.format(access=access, pii=pii)}
     if code:
-        files.update({"support-service/support/disputes.py": SUPPORT_CODE, "support-service/requirements.txt": "requests\n", "risk-service/risk/api.py": RISK_CODE, "risk-service/requirements.txt": "fastapi\n"})
+        files.update(
+            {
+                "support-service/support/disputes.py": SUPPORT_CODE,
+                "support-service/requirements.txt": "requests\n",
+                "risk-service/risk/api.py": RISK_CODE,
+                "risk-service/requirements.txt": "fastapi\n",
+            }
+        )
     return write(tmp_path, files)
 
 
@@ -63,7 +70,10 @@ def test_data_behind_an_access_rule_is_a_trade_off_to_decide(tmp_path):
     assert f.tradeoff == "Support workflow vs PII minimization"
     assert f.decision_by == ("Product", "Security", "Support")
     assert f.sides[0].text == "fraud_decision_breakdown at support_tier_2 for dispute resolution"
-    assert f.sides[1].text == "/fraud-score: aggregate_only, pii minimal (insufficient) OR /fraud-signals-detailed: full_breakdown, requires risk_team_only, pii high"
+    assert (
+        f.sides[1].text
+        == "/fraud-score: aggregate_only, pii minimal (insufficient) OR /fraud-signals-detailed: full_breakdown, requires risk_team_only, pii high"
+    )
     assert locs(f) == [
         "risk-service/contracts/exposure.yaml:3",
         "risk-service/contracts/exposure.yaml:6",
@@ -80,12 +90,15 @@ def test_an_endpoint_open_to_the_consumers_level_is_fine(tmp_path):
 
 
 def test_a_recorded_decision_turns_the_trade_off_into_information(tmp_path):
-    support = SUPPORT + """
+    support = (
+        SUPPORT
+        + """
     decisions:
       - id: ADR-7
         title: Support gets a PII-sanitized fraud_decision_breakdown
         proposer: security
     """
+    )
     (f,) = check(repo(tmp_path, support=support), "access.data-policy")
     assert (f.severity, f.status) == ("info", "DECIDED")
     assert "support-service/contracts/needs.yaml:9" in locs(f)  # the decision
@@ -99,6 +112,12 @@ def test_a_restriction_without_sensitive_data_is_decided_by_the_two_teams(tmp_pa
 
 
 def test_data_no_endpoint_returns_is_not_exposed(tmp_path):
-    root = write(tmp_path, {"support-service/contracts/needs.yaml": SUPPORT, "risk-service/contracts/exposure.yaml": "service: risk\nprovides:\n  - endpoint: /fraud-score\n    returns: aggregate_only\n"})
+    root = write(
+        tmp_path,
+        {
+            "support-service/contracts/needs.yaml": SUPPORT,
+            "risk-service/contracts/exposure.yaml": "service: risk\nprovides:\n  - endpoint: /fraud-score\n    returns: aggregate_only\n",
+        },
+    )
     (f,) = check(root, "access.data-policy")
     assert (f.severity, f.status, f.title) == ("warning", "BLOCKS_INTEGRATION", "Data not exposed")

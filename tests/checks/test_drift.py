@@ -126,9 +126,25 @@ RISK = """
 
 
 def _replica(tmp_path, freshness):
-    root = write(tmp_path, {"risk-service/contracts/data.yaml": RISK, "orders-service/contracts/data.yaml": f"service: orders\nprovides:\n  - dataset: user_purchases\n    via: database_replica\n    freshness: {freshness}\n"})
+    root = write(
+        tmp_path,
+        {
+            "risk-service/contracts/data.yaml": RISK,
+            "orders-service/contracts/data.yaml": f"service: orders\nprovides:\n  - dataset: user_purchases\n    via: database_replica\n    freshness: {freshness}\n",
+        },
+    )
     facts = Facts().service("risk", "risk-service").service("orders", "orders-service")
-    facts.add("replica_read", "risk", "risk-service/risk/history.py", 11, "python.replica.sqlalchemy", mechanism="sqlalchemy_engine", source="orders-db-replica", dataset="user_purchases", evidence="host")
+    facts.add(
+        "replica_read",
+        "risk",
+        "risk-service/risk/history.py",
+        11,
+        "python.replica.sqlalchemy",
+        mechanism="sqlalchemy_engine",
+        source="orders-db-replica",
+        dataset="user_purchases",
+        evidence="host",
+    )
     return findings(facts.analyse(root), "drift.replica-read")
 
 

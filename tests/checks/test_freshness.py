@@ -57,7 +57,17 @@ def test_a_slow_event_stream_asks_for_less_lag_not_for_a_stream(tmp_path):
 def _replica_facts(with_read: bool = True) -> Facts:
     facts = Facts().service("risk", "risk-service").service("orders", "orders-service")
     if with_read:
-        facts.add("replica_read", "risk", "risk-service/risk/history.py", 11, "python.replica.sqlalchemy", mechanism="sqlalchemy_engine", source="{env ORDERS_REPLICA_URL}", dataset=None, evidence="engine URL names a replica")
+        facts.add(
+            "replica_read",
+            "risk",
+            "risk-service/risk/history.py",
+            11,
+            "python.replica.sqlalchemy",
+            mechanism="sqlalchemy_engine",
+            source="{env ORDERS_REPLICA_URL}",
+            dataset=None,
+            evidence="engine URL names a replica",
+        )
     return facts
 
 

@@ -84,7 +84,13 @@ def test_mermaid_names_every_node_once(sample):
 
 
 def test_a_declared_short_name_resolves_to_the_directory_service(tmp_path):
-    root = write(tmp_path, {"checkout/contracts/deps.yaml": "service: checkout\ndepends_on:\n  - service: payment\n", "payment-service/setup.py": "from setuptools import setup\n"})
+    root = write(
+        tmp_path,
+        {
+            "checkout/contracts/deps.yaml": "service: checkout\ndepends_on:\n  - service: payment\n",
+            "payment-service/setup.py": "from setuptools import setup\n",
+        },
+    )
     (e,) = analyse_repo(root).graph.calls
     assert (e.caller, e.callee) == ("checkout", "payment-service")
 

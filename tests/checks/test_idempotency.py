@@ -36,7 +36,10 @@ CODE = """
 
 
 def declared(tmp_path, new_id="true", expects="stable_across_retries"):
-    return write(tmp_path, {"checkout-service/contracts/retry.yaml": CHECKOUT_RETRY.format(new_id=new_id), "risk-service/contracts/ops.yaml": RISK_OPS.format(expects=expects)})
+    return write(
+        tmp_path,
+        {"checkout-service/contracts/retry.yaml": CHECKOUT_RETRY.format(new_id=new_id), "risk-service/contracts/ops.yaml": RISK_OPS.format(expects=expects)},
+    )
 
 
 def test_declared_new_id_against_a_stable_key_is_an_error(tmp_path):

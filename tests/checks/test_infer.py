@@ -58,7 +58,10 @@ def test_idempotency_keys_and_replica_reads(inferred):
 def test_handlers_are_followed_into_the_calls_they_reach(inferred):
     by_handler = {ep.handler: ep.id for ep in inferred.endpoints}
     reached = {c.id: c for c in inferred.calls}
-    assert sorted(reached[i].host for i in inferred.handler_calls[by_handler["score_transaction"]]) == ["api.fraud-signals.example.com", "device-intel.internal"]
+    assert sorted(reached[i].host for i in inferred.handler_calls[by_handler["score_transaction"]]) == [
+        "api.fraud-signals.example.com",
+        "device-intel.internal",
+    ]
     assert inferred.handler_calls[by_handler["fraud_score"]] == ()
 
 

@@ -64,7 +64,13 @@ def test_a_lower_percentile_bounds_a_missing_higher_one(tmp_path):
 
 
 def test_without_current_latency_the_declared_target_is_compared(tmp_path):
-    root = write(tmp_path, {"checkout-service/contracts/deps.yaml": CHECKOUT.format(timeout="5s"), "risk-service/contracts/sla.yaml": "service: risk\nprovides:\n  - operation: score_transaction\n    latency:\n      target: p95=300ms\n"})
+    root = write(
+        tmp_path,
+        {
+            "checkout-service/contracts/deps.yaml": CHECKOUT.format(timeout="5s"),
+            "risk-service/contracts/sla.yaml": "service: risk\nprovides:\n  - operation: score_transaction\n    latency:\n      target: p95=300ms\n",
+        },
+    )
     (f,) = check(root, "latency.budget")
     assert f.sides[1].text == "p95 = 300ms (target)"
     assert f.services == ("checkout", "risk")  # scoreTransaction and score_transaction are one operation

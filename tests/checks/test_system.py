@@ -7,7 +7,9 @@ from .helpers import Facts, check, findings, locs, write
 
 def chain(tmp_path, *, ab_attempts=3, bc_attempts=4, ab_timeout=1000.0, bc_timeout=2000.0):
     facts = Facts().service("a").service("b").service("c")
-    policy = facts.add("retry_policy", "a", "a/client.py", 3, "python.retry.tenacity", mechanism="tenacity", attempts=ab_attempts, backoff="exponential", max_delay_ms=100)
+    policy = facts.add(
+        "retry_policy", "a", "a/client.py", 3, "python.retry.tenacity", mechanism="tenacity", attempts=ab_attempts, backoff="exponential", max_delay_ms=100
+    )
     facts.call("a", "a/client.py", 5, callee="b", url="http://b/x", attempts=ab_attempts, retry_policies=(policy.id,), timeout_ms=ab_timeout)
     facts.call("b", "b/client.py", 9, callee="c", url="http://c/y", attempts=bc_attempts, timeout_ms=bc_timeout)
     return facts.analyse(tmp_path)
@@ -42,7 +44,9 @@ def test_a_callee_spending_longer_downstream_than_its_callers_timeout(tmp_path):
 def test_retries_and_backoff_add_up_downstream(tmp_path):
     facts = Facts().service("a").service("b").service("c")
     facts.call("a", "a/client.py", 5, callee="b", url="http://b/x", timeout_ms=5000)
-    policy = facts.add("retry_policy", "b", "b/client.py", 7, "python.retry.tenacity", mechanism="tenacity", attempts=3, backoff="exponential", max_delay_ms=400)
+    policy = facts.add(
+        "retry_policy", "b", "b/client.py", 7, "python.retry.tenacity", mechanism="tenacity", attempts=3, backoff="exponential", max_delay_ms=400
+    )
     facts.call("b", "b/client.py", 9, callee="c", url="http://c/y", attempts=3, retry_policies=(policy.id,), timeout_ms=1500)
     (f,) = findings(facts.analyse(tmp_path), "system.timeout-inversion")
     assert f.sides[1].text == "may spend 5300ms on POST http://c/y (3 attempts × 1500ms + 2 × 400ms backoff), a call it makes"

@@ -28,12 +28,15 @@ CALL = """
 
 
 def repo(tmp_path, mark: str):
-    return write(tmp_path, {
-        "checkout-service/contracts/deps.yaml": DEPS.format(mark=mark),
-        "checkout-service/requirements.txt": "requests\n",
-        "checkout-service/checkout/fraud.py": CALL,
-        "risk-service/requirements.txt": "fastapi\n",
-    })
+    return write(
+        tmp_path,
+        {
+            "checkout-service/contracts/deps.yaml": DEPS.format(mark=mark),
+            "checkout-service/requirements.txt": "requests\n",
+            "checkout-service/checkout/fraud.py": CALL,
+            "risk-service/requirements.txt": "fastapi\n",
+        },
+    )
 
 
 def test_drift_from_an_unconfirmed_entry_is_a_severity_lower(tmp_path):

@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from extractor.cli import main
-from extractor.contracts import load_contract_file, load_contract_text
 from extractor.commands.init import duration, scalar
+from extractor.contracts import load_contract_file, load_contract_text
 
 from ..conftest import FIXTURES, REPO
 from .test_schema import schema_errors
@@ -150,7 +150,10 @@ def test_every_section_with_provenance_when_contracts_are_missing(repo):
     assert "    window: 5m  # inferred: risk-service/risk/api.py:13 (python.idempotency.handlers)\n" in risk
     assert "    idempotency_key: transaction_id  # inferred: risk-service/risk/api.py:13 (python.idempotency.handlers)\n" in risk
     assert '  - source: "{env ORDERS_REPLICA_URL}"  # inferred: risk-service/risk/history.py:11 (python.replica.sqlalchemy)' in risk
-    assert "#   POST https://api.fraud-signals.example.com/checks: no timeout, retry none  # inferred: risk-service/risk/signals.py:12 (python.http.requests)\n" in risk
+    assert (
+        "#   POST https://api.fraud-signals.example.com/checks: no timeout, retry none  # inferred: risk-service/risk/signals.py:12 (python.http.requests)\n"
+        in risk
+    )
     # sections in document order, entries sorted
     assert [l for l in checkout.splitlines() if re.match(r"^\w", l)] == ["service: checkout-service", "depends_on:", "provides:", "retry_policies:"]
     assert [l.split("#")[0].strip() for l in checkout.splitlines() if l.startswith("  - service:")] == ["- service: payment", "- service: risk-service"]
@@ -202,7 +205,7 @@ def test_update_adds_the_missing_dependency_and_keeps_the_hand_written_file(repo
     assert text.splitlines()[:9] == original[:9]
     assert text.splitlines()[9:14] == added
     assert text.splitlines()[-1] == original[-1]
-    assert [l for l in text.splitlines() if l not in original] == added + [l for l in text.splitlines()[14:-1]]
+    assert [l for l in text.splitlines() if l not in original] == added + list(text.splitlines()[14:-1])
     assert all(l.startswith("    # TODO ") for l in text.splitlines()[14:-1])
     (c,), errors = load_contract_text(text, CHECKOUT_DEPS)
     assert errors == []
@@ -212,7 +215,10 @@ def test_update_adds_the_missing_dependency_and_keeps_the_hand_written_file(repo
     # the endpoint checkout serves: a section none of its files has, so a file of its own
     own = (repo / "checkout-service/contracts/inferred.yaml").read_text("utf-8")
     assert "  - endpoint: /checkout  # inferred: checkout-service/checkout/app.py:9 (python.endpoints.flask)\n" in own
-    assert f"checkout: added to {CHECKOUT_DEPS} (depends_on payment.authorize), checkout-service/contracts/inferred.yaml (provides operation checkout, endpoint POST /checkout)" in result.stdout
+    assert (
+        f"checkout: added to {CHECKOUT_DEPS} (depends_on payment.authorize), checkout-service/contracts/inferred.yaml (provides operation checkout, endpoint POST /checkout)"
+        in result.stdout
+    )
     # checkout's retry policy for risk (retry.yaml) already says what the code does: not added again
     assert "retry_policies" not in text + own
 
@@ -312,12 +318,21 @@ def test_inferred_marks_load_into_the_model():
     assert errors == []
     assert [d.unconfirmed for d in c.depends_on] == [True, False, False]
     assert c.depends_on[0] == load_contract_text("service: s\ndepends_on:\n  - service: a\n", "t.yaml")[0][0].depends_on[0]
-    _, errors = load_contract_text("service: s\nrequires:\n  - from: a\n    data: d\n    inferred: true\ndepends_on:\n  - service: a\n    inferred: yes please\n", "s.yaml")
+    _, errors = load_contract_text(
+        "service: s\nrequires:\n  - from: a\n    data: d\n    inferred: true\ndepends_on:\n  - service: a\n    inferred: yes please\n", "s.yaml"
+    )
     assert [(e.line, e.kind) for e in errors] == [(5, "unknown_key"), (8, "type")]
 
 
 def test_scalars_and_durations():
     assert [scalar(t) for t in ("authorize", "/v1/authorize", "/users/<int:id>", "{env X}", "true", "a: b", "x #y", "3")] == [
-        "authorize", "/v1/authorize", "/users/<int:id>", '"{env X}"', '"true"', '"a: b"', '"x #y"', '"3"',
+        "authorize",
+        "/v1/authorize",
+        "/users/<int:id>",
+        '"{env X}"',
+        '"true"',
+        '"a: b"',
+        '"x #y"',
+        '"3"',
     ]
     assert [duration(ms) for ms in (250, 1500, 3000, 300_000, 7_200_000, 0.5)] == ["250ms", "1500ms", "3s", "5m", "2h", "0.5ms"]

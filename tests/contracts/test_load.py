@@ -119,7 +119,13 @@ def test_access_contracts(article):
     assert need.where("from_service") == Location("support-service/contracts/data-needs.yaml", 4)
     summary, detailed = article.contracts["risk"].provided_endpoints
     assert isinstance(summary, ProvidedEndpoint)
-    assert (summary.endpoint, summary.returns, summary.access, summary.pii, summary.route) == ("/fraud-score", "aggregate_only", None, "minimal", "/fraud-score")
+    assert (summary.endpoint, summary.returns, summary.access, summary.pii, summary.route) == (
+        "/fraud-score",
+        "aggregate_only",
+        None,
+        "minimal",
+        "/fraud-score",
+    )
     assert (detailed.endpoint, detailed.returns, detailed.access, detailed.pii) == ("/fraud-signals-detailed", "full_breakdown", "risk_team_only", "high")
     assert detailed.pii_rank is not None and summary.pii_rank is not None and detailed.pii_rank > summary.pii_rank
     assert detailed.location == Location("risk-service/contracts/data-exposure.yaml", 7)
@@ -159,7 +165,11 @@ def _write(root: Path, rel: str, text: str | bytes) -> None:
 
 
 def test_documents_of_one_service_merge_across_files_and_documents(tmp_path):
-    _write(tmp_path, "svc/risk/contracts/a.yaml", "service: risk\nversion: 2\noperations:\n  - name: score\n---\nservice: orders\nprovides:\n  - dataset: purchases\n")
+    _write(
+        tmp_path,
+        "svc/risk/contracts/a.yaml",
+        "service: risk\nversion: 2\noperations:\n  - name: score\n---\nservice: orders\nprovides:\n  - dataset: purchases\n",
+    )
     _write(tmp_path, "svc/risk/contracts/nested/b.yml", "service: risk\nversion: 2\noperations:\n  - name: refund\n")
     _write(tmp_path, "svc/risk/contracts/notes.txt", "not a contract")
     _write(tmp_path, "svc/orders/contracts/c.yaml", "service: orders\nprovides:\n  - dataset: refunds\n")
@@ -218,7 +228,9 @@ def test_load_contract_file_reports_display_paths(tmp_path):
     contracts, errors = load_contract_file(path, "risk/contracts/c.yaml")
     assert [c.service for c in contracts] == ["risk"]
     assert errors == [
-        ContractError("risk/contracts/c.yaml", 4, "depends_on[0].timeout: expected a duration like 500ms or 2s, got 2 (add a unit: ms, s, m, min or h)", "value")
+        ContractError(
+            "risk/contracts/c.yaml", 4, "depends_on[0].timeout: expected a duration like 500ms or 2s, got 2 (add a unit: ms, s, m, min or h)", "value"
+        )
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from extractor.contracts.values import ContractValueError, parse_backoff, parse_
 from .helpers import ARTICLE, INVALID, schema_should_accept
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema() -> dict[str, Any]:
     return json.loads(resources.files("extractor.schemas").joinpath("contracts.v1.schema.json").read_text("utf-8"))
 
@@ -156,22 +156,98 @@ def test_schema_and_model_agree_on_words():
 # -- the schema's value patterns accept exactly the form the parsers accept -----------------------
 
 FORMS = {
-    "duration": (parse_duration, ["500ms", "2s", "5m", "5min", "1h", "1.5s", " 2 s ", "0s", "fast", "500", "2S", "5 sec", "1s 2s", "-1s", "1.5.5s", "5ms(x)", "5mss", "10d"]),
+    "duration": (
+        parse_duration,
+        ["500ms", "2s", "5m", "5min", "1h", "1.5s", " 2 s ", "0s", "fast", "500", "2S", "5 sec", "1s 2s", "-1s", "1.5.5s", "5ms(x)", "5mss", "10d"],
+    ),
     "limit": (parse_bound, ["<10s", "<= 10s", "10s", "<10s (why)", "< 1m(x)", "=10s", ">10s", "<10", "10 s s", "<10s (a) (b)", "<10s)"]),
     "percentileLimits": (
         lambda v: parse_percentiles(v, limits_only=True),
-        ["p50 < 100ms", "p95 <= 200ms", "p99<500ms", "P95 < 1s", "p99.9 < 1s", "p50 < 1s, p99 < 2s (note)", "p95=200ms", "p95 200ms", "p0 < 1s", "p101 < 1s", "p050 < 1s", "p95 < 1s,", "p95 < 1s p99 < 2s", "p95x < 1s", "p100.0 < 1s", "p0.5 < 1s", "p0.0 < 1s"],
+        [
+            "p50 < 100ms",
+            "p95 <= 200ms",
+            "p99<500ms",
+            "P95 < 1s",
+            "p99.9 < 1s",
+            "p50 < 1s, p99 < 2s (note)",
+            "p95=200ms",
+            "p95 200ms",
+            "p0 < 1s",
+            "p101 < 1s",
+            "p050 < 1s",
+            "p95 < 1s,",
+            "p95 < 1s p99 < 2s",
+            "p95x < 1s",
+            "p100.0 < 1s",
+            "p0.5 < 1s",
+            "p0.0 < 1s",
+        ],
     ),
     "percentiles": (
         parse_percentiles,
-        ["p50=2800ms, p95=3200ms", "p50=80ms, p95=150ms (requires caching)", "p95 < 150ms", "p95 = 1s", "p95 == 1s", "p95=1s (a", "p95=1s ()", "p95", "=1s", "p95=1s,, p99=2s"],
+        [
+            "p50=2800ms, p95=3200ms",
+            "p50=80ms, p95=150ms (requires caching)",
+            "p95 < 150ms",
+            "p95 = 1s",
+            "p95 == 1s",
+            "p95=1s (a",
+            "p95=1s ()",
+            "p95",
+            "=1s",
+            "p95=1s,, p99=2s",
+        ],
     ),
     "range": (
         parse_range,
-        ["15-30s typical, 60s max", "15s-30s", "15 - 30 s", "500ms-2s", "30s", "30s typical", "<10s", "<= 10s", "60s max", "60s max, 15-30s typical", "15-30s, <1m", "15-30s typical, 60s max (replica lag)",
-         "15-30", "15-30s usually", "15-30s max", "=30s", "stale", "30stypical", "60smax", "15-30s typical typical", "<10s typical", "typical 30s", "max 60s", "15-30s typical, 60s max, 90s max", "1s, 2s", "15s-", "-30s"],
+        [
+            "15-30s typical, 60s max",
+            "15s-30s",
+            "15 - 30 s",
+            "500ms-2s",
+            "30s",
+            "30s typical",
+            "<10s",
+            "<= 10s",
+            "60s max",
+            "60s max, 15-30s typical",
+            "15-30s, <1m",
+            "15-30s typical, 60s max (replica lag)",
+            "15-30",
+            "15-30s usually",
+            "15-30s max",
+            "=30s",
+            "stale",
+            "30stypical",
+            "60smax",
+            "15-30s typical typical",
+            "<10s typical",
+            "typical 30s",
+            "max 60s",
+            "15-30s typical, 60s max, 90s max",
+            "1s, 2s",
+            "15s-",
+            "-30s",
+        ],
     ),
-    "backoff": (parse_backoff, ["none", "constant", "linear", "exponential", "exponential 100ms", "constant 1s", "200ms", "expo", "none 1s", "exponential100ms", "exponential fast", "Exponential", "100ms exponential"]),
+    "backoff": (
+        parse_backoff,
+        [
+            "none",
+            "constant",
+            "linear",
+            "exponential",
+            "exponential 100ms",
+            "constant 1s",
+            "200ms",
+            "expo",
+            "none 1s",
+            "exponential100ms",
+            "exponential fast",
+            "Exponential",
+            "100ms exponential",
+        ],
+    ),
 }
 
 

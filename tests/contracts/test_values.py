@@ -93,7 +93,7 @@ def test_percentiles_parse_to_a_mapping_of_milliseconds(text, entries, note):
     pcts = parse_percentiles(text)
     assert [(e.p, e.op, e.ms) for e in pcts.entries] == [(float(p), op, float(ms)) for p, op, ms in entries]
     assert pcts.note == note
-    assert dict((p, pcts.ms(p)) for p in pcts) == {float(p): float(ms) for p, _, ms in entries}
+    assert {p: pcts.ms(p) for p in pcts} == {float(p): float(ms) for p, _, ms in entries}
     assert str(pcts) == text
 
 

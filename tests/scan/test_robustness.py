@@ -13,7 +13,7 @@ from extractor.config import Config
 from extractor.docs import schema_files
 from extractor.scan import scan
 
-GOOD = 'import requests\n\n\ndef f(url):\n    return requests.get(url, timeout=2)\n'
+GOOD = "import requests\n\n\ndef f(url):\n    return requests.get(url, timeout=2)\n"
 
 
 def _write(root: Path, rel: str, data: bytes | str) -> Path:

@@ -12,8 +12,9 @@ it (``scan.py`` only extracts languages the catalog has rules for).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from ...catalog import Rule
 from ...values import Value
@@ -42,7 +43,16 @@ class LanguageSpec:
         return self.grammars[0][1], self.grammars[0][2]
 
 
-def _spec(name: str, extensions: tuple[str, ...], grammars: str | tuple[tuple[str, str, str], ...], analyzer: str, comment_types: frozenset[str], words_of: str, module_name: str = "", prefilter: str = "") -> LanguageSpec:
+def _spec(
+    name: str,
+    extensions: tuple[str, ...],
+    grammars: str | tuple[tuple[str, str, str], ...],
+    analyzer: str,
+    comment_types: frozenset[str],
+    words_of: str,
+    module_name: str = "",
+    prefilter: str = "",
+) -> LanguageSpec:
     """A spec whose ``module:function`` references name modules of this package; a grammar given as a
     module name alone is used for every file (its ``language()``)."""
 
@@ -71,10 +81,14 @@ GO = _spec("go", (".go",), "tree_sitter_go", "go:GoAnalyzer", COMMENT, "go:words
 JAVASCRIPT = _spec("javascript", JS_EXTENSIONS, TYPESCRIPT_GRAMMARS, "javascript:JavaScriptAnalyzer", COMMENT, "javascript:words_of", "javascript:module_path")
 CSHARP = _spec("csharp", (".cs",), "tree_sitter_c_sharp", "csharp:CSharpAnalyzer", COMMENT, "csharp_project:words_of", "csharp_project:project_path")
 JAVA = _spec("java", (".java",), "tree_sitter_java", "java:JavaAnalyzer", LINE_AND_BLOCK_COMMENTS, "java_package:words_of", "java_package:module_path")
-KOTLIN = _spec("kotlin", (".kt", ".kts"), "tree_sitter_kotlin", "kotlin:KotlinAnalyzer", LINE_AND_BLOCK_COMMENTS, "java_package:words_of", "kotlin_package:module_path")
+KOTLIN = _spec(
+    "kotlin", (".kt", ".kts"), "tree_sitter_kotlin", "kotlin:KotlinAnalyzer", LINE_AND_BLOCK_COMMENTS, "java_package:words_of", "kotlin_package:module_path"
+)
 # Python's module names are relative to the file's service (``python_package.module_name_for``, which
 # the scan applies), so the spec names no ``module_name``; its prefilter checks imports.
-PYTHON = _spec("python", (".py",), "tree_sitter_python", "python:PythonAnalyzer", COMMENT, "python_package:words_of", prefilter="python_package:python_prefilter")
+PYTHON = _spec(
+    "python", (".py",), "tree_sitter_python", "python:PythonAnalyzer", COMMENT, "python_package:words_of", prefilter="python_package:python_prefilter"
+)
 
 LANGUAGES: dict[str, LanguageSpec] = {"python": PYTHON, "go": GO, "javascript": JAVASCRIPT, "csharp": CSHARP, "java": JAVA, "kotlin": KOTLIN}
 

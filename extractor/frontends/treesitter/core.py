@@ -9,7 +9,8 @@ the generic analysis; ``engine.Analyzer`` is the class adapters subclass.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Mapping, cast
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from ...facts import FactRef
 from ...values import Const, Dynamic, Obj, Value
@@ -75,7 +76,7 @@ class AnalyzerCore:
         index: TsIndex,
         path: str,
         source: bytes,
-        tree: "Tree",
+        tree: Tree,
         module: str = "",
         query: Callable[[str], Any] | None = None,
         imported_objects: Mapping[str, Value] | None = None,
@@ -127,31 +128,31 @@ class AnalyzerCore:
         self.summary: SummaryRecorder | None = SummaryRecorder(path, self.language, module)
 
     # ================================================================ language hooks
-    def prescan(self, root: "Node") -> None:
+    def prescan(self, root: Node) -> None:
         """Bind the file's top-level names (imports, constants, variables, functions, types)."""
         raise NotImplementedError
 
-    def walk_root(self, root: "Node") -> None:
+    def walk_root(self, root: Node) -> None:
         """Walk the file's top-level declarations (functions through ``walk_function``)."""
         raise NotImplementedError
 
-    def site(self, node: "Node", scope: Scope) -> Site | None:
+    def site(self, node: Node, scope: Scope) -> Site | None:
         """The call site of a CALL_TYPES node (None: not a call after all)."""
         raise NotImplementedError
 
-    def member_parts(self, node: "Node") -> tuple["Node", str] | None:
+    def member_parts(self, node: Node) -> tuple[Node, str] | None:
         """(object expression, member name) when ``node`` is a member access (``a.b``)."""
         return None
 
-    def resolve_type(self, type_node: "Node", scope: Scope) -> Any:
+    def resolve_type(self, type_node: Node, scope: Scope) -> Any:
         """A declared type: ``Ref`` (qualified name), ``ClassValue`` (same-file type) or None."""
         return None
 
-    def function_params(self, node: "Node") -> list[tuple[str, "Node | None"]]:
+    def function_params(self, node: Node) -> list[tuple[str, Node | None]]:
         """A function's parameters: (name, declared type node or None)."""
         return []
 
-    def function_receiver(self, node: "Node") -> tuple[str, "Node | None"] | None:
+    def function_receiver(self, node: Node) -> tuple[str, Node | None] | None:
         """A method's receiver / ``this`` (Go ``func (s *S) M()``), bound as a declared instance."""
         return None
 
@@ -159,7 +160,7 @@ class AnalyzerCore:
         """Walk a function's body (statements in order)."""
         raise NotImplementedError
 
-    def scan_function(self, fn: FunctionInfo, scope: Scope) -> list["Node"]:
+    def scan_function(self, fn: FunctionInfo, scope: Scope) -> list[Node]:
         """Bind a function's locals into ``scope`` (no matching) and return its returned expressions."""
         return []
 
@@ -175,7 +176,7 @@ class AnalyzerCore:
         """Decorator / annotation / attribute call sites of a function (none in Go)."""
         return []
 
-    def short_text(self, node: "Node") -> str:
+    def short_text(self, node: Node) -> str:
         """The text a ``text: true`` spec keeps (a function literal: its signature)."""
         return self.anchor_text(node, 200)
 
@@ -196,13 +197,13 @@ class AnalyzerCore:
         that builds a tracked object is the receiver of its methods' decorator matches."""
         return []
 
-    def literal_pairs(self, node: "Node") -> list[tuple[str | None, "Node | None"]] | None:
+    def literal_pairs(self, node: Node) -> list[tuple[str | None, Node | None]] | None:
         """``(key, value)`` pairs when ``node`` is an object / map / keyed struct literal (None:
         it is not one); a spread is ``(None, node)``. The id flow labels values with the keys."""
         return None
 
     @staticmethod
-    def _first_error_line(root: "Node") -> int:
+    def _first_error_line(root: Node) -> int:
         node = root
         while True:
             nxt = None
@@ -217,19 +218,19 @@ class AnalyzerCore:
             node = nxt
 
     # ================================================================ text and facts
-    def text(self, node: "Node") -> str:
+    def text(self, node: Node) -> str:
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
-    def anchor_text(self, node: "Node", limit: int = 240) -> str:
+    def anchor_text(self, node: Node, limit: int = 240) -> str:
         return " ".join(self.text(node).split())[:limit]
 
-    def position(self, node: "Node") -> tuple[int, int]:
+    def position(self, node: Node) -> tuple[int, int]:
         row, col = node.start_point
         start = node.start_byte
         prefix = self.source[start - col : start]
         return row + 1, (len(prefix.decode("utf-8", "replace")) if prefix and max(prefix) > 127 else col) + 1
 
-    def node_key(self, node: "Node") -> int:
+    def node_key(self, node: Node) -> int:
         key = self._keys.get(node.id)
         if key is None:
             key = self._keys[node.id] = self._next_key
@@ -240,11 +241,11 @@ class AnalyzerCore:
         """A method name that is part of a type's public surface (Go: capitalised)."""
         return not name.startswith("_")
 
-    def report_node(self, fn: FunctionInfo) -> "Node":
+    def report_node(self, fn: FunctionInfo) -> Node:
         """Where a fact about a whole function is reported (Java: its name, after the annotations)."""
         return fn.node
 
-    def class_report_node(self, cls: ClassInfo) -> "Node":
+    def class_report_node(self, cls: ClassInfo) -> Node:
         """Where a fact about a whole class is reported (Python: its name)."""
         return cls.node
 
@@ -270,16 +271,16 @@ class AnalyzerCore:
 
     # ---------------------------------------------------------------- retry-loop adapter defaults
     # (the C-family shape: ``body`` fields, ``catch_clause`` handlers; see retry_loops.py)
-    def loop_body(self, node: "Node") -> "Node | None":
+    def loop_body(self, node: Node) -> Node | None:
         return node.child_by_field_name("body")
 
-    def try_body(self, node: "Node") -> "Node | None":
+    def try_body(self, node: Node) -> Node | None:
         return node.child_by_field_name("body")
 
-    def try_handlers(self, node: "Node") -> list["Node"]:
+    def try_handlers(self, node: Node) -> list[Node]:
         return [c for c in node.named_children if c.type == "catch_clause"]
 
-    def iter_named(self, node: "Node | None", types: Iterable[str] | None = None) -> list["Node"]:
+    def iter_named(self, node: Node | None, types: Iterable[str] | None = None) -> list[Node]:
         if node is None:
             return []
         kids = node.named_children

@@ -72,7 +72,19 @@ BUILTIN_NAMES = (
 PREDEFINED = frozenset("bool byte sbyte char decimal double float int uint nint nuint long ulong short ushort object string void dynamic".split())
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
 _BINARY_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%"}
-FUNCTION_NODES = frozenset({"method_declaration", "constructor_declaration", "local_function_statement", "lambda_expression", "anonymous_method_expression", "accessor_declaration", "compilation_unit", "operator_declaration", "destructor_declaration"})
+FUNCTION_NODES = frozenset(
+    {
+        "method_declaration",
+        "constructor_declaration",
+        "local_function_statement",
+        "lambda_expression",
+        "anonymous_method_expression",
+        "accessor_declaration",
+        "compilation_unit",
+        "operator_declaration",
+        "destructor_declaration",
+    }
+)
 CLASS_NODES = frozenset({"class_declaration", "struct_declaration", "record_declaration", "interface_declaration", "record_struct_declaration"})
 
 
@@ -120,7 +132,7 @@ def _known_names(index_key: int, names: tuple[str, ...]) -> tuple[frozenset[str]
 _INDEX_NAMES: dict[int, tuple[Any, frozenset[str], frozenset[str], dict[str, Any], dict[str, Any]]] = {}
 
 
-def _index_tables(index: "TsIndex") -> tuple[frozenset[str], frozenset[str], dict[str, Any], dict[str, Any]]:
+def _index_tables(index: TsIndex) -> tuple[frozenset[str], frozenset[str], dict[str, Any], dict[str, Any]]:
     """Per compiled index (once): every qualified name the rules mention (and its prefixes), their
     first parts, the ``inject`` registrations and the ``lambdas`` parameter types."""
     found = _INDEX_NAMES.get(id(index))
@@ -221,7 +233,23 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         "return_statement": "st_return",
         "arrow_expression_clause": "st_statements",
     }
-    CONTAINERS = frozenset({"switch_statement", "switch_body", "switch_section", "lock_statement", "checked_statement", "unsafe_statement", "fixed_statement", "labeled_statement", "else_clause", "throw_statement", "yield_statement", "catch_clause", "finally_clause"})
+    CONTAINERS = frozenset(
+        {
+            "switch_statement",
+            "switch_body",
+            "switch_section",
+            "lock_statement",
+            "checked_statement",
+            "unsafe_statement",
+            "fixed_statement",
+            "labeled_statement",
+            "else_clause",
+            "throw_statement",
+            "yield_statement",
+            "catch_clause",
+            "finally_clause",
+        }
+    )
     CALL_TYPES = frozenset({"invocation_expression", "object_creation_expression", "implicit_object_creation_expression"})
     FUNCTION_TYPES = frozenset({"lambda_expression", "anonymous_method_expression"})
     LEAF_TYPES = frozenset(
@@ -386,7 +414,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         return None
 
     # ================================================================ top level
-    def prescan(self, root: "Node") -> None:
+    def prescan(self, root: Node) -> None:
         self._prescan_decls(root, "", None)
         self._usings = list(dict.fromkeys(self._usings))
         top = [c for c in root.named_children if c.type == "global_statement"]
@@ -398,7 +426,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                     if st.type == "local_function_statement":
                         self._declare_local_function(st, self.module_scope, "")
 
-    def _prescan_decls(self, node: "Node", namespace: str, outer: ClassInfo | None) -> None:
+    def _prescan_decls(self, node: Node, namespace: str, outer: ClassInfo | None) -> None:
         for child in node.named_children:
             t = child.type
             if t == "using_directive":
@@ -417,11 +445,13 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             elif t == "declaration_list":
                 self._prescan_decls(child, namespace, outer)
 
-    def _using(self, node: "Node", namespace: str = "") -> None:
-        kids = [c for c in node.children]
+    def _using(self, node: Node, namespace: str = "") -> None:
+        kids = list(node.children)
         is_static = any(c.type == "static" for c in kids)
         alias = node.child_by_field_name("name")
-        target = next((c for c in node.named_children if c.type in ("qualified_name", "identifier", "generic_name", "alias_qualified_name") and c != alias), None)
+        target = next(
+            (c for c in node.named_children if c.type in ("qualified_name", "identifier", "generic_name", "alias_qualified_name") and c != alias), None
+        )
         if target is None:
             return
         text = "".join(self.text(target).split())
@@ -434,7 +464,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             self._usings.append(text)
             self._scoped_usings.setdefault(namespace, []).append(text)
 
-    def _declare_class(self, node: "Node", namespace: str, outer: ClassInfo | None) -> None:
+    def _declare_class(self, node: Node, namespace: str, outer: ClassInfo | None) -> None:
         name_node = node.child_by_field_name("name")
         if name_node is None:
             return
@@ -469,32 +499,46 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                     tnode = decl.child_by_field_name("type") if decl is not None else None
                     for vname, value in self._declarators(decl):
                         if value is not None:
-                            cscope.bindings[vname] = Binding(expr=value, scope=cscope, type_node=tnode if tnode is not None and tnode.type != "implicit_type" else None)
+                            cscope.bindings[vname] = Binding(
+                                expr=value, scope=cscope, type_node=tnode if tnode is not None and tnode.type != "implicit_type" else None
+                            )
             elif t == "property_declaration":
                 for acc in self.iter_named(member.child_by_field_name("accessors"), ("accessor_declaration",)):
                     if acc.child_by_field_name("body") is not None or any(c.type in ("block", "arrow_expression_clause") for c in acc.named_children):
                         pname = member.child_by_field_name("name")
-                        fn = FunctionInfo(acc, cscope, f"{qual}.{self.text(pname) if pname is not None else 'property'}", self.text(pname) if pname is not None else "property", cls)
+                        fn = FunctionInfo(
+                            acc,
+                            cscope,
+                            f"{qual}.{self.text(pname) if pname is not None else 'property'}",
+                            self.text(pname) if pname is not None else "property",
+                            cls,
+                        )
                         self._functions.append(fn)
                         self._fn_by_node[acc.id] = fn
                 value = member.child_by_field_name("value")
                 if value is not None and value.type == "arrow_expression_clause":  # string X => "...": a getter
                     pname = member.child_by_field_name("name")
-                    fn = FunctionInfo(value, cscope, f"{qual}.{self.text(pname) if pname is not None else 'property'}", self.text(pname) if pname is not None else "property", cls)
+                    fn = FunctionInfo(
+                        value,
+                        cscope,
+                        f"{qual}.{self.text(pname) if pname is not None else 'property'}",
+                        self.text(pname) if pname is not None else "property",
+                        cls,
+                    )
                     self._functions.append(fn)
                     self._fn_by_node[value.id] = fn
             elif t in CLASS_NODES:
                 self._declare_class(member, namespace, cls)
 
     @staticmethod
-    def _has_modifier(node: "Node", words: tuple[str, ...]) -> bool:
+    def _has_modifier(node: Node, words: tuple[str, ...]) -> bool:
         for c in node.children:
             if c.type == "modifier":
                 if c.text is not None and c.text.decode() in words:
                     return True
         return False
 
-    def _declarators(self, decl: "Node | None") -> list[tuple[str, "Node | None"]]:
+    def _declarators(self, decl: Node | None) -> list[tuple[str, Node | None]]:
         out: list[tuple[str, Node | None]] = []
         for d in self.iter_named(decl, ("variable_declarator",)):
             name_node = d.child_by_field_name("name")
@@ -504,7 +548,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         return out
 
     @staticmethod
-    def _declarator_value(d: "Node") -> "Node | None":
+    def _declarator_value(d: Node) -> Node | None:
         seen_eq = False
         for c in d.children:
             if seen_eq:
@@ -518,7 +562,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 return c.named_children[0]
         return None
 
-    def walk_root(self, root: "Node") -> None:
+    def walk_root(self, root: Node) -> None:
         if self._main is not None:
             self.walk_function(self._main)
         for cls in list({id(c): c for same in self._by_name.values() for c in same}.values()):  # field and property initialisers (a policy held in a field)
@@ -539,7 +583,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 self.match_classes(cls)
 
     # ================================================================ functions
-    def _declare_local_function(self, node: "Node", scope: Scope, prefix: str) -> FunctionInfo:
+    def _declare_local_function(self, node: Node, scope: Scope, prefix: str) -> FunctionInfo:
         name_node = node.child_by_field_name("name")
         name = self.text(name_node) if name_node is not None else "local"
         fn = self._fn_by_node.get(node.id)
@@ -549,7 +593,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         scope.bindings[name] = Binding(value=FunctionValue(fn))
         return fn
 
-    def function_params(self, node: "Node") -> list[tuple[str, "Node | None"]]:
+    def function_params(self, node: Node) -> list[tuple[str, Node | None]]:
         if node.type == "compilation_unit":
             return [("args", None)]
         if node.type in ("accessor_declaration", "arrow_expression_clause"):
@@ -573,7 +617,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 out.append((self.text(p), None))
         return out
 
-    def function_receiver(self, node: "Node") -> tuple[str, "Node | None"] | None:
+    def function_receiver(self, node: Node) -> tuple[str, Node | None] | None:
         return None
 
     def function_scope(self, fn: FunctionInfo, args: tuple[Any, ...] | None = None) -> Scope:
@@ -596,7 +640,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                     scope.bindings[name] = Binding(value=injected)
         return scope
 
-    def lambda_param_object(self, node: "Node", scope: Scope) -> tuple[int, Obj] | None:
+    def lambda_param_object(self, node: Node, scope: Scope) -> tuple[int, Obj] | None:
         """``AddTransientHttpErrorPolicy(p => ...)``: a ``lambdas:`` entry of the call the lambda is
         passed to types its parameter."""
         if not self._lambdas:
@@ -617,7 +661,14 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         qual = self.callee(site.func, scope)[0]
         if qual is None or qual not in self._lambdas:
             return None
-        pos = next((i for i, a in enumerate(site.args) if a.id == arg.id or (a.parent is not None and a.parent.id == arg.id) or a.id in {c.id for c in arg.named_children}), None)
+        pos = next(
+            (
+                i
+                for i, a in enumerate(site.args)
+                if a.id == arg.id or (a.parent is not None and a.parent.id == arg.id) or a.id in {c.id for c in arg.named_children}
+            ),
+            None,
+        )
         for item in self._lambdas[qual]:
             if pos is not None and int(item.get("arg", 0)) != pos:
                 continue
@@ -653,7 +704,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         self.walk_statement(body, scope)
 
     # ---------------------------------------------------------------- binding without walking (syntax.py's scan_function)
-    def function_body(self, node: "Node") -> "Node | None":
+    def function_body(self, node: Node) -> Node | None:
         """The top-level statements' unit, a block, or an expression body's expression."""
         if node.type == "compilation_unit":
             return node
@@ -664,18 +715,18 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             return body.named_children[0] if body.named_children else (None if node is body else body)
         return body
 
-    def scan_local(self, st: "Node", scope: Scope) -> None:
+    def scan_local(self, st: Node, scope: Scope) -> None:
         self.bind_declaration(self._decl_of(st), scope)
 
-    def scan_assignment(self, st: "Node", scope: Scope) -> None:
+    def scan_assignment(self, st: Node, scope: Scope) -> None:
         expr = st.named_children[0] if st.named_children else None
         if expr is not None and expr.type == "assignment_expression":
             self.assign(expr, scope, walk=False)
 
-    def scan_local_function(self, st: "Node", scope: Scope) -> None:
+    def scan_local_function(self, st: Node, scope: Scope) -> None:
         self._declare_local_function(st, scope, scope.qualname)
 
-    def scan_using(self, st: "Node", scope: Scope, returns: list["Node"]) -> None:
+    def scan_using(self, st: Node, scope: Scope, returns: list[Node]) -> None:
         decl = next((c for c in st.named_children if c.type == "variable_declaration"), None)
         if decl is not None:
             self.bind_declaration(decl, scope)
@@ -685,16 +736,16 @@ class CSharpAnalyzer(SyntaxAnalyzer):
 
     # ================================================================ statements
     @staticmethod
-    def _decl_of(st: "Node") -> "Node | None":
+    def _decl_of(st: Node) -> Node | None:
         return next((c for c in st.named_children if c.type == "variable_declaration"), None)
 
-    def st_local(self, node: "Node", scope: Scope) -> None:
+    def st_local(self, node: Node, scope: Scope) -> None:
         decl = self._decl_of(node)
         for _, value in self._declarators(decl):
             self.walk_expr(value, scope)
         self.bind_declaration(decl, scope)
 
-    def bind_declaration(self, decl: "Node | None", scope: Scope) -> None:
+    def bind_declaration(self, decl: Node | None, scope: Scope) -> None:
         if decl is None:
             return
         tnode = decl.child_by_field_name("type")
@@ -708,7 +759,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             else:
                 self.bind(scope, name, expr=value, type_node=tnode)
 
-    def st_expression(self, node: "Node", scope: Scope) -> None:
+    def st_expression(self, node: Node, scope: Scope) -> None:
         for child in node.named_children:
             if child.type == "assignment_expression":
                 self.assign(child, scope, walk=True)
@@ -719,7 +770,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 if site is not None:
                     self.apply_configure(site, scope)
 
-    def assign(self, node: "Node", scope: Scope, walk: bool) -> None:
+    def assign(self, node: Node, scope: Scope, walk: bool) -> None:
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         if right is None or left is None:
             return
@@ -769,11 +820,11 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             if base is not None and base.type == "identifier":
                 self.idflow.store(scope, self.text(base), key, right)
 
-    def st_return(self, node: "Node", scope: Scope) -> None:
+    def st_return(self, node: Node, scope: Scope) -> None:
         for child in node.named_children:
             self.walk_expr(child, scope)
 
-    def st_if(self, node: "Node", scope: Scope) -> None:
+    def st_if(self, node: Node, scope: Scope) -> None:
         self.walk_expr(node.child_by_field_name("condition"), scope)
         idiom = self.env_default_idiom(node)
         prior = self.lookup_name(idiom[0], scope) if idiom is not None else None
@@ -787,7 +838,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             if isinstance(env, Env) and env.default is None:
                 self.bind(scope, name, value=Named(name, Env(env.var, self.to_value(self.evaluate(value_node, scope)))), rebind=True)
 
-    def env_default_idiom(self, node: "Node") -> tuple[str, "Node"] | None:
+    def env_default_idiom(self, node: Node) -> tuple[str, Node] | None:
         """``if (string.IsNullOrEmpty(x)) x = "d";`` / ``if (x == null) { x = "d"; }``."""
         if node.child_by_field_name("alternative") is not None:
             return None
@@ -805,7 +856,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                     name = self.text(left)
         elif cond.type == "invocation_expression":
             func = cond.child_by_field_name("function")
-            args = [a for a in self.iter_named(cond.child_by_field_name("arguments"), ("argument",))]
+            args = list(self.iter_named(cond.child_by_field_name("arguments"), ("argument",)))
             if func is not None and self.text(func).rpartition(".")[2] in ("IsNullOrEmpty", "IsNullOrWhiteSpace") and len(args) == 1:
                 inner = args[0].named_children[0] if args[0].named_children else None
                 if inner is not None and inner.type == "identifier":
@@ -821,11 +872,17 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                     left = a.child_by_field_name("left")
                     op = a.child_by_field_name("operator")
                     right = a.child_by_field_name("right")
-                    if left is not None and right is not None and left.type == "identifier" and self.text(left) == name and (op is None or self.text(op) == "="):
+                    if (
+                        left is not None
+                        and right is not None
+                        and left.type == "identifier"
+                        and self.text(left) == name
+                        and (op is None or self.text(op) == "=")
+                    ):
                         return name, right
         return None
 
-    def walk_loop_init(self, init: "Node", scope: Scope) -> None:
+    def walk_loop_init(self, init: Node, scope: Scope) -> None:
         if init.type == "variable_declaration":
             for _, v in self._declarators(init):
                 self.walk_expr(v, scope)
@@ -833,7 +890,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         else:
             self.walk_expr(init, scope)
 
-    def st_try(self, node: "Node", scope: Scope) -> None:
+    def st_try(self, node: Node, scope: Scope) -> None:
         self.walk_try_body(node, scope)
         try:
             for c in node.named_children:
@@ -846,7 +903,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         finally:
             self.impl_event("after_try", node, scope)
 
-    def st_using(self, node: "Node", scope: Scope) -> None:
+    def st_using(self, node: Node, scope: Scope) -> None:
         decl = next((c for c in node.named_children if c.type == "variable_declaration"), None)
         if decl is not None:
             for _, v in self._declarators(decl):
@@ -860,15 +917,15 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         if body is not None:
             self.walk_statement(body, scope)
 
-    def st_local_function(self, node: "Node", scope: Scope) -> None:
+    def st_local_function(self, node: Node, scope: Scope) -> None:
         fn = self._declare_local_function(node, scope, scope.qualname if scope.function is not None and scope.function.node.type != "compilation_unit" else "")
         self.walk_function(fn)
 
     # ================================================================ retry-loop hooks
-    def handler_body(self, handler: "Node") -> "Node | None":
+    def handler_body(self, handler: Node) -> Node | None:
         return handler.child_by_field_name("body") or next((c for c in handler.named_children if c.type == "block"), None)
 
-    def handler_types(self, handler: "Node", scope: Scope) -> list[str]:
+    def handler_types(self, handler: Node, scope: Scope) -> list[str]:
         decl = next((c for c in handler.named_children if c.type == "catch_declaration"), None)
         tnode = decl.child_by_field_name("type") if decl is not None else None
         if tnode is None:
@@ -878,7 +935,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         return [r.qualname if isinstance(r, Ref) and not own else self.anchor_text(tnode, 80)]  # a library type by its qualified name
 
     # ================================================================ syntax hooks
-    def site(self, node: "Node", scope: Scope) -> Site | None:
+    def site(self, node: Node, scope: Scope) -> Site | None:
         t = node.type
         if t == "invocation_expression":
             func = node.child_by_field_name("function")
@@ -906,11 +963,11 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             return site
         return None
 
-    def _type_args(self, generic: "Node") -> list["Node"]:
+    def _type_args(self, generic: Node) -> list[Node]:
         tal = next((c for c in generic.named_children if c.type == "type_argument_list"), None)
         return [c for c in self.iter_named(tal) if c.type != "comment"]
 
-    def _target_type(self, node: "Node") -> "Node | None":
+    def _target_type(self, node: Node) -> Node | None:
         """The declared type a target-typed ``new()`` builds (``HttpClient c = new() {...}``)."""
         parent = node.parent
         if parent is not None and parent.type == "equals_value_clause":
@@ -923,7 +980,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             return parent.child_by_field_name("type")
         return None
 
-    def _arguments(self, alist: "Node | None") -> tuple[list["Node"], dict[str, "Node"]]:
+    def _arguments(self, alist: Node | None) -> tuple[list[Node], dict[str, Node]]:
         args: list[Node] = []
         kwargs: dict[str, Node] = {}
         for a in self.iter_named(alist):
@@ -939,7 +996,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 args.append(expr)
         return args, kwargs
 
-    def member_parts(self, node: "Node") -> tuple["Node", str] | None:
+    def member_parts(self, node: Node) -> tuple[Node, str] | None:
         if node.type == "member_access_expression":
             base = node.child_by_field_name("expression")
             name = node.child_by_field_name("name")
@@ -953,13 +1010,13 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 return base, self._simple_name(name)
         return None
 
-    def _simple_name(self, node: "Node") -> str:
+    def _simple_name(self, node: Node) -> str:
         if node.type == "generic_name":
             ident = next((c for c in node.named_children if c.type == "identifier"), None)
             return self.text(ident) if ident is not None else self.text(node)
         return self.text(node)
 
-    def resolve_type(self, type_node: "Node | None", scope: Scope, depth: int = 0) -> Any:
+    def resolve_type(self, type_node: Node | None, scope: Scope, depth: int = 0) -> Any:
         node = type_node
         if node is None or depth > 8:
             return None
@@ -999,7 +1056,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             return Ref(qual)
         return None
 
-    def declared_instance(self, type_node: "Node", scope: Scope, name: str, unknown: bool) -> Any:
+    def declared_instance(self, type_node: Node, scope: Scope, name: str, unknown: bool) -> Any:
         t = self.resolve_type(type_node, scope)
         if isinstance(t, Ref) and t.qualname in self.index.config_types and self.index.tracked(t.qualname) is None:
             return Obj(self.config_type, (), t.name, "")
@@ -1007,7 +1064,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             return Dynamic(name)  # a type matched by a pattern only when built with a channel (*Client): a declaration says nothing
         return super().declared_instance(type_node, scope, name, unknown)
 
-    def short_text(self, node: "Node") -> str:
+    def short_text(self, node: Node) -> str:
         if node.type in self.FUNCTION_TYPES:
             body = node.child_by_field_name("body")
             if body is not None and body.type != "block":  # an expression lambda: its text
@@ -1019,7 +1076,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
     def exported(self, name: str) -> bool:
         return name[:1].isupper() and name != ".ctor"
 
-    def literal_pairs(self, node: "Node") -> list[tuple[str | None, "Node | None"]] | None:
+    def literal_pairs(self, node: Node) -> list[tuple[str | None, Node | None]] | None:
         if node.type == "anonymous_object_creation_expression":
             out: list[tuple[str | None, Node | None]] = []
             kids = [c for c in node.named_children if c.type != "comment"]
@@ -1056,7 +1113,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             return pairs if pairs else None
         return None
 
-    def _anon_is_named(self, node: "Node", ident: "Node") -> bool:
+    def _anon_is_named(self, node: Node, ident: Node) -> bool:
         """In ``new { Key = v }`` the identifier is followed by ``=``."""
         found = False
         for c in node.children:
@@ -1086,7 +1143,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 out.append("".join(self.text(b).split()))
         return out
 
-    def position(self, node: "Node") -> tuple[int, int]:
+    def position(self, node: Node) -> tuple[int, int]:
         """A call at the end of a chain spanning lines (``new Builder()\n.AddRetry(...)``) is
         reported at its method name, not at the chain's first line."""
         if node.type == "invocation_expression":
@@ -1114,11 +1171,13 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         return sum(1 for sp in self.index.call_specs(qual) if sp.kind in ("retry_policy", "circuit_breaker"))
 
     @staticmethod
-    def _second_policy_node(node: "Node") -> "Node | None":
+    def _second_policy_node(node: Node) -> Node | None:
         func = node.child_by_field_name("function") if node.type == "invocation_expression" else None
         return func.child_by_field_name("name") if func is not None and func.type == "member_access_expression" else None
 
-    def emit(self, kind: str, rule_id: str, node: "Node", fields: dict[str, Any], scope: Scope | None = None, anchor: str | None = None, receiver: Any = None) -> Any:
+    def emit(
+        self, kind: str, rule_id: str, node: Node, fields: dict[str, Any], scope: Scope | None = None, anchor: str | None = None, receiver: Any = None
+    ) -> Any:
         if kind in ("retry_policy", "circuit_breaker") and node.id in self._emitted:
             second = self._second_policy_node(node)  # the second policy fact of one call: at the method name (its own key)
             if second is not None and second.id not in self._emitted:
@@ -1137,7 +1196,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
     def class_decorators(self, cls: ClassInfo) -> list[Site]:
         return self._attributes(cls.node, cls.scope)
 
-    def _attributes(self, node: "Node", scope: Scope) -> list[Site]:
+    def _attributes(self, node: Node, scope: Scope) -> list[Site]:
         out: list[Site] = []
         for al in node.named_children:
             if al.type != "attribute_list":
@@ -1246,7 +1305,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 continue  # a local of the same name
             cls.members.setdefault(assigned, []).append((right, scope))
 
-    def _assignments(self) -> dict[int, list["Node"]]:
+    def _assignments(self) -> dict[int, list[Node]]:
         """The file's assignments by enclosing class (found once, with a query)."""
         found = self._assigns
         if found is not None:
@@ -1264,19 +1323,19 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 found.setdefault(parent.id, []).append(node)
         return found
 
-    def instance_member(self, inst: Instance, attr: str, node: "Node | None") -> Any:
+    def instance_member(self, inst: Instance, attr: str, node: Node | None) -> Any:
         if inst.cls.members is None:  # members first: a primary constructor's injected parameters are cached there
             self.collect_members(inst.cls)
         return super().instance_member(inst, attr, node)
 
-    def function_of(self, node: "Node") -> FunctionInfo | None:
+    def function_of(self, node: Node) -> FunctionInfo | None:
         """``scope_at``'s view: a declared method, accessor or local function, the top-level statements."""
         if node.type not in FUNCTION_NODES:
             return None
         return self._fn_by_node.get(node.id) or (self._main if node.type == "compilation_unit" else None)
 
     # ================================================================ dependency injection
-    def injected(self, type_node: "Node", cls: ClassInfo | None, scope: Scope) -> Obj | None:
+    def injected(self, type_node: Node, cls: ClassInfo | None, scope: Scope) -> Obj | None:
         """What the container passes a parameter typed ``type_node``: for a registration keyed by
         the receiving class (``by: class``, the default), the object registered for the class of
         the constructor (``AddHttpClient<RiskClient>(...)``: RiskClient's ``HttpClient``); for one
@@ -1423,27 +1482,27 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 self.result.exports[cls.name] = Obj(CLASS_CONSTANTS, tuple(caps), cls.name, "")
 
     # ================================================================ expressions
-    def ev_opaque(self, node: "Node", scope: Scope) -> Any:
+    def ev_opaque(self, node: Node, scope: Scope) -> Any:
         return Opaque(node)
 
-    def ev_this(self, node: "Node", scope: Scope) -> Any:
+    def ev_this(self, node: Node, scope: Scope) -> Any:
         return Instance(scope.cls, "this") if scope.cls is not None else Opaque(node)
 
-    def ev_generic_name(self, node: "Node", scope: Scope) -> Any:
+    def ev_generic_name(self, node: Node, scope: Scope) -> Any:
         return self.lookup_name(self._simple_name(node), scope)
 
-    def ev_predefined(self, node: "Node", scope: Scope) -> Any:
+    def ev_predefined(self, node: Node, scope: Scope) -> Any:
         text = self.text(node)
         return Ref({"string": "System.String", "int": "System.Int32", "long": "System.Int64", "double": "System.Double"}.get(text, f"System.{text}"))
 
-    def ev_qualified(self, node: "Node", scope: Scope) -> Any:
+    def ev_qualified(self, node: Node, scope: Scope) -> Any:
         r = self.resolve_type(node, scope)
         return r if r is not None else Opaque(node)
 
-    def ev_typeof(self, node: "Node", scope: Scope) -> Any:
+    def ev_typeof(self, node: Node, scope: Scope) -> Any:
         return Const(self.anchor_text(node, 120))
 
-    def ev_member(self, node: "Node", scope: Scope) -> Any:
+    def ev_member(self, node: Node, scope: Scope) -> Any:
         base_node = node.child_by_field_name("expression")
         name = node.child_by_field_name("name")
         if base_node is None or name is None:
@@ -1466,7 +1525,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             return Env(str(ss.value)) if isinstance(ss := strip(section), Const) else Opaque(node)
         return self.eval_member(base, attr, node, scope)
 
-    def static_member(self, cls: ClassInfo, attr: str, node: "Node") -> Any:
+    def static_member(self, cls: ClassInfo, attr: str, node: Node) -> Any:
         cscope = self._class_scopes.get(cls.node.id)
         if cscope is not None and attr in cscope.bindings:
             return self.binding_value(cscope.bindings[attr], attr)
@@ -1478,7 +1537,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             return ClassValue(inner)
         return self.instance_member(Instance(cls, cls.name), attr, node)
 
-    def ev_conditional_access(self, node: "Node", scope: Scope) -> Any:
+    def ev_conditional_access(self, node: Node, scope: Scope) -> Any:
         parts = self.member_parts(node)
         if parts is None:
             return Opaque(node)
@@ -1530,19 +1589,24 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         if not all(isinstance(v, Const) and isinstance(v.value, (int, float)) and not isinstance(v.value, bool) for v in vals):
             return Opaque(site.node)
         nums = [v.value for v in vals if isinstance(v, Const)]  # all of them (checked above)
-        scales: dict[int, list[float]] = {1: [0.0001], 3: [3_600_000, 60_000, 1000], 4: [86_400_000, 3_600_000, 60_000, 1000], 5: [86_400_000, 3_600_000, 60_000, 1000, 1]}
+        scales: dict[int, list[float]] = {
+            1: [0.0001],
+            3: [3_600_000, 60_000, 1000],
+            4: [86_400_000, 3_600_000, 60_000, 1000],
+            5: [86_400_000, 3_600_000, 60_000, 1000, 1],
+        }
         units = scales.get(len(nums))
         if units is None:
             return Opaque(site.node)
         ms = sum(n * u for n, u in zip(nums, units))
         return Const(int(ms) if float(ms).is_integer() else ms)
 
-    def ev_element(self, node: "Node", scope: Scope) -> Any:
+    def ev_element(self, node: Node, scope: Scope) -> Any:
         base_node = node.child_by_field_name("expression")
         sub = node.child_by_field_name("subscript")
         if base_node is None or sub is None:
             return Opaque(node)
-        keys = [a for a in self.iter_named(sub, ("argument",))]
+        keys = list(self.iter_named(sub, ("argument",)))
         if len(keys) != 1:
             return Opaque(node)
         base = self.evaluate(base_node, scope)
@@ -1563,7 +1627,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 return inner.items[key.value]
         return Opaque(node)
 
-    def ev_binary(self, node: "Node", scope: Scope) -> Any:
+    def ev_binary(self, node: Node, scope: Scope) -> Any:
         op_node = node.child_by_field_name("operator")
         op_text = self.text(op_node) if op_node is not None else ""
         left = self.evaluate(node.child_by_field_name("left"), scope)
@@ -1583,48 +1647,55 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         right = self.evaluate(node.child_by_field_name("right"), scope)
         if op == "/":
             lv, rv = strip(left) if self.is_value(left) else None, strip(right) if self.is_value(right) else None
-            if isinstance(lv, Const) and isinstance(rv, Const) and isinstance(lv.value, int) and isinstance(rv.value, int) and not isinstance(lv.value, bool) and rv.value:
+            if (
+                isinstance(lv, Const)
+                and isinstance(rv, Const)
+                and isinstance(lv.value, int)
+                and isinstance(rv.value, int)
+                and not isinstance(lv.value, bool)
+                and rv.value
+            ):
                 q = abs(lv.value) // abs(rv.value)
                 return Const(q if (lv.value >= 0) == (rv.value >= 0) else -q)
         return self.eval_binary(op, left, right, node)
 
-    def ev_postfix(self, node: "Node", scope: Scope) -> Any:
+    def ev_postfix(self, node: Node, scope: Scope) -> Any:
         kids = [c for c in node.named_children if c.type != "comment"]
         if len(kids) == 1 and self.text(node).endswith("!"):  # x! (null-forgiving)
             return self.evaluate(kids[0], scope)
         return Opaque(node)
 
-    def ev_inner(self, node: "Node", scope: Scope) -> Any:
+    def ev_inner(self, node: Node, scope: Scope) -> Any:
         kids = [c for c in node.named_children if c.type != "comment" and node.field_name_for_named_child(node.named_children.index(c)) != "name"]
         return self.evaluate(kids[-1], scope) if kids else Opaque(node)
 
-    def ev_ternary(self, node: "Node", scope: Scope) -> Any:
+    def ev_ternary(self, node: Node, scope: Scope) -> Any:
         a = self.evaluate(node.child_by_field_name("consequence"), scope)
         b = self.evaluate(node.child_by_field_name("alternative"), scope)
         if self.is_value(a) and a == b:
             return a
         return Opaque(node)
 
-    def ev_string(self, node: "Node", scope: Scope) -> Any:
+    def ev_string(self, node: Node, scope: Scope) -> Any:
         text = self.text(node)
         if text.endswith("u8"):
             text = text[:-2]
         return Const(_unescape(text[1:-1]))
 
-    def ev_verbatim(self, node: "Node", scope: Scope) -> Any:
+    def ev_verbatim(self, node: Node, scope: Scope) -> Any:
         return Const(self.text(node)[2:-1].replace('""', '"'))
 
-    def ev_raw(self, node: "Node", scope: Scope) -> Any:
+    def ev_raw(self, node: Node, scope: Scope) -> Any:
         content = next((c for c in node.named_children if c.type == "raw_string_content"), None)
         return Const(self.text(content) if content is not None else "")
 
-    def ev_char(self, node: "Node", scope: Scope) -> Any:
+    def ev_char(self, node: Node, scope: Scope) -> Any:
         return Const(_unescape(self.text(node)[1:-1]))
 
-    def ev_null(self, node: "Node", scope: Scope) -> Any:
+    def ev_null(self, node: Node, scope: Scope) -> Any:
         return Const(None)
 
-    def ev_interpolated(self, node: "Node", scope: Scope) -> Any:
+    def ev_interpolated(self, node: Node, scope: Scope) -> Any:
         parts: list[Value] = []
         verbatim = "@" in self.text(node)[:3]
         for c in node.named_children:
@@ -1634,14 +1705,21 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             elif c.type == "escape_sequence":
                 parts.append(Const(_unescape(self.text(c))))
             elif c.type == "interpolation":
-                expr = next((k for k in c.named_children if k.type not in ("interpolation_brace", "interpolation_alignment_clause", "interpolation_format_clause", "comment")), None)
+                expr = next(
+                    (
+                        k
+                        for k in c.named_children
+                        if k.type not in ("interpolation_brace", "interpolation_alignment_clause", "interpolation_format_clause", "comment")
+                    ),
+                    None,
+                )
                 if expr is None:
                     continue
                 v = self.evaluate(expr, scope)
                 parts.append(self.to_value(v) if self.is_value(v) else Dynamic(self.anchor_text(expr, 120)))
         return simplify_concat(tuple(parts)) if parts else Const("")
 
-    def ev_anonymous(self, node: "Node", scope: Scope) -> Any:
+    def ev_anonymous(self, node: Node, scope: Scope) -> Any:
         pairs = self.literal_pairs(node) or []
         items = []
         for k, v in pairs:
@@ -1650,17 +1728,17 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             items.append((Const(k), self.to_value(self.evaluate(v, scope))))
         return Map(tuple(items))
 
-    def ev_collection(self, node: "Node", scope: Scope) -> Any:
+    def ev_collection(self, node: Node, scope: Scope) -> Any:
         kids = [c for c in node.named_children if c.type != "comment"]
         if len(kids) > 32:
             return Opaque(node)
         return Seq(tuple(self.to_value(self.evaluate(k.named_children[0] if k.type == "expression_element" and k.named_children else k, scope)) for k in kids))
 
-    def ev_array(self, node: "Node", scope: Scope) -> Any:
+    def ev_array(self, node: Node, scope: Scope) -> Any:
         init = next((c for c in node.named_children if c.type == "initializer_expression"), None)
         return self.ev_collection(init, scope) if init is not None else Opaque(node)
 
-    def ev_lambda(self, node: "Node", scope: Scope) -> Any:
+    def ev_lambda(self, node: Node, scope: Scope) -> Any:
         """A lambda as a value: an options lambda (``c => { c.Timeout = t; c.A.B = v; }``) is a
         ``Map`` of what it assigns to its parameter; a factory lambda (``p => p.Retry(3)``) is the
         tracked object it returns; else a function."""
@@ -1700,7 +1778,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 return v
         return FunctionValue(fn)
 
-    def _member_path(self, node: "Node | None", param: str) -> tuple[str, ...] | None:
+    def _member_path(self, node: Node | None, param: str) -> tuple[str, ...] | None:
         path: list[str] = []
         while node is not None and node.type == "member_access_expression":
             name = node.child_by_field_name("name")
@@ -1728,4 +1806,3 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             return Map(tuple((Const(k), build(v) if isinstance(v, dict) else v) for k, v in d.items()))
 
         return build(tree)
-

@@ -37,11 +37,12 @@ if TYPE_CHECKING:  # tree_sitter is imported only when a file of the language is
 class Emitter(ObjectBuilder):
     """Fact emission and policy attachment (see the module docstring)."""
 
-
     def ref(self, fact: RawFact) -> FactRef:
         return FactRef(fact.key, self.path)
 
-    def emit(self, kind: str, rule_id: str, node: "Node", fields: dict[str, Any], scope: Scope | None = None, anchor: str | None = None, receiver: Any = None) -> RawFact:
+    def emit(
+        self, kind: str, rule_id: str, node: Node, fields: dict[str, Any], scope: Scope | None = None, anchor: str | None = None, receiver: Any = None
+    ) -> RawFact:
         if node.id in self._emitted:
             key = self._next_key
             self._next_key += 1
@@ -49,13 +50,24 @@ class Emitter(ObjectBuilder):
             key = self.node_key(node)
             self._emitted.add(node.id)
         line, col = self.position(node)
-        fact = RawFact(kind=kind, rule=rule_id, line=line, col=col, fields=fields, scope=scope.qualname if scope else "", anchor=anchor if anchor is not None else self.anchor_text(node), key=key)
+        fact = RawFact(
+            kind=kind,
+            rule=rule_id,
+            line=line,
+            col=col,
+            fields=fields,
+            scope=scope.qualname if scope else "",
+            anchor=anchor if anchor is not None else self.anchor_text(node),
+            key=key,
+        )
         self.result.facts.append(fact)
         if self.summary is not None:
             self.summary.fact(key, scope)
         fn = scope.function.qualname if scope is not None and scope.function is not None else None
         self.policies.on_fact(fact, receiver, fn)
-        if fn is not None and scope is not None and kind in COVERED_KINDS:  # a closure's facts are its enclosing function's too (op := func() { cb.Execute(func() {...}) })
+        if (
+            fn is not None and scope is not None and kind in COVERED_KINDS
+        ):  # a closure's facts are its enclosing function's too (op := func() { cb.Execute(func() {...}) })
             inner = scope.function
             while inner is not None and inner.node.type in self.FUNCTION_TYPES and inner.scope.function is not None:
                 inner = inner.scope.function
@@ -184,7 +196,7 @@ class Emitter(ObjectBuilder):
             found = cache[event] = [i for i in self.index.impls if hasattr(i, event)]
         return found
 
-    def impl_event(self, event: str, node: "Node", scope: Scope) -> None:
+    def impl_event(self, event: str, node: Node, scope: Scope) -> None:
         """Tell the impl rules (``impl:`` classes, e.g. hand-written retries) about a statement:
         ``on_loop`` / ``after_loop``, ``on_try`` / ``after_try``. Adapters call it around the
         statement's walk; an impl may emit facts and push policy scopes."""

@@ -30,7 +30,8 @@ module's ``Analyzer`` (the walk). The names adapters import stay importable from
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ...facts import Diagnostic, FactRef
 from ..base import FileResult
@@ -83,7 +84,6 @@ __all__ = [
 class Analyzer(Matcher):
     """Analyse one file. Subclasses implement the language hooks; ``run()`` returns the result."""
 
-
     # ================================================================ entry
     def run(self) -> FileResult:
         res = self.result
@@ -92,7 +92,11 @@ class Analyzer(Matcher):
         root = self.tree.root_node
         if root.has_error:
             line = self._first_error_line(root)
-            res.diagnostics.append(Diagnostic(self.path, "syntax_error", f"parsed with errors (first near line {line}); analysed what could be parsed", line=line, severity="warning"))
+            res.diagnostics.append(
+                Diagnostic(
+                    self.path, "syntax_error", f"parsed with errors (first near line {line}); analysed what could be parsed", line=line, severity="warning"
+                )
+            )
         res.parsed = True
         try:
             self.prescan(root)
@@ -148,7 +152,7 @@ class Analyzer(Matcher):
             self.stack.pop()
             del self._scope_timeouts[bounds:]  # a decorator's time limit ends with the function
 
-    def closure(self, node: "Node", scope: Scope) -> FunctionInfo:
+    def closure(self, node: Node, scope: Scope) -> FunctionInfo:
         if scope.function is not None:
             scope.closures += 1
             qual = f"{scope.qualname}.func{scope.closures}"
@@ -158,7 +162,7 @@ class Analyzer(Matcher):
         return FunctionInfo(node, scope, qual, qual.rpartition(".")[2], scope.cls)
 
     # ================================================================ walking
-    def walk_statement(self, node: "Node", scope: Scope) -> None:
+    def walk_statement(self, node: Node, scope: Scope) -> None:
         handler = self._stmt.get(node.type)
         if handler is not None:
             handler(node, scope)
@@ -168,7 +172,7 @@ class Analyzer(Matcher):
         else:
             self.walk_expr(node, scope)
 
-    def walk_expr(self, root: "Node | None", scope: Scope) -> None:
+    def walk_expr(self, root: Node | None, scope: Scope) -> None:
         """Match every call inside an expression; function literals are walked after (as closures)."""
         if root is None:
             return
@@ -207,7 +211,7 @@ class Analyzer(Matcher):
             self.walk_function(self.closure(fnode, scope))
 
     # ---------------------------------------------------------------- impl rules and id wrappers
-    def st_if(self, node: "Node", scope: Scope) -> None:
+    def st_if(self, node: Node, scope: Scope) -> None:
         """An if statement whose branches are the ``consequence`` and ``alternative`` fields."""
         self.walk_expr(node.child_by_field_name("condition"), scope)
         for part in ("consequence", "alternative"):
@@ -215,7 +219,7 @@ class Analyzer(Matcher):
             if sub is not None:
                 self.walk_statement(sub, scope)
 
-    def walk_loop_body(self, node: "Node", scope: Scope, tail: Sequence["Node | None"] = ()) -> None:
+    def walk_loop_body(self, node: Node, scope: Scope, tail: Sequence[Node | None] = ()) -> None:
         """A loop's body between the impl rules' ``on_loop`` / ``after_loop`` events, with the loop on
         the statement stack; ``tail``: what runs after each pass (a for's update, a do-while's test)."""
         self.impl_event("on_loop", node, scope)
@@ -230,7 +234,7 @@ class Analyzer(Matcher):
             self.stack.pop()
             self.impl_event("after_loop", node, scope)
 
-    def walk_try_body(self, node: "Node", scope: Scope) -> None:
+    def walk_try_body(self, node: Node, scope: Scope) -> None:
         """A try statement's body after the impl rules' ``on_try`` event, with the statement on the
         stack; the adapter walks its handlers and then sends ``after_try``."""
         self.impl_event("on_try", node, scope)

@@ -59,9 +59,8 @@ class Evaluator(AnalyzerCore):
 
         def configure_obj(self, obj: Obj, site: Site, scope: Scope) -> Obj: ...
 
-
     # ================================================================ evaluation
-    def evaluate(self, node: "Node | None", scope: Scope) -> Any:
+    def evaluate(self, node: Node | None, scope: Scope) -> Any:
         if node is None:
             return Dynamic("")
         if self._eval_depth > MAX_EVAL_DEPTH:
@@ -75,7 +74,7 @@ class Evaluator(AnalyzerCore):
         finally:
             self._eval_depth -= 1
 
-    def evaluate_shallow(self, node: "Node", scope: Scope) -> Any:
+    def evaluate_shallow(self, node: Node, scope: Scope) -> Any:
         """Like evaluate, but an unknown call stays a bare ``Call`` (no argument values built)."""
         if node.type in self.CALL_TYPES:
             site = self.site(node, scope)
@@ -159,7 +158,7 @@ class Evaluator(AnalyzerCore):
         b.value = v
         return v
 
-    def declared_instance(self, type_node: "Node", scope: Scope, name: str, unknown: bool) -> Any:
+    def declared_instance(self, type_node: Node, scope: Scope, name: str, unknown: bool) -> Any:
         """A name declared with a type: an instance of a tracked type (``var c http.Client``: its zero
         value; a parameter: built by the caller, so the type's ``declared: unknown`` captures are
         unknown), or of a same-file type."""
@@ -176,7 +175,9 @@ class Evaluator(AnalyzerCore):
             return Instance(t.cls, name)
         return Dynamic(name)
 
-    def bind(self, scope: Scope, name: str, expr: "Node | None" = None, value: Any = UNBOUND, index: int = 0, type_node: "Node | None" = None, rebind: bool = False) -> None:
+    def bind(
+        self, scope: Scope, name: str, expr: Node | None = None, value: Any = UNBOUND, index: int = 0, type_node: Node | None = None, rebind: bool = False
+    ) -> None:
         """Bind ``name`` in ``scope`` (with ``rebind``: where it is already bound, as ``x = v`` does)."""
         if not name or name == "_":
             return
@@ -190,7 +191,7 @@ class Evaluator(AnalyzerCore):
             self.idflow.assign(target, name, expr, scope)
         target.bindings[name] = b
 
-    def mentions(self, node: "Node", name: str) -> bool:
+    def mentions(self, node: Node, name: str) -> bool:
         """Whether an expression's text contains the identifier ``name``."""
         data = self.source[node.start_byte : node.end_byte]
         word = name.encode()
@@ -205,7 +206,7 @@ class Evaluator(AnalyzerCore):
         return False
 
     # ---------------------------------------------------------------- members
-    def eval_member(self, base: Any, attr: str, node: "Node", scope: Scope) -> Any:
+    def eval_member(self, base: Any, attr: str, node: Node, scope: Scope) -> Any:
         if isinstance(base, Ref):
             return self.resolve_ref(f"{base.qualname}.{attr}")
         if isinstance(base, Obj):
@@ -232,7 +233,7 @@ class Evaluator(AnalyzerCore):
             return found if found is not None else Opaque(node)
         return Opaque(node)
 
-    def instance_member(self, inst: Instance, attr: str, node: "Node | None") -> Any:
+    def instance_member(self, inst: Instance, attr: str, node: Node | None) -> Any:
         cls = inst.cls
         if attr in cls.member_cache:
             return cls.member_cache[attr]
@@ -268,7 +269,7 @@ class Evaluator(AnalyzerCore):
         return self.imported_objects.get(qual)
 
     # ---------------------------------------------------------------- calls
-    def callee(self, func: "Node | None", scope: Scope) -> tuple[str | None, Obj | None, str, Any]:
+    def callee(self, func: Node | None, scope: Scope) -> tuple[str | None, Obj | None, str, Any]:
         """What a call calls: (qualified name, receiver instance, member name, same-file definition)."""
         if func is None:
             return None, None, "", None
@@ -449,7 +450,7 @@ class Evaluator(AnalyzerCore):
         return result
 
     # ================================================================ matching
-    def find_arg(self, site: Site, pos: int | None, kw: str | None) -> "Node | None":
+    def find_arg(self, site: Site, pos: int | None, kw: str | None) -> Node | None:
         if kw is not None and kw in site.kwargs:
             return site.kwargs[kw]
         if pos is None:
@@ -473,7 +474,7 @@ class Evaluator(AnalyzerCore):
             env.setdefault("class", scope.cls.name)
         return env
 
-    def loop_count(self, node: "Node", scope: Scope) -> Any:
+    def loop_count(self, node: Node, scope: Scope) -> Any:
         """Attempts of a counting loop: ``for (int i = S; i < N; i++)`` is N - S (``<=``: + 1);
         ``while (attempt < N)`` counts from the variable's value before the loop."""
         cond = node.child_by_field_name("condition")
@@ -486,7 +487,7 @@ class Evaluator(AnalyzerCore):
         start = strip(self.to_value(self.lookup_name(name, scope)))
         return self.attempts_of(start, op, right, scope)
 
-    def counting_test(self, cond: "Node | None") -> tuple[str, str, "Node"] | None:
+    def counting_test(self, cond: Node | None) -> tuple[str, str, Node] | None:
         """``i < N`` / ``i <= N`` → (``i``, the operator, the bound's node); None for any other test."""
         if cond is None or cond.type != "binary_expression":
             return None
@@ -497,14 +498,14 @@ class Evaluator(AnalyzerCore):
             return None
         return self.text(left), op, right
 
-    def attempts_of(self, start: Any, op: str, bound: "Node", scope: Scope) -> Any:
+    def attempts_of(self, start: Any, op: str, bound: Node, scope: Scope) -> Any:
         """N - S tries (``<=``: N - S + 1); a start that is not a known integer counts as 0."""
         start_n = start.value if isinstance(start, Const) and isinstance(start.value, int) and not isinstance(start.value, bool) else 0
         count = fold("-", self.to_value(self.evaluate(bound, scope)), Const(start_n))
         return fold("+", count, Const(1)) if op == "<=" else count
 
     # ---------------------------------------------------------------- helpers for adapters
-    def eval_binary(self, op: str, left: Any, right: Any, node: "Node") -> Any:
+    def eval_binary(self, op: str, left: Any, right: Any, node: Node) -> Any:
         if not (self.is_value(left) and self.is_value(right)):
             return Opaque(node)
         if isinstance(left, Dynamic) or isinstance(right, Dynamic):

@@ -22,8 +22,9 @@ import ast
 import functools
 import posixpath
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from ...values import Const, Dynamic, Env, Map, Named, Ref, Seq, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
@@ -202,7 +203,12 @@ class GoAnalyzer(SyntaxAnalyzer):
     LAMBDA_NAME = "func"
     RETURN_TYPES = frozenset({"return_statement"})
     EXPRESSION_LIST_TYPES = frozenset({"expression_list"})
-    SCAN_BINDS = {"short_var_declaration": "scan_short_var", "assignment_statement": "scan_assign", "var_declaration": "bind_vars", "const_declaration": "bind_consts"}
+    SCAN_BINDS = {
+        "short_var_declaration": "scan_short_var",
+        "assignment_statement": "scan_assign",
+        "var_declaration": "bind_vars",
+        "const_declaration": "bind_consts",
+    }
     SCAN_HOOKS = {"if_statement": "scan_if"}
     MEMBER_FIELDS = {"selector_expression": ("operand", "field")}
     SCOPE_AT_LITERAL_TYPES = frozenset({"function_declaration", "method_declaration", "func_literal"})
@@ -210,11 +216,11 @@ class GoAnalyzer(SyntaxAnalyzer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._aliases: dict[str, "Node"] = {}  # type T = other / type T other (not a struct)
+        self._aliases: dict[str, Node] = {}  # type T = other / type T other (not a struct)
         self._member_index: tuple[dict[str, list[Node]], list[tuple[Node, str, Node]], list[tuple[Node, str, Node, Node]]] | None = None
 
     # ================================================================ top level
-    def prescan(self, root: "Node") -> None:
+    def prescan(self, root: Node) -> None:
         scope = self.module_scope
         decls = [c for c in root.named_children if c.type != "comment"]
         for node in decls:
@@ -242,7 +248,7 @@ class GoAnalyzer(SyntaxAnalyzer):
             elif t == "var_declaration":
                 self.bind_vars(node, scope)
 
-    def bind_imports(self, node: "Node") -> None:
+    def bind_imports(self, node: Node) -> None:
         scope = self.module_scope
         for spec in self._import_specs(node):
             path_node = spec.child_by_field_name("path")
@@ -264,14 +270,14 @@ class GoAnalyzer(SyntaxAnalyzer):
             if names:
                 self.result.imports[names[0]] = path
 
-    def _import_specs(self, node: "Node") -> Iterator["Node"]:
+    def _import_specs(self, node: Node) -> Iterator[Node]:
         for child in node.named_children:
             if child.type == "import_spec":
                 yield child
             elif child.type == "import_spec_list":
                 yield from (c for c in child.named_children if c.type == "import_spec")
 
-    def declare_types(self, node: "Node", scope: Scope) -> None:
+    def declare_types(self, node: Node, scope: Scope) -> None:
         for spec in node.named_children:
             if spec.type not in ("type_spec", "type_alias"):
                 continue
@@ -290,7 +296,7 @@ class GoAnalyzer(SyntaxAnalyzer):
             else:
                 self._aliases[name] = type_node
 
-    def method_info(self, node: "Node") -> FunctionInfo | None:
+    def method_info(self, node: Node) -> FunctionInfo | None:
         recv = self.function_receiver(node)
         name_node = node.child_by_field_name("name")
         if recv is None or name_node is None:
@@ -307,7 +313,7 @@ class GoAnalyzer(SyntaxAnalyzer):
         cls.methods[name] = fn
         return fn
 
-    def _base_type_name(self, type_node: "Node") -> str | None:
+    def _base_type_name(self, type_node: Node) -> str | None:
         node: Node | None = type_node
         while node is not None and node.type in ("pointer_type", "generic_type", "parenthesized_type"):
             node = node.child_by_field_name("type") if node.type == "generic_type" else (node.named_children[0] if node.named_children else None)
@@ -315,8 +321,8 @@ class GoAnalyzer(SyntaxAnalyzer):
             return self.text(node)
         return None
 
-    def bind_consts(self, node: "Node", scope: Scope) -> None:
-        last_value: "Node | None" = None
+    def bind_consts(self, node: Node, scope: Scope) -> None:
+        last_value: Node | None = None
         for i, spec in enumerate(c for c in node.named_children if c.type == "const_spec"):
             names = [self.text(n) for n in spec.children_by_field_name("name")]
             value = spec.child_by_field_name("value")
@@ -336,7 +342,7 @@ class GoAnalyzer(SyntaxAnalyzer):
                 else:
                     scope.bindings[name] = Binding(expr=expr, scope=scope, type_node=type_node)
 
-    def _uses_iota(self, node: "Node") -> bool:
+    def _uses_iota(self, node: Node) -> bool:
         stack = [node]
         while stack:
             n = stack.pop()
@@ -345,14 +351,14 @@ class GoAnalyzer(SyntaxAnalyzer):
             stack.extend(n.named_children)
         return False
 
-    def _var_specs(self, node: "Node") -> Iterator["Node"]:
+    def _var_specs(self, node: Node) -> Iterator[Node]:
         for child in node.named_children:
             if child.type == "var_spec":
                 yield child
             elif child.type == "var_spec_list":
                 yield from (c for c in child.named_children if c.type == "var_spec")
 
-    def bind_vars(self, node: "Node", scope: Scope, rebind: bool = False) -> None:
+    def bind_vars(self, node: Node, scope: Scope, rebind: bool = False) -> None:
         for spec in self._var_specs(node):
             names = [self.text(n) for n in spec.children_by_field_name("name")]
             type_node = spec.child_by_field_name("type")
@@ -368,7 +374,7 @@ class GoAnalyzer(SyntaxAnalyzer):
                 for i, name in enumerate(names):
                     self.bind(scope, name, expr=values[0], index=i, type_node=type_node if i == 0 else None)
 
-    def walk_root(self, root: "Node") -> None:
+    def walk_root(self, root: Node) -> None:
         scope = self.module_scope
         for node in root.named_children:
             t = node.type
@@ -387,7 +393,7 @@ class GoAnalyzer(SyntaxAnalyzer):
                         self.match_classes(cls)
 
     # ================================================================ syntax hooks
-    def site(self, node: "Node", scope: Scope) -> Site | None:
+    def site(self, node: Node, scope: Scope) -> Site | None:
         if node.type == "composite_literal":
             body = node.child_by_field_name("body")
             args: list[Node] = []
@@ -424,7 +430,7 @@ class GoAnalyzer(SyntaxAnalyzer):
             return Site(node, None, args[0], [], {}, {})
         return Site(node, func, None, args, {}, None, hidden)
 
-    def literal_pairs(self, node: "Node") -> list[tuple[str | None, "Node | None"]] | None:
+    def literal_pairs(self, node: Node) -> list[tuple[str | None, Node | None]] | None:
         """Keyed elements of a composite literal (``map[string]string{"Idempotency-Key": id}``,
         ``&pb.ScoreRequest{TxId: id}``), for the engine's id flow."""
         if node.type == "unary_expression":
@@ -435,7 +441,7 @@ class GoAnalyzer(SyntaxAnalyzer):
         site = self.site(node, self.module_scope)
         return list((site.fields or {}).items()) if site is not None else []
 
-    def resolve_type(self, type_node: "Node", scope: Scope, depth: int = 0) -> Any:
+    def resolve_type(self, type_node: Node, scope: Scope, depth: int = 0) -> Any:
         node: Node | None = type_node
         while node is not None and node.type in ("pointer_type", "parenthesized_type"):
             node = node.named_children[0] if node.named_children else None
@@ -467,7 +473,7 @@ class GoAnalyzer(SyntaxAnalyzer):
             return v if isinstance(v, Ref) else None
         return None
 
-    def _params(self, plist: "Node | None") -> list[tuple[str, "Node | None"]]:
+    def _params(self, plist: Node | None) -> list[tuple[str, Node | None]]:
         out: list[tuple[str, Node | None]] = []
         for p in self.iter_named(plist):
             if p.type == "parameter_declaration":
@@ -482,10 +488,10 @@ class GoAnalyzer(SyntaxAnalyzer):
                 out.append((self.text(name) if name is not None else "", None))
         return out
 
-    def function_params(self, node: "Node") -> list[tuple[str, "Node | None"]]:
+    def function_params(self, node: Node) -> list[tuple[str, Node | None]]:
         return self._params(node.child_by_field_name("parameters"))
 
-    def function_receiver(self, node: "Node") -> tuple[str, "Node | None"] | None:
+    def function_receiver(self, node: Node) -> tuple[str, Node | None] | None:
         if node.type != "method_declaration":
             return None
         params = self._params(node.child_by_field_name("receiver"))
@@ -496,7 +502,7 @@ class GoAnalyzer(SyntaxAnalyzer):
         if body is not None:
             self.walk_statement(body, scope)
 
-    def short_text(self, node: "Node") -> str:
+    def short_text(self, node: Node) -> str:
         if node.type == "func_literal":
             params = node.child_by_field_name("parameters")
             return "func" + (" ".join(self.text(params).split()) if params is not None else "()")
@@ -564,7 +570,7 @@ class GoAnalyzer(SyntaxAnalyzer):
                 if written is not None:
                     cls.members.setdefault(fld, []).append(written)
 
-    def written_through(self, call: "Node", ref: "Node", scope: Scope) -> tuple["Node", Scope] | None:
+    def written_through(self, call: Node, ref: Node, scope: Scope) -> tuple[Node, Scope] | None:
         """``f(&x.addr, "ADDR")`` with a same-file ``func f(target *string, key string)`` that does
         ``*target = v``: v, and the callee's scope with the call's arguments bound (one hop)."""
         site = self.site(call, scope)
@@ -588,7 +594,10 @@ class GoAnalyzer(SyntaxAnalyzer):
         if len(values) != 1:
             return None
         # the pointer argument itself is not evaluated: it is the field being computed
-        args = tuple(Dynamic(target) if i == index else (self.to_value(v) if isinstance(v, Opaque) else v) for i, v in enumerate(self.evaluate(a, scope) if i != index else None for i, a in enumerate(site.args)))
+        args = tuple(
+            Dynamic(target) if i == index else (self.to_value(v) if isinstance(v, Opaque) else v)
+            for i, v in enumerate(self.evaluate(a, scope) if i != index else None for i, a in enumerate(site.args))
+        )
         fscope = self.function_scope(fv.fn, args)
         self.scan_function(fv.fn, fscope)
         value = values[0]
@@ -599,7 +608,7 @@ class GoAnalyzer(SyntaxAnalyzer):
                 fscope.bindings[self.text(value)] = Binding(value=strip(inner))
         return value, fscope
 
-    def _member_sites(self) -> tuple[dict[str, list["Node"]], list[tuple["Node", str, "Node"]], list[tuple["Node", str, "Node", "Node"]]]:
+    def _member_sites(self) -> tuple[dict[str, list[Node]], list[tuple[Node, str, Node]], list[tuple[Node, str, Node, Node]]]:
         """Struct literals by type name, single field assignments (``x.f = v``) and fields passed by
         pointer to a same-file function (``f(&x.f, ...)``) of the file, found once with queries."""
         cached = self._member_index
@@ -616,7 +625,7 @@ class GoAnalyzer(SyntaxAnalyzer):
                 t = node.child_by_field_name("type")
                 if t is not None:
                     literals.setdefault(self.text(t), []).append(node)
-            q = "(assignment_statement left: (expression_list . (selector_expression operand: (_) @operand field: (field_identifier) @field) .) operator: \"=\" right: (expression_list . (_) @value .))"
+            q = '(assignment_statement left: (expression_list . (selector_expression operand: (_) @operand field: (field_identifier) @field) .) operator: "=" right: (expression_list . (_) @value .))'
             for _, caps in QueryCursor(self._query(q)).matches(root):
                 assigns.append((caps["operand"][0], self.text(caps["field"][0]), caps["value"][0]))
             q = '(call_expression function: (identifier) arguments: (argument_list (unary_expression operator: "&" operand: (selector_expression operand: (_) @operand field: (field_identifier) @field)) @ref)) @call'
@@ -626,7 +635,7 @@ class GoAnalyzer(SyntaxAnalyzer):
         return self._member_index
 
     # ================================================================ statements
-    def st_expression(self, node: "Node", scope: Scope) -> None:
+    def st_expression(self, node: Node, scope: Scope) -> None:
         for child in node.named_children:
             self.walk_expr(child, scope)
             if child.type == "call_expression" and self.index.configure_methods:
@@ -634,12 +643,12 @@ class GoAnalyzer(SyntaxAnalyzer):
                 if site is not None:
                     self.apply_configure(site, scope)
 
-    def st_short_var(self, node: "Node", scope: Scope) -> None:
+    def st_short_var(self, node: Node, scope: Scope) -> None:
         right = node.child_by_field_name("right")
         self.walk_expr(right, scope)
         self.bind_targets(node.child_by_field_name("left"), right, scope, rebind=False)
 
-    def st_assign(self, node: "Node", scope: Scope) -> None:
+    def st_assign(self, node: Node, scope: Scope) -> None:
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         self.walk_expr(right, scope)
         op_node = node.child_by_field_name("operator")
@@ -656,7 +665,7 @@ class GoAnalyzer(SyntaxAnalyzer):
             new = self.eval_binary(binop, cur, self.evaluate(rights[0], scope), node) if binop else Opaque(node)
             self.bind(scope, name, value=new if not isinstance(new, Opaque) else Dynamic(name), rebind=True)
 
-    def bind_targets(self, left: "Node | None", right: "Node | None", scope: Scope, rebind: bool) -> None:
+    def bind_targets(self, left: Node | None, right: Node | None, scope: Scope, rebind: bool) -> None:
         lefts = [n for n in self.iter_named(left) if n.type != "comment"]
         rights = [n for n in self.iter_named(right) if n.type != "comment"]
         for i, target in enumerate(lefts):
@@ -678,15 +687,15 @@ class GoAnalyzer(SyntaxAnalyzer):
                 if operand is not None and fld is not None and operand.type == "identifier":
                     self.set_field(self.text(operand), self.text(fld), expr, scope)
 
-    def st_var(self, node: "Node", scope: Scope) -> None:
+    def st_var(self, node: Node, scope: Scope) -> None:
         for spec in self._var_specs(node):
             self.walk_expr(spec.child_by_field_name("value"), scope)
         self.bind_vars(node, scope)
 
-    def st_const(self, node: "Node", scope: Scope) -> None:
+    def st_const(self, node: Node, scope: Scope) -> None:
         self.bind_consts(node, scope)
 
-    def st_if(self, node: "Node", scope: Scope) -> None:
+    def st_if(self, node: Node, scope: Scope) -> None:
         init = node.child_by_field_name("initializer")
         if init is not None:
             self.walk_statement(init, scope)
@@ -703,7 +712,7 @@ class GoAnalyzer(SyntaxAnalyzer):
         if idiom is not None:
             self.apply_env_default(idiom, prior, scope)
 
-    def env_default_idiom(self, node: "Node") -> tuple[str, "Node"] | None:
+    def env_default_idiom(self, node: Node) -> tuple[str, Node] | None:
         """``if x == "" { x = "default" }`` (no else): the default of the env var ``x`` holds."""
         if node.child_by_field_name("alternative") is not None:
             return None
@@ -730,18 +739,25 @@ class GoAnalyzer(SyntaxAnalyzer):
                 op_node = st.child_by_field_name("operator")
                 lefts = self.iter_named(st.child_by_field_name("left"))
                 rights = self.iter_named(st.child_by_field_name("right"))
-                if op_node is not None and self.text(op_node) == "=" and len(lefts) == 1 and len(rights) == 1 and lefts[0].type == "identifier" and self.text(lefts[0]) == name:
+                if (
+                    op_node is not None
+                    and self.text(op_node) == "="
+                    and len(lefts) == 1
+                    and len(rights) == 1
+                    and lefts[0].type == "identifier"
+                    and self.text(lefts[0]) == name
+                ):
                     return name, rights[0]
         return None
 
-    def apply_env_default(self, idiom: tuple[str, "Node"], prior: Any, scope: Scope) -> None:
+    def apply_env_default(self, idiom: tuple[str, Node], prior: Any, scope: Scope) -> None:
         name, value_node = idiom
         env = strip(prior)
         if isinstance(env, Env) and env.default is None:
             default = self.to_value(self.evaluate(value_node, scope))
             self.bind(scope, name, value=Named(name, Env(env.var, default)), rebind=True)
 
-    def st_for(self, node: "Node", scope: Scope) -> None:
+    def st_for(self, node: Node, scope: Scope) -> None:
         for child in node.named_children:
             t = child.type
             if t == "for_clause":
@@ -763,15 +779,15 @@ class GoAnalyzer(SyntaxAnalyzer):
                 self.walk_expr(child, scope)
 
     # ---------------------------------------------------------------- binding without walking (syntax.py's scan_function)
-    def scan_short_var(self, st: "Node", scope: Scope) -> None:
+    def scan_short_var(self, st: Node, scope: Scope) -> None:
         self.bind_targets(st.child_by_field_name("left"), st.child_by_field_name("right"), scope, rebind=False)
 
-    def scan_assign(self, st: "Node", scope: Scope) -> None:
+    def scan_assign(self, st: Node, scope: Scope) -> None:
         op = st.child_by_field_name("operator")
         if op is not None and self.text(op) == "=":
             self.bind_targets(st.child_by_field_name("left"), st.child_by_field_name("right"), scope, rebind=True)
 
-    def scan_if(self, st: "Node", scope: Scope, returns: list["Node"]) -> None:
+    def scan_if(self, st: Node, scope: Scope, returns: list[Node]) -> None:
         """An if: its initializer and branches, with the ``if x == "" { x = "d" }`` default."""
         init = st.child_by_field_name("initializer")
         if init is not None:
@@ -786,23 +802,28 @@ class GoAnalyzer(SyntaxAnalyzer):
             self.apply_env_default(idiom, prior, scope)
 
     # ================================================================ expressions
-    def ev_selector(self, node: "Node", scope: Scope) -> Any:
+    def ev_selector(self, node: Node, scope: Scope) -> Any:
         operand = node.child_by_field_name("operand")
         fld = node.child_by_field_name("field")
         if operand is None or fld is None:
             return Opaque(node)
         base = self.evaluate(operand, scope)
-        if isinstance(base, Ref) and self.module_name and base.qualname.startswith(self.module_name + ".") and "." not in base.qualname[len(self.module_name) + 1 :]:
+        if (
+            isinstance(base, Ref)
+            and self.module_name
+            and base.qualname.startswith(self.module_name + ".")
+            and "." not in base.qualname[len(self.module_name) + 1 :]
+        ):
             return Opaque(node)  # a field of a package variable of another file: unknown, shown as cfg.URL
         return self.eval_member(base, self.text(fld), node, scope)
 
-    def ev_string(self, node: "Node", scope: Scope) -> Any:
+    def ev_string(self, node: Node, scope: Scope) -> Any:
         return Const(_go_string(self.text(node)))
 
-    def ev_raw(self, node: "Node", scope: Scope) -> Any:
+    def ev_raw(self, node: Node, scope: Scope) -> Any:
         return Const(self.text(node)[1:-1].replace("\r", ""))
 
-    def ev_index(self, node: "Node", scope: Scope) -> Any:
+    def ev_index(self, node: Node, scope: Scope) -> Any:
         operand = node.child_by_field_name("operand")
         index = node.child_by_field_name("index")
         if operand is None or index is None:

@@ -18,7 +18,8 @@ is ``max``. The retry_policy fact covers the loop body, so calls and ids made th
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from ...catalog import Rule
 from ...values import Const, Value, strip
@@ -40,21 +41,21 @@ class GoRetryLoops(RetryLoopEvents):
 
     # ------------------------------------------------------------------ syntax helpers
     @staticmethod
-    def _descend(an: Any, node: "Node | None") -> Iterator["Node"]:
+    def _descend(an: Any, node: Node | None) -> Iterator[Node]:
         """The nodes of a loop body, not entering function literals or nested loops."""
         return TsRetryLoops._descend(an, node, into_loops=False)
 
     @staticmethod
-    def _clause(node: "Node") -> "Node | None":
+    def _clause(node: Node) -> Node | None:
         return next((c for c in node.named_children if c.type in ("for_clause", "range_clause")), None)
 
-    def _callee(self, an: Any, call: "Node", scope: Any) -> str:
+    def _callee(self, an: Any, call: Node, scope: Any) -> str:
         site = an.site(call, scope)
         if site is None or site.func is None:
             return ""
         return an.callee(site.func, scope)[0] or an.anchor_text(site.func, 120)
 
-    def _is_sleep(self, an: Any, node: "Node", scope: Any) -> bool:
+    def _is_sleep(self, an: Any, node: Node, scope: Any) -> bool:
         if node.type == "unary_expression" and an.text(node).replace(" ", "").startswith("<-time.After("):
             return True
         if node.type != "call_expression":
@@ -63,7 +64,7 @@ class GoRetryLoops(RetryLoopEvents):
         return name in self.sleeps or bool(SLEEP_NAMES.search(name))
 
     @staticmethod
-    def _leaves(an: Any, block: "Node | None") -> bool:
+    def _leaves(an: Any, block: Node | None) -> bool:
         """The block's own statements always leave the loop (return / break / panic at its top level)."""
         if block is None:
             return False
@@ -77,7 +78,7 @@ class GoRetryLoops(RetryLoopEvents):
         return False
 
     @staticmethod
-    def _continues(block: "Node | None") -> bool:
+    def _continues(block: Node | None) -> bool:
         if block is None:
             return False
         stack = [block]
@@ -88,7 +89,7 @@ class GoRetryLoops(RetryLoopEvents):
             stack.extend(c for c in n.named_children if c.type not in ("for_statement", "func_literal"))
         return False
 
-    def _err_check(self, an: Any, cond: "Node | None") -> tuple[str, str] | None:
+    def _err_check(self, an: Any, cond: Node | None) -> tuple[str, str] | None:
         """``err != nil`` → (name, "!="); ``err == nil`` → (name, "==")."""
         if cond is None or cond.type != "binary_expression":
             return None
@@ -104,12 +105,12 @@ class GoRetryLoops(RetryLoopEvents):
         return an.text(left), op
 
     # ------------------------------------------------------------------ events
-    def loop_anchor(self, an: Any, node: "Node") -> str:
+    def loop_anchor(self, an: Any, node: Node) -> str:
         clause = self._clause(node)
         return "for " + (an.anchor_text(clause, 80) if clause is not None else "{...}")
 
     # ------------------------------------------------------------------ the heuristic
-    def analyse(self, an: Any, node: "Node", scope: Any) -> dict[str, Any] | None:
+    def analyse(self, an: Any, node: Node, scope: Any) -> dict[str, Any] | None:
         body = node.child_by_field_name("body")
         if body is None:
             return None
@@ -159,7 +160,7 @@ class GoRetryLoops(RetryLoopEvents):
         }
 
     @staticmethod
-    def count(an: Any, clause: "Node", scope: Any) -> Value | None:
+    def count(an: Any, clause: Node, scope: Any) -> Value | None:
         """``i := S; i < N`` → N - S; ``<=`` → N - S + 1."""
         test = an.counting_test(clause.child_by_field_name("condition"))
         if test is None:
@@ -175,7 +176,7 @@ class GoRetryLoops(RetryLoopEvents):
         return an.attempts_of(start, op, bound, scope)
 
     @staticmethod
-    def backoff(an: Any, sleeps: list["Node"], nodes: list["Node"]) -> str:
+    def backoff(an: Any, sleeps: list[Node], nodes: list[Node]) -> str:
         """From the sleeps: ``1 << attempt`` / ``math.Pow`` (or a ``delay *= 2`` in the loop) is
         exponential, ``rand.`` random, anything else fixed."""
         if not sleeps:

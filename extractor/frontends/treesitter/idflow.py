@@ -55,7 +55,7 @@ class Taint:
     sources: set[Src] = field(default_factory=set)
     labels: dict[tuple[str, ...], set[Src]] = field(default_factory=dict)  # label path → sources
 
-    def merge(self, other: "Taint", under: tuple[str, ...] = ()) -> None:
+    def merge(self, other: Taint, under: tuple[str, ...] = ()) -> None:
         if under:
             if other.sources:
                 self.labels.setdefault(under, set()).update(other.sources)
@@ -68,7 +68,7 @@ class Taint:
 
 
 class TsIdFlow:
-    def __init__(self, an: "Analyzer", header_re: str = DEFAULT_HEADERS, field_re: str = DEFAULT_FIELDS, param_re: str = PARAM_SOURCES) -> None:
+    def __init__(self, an: Analyzer, header_re: str = DEFAULT_HEADERS, field_re: str = DEFAULT_FIELDS, param_re: str = PARAM_SOURCES) -> None:
         self.an = an
         self.header_re = re.compile(header_re)
         self.field_re = re.compile(field_re)
@@ -89,12 +89,12 @@ class TsIdFlow:
         defined before the code that passes it an id)."""
         return bool(self.id_facts or self.frames)
 
-    def on_id_fact(self, fact: RawFact, node: "Node") -> None:
+    def on_id_fact(self, fact: RawFact, node: Node) -> None:
         self.id_facts[fact.key] = fact
         self.by_node[node.id] = fact.key
         self.spans[fact.key] = (node.start_byte, node.end_byte)
 
-    def enter_function(self, scope: "Scope", qualname: str, params: list[str]) -> None:
+    def enter_function(self, scope: Scope, qualname: str, params: list[str]) -> None:
         self.param_names[qualname] = params
         frame: dict[str, Taint] | None = None
         for p in params:
@@ -103,11 +103,11 @@ class TsIdFlow:
                 frame[p] = Taint({("param", qualname, p)})
 
     # ---------------------------------------------------------------- taint of an expression
-    def taint_of(self, node: "Node | None", scope: "Scope") -> Taint:
+    def taint_of(self, node: Node | None, scope: Scope) -> Taint:
         self._budget = MAX_TAINT_NODES
         return self._taint(node, scope) if node is not None else Taint()
 
-    def _taint(self, node: "Node", scope: "Scope") -> Taint:
+    def _taint(self, node: Node, scope: Scope) -> Taint:
         t = Taint()
         self._budget -= 1
         if self._budget < 0:
@@ -136,7 +136,7 @@ class TsIdFlow:
             t.merge(self._taint(child, scope))
         return t
 
-    def lookup(self, name: str, scope: "Scope") -> Taint | None:
+    def lookup(self, name: str, scope: Scope) -> Taint | None:
         owner = scope.owner_of(name)
         cur: Scope | None = owner if owner is not None else scope
         frame = self.frames.get(id(cur)) if cur is not None else None
@@ -152,7 +152,7 @@ class TsIdFlow:
         return None
 
     # ---------------------------------------------------------------- assignments
-    def assign(self, target: "Scope", name: str, expr: "Node", scope: "Scope") -> None:
+    def assign(self, target: Scope, name: str, expr: Node, scope: Scope) -> None:
         t = self.taint_of(expr, scope)
         for key in t.sources:
             fact = self.id_facts.get(key) if isinstance(key, int) else None
@@ -170,7 +170,7 @@ class TsIdFlow:
         else:
             frame.pop(name, None)
 
-    def store(self, scope: "Scope", holder: str, key: str | None, expr: "Node") -> None:
+    def store(self, scope: Scope, holder: str, key: str | None, expr: Node) -> None:
         """``holder.key = expr`` / ``holder["key"] = expr``: the holder carries the value under ``key``."""
         t = self.taint_of(expr, scope)
         if not t:
@@ -181,7 +181,7 @@ class TsIdFlow:
         cur.merge(t, (key,) if key else ())
 
     # ---------------------------------------------------------------- sinks
-    def on_outbound(self, fact: RawFact, site: "Site", scope: "Scope") -> None:
+    def on_outbound(self, fact: RawFact, site: Site, scope: Scope) -> None:
         parts: list[tuple[str | None, Node]] = [(None, a) for a in site.args]
         parts += list(site.kwargs.items())
         parts += list((site.fields or {}).items())
@@ -212,7 +212,7 @@ class TsIdFlow:
             return f"header:{last}"
         return None
 
-    def on_local_call(self, function: str, site: "Site", scope: "Scope") -> None:
+    def on_local_call(self, function: str, site: Site, scope: Scope) -> None:
         """An id passed to a same-file function: its flow is that parameter's flow (one hop)."""
         params = self.param_names.get(function)
         for i, a in enumerate(site.args):

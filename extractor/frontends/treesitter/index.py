@@ -14,8 +14,9 @@ meets costs no parser.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from ...catalog import Rule, RuleError
 from ...templates import expansions as _expansions
@@ -44,8 +45,8 @@ class Spec:
     inherit: bool = True
     unwrap: tuple[str, ...] = ()  # a capture path of the object passed (request.context.timeout)
     only_objects: bool = False
-    first_of: tuple["Spec", ...] = ()
-    min_of: tuple[tuple[str, "Spec"], ...] = ()  # labelled alternatives: the smallest timeout applies
+    first_of: tuple[Spec, ...] = ()
+    min_of: tuple[tuple[str, Spec], ...] = ()  # labelled alternatives: the smallest timeout applies
     if_passed: Any = _MISSING
     format: str | None = None
     receiver_text: bool = False
@@ -288,7 +289,11 @@ def _spec(raw: Any, env: dict[str, str]) -> Spec:
             unit_arg=raw.get("unit_arg"),
             chain=raw.get("chain"),
             decorator=tuple(raw["decorator"]) if isinstance(raw.get("decorator"), list) else (raw["decorator"],) if raw.get("decorator") else (),
-            config=tuple(render(k, env) for k in raw["config"]) if isinstance(raw.get("config"), list) else (render(raw["config"], env),) if raw.get("config") else (),
+            config=tuple(render(k, env) for k in raw["config"])
+            if isinstance(raw.get("config"), list)
+            else (render(raw["config"], env),)
+            if raw.get("config")
+            else (),
             scale=raw.get("scale"),
             placeholders=bool(raw.get("placeholders", False)),
             option=tuple(raw["option"]) if isinstance(raw.get("option"), list) else (raw["option"],) if raw.get("option") else (),
@@ -324,14 +329,24 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
         index.words.update(w for w in rule.prefilter if isinstance(w, str))  # (Python rules may list word groups)
         auto_words = not rule.prefilter
 
-        def words(name: str) -> None:
+        def words(name: str, auto_words: bool = auto_words) -> None:
             if auto_words:
                 index.words.update(words_of(name))
 
         for n, obj in enumerate(spec.get("objects", ())):
             captures = {k: _spec(v, {}) for k, v in (obj.get("capture") or {}).items()}
             configure = {
-                m: ConfigureSpec(c["capture"], c.get("arg"), c.get("kw"), c.get("field"), bool(c.get("append", False)), c.get("fact_field"), c.get("type_arg"), c.get("value", _MISSING), c.get("unit_arg"))
+                m: ConfigureSpec(
+                    c["capture"],
+                    c.get("arg"),
+                    c.get("kw"),
+                    c.get("field"),
+                    bool(c.get("append", False)),
+                    c.get("fact_field"),
+                    c.get("type_arg"),
+                    c.get("value", _MISSING),
+                    c.get("unit_arg"),
+                )
                 for m, c in (obj.get("configure") or {}).items()
             }
             cb = obj.get("callback")
@@ -365,7 +380,7 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
             for cname, cspec in captures.items():
                 if cspec.field:
                     first.field_captures[cspec.field] = cname
-            for cname, conf in configure.items():
+            for conf in configure.values():
                 if conf.field:
                     first.field_captures.setdefault(conf.field, conf.capture)
             if "__call__" in otype.returns:
@@ -423,7 +438,9 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
                         qual = render(name, env)
                         unknown = template_vars(qual)
                         if unknown:
-                            raise RuleError(f"{where}:{rule.line_of('treesitter', section, n)}: name {name!r} uses {sorted(unknown)} but `each` does not define it")
+                            raise RuleError(
+                                f"{where}:{rule.line_of('treesitter', section, n)}: name {name!r} uses {sorted(unknown)} but `each` does not define it"
+                            )
                         if qual.endswith(".__call__"):
                             index.callable_types.add(qual[: -len(".__call__")])
                         if item.get("any_receiver"):
@@ -497,7 +514,9 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
         for token, template in (spec.get("route_tokens") or {}).items():
             unknown = template_vars(str(template)) - {"class", "function"}
             if unknown:
-                raise RuleError(f"{where}:{rule.line_of('treesitter', 'route_tokens', token)}: route token {token!r} uses {sorted(unknown)}: only class and function are known")
+                raise RuleError(
+                    f"{where}:{rule.line_of('treesitter', 'route_tokens', token)}: route token {token!r} uses {sorted(unknown)}: only class and function are known"
+                )
             index.route_tokens[str(token)] = str(template)
         config = spec.get("config") or {}  # a framework's configuration readers
         index.config_types.extend(t for t in config.get("types") or () if t not in index.config_types)

@@ -50,9 +50,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...environment.svcconfig import config_ref, placeholder_value
-from .java_package import module_path, words_of  # noqa: F401  (the LanguageSpec loads them from java_package)
 from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
+from .java_package import module_path, words_of
 from .syntax import MemberOf, SyntaxAnalyzer
 
 if TYPE_CHECKING:
@@ -283,12 +283,12 @@ class JavaAnalyzer(SyntaxAnalyzer):
                 return cand
         return None
 
-    def declared_instance(self, type_node: "Node", scope: Scope, name: str, unknown: bool) -> Any:
+    def declared_instance(self, type_node: Node, scope: Scope, name: str, unknown: bool) -> Any:
         # a Java variable of a tracked type holds an object built elsewhere (injected, returned, passed)
         return super().declared_instance(type_node, scope, name, True)
 
     # ================================================================ top level
-    def prescan(self, root: "Node") -> None:
+    def prescan(self, root: Node) -> None:
         for node in root.named_children:
             t = node.type
             if t == "package_declaration":
@@ -300,7 +300,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
             if node.type in CLASS_NODES:
                 self.declare_class(node, None)
 
-    def bind_import(self, node: "Node") -> None:
+    def bind_import(self, node: Node) -> None:
         is_static = any(c.type == "static" for c in node.children)
         target = next((c for c in node.named_children if c.type in ("scoped_identifier", "identifier")), None)
         if target is None:
@@ -317,7 +317,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
             self.imports[simple] = qual
         self.result.imports[simple] = qual
 
-    def declare_class(self, node: "Node", outer: ClassInfo | None) -> None:
+    def declare_class(self, node: Node, outer: ClassInfo | None) -> None:
         name_node = node.child_by_field_name("name")
         if name_node is None:
             return
@@ -347,7 +347,9 @@ class JavaAnalyzer(SyntaxAnalyzer):
                     value = d.child_by_field_name("value")
                     if is_static:
                         statics.add(fname)
-                        scope.bindings[fname] = Binding(expr=value, scope=scope, type_node=type_node) if value is not None else Binding(type_node=type_node, scope=scope)
+                        scope.bindings[fname] = (
+                            Binding(expr=value, scope=scope, type_node=type_node) if value is not None else Binding(type_node=type_node, scope=scope)
+                        )
                     else:
                         scope.bindings[fname] = Binding(value=MemberOf(cls))
             elif t in ("method_declaration", "constructor_declaration", "compact_constructor_declaration"):
@@ -355,7 +357,9 @@ class JavaAnalyzer(SyntaxAnalyzer):
                 mname = self.text(mname_node) if mname_node is not None and t == "method_declaration" else "<init>"
                 fn = self.declare_function(FunctionInfo(member, scope, f"{qual}.{mname}", mname, cls))
                 self._all_functions.append(fn)
-                if t == "method_declaration" and (mname not in cls.methods or member.child_by_field_name("body") is not None and cls.methods[mname].node.child_by_field_name("body") is None):
+                if t == "method_declaration" and (
+                    mname not in cls.methods or (member.child_by_field_name("body") is not None and cls.methods[mname].node.child_by_field_name("body") is None)
+                ):
                     cls.methods[mname] = fn
             elif t == "enum_constant":
                 ename = member.child_by_field_name("name")
@@ -371,7 +375,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
                 if pname is not None:
                     scope.bindings[self.text(pname)] = Binding(value=MemberOf(cls))
 
-    def class_members(self, node: "Node") -> list["Node"]:
+    def class_members(self, node: Node) -> list[Node]:
         body = node.child_by_field_name("body")
         out: list[Node] = []
         for child in self.iter_named(body):
@@ -382,13 +386,13 @@ class JavaAnalyzer(SyntaxAnalyzer):
         return out
 
     @staticmethod
-    def has_modifier(node: "Node", word: str) -> bool:
+    def has_modifier(node: Node, word: str) -> bool:
         for c in node.children:
             if c.type == "modifiers":
                 return any(m.type == word for m in c.children)
         return False
 
-    def walk_root(self, root: "Node") -> None:
+    def walk_root(self, root: Node) -> None:
         for cls in list(self._classes.values()):
             if self.index.classes:
                 self.match_classes(cls)
@@ -406,22 +410,22 @@ class JavaAnalyzer(SyntaxAnalyzer):
             self.walk_function(fn)
 
     # ================================================================ syntax hooks
-    def site(self, node: "Node", scope: Scope) -> Site | None:
+    def site(self, node: Node, scope: Scope) -> Site | None:
         args = [a for a in self.iter_named(node.child_by_field_name("arguments")) if a.type not in ("line_comment", "block_comment")]
         targs_node = node.child_by_field_name("type_arguments")
-        type_args = [t for t in self.iter_named(targs_node)] if targs_node is not None else []
+        type_args = list(self.iter_named(targs_node)) if targs_node is not None else []
         if node.type == "object_creation_expression":
             tnode = node.child_by_field_name("type")
             if tnode is not None and tnode.type == "generic_type":
                 inner = next((c for c in tnode.named_children if c.type == "type_arguments"), None)
-                type_args = [t for t in self.iter_named(inner)] if inner is not None else []
+                type_args = list(self.iter_named(inner)) if inner is not None else []
             return Site(node, None, tnode, args, {}, None, False, type_args)
         name = node.child_by_field_name("name")
         if name is None:
             return None
         return Site(node, name, None, args, {}, None, False, type_args)
 
-    def member_parts(self, node: "Node") -> tuple["Node", str] | None:
+    def member_parts(self, node: Node) -> tuple[Node, str] | None:
         if node.type == "identifier":  # the name of a method invocation
             parent = node.parent
             if parent is not None and parent.type == "method_invocation":
@@ -431,7 +435,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
                     return obj, self.text(node)
         return super().member_parts(node)
 
-    def callee(self, func: "Node | None", scope: Scope) -> tuple[str | None, Obj | None, str, Any]:
+    def callee(self, func: Node | None, scope: Scope) -> tuple[str | None, Obj | None, str, Any]:
         if func is not None and func.type == "identifier":
             parent = func.parent
             if parent is not None and parent.type == "method_invocation" and parent.child_by_field_name("object") is None:
@@ -452,7 +456,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
             return qual, None, name, None
         return None, None, name, None
 
-    def resolve_type(self, type_node: "Node", scope: Scope, depth: int = 0) -> Any:
+    def resolve_type(self, type_node: Node, scope: Scope, depth: int = 0) -> Any:
         node = type_node
         if node is None or depth > 8:
             return None
@@ -486,7 +490,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
             return Ref(f"{self.package}.{text}" if self.package else text)
         return None
 
-    def function_params(self, node: "Node") -> list[tuple[str, "Node | None"]]:
+    def function_params(self, node: Node) -> list[tuple[str, Node | None]]:
         params = node.child_by_field_name("parameters")
         if params is None:
             return []
@@ -529,7 +533,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
             return
         self.walk_statement(body, scope)
 
-    def short_text(self, node: "Node") -> str:
+    def short_text(self, node: Node) -> str:
         if node.type == "lambda_expression":
             params = node.child_by_field_name("parameters")
             return (" ".join(self.text(params).split()) if params is not None else "()") + " -> ..."
@@ -554,7 +558,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         nodes: list[Node] = []
         sup = cls.node.child_by_field_name("superclass")
         if sup is not None:
-            nodes += [c for c in sup.named_children]
+            nodes += list(sup.named_children)
         for field_name in ("interfaces",):
             iface = cls.node.child_by_field_name(field_name)
             if iface is not None:
@@ -574,7 +578,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         return out
 
     # ---------------------------------------------------------------- annotations
-    def annotations(self, node: "Node", scope: Scope) -> list[Site]:
+    def annotations(self, node: Node, scope: Scope) -> list[Site]:
         mods = next((c for c in node.children if c.type == "modifiers"), None)
         out: list[Site] = []
         for a in self.iter_named(mods, ("annotation", "marker_annotation")):
@@ -583,7 +587,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
                 out.append(site)
         return out
 
-    def annotation_site(self, a: "Node") -> Site | None:
+    def annotation_site(self, a: Node) -> Site | None:
         name = a.child_by_field_name("name")
         if name is None:
             return None
@@ -613,7 +617,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
     def annotation_qual(self, site: Site, scope: Scope) -> str | None:
         return self.callee(site.func, scope)[0] if site.func is not None else None
 
-    def config_annotation(self, node: "Node", scope: Scope) -> Any:
+    def config_annotation(self, node: Node, scope: Scope) -> Any:
         """``@Value("${risk.url:d}")`` on a field or parameter: the configuration value it injects."""
         for site in self.annotations(node, scope):
             if not site.args:
@@ -676,7 +680,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
                 continue
             cls.members.setdefault(assigned, []).append((value, self.scope_at(target)))
 
-    def _assignments(self, class_node: "Node") -> list[tuple["Node | None", "Node", "Node"]]:
+    def _assignments(self, class_node: Node) -> list[tuple[Node | None, Node, Node]]:
         """``x = v`` / ``this.x = v`` inside the class's own methods (not nested classes):
         (enclosing function node, target, value)."""
         out: list[tuple[Node | None, Node, Node]] = []
@@ -687,7 +691,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         while stack:
             node, fnode = stack.pop()
             t = node.type
-            if t in CLASS_NODES or t == "enum_body_declarations" and fnode is not None:
+            if t in CLASS_NODES or (t == "enum_body_declarations" and fnode is not None):
                 continue
             if t in ("method_declaration", "constructor_declaration", "compact_constructor_declaration", "static_initializer", "block") and fnode is None:
                 fnode = node
@@ -701,7 +705,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
             stack.extend((c, fnode) for c in reversed(node.named_children))
         return out
 
-    def _locals_of(self, fnode: "Node") -> set[str]:
+    def _locals_of(self, fnode: Node) -> set[str]:
         names = {n for n, _ in self.function_params(fnode)} if fnode.type in FUNCTION_NODES else set()
         stack = [fnode.child_by_field_name("body") or fnode]
         while stack:
@@ -725,7 +729,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
             stack.extend(n.named_children)
         return names
 
-    def instance_member(self, inst: Instance, attr: str, node: "Node | None") -> Any:
+    def instance_member(self, inst: Instance, attr: str, node: Node | None) -> Any:
         if inst.cls.members is None:
             self.collect_members(inst.cls)
         config = self._config_fields.get((inst.cls.node.id, attr))
@@ -754,12 +758,12 @@ class JavaAnalyzer(SyntaxAnalyzer):
                 out[name] = self.to_value(v)
 
     # ================================================================ statements
-    def st_local(self, node: "Node", scope: Scope) -> None:
+    def st_local(self, node: Node, scope: Scope) -> None:
         for d in node.children_by_field_name("declarator"):
             self.walk_expr(d.child_by_field_name("value"), scope)
         self.bind_local(node, scope)
 
-    def bind_local(self, node: "Node", scope: Scope) -> None:
+    def bind_local(self, node: Node, scope: Scope) -> None:
         type_node = node.child_by_field_name("type")
         if type_node is not None and type_node.type == "type_identifier" and self.text(type_node) == "var":
             type_node = None
@@ -776,7 +780,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
             else:
                 self.bind(scope, name, value=Dynamic(name))
 
-    def st_expression(self, node: "Node", scope: Scope) -> None:
+    def st_expression(self, node: Node, scope: Scope) -> None:
         for child in node.named_children:
             if child.type == "assignment_expression":
                 self.assign(child, scope, walk=True)
@@ -790,7 +794,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
                     if self.idflow is not None and self.idflow.active():
                         self.keyed_store(child, site, scope)
 
-    def keyed_store(self, node: "Node", site: Site, scope: Scope) -> None:
+    def keyed_store(self, node: Node, site: Site, scope: Scope) -> None:
         """``headers.set("Idempotency-Key", id)``: the holder carries the value under the key."""
         parts = self.member_parts(site.func) if site.func is not None else None
         if parts is None or parts[1] not in KEYED_SETTERS or parts[0].type != "identifier" or len(site.args) != 2:
@@ -799,11 +803,11 @@ class JavaAnalyzer(SyntaxAnalyzer):
         if isinstance(key, Const) and isinstance(key.value, str) and self.idflow is not None:
             self.idflow.store(scope, self.text(parts[0]), key.value, site.args[1])
 
-    def ev_assignment(self, node: "Node", scope: Scope) -> Any:
+    def ev_assignment(self, node: Node, scope: Scope) -> Any:
         right = node.child_by_field_name("right")
         return self.evaluate(right, scope) if right is not None else Opaque(node)
 
-    def assign(self, node: "Node", scope: Scope, walk: bool) -> None:
+    def assign(self, node: Node, scope: Scope, walk: bool) -> None:
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         if left is None or right is None:
             return
@@ -830,13 +834,13 @@ class JavaAnalyzer(SyntaxAnalyzer):
         new = self.eval_binary(binop, cur, self.evaluate(right, scope), node) if binop else Opaque(node)
         self.bind(scope, name, value=new if not isinstance(new, Opaque) else Dynamic(name), rebind=True)
 
-    def walk_loop_init(self, init: "Node", scope: Scope) -> None:
+    def walk_loop_init(self, init: Node, scope: Scope) -> None:
         if init.type == "assignment_expression":
             self.assign(init, scope, walk=True)
         else:
             self.walk_statement(init, scope)
 
-    def st_try(self, node: "Node", scope: Scope) -> None:
+    def st_try(self, node: Node, scope: Scope) -> None:
         resources = node.child_by_field_name("resources")
         for r in self.iter_named(resources, ("resource",)):
             value = r.child_by_field_name("value")
@@ -852,23 +856,23 @@ class JavaAnalyzer(SyntaxAnalyzer):
                 self.walk_expr(r, scope)
         self.walk_try(node, scope)
 
-    def st_local_class(self, node: "Node", scope: Scope) -> None:
+    def st_local_class(self, node: Node, scope: Scope) -> None:
         """A class declared in a method: its methods are walked as closures of the method."""
         body = node.child_by_field_name("body")
         for m in self.iter_named(body, ("method_declaration", "constructor_declaration")):
             self.walk_function(self.closure(m, scope))
 
-    def bind_expression(self, node: "Node", scope: Scope) -> None:
+    def bind_expression(self, node: Node, scope: Scope) -> None:
         """An expression statement met by ``scan_function``: its assignments, without walking."""
         for c in node.named_children:
             if c.type == "assignment_expression":
                 self.assign(c, scope, walk=False)
 
     # ================================================================ retry-loop hooks
-    def handler_body(self, handler: "Node") -> "Node | None":
+    def handler_body(self, handler: Node) -> Node | None:
         return handler.child_by_field_name("body")
 
-    def handler_types(self, handler: "Node", scope: Scope) -> list[str]:
+    def handler_types(self, handler: Node, scope: Scope) -> list[str]:
         param = next((c for c in handler.named_children if c.type == "catch_formal_parameter"), None)
         ctype = next((c for c in param.named_children if c.type == "catch_type"), None) if param is not None else None
         out: list[str] = []
@@ -880,7 +884,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         return out
 
     # ================================================================ id flow
-    def literal_pairs(self, node: "Node") -> list[tuple[str | None, "Node | None"]] | None:
+    def literal_pairs(self, node: Node) -> list[tuple[str | None, Node | None]] | None:
         """``Map.of("k", v, ...)`` and keyed builder / setter calls (``.header("Idempotency-Key",
         id)``): the values travel under their keys; the rest of the chain is a spread."""
         if node.type != "method_invocation":
@@ -904,13 +908,13 @@ class JavaAnalyzer(SyntaxAnalyzer):
             return [(key, args[1])] + ([(None, obj)] if obj is not None else [])
         return None
 
-    def _literal_key(self, node: "Node") -> str | None:
+    def _literal_key(self, node: Node) -> str | None:
         if node.type == "string_literal":
             return java_string(self.text(node))
         return None
 
     # ================================================================ expressions
-    def ev_scoped_identifier(self, node: "Node", scope: Scope) -> Any:
+    def ev_scoped_identifier(self, node: Node, scope: Scope) -> Any:
         scope_node = node.child_by_field_name("scope")
         name = node.child_by_field_name("name")
         if scope_node is None or name is None:
@@ -918,7 +922,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         base = self.evaluate(scope_node, scope)
         return self.member_value(base, self.text(name), node, scope)
 
-    def ev_field_access(self, node: "Node", scope: Scope) -> Any:
+    def ev_field_access(self, node: Node, scope: Scope) -> Any:
         obj = node.child_by_field_name("object")
         fld = node.child_by_field_name("field")
         if obj is None or fld is None:
@@ -929,7 +933,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         base = self.evaluate(obj, scope)
         return self.member_value(base, self.text(fld), node, scope)
 
-    def member_value(self, base: Any, attr: str, node: "Node", scope: Scope) -> Any:
+    def member_value(self, base: Any, attr: str, node: Node, scope: Scope) -> Any:
         if isinstance(base, ClassValue):
             return self.class_static(base.cls, attr, node)
         return self.eval_member(base, attr, node, scope)
@@ -950,7 +954,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
                     return self.config_getter(site, scope, method)
         return super().eval_call(site, scope, shallow)
 
-    def is_config_object(self, node: "Node", scope: Scope) -> bool:
+    def is_config_object(self, node: Node, scope: Scope) -> bool:
         """A Spring ``Environment`` (a field, parameter or local declared with that type)."""
         tnode: Node | None = None
         if node.type == "identifier":
@@ -991,10 +995,10 @@ class JavaAnalyzer(SyntaxAnalyzer):
                 return inner if self.is_value(inner) else Opaque(site.node)
         return super().eval_construction(site, scope)
 
-    def ev_string(self, node: "Node", scope: Scope) -> Any:
+    def ev_string(self, node: Node, scope: Scope) -> Any:
         return Const(java_string(self.text(node)))
 
-    def ev_method_reference(self, node: "Node", scope: Scope) -> Any:
+    def ev_method_reference(self, node: Node, scope: Scope) -> Any:
         kids = [c for c in node.named_children if c.type not in ("line_comment", "block_comment")]
         if len(kids) != 2 or kids[1].type != "identifier":
             return Opaque(node)
@@ -1014,7 +1018,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
             return FunctionValue(cls.methods[method])
         return Opaque(node)
 
-    def ev_class_literal(self, node: "Node", scope: Scope) -> Any:
+    def ev_class_literal(self, node: Node, scope: Scope) -> Any:
         tnode = next((c for c in node.named_children if c.type not in ("line_comment", "block_comment")), None)
         if tnode is None:
             return Opaque(node)
@@ -1025,17 +1029,17 @@ class JavaAnalyzer(SyntaxAnalyzer):
             return Const(r.cls.name)
         return Const(self.text(tnode))
 
-    def ev_array(self, node: "Node", scope: Scope) -> Any:
+    def ev_array(self, node: Node, scope: Scope) -> Any:
         items = [c for c in node.named_children if c.type not in ("line_comment", "block_comment")]
         if len(items) > 32:
             return Opaque(node)
         return Seq(tuple(self.to_value(self.evaluate(i, scope)) for i in items))
 
-    def ev_array_creation(self, node: "Node", scope: Scope) -> Any:
+    def ev_array_creation(self, node: Node, scope: Scope) -> Any:
         value = node.child_by_field_name("value")
         return self.evaluate(value, scope) if value is not None else Opaque(node)
 
-    def ev_annotation(self, node: "Node", scope: Scope) -> Any:
+    def ev_annotation(self, node: Node, scope: Scope) -> Any:
         """A nested annotation as a value (``backoff = @Backoff(delay = 100)``): its elements."""
         site = self.annotation_site(node)
         if site is None:

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from ...values import Call, Const, Dynamic, Env, Map, Ref, Seq, fold, simplify_concat, strip
 from .engine import MAX_LITERAL_ITEMS, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
@@ -259,7 +260,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         self._fallbacks: list[tuple[int, str | None]] = []  # (function node id, literal its catch returns), innermost last
 
     # ================================================================ top level
-    def prescan(self, root: "Node") -> None:
+    def prescan(self, root: Node) -> None:
         scope = self.module_scope
         for node in self._top_statements(root):
             t = node.type
@@ -272,7 +273,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
             elif t in CLASS_NODES:
                 self.declare_class(node, scope)
 
-    def _top_statements(self, root: "Node") -> Iterator["Node"]:
+    def _top_statements(self, root: Node) -> Iterator[Node]:
         for node in root.named_children:
             if node.type == "export_statement":
                 decl = node.child_by_field_name("declaration")
@@ -281,7 +282,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
                     continue
             yield node
 
-    def bind_import(self, node: "Node") -> None:
+    def bind_import(self, node: Node) -> None:
         source = node.child_by_field_name("source")
         scope = self.module_scope
         if source is None:  # TS: import x = require('y')
@@ -320,7 +321,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         self.module_scope.bindings[local] = Binding(value=Ref(qual))
         self.result.imports[local] = qual
 
-    def declare_named_function(self, node: "Node", scope: Scope) -> FunctionInfo | None:
+    def declare_named_function(self, node: Node, scope: Scope) -> FunctionInfo | None:
         name_node = node.child_by_field_name("name")
         if name_node is None:
             return None
@@ -332,7 +333,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         scope.bindings[name] = Binding(value=FunctionValue(fn))
         return fn
 
-    def declare_class(self, node: "Node", scope: Scope) -> ClassInfo | None:
+    def declare_class(self, node: Node, scope: Scope) -> ClassInfo | None:
         name_node = node.child_by_field_name("name")
         if name_node is None:
             return None
@@ -351,7 +352,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         scope.bindings[name] = Binding(value=ClassValue(cls))
         return cls
 
-    def _member_name(self, node: "Node") -> str | None:
+    def _member_name(self, node: Node) -> str | None:
         name = node.child_by_field_name("name") or node.child_by_field_name("property")
         if name is None:
             return None
@@ -361,7 +362,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
             return None
         return self.text(name)
 
-    def walk_root(self, root: "Node") -> None:
+    def walk_root(self, root: Node) -> None:
         scope = self.module_scope
         later: list[Node] = []
         for node in self._top_statements(root):  # module code first: functions run after it
@@ -370,7 +371,9 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
                 later.append(node)
             elif t in ("lexical_declaration", "variable_declaration") and self._only_functions(node):
                 self.bind_declaration(node, scope, rebind=False)  # const handler = async () => {...}: a function too
-                later.extend(v for d in self.iter_named(node, ("variable_declarator",)) if (v := d.child_by_field_name("value")) is not None)  # all set: _only_functions
+                later.extend(
+                    v for d in self.iter_named(node, ("variable_declarator",)) if (v := d.child_by_field_name("value")) is not None
+                )  # all set: _only_functions
             elif t != "import_statement":
                 self.walk_statement(node, scope)
         for node in later:
@@ -385,10 +388,13 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
                 if fn is not None:
                     self.walk_function(fn)
 
-    def _only_functions(self, node: "Node") -> bool:
+    def _only_functions(self, node: Node) -> bool:
         decls = self.iter_named(node, ("variable_declarator",))
         return bool(decls) and all(
-            (v := d.child_by_field_name("value")) is not None and v.type in ("arrow_function", "function_expression", "function", "generator_function") and (n := d.child_by_field_name("name")) is not None and n.type == "identifier"
+            (v := d.child_by_field_name("value")) is not None
+            and v.type in ("arrow_function", "function_expression", "function", "generator_function")
+            and (n := d.child_by_field_name("name")) is not None
+            and n.type == "identifier"
             for d in decls
         )
 
@@ -412,7 +418,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         return found
 
     # ================================================================ syntax hooks
-    def site(self, node: "Node", scope: Scope) -> Site | None:
+    def site(self, node: Node, scope: Scope) -> Site | None:
         if node.type == "new_expression":
             func = node.child_by_field_name("constructor")
         else:
@@ -435,7 +441,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
             return None
         return Site(node, func, None, args, {}, None, hidden)
 
-    def member_parts(self, node: "Node") -> tuple["Node", str] | None:
+    def member_parts(self, node: Node) -> tuple[Node, str] | None:
         if node.type == "subscript_expression":
             obj = node.child_by_field_name("object")
             index = node.child_by_field_name("index")
@@ -447,7 +453,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
                 return self.member_parts(kids[0])
         return super().member_parts(node)
 
-    def resolve_type(self, type_node: "Node", scope: Scope, depth: int = 0) -> Any:
+    def resolve_type(self, type_node: Node, scope: Scope, depth: int = 0) -> Any:
         node: Node | None = type_node
         while node is not None and node.type in ("type_annotation", "parenthesized_type", "readonly_type"):
             node = next((c for c in node.named_children if c.type != "comment"), None)
@@ -472,14 +478,14 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
             member = node.child_by_field_name("name")
             if module is None or member is None:
                 return None
-            base = self.resolve_type(module, scope, depth + 1) if module.type != "nested_type_identifier" else self.resolve_type(module, scope, depth + 1)
+            base = self.resolve_type(module, scope, depth + 1)
             return Ref(f"{base.qualname}.{self.text(member)}") if isinstance(base, Ref) else None
         if t == "member_expression":
             v = self.evaluate(node, scope)
             return v if isinstance(v, Ref) else None
         return None
 
-    def function_params(self, node: "Node") -> list[tuple[str, "Node | None"]]:
+    def function_params(self, node: Node) -> list[tuple[str, Node | None]]:
         single = node.child_by_field_name("parameter")
         if single is not None:
             return [(self.text(single), None)] if single.type == "identifier" else [("", None)]
@@ -504,7 +510,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
                 out.append(("", None))
         return out
 
-    def function_receiver(self, node: "Node") -> tuple[str, "Node | None"] | None:
+    def function_receiver(self, node: Node) -> tuple[str, Node | None] | None:
         if node.type != "method_definition":
             return None
         fn = self.functions_by_node.get(node.id)
@@ -527,7 +533,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         else:  # an arrow function's expression body
             self.walk_expr(body, scope)
 
-    def closure(self, node: "Node", scope: Scope) -> FunctionInfo:
+    def closure(self, node: Node, scope: Scope) -> FunctionInfo:
         """A function literal's info, one per literal: named after the variable, property or
         method it is assigned to (``checkout.work``), else ``<enclosing>.funcN``."""
         found = self._closures.get(node.id) or self.functions_by_node.get(node.id)
@@ -551,7 +557,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         fn = self._closures[node.id] = FunctionInfo(node, scope, qual, qual.rpartition(".")[2], scope.cls)
         return fn
 
-    def _literal_name(self, node: "Node") -> str | None:
+    def _literal_name(self, node: Node) -> str | None:
         if node.type == "method_definition":
             return self._member_name(node)
         parent = node.parent
@@ -571,10 +577,10 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         return None
 
     # ---------------------------------------------------------------- binding without walking (syntax.py's scan_function)
-    def scan_declaration(self, st: "Node", scope: Scope) -> None:
+    def scan_declaration(self, st: Node, scope: Scope) -> None:
         self.bind_declaration(st, scope, rebind=False)
 
-    def scan_assignment(self, st: "Node", scope: Scope) -> None:
+    def scan_assignment(self, st: Node, scope: Scope) -> None:
         """``x = v`` as a statement: ``x`` rebound (a member assignment is left to ``collect_members``)."""
         expr = next((c for c in st.named_children if c.type != "comment"), None)
         if expr is not None and expr.type == "assignment_expression":
@@ -582,7 +588,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
             if left is not None and right is not None and left.type == "identifier":
                 self.bind(scope, self.text(left), expr=right, rebind=True)
 
-    def literal_function(self, node: "Node", parent: Scope) -> FunctionInfo:
+    def literal_function(self, node: Node, parent: Scope) -> FunctionInfo:
         return self.closure(node, parent)  # named like the walk names it
 
     def collect_members(self, cls: ClassInfo) -> None:
@@ -605,7 +611,9 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
             elif member.type == "method_definition" and self._member_name(member) == "constructor":
                 params = member.child_by_field_name("parameters")
                 for p in self.iter_named(params):
-                    if p.type in ("required_parameter", "optional_parameter") and any(c.type == "accessibility_modifier" or self.text(c) == "readonly" for c in p.children):
+                    if p.type in ("required_parameter", "optional_parameter") and any(
+                        c.type == "accessibility_modifier" or self.text(c) == "readonly" for c in p.children
+                    ):
                         pat = p.child_by_field_name("pattern")
                         tnode = p.child_by_field_name("type")
                         if pat is not None and pat.type == "identifier" and tnode is not None:
@@ -645,7 +653,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
                         out.append(v.qualname)
         return out
 
-    def _decorator_site(self, dec: "Node") -> Site | None:
+    def _decorator_site(self, dec: Node) -> Site | None:
         inner = next((c for c in dec.named_children if c.type != "comment"), None)
         if inner is None:
             return None
@@ -680,7 +688,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
             decs = [c for c in parent.named_children if c.type == "decorator"] + decs
         return [s for s in (self._decorator_site(d) for d in decs) if s is not None]
 
-    def literal_pairs(self, node: "Node") -> list[tuple[str | None, "Node | None"]] | None:
+    def literal_pairs(self, node: Node) -> list[tuple[str | None, Node | None]] | None:
         if node.type != "object":
             return None
         out: list[tuple[str | None, Node | None]] = []
@@ -695,7 +703,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
                 out.append((None, next((c for c in item.named_children if c.type != "comment"), None)))
         return out
 
-    def _key_text(self, key: "Node | None") -> str | None:
+    def _key_text(self, key: Node | None) -> str | None:
         if key is None:
             return None
         if key.type in ("property_identifier", "private_property_identifier"):
@@ -706,7 +714,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
             return self.text(key)
         return None
 
-    def short_text(self, node: "Node") -> str:
+    def short_text(self, node: Node) -> str:
         if node.type in ("arrow_function", "function_expression", "function"):
             params = node.child_by_field_name("parameters") or node.child_by_field_name("parameter")
             ptext = " ".join(self.text(params).split()) if params is not None else "()"
@@ -735,7 +743,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         return literal if fn == self._current_function() else None
 
     # ================================================================ hooks of the generic retry rule
-    def loop_count(self, node: "Node", scope: Scope) -> Any:
+    def loop_count(self, node: Node, scope: Scope) -> Any:
         """Attempts of a counting loop: ``for (let i = S; i < N; i++)`` is N - S (``<=``: + 1);
         ``while (attempt < N)`` counts from the variable's value before the loop."""
         cond = node.child_by_field_name("condition")
@@ -768,18 +776,18 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         count = fold("-", bound, Const(start_n))
         return fold("+", count, Const(1)) if op == "<=" else count
 
-    def try_handlers(self, node: "Node") -> list["Node"]:
+    def try_handlers(self, node: Node) -> list[Node]:
         h = node.child_by_field_name("handler")
         return [h] if h is not None else []
 
-    def handler_body(self, handler: "Node") -> "Node | None":
+    def handler_body(self, handler: Node) -> Node | None:
         return handler.child_by_field_name("body")
 
-    def handler_types(self, handler: "Node", scope: Scope) -> list[str]:
+    def handler_types(self, handler: Node, scope: Scope) -> list[str]:
         return []  # a JS catch catches everything
 
     # ================================================================ statements
-    def st_block(self, node: "Node", scope: Scope) -> None:
+    def st_block(self, node: Node, scope: Scope) -> None:
         kids = [c for c in node.named_children if c.type != "comment"]
         for child in kids:  # function declarations are hoisted
             if child.type in ("function_declaration", "generator_function_declaration"):
@@ -787,12 +795,12 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         for child in kids:
             self.walk_statement(child, scope)
 
-    def st_labeled(self, node: "Node", scope: Scope) -> None:
+    def st_labeled(self, node: Node, scope: Scope) -> None:
         body = node.child_by_field_name("body")
         if body is not None:
             self.walk_statement(body, scope)
 
-    def st_export(self, node: "Node", scope: Scope) -> None:
+    def st_export(self, node: Node, scope: Scope) -> None:
         decl = node.child_by_field_name("declaration")
         if decl is not None:
             self.walk_statement(decl, scope)
@@ -801,17 +809,17 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         if value is not None:
             self.walk_expr(value, scope)
 
-    def st_function(self, node: "Node", scope: Scope) -> None:
+    def st_function(self, node: Node, scope: Scope) -> None:
         fn = self.functions_by_node.get(node.id) or self.declare_named_function(node, scope)
         if fn is not None:
             self.walk_function(fn)
 
-    def st_class(self, node: "Node", scope: Scope) -> None:
+    def st_class(self, node: Node, scope: Scope) -> None:
         cls = self.declare_class(node, scope)
         if cls is not None:
             self.walk_class(cls)
 
-    def st_switch(self, node: "Node", scope: Scope) -> None:
+    def st_switch(self, node: Node, scope: Scope) -> None:
         self.walk_expr(node.child_by_field_name("value"), scope)
         body = node.child_by_field_name("body")
         for case in self.iter_named(body, ("switch_case", "switch_default")):
@@ -819,7 +827,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
             for part in case.children_by_field_name("body"):
                 self.walk_statement(part, scope)
 
-    def st_expression(self, node: "Node", scope: Scope) -> None:
+    def st_expression(self, node: Node, scope: Scope) -> None:
         for expr in node.named_children:
             if expr.type == "comment":
                 continue
@@ -839,7 +847,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
                     if site is not None:
                         self.apply_configure(site, scope)
 
-    def st_assign(self, node: "Node", scope: Scope) -> None:
+    def st_assign(self, node: Node, scope: Scope) -> None:
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         if right is None or left is None:
             return
@@ -856,7 +864,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
             else:
                 self.walk_expr(left, scope)
 
-    def st_augmented(self, node: "Node", scope: Scope) -> None:
+    def st_augmented(self, node: Node, scope: Scope) -> None:
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         op_node = node.child_by_field_name("operator")
         self.walk_expr(right, scope)
@@ -868,12 +876,12 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         new = self.eval_binary(op, cur, self.evaluate(right, scope), node) if op else Opaque(node)
         self.bind(scope, name, value=new if not isinstance(new, Opaque) else Dynamic(name), rebind=True)
 
-    def st_declaration(self, node: "Node", scope: Scope) -> None:
+    def st_declaration(self, node: Node, scope: Scope) -> None:
         for decl in self.iter_named(node, ("variable_declarator",)):
             self.walk_expr(decl.child_by_field_name("value"), scope)
         self.bind_declaration(node, scope, rebind=False)
 
-    def bind_declaration(self, node: "Node", scope: Scope, rebind: bool) -> None:
+    def bind_declaration(self, node: Node, scope: Scope, rebind: bool) -> None:
         for decl in self.iter_named(node, ("variable_declarator",)):
             name = decl.child_by_field_name("name")
             value = decl.child_by_field_name("value")
@@ -893,7 +901,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
                 for ident in self.iter_named(name, ("identifier",)):
                     self.bind(scope, self.text(ident), value=Dynamic(self.text(ident)), rebind=rebind)
 
-    def bind_pattern(self, pattern: "Node", scope: Scope, rebind: bool) -> None:
+    def bind_pattern(self, pattern: Node, scope: Scope, rebind: bool) -> None:
         """``{a, b: c, d = 1, e: {f}}``: each name is bound to the pattern node it comes from,
         evaluated lazily as a member of the destructured value (``ev_pattern``)."""
         for item in pattern.named_children:
@@ -921,7 +929,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
                 if ident is not None:
                     self.bind(scope, self.text(ident), value=Dynamic(self.text(ident)), rebind=rebind)
 
-    def st_try(self, node: "Node", scope: Scope) -> None:
+    def st_try(self, node: Node, scope: Scope) -> None:
         self.impl_event("on_try", node, scope)
         try:
             body = node.child_by_field_name("body")
@@ -946,7 +954,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         finally:
             self.impl_event("after_try", node, scope)
 
-    def _handler_literal(self, handler: "Node | None") -> str | None:
+    def _handler_literal(self, handler: Node | None) -> str | None:
         """The literal a catch block returns (``catch { return DEFAULT_SCORE }``), as written."""
         body = handler.child_by_field_name("body") if handler is not None else None
         for st in self.iter_named(body):
@@ -955,7 +963,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
                 return self.anchor_text(value, 80) if value is not None and self._is_literal(value) else None
         return None
 
-    def _is_literal(self, node: "Node") -> bool:
+    def _is_literal(self, node: Node) -> bool:
         """A constant-like expression: literals, containers of literals, names like DEFAULT_SCORE."""
         t = node.type
         if t in ("string", "number", "true", "false", "null", "undefined"):
@@ -985,18 +993,18 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         return next((n.id for n in reversed(self.stack) if n.type in FUNCTION_NODES), 0)
 
     # ================================================================ expressions
-    def string_value(self, node: "Node") -> str:
+    def string_value(self, node: Node) -> str:
         text = self.text(node)
         return unescape(text[1:-1]) if len(text) >= 2 else text
 
-    def ev_this(self, node: "Node", scope: Scope) -> Any:
+    def ev_this(self, node: Node, scope: Scope) -> Any:
         b = scope.lookup("this")
         return self.binding_value(b, "this") if b is not None else Dynamic("this")
 
-    def ev_string(self, node: "Node", scope: Scope) -> Any:
+    def ev_string(self, node: Node, scope: Scope) -> Any:
         return Const(self.string_value(node))
 
-    def ev_template(self, node: "Node", scope: Scope) -> Any:
+    def ev_template(self, node: Node, scope: Scope) -> Any:
         parts: list[Any] = []
         pos = node.start_byte + 1
         end = node.end_byte - 1
@@ -1014,26 +1022,26 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
             return Const("")
         return simplify_concat(tuple(parts))
 
-    def ev_number(self, node: "Node", scope: Scope) -> Any:
+    def ev_number(self, node: Node, scope: Scope) -> Any:
         v = js_number(self.text(node))
         return Const(v) if v is not None else Opaque(node)
 
-    def ev_inner(self, node: "Node", scope: Scope) -> Any:
+    def ev_inner(self, node: Node, scope: Scope) -> Any:
         kids = [c for c in node.named_children if c.type not in ("comment", "type_annotation", "type_arguments")]
         return self.evaluate(kids[0], scope) if kids else Opaque(node)
 
-    def ev_cast(self, node: "Node", scope: Scope) -> Any:  # <T>x
+    def ev_cast(self, node: Node, scope: Scope) -> Any:  # <T>x
         kids = [c for c in node.named_children if c.type not in ("comment", "type_arguments")]
         return self.evaluate(kids[-1], scope) if kids else Opaque(node)
 
-    def ev_member(self, node: "Node", scope: Scope) -> Any:
+    def ev_member(self, node: Node, scope: Scope) -> Any:
         obj = node.child_by_field_name("object")
         prop = node.child_by_field_name("property")
         if obj is None or prop is None:
             return Opaque(node)
         return self.member_value(self.evaluate(obj, scope), self.text(prop), node, scope)
 
-    def ev_subscript(self, node: "Node", scope: Scope) -> Any:
+    def ev_subscript(self, node: Node, scope: Scope) -> Any:
         obj = node.child_by_field_name("object")
         index = node.child_by_field_name("index")
         if obj is None or index is None:
@@ -1047,7 +1055,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
             return inner.items[key.value]
         return Opaque(node)
 
-    def member_value(self, base: Any, attr: str, node: "Node", scope: Scope) -> Any:
+    def member_value(self, base: Any, attr: str, node: Node, scope: Scope) -> Any:
         if isinstance(base, Ref):
             q = base.qualname
             if q in self.index.env_objects:  # process.env (the platform rule's env_objects)
@@ -1058,7 +1066,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
                 return self.unbound_name(attr) if attr in JS_GLOBALS else Ref(attr)
         return self.eval_member(base, attr, node, scope)
 
-    def ev_call(self, node: "Node", scope: Scope) -> Any:
+    def ev_call(self, node: Node, scope: Scope) -> Any:
         site = self.site(node, scope)
         if site is None:
             return Opaque(node)
@@ -1069,7 +1077,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
             return Opaque(node)
         return self.eval_call(site, scope)
 
-    def ev_binary(self, node: "Node", scope: Scope) -> Any:
+    def ev_binary(self, node: Node, scope: Scope) -> Any:
         op_node = node.child_by_field_name("operator")
         op = self.text(op_node) if op_node is not None else ""
         left_node, right_node = node.child_by_field_name("left"), node.child_by_field_name("right")
@@ -1093,7 +1101,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
                     return Call(DEADLINE_CALL, (self.to_value(b),))
         return self.eval_binary(binop, left, right, node)
 
-    def ev_unary(self, node: "Node", scope: Scope) -> Any:
+    def ev_unary(self, node: Node, scope: Scope) -> Any:
         op_node = node.child_by_field_name("operator")
         arg = node.child_by_field_name("argument")
         if op_node is None or arg is None:
@@ -1108,7 +1116,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
             return fold("-", Const(0), v)
         return Opaque(node)
 
-    def ev_object(self, node: "Node", scope: Scope) -> Any:
+    def ev_object(self, node: Node, scope: Scope) -> Any:
         items: list[tuple[Any, Any]] = []
         for item in node.named_children:
             t = item.type
@@ -1140,28 +1148,28 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
             merged[k] = v
         return Map(tuple(merged.items()))
 
-    def ev_array(self, node: "Node", scope: Scope) -> Any:
+    def ev_array(self, node: Node, scope: Scope) -> Any:
         kids = [c for c in node.named_children if c.type != "comment"]
         if len(kids) > MAX_LITERAL_ITEMS or any(c.type == "spread_element" for c in kids):
             return Opaque(node)
         return Seq(tuple(self.to_value(self.evaluate(c, scope)) for c in kids))
 
-    def ev_function(self, node: "Node", scope: Scope) -> Any:
+    def ev_function(self, node: Node, scope: Scope) -> Any:
         return FunctionValue(self.closure(node, scope))
 
-    def ev_ternary(self, node: "Node", scope: Scope) -> Any:
+    def ev_ternary(self, node: Node, scope: Scope) -> Any:
         a = self.evaluate(node.child_by_field_name("consequence"), scope)
         b = self.evaluate(node.child_by_field_name("alternative"), scope)
         return a if self.is_value(a) and a == b else Opaque(node)
 
-    def ev_sequence(self, node: "Node", scope: Scope) -> Any:
+    def ev_sequence(self, node: Node, scope: Scope) -> Any:
         kids = [c for c in node.named_children if c.type != "comment"]
         return self.evaluate(kids[-1], scope) if kids else Opaque(node)
 
-    def ev_assignment(self, node: "Node", scope: Scope) -> Any:
+    def ev_assignment(self, node: Node, scope: Scope) -> Any:
         return self.evaluate(node.child_by_field_name("right"), scope)
 
-    def ev_pattern(self, node: "Node", scope: Scope) -> Any:
+    def ev_pattern(self, node: Node, scope: Scope) -> Any:
         """A destructured name's value: the member of the destructured value it reads, with its
         default (``const {RISK_URL = "http://risk"} = process.env`` is ``Env`` with that default)."""
         t = node.type

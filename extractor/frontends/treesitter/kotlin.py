@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from ...values import Call, Const, Dynamic, Map, Obj, Ref, Seq, fold, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .java import BUILTIN_NAMES, KEYED_SETTERS
-from .kotlin_package import module_path  # noqa: F401  (the LanguageSpec loads it from kotlin_package)
+from .kotlin_package import module_path
 from .syntax import MemberOf, SyntaxAnalyzer
 
 if TYPE_CHECKING:
@@ -85,7 +85,21 @@ class KotlinAnalyzer(SyntaxAnalyzer):
     CONTAINERS = frozenset({"when_expression", "when_entry", "labeled_expression", "annotated_expression"})
     CALL_TYPES = frozenset({"call_expression"})
     FUNCTION_TYPES = frozenset({"lambda_literal", "anonymous_function", "function_declaration"})
-    LEAF_TYPES = frozenset({"identifier", "user_type", "nullable_type", "number_literal", "float_literal", "character_literal", "line_comment", "block_comment", "modifiers", "type_arguments", "this_expression"})
+    LEAF_TYPES = frozenset(
+        {
+            "identifier",
+            "user_type",
+            "nullable_type",
+            "number_literal",
+            "float_literal",
+            "character_literal",
+            "line_comment",
+            "block_comment",
+            "modifiers",
+            "type_arguments",
+            "this_expression",
+        }
+    )
     LITERAL_NAMES = {"true": True, "false": False, "null": None}
     DEFAULT_OPS = frozenset({"?:"})
     # the JDK's env readers, conversions and pass-throughs: rules/java/platform/jdk.yaml (shared with Java)
@@ -107,7 +121,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         self._all_functions: list[FunctionInfo] = []
 
     # ================================================================ names
-    def callee(self, func: "Node | None", scope: Scope) -> tuple[str | None, Obj | None, str, Any]:
+    def callee(self, func: Node | None, scope: Scope) -> tuple[str | None, Obj | None, str, Any]:
         if func is not None and func.type == "identifier" and scope.lookup(self.text(func)) is None:
             name = self.text(func)
             cur: Scope | None = scope
@@ -120,7 +134,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
                 cur = cur.parent
         return super().callee(func, scope)
 
-    def resolve_type(self, type_node: "Node", scope: Scope) -> Any:
+    def resolve_type(self, type_node: Node, scope: Scope) -> Any:
         node: Node | None = type_node
         while node is not None and node.type in ("nullable_type", "non_nullable_type", "parenthesized_type"):
             node = next(iter(self.named(node)), None)
@@ -139,7 +153,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         return Ref(".".join([self.package, *parts]) if self.package else ".".join(parts))
 
     # ================================================================ top level
-    def prescan(self, root: "Node") -> None:
+    def prescan(self, root: Node) -> None:
         for node in root.named_children:
             if node.type == "package_header":
                 self.package = self.text(self.named(node)[0]).replace("`", "") if self.named(node) else ""
@@ -153,7 +167,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
             elif node.type == "property_declaration":
                 self.bind_property(node, self.module_scope)
 
-    def bind_import(self, node: "Node") -> None:
+    def bind_import(self, node: Node) -> None:
         kids = self.named(node)
         if not kids:
             return
@@ -165,7 +179,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         self.imports[simple] = qual
         self.result.imports[simple] = qual
 
-    def declare_method(self, node: "Node", scope: Scope, cls: ClassInfo | None, prefix: str) -> FunctionInfo:
+    def declare_method(self, node: Node, scope: Scope, cls: ClassInfo | None, prefix: str) -> FunctionInfo:
         name_node = node.child_by_field_name("name")
         name = self.text(name_node) if name_node is not None else "<init>"
         fn = self.declare_function(FunctionInfo(node, scope, f"{prefix}.{name}" if prefix else name, name, cls))
@@ -176,7 +190,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
                 cls.methods.setdefault(name, fn)
         return fn
 
-    def declare_class(self, node: "Node", outer: ClassInfo | None, parent: Scope) -> ClassInfo:
+    def declare_class(self, node: Node, outer: ClassInfo | None, parent: Scope) -> ClassInfo:
         name_node = node.child_by_field_name("name")
         name = self.text(name_node) if name_node is not None else "Companion"
         qual = f"{outer.qualname}.{name}" if outer is not None else name
@@ -210,28 +224,28 @@ class KotlinAnalyzer(SyntaxAnalyzer):
                         scope.bindings.setdefault(k, b)
         return cls
 
-    def class_body(self, node: "Node") -> list["Node"]:
+    def class_body(self, node: Node) -> list[Node]:
         return self.named(next((c for c in node.named_children if c.type in ("class_body", "enum_class_body")), None))
 
-    def ctor_params(self, node: "Node") -> list["Node"]:
+    def ctor_params(self, node: Node) -> list[Node]:
         ctor = next((c for c in node.named_children if c.type == "primary_constructor"), None)
         params = next((c for c in self.named(ctor) if c.type == "class_parameters"), None)
         return [p for p in self.named(params) if p.type == "class_parameter"]
 
-    def name_and_type(self, node: "Node") -> tuple[str, "Node | None"]:
+    def name_and_type(self, node: Node) -> tuple[str, Node | None]:
         """A parameter's / declaration's name and declared type."""
         name = next((c for c in node.named_children if c.type == "identifier"), None)
         tnode = next((c for c in node.named_children if c.type in ("user_type", "nullable_type", "function_type")), None)
         return (self.text(name) if name is not None else ""), tnode
 
-    def property_names(self, node: "Node") -> list[str]:
+    def property_names(self, node: Node) -> list[str]:
         decl = next((c for c in node.named_children if c.type in ("variable_declaration", "multi_variable_declaration")), None)
         if decl is None:
             return []
         decls = [decl] if decl.type == "variable_declaration" else [d for d in decl.named_children if d.type == "variable_declaration"]
         return [self.text(self.named(d)[0]) for d in decls if self.named(d)]
 
-    def property_value(self, node: "Node") -> "Node | None":
+    def property_value(self, node: Node) -> Node | None:
         """A property's initialiser, or what ``by lazy { ... }`` evaluates to."""
         kids = self.named(node)
         value = kids[-1] if kids and kids[-1].type not in ("variable_declaration", "multi_variable_declaration", "modifiers", "getter", "setter") else None
@@ -242,15 +256,23 @@ class KotlinAnalyzer(SyntaxAnalyzer):
             return stmts[-1] if stmts else None
         return value
 
-    def property_type(self, node: "Node") -> "Node | None":
+    def property_type(self, node: Node) -> Node | None:
         decl = next((c for c in node.named_children if c.type == "variable_declaration"), None)
         return self.name_and_type(decl)[1] if decl is not None else None
 
-    def walk_root(self, root: "Node") -> None:
+    def walk_root(self, root: Node) -> None:
         for node in root.named_children:
             if node.type == "property_declaration":
                 self.walk_expr(self.property_value(node), self.module_scope)
-            elif node.type not in CLASS_NODES and node.type not in ("function_declaration", "package_header", "import", "line_comment", "block_comment", "shebang", "file_annotation"):
+            elif node.type not in CLASS_NODES and node.type not in (
+                "function_declaration",
+                "package_header",
+                "import",
+                "line_comment",
+                "block_comment",
+                "shebang",
+                "file_annotation",
+            ):
                 self.walk_statement(node, self.module_scope)  # a script (.kts): top-level statements
         for cls in list(self._classes.values()):
             if self.index.classes:
@@ -266,9 +288,14 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         self.export_statics(self._classes.values())  # object Config { const val RISK_URL = ... }
 
     # ================================================================ syntax hooks
-    def site(self, node: "Node", scope: Scope) -> Site | None:
+    def site(self, node: Node, scope: Scope) -> Site | None:
         parent = node.parent
-        if parent is not None and parent.type == "call_expression" and parent.named_children[0].id == node.id and any(c.type == "annotated_lambda" for c in parent.named_children):
+        if (
+            parent is not None
+            and parent.type == "call_expression"
+            and parent.named_children[0].id == node.id
+            and any(c.type == "annotated_lambda" for c in parent.named_children)
+        ):
             return None  # f(a) { }: the outer call is the site
         kids = self.named(node)
         if not kids:
@@ -293,12 +320,13 @@ class KotlinAnalyzer(SyntaxAnalyzer):
             elif part.type == "annotated_lambda":  # the last argument, also readable as {kw: "{}"}
                 lam = [c for c in self.named(part) if c.type == "lambda_literal"]
                 site.args += lam
-                site.kwargs.update({"{}": n for n in lam})
+                if lam:  # the trailing lambda, also by the name "{}"
+                    site.kwargs["{}"] = lam[-1]
             elif part.type == "type_arguments":
                 site.type_args = self.named(part)
         return site
 
-    def member_parts(self, node: "Node") -> tuple["Node", str] | None:
+    def member_parts(self, node: Node) -> tuple[Node, str] | None:
         if node.type != "navigation_expression":
             return None
         kids = self.named(node)
@@ -306,7 +334,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
             return None
         return kids[0], self.text(kids[1])
 
-    def function_body(self, node: "Node") -> "Node | None":
+    def function_body(self, node: Node) -> Node | None:
         if node.type == "lambda_literal":
             return node
         body = next((c for c in node.named_children if c.type in ("function_body", "block")), None)
@@ -315,7 +343,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
             return kids[0] if kids else None
         return body
 
-    def function_params(self, node: "Node") -> list[tuple[str, "Node | None"]]:
+    def function_params(self, node: Node) -> list[tuple[str, Node | None]]:
         if node.type == "lambda_literal":
             params = next((c for c in node.named_children if c.type == "lambda_parameters"), None)
             if params is None:
@@ -339,7 +367,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         else:
             super().walk_body(fn, scope)
 
-    def repeat_call(self, lam: "Node", scope: Scope) -> Site | None:
+    def repeat_call(self, lam: Node, scope: Scope) -> Site | None:
         """``repeat(n) { ... }``: the call whose trailing lambda ``lam`` is."""
         outer = lam.parent.parent if lam.parent is not None and lam.parent.type == "annotated_lambda" else None
         site = self.site(outer, scope) if outer is not None and outer.type == "call_expression" else None
@@ -347,7 +375,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
             return None
         return site
 
-    def short_text(self, node: "Node") -> str:
+    def short_text(self, node: Node) -> str:
         if node.type == "lambda_literal":
             return "{ ... }"
         return self.anchor_text(node, 200)
@@ -366,12 +394,14 @@ class KotlinAnalyzer(SyntaxAnalyzer):
             out += [r.qualname] if isinstance(r, Ref) else [r.cls.qualname] if isinstance(r, ClassValue) else []
         return out
 
-    def annotations(self, node: "Node") -> list[Site]:
+    def annotations(self, node: Node) -> list[Site]:
         """``@Retry(name = "x")`` read like a call (element names are ``kw``; one value is also ``value``)."""
         out = []
         for a in (m for mods in node.named_children if mods.type == "modifiers" for m in mods.named_children if m.type == "annotation"):
             target = next((c for c in self.named(a) if c.type in ("constructor_invocation", "user_type")), None)
-            site = Site(a, target) if target is not None and target.type == "user_type" else self.site(target, self.module_scope) if target is not None else None
+            site = (
+                Site(a, target) if target is not None and target.type == "user_type" else self.site(target, self.module_scope) if target is not None else None
+            )
             if site is not None:
                 site.node = a
                 if site.args:
@@ -408,31 +438,33 @@ class KotlinAnalyzer(SyntaxAnalyzer):
                         cls.members.setdefault(n, []).append((value, cls.scope))
         self.class_field_values(cls, fields, self.field_target)
 
-    def field_target(self, target: "Node") -> str | None:
+    def field_target(self, target: Node) -> str | None:
         if target.type == "identifier":
             return self.text(target)
         parts = self.member_parts(target)
         return parts[1] if parts is not None and parts[0].type == "this_expression" else None
 
     # ================================================================ statements
-    def st_property(self, node: "Node", scope: Scope) -> None:
+    def st_property(self, node: Node, scope: Scope) -> None:
         self.walk_expr(self.property_value(node), scope)
         self.bind_property(node, scope)
 
-    def bind_property(self, node: "Node", scope: Scope) -> None:
+    def bind_property(self, node: Node, scope: Scope) -> None:
         names = self.property_names(node)
         value, tnode = self.property_value(node), self.property_type(node)
         if len(names) == 1:
-            self.bind(scope, names[0], expr=value, type_node=tnode) if value is not None or tnode is not None else self.bind(scope, names[0], value=Dynamic(names[0]))
+            self.bind(scope, names[0], expr=value, type_node=tnode) if value is not None or tnode is not None else self.bind(
+                scope, names[0], value=Dynamic(names[0])
+            )
         else:  # val (a, b) = pair
             for n in names:
                 self.bind(scope, n, value=Dynamic(n))
 
-    def st_assign(self, node: "Node", scope: Scope) -> None:
+    def st_assign(self, node: Node, scope: Scope) -> None:
         self.walk_expr(node.child_by_field_name("right"), scope)
         self.bind_assignment(node, scope)
 
-    def st_loop(self, node: "Node", scope: Scope) -> None:
+    def st_loop(self, node: Node, scope: Scope) -> None:
         if node.type == "for_statement":
             for d in self.named(node):
                 for v in [d] if d.type == "variable_declaration" else self.named(d) if d.type == "multi_variable_declaration" else []:
@@ -443,7 +475,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
             self.walk_expr(node.child_by_field_name("condition"), scope)
         self.walk_loop(node, scope, [node.child_by_field_name("condition")] if node.type == "do_while_statement" else [])
 
-    def st_try(self, node: "Node", scope: Scope) -> None:
+    def st_try(self, node: Node, scope: Scope) -> None:
         for h in self.try_handlers(node):
             name = next((c for c in self.named(h) if c.type == "identifier"), None)
             if name is not None:
@@ -451,11 +483,11 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         self.walk_try(node, scope)
 
     # ================================================================ retry-loop hooks
-    def loop_iterable(self, node: "Node") -> "Node | None":
+    def loop_iterable(self, node: Node) -> Node | None:
         kids = [k for k in self.named(node) if k.type not in ("variable_declaration", "multi_variable_declaration", "label", "block")]
         return kids[0] if kids else None
 
-    def loop_body(self, node: "Node") -> "Node | None":
+    def loop_body(self, node: Node) -> Node | None:
         if node.type == "lambda_literal":
             return node
         kids = [k for k in self.named(node) if k.type not in ("label", "variable_declaration", "multi_variable_declaration")]
@@ -463,7 +495,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
             return kids[0] if kids else None
         return kids[-1] if len(kids) > 1 else None
 
-    def loop_kind(self, node: "Node") -> str:
+    def loop_kind(self, node: Node) -> str:
         if node.type in ("while_statement", "do_while_statement"):
             return "while"
         if node.type == "lambda_literal":
@@ -472,7 +504,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         counting = it is not None and (it.type == "range_expression" or (it.type == "infix_expression" and self.infix_op(it) in ("until", "downTo")))
         return "for" if counting else "for_each"
 
-    def loop_header(self, node: "Node") -> list["Node"]:
+    def loop_header(self, node: Node) -> list[Node]:
         if node.type == "lambda_literal":
             site = self.repeat_call(node, self.module_scope)
             params = [c for c in node.named_children if c.type == "lambda_parameters"]
@@ -481,7 +513,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
             return [k for k in self.named(node) if k.type not in ("block", "label")][:2]
         return [c for c in (node.child_by_field_name("condition"),) if c is not None]
 
-    def loop_count(self, node: "Node", scope: Scope) -> Any:
+    def loop_count(self, node: Node, scope: Scope) -> Any:
         if node.type == "lambda_literal":
             site = self.repeat_call(node, scope)
             return self.to_value(self.evaluate(site.args[0], scope)) if site is not None and len(site.args) > 1 else None
@@ -496,7 +528,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         count = fold("-", self.to_value(self.evaluate(hi, scope)), self.to_value(self.evaluate(lo, scope)))
         return count if self.infix_op(it) == "until" else fold("+", count, Const(1))  # 1..3 and 3 downTo 1 include both ends
 
-    def handler_types(self, handler: "Node", scope: Scope) -> list[str]:
+    def handler_types(self, handler: Node, scope: Scope) -> list[str]:
         out = []
         for t in (c for c in handler.named_children if c.type == "user_type"):
             r = self.resolve_type(t, scope)
@@ -504,7 +536,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         return out
 
     # ================================================================ id flow
-    def literal_pairs(self, node: "Node") -> list[tuple[str | None, "Node | None"]] | None:
+    def literal_pairs(self, node: Node) -> list[tuple[str | None, Node | None]] | None:
         """``mapOf("k" to v)`` and keyed setters (``header("Idempotency-Key", id)``)."""
         site = self.site(node, self.module_scope) if node.type == "call_expression" else None
         if site is None or site.func is None:
@@ -517,7 +549,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
             return [(self.string_key(site.args[0]), site.args[1])]
         return None
 
-    def string_key(self, node: "Node") -> str | None:
+    def string_key(self, node: Node) -> str | None:
         v = self.evaluate(node, self.module_scope) if node.type == "string_literal" else None
         return v.value if isinstance(v, Const) and isinstance(v.value, str) else None
 
@@ -532,22 +564,22 @@ class KotlinAnalyzer(SyntaxAnalyzer):
                 out.append(Const(self.unescape(piece)))
         return out
 
-    def ev_collection(self, node: "Node", scope: Scope) -> Any:
+    def ev_collection(self, node: Node, scope: Scope) -> Any:
         """``[a, b]`` (annotation arguments only): a one-item array is its item, as in Java."""
         items = tuple(self.to_value(self.evaluate(i, scope)) for i in self.named(node)[:32])
         return items[0] if len(items) == 1 else Seq(items)
 
-    def infix_op(self, node: "Node") -> str:
+    def infix_op(self, node: Node) -> str:
         kids = self.named(node)
         return self.text(kids[1]) if len(kids) == 3 and kids[1].type == "identifier" else ""
 
-    def ev_infix(self, node: "Node", scope: Scope) -> Any:
+    def ev_infix(self, node: Node, scope: Scope) -> Any:
         kids = self.named(node)
         if self.infix_op(node) == "to":  # "k" to v: a pair
             return Seq((self.to_value(self.evaluate(kids[0], scope)), self.to_value(self.evaluate(kids[2], scope))))
         return Opaque(node)
 
-    def ev_navigation(self, node: "Node", scope: Scope) -> Any:
+    def ev_navigation(self, node: Node, scope: Scope) -> Any:
         kids = self.named(node)
         if len(kids) == 2 and self.text(kids[1]) == "class" and any(c.type == "::" for c in node.children):
             r = self.evaluate(kids[0], scope)  # IOException::class
@@ -574,12 +606,12 @@ class KotlinAnalyzer(SyntaxAnalyzer):
             return Seq(tuple(self.to_value(self.evaluate(a, scope)) for a in site.args[:32]))
         return None
 
-    def evaluate(self, node: "Node | None", scope: Scope) -> Any:
+    def evaluate(self, node: Node | None, scope: Scope) -> Any:
         if node is not None and node.type == "lambda_literal" and node.parent is not None and node.parent.type == "annotated_lambda":
             return self.config_block(node, scope)
         return super().evaluate(node, scope)
 
-    def config_block(self, lam: "Node", scope: Scope) -> Any:
+    def config_block(self, lam: Node, scope: Scope) -> Any:
         """A trailing lambda as a value: the ``Map`` of what it configures on its receiver
         (``requestTimeoutMillis = 2000``; ``install(HttpTimeout) { ... }`` under
         ``install(HttpTimeout)``, ``timeout { ... }`` under ``timeout``, ``url("http://x/")``

@@ -57,7 +57,6 @@ if TYPE_CHECKING:  # tree_sitter is imported only when a file of the language is
 class Matcher(Emitter):
     """Rule matching and field reading (see the module docstring)."""
 
-
     def read_arg(self, spec: Spec, site: Site | None, scope: Scope) -> Value | None:
         if site is None:
             return None
@@ -103,7 +102,7 @@ class Matcher(Emitter):
                 return dsite
         return None
 
-    def chained_call(self, node: "Node", method: str, scope: Scope) -> Site | None:
+    def chained_call(self, node: Node, method: str, scope: Scope) -> Site | None:
         """The call of ``method`` made on the result of the call ``node`` (directly or further up a
         fluent chain: ``webClient.get().retrieve().bodyToMono(T.class).timeout(d)``)."""
         cur = node
@@ -143,7 +142,17 @@ class Matcher(Emitter):
             return Const(self.short_text(node))
         return self.to_value(self.evaluate(node, scope))
 
-    def read_field(self, name: str, spec: Spec, site: Site | None, scope: Scope, receiver: Obj | None, env: dict[str, str], partial: Obj | None = None, inherit: bool = True) -> Any:
+    def read_field(
+        self,
+        name: str,
+        spec: Spec,
+        site: Site | None,
+        scope: Scope,
+        receiver: Obj | None,
+        env: dict[str, str],
+        partial: Obj | None = None,
+        inherit: bool = True,
+    ) -> Any:
         if spec.is_const:
             c = spec.const
             if spec.template and isinstance(c, str):
@@ -332,7 +341,9 @@ class Matcher(Emitter):
                 self.record_mounts(qual, site, scope, receiver)
             specs = self.index.call_specs(qual)
             if not specs:
-                specs = self.index.methods.get(attr) if attr and receiver is None and site.func is not None and self.member_parts(site.func) is not None else None
+                specs = (
+                    self.index.methods.get(attr) if attr and receiver is None and site.func is not None and self.member_parts(site.func) is not None else None
+                )
                 if not specs:
                     if qual in self.index.scopes:
                         self.function_scopes(qual, site, scope, receiver)
@@ -567,10 +578,19 @@ class Matcher(Emitter):
                             continue
                         menv = {**env, "method": mname, "function": mfn.qualname}
                         fields = {k: self.read_field(k, f, None, cls.scope, None, menv) for k, f in cspec.fields.items()}
-                        self.emit(cspec.kind, cspec.rule.id, self.report_node(mfn), {k: v for k, v in fields.items() if v is not None}, cls.scope, anchor=mfn.qualname)
+                        self.emit(
+                            cspec.kind, cspec.rule.id, self.report_node(mfn), {k: v for k, v in fields.items() if v is not None}, cls.scope, anchor=mfn.qualname
+                        )
                 else:
                     fields = {k: self.read_field(k, f, None, cls.scope, None, env) for k, f in cspec.fields.items()}
-                    self.emit(cspec.kind, cspec.rule.id, self.class_report_node(cls), {k: v for k, v in fields.items() if v is not None}, cls.scope, anchor=cls.qualname)
+                    self.emit(
+                        cspec.kind,
+                        cspec.rule.id,
+                        self.class_report_node(cls),
+                        {k: v for k, v in fields.items() if v is not None},
+                        cls.scope,
+                        anchor=cls.qualname,
+                    )
 
     def record_mounts(self, qual: str, site: Site, scope: Scope, receiver: Obj | None) -> None:
         """``r.Mount("/api", sub)``: the routes of the object ``sub`` (owned by its constructor's
@@ -592,7 +612,7 @@ class Matcher(Emitter):
             self.result.mounts.append(Mount(prefix, self.owner_of(target), line, source, spec.rule.id, spec.field, spec.own_prefix, own, spec.replaces))
 
     # ---------------------------------------------------------------- raw queries
-    def run_queries(self, root: "Node") -> None:
+    def run_queries(self, root: Node) -> None:
         if self._query is None:
             return
         for qspec in self.index.queries:

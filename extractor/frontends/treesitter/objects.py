@@ -26,8 +26,17 @@ class ObjectBuilder(Evaluator):
 
     if TYPE_CHECKING:  # defined in match.py (the layer above), called by construct
 
-        def read_field(self, name: str, spec: Spec, site: Site | None, scope: Scope, receiver: Obj | None, env: dict[str, str], partial: Obj | None = None, inherit: bool = True) -> Any: ...
-
+        def read_field(
+            self,
+            name: str,
+            spec: Spec,
+            site: Site | None,
+            scope: Scope,
+            receiver: Obj | None,
+            env: dict[str, str],
+            partial: Obj | None = None,
+            inherit: bool = True,
+        ) -> Any: ...
 
     def construct_for(self, qual: str, site: Site, scope: Scope, receiver: Obj | None) -> Obj | None:
         for otype in self.index.ctor(qual):
@@ -121,7 +130,7 @@ class ObjectBuilder(Evaluator):
             v = Seq(items)
         return dataclasses.replace(obj, captures=tuple(caps) + ((capture, v),))
 
-    def set_field(self, base_name: str, field_name: str, value_node: "Node", scope: Scope) -> None:
+    def set_field(self, base_name: str, field_name: str, value_node: Node, scope: Scope) -> None:
         """``client.Timeout = d`` on a tracked object bound to a name: the capture changes."""
         b = scope.lookup(base_name)
         if b is None:

@@ -31,12 +31,12 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from ...facts import Diagnostic, FactRef
 from ...values import Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip
 from ..base import FileResult, Mount
-from .policies import POLICY_KINDS, object_policies
 from .engine import (
     MAX_LITERAL_ITEMS,
     OWNER_CAPTURE,
@@ -52,6 +52,7 @@ from .engine import (
     Scope,
     Site,
 )
+from .policies import POLICY_KINDS, object_policies
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -59,10 +60,23 @@ if TYPE_CHECKING:
 BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 MAX_ALIAS_DEPTH = 6
 _BINOPS = {"+", "-", "*", "/", "//", "%", "**", "|", "&"}
-_FLAT_INTO = frozenset({"if_statement", "elif_clause", "else_clause", "try_statement", "except_clause", "except_group_clause", "finally_clause", "with_statement", "block"})
+_FLAT_INTO = frozenset(
+    {"if_statement", "elif_clause", "else_clause", "try_statement", "except_clause", "except_group_clause", "finally_clause", "with_statement", "block"}
+)
 _SCAN_INTO = _FLAT_INTO | frozenset({"for_statement", "while_statement", "match_statement", "case_clause"})
 _SKIP_STATEMENTS = frozenset(
-    {"pass_statement", "break_statement", "continue_statement", "global_statement", "nonlocal_statement", "comment", "delete_statement", "future_import_statement", "type_alias_statement", "line_continuation"}
+    {
+        "pass_statement",
+        "break_statement",
+        "continue_statement",
+        "global_statement",
+        "nonlocal_statement",
+        "comment",
+        "delete_statement",
+        "future_import_statement",
+        "type_alias_statement",
+        "line_continuation",
+    }
 )
 
 
@@ -118,11 +132,27 @@ class PythonAnalyzer(Analyzer):
         "print_statement": "st_children",
         "exec_statement": "st_children",
     }
-    STATEMENTS.update({t: "st_skip" for t in _SKIP_STATEMENTS})
+    STATEMENTS.update(dict.fromkeys(_SKIP_STATEMENTS, "st_skip"))
     CONTAINERS = frozenset({"module"})
     CALL_TYPES = frozenset({"call"})
     FUNCTION_TYPES = frozenset({"function_definition"})
-    LEAF_TYPES = frozenset({"identifier", "integer", "float", "true", "false", "none", "comment", "ellipsis", "type", "string_start", "string_end", "string_content", "escape_sequence"})
+    LEAF_TYPES = frozenset(
+        {
+            "identifier",
+            "integer",
+            "float",
+            "true",
+            "false",
+            "none",
+            "comment",
+            "ellipsis",
+            "type",
+            "string_start",
+            "string_end",
+            "string_content",
+            "escape_sequence",
+        }
+    )
     IDENTIFIER_TYPES = frozenset({"identifier"})
     SUBSCRIPT_TYPES = frozenset({"subscript"})
     SPREAD_LABEL = "**kwargs"
@@ -148,10 +178,10 @@ class PythonAnalyzer(Analyzer):
         self.is_package = self.path.endswith("__init__.py")
         self._functions: dict[int, FunctionInfo] = {}  # function_definition id → info
         self._class_of: dict[int, ClassInfo] = {}  # class_definition id → info
-        self._self_attrs: dict[int, dict[str, list[tuple["Node", Scope]]]] = {}  # class node id → attr → assigned expressions
-        self._self_configures: dict[int, dict[str, list[tuple["Node", Scope]]]] = {}
+        self._self_attrs: dict[int, dict[str, list[tuple[Node, Scope]]]] = {}  # class node id → attr → assigned expressions
+        self._self_configures: dict[int, dict[str, list[tuple[Node, Scope]]]] = {}
         self._attr_values: dict[int, dict[str, Any]] = {}
-        self._configures: dict[int, list[tuple["Node", Scope]]] = {}  # id(binding) → x.mount(...) calls applied when x is evaluated
+        self._configures: dict[int, list[tuple[Node, Scope]]] = {}  # id(binding) → x.mount(...) calls applied when x is evaluated
         self._policy_classes: dict[int, Obj | None] = {}
         self._inline_owners: dict[int, str] = {}  # node id of a call in an inline route list → synthetic owner
         self._mount_index: dict[int, list[int]] = {}  # call node id → indexes in result.mounts
@@ -175,7 +205,7 @@ class PythonAnalyzer(Analyzer):
             self.collect_exports()
         return res
 
-    def syntax_error(self, root: "Node") -> tuple[int, str] | None:
+    def syntax_error(self, root: Node) -> tuple[int, str] | None:
         """(line, message) when the file is not Python. Tree-sitter parses anything, so a tree with
         errors is checked by the standard library's parser (``ast.parse`` parses, nothing runs);
         the line is where that parser stops."""
@@ -191,10 +221,10 @@ class PythonAnalyzer(Analyzer):
     def _qual(self, scope: Scope, name: str) -> str:
         return f"{scope.qualname}.{name}" if scope.qualname else name
 
-    def prescan(self, root: "Node") -> None:
+    def prescan(self, root: Node) -> None:
         self.prescan_block(root, self.module_scope)
 
-    def prescan_block(self, block: "Node", scope: Scope) -> None:
+    def prescan_block(self, block: Node, scope: Scope) -> None:
         """Bind module-level (or class-body) names before walking: imports (first wins), constants,
         functions, classes; into if/try/with blocks, not into functions, classes or loops."""
         for st in self._flat(block):
@@ -210,12 +240,11 @@ class PythonAnalyzer(Analyzer):
             elif t == "class_definition":
                 self.declare_class(st, scope)
 
-    def _flat(self, block: "Node") -> Iterator["Node"]:
+    def _flat(self, block: Node) -> Iterator[Node]:
         for st in block.named_children:
             t = st.type
             if t == "expression_statement":
-                for c in st.named_children:
-                    yield c
+                yield from st.named_children
             elif t == "decorated_definition":
                 d = st.child_by_field_name("definition")
                 if d is not None:
@@ -225,14 +254,14 @@ class PythonAnalyzer(Analyzer):
             elif t in _FLAT_INTO:
                 yield from self._flat_compound(st)
 
-    def _flat_compound(self, st: "Node") -> Iterator["Node"]:
+    def _flat_compound(self, st: Node) -> Iterator[Node]:
         for part in st.named_children:
             if part.type == "block":
                 yield from self._flat(part)
             elif part.type in _FLAT_INTO:
                 yield from self._flat_compound(part)
 
-    def _prebind_assignment(self, node: "Node", scope: Scope) -> None:
+    def _prebind_assignment(self, node: Node, scope: Scope) -> None:
         left, right, ann = node.child_by_field_name("left"), node.child_by_field_name("right"), node.child_by_field_name("type")
         if left is None:
             return
@@ -249,7 +278,7 @@ class PythonAnalyzer(Analyzer):
             right = nxt
         self._prebind(left, right, scope, ann)
 
-    def _prebind(self, target: "Node", value: "Node", scope: Scope, ann: "Node | None") -> None:
+    def _prebind(self, target: Node, value: Node, scope: Scope, ann: Node | None) -> None:
         if target.type == "identifier":
             name = self.text(target)
             prev = scope.bindings.get(name)
@@ -262,20 +291,25 @@ class PythonAnalyzer(Analyzer):
         elif target.type in ("pattern_list", "tuple_pattern", "list_pattern", "tuple", "list", "expression_list"):
             values = self._elements(value) if value.type in ("tuple", "list", "expression_list") else None
             for i, el in enumerate(self._elements(target)):
-                if values is not None and i < len(values) and el.type != "list_splat_pattern" and values[i].type not in ("list_splat", "parenthesized_list_splat"):
+                if (
+                    values is not None
+                    and i < len(values)
+                    and el.type != "list_splat_pattern"
+                    and values[i].type not in ("list_splat", "parenthesized_list_splat")
+                ):
                     self._prebind(el, values[i], scope, None)
                 elif el.type == "identifier":
                     scope.bindings[self.text(el)] = Binding(value=Dynamic(self.text(el)))
 
     @staticmethod
-    def _elements(node: "Node") -> list["Node"]:
+    def _elements(node: Node) -> list[Node]:
         if node.type == "parenthesized_expression":
             kids = [c for c in node.named_children if c.type != "comment"]
             if len(kids) == 1:
                 return PythonAnalyzer._elements(kids[0])
         return [c for c in node.named_children if c.type != "comment"]
 
-    def _record_configure(self, call: "Node", scope: Scope) -> None:
+    def _record_configure(self, call: Node, scope: Scope) -> None:
         """``x.mount(...)`` on a lazily bound name: applied to the object whenever ``x`` is evaluated."""
         func = call.child_by_field_name("function")
         if func is None or func.type != "attribute":
@@ -287,7 +321,7 @@ class PythonAnalyzer(Analyzer):
         if b is not None and b.expr is not None:
             self._configures.setdefault(id(b), []).append((call, scope))
 
-    def declare_function(self, node: "Node", scope: Scope) -> FunctionInfo | None:
+    def declare_function(self, node: Node, scope: Scope) -> FunctionInfo | None:
         name_node = node.child_by_field_name("name")
         if name_node is None:
             return None
@@ -301,7 +335,7 @@ class PythonAnalyzer(Analyzer):
         scope.bindings[fn.name] = Binding(value=FunctionValue(fn))
         return fn
 
-    def declare_class(self, node: "Node", scope: Scope) -> ClassInfo | None:
+    def declare_class(self, node: Node, scope: Scope) -> ClassInfo | None:
         name_node = node.child_by_field_name("name")
         if name_node is None:
             return None
@@ -319,12 +353,12 @@ class PythonAnalyzer(Analyzer):
         scope.bindings[cls.name] = Binding(value=ClassValue(cls))
         return cls
 
-    def walk_root(self, root: "Node") -> None:
+    def walk_root(self, root: Node) -> None:
         for st in root.named_children:
             self.walk_statement(st, self.module_scope)
 
     # ================================================================ imports
-    def absolute_module(self, node: "Node") -> str:
+    def absolute_module(self, node: Node) -> str:
         mod_node = node.child_by_field_name("module_name")
         if mod_node is None:
             return ""
@@ -342,7 +376,7 @@ class PythonAnalyzer(Analyzer):
         base = ".".join(parts)
         return f"{base}.{mod}" if base and mod else (base or mod or "")
 
-    def bind_import(self, node: "Node", scope: Scope, first_wins: bool = False) -> None:
+    def bind_import(self, node: Node, scope: Scope, first_wins: bool = False) -> None:
         if node.type == "import_statement":
             for item in node.children_by_field_name("name"):
                 if item.type == "aliased_import":
@@ -366,7 +400,7 @@ class PythonAnalyzer(Analyzer):
                 name = local = self._dotted_text(item)
             self._bind_qual(scope, local, f"{base}.{name}" if base else name, first_wins)
 
-    def _dotted_text(self, node: "Node | None") -> str:
+    def _dotted_text(self, node: Node | None) -> str:
         return "".join(self.text(node).split()) if node is not None else ""
 
     def _bind_qual(self, scope: Scope, local: str, qual: str, first_wins: bool) -> None:
@@ -415,7 +449,7 @@ class PythonAnalyzer(Analyzer):
         b.value = v
         return v
 
-    def annotation_object(self, ann: "Node", scope: Scope, name: str) -> Any:
+    def annotation_object(self, ann: Node, scope: Scope, name: str) -> Any:
         """A parameter or attribute annotated with a tracked type is an instance of it."""
         t = self.resolve_type(ann, scope)
         if isinstance(t, Ref):
@@ -424,7 +458,7 @@ class PythonAnalyzer(Analyzer):
                 return Obj(otype.type, (), t.qualname.rpartition(".")[2], "")
         return Dynamic(name)
 
-    def resolve_type(self, type_node: "Node", scope: Scope) -> Any:
+    def resolve_type(self, type_node: Node, scope: Scope) -> Any:
         """An annotation's type: ``T``, ``W[T]`` for a wrapper the platform rule names
         (``type_wrappers:``, ``typing.Optional``), ``T | None`` (one level)."""
         inner = self._unwrap_type(type_node)
@@ -450,39 +484,39 @@ class PythonAnalyzer(Analyzer):
         return t if isinstance(t, Ref) else None
 
     @staticmethod
-    def _unwrap_type(node: "Node | None") -> "Node | None":
+    def _unwrap_type(node: Node | None) -> Node | None:
         while node is not None and node.type == "type":
             node = next((c for c in node.named_children if c.type != "comment"), None)
         return node
 
     # ================================================================ evaluation
-    def ev_identifier(self, node: "Node", scope: Scope) -> Any:
+    def ev_identifier(self, node: Node, scope: Scope) -> Any:
         return self.lookup_name(self.text(node), scope)
 
-    def ev_true(self, node: "Node", scope: Scope) -> Any:
+    def ev_true(self, node: Node, scope: Scope) -> Any:
         return Const(True)
 
-    def ev_false(self, node: "Node", scope: Scope) -> Any:
+    def ev_false(self, node: Node, scope: Scope) -> Any:
         return Const(False)
 
-    def ev_none(self, node: "Node", scope: Scope) -> Any:
+    def ev_none(self, node: Node, scope: Scope) -> Any:
         return Const(None)
 
-    def ev_inner(self, node: "Node", scope: Scope) -> Any:
+    def ev_inner(self, node: Node, scope: Scope) -> Any:
         kids = [c for c in node.named_children if c.type != "comment"]
         return self.evaluate(kids[0], scope) if len(kids) == 1 else Opaque(node)
 
-    def ev_keyword(self, node: "Node", scope: Scope) -> Any:
+    def ev_keyword(self, node: Node, scope: Scope) -> Any:
         return self.evaluate(node.child_by_field_name("value"), scope)
 
-    def ev_number(self, node: "Node", scope: Scope) -> Any:
+    def ev_number(self, node: Node, scope: Scope) -> Any:
         try:
             v = ast.literal_eval(self.text(node))
         except (ValueError, SyntaxError):
             return Opaque(node)
         return Const(v) if isinstance(v, (int, float)) else Opaque(node)
 
-    def ev_string(self, node: "Node", scope: Scope) -> Any:
+    def ev_string(self, node: Node, scope: Scope) -> Any:
         start = next((c for c in node.children if c.type == "string_start"), None)
         prefix = self.text(start).lower() if start is not None else ""
         if "f" in prefix:
@@ -500,10 +534,10 @@ class PythonAnalyzer(Analyzer):
             return Opaque(node)
         return Const(v.decode("latin-1") if isinstance(v, bytes) else v)
 
-    def ev_concat(self, node: "Node", scope: Scope) -> Any:
+    def ev_concat(self, node: Node, scope: Scope) -> Any:
         return simplify_concat(tuple(self.to_value(self.evaluate(c, scope)) for c in node.named_children if c.type == "string"))
 
-    def ev_binary(self, node: "Node", scope: Scope) -> Any:
+    def ev_binary(self, node: Node, scope: Scope) -> Any:
         op_node = node.child_by_field_name("operator")
         op = self.text(op_node) if op_node is not None else ""
         if op not in _BINOPS:
@@ -519,7 +553,7 @@ class PythonAnalyzer(Analyzer):
                 return Opaque(node)
         return fold(op, left, right)
 
-    def ev_unary(self, node: "Node", scope: Scope) -> Any:
+    def ev_unary(self, node: Node, scope: Scope) -> Any:
         op_node = node.child_by_field_name("operator")
         op = self.text(op_node) if op_node is not None else ""
         inner = self.evaluate(node.child_by_field_name("argument"), scope)
@@ -529,7 +563,7 @@ class PythonAnalyzer(Analyzer):
             return inner
         return Opaque(node)
 
-    def ev_sequence(self, node: "Node", scope: Scope) -> Any:
+    def ev_sequence(self, node: Node, scope: Scope) -> Any:
         els = [c for c in node.named_children if c.type != "comment"]
         if len(els) > MAX_LITERAL_ITEMS:
             return Opaque(node)
@@ -540,7 +574,7 @@ class PythonAnalyzer(Analyzer):
             items.append(self.to_value(self.evaluate(el, scope)))
         return Seq(tuple(items))
 
-    def ev_dict(self, node: "Node", scope: Scope) -> Any:
+    def ev_dict(self, node: Node, scope: Scope) -> Any:
         els = [c for c in node.named_children if c.type != "comment"]
         if len(els) > MAX_LITERAL_ITEMS:
             return Opaque(node)
@@ -552,7 +586,7 @@ class PythonAnalyzer(Analyzer):
             pairs.append((self.to_value(k), self.to_value(v)))
         return Map(tuple(pairs))
 
-    def ev_conditional(self, node: "Node", scope: Scope) -> Any:
+    def ev_conditional(self, node: Node, scope: Scope) -> Any:
         kids = [c for c in node.named_children if c.type != "comment"]
         if len(kids) != 3:
             return Opaque(node)
@@ -563,7 +597,7 @@ class PythonAnalyzer(Analyzer):
             return b
         return Opaque(node)
 
-    def ev_boolean(self, node: "Node", scope: Scope) -> Any:
+    def ev_boolean(self, node: Node, scope: Scope) -> Any:
         op_node = node.child_by_field_name("operator")
         if op_node is None or self.text(op_node) != "or":
             return Opaque(node)
@@ -576,7 +610,7 @@ class PythonAnalyzer(Analyzer):
             return right
         return Opaque(node)
 
-    def ev_attribute(self, node: "Node", scope: Scope) -> Any:
+    def ev_attribute(self, node: Node, scope: Scope) -> Any:
         obj, attr_node = node.child_by_field_name("object"), node.child_by_field_name("attribute")
         if obj is None or attr_node is None:
             return Opaque(node)
@@ -604,7 +638,7 @@ class PythonAnalyzer(Analyzer):
             return self.binding_value(b, attr) if b is not None else Opaque(node)
         return Opaque(node)
 
-    def ev_subscript(self, node: "Node", scope: Scope) -> Any:
+    def ev_subscript(self, node: Node, scope: Scope) -> Any:
         value = node.child_by_field_name("value")
         subs = list(node.children_by_field_name("subscript"))
         base = self.evaluate(value, scope)
@@ -630,7 +664,7 @@ class PythonAnalyzer(Analyzer):
                 return Obj(mtype, base.captures + (((mcap, k),) if mcap else ()), base.name, base.origin)
         return Opaque(node)
 
-    def ev_call(self, node: "Node", scope: Scope) -> Any:
+    def ev_call(self, node: Node, scope: Scope) -> Any:
         site = self.site(node, scope)
         return self.eval_call(site, scope) if site is not None else Opaque(node)
 
@@ -656,11 +690,11 @@ class PythonAnalyzer(Analyzer):
         return self._policy_classes[key]
 
     # ================================================================ classes and self
-    def _base_nodes(self, cls: ClassInfo) -> list["Node"]:
+    def _base_nodes(self, cls: ClassInfo) -> list[Node]:
         sup = cls.node.child_by_field_name("superclasses")
         return [c for c in sup.named_children if c.type not in ("keyword_argument", "comment", "list_splat", "dictionary_splat")] if sup is not None else []
 
-    def instance_member(self, inst: Instance, attr: str, node: "Node | None") -> Any:
+    def instance_member(self, inst: Instance, attr: str, node: Node | None) -> Any:
         cls = inst.cls
         attrs = self._class_attrs(cls)
         entries = attrs.get(attr)
@@ -691,7 +725,7 @@ class PythonAnalyzer(Analyzer):
         memo[attr] = result
         return result
 
-    def _class_attrs(self, cls: ClassInfo) -> dict[str, list[tuple["Node", Scope]]]:
+    def _class_attrs(self, cls: ClassInfo) -> dict[str, list[tuple[Node, Scope]]]:
         """``self.x = ...`` assignments and ``self.x.configure(...)`` calls of all methods."""
         found = self._self_attrs.get(cls.node.id)
         if found is not None:
@@ -745,7 +779,7 @@ class PythonAnalyzer(Analyzer):
                     self._record_configure(small, mscope)
         return attrs
 
-    def _walk_small(self, block: "Node | None") -> Iterator["Node"]:
+    def _walk_small(self, block: Node | None) -> Iterator[Node]:
         """Simple statements of a function body in order, into compound statements but not nested defs."""
         if block is None:
             return
@@ -764,7 +798,7 @@ class PythonAnalyzer(Analyzer):
                     elif part.type in _SCAN_INTO:
                         yield from self._walk_small_compound(part)
 
-    def _walk_small_compound(self, node: "Node") -> Iterator["Node"]:
+    def _walk_small_compound(self, node: Node) -> Iterator[Node]:
         for part in node.named_children:
             if part.type == "block":
                 yield from self._walk_small(part)
@@ -794,13 +828,13 @@ class PythonAnalyzer(Analyzer):
         return None
 
     # ================================================================ functions
-    def _decorator_nodes(self, fnode: "Node") -> list["Node"]:
+    def _decorator_nodes(self, fnode: Node) -> list[Node]:
         parent = fnode.parent
         if parent is None or parent.type != "decorated_definition":
             return []
         return [c for c in parent.named_children if c.type == "decorator"]
 
-    def _is_static(self, fnode: "Node") -> bool:
+    def _is_static(self, fnode: Node) -> bool:
         return any(self.text(d).lstrip("@").strip() == "staticmethod" for d in self._decorator_nodes(fnode))
 
     def _self_name(self, fn: FunctionInfo) -> str | None:
@@ -811,14 +845,14 @@ class PythonAnalyzer(Analyzer):
             return params[0][1]
         return None
 
-    def _param_nodes(self, fnode: "Node") -> list[tuple[str, str, "Node | None"]]:
+    def _param_nodes(self, fnode: Node) -> list[tuple[str, str, Node | None]]:
         """(kind, name, annotation): kind is plain, star (*args) or kwstar (**kwargs)."""
         found = self._params.get(fnode.id)
         if found is None:
             found = self._params[fnode.id] = self._read_params(fnode)
         return found
 
-    def _read_params(self, fnode: "Node") -> list[tuple[str, str, "Node | None"]]:
+    def _read_params(self, fnode: Node) -> list[tuple[str, str, Node | None]]:
         params = fnode.child_by_field_name("parameters")
         out: list[tuple[str, str, Node | None]] = []
         for p in self.iter_named(params):
@@ -844,17 +878,17 @@ class PythonAnalyzer(Analyzer):
                 out.append(("kwstar", self.text(p).lstrip("*"), None))
         return out
 
-    def function_params(self, node: "Node") -> list[tuple[str, "Node | None"]]:
+    def function_params(self, node: Node) -> list[tuple[str, Node | None]]:
         fn = self._functions.get(node.id)
         params = [(n, a) for k, n, a in self._param_nodes(node) if k == "plain"]
         if fn is not None and self._self_name(fn) is not None:
             params = params[1:]
         return params
 
-    def report_node(self, fn: FunctionInfo) -> "Node":
+    def report_node(self, fn: FunctionInfo) -> Node:
         return fn.node.child_by_field_name("name") or fn.node
 
-    def class_report_node(self, cls: ClassInfo) -> "Node":
+    def class_report_node(self, cls: ClassInfo) -> Node:
         return cls.node.child_by_field_name("name") or cls.node
 
     def positional_params(self, fn: FunctionInfo) -> list[str]:
@@ -884,7 +918,7 @@ class PythonAnalyzer(Analyzer):
                 scope.bindings[plain[override[0]][0]] = Binding(value=override[1])
         return scope
 
-    def scan_function(self, fn: FunctionInfo, scope: Scope) -> list["Node"]:
+    def scan_function(self, fn: FunctionInfo, scope: Scope) -> list[Node]:
         returns: list[Node] = []
         for small in self._walk_small(fn.node.child_by_field_name("body")):
             if small.type == "assignment":
@@ -919,7 +953,7 @@ class PythonAnalyzer(Analyzer):
         return out
 
     # ================================================================ sites
-    def site(self, node: "Node", scope: Scope) -> Site | None:
+    def site(self, node: Node, scope: Scope) -> Site | None:
         if node.type != "call":
             return None
         func = node.child_by_field_name("function")
@@ -947,7 +981,7 @@ class PythonAnalyzer(Analyzer):
             return None
         return Site(node, func, None, args, kwargs, None, hidden)
 
-    def member_parts(self, node: "Node") -> tuple["Node", str] | None:
+    def member_parts(self, node: Node) -> tuple[Node, str] | None:
         if node.type == "attribute":
             obj, attr = node.child_by_field_name("object"), node.child_by_field_name("attribute")
             if obj is not None and attr is not None:
@@ -955,24 +989,24 @@ class PythonAnalyzer(Analyzer):
         return None
 
     # ================================================================ statements
-    def st_skip(self, node: "Node", scope: Scope) -> None:
+    def st_skip(self, node: Node, scope: Scope) -> None:
         return None
 
-    def st_block(self, node: "Node", scope: Scope) -> None:
+    def st_block(self, node: Node, scope: Scope) -> None:
         for st in node.named_children:
             self.walk_statement(st, scope)
 
-    def st_block_of(self, node: "Node", scope: Scope) -> None:
+    def st_block_of(self, node: Node, scope: Scope) -> None:
         body = node.child_by_field_name("body") or next((c for c in node.named_children if c.type == "block"), None)
         if body is not None:
             self.walk_statement(body, scope)
 
-    def st_children(self, node: "Node", scope: Scope) -> None:
+    def st_children(self, node: Node, scope: Scope) -> None:
         for c in node.named_children:
             if c.type != "comment":
                 self.walk_expr(c, scope)
 
-    def st_expression(self, node: "Node", scope: Scope) -> None:
+    def st_expression(self, node: Node, scope: Scope) -> None:
         for expr in node.named_children:
             t = expr.type
             if t == "assignment":
@@ -991,7 +1025,7 @@ class PythonAnalyzer(Analyzer):
                     if site is not None:
                         self.apply_configure(site, scope)
 
-    def st_assignment(self, node: "Node", scope: Scope) -> None:
+    def st_assignment(self, node: Node, scope: Scope) -> None:
         right = node.child_by_field_name("right")
         value = right
         while value is not None and value.type == "assignment":
@@ -1019,7 +1053,7 @@ class PythonAnalyzer(Analyzer):
         for impl in self.impl_hooks("on_assign"):
             impl.on_assign(self, node, scope)
 
-    def _targets(self, node: "Node") -> list["Node"]:
+    def _targets(self, node: Node) -> list[Node]:
         out = []
         cur: Node | None = node
         while cur is not None and cur.type == "assignment":
@@ -1029,7 +1063,7 @@ class PythonAnalyzer(Analyzer):
             cur = cur.child_by_field_name("right")
         return out
 
-    def _store_target(self, target: "Node", value: "Node", scope: Scope) -> None:
+    def _store_target(self, target: Node, value: Node, scope: Scope) -> None:
         """``headers["X-Request-ID"] = id`` / ``body.request_id = id``: a keyed store for the id flow."""
         assert self.idflow is not None
         if target.type == "subscript":
@@ -1043,7 +1077,7 @@ class PythonAnalyzer(Analyzer):
             if holder is not None and attr is not None and holder.type == "identifier":
                 self.idflow.store(scope, self.text(holder), self.text(attr), value)
 
-    def bind_assignment(self, node: "Node", scope: Scope) -> None:
+    def bind_assignment(self, node: Node, scope: Scope) -> None:
         targets = self._targets(node)
         value: Node | None = node
         while value is not None and value.type == "assignment":
@@ -1054,7 +1088,7 @@ class PythonAnalyzer(Analyzer):
         for target in targets:
             self.bind_target(target, value, scope, ann if target is targets[0] else None)
 
-    def bind_target(self, target: "Node", value: "Node | None", scope: Scope, ann: "Node | None" = None) -> None:
+    def bind_target(self, target: Node, value: Node | None, scope: Scope, ann: Node | None = None) -> None:
         t = target.type
         if t == "identifier":
             name = self.text(target)
@@ -1076,11 +1110,11 @@ class PythonAnalyzer(Analyzer):
             if len(kids) == 1:
                 self.bind_target(kids[0], value, scope, ann)
 
-    def st_import(self, node: "Node", scope: Scope) -> None:
+    def st_import(self, node: Node, scope: Scope) -> None:
         if scope.kind != "module":
             self.bind_import(node, scope)
 
-    def st_if_py(self, node: "Node", scope: Scope) -> None:
+    def st_if_py(self, node: Node, scope: Scope) -> None:
         self.walk_expr(node.child_by_field_name("condition"), scope)
         body = node.child_by_field_name("consequence")
         if body is not None:
@@ -1088,13 +1122,13 @@ class PythonAnalyzer(Analyzer):
         for alt in node.children_by_field_name("alternative"):
             self.walk_statement(alt, scope)
 
-    def st_elif(self, node: "Node", scope: Scope) -> None:
+    def st_elif(self, node: Node, scope: Scope) -> None:
         self.walk_expr(node.child_by_field_name("condition"), scope)
         body = node.child_by_field_name("consequence")
         if body is not None:
             self.walk_statement(body, scope)
 
-    def st_for(self, node: "Node", scope: Scope) -> None:
+    def st_for(self, node: Node, scope: Scope) -> None:
         right = node.child_by_field_name("right")
         self.walk_expr(right, scope)
         left = node.child_by_field_name("left")
@@ -1108,7 +1142,7 @@ class PythonAnalyzer(Analyzer):
         if alt is not None:
             self.walk_statement(alt, scope)
 
-    def st_while(self, node: "Node", scope: Scope) -> None:
+    def st_while(self, node: Node, scope: Scope) -> None:
         self.walk_expr(node.child_by_field_name("condition"), scope)
         self.walk_loop_body(node, scope)
         alt = node.child_by_field_name("alternative")
@@ -1120,7 +1154,7 @@ class PythonAnalyzer(Analyzer):
         otype = self.index.types.get(v.type)
         return otype is None or not otype.rule.kinds or any(k in POLICY_KINDS for k in otype.rule.kinds)
 
-    def st_with(self, node: "Node", scope: Scope) -> None:
+    def st_with(self, node: Node, scope: Scope) -> None:
         covering: list[FactRef] = []
         clause = next((c for c in node.named_children if c.type == "with_clause"), None)
         for item in self.iter_named(clause, ("with_item",)):
@@ -1158,7 +1192,7 @@ class PythonAnalyzer(Analyzer):
         self.stack.pop()
         self.policies.leave(entered)
 
-    def _bind_value(self, target: "Node", value: Any, scope: Scope) -> None:
+    def _bind_value(self, target: Node, value: Any, scope: Scope) -> None:
         if target.type == "identifier":
             name = self.text(target)
             scope.bindings[name] = Binding(value=value if value is not None else Dynamic(name))
@@ -1166,7 +1200,7 @@ class PythonAnalyzer(Analyzer):
             for el in self._elements(target):
                 self._bind_value(el, None, scope)
 
-    def st_try(self, node: "Node", scope: Scope) -> None:
+    def st_try(self, node: Node, scope: Scope) -> None:
         self.stack.append(node)
         self.impl_event("on_try", node, scope)
         try:
@@ -1182,7 +1216,7 @@ class PythonAnalyzer(Analyzer):
         finally:
             self.stack.pop()
 
-    def _walk_handler(self, h: "Node", scope: Scope) -> None:
+    def _walk_handler(self, h: Node, scope: Scope) -> None:
         block = None
         for c in h.named_children:
             if c.type == "block":
@@ -1204,7 +1238,7 @@ class PythonAnalyzer(Analyzer):
         self.impl_event("after_handler", h, scope)
         self.stack.pop()
 
-    def st_match(self, node: "Node", scope: Scope) -> None:
+    def st_match(self, node: Node, scope: Scope) -> None:
         subject = node.child_by_field_name("subject")
         self.walk_expr(subject, scope)
         body = node.child_by_field_name("body")
@@ -1213,7 +1247,7 @@ class PythonAnalyzer(Analyzer):
             if block is not None:
                 self.walk_statement(block, scope)
 
-    def st_function(self, node: "Node", scope: Scope) -> None:
+    def st_function(self, node: Node, scope: Scope) -> None:
         fn = self._functions.get(node.id)
         if fn is None or fn.scope is not scope:
             fn = self.declare_function(node, scope) if scope.kind != "module" or fn is None else fn
@@ -1231,12 +1265,12 @@ class PythonAnalyzer(Analyzer):
             self.walk_expr(p.child_by_field_name("value"), scope)
         self.walk_function(fn)
 
-    def st_decorated(self, node: "Node", scope: Scope) -> None:
+    def st_decorated(self, node: Node, scope: Scope) -> None:
         d = node.child_by_field_name("definition")
         if d is not None:
             self.walk_statement(d, scope)
 
-    def st_class(self, node: "Node", scope: Scope) -> None:
+    def st_class(self, node: Node, scope: Scope) -> None:
         cls = self._class_of.get(node.id)
         if cls is None or cls.scope.parent is not scope:
             cls = self.declare_class(node, scope)
@@ -1277,7 +1311,7 @@ class PythonAnalyzer(Analyzer):
                 return None
         return None
 
-    def _is_literal(self, node: "Node") -> bool:
+    def _is_literal(self, node: Node) -> bool:
         t = node.type
         if t in ("integer", "float", "true", "false", "none"):
             return True
@@ -1293,13 +1327,17 @@ class PythonAnalyzer(Analyzer):
         if t in ("tuple", "list", "set"):
             return all(self._is_literal(c) for c in node.named_children if c.type != "comment")
         if t == "dictionary":
-            return all(c.type == "pair" and all(x is not None and self._is_literal(x) for x in (c.child_by_field_name("key"), c.child_by_field_name("value"))) for c in node.named_children if c.type != "comment")
+            return all(
+                c.type == "pair" and all(x is not None and self._is_literal(x) for x in (c.child_by_field_name("key"), c.child_by_field_name("value")))
+                for c in node.named_children
+                if c.type != "comment"
+            )
         if t == "attribute":
             attr = node.child_by_field_name("attribute")
             return attr is not None and self.text(attr).isupper()
         return False
 
-    def literal_pairs(self, node: "Node") -> list[tuple[str | None, "Node | None"]] | None:
+    def literal_pairs(self, node: Node) -> list[tuple[str | None, Node | None]] | None:
         if node.type == "dictionary":
             out: list[tuple[str | None, Node | None]] = []
             for c in node.named_children:
@@ -1321,7 +1359,7 @@ class PythonAnalyzer(Analyzer):
         return None
 
     # ================================================================ mounts (owner: the router variable's qualified name)
-    def home_of(self, expr: "Node", scope: Scope, depth: int = 0) -> str | None:
+    def home_of(self, expr: Node, scope: Scope, depth: int = 0) -> str | None:
         """The qualified name of the variable an expression reads (following plain aliases)."""
         if depth > MAX_ALIAS_DEPTH:
             return None
@@ -1365,7 +1403,7 @@ class PythonAnalyzer(Analyzer):
             return f"{base}.{attr}"
         return None
 
-    def fact_owner(self, node: "Node | None", receiver: Obj | None, scope: Scope) -> str:
+    def fact_owner(self, node: Node | None, receiver: Obj | None, scope: Scope) -> str:
         if node is not None and node.id in self._inline_owners:
             return self._inline_owners[node.id]
         if receiver is None:
@@ -1415,7 +1453,7 @@ class PythonAnalyzer(Analyzer):
             self._mount_index.setdefault(site.node.id, []).append(len(self.result.mounts))
             self.result.mounts.append(Mount(prefix, target, 0, source, spec.rule.id, spec.field, spec.own_prefix, own, spec.replaces))
 
-    def _mount_target(self, expr: "Node", scope: Scope, source: str) -> str | None:
+    def _mount_target(self, expr: Node, scope: Scope, source: str) -> str | None:
         if expr.type in ("list", "tuple"):
             els = [c for c in expr.named_children if c.type != "comment"]
             calls = [c for c in els if c.type == "call"]
@@ -1431,7 +1469,7 @@ class PythonAnalyzer(Analyzer):
             return v.value
         return self.home_of(expr, scope)
 
-    def _own_inline(self, calls: list["Node"], source: str) -> str:
+    def _own_inline(self, calls: list[Node], source: str) -> str:
         name = f"{source}#{len(set(self._inline_owners.values())) + 1}"
         ids = {c.id for c in calls}
         for c in calls:
@@ -1446,7 +1484,7 @@ class PythonAnalyzer(Analyzer):
         return name
 
     # ================================================================ retry-loop hooks (treesitter/retry_loops.py)
-    def loop_kind(self, node: "Node") -> str:
+    def loop_kind(self, node: Node) -> str:
         if node.type == "while_statement":
             return "while"
         right = node.child_by_field_name("right")
@@ -1456,11 +1494,11 @@ class PythonAnalyzer(Analyzer):
                 return "for"
         return "for_each"
 
-    def loop_header(self, node: "Node") -> list["Node"]:
+    def loop_header(self, node: Node) -> list[Node]:
         names = ("condition",) if node.type == "while_statement" else ("left", "right")
         return [n for n in (node.child_by_field_name(f) for f in names) if n is not None]
 
-    def loop_count(self, node: "Node", scope: Scope) -> Any:
+    def loop_count(self, node: Node, scope: Scope) -> Any:
         """``for _ in range(N)`` / ``range(S, N)``: N - S tries; ``while attempt < N`` counts from
         the variable's value before the loop."""
         if node.type == "for_statement":
@@ -1476,7 +1514,7 @@ class PythonAnalyzer(Analyzer):
             return self.attempts_of(start, "<", site.args[1], scope)
         return super().loop_count(node, scope)  # while: the engine's, through counting_test
 
-    def counting_test(self, cond: "Node | None") -> tuple[str, str, "Node"] | None:
+    def counting_test(self, cond: Node | None) -> tuple[str, str, Node] | None:
         """``attempt < N`` / ``attempt <= N`` (a ``comparison_operator``)."""
         if cond is None or cond.type != "comparison_operator":
             return None
@@ -1486,13 +1524,13 @@ class PythonAnalyzer(Analyzer):
             return None
         return self.text(kids[0]), ops[0], kids[1]
 
-    def try_handlers(self, node: "Node") -> list["Node"]:
+    def try_handlers(self, node: Node) -> list[Node]:
         return [c for c in node.named_children if c.type in ("except_clause", "except_group_clause")]
 
-    def handler_body(self, handler: "Node") -> "Node | None":
+    def handler_body(self, handler: Node) -> Node | None:
         return next((c for c in handler.named_children if c.type == "block"), None)
 
-    def handler_types(self, handler: "Node", scope: Scope) -> list[str]:
+    def handler_types(self, handler: Node, scope: Scope) -> list[str]:
         """The exception types an ``except`` catches (empty: a bare ``except:``)."""
         value = next((c for c in handler.named_children if c.type not in ("block", "comment")), None)
         if value is not None and value.type == "as_pattern":
@@ -1509,12 +1547,12 @@ class PythonAnalyzer(Analyzer):
     # ---- hooks for impl rules ----
     # (H2's Python impl rules, ``treesitter/python_rules/``, may add the syntax helpers they need here)
 
-    def loop_iterable(self, node: "Node") -> "Node | None":
+    def loop_iterable(self, node: Node) -> Node | None:
         """What a ``for`` iterates (its names are retry evidence only when it is not a plain
         collection: ``range(max_retries)`` yes, ``attempts`` / ``self.attempts`` no)."""
         return node.child_by_field_name("right") if node.type == "for_statement" else None
 
-    def loop_countdown(self, node: "Node", scope: Scope) -> Any:
+    def loop_countdown(self, node: Node, scope: Scope) -> Any:
         """``left = 3; while left > 0:`` (or ``>= 1``): the count of a loop counting down from a
         known start."""
         cond = node.child_by_field_name("condition") if node.type == "while_statement" else None
@@ -1529,7 +1567,7 @@ class PythonAnalyzer(Analyzer):
             return None
         return Const(start.value) if (ops[0], low.value) in ((">", 0), (">=", 1)) else None
 
-    def with_items(self, node: "Node") -> list["Node"]:
+    def with_items(self, node: Node) -> list[Node]:
         """The calls a ``with`` statement's items make (``with session.post(url) as r:``)."""
         clause = next((c for c in node.named_children if c.type == "with_clause"), None)
         out = []

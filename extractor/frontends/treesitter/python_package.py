@@ -3,7 +3,8 @@ import), so that compiling the Python rules of a scan that meets no Python file 
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ...prefilter import Prefilter, for_name, parse_alternatives
 from ...templates import expansions, render

@@ -40,7 +40,8 @@ another call is unknown (null).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from ...catalog import Rule
 from ...values import Const, Seq, Value
@@ -62,12 +63,21 @@ SUCCESS_LEAVES = frozenset({"return_statement", "break_statement"})
 # assignments, declarations, await)
 WRAPPERS = frozenset(
     {
-        "expression_statement", "return_statement", "await", "await_expression", "parenthesized_expression",
-        "local_variable_declaration", "local_declaration_statement", "lexical_declaration", "variable_declaration",
+        "expression_statement",
+        "return_statement",
+        "await",
+        "await_expression",
+        "parenthesized_expression",
+        "local_variable_declaration",
+        "local_declaration_statement",
+        "lexical_declaration",
+        "variable_declaration",
         "equals_value_clause",
     }
 )
-ASSIGNMENTS = frozenset({"assignment", "augmented_assignment", "named_expression", "assignment_expression", "augmented_assignment_expression", "variable_declarator"})
+ASSIGNMENTS = frozenset(
+    {"assignment", "augmented_assignment", "named_expression", "assignment_expression", "augmented_assignment_expression", "variable_declarator"}
+)
 # statements whose blocks hold the statements of a handler or a try block (not loops, tries, functions)
 NESTING = frozenset({"if_statement", "with_statement"})
 BLOCKS = frozenset({"block", "statement_block", "else_clause", "elif_clause"})
@@ -92,7 +102,7 @@ def is_logging(qual: str) -> bool:
     return False
 
 
-def descend(node: "Node | None", skip: Callable[["Node"], bool] = lambda c: False, stop: Callable[["Node"], bool] = lambda n: False) -> Iterator["Node"]:
+def descend(node: Node | None, skip: Callable[[Node], bool] = lambda c: False, stop: Callable[[Node], bool] = lambda n: False) -> Iterator[Node]:
     """``node`` and the nodes below it, depth first in source order: a child for which ``skip`` holds is
     left out with everything below it; below a node (other than ``node``) for which ``stop`` holds,
     nothing is visited."""
@@ -115,13 +125,13 @@ class RetryLoopEvents:
     rule: Rule
     entered: list[int]
 
-    def analyse(self, an: Any, node: "Node", scope: Any) -> dict[str, Any] | None:
+    def analyse(self, an: Any, node: Node, scope: Any) -> dict[str, Any] | None:
         raise NotImplementedError
 
-    def loop_anchor(self, an: Any, node: "Node") -> str:
+    def loop_anchor(self, an: Any, node: Node) -> str:
         raise NotImplementedError
 
-    def on_loop(self, an: Any, node: "Node", scope: Any) -> None:
+    def on_loop(self, an: Any, node: Node, scope: Any) -> None:
         found = self.analyse(an, node, scope)
         if found is None:
             self.entered.append(0)
@@ -129,7 +139,7 @@ class RetryLoopEvents:
         fact = an.emit("retry_policy", self.rule.id, node, found, scope, anchor=self.loop_anchor(an, node))
         self.entered.append(an.policies.enter([an.ref(fact)]))
 
-    def after_loop(self, an: Any, node: "Node", scope: Any) -> None:
+    def after_loop(self, an: Any, node: Node, scope: Any) -> None:
         an.policies.leave(self.entered.pop())
 
 
@@ -152,29 +162,32 @@ class TsRetryLoops(RetryLoopEvents):
 
     # ------------------------------------------------------------------ walking helpers
     @staticmethod
-    def _descend(an: Any, node: "Node | None", into_functions: bool = False, into_loops: bool = True) -> Iterator["Node"]:
+    def _descend(an: Any, node: Node | None, into_functions: bool = False, into_loops: bool = True) -> Iterator[Node]:
         return descend(node, skip=lambda c: (not into_functions and c.type in an.FUNCTION_TYPES) or (not into_loops and c.type in an.LOOP_TYPES))
 
-    def _calls(self, an: Any, node: "Node | None", into_functions: bool = False) -> list["Node"]:
+    def _calls(self, an: Any, node: Node | None, into_functions: bool = False) -> list[Node]:
         return [n for n in self._descend(an, node, into_functions) if n.type in an.CALL_TYPES]
 
-    def _callee(self, an: Any, call: "Node", scope: Any) -> str:
+    def _callee(self, an: Any, call: Node, scope: Any) -> str:
         site = an.site(call, scope)
         if site is None or site.func is None:
             return ""
         qual = an.callee(site.func, scope)[0]
         return qual or an.anchor_text(site.func, 120)
 
-    def _is_sleep(self, an: Any, call: "Node", scope: Any) -> bool:
+    def _is_sleep(self, an: Any, call: Node, scope: Any) -> bool:
         name = self._callee(an, call, scope)
         return name in self.sleeps or (self.sleep_names and bool(SLEEP_NAMES.search(name)))
 
-    def _leaves(self, an: Any, handler: "Node") -> bool:
+    def _leaves(self, an: Any, handler: Node) -> bool:
         """The handler's own statements always leave the loop (a return / break / throw at its top level)."""
         body = an.handler_body(handler)
-        return any(st.type in an.LEAVE_TYPES or (st.type == "expression_statement" and any(c.type in an.LEAVE_TYPES for c in st.named_children)) for st in (body.named_children if body is not None else ()))
+        return any(
+            st.type in an.LEAVE_TYPES or (st.type == "expression_statement" and any(c.type in an.LEAVE_TYPES for c in st.named_children))
+            for st in (body.named_children if body is not None else ())
+        )
 
-    def _names(self, an: Any, handlers: Iterable["Node"], scope: Any) -> list[str]:
+    def _names(self, an: Any, handlers: Iterable[Node], scope: Any) -> list[str]:
         names: list[str] = []
         for h in handlers:
             names += an.handler_types(h, scope) or [self.catch_all]
@@ -185,7 +198,7 @@ class TsRetryLoops(RetryLoopEvents):
         return Seq(tuple(Const(n) for n in sorted(set(names))))
 
     @staticmethod
-    def _statements(node: "Node | None") -> Iterator["Node"]:
+    def _statements(node: Node | None) -> Iterator[Node]:
         """The statements of a block (or one statement) in source order, into if/else and with
         blocks (not into loops, tries or functions); an if or with statement comes before its own."""
         if node is None:
@@ -197,7 +210,7 @@ class TsRetryLoops(RetryLoopEvents):
             yield node
         cond = node.child_by_field_name("condition")
         for st in node.named_children:
-            if cond is not None and st.id == cond.id or st.type == "with_clause":
+            if (cond is not None and st.id == cond.id) or st.type == "with_clause":
                 continue
             if st.type in BLOCKS or st.type in NESTING:
                 yield from TsRetryLoops._statements(st)
@@ -205,14 +218,14 @@ class TsRetryLoops(RetryLoopEvents):
                 yield st
 
     @staticmethod
-    def _value_of(n: "Node") -> "Node | None":
+    def _value_of(n: Node) -> Node | None:
         """The value an assignment or declarator assigns."""
         v = n.child_by_field_name("right") or n.child_by_field_name("value")
         if v is None and n.named_children and n.named_children[-1] != n.child_by_field_name("name"):
             v = n.named_children[-1]
         return v
 
-    def _operation(self, an: Any, stmt: "Node") -> "Node | None":
+    def _operation(self, an: Any, stmt: Node) -> Node | None:
         """The call a statement performs: ``f(x)``, ``y = f(x)``, ``return f(x)``, ``await f(x)``."""
         node: Node | None = stmt
         for _ in range(6):
@@ -227,7 +240,7 @@ class TsRetryLoops(RetryLoopEvents):
                 return None
         return node if node is not None and node.type in an.CALL_TYPES else None
 
-    def _operations(self, an: Any, stmt: "Node", scope: Any, with_args_only: bool = False) -> list["Node"]:
+    def _operations(self, an: Any, stmt: Node, scope: Any, with_args_only: bool = False) -> list[Node]:
         """The calls a statement performs as a statement of its own (a ``with`` statement: its
         items' calls; in a handler only those with arguments — ``with guard():`` guards)."""
         if stmt.type == "with_statement":
@@ -242,7 +255,7 @@ class TsRetryLoops(RetryLoopEvents):
         op = self._operation(an, stmt)
         return [op] if op is not None else []
 
-    def _assigned(self, an: Any, stmt: "Node") -> set[str]:
+    def _assigned(self, an: Any, stmt: Node) -> set[str]:
         """Names a statement binds."""
         out: set[str] = set()
         if stmt.type in ("if_statement", "with_statement", "elif_clause", "else_clause"):
@@ -253,7 +266,7 @@ class TsRetryLoops(RetryLoopEvents):
                 out |= {an.text(x) for x in self._descend(an, target) if x.type in an.IDENTIFIER_TYPES}
         return out
 
-    def _local_values(self, an: Any, loop: "Node") -> dict[str, "Node"]:
+    def _local_values(self, an: Any, loop: Node) -> dict[str, Node]:
         """Names a loop binds once with a plain ``name = value``."""
         out: dict[str, Node] = {}
         seen: set[str] = set()
@@ -273,10 +286,10 @@ class TsRetryLoops(RetryLoopEvents):
         return out
 
     # ------------------------------------------------------------------ loops
-    def loop_anchor(self, an: Any, node: "Node") -> str:
+    def loop_anchor(self, an: Any, node: Node) -> str:
         return " ".join(an.anchor_text(h, 80) for h in an.loop_header(node)) or an.anchor_text(node, 80)
 
-    def analyse(self, an: Any, node: "Node", scope: Any) -> dict[str, Any] | None:
+    def analyse(self, an: Any, node: Node, scope: Any) -> dict[str, Any] | None:
         body = an.loop_body(node)
         handlers: list[Node] = []
         for t in self._descend(an, body, into_loops=False):
@@ -315,7 +328,7 @@ class TsRetryLoops(RetryLoopEvents):
             "scope": Const("loop"),
         }
 
-    def exits_on_success(self, an: Any, body: "Node | None") -> bool:
+    def exits_on_success(self, an: Any, body: Node | None) -> bool:
         """A return / break on the success path: in a try block or its ``else``, or after a try
         (an ``if closed: break`` before the try only ends a service loop)."""
         seen_try = False
@@ -329,7 +342,7 @@ class TsRetryLoops(RetryLoopEvents):
                 return True
         return False
 
-    def backoff(self, an: Any, sleeps: list["Node"], scope: Any, local: dict[str, "Node"] | None = None) -> str | None:
+    def backoff(self, an: Any, sleeps: list[Node], scope: Any, local: dict[str, Node] | None = None) -> str | None:
         """From the sleeps' arguments (and what the loop assigned to the names they use)."""
         if not sleeps:
             return "none"
@@ -366,7 +379,7 @@ class TsRetryLoops(RetryLoopEvents):
         return None if "unknown" in kinds else "none"
 
     @staticmethod
-    def _operator(an: Any, node: "Node") -> str:
+    def _operator(an: Any, node: Node) -> str:
         if "binary" not in node.type:
             return ""
         op = node.child_by_field_name("operator")
@@ -375,7 +388,7 @@ class TsRetryLoops(RetryLoopEvents):
         return an.text(op) if op is not None else ""
 
     # ------------------------------------------------------------------ catch blocks that repeat the call
-    def on_try(self, an: Any, node: "Node", scope: Any) -> None:
+    def on_try(self, an: Any, node: Node, scope: Any) -> None:
         if an.stack and an.stack[-1].type in an.LOOP_TYPES and self.entered and self.entered[-1]:
             self.try_entered.append(0)  # the enclosing retry loop already is the policy
             return
@@ -386,10 +399,10 @@ class TsRetryLoops(RetryLoopEvents):
         fact = an.emit("retry_policy", self.rule.id, node, found, scope, anchor="try: " + an.anchor_text(an.try_body(node), 120))
         self.try_entered.append(an.policies.enter([an.ref(fact)]))
 
-    def after_try(self, an: Any, node: "Node", scope: Any) -> None:
+    def after_try(self, an: Any, node: Node, scope: Any) -> None:
         an.policies.leave(self.try_entered.pop())
 
-    def _repeatable(self, qual: str, an: Any, call: "Node", scope: Any) -> bool:
+    def _repeatable(self, qual: str, an: Any, call: Node, scope: Any) -> bool:
         if self._is_sleep(an, call, scope) or is_logging(qual):
             return False
         if self.not_repeats is None:
@@ -399,7 +412,7 @@ class TsRetryLoops(RetryLoopEvents):
             return False
         return qual.rsplit(".", 1)[-1].lstrip("_") not in self.cleanup
 
-    def handler_retry(self, an: Any, node: "Node", scope: Any) -> dict[str, Any] | None:
+    def handler_retry(self, an: Any, node: Node, scope: Any) -> dict[str, Any] | None:
         """A handler that performs again an operation of the try block (see the module doc)."""
         tried: dict[str, list[Node]] = {}
         for stmt in self._statements(an.try_body(node)):
@@ -446,7 +459,7 @@ class TsRetryLoops(RetryLoopEvents):
             "scope": Const("handler"),
         }
 
-    def _makes_id(self, an: Any, node: "Node", scope: Any) -> bool:
+    def _makes_id(self, an: Any, node: Node, scope: Any) -> bool:
         """A call of an id maker inside: a prefix of the option ``id_makers``, else a callee named
         like one (``randomUUID``, ``Guid.NewGuid``, ``generateId``)."""
         for n in self._descend(an, node):
@@ -456,7 +469,7 @@ class TsRetryLoops(RetryLoopEvents):
                     return True
         return False
 
-    def _same_arguments(self, an: Any, first: "Node", again: "Node", fresh: set[str], scope: Any) -> bool:
+    def _same_arguments(self, an: Any, first: Node, again: Node, fresh: set[str], scope: Any) -> bool:
         """The same arguments, position by position and name by name; an argument may differ only
         by carrying a new id (a retry that regenerates its idempotency key is still a retry)."""
         a, b = an.site(first, scope), an.site(again, scope)

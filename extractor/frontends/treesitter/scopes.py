@@ -33,11 +33,11 @@ UNBOUND = _Unbound()
 
 @dataclass(eq=False, slots=True)
 class FunctionInfo:
-    node: "Node"
-    scope: "Scope"  # the defining scope (a closure's enclosing function)
+    node: Node
+    scope: Scope  # the defining scope (a closure's enclosing function)
     qualname: str
     name: str
-    cls: "ClassInfo | None" = None
+    cls: ClassInfo | None = None
 
 
 @dataclass(eq=False, slots=True)
@@ -45,12 +45,12 @@ class ClassInfo:
     """A type declared in this file (a Go struct, a class)."""
 
     name: str
-    node: "Node"
-    scope: "Scope"
+    node: Node
+    scope: Scope
     qualname: str
     methods: dict[str, FunctionInfo] = field(default_factory=dict)
-    members: dict[str, list[tuple["Node", "Scope"]]] | None = None  # field → assigned expressions
-    member_types: dict[str, tuple["Node", "Scope"]] = field(default_factory=dict)  # field → declared type
+    members: dict[str, list[tuple[Node, Scope]]] | None = None  # field → assigned expressions
+    member_types: dict[str, tuple[Node, Scope]] = field(default_factory=dict)  # field → declared type
     member_cache: dict[str, Any] = field(default_factory=dict)
 
 
@@ -58,7 +58,7 @@ class ClassInfo:
 class Opaque:
     """An expression whose value is unknown; its text is produced only if it is reported."""
 
-    node: "Node"
+    node: Node
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +81,11 @@ class Instance:
 
 @dataclass(slots=True)
 class Binding:
-    expr: "Node | None" = None
-    scope: "Scope | None" = None
+    expr: Node | None = None
+    scope: Scope | None = None
     value: Any = UNBOUND
     index: int = 0  # position in a multi-value right-hand side (a, err := f())
-    type_node: "Node | None" = None  # a declared type (var c http.Client; a typed parameter)
+    type_node: Node | None = None  # a declared type (var c http.Client; a typed parameter)
     param: bool = False  # constructed elsewhere: a tracked type's declared captures are unknown
     ambiguous: bool = False
 
@@ -94,7 +94,7 @@ class Binding:
 class Scope:
     kind: str  # module | function
     qualname: str
-    parent: "Scope | None"
+    parent: Scope | None
     bindings: dict[str, Binding] = field(default_factory=dict)
     function: FunctionInfo | None = None
     cls: ClassInfo | None = None
@@ -109,7 +109,7 @@ class Scope:
             scope = scope.parent
         return None
 
-    def owner_of(self, name: str) -> "Scope | None":
+    def owner_of(self, name: str) -> Scope | None:
         scope: Scope | None = self
         while scope is not None:
             if name in scope.bindings:
@@ -122,14 +122,14 @@ class Scope:
 class Site:
     """A call or a construction, as the language spells it: what the argument specs read."""
 
-    node: "Node"  # reported at
-    func: "Node | None" = None  # the callee expression
-    type_node: "Node | None" = None  # a construction by type name (Go composite literal, new T(...))
-    args: list["Node"] = field(default_factory=list)
-    kwargs: dict[str, "Node"] = field(default_factory=dict)  # keyword / named arguments
-    fields: dict[str, "Node"] | None = None  # composite-literal fields, object-initialiser properties
+    node: Node  # reported at
+    func: Node | None = None  # the callee expression
+    type_node: Node | None = None  # a construction by type name (Go composite literal, new T(...))
+    args: list[Node] = field(default_factory=list)
+    kwargs: dict[str, Node] = field(default_factory=dict)  # keyword / named arguments
+    fields: dict[str, Node] | None = None  # composite-literal fields, object-initialiser properties
     hidden: bool = False  # a spread (f(xs...)) may hide the arguments after it
-    type_args: list["Node"] = field(default_factory=list)  # generic type arguments (C# AddHttpClient<RiskClient>(...))
+    type_args: list[Node] = field(default_factory=list)  # generic type arguments (C# AddHttpClient<RiskClient>(...))
 
 
 def join_prefix(prefix: Value, path: Value) -> Value:

@@ -39,9 +39,7 @@ _SINGLE_QUOTED = frozenset({"python", "javascript"})
 _SPECIAL = re.compile(rb"[\\'\"$\{\n]")
 _SELF_NAMES = frozenset({"this", "self"})  # a member of the enclosing type
 MAX_LITERAL = 400  # a literal argument longer than this (bytes) is kept as its text
-MAX_CALLS = (
-    2000  # call sites kept per file (a generated file stops being recorded there)
-)
+MAX_CALLS = 2000  # call sites kept per file (a generated file stops being recorded there)
 # callees that are a language's builtins: a call of one (``len(x)``, ``isinstance(...)``, Go's
 # ``append``) reaches no function of any service, so it is not recorded (unless a rule matches it)
 _BUILTIN_CALLS: dict[str, frozenset[str]] = {
@@ -83,9 +81,7 @@ class SummaryRecorder:
         self.language = language
         self.module = module
         self._fns: dict[int, _Fn] = {}  # function node id → record
-        self._infos: dict[
-            int, tuple[FunctionInfo, _Fn]
-        ] = {}  # id(FunctionInfo) → (it, record)
+        self._infos: dict[int, tuple[FunctionInfo, _Fn]] = {}  # id(FunctionInfo) → (it, record)
         self._top_calls: list[CallSite] = []
         self._top_facts: list[int] = []
         self._seen_sites: set[int] = set()
@@ -105,11 +101,7 @@ class SummaryRecorder:
             return known[1]
         rec = self._fns.get(fn.node.id)
         if rec is None:
-            parent = (
-                fn.scope.function.qualname
-                if fn.scope is not None and fn.scope.function is not None
-                else ""
-            )
+            parent = fn.scope.function.qualname if fn.scope is not None and fn.scope.function is not None else ""
             rec = self._fns[fn.node.id] = _Fn(
                 fn.qualname,
                 fn.name,
@@ -146,11 +138,7 @@ class SummaryRecorder:
                     t = an.resolve_type(tnode, fn.scope)
                     known = types[key] = (
                         an.anchor_text(tnode, 120),
-                        t.qualname
-                        if isinstance(t, Ref)
-                        else self.qualify(t.cls.qualname)
-                        if isinstance(t, ClassValue)
-                        else None,
+                        t.qualname if isinstance(t, Ref) else self.qualify(t.cls.qualname) if isinstance(t, ClassValue) else None,
                     )
                 type_text, type_name = known
             dnode = defaults.get(name) if defaults else None
@@ -160,9 +148,7 @@ class SummaryRecorder:
         decorators = []
         for d, q in zip(dsites, dquals):
             qual = q if d.func is not None else None
-            decorators.append(
-                qual or an.anchor_text(d.func if d.func is not None else d.node, 120)
-            )
+            decorators.append(qual or an.anchor_text(d.func if d.func is not None else d.node, 120))
         rec.decorators = tuple(decorators)
 
     def call(
@@ -197,14 +183,7 @@ class SummaryRecorder:
         passed: list[str] = []
         for a in site.args[:MAX_ARGS]:
             args.append(self._arg(an, a, scope, passed))
-        kwargs = (
-            tuple(
-                (k, self._arg(an, n, scope, passed))
-                for k, n in sorted(site.kwargs.items())
-            )
-            if site.kwargs
-            else ()
-        )
+        kwargs = tuple((k, self._arg(an, n, scope, passed)) for k, n in sorted(site.kwargs.items())) if site.kwargs else ()
         (row, col), end = node.start_point, node.end_point
         cs = CallSite(
             row + 1,
@@ -227,9 +206,7 @@ class SummaryRecorder:
             self._last = (fn, rec)
         rec.calls.append(cs)
 
-    def _declared_receiver(
-        self, an: Evaluator, func: Node, scope: Scope, attr: str
-    ) -> str | None:
+    def _declared_receiver(self, an: Evaluator, func: Node, scope: Scope, attr: str) -> str | None:
         """``Type.method`` for a call on a name or field whose declared type the file resolves
         (``risk.check()`` with ``RiskClient risk``, an injected ``this.client``), when the engine's
         callee is unknown (the type is no tracked library type)."""
@@ -248,11 +225,7 @@ class SummaryRecorder:
                 tnode, tscope = self._member_type(an, cls, name)
         else:
             inner = an.member_parts(base)
-            if (
-                inner is not None
-                and cls is not None
-                and an.text(inner[0]) in _SELF_NAMES
-            ):
+            if inner is not None and cls is not None and an.text(inner[0]) in _SELF_NAMES:
                 tnode, tscope = self._member_type(an, cls, inner[1])
         if tnode is None:
             return None
@@ -309,10 +282,7 @@ class SummaryRecorder:
                 and not _SPECIAL.search(text, 1, len(text) - 1)
             ):  # a plain literal: its text, without the engine's full string evaluation
                 return Const(text[1:-1].decode("utf-8", "replace"))
-        if t in an.LEAF_TYPES or (
-            ("string" in t or "literal" in t)
-            and node.end_byte - node.start_byte <= MAX_LITERAL
-        ):
+        if t in an.LEAF_TYPES or (("string" in t or "literal" in t) and node.end_byte - node.start_byte <= MAX_LITERAL):
             try:
                 return an.evaluate(node, scope)
             except RecursionError:
@@ -362,14 +332,10 @@ class SummaryRecorder:
             if args is None or node_id not in by_node:
                 by_node[node_id] = v
         functions = []
-        for rec in sorted(
-            self._fns.values(), key=lambda r: (r.line, r.start, r.qualname)
-        ):
+        for rec in sorted(self._fns.values(), key=lambda r: (r.line, r.start, r.qualname)):
             ret = by_node.get(rec.node_id)
             value = self._public(an, ret) if ret is not None else None
-            if (
-                isinstance(value, Dynamic) and value.text == rec.name + "()"
-            ):  # the engine's placeholder: not evaluated
+            if isinstance(value, Dynamic) and value.text == rec.name + "()":  # the engine's placeholder: not evaluated
                 value = None
             functions.append(
                 FunctionSummary(
@@ -418,11 +384,6 @@ def _defaults(fn_node: Node) -> dict[str, Node]:
         if fields is None:
             continue
         name, value = p.child_by_field_name(fields[0]), p.child_by_field_name(fields[1])
-        if (
-            name is not None
-            and value is not None
-            and name.type == "identifier"
-            and name.text is not None
-        ):
+        if name is not None and value is not None and name.type == "identifier" and name.text is not None:
             out[name.text.decode("utf-8", "replace")] = value
     return out

@@ -44,7 +44,8 @@ An adapter registers its functions with ``declare_function`` and its classes' sc
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ...templates import render, template_vars
 from ...values import Call, Concat, Const, Dynamic, Env, Named, Obj, Ref, Value, fold, simplify_concat, strip
@@ -60,7 +61,7 @@ _UNICODE = re.compile(r"\\(u\{?[0-9a-fA-F]{4,6}\}?|[0-7]{1,3}|.)", re.S)
 _KNOWN: dict[int, tuple[Any, tuple[str, ...], frozenset[str], frozenset[str]]] = {}
 
 
-def known_names(index: "TsIndex", extra: tuple[str, ...] = ()) -> tuple[frozenset[str], frozenset[str]]:
+def known_names(index: TsIndex, extra: tuple[str, ...] = ()) -> tuple[frozenset[str], frozenset[str]]:
     """Every qualified name the rules (plus ``extra``) know, with their dotted prefixes: what an
     on-demand import (``import io.ktor.client.*``) may resolve a simple name to; and the
     lower-case first parts (``java``, ``io``) that start a fully qualified name in code."""
@@ -68,7 +69,24 @@ def known_names(index: "TsIndex", extra: tuple[str, ...] = ()) -> tuple[frozense
     if cached is not None and cached[0] is index and cached[1] == extra:
         return cached[2], cached[3]
     names: set[str] = set(extra)
-    for table in (index.ctors, index.instances, index.types, index.calls, index.decorators, index.scopes, index.mounts, index.constants, index.env_getters, index.env_objects, index.converters, index.pass_through, index.scales, index.config_types, index.config_getters, index.config_annotations):
+    for table in (
+        index.ctors,
+        index.instances,
+        index.types,
+        index.calls,
+        index.decorators,
+        index.scopes,
+        index.mounts,
+        index.constants,
+        index.env_getters,
+        index.env_objects,
+        index.converters,
+        index.pass_through,
+        index.scales,
+        index.config_types,
+        index.config_getters,
+        index.config_annotations,
+    ):
         names.update(table)
     for spec in index.timeouts.values():
         names.update((spec.get("functions") or {}).keys())
@@ -206,7 +224,7 @@ class SyntaxAnalyzer(Analyzer):
         self.functions_by_node[fn.node.id] = fn
         return fn
 
-    def scope_at(self, node: "Node") -> Scope:
+    def scope_at(self, node: Node) -> Scope:
         """The scope of the function enclosing ``node`` with its locals bound (to evaluate an
         assignment found outside the walk), else of the enclosing class, else the module's."""
         cur = node.parent
@@ -234,13 +252,13 @@ class SyntaxAnalyzer(Analyzer):
             cur = cur.parent
         return self.module_scope
 
-    def function_of(self, node: "Node") -> FunctionInfo | None:
+    def function_of(self, node: Node) -> FunctionInfo | None:
         """The declared function whose node ``node`` is (``declare_function``)."""
         return self.functions_by_node.get(node.id)
 
     MEMBER_FIELDS: Mapping[str, tuple[str, str]] = {}  # member access type → (object field, member name field)
 
-    def member_parts(self, node: "Node") -> tuple["Node", str] | None:
+    def member_parts(self, node: Node) -> tuple[Node, str] | None:
         """``a.b`` through ``MEMBER_FIELDS``: (the object expression, the member's name)."""
         fields = self.MEMBER_FIELDS.get(node.type)
         if fields is None:
@@ -248,12 +266,12 @@ class SyntaxAnalyzer(Analyzer):
         obj, name = node.child_by_field_name(fields[0]), node.child_by_field_name(fields[1])
         return (obj, self.text(name)) if obj is not None and name is not None else None
 
-    def literal_function(self, node: "Node", parent: Scope) -> FunctionInfo:
+    def literal_function(self, node: Node, parent: Scope) -> FunctionInfo:
         """The function info of a function literal met by ``scope_at`` outside the walk."""
         return FunctionInfo(node, parent, f"{parent.qualname}.{self.LAMBDA_NAME}", self.LAMBDA_NAME, parent.cls)
 
     # ================================================================ literals
-    def named(self, node: "Node | None") -> list["Node"]:
+    def named(self, node: Node | None) -> list[Node]:
         """Named children that are not comments."""
         return [c for c in node.named_children if c.type not in self.COMMENT_TYPES] if node is not None else []
 
@@ -292,22 +310,22 @@ class SyntaxAnalyzer(Analyzer):
 
         return cls.ESCAPE_PATTERN.sub(sub, s)
 
-    def eval_int_literal(self, node: "Node", scope: Scope) -> Any:
+    def eval_int_literal(self, node: Node, scope: Scope) -> Any:
         v = self.parse_int(self.text(node))
         return Const(v) if v is not None else Opaque(node)
 
-    def eval_float_literal(self, node: "Node", scope: Scope) -> Any:
+    def eval_float_literal(self, node: Node, scope: Scope) -> Any:
         v = self.parse_float(self.text(node))
         return Const(v) if v is not None else Opaque(node)
 
-    def eval_literal_name(self, node: "Node", scope: Scope) -> Any:
+    def eval_literal_name(self, node: Node, scope: Scope) -> Any:
         """An identifier: a literal word, else the name's value."""
         name = self.text(node)
         if name in self.LITERAL_NAMES:
             return Const(self.LITERAL_NAMES[name])
         return self.lookup_name(name, scope)
 
-    def eval_string_parts(self, node: "Node", scope: Scope) -> Any:
+    def eval_string_parts(self, node: Node, scope: Scope) -> Any:
         """A string literal from its parts: text, escapes, interpolated expressions."""
         parts: list[Value] = []
         raw: list[str] = []
@@ -343,17 +361,17 @@ class SyntaxAnalyzer(Analyzer):
         """The value(s) of a run of literal text inside a string (a grammar may leave templates in it)."""
         return [Const(self.unescape(raw))]
 
-    def eval_paren(self, node: "Node", scope: Scope) -> Any:
+    def eval_paren(self, node: Node, scope: Scope) -> Any:
         kids = self.named(node)
         return self.evaluate(kids[0], scope) if len(kids) == 1 else Opaque(node)
 
-    def operator(self, node: "Node") -> str:
+    def operator(self, node: Node) -> str:
         op = node.child_by_field_name("operator")
         if op is not None:
             return self.text(op)
         return next((self.text(c) for c in node.children if not c.is_named), "")
 
-    def eval_binary_node(self, node: "Node", scope: Scope) -> Any:
+    def eval_binary_node(self, node: Node, scope: Scope) -> Any:
         op = self.operator(node)
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         if left is None or right is None:
@@ -376,7 +394,7 @@ class SyntaxAnalyzer(Analyzer):
                 return Const(q if (a.value >= 0) == (b.value >= 0) else -q)
         return self.eval_binary(fop, lv, rv, node)
 
-    def eval_unary_node(self, node: "Node", scope: Scope) -> Any:
+    def eval_unary_node(self, node: Node, scope: Scope) -> Any:
         operand = node.child_by_field_name("operand") or node.child_by_field_name("argument")
         if operand is None:
             kids = self.named(node)
@@ -394,36 +412,36 @@ class SyntaxAnalyzer(Analyzer):
             return Const(not inner.value)
         return Opaque(node)
 
-    def same_branches(self, node: "Node", branches: Sequence["Node | None"], scope: Scope) -> Any:
+    def same_branches(self, node: Node, branches: Sequence[Node | None], scope: Scope) -> Any:
         """A conditional whose branches all have one value (``if (a) 5 else 5``) is that value."""
         values = [self.evaluate(b, scope) for b in branches]
         if values and all(self.is_value(v) for v in values) and all(strip(v) == strip(values[0]) for v in values):
             return values[0]
         return Opaque(node)
 
-    def eval_ternary(self, node: "Node", scope: Scope) -> Any:
+    def eval_ternary(self, node: Node, scope: Scope) -> Any:
         """``c ? a : b`` (``consequence`` / ``alternative`` fields): the value both branches have."""
         return self.same_branches(node, [node.child_by_field_name("consequence"), node.child_by_field_name("alternative")], scope)
 
-    def eval_cast_value(self, node: "Node", scope: Scope) -> Any:
+    def eval_cast_value(self, node: Node, scope: Scope) -> Any:
         """A cast whose operand is its ``value`` field (``(T) x``)."""
         value = node.child_by_field_name("value")
         return self.evaluate(value, scope) if value is not None else Opaque(node)
 
-    def eval_first(self, node: "Node", scope: Scope) -> Any:
+    def eval_first(self, node: Node, scope: Scope) -> Any:
         """A cast / type assertion / non-null assertion: the value of its first operand."""
         kids = self.named(node)
         return self.evaluate(kids[0], scope) if kids else Opaque(node)
 
-    def eval_char_literal(self, node: "Node", scope: Scope) -> Any:
+    def eval_char_literal(self, node: Node, scope: Scope) -> Any:
         return Const(self.unescape(self.text(node)[1:-1]))
 
-    def eval_conditional(self, node: "Node", scope: Scope) -> Any:
+    def eval_conditional(self, node: Node, scope: Scope) -> Any:
         """``if (c) a else b`` as an expression (the branches: the children besides ``condition``)."""
         cond = node.child_by_field_name("condition")
         return self.same_branches(node, [b for b in self.named(node) if cond is None or b.id != cond.id], scope)
 
-    def eval_this(self, node: "Node", scope: Scope) -> Any:
+    def eval_this(self, node: Node, scope: Scope) -> Any:
         """``this``: what the scope binds to it (a lambda's receiver), else the enclosing class's instance."""
         b = scope.lookup("this")
         if b is not None:
@@ -431,11 +449,11 @@ class SyntaxAnalyzer(Analyzer):
         cls = self.scope_class(scope)
         return Instance(cls, "this") if cls is not None else Opaque(node)
 
-    def eval_type(self, node: "Node", scope: Scope) -> Any:
+    def eval_type(self, node: Node, scope: Scope) -> Any:
         found = self.resolve_type(node, scope)
         return found if found is not None else Opaque(node)
 
-    def eval_function_literal(self, node: "Node", scope: Scope) -> Any:
+    def eval_function_literal(self, node: Node, scope: Scope) -> Any:
         name = f"{scope.qualname}.{self.LAMBDA_NAME}" if scope.qualname else self.LAMBDA_NAME
         return FunctionValue(FunctionInfo(node, scope, name, self.LAMBDA_NAME, self.scope_class(scope)))
 
@@ -484,27 +502,27 @@ class SyntaxAnalyzer(Analyzer):
             return Env(inner.var, default)
         return Call(qual, (self.to_value(v),))
 
-    def eval_call_node(self, node: "Node", scope: Scope) -> Any:
+    def eval_call_node(self, node: Node, scope: Scope) -> Any:
         site = self.site(node, scope)
         return self.eval_call(site, scope) if site is not None else Opaque(node)
 
     # ================================================================ statements
-    def st_skip(self, node: "Node", scope: Scope) -> None:
+    def st_skip(self, node: Node, scope: Scope) -> None:
         return None
 
-    def st_statements(self, node: "Node", scope: Scope) -> None:
+    def st_statements(self, node: Node, scope: Scope) -> None:
         """A block: its statements in order."""
         for child in self.named(node):
             self.walk_statement(child, scope)
 
-    def st_call_statement(self, node: "Node", scope: Scope) -> None:
+    def st_call_statement(self, node: Node, scope: Scope) -> None:
         """A call as a statement: matched, then ``x.configure(...)`` rebinds a tracked ``x``."""
         self.walk_expr(node, scope)
         site = self.site(node, scope) if self.index.configure_methods else None
         if site is not None:
             self.apply_configure(site, scope)
 
-    def st_if_branches(self, node: "Node", scope: Scope) -> None:
+    def st_if_branches(self, node: Node, scope: Scope) -> None:
         """An if whose branches are its children besides the ``condition`` field."""
         cond = node.child_by_field_name("condition")
         self.walk_expr(cond, scope)
@@ -512,7 +530,7 @@ class SyntaxAnalyzer(Analyzer):
             if cond is None or branch.id != cond.id:
                 self.walk_statement(branch, scope)
 
-    def st_local_function(self, node: "Node", scope: Scope) -> None:
+    def st_local_function(self, node: Node, scope: Scope) -> None:
         """A function declared in a function: bound by its name, walked as a closure."""
         fn = self.closure(node, scope)
         name = node.child_by_field_name("name")
@@ -520,7 +538,7 @@ class SyntaxAnalyzer(Analyzer):
             self.bind(scope, self.text(name), value=FunctionValue(fn))
         self.walk_function(fn)
 
-    def bind_assignment(self, node: "Node", scope: Scope) -> None:
+    def bind_assignment(self, node: Node, scope: Scope) -> None:
         """``x = v`` / ``x += v`` (``left`` / ``right`` fields) in statement order: a local is
         rebound (``+=`` folds), ``obj.f = v`` changes a tracked object's capture; a field of a
         class is left to ``collect_members``."""
@@ -544,7 +562,7 @@ class SyntaxAnalyzer(Analyzer):
         self.bind(scope, name, value=new if not isinstance(new, Opaque) else Dynamic(name), rebind=True)
 
     # ================================================================ functions and classes
-    def report_node(self, fn: FunctionInfo) -> "Node":
+    def report_node(self, fn: FunctionInfo) -> Node:
         return (fn.node.child_by_field_name("name") if self.REPORT_AT_NAME else None) or fn.node
 
     def exported(self, name: str) -> bool:
@@ -552,7 +570,7 @@ class SyntaxAnalyzer(Analyzer):
 
     STATIC_METHODS = False  # Cls.method is a value (Java's method references, a static method)
 
-    def class_static(self, cls: ClassInfo, attr: str, node: "Node | None") -> Any:
+    def class_static(self, cls: ClassInfo, attr: str, node: Node | None) -> Any:
         """``Cls.attr`` of a same-file class: a static binding of its scope, a method
         (``STATIC_METHODS``), a nested class."""
         b = cls.scope.bindings.get(attr)
@@ -586,7 +604,7 @@ class SyntaxAnalyzer(Analyzer):
             if caps:
                 self.result.exports[cls.name] = Obj(STATICS, tuple(caps), cls.name, "")
 
-    def function_body(self, node: "Node") -> "Node | None":
+    def function_body(self, node: Node) -> Node | None:
         return node.child_by_field_name("body")
 
     def walk_body(self, fn: FunctionInfo, scope: Scope) -> None:
@@ -597,11 +615,11 @@ class SyntaxAnalyzer(Analyzer):
         elif body is not None:
             self.walk_expr(body, scope)
 
-    def scan_function(self, fn: FunctionInfo, scope: Scope) -> list["Node"]:
+    def scan_function(self, fn: FunctionInfo, scope: Scope) -> list[Node]:
         """Bind a function's locals in statement order (``SCAN_BINDS``), without matching, and
         return its returned expressions (an expression body is one); nested functions and
         classes are not entered."""
-        returns: list["Node"] = []
+        returns: list[Node] = []
         body = self.function_body(fn.node)
         if body is None or not (self.RETURN_TYPES or self.SCAN_BINDS):
             return returns
@@ -610,7 +628,7 @@ class SyntaxAnalyzer(Analyzer):
         self.scan_nodes(self.named(body), scope, returns)
         return returns
 
-    def scan_nodes(self, nodes: list["Node"], scope: Scope, returns: list["Node"]) -> None:
+    def scan_nodes(self, nodes: list[Node], scope: Scope, returns: list[Node]) -> None:
         """``scan_function``'s walk over some statements (and everything below them but nested
         functions and classes), in order."""
         stack = list(reversed(nodes))
@@ -714,16 +732,16 @@ class SyntaxAnalyzer(Analyzer):
             return None
         return None
 
-    def first_block(self, node: "Node") -> "Node | None":
+    def first_block(self, node: Node) -> Node | None:
         return node.child_by_field_name("body") or next((c for c in node.named_children if c.type in self.BLOCK_TYPES), None)
 
-    def try_body(self, node: "Node") -> "Node | None":
+    def try_body(self, node: Node) -> Node | None:
         return self.first_block(node)
 
-    def try_handlers(self, node: "Node") -> list["Node"]:
+    def try_handlers(self, node: Node) -> list[Node]:
         return [c for c in node.named_children if c.type in self.HANDLER_TYPES]
 
-    def handler_body(self, handler: "Node") -> "Node | None":
+    def handler_body(self, handler: Node) -> Node | None:
         return self.first_block(handler)
 
     # the C-family loops (Java, C#, JavaScript): ``for (init; condition; update)``, a for-each
@@ -735,7 +753,7 @@ class SyntaxAnalyzer(Analyzer):
     WHILE_LOOP_TYPES: frozenset[str] = frozenset({"while_statement"})
     DO_LOOP_TYPES: frozenset[str] = frozenset({"do_statement"})
 
-    def st_c_loop(self, node: "Node", scope: Scope) -> None:
+    def st_c_loop(self, node: Node, scope: Scope) -> None:
         """A C-family loop: its header, then its body between the retry rule's loop events."""
         t = node.type
         if t in self.FOR_LOOP_TYPES:
@@ -751,34 +769,40 @@ class SyntaxAnalyzer(Analyzer):
                     self.bind(scope, self.text(ident), value=Dynamic(self.text(ident)))
         elif t in self.WHILE_LOOP_TYPES:
             self.walk_expr(node.child_by_field_name("condition"), scope)
-        tail = node.children_by_field_name(self.LOOP_UPDATE_FIELD) if t in self.FOR_LOOP_TYPES else [node.child_by_field_name("condition")] if t in self.DO_LOOP_TYPES else []
+        tail = (
+            node.children_by_field_name(self.LOOP_UPDATE_FIELD)
+            if t in self.FOR_LOOP_TYPES
+            else [node.child_by_field_name("condition")]
+            if t in self.DO_LOOP_TYPES
+            else []
+        )
         self.walk_loop_body(node, scope, tail)
 
-    def loop_kind(self, node: "Node") -> str:
+    def loop_kind(self, node: Node) -> str:
         """The retry rule's view of a C-family loop: ``for_each``, ``for`` (counting) or ``while``."""
         if node.type in self.EACH_LOOP_FIELDS:
             return "for_each"
         return "for" if node.type in self.FOR_LOOP_TYPES else "while"
 
-    def loop_header(self, node: "Node") -> list["Node"]:
+    def loop_header(self, node: Node) -> list[Node]:
         """The nodes whose names count as retry evidence: a for-each's target and value, else the
         initializer, condition and update."""
         each = self.EACH_LOOP_FIELDS.get(node.type)
         fields = (each[1], each[0]) if each is not None else (self.LOOP_INIT_FIELD, "condition", self.LOOP_UPDATE_FIELD)
         return [n for f in fields for n in node.children_by_field_name(f) if n.is_named]  # (JS's condition field holds its ";")
 
-    def walk_loop_init(self, init: "Node", scope: Scope) -> None:
+    def walk_loop_init(self, init: Node, scope: Scope) -> None:
         """A for loop's initializer (a declaration binds)."""
         self.walk_statement(init, scope)
 
-    def walk_loop(self, node: "Node", scope: Scope, tail: Sequence["Node | None"] = ()) -> None:
+    def walk_loop(self, node: Node, scope: Scope, tail: Sequence[Node | None] = ()) -> None:
         """A loop's body (``loop_body``) between the impl rules' ``on_loop`` / ``after_loop``
         events, with the loop on the statement stack; ``tail`` runs after each pass."""
         self.impl_event("on_loop", node, scope)
         self.stack.append(node)
         try:
             body = self.loop_body(node)
-            for st in (self.named(body) if body is node else [body] if body is not None else []):
+            for st in self.named(body) if body is node else [body] if body is not None else []:
                 self.walk_statement(st, scope)  # a loop that is its own body (Kotlin repeat's lambda): its statements
             for expr in tail:
                 self.walk_expr(expr, scope)
@@ -786,7 +810,7 @@ class SyntaxAnalyzer(Analyzer):
             self.stack.pop()
             self.impl_event("after_loop", node, scope)
 
-    def walk_try(self, node: "Node", scope: Scope) -> None:
+    def walk_try(self, node: Node, scope: Scope) -> None:
         """A try statement: its body (``try_body``) on the stack after ``on_try``, then its
         handlers (``try_handlers`` / ``handler_body``) and finally blocks, then ``after_try``."""
         self.impl_event("on_try", node, scope)
@@ -810,7 +834,7 @@ class SyntaxAnalyzer(Analyzer):
             self.impl_event("after_try", node, scope)
 
     # ================================================================ classes
-    def class_assignments(self, class_node: "Node") -> list[tuple["Node", "Node"]]:
+    def class_assignments(self, class_node: Node) -> list[tuple[Node, Node]]:
         """``x = v`` / ``this.x = v`` in the class's own code (not nested classes): (target, value)."""
         out: list[tuple[Node, Node]] = []
         stack = list(reversed(class_node.named_children))

@@ -14,7 +14,8 @@ around it gives the dataset (``x.*``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from ....catalog import Rule
 from ....values import Const, Ref, strip
@@ -26,11 +27,11 @@ _STRINGS = ("string", "concatenated_string")
 _COLLECTIONS = ("tuple", "list", "set", "parenthesized_expression")
 
 
-def _named(node: "Node | None") -> list["Node"]:
+def _named(node: Node | None) -> list[Node]:
     return [c for c in node.named_children if c.type != "comment"] if node is not None else []
 
 
-def _returns(block: "Node | None", conds: tuple["Node", ...] = ()) -> Iterator[tuple["Node", tuple["Node", ...]]]:
+def _returns(block: Node | None, conds: tuple[Node, ...] = ()) -> Iterator[tuple[Node, tuple[Node, ...]]]:
     """``return`` statements of a function body with the ``if`` tests around each (not nested defs)."""
     for st in _named(block):
         t = st.type
@@ -76,7 +77,7 @@ class DjangoReplicas:
         self.cursors: dict[tuple[str, str], Any] = {}  # (scope, variable) → fact of the connection it came from
 
     # ------------------------------------------------------------------ helpers
-    def _emit(self, an: Any, node: "Node", scope: Any, mechanism: str, alias: Any, dataset: str | None, extra: dict[str, Any] | None = None) -> Any:
+    def _emit(self, an: Any, node: Node, scope: Any, mechanism: str, alias: Any, dataset: str | None, extra: dict[str, Any] | None = None) -> Any:
         fields: dict[str, Any] = {"mechanism": Const(mechanism), "source": alias}
         if self.databases is not None:
             fields["_databases"] = self.databases
@@ -87,7 +88,7 @@ class DjangoReplicas:
         return an.emit("replica_read", self.rule.id, node, fields, scope)
 
     @staticmethod
-    def model_of(an: Any, expr: "Node | None", scope: Any, depth: int = 0) -> str | None:
+    def model_of(an: Any, expr: Node | None, scope: Any, depth: int = 0) -> str | None:
         """The model a queryset expression starts from: ``Order.objects.filter(...)`` → ``Order``;
         a local variable is followed to its assignment (twice at most)."""
         cur = expr
@@ -117,7 +118,7 @@ class DjangoReplicas:
         return None
 
     # ------------------------------------------------------------------ extraction
-    def on_call(self, an: Any, node: "Node", qual: str | None, receiver: Any, scope: Any) -> None:
+    def on_call(self, an: Any, node: Node, qual: str | None, receiver: Any, scope: Any) -> None:
         func = node.child_by_field_name("function")
         if func is None or func.type != "attribute":
             return
@@ -140,7 +141,7 @@ class DjangoReplicas:
             return
         self._emit(an, node, scope, where[2], alias, self.model_of(an, func.child_by_field_name("object"), scope))
 
-    def on_subscript(self, an: Any, node: "Node", scope: Any) -> None:
+    def on_subscript(self, an: Any, node: Node, scope: Any) -> None:
         value = node.child_by_field_name("value")
         if value is None:
             return
@@ -154,7 +155,7 @@ class DjangoReplicas:
         alias = an.to_value(an.evaluate(keys[0], scope))
         self.pending[node.id] = self._emit(an, node, scope, "django_connections", alias, None)
 
-    def _connection_fact(self, expr: "Node | None") -> Any:
+    def _connection_fact(self, expr: Node | None) -> Any:
         """The fact of ``connections[...]`` when ``expr`` is ``connections[...].cursor()``."""
         func = expr.child_by_field_name("function") if expr is not None and expr.type == "call" else None
         if func is not None and func.type == "attribute":
@@ -163,7 +164,7 @@ class DjangoReplicas:
                 return self.pending.get(obj.id)
         return None
 
-    def on_with(self, an: Any, node: "Node", scope: Any) -> None:
+    def on_with(self, an: Any, node: Node, scope: Any) -> None:
         if not self.pending:
             return
         clause = next((c for c in node.named_children if c.type == "with_clause"), None)
@@ -177,7 +178,7 @@ class DjangoReplicas:
             if fact is not None and alias is not None and alias.type == "identifier":
                 self.cursors[(scope.qualname, an.text(alias))] = fact
 
-    def on_assign(self, an: Any, node: "Node", scope: Any) -> None:
+    def on_assign(self, an: Any, node: Node, scope: Any) -> None:
         if not self.pending:
             return
         fact = self._connection_fact(node.child_by_field_name("right"))
@@ -186,7 +187,7 @@ class DjangoReplicas:
             self.cursors[(scope.qualname, an.text(left))] = fact
 
     @staticmethod
-    def _sql_seen(an: Any, fact: Any, node: "Node", scope: Any) -> None:
+    def _sql_seen(an: Any, fact: Any, node: Node, scope: Any) -> None:
         """The SQL a cursor of the connection executes: its text is the dataset (the replica_read
         finalizer keeps the table after ``FROM``)."""
         site = an.site(node, scope) if fact is not None and "dataset" not in fact.fields else None
@@ -196,7 +197,7 @@ class DjangoReplicas:
         if isinstance(sql, Const) and isinstance(sql.value, str):
             fact.fields["dataset"] = sql
 
-    def after_function(self, an: Any, node: "Node", scope: Any) -> None:
+    def after_function(self, an: Any, node: Node, scope: Any) -> None:
         name = node.child_by_field_name("name")
         if name is None or an.text(name) != self.router_method or scope.cls is None:
             return
@@ -213,7 +214,7 @@ class DjangoReplicas:
                 extra["_routers"] = self.routers
             self._emit(an, ret, scope, "django_router", alias, self.router_dataset(an, conds), extra)
 
-    def router_dataset(self, an: Any, conds: tuple["Node", ...]) -> str | None:
+    def router_dataset(self, an: Any, conds: tuple[Node, ...]) -> str | None:
         """``model._meta.app_label == "orders"`` → ``orders.*``; ``model._meta.model_name == "purchase"``,
         ``model is Purchase``, ``model in (A, B)``, ``issubclass(model, A)`` → the models."""
         for test in reversed(conds):
@@ -247,7 +248,7 @@ class DjangoReplicas:
         return None
 
     @classmethod
-    def _strings(cls, an: Any, node: "Node") -> list[str]:
+    def _strings(cls, an: Any, node: Node) -> list[str]:
         if node.type in _STRINGS:
             v = strip(an.to_value(an.evaluate(node, an.module_scope)))
             return [v.value] if isinstance(v, Const) and isinstance(v.value, str) else []
@@ -256,7 +257,7 @@ class DjangoReplicas:
         return []
 
     @classmethod
-    def _names(cls, an: Any, node: "Node") -> list[str]:
+    def _names(cls, an: Any, node: Node) -> list[str]:
         if node.type == "identifier":
             return [an.text(node)]
         if node.type == "attribute":

@@ -28,8 +28,9 @@ is tree-sitter-python's.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from ....catalog import Rule
 from ....values import Call, Const, Value, strip
@@ -46,42 +47,42 @@ _PARAMS = frozenset({"identifier", "typed_parameter", "default_parameter", "type
 class Origin:
     source: str  # header | field | parameter
     key: str
-    node: "Node"
+    node: Node
 
 
 @dataclass
 class Dedup:
     origin: Origin
     store: str
-    node: "Node"
-    call: "Node | None" = None  # the claim/lookup call (its expiry counts)
+    node: Node
+    call: Node | None = None  # the claim/lookup call (its expiry counts)
 
 
 @dataclass
 class Found:
     origin: Origin
-    read: "Node | None" = None
+    read: Node | None = None
     dedups: list[Dedup] = field(default_factory=list)
 
 
-def _named(node: "Node | None") -> list["Node"]:
+def _named(node: Node | None) -> list[Node]:
     return [c for c in node.named_children if c.type != "comment"] if node is not None else []
 
 
-def _walk(node: "Node | None") -> Iterator["Node"]:
+def _walk(node: Node | None) -> Iterator[Node]:
     """Nodes of an expression or statement, not into nested functions, classes or lambdas."""
     return descend(node, stop=lambda n: n.type in _NESTED)
 
 
-def _exits(block: "Node | None") -> bool:
+def _exits(block: Node | None) -> bool:
     return any(st.type in ("return_statement", "raise_statement") for st in _named(block))
 
 
-def _operators(node: "Node") -> list[str]:
+def _operators(node: Node) -> list[str]:
     return [c.type for c in node.children if not c.is_named]
 
 
-def _attr(node: "Node") -> "Node | None":
+def _attr(node: Node) -> Node | None:
     return node.child_by_field_name("attribute") if node.type == "attribute" else None
 
 
@@ -116,11 +117,11 @@ class IdempotencyKeys:
 
     # The scan runs after the engine walked a function, only when the function is worth it: a store
     # call or a subscript keyed by something id-like, an id-like or Header parameter.
-    def after_function(self, an: Any, node: "Node", scope: Any) -> None:
+    def after_function(self, an: Any, node: Node, scope: Any) -> None:
         if self.params_hint(an, node) or self.body_hint(an, node.child_by_field_name("body")):
             _FunctionScan(self, an, node, scope).run()
 
-    def body_hint(self, an: Any, body: "Node | None") -> bool:
+    def body_hint(self, an: Any, body: Node | None) -> bool:
         """A call of a store method or a subscript keyed by something id-like, or a key read into a
         name, among the function's own expressions (not assignment targets, not nested defs)."""
         stack = [body] if body is not None else []
@@ -155,7 +156,7 @@ class IdempotencyKeys:
                     return True  # key = request.idempotency_key
         return False
 
-    def hint(self, an: Any, expr: "Node | None") -> bool:
+    def hint(self, an: Any, expr: Node | None) -> bool:
         """An argument or subscript key that may be a request id or an idempotency header."""
         for n in _walk(expr):
             if n.type == "string":
@@ -166,7 +167,7 @@ class IdempotencyKeys:
                 return True
         return False
 
-    def params_hint(self, an: Any, node: "Node") -> bool:
+    def params_hint(self, an: Any, node: Node) -> bool:
         for p in _named(node.child_by_field_name("parameters")):
             if p.type not in _PARAMS:
                 continue
@@ -185,7 +186,7 @@ class IdempotencyKeys:
         return bool(self.name_re.search(name)) and not self.not_name_re.search(name)
 
     @staticmethod
-    def literal(an: Any, node: "Node | None") -> str | None:
+    def literal(an: Any, node: Node | None) -> str | None:
         """A plain string literal's text (not an f-string)."""
         if node is None or node.type != "string" or any(c.type == "interpolation" for c in node.named_children):
             return None
@@ -193,7 +194,7 @@ class IdempotencyKeys:
         return v.value if isinstance(v, Const) and isinstance(v.value, str) else None
 
     @staticmethod
-    def _last_name(an: Any, node: "Node | None") -> str:
+    def _last_name(an: Any, node: Node | None) -> str:
         if node is None:
             return ""
         if node.type == "identifier":
@@ -203,7 +204,7 @@ class IdempotencyKeys:
 
 
 class _FunctionScan:
-    def __init__(self, rule: IdempotencyKeys, an: Any, node: "Node", scope: Any) -> None:
+    def __init__(self, rule: IdempotencyKeys, an: Any, node: Node, scope: Any) -> None:
         self.r = rule
         self.an = an
         self.node = node
@@ -214,7 +215,7 @@ class _FunctionScan:
         self.lookups: dict[str, Dedup] = {}  # variable → the lookup it holds (cached = cache.get(k))
         self.found: dict[tuple[str, str], Found] = {}
 
-    def text(self, node: "Node") -> str:
+    def text(self, node: Node) -> str:
         return self.an.anchor_text(node, 120)
 
     # ------------------------------------------------------------------ entry
@@ -243,7 +244,7 @@ class _FunctionScan:
             else:
                 self.requestish.add(name)
 
-    def header_param(self, p: "Node", pname: str) -> str | None:
+    def header_param(self, p: Node, pname: str) -> str | None:
         """FastAPI ``key: str = Header(..., alias="Idempotency-Key")`` or ``Annotated[str, Header()]``."""
         default = p.child_by_field_name("value")
         calls = [default] if default is not None and default.type == "call" else []
@@ -265,7 +266,7 @@ class _FunctionScan:
         return None
 
     # ------------------------------------------------------------------ statements
-    def block(self, block: "Node | None") -> None:
+    def block(self, block: Node | None) -> None:
         for st in _named(block):
             t = st.type
             if t == "expression_statement":
@@ -299,7 +300,7 @@ class _FunctionScan:
             elif t == "block":
                 self.block(st)
 
-    def small(self, small: "Node") -> None:
+    def small(self, small: Node) -> None:
         if small.type == "assignment":
             targets: list[Node] = []
             cur: Node | None = small
@@ -334,10 +335,10 @@ class _FunctionScan:
         elif small.type != "augmented_assignment":
             self.reads(small)
 
-    def if_(self, st: "Node") -> None:
+    def if_(self, st: Node) -> None:
         self.branch(st.child_by_field_name("condition"), st.child_by_field_name("consequence"), st.children_by_field_name("alternative"))
 
-    def branch(self, test: "Node | None", body: "Node | None", alts: list["Node"]) -> None:
+    def branch(self, test: Node | None, body: Node | None, alts: list[Node]) -> None:
         """An ``if`` (or ``elif``) test, its block, and the rest of the chain as its else."""
         self.reads(test)
         claim = self.claim_in(test)
@@ -357,7 +358,7 @@ class _FunctionScan:
             self.block(alts[0].child_by_field_name("body"))
 
     # ------------------------------------------------------------------ expressions
-    def reads(self, expr: "Node | None") -> None:
+    def reads(self, expr: Node | None) -> None:
         """Key reads anywhere in an expression (headers, idempotency fields)."""
         for n in _walk(expr):
             if n.type in ("call", "subscript", "attribute"):
@@ -365,21 +366,25 @@ class _FunctionScan:
                 if origin is not None and (origin.source == "header" or self.r.key_name_re.search(origin.key)):
                     self.note(origin, read=n)
 
-    def _root(self, node: "Node | None") -> str | None:
+    def _root(self, node: Node | None) -> str | None:
         while node is not None:
             t = node.type
             if t == "identifier":
                 return self.an.text(node)
             node = (
-                node.child_by_field_name("object") if t == "attribute"
-                else node.child_by_field_name("value") if t == "subscript"
-                else node.child_by_field_name("function") if t == "call"
-                else next(iter(_named(node)), None) if t in ("await", "parenthesized_expression")
+                node.child_by_field_name("object")
+                if t == "attribute"
+                else node.child_by_field_name("value")
+                if t == "subscript"
+                else node.child_by_field_name("function")
+                if t == "call"
+                else next(iter(_named(node)), None)
+                if t in ("await", "parenthesized_expression")
                 else None
             )
         return None
 
-    def read_at(self, n: "Node") -> Origin | None:
+    def read_at(self, n: Node) -> Origin | None:
         """A header read or an id-like field read at this node."""
         an = self.an
         container: Node | None = None
@@ -419,7 +424,7 @@ class _FunctionScan:
             return Origin("field", key, n)
         return None
 
-    def origin_of(self, expr: "Node | None") -> Origin | None:
+    def origin_of(self, expr: Node | None) -> Origin | None:
         """The request id a key-building expression carries (``f"idem:{tx_id}"``, ``str(key)``)."""
         if expr is None:
             return None
@@ -452,7 +457,11 @@ class _FunctionScan:
             return None
         if t == "call":
             func = expr.child_by_field_name("function")
-            name = self.an.text(_attr(func)) if func is not None and _attr(func) is not None else (self.an.text(func) if func is not None and func.type == "identifier" else "")
+            name = (
+                self.an.text(_attr(func))
+                if func is not None and _attr(func) is not None
+                else (self.an.text(func) if func is not None and func.type == "identifier" else "")
+            )
             if name in self.r.key_builders:
                 for a in _named(expr.child_by_field_name("arguments")):
                     o = self.origin_of(a.child_by_field_name("value") if a.type == "keyword_argument" else a)
@@ -462,7 +471,7 @@ class _FunctionScan:
                     return self.origin_of(func.child_by_field_name("object"))
         return None
 
-    def _method_calls(self, expr: "Node | None") -> Iterator[tuple["Node", str]]:
+    def _method_calls(self, expr: Node | None) -> Iterator[tuple[Node, str]]:
         for n in _walk(expr):
             if n.type == "call":
                 func = n.child_by_field_name("function")
@@ -470,12 +479,12 @@ class _FunctionScan:
                 if attr is not None:
                     yield n, self.an.text(attr)
 
-    def _store_of(self, call: "Node") -> str:
+    def _store_of(self, call: Node) -> str:
         func = call.child_by_field_name("function")
         obj = func.child_by_field_name("object") if func is not None else None
         return self.text(obj) if obj is not None else ""
 
-    def _keyed(self, call: "Node") -> tuple[Origin, bool] | None:
+    def _keyed(self, call: Node) -> tuple[Origin, bool] | None:
         """The request id a store call is keyed by; the flag says it came as an idempotency keyword."""
         args = _named(call.child_by_field_name("arguments"))
         for a in args:
@@ -492,7 +501,7 @@ class _FunctionScan:
                         return o, bool(self.r.key_name_re.search(kw_text))
         return None
 
-    def _kwargs(self, call: "Node") -> dict[str, "Node"]:
+    def _kwargs(self, call: Node) -> dict[str, Node]:
         out = {}
         for a in _named(call.child_by_field_name("arguments")):
             if a.type == "keyword_argument":
@@ -501,7 +510,7 @@ class _FunctionScan:
                     out[self.an.text(name)] = value
         return out
 
-    def claim_in(self, expr: "Node | None") -> Dedup | None:
+    def claim_in(self, expr: Node | None) -> Dedup | None:
         for call, method in self._method_calls(expr):
             nx_value = self._kwargs(call).get("nx") if method == "set" else None
             nx = nx_value is not None and self.an.text(nx_value) not in ("False", "None")
@@ -516,7 +525,7 @@ class _FunctionScan:
             return Dedup(origin, self._store_of(call), call, call)
         return None
 
-    def lookup_in(self, expr: "Node | None") -> Dedup | None:
+    def lookup_in(self, expr: Node | None) -> Dedup | None:
         for n in _walk(expr):
             if n.type == "comparison_operator":
                 kids = _named(n)
@@ -540,7 +549,7 @@ class _FunctionScan:
                     return Dedup(origin, store, n, n)
         return None
 
-    def held_lookup(self, test: "Node | None") -> Dedup | None:
+    def held_lookup(self, test: Node | None) -> Dedup | None:
         for n in _walk(test):
             if n.type == "identifier" and self.an.text(n) in self.lookups:
                 return self.lookups[self.an.text(n)]
@@ -550,7 +559,7 @@ class _FunctionScan:
         """Named like a store (cache, redis, seen...), or written to in this function (recent[k] = v)."""
         return bool(self.r.store_re.search(store)) or self.writes_store(self.body, store)
 
-    def writes_store(self, body: "Node | None", store: str) -> bool:
+    def writes_store(self, body: Node | None, store: str) -> bool:
         for n in _walk(body):
             if n.type == "call":
                 func = n.child_by_field_name("function")
@@ -565,7 +574,7 @@ class _FunctionScan:
         return False
 
     # ------------------------------------------------------------------ results
-    def note(self, origin: Origin, read: "Node | None" = None) -> Found:
+    def note(self, origin: Origin, read: Node | None = None) -> Found:
         key = (origin.source, origin.key)
         found = self.found.get(key)
         if found is None:
@@ -611,7 +620,7 @@ class _FunctionScan:
                     return "window_s", v.args[ttl[1]]
         return None
 
-    def value(self, expr: "Node") -> Value:
+    def value(self, expr: Node) -> Value:
         return self.an.to_value(self.an.evaluate(expr, self.scope))
 
     def emit(self) -> None:

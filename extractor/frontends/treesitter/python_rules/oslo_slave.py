@@ -20,7 +20,7 @@ class UseSlave:
         self.constants = {k: Const(str(opts[k])) for k in ("mechanism", "source", "evidence")}
         self.prefilter_words = (self.keyword,)
 
-    def on_call(self, an: Any, node: "Node", qual: str | None, receiver: Any, scope: Any) -> None:
+    def on_call(self, an: Any, node: Node, qual: str | None, receiver: Any, scope: Any) -> None:
         site = an.site(node, scope)
         value = site.kwargs.get(self.keyword) if site is not None else None
         if value is None:
