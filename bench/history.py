@@ -141,9 +141,9 @@ def main() -> None:
         )
     today = dt.date.today().isoformat()
     md = [
-        f"# Python-only scan before and after each language frontend: {today}",
+        f"# Python-only scan, commits compared: {today}",
         "",
-        f"- Command: `python3 bench/history.py{' --rounds ' + str(args.rounds) if args.rounds != 3 else ''}`",
+        f"- Command: `python3 bench/history.py {' '.join(sys.argv[1:])}`",
         f"- Machine: {machine()}",
         f"- Corpus: `{corpus.relative_to(REPO) if corpus.is_relative_to(REPO) else corpus}`: {py_files:,} .py files, {lines:,} lines, nothing else",
         f"- Each run: `contracts scan CORPUS --format json -j 1`, cold, the commit's whole rule catalog (unless said); {args.rounds} interleaved rounds",
