@@ -18,7 +18,27 @@ from .facts import Fact, FactRef, assign_ids
 from .frontends.base import FileResult
 from .kinds import LinkContext, finalize
 from .mounts import OWNER_FIELD, apply_mounts
-from .values import PATH_CALL, Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, has_refs, resolve_deferred_path, strip, substitute, walk
+from .values import (
+    PATH_CALL,
+    Call,
+    Concat,
+    Const,
+    Dynamic,
+    Env,
+    Map,
+    Named,
+    Obj,
+    Ref,
+    Seq,
+    Value,
+    has_refs,
+    resolve_deferred_path,
+    strip,
+    substitute,
+    walk,
+    where_hit,
+    where_holds,
+)
 
 # Framework objects that stand for modules of the service are rule data (``Catalog.module_aliases``,
 # a rule's option ``module_aliases``): ``django.conf.settings.X`` is ``X`` of the service's settings
@@ -126,7 +146,7 @@ def link(
             if any(has_config(v) for v in resolved.values()):  # configuration keys: the service's configuration files
                 resolved = resolve_config(resolved, book, svc)
             where = resolved.pop("_where", ())
-            if where and not all(_where_holds(resolved.get(k), pattern) for k, pattern in where):
+            if where and not all(where_holds(resolved.get(k), pattern) for k, pattern in where):
                 continue
             if where:  # what matched, for the finalizer's evidence: {field: token}
                 resolved["_where_hits"] = {k: where_hit(resolved.get(k), pattern) for k, pattern in where}
@@ -162,69 +182,6 @@ def link(
     facts.extend(derive(facts, catalog))
     assign_ids(facts)
     return sorted(facts, key=Fact.sort_key)
-
-
-def value_texts(v: Any) -> list[str]:
-    """Every piece of text a value carries: literals, constant and env var names, qualified names."""
-    out: list[str] = []
-    if v is None:
-        return out
-    from .values import walk as walk_values
-
-    if not isinstance(v, _VALUE_TYPES) and type(v).__name__ not in ("BinOp", "Call"):
-        return [str(v)]
-    for x in walk_values(v):
-        if isinstance(x, Const) and x.value is not None:
-            out.append(str(x.value))
-        elif isinstance(x, Named):
-            out.append(x.name)
-        elif isinstance(x, Env):
-            out.append(x.var)
-        elif isinstance(x, Ref):
-            out.append(x.qualname)
-        elif isinstance(x, Dynamic):
-            out.append(x.text)
-        elif isinstance(x, Call):
-            out.append(x.func)
-    return out
-
-
-def _where_holds(value: Any, pattern: str) -> bool:
-    rx = re.compile(pattern)
-    return any(rx.search(t) for t in value_texts(value))
-
-
-def where_may_hold(where: Iterable[tuple[str, str]], fields: dict[str, Any]) -> bool:
-    """False when a ``where`` predicate already fails on a value no cross-module name can change
-    (checked at extraction, so that unmatched candidates never become facts)."""
-    for k, pattern in where:
-        v = fields.get(k)
-        if v is None or (not isinstance(v, (str, int, float, bool)) and has_refs(v)):
-            continue  # filled later (id flow) or resolved at link time
-        if not _where_holds(v, pattern):
-            return False
-    return True
-
-
-_TOKEN_BREAKS = re.compile(r"[\s/@:?&,;'\"()\[\]{}]")
-
-
-def where_hit(value: Any, pattern: str) -> str | None:
-    """The piece of the value's text a ``where`` pattern matched: a whole name (``ORDERS_REPLICA_URL``),
-    or, inside a URL or DSN, the delimited token around the match (``orders-replica``,
-    ``target_session_attrs=read-only``), so that credentials are never quoted."""
-    rx = re.compile(pattern)
-    for text in value_texts(value):
-        m = rx.search(text)
-        if m is None:
-            continue
-        start, end = m.start(), m.end()
-        while start > 0 and not _TOKEN_BREAKS.match(text[start - 1]):
-            start -= 1
-        while end < len(text) and not _TOKEN_BREAKS.match(text[end]):
-            end += 1
-        return text[start:end] or m.group(0)
-    return None
 
 
 LinkHook = Callable[[dict[str, Any], LinkContext], "dict[str, Any] | None"]

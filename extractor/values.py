@@ -8,7 +8,8 @@ All values are frozen and hashable so that per-file results can be cached.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -402,3 +403,67 @@ def _from_json(data: Any) -> Value:
     if isinstance(data, list):
         return Seq(tuple(_from_json(x) for x in data))
     return Const(data)
+
+
+# ---- `where:` predicates over values (a rule's `where:` is checked at extraction and again at link time)
+
+
+def value_texts(v: Any) -> list[str]:
+    """Every piece of text a value carries: literals, constant and env var names, qualified names."""
+    out: list[str] = []
+    if v is None:
+        return out
+    if not isinstance(v, (Const, Named, Ref, Env, Seq, Map, Obj, Concat, Dynamic, BinOp, Call)):
+        return [str(v)]
+    for x in walk(v):
+        if isinstance(x, Const) and x.value is not None:
+            out.append(str(x.value))
+        elif isinstance(x, Named):
+            out.append(x.name)
+        elif isinstance(x, Env):
+            out.append(x.var)
+        elif isinstance(x, Ref):
+            out.append(x.qualname)
+        elif isinstance(x, Dynamic):
+            out.append(x.text)
+        elif isinstance(x, Call):
+            out.append(x.func)
+    return out
+
+
+def where_holds(value: Any, pattern: str) -> bool:
+    rx = re.compile(pattern)
+    return any(rx.search(t) for t in value_texts(value))
+
+
+def where_may_hold(where: Iterable[tuple[str, str]], fields: dict[str, Any]) -> bool:
+    """False when a ``where`` predicate already fails on a value no cross-module name can change
+    (checked at extraction, so that unmatched candidates never become facts)."""
+    for k, pattern in where:
+        v = fields.get(k)
+        if v is None or (not isinstance(v, (str, int, float, bool)) and has_refs(v)):
+            continue  # filled later (id flow) or resolved at link time
+        if not where_holds(v, pattern):
+            return False
+    return True
+
+
+_TOKEN_BREAKS = re.compile(r"[\s/@:?&,;'\"()\[\]{}]")
+
+
+def where_hit(value: Any, pattern: str) -> str | None:
+    """The piece of the value's text a ``where`` pattern matched: a whole name (``ORDERS_REPLICA_URL``),
+    or, inside a URL or DSN, the delimited token around the match (``orders-replica``,
+    ``target_session_attrs=read-only``), so that credentials are never quoted."""
+    rx = re.compile(pattern)
+    for text in value_texts(value):
+        m = rx.search(text)
+        if m is None:
+            continue
+        start, end = m.start(), m.end()
+        while start > 0 and not _TOKEN_BREAKS.match(text[start - 1]):
+            start -= 1
+        while end < len(text) and not _TOKEN_BREAKS.match(text[end]):
+            end += 1
+        return text[start:end] or m.group(0)
+    return None

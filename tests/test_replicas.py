@@ -8,10 +8,10 @@ import pytest
 
 from extractor import yamlio
 from extractor.config import Config
-from extractor.link import ModuleTable, where_hit, where_may_hold
+from extractor.link import ModuleTable
 from extractor.replicas import REPLICA_NAME, dataset_text, source_text, sql_table
 from extractor.scan import scan
-from extractor.values import Call, Const, Dynamic, Env, Map, Named, Ref
+from extractor.values import Call, Const, Dynamic, Env, Map, Named, Ref, where_hit, where_may_hold
 
 from .conftest import REPO
 

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from ...durations import MIN_CALL
 from ...environment.svcconfig import config_ref, placeholder_value
 from ...facts import FactRef
-from ...link import where_may_hold
 from ...templates import format_captures, render, template_vars
 from ...values import (
     Call,
@@ -30,6 +29,7 @@ from ...values import (
     describe,
     has_refs,
     strip,
+    where_may_hold,
 )
 from ..base import Mount, RawFact
 from .emit import Emitter
