@@ -134,6 +134,9 @@ def load_rule(path: Path, rules_dir: Path) -> Rule:
     if not match and not data.get("impl") and not data.get("derive"):
         raise RuleError(f"{shown}:{data.line}: a rule needs a match block ({'python' if language == 'python' else 'treesitter'}:), an impl or a derive")
     check_fields(data, tuple(kinds), shown)
+    block = "python" if language == "python" else "treesitter"
+    if isinstance(data.get(block), dict):
+        check_supported(data, block, tuple(languages), shown)
     return Rule(
         id=data["id"],
         title=data["title"],
@@ -286,5 +289,60 @@ def check_fields(data: Any, kinds: tuple[str, ...], shown: str) -> None:
         readable = frozenset().union(*(public[k] for k in sources))
         for name in derive.get("when") or {}:
             unknown(("derive", "when", name), str(name), sources, readable)
+    if problems:
+        raise RuleError("\n".join(f"{shown}:{line}: {message}" for line, message in sorted(problems)))
+
+
+# Keys of the one match block a language's syntax or adapter has no use for, as data: (definition in
+# rule.schema.json, key) -> (languages that reject it, why). Derived from where the engine reads each key:
+# ``inject`` and ``lambdas`` are read only by csharp.py; a ``type_arg`` reads ``Site.type_args``, which only
+# the C#, Java and Kotlin adapters fill; Go has no decorators (go.py reads none). Keys the engine reads for
+# every language (route_tokens, default_imports, tuple:, {field: F}) are not listed.
+_NOT_CSHARP = frozenset({"python", "go", "java", "javascript", "typescript", "kotlin"})
+_NO_TYPE_ARGS = frozenset({"python", "go", "javascript", "typescript"})
+UNSUPPORTED: dict[tuple[str, str], tuple[frozenset[str], str]] = {
+    ("match", "inject"): (_NOT_CSHARP, "dependency-injection registrations are read only by the csharp adapter"),
+    ("match", "lambdas"): (_NOT_CSHARP, "typed lambda parameters are read only by the csharp adapter"),
+    ("match", "decorators"): (frozenset({"go"}), "go has no decorators or annotations"),
+    ("argspec", "type_arg"): (_NO_TYPE_ARGS, "its adapter reads no generic type arguments (only csharp, java and kotlin do)"),
+    ("object", "type_arg"): (_NO_TYPE_ARGS, "its adapter reads no generic type arguments (only csharp, java and kotlin do)"),
+}
+
+
+def check_supported(data: Any, block: str, languages: tuple[str, ...], shown: str) -> None:
+    """No key of the match block is one a language of the rule cannot have (``UNSUPPORTED``): the
+    block is walked along the schema, each declared key checked against the definition it belongs to."""
+    schema = rule_schema()
+    problems: list[tuple[int, str]] = []
+
+    def walk(node: Any, sub: dict[str, Any], defname: str, path: tuple[Any, ...]) -> None:
+        while "$ref" in sub:
+            defname = sub["$ref"].rpartition("/")[2]
+            sub = schema["$defs"][defname]
+        for alt in sub.get("oneOf") or sub.get("anyOf") or ():
+            target = alt
+            while "$ref" in target:
+                target = schema["$defs"][target["$ref"].rpartition("/")[2]]
+            if (isinstance(node, dict) and target.get("type") == "object") or (isinstance(node, list) and target.get("type") == "array"):
+                walk(node, alt, defname, path)
+                return
+        if isinstance(node, dict):
+            props = sub.get("properties") or {}
+            extra = sub.get("additionalProperties")
+            for key, value in node.items():
+                if key in props:
+                    langs, why = UNSUPPORTED.get((defname, key), (frozenset(), ""))
+                    bad = [lang for lang in languages if lang in langs]
+                    if bad:
+                        where = "/".join(map(str, path + (key,)))
+                        problems.append((yamlio.line_at(data, path + (key,)), f"{where}: {key!r} is not supported for {', '.join(bad)}: {why}"))
+                    walk(value, props[key], defname, path + (key,))
+                elif isinstance(extra, dict):
+                    walk(value, extra, defname, path + (key,))
+        elif isinstance(node, list) and isinstance(sub.get("items"), dict):
+            for i, item in enumerate(node):
+                walk(item, sub["items"], defname, path + (i,))
+
+    walk(data[block], {"$ref": "#/$defs/match"}, "match", (block,))
     if problems:
         raise RuleError("\n".join(f"{shown}:{line}: {message}" for line, message in sorted(problems)))

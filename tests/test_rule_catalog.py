@@ -129,3 +129,109 @@ def test_prefilter_alternatives_are_conjunctions():
     assert not pf.accepts(b"from django.db import models\nOrder.objects.all()\n")
     assert not pf.accepts(b"x.using('replica')  # no django import\n")
     assert pf.accepts(b"from protos import risk_pb2_grpc\n")
+
+
+_HEAD = """\
+id: {id}
+title: a rule
+language: {language}
+kind: http_call
+metadata: {{status: stable, since: 0.1.0, confidence: high}}
+docs: {{what: x}}
+"""
+
+
+def _load_one(tmp_path: Path, language: str, stem: str, block: str, extra: str = "") -> None:
+    rel = f"{language}/http/{stem}.yaml"
+    head = _HEAD.format(id=f"{language}.http.{stem}", language=language) + extra
+    (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / rel).write_text(head + textwrap.dedent(block), encoding="utf-8")
+    load_catalog([tmp_path])
+
+
+def test_the_python_and_treesitter_blocks_share_one_definition():
+    schema = rule_schema()
+    assert schema["properties"]["python"] == schema["properties"]["treesitter"] == {"$ref": "#/$defs/match"}
+    defs = schema["$defs"]
+    assert not {"python", "treesitter", "pymatch", "tsmatch", "tsargspec", "tsfields"} & set(defs)
+    block = defs["match"]["properties"]
+    assert block["calls"]["items"] == block["decorators"]["items"] == {"$ref": "#/$defs/spec"}
+    assert block["objects"]["items"] == {"$ref": "#/$defs/object"}
+    assert defs["fields"]["additionalProperties"] == {"$ref": "#/$defs/argspec"}
+
+
+def test_a_python_rule_cannot_read_a_type_argument(tmp_path):
+    block = """\
+    python:
+      calls:
+        - names: [x.get]
+          fields: {url: {type_arg: 0}}
+    """
+    with pytest.raises(RuleError) as err:
+        _load_one(tmp_path, "python", "generic", block)
+    message = str(err.value)
+    assert "python/http/generic.yaml:10: python/calls/0/fields/url/type_arg: 'type_arg' is not supported for python" in message
+
+
+def test_a_go_rule_cannot_match_decorators(tmp_path):
+    block = """\
+    treesitter:
+      calls:
+        - names: [net/http.Get]
+      decorators:
+        - names: [example.com/x.Route]
+    """
+    with pytest.raises(RuleError, match=r"go/http/deco.yaml:10: treesitter/decorators: 'decorators' is not supported for go: go has no decorators"):
+        _load_one(tmp_path, "go", "deco", block)
+
+
+def test_csharp_only_keys_are_rejected_for_every_language_a_rule_applies_to(tmp_path):
+    block = """\
+    treesitter:
+      calls:
+        - names: [com.example.Client.get]
+      inject:
+        com.example.Builder: {as: com.example.Client, keys: [client]}
+    """
+    with pytest.raises(RuleError, match=r"java/http/di.yaml:11: treesitter/inject: 'inject' is not supported for java, kotlin"):
+        _load_one(tmp_path, "java", "di", block, extra="languages: [java, kotlin]\n")
+
+
+def test_a_configure_type_argument_is_rejected_where_the_adapter_reads_none(tmp_path):
+    block = """\
+    treesitter:
+      objects:
+        - type: Client
+          new: [lib.Client]
+          configure:
+            Or: {capture: errors, type_arg: 0}
+      calls:
+        - names: [lib.Client.get]
+    """
+    with pytest.raises(
+        RuleError, match=r"typescript/http/conf.yaml:12: treesitter/objects/0/configure/Or/type_arg: 'type_arg' is not supported for typescript"
+    ):
+        _load_one(tmp_path, "typescript", "conf", block)
+
+
+def test_supported_keys_and_user_names_that_spell_a_key_load(tmp_path):
+    csharp = """\
+    treesitter:
+      calls:
+        - names: [Lib.Client.Get]
+          fields: {url: {type_arg: 0}}
+      inject:
+        Lib.Builder: {as: Lib.Client, keys: [client]}
+    """
+    _load_one(tmp_path / "cs", "csharp", "ok", csharp)
+    go = """\
+    treesitter:
+      objects:
+        - type: Client
+          new: [example.com/lib.New]
+          capture: {type_arg: {arg: 0}}
+      calls:
+        - names: [example.com/lib.Client.Get]
+      constants: {example.com/lib.inject: 1, example.com/lib.decorators: 2}
+    """
+    _load_one(tmp_path / "go", "go", "ok", go)
