@@ -1201,8 +1201,10 @@ class PythonAnalyzer(Analyzer):
                 self._bind_value(el, None, scope)
 
     def st_try(self, node: Node, scope: Scope) -> None:
-        self.stack.append(node)
+        # on_try before the try is on the stack, as the engine's walk_try_body: a reader of
+        # stack[-1] sees what encloses the try (a retry loop that already is the policy)
         self.impl_event("on_try", node, scope)
+        self.stack.append(node)
         try:
             body = node.child_by_field_name("body")
             if body is not None:
