@@ -835,7 +835,25 @@ class PythonAnalyzer(Analyzer):
         return [c for c in parent.named_children if c.type == "decorator"]
 
     def _is_static(self, fnode: Node) -> bool:
-        return any(self.text(d).lstrip("@").strip() == "staticmethod" for d in self._decorator_nodes(fnode))
+        return any(self.is_builtin(next(iter(d.named_children), None), "staticmethod", self.module_scope) for d in self._decorator_nodes(fnode))
+
+    def _walked_scope(self, node: Node) -> Scope:
+        """The scope of the walked function enclosing ``node``, else the module's."""
+        cur = node.parent
+        while cur is not None:
+            walked = self._fn_scopes.get(cur.id) if cur.type == "function_definition" else None
+            if walked is not None:
+                return walked
+            cur = cur.parent
+        return self.module_scope
+
+    def is_builtin(self, node: Node | None, name: str, scope: Scope) -> bool:
+        """``node`` names the builtin ``name``: it resolves to it by name (a local ``def range``, an
+        assignment or an import of that name shadows the builtin)."""
+        if node is None or node.type != "identifier" or self.text(node) != name:
+            return False
+        v = self.lookup_name(name, scope)
+        return isinstance(v, Ref) and v.qualname == name
 
     def _self_name(self, fn: FunctionInfo) -> str | None:
         if fn.cls is None or self._is_static(fn.node):
@@ -1353,7 +1371,7 @@ class PythonAnalyzer(Analyzer):
         if node.type == "call":  # dict(request_id=x), Model(field=x)
             site = self.site(node, self.module_scope)
             func = node.child_by_field_name("function")
-            if site is not None and site.kwargs and func is not None and self.text(func) == "dict":
+            if site is not None and site.kwargs and self.is_builtin(func, "dict", self._walked_scope(node)):
                 return [(k, v) for k, v in site.kwargs.items()]
         if node.type == "keyword_argument":
             name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
@@ -1492,7 +1510,7 @@ class PythonAnalyzer(Analyzer):
         right = node.child_by_field_name("right")
         if right is not None and right.type == "call":
             func = right.child_by_field_name("function")
-            if func is not None and self.text(func) == "range":
+            if self.is_builtin(func, "range", self._walked_scope(node)):
                 return "for"
         return "for_each"
 
@@ -1505,7 +1523,7 @@ class PythonAnalyzer(Analyzer):
         the variable's value before the loop."""
         if node.type == "for_statement":
             right = node.child_by_field_name("right")
-            if right is None or right.type != "call" or self.text(right.child_by_field_name("function") or right) != "range":
+            if right is None or right.type != "call" or not self.is_builtin(right.child_by_field_name("function"), "range", scope):
                 return None
             site = self.site(right, scope)
             if site is None or not site.args or len(site.args) > 2:
