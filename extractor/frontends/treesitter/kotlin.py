@@ -112,6 +112,9 @@ class KotlinAnalyzer(SyntaxAnalyzer):
     LOOP_TYPES = frozenset({"for_statement", "while_statement", "do_while_statement", "lambda_literal"})
     TRY_TYPES = frozenset({"try_expression"})
     LEAVE_TYPES = frozenset({"return_expression", "throw_expression"})
+    SUCCESS_LEAVE_TYPES = frozenset({"return_expression"})
+    # the grammar parses ``break`` as an identifier and ``break@outer`` as a label and a name
+    LEAVE_WORDS = {"identifier": frozenset({"break"}), "label": frozenset({"break@"})}
     # names: the default imports, and what the adapter resolves besides the rules' names
     DEFAULT_IMPORTS = ("kotlin", "kotlin.collections", "kotlin.io", "java.lang")
     KNOWN_NAMES = BUILTIN_NAMES + ("kotlin.repeat", "java.lang.System.getenv", *MAP_BUILDERS, *LIST_BUILDERS)
@@ -446,8 +449,15 @@ class KotlinAnalyzer(SyntaxAnalyzer):
 
     # ================================================================ statements
     def st_property(self, node: Node, scope: Scope) -> None:
-        self.walk_expr(self.property_value(node), scope)
+        self.walk_value(self.property_value(node), scope)
         self.bind_property(node, scope)
+
+    def walk_value(self, value: Node | None, scope: Scope) -> None:
+        """An assigned value; ``val r = try { f(x) } catch (...) { f(x) }`` is a try (the retry rule sees it)."""
+        if value is not None and value.type in self.TRY_TYPES:
+            self.st_try(value, scope)
+        else:
+            self.walk_expr(value, scope)
 
     def bind_property(self, node: Node, scope: Scope) -> None:
         names = self.property_names(node)
@@ -461,7 +471,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
                 self.bind(scope, n, value=Dynamic(n))
 
     def st_assign(self, node: Node, scope: Scope) -> None:
-        self.walk_expr(node.child_by_field_name("right"), scope)
+        self.walk_value(node.child_by_field_name("right"), scope)
         self.bind_assignment(node, scope)
 
     def st_loop(self, node: Node, scope: Scope) -> None:

@@ -5,6 +5,10 @@ The WASABI heuristic (SOSP 2024) with the precision measured on real code (docs/
 written over the adapter's syntax hooks instead of one grammar:
 
 - ``LOOP_TYPES`` / ``TRY_TYPES`` / ``LEAVE_TYPES`` (return, break, throw / raise) / ``FUNCTION_TYPES``;
+  optionally ``SUCCESS_LEAVE_TYPES`` (the return / break that end a loop on success; default
+  ``return_statement``, ``break_statement``), ``LEAVE_WORDS`` (node type → texts that leave as well:
+  Kotlin's ``break`` parses as an identifier, ``break@outer`` as a label) and ``RETURN_TYPES`` (a
+  return wraps the call it performs);
 - ``loop_kind(node)`` → ``for`` (a counting loop), ``for_each`` (over items) or ``while``;
   ``loop_body``, ``loop_header`` (the nodes whose names count as retry evidence),
   ``loop_count(node, scope)`` (attempts of a counting loop, or None);
@@ -179,11 +183,24 @@ class TsRetryLoops(RetryLoopEvents):
         name = self._callee(an, call, scope)
         return name in self.sleeps or (self.sleep_names and bool(SLEEP_NAMES.search(name)))
 
+    @staticmethod
+    def _leave_word(an: Any, node: Node) -> bool:
+        """A node that leaves the loop by its text (the adapter's ``LEAVE_WORDS``: Kotlin's ``break``)."""
+        words: dict[str, frozenset[str]] = getattr(an, "LEAVE_WORDS", {})
+        return an.text(node) in words.get(node.type, ())
+
+    def _success_leave(self, an: Any, node: Node) -> bool:
+        """A return / break that ends the loop on the success path."""
+        return node.type in getattr(an, "SUCCESS_LEAVE_TYPES", SUCCESS_LEAVES) or self._leave_word(an, node)
+
     def _leaves(self, an: Any, handler: Node) -> bool:
         """The handler's own statements always leave the loop (a return / break / throw at its top level)."""
         body = an.handler_body(handler)
         return any(
-            st.type in an.LEAVE_TYPES or (st.type == "expression_statement" and any(c.type in an.LEAVE_TYPES for c in st.named_children))
+            st.type in an.LEAVE_TYPES
+            or self._leave_word(an, st)
+            or any(self._leave_word(an, c) for c in st.named_children[:1])  # break@outer: a label first
+            or (st.type == "expression_statement" and any(c.type in an.LEAVE_TYPES for c in st.named_children))
             for st in (body.named_children if body is not None else ())
         )
 
@@ -233,7 +250,7 @@ class TsRetryLoops(RetryLoopEvents):
                 return node
             if node.type in ASSIGNMENTS:
                 node = self._value_of(node)
-            elif node.type in WRAPPERS:
+            elif node.type in WRAPPERS or node.type in getattr(an, "RETURN_TYPES", ()):
                 kids = [c for c in node.named_children if c.type not in ("comment", "line_comment", "block_comment")]
                 node = kids[-1] if kids else None
             else:
@@ -336,9 +353,9 @@ class TsRetryLoops(RetryLoopEvents):
             if stmt.type in an.TRY_TYPES:
                 seen_try = True
                 parts = [an.try_body(stmt)] + [c for c in stmt.named_children if c.type == "else_clause"]
-                if any(n.type in SUCCESS_LEAVES for p in parts for n in self._descend(an, p, into_loops=False)):
+                if any(self._success_leave(an, n) for p in parts for n in self._descend(an, p, into_loops=False)):
                     return True
-            elif seen_try and any(n.type in SUCCESS_LEAVES for n in self._descend(an, stmt, into_loops=False)):
+            elif seen_try and any(self._success_leave(an, n) for n in self._descend(an, stmt, into_loops=False)):
                 return True
         return False
 
@@ -475,6 +492,12 @@ class TsRetryLoops(RetryLoopEvents):
         a, b = an.site(first, scope), an.site(again, scope)
         if a is None or b is None or len(a.args) != len(b.args) or list(a.kwargs) != list(b.kwargs):
             return False
+        if a.func is not None and b.func is not None and an.anchor_text(a.func, 400) != an.anchor_text(b.func, 400):
+            # client.post(url).toString(): the calls of the receiver chain must be the same too
+            inner_a = [n for n in self._descend(an, a.func) if n.type in an.CALL_TYPES]
+            inner_b = [n for n in self._descend(an, b.func) if n.type in an.CALL_TYPES]
+            if len(inner_a) != len(inner_b) or not all(self._same_arguments(an, x, y, fresh, scope) for x, y in zip(inner_a, inner_b)):
+                return False
         for x, y in list(zip(a.args, b.args)) + [(a.kwargs[k], b.kwargs[k]) for k in a.kwargs]:
             if an.anchor_text(x, 400) == an.anchor_text(y, 400):
                 continue
