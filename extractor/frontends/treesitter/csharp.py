@@ -505,28 +505,10 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             elif t == "property_declaration":
                 for acc in self.iter_named(member.child_by_field_name("accessors"), ("accessor_declaration",)):
                     if acc.child_by_field_name("body") is not None or any(c.type in ("block", "arrow_expression_clause") for c in acc.named_children):
-                        pname = member.child_by_field_name("name")
-                        fn = FunctionInfo(
-                            acc,
-                            cscope,
-                            f"{qual}.{self.text(pname) if pname is not None else 'property'}",
-                            self.text(pname) if pname is not None else "property",
-                            cls,
-                        )
-                        self._functions.append(fn)
-                        self._fn_by_node[acc.id] = fn
+                        self._declare_property_body(acc, member, cscope, qual, cls)
                 value = member.child_by_field_name("value")
                 if value is not None and value.type == "arrow_expression_clause":  # string X => "...": a getter
-                    pname = member.child_by_field_name("name")
-                    fn = FunctionInfo(
-                        value,
-                        cscope,
-                        f"{qual}.{self.text(pname) if pname is not None else 'property'}",
-                        self.text(pname) if pname is not None else "property",
-                        cls,
-                    )
-                    self._functions.append(fn)
-                    self._fn_by_node[value.id] = fn
+                    self._declare_property_body(value, member, cscope, qual, cls)
             elif t in CLASS_NODES:
                 self._declare_class(member, namespace, cls)
 
@@ -537,6 +519,14 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 if c.text is not None and c.text.decode() in words:
                     return True
         return False
+
+    def _declare_property_body(self, body: Node, member: Node, cscope: Scope, qual: str, cls: ClassInfo) -> None:
+        """A property's accessor or ``=>`` getter, as a function named after the property."""
+        pname = member.child_by_field_name("name")
+        prop = self.text(pname) if pname is not None else "property"
+        fn = FunctionInfo(body, cscope, f"{qual}.{prop}", prop, cls)
+        self._functions.append(fn)
+        self._fn_by_node[body.id] = fn
 
     def _declarators(self, decl: Node | None) -> list[tuple[str, Node | None]]:
         out: list[tuple[str, Node | None]] = []

@@ -250,7 +250,7 @@ class GoAnalyzer(SyntaxAnalyzer):
 
     def bind_imports(self, node: Node) -> None:
         scope = self.module_scope
-        for spec in self._import_specs(node):
+        for spec in self._specs(node, "import_spec"):
             path_node = spec.child_by_field_name("path")
             if path_node is None:
                 continue
@@ -270,12 +270,14 @@ class GoAnalyzer(SyntaxAnalyzer):
             if names:
                 self.result.imports[names[0]] = path
 
-    def _import_specs(self, node: Node) -> Iterator[Node]:
+    @staticmethod
+    def _specs(node: Node, spec: str) -> Iterator[Node]:
+        """The ``spec`` children of a declaration, whether written alone or in a parenthesized ``spec``_list."""
         for child in node.named_children:
-            if child.type == "import_spec":
+            if child.type == spec:
                 yield child
-            elif child.type == "import_spec_list":
-                yield from (c for c in child.named_children if c.type == "import_spec")
+            elif child.type == f"{spec}_list":
+                yield from (c for c in child.named_children if c.type == spec)
 
     def declare_types(self, node: Node, scope: Scope) -> None:
         for spec in node.named_children:
@@ -351,15 +353,8 @@ class GoAnalyzer(SyntaxAnalyzer):
             stack.extend(n.named_children)
         return False
 
-    def _var_specs(self, node: Node) -> Iterator[Node]:
-        for child in node.named_children:
-            if child.type == "var_spec":
-                yield child
-            elif child.type == "var_spec_list":
-                yield from (c for c in child.named_children if c.type == "var_spec")
-
     def bind_vars(self, node: Node, scope: Scope, rebind: bool = False) -> None:
-        for spec in self._var_specs(node):
+        for spec in self._specs(node, "var_spec"):
             names = [self.text(n) for n in spec.children_by_field_name("name")]
             type_node = spec.child_by_field_name("type")
             value = spec.child_by_field_name("value")
@@ -383,7 +378,7 @@ class GoAnalyzer(SyntaxAnalyzer):
                 if fn is not None:
                     self.walk_function(fn)
             elif t in ("var_declaration", "const_declaration"):
-                for spec in self._var_specs(node) if t == "var_declaration" else (c for c in node.named_children if c.type == "const_spec"):
+                for spec in self._specs(node, "var_spec") if t == "var_declaration" else (c for c in node.named_children if c.type == "const_spec"):
                     self.walk_expr(spec.child_by_field_name("value"), scope)
             elif t == "type_declaration" and self.index.classes:
                 for spec in node.named_children:
@@ -688,7 +683,7 @@ class GoAnalyzer(SyntaxAnalyzer):
                     self.set_field(self.text(operand), self.text(fld), expr, scope)
 
     def st_var(self, node: Node, scope: Scope) -> None:
-        for spec in self._var_specs(node):
+        for spec in self._specs(node, "var_spec"):
             self.walk_expr(spec.child_by_field_name("value"), scope)
         self.bind_vars(node, scope)
 

@@ -56,6 +56,8 @@ from .java_package import module_path, words_of
 from .syntax import MemberOf, SyntaxAnalyzer
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from tree_sitter import Node
 
 JAVA_LANG = frozenset(
@@ -339,12 +341,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
             if t in ("field_declaration", "constant_declaration"):
                 is_static = is_interface or t == "constant_declaration" or self.has_modifier(member, "static")
                 type_node = member.child_by_field_name("type")
-                for d in member.children_by_field_name("declarator"):
-                    fname_node = d.child_by_field_name("name")
-                    if fname_node is None:
-                        continue
-                    fname = self.text(fname_node)
-                    value = d.child_by_field_name("value")
+                for fname, value in self.field_declarators(member):
                     if is_static:
                         statics.add(fname)
                         scope.bindings[fname] = (
@@ -374,6 +371,13 @@ class JavaAnalyzer(SyntaxAnalyzer):
                 pname = p.child_by_field_name("name")
                 if pname is not None:
                     scope.bindings[self.text(pname)] = Binding(value=MemberOf(cls))
+
+    def field_declarators(self, member: Node) -> Iterator[tuple[str, Node | None]]:
+        """A field declaration's (name, initializer) pairs: ``int a = 1, b;`` declares two."""
+        for d in member.children_by_field_name("declarator"):
+            name_node = d.child_by_field_name("name")
+            if name_node is not None:
+                yield self.text(name_node), d.child_by_field_name("value")
 
     def class_members(self, node: Node) -> list[Node]:
         body = node.child_by_field_name("body")
@@ -640,11 +644,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
             if member.type != "field_declaration":
                 continue
             type_node = member.child_by_field_name("type")
-            for d in member.children_by_field_name("declarator"):
-                name_node = d.child_by_field_name("name")
-                if name_node is None:
-                    continue
-                name = self.text(name_node)
+            for name, value in self.field_declarators(member):
                 if name in statics:
                     continue
                 fields.add(name)
@@ -653,7 +653,6 @@ class JavaAnalyzer(SyntaxAnalyzer):
                 config = self.config_annotation(member, scope)
                 if config is not None:
                     self._config_fields[(cls.node.id, name)] = config
-                value = d.child_by_field_name("value")
                 if value is not None:
                     cls.members.setdefault(name, []).append((value, scope))
         if cls.node.type == "record_declaration":
