@@ -34,8 +34,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ...facts import Diagnostic, FactRef
+from ...values import Obj
 from ..base import FileResult
 from .match import Matcher
+from .policies import POLICY_KINDS, object_policies
 from .scopes import (
     MAX_CALL_ARGS,
     MAX_EVAL_DEPTH,
@@ -233,6 +235,37 @@ class Analyzer(Matcher):
         finally:
             self.stack.pop()
             self.impl_event("after_loop", node, scope)
+
+    def block_policies(self, v: object) -> list[FactRef]:
+        """The policies a value carries to the block it scopes (Python ``with``; the same shape as
+        C# ``using`` and Java try-with-resources): a tracked object's, unless it is a client of a
+        call rule (its calls are matched instead)."""
+        if not isinstance(v, Obj):
+            return []
+        otype = self.index.types.get(v.type)
+        if otype is not None and otype.rule.kinds and not any(k in POLICY_KINDS for k in otype.rule.kinds):
+            return []
+        return object_policies(v)
+
+    def walk_policy_block(self, node: Node, scope: Scope, covering: list[FactRef], event: str) -> None:
+        """A block statement (``with``, ``using``) whose resources' policies (``block_policies``)
+        cover its ``body``: a fallback of a surrounding try is theirs too; the statement is on the
+        stack between the impl rules' ``on_<event>`` / ``after_<event>``."""
+        entered = self.policies.enter(covering)
+        if covering:
+            fallback = self.fallback_here()
+            if fallback is not None:
+                self.policies.on_fallback(covering, fallback)
+        self.stack.append(node)
+        try:
+            self.impl_event("on_" + event, node, scope)
+            body = node.child_by_field_name("body")
+            if body is not None:
+                self.walk_statement(body, scope)
+            self.impl_event("after_" + event, node, scope)
+        finally:
+            self.stack.pop()
+            self.policies.leave(entered)
 
     def walk_try_body(self, node: Node, scope: Scope) -> None:
         """A try statement's body after the impl rules' ``on_try`` event, with the statement on the

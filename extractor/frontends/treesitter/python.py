@@ -1167,11 +1167,6 @@ class PythonAnalyzer(Analyzer):
         if alt is not None:
             self.walk_statement(alt, scope)
 
-    def _scopes_block(self, v: Obj) -> bool:
-        """``with X:`` covers its block with X's policies unless X is a client of a call rule."""
-        otype = self.index.types.get(v.type)
-        return otype is None or not otype.rule.kinds or any(k in POLICY_KINDS for k in otype.rule.kinds)
-
     def st_with(self, node: Node, scope: Scope) -> None:
         covering: list[FactRef] = []
         clause = next((c for c in node.named_children if c.type == "with_clause"), None)
@@ -1188,27 +1183,14 @@ class PythonAnalyzer(Analyzer):
                     continue
             self.walk_expr(value, scope)
             v = self.evaluate_shallow(value, scope)
-            if isinstance(v, Obj) and self._scopes_block(v):
-                covering += object_policies(v)
+            covering += self.block_policies(v)
             if alias is not None:
                 if isinstance(v, Obj):
                     otype = self.index.types.get(v.type)
                     self._bind_value(alias, v if otype is None or otype.context_manager else None, scope)
                 else:
                     self._bind_value(alias, None, scope)
-        entered = self.policies.enter(covering)
-        if covering:
-            fallback = self.fallback_here()
-            if fallback is not None:
-                self.policies.on_fallback(covering, fallback)
-        self.stack.append(node)
-        self.impl_event("on_with", node, scope)
-        body = node.child_by_field_name("body")
-        if body is not None:
-            self.walk_statement(body, scope)
-        self.impl_event("after_with", node, scope)
-        self.stack.pop()
-        self.policies.leave(entered)
+        self.walk_policy_block(node, scope, covering, "with")
 
     def _bind_value(self, target: Node, value: Any, scope: Scope) -> None:
         if target.type == "identifier":
