@@ -3,13 +3,14 @@ policies covering the call, and the finalizer turning a call's raw fields into p
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import durations
 from ..targets import Target, leading_text, resolve_target
-from .base import FieldGroup, KindView, LinkContext, fields, raws
+from .base import Field, FieldGroup, Kind, KindView, LinkContext, Raw, fields, raws
 from .convert import method_text, put_set, text_or_none
 
 if TYPE_CHECKING:
@@ -159,3 +160,8 @@ def finalize_call(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext, kind
     out["target"] = target.to_json()
     put_set(out, raw_fields, text_or_none, "fallback")
     return out
+
+
+def call_kind(name: str, public: tuple[Field, ...], raw: tuple[Raw, ...], view: type[CallView], rule_page: tuple[str, ...]) -> Kind:
+    """An outbound call kind: its fields plus the timeout group, finalized by ``finalize_call``."""
+    return Kind(name, public, raw, functools.partial(finalize_call, kind=name), view, groups=(TIMEOUT_FIELDS,), rule_page=rule_page)

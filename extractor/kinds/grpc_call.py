@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
-from .base import Kind, LinkContext, fields, raws
-from .calls import LINK_FIELDS, RAW_CALL, TIMEOUT_FIELDS, CallView, finalize_call
-
-if TYPE_CHECKING:
-    from ..catalog import Rule
+from .base import fields, raws
+from .calls import LINK_FIELDS, RAW_CALL, CallView, call_kind
 
 FIELDS = (
     fields(
@@ -41,16 +37,4 @@ class GrpcCall(CallView):
     rpc: str | None = None
 
 
-def finalize(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:
-    return finalize_call(raw_fields, rule, ctx, "grpc_call")
-
-
-KIND = Kind(
-    "grpc_call",
-    FIELDS,
-    RAW,
-    finalize,
-    GrpcCall,
-    groups=(TIMEOUT_FIELDS,),
-    rule_page=("library", "grpc_service", "rpc", "url", "target", "timeout_ms", "timeout_source", "timeout_expr"),
-)
+KIND = call_kind("grpc_call", FIELDS, RAW, GrpcCall, ("library", "grpc_service", "rpc", "url", "target", "timeout_ms", "timeout_source", "timeout_expr"))

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
-from .base import Kind, LinkContext, fields
-from .calls import LINK_FIELDS, RAW_CALL, TIMEOUT_FIELDS, CallView, finalize_call
-
-if TYPE_CHECKING:
-    from ..catalog import Rule
+from .base import fields
+from .calls import LINK_FIELDS, RAW_CALL, CallView, call_kind
 
 FIELDS = (
     fields(
@@ -29,16 +25,10 @@ class HttpCall(CallView):
     """An outbound HTTP request: method, URL, target service, timeout, and the retry policies and breakers covering it."""
 
 
-def finalize(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:
-    return finalize_call(raw_fields, rule, ctx, "http_call")
-
-
-KIND = Kind(
+KIND = call_kind(
     "http_call",
     FIELDS,
     RAW_CALL,
-    finalize,
     HttpCall,
-    groups=(TIMEOUT_FIELDS,),
-    rule_page=("library", "method", "url", "target", "timeout_ms", "timeout_source", "timeout_expr", "timeout_env", "timeout_constant", "connect_timeout_ms"),
+    ("library", "method", "url", "target", "timeout_ms", "timeout_source", "timeout_expr", "timeout_env", "timeout_constant", "connect_timeout_ms"),
 )
