@@ -148,7 +148,14 @@ def test_ids_inside_and_outside_retries(facts):
         ("storefront", 16, "orderId", "crypto.randomUUID", False, ((17, "field:orderId"),)),
         ("storefront", 39, "transactionId", "crypto.randomUUID", False, ((28, "header:Idempotency-Key"),)),
         ("storefront", 43, "newTransactionId", "crypto.randomUUID", True, ((28, "header:Idempotency-Key"),)),  # the story's bug
-        ("loyalty", 30, "requestId", "UUID.randomUUID", True, ()),  # made in the repeat loop; a header set in the Ktor request block is not followed
+        (
+            "loyalty",
+            30,
+            "requestId",
+            "UUID.randomUUID",
+            True,
+            ((31, "header:X-Request-ID"),),
+        ),  # made in the repeat loop, set as a header in the Ktor request block
     }
 
 
@@ -193,7 +200,7 @@ def test_graph_edges_meet_the_providers_endpoints(graph):
         ("orders", "pricing", "quote", ("POST /quote",), (800,), (3,), ()),
         ("pricing", "inventory", "/stock/{sku}", ("GET /stock/{sku}",), (500,), (3,), ()),
         ("payments", "inventory", "Reserve", ("GRPC Inventory/Reserve",), (1000,), (1,), ()),
-        ("loyalty", "pricing", "quote", ("POST /quote",), (1500,), (3,), ()),
+        ("loyalty", "pricing", "quote", ("POST /quote",), (1500,), (3,), (True,)),  # requestId: a header, made again on each attempt
         ("loyalty", "inventory", "/stock/{sku}", ("GET /stock/{sku}",), (400,), (1,), ()),
     }
 

@@ -12,7 +12,13 @@ supplies only syntax facts through the engine —
 - **call arguments**: the ``Site`` of an outbound call fact (positional ``args``, named
   ``kwargs``, construction ``fields``) is checked for tainted values and the label each one
   travels under (``header:Idempotency-Key``, ``field:transactionId``, ``kwarg:request_id``);
-- identifiers are the adapter's ``IDENTIFIER_TYPES``; function literals are not entered.
+- identifiers are the adapter's ``IDENTIFIER_TYPES``; function literals are not entered, except
+  one passed to an outbound call whose rule says which calls of such a literal set a header
+  (the option ``request_headers``: ``setters``, called as ``setter("Header-Name", value)``, and
+  ``blocks``, whose own literal holds setters: Ktor's ``client.post(url) { header("X-Request-ID",
+  id) }`` and ``headers { append("X-Request-ID", id) }``). Only unqualified calls count: a
+  qualified entry matches the callee's resolved name (an imported extension function), a bare
+  one a name that binds nothing in scope (a method of the literal's receiver).
 
 Sources are ``id_generation`` facts (the node they were emitted at) and id-like parameters of
 same-file functions, so that one hop into a function through its parameter is followed. A new id
@@ -25,6 +31,7 @@ does nothing before the file's first id fact or id-like parameter, so other file
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +89,12 @@ class TsIdFlow:
         self.param_names: dict[str, list[str]] = {}
         self.inherits: dict[Src, set[Src]] = {}
         self._budget = 0
+        # rule id → (header setters, blocks of setters) called in a literal that configures the call
+        self.configures: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        for rule in an.index.rules:
+            spec = (rule.options or {}).get("request_headers")
+            if isinstance(spec, dict):
+                self.configures[rule.id] = (frozenset(spec.get("setters") or ()), frozenset(spec.get("blocks") or ()))
 
     # ---------------------------------------------------------------- state
     def active(self) -> bool:
@@ -201,6 +214,42 @@ class TsIdFlow:
                 if label is not None:
                     for s in srcs:
                         self._flow(s, fact, label)
+
+        conf = self.configures.get(fact.rule)
+        if conf is not None:
+            literals = {n.id: n for n in [*site.args, *site.kwargs.values()] if n.type in self.an.FUNCTION_TYPES}
+            for literal in literals.values():
+                for key, value in self._header_sets(literal, conf[0], conf[1], scope):
+                    label = self.label(("headers", key))
+                    if label is not None:
+                        for s in self.taint_of(value, scope).sources:
+                            self._flow(s, fact, label)
+
+    def _header_sets(self, literal: Node, setters: frozenset[str], blocks: frozenset[str], scope: Scope) -> Iterator[tuple[str, Node]]:
+        """``(header name, value node)`` of the setter calls in a literal that configures a call."""
+        an = self.an
+        stack = list(reversed(literal.named_children))
+        while stack:
+            n = stack.pop()
+            if n.type in an.FUNCTION_TYPES:
+                continue  # another literal: entered only as a block's (below)
+            if n.type in an.CALL_TYPES:
+                site = an.site(n, scope)
+                func = site.func if site is not None else None
+                if site is not None and func is not None and func.type in an.IDENTIFIER_TYPES:
+                    # a resolved name (an imported extension function), or a bare name that binds
+                    # nothing here: a method of the literal's receiver
+                    qual = an.callee(func, scope)[0]
+                    name = qual if qual in setters or qual in blocks else an.text(func) if scope.lookup(an.text(func)) is None else ""
+                    if name in setters and len(site.args) >= 2:
+                        key = an.to_value(an.evaluate(site.args[0], scope))
+                        if isinstance(key, Const) and isinstance(key.value, str):
+                            yield key.value, site.args[1]
+                    elif name in blocks:
+                        for a in [*site.args, *site.kwargs.values()]:
+                            if a.type in an.FUNCTION_TYPES:
+                                stack.extend(reversed(a.named_children))
+            stack.extend(reversed(n.named_children))
 
     def label(self, path: tuple[str, ...]) -> str | None:
         last = path[-1]
