@@ -148,14 +148,7 @@ def test_ids_inside_and_outside_retries(facts):
         ("storefront", 16, "orderId", "crypto.randomUUID", False, ((17, "field:orderId"),)),
         ("storefront", 39, "transactionId", "crypto.randomUUID", False, ((28, "header:Idempotency-Key"),)),
         ("storefront", 43, "newTransactionId", "crypto.randomUUID", True, ((28, "header:Idempotency-Key"),)),  # the story's bug
-        (
-            "loyalty",
-            30,
-            "requestId",
-            "UUID.randomUUID",
-            True,
-            ((31, "header:X-Request-ID"),),
-        ),  # made in the repeat loop, set as a header in the Ktor request block
+        ("loyalty", 30, "requestId", "UUID.randomUUID", True, ((31, "header:X-Request-ID"),)),  # in the repeat loop; a Ktor header
     }
 
 
