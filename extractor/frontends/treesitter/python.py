@@ -178,7 +178,6 @@ class PythonAnalyzer(Analyzer):
         self.is_package = self.path.endswith("__init__.py")
         self._functions: dict[int, FunctionInfo] = {}  # function_definition id → info
         self._class_of: dict[int, ClassInfo] = {}  # class_definition id → info
-        self._self_attrs: dict[int, dict[str, list[tuple[Node, Scope]]]] = {}  # class node id → attr → assigned expressions
         self._self_configures: dict[int, dict[str, list[tuple[Node, Scope]]]] = {}
         self._attr_values: dict[int, dict[str, Any]] = {}
         self._configures: dict[int, list[tuple[Node, Scope]]] = {}  # id(binding) → x.mount(...) calls applied when x is evaluated
@@ -696,8 +695,9 @@ class PythonAnalyzer(Analyzer):
 
     def instance_member(self, inst: Instance, attr: str, node: Node | None) -> Any:
         cls = inst.cls
-        attrs = self._class_attrs(cls)
-        entries = attrs.get(attr)
+        if cls.members is None:
+            self.collect_members(cls)
+        entries = cls.members.get(attr) if cls.members is not None else None
         if not entries:
             b = cls.scope.bindings.get(attr)
             if b is not None:
@@ -725,14 +725,12 @@ class PythonAnalyzer(Analyzer):
         memo[attr] = result
         return result
 
-    def _class_attrs(self, cls: ClassInfo) -> dict[str, list[tuple[Node, Scope]]]:
-        """``self.x = ...`` assignments and ``self.x.configure(...)`` calls of all methods."""
-        found = self._self_attrs.get(cls.node.id)
-        if found is not None:
-            return found
+    def collect_members(self, cls: ClassInfo) -> None:
+        """The engine's ``cls.members``: ``self.x = ...`` assignments of all methods; and the
+        ``self.x.configure(...)`` calls (``_self_configures``)."""
         attrs: dict[str, list[tuple[Node, Scope]]] = {}
         confs: dict[str, list[tuple[Node, Scope]]] = {}
-        self._self_attrs[cls.node.id] = attrs
+        cls.members = attrs
         self._self_configures[cls.node.id] = confs
         body = cls.node.child_by_field_name("body")
         for st in self.iter_named(body):
@@ -777,7 +775,6 @@ class PythonAnalyzer(Analyzer):
                             confs.setdefault(self.text(oa), []).append((small, mscope))
                             continue
                     self._record_configure(small, mscope)
-        return attrs
 
     def _walk_small(self, block: Node | None) -> Iterator[Node]:
         """Simple statements of a function body in order, into compound statements but not nested defs."""
