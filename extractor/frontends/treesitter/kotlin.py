@@ -27,7 +27,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from ...values import Call, Const, Dynamic, Map, Obj, Ref, Seq, fold, strip
+from ...environment.svcconfig import placeholder_value
+from ...values import Call, Const, Dynamic, Map, Named, Obj, Ref, Seq, fold, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .java import BUILTIN_NAMES, KEYED_SETTERS
 from .kotlin_package import module_path
@@ -122,6 +123,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._all_functions: list[FunctionInfo] = []
+        self._config_fields: dict[tuple[int, str], Any] = {}  # (class node id, property) → configuration value
 
     # ================================================================ names
     def callee(self, func: Node | None, scope: Scope) -> tuple[str | None, Obj | None, str, Any]:
@@ -427,12 +429,15 @@ class KotlinAnalyzer(SyntaxAnalyzer):
             if name and tnode is not None and any(c.type in ("val", "var") for c in p.children):
                 fields.add(name)
                 cls.member_types[name] = (tnode, cls.scope)
+                self.config_property(cls, name, p)
         if cls.node.type == "class_declaration":
             for member in self.class_body(cls.node):
                 if member.type != "property_declaration":
                     continue
                 names = self.property_names(member)
                 fields.update(names)
+                for n in names[:1]:
+                    self.config_property(cls, n, member)
                 value, tnode = self.property_value(member), self.property_type(member)
                 for n in names[:1]:
                     if tnode is not None:
@@ -440,6 +445,25 @@ class KotlinAnalyzer(SyntaxAnalyzer):
                     if value is not None:
                         cls.members.setdefault(n, []).append((value, cls.scope))
         self.class_field_values(cls, fields, self.field_target)
+
+    def config_property(self, cls: ClassInfo, name: str, node: Node) -> None:
+        """``@Value("\\${risk.url:d}")`` (Kotlin escapes the ``$``) on a constructor property or a
+        property: the configuration value it injects (the rules' ``config: annotations``)."""
+        for site in self.annotations(node):
+            qual = self.callee(site.func, cls.scope)[0] if site.func is not None else None
+            if site.args and qual in self.index.config_annotations:
+                v = strip(self.to_value(self.evaluate(site.args[0], cls.scope)))
+                value = placeholder_value(v.value) if isinstance(v, Const) and isinstance(v.value, str) else Dynamic(self.anchor_text(site.args[0], 120))
+                self._config_fields[(cls.node.id, name)] = value
+                return
+
+    def instance_member(self, inst: Instance, attr: str, node: Node | None) -> Any:
+        if inst.cls.members is None:
+            self.collect_members(inst.cls)
+        config = self._config_fields.get((inst.cls.node.id, attr))
+        if config is not None:
+            return Named(attr, config)
+        return super().instance_member(inst, attr, node)
 
     def field_target(self, target: Node) -> str | None:
         if target.type == "identifier":
