@@ -179,7 +179,6 @@ class PythonAnalyzer(Analyzer):
         self._functions: dict[int, FunctionInfo] = {}  # function_definition id → info
         self._class_of: dict[int, ClassInfo] = {}  # class_definition id → info
         self._self_configures: dict[int, dict[str, list[tuple[Node, Scope]]]] = {}
-        self._attr_values: dict[int, dict[str, Any]] = {}
         self._configures: dict[int, list[tuple[Node, Scope]]] = {}  # id(binding) → x.mount(...) calls applied when x is evaluated
         self._policy_classes: dict[int, Obj | None] = {}
         self._inline_owners: dict[int, str] = {}  # node id of a call in an inline route list → synthetic owner
@@ -707,7 +706,7 @@ class PythonAnalyzer(Analyzer):
                 if isinstance(bv, ClassValue) and bv.cls is not cls:
                     return self.instance_member(Instance(bv.cls, inst.name), attr, node)
             return Dynamic(f"self.{attr}")
-        memo = self._attr_values.setdefault(cls.node.id, {})
+        memo = cls.member_cache  # the engine's: an attached policy (emit.attach_policies) marks it
         if attr in memo:
             return memo[attr]
         memo[attr] = Dynamic(f"self.{attr}")  # while in progress (a cycle)
