@@ -30,7 +30,7 @@ from .frontends.base import FileResult
 from .frontends.treesitter.python_package import module_name_for
 from .link import link
 from .reach import build_call_index
-from .sources import read_source
+from .sources import SourceCache, read_source
 from .values import Obj, Ref, Value, walk
 
 
@@ -113,7 +113,7 @@ def extract_one(task: Task, compiled: Mapping[str, Any]) -> tuple[FileResult | N
     index = compiled.get(task.language)
     if fe is None or index is None:
         return None, None, 0
-    data, diag = read_source(Path(task.root), task.rel, task.max_bytes, task.language)
+    data, diag = _read(task)
     if data is None:
         return None, diag, 0
     lines = data.count(b"\n")
@@ -127,6 +127,16 @@ def extract_one(task: Task, compiled: Mapping[str, Any]) -> tuple[FileResult | N
     except Exception as exc:  # a frontend bug must not stop the scan
         return None, Diagnostic(task.rel, "internal_error", f"extraction failed: {type(exc).__name__}: {exc}", severity="error"), lines
     return result, None, lines
+
+
+_SOURCES: list[SourceCache] = []  # the running scan's reads (in this process)
+
+
+def _read(task: Task) -> tuple[bytes | None, Diagnostic | None]:
+    """The task's file, read once per scan: the later passes reuse the first read (or its diagnostic)."""
+    if _SOURCES:
+        return _SOURCES[-1].read(task.root, task.rel, task.max_bytes, task.language, read_source)
+    return read_source(Path(task.root), task.rel, task.max_bytes, task.language)
 
 
 class _OutOfTime(Exception):
@@ -186,9 +196,25 @@ def scan(
     display_root: str | None = None,
     only_files: Iterable[str] | None = None,
 ) -> ScanResult:
-    started = time.perf_counter()
     root = Path(root)
     config = config if config is not None else load_config(root)
+    _SOURCES.append(SourceCache())
+    try:
+        return _scan(root, catalog, config, jobs, rule_ids, display_root, only_files)
+    finally:
+        _SOURCES.pop()
+
+
+def _scan(
+    root: Path,
+    catalog: Catalog | None,
+    config: Config,
+    jobs: int,
+    rule_ids: Iterable[str] | None,
+    display_root: str | None,
+    only_files: Iterable[str] | None,
+) -> ScanResult:
+    started = time.perf_counter()
     catalog = catalog if catalog is not None else load_catalog()
     selected = tuple(sorted(rule_ids)) if rule_ids is not None else None
     if selected is not None:
@@ -393,9 +419,8 @@ def _package_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servi
             wanted = set(res.imports.values())
             used = {q: o for q, o in others.items() if q in wanted}
         else:
-            try:
-                text = (Path(task.root) / task.rel).read_bytes()
-            except OSError:
+            text, _diag = _read(task)
+            if text is None:
                 continue
             used = {q: o for q, o in others.items() if re.search(rb"\b" + re.escape(q.rpartition(".")[2].encode()) + rb"\b", text)}
         if used:
@@ -431,10 +456,10 @@ def _second_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servic
         if res is not None:
             used = {q: o for q, o in objs.items() if any(imp == q or q.startswith(imp + ".") for imp in res.imports.values())}
         else:
-            try:
-                text = (Path(task.root) / task.rel).read_text("utf-8", "replace")
-            except OSError:
+            data, _diag = _read(task)
+            if data is None:
                 continue
+            text = data.decode("utf-8", "replace")
             if not word_re.search(text):
                 continue
             used = {q: o for q, o in objs.items() if q.rpartition(".")[2] in text}
