@@ -14,7 +14,6 @@ caller's only declared dependency on that service.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -487,28 +486,3 @@ def _read_edges(services: dict[str, ServiceNode], aliases: dict[str, str], infer
 
 def _find_dataset(datasets: dict[str, DatasetNode], name: str | None) -> DatasetNode | None:
     return next((d for d in datasets.values() if match.same_name(d.name, name)), None)
-
-
-def iter_paths(graph: ContractGraph, limit: int = 100_000) -> Iterator[list[CallEdge]]:
-    """Every simple call path (as a list of edges) from each service, in sorted order; at most ``limit`` paths."""
-    out_edges: dict[str, list[CallEdge]] = {}
-    for e in graph.calls:
-        out_edges.setdefault(e.caller, []).append(e)
-    count = 0
-
-    def walk(node: str, path: list[CallEdge], seen: set[str]) -> Iterator[list[CallEdge]]:
-        nonlocal count
-        for e in out_edges.get(node, ()):
-            if e.callee in seen:
-                continue
-            count += 1
-            if count > limit:
-                return
-            path.append(e)
-            yield list(path)
-            if not e.external:
-                yield from walk(e.callee, path, seen | {e.callee})
-            path.pop()
-
-    for start in sorted(out_edges):
-        yield from walk(start, [], {start})
