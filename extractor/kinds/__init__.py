@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import circuit_breaker, endpoint, grpc_call, http_call, id_generation, idempotency_key, missing_timeout, replica_read, retry_policy
-from .base import Field, FieldGroup, Finalizer, Kind, KindView, LinkContext, Raw
+from .base import Field, FieldGroup, Kind, KindView, LinkContext, Raw
 from .convert import generic, scalar, text_or_none
 
 if TYPE_CHECKING:
@@ -38,16 +38,10 @@ KINDS: dict[str, Kind] = {
 ALL_KINDS = tuple(KINDS)
 CALL_KINDS = ("http_call", "grpc_call")
 
-FINALIZERS: dict[str, Finalizer] = {name: k.finalize for name, k in KINDS.items() if k.finalize is not generic}
-
 
 def finalize(kind: str, raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:
-    return FINALIZERS.get(kind, generic)(raw_fields, rule, ctx)
-
-
-def register(kind: str, fn: Finalizer) -> None:
-    """Replace a kind's finalizer (kept for callers of the former ``extractor.kinds`` module)."""
-    FINALIZERS[kind] = fn
+    k = KINDS.get(kind)
+    return (k.finalize if k is not None else generic)(raw_fields, rule, ctx)
 
 
 def raw_names(kind: str) -> frozenset[str]:
@@ -63,7 +57,6 @@ def view(fact: Fact) -> KindView:
 __all__ = [
     "ALL_KINDS",
     "CALL_KINDS",
-    "FINALIZERS",
     "KINDS",
     "Field",
     "FieldGroup",
@@ -74,7 +67,6 @@ __all__ = [
     "finalize",
     "generic",
     "raw_names",
-    "register",
     "scalar",
     "text_or_none",
     "view",
