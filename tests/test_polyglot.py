@@ -4,44 +4,34 @@ its README lists."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
-from click.testing import CliRunner
 
-from extractor.cli import main
+from .samples import MONOREPOS, of, run_json
 
-SAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "monorepos" / "polyglot-shop"
+SAMPLE = MONOREPOS / "polyglot-shop"
 SF = "storefront/src/clients.ts"
 PRICING_CLIENT = "orders/src/main/java/com/shop/orders/PricingClient.java"
 LOYALTY = "loyalty/src/main/kotlin/com/shop/loyalty/Clients.kt"
 
 
-def _run(*args: str) -> dict:
-    result = CliRunner().invoke(main, [*args, str(SAMPLE), "--format", "json", "-j", "1"], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+@pytest.fixture(scope="module")
+def scan() -> dict:
+    return run_json("scan", SAMPLE)
 
 
 @pytest.fixture(scope="module")
-def facts() -> list[dict]:
-    doc = _run("scan")
-    assert doc["diagnostics"] == []
-    return doc["facts"]
+def facts(scan) -> list[dict]:
+    assert scan["diagnostics"] == []
+    return scan["facts"]
 
 
 @pytest.fixture(scope="module")
 def graph() -> dict:
-    return _run("graph")
+    return run_json("graph", SAMPLE)
 
 
-def _of(facts: list[dict], *kinds: str) -> list[dict]:
-    return [f for f in facts if f["kind"] in kinds]
-
-
-def test_one_service_per_language(facts):
-    doc = _run("scan")
+def test_one_service_per_language(scan, facts):
+    doc = scan
     assert {(s["name"], s["root"], tuple(s["languages"])) for s in doc["services"]} == {
         ("inventory", "inventory", ("go",)),
         ("orders", "orders", ("java",)),
@@ -76,7 +66,7 @@ def test_every_call_with_its_target_timeout_and_retries(facts):
             f["retry_attempts"],
             len(f.get("circuit_breakers", ())),
         )
-        for f in _of(facts, "http_call", "grpc_call")
+        for f in of(facts, "http_call", "grpc_call")
     }
     assert calls == {
         ("http_call", "storefront", SF, 17, "POST", "orders", 2000, "literal", 3, 0),
@@ -93,7 +83,7 @@ def test_every_call_with_its_target_timeout_and_retries(facts):
 
 
 def test_urls_and_how_their_targets_were_found(facts):
-    found = {(f["service"], f.get("url"), f["target"]["host"], f["target"]["port"], f["target"]["via"]) for f in _of(facts, "http_call", "grpc_call")}
+    found = {(f["service"], f.get("url"), f["target"]["host"], f["target"]["port"], f["target"]["via"]) for f in of(facts, "http_call", "grpc_call")}
     assert found == {
         ("storefront", "{env ORDERS_URL}/orders", "orders", 8080, "deploy_env"),
         ("storefront", "{env INVENTORY_ADDR}", "inventory", 50051, "deploy_env"),
@@ -109,7 +99,7 @@ def test_urls_and_how_their_targets_were_found(facts):
 def test_retry_policies_and_the_breaker(facts):
     retries = {
         (f["service"], f["file"], f["line"], f["mechanism"], f["attempts"], f.get("backoff"), f.get("max_delay_ms"), len(f["calls"]))
-        for f in _of(facts, "retry_policy")
+        for f in of(facts, "retry_policy")
     }
     assert retries == {
         ("storefront", SF, 9, "axios-retry", 3, "none", None, 1),  # no retryDelay: none
@@ -118,7 +108,7 @@ def test_retry_policies_and_the_breaker(facts):
         ("pricing", "pricing/pricing/api.py", 15, "tenacity", 3, "exponential", 1000, 1),
         ("loyalty", LOYALTY, 28, "loop", 3, "fixed", None, 1),  # repeat(3) { try { ... } catch { delay(200L) } }
     }
-    (breaker,) = _of(facts, "circuit_breaker")
+    (breaker,) = of(facts, "circuit_breaker")
     assert (
         breaker["service"],
         breaker["line"],
@@ -139,10 +129,10 @@ def test_retry_policies_and_the_breaker(facts):
 
 
 def test_ids_inside_and_outside_retries(facts):
-    calls = {f["id"]: (f["line"]) for f in _of(facts, "http_call")}
+    calls = {f["id"]: (f["line"]) for f in of(facts, "http_call")}
     ids = {
         (f["service"], f["line"], f["variable"], f["generator"], f["inside_retry"], tuple((calls[x["call"]], x["as"]) for x in f.get("flows_to", ())))
-        for f in _of(facts, "id_generation")
+        for f in of(facts, "id_generation")
     }
     assert ids == {
         ("storefront", 16, "orderId", "crypto.randomUUID", False, ((17, "field:orderId"),)),
@@ -153,7 +143,7 @@ def test_ids_inside_and_outside_retries(facts):
 
 
 def test_endpoints_of_every_service(facts):
-    endpoints = {(f["service"], f["method"], f["path"]) for f in _of(facts, "endpoint")}
+    endpoints = {(f["service"], f["method"], f["path"]) for f in of(facts, "endpoint")}
     assert endpoints == {
         ("storefront", "GET", "/products/:sku"),
         ("storefront", "POST", "/checkout"),
@@ -199,8 +189,7 @@ def test_graph_edges_meet_the_providers_endpoints(graph):
 
 
 def test_the_check_finds_the_cross_language_problems():
-    result = CliRunner().invoke(main, ["check", str(SAMPLE), "--format", "json", "--fail-on", "never", "-j", "1"], catch_exceptions=False)
-    doc = json.loads(result.output)
+    doc = run_json("check", SAMPLE, "--fail-on", "never")
     assert sorted((f["check"], tuple(f["services"])) for f in doc["findings"]) == [
         ("system.retry-amplification", ("storefront", "orders", "pricing", "inventory")),
         ("system.timeout-inversion", ("loyalty", "pricing")),  # 1.5 s for pricing, which may spend 3.5 s on inventory

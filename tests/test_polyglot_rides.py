@@ -4,30 +4,20 @@ timeouts, retries, breakers and ids its README lists, nothing more."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
-from click.testing import CliRunner
 
-from extractor.cli import main
+from .samples import MONOREPOS, of, run_json
 
-SAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "monorepos" / "polyglot"
+SAMPLE = MONOREPOS / "polyglot"
 GW = "gateway/src/clients.ts"
 FARES_CLIENT = "booking/src/main/java/com/rides/booking/FaresClient.java"
 WALLET_CLIENT = "booking/src/main/java/com/rides/booking/WalletClient.java"
 CONTROLLER = "booking/src/main/java/com/rides/booking/BookingController.java"
 
 
-def _run(*args: str) -> dict:
-    result = CliRunner().invoke(main, [*args, str(SAMPLE), "--format", "json", "-j", "1"], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)
-
-
 @pytest.fixture(scope="module")
 def scan() -> dict:
-    return _run("scan")
+    return run_json("scan", SAMPLE)
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +27,7 @@ def facts(scan) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def graph() -> dict:
-    return _run("graph")
-
-
-def _of(facts: list[dict], *kinds: str) -> list[dict]:
-    return [f for f in facts if f["kind"] in kinds]
+    return run_json("graph", SAMPLE)
 
 
 def test_one_service_per_language_and_no_diagnostics(scan):
@@ -77,7 +63,7 @@ def test_every_call_with_its_target_timeout_retries_and_breakers(facts):
             len(f["retry_policies"]),
             len(f["circuit_breakers"]),
         )
-        for f in _of(facts, "http_call", "grpc_call")
+        for f in of(facts, "http_call", "grpc_call")
     }
     assert calls == {
         ("http_call", "gateway", GW, 11, "POST", "{env BOOKING_URL}/bookings", "booking", "booking", 8080, "deploy_env", 2500, "literal", 3, 1, 0),
@@ -174,9 +160,9 @@ def test_every_call_with_its_target_timeout_retries_and_breakers(facts):
 
 
 def test_the_timeout_from_application_yml_and_the_call_without_one(facts):
-    (feign,) = [f for f in _of(facts, "http_call") if f["library"] == "openfeign"]
+    (feign,) = [f for f in of(facts, "http_call") if f["library"] == "openfeign"]
     assert (feign["timeout_ms"], feign["timeout_source"], feign["connect_timeout_ms"]) == (3000, "config", 500)
-    (missing,) = _of(facts, "missing_timeout")
+    (missing,) = of(facts, "missing_timeout")
     assert (missing["service"], missing["file"], missing["line"], missing["method"], missing["url"]) == (
         "fleet",
         "fleet/outbound.go",
@@ -187,7 +173,7 @@ def test_the_timeout_from_application_yml_and_the_call_without_one(facts):
 
 
 def test_retry_policies(facts):
-    by_id = {f["id"]: f for f in _of(facts, "http_call", "grpc_call")}
+    by_id = {f["id"]: f for f in of(facts, "http_call", "grpc_call")}
     retries = {
         (
             f["service"],
@@ -199,7 +185,7 @@ def test_retry_policies(facts):
             f.get("max_delay_ms"),
             tuple(sorted(by_id[c]["line"] for c in f["calls"])),
         )
-        for f in _of(facts, "retry_policy")
+        for f in of(facts, "retry_policy")
     }
     assert retries == {
         ("gateway", GW, 11, "p-retry", 3, "fixed", None, (11,)),
@@ -214,7 +200,7 @@ def test_retry_policies(facts):
 
 
 def test_circuit_breakers(facts):
-    by_id = {f["id"]: f for f in _of(facts, "http_call", "grpc_call")}
+    by_id = {f["id"]: f for f in of(facts, "http_call", "grpc_call")}
     breakers = {
         (
             f["service"],
@@ -227,7 +213,7 @@ def test_circuit_breakers(facts):
             f["recovery_timeout_ms"],
             tuple(by_id[c]["line"] for c in f["calls"]),
         )
-        for f in _of(facts, "circuit_breaker")
+        for f in of(facts, "circuit_breaker")
     }
     assert breakers == {
         ("fleet", "fleet/outbound.go", 34, "gobreaker", "maps", 6, None, 20000, (41,)),
@@ -237,10 +223,10 @@ def test_circuit_breakers(facts):
 
 
 def test_ids_inside_and_outside_retries(facts):
-    lines = {f["id"]: f["line"] for f in _of(facts, "http_call", "grpc_call")}
+    lines = {f["id"]: f["line"] for f in of(facts, "http_call", "grpc_call")}
     ids = {
         (f["service"], f["file"], f["line"], f["variable"], f["generator"], f["inside_retry"], tuple((lines[x["call"]], x["as"]) for x in f["flows_to"]))
-        for f in _of(facts, "id_generation")
+        for f in of(facts, "id_generation")
     }
     assert ids == {
         ("gateway", GW, 10, "requestId", "crypto.randomUUID", False, ((11, "header:X-Request-ID"),)),
@@ -251,7 +237,7 @@ def test_ids_inside_and_outside_retries(facts):
 
 
 def test_endpoints_of_every_service(facts):
-    assert {(f["service"], f["method"], f["path"]) for f in _of(facts, "endpoint")} == {
+    assert {(f["service"], f["method"], f["path"]) for f in of(facts, "endpoint")} == {
         ("gateway", "GET", "/zones/:zone/vehicles"),
         ("gateway", "POST", "/rides"),
         ("gateway", "POST", "/trips/:id/pay"),
