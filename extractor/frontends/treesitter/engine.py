@@ -39,9 +39,6 @@ from ..base import FileResult
 from .match import Matcher
 from .policies import POLICY_KINDS, object_policies
 from .scopes import (
-    MAX_CALL_ARGS,
-    MAX_EVAL_DEPTH,
-    MAX_INLINE_DEPTH,
     MAX_LITERAL_ITEMS,
     OWNER_CAPTURE,
     UNBOUND,
@@ -54,17 +51,12 @@ from .scopes import (
     Opaque,
     Scope,
     Site,
-    at_path_named,
-    join_prefix,
 )
 
 if TYPE_CHECKING:  # tree_sitter is imported only when a file of the language is parsed
     from tree_sitter import Node
 
 __all__ = [
-    "MAX_CALL_ARGS",
-    "MAX_EVAL_DEPTH",
-    "MAX_INLINE_DEPTH",
     "MAX_LITERAL_ITEMS",
     "OWNER_CAPTURE",
     "UNBOUND",
@@ -78,8 +70,6 @@ __all__ = [
     "Opaque",
     "Scope",
     "Site",
-    "at_path_named",
-    "join_prefix",
 ]
 
 
