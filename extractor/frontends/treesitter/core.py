@@ -19,6 +19,7 @@ from .idflow import TsIdFlow
 from .index import TsIndex
 from .policies import PolicyTracker
 from .scopes import OWNER_CAPTURE, ClassInfo, FunctionInfo, Scope, Site
+from .summary import SummaryRecorder
 
 if TYPE_CHECKING:  # tree_sitter is imported only when a file of the language is parsed
     from tree_sitter import Node, Tree
@@ -121,10 +122,7 @@ class AnalyzerCore:
         self._literal_timeouts: dict[int, list[tuple[str, Any]]] = {}  # function literal id → limits of the call running it (withTimeout)
         if index.has_id_rules and index.id_words_re is not None and index.id_words_re.search(source):
             self.idflow = TsIdFlow(cast("Analyzer", self), **index.idflow_options)  # (the composed engine)
-        from .summary import (
-            SummaryRecorder,  # the file's summary for the link stage (frontends/summary.py)
-        )
-
+        # the file's summary for the link stage (frontends/summary.py); bench/summary_overhead.py sets it to None
         self.summary: SummaryRecorder | None = SummaryRecorder(path, self.language, module)
 
     # ================================================================ language hooks
