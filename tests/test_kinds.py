@@ -143,10 +143,19 @@ def test_raw_names_come_from_the_kind_definitions():
         assert set(generated[name]["propertyNames"]["anyOf"][0]["enum"]) == kind.raw_names()
 
 
-def _rule(tmp_path: Path, rel: str, body: str) -> None:
-    path = tmp_path / rel
+def _rule(tmp_path: Path, rule_id: str, kind: str, body: str) -> None:
+    """Write rule ``rule_id`` (at <language>/<category>/<name>.yaml) of ``kind``: HEADER, then ``body``."""
+    language, category, name = rule_id.split(".")
+    path = tmp_path / language / category / f"{name}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    path.write_text(HEADER.format(id=rule_id, language=language, kind=kind) + textwrap.dedent(body), encoding="utf-8")
+
+
+def _load_error(tmp_path: Path) -> str:
+    """The message of the RuleError loading the rules under ``tmp_path`` raises."""
+    with pytest.raises(RuleError) as err:
+        load_catalog([tmp_path])
+    return str(err.value)
 
 
 HEADER = """\
@@ -162,9 +171,9 @@ docs: {{what: x, limitations: y}}
 def test_a_field_its_kind_does_not_read_is_an_error_with_file_and_line(tmp_path):
     _rule(
         tmp_path,
-        "python/http/typo.yaml",
-        HEADER.format(id="python.http.typo", language="python", kind="http_call")
-        + """\
+        "python.http.typo",
+        "http_call",
+        """\
 python:
   calls:
     - names: [x.get]
@@ -175,9 +184,7 @@ python:
         timout_ms: {kw: timeout_ms}
 """,
     )
-    with pytest.raises(RuleError) as err:
-        load_catalog([tmp_path])
-    message = str(err.value)
+    message = _load_error(tmp_path)
     assert "python/http/typo.yaml:14: python/calls/0/fields/timout_ms: 'timout_ms' is not a field of http_call" in message
     assert "url" not in message.split("(known:")[0] and "_private" not in message
     assert message.count("\n") == 0  # one problem: timeout (read as timeout_ms) and _private are fine
@@ -186,9 +193,9 @@ python:
 def test_each_match_is_checked_against_its_own_kind(tmp_path):
     _rule(
         tmp_path,
-        "go/retry/mixed.yaml",
-        HEADER.format(id="go.retry.mixed", language="go", kind="[retry_policy, circuit_breaker]")
-        + """\
+        "go.retry.mixed",
+        "[retry_policy, circuit_breaker]",
+        """\
 treesitter:
   calls:
     - names: [x.Retry]
@@ -203,9 +210,7 @@ treesitter:
         SetFallback: {capture: fallback, arg: 0, fact_field: fallbak}
 """,
     )
-    with pytest.raises(RuleError) as err:
-        load_catalog([tmp_path])
-    lines = str(err.value).splitlines()
+    lines = _load_error(tmp_path).splitlines()
     assert len(lines) == 2, lines
     assert "go/retry/mixed.yaml:13: treesitter/calls/1/fields/attempts: 'attempts' is not a field of circuit_breaker" in lines[0]
     assert (
@@ -216,18 +221,16 @@ treesitter:
 def test_derive_copies_fields_the_kinds_have(tmp_path):
     _rule(
         tmp_path,
-        "python/timeouts/missing.yaml",
-        HEADER.format(id="python.timeouts.missing", language="python", kind="missing_timeout")
-        + """\
+        "python.timeouts.missing",
+        "missing_timeout",
+        """\
 derive:
   from_kinds: [http_call]
   when: {timeout_sorce: [none]}
   copy: [library, urll]
 """,
     )
-    with pytest.raises(RuleError) as err:
-        load_catalog([tmp_path])
-    message = str(err.value)
+    message = _load_error(tmp_path)
     assert "missing.yaml:9: derive/when/timeout_sorce: 'timeout_sorce' is not a field of http_call" in message
     assert "missing.yaml:10: derive/copy/1: 'urll' is not a field of missing_timeout" in message
 
@@ -235,9 +238,9 @@ derive:
 def test_a_scope_timeout_decorator_sets_no_fact_fields(tmp_path):
     _rule(
         tmp_path,
-        "java/retry/limiter.yaml",
-        HEADER.format(id="java.retry.limiter", language="java", kind="retry_policy")
-        + """\
+        "java.retry.limiter",
+        "retry_policy",
+        """\
 treesitter:
   decorators:
     - names: [x.TimeLimiter]
