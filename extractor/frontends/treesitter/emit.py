@@ -27,7 +27,7 @@ from ...values import (
 from ..base import RawFact
 from .index import MatchSpec
 from .objects import ObjectBuilder
-from .policies import COVERED_KINDS, object_policies
+from .policies import CALL_KINDS, COVERED_KINDS, object_policies
 from .scopes import Binding, ClassInfo, FunctionValue, Instance, Scope, Site
 
 if TYPE_CHECKING:  # tree_sitter is imported only when a file of the language is parsed
@@ -74,7 +74,7 @@ class Emitter(ObjectBuilder):
                 self.policies.facts_in_function.setdefault(inner.qualname, []).append(fact)
         if kind == "id_generation" and self.idflow is not None:
             self.idflow.on_id_fact(fact, node)
-        if kind in ("http_call", "grpc_call"):
+        if kind in CALL_KINDS:
             fallback = self.fallback_here()
             if fallback is not None:
                 fields["fallback"] = Const(fallback)

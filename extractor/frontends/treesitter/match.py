@@ -35,7 +35,7 @@ from ..base import Mount, RawFact
 from .emit import Emitter
 from .index import _MISSING as _IF_MISSING
 from .index import MatchSpec, Spec
-from .policies import COVERED_KINDS, LINK_FIELD, POLICY_KINDS, object_policies
+from .policies import CALL_KINDS, COVERED_KINDS, LINK_FIELD, POLICY_KINDS, object_policies
 from .scopes import (
     OWNER_CAPTURE,
     Binding,
@@ -371,7 +371,7 @@ class Matcher(Emitter):
             for fields in self.fields_for(spec, site, scope, receiver, env):
                 if spec.where and not where_may_hold(spec.where, fields):
                     continue
-                if self._scope_timeouts and spec.kind in ("http_call", "grpc_call"):
+                if self._scope_timeouts and spec.kind in CALL_KINDS:
                     fields["timeout"] = self.bounded_timeout(fields.get("timeout"))
                 if spec.where:
                     fields["_where"] = spec.where
@@ -402,7 +402,7 @@ class Matcher(Emitter):
                 self.attach_policies(spec, site, scope, [self.ref(f) for f in made if f.kind in POLICY_KINDS and f.rule == spec.rule.id])
         if self.idflow is not None:  # checked once the expression's calls are all matched (ids made in the arguments)
             for fact in made:
-                if fact.kind in ("http_call", "grpc_call"):
+                if fact.kind in CALL_KINDS:
                     self._pending_sinks.append((fact, site, scope))
 
     def bounded_timeout(self, timeout: Any) -> Any:

@@ -22,7 +22,8 @@ from ...values import Const, Obj, walk
 from ..base import RawFact
 
 POLICY_KINDS = frozenset({"retry_policy", "circuit_breaker"})
-COVERED_KINDS = frozenset({"http_call", "grpc_call", "id_generation"})
+CALL_KINDS = frozenset({"http_call", "grpc_call"})  # outbound calls (a time limit, a fallback, an id sink apply to them)
+COVERED_KINDS = CALL_KINDS | {"id_generation"}
 LINK_FIELD = "_policies"
 
 
