@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from ..discover import name_variants, normalise_name
 from ..facts import Diagnostic, Service
+from .svcconfig import canonical
 
 ENV_NAME_SUFFIXES = (
     "_SERVICE_URL",
@@ -36,6 +37,18 @@ class AddressBook:
     env_by_service: dict[str, dict[str, str]] = field(default_factory=dict)  # service → VAR → value
     env_sources: dict[tuple[str, str], str] = field(default_factory=dict)  # (service, VAR) → file
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    _canonical: dict[str, dict[str, str]] = field(default_factory=dict, repr=False, compare=False)  # service → canonical key → value
+
+    def canonical_env(self, service: str) -> dict[str, str]:
+        """The service's environment by Spring's relaxed key (``svcconfig.canonical``): the first key
+        read that spells a name wins. Built on first use; the book is complete by then (link time)."""
+        table = self._canonical.get(service)
+        if table is None:
+            table = {}
+            for k, v in self.env_by_service.get(service, {}).items():
+                table.setdefault(canonical(k), v)
+            self._canonical[service] = table
+        return table
 
     def add_alias(self, alias: str, service: str) -> None:
         for v in name_variants(alias) | {alias.lower()}:

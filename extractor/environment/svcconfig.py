@@ -25,9 +25,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Seq, Value, describe, simplify_concat, strip
+
+if TYPE_CHECKING:
+    from .book import AddressBook
 
 CONFIG_CALL = "$config"
 # Spring Boot's configuration files (profiles: application-prod.yml), also under config/
@@ -99,34 +102,15 @@ def env_spelling(key: str) -> str:
     return re.sub(r"[.\[\]]+", "_", key).replace("-", "").strip("_").upper()
 
 
-_CANON: dict[int, tuple[Any, dict[str, dict[str, str]]]] = {}
-
-
-def _canonical_env(book: Any, service: str) -> dict[str, str]:
-    cached = _CANON.get(id(book))
-    if cached is None or cached[0] is not book:
-        if len(_CANON) > 8:
-            _CANON.clear()
-        cached = (book, {})
-        _CANON[id(book)] = cached
-    table = cached[1].get(service)
-    if table is None:
-        table = {}
-        for k, v in (getattr(book, "env_by_service", {}).get(service) or {}).items():
-            table.setdefault(canonical(k), v)
-        cached[1][service] = table
-    return table
-
-
-def lookup(book: Any, service: str | None, key: str) -> str | None:
+def lookup(book: AddressBook | None, service: str | None, key: str) -> str | None:
     """The value the service's configuration (or environment) gives ``key``."""
     if book is None or service is None:
         return None
-    env = getattr(book, "env_by_service", {}).get(service) or {}
+    env = book.env_by_service.get(service) or {}
     spelled = env_spelling(key)
     if spelled != key and spelled in env:  # the deployment's environment overrides the files, as in Spring
         return env[spelled]
-    return _canonical_env(book, service).get(canonical(key))  # the first file read that spells it any way
+    return book.canonical_env(service).get(canonical(key))  # the first file read that spells it any way
 
 
 def lookup_list(book: Any, service: str | None, key: str) -> list[str] | None:
