@@ -955,7 +955,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
 
     def _type_args(self, generic: Node) -> list[Node]:
         tal = next((c for c in generic.named_children if c.type == "type_argument_list"), None)
-        return [c for c in self.iter_named(tal) if c.type != "comment"]
+        return self.named(tal)
 
     def _target_type(self, node: Node) -> Node | None:
         """The declared type a target-typed ``new()`` builds (``HttpClient c = new() {...}``)."""
@@ -1069,7 +1069,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
     def literal_pairs(self, node: Node) -> list[tuple[str | None, Node | None]] | None:
         if node.type == "anonymous_object_creation_expression":
             out: list[tuple[str | None, Node | None]] = []
-            kids = [c for c in node.named_children if c.type != "comment"]
+            kids = self.named(node)
             i = 0
             while i < len(kids):
                 k = kids[i]
@@ -1093,7 +1093,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                     left = el.child_by_field_name("left")
                     pairs.append((self.text(left) if left is not None else None, el.child_by_field_name("right")))
                 elif el.type == "initializer_expression":  # a dictionary initialiser: { "k", v }
-                    kv = [c for c in el.named_children if c.type != "comment"]
+                    kv = self.named(el)
                     if len(kv) == 2:
                         key = strip(self.to_value(self.evaluate(kv[0], self.module_scope)))
                         pairs.append((str(key.value) if isinstance(key, Const) else None, kv[1]))
@@ -1650,7 +1650,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         return self.eval_binary(op, left, right, node)
 
     def ev_postfix(self, node: Node, scope: Scope) -> Any:
-        kids = [c for c in node.named_children if c.type != "comment"]
+        kids = self.named(node)
         if len(kids) == 1 and self.text(node).endswith("!"):  # x! (null-forgiving)
             return self.evaluate(kids[0], scope)
         return Opaque(node)
@@ -1719,7 +1719,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         return Map(tuple(items))
 
     def ev_collection(self, node: Node, scope: Scope) -> Any:
-        kids = [c for c in node.named_children if c.type != "comment"]
+        kids = self.named(node)
         if len(kids) > 32:
             return Opaque(node)
         return Seq(tuple(self.to_value(self.evaluate(k.named_children[0] if k.type == "expression_element" and k.named_children else k, scope)) for k in kids))
@@ -1739,7 +1739,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             return FunctionValue(fn)
         pname = params[0][0]
         if body.type == "block":
-            stmts = [s for s in body.named_children if s.type != "comment"]
+            stmts = self.named(body)
             assigned: dict[tuple[str, ...], Node] = {}
             for st in stmts:
                 a = st.named_children[0] if st.type == "expression_statement" and st.named_children else None

@@ -222,7 +222,7 @@ class GoAnalyzer(SyntaxAnalyzer):
     # ================================================================ top level
     def prescan(self, root: Node) -> None:
         scope = self.module_scope
-        decls = [c for c in root.named_children if c.type != "comment"]
+        decls = self.named(root)
         for node in decls:
             t = node.type
             if t == "package_clause":
@@ -358,7 +358,7 @@ class GoAnalyzer(SyntaxAnalyzer):
             names = [self.text(n) for n in spec.children_by_field_name("name")]
             type_node = spec.child_by_field_name("type")
             value = spec.child_by_field_name("value")
-            values = [v for v in self.iter_named(value) if v.type != "comment"]
+            values = self.named(value)
             if not values:
                 for name in names:
                     self.bind(scope, name, type_node=type_node)
@@ -398,7 +398,7 @@ class GoAnalyzer(SyntaxAnalyzer):
                     key = el.child_by_field_name("key")
                     val = el.child_by_field_name("value")
                     if key is None or val is None:
-                        kids = [k for k in el.named_children if k.type != "comment"]
+                        kids = self.named(el)
                         if len(kids) != 2:
                             continue
                         key, val = kids
@@ -651,8 +651,8 @@ class GoAnalyzer(SyntaxAnalyzer):
         if op == "=":
             self.bind_targets(left, right, scope, rebind=True)
             return
-        lefts = [n for n in self.iter_named(left) if n.type != "comment"]
-        rights = [n for n in self.iter_named(right) if n.type != "comment"]
+        lefts = self.named(left)
+        rights = self.named(right)
         if len(lefts) == 1 and len(rights) == 1 and lefts[0].type == "identifier":
             name = self.text(lefts[0])
             binop = self.BINARY_OPS.get(op[:-1])
@@ -661,8 +661,8 @@ class GoAnalyzer(SyntaxAnalyzer):
             self.bind(scope, name, value=new if not isinstance(new, Opaque) else Dynamic(name), rebind=True)
 
     def bind_targets(self, left: Node | None, right: Node | None, scope: Scope, rebind: bool) -> None:
-        lefts = [n for n in self.iter_named(left) if n.type != "comment"]
-        rights = [n for n in self.iter_named(right) if n.type != "comment"]
+        lefts = self.named(left)
+        rights = self.named(right)
         for i, target in enumerate(lefts):
             if len(rights) == len(lefts):
                 expr, index = rights[i], 0

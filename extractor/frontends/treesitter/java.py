@@ -415,7 +415,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
 
     # ================================================================ syntax hooks
     def site(self, node: Node, scope: Scope) -> Site | None:
-        args = [a for a in self.iter_named(node.child_by_field_name("arguments")) if a.type not in ("line_comment", "block_comment")]
+        args = self.named(node.child_by_field_name("arguments"))
         targs_node = node.child_by_field_name("type_arguments")
         type_args = list(self.iter_named(targs_node)) if targs_node is not None else []
         if node.type == "object_creation_expression":
@@ -597,9 +597,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
             return None
         args: list[Node] = []
         kwargs: dict[str, Node] = {}
-        for item in self.iter_named(a.child_by_field_name("arguments")):
-            if item.type in ("line_comment", "block_comment"):
-                continue
+        for item in self.named(a.child_by_field_name("arguments")):
             if item.type == "element_value_pair":
                 key = item.child_by_field_name("key")
                 value = item.child_by_field_name("value")
@@ -892,7 +890,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         if name is None:
             return None
         method = self.text(name)
-        args = [a for a in self.iter_named(node.child_by_field_name("arguments")) if a.type not in ("line_comment", "block_comment")]
+        args = self.named(node.child_by_field_name("arguments"))
         obj = node.child_by_field_name("object")
         if method == "of" and obj is not None and self.text(obj) in ("Map", "java.util.Map", "ImmutableMap") and len(args) % 2 == 0 and args:
             pairs: list[tuple[str | None, Node | None]] = []
@@ -998,7 +996,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         return Const(java_string(self.text(node)))
 
     def ev_method_reference(self, node: Node, scope: Scope) -> Any:
-        kids = [c for c in node.named_children if c.type not in ("line_comment", "block_comment")]
+        kids = self.named(node)
         if len(kids) != 2 or kids[1].type != "identifier":
             return Opaque(node)
         owner, method = kids[0], self.text(kids[1])
@@ -1018,7 +1016,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         return Opaque(node)
 
     def ev_class_literal(self, node: Node, scope: Scope) -> Any:
-        tnode = next((c for c in node.named_children if c.type not in ("line_comment", "block_comment")), None)
+        tnode = next(iter(self.named(node)), None)
         if tnode is None:
             return Opaque(node)
         r = self.resolve_type(tnode, scope)
@@ -1029,7 +1027,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         return Const(self.text(tnode))
 
     def ev_array(self, node: Node, scope: Scope) -> Any:
-        items = [c for c in node.named_children if c.type not in ("line_comment", "block_comment")]
+        items = self.named(node)
         if len(items) > 32:
             return Opaque(node)
         return Seq(tuple(self.to_value(self.evaluate(i, scope)) for i in items))

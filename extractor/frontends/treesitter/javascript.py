@@ -448,7 +448,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
             if obj is not None and index is not None and index.type == "string":
                 return obj, self.string_value(index)
         elif node.type in ("parenthesized_expression", "non_null_expression", "as_expression"):
-            kids = [c for c in node.named_children if c.type != "comment"]
+            kids = self.named(node)
             if kids:
                 return self.member_parts(kids[0])
         return super().member_parts(node)
@@ -788,7 +788,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
 
     # ================================================================ statements
     def st_block(self, node: Node, scope: Scope) -> None:
-        kids = [c for c in node.named_children if c.type != "comment"]
+        kids = self.named(node)
         for child in kids:  # function declarations are hoisted
             if child.type in ("function_declaration", "generator_function_declaration"):
                 self.declare_named_function(child, scope)
@@ -974,7 +974,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
             name = self.text(node)
             return name == "undefined" or (name.isupper() and any(c.isalpha() for c in name))
         if t in ("unary_expression", "parenthesized_expression"):
-            kids = [c for c in node.named_children if c.type != "comment"]
+            kids = self.named(node)
             return len(kids) == 1 and self._is_literal(kids[0])
         if t == "array":
             return all(self._is_literal(c) for c in node.named_children if c.type != "comment")
@@ -1149,7 +1149,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         return Map(tuple(merged.items()))
 
     def ev_array(self, node: Node, scope: Scope) -> Any:
-        kids = [c for c in node.named_children if c.type != "comment"]
+        kids = self.named(node)
         if len(kids) > MAX_LITERAL_ITEMS or any(c.type == "spread_element" for c in kids):
             return Opaque(node)
         return Seq(tuple(self.to_value(self.evaluate(c, scope)) for c in kids))
@@ -1163,7 +1163,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         return a if self.is_value(a) and a == b else Opaque(node)
 
     def ev_sequence(self, node: Node, scope: Scope) -> Any:
-        kids = [c for c in node.named_children if c.type != "comment"]
+        kids = self.named(node)
         return self.evaluate(kids[-1], scope) if kids else Opaque(node)
 
     def ev_assignment(self, node: Node, scope: Scope) -> Any:
