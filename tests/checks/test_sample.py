@@ -28,20 +28,23 @@ SNAPSHOTS = REPO / "tests" / "snapshots"
 
 
 def run(*args: str):
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+    """Run the CLI from the repository root: paths in the reports are relative to the given root, shown as given."""
+    cwd = os.getcwd()
+    os.chdir(REPO)
+    try:
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(cwd)
+
+
+def check_and_graph(root: str):
+    """`contracts check` as text and as JSON, and `contracts graph`, of ``root``."""
+    return run("check", root, "--jobs", "1"), run("check", root, "--jobs", "1", "--format", "json"), run("graph", root, "--jobs", "1")
 
 
 @pytest.fixture(scope="module")
 def reports():
-    cwd = os.getcwd()
-    os.chdir(REPO)  # paths in the reports are relative to the given root, shown as given
-    try:
-        text = run("check", SAMPLE, "--jobs", "1")
-        data = run("check", SAMPLE, "--jobs", "1", "--format", "json")
-        graph = run("graph", SAMPLE, "--jobs", "1")
-    finally:
-        os.chdir(cwd)
-    return text, data, graph
+    return check_and_graph(SAMPLE)
 
 
 def snapshot(name: str, actual: str) -> None:
@@ -109,16 +112,7 @@ POLYGLOT = {"polyglot": 0, "polyglot-shop": 0}
 @pytest.fixture(scope="module", params=sorted(POLYGLOT))
 def polyglot_reports(request):
     name = request.param
-    root = f"fixtures/monorepos/{name}"
-    cwd = os.getcwd()
-    os.chdir(REPO)
-    try:
-        text = run("check", root, "--jobs", "1")
-        data = run("check", root, "--jobs", "1", "--format", "json")
-        graph = run("graph", root, "--jobs", "1")
-    finally:
-        os.chdir(cwd)
-    return name, text, data, graph
+    return (name, *check_and_graph(f"fixtures/monorepos/{name}"))
 
 
 def test_polyglot_snapshots(polyglot_reports):
@@ -134,12 +128,7 @@ def test_polyglot_snapshots(polyglot_reports):
 
 
 def test_polyglot_retry_amplification_follows_what_handlers_reach():
-    cwd = os.getcwd()
-    os.chdir(REPO)
-    try:
-        data = run("check", "fixtures/monorepos/polyglot", "--jobs", "1", "--format", "json")
-    finally:
-        os.chdir(cwd)
+    data = run("check", "fixtures/monorepos/polyglot", "--jobs", "1", "--format", "json")
     subjects = {f["subject"] for f in json.loads(data.output)["findings"] if f["check"] == "system.retry-amplification"}
     # fares.quote retries fleet's /vehicles/{id} 4 times and booking retries quote 3 times: 12 > 10. No other
     # chain holds: fleet's vehicle and GetTrip handlers call nothing, booking's event and wallet's Hold neither.
