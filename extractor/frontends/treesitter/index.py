@@ -225,6 +225,7 @@ class TsIndex:
     idflow_options: dict[str, str] = field(default_factory=dict)
     id_words_re: re.Pattern[bytes] | None = None  # a file mentioning none of these words gets no id flow
     prefilter_check: Callable[[bytes], bool] | None = None  # replaces prefilter_re when set (Python: import checks)
+    derived: dict[Any, Any] = field(default_factory=dict)  # tables computed once from the index by the engine (syntax.known_names)
 
     def ctor(self, qualname: str) -> list[ObjectType]:
         found = self.ctors.get(qualname)

@@ -58,16 +58,16 @@ if TYPE_CHECKING:
 
 STATICS = "$statics"  # the type of an exported class's statics object
 _UNICODE = re.compile(r"\\(u\{?[0-9a-fA-F]{4,6}\}?|[0-7]{1,3}|.)", re.S)
-_KNOWN: dict[int, tuple[Any, tuple[str, ...], frozenset[str], frozenset[str]]] = {}
 
 
 def known_names(index: TsIndex, extra: tuple[str, ...] = ()) -> tuple[frozenset[str], frozenset[str]]:
     """Every qualified name the rules (plus ``extra``) know, with their dotted prefixes: what an
     on-demand import (``import io.ktor.client.*``) may resolve a simple name to; and the
     lower-case first parts (``java``, ``io``) that start a fully qualified name in code."""
-    cached = _KNOWN.get(id(index))
-    if cached is not None and cached[0] is index and cached[1] == extra:
-        return cached[2], cached[3]
+    key = ("known_names", extra)
+    cached: tuple[frozenset[str], frozenset[str]] | None = index.derived.get(key)
+    if cached is not None:
+        return cached
     names: set[str] = set(extra)
     for table in (
         index.ctors,
@@ -101,10 +101,7 @@ def known_names(index: TsIndex, extra: tuple[str, ...] = ()) -> tuple[frozenset[
         parts = n.split(".")
         roots.add(parts[0])
         known.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
-    result = (frozenset(known), frozenset(r for r in roots if r[:1].islower()))
-    if len(_KNOWN) > 16:
-        _KNOWN.clear()
-    _KNOWN[id(index)] = (index, extra, *result)
+    result = index.derived[key] = (frozenset(known), frozenset(r for r in roots if r[:1].islower()))
     return result
 
 
