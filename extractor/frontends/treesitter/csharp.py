@@ -36,8 +36,8 @@ share exports, as Go packages do).
 
 from __future__ import annotations
 
-import functools
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip
@@ -115,8 +115,8 @@ def _unescape(text: str) -> str:
     return "".join(out)
 
 
-@functools.lru_cache(maxsize=16)
-def _known_names(index_key: int, names: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+def _known_names(names: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """The qualified names and their dotted prefixes; their first parts."""
     prefixes: set[str] = set()
     roots: set[str] = set()
     for name in names:
@@ -166,7 +166,7 @@ def _index_tables(index: TsIndex) -> tuple[frozenset[str], frozenset[str], dict[
                 lambdas.setdefault(n, []).append(item)
                 names.add(n)
             names.add(item.get("type", ""))
-    prefixes, roots = _known_names(id(index), tuple(sorted(n for n in names if n)))
+    prefixes, roots = _known_names(n for n in names if n)
     if len(_INDEX_NAMES) > 8:
         _INDEX_NAMES.clear()
     _INDEX_NAMES[id(index)] = (index, prefixes, roots, inject, lambdas)
