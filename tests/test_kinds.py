@@ -4,7 +4,6 @@ rule loader's field check; the typed views read what the schema describes."""
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import jsonschema
@@ -22,6 +21,7 @@ from extractor.kinds.retry_policy import RetryPolicy
 from extractor.kinds.schema import GENERATED, facts_schema
 
 from .conftest import REPO
+from .rulefiles import write_rule
 
 
 @pytest.mark.parametrize("name", sorted(GENERATED))
@@ -143,14 +143,6 @@ def test_raw_names_come_from_the_kind_definitions():
         assert set(generated[name]["propertyNames"]["anyOf"][0]["enum"]) == kind.raw_names()
 
 
-def _rule(tmp_path: Path, rule_id: str, kind: str, body: str) -> None:
-    """Write rule ``rule_id`` (at <language>/<category>/<name>.yaml) of ``kind``: HEADER, then ``body``."""
-    language, category, name = rule_id.split(".")
-    path = tmp_path / language / category / f"{name}.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(HEADER.format(id=rule_id, language=language, kind=kind) + textwrap.dedent(body), encoding="utf-8")
-
-
 def _load_error(tmp_path: Path) -> str:
     """The message of the RuleError loading the rules under ``tmp_path`` raises."""
     with pytest.raises(RuleError) as err:
@@ -158,18 +150,8 @@ def _load_error(tmp_path: Path) -> str:
     return str(err.value)
 
 
-HEADER = """\
-id: {id}
-title: a rule
-language: {language}
-kind: {kind}
-metadata: {{status: stable, since: 0.1.0, confidence: high}}
-docs: {{what: x, limitations: y}}
-"""
-
-
 def test_a_field_its_kind_does_not_read_is_an_error_with_file_and_line(tmp_path):
-    _rule(
+    write_rule(
         tmp_path,
         "python.http.typo",
         "http_call",
@@ -191,7 +173,7 @@ python:
 
 
 def test_each_match_is_checked_against_its_own_kind(tmp_path):
-    _rule(
+    write_rule(
         tmp_path,
         "go.retry.mixed",
         "[retry_policy, circuit_breaker]",
@@ -219,7 +201,7 @@ treesitter:
 
 
 def test_derive_copies_fields_the_kinds_have(tmp_path):
-    _rule(
+    write_rule(
         tmp_path,
         "python.timeouts.missing",
         "missing_timeout",
@@ -236,7 +218,7 @@ derive:
 
 
 def test_a_scope_timeout_decorator_sets_no_fact_fields(tmp_path):
-    _rule(
+    write_rule(
         tmp_path,
         "java.retry.limiter",
         "retry_policy",

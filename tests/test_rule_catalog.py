@@ -14,6 +14,7 @@ from extractor.catalog import RuleError, load_catalog, rule_schema
 from extractor.frontends import frontend_for
 
 from .conftest import FIXTURES, REPO
+from .rulefiles import write_rule
 
 
 def test_every_rule_file_validates_against_the_schema(catalog):
@@ -131,21 +132,8 @@ def test_prefilter_alternatives_are_conjunctions():
     assert pf.accepts(b"from protos import risk_pb2_grpc\n")
 
 
-_HEAD = """\
-id: {id}
-title: a rule
-language: {language}
-kind: http_call
-metadata: {{status: stable, since: 0.1.0, confidence: high}}
-docs: {{what: x}}
-"""
-
-
 def _load_one(tmp_path: Path, language: str, stem: str, block: str, extra: str = "") -> None:
-    rel = f"{language}/http/{stem}.yaml"
-    head = _HEAD.format(id=f"{language}.http.{stem}", language=language) + extra
-    (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-    (tmp_path / rel).write_text(head + textwrap.dedent(block), encoding="utf-8")
+    write_rule(tmp_path, f"{language}.http.{stem}", "http_call", block, extra)
     load_catalog([tmp_path])
 
 
