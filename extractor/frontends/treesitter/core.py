@@ -117,6 +117,7 @@ class AnalyzerCore:
         self._wrapped_inner: set[int] = set()  # node ids of id calls inside a wrapper that has call sites
         self.idflow: TsIdFlow | None = None
         self._pending_sinks: list[tuple[RawFact, Site, Scope]] = []
+        self._impl_hooks: dict[str, list[Any]] = {}  # event → the impl rules handling it (impl_hooks)
         self._decorator_sites: list[tuple[str | None, Site]] = []  # the decorators of the function being matched
         self._scope_timeouts: list[tuple[str, Any]] = []  # (label, limit) of decorators bounding the enclosing functions' calls
         self._literal_timeouts: dict[int, list[tuple[str, Any]]] = {}  # function literal id → limits of the call running it (withTimeout)

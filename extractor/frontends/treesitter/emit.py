@@ -187,20 +187,14 @@ class Emitter(ObjectBuilder):
 
     def impl_hooks(self, event: str) -> list[Any]:
         """The impl rules that define a handler for ``event`` (cached per analyzer)."""
-        cache: dict[str, list[Any]] | None = getattr(self, "_impl_hooks", None)
-        if cache is None:
-            cache = {}
-            self._impl_hooks = cache
-        found = cache.get(event)
+        found = self._impl_hooks.get(event)
         if found is None:
-            found = cache[event] = [i for i in self.index.impls if hasattr(i, event)]
+            found = self._impl_hooks[event] = [i for i in self.index.impls if hasattr(i, event)]
         return found
 
     def impl_event(self, event: str, node: Node, scope: Scope) -> None:
         """Tell the impl rules (``impl:`` classes, e.g. hand-written retries) about a statement:
         ``on_loop`` / ``after_loop``, ``on_try`` / ``after_try``. Adapters call it around the
         statement's walk; an impl may emit facts and push policy scopes."""
-        for impl in self.index.impls:
-            handler = getattr(impl, event, None)
-            if handler is not None:
-                handler(self, node, scope)
+        for impl in self.impl_hooks(event):
+            getattr(impl, event)(self, node, scope)
