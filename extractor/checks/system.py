@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from ..contracts.infer import CodeCall
+from ..contracts.infer import CodeCall, CodeEndpoint
 from ..contracts.model import Dependency, Location
 from ..contracts.values import format_ms
 from ..graph import CallEdge
@@ -50,7 +50,12 @@ class _Hop:
 def reached_calls(ctx: CheckContext, edge: CallEdge) -> set[str] | None:
     """The ids of the calls the callee's handlers for this edge's operation reach (None: not known).
     The handlers are the endpoints the edge's calls target, else those matched by operation name."""
-    endpoints = edge.provider_endpoints
+    return _reached_by(ctx, edge.provider_endpoints)
+
+
+def _reached_by(ctx: CheckContext, endpoints: Iterable[CodeEndpoint]) -> set[str] | None:
+    """The ids of the calls the handlers of ``endpoints`` reach (None: none, or one's reach not known)."""
+    endpoints = tuple(endpoints)
     if not endpoints or not all(ep.id in ctx.inferred.handler_calls for ep in endpoints):
         return None
     return {cid for ep in endpoints for cid in ctx.inferred.handler_calls[ep.id]}
@@ -59,21 +64,20 @@ def reached_calls(ctx: CheckContext, edge: CallEdge) -> set[str] | None:
 def _next_hop(ctx: CheckContext, inbound: _Hop, out: CallEdge) -> _Hop | None:
     """``out`` as the hop after ``inbound``: only its calls that the handler of the inbound operation
     reaches (None: it reaches none of them). An edge without code calls (declared only) is kept."""
-    reached = reached_calls(ctx, _with_calls(inbound))
+    reached = _reached_by(ctx, _hop_endpoints(inbound))
     if reached is None or not out.calls:
         return _Hop(out, out.calls, assumed=True)
     calls = tuple(c for c in out.calls if c.id in reached)
     return _Hop(out, calls) if calls else None
 
 
-def _with_calls(hop: _Hop) -> CallEdge:
-    """The hop's edge narrowed to the calls on the path, so that its handlers are those they target."""
+def _hop_endpoints(hop: _Hop) -> tuple[CodeEndpoint, ...]:
+    """The callee's endpoints the hop's calls target (the edge's, when they are all its calls or one
+    targets no known endpoint), so that the handlers on the path are those they target."""
     if hop.calls == hop.edge.calls or not hop.calls or any(c.endpoint is None for c in hop.calls):
-        return hop.edge
+        return hop.edge.provider_endpoints
     endpoints = {c.endpoint.id: c.endpoint for c in hop.calls if c.endpoint is not None}
-    return CallEdge(
-        hop.edge.caller, hop.edge.callee, hop.edge.external, hop.edge.operation, provider_endpoints=tuple(sorted(endpoints.values(), key=lambda e: e.id))
-    )
+    return tuple(sorted(endpoints.values(), key=lambda e: e.id))
 
 
 def iter_hop_paths(ctx: CheckContext, limit: int = 100_000) -> Iterator[list[_Hop]]:
