@@ -28,7 +28,7 @@ from ..base import RawFact
 from .index import MatchSpec
 from .objects import ObjectBuilder
 from .policies import CALL_KINDS, COVERED_KINDS, object_policies
-from .scopes import Binding, ClassInfo, FunctionValue, Instance, Scope, Site
+from .scopes import ClassInfo, FunctionValue, Instance, Scope, Site
 
 if TYPE_CHECKING:  # tree_sitter is imported only when a file of the language is parsed
     from tree_sitter import Node
@@ -134,8 +134,7 @@ class Emitter(ObjectBuilder):
                 return
             for m in marks:
                 cur = self.with_capture(cur, "_policy", m, append=True)
-            owner = scope.owner_of(name) or scope
-            owner.bindings[name] = Binding(value=cur)
+            self.bind(scope, name, value=cur, rebind=True)
         elif parts is not None:
             base = self.evaluate(parts[0], scope)
             if isinstance(base, Instance):

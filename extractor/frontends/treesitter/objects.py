@@ -15,7 +15,7 @@ from .evaluate import Evaluator
 from .index import _MISSING as _IF_MISSING
 from .index import MatchSpec, ObjectType, Spec
 from .policies import origin_ref
-from .scopes import OWNER_CAPTURE, Binding, FunctionValue, Scope, Site
+from .scopes import OWNER_CAPTURE, FunctionValue, Scope, Site
 
 if TYPE_CHECKING:  # tree_sitter is imported only when a file of the language is parsed
     from tree_sitter import Node
@@ -150,9 +150,7 @@ class ObjectBuilder(Evaluator):
         cap = otype.field_captures.get(field_name) or (field_name if field_name in otype.capture_names else None)
         if cap is None:
             return
-        new = self.with_capture(obj, cap, self.to_value(self.evaluate(value_node, scope)))
-        owner = scope.owner_of(base_name) or scope
-        owner.bindings[base_name] = Binding(value=new)
+        self.bind(scope, base_name, value=self.with_capture(obj, cap, self.to_value(self.evaluate(value_node, scope))), rebind=True)
 
     def apply_configure(self, site: Site, scope: Scope) -> None:
         """``x.Configure(...)`` as a statement: rebind ``x`` with the changed capture."""
@@ -170,8 +168,7 @@ class ObjectBuilder(Evaluator):
             return
         new = self.configure_obj(obj, site, scope)
         if new is not obj:
-            owner = scope.owner_of(name) or scope
-            owner.bindings[name] = Binding(value=new)
+            self.bind(scope, name, value=new, rebind=True)
         self.configure_fact(obj, site, scope)
 
     def configure_fact(self, obj: Obj, site: Site, scope: Scope) -> None:

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...templates import render, template_vars
 from ...values import Call, Concat, Const, Dynamic, Env, Named, Obj, Ref, Value, fold, simplify_concat, strip
-from .engine import Analyzer, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
+from .engine import Analyzer, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -678,7 +678,7 @@ class SyntaxAnalyzer(Analyzer):
                     obj = self.binding_value(b, name) if b is not None else None
                     if isinstance(obj, Obj):
                         value = self.to_value(self.evaluate(site.args[delay], scope))
-                        (scope.owner_of(name) or scope).bindings[name] = Binding(value=self.with_capture(obj, capture, value))
+                        self.bind(scope, name, value=self.with_capture(obj, capture, value), rebind=True)
                     return
                 stack.extend(n.named_children)
 
