@@ -95,10 +95,8 @@ class Analyzer(Matcher):
             self.walk_root(root)
             if self.index.queries:
                 self.run_queries(root)
-            for impl in self.index.impls:
-                done = getattr(impl, "finish", None)
-                if done is not None:
-                    done(self)
+            for impl in self.impl_hooks("finish"):
+                impl.finish(self)
             self.policies.finish()
             if self.idflow is not None:
                 self.idflow.finish()
