@@ -103,7 +103,7 @@ def extract_source(
 
 def comments(language: str, source: bytes, path: str = "") -> list[Comment]:
     """The comments of a file, as the fixture harness reads its annotations."""
-    return _frontend(language).comments(source, path) if path else _frontend(language).comments(source)
+    return _frontend(language).comments(source, path)
 
 
 def grammar_for(language: str, path: str) -> tuple[str, str]:
