@@ -6,7 +6,8 @@ is a retry when its body (not nested loops or function literals) assigns a call'
 
 - exits on success (``if err == nil { return ... }`` / ``break``), or goes round again on failure
   (``if err != nil { ...; continue }`` or a failure branch that sleeps and does not leave), and
-- shows retry evidence: a sleep (``time.Sleep``, ``<-time.After(d)``, a function named like
+- shows retry evidence: a sleep (a call of the option ``sleeps``: ``time.Sleep``; a receive from a
+  call of the option ``timers``: ``<-time.After(d)``; a function named like
   ``sleep``/``backoff``) or retry-like names in the loop header (``attempt``, ``retries``).
 
 A loop over items (``for _, x := range xs``) needs the retry-like names. Attempts come from a
@@ -37,6 +38,7 @@ class GoRetryLoops(RetryLoopEvents):
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
         self.sleeps = frozenset(rule.options.get("sleeps", ()))
+        self.timers = frozenset(rule.options.get("timers", ()))  # <-time.After(d): receiving from one waits
         self.entered: list[int] = []
 
     # ------------------------------------------------------------------ syntax helpers
@@ -56,8 +58,15 @@ class GoRetryLoops(RetryLoopEvents):
         return an.callee(site.func, scope)[0] or an.anchor_text(site.func, 120)
 
     def _is_sleep(self, an: Any, node: Node, scope: Any) -> bool:
-        if node.type == "unary_expression" and an.text(node).replace(" ", "").startswith("<-time.After("):
-            return True
+        if node.type == "unary_expression":
+            op, operand = node.child_by_field_name("operator"), node.child_by_field_name("operand")
+            return (
+                op is not None
+                and an.text(op) == "<-"
+                and operand is not None
+                and operand.type == "call_expression"
+                and self._callee(an, operand, scope) in self.timers
+            )
         if node.type != "call_expression":
             return False
         name = self._callee(an, node, scope)
