@@ -131,7 +131,7 @@ def test_duration_extensions_resolve_by_import():
         """
     )
     assert strip(top(an, "a")) == Call("kotlin.time.Duration.Companion.seconds", (Const(2),))
-    assert not isinstance(strip(top(an, "b")), Call)  # minutes is not imported
+    assert isinstance(top(an, "b"), Dynamic)  # minutes is not imported: neither a call nor a guessed duration
 
 
 # ---------------------------------------------------------------- calls, lambdas, classes
@@ -350,6 +350,6 @@ def test_constants_of_other_files_of_the_package_resolve_at_link_time(tmp_path):
 def test_map_and_list_builders_by_resolved_name():
     an = analyzer('val m = mapOf("Idempotency-Key" to "k", "n" to 2)\nval l = listOf(1, 2)\nfun mapOf(x: Int) = x\n')
     assert strip(top(an, "l")) == Seq((Const(1), Const(2)))
-    assert not isinstance(strip(top(an, "m")), Map)  # a same-file mapOf shadows the library's
+    assert strip(top(an, "m")) == Seq((Const("Idempotency-Key"), Const("k")))  # a same-file mapOf(x) = x shadows the library's: its first argument, the pair
     an = analyzer('val m = mapOf("Idempotency-Key" to "k", "n" to 2)\n')
     assert strip(top(an, "m")) == Map(((Const("Idempotency-Key"), Const("k")), (Const("n"), Const(2))))
