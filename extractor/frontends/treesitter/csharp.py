@@ -37,18 +37,15 @@ share exports, as Go packages do).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip
 from .csharp_project import project_path, words_of  # noqa: F401  (the LanguageSpec's hooks; light to import)
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
-from .syntax import SyntaxAnalyzer
+from .syntax import SyntaxAnalyzer, lambda_specs
 
 if TYPE_CHECKING:
     from tree_sitter import Node
-
-    from .index import TsIndex
 
 
 _TIMESPAN = "System.TimeSpan"
@@ -113,64 +110,6 @@ def _unescape(text: str) -> str:
         out.append(ch)
         i += 1
     return "".join(out)
-
-
-def _known_names(names: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
-    """The qualified names and their dotted prefixes; their first parts."""
-    prefixes: set[str] = set()
-    roots: set[str] = set()
-    for name in names:
-        if any(c in name for c in "*?["):
-            continue
-        parts = name.split(".")
-        roots.add(parts[0])
-        for i in range(1, len(parts) + 1):
-            prefixes.add(".".join(parts[:i]))
-    return frozenset(prefixes), frozenset(roots)
-
-
-_INDEX_NAMES: dict[int, tuple[Any, frozenset[str], frozenset[str], dict[str, Any], dict[str, Any]]] = {}
-
-
-def _index_tables(index: TsIndex) -> tuple[frozenset[str], frozenset[str], dict[str, Any], dict[str, Any]]:
-    """Per compiled index (once): every qualified name the rules mention (and its prefixes), their
-    first parts, the ``inject`` registrations and the ``lambdas`` parameter types."""
-    found = _INDEX_NAMES.get(id(index))
-    if found is not None and found[0] is index:
-        return found[1], found[2], found[3], found[4]
-    names: set[str] = set(BUILTIN_NAMES)
-    names.update(index.ctors)
-    names.update(index.instances)
-    names.update(index.types)
-    names.update(index.calls)
-    names.update(index.decorators)
-    names.update(index.scopes)
-    names.update(index.mounts)
-    names.update(index.constants)
-    names.update(index.config_types)
-    names.update(index.scales)
-    for spec in index.timeouts.values():
-        names.update((spec.get("functions") or {}).keys())
-    for cspec in index.classes:
-        pat = cspec.pattern.pattern
-        if not any(c in pat for c in "*?[\\"):
-            names.add(pat)
-    inject: dict[str, Any] = {}
-    lambdas: dict[str, Any] = {}
-    for otype, spec in index.inject.items():  # the rules' inject: blocks
-        inject[otype] = spec
-        names.add(spec.get("as", ""))
-    for rule in index.rules:
-        for item in (rule.match or {}).get("lambdas") or ():
-            for n in item.get("names", ()):
-                lambdas.setdefault(n, []).append(item)
-                names.add(n)
-            names.add(item.get("type", ""))
-    prefixes, roots = _known_names(n for n in names if n)
-    if len(_INDEX_NAMES) > 8:
-        _INDEX_NAMES.clear()
-    _INDEX_NAMES[id(index)] = (index, prefixes, roots, inject, lambdas)
-    return prefixes, roots, inject, lambdas
 
 
 class CSharpAnalyzer(SyntaxAnalyzer):
@@ -280,6 +219,8 @@ class CSharpAnalyzer(SyntaxAnalyzer):
     # .NET's constants, env readers (IConfiguration.GetValue too) and conversions: rules/csharp/platform/dotnet.yaml
 
     # syntax.py's tables
+    KNOWN_NAMES = BUILTIN_NAMES
+    CAPITAL_ROOTS = True
     LITERAL_NAMES = {"true": True, "false": False, "null": None}
     INT_SUFFIXES = "uUlL"
     SCOPE_AT_LITERAL_TYPES = FUNCTION_NODES
@@ -300,7 +241,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._known, self._roots, self._inject, self._lambdas = _index_tables(self.index)
+        self._inject, self._lambdas = self.index.inject, lambda_specs(self.index)
         self.config_type = self.index.config_types[0] if self.index.config_types else ""  # the rules' config: block (IConfiguration)
         self._usings: list[str] = []
         self._aliases: dict[str, str] = {}

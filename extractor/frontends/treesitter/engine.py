@@ -209,19 +209,28 @@ class Analyzer(Matcher):
             if sub is not None:
                 self.walk_statement(sub, scope)
 
-    def walk_loop_body(self, node: Node, scope: Scope, tail: Sequence[Node | None] = ()) -> None:
-        """A loop's body between the impl rules' ``on_loop`` / ``after_loop`` events, with the loop on
-        the statement stack; ``tail``: what runs after each pass (a for's update, a do-while's test)."""
-        self.impl_event("on_loop", node, scope)
+    def walk_stacked(self, node: Node, scope: Scope, statements: Sequence[Node | None], tail: Sequence[Node | None] = ()) -> None:
+        """Some statements, then the expressions ``tail``, with ``node`` on the statement stack."""
         self.stack.append(node)
         try:
-            body = node.child_by_field_name("body")
-            if body is not None:
-                self.walk_statement(body, scope)
+            for st in statements:
+                if st is not None:
+                    self.walk_statement(st, scope)
             for expr in tail:
                 self.walk_expr(expr, scope)
         finally:
             self.stack.pop()
+
+    def walk_loop_body(self, node: Node, scope: Scope, tail: Sequence[Node | None] = ()) -> None:
+        """A loop's body (``loop_body``) between the impl rules' ``on_loop`` / ``after_loop`` events,
+        with the loop on the statement stack; ``tail``: what runs after each pass (a for's update,
+        a do-while's test). A loop that is its own body (Kotlin's ``repeat(n) { ... }`` lambda):
+        its statements."""
+        self.impl_event("on_loop", node, scope)
+        body = self.loop_body(node)
+        try:
+            self.walk_stacked(node, scope, body.named_children if body == node else [body], tail)
+        finally:
             self.impl_event("after_loop", node, scope)
 
     def block_policies(self, v: object) -> list[FactRef]:
@@ -256,13 +265,8 @@ class Analyzer(Matcher):
             self.policies.leave(entered)
 
     def walk_try_body(self, node: Node, scope: Scope) -> None:
-        """A try statement's body after the impl rules' ``on_try`` event, with the statement on the
-        stack; the adapter walks its handlers and then sends ``after_try``."""
+        """A try statement's body (``try_body``) after the impl rules' ``on_try`` event, with the
+        statement on the stack; the adapter walks its handlers (``SyntaxAnalyzer.walk_try``) and
+        then sends ``after_try``."""
         self.impl_event("on_try", node, scope)
-        self.stack.append(node)
-        try:
-            body = node.child_by_field_name("body")
-            if body is not None:
-                self.walk_statement(body, scope)
-        finally:
-            self.stack.pop()
+        self.walk_stacked(node, scope, [self.try_body(node)])

@@ -368,7 +368,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
 
     def walk_body(self, fn: FunctionInfo, scope: Scope) -> None:
         if fn.node.type == "lambda_literal" and self.repeat_call(fn.node, fn.scope) is not None:
-            self.walk_loop(fn.node, scope)  # repeat(n) { ... }: a counting loop
+            self.walk_loop_body(fn.node, scope)  # repeat(n) { ... }: a counting loop
         else:
             super().walk_body(fn, scope)
 
@@ -507,7 +507,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
             self.walk_expr(self.loop_iterable(node), scope)
         elif node.type == "while_statement":
             self.walk_expr(node.child_by_field_name("condition"), scope)
-        self.walk_loop(node, scope, [node.child_by_field_name("condition")] if node.type == "do_while_statement" else [])
+        self.walk_loop_body(node, scope, [node.child_by_field_name("condition")] if node.type == "do_while_statement" else [])
 
     def st_try(self, node: Node, scope: Scope) -> None:
         for h in self.try_handlers(node):

@@ -62,8 +62,8 @@ _UNICODE = re.compile(r"\\(u\{?[0-9a-fA-F]{4,6}\}?|[0-7]{1,3}|.)", re.S)
 
 def known_names(index: TsIndex, extra: tuple[str, ...] = ()) -> tuple[frozenset[str], frozenset[str]]:
     """Every qualified name the rules (plus ``extra``) know, with their dotted prefixes: what an
-    on-demand import (``import io.ktor.client.*``) may resolve a simple name to; and the
-    lower-case first parts (``java``, ``io``) that start a fully qualified name in code."""
+    on-demand import (``import io.ktor.client.*``, ``using System.Net.Http;``) may resolve a simple
+    name to; and the first parts (``java``, ``io``, ``System``) that start a qualified name in code."""
     key = ("known_names", extra)
     cached: tuple[frozenset[str], frozenset[str]] | None = index.derived.get(key)
     if cached is not None:
@@ -93,16 +93,33 @@ def known_names(index: TsIndex, extra: tuple[str, ...] = ()) -> tuple[frozenset[
     for otype in index.types.values():
         names.update(otype.returns.values())
         names.update(otype.attrs.values())
+    names.update(c.pattern.pattern for c in index.classes if not any(ch in c.pattern.pattern for ch in "*?[\\"))
+    names.update(reg["as"] for reg in index.inject.values())
+    for items in lambda_specs(index).values():
+        names.update(str(item.get("type", "")) for item in items)
+    names.update(lambda_specs(index))
     known: set[str] = set()
     roots: set[str] = set()
     for n in names:
-        if any(c in n for c in "*?[ ") or "()" in n:
+        if not n or any(c in n for c in "*?[ ") or "()" in n:
             continue
         parts = n.split(".")
         roots.add(parts[0])
         known.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
-    result = index.derived[key] = (frozenset(known), frozenset(r for r in roots if r[:1].islower()))
+    result = index.derived[key] = (frozenset(known), frozenset(roots))
     return result
+
+
+def lambda_specs(index: TsIndex) -> dict[str, list[dict[str, Any]]]:
+    """The rules' ``lambdas:`` items by the qualified name of the method taking the lambda."""
+    found: dict[str, list[dict[str, Any]]] | None = index.derived.get("lambda_specs")
+    if found is None:
+        found = index.derived["lambda_specs"] = {}
+        for rule in index.rules:
+            for item in (rule.match or {}).get("lambdas") or ():
+                for n in item.get("names", ()):
+                    found.setdefault(n, []).append(item)
+    return found
 
 
 class MemberOf:
@@ -143,13 +160,15 @@ class SyntaxAnalyzer(Analyzer):
 
     DEFAULT_IMPORTS: tuple[str, ...] = ()  # packages every file imports on demand (kotlin, java.lang)
     KNOWN_NAMES: tuple[str, ...] = ()  # qualified names the adapter resolves besides the rules' (System.getenv)
+    CAPITAL_ROOTS = False  # a qualified name in code may start with a capital (System.TimeSpan): else lower-case only (java.time)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.package = ""  # the file's package / namespace: a capitalised name no scope binds is one of its
         self.imports: dict[str, str] = {}  # simple name (or alias) → qualified name
         self.on_demand: list[str] = [*self.DEFAULT_IMPORTS, *self.index.default_imports]  # import x.y.*: to names the rules know
-        self._known, self._roots = known_names(self.index, self.KNOWN_NAMES)
+        self._known, roots = known_names(self.index, self.KNOWN_NAMES)
+        self._roots = roots if self.CAPITAL_ROOTS else frozenset(r for r in roots if r[:1].islower())
         self.functions_by_node: dict[int, FunctionInfo] = {}  # declaration node id → its function
         self.class_scopes: dict[int, Scope] = {}  # class node id → its scope
         self.outer_class: dict[int, ClassInfo] = {}  # class node id → the class it is nested in
@@ -792,32 +811,10 @@ class SyntaxAnalyzer(Analyzer):
         """A for loop's initializer (a declaration binds)."""
         self.walk_statement(init, scope)
 
-    def walk_loop(self, node: Node, scope: Scope, tail: Sequence[Node | None] = ()) -> None:
-        """A loop's body (``loop_body``) between the impl rules' ``on_loop`` / ``after_loop``
-        events, with the loop on the statement stack; ``tail`` runs after each pass."""
-        self.impl_event("on_loop", node, scope)
-        self.stack.append(node)
-        try:
-            body = self.loop_body(node)
-            for st in self.named(body) if body is node else [body] if body is not None else []:
-                self.walk_statement(st, scope)  # a loop that is its own body (Kotlin repeat's lambda): its statements
-            for expr in tail:
-                self.walk_expr(expr, scope)
-        finally:
-            self.stack.pop()
-            self.impl_event("after_loop", node, scope)
-
     def walk_try(self, node: Node, scope: Scope) -> None:
-        """A try statement: its body (``try_body``) on the stack after ``on_try``, then its
-        handlers (``try_handlers`` / ``handler_body``) and finally blocks, then ``after_try``."""
-        self.impl_event("on_try", node, scope)
-        self.stack.append(node)
-        try:
-            body = self.try_body(node)
-            if body is not None:
-                self.walk_statement(body, scope)
-        finally:
-            self.stack.pop()
+        """A try statement: its body (the engine's ``walk_try_body``), then its handlers
+        (``try_handlers`` / ``handler_body``) and finally blocks, then ``after_try``."""
+        self.walk_try_body(node, scope)
         try:
             for h in self.try_handlers(node):
                 hbody = self.handler_body(h)
@@ -862,4 +859,4 @@ class SyntaxAnalyzer(Analyzer):
             cls.members.setdefault(name, []).append((value, scope))
 
 
-__all__ = ["SyntaxAnalyzer", "MemberOf", "known_names"]
+__all__ = ["SyntaxAnalyzer", "MemberOf", "known_names", "lambda_specs"]
