@@ -11,6 +11,7 @@ import pytest
 
 from extractor import docs
 from extractor.catalog import RuleError, load_catalog, rule_schema
+from extractor.config import Config
 from extractor.facts import FACTS_VERSION
 from extractor.kinds import ALL_KINDS, KINDS, view
 from extractor.kinds.calls import TargetView
@@ -19,6 +20,7 @@ from extractor.kinds.http_call import HttpCall
 from extractor.kinds.id_generation import FlowTo, IdGeneration
 from extractor.kinds.retry_policy import RetryPolicy
 from extractor.kinds.schema import GENERATED, facts_schema
+from extractor.scan import scan
 
 from .conftest import REPO
 from .rulefiles import write_rule
@@ -235,3 +237,23 @@ treesitter:
 
 def test_every_rule_of_the_project_sets_only_fields_its_kind_reads(catalog):
     assert catalog.rules  # loading checked each rule's fields (a problem is a RuleError)
+
+
+def test_timeout_scope_is_published_only_with_a_timeout(tmp_path):
+    """A rule's ``timeout_scope: call`` says what the timeout bounds; a call without one has nothing
+    to bound, so the field stays absent (absent means: each attempt)."""
+    (tmp_path / "Risk.csproj").write_text("<Project />", encoding="utf-8")
+    (tmp_path / "Client.cs").write_text(
+        "public class Client {\n"
+        "  private readonly HttpClient _timed = new HttpClient { Timeout = TimeSpan.FromSeconds(4) };\n"
+        "  private readonly HttpClient _forever = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };\n"
+        '  public Task A() => _timed.GetAsync("http://risk:8080/a");\n'
+        '  public Task B() => _forever.GetAsync("http://risk:8080/b");\n'
+        "}\n",
+        encoding="utf-8",
+    )
+    facts = scan(tmp_path, config=Config(), rule_ids=["csharp.http.httpclient"]).facts
+    got = sorted((f.fields["url"], f.fields["timeout_ms"], f.fields.get("timeout_scope", "absent")) for f in facts if f.kind == "http_call")
+    assert got == [("http://risk:8080/a", 4000, "call"), ("http://risk:8080/b", None, "absent")]
+    timed = next(f for f in facts if f.fields.get("url") == "http://risk:8080/a")
+    assert HttpCall.from_fields(timed.fields).timeout_scope == "call"

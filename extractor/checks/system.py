@@ -133,12 +133,16 @@ def _handler_of(edge: CallEdge) -> str:
     return f"{edge.callee}'s handler for {edge.operation} is" if edge.operation else f"{edge.callee}'s handlers are"
 
 
-def _product(hops: list[_Hop]) -> float:
+def _tries(attempts: Iterable[int | None]) -> float:
+    """Nested retries' tries: the product of their attempts (an unbounded one, None, makes it infinite)."""
     total = 1.0
-    for h in hops:
-        a = h.attempts()
+    for a in attempts:
         total *= math.inf if a is None else a
     return total
+
+
+def _product(hops: list[_Hop]) -> float:
+    return _tries(h.attempts() for h in hops)
 
 
 @check("system.retry-amplification", kind="retry-amplification", title="Retry amplification")
@@ -193,18 +197,34 @@ class _Spend:
 
 
 def _call_spend(c: CodeCall) -> _Spend:
-    if c.unbounded or c.attempts is None:
-        why = "no timeout" if c.unbounded else "unbounded retries"
-        return _Spend(None, f"{c.label} ({why})", (c.location,) + tuple(r.location for r in c.retries))
+    locations = (c.location,) + tuple(r.location for r in c.retries)
+    if c.unbounded:
+        return _Spend(None, f"{c.label} (no timeout)", locations)
+    # a timeout that bounds the whole call (timeout_scope: call) bounds the retries the client makes
+    # inside it too (policy scope ``client``); retries around the call still multiply it
+    spans = c.timeout_scope == "call" and c.timeout_ms is not None
+    inner = [r for r in c.retries if spans and r.scope == "client"]
+    outer = [r for r in c.retries if r not in inner]
+    attempts = c.attempts if not inner else _count(_tries(r.attempts for r in outer))
+    if attempts is None:
+        return _Spend(None, f"{c.label} (unbounded retries)", locations)
     if c.timeout_ms is None:
         return _Spend(0.0, c.label, ())
-    delay = max((r.max_delay_ms or 0.0 for r in c.retries), default=0.0)
-    total = c.attempts * c.timeout_ms + (c.attempts - 1) * delay
-    if c.attempts == 1:
-        detail = f"timeout {format_ms(c.timeout_ms)}"
+    delay = max((r.max_delay_ms or 0.0 for r in outer), default=0.0)
+    total = attempts * c.timeout_ms + (attempts - 1) * delay
+    within = ""
+    if inner:
+        tries = _count(_tries(r.attempts for r in inner))
+        within = f" for the whole call, its client's {'retries' if tries is None else f'{tries} attempts'} included"
+    if attempts == 1:
+        detail = f"timeout {format_ms(c.timeout_ms)}{within}"
     else:
-        detail = f"{c.attempts} attempts × {format_ms(c.timeout_ms)}" + (f" + {c.attempts - 1} × {format_ms(delay)} backoff" if delay else "")
-    return _Spend(total, f"{c.label} ({detail})", (c.location,) + tuple(r.location for r in c.retries))
+        detail = f"{attempts} attempts × {format_ms(c.timeout_ms)}{within}" + (f" + {attempts - 1} × {format_ms(delay)} backoff" if delay else "")
+    return _Spend(total, f"{c.label} ({detail})", locations)
+
+
+def _count(tries: float) -> int | None:
+    return None if math.isinf(tries) else int(tries)
 
 
 def _dep_spend(d: Dependency) -> _Spend:

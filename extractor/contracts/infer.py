@@ -69,6 +69,7 @@ class CodeRetry:
     backoff: str | None
     max_delay_ms: float | None
     location: Location
+    scope: str | None = None  # what it wraps: ``client`` — retries the client makes inside the call
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +139,7 @@ class CodeCall:
     timeout_env: str | None
     attempts: int | None
     retries: tuple[CodeRetry, ...]
+    timeout_scope: str | None  # ``call``: timeout_ms bounds the whole call, the client's own retries included
     breakers: tuple[CodeBreaker, ...]
     fallback: str | None
     ids: tuple[IdFlow, ...]
@@ -296,7 +298,7 @@ def _call(f: Fact, by_id: dict[str, Fact], ids: Iterable[IdFlow], endpoints: dic
         p = by_id.get(rid)
         if p is not None:
             r = retry_policy.RetryPolicy.from_fields(p.fields)
-            retries.append(CodeRetry(p.id, _text(r.mechanism), r.attempts, _text(r.backoff), r.max_delay_ms, fact_location(p)))
+            retries.append(CodeRetry(p.id, _text(r.mechanism), r.attempts, _text(r.backoff), r.max_delay_ms, fact_location(p), _text(r.scope)))
     breakers = []
     for bid in fields.circuit_breakers:
         b = by_id.get(bid)
@@ -322,6 +324,7 @@ def _call(f: Fact, by_id: dict[str, Fact], ids: Iterable[IdFlow], endpoints: dic
         timeout_env=_text(fields.timeout_env),
         attempts=attempts if isinstance(attempts, int) else None,
         retries=tuple(retries),
+        timeout_scope=_text(fields.timeout_scope),
         breakers=tuple(breakers),
         fallback=_text(fields.fallback),
         ids=tuple(sorted(ids, key=lambda i: (i.location.file, i.location.line, i.sent_as))),

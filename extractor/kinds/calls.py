@@ -16,6 +16,8 @@ from .convert import method_text, put_set, text_or_none
 if TYPE_CHECKING:
     from ..catalog import Rule
 
+TIMEOUT_SCOPES = ("call",)
+"""What a call's timeout may bound besides one attempt (absent: each attempt)."""
 TIMEOUT_SOURCES = ("literal", "constant", "config", "env_default", "library_default", "none", "dynamic")
 TARGET_VIAS = (
     "url_literal",
@@ -55,8 +57,10 @@ TIMEOUT_FIELDS = FieldGroup(
         timeout_constant    string  -    The named constant the timeout comes from.
         connect_timeout_ms  ms      -    The connection timeout in milliseconds, when the client sets one apart.
         timeout_from        string  -    When several limits apply (a Go client's Timeout and the request context's deadline), the one timeout_ms is: client, context.
+        timeout_scope       string  -    What timeout_ms bounds: `call` — the whole call, the retries the client makes inside it included (.NET HttpClient.Timeout around its handler pipeline); absent — each attempt.
         """,
         timeout_source={"enum": list(TIMEOUT_SOURCES)},
+        timeout_scope={"enum": list(TIMEOUT_SCOPES)},
     ),
 )
 
@@ -67,6 +71,7 @@ RAW_CALL = raws(
     method           -  The HTTP method; upper-cased.
     timeout          -  The timeout value, read with the rule's `timeout:` block → `timeout_ms`, `timeout_source` and the other timeout fields.
     connect_timeout  -  A client's connection timeout (JDK HttpClient, OkHttp) → `connect_timeout_ms`.
+    timeout_scope    -  `call` when the library's timeout bounds the whole call, the client's own retries included → `timeout_scope` (set only with a timeout).
     service_name     -  A logical service name (a Feign client's name), used when the URL names no service.
     fallback         -  The value returned when the call fails.
     """
@@ -116,6 +121,7 @@ class CallView(KindView):
     timeout_constant: str | None = None
     connect_timeout_ms: int | float | None = None
     timeout_from: str | None = None
+    timeout_scope: str | None = None
     retry_policies: tuple[str, ...] = ()
     retry_attempts: int | None = 1
     circuit_breakers: tuple[str, ...] = ()
@@ -146,6 +152,9 @@ def finalize_call(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext, kind
         connect = durations.interpret(raw_fields["connect_timeout"], spec)  # a client's connection timeout (JDK HttpClient, OkHttp)
         if connect.ms is not None:
             out["connect_timeout_ms"] = connect.fields()["timeout_ms"]
+    scope = text_or_none(raw_fields.get("timeout_scope"))
+    if scope in TIMEOUT_SCOPES and out.get("timeout_ms") is not None:
+        out["timeout_scope"] = scope
     grpc_service = None
     if kind == "grpc_call":
         grpc_service = text_or_none(raw_fields.get("grpc_service"))

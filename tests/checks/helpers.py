@@ -84,6 +84,7 @@ class Facts:
         retry_policies: tuple[str, ...] = (),
         host: str | None = None,
         scope: str = "",
+        **extra: Any,
     ) -> Fact:
         return self.add(
             "http_call",
@@ -101,6 +102,7 @@ class Facts:
             retry_policies=list(retry_policies),
             retry_attempts=attempts,
             circuit_breakers=[],
+            **extra,
         )
 
     def result(self, root: Path) -> ScanResult:

@@ -53,6 +53,36 @@ def test_retries_and_backoff_add_up_downstream(tmp_path):
     assert locs(f) == ["a/client.py:5", "b/client.py:7", "b/client.py:9"]
 
 
+def test_a_timeout_bounding_the_whole_call_bounds_the_clients_own_retries(tmp_path):
+    """.NET HttpClient.Timeout bounds SendAsync with its handler pipeline: 4 attempts of a resilience
+    handler inside it (scope ``client``) cannot take longer than the timeout; a retry around the
+    call (scope ``object``) still multiplies it, and a per-attempt timeout is multiplied as before."""
+
+    def spend(root, timeout_scope, scopes):
+        facts = Facts().service("a").service("b").service("c")
+        facts.call("a", "a/client.py", 5, callee="b", url="http://b/x", timeout_ms=1200)
+        ids = []
+        for i, (s, n) in enumerate(scopes):
+            policy = facts.add("retry_policy", "b", "b/Program.cs", 3 + i, "csharp.retry.polly", mechanism="polly", attempts=n, max_delay_ms=100)
+            policy.fields["scope"] = s  # the policy's public field (add's own scope= is the enclosing function)
+            ids.append(policy.id)
+        attempts = 1
+        for _, n in scopes:
+            attempts *= n
+        extra = {"timeout_scope": timeout_scope} if timeout_scope else {}
+        facts.call("b", "b/Clients.cs", 12, callee="c", url="http://c/y", timeout_ms=4000, attempts=attempts, retry_policies=tuple(ids), **extra)
+        (f,) = findings(facts.analyse(root), "system.timeout-inversion")
+        return f.sides[1].text
+
+    assert spend(tmp_path / "1", "call", [("client", 4)]) == (
+        "may spend 4s on POST http://c/y (timeout 4s for the whole call, its client's 4 attempts included), a call it makes"
+    )
+    assert spend(tmp_path / "2", "call", [("object", 2), ("client", 4)]) == (
+        "may spend 8100ms on POST http://c/y (2 attempts × 4s for the whole call, its client's 4 attempts included + 1 × 100ms backoff), a call it makes"
+    )
+    assert spend(tmp_path / "3", None, [("client", 4)]) == "may spend 16300ms on POST http://c/y (4 attempts × 4s + 3 × 100ms backoff), a call it makes"
+
+
 def test_a_callees_calls_to_itself_are_not_downstream_of_its_operations(tmp_path):
     facts = Facts().service("a").service("b")
     facts.call("a", "a/client.py", 5, callee="b", url="http://b/x", timeout_ms=100)
