@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip
 from .csharp_project import project_path, words_of  # noqa: F401  (the LanguageSpec's hooks; light to import)
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
-from .syntax import SyntaxAnalyzer, lambda_specs
+from .syntax import SyntaxAnalyzer, by_method, lambda_specs
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -114,64 +114,46 @@ def _unescape(text: str) -> str:
 
 class CSharpAnalyzer(SyntaxAnalyzer):
     language = "csharp"
-    EVAL = {
-        "identifier": "eval_literal_name",
-        "member_access_expression": "ev_member",
-        "conditional_access_expression": "ev_conditional_access",
-        "invocation_expression": "eval_call_node",
-        "object_creation_expression": "eval_call_node",
-        "implicit_object_creation_expression": "eval_call_node",
-        "element_access_expression": "ev_element",
-        "binary_expression": "ev_binary",
-        "prefix_unary_expression": "eval_unary_node",
-        "postfix_unary_expression": "ev_postfix",
-        "parenthesized_expression": "ev_inner",
-        "await_expression": "ev_inner",
-        "checked_expression": "ev_inner",
-        "argument": "ev_inner",
-        "cast_expression": "eval_cast_value",
-        "integer_literal": "eval_int_literal",
-        "real_literal": "eval_float_literal",
-        "string_literal": "ev_string",
-        "verbatim_string_literal": "ev_verbatim",
-        "raw_string_literal": "ev_raw",
-        "character_literal": "ev_char",
-        "boolean_literal": "eval_literal_name",
-        "null_literal": "eval_literal_name",
-        "interpolated_string_expression": "ev_interpolated",
-        "lambda_expression": "ev_lambda",
-        "anonymous_method_expression": "ev_lambda",
-        "anonymous_object_creation_expression": "ev_anonymous",
-        "this": "ev_this",
-        "this_expression": "ev_this",
-        "generic_name": "ev_generic_name",
-        "qualified_name": "ev_qualified",
-        "predefined_type": "ev_predefined",
-        "typeof_expression": "ev_typeof",
-        "conditional_expression": "ev_ternary",
-        "default_expression": "ev_null",
-        "initializer_expression": "ev_collection",
-        "implicit_array_creation_expression": "ev_array",
-        "array_creation_expression": "ev_array",
-        "collection_expression": "ev_collection",
-        "switch_expression": "ev_opaque",
-    }
-    STATEMENTS = {
-        "block": "st_statements",
-        "global_statement": "st_statements",
-        "local_declaration_statement": "st_local",
-        "expression_statement": "st_expression",
-        "if_statement": "st_if",
-        "for_statement": "st_c_loop",
-        "foreach_statement": "st_c_loop",
-        "while_statement": "st_c_loop",
-        "do_statement": "st_c_loop",
-        "try_statement": "st_try",
-        "using_statement": "st_using",
-        "local_function_statement": "st_local_function",
-        "return_statement": "st_return",
-        "arrow_expression_clause": "st_statements",
-    }
+    EVAL = SyntaxAnalyzer.EVAL | by_method(
+        ev_member="member_access_expression",
+        ev_conditional_access="conditional_access_expression",
+        eval_call_node=("invocation_expression", "implicit_object_creation_expression"),
+        ev_element="element_access_expression",
+        ev_binary="binary_expression",
+        eval_unary_node="prefix_unary_expression",
+        ev_postfix="postfix_unary_expression",
+        ev_inner=("parenthesized_expression", "await_expression", "checked_expression", "argument"),
+        eval_int_literal="integer_literal",
+        eval_float_literal="real_literal",
+        ev_string="string_literal",
+        ev_verbatim="verbatim_string_literal",
+        ev_raw="raw_string_literal",
+        ev_char="character_literal",
+        eval_literal_name="boolean_literal",
+        ev_interpolated="interpolated_string_expression",
+        ev_lambda=("lambda_expression", "anonymous_method_expression"),
+        ev_anonymous="anonymous_object_creation_expression",
+        ev_this=("this", "this_expression"),
+        ev_generic_name="generic_name",
+        ev_qualified="qualified_name",
+        ev_predefined="predefined_type",
+        ev_typeof="typeof_expression",
+        ev_ternary="conditional_expression",
+        ev_null="default_expression",
+        ev_collection=("initializer_expression", "collection_expression"),
+        ev_array=("implicit_array_creation_expression", "array_creation_expression"),
+        ev_opaque="switch_expression",
+    )
+    STATEMENTS = SyntaxAnalyzer.STATEMENTS | by_method(
+        st_statements=("global_statement", "arrow_expression_clause"),
+        st_local="local_declaration_statement",
+        st_expression="expression_statement",
+        st_c_loop="foreach_statement",
+        st_try="try_statement",
+        st_using="using_statement",
+        st_local_function="local_function_statement",
+        st_return="return_statement",
+    )
     CONTAINERS = frozenset(
         {
             "switch_statement",

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...values import Const, Dynamic, Env, Map, Named, Ref, Seq, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
-from .syntax import SyntaxAnalyzer
+from .syntax import SyntaxAnalyzer, by_method
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -114,39 +114,27 @@ def _go_string(text: str) -> str:
 
 class GoAnalyzer(SyntaxAnalyzer):
     language = "go"
-    EVAL = {
-        "identifier": "eval_literal_name",
-        "selector_expression": "ev_selector",
-        "call_expression": "eval_call_node",
-        "composite_literal": "eval_call_node",
-        "unary_expression": "eval_unary_node",
-        "binary_expression": "eval_binary_node",
-        "parenthesized_expression": "eval_paren",
-        "int_literal": "eval_int_literal",
-        "float_literal": "eval_float_literal",
-        "rune_literal": "ev_string",
-        "interpreted_string_literal": "ev_string",
-        "raw_string_literal": "ev_raw",
-        "true": "eval_literal_name",
-        "false": "eval_literal_name",
-        "nil": "eval_literal_name",
-        "func_literal": "eval_function_literal",
-        "index_expression": "ev_index",
-        "type_assertion_expression": "eval_first",
-        "literal_element": "eval_paren",
-        "expression_list": "eval_first",
-    }
-    STATEMENTS = {
-        "block": "st_statements",
-        "statement_list": "st_statements",
-        "short_var_declaration": "st_short_var",
-        "assignment_statement": "st_assign",
-        "var_declaration": "st_var",
-        "const_declaration": "st_const",
-        "if_statement": "st_if",
-        "for_statement": "st_for",
-        "expression_statement": "st_expression",
-    }
+    EVAL = SyntaxAnalyzer.EVAL | by_method(
+        ev_selector="selector_expression",
+        eval_call_node="composite_literal",
+        eval_int_literal="int_literal",
+        ev_string=("rune_literal", "interpreted_string_literal"),
+        ev_raw="raw_string_literal",
+        eval_literal_name="nil",
+        eval_function_literal="func_literal",
+        ev_index="index_expression",
+        eval_first=("type_assertion_expression", "expression_list"),
+        eval_paren="literal_element",
+    )
+    STATEMENTS = SyntaxAnalyzer.STATEMENTS | by_method(
+        st_statements="statement_list",
+        st_short_var="short_var_declaration",
+        st_assign="assignment_statement",
+        st_var="var_declaration",
+        st_const="const_declaration",
+        st_for="for_statement",
+        st_expression="expression_statement",
+    )
     CONTAINERS = frozenset(
         {
             "expression_switch_statement",

@@ -53,7 +53,7 @@ from ...environment.svcconfig import config_ref, placeholder_value
 from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .java_package import module_path, words_of
-from .syntax import MemberOf, SyntaxAnalyzer
+from .syntax import MemberOf, SyntaxAnalyzer, by_method
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -130,59 +130,29 @@ def java_string(text: str) -> str:
 
 class JavaAnalyzer(SyntaxAnalyzer):
     language = "java"
-    EVAL = {
-        "identifier": "eval_literal_name",
-        "field_access": "ev_field_access",
-        "method_invocation": "eval_call_node",
-        "object_creation_expression": "eval_call_node",
-        "this": "eval_this",
-        "decimal_integer_literal": "eval_int_literal",
-        "hex_integer_literal": "eval_int_literal",
-        "octal_integer_literal": "eval_int_literal",
-        "binary_integer_literal": "eval_int_literal",
-        "decimal_floating_point_literal": "eval_float_literal",
-        "hex_floating_point_literal": "eval_float_literal",
-        "string_literal": "ev_string",
-        "character_literal": "ev_string",
-        "true": "eval_literal_name",
-        "false": "eval_literal_name",
-        "null_literal": "eval_literal_name",
-        "binary_expression": "eval_binary_node",
-        "unary_expression": "eval_unary_node",
-        "parenthesized_expression": "eval_paren",
-        "cast_expression": "eval_cast_value",
-        "ternary_expression": "eval_ternary",
-        "lambda_expression": "eval_function_literal",
-        "method_reference": "ev_method_reference",
-        "class_literal": "ev_class_literal",
-        "array_initializer": "ev_array",
-        "element_value_array_initializer": "ev_array",
-        "array_creation_expression": "ev_array_creation",
-        "annotation": "ev_annotation",
-        "marker_annotation": "ev_annotation",
-        "scoped_identifier": "ev_scoped_identifier",
-        "assignment_expression": "ev_assignment",
-    }
-    STATEMENTS = {
-        "block": "st_statements",
-        "constructor_body": "st_statements",
-        "local_variable_declaration": "st_local",
-        "expression_statement": "st_expression",
-        "if_statement": "st_if",
-        "for_statement": "st_c_loop",
-        "enhanced_for_statement": "st_c_loop",
-        "while_statement": "st_c_loop",
-        "do_statement": "st_c_loop",
-        "try_statement": "st_try",
-        "try_with_resources_statement": "st_try",
-        "class_declaration": "st_local_class",
-        "local_class_declaration": "st_local_class",
-        "record_declaration": "st_local_class",
-        "interface_declaration": "st_skip",
-        "enum_declaration": "st_skip",
-        "line_comment": "st_skip",
-        "block_comment": "st_skip",
-    }
+    EVAL = SyntaxAnalyzer.EVAL | by_method(
+        ev_field_access="field_access",
+        eval_call_node="method_invocation",
+        eval_int_literal=("decimal_integer_literal", "hex_integer_literal", "octal_integer_literal", "binary_integer_literal"),
+        eval_float_literal=("decimal_floating_point_literal", "hex_floating_point_literal"),
+        ev_string=("string_literal", "character_literal"),
+        ev_method_reference="method_reference",
+        ev_class_literal="class_literal",
+        ev_array=("array_initializer", "element_value_array_initializer"),
+        ev_array_creation="array_creation_expression",
+        ev_annotation=("annotation", "marker_annotation"),
+        ev_scoped_identifier="scoped_identifier",
+        ev_assignment="assignment_expression",
+    )
+    STATEMENTS = SyntaxAnalyzer.STATEMENTS | by_method(
+        st_statements="constructor_body",
+        st_local="local_variable_declaration",
+        st_expression="expression_statement",
+        st_c_loop="enhanced_for_statement",
+        st_try=("try_statement", "try_with_resources_statement"),
+        st_local_class=("class_declaration", "local_class_declaration", "record_declaration"),
+        st_skip=("interface_declaration", "enum_declaration"),
+    )
     CONTAINERS = frozenset(
         {
             "labeled_statement",

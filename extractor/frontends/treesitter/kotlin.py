@@ -32,7 +32,7 @@ from ...values import Call, Const, Dynamic, Map, Named, Obj, Ref, Seq, fold, str
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .java import BUILTIN_NAMES, KEYED_SETTERS
 from .kotlin_package import module_path
-from .syntax import MemberOf, SyntaxAnalyzer
+from .syntax import MemberOf, SyntaxAnalyzer, by_method
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -45,44 +45,28 @@ CLASS_NODES = frozenset({"class_declaration", "object_declaration", "companion_o
 
 class KotlinAnalyzer(SyntaxAnalyzer):
     language = "kotlin"
-    EVAL = {
-        "identifier": "eval_literal_name",
-        "number_literal": "eval_int_literal",
-        "float_literal": "eval_float_literal",
-        "string_literal": "eval_string_parts",
-        "multiline_string_literal": "eval_string_parts",
-        "character_literal": "eval_char_literal",
-        "binary_expression": "eval_binary_node",
-        "unary_expression": "eval_unary_node",
-        "parenthesized_expression": "eval_paren",
-        "as_expression": "eval_first",
-        "if_expression": "eval_conditional",
-        "navigation_expression": "ev_navigation",
-        "call_expression": "eval_call_node",
-        "this_expression": "eval_this",
-        "user_type": "eval_type",
-        "lambda_literal": "eval_function_literal",
-        "anonymous_function": "eval_function_literal",
-        "collection_literal": "ev_collection",
-        "infix_expression": "ev_infix",
-    }
-    STATEMENTS = {
-        "block": "st_statements",
-        "property_declaration": "st_property",
-        "assignment": "st_assign",
-        "call_expression": "st_call_statement",
-        "for_statement": "st_loop",
-        "while_statement": "st_loop",
-        "do_while_statement": "st_loop",
-        "try_expression": "st_try",
-        "if_expression": "st_if_branches",
-        "function_declaration": "st_local_function",
-        "class_declaration": "st_skip",
-        "object_declaration": "st_skip",
-        "line_comment": "st_skip",
-        "block_comment": "st_skip",
-        "lambda_parameters": "st_skip",
-    }
+    EVAL = SyntaxAnalyzer.EVAL | by_method(
+        eval_int_literal="number_literal",
+        eval_string_parts=("string_literal", "multiline_string_literal"),
+        eval_char_literal="character_literal",
+        eval_first="as_expression",
+        eval_conditional="if_expression",
+        ev_navigation="navigation_expression",
+        eval_type="user_type",
+        eval_function_literal=("lambda_literal", "anonymous_function"),
+        ev_collection="collection_literal",
+        ev_infix="infix_expression",
+    )
+    STATEMENTS = SyntaxAnalyzer.STATEMENTS | by_method(
+        st_property="property_declaration",
+        st_assign="assignment",
+        st_call_statement="call_expression",
+        st_loop=("for_statement", "while_statement", "do_while_statement"),
+        st_try="try_expression",
+        st_if_branches="if_expression",
+        st_local_function="function_declaration",
+        st_skip=("class_declaration", "object_declaration", "lambda_parameters"),
+    )
     CONTAINERS = frozenset({"when_expression", "when_entry", "labeled_expression", "annotated_expression"})
     CALL_TYPES = frozenset({"call_expression"})
     FUNCTION_TYPES = frozenset({"lambda_literal", "anonymous_function", "function_declaration"})

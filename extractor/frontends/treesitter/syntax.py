@@ -122,6 +122,12 @@ def lambda_specs(index: TsIndex) -> dict[str, list[dict[str, Any]]]:
     return found
 
 
+def by_method(**methods: str | tuple[str, ...]) -> dict[str, str]:
+    """A dispatch table (node type → method name) written by method: ``by_method(ev_inner=("await_expression",
+    "as_expression"))``; joined to the defaults with ``SyntaxAnalyzer.EVAL | by_method(...)``."""
+    return {t: method for method, types in methods.items() for t in ((types,) if isinstance(types, str) else types)}
+
+
 class MemberOf:
     """The binding of an instance field in its class's scope: read through ``instance_member``."""
 
@@ -132,6 +138,27 @@ class MemberOf:
 
 
 class SyntaxAnalyzer(Analyzer):
+    # the node types most grammars share, with their generic evaluators and statement walks: an
+    # adapter adds its own (``EVAL = SyntaxAnalyzer.EVAL | by_method(...)``), a same-named entry
+    # of its own replaces the default
+    EVAL = by_method(
+        eval_literal_name=("identifier", "true", "false", "null_literal"),
+        eval_paren="parenthesized_expression",
+        eval_binary_node="binary_expression",
+        eval_unary_node="unary_expression",
+        eval_call_node=("call_expression", "object_creation_expression"),
+        eval_float_literal="float_literal",
+        eval_this=("this", "this_expression"),
+        eval_function_literal="lambda_expression",
+        eval_cast_value="cast_expression",
+        eval_ternary="ternary_expression",
+    )
+    STATEMENTS = by_method(
+        st_statements="block",
+        st_if="if_statement",
+        st_c_loop=("for_statement", "while_statement", "do_statement"),
+        st_skip=("comment", "line_comment", "block_comment"),
+    )
     COMMENT_TYPES: frozenset[str] = frozenset({"comment", "line_comment", "block_comment"})
     LITERAL_NAMES: Mapping[str, Any] = {}
     INT_SUFFIXES = "lLuU"
@@ -859,4 +886,4 @@ class SyntaxAnalyzer(Analyzer):
             cls.members.setdefault(name, []).append((value, scope))
 
 
-__all__ = ["SyntaxAnalyzer", "MemberOf", "known_names", "lambda_specs"]
+__all__ = ["SyntaxAnalyzer", "MemberOf", "by_method", "known_names", "lambda_specs"]
