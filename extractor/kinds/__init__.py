@@ -11,7 +11,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import circuit_breaker, endpoint, grpc_call, http_call, id_generation, idempotency_key, missing_timeout, replica_read, retry_policy
+from . import (
+    circuit_breaker,
+    endpoint,
+    grpc_call,
+    http_call,
+    id_generation,
+    idempotency_key,
+    message_consume,
+    message_publish,
+    missing_timeout,
+    replica_read,
+    retry_policy,
+)
 from .base import Field, FieldGroup, Kind, KindView, LinkContext, Raw
 from .convert import generic, scalar, text_or_none
 
@@ -31,12 +43,15 @@ KINDS: dict[str, Kind] = {
         replica_read.KIND,
         id_generation.KIND,
         idempotency_key.KIND,
+        message_publish.KIND,
+        message_consume.KIND,
     )
 }
 """Every kind, in the order the schema and the docs list them."""
 
 ALL_KINDS = tuple(KINDS)
 CALL_KINDS = ("http_call", "grpc_call")
+MESSAGE_KINDS = ("message_publish", "message_consume")
 
 
 def finalize(kind: str, raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:
@@ -62,6 +77,7 @@ __all__ = [
     "FieldGroup",
     "Kind",
     "KindView",
+    "MESSAGE_KINDS",
     "LinkContext",
     "Raw",
     "finalize",

@@ -1,0 +1,88 @@
+"""``message_publish``: a message sent to a broker (a Kafka topic, a RabbitMQ exchange or queue, a
+Celery task), with the producer's delivery settings in force."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .base import Kind, KindView, LinkContext, fields, raws
+from .calls import TargetView
+from .convert import put_known, text_or_none
+from .messages import COMMON_FIELDS, COMMON_RAW, boolean, common, integer
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..catalog import Rule
+
+FIELDS = COMMON_FIELDS + fields(
+    """
+    routing_key  string?   -      The AMQP routing key, when the code gives one.
+    key          string?   -      The message key (Kafka partition/ordering key) as written, when given.
+    acks         string?   -      Producer acknowledgements required from the broker: 0, 1, all (Kafka; -1 is all).
+    idempotent   boolean?  -      Whether the producer de-duplicates its own retries (Kafka enable.idempotence).
+    retries      integer?  -      How often the producer re-sends a message the broker did not acknowledge.
+    function     string?   -      The function publishing (dotted within its module).
+    """
+)
+
+RAW = COMMON_RAW + raws(
+    """
+    key         -  The message key.
+    acks        -  Producer acks (`"all"`, `-1`, `1`, `0`).
+    idempotent  -  The producer's idempotence setting (a boolean).
+    retries     -  The producer's retry count.
+    function    -  The publishing function (`{function}`).
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePublish(KindView):
+    """A message published to a broker: which broker, which topic/queue/exchange/task, and the producer's acks, idempotence and retries."""
+
+    library: str | None = None
+    broker: str | None = None
+    destination: str | None = None
+    destination_kind: str | None = None
+    target: TargetView = field(default_factory=TargetView)
+    routing_key: str | None = None
+    key: str | None = None
+    acks: str | None = None
+    idempotent: bool | None = None
+    retries: int | None = None
+    function: str | None = None
+
+    NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {"target": TargetView.of}
+
+
+def acks_text(v: Any) -> str | None:
+    text = text_or_none(v)
+    if text is None or text.startswith("{"):
+        return text
+    text = text.strip().lower()
+    return "all" if text in ("-1", "all") else text
+
+
+def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:
+    out = common(raw, rule, ctx)
+    put_known(
+        out,
+        key=text_or_none(raw.get("key")),
+        acks=acks_text(raw.get("acks")),
+        idempotent=boolean(raw.get("idempotent")),
+        retries=integer(raw.get("retries")),
+        function=text_or_none(raw.get("function")),
+    )
+    return out
+
+
+KIND = Kind(
+    "message_publish",
+    FIELDS,
+    RAW,
+    finalize,
+    MessagePublish,
+    rule_page=("broker", "destination", "destination_kind", "routing_key", "key", "acks", "idempotent", "retries", "target"),
+)
