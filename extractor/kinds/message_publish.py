@@ -20,11 +20,12 @@ FIELDS = COMMON_FIELDS + fields(
     """
     routing_key  string?   -      The AMQP routing key, when the code gives one.
     key          string?   -      The message key (Kafka partition/ordering key) as written, when given.
-    acks         string?   -      Producer acknowledgements required from the broker: 0, 1, all (Kafka; -1 is all).
+    acks         -         -      Producer acknowledgements required from the broker: 0 or 1 (numbers), all (Kafka; -1 is all), or {expr} when not known.
     idempotent   boolean?  -      Whether the producer de-duplicates its own retries (Kafka enable.idempotence).
     retries      integer?  -      How often the producer re-sends a message the broker did not acknowledge.
     function     string?   -      The function publishing (dotted within its module).
-    """
+    """,
+    acks={"type": ["string", "integer", "null"]},
 )
 
 RAW = COMMON_RAW + raws(
@@ -49,7 +50,7 @@ class MessagePublish(KindView):
     target: TargetView = field(default_factory=TargetView)
     routing_key: str | None = None
     key: str | None = None
-    acks: str | None = None
+    acks: str | int | None = None
     idempotent: bool | None = None
     retries: int | None = None
     function: str | None = None
@@ -57,12 +58,15 @@ class MessagePublish(KindView):
     NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {"target": TargetView.of}
 
 
-def acks_text(v: Any) -> str | None:
+def acks_value(v: Any) -> str | int | None:
+    """``all`` for all replicas (``-1``), else the number of acknowledgements; ``{expr}`` when unknown."""
     text = text_or_none(v)
     if text is None or text.startswith("{"):
         return text
     text = text.strip().lower()
-    return "all" if text in ("-1", "all") else text
+    if text in ("-1", "all"):
+        return "all"
+    return int(text) if text.isdigit() else text
 
 
 def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:
@@ -70,7 +74,7 @@ def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any
     put_known(
         out,
         key=text_or_none(raw.get("key")),
-        acks=acks_text(raw.get("acks")),
+        acks=acks_value(raw.get("acks")),
         idempotent=boolean(raw.get("idempotent")),
         retries=integer(raw.get("retries")),
         function=text_or_none(raw.get("function")),
