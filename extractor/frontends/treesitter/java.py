@@ -53,7 +53,7 @@ from ...environment.svcconfig import config_ref, placeholder_value
 from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .java_package import module_path, words_of
-from .syntax import MemberOf, SyntaxAnalyzer, by_method
+from .syntax import MemberOf, SyntaxAnalyzer, by_method, option_names
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -103,8 +103,6 @@ BUILTIN_NAMES = (
     "java.net.URI",
     "java.net.URL",
 )
-# builder-style methods whose (name, value) arguments carry a header or a field (the id flow's labels)
-KEYED_SETTERS = frozenset({"header", "headers", "setHeader", "addHeader", "set", "add", "put", "param", "queryParam", "attribute"})
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "s": " ", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
 _ESCAPE_RE = re.compile(r"\\(u+[0-9a-fA-F]{4}|[0-7]{1,3}|.)", re.S)
@@ -764,7 +762,9 @@ class JavaAnalyzer(SyntaxAnalyzer):
     def keyed_store(self, node: Node, site: Site, scope: Scope) -> None:
         """``headers.set("Idempotency-Key", id)``: the holder carries the value under the key."""
         parts = self.member_parts(site.func) if site.func is not None else None
-        if parts is None or parts[1] not in KEYED_SETTERS or parts[0].type != "identifier" or len(site.args) != 2:
+        if parts is None or parts[0].type != "identifier" or len(site.args) != 2:
+            return
+        if self.method_name(site, scope) not in option_names(self.index, "keyed_setters"):
             return
         key = strip(self.to_value(self.evaluate(site.args[0], scope)))
         if isinstance(key, Const) and isinstance(key.value, str) and self.idflow is not None:
@@ -854,24 +854,22 @@ class JavaAnalyzer(SyntaxAnalyzer):
     def literal_pairs(self, node: Node) -> list[tuple[str | None, Node | None]] | None:
         """``Map.of("k", v, ...)`` and keyed builder / setter calls (``.header("Idempotency-Key",
         id)``): the values travel under their keys; the rest of the chain is a spread."""
-        if node.type != "method_invocation":
+        name = node.child_by_field_name("name") if node.type == "method_invocation" else None
+        if name is None or self.text(name) not in self.carrier_words():
             return None
-        name = node.child_by_field_name("name")
-        if name is None:
+        scope = self.scope_at(node)
+        site = self.site(node, scope)
+        if site is None:
             return None
-        method = self.text(name)
-        args = self.named(node.child_by_field_name("arguments"))
-        obj = node.child_by_field_name("object")
-        if method == "of" and obj is not None and self.text(obj) in ("Map", "java.util.Map", "ImmutableMap") and len(args) % 2 == 0 and args:
-            pairs: list[tuple[str | None, Node | None]] = []
-            for k, v in zip(args[::2], args[1::2]):
-                key = self._literal_key(k)
-                pairs.append((key, v) if key is not None else (None, v))
-            return pairs
-        if method in KEYED_SETTERS and len(args) == 2:
+        qual = self.method_name(site, scope)
+        args = site.args
+        if qual in option_names(self.index, "map_builders") and len(args) % 2 == 0 and args:
+            return [(self._literal_key(k), v) for k, v in zip(args[::2], args[1::2])]
+        if qual in option_names(self.index, "keyed_setters") and len(args) == 2:
             key = self._literal_key(args[0])
             if key is None:
                 return None
+            obj = node.child_by_field_name("object")
             return [(key, args[1])] + ([(None, obj)] if obj is not None else [])
         return None
 

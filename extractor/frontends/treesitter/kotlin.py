@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any
 from ...environment.svcconfig import placeholder_value
 from ...values import Call, Const, Dynamic, Map, Named, Obj, Ref, Seq, fold, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
-from .java import BUILTIN_NAMES, KEYED_SETTERS
+from .java import BUILTIN_NAMES
 from .kotlin_package import module_path
-from .syntax import MemberOf, SyntaxAnalyzer, by_method
+from .syntax import MemberOf, SyntaxAnalyzer, by_method, option_names
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -555,15 +555,18 @@ class KotlinAnalyzer(SyntaxAnalyzer):
 
     # ================================================================ id flow
     def literal_pairs(self, node: Node) -> list[tuple[str | None, Node | None]] | None:
-        """``mapOf("k" to v)`` and keyed setters (``header("Idempotency-Key", id)``)."""
+        """``mapOf("k" to v)`` / ``Map.of("k", v)`` (the rules' ``map_builders``) and keyed setters
+        (``builder.header("Idempotency-Key", id)``: ``keyed_setters``), by resolved name."""
         site = self.site(node, self.module_scope) if node.type == "call_expression" else None
-        if site is None or site.func is None:
+        if site is None or site.func is None or self.text(site.func).rpartition(".")[2] not in self.carrier_words():
             return None
-        name = self.text(site.func).rpartition(".")[2]
-        if self.callee(site.func, self.module_scope)[0] in MAP_BUILDERS:
+        qual = self.method_name(site, self.scope_at(node))
+        if qual in option_names(self.index, "map_builders"):
             pairs = [self.named(a) for a in site.args if a.type == "infix_expression" and self.infix_op(a) == "to"]
-            return [(self.string_key(p[0]), p[-1]) for p in pairs]
-        if name in KEYED_SETTERS and len(site.args) == 2 and self.string_key(site.args[0]) is not None:
+            if pairs:
+                return [(self.string_key(p[0]), p[-1]) for p in pairs]
+            return [(self.string_key(k), v) for k, v in zip(site.args[::2], site.args[1::2])] if len(site.args) % 2 == 0 else None
+        if qual in option_names(self.index, "keyed_setters") and len(site.args) == 2 and self.string_key(site.args[0]) is not None:
             return [(self.string_key(site.args[0]), site.args[1])]
         return None
 

@@ -110,6 +110,16 @@ def known_names(index: TsIndex, extra: tuple[str, ...] = ()) -> tuple[frozenset[
     return result
 
 
+def option_names(index: TsIndex, key: str) -> frozenset[str]:
+    """The qualified names the rules list under ``options: {key: [...]}`` (``keyed_setters``,
+    ``map_builders``: the id flow's carriers), joined over every rule of the index."""
+    found: frozenset[str] | None = index.derived.get(("option_names", key))
+    if found is None:
+        names = {str(n) for rule in index.rules for n in ((rule.options or {}).get(key) or ())}
+        found = index.derived[("option_names", key)] = frozenset(names)
+    return found
+
+
 def lambda_specs(index: TsIndex) -> dict[str, list[dict[str, Any]]]:
     """The rules' ``lambdas:`` items by the qualified name of the method taking the lambda."""
     found: dict[str, list[dict[str, Any]]] | None = index.derived.get("lambda_specs")
@@ -300,6 +310,28 @@ class SyntaxAnalyzer(Analyzer):
         return self.functions_by_node.get(node.id)
 
     MEMBER_FIELDS: Mapping[str, tuple[str, str]] = {}  # member access type → (object field, member name field)
+
+    def method_name(self, site: Site, scope: Scope) -> str | None:
+        """The qualified name of what a call calls (``callee``), else, for a method called on a
+        name declared with a type no rule tracks (``HttpHeaders h = ...; h.set(...)``), that
+        type's qualified name and the method's."""
+        qual, _, attr, local = self.callee(site.func, scope)
+        if qual is not None or local is not None or site.func is None:
+            return qual
+        parts = self.member_parts(site.func)
+        b = scope.lookup(self.text(parts[0])) if parts is not None and parts[0].type in self.IDENTIFIER_TYPES else None
+        t = self.resolve_type(b.type_node, b.scope or self.module_scope) if b is not None and b.type_node is not None else None
+        return f"{t.qualname}.{attr}" if isinstance(t, Ref) else None
+
+    def carrier_words(self) -> frozenset[str]:
+        """The method names of the rules' ``keyed_setters`` and ``map_builders``: a cheap test
+        before resolving a call that may carry an id under a key."""
+        key = ("carrier_words",)
+        found: frozenset[str] | None = self.index.derived.get(key)
+        if found is None:
+            names = option_names(self.index, "keyed_setters") | option_names(self.index, "map_builders")
+            found = self.index.derived[key] = frozenset(n.rpartition(".")[2] for n in names)
+        return found
 
     def member_parts(self, node: Node) -> tuple[Node, str] | None:
         """``a.b`` through ``MEMBER_FIELDS``: (the object expression, the member's name)."""
@@ -886,4 +918,4 @@ class SyntaxAnalyzer(Analyzer):
             cls.members.setdefault(name, []).append((value, scope))
 
 
-__all__ = ["SyntaxAnalyzer", "MemberOf", "by_method", "known_names", "lambda_specs"]
+__all__ = ["SyntaxAnalyzer", "MemberOf", "by_method", "known_names", "lambda_specs", "option_names"]
