@@ -218,8 +218,11 @@ def build_call_index(summaries: Iterable[FileSummary], service_of: Mapping[str, 
 
 
 def _append(table: dict, key: object, value: FnKey) -> None:
+    """Add ``value`` to the list at ``key`` once. ``add`` meets each function once (its key is new),
+    so the value can only be last already (a JVM file adding a function under two names that
+    coincide): checking the last item is checking the list, in constant time."""
     got = table.get(key)
     if got is None:
         table[key] = [value]
-    elif value not in got:
+    elif got[-1] != value:
         got.append(value)
