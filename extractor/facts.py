@@ -34,7 +34,14 @@ DIAGNOSTIC_KINDS = (
     "config_error",
     "internal_error",
     "timeout",
+    "too_deep",
+    "crashed",
 )
+
+UNANALYSED_KINDS = frozenset({"decode_error", "binary", "too_large", "unreadable", "internal_error", "timeout", "too_deep", "crashed"})
+"""Diagnostics that mean a source file was not analysed, or lost facts half-way; so does a
+``syntax_error`` of severity ``error`` (not parsed at all; a ``warning`` one was analysed as far
+as it parsed)."""
 
 
 @dataclass(slots=True)
@@ -99,6 +106,17 @@ class Diagnostic:
         return out
 
 
+def unanalysed(diagnostics: list[Diagnostic], roots: list[str]) -> list[Diagnostic]:
+    """One diagnostic per source file of a service (under one of ``roots``) that could not be
+    analysed, the first of its file; sorted by file. What ``--strict`` fails on."""
+    out: dict[str, Diagnostic] = {}
+    for d in sorted(diagnostics, key=Diagnostic.sort_key):
+        lost = d.kind in UNANALYSED_KINDS or (d.kind == "syntax_error" and d.severity == "error")
+        if lost and d.file not in out and any(root == "." or d.file.startswith(root + "/") for root in roots):
+            out[d.file] = d
+    return list(out.values())
+
+
 @dataclass(frozen=True, slots=True)
 class Service:
     """A deployable unit of the monorepo: a directory with its own manifest or contracts folder."""
@@ -130,6 +148,10 @@ class ScanResult:
             "facts": [f.to_json() for f in sorted(self.facts, key=Fact.sort_key)],
             "diagnostics": [d.to_json() for d in sorted(self.diagnostics, key=Diagnostic.sort_key)],
         }
+
+    def unanalysed(self) -> list[Diagnostic]:
+        """The services' source files that could not be analysed (see :func:`unanalysed`)."""
+        return unanalysed(self.diagnostics, [s.root for s in self.services])
 
 
 def assign_ids(facts: list[Fact]) -> None:

@@ -1,8 +1,11 @@
 """``contracts scan``: discover → extract (per file, pure) → link → facts.
 
-Per-file extraction runs in worker processes when ``jobs > 1``; each worker compiles the rules
-once. A second, narrow pass re-extracts the files that import a tracked object (a session, an
-app, a client) from another module of the same service.
+Per-file extraction runs in worker processes (``extractor.isolation``) when ``jobs > 1`` and
+there are many files, and always for a file that looks risky (huge, deeply nested, very long
+lines): a worker that crashes or passes the hard time limit costs that file a diagnostic, never
+the scan. Other files run in this process under a soft time limit (``SIGALRM``) and the recursion
+limit (``too_deep``). A second, narrow pass re-extracts the files that import a tracked object
+(a session, an app, a client) from another module of the same service.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ import signal
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,7 @@ from .facts import Diagnostic, ScanResult, Service
 from .frontends import frontend_for, rules_language, rules_language_of
 from .frontends.base import FileResult
 from .frontends.treesitter.python_package import module_name_for
+from .isolation import Failure, Job, run_isolated
 from .link import link
 from .reach import build_call_index
 from .sources import SourceCache, read_source
@@ -88,11 +91,16 @@ def _stat(path: Path, attr: str) -> int:
         return 0
 
 
-def _init_worker(rule_dirs: tuple[str, ...], rule_ids: tuple[str, ...] | None) -> None:
-    catalog = load_catalog([Path(d) for d in rule_dirs])
-    if rule_ids is not None:
-        catalog = catalog.select(rule_ids)
-    _WORKER["compiled"] = _compile(catalog)
+def _worker_compiled(spec: tuple[tuple[str, ...], tuple[str, ...] | None]) -> Mapping[str, Any]:
+    """The compiled rules in a worker: inherited from the parent (fork), else compiled once from the rule dirs."""
+    if _WORKER.get("spec") != spec:
+        rule_dirs, rule_ids = spec
+        catalog = load_catalog([Path(d) for d in rule_dirs])
+        if rule_ids is not None:
+            catalog = catalog.select(rule_ids)
+        _WORKER["spec"], _WORKER["compiled"] = spec, _compile(catalog)
+    compiled: Mapping[str, Any] = _WORKER["compiled"]
+    return compiled
 
 
 @dataclass(frozen=True)
@@ -124,9 +132,21 @@ def extract_one(task: Task, compiled: Mapping[str, Any]) -> tuple[FileResult | N
             result = fe.extract(task.rel, data, index, task.module, dict(task.imported) if task.imported else None)
     except _OutOfTime:
         return None, Diagnostic(task.rel, "timeout", f"extraction took longer than {task.time_limit:g} s (file_time_limit); skipped", severity="warning"), lines
+    except RecursionError:
+        return None, Diagnostic(task.rel, "too_deep", "code nested too deeply to analyse (recursion limit); skipped", severity="warning"), lines
     except Exception as exc:  # a frontend bug must not stop the scan
         return None, Diagnostic(task.rel, "internal_error", f"extraction failed: {type(exc).__name__}: {exc}", severity="error"), lines
+    if any(d.kind == "internal_error" and ENGINE_TOO_DEEP in d.message for d in result.diagnostics):
+        result.diagnostics = [
+            Diagnostic(d.file, "too_deep", f"{d.message}: facts past that depth are missing", d.line, d.severity) if ENGINE_TOO_DEEP in d.message else d
+            for d in result.diagnostics
+        ]
     return result, None, lines
+
+
+ENGINE_TOO_DEEP = "nested too deeply"
+"""The engine's message when its recursion limit stopped the analysis of a file half-way (it reports
+``internal_error``; the scan reports ``too_deep``, which says the facts after that point are missing)."""
 
 
 _SOURCES: list[SourceCache] = []  # the running scan's reads (in this process)
@@ -162,27 +182,70 @@ def _time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _worker_run(tasks: list[Task]) -> list[tuple[FileResult | None, Diagnostic | None, int]]:
-    return [extract_one(t, _WORKER["compiled"]) for t in tasks]
+Outcome = tuple[FileResult | None, Diagnostic | None, int]
+
+POOL_MIN_FILES = 64
+"""With ``jobs > 1``, a pass of at least this many files runs every file in worker processes."""
+RISKY_BYTES = 256 << 10
+RISKY_DEPTH = 100  # brackets, or indentation levels (Python's own parser stops at 100)
+RISKY_LINE = 16 << 10
+_BRACKETS = bytes(range(256)).translate(None, b"([{)]}")  # every byte but the brackets, to delete
+_DEPTH_STEP = {ord(c): 1 for c in "([{"} | {ord(c): -1 for c in ")]}"}
+_DEEP_INDENT = re.compile(rb"^[ \t]{%d}" % RISKY_DEPTH, re.MULTILINE)
+_LONG_LINE = re.compile(rb"[^\n]{%d}" % RISKY_LINE)
 
 
-def _run_tasks(
-    tasks: list[Task], compiled: Mapping[str, Any], jobs: int, catalog: Catalog, rule_ids: tuple[str, ...] | None
-) -> list[tuple[FileResult | None, Diagnostic | None, int]]:
-    if jobs <= 1 or len(tasks) < 64:
-        return [extract_one(t, compiled) for t in tasks]
-    # largest files first, in small batches, so that no worker is left with a long tail
-    sizes = [_stat(Path(t.root) / t.rel, "st_size") for t in tasks]
-    order = sorted(range(len(tasks)), key=lambda i: (-sizes[i], i))
-    chunk = max(4, min(32, len(tasks) // (jobs * 16) or 1))
-    batches = [order[i : i + chunk] for i in range(0, len(order), chunk)]
-    out: list[Any] = [None] * len(tasks)
-    dirs = tuple(str(d) for d in catalog.rules_dirs)
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(dirs, rule_ids)) as pool:
-        for batch, results in zip(batches, pool.map(_worker_run, [[tasks[i] for i in b] for b in batches])):
-            for i, r in zip(batch, results):
-                out[i] = r
-    return out
+def risky(data: bytes) -> bool:
+    """Whether a file could crash or stall a parser (huge, nested deeper than people write, very
+    long lines): such a file is extracted in a worker process that a hard limit can stop."""
+    if len(data) > RISKY_BYTES or _DEEP_INDENT.search(data) or _LONG_LINE.search(data):
+        return True
+    brackets = data.translate(None, _BRACKETS)
+    if len(brackets) <= RISKY_DEPTH:
+        return False
+    depth = 0
+    for b in brackets:
+        depth += _DEPTH_STEP[b]
+        if depth > RISKY_DEPTH:
+            return True
+    return False
+
+
+def _pooled_extract(item: tuple[Task, tuple[tuple[str, ...], tuple[str, ...] | None]]) -> Outcome:
+    task, spec = item
+    return extract_one(task, _worker_compiled(spec))
+
+
+def hard_limit(soft: float) -> float | None:
+    """The limit past which a worker is killed: the soft limit (``file_time_limit``, caught inside
+    the worker) plus a grace for a worker stuck where no signal reaches (C code)."""
+    return soft + max(2.0, soft / 10) if soft > 0 else None
+
+
+def _run_tasks(tasks: list[Task], compiled: Mapping[str, Any], jobs: int, catalog: Catalog, rule_ids: tuple[str, ...] | None) -> list[Outcome]:
+    out: list[Outcome | None] = [None] * len(tasks)
+    if jobs > 1 and len(tasks) >= POOL_MIN_FILES:
+        pooled = list(range(len(tasks)))
+    else:
+        pooled = []
+        for i, task in enumerate(tasks):
+            data, _diag = _read(task)
+            if data is not None and risky(data):
+                pooled.append(i)
+            else:
+                out[i] = extract_one(task, compiled)
+    if pooled:
+        spec = (tuple(str(d) for d in catalog.rules_dirs), rule_ids)
+        _WORKER["spec"], _WORKER["compiled"] = spec, compiled  # a forked worker starts with them
+        # largest files first, so that no worker is left with a long tail
+        order = sorted(pooled, key=lambda i: (-_stat(Path(tasks[i].root) / tasks[i].rel, "st_size"), i))
+        done = run_isolated(_pooled_extract, [Job((tasks[i], spec), tasks[i].rel, hard_limit(tasks[i].time_limit)) for i in order], jobs)
+        for i, outcome in zip(order, done):
+            if isinstance(outcome, Failure):
+                severity = "error" if outcome.kind == "internal_error" else "warning"
+                outcome = (None, Diagnostic(tasks[i].rel, outcome.kind, outcome.message, severity=severity), 0)
+            out[i] = outcome
+    return [o if o is not None else (None, None, 0) for o in out]
 
 
 # ---------------------------------------------------------------- the scan

@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "extractor.config",
             "extractor.languages",
             "extractor.schemas",
+            "extractor.isolation",
         ),
     ),
     ("rules", ("extractor.catalog", "extractor.templates", "extractor.prefilter")),

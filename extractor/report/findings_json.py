@@ -7,6 +7,7 @@ from typing import Any
 from ..checks import SEVERITIES, Finding
 from ..contracts.load import ContractError
 from ..contracts.model import Location
+from ..facts import Diagnostic
 
 FINDINGS_VERSION = 1
 
@@ -41,14 +42,19 @@ def finding_json(f: Finding) -> dict[str, Any]:
     return out
 
 
-def document(root: str, findings: list[Finding], errors: list[ContractError]) -> dict[str, Any]:
+def document(root: str, findings: list[Finding], errors: list[ContractError], unanalysed: list[Diagnostic] | None = None) -> dict[str, Any]:
+    """The findings document; ``unanalysed`` (the services' files that could not be analysed, one
+    diagnostic each) is listed only when there are some."""
     summary: dict[str, int] = {"findings": len(findings)}
     summary.update({s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES})
     summary["contract_errors"] = len(errors)
-    return {
+    out: dict[str, Any] = {
         "version": FINDINGS_VERSION,
         "root": root,
         "summary": summary,
         "findings": [finding_json(f) for f in findings],
         "contract_errors": [{"file": e.file, "line": e.line, "kind": e.kind, "message": e.message} for e in errors],
     }
+    if unanalysed:
+        out["unanalysed"] = [d.to_json() for d in unanalysed]
+    return out

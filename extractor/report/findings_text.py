@@ -20,7 +20,7 @@ from itertools import groupby
 from ..checks import SEVERITIES, Finding
 from ..contracts.load import ContractError
 from ..contracts.model import Location
-from ..facts import Fact
+from ..facts import Diagnostic, Fact
 from .summary import summarise
 
 
@@ -78,10 +78,22 @@ def render_facts(facts: list[Fact]) -> list[str]:
     return lines
 
 
-def render(root: str, findings: list[Finding], errors: list[ContractError], services: int, files: int, facts: list[Fact] | None = None) -> str:
+def render(
+    root: str,
+    findings: list[Finding],
+    errors: list[ContractError],
+    services: int,
+    files: int,
+    facts: list[Fact] | None = None,
+    unanalysed: list[Diagnostic] | None = None,
+) -> str:
     lines = [f"contracts check {root}: {services} services, {files} contract files", ""]
     if facts:
         lines += render_facts(facts)
+    if unanalysed:
+        lines.append(f"Files not analysed ({len(unanalysed)}; their calls are not checked):")
+        lines += [f"  {d.file}{f':{d.line}' if d.line else ''}: {d.kind}: {d.message}" for d in unanalysed]
+        lines.append("")
     if errors:
         lines.append(f"Contract file errors ({len(errors)}):")
         lines += [f"  {e}" for e in errors]
@@ -95,5 +107,7 @@ def render(root: str, findings: list[Finding], errors: list[ContractError], serv
     summary = f"{len(findings)} findings: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} info"
     if errors:
         summary += f"; {len(errors)} contract file errors"
+    if unanalysed:
+        summary += f"; {len(unanalysed)} files not analysed"
     lines.append(summary)
     return "\n".join(lines) + "\n"

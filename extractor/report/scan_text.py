@@ -42,6 +42,10 @@ def render(result: ScanResult, console: Console, show_info: bool = False) -> Non
         console.print(Text(f"outside any service: {len(orphans)} facts", style="bold"))
         for fact in orphans:
             console.print(f"  {fact.file}:{fact.line}  {fact.kind}  {summarise(fact)}")
+    lost = result.unanalysed()
+    if lost:
+        console.print()
+        console.print(Text(f"{len(lost)} source files could not be analysed (their facts are missing; see the diagnostics)", style="bold yellow"))
     shown = [d for d in result.diagnostics if show_info or d.severity != "info"]
     hidden = len(result.diagnostics) - len(shown)
     if result.diagnostics:
