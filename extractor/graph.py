@@ -10,6 +10,10 @@ discovery (``payment`` → the ``payment-service`` directory); a declared ``oper
 call when the call hits an endpoint whose handler (or path) has the operation's words, or a route
 the provider declares for it (``path:``/``method:``); a call whose endpoint is unknown joins the
 caller's only declared dependency on that service.
+
+Layers (docs/graph.md): ``calls`` (caller → callee), ``data`` (reader → dataset, provider →
+dataset) and ``messages``: producer → topic → consumer, where a topic node is a broker's topic,
+queue, exchange or task name as the code resolves it, joined across services by that name.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from .contracts.infer import CodeCall, CodeEndpoint, InferredContracts, ReplicaR
 from .contracts.load import LoadedContracts
 from .contracts.model import DataDependency, Dependency, Location, Operation, ProvidedDataset, ProvidedOperation, RetryPolicy, ServiceContract
 from .discover import name_variants
-from .facts import ScanResult
+from .facts import Fact, ScanResult
+from .kinds.message_consume import MessageConsume
+from .kinds.message_publish import MessagePublish
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +235,80 @@ class DatasetNode:
         return f"provide:{self.provider}->{self.name}"
 
 
+@dataclass(frozen=True, slots=True)
+class MessageSite:
+    """One publish or consume site in code; ``dedup`` holds where the consumer visibly de-duplicates
+    (the rule's own ``dedup`` at the site, or the handler's idempotency_key facts)."""
+
+    id: str
+    service: str
+    role: str  # publish | consume
+    broker: str | None
+    destination: str | None
+    destination_kind: str | None
+    location: Location
+    routing_key: str | None = None
+    function: str | None = None  # publish: the publishing function; consume: the handler
+    acks: str | int | None = None
+    idempotent: bool | None = None
+    group: str | None = None
+    ack_mode: str | None = None
+    redelivery: bool | None = None
+    dead_letter: str | None = None
+    dedup: tuple[Sourced, ...] = ()
+
+    @property
+    def label(self) -> str:
+        where = f" in {self.function}" if self.function else ""
+        return f"{self.role} {self.destination or '?'}{where}"
+
+
+@dataclass
+class TopicNode:
+    """A topic, queue, exchange or task of a broker (the ``messages`` layer)."""
+
+    broker: str | None
+    name: str
+    kind: str | None
+
+    @property
+    def key(self) -> str:
+        """``kafka/orders.placed``: the node's name, unique per broker."""
+        return f"{self.broker or 'unknown'}/{self.name}"
+
+
+@dataclass
+class MessageEdge:
+    """``publish``: service → topic; ``consume``: topic → service; the sites in code behind it."""
+
+    role: str  # publish | consume
+    service: str
+    topic: str  # TopicNode.key
+    sites: tuple[MessageSite, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return f"publish:{self.service}->{self.topic}" if self.role == "publish" else f"consume:{self.topic}->{self.service}"
+
+    @property
+    def source(self) -> str:
+        return node_id("service", self.service) if self.role == "publish" else node_id("topic", self.topic)
+
+    @property
+    def target(self) -> str:
+        return node_id("topic", self.topic) if self.role == "publish" else node_id("service", self.service)
+
+    def attributes(self) -> dict[str, list[Sourced]]:
+        attrs: dict[str, list[Sourced]] = {self.role: [Sourced(s.label, s.location, s.broker or "") for s in self.sites]}
+        for name in ("routing_key", "acks", "idempotent", "group", "ack_mode", "redelivery", "dead_letter"):
+            attrs[name] = [Sourced(getattr(s, name), s.location) for s in self.sites if getattr(s, name) is not None]
+        attrs["dedup"] = [d for s in self.sites for d in s.dedup]
+        return {k: v for k, v in attrs.items() if v}
+
+    def locations(self) -> list[Location]:
+        return sorted({s.location for values in self.attributes().values() for s in values}, key=_loc_key)
+
+
 @dataclass
 class ContractGraph:
     """The whole system as one graph; ``nx`` is a MultiDiGraph over node ids ``service:x``,
@@ -241,6 +321,8 @@ class ContractGraph:
     hosts: list[str]
     nx: nx.MultiDiGraph = field(repr=False)
     aliases: dict[str, str] = field(default_factory=dict, repr=False)
+    topics: dict[str, TopicNode] = field(default_factory=dict)
+    messages: list[MessageEdge] = field(default_factory=list)
 
     def resolve(self, name: str) -> str:
         return resolve_name(name, self.services, self.aliases)
@@ -250,6 +332,12 @@ class ContractGraph:
 
     def calls_between(self, caller: str, callee: str) -> list[CallEdge]:
         return [e for e in self.calls if e.caller == caller and e.callee == callee]
+
+    def publishers(self, topic: str) -> list[MessageEdge]:
+        return [e for e in self.messages if e.role == "publish" and e.topic == topic]
+
+    def consumers(self, topic: str) -> list[MessageEdge]:
+        return [e for e in self.messages if e.role == "consume" and e.topic == topic]
 
 
 def _loc_key(loc: Location) -> tuple:
@@ -308,7 +396,108 @@ def build_graph(result: ScanResult, declared: LoadedContracts, inferred: Inferre
         g.add_edge(node_id("service", e.caller), node_id("host" if e.external else "service", e.callee), key=e.id, kind="call", edge=e)
     for r in reads:
         g.add_edge(node_id("service", r.reader), node_id("dataset", r.dataset), key=r.id, kind="read", edge=r)
-    return ContractGraph(services, calls, reads, datasets, hosts, g, aliases)
+    topics, messages = message_edges(result)
+    for topic in topics.values():
+        g.add_node(node_id("topic", topic.key), kind="topic", name=topic.key, layer="messages")
+    for m in messages:
+        if m.service not in services:  # a fact outside any service has none; every other is a service
+            continue
+        g.add_edge(m.source, m.target, key=m.id, kind=m.role, edge=m, layer="messages")
+    return ContractGraph(services, calls, reads, datasets, hosts, g, aliases, topics, [m for m in messages if m.service in services])
+
+
+# -- the messages layer --------------------------------------------------------------------------
+
+_TASK_BROKERS = frozenset({"celery"})
+"""Brokers whose consumers name a task by its function while producers may give the full
+``module.function`` name (Celery's default task name)."""
+
+
+def message_edges(result: ScanResult) -> tuple[dict[str, TopicNode], list[MessageEdge]]:
+    """Topic nodes and publish/consume edges from the scan's message facts (sorted, deterministic).
+
+    A publish and a consume meet on a topic when broker and destination are the same text; for a
+    task broker, a published ``pkg.tasks.charge`` also meets a consumer named ``charge`` when no
+    consumer has the full name. A consumer's de-duplication is the rule's ``dedup`` field, or an
+    ``idempotency_key`` fact in a function its handler reaches (the call index; without one, the
+    handler itself)."""
+    keys = [f for f in result.facts if f.kind == "idempotency_key" and f.service]
+    sites: list[MessageSite] = []
+    for f in sorted(result.facts, key=Fact.sort_key):
+        if f.service is None:
+            continue
+        if f.kind == "message_publish":
+            sites.append(_publish_site(f))
+        elif f.kind == "message_consume":
+            sites.append(_consume_site(f, _dedup_evidence(f, keys, result.call_index)))
+    consumed = {(s.broker, s.destination) for s in sites if s.role == "consume"}
+    topics: dict[str, TopicNode] = {}
+    edges: dict[tuple[str, str, str], MessageEdge] = {}
+    for site in sites:
+        name = site.destination or "unknown"
+        if site.role == "publish" and site.broker in _TASK_BROKERS and (site.broker, name) not in consumed and "." in name:
+            short = name.rsplit(".", 1)[-1]
+            if (site.broker, short) in consumed:
+                name = short
+        topic = topics.setdefault(f"{site.broker or 'unknown'}/{name}", TopicNode(site.broker, name, site.destination_kind))
+        edge = edges.setdefault((site.role, site.service, topic.key), MessageEdge(site.role, site.service, topic.key))
+        edge.sites = edge.sites + (site,)
+    return dict(sorted(topics.items())), sorted(edges.values(), key=lambda e: (e.topic, e.role != "publish", e.service))
+
+
+def _publish_site(f: Fact) -> MessageSite:
+    v = MessagePublish.from_fields(f.fields)
+    return MessageSite(
+        f.id,
+        f.service or "",
+        "publish",
+        v.broker,
+        v.destination,
+        v.destination_kind,
+        Location(f.file, f.line, f.rule),
+        routing_key=v.routing_key,
+        function=v.function,
+        acks=v.acks,
+        idempotent=v.idempotent,
+    )
+
+
+def _consume_site(f: Fact, dedup: tuple[Sourced, ...]) -> MessageSite:
+    v = MessageConsume.from_fields(f.fields)
+    loc = Location(f.file, f.line, f.rule)
+    own = (Sourced(v.dedup, loc, "library"),) if v.dedup else ()
+    return MessageSite(
+        f.id,
+        f.service or "",
+        "consume",
+        v.broker,
+        v.destination,
+        v.destination_kind,
+        loc,
+        routing_key=v.routing_key,
+        function=v.handler,
+        group=v.group,
+        ack_mode=v.ack_mode,
+        redelivery=v.redelivery,
+        dead_letter=v.dead_letter,
+        dedup=own + dedup,
+    )
+
+
+def _dedup_evidence(consume: Fact, keys: list[Fact], index: Any) -> tuple[Sourced, ...]:
+    """The idempotency_key facts of the consumer's service in the functions its handler reaches."""
+    handler = consume.fields.get("handler")
+    if not isinstance(handler, str) or not handler:
+        return ()
+    own = [k for k in keys if k.service == consume.service]
+    reach = index.handler_reach(consume.service, consume.file, handler, consume.line) if index is not None and own else None
+    out = []
+    for k in sorted(own, key=Fact.sort_key):
+        inside = (k.file, k.scope) in reach if reach is not None else k.file == consume.file and k.scope == handler
+        if inside:
+            key = k.fields.get("key") or "key"
+            out.append(Sourced(f"{k.scope or handler} checks {key}", Location(k.file, k.line, k.rule), str(k.fields.get("source") or "")))
+    return tuple(out)
 
 
 def _call_edges(services: dict[str, ServiceNode], aliases: dict[str, str], inferred: InferredContracts) -> list[CallEdge]:

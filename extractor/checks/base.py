@@ -32,8 +32,8 @@ STATUSES = {
 """Every ``status`` a finding can have and what it asks of people."""
 
 
-KINDS = ("latency", "freshness", "idempotency", "access", "drift", "retry-amplification", "timeout-inversion", "missing-timeout")
-"""Every ``kind`` (check family), in report order: between services, then drift, then system."""
+KINDS = ("latency", "freshness", "idempotency", "access", "drift", "retry-amplification", "timeout-inversion", "missing-timeout", "messages")
+"""Every ``kind`` (check family), in report order: between services, then drift, then system, then message flows."""
 
 
 ROLES = {

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..contracts.values import format_ms
-from ..graph import CallEdge, ContractGraph, DatasetNode, ReadEdge, Sourced, node_id
+from ..graph import CallEdge, ContractGraph, DatasetNode, MessageEdge, ReadEdge, Sourced, node_id
 from .findings_json import location_json
 
 GRAPH_VERSION = 1
@@ -55,12 +55,17 @@ def document(graph: ContractGraph, root: str) -> dict[str, Any]:
         nodes.append({"id": node_id("dataset", ds.name), "kind": "dataset", "name": ds.name, "provider": ds.provider})
     for host in graph.hosts:
         nodes.append({"id": node_id("host", host), "kind": "external", "name": host})
+    for topic in graph.topics.values():
+        nodes.append(
+            {"id": node_id("topic", topic.key), "kind": "topic", "name": topic.key, "broker": topic.broker, "destination_kind": topic.kind, "layer": "messages"}
+        )
     edges: list[dict[str, Any]] = []
     for e in graph.calls:
         edges.append(
             {
                 "id": e.id,
                 "kind": "call",
+                "layer": "calls",
                 "source": node_id("service", e.caller),
                 "target": node_id("host" if e.external else "service", e.callee),
                 "operation": e.operation,
@@ -76,6 +81,7 @@ def document(graph: ContractGraph, root: str) -> dict[str, Any]:
             {
                 "id": r.id,
                 "kind": "read",
+                "layer": "data",
                 "source": node_id("service", r.reader),
                 "target": node_id("dataset", r.dataset),
                 "provider": r.provider,
@@ -93,12 +99,27 @@ def document(graph: ContractGraph, root: str) -> dict[str, Any]:
             {
                 "id": ds.id,
                 "kind": "provide",
+                "layer": "data",
                 "source": node_id("service", ds.provider),
                 "target": node_id("dataset", ds.name),
                 "declared": ds.provided is not None,
                 "in_code": False,
                 "attributes": _attrs(attrs),
                 "locations": [location_json(ds.provided.location)] if ds.provided is not None else [],
+            }
+        )
+    for m in graph.messages:
+        edges.append(
+            {
+                "id": m.id,
+                "kind": m.role,
+                "layer": "messages",
+                "source": m.source,
+                "target": m.target,
+                "declared": False,
+                "in_code": True,
+                "attributes": _attrs(m.attributes()),
+                "locations": [location_json(l) for l in m.locations()],
             }
         )
     edges.sort(key=lambda e: (e["kind"], e["source"], e["target"], e["id"]))
@@ -142,6 +163,27 @@ def provide_label(ds: DatasetNode) -> list[str]:
     return lines
 
 
+def message_label(m: MessageEdge) -> list[str]:
+    """``publish`` / ``consume``, with what decides duplicates: acks and idempotence, or the ack mode,
+    redelivery and de-duplication."""
+    sites = m.sites
+    if m.role == "publish":
+        lines = ["publishes"]
+        acks = sorted({str(s.acks) for s in sites if s.acks is not None})
+        if acks:
+            lines.append("acks " + "/".join(acks))
+        if any(s.idempotent for s in sites):
+            lines.append("idempotent producer")
+        return lines
+    lines = ["consumes"]
+    modes = sorted({s.ack_mode for s in sites if s.ack_mode})
+    if modes:
+        lines.append("ack " + "/".join(modes))
+    if any(s.redelivery for s in sites):
+        lines.append("at-least-once, " + ("dedup" if all(s.dedup for s in sites if s.redelivery) else "no dedup"))
+    return lines
+
+
 def _edges(graph: ContractGraph) -> list[tuple[str, str, list[str], str]]:
     """(source id, target id, label lines, style) for every edge, sorted."""
     out = [
@@ -150,6 +192,7 @@ def _edges(graph: ContractGraph) -> list[tuple[str, str, list[str], str]]:
     ]
     out += [(node_id("service", r.reader), node_id("dataset", r.dataset), read_label(r), "dotted") for r in graph.reads]
     out += [(node_id("service", d.provider), node_id("dataset", d.name), provide_label(d), "bold") for d in graph.datasets.values() if d.provider]
+    out += [(m.source, m.target, message_label(m), "message") for m in graph.messages]
     return out
 
 
@@ -158,12 +201,13 @@ def _nodes(graph: ContractGraph) -> list[tuple[str, str, str]]:
     out = [(node_id("service", n), n, "service") for n in sorted(graph.services)]
     out += [(node_id("dataset", d), d, "dataset") for d in graph.datasets]
     out += [(node_id("host", h), h, "external") for h in graph.hosts]
+    out += [(node_id("topic", t.key), t.key, "topic") for t in graph.topics.values()]
     return out
 
 
 # -- DOT -----------------------------------------------------------------------------------------
 
-_DOT_SHAPES = {"service": 'shape=box, style="rounded"', "dataset": "shape=cylinder", "external": 'shape=box, style="dashed"'}
+_DOT_SHAPES = {"service": 'shape=box, style="rounded"', "dataset": "shape=cylinder", "external": 'shape=box, style="dashed"', "topic": "shape=cds"}
 
 
 def _dot_quote(text: str) -> str:
@@ -171,12 +215,14 @@ def _dot_quote(text: str) -> str:
 
 
 def to_dot(graph: ContractGraph) -> str:
-    """A Graphviz digraph; edges in code are solid, declared-only dashed, reads dotted."""
+    """A Graphviz digraph; edges in code are solid, declared-only dashed, reads dotted, message flows
+    (producer → topic → consumer) bold blue."""
     lines = ["digraph contracts {", "  rankdir=LR;", '  node [fontname="Helvetica"];', '  edge [fontname="Helvetica", fontsize=10];']
     for nid, label, kind in _nodes(graph):
         lines.append(f"  {_dot_quote(nid)} [label={_dot_quote(label)}, {_DOT_SHAPES[kind]}];")
     for src, dst, label_lines, style in _edges(graph):
-        lines.append(f"  {_dot_quote(src)} -> {_dot_quote(dst)} [label={_dot_quote(chr(10).join(label_lines))}, style={style}];")
+        attrs = "style=bold, color=blue" if style == "message" else f"style={style}"
+        lines.append(f"  {_dot_quote(src)} -> {_dot_quote(dst)} [label={_dot_quote(chr(10).join(label_lines))}, {attrs}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -194,9 +240,9 @@ def to_mermaid(graph: ContractGraph) -> str:
     lines = ["flowchart LR"]
     for nid, label, kind in _nodes(graph):
         text = _mermaid_text(label)
-        shape = {"service": f'["{text}"]', "dataset": f'[("{text}")]', "external": f'{{{{"{text}"}}}}'}[kind]
+        shape = {"service": f'["{text}"]', "dataset": f'[("{text}")]', "external": f'{{{{"{text}"}}}}', "topic": f'>"{text}"]'}[kind]
         lines.append(f"  {ids[nid]}{shape}")
     for src, dst, label_lines, style in _edges(graph):
-        arrow = {"solid": "-->", "dashed": "-.->", "dotted": "-.->", "bold": "==>"}[style]
+        arrow = {"solid": "-->", "dashed": "-.->", "dotted": "-.->", "bold": "==>", "message": "-->"}[style]
         lines.append(f'  {ids[src]} {arrow}|"{_mermaid_text(chr(10).join(label_lines))}"| {ids[dst]}')
     return "\n".join(lines) + "\n"
