@@ -38,20 +38,7 @@ from ...values import Obj
 from ..base import FileResult
 from .match import Matcher
 from .policies import POLICY_KINDS, object_policies
-from .scopes import (
-    MAX_LITERAL_ITEMS,
-    OWNER_CAPTURE,
-    UNBOUND,
-    Binding,
-    ClassInfo,
-    ClassValue,
-    FunctionInfo,
-    FunctionValue,
-    Instance,
-    Opaque,
-    Scope,
-    Site,
-)
+from .scopes import MAX_LITERAL_ITEMS, OWNER_CAPTURE, UNBOUND, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 
 if TYPE_CHECKING:  # tree_sitter is imported only when a file of the language is parsed
     from tree_sitter import Node

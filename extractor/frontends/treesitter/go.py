@@ -115,7 +115,7 @@ def _go_string(text: str) -> str:
 class GoAnalyzer(SyntaxAnalyzer):
     language = "go"
     EVAL = SyntaxAnalyzer.EVAL | by_method(
-        ev_selector="selector_expression",
+        eval_member_node="selector_expression",
         eval_call_node="composite_literal",
         eval_int_literal="int_literal",
         ev_string=("rune_literal", "interpreted_string_literal"),
@@ -785,12 +785,7 @@ class GoAnalyzer(SyntaxAnalyzer):
             self.apply_env_default(idiom, prior, scope)
 
     # ================================================================ expressions
-    def ev_selector(self, node: Node, scope: Scope) -> Any:
-        operand = node.child_by_field_name("operand")
-        fld = node.child_by_field_name("field")
-        if operand is None or fld is None:
-            return Opaque(node)
-        base = self.evaluate(operand, scope)
+    def member_value(self, base: Any, attr: str, node: Node, scope: Scope) -> Any:
         if (
             isinstance(base, Ref)
             and self.module_name
@@ -798,7 +793,7 @@ class GoAnalyzer(SyntaxAnalyzer):
             and "." not in base.qualname[len(self.module_name) + 1 :]
         ):
             return Opaque(node)  # a field of a package variable of another file: unknown, shown as cfg.URL
-        return self.eval_member(base, self.text(fld), node, scope)
+        return self.eval_member(base, attr, node, scope)
 
     def ev_string(self, node: Node, scope: Scope) -> Any:
         return Const(_go_string(self.text(node)))

@@ -139,7 +139,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         ev_array=("array_initializer", "element_value_array_initializer"),
         ev_array_creation="array_creation_expression",
         ev_annotation=("annotation", "marker_annotation"),
-        ev_scoped_identifier="scoped_identifier",
+        eval_member_node="scoped_identifier",
         ev_assignment="assignment_expression",
     )
     STATEMENTS = SyntaxAnalyzer.STATEMENTS | by_method(
@@ -213,7 +213,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
     CLASS_TYPES = CLASS_NODES | frozenset({"local_class_declaration"})
     KNOWN_NAMES = BUILTIN_NAMES
     EACH_LOOP_FIELDS = {"enhanced_for_statement": ("value", "name")}
-    MEMBER_FIELDS = {"field_access": ("object", "field")}
+    MEMBER_FIELDS = {"field_access": ("object", "field"), "scoped_identifier": ("scope", "name")}
     FUNCTION_NODE_TYPES = FUNCTION_NODES
     STATIC_METHODS = True
     FALLBACK_LITERAL_TYPES = frozenset({"string_literal", "decimal_integer_literal", "decimal_floating_point_literal", "true", "false", "null_literal"})
@@ -879,29 +879,12 @@ class JavaAnalyzer(SyntaxAnalyzer):
         return None
 
     # ================================================================ expressions
-    def ev_scoped_identifier(self, node: Node, scope: Scope) -> Any:
-        scope_node = node.child_by_field_name("scope")
-        name = node.child_by_field_name("name")
-        if scope_node is None or name is None:
-            return Opaque(node)
-        base = self.evaluate(scope_node, scope)
-        return self.member_value(base, self.text(name), node, scope)
-
     def ev_field_access(self, node: Node, scope: Scope) -> Any:
-        obj = node.child_by_field_name("object")
-        fld = node.child_by_field_name("field")
-        if obj is None or fld is None:
-            return Opaque(node)
-        if obj.type == "super":
+        obj, fld = node.child_by_field_name("object"), node.child_by_field_name("field")
+        if obj is not None and fld is not None and obj.type == "super":
             cls = self.scope_class(scope)
             return self.instance_member(Instance(cls), self.text(fld), node) if cls is not None else Opaque(node)
-        base = self.evaluate(obj, scope)
-        return self.member_value(base, self.text(fld), node, scope)
-
-    def member_value(self, base: Any, attr: str, node: Node, scope: Scope) -> Any:
-        if isinstance(base, ClassValue):
-            return self.class_static(base.cls, attr, node)
-        return self.eval_member(base, attr, node, scope)
+        return self.eval_member_node(node, scope)
 
     def eval_call(self, site: Site, scope: Scope, shallow: bool = False) -> Any:
         if site.func is not None:

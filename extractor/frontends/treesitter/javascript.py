@@ -128,7 +128,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
     EVAL = SyntaxAnalyzer.EVAL | by_method(
         eval_literal_name=("shorthand_property_identifier", "null", "undefined"),
         ev_this="this",
-        ev_member="member_expression",
+        eval_member_node="member_expression",
         ev_subscript="subscript_expression",
         ev_call=("call_expression", "new_expression"),
         ev_string="string",
@@ -1009,13 +1009,6 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
     def ev_cast(self, node: Node, scope: Scope) -> Any:  # <T>x
         kids = [c for c in node.named_children if c.type not in ("comment", "type_arguments")]
         return self.evaluate(kids[-1], scope) if kids else Opaque(node)
-
-    def ev_member(self, node: Node, scope: Scope) -> Any:
-        obj = node.child_by_field_name("object")
-        prop = node.child_by_field_name("property")
-        if obj is None or prop is None:
-            return Opaque(node)
-        return self.member_value(self.evaluate(obj, scope), self.text(prop), node, scope)
 
     def ev_subscript(self, node: Node, scope: Scope) -> Any:
         obj = node.child_by_field_name("object")

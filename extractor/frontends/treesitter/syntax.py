@@ -341,6 +341,17 @@ class SyntaxAnalyzer(Analyzer):
         obj, name = node.child_by_field_name(fields[0]), node.child_by_field_name(fields[1])
         return (obj, self.text(name)) if obj is not None and name is not None else None
 
+    def eval_member_node(self, node: Node, scope: Scope) -> Any:
+        """``a.b`` (``MEMBER_FIELDS``): the member of the object's value (``member_value``)."""
+        parts = self.member_parts(node)
+        return self.member_value(self.evaluate(parts[0], scope), parts[1], node, scope) if parts is not None else Opaque(node)
+
+    def member_value(self, base: Any, attr: str, node: Node, scope: Scope) -> Any:
+        """A member of a value: a same-file class's static (``class_static``), else the engine's ``eval_member``."""
+        if isinstance(base, ClassValue):
+            return self.class_static(base.cls, attr, node)
+        return self.eval_member(base, attr, node, scope)
+
     def literal_function(self, node: Node, parent: Scope) -> FunctionInfo:
         """The function info of a function literal met by ``scope_at`` outside the walk."""
         return FunctionInfo(node, parent, f"{parent.qualname}.{self.LAMBDA_NAME}", self.LAMBDA_NAME, parent.cls)
