@@ -16,7 +16,7 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +26,7 @@ from .catalog import Catalog, load_catalog
 from .config import Config, load_config
 from .discover import find_services, inventory
 from .environment import build_address_book
-from .facts import Diagnostic, ScanResult, Service
+from .facts import Diagnostic, Fact, ScanResult, Service
 from .frontends import frontend_for, rules_language, rules_language_of
 from .frontends.base import FileResult
 from .frontends.treesitter.python_package import module_name_for
@@ -346,7 +346,8 @@ def _scan(
     ordered = [results[k] for k in sorted(results)]
     service_of = {rel: (s.name if (s := smap.owner(rel)) else None) for rel in results}
     modules_of = {t.rel: t.module for t in tasks if t.module}
-    facts = link(ordered, service_of, modules_of, catalog, book)
+    facts, unlinked = _link_isolating(ordered, lambda subset: link(subset, service_of, modules_of, catalog, book))
+    diagnostics.extend(unlinked)
     elapsed = time.perf_counter() - started
     stats = {
         "files": len(tasks),
@@ -360,6 +361,34 @@ def _scan(
     shown = display_root if display_root is not None else Path(os.path.normpath(str(root))).as_posix()
     owners = {rel: (s.name if (s := smap.owner(rel)) else None) for rel in summaries}
     return ScanResult(root=shown, services=services, facts=facts, diagnostics=diagnostics, stats=stats, call_index=build_call_index(summaries.values(), owners))
+
+
+def _link_isolating(results: list[FileResult], run: Callable[[list[FileResult]], list[Fact]]) -> tuple[list[Fact], list[Diagnostic]]:
+    """The link stage; when it fails, the files whose facts make it fail on their own are left
+    out with an ``internal_error`` each (found by halving) and the rest is linked: one file's facts
+    (a 400-digit timeout) do not take the scan down. A failure no single file explains is raised."""
+    try:
+        return run(results), []
+    except Exception:
+        bad = _culprits(results, run)
+        if not bad:
+            raise
+    left_out = {id(res) for res, _exc in bad}
+    diagnostics = [
+        Diagnostic(res.path, "internal_error", f"its facts could not be linked ({type(exc).__name__}: {exc}); left out", severity="error") for res, exc in bad
+    ]
+    return run([r for r in results if id(r) not in left_out]), diagnostics
+
+
+def _culprits(results: list[FileResult], run: Callable[[list[FileResult]], object]) -> list[tuple[FileResult, Exception]]:
+    try:
+        run(results)
+        return []
+    except Exception as exc:
+        if len(results) == 1:
+            return [(results[0], exc)]
+    half = len(results) // 2
+    return _culprits(results[:half], run) + _culprits(results[half:], run)
 
 
 def _refs_of(res: FileResult) -> set[str]:

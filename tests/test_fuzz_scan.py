@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 
-from .fuzzing import Case, check_case, fixture_files, mutated_fixtures, nasty_code
+from .fuzzing import TEMPLATES, Case, check_case, fixture_files, mutated_fixtures, nasty_code
 
 SHORT = settings(
     max_examples=25, deadline=None, database=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
@@ -30,6 +30,8 @@ def test_mutated_fixtures_never_break_the_scan(tmp_path_factory, case: Case):
 
 @SHORT
 @given(case=nasty_code(max_depth=1500, max_terms=3000, max_literal=50_000))
+@example(case=Case("nasty.py", TEMPLATES[".py"].replace("{x}", "9" * 400).encode(), "a 400-digit timeout (bench/fuzz.py: the scan died)"))
+@example(case=Case("nasty.ts", TEMPLATES[".ts"].replace("{x}", "9" * 326).encode(), "a 326-digit timeout (bench/fuzz.py: the scan died)"))
 def test_nasty_code_never_breaks_the_scan(tmp_path_factory, case: Case):
     check_case(case, tmp_path_factory.mktemp("fuzz"))
 
