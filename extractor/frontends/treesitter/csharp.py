@@ -68,7 +68,6 @@ BUILTIN_NAMES = (
 )
 PREDEFINED = frozenset("bool byte sbyte char decimal double float int uint nint nuint long ulong short ushort object string void dynamic".split())
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
-_BINARY_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%"}
 FUNCTION_NODES = frozenset(
     {
         "method_declaration",
@@ -85,33 +84,6 @@ FUNCTION_NODES = frozenset(
 CLASS_NODES = frozenset({"class_declaration", "struct_declaration", "record_declaration", "interface_declaration", "record_struct_declaration"})
 
 
-def _unescape(text: str) -> str:
-    if "\\" not in text:
-        return text
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text):
-            nxt = text[i + 1]
-            if nxt in _ESCAPES:
-                out.append(_ESCAPES[nxt])
-                i += 2
-                continue
-            if nxt in "uU" or nxt == "x":
-                m = re.match(r"[0-9a-fA-F]{1,8}", text[i + 2 : i + 10] if nxt == "U" else text[i + 2 : i + 6])
-                if m:
-                    try:
-                        out.append(chr(int(m.group(0), 16)))
-                    except ValueError:
-                        pass
-                    i += 2 + len(m.group(0))
-                    continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
-
-
 class CSharpAnalyzer(SyntaxAnalyzer):
     language = "csharp"
     EVAL = SyntaxAnalyzer.EVAL | by_method(
@@ -119,7 +91,6 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         ev_conditional_access="conditional_access_expression",
         eval_call_node=("invocation_expression", "implicit_object_creation_expression"),
         ev_element="element_access_expression",
-        ev_binary="binary_expression",
         eval_unary_node="prefix_unary_expression",
         ev_postfix="postfix_unary_expression",
         ev_inner=("parenthesized_expression", "await_expression", "checked_expression", "argument"),
@@ -138,7 +109,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         ev_qualified="qualified_name",
         ev_predefined="predefined_type",
         ev_typeof="typeof_expression",
-        ev_ternary="conditional_expression",
+        eval_ternary="conditional_expression",
         ev_null="default_expression",
         ev_collection=("initializer_expression", "collection_expression"),
         ev_array=("implicit_array_creation_expression", "array_creation_expression"),
@@ -204,6 +175,10 @@ class CSharpAnalyzer(SyntaxAnalyzer):
     KNOWN_NAMES = BUILTIN_NAMES
     CAPITAL_ROOTS = True
     LITERAL_NAMES = {"true": True, "false": False, "null": None}
+    DEFAULT_OPS = frozenset({"??"})
+    ESCAPES = _ESCAPES
+    ESCAPE_PATTERN = re.compile(r"\\(u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|x[0-9a-fA-F]{1,4}|.)", re.S)
+    OCTAL_ESCAPES = False
     INT_SUFFIXES = "uUlL"
     SCOPE_AT_LITERAL_TYPES = FUNCTION_NODES
     REPORT_AT_NAME = False
@@ -711,7 +686,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 if isinstance(inner, Env) and inner.default is None:
                     self.bind(scope, name, value=Named(name, Env(inner.var, self.to_value(self.evaluate(right, scope)))), rebind=True)
             else:
-                binop = _BINARY_OPS.get(op[:-1])
+                binop = self.BINARY_OPS.get(op[:-1])
                 cur = self.lookup_name(name, scope)
                 new = self.eval_binary(binop, cur, self.evaluate(right, scope), node) if binop else Opaque(node)
                 self.bind(scope, name, value=new if not isinstance(new, Opaque) else Dynamic(name), rebind=True)
@@ -835,9 +810,6 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         self.walk_function(fn)
 
     # ================================================================ retry-loop hooks
-    def handler_body(self, handler: Node) -> Node | None:
-        return handler.child_by_field_name("body") or next((c for c in handler.named_children if c.type == "block"), None)
-
     def handler_types(self, handler: Node, scope: Scope) -> list[str]:
         decl = next((c for c in handler.named_children if c.type == "catch_declaration"), None)
         tnode = decl.child_by_field_name("type") if decl is not None else None
@@ -1540,38 +1512,6 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 return inner.items[key.value]
         return Opaque(node)
 
-    def ev_binary(self, node: Node, scope: Scope) -> Any:
-        op_node = node.child_by_field_name("operator")
-        op_text = self.text(op_node) if op_node is not None else ""
-        left = self.evaluate(node.child_by_field_name("left"), scope)
-        if op_text == "??":
-            right = self.evaluate(node.child_by_field_name("right"), scope)
-            inner = strip(left) if self.is_value(left) else None
-            if isinstance(inner, Env) and inner.default is None and self.is_value(right):
-                return Env(inner.var, self.to_value(right))
-            if isinstance(inner, Const) and inner.value is None:
-                return right
-            if isinstance(inner, Const):
-                return left
-            return Opaque(node)
-        op = _BINARY_OPS.get(op_text)
-        if op is None:
-            return Opaque(node)
-        right = self.evaluate(node.child_by_field_name("right"), scope)
-        if op == "/":
-            lv, rv = strip(left) if self.is_value(left) else None, strip(right) if self.is_value(right) else None
-            if (
-                isinstance(lv, Const)
-                and isinstance(rv, Const)
-                and isinstance(lv.value, int)
-                and isinstance(rv.value, int)
-                and not isinstance(lv.value, bool)
-                and rv.value
-            ):
-                q = abs(lv.value) // abs(rv.value)
-                return Const(q if (lv.value >= 0) == (rv.value >= 0) else -q)
-        return self.eval_binary(op, left, right, node)
-
     def ev_postfix(self, node: Node, scope: Scope) -> Any:
         kids = self.named(node)
         if len(kids) == 1 and self.text(node).endswith("!"):  # x! (null-forgiving)
@@ -1582,18 +1522,11 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         kids = [c for c in node.named_children if c.type != "comment" and node.field_name_for_named_child(node.named_children.index(c)) != "name"]
         return self.evaluate(kids[-1], scope) if kids else Opaque(node)
 
-    def ev_ternary(self, node: Node, scope: Scope) -> Any:
-        a = self.evaluate(node.child_by_field_name("consequence"), scope)
-        b = self.evaluate(node.child_by_field_name("alternative"), scope)
-        if self.is_value(a) and a == b:
-            return a
-        return Opaque(node)
-
     def ev_string(self, node: Node, scope: Scope) -> Any:
         text = self.text(node)
         if text.endswith("u8"):
             text = text[:-2]
-        return Const(_unescape(text[1:-1]))
+        return Const(self.unescape(text[1:-1]))
 
     def ev_verbatim(self, node: Node, scope: Scope) -> Any:
         return Const(self.text(node)[2:-1].replace('""', '"'))
@@ -1603,7 +1536,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         return Const(self.text(content) if content is not None else "")
 
     def ev_char(self, node: Node, scope: Scope) -> Any:
-        return Const(_unescape(self.text(node)[1:-1]))
+        return Const(self.unescape(self.text(node)[1:-1]))
 
     def ev_null(self, node: Node, scope: Scope) -> Any:
         return Const(None)
@@ -1614,9 +1547,9 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         for c in node.named_children:
             if c.type in ("string_content", "interpolated_verbatim_string_text", "interpolated_raw_string_text"):
                 text = self.text(c)
-                parts.append(Const(text.replace('""', '"') if verbatim else _unescape(text)))
+                parts.append(Const(text.replace('""', '"') if verbatim else self.unescape(text)))
             elif c.type == "escape_sequence":
-                parts.append(Const(_unescape(self.text(c))))
+                parts.append(Const(self.unescape(self.text(c))))
             elif c.type == "interpolation":
                 expr = next(
                     (

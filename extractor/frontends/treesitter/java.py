@@ -836,9 +836,6 @@ class JavaAnalyzer(SyntaxAnalyzer):
                 self.assign(c, scope, walk=False)
 
     # ================================================================ retry-loop hooks
-    def handler_body(self, handler: Node) -> Node | None:
-        return handler.child_by_field_name("body")
-
     def handler_types(self, handler: Node, scope: Scope) -> list[str]:
         param = next((c for c in handler.named_children if c.type == "catch_formal_parameter"), None)
         ctype = next((c for c in param.named_children if c.type == "catch_type"), None) if param is not None else None

@@ -134,14 +134,11 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         ev_string="string",
         ev_template="template_string",
         ev_number="number",
-        ev_binary="binary_expression",
-        ev_unary="unary_expression",
-        ev_inner=("parenthesized_expression", "await_expression", "as_expression", "satisfies_expression", "non_null_expression"),
+        eval_first=("parenthesized_expression", "await_expression", "as_expression", "satisfies_expression", "non_null_expression"),
         ev_cast="type_assertion",
         ev_object="object",
         ev_array="array",
         ev_function=("arrow_function", "function_expression", "function", "generator_function"),
-        ev_ternary="ternary_expression",
         ev_sequence="sequence_expression",
         ev_assignment="assignment_expression",
         ev_pattern=("shorthand_property_identifier_pattern", "pair_pattern", "object_assignment_pattern", "assignment_pattern"),
@@ -207,6 +204,9 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
     LITERAL_NAMES = {"true": True, "false": False, "null": None, "undefined": None}
     BINARY_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%", "**": "**"}
     INT_DIVISION = False
+    DEFAULT_OPS = frozenset({"??"})
+    FALSY_DEFAULT_OPS = frozenset({"||"})
+    NULL_UNARY = frozenset({"void"})
     RETURN_TYPES = frozenset({"return_statement"})
     SCAN_BINDS = {
         "lexical_declaration": "scan_declaration",
@@ -756,9 +756,6 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         h = node.child_by_field_name("handler")
         return [h] if h is not None else []
 
-    def handler_body(self, handler: Node) -> Node | None:
-        return handler.child_by_field_name("body")
-
     def handler_types(self, handler: Node, scope: Scope) -> list[str]:
         return []  # a JS catch catches everything
 
@@ -1002,10 +999,6 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         v = js_number(self.text(node))
         return Const(v) if v is not None else Opaque(node)
 
-    def ev_inner(self, node: Node, scope: Scope) -> Any:
-        kids = [c for c in node.named_children if c.type not in ("comment", "type_annotation", "type_arguments")]
-        return self.evaluate(kids[0], scope) if kids else Opaque(node)
-
     def ev_cast(self, node: Node, scope: Scope) -> Any:  # <T>x
         kids = [c for c in node.named_children if c.type not in ("comment", "type_arguments")]
         return self.evaluate(kids[-1], scope) if kids else Opaque(node)
@@ -1046,44 +1039,12 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
             return Opaque(node)
         return self.eval_call(site, scope)
 
-    def ev_binary(self, node: Node, scope: Scope) -> Any:
-        op_node = node.child_by_field_name("operator")
-        op = self.text(op_node) if op_node is not None else ""
-        left_node, right_node = node.child_by_field_name("left"), node.child_by_field_name("right")
-        if op in ("||", "??"):
-            left = self.evaluate(left_node, scope)
-            inner = strip(left) if self.is_value(left) else None
-            if isinstance(inner, Env) and inner.default is None:  # process.env.X || "default"
-                default = self.to_value(self.evaluate(right_node, scope))
-                return Env(inner.var, default)
-            if isinstance(inner, Const) and (inner.value not in (None, "", 0, False) if op == "||" else inner.value is not None):
-                return left
-            return Opaque(node)
-        binop = self.BINARY_OPS.get(op)
-        if binop is None:
-            return Opaque(node)
-        left = self.evaluate(left_node, scope)
-        right = self.evaluate(right_node, scope)
-        if binop == "+":  # Date.now() + ms: a deadline
+    def eval_binary(self, op: str, left: Any, right: Any, node: Node) -> Any:
+        if op == "+":  # Date.now() + ms: a deadline
             for a, b in ((left, right), (right, left)):
                 if isinstance(a, Call) and a.func == "Date.now" and not a.args and self.is_value(b) and not isinstance(b, Dynamic):
                     return Call(DEADLINE_CALL, (self.to_value(b),))
-        return self.eval_binary(binop, left, right, node)
-
-    def ev_unary(self, node: Node, scope: Scope) -> Any:
-        op_node = node.child_by_field_name("operator")
-        arg = node.child_by_field_name("argument")
-        if op_node is None or arg is None:
-            return Opaque(node)
-        op = self.text(op_node)
-        if op == "void":
-            return Const(None)
-        v = self.evaluate(arg, scope)
-        if op == "+":
-            return v
-        if op == "-" and self.is_value(v) and not isinstance(v, Dynamic):
-            return fold("-", Const(0), v)
-        return Opaque(node)
+        return super().eval_binary(op, left, right, node)
 
     def ev_object(self, node: Node, scope: Scope) -> Any:
         items: list[tuple[Any, Any]] = []
@@ -1125,11 +1086,6 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
 
     def ev_function(self, node: Node, scope: Scope) -> Any:
         return FunctionValue(self.closure(node, scope))
-
-    def ev_ternary(self, node: Node, scope: Scope) -> Any:
-        a = self.evaluate(node.child_by_field_name("consequence"), scope)
-        b = self.evaluate(node.child_by_field_name("alternative"), scope)
-        return a if self.is_value(a) and a == b else Opaque(node)
 
     def ev_sequence(self, node: Node, scope: Scope) -> Any:
         kids = self.named(node)

@@ -176,12 +176,15 @@ class SyntaxAnalyzer(Analyzer):
     ESCAPES: Mapping[str, str] = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "0": "\0", "\\": "\\", '"': '"', "'": "'", "$": "$"}
     ESCAPE_PATTERN: re.Pattern[str] = _UNICODE  # group 1: a unicode (u...), octal or one-character escape
     UNKNOWN_ESCAPE_KEEPS_BACKSLASH = True  # "\q" stays "\q" (else: "q")
+    OCTAL_ESCAPES = True  # "\101" is "A" (else: an unknown escape)
     STRING_TEXT_TYPES: frozenset[str] = frozenset({"string_content", "string_fragment"})
     STRING_ESCAPE_TYPES: frozenset[str] = frozenset({"escape_sequence"})
     INTERPOLATION_TYPES: frozenset[str] = frozenset({"interpolation"})
     TEMPLATE_TEXT: Mapping[Any, str] = {True: "true", False: "false", None: "null"}  # a literal's text in a string template
     BINARY_OPS: Mapping[str, str] = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%"}
-    DEFAULT_OPS: frozenset[str] = frozenset()
+    DEFAULT_OPS: frozenset[str] = frozenset()  # x ?: d, x ?? d: d when x is null
+    FALSY_DEFAULT_OPS: frozenset[str] = frozenset()  # x || d: d when x is falsy
+    NULL_UNARY: frozenset[str] = frozenset()  # prefix operators whose value is null (JavaScript's void)
     UNARY_IDENTITY: frozenset[str] = frozenset({"+", "!!"})
     LAMBDA_NAME = "lambda"
     INT_DIVISION = True
@@ -388,9 +391,12 @@ class SyntaxAnalyzer(Analyzer):
 
         def sub(m: re.Match[str]) -> str:
             e = m.group(1)
-            if e[0] == "u" and len(e) > 1:
-                return chr(int(e.lstrip("u").strip("{}"), 16))
-            if e[0] in "01234567" and (cls.OCTAL_ZERO or e != "0"):
+            if e[0] in "uUx" and len(e) > 1:  # \u0041, \uuu0041, \u{41}, \U00000041, \x41
+                try:
+                    return chr(int(e[1:].lstrip("u").strip("{}"), 16))
+                except ValueError:  # not a code point
+                    return ""
+            if cls.OCTAL_ESCAPES and e[0] in "01234567" and (cls.OCTAL_ZERO or e != "0"):
                 return chr(int(e, 8))
             return cls.ESCAPES.get(e, keep + e)
 
@@ -462,11 +468,14 @@ class SyntaxAnalyzer(Analyzer):
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         if left is None or right is None:
             return Opaque(node)
-        if op in self.DEFAULT_OPS:  # System.getenv("X") ?: "d"
+        if op in self.DEFAULT_OPS or op in self.FALSY_DEFAULT_OPS:  # System.getenv("X") ?: "d", process.env.X || "d"
             lv = self.evaluate(left, scope)
             inner = strip(lv) if self.is_value(lv) else None
             if isinstance(inner, Env) and inner.default is None:
                 return Env(inner.var, self.to_value(self.evaluate(right, scope)))
+            if isinstance(inner, Const):  # a known left side: itself, or the right side when null (falsy)
+                empty = inner.value in (None, "", 0, False) if op in self.FALSY_DEFAULT_OPS else inner.value is None
+                return self.evaluate(right, scope) if empty else lv
             return Opaque(node)
         fop = self.BINARY_OPS.get(op)
         if fop is None:
@@ -488,6 +497,8 @@ class SyntaxAnalyzer(Analyzer):
         if operand is None:
             return Opaque(node)
         op = self.operator(node)
+        if op in self.NULL_UNARY:
+            return Const(None)
         v = self.evaluate(operand, scope)
         if op in self.UNARY_IDENTITY:  # x!! is x
             return v
