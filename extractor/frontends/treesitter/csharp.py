@@ -50,22 +50,6 @@ if TYPE_CHECKING:
 
 _TIMESPAN = "System.TimeSpan"
 CLASS_CONSTANTS = "$class"  # an exported class's constants (Settings.RiskUrl), as an object's captures
-# names the adapter itself resolves (besides the rules' names)
-BUILTIN_NAMES = (
-    "System.Environment.GetEnvironmentVariable",
-    "System.Convert.ToInt32",
-    "System.Convert.ToDouble",
-    "System.Int32.Parse",
-    "System.Double.Parse",
-    "System.Math.Pow",
-    "System.Uri",
-    "System.DateTime.UtcNow",
-    "System.DateTime.Now",
-    "System.DateTimeOffset.UtcNow",
-    "System.Guid.NewGuid",
-    "System.Threading.Tasks.Task.Delay",
-    "System.Threading.Thread.Sleep",
-)
 PREDEFINED = frozenset("bool byte sbyte char decimal double float int uint nint nuint long ulong short ushort object string void dynamic".split())
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
 FUNCTION_NODES = frozenset(
@@ -172,7 +156,6 @@ class CSharpAnalyzer(SyntaxAnalyzer):
     # .NET's constants, env readers (IConfiguration.GetValue too) and conversions: rules/csharp/platform/dotnet.yaml
 
     # syntax.py's tables
-    KNOWN_NAMES = BUILTIN_NAMES
     CAPITAL_ROOTS = True
     LITERAL_NAMES = {"true": True, "false": False, "null": None}
     DEFAULT_OPS = frozenset({"??"})

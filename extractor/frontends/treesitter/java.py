@@ -67,42 +67,6 @@ JAVA_LANG = frozenset(
     "UnsupportedOperationException NullPointerException IndexOutOfBoundsException ArithmeticException "
     "Override Deprecated SuppressWarnings FunctionalInterface SafeVarargs".split()
 )
-# qualified names the adapter itself resolves through on-demand imports (besides the rules' names)
-BUILTIN_NAMES = (
-    "java.lang.System.getenv",
-    "java.lang.System.getProperty",
-    "java.lang.Thread.sleep",
-    "java.lang.Integer.parseInt",
-    "java.lang.Long.parseLong",
-    "java.lang.Double.parseDouble",
-    "java.lang.Math.pow",
-    "java.time.Duration.ofMillis",
-    "java.time.Duration.ofSeconds",
-    "java.time.Duration.ofMinutes",
-    "java.time.Duration.ofHours",
-    "java.time.Duration.ofNanos",
-    "java.time.Duration.of",
-    "java.time.temporal.ChronoUnit",
-    "java.util.concurrent.TimeUnit.NANOSECONDS",
-    "java.util.concurrent.TimeUnit.MICROSECONDS",
-    "java.util.concurrent.TimeUnit.MILLISECONDS",
-    "java.util.concurrent.TimeUnit.SECONDS",
-    "java.util.concurrent.TimeUnit.MINUTES",
-    "java.util.concurrent.TimeUnit.HOURS",
-    "java.util.concurrent.TimeUnit.DAYS",
-    "java.util.Map.of",
-    "java.util.Map.entry",
-    "java.util.List.of",
-    "java.util.Set.of",
-    "java.util.Optional.ofNullable",
-    "java.util.Optional.of",
-    "java.util.Objects.requireNonNull",
-    "java.util.Objects.requireNonNullElse",
-    "java.util.UUID",
-    "java.net.URI.create",
-    "java.net.URI",
-    "java.net.URL",
-)
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "s": " ", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
 _ESCAPE_RE = re.compile(r"\\(u+[0-9a-fA-F]{4}|[0-7]{1,3}|.)", re.S)
@@ -211,7 +175,6 @@ class JavaAnalyzer(SyntaxAnalyzer):
     SCAN_BINDS = {"local_variable_declaration": "bind_local", "expression_statement": "bind_expression"}
     BLOCK_TYPES = frozenset({"block", "constructor_body"})
     CLASS_TYPES = CLASS_NODES | frozenset({"local_class_declaration"})
-    KNOWN_NAMES = BUILTIN_NAMES
     EACH_LOOP_FIELDS = {"enhanced_for_statement": ("value", "name")}
     MEMBER_FIELDS = {"field_access": ("object", "field"), "scoped_identifier": ("scope", "name")}
     FUNCTION_NODE_TYPES = FUNCTION_NODES

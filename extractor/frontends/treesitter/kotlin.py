@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 from ...environment.svcconfig import placeholder_value
 from ...values import Call, Const, Dynamic, Map, Named, Obj, Ref, Seq, fold, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
-from .java import BUILTIN_NAMES
 from .kotlin_package import module_path
 from .syntax import MemberOf, SyntaxAnalyzer, by_method, option_names
 
@@ -102,7 +101,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
     LEAVE_WORDS = {"identifier": frozenset({"break"}), "label": frozenset({"break@"})}
     # names: the default imports, and what the adapter resolves besides the rules' names
     DEFAULT_IMPORTS = ("kotlin", "kotlin.collections", "kotlin.io", "java.lang")
-    KNOWN_NAMES = BUILTIN_NAMES + ("kotlin.repeat", "java.lang.System.getenv", *MAP_BUILDERS, *LIST_BUILDERS)
+    KNOWN_NAMES = ("kotlin.repeat", *MAP_BUILDERS, *LIST_BUILDERS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

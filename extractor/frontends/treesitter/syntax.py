@@ -95,6 +95,7 @@ def known_names(index: TsIndex, extra: tuple[str, ...] = ()) -> tuple[frozenset[
         names.update(otype.attrs.values())
     names.update(c.pattern.pattern for c in index.classes if not any(ch in c.pattern.pattern for ch in "*?[\\"))
     names.update(reg["as"] for reg in index.inject.values())
+    names.update(option_names(index, "known_names"))  # a platform rule's names with no block of their own
     for items in lambda_specs(index).values():
         names.update(str(item.get("type", "")) for item in items)
     names.update(lambda_specs(index))
@@ -199,7 +200,7 @@ class SyntaxAnalyzer(Analyzer):
     ASSIGNMENT_TYPES: frozenset[str] = frozenset()
 
     DEFAULT_IMPORTS: tuple[str, ...] = ()  # packages every file imports on demand (kotlin, java.lang)
-    KNOWN_NAMES: tuple[str, ...] = ()  # qualified names the adapter resolves besides the rules' (System.getenv)
+    KNOWN_NAMES: tuple[str, ...] = ()  # qualified names the adapter itself resolves besides the rules' (kotlin.repeat)
     CAPITAL_ROOTS = False  # a qualified name in code may start with a capital (System.TimeSpan): else lower-case only (java.time)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
