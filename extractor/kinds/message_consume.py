@@ -3,17 +3,14 @@ consumer, a Celery task), with the delivery semantics that decide whether a mess
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from .base import Kind, KindView, LinkContext, fields, raws
-from .calls import TargetView
+from .base import Kind, LinkContext, fields, raws
 from .convert import put_known, text_or_none
-from .messages import COMMON_FIELDS, COMMON_RAW, boolean, common, resolved_text, vocabulary
+from .messages import COMMON_FIELDS, COMMON_RAW, MessageView, boolean, common, resolved_text, vocabulary
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from ..catalog import Rule
 
 ACK_MODES = ("auto", "manual", "auto_commit", "manual_commit", "after_handler")
@@ -49,23 +46,15 @@ RAW = COMMON_RAW + raws(
 
 
 @dataclass(frozen=True, slots=True)
-class MessageConsume(KindView):
+class MessageConsume(MessageView):
     """A message consumer: which broker and topic/queue/task, the group, when messages are acknowledged, whether they can be redelivered, and the handler."""
 
-    library: str | None = None
-    broker: str | None = None
-    destination: str | None = None
-    destination_kind: str | None = None
-    target: TargetView = field(default_factory=TargetView)
-    routing_key: str | None = None
     group: str | None = None
     ack_mode: str | None = None
     redelivery: bool | None = None
     dead_letter: str | None = None
     dedup: str | None = None
     handler: str | None = None
-
-    NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {"target": TargetView.of}
 
 
 def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:

@@ -3,17 +3,14 @@ Celery task), with the producer's delivery settings in force."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from .base import Kind, KindView, LinkContext, fields, raws
-from .calls import TargetView
+from .base import Kind, LinkContext, fields, raws
 from .convert import put_known, text_or_none
-from .messages import COMMON_FIELDS, COMMON_RAW, boolean, common, integer
+from .messages import COMMON_FIELDS, COMMON_RAW, MessageView, boolean, common, integer
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from ..catalog import Rule
 
 FIELDS = COMMON_FIELDS + fields(
@@ -40,22 +37,14 @@ RAW = COMMON_RAW + raws(
 
 
 @dataclass(frozen=True, slots=True)
-class MessagePublish(KindView):
+class MessagePublish(MessageView):
     """A message published to a broker: which broker, which topic/queue/exchange/task, and the producer's acks, idempotence and retries."""
 
-    library: str | None = None
-    broker: str | None = None
-    destination: str | None = None
-    destination_kind: str | None = None
-    target: TargetView = field(default_factory=TargetView)
-    routing_key: str | None = None
     key: str | None = None
     acks: str | int | None = None
     idempotent: bool | None = None
     retries: int | None = None
     function: str | None = None
-
-    NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {"target": TargetView.of}
 
 
 def acks_value(v: Any) -> str | int | None:

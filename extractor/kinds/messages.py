@@ -9,11 +9,14 @@ exchange (``exchange=""``) goes to the queue its routing key names, so the desti
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..targets import resolve_target
 from ..values import Env, Seq, strip
-from .base import LinkContext, fields, raws
+from .base import KindView, LinkContext, fields, raws
+from .calls import TargetView
 from .convert import number, scalar, text_or_none
 
 if TYPE_CHECKING:
@@ -44,6 +47,20 @@ COMMON_RAW = raws(
     servers           -  The broker address (a URL, `host:port`, or a list of them: the first is resolved) → `target`.
     """
 )
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView(KindView):
+    """The fields a publish and a consume share."""
+
+    library: str | None = None
+    broker: str | None = None
+    destination: str | None = None
+    destination_kind: str | None = None
+    target: TargetView = field(default_factory=TargetView)
+    routing_key: str | None = None
+
+    NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {"target": TargetView.of}
 
 
 def _first(v: Any) -> Any:
