@@ -1191,11 +1191,6 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 found.setdefault(parent.id, []).append(node)
         return found
 
-    def instance_member(self, inst: Instance, attr: str, node: Node | None) -> Any:
-        if inst.cls.members is None:  # members first: a primary constructor's injected parameters are cached there
-            self.collect_members(inst.cls)
-        return super().instance_member(inst, attr, node)
-
     def function_of(self, node: Node) -> FunctionInfo | None:
         """``scope_at``'s view: a declared method, accessor or local function, the top-level statements."""
         if node.type not in FUNCTION_NODES:

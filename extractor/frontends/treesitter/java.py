@@ -49,7 +49,7 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ...environment.svcconfig import config_ref, placeholder_value
+from ...environment.svcconfig import config_ref
 from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .java_package import module_path, words_of
@@ -195,7 +195,6 @@ class JavaAnalyzer(SyntaxAnalyzer):
             owner, _, method = qual.rpartition(".")
             if owner in self.index.config_types:
                 self._config_methods.setdefault(method, getter)
-        self._config_fields: dict[tuple[int, str], Any] = {}  # (class node id, field) → configuration value
         self._statics: dict[int, set[str]] = {}  # class node id → static field names
 
     # ================================================================ names
@@ -450,7 +449,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         for i, p in enumerate(self.iter_named(params, ("formal_parameter",))):
             if args is not None and i < len(args):
                 continue
-            value = self.config_annotation(p, fn.scope)
+            value = self.annotation_config(self.annotations(p, fn.scope), fn.scope)
             name = p.child_by_field_name("name")
             if value is not None and name is not None:
                 scope.bindings[self.text(name)] = Binding(value=Named(self.text(name), value))
@@ -550,19 +549,6 @@ class JavaAnalyzer(SyntaxAnalyzer):
     def annotation_qual(self, site: Site, scope: Scope) -> str | None:
         return self.callee(site.func, scope)[0] if site.func is not None else None
 
-    def config_annotation(self, node: Node, scope: Scope) -> Any:
-        """``@Value("${risk.url:d}")`` on a field or parameter: the configuration value it injects."""
-        for site in self.annotations(node, scope):
-            if not site.args:
-                continue
-            qual = self.annotation_qual(site, scope)
-            if qual in self.index.config_annotations:
-                v = strip(self.to_value(self.evaluate(site.args[0], scope)))
-                if isinstance(v, Const) and isinstance(v.value, str):
-                    return placeholder_value(v.value)
-                return Dynamic(self.anchor_text(site.args[0], 120))
-        return None
-
     # ---------------------------------------------------------------- members of same-file classes
     def collect_members(self, cls: ClassInfo) -> None:
         cls.members = {}
@@ -579,9 +565,9 @@ class JavaAnalyzer(SyntaxAnalyzer):
                 fields.add(name)
                 if type_node is not None:
                     cls.member_types[name] = (type_node, scope)
-                config = self.config_annotation(member, scope)
+                config = self.annotation_config(self.annotations(member, scope), scope)
                 if config is not None:
-                    self._config_fields[(cls.node.id, name)] = config
+                    self.config_fields[(cls.node.id, name)] = config
                 if value is not None:
                     cls.members.setdefault(name, []).append((value, scope))
         if cls.node.type == "record_declaration":
@@ -658,11 +644,6 @@ class JavaAnalyzer(SyntaxAnalyzer):
         return names
 
     def instance_member(self, inst: Instance, attr: str, node: Node | None) -> Any:
-        if inst.cls.members is None:
-            self.collect_members(inst.cls)
-        config = self._config_fields.get((inst.cls.node.id, attr))
-        if config is not None:
-            return Named(attr, config)
         if attr in self._statics.get(inst.cls.node.id, ()):
             return self.class_static(inst.cls, attr, node)
         return super().instance_member(inst, attr, node)

@@ -27,8 +27,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from ...environment.svcconfig import placeholder_value
-from ...values import Call, Const, Dynamic, Map, Named, Obj, Ref, Seq, fold, strip
+from ...values import Call, Const, Dynamic, Map, Obj, Ref, Seq, fold, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .kotlin_package import module_path
 from .syntax import MemberOf, SyntaxAnalyzer, by_method, option_names
@@ -106,7 +105,6 @@ class KotlinAnalyzer(SyntaxAnalyzer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._all_functions: list[FunctionInfo] = []
-        self._config_fields: dict[tuple[int, str], Any] = {}  # (class node id, property) → configuration value
 
     # ================================================================ names
     def callee(self, func: Node | None, scope: Scope) -> tuple[str | None, Obj | None, str, Any]:
@@ -430,23 +428,10 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         self.class_field_values(cls, fields, self.field_target)
 
     def config_property(self, cls: ClassInfo, name: str, node: Node) -> None:
-        """``@Value("\\${risk.url:d}")`` (Kotlin escapes the ``$``) on a constructor property or a
-        property: the configuration value it injects (the rules' ``config: annotations``)."""
-        for site in self.annotations(node):
-            qual = self.callee(site.func, cls.scope)[0] if site.func is not None else None
-            if site.args and qual in self.index.config_annotations:
-                v = strip(self.to_value(self.evaluate(site.args[0], cls.scope)))
-                value = placeholder_value(v.value) if isinstance(v, Const) and isinstance(v.value, str) else Dynamic(self.anchor_text(site.args[0], 120))
-                self._config_fields[(cls.node.id, name)] = value
-                return
-
-    def instance_member(self, inst: Instance, attr: str, node: Node | None) -> Any:
-        if inst.cls.members is None:
-            self.collect_members(inst.cls)
-        config = self._config_fields.get((inst.cls.node.id, attr))
-        if config is not None:
-            return Named(attr, config)
-        return super().instance_member(inst, attr, node)
+        """``@Value("\\${risk.url:d}")`` (Kotlin escapes the ``$``) on a constructor property or a property."""
+        value = self.annotation_config(self.annotations(node), cls.scope)
+        if value is not None:
+            self.config_fields[(cls.node.id, name)] = value
 
     def field_target(self, target: Node) -> str | None:
         if target.type == "identifier":

@@ -47,6 +47,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ...environment.svcconfig import placeholder_value
 from ...templates import render, template_vars
 from ...values import Call, Concat, Const, Dynamic, Env, Named, Obj, Ref, Value, fold, simplify_concat, strip
 from .engine import Analyzer, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
@@ -217,6 +218,7 @@ class SyntaxAnalyzer(Analyzer):
         self._scan_binds = {t: getattr(self, m) for t, m in self.SCAN_BINDS.items()}
         self._scan_hooks = {t: getattr(self, m) for t, m in self.SCAN_HOOKS.items()}
         self._timer_words = {n.rpartition(".")[2] for n in self.index.timers}
+        self.config_fields: dict[tuple[int, str], Any] = {}  # (class node id, field) → the configuration value injected into it
 
     # ================================================================ names and scopes
     def qualify(self, name: str) -> str | None:
@@ -683,6 +685,28 @@ class SyntaxAnalyzer(Analyzer):
         if inner is not None:
             return ClassValue(inner)
         return Opaque(node) if node is not None else Dynamic(f"{cls.name}.{attr}")
+
+    def instance_member(self, inst: Instance, attr: str, node: Node | None) -> Any:
+        """A field of a same-file class's instance: its members collected first (``collect_members``),
+        then a configuration value injected into it (``config_fields``), else the engine's reading."""
+        if inst.cls.members is None:
+            self.collect_members(inst.cls)
+        config = self.config_fields.get((inst.cls.node.id, attr))
+        if config is not None:
+            return Named(attr, config)
+        return super().instance_member(inst, attr, node)
+
+    def annotation_config(self, annotations: Iterable[Site], scope: Scope) -> Any:
+        """The configuration value an annotation of the rules' ``config: annotations`` injects
+        (``@Value("${risk.url:d}")``: a reference resolved at link time), else None."""
+        for site in annotations:
+            qual = self.callee(site.func, scope)[0] if site.func is not None and site.args else None
+            if qual in self.index.config_annotations:
+                v = strip(self.to_value(self.evaluate(site.args[0], scope)))
+                if isinstance(v, Const) and isinstance(v.value, str):
+                    return placeholder_value(v.value)
+                return Dynamic(self.anchor_text(site.args[0], 120))
+        return None
 
     def export_statics(self, classes: Iterable[ClassInfo]) -> None:
         """Top-level classes' static values (constants, an ``object``'s properties) exported as
