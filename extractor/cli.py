@@ -7,6 +7,7 @@ names the file and line).
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from pathlib import Path
@@ -32,6 +33,25 @@ def _fail(message: str) -> click.exceptions.Exit:
     return click.exceptions.Exit(2)
 
 
+def _output_path(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """``-o FILE`` is checked before any work: its folder must exist, FILE may not be a link."""
+    from .safeio import WriteError, output_file
+
+    if value is not None:
+        try:
+            output_file(value)
+        except WriteError as exc:
+            raise _fail(str(exc)) from None
+    return value
+
+
+def _no_sources(path: Path, analysis: Analysis) -> None:
+    """A folder with no source file of a known language and no contract file is a usage error: an
+    empty or mistyped PATH must not pass as a clean repository."""
+    if not any(s.languages for s in analysis.scan.services) and not analysis.declared.files:
+        raise _fail(f"{path.as_posix()}: no source files of a supported language and no contract files; is PATH the repository?")
+
+
 def _load_rules(rule_dirs: tuple[str, ...]) -> Catalog:
     try:
         return load_catalog([Path(d) for d in rule_dirs] if rule_dirs else None)
@@ -52,7 +72,7 @@ def main() -> None:
 @main.command()
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to a file.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=_output_path, help="Write the report to a file.")
 @click.option(
     "--rules", "rule_dirs", multiple=True, type=click.Path(exists=True, file_okay=False), help="Rules directory (repeatable; default: the bundled rules)."
 )
@@ -78,18 +98,16 @@ def scan(
     except ConfigError as exc:
         raise _fail(str(exc)) from None
     result = run_scan(path, catalog=catalog, config=config, jobs=jobs or _default_jobs(), rule_ids=rule_ids or None)
+    if not any(s.languages for s in result.services):
+        raise _fail(f"{path.as_posix()}: no source files of a supported language; is PATH the repository?")
     if fmt == "json":
-        text = json_out.dumps(result.to_json())
-        if output:
-            output.write_text(text, encoding="utf-8")
-        else:
-            click.echo(text, nl=False)
+        _emit(json_out.dumps(result.to_json()), output)
+    elif output:
+        buffer = io.StringIO()
+        scan_text.render(result, Console(file=buffer, width=160, no_color=True, highlight=False), show_info=verbose)
+        _emit(buffer.getvalue(), output)
     else:
-        if output:
-            with output.open("w", encoding="utf-8") as fh:
-                scan_text.render(result, Console(file=fh, width=160, no_color=True, highlight=False), show_info=verbose)
-        else:
-            scan_text.render(result, _console(), show_info=verbose)
+        scan_text.render(result, _console(), show_info=verbose)
     if verbose:
         s = result.stats
         click.echo(f"{s['files']} files ({s['files_parsed']} parsed), {s['lines']} lines in {s['seconds']} s", err=True)
@@ -112,8 +130,13 @@ def _analyse(path: Path, config_path: Path | None, jobs: int | None, retry_ampli
 
 
 def _emit(text: str, output: Path | None) -> None:
+    from .safeio import WriteError, write_output
+
     if output:
-        output.write_text(text, encoding="utf-8")
+        try:
+            write_output(output, text)
+        except WriteError as exc:
+            raise _fail(str(exc)) from None
     else:
         click.echo(text, nl=False)
 
@@ -121,7 +144,7 @@ def _emit(text: str, output: Path | None) -> None:
 @main.command()
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to a file.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=_output_path, help="Write the report to a file.")
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "info", "never"]),
@@ -166,6 +189,7 @@ def check(
     if unknown:
         raise _fail(f"unknown check id(s): {', '.join(unknown)} (known: {', '.join(sorted(REGISTRY))})")
     analysis = _analyse(path, config_path, jobs, retry_amplification)
+    _no_sources(path, analysis)
     ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification)
     findings = run_checks(ctx, frozenset(check_ids) if check_ids else None)
     errors = analysis.declared.errors
@@ -189,7 +213,7 @@ def check(
 @main.command()
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["json", "dot", "mermaid"]), default="json", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the graph to a file.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=_output_path, help="Write the graph to a file.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for the scan.")
 @click.option(
     "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own."
@@ -203,6 +227,7 @@ def graph(path: Path, fmt: str, output: Path | None, jobs: int | None, config_pa
     from .report import graph_out, json_out
 
     analysis = _analyse(path, config_path, jobs)
+    _no_sources(path, analysis)
     if fmt == "json":
         text = json_out.dumps(graph_out.document(analysis.graph, analysis.scan.root))
     elif fmt == "dot":
@@ -238,6 +263,7 @@ def init(path: Path, service_names: tuple[str, ...], update: bool, dry_run: bool
     from .report import init_out, json_out
 
     analysis = _analyse(path, config_path, jobs)
+    _no_sources(path, analysis)
     try:
         plan = plan_init(analysis, service_names, update=update)
         if not dry_run:
@@ -298,13 +324,17 @@ def rules_explain(rule_id: str, rule_dirs: tuple[str, ...]) -> None:
 def rules_docs(out_dir: Path | None, check: bool) -> None:
     """Generate docs/rules/ (index + one page per rule) from the rules and their fixtures."""
     from . import docs
+    from .safeio import WriteError
 
     catalog = _load_rules(())
     target = out_dir or docs.default_docs_dir()
-    stale = docs.write_docs(catalog, target, check=check)
-    if out_dir is None:
-        stale += docs.write_schemas(target.parent / "schemas", check=check)
-        stale += docs.write_kind_docs(target.parent, check=check)
+    try:
+        stale = docs.write_docs(catalog, target, check=check)
+        if out_dir is None:
+            stale += docs.write_schemas(target.parent / "schemas", check=check)
+            stale += docs.write_kind_docs(target.parent, check=check)
+    except (WriteError, OSError) as exc:
+        raise _fail(str(exc)) from None
     if check:
         if stale:
             click.echo("stale or missing rule docs:\n  " + "\n  ".join(stale) + "\nrun `contracts rules docs`", err=True)

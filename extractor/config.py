@@ -11,10 +11,17 @@ retry_amplification = 10         # used by `contracts check`
 [tool.contracts.names]           # service root -> service name, when the directory name is wrong
 "services/risk-service" = "risk"
 ```
+
+Every key is described in docs/configuration.md. An unknown key is an error that suggests the
+closest known one; numbers outside their range (and TOML's ``inf``/``nan``) are errors with
+``file:line``; a configuration file larger than ``MAX_CONFIG_BYTES`` is refused before it is read.
 """
 
 from __future__ import annotations
 
+import difflib
+import math
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +34,16 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 DEFAULT_MAX_FILE_BYTES = 1_000_000
 
-KNOWN_KEYS = {"services", "ignore", "max_file_bytes", "file_time_limit", "names", "retry_amplification", "rules"}
+KNOWN_KEYS = ("services", "ignore", "max_file_bytes", "file_time_limit", "names", "retry_amplification")
 DEFAULT_FILE_TIME_LIMIT = 60.0
+
+MAX_CONFIG_BYTES = 1_000_000
+"""A ``contracts.toml`` or ``pyproject.toml`` larger than this is refused before it is read."""
+MAX_FILE_BYTES_LIMIT = 1 << 30
+"""``max_file_bytes`` at most 1 GiB."""
+MAX_FILE_TIME_LIMIT = 86_400.0
+"""``file_time_limit`` at most a day."""
+MAX_RETRY_AMPLIFICATION = 1_000_000.0
 
 
 class ConfigError(Exception):
@@ -44,22 +59,36 @@ class Config:
     names: dict[str, str] = field(default_factory=dict)
     retry_amplification: float = 10.0
     file_time_limit: float = DEFAULT_FILE_TIME_LIMIT
-    rules: tuple[str, ...] = ()
 
 
 def _line_of_key(text: str, key: str) -> int:
+    """The line of ``key = ...``, or of a table header ending in ``key`` (``[tool.contracts.key]``)."""
+    header = re.compile(r"^\[+\s*(?:[^\]]*\.)?\s*\"?" + re.escape(key) + r"\"?\s*\]")
     for n, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
-        if stripped.startswith(key) and stripped[len(key) :].lstrip().startswith("="):
+        if header.match(stripped):
             return n
+        for spelling in (key, f'"{key}"', f"'{key}'"):
+            if stripped.startswith(spelling) and stripped[len(spelling) :].lstrip().startswith("="):
+                return n
     return 0
 
 
+def _number(table: dict[str, Any], key: str, default: float, low: float, high: float, shown: str, text: str, what: str) -> float:
+    """``table[key]`` as a finite number in [low, high]; a bool, a string, ``inf`` or ``nan`` is an error."""
+    value = table.get(key, default)
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or not low <= value <= high:
+        raise ConfigError(f"{shown}:{_line_of_key(text, key)}: {key} must be {what}, got {value!r}")
+    return value
+
+
 def _parse(table: dict[str, Any], shown: str, text: str) -> Config:
-    unknown = sorted(set(table) - KNOWN_KEYS)
+    unknown = sorted(set(table) - set(KNOWN_KEYS))
     if unknown:
-        line = _line_of_key(text, unknown[0])
-        raise ConfigError(f"{shown}:{line}: unknown key {unknown[0]!r} (expected one of: {', '.join(sorted(KNOWN_KEYS))})")
+        key = unknown[0]
+        close = difflib.get_close_matches(str(key), KNOWN_KEYS, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"{shown}:{_line_of_key(text, str(key))}: unknown key {key!r}{hint} (known keys: {', '.join(KNOWN_KEYS)}; see docs/configuration.md)")
 
     def strings(key: str) -> tuple[str, ...]:
         value = table.get(key, [])
@@ -70,17 +99,15 @@ def _parse(table: dict[str, Any], shown: str, text: str) -> Config:
         return tuple(value)
 
     max_bytes = table.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)
-    if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes <= 0:
-        raise ConfigError(f"{shown}:{_line_of_key(text, 'max_file_bytes')}: max_file_bytes must be a positive integer")
+    if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or not 0 < max_bytes <= MAX_FILE_BYTES_LIMIT:
+        raise ConfigError(
+            f"{shown}:{_line_of_key(text, 'max_file_bytes')}: max_file_bytes must be a positive integer of at most {MAX_FILE_BYTES_LIMIT} (1 GiB), got {max_bytes!r}"
+        )
     names = table.get("names", {})
     if not isinstance(names, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in names.items()):
         raise ConfigError(f"{shown}:{_line_of_key(text, 'names')}: names must map service roots to names")
-    limit = table.get("file_time_limit", DEFAULT_FILE_TIME_LIMIT)
-    if not isinstance(limit, (int, float)) or isinstance(limit, bool) or limit < 0:
-        raise ConfigError(f"{shown}:{_line_of_key(text, 'file_time_limit')}: file_time_limit must be a number of seconds >= 0 (0: no limit)")
-    amp = table.get("retry_amplification", 10)
-    if not isinstance(amp, (int, float)) or isinstance(amp, bool) or amp < 1:
-        raise ConfigError(f"{shown}:{_line_of_key(text, 'retry_amplification')}: retry_amplification must be a number >= 1")
+    limit = _number(table, "file_time_limit", DEFAULT_FILE_TIME_LIMIT, 0, MAX_FILE_TIME_LIMIT, shown, text, "a number of seconds from 0 (no limit) to 86400")
+    amp = _number(table, "retry_amplification", 10, 1, MAX_RETRY_AMPLIFICATION, shown, text, "a number from 1 to 1000000")
     return Config(
         source=shown,
         services=strings("services"),
@@ -89,7 +116,6 @@ def _parse(table: dict[str, Any], shown: str, text: str) -> Config:
         names={k.strip("/"): v for k, v in names.items()},
         retry_amplification=float(amp),
         file_time_limit=float(limit),
-        rules=strings("rules"),
     )
 
 
@@ -103,10 +129,15 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
             continue
         shown = path.name if path.parent == root else path.as_posix()
         try:
+            size = path.stat().st_size
+            if size > MAX_CONFIG_BYTES:
+                raise ConfigError(f"{shown}: too large ({size} bytes; a configuration file is limited to {MAX_CONFIG_BYTES})")
             text = path.read_text(encoding="utf-8")
             data = tomllib.loads(text)
         except UnicodeDecodeError:
             raise ConfigError(f"{shown}: not valid UTF-8") from None
+        except OSError as exc:
+            raise ConfigError(f"{shown}: cannot read: {exc.strerror or exc}") from None
         except tomllib.TOMLDecodeError as exc:
             line = getattr(exc, "lineno", 0) or 0
             raise ConfigError(f"{shown}:{line}: invalid TOML: {exc}") from None

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from . import safeio
 from .catalog import Catalog, Rule, default_fixtures_dir
 from .frontends import language_of
 from .kinds import KINDS
@@ -22,7 +23,13 @@ _ANNOTATED = re.compile(rb"(?:expect|ok|todo-expect|todo-ok):\s*(\S+)")
 
 
 def default_docs_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "docs" / "rules"
+    """``docs/rules`` of a source checkout, or the copy bundled into an installed wheel (beside the
+    bundled rules and fixtures it is generated from)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "docs" / "rules", here / "_bundled" / "docs" / "rules"):
+        if candidate.is_dir():
+            return candidate
+    return here.parent / "docs" / "rules"
 
 
 def rule_summary(rule: Rule) -> dict[str, Any]:
@@ -83,8 +90,9 @@ def _all_ids(source: bytes) -> set[str]:
 
 
 def render_rule(rule: Rule, catalog: Catalog, fixtures_dir: Path | None = None) -> str:
-    repo_root = Path(__file__).resolve().parent.parent
     fixtures_dir = fixtures_dir or default_fixtures_dir()
+    # examples name their fixture from the folder holding fixtures/ (a checkout, or the wheel's bundle)
+    repo_root = fixtures_dir.resolve().parent.parent if fixtures_dir is not None else Path(__file__).resolve().parent.parent
     d = rule.docs
     out = [f"# {rule.id}", "", f"**{rule.title}**", ""]
     out.append(f"- Language: `{rule.language}`")
@@ -186,30 +194,31 @@ def schema_files() -> dict[str, str]:
     return files
 
 
-def _write(path: Path, text: str, check: bool) -> bool:
-    """Whether ``path`` was stale (written unless ``check``)."""
-    if path.exists() and path.read_text("utf-8") == text:
+def _write(root: Path, rel: str, text: str, check: bool) -> bool:
+    """Whether ``root / rel`` was stale (written unless ``check``, never through a link: ``safeio``)."""
+    path = root / rel
+    if path.is_file() and path.read_text("utf-8") == text:
         return False
     if not check:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        root.mkdir(parents=True, exist_ok=True)
+        safeio.write_text(root, rel, text, shown=path.as_posix())
     return True
 
 
 def write_package_schemas(check: bool = False) -> list[str]:
     """The package's schemas generated from the kind definitions (facts, a rule's fields per kind)."""
-    folder = Path(__file__).resolve().parent / "schemas"
-    return [f"extractor/schemas/{name}" for name, generate in GENERATED_SCHEMAS.items() if _write(folder / name, generate(), check)]
+    package = Path(__file__).resolve().parent
+    return [f"extractor/schemas/{name}" for name, generate in GENERATED_SCHEMAS.items() if _write(package, f"schemas/{name}", generate(), check)]
 
 
 def write_kind_docs(docs_root: Path, check: bool = False) -> list[str]:
     """The field tables generated from the kind definitions: ``facts.md`` and the rule format's
     raw-field table."""
-    stale = ["facts.md"] if _write(docs_root / "facts.md", facts_reference(), check) else []
+    stale = ["facts.md"] if _write(docs_root, "facts.md", facts_reference(), check) else []
     page = docs_root / "rule-format.md"
     if page.exists():
         text = page.read_text("utf-8")
-        if _write(page, replace_raw_table(text), check):
+        if _write(docs_root, "rule-format.md", replace_raw_table(text), check):
             stale.append("rule-format.md")
     return stale
 
@@ -217,12 +226,8 @@ def write_kind_docs(docs_root: Path, check: bool = False) -> list[str]:
 def write_schemas(target: Path, check: bool = False) -> list[str]:
     stale = write_package_schemas(check)
     for name, text in schema_files().items():
-        path = target / name
-        if not path.exists() or path.read_text("utf-8") != text:
+        if _write(target, name, text, check):
             stale.append(f"schemas/{name}")
-            if not check:
-                target.mkdir(parents=True, exist_ok=True)
-                path.write_text(text, encoding="utf-8")
     return stale
 
 
@@ -232,13 +237,8 @@ def write_docs(catalog: Catalog, target: Path, check: bool = False) -> list[str]
     stale: list[str] = []
     existing = {p.name for p in target.glob("*.md")} if target.is_dir() else set()
     for name, text in files.items():
-        path = target / name
-        current = path.read_text("utf-8") if path.exists() else None
-        if current != text:
+        if _write(target, name, text, check):
             stale.append(name)
-            if not check:
-                target.mkdir(parents=True, exist_ok=True)
-                path.write_text(text, encoding="utf-8")
     for name in sorted(existing - set(files)):
         stale.append(name)
         if not check:

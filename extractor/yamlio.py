@@ -2,7 +2,9 @@
 
 Rule files and contract files are written by people; an error must point at ``file:line``.
 PyYAML's ``SafeLoader`` (never the full loader: YAML from a scanned repository is untrusted)
-is extended so that mappings and sequences carry the 1-based line of each entry.
+is extended so that mappings and sequences carry the 1-based line of each entry. A file larger
+than ``MAX_YAML_BYTES`` is refused before it is read, and an integer too long to convert is an
+error at its line, not an exception.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+MAX_YAML_BYTES = 1_000_000
+"""The largest YAML file ``load_file`` reads (contract files, compose and Kubernetes files, rules)."""
 
 
 class LineDict(dict):
@@ -81,6 +86,14 @@ def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineLis
     return result
 
 
+def _construct_int(loader: _LineLoader, node: yaml.ScalarNode) -> int:
+    try:
+        return int(yaml.constructor.SafeConstructor.construct_yaml_int(loader, node))
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+        raise yaml.constructor.ConstructorError(None, None, f"integer too large ({len(str(node.value))} characters)", node.start_mark) from None
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
@@ -110,10 +123,14 @@ def load_text(text: str, path: str = "<string>") -> list[Any]:
         raise YamlError(path, 0, f"invalid YAML: {exc}") from None
 
 
-def load_file(path: Path, display: str | None = None) -> list[Any]:
-    """Read and load a YAML file (all documents); decoding problems become ``YamlError``."""
+def load_file(path: Path, display: str | None = None, max_bytes: int = MAX_YAML_BYTES) -> list[Any]:
+    """Read and load a YAML file (all documents); a file over ``max_bytes`` (checked before it is
+    read) and decoding problems become ``YamlError``."""
     shown = display or path.as_posix()
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise YamlError(shown, 0, f"file too large ({size} bytes; YAML files are limited to {max_bytes})")
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         line = exc.object.count(b"\n", 0, exc.start) + 1

@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "extractor.languages",
             "extractor.schemas",
             "extractor.isolation",
+            "extractor.safeio",
         ),
     ),
     ("rules", ("extractor.catalog", "extractor.templates", "extractor.prefilter")),

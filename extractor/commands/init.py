@@ -19,9 +19,7 @@ from __future__ import annotations
 import difflib
 import io
 import json
-import os
 import re
-import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -29,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from .. import safeio
 from ..contracts import match
 from ..contracts.infer import CodeCall, CodeEndpoint, InferredContracts
 from ..contracts.load import CONTRACTS_DIR, contract_files
@@ -140,42 +139,19 @@ class InitPlan:
     changes: list[FileChange]
 
     def apply(self) -> None:
-        """Write every change, or none: each file is first written beside its target, then moved."""
-        staged: list[tuple[Path, Path]] = []
-        made: list[Path] = []
+        """Write every change, or none: each file is first written beside its target under a fresh
+        name, then all are moved into place (``safeio``: never through a symbolic link, never out
+        of the root)."""
+        staged: list[safeio.Staged] = []
         try:
             for change in self.changes:
-                path = self.root / change.path
-                missing = [p for p in reversed(path.parents) if not p.exists()]
-                try:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    folder = PurePosixPath(change.path).parent.as_posix()
-                    raise InitError(f"{folder}: cannot create the folder for {change.path}: {exc.strerror or exc}") from None
-                made += missing
-                temp = path.with_name(f".{path.name}.contracts-init")
-                try:
-                    with temp.open("w", encoding="utf-8", newline="") as fh:
-                        fh.write(change.after)
-                    if path.exists():
-                        shutil.copymode(path, temp)
-                except OSError as exc:
-                    temp.unlink(missing_ok=True)
-                    raise InitError(f"{change.path}: cannot write: {exc.strerror or exc}") from None
-                staged.append((temp, path))
-            for temp, path in staged:
-                os.replace(temp, path)
-        except (InitError, OSError) as exc:
-            for temp, _ in staged:
-                temp.unlink(missing_ok=True)
-            for made_dir in reversed(made):
-                try:
-                    made_dir.rmdir()
-                except OSError:
-                    pass
-            if isinstance(exc, InitError):
-                raise
-            raise InitError(f"cannot write: {exc.strerror or exc}") from None
+                staged.append(safeio.stage(self.root, change.path, change.after))
+            for item in staged:
+                item.commit()
+        except safeio.WriteError as exc:
+            for item in reversed(staged):
+                item.discard(remove_folders=True)
+            raise InitError(str(exc)) from None
 
 
 # -- planning -------------------------------------------------------------------------------------
@@ -217,7 +193,7 @@ def plan_init(analysis: Analysis, services: Sequence[str] = (), update: bool = F
             continue
         entries = _entries(svc.name, contract, inferred, graph, declared)
         if declared is None and not files:
-            if not entries and not external:
+            if not entries:  # calls to external hosts alone make no contract entry, so no file
                 result.status = "empty"
                 continue
             result.status = "created"
@@ -671,8 +647,11 @@ class _Writer:
                 continue
             if section in doc and not _is_block_list(doc[section]):
                 return False
-            holder = doc[section] if section in doc else doc
-            trailing = _take_trailing(holder)
+            if section in doc:  # comments deeper than the list's dashes belong to its last entry
+                holder, column = doc[section], _key_column(doc, section) + rt.style.offset
+            else:  # comments deeper than the document's keys belong to its last section
+                holder, column = doc, _key_column(doc, None)
+            trailing = _take_trailing(holder, column)
             fragment = "\n".join(render_section(section, batch, rt.style)) + "\n" + trailing
             loaded = _new_yaml(rt.style).load(fragment)
             if section in doc:
@@ -786,9 +765,13 @@ def _tail(node: Any) -> tuple[Any, Any] | None:
     return node, key
 
 
-def _take_trailing(node: Any) -> str:
-    """Detach the full-line comments after the last value under ``node`` (they belong before what
-    follows it) and return them, to be put back after the added entries."""
+def _take_trailing(node: Any, column: int) -> str:
+    """Detach the full-line comments after the last value under ``node`` that belong before what
+    follows it and return them, to be put back after the added entries.
+
+    A comment indented deeper than ``column`` (the dashes of a list, the keys of a document) belongs
+    to the last entry (its ``# TODO`` lines) and stays where it is; from the first comment at
+    ``column`` or left of it on, the comments (and the blank lines before them) move."""
     from ruamel.yaml.comments import CommentedMap
 
     found = _tail(node)
@@ -804,12 +787,24 @@ def _take_trailing(node: Any) -> str:
     cut = value.find("\n")
     if cut < 0 or not value[cut + 1 :].strip():
         return ""
-    head, rest = value[: cut + 1], value[cut + 1 :]
-    if head.strip():
-        token.value = head
+    head, lines = value[: cut + 1], value[cut + 1 :].splitlines(keepends=True)
+    split = next((i for i, line in enumerate(lines) if line.strip() and len(line) - len(line.lstrip(" ")) <= column), len(lines))
+    while split > 0 and not lines[split - 1].strip():
+        split -= 1
+    keep, rest = head + "".join(lines[:split]), "".join(lines[split:])
+    if keep.strip() or split:
+        token.value = keep
     else:
         slot[index] = None
     return rest
+
+
+def _key_column(doc: Any, key: str | None) -> int:
+    """The column of ``key`` in ``doc`` (None: of the document's first key); 0 when unknown."""
+    try:
+        return int(doc.lc.key(key)[1]) if key is not None else int(doc.lc.col)
+    except (AttributeError, KeyError, TypeError):
+        return 0
 
 
 def _only_inserts(before: str, after: str) -> bool:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import __version__
+from .. import __version__, safeio
 from ..catalog import rule_schema
 from ..languages import EXTENSIONS, LANGUAGE_ALIASES
 from ..ruletest import SCAFFOLD_MARK
@@ -64,12 +64,18 @@ class Scaffold:
     rule_text: str
     fixture_file: Path
     fixture_text: str
+    rules_dir: Path
+    fixtures_dir: Path
 
     def write(self) -> None:
-        for path, text in ((self.rule_file, self.rule_text), (self.fixture_file, self.fixture_text)):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("x", encoding="utf-8") as fh:  # never overwrite, even if one appeared since the check
-                fh.write(text)
+        """Both files, never overwriting one (even one that appeared since ``plan``) and never
+        through a symbolic link below the rules or fixtures folder (``safeio``)."""
+        try:
+            for root, path, text in ((self.rules_dir, self.rule_file, self.rule_text), (self.fixtures_dir, self.fixture_file, self.fixture_text)):
+                root.mkdir(parents=True, exist_ok=True)
+                safeio.write_text(root, path.relative_to(root).as_posix(), text, exclusive=True, shown=path.as_posix())
+        except (safeio.WriteError, OSError) as exc:
+            raise ScaffoldError(str(exc)) from None
 
 
 def kinds() -> list[str]:
@@ -105,7 +111,9 @@ def plan(rule_id: str, kind: str, rules_dir: Path, fixtures_dir: Path, title: st
     for existing in (rule_file, rule_file.with_suffix(".yml"), fixture_file, fixtures_dir / language / category / name):
         if existing.exists():
             raise ScaffoldError(f"{existing.as_posix()} already exists; not overwriting it")
-    return Scaffold(rule_id, rule_file, _rule_text(rule_id, language, kind, name, title), fixture_file, _fixture_text(rule_id, language))
+    return Scaffold(
+        rule_id, rule_file, _rule_text(rule_id, language, kind, name, title), fixture_file, _fixture_text(rule_id, language), rules_dir, fixtures_dir
+    )
 
 
 def _rule_text(rule_id: str, language: str, kind: str, library: str, title: str | None) -> str:

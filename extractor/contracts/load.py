@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
+import math
 import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -41,7 +42,12 @@ from .values import ContractValueError, describe, parse_backoff, parse_bound, pa
 
 CONTRACTS_DIR = "contracts"
 SUFFIXES = (".yaml", ".yml")
-MAX_FILE_BYTES = 1_000_000
+MAX_FILE_BYTES = yamlio.MAX_YAML_BYTES
+
+MAX_DURATION_MS = 366 * 24 * 3_600_000.0
+"""Durations above a year (``999…9ms``, which reads as infinity) are an error at their line: no
+check can use them, and JSON has no infinity."""
+MAX_ATTEMPTS = 1000
 
 TOP_LEVEL_KEYS = ("service", "version", "depends_on", "provides", "data_dependencies", "retry_policies", "operations", "requires", "decisions")
 
@@ -299,6 +305,10 @@ class _Fields:
             return None
         if value is None:
             return None
+        wrong = _out_of_range(value)
+        if wrong is not None:
+            self.reader.error(self.node.value_line_of(key), where, wrong, "value")
+            return None
         if isinstance(value, Located) and isinstance(self.node[key], dict):
             value = replace(value, location=Location(self.reader.file, self.node.line_of(key)))
         name = attr or key
@@ -382,9 +392,31 @@ def _bool(value: Any, where: str) -> bool:
 
 
 def _attempts(value: Any, where: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ATTEMPTS:
         return value
+    if isinstance(value, int) and not isinstance(value, bool) and value > MAX_ATTEMPTS:
+        raise _Bad(f"{len(str(value))}-digit number of attempts is out of range (at most {MAX_ATTEMPTS})", "value")
     raise _Bad(f"expected a whole number of attempts (1 or more, counting the first call), got {describe(value)}")
+
+
+def _out_of_range(value: Any, depth: int = 0) -> str | None:
+    """Why a parsed value holds a number no check can use (not finite, or a duration over a year);
+    None when every number in it is fine. Walks the value's dataclass fields and mappings."""
+    if isinstance(value, float):
+        if not math.isfinite(value) or abs(value) > MAX_DURATION_MS:
+            return f"out of range: durations are limited to {MAX_DURATION_MS / 3_600_000:g}h (a year)"
+        return None
+    if depth > 4 or isinstance(value, (str, int, Location)):
+        return None
+    if isinstance(value, Mapping):
+        items: Iterable[Any] = value.values()
+    elif is_dataclass(value):
+        items = (getattr(value, f.name) for f in fields(value))
+    elif isinstance(value, (tuple, list)):
+        items = value
+    else:
+        return None
+    return next((why for item in items if (why := _out_of_range(item, depth + 1)) is not None), None)
 
 
 def _one_of(choices: Sequence[str]) -> Callable[[Any, str], str]:

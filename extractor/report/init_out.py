@@ -18,6 +18,10 @@ def _service_line(r: ServiceResult, dry_run: bool, update: bool) -> str:
         )
     if r.status == "up_to_date":
         return f"{r.service}: its contract files already hold everything its code shows"
+    if r.status == "empty" and r.external_calls:
+        return (
+            f"{r.service}: its code shows only {r.external_calls} call(s) to hosts outside the repository, which a contract has no entry for; nothing to write"
+        )
     if r.status == "empty":
         return f"{r.service}: its code shows no calls, endpoints, replica reads or idempotency keys; nothing to write"
     verb = {"created": f"{will}write" if dry_run else "wrote", "updated": f"{will}add to" if dry_run else "added to"}[r.status]
@@ -26,8 +30,6 @@ def _service_line(r: ServiceResult, dry_run: bool, update: bool) -> str:
         entries = [a for a in r.added if a.file == file]
         listed = "; ".join(f"{section} {', '.join(a.entry for a in entries if a.section == section)}" for section in dict.fromkeys(a.section for a in entries))
         parts.append(f"{file} ({listed})" if listed else file)
-    if r.status == "created" and not r.files:
-        parts.append("(nothing)")
     text = f"{r.service}: {verb} " + ", ".join(parts)
     if r.status == "created" and r.external_calls:
         text += f"; {r.external_calls} call(s) to external hosts listed as comments"
