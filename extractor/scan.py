@@ -230,8 +230,9 @@ def _run_tasks(tasks: list[Task], compiled: Mapping[str, Any], jobs: int, catalo
         pooled = []
         for i, task in enumerate(tasks):
             data, _diag = _read(task)
-            if data is not None and risky(data):
-                pooled.append(i)
+            fe, index = frontend_for(task.language), compiled.get(task.language)
+            if data is not None and fe is not None and index is not None and risky(data) and (task.force or fe.prefilter(index, data)):
+                pooled.append(i)  # (a file the prefilter drops is not parsed: no worker for it)
             else:
                 out[i] = extract_one(task, compiled)
     if pooled:
