@@ -49,7 +49,6 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ...environment.svcconfig import config_ref
 from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .java_package import module_path, words_of
@@ -190,11 +189,6 @@ class JavaAnalyzer(SyntaxAnalyzer):
         self._static: dict[str, str] = {}  # member name → qualified (single static imports)
         self._static_on_demand: list[str] = []  # types of static on-demand imports
         self._all_functions: list[FunctionInfo] = []
-        self._config_methods: dict[str, tuple[int, int | None]] = {}  # a configuration getter's method name → its arguments
-        for qual, getter in self.index.config_getters.items():
-            owner, _, method = qual.rpartition(".")
-            if owner in self.index.config_types:
-                self._config_methods.setdefault(method, getter)
         self._statics: dict[int, set[str]] = {}  # class node id → static field names
 
     # ================================================================ names
@@ -828,53 +822,9 @@ class JavaAnalyzer(SyntaxAnalyzer):
         return self.eval_member_node(node, scope)
 
     def eval_call(self, site: Site, scope: Scope, shallow: bool = False) -> Any:
-        if site.func is not None:
-            qual, receiver, _, local = self.callee(site.func, scope)
-            if qual == "java.lang.System.getenv" and not site.args:  # the whole environment: .getOrDefault(k, d) reads it
-                return Call(qual)
-            if qual is not None and local is None and receiver is None:
-                getter = self.index.config_getters.get(qual)
-                if getter is not None:
-                    return self.config_getter(site, scope, getter)
-            if receiver is None and local is None and qual is None:
-                parts = self.member_parts(site.func)
-                method = self._config_methods.get(parts[1]) if parts is not None else None
-                if parts is not None and method is not None and self.is_config_object(parts[0], scope):
-                    return self.config_getter(site, scope, method)
+        if site.func is not None and not site.args and self.callee(site.func, scope)[0] == "java.lang.System.getenv":
+            return Call("java.lang.System.getenv")  # the whole environment: .getOrDefault(k, d) reads it
         return super().eval_call(site, scope, shallow)
-
-    def is_config_object(self, node: Node, scope: Scope) -> bool:
-        """A Spring ``Environment`` (a field, parameter or local declared with that type)."""
-        tnode: Node | None = None
-        if node.type == "identifier":
-            b = scope.lookup(self.text(node))
-            if b is not None and b.type_node is not None:
-                tnode = b.type_node
-            elif b is not None and isinstance(b.value, MemberOf):
-                found = b.value.cls.member_types.get(self.text(node)) if b.value.cls.members is not None else None
-                if found is None:
-                    self.collect_members(b.value.cls)
-                    found = b.value.cls.member_types.get(self.text(node))
-                tnode = found[0] if found is not None else None
-        elif node.type == "field_access":
-            obj, fld = node.child_by_field_name("object"), node.child_by_field_name("field")
-            cls = self.scope_class(scope)
-            if obj is not None and obj.type == "this" and fld is not None and cls is not None:
-                if cls.members is None:
-                    self.collect_members(cls)
-                found = cls.member_types.get(self.text(fld))
-                tnode = found[0] if found is not None else None
-        if tnode is None:
-            return False
-        t = self.resolve_type(tnode, scope)
-        return isinstance(t, Ref) and t.qualname in self.index.config_types
-
-    def config_getter(self, site: Site, scope: Scope, getter: tuple[int, int | None]) -> Any:
-        key = strip(self.site_value(site, getter[0], scope))
-        if not isinstance(key, Const) or not isinstance(key.value, str):
-            return Opaque(site.node)
-        default = self.site_value(site, getter[1], scope) if getter[1] is not None else None
-        return config_ref((key.value,), default=default, env_fallback=True)
 
     def eval_construction(self, site: Site, scope: Scope) -> Any:
         if len(site.args) == 1 and site.type_node is not None:

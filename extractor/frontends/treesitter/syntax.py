@@ -47,7 +47,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ...environment.svcconfig import placeholder_value
+from ...environment.svcconfig import config_ref, placeholder_value
 from ...templates import render, template_vars
 from ...values import Call, Concat, Const, Dynamic, Env, Named, Obj, Ref, Value, fold, simplify_concat, strip
 from .engine import Analyzer, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
@@ -319,15 +319,61 @@ class SyntaxAnalyzer(Analyzer):
 
     def method_name(self, site: Site, scope: Scope) -> str | None:
         """The qualified name of what a call calls (``callee``), else, for a method called on a
-        name declared with a type no rule tracks (``HttpHeaders h = ...; h.set(...)``), that
-        type's qualified name and the method's."""
-        qual, _, attr, local = self.callee(site.func, scope)
+        receiver declared with a type no rule tracks (``HttpHeaders h = ...; h.set(...)``, a field
+        ``Environment env``), that type's qualified name and the method's."""
+        qual, _, _, local = self.callee(site.func, scope)
         if qual is not None or local is not None or site.func is None:
             return qual
-        parts = self.member_parts(site.func)
-        b = scope.lookup(self.text(parts[0])) if parts is not None and parts[0].type in self.IDENTIFIER_TYPES else None
-        t = self.resolve_type(b.type_node, b.scope or self.module_scope) if b is not None and b.type_node is not None else None
-        return f"{t.qualname}.{attr}" if isinstance(t, Ref) else None
+        return self.declared_method(site.func, scope)
+
+    def declared_method(self, func: Node, scope: Scope) -> str | None:
+        """``recv.m`` where ``recv`` is declared with a type (``receiver_type``): ``Type.m``."""
+        parts = self.member_parts(func)
+        found = self.receiver_type(parts[0], scope) if parts is not None else None
+        t = self.resolve_type(found[0], found[1]) if found is not None else None
+        return f"{t.qualname}.{parts[1]}" if isinstance(t, Ref) and parts is not None else None
+
+    THIS_TYPES: frozenset[str] = frozenset({"this", "this_expression"})
+
+    def receiver_type(self, node: Node, scope: Scope) -> tuple[Node, Scope] | None:
+        """The declared type of a receiver and the scope to resolve it in: a local or parameter
+        (``HttpHeaders h``), a field of the enclosing class (``env``, ``this.env``)."""
+        cls: ClassInfo | None = None
+        if node.type in self.IDENTIFIER_TYPES:
+            name = self.text(node)
+            b = scope.lookup(name)
+            if b is not None and b.type_node is not None:
+                return b.type_node, b.scope or self.module_scope
+            if b is not None and isinstance(b.value, MemberOf):
+                cls = b.value.cls
+        else:
+            parts = self.member_parts(node)
+            if parts is None or parts[0].type not in self.THIS_TYPES:
+                return None
+            cls, name = self.scope_class(scope), parts[1]
+        if cls is None:
+            return None
+        if cls.members is None or name not in cls.member_types:
+            self.collect_members(cls)
+        return cls.member_types.get(name)
+
+    def eval_call(self, site: Site, scope: Scope, shallow: bool = False) -> Any:
+        """A configuration getter of the rules' ``config:`` blocks (``environment.getProperty("k",
+        "d")`` on a Spring ``Environment``): a reference resolved at link time."""
+        if self.index.config_getters and site.func is not None:
+            qual, receiver, _, local = self.callee(site.func, scope)
+            name = qual if qual is not None or local is not None else self.declared_method(site.func, scope)
+            getter = self.index.config_getters.get(name or "") if receiver is None and local is None else None
+            if getter is not None:
+                return self.config_getter(site, scope, getter)
+        return super().eval_call(site, scope, shallow)
+
+    def config_getter(self, site: Site, scope: Scope, getter: tuple[int, int | None]) -> Any:
+        key = strip(self.site_value(site, getter[0], scope))
+        if not isinstance(key, Const) or not isinstance(key.value, str):
+            return Opaque(site.node)
+        default = self.site_value(site, getter[1], scope) if getter[1] is not None else None
+        return config_ref((key.value,), default=default, env_fallback=True)
 
     def carrier_words(self) -> frozenset[str]:
         """The method names of the rules' ``keyed_setters`` and ``map_builders``: a cheap test
