@@ -126,6 +126,18 @@ def test_an_11_mb_contract_file_is_refused_before_it_is_read(repo, monkeypatch):
     assert CHECKOUT_DEPS in parsed
 
 
+def test_init_update_refuses_a_contract_file_over_the_limit_without_parsing_it(repo, monkeypatch):
+    from extractor.commands import init
+
+    deps = repo / CHECKOUT_DEPS
+    deps.write_text(deps.read_text("utf-8") + "# padding\n" * 110_000, encoding="utf-8")
+    size = deps.stat().st_size
+    monkeypatch.setattr(init, "_round_trip", lambda text, path: pytest.fail(f"{path} was parsed"))
+    result = run("init", "--update", str(repo), "--service", "checkout", "--jobs", "1")
+    assert result.exit_code == 2
+    assert f"contracts: error: {CHECKOUT_DEPS}:1: file too large ({size} bytes; contract files are limited to 1000000)" in result.stderr
+
+
 def test_load_file_checks_the_size_before_reading(tmp_path):
     path = tmp_path / "x.yaml"
     path.write_text("a: 1\n" * 10, encoding="utf-8")

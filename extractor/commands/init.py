@@ -30,7 +30,7 @@ import yaml
 from .. import safeio
 from ..contracts import match
 from ..contracts.infer import CodeCall, CodeEndpoint, InferredContracts
-from ..contracts.load import CONTRACTS_DIR, contract_files
+from ..contracts.load import CONTRACTS_DIR, MAX_FILE_BYTES, contract_files
 from ..contracts.model import DataDependency, Dependency, Location, Operation, ProvidedEndpoint, ProvidedOperation, RetryPolicy, ServiceContract
 from ..contracts.values import Backoff
 
@@ -561,6 +561,9 @@ class _Writer:
         if not full.is_file():
             raise InitError(f"{path}: exists and is not a file")
         try:
+            size = full.stat().st_size
+            if size > MAX_FILE_BYTES:  # before reading it: the loader refuses it too
+                raise InitError(f"{path}: too large ({size} bytes; contract files are limited to {MAX_FILE_BYTES}); cannot add to it")
             text = full.read_bytes().decode("utf-8")
         except UnicodeDecodeError as exc:
             line = exc.object.count(b"\n", 0, exc.start) + 1
