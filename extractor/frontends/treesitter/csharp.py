@@ -102,7 +102,6 @@ class CSharpAnalyzer(SyntaxAnalyzer):
     STATEMENTS = SyntaxAnalyzer.STATEMENTS | by_method(
         st_statements=("global_statement", "arrow_expression_clause"),
         st_local="local_declaration_statement",
-        st_expression="expression_statement",
         st_c_loop="foreach_statement",
         st_try="try_statement",
         st_using="using_statement",
@@ -178,6 +177,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
     LOOP_TYPES = frozenset({"for_statement", "foreach_statement", "while_statement", "do_statement"})
     TRY_TYPES = frozenset({"try_statement"})
     LEAVE_TYPES = frozenset({"return_statement", "break_statement", "throw_statement"})
+    ASSIGN_EXPRESSION_TYPES = frozenset({"assignment_expression"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -630,16 +630,8 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             else:
                 self.bind(scope, name, expr=value, type_node=tnode)
 
-    def st_expression(self, node: Node, scope: Scope) -> None:
-        for child in node.named_children:
-            if child.type == "assignment_expression":
-                self.assign(child, scope, walk=True)
-                continue
-            self.walk_expr(child, scope)
-            if child.type == "invocation_expression" and self.index.configure_methods:
-                site = self.site(child, scope)
-                if site is not None:
-                    self.apply_configure(site, scope)
+    def st_assignment(self, node: Node, scope: Scope) -> None:
+        self.assign(node, scope, walk=True)
 
     def assign(self, node: Node, scope: Scope, walk: bool) -> None:
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")

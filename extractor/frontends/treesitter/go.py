@@ -133,7 +133,6 @@ class GoAnalyzer(SyntaxAnalyzer):
         st_var="var_declaration",
         st_const="const_declaration",
         st_for="for_statement",
-        st_expression="expression_statement",
     )
     CONTAINERS = frozenset(
         {
@@ -618,14 +617,6 @@ class GoAnalyzer(SyntaxAnalyzer):
         return self._member_index
 
     # ================================================================ statements
-    def st_expression(self, node: Node, scope: Scope) -> None:
-        for child in node.named_children:
-            self.walk_expr(child, scope)
-            if child.type == "call_expression" and self.index.configure_methods:
-                site = self.site(child, scope)
-                if site is not None:
-                    self.apply_configure(site, scope)
-
     def st_short_var(self, node: Node, scope: Scope) -> None:
         right = node.child_by_field_name("right")
         self.walk_expr(right, scope)

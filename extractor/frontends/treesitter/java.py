@@ -49,7 +49,7 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, strip
+from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .java_package import module_path, words_of
 from .syntax import MemberOf, SyntaxAnalyzer, by_method, option_names
@@ -108,7 +108,6 @@ class JavaAnalyzer(SyntaxAnalyzer):
     STATEMENTS = SyntaxAnalyzer.STATEMENTS | by_method(
         st_statements="constructor_body",
         st_local="local_variable_declaration",
-        st_expression="expression_statement",
         st_c_loop="enhanced_for_statement",
         st_try=("try_statement", "try_with_resources_statement"),
         st_local_class=("class_declaration", "local_class_declaration", "record_declaration"),
@@ -183,6 +182,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
     LOOP_TYPES = frozenset({"for_statement", "enhanced_for_statement", "while_statement", "do_statement"})
     TRY_TYPES = frozenset({"try_statement", "try_with_resources_statement"})
     LEAVE_TYPES = frozenset({"return_statement", "break_statement", "throw_statement"})
+    ASSIGN_EXPRESSION_TYPES = frozenset({"assignment_expression"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -683,30 +683,8 @@ class JavaAnalyzer(SyntaxAnalyzer):
             else:
                 self.bind(scope, name, value=Dynamic(name))
 
-    def st_expression(self, node: Node, scope: Scope) -> None:
-        for child in node.named_children:
-            if child.type == "assignment_expression":
-                self.assign(child, scope, walk=True)
-                continue
-            self.walk_expr(child, scope)
-            if child.type == "method_invocation":
-                site = self.site(child, scope)
-                if site is not None:
-                    if self.index.configure_methods:
-                        self.apply_configure(site, scope)
-                    if self.idflow is not None and self.idflow.active():
-                        self.keyed_store(child, site, scope)
-
-    def keyed_store(self, node: Node, site: Site, scope: Scope) -> None:
-        """``headers.set("Idempotency-Key", id)``: the holder carries the value under the key."""
-        parts = self.member_parts(site.func) if site.func is not None else None
-        if parts is None or parts[0].type != "identifier" or len(site.args) != 2:
-            return
-        if self.method_name(site, scope) not in option_names(self.index, "keyed_setters"):
-            return
-        key = strip(self.to_value(self.evaluate(site.args[0], scope)))
-        if isinstance(key, Const) and isinstance(key.value, str) and self.idflow is not None:
-            self.idflow.store(scope, self.text(parts[0]), key.value, site.args[1])
+    def st_assignment(self, node: Node, scope: Scope) -> None:
+        self.assign(node, scope, walk=True)
 
     def ev_assignment(self, node: Node, scope: Scope) -> Any:
         right = node.child_by_field_name("right")

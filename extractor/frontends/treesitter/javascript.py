@@ -145,7 +145,6 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
     )
     STATEMENTS = SyntaxAnalyzer.STATEMENTS | by_method(
         st_block="statement_block",
-        st_expression="expression_statement",
         st_declaration=("lexical_declaration", "variable_declaration"),
         st_c_loop="for_in_statement",
         st_try="try_statement",
@@ -204,6 +203,8 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
     LITERAL_NAMES = {"true": True, "false": False, "null": None, "undefined": None}
     BINARY_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%", "**": "**"}
     INT_DIVISION = False
+    ASSIGN_EXPRESSION_TYPES = frozenset({"assignment_expression", "augmented_assignment_expression"})
+    CALL_WRAPPER_TYPES = frozenset({"await_expression", "parenthesized_expression"})
     DEFAULT_OPS = frozenset({"??"})
     FALSY_DEFAULT_OPS = frozenset({"||"})
     NULL_UNARY = frozenset({"void"})
@@ -800,25 +801,11 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
             for part in case.children_by_field_name("body"):
                 self.walk_statement(part, scope)
 
-    def st_expression(self, node: Node, scope: Scope) -> None:
-        for expr in node.named_children:
-            if expr.type == "comment":
-                continue
-            if expr.type == "assignment_expression":
-                self.st_assign(expr, scope)
-            elif expr.type == "augmented_assignment_expression":
-                self.st_augmented(expr, scope)
-            else:
-                self.walk_expr(expr, scope)
-                call = expr
-                while call.type in ("await_expression", "parenthesized_expression"):
-                    call = next((c for c in call.named_children if c.type != "comment"), call)
-                    if call is expr:
-                        break
-                if call.type == "call_expression" and self.index.configure_methods:
-                    site = self.site(call, scope)
-                    if site is not None:
-                        self.apply_configure(site, scope)
+    def st_assignment(self, node: Node, scope: Scope) -> None:
+        if node.type == "augmented_assignment_expression":
+            self.st_augmented(node, scope)
+        else:
+            self.st_assign(node, scope)
 
     def st_assign(self, node: Node, scope: Scope) -> None:
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")

@@ -167,6 +167,7 @@ class SyntaxAnalyzer(Analyzer):
     )
     STATEMENTS = by_method(
         st_statements="block",
+        st_expression="expression_statement",
         st_if="if_statement",
         st_c_loop=("for_statement", "while_statement", "do_statement"),
         st_skip=("comment", "line_comment", "block_comment"),
@@ -661,12 +662,48 @@ class SyntaxAnalyzer(Analyzer):
         for child in self.named(node):
             self.walk_statement(child, scope)
 
+    ASSIGN_EXPRESSION_TYPES: frozenset[str] = frozenset()  # assignments that are expressions: st_expression hands them to st_assignment
+    CALL_WRAPPER_TYPES: frozenset[str] = frozenset()  # around a call statement's call (await f(), (f()))
+
+    def st_expression(self, node: Node, scope: Scope) -> None:
+        """An expression statement: an assignment (``st_assignment``), else a call statement."""
+        for child in self.named(node):
+            if child.type in self.ASSIGN_EXPRESSION_TYPES:
+                self.st_assignment(child, scope)
+            else:
+                self.st_call_statement(child, scope)
+
+    def st_assignment(self, node: Node, scope: Scope) -> None:
+        """An assignment expression met as a statement (``ASSIGN_EXPRESSION_TYPES``)."""
+        self.bind_assignment(node, scope)
+
     def st_call_statement(self, node: Node, scope: Scope) -> None:
-        """A call as a statement: matched, then ``x.configure(...)`` rebinds a tracked ``x``."""
+        """A call as a statement: matched, then ``x.configure(...)`` rebinds a tracked ``x`` and a
+        keyed setter (``headers.set("Idempotency-Key", id)``) stores the id flow's value in ``x``."""
         self.walk_expr(node, scope)
-        site = self.site(node, scope) if self.index.configure_methods else None
-        if site is not None:
+        call = node
+        while call.type in self.CALL_WRAPPER_TYPES and self.named(call):
+            call = self.named(call)[0]
+        idflow = self.idflow is not None and self.idflow.active()
+        site = self.site(call, scope) if call.type in self.CALL_TYPES and (self.index.configure_methods or idflow) else None
+        if site is None:
+            return
+        if self.index.configure_methods:
             self.apply_configure(site, scope)
+        if idflow:
+            self.keyed_store(site, scope)
+
+    def keyed_store(self, site: Site, scope: Scope) -> None:
+        """``holder.set("Idempotency-Key", id)`` with a setter of the rules' ``keyed_setters``: the
+        holder carries the value under the key."""
+        parts = self.member_parts(site.func) if site.func is not None else None
+        if parts is None or parts[0].type not in self.IDENTIFIER_TYPES or len(site.args) != 2 or self.idflow is None:
+            return
+        if parts[1] not in self.carrier_words() or self.method_name(site, scope) not in option_names(self.index, "keyed_setters"):
+            return
+        key = strip(self.to_value(self.evaluate(site.args[0], scope)))
+        if isinstance(key, Const) and isinstance(key.value, str):
+            self.idflow.store(scope, self.text(parts[0]), key.value, site.args[1])
 
     def st_if_branches(self, node: Node, scope: Scope) -> None:
         """An if whose branches are its children besides the ``condition`` field."""
