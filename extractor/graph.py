@@ -265,16 +265,18 @@ class MessageSite:
 
 @dataclass
 class TopicNode:
-    """A topic, queue, exchange or task of a broker (the ``messages`` layer)."""
+    """A topic, queue, exchange or task of a broker (the ``messages`` layer); ``service`` is set for a
+    destination the code does not name statically, which only that service's sites share."""
 
     broker: str | None
     name: str
     kind: str | None
+    service: str | None = None
 
     @property
     def key(self) -> str:
-        """``kafka/orders.placed``: the node's name, unique per broker."""
-        return f"{self.broker or 'unknown'}/{self.name}"
+        """``kafka/orders.placed``: the node's name, unique per broker (``kafka/{topic}@orders`` when unresolved)."""
+        return f"{self.broker or 'unknown'}/{self.name}" + (f"@{self.service}" if self.service else "")
 
 
 @dataclass
@@ -418,7 +420,8 @@ def message_edges(result: ScanResult) -> tuple[dict[str, TopicNode], list[Messag
 
     A publish and a consume meet on a topic when broker and destination are the same text; for a
     task broker, a published ``pkg.tasks.charge`` also meets a consumer named ``charge`` when no
-    consumer has the full name. A consumer's de-duplication is the rule's ``dedup`` field, or an
+    consumer has the full name. A destination not known statically (absent, or with an ``{expr}``
+    part) meets only the same text in the same service. A consumer's de-duplication is the rule's ``dedup`` field, or an
     ``idempotency_key`` fact in a function its handler reaches (the call index; without one, the
     handler itself)."""
     keys = [f for f in result.facts if f.kind == "idempotency_key" and f.service]
@@ -439,7 +442,8 @@ def message_edges(result: ScanResult) -> tuple[dict[str, TopicNode], list[Messag
             short = name.rsplit(".", 1)[-1]
             if (site.broker, short) in consumed:
                 name = short
-        topic = topics.setdefault(f"{site.broker or 'unknown'}/{name}", TopicNode(site.broker, name, site.destination_kind))
+        node = TopicNode(site.broker, name, site.destination_kind, site.service if site.destination is None or "{" in name else None)
+        topic = topics.setdefault(node.key, node)
         edge = edges.setdefault((site.role, site.service, topic.key), MessageEdge(site.role, site.service, topic.key))
         edge.sites = edge.sites + (site,)
     return dict(sorted(topics.items())), sorted(edges.values(), key=lambda e: (e.topic, e.role != "publish", e.service))

@@ -17,7 +17,7 @@ CHECK = "messages.redelivery-without-dedup"
 TARGET = {"service": None, "host": "kafka", "port": 9092, "via": "url_literal", "expr": "'kafka:9092'"}
 
 
-def publish(facts: Facts, service: str, file: str, line: int, destination: str, broker: str = "kafka", **extra: Any) -> None:
+def publish(facts: Facts, service: str, file: str, line: int, destination: str | None, broker: str = "kafka", **extra: Any) -> None:
     facts.add(
         "message_publish",
         service,
@@ -33,7 +33,9 @@ def publish(facts: Facts, service: str, file: str, line: int, destination: str, 
     )
 
 
-def consume(facts: Facts, service: str, file: str, line: int, destination: str, *, handler: str, ack_mode: str, broker: str = "kafka", **extra: Any) -> None:
+def consume(
+    facts: Facts, service: str, file: str, line: int, destination: str | None, *, handler: str, ack_mode: str, broker: str = "kafka", **extra: Any
+) -> None:
     facts.add(
         "message_consume",
         service,
@@ -158,3 +160,23 @@ def test_a_celery_task_sent_by_its_full_name_meets_the_task_named_by_its_functio
     assert list(analysis.graph.topics) == ["celery/charge"]
     found = findings(analysis, CHECK)
     assert [(f.services, f.subject) for f in found] == [(("shop", "billing"), "celery/charge")]
+
+
+def test_destinations_not_known_statically_meet_only_in_their_own_service(tmp_path):
+    facts = Facts().service("orders").service("fraud")
+    publish(facts, "orders", "orders/events.py", 12, "{topic_for(order)}")
+    publish(facts, "orders", "orders/events.py", 14, None)
+    consume(facts, "fraud", "fraud/worker.py", 20, "{topic_for(order)}", handler="h", ack_mode="manual_commit")
+    consume(facts, "fraud", "fraud/worker.py", 30, None, handler="h2", ack_mode="manual_commit")
+    consume(facts, "orders", "orders/audit.py", 5, "{topic_for(order)}", handler="audit", ack_mode="manual_commit")
+    analysis = facts.analyse(tmp_path)
+    assert sorted(analysis.graph.topics) == [
+        "kafka/unknown@fraud",
+        "kafka/unknown@orders",
+        "kafka/{topic_for(order)}@fraud",
+        "kafka/{topic_for(order)}@orders",
+    ]
+    doc = graph_out.document(analysis.graph, "x")
+    jsonschema.validate(doc, json.loads(schema_files()["graph.v1.schema.json"]))
+    found = findings(analysis, CHECK)
+    assert [(f.services, f.subject) for f in found] == [(("orders",), "kafka/{topic_for(order)}@orders")]
