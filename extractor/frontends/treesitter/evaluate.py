@@ -120,35 +120,20 @@ class Evaluator(AnalyzerCore):
     def binding_value(self, b: Binding, name: str) -> Any:
         if b.value is not UNBOUND:
             return b.value
-        if b.expr is None:
-            if b.type_node is None:
-                b.value = Dynamic(name)
-                return b.value
-            key = id(b)
-            if key in self._in_progress:
-                return Dynamic(name)
-            self._in_progress.add(key)
-            try:
-                v = self.declared_instance(b.type_node, b.scope or self.module_scope, name, b.param)
-            finally:
-                self._in_progress.discard(key)
-            b.value = v
-            return v
-        if b.index > 0:
+        if b.type_node is None if b.expr is None else b.index > 0:  # nothing to evaluate; a later value of a multi-value call
             b.value = Dynamic(name)
             return b.value
         key = id(b)
-        if key in self._in_progress:
+        if key in self._in_progress:  # its own value is being evaluated (x = f(x))
             return Dynamic(name)
         self._in_progress.add(key)
         try:
-            v = self.evaluate(b.expr, b.scope or self.module_scope)
-            if b.type_node is not None and not isinstance(v, (Obj, Instance)):
-                declared = self.declared_instance(b.type_node, b.scope or self.module_scope, name, False)
-                if isinstance(declared, (Obj, Instance)):
-                    v = declared
+            v = self._binding_value(b, name)
         finally:
             self._in_progress.discard(key)
+        if b.expr is None:
+            b.value = v
+            return v
         if b.ambiguous and not isinstance(v, Obj):
             v = Dynamic(name)
         elif isinstance(v, (Const, Seq, Map, Concat, Env, Call, BinOp)):
@@ -156,6 +141,20 @@ class Evaluator(AnalyzerCore):
         elif isinstance(v, Opaque):
             v = Dynamic(name)
         b.value = v
+        return v
+
+    def _binding_value(self, b: Binding, name: str) -> Any:
+        """A binding's expression evaluated, or its declared type's instance (the expression's
+        value when it is no object: ``var c http.Client = f()``)."""
+        scope = b.scope or self.module_scope
+        if b.expr is None:
+            assert b.type_node is not None
+            return self.declared_instance(b.type_node, scope, name, b.param)
+        v = self.evaluate(b.expr, scope)
+        if b.type_node is not None and not isinstance(v, (Obj, Instance)):
+            declared = self.declared_instance(b.type_node, scope, name, False)
+            if isinstance(declared, (Obj, Instance)):
+                v = declared
         return v
 
     def declared_instance(self, type_node: Node, scope: Scope, name: str, unknown: bool) -> Any:

@@ -8,12 +8,13 @@ constructor arguments with units refine it.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ...values import Call, Const, Dynamic, Obj, Ref, Seq, Value, describe, strip
 from .evaluate import Evaluator
 from .index import _MISSING as _IF_MISSING
-from .index import MatchSpec, ObjectType, Spec
+from .index import MatchSpec, ObjectType
 from .policies import origin_ref
 from .scopes import OWNER_CAPTURE, FunctionValue, Scope, Site
 
@@ -24,19 +25,8 @@ if TYPE_CHECKING:  # tree_sitter is imported only when a file of the language is
 class ObjectBuilder(Evaluator):
     """Construction and configuration of tracked objects (see the module docstring)."""
 
-    if TYPE_CHECKING:  # defined in match.py (the layer above), called by construct
-
-        def read_field(
-            self,
-            name: str,
-            spec: Spec,
-            site: Site | None,
-            scope: Scope,
-            receiver: Obj | None,
-            env: dict[str, str],
-            partial: Obj | None = None,
-            inherit: bool = True,
-        ) -> Any: ...
+    if TYPE_CHECKING:  # defined in match.py (the layer above, whose signature is the one checked), called by construct
+        read_field: Callable[..., Any]
 
     def construct_for(self, qual: str, site: Site, scope: Scope, receiver: Obj | None) -> Obj | None:
         for otype in self.index.ctor(qual):
@@ -130,13 +120,16 @@ class ObjectBuilder(Evaluator):
             v = Seq(items)
         return dataclasses.replace(obj, captures=tuple(caps) + ((capture, v),))
 
+    def bound_obj(self, name: str, scope: Scope) -> Obj | None:
+        """The tracked object a name is bound to, if it is one."""
+        b = scope.lookup(name)
+        obj = self.binding_value(b, name) if b is not None else None
+        return obj if isinstance(obj, Obj) else None
+
     def set_field(self, base_name: str, field_name: str, value_node: Node, scope: Scope) -> None:
         """``client.Timeout = d`` on a tracked object bound to a name: the capture changes."""
-        b = scope.lookup(base_name)
-        if b is None:
-            return
-        obj = self.binding_value(b, base_name)
-        if not isinstance(obj, Obj):
+        obj = self.bound_obj(base_name, scope)
+        if obj is None:
             return
         otype = self.index.types.get(obj.type)
         if otype is None:
@@ -160,11 +153,8 @@ class ObjectBuilder(Evaluator):
         if parts is None or parts[1] not in self.index.configure_methods or parts[0].type != "identifier":
             return
         name = self.text(parts[0])
-        b = scope.lookup(name)
-        if b is None:
-            return
-        obj = self.binding_value(b, name)
-        if not isinstance(obj, Obj):
+        obj = self.bound_obj(name, scope)
+        if obj is None:
             return
         new = self.configure_obj(obj, site, scope)
         if new is not obj:
