@@ -226,15 +226,25 @@ class TsIndex:
     id_words_re: re.Pattern[bytes] | None = None  # a file mentioning none of these words gets no id flow
     prefilter_check: Callable[[bytes], bool] | None = None  # replaces prefilter_re when set (Python: import checks)
     derived: dict[Any, Any] = field(default_factory=dict)  # tables computed once from the index by the engine (syntax.known_names)
+    # what ctor() and call_specs() found per name with globs to try (a scan meets each name in many files)
+    _ctor_memo: dict[str, list[ObjectType]] = field(default_factory=dict, repr=False, compare=False)
+    _specs_memo: dict[str, list[MatchSpec]] = field(default_factory=dict, repr=False, compare=False)
 
     def ctor(self, qualname: str) -> list[ObjectType]:
         found = self.ctors.get(qualname)
         if found is None and self.ctor_globs:
-            return [obj for pattern, obj in self.ctor_globs if pattern.fullmatch(qualname)]
+            found = self._ctor_memo.get(qualname)
+            if found is None:  # the globs tried once per name (the index does not change once compiled)
+                found = self._ctor_memo[qualname] = [obj for pattern, obj in self.ctor_globs if pattern.fullmatch(qualname)]
         return found or []
 
     def call_specs(self, qualname: str) -> list[MatchSpec]:
-        return lookup(self.calls, self.call_globs, qualname)
+        if not self.call_globs:
+            return self.calls.get(qualname) or []
+        found = self._specs_memo.get(qualname)
+        if found is None:  # exact specs, then the globs', once per name
+            found = self._specs_memo[qualname] = lookup(self.calls, self.call_globs, qualname)
+        return found
 
     def tracked(self, qualname: str) -> ObjectType | None:
         """The object type a declared type name stands for (a constructor name or a type name)."""

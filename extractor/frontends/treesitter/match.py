@@ -329,8 +329,8 @@ class Matcher(Emitter):
                 return
             qual, receiver = None, None  # self.slave_for(...) defined here: any_receiver rules still match it by name
         if qual is None:
-            specs = self.index.methods.get(attr) if attr and site.func is not None and self.member_parts(site.func) is not None else None
-            if not specs:
+            specs = self.index.methods.get(attr) if attr else None
+            if not specs or site.func is None or self.member_parts(site.func) is None:
                 return
             qual = f"?.{attr}"
         else:
@@ -341,10 +341,8 @@ class Matcher(Emitter):
                 self.record_mounts(qual, site, scope, receiver)
             specs = self.index.call_specs(qual)
             if not specs:
-                specs = (
-                    self.index.methods.get(attr) if attr and receiver is None and site.func is not None and self.member_parts(site.func) is not None else None
-                )
-                if not specs:
+                specs = self.index.methods.get(attr) if attr and receiver is None else None
+                if not specs or site.func is None or self.member_parts(site.func) is None:
                     if qual in self.index.scopes:
                         self.function_scopes(qual, site, scope, receiver)
                     return

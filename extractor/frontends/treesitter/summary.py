@@ -91,6 +91,7 @@ class SummaryRecorder:
         self._types: dict[tuple[int, bytes | None], tuple[str, str | None]] = {}
         self._defaults = language in _DEFAULTS_LANGUAGES
         self._last: tuple[FunctionInfo | None, _Fn | None] = (None, None)  # the function of the previous call
+        self._resolved: dict[tuple[int, int], tuple[Scope, Any]] = {}  # (scope id, type node id) → (scope, type): _resolve
 
     def qualify(self, qualname: str) -> str:
         return f"{self.module}.{qualname}" if self.module and qualname else qualname
@@ -229,12 +230,21 @@ class SummaryRecorder:
                 tnode, tscope = self._member_type(an, cls, inner[1])
         if tnode is None:
             return None
-        t = an.resolve_type(tnode, tscope or scope)
+        t = self._resolve(an, tnode, tscope or scope)
         if isinstance(t, Ref):
             return f"{t.qualname}.{attr}"
         if isinstance(t, ClassValue):
             return self.qualify(f"{t.cls.qualname}.{attr}")
         return None
+
+    def _resolve(self, an: Evaluator, tnode: Node, scope: Scope) -> Any:
+        """A declared type resolved in a scope, once per (scope, type node): a parameter's type
+        names the method of every call on the parameter."""
+        key = (id(scope), tnode.id)
+        known = self._resolved.get(key)
+        if known is None or known[0] is not scope:
+            known = self._resolved[key] = (scope, an.resolve_type(tnode, scope))  # (the scope kept: its id stays its own)
+        return known[1]
 
     @staticmethod
     def _member_type(an: Evaluator, cls: ClassInfo, name: str) -> tuple[Any, Any]:
