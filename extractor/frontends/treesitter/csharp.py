@@ -95,7 +95,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         ev_typeof="typeof_expression",
         eval_ternary="conditional_expression",
         ev_null="default_expression",
-        ev_collection=("initializer_expression", "collection_expression"),
+        eval_list=("initializer_expression", "collection_expression"),
         ev_array=("implicit_array_creation_expression", "array_creation_expression"),
         ev_opaque="switch_expression",
     )
@@ -178,6 +178,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
     TRY_TYPES = frozenset({"try_statement"})
     LEAVE_TYPES = frozenset({"return_statement", "break_statement", "throw_statement"})
     ASSIGN_EXPRESSION_TYPES = frozenset({"assignment_expression"})
+    LIST_ITEM_WRAPPERS = frozenset({"expression_element"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -1544,15 +1545,9 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             items.append((Const(k), self.to_value(self.evaluate(v, scope))))
         return Map(tuple(items))
 
-    def ev_collection(self, node: Node, scope: Scope) -> Any:
-        kids = self.named(node)
-        if len(kids) > 32:
-            return Opaque(node)
-        return Seq(tuple(self.to_value(self.evaluate(k.named_children[0] if k.type == "expression_element" and k.named_children else k, scope)) for k in kids))
-
     def ev_array(self, node: Node, scope: Scope) -> Any:
         init = next((c for c in node.named_children if c.type == "initializer_expression"), None)
-        return self.ev_collection(init, scope) if init is not None else Opaque(node)
+        return self.eval_list(init, scope) if init is not None else Opaque(node)
 
     def ev_lambda(self, node: Node, scope: Scope) -> Any:
         """A lambda as a value: an options lambda (``c => { c.Timeout = t; c.A.B = v; }``) is a

@@ -99,7 +99,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         ev_string=("string_literal", "character_literal"),
         ev_method_reference="method_reference",
         ev_class_literal="class_literal",
-        ev_array=("array_initializer", "element_value_array_initializer"),
+        eval_list=("array_initializer", "element_value_array_initializer"),
         ev_array_creation="array_creation_expression",
         ev_annotation=("annotation", "marker_annotation"),
         eval_member_node="scoped_identifier",
@@ -845,12 +845,6 @@ class JavaAnalyzer(SyntaxAnalyzer):
         if isinstance(r, ClassValue):
             return Const(r.cls.name)
         return Const(self.text(tnode))
-
-    def ev_array(self, node: Node, scope: Scope) -> Any:
-        items = self.named(node)
-        if len(items) > 32:
-            return Opaque(node)
-        return Seq(tuple(self.to_value(self.evaluate(i, scope)) for i in items))
 
     def ev_array_creation(self, node: Node, scope: Scope) -> Any:
         value = node.child_by_field_name("value")

@@ -137,7 +137,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         eval_first=("parenthesized_expression", "await_expression", "as_expression", "satisfies_expression", "non_null_expression"),
         ev_cast="type_assertion",
         ev_object="object",
-        ev_array="array",
+        eval_list="array",
         ev_function=("arrow_function", "function_expression", "function", "generator_function"),
         ev_sequence="sequence_expression",
         ev_assignment="assignment_expression",
@@ -205,6 +205,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
     INT_DIVISION = False
     ASSIGN_EXPRESSION_TYPES = frozenset({"assignment_expression", "augmented_assignment_expression"})
     CALL_WRAPPER_TYPES = frozenset({"await_expression", "parenthesized_expression"})
+    SPREAD_TYPES = frozenset({"spread_element"})
     DEFAULT_OPS = frozenset({"??"})
     FALSY_DEFAULT_OPS = frozenset({"||"})
     NULL_UNARY = frozenset({"void"})
@@ -1064,12 +1065,6 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         for k, v in items:  # a later property wins ({...defaults, timeout: 5})
             merged[k] = v
         return Map(tuple(merged.items()))
-
-    def ev_array(self, node: Node, scope: Scope) -> Any:
-        kids = self.named(node)
-        if len(kids) > MAX_LITERAL_ITEMS or any(c.type == "spread_element" for c in kids):
-            return Opaque(node)
-        return Seq(tuple(self.to_value(self.evaluate(c, scope)) for c in kids))
 
     def ev_function(self, node: Node, scope: Scope) -> Any:
         return FunctionValue(self.closure(node, scope))

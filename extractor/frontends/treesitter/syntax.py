@@ -49,8 +49,8 @@ from typing import TYPE_CHECKING, Any
 
 from ...environment.svcconfig import config_ref, placeholder_value
 from ...templates import render, template_vars
-from ...values import Call, Concat, Const, Dynamic, Env, Named, Obj, Ref, Value, fold, simplify_concat, strip
-from .engine import Analyzer, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
+from ...values import Call, Concat, Const, Dynamic, Env, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip
+from .engine import MAX_LITERAL_ITEMS, Analyzer, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -579,6 +579,16 @@ class SyntaxAnalyzer(Analyzer):
         """A cast / type assertion / non-null assertion: the value of its first operand."""
         kids = self.named(node)
         return self.evaluate(kids[0], scope) if kids else Opaque(node)
+
+    SPREAD_TYPES: frozenset[str] = frozenset()  # items of a list literal that spread another (...xs)
+    LIST_ITEM_WRAPPERS: frozenset[str] = frozenset()  # an item node around its expression (C#'s expression_element)
+
+    def eval_list(self, node: Node, scope: Scope) -> Any:
+        """A list / array literal: the ``Seq`` of its items (unknown past ``MAX_LITERAL_ITEMS`` or with a spread)."""
+        items = self.named(node)
+        if len(items) > MAX_LITERAL_ITEMS or any(i.type in self.SPREAD_TYPES for i in items):
+            return Opaque(node)
+        return Seq(tuple(self.to_value(self.evaluate(self.named(i)[0] if i.type in self.LIST_ITEM_WRAPPERS and self.named(i) else i, scope)) for i in items))
 
     def eval_char_literal(self, node: Node, scope: Scope) -> Any:
         return Const(self.unescape(self.text(node)[1:-1]))
