@@ -2,7 +2,8 @@
 
 Exit codes: 0 success (a scan with diagnostics only is a success), 1 findings at or above
 ``--fail-on`` (``check``) or failing rule tests, 2 bad usage or bad input (with a message that
-names the file and line).
+names the file and line), 3 the analysis is incomplete: an internal error (the message names the
+file it was on), or with ``--strict`` a service's source file that could not be analysed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .catalog import Catalog, RuleError, load_catalog
 from .config import ConfigError, load_config
 
 if TYPE_CHECKING:
+    from .facts import ScanResult
     from .pipeline import Analysis
 
 
@@ -63,6 +65,38 @@ def _default_jobs() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+_STRICT = click.option(
+    "--strict", is_flag=True, help="Exit 3 when a source file of a service could not be analysed (unreadable, binary, too large, crashed, timed out...)."
+)
+
+
+def _internal_error(exc: Exception) -> click.exceptions.Exit:
+    """Exit 3 with one line (no traceback): the file it was on when known, else where it happened."""
+    from .isolation import IsolationError
+
+    if isinstance(exc, IsolationError):
+        where = exc.item
+    else:
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        where = f"{Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}" if tb is not None else "?"
+    click.echo(f"contracts: internal error ({where}): {type(exc).__name__}: {exc}", err=True)
+    return click.exceptions.Exit(3)
+
+
+def _report_unanalysed(result: ScanResult, strict: bool) -> None:
+    """Name the services' files that could not be analysed on stderr; with ``strict`` exit 3."""
+    lost = result.unanalysed()
+    if not lost:
+        return
+    level = "error" if strict else "warning"
+    click.echo(f"contracts: {level}: {len(lost)} source file(s) could not be analysed; first: {lost[0].file}: {lost[0].kind}: {lost[0].message}", err=True)
+    if strict:
+        click.echo("contracts: error: --strict: the analysis is incomplete", err=True)
+        raise click.exceptions.Exit(3)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="contracts")
 def main() -> None:
@@ -82,8 +116,17 @@ def main() -> None:
     "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own."
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show informational diagnostics and timing.")
+@_STRICT
 def scan(
-    path: Path, fmt: str, output: Path | None, rule_dirs: tuple[str, ...], rule_ids: tuple[str, ...], jobs: int | None, config_path: Path | None, verbose: bool
+    path: Path,
+    fmt: str,
+    output: Path | None,
+    rule_dirs: tuple[str, ...],
+    rule_ids: tuple[str, ...],
+    jobs: int | None,
+    config_path: Path | None,
+    verbose: bool,
+    strict: bool,
 ) -> None:
     """Scan PATH (a repository) and report the facts found in each service."""
     from .report import json_out, scan_text
@@ -97,7 +140,10 @@ def scan(
         config = load_config(path, config_path)
     except ConfigError as exc:
         raise _fail(str(exc)) from None
-    result = run_scan(path, catalog=catalog, config=config, jobs=jobs or _default_jobs(), rule_ids=rule_ids or None)
+    try:
+        result = run_scan(path, catalog=catalog, config=config, jobs=jobs or _default_jobs(), rule_ids=rule_ids or None)
+    except Exception as exc:
+        raise _internal_error(exc) from None
     if not any(s.languages for s in result.services):
         raise _fail(f"{path.as_posix()}: no source files of a supported language; is PATH the repository?")
     if fmt == "json":
@@ -111,6 +157,8 @@ def scan(
     if verbose:
         s = result.stats
         click.echo(f"{s['files']} files ({s['files_parsed']} parsed), {s['lines']} lines in {s['seconds']} s", err=True)
+    if strict:
+        _report_unanalysed(result, strict)
 
 
 def _analyse(path: Path, config_path: Path | None, jobs: int | None, retry_amplification: float | None = None) -> Analysis:
@@ -126,7 +174,11 @@ def _analyse(path: Path, config_path: Path | None, jobs: int | None, retry_ampli
     if retry_amplification is not None:
         config = replace(config, retry_amplification=retry_amplification)
     display = Path(os.path.normpath(str(path))).as_posix()
-    return analyse(path, config=config, catalog=_load_rules(()), jobs=jobs or _default_jobs(), display_root=display)
+    catalog = _load_rules(())
+    try:
+        return analyse(path, config=config, catalog=catalog, jobs=jobs or _default_jobs(), display_root=display)
+    except Exception as exc:
+        raise _internal_error(exc) from None
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -166,6 +218,7 @@ def _emit(text: str, output: Path | None) -> None:
 @click.option(
     "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own."
 )
+@_STRICT
 def check(
     path: Path,
     fmt: str,
@@ -176,11 +229,13 @@ def check(
     show_facts: bool,
     jobs: int | None,
     config_path: Path | None,
+    strict: bool,
 ) -> None:
     """Check PATH's declared and inferred contracts against each other.
 
     Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 bad usage or a contract file
-    error (reported with file:line after every finding).
+    error (reported with file:line after every finding), 3 an internal error, or with --strict a
+    service's source file that could not be analysed (listed in the report).
     """
     from .checks import REGISTRY, CheckContext, fails, run_checks
     from .report import findings_json, findings_text, json_out
@@ -194,18 +249,20 @@ def check(
     findings = run_checks(ctx, frozenset(check_ids) if check_ids else None)
     errors = analysis.declared.errors
     root = analysis.scan.root
+    lost = analysis.scan.unanalysed()
     if fmt == "json":
-        _emit(json_out.dumps(findings_json.document(root, findings, errors)), output)
+        _emit(json_out.dumps(findings_json.document(root, findings, errors, lost)), output)
     else:
         _emit(
             findings_text.render(
-                root, findings, errors, len(analysis.graph.services), len(analysis.declared.files), analysis.scan.facts if show_facts else None
+                root, findings, errors, len(analysis.graph.services), len(analysis.declared.files), analysis.scan.facts if show_facts else None, lost
             ),
             output,
         )
     if errors:
         click.echo(f"contracts: error: {len(errors)} contract file error(s); first: {errors[0]}", err=True)
         raise click.exceptions.Exit(2)
+    _report_unanalysed(analysis.scan, strict)
     if fails(findings, fail_on):
         raise click.exceptions.Exit(1)
 
@@ -235,6 +292,7 @@ def graph(path: Path, fmt: str, output: Path | None, jobs: int | None, config_pa
     else:
         text = graph_out.to_mermaid(analysis.graph)
     _emit(text, output)
+    _report_unanalysed(analysis.scan, False)
     if analysis.declared.errors:
         for e in analysis.declared.errors:
             click.echo(f"contracts: error: {e}", err=True)
@@ -264,6 +322,7 @@ def init(path: Path, service_names: tuple[str, ...], update: bool, dry_run: bool
 
     analysis = _analyse(path, config_path, jobs)
     _no_sources(path, analysis)
+    _report_unanalysed(analysis.scan, False)
     try:
         plan = plan_init(analysis, service_names, update=update)
         if not dry_run:
