@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 
 
 _TIMESPAN = "System.TimeSpan"
-CLASS_CONSTANTS = "$class"  # an exported class's constants (Settings.RiskUrl), as an object's captures
 PREDEFINED = frozenset("bool byte sbyte char decimal double float int uint nint nuint long ulong short ushort object string void dynamic".split())
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
 FUNCTION_NODES = frozenset(
@@ -190,11 +189,11 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         self._namespaces: list[str] = []  # namespaces declared in the file
         self._functions: list[FunctionInfo] = []  # in walking order
         self._fn_by_node: dict[int, FunctionInfo] = {}
-        self._class_scopes: dict[int, Scope] = {}
         self._member_names: dict[int, set[str]] = {}
         self._registry: dict[tuple[str, str], Obj] = {}  # (injected type, key) → object
         self._registry_scanned = False
         self._main: FunctionInfo | None = None
+        self._class_scopes: dict[int, Scope] = {}
         self._class_ns: dict[int, str] = {}  # class node id → its namespace
         self._by_name: dict[str, list[ClassInfo]] = {}  # simple name → same-file classes
         self._scoped_usings: dict[str, list[str]] = {}  # namespace ("" at the top) → its using directives
@@ -1322,20 +1321,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             self.scan_registrations()
             for (as_type, key), obj in self._registry.items():
                 self.result.exports[self.registry_name(as_type, key)] = obj
-        for cls in dict.fromkeys(self._classes.values()):  # class constants other files of the project read (Settings.RiskUrl)
-            cscope = self._class_scopes.get(cls.node.id)
-            if cscope is None or cls.qualname != cls.name:
-                continue
-            caps: list[tuple[str, Value]] = []
-            for name, b in cscope.bindings.items():
-                try:
-                    v = self.binding_value(b, name)
-                except RecursionError:
-                    continue
-                if self.is_value(v) and not isinstance(v, (Dynamic, Ref)):
-                    caps.append((name, self.to_value(v)))
-            if caps and cls.name not in self.result.exports:  # the class as an object whose captures are its constants
-                self.result.exports[cls.name] = Obj(CLASS_CONSTANTS, tuple(caps), cls.name, "")
+        self.export_statics(dict.fromkeys(self._classes.values()), self._class_scopes)  # class constants other files read (Settings.RiskUrl)
 
     # ================================================================ expressions
     def ev_opaque(self, node: Node, scope: Scope) -> Any:

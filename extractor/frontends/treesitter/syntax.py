@@ -801,7 +801,7 @@ class SyntaxAnalyzer(Analyzer):
                 return Dynamic(self.anchor_text(site.args[0], 120))
         return None
 
-    def export_statics(self, classes: Iterable[ClassInfo]) -> None:
+    def export_statics(self, classes: Iterable[ClassInfo], scopes: Mapping[int, Scope] | None = None) -> None:
         """Top-level classes' static values (constants, an ``object``'s properties) exported as
         objects whose captures they are: ``Settings.RISK_URL`` in another file of the module
         resolves at link time."""
@@ -809,7 +809,7 @@ class SyntaxAnalyzer(Analyzer):
             if cls.qualname != cls.name or cls.name in self.result.exports:
                 continue
             caps: list[tuple[str, Value]] = []
-            for name, b in cls.scope.bindings.items():
+            for name, b in (scopes or self.class_scopes).get(cls.node.id, cls.scope).bindings.items():
                 try:
                     v = None if b.param else self.binding_value(b, name)
                 except RecursionError:
