@@ -4,6 +4,9 @@ whose consumer does not; the graph's message layer and the findings, exactly."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 
 import jsonschema
 import pytest
@@ -83,3 +86,13 @@ def test_the_findings(reports):
             ],
         )
     ]
+
+
+@pytest.mark.skipif(shutil.which("dot") is None and not os.environ.get("CONTRACTS_REQUIRE_GRAPHVIZ"), reason="Graphviz is not installed (.ci/run installs it)")
+def test_the_message_flows_render_with_graphviz():
+    dot = run("graph", SAMPLE, "--jobs", "1", "--format", "dot")
+    assert '"service:orders" -> "topic:rabbitmq/emails"' in dot.output
+    assert '"topic:rabbitmq/emails" -> "service:notifications" [label="consumes\\nack after_handler\\nat-least-once, no dedup"' in dot.output
+    assert '"topic:kafka/orders.placed" -> "service:fraud" [label="consumes\\nack manual_commit\\nat-least-once, dedup"' in dot.output
+    out = subprocess.run(["dot", "-Tsvg"], input=dot.output, capture_output=True, text=True, check=True)
+    assert "kafka/orders.placed" in out.stdout
