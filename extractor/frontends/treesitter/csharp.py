@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip
 from .csharp_project import project_path, words_of  # noqa: F401  (the LanguageSpec's hooks; light to import)
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
-from .syntax import SyntaxAnalyzer, by_method, lambda_specs
+from .syntax import SyntaxAnalyzer, by_method, lambda_specs, node_types
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -51,18 +51,9 @@ if TYPE_CHECKING:
 _TIMESPAN = "System.TimeSpan"
 PREDEFINED = frozenset("bool byte sbyte char decimal double float int uint nint nuint long ulong short ushort object string void dynamic".split())
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
-FUNCTION_NODES = frozenset(
-    {
-        "method_declaration",
-        "constructor_declaration",
-        "local_function_statement",
-        "lambda_expression",
-        "anonymous_method_expression",
-        "accessor_declaration",
-        "compilation_unit",
-        "operator_declaration",
-        "destructor_declaration",
-    }
+FUNCTION_NODES = node_types(
+    "method_declaration constructor_declaration local_function_statement lambda_expression",
+    "anonymous_method_expression accessor_declaration compilation_unit operator_declaration destructor_declaration",
 )
 CLASS_NODES = frozenset({"class_declaration", "struct_declaration", "record_declaration", "interface_declaration", "record_struct_declaration"})
 
@@ -107,49 +98,16 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         st_local_function="local_function_statement",
         st_return="return_statement",
     )
-    CONTAINERS = frozenset(
-        {
-            "switch_statement",
-            "switch_body",
-            "switch_section",
-            "lock_statement",
-            "checked_statement",
-            "unsafe_statement",
-            "fixed_statement",
-            "labeled_statement",
-            "else_clause",
-            "throw_statement",
-            "yield_statement",
-            "catch_clause",
-            "finally_clause",
-        }
+    CONTAINERS = node_types(
+        "switch_statement switch_body switch_section lock_statement checked_statement unsafe_statement fixed_statement",
+        "labeled_statement else_clause throw_statement yield_statement catch_clause finally_clause",
     )
     CALL_TYPES = frozenset({"invocation_expression", "object_creation_expression", "implicit_object_creation_expression"})
     FUNCTION_TYPES = frozenset({"lambda_expression", "anonymous_method_expression"})
-    LEAF_TYPES = frozenset(
-        {
-            "identifier",
-            "integer_literal",
-            "real_literal",
-            "string_literal",
-            "verbatim_string_literal",
-            "raw_string_literal",
-            "character_literal",
-            "boolean_literal",
-            "null_literal",
-            "predefined_type",
-            "implicit_type",
-            "comment",
-            "array_type",
-            "nullable_type",
-            "pointer_type",
-            "tuple_type",
-            "type_argument_list",
-            "modifier",
-            "attribute_list",
-            "typeof_expression",
-            "nameof_expression",
-        }
+    LEAF_TYPES = node_types(
+        "identifier integer_literal real_literal string_literal verbatim_string_literal raw_string_literal",
+        "character_literal boolean_literal null_literal predefined_type implicit_type comment array_type nullable_type",
+        "pointer_type tuple_type type_argument_list modifier attribute_list typeof_expression nameof_expression",
     )
     # .NET's constants, env readers (IConfiguration.GetValue too) and conversions: rules/csharp/platform/dotnet.yaml
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...values import Const, Dynamic, Env, Map, Named, Ref, Seq, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
-from .syntax import SyntaxAnalyzer, by_method
+from .syntax import SyntaxAnalyzer, by_method, node_types
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -134,52 +134,18 @@ class GoAnalyzer(SyntaxAnalyzer):
         st_const="const_declaration",
         st_for="for_statement",
     )
-    CONTAINERS = frozenset(
-        {
-            "expression_switch_statement",
-            "type_switch_statement",
-            "select_statement",
-            "expression_case",
-            "default_case",
-            "type_case",
-            "communication_case",
-            "labeled_statement",
-            "go_statement",
-            "defer_statement",
-            "return_statement",
-            "send_statement",
-            "receive_statement",
-        }
+    CONTAINERS = node_types(
+        "expression_switch_statement type_switch_statement select_statement expression_case default_case type_case",
+        "communication_case labeled_statement go_statement defer_statement return_statement send_statement",
+        "receive_statement",
     )
     CALL_TYPES = frozenset({"call_expression", "composite_literal"})
     FUNCTION_TYPES = frozenset({"func_literal"})
     LOOP_TYPES = frozenset({"for_statement"})
-    LEAF_TYPES = frozenset(
-        {
-            "identifier",
-            "field_identifier",
-            "package_identifier",
-            "type_identifier",
-            "int_literal",
-            "float_literal",
-            "rune_literal",
-            "interpreted_string_literal",
-            "raw_string_literal",
-            "true",
-            "false",
-            "nil",
-            "iota",
-            "comment",
-            "qualified_type",
-            "pointer_type",
-            "slice_type",
-            "map_type",
-            "array_type",
-            "channel_type",
-            "function_type",
-            "interface_type",
-            "struct_type",
-        }
+    LEAF_TYPES = node_types(
+        "identifier field_identifier package_identifier type_identifier int_literal float_literal rune_literal",
+        "interpreted_string_literal raw_string_literal true false nil iota comment qualified_type pointer_type",
+        "slice_type map_type array_type channel_type function_type interface_type struct_type",
     )
     # the standard library's env readers, conversions and constants: rules/go/platform/stdlib.yaml
     # syntax.py's tables

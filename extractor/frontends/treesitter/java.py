@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any
 from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .java_package import module_path, words_of
-from .syntax import MemberOf, SyntaxAnalyzer, by_method, option_names
+from .syntax import MemberOf, SyntaxAnalyzer, by_method, node_types, option_names
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -113,52 +113,18 @@ class JavaAnalyzer(SyntaxAnalyzer):
         st_local_class=("class_declaration", "local_class_declaration", "record_declaration"),
         st_skip=("interface_declaration", "enum_declaration"),
     )
-    CONTAINERS = frozenset(
-        {
-            "labeled_statement",
-            "synchronized_statement",
-            "switch_expression",
-            "switch_block",
-            "switch_block_statement_group",
-            "switch_rule",
-            "return_statement",
-            "throw_statement",
-            "yield_statement",
-        }
+    CONTAINERS = node_types(
+        "labeled_statement synchronized_statement switch_expression switch_block switch_block_statement_group",
+        "switch_rule return_statement throw_statement yield_statement",
     )
     CALL_TYPES = frozenset({"method_invocation", "object_creation_expression"})
     FUNCTION_TYPES = frozenset({"lambda_expression", "method_declaration", "constructor_declaration"})
-    LEAF_TYPES = frozenset(
-        {
-            "identifier",
-            "type_identifier",
-            "scoped_type_identifier",
-            "generic_type",
-            "array_type",
-            "integral_type",
-            "floating_point_type",
-            "boolean_type",
-            "void_type",
-            "decimal_integer_literal",
-            "hex_integer_literal",
-            "octal_integer_literal",
-            "binary_integer_literal",
-            "decimal_floating_point_literal",
-            "hex_floating_point_literal",
-            "string_literal",
-            "character_literal",
-            "true",
-            "false",
-            "null_literal",
-            "this",
-            "super",
-            "line_comment",
-            "block_comment",
-            "modifiers",
-            "type_arguments",
-            "dimensions",
-            "class_literal",
-        }
+    LEAF_TYPES = node_types(
+        "identifier type_identifier scoped_type_identifier generic_type array_type integral_type floating_point_type",
+        "boolean_type void_type decimal_integer_literal hex_integer_literal octal_integer_literal",
+        "binary_integer_literal decimal_floating_point_literal hex_floating_point_literal string_literal",
+        "character_literal true false null_literal this super line_comment block_comment modifiers type_arguments",
+        "dimensions class_literal",
     )
     IDENTIFIER_TYPES = frozenset({"identifier"})
     # the JDK's env readers, conversions and pass-throughs: rules/java/platform/jdk.yaml (shared with Kotlin)

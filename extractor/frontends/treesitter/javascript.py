@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...values import Call, Const, Dynamic, Env, Map, Ref, Seq, fold, simplify_concat, strip
 from .engine import MAX_LITERAL_ITEMS, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
-from .syntax import SyntaxAnalyzer, by_method
+from .syntax import SyntaxAnalyzer, by_method, node_types
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -169,33 +169,10 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
     CONTAINERS = frozenset({"internal_module", "module", "switch_body", "switch_case", "switch_default", "program"})
     CALL_TYPES = frozenset({"call_expression", "new_expression"})
     FUNCTION_TYPES = frozenset({"arrow_function", "function_expression", "function", "generator_function", "method_definition"})
-    LEAF_TYPES = frozenset(
-        {
-            "identifier",
-            "property_identifier",
-            "private_property_identifier",
-            "shorthand_property_identifier",
-            "statement_identifier",
-            "this",
-            "super",
-            "string",
-            "number",
-            "regex",
-            "true",
-            "false",
-            "null",
-            "undefined",
-            "comment",
-            "type_annotation",
-            "type_arguments",
-            "type_parameters",
-            "type_identifier",
-            "predefined_type",
-            "decorator",
-            "class_heritage",
-            "import",
-            "meta_property",
-        }
+    LEAF_TYPES = node_types(
+        "identifier property_identifier private_property_identifier shorthand_property_identifier statement_identifier",
+        "this super string number regex true false null undefined comment type_annotation type_arguments",
+        "type_parameters type_identifier predefined_type decorator class_heritage import meta_property",
     )
     IDENTIFIER_TYPES = frozenset({"identifier", "shorthand_property_identifier"})
     # the built-in conversions and pass-throughs: rules/javascript/platform/builtins.yaml

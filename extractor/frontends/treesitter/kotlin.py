@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from ...values import Call, Const, Dynamic, Map, Obj, Ref, Seq, fold, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .kotlin_package import module_path
-from .syntax import MemberOf, SyntaxAnalyzer, by_method, option_names
+from .syntax import MemberOf, SyntaxAnalyzer, by_method, node_types, option_names
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -68,20 +68,9 @@ class KotlinAnalyzer(SyntaxAnalyzer):
     CONTAINERS = frozenset({"when_expression", "when_entry", "labeled_expression", "annotated_expression"})
     CALL_TYPES = frozenset({"call_expression"})
     FUNCTION_TYPES = frozenset({"lambda_literal", "anonymous_function", "function_declaration"})
-    LEAF_TYPES = frozenset(
-        {
-            "identifier",
-            "user_type",
-            "nullable_type",
-            "number_literal",
-            "float_literal",
-            "character_literal",
-            "line_comment",
-            "block_comment",
-            "modifiers",
-            "type_arguments",
-            "this_expression",
-        }
+    LEAF_TYPES = node_types(
+        "identifier user_type nullable_type number_literal float_literal character_literal line_comment block_comment",
+        "modifiers type_arguments this_expression",
     )
     LITERAL_NAMES = {"true": True, "false": False, "null": None}
     DEFAULT_OPS = frozenset({"?:"})

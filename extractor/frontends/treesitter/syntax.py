@@ -134,6 +134,11 @@ def lambda_specs(index: TsIndex) -> dict[str, list[dict[str, Any]]]:
     return found
 
 
+def node_types(*groups: str) -> frozenset[str]:
+    """A set of node types written as space-separated words (a group a line)."""
+    return frozenset(t for g in groups for t in g.split())
+
+
 def by_method(**methods: str | tuple[str, ...]) -> dict[str, str]:
     """A dispatch table (node type → method name) written by method: ``by_method(ev_inner=("await_expression",
     "as_expression"))``; joined to the defaults with ``SyntaxAnalyzer.EVAL | by_method(...)``."""
@@ -1058,4 +1063,4 @@ class SyntaxAnalyzer(Analyzer):
             cls.members.setdefault(name, []).append((value, scope))
 
 
-__all__ = ["SyntaxAnalyzer", "MemberOf", "by_method", "known_names", "lambda_specs", "option_names"]
+__all__ = ["SyntaxAnalyzer", "MemberOf", "by_method", "node_types", "known_names", "lambda_specs", "option_names"]
