@@ -139,7 +139,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._inject, self._lambdas = self.index.inject, lambda_specs(self.index)
+        self._lambdas = lambda_specs(self.index)
         self.config_type = self.index.config_types[0] if self.index.config_types else ""  # the rules' config: block (IConfiguration)
         self._usings: list[str] = []
         self._aliases: dict[str, str] = {}
@@ -148,8 +148,6 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         self._functions: list[FunctionInfo] = []  # in walking order
         self._fn_by_node: dict[int, FunctionInfo] = {}
         self._member_names: dict[int, set[str]] = {}
-        self._registry: dict[tuple[str, str], Obj] = {}  # (injected type, key) → object
-        self._registry_scanned = False
         self._main: FunctionInfo | None = None
         self._class_scopes: dict[int, Scope] = {}
         self._class_ns: dict[int, str] = {}  # class node id → its namespace
@@ -459,7 +457,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 params = self.function_params(node)
                 if i < len(params) and params[i][0]:
                     scope.bindings[params[i][0]] = Binding(value=obj)
-        if self._inject and args is None and node.type != "compilation_unit":
+        if self.index.inject and args is None and node.type != "compilation_unit":
             ctor = fn.cls is not None and (node.type == "constructor_declaration" or node.type in CLASS_NODES)
             for name, tnode in self.function_params(node):
                 if tnode is None or not name:
@@ -1148,137 +1146,25 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         return self._fn_by_node.get(node.id) or (self._main if node.type == "compilation_unit" else None)
 
     # ================================================================ dependency injection
-    def injected(self, type_node: Node, cls: ClassInfo | None, scope: Scope) -> Obj | None:
-        """What the container passes a parameter typed ``type_node``: for a registration keyed by
-        the receiving class (``by: class``, the default), the object registered for the class of
-        the constructor (``AddHttpClient<RiskClient>(...)``: RiskClient's ``HttpClient``); for one
-        keyed by the type (``by: type``), the object registered for the parameter's type
-        (``AddGrpcClient<Risk.RiskClient>(...)``: any ``Risk.RiskClient`` parameter, a minimal-API
-        handler's too). In this file or another file of the project."""
-        t = self.resolve_type(type_node, scope)
-        for spec in self._inject.values():
-            as_type = spec.get("as", "")
-            if spec.get("by") == "type":
-                key = re.sub(r"<.*>", "", "".join(self.text(type_node).split())).removeprefix("global::").rstrip("?")
-                if not key[:1].isupper() or not any(o.requires is not None for o in self.index.ctor(t.qualname if isinstance(t, Ref) else key)):
-                    continue
-            elif cls is None or not isinstance(t, Ref) or t.qualname != as_type:
-                continue
-            else:
-                key = cls.name
-            self.scan_registrations()
-            found = self._registry.get((as_type, key))
-            if found is None and self.module_name:
-                found = self._wanted_registration(self.registry_name(as_type, key))
-            if found is not None:
-                return found
-        return None
+    REGISTRATION_TYPES = frozenset({"expression_statement", "variable_declarator", "return_statement"})
 
-    def _wanted_registration(self, name: str) -> Obj | None:
-        """``wanted`` for a registration's export name: collect_exports exports only objects under those."""
-        found = self.wanted(name)
-        return found if isinstance(found, Obj) else None
+    def registration_expr(self, node: Node) -> Node | None:
+        return self._declarator_value(node) if node.type == "variable_declarator" else super().registration_expr(node)
 
-    @staticmethod
-    def registry_name(as_type: str, key: str) -> str:
-        """The export name of a registration: its last dotted part is a word the consumer's text
-        holds (``RiskClient``, ``LedgerClient``, the client name ``ledger``), which the scan's
-        package pass looks for in files it has not extracted yet."""
-        return f"${as_type.rpartition('.')[2]}.{key.replace(':', '.')}"
+    def type_key(self, type_node: Node) -> str:
+        return super().type_key(type_node).removeprefix("global::").rstrip("?")
 
-    def scan_registrations(self) -> None:
-        """Evaluate the file's registration chains once (``services.AddHttpClient<T>(...)...``),
-        wherever they are, so that injections resolve whatever the walking order."""
-        if self._registry_scanned or not self._inject:
-            return
-        self._registry_scanned = True
-        words = set()
-        for otype in self._inject:
-            for o in self.index.ctors.items():
-                if any(x.type == otype for x in o[1]):
-                    words.add(o[0].rpartition(".")[2])
-        if not words:
-            return
-        pattern = re.compile(rb"\b(" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b")
-        if not pattern.search(self.source):
-            return
-        stack = [self.tree.root_node]
-        tops: list[Node] = []
-        while stack:
-            node = stack.pop()
-            if node.type == "expression_statement" or node.type == "variable_declarator" or node.type == "return_statement":
-                if pattern.search(self.source[node.start_byte : node.end_byte]):
-                    tops.append(node)
-                    continue
-            stack.extend(reversed(node.named_children))
-        for node in tops:
-            expr = self._declarator_value(node) if node.type == "variable_declarator" else (node.named_children[0] if node.named_children else None)
-            if expr is None:
-                continue
-            scope = self.scope_at(node)
-            try:
-                self.evaluate(expr, scope)
-            except RecursionError:
-                continue
-
-    def record_registration(self, obj: Obj) -> None:
-        spec = self._inject.get(obj.type)
-        if spec is None:
-            return
-        as_type = spec.get("as", "")
-        caps = tuple((k, v) for k, v in obj.captures if k not in spec.get("keys", ()))
-        for key in spec.get("keys", ()):
-            v = strip(obj.capture(key)) if obj.capture(key) is not None else None
-            if isinstance(v, Const) and isinstance(v.value, str):
-                prefix = "" if key == spec.get("keys", ("",))[0] else f"{key}:"
-                name = v.value.rpartition(".")[2] if spec.get("by") == "type" else as_type.rpartition(".")[2]
-                self._registry[(as_type, prefix + v.value)] = Obj(as_type, caps, name, obj.origin)
-
-    def construct(self, otype: Any, site: Site, scope: Scope, qual: str, receiver: Obj | None) -> Obj:
-        obj = super().construct(otype, site, scope, qual, receiver)
+    def constructed(self, obj: Obj, site: Site, qual: str, receiver: Obj | None) -> Obj:
         second = self._second_policy_node(site.node) if site.func is not None and self._policy_count(qual) > 1 else None
         if second is not None:  # a call emitting two policy facts (retry + breaker): the second is at the method name
             obj = self.with_capture(obj, "_chain", Obj("$policy", (), "", f"{self.path}#{self.node_key(second)}"), append=True)
         if receiver is not None and receiver.origin and receiver.origin != obj.origin and receiver.type == obj.type:
             # a builder step (pipeline.AddRetry(...).AddCircuitBreaker(...)): the earlier steps' facts stay attached
             obj = self.with_capture(obj, "_chain", Obj("$policy", (), "", receiver.origin), append=True)
-        if self._inject:
-            if obj.type in self._inject:
-                self.record_registration(obj)
-            else:
-                obj = self.from_registry(obj)
-        return obj
-
-    def configure_obj(self, obj: Obj, site: Site, scope: Scope) -> Obj:
-        new = super().configure_obj(obj, site, scope)
-        if self._inject and new.type in self._inject and new is not obj:
-            self.record_registration(new)
-        return new
-
-    def from_registry(self, obj: Obj) -> Obj:
-        """``factory.CreateClient("risk")``: an object of an injected type built with a key capture
-        named like a registration key gets the registration's captures."""
-        for spec in self._inject.values():
-            if spec.get("as") != obj.type:
-                continue
-            for key in spec.get("keys", ())[1:]:
-                v = strip(obj.capture(key)) if obj.capture(key) is not None else None
-                if isinstance(v, Const) and isinstance(v.value, str):
-                    self.scan_registrations()
-                    found = self._registry.get((obj.type, f"{key}:{v.value}"))
-                    if found is None and self.module_name:
-                        found = self._wanted_registration(self.registry_name(obj.type, f"{key}:{v.value}"))
-                    if found is not None:
-                        have = {k for k, _ in found.captures}
-                        return Obj(obj.type, found.captures + tuple((k, x) for k, x in obj.captures if k not in have), obj.name, found.origin)
         return obj
 
     def collect_exports(self) -> None:
         super().collect_exports()
-        if self._inject:
-            self.scan_registrations()
-            for (as_type, key), obj in self._registry.items():
-                self.result.exports[self.registry_name(as_type, key)] = obj
         self.export_statics(dict.fromkeys(self._classes.values()), self._class_scopes)  # class constants other files read (Settings.RiskUrl)
 
     # ================================================================ expressions

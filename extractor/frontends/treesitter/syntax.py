@@ -224,6 +224,8 @@ class SyntaxAnalyzer(Analyzer):
         self._scan_binds = {t: getattr(self, m) for t, m in self.SCAN_BINDS.items()}
         self._scan_hooks = {t: getattr(self, m) for t, m in self.SCAN_HOOKS.items()}
         self._timer_words = {n.rpartition(".")[2] for n in self.index.timers}
+        self._registry: dict[tuple[str, str], Obj] = {}  # the rules' inject: (injected type, key) → registered object
+        self._registry_scanned = False
         self.config_fields: dict[tuple[int, str], Any] = {}  # (class node id, field) → the configuration value injected into it
 
     # ================================================================ names and scopes
@@ -923,6 +925,149 @@ class SyntaxAnalyzer(Analyzer):
                     text = text.replace(token, render(template, env))
             return Const(text)
         return v
+
+    # ================================================================ dependency injection (the rules' inject: blocks)
+    REGISTRATION_TYPES: frozenset[str] = frozenset({"expression_statement", "return_statement"})  # statements that may register
+
+    def registration_expr(self, node: Node) -> Node | None:
+        """The expression of a statement of ``REGISTRATION_TYPES`` that ``scan_registrations`` evaluates."""
+        kids = self.named(node)
+        return kids[0] if kids else None
+
+    def type_key(self, type_node: Node) -> str:
+        """A declared type as a registration key (``by: type``): its text without type arguments."""
+        return re.sub(r"<.*>", "", "".join(self.text(type_node).split()))
+
+    def constructed(self, obj: Obj, site: Site, qual: str, receiver: Obj | None) -> Obj:
+        """An object a constructor of the rules just built, before it is registered (a hook)."""
+        return obj
+
+    def construct(self, otype: Any, site: Site, scope: Scope, qual: str, receiver: Obj | None) -> Obj:
+        obj = self.constructed(super().construct(otype, site, scope, qual, receiver), site, qual, receiver)
+        if self.index.inject:
+            if obj.type in self.index.inject:
+                self.record_registration(obj)
+            else:
+                obj = self.from_registry(obj)
+        return obj
+
+    def configure_obj(self, obj: Obj, site: Site, scope: Scope) -> Obj:
+        new = super().configure_obj(obj, site, scope)
+        if self.index.inject and new.type in self.index.inject and new is not obj:
+            self.record_registration(new)
+        return new
+
+    def injected(self, type_node: Node, cls: ClassInfo | None, scope: Scope) -> Obj | None:
+        """What the container passes a parameter typed ``type_node``: for a registration keyed by
+        the receiving class (``by: class``, the default), the object registered for the class of
+        the constructor (``AddHttpClient<RiskClient>(...)``: RiskClient's ``HttpClient``); for one
+        keyed by the type (``by: type``), the object registered for the parameter's type
+        (``AddGrpcClient<Risk.RiskClient>(...)``: any ``Risk.RiskClient`` parameter, a minimal-API
+        handler's too). In this file or another file of the project."""
+        t = self.resolve_type(type_node, scope)
+        for spec in self.index.inject.values():
+            as_type = spec.get("as", "")
+            if spec.get("by") == "type":
+                key = self.type_key(type_node)
+                if not key[:1].isupper() or not any(o.requires is not None for o in self.index.ctor(t.qualname if isinstance(t, Ref) else key)):
+                    continue
+            elif cls is None or not isinstance(t, Ref) or t.qualname != as_type:
+                continue
+            else:
+                key = cls.name
+            self.scan_registrations()
+            found = self._registry.get((as_type, key))
+            if found is None and self.module_name:
+                found = self._wanted_registration(self.registry_name(as_type, key))
+            if found is not None:
+                return found
+        return None
+
+    def _wanted_registration(self, name: str) -> Obj | None:
+        """``wanted`` for a registration's export name: collect_exports exports only objects under those."""
+        found = self.wanted(name)
+        return found if isinstance(found, Obj) else None
+
+    @staticmethod
+    def registry_name(as_type: str, key: str) -> str:
+        """The export name of a registration: its last dotted part is a word the consumer's text
+        holds (``RiskClient``, ``LedgerClient``, the client name ``ledger``), which the scan's
+        package pass looks for in files it has not extracted yet."""
+        return f"${as_type.rpartition('.')[2]}.{key.replace(':', '.')}"
+
+    def scan_registrations(self) -> None:
+        """Evaluate the file's registration chains once (``services.AddHttpClient<T>(...)...``),
+        wherever they are, so that injections resolve whatever the walking order."""
+        if self._registry_scanned or not self.index.inject:
+            return
+        self._registry_scanned = True
+        words = set()
+        for otype in self.index.inject:
+            for o in self.index.ctors.items():
+                if any(x.type == otype for x in o[1]):
+                    words.add(o[0].rpartition(".")[2])
+        if not words:
+            return
+        pattern = re.compile(rb"\b(" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b")
+        if not pattern.search(self.source):
+            return
+        stack = [self.tree.root_node]
+        tops: list[Node] = []
+        while stack:
+            node = stack.pop()
+            if node.type in self.REGISTRATION_TYPES:
+                if pattern.search(self.source[node.start_byte : node.end_byte]):
+                    tops.append(node)
+                    continue
+            stack.extend(reversed(node.named_children))
+        for node in tops:
+            expr = self.registration_expr(node)
+            if expr is None:
+                continue
+            scope = self.scope_at(node)
+            try:
+                self.evaluate(expr, scope)
+            except RecursionError:
+                continue
+
+    def record_registration(self, obj: Obj) -> None:
+        spec = self.index.inject.get(obj.type)
+        if spec is None:
+            return
+        as_type = spec.get("as", "")
+        caps = tuple((k, v) for k, v in obj.captures if k not in spec.get("keys", ()))
+        for key in spec.get("keys", ()):
+            v = strip(obj.capture(key)) if obj.capture(key) is not None else None
+            if isinstance(v, Const) and isinstance(v.value, str):
+                prefix = "" if key == spec.get("keys", ("",))[0] else f"{key}:"
+                name = v.value.rpartition(".")[2] if spec.get("by") == "type" else as_type.rpartition(".")[2]
+                self._registry[(as_type, prefix + v.value)] = Obj(as_type, caps, name, obj.origin)
+
+    def from_registry(self, obj: Obj) -> Obj:
+        """``factory.CreateClient("risk")``: an object of an injected type built with a key capture
+        named like a registration key gets the registration's captures."""
+        for spec in self.index.inject.values():
+            if spec.get("as") != obj.type:
+                continue
+            for key in spec.get("keys", ())[1:]:
+                v = strip(obj.capture(key)) if obj.capture(key) is not None else None
+                if isinstance(v, Const) and isinstance(v.value, str):
+                    self.scan_registrations()
+                    found = self._registry.get((obj.type, f"{key}:{v.value}"))
+                    if found is None and self.module_name:
+                        found = self._wanted_registration(self.registry_name(obj.type, f"{key}:{v.value}"))
+                    if found is not None:
+                        have = {k for k, _ in found.captures}
+                        return Obj(obj.type, found.captures + tuple((k, x) for k, x in obj.captures if k not in have), obj.name, found.origin)
+        return obj
+
+    def collect_exports(self) -> None:
+        """The module's exports, and the registrations other files of the module may receive."""
+        super().collect_exports()
+        if self.index.inject:
+            self.scan_registrations()
+            for (as_type, key), obj in self._registry.items():
+                self.result.exports[self.registry_name(as_type, key)] = obj
 
     # ================================================================ loops and try (retry_loops.py's events)
     FINALLY_TYPES: frozenset[str] = frozenset({"finally_clause", "finally_block"})
