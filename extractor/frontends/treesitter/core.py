@@ -45,32 +45,50 @@ class AnalyzerCore:
     CONVERTERS: Mapping[str, str] = {}  # qualname → float | int | str (strconv.Atoi → int)
     IDENTIFIER_TYPES: frozenset[str] = frozenset({"identifier"})  # names the id flow looks up
     SUBSCRIPT_TYPES: frozenset[str] = frozenset()  # index expressions impl rules' on_subscript receives
-    # an argument a spread (``...args``, ``*args``) may hide reads as Dynamic(SPREAD_LABEL); with
-    # SPREAD_HIDES_KEYWORDS a keyword argument may be hidden too (Python's ``**kwargs``)
+    # ---- language semantics the generic reading depends on (each with the reason it is not one behaviour)
+    # an argument a spread (``...args``, ``*args``) may hide reads as Dynamic(SPREAD_LABEL). With
+    # SPREAD_HIDES_KEYWORDS a keyword argument may be hidden too: Python's ``**kwargs`` carries
+    # keyword arguments; a Kotlin / C# spread carries positional ones only, so a named argument
+    # it cannot hold stays absent there
     SPREAD_LABEL = "..."
     SPREAD_HIDES_KEYWORDS = False
     # a ``path:`` into an argument whose value is unknown: with PATH_KEEPS_UNKNOWN the unknown value
-    # itself (``timeout_expr=**kwargs``), else nothing (then ``dynamic:`` or a default applies)
+    # itself (``timeout_expr=**kwargs``), else nothing (then ``dynamic:`` or a default applies).
+    # Python's rules read every path as ``dynamic:`` with the argument's own label (celery
+    # ``retry_kwargs=kwargs``, botocore ``Config(retries=retries)``: unknown, not the default);
+    # on for JavaScript / C#, a callback or options parameter in a path's position would hide the
+    # default (node ``http.request(url, cb)``): a rule-format default per language, not syntax
     PATH_KEEPS_UNKNOWN = False
-    # a ``receiver:`` path through an unknown value: that value (True), or nothing (False)
+    # a ``receiver:`` path through an unknown value: that value (True), or nothing (False: Python,
+    # a gRPC stub built on a channel parameter has no url, where the JVM rules keep it unknown)
     RECEIVER_PATH_KEEPS_UNKNOWN = True
-    # a decorator that is a tracked instance (``@breaker``) or builds one (``@Breaker()``) puts its
-    # policies around the function; a bare decorator has no arguments to read
-    DECORATOR_INSTANCES = False
-    # the literal a surrounding try/except returns (fallback_here) is also the fallback of the
-    # policies covering the call (breaker.call(fn), a call of a decorated same-file function)
-    POLICY_FALLBACKS = False
-    # a method call resolved to a same-file function still matches ``any_receiver`` rules by its name
-    LOCAL_METHODS_MATCH_BY_NAME = False
-    # a same-file function whose returns are all one unknown expression returns it (its text), not ``f()``
-    OPAQUE_RETURNS = False
-    # an external call met as a receiver (``select(M).where(...)``) is its text, not ``Call(qual)``
+    # an external call met as a receiver (``select(M).where(...)``) is its text, not ``Call(qual)``:
+    # Python's query builders are read from the text; Go / Java rules read a call on a call's result
+    # by the first call's name (``time.Now().Add(d)``, ``Optional.ofNullable(x).orElse(d)``)
     SHALLOW_CALLS_OPAQUE = False
-    ENV_KEYWORDS: tuple[str, str] | None = None  # keyword names of an env reader's variable and default (Python: key, default)
-    # module exports: names imported from elsewhere (re-exports, as references), fields of same-file types
+    # module exports: names imported from elsewhere (Python: an imported name is an attribute of
+    # the module, a re-export), fields of same-file types (Go / Java / JS: package mates see a
+    # type's fields without an import; a Python module imports what it uses)
     EXPORT_IMPORTS = False
     EXPORT_CLASS_MEMBERS = True
-    CONVERT_SINGLE_ARGUMENT = False  # a converter applies only when called with its one argument (Python: not int(x, 16))
+    # library knowledge kept here until the platform rules can say it (see docs/frontends.md):
+    # the keyword names of an env reader's variable and default (Python: ``os.getenv(key=, default=)``),
+    # and converters that apply only to their one argument (Python: ``int(x, 16)`` is not ``int(x)``;
+    # Go's ``strconv.ParseInt(s, 10, 64)`` converts its first argument)
+    ENV_KEYWORDS: tuple[str, str] | None = None
+    CONVERT_SINGLE_ARGUMENT = False
+    # ---- one behaviour for every language (the flags stay until match.py / emit.py / evaluate.py
+    # drop their test; no adapter sets them)
+    # a decorator that is a tracked instance (``@breaker``) or builds one (``@Breaker()``) puts its
+    # policies around the function; a bare decorator has no arguments to read
+    DECORATOR_INSTANCES = True
+    # the literal a surrounding try/except returns (fallback_here) is also the fallback of the
+    # policies covering the call (breaker.call(fn), a call of a decorated same-file function)
+    POLICY_FALLBACKS = True
+    # a method call resolved to a same-file function still matches ``any_receiver`` rules by its name
+    LOCAL_METHODS_MATCH_BY_NAME = True
+    # a same-file function whose returns are all one unknown expression returns it (its text), not ``f()``
+    OPAQUE_RETURNS = True
 
     def __init__(
         self,
@@ -270,6 +288,15 @@ class AnalyzerCore:
 
     # ---------------------------------------------------------------- retry-loop adapter defaults
     # (the C-family shape: ``body`` fields, ``catch_clause`` handlers; see retry_loops.py)
+    # statements around the call they perform (expression statements, returns, declarations, await)
+    RETRY_WRAPPERS: frozenset[str] = frozenset({"expression_statement", "return_statement", "parenthesized_expression"})
+    RETRY_ASSIGNMENTS: frozenset[str] = frozenset({"assignment_expression", "variable_declarator"})  # assignments and declarators
+    RETRY_NESTING: frozenset[str] = frozenset({"if_statement"})  # statements whose blocks hold a handler's or a try block's statements
+    RETRY_NESTING_HEADERS: frozenset[str] = frozenset()  # children of such a statement that are not statements (Python's with_clause)
+    RETRY_BLOCKS: frozenset[str] = frozenset({"block"})  # blocks, and the else / elif parts of those statements
+    TRY_ELSE_TYPES: frozenset[str] = frozenset()  # a try statement's else part (Python), on the success path
+    COMMENT_TYPES: frozenset[str] = frozenset({"comment", "line_comment", "block_comment"})
+
     def loop_body(self, node: Node) -> Node | None:
         return node.child_by_field_name("body")
 

@@ -19,8 +19,9 @@ Python's semantics on the shared engine:
 - **decorators** (``@app.get("/x")``, ``@retry(...)``, a bare ``@breaker`` instance), class bases
   (``classes:`` rules), ``with`` blocks (a policy object's scope), ``for`` over a policy iterator,
   ``*args/**kwargs`` spreads (an argument they may hide is unknown: ``Dynamic("**kwargs")``).
-- **mounts** (``include_router``, ``register_blueprint``, Django ``include``): owners are the
-  qualified name of the variable holding the router, so the link stage joins them across modules.
+- **mounts** (``include_router``, ``register_blueprint``, Django ``include``): the engine's
+  ``VariableOwners`` (variable_owners.py): owners are the qualified name of the variable holding
+  the router, so the link stage joins them across modules.
 - positions are ``node.start_point`` (1-based), comments are ``comment`` nodes; a file tree-sitter
   parses with errors and that the standard library's parser refuses is reported as a syntax
   error (the line of the offending token) and not analysed.
@@ -30,18 +31,15 @@ from __future__ import annotations
 
 import ast
 import builtins
-import dataclasses
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ...facts import Diagnostic, FactRef
 from ...values import Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip
-from ..base import FileResult, Mount
+from ..base import FileResult
 from .engine import (
     MAX_LITERAL_ITEMS,
-    OWNER_CAPTURE,
     UNBOUND,
-    Analyzer,
     Binding,
     ClassInfo,
     ClassValue,
@@ -53,12 +51,12 @@ from .engine import (
     Site,
 )
 from .policies import POLICY_KINDS, object_policies
+from .variable_owners import VariableOwners
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
 BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
-MAX_ALIAS_DEPTH = 6
 _BINOPS = {"+", "-", "*", "/", "//", "%", "**", "|", "&"}
 _FLAT_INTO = frozenset(
     {"if_statement", "elif_clause", "else_clause", "try_statement", "except_clause", "except_group_clause", "finally_clause", "with_statement", "block"}
@@ -80,11 +78,7 @@ _SKIP_STATEMENTS = frozenset(
 )
 
 
-def _join(*parts: str) -> str:
-    return ".".join(p for p in parts if p)
-
-
-class PythonAnalyzer(Analyzer):
+class PythonAnalyzer(VariableOwners):
     language = "python"
     EVAL = {
         "identifier": "ev_identifier",
@@ -155,14 +149,11 @@ class PythonAnalyzer(Analyzer):
     )
     IDENTIFIER_TYPES = frozenset({"identifier"})
     SUBSCRIPT_TYPES = frozenset({"subscript"})
+    ROUTE_LIST_TYPES = frozenset({"list", "tuple"})
     SPREAD_LABEL = "**kwargs"
     SPREAD_HIDES_KEYWORDS = True
     PATH_KEEPS_UNKNOWN = True
     RECEIVER_PATH_KEEPS_UNKNOWN = False
-    DECORATOR_INSTANCES = True
-    POLICY_FALLBACKS = True
-    LOCAL_METHODS_MATCH_BY_NAME = True
-    OPAQUE_RETURNS = True
     SHALLOW_CALLS_OPAQUE = True
     ENV_KEYWORDS = ("key", "default")
     CONVERT_SINGLE_ARGUMENT = True
@@ -172,6 +163,12 @@ class PythonAnalyzer(Analyzer):
     LOOP_TYPES = frozenset({"for_statement", "while_statement"})
     TRY_TYPES = frozenset({"try_statement"})
     LEAVE_TYPES = frozenset({"return_statement", "break_statement", "raise_statement"})
+    RETRY_WRAPPERS = frozenset({"expression_statement", "return_statement", "parenthesized_expression", "await"})
+    RETRY_ASSIGNMENTS = frozenset({"assignment", "augmented_assignment", "named_expression"})
+    RETRY_NESTING = frozenset({"if_statement", "with_statement"})
+    RETRY_NESTING_HEADERS = frozenset({"with_clause"})
+    RETRY_BLOCKS = frozenset({"block", "else_clause", "elif_clause"})
+    TRY_ELSE_TYPES = frozenset({"else_clause"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -181,9 +178,6 @@ class PythonAnalyzer(Analyzer):
         self._self_configures: dict[int, dict[str, list[tuple[Node, Scope]]]] = {}
         self._configures: dict[int, list[tuple[Node, Scope]]] = {}  # id(binding) → x.mount(...) calls applied when x is evaluated
         self._policy_classes: dict[int, Obj | None] = {}
-        self._inline_owners: dict[int, str] = {}  # node id of a call in an inline route list → synthetic owner
-        self._mount_index: dict[int, list[int]] = {}  # call node id → indexes in result.mounts
-        self._owner_facts: list[tuple[Any, int]] = []  # (fact, node id) of facts that carry an owner
         self._params: dict[int, list[tuple[str, str, Node | None]]] = {}
 
     # ================================================================ entry
@@ -225,7 +219,7 @@ class PythonAnalyzer(Analyzer):
     def prescan_block(self, block: Node, scope: Scope) -> None:
         """Bind module-level (or class-body) names before walking: imports (first wins), constants,
         functions, classes; into if/try/with blocks, not into functions, classes or loops."""
-        for st in self._flat(block):
+        for st in self._simple_statements(block, _FLAT_INTO, definitions=True):
             t = st.type
             if t in ("import_statement", "import_from_statement"):
                 self.bind_import(st, scope, first_wins=True)
@@ -238,43 +232,44 @@ class PythonAnalyzer(Analyzer):
             elif t == "class_definition":
                 self.declare_class(st, scope)
 
-    def _flat(self, block: Node) -> Iterator[Node]:
+    def _simple_statements(self, block: Node | None, into: frozenset[str], definitions: bool = False) -> Iterator[Node]:
+        """The simple statements of a block in order (an expression statement: its expressions;
+        returns and imports), into the compound statements of ``into``; functions and classes
+        (decorated ones too) with ``definitions``, else not (their bodies are other scopes)."""
+        if block is None:
+            return
         for st in block.named_children:
             t = st.type
             if t == "expression_statement":
                 yield from st.named_children
-            elif t == "decorated_definition":
-                d = st.child_by_field_name("definition")
-                if d is not None:
+            elif t in ("function_definition", "class_definition", "decorated_definition"):
+                d = st.child_by_field_name("definition") if t == "decorated_definition" else st
+                if definitions and d is not None:
                     yield d
-            elif t in ("function_definition", "class_definition", "import_statement", "import_from_statement"):
+            elif t in ("return_statement", "import_statement", "import_from_statement"):
                 yield st
-            elif t in _FLAT_INTO:
-                yield from self._flat_compound(st)
+            elif t in into:
+                yield from self._compound_statements(st, into, definitions)
 
-    def _flat_compound(self, st: Node) -> Iterator[Node]:
-        for part in st.named_children:
+    def _compound_statements(self, node: Node, into: frozenset[str], definitions: bool) -> Iterator[Node]:
+        for part in node.named_children:
             if part.type == "block":
-                yield from self._flat(part)
-            elif part.type in _FLAT_INTO:
-                yield from self._flat_compound(part)
+                yield from self._simple_statements(part, into, definitions)
+            elif part.type in into:
+                yield from self._compound_statements(part, into, definitions)
 
     def _prebind_assignment(self, node: Node, scope: Scope) -> None:
-        left, right, ann = node.child_by_field_name("left"), node.child_by_field_name("right"), node.child_by_field_name("type")
-        if left is None:
+        targets, value = self._chain(node)
+        ann = node.child_by_field_name("type")
+        if not targets:
             return
-        if right is None:  # x: T
+        if value is None:  # x: T
+            left = targets[0]
             if ann is not None and left.type == "identifier" and self.text(left) not in scope.bindings:
                 scope.bindings[self.text(left)] = Binding(type_node=ann, scope=scope)
             return
-        while right.type == "assignment":  # a = b = value
-            inner_left = right.child_by_field_name("left")
-            nxt = right.child_by_field_name("right")
-            if inner_left is None or nxt is None:
-                return
-            self._prebind(inner_left, nxt, scope, None)
-            right = nxt
-        self._prebind(left, right, scope, ann)
+        for target in reversed(targets):  # a = b = value: b, then a (with the annotation)
+            self._prebind(target, value, scope, ann if target is targets[0] else None)
 
     def _prebind(self, target: Node, value: Node, scope: Scope, ann: Node | None) -> None:
         if target.type == "identifier":
@@ -614,27 +609,16 @@ class PythonAnalyzer(Analyzer):
             return Opaque(node)
         base = self.evaluate(obj, scope)
         attr = self.text(attr_node)
-        if isinstance(base, Ref):
-            qual = f"{base.qualname}.{attr}"
-            found = self.imported_objects.get(qual)
-            return found if found is not None else self.resolve_ref(qual)
-        if isinstance(base, Obj):
-            otype = self.index.types.get(base.type)
-            if otype is not None and attr in otype.attrs:
-                return Obj(otype.attrs[attr], (), "", base.origin)
-            cap = base.capture(attr)
-            if cap is not None:
-                return cap
-            if otype is not None and otype.members is not None:  # stub.Method: a callable member
-                mtype, mcap = otype.members
-                return Obj(mtype, base.captures + (((mcap, Const(attr)),) if mcap else ()), base.name, base.origin)
-            return Opaque(node)
-        if isinstance(base, Instance):
-            return self.instance_member(base, attr, node)
-        if isinstance(base, ClassValue):
+        if isinstance(base, Ref):  # an object another module of the service exports
+            found = self.imported_objects.get(f"{base.qualname}.{attr}")
+            if found is not None:
+                return found
+        elif isinstance(base, ClassValue):  # Cls.NAME: a class-body name
             b = base.cls.scope.bindings.get(attr)
             return self.binding_value(b, attr) if b is not None else Opaque(node)
-        return Opaque(node)
+        elif isinstance(base, (Map, Named)):  # a dict has items, not attributes
+            return Opaque(node)
+        return self.eval_member(base, attr, node, scope)
 
     def ev_subscript(self, node: Node, scope: Scope) -> Any:
         value = node.child_by_field_name("value")
@@ -743,22 +727,12 @@ class PythonAnalyzer(Analyzer):
             self_name = self._self_name(fn)
             if self_name is None:
                 continue
-            for small in self._walk_small(fnode.child_by_field_name("body")):
+            for small in self._simple_statements(fnode.child_by_field_name("body"), _SCAN_INTO):
                 if small.type == "assignment":
-                    left, right = small.child_by_field_name("left"), small.child_by_field_name("right")
-                    if left is None or right is None:
-                        continue
-                    targets: list[Node | None] = [left]
-                    while right.type == "assignment":
-                        targets.append(right.child_by_field_name("left"))
-                        right = right.child_by_field_name("right")
-                        if right is None:
-                            break
+                    targets, right = self._chain(small)
                     if right is None:
                         continue
                     for target in targets:
-                        if target is None:
-                            continue
                         if target.type == "attribute":
                             o, a = target.child_by_field_name("object"), target.child_by_field_name("attribute")
                             if o is not None and a is not None and o.type == "identifier" and self.text(o) == self_name:
@@ -774,32 +748,6 @@ class PythonAnalyzer(Analyzer):
                             confs.setdefault(self.text(oa), []).append((small, mscope))
                             continue
                     self._record_configure(small, mscope)
-
-    def _walk_small(self, block: Node | None) -> Iterator[Node]:
-        """Simple statements of a function body in order, into compound statements but not nested defs."""
-        if block is None:
-            return
-        for st in block.named_children:
-            t = st.type
-            if t == "expression_statement":
-                yield from st.named_children
-            elif t in ("return_statement", "import_statement", "import_from_statement"):
-                yield st
-            elif t in ("function_definition", "class_definition", "decorated_definition"):
-                continue
-            elif t in _SCAN_INTO:
-                for part in st.named_children:
-                    if part.type == "block":
-                        yield from self._walk_small(part)
-                    elif part.type in _SCAN_INTO:
-                        yield from self._walk_small_compound(part)
-
-    def _walk_small_compound(self, node: Node) -> Iterator[Node]:
-        for part in node.named_children:
-            if part.type == "block":
-                yield from self._walk_small(part)
-            elif part.type in _SCAN_INTO:
-                yield from self._walk_small_compound(part)
 
     def class_bases(self, cls: ClassInfo) -> list[str]:
         out = []
@@ -934,7 +882,7 @@ class PythonAnalyzer(Analyzer):
 
     def scan_function(self, fn: FunctionInfo, scope: Scope) -> list[Node]:
         returns: list[Node] = []
-        for small in self._walk_small(fn.node.child_by_field_name("body")):
+        for small in self._simple_statements(fn.node.child_by_field_name("body"), _SCAN_INTO):
             if small.type == "assignment":
                 self.bind_assignment(small, scope)
             elif small.type == "call":
@@ -1040,15 +988,11 @@ class PythonAnalyzer(Analyzer):
                         self.apply_configure(site, scope)
 
     def st_assignment(self, node: Node, scope: Scope) -> None:
-        right = node.child_by_field_name("right")
-        value = right
-        while value is not None and value.type == "assignment":
-            value = value.child_by_field_name("right")
+        targets, value = self._chain(node)
         if value is None:
             return
         self.walk_expr(value, scope)
         if scope.kind == "function":
-            targets = self._targets(node)
             if self.idflow is not None and not (len(targets) == 1 and targets[0].type == "identifier"):
                 named = {k for k, f in self.idflow.id_facts.items() if "variable" in f.fields}
                 self.bind_assignment(node, scope)
@@ -1058,24 +1002,26 @@ class PythonAnalyzer(Analyzer):
             else:
                 self.bind_assignment(node, scope)
         elif self.idflow is not None and self.idflow.active():
-            for target in self._targets(node):
+            for target in targets:
                 if target.type == "identifier":
                     self.idflow.assign(scope, self.text(target), value, scope)
         if self.idflow is not None and self.idflow.active():
-            for target in self._targets(node):
+            for target in targets:
                 self._store_target(target, value, scope)
         for impl in self.impl_hooks("on_assign"):
             impl.on_assign(self, node, scope)
 
-    def _targets(self, node: Node) -> list[Node]:
-        out = []
+    @staticmethod
+    def _chain(node: Node) -> tuple[list[Node], Node | None]:
+        """``a = b = value``: the targets, outermost first, and the value (None: ``x: T``)."""
+        targets = []
         cur: Node | None = node
         while cur is not None and cur.type == "assignment":
             left = cur.child_by_field_name("left")
             if left is not None:
-                out.append(left)
+                targets.append(left)
             cur = cur.child_by_field_name("right")
-        return out
+        return targets, cur
 
     def _store_target(self, target: Node, value: Node, scope: Scope) -> None:
         """``headers["X-Request-ID"] = id`` / ``body.request_id = id``: a keyed store for the id flow."""
@@ -1092,10 +1038,7 @@ class PythonAnalyzer(Analyzer):
                 self.idflow.store(scope, self.text(holder), self.text(attr), value)
 
     def bind_assignment(self, node: Node, scope: Scope) -> None:
-        targets = self._targets(node)
-        value: Node | None = node
-        while value is not None and value.type == "assignment":
-            value = value.child_by_field_name("right")
+        targets, value = self._chain(node)
         ann = node.child_by_field_name("type")
         if value is None:
             return
@@ -1355,131 +1298,6 @@ class PythonAnalyzer(Analyzer):
             name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
             return [(self.text(name) if name is not None else None, value)]
         return None
-
-    # ================================================================ mounts (owner: the router variable's qualified name)
-    def home_of(self, expr: Node, scope: Scope, depth: int = 0) -> str | None:
-        """The qualified name of the variable an expression reads (following plain aliases)."""
-        if depth > MAX_ALIAS_DEPTH:
-            return None
-        if expr.type == "identifier":
-            name = self.text(expr)
-            s: Scope | None = scope
-            first = True
-            b = None
-            while s is not None:
-                if first or s.kind != "class":
-                    b = s.bindings.get(name)
-                    if b is not None:
-                        break
-                first = False
-                s = s.parent
-            if b is None or s is None:
-                return None
-            v = b.value
-            if isinstance(v, Ref) and b.expr is None:
-                return v.qualname
-            if isinstance(v, Instance) and v.name == "self":
-                return _join(self.module_name, v.cls.qualname, "self")
-            if b.expr is not None and b.expr.type in ("identifier", "attribute") and not b.ambiguous:
-                aliased = self.home_of(b.expr, b.scope or s, depth + 1)
-                if aliased is not None:
-                    return aliased
-            return _join(self.module_name, s.qualname, name)
-        if expr.type == "attribute":
-            obj, attr_node = expr.child_by_field_name("object"), expr.child_by_field_name("attribute")
-            if obj is None or attr_node is None:
-                return None
-            base = self.home_of(obj, scope, depth + 1)
-            if base is None:
-                return None
-            attr = self.text(attr_node)
-            owner = self.evaluate(obj, scope)
-            if isinstance(owner, Obj):
-                otype = self.index.types.get(owner.type)
-                if otype is not None and attr in otype.attrs:
-                    return base
-            return f"{base}.{attr}"
-        return None
-
-    def fact_owner(self, node: Node | None, receiver: Obj | None, scope: Scope) -> str:
-        if node is not None and node.id in self._inline_owners:
-            return self._inline_owners[node.id]
-        if receiver is None:
-            return self.module_name
-        func = node.child_by_field_name("function") if node is not None and node.type == "call" else None
-        if func is not None and func.type == "attribute":
-            obj = func.child_by_field_name("object")
-            return (self.home_of(obj, scope) or "") if obj is not None else ""
-        return ""
-
-    def build_fields(self, spec: Any, site: Site | None, scope: Scope, receiver: Obj | None, env: dict[str, str]) -> list[dict[str, Any]]:
-        out = super().build_fields(spec, site, scope, receiver, env)
-        if spec.rule.id in self.index.mount_rules:
-            owner = self.fact_owner(site.node if site is not None else None, receiver, scope)
-            for fields in out:
-                fields[OWNER_CAPTURE] = owner
-            if site is not None:
-                self._owner_facts.append((out, site.node.id))
-        return out
-
-    def record_mounts(self, qual: str, site: Site, scope: Scope, receiver: Obj | None) -> None:
-        if site.node.id in self._mounts_at:
-            return
-        self._mounts_at.add(site.node.id)
-        source = self.fact_owner(site.node, receiver, scope)
-        for spec in self.index.mounts[qual]:
-            expr = self.find_arg(site, *spec.target)
-            if expr is None:
-                continue
-            via = spec.via
-            if via:
-                if expr.type != "call":
-                    continue
-                inner = self.site(expr, scope)
-                if inner is None or self.callee(inner.func, scope)[0] not in via:
-                    continue
-                expr = self.find_arg(inner, 0, None)
-                if expr is None:
-                    continue
-            target = self._mount_target(expr, scope, source)
-            if not target:
-                continue
-            prefix = self.site_value(site, spec.prefix[0], scope, spec.prefix[1]) if spec.prefix else None
-            if prefix is not None and isinstance(sp := strip(prefix), Const) and sp.value is None:
-                prefix = None
-            own = receiver.capture(spec.own_prefix) if receiver is not None and spec.own_prefix else None
-            self._mount_index.setdefault(site.node.id, []).append(len(self.result.mounts))
-            self.result.mounts.append(Mount(prefix, target, 0, source, spec.rule.id, spec.field, spec.own_prefix, own, spec.replaces))
-
-    def _mount_target(self, expr: Node, scope: Scope, source: str) -> str | None:
-        if expr.type in ("list", "tuple"):
-            els = [c for c in expr.named_children if c.type != "comment"]
-            calls = [c for c in els if c.type == "call"]
-            if calls:  # an inline list of routes: they belong to this mount
-                return self._own_inline(calls, source)
-            if els:
-                return self._mount_target(els[0], scope, source)
-            return None
-        v = strip(self.to_value(self.evaluate(expr, scope)))
-        if isinstance(v, Seq) and v.items:
-            v = strip(v.items[0])
-        if isinstance(v, Const) and isinstance(v.value, str) and v.value:
-            return v.value
-        return self.home_of(expr, scope)
-
-    def _own_inline(self, calls: list[Node], source: str) -> str:
-        name = f"{source}#{len(set(self._inline_owners.values())) + 1}"
-        ids = {c.id for c in calls}
-        for c in calls:
-            self._inline_owners[c.id] = name
-        for out, nid in self._owner_facts:
-            if nid in ids:
-                for fields in out:
-                    if OWNER_CAPTURE in fields:
-                        fields[OWNER_CAPTURE] = name
-        for i in (i for c in ids for i in self._mount_index.get(c, ())):
-            self.result.mounts[i] = dataclasses.replace(self.result.mounts[i], source=name)
-        return name
 
     # ================================================================ retry-loop hooks (treesitter/retry_loops.py)
     def loop_kind(self, node: Node) -> str:

@@ -14,7 +14,16 @@ written over the adapter's syntax hooks instead of one grammar:
   ``loop_count(node, scope)`` (attempts of a counting loop, or None);
 - ``try_body``, ``try_handlers``, ``handler_body``, ``handler_types(handler, scope)`` (the caught
   types; empty: the rule option ``catch_all``); optionally ``with_items(stmt)`` (the calls a
-  ``with`` statement makes: they count as statements of their own).
+  ``with`` statement makes: they count as statements of their own);
+- the statement shapes, as syntax tables with C-family defaults on the analyzer (core.py):
+  ``RETRY_WRAPPERS`` (statements around the call they perform), ``RETRY_ASSIGNMENTS``,
+  ``RETRY_NESTING`` (if / with: their blocks' statements count) with ``RETRY_NESTING_HEADERS``,
+  ``RETRY_BLOCKS``, ``TRY_ELSE_TYPES``, ``COMMENT_TYPES``, ``SUBSCRIPT_TYPES`` (a loop over an index
+  expression walks a collection); adapters that do not declare theirs yet have them in
+  ``PENDING_SYNTAX`` here.
+
+Library knowledge is the rule's ``options:``; ``not_repeats:`` and ``loggers:`` have defaults
+for the rules that do not list them.
 
 **Loops.** A loop is a retry when its body calls something inside a try whose handler does not
 leave the loop, plus evidence: a sleep (a call named in the option ``sleeps`` — ``time.sleep``,
@@ -45,6 +54,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ...catalog import Rule
@@ -58,33 +68,83 @@ RETRY_WORDS = re.compile(r"(?i)(attempt|retr(y|ies)|tries|backoff|^n_?try$|^try_
 RETRY_PARTS = frozenset({"attempt", "attempts", "retry", "retries", "retrying", "retried", "tries", "backoff"})
 RETRY_WHOLE = re.compile(r"(?i)^(n_?try|try_?count)$")
 SLEEP_NAMES = re.compile(r"(?i)(^|[._])(sleep|delay|wait|pause|backoff)[a-z]*$")
-NOT_REPEATS = re.compile(r"(?i)(^|\.)(console|log|logger|logging|print|fmt|slog)(\.|$)|log[a-z]*$|^(String|Number|JSON\.stringify|len|str|int)$")
 RANDOM_CALL = re.compile(r"(?i)random|jitter|(^|[._])(rand|randint|randn|intn|uniform|expovariate|randbelow)$")
 POWER_CALL = re.compile(r"(?i)(^|[._])pow$")
 ID_NAMES = re.compile(r"(?i)(uuid|guid|ulid|nanoid|cuid|ksuid)|(generate|new|make|create|next)_?(tx_?|request_?|idempotency_?)?(id|key)$")
 SUCCESS_LEAVES = frozenset({"return_statement", "break_statement"})
-# statement wrappers around the call a statement performs (expression statements, returns,
-# assignments, declarations, await)
-WRAPPERS = frozenset(
-    {
-        "expression_statement",
-        "return_statement",
-        "await",
-        "await_expression",
-        "parenthesized_expression",
-        "local_variable_declaration",
-        "local_declaration_statement",
-        "lexical_declaration",
-        "variable_declaration",
-        "equals_value_clause",
-    }
-)
-ASSIGNMENTS = frozenset(
-    {"assignment", "augmented_assignment", "named_expression", "assignment_expression", "augmented_assignment_expression", "variable_declarator"}
-)
-# statements whose blocks hold the statements of a handler or a try block (not loops, tries, functions)
-NESTING = frozenset({"if_statement", "with_statement"})
-BLOCKS = frozenset({"block", "statement_block", "else_clause", "elif_clause"})
+# library knowledge a rule's options replace: ``not_repeats:`` (first names of calls a handler
+# repeats without retrying) and ``loggers:`` (name parts that mean a logger); the defaults serve
+# the rules that do not list them (javascript, java, csharp, kotlin, go)
+DEFAULT_NOT_REPEATS = re.compile(r"(?i)(^|\.)(console|log|logger|logging|print|fmt|slog)(\.|$)|log[a-z]*$|^(String|Number|JSON\.stringify|len|str|int)$")
+DEFAULT_LOGGERS = ("log", "logs", "logger", "logging", "console")
+
+# The retry syntax of the adapters that do not declare it as class attributes yet (core.py's
+# ``RETRY_WRAPPERS``, ``RETRY_ASSIGNMENTS``, ``RETRY_NESTING``, ``RETRY_BLOCKS``, defaults: the
+# C-family shape). Each entry moves into its adapter (javascript.py, java.py, csharp.py,
+# kotlin.py) as class attributes; then this table goes.
+PENDING_SYNTAX: dict[str, dict[str, frozenset[str]]] = {
+    "javascript": {
+        "RETRY_WRAPPERS": frozenset(
+            {"expression_statement", "return_statement", "parenthesized_expression", "await_expression", "lexical_declaration", "variable_declaration"}
+        ),
+        "RETRY_ASSIGNMENTS": frozenset({"assignment_expression", "augmented_assignment_expression", "variable_declarator"}),
+        "RETRY_NESTING": frozenset({"if_statement", "with_statement"}),
+        "RETRY_BLOCKS": frozenset({"statement_block", "else_clause"}),
+    },
+    "java": {
+        "RETRY_WRAPPERS": frozenset({"expression_statement", "return_statement", "parenthesized_expression", "local_variable_declaration"}),
+    },
+    "csharp": {
+        "RETRY_WRAPPERS": frozenset(
+            {"expression_statement", "return_statement", "parenthesized_expression", "await_expression", "local_declaration_statement", "variable_declaration"}
+        ),
+    },
+    "kotlin": {
+        "RETRY_WRAPPERS": frozenset({"parenthesized_expression", "variable_declaration"}),
+        "RETRY_ASSIGNMENTS": frozenset({"assignment"}),
+        "RETRY_NESTING": frozenset(),
+    },
+}
+
+
+@dataclass(frozen=True)
+class RetrySyntax:
+    """One adapter's statement shapes, as the retry rule reads them (see ``syntax_of``)."""
+
+    wrappers: frozenset[str]  # statements around the call they perform (expression statements, returns, declarations, await)
+    assignments: frozenset[str]  # assignments and declarators
+    nesting: frozenset[str]  # statements whose blocks hold statements of a handler or a try block (if, with)
+    blocks: frozenset[str]  # blocks and the else/elif parts of those statements
+    headers: frozenset[str]  # children of a nesting statement that are not statements (Python's with_clause)
+    try_else: frozenset[str]  # a try statement's else part (on the success path)
+    comments: frozenset[str]
+    subscripts: frozenset[str]  # index expressions: a loop over one walks a collection
+
+
+_SYNTAX: dict[type, RetrySyntax] = {}
+
+
+def syntax_of(an: Any) -> RetrySyntax:
+    """The retry syntax of an analyzer: its class attributes, or its language's ``PENDING_SYNTAX``."""
+    cls = type(an)
+    found = _SYNTAX.get(cls)
+    if found is None:
+        pending = PENDING_SYNTAX.get(an.language, {})
+
+        def table(name: str) -> frozenset[str]:
+            return pending[name] if name in pending else frozenset(getattr(an, name))
+
+        found = _SYNTAX[cls] = RetrySyntax(
+            table("RETRY_WRAPPERS"),
+            table("RETRY_ASSIGNMENTS"),
+            table("RETRY_NESTING"),
+            table("RETRY_BLOCKS"),
+            an.RETRY_NESTING_HEADERS,
+            an.TRY_ELSE_TYPES,
+            an.COMMENT_TYPES,
+            an.SUBSCRIPT_TYPES,
+        )
+    return found
 
 
 def retry_named(word: str) -> bool:
@@ -96,12 +156,14 @@ def retry_named(word: str) -> bool:
     return any(p in RETRY_PARTS for p in parts)
 
 
-def is_logging(qual: str) -> bool:
+def is_logging(qual: str, loggers: Iterable[str] = DEFAULT_LOGGERS) -> bool:
     """``logging.info``, ``logger.warning``, ``self._log.debug``, ``audit_logger.error``: a handler that
-    logs again retries nothing (``catalog.fetch`` is not a logger)."""
+    logs again retries nothing (``catalog.fetch`` is not a logger). ``loggers``: the name parts that
+    mean a logger (the rule option ``loggers:``)."""
+    names = frozenset(loggers)
     for part in qual.split("."):
         p = part.lower().lstrip("_")
-        if p in ("log", "logs", "logger", "logging", "console") or p.endswith(("_log", "logger")) or p.startswith(("log_", "logger_")):
+        if p in names or p.endswith(("_log", "logger")) or p.startswith(("log_", "logger_")):
             return True
     return False
 
@@ -161,6 +223,7 @@ class TsRetryLoops(RetryLoopEvents):
         self.cleanup = frozenset(opts.get("cleanup", ()))
         self.not_repeats: frozenset[str] | None = frozenset(opts["not_repeats"]) if "not_repeats" in opts else None
         self.id_makers = tuple(opts.get("id_makers", ()))
+        self.loggers = frozenset(opts.get("loggers", DEFAULT_LOGGERS))
         self.entered: list[int] = []
         self.try_entered: list[int] = []
 
@@ -215,22 +278,22 @@ class TsRetryLoops(RetryLoopEvents):
         return Seq(tuple(Const(n) for n in sorted(set(names))))
 
     @staticmethod
-    def _statements(node: Node | None) -> Iterator[Node]:
+    def _statements(syn: RetrySyntax, node: Node | None) -> Iterator[Node]:
         """The statements of a block (or one statement) in source order, into if/else and with
         blocks (not into loops, tries or functions); an if or with statement comes before its own."""
         if node is None:
             return
-        if node.type not in BLOCKS:
-            if node.type not in NESTING:
+        if node.type not in syn.blocks:
+            if node.type not in syn.nesting:
                 yield node
                 return
             yield node
         cond = node.child_by_field_name("condition")
         for st in node.named_children:
-            if (cond is not None and st.id == cond.id) or st.type == "with_clause":
+            if (cond is not None and st.id == cond.id) or st.type in syn.headers:
                 continue
-            if st.type in BLOCKS or st.type in NESTING:
-                yield from TsRetryLoops._statements(st)
+            if st.type in syn.blocks or st.type in syn.nesting:
+                yield from TsRetryLoops._statements(syn, st)
             else:
                 yield st
 
@@ -244,14 +307,15 @@ class TsRetryLoops(RetryLoopEvents):
 
     def _operation(self, an: Any, stmt: Node) -> Node | None:
         """The call a statement performs: ``f(x)``, ``y = f(x)``, ``return f(x)``, ``await f(x)``."""
+        syn = syntax_of(an)
         node: Node | None = stmt
         for _ in range(6):
             if node is None or node.type in an.CALL_TYPES:
                 return node
-            if node.type in ASSIGNMENTS:
+            if node.type in syn.assignments:
                 node = self._value_of(node)
-            elif node.type in WRAPPERS or node.type in getattr(an, "RETURN_TYPES", ()):
-                kids = [c for c in node.named_children if c.type not in ("comment", "line_comment", "block_comment")]
+            elif node.type in syn.wrappers or node.type in getattr(an, "RETURN_TYPES", ()):
+                kids = [c for c in node.named_children if c.type not in syn.comments]
                 node = kids[-1] if kids else None
             else:
                 return None
@@ -274,21 +338,23 @@ class TsRetryLoops(RetryLoopEvents):
 
     def _assigned(self, an: Any, stmt: Node) -> set[str]:
         """Names a statement binds."""
+        syn = syntax_of(an)
         out: set[str] = set()
-        if stmt.type in ("if_statement", "with_statement", "elif_clause", "else_clause"):
+        if stmt.type in syn.nesting or stmt.type in syn.blocks:
             return out
         for n in self._descend(an, stmt):
-            if n.type in ASSIGNMENTS:
+            if n.type in syn.assignments:
                 target = n.child_by_field_name("left") or n.child_by_field_name("name")
                 out |= {an.text(x) for x in self._descend(an, target) if x.type in an.IDENTIFIER_TYPES}
         return out
 
     def _local_values(self, an: Any, loop: Node) -> dict[str, Node]:
         """Names a loop binds once with a plain ``name = value``."""
+        assignments = syntax_of(an).assignments
         out: dict[str, Node] = {}
         seen: set[str] = set()
         for n in self._descend(an, loop):
-            if n.type not in ASSIGNMENTS or n.type.startswith("augmented"):
+            if n.type not in assignments or n.type.startswith("augmented"):
                 continue
             target = n.child_by_field_name("left") or n.child_by_field_name("name")
             value = self._value_of(n)
@@ -315,7 +381,9 @@ class TsRetryLoops(RetryLoopEvents):
         if not handlers:
             return None
         iterable = an.loop_iterable(node) if hasattr(an, "loop_iterable") else None
-        collection = iterable is not None and (iterable.type in an.IDENTIFIER_TYPES or iterable.type == "subscript" or an.member_parts(iterable) is not None)
+        collection = iterable is not None and (
+            iterable.type in an.IDENTIFIER_TYPES or iterable.type in an.SUBSCRIPT_TYPES or an.member_parts(iterable) is not None
+        )
         # for (attempt in range(max_retries)) names the bound; for (c in attempts) walks a collection
         skip = iterable.id if collection and iterable is not None else None
         words = {an.text(n) for h in an.loop_header(node) if h.id != skip for n in self._descend(an, h) if n.type in an.IDENTIFIER_TYPES}
@@ -348,11 +416,12 @@ class TsRetryLoops(RetryLoopEvents):
     def exits_on_success(self, an: Any, body: Node | None) -> bool:
         """A return / break on the success path: in a try block or its ``else``, or after a try
         (an ``if closed: break`` before the try only ends a service loop)."""
+        syn = syntax_of(an)
         seen_try = False
-        for stmt in self._statements(body):
+        for stmt in self._statements(syn, body):
             if stmt.type in an.TRY_TYPES:
                 seen_try = True
-                parts = [an.try_body(stmt)] + [c for c in stmt.named_children if c.type == "else_clause"]
+                parts = [an.try_body(stmt)] + [c for c in stmt.named_children if c.type in syn.try_else]
                 if any(self._success_leave(an, n) for p in parts for n in self._descend(an, p, into_loops=False)):
                     return True
             elif seen_try and any(self._success_leave(an, n) for n in self._descend(an, stmt, into_loops=False)):
@@ -420,10 +489,10 @@ class TsRetryLoops(RetryLoopEvents):
         an.policies.leave(self.try_entered.pop())
 
     def _repeatable(self, qual: str, an: Any, call: Node, scope: Any) -> bool:
-        if self._is_sleep(an, call, scope) or is_logging(qual):
+        if self._is_sleep(an, call, scope) or is_logging(qual, self.loggers):
             return False
         if self.not_repeats is None:
-            if NOT_REPEATS.search(qual):
+            if DEFAULT_NOT_REPEATS.search(qual):
                 return False
         elif qual.split(".")[0] in self.not_repeats:
             return False
@@ -431,8 +500,9 @@ class TsRetryLoops(RetryLoopEvents):
 
     def handler_retry(self, an: Any, node: Node, scope: Any) -> dict[str, Any] | None:
         """A handler that performs again an operation of the try block (see the module doc)."""
+        syn = syntax_of(an)
         tried: dict[str, list[Node]] = {}
-        for stmt in self._statements(an.try_body(node)):
+        for stmt in self._statements(syn, an.try_body(node)):
             for c in self._operations(an, stmt, scope):
                 tried.setdefault(self._callee(an, c, scope), []).append(c)
         tried.pop("", None)
@@ -445,7 +515,7 @@ class TsRetryLoops(RetryLoopEvents):
         for h in an.try_handlers(node):
             rebound: set[str] = set()
             fresh: set[str] = set()  # names the handler binds to a new id (new_id = str(uuid4()))
-            for stmt in self._statements(an.handler_body(h)):
+            for stmt in self._statements(syn, an.handler_body(h)):
                 for c in self._operations(an, stmt, scope, with_args_only=True):
                     qual = self._callee(an, c, scope)
                     used = {an.text(n) for n in self._descend(an, c) if n.type in an.IDENTIFIER_TYPES}
@@ -458,7 +528,7 @@ class TsRetryLoops(RetryLoopEvents):
                 names = self._assigned(an, stmt)
                 if names:
                     rebound |= names
-                    value = next((self._value_of(n) for n in self._descend(an, stmt) if n.type in ASSIGNMENTS), None)
+                    value = next((self._value_of(n) for n in self._descend(an, stmt) if n.type in syn.assignments), None)
                     if value is not None and self._makes_id(an, value, scope):
                         fresh |= names
                     else:
