@@ -39,7 +39,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip
+from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Value, fold, simplify_concat, strip
 from .csharp_project import project_path, words_of  # noqa: F401  (the LanguageSpec's hooks; light to import)
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .syntax import SyntaxAnalyzer, by_method, lambda_specs, node_types
@@ -64,7 +64,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         ev_member="member_access_expression",
         ev_conditional_access="conditional_access_expression",
         eval_call_node=("invocation_expression", "implicit_object_creation_expression"),
-        ev_element="element_access_expression",
+        eval_subscript_node="element_access_expression",
         eval_unary_node="prefix_unary_expression",
         ev_postfix="postfix_unary_expression",
         ev_inner=("parenthesized_expression", "await_expression", "checked_expression", "argument"),
@@ -1287,31 +1287,18 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         ms = sum(n * u for n, u in zip(nums, units))
         return Const(int(ms) if float(ms).is_integer() else ms)
 
-    def ev_element(self, node: Node, scope: Scope) -> Any:
-        base_node = node.child_by_field_name("expression")
-        sub = node.child_by_field_name("subscript")
-        if base_node is None or sub is None:
-            return Opaque(node)
-        keys = list(self.iter_named(sub, ("argument",)))
-        if len(keys) != 1:
-            return Opaque(node)
-        base = self.evaluate(base_node, scope)
-        key = strip(self.to_value(self.evaluate(keys[0], scope)))
-        if isinstance(base, Obj) and base.type == self.config_type:
+    def subscript_parts(self, node: Node) -> tuple[Node, Node] | None:
+        base, sub = node.child_by_field_name("expression"), node.child_by_field_name("subscript")
+        keys = list(self.iter_named(sub, ("argument",))) if sub is not None else []
+        return (base, keys[0]) if base is not None and len(keys) == 1 else None
+
+    def index_value(self, base: Any, key: Any, node: Node, scope: Scope) -> Any:
+        if isinstance(base, Obj) and base.type == self.config_type:  # config["Services:Risk"]
             if isinstance(key, Const) and isinstance(key.value, str):
                 section = strip(base.capture("section")) if base.capture("section") is not None else None
-                full = f"{section.value}:{key.value}" if isinstance(section, Const) else key.value
-                return Env(full)
+                return Env(f"{section.value}:{key.value}" if isinstance(section, Const) else key.value)
             return Opaque(node)
-        inner = strip(base) if self.is_value(base) else None
-        if isinstance(key, Const):
-            if isinstance(inner, Map):
-                found = inner.get(key.value)
-                if found is not None:
-                    return found
-            if isinstance(inner, Seq) and isinstance(key.value, int) and -len(inner.items) <= key.value < len(inner.items):
-                return inner.items[key.value]
-        return Opaque(node)
+        return super().index_value(base, key, node, scope)
 
     def ev_postfix(self, node: Node, scope: Scope) -> Any:
         kids = self.named(node)

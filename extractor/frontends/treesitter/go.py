@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ...values import Const, Dynamic, Env, Map, Named, Ref, Seq, strip
+from ...values import Const, Dynamic, Env, Named, Ref, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .syntax import SyntaxAnalyzer, by_method, node_types
 
@@ -122,7 +122,7 @@ class GoAnalyzer(SyntaxAnalyzer):
         ev_raw="raw_string_literal",
         eval_literal_name="nil",
         eval_function_literal="func_literal",
-        ev_index="index_expression",
+        eval_subscript_node="index_expression",
         eval_first=("type_assertion_expression", "expression_list"),
         eval_paren="literal_element",
     )
@@ -164,6 +164,7 @@ class GoAnalyzer(SyntaxAnalyzer):
     }
     SCAN_HOOKS = {"if_statement": "scan_if"}
     MEMBER_FIELDS = {"selector_expression": ("operand", "field")}
+    SUBSCRIPT_FIELDS = {"index_expression": ("operand", "index")}
     SCOPE_AT_LITERAL_TYPES = frozenset({"function_declaration", "method_declaration", "func_literal"})
     REPORT_AT_NAME = False
 
@@ -757,19 +758,3 @@ class GoAnalyzer(SyntaxAnalyzer):
 
     def ev_raw(self, node: Node, scope: Scope) -> Any:
         return Const(self.text(node)[1:-1].replace("\r", ""))
-
-    def ev_index(self, node: Node, scope: Scope) -> Any:
-        operand = node.child_by_field_name("operand")
-        index = node.child_by_field_name("index")
-        if operand is None or index is None:
-            return Opaque(node)
-        base = strip(self.evaluate(operand, scope)) if operand is not None else None
-        key = strip(self.to_value(self.evaluate(index, scope)))
-        if isinstance(key, Const):
-            if isinstance(base, Map):
-                found = base.get(key.value)
-                if found is not None:
-                    return found
-            if isinstance(base, Seq) and isinstance(key.value, int) and -len(base.items) <= key.value < len(base.items):
-                return base.items[key.value]
-        return Opaque(node)

@@ -33,7 +33,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ...values import Call, Const, Dynamic, Env, Map, Ref, Seq, fold, simplify_concat, strip
+from ...values import Call, Const, Dynamic, Env, Map, Ref, fold, simplify_concat, strip
 from .engine import MAX_LITERAL_ITEMS, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .syntax import SyntaxAnalyzer, by_method, node_types
 
@@ -129,7 +129,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         eval_literal_name=("shorthand_property_identifier", "null", "undefined"),
         ev_this="this",
         eval_member_node="member_expression",
-        ev_subscript="subscript_expression",
+        eval_subscript_node="subscript_expression",
         ev_call=("call_expression", "new_expression"),
         ev_string="string",
         ev_template="template_string",
@@ -202,6 +202,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
     LOOP_UPDATE_FIELD = "increment"
     EACH_LOOP_FIELDS = {"for_in_statement": ("right", "left")}
     MEMBER_FIELDS = {"member_expression": ("object", "property")}
+    SUBSCRIPT_FIELDS = {"subscript_expression": ("object", "index")}
     # hooks the generic hand-written-retry rule reads (treesitter/retry_loops.py)
     LOOP_TYPES = frozenset({"for_statement", "for_in_statement", "while_statement", "do_statement"})
     TRY_TYPES = frozenset({"try_statement"})
@@ -968,19 +969,10 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         kids = [c for c in node.named_children if c.type not in ("comment", "type_arguments")]
         return self.evaluate(kids[-1], scope) if kids else Opaque(node)
 
-    def ev_subscript(self, node: Node, scope: Scope) -> Any:
-        obj = node.child_by_field_name("object")
-        index = node.child_by_field_name("index")
-        if obj is None or index is None:
-            return Opaque(node)
-        base = self.evaluate(obj, scope)
-        key = strip(self.to_value(self.evaluate(index, scope)))
-        if isinstance(key, Const) and isinstance(key.value, str):
+    def index_value(self, base: Any, key: Any, node: Node, scope: Scope) -> Any:
+        if isinstance(key, Const) and isinstance(key.value, str):  # obj["x"] is obj.x
             return self.member_value(base, key.value, node, scope)
-        inner = strip(base) if self.is_value(base) else None
-        if isinstance(key, Const) and isinstance(key.value, int) and isinstance(inner, Seq) and -len(inner.items) <= key.value < len(inner.items):
-            return inner.items[key.value]
-        return Opaque(node)
+        return super().index_value(base, key, node, scope)
 
     def member_value(self, base: Any, attr: str, node: Node, scope: Scope) -> Any:
         if isinstance(base, Ref):

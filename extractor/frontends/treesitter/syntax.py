@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...environment.svcconfig import config_ref, placeholder_value
 from ...templates import render, template_vars
-from ...values import Call, Concat, Const, Dynamic, Env, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip
+from ...values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip
 from .engine import MAX_LITERAL_ITEMS, Analyzer, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 
 if TYPE_CHECKING:
@@ -411,6 +411,34 @@ class SyntaxAnalyzer(Analyzer):
         if isinstance(base, ClassValue):
             return self.class_static(base.cls, attr, node)
         return self.eval_member(base, attr, node, scope)
+
+    SUBSCRIPT_FIELDS: Mapping[str, tuple[str, str]] = {}  # index expression type → (object field, index field)
+
+    def subscript_parts(self, node: Node) -> tuple[Node, Node] | None:
+        """``a[k]`` through ``SUBSCRIPT_FIELDS``: (the object expression, the key expression)."""
+        fields = self.SUBSCRIPT_FIELDS.get(node.type)
+        obj = node.child_by_field_name(fields[0]) if fields is not None else None
+        key = node.child_by_field_name(fields[1]) if fields is not None else None
+        return (obj, key) if obj is not None and key is not None else None
+
+    def eval_subscript_node(self, node: Node, scope: Scope) -> Any:
+        """``a[k]``: ``index_value`` of the object's value and the key's."""
+        parts = self.subscript_parts(node)
+        if parts is None:
+            return Opaque(node)
+        return self.index_value(self.evaluate(parts[0], scope), strip(self.to_value(self.evaluate(parts[1], scope))), node, scope)
+
+    def index_value(self, base: Any, key: Any, node: Node, scope: Scope) -> Any:
+        """An item of a known map (by a constant key) or list (by a constant index), else unknown."""
+        inner = strip(base) if self.is_value(base) else None
+        if isinstance(key, Const):
+            if isinstance(inner, Map):
+                found = inner.get(key.value)
+                if found is not None:
+                    return found
+            if isinstance(inner, Seq) and isinstance(key.value, int) and -len(inner.items) <= key.value < len(inner.items):
+                return inner.items[key.value]
+        return Opaque(node)
 
     def literal_function(self, node: Node, parent: Scope) -> FunctionInfo:
         """The function info of a function literal met by ``scope_at`` outside the walk."""
