@@ -129,6 +129,7 @@ def scan(
     strict: bool,
 ) -> None:
     """Scan PATH (a repository) and report the facts found in each service."""
+    from .contracts.load import contract_files
     from .report import json_out, scan_text
     from .scan import scan as run_scan
 
@@ -144,8 +145,8 @@ def scan(
         result = run_scan(path, catalog=catalog, config=config, jobs=jobs or _default_jobs(), rule_ids=rule_ids or None)
     except Exception as exc:
         raise _internal_error(exc) from None
-    if not any(s.languages for s in result.services):
-        raise _fail(f"{path.as_posix()}: no source files of a supported language; is PATH the repository?")
+    if not any(s.languages or contract_files(path, s.root) for s in result.services):
+        raise _fail(f"{path.as_posix()}: no source files of a supported language and no contract files; is PATH the repository?")
     if fmt == "json":
         _emit(json_out.dumps(result.to_json()), output)
     elif output:
