@@ -29,3 +29,38 @@ def test_a_python_scan_never_imports_libcst():
     got = json.loads(out.stdout)
     assert got["python_facts"] > 0 and got["adapter"] is True  # the Python files were analysed, by the tree-sitter adapter
     assert got["libcst"] == []
+
+
+def _named_kinds(language: object) -> set[str]:
+    from tree_sitter import Language
+
+    lang = Language(language)
+    return {lang.node_kind_for_id(i) for i in range(lang.node_kind_count) if lang.node_kind_is_named(i) and lang.node_kind_is_visible(i)}
+
+
+def test_the_retry_syntax_tables_name_node_types_of_their_grammars():
+    """The statement shapes the hand-written retry rule reads (retry_loops.py) are node types the
+    language's grammar has: a misspelt one would silently never match."""
+    import tree_sitter_c_sharp
+    import tree_sitter_java
+    import tree_sitter_javascript
+    import tree_sitter_kotlin
+    import tree_sitter_python
+
+    from extractor.frontends.treesitter.python import PythonAnalyzer
+    from extractor.frontends.treesitter.retry_loops import PENDING_SYNTAX
+
+    tables = ("RETRY_WRAPPERS", "RETRY_ASSIGNMENTS", "RETRY_NESTING", "RETRY_NESTING_HEADERS", "RETRY_BLOCKS", "TRY_ELSE_TYPES", "SUBSCRIPT_TYPES")
+    python = _named_kinds(tree_sitter_python.language())
+    assert {t: sorted(getattr(PythonAnalyzer, t) - python) for t in tables} == {t: [] for t in tables}
+    assert "with_clause" in PythonAnalyzer.RETRY_NESTING_HEADERS and "await" in PythonAnalyzer.RETRY_WRAPPERS
+    grammars = {
+        "javascript": tree_sitter_javascript.language(),
+        "java": tree_sitter_java.language(),
+        "csharp": tree_sitter_c_sharp.language(),
+        "kotlin": tree_sitter_kotlin.language(),
+    }
+    assert sorted(PENDING_SYNTAX) == sorted(grammars)
+    for lang, types in PENDING_SYNTAX.items():
+        kinds = _named_kinds(grammars[lang])
+        assert {t: sorted(v - kinds) for t, v in types.items()} == {t: [] for t in types}, lang

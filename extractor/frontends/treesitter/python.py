@@ -417,7 +417,7 @@ class PythonAnalyzer(VariableOwners):
             return v
         if b.expr is None:
             if b.type_node is not None:
-                return self.annotation_object(b.type_node, b.scope or self.module_scope, name)
+                return self.declared_instance(b.type_node, b.scope or self.module_scope, name, b.param)
             return Dynamic(name)
         key = id(b)
         if key in self._in_progress:
@@ -441,15 +441,6 @@ class PythonAnalyzer(VariableOwners):
             v = Dynamic(name)
         b.value = v
         return v
-
-    def annotation_object(self, ann: Node, scope: Scope, name: str) -> Any:
-        """A parameter or attribute annotated with a tracked type is an instance of it."""
-        t = self.resolve_type(ann, scope)
-        if isinstance(t, Ref):
-            otype = self.index.tracked(t.qualname)
-            if otype is not None:
-                return Obj(otype.type, (), t.qualname.rpartition(".")[2], "")
-        return Dynamic(name)
 
     def resolve_type(self, type_node: Node, scope: Scope) -> Any:
         """An annotation's type: ``T``, ``W[T]`` for a wrapper the platform rule names
@@ -660,8 +651,7 @@ class PythonAnalyzer(VariableOwners):
         key = cls.node.id
         if key not in self._policy_classes:
             found: Obj | None = None
-            for base_node in self._base_nodes(cls):
-                v = self.evaluate(base_node, cls.scope.parent or self.module_scope)
+            for v in self._bases(cls):
                 if isinstance(v, Ref) and any(c.kind in POLICY_KINDS and c.pattern.fullmatch(v.qualname) for c in self.index.classes):
                     otypes = self.index.ctor(v.qualname)
                     name_node = cls.node.child_by_field_name("name") or cls.node
@@ -672,9 +662,11 @@ class PythonAnalyzer(VariableOwners):
         return self._policy_classes[key]
 
     # ================================================================ classes and self
-    def _base_nodes(self, cls: ClassInfo) -> list[Node]:
+    def _bases(self, cls: ClassInfo) -> list[Any]:
+        """What a class's bases are: ``Ref`` (another module's class), ``ClassValue`` (a same-file one)."""
         sup = cls.node.child_by_field_name("superclasses")
-        return [c for c in sup.named_children if c.type not in ("keyword_argument", "comment", "list_splat", "dictionary_splat")] if sup is not None else []
+        nodes = [c for c in sup.named_children if c.type not in ("keyword_argument", "comment", "list_splat", "dictionary_splat")] if sup is not None else []
+        return [self.evaluate(n, cls.scope.parent or self.module_scope) for n in nodes]
 
     def instance_member(self, inst: Instance, attr: str, node: Node | None) -> Any:
         cls = inst.cls
@@ -685,8 +677,7 @@ class PythonAnalyzer(VariableOwners):
             b = cls.scope.bindings.get(attr)
             if b is not None:
                 return self.binding_value(b, attr)
-            for base_node in self._base_nodes(cls):
-                bv = self.evaluate(base_node, cls.scope.parent or self.module_scope)
+            for bv in self._bases(cls):
                 if isinstance(bv, ClassValue) and bv.cls is not cls:
                     return self.instance_member(Instance(bv.cls, inst.name), attr, node)
             return Dynamic(f"self.{attr}")
@@ -750,12 +741,7 @@ class PythonAnalyzer(VariableOwners):
                     self._record_configure(small, mscope)
 
     def class_bases(self, cls: ClassInfo) -> list[str]:
-        out = []
-        for base_node in self._base_nodes(cls):
-            v = self.evaluate(base_node, cls.scope.parent or self.module_scope)
-            if isinstance(v, Ref):
-                out.append(v.qualname)
-        return out
+        return [v.qualname for v in self._bases(cls) if isinstance(v, Ref)]
 
     def class_constant(self, cls: ClassInfo, name: str, text: bool = False, depth: int = 0) -> Value | None:
         """``name`` bound in the class body, else in a same-file base class; its source text with ``text``."""
@@ -765,8 +751,7 @@ class PythonAnalyzer(VariableOwners):
                 return Const(self.anchor_text(b.expr, 200))
             return self.to_value(self.binding_value(b, name))
         if depth < 8:
-            for base_node in self._base_nodes(cls):
-                bv = self.evaluate(base_node, cls.scope.parent or self.module_scope)
+            for bv in self._bases(cls):
                 if isinstance(bv, ClassValue) and bv.cls is not cls:
                     return self.class_constant(bv.cls, name, text, depth + 1)
         return None
@@ -1330,15 +1315,15 @@ class PythonAnalyzer(VariableOwners):
             return self.attempts_of(start, "<", site.args[1], scope)
         return super().loop_count(node, scope)  # while: the engine's, through counting_test
 
-    def counting_test(self, cond: Node | None) -> tuple[str, str, Node] | None:
-        """``attempt < N`` / ``attempt <= N`` (a ``comparison_operator``)."""
+    def counting_test(self, cond: Node | None, ops: tuple[str, ...] = ("<", "<=")) -> tuple[str, str, Node] | None:
+        """``attempt < N`` / ``attempt <= N`` (a ``comparison_operator``; ``ops``: the operators)."""
         if cond is None or cond.type != "comparison_operator":
             return None
         kids = [c for c in cond.named_children if c.type != "comment"]
-        ops = [self.text(c) for c in cond.children if not c.is_named]
-        if len(kids) != 2 or len(ops) != 1 or ops[0] not in ("<", "<=") or kids[0].type != "identifier":
+        found = [self.text(c) for c in cond.children if not c.is_named]
+        if len(kids) != 2 or len(found) != 1 or found[0] not in ops or kids[0].type != "identifier":
             return None
-        return self.text(kids[0]), ops[0], kids[1]
+        return self.text(kids[0]), found[0], kids[1]
 
     def try_handlers(self, node: Node) -> list[Node]:
         return [c for c in node.named_children if c.type in ("except_clause", "except_group_clause")]
@@ -1371,17 +1356,14 @@ class PythonAnalyzer(VariableOwners):
     def loop_countdown(self, node: Node, scope: Scope) -> Any:
         """``left = 3; while left > 0:`` (or ``>= 1``): the count of a loop counting down from a
         known start."""
-        cond = node.child_by_field_name("condition") if node.type == "while_statement" else None
-        if cond is None or cond.type != "comparison_operator":
+        test = self.counting_test(node.child_by_field_name("condition"), (">", ">=")) if node.type == "while_statement" else None
+        if test is None:
             return None
-        kids = [c for c in cond.named_children if c.type != "comment"]
-        ops = [self.text(c) for c in cond.children if not c.is_named]
-        if len(kids) != 2 or ops not in ([">"], [">="]) or kids[0].type != "identifier":
-            return None
-        start, low = strip(self.to_value(self.lookup_name(self.text(kids[0]), scope))), strip(self.to_value(self.evaluate(kids[1], scope)))
+        name, op, bound = test
+        start, low = strip(self.to_value(self.lookup_name(name, scope))), strip(self.to_value(self.evaluate(bound, scope)))
         if not (isinstance(start, Const) and type(start.value) is int and isinstance(low, Const) and type(low.value) is int):
             return None
-        return Const(start.value) if (ops[0], low.value) in ((">", 0), (">=", 1)) else None
+        return Const(start.value) if (op, low.value) in ((">", 0), (">=", 1)) else None
 
     def with_items(self, node: Node) -> list[Node]:
         """The calls a ``with`` statement's items make (``with session.post(url) as r:``)."""
