@@ -13,7 +13,7 @@ from pathlib import Path
 
 from extractor.config import Config
 from extractor.environment.appsettings import flatten_config
-from extractor.frontends.testing import ClassValue, Instance, Probe, select_rules
+from extractor.frontends.testing import ClassValue, Instance, Probe, extract_source, select_rules
 from extractor.frontends.treesitter.csharp import project_path, words_of
 from extractor.scan import scan
 from extractor.values import Concat, Const, Dynamic, Env, Map, Named, Obj, strip
@@ -175,6 +175,32 @@ def test_configuration_and_environment_reads_are_env_values_with_defaults():
         "Hosts:0": "a",
         "Hosts:1": "b",
     }
+
+
+def test_an_env_value_tested_for_empty_and_assigned_in_the_if_gets_that_default():
+    # if (string.IsNullOrEmpty(x)) x = "d"; / if (x == null) { x = "d"; } (no else): the env read's default
+    src = """
+        using System;
+        using System.Net.Http;
+        class C {
+            private readonly HttpClient client = new HttpClient();
+            async void M() {
+                var url = Environment.GetEnvironmentVariable("RISK_URL");
+                if (string.IsNullOrEmpty(url)) url = "http://risk:8080";
+                await client.GetAsync(url + "/v1/score");
+                var other = Environment.GetEnvironmentVariable("LEDGER_URL");
+                if (other == null) { other = "http://ledger:8080"; }
+                await client.GetAsync(other + "/v1/entries");
+                var third = Environment.GetEnvironmentVariable("STOCK_URL");
+                if (third == null) { third = "http://stock:8080"; } else { third = "http://other"; }
+                await client.GetAsync(third);
+            }
+        }
+        """
+    urls = [f.fields["url"] for f in extract_source("csharp", src, "x.cs", ["csharp.http.httpclient"]).facts if f.kind == "http_call"]
+    assert urls[0] == Concat((Named("url", Env("RISK_URL", Const("http://risk:8080"))), Const("/v1/score")))
+    assert urls[1] == Concat((Named("other", Env("LEDGER_URL", Const("http://ledger:8080"))), Const("/v1/entries")))
+    assert urls[2] == Named("third", Const("http://other"))  # with an else, no default: the last assignment walked
 
 
 def test_options_lambdas_are_maps_and_factory_lambdas_are_their_objects():

@@ -135,6 +135,8 @@ class CSharpAnalyzer(SyntaxAnalyzer):
     TRY_TYPES = frozenset({"try_statement"})
     LEAVE_TYPES = frozenset({"return_statement", "break_statement", "throw_statement"})
     ASSIGN_EXPRESSION_TYPES = frozenset({"assignment_expression"})
+    EMPTY_TEXTS = frozenset({'""', "null", "string.Empty", "String.Empty"})
+    EMPTY_TESTS = frozenset({"IsNullOrEmpty", "IsNullOrWhiteSpace"})
     LIST_ITEM_WRAPPERS = frozenset({"expression_element"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -642,64 +644,6 @@ class CSharpAnalyzer(SyntaxAnalyzer):
     def st_return(self, node: Node, scope: Scope) -> None:
         for child in node.named_children:
             self.walk_expr(child, scope)
-
-    def st_if(self, node: Node, scope: Scope) -> None:
-        self.walk_expr(node.child_by_field_name("condition"), scope)
-        idiom = self.env_default_idiom(node)
-        prior = self.lookup_name(idiom[0], scope) if idiom is not None else None
-        for part in ("consequence", "alternative"):
-            sub = node.child_by_field_name(part)
-            if sub is not None:
-                self.walk_statement(sub, scope)
-        if idiom is not None:
-            name, value_node = idiom
-            env = strip(prior) if self.is_value(prior) else None
-            if isinstance(env, Env) and env.default is None:
-                self.bind(scope, name, value=Named(name, Env(env.var, self.to_value(self.evaluate(value_node, scope)))), rebind=True)
-
-    def env_default_idiom(self, node: Node) -> tuple[str, Node] | None:
-        """``if (string.IsNullOrEmpty(x)) x = "d";`` / ``if (x == null) { x = "d"; }``."""
-        if node.child_by_field_name("alternative") is not None:
-            return None
-        cond = node.child_by_field_name("condition")
-        if cond is None:
-            return None
-        name: str | None = None
-        if cond.type == "binary_expression":
-            left, right = cond.child_by_field_name("left"), cond.child_by_field_name("right")
-            op = cond.child_by_field_name("operator")
-            if op is not None and self.text(op) == "==" and left is not None and right is not None:
-                if right.type == "identifier" and left.type in ("null_literal", "string_literal"):
-                    left, right = right, left
-                if left.type == "identifier" and (right.type == "null_literal" or self.text(right) in ('""', "string.Empty", "String.Empty")):
-                    name = self.text(left)
-        elif cond.type == "invocation_expression":
-            func = cond.child_by_field_name("function")
-            args = list(self.iter_named(cond.child_by_field_name("arguments"), ("argument",)))
-            if func is not None and self.text(func).rpartition(".")[2] in ("IsNullOrEmpty", "IsNullOrWhiteSpace") and len(args) == 1:
-                inner = args[0].named_children[0] if args[0].named_children else None
-                if inner is not None and inner.type == "identifier":
-                    name = self.text(inner)
-        if name is None:
-            return None
-        cons = node.child_by_field_name("consequence")
-        stmts = cons.named_children if cons is not None and cons.type == "block" else [cons] if cons is not None else []
-        for st in stmts:
-            if st is not None and st.type == "expression_statement" and st.named_children:
-                a = st.named_children[0]
-                if a.type == "assignment_expression":
-                    left = a.child_by_field_name("left")
-                    op = a.child_by_field_name("operator")
-                    right = a.child_by_field_name("right")
-                    if (
-                        left is not None
-                        and right is not None
-                        and left.type == "identifier"
-                        and self.text(left) == name
-                        and (op is None or self.text(op) == "=")
-                    ):
-                        return name, right
-        return None
 
     def walk_loop_init(self, init: Node, scope: Scope) -> None:
         if init.type == "variable_declaration":

@@ -153,6 +153,7 @@ class GoAnalyzer(SyntaxAnalyzer):
     INT_SUFFIXES = ""
     OCTAL_ZERO = True
     UNARY_IDENTITY = frozenset({"+", "&", "*"})
+    EMPTY_TEXTS = frozenset({'""'})
     LAMBDA_NAME = "func"
     RETURN_TYPES = frozenset({"return_statement"})
     EXPRESSION_LIST_TYPES = frozenset({"expression_list"})
@@ -636,67 +637,13 @@ class GoAnalyzer(SyntaxAnalyzer):
     def st_const(self, node: Node, scope: Scope) -> None:
         self.bind_consts(node, scope)
 
-    def st_if(self, node: Node, scope: Scope) -> None:
-        init = node.child_by_field_name("initializer")
-        if init is not None:
-            self.walk_statement(init, scope)
-        cond = node.child_by_field_name("condition")
-        self.walk_expr(cond, scope)
-        idiom = self.env_default_idiom(node)
-        prior = self.lookup_name(idiom[0], scope) if idiom is not None else None
-        cons = node.child_by_field_name("consequence")
-        if cons is not None:
-            self.walk_statement(cons, scope)
-        alt = node.child_by_field_name("alternative")
-        if alt is not None:
-            self.walk_statement(alt, scope)
-        if idiom is not None:
-            self.apply_env_default(idiom, prior, scope)
-
-    def env_default_idiom(self, node: Node) -> tuple[str, Node] | None:
-        """``if x == "" { x = "default" }`` (no else): the default of the env var ``x`` holds."""
-        if node.child_by_field_name("alternative") is not None:
+    def simple_assignment(self, st: Node) -> tuple[str, Node] | None:
+        if st.type != "assignment_statement" or self.operator(st) != "=":
             return None
-        cond = node.child_by_field_name("condition")
-        if cond is None or cond.type != "binary_expression":
-            return None
-        op = cond.child_by_field_name("operator")
-        if op is None or self.text(op) != "==":
-            return None
-        left, right = cond.child_by_field_name("left"), cond.child_by_field_name("right")
-        if left is None or right is None:
-            return None
-        if right.type == "identifier" and left.type == "interpreted_string_literal":
-            left, right = right, left
-        if left.type != "identifier" or right.type != "interpreted_string_literal" or self.text(right) != '""':
-            return None
-        name = self.text(left)
-        cons = node.child_by_field_name("consequence")
-        stmts = self.iter_named(cons)
-        if len(stmts) == 1 and stmts[0].type == "statement_list":
-            stmts = stmts[0].named_children
-        for st in stmts:
-            if st.type == "assignment_statement":
-                op_node = st.child_by_field_name("operator")
-                lefts = self.iter_named(st.child_by_field_name("left"))
-                rights = self.iter_named(st.child_by_field_name("right"))
-                if (
-                    op_node is not None
-                    and self.text(op_node) == "="
-                    and len(lefts) == 1
-                    and len(rights) == 1
-                    and lefts[0].type == "identifier"
-                    and self.text(lefts[0]) == name
-                ):
-                    return name, rights[0]
+        lefts, rights = self.iter_named(st.child_by_field_name("left")), self.iter_named(st.child_by_field_name("right"))
+        if len(lefts) == 1 and len(rights) == 1 and lefts[0].type == "identifier":
+            return self.text(lefts[0]), rights[0]
         return None
-
-    def apply_env_default(self, idiom: tuple[str, Node], prior: Any, scope: Scope) -> None:
-        name, value_node = idiom
-        env = strip(prior)
-        if isinstance(env, Env) and env.default is None:
-            default = self.to_value(self.evaluate(value_node, scope))
-            self.bind(scope, name, value=Named(name, Env(env.var, default)), rebind=True)
 
     def st_for(self, node: Node, scope: Scope) -> None:
         for child in node.named_children:

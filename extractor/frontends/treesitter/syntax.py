@@ -954,6 +954,67 @@ class SyntaxAnalyzer(Analyzer):
             return Const(text)
         return v
 
+    # ================================================================ the env-default idiom
+    EMPTY_TEXTS: frozenset[str] = frozenset()  # literals an unset env value equals ('""', null)
+    EMPTY_TESTS: frozenset[str] = frozenset()  # functions testing a value for empty (string.IsNullOrEmpty)
+
+    def st_if(self, node: Node, scope: Scope) -> None:
+        """An if statement (its ``initializer`` first: Go's ``if x := f(); ...``); after it, the
+        env-default idiom (``env_default_idiom``) gives the env value its default."""
+        init = node.child_by_field_name("initializer")
+        if init is not None:
+            self.walk_statement(init, scope)
+        idiom = self.env_default_idiom(node)
+        prior = self.lookup_name(idiom[0], scope) if idiom is not None else None
+        super().st_if(node, scope)
+        if idiom is not None:
+            self.apply_env_default(idiom, prior, scope)
+
+    def env_default_idiom(self, node: Node) -> tuple[str, Node] | None:
+        """``if x == "" { x = "d" }`` / ``if (string.IsNullOrEmpty(x)) x = "d";`` (no else): the
+        name and the default's expression."""
+        cond = node.child_by_field_name("condition")
+        if node.child_by_field_name("alternative") is not None or cond is None or not (self.EMPTY_TEXTS or self.EMPTY_TESTS):
+            return None
+        while cond.type in self.EVAL and self.EVAL[cond.type] in ("eval_paren", "eval_first") and len(self.named(cond)) == 1:
+            cond = self.named(cond)[0]
+        name: str | None = None
+        left, right = cond.child_by_field_name("left"), cond.child_by_field_name("right")
+        if left is not None and right is not None and self.operator(cond) == "==":
+            if right.type in self.IDENTIFIER_TYPES:
+                left, right = right, left
+            if left.type in self.IDENTIFIER_TYPES and self.text(right) in self.EMPTY_TEXTS:
+                name = self.text(left)
+        elif cond.type in self.CALL_TYPES and self.EMPTY_TESTS:
+            site = self.site(cond, self.module_scope)
+            arg = site.args[0] if site is not None and site.func is not None and len(site.args) == 1 else None
+            if site is not None and site.func is not None and self.text(site.func).rpartition(".")[2] in self.EMPTY_TESTS:
+                name = self.text(arg) if arg is not None and arg.type in self.IDENTIFIER_TYPES else None
+        cons = node.child_by_field_name("consequence")
+        stmts = [cons] if cons is not None and name is not None else []
+        while len(stmts) == 1 and self.STATEMENTS.get(stmts[0].type) == "st_statements":  # a block
+            stmts = self.named(stmts[0])
+        for st in stmts:
+            found = self.simple_assignment(st)
+            if found is not None and found[0] == name:
+                return found
+        return None
+
+    def simple_assignment(self, st: Node) -> tuple[str, Node] | None:
+        """``x = v;`` as a statement: (``x``, ``v``)."""
+        kids = self.named(st) if st.type == "expression_statement" else [st]
+        a = kids[0] if len(kids) == 1 else None
+        if a is None or a.type not in self.ASSIGN_EXPRESSION_TYPES | self.ASSIGNMENT_TYPES or self.operator(a) != "=":
+            return None
+        left, right = a.child_by_field_name("left"), a.child_by_field_name("right")
+        return (self.text(left), right) if left is not None and right is not None and left.type in self.IDENTIFIER_TYPES else None
+
+    def apply_env_default(self, idiom: tuple[str, Node], prior: Any, scope: Scope) -> None:
+        name, value_node = idiom
+        env = strip(prior) if self.is_value(prior) else None
+        if isinstance(env, Env) and env.default is None:
+            self.bind(scope, name, value=Named(name, Env(env.var, self.to_value(self.evaluate(value_node, scope)))), rebind=True)
+
     # ================================================================ dependency injection (the rules' inject: blocks)
     REGISTRATION_TYPES: frozenset[str] = frozenset({"expression_statement", "return_statement"})  # statements that may register
 
