@@ -51,6 +51,7 @@ from .engine import (
     Site,
 )
 from .policies import POLICY_KINDS, object_policies
+from .syntax import by_method, node_types
 from .variable_owners import VariableOwners
 
 if TYPE_CHECKING:
@@ -58,95 +59,57 @@ if TYPE_CHECKING:
 
 BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 _BINOPS = {"+", "-", "*", "/", "//", "%", "**", "|", "&"}
-_FLAT_INTO = frozenset(
-    {"if_statement", "elif_clause", "else_clause", "try_statement", "except_clause", "except_group_clause", "finally_clause", "with_statement", "block"}
-)
-_SCAN_INTO = _FLAT_INTO | frozenset({"for_statement", "while_statement", "match_statement", "case_clause"})
-_SKIP_STATEMENTS = frozenset(
-    {
-        "pass_statement",
-        "break_statement",
-        "continue_statement",
-        "global_statement",
-        "nonlocal_statement",
-        "comment",
-        "delete_statement",
-        "future_import_statement",
-        "type_alias_statement",
-        "line_continuation",
-    }
+_FLAT_INTO = node_types("if_statement elif_clause else_clause try_statement except_clause except_group_clause finally_clause with_statement block")
+_SCAN_INTO = _FLAT_INTO | node_types("for_statement while_statement match_statement case_clause")
+_SKIP_STATEMENTS = node_types(
+    "pass_statement break_statement continue_statement global_statement nonlocal_statement comment delete_statement",
+    "future_import_statement type_alias_statement line_continuation",
 )
 
 
 class PythonAnalyzer(VariableOwners):
     language = "python"
-    EVAL = {
-        "identifier": "ev_identifier",
-        "attribute": "ev_attribute",
-        "call": "ev_call",
-        "string": "ev_string",
-        "concatenated_string": "ev_concat",
-        "integer": "ev_number",
-        "float": "ev_number",
-        "true": "ev_true",
-        "false": "ev_false",
-        "none": "ev_none",
-        "binary_operator": "ev_binary",
-        "unary_operator": "ev_unary",
-        "parenthesized_expression": "ev_inner",
-        "await": "ev_inner",
-        "tuple": "ev_sequence",
-        "list": "ev_sequence",
-        "expression_list": "ev_sequence",
-        "dictionary": "ev_dict",
-        "subscript": "ev_subscript",
-        "conditional_expression": "ev_conditional",
-        "boolean_operator": "ev_boolean",
-        "keyword_argument": "ev_keyword",
-    }
-    STATEMENTS = {
-        "expression_statement": "st_expression",
-        "return_statement": "st_children",
-        "if_statement": "st_if_py",
-        "elif_clause": "st_elif",
-        "else_clause": "st_block_of",
-        "for_statement": "st_for",
-        "while_statement": "st_while",
-        "with_statement": "st_with",
-        "try_statement": "st_try",
-        "function_definition": "st_function",
-        "class_definition": "st_class",
-        "decorated_definition": "st_decorated",
-        "import_statement": "st_import",
-        "import_from_statement": "st_import",
-        "match_statement": "st_match",
-        "block": "st_block",
-        "raise_statement": "st_children",
-        "assert_statement": "st_children",
-        "print_statement": "st_children",
-        "exec_statement": "st_children",
-    }
-    STATEMENTS.update(dict.fromkeys(_SKIP_STATEMENTS, "st_skip"))
+    EVAL = by_method(
+        ev_identifier="identifier",
+        ev_attribute="attribute",
+        ev_call="call",
+        ev_string="string",
+        ev_concat="concatenated_string",
+        ev_number=("integer", "float"),
+        ev_true="true",
+        ev_false="false",
+        ev_none="none",
+        ev_binary="binary_operator",
+        ev_unary="unary_operator",
+        ev_inner=("parenthesized_expression", "await"),
+        ev_sequence=("tuple", "list", "expression_list"),
+        ev_dict="dictionary",
+        ev_subscript="subscript",
+        ev_conditional="conditional_expression",
+        ev_boolean="boolean_operator",
+        ev_keyword="keyword_argument",
+    )
+    STATEMENTS = by_method(
+        st_expression="expression_statement",
+        st_children=("return_statement", "raise_statement", "assert_statement", "print_statement", "exec_statement"),
+        st_if_py="if_statement",
+        st_elif="elif_clause",
+        st_block_of="else_clause",
+        st_for="for_statement",
+        st_while="while_statement",
+        st_with="with_statement",
+        st_try="try_statement",
+        st_function="function_definition",
+        st_class="class_definition",
+        st_decorated="decorated_definition",
+        st_import=("import_statement", "import_from_statement"),
+        st_match="match_statement",
+        st_block="block",
+    ) | dict.fromkeys(_SKIP_STATEMENTS, "st_skip")
     CONTAINERS = frozenset({"module"})
     CALL_TYPES = frozenset({"call"})
     FUNCTION_TYPES = frozenset({"function_definition"})
-    LEAF_TYPES = frozenset(
-        {
-            "identifier",
-            "integer",
-            "float",
-            "true",
-            "false",
-            "none",
-            "comment",
-            "ellipsis",
-            "type",
-            "string_start",
-            "string_end",
-            "string_content",
-            "escape_sequence",
-        }
-    )
+    LEAF_TYPES = node_types("identifier integer float true false none comment ellipsis type string_start string_end string_content escape_sequence")
     IDENTIFIER_TYPES = frozenset({"identifier"})
     SUBSCRIPT_TYPES = frozenset({"subscript"})
     ROUTE_LIST_TYPES = frozenset({"list", "tuple"})
