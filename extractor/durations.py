@@ -6,6 +6,7 @@ comes from the rule's ``timeout:`` block; this module only applies it.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -61,20 +62,27 @@ def parse_duration(text: str) -> float | None:
         if not iso or not any(iso.groups()):
             return None
         days, hours, minutes, seconds = (float(g) if g else 0.0 for g in iso.groups())
-        return ((days * 24 + hours) * 60 + minutes) * 60_000.0 + seconds * 1000.0
-    return float(m.group(1)) * _UNIT_MS[m.group(2)]
+        return _finite(((days * 24 + hours) * 60 + minutes) * 60_000.0 + seconds * 1000.0)
+    return _finite(float(m.group(1)) * _UNIT_MS[m.group(2)])
 
 
-def _number(v: Any) -> float | None:
+def _finite(ms: float) -> float | None:
+    """A duration a float holds, else None (a 400-digit or ``1e999`` literal is no duration)."""
+    return ms if math.isfinite(ms) else None
+
+
+def as_float(v: Any) -> float | None:
+    """A finite float from an int, a float or a numeric text; None for anything else (a bool, a
+    400-digit int, ``inf``, ``"1e999"``)."""
     if isinstance(v, bool):
         return None
-    if isinstance(v, (int, float)):
-        return float(v)
-    if isinstance(v, str):
-        try:
-            return float(v.strip())
-        except ValueError:
-            return None
+    try:
+        if isinstance(v, (int, float)):
+            return _finite(float(v))
+        if isinstance(v, str):
+            return _finite(float(v.strip()))
+    except (ValueError, OverflowError):  # not a number, or an int too large for a float
+        return None
     return None
 
 
@@ -96,7 +104,7 @@ def _interpret(value: Value, spec: dict[str, Any], factor: float, source: str | 
     if isinstance(value, Const):
         if value.value is None:
             return Timeout(None, "none", expr="None", constant=constant)
-        n = _number(value.value)
+        n = as_float(value.value)
         if n is None:
             ms = parse_duration(value.value) if isinstance(value.value, str) else None
             if ms is not None:  # a duration text with its own unit ("2s", "PT0.5S": configuration files)
@@ -104,7 +112,10 @@ def _interpret(value: Value, spec: dict[str, Any], factor: float, source: str | 
             return Timeout(None, "dynamic", expr=describe(value), constant=constant)
         if n == 0 and spec.get("zero") == "none":  # Go: a zero Timeout / deadline means none
             return Timeout(None, "none", expr="0", constant=constant)
-        return Timeout(n * factor, source or "literal", constant=constant)
+        ms = _finite(n * factor)
+        if ms is None:  # finite in its unit, not in milliseconds (1e308 s)
+            return Timeout(None, "dynamic", expr=describe(value), constant=constant)
+        return Timeout(ms, source or "literal", constant=constant)
     if isinstance(value, Call):
         if value.func == MIN_CALL:
             return _smallest(value, spec, factor, source, constant)
@@ -114,8 +125,9 @@ def _interpret(value: Value, spec: dict[str, Any], factor: float, source: str | 
         return Timeout(None, "dynamic", expr=describe(value), constant=constant)
     if isinstance(value, Env):
         default = strip(value.default) if value.default is not None else None
-        if isinstance(default, Const) and (number := _number(default.value)) is not None:
-            return Timeout(number * factor, "env_default", env=value.var, constant=constant)
+        if isinstance(default, Const) and (number := as_float(default.value)) is not None:
+            if (ms := _finite(number * factor)) is not None:
+                return Timeout(ms, "env_default", env=value.var, constant=constant)
         return Timeout(None, "dynamic", expr=describe(value), env=value.var, constant=constant)
     if isinstance(value, Seq):
         tup = spec.get("tuple")

@@ -6,11 +6,10 @@ helpers turn it into the text, number or list a public field holds, whatever the
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..durations import parse_duration
+from ..durations import as_float, parse_duration
 from ..targets import leading_text
 from ..values import BinOp, Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, describe, strip
 
@@ -74,15 +73,8 @@ def number(v: Any) -> float | None:
         s = strip(s.default) if s.default is not None else None
     if isinstance(s, Const):
         s = s.value
-    if isinstance(s, bool) or s is None:
-        return None
-    if isinstance(s, (int, float)):
-        return float(s) if math.isfinite(s) else None
-    if isinstance(s, str):
-        try:
-            return float(s)
-        except ValueError:
-            return None
+    if isinstance(s, (bool, int, float, str)) or s is None:
+        return as_float(s)
     if isinstance(s, Call) and s.func.rpartition(".")[2] == "timedelta":
         total = 0.0
         for k, x in s.kwargs:
