@@ -58,7 +58,16 @@ def render_finding(f: Finding) -> list[str]:
 
 
 # What the code shows, before the findings: the facts the checks reasoned from.
-SHOWN_KINDS = ("retry_policy", "circuit_breaker", "replica_read", "id_generation", "idempotency_key", "missing_timeout")
+SHOWN_KINDS = (
+    "retry_policy",
+    "circuit_breaker",
+    "replica_read",
+    "id_generation",
+    "idempotency_key",
+    "missing_timeout",
+    "message_publish",
+    "message_consume",
+)
 
 
 def render_facts(facts: list[Fact]) -> list[str]:

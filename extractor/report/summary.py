@@ -13,6 +13,9 @@ from ..kinds.grpc_call import GrpcCall
 from ..kinds.http_call import HttpCall
 from ..kinds.id_generation import IdGeneration
 from ..kinds.idempotency_key import IdempotencyKey
+from ..kinds.message_consume import MessageConsume
+from ..kinds.message_publish import MessagePublish
+from ..kinds.messages import MessageView
 from ..kinds.missing_timeout import MissingTimeout
 from ..kinds.replica_read import ReplicaRead
 from ..kinds.retry_policy import RetryPolicy
@@ -141,6 +144,35 @@ def _idempotency(fact: Fact) -> str:
     return f"{k.handler} de-duplicates on {k.source} {k.key} in {k.store}{window}"
 
 
+def _destination(m: MessageView) -> str:
+    return f"{m.destination_kind or 'destination'} {m.destination or '(not known statically)'} ({m.broker})"
+
+
+def _publish(fact: Fact) -> str:
+    m = MessagePublish.from_fields(fact.fields)
+    extra = []
+    if m.acks is not None:
+        extra.append(f"acks {m.acks}")
+    if m.idempotent:
+        extra.append("idempotent producer")
+    if m.retries is not None:
+        extra.append(f"{m.retries} retries")
+    return f"{m.library}: publishes to {_destination(m)}" + (f", {', '.join(extra)}" if extra else "")
+
+
+def _consume(fact: Fact) -> str:
+    m = MessageConsume.from_fields(fact.fields)
+    extra = [f"group {m.group}"] if m.group else []
+    if m.ack_mode:
+        extra.append(f"ack {m.ack_mode}")
+    extra.append("redelivered on failure" if m.redelivery else "not redelivered" if m.redelivery is False else "redelivery unknown")
+    if m.dead_letter:
+        extra.append(f"dead letter {m.dead_letter}")
+    if m.dedup:
+        extra.append(f"de-duplicates on {m.dedup}")
+    return f"{m.library}: {m.handler or 'a handler'} consumes {_destination(m)}, {', '.join(extra)}"
+
+
 SUMMARIES: dict[str, Callable[[Fact], str]] = {
     "retry_policy": _retry,
     "circuit_breaker": _breaker,
@@ -151,6 +183,8 @@ SUMMARIES: dict[str, Callable[[Fact], str]] = {
     "grpc_call": _call,
     "endpoint": _endpoint,
     "missing_timeout": _missing,
+    "message_publish": _publish,
+    "message_consume": _consume,
 }
 
 
