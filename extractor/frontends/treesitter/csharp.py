@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Value, fold, simplify_concat, strip
 from .csharp_project import project_path, words_of  # noqa: F401  (the LanguageSpec's hooks; light to import)
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
-from .syntax import SyntaxAnalyzer, by_method, lambda_specs, node_types
+from .syntax import SyntaxAnalyzer, by_method, node_types
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -141,7 +141,6 @@ class CSharpAnalyzer(SyntaxAnalyzer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._lambdas = lambda_specs(self.index)
         self.config_type = self.index.config_types[0] if self.index.config_types else ""  # the rules' config: block (IConfiguration)
         self._usings: list[str] = []
         self._aliases: dict[str, str] = {}
@@ -452,13 +451,6 @@ class CSharpAnalyzer(SyntaxAnalyzer):
     def function_scope(self, fn: FunctionInfo, args: tuple[Any, ...] | None = None) -> Scope:
         scope = super().function_scope(fn, args)
         node = fn.node
-        if node.type in self.FUNCTION_TYPES and node.id not in self._callbacks:
-            typed = self.lambda_param_object(node, fn.scope)
-            if typed is not None:
-                i, obj = typed
-                params = self.function_params(node)
-                if i < len(params) and params[i][0]:
-                    scope.bindings[params[i][0]] = Binding(value=obj)
         if self.index.inject and args is None and node.type != "compilation_unit":
             ctor = fn.cls is not None and (node.type == "constructor_declaration" or node.type in CLASS_NODES)
             for name, tnode in self.function_params(node):
@@ -468,42 +460,6 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 if injected is not None:
                     scope.bindings[name] = Binding(value=injected)
         return scope
-
-    def lambda_param_object(self, node: Node, scope: Scope) -> tuple[int, Obj] | None:
-        """``AddTransientHttpErrorPolicy(p => ...)``: a ``lambdas:`` entry of the call the lambda is
-        passed to types its parameter."""
-        if not self._lambdas:
-            return None
-        arg = node.parent
-        if arg is None or arg.type != "argument":
-            return None
-        alist = arg.parent
-        call = alist.parent if alist is not None else None
-        if call is None or call.type != "invocation_expression":
-            return None
-        site = self.site(call, scope)
-        if site is None or site.func is None:
-            return None
-        parts = self.member_parts(site.func)
-        if parts is None or parts[1] not in {n.rpartition(".")[2] for n in self._lambdas}:
-            return None
-        qual = self.callee(site.func, scope)[0]
-        if qual is None or qual not in self._lambdas:
-            return None
-        pos = next(
-            (
-                i
-                for i, a in enumerate(site.args)
-                if a.id == arg.id or (a.parent is not None and a.parent.id == arg.id) or a.id in {c.id for c in arg.named_children}
-            ),
-            None,
-        )
-        for item in self._lambdas[qual]:
-            if pos is not None and int(item.get("arg", 0)) != pos:
-                continue
-            caps = tuple((k, Const(tuple(v) if isinstance(v, list) else v)) for k, v in (item.get("capture") or {}).items())
-            return int(item.get("param", 0)), Obj(item["type"], caps, item["type"].rpartition(".")[2], "")
-        return None
 
     def walk_body(self, fn: FunctionInfo, scope: Scope) -> None:
         node = fn.node

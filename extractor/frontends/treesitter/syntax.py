@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 from ...environment.svcconfig import config_ref, placeholder_value
 from ...templates import render, template_vars
 from ...values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip
-from .engine import MAX_LITERAL_ITEMS, Analyzer, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
+from .engine import MAX_LITERAL_ITEMS, Analyzer, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -953,6 +953,45 @@ class SyntaxAnalyzer(Analyzer):
                     text = text.replace(token, render(template, env))
             return Const(text)
         return v
+
+    # ================================================================ typed lambda parameters (the rules' lambdas:)
+    def function_scope(self, fn: FunctionInfo, args: tuple[Any, ...] | None = None) -> Scope:
+        """A function's scope; a function literal passed to a call of the rules' ``lambdas:`` has
+        its parameter bound to the object the entry names (``lambda_param_object``)."""
+        scope = super().function_scope(fn, args)
+        node = fn.node
+        if node.type in self.FUNCTION_TYPES and node.id not in self._callbacks and lambda_specs(self.index):
+            typed = self.lambda_param_object(node, fn.scope)
+            if typed is not None:
+                i, obj = typed
+                params = self.function_params(node)
+                if i < len(params) and params[i][0]:
+                    scope.bindings[params[i][0]] = Binding(value=obj)
+        return scope
+
+    def lambda_param_object(self, node: Node, scope: Scope) -> tuple[int, Obj] | None:
+        """``AddTransientHttpErrorPolicy(p => ...)``: the ``lambdas:`` entry of the call the function
+        literal is an argument of (the call at most three nodes up) types its parameter."""
+        specs = lambda_specs(self.index)
+        call = node.parent
+        for _ in range(2):
+            if call is None or call.type in self.CALL_TYPES:
+                break
+            call = call.parent
+        site = self.site(call, scope) if call is not None and call.type in self.CALL_TYPES else None
+        parts = self.member_parts(site.func) if site is not None and site.func is not None else None
+        if site is None or parts is None or parts[1] not in {n.rpartition(".")[2] for n in specs}:
+            return None
+        qual = self.callee(site.func, scope)[0]
+        if qual is None or qual not in specs:
+            return None
+        pos = next((i for i, a in enumerate(site.args) if a.start_byte <= node.start_byte and node.end_byte <= a.end_byte), None)
+        for item in specs[qual]:
+            if pos is not None and int(item.get("arg", 0)) != pos:
+                continue
+            caps = tuple((k, Const(tuple(v) if isinstance(v, list) else v)) for k, v in (item.get("capture") or {}).items())
+            return int(item.get("param", 0)), Obj(item["type"], caps, item["type"].rpartition(".")[2], "")
+        return None
 
     # ================================================================ the env-default idiom
     EMPTY_TEXTS: frozenset[str] = frozenset()  # literals an unset env value equals ('""', null)
