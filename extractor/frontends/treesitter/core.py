@@ -27,6 +27,17 @@ if TYPE_CHECKING:  # tree_sitter is imported only when a file of the language is
     from .engine import Analyzer
 
 
+def env_keywords(index: TsIndex) -> tuple[str, str] | None:
+    """The platform rules' ``options: {env_keywords: [variable, default]}``: the keyword names of
+    the language's env readers' arguments (computed once per index)."""
+    key = "env_keywords"
+    if key not in index.derived:
+        found = next((r.options[key] for r in index.rules if r.kind == "platform" and key in (r.options or {})), None)
+        index.derived[key] = (str(found[0]), str(found[1])) if found else None
+    cached: tuple[str, str] | None = index.derived[key]
+    return cached
+
+
 class AnalyzerCore:
     """The language hooks and one file's state (see the module docstring)."""
 
@@ -71,11 +82,12 @@ class AnalyzerCore:
     # type's fields without an import; a Python module imports what it uses)
     EXPORT_IMPORTS = False
     EXPORT_CLASS_MEMBERS = True
-    # library knowledge kept here until the platform rules can say it (see docs/frontends.md):
-    # the keyword names of an env reader's variable and default (Python: ``os.getenv(key=, default=)``),
-    # and converters that apply only to their one argument (Python: ``int(x, 16)`` is not ``int(x)``;
-    # Go's ``strconv.ParseInt(s, 10, 64)`` converts its first argument)
+    # the keyword names of an env reader's variable and default: the platform rule's option
+    # ``env_keywords: [variable, default]`` (Python: ``os.getenv(key=..., default=...)``), set per file
     ENV_KEYWORDS: tuple[str, str] | None = None
+    # library knowledge kept here until a converter's entry can say it: converters apply only to
+    # their one argument (Python: ``int(x, 16)`` is not ``int(x)``; Go's ``strconv.ParseInt(s, 10,
+    # 64)`` converts its first argument)
     CONVERT_SINGLE_ARGUMENT = False
     # ---- one behaviour for every language (the flags stay until match.py / emit.py / evaluate.py
     # drop their test; no adapter sets them)
@@ -128,6 +140,7 @@ class AnalyzerCore:
         self._env_getters = {**self.ENV_GETTERS, **index.env_getters}  # the platform rules' env:, converters:, pass_through:
         self._converters = {**self.CONVERTERS, **index.converters}
         self._pass_through = self.PASS_THROUGH | index.pass_through
+        self.ENV_KEYWORDS = env_keywords(index) or self.ENV_KEYWORDS
         self._literal_policies: dict[int, list[FactRef]] = {}  # function literal id → policies of the call running it
         self._ref_policies: dict[str, list[FactRef]] = {}  # a module-level instance (Ref) → policies attached to it
         self._class_receivers: dict[int, Obj | None] = {}

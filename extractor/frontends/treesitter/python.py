@@ -118,7 +118,6 @@ class PythonAnalyzer(VariableOwners):
     PATH_KEEPS_UNKNOWN = True
     RECEIVER_PATH_KEEPS_UNKNOWN = False
     SHALLOW_CALLS_OPAQUE = True
-    ENV_KEYWORDS = ("key", "default")
     CONVERT_SINGLE_ARGUMENT = True
     EXPORT_IMPORTS = True
     EXPORT_CLASS_MEMBERS = False
