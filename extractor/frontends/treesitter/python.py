@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
+_NAMED_LITERALS = {"true": True, "false": False, "none": None}
 _BINOPS = {"+", "-", "*", "/", "//", "%", "**", "|", "&"}
 _FLAT_INTO = node_types("if_statement elif_clause else_clause try_statement except_clause except_group_clause finally_clause with_statement block")
 _SCAN_INTO = _FLAT_INTO | node_types("for_statement while_statement match_statement case_clause")
@@ -76,9 +77,7 @@ class PythonAnalyzer(VariableOwners):
         ev_string="string",
         ev_concat="concatenated_string",
         ev_number=("integer", "float"),
-        ev_true="true",
-        ev_false="false",
-        ev_none="none",
+        ev_named_literal=("true", "false", "none"),
         ev_binary="binary_operator",
         ev_unary="unary_operator",
         ev_inner=("parenthesized_expression", "await"),
@@ -439,14 +438,8 @@ class PythonAnalyzer(VariableOwners):
     def ev_identifier(self, node: Node, scope: Scope) -> Any:
         return self.lookup_name(self.text(node), scope)
 
-    def ev_true(self, node: Node, scope: Scope) -> Any:
-        return Const(True)
-
-    def ev_false(self, node: Node, scope: Scope) -> Any:
-        return Const(False)
-
-    def ev_none(self, node: Node, scope: Scope) -> Any:
-        return Const(None)
+    def ev_named_literal(self, node: Node, scope: Scope) -> Any:
+        return Const(_NAMED_LITERALS[node.type])
 
     def ev_inner(self, node: Node, scope: Scope) -> Any:
         kids = [c for c in node.named_children if c.type != "comment"]
