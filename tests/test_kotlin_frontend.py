@@ -126,12 +126,15 @@ def test_duration_extensions_resolve_by_import():
     an = analyzer(
         """
         import kotlin.time.Duration.Companion.seconds
+        import kotlin.time.Duration.Companion.milliseconds as ms
         val a = 2.seconds
         val b = 3.minutes
+        val c = 250.ms
         """
     )
     assert strip(top(an, "a")) == Call("kotlin.time.Duration.Companion.seconds", (Const(2),))
     assert isinstance(top(an, "b"), Dynamic)  # minutes is not imported: neither a call nor a guessed duration
+    assert strip(top(an, "c")) == Call("kotlin.time.Duration.Companion.milliseconds", (Const(250),))  # by the import, not the spelling
 
 
 # ---------------------------------------------------------------- calls, lambdas, classes

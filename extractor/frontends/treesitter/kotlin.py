@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 
 MAP_BUILDERS = frozenset({"kotlin.collections.mapOf", "kotlin.collections.mutableMapOf", "kotlin.collections.hashMapOf"})
 LIST_BUILDERS = frozenset({"kotlin.collections.listOf", "kotlin.collections.setOf", "kotlin.arrayOf", "kotlin.collections.mutableListOf"})
-DURATION_UNITS = frozenset({"nanoseconds", "microseconds", "milliseconds", "seconds", "minutes", "hours", "days"})
 CLASS_NODES = frozenset({"class_declaration", "object_declaration", "companion_object"})
 
 
@@ -582,10 +581,10 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         if parts is None:
             return Opaque(node)
         base = self.evaluate(parts[0], scope)
-        if parts[1] in DURATION_UNITS:  # 2.seconds (kotlin.time)
-            unit = self.qualify(parts[1])
-            inner = strip(base) if self.is_value(base) else None
-            if unit is not None and isinstance(inner, Const) and isinstance(inner.value, (int, float)):
+        inner = strip(base) if self.is_value(base) else None
+        if isinstance(inner, Const) and isinstance(inner.value, (int, float)) and not isinstance(inner.value, bool):
+            unit = self.qualify(parts[1])  # an imported extension property of a number (kotlin.time's 2.seconds)
+            if unit is not None:
                 return Call(unit, (self.to_value(base),))
         if isinstance(base, ClassValue):
             return self.class_static(base.cls, parts[1], node)
