@@ -99,6 +99,7 @@ def test_imports_aliases_on_demand_and_defaults():
         val d = System.getenv("X")
         val e = java.time.Duration.ofSeconds(2)
         val f = Settings.RISK_URL
+        val g = System.getenv().getOrDefault("Y", "d")
         """
     )
     assert isinstance(top(an, "a"), Obj) and top(an, "a").type == "okhttp3.OkHttpClient.Builder"
@@ -106,6 +107,7 @@ def test_imports_aliases_on_demand_and_defaults():
     assert strip(top(an, "d")) == Env("X")
     assert strip(top(an, "e")) == Call("java.time.Duration.ofSeconds", (Const(2),))
     assert strip(top(an, "f")) == Ref("com.acme.Settings.RISK_URL")  # another file of the package: at link time
+    assert strip(top(an, "g")) == Env("Y", Const("d"))  # the whole environment's getOrDefault (java.platform.jdk's env:)
 
 
 def test_an_explicit_import_wins_and_a_same_file_class_stays_local():

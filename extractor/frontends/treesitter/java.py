@@ -765,11 +765,6 @@ class JavaAnalyzer(SyntaxAnalyzer):
             return self.instance_member(Instance(cls), self.text(fld), node) if cls is not None else Opaque(node)
         return self.eval_member_node(node, scope)
 
-    def eval_call(self, site: Site, scope: Scope, shallow: bool = False) -> Any:
-        if site.func is not None and not site.args and self.callee(site.func, scope)[0] == "java.lang.System.getenv":
-            return Call("java.lang.System.getenv")  # the whole environment: .getOrDefault(k, d) reads it
-        return super().eval_call(site, scope, shallow)
-
     def eval_construction(self, site: Site, scope: Scope) -> Any:
         if len(site.args) == 1 and site.type_node is not None:
             t = self.resolve_type(site.type_node, scope)

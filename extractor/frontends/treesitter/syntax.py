@@ -367,7 +367,13 @@ class SyntaxAnalyzer(Analyzer):
 
     def eval_call(self, site: Site, scope: Scope, shallow: bool = False) -> Any:
         """A configuration getter of the rules' ``config:`` blocks (``environment.getProperty("k",
-        "d")`` on a Spring ``Environment``): a reference resolved at link time."""
+        "d")`` on a Spring ``Environment``): a reference resolved at link time; an env getter
+        called without the variable's name (``System.getenv()``): the whole environment, a ``Call``
+        whose methods a rule may name (``System.getenv().getOrDefault``)."""
+        if site.func is not None and not site.args and not site.kwargs and self.index.env_getters:
+            qual = self.callee(site.func, scope)[0]
+            if qual in self.index.env_getters:
+                return Call(qual)
         if self.index.config_getters and site.func is not None:
             qual, receiver, _, local = self.callee(site.func, scope)
             name = qual if qual is not None or local is not None else self.declared_method(site.func, scope)
