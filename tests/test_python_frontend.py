@@ -64,3 +64,36 @@ def test_the_retry_syntax_tables_name_node_types_of_their_grammars():
     for lang, types in PENDING_SYNTAX.items():
         kinds = _named_kinds(grammars[lang])
         assert {t: sorted(v - kinds) for t, v in types.items()} == {t: [] for t in types}, lang
+
+
+def test_a_cycle_of_same_file_base_classes_ends_the_lookup_and_keeps_the_file_s_facts():
+    """``self.x`` and class constants are looked up along the same-file bases (core.base_chain); a
+    cycle of bases (invalid, but parsed) ends there instead of stopping the file's analysis."""
+    from extractor.frontends.testing import extract_source
+    from extractor.values import Const, strip
+
+    source = """
+        import requests
+
+
+        class A(B):
+            def f(self):
+                return requests.get(self.url, timeout=self.limit)
+
+
+        class B(A):
+            limit = 3
+
+
+        class C(D):
+            def g(self):
+                return requests.get("http://risk:8080/v1", timeout=self.limit)
+
+
+        class D:
+            limit = 2
+    """
+    result = extract_source("python", source, rules=["python.http.requests"])
+    assert [d.kind for d in result.diagnostics] == []
+    got = sorted((f.line, strip(f.fields["timeout"])) for f in result.facts if f.kind == "http_call")
+    assert got == [(7, Const(3)), (16, Const(2))]

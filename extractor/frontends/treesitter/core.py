@@ -9,7 +9,7 @@ the generic analysis; ``engine.Analyzer`` is the class adapters subclass.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from ...facts import FactRef
@@ -25,6 +25,9 @@ if TYPE_CHECKING:  # tree_sitter is imported only when a file of the language is
     from tree_sitter import Node, Tree
 
     from .engine import Analyzer
+
+
+MAX_BASE_CHAIN = 64  # same-file base classes followed for a member or a class-body constant
 
 
 def env_keywords(index: TsIndex) -> tuple[str, str] | None:
@@ -221,6 +224,21 @@ class AnalyzerCore:
     def class_constant(self, cls: ClassInfo, name: str, text: bool = False) -> Value | None:
         """A class-body constant of a same-file class (``class_attr:`` specs); languages with class bodies."""
         return None
+
+    def same_file_bases(self, cls: ClassInfo) -> list[ClassInfo]:
+        """The same-file classes ``cls`` derives from, in declaration order (languages with inheritance)."""
+        return []
+
+    def base_chain(self, cls: ClassInfo, limit: int = MAX_BASE_CHAIN) -> Iterator[ClassInfo]:
+        """``cls``, then the first same-file class it derives from, and so on, computed as they are
+        needed: where a member or a class-body constant the class does not define is looked up. A
+        cycle (invalid code, but parsed) ends the chain."""
+        seen: list[ClassInfo] = []
+        cur: ClassInfo | None = cls
+        while cur is not None and len(seen) < limit and not any(cur is c for c in seen):
+            yield cur
+            seen.append(cur)
+            cur = next(iter(self.same_file_bases(cur)), None)
 
     def class_decorators(self, cls: ClassInfo) -> list[Site]:
         """Decorator / annotation call sites of a same-file class (``@Controller("v1")``): one

@@ -623,19 +623,24 @@ class PythonAnalyzer(VariableOwners):
         nodes = [c for c in sup.named_children if c.type not in ("keyword_argument", "comment", "list_splat", "dictionary_splat")] if sup is not None else []
         return [self.evaluate(n, cls.scope.parent or self.module_scope) for n in nodes]
 
+    def same_file_bases(self, cls: ClassInfo) -> list[ClassInfo]:
+        return [bv.cls for bv in self._bases(cls) if isinstance(bv, ClassValue) and bv.cls is not cls]
+
     def instance_member(self, inst: Instance, attr: str, node: Node | None) -> Any:
-        cls = inst.cls
-        if cls.members is None:
-            self.collect_members(cls)
-        entries = cls.members.get(attr) if cls.members is not None else None
-        if not entries:
+        """``self.x``: what the methods of the class assign to it, else a class-body name, else the
+        same of the base class (the engine's ``base_chain``)."""
+        for cls in self.base_chain(inst.cls):
+            if cls.members is None:
+                self.collect_members(cls)
+            entries = cls.members.get(attr) if cls.members is not None else None
+            if entries:
+                return self._assigned_member(cls, attr, entries)
             b = cls.scope.bindings.get(attr)
             if b is not None:
                 return self.binding_value(b, attr)
-            for bv in self._bases(cls):
-                if isinstance(bv, ClassValue) and bv.cls is not cls:
-                    return self.instance_member(Instance(bv.cls, inst.name), attr, node)
-            return Dynamic(f"self.{attr}")
+        return Dynamic(f"self.{attr}")
+
+    def _assigned_member(self, cls: ClassInfo, attr: str, entries: list[tuple[Node, Scope]]) -> Any:
         memo = cls.member_cache  # the engine's: an attached policy (emit.attach_policies) marks it
         if attr in memo:
             return memo[attr]
@@ -698,17 +703,14 @@ class PythonAnalyzer(VariableOwners):
     def class_bases(self, cls: ClassInfo) -> list[str]:
         return [v.qualname for v in self._bases(cls) if isinstance(v, Ref)]
 
-    def class_constant(self, cls: ClassInfo, name: str, text: bool = False, depth: int = 0) -> Value | None:
+    def class_constant(self, cls: ClassInfo, name: str, text: bool = False) -> Value | None:
         """``name`` bound in the class body, else in a same-file base class; its source text with ``text``."""
-        b = cls.scope.bindings.get(name)
-        if b is not None:
-            if text and b.expr is not None:
-                return Const(self.anchor_text(b.expr, 200))
-            return self.to_value(self.binding_value(b, name))
-        if depth < 8:
-            for bv in self._bases(cls):
-                if isinstance(bv, ClassValue) and bv.cls is not cls:
-                    return self.class_constant(bv.cls, name, text, depth + 1)
+        for c in self.base_chain(cls, limit=9):
+            b = c.scope.bindings.get(name)
+            if b is not None:
+                if text and b.expr is not None:
+                    return Const(self.anchor_text(b.expr, 200))
+                return self.to_value(self.binding_value(b, name))
         return None
 
     # ================================================================ functions
