@@ -11,7 +11,8 @@ call when the call hits an endpoint whose handler (or path) has the operation's 
 the provider declares for it (``path:``/``method:``); a call whose endpoint is unknown joins the
 caller's only declared dependency on that service.
 
-Layers (docs/graph.md): ``calls`` (caller → callee), ``data`` (reader → dataset, provider →
+Layers (docs/graph.md): ``calls`` (caller → callee; a route of a gateway or reverse-proxy
+configuration is a call of the proxy's service, marked ``via: route``), ``data`` (reader → dataset, provider →
 dataset) and ``messages``: producer → topic → consumer, where a topic node is a broker's topic,
 queue, exchange or task name as the code resolves it, joined across services by that name.
 """
@@ -31,6 +32,9 @@ from .discover import name_variants
 from .facts import Fact, ScanResult
 from .kinds.message_consume import MessageConsume
 from .kinds.message_publish import MessagePublish
+
+ROUTE_PREFIX = "proxy_route:"
+"""The id prefix of a ``proxy_route`` fact: a call of the edge that a proxy's configuration declares."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +169,7 @@ class CallEdge:
             "fallback": self.fallbacks(),
             "call": [Sourced(c.label, c.location) for c in self.calls],
             "endpoint": [Sourced(e.label, e.location) for e in self.provider_endpoints],
+            "via": [Sourced("route", c.location, c.location.rule.removeprefix("config.")) for c in self.calls if c.id.startswith(ROUTE_PREFIX)],
         }
         retry = self.declared_retry
         backoffs = [Sourced(str(retry.backoff), retry.where("backoff"))] if retry is not None and retry.backoff is not None else []

@@ -31,6 +31,7 @@ from .frontends import frontend_for, rules_language, rules_language_of
 from .frontends.base import FileResult
 from .frontends.treesitter.python_package import module_name_for
 from .isolation import Failure, Job, run_isolated
+from .kinds.proxy_route import route_facts
 from .link import link
 from .reach import build_call_index
 from .sources import SourceCache, read_source
@@ -349,6 +350,8 @@ def _scan(
     modules_of = {t.rel: t.module for t in tasks if t.module}
     facts, unlinked = _link_isolating(ordered, lambda subset: link(subset, service_of, modules_of, catalog, book))
     diagnostics.extend(unlinked)
+    if selected is None:  # routes of gateway and proxy configurations (no rule of the catalog makes them)
+        facts += route_facts(book)
     elapsed = time.perf_counter() - started
     stats = {
         "files": len(tasks),

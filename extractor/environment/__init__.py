@@ -2,9 +2,11 @@
 
 One module per kind of file: Docker Compose (``compose``), Kubernetes manifests (``k8s``), ``.env``
 files (``dotenv``), .NET ``appsettings*.json`` (``appsettings``), Spring ``application.yml`` /
-``.properties`` (``spring``; keys, placeholders and configuration references in ``svcconfig``) and
-.NET Aspire app hosts (``aspire``). ``build_address_book`` reads them all into one ``AddressBook``
-(service aliases, each service's environment and where each value comes from). The extract stage
+``.properties`` (``spring``; keys, placeholders and configuration references in ``svcconfig``),
+.NET Aspire app hosts (``aspire``), and gateway and reverse-proxy routes (``routes``; Spring Cloud
+Gateway ``spring_gateway``, ``yarp``, ``nginx``, ``envoy``). ``build_address_book`` reads them all
+into one ``AddressBook`` (service aliases, each service's environment and where each value comes
+from, the routes each proxy declares). The extract stage
 uses ``svcconfig`` for configuration references; the link stage resolves targets and references
 against the book.
 """
@@ -12,16 +14,20 @@ against the book.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from .. import yamlio
+from ..discover import service_files
 from ..facts import Diagnostic, Service
+from . import envoy, nginx, spring_gateway, yarp
 from .appsettings import read_appsettings
 from .aspire import read_aspire
 from .book import AddressBook
 from .compose import COMPOSE_NAMES, read_compose
 from .dotenv import read_env_files
 from .k8s import K8S_KINDS, maybe_k8s, read_k8s
+from .routes import Route
 from .spring import read_spring_config
 
 __all__ = ["AddressBook", "build_address_book"]
@@ -60,4 +66,25 @@ def build_address_book(root: Path, services: list[Service], other_files: Iterabl
     read_appsettings(book, root, roots, by_root, other_files)
     read_spring_config(book, root, roots, by_root, other_files)
     read_aspire(book, root, roots, by_root, other_files)
+    book.routes = read_routes(root, roots, by_root, other_files, book)
     return book
+
+
+ROUTE_READERS = (
+    (spring_gateway.is_gateway_file, spring_gateway.routes_in),
+    (yarp.is_yarp_file, yarp.routes_in),
+    (nginx.is_nginx_file, nginx.routes_in),
+    (envoy.is_envoy_file, envoy.routes_in),
+)
+"""Gateway and reverse-proxy formats: which files each reads, and its reader of one file."""
+
+
+def read_routes(root: Path, roots: list[str], by_root: dict[str, str], other_files: Iterable[str], book: AddressBook) -> list[Route]:
+    """The routes of every proxy configuration file a service's folder holds, owned by that service;
+    a reader gets the service's configuration by canonical key (Resilience4j settings of a gateway)."""
+    out: list[Route] = []
+    for rel, service in service_files(sorted(other_files), roots, by_root):
+        for accepts, read in ROUTE_READERS:
+            if accepts(rel):
+                out += [replace(r, service=service) for r in read(root, rel, book.canonical_env(service))]
+    return out

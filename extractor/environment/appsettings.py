@@ -16,6 +16,54 @@ from .book import AddressBook
 CONFIG_FILES = re.compile(r"(^|/)appsettings(\.[A-Za-z0-9_-]+)?\.json$")
 
 
+def strip_json_comments(text: str) -> str:
+    """JSON as .NET's configuration reads it: ``//`` and ``/* */`` comments and trailing commas
+    allowed. Comments become spaces (newlines kept, so lines stay where they were); text inside
+    strings is never touched."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i : j + 1])
+            i = j + 1
+        elif text.startswith("//", i):
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            out.append(" " * (j - i))
+            i = j
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+            out.append("".join(ch if ch == "\n" else " " for ch in text[i:j]))
+            i = j
+        elif c == ",":
+            k = i + 1
+            while k < n and (text[k].isspace() or text.startswith("//", k) or text.startswith("/*", k)):
+                if text.startswith("//", k):
+                    nl = text.find("\n", k)
+                    k = n if nl < 0 else nl
+                elif text.startswith("/*", k):
+                    end = text.find("*/", k + 2)
+                    k = n if end < 0 else end + 2
+                else:
+                    k += 1
+            out.append(" " if k < n and text[k] in "}]" else ",")
+            i += 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def load_config_json(text: str) -> Any:
+    """A .NET JSON configuration file's document (comments and trailing commas allowed)."""
+    return json.loads(strip_json_comments(text))
+
+
 def flatten_config(doc: Any, prefix: str = "") -> dict[str, str]:
     """A JSON configuration document as ``Section:Key`` → value (arrays by index), the way
     .NET's configuration system names its keys."""
@@ -41,7 +89,7 @@ def read_appsettings(book: AddressBook, root: Path, roots: list[str], by_root: d
     found.sort(key=lambda rel: (rel.rsplit("/", 1)[-1] != "appsettings.json", rel.count("/"), rel))
     for rel, service in service_files(found, roots, by_root):
         try:
-            doc = json.loads((root / rel).read_text("utf-8-sig", "replace"))
+            doc = load_config_json((root / rel).read_text("utf-8-sig", "replace"))
         except (OSError, ValueError) as exc:
             book.diagnostics.append(Diagnostic(rel, "config_error", f"not JSON: {exc}", severity="warning"))
             continue

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from ..discover import name_variants, normalise_name
 from ..facts import Diagnostic, Service
+from .routes import Route
 from .svcconfig import canonical
 
 ENV_NAME_SUFFIXES = (
@@ -37,6 +38,7 @@ class AddressBook:
     env_by_service: dict[str, dict[str, str]] = field(default_factory=dict)  # service → VAR → value
     env_sources: dict[tuple[str, str], str] = field(default_factory=dict)  # (service, VAR) → file
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=list)  # gateway and reverse-proxy routes, each owned by its proxy's service
     _canonical: dict[str, dict[str, str]] = field(default_factory=dict, repr=False, compare=False)  # service → canonical key → value
 
     def canonical_env(self, service: str) -> dict[str, str]:

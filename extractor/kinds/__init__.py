@@ -21,6 +21,7 @@ from . import (
     message_consume,
     message_publish,
     missing_timeout,
+    proxy_route,
     replica_read,
     retry_policy,
 )
@@ -45,12 +46,13 @@ KINDS: dict[str, Kind] = {
         idempotency_key.KIND,
         message_publish.KIND,
         message_consume.KIND,
+        proxy_route.KIND,
     )
 }
 """Every kind, in the order the schema and the docs list them."""
 
 ALL_KINDS = tuple(KINDS)
-CALL_KINDS = ("http_call", "grpc_call")
+CALL_KINDS = ("http_call", "grpc_call", "proxy_route")
 MESSAGE_KINDS = ("message_publish", "message_consume")
 
 

@@ -1,0 +1,261 @@
+"""Spring Cloud Gateway routes declared in a service's ``application*.yml``.
+
+``spring.cloud.gateway.routes`` (also under ``server.webflux`` / ``server.mvc``, Spring Cloud
+Gateway 4.1+): each route's ``id``, ``uri`` (``lb://orders``, ``http://orders:8080``), its ``Path``
+and ``Method`` predicates and its filters, with ``default-filters`` applied to every route. What is
+in force on a route:
+
+- **timeout**: the route's ``metadata.response-timeout`` (ms; ``-1``: none), else
+  ``httpclient.response-timeout`` (a duration; a bare number is ms), else none (the gateway's
+  HTTP client waits forever by default). A ``CircuitBreaker`` filter (Spring Cloud CircuitBreaker
+  with Resilience4j) adds its time limiter: ``resilience4j.timelimiter.instances.NAME.timeout-duration``,
+  else ``configs.default``, else the library's 1 s. When the breaker runs outside the ``Retry``
+  filter (filter order: position, default filters first at the same position) the limiter bounds
+  the whole retried call (``timeout_scope: call``); otherwise each attempt gets the smaller of the two.
+- **retries**: a ``Retry`` filter: ``retries`` (default 3) + 1 attempts, ``statuses``, ``series``
+  (default SERVER_ERROR), ``methods`` (default GET) as ``retry_on``, ``backoff`` (``firstBackoff``,
+  ``maxBackoff``, ``factor``) as exponential or fixed with its maximum delay.
+- **breaker**: a ``CircuitBreaker`` filter (name, ``fallbackUri``) with the Resilience4j settings of
+  that name (``failure-rate-threshold``, ``minimum-number-of-calls``, ``wait-duration-in-open-state``).
+
+Not read: routes in ``.properties`` files, routes defined in Java (``RouteLocatorBuilder``),
+``spring.cloud.gateway.discovery.locator`` (routes made from the registry at run time), and the
+``Hystrix`` filter.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .. import yamlio
+from .routes import Route, RouteBreaker, RouteRetry, duration_ms
+from .svcconfig import SPRING_CONFIG_FILES, canonical
+
+PROXY = "spring-cloud-gateway"
+TIME_LIMITER_DEFAULT_MS = 1000.0
+"""Resilience4j's ``TimeLimiterConfig`` default (``timeoutDuration`` 1 s)."""
+BREAKER_DEFAULTS = {"failure-rate-threshold": 50.0, "minimum-number-of-calls": 100, "wait-duration-in-open-state": 60_000.0}
+"""Resilience4j's ``CircuitBreakerConfig`` defaults."""
+
+
+def _key(name: Any) -> str:
+    return str(name).lower().replace("-", "").replace("_", "")
+
+
+def _get(node: Any, *names: str) -> Any:
+    """``node[name]`` with Spring's relaxed names (``default-filters`` = ``defaultFilters``)."""
+    for name in names:
+        if not isinstance(node, dict):
+            return None
+        wanted = _key(name)
+        node = next((v for k, v in node.items() if _key(k) == wanted), None)
+    return node
+
+
+def _gateway(doc: Any) -> Any:
+    gw = _get(doc, "spring", "cloud", "gateway")
+    for nested in ("server.webflux", "server.mvc"):
+        inner = _get(gw, *nested.split("."))
+        if isinstance(inner, dict) and _get(inner, "routes") is not None:
+            return inner
+    return gw
+
+
+def _parse_item(item: Any) -> tuple[str, dict[str, Any]]:
+    """A predicate or filter: ``Name=a,b`` (shortcut) or ``{name: Name, args: {...}}`` → (name, args);
+    shortcut arguments are ``_0``, ``_1``..."""
+    if isinstance(item, str):
+        name, _, rest = item.partition("=")
+        args = {f"_{i}": a.strip() for i, a in enumerate(rest.split(","))} if rest else {}
+        return name.strip(), args
+    if isinstance(item, dict):
+        name = _get(item, "name")
+        args = _get(item, "args")
+        return str(name or ""), dict(args) if isinstance(args, dict) else {}
+    return "", {}
+
+
+def _arg(args: dict[str, Any], name: str, position: int) -> Any:
+    found = _get(args, name)
+    return found if found is not None else args.get(f"_{position}")
+
+
+def _strings(v: Any) -> list[str]:
+    if v is None:
+        return []
+    if isinstance(v, list):
+        return [str(x) for x in v]
+    return [s.strip() for s in str(v).split(",") if s.strip()]
+
+
+def _item_line(items: Any, index: int, fallback: int) -> int:
+    return items.line_of(index) if isinstance(items, yamlio.LineList) else fallback
+
+
+def _retry(args: dict[str, Any], line: int) -> RouteRetry:
+    retries = _arg(args, "retries", 0)
+    try:
+        attempts: int | None = int(retries) + 1 if retries is not None else 4  # the filter's default: 3 retries
+    except (TypeError, ValueError):
+        attempts = None
+    on = [f"status:{s}" for s in _strings(_arg(args, "statuses", 1))]
+    on += [f"series:{s}" for s in _strings(_get(args, "series")) or ([] if on else ["SERVER_ERROR"])]
+    on += [f"method:{m}" for m in _strings(_arg(args, "methods", 2)) or ["GET"]]
+    backoff = _get(args, "backoff")
+    kind, max_delay = "none", None
+    if isinstance(backoff, dict):
+        first = duration_ms(_get(backoff, "firstBackoff"))
+        most = duration_ms(_get(backoff, "maxBackoff"))
+        factor = _get(backoff, "factor")
+        try:
+            grows = float(factor) > 1 if factor is not None else True  # the default factor is 2
+        except (TypeError, ValueError):
+            grows = True
+        kind = "exponential" if grows else "fixed"
+        max_delay = most if most is not None else first
+    return RouteRetry(PROXY, attempts, line, kind, max_delay, tuple(on))
+
+
+def _conf(env: dict[str, str], family: str, name: str | None, setting: str) -> str | None:
+    """``resilience4j.FAMILY.instances.NAME.SETTING``, else ``configs.default.SETTING`` (relaxed keys)."""
+    keys = ([f"resilience4j.{family}.instances.{name}.{setting}"] if name else []) + [f"resilience4j.{family}.configs.default.{setting}"]
+    for key in keys:
+        v = env.get(canonical(key))
+        if v is not None:
+            return v
+    return None
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def _breaker(args: dict[str, Any], line: int, env: dict[str, str]) -> tuple[RouteBreaker, float, str]:
+    """The breaker and its time limiter (ms, source)."""
+    name = _arg(args, "name", 0)
+    name = str(name) if name is not None else None
+    fallback = _arg(args, "fallbackUri", 1)
+    ratio = _number(_conf(env, "circuitbreaker", name, "failure-rate-threshold"))
+    calls = _number(_conf(env, "circuitbreaker", name, "minimum-number-of-calls"))
+    wait = _conf(env, "circuitbreaker", name, "wait-duration-in-open-state")
+    limiter = _conf(env, "timelimiter", name, "timeout-duration")
+    limiter_ms = duration_ms(limiter) if limiter is not None else None
+    breaker = RouteBreaker(
+        PROXY,
+        line,
+        name,
+        str(fallback) if fallback is not None else None,
+        (ratio if ratio is not None else float(BREAKER_DEFAULTS["failure-rate-threshold"])) / 100.0,
+        int(calls if calls is not None else BREAKER_DEFAULTS["minimum-number-of-calls"]),
+        duration_ms(wait) if wait is not None else float(BREAKER_DEFAULTS["wait-duration-in-open-state"]),
+    )
+    if limiter_ms is not None:
+        return breaker, limiter_ms, "config"
+    return breaker, TIME_LIMITER_DEFAULT_MS, "library_default"
+
+
+def routes_of(rel: str, doc: Any, env: dict[str, str]) -> list[Route]:
+    """The routes of one YAML document of a Spring configuration file; ``env`` is the service's
+    configuration by canonical key (``svcconfig.canonical``) for the Resilience4j settings."""
+    gw = _gateway(doc)
+    routes = _get(gw, "routes")
+    if not isinstance(routes, list):
+        return []
+    defaults = _get(gw, "default-filters")
+    default_items = list(defaults) if isinstance(defaults, list) else []
+    client = _get(gw, "httpclient")
+    global_timeout = duration_ms(_get(client, "response-timeout"))
+    global_connect = duration_ms(_get(client, "connect-timeout"))
+    out: list[Route] = []
+    for i, spec in enumerate(routes):
+        if not isinstance(spec, dict):
+            continue
+        line = routes.line_of(i) if isinstance(routes, yamlio.LineList) else 0
+        uri = _get(spec, "uri")
+        path: list[str] = []
+        method: str | None = None
+        for p in _get(spec, "predicates") or []:
+            pname, pargs = _parse_item(p)
+            if pname.lower() == "path":
+                path += [str(v) for k, v in sorted(pargs.items()) if k.startswith("_") or _key(k).startswith("pattern")]
+            elif pname.lower() == "method":
+                method = ",".join(str(v).upper() for v in pargs.values()) or None
+        filters = _get(spec, "filters")
+        route_filters = filters if isinstance(filters, list) else []
+        chain = [(n, 0, item, _item_line(defaults, n, line)) for n, item in enumerate(default_items)]
+        chain += [(n, 1, item, _item_line(filters, n, line)) for n, item in enumerate(route_filters)]
+        chain.sort(key=lambda c: (c[0], c[1]))  # order = position; a default filter first at the same position
+        retry: RouteRetry | None = None
+        breaker: RouteBreaker | None = None
+        limiter: tuple[float, str] | None = None
+        breaker_outer = False
+        for _n, _own, item, at in chain:
+            fname, fargs = _parse_item(item)
+            if fname == "Retry" and retry is None:
+                retry = _retry(fargs, at)
+            elif fname == "CircuitBreaker" and breaker is None:
+                breaker, lim_ms, lim_source = _breaker(fargs, at, env)
+                limiter = (lim_ms, lim_source)
+                breaker_outer = retry is None
+        meta = _get(spec, "metadata")
+        response = duration_ms(_get(meta, "response-timeout"))
+        connect = duration_ms(_get(meta, "connect-timeout"))
+        per_attempt: float | None
+        if response is not None and response < 0:
+            per_attempt, source, expr = None, "none", "metadata response-timeout: -1"
+        elif response is not None:
+            per_attempt, source, expr = response, "config", "metadata response-timeout"
+        elif global_timeout is not None:
+            per_attempt, source, expr = global_timeout, "config", "httpclient.response-timeout"
+        else:
+            per_attempt, source, expr = None, "none", "no response-timeout"
+        timeout, scope, per_try = per_attempt, None, None
+        if limiter is not None:
+            lim_ms, lim_source = limiter
+            if retry is not None and breaker_outer and (retry.attempts or 0) > 1:
+                timeout, source, expr, scope, per_try = lim_ms, lim_source, "CircuitBreaker time limiter", "call", per_attempt
+                retry = RouteRetry(retry.mechanism, retry.attempts, retry.line, retry.backoff, retry.max_delay_ms, retry.retry_on, "client")
+            elif per_attempt is None or lim_ms < per_attempt:
+                timeout, source, expr = lim_ms, lim_source, "CircuitBreaker time limiter"
+        rid = _get(spec, "id")
+        out.append(
+            Route(
+                PROXY,
+                rel,
+                line,
+                str(rid) if rid is not None else None,
+                ",".join(path) or None,
+                str(uri) if uri is not None else None,
+                timeout,
+                source,
+                method=method,
+                timeout_scope=scope,
+                per_try_timeout_ms=per_try,
+                connect_timeout_ms=connect if connect is not None else global_connect,
+                timeout_expr=expr,
+                retry=retry,
+                breaker=breaker,
+            )
+        )
+    return out
+
+
+def is_gateway_file(rel: str) -> bool:
+    """A Spring YAML configuration file of main sources (not tests)."""
+    return bool(SPRING_CONFIG_FILES.search(rel)) and rel.endswith((".yml", ".yaml")) and "/test/" not in f"/{rel}"
+
+
+def routes_in(root: Path, rel: str, env: dict[str, str]) -> list[Route]:
+    """The gateway routes of one Spring YAML file; ``env``: the service's configuration by canonical key."""
+    try:
+        text = (root / rel).read_text("utf-8", "replace")
+        if "gateway" not in text:
+            return []
+        docs = yamlio.load_text(text, rel)
+    except (OSError, yamlio.YamlError):
+        return []
+    return [r for doc in docs for r in routes_of(rel, doc, env)]

@@ -1,0 +1,140 @@
+"""The gateway and reverse-proxy readers of extractor/environment/ on their own fixtures
+(fixtures/proxies/): each route's match, upstream, timeout, retries and breaker, exactly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from extractor import yamlio
+from extractor.environment import appsettings, envoy, nginx, spring_gateway, yarp
+from extractor.environment.routes import duration_ms, timespan_ms
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "proxies"
+
+
+def _summary(routes):
+    return [(r.line, r.route, r.match, r.url, r.upstream, r.timeout_ms, r.timeout_source, r.timeout_scope, r.per_try_timeout_ms) for r in routes]
+
+
+def test_yarp_routes_and_json_comments():
+    text = (FIXTURES / "yarp" / "appsettings.json").read_text()
+    doc = appsettings.load_config_json(text)
+    routes = yarp.routes_of("yarp/appsettings.json", text, doc)
+    assert _summary(routes) == [
+        (6, "catalog-route", "/api/catalog/{**catch-all}", "http://catalog-api:8080/", "catalog", 15000.0, "config", None, None),
+        (11, "basket-route", "/api/basket/{**catch-all}", "http://basket-api/", "basket", 100000.0, "library_default", None, None),
+    ]
+    assert [r.method for r in routes] == ["GET", None]
+    assert all(r.retry is None and r.breaker is None for r in routes)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"a": "x // not a comment", // comment\n "b": 1}', {"a": "x // not a comment", "b": 1}),
+        ('{"a": [1, 2, /* c */ ], "b": {"c": "/* kept */",},}', {"a": [1, 2], "b": {"c": "/* kept */"}}),
+        ('{"a": "quote \\" // still a string"}', {"a": 'quote " // still a string'}),
+    ],
+)
+def test_appsettings_comments_and_trailing_commas(text, expected):
+    assert appsettings.load_config_json(text) == expected
+
+
+def test_appsettings_with_comments_reach_the_address_book(tmp_path):
+    from extractor.environment import build_address_book
+    from extractor.facts import Service
+
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "appsettings.json").write_text('{\n  // where risk lives\n  "Services": { "Risk": "http://risk:8080" },\n}\n')
+    book = build_address_book(tmp_path, [Service("web", "web"), Service("risk", "risk")], ["web/appsettings.json"])
+    assert book.env_value("web", "Services:Risk") == "http://risk:8080"
+    assert book.diagnostics == []
+
+
+def test_envoy_routes():
+    doc = yamlio.load_file(FIXTURES / "envoy" / "envoy.yaml")[0]
+    routes = envoy.routes_of("envoy/envoy.yaml", doc)
+    assert _summary(routes) == [
+        (17, "orders", "/orders", "http://orders:9000", "orders_cluster", 2000.0, "config", "call", 500.0),
+        (26, None, "/users", "http://users:9001", "users_cluster", 15000.0, "library_default", "call", None),
+    ]
+    retry = routes[0].retry
+    assert retry is not None
+    assert (retry.attempts, retry.backoff, retry.max_delay_ms, retry.retry_on, retry.scope, retry.line) == (
+        4,
+        "exponential_jitter",
+        250.0,
+        ("5xx", "reset"),
+        "client",
+        22,
+    )
+    assert routes[1].retry is None
+
+
+def test_nginx_routes():
+    routes = nginx.routes_of_file(FIXTURES / "nginx" / "nginx.conf", "nginx/nginx.conf")
+    assert _summary(routes) == [
+        (12, "= /one", "/one", "http://users:9001/", None, 30000.0, "config", None, None),
+        (16, "/pool", "/pool", "http://a:80", "pool", 30000.0, "config", None, None),
+        (22, "~ ^/tries", "^/tries", "http://a:80", "pool", 500.0, "config", None, None),
+        (25, "/dyn", "/dyn", "http://$backend", None, 30000.0, "config", None, None),
+    ]
+    assert [r.connect_timeout_ms for r in routes] == [60000.0] * 4  # nginx's default
+    assert routes[0].retry is None  # one host: one try
+    assert routes[1].retry is None  # proxy_next_upstream off
+    tries = routes[2].retry
+    assert tries is not None
+    assert (tries.attempts, tries.retry_on, tries.line) == (2, ("error", "timeout"), 20)  # 5 tries allowed, 2 servers (the backup is not counted)
+
+
+GATEWAY = """
+spring:
+  cloud:
+    gateway:
+      server:
+        webflux:
+          routes:
+            - id: risk
+              uri: lb://risk
+              predicates:
+                - Path=/risk/**,/score/**
+              filters:
+                - Retry=5
+                - CircuitBreaker=riskCB
+            - id: plain
+              uri: http://plain:80
+              predicates:
+                - name: Path
+                  args:
+                    patterns: /plain/**
+              metadata:
+                response-timeout: -1
+"""
+
+
+def test_spring_gateway_shortcuts_and_retry_outside_the_breaker():
+    doc = yamlio.load_text(GATEWAY, "application.yml")[0]
+    routes = spring_gateway.routes_of("application.yml", doc, {})
+    assert _summary(routes) == [
+        (8, "risk", "/risk/**,/score/**", "lb://risk", None, 1000.0, "library_default", None, None),
+        (15, "plain", "/plain/**", "http://plain:80", None, None, "none", None, None),
+    ]
+    retry, breaker = routes[0].retry, routes[0].breaker
+    assert retry is not None and breaker is not None
+    # Retry runs outside the breaker: each attempt is bounded by the time limiter (Resilience4j's 1 s default)
+    assert (retry.attempts, retry.scope, retry.backoff, retry.retry_on, retry.line) == (6, "route", "none", ("series:SERVER_ERROR", "method:GET"), 13)
+    assert (breaker.name, breaker.failure_ratio, breaker.minimum_throughput, breaker.recovery_timeout_ms, breaker.line) == ("riskCB", 0.5, 100, 60000.0, 14)
+    assert routes[1].retry is None and routes[1].breaker is None
+
+
+def test_durations():
+    assert timespan_ms("00:01:40") == 100_000.0
+    assert timespan_ms("1.00:00:00.5") == 86_400_500.0
+    assert timespan_ms("5s") is None
+    assert duration_ms("5s") == 5000.0
+    assert duration_ms("PT0.5S") == 500.0
+    assert duration_ms(30, 1000.0) == 30_000.0
+    assert duration_ms("30", 1000.0) == 30_000.0
+    assert duration_ms(True) is None
