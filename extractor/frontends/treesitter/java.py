@@ -734,7 +734,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         """``Map.of("k", v, ...)`` and keyed builder / setter calls (``.header("Idempotency-Key",
         id)``): the values travel under their keys; the rest of the chain is a spread."""
         name = node.child_by_field_name("name") if node.type == "method_invocation" else None
-        if name is None or self.text(name) not in self.carrier_words():
+        if name is None or not self.may_carry(self.text(name)):
             return None
         scope = self.scope_at(node)
         site = self.site(node, scope)

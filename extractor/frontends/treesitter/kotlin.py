@@ -530,7 +530,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
         """``mapOf("k" to v)`` / ``Map.of("k", v)`` (the rules' ``map_builders``) and keyed setters
         (``builder.header("Idempotency-Key", id)``: ``keyed_setters``), by resolved name."""
         site = self.site(node, self.module_scope) if node.type == "call_expression" else None
-        if site is None or site.func is None or self.text(site.func).rpartition(".")[2] not in self.carrier_words():
+        if site is None or site.func is None or not self.may_carry(self.text(site.func).rpartition(".")[2]):
             return None
         qual = self.method_name(site, self.scope_at(node))
         if qual in option_names(self.index, "map_builders"):

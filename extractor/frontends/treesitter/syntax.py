@@ -370,13 +370,16 @@ class SyntaxAnalyzer(Analyzer):
         "d")`` on a Spring ``Environment``): a reference resolved at link time; an env getter
         called without the variable's name (``System.getenv()``): the whole environment, a ``Call``
         whose methods a rule may name (``System.getenv().getOrDefault``)."""
-        if site.func is not None and not site.args and not site.kwargs and self.index.env_getters:
-            qual = self.callee(site.func, scope)[0]
+        func = site.func
+        word = self.text(func).rpartition(".")[2] if func is not None else ""
+        aliased = word in self.imports  # an imported name: resolved whatever its spelling
+        if func is not None and not site.args and not site.kwargs and (aliased or word in self.last_words("env_getters")):
+            qual = self.callee(func, scope)[0]
             if qual in self.index.env_getters:
                 return Call(qual)
-        if self.index.config_getters and site.func is not None:
-            qual, receiver, _, local = self.callee(site.func, scope)
-            name = qual if qual is not None or local is not None else self.declared_method(site.func, scope)
+        if func is not None and (aliased or word in self.last_words("config_getters")):
+            qual, receiver, _, local = self.callee(func, scope)
+            name = qual if qual is not None or local is not None else self.declared_method(func, scope)
             getter = self.index.config_getters.get(name or "") if receiver is None and local is None else None
             if getter is not None:
                 return self.config_getter(site, scope, getter)
@@ -389,15 +392,25 @@ class SyntaxAnalyzer(Analyzer):
         default = self.site_value(site, getter[1], scope) if getter[1] is not None else None
         return config_ref((key.value,), default=default, env_fallback=True)
 
-    def carrier_words(self) -> frozenset[str]:
-        """The method names of the rules' ``keyed_setters`` and ``map_builders``: a cheap test
-        before resolving a call that may carry an id under a key."""
+    def last_words(self, table: str) -> frozenset[str]:
+        """The last dotted parts of the names of an index table (``env_getters``): a cheap test
+        before resolving a call."""
+        key = ("last_words", table)
+        found: frozenset[str] | None = self.index.derived.get(key)
+        if found is None:
+            found = self.index.derived[key] = frozenset(str(n).rpartition(".")[2] for n in getattr(self.index, table))
+        return found
+
+    def may_carry(self, word: str) -> bool:
+        """Whether a call spelled ``...word(...)`` may be one of the rules' ``keyed_setters`` or
+        ``map_builders`` (a method of that name, or an imported name: an alias resolves to it):
+        a cheap test before resolving the call."""
         key = ("carrier_words",)
         found: frozenset[str] | None = self.index.derived.get(key)
         if found is None:
             names = option_names(self.index, "keyed_setters") | option_names(self.index, "map_builders")
             found = self.index.derived[key] = frozenset(n.rpartition(".")[2] for n in names)
-        return found
+        return bool(found) and (word in found or word in self.imports)
 
     def member_parts(self, node: Node) -> tuple[Node, str] | None:
         """``a.b`` through ``MEMBER_FIELDS``: (the object expression, the member's name)."""
@@ -750,7 +763,7 @@ class SyntaxAnalyzer(Analyzer):
         parts = self.member_parts(site.func) if site.func is not None else None
         if parts is None or parts[0].type not in self.IDENTIFIER_TYPES or len(site.args) != 2 or self.idflow is None:
             return
-        if parts[1] not in self.carrier_words() or self.method_name(site, scope) not in option_names(self.index, "keyed_setters"):
+        if not self.may_carry(parts[1]) or self.method_name(site, scope) not in option_names(self.index, "keyed_setters"):
             return
         key = strip(self.to_value(self.evaluate(site.args[0], scope)))
         if isinstance(key, Const) and isinstance(key.value, str):
