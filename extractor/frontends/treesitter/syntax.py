@@ -1,13 +1,17 @@
 """Generic syntax defaults of the tree-sitter engine, table-driven by class attributes.
 
-What the adapters of ``go.py``, ``java.py``, ``javascript.py`` and ``csharp.py`` each typed out
-again (finding the scope enclosing a node, binding a function's locals without matching, number
-and string literals, parentheses, binary and unary operators, member access, C-family loops and
-try statements with the retry rule's hooks, a catch block's fallback, same-file classes and their
-fields) is written once here over tables; every adapter subclasses ``SyntaxAnalyzer``, fills the
+What the adapters of ``go.py``, ``java.py``, ``javascript.py``, ``csharp.py`` and ``kotlin.py``
+each typed out again (finding the scope enclosing a node, binding a function's locals without
+matching, number and string literals, lists, parentheses, binary, unary and default operators,
+member and index access, expression statements, if statements with the env-default idiom,
+C-family loops and try statements with the retry rule's hooks, a catch block's fallback,
+same-file classes and their fields) is written once here over tables; every adapter subclasses
+``SyntaxAnalyzer``, extends the default ``EVAL`` / ``STATEMENTS`` with ``by_method``, fills the
 tables and keeps only what its grammar spells differently. Nothing here is about a library: that
 is rule data, which this module applies where it is syntax-independent (the rules' ``timers:``,
-``route_tokens:`` and ``scales:``, and ``known_names`` over every table the rules fill).
+``route_tokens:``, ``scales:``, ``env:``, ``config:`` getters and annotations, ``inject:``
+registrations, ``lambdas:`` parameter types, the id flow's ``keyed_setters`` / ``map_builders``
+options, and ``known_names`` over every table the rules fill).
 
 Tables (besides the engine's ``EVAL``, ``STATEMENTS``, ``CALL_TYPES``, ...):
 
@@ -18,8 +22,10 @@ Tables (besides the engine's ``EVAL``, ``STATEMENTS``, ``CALL_TYPES``, ...):
 - ``STRING_TEXT_TYPES`` / ``STRING_ESCAPE_TYPES`` / ``INTERPOLATION_TYPES``: the parts of a
   string literal (an interpolation's expression is evaluated; the result is a ``Concat``);
 - ``BINARY_OPS`` (source operator → ``values.fold`` operator), ``DEFAULT_OPS`` (``x ?: d``,
-  ``x ?? d``: the default of an env read), ``INT_DIVISION`` (``/`` of integers truncates);
-- ``UNARY_IDENTITY``: prefix operators whose value is the operand's (``+x``, ``x!!``, Go's ``&x``);
+  ``x ?? d``: the default of an env read, the right side of a known null), ``FALSY_DEFAULT_OPS``
+  (``x || d``), ``INT_DIVISION`` (``/`` of integers truncates);
+- ``UNARY_IDENTITY``: prefix operators whose value is the operand's (``+x``, ``x!!``, Go's ``&x``),
+  ``NULL_UNARY`` (``void x``);
   ``LAMBDA_NAME``: the name of a function literal (``lambda``, Go's ``func``);
 - ``RETURN_TYPES``, ``SCAN_BINDS`` (statement type → method binding it without matching),
   ``SCAN_HOOKS`` (statement type → method scanning its own parts: ``(node, scope, returns)``),
@@ -31,7 +37,12 @@ Tables (besides the engine's ``EVAL``, ``STATEMENTS``, ``CALL_TYPES``, ...):
   declaration;
 - ``CLASS_TYPES``, ``ASSIGNMENT_TYPES`` (``left`` / ``right`` fields): same-file classes and the
   assignments to their fields (``class_assignments``);
-- ``MEMBER_FIELDS`` (member access type → object and name fields): ``member_parts``;
+- ``MEMBER_FIELDS`` (member access type → object and name fields): ``member_parts`` and
+  ``eval_member_node``; ``SUBSCRIPT_FIELDS``: ``subscript_parts`` and ``eval_subscript_node``;
+  ``SPREAD_TYPES`` / ``LIST_ITEM_WRAPPERS``: ``eval_list``; ``THIS_TYPES``: ``receiver_type``;
+- ``ASSIGN_EXPRESSION_TYPES`` / ``CALL_WRAPPER_TYPES``: ``st_expression`` and
+  ``st_call_statement``; ``EMPTY_TEXTS`` / ``EMPTY_TESTS``: ``env_default_idiom``;
+  ``REGISTRATION_TYPES``: ``scan_registrations``; ``CAPITAL_ROOTS``, ``OCTAL_ESCAPES``;
 - ``FOR_LOOP_TYPES`` / ``LOOP_INIT_FIELD`` / ``LOOP_UPDATE_FIELD``, ``EACH_LOOP_FIELDS`` (a
   for-each's value and target fields), ``WHILE_LOOP_TYPES``, ``DO_LOOP_TYPES``: ``st_c_loop``,
   ``loop_kind`` and ``loop_header``; ``FINALLY_TYPES`` / ``HANDLER_TYPES``: ``walk_try``;
