@@ -141,7 +141,6 @@ class CSharpAnalyzer(SyntaxAnalyzer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.config_type = self.index.config_types[0] if self.index.config_types else ""  # the rules' config: block (IConfiguration)
         self._usings: list[str] = []
         self._aliases: dict[str, str] = {}
         self._static_usings: list[str] = []
@@ -774,8 +773,6 @@ class CSharpAnalyzer(SyntaxAnalyzer):
 
     def declared_instance(self, type_node: Node, scope: Scope, name: str, unknown: bool) -> Any:
         t = self.resolve_type(type_node, scope)
-        if isinstance(t, Ref) and t.qualname in self.index.config_types and self.index.tracked(t.qualname) is None:
-            return Obj(self.config_type, (), t.name, "")
         if isinstance(t, Ref) and t.qualname not in self.index.ctors and any(o.requires is not None for o in self.index.ctor(t.qualname)):
             return Dynamic(name)  # a type matched by a pattern only when built with a channel (*Client): a declaration says nothing
         return super().declared_instance(type_node, scope, name, unknown)
@@ -1106,10 +1103,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             rest = base.qualname[len(self.module_name) + 1 :]
             if "." not in rest:  # Settings.RiskUrl of another file: resolved at link time
                 return Ref(f"{base.qualname}.{attr}")
-        if isinstance(base, Obj) and base.type == self.config_type and attr == self.index.config_value:
-            section = base.capture("section")
-            return Env(str(ss.value)) if isinstance(ss := strip(section), Const) else Opaque(node)
-        return self.eval_member(base, attr, node, scope)
+        return self.member_value(base, attr, node, scope)  # a configuration section's .Value too
 
     def static_member(self, cls: ClassInfo, attr: str, node: Node) -> Any:
         cscope = self._class_scopes.get(cls.node.id)
@@ -1148,20 +1142,6 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         scaled = super().special_call(qual, site, scope)  # the rules' scales: (TimeSpan.FromSeconds)
         if scaled is not None:
             return scaled
-        if self.config_type and qual.startswith(self.config_type + ".") and site.args:
-            attr = qual[len(self.config_type) + 1 :]
-            key = strip(self.to_value(self.evaluate(site.args[0], scope)))
-            if not (isinstance(key, Const) and isinstance(key.value, str)):
-                return None
-            receiver = self.callee(site.func, scope)[1] if site.func is not None else None
-            section = strip(receiver.capture("section")) if receiver is not None and receiver.capture("section") is not None else None
-            full = f"{section.value}:{key.value}" if isinstance(section, Const) else key.value
-            if attr in self.index.config_sections:
-                return Obj(self.config_type, (("section", Const(full)),), attr, "")
-            prefix = self.index.config_prefixes.get(attr)
-            if prefix is not None:
-                return Env(f"{prefix}{key.value}")
-            return None
         if qual == "System.Math.Pow" and len(site.args) == 2:
             a, b = (self.to_value(self.evaluate(x, scope)) for x in site.args)
             if isinstance(strip(a), Const) and isinstance(strip(b), Const):
@@ -1191,14 +1171,6 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         base, sub = node.child_by_field_name("expression"), node.child_by_field_name("subscript")
         keys = list(self.iter_named(sub, ("argument",))) if sub is not None else []
         return (base, keys[0]) if base is not None and len(keys) == 1 else None
-
-    def index_value(self, base: Any, key: Any, node: Node, scope: Scope) -> Any:
-        if isinstance(base, Obj) and base.type == self.config_type:  # config["Services:Risk"]
-            if isinstance(key, Const) and isinstance(key.value, str):
-                section = strip(base.capture("section")) if base.capture("section") is not None else None
-                return Env(f"{section.value}:{key.value}" if isinstance(section, Const) else key.value)
-            return Opaque(node)
-        return super().index_value(base, key, node, scope)
 
     def ev_postfix(self, node: Node, scope: Scope) -> Any:
         kids = self.named(node)

@@ -436,12 +436,6 @@ class SyntaxAnalyzer(Analyzer):
         parts = self.member_parts(node)
         return self.member_value(self.evaluate(parts[0], scope), parts[1], node, scope) if parts is not None else Opaque(node)
 
-    def member_value(self, base: Any, attr: str, node: Node, scope: Scope) -> Any:
-        """A member of a value: a same-file class's static (``class_static``), else the engine's ``eval_member``."""
-        if isinstance(base, ClassValue):
-            return self.class_static(base.cls, attr, node)
-        return self.eval_member(base, attr, node, scope)
-
     SUBSCRIPT_FIELDS: Mapping[str, tuple[str, str]] = {}  # index expression type → (object field, index field)
 
     def subscript_parts(self, node: Node) -> tuple[Node, Node] | None:
@@ -459,7 +453,10 @@ class SyntaxAnalyzer(Analyzer):
         return self.index_value(self.evaluate(parts[0], scope), strip(self.to_value(self.evaluate(parts[1], scope))), node, scope)
 
     def index_value(self, base: Any, key: Any, node: Node, scope: Scope) -> Any:
-        """An item of a known map (by a constant key) or list (by a constant index), else unknown."""
+        """An item of a known map (by a constant key) or list (by a constant index), a key of a
+        configuration object (``config["Services:Risk"]``), else unknown."""
+        if isinstance(base, Obj) and self.config_objects() and base.type == self.index.config_types[0]:
+            return Env(self.config_key(base, key.value)) if isinstance(key, Const) and isinstance(key.value, str) else Opaque(node)
         inner = strip(base) if self.is_value(base) else None
         if isinstance(key, Const):
             if isinstance(inner, Map):
@@ -687,6 +684,10 @@ class SyntaxAnalyzer(Analyzer):
         spec = self.index.env_defaults.get(qual)
         if spec is not None:
             found = self.env_default(spec, site, scope)
+            if found is not None:
+                return found
+        if self.config_objects():
+            found = self.config_call(qual, site, scope)
             if found is not None:
                 return found
         return super().special_call(qual, site, scope)
@@ -983,6 +984,51 @@ class SyntaxAnalyzer(Analyzer):
                     text = text.replace(token, render(template, env))
             return Const(text)
         return v
+
+    # ================================================================ configuration objects (the rules' config: block)
+    # A configuration object read by key (.NET's IConfiguration: config["A:B"], GetSection("A")["B"],
+    # GetSection("A:B").Value, GetConnectionString("db")) when the rules' config: block says how:
+    # sections, prefixes, value. A variable declared with one of the block's types is such an object;
+    # a read is an Env named by the key (the address book resolves it at link time).
+    def config_objects(self) -> bool:
+        return bool(self.index.config_types) and bool(self.index.config_sections or self.index.config_prefixes or self.index.config_value)
+
+    def declared_instance(self, type_node: Node, scope: Scope, name: str, unknown: bool) -> Any:
+        if self.config_objects():
+            t = self.resolve_type(type_node, scope)
+            if isinstance(t, Ref) and t.qualname in self.index.config_types and self.index.tracked(t.qualname) is None:
+                return Obj(self.index.config_types[0], (), t.name, "")
+        return super().declared_instance(type_node, scope, name, unknown)
+
+    def config_key(self, obj: Obj, key: str) -> str:
+        """A key read from a configuration object (a section's keys are ``section:key``)."""
+        section = strip(obj.capture("section")) if obj.capture("section") is not None else None
+        return f"{section.value}:{key}" if isinstance(section, Const) else key
+
+    def member_value(self, base: Any, attr: str, node: Node, scope: Scope) -> Any:
+        if isinstance(base, Obj) and self.config_objects() and base.type == self.index.config_types[0] and attr == self.index.config_value:
+            section = strip(base.capture("section")) if base.capture("section") is not None else None
+            return Env(str(section.value)) if isinstance(section, Const) else Opaque(node)
+        if isinstance(base, ClassValue):
+            return self.class_static(base.cls, attr, node)
+        return self.eval_member(base, attr, node, scope)
+
+    def config_call(self, qual: str, site: Site, scope: Scope) -> Any:
+        """``GetSection("A")`` (the block's ``sections``): a section object; ``GetConnectionString("db")``
+        (``prefixes``): the key under its fixed section."""
+        ctype = self.index.config_types[0]
+        if not site.args or not qual.startswith(ctype + "."):
+            return None
+        attr = qual[len(ctype) + 1 :]
+        key = strip(self.to_value(self.evaluate(site.args[0], scope)))
+        if not (isinstance(key, Const) and isinstance(key.value, str)):
+            return None
+        if attr in self.index.config_sections:
+            receiver = self.callee(site.func, scope)[1] if site.func is not None else None
+            full = self.config_key(receiver, key.value) if receiver is not None else key.value
+            return Obj(ctype, (("section", Const(full)),), attr, "")
+        prefix = self.index.config_prefixes.get(attr)
+        return Env(f"{prefix}{key.value}") if prefix is not None else None
 
     # ================================================================ typed lambda parameters (the rules' lambdas:)
     def function_scope(self, fn: FunctionInfo, args: tuple[Any, ...] | None = None) -> Scope:
