@@ -8,6 +8,10 @@ max_file_bytes = 1000000         # larger source files are skipped with a diagno
 file_time_limit = 60             # seconds one file may take to extract (0: no limit)
 retry_amplification = 10         # used by `contracts check`
 
+[tool.contracts.inventory]       # folders discovery gets wrong: services after all, or not services
+include = ["tools/loadgen"]
+exclude = ["samples/*"]
+
 [tool.contracts.names]           # service root -> service name, when the directory name is wrong
 "services/risk-service" = "risk"
 ```
@@ -34,7 +38,8 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 DEFAULT_MAX_FILE_BYTES = 1_000_000
 
-KNOWN_KEYS = ("services", "ignore", "max_file_bytes", "file_time_limit", "names", "retry_amplification")
+KNOWN_KEYS = ("services", "ignore", "max_file_bytes", "file_time_limit", "names", "retry_amplification", "inventory")
+INVENTORY_KEYS = ("include", "exclude")
 DEFAULT_FILE_TIME_LIMIT = 60.0
 
 MAX_CONFIG_BYTES = 1_000_000
@@ -59,6 +64,8 @@ class Config:
     names: dict[str, str] = field(default_factory=dict)
     retry_amplification: float = 10.0
     file_time_limit: float = DEFAULT_FILE_TIME_LIMIT
+    inventory_include: tuple[str, ...] = ()  # folders that are services whatever discovery says
+    inventory_exclude: tuple[str, ...] = ()  # folders that are not services
 
 
 def _line_of_key(text: str, key: str) -> int:
@@ -90,12 +97,13 @@ def _parse(table: dict[str, Any], shown: str, text: str) -> Config:
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise ConfigError(f"{shown}:{_line_of_key(text, str(key))}: unknown key {key!r}{hint} (known keys: {', '.join(KNOWN_KEYS)}; see docs/configuration.md)")
 
-    def strings(key: str) -> tuple[str, ...]:
-        value = table.get(key, [])
+    def strings(key: str, within: dict[str, Any] = table) -> tuple[str, ...]:
+        value = within.get(key, [])
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{shown}:{_line_of_key(text, key)}: {key} must be a list of strings")
+            shown_key = key if within is table else f"inventory.{key}"
+            raise ConfigError(f"{shown}:{_line_of_key(text, key)}: {shown_key} must be a list of strings")
         return tuple(value)
 
     max_bytes = table.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)
@@ -106,6 +114,14 @@ def _parse(table: dict[str, Any], shown: str, text: str) -> Config:
     names = table.get("names", {})
     if not isinstance(names, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in names.items()):
         raise ConfigError(f"{shown}:{_line_of_key(text, 'names')}: names must map service roots to names")
+    inventory = table.get("inventory", {})
+    if not isinstance(inventory, dict):
+        raise ConfigError(f"{shown}:{_line_of_key(text, 'inventory')}: inventory must be a table (include = [...], exclude = [...])")
+    odd = sorted(set(inventory) - set(INVENTORY_KEYS))
+    if odd:
+        close = difflib.get_close_matches(str(odd[0]), INVENTORY_KEYS, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"{shown}:{_line_of_key(text, str(odd[0]))}: unknown key inventory.{odd[0]}{hint} (known: include, exclude)")
     limit = _number(table, "file_time_limit", DEFAULT_FILE_TIME_LIMIT, 0, MAX_FILE_TIME_LIMIT, shown, text, "a number of seconds from 0 (no limit) to 86400")
     amp = _number(table, "retry_amplification", 10, 1, MAX_RETRY_AMPLIFICATION, shown, text, "a number from 1 to 1000000")
     return Config(
@@ -116,6 +132,8 @@ def _parse(table: dict[str, Any], shown: str, text: str) -> Config:
         names={k.strip("/"): v for k, v in names.items()},
         retry_amplification=float(amp),
         file_time_limit=float(limit),
+        inventory_include=strings("include", inventory),
+        inventory_exclude=strings("exclude", inventory),
     )
 
 

@@ -16,6 +16,7 @@ import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from . import yamlio
 from .config import Config
@@ -247,7 +248,38 @@ def name_variants(name: str) -> set[str]:
     return {v for v in out if v}
 
 
+ROLES = ("service", "proxy", "test", "library", "orchestrator", "shared-defaults", "build", "workspace", "excluded", "nested")
+"""What a folder with a manifest is: a service (``service``, ``proxy``), or why it is not one."""
+TEST_NAME_SUFFIXES = (".tests", ".test", ".unittests", ".integrationtests", ".functionaltests", "_test", "_tests", "-test", "-tests")
+TEST_PROJECT_MARKERS = ("Microsoft.NET.Test.Sdk", "xunit", "NUnit", "MSTest.TestFramework", "<IsTestProject>true")
+GATEWAY_MARKERS = ("spring-cloud-starter-gateway", "Yarp.ReverseProxy")
+_DOCKER_ARG = re.compile(r"(?m)^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A folder discovery looked at (one with a manifest or a ``contracts/`` folder): the service it
+    is, or what it is instead, and why (``contracts scan`` shows it; JSON ``inventory``)."""
+
+    root: str
+    role: str  # one of ROLES
+    reason: str
+    service: str | None = None
+
+    @property
+    def is_service(self) -> bool:
+        return self.role in ("service", "proxy")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"root": self.root, "service": self.service, "role": self.role, "reason": self.reason}
+
+
 def find_services(inv: Inventory, config: Config) -> list[Service]:
+    return survey(inv, config)[0]
+
+
+def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]:
+    """The services of the repository and every folder considered, with why it is or is not a service."""
     root = inv.root
     all_files = inv.files + inv.other_files
     manifests_by_dir: dict[str, list[str]] = {}
@@ -264,6 +296,7 @@ def find_services(inv: Inventory, config: Config) -> list[Service]:
             contracts_by_dir.setdefault(holder, []).append(rel)
 
     roots: list[str]
+    verdicts: dict[str, tuple[str, str]] = {}
     if config.services:
         dirs = {_parent(f) for f in all_files} | {"."}
         expanded = set()
@@ -272,15 +305,22 @@ def find_services(inv: Inventory, config: Config) -> list[Service]:
                 expanded.add(d)
                 d = _parent(d)
         roots = sorted(d for d in expanded | {"."} if any(fnmatch.fnmatch(d, g.rstrip("/")) for g in config.services))
+        verdicts = {r: ("service", f"services = {list(config.services)} ({config.source})") for r in roots}
     else:
-        candidates = set(contracts_by_dir) | {d for d, ms in manifests_by_dir.items() if not _is_aggregator(root, d, ms) or d in contracts_by_dir}
-        candidates.discard(".")
+        candidates = (set(contracts_by_dir) | set(manifests_by_dir) | _included(all_files, config)) - {"."}
+        project_refs = _project_references(root, all_files)
         roots = []
         for d in sorted(candidates, key=lambda x: (x.count("/"), x)):
-            if not any(d == r or d.startswith(r + "/") for r in roots):
+            outer = next((r for r in roots if d.startswith(r + "/")), None)
+            role, reason = _classify(root, d, sorted(manifests_by_dir.get(d, [])), d in contracts_by_dir, inv, config, project_refs)
+            if outer is not None and role in ("service", "proxy"):
+                role, reason = "nested", f"inside the service folder {outer}"
+            verdicts[d] = (role, reason)
+            if role in ("service", "proxy"):
                 roots.append(d)
         if not roots:
             roots = ["."]
+            verdicts["."] = ("service", "no folder is a service: the repository is one")
 
     lang_by_root: dict[str, set[str]] = {r: set() for r in roots}
     for rel in inv.files:
@@ -305,7 +345,116 @@ def find_services(inv: Inventory, config: Config) -> list[Service]:
         services.append(
             Service(name=name, root=r, languages=tuple(sorted(lang_by_root[r])), manifests=tuple(manifests), aliases=tuple(sorted(variants | aliases)))
         )
-    return sorted(services, key=lambda s: s.root)
+    by_root = {s.root: s.name for s in services}
+    folders = [Folder(d, role, reason, by_root.get(d)) for d, (role, reason) in sorted(verdicts.items())]
+    return sorted(services, key=lambda s: s.root), folders
+
+
+def _matching(d: str, globs: tuple[str, ...]) -> str | None:
+    return next((g for g in globs if fnmatch.fnmatch(d, g.rstrip("/"))), None)
+
+
+def _included(files: list[str], config: Config) -> set[str]:
+    """Folders ``inventory.include`` names (a folder without a manifest too)."""
+    if not config.inventory_include:
+        return set()
+    dirs: set[str] = set()
+    for f in files:
+        d = _parent(f)
+        while d != ".":
+            dirs.add(d)
+            d = _parent(d)
+    return {d for d in dirs if _matching(d, config.inventory_include)}
+
+
+def _read(root: Path, rel: str) -> str:
+    try:
+        return (root / rel).read_text("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _project_references(root: Path, files: list[str]) -> dict[str, list[str]]:
+    """.NET project file name (lower case) → the folders of the projects that reference it."""
+    out: dict[str, list[str]] = {}
+    for rel in files:
+        if rel.endswith(".csproj"):
+            for ref in re.findall(r"<ProjectReference\s+Include=\"([^\"]+)\"", _read(root, rel)):
+                out.setdefault(ref.replace("\\", "/").rsplit("/", 1)[-1].lower(), []).append(_parent(rel))
+    return out
+
+
+def _classify(
+    root: Path, d: str, manifests: list[str], has_contracts: bool, inv: Inventory, config: Config, project_refs: dict[str, list[str]]
+) -> tuple[str, str]:
+    """(role, reason) of a folder with a manifest or a contracts/ folder."""
+    shown = config.source or "configuration"
+    glob = _matching(d, config.inventory_exclude)
+    if glob is not None:
+        return "excluded", f"inventory.exclude {glob!r} ({shown})"
+    glob = _matching(d, config.inventory_include)
+    if glob is not None:
+        return "service", f"inventory.include {glob!r} ({shown})"
+    if has_contracts:
+        return "service", "a contracts/ folder"
+    if _is_aggregator(root, d, manifests):
+        return "workspace", f"a workspace manifest ({', '.join(manifests)}): its members are the services"
+    parts = d.split("/")
+    test_dir = next((p for p in parts if p.lower() in TEST_DIRS), None)
+    if test_dir is not None:
+        return "test", f"a test folder ({test_dir}/)"
+    if parts[-1].lower().endswith(TEST_NAME_SUFFIXES):
+        return "test", f"a test project's name ({parts[-1]})"
+    projects = [m for m in manifests if m.endswith(".csproj")]
+    texts = {m: _read(root, f"{d}/{m}") for m in manifests if m != "Dockerfile"}
+    project_text = "\n".join(texts[m] for m in projects)
+    marker = next((m for m in TEST_PROJECT_MARKERS if m in project_text), None)
+    if marker is not None:
+        return "test", f"a test project (references {marker.strip('<>')})"
+    if "Aspire.AppHost" in project_text or "IsAspireHost" in project_text:
+        return "orchestrator", "a .NET Aspire app host: it starts the services, it is not one"
+    if "IsAspireSharedProject" in project_text:
+        return "shared-defaults", "a shared service-defaults project (IsAspireSharedProject), used by the services"
+    sources = [f for f in inv.files if f.startswith(d + "/")]
+    if projects and "Dockerfile" not in manifests and not _runnable(project_text, sources):
+        users = sorted({u for p in projects for u in project_refs.get(p.lower(), []) if u != d})
+        if users:
+            return "library", f"a library (no entry point), referenced by {', '.join(users)}"
+    if manifests == ["Dockerfile"] and not sources:
+        proxy = next((f for f in inv.other_files if f.startswith(d + "/") and _is_proxy_config(f)), None)
+        if proxy is not None:
+            return "proxy", f"a proxy: Dockerfile and {proxy.rsplit('/', 1)[-1]}, no source"
+        arg = _parameterised(_read(root, f"{d}/Dockerfile"))
+        if arg is not None:
+            return "build", f"a generic build folder: a Dockerfile parameterised by ARG {arg}, no source"
+    gateway = next((m for m in GATEWAY_MARKERS for t in texts.values() if m in t), None)
+    if gateway is not None:
+        return "proxy", f"a gateway ({gateway})"
+    return "service", f"manifest: {', '.join(manifests)}"
+
+
+def _runnable(project_text: str, sources: list[str]) -> bool:
+    """A .NET project with an entry point: a web or worker SDK, an executable output, or a Program.cs."""
+    if re.search(r"Sdk=\"Microsoft\.NET\.Sdk\.(Web|Worker|BlazorWebAssembly)\"", project_text) or re.search(r"<OutputType>\s*(Exe|WinExe)\s*<", project_text):
+        return True
+    return any(f.rsplit("/", 1)[-1] == "Program.cs" for f in sources)
+
+
+def _is_proxy_config(rel: str) -> bool:
+    name = rel.rsplit("/", 1)[-1].lower()
+    return (
+        name == "nginx.conf"
+        or (name.endswith((".conf", ".conf.template")) and "nginx" in rel.lower())
+        or (name.endswith((".yaml", ".yml")) and "envoy" in name)
+    )
+
+
+def _parameterised(dockerfile: str) -> str | None:
+    """The ARG a Dockerfile builds its source path or base from (``COPY ${SERVICE} .``), if any."""
+    for arg in _DOCKER_ARG.findall(dockerfile):
+        if re.search(r"(?m)^\s*(COPY|ADD|FROM|WORKDIR)\b[^\n]*\$\{?" + re.escape(arg) + r"\b", dockerfile):
+            return arg
+    return None
 
 
 GENERIC_DIRS = frozenset({"src", "source", "app", "main", "server", "service", "api", "backend", "code", "project"})

@@ -139,6 +139,7 @@ class ScanResult:
     diagnostics: list[Diagnostic]
     stats: dict[str, Any] = field(default_factory=dict)
     call_index: Any = None  # reach.CallIndex: which functions each function calls (from the per-file summaries; not in the JSON)
+    inventory: list[Any] = field(default_factory=list)  # discover.Folder: every folder considered, service or not, and why
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -147,6 +148,7 @@ class ScanResult:
             "services": [s.to_json() for s in sorted(self.services, key=lambda s: (s.name, s.root))],
             "facts": [f.to_json() for f in sorted(self.facts, key=Fact.sort_key)],
             "diagnostics": [d.to_json() for d in sorted(self.diagnostics, key=Diagnostic.sort_key)],
+            "inventory": [f.to_json() for f in sorted(self.inventory, key=lambda f: f.root)],
         }
 
     def unanalysed(self) -> list[Diagnostic]:

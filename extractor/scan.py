@@ -24,7 +24,7 @@ from typing import Any
 
 from .catalog import Catalog, load_catalog
 from .config import Config, load_config
-from .discover import find_services, inventory
+from .discover import inventory, survey
 from .environment import build_address_book
 from .facts import Diagnostic, Fact, ScanResult, Service
 from .frontends import frontend_for, rules_language, rules_language_of
@@ -285,7 +285,7 @@ def _scan(
     if selected is not None:
         catalog = catalog.select(selected)
     inv = inventory(root, config, only_files)
-    services = find_services(inv, config)
+    services, folders = survey(inv, config)
     smap = ServiceMap(services)
     compiled = _compile(catalog)
     diagnostics: list[Diagnostic] = list(inv.diagnostics)
@@ -364,7 +364,15 @@ def _scan(
     }
     shown = display_root if display_root is not None else Path(os.path.normpath(str(root))).as_posix()
     owners = {rel: (s.name if (s := smap.owner(rel)) else None) for rel in summaries}
-    return ScanResult(root=shown, services=services, facts=facts, diagnostics=diagnostics, stats=stats, call_index=build_call_index(summaries.values(), owners))
+    return ScanResult(
+        root=shown,
+        services=services,
+        facts=facts,
+        diagnostics=diagnostics,
+        stats=stats,
+        call_index=build_call_index(summaries.values(), owners),
+        inventory=folders,
+    )
 
 
 def _link_isolating(results: list[FileResult], run: Callable[[list[FileResult]], list[Fact]]) -> tuple[list[Fact], list[Diagnostic]]:

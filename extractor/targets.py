@@ -57,11 +57,9 @@ def host_port(text: str) -> tuple[str | None, int | None]:
         return None, None
     m = _HOSTPORT.match(text)
     if m and m.group("host") and not m.group("host").startswith("{"):
-        host = m.group("host")
-        if "." not in host and not m.group("port") and not text.startswith(("dns:", "ipv4:")):
-            # a bare word is an address only in gRPC (caller decides); keep it
-            pass
-        return host, int(m.group("port")) if m.group("port") else None
+        if m.group("rest") and not m.group("port"):
+            return None, None  # a relative URL (api/catalog/items): a path, never a host
+        return m.group("host"), int(m.group("port")) if m.group("port") else None
     return None, None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..discover import ROLES
 from ..facts import CONFIDENCES, DIAGNOSTIC_KINDS, FACTS_VERSION, LANGUAGES, SEVERITIES
 from . import KINDS
 from .base import Field, FieldGroup, Kind
@@ -52,6 +53,24 @@ SERVICE_FIELDS = (
     Field("manifests", "array", "Its manifest files (pyproject.toml, go.mod, pom.xml, package.json, *.csproj, ...).", schema={"items": {"type": "string"}}),
 )
 
+FOLDER_FIELDS = (
+    Field("root", "string", "The folder, relative to the scan root.", required=True),
+    Field("service", ("string", "null"), "The service it is, or null when it is none.", required=True),
+    Field(
+        "role",
+        None,
+        "service or proxy (a service; proxy: a gateway or reverse proxy); else why not: test, library, orchestrator, shared-defaults, build, workspace, excluded (by configuration), nested (inside another service's folder).",
+        required=True,
+        schema={"enum": list(ROLES)},
+    ),
+    Field(
+        "reason",
+        "string",
+        "Why, for people: the manifest, the test framework referenced, the projects referencing a library, the configuration key.",
+        required=True,
+    ),
+)
+
 DIAGNOSTIC_FIELDS = (
     Field("file", "string", "The input the problem is about.", required=True),
     Field("line", "integer", "The line, when known.", minimum=1),
@@ -86,6 +105,11 @@ def facts_schema() -> dict[str, Any]:
     defs: dict[str, Any] = {
         "service": _object(SERVICE_FIELDS, closed=True),
         "diagnostic": _object(DIAGNOSTIC_FIELDS, closed=True),
+        "folder": _object(
+            FOLDER_FIELDS,
+            closed=True,
+            doc="A folder discovery considered (one with a manifest or a contracts/ folder): the service it is, or why it is not one.",
+        ),
         "ms": {"type": ["number", "null"], "minimum": 0, "description": "A duration in milliseconds; null when not known."},
         "target": _object(TARGET_FIELDS, closed=True, doc=TARGET_DOC),
     }
@@ -106,6 +130,7 @@ def facts_schema() -> dict[str, Any]:
             "services": {"type": "array", "items": {"$ref": "#/$defs/service"}},
             "facts": {"type": "array", "items": {"$ref": "#/$defs/fact"}},
             "diagnostics": {"type": "array", "items": {"$ref": "#/$defs/diagnostic"}},
+            "inventory": {"type": "array", "items": {"$ref": "#/$defs/folder"}},
         },
         "$defs": defs,
     }

@@ -16,13 +16,18 @@ def render(result: ScanResult, console: Console, show_info: bool = False) -> Non
     for fact in sorted(result.facts, key=lambda f: f.sort_key()):
         by_service.setdefault(fact.service, []).append(fact)
     console.print(Text(f"Scanned {result.root}: {len(result.services)} services, {len(result.facts)} facts", style="bold"))
+    why = {f.root: f for f in result.inventory}
     for svc in sorted(result.services, key=lambda s: s.name):
         facts = by_service.get(svc.name, [])
         counts = Counter(f.kind for f in facts)
         langs = ", ".join(svc.languages) or "no source"
         console.print()
         header = Text(f"{svc.name}", style="bold cyan")
-        header.append(f"  ({svc.root}; {langs})", style="dim")
+        folder = why.get(svc.root)
+        role = f"; {folder.role}" if folder is not None and folder.role != "service" else ""
+        header.append(f"  ({svc.root}; {langs}{role})", style="dim")
+        if folder is not None:
+            header.append(f"  {folder.reason}", style="dim italic")
         console.print(header)
         if not facts:
             console.print("  no facts")
@@ -36,6 +41,12 @@ def render(result: ScanResult, console: Console, show_info: bool = False) -> Non
             line.append("  " + fact.kind.ljust(kind_width) + "  ")
             line.append(summarise(fact))
             console.print(line, overflow="ignore", no_wrap=True, crop=False)
+    others = [f for f in sorted(result.inventory, key=lambda f: f.root) if not f.is_service]
+    if others:
+        console.print()
+        console.print(Text(f"not services: {len(others)} folders", style="bold"))
+        for f in others:
+            console.print(f"  {f.root}  {f.role}: {f.reason}", markup=False, highlight=False)
     orphans = by_service.get(None, [])
     if orphans:
         console.print()

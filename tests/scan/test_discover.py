@@ -132,6 +132,8 @@ def test_a_generic_project_folder_takes_its_parents_name(tmp_path):
         "apps/admin": "admin",
         "apps/api": "api",
         "src/cartservice/src": "cartservice",
-        "src/cartservice/tests": "cartservice-tests",
         "src/web/src": "web",
     }
+    # a test project is not a service (issue 10); once configuration includes it, it is named after its parent
+    (tmp_path / "contracts.toml").write_text('[inventory]\ninclude = ["src/cartservice/tests"]\n')
+    assert _services(tmp_path, load_config(tmp_path))["src/cartservice/tests"] == "cartservice-tests"

@@ -1,0 +1,117 @@
+"""The service inventory (issue 10, item 5): test projects, libraries, orchestrators, shared-defaults
+projects and generic build folders are not services, a proxy folder is one of role proxy, every
+folder considered says why, and ``[inventory]`` in the configuration overrides discovery."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from extractor.config import Config, ConfigError, load_config
+from extractor.discover import inventory, survey
+from extractor.docs import schema_files
+from extractor.scan import scan
+from extractor.targets import host_port
+
+WEB = '<Project Sdk="Microsoft.NET.Sdk.Web">\n  <ItemGroup>\n    <ProjectReference Include="..\\Ordering.Domain\\Ordering.Domain.csproj" />\n  </ItemGroup>\n</Project>\n'
+FILES = {
+    "Ordering.API/Ordering.API.csproj": WEB,
+    "Ordering.API/Program.cs": "var app = WebApplication.Create(args);\n",
+    "Ordering.Domain/Ordering.Domain.csproj": '<Project Sdk="Microsoft.NET.Sdk">\n</Project>\n',
+    "Ordering.Domain/Order.cs": "public class Order {}\n",
+    "Ordering.UnitTests/Ordering.UnitTests.csproj": '<Project Sdk="Microsoft.NET.Sdk"></Project>\n',
+    "Checks/Checks.csproj": '<Project Sdk="Microsoft.NET.Sdk">\n  <PackageReference Include="Microsoft.NET.Test.Sdk" Version="17.0.0" />\n</Project>\n',
+    "Shop.AppHost/Shop.AppHost.csproj": '<Project Sdk="Aspire.AppHost.Sdk/9.0.0">\n  <PropertyGroup><IsAspireHost>true</IsAspireHost></PropertyGroup>\n</Project>\n',
+    "Shop.ServiceDefaults/Shop.ServiceDefaults.csproj": '<Project Sdk="Microsoft.NET.Sdk">\n  <PropertyGroup><IsAspireSharedProject>true</IsAspireSharedProject></PropertyGroup>\n</Project>\n',
+    "Tools.Lib/Tools.Lib.csproj": '<Project Sdk="Microsoft.NET.Sdk"></Project>\n',  # referenced by nobody: kept
+    "docker/generic/Dockerfile": "FROM python:3.12\nARG SERVICE\nCOPY ${SERVICE} /app\n",
+    "redis/Dockerfile": "FROM redis:7\nCOPY redis.conf /etc/redis.conf\n",
+    "edge/Dockerfile": "FROM nginx\nCOPY nginx.conf /etc/nginx/nginx.conf\n",
+    "edge/nginx.conf": "events {}\nhttp { server { location / { proxy_pass http://ordering-api; } } }\n",
+    "e2e/tests/package.json": '{"name": "e2e"}\n',
+    "web/package.json": '{"name": "web"}\n',
+    "web/src/index.js": "fetch('api/catalog/items');\n",
+}
+
+
+def _repo(root: Path, extra: dict[str, str] | None = None) -> Path:
+    for rel, text in {**FILES, **(extra or {})}.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    return root
+
+
+def _roles(root: Path, config: Config | None = None) -> dict[str, tuple[str | None, str, str]]:
+    config = config or Config()
+    _, folders = survey(inventory(root, config), config)
+    return {f.root: (f.service, f.role, f.reason) for f in folders}
+
+
+def test_every_folder_says_what_it_is_and_why(tmp_path):
+    assert _roles(_repo(tmp_path)) == {
+        "Checks": (None, "test", "a test project (references Microsoft.NET.Test.Sdk)"),
+        "Ordering.API": ("Ordering.API", "service", "manifest: Ordering.API.csproj"),
+        "Ordering.Domain": (None, "library", "a library (no entry point), referenced by Ordering.API"),
+        "Ordering.UnitTests": (None, "test", "a test project's name (Ordering.UnitTests)"),
+        "Shop.AppHost": (None, "orchestrator", "a .NET Aspire app host: it starts the services, it is not one"),
+        "Shop.ServiceDefaults": (None, "shared-defaults", "a shared service-defaults project (IsAspireSharedProject), used by the services"),
+        "Tools.Lib": ("Tools.Lib", "service", "manifest: Tools.Lib.csproj"),
+        "docker/generic": (None, "build", "a generic build folder: a Dockerfile parameterised by ARG SERVICE, no source"),
+        "e2e/tests": (None, "test", "a test folder (tests/)"),
+        "edge": ("edge", "proxy", "a proxy: Dockerfile and nginx.conf, no source"),
+        "redis": ("redis", "service", "manifest: Dockerfile"),
+        "web": ("web", "service", "manifest: package.json"),
+    }
+
+
+def test_configuration_overrides_discovery(tmp_path):
+    _repo(
+        tmp_path,
+        {"contracts.toml": '[inventory]\ninclude = ["Checks", "tools/loadgen"]\nexclude = ["redis", "web*"]\n', "tools/loadgen/locustfile.py": "x = 1\n"},
+    )
+    roles = _roles(tmp_path, load_config(tmp_path))
+    assert roles["Checks"] == ("Checks", "service", "inventory.include 'Checks' (contracts.toml)")
+    assert roles["tools/loadgen"] == ("loadgen", "service", "inventory.include 'tools/loadgen' (contracts.toml)")  # no manifest needed
+    assert roles["redis"] == (None, "excluded", "inventory.exclude 'redis' (contracts.toml)")
+    assert roles["web"] == (None, "excluded", "inventory.exclude 'web*' (contracts.toml)")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[inventory]\nexlude = ["a"]\n', "contracts.toml:2: unknown key inventory.exlude; did you mean 'exclude'?"),
+        ("inventory = 3\n", "contracts.toml:1: inventory must be a table"),
+        ("[inventory]\ninclude = [1]\n", "contracts.toml:2: inventory.include must be a list of strings"),
+    ],
+)
+def test_bad_inventory_configuration(tmp_path, text, message):
+    (tmp_path / "contracts.toml").write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path)
+    assert str(err.value).startswith(message)
+
+
+def test_the_scan_json_carries_the_inventory(tmp_path):
+    result = scan(_repo(tmp_path), jobs=1)
+    doc = result.to_json()
+    jsonschema.validate(doc, json.loads(schema_files()["facts.v1.schema.json"]))
+    assert [(f["root"], f["role"]) for f in doc["inventory"]][:3] == [("Checks", "test"), ("Ordering.API", "service"), ("Ordering.Domain", "library")]
+    assert sorted(s["name"] for s in doc["services"]) == ["Ordering.API", "Tools.Lib", "edge", "redis", "web"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("api/catalog/items", (None, None)),  # a relative URL is never a host
+        ("/api/catalog/items", (None, None)),
+        ("risk:8080", ("risk", 8080)),
+        ("risk", ("risk", None)),  # a bare name is a gRPC address
+        ("http://risk/score", ("risk", None)),
+    ],
+)
+def test_a_relative_url_is_never_a_host(text, expected):
+    assert host_port(text) == expected
