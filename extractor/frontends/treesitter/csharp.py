@@ -60,6 +60,10 @@ CLASS_NODES = frozenset({"class_declaration", "struct_declaration", "record_decl
 
 class CSharpAnalyzer(SyntaxAnalyzer):
     language = "csharp"
+    # retry-loop statement shapes (retry_loops.py; the defaults are in core.py)
+    RETRY_WRAPPERS = node_types(
+        "expression_statement return_statement parenthesized_expression await_expression local_declaration_statement variable_declaration"
+    )
     EVAL = SyntaxAnalyzer.EVAL | by_method(
         ev_member="member_access_expression",
         ev_conditional_access="conditional_access_expression",

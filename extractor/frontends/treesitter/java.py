@@ -91,6 +91,8 @@ def java_string(text: str) -> str:
 
 class JavaAnalyzer(SyntaxAnalyzer):
     language = "java"
+    # retry-loop statement shapes (retry_loops.py; the defaults are in core.py)
+    RETRY_WRAPPERS = node_types("expression_statement return_statement parenthesized_expression local_variable_declaration")
     EVAL = SyntaxAnalyzer.EVAL | by_method(
         ev_field_access="field_access",
         eval_call_node="method_invocation",

@@ -125,6 +125,11 @@ def words_of(name: str) -> set[str]:
 
 class JavaScriptAnalyzer(SyntaxAnalyzer):
     language = "javascript"
+    # retry-loop statement shapes (retry_loops.py; the defaults are in core.py)
+    RETRY_WRAPPERS = node_types("expression_statement return_statement parenthesized_expression await_expression lexical_declaration variable_declaration")
+    RETRY_ASSIGNMENTS = node_types("assignment_expression augmented_assignment_expression variable_declarator")
+    RETRY_NESTING = node_types("if_statement with_statement")
+    RETRY_BLOCKS = node_types("statement_block else_clause")
     EVAL = SyntaxAnalyzer.EVAL | by_method(
         eval_literal_name=("shorthand_property_identifier", "null", "undefined"),
         ev_this="this",

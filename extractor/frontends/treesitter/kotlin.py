@@ -42,6 +42,10 @@ CLASS_NODES = frozenset({"class_declaration", "object_declaration", "companion_o
 
 class KotlinAnalyzer(SyntaxAnalyzer):
     language = "kotlin"
+    # retry-loop statement shapes (retry_loops.py; the defaults are in core.py)
+    RETRY_WRAPPERS = node_types("parenthesized_expression variable_declaration")
+    RETRY_ASSIGNMENTS = node_types("assignment")
+    RETRY_NESTING: frozenset[str] = frozenset()
     EVAL = SyntaxAnalyzer.EVAL | by_method(
         eval_int_literal="number_literal",
         eval_string_parts=("string_literal", "multiline_string_literal"),

@@ -19,8 +19,7 @@ written over the adapter's syntax hooks instead of one grammar:
   ``RETRY_WRAPPERS`` (statements around the call they perform), ``RETRY_ASSIGNMENTS``,
   ``RETRY_NESTING`` (if / with: their blocks' statements count) with ``RETRY_NESTING_HEADERS``,
   ``RETRY_BLOCKS``, ``TRY_ELSE_TYPES``, ``COMMENT_TYPES``, ``SUBSCRIPT_TYPES`` (a loop over an index
-  expression walks a collection); adapters that do not declare theirs yet have them in
-  ``PENDING_SYNTAX`` here.
+  expression walks a collection); each adapter declares those that differ from the defaults.
 
 Library knowledge is the rule's ``options:``; ``not_repeats:`` and ``loggers:`` have defaults
 for the rules that do not list them.
@@ -78,34 +77,6 @@ SUCCESS_LEAVES = frozenset({"return_statement", "break_statement"})
 DEFAULT_NOT_REPEATS = re.compile(r"(?i)(^|\.)(console|log|logger|logging|print|fmt|slog)(\.|$)|log[a-z]*$|^(String|Number|JSON\.stringify|len|str|int)$")
 DEFAULT_LOGGERS = ("log", "logs", "logger", "logging", "console")
 
-# The retry syntax of the adapters that do not declare it as class attributes yet (core.py's
-# ``RETRY_WRAPPERS``, ``RETRY_ASSIGNMENTS``, ``RETRY_NESTING``, ``RETRY_BLOCKS``, defaults: the
-# C-family shape). Each entry moves into its adapter (javascript.py, java.py, csharp.py,
-# kotlin.py) as class attributes; then this table goes.
-PENDING_SYNTAX: dict[str, dict[str, frozenset[str]]] = {
-    "javascript": {
-        "RETRY_WRAPPERS": frozenset(
-            {"expression_statement", "return_statement", "parenthesized_expression", "await_expression", "lexical_declaration", "variable_declaration"}
-        ),
-        "RETRY_ASSIGNMENTS": frozenset({"assignment_expression", "augmented_assignment_expression", "variable_declarator"}),
-        "RETRY_NESTING": frozenset({"if_statement", "with_statement"}),
-        "RETRY_BLOCKS": frozenset({"statement_block", "else_clause"}),
-    },
-    "java": {
-        "RETRY_WRAPPERS": frozenset({"expression_statement", "return_statement", "parenthesized_expression", "local_variable_declaration"}),
-    },
-    "csharp": {
-        "RETRY_WRAPPERS": frozenset(
-            {"expression_statement", "return_statement", "parenthesized_expression", "await_expression", "local_declaration_statement", "variable_declaration"}
-        ),
-    },
-    "kotlin": {
-        "RETRY_WRAPPERS": frozenset({"parenthesized_expression", "variable_declaration"}),
-        "RETRY_ASSIGNMENTS": frozenset({"assignment"}),
-        "RETRY_NESTING": frozenset(),
-    },
-}
-
 
 @dataclass(frozen=True)
 class RetrySyntax:
@@ -125,20 +96,15 @@ _SYNTAX: dict[type, RetrySyntax] = {}
 
 
 def syntax_of(an: Any) -> RetrySyntax:
-    """The retry syntax of an analyzer: its class attributes, or its language's ``PENDING_SYNTAX``."""
+    """The retry syntax of an analyzer: its class attributes (core.py has the C-family defaults)."""
     cls = type(an)
     found = _SYNTAX.get(cls)
     if found is None:
-        pending = PENDING_SYNTAX.get(an.language, {})
-
-        def table(name: str) -> frozenset[str]:
-            return pending[name] if name in pending else frozenset(getattr(an, name))
-
         found = _SYNTAX[cls] = RetrySyntax(
-            table("RETRY_WRAPPERS"),
-            table("RETRY_ASSIGNMENTS"),
-            table("RETRY_NESTING"),
-            table("RETRY_BLOCKS"),
+            an.RETRY_WRAPPERS,
+            an.RETRY_ASSIGNMENTS,
+            an.RETRY_NESTING,
+            an.RETRY_BLOCKS,
             an.RETRY_NESTING_HEADERS,
             an.TRY_ELSE_TYPES,
             an.COMMENT_TYPES,

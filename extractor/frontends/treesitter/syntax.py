@@ -188,7 +188,6 @@ class SyntaxAnalyzer(Analyzer):
         st_c_loop=("for_statement", "while_statement", "do_statement"),
         st_skip=("comment", "line_comment", "block_comment"),
     )
-    COMMENT_TYPES: frozenset[str] = frozenset({"comment", "line_comment", "block_comment"})
     LITERAL_NAMES: Mapping[str, Any] = {}
     INT_SUFFIXES = "lLuU"
     OCTAL_ZERO = False
