@@ -14,7 +14,7 @@ import os
 import re
 import subprocess
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -252,7 +252,6 @@ ROLES = ("service", "proxy", "test", "library", "orchestrator", "shared-defaults
 """What a folder with a manifest is: a service (``service``, ``proxy``), or why it is not one."""
 TEST_NAME_SUFFIXES = (".tests", ".test", ".unittests", ".integrationtests", ".functionaltests", "_test", "_tests", "-test", "-tests")
 TEST_PROJECT_MARKERS = ("Microsoft.NET.Test.Sdk", "xunit", "NUnit", "MSTest.TestFramework", "<IsTestProject>true")
-GATEWAY_MARKERS = ("spring-cloud-starter-gateway", "Yarp.ReverseProxy")
 _DOCKER_ARG = re.compile(r"(?m)^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -350,6 +349,15 @@ def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]
     return sorted(services, key=lambda s: s.root), folders
 
 
+def with_proxies(folders: list[Folder], routes: dict[str, str]) -> list[Folder]:
+    """The inventory once the routes are read: a service whose configuration declares proxy routes
+    (``routes``: service → the first file) is a proxy."""
+    return [
+        replace(f, role="proxy", reason=f"{f.reason}; routes declared in {routes[f.service]}") if f.role == "service" and f.service in routes else f
+        for f in folders
+    ]
+
+
 def _matching(d: str, globs: tuple[str, ...]) -> str | None:
     return next((g for g in globs if fnmatch.fnmatch(d, g.rstrip("/"))), None)
 
@@ -427,9 +435,6 @@ def _classify(
         arg = _parameterised(_read(root, f"{d}/Dockerfile"))
         if arg is not None:
             return "build", f"a generic build folder: a Dockerfile parameterised by ARG {arg}, no source"
-    gateway = next((m for m in GATEWAY_MARKERS for t in texts.values() if m in t), None)
-    if gateway is not None:
-        return "proxy", f"a gateway ({gateway})"
     return "service", f"manifest: {', '.join(manifests)}"
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from .catalog import Catalog, load_catalog
 from .config import Config, load_config
-from .discover import inventory, survey
+from .discover import inventory, survey, with_proxies
 from .environment import build_address_book
 from .facts import Diagnostic, Fact, ScanResult, Service
 from .frontends import frontend_for, rules_language, rules_language_of
@@ -344,6 +344,10 @@ def _scan(
                 summaries[task.rel] = res.summary
 
     book = build_address_book(inv.root, services, inv.other_files)
+    routed: dict[str, str] = {}  # a service whose configuration declares proxy routes → the first such file
+    for route in sorted(book.routes, key=lambda r: (r.file, r.line)):
+        routed.setdefault(route.service or "", route.file)
+    folders = with_proxies(folders, routed)
     diagnostics.extend(book.diagnostics)
     ordered = [results[k] for k in sorted(results)]
     service_of = {rel: (s.name if (s := smap.owner(rel)) else None) for rel in results}

@@ -138,3 +138,11 @@ def test_durations():
     assert duration_ms(30, 1000.0) == 30_000.0
     assert duration_ms("30", 1000.0) == 30_000.0
     assert duration_ms(True) is None
+
+
+def test_spring_gateway_shortcut_with_named_arguments():
+    text = "spring:\n  cloud:\n    gateway:\n      routes:\n        - id: genai\n          uri: lb://genai\n          filters:\n            - CircuitBreaker=name=genaiCB,fallbackUri=/fallback\n"
+    doc = yamlio.load_text(text, "application.yml")[0]
+    (route,) = spring_gateway.routes_of("application.yml", doc, {"resilience4j.timelimiter.instances.genaicb.timeoutduration": "2s"})
+    assert route.breaker is not None and (route.breaker.name, route.breaker.fallback) == ("genaiCB", "/fallback")
+    assert (route.timeout_ms, route.timeout_source, route.timeout_expr) == (2000.0, "config", "CircuitBreaker time limiter")

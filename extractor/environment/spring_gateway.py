@@ -67,7 +67,13 @@ def _parse_item(item: Any) -> tuple[str, dict[str, Any]]:
     shortcut arguments are ``_0``, ``_1``..."""
     if isinstance(item, str):
         name, _, rest = item.partition("=")
-        args = {f"_{i}": a.strip() for i, a in enumerate(rest.split(","))} if rest else {}
+        args: dict[str, Any] = {}
+        for i, a in enumerate(rest.split(",") if rest else []):
+            key, eq, value = a.strip().partition("=")
+            if eq and key.isidentifier():  # CircuitBreaker=name=cb,fallbackUri=/fallback
+                args[key] = value
+            else:
+                args[f"_{i}"] = a.strip()
         return name.strip(), args
     if isinstance(item, dict):
         name = _get(item, "name")

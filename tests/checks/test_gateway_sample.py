@@ -77,6 +77,13 @@ def test_route_facts(reports):
         ["error", "timeout", "method:idempotent"],
     )
     assert routes[0]["circuit_breakers"] == []
+    assert [(f["root"], f["role"], f["reason"]) for f in doc["inventory"]] == [
+        ("catalog", "service", "manifest: pyproject.toml"),
+        ("edge", "proxy", "a proxy: Dockerfile and nginx.conf, no source"),
+        ("gateway", "proxy", f"manifest: pom.xml; routes declared in {YML}"),
+        ("orders", "service", "manifest: pyproject.toml"),
+        ("payments", "service", "manifest: pyproject.toml"),
+    ]
 
 
 def test_route_edges(reports):
