@@ -349,6 +349,13 @@ def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]
     return sorted(services, key=lambda s: s.root), folders
 
 
+def in_tests(rel: str, service_root: str) -> bool:
+    """Whether ``rel`` lies in a test folder below its service's root (``src/test/``, ``tests/``):
+    test code exercises the service, its calls are not the service's."""
+    inner = rel if service_root == "." else rel[len(service_root) + 1 :]
+    return any(p.lower() in TEST_DIRS for p in inner.split("/")[:-1])
+
+
 def with_proxies(folders: list[Folder], routes: dict[str, str]) -> list[Folder]:
     """The inventory once the routes are read: a service whose configuration declares proxy routes
     (``routes``: service → the first file) is a proxy."""
