@@ -21,16 +21,9 @@ import statistics
 import sys
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
-VENV_PY = REPO / ".venv" / "bin" / "python"
-if Path(sys.prefix).resolve() != (REPO / ".venv").resolve() and VENV_PY.exists() and not os.environ.get("BENCH_NO_REEXEC"):
-    os.environ["BENCH_NO_REEXEC"] = "1"
-    os.execv(str(VENV_PY), [str(VENV_PY), *sys.argv])
-
-sys.path.insert(0, str(BENCH))
-from history import export  # noqa: E402
-from run import WORK, machine, measure  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from history import VENV_PY, export  # (importing history re-runs this script under the project's venv)
+from run import WORK, machine, measure
 
 # argv: tree, threshold (0: the default), then the CLI arguments
 RUNNER = (
