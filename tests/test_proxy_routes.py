@@ -146,3 +146,25 @@ def test_spring_gateway_shortcut_with_named_arguments():
     (route,) = spring_gateway.routes_of("application.yml", doc, {"resilience4j.timelimiter.instances.genaicb.timeoutduration": "2s"})
     assert route.breaker is not None and (route.breaker.name, route.breaker.fallback) == ("genaiCB", "/fallback")
     assert (route.timeout_ms, route.timeout_source, route.timeout_expr) == (2000.0, "config", "CircuitBreaker time limiter")
+
+
+PROPERTIES = """# the same routes as properties
+spring.application.name=gateway
+spring.cloud.gateway.routes[0].id=orders
+spring.cloud.gateway.routes[0].uri=lb://orders
+spring.cloud.gateway.routes[0].predicates[0]=Path=/api/orders/**
+spring.cloud.gateway.routes[0].filters[0]=Retry=2
+spring.cloud.gateway.routes[0].metadata.response-timeout=800
+spring.cloud.gateway.routes[1].id=catalog
+spring.cloud.gateway.routes[1].uri=http://catalog:8080
+"""
+
+
+def test_spring_gateway_routes_in_properties(tmp_path):
+    (tmp_path / "application.properties").write_text(PROPERTIES)
+    routes = spring_gateway.routes_in(tmp_path, "application.properties", {})
+    assert _summary(routes) == [
+        (3, "orders", "/api/orders/**", "lb://orders", None, 800.0, "config", None, None),
+        (8, "catalog", None, "http://catalog:8080", None, None, "none", None, None),
+    ]
+    assert routes[0].retry is not None and (routes[0].retry.attempts, routes[0].retry.line) == (3, 6)

@@ -18,19 +18,21 @@ in force on a route:
 - **breaker**: a ``CircuitBreaker`` filter (name, ``fallbackUri``) with the Resilience4j settings of
   that name (``failure-rate-threshold``, ``minimum-number-of-calls``, ``wait-duration-in-open-state``).
 
-Not read: routes in ``.properties`` files, routes defined in Java (``RouteLocatorBuilder``),
+Routes in ``.properties`` files (``spring.cloud.gateway.routes[0].uri=lb://orders``) are read into the
+same tree. Not read: routes defined in Java (``RouteLocatorBuilder``),
 ``spring.cloud.gateway.discovery.locator`` (routes made from the registry at run time), and the
 ``Hystrix`` filter.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from .. import yamlio
 from .routes import Route, RouteBreaker, RouteRetry, duration_ms
-from .svcconfig import SPRING_CONFIG_FILES, canonical
+from .svcconfig import SPRING_CONFIG_FILES, canonical, parse_properties
 
 PROXY = "spring-cloud-gateway"
 TIME_LIMITER_DEFAULT_MS = 1000.0
@@ -251,17 +253,52 @@ def routes_of(rel: str, doc: Any, env: dict[str, str]) -> list[Route]:
 
 
 def is_gateway_file(rel: str) -> bool:
-    """A Spring YAML configuration file of main sources (not tests)."""
-    return bool(SPRING_CONFIG_FILES.search(rel)) and rel.endswith((".yml", ".yaml")) and "/test/" not in f"/{rel}"
+    """A Spring configuration file of main sources (not tests)."""
+    return bool(SPRING_CONFIG_FILES.search(rel)) and "/test/" not in f"/{rel}"
 
 
 def routes_in(root: Path, rel: str, env: dict[str, str]) -> list[Route]:
-    """The gateway routes of one Spring YAML file; ``env``: the service's configuration by canonical key."""
+    """The gateway routes of one Spring configuration file (YAML, or ``.properties`` read back into
+    the same tree); ``env``: the service's configuration by canonical key."""
     try:
         text = (root / rel).read_text("utf-8", "replace")
         if "gateway" not in text:
             return []
-        docs = yamlio.load_text(text, rel)
+        docs = [properties_tree(text)] if rel.endswith(".properties") else yamlio.load_text(text, rel)
     except (OSError, yamlio.YamlError):
         return []
     return [r for doc in docs for r in routes_of(rel, doc, env)]
+
+
+_PROPERTY_KEY = re.compile(r"^\s*((?:\\.|[^=:\s#!])+)\s*[=:\s]")
+_SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def properties_tree(text: str) -> yamlio.LineDict:
+    """A ``.properties`` file as the tree its YAML form would load to (``a.b[0].c=v`` →
+    ``{a: {b: [{c: v}]}}``), each mapping and list knowing the line of its entries."""
+    lines: dict[str, int] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        m = _PROPERTY_KEY.match(line)
+        if m and not line.lstrip().startswith(("#", "!")):
+            lines.setdefault(m.group(1).replace("\\", ""), n)
+    tree = yamlio.LineDict()
+    for key, value in parse_properties(text).items():
+        at = lines.get(key, 0)
+        steps: list[str | int] = [int(idx) if idx else name for name, idx in _SEGMENT.findall(key)]
+        node: Any = tree
+        for step, following in zip(steps, steps[1:] + [None]):
+            child: Any = value if following is None else (yamlio.LineList() if isinstance(following, int) else yamlio.LineDict())
+            if isinstance(node, yamlio.LineDict):
+                if step not in node:
+                    node[step] = child
+                    node.key_lines[step] = at
+                node = node[step]
+            elif isinstance(node, yamlio.LineList) and isinstance(step, int):
+                while len(node) <= step:
+                    node.append(child if len(node) == step else None)
+                    node.item_lines.append(at)
+                node = node[step]
+            else:
+                break
+    return tree
