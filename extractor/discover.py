@@ -296,6 +296,7 @@ def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]
 
     roots: list[str]
     verdicts: dict[str, tuple[str, str]] = {}
+    mounted: dict[str, tuple[str, str]] = {}
     if config.services:
         dirs = {_parent(f) for f in all_files} | {"."}
         expanded = set()
@@ -306,12 +307,15 @@ def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]
         roots = sorted(d for d in expanded | {"."} if any(fnmatch.fnmatch(d, g.rstrip("/")) for g in config.services))
         verdicts = {r: ("service", f"services = {list(config.services)} ({config.source})") for r in roots}
     else:
-        candidates = (set(contracts_by_dir) | set(manifests_by_dir) | _included(all_files, config)) - {"."}
+        mounted = _compose_proxies(root, inv)
+        candidates = (set(contracts_by_dir) | set(manifests_by_dir) | _included(all_files, config) | set(mounted)) - {"."}
         project_refs = _project_references(root, all_files)
         roots = []
         for d in sorted(candidates, key=lambda x: (x.count("/"), x)):
             outer = next((r for r in roots if d.startswith(r + "/")), None)
             role, reason = _classify(root, d, sorted(manifests_by_dir.get(d, [])), d in contracts_by_dir, inv, config, project_refs)
+            if role == "service" and d in mounted and d not in manifests_by_dir:
+                role, reason = "proxy", mounted[d][1]
             if outer is not None and role in ("service", "proxy"):
                 role, reason = "nested", f"inside the service folder {outer}"
             verdicts[d] = (role, reason)
@@ -332,7 +336,7 @@ def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]
         dirname = _dir_name(root, r, roots)
         manifests = sorted(manifests_by_dir.get(r, []))
         declared = _declared_service_name(root, contracts_by_dir.get(r, []))
-        name = config.names.get(r) or declared or dirname
+        name = config.names.get(r) or declared or (mounted[r][0] if r in mounted and not config.services else None) or dirname
         if name in used:
             used[name] += 1
             name = f"{name}-{r.replace('/', '-')}"
@@ -363,6 +367,56 @@ def with_proxies(folders: list[Folder], routes: dict[str, str]) -> list[Folder]:
         replace(f, role="proxy", reason=f"{f.reason}; routes declared in {routes[f.service]}") if f.role == "service" and f.service in routes else f
         for f in folders
     ]
+
+
+COMPOSE_FILES = re.compile(r"(^|/)(docker-)?compose[^/]*\.ya?ml$")
+
+
+def _compose_proxies(root: Path, inv: Inventory) -> dict[str, tuple[str, str]]:
+    """Folders holding a proxy's configuration (nginx, Envoy) and no source that a Docker Compose
+    service mounts or builds (``volumes: [./gateways/envoy/web:/etc/envoy]``): folder → (the
+    compose service's name, the reason). Such a proxy runs a stock image, so it has no manifest."""
+    proxies = {_parent(f) for f in inv.other_files if _is_proxy_config(f)}
+    if not proxies:
+        return {}
+    out: dict[str, tuple[str, str]] = {}
+    for rel in inv.other_files:
+        if not COMPOSE_FILES.search(rel):
+            continue
+        try:
+            docs = yamlio.load_file(root / rel, rel)
+        except yamlio.YamlError:
+            continue
+        base = _parent(rel)
+        for doc in docs:
+            services = doc.get("services") if isinstance(doc, dict) else None
+            for name, spec in sorted(services.items()) if isinstance(services, dict) else []:
+                if not isinstance(spec, dict):
+                    continue
+                build = spec.get("build")
+                paths = [build.get("context") if isinstance(build, dict) else build]
+                paths += [v.split(":", 1)[0] if isinstance(v, str) else v.get("source") if isinstance(v, dict) else None for v in spec.get("volumes") or []]
+                for path in paths:
+                    if not isinstance(path, str) or not path.startswith("."):
+                        continue
+                    folder = _join(base, path)
+                    folder = _parent(folder) if folder in inv.other_files else folder
+                    if folder in proxies and not any(f.startswith(folder + "/") for f in inv.files):
+                        out.setdefault(folder, (str(name), f"a proxy: compose service {name} ({rel}) runs it with its configuration, no source"))
+    return out
+
+
+def _join(base: str, rel: str) -> str:
+    parts = [] if base == "." else base.split("/")
+    for p in rel.replace("\\", "/").split("/"):
+        if p in ("", "."):
+            continue
+        if p == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(p)
+    return "/".join(parts) or "."
 
 
 def _matching(d: str, globs: tuple[str, ...]) -> str | None:

@@ -1,5 +1,6 @@
-"""Docker Compose files: each compose service's build context or name mapped to a service of the
-repository, its host names as aliases, its ``environment:`` and ``env_file:`` entries."""
+"""Docker Compose files: each compose service's build context (with its ``dockerfile:`` folder when the
+context is a parent folder) or name mapped to a service of the repository, its host names as
+aliases, its ``environment:`` and ``env_file:`` entries."""
 
 from __future__ import annotations
 
@@ -36,8 +37,11 @@ def read_compose(book: AddressBook, rel: str, doc: dict[str, Any], roots: list[s
         build = spec.get("build")
         context = build.get("context") if isinstance(build, dict) else build
         service: str | None = None
+        dockerfile = build.get("dockerfile") if isinstance(build, dict) else None
         if isinstance(context, str):
             path = join_path(base, context)
+            if isinstance(dockerfile, str) and "/" in dockerfile:  # context: . with dockerfile: services/risk/Dockerfile
+                path = join_path(path, dockerfile.rsplit("/", 1)[0])
             owner = owner_of(path + "/x", roots) if path != "." else None
             if owner is not None and owner != ".":
                 service = by_root[owner]

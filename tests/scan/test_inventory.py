@@ -129,3 +129,65 @@ def test_calls_in_a_services_test_folder_are_not_the_services(tmp_path):
         (tmp_path / rel).write_text(text)
     calls = [(f.file, f.service) for f in scan(tmp_path, jobs=1).facts if f.kind == "http_call"]
     assert calls == [("risk/risk/app.py", "risk"), ("risk/tests/test_app.py", None)]
+
+
+ENVOY = """static_resources:
+  listeners:
+    - filter_chains:
+        - filters:
+            - typed_config:
+                route_config:
+                  virtual_hosts:
+                    - routes:
+                        - match: { prefix: "/o/" }
+                          route: { cluster: orders, timeout: 3s }
+  clusters:
+    - name: orders
+      load_assignment:
+        endpoints:
+          - lb_endpoints:
+              - endpoint: { address: { socket_address: { address: ordering-api, port_value: 80 } } }
+"""
+COMPOSE = """services:
+  ordering-api:
+    build:
+      context: .
+      dockerfile: Services/Ordering.API/Dockerfile
+  webapigw:
+    image: envoyproxy/envoy:v1.11.1
+    volumes:
+      - ./Gateways/Envoy/web:/etc/envoy
+"""
+
+
+def test_a_compose_service_running_a_stock_proxy_image_on_a_config_folder_is_a_proxy(tmp_path):
+    for rel, text in {
+        "docker-compose.yml": COMPOSE,
+        "Gateways/Envoy/web/envoy.yaml": ENVOY,
+        "Services/Ordering.API/Dockerfile": "FROM mcr.microsoft.com/dotnet/aspnet:8.0\n",
+        "Services/Ordering.API/Ordering.API.csproj": '<Project Sdk="Microsoft.NET.Sdk.Web"></Project>\n',
+        "Services/Ordering.API/Program.cs": "var app = WebApplication.Create(args);\n",
+    }.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    roles = _roles(tmp_path)
+    assert roles["Gateways/Envoy/web"] == (
+        "webapigw",
+        "proxy",
+        "a proxy: compose service webapigw (docker-compose.yml) runs it with its configuration, no source",
+    )
+    routes = [f for f in scan(tmp_path, jobs=1).facts if f.kind == "proxy_route"]
+    assert [(f.service, f.line, f.fields["match"], f.fields["target"]["service"], f.fields["target"]["via"], f.fields["timeout_ms"]) for f in routes] == [
+        ("webapigw", 9, "/o/", "Ordering.API", "url_literal", 3000)
+    ]
+
+
+def test_a_compose_build_with_a_dockerfile_path_names_the_dockerfiles_service(tmp_path):
+    from extractor.environment import build_address_book
+    from extractor.facts import Service
+
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  webshoppingagg:\n    build:\n      context: .\n      dockerfile: Gateways/Web.Bff/aggregator/Dockerfile\n"
+    )
+    book = build_address_book(tmp_path, [Service("aggregator", "Gateways/Web.Bff/aggregator")], ["docker-compose.yml"])
+    assert book.service_for_host("webshoppingagg") == "aggregator"
