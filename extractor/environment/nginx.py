@@ -12,6 +12,9 @@ What is in force on a route, inherited from ``http`` → ``server`` → ``locati
   POST and other non-idempotent requests only with ``non_idempotent``. A ``proxy_pass`` to one
   host has one try.
 
+A ``${NAME}`` in a ``*.conf.template`` (the nginx image fills templates from the environment) is
+the environment variable, resolved with the proxy service's deployment environment at link time.
+
 Not read: ``grpc_pass`` / ``fastcgi_pass`` / ``uwsgi_pass``, ``proxy_pass`` targets built from
 variables (``http://$backend``: the route is kept, its target unknown), ``map`` blocks, ``include``d
 files (each file is read on its own, so an included file's locations are read when it is listed

@@ -9,12 +9,13 @@ configuration files by ``extractor.environment.routes``, never by a rule of ``ru
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..facts import Fact, FactRef, assign_ids
 from ..targets import resolve_target
-from ..values import Const
+from ..values import Concat, Const, Env, Value
 from .base import Kind, fields
 from .calls import LINK_FIELDS, TIMEOUT_FIELDS, CallView
 from .convert import num
@@ -77,7 +78,7 @@ def route_facts(book: AddressBook) -> list[Fact]:
     for key, r in enumerate(sorted(book.routes, key=lambda r: (r.file, r.line, r.route or "", r.match or "")), start=1):
         rule = f"config.{r.proxy}"
         anchor = f"{r.route or ''} {r.match or ''} -> {r.url or ''}"
-        target = resolve_target(book, r.service, Const(r.url) if r.url else None)
+        target = resolve_target(book, r.service, url_value(r.url) if r.url else None)
         out: dict[str, Any] = {"library": r.proxy, "method": r.method, "url": r.url, "target": target.to_json(), "route": r.route, "match": r.match}
         if r.upstream:
             out["upstream"] = r.upstream
@@ -134,6 +135,27 @@ def route_facts(book: AddressBook) -> list[Fact]:
         facts.append(Fact("proxy_route", rule, r.file, r.line or 1, 1, "high", out, r.service, anchor=anchor, key=key * 3))
     assign_ids(facts)
     return facts
+
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-?([^}]*))?\}")
+
+
+def url_value(url: str) -> Value:
+    """An upstream address as a value: ``${NAME}`` / ``${NAME:-default}`` parts (an nginx template
+    filled from the environment, a Spring placeholder of an environment variable) are ``Env``
+    values, which the proxy service's deployment environment resolves."""
+    parts: list[Value] = []
+    pos = 0
+    for m in _ENV_REF.finditer(url):
+        if m.start() > pos:
+            parts.append(Const(url[pos : m.start()]))
+        parts.append(Env(m.group(1), Const(m.group(2)) if m.group(2) is not None else None))
+        pos = m.end()
+    if not parts:
+        return Const(url)
+    if pos < len(url):
+        parts.append(Const(url[pos:]))
+    return Concat(tuple(parts))
 
 
 def _num(v: float | None) -> int | float | None:
