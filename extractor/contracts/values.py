@@ -11,6 +11,7 @@ Equality ignores the original spelling (``text``): ``500ms`` equals ``0.5s``.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -261,9 +262,15 @@ class _Scanner:
 
 def _ms(m: re.Match[str]) -> float:
     """Milliseconds of a ``_DURATION_RE`` match, using the project's one table of unit factors."""
-    ms = _duration_ms(m.group(1) + m.group(2))
-    assert ms is not None, m.group(0)
-    return ms
+    return _ms_of(m.group(1) + m.group(2))
+
+
+def _ms_of(text: str) -> float:
+    """Milliseconds of a number and a unit."""
+    ms = _duration_ms(text)
+    # the pattern matched a number and a unit: no duration only when no float holds it (a
+    # 5,000-digit value), which the loader's range check reports at its line
+    return math.inf if ms is None else ms
 
 
 def _units_text() -> str:
@@ -442,8 +449,8 @@ def _span(s: _Scanner, expected: str) -> tuple[float, float]:
     high_m = s.duration_token(DURATION_EXAMPLE + " ending the range")
     high = _ms(high_m)
     if bare is not None:
-        low = _duration_ms(bare.group(0) + high_m.group(2))
-    assert low is not None
+        low = _ms_of(bare.group(0) + high_m.group(2))
+    assert low is not None  # read above, or from the bare number
     if low > high:
         s.pos = start
         raise s.fail("a range from the smaller to the larger duration")
