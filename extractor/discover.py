@@ -353,11 +353,21 @@ def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]
     return sorted(services, key=lambda s: s.root), folders
 
 
-def in_tests(rel: str, service_root: str) -> bool:
-    """Whether ``rel`` lies in a test folder below its service's root (``src/test/``, ``tests/``):
-    test code exercises the service, its calls are not the service's."""
+CLIENT_ASSET_DIRS = frozenset({"static", "wwwroot"})
+"""Folders of browser assets a backend serves: their scripts run in the browser, a client of the backend."""
+
+
+def not_the_services(rel: str, service_root: str) -> str | None:
+    """Why code in ``rel`` is not its service's own (None: it is): a test folder below the service's
+    root (``src/test/``, ``tests/``: test code exercises the service), or browser assets it serves
+    (``static/``, ``wwwroot/``: scripts of a client of the service)."""
     inner = rel if service_root == "." else rel[len(service_root) + 1 :]
-    return any(p.lower() in TEST_DIRS for p in inner.split("/")[:-1])
+    for p in inner.split("/")[:-1]:
+        if p.lower() in TEST_DIRS:
+            return "test"
+        if p.lower() in CLIENT_ASSET_DIRS:
+            return "client"
+    return None
 
 
 def with_proxies(folders: list[Folder], routes: dict[str, str]) -> list[Folder]:

@@ -24,7 +24,7 @@ from typing import Any
 
 from .catalog import Catalog, load_catalog
 from .config import Config, load_config
-from .discover import in_tests, inventory, survey, with_proxies
+from .discover import inventory, not_the_services, survey, with_proxies
 from .environment import build_address_book
 from .facts import Diagnostic, Fact, ScanResult, Service
 from .frontends import frontend_for, rules_language, rules_language_of
@@ -350,7 +350,7 @@ def _scan(
     folders = with_proxies(folders, routed)
     diagnostics.extend(book.diagnostics)
     ordered = [results[k] for k in sorted(results)]
-    service_of = {rel: (s.name if (s := smap.owner(rel)) and not in_tests(rel, s.root) else None) for rel in results}  # test code is no caller
+    service_of = {rel: (s.name if (s := smap.owner(rel)) and not not_the_services(rel, s.root) else None) for rel in results}  # tests, browser assets
     modules_of = {t.rel: t.module for t in tasks if t.module}
     facts, unlinked = _link_isolating(ordered, lambda subset: link(subset, service_of, modules_of, catalog, book))
     diagnostics.extend(unlinked)
@@ -367,7 +367,7 @@ def _scan(
         "from_git": inv.from_git,
     }
     shown = display_root if display_root is not None else Path(os.path.normpath(str(root))).as_posix()
-    owners = {rel: (s.name if (s := smap.owner(rel)) and not in_tests(rel, s.root) else None) for rel in summaries}
+    owners = {rel: (s.name if (s := smap.owner(rel)) and not not_the_services(rel, s.root) else None) for rel in summaries}
     return ScanResult(
         root=shown,
         services=services,

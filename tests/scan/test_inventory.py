@@ -117,18 +117,19 @@ def test_a_relative_url_is_never_a_host(text, expected):
     assert host_port(text) == expected
 
 
-def test_calls_in_a_services_test_folder_are_not_the_services(tmp_path):
+def test_calls_in_a_services_test_folder_or_browser_assets_are_not_the_services(tmp_path):
     for rel, text in {
         "risk/pyproject.toml": '[project]\nname = "risk"\n',
         "risk/risk/app.py": 'import requests\n\n\ndef score():\n    return requests.get("http://fraud:8080/x", timeout=1)\n',
         "risk/tests/test_app.py": 'import requests\n\n\ndef test_score():\n    assert requests.get("http://localhost:8000/score").ok\n',
+        "risk/risk/static/app.js": 'fetch("/api/score", {method: "POST"});\n',
         "fraud/pyproject.toml": '[project]\nname = "fraud"\n',
         "fraud/fraud/app.py": "x = 1\n",
     }.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(text)
     calls = [(f.file, f.service) for f in scan(tmp_path, jobs=1).facts if f.kind == "http_call"]
-    assert calls == [("risk/risk/app.py", "risk"), ("risk/tests/test_app.py", None)]
+    assert calls == [("risk/risk/app.py", "risk"), ("risk/risk/static/app.js", None), ("risk/tests/test_app.py", None)]
 
 
 ENVOY = """static_resources:
