@@ -124,7 +124,13 @@ def test_spring_gateway_shortcuts_and_retry_outside_the_breaker():
     retry, breaker = routes[0].retry, routes[0].breaker
     assert retry is not None and breaker is not None
     # Retry runs outside the breaker: each attempt is bounded by the time limiter (Resilience4j's 1 s default)
-    assert (retry.attempts, retry.scope, retry.backoff, retry.retry_on, retry.line) == (6, "route", "none", ("series:SERVER_ERROR", "method:GET"), 13)
+    assert (retry.attempts, retry.scope, retry.backoff, retry.retry_on, retry.line) == (
+        6,
+        "route",
+        "none",
+        ("series:SERVER_ERROR", "java.io.IOException", "java.util.concurrent.TimeoutException", "method:GET"),
+        13,
+    )
     assert (breaker.name, breaker.failure_ratio, breaker.minimum_throughput, breaker.recovery_timeout_ms, breaker.line) == ("riskCB", 0.5, 100, 60000.0, 14)
     assert routes[1].retry is None and routes[1].breaker is None
 

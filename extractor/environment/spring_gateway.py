@@ -13,7 +13,8 @@ in force on a route:
   filter (filter order: position, default filters first at the same position) the limiter bounds
   the whole retried call (``timeout_scope: call``); otherwise each attempt gets the smaller of the two.
 - **retries**: a ``Retry`` filter: ``retries`` (default 3) + 1 attempts, ``statuses``, ``series``
-  (default SERVER_ERROR), ``methods`` (default GET) as ``retry_on``, ``backoff`` (``firstBackoff``,
+  (default SERVER_ERROR, also when statuses are given: either retries), ``exceptions`` (default
+  IOException, TimeoutException), ``methods`` (default GET) as ``retry_on``, ``backoff`` (``firstBackoff``,
   ``maxBackoff``, ``factor``) as exponential or fixed with its maximum delay.
 - **breaker**: a ``CircuitBreaker`` filter (name, ``fallbackUri``) with the Resilience4j settings of
   that name (``failure-rate-threshold``, ``minimum-number-of-calls``, ``wait-duration-in-open-state``).
@@ -108,7 +109,10 @@ def _retry(args: dict[str, Any], line: int) -> RouteRetry:
     except (TypeError, ValueError):
         attempts = None
     on = [f"status:{s}" for s in _strings(_arg(args, "statuses", 1))]
-    on += [f"series:{s}" for s in _strings(_get(args, "series")) or ([] if on else ["SERVER_ERROR"])]
+    series = _get(args, "series")
+    on += [f"series:{s}" for s in (_strings(series) if series is not None else ["SERVER_ERROR"])]  # statuses or series: either retries
+    exceptions = _get(args, "exceptions")
+    on += _strings(exceptions) if exceptions is not None else ["java.io.IOException", "java.util.concurrent.TimeoutException"]
     on += [f"method:{m}" for m in _strings(_arg(args, "methods", 2)) or ["GET"]]
     backoff = _get(args, "backoff")
     kind, max_delay = "none", None

@@ -58,7 +58,14 @@ def test_route_facts(reports):
     orders = routes[1]
     (retry,) = [by_id[i] for i in orders["retry_policies"]]
     assert (retry["line"], retry["attempts"], retry["backoff"], retry["max_delay_ms"], retry["scope"]) == (14, 3, "exponential", 500, "client")
-    assert retry["retry_on"] == ["status:BAD_GATEWAY", "status:SERVICE_UNAVAILABLE", "method:GET"]
+    assert retry["retry_on"] == [  # the default series and exceptions retry too
+        "status:BAD_GATEWAY",
+        "status:SERVICE_UNAVAILABLE",
+        "series:SERVER_ERROR",
+        "java.io.IOException",
+        "java.util.concurrent.TimeoutException",
+        "method:GET",
+    ]
     assert retry["calls"] == [orders["id"]]
     (breaker,) = [by_id[i] for i in orders["circuit_breakers"]]
     assert (breaker["line"], breaker["name"], breaker["fallback"], breaker["failure_ratio"], breaker["minimum_throughput"], breaker["recovery_timeout_ms"]) == (
