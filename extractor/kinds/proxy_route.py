@@ -37,7 +37,7 @@ FIELDS = (
     route            string?  req  The route's id or name (a Spring Cloud Gateway route id, a YARP route key, an nginx location, an Envoy route name).
     match            string?  req  The path the route matches (a Path predicate, a location prefix, an Envoy prefix or path).
     upstream         string?  -    The upstream group the route names (a YARP cluster, an nginx upstream block, an Envoy cluster).
-    per_try_timeout_ms  ms    -    Envoy: the timeout of each attempt, when timeout_ms bounds the whole call.
+    per_try_timeout_ms  ms    -    The timeout of each attempt when timeout_ms bounds the whole call (Envoy's per_try_timeout; a Spring Cloud Gateway response-timeout inside a breaker's time limiter).
     """,
         library={"enum": [*PROXIES, None]},
     )
@@ -47,7 +47,7 @@ FIELDS = (
 
 @dataclass(frozen=True, slots=True)
 class ProxyRoute(CallView):
-    """A route a gateway or reverse proxy declares in its configuration: what it matches, where it forwards, with the timeout, retries and breaker in force."""
+    """A route a gateway or reverse proxy declares in its configuration (rule `config.PROXY`, made from the file, not by a rule of rules/): what it matches, where it forwards, with the timeout, retries and breaker in force; the graph draws it as a call edge with `via: route`."""
 
     route: str | None = None
     match: str | None = None
