@@ -76,17 +76,21 @@ def test_envoy_routes():
 def test_nginx_routes():
     routes = nginx.routes_of_file(FIXTURES / "nginx" / "nginx.conf", "nginx/nginx.conf")
     assert _summary(routes) == [
-        (12, "= /one", "/one", "http://users:9001/", None, 30000.0, "config", None, None),
-        (16, "/pool", "/pool", "http://a:80", "pool", 30000.0, "config", None, None),
-        (22, "~ ^/tries", "^/tries", "http://a:80", "pool", 500.0, "config", None, None),
-        (25, "/dyn", "/dyn", "http://$backend", None, 30000.0, "config", None, None),
+        (13, "= /one", "/one", "http://users:9001/", None, 30000.0, "config", None, None),
+        (17, "/pool", "/pool", "http://a:80", "pool", 30000.0, "config", None, None),
+        (23, "~ ^/tries", "^/tries", "http://a:80", "pool", 500.0, "config", None, None),
+        (26, "/dyn", "/dyn", "http://$backend", None, 30000.0, "config", None, None),
     ]
     assert [r.connect_timeout_ms for r in routes] == [60000.0] * 4  # nginx's default
     assert routes[0].retry is None  # one host: one try
     assert routes[1].retry is None  # proxy_next_upstream off
     tries = routes[2].retry
     assert tries is not None
-    assert (tries.attempts, tries.retry_on, tries.line) == (2, ("error", "timeout"), 20)  # 5 tries allowed, 2 servers (the backup is not counted)
+    assert (tries.attempts, tries.retry_on, tries.line) == (
+        2,
+        ("error", "timeout"),
+        21,
+    )  # 5 tries allowed, 2 servers (the backup and the down one are not counted)
 
 
 GATEWAY = """

@@ -51,7 +51,9 @@ class _Upstream:
 def _upstreams(block: list[dict[str, Any]], out: dict[str, _Upstream]) -> None:
     for d in block:
         if d.get("directive") == "upstream" and d.get("args"):
-            servers = tuple(str(s["args"][0]) for s in d.get("block") or [] if s.get("directive") == "server" and s.get("args") and "backup" not in s["args"])
+            servers = tuple(
+                str(s["args"][0]) for s in d.get("block") or [] if s.get("directive") == "server" and s.get("args") and not {"backup", "down"} & set(s["args"])
+            )
             out[str(d["args"][0])] = _Upstream(servers, int(d.get("line") or 0))
         elif d.get("block"):
             _upstreams(d["block"], out)
