@@ -527,6 +527,8 @@ def _call_edges(services: dict[str, ServiceNode], aliases: dict[str, str], infer
                 edges[(caller, callee, match.tokens(policy.operation))] = CallEdge(caller, callee, False, policy.operation, match="declared")
 
     for call in sorted(inferred.calls, key=lambda c: _loc_key(c.location)):
+        if call.id.startswith(ROUTE_PREFIX) and call.endpoint is not None:
+            call = replace(call, endpoint=None)  # a route forwards every path it matches: no one endpoint (not the upstream's "/")
         if call.callee:
             edge = _edge_for(call, edges, services)
         else:

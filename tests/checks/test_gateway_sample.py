@@ -113,6 +113,7 @@ def test_route_edges(reports):
     catalog = calls["call:gateway->catalog:*"]
     assert _values(catalog, "timeout_ms") == [(3000.0, f"{YML}:31", "")]
     assert _values(catalog, "retry_attempts") == [(3, f"{YML}:14", "spring-cloud-gateway")]
+    assert "endpoint" not in catalog["attributes"]  # a route forwards every path it matches, not to catalog's GET / (index)
     assert "via" not in calls["call:orders->payments:create_charge"]["attributes"]
     services = [n["name"] for n in doc["nodes"] if n["kind"] == "service"]
     assert services == ["catalog", "edge", "gateway", "orders", "payments"]
