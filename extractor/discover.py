@@ -409,14 +409,15 @@ def _compose_proxies(root: Path, inv: Inventory) -> dict[str, tuple[str, str]]:
                 for path in paths:
                     if not isinstance(path, str) or not path.startswith("."):
                         continue
-                    folder = _join(base, path)
+                    folder = join_path(base, path)
                     folder = _parent(folder) if folder in inv.other_files else folder
                     if folder in proxies and not any(f.startswith(folder + "/") for f in inv.files):
                         out.setdefault(folder, (str(name), f"a proxy: compose service {name} ({rel}) runs it with its configuration, no source"))
     return out
 
 
-def _join(base: str, rel: str) -> str:
+def join_path(base: str, rel: str) -> str:
+    """``rel`` (``./a/../b``, backslashes allowed) joined to the folder ``base``, normalised (``.``: the root)."""
     parts = [] if base == "." else base.split("/")
     for p in rel.replace("\\", "/").split("/"):
         if p in ("", "."):

@@ -11,6 +11,8 @@ from extractor import yamlio
 from extractor.environment import appsettings, envoy, nginx, spring_gateway, yarp
 from extractor.environment.routes import duration_ms, timespan_ms
 
+from .checks.helpers import write
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "proxies"
 
 
@@ -183,15 +185,16 @@ def test_spring_gateway_routes_in_properties(tmp_path):
 def test_an_nginx_template_address_resolves_through_the_proxys_environment(tmp_path):
     from extractor.scan import scan
 
-    for rel, text in {
-        "docker-compose.yml": "services:\n  web:\n    build: ./nginx\n    environment:\n      API_HOST: api\n  api:\n    build: ./api\n",
-        "nginx/Dockerfile": "FROM nginx:1.27\nCOPY templates /etc/nginx/templates\n",
-        "nginx/templates/default.conf.template": "server {\n    location /api/ {\n        proxy_pass http://${API_HOST}:8000;\n    }\n}\n",
-        "api/pyproject.toml": '[project]\nname = "api"\n',
-        "api/api/app.py": "x = 1\n",
-    }.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text)
+    write(
+        tmp_path,
+        {
+            "docker-compose.yml": "services:\n  web:\n    build: ./nginx\n    environment:\n      API_HOST: api\n  api:\n    build: ./api\n",
+            "nginx/Dockerfile": "FROM nginx:1.27\nCOPY templates /etc/nginx/templates\n",
+            "nginx/templates/default.conf.template": "server {\n    location /api/ {\n        proxy_pass http://${API_HOST}:8000;\n    }\n}\n",
+            "api/pyproject.toml": '[project]\nname = "api"\n',
+            "api/api/app.py": "x = 1\n",
+        },
+    )
     (route,) = [f for f in scan(tmp_path, jobs=1).facts if f.kind == "proxy_route"]
     assert (route.service, route.line, route.fields["url"], route.fields["target"]) == (
         "nginx",

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..discover import owner_of
+from ..discover import join_path, owner_of
 from .book import AddressBook
 from .dotenv import env_file_entries
 
@@ -61,16 +61,3 @@ def read_compose(book: AddressBook, rel: str, doc: dict[str, Any], roots: list[s
             if isinstance(env_path, str) and root is not None:
                 target = join_path(base, env_path)
                 env_file_entries(book, service, root / target, target)
-
-
-def join_path(base: str, rel: str) -> str:
-    parts = [] if base == "." else base.split("/")
-    for p in rel.replace("\\", "/").split("/"):
-        if p in ("", "."):
-            continue
-        if p == "..":
-            if parts:
-                parts.pop()
-            continue
-        parts.append(p)
-    return "/".join(parts) or "."

@@ -16,6 +16,8 @@ from extractor.docs import schema_files
 from extractor.scan import scan
 from extractor.targets import host_port
 
+from ..checks.helpers import write
+
 WEB = '<Project Sdk="Microsoft.NET.Sdk.Web">\n  <ItemGroup>\n    <ProjectReference Include="..\\Ordering.Domain\\Ordering.Domain.csproj" />\n  </ItemGroup>\n</Project>\n'
 FILES = {
     "Ordering.API/Ordering.API.csproj": WEB,
@@ -38,11 +40,7 @@ FILES = {
 
 
 def _repo(root: Path, extra: dict[str, str] | None = None) -> Path:
-    for rel, text in {**FILES, **(extra or {})}.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    return root
+    return write(root, {**FILES, **(extra or {})})
 
 
 def _roles(root: Path, config: Config | None = None) -> dict[str, tuple[str | None, str, str]]:
@@ -118,16 +116,17 @@ def test_a_relative_url_is_never_a_host(text, expected):
 
 
 def test_calls_in_a_services_test_folder_or_browser_assets_are_not_the_services(tmp_path):
-    for rel, text in {
-        "risk/pyproject.toml": '[project]\nname = "risk"\n',
-        "risk/risk/app.py": 'import requests\n\n\ndef score():\n    return requests.get("http://fraud:8080/x", timeout=1)\n',
-        "risk/tests/test_app.py": 'import requests\n\n\ndef test_score():\n    assert requests.get("http://localhost:8000/score").ok\n',
-        "risk/risk/static/app.js": 'fetch("/api/score", {method: "POST"});\n',
-        "fraud/pyproject.toml": '[project]\nname = "fraud"\n',
-        "fraud/fraud/app.py": "x = 1\n",
-    }.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text)
+    write(
+        tmp_path,
+        {
+            "risk/pyproject.toml": '[project]\nname = "risk"\n',
+            "risk/risk/app.py": 'import requests\n\n\ndef score():\n    return requests.get("http://fraud:8080/x", timeout=1)\n',
+            "risk/tests/test_app.py": 'import requests\n\n\ndef test_score():\n    assert requests.get("http://localhost:8000/score").ok\n',
+            "risk/risk/static/app.js": 'fetch("/api/score", {method: "POST"});\n',
+            "fraud/pyproject.toml": '[project]\nname = "fraud"\n',
+            "fraud/fraud/app.py": "x = 1\n",
+        },
+    )
     calls = [(f.file, f.service) for f in scan(tmp_path, jobs=1).facts if f.kind == "http_call"]
     assert calls == [("risk/risk/app.py", "risk"), ("risk/risk/static/app.js", None), ("risk/tests/test_app.py", None)]
 
@@ -162,15 +161,16 @@ COMPOSE = """services:
 
 
 def test_a_compose_service_running_a_stock_proxy_image_on_a_config_folder_is_a_proxy(tmp_path):
-    for rel, text in {
-        "docker-compose.yml": COMPOSE,
-        "Gateways/Envoy/web/envoy.yaml": ENVOY,
-        "Services/Ordering.API/Dockerfile": "FROM mcr.microsoft.com/dotnet/aspnet:8.0\n",
-        "Services/Ordering.API/Ordering.API.csproj": '<Project Sdk="Microsoft.NET.Sdk.Web"></Project>\n',
-        "Services/Ordering.API/Program.cs": "var app = WebApplication.Create(args);\n",
-    }.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text)
+    write(
+        tmp_path,
+        {
+            "docker-compose.yml": COMPOSE,
+            "Gateways/Envoy/web/envoy.yaml": ENVOY,
+            "Services/Ordering.API/Dockerfile": "FROM mcr.microsoft.com/dotnet/aspnet:8.0\n",
+            "Services/Ordering.API/Ordering.API.csproj": '<Project Sdk="Microsoft.NET.Sdk.Web"></Project>\n',
+            "Services/Ordering.API/Program.cs": "var app = WebApplication.Create(args);\n",
+        },
+    )
     roles = _roles(tmp_path)
     assert roles["Gateways/Envoy/web"] == (
         "webapigw",
