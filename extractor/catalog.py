@@ -300,10 +300,13 @@ def check_fields(data: Any, kinds: tuple[str, ...], shown: str) -> None:
 # every language (route_tokens, default_imports, tuple:, {field: F}) are not listed.
 _NOT_CSHARP = frozenset({"python", "go", "java", "javascript", "typescript", "kotlin"})
 _NO_TYPE_ARGS = frozenset({"python", "go", "javascript", "typescript"})
+_NO_KEYWORD_ARGS = frozenset({"go", "java", "javascript", "typescript"})
 UNSUPPORTED: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("match", "inject"): (_NOT_CSHARP, "dependency-injection registrations are read only by the csharp adapter"),
     ("match", "lambdas"): (_NOT_CSHARP, "typed lambda parameters are read only by the csharp adapter"),
     ("match", "decorators"): (frozenset({"go"}), "go has no decorators or annotations"),
+    ("match", "keyword"): (_NO_KEYWORD_ARGS, "its calls have no keyword arguments (only python, kotlin and csharp do)"),
+    ("match", "default_keyword"): (_NO_KEYWORD_ARGS, "its calls have no keyword arguments (only python, kotlin and csharp do)"),
     ("argspec", "type_arg"): (_NO_TYPE_ARGS, "its adapter reads no generic type arguments (only csharp, java and kotlin do)"),
     ("object", "type_arg"): (_NO_TYPE_ARGS, "its adapter reads no generic type arguments (only csharp, java and kotlin do)"),
 }

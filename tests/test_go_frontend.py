@@ -303,6 +303,29 @@ def test_a_bad_treesitter_block_is_an_error_with_file_and_line(tmp_path):
         load_catalog([tmp_path])
 
 
+def test_an_env_reader_keyword_is_rejected_for_go(tmp_path):
+    # Go calls have no keyword arguments: an env: entry's keyword names cannot apply
+    _rule(
+        tmp_path,
+        "go/platform/env.yaml",
+        """\
+        id: go.platform.env
+        title: env readers
+        language: go
+        kind: platform
+        metadata: {status: preview, since: 0.2.0, confidence: high}
+        docs: {what: x, limitations: y}
+        treesitter:
+          env:
+            example.com/cfg.Get: {arg: 0, default: 1, default_keyword: fallback}
+        """,
+    )
+    with pytest.raises(
+        RuleError, match=r"go/platform/env.yaml:9: treesitter/env/example.com/cfg.Get/default_keyword: 'default_keyword' is not supported for go"
+    ):
+        load_catalog([tmp_path])
+
+
 def test_raw_queries_inline_and_from_an_scm_file(tmp_path):
     header = textwrap.dedent("""\
         title: a query rule

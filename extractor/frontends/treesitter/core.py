@@ -16,7 +16,7 @@ from ...facts import FactRef
 from ...values import Const, Dynamic, Obj, Value
 from ..base import FileResult, RawFact
 from .idflow import TsIdFlow
-from .index import TsIndex
+from .index import Converter, EnvGetter, TsIndex
 from .policies import PolicyTracker
 from .scopes import OWNER_CAPTURE, ClassInfo, FunctionInfo, Scope, Site
 from .summary import SummaryRecorder
@@ -28,17 +28,6 @@ if TYPE_CHECKING:  # tree_sitter is imported only when a file of the language is
 
 
 MAX_BASE_CHAIN = 64  # same-file base classes followed for a member or a class-body constant
-
-
-def env_keywords(index: TsIndex) -> tuple[str, str] | None:
-    """The platform rules' ``options: {env_keywords: [variable, default]}``: the keyword names of
-    the language's env readers' arguments (computed once per index)."""
-    key = "env_keywords"
-    if key not in index.derived:
-        found = next((r.options[key] for r in index.rules if r.kind == "platform" and key in (r.options or {})), None)
-        index.derived[key] = (str(found[0]), str(found[1])) if found else None
-    cached: tuple[str, str] | None = index.derived[key]
-    return cached
 
 
 class AnalyzerCore:
@@ -54,9 +43,9 @@ class AnalyzerCore:
     FUNCTION_TYPES: frozenset[str] = frozenset()  # function literals / lambdas (walked as closures)
     LEAF_TYPES: frozenset[str] = frozenset()  # expression nodes with nothing to match inside
     CONSTANTS: Mapping[str, Any] = {}  # library constants the language knows (time.Second)
-    ENV_GETTERS: Mapping[str, tuple[int, int | None]] = {}  # qualname → (variable arg, default arg)
+    ENV_GETTERS: Mapping[str, EnvGetter] = {}  # qualname → (variable arg, default arg)
     PASS_THROUGH: frozenset[str] = frozenset()  # conversions that keep the value (int64(x))
-    CONVERTERS: Mapping[str, str] = {}  # qualname → float | int | str (strconv.Atoi → int)
+    CONVERTERS: Mapping[str, Converter] = {}  # qualname → float | int | str (strconv.Atoi → int)
     IDENTIFIER_TYPES: frozenset[str] = frozenset({"identifier"})  # names the id flow looks up
     SUBSCRIPT_TYPES: frozenset[str] = frozenset()  # index expressions impl rules' on_subscript receives
     # ---- language semantics the generic reading depends on (each with the reason it is not one behaviour)
@@ -85,25 +74,6 @@ class AnalyzerCore:
     # type's fields without an import; a Python module imports what it uses)
     EXPORT_IMPORTS = False
     EXPORT_CLASS_MEMBERS = True
-    # the keyword names of an env reader's variable and default: the platform rule's option
-    # ``env_keywords: [variable, default]`` (Python: ``os.getenv(key=..., default=...)``), set per file
-    ENV_KEYWORDS: tuple[str, str] | None = None
-    # library knowledge kept here until a converter's entry can say it: converters apply only to
-    # their one argument (Python: ``int(x, 16)`` is not ``int(x)``; Go's ``strconv.ParseInt(s, 10,
-    # 64)`` converts its first argument)
-    CONVERT_SINGLE_ARGUMENT = False
-    # ---- one behaviour for every language (the flags stay until match.py / emit.py / evaluate.py
-    # drop their test; no adapter sets them)
-    # a decorator that is a tracked instance (``@breaker``) or builds one (``@Breaker()``) puts its
-    # policies around the function; a bare decorator has no arguments to read
-    DECORATOR_INSTANCES = True
-    # the literal a surrounding try/except returns (fallback_here) is also the fallback of the
-    # policies covering the call (breaker.call(fn), a call of a decorated same-file function)
-    POLICY_FALLBACKS = True
-    # a method call resolved to a same-file function still matches ``any_receiver`` rules by its name
-    LOCAL_METHODS_MATCH_BY_NAME = True
-    # a same-file function whose returns are all one unknown expression returns it (its text), not ``f()``
-    OPAQUE_RETURNS = True
 
     def __init__(
         self,
@@ -143,7 +113,6 @@ class AnalyzerCore:
         self._env_getters = {**self.ENV_GETTERS, **index.env_getters}  # the platform rules' env:, converters:, pass_through:
         self._converters = {**self.CONVERTERS, **index.converters}
         self._pass_through = self.PASS_THROUGH | index.pass_through
-        self.ENV_KEYWORDS = env_keywords(index) or self.ENV_KEYWORDS
         self._literal_policies: dict[int, list[FactRef]] = {}  # function literal id → policies of the call running it
         self._ref_policies: dict[str, list[FactRef]] = {}  # a module-level instance (Ref) → policies attached to it
         self._class_receivers: dict[int, Obj | None] = {}

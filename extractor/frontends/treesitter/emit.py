@@ -90,7 +90,7 @@ class Emitter(ObjectBuilder):
 
     def function_scopes(self, qual: str, site: Site, scope: Scope, receiver: Obj | None, own: list[FactRef] | None = None) -> None:
         refs = object_policies(receiver) if receiver is not None else []
-        if refs and self.POLICY_FALLBACKS:
+        if refs:
             fallback = self.fallback_here()
             if fallback is not None:  # breaker.call(fn) inside a try whose except returns a default
                 self.policies.on_fallback(refs, fallback)

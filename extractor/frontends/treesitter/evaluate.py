@@ -334,9 +334,8 @@ class Evaluator(AnalyzerCore):
                 return receiver
         getter = self._env_getters.get(qual)
         if getter is not None:
-            kw_var, kw_default = self.ENV_KEYWORDS or (None, None)
-            var = self.site_value(site, getter[0], scope, kw_var)
-            default = self.site_value(site, getter[1], scope, kw_default) if getter[1] is not None else None
+            var = self.site_value(site, getter.arg, scope, getter.keyword)
+            default = self.site_value(site, getter.default, scope, getter.default_keyword) if getter.default is not None else None
             if isinstance(sv := strip(var), Const):
                 return Env(str(sv.value), default if default is not None and strip(default) != Const(None) else None)
             return Opaque(site.node)
@@ -344,9 +343,9 @@ class Evaluator(AnalyzerCore):
             inner = self.evaluate(site.args[0], scope)
             return inner if self.is_value(inner) else Opaque(site.node)
         conv = self._converters.get(qual)
-        if conv is not None and site.args and not (self.CONVERT_SINGLE_ARGUMENT and (len(site.args) != 1 or site.kwargs)):
+        if conv is not None and site.args and not (conv.one_argument and (len(site.args) != 1 or site.kwargs)):
             inner = self.evaluate(site.args[0], scope)
-            return convert(conv, inner) if self.is_value(inner) and not isinstance(inner, Dynamic) else Opaque(site.node)
+            return convert(conv.to, inner) if self.is_value(inner) and not isinstance(inner, Dynamic) else Opaque(site.node)
         special = self.special_call(qual, site, scope)
         if special is not None:
             return special
@@ -443,7 +442,7 @@ class Evaluator(AnalyzerCore):
             other = returns[0] if returns[1] is envs[0] else returns[1]
             if self.is_value(other) and not isinstance(other, Dynamic):
                 result = Env(cast(Env, strip(envs[0])).var, self.to_value(other))  # envs: Env reads only (above)
-        elif returns and all(r == returns[0] for r in returns) and (self.OPAQUE_RETURNS or not isinstance(returns[0], Opaque)):
+        elif returns and all(r == returns[0] for r in returns):
             result = returns[0]
         self._return_cache[key] = result
         return result

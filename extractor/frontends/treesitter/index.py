@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ...catalog import Rule, RuleError
 from ...templates import expansions as _expansions
@@ -180,6 +180,24 @@ class QuerySpec:
     where: str  # file:line for errors
 
 
+class EnvGetter(NamedTuple):
+    """A platform rule's ``env:`` entry: the arguments (position, and keyword name where the
+    language has keyword arguments) holding the variable's name and its default."""
+
+    arg: int
+    default: int | None = None
+    keyword: str | None = None
+    default_keyword: str | None = None
+
+
+class Converter(NamedTuple):
+    """A platform rule's ``converters:`` entry: the result's type; with ``one_argument`` only a
+    call with that one argument converts (Python's ``int(x, 16)`` does not)."""
+
+    to: str
+    one_argument: bool = False
+
+
 @dataclass(slots=True)
 class TsIndex:
     language: str
@@ -198,11 +216,11 @@ class TsIndex:
     mount_rules: set[str] = field(default_factory=set)
     queries: list[QuerySpec] = field(default_factory=list)
     constants: dict[str, Any] = field(default_factory=dict)  # qualified name → a literal the rules declare
-    env_getters: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # env: qualified name → (name arg, default arg)
+    env_getters: dict[str, EnvGetter] = field(default_factory=dict)  # env: qualified name → its arguments
     env_objects: set[str] = field(default_factory=set)  # env_objects: objects whose members are env vars (process.env)
     default_imports: list[str] = field(default_factory=list)  # default_imports: namespaces every file imports (implicit usings)
     env_defaults: dict[str, tuple[int | None, int]] = field(default_factory=dict)  # env_defaults: name → (value arg, None: the receiver call's; default arg)
-    converters: dict[str, str] = field(default_factory=dict)  # converters: qualified name → int | float | str
+    converters: dict[str, Converter] = field(default_factory=dict)  # converters: qualified name → int | float | str
     pass_through: set[str] = field(default_factory=set)  # pass_through: functions / constructors whose value is their argument's
     scales: dict[str, float] = field(default_factory=dict)  # scales: duration factory → factor (TimeSpan.FromSeconds: 1000)
     type_wrappers: set[str] = field(default_factory=set)  # type_wrappers: generic types standing for their first type argument (typing.Optional)
@@ -510,12 +528,13 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
         for name, value in (spec.get("constants") or {}).items():
             index.constants[name] = value
         for name, getter in (spec.get("env") or {}).items():  # platform rules: the language's env readers, ...
-            index.env_getters[name] = (int(getter["arg"]), getter.get("default"))
+            index.env_getters[name] = EnvGetter(int(getter["arg"]), getter.get("default"), getter.get("keyword"), getter.get("default_keyword"))
         index.env_objects.update(spec.get("env_objects") or ())
         index.default_imports.extend(n for n in spec.get("default_imports") or () if n not in index.default_imports)
         for name, d in (spec.get("env_defaults") or {}).items():
             index.env_defaults[name] = (None if d["value"] == "receiver" else int(d["value"]), int(d["default"]))
-        index.converters.update(spec.get("converters") or {})  # ... conversions, pass-throughs
+        for name, conv in (spec.get("converters") or {}).items():  # ... conversions, pass-throughs
+            index.converters[name] = Converter(conv["to"], bool(conv.get("one_argument"))) if isinstance(conv, dict) else Converter(str(conv))
         index.pass_through.update(spec.get("pass_through") or ())
         index.scales.update({str(k): float(v) for k, v in (spec.get("scales") or {}).items()})
         index.type_wrappers.update(spec.get("type_wrappers") or ())

@@ -321,11 +321,10 @@ class Matcher(Emitter):
                 self.id_wrapper_call(local.fn, site, scope)
                 if self.idflow.active():
                     self.idflow.on_local_call(local.fn.qualname, site, scope)
-            if self.POLICY_FALLBACKS:
-                fallback = self.fallback_here()
-                if fallback is not None:  # a breaker-decorated function whose caller falls back
-                    self.policies.on_fallback(local.fn.qualname, fallback)
-            if not (self.LOCAL_METHODS_MATCH_BY_NAME and attr in self.index.methods and site.func is not None and self.member_parts(site.func) is not None):
+            fallback = self.fallback_here()
+            if fallback is not None:  # a breaker-decorated function whose caller falls back
+                self.policies.on_fallback(local.fn.qualname, fallback)
+            if not (attr in self.index.methods and site.func is not None and self.member_parts(site.func) is not None):
                 return
             qual, receiver = None, None  # self.slave_for(...) defined here: any_receiver rules still match it by name
         if qual is None:
@@ -484,14 +483,14 @@ class Matcher(Emitter):
         outer = fn.scope
         covering: list[FactRef] = []
         fields_site: Site | None = dsite
-        if self.DECORATOR_INSTANCES:
-            if dsite.func is not None and dsite.func.id == dsite.node.id:  # @breaker: an instance used as a decorator, no arguments
-                fields_site = None
-                bare = self.evaluate(dsite.node, outer)
-            else:  # @MyBreaker(), @CircuitBreaker(...): an instance made here
-                bare = self.evaluate_shallow(dsite.node, outer)
-            if isinstance(bare, Obj):
-                covering += object_policies(bare)
+        # a decorator that is a tracked instance (@breaker) or builds one (@Breaker()) puts its policies around the function
+        if dsite.func is not None and dsite.func.id == dsite.node.id:  # @breaker: an instance used as a decorator, no arguments
+            fields_site = None
+            bare = self.evaluate(dsite.node, outer)
+        else:  # @MyBreaker(), @CircuitBreaker(...): an instance made here
+            bare = self.evaluate_shallow(dsite.node, outer)
+        if isinstance(bare, Obj):
+            covering += object_policies(bare)
         qual, receiver, attr, _ = self.callee(dsite.func, outer)
         if receiver is not None:
             covering += object_policies(receiver)  # @breaker.decorate(...), @retrying.wraps

@@ -117,7 +117,6 @@ class PythonAnalyzer(VariableOwners):
     PATH_KEEPS_UNKNOWN = True
     RECEIVER_PATH_KEEPS_UNKNOWN = False
     SHALLOW_CALLS_OPAQUE = True
-    CONVERT_SINGLE_ARGUMENT = True
     EXPORT_IMPORTS = True
     EXPORT_CLASS_MEMBERS = False
     # hooks the generic hand-written-retry rule reads (treesitter/retry_loops.py)
