@@ -59,6 +59,7 @@ class ServiceNode:
     declared: ServiceContract | None
     inferred: ServiceContract | None
     languages: tuple[str, ...] = ()
+    role: str | None = None  # the inventory's role: service | proxy (None: known from contracts only)
 
     @property
     def has_code(self) -> bool:
@@ -372,8 +373,9 @@ def build_graph(result: ScanResult, declared: LoadedContracts, inferred: Inferre
     """Merge declared and inferred contracts into one graph (deterministic: sorted inputs, sorted edges)."""
     services: dict[str, ServiceNode] = {}
     aliases: dict[str, str] = {}
+    roles = {f.service: f.role for f in result.inventory if f.service}
     for s in sorted(result.services, key=lambda s: s.name):
-        services[s.name] = ServiceNode(s.name, s.root, None, inferred.contracts.get(s.name), s.languages)
+        services[s.name] = ServiceNode(s.name, s.root, None, inferred.contracts.get(s.name), s.languages, roles.get(s.name, "service"))
         for a in (s.name, *s.aliases):
             for v in name_variants(a) | {a.lower()}:
                 aliases.setdefault(v, s.name)

@@ -21,6 +21,7 @@ from ..checks import SEVERITIES, Finding
 from ..contracts.load import ContractError
 from ..contracts.model import Location
 from ..facts import Diagnostic, Fact
+from ..kinds import CALL_KINDS
 from .summary import summarise
 
 
@@ -77,10 +78,12 @@ def render_facts(facts: list[Fact]) -> list[str]:
     for fact in sorted(facts, key=Fact.sort_key):
         by_service.setdefault(fact.service or "(no service)", []).append(fact)
     for service, items in sorted(by_service.items()):
-        calls = [f for f in items if f.kind in ("http_call", "grpc_call")]
+        calls = [f for f in items if f.kind in CALL_KINDS]
         shown = [f for f in items if f.kind in SHOWN_KINDS]
         endpoints = sum(1 for f in items if f.kind == "endpoint")
-        lines.append(f"  {service}: {len(calls)} outbound calls, {endpoints} endpoints")
+        routes = sum(1 for f in calls if f.kind == "proxy_route")
+        routed = f" ({routes} declared as routes in its configuration)" if routes else ""
+        lines.append(f"  {service}: {len(calls)} outbound calls{routed}, {endpoints} endpoints")
         for f in shown:
             lines.append(f"    {f.file}:{f.line}  {f.kind}  {summarise(f)}")
     lines.append("")

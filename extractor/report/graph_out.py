@@ -50,6 +50,7 @@ def document(graph: ContractGraph, root: str) -> dict[str, Any]:
                 "declared": node.declared is not None,
                 "in_code": node.has_code,
             }
+            | ({"role": node.role} if node.role else {})
         )
     for ds in graph.datasets.values():
         nodes.append({"id": node_id("dataset", ds.name), "kind": "dataset", "name": ds.name, "provider": ds.provider})
@@ -198,7 +199,7 @@ def _edges(graph: ContractGraph) -> list[tuple[str, str, list[str], str]]:
 
 def _nodes(graph: ContractGraph) -> list[tuple[str, str, str]]:
     """(id, label, kind) for every node."""
-    out = [(node_id("service", n), n, "service") for n in sorted(graph.services)]
+    out = [(node_id("service", n), n, "proxy" if graph.services[n].role == "proxy" else "service") for n in sorted(graph.services)]
     out += [(node_id("dataset", d), d, "dataset") for d in graph.datasets]
     out += [(node_id("host", h), h, "external") for h in graph.hosts]
     out += [(node_id("topic", t.key), t.key, "topic") for t in graph.topics.values()]
@@ -207,7 +208,13 @@ def _nodes(graph: ContractGraph) -> list[tuple[str, str, str]]:
 
 # -- DOT -----------------------------------------------------------------------------------------
 
-_DOT_SHAPES = {"service": 'shape=box, style="rounded"', "dataset": "shape=cylinder", "external": 'shape=box, style="dashed"', "topic": "shape=cds"}
+_DOT_SHAPES = {
+    "service": 'shape=box, style="rounded"',
+    "proxy": "shape=hexagon",
+    "dataset": "shape=cylinder",
+    "external": 'shape=box, style="dashed"',
+    "topic": "shape=cds",
+}
 
 
 def _dot_quote(text: str) -> str:
@@ -240,7 +247,7 @@ def to_mermaid(graph: ContractGraph) -> str:
     lines = ["flowchart LR"]
     for nid, label, kind in _nodes(graph):
         text = _mermaid_text(label)
-        shape = {"service": f'["{text}"]', "dataset": f'[("{text}")]', "external": f'{{{{"{text}"}}}}', "topic": f'>"{text}"]'}[kind]
+        shape = {"service": f'["{text}"]', "proxy": f'[/"{text}"\\]', "dataset": f'[("{text}")]', "external": f'{{{{"{text}"}}}}', "topic": f'>"{text}"]'}[kind]
         lines.append(f"  {ids[nid]}{shape}")
     for src, dst, label_lines, style in _edges(graph):
         arrow = {"solid": "-->", "dashed": "-.->", "dotted": "-.->", "bold": "==>", "message": "-->"}[style]

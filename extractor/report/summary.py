@@ -17,6 +17,7 @@ from ..kinds.message_consume import MessageConsume
 from ..kinds.message_publish import MessagePublish
 from ..kinds.messages import MessageView
 from ..kinds.missing_timeout import MissingTimeout
+from ..kinds.proxy_route import ProxyRoute
 from ..kinds.replica_read import ReplicaRead
 from ..kinds.retry_policy import RetryPolicy
 
@@ -60,6 +61,11 @@ def _call(fact: Fact) -> str:
     if fact.kind == "http_call":
         c = HttpCall.from_fields(fact.fields)
         what = f"{c.method or '?'} {c.url or '?'}"
+    elif fact.kind == "proxy_route":
+        r = ProxyRoute.from_fields(fact.fields)
+        matched = f" ({r.match})" if r.match and r.match != r.route else ""
+        what = f"route {r.route or r.match or '?'}{matched} to {r.upstream or r.url or '?'}"
+        c = r
     else:
         g = GrpcCall.from_fields(fact.fields)
         what = f"{g.grpc_service or '?'}.{g.rpc or '?'}"
@@ -181,6 +187,7 @@ SUMMARIES: dict[str, Callable[[Fact], str]] = {
     "idempotency_key": _idempotency,
     "http_call": _call,
     "grpc_call": _call,
+    "proxy_route": _call,
     "endpoint": _endpoint,
     "missing_timeout": _missing,
     "message_publish": _publish,

@@ -149,3 +149,16 @@ def test_findings(reports):
     messages = [f["message"] for f in doc["findings"]]
     assert "one request to edge may cause 18 calls to payments" in messages[0]
     assert messages[1].startswith("gateway gives orders 3s (code), but orders may spend 6400ms on one downstream call")
+
+
+def test_proxies_are_marked_in_the_graph(reports):
+    """The inventory's role reaches the graph: JSON ``role`` on service nodes, a hexagon in DOT and a
+    trapezoid in Mermaid for the proxies."""
+    _, graph, _ = reports
+    roles = {n["name"]: n.get("role") for n in json.loads(graph.output)["nodes"] if n["kind"] == "service"}
+    assert roles == {"catalog": "service", "edge": "proxy", "gateway": "proxy", "orders": "service", "payments": "service"}
+    dot = run("graph", SAMPLE, "--jobs", "1", "--format", "dot").output
+    assert '"service:gateway" [label="gateway", shape=hexagon];' in dot
+    assert '"service:orders" [label="orders", shape=box, style="rounded"];' in dot
+    mermaid = run("graph", SAMPLE, "--jobs", "1", "--format", "mermaid").output
+    assert '[/"edge"\\]' in mermaid and '["orders"]' in mermaid
