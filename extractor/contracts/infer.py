@@ -331,7 +331,7 @@ def _call(f: Fact, by_id: dict[str, Fact], ids: Iterable[IdFlow], endpoints: dic
         scope=f.scope,
         location=fact_location(f),
     )
-    if call.callee:
+    if call.callee and f.kind != "proxy_route":  # a route forwards every request its predicate matches, not one operation
         ep = find_endpoint(call, endpoints.get(call.callee, ()))
         if ep is not None:
             call = _with_endpoint(call, ep)

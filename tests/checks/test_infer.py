@@ -77,3 +77,13 @@ def test_a_call_whose_endpoint_is_unknown_has_no_operation(tmp_path):
     facts.call("a", "a/x.py", 3, callee="b", url="http://b/nowhere")
     dep = infer_contracts(facts.result(tmp_path)).contracts["a"].dependency("b")
     assert dep.operation is None
+
+
+def test_a_proxy_route_depends_on_its_upstream_not_on_one_of_its_operations():
+    """A route forwards every request its predicate matches: the upstream's ``GET /`` endpoint (the
+    route's address has an empty path) is not what it calls."""
+    root = REPO / "fixtures" / "monorepos" / "gateway"
+    inferred = infer_contracts(scan(root, catalog=catalog(), display_root="."), root)
+    gateway = inferred.contracts["gateway"]
+    assert sorted((d.service, d.operation) for d in gateway.depends_on) == [("catalog", None), ("orders", None)]
+    assert gateway.dependency("catalog").timeout.ms == 3000
