@@ -287,7 +287,7 @@ def graph(path: Path, fmt: str, output: Path | None, jobs: int | None, config_pa
     analysis = _analyse(path, config_path, jobs)
     _no_sources(path, analysis)
     if fmt == "json":
-        text = json_out.dumps(graph_out.document(analysis.graph, analysis.scan.root))
+        text = json_out.dumps(graph_out.document(analysis.graph, analysis.scan.root, analysis.scan.unanalysed()))
     elif fmt == "dot":
         text = graph_out.to_dot(analysis.graph)
     else:
@@ -332,7 +332,7 @@ def init(path: Path, service_names: tuple[str, ...], update: bool, dry_run: bool
         raise _fail(str(exc)) from None
     root = analysis.scan.root
     if fmt == "json":
-        click.echo(json_out.dumps(init_out.document(root, plan, dry_run=dry_run, update=update)), nl=False)
+        click.echo(json_out.dumps(init_out.document(root, plan, dry_run=dry_run, update=update, unanalysed=analysis.scan.unanalysed())), nl=False)
     else:
         click.echo(init_out.render(root, plan, dry_run=dry_run, update=update), nl=False)
 

@@ -288,6 +288,20 @@ def test_scan_text_counts_them_and_graph_and_init_name_them(unreadable_repo):
         assert "contracts: warning: 2 source file(s) could not be analysed; first: svc/binary.py: binary" in run.stderr
 
 
+@pytest.mark.parametrize("command", ["graph", "init"])
+def test_graph_and_init_json_list_them_and_validate(unreadable_repo, command):
+    import jsonschema
+
+    from extractor.docs import schema_files
+
+    args = [command, str(unreadable_repo), "--format", "json"] + (["--dry-run"] if command == "init" else [])
+    run = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert run.exit_code == 0, run.output
+    doc = json.loads(run.stdout)
+    jsonschema.validate(doc, json.loads(schema_files()[f"{command}.v1.schema.json"]))
+    assert [(d["file"], d["kind"]) for d in doc["unanalysed"]] == [("svc/binary.py", "binary"), ("svc/latin1.py", "decode_error")]
+
+
 def test_unanalysed_counts_service_files_that_lost_facts_only():
     diags = [
         Diagnostic("svc/a.py", "binary", "x"),

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..contracts.values import format_ms
+from ..facts import Diagnostic
 from ..graph import CallEdge, ContractGraph, DatasetNode, MessageEdge, ReadEdge, Sourced, node_id
 from .findings_json import location_json
 
@@ -38,7 +39,8 @@ def _provide_attrs(ds: DatasetNode) -> dict[str, list[Sourced]]:
     return out
 
 
-def document(graph: ContractGraph, root: str) -> dict[str, Any]:
+def document(graph: ContractGraph, root: str, unanalysed: list[Diagnostic] | None = None) -> dict[str, Any]:
+    """The graph document; ``unanalysed``: the services' files that could not be analysed (absent when none)."""
     nodes: list[dict[str, Any]] = []
     for name, node in sorted(graph.services.items()):
         nodes.append(
@@ -124,7 +126,10 @@ def document(graph: ContractGraph, root: str) -> dict[str, Any]:
             }
         )
     edges.sort(key=lambda e: (e["kind"], e["source"], e["target"], e["id"]))
-    return {"version": GRAPH_VERSION, "root": root, "nodes": nodes, "edges": edges}
+    out: dict[str, Any] = {"version": GRAPH_VERSION, "root": root, "nodes": nodes, "edges": edges}
+    if unanalysed:
+        out["unanalysed"] = [d.to_json() for d in unanalysed]
+    return out
 
 
 # -- labels shared by the pictures ---------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..commands.init import InitPlan, ServiceResult
+from ..facts import Diagnostic
 
 INIT_VERSION = 1
 
@@ -52,8 +53,10 @@ def render(root: str, plan: InitPlan, *, dry_run: bool, update: bool) -> str:
     return text
 
 
-def document(root: str, plan: InitPlan, *, dry_run: bool, update: bool) -> dict[str, Any]:
-    return {
+def document(root: str, plan: InitPlan, *, dry_run: bool, update: bool, unanalysed: list[Diagnostic] | None = None) -> dict[str, Any]:
+    """The init document; ``unanalysed``: the services' files that could not be analysed, whose
+    calls are missing from the contracts written (absent when none)."""
+    out: dict[str, Any] = {
         "version": INIT_VERSION,
         "root": root,
         "dry_run": dry_run,
@@ -61,3 +64,6 @@ def document(root: str, plan: InitPlan, *, dry_run: bool, update: bool) -> dict[
         "services": [r.to_json() for r in plan.services],
         "files": [{"path": c.path, "action": "create" if c.before is None else "update", "diff": c.diff()} for c in plan.changes],
     }
+    if unanalysed:
+        out["unanalysed"] = [d.to_json() for d in unanalysed]
+    return out
