@@ -124,6 +124,7 @@ class AnalyzerCore:
         self._decorator_sites: list[tuple[str | None, Site]] = []  # the decorators of the function being matched
         self._scope_timeouts: list[tuple[str, Any]] = []  # (label, limit) of decorators bounding the enclosing functions' calls
         self._literal_timeouts: dict[int, list[tuple[str, Any]]] = {}  # function literal id → limits of the call running it (withTimeout)
+        self._policy_classes: dict[int, Obj | None] = {}  # class node id → its instances' policy object (policy_instance)
         if index.has_id_rules and index.id_words_re is not None and index.id_words_re.search(source):
             self.idflow = TsIdFlow(cast("Analyzer", self), **index.idflow_options)  # (the composed engine)
         # the file's summary for the link stage (frontends/summary.py); bench/summary_overhead.py sets it to None
@@ -186,9 +187,10 @@ class AnalyzerCore:
         """An identifier no scope binds (a builtin, a name of another file)."""
         return Dynamic(name)
 
-    def fallback_here(self) -> str | None:
-        """The literal a surrounding try/catch returns when the call fails (languages with try)."""
-        return None
+    def fallback_literal(self, node: Node) -> str | None:
+        """The text of ``node`` when it is a literal a handler may return as a call's fallback
+        (``FALLBACK_LITERAL_TYPES``), else None (``fallback_here``)."""
+        return self.text(node) if node.type in self.FALLBACK_LITERAL_TYPES else None
 
     def class_constant(self, cls: ClassInfo, name: str, text: bool = False) -> Value | None:
         """A class-body constant of a same-file class (``class_attr:`` specs); languages with class bodies."""
@@ -295,6 +297,14 @@ class AnalyzerCore:
     RETRY_NESTING_HEADERS: frozenset[str] = frozenset()  # children of such a statement that are not statements (Python's with_clause)
     RETRY_BLOCKS: frozenset[str] = frozenset({"block"})  # blocks, and the else / elif parts of those statements
     TRY_ELSE_TYPES: frozenset[str] = frozenset()  # a try statement's else part (Python), on the success path
+    # ---- a call's fallback (the engine's fallback_here): the literal a handler of the enclosing
+    # try returns; it does not cross a function (FUNCTION_TYPES, FUNCTION_NODE_TYPES) nor the
+    # FALLBACK_STOP_TYPES (Python: a class body, an except clause of the try)
+    TRY_TYPES: frozenset[str] = frozenset()  # try statements (also the retry rule's hooks)
+    RETURN_TYPES: frozenset[str] = frozenset()  # return statements
+    FALLBACK_LITERAL_TYPES: frozenset[str] = frozenset()  # literals a handler may return as a call's fallback
+    FUNCTION_NODE_TYPES: frozenset[str] = frozenset()  # every function node (a fallback does not cross one)
+    FALLBACK_STOP_TYPES: frozenset[str] = frozenset()
     COMMENT_TYPES: frozenset[str] = frozenset({"comment", "line_comment", "block_comment"})
 
     def loop_body(self, node: Node) -> Node | None:
@@ -305,6 +315,13 @@ class AnalyzerCore:
 
     def try_handlers(self, node: Node) -> list[Node]:
         return [c for c in node.named_children if c.type == "catch_clause"]
+
+    def handler_body(self, handler: Node) -> Node | None:
+        return handler.child_by_field_name("body")
+
+    def named(self, node: Node | None) -> list[Node]:
+        """Named children that are not comments."""
+        return [c for c in node.named_children if c.type not in self.COMMENT_TYPES] if node is not None else []
 
     def iter_named(self, node: Node | None, types: Iterable[str] | None = None) -> list[Node]:
         if node is None:

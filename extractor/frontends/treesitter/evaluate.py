@@ -8,6 +8,7 @@ Arguments are found by position or keyword (``find_arg``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from ...values import (
@@ -28,6 +29,7 @@ from ...values import (
     strip,
 )
 from .core import AnalyzerCore
+from .policies import POLICY_KINDS
 from .scopes import (
     MAX_CALL_ARGS,
     MAX_EVAL_DEPTH,
@@ -355,9 +357,142 @@ class Evaluator(AnalyzerCore):
             return Opaque(site.node)
         return self.call_value(qual, site, scope)
 
+    # ================================================================ generic expression readers (EVAL entries)
+    SPREAD_TYPES: frozenset[str] = frozenset()  # items of a list literal that spread another (...xs, *xs)
+    LIST_ITEM_WRAPPERS: frozenset[str] = frozenset()  # an item node around its expression (C#'s expression_element)
+
+    # operators by their text (the generic eval_binary_node / eval_unary_node): the fold operator
+    # of each binary one, the null- and falsy-default ones, prefix ones whose value is null or
+    # their operand's; with INT_DIVISION ``/`` of two integers truncates toward zero
+    BINARY_OPS: Mapping[str, str] = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%"}
+    DEFAULT_OPS: frozenset[str] = frozenset()  # x ?: d, x ?? d: d when x is null
+    FALSY_DEFAULT_OPS: frozenset[str] = frozenset()  # x || d: d when x is falsy
+    NULL_UNARY: frozenset[str] = frozenset()  # prefix operators whose value is null (JavaScript's void)
+    UNARY_IDENTITY: frozenset[str] = frozenset({"+", "!!"})
+    INT_DIVISION = True
+
+    def operator(self, node: Node) -> str:
+        op = node.child_by_field_name("operator")
+        if op is not None:
+            return self.text(op)
+        return next((self.text(c) for c in node.children if not c.is_named), "")
+
+    def eval_binary_node(self, node: Node, scope: Scope) -> Any:
+        op = self.operator(node)
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if left is None or right is None:
+            return Opaque(node)
+        if op in self.DEFAULT_OPS or op in self.FALSY_DEFAULT_OPS:  # System.getenv("X") ?: "d", process.env.X || "d"
+            lv = self.evaluate(left, scope)
+            inner = strip(lv) if self.is_value(lv) else None
+            if isinstance(inner, Env) and inner.default is None:
+                return Env(inner.var, self.to_value(self.evaluate(right, scope)))
+            if isinstance(inner, Const):  # a known left side: itself, or the right side when null (falsy)
+                empty = inner.value in (None, "", 0, False) if op in self.FALSY_DEFAULT_OPS else inner.value is None
+                return self.evaluate(right, scope) if empty else lv
+            return Opaque(node)
+        fop = self.BINARY_OPS.get(op)
+        if fop is None:
+            return Opaque(node)
+        lv, rv = self.evaluate(left, scope), self.evaluate(right, scope)
+        if fop == "/" and self.INT_DIVISION:  # integer division truncates toward zero
+            a = strip(lv) if self.is_value(lv) else None
+            b = strip(rv) if self.is_value(rv) else None
+            if isinstance(a, Const) and isinstance(b, Const) and type(a.value) is int and type(b.value) is int and b.value:
+                q = abs(a.value) // abs(b.value)
+                return Const(q if (a.value >= 0) == (b.value >= 0) else -q)
+        return self.eval_binary(fop, lv, rv, node)
+
+    def eval_unary_node(self, node: Node, scope: Scope) -> Any:
+        operand = node.child_by_field_name("operand") or node.child_by_field_name("argument")
+        if operand is None:
+            kids = self.named(node)
+            operand = kids[-1] if kids else None
+        if operand is None:
+            return Opaque(node)
+        op = self.operator(node)
+        if op in self.NULL_UNARY:
+            return Const(None)
+        v = self.evaluate(operand, scope)
+        if op in self.UNARY_IDENTITY:  # x!! is x
+            return v
+        if op == "-" and self.is_value(v) and not isinstance(v, Dynamic):
+            return fold("-", Const(0), v)
+        inner = strip(v) if self.is_value(v) else None
+        if op == "!" and isinstance(inner, Const) and isinstance(inner.value, bool):
+            return Const(not inner.value)
+        return Opaque(node)
+
+    def eval_paren(self, node: Node, scope: Scope) -> Any:
+        """A parenthesised expression (one operand, comments aside): its operand's value."""
+        kids = self.named(node)
+        return self.evaluate(kids[0], scope) if len(kids) == 1 else Opaque(node)
+
+    def eval_first(self, node: Node, scope: Scope) -> Any:
+        """A cast / type assertion / non-null assertion: the value of its first operand."""
+        kids = self.named(node)
+        return self.evaluate(kids[0], scope) if kids else Opaque(node)
+
+    def eval_list(self, node: Node, scope: Scope) -> Any:
+        """A list / array literal: the ``Seq`` of its items (unknown past ``MAX_LITERAL_ITEMS`` or with a spread)."""
+        items = self.named(node)
+        if len(items) > MAX_LITERAL_ITEMS or any(i.type in self.SPREAD_TYPES for i in items):
+            return Opaque(node)
+        return Seq(tuple(self.to_value(self.evaluate(self.named(i)[0] if i.type in self.LIST_ITEM_WRAPPERS and self.named(i) else i, scope)) for i in items))
+
+    def item_value(self, base: Any, key: Any) -> Any:
+        """``base[key]`` of a known map (by a constant key) or list (by a constant integer
+        index, counted from the end when negative); None: not known."""
+        inner = strip(base) if self.is_value(base) else None
+        if isinstance(key, Const):
+            if isinstance(inner, Map):
+                return inner.get(key.value)
+            if isinstance(inner, Seq) and type(key.value) is int and -len(inner.items) <= key.value < len(inner.items):
+                return inner.items[key.value]
+        return None
+
     def class_instance(self, cls: ClassInfo, site: Site) -> Any:
-        """The value of ``C(...)`` for a same-file class ``C``."""
-        return Instance(cls)
+        """The value of ``C(...)`` for a same-file class ``C``: the policy object of a subclass of a
+        tracked policy class (``policy_instance``), else an instance of the class."""
+        inst = self.policy_instance(cls) if self.index.classes else None
+        return inst if inst is not None else Instance(cls)
+
+    def policy_instance(self, cls: ClassInfo) -> Obj | None:
+        """An instance of a same-file class that a policy rule's ``classes:`` matched (it derives
+        from a tracked policy class, ``class MyBreaker(CircuitBreaker)``) carries the class's fact:
+        an object of the base class's tracked type whose origin is where ``match_classes`` emits."""
+        key = cls.node.id
+        if key not in self._policy_classes:
+            found: Obj | None = None
+            for base in self.class_bases(cls):
+                if any(c.kind in POLICY_KINDS and c.pattern.fullmatch(base) for c in self.index.classes):
+                    otypes = self.index.ctor(base)
+                    origin = f"{self.path}#{self.node_key(self.class_report_node(cls))}"
+                    found = Obj(otypes[0].type if otypes else base, (), cls.name, origin)
+                    break
+            self._policy_classes[key] = found
+        return self._policy_classes[key]
+
+    def fallback_here(self) -> str | None:
+        """The literal a handler of the nearest enclosing try returns (``except Timeout: return 0``,
+        ``catch (e) { return "default"; }``, ``fallback_literal``): the fallback of a call made
+        in the try, not in a function defined there nor past a ``FALLBACK_STOP_TYPES`` node."""
+        if not self.TRY_TYPES:
+            return None
+        for node in reversed(self.stack):
+            t = node.type
+            if t in self.FUNCTION_TYPES or t in self.FUNCTION_NODE_TYPES or t in self.FALLBACK_STOP_TYPES:
+                return None
+            if t not in self.TRY_TYPES:
+                continue
+            for handler in self.try_handlers(node):
+                for st in self.iter_named(self.handler_body(handler), self.RETURN_TYPES):
+                    value = next(iter(self.named(st)), None)
+                    literal = self.fallback_literal(value) if value is not None else None
+                    if literal is not None:
+                        return literal
+            return None
+        return None
 
     def special_call(self, qual: str, site: Site, scope: Scope) -> Any:
         """Language-specific call values (None: nothing special)."""
@@ -511,6 +646,6 @@ class Evaluator(AnalyzerCore):
             stringish = isinstance(other, Concat) or (isinstance(other, Const) and isinstance(other.value, str))
             if op != "+" or not stringish:
                 return Opaque(node)
-        if op not in ("+", "-", "*", "/", "//", "%", "**"):
+        if op not in ("+", "-", "*", "/", "//", "%", "**", "|", "&"):
             return Opaque(node)
         return fold(op, left, right)

@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ...facts import Diagnostic, FactRef
-from ...values import Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip
+from ...values import Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, simplify_concat, strip
 from ..base import FileResult
 from .engine import (
     MAX_LITERAL_ITEMS,
@@ -50,7 +50,7 @@ from .engine import (
     Scope,
     Site,
 )
-from .policies import POLICY_KINDS, object_policies
+from .policies import object_policies
 from .syntax import by_method, node_types
 from .variable_owners import VariableOwners
 
@@ -59,7 +59,6 @@ if TYPE_CHECKING:
 
 BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 _NAMED_LITERALS = {"true": True, "false": False, "none": None}
-_BINOPS = {"+", "-", "*", "/", "//", "%", "**", "|", "&"}
 _FLAT_INTO = node_types("if_statement elif_clause else_clause try_statement except_clause except_group_clause finally_clause with_statement block")
 _SCAN_INTO = _FLAT_INTO | node_types("for_statement while_statement match_statement case_clause")
 _SKIP_STATEMENTS = node_types(
@@ -78,10 +77,10 @@ class PythonAnalyzer(VariableOwners):
         ev_concat="concatenated_string",
         ev_number=("integer", "float"),
         ev_named_literal=("true", "false", "none"),
-        ev_binary="binary_operator",
-        ev_unary="unary_operator",
-        ev_inner=("parenthesized_expression", "await"),
-        ev_sequence=("tuple", "list", "expression_list"),
+        eval_binary_node="binary_operator",
+        eval_unary_node="unary_operator",
+        eval_paren=("parenthesized_expression", "await"),
+        eval_list=("tuple", "list", "expression_list"),
         ev_dict="dictionary",
         ev_subscript="subscript",
         ev_conditional="conditional_expression",
@@ -111,6 +110,9 @@ class PythonAnalyzer(VariableOwners):
     LEAF_TYPES = node_types("identifier integer float true false none comment ellipsis type string_start string_end string_content escape_sequence")
     IDENTIFIER_TYPES = frozenset({"identifier"})
     SUBSCRIPT_TYPES = frozenset({"subscript"})
+    SPREAD_TYPES = frozenset({"list_splat", "parenthesized_list_splat", "dictionary_splat"})
+    BINARY_OPS = {op: op for op in ("+", "-", "*", "/", "//", "%", "**", "|", "&")}
+    INT_DIVISION = False  # 7 / 2 is 3.5 (7 // 2 is 3)
     ROUTE_LIST_TYPES = frozenset({"list", "tuple"})
     SPREAD_LABEL = "**kwargs"
     SPREAD_HIDES_KEYWORDS = True
@@ -122,6 +124,8 @@ class PythonAnalyzer(VariableOwners):
     # hooks the generic hand-written-retry rule reads (treesitter/retry_loops.py)
     LOOP_TYPES = frozenset({"for_statement", "while_statement"})
     TRY_TYPES = frozenset({"try_statement"})
+    RETURN_TYPES = frozenset({"return_statement"})
+    FALLBACK_STOP_TYPES = frozenset({"class_definition", "except_clause", "except_group_clause"})  # (the engine's fallback_here)
     LEAVE_TYPES = frozenset({"return_statement", "break_statement", "raise_statement"})
     RETRY_WRAPPERS = frozenset({"expression_statement", "return_statement", "parenthesized_expression", "await"})
     RETRY_ASSIGNMENTS = frozenset({"assignment", "augmented_assignment", "named_expression"})
@@ -137,8 +141,9 @@ class PythonAnalyzer(VariableOwners):
         self._class_of: dict[int, ClassInfo] = {}  # class_definition id → info
         self._self_configures: dict[int, dict[str, list[tuple[Node, Scope]]]] = {}
         self._configures: dict[int, list[tuple[Node, Scope]]] = {}  # id(binding) → x.mount(...) calls applied when x is evaluated
-        self._policy_classes: dict[int, Obj | None] = {}
-        self._params: dict[int, list[tuple[str, str, Node | None]]] = {}
+        self._params: dict[int, list[tuple[str, str, Node | None]]] = {}  # function node id → (kind, name, annotation)
+        self._plain_params: dict[int, list[tuple[str, Node | None]]] = {}  # function node id → function_params
+        self._self_names: dict[int, str | None] = {}  # function node id → _self_name
 
     # ================================================================ entry
     def run(self) -> FileResult:
@@ -440,10 +445,6 @@ class PythonAnalyzer(VariableOwners):
     def ev_named_literal(self, node: Node, scope: Scope) -> Any:
         return Const(_NAMED_LITERALS[node.type])
 
-    def ev_inner(self, node: Node, scope: Scope) -> Any:
-        kids = [c for c in node.named_children if c.type != "comment"]
-        return self.evaluate(kids[0], scope) if len(kids) == 1 else Opaque(node)
-
     def ev_keyword(self, node: Node, scope: Scope) -> Any:
         return self.evaluate(node.child_by_field_name("value"), scope)
 
@@ -474,43 +475,6 @@ class PythonAnalyzer(VariableOwners):
 
     def ev_concat(self, node: Node, scope: Scope) -> Any:
         return simplify_concat(tuple(self.to_value(self.evaluate(c, scope)) for c in node.named_children if c.type == "string"))
-
-    def ev_binary(self, node: Node, scope: Scope) -> Any:
-        op_node = node.child_by_field_name("operator")
-        op = self.text(op_node) if op_node is not None else ""
-        if op not in _BINOPS:
-            return Opaque(node)
-        left = self.evaluate(node.child_by_field_name("left"), scope)
-        right = self.evaluate(node.child_by_field_name("right"), scope)
-        if not (self.is_value(left) and self.is_value(right)):
-            return Opaque(node)
-        if isinstance(left, Dynamic) or isinstance(right, Dynamic):
-            other = strip(right if isinstance(left, Dynamic) else left)
-            stringish = isinstance(other, Concat) or (isinstance(other, Const) and isinstance(other.value, str))
-            if op != "+" or not stringish:
-                return Opaque(node)
-        return fold(op, left, right)
-
-    def ev_unary(self, node: Node, scope: Scope) -> Any:
-        op_node = node.child_by_field_name("operator")
-        op = self.text(op_node) if op_node is not None else ""
-        inner = self.evaluate(node.child_by_field_name("argument"), scope)
-        if op == "-":
-            return fold("-", Const(0), inner) if self.is_value(inner) and not isinstance(inner, Dynamic) else Opaque(node)
-        if op == "+":
-            return inner
-        return Opaque(node)
-
-    def ev_sequence(self, node: Node, scope: Scope) -> Any:
-        els = [c for c in node.named_children if c.type != "comment"]
-        if len(els) > MAX_LITERAL_ITEMS:
-            return Opaque(node)
-        items = []
-        for el in els:
-            if el.type in ("list_splat", "parenthesized_list_splat", "dictionary_splat"):
-                return Opaque(node)
-            items.append(self.to_value(self.evaluate(el, scope)))
-        return Seq(tuple(items))
 
     def ev_dict(self, node: Node, scope: Scope) -> Any:
         els = [c for c in node.named_children if c.type != "comment"]
@@ -573,15 +537,9 @@ class PythonAnalyzer(VariableOwners):
         k = strip(key) if key is not None and self.is_value(key) else None
         if isinstance(base, Ref) and base.qualname in self.index.env_objects and isinstance(k, Const):  # os.environ["X"] (python.platform.stdlib)
             return Env(str(k.value))
-        inner = strip(base) if self.is_value(base) else None
-        if isinstance(inner, Map) and isinstance(k, Const):
-            found = inner.get(k.value)
-            if found is not None:
-                return found
-        if isinstance(inner, Seq) and isinstance(k, Const) and isinstance(k.value, int) and not isinstance(k.value, bool):
-            i = k.value
-            if -len(inner.items) <= i < len(inner.items):
-                return inner.items[i]
+        found = self.item_value(base, k)
+        if found is not None:
+            return found
         if isinstance(base, Ref) and isinstance(k, Const):
             return Ref(f"{base.qualname}[{k.value!r}]")
         if isinstance(base, Obj) and isinstance(k, Const) and isinstance(k.value, str):
@@ -596,24 +554,9 @@ class PythonAnalyzer(VariableOwners):
         return self.eval_call(site, scope) if site is not None else Opaque(node)
 
     def class_instance(self, cls: ClassInfo, site: Site) -> Any:
-        """``MyBreaker()``: a subclass of a tracked class is its policy object; other classes' instances stay opaque."""
+        """``MyBreaker()``: the engine's policy object of a subclass of a tracked class; other classes' instances stay opaque."""
         inst = self.policy_instance(cls) if self.index.classes else None
         return inst if inst is not None else Opaque(site.node)
-
-    def policy_instance(self, cls: ClassInfo) -> Obj | None:
-        """An instance of a same-file class that a policy rule's ``classes:`` matched carries the class's fact."""
-        key = cls.node.id
-        if key not in self._policy_classes:
-            found: Obj | None = None
-            for v in self._bases(cls):
-                if isinstance(v, Ref) and any(c.kind in POLICY_KINDS and c.pattern.fullmatch(v.qualname) for c in self.index.classes):
-                    otypes = self.index.ctor(v.qualname)
-                    name_node = cls.node.child_by_field_name("name") or cls.node
-                    origin = f"{self.path}#{self.node_key(name_node)}"  # match_classes emits at the class name
-                    found = Obj(otypes[0].type if otypes else v.qualname, (), cls.name, origin)
-                    break
-            self._policy_classes[key] = found
-        return self._policy_classes[key]
 
     # ================================================================ classes and self
     def _bases(self, cls: ClassInfo) -> list[Any]:
@@ -741,12 +684,13 @@ class PythonAnalyzer(VariableOwners):
         return isinstance(v, Ref) and v.qualname == name
 
     def _self_name(self, fn: FunctionInfo) -> str | None:
-        if fn.cls is None or self._is_static(fn.node):
-            return None
-        params = self._param_nodes(fn.node)
-        if params and params[0][0] == "plain":
-            return params[0][1]
-        return None
+        """The name a method's first parameter gives its instance (None: a function, a static method)."""
+        key = fn.node.id
+        if key not in self._self_names:
+            params = self._param_nodes(fn.node)
+            plain = fn.cls is not None and params and params[0][0] == "plain" and not self._is_static(fn.node)
+            self._self_names[key] = params[0][1] if plain else None
+        return self._self_names[key]
 
     def _param_nodes(self, fnode: Node) -> list[tuple[str, str, Node | None]]:
         """(kind, name, annotation): kind is plain, star (*args) or kwstar (**kwargs)."""
@@ -782,11 +726,16 @@ class PythonAnalyzer(VariableOwners):
         return out
 
     def function_params(self, node: Node) -> list[tuple[str, Node | None]]:
-        fn = self._functions.get(node.id)
-        params = [(n, a) for k, n, a in self._param_nodes(node) if k == "plain"]
-        if fn is not None and self._self_name(fn) is not None:
-            params = params[1:]
-        return params
+        """The positional parameters after a method's instance (computed once per declared function)."""
+        found = self._plain_params.get(node.id)
+        if found is None:
+            fn = self._functions.get(node.id)
+            found = [(n, a) for k, n, a in self._param_nodes(node) if k == "plain"]
+            if fn is not None and self._self_name(fn) is not None:
+                found = found[1:]
+            if fn is not None:  # an undeclared function's are not final (its method-ness is not known yet)
+                self._plain_params[node.id] = found
+        return found
 
     def report_node(self, fn: FunctionInfo) -> Node:
         return fn.node.child_by_field_name("name") or fn.node
@@ -1175,23 +1124,8 @@ class PythonAnalyzer(VariableOwners):
         self.stack.pop()
 
     # ================================================================ matching
-    def fallback_here(self) -> str | None:
-        """The default a surrounding ``try`` returns when the call fails (``except Timeout: return 0``)."""
-        for item in reversed(self.stack):
-            t = item.type
-            if t in ("function_definition", "class_definition", "except_clause", "except_group_clause"):
-                return None
-            if t == "try_statement":
-                for h in item.named_children:
-                    if h.type not in ("except_clause", "except_group_clause"):
-                        continue
-                    block = next((c for c in h.named_children if c.type == "block"), None)
-                    for st in self.iter_named(block, ("return_statement",)):
-                        value = next((c for c in st.named_children if c.type != "comment"), None)
-                        if value is not None and self._is_literal(value):
-                            return self.anchor_text(value, 80)
-                return None
-        return None
+    def fallback_literal(self, node: Node) -> str | None:
+        return self.anchor_text(node, 80) if self._is_literal(node) else None
 
     def _is_literal(self, node: Node) -> bool:
         t = node.type

@@ -21,12 +21,14 @@ Tables (besides the engine's ``EVAL``, ``STATEMENTS``, ``CALL_TYPES``, ...):
   with ``ESCAPE_PATTERN`` (what follows a backslash) and ``UNKNOWN_ESCAPE_KEEPS_BACKSLASH``;
 - ``STRING_TEXT_TYPES`` / ``STRING_ESCAPE_TYPES`` / ``INTERPOLATION_TYPES``: the parts of a
   string literal (an interpolation's expression is evaluated; the result is a ``Concat``);
-- ``BINARY_OPS`` (source operator → ``values.fold`` operator), ``DEFAULT_OPS`` (``x ?: d``,
-  ``x ?? d``: the default of an env read, the right side of a known null), ``FALSY_DEFAULT_OPS``
-  (``x || d``), ``INT_DIVISION`` (``/`` of integers truncates);
-- ``UNARY_IDENTITY``: prefix operators whose value is the operand's (``+x``, ``x!!``, Go's ``&x``),
-  ``NULL_UNARY`` (``void x``);
-  ``LAMBDA_NAME``: the name of a function literal (``lambda``, Go's ``func``);
+- the engine's (``evaluate.py``, Python's adapter uses them too): ``BINARY_OPS`` (source
+  operator → ``values.fold`` operator), ``DEFAULT_OPS`` (``x ?: d``, ``x ?? d``: the default of an
+  env read, the right side of a known null), ``FALSY_DEFAULT_OPS`` (``x || d``), ``INT_DIVISION``
+  (``/`` of integers truncates); ``UNARY_IDENTITY``: prefix operators whose value is the operand's
+  (``+x``, ``x!!``, Go's ``&x``), ``NULL_UNARY`` (``void x``); ``SPREAD_TYPES`` /
+  ``LIST_ITEM_WRAPPERS``: ``eval_list``; ``eval_paren``, ``eval_first``, ``item_value``;
+  ``FALLBACK_LITERAL_TYPES``, ``FUNCTION_NODE_TYPES`` and ``RETURN_TYPES``: ``fallback_here``;
+- ``LAMBDA_NAME``: the name of a function literal (``lambda``, Go's ``func``);
 - ``RETURN_TYPES``, ``SCAN_BINDS`` (statement type → method binding it without matching),
   ``SCAN_HOOKS`` (statement type → method scanning its own parts: ``(node, scope, returns)``),
   ``EXPRESSION_LIST_TYPES`` (a returned list: its first value is the result), ``BLOCK_TYPES``:
@@ -39,14 +41,13 @@ Tables (besides the engine's ``EVAL``, ``STATEMENTS``, ``CALL_TYPES``, ...):
   assignments to their fields (``class_assignments``);
 - ``MEMBER_FIELDS`` (member access type → object and name fields): ``member_parts`` and
   ``eval_member_node``; ``SUBSCRIPT_FIELDS``: ``subscript_parts`` and ``eval_subscript_node``;
-  ``SPREAD_TYPES`` / ``LIST_ITEM_WRAPPERS``: ``eval_list``; ``THIS_TYPES``: ``receiver_type``;
+  ``THIS_TYPES``: ``receiver_type``;
 - ``ASSIGN_EXPRESSION_TYPES`` / ``CALL_WRAPPER_TYPES``: ``st_expression`` and
   ``st_call_statement``; ``EMPTY_TEXTS`` / ``EMPTY_TESTS``: ``env_default_idiom``;
   ``REGISTRATION_TYPES``: ``scan_registrations``; ``CAPITAL_ROOTS``, ``OCTAL_ESCAPES``;
 - ``FOR_LOOP_TYPES`` / ``LOOP_INIT_FIELD`` / ``LOOP_UPDATE_FIELD``, ``EACH_LOOP_FIELDS`` (a
   for-each's value and target fields), ``WHILE_LOOP_TYPES``, ``DO_LOOP_TYPES``: ``st_c_loop``,
-  ``loop_kind`` and ``loop_header``; ``FINALLY_TYPES`` / ``HANDLER_TYPES``: ``walk_try``;
-  ``FALLBACK_LITERAL_TYPES`` and ``FUNCTION_NODE_TYPES``: ``fallback_here``.
+  ``loop_kind`` and ``loop_header``; ``FINALLY_TYPES`` / ``HANDLER_TYPES``: ``walk_try``.
 
 An adapter registers its functions with ``declare_function`` and its classes' scopes in
 ``class_scopes`` (``outer_class`` for nested ones); ``scope_at`` and ``find_class`` read them.
@@ -60,8 +61,8 @@ from typing import TYPE_CHECKING, Any
 
 from ...environment.svcconfig import config_ref, placeholder_value
 from ...templates import render, template_vars
-from ...values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip
-from .engine import MAX_LITERAL_ITEMS, Analyzer, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
+from ...values import Call, Concat, Const, Dynamic, Env, Named, Obj, Ref, Value, simplify_concat, strip
+from .engine import Analyzer, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -199,14 +200,7 @@ class SyntaxAnalyzer(Analyzer):
     STRING_ESCAPE_TYPES: frozenset[str] = frozenset({"escape_sequence"})
     INTERPOLATION_TYPES: frozenset[str] = frozenset({"interpolation"})
     TEMPLATE_TEXT: Mapping[Any, str] = {True: "true", False: "false", None: "null"}  # a literal's text in a string template
-    BINARY_OPS: Mapping[str, str] = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%"}
-    DEFAULT_OPS: frozenset[str] = frozenset()  # x ?: d, x ?? d: d when x is null
-    FALSY_DEFAULT_OPS: frozenset[str] = frozenset()  # x || d: d when x is falsy
-    NULL_UNARY: frozenset[str] = frozenset()  # prefix operators whose value is null (JavaScript's void)
-    UNARY_IDENTITY: frozenset[str] = frozenset({"+", "!!"})
     LAMBDA_NAME = "lambda"
-    INT_DIVISION = True
-    RETURN_TYPES: frozenset[str] = frozenset()
     SCAN_BINDS: Mapping[str, str] = {}
     SCAN_HOOKS: Mapping[str, str] = {}
     EXPRESSION_LIST_TYPES: frozenset[str] = frozenset()
@@ -456,25 +450,14 @@ class SyntaxAnalyzer(Analyzer):
         configuration object (``config["Services:Risk"]``), else unknown."""
         if isinstance(base, Obj) and self.config_objects() and base.type == self.index.config_types[0]:
             return Env(self.config_key(base, key.value)) if isinstance(key, Const) and isinstance(key.value, str) else Opaque(node)
-        inner = strip(base) if self.is_value(base) else None
-        if isinstance(key, Const):
-            if isinstance(inner, Map):
-                found = inner.get(key.value)
-                if found is not None:
-                    return found
-            if isinstance(inner, Seq) and isinstance(key.value, int) and -len(inner.items) <= key.value < len(inner.items):
-                return inner.items[key.value]
-        return Opaque(node)
+        found = self.item_value(base, key)
+        return found if found is not None else Opaque(node)
 
     def literal_function(self, node: Node, parent: Scope) -> FunctionInfo:
         """The function info of a function literal met by ``scope_at`` outside the walk."""
         return FunctionInfo(node, parent, f"{parent.qualname}.{self.LAMBDA_NAME}", self.LAMBDA_NAME, parent.cls)
 
     # ================================================================ literals
-    def named(self, node: Node | None) -> list[Node]:
-        """Named children that are not comments."""
-        return [c for c in node.named_children if c.type not in self.COMMENT_TYPES] if node is not None else []
-
     def parse_int(self, text: str) -> int | None:
         t = text.replace("_", "").rstrip(self.INT_SUFFIXES)
         try:
@@ -564,62 +547,6 @@ class SyntaxAnalyzer(Analyzer):
         """The value(s) of a run of literal text inside a string (a grammar may leave templates in it)."""
         return [Const(self.unescape(raw))]
 
-    def eval_paren(self, node: Node, scope: Scope) -> Any:
-        kids = self.named(node)
-        return self.evaluate(kids[0], scope) if len(kids) == 1 else Opaque(node)
-
-    def operator(self, node: Node) -> str:
-        op = node.child_by_field_name("operator")
-        if op is not None:
-            return self.text(op)
-        return next((self.text(c) for c in node.children if not c.is_named), "")
-
-    def eval_binary_node(self, node: Node, scope: Scope) -> Any:
-        op = self.operator(node)
-        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-        if left is None or right is None:
-            return Opaque(node)
-        if op in self.DEFAULT_OPS or op in self.FALSY_DEFAULT_OPS:  # System.getenv("X") ?: "d", process.env.X || "d"
-            lv = self.evaluate(left, scope)
-            inner = strip(lv) if self.is_value(lv) else None
-            if isinstance(inner, Env) and inner.default is None:
-                return Env(inner.var, self.to_value(self.evaluate(right, scope)))
-            if isinstance(inner, Const):  # a known left side: itself, or the right side when null (falsy)
-                empty = inner.value in (None, "", 0, False) if op in self.FALSY_DEFAULT_OPS else inner.value is None
-                return self.evaluate(right, scope) if empty else lv
-            return Opaque(node)
-        fop = self.BINARY_OPS.get(op)
-        if fop is None:
-            return Opaque(node)
-        lv, rv = self.evaluate(left, scope), self.evaluate(right, scope)
-        if fop == "/" and self.INT_DIVISION:  # integer division truncates toward zero
-            a = strip(lv) if self.is_value(lv) else None
-            b = strip(rv) if self.is_value(rv) else None
-            if isinstance(a, Const) and isinstance(b, Const) and type(a.value) is int and type(b.value) is int and b.value:
-                q = abs(a.value) // abs(b.value)
-                return Const(q if (a.value >= 0) == (b.value >= 0) else -q)
-        return self.eval_binary(fop, lv, rv, node)
-
-    def eval_unary_node(self, node: Node, scope: Scope) -> Any:
-        operand = node.child_by_field_name("operand") or node.child_by_field_name("argument")
-        if operand is None:
-            kids = self.named(node)
-            operand = kids[-1] if kids else None
-        if operand is None:
-            return Opaque(node)
-        op = self.operator(node)
-        if op in self.NULL_UNARY:
-            return Const(None)
-        v = self.evaluate(operand, scope)
-        if op in self.UNARY_IDENTITY:  # x!! is x
-            return v
-        if op == "-" and self.is_value(v) and not isinstance(v, Dynamic):
-            return fold("-", Const(0), v)
-        inner = strip(v) if self.is_value(v) else None
-        if op == "!" and isinstance(inner, Const) and isinstance(inner.value, bool):
-            return Const(not inner.value)
-        return Opaque(node)
-
     def same_branches(self, node: Node, branches: Sequence[Node | None], scope: Scope) -> Any:
         """A conditional whose branches all have one value (``if (a) 5 else 5``) is that value."""
         values = [self.evaluate(b, scope) for b in branches]
@@ -635,21 +562,6 @@ class SyntaxAnalyzer(Analyzer):
         """A cast whose operand is its ``value`` field (``(T) x``)."""
         value = node.child_by_field_name("value")
         return self.evaluate(value, scope) if value is not None else Opaque(node)
-
-    def eval_first(self, node: Node, scope: Scope) -> Any:
-        """A cast / type assertion / non-null assertion: the value of its first operand."""
-        kids = self.named(node)
-        return self.evaluate(kids[0], scope) if kids else Opaque(node)
-
-    SPREAD_TYPES: frozenset[str] = frozenset()  # items of a list literal that spread another (...xs)
-    LIST_ITEM_WRAPPERS: frozenset[str] = frozenset()  # an item node around its expression (C#'s expression_element)
-
-    def eval_list(self, node: Node, scope: Scope) -> Any:
-        """A list / array literal: the ``Seq`` of its items (unknown past ``MAX_LITERAL_ITEMS`` or with a spread)."""
-        items = self.named(node)
-        if len(items) > MAX_LITERAL_ITEMS or any(i.type in self.SPREAD_TYPES for i in items):
-            return Opaque(node)
-        return Seq(tuple(self.to_value(self.evaluate(self.named(i)[0] if i.type in self.LIST_ITEM_WRAPPERS and self.named(i) else i, scope)) for i in items))
 
     def eval_char_literal(self, node: Node, scope: Scope) -> Any:
         return Const(self.unescape(self.text(node)[1:-1]))
@@ -1276,29 +1188,6 @@ class SyntaxAnalyzer(Analyzer):
     FINALLY_TYPES: frozenset[str] = frozenset({"finally_clause", "finally_block"})
 
     HANDLER_TYPES: frozenset[str] = frozenset({"catch_clause", "catch_block"})
-
-    TRY_TYPES: frozenset[str] = frozenset()  # try statements (the retry rule's hooks)
-    FALLBACK_LITERAL_TYPES: frozenset[str] = frozenset()  # literals a catch block may return as a call's fallback
-    FUNCTION_NODE_TYPES: frozenset[str] = frozenset()  # every function node (a fallback does not cross one)
-
-    def fallback_here(self) -> str | None:
-        """The literal the nearest enclosing try's catch block returns (``return "default";``):
-        the fallback of a call made in the try's body, not in a function defined there."""
-        if not self.FALLBACK_LITERAL_TYPES:
-            return super().fallback_here()
-        for node in reversed(self.stack):
-            if node.type in self.FUNCTION_NODE_TYPES or node.type in self.FUNCTION_TYPES:
-                return None
-            if node.type not in self.TRY_TYPES:
-                continue
-            for handler in self.try_handlers(node):
-                for st in self.iter_named(self.handler_body(handler)):
-                    if st.type in self.RETURN_TYPES and st.named_children:
-                        v = st.named_children[0]
-                        if v.type in self.FALLBACK_LITERAL_TYPES:
-                            return self.text(v)
-            return None
-        return None
 
     def first_block(self, node: Node) -> Node | None:
         return node.child_by_field_name("body") or next((c for c in node.named_children if c.type in self.BLOCK_TYPES), None)
