@@ -24,6 +24,7 @@ from extractor.scan import scan
 from extractor.values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, strip
 
 from .conftest import REPO
+from .rulefiles import write_rule
 
 
 def analyzer(source: str, rule_ids: tuple[str, ...] = ()) -> Probe:
@@ -305,21 +306,12 @@ def test_a_bad_treesitter_block_is_an_error_with_file_and_line(tmp_path):
 
 def test_an_env_reader_keyword_is_rejected_for_go(tmp_path):
     # Go calls have no keyword arguments: an env: entry's keyword names cannot apply
-    _rule(
-        tmp_path,
-        "go/platform/env.yaml",
-        """\
-        id: go.platform.env
-        title: env readers
-        language: go
-        kind: platform
-        metadata: {status: preview, since: 0.2.0, confidence: high}
-        docs: {what: x, limitations: y}
-        treesitter:
-          env:
-            example.com/cfg.Get: {arg: 0, default: 1, default_keyword: fallback}
-        """,
-    )
+    body = """\
+    treesitter:
+      env:
+        example.com/cfg.Get: {arg: 0, default: 1, default_keyword: fallback}
+    """
+    write_rule(tmp_path, "go.platform.env", "platform", body)
     with pytest.raises(
         RuleError, match=r"go/platform/env.yaml:9: treesitter/env/example.com/cfg.Get/default_keyword: 'default_keyword' is not supported for go"
     ):
