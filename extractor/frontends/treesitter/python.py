@@ -1117,11 +1117,7 @@ class PythonAnalyzer(VariableOwners):
             for b in sup.named_children:
                 self.walk_expr(b, scope)
         self.match_classes(cls)
-        self.stack.append(node)
-        body = node.child_by_field_name("body")
-        if body is not None:
-            self.walk_statement(body, cls.scope)
-        self.stack.pop()
+        self.walk_stacked(node, cls.scope, [node.child_by_field_name("body")])
 
     # ================================================================ matching
     def fallback_literal(self, node: Node) -> str | None:
