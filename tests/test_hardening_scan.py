@@ -195,20 +195,43 @@ def test_recursion_past_the_limit_is_too_deep_for_that_file_only(tmp_path, catal
 
 
 def test_the_engines_depth_stop_is_reported_as_too_deep(tmp_path, catalog, monkeypatch):
-    """The engine stops a file half-way with an ``internal_error`` "nested too deeply": the scan says ``too_deep``."""
-    frontend_class = type(scan_mod.frontend_for("python"))
-    real = frontend_class.extract
+    """The engine stops a file half-way when its walk overflows: ``too_deep``, saying facts are missing."""
+    from extractor.frontends.treesitter.python import PythonAnalyzer
 
-    def half(self, path, *args, **kwargs):
-        res = real(self, path, *args, **kwargs)
-        res.diagnostics.append(Diagnostic(path, "internal_error", "analysis stopped: code nested too deeply", severity="warning"))
-        return res
+    def overflow(self, root):
+        raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(frontend_class, "extract", half)
+    monkeypatch.setattr(PythonAnalyzer, "walk_root", overflow)
     result = scan(_tree(tmp_path / "repo", {"a.py": PY_CALL}), catalog=catalog)
     assert [(d.file, d.kind) for d in result.diagnostics] == [("svc/a.py", "too_deep")]
-    assert "facts past that depth are missing" in result.diagnostics[0].message
+    assert result.diagnostics[0].message == "analysis stopped: code nested too deeply; facts past that depth are missing"
     assert [d.file for d in result.unanalysed()] == ["svc/a.py"]
+
+
+@pytest.mark.parametrize("language", ["python", "java"])
+def test_exports_too_deep_to_evaluate_are_reported_not_dropped(monkeypatch, language):
+    """A module value other files read (a constant, a Java class's static) that overflows the
+    evaluator is missing from the exports: the file says which (``too_deep``) instead of nothing."""
+    from extractor.frontends.testing import extract_source
+    from extractor.frontends.treesitter.java import JavaAnalyzer
+    from extractor.frontends.treesitter.python import PythonAnalyzer
+
+    analyzer = PythonAnalyzer if language == "python" else JavaAnalyzer
+    real = analyzer.binding_value
+
+    def deep(self, b, name, *args, **kwargs):
+        if name == "DEEP_URL":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(self, b, name, *args, **kwargs)
+
+    monkeypatch.setattr(analyzer, "binding_value", deep)
+    if language == "python":
+        res = extract_source("python", 'DEEP_URL = "http://a"\nOK_URL = "http://b"\n', "svc/settings.py", module="svc.settings")
+    else:
+        src = 'class Settings {\n  static final String DEEP_URL = "http://a";\n  static final String OK_URL = "http://b";\n}\n'
+        res = extract_source("java", src, "svc/Settings.java", module="svc")
+    assert "OK_URL" in res.exports and "DEEP_URL" not in res.exports
+    assert [(d.kind, d.message) for d in res.diagnostics] == [("too_deep", "values other files read are missing, nested too deeply to evaluate: DEEP_URL")]
 
 
 def test_risky_files_are_the_huge_deep_and_long_lined_ones():

@@ -8,9 +8,10 @@ they cover; ``collect_exports`` records the module's exported objects for the se
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ...facts import FactRef
+from ...facts import Diagnostic, FactRef
 from ...values import (
     BinOp,
     Call,
@@ -150,25 +151,35 @@ class Emitter(ObjectBuilder):
         and the tracked objects of same-file types' fields (``Server.client``), which other files
         of the module receive in the scan's package pass."""
         out = self.result.exports
+        skipped: list[str] = []
         for name, b in self.module_scope.bindings.items():
             if b.expr is None and b.type_node is None and not (self.EXPORT_IMPORTS and isinstance(b.value, Ref) and b.value.qualname != name):
                 continue
-            try:
-                v = self.binding_value(b, name)
-            except RecursionError:
-                continue
+            v = self.export_value(name, skipped, self.binding_value, b, name)
             if isinstance(v, (Const, Named, Env, Seq, Map, Concat, Obj, Call, BinOp)) or (self.EXPORT_IMPORTS and isinstance(v, Ref)):
                 out[name] = self.to_value(v)
-        if not self.EXPORT_CLASS_MEMBERS:
-            return
-        for cls in self._classes.values():
-            for attr in self.exported_members(cls):
-                try:
-                    v = self.instance_member(Instance(cls), attr, None)
-                except RecursionError:
-                    continue
-                if isinstance(v, Obj) or (isinstance(v, (Env, Named, Concat)) and not has_refs(v)):  # a client, or an address read from the environment
-                    out[f"{cls.name}.{attr}"] = v if isinstance(v, Obj) else self.to_value(v)
+        if self.EXPORT_CLASS_MEMBERS:
+            for cls in self._classes.values():
+                for attr in self.exported_members(cls):
+                    v = self.export_value(f"{cls.name}.{attr}", skipped, self.instance_member, Instance(cls), attr, None)
+                    if isinstance(v, Obj) or (isinstance(v, (Env, Named, Concat)) and not has_refs(v)):  # a client, or an address read from the environment
+                        out[f"{cls.name}.{attr}"] = v if isinstance(v, Obj) else self.to_value(v)
+        self.report_skipped_exports(skipped)
+
+    def export_value(self, name: str, skipped: list[str], read: Callable[..., Any], *args: Any) -> Any:
+        """``read(*args)``, or None (``name`` noted in ``skipped``) when its value is nested too deeply to evaluate."""
+        try:
+            return read(*args)
+        except RecursionError:
+            skipped.append(name)
+            return None
+
+    def report_skipped_exports(self, skipped: list[str]) -> None:
+        """Exports other files would have read are missing: the file says so (``too_deep``)."""
+        if skipped:
+            shown = ", ".join(skipped[:5]) + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+            message = f"values other files read are missing, nested too deeply to evaluate: {shown}"
+            self.result.diagnostics.append(Diagnostic(self.path, "too_deep", message, severity="warning"))
 
     def exported_members(self, cls: ClassInfo) -> list[str]:
         """Fields of a same-file type worth exporting: declared with a tracked type, or assigned."""

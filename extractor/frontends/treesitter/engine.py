@@ -91,7 +91,9 @@ class Analyzer(Matcher):
                 drop = {self._keys[n] for n in self._wrapped_inner if n in self._keys}
                 res.facts = [f for f in res.facts if not (f.kind == "id_generation" and f.key in drop)]
         except RecursionError:
-            res.diagnostics.append(Diagnostic(self.path, "internal_error", "analysis stopped: code nested too deeply", severity="warning"))
+            res.diagnostics.append(
+                Diagnostic(self.path, "too_deep", "analysis stopped: code nested too deeply; facts past that depth are missing", severity="warning")
+            )
         if self.module_name:  # exports are looked up by module name at link time
             self.collect_exports()
         if self.summary is not None:

@@ -617,16 +617,15 @@ class JavaAnalyzer(SyntaxAnalyzer):
         cls = self._classes.get(Path(self.path).stem)
         if cls is None:
             return
+        skipped: list[str] = []
         for name in sorted(self._statics.get(cls.node.id, ())):
             b = cls.scope.bindings.get(name)
             if b is None or (b.expr is None and b.type_node is None):
                 continue
-            try:
-                v = self.binding_value(b, name)
-            except RecursionError:
-                continue
+            v = self.export_value(name, skipped, self.binding_value, b, name)
             if isinstance(v, (Const, Named, Env, Seq, Map, Obj, Call)) or type(v).__name__ in ("Concat", "BinOp"):
                 out[name] = self.to_value(v)
+        self.report_skipped_exports(skipped)
 
     # ================================================================ statements
     def st_local(self, node: Node, scope: Scope) -> None:
