@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .. import yamlio
+from ..kinds.messages import BROKERS
 from .model import (
+    DELIVERY_GUARANTEES,
     HTTP_METHODS,
     IDEMPOTENCY_EXPECTATIONS,
     PII_LEVELS,
@@ -34,9 +36,11 @@ from .model import (
     ProvidedEndpoint,
     ProvidedLatency,
     ProvidedOperation,
+    Publication,
     Requirement,
     RetryPolicy,
     ServiceContract,
+    Subscription,
 )
 from .values import ContractValueError, describe, parse_backoff, parse_bound, parse_duration, parse_percentiles, parse_range
 
@@ -49,7 +53,19 @@ MAX_DURATION_MS = 366 * 24 * 3_600_000.0
 check can use them, and JSON has no infinity."""
 MAX_ATTEMPTS = 1000
 
-TOP_LEVEL_KEYS = ("service", "version", "depends_on", "provides", "data_dependencies", "retry_policies", "operations", "requires", "decisions")
+TOP_LEVEL_KEYS = (
+    "service",
+    "version",
+    "depends_on",
+    "provides",
+    "data_dependencies",
+    "retry_policies",
+    "operations",
+    "requires",
+    "decisions",
+    "publishes",
+    "consumes",
+)
 
 SHAPES: dict[str, tuple[str, ...]] = {
     "depends_on": ("service", "operation", "latency_budget", "timeout", "fallback", "retry", "inferred"),
@@ -65,6 +81,21 @@ SHAPES: dict[str, tuple[str, ...]] = {
     "operations": ("name", "idempotency_key", "expects", "window", "inferred"),
     "requires": ("from", "data", "access_level", "use_case"),
     "decisions": ("id", "title", "proposer", "timestamp", "rationale", "review_date"),
+    "publishes": ("topic", "broker", "event", "ordering_key", "delivery", "lag", "dataset", "inferred"),
+    "consumes": (
+        "topic",
+        "broker",
+        "group",
+        "event",
+        "delivery",
+        "idempotent",
+        "dedup_key",
+        "dedup_window",
+        "freshness_required",
+        "dead_letter",
+        "dataset",
+        "inferred",
+    ),
 }
 """Allowed keys of every mapping of a contract document (the top level is ``TOP_LEVEL_KEYS``).
 
@@ -78,6 +109,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "operations": ("name",),
     "requires": ("from", "data"),
     "decisions": ("title",),
+    "publishes": ("topic",),
+    "consumes": ("topic",),
 }
 """Keys an entry cannot do without (a ``provides`` entry needs exactly one of ``PROVIDES_KINDS``)."""
 
@@ -649,6 +682,43 @@ def _decision(r: _Reader, node: yamlio.LineDict, where: str) -> Decision | None:
     return f.build(Decision) if ok and title else None
 
 
+def _publication(r: _Reader, node: yamlio.LineDict, where: str) -> Publication | None:
+    ok, f = _entry(r, node, where, "publishes")
+    topic = f.read("topic", _text)
+    f.read("broker", _one_of(BROKERS))
+    f.read("event", _text)
+    f.read("ordering_key", _text)
+    f.read("delivery", _one_of(DELIVERY_GUARANTEES))
+    f.read("lag", _duration)
+    f.read("dataset", _text)
+    _mark(f)
+    return f.build(Publication) if ok and topic else None
+
+
+def _subscription(r: _Reader, node: yamlio.LineDict, where: str) -> Subscription | None:
+    ok, f = _entry(r, node, where, "consumes")
+    topic = f.read("topic", _text)
+    f.read("broker", _one_of(BROKERS))
+    f.read("group", _text)
+    f.read("event", _text)
+    f.read("delivery", _one_of(DELIVERY_GUARANTEES))
+    f.read("idempotent", _bool)
+    f.read("dedup_key", _text)
+    f.read("dedup_window", _duration)
+    f.read("freshness_required", _bound)
+    f.read("dead_letter", _text)
+    f.read("dataset", _text)
+    _mark(f)
+    if ok and f.values.get("idempotent") is True and "dedup_key" not in node:
+        r.error(
+            node.line_of("idempotent"),
+            f"{where}.idempotent",
+            "idempotent: true needs dedup_key (the message id or business key the consumer de-duplicates on)",
+            "missing",
+        )
+    return f.build(Subscription) if ok and topic else None
+
+
 _SECTION_READERS: dict[str, tuple[str, Callable[[_Reader, yamlio.LineDict, str], Any]]] = {
     "depends_on": ('"- service: risk"', _dependency),
     "provides": ('"- operation: scoreTransaction"', _provided),
@@ -657,6 +727,8 @@ _SECTION_READERS: dict[str, tuple[str, Callable[[_Reader, yamlio.LineDict, str],
     "operations": ('"- name: scoreTransaction"', _operation),
     "requires": ('"- from: risk"', _requirement),
     "decisions": ('"- title: ..."', _decision),
+    "publishes": ('"- topic: orders.placed"', _publication),
+    "consumes": ('"- topic: orders.placed"', _subscription),
 }
 
 
@@ -720,6 +792,8 @@ def _merge(docs: list[_Doc]) -> tuple[dict[str, ServiceContract], list[ContractE
             operations=tuple(sections["operations"]),
             requires=tuple(sections["requires"]),
             decisions=tuple(sections["decisions"]),
+            publishes=tuple(sections["publishes"]),
+            consumes=tuple(sections["consumes"]),
             documents=tuple(d.location for d in group),
             found_in=tuple(dict.fromkeys(d.found_in for d in group if d.found_in)),
             location=first.location,

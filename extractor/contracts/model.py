@@ -17,6 +17,7 @@ PII_LEVELS = ("none", "minimal", "low", "medium", "high")
 
 IDEMPOTENCY_EXPECTATIONS = ("stable_across_retries", "new_per_attempt", "none")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+DELIVERY_GUARANTEES = ("at_least_once", "at_most_once", "exactly_once")
 
 FieldLines = tuple[tuple[str, "int | Location"], ...]
 """Per field: its line in the object's file, or (inferred objects) its own full location."""
@@ -216,6 +217,52 @@ class ProvidedEndpoint(Entry):
 Provided = ProvidedOperation | ProvidedDataset | ProvidedEndpoint
 
 
+# -- publishes / consumes -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Publication(Entry):
+    """One ``publishes`` entry: a topic (queue, exchange, task) this service produces to and what it
+    promises about it: the event type or schema, the ordering key, the delivery guarantee (one of
+    ``DELIVERY_GUARANTEES``), the lag from the business event to the message on the topic, and the
+    dataset the stream carries (a ``provides`` dataset ``via: event_stream``)."""
+
+    topic: str
+    broker: str | None = None
+    event: str | None = None
+    ordering_key: str | None = None
+    delivery: str | None = None
+    lag: Duration | None = None
+    dataset: str | None = None
+
+    @property
+    def key(self) -> tuple[str | None, str]:
+        return (self.broker, self.topic)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Subscription(Entry):
+    """One ``consumes`` entry: a topic this service reads, in which consumer ``group``, the delivery it
+    expects (``delivery``), whether its handling is ``idempotent`` (de-duplicated on ``dedup_key``
+    within ``dedup_window``), how fresh the messages must be, and its dead-letter destination."""
+
+    topic: str
+    broker: str | None = None
+    group: str | None = None
+    event: str | None = None
+    delivery: str | None = None
+    idempotent: bool | None = None
+    dedup_key: str | None = None
+    dedup_window: Duration | None = None
+    freshness_required: Bound | None = None
+    dead_letter: str | None = None
+    dataset: str | None = None
+
+    @property
+    def key(self) -> tuple[str | None, str, str | None]:
+        return (self.broker, self.topic, self.group)
+
+
 # -- the other sections --------------------------------------------------------------------------
 
 
@@ -298,6 +345,8 @@ class ServiceContract(Located):
     operations: tuple[Operation, ...] = ()
     requires: tuple[Requirement, ...] = ()
     decisions: tuple[Decision, ...] = ()
+    publishes: tuple[Publication, ...] = ()
+    consumes: tuple[Subscription, ...] = ()
     documents: tuple[Location, ...] = field(default=(), compare=False)
     found_in: tuple[str, ...] = field(default=(), compare=False)
 

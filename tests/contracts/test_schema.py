@@ -16,8 +16,9 @@ import pytest
 from extractor import yamlio
 from extractor.contracts import load_contract_file
 from extractor.contracts.load import REQUIRED, SHAPES, TOP_LEVEL_KEYS
-from extractor.contracts.model import HTTP_METHODS, IDEMPOTENCY_EXPECTATIONS, PII_LEVELS
+from extractor.contracts.model import DELIVERY_GUARANTEES, HTTP_METHODS, IDEMPOTENCY_EXPECTATIONS, PII_LEVELS
 from extractor.contracts.values import ContractValueError, parse_backoff, parse_bound, parse_duration, parse_percentiles, parse_range
+from extractor.kinds.messages import BROKERS
 
 from .helpers import ARTICLE, INVALID, schema_should_accept
 
@@ -116,6 +117,8 @@ def _shape_nodes() -> dict[str, dict[str, Any]]:
         "operations": defs["operation"],
         "requires": defs["requirement"],
         "decisions": defs["decision"],
+        "publishes": defs["publication"],
+        "consumes": defs["subscription"],
     }
 
 
@@ -151,6 +154,9 @@ def test_schema_and_model_agree_on_words():
     assert tuple(defs["providedEndpoint"]["properties"]["pii"]["enum"]) == PII_LEVELS
     assert tuple(defs["providedEndpoint"]["properties"]["method"]["enum"]) == HTTP_METHODS
     assert tuple(defs["operation"]["properties"]["expects"]["enum"]) == IDEMPOTENCY_EXPECTATIONS
+    for entry in ("publication", "subscription"):
+        assert tuple(defs[entry]["properties"]["delivery"]["enum"]) == DELIVERY_GUARANTEES
+        assert tuple(defs[entry]["properties"]["broker"]["enum"]) == BROKERS
 
 
 # -- the schema's value patterns accept exactly the form the parsers accept -----------------------
