@@ -27,7 +27,18 @@ import networkx as nx
 from .contracts import match
 from .contracts.infer import CodeCall, CodeEndpoint, InferredContracts, ReplicaRead
 from .contracts.load import LoadedContracts
-from .contracts.model import DataDependency, Dependency, Location, Operation, ProvidedDataset, ProvidedOperation, RetryPolicy, ServiceContract
+from .contracts.model import (
+    DataDependency,
+    Dependency,
+    Location,
+    Operation,
+    ProvidedDataset,
+    ProvidedOperation,
+    Publication,
+    RetryPolicy,
+    ServiceContract,
+    Subscription,
+)
 from .discover import name_variants
 from .facts import Fact, ScanResult
 from .kinds.message_consume import MessageConsume
@@ -285,14 +296,20 @@ class TopicNode:
         return f"{self.broker or 'unknown'}/{self.name}" + (f"@{self.service}" if self.service else "")
 
 
+_DECLARED_PUBLISH = ("event", "ordering_key", "delivery", "lag", "dataset")
+_DECLARED_CONSUME = ("group", "event", "delivery", "idempotent", "dedup_key", "dedup_window", "freshness_required", "dead_letter", "dataset")
+
+
 @dataclass
 class MessageEdge:
-    """``publish``: service → topic; ``consume``: topic → service; the sites in code behind it."""
+    """``publish``: service → topic; ``consume``: topic → service; the sites in code behind it and the
+    contract's ``publishes``/``consumes`` entry for it (``declared``); an edge without sites is declared only."""
 
     role: str  # publish | consume
     service: str
     topic: str  # TopicNode.key
     sites: tuple[MessageSite, ...] = ()
+    declared: Publication | Subscription | None = None
 
     @property
     def id(self) -> str:
@@ -311,10 +328,21 @@ class MessageEdge:
         for name in ("routing_key", "acks", "idempotent", "group", "ack_mode", "redelivery", "dead_letter"):
             attrs[name] = [Sourced(getattr(s, name), s.location) for s in self.sites if getattr(s, name) is not None]
         attrs["dedup"] = [d for s in self.sites for d in s.dedup]
+        d = self.declared
+        if d is not None:
+            attrs.setdefault(self.role, []).append(Sourced(f"{self.role} {d.topic} (declared)", d.location))
+            for name in _DECLARED_PUBLISH if isinstance(d, Publication) else _DECLARED_CONSUME:
+                value = getattr(d, name)
+                if value is not None:
+                    attrs.setdefault(name, []).append(Sourced(value if isinstance(value, (str, bool)) else str(value), d.where(name)))
         return {k: v for k, v in attrs.items() if v}
 
     def locations(self) -> list[Location]:
         return sorted({s.location for values in self.attributes().values() for s in values}, key=_loc_key)
+
+    @property
+    def in_code(self) -> bool:
+        return bool(self.sites)
 
 
 @dataclass
@@ -406,6 +434,7 @@ def build_graph(result: ScanResult, declared: LoadedContracts, inferred: Inferre
     for r in reads:
         g.add_edge(node_id("service", r.reader), node_id("dataset", r.dataset), key=r.id, kind="read", edge=r)
     topics, messages = message_edges(result)
+    messages = _declared_messages(services, topics, messages)
     for topic in topics.values():
         g.add_node(node_id("topic", topic.key), kind="topic", name=topic.key, layer="messages")
     for m in messages:
@@ -454,6 +483,44 @@ def message_edges(result: ScanResult) -> tuple[dict[str, TopicNode], list[Messag
         edge = edges.setdefault((site.role, site.service, topic.key), MessageEdge(site.role, site.service, topic.key))
         edge.sites = edge.sites + (site,)
     return dict(sorted(topics.items())), sorted(edges.values(), key=lambda e: (e.topic, e.role != "publish", e.service))
+
+
+def _declared_messages(services: dict[str, ServiceNode], topics: dict[str, TopicNode], edges: list[MessageEdge]) -> list[MessageEdge]:
+    """Join each service's ``publishes``/``consumes`` entries to the code's edges (``topics`` gains the
+    topics only contracts name). A declared entry meets the topic of its broker and name; without
+    ``broker``, the one topic of that name (of any broker) that the service's code has an edge of this
+    role to, else the only topic of that name. An entry no code matches is an edge of its own, declared only."""
+    by_key = {(e.role, e.service, e.topic): e for e in edges}
+    for name in sorted(services):
+        contract = services[name].declared
+        if contract is None:
+            continue
+        entries: list[tuple[str, Publication | Subscription]] = [("publish", p) for p in contract.publishes]
+        entries += [("consume", c) for c in contract.consumes]
+        for role, entry in entries:
+            key = _declared_topic(topics, by_key, role, name, entry)
+            edge = by_key.setdefault((role, name, key), MessageEdge(role, name, key))
+            if edge.declared is None:
+                edge.declared = entry
+    topics_sorted = dict(sorted(topics.items()))
+    topics.clear()
+    topics.update(topics_sorted)
+    return sorted(by_key.values(), key=lambda e: (e.topic, e.role != "publish", e.service))
+
+
+def _declared_topic(
+    topics: dict[str, TopicNode], edges: dict[tuple[str, str, str], MessageEdge], role: str, service: str, entry: Publication | Subscription
+) -> str:
+    if entry.broker is not None:
+        node = TopicNode(entry.broker, entry.topic, None)
+        topics.setdefault(node.key, node)
+        return node.key
+    named = [t.key for t in topics.values() if t.name == entry.topic and t.service is None]
+    own = [k for k in named if (role, service, k) in edges]
+    if len(own) == 1 or len(named) == 1:
+        return own[0] if len(own) == 1 else named[0]
+    node = TopicNode(None, entry.topic, None)
+    return topics.setdefault(node.key, node).key
 
 
 def _publish_site(f: Fact) -> MessageSite:

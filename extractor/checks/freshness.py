@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ..contracts import match
+from ..contracts.model import Publication
 from ..contracts.values import format_ms
-from ..graph import ReadEdge
+from ..graph import DatasetNode, MessageEdge, ReadEdge
 from .base import CheckContext, Finding, Resolution, Side, check, finding, human
 
 
@@ -109,3 +111,112 @@ def freshness_replica(ctx: CheckContext) -> Iterator[Finding]:
                 Resolution(consumer, f"{consumer}: read from the primary or an event stream"),
             ),
         )
+
+
+# -- datasets offered as an event stream ---------------------------------------------------------
+
+
+def _streamed(ctx: CheckContext) -> Iterator[tuple[DatasetNode, str, list[MessageEdge]]]:
+    """Every dataset a provider offers ``via: event_stream``, its provider, and the provider's publish
+    edges whose ``publishes`` entry names it (``dataset:``)."""
+    for ds in ctx.graph.datasets.values():
+        p = ds.provided
+        if p is None or p.via != "event_stream" or ds.provider is None:
+            continue
+        streams = [
+            e
+            for e in ctx.graph.messages
+            if e.role == "publish" and e.service == ds.provider and isinstance(e.declared, Publication) and match.same_name(e.declared.dataset, ds.name)
+        ]
+        yield ds, ds.provider, streams
+
+
+@check("freshness.event-stream-producer", kind="freshness", title="Event stream without a producer")
+def event_stream_producer(ctx: CheckContext) -> Iterator[Finding]:
+    """A ``provides`` dataset with ``via: event_stream`` needs a producer: a ``publishes`` entry of the
+    provider that names the dataset (``dataset:``) and, when the provider's code was scanned, a publish
+    to that topic in its code. No such entry: warning, ``UNVERIFIED``; entries that no code publishes
+    to: error, ``DRIFT``."""
+    for ds, provider, streams in _streamed(ctx):
+        assert ds.provided is not None
+        offer = Side(provider, "provides", f"{ds.name} via event_stream", (ds.provided.where("via"),))
+        node = ctx.graph.services.get(provider)
+        if not streams:
+            yield finding(
+                "freshness.event-stream-producer",
+                "warning",
+                "UNVERIFIED",
+                services=(provider,),
+                subject=ds.name,
+                message=f"{provider} provides {ds.name} via event_stream but declares no publishes entry carrying it",
+                sides=(offer,),
+                impact=f"readers of {ds.name} cannot tell which topic to consume, and no check can show the stream exists",
+                resolutions=(Resolution(provider, f"{provider}: declare the stream (publishes: - topic: ..., dataset: {ds.name}, lag: ...)"),),
+            )
+        elif node is not None and node.has_code and not any(e.in_code for e in streams):
+            topics = ", ".join(_declared_topic(e) for e in streams)
+            yield finding(
+                "freshness.event-stream-producer",
+                "error",
+                "DRIFT",
+                services=(provider,),
+                subject=ds.name,
+                message=f"{provider} provides {ds.name} via event_stream on {topics} but its code publishes to none of them",
+                sides=(offer, *(Side(provider, "declares", f"publishes {_declared_topic(e)}", (_entry(e).location,)) for e in streams)),
+                impact=f"readers of {ds.name} wait on a stream nobody feeds",
+                resolutions=(Resolution(provider, f"{provider}: publish {ds.name} to {topics} in code, or stop offering it via event_stream"),),
+            )
+
+
+@check("freshness.event-stream-consumer", kind="freshness", title="Event-stream dataset not read from the stream")
+def event_stream_consumer(ctx: CheckContext) -> Iterator[Finding]:
+    """A service that declares a ``data_dependencies`` entry for a dataset its provider offers ``via:
+    event_stream`` must read it from the stream: its code must not read the dataset through a replica
+    (error, ``DRIFT``), and, when its code was scanned and the provider declares the stream's topics
+    (``publishes`` with ``dataset:``), its code consumes one of them (else warning, ``DRIFT``)."""
+    for ds, provider, streams in _streamed(ctx):
+        topics = {e.topic for e in streams}
+        for edge in ctx.graph.reads:
+            if edge.dataset != ds.name or edge.declared is None or edge.reader == provider:
+                continue
+            reader = edge.reader
+            node = ctx.graph.services.get(reader)
+            consumed = [e for e in ctx.graph.messages if e.role == "consume" and e.service == reader and e.topic in topics and e.in_code]
+            names = ", ".join(sorted(_declared_topic(e) for e in streams))
+            d = edge.declared
+            needs = Side(reader, "needs", f"{ds.name}" + (f" within {d.freshness_required}" if d.freshness_required else ""), (d.location,))
+            common: dict[str, Any] = {"services": (reader, provider), "subject": ds.name, "impact": impact_text(edge)}
+            if edge.replica_reads:
+                reads = ", ".join(str(r.location) for r in edge.replica_reads)
+                yield finding(
+                    "freshness.event-stream-consumer",
+                    "error",
+                    "DRIFT",
+                    sides=(
+                        needs,
+                        Side(reader, "code", f"reads {ds.name} through a replica", tuple(r.location for r in edge.replica_reads)),
+                        Side(provider, "provides", offer_text(edge), (ds.provided.where("via"),) if ds.provided is not None else ()),
+                    ),
+                    message=f"{provider} offers {ds.name} as an event stream, but {reader} reads it through a replica ({reads}): the replica's lag, not the stream's, decides how stale it is",
+                    **common,
+                    resolutions=(Resolution(reader, f"{reader}: consume {names or 'the stream'} instead of reading the replica"),),
+                )
+            elif streams and node is not None and node.has_code and not consumed:
+                yield finding(
+                    "freshness.event-stream-consumer",
+                    "warning",
+                    "DRIFT",
+                    sides=(needs, Side(provider, "provides", f"{ds.name} on {names}", tuple(_entry(e).location for e in streams))),
+                    message=f"{reader} needs {ds.name}, which {provider} offers on {names}, but its code consumes none of them",
+                    **common,
+                    resolutions=(Resolution(reader, f"{reader}: consume {names}"),),
+                )
+
+
+def _entry(edge: MessageEdge) -> Publication:
+    assert isinstance(edge.declared, Publication)
+    return edge.declared
+
+
+def _declared_topic(edge: MessageEdge) -> str:
+    return _entry(edge).topic

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..contracts.model import Publication, Subscription
 from ..graph import MessageEdge, MessageSite
 from .base import CheckContext, Finding, Resolution, Side, check, finding
 
@@ -71,3 +72,245 @@ def redelivery_without_dedup(ctx: CheckContext) -> Iterator[Finding]:
                 Resolution(consumer, f"{consumer}: Make the handler's effects idempotent (upserts keyed by the business key) and say so in its contract"),
             ),
         )
+
+
+# -- declared publishes / consumes against the code and each other -------------------------------
+
+_VERB = {"publish": "publishes", "consume": "consumes"}
+
+
+def _topic_text(ctx: CheckContext, key: str) -> str:
+    topic = ctx.graph.topics.get(key)
+    if topic is None:
+        return key
+    return f"{topic.kind or 'topic'} {topic.name} ({topic.broker or 'any broker'})"
+
+
+def _declared(edge: MessageEdge) -> Publication | Subscription:
+    assert edge.declared is not None
+    return edge.declared
+
+
+@check("messages.declared-not-in-code", kind="messages", title="Declared message flow not in code")
+def declared_not_in_code(ctx: CheckContext) -> Iterator[Finding]:
+    """A ``publishes`` (or ``consumes``) entry of a service whose code was scanned matches no publish
+    (consume) site in that code: no site of the service on that topic (by broker and name; without
+    ``broker``, by name). Warning; info when some sites of the same role in the service's code have a
+    destination the scan could not resolve (one may be it). ``DRIFT``."""
+    graph = ctx.graph
+    for edge in graph.messages:
+        if edge.declared is None or edge.in_code:
+            continue
+        node = graph.services.get(edge.service)
+        if node is None or not node.has_code:
+            continue
+        d = _declared(edge)
+        unresolved = [s for e in graph.messages if e.service == edge.service and e.role == edge.role for s in e.sites if graph.topics[e.topic].service]
+        verb = _VERB[edge.role]
+        yield finding(
+            "messages.declared-not-in-code",
+            "info" if unresolved else "warning",
+            "DRIFT",
+            services=(edge.service,),
+            subject=edge.topic,
+            message=f"{edge.service} declares that it {verb[:-1]}s {d.topic} but no {edge.role} to it was found in its code"
+            + (f" ({len(unresolved)} {edge.role} site(s) have a destination the scan could not resolve)" if unresolved else ""),
+            sides=(Side(edge.service, "declares", f"{verb} {_topic_text(ctx, edge.topic)}", (d.location,)),),
+            extra_locations=[s.location for s in unresolved],
+            impact=f"the contract promises a message flow nobody can find; consumers and checks rely on {d.topic} being {'fed' if edge.role == 'publish' else 'read'}",
+            resolutions=(
+                Resolution(edge.service, f"{edge.service}: remove the entry if the flow is gone"),
+                Resolution(edge.service, f"{edge.service}: or name the topic in code so it resolves (a constant, configuration, a deployment variable)"),
+            ),
+        )
+
+
+@check("messages.undeclared-in-code", kind="messages", title="Message flow in code the contract does not declare")
+def undeclared_in_code(ctx: CheckContext) -> Iterator[Finding]:
+    """Code of a service that has a contract publishes to (consumes) a topic whose name the scan
+    resolved, and the contract has no ``publishes`` (``consumes``) entry for it. Warning, ``DRIFT``.
+    (Services without any contract are left to ``contracts init``; destinations the scan could not
+    resolve cannot be named by a contract and are skipped.)"""
+    graph = ctx.graph
+    for edge in graph.messages:
+        if edge.declared is not None or not edge.in_code or graph.topics[edge.topic].service:
+            continue
+        node = graph.services.get(edge.service)
+        if node is None or node.declared is None:
+            continue
+        verb = _VERB[edge.role]
+        where = _topic_text(ctx, edge.topic)
+        topic = graph.topics[edge.topic]
+        yield finding(
+            "messages.undeclared-in-code",
+            "warning",
+            "DRIFT",
+            services=(edge.service,),
+            subject=edge.topic,
+            message=f"{edge.service} {verb} {where} in code ({'; '.join(s.label for s in edge.sites)}) but its contract does not declare it",
+            sides=(
+                Side(edge.service, "declares", f"no {verb} entry for {topic.name}", (node.declared.location,)),
+                Side(edge.service, "code", f"{verb} {where}", tuple(s.location for s in edge.sites)),
+            ),
+            impact=f"no contract states what {edge.service} promises or needs on {topic.name} (delivery, lag, idempotency); no check covers it",
+            resolutions=(Resolution(edge.service, f"{edge.service}: declare it under {verb} (topic: {topic.name}, broker: {topic.broker or '...'})"),),
+        )
+
+
+@check("messages.idempotent-without-dedup", kind="messages", title="Declared idempotent consumer without de-duplication in code")
+def idempotent_without_dedup(ctx: CheckContext) -> Iterator[Finding]:
+    """A ``consumes`` entry says ``idempotent: true`` while the consumer's code on that topic (every
+    consume site of the edge) shows no de-duplication: neither the library's nor an idempotency key
+    checked in a function the handler reaches (the graph's ``dedup``). Warning, ``DRIFT``. Without
+    consume sites in code the entry is ``messages.declared-not-in-code``'s."""
+    for edge in ctx.graph.messages:
+        d = edge.declared
+        if edge.role != "consume" or not isinstance(d, Subscription) or d.idempotent is not True or not edge.in_code:
+            continue
+        if any(s.dedup for s in edge.sites):
+            continue
+        handlers = sorted({s.function or "?" for s in edge.sites})
+        key = d.dedup_key or "a key"
+        yield finding(
+            "messages.idempotent-without-dedup",
+            "warning",
+            "DRIFT",
+            services=(edge.service,),
+            subject=edge.topic,
+            message=f"{edge.service} declares its consumer of {d.topic} idempotent on {key}, but {', '.join(handlers)} shows no de-duplication",
+            sides=(
+                Side(
+                    edge.service, "declares", f"idempotent: true, dedup_key {key}", (d.where("idempotent"),) + ((d.where("dedup_key"),) if d.dedup_key else ())
+                ),
+                Side(edge.service, "code", f"consumes {d.topic} in {', '.join(handlers)} without de-duplication", tuple(s.location for s in edge.sites)),
+            ),
+            impact="producers rely on the promise and publish at least once; a redelivered message is processed twice",
+            resolutions=(
+                Resolution(edge.service, f"{edge.service}: de-duplicate on {key} in {', '.join(handlers)} (claim it atomically before the side effects)"),
+                Resolution(edge.service, f"{edge.service}: or remove idempotent: true from the contract"),
+            ),
+        )
+
+
+@check("messages.dedup-undeclared", kind="messages", title="De-duplicating consumer whose contract is silent")
+def dedup_undeclared(ctx: CheckContext) -> Iterator[Finding]:
+    """The consumer's code de-duplicates on a topic (a consume site of the edge has ``dedup``) while its
+    ``consumes`` entry for that topic does not say ``idempotent`` either way. Info, ``UNVERIFIED``."""
+    for edge in ctx.graph.messages:
+        d = edge.declared
+        if edge.role != "consume" or not isinstance(d, Subscription) or d.idempotent is not None:
+            continue
+        dedup = [x for s in edge.sites for x in s.dedup]
+        if not dedup:
+            continue
+        yield finding(
+            "messages.dedup-undeclared",
+            "info",
+            "UNVERIFIED",
+            services=(edge.service,),
+            subject=edge.topic,
+            message=f"{edge.service}'s code de-duplicates what it consumes from {d.topic} ({'; '.join(str(x.value) for x in dedup)}) but its contract does not say idempotent",
+            sides=(
+                Side(edge.service, "declares", f"consumes {d.topic}, idempotency not stated", (d.location,)),
+                Side(edge.service, "code", "; ".join(str(x.value) for x in dedup), tuple(x.location for x in dedup)),
+            ),
+            impact="producers cannot tell that redelivery is safe; the de-duplication may be removed without anyone noticing",
+            resolutions=(Resolution(edge.service, f"{edge.service}: declare idempotent: true with its dedup_key (and dedup_window)"),),
+        )
+
+
+def _declared_publishers(ctx: CheckContext, topic: str) -> list[MessageEdge]:
+    return [e for e in ctx.graph.publishers(topic) if isinstance(e.declared, Publication)]
+
+
+@check("messages.freshness-vs-lag", kind="messages", title="Consumer freshness against the producer's lag")
+def freshness_vs_lag(ctx: CheckContext) -> Iterator[Finding]:
+    """A ``consumes`` entry's ``freshness_required`` against the ``lag`` that each producer of the same
+    topic declares in its ``publishes`` entry: the requirement must allow the lag. Error,
+    ``BLOCKS_INTEGRATION``. A producer that declares the topic without a ``lag``: warning, ``UNVERIFIED``."""
+    for edge in ctx.graph.messages:
+        d = edge.declared
+        if edge.role != "consume" or not isinstance(d, Subscription) or d.freshness_required is None:
+            continue
+        need = Side(edge.service, "requires", f"messages of {d.topic} within {d.freshness_required}", (d.where("freshness_required"),))
+        for pub in _declared_publishers(ctx, edge.topic):
+            p = pub.declared
+            assert isinstance(p, Publication)
+            producer = pub.service
+            if p.lag is None:
+                yield finding(
+                    "messages.freshness-vs-lag",
+                    "warning",
+                    "UNVERIFIED",
+                    services=(producer, edge.service),
+                    subject=edge.topic,
+                    message=f"{edge.service} needs messages of {d.topic} within {d.freshness_required}; {producer} declares no lag for them",
+                    sides=(need, Side(producer, "provides", f"publishes {d.topic}, no declared lag", (p.location,))),
+                    impact=f"{edge.service}'s requirement cannot be shown to hold",
+                    resolutions=(Resolution(producer, f"{producer}: declare the lag of {d.topic} (publishes: lag: ...)"),),
+                )
+                continue
+            if d.freshness_required.allows(p.lag.ms):
+                continue
+            yield finding(
+                "messages.freshness-vs-lag",
+                "error",
+                "BLOCKS_INTEGRATION",
+                services=(producer, edge.service),
+                subject=edge.topic,
+                message=f"{edge.service} needs messages of {d.topic} within {d.freshness_required}; {producer} puts them on the topic up to {p.lag} late",
+                sides=(need, Side(producer, "provides", f"publishes {d.topic} within {p.lag}", (p.where("lag"),))),
+                impact=f"{edge.service} acts on events older than it can afford",
+                resolutions=(
+                    Resolution(producer, f"{producer}: publish within {d.freshness_required} (publish in the transaction's commit path, not a batch)"),
+                    Resolution(edge.service, f"{edge.service}: relax the requirement to {p.lag}"),
+                ),
+            )
+
+
+@check("messages.exactly-once-on-at-least-once", kind="messages", title="Exactly-once expected on an at-least-once flow")
+def exactly_once(ctx: CheckContext) -> Iterator[Finding]:
+    """A ``consumes`` entry expects ``delivery: exactly_once`` while the flow is at least once: a
+    producer of the topic declares ``delivery: at_least_once`` (error, ``BLOCKS_INTEGRATION``), or,
+    without such a declaration, a consume site of the edge in code has an ack mode that redelivers
+    (warning, ``AT_RISK``)."""
+    for edge in ctx.graph.messages:
+        d = edge.declared
+        if edge.role != "consume" or not isinstance(d, Subscription) or d.delivery != "exactly_once":
+            continue
+        expects = Side(edge.service, "expects", f"exactly_once delivery of {d.topic}", (d.where("delivery"),))
+        producers = [e for e in _declared_publishers(ctx, edge.topic) if isinstance(e.declared, Publication) and e.declared.delivery == "at_least_once"]
+        redelivering = [s for s in edge.sites if s.redelivery]
+        if producers:
+            names = sorted({e.service for e in producers})
+            yield finding(
+                "messages.exactly-once-on-at-least-once",
+                "error",
+                "BLOCKS_INTEGRATION",
+                services=(*names, edge.service),
+                subject=edge.topic,
+                message=f"{edge.service} expects each message of {d.topic} exactly once; {', '.join(names)} deliver{'s' if len(names) == 1 else ''} at least once",
+                sides=(
+                    expects,
+                    *(Side(e.service, "provides", f"at_least_once on {d.topic}", (_declared(e).where("delivery"),)) for e in producers),
+                ),
+                extra_locations=[s.location for s in redelivering],
+                impact=f"{edge.service} processes redelivered messages twice",
+                resolutions=(
+                    Resolution(edge.service, f"{edge.service}: de-duplicate (idempotent: true with a dedup_key) and expect at_least_once"),
+                    Resolution(edge.service, f"{edge.service}: or use the broker's transactions end to end (read-process-write in one transaction)"),
+                ),
+            )
+        elif redelivering:
+            modes = sorted({s.ack_mode or "redelivers" for s in redelivering})
+            yield finding(
+                "messages.exactly-once-on-at-least-once",
+                "warning",
+                "AT_RISK",
+                services=(edge.service,),
+                subject=edge.topic,
+                message=f"{edge.service} expects each message of {d.topic} exactly once, but its consumer ({', '.join(modes)}) gets a message again after a failure",
+                sides=(expects, Side(edge.service, "code", f"consumes {d.topic} at least once ({', '.join(modes)})", tuple(s.location for s in redelivering))),
+                impact=f"{edge.service} processes redelivered messages twice",
+                resolutions=(Resolution(edge.service, f"{edge.service}: de-duplicate and declare idempotent: true, delivery: at_least_once"),),
+            )

@@ -25,14 +25,16 @@ from ..contracts.model import (
     ProvidedDataset,
     ProvidedEndpoint,
     ProvidedOperation,
+    Publication,
     RetryPolicy,
     ServiceContract,
+    Subscription,
 )
 from ..facts import ScanResult, Service
 from ..graph import build_graph
 from .base import SEVERITIES, CheckContext, Finding, Resolution, severity_rank
 
-SECTIONS = ("depends_on", "provides", "data_dependencies", "retry_policies", "operations")
+SECTIONS = ("depends_on", "provides", "data_dependencies", "retry_policies", "operations", "publishes", "consumes")
 REMINDER = "drift.unconfirmed"
 """The check that lists unconfirmed entries; never lowered itself."""
 
@@ -97,6 +99,8 @@ _LABELS: tuple[tuple[type, Callable[[Any], str]], ...] = (
     (DataDependency, lambda e: f"data {e.source}" + (f" {e.dataset}" if e.dataset else "")),
     (RetryPolicy, lambda e: f"retry policy {e.target}"),
     (Operation, lambda e: f"idempotency of {e.name}"),
+    (Publication, lambda e: f"publishes {e.topic}"),
+    (Subscription, lambda e: f"consumes {e.topic}"),
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..contracts.model import Publication, Subscription
 from ..contracts.values import format_ms
 from ..facts import Diagnostic
 from ..graph import CallEdge, ContractGraph, DatasetNode, MessageEdge, ReadEdge, Sourced, node_id
@@ -119,8 +120,8 @@ def document(graph: ContractGraph, root: str, unanalysed: list[Diagnostic] | Non
                 "layer": "messages",
                 "source": m.source,
                 "target": m.target,
-                "declared": False,
-                "in_code": True,
+                "declared": m.declared is not None,
+                "in_code": m.in_code,
                 "attributes": _attrs(m.attributes()),
                 "locations": [location_json(l) for l in m.locations()],
             }
@@ -173,15 +174,20 @@ def message_label(m: MessageEdge) -> list[str]:
     """``publish`` / ``consume``, with what decides duplicates: acks and idempotence, or the ack mode,
     redelivery and de-duplication."""
     sites = m.sites
+    d = m.declared
     if m.role == "publish":
-        lines = ["publishes"]
+        lines = ["publishes" + ("" if sites else " (declared)")]
+        if isinstance(d, Publication) and d.lag is not None:
+            lines.append(f"lag {d.lag}")
         acks = sorted({str(s.acks) for s in sites if s.acks is not None})
         if acks:
             lines.append("acks " + "/".join(acks))
         if any(s.idempotent for s in sites):
             lines.append("idempotent producer")
         return lines
-    lines = ["consumes"]
+    lines = ["consumes" + ("" if sites else " (declared)")]
+    if isinstance(d, Subscription) and d.freshness_required is not None:
+        lines.append(f"needs {d.freshness_required}")
     modes = sorted({s.ack_mode for s in sites if s.ack_mode})
     if modes:
         lines.append("ack " + "/".join(modes))
@@ -198,7 +204,7 @@ def _edges(graph: ContractGraph) -> list[tuple[str, str, list[str], str]]:
     ]
     out += [(node_id("service", r.reader), node_id("dataset", r.dataset), read_label(r), "dotted") for r in graph.reads]
     out += [(node_id("service", d.provider), node_id("dataset", d.name), provide_label(d), "bold") for d in graph.datasets.values() if d.provider]
-    out += [(m.source, m.target, message_label(m), "message") for m in graph.messages]
+    out += [(m.source, m.target, message_label(m), "message" if m.in_code else "message_declared") for m in graph.messages]
     return out
 
 
@@ -233,7 +239,7 @@ def to_dot(graph: ContractGraph) -> str:
     for nid, label, kind in _nodes(graph):
         lines.append(f"  {_dot_quote(nid)} [label={_dot_quote(label)}, {_DOT_SHAPES[kind]}];")
     for src, dst, label_lines, style in _edges(graph):
-        attrs = "style=bold, color=blue" if style == "message" else f"style={style}"
+        attrs = {"message": "style=bold, color=blue", "message_declared": "style=dashed, color=blue"}.get(style, f"style={style}")
         lines.append(f"  {_dot_quote(src)} -> {_dot_quote(dst)} [label={_dot_quote(chr(10).join(label_lines))}, {attrs}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -255,6 +261,6 @@ def to_mermaid(graph: ContractGraph) -> str:
         shape = {"service": f'["{text}"]', "proxy": f'[/"{text}"\\]', "dataset": f'[("{text}")]', "external": f'{{{{"{text}"}}}}', "topic": f'>"{text}"]'}[kind]
         lines.append(f"  {ids[nid]}{shape}")
     for src, dst, label_lines, style in _edges(graph):
-        arrow = {"solid": "-->", "dashed": "-.->", "dotted": "-.->", "bold": "==>", "message": "-->"}[style]
+        arrow = {"solid": "-->", "dashed": "-.->", "dotted": "-.->", "bold": "==>", "message": "-->", "message_declared": "-.->"}[style]
         lines.append(f'  {ids[src]} {arrow}|"{_mermaid_text(chr(10).join(label_lines))}"| {ids[dst]}')
     return "\n".join(lines) + "\n"
