@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Value, fold, simplify_concat, strip
 from .csharp_project import project_path, words_of  # noqa: F401  (the LanguageSpec's hooks; light to import)
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
-from .syntax import SyntaxAnalyzer, by_method, node_types
+from .syntax import SyntaxAnalyzer, by_method, node_types, option_names
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -159,6 +159,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         self._scoped_usings: dict[str, list[str]] = {}  # namespace ("" at the top) → its using directives
         self._assigns: dict[int, list[Node]] | None = None
         self._qualified: dict[str, str | None] = {}
+        self._constrained = re.search(rb"\bwhere\s+\w+\s*:", self.source) is not None  # type parameter constraints
 
     # ================================================================ names
     def qualify(self, name: str) -> str | None:
@@ -747,6 +748,9 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             name = self._simple_name(node)
             return self._resolve_simple_type(name, scope)
         if t == "identifier":
+            constraint = self._constraint(node) if self._constrained else None
+            if constraint is not None:  # TBuilder where TBuilder : IHostApplicationBuilder
+                return self.resolve_type(constraint, scope, depth + 1)
             return self._resolve_simple_type(self.text(node), scope)
         if t in ("qualified_name", "alias_qualified_name"):
             text = "".join(self.text(node).split()).removeprefix("global::")
@@ -1129,8 +1133,8 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         return self.eval_member(base, parts[1], node, scope)
 
     def eval_call(self, site: Site, scope: Scope, shallow: bool = False) -> Any:
-        if site.func is None and site.type_node is not None:
-            t = self.resolve_type(site.type_node, scope)
+        if site.func is None and (site.type_node is not None or self._uri_property(site.node)):
+            t = self.resolve_type(site.type_node, scope) if site.type_node is not None else Ref("System.Uri")
             if isinstance(t, Ref) and t.qualname == _TIMESPAN:
                 return self.timespan_ctor(site, scope)
             if isinstance(t, Ref) and t.qualname == "System.Uri" and site.args and self.index.tracked("System.Uri") is None:
@@ -1141,6 +1145,35 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                         return simplify_concat((self.to_value(v), self.to_value(rel)))
                 return v if self.is_value(v) else Opaque(site.node)
         return super().eval_call(site, scope, shallow)
+
+    def _constraint(self, node: Node) -> Node | None:
+        """The first type constraint of a method's or type's type parameter named like ``node``
+        (``AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder``)."""
+        name = self.text(node)
+        decl = node.parent
+        while decl is not None and decl.type not in ("method_declaration", "local_function_statement", *CLASS_NODES):
+            decl = decl.parent
+        for clause in self.iter_named(decl, ("type_parameter_constraints_clause",)):
+            kids = self.named(clause)
+            if kids and kids[0].type == "identifier" and self.text(kids[0]) == name:
+                for c in kids[1:]:
+                    inner = self.named(c)
+                    if c.type == "type_parameter_constraint" and inner and inner[0].type in ("identifier", "qualified_name", "generic_name"):
+                        return inner[0]
+        return None
+
+    def _uri_property(self, node: Node) -> bool:
+        """A target-typed ``new("http://catalog-api")`` assigned to a property the platform rule lists
+        as a ``Uri`` (``options: uri_properties``: ``c.BaseAddress = new(...)`` in an options lambda,
+        whose parameter's type the adapter does not know)."""
+        parent = node.parent
+        if node.type != "implicit_object_creation_expression" or parent is None or parent.type != "assignment_expression":
+            return False
+        left = parent.child_by_field_name("left")
+        name = left.child_by_field_name("name") if left is not None and left.type == "member_access_expression" else left
+        if name is None or parent.child_by_field_name("right") != node:
+            return False
+        return self.text(name) in {n.rpartition(".")[2] for n in option_names(self.index, "uri_properties")}
 
     def special_call(self, qual: str, site: Site, scope: Scope) -> Any:
         scaled = super().special_call(qual, site, scope)  # the rules' scales: (TimeSpan.FromSeconds)

@@ -557,7 +557,12 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
         index.config_prefixes.update(config.get("prefixes") or {})
         index.config_value = str(config.get("value") or index.config_value)
         for otype, reg in (spec.get("inject") or {}).items():  # dependency-injection registrations
-            index.inject[otype] = {"as": str(reg["as"]), "by": str(reg.get("by", "class")), "keys": tuple(reg["keys"])}
+            index.inject[otype] = {
+                "as": str(reg["as"]),
+                "by": str(reg.get("by", "class")),
+                "keys": tuple(reg["keys"]),
+                "defaults": str(reg.get("defaults") or ""),
+            }
         if "timeout" in spec:
             index.timeouts[rule.id] = spec["timeout"]
         if "id_generation" in rule.kinds:

@@ -61,7 +61,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...environment.svcconfig import config_ref, placeholder_value
 from ...templates import render, template_vars
-from ...values import Call, Concat, Const, Dynamic, Env, Named, Obj, Ref, Value, simplify_concat, strip
+from ...values import Call, Concat, Const, Dynamic, Env, Named, Obj, Ref, Value, simplify_concat, strip, walk
 from .engine import Analyzer, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 
 if TYPE_CHECKING:
@@ -144,6 +144,17 @@ def lambda_specs(index: TsIndex) -> dict[str, list[dict[str, Any]]]:
                 for n in item.get("names", ()):
                     found.setdefault(n, []).append(item)
     return found
+
+
+DEFAULTS_CAPTURE = "$defaults"  # the capture holding the client-wide defaults a registration received; their export name too
+
+
+def apply_defaults(obj: Obj, defaults: Obj) -> Obj:
+    """A registration under client-wide defaults: the defaults' captures it does not set itself,
+    and the defaults object (its origin and chained steps: the policies it carries) as a capture."""
+    have = {k for k, _ in obj.captures}
+    extra = tuple((k, v) for k, v in defaults.captures if k not in have)
+    return Obj(obj.type, obj.captures + extra + ((DEFAULTS_CAPTURE, defaults),), obj.name, obj.origin)
 
 
 def node_types(*groups: str) -> frozenset[str]:
@@ -230,6 +241,7 @@ class SyntaxAnalyzer(Analyzer):
         self._timer_words = {n.rpartition(".")[2] for n in self.index.timers}
         self._registry: dict[tuple[str, str], Obj] = {}  # the rules' inject: (injected type, key) → registered object
         self._registry_scanned = False
+        self._defaults: Obj | None = None  # client-wide defaults this file registers (ConfigureHttpClientDefaults)
         self.config_fields: dict[tuple[int, str], Any] = {}  # (class node id, field) → the configuration value injected into it
 
     # ================================================================ names and scopes
@@ -1094,8 +1106,10 @@ class SyntaxAnalyzer(Analyzer):
             found = self._registry.get((as_type, key))
             if found is None and self.module_name:
                 found = self._wanted_registration(self.registry_name(as_type, key))
+                if spec.get("defaults"):
+                    self.client_defaults()  # asked for now: the scan's package pass brings both at once
             if found is not None:
-                return found
+                return self.with_defaults(found, spec)
         return None
 
     def _wanted_registration(self, name: str) -> Obj | None:
@@ -1132,11 +1146,13 @@ class SyntaxAnalyzer(Analyzer):
             node = stack.pop()
             if node.type in self.REGISTRATION_TYPES:
                 if pattern.search(self.source[node.start_byte : node.end_byte]):
-                    tops.append(node)
-                    continue
+                    tops.append(node)  # and the statements inside its lambdas: ConfigureHttpClientDefaults(h => { h.Add...(); })
+            elif node.type in self.FUNCTION_TYPES and (body := node.child_by_field_name("body")) is not None and body.type in self.CALL_TYPES:
+                if pattern.search(self.source[body.start_byte : body.end_byte]):
+                    tops.append(body)  # an expression-bodied lambda: ConfigureHttpClientDefaults(h => h.Add...())
             stack.extend(reversed(node.named_children))
         for node in tops:
-            expr = self.registration_expr(node)
+            expr = self.registration_expr(node) if node.type in self.REGISTRATION_TYPES else node
             if expr is None:
                 continue
             scope = self.scope_at(node)
@@ -1148,6 +1164,15 @@ class SyntaxAnalyzer(Analyzer):
     def record_registration(self, obj: Obj) -> None:
         spec = self.index.inject.get(obj.type)
         if spec is None:
+            return
+        mark = spec.get("defaults")
+        if mark and obj.capture(mark) is not None:  # ConfigureHttpClientDefaults(h => h.AddStandardResilienceHandler())
+            drop = {mark, *spec.get("keys", ())}
+            found = Obj(DEFAULTS_CAPTURE, tuple((k, v) for k, v in obj.captures if k not in drop), "", obj.origin)
+            if self._defaults is None:
+                self._defaults = found
+            elif not any(isinstance(x, Obj) and x.origin == found.origin for x in walk(self._defaults)):
+                self._defaults = apply_defaults(found, self._defaults)
             return
         as_type = spec.get("as", "")
         caps = tuple((k, v) for k, v in obj.captures if k not in spec.get("keys", ()))
@@ -1172,9 +1197,24 @@ class SyntaxAnalyzer(Analyzer):
                     if found is None and self.module_name:
                         found = self._wanted_registration(self.registry_name(obj.type, f"{key}:{v.value}"))
                     if found is not None:
+                        found = self.with_defaults(found, spec)
                         have = {k for k, _ in found.captures}
                         return Obj(obj.type, found.captures + tuple((k, x) for k, x in obj.captures if k not in have), obj.name, found.origin)
         return obj
+
+    def client_defaults(self) -> Obj | None:
+        """The client-wide defaults of the module: this file's, else another file's (its export)."""
+        self.scan_registrations()
+        if self._defaults is not None:
+            return self._defaults
+        return self._wanted_registration(DEFAULTS_CAPTURE) if self.module_name else None
+
+    def with_defaults(self, found: Obj, spec: dict[str, Any]) -> Obj:
+        """A registration with the client-wide defaults applied, for an ``inject:`` spec that takes them."""
+        if not spec.get("defaults") or found.capture(DEFAULTS_CAPTURE) is not None:
+            return found
+        defaults = self.client_defaults()
+        return apply_defaults(found, defaults) if defaults is not None else found
 
     def collect_exports(self) -> None:
         """The module's exports, and the registrations other files of the module may receive."""
@@ -1182,7 +1222,10 @@ class SyntaxAnalyzer(Analyzer):
         if self.index.inject:
             self.scan_registrations()
             for (as_type, key), obj in self._registry.items():
-                self.result.exports[self.registry_name(as_type, key)] = obj
+                spec = next((s for s in self.index.inject.values() if s.get("as") == as_type), {})
+                self.result.exports[self.registry_name(as_type, key)] = self.with_defaults(obj, spec)
+            if self._defaults is not None:
+                self.result.exports[DEFAULTS_CAPTURE] = self._defaults
 
     # ================================================================ loops and try (retry_loops.py's events)
     FINALLY_TYPES: frozenset[str] = frozenset({"finally_clause", "finally_block"})
