@@ -273,6 +273,7 @@ class MessageSite:
     redelivery: bool | None = None
     dead_letter: str | None = None
     dedup: tuple[Sourced, ...] = ()
+    dedup_keys: tuple[str, ...] = ()  # the keys of the idempotency_key facts in ``dedup``
 
     @property
     def label(self) -> str:
@@ -540,10 +541,11 @@ def _publish_site(f: Fact) -> MessageSite:
     )
 
 
-def _consume_site(f: Fact, dedup: tuple[Sourced, ...]) -> MessageSite:
+def _consume_site(f: Fact, evidence: tuple[tuple[str, Sourced], ...]) -> MessageSite:
     v = MessageConsume.from_fields(f.fields)
     loc = Location(f.file, f.line, f.rule)
     own = (Sourced(v.dedup, loc, "library"),) if v.dedup else ()
+    dedup = tuple(s for _, s in evidence)
     return MessageSite(
         f.id,
         f.service or "",
@@ -559,11 +561,13 @@ def _consume_site(f: Fact, dedup: tuple[Sourced, ...]) -> MessageSite:
         redelivery=v.redelivery,
         dead_letter=v.dead_letter,
         dedup=own + dedup,
+        dedup_keys=tuple(dict.fromkeys(k for k, _ in evidence if k)),
     )
 
 
-def _dedup_evidence(consume: Fact, keys: list[Fact], index: Any) -> tuple[Sourced, ...]:
-    """The idempotency_key facts of the consumer's service in the functions its handler reaches."""
+def _dedup_evidence(consume: Fact, keys: list[Fact], index: Any) -> tuple[tuple[str, Sourced], ...]:
+    """The idempotency_key facts of the consumer's service in the functions its handler reaches: each
+    key's name and the evidence."""
     handler = consume.fields.get("handler")
     if not isinstance(handler, str) or not handler:
         return ()
@@ -573,8 +577,8 @@ def _dedup_evidence(consume: Fact, keys: list[Fact], index: Any) -> tuple[Source
     for k in sorted(own, key=Fact.sort_key):
         inside = (k.file, k.scope) in reach if reach is not None else k.file == consume.file and k.scope == handler
         if inside:
-            key = k.fields.get("key") or "key"
-            out.append(Sourced(f"{k.scope or handler} checks {key}", Location(k.file, k.line, k.rule), str(k.fields.get("source") or "")))
+            key = str(k.fields.get("key") or "")
+            out.append((key, Sourced(f"{k.scope or handler} checks {key or 'key'}", Location(k.file, k.line, k.rule), str(k.fields.get("source") or ""))))
     return tuple(out)
 
 

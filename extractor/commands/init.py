@@ -37,7 +37,7 @@ from ..contracts.values import Backoff
 INIT_FILE = "inferred.yaml"
 """Where ``contracts init`` writes, in a service's ``contracts/`` folder."""
 
-SECTIONS = ("depends_on", "provides", "data_dependencies", "retry_policies", "operations")
+SECTIONS = ("depends_on", "provides", "data_dependencies", "retry_policies", "operations", "publishes", "consumes")
 """The sections ``contracts init`` writes, in the order of a contract document."""
 
 MARK = "inferred"
@@ -46,7 +46,7 @@ MARK = "inferred"
 _FILE_ERRORS = ("yaml", "encoding", "file")
 
 if TYPE_CHECKING:
-    from ..graph import ContractGraph
+    from ..graph import ContractGraph, MessageEdge
     from ..pipeline import Analysis
 
 
@@ -289,6 +289,10 @@ def _entries(service: str, contract: ServiceContract, inferred: InferredContract
         if declared is not None and any(o.name == op.name or match.same_name(o.name, op.name) for o in declared.operations):
             continue
         out.append(_operation_entry(op))
+
+    for edge in graph.messages:  # the graph joins declared entries to the code's edges: one without is missing
+        if edge.service == service and edge.in_code and edge.declared is None and graph.topics[edge.topic].service is None:
+            out.append(_message_entry(edge, graph))
     return sorted(out, key=lambda e: (SECTIONS.index(e.section), e.order))
 
 
@@ -469,6 +473,59 @@ def _operation_entry(op: Operation) -> Entry:
     if op.window is None:
         lines.append(_todo("window", "how long a key is remembered"))
     return Entry("operations", op.name, tuple(lines), (op.name,))
+
+
+def _message_entry(edge: MessageEdge, graph: ContractGraph) -> Entry:
+    """A ``publishes`` or ``consumes`` entry for a message edge in code: topic and broker, and for a
+    consumer its group, the delivery its ack mode gives (redelivers: at_least_once, else
+    at_most_once), its de-duplication key and dead letter, each with the site it was read from."""
+    topic = graph.topics[edge.topic]
+    sites = edge.sites
+    first = sites[0]
+    lines = [Line("topic", scalar(topic.name), comment=provenance(first.location, f"{edge.role} in {first.function}" if first.function else ""))]
+    if topic.broker:
+        lines.append(Line("broker", topic.broker, comment=provenance(first.location)))
+    if edge.role == "publish":
+        lines.append(Line(MARK, "true"))
+        lines.append(
+            _todo(
+                "event, ordering_key, delivery, lag",
+                "the event type, the key that orders messages, at_least_once, at_most_once or exactly_once, how late a message may be (such as 2s)",
+            )
+        )
+        return Entry("publishes", f"{topic.broker or 'topic'} {topic.name}", tuple(lines), (topic.name, topic.broker or ""))
+    group = next((s for s in sites if s.group), None)
+    if group is not None:
+        lines.append(Line("group", scalar(str(group.group)), comment=provenance(group.location)))
+    known = [s for s in sites if s.redelivery is not None]
+    if known:
+        again = [s for s in known if s.redelivery]
+        site = (again or known)[0]
+        why = f"ack mode {site.ack_mode}" if site.ack_mode else ("redelivers" if again else "acknowledged on delivery")
+        lines.append(Line("delivery", "at_least_once" if again else "at_most_once", comment=provenance(site.location, why)))
+    keys = [k for s in sites for k in s.dedup_keys]
+    evidence = [d for s in sites for d in s.dedup]
+    if keys and evidence:
+        checked = next(d for d in evidence if d.note != "library")
+        lines.append(Line("idempotent", "true", comment=provenance(checked.location, str(checked.value))))
+        lines.append(Line("dedup_key", scalar(keys[0]), comment=provenance(checked.location)))
+    dead = next((s for s in sites if s.dead_letter), None)
+    if dead is not None:
+        lines.append(Line("dead_letter", scalar(str(dead.dead_letter)), comment=provenance(dead.location)))
+    lines.append(Line(MARK, "true"))
+    if keys and evidence:
+        lines.append(_todo("dedup_window, freshness_required", "how long a seen key is remembered, how old a message may be when consumed (such as <5s)"))
+    elif evidence:
+        lines.append(_todo("idempotent, dedup_key", f"the library de-duplicates ({evidence[0].value}): say on which key"))
+        lines.append(_todo("freshness_required", "how old a message may be when consumed (such as <5s)"))
+    else:
+        lines.append(
+            _todo(
+                "idempotent, freshness_required",
+                "whether handling a message twice is safe (idempotent: true with dedup_key), how old a message may be (such as <5s)",
+            )
+        )
+    return Entry("consumes", f"{topic.broker or 'topic'} {topic.name}", tuple(lines), (topic.name, topic.broker or ""))
 
 
 def _external_lines(calls: list[CodeCall]) -> list[str]:
