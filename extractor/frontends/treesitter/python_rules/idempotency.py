@@ -39,6 +39,14 @@ from ..retry_loops import descend
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+# What a function's text holds when ``params_hint`` or ``body_hint`` can find something: a name or
+# literal the options' ``names`` / ``headers`` / ``key_names`` patterns match has an "id", "key" or
+# "uuid" ending a word (after a non-alphanumeric, "_" or "request"), or "nonce", "idem", "dedup";
+# a Header parameter, the ``header_parameter`` option (added by the rule). A backslash (an escape in a literal) or a non-ASCII byte (an
+# identifier that case-folds to ASCII) may hide one: such a function is looked at too. Derived from
+# the patterns of rules/python/idempotency/handlers.yaml: a change there keeps this in step
+# (tests/test_idempotency_hint.py checks names each pattern matches).
+_HINT_WORDS = rb"(?i)(?:(?<![a-z0-9])|(?<=request))(?:id|key|uuid)\b|nonce|idem|dedup|[\\\x80-\xff]"
 _NESTED = frozenset({"function_definition", "class_definition", "lambda", "decorated_definition"})
 _PARAMS = frozenset({"identifier", "typed_parameter", "default_parameter", "typed_default_parameter"})
 
@@ -114,10 +122,14 @@ class IdempotencyKeys:
         self.expiry_pos: dict[str, tuple[int, str]] = {m: (int(v["arg"]), str(v["unit"])) for m, v in (opts.get("expiry_positions") or {}).items()}
         self.ttl_stores: dict[str, tuple[str, int]] = {t: (str(v["kw"]), int(v["arg"])) for t, v in (opts.get("ttl_stores") or {}).items()}
         self.hint_methods = self.lookups | self.claims | self.writes | self.getters
+        self.hint_words = re.compile(_HINT_WORDS + b"|(?-i:" + re.escape(self.header_param.encode()) + b")")
 
     # The scan runs after the engine walked a function, only when the function is worth it: a store
-    # call or a subscript keyed by something id-like, an id-like or Header parameter.
+    # call or a subscript keyed by something id-like, an id-like or Header parameter. Most functions
+    # hold none of the words those need (_HINT_WORDS), and are skipped without a walk (``hint_words``).
     def after_function(self, an: Any, node: Node, scope: Any) -> None:
+        if self.hint_words.search(an.source, node.start_byte, node.end_byte) is None:
+            return
         if self.params_hint(an, node) or self.body_hint(an, node.child_by_field_name("body")):
             _FunctionScan(self, an, node, scope).run()
 
