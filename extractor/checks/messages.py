@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from ..contracts.model import Publication, Subscription
 from ..graph import MessageEdge, MessageSite
@@ -86,6 +87,25 @@ def _topic_text(ctx: CheckContext, key: str) -> str:
     return f"{topic.kind or 'topic'} {topic.name} ({topic.broker or 'any broker'})"
 
 
+def _own(
+    check_id: str, severity: str, status: str, edge: MessageEdge, message: str, sides: tuple[Side, ...], impact: str, fixes: tuple[str, ...], **rest: Any
+) -> Finding:
+    """A finding about one service's own message edge (its contract against its code): subject the
+    topic, each fix a resolution of that service."""
+    return finding(
+        check_id,
+        severity,
+        status,
+        services=(edge.service,),
+        subject=edge.topic,
+        message=message,
+        sides=sides,
+        impact=impact,
+        resolutions=tuple(Resolution(edge.service, f"{edge.service}: {fix}") for fix in fixes),
+        **rest,
+    )
+
+
 def _declared(edge: MessageEdge) -> Publication | Subscription:
     assert edge.declared is not None
     return edge.declared
@@ -107,21 +127,17 @@ def declared_not_in_code(ctx: CheckContext) -> Iterator[Finding]:
         d = _declared(edge)
         unresolved = [s for e in graph.messages if e.service == edge.service and e.role == edge.role for s in e.sites if graph.topics[e.topic].service]
         verb = _VERB[edge.role]
-        yield finding(
+        yield _own(
             "messages.declared-not-in-code",
             "info" if unresolved else "warning",
             "DRIFT",
-            services=(edge.service,),
-            subject=edge.topic,
-            message=f"{edge.service} declares that it {verb[:-1]}s {d.topic} but no {edge.role} to it was found in its code"
+            edge,
+            f"{edge.service} declares that it {verb[:-1]}s {d.topic} but no {edge.role} to it was found in its code"
             + (f" ({len(unresolved)} {edge.role} site(s) have a destination the scan could not resolve)" if unresolved else ""),
-            sides=(Side(edge.service, "declares", f"{verb} {_topic_text(ctx, edge.topic)}", (d.location,)),),
+            (Side(edge.service, "declares", f"{verb} {_topic_text(ctx, edge.topic)}", (d.location,)),),
+            f"the contract promises a message flow nobody can find; consumers and checks rely on {d.topic} being {'fed' if edge.role == 'publish' else 'read'}",
+            ("remove the entry if the flow is gone", "or name the topic in code so it resolves (a constant, configuration, a deployment variable)"),
             extra_locations=[s.location for s in unresolved],
-            impact=f"the contract promises a message flow nobody can find; consumers and checks rely on {d.topic} being {'fed' if edge.role == 'publish' else 'read'}",
-            resolutions=(
-                Resolution(edge.service, f"{edge.service}: remove the entry if the flow is gone"),
-                Resolution(edge.service, f"{edge.service}: or name the topic in code so it resolves (a constant, configuration, a deployment variable)"),
-            ),
         )
 
 
@@ -141,19 +157,18 @@ def undeclared_in_code(ctx: CheckContext) -> Iterator[Finding]:
         verb = _VERB[edge.role]
         where = _topic_text(ctx, edge.topic)
         topic = graph.topics[edge.topic]
-        yield finding(
+        yield _own(
             "messages.undeclared-in-code",
             "warning",
             "DRIFT",
-            services=(edge.service,),
-            subject=edge.topic,
-            message=f"{edge.service} {verb} {where} in code ({'; '.join(s.label for s in edge.sites)}) but its contract does not declare it",
-            sides=(
+            edge,
+            f"{edge.service} {verb} {where} in code ({'; '.join(s.label for s in edge.sites)}) but its contract does not declare it",
+            (
                 Side(edge.service, "declares", f"no {verb} entry for {topic.name}", (node.declared.location,)),
                 Side(edge.service, "code", f"{verb} {where}", tuple(s.location for s in edge.sites)),
             ),
-            impact=f"no contract states what {edge.service} promises or needs on {topic.name} (delivery, lag, idempotency); no check covers it",
-            resolutions=(Resolution(edge.service, f"{edge.service}: declare it under {verb} (topic: {topic.name}, broker: {topic.broker or '...'})"),),
+            f"no contract states what {edge.service} promises or needs on {topic.name} (delivery, lag, idempotency); no check covers it",
+            (f"declare it under {verb} (topic: {topic.name}, broker: {topic.broker or '...'})",),
         )
 
 
@@ -171,24 +186,20 @@ def idempotent_without_dedup(ctx: CheckContext) -> Iterator[Finding]:
             continue
         handlers = sorted({s.function or "?" for s in edge.sites})
         key = d.dedup_key or "a key"
-        yield finding(
+        yield _own(
             "messages.idempotent-without-dedup",
             "warning",
             "DRIFT",
-            services=(edge.service,),
-            subject=edge.topic,
-            message=f"{edge.service} declares its consumer of {d.topic} idempotent on {key}, but {', '.join(handlers)} shows no de-duplication",
-            sides=(
+            edge,
+            f"{edge.service} declares its consumer of {d.topic} idempotent on {key}, but {', '.join(handlers)} shows no de-duplication",
+            (
                 Side(
                     edge.service, "declares", f"idempotent: true, dedup_key {key}", (d.where("idempotent"),) + ((d.where("dedup_key"),) if d.dedup_key else ())
                 ),
                 Side(edge.service, "code", f"consumes {d.topic} in {', '.join(handlers)} without de-duplication", tuple(s.location for s in edge.sites)),
             ),
-            impact="producers rely on the promise and publish at least once; a redelivered message is processed twice",
-            resolutions=(
-                Resolution(edge.service, f"{edge.service}: de-duplicate on {key} in {', '.join(handlers)} (claim it atomically before the side effects)"),
-                Resolution(edge.service, f"{edge.service}: or remove idempotent: true from the contract"),
-            ),
+            "producers rely on the promise and publish at least once; a redelivered message is processed twice",
+            (f"de-duplicate on {key} in {', '.join(handlers)} (claim it atomically before the side effects)", "or remove idempotent: true from the contract"),
         )
 
 
@@ -203,19 +214,18 @@ def dedup_undeclared(ctx: CheckContext) -> Iterator[Finding]:
         dedup = [x for s in edge.sites for x in s.dedup]
         if not dedup:
             continue
-        yield finding(
+        yield _own(
             "messages.dedup-undeclared",
             "info",
             "UNVERIFIED",
-            services=(edge.service,),
-            subject=edge.topic,
-            message=f"{edge.service}'s code de-duplicates what it consumes from {d.topic} ({'; '.join(str(x.value) for x in dedup)}) but its contract does not say idempotent",
-            sides=(
+            edge,
+            f"{edge.service}'s code de-duplicates what it consumes from {d.topic} ({'; '.join(str(x.value) for x in dedup)}) but its contract does not say idempotent",
+            (
                 Side(edge.service, "declares", f"consumes {d.topic}, idempotency not stated", (d.location,)),
                 Side(edge.service, "code", "; ".join(str(x.value) for x in dedup), tuple(x.location for x in dedup)),
             ),
-            impact="producers cannot tell that redelivery is safe; the de-duplication may be removed without anyone noticing",
-            resolutions=(Resolution(edge.service, f"{edge.service}: declare idempotent: true with its dedup_key (and dedup_window)"),),
+            "producers cannot tell that redelivery is safe; the de-duplication may be removed without anyone noticing",
+            ("declare idempotent: true with its dedup_key (and dedup_window)",),
         )
 
 
@@ -303,14 +313,13 @@ def exactly_once(ctx: CheckContext) -> Iterator[Finding]:
             )
         elif redelivering:
             modes = sorted({s.ack_mode or "redelivers" for s in redelivering})
-            yield finding(
+            yield _own(
                 "messages.exactly-once-on-at-least-once",
                 "warning",
                 "AT_RISK",
-                services=(edge.service,),
-                subject=edge.topic,
-                message=f"{edge.service} expects each message of {d.topic} exactly once, but its consumer ({', '.join(modes)}) gets a message again after a failure",
-                sides=(expects, Side(edge.service, "code", f"consumes {d.topic} at least once ({', '.join(modes)})", tuple(s.location for s in redelivering))),
-                impact=f"{edge.service} processes redelivered messages twice",
-                resolutions=(Resolution(edge.service, f"{edge.service}: de-duplicate and declare idempotent: true, delivery: at_least_once"),),
+                edge,
+                f"{edge.service} expects each message of {d.topic} exactly once, but its consumer ({', '.join(modes)}) gets a message again after a failure",
+                (expects, Side(edge.service, "code", f"consumes {d.topic} at least once ({', '.join(modes)})", tuple(s.location for s in redelivering))),
+                f"{edge.service} processes redelivered messages twice",
+                ("de-duplicate and declare idempotent: true, delivery: at_least_once",),
             )

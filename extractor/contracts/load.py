@@ -682,41 +682,46 @@ def _decision(r: _Reader, node: yamlio.LineDict, where: str) -> Decision | None:
     return f.build(Decision) if ok and title else None
 
 
-def _publication(r: _Reader, node: yamlio.LineDict, where: str) -> Publication | None:
-    ok, f = _entry(r, node, where, "publishes")
+def _message(r: _Reader, node: yamlio.LineDict, where: str, section: str, own: tuple[tuple[str, Callable[[Any, str], Any]], ...]) -> _Fields | None:
+    """The fields of a ``publishes`` or ``consumes`` entry: those both have, then the section's ``own``;
+    None when the entry has no usable ``topic``."""
+    ok, f = _entry(r, node, where, section)
     topic = f.read("topic", _text)
     f.read("broker", _one_of(BROKERS))
     f.read("event", _text)
-    f.read("ordering_key", _text)
     f.read("delivery", _one_of(DELIVERY_GUARANTEES))
-    f.read("lag", _duration)
     f.read("dataset", _text)
+    for key, parse in own:
+        f.read(key, parse)
     _mark(f)
-    return f.build(Publication) if ok and topic else None
+    return f if ok and topic else None
+
+
+def _publication(r: _Reader, node: yamlio.LineDict, where: str) -> Publication | None:
+    f = _message(r, node, where, "publishes", (("ordering_key", _text), ("lag", _duration)))
+    return f.build(Publication) if f is not None else None
 
 
 def _subscription(r: _Reader, node: yamlio.LineDict, where: str) -> Subscription | None:
-    ok, f = _entry(r, node, where, "consumes")
-    topic = f.read("topic", _text)
-    f.read("broker", _one_of(BROKERS))
-    f.read("group", _text)
-    f.read("event", _text)
-    f.read("delivery", _one_of(DELIVERY_GUARANTEES))
-    f.read("idempotent", _bool)
-    f.read("dedup_key", _text)
-    f.read("dedup_window", _duration)
-    f.read("freshness_required", _bound)
-    f.read("dead_letter", _text)
-    f.read("dataset", _text)
-    _mark(f)
-    if ok and f.values.get("idempotent") is True and "dedup_key" not in node:
+    own = (
+        ("group", _text),
+        ("idempotent", _bool),
+        ("dedup_key", _text),
+        ("dedup_window", _duration),
+        ("freshness_required", _bound),
+        ("dead_letter", _text),
+    )
+    f = _message(r, node, where, "consumes", own)
+    if f is None:
+        return None
+    if f.values.get("idempotent") is True and "dedup_key" not in node:
         r.error(
             node.line_of("idempotent"),
             f"{where}.idempotent",
             "idempotent: true needs dedup_key (the message id or business key the consumer de-duplicates on)",
             "missing",
         )
-    return f.build(Subscription) if ok and topic else None
+    return f.build(Subscription)
 
 
 _SECTION_READERS: dict[str, tuple[str, Callable[[_Reader, yamlio.LineDict, str], Any]]] = {
