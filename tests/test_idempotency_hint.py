@@ -1,5 +1,5 @@
 """The idempotency rule skips a function whose text holds none of the words its hints need
-(``IdempotencyKeys.hint_words``): the skip must never hide a function the rule's own hints
+(``IdempotencyKeys.has_words``): the skip must never hide a function the rule's own hints
 (``params_hint`` / ``body_hint``) would look at."""
 
 from __future__ import annotations
@@ -30,19 +30,27 @@ MATCHED = [
 ]  # fmt: skip
 
 
+def _found(rule: idempotency.IdempotencyKeys, code: str) -> bool:
+    data = code.encode()
+    return rule.has_words(data, 0, len(data))
+
+
 @pytest.mark.parametrize("name", MATCHED)
 def test_every_name_the_patterns_match_is_found(rule: idempotency.IdempotencyKeys, name: str) -> None:
     assert rule.name_re.search(name) or rule.header_re.search(name.removeprefix("HTTP_")) or rule.key_name_re.search(name)
     for code in (f"def f(a):\n    return a[{name!r}]\n", f"def f({name}):\n    return 1\n", f"def f(r):\n    return r.{name}\n"):
-        assert rule.hint_words.search(code.encode()), code
+        assert _found(rule, code), code
 
 
 def test_common_words_are_not_found(rule: idempotency.IdempotencyKeys) -> None:
     """The point of the skip: most functions hold no such word (``valid``, ``monkey``, ``width``)."""
-    code = b"def check(valid, monkey, width, grid):\n    return valid(monkey.keys(), width) + grid.void\n"
-    assert rule.hint_words.search(code) is None
-    assert rule.hint_words.search(b"def f(x: str = Header(None)):\n    pass\n")  # the header_parameter option
-    assert rule.hint_words.search(b"def f(x):\n    return x['\\x69d']\n")  # an escape may spell one
+    assert not _found(rule, "def check(valid, monkey, width, grid, user_idx):\n    return valid(monkey.keys(), width) + grid.void\n")
+    assert not _found(rule, "def f(headers):\n    return headers\n")
+    assert _found(rule, "def f(x: str = Header(None)):\n    pass\n")  # the header_parameter option
+    assert _found(rule, "def f(x):\n    return x['\\x69d']\n")  # an escape may spell one
+    assert _found(rule, "def f(x):\n    return x.id")  # at the very end of the function
+    source = b"x = 1\ndef f(a):\n    return a\ny_id = 2\n"
+    assert not rule.has_words(source, 6, source.index(b"\ny_id"))  # only the function's own text counts
 
 
 def test_the_skip_hides_no_hinted_function(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,7 +61,7 @@ def test_the_skip_hides_no_hinted_function(monkeypatch: pytest.MonkeyPatch) -> N
 
     def check(self: idempotency.IdempotencyKeys, an: object, node: object, scope: object) -> None:
         hinted = self.params_hint(an, node) or self.body_hint(an, node.child_by_field_name("body"))  # type: ignore[attr-defined]
-        found = self.hint_words.search(an.source, node.start_byte, node.end_byte) is not None  # type: ignore[attr-defined]
+        found = self.has_words(an.source, node.start_byte, node.end_byte)  # type: ignore[attr-defined]
         seen.append((an.path, node.start_point[0] + 1, hinted, found))  # type: ignore[attr-defined]
         after(self, an, node, scope)  # type: ignore[arg-type]
 

@@ -42,11 +42,15 @@ if TYPE_CHECKING:
 # What a function's text holds when ``params_hint`` or ``body_hint`` can find something: a name or
 # literal the options' ``names`` / ``headers`` / ``key_names`` patterns match has an "id", "key" or
 # "uuid" ending a word (after a non-alphanumeric, "_" or "request"), or "nonce", "idem", "dedup";
-# a Header parameter, the ``header_parameter`` option (added by the rule). A backslash (an escape in a literal) or a non-ASCII byte (an
-# identifier that case-folds to ASCII) may hide one: such a function is looked at too. Derived from
-# the patterns of rules/python/idempotency/handlers.yaml: a change there keeps this in step
-# (tests/test_idempotency_hint.py checks names each pattern matches).
-_HINT_WORDS = rb"(?i)(?:(?<![a-z0-9])|(?<=request))(?:id|key|uuid)\b|nonce|idem|dedup|[\\\x80-\xff]"
+# a Header parameter spells the ``header_parameter`` option. A backslash (an escape in a literal) or
+# a non-ASCII byte (an identifier that case-folds to ASCII) may hide one: such a function is looked
+# at too. Derived from the patterns of rules/python/idempotency/handlers.yaml: a change there keeps
+# this in step (tests/test_idempotency_hint.py checks names each pattern matches). The words are
+# searched with ``bytes.find`` in the file's text folded once (``_fold``): lower case, every other
+# byte a space, a backslash or non-ASCII byte \x01; a regular expression over every function's
+# text cost more than the walks it saved.
+_FOLD = bytes(b + 32 if 65 <= b <= 90 else b if 97 <= b <= 122 or 48 <= b <= 57 else 1 if b == 92 or b >= 128 else 32 for b in range(256))
+_HINT_WORDS = (b" id ", b" key ", b"\x01", b" uuid ", b"requestid ", b"requestkey ", b"requestuuid ", b"nonce", b"idem", b"dedup")
 _NESTED = frozenset({"function_definition", "class_definition", "lambda", "decorated_definition"})
 _PARAMS = frozenset({"identifier", "typed_parameter", "default_parameter", "typed_default_parameter"})
 
@@ -122,16 +126,26 @@ class IdempotencyKeys:
         self.expiry_pos: dict[str, tuple[int, str]] = {m: (int(v["arg"]), str(v["unit"])) for m, v in (opts.get("expiry_positions") or {}).items()}
         self.ttl_stores: dict[str, tuple[str, int]] = {t: (str(v["kw"]), int(v["arg"])) for t, v in (opts.get("ttl_stores") or {}).items()}
         self.hint_methods = self.lookups | self.claims | self.writes | self.getters
-        self.hint_words = re.compile(_HINT_WORDS + b"|(?-i:" + re.escape(self.header_param.encode()) + b")")
+        self._header_word = self.header_param.encode()
+        self._folded: tuple[bytes, bytes] = (b"", b"")  # a file's source and its _FOLD (padded with a space each side)
 
     # The scan runs after the engine walked a function, only when the function is worth it: a store
     # call or a subscript keyed by something id-like, an id-like or Header parameter. Most functions
-    # hold none of the words those need (_HINT_WORDS), and are skipped without a walk (``hint_words``).
+    # hold none of the words those need (_HINT_WORDS), and are skipped without a walk (``has_words``).
     def after_function(self, an: Any, node: Node, scope: Any) -> None:
-        if self.hint_words.search(an.source, node.start_byte, node.end_byte) is None:
+        if not self.has_words(an.source, node.start_byte, node.end_byte):
             return
         if self.params_hint(an, node) or self.body_hint(an, node.child_by_field_name("body")):
             _FunctionScan(self, an, node, scope).run()
+
+    def has_words(self, source: bytes, start: int, end: int) -> bool:
+        """``source[start:end]`` holds one of the words a hint needs (``_HINT_WORDS``)."""
+        src, folded = self._folded
+        if src is not source:
+            folded = b" " + source.translate(_FOLD) + b" "
+            self._folded = (source, folded)
+        find = folded.find
+        return source.find(self._header_word, start, end) >= 0 or any(find(w, start, end + 2) >= 0 for w in _HINT_WORDS)
 
     def body_hint(self, an: Any, body: Node | None) -> bool:
         """A call of a store method or a subscript keyed by something id-like, or a key read into a
