@@ -350,7 +350,10 @@ def _scan(
     folders = with_proxies(folders, routed)
     diagnostics.extend(book.diagnostics)
     ordered = [results[k] for k in sorted(results)]
-    service_of = {rel: (s.name if (s := smap.owner(rel)) and not not_the_services(rel, s.root) else None) for rel in results}  # tests, browser assets
+    adopted = _adopted(second, smap)  # a class library's files, run by the service registering them
+    service_of = {
+        rel: adopted.get(rel) or (s.name if (s := smap.owner(rel)) and not not_the_services(rel, s.root) else None) for rel in results
+    }  # tests, browser assets
     modules_of = {t.rel: t.module for t in tasks if t.module}
     facts, unlinked = _link_isolating(ordered, lambda subset: link(subset, service_of, modules_of, catalog, book))
     diagnostics.extend(unlinked)
@@ -367,7 +370,7 @@ def _scan(
         "from_git": inv.from_git,
     }
     shown = display_root if display_root is not None else Path(os.path.normpath(str(root))).as_posix()
-    owners = {rel: (s.name if (s := smap.owner(rel)) and not not_the_services(rel, s.root) else None) for rel in summaries}
+    owners = {rel: adopted.get(rel) or (s.name if (s := smap.owner(rel)) and not not_the_services(rel, s.root) else None) for rel in summaries}
     return ScanResult(
         root=shown,
         services=services,
@@ -516,7 +519,7 @@ def _package_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servi
         if not task.module or task.language == "python":
             continue
         svc = smap.owner(task.rel)
-        objs = exported.get((svc.root if svc else ".", task.module))
+        objs = exported.get((svc.root if svc else ".", task.module), {}) | _linked_exports(task, exported)
         if not objs:
             continue
         others = {q: o for q, (rel, o) in objs.items() if rel != task.rel}
@@ -531,8 +534,37 @@ def _package_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servi
             if text is None:
                 continue
             used = {q: o for q, o in others.items() if re.search(rb"\b" + re.escape(q.rpartition(".")[2].encode()) + rb"\b", text)}
+            if any(".$" in q for q in used):  # a registration comes with the module's defaults (``$defaults``: no word to look for)
+                used |= {q: o for q, o in others.items() if q.rpartition(".")[2].startswith("$")}
         if used:
             out.append(dataclasses.replace(task, imported=tuple(sorted(used.items(), key=lambda kv: kv[0])), force=True))
+    return out
+
+
+def _linked_exports(task: Task, exported: Mapping[tuple[str, str], Mapping[str, tuple[str, Value]]]) -> dict[str, tuple[str, Value]]:
+    """The registrations (exports named ``$...``) of the modules the frontend links to the task's
+    (a C# project's references), named as if its own module exported them."""
+    hook = getattr(frontend_for(task.language), "linked_modules", None)
+    linked = set(hook(task.root, task.module)) if hook is not None else set()
+    out: dict[str, tuple[str, Value]] = {}
+    for (_root, module), objs in sorted(exported.items()) if linked else ():
+        if module in linked:
+            for q, found in objs.items():
+                if q[len(module) + 1 :].startswith("$"):
+                    out.setdefault(f"{task.module}.{q[len(module) + 1 :]}", found)
+    return out
+
+
+def _adopted(tasks: list[Task], smap: ServiceMap) -> dict[str, str]:
+    """Files of no service (a class library) run with a service's registration: the service that
+    registers and runs them (the first, by file, whose registration they received)."""
+    out: dict[str, str] = {}
+    for task in tasks:
+        if smap.owner(task.rel) is None:
+            origins = sorted(v.origin.rpartition("#")[0] for q, v in task.imported if isinstance(v, Obj) and v.origin and ".$" in q)
+            owner = next((s for rel in origins if (s := smap.owner(rel)) is not None and not not_the_services(rel, s.root)), None)
+            if owner is not None:
+                out[task.rel] = owner.name
     return out
 
 

@@ -286,3 +286,17 @@ def test_csharp_parser_is_created_only_for_csharp_files(tmp_path):
     (tmp_path / "Program.cs").write_text('var c = new HttpClient();\nawait c.GetAsync("http://risk/x");\n', encoding="utf-8")
     assert _probe(tmp_path, "python.http.requests")["parsers"] == ["tree_sitter_python"]
     assert "tree_sitter_c_sharp" in _probe(tmp_path)["parsers"]
+
+
+def test_linked_projects_follow_project_references():
+    """A project sees the registrations of the projects it references (the shared ServiceDefaults); a
+    library (no entry point) also those of the runnable projects using it, not the app host above them."""
+    from extractor.frontends.treesitter.csharp_project import linked_modules
+
+    root = REPO / "fixtures/monorepos/dotnet-di"
+    assert linked_modules(root, "src/WebApp") == ("src/Catalog.Client", "src/ServiceDefaults")
+    assert linked_modules(root, "src/Catalog.Api") == ("src/ServiceDefaults",)
+    assert linked_modules(root, "src/Catalog.Client") == ("src/ServiceDefaults", "src/WebApp")
+    assert linked_modules(root, "src/ServiceDefaults") == ("src/Catalog.Api", "src/Catalog.Client", "src/Ordering.Api", "src/WebApp")
+    assert linked_modules(root, "src/AppHost") == ("src/Catalog.Api", "src/Catalog.Client", "src/Ordering.Api", "src/ServiceDefaults", "src/WebApp")
+    assert linked_modules(root, "src/Nowhere") == ()

@@ -32,6 +32,7 @@ class LanguageSpec:
     words_of: str = ""  # "module:function": prefilter words of a qualified name
     module_name: str = ""  # "module:function": (scan root, file) → the file's module (a Go package's import path)
     prefilter: str = ""  # "module:function": (rules, compiled index) → an object whose accepts(source) replaces the word prefilter
+    linked_modules: str = ""  # "module:function": (scan root, module) → the modules whose "$" exports (registrations) it sees
 
     def grammar_for(self, path: str) -> tuple[str, str]:
         for suffix, module, func in self.grammars:
@@ -52,6 +53,7 @@ def _spec(
     words_of: str,
     module_name: str = "",
     prefilter: str = "",
+    linked_modules: str = "",
 ) -> LanguageSpec:
     """A spec whose ``module:function`` references name modules of this package; a grammar given as a
     module name alone is used for every file (its ``language()``)."""
@@ -60,7 +62,7 @@ def _spec(
         return f"{__name__}.{ref}" if ref else ""
 
     grammars = (("", grammars, "language"),) if isinstance(grammars, str) else grammars
-    return LanguageSpec(name, extensions, grammars, here(analyzer), comment_types, here(words_of), here(module_name), here(prefilter))
+    return LanguageSpec(name, extensions, grammars, here(analyzer), comment_types, here(words_of), here(module_name), here(prefilter), here(linked_modules))
 
 
 COMMENT = frozenset({"comment"})
@@ -79,7 +81,16 @@ JS_EXTENSIONS = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
 
 GO = _spec("go", (".go",), "tree_sitter_go", "go:GoAnalyzer", COMMENT, "go:words_of", "go:package_path")
 JAVASCRIPT = _spec("javascript", JS_EXTENSIONS, TYPESCRIPT_GRAMMARS, "javascript:JavaScriptAnalyzer", COMMENT, "javascript:words_of", "javascript:module_path")
-CSHARP = _spec("csharp", (".cs",), "tree_sitter_c_sharp", "csharp:CSharpAnalyzer", COMMENT, "csharp_project:words_of", "csharp_project:project_path")
+CSHARP = _spec(
+    "csharp",
+    (".cs",),
+    "tree_sitter_c_sharp",
+    "csharp:CSharpAnalyzer",
+    COMMENT,
+    "csharp_project:words_of",
+    "csharp_project:project_path",
+    linked_modules="csharp_project:linked_modules",
+)
 JAVA = _spec("java", (".java",), "tree_sitter_java", "java:JavaAnalyzer", LINE_AND_BLOCK_COMMENTS, "java_package:words_of", "java_package:module_path")
 KOTLIN = _spec(
     "kotlin", (".kt", ".kts"), "tree_sitter_kotlin", "kotlin:KotlinAnalyzer", LINE_AND_BLOCK_COMMENTS, "java_package:words_of", "kotlin_package:module_path"
@@ -150,6 +161,11 @@ class TreeSitterFrontend:
     def module_name(self, root: Any, rel: str) -> str:
         """The module a file belongs to; files of one module (a Go package) share their exports."""
         return _load(self.spec.module_name)(root, rel) if self.spec.module_name else ""
+
+    def linked_modules(self, root: Any, module: str) -> tuple[str, ...]:
+        """Other modules whose registrations (exports named ``$...``) the module's files receive (a C#
+        project's references: a shared ServiceDefaults project, the app using a class library)."""
+        return tuple(_load(self.spec.linked_modules)(root, module)) if self.spec.linked_modules else ()
 
     def compile(self, rules: Sequence[Rule]) -> TsIndex:
         words = _load(self.spec.words_of) if self.spec.words_of else default_words

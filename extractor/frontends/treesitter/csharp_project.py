@@ -4,7 +4,9 @@ compiling the C# rules of a scan that meets no C# file costs nothing more."""
 from __future__ import annotations
 
 import functools
+import os
 import posixpath
+import re
 from pathlib import Path
 from typing import Any
 
@@ -42,3 +44,69 @@ def project_path(root: Any, rel: str) -> str:
             break
         cur = posixpath.dirname(cur)
     return directory or "main"
+
+
+_REFERENCE = re.compile(r"<ProjectReference\s+Include\s*=\s*\"([^\"]+)\"", re.I)
+_ENTRY = re.compile(r"Sdk\s*=\s*\"Microsoft\.NET\.Sdk\.(Web|Worker|Razor)\"|<OutputType>\s*(Win)?Exe\s*</OutputType>", re.I)
+_SKIP_DIRS = frozenset({".git", "bin", "obj", "node_modules", ".vs", "packages"})
+
+
+@functools.lru_cache(maxsize=16)
+def _solution(root: str) -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
+    """Every project directory of the scan root → the project directories it references
+    (``<ProjectReference Include="..\\Lib\\Lib.csproj" />``), and the projects with an entry point
+    (a web or worker SDK, an ``Exe`` output, a ``Program.cs``)."""
+    refs: dict[str, tuple[str, ...]] = {}
+    runnable: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+        here = posixpath.normpath(os.path.relpath(dirpath, root).replace(os.sep, "/"))
+        here = "" if here == "." else here
+        for name in sorted(f for f in filenames if f.endswith(".csproj")):
+            try:
+                text = (Path(dirpath) / name).read_text("utf-8", "replace")
+            except OSError:
+                continue
+            found = []
+            for inc in _REFERENCE.findall(text):
+                target = posixpath.normpath(posixpath.join(here, posixpath.dirname(inc.replace("\\", "/"))))
+                found.append("" if target == "." else target)
+            refs.setdefault(here, tuple(found))
+            if _ENTRY.search(text) or "Program.cs" in filenames:
+                runnable.add(here)
+    return refs, frozenset(runnable)
+
+
+def linked_modules(root: Any, module: str) -> tuple[str, ...]:
+    """The projects whose registrations (dependency-injection exports: ``$HttpClient.CatalogClient``,
+    the client-wide ``$defaults``) a project's files see: the projects it references, transitively
+    (a shared ServiceDefaults project); for a library (no entry point), also the runnable projects
+    referencing it and what they reference (the typed client's class in a class library receives
+    the registration of the web app that uses it)."""
+    refs, runnable = _solution(str(root))
+    if module not in refs:
+        return ()
+
+    def down(start: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [start]
+        while todo:
+            for r in refs.get(todo.pop(), ()):
+                if r not in seen and r != start:
+                    seen.add(r)
+                    todo.append(r)
+        return seen
+
+    linked = down(module)
+    if module not in runnable:  # up through libraries to the runnable projects using it (not an app host above them)
+        seen, todo = {module}, [module]
+        while todo:
+            cur = todo.pop()
+            for parent in sorted(p for p, rs in refs.items() if cur in rs and p not in seen):
+                seen.add(parent)
+                if parent in runnable:
+                    linked |= {parent} | down(parent)
+                else:
+                    todo.append(parent)
+    linked.discard(module)
+    return tuple(sorted(linked))

@@ -1102,6 +1102,7 @@ class SyntaxAnalyzer(Analyzer):
                 continue
             else:
                 key = cls.name
+            key = key.rpartition(".")[2]  # as registered: the type's own name (Risk.RiskClient, global::Acme.RiskClient)
             self.scan_registrations()
             found = self._registry.get((as_type, key))
             if found is None and self.module_name:
@@ -1179,9 +1180,11 @@ class SyntaxAnalyzer(Analyzer):
         for key in spec.get("keys", ()):
             v = strip(obj.capture(key)) if obj.capture(key) is not None else None
             if isinstance(v, Const) and isinstance(v.value, str):
-                prefix = "" if key == spec.get("keys", ("",))[0] else f"{key}:"
+                first = key == spec.get("keys", ("",))[0]
                 name = v.value.rpartition(".")[2] if spec.get("by") == "type" else as_type.rpartition(".")[2]
-                self._registry[(as_type, prefix + v.value)] = Obj(as_type, caps, name, obj.origin)
+                # the class or type by its own name, however the registration spells it (Acme.Clients.RiskClient)
+                reg = re.sub(r"<.*>", "", v.value).rpartition(".")[2] if first else f"{key}:{v.value}"
+                self._registry[(as_type, reg)] = Obj(as_type, caps, name, obj.origin)
 
     def from_registry(self, obj: Obj) -> Obj:
         """``factory.CreateClient("risk")``: an object of an injected type built with a key capture
