@@ -141,31 +141,31 @@ def event_stream_producer(ctx: CheckContext) -> Iterator[Finding]:
         assert ds.provided is not None
         offer = Side(provider, "provides", f"{ds.name} via event_stream", (ds.provided.where("via"),))
         node = ctx.graph.services.get(provider)
-        if not streams:
-            yield finding(
-                "freshness.event-stream-producer",
-                "warning",
-                "UNVERIFIED",
-                services=(provider,),
-                subject=ds.name,
-                message=f"{provider} provides {ds.name} via event_stream but declares no publishes entry carrying it",
-                sides=(offer,),
-                impact=f"readers of {ds.name} cannot tell which topic to consume, and no check can show the stream exists",
-                resolutions=(Resolution(provider, f"{provider}: declare the stream (publishes: - topic: ..., dataset: {ds.name}, lag: ...)"),),
-            )
-        elif node is not None and node.has_code and not any(e.in_code for e in streams):
-            topics = ", ".join(_declared_topic(e) for e in streams)
-            yield finding(
-                "freshness.event-stream-producer",
-                "error",
-                "DRIFT",
-                services=(provider,),
-                subject=ds.name,
-                message=f"{provider} provides {ds.name} via event_stream on {topics} but its code publishes to none of them",
-                sides=(offer, *(Side(provider, "declares", f"publishes {_declared_topic(e)}", (_entry(e).location,)) for e in streams)),
-                impact=f"readers of {ds.name} wait on a stream nobody feeds",
-                resolutions=(Resolution(provider, f"{provider}: publish {ds.name} to {topics} in code, or stop offering it via event_stream"),),
-            )
+        fed = node is None or not node.has_code or any(e.in_code for e in streams)
+        if streams and fed:
+            continue
+        topics = ", ".join(_declared_topic(e) for e in streams)
+        yield finding(
+            "freshness.event-stream-producer",
+            "error" if streams else "warning",
+            "DRIFT" if streams else "UNVERIFIED",
+            services=(provider,),
+            subject=ds.name,
+            message=f"{provider} provides {ds.name} via event_stream "
+            + (f"on {topics} but its code publishes to none of them" if streams else "but declares no publishes entry carrying it"),
+            sides=(offer, *(Side(provider, "declares", f"publishes {_declared_topic(e)}", (_entry(e).location,)) for e in streams)),
+            impact=f"readers of {ds.name} wait on a stream nobody feeds"
+            if streams
+            else f"readers of {ds.name} cannot tell which topic to consume, and no check can show the stream exists",
+            resolutions=(
+                Resolution(
+                    provider,
+                    f"{provider}: publish {ds.name} to {topics} in code, or stop offering it via event_stream"
+                    if streams
+                    else f"{provider}: declare the stream (publishes: - topic: ..., dataset: {ds.name}, lag: ...)",
+                ),
+            ),
+        )
 
 
 @check("freshness.event-stream-consumer", kind="freshness", title="Event-stream dataset not read from the stream")

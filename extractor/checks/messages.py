@@ -247,34 +247,30 @@ def freshness_vs_lag(ctx: CheckContext) -> Iterator[Finding]:
             p = pub.declared
             assert isinstance(p, Publication)
             producer = pub.service
-            if p.lag is None:
-                yield finding(
-                    "messages.freshness-vs-lag",
-                    "warning",
-                    "UNVERIFIED",
-                    services=(producer, edge.service),
-                    subject=edge.topic,
-                    message=f"{edge.service} needs messages of {d.topic} within {d.freshness_required}; {producer} declares no lag for them",
-                    sides=(need, Side(producer, "provides", f"publishes {d.topic}, no declared lag", (p.location,))),
-                    impact=f"{edge.service}'s requirement cannot be shown to hold",
-                    resolutions=(Resolution(producer, f"{producer}: declare the lag of {d.topic} (publishes: lag: ...)"),),
-                )
+            if p.lag is not None and d.freshness_required.allows(p.lag.ms):
                 continue
-            if d.freshness_required.allows(p.lag.ms):
-                continue
+            late = p.lag is not None
             yield finding(
                 "messages.freshness-vs-lag",
-                "error",
-                "BLOCKS_INTEGRATION",
+                "error" if late else "warning",
+                "BLOCKS_INTEGRATION" if late else "UNVERIFIED",
                 services=(producer, edge.service),
                 subject=edge.topic,
-                message=f"{edge.service} needs messages of {d.topic} within {d.freshness_required}; {producer} puts them on the topic up to {p.lag} late",
-                sides=(need, Side(producer, "provides", f"publishes {d.topic} within {p.lag}", (p.where("lag"),))),
-                impact=f"{edge.service} acts on events older than it can afford",
+                message=f"{edge.service} needs messages of {d.topic} within {d.freshness_required}; "
+                + (f"{producer} puts them on the topic up to {p.lag} late" if late else f"{producer} declares no lag for them"),
+                sides=(
+                    need,
+                    Side(producer, "provides", f"publishes {d.topic} within {p.lag}", (p.where("lag"),))
+                    if late
+                    else Side(producer, "provides", f"publishes {d.topic}, no declared lag", (p.location,)),
+                ),
+                impact=f"{edge.service} acts on events older than it can afford" if late else f"{edge.service}'s requirement cannot be shown to hold",
                 resolutions=(
                     Resolution(producer, f"{producer}: publish within {d.freshness_required} (publish in the transaction's commit path, not a batch)"),
                     Resolution(edge.service, f"{edge.service}: relax the requirement to {p.lag}"),
-                ),
+                )
+                if late
+                else (Resolution(producer, f"{producer}: declare the lag of {d.topic} (publishes: lag: ...)"),),
             )
 
 
