@@ -163,12 +163,13 @@ class SummaryRecorder:
     ) -> None:
         """A call the engine matched, with its callee resolved."""
         node = site.node
+        nid = node.id
+        seen = self._seen_sites
+        if nid in seen or self._count >= MAX_CALLS:
+            return
         if local is None and qual is not None and qual in self._builtins and not an.index.call_specs(qual):
             return  # a builtin no rule matches (len, isinstance): it reaches no function of any service
-        nid = node.id
-        if nid in self._seen_sites or self._count >= MAX_CALLS:
-            return
-        self._seen_sites.add(nid)
+        seen.add(nid)
         self._count += 1
         local_q = None
         if isinstance(local, FunctionValue):  # a same-file function
@@ -180,22 +181,21 @@ class SummaryRecorder:
             qual = None
         if qual is None and attr and site.func is not None:
             qual = self._declared_receiver(an, site.func, scope, attr)
-        args: list[Value] = []
         passed: list[str] = []
-        for a in site.args[:MAX_ARGS]:
-            args.append(self._arg(an, a, scope, passed))
-        kwargs = tuple((k, self._arg(an, n, scope, passed)) for k, n in sorted(site.kwargs.items())) if site.kwargs else ()
-        (row, col), end = node.start_point, node.end_point
+        arg = self._arg
+        args = tuple([arg(an, a, scope, passed) for a in site.args[:MAX_ARGS]]) if site.args else ()
+        kwargs = tuple([(k, arg(an, n, scope, passed)) for k, n in sorted(site.kwargs.items())]) if site.kwargs else ()
+        row, col = node.start_point
         cs = CallSite(
             row + 1,
             col + 1,
             qual,
             attr or (qual.rpartition(".")[2] if qual else ""),
             local_q,
-            end[0] + 1,
-            tuple(args),
+            node.end_point[0] + 1,
+            args,
             kwargs,
-            tuple(passed),
+            tuple(passed) if passed else (),
         )
         fn = scope.function if scope is not None else None
         if fn is None:

@@ -19,8 +19,18 @@ class UseSlave:
         self.keyword = str(opts["keyword"])
         self.constants = {k: Const(str(opts[k])) for k in ("mechanism", "source", "evidence")}
         self.prefilter_words = (self.keyword,)
+        self._word = self.keyword.encode()
+        self._source: tuple[bytes, bool] = (b"", False)  # a file's source, and whether it spells the keyword
 
     def on_call(self, an: Any, node: Node, qual: str | None, receiver: Any, scope: Any) -> None:
+        # a keyword argument's name is in the call's text: a call (a file) without it has none
+        source, spelled = self._source
+        if source is not an.source:
+            source = an.source
+            spelled = self._word in source
+            self._source = (source, spelled)
+        if not spelled or source.find(self._word, node.start_byte, node.end_byte) < 0:
+            return
         site = an.site(node, scope)
         value = site.kwargs.get(self.keyword) if site is not None else None
         if value is None:
