@@ -545,13 +545,14 @@ def _linked_exports(task: Task, exported: Mapping[tuple[str, str], Mapping[str, 
     """The registrations (exports named ``$...``) of the modules the frontend links to the task's
     (a C# project's references), named as if its own module exported them."""
     hook = getattr(frontend_for(task.language), "linked_modules", None)
-    linked = set(hook(task.root, task.module)) if hook is not None else set()
+    linked = hook(task.root, task.module) if hook is not None else ()
     out: dict[str, tuple[str, Value]] = {}
-    for (_root, module), objs in sorted(exported.items()) if linked else ():
-        if module in linked:
-            for q, found in objs.items():
-                if q[len(module) + 1 :].startswith("$"):
-                    out.setdefault(f"{task.module}.{q[len(module) + 1 :]}", found)
+    for module in linked:  # in the frontend's order of preference: the first module's registration of a name wins
+        for (_root, exporter), objs in sorted(exported.items()):
+            if exporter == module:
+                for q, found in objs.items():
+                    if q[len(module) + 1 :].startswith("$"):
+                        out.setdefault(f"{task.module}.{q[len(module) + 1 :]}", found)
     return out
 
 

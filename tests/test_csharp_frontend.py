@@ -296,7 +296,25 @@ def test_linked_projects_follow_project_references():
     root = REPO / "fixtures/monorepos/dotnet-di"
     assert linked_modules(root, "src/WebApp") == ("src/Catalog.Client", "src/ServiceDefaults")
     assert linked_modules(root, "src/Catalog.Api") == ("src/ServiceDefaults",)
-    assert linked_modules(root, "src/Catalog.Client") == ("src/ServiceDefaults", "src/WebApp")
-    assert linked_modules(root, "src/ServiceDefaults") == ("src/Catalog.Api", "src/Catalog.Client", "src/Ordering.Api", "src/WebApp")
+    # a (Razor) class library: the web app using it, then what that references
+    assert linked_modules(root, "src/Catalog.Client") == ("src/WebApp", "src/ServiceDefaults")
+    assert linked_modules(root, "src/ServiceDefaults") == ("src/Catalog.Api", "src/Ordering.Api", "src/WebApp", "src/Catalog.Client")
     assert linked_modules(root, "src/AppHost") == ("src/Catalog.Api", "src/Catalog.Client", "src/Ordering.Api", "src/ServiceDefaults", "src/WebApp")
     assert linked_modules(root, "src/Nowhere") == ()
+
+
+def test_a_library_prefers_the_web_app_using_it(tmp_path):
+    """A class library used by a desktop or MAUI app (an Exe) and by a web app: the web app's
+    registrations come first (the first registration of a name wins)."""
+    from extractor.frontends.treesitter.csharp_project import linked_modules
+
+    for name, body in {
+        "lib/Lib.csproj": '<Project Sdk="Microsoft.NET.Sdk"></Project>',
+        "a-maui/App.csproj": '<Project Sdk="Microsoft.NET.Sdk"><PropertyGroup><OutputType>Exe</OutputType></PropertyGroup>'
+        '<ItemGroup><ProjectReference Include="..\\lib\\Lib.csproj" /></ItemGroup></Project>',
+        "z-web/Web.csproj": '<Project Sdk="Microsoft.NET.Sdk.Web"><ItemGroup><ProjectReference Include="..\\lib\\Lib.csproj" /></ItemGroup></Project>',
+    }.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(body)
+    assert linked_modules(tmp_path, "lib") == ("z-web", "a-maui")
+    assert linked_modules(tmp_path, "z-web") == ("lib",)

@@ -47,17 +47,19 @@ def project_path(root: Any, rel: str) -> str:
 
 
 _REFERENCE = re.compile(r"<ProjectReference\s+Include\s*=\s*\"([^\"]+)\"", re.I)
-_ENTRY = re.compile(r"Sdk\s*=\s*\"Microsoft\.NET\.Sdk\.(Web|Worker|Razor)\"|<OutputType>\s*(Win)?Exe\s*</OutputType>", re.I)
+_ENTRY = re.compile(r"Sdk\s*=\s*\"Microsoft\.NET\.Sdk\.(Web|Worker)\"|<OutputType>\s*(Win)?Exe\s*</OutputType>", re.I)  # a Razor SDK is a class library
+_WEB = re.compile(r"Sdk\s*=\s*\"Microsoft\.NET\.Sdk\.Web\"", re.I)
 _SKIP_DIRS = frozenset({".git", "bin", "obj", "node_modules", ".vs", "packages"})
 
 
 @functools.lru_cache(maxsize=16)
-def _solution(root: str) -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
+def _solution(root: str) -> tuple[dict[str, tuple[str, ...]], frozenset[str], frozenset[str]]:
     """Every project directory of the scan root → the project directories it references
-    (``<ProjectReference Include="..\\Lib\\Lib.csproj" />``), and the projects with an entry point
-    (a web or worker SDK, an ``Exe`` output, a ``Program.cs``)."""
+    (``<ProjectReference Include="..\\Lib\\Lib.csproj" />``), the projects with an entry point
+    (a web or worker SDK, an ``Exe`` output, a ``Program.cs``) and the web ones among them."""
     refs: dict[str, tuple[str, ...]] = {}
     runnable: set[str] = set()
+    web: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
         here = posixpath.normpath(os.path.relpath(dirpath, root).replace(os.sep, "/"))
@@ -74,7 +76,9 @@ def _solution(root: str) -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
             refs.setdefault(here, tuple(found))
             if _ENTRY.search(text) or "Program.cs" in filenames:
                 runnable.add(here)
-    return refs, frozenset(runnable)
+            if _WEB.search(text):
+                web.add(here)
+    return refs, frozenset(runnable), frozenset(web)
 
 
 def linked_modules(root: Any, module: str) -> tuple[str, ...]:
@@ -82,8 +86,9 @@ def linked_modules(root: Any, module: str) -> tuple[str, ...]:
     the client-wide ``$defaults``) a project's files see: the projects it references, transitively
     (a shared ServiceDefaults project); for a library (no entry point), also the runnable projects
     referencing it and what they reference (the typed client's class in a class library receives
-    the registration of the web app that uses it)."""
-    refs, runnable = _solution(str(root))
+    the registration of the web app that uses it). In order of preference: what it references, then
+    the web apps using it, then the other runnable projects (a MAUI or desktop client)."""
+    refs, runnable, web = _solution(str(root))
     if module not in refs:
         return ()
 
@@ -97,16 +102,18 @@ def linked_modules(root: Any, module: str) -> tuple[str, ...]:
                     todo.append(r)
         return seen
 
-    linked = down(module)
+    linked = sorted(down(module))
     if module not in runnable:  # up through libraries to the runnable projects using it (not an app host above them)
+        users: set[str] = set()
         seen, todo = {module}, [module]
         while todo:
             cur = todo.pop()
             for parent in sorted(p for p, rs in refs.items() if cur in rs and p not in seen):
                 seen.add(parent)
                 if parent in runnable:
-                    linked |= {parent} | down(parent)
+                    users.add(parent)
                 else:
                     todo.append(parent)
-    linked.discard(module)
-    return tuple(sorted(linked))
+        for user in sorted(users, key=lambda p: (p not in web, p)):
+            linked += [user, *sorted(down(user))]
+    return tuple(dict.fromkeys(m for m in linked if m != module))

@@ -1098,6 +1098,8 @@ class SyntaxAnalyzer(Analyzer):
                 key = self.type_key(type_node)
                 if not key[:1].isupper() or not any(o.requires is not None for o in self.index.ctor(t.qualname if isinstance(t, Ref) else key)):
                     continue
+                if isinstance(t, Ref):  # through a using alias: using GrpcBasketClient = eShop.Basket.Basket.BasketClient;
+                    key = t.qualname
             elif cls is None or not isinstance(t, Ref) or t.qualname != as_type:
                 continue
             else:
