@@ -1282,9 +1282,11 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         fn = FunctionInfo(node, scope, f"{scope.qualname}.lambda" if scope.qualname else "lambda", "lambda", scope.cls)
         params = self.function_params(node)
         body = node.child_by_field_name("body")
-        if body is None or len(params) != 1 or not params[0][0]:
+        if body is None or not 1 <= len(params) <= 2 or not params[-1][0]:
             return FunctionValue(fn)
-        pname = params[0][0]
+        pname = params[-1][0]  # (sp, c) => c.Timeout = ...: a configure delegate's options come after the service provider
+        if len(params) == 2 and body.type in self.CALL_TYPES:
+            return FunctionValue(fn)
         if body.type == "block":
             stmts = self.named(body)
             assigned: dict[tuple[str, ...], Node] = {}
