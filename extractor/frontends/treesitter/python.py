@@ -67,6 +67,15 @@ _SKIP_STATEMENTS = node_types(
 )
 
 
+def _plain_string(text: str) -> bool:
+    """A one-quote literal without a prefix whose value is the text between its quotes: no
+    backslash, no line break, no NUL, no inner quote of its kind (``literal_eval`` would agree)."""
+    if len(text) < 2 or text[0] not in "'\"" or text[-1] != text[0] or text.startswith(('"""', "'''")):
+        return False
+    inner = text[1:-1]
+    return text[0] not in inner and "\\" not in inner and "\n" not in inner and "\r" not in inner and "\x00" not in inner
+
+
 class PythonAnalyzer(VariableOwners):
     language = "python"
     EVAL = by_method(
@@ -144,6 +153,8 @@ class PythonAnalyzer(VariableOwners):
         self._params: dict[int, list[tuple[str, str, Node | None]]] = {}  # function node id → (kind, name, annotation)
         self._plain_params: dict[int, list[tuple[str, Node | None]]] = {}  # function node id → function_params
         self._self_names: dict[int, str | None] = {}  # function node id → _self_name
+        # attribute node id → its member parts (the tree does not change during a file's analysis)
+        self._members: dict[int, tuple[Node, str] | None] = {}
 
     # ================================================================ entry
     def run(self) -> FileResult:
@@ -467,8 +478,11 @@ class PythonAnalyzer(VariableOwners):
                     expr = c.child_by_field_name("expression")
                     parts.append(self.to_value(self.evaluate(expr, scope)) if expr is not None else Dynamic(self.text(c)))
             return simplify_concat(tuple(parts))
+        text = self.text(node)
+        if prefix in ("'", '"') and _plain_string(text):  # the common case, without literal_eval's parse
+            return Const(text[1:-1])
         try:
-            v = ast.literal_eval(self.text(node))
+            v = ast.literal_eval(text)
         except (ValueError, SyntaxError, MemoryError, RecursionError):
             return Opaque(node)
         return Const(v.decode("latin-1") if isinstance(v, bytes) else v)
@@ -834,11 +848,14 @@ class PythonAnalyzer(VariableOwners):
         return Site(node, func, None, args, kwargs, None, hidden)
 
     def member_parts(self, node: Node) -> tuple[Node, str] | None:
-        if node.type == "attribute":
-            obj, attr = node.child_by_field_name("object"), node.child_by_field_name("attribute")
-            if obj is not None and attr is not None:
-                return obj, self.text(attr)
-        return None
+        if node.type != "attribute":
+            return None
+        key = node.id
+        if key in self._members:
+            return self._members[key]
+        obj, attr = node.child_by_field_name("object"), node.child_by_field_name("attribute")
+        found = self._members[key] = (obj, self.text(attr)) if obj is not None and attr is not None else None
+        return found
 
     # ================================================================ statements
     def st_skip(self, node: Node, scope: Scope) -> None:
