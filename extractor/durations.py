@@ -113,7 +113,7 @@ def _interpret(value: Value, spec: dict[str, Any], factor: float, source: str | 
         if n == 0 and spec.get("zero") == "none":  # Go: a zero Timeout / deadline means none
             return Timeout(None, "none", expr="0", constant=constant)
         ms = _finite(n * factor)
-        if ms is None:  # finite in its unit, not in milliseconds (1e308 s)
+        if ms is None or ms < 0:  # finite in its unit, not in milliseconds (1e308 s); or negative: no duration
             return Timeout(None, "dynamic", expr=describe(value), constant=constant)
         return Timeout(ms, source or "literal", constant=constant)
     if isinstance(value, Call):
@@ -126,7 +126,7 @@ def _interpret(value: Value, spec: dict[str, Any], factor: float, source: str | 
     if isinstance(value, Env):
         default = strip(value.default) if value.default is not None else None
         if isinstance(default, Const) and (number := as_float(default.value)) is not None:
-            if (ms := _finite(number * factor)) is not None:
+            if (ms := _finite(number * factor)) is not None and ms >= 0:
                 return Timeout(ms, "env_default", env=value.var, constant=constant)
         return Timeout(None, "dynamic", expr=describe(value), env=value.var, constant=constant)
     if isinstance(value, Seq):

@@ -384,6 +384,25 @@ def test_a_huge_timeout_costs_at_most_its_file(tmp_path, catalog, name):
     assert (huge.fields["timeout_ms"], huge.fields["timeout_source"]) == (None, "dynamic")
 
 
+NEGATIVE_TIMEOUTS = {  # bench/fuzz.py (seed 21): 1 - 1 - 1 - 1 = -2 ms broke the facts schema (minimum 0)
+    "a.js": "const axios = require('axios');\nconst x = 1 - 1 - 1 - 1;\naxios.get('http://risk/x', { timeout: x });\n",
+    "a.py": "import requests\n\n\ndef f():\n    return requests.get('http://risk/x', timeout=-5)\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEGATIVE_TIMEOUTS))
+def test_a_negative_timeout_is_no_duration(tmp_path, catalog, name):
+    import jsonschema
+
+    from extractor.docs import schema_files
+
+    manifest = ("package.json", "{}") if name.endswith(".js") else ("requirements.txt", "requests\n")
+    result = scan(_tree(tmp_path / "repo", {name: NEGATIVE_TIMEOUTS[name]}, manifest), catalog=catalog)
+    jsonschema.validate(result.to_json(), json.loads(schema_files()["facts.v1.schema.json"]))
+    (call,) = [f for f in result.facts if f.kind == "http_call"]
+    assert (call.fields["timeout_ms"], call.fields["timeout_source"]) == (None, "dynamic")
+
+
 def test_link_failures_are_pinned_on_the_files_that_cause_them():
     from extractor.frontends.base import FileResult
 

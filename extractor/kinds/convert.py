@@ -95,7 +95,7 @@ def ms_field(raw: dict[str, Any], stem: str) -> float | None:
         if stem + suffix in raw:
             n = number(raw[stem + suffix])
             if n is not None:
-                return round(n * factor, 3)
+                return round(n * factor, 3) if n >= 0 else None  # a negative duration is none we can use
             text = scalar(raw[stem + suffix])
             if isinstance(text, str):  # a duration with its own unit: "0.5s", "100ms"
                 ms = parse_duration(text)
