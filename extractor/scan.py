@@ -137,17 +137,7 @@ def extract_one(task: Task, compiled: Mapping[str, Any]) -> tuple[FileResult | N
         return None, Diagnostic(task.rel, "too_deep", "code nested too deeply to analyse (recursion limit); skipped", severity="warning"), lines
     except Exception as exc:  # a frontend bug must not stop the scan
         return None, Diagnostic(task.rel, "internal_error", f"extraction failed: {type(exc).__name__}: {exc}", severity="error"), lines
-    if any(d.kind == "internal_error" and ENGINE_TOO_DEEP in d.message for d in result.diagnostics):
-        result.diagnostics = [
-            Diagnostic(d.file, "too_deep", f"{d.message}: facts past that depth are missing", d.line, d.severity) if ENGINE_TOO_DEEP in d.message else d
-            for d in result.diagnostics
-        ]
     return result, None, lines
-
-
-ENGINE_TOO_DEEP = "nested too deeply"
-"""The engine's message when its recursion limit stopped the analysis of a file half-way (it reports
-``internal_error``; the scan reports ``too_deep``, which says the facts after that point are missing)."""
 
 
 _SOURCES: list[SourceCache] = []  # the running scan's reads (in this process)
