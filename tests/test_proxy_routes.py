@@ -150,6 +150,15 @@ def test_durations():
     assert duration_ms(30, 1000.0) == 30_000.0
     assert duration_ms("30", 1000.0) == 30_000.0
     assert duration_ms(True) is None
+    # no float holds it, or negative: no duration (a 400-digit response-timeout stopped the scan)
+    assert duration_ms("9" * 400) is None and duration_ms(10**400, 1000.0) is None and duration_ms(-5) is None
+    assert timespan_ms("9" * 400 + ".00:00:00") is None
+
+
+def test_a_route_timeout_no_float_holds_is_no_timeout_and_the_scan_goes_on(tmp_path):
+    (tmp_path / "application.properties").write_text(PROPERTIES.replace("response-timeout=800", "response-timeout=" + "9" * 400))
+    routes = spring_gateway.routes_in(tmp_path, "application.properties", {})
+    assert [(r.route, r.timeout_ms) for r in routes] == [("orders", None), ("catalog", None)]
 
 
 def test_spring_gateway_shortcut_with_named_arguments():

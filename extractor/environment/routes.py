@@ -10,10 +10,11 @@ repository and makes ``proxy_route`` facts of them, so the graph draws ``proxy â
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
-from ..durations import parse_duration
+from ..durations import as_float, parse_duration
 
 
 @dataclass(frozen=True)
@@ -73,19 +74,20 @@ def timespan_ms(text: str) -> float | None:
     m = _TIMESPAN.match(text)
     if m is None:
         return None
-    days, hours, minutes, seconds = int(m.group(1) or 0), int(m.group(2)), int(m.group(3)), float(m.group(4))
-    return ((days * 24 + hours) * 60 + minutes) * 60_000.0 + seconds * 1000.0
+    days, hours, minutes, seconds = (as_float(g or 0) for g in m.groups())
+    if days is None or hours is None or minutes is None or seconds is None:  # a part no float holds
+        return None
+    return _usable(((days * 24 + hours) * 60 + minutes) * 60_000.0 + seconds * 1000.0)
 
 
 def duration_ms(value: object, bare_unit_ms: float = 1.0) -> float | None:
-    """A configured duration (``5s``, ``PT5S``, ``500ms``, a number in ``bare_unit_ms``) in milliseconds."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value) * bare_unit_ms
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return float(text) * bare_unit_ms
-    return parse_duration(text)
+    """A configured duration (``5s``, ``PT5S``, ``500ms``, a number in ``bare_unit_ms``) in milliseconds;
+    None for anything else, and for a value no float holds or a negative one (no duration)."""
+    n = as_float(value)
+    if n is not None:
+        return _usable(n * bare_unit_ms)
+    return _usable(parse_duration(value.strip())) if isinstance(value, str) else None
+
+
+def _usable(ms: float | None) -> float | None:
+    return ms if ms is not None and math.isfinite(ms) and ms >= 0 else None
