@@ -259,8 +259,10 @@ class Subscription(Entry):
     dataset: str | None = None
 
     @property
-    def key(self) -> tuple[str | None, str, str | None]:
-        return (self.broker, self.topic, self.group)
+    def key(self) -> tuple[str | None, str]:
+        # one entry per topic: the graph has one consume edge per (service, topic), so a second
+        # group of the same service on the same topic is reported as a duplicate, not silently dropped
+        return (self.broker, self.topic)
 
 
 # -- the other sections --------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def test_publishes_and_consumes_reach_the_model_with_their_lines():
         "payments.settled.dlq",
     )
     assert s.where("freshness_required") == Location("m.yaml", 18)
-    assert s.key == ("rabbitmq", "payments.settled", "orders")
+    assert s.key == ("rabbitmq", "payments.settled")  # one entry per topic: the group is not part of it
 
 
 def test_mistakes_are_errors_at_their_lines_in_full():
@@ -84,3 +84,16 @@ def test_mistakes_are_errors_at_their_lines_in_full():
         'm.yaml:11: consumes[1]: missing key "topic"',
     ]
     assert [e.kind for e in errors] == ["value", "value", "value", "missing", "unknown_key", "missing"]
+
+
+def test_a_second_consumes_entry_for_one_topic_is_a_duplicate_at_its_line():
+    """The graph joins one declared entry per (service, topic); a second one (another group) would be
+    dropped silently there, so the loader reports it."""
+    text = (
+        "service: fraud\nconsumes:\n  - topic: orders.placed\n    broker: kafka\n    group: a\n"
+        "  - topic: orders.placed\n    broker: kafka\n    group: b\n    idempotent: true\n    dedup_key: event_id\n"
+    )
+    (c,), errors = load_contract_text(text, "f.yaml")
+    assert [s.group for s in c.consumes] == ["a"]
+    assert [(e.file, e.line, e.kind) for e in errors] == [("f.yaml", 6, "duplicate")]
+    assert "duplicate entry for kafka.orders.placed of service fraud; first declared at f.yaml:3" in errors[0].message
