@@ -508,9 +508,6 @@ class JavaAnalyzer(SyntaxAnalyzer):
     def class_decorators(self, cls: ClassInfo) -> list[Site]:
         return self.annotations(cls.node, cls.scope)
 
-    def annotation_qual(self, site: Site, scope: Scope) -> str | None:
-        return self.callee(site.func, scope)[0] if site.func is not None else None
-
     # ---------------------------------------------------------------- members of same-file classes
     def collect_members(self, cls: ClassInfo) -> None:
         cls.members = {}

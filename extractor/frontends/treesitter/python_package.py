@@ -60,7 +60,7 @@ def python_prefilter(rules: Sequence[Any], index: Any) -> Prefilter:
         if not explicit:
             names += used
     for impl in index.impls:
-        pre.extend(parse_alternatives(getattr(impl, "prefilter", None) or getattr(impl, "prefilter_words", None) or ()))
+        pre.extend(parse_alternatives(getattr(impl, "prefilter_words", None) or ()))
     type_prefixes = set(index.types)
     for name in names:
         if name.rpartition(".")[0] in type_prefixes:
