@@ -102,3 +102,21 @@ def test_a_cycle_of_same_file_base_classes_ends_the_lookup_and_keeps_the_file_s_
     assert [d.kind for d in result.diagnostics] == []
     got = sorted((f.line, strip(f.fields["timeout"])) for f in result.facts if f.kind == "http_call")
     assert got == [(7, Const(3)), (16, Const(2))]
+
+
+def test_impl_rules_start_each_file_with_their_state_reset():
+    """Impl rules are compiled once and shared by every file; a file whose analysis stopped half-way
+    (too deep) must not leave an open loop or a pending Django connection to the next file."""
+    from extractor.frontends import frontend_for
+    from extractor.frontends.testing import select_rules
+
+    fe = frontend_for("python")
+    assert fe is not None
+    index = fe.compile(select_rules("python", ["python.retry.loops", "python.replica.django"]))
+    loops = next(i for i in index.impls if hasattr(i, "entered"))
+    django = next(i for i in index.impls if hasattr(i, "pending"))
+    loops.entered.append(7)  # left by an aborted file
+    loops.try_entered.append(9)
+    django.cursors[("f", "c")] = object()
+    fe.extract("svc/a.py", b"import requests\n\nx = 1\n", index, "svc.a")
+    assert (loops.entered, loops.try_entered, django.cursors, django.pending) == ([], [], {}, {})

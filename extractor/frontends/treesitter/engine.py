@@ -77,6 +77,8 @@ class Analyzer(Matcher):
                 )
             )
         res.parsed = True
+        for impl in self.impl_hooks("start"):  # impl rules are shared by every file: a file begins with their state reset
+            impl.start(self)
         try:
             self.prescan(root)
             self.walk_root(root)

@@ -193,6 +193,11 @@ class TsRetryLoops(RetryLoopEvents):
         self.entered: list[int] = []
         self.try_entered: list[int] = []
 
+    def start(self, an: Any) -> None:
+        """A file begins: no loop or try left open by a file whose analysis stopped half-way (too deep)."""
+        self.entered.clear()
+        self.try_entered.clear()
+
     # ------------------------------------------------------------------ walking helpers
     @staticmethod
     def _descend(an: Any, node: Node | None, into_functions: bool = False, into_loops: bool = True) -> Iterator[Node]:

@@ -267,6 +267,10 @@ class DjangoReplicas:
             return [n for el in _named(node) for n in cls._names(an, el)]
         return []
 
+    def start(self, an: Any) -> None:
+        """A file begins: nothing left from a file whose analysis stopped half-way (too deep)."""
+        self.finish(an)
+
     def finish(self, an: Any) -> None:
         self.pending.clear()
         self.cursors.clear()
