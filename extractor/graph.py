@@ -373,9 +373,6 @@ class ContractGraph:
     def publishers(self, topic: str) -> list[MessageEdge]:
         return [e for e in self.messages if e.role == "publish" and e.topic == topic]
 
-    def consumers(self, topic: str) -> list[MessageEdge]:
-        return [e for e in self.messages if e.role == "consume" and e.topic == topic]
-
 
 def _loc_key(loc: Location) -> tuple:
     return (loc.file, loc.line, loc.rule)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .base import Kind, LinkContext, fields, raws
-from .convert import put_known, text_or_none
-from .messages import COMMON_FIELDS, COMMON_RAW, MessageView, boolean, common, integer
+from .convert import number, put_known, text_or_none, to_int
+from .messages import COMMON_FIELDS, COMMON_RAW, MessageView, boolean, common
 
 if TYPE_CHECKING:
     from ..catalog import Rule
@@ -65,7 +65,7 @@ def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any
         key=text_or_none(raw.get("key")),
         acks=acks_value(raw.get("acks")),
         idempotent=boolean(raw.get("idempotent")),
-        retries=integer(raw.get("retries")),
+        retries=to_int(number(raw.get("retries"))),
         function=text_or_none(raw.get("function")),
     )
     return out

@@ -17,7 +17,7 @@ from ..targets import resolve_target
 from ..values import Env, Seq, strip
 from .base import KindView, LinkContext, fields, raws
 from .calls import TargetView
-from .convert import number, scalar, text_or_none
+from .convert import scalar, text_or_none
 
 if TYPE_CHECKING:
     from ..catalog import Rule
@@ -93,11 +93,6 @@ def boolean(v: Any) -> bool | None:
     if isinstance(x, str) and x.strip().lower() in ("true", "false"):
         return x.strip().lower() == "true"
     return None
-
-
-def integer(v: Any) -> int | None:
-    n = number(v) if v is not None else None
-    return None if n is None else round(n)
 
 
 def vocabulary(raw: dict[str, Any], name: str, rule: Rule, allowed: tuple[str, ...]) -> str | None:
