@@ -379,7 +379,8 @@ def with_proxies(folders: list[Folder], routes: dict[str, str]) -> list[Folder]:
     ]
 
 
-COMPOSE_FILES = re.compile(r"(^|/)(docker-)?compose[^/]*\.ya?ml$")
+COMPOSE_NAMES = re.compile(r"(^|/)(docker-)?compose[^/]*\.ya?ml$")
+"""Compose files by name (``docker-compose.yml``, ``compose.override.yaml``); the reader is ``environment.compose``."""
 
 
 def _compose_proxies(root: Path, inv: Inventory) -> dict[str, tuple[str, str]]:
@@ -391,7 +392,7 @@ def _compose_proxies(root: Path, inv: Inventory) -> dict[str, tuple[str, str]]:
         return {}
     out: dict[str, tuple[str, str]] = {}
     for rel in inv.other_files:
-        if not COMPOSE_FILES.search(rel):
+        if not COMPOSE_NAMES.search(rel):
             continue
         try:
             docs = yamlio.load_file(root / rel, rel)
@@ -517,13 +518,19 @@ def _runnable(project_text: str, sources: list[str]) -> bool:
     return any(f.rsplit("/", 1)[-1] == "Program.cs" for f in sources)
 
 
+def is_nginx_file(rel: str) -> bool:
+    """An nginx configuration file: ``nginx.conf``, or a ``.conf`` / ``.conf.template`` under a path naming nginx."""
+    name = rel.rsplit("/", 1)[-1]
+    return name == "nginx.conf" or (name.endswith((".conf", ".conf.template")) and "nginx" in rel.lower())
+
+
+def is_envoy_file(rel: str) -> bool:
+    """An Envoy configuration file: YAML under a path naming envoy (``envoy.yaml``, ``envoy/config.yaml``)."""
+    return rel.lower().endswith((".yaml", ".yml")) and "envoy" in rel.lower()
+
+
 def _is_proxy_config(rel: str) -> bool:
-    name = rel.rsplit("/", 1)[-1].lower()
-    return (
-        name == "nginx.conf"
-        or (name.endswith((".conf", ".conf.template")) and "nginx" in rel.lower())
-        or (name.endswith((".yaml", ".yml")) and "envoy" in name)
-    )
+    return is_nginx_file(rel) or is_envoy_file(rel)
 
 
 def _parameterised(dockerfile: str) -> str | None:

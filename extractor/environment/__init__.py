@@ -18,13 +18,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from .. import yamlio
-from ..discover import service_files
+from ..discover import COMPOSE_NAMES, is_envoy_file, is_nginx_file, service_files
 from ..facts import Diagnostic, Service
 from . import envoy, nginx, spring_gateway, yarp
 from .appsettings import read_appsettings
 from .aspire import read_aspire
 from .book import AddressBook
-from .compose import COMPOSE_NAMES, read_compose
+from .compose import read_compose
 from .dotenv import read_env_files
 from .k8s import K8S_KINDS, maybe_k8s, read_k8s
 from .routes import Route
@@ -73,8 +73,8 @@ def build_address_book(root: Path, services: list[Service], other_files: Iterabl
 ROUTE_READERS = (
     (spring_gateway.is_gateway_file, spring_gateway.routes_in),
     (yarp.is_yarp_file, yarp.routes_in),
-    (nginx.is_nginx_file, nginx.routes_in),
-    (envoy.is_envoy_file, envoy.routes_in),
+    (is_nginx_file, nginx.routes_in),
+    (is_envoy_file, envoy.routes_in),
 )
 """Gateway and reverse-proxy formats: which files each reads, and its reader of one file."""
 

@@ -4,15 +4,12 @@ aliases, its ``environment:`` and ``env_file:`` entries."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 from ..discover import join_path, owner_of
 from .book import AddressBook
 from .dotenv import env_file_entries
-
-COMPOSE_NAMES = re.compile(r"(^|/)(docker-)?compose[^/]*\.ya?ml$")
 
 
 def _compose_env(value: Any) -> dict[str, str]:

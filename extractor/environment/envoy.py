@@ -28,11 +28,6 @@ DEFAULT_ROUTE_TIMEOUT_MS = 15_000.0
 DEFAULT_BASE_INTERVAL_MS = 25.0
 
 
-def is_envoy_file(rel: str) -> bool:
-    name = rel.rsplit("/", 1)[-1].lower()
-    return name.endswith((".yaml", ".yml")) and "envoy" in rel.lower()
-
-
 def _dicts(node: Any, key: str) -> Iterator[Any]:
     """Every value under ``key`` anywhere in the document."""
     if isinstance(node, dict):

@@ -37,11 +37,6 @@ DEFAULT_TIMEOUT_MS = 60_000.0
 INHERITED = ("proxy_read_timeout", "proxy_connect_timeout", "proxy_next_upstream", "proxy_next_upstream_tries")
 
 
-def is_nginx_file(rel: str) -> bool:
-    name = rel.rsplit("/", 1)[-1]
-    return name == "nginx.conf" or (name.endswith((".conf", ".conf.template")) and "nginx" in rel.lower())
-
-
 @dataclass(frozen=True)
 class _Upstream:
     servers: tuple[str, ...]

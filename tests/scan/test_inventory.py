@@ -192,3 +192,9 @@ def test_a_compose_build_with_a_dockerfile_path_names_the_dockerfiles_service(tm
     )
     book = build_address_book(tmp_path, [Service("aggregator", "Gateways/Web.Bff/aggregator")], ["docker-compose.yml"])
     assert book.service_for_host("webshoppingagg") == "aggregator"
+
+
+def test_an_envoy_folder_is_a_proxy_whatever_its_config_file_is_called(tmp_path):
+    """Discovery and the route reader recognise the same files: ``envoy/config.yaml`` names envoy by its folder."""
+    extra = {"front-envoy/Dockerfile": "FROM envoyproxy/envoy\nCOPY config.yaml /etc/envoy/envoy.yaml\n", "front-envoy/config.yaml": "static_resources: {}\n"}
+    assert _roles(_repo(tmp_path, extra))["front-envoy"] == ("front-envoy", "proxy", "a proxy: Dockerfile and config.yaml, no source")
