@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from . import yamlio
+from . import safeio, yamlio
 from .config import Config
 from .facts import Diagnostic, Service
 from .languages import EXTENSIONS
@@ -450,7 +450,7 @@ def _included(files: list[str], config: Config) -> set[str]:
 
 def _read(root: Path, rel: str) -> str:
     try:
-        return (root / rel).read_text("utf-8", "replace")
+        return safeio.read_text(root / rel)
     except OSError:
         return ""
 

@@ -25,6 +25,29 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 
 
+MAX_TEXT_BYTES = 1_000_000
+"""The largest configuration or manifest file read as text (YAML, JSON, properties, nginx, .env)."""
+
+
+class TooLarge(OSError):
+    """A file over the size limit: refused before it is read (its ``strerror`` says how large)."""
+
+    def __init__(self, path: Path, size: int, limit: int) -> None:
+        super().__init__(errno.EFBIG, f"too large ({size} bytes; the limit is {limit})", str(path))
+        self.size = size
+        self.limit = limit
+
+
+def read_text(path: Path, limit: int | None = None, encoding: str = "utf-8", errors: str = "replace") -> str:
+    """A text file read whole after its size is checked: over ``limit`` bytes is ``TooLarge``, so a
+    multi-gigabyte file named like a configuration file never reaches memory."""
+    limit = MAX_TEXT_BYTES if limit is None else limit
+    size = path.stat().st_size
+    if size > limit:
+        raise TooLarge(path, size, limit)
+    return path.read_text(encoding, errors)
+
+
 class WriteError(Exception):
     """A write that was refused or failed; the message names the path."""
 

@@ -15,7 +15,9 @@ from typing import Any
 
 import yaml
 
-MAX_YAML_BYTES = 1_000_000
+from . import safeio
+
+MAX_YAML_BYTES = safeio.MAX_TEXT_BYTES
 """The largest YAML file ``load_file`` reads (contract files, compose and Kubernetes files, rules)."""
 
 
@@ -128,10 +130,9 @@ def load_file(path: Path, display: str | None = None, max_bytes: int = MAX_YAML_
     read) and decoding problems become ``YamlError``."""
     shown = display or path.as_posix()
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise YamlError(shown, 0, f"file too large ({size} bytes; YAML files are limited to {max_bytes})")
-        text = path.read_text(encoding="utf-8")
+        text = safeio.read_text(path, max_bytes, errors="strict")
+    except safeio.TooLarge as exc:
+        raise YamlError(shown, 0, f"file too large ({exc.size} bytes; YAML files are limited to {max_bytes})") from None
     except UnicodeDecodeError as exc:
         line = exc.object.count(b"\n", 0, exc.start) + 1
         raise YamlError(shown, line, f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from None

@@ -55,6 +55,35 @@ def test_appsettings_with_comments_reach_the_address_book(tmp_path):
     assert book.diagnostics == []
 
 
+def test_configuration_files_over_the_size_limit_are_not_read(tmp_path, monkeypatch):
+    """Every environment reader checks the size first: a huge file named like configuration is refused, the rest read."""
+    from extractor import safeio
+    from extractor.environment import build_address_book
+    from extractor.facts import Service
+
+    monkeypatch.setattr(safeio, "MAX_TEXT_BYTES", 200)
+    pad = " " * 300
+    files = {
+        "web/appsettings.json": '{"Services": {"Risk": "http://risk:8080"}}' + pad,
+        "web/appsettings.Development.json": '{"Services": {"Fraud": "http://fraud:8080"}}',
+        "web/.env": "A=1\n#" + pad,
+        "api/src/main/resources/application.yml": "risk:\n  url: http://risk:1\n#" + pad,
+        "edge/nginx.conf": "events {}\nhttp { server { location / { proxy_pass http://risk; } } }\n#" + pad,
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    book = build_address_book(tmp_path, [Service("web", "web"), Service("api", "api"), Service("edge", "edge"), Service("risk", "risk")], sorted(files))
+    assert book.env_value("web", "Services:Fraud") == "http://fraud:8080"  # the small file is read
+    assert book.env_value("web", "Services:Risk") is None
+    assert book.env_value("web", "A") is None
+    assert book.env_value("api", "risk.url") is None
+    assert book.routes == []
+    assert [(d.file, d.kind, d.message) for d in book.diagnostics] == [
+        ("web/appsettings.json", "config_error", "not read: too large (342 bytes; the limit is 200)")
+    ]
+
+
 def test_envoy_routes():
     doc = yamlio.load_file(FIXTURES / "envoy" / "envoy.yaml")[0]
     routes = envoy.routes_of("envoy/envoy.yaml", doc)

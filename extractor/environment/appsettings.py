@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from .. import safeio
 from ..discover import service_files
 from ..facts import Diagnostic
 from .book import AddressBook
@@ -89,8 +90,11 @@ def read_appsettings(book: AddressBook, root: Path, roots: list[str], by_root: d
     found.sort(key=lambda rel: (rel.rsplit("/", 1)[-1] != "appsettings.json", rel.count("/"), rel))
     for rel, service in service_files(found, roots, by_root):
         try:
-            doc = load_config_json((root / rel).read_text("utf-8-sig", "replace"))
-        except (OSError, ValueError) as exc:
+            doc = load_config_json(safeio.read_text(root / rel, encoding="utf-8-sig"))
+        except OSError as exc:
+            book.diagnostics.append(Diagnostic(rel, "config_error", f"not read: {exc.strerror or exc}", severity="warning"))
+            continue
+        except ValueError as exc:
             book.diagnostics.append(Diagnostic(rel, "config_error", f"not JSON: {exc}", severity="warning"))
             continue
         env = book.env_by_service.setdefault(service, {})

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from .. import safeio
 from ..discover import owner_of
 from .book import AddressBook
 
@@ -20,7 +21,7 @@ def read_aspire(book: AddressBook, root: Path, roots: list[str], by_root: dict[s
     projects = {p.rsplit("/", 1)[-1][: -len(".csproj")].replace(".", "_").replace("-", "_"): p for p in files if p.endswith(".csproj")}
     for rel in projects.values():
         try:
-            text = (root / rel).read_text("utf-8", "replace")
+            text = safeio.read_text(root / rel)
         except OSError:
             continue
         if "Aspire.AppHost" not in text and "IsAspireHost" not in text:
@@ -32,7 +33,7 @@ def read_aspire(book: AddressBook, root: Path, roots: list[str], by_root: dict[s
             continue
         for src in sources:
             try:
-                code = src.read_text("utf-8", "replace")
+                code = safeio.read_text(src)
             except OSError:
                 continue
             names: dict[str, str] = {}  # variable → resource name

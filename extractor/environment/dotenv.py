@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from .. import safeio
 from ..discover import service_files
 from .book import AddressBook
 
@@ -35,7 +36,7 @@ def parse_env_file(text: str) -> dict[str, str]:
 
 def env_file_entries(book: AddressBook, service: str, path: Path, rel: str) -> None:
     try:
-        text = path.read_text("utf-8", "replace")
+        text = safeio.read_text(path)
     except OSError:
         return
     for k, v in parse_env_file(text).items():

@@ -29,6 +29,7 @@ from typing import Any
 
 import crossplane  # type: ignore[import-untyped]  # no type information published
 
+from .. import safeio
 from .routes import Route, RouteRetry, duration_ms
 
 PROXY = "nginx"
@@ -124,7 +125,7 @@ def routes_of_file(path: Path, rel: str) -> list[Route]:
 def routes_in(root: Path, rel: str, env: dict[str, str]) -> list[Route]:
     """The routes of one nginx configuration file that proxies (none when it cannot be read)."""
     try:
-        if "proxy_pass" not in (root / rel).read_text("utf-8", "replace"):
+        if "proxy_pass" not in safeio.read_text(root / rel):
             return []
         return routes_of_file(root / rel, rel)
     except (OSError, ValueError, IndexError):

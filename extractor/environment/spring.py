@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from .. import safeio
 from ..discover import service_files
 from .book import AddressBook
 from .svcconfig import canonical, config_file_rank, is_config_file, read_config_file
@@ -19,7 +20,7 @@ def read_spring_config(book: AddressBook, root: Path, roots: list[str], by_root:
     found = sorted((rel for rel in other_files if is_config_file(rel)), key=config_file_rank)
     for rel, service in service_files(found, roots, by_root):
         try:
-            text = (root / rel).read_text("utf-8", "replace")
+            text = safeio.read_text(root / rel)
         except OSError:
             continue
         env = book.env_by_service.setdefault(service, {})

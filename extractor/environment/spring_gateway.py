@@ -31,7 +31,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .. import yamlio
+from .. import safeio, yamlio
 from .routes import Route, RouteBreaker, RouteRetry, duration_ms
 from .svcconfig import SPRING_CONFIG_FILES, canonical, parse_properties
 
@@ -265,7 +265,7 @@ def routes_in(root: Path, rel: str, env: dict[str, str]) -> list[Route]:
     """The gateway routes of one Spring configuration file (YAML, or ``.properties`` read back into
     the same tree); ``env``: the service's configuration by canonical key."""
     try:
-        text = (root / rel).read_text("utf-8", "replace")
+        text = safeio.read_text(root / rel)
         if "gateway" not in text:
             return []
         docs = [properties_tree(text)] if rel.endswith(".properties") else yamlio.load_text(text, rel)

@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .. import safeio
 from .appsettings import CONFIG_FILES, load_config_json
 from .routes import Route, timespan_ms
 
@@ -88,7 +89,7 @@ def is_yarp_file(rel: str) -> bool:
 def routes_in(root: Path, rel: str, env: dict[str, str]) -> list[Route]:
     """The YARP routes of one ``appsettings*.json`` (none without a ``ReverseProxy`` section)."""
     try:
-        text = (root / rel).read_text("utf-8-sig", "replace")
+        text = safeio.read_text(root / rel, encoding="utf-8-sig")
         if '"ReverseProxy"' not in text:
             return []
         return routes_of(rel, text, load_config_json(text))
