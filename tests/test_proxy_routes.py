@@ -240,3 +240,22 @@ def test_an_nginx_template_address_resolves_through_the_proxys_environment(tmp_p
         "http://${API_HOST}:8000",
         {"service": "api", "host": "api", "port": None, "via": "deploy_env", "expr": "http://{env API_HOST}:8000"},
     )
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        "spring.cloud.gateway:\n",
+        "spring:\n  cloud.gateway:\n",
+        "spring.cloud:\n  gateway:\n",
+        "Spring.Cloud.Gateway.Server.Webflux:\n",
+    ],
+)
+def test_spring_gateway_routes_under_dotted_keys(head):
+    """Spring binds ``a.b:`` like ``a: {b:}``: routes under a dotted key are the same routes."""
+    body = "default-filters:\n  - Retry=2\nroutes:\n  - id: orders\n    uri: lb://orders\n    predicates:\n      - Path=/orders/**\n"
+    indent = " " * (len(head.splitlines()[-1]) - len(head.splitlines()[-1].lstrip()) + 2)
+    text = head + "".join(indent + line + "\n" for line in body.splitlines())
+    doc = yamlio.load_text(text, "application.yml")[0]
+    routes = spring_gateway.routes_of("application.yml", doc, {})
+    assert [(r.route, r.url, r.match, r.retry.attempts if r.retry else None) for r in routes] == [("orders", "lb://orders", "/orders/**", 3)]

@@ -42,27 +42,30 @@ BREAKER_DEFAULTS = {"failure-rate-threshold": 50.0, "minimum-number-of-calls": 1
 """Resilience4j's ``CircuitBreakerConfig`` defaults."""
 
 
-def _key(name: Any) -> str:
-    return str(name).lower().replace("-", "").replace("_", "")
-
-
 def _get(node: Any, *names: str) -> Any:
-    """``node[name]`` with Spring's relaxed names (``default-filters`` = ``defaultFilters``)."""
-    for name in names:
-        if not isinstance(node, dict):
-            return None
-        wanted = _key(name)
-        node = next((v for k, v in node.items() if _key(k) == wanted), None)
-    return node
+    """``node[name1][name2]...`` with Spring's relaxed names (``default-filters`` = ``defaultFilters``)
+    and dotted keys, as Spring binds them (``spring.cloud.gateway:`` or ``cloud.gateway:`` under
+    ``spring:`` are the same as the nested form)."""
+    if not names:
+        return node
+    if not isinstance(node, dict):
+        return None
+    wanted = canonical(".".join(names)).split(".")
+    for k, v in node.items():
+        parts = canonical(str(k)).split(".")
+        if parts == wanted[: len(parts)]:
+            found = _get(v, *wanted[len(parts) :])
+            if found is not None:
+                return found
+    return None
 
 
 def _gateway(doc: Any) -> Any:
-    gw = _get(doc, "spring", "cloud", "gateway")
     for nested in ("server.webflux", "server.mvc"):
-        inner = _get(gw, *nested.split("."))
+        inner = _get(doc, "spring", "cloud", "gateway", *nested.split("."))
         if isinstance(inner, dict) and _get(inner, "routes") is not None:
             return inner
-    return gw
+    return _get(doc, "spring", "cloud", "gateway")
 
 
 def _parse_item(item: Any) -> tuple[str, dict[str, Any]]:
@@ -193,7 +196,7 @@ def routes_of(rel: str, doc: Any, env: dict[str, str]) -> list[Route]:
         for p in _get(spec, "predicates") or []:
             pname, pargs = _parse_item(p)
             if pname.lower() == "path":
-                path += [str(v) for k, v in sorted(pargs.items()) if k.startswith("_") or _key(k).startswith("pattern")]
+                path += [str(v) for k, v in sorted(pargs.items()) if k.startswith("_") or canonical(str(k)).startswith("pattern")]
             elif pname.lower() == "method":
                 method = ",".join(str(v).upper() for v in pargs.values()) or None
         filters = _get(spec, "filters")
