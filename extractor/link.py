@@ -226,6 +226,9 @@ def django_replica_aliases(fields: dict[str, Any], ctx: LinkContext, options: di
 
     source = fields.get("source")
     databases = strip(fields.pop("_databases", None))
+    if databases is None and options.get("databases") and ctx.modules:  # a fact of the rule's match block (transaction.atomic)
+        table = ModuleTable(ctx.modules, {str(k): str(v) for k, v in (options.get("module_aliases") or {}).items()})
+        databases = strip(table.lookup(Ref(str(options["databases"]))))
     routers = strip(fields.pop("_routers", None))
     router = strip(fields.pop("_router", None))
     standby = frozenset(options.get("standby_attrs", ()))
