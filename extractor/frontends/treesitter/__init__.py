@@ -21,6 +21,7 @@ from ...catalog import Rule
 from ...values import Value
 from ..base import Comment, FileResult
 from .index import TsIndex, compile_rules, default_words
+from .tables import check_grammar
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,7 @@ class TreeSitterFrontend:
     ) -> FileResult:
         if self._analyzer is None:
             self._analyzer = _load(self.spec.analyzer)
+            check_grammar(self._analyzer, (_language(g[1:]) for g in self.spec.grammars))
         grammar = self.spec.grammar_for(path)
         tree = _parser(grammar).parse(source)
         # The cycle collector is paused during one file's analysis: the analysis allocates many

@@ -297,6 +297,9 @@ class AnalyzerCore:
     RETRY_NESTING_HEADERS: frozenset[str] = frozenset()  # children of such a statement that are not statements (Python's with_clause)
     RETRY_BLOCKS: frozenset[str] = frozenset({"block"})  # blocks, and the else / elif parts of those statements
     TRY_ELSE_TYPES: frozenset[str] = frozenset()  # a try statement's else part (Python), on the success path
+    LOOP_TYPES: frozenset[str] = frozenset()  # loop statements
+    LEAVE_TYPES: frozenset[str] = frozenset()  # statements that leave a loop (return, break, throw / raise)
+    SUCCESS_LEAVE_TYPES: frozenset[str] = frozenset({"return_statement", "break_statement"})  # those that end it on success
     # ---- a call's fallback (the engine's fallback_here): the literal a handler of the enclosing
     # try returns; it does not cross a function (FUNCTION_TYPES, FUNCTION_NODE_TYPES) nor the
     # FALLBACK_STOP_TYPES (Python: a class body, an except clause of the try)

@@ -42,7 +42,8 @@ from typing import TYPE_CHECKING, Any
 from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Value, fold, simplify_concat, strip
 from .csharp_project import project_path, words_of  # noqa: F401  (the LanguageSpec's hooks; light to import)
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
-from .syntax import SyntaxAnalyzer, by_method, node_types, option_names
+from .syntax import SyntaxAnalyzer, node_types, option_names
+from .tables import syntax_tables
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -58,64 +59,11 @@ FUNCTION_NODES = node_types(
 CLASS_NODES = frozenset({"class_declaration", "struct_declaration", "record_declaration", "interface_declaration", "record_struct_declaration"})
 
 
+@syntax_tables
 class CSharpAnalyzer(SyntaxAnalyzer):
     language = "csharp"
-    # retry-loop statement shapes (retry_loops.py; the defaults are in core.py)
-    RETRY_WRAPPERS = node_types(
-        "expression_statement return_statement parenthesized_expression await_expression local_declaration_statement variable_declaration"
-    )
-    EVAL = SyntaxAnalyzer.EVAL | by_method(
-        ev_member="member_access_expression",
-        ev_conditional_access="conditional_access_expression",
-        eval_call_node=("invocation_expression", "implicit_object_creation_expression"),
-        eval_subscript_node="element_access_expression",
-        eval_unary_node="prefix_unary_expression",
-        ev_postfix="postfix_unary_expression",
-        ev_inner=("parenthesized_expression", "await_expression", "checked_expression", "argument"),
-        eval_int_literal="integer_literal",
-        eval_float_literal="real_literal",
-        ev_string="string_literal",
-        ev_verbatim="verbatim_string_literal",
-        ev_raw="raw_string_literal",
-        ev_char="character_literal",
-        eval_literal_name="boolean_literal",
-        ev_interpolated="interpolated_string_expression",
-        ev_lambda=("lambda_expression", "anonymous_method_expression"),
-        ev_anonymous="anonymous_object_creation_expression",
-        ev_this=("this", "this_expression"),
-        ev_generic_name="generic_name",
-        ev_qualified="qualified_name",
-        ev_predefined="predefined_type",
-        ev_typeof="typeof_expression",
-        eval_ternary="conditional_expression",
-        ev_null="default_expression",
-        eval_list=("initializer_expression", "collection_expression"),
-        ev_array=("implicit_array_creation_expression", "array_creation_expression"),
-        ev_opaque="switch_expression",
-    )
-    STATEMENTS = SyntaxAnalyzer.STATEMENTS | by_method(
-        st_statements=("global_statement", "arrow_expression_clause"),
-        st_local="local_declaration_statement",
-        st_c_loop="foreach_statement",
-        st_try="try_statement",
-        st_using="using_statement",
-        st_local_function="local_function_statement",
-        st_return="return_statement",
-    )
-    CONTAINERS = node_types(
-        "switch_statement switch_body switch_section lock_statement checked_statement unsafe_statement fixed_statement",
-        "labeled_statement else_clause throw_statement yield_statement catch_clause finally_clause",
-    )
-    CALL_TYPES = frozenset({"invocation_expression", "object_creation_expression", "implicit_object_creation_expression"})
-    FUNCTION_TYPES = frozenset({"lambda_expression", "anonymous_method_expression"})
-    LEAF_TYPES = node_types(
-        "identifier integer_literal real_literal string_literal verbatim_string_literal raw_string_literal",
-        "character_literal boolean_literal null_literal predefined_type implicit_type comment array_type nullable_type",
-        "pointer_type tuple_type type_argument_list modifier attribute_list typeof_expression nameof_expression",
-    )
     # .NET's constants, env readers (IConfiguration.GetValue too) and conversions: rules/csharp/platform/dotnet.yaml
-
-    # syntax.py's tables
+    # syntax.py's tables (the node types the engine dispatches on: languages/csharp.toml)
     CAPITAL_ROOTS = True
     LITERAL_NAMES = {"true": True, "false": False, "null": None}
     DEFAULT_OPS = frozenset({"??"})
@@ -126,22 +74,10 @@ class CSharpAnalyzer(SyntaxAnalyzer):
     SCOPE_AT_LITERAL_TYPES = FUNCTION_NODES
     REPORT_AT_NAME = False
     LOOP_INIT_FIELD = "initializer"
-    EACH_LOOP_FIELDS = {"foreach_statement": ("right", "left")}
-    RETURN_TYPES = frozenset({"return_statement"})
-    SCAN_BINDS = {"local_declaration_statement": "scan_local", "expression_statement": "scan_assignment", "local_function_statement": "scan_local_function"}
-    SCAN_HOOKS = {"using_statement": "scan_using"}
-    BLOCK_TYPES = frozenset({"block", "compilation_unit"})
     CLASS_TYPES = CLASS_NODES
     FUNCTION_NODE_TYPES = FUNCTION_NODES
-    FALLBACK_LITERAL_TYPES = frozenset({"string_literal", "integer_literal", "real_literal", "boolean_literal", "null_literal", "verbatim_string_literal"})
-    # hooks of the generic hand-written retry rule (treesitter/retry_loops.py)
-    LOOP_TYPES = frozenset({"for_statement", "foreach_statement", "while_statement", "do_statement"})
-    TRY_TYPES = frozenset({"try_statement"})
-    LEAVE_TYPES = frozenset({"return_statement", "break_statement", "throw_statement"})
-    ASSIGN_EXPRESSION_TYPES = frozenset({"assignment_expression"})
     EMPTY_TEXTS = frozenset({'""', "null", "string.Empty", "String.Empty"})
     EMPTY_TESTS = frozenset({"IsNullOrEmpty", "IsNullOrWhiteSpace"})
-    LIST_ITEM_WRAPPERS = frozenset({"expression_element"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -1051,7 +987,6 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         return self._fn_by_node.get(node.id) or (self._main if node.type == "compilation_unit" else None)
 
     # ================================================================ dependency injection
-    REGISTRATION_TYPES = frozenset({"expression_statement", "variable_declarator", "return_statement"})
 
     def registration_expr(self, node: Node) -> Node | None:
         return self._declarator_value(node) if node.type == "variable_declarator" else super().registration_expr(node)

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from ...values import Const, Dynamic, Env, Named, Ref, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
-from .syntax import SyntaxAnalyzer, by_method, node_types
+from .syntax import SyntaxAnalyzer
+from .tables import syntax_tables
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -112,61 +113,17 @@ def _go_string(text: str) -> str:
     return value if isinstance(value, str) else text[1:-1]
 
 
+@syntax_tables
 class GoAnalyzer(SyntaxAnalyzer):
     language = "go"
-    EVAL = SyntaxAnalyzer.EVAL | by_method(
-        eval_member_node="selector_expression",
-        eval_call_node="composite_literal",
-        eval_int_literal="int_literal",
-        ev_string=("rune_literal", "interpreted_string_literal"),
-        ev_raw="raw_string_literal",
-        eval_literal_name="nil",
-        eval_function_literal="func_literal",
-        eval_subscript_node="index_expression",
-        eval_first=("type_assertion_expression", "expression_list"),
-        eval_paren="literal_element",
-    )
-    STATEMENTS = SyntaxAnalyzer.STATEMENTS | by_method(
-        st_statements="statement_list",
-        st_short_var="short_var_declaration",
-        st_assign="assignment_statement",
-        st_var="var_declaration",
-        st_const="const_declaration",
-        st_for="for_statement",
-    )
-    CONTAINERS = node_types(
-        "expression_switch_statement type_switch_statement select_statement expression_case default_case type_case",
-        "communication_case labeled_statement go_statement defer_statement return_statement send_statement",
-        "receive_statement",
-    )
-    CALL_TYPES = frozenset({"call_expression", "composite_literal"})
-    FUNCTION_TYPES = frozenset({"func_literal"})
-    LOOP_TYPES = frozenset({"for_statement"})
-    LEAF_TYPES = node_types(
-        "identifier field_identifier package_identifier type_identifier int_literal float_literal rune_literal",
-        "interpreted_string_literal raw_string_literal true false nil iota comment qualified_type pointer_type",
-        "slice_type map_type array_type channel_type function_type interface_type struct_type",
-    )
     # the standard library's env readers, conversions and constants: rules/go/platform/stdlib.yaml
-    # syntax.py's tables
+    # syntax.py's tables (the node types the engine dispatches on: languages/go.toml)
     LITERAL_NAMES = {"true": True, "false": False, "nil": None}
     INT_SUFFIXES = ""
     OCTAL_ZERO = True
     UNARY_IDENTITY = frozenset({"+", "&", "*"})
     EMPTY_TEXTS = frozenset({'""'})
     LAMBDA_NAME = "func"
-    RETURN_TYPES = frozenset({"return_statement"})
-    EXPRESSION_LIST_TYPES = frozenset({"expression_list"})
-    SCAN_BINDS = {
-        "short_var_declaration": "scan_short_var",
-        "assignment_statement": "scan_assign",
-        "var_declaration": "bind_vars",
-        "const_declaration": "bind_consts",
-    }
-    SCAN_HOOKS = {"if_statement": "scan_if"}
-    MEMBER_FIELDS = {"selector_expression": ("operand", "field")}
-    SUBSCRIPT_FIELDS = {"index_expression": ("operand", "index")}
-    SCOPE_AT_LITERAL_TYPES = frozenset({"function_declaration", "method_declaration", "func_literal"})
     REPORT_AT_NAME = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -52,7 +52,8 @@ from typing import TYPE_CHECKING, Any
 from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .java_package import module_path, words_of
-from .syntax import MemberOf, SyntaxAnalyzer, by_method, node_types, option_names
+from .syntax import MemberOf, SyntaxAnalyzer, option_names
+from .tables import syntax_tables
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -89,68 +90,20 @@ def java_string(text: str) -> str:
     return JavaAnalyzer.unescape(inner)
 
 
+@syntax_tables
 class JavaAnalyzer(SyntaxAnalyzer):
     language = "java"
-    # retry-loop statement shapes (retry_loops.py; the defaults are in core.py)
-    RETRY_WRAPPERS = node_types("expression_statement return_statement parenthesized_expression local_variable_declaration")
-    EVAL = SyntaxAnalyzer.EVAL | by_method(
-        ev_field_access="field_access",
-        eval_call_node="method_invocation",
-        eval_int_literal=("decimal_integer_literal", "hex_integer_literal", "octal_integer_literal", "binary_integer_literal"),
-        eval_float_literal=("decimal_floating_point_literal", "hex_floating_point_literal"),
-        ev_string=("string_literal", "character_literal"),
-        ev_method_reference="method_reference",
-        ev_class_literal="class_literal",
-        eval_list=("array_initializer", "element_value_array_initializer"),
-        ev_array_creation="array_creation_expression",
-        ev_annotation=("annotation", "marker_annotation"),
-        eval_member_node="scoped_identifier",
-        ev_assignment="assignment_expression",
-    )
-    STATEMENTS = SyntaxAnalyzer.STATEMENTS | by_method(
-        st_statements="constructor_body",
-        st_local="local_variable_declaration",
-        st_c_loop="enhanced_for_statement",
-        st_try=("try_statement", "try_with_resources_statement"),
-        st_local_class=("class_declaration", "local_class_declaration", "record_declaration"),
-        st_skip=("interface_declaration", "enum_declaration"),
-    )
-    CONTAINERS = node_types(
-        "labeled_statement synchronized_statement switch_expression switch_block switch_block_statement_group",
-        "switch_rule return_statement throw_statement yield_statement",
-    )
-    CALL_TYPES = frozenset({"method_invocation", "object_creation_expression"})
-    FUNCTION_TYPES = frozenset({"lambda_expression", "method_declaration", "constructor_declaration"})
-    LEAF_TYPES = node_types(
-        "identifier type_identifier scoped_type_identifier generic_type array_type integral_type floating_point_type",
-        "boolean_type void_type decimal_integer_literal hex_integer_literal octal_integer_literal",
-        "binary_integer_literal decimal_floating_point_literal hex_floating_point_literal string_literal",
-        "character_literal true false null_literal this super line_comment block_comment modifiers type_arguments",
-        "dimensions class_literal",
-    )
-    IDENTIFIER_TYPES = frozenset({"identifier"})
     # the JDK's env readers, conversions and pass-throughs: rules/java/platform/jdk.yaml (shared with Kotlin)
-    # syntax.py's tables
+    # syntax.py's tables (the node types the engine dispatches on: languages/java.toml)
     LITERAL_NAMES = {"true": True, "false": False, "null": None}
     INT_SUFFIXES = "lL"
     OCTAL_ZERO = True
     ESCAPES = _ESCAPES
     ESCAPE_PATTERN = _ESCAPE_RE  # \\uuu0041: any number of u
     UNKNOWN_ESCAPE_KEEPS_BACKSLASH = False
-    RETURN_TYPES = frozenset({"return_statement"})
-    SCAN_BINDS = {"local_variable_declaration": "bind_local", "expression_statement": "bind_expression"}
-    BLOCK_TYPES = frozenset({"block", "constructor_body"})
     CLASS_TYPES = CLASS_NODES | frozenset({"local_class_declaration"})
-    EACH_LOOP_FIELDS = {"enhanced_for_statement": ("value", "name")}
-    MEMBER_FIELDS = {"field_access": ("object", "field"), "scoped_identifier": ("scope", "name")}
     FUNCTION_NODE_TYPES = FUNCTION_NODES
     STATIC_METHODS = True
-    FALLBACK_LITERAL_TYPES = frozenset({"string_literal", "decimal_integer_literal", "decimal_floating_point_literal", "true", "false", "null_literal"})
-    # hand-written retries (retry_loops.py)
-    LOOP_TYPES = frozenset({"for_statement", "enhanced_for_statement", "while_statement", "do_statement"})
-    TRY_TYPES = frozenset({"try_statement", "try_with_resources_statement"})
-    LEAVE_TYPES = frozenset({"return_statement", "break_statement", "throw_statement"})
-    ASSIGN_EXPRESSION_TYPES = frozenset({"assignment_expression"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any
 
 from ...values import Call, Const, Dynamic, Env, Map, Ref, fold, simplify_concat, strip
 from .engine import MAX_LITERAL_ITEMS, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
-from .syntax import SyntaxAnalyzer, by_method, node_types
+from .syntax import SyntaxAnalyzer
+from .tables import syntax_tables
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -123,95 +124,22 @@ def words_of(name: str) -> set[str]:
     return {head}
 
 
+@syntax_tables
 class JavaScriptAnalyzer(SyntaxAnalyzer):
     language = "javascript"
-    # retry-loop statement shapes (retry_loops.py; the defaults are in core.py)
-    RETRY_WRAPPERS = node_types("expression_statement return_statement parenthesized_expression await_expression lexical_declaration variable_declaration")
-    RETRY_ASSIGNMENTS = node_types("assignment_expression augmented_assignment_expression variable_declarator")
-    RETRY_NESTING = node_types("if_statement with_statement")
-    RETRY_BLOCKS = node_types("statement_block else_clause")
-    EVAL = SyntaxAnalyzer.EVAL | by_method(
-        eval_literal_name=("shorthand_property_identifier", "null", "undefined"),
-        ev_this="this",
-        eval_member_node="member_expression",
-        eval_subscript_node="subscript_expression",
-        ev_call=("call_expression", "new_expression"),
-        ev_string="string",
-        ev_template="template_string",
-        ev_number="number",
-        eval_first=("parenthesized_expression", "await_expression", "as_expression", "satisfies_expression", "non_null_expression"),
-        ev_cast="type_assertion",
-        ev_object="object",
-        eval_list="array",
-        ev_function=("arrow_function", "function_expression", "function", "generator_function"),
-        ev_sequence="sequence_expression",
-        ev_assignment="assignment_expression",
-        ev_pattern=("shorthand_property_identifier_pattern", "pair_pattern", "object_assignment_pattern", "assignment_pattern"),
-    )
-    STATEMENTS = SyntaxAnalyzer.STATEMENTS | by_method(
-        st_block="statement_block",
-        st_declaration=("lexical_declaration", "variable_declaration"),
-        st_c_loop="for_in_statement",
-        st_try="try_statement",
-        st_function=("function_declaration", "generator_function_declaration"),
-        st_class=("class_declaration", "abstract_class_declaration"),
-        st_export="export_statement",
-        st_switch="switch_statement",
-        st_statements=("return_statement", "throw_statement", "else_clause"),
-        st_labeled="labeled_statement",
-        st_skip=(
-            "import_statement",
-            "empty_statement",
-            "interface_declaration",
-            "type_alias_declaration",
-            "enum_declaration",
-            "ambient_declaration",
-            "break_statement",
-            "continue_statement",
-            "debugger_statement",
-        ),
-    )
-    CONTAINERS = frozenset({"internal_module", "module", "switch_body", "switch_case", "switch_default", "program"})
-    CALL_TYPES = frozenset({"call_expression", "new_expression"})
-    FUNCTION_TYPES = frozenset({"arrow_function", "function_expression", "function", "generator_function", "method_definition"})
-    LEAF_TYPES = node_types(
-        "identifier property_identifier private_property_identifier shorthand_property_identifier statement_identifier",
-        "this super string number regex true false null undefined comment type_annotation type_arguments",
-        "type_parameters type_identifier predefined_type decorator class_heritage import meta_property",
-    )
-    IDENTIFIER_TYPES = frozenset({"identifier", "shorthand_property_identifier"})
     # the built-in conversions and pass-throughs: rules/javascript/platform/builtins.yaml
-    # syntax.py's tables
+    # syntax.py's tables (the node types the engine dispatches on: languages/javascript.toml)
     LITERAL_NAMES = {"true": True, "false": False, "null": None, "undefined": None}
     BINARY_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%", "**": "**"}
     INT_DIVISION = False
-    ASSIGN_EXPRESSION_TYPES = frozenset({"assignment_expression", "augmented_assignment_expression"})
-    CALL_WRAPPER_TYPES = frozenset({"await_expression", "parenthesized_expression"})
-    SPREAD_TYPES = frozenset({"spread_element"})
     DEFAULT_OPS = frozenset({"??"})
     FALSY_DEFAULT_OPS = frozenset({"||"})
     NULL_UNARY = frozenset({"void"})
-    RETURN_TYPES = frozenset({"return_statement"})
-    SCAN_BINDS = {
-        "lexical_declaration": "scan_declaration",
-        "variable_declaration": "scan_declaration",
-        "expression_statement": "scan_assignment",
-        "function_declaration": "declare_named_function",
-        "generator_function_declaration": "declare_named_function",
-    }
-    BLOCK_TYPES = frozenset({"statement_block"})
     CLASS_TYPES = CLASS_NODES | frozenset({"class"})
     SCOPE_AT_LITERAL_TYPES = FUNCTION_NODES
     REPORT_AT_NAME = False
     LOOP_INIT_FIELD = "initializer"
     LOOP_UPDATE_FIELD = "increment"
-    EACH_LOOP_FIELDS = {"for_in_statement": ("right", "left")}
-    MEMBER_FIELDS = {"member_expression": ("object", "property")}
-    SUBSCRIPT_FIELDS = {"subscript_expression": ("object", "index")}
-    # hooks the generic hand-written-retry rule reads (treesitter/retry_loops.py)
-    LOOP_TYPES = frozenset({"for_statement", "for_in_statement", "while_statement", "do_statement"})
-    TRY_TYPES = frozenset({"try_statement"})
-    LEAVE_TYPES = frozenset({"return_statement", "break_statement", "throw_statement"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

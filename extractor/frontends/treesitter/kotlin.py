@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 from ...values import Call, Const, Dynamic, Map, Obj, Ref, Seq, fold, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .kotlin_package import module_path
-from .syntax import MemberOf, SyntaxAnalyzer, by_method, node_types, option_names
+from .syntax import MemberOf, SyntaxAnalyzer, option_names
+from .tables import syntax_tables
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -40,55 +41,14 @@ LIST_BUILDERS = frozenset({"kotlin.collections.listOf", "kotlin.collections.setO
 CLASS_NODES = frozenset({"class_declaration", "object_declaration", "companion_object"})
 
 
+@syntax_tables
 class KotlinAnalyzer(SyntaxAnalyzer):
     language = "kotlin"
-    # retry-loop statement shapes (retry_loops.py; the defaults are in core.py)
-    RETRY_WRAPPERS = node_types("parenthesized_expression variable_declaration")
-    RETRY_ASSIGNMENTS = node_types("assignment")
-    RETRY_NESTING: frozenset[str] = frozenset()
-    EVAL = SyntaxAnalyzer.EVAL | by_method(
-        eval_int_literal="number_literal",
-        eval_string_parts=("string_literal", "multiline_string_literal"),
-        eval_char_literal="character_literal",
-        eval_first="as_expression",
-        eval_conditional="if_expression",
-        ev_navigation="navigation_expression",
-        eval_type="user_type",
-        eval_function_literal=("lambda_literal", "anonymous_function"),
-        ev_collection="collection_literal",
-        ev_infix="infix_expression",
-    )
-    STATEMENTS = SyntaxAnalyzer.STATEMENTS | by_method(
-        st_property="property_declaration",
-        st_assign="assignment",
-        st_call_statement="call_expression",
-        st_loop=("for_statement", "while_statement", "do_while_statement"),
-        st_try="try_expression",
-        st_if_branches="if_expression",
-        st_local_function="function_declaration",
-        st_skip=("class_declaration", "object_declaration", "lambda_parameters"),
-    )
-    CONTAINERS = frozenset({"when_expression", "when_entry", "labeled_expression", "annotated_expression"})
-    CALL_TYPES = frozenset({"call_expression"})
-    FUNCTION_TYPES = frozenset({"lambda_literal", "anonymous_function", "function_declaration"})
-    LEAF_TYPES = node_types(
-        "identifier user_type nullable_type number_literal float_literal character_literal line_comment block_comment",
-        "modifiers type_arguments this_expression",
-    )
     LITERAL_NAMES = {"true": True, "false": False, "null": None}
     DEFAULT_OPS = frozenset({"?:"})
     # the JDK's env readers, conversions and pass-throughs: rules/java/platform/jdk.yaml (shared with Java)
-    RETURN_TYPES = frozenset({"return_expression"})
-    SCAN_BINDS = {"property_declaration": "bind_property", "assignment": "bind_assignment"}
-    BLOCK_TYPES = frozenset({"block", "lambda_literal"})
     CLASS_TYPES = CLASS_NODES
-    ASSIGNMENT_TYPES = frozenset({"assignment"})
-    # hand-written retries (retry_loops.py): ``repeat(n) { }`` is a loop (its lambda)
-    LOOP_TYPES = frozenset({"for_statement", "while_statement", "do_while_statement", "lambda_literal"})
-    TRY_TYPES = frozenset({"try_expression"})
-    LEAVE_TYPES = frozenset({"return_expression", "throw_expression"})
-    SUCCESS_LEAVE_TYPES = frozenset({"return_expression"})
-    # the grammar parses ``break`` as an identifier and ``break@outer`` as a label and a name
+    # hand-written retries (retry_loops.py): the grammar parses ``break`` as an identifier and ``break@outer`` as a label and a name
     LEAVE_WORDS = {"identifier": frozenset({"break"}), "label": frozenset({"break@"})}
     # names: the default imports, and what the adapter resolves besides the rules' names
     DEFAULT_IMPORTS = ("kotlin", "kotlin.collections", "kotlin.io", "java.lang")

@@ -51,7 +51,8 @@ from .engine import (
     Site,
 )
 from .policies import object_policies
-from .syntax import by_method, node_types
+from .syntax import node_types
+from .tables import syntax_tables
 from .variable_owners import VariableOwners
 
 if TYPE_CHECKING:
@@ -61,10 +62,6 @@ BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 _NAMED_LITERALS = {"true": True, "false": False, "none": None}
 _FLAT_INTO = node_types("if_statement elif_clause else_clause try_statement except_clause except_group_clause finally_clause with_statement block")
 _SCAN_INTO = _FLAT_INTO | node_types("for_statement while_statement match_statement case_clause")
-_SKIP_STATEMENTS = node_types(
-    "pass_statement break_statement continue_statement global_statement nonlocal_statement comment delete_statement",
-    "future_import_statement type_alias_statement line_continuation",
-)
 
 
 def _plain_string(text: str) -> bool:
@@ -76,53 +73,11 @@ def _plain_string(text: str) -> bool:
     return text[0] not in inner and "\\" not in inner and "\n" not in inner and "\r" not in inner and "\x00" not in inner
 
 
+@syntax_tables
 class PythonAnalyzer(VariableOwners):
     language = "python"
-    EVAL = by_method(
-        ev_identifier="identifier",
-        ev_attribute="attribute",
-        ev_call="call",
-        ev_string="string",
-        ev_concat="concatenated_string",
-        ev_number=("integer", "float"),
-        ev_named_literal=("true", "false", "none"),
-        eval_binary_node="binary_operator",
-        eval_unary_node="unary_operator",
-        eval_paren=("parenthesized_expression", "await"),
-        eval_list=("tuple", "list", "expression_list"),
-        ev_dict="dictionary",
-        ev_subscript="subscript",
-        ev_conditional="conditional_expression",
-        ev_boolean="boolean_operator",
-        ev_keyword="keyword_argument",
-    )
-    STATEMENTS = by_method(
-        st_expression="expression_statement",
-        st_children=("return_statement", "raise_statement", "assert_statement", "print_statement", "exec_statement"),
-        st_if_py="if_statement",
-        st_elif="elif_clause",
-        st_block_of="else_clause",
-        st_for="for_statement",
-        st_while="while_statement",
-        st_with="with_statement",
-        st_try="try_statement",
-        st_function="function_definition",
-        st_class="class_definition",
-        st_decorated="decorated_definition",
-        st_import=("import_statement", "import_from_statement"),
-        st_match="match_statement",
-        st_block="block",
-    ) | dict.fromkeys(_SKIP_STATEMENTS, "st_skip")
-    CONTAINERS = frozenset({"module"})
-    CALL_TYPES = frozenset({"call"})
-    FUNCTION_TYPES = frozenset({"function_definition"})
-    LEAF_TYPES = node_types("identifier integer float true false none comment ellipsis type string_start string_end string_content escape_sequence")
-    IDENTIFIER_TYPES = frozenset({"identifier"})
-    SUBSCRIPT_TYPES = frozenset({"subscript"})
-    SPREAD_TYPES = frozenset({"list_splat", "parenthesized_list_splat", "dictionary_splat"})
     BINARY_OPS = {op: op for op in ("+", "-", "*", "/", "//", "%", "**", "|", "&")}
     INT_DIVISION = False  # 7 / 2 is 3.5 (7 // 2 is 3)
-    ROUTE_LIST_TYPES = frozenset({"list", "tuple"})
     SPREAD_LABEL = "**kwargs"
     SPREAD_HIDES_KEYWORDS = True
     PATH_KEEPS_UNKNOWN = True
@@ -130,18 +85,6 @@ class PythonAnalyzer(VariableOwners):
     SHALLOW_CALLS_OPAQUE = True
     EXPORT_IMPORTS = True
     EXPORT_CLASS_MEMBERS = False
-    # hooks the generic hand-written-retry rule reads (treesitter/retry_loops.py)
-    LOOP_TYPES = frozenset({"for_statement", "while_statement"})
-    TRY_TYPES = frozenset({"try_statement"})
-    RETURN_TYPES = frozenset({"return_statement"})
-    FALLBACK_STOP_TYPES = frozenset({"class_definition", "except_clause", "except_group_clause"})  # (the engine's fallback_here)
-    LEAVE_TYPES = frozenset({"return_statement", "break_statement", "raise_statement"})
-    RETRY_WRAPPERS = frozenset({"expression_statement", "return_statement", "parenthesized_expression", "await"})
-    RETRY_ASSIGNMENTS = frozenset({"assignment", "augmented_assignment", "named_expression"})
-    RETRY_NESTING = frozenset({"if_statement", "with_statement"})
-    RETRY_NESTING_HEADERS = frozenset({"with_clause"})
-    RETRY_BLOCKS = frozenset({"block", "else_clause", "elif_clause"})
-    TRY_ELSE_TYPES = frozenset({"else_clause"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -70,7 +70,6 @@ SLEEP_NAMES = re.compile(r"(?i)(^|[._])(sleep|delay|wait|pause|backoff)[a-z]*$")
 RANDOM_CALL = re.compile(r"(?i)random|jitter|(^|[._])(rand|randint|randn|intn|uniform|expovariate|randbelow)$")
 POWER_CALL = re.compile(r"(?i)(^|[._])pow$")
 ID_NAMES = re.compile(r"(?i)(uuid|guid|ulid|nanoid|cuid|ksuid)|(generate|new|make|create|next)_?(tx_?|request_?|idempotency_?)?(id|key)$")
-SUCCESS_LEAVES = frozenset({"return_statement", "break_statement"})
 # library knowledge a rule's options replace: ``not_repeats:`` (first names of calls a handler
 # repeats without retrying) and ``loggers:`` (name parts that mean a logger); the defaults serve
 # the rules that do not list them (javascript, java, csharp, kotlin, go)
@@ -225,7 +224,7 @@ class TsRetryLoops(RetryLoopEvents):
 
     def _success_leave(self, an: Any, node: Node) -> bool:
         """A return / break that ends the loop on the success path."""
-        return node.type in getattr(an, "SUCCESS_LEAVE_TYPES", SUCCESS_LEAVES) or self._leave_word(an, node)
+        return node.type in an.SUCCESS_LEAVE_TYPES or self._leave_word(an, node)
 
     def _leaves(self, an: Any, handler: Node) -> bool:
         """The handler's own statements always leave the loop (a return / break / throw at its top level)."""
