@@ -12,19 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ...facts import Diagnostic, FactRef
-from ...values import (
-    BinOp,
-    Call,
-    Concat,
-    Const,
-    Env,
-    Map,
-    Named,
-    Obj,
-    Ref,
-    Seq,
-    has_refs,
-)
+from ...values import BinOp, Call, Concat, Const, Env, Map, Named, Obj, Ref, Seq, has_refs
 from ..base import RawFact
 from .index import MatchSpec
 from .objects import ObjectBuilder

@@ -11,23 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from ...values import (
-    BinOp,
-    Call,
-    Concat,
-    Const,
-    Dynamic,
-    Env,
-    Map,
-    Named,
-    Obj,
-    Ref,
-    Seq,
-    Value,
-    convert,
-    fold,
-    strip,
-)
+from ...values import BinOp, Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, convert, fold, strip
 from .core import AnalyzerCore
 from .policies import POLICY_KINDS
 from .scopes import (

@@ -15,40 +15,13 @@ from ...durations import MIN_CALL
 from ...environment.svcconfig import config_ref, placeholder_value
 from ...facts import FactRef
 from ...templates import format_captures, render, template_vars
-from ...values import (
-    Call,
-    Const,
-    Dynamic,
-    Map,
-    Named,
-    Obj,
-    Ref,
-    Seq,
-    Value,
-    deferred_path,
-    describe,
-    has_refs,
-    strip,
-    where_may_hold,
-)
+from ...values import Call, Const, Dynamic, Map, Named, Obj, Ref, Seq, Value, deferred_path, describe, has_refs, strip, where_may_hold
 from ..base import Mount, RawFact
 from .emit import Emitter
 from .index import _MISSING as _IF_MISSING
 from .index import MatchSpec, Spec
 from .policies import CALL_KINDS, COVERED_KINDS, LINK_FIELD, POLICY_KINDS, object_policies
-from .scopes import (
-    OWNER_CAPTURE,
-    Binding,
-    ClassInfo,
-    ClassValue,
-    FunctionInfo,
-    FunctionValue,
-    Instance,
-    Scope,
-    Site,
-    at_path_named,
-    join_prefix,
-)
+from .scopes import OWNER_CAPTURE, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Scope, Site, at_path_named, join_prefix
 
 if TYPE_CHECKING:  # tree_sitter is imported only when a file of the language is parsed
     from tree_sitter import Node

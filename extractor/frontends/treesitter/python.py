@@ -1,6 +1,8 @@
 """Python adapter: the syntax the generic engine needs to know for Python (tree-sitter-python).
 
-Python's semantics on the shared engine:
+Python's semantics on the shared engine (a ``SyntaxAnalyzer`` like every adapter: its generic
+defaults apply where this module does not spell Python its own way; its node-type tables are
+``languages/python.toml``):
 
 - **names** are qualified by import: ``import a.b as c`` binds ``c`` to ``a.b``, ``import a.b``
   binds ``a``, ``from x import y as z`` binds ``z`` to ``x.y``; relative imports resolve against
@@ -37,21 +39,9 @@ from typing import TYPE_CHECKING, Any
 from ...facts import Diagnostic, FactRef
 from ...values import Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, simplify_concat, strip
 from ..base import FileResult
-from .engine import (
-    MAX_LITERAL_ITEMS,
-    UNBOUND,
-    Binding,
-    ClassInfo,
-    ClassValue,
-    FunctionInfo,
-    FunctionValue,
-    Instance,
-    Opaque,
-    Scope,
-    Site,
-)
+from .engine import MAX_LITERAL_ITEMS, UNBOUND, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .policies import object_policies
-from .syntax import node_types
+from .syntax import SyntaxAnalyzer, node_types
 from .tables import syntax_tables
 from .variable_owners import VariableOwners
 
@@ -74,7 +64,7 @@ def _plain_string(text: str) -> bool:
 
 
 @syntax_tables
-class PythonAnalyzer(VariableOwners):
+class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
     language = "python"
     BINARY_OPS = {op: op for op in ("+", "-", "*", "/", "//", "%", "**", "|", "&")}
     INT_DIVISION = False  # 7 / 2 is 3.5 (7 // 2 is 3)
@@ -147,7 +137,7 @@ class PythonAnalyzer(VariableOwners):
             elif t == "call":
                 self._record_configure(st, scope)
             elif t == "function_definition":
-                self.declare_function(st, scope)
+                self.declare_def(st, scope)
             elif t == "class_definition":
                 self.declare_class(st, scope)
 
@@ -233,7 +223,7 @@ class PythonAnalyzer(VariableOwners):
         if b is not None and b.expr is not None:
             self._configures.setdefault(id(b), []).append((call, scope))
 
-    def declare_function(self, node: Node, scope: Scope) -> FunctionInfo | None:
+    def declare_def(self, node: Node, scope: Scope) -> FunctionInfo | None:
         name_node = node.child_by_field_name("name")
         if name_node is None:
             return None
@@ -325,6 +315,9 @@ class PythonAnalyzer(VariableOwners):
             self.result.imports[local] = qual
 
     # ================================================================ names and bindings
+    def exported(self, name: str) -> bool:
+        return not name.startswith("_")  # private by convention (SyntaxAnalyzer's: every name but <init>)
+
     def unbound_name(self, name: str) -> Any:
         return Ref(name) if name in BUILTIN_NAMES else Dynamic(name)
 
@@ -570,7 +563,7 @@ class PythonAnalyzer(VariableOwners):
             fnode = st.child_by_field_name("definition") if st.type == "decorated_definition" else st
             if fnode is None or fnode.type != "function_definition":
                 continue
-            fn = self._functions.get(fnode.id) or self.declare_function(fnode, cls.scope)
+            fn = self._functions.get(fnode.id) or self.declare_def(fnode, cls.scope)
             if fn is None:
                 continue
             mscope = self.function_scope(fn)
@@ -1041,7 +1034,7 @@ class PythonAnalyzer(VariableOwners):
     def st_function(self, node: Node, scope: Scope) -> None:
         fn = self._functions.get(node.id)
         if fn is None or fn.scope is not scope:
-            fn = self.declare_function(node, scope) if scope.kind != "module" or fn is None else fn
+            fn = self.declare_def(node, scope) if scope.kind != "module" or fn is None else fn
         elif scope.kind == "function":
             scope.bindings[fn.name] = Binding(value=FunctionValue(fn))
         if fn is None:
