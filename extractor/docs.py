@@ -13,6 +13,8 @@ from . import safeio
 from .catalog import Catalog, Rule, default_fixtures_dir
 from .frontends import language_of
 from .kinds import KINDS
+from .kinds.codegen import FILE_NAME as VIEWS_FILE
+from .kinds.codegen import views_source
 from .kinds.schema import GENERATED as GENERATED_SCHEMAS
 from .kinds.tables import facts_reference, replace_raw_table
 
@@ -206,9 +208,13 @@ def _write(root: Path, rel: str, text: str, check: bool) -> bool:
 
 
 def write_package_schemas(check: bool = False) -> list[str]:
-    """The package's schemas generated from the kind definitions (facts, a rule's fields per kind)."""
+    """The package's files generated from the kind definitions: the schemas (facts, a rule's fields
+    per kind) and the kinds' typed views."""
     package = Path(__file__).resolve().parent
-    return [f"extractor/schemas/{name}" for name, generate in GENERATED_SCHEMAS.items() if _write(package, f"schemas/{name}", generate(), check)]
+    stale = [f"extractor/schemas/{name}" for name, generate in GENERATED_SCHEMAS.items() if _write(package, f"schemas/{name}", generate(), check)]
+    if _write(package, f"kinds/{VIEWS_FILE}", views_source(), check):
+        stale.append(f"extractor/kinds/{VIEWS_FILE}")
+    return stale
 
 
 def write_kind_docs(docs_root: Path, check: bool = False) -> list[str]:

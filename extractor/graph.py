@@ -41,8 +41,7 @@ from .contracts.model import (
 )
 from .discover import name_variants
 from .facts import Fact, ScanResult
-from .kinds.message_consume import MessageConsume
-from .kinds.message_publish import MessagePublish
+from .kinds.views import MessageConsume, MessagePublish
 
 ROUTE_PREFIX = "proxy_route:"
 """The id prefix of a ``proxy_route`` fact: a call of the edge that a proxy's configuration declares."""

@@ -14,12 +14,8 @@ from extractor.catalog import RuleError, load_catalog, rule_schema
 from extractor.config import Config
 from extractor.facts import FACTS_VERSION
 from extractor.kinds import ALL_KINDS, KINDS, view
-from extractor.kinds.calls import TargetView
-from extractor.kinds.grpc_call import GrpcCall
-from extractor.kinds.http_call import HttpCall
-from extractor.kinds.id_generation import FlowTo, IdGeneration
-from extractor.kinds.retry_policy import RetryPolicy
 from extractor.kinds.schema import GENERATED, facts_schema
+from extractor.kinds.views import FlowTo, GrpcCall, HttpCall, IdGeneration, RetryPolicy, TargetView
 from extractor.scan import scan
 
 from .conftest import REPO

@@ -17,18 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ..facts import Fact, ScanResult, Service
-from ..kinds import (
-    CALL_KINDS,
-    circuit_breaker,
-    endpoint,
-    grpc_call,
-    http_call,
-    id_generation,
-    idempotency_key,
-    replica_read,
-    retry_policy,
-)
-from ..kinds.calls import CallView
+from ..kinds import CALL_KINDS, views
+from ..kinds.views import CallView
 from ..reach import CallIndex
 from . import match
 from .model import (
@@ -259,7 +249,7 @@ def _text(v: Any) -> str | None:
 
 
 def _endpoint(f: Fact) -> CodeEndpoint:
-    e = endpoint.Endpoint.from_fields(f.fields)
+    e = views.Endpoint.from_fields(f.fields)
     return CodeEndpoint(f.id, f.service or "", _text(e.method), _text(e.path), _text(e.handler), _text(e.framework), fact_location(f))
 
 
@@ -268,7 +258,7 @@ def _id_flows(facts: list[Fact]) -> dict[str, list[IdFlow]]:
     for f in facts:
         if f.kind != "id_generation":
             continue
-        made = id_generation.IdGeneration.from_fields(f.fields)
+        made = views.IdGeneration.from_fields(f.fields)
         for flow in made.flows_to:
             if flow.call:
                 out.setdefault(flow.call, []).append(
@@ -291,19 +281,19 @@ def _timeout_detail(call: CallView) -> str:
 
 
 def _call(f: Fact, by_id: dict[str, Fact], ids: Iterable[IdFlow], endpoints: dict[str, list[CodeEndpoint]]) -> CodeCall:
-    grpc = grpc_call.GrpcCall.from_fields(f.fields) if f.kind == "grpc_call" else None
-    fields: CallView = grpc if grpc is not None else http_call.HttpCall.from_fields(f.fields)
+    grpc = views.GrpcCall.from_fields(f.fields) if f.kind == "grpc_call" else None
+    fields: CallView = grpc if grpc is not None else views.HttpCall.from_fields(f.fields)
     retries = []
     for rid in fields.retry_policies:
         p = by_id.get(rid)
         if p is not None:
-            r = retry_policy.RetryPolicy.from_fields(p.fields)
+            r = views.RetryPolicy.from_fields(p.fields)
             retries.append(CodeRetry(p.id, _text(r.mechanism), r.attempts, _text(r.backoff), r.max_delay_ms, fact_location(p), _text(r.scope)))
     breakers = []
     for bid in fields.circuit_breakers:
         b = by_id.get(bid)
         if b is not None:
-            cb = circuit_breaker.CircuitBreaker.from_fields(b.fields)
+            cb = views.CircuitBreaker.from_fields(b.fields)
             breakers.append(CodeBreaker(b.id, _text(cb.mechanism), _text(cb.fallback), fact_location(b)))
     attempts = fields.retry_attempts  # 1 when no policy covers the call
     protocol = "grpc" if grpc is not None else "http"
@@ -363,12 +353,12 @@ def find_endpoint(call: CodeCall, endpoints: Iterable[CodeEndpoint]) -> CodeEndp
 
 
 def _replica(f: Fact) -> ReplicaRead:
-    r = replica_read.ReplicaRead.from_fields(f.fields)
+    r = views.ReplicaRead.from_fields(f.fields)
     return ReplicaRead(f.id, f.service or "", _text(r.source), _text(r.dataset), _text(r.mechanism), _text(r.evidence), fact_location(f))
 
 
 def _idempotency(f: Fact) -> IdempotencyKey:
-    k = idempotency_key.IdempotencyKey.from_fields(f.fields)
+    k = views.IdempotencyKey.from_fields(f.fields)
     return IdempotencyKey(
         f.id, f.service or "", _text(k.key), _text(k.source), _text(k.store), _text(k.handler) or (f.scope or None), k.window_ms, fact_location(f)
     )

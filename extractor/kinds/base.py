@@ -40,6 +40,8 @@ class Field:
     schema: dict[str, Any] | None = None
     minimum: int | float | None = None
     by_link: bool = False
+    absent: Any = None  # what the typed view reads when the key is absent (``retry_attempts``: 1)
+    shape: Shape | None = None  # an array of objects: their fields (the view's items are typed)
 
     def __post_init__(self) -> None:
         types = (self.type,) if isinstance(self.type, str) else self.type or ()
@@ -99,27 +101,56 @@ TYPE_WORDS: dict[str, tuple[str | tuple[str, ...] | None, dict[str, Any] | None]
 """The words of a field table's type column that are not a JSON type (``T?``: T or null)."""
 
 
-def fields(table: str, **schemas: dict[str, Any]) -> tuple[Field, ...]:
+def fields(table: str, **schemas: dict[str, Any] | Shape) -> tuple[Field, ...]:
     """Public fields from a table, one a line: name, type, flags, doc (the rest of the line).
 
     type: a JSON type, ``T?`` for T or null, ``ms`` (milliseconds or null), ``target`` (where a call
     goes), ``strings`` (an array of strings), ``-`` (no type: the schema alone). flags, joined by ``,``
-    (``-`` for none): ``req`` (required), ``link`` (filled by the link stage), ``min=N`` (minimum).
-    A keyword argument named after a field gives (or replaces) its schema.
+    (``-`` for none): ``req`` (required), ``link`` (filled by the link stage), ``min=N`` (minimum),
+    ``absent=N`` (what the typed view reads when the key is absent). A keyword argument named after a
+    field gives (or replaces) its schema; a ``Shape`` makes an ``array`` field a list of those objects.
     """
     out = []
     for line in table.strip().splitlines():
         name, word, flags, doc = line.split(None, 3)
         type_, schema = TYPE_WORDS[word] if word in TYPE_WORDS else ((word[:-1], "null") if word.endswith("?") else word, None)
         given = set(flags.split(",")) - {"-"}
-        minimum = next((int(f[4:]) for f in given if f.startswith("min=")), None)
-        unknown = given - {"req", "link"} - {f for f in given if f.startswith("min=")}
+        numbers = {f.partition("=")[0]: int(f.partition("=")[2]) for f in given if f.startswith(("min=", "absent="))}
+        unknown = given - {"req", "link"} - {f for f in given if f.startswith(("min=", "absent="))}
         if unknown:
             raise ValueError(f"field {name}: unknown flags {sorted(unknown)}")
-        out.append(Field(name, type_, doc.strip(), "req" in given, schemas.pop(name, schema), minimum, "link" in given))
+        given_schema = schemas.pop(name, schema)
+        shape = None
+        if isinstance(given_schema, Shape):
+            shape, given_schema = given_schema, {"items": object_schema(given_schema.fields, closed=True)}
+        out.append(Field(name, type_, doc.strip(), "req" in given, given_schema, numbers.get("min"), "link" in given, numbers.get("absent"), shape))
     if schemas:
         raise ValueError(f"schemas for fields not in the table: {sorted(schemas)}")
     return tuple(out)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """An object a field holds (a call's ``target``, an item of an id's ``flows_to``): its fields, and
+    the name and doc of its typed view."""
+
+    view: str
+    doc: str
+    fields: tuple[Field, ...]
+
+
+def object_schema(fields: tuple[Field, ...], *, closed: bool, typed: bool = True, doc: str = "") -> dict[str, Any]:
+    """The JSON Schema of an object with ``fields`` (``closed``: no other keys)."""
+    out: dict[str, Any] = {}
+    if typed:
+        out["type"] = "object"
+    if doc:
+        out["description"] = doc
+    out["required"] = [f.name for f in fields if f.required]
+    if closed:
+        out["additionalProperties"] = False
+    out["properties"] = {f.name: f.json_schema() for f in fields}
+    return out
 
 
 def raws(table: str) -> tuple[Raw, ...]:
@@ -169,6 +200,11 @@ class KindView:
     __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
     @classmethod
+    def of(cls, v: Any) -> Self:
+        """The view of a nested object (a call's ``target``); an empty one when ``v`` is not a mapping."""
+        return cls.from_fields(v) if isinstance(v, dict) else cls()
+
+    @classmethod
     def from_fields(cls, fields: dict[str, Any]) -> Self:
         values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
@@ -190,21 +226,31 @@ class KindView:
 @dataclass(frozen=True)
 class Kind:
     """One fact kind: its public fields (and shared groups), the raw fields rules set, how raw
-    becomes public, and the typed view downstream code reads."""
+    becomes public, and what a fact of the kind is, in a sentence (``doc``).
+
+    Its typed view (``view``, a frozen dataclass named after the kind: ``http_call`` → ``HttpCall``)
+    is generated from the fields into ``views.py``; ``contracts rules docs`` writes it.
+    """
 
     name: str
     fields: tuple[Field, ...]
     raw: tuple[Raw, ...]
     finalize: Finalizer
-    view: type[KindView]
+    doc: str
     groups: tuple[FieldGroup, ...] = ()
     rule_page: tuple[str, ...] = ()  # fields listed under "Extracted fields" on each rule page of the kind
     extra_raw: str = ""  # a finalizer that passes other raw names through says so here (docs)
 
     @property
-    def doc(self) -> str:
-        """What a fact of the kind is, in a sentence: its view's docstring."""
-        return " ".join((self.view.__doc__ or "").split())
+    def view_name(self) -> str:
+        return "".join(part.capitalize() for part in self.name.split("_"))
+
+    @property
+    def view(self) -> type[KindView]:
+        """The generated typed view (a kind added since ``views.py`` was last generated has none)."""
+        from .views import VIEWS
+
+        return VIEWS[self.name]
 
     def all_fields(self) -> tuple[Field, ...]:
         return self.fields + tuple(f for g in self.groups for f in g.fields)

@@ -4,13 +4,11 @@ policies covering the call, and the finalizer turning a call's raw fields into p
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from .. import durations
 from ..targets import Target, leading_text, resolve_target
-from .base import Field, FieldGroup, Kind, KindView, LinkContext, Raw, fields, raws
+from .base import Field, FieldGroup, Kind, LinkContext, Raw, Shape, fields, raws
 from .convert import method_text, put_set, text_or_none
 
 if TYPE_CHECKING:
@@ -45,6 +43,8 @@ TARGET_FIELDS = fields(
     """,
     via={"enum": list(TARGET_VIAS)},
 )
+TARGET = Shape("TargetView", TARGET_DOC, TARGET_FIELDS)
+"""The object a ``target`` field holds (its schema is ``$defs/target``)."""
 
 TIMEOUT_FIELDS = FieldGroup(
     "timeout_fields",
@@ -80,54 +80,13 @@ RAW_CALL = raws(
 
 LINK_FIELDS = fields(
     """
-    retry_policies    strings   link  Ids of the retry_policy facts covering this call, outermost first.
-    retry_attempts    integer?  link  Total tries of this call: the product of its retry policies' attempts (1 without retry; null when unbounded or unknown).
-    circuit_breakers  strings   link  Ids of the circuit_breaker facts protecting this call.
-    fallback          string    -     The default value a surrounding try returns when the call fails.
+    retry_policies    strings   link           Ids of the retry_policy facts covering this call, outermost first.
+    retry_attempts    integer?  link,absent=1  Total tries of this call: the product of its retry policies' attempts (1 without retry; null when unbounded or unknown).
+    circuit_breakers  strings   link           Ids of the circuit_breaker facts protecting this call.
+    fallback          string    -              The default value a surrounding try returns when the call fails.
     """
 )
 """The fields the link stage fills on a call from the policies covering it."""
-
-
-@dataclass(frozen=True, slots=True)
-class TargetView:
-    """Where a call goes (``service`` is a service of the repository, or None)."""
-
-    service: str | None = None
-    host: str | None = None
-    port: int | None = None
-    via: str | None = None
-    expr: str | None = None
-
-    @classmethod
-    def of(cls, v: Any) -> TargetView:
-        if not isinstance(v, dict):
-            return cls()
-        return cls(v.get("service"), v.get("host"), v.get("port"), v.get("via"), v.get("expr"))
-
-
-@dataclass(frozen=True, slots=True)
-class CallView(KindView):
-    """The fields every outbound call has (an ``http_call`` or a ``grpc_call``)."""
-
-    library: str | None = None
-    method: str | None = None
-    url: str | None = None
-    target: TargetView = field(default_factory=TargetView)
-    timeout_ms: int | float | None = None
-    timeout_source: str | None = None
-    timeout_expr: str | None = None
-    timeout_env: str | None = None
-    timeout_constant: str | None = None
-    connect_timeout_ms: int | float | None = None
-    timeout_from: str | None = None
-    timeout_scope: str | None = None
-    retry_policies: tuple[str, ...] = ()
-    retry_attempts: int | None = 1
-    circuit_breakers: tuple[str, ...] = ()
-    fallback: str | None = None
-
-    NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {"target": TargetView.of}
 
 
 def finalize_call(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext, kind: str) -> dict[str, Any]:
@@ -171,6 +130,6 @@ def finalize_call(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext, kind
     return out
 
 
-def call_kind(name: str, public: tuple[Field, ...], raw: tuple[Raw, ...], view: type[CallView], rule_page: tuple[str, ...]) -> Kind:
+def call_kind(name: str, public: tuple[Field, ...], raw: tuple[Raw, ...], doc: str, rule_page: tuple[str, ...]) -> Kind:
     """An outbound call kind: its fields plus the timeout group, finalized by ``finalize_call``."""
-    return Kind(name, public, raw, functools.partial(finalize_call, kind=name), view, groups=(TIMEOUT_FIELDS,), rule_page=rule_page)
+    return Kind(name, public, raw, functools.partial(finalize_call, kind=name), doc, groups=(TIMEOUT_FIELDS,), rule_page=rule_page)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .base import Kind, KindView, LinkContext, fields, raws
+from .base import Kind, LinkContext, fields, raws
 from .convert import mechanism, ms_field, ms_or_none, num, number, put_known, put_set, text_or_none, texts, to_int
 
 if TYPE_CHECKING:
@@ -44,23 +43,6 @@ RAW = raws(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class CircuitBreaker(KindView):
-    """A circuit breaker: when it opens, when it lets calls through again, its fallback, and the calls it protects."""
-
-    mechanism: str | None = None
-    name: str | None = None
-    failure_threshold: int | None = None
-    failure_ratio: float | None = None
-    sampling_duration_ms: int | float | None = None
-    minimum_throughput: int | None = None
-    recovery_timeout_ms: int | float | None = None
-    fallback: str | None = None
-    excludes: tuple[str, ...] = ()
-    scope: str | None = None
-    calls: tuple[str, ...] = ()
-
-
 def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:
     rec = ms_field(raw, "recovery_timeout")
     if rec is None and "recovery_timeout" in raw:
@@ -85,4 +67,10 @@ def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any
     return out
 
 
-KIND = Kind("circuit_breaker", FIELDS, RAW, finalize, CircuitBreaker)
+KIND = Kind(
+    "circuit_breaker",
+    FIELDS,
+    RAW,
+    finalize,
+    "A circuit breaker: when it opens, when it lets calls through again, its fallback, and the calls it protects.",
+)

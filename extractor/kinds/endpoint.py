@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .base import Kind, KindView, LinkContext, fields, raws
+from .base import Kind, LinkContext, fields, raws
 from .convert import method_text, text_or_none
 
 if TYPE_CHECKING:
@@ -30,16 +29,6 @@ RAW = raws(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Endpoint(KindView):
-    """A route or RPC a service serves: method, path and handler."""
-
-    framework: str | None = None
-    method: str | None = None
-    path: str | None = None
-    handler: str | None = None
-
-
 def finalize(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:
     path = text_or_none(raw_fields.get("path"))
     if path is not None and not path.startswith(("/", "{", "^")) and rule.library not in ("grpc",):
@@ -55,4 +44,11 @@ def finalize(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[s
     }
 
 
-KIND = Kind("endpoint", FIELDS, RAW, finalize, Endpoint, rule_page=("framework", "method", "path", "handler"))
+KIND = Kind(
+    "endpoint",
+    FIELDS,
+    RAW,
+    finalize,
+    "A route or RPC a service serves: method, path and handler.",
+    rule_page=("framework", "method", "path", "handler"),
+)

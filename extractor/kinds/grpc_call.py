@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .base import fields, raws
-from .calls import LINK_FIELDS, RAW_CALL, CallView, call_kind
+from .calls import LINK_FIELDS, RAW_CALL, call_kind
 
 FIELDS = (
     fields(
@@ -29,12 +27,10 @@ RAW = RAW_CALL + raws(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class GrpcCall(CallView):
-    """An outbound gRPC call: proto service and RPC, channel target, deadline, and the retry policies and breakers covering it."""
-
-    grpc_service: str | None = None
-    rpc: str | None = None
-
-
-KIND = call_kind("grpc_call", FIELDS, RAW, GrpcCall, ("library", "grpc_service", "rpc", "url", "target", "timeout_ms", "timeout_source", "timeout_expr"))
+KIND = call_kind(
+    "grpc_call",
+    FIELDS,
+    RAW,
+    "An outbound gRPC call: proto service and RPC, channel target, deadline, and the retry policies and breakers covering it.",
+    ("library", "grpc_service", "rpc", "url", "target", "timeout_ms", "timeout_source", "timeout_expr"),
+)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .base import fields
-from .calls import LINK_FIELDS, RAW_CALL, CallView, call_kind
+from .calls import LINK_FIELDS, RAW_CALL, call_kind
 
 FIELDS = (
     fields(
@@ -20,15 +18,10 @@ FIELDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class HttpCall(CallView):
-    """An outbound HTTP request: method, URL, target service, timeout, and the retry policies and breakers covering it."""
-
-
 KIND = call_kind(
     "http_call",
     FIELDS,
     RAW_CALL,
-    HttpCall,
+    "An outbound HTTP request: method, URL, target service, timeout, and the retry policies and breakers covering it.",
     ("library", "method", "url", "target", "timeout_ms", "timeout_source", "timeout_expr", "timeout_env", "timeout_constant", "connect_timeout_ms"),
 )

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from .base import Kind, KindView, LinkContext, fields, raws
+from .base import Kind, LinkContext, Shape, fields, raws
 from .convert import text_or_none
 
 if TYPE_CHECKING:
     from ..catalog import Rule
 
-FLOW_ITEM = {
-    "type": "object",
-    "required": ["call", "as"],
-    "additionalProperties": False,
-    "properties": {
-        "call": {"type": ["string", "null"], "description": "Id of the call fact the id is sent with."},
-        "as": {"type": "string", "description": "header:NAME, field:NAME or kwarg:NAME"},
-    },
-}
+FLOW_TO = Shape(
+    "FlowTo",
+    "An id sent with a call: ``as_`` is ``header:NAME``, ``field:NAME`` or ``kwarg:NAME``.",
+    fields(
+        """
+        call  string?  req  Id of the call fact the id is sent with.
+        as    string   req  header:NAME, field:NAME or kwarg:NAME
+        """
+    ),
+)
 
 FIELDS = fields(
     """
@@ -30,35 +29,10 @@ FIELDS = fields(
     retry_policy  string?  req,link  Id of the innermost retry_policy fact it is made inside, or null.
     flows_to      array    req       The calls the id is sent with, and as what.
     """,
-    flows_to={"items": FLOW_ITEM},
+    flows_to=FLOW_TO,
 )
 
 RAW = raws("generator  -  The function making the id (the engine adds `variable`, `flows_to`).")
-
-
-@dataclass(frozen=True, slots=True)
-class FlowTo:
-    """An id sent with a call: ``as_`` is ``header:NAME``, ``field:NAME`` or ``kwarg:NAME``."""
-
-    call: str | None = None
-    as_: str | None = None
-
-    @classmethod
-    def of(cls, v: Any) -> FlowTo:
-        return cls(v.get("call"), v.get("as")) if isinstance(v, dict) else cls()
-
-
-@dataclass(frozen=True, slots=True)
-class IdGeneration(KindView):
-    """An id made in code: its generator, whether it is made inside a retry (a new id on every attempt), and the calls it is sent with."""
-
-    generator: str | None = None
-    variable: str | None = None
-    inside_retry: bool = False
-    retry_policy: str | None = None
-    flows_to: tuple[FlowTo, ...] = ()
-
-    NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {"flows_to": FlowTo.of}
 
 
 def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:
@@ -72,4 +46,10 @@ def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any
     return out
 
 
-KIND = Kind("id_generation", FIELDS, RAW, finalize, IdGeneration)
+KIND = Kind(
+    "id_generation",
+    FIELDS,
+    RAW,
+    finalize,
+    "An id made in code: its generator, whether it is made inside a retry (a new id on every attempt), and the calls it is sent with.",
+)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .base import Kind, KindView, LinkContext, fields, raws
+from .base import Kind, LinkContext, fields, raws
 from .convert import ms_or_none, text_or_none
 
 if TYPE_CHECKING:
@@ -32,21 +31,16 @@ RAW = raws(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class IdempotencyKey(KindView):
-    """A handler de-duplicating requests on a key (header, field): it expects the key to be stable across retries."""
-
-    key: str | None = None
-    source: str | None = None
-    store: str | None = None
-    handler: str | None = None
-    window_ms: int | float | None = None
-
-
 def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:
     out: dict[str, Any] = {k: text_or_none(raw.get(k)) for k in ("key", "source", "store", "handler")}
     out["window_ms"] = ms_or_none(raw, "window")
     return out
 
 
-KIND = Kind("idempotency_key", FIELDS, RAW, finalize, IdempotencyKey)
+KIND = Kind(
+    "idempotency_key",
+    FIELDS,
+    RAW,
+    finalize,
+    "A handler de-duplicating requests on a key (header, field): it expects the key to be stable across retries.",
+)

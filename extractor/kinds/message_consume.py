@@ -3,12 +3,11 @@ consumer, a Celery task), with the delivery semantics that decide whether a mess
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .base import Kind, LinkContext, fields, raws
 from .convert import put_known, text_or_none
-from .messages import COMMON_FIELDS, COMMON_RAW, MessageView, boolean, common, resolved_text, vocabulary
+from .messages import COMMON_FIELDS, COMMON_RAW, boolean, common, resolved_text, vocabulary
 
 if TYPE_CHECKING:
     from ..catalog import Rule
@@ -45,18 +44,6 @@ RAW = COMMON_RAW + raws(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class MessageConsume(MessageView):
-    """A message consumer: which broker and topic/queue/task, the group, when messages are acknowledged, whether they can be redelivered, and the handler."""
-
-    group: str | None = None
-    ack_mode: str | None = None
-    redelivery: bool | None = None
-    dead_letter: str | None = None
-    dedup: str | None = None
-    handler: str | None = None
-
-
 def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:
     out = common(raw, rule, ctx)
     ack_mode = vocabulary(raw, "ack_mode", rule, ACK_MODES)
@@ -68,8 +55,8 @@ def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any
     out["handler"] = text_or_none(raw.get("handler"))
     put_known(
         out,
-        group=resolved_text(raw["group"], ctx) if raw.get("group") is not None else None,
-        dead_letter=resolved_text(raw["dead_letter"], ctx) if raw.get("dead_letter") is not None else None,
+        group=resolved_text(raw.get("group"), ctx),
+        dead_letter=resolved_text(raw.get("dead_letter"), ctx),
         dedup=text_or_none(raw.get("dedup")),
     )
     return out
@@ -80,6 +67,6 @@ KIND = Kind(
     FIELDS,
     RAW,
     finalize,
-    MessageConsume,
+    "A message consumer: which broker and topic/queue/task, the group, when messages are acknowledged, whether they can be redelivered, and the handler.",
     rule_page=("broker", "destination", "destination_kind", "group", "ack_mode", "redelivery", "dead_letter", "handler", "target"),
 )

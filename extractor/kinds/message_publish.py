@@ -3,12 +3,11 @@ Celery task), with the producer's delivery settings in force."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .base import Kind, LinkContext, fields, raws
 from .convert import number, put_known, text_or_none, to_int
-from .messages import COMMON_FIELDS, COMMON_RAW, MessageView, boolean, common
+from .messages import COMMON_FIELDS, COMMON_RAW, boolean, common
 
 if TYPE_CHECKING:
     from ..catalog import Rule
@@ -34,17 +33,6 @@ RAW = COMMON_RAW + raws(
     function    -  The publishing function (`{function}`).
     """
 )
-
-
-@dataclass(frozen=True, slots=True)
-class MessagePublish(MessageView):
-    """A message published to a broker: which broker, which topic/queue/exchange/task, and the producer's acks, idempotence and retries."""
-
-    key: str | None = None
-    acks: str | int | None = None
-    idempotent: bool | None = None
-    retries: int | None = None
-    function: str | None = None
 
 
 def acks_value(v: Any) -> str | int | None:
@@ -76,6 +64,6 @@ KIND = Kind(
     FIELDS,
     RAW,
     finalize,
-    MessagePublish,
+    "A message published to a broker: which broker, which topic/queue/exchange/task, and the producer's acks, idempotence and retries.",
     rule_page=("broker", "destination", "destination_kind", "routing_key", "key", "acks", "idempotent", "retries", "target"),
 )

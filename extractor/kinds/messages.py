@@ -9,14 +9,11 @@ exchange (``exchange=""``) goes to the queue its routing key names, so the desti
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from ..targets import resolve_target
 from ..values import Env, Seq, strip
-from .base import KindView, LinkContext, fields, raws
-from .calls import TargetView
+from .base import LinkContext, fields, raws
 from .convert import scalar, text_or_none
 
 if TYPE_CHECKING:
@@ -49,20 +46,6 @@ COMMON_RAW = raws(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class MessageView(KindView):
-    """The fields a publish and a consume share."""
-
-    library: str | None = None
-    broker: str | None = None
-    destination: str | None = None
-    destination_kind: str | None = None
-    target: TargetView = field(default_factory=TargetView)
-    routing_key: str | None = None
-
-    NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {"target": TargetView.of}
-
-
 def _first(v: Any) -> Any:
     s = strip(v) if v is not None else None
     if isinstance(s, Seq):
@@ -73,7 +56,7 @@ def _first(v: Any) -> Any:
 
 
 def resolved_text(v: Any, ctx: LinkContext) -> str | None:
-    """A name as text: an env var's value in the service's deployment files first, else as written."""
+    """A name as text: an env var's value in the service's deployment files first, else as written (None: None)."""
     v = _first(v)
     s = strip(v) if v is not None else None
     if isinstance(s, Env):
@@ -112,8 +95,8 @@ def common(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:
     """The shared public fields from the raw ones."""
     broker = text_or_none(raw.get("broker"))
     kind = text_or_none(raw.get("destination_kind"))
-    destination = resolved_text(raw["destination"], ctx) if raw.get("destination") is not None else None
-    routing_key = resolved_text(raw["routing_key"], ctx) if raw.get("routing_key") is not None else None
+    destination = resolved_text(raw.get("destination"), ctx)
+    routing_key = resolved_text(raw.get("routing_key"), ctx)
     if raw.get("exchange") is not None and destination is None:
         exchange = resolved_text(raw["exchange"], ctx)
         if exchange:  # a named exchange

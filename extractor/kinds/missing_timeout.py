@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
-
-from .base import Kind, KindView, fields
-from .calls import TargetView
+from .base import Kind, fields
 from .convert import generic
 
 FIELDS = fields(
@@ -23,18 +18,11 @@ FIELDS = fields(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class MissingTimeout(KindView):
-    """A call that can wait forever (derived by a rule's `derive:` from call facts; rules set no fields)."""
-
-    call: str | None = None
-    library: str | None = None
-    method: str | None = None
-    url: str | None = None
-    target: TargetView = field(default_factory=TargetView)
-    timeout_expr: str | None = None
-
-    NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {"target": TargetView.of}
-
-
-KIND = Kind("missing_timeout", FIELDS, (), generic, MissingTimeout, rule_page=("call", "library", "method", "url", "target"))
+KIND = Kind(
+    "missing_timeout",
+    FIELDS,
+    (),
+    generic,
+    "A call that can wait forever (derived by a rule's `derive:` from call facts; rules set no fields).",
+    rule_page=("call", "library", "method", "url", "target"),
+)

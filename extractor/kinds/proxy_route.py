@@ -10,14 +10,13 @@ configuration files by ``extractor.environment.routes``, never by a rule of ``ru
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..facts import Fact, FactRef, assign_ids
 from ..targets import resolve_target
 from ..values import Concat, Const, Env, Value
 from .base import Kind, fields
-from .calls import LINK_FIELDS, TIMEOUT_FIELDS, CallView
+from .calls import LINK_FIELDS, TIMEOUT_FIELDS
 from .convert import num
 
 if TYPE_CHECKING:
@@ -45,16 +44,6 @@ FIELDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ProxyRoute(CallView):
-    """A route a gateway or reverse proxy declares in its configuration (rule `config.PROXY`, made from the file, not by a rule of rules/): what it matches, where it forwards, with the timeout, retries and breaker in force; the graph draws it as a call edge with `via: route`."""
-
-    route: str | None = None
-    match: str | None = None
-    upstream: str | None = None
-    per_try_timeout_ms: int | float | None = None
-
-
 def _finalize(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:
     """Route facts are built final by their readers; no rule makes them."""
     return dict(raw_fields)
@@ -65,7 +54,7 @@ KIND = Kind(
     FIELDS,
     (),
     _finalize,
-    ProxyRoute,
+    "A route a gateway or reverse proxy declares in its configuration (rule `config.PROXY`, made from the file, not by a rule of rules/): what it matches, where it forwards, with the timeout, retries and breaker in force; the graph draws it as a call edge with `via: route`.",
     groups=(TIMEOUT_FIELDS,),
     rule_page=("library", "route", "match", "url", "target", "timeout_ms", "timeout_source", "retry_attempts"),
 )

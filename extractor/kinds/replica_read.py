@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .base import Kind, KindView, LinkContext, fields, raws
+from .base import Kind, LinkContext, fields, raws
 from .convert import mechanism, scalar, text_or_none
 
 if TYPE_CHECKING:
@@ -28,16 +27,6 @@ RAW = raws(
     evidence   -  Why it is a replica; what the rule's `where:` matched is appended.
     """
 )
-
-
-@dataclass(frozen=True, slots=True)
-class ReplicaRead(KindView):
-    """A read from a read replica: which replica, which data, and why it is one."""
-
-    mechanism: str | None = None
-    source: str | None = None
-    dataset: str | None = None
-    evidence: str | None = None
 
 
 def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:
@@ -68,6 +57,6 @@ KIND = Kind(
     FIELDS,
     RAW,
     finalize,
-    ReplicaRead,
+    "A read from a read replica: which replica, which data, and why it is one.",
     extra_raw="other names set by `impl:` rules pass through as scalars; names starting with `_` stay internal",
 )

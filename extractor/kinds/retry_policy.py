@@ -7,11 +7,10 @@ Raw fields are spelled as the code spells them (``stop=stop_after_attempt(3)``, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..values import BinOp, Call, Const, Dynamic, Ref, Value, describe, strip
-from .base import Kind, KindView, LinkContext, fields, raws
+from .base import Kind, LinkContext, fields, raws
 from .convert import mechanism, ms_field, num, number, put_known, put_set, scalar, text_or_none, texts, to_int, unit_ms
 
 if TYPE_CHECKING:
@@ -61,25 +60,6 @@ RAW = raws(
     target              -      What the policy is configured for.
     """
 )
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy(KindView):
-    """A retry policy: how many tries, how the wait grows, on which errors, and which calls it covers."""
-
-    mechanism: str | None = None
-    attempts: int | None = None
-    attempts_expr: str | None = None
-    mode: str | None = None
-    source: str | None = None
-    stop_after_ms: int | float | None = None
-    max_delay_ms: int | float | None = None
-    backoff: str | None = None
-    retry_on: tuple[str, ...] = ()
-    scope: str | None = None
-    fallback: str | None = None
-    target: str | None = None
-    calls: tuple[str, ...] = ()
 
 
 def delay_backoff(v: Any) -> tuple[str | None, float | None]:
@@ -298,4 +278,4 @@ def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any
     return out
 
 
-KIND = Kind("retry_policy", FIELDS, RAW, finalize, RetryPolicy)
+KIND = Kind("retry_policy", FIELDS, RAW, finalize, "A retry policy: how many tries, how the wait grows, on which errors, and which calls it covers.")

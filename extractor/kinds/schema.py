@@ -13,28 +13,15 @@ from typing import Any
 from ..discover import ROLES
 from ..facts import CONFIDENCES, DIAGNOSTIC_KINDS, FACTS_VERSION, LANGUAGES, SEVERITIES
 from . import KINDS
-from .base import Field, FieldGroup, Kind
+from .base import Field, FieldGroup, Kind, object_schema
 from .calls import TARGET_DOC, TARGET_FIELDS
 
 FILE_NAME = f"facts.v{FACTS_VERSION}.schema.json"
 RULE_FIELDS_FILE = "rule-fields.schema.json"
 
 
-def _object(fields: tuple[Field, ...], *, closed: bool, typed: bool = True, doc: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if typed:
-        out["type"] = "object"
-    if doc:
-        out["description"] = doc
-    out["required"] = [f.name for f in fields if f.required]
-    if closed:
-        out["additionalProperties"] = False
-    out["properties"] = {f.name: f.json_schema() for f in fields}
-    return out
-
-
 def _group(group: FieldGroup) -> dict[str, Any]:
-    return _object(group.fields, closed=False)
+    return object_schema(group.fields, closed=False)
 
 
 def _kind(kind: Kind) -> dict[str, Any]:
@@ -42,7 +29,7 @@ def _kind(kind: Kind) -> dict[str, Any]:
     out: dict[str, Any] = {"description": kind.doc}
     if kind.groups:
         out["allOf"] = [{"$ref": f"#/$defs/{g.name}"} for g in kind.groups]
-    out.update(_object(kind.fields, closed=False, typed=False))
+    out.update(object_schema(kind.fields, closed=False, typed=False))
     return out
 
 
@@ -100,18 +87,18 @@ FACT_HEADER = (
 
 def facts_schema() -> dict[str, Any]:
     groups: dict[str, FieldGroup] = {g.name: g for k in KINDS.values() for g in k.groups}
-    fact = _object(FACT_HEADER, closed=False)
+    fact = object_schema(FACT_HEADER, closed=False)
     fact["allOf"] = [{"if": {"properties": {"kind": {"const": name}}}, "then": {"$ref": f"#/$defs/{name}"}} for name in KINDS]
     defs: dict[str, Any] = {
-        "service": _object(SERVICE_FIELDS, closed=True),
-        "diagnostic": _object(DIAGNOSTIC_FIELDS, closed=True),
-        "folder": _object(
+        "service": object_schema(SERVICE_FIELDS, closed=True),
+        "diagnostic": object_schema(DIAGNOSTIC_FIELDS, closed=True),
+        "folder": object_schema(
             FOLDER_FIELDS,
             closed=True,
             doc="A folder discovery considered (one with a manifest or a contracts/ folder): the service it is, or why it is not one.",
         ),
         "ms": {"type": ["number", "null"], "minimum": 0, "description": "A duration in milliseconds; null when not known."},
-        "target": _object(TARGET_FIELDS, closed=True, doc=TARGET_DOC),
+        "target": object_schema(TARGET_FIELDS, closed=True, doc=TARGET_DOC),
     }
     defs.update({name: _group(g) for name, g in groups.items()})
     defs["fact"] = fact

@@ -60,7 +60,7 @@ def _kind_section(kind: Kind) -> list[str]:
         out.append("")
     else:
         out += ["Rules set no fields of this kind.", ""]
-    out += [f"Defined in [`extractor/kinds/{kind.name}.py`](../extractor/kinds/{kind.name}.py); downstream code reads it as `{kind.view.__name__}`.", ""]
+    out += [f"Defined in [`extractor/kinds/{kind.name}.py`](../extractor/kinds/{kind.name}.py); downstream code reads it as `{kind.view_name}`.", ""]
     return out
 
 

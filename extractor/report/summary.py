@@ -6,20 +6,23 @@ from collections.abc import Callable
 from typing import Any
 
 from ..facts import Fact
-from ..kinds.calls import CallView, TargetView
-from ..kinds.circuit_breaker import CircuitBreaker
-from ..kinds.endpoint import Endpoint
-from ..kinds.grpc_call import GrpcCall
-from ..kinds.http_call import HttpCall
-from ..kinds.id_generation import IdGeneration
-from ..kinds.idempotency_key import IdempotencyKey
-from ..kinds.message_consume import MessageConsume
-from ..kinds.message_publish import MessagePublish
-from ..kinds.messages import MessageView
-from ..kinds.missing_timeout import MissingTimeout
-from ..kinds.proxy_route import ProxyRoute
-from ..kinds.replica_read import ReplicaRead
-from ..kinds.retry_policy import RetryPolicy
+from ..kinds.views import (
+    CallView,
+    CircuitBreaker,
+    Endpoint,
+    GrpcCall,
+    HttpCall,
+    IdempotencyKey,
+    IdGeneration,
+    MessageConsume,
+    MessagePublish,
+    MessageView,
+    MissingTimeout,
+    ProxyRoute,
+    ReplicaRead,
+    RetryPolicy,
+    TargetView,
+)
 
 
 def _ms(v: Any) -> str:
