@@ -2,9 +2,10 @@
 
 A kind module holds the kind's public fields (name, JSON type, required, a one-line doc), the raw
 fields a rule may set, the finalizer turning a frontend's symbolic raw fields into the public
-ones (the same for every language), and a typed view (a frozen dataclass) downstream code reads.
-The facts JSON Schema (``schema.py``), the docs' field tables and the rule loader's check of a
-rule's ``fields:`` are generated from these definitions.
+ones (the same for every language), and a sentence saying what a fact of the kind is. The facts
+JSON Schema (``schema.py``), the docs' field tables, the rule loader's check of a rule's ``fields:``
+and the typed views downstream code reads (``views.py``: ``HttpCall``, ``RetryPolicy``, ...; written
+by ``codegen.py``) are generated from these definitions.
 """
 
 from __future__ import annotations
