@@ -29,6 +29,10 @@ def test_a_table_extends_the_default_dispatch_and_replaces_sets():
     assert go.STATEMENTS["for_statement"] == "st_for"  # replaces the default st_c_loop
     assert go.CALL_TYPES == frozenset({"call_expression", "composite_literal"})
     assert go.MEMBER_FIELDS == {"selector_expression": ("operand", "field")}
+    assert go.LITERAL_NAMES == {"true": True, "false": False, "nil": None}
+    assert (go.LAMBDA_NAME, go.OCTAL_ZERO, go.UNARY_IDENTITY) == ("func", True, frozenset({"+", "&", "*"}))
+    kotlin = _load(LANGUAGES["kotlin"].analyzer)
+    assert kotlin.DEFAULT_IMPORTS == ("kotlin", "kotlin.collections", "kotlin.io", "java.lang")
 
 
 def _table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> type:
@@ -50,10 +54,14 @@ def _table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> type:
         (
             "# a comment\n[expressions]\nx = 1\n",
             2,
-            "unknown section [expressions] (one of each_loop_fields, eval, member_fields, scan_binds, scan_hooks, statements, subscript_fields, types)",
+            "unknown section [expressions] (one of each_loop_fields, eval, literal_names, member_fields, scan_binds, scan_hooks, statements, subscript_fields, types, values)",
         ),
         ('[member_fields]\nselector_expression = ["operand"]\n', 2, "selector_expression: a pair of field names"),
         ("[types]\ncall_types = [1]\n", 2, "call_types: a node type or a list of node types"),
+        ('[values]\nint_suffixes = "lL"\noctal_zero = "yes"\n', 3, "octal_zero: a bool like Probe.OCTAL_ZERO"),
+        ('[values]\nunary_identity = ["+"]\nunary_identty = []\n', 3, "Probe has no table UNARY_IDENTTY"),
+        ('[values]\nscope_at = "x"\n', 2, "Probe has no table SCOPE_AT"),
+        ('[literal_names]\ntrue = ["true"]\nnone = ["nil"]\n', 3, "a literal name is true, false or null, not 'none'"),
     ],
 )
 def test_a_table_that_does_not_fit_its_class_names_file_and_line(tmp_path, monkeypatch, text, line, message):

@@ -61,23 +61,13 @@ CLASS_NODES = frozenset({"class_declaration", "struct_declaration", "record_decl
 
 @syntax_tables
 class CSharpAnalyzer(SyntaxAnalyzer):
-    language = "csharp"
+    language = "csharp"  # its syntax tables: languages/csharp.toml
     # .NET's constants, env readers (IConfiguration.GetValue too) and conversions: rules/csharp/platform/dotnet.yaml
-    # syntax.py's tables (the node types the engine dispatches on: languages/csharp.toml)
-    CAPITAL_ROOTS = True
-    LITERAL_NAMES = {"true": True, "false": False, "null": None}
-    DEFAULT_OPS = frozenset({"??"})
     ESCAPES = _ESCAPES
     ESCAPE_PATTERN = re.compile(r"\\(u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|x[0-9a-fA-F]{1,4}|.)", re.S)
-    OCTAL_ESCAPES = False
-    INT_SUFFIXES = "uUlL"
     SCOPE_AT_LITERAL_TYPES = FUNCTION_NODES
-    REPORT_AT_NAME = False
-    LOOP_INIT_FIELD = "initializer"
     CLASS_TYPES = CLASS_NODES
     FUNCTION_NODE_TYPES = FUNCTION_NODES
-    EMPTY_TEXTS = frozenset({'""', "null", "string.Empty", "String.Empty"})
-    EMPTY_TESTS = frozenset({"IsNullOrEmpty", "IsNullOrWhiteSpace"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -115,16 +115,8 @@ def _go_string(text: str) -> str:
 
 @syntax_tables
 class GoAnalyzer(SyntaxAnalyzer):
-    language = "go"
+    language = "go"  # its syntax tables: languages/go.toml
     # the standard library's env readers, conversions and constants: rules/go/platform/stdlib.yaml
-    # syntax.py's tables (the node types the engine dispatches on: languages/go.toml)
-    LITERAL_NAMES = {"true": True, "false": False, "nil": None}
-    INT_SUFFIXES = ""
-    OCTAL_ZERO = True
-    UNARY_IDENTITY = frozenset({"+", "&", "*"})
-    EMPTY_TEXTS = frozenset({'""'})
-    LAMBDA_NAME = "func"
-    REPORT_AT_NAME = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

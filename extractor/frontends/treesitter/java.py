@@ -92,18 +92,12 @@ def java_string(text: str) -> str:
 
 @syntax_tables
 class JavaAnalyzer(SyntaxAnalyzer):
-    language = "java"
+    language = "java"  # its syntax tables: languages/java.toml
     # the JDK's env readers, conversions and pass-throughs: rules/java/platform/jdk.yaml (shared with Kotlin)
-    # syntax.py's tables (the node types the engine dispatches on: languages/java.toml)
-    LITERAL_NAMES = {"true": True, "false": False, "null": None}
-    INT_SUFFIXES = "lL"
-    OCTAL_ZERO = True
     ESCAPES = _ESCAPES
     ESCAPE_PATTERN = _ESCAPE_RE  # \\uuu0041: any number of u
-    UNKNOWN_ESCAPE_KEEPS_BACKSLASH = False
     CLASS_TYPES = CLASS_NODES | frozenset({"local_class_declaration"})
     FUNCTION_NODE_TYPES = FUNCTION_NODES
-    STATIC_METHODS = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

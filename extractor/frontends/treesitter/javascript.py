@@ -126,20 +126,10 @@ def words_of(name: str) -> set[str]:
 
 @syntax_tables
 class JavaScriptAnalyzer(SyntaxAnalyzer):
-    language = "javascript"
+    language = "javascript"  # its syntax tables: languages/javascript.toml
     # the built-in conversions and pass-throughs: rules/javascript/platform/builtins.yaml
-    # syntax.py's tables (the node types the engine dispatches on: languages/javascript.toml)
-    LITERAL_NAMES = {"true": True, "false": False, "null": None, "undefined": None}
-    BINARY_OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%", "**": "**"}
-    INT_DIVISION = False
-    DEFAULT_OPS = frozenset({"??"})
-    FALSY_DEFAULT_OPS = frozenset({"||"})
-    NULL_UNARY = frozenset({"void"})
     CLASS_TYPES = CLASS_NODES | frozenset({"class"})
     SCOPE_AT_LITERAL_TYPES = FUNCTION_NODES
-    REPORT_AT_NAME = False
-    LOOP_INIT_FIELD = "initializer"
-    LOOP_UPDATE_FIELD = "increment"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -43,15 +43,12 @@ CLASS_NODES = frozenset({"class_declaration", "object_declaration", "companion_o
 
 @syntax_tables
 class KotlinAnalyzer(SyntaxAnalyzer):
-    language = "kotlin"
-    LITERAL_NAMES = {"true": True, "false": False, "null": None}
-    DEFAULT_OPS = frozenset({"?:"})
+    language = "kotlin"  # its syntax tables: languages/kotlin.toml
     # the JDK's env readers, conversions and pass-throughs: rules/java/platform/jdk.yaml (shared with Java)
     CLASS_TYPES = CLASS_NODES
     # hand-written retries (retry_loops.py): the grammar parses ``break`` as an identifier and ``break@outer`` as a label and a name
     LEAVE_WORDS = {"identifier": frozenset({"break"}), "label": frozenset({"break@"})}
-    # names: the default imports, and what the adapter resolves besides the rules' names
-    DEFAULT_IMPORTS = ("kotlin", "kotlin.collections", "kotlin.io", "java.lang")
+    # what the adapter resolves besides the rules' names
     KNOWN_NAMES = ("kotlin.repeat", *MAP_BUILDERS, *LIST_BUILDERS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -65,16 +65,7 @@ def _plain_string(text: str) -> bool:
 
 @syntax_tables
 class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
-    language = "python"
-    BINARY_OPS = {op: op for op in ("+", "-", "*", "/", "//", "%", "**", "|", "&")}
-    INT_DIVISION = False  # 7 / 2 is 3.5 (7 // 2 is 3)
-    SPREAD_LABEL = "**kwargs"
-    SPREAD_HIDES_KEYWORDS = True
-    PATH_KEEPS_UNKNOWN = True
-    RECEIVER_PATH_KEEPS_UNKNOWN = False
-    SHALLOW_CALLS_OPAQUE = True
-    EXPORT_IMPORTS = True
-    EXPORT_CLASS_MEMBERS = False
+    language = "python"  # its syntax tables: languages/python.toml
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

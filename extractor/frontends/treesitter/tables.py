@@ -6,7 +6,10 @@ binds one when a function is pre-scanned (``[scan_binds]``, ``[scan_hooks]``), e
 ``method = "type"`` or ``method = ["type", ...]``; the sets of node types the engine asks about
 (``[types]``: a class attribute in lower case, ``call_types = [...]``, replacing the default);
 and the fields of member, index and for-each nodes (``[member_fields]``, ``[subscript_fields]``,
-``[each_loop_fields]``: ``node_type = ["object field", "member field"]``). A top-level
+``[each_loop_fields]``: ``node_type = ["object field", "member field"]``). Besides node types:
+``[literal_names]`` (the words that are ``true``, ``false`` and ``null``: ``null = ["nil"]``) and
+``[values]``, the class's other syntax tables by their lower-case names (``int_suffixes = "lL"``,
+``default_ops = ["??"]``, ``binary_ops = { "//" = "//" }``), each of its default's type. A top-level
 ``unchecked = [...]`` names node types the installed grammars do not have that the table keeps
 (written for another version of a grammar; the package pins none): the grammar check skips them.
 
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -38,7 +41,8 @@ if TYPE_CHECKING:
 LANGUAGES_DIR = Path(__file__).with_name("languages")
 DISPATCH = {"eval": "EVAL", "statements": "STATEMENTS", "scan_binds": "SCAN_BINDS", "scan_hooks": "SCAN_HOOKS"}
 FIELDS = {"member_fields": "MEMBER_FIELDS", "subscript_fields": "SUBSCRIPT_FIELDS", "each_loop_fields": "EACH_LOOP_FIELDS"}
-_SECTIONS = frozenset({*DISPATCH, *FIELDS, "types"})
+_SECTIONS = frozenset({*DISPATCH, *FIELDS, "types", "values", "literal_names"})
+_LITERALS: dict[str, Any] = {"true": True, "false": False, "null": None}
 UNCHECKED = "unchecked"
 
 C = TypeVar("C", bound=type)
@@ -159,10 +163,34 @@ def syntax_tables(cls: C) -> C:
             fields[node_type] = (pair[0], pair[1])
         if fields:
             setattr(cls, attr, {**getattr(cls, attr), **fields})
+    names: dict[str, Any] = {}
+    for key in table.data.get("literal_names", {}):
+        if key not in _LITERALS:
+            raise table.error(f"a literal name is true, false or null, not {key!r}", "literal_names", key)
+        names.update(dict.fromkeys(table.types_of("literal_names", key), _LITERALS[key]))
+    if names:
+        cls.LITERAL_NAMES = names  # type: ignore[attr-defined]
+    for key, value in table.data.get("values", {}).items():
+        setattr(cls, key.upper(), _value(table, cls, key, value))
     cls.SYNTAX_TABLE = path  # type: ignore[attr-defined]
     return cls
 
 
+def _value(table: _Table, cls: type, key: str, value: Any) -> Any:
+    """``value`` as the type of the class attribute it replaces (a list → a frozenset or tuple)."""
+    default = getattr(cls, key.upper(), _MISSING) if key.islower() else _MISSING
+    if default is _MISSING or callable(default):
+        raise table.error(f"{cls.__name__} has no table {key.upper()}", "values", key)
+    if isinstance(default, (bool, int, str)) and type(value) is type(default):
+        return value
+    if isinstance(default, (frozenset, tuple)) and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return type(default)(value)
+    if isinstance(default, Mapping) and isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+        return dict(value)
+    raise table.error(f"{key}: a {type(default).__name__} like {cls.__name__}.{key.upper()}", "values", key)
+
+
+_MISSING = object()
 _CHECKED: set[type] = set()
 
 
