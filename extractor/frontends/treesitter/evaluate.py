@@ -120,10 +120,17 @@ class Evaluator(AnalyzerCore):
         if b.expr is None:
             b.value = v
             return v
+        return self.named_value(b, name, v)
+
+    NAMED_VALUES: tuple[type, ...] = (Const, Seq, Map, Concat, Env, Call, BinOp)  # values a name labels (Named)
+
+    def named_value(self, b: Binding, name: str, v: Any) -> Any:
+        """The value of ``name`` bound to an expression that evaluated to ``v``, memoised: an ambiguous
+        name's is unknown unless an object, a known value is labelled with the name, an opaque one unknown."""
         if b.ambiguous and not isinstance(v, Obj):
             v = Dynamic(name)
-        elif isinstance(v, (Const, Seq, Map, Concat, Env, Call, BinOp)):
-            v = Named(name, v)
+        elif isinstance(v, self.NAMED_VALUES):
+            v = Named(name, cast(Value, v))
         elif isinstance(v, Opaque):
             v = Dynamic(name)
         b.value = v

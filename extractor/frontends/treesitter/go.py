@@ -315,16 +315,7 @@ class GoAnalyzer(SyntaxAnalyzer):
                     args.append(el)
             return Site(node, None, node.child_by_field_name("type"), args, {}, fields)
         func = node.child_by_field_name("function")
-        arglist = node.child_by_field_name("arguments")
-        args = []
-        hidden = False
-        for a in self.iter_named(arglist):
-            if a.type == "comment":
-                continue
-            if a.type == "variadic_argument":
-                hidden = True
-                continue
-            args.append(a)
+        args, hidden = self.call_args(node.child_by_field_name("arguments"))
         if func is not None and func.type == "identifier" and self.text(func) == "new" and args and scope.lookup("new") is None:
             return Site(node, None, args[0], [], {}, {})
         return Site(node, func, None, args, {}, None, hidden)

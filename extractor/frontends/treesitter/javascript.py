@@ -303,16 +303,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         else:
             func = node.child_by_field_name("function")
         arglist = node.child_by_field_name("arguments")
-        args: list[Node] = []
-        hidden = False
-        if arglist is not None and arglist.type == "arguments":
-            for a in arglist.named_children:
-                if a.type == "comment":
-                    continue
-                if a.type == "spread_element":
-                    hidden = True
-                    break
-                args.append(a)
+        args, hidden = self.call_args(arglist) if arglist is not None and arglist.type == "arguments" else ([], False)  # not a tagged template
         while func is not None and func.type in ("await_expression", "parenthesized_expression", "non_null_expression"):
             # TS parses `await a.b<T>(x)` as a call of `await a.b`; (f)(x), f!(x)
             func = next((c for c in func.named_children if c.type != "comment"), None)

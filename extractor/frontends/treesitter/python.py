@@ -37,7 +37,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ...facts import Diagnostic, FactRef
-from ...values import Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, simplify_concat, strip
+from ...values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, simplify_concat, strip
 from ..base import FileResult
 from .engine import MAX_LITERAL_ITEMS, UNBOUND, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .policies import object_policies
@@ -312,6 +312,8 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
     def unbound_name(self, name: str) -> Any:
         return Ref(name) if name in BUILTIN_NAMES else Dynamic(name)
 
+    NAMED_VALUES = (Const, Seq, Map, Concat, Env, Call)  # the engine's but BinOp: arithmetic stays unnamed
+
     def binding_value(self, b: Binding, name: str) -> Any:
         if b.value is not UNBOUND:
             v = b.value
@@ -336,14 +338,7 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
                         v = self.configure_obj(v, site, cscope)
         finally:
             self._in_progress.discard(key)
-        if b.ambiguous and not isinstance(v, Obj):
-            v = Dynamic(name)
-        elif isinstance(v, (Const, Seq, Map, Concat, Env)) or type(v).__name__ == "Call":
-            v = Named(name, v)
-        elif isinstance(v, Opaque):
-            v = Dynamic(name)
-        b.value = v
-        return v
+        return self.named_value(b, name, v)
 
     def resolve_type(self, type_node: Node, scope: Scope) -> Any:
         """An annotation's type: ``T``, ``W[T]`` for a wrapper the platform rule names

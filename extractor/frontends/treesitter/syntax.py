@@ -339,6 +339,18 @@ class SyntaxAnalyzer(Analyzer):
         """The declared function whose node ``node`` is (``declare_function``)."""
         return self.functions_by_node.get(node.id)
 
+    ARG_SPREAD_TYPES: frozenset[str] = frozenset()  # an argument spreading a list (f(xs...), f(...xs))
+
+    def call_args(self, arglist: Node | None) -> tuple[list[Node], bool]:
+        """A call's arguments before the first that spreads a list (``ARG_SPREAD_TYPES``), and
+        whether one did (the arguments after it are unknown)."""
+        args: list[Node] = []
+        for a in self.named(arglist):
+            if a.type in self.ARG_SPREAD_TYPES:
+                return args, True
+            args.append(a)
+        return args, False
+
     MEMBER_FIELDS: Mapping[str, tuple[str, str]] = {}  # member access type → (object field, member name field)
 
     def method_name(self, site: Site, scope: Scope) -> str | None:
