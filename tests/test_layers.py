@@ -38,6 +38,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("contracts", ("extractor.contracts.*",)),
     ("graph", ("extractor.graph",)),
     ("checks", ("extractor.checks.*",)),
+    ("history", ("extractor.history.*", "extractor.suppress")),
     ("pipeline", ("extractor.pipeline",)),
     ("commands", ("extractor.commands.*", "extractor.ruletest", "extractor.docs")),
     ("report", ("extractor.report.*",)),

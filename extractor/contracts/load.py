@@ -65,6 +65,7 @@ TOP_LEVEL_KEYS = (
     "decisions",
     "publishes",
     "consumes",
+    "ignore",
 )
 
 SHAPES: dict[str, tuple[str, ...]] = {
@@ -116,6 +117,10 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 
 PROVIDES_KINDS = ("operation", "dataset", "endpoint")
 
+IGNORE_KEYS = ("check", "target", "reason", "expires")
+"""Keys of an ``ignore:`` entry (a suppression of findings, ``extractor/suppress.py``); ``check`` and
+``reason`` are required."""
+
 SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 TARGET = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_-]*)(?:\.(\S+))?$")
 TIMESTAMP = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?$")
@@ -144,6 +149,21 @@ class ContractError:
         return f"{self.location}: {self.message}"
 
 
+@dataclass(frozen=True, slots=True)
+class IgnoreEntry:
+    """An ``ignore:`` entry of ``service``'s contract: findings of ``check`` (an id, a family or a glob)
+    involving ``service`` (and ``target``: another service, or ``service.operation``) are suppressed
+    until ``expires`` (``YYYY-MM-DD``, "" for never), for ``reason``."""
+
+    service: str
+    check: str
+    reason: str
+    location: Location
+    target_service: str | None = None
+    target_operation: str | None = None
+    expires: str = ""
+
+
 @dataclass
 class LoadedContracts:
     """The declared contracts of a repository, by ``service:`` name, and every error met."""
@@ -151,6 +171,7 @@ class LoadedContracts:
     contracts: dict[str, ServiceContract] = field(default_factory=dict)
     errors: list[ContractError] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    ignores: list[IgnoreEntry] = field(default_factory=list)  # every ``ignore:`` entry, in file order
 
     def get(self, service: str) -> ServiceContract | None:
         return self.contracts.get(service)
@@ -190,6 +211,7 @@ def load_contracts(root: Path, services: Iterable[tuple[str, str | Path]]) -> Lo
                 continue
             file_docs, errors = _read_file(path, display, name)
             docs.extend(file_docs)
+            result.ignores.extend(i for d in file_docs for i in d.ignores)
             result.errors.extend(errors)
     result.contracts, merge_errors = _merge(docs)
     result.errors.extend(merge_errors)
@@ -262,6 +284,7 @@ class _Doc:
     version: str | None = None
     version_line: int = 0
     sections: dict[str, list[Any]] = field(default_factory=dict)
+    ignores: list[IgnoreEntry] = field(default_factory=list)
 
 
 class _Reader:
@@ -392,6 +415,10 @@ def _read_document(r: _Reader, node: yamlio.LineDict, found_in: str) -> _Doc | N
                 if built is not None:
                     items.append(built)
             doc.sections[key] = items
+    if "ignore" in node:
+        doc.ignores = [
+            e for where, item in r.entries(node, "ignore", "ignore", '"- check: drift.timeout"') if (e := _ignore(r, item, where, service or "")) is not None
+        ]
     return doc if service else None
 
 
@@ -722,6 +749,18 @@ def _subscription(r: _Reader, node: yamlio.LineDict, where: str) -> Subscription
             "missing",
         )
     return f.build(Subscription)
+
+
+def _ignore(r: _Reader, node: yamlio.LineDict, where: str, service: str) -> IgnoreEntry | None:
+    ok = r.check_keys(node, where, IGNORE_KEYS, ("check", "reason"), "an ignore entry")
+    f = _Fields(r, node, where)
+    check = f.read("check", _text)
+    reason = f.read("reason", _text)
+    target = f.read("target", _target)
+    expires = f.read("expires", _timestamp(DATE, "2027-01-31"))
+    if not (ok and check and reason):
+        return None
+    return IgnoreEntry(service, check, reason, r.location(node), target[0] if target else None, target[1] if target else None, expires or "")
 
 
 _SECTION_READERS: dict[str, tuple[str, Callable[[_Reader, yamlio.LineDict, str], Any]]] = {
