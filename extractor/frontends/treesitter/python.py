@@ -673,9 +673,6 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
                 self._plain_params[node.id] = found
         return found
 
-    def report_node(self, fn: FunctionInfo) -> Node:
-        return fn.node.child_by_field_name("name") or fn.node
-
     def class_report_node(self, cls: ClassInfo) -> Node:
         return cls.node.child_by_field_name("name") or cls.node
 
@@ -780,9 +777,6 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         return found
 
     # ================================================================ statements
-    def st_skip(self, node: Node, scope: Scope) -> None:
-        return None
-
     def st_block(self, node: Node, scope: Scope) -> None:
         for st in node.named_children:
             self.walk_statement(st, scope)
@@ -1120,10 +1114,6 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
                 return "for"
         return "for_each"
 
-    def loop_header(self, node: Node) -> list[Node]:
-        names = ("condition",) if node.type == "while_statement" else ("left", "right")
-        return [n for n in (node.child_by_field_name(f) for f in names) if n is not None]
-
     def loop_count(self, node: Node, scope: Scope) -> Any:
         """``for _ in range(N)`` / ``range(S, N)``: N - S tries; ``while attempt < N`` counts from
         the variable's value before the loop."""
@@ -1149,12 +1139,6 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         if len(kids) != 2 or len(found) != 1 or found[0] not in ops or kids[0].type != "identifier":
             return None
         return self.text(kids[0]), found[0], kids[1]
-
-    def try_handlers(self, node: Node) -> list[Node]:
-        return [c for c in node.named_children if c.type in ("except_clause", "except_group_clause")]
-
-    def handler_body(self, handler: Node) -> Node | None:
-        return next((c for c in handler.named_children if c.type == "block"), None)
 
     def handler_types(self, handler: Node, scope: Scope) -> list[str]:
         """The exception types an ``except`` catches (empty: a bare ``except:``)."""
