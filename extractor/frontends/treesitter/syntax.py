@@ -1,13 +1,13 @@
 """Generic syntax defaults of the tree-sitter engine, table-driven by class attributes.
 
-What the adapters of ``go.py``, ``java.py``, ``javascript.py``, ``csharp.py`` and ``kotlin.py``
-each typed out again (finding the scope enclosing a node, binding a function's locals without
+What the adapters of ``go.py``, ``java.py``, ``javascript.py``, ``csharp.py``, ``kotlin.py`` (and
+in part ``python.py``) each typed out again (finding the scope enclosing a node, binding a function's locals without
 matching, number and string literals, lists, parentheses, binary, unary and default operators,
 member and index access, expression statements, if statements with the env-default idiom,
 C-family loops and try statements with the retry rule's hooks, a catch block's fallback,
 same-file classes and their fields) is written once here over tables; every adapter subclasses
-``SyntaxAnalyzer``, extends the default ``EVAL`` / ``STATEMENTS`` with ``by_method``, fills the
-tables and keeps only what its grammar spells differently. Nothing here is about a library: that
+``SyntaxAnalyzer``, extends the default ``EVAL`` / ``STATEMENTS`` and fills the other tables in
+its ``languages/<language>.toml`` (``tables.py``) and keeps only what its grammar spells differently. Nothing here is about a library: that
 is rule data, which this module applies where it is syntax-independent (the rules' ``timers:``,
 ``route_tokens:``, ``scales:``, ``env:``, ``config:`` getters and annotations, ``inject:``
 registrations, ``lambdas:`` parameter types, the id flow's ``keyed_setters`` / ``map_builders``
@@ -164,7 +164,7 @@ def node_types(*groups: str) -> frozenset[str]:
 
 def by_method(**methods: str | tuple[str, ...]) -> dict[str, str]:
     """A dispatch table (node type → method name) written by method: ``by_method(ev_inner=("await_expression",
-    "as_expression"))``; joined to the defaults with ``SyntaxAnalyzer.EVAL | by_method(...)``."""
+    "as_expression"))`` (the defaults below; an adapter's are its languages/<language>.toml)."""
     return {t: method for method, types in methods.items() for t in ((types,) if isinstance(types, str) else types)}
 
 
@@ -179,8 +179,8 @@ class MemberOf:
 
 class SyntaxAnalyzer(Analyzer):
     # the node types most grammars share, with their generic evaluators and statement walks: an
-    # adapter adds its own (``EVAL = SyntaxAnalyzer.EVAL | by_method(...)``), a same-named entry
-    # of its own replaces the default
+    # adapter adds its own (``[eval]`` of its languages/<language>.toml), an entry of its own for
+    # the same type replaces the default
     EVAL = by_method(
         eval_literal_name=("identifier", "true", "false", "null_literal"),
         eval_paren="parenthesized_expression",
