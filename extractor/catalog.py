@@ -7,17 +7,21 @@ is ``python.http.requests``); ids are stable forever. Fixtures share the rule's 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, cast
-
-import jsonschema
+from typing import TYPE_CHECKING, Any, cast
 
 from . import yamlio
+
+if TYPE_CHECKING:
+    import jsonschema
+
+    from .cache import ExtractionCache
 
 RULE_SUFFIXES = (".yaml", ".yml")
 
@@ -72,6 +76,8 @@ def rule_schema() -> dict[str, Any]:
 
 @cache
 def rule_validator() -> jsonschema.Draft202012Validator:
+    import jsonschema  # (imported when a rule is validated: a catalog from the cache needs none)
+
     return jsonschema.Draft202012Validator(rule_schema())
 
 
@@ -92,6 +98,12 @@ def default_fixtures_dir() -> Path | None:
     return None
 
 
+def _best_match(err: Any) -> Any:
+    import jsonschema
+
+    return jsonschema.exceptions.best_match([err]) or err
+
+
 def rule_id_for(path: Path, rules_dir: Path) -> str:
     rel = path.relative_to(rules_dir).with_suffix("")
     return ".".join(rel.parts)
@@ -109,7 +121,7 @@ def load_rule(path: Path, rules_dir: Path) -> Rule:
     errors = sorted(rule_validator().iter_errors(yamlio.plain(data)), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if errors:
         err = min(errors, key=lambda e: len(e.absolute_path))  # the outermost problem reads best
-        best = jsonschema.exceptions.best_match([err]) or err
+        best = _best_match(err)
         line = yamlio.line_at(data, tuple(best.absolute_path))
         where = "/".join(map(str, best.absolute_path)) or "(top level)"
         raise RuleError(f"{shown}:{line}: {where}: {best.message}")
@@ -168,6 +180,7 @@ class Catalog:
     # service's ``settings`` module): every rule's option ``module_aliases``, kept by ``select``
     # because name resolution needs them whichever rules run
     module_aliases: dict[str, str] = field(default_factory=dict)
+    digest: str = ""  # a hash of the rule files (and the selection): what compiled rules and cached extractions key on
 
     def by_id(self) -> dict[str, Rule]:
         return {r.id: r for r in self.rules}
@@ -201,19 +214,53 @@ class Catalog:
             rules += [r for r in self.rules if r.id in used]
         have = {r.id for r in rules}
         rules += [r for r in self.rules if r.kind == "platform" and r.id not in have]  # the languages' platform knowledge: whichever rules run
-        return Catalog(sorted(rules, key=lambda r: r.id), self.rules_dirs, self.module_aliases)
+        chosen = sorted(rules, key=lambda r: r.id)
+        digest = hashlib.sha256("\0".join([self.digest, *(r.id for r in chosen)]).encode()).hexdigest() if self.digest else ""
+        return Catalog(chosen, self.rules_dirs, self.module_aliases, digest)
+
+    def fingerprint(self) -> str:
+        """``digest``, or for a catalog built by hand a hash of its rules' files."""
+        if self.digest:
+            return self.digest
+        from .cache import file_digest
+
+        return file_digest((r.id, r.path) for r in self.rules)
 
 
-def load_catalog(dirs: Iterable[Path] | None = None) -> Catalog:
-    """Load every rule under the given directories (default: the project's rules/)."""
+def load_catalog(dirs: Iterable[Path] | None = None, *, store: ExtractionCache | None = None) -> Catalog:
+    """Load every rule under the given directories (default: the project's rules/).
+
+    With ``store`` (the extraction cache), a catalog loaded and validated before from the same
+    rule files (by content) and the same extractor is read back from it instead (~0.3 s saved).
+    """
     roots = tuple(Path(d) for d in dirs) if dirs else (default_rules_dir(),)
+    files = [(f"{n}\0{p.relative_to(root).as_posix()}", p) for n, root in enumerate(roots) if root.is_dir() for p in _rule_files(root)]
+    from .cache import file_digest
+
+    digest = file_digest(files)
+    key = store.key("catalog", *(r.as_posix() for r in roots), content=digest.encode()) if store is not None else b""
+    if store is not None:
+        hit = store.get(key)
+        if isinstance(hit, Catalog):
+            return hit
+    catalog = _load_catalog(roots, digest)
+    if store is not None:
+        store.put(key, catalog)
+    return catalog
+
+
+def _rule_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.suffix in RULE_SUFFIXES and p.is_file())
+
+
+def _load_catalog(roots: tuple[Path, ...], digest: str) -> Catalog:
     rules: list[Rule] = []
     problems: list[str] = []
     seen: dict[str, Path] = {}
     for root in roots:
         if not root.is_dir():
             raise RuleError(f"{root.as_posix()}: not a rules directory")
-        for path in sorted(p for p in root.rglob("*") if p.suffix in RULE_SUFFIXES and p.is_file()):
+        for path in _rule_files(root):
             try:
                 rule = load_rule(path, root)
             except RuleError as exc:
@@ -227,7 +274,7 @@ def load_catalog(dirs: Iterable[Path] | None = None) -> Catalog:
     if problems:
         raise RuleError("\n".join(problems))
     aliases = {str(k): str(v) for r in rules for k, v in (r.options.get("module_aliases") or {}).items()}
-    return Catalog(sorted(rules, key=lambda r: r.id), roots, aliases)
+    return Catalog(sorted(rules, key=lambda r: r.id), roots, aliases, digest)
 
 
 @cache

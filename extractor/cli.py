@@ -15,18 +15,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
 from . import __version__
 from .catalog import Catalog, RuleError, load_catalog
-from .config import ConfigError, load_config
+from .config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .cache import ExtractionCache
     from .facts import ScanResult
     from .pipeline import Analysis
 
 
 def _console(stream=None) -> Console:
+    from rich.console import Console
+
     return Console(file=stream or sys.stdout, highlight=False, soft_wrap=False, width=None if (stream or sys.stdout).isatty() else 160)
 
 
@@ -54,11 +58,34 @@ def _no_sources(path: Path, analysis: Analysis) -> None:
         raise _fail(f"{path.as_posix()}: no source files of a supported language and no contract files; is PATH the repository?")
 
 
-def _load_rules(rule_dirs: tuple[str, ...]) -> Catalog:
+def _load_rules(rule_dirs: tuple[str, ...], cache: ExtractionCache | None = None) -> Catalog:
     try:
-        return load_catalog([Path(d) for d in rule_dirs] if rule_dirs else None)
+        return load_catalog([Path(d) for d in rule_dirs] if rule_dirs else None, store=cache)
     except RuleError as exc:
         raise _fail(f"invalid rules:\n{exc}") from None
+
+
+_CACHE_DIR = click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of the extraction cache (default: $CONTRACTS_CACHE_DIR, else cache_dir of the configuration, else .contracts-cache in PATH).",
+)
+_NO_CACHE = click.option("--no-cache", is_flag=True, help="Extract every file again and write no cache.")
+
+
+def _open_cache(path: Path, config: Config, cache_dir: Path | None, no_cache: bool) -> ExtractionCache | None:
+    """The content-hash cache of per-file extraction (docs/performance.md); a folder that cannot be
+    used is a warning and the scan runs without it."""
+    if no_cache:
+        return None
+    from .cache import CacheError, open_cache
+
+    try:
+        return open_cache(path, option=cache_dir, configured=config.cache_dir)
+    except CacheError as exc:
+        click.echo(f"contracts: warning: {exc}; scanning without the cache", err=True)
+        return None
 
 
 def _default_jobs() -> int:
@@ -117,6 +144,8 @@ def main() -> None:
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show informational diagnostics and timing.")
 @_STRICT
+@_CACHE_DIR
+@_NO_CACHE
 def scan(
     path: Path,
     fmt: str,
@@ -127,29 +156,29 @@ def scan(
     config_path: Path | None,
     verbose: bool,
     strict: bool,
+    cache_dir: Path | None,
+    no_cache: bool,
 ) -> None:
     """Scan PATH (a repository) and report the facts found in each service."""
-    from .contracts.load import contract_files
-    from .report import json_out, scan_text
-    from .scan import scan as run_scan
-
-    catalog = _load_rules(rule_dirs)
-    unknown = sorted(set(rule_ids) - set(catalog.by_id()))
-    if unknown:
-        raise _fail(f"unknown rule id(s): {', '.join(unknown)} (see `contracts rules list`)")
     try:
         config = load_config(path, config_path)
     except ConfigError as exc:
         raise _fail(str(exc)) from None
+    cache = _open_cache(path, config, cache_dir, no_cache)
     try:
-        result = run_scan(path, catalog=catalog, config=config, jobs=jobs or _default_jobs(), rule_ids=rule_ids or None)
-    except Exception as exc:
-        raise _internal_error(exc) from None
-    if not any(s.languages or contract_files(path, s.root) for s in result.services):
+        result = _scan_with(path, config, cache, rule_dirs, rule_ids, jobs)
+    finally:
+        if cache is not None:
+            cache.close()
+    if not any(s.languages for s in result.services) and not _any_contract_file(path, result):
         raise _fail(f"{path.as_posix()}: no source files of a supported language and no contract files; is PATH the repository?")
+    from .report import json_out, scan_text
+
     if fmt == "json":
         _emit(json_out.dumps(result.to_json()), output)
     elif output:
+        from rich.console import Console
+
         buffer = io.StringIO()
         scan_text.render(result, Console(file=buffer, width=160, no_color=True, highlight=False), show_info=verbose)
         _emit(buffer.getvalue(), output)
@@ -158,11 +187,45 @@ def scan(
     if verbose:
         s = result.stats
         click.echo(f"{s['files']} files ({s['files_parsed']} parsed), {s['lines']} lines in {s['seconds']} s", err=True)
+        if "cache_hits" in s:
+            click.echo(f"cache: {s['cache_hits']} extraction(s) reused, {s['cache_misses']} extracted", err=True)
     if strict:
         _report_unanalysed(result, strict)
 
 
-def _analyse(path: Path, config_path: Path | None, jobs: int | None, retry_amplification: float | None = None) -> Analysis:
+def _any_contract_file(path: Path, result: ScanResult) -> bool:
+    """Whether a service has a contract file (``contracts.load`` is imported only when a service has
+    a ``contracts/`` folder: a scan of an empty folder spares its imports)."""
+    if not any((path / s.root / "contracts").is_dir() for s in result.services):
+        return False
+    from .contracts.load import contract_files
+
+    return any(contract_files(path, s.root) for s in result.services)
+
+
+def _scan_with(
+    path: Path, config: Config, cache: ExtractionCache | None, rule_dirs: tuple[str, ...], rule_ids: tuple[str, ...], jobs: int | None
+) -> ScanResult:
+    from .scan import scan as run_scan
+
+    catalog = _load_rules(rule_dirs, cache)
+    unknown = sorted(set(rule_ids) - set(catalog.by_id()))
+    if unknown:
+        raise _fail(f"unknown rule id(s): {', '.join(unknown)} (see `contracts rules list`)")
+    try:
+        return run_scan(path, catalog=catalog, config=config, jobs=jobs or _default_jobs(), rule_ids=rule_ids or None, cache=cache)
+    except Exception as exc:
+        raise _internal_error(exc) from None
+
+
+def _analyse(
+    path: Path,
+    config_path: Path | None,
+    jobs: int | None,
+    retry_amplification: float | None = None,
+    cache_dir: Path | None = None,
+    no_cache: bool = False,
+) -> Analysis:
     """scan → load → infer → graph for ``check`` and ``graph``; a bad configuration is a usage error."""
     from dataclasses import replace
 
@@ -175,11 +238,17 @@ def _analyse(path: Path, config_path: Path | None, jobs: int | None, retry_ampli
     if retry_amplification is not None:
         config = replace(config, retry_amplification=retry_amplification)
     display = Path(os.path.normpath(str(path))).as_posix()
-    catalog = _load_rules(())
+    cache = _open_cache(path, config, cache_dir, no_cache)
     try:
-        return analyse(path, config=config, catalog=catalog, jobs=jobs or _default_jobs(), display_root=display)
+        catalog = _load_rules((), cache)
+        return analyse(path, config=config, catalog=catalog, jobs=jobs or _default_jobs(), display_root=display, cache=cache)
+    except click.exceptions.Exit:
+        raise
     except Exception as exc:
         raise _internal_error(exc) from None
+    finally:
+        if cache is not None:
+            cache.close()
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -220,6 +289,8 @@ def _emit(text: str, output: Path | None) -> None:
     "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own."
 )
 @_STRICT
+@_CACHE_DIR
+@_NO_CACHE
 def check(
     path: Path,
     fmt: str,
@@ -231,6 +302,8 @@ def check(
     jobs: int | None,
     config_path: Path | None,
     strict: bool,
+    cache_dir: Path | None,
+    no_cache: bool,
 ) -> None:
     """Check PATH's declared and inferred contracts against each other.
 
@@ -244,7 +317,7 @@ def check(
     unknown = sorted(set(check_ids) - set(REGISTRY))
     if unknown:
         raise _fail(f"unknown check id(s): {', '.join(unknown)} (known: {', '.join(sorted(REGISTRY))})")
-    analysis = _analyse(path, config_path, jobs, retry_amplification)
+    analysis = _analyse(path, config_path, jobs, retry_amplification, cache_dir, no_cache)
     _no_sources(path, analysis)
     ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification)
     findings = run_checks(ctx, frozenset(check_ids) if check_ids else None)
@@ -276,7 +349,9 @@ def check(
 @click.option(
     "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own."
 )
-def graph(path: Path, fmt: str, output: Path | None, jobs: int | None, config_path: Path | None) -> None:
+@_CACHE_DIR
+@_NO_CACHE
+def graph(path: Path, fmt: str, output: Path | None, jobs: int | None, config_path: Path | None, cache_dir: Path | None, no_cache: bool) -> None:
     """Print PATH's dependency graph: services, datasets and external hosts; calls and data reads.
 
     JSON follows docs/schemas/graph.v1.schema.json. Contract file errors are printed to stderr
@@ -284,7 +359,7 @@ def graph(path: Path, fmt: str, output: Path | None, jobs: int | None, config_pa
     """
     from .report import graph_out, json_out
 
-    analysis = _analyse(path, config_path, jobs)
+    analysis = _analyse(path, config_path, jobs, None, cache_dir, no_cache)
     _no_sources(path, analysis)
     if fmt == "json":
         text = json_out.dumps(graph_out.document(analysis.graph, analysis.scan.root, analysis.scan.unanalysed()))
@@ -310,7 +385,19 @@ def graph(path: Path, fmt: str, output: Path | None, jobs: int | None, config_pa
 @click.option(
     "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own."
 )
-def init(path: Path, service_names: tuple[str, ...], update: bool, dry_run: bool, fmt: str, jobs: int | None, config_path: Path | None) -> None:
+@_CACHE_DIR
+@_NO_CACHE
+def init(
+    path: Path,
+    service_names: tuple[str, ...],
+    update: bool,
+    dry_run: bool,
+    fmt: str,
+    jobs: int | None,
+    config_path: Path | None,
+    cache_dir: Path | None,
+    no_cache: bool,
+) -> None:
     """Write contract files for services that have none, from what their code shows.
 
     Each inferred value carries a `# inferred: file:line (rule)` comment and each entry
@@ -321,7 +408,7 @@ def init(path: Path, service_names: tuple[str, ...], update: bool, dry_run: bool
     from .commands.init import InitError, plan_init
     from .report import init_out, json_out
 
-    analysis = _analyse(path, config_path, jobs)
+    analysis = _analyse(path, config_path, jobs, None, cache_dir, no_cache)
     _no_sources(path, analysis)
     _report_unanalysed(analysis.scan, False)
     try:

@@ -7,6 +7,7 @@ ignore = ["**/legacy/**"]        # extra ignore globs (posix, relative to the ro
 max_file_bytes = 1000000         # larger source files are skipped with a diagnostic
 file_time_limit = 60             # seconds one file may take to extract (0: no limit)
 retry_amplification = 10         # used by `contracts check`
+cache_dir = ".contracts-cache"   # the extraction cache, a folder inside the root (default)
 
 [tool.contracts.inventory]       # folders discovery gets wrong: services after all, or not services
 include = ["tools/loadgen"]
@@ -38,7 +39,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 DEFAULT_MAX_FILE_BYTES = 1_000_000
 
-KNOWN_KEYS = ("services", "ignore", "max_file_bytes", "file_time_limit", "names", "retry_amplification", "inventory")
+KNOWN_KEYS = ("services", "ignore", "max_file_bytes", "file_time_limit", "names", "retry_amplification", "inventory", "cache_dir")
 INVENTORY_KEYS = ("include", "exclude")
 DEFAULT_FILE_TIME_LIMIT = 60.0
 
@@ -66,6 +67,7 @@ class Config:
     file_time_limit: float = DEFAULT_FILE_TIME_LIMIT
     inventory_include: tuple[str, ...] = ()  # folders that are services whatever discovery says
     inventory_exclude: tuple[str, ...] = ()  # folders that are not services
+    cache_dir: str = ""  # the extraction cache's folder, relative to the root ("": .contracts-cache)
 
 
 def _line_of_key(text: str, key: str) -> int:
@@ -124,6 +126,9 @@ def _parse(table: dict[str, Any], shown: str, text: str) -> Config:
         raise ConfigError(f"{shown}:{_line_of_key(text, str(odd[0]))}: unknown key inventory.{odd[0]}{hint} (known: include, exclude)")
     limit = _number(table, "file_time_limit", DEFAULT_FILE_TIME_LIMIT, 0, MAX_FILE_TIME_LIMIT, shown, text, "a number of seconds from 0 (no limit) to 86400")
     amp = _number(table, "retry_amplification", 10, 1, MAX_RETRY_AMPLIFICATION, shown, text, "a number from 1 to 1000000")
+    cache_dir = table.get("cache_dir", "")
+    if not isinstance(cache_dir, str) or not _inside_path(cache_dir):
+        raise ConfigError(f"{shown}:{_line_of_key(text, 'cache_dir')}: cache_dir must be a relative path of a folder inside the root, got {cache_dir!r}")
     return Config(
         source=shown,
         services=strings("services"),
@@ -134,7 +139,14 @@ def _parse(table: dict[str, Any], shown: str, text: str) -> Config:
         file_time_limit=float(limit),
         inventory_include=strings("include", inventory),
         inventory_exclude=strings("exclude", inventory),
+        cache_dir=cache_dir.strip("/"),
     )
+
+
+def _inside_path(rel: str) -> bool:
+    """``rel`` names a folder inside the root: relative, no ``..``, no backslash or NUL ("": the default)."""
+    parts = rel.strip("/").split("/")
+    return rel == "" or (not rel.startswith("/") and ".." not in parts and not any(c in rel for c in "\\\0:") and any(p not in ("", ".") for p in parts))
 
 
 def load_config(root: Path, explicit: Path | None = None) -> Config:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cache import ExtractionCache
 from .catalog import Catalog
 from .config import Config, load_config
 from .contracts.infer import InferredContracts, infer_contracts
@@ -29,10 +30,18 @@ class Analysis:
     graph: ContractGraph
 
 
-def analyse(root: Path, *, config: Config | None = None, catalog: Catalog | None = None, jobs: int = 1, display_root: str | None = None) -> Analysis:
-    """Scan ``root``, load its declared contracts and build the graph."""
+def analyse(
+    root: Path,
+    *,
+    config: Config | None = None,
+    catalog: Catalog | None = None,
+    jobs: int = 1,
+    display_root: str | None = None,
+    cache: ExtractionCache | None = None,
+) -> Analysis:
+    """Scan ``root`` (through the extraction cache when given), load its declared contracts and build the graph."""
     config = config if config is not None else load_config(root)
-    result = scan(root, catalog=catalog, config=config, jobs=jobs, display_root=display_root)
+    result = scan(root, catalog=catalog, config=config, jobs=jobs, display_root=display_root, cache=cache)
     return analyse_scan(result, root, config)
 
 

@@ -18,3 +18,20 @@ def catalog():
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _extraction_cache(tmp_path_factory):
+    """The CLI caches extraction in the scanned root by default: the tests' scans share one cache
+    folder outside the checkout instead (tests/test_cache.py tests the default location)."""
+    import os
+
+    from extractor.cache import ENV_VAR
+
+    before = os.environ.get(ENV_VAR)
+    os.environ[ENV_VAR] = str(tmp_path_factory.mktemp("contracts-cache"))
+    yield
+    if before is None:
+        os.environ.pop(ENV_VAR, None)
+    else:
+        os.environ[ENV_VAR] = before

@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "extractor.schemas",
             "extractor.isolation",
             "extractor.safeio",
+            "extractor.cache",
         ),
     ),
     ("rules", ("extractor.catalog", "extractor.templates", "extractor.prefilter")),

@@ -1,0 +1,345 @@
+"""The content-hash cache: per-file extraction results and the compiled rules, kept between scans.
+
+Per-file extraction is a pure function of (tool, rules, language, path, module name, imported
+objects, content), so its result is stored under a hash of exactly those inputs and reused while
+they stay the same. "Tool" is the version plus a hash of the extractor's own source files and
+the tree-sitter packages' versions, so an edited checkout never reads results of older code;
+"rules" is the hash of the rule files. Only the outcome of an extraction that finished is kept
+(a result, or "the prefilter drops it"); a file that timed out, crashed or could not be read is
+tried again next time.
+
+The store is one SQLite database (``extract.sqlite3``, WAL mode, so two scans can share it) in
+the cache folder: ``.contracts-cache/`` in the scanned root unless the user names another
+(``--cache-dir``, ``CONTRACTS_CACHE_DIR``, ``[tool.contracts] cache_dir``, the last one only
+inside the root). Each entry carries a checksum: an entry that does not match, or does not
+decode, is dropped and recomputed. The store is bounded (``max_bytes``): past it, the least
+recently used entries are removed. Entries are pickles read back with an unpickler that builds
+only the extractor's own data classes (and plain containers), so a planted cache file can make
+no code run. The cache is an optimisation: a store that cannot be opened, or a write that fails,
+leaves the scan uncached, never failed.
+"""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+import enum
+import hashlib
+import importlib
+import io
+import os
+import pathlib
+import pickle
+import sqlite3
+import stat
+import sys
+import time
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from . import __version__
+from .safeio import WriteError, write_text
+
+DEFAULT_FOLDER = ".contracts-cache"
+DB_NAME = "extract.sqlite3"
+ENV_VAR = "CONTRACTS_CACHE_DIR"
+DEFAULT_MAX_BYTES = 512 << 20
+"""Entries kept in all (compressed), before the least recently used ones are evicted."""
+SCHEMA = 1
+_TAGS = {
+    "CACHEDIR.TAG": "Signature: 8a477f597d28d172789f06886806bc55\n# contracts: extraction cache (safe to delete)\n",
+    ".gitignore": "# contracts: extraction cache (safe to delete)\n*\n",
+}
+_DB_FILES = (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", DB_NAME + "-journal")
+_GRAMMARS = ("tree-sitter", "tree_sitter")
+
+
+class CacheError(Exception):
+    """A cache folder that cannot be used (it leaves the root, is a symbolic link, ...)."""
+
+
+# ---------------------------------------------------------------- what the entries key on
+_FINGERPRINT: list[bytes] = []
+
+
+def tool_fingerprint() -> bytes:
+    """The extractor's version, its source files (so an edited checkout never reads results of
+    older code), the bundled schemas, the Python version and the tree-sitter packages installed."""
+    if _FINGERPRINT:
+        return _FINGERPRINT[0]
+    h = hashlib.sha256(f"{__version__}\0{SCHEMA}\0{sys.version_info[:2]}\0".encode())
+    package = Path(__file__).resolve().parent
+    for path in sorted(p for suffix in ("*.py", "*.json", "*.scm") for p in package.rglob(suffix)):
+        h.update(path.relative_to(package).as_posix().encode() + b"\0")
+        try:
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError:
+            h.update(b"?")
+    h.update(b"\0".join(sorted(_grammar_versions())))
+    _FINGERPRINT.append(h.digest())
+    return _FINGERPRINT[0]
+
+
+def _grammar_versions() -> Iterable[bytes]:
+    """``name==version`` of the installed tree-sitter packages, from their ``*.dist-info`` folders' names."""
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".dist-info") and name.lower().startswith(_GRAMMARS):
+                yield name.encode()
+
+
+def file_digest(paths: Iterable[tuple[str, Path]]) -> str:
+    """A hash of named files' contents (a rule set): what the compiled rules are keyed on."""
+    h = hashlib.sha256()
+    for name, path in sorted(paths):
+        h.update(name.encode() + b"\0")
+        try:
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError:
+            h.update(b"?")
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------- safe decoding
+_PLAIN = {name: getattr(builtins, name) for name in ("set", "frozenset", "slice", "complex", "bytearray", "range")}
+_PATHS = {name: getattr(pathlib, name) for name in ("PurePosixPath", "PureWindowsPath", "PosixPath", "WindowsPath")}
+
+
+class _Unpickler(pickle.Unpickler):
+    """Builds the extractor's data classes (dataclasses, enums, dict and list subclasses of
+    ``extractor``), paths and plain containers only: a function, or a class of any other module,
+    is refused."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "builtins" and name in _PLAIN:
+            return _PLAIN[name]
+        if module == "pathlib" and name in _PATHS:
+            return _PATHS[name]
+        if (module == "extractor" or module.startswith("extractor.")) and name.isidentifier():
+            obj = getattr(importlib.import_module(module), name, None)
+            if isinstance(obj, type) and (dataclasses.is_dataclass(obj) or issubclass(obj, (enum.Enum, dict, list))):
+                return obj
+        raise pickle.UnpicklingError(f"{module}.{name} may not be loaded from the cache")
+
+
+def encode(value: Any) -> bytes:
+    return zlib.compress(pickle.dumps(value, protocol=5), 1)
+
+
+def decode(data: bytes) -> Any:
+    return _Unpickler(io.BytesIO(zlib.decompress(data))).load()
+
+
+# ---------------------------------------------------------------- the store
+@dataclass
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+    writes: int = 0
+    corrupt: int = 0
+    evicted: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class ExtractionCache:
+    """One open store. ``get``/``put`` are cheap; writes and the hits' use times are kept in
+    memory and written by ``flush`` in one transaction (called after each pass and on ``close``)."""
+
+    def __init__(self, folder: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, salt: bytes = b"") -> None:
+        self.folder = folder
+        self.max_bytes = max_bytes
+        self.salt = tool_fingerprint() + salt
+        self.stats = CacheStats()
+        self._pending: dict[bytes, tuple[bytes, bytes]] = {}
+        self._used: set[bytes] = set()
+        self._db: sqlite3.Connection | None = None
+        for name in _DB_FILES:  # SQLite follows a link: none may be one
+            try:
+                if stat.S_ISLNK(os.lstat(folder / name).st_mode):
+                    raise CacheError(f"{(folder / name).as_posix()}: a symbolic link; the cache is not used")
+            except FileNotFoundError:
+                pass
+        try:
+            db = sqlite3.connect(str(folder / DB_NAME), timeout=30, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS entries (key BLOB PRIMARY KEY, data BLOB NOT NULL, checksum BLOB NOT NULL, size INTEGER NOT NULL, used INTEGER NOT NULL)"
+            )
+            db.execute("CREATE INDEX IF NOT EXISTS entries_used ON entries (used)")
+        except sqlite3.Error as exc:
+            raise CacheError(f"{(folder / DB_NAME).as_posix()}: cannot open the cache: {exc}") from None
+        self._db = db
+
+    # -- keys
+    def key(self, *parts: str, content: bytes = b"") -> bytes:
+        """The entry key of an extraction: the tool and rules (``salt``), the given parts (language,
+        path, module, ...) and the content's hash."""
+        h = hashlib.sha256(self.salt)
+        for part in parts:
+            h.update(part.encode("utf-8", "surrogatepass") + b"\0")
+        h.update(hashlib.sha256(content).digest())
+        return h.digest()
+
+    # -- reads and writes
+    def get(self, key: bytes) -> Any | None:
+        """The stored value, or None (absent, or corrupted: then removed)."""
+        pending = self._pending.get(key)
+        row = (pending[0], pending[1]) if pending is not None else self._select(key)
+        if row is None:
+            self.stats.misses += 1
+            return None
+        data, checksum = row
+        try:
+            if hashlib.sha256(data).digest() != checksum:
+                raise ValueError("checksum mismatch")
+            value = decode(data)
+        except Exception:
+            self.stats.corrupt += 1
+            self.stats.misses += 1
+            self._pending.pop(key, None)
+            self._delete(key)
+            return None
+        self.stats.hits += 1
+        self._used.add(key)
+        return value
+
+    def put(self, key: bytes, value: Any) -> None:
+        try:
+            data = encode(value)
+        except Exception as exc:  # a value that does not pickle is simply not cached
+            self._error(f"not cached: {type(exc).__name__}: {exc}")
+            return
+        self._pending[key] = (data, hashlib.sha256(data).digest())
+
+    def flush(self) -> None:
+        """Write the new entries and the hits' use times; evict the least recently used past ``max_bytes``."""
+        db = self._db
+        if db is None or (not self._pending and not self._used):
+            return
+        now = time.time_ns()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(
+                    "INSERT OR REPLACE INTO entries (key, data, checksum, size, used) VALUES (?, ?, ?, ?, ?)",
+                    [(k, d, c, len(d) + 64, now) for k, (d, c) in sorted(self._pending.items())],
+                )
+                db.executemany("UPDATE entries SET used = ? WHERE key = ?", [(now, k) for k in sorted(self._used - set(self._pending))])
+                self._evict(db)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            self.stats.writes += len(self._pending)
+        except sqlite3.Error as exc:
+            self._error(f"cache not written: {exc}")
+        self._pending.clear()
+        self._used.clear()
+
+    def _evict(self, db: sqlite3.Connection) -> None:
+        total = db.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()[0]
+        if total <= self.max_bytes:
+            return
+        goal = self.max_bytes * 9 // 10  # leave room, so that the next scan does not evict again at once
+        doomed: list[bytes] = []
+        for key, size in db.execute("SELECT key, size FROM entries ORDER BY used, key"):
+            if total <= goal:
+                break
+            doomed.append(key)
+            total -= size
+        db.executemany("DELETE FROM entries WHERE key = ?", [(k,) for k in doomed])
+        self.stats.evicted += len(doomed)
+
+    def _select(self, key: bytes) -> tuple[bytes, bytes] | None:
+        if self._db is None:
+            return None
+        try:
+            row = self._db.execute("SELECT data, checksum FROM entries WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error as exc:
+            self._error(f"cache not read: {exc}")
+            return None
+        return (bytes(row[0]), bytes(row[1])) if row is not None else None
+
+    def _delete(self, key: bytes) -> None:
+        if self._db is not None:
+            try:
+                self._db.execute("DELETE FROM entries WHERE key = ?", (key,))
+            except sqlite3.Error as exc:
+                self._error(f"cache entry not removed: {exc}")
+
+    def _error(self, message: str) -> None:
+        if len(self.stats.errors) < 10:
+            self.stats.errors.append(message)
+
+    def entries(self) -> int:
+        """How many entries the store holds (tests, ``-v``)."""
+        if self._db is None:
+            return 0
+        return int(self._db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+
+    def close(self) -> None:
+        self.flush()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def __enter__(self) -> ExtractionCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# ---------------------------------------------------------------- where it lives
+def cache_folder(root: Path, *, option: Path | None = None, configured: str = "", environ: dict[str, str] | None = None) -> tuple[Path, Path | None]:
+    """The cache folder, and the root it must stay inside (None: a folder the user named, anywhere).
+
+    In order: ``--cache-dir`` (``option``), ``$CONTRACTS_CACHE_DIR``, the repository's
+    ``cache_dir`` (``configured``, a path inside the root: the scanned repository may not choose
+    where the tool writes outside it), else ``.contracts-cache`` in the root.
+    """
+    env = (environ if environ is not None else os.environ).get(ENV_VAR, "")
+    if option is not None:
+        return Path(option), None
+    if env:
+        return Path(env), None
+    rel = configured or DEFAULT_FOLDER
+    pure = PurePosixPath(rel)
+    if pure.is_absolute() or ".." in pure.parts or not pure.parts or "\\" in rel:
+        raise CacheError(f"cache_dir {rel!r} must be a folder inside the scanned root")
+    return root / pure, root
+
+
+def open_cache(root: Path, *, option: Path | None = None, configured: str = "", max_bytes: int = DEFAULT_MAX_BYTES) -> ExtractionCache:
+    """Create (if needed) and open the cache folder for a scan of ``root``.
+
+    A folder inside the root is created through ``safeio`` (no symbolic link on the way, none at
+    the folder: nothing is written outside the root); a folder the user named is created with
+    its parents. Raises ``CacheError`` when it cannot be used.
+    """
+    folder, inside = cache_folder(root, option=option, configured=configured)
+    try:
+        if inside is not None:
+            rel = PurePosixPath(folder.relative_to(inside).as_posix())
+            for name, text in _TAGS.items():
+                if not (folder / name).is_file() or (folder / name).is_symlink():
+                    write_text(inside, rel / name, text)
+            real = Path(os.path.realpath(folder))
+            if not real.is_relative_to(os.path.realpath(inside)):
+                raise CacheError(f"{folder.as_posix()}: leaves the scanned root; the cache is not used")
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+            for name, text in _TAGS.items():
+                if not (folder / name).is_file() or (folder / name).is_symlink():
+                    write_text(folder, name, text)
+    except (OSError, WriteError) as exc:
+        raise CacheError(f"{folder.as_posix()}: cannot use it as the cache: {exc}") from None
+    return ExtractionCache(folder, max_bytes=max_bytes)
