@@ -21,11 +21,16 @@ from .catalog import Catalog, RuleError, load_catalog
 from .config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from rich.console import Console
 
     from .cache import ExtractionCache
+    from .checks import Finding
     from .facts import ScanResult
+    from .history.store import HistoryStore, RecordedFinding, Run
     from .pipeline import Analysis
+    from .suppress import Outcome
 
 
 def _console(stream=None) -> Console:
@@ -95,6 +100,15 @@ def _default_jobs() -> int:
 _STRICT = click.option(
     "--strict", is_flag=True, help="Exit 3 when a source file of a service could not be analysed (unreadable, binary, too large, crashed, timed out...)."
 )
+
+
+_HISTORY = click.option(
+    "--history",
+    metavar="URL",
+    default=None,
+    help="The history store: a postgresql:// URL or a SQLite file (default: history of the configuration, else .contracts/history.db in PATH).",
+)
+_PROJECT = click.option("--project", default=None, help="The name runs are recorded under (default: the name of PATH's folder).")
 
 
 def _internal_error(exc: Exception) -> click.exceptions.Exit:
@@ -265,7 +279,7 @@ def _emit(text: str, output: Path | None) -> None:
 
 @main.command()
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=_output_path, help="Write the report to a file.")
 @click.option(
     "--fail-on",
@@ -280,13 +294,24 @@ def _emit(text: str, output: Path | None) -> None:
     default=None,
     help="Largest tolerated product of attempts along a call path (default: config, else 10).",
 )
-@click.option("--check", "check_ids", multiple=True, help="Run only these checks (repeatable; see docs/checks.md).")
+@click.option("--check", "check_ids", multiple=True, help="Run only these checks: ids, families (drift) or globs (drift.*); repeatable (docs/checks.md).")
 @click.option(
     "--facts/--no-facts", "show_facts", default=True, show_default=True, help="Text report: list the resilience facts found in code before the findings."
 )
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for the scan.")
 @click.option(
     "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own."
+)
+@click.option("--record", is_flag=True, help="Record this run in the history (docs/drift.md).")
+@_HISTORY
+@_PROJECT
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path), help="Report only findings whose fingerprint is not in FILE.")
+@click.option(
+    "--write-baseline",
+    "write_baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    callback=_output_path,
+    help="Write the fingerprints of this run's findings to FILE (for --baseline).",
 )
 @_STRICT
 @_CACHE_DIR
@@ -304,6 +329,11 @@ def check(
     strict: bool,
     cache_dir: Path | None,
     no_cache: bool,
+    record: bool = False,
+    history: str | None = None,
+    project: str | None = None,
+    baseline_path: Path | None = None,
+    write_baseline: Path | None = None,
 ) -> None:
     """Check PATH's declared and inferred contracts against each other.
 
@@ -311,21 +341,30 @@ def check(
     error (reported with file:line after every finding), 3 an internal error, or with --strict a
     service's source file that could not be analysed (listed in the report).
     """
-    from .checks import REGISTRY, CheckContext, fails, run_checks
+    from .checks import CheckContext, fails, run_checks
     from .report import findings_json, findings_text, json_out
 
-    unknown = sorted(set(check_ids) - set(REGISTRY))
-    if unknown:
-        raise _fail(f"unknown check id(s): {', '.join(unknown)} (known: {', '.join(sorted(REGISTRY))})")
+    only = _select_checks(check_ids)
+    known = _read_baseline(baseline_path)
     analysis = _analyse(path, config_path, jobs, retry_amplification, cache_dir, no_cache)
     _no_sources(path, analysis)
     ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification)
-    findings = run_checks(ctx, frozenset(check_ids) if check_ids else None)
+    now = _now()
+    outcome, prints = _suppress(path, analysis, run_checks(ctx, only), now, known)
+    findings = outcome.kept
     errors = analysis.declared.errors
     root = analysis.scan.root
     lost = analysis.scan.unanalysed()
+    if write_baseline is not None:
+        from .suppress import baseline_document
+
+        _emit(json_out.dumps(baseline_document(findings + outcome.baselined, prints)), write_baseline)
+    if record and not errors:
+        _record_run(path, analysis, findings + outcome.baselined, prints, history, project, now)
     if fmt == "json":
         _emit(json_out.dumps(findings_json.document(root, findings, errors, lost)), output)
+    elif fmt == "sarif":
+        _emit(json_out.dumps(_sarif(path, findings, outcome, prints)), output)
     else:
         _emit(
             findings_text.render(
@@ -333,6 +372,10 @@ def check(
             ),
             output,
         )
+    for problem in outcome.problems:
+        click.echo(f"contracts: warning: {problem}", err=True)
+    if known is not None:
+        click.echo(f"contracts: {len(outcome.baselined)} finding(s) in the baseline not reported", err=True)
     if errors:
         click.echo(f"contracts: error: {len(errors)} contract file error(s); first: {errors[0]}", err=True)
         raise click.exceptions.Exit(2)
@@ -422,6 +465,205 @@ def init(
         click.echo(json_out.dumps(init_out.document(root, plan, dry_run=dry_run, update=update, unanalysed=analysis.scan.unanalysed())), nl=False)
     else:
         click.echo(init_out.render(root, plan, dry_run=dry_run, update=update), nl=False)
+
+
+# -- history, suppressions, baselines, SARIF (docs/drift.md) -----------------------------------------
+
+
+def _now() -> datetime:
+    """The time of this run: $CONTRACTS_NOW (an ISO 8601 time, for reproducible reports and tests), else the clock."""
+    from .commands.drift import DriftError, parse_since, system_clock
+
+    given = os.environ.get("CONTRACTS_NOW")
+    if not given:
+        return system_clock()
+    try:
+        return parse_since(given)
+    except DriftError:
+        raise _fail(f"CONTRACTS_NOW={given!r}: expected an ISO 8601 time (2026-12-07T06:00:00Z)") from None
+
+
+def _select_checks(check_ids: tuple[str, ...]) -> frozenset[str] | None:
+    from .checks import REGISTRY
+    from .suppress import SelectionError, select_checks
+
+    try:
+        return select_checks(check_ids, REGISTRY)
+    except SelectionError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _read_baseline(path: Path | None) -> frozenset[str] | None:
+    if path is None:
+        return None
+    from .suppress import BaselineError, read_baseline
+
+    try:
+        return read_baseline(path)
+    except BaselineError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _suppress(path: Path, analysis: Analysis, findings: list[Finding], now: datetime, known: frozenset[str] | None) -> tuple[Outcome, dict[str, str]]:
+    """The findings after inline suppressions, ``ignore:`` entries and the baseline; their fingerprints."""
+    from .history.fingerprint import fingerprints
+    from .suppress import apply, contract_suppressions, drop_baselined, inline_suppressions
+
+    prints = fingerprints(findings, analysis.scan.facts)
+    inline, problems = inline_suppressions(path, {f.file for f in analysis.scan.facts})
+    outcome = apply(findings, inline + contract_suppressions(analysis.declared.ignores), now.date(), problems)
+    if known is not None:
+        outcome = drop_baselined(outcome, known, prints)
+    return outcome, prints
+
+
+def _uri_prefix(path: Path) -> str:
+    """PATH relative to the top of its git checkout, as a prefix of SARIF paths ("" at the top or outside git)."""
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", "-C", str(path), "rev-parse", "--show-prefix"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def _sarif(path: Path, findings: list[Finding], outcome: Outcome, prints: dict[str, str]) -> dict:
+    from .checks import REGISTRY
+    from .report import sarif
+    from .report.findings_json import finding_json
+
+    items = [sarif.Item(finding_json(f), prints[f.id]) for f in findings]
+    for f, why in outcome.suppressed:
+        items.append(sarif.Item(finding_json(f), prints[f.id], ("inSource" if why.origin == "inline" else "external", why.reason)))
+    return sarif.document(items, REGISTRY, uri_prefix=_uri_prefix(path))
+
+
+def _open_history(path: Path, analysis: Analysis, history: str | None) -> HistoryStore:
+    from .history.store import HistoryError, HistoryStore, resolve_target
+
+    try:
+        return HistoryStore.open(resolve_target(path, analysis.config.history, history))
+    except HistoryError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _record_run(
+    path: Path, analysis: Analysis, findings: list[Finding], prints: dict[str, str], history: str | None, project: str | None, now: datetime
+) -> tuple[HistoryStore, Run, list[RecordedFinding]]:
+    """Record the run; the open store (the caller closes it), the run and its findings as recorded."""
+    from .commands.drift import record, run_info
+    from .history.store import HistoryError, RecordedFinding
+    from .report.findings_json import finding_json
+
+    store = _open_history(path, analysis, history)
+    rows = [RecordedFinding(prints[f.id], finding_json(f)) for f in findings]
+    try:
+        run = record(store, run_info(path, _load_rules(()), project), rows, now)
+    except HistoryError as exc:
+        store.close()
+        raise _fail(str(exc)) from None
+    return store, run, rows
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "sarif"]), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=_output_path, help="Write the report to a file.")
+@click.option("--since", default=None, metavar="DATE", help="Compare with the last run recorded before DATE (2026-12-01 or an ISO 8601 time).")
+@click.option("--base", "base_rev", default=None, metavar="REV", help="Compare with git revision REV, checked out in a temporary worktree and checked there.")
+@_HISTORY
+@_PROJECT
+@click.option("--check", "check_ids", multiple=True, help="Only these checks: ids, families (drift) or globs (drift.*); repeatable.")
+@click.option(
+    "--fail-on-new",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    default="never",
+    show_default=True,
+    help="Exit 1 when a new finding is at least this severe.",
+)
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for the scan.")
+@click.option(
+    "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own."
+)
+@_CACHE_DIR
+@_NO_CACHE
+def drift(
+    path: Path,
+    fmt: str,
+    output: Path | None,
+    since: str | None,
+    base_rev: str | None,
+    history: str | None,
+    project: str | None,
+    check_ids: tuple[str, ...],
+    fail_on_new: str,
+    jobs: int | None,
+    config_path: Path | None,
+    cache_dir: Path | None,
+    no_cache: bool,
+) -> None:
+    """Record this run of PATH's checks in the history, then report what changed: new, fixed and
+    still-open findings per service pair since the previous recorded run (or --since DATE, or
+    --base REV), each finding's age, and a trend per check family (docs/drift.md).
+
+    Exit codes: 0 success, 1 a new finding at or above --fail-on-new, 2 bad usage, a contract file
+    error or a history store that cannot be used, 3 an internal error.
+    """
+    from .checks import REGISTRY, CheckContext, fails, run_checks
+    from .commands.drift import DriftError, parse_since, worktree
+    from .commands.drift import drift as compare_runs
+    from .history.store import RecordedFinding
+    from .report import drift_out, json_out
+    from .report.findings_json import finding_json
+
+    if since and base_rev:
+        raise _fail("--since and --base: give one of them")
+    only = _select_checks(check_ids)
+    try:
+        since_at = parse_since(since) if since else None
+    except DriftError as exc:
+        raise _fail(str(exc)) from None
+    now = _now()
+
+    def findings_of(root: Path) -> tuple[Analysis, list[Finding], dict[str, str]]:
+        analysis = _analyse(root, config_path, jobs, None, cache_dir, no_cache)
+        if analysis.declared.errors:
+            for e in analysis.declared.errors:
+                click.echo(f"contracts: error: {e}", err=True)
+            raise click.exceptions.Exit(2)
+        ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification)
+        outcome, prints = _suppress(root, analysis, run_checks(ctx, only), now, None)
+        return analysis, outcome.kept, prints
+
+    base: tuple[str, list[RecordedFinding]] | None = None
+    if base_rev:
+        try:
+            with worktree(path, base_rev) as tree:
+                _, base_findings, base_prints = findings_of(tree)
+        except DriftError as exc:
+            raise _fail(str(exc)) from None
+        base = (f"revision {base_rev}", [RecordedFinding(base_prints[f.id], finding_json(f)) for f in base_findings])
+    analysis, findings, prints = findings_of(path)
+    _no_sources(path, analysis)
+    store, run, rows = _record_run(path, analysis, findings, prints, history, project, now)
+    try:
+        comparison = compare_runs(store, run, rows, since=since_at, base=base)
+    finally:
+        store.close()
+    root = analysis.scan.root
+    if fmt == "json":
+        text = json_out.dumps(drift_out.document(comparison, root))
+    elif fmt == "markdown":
+        text = drift_out.render_markdown(comparison, root)
+    elif fmt == "sarif":
+        text = json_out.dumps(drift_out.render_sarif(comparison, REGISTRY, _uri_prefix(path)))
+    else:
+        text = drift_out.render_text(comparison, root)
+    _emit(text, output)
+    new = [f for f in findings if prints[f.id] in {e.finding.fingerprint for e in comparison.new}]
+    if fails(new, fail_on_new):
+        raise click.exceptions.Exit(1)
 
 
 @main.group()

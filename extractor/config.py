@@ -8,6 +8,7 @@ max_file_bytes = 1000000         # larger source files are skipped with a diagno
 file_time_limit = 60             # seconds one file may take to extract (0: no limit)
 retry_amplification = 10         # used by `contracts check`
 cache_dir = ".contracts-cache"   # the extraction cache, a folder inside the root (default)
+history = ".contracts/history.db"  # recorded runs (`contracts drift`): a file inside the root, or a postgresql:// URL
 
 [tool.contracts.inventory]       # folders discovery gets wrong: services after all, or not services
 include = ["tools/loadgen"]
@@ -39,7 +40,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 DEFAULT_MAX_FILE_BYTES = 1_000_000
 
-KNOWN_KEYS = ("services", "ignore", "max_file_bytes", "file_time_limit", "names", "retry_amplification", "inventory", "cache_dir")
+KNOWN_KEYS = ("services", "ignore", "max_file_bytes", "file_time_limit", "names", "retry_amplification", "inventory", "cache_dir", "history")
 INVENTORY_KEYS = ("include", "exclude")
 DEFAULT_FILE_TIME_LIMIT = 60.0
 
@@ -68,6 +69,7 @@ class Config:
     inventory_include: tuple[str, ...] = ()  # folders that are services whatever discovery says
     inventory_exclude: tuple[str, ...] = ()  # folders that are not services
     cache_dir: str = ""  # the extraction cache's folder, relative to the root ("": .contracts-cache)
+    history: str = ""  # the history store: a SQLite file inside the root, or a postgresql:// URL ("": .contracts/history.db)
 
 
 def _line_of_key(text: str, key: str) -> int:
@@ -129,6 +131,13 @@ def _parse(table: dict[str, Any], shown: str, text: str) -> Config:
     cache_dir = table.get("cache_dir", "")
     if not isinstance(cache_dir, str) or not _inside_path(cache_dir):
         raise ConfigError(f"{shown}:{_line_of_key(text, 'cache_dir')}: cache_dir must be a relative path of a folder inside the root, got {cache_dir!r}")
+    history = table.get("history", "")
+    if not isinstance(history, str) or not (
+        history.startswith(("postgresql://", "postgres://", "postgresql+")) or ("://" not in history and _inside_path(history))
+    ):
+        raise ConfigError(
+            f"{shown}:{_line_of_key(text, 'history')}: history must be a relative path of a file inside the root or a postgresql:// URL, got {history!r}"
+        )
     return Config(
         source=shown,
         services=strings("services"),
@@ -140,6 +149,7 @@ def _parse(table: dict[str, Any], shown: str, text: str) -> Config:
         inventory_include=strings("include", inventory),
         inventory_exclude=strings("exclude", inventory),
         cache_dir=cache_dir.strip("/"),
+        history=history if "://" in history else history.strip("/"),
     )
 
 
