@@ -13,8 +13,11 @@ caller's only declared dependency on that service.
 
 Layers (docs/graph.md): ``calls`` (caller → callee; a route of a gateway or reverse-proxy
 configuration is a call of the proxy's service, marked ``via: route``), ``data`` (reader → dataset, provider →
-dataset) and ``messages``: producer → topic → consumer, where a topic node is a broker's topic,
-queue, exchange or task name as the code resolves it, joined across services by that name.
+dataset; service → store, a store node being a database, cache or search store by engine, host and
+database), ``messages``: producer → topic → consumer, where a topic node is a broker's topic,
+queue, exchange or task name as the code resolves it, joined across services by that name, and
+``infrastructure``: service → config server, registry, auth authority or telemetry backend (the
+service node itself when the address names a service of the repository).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from .contracts.model import (
 )
 from .discover import name_variants
 from .facts import Fact, ScanResult
-from .kinds.views import MessageConsume, MessagePublish
+from .kinds.views import Datastore, Infrastructure, MessageConsume, MessagePublish
 
 ROUTE_PREFIX = "proxy_route:"
 """The id prefix of a ``proxy_route`` fact: a call of the edge that a proxy's configuration declares."""
@@ -345,6 +348,84 @@ class MessageEdge:
         return bool(self.sites)
 
 
+@dataclass(frozen=True, slots=True)
+class StoreNode:
+    """A data store (``store:ENGINE/HOST[/DATABASE]``, layer ``data``) or an infrastructure service
+    (``infra:INFRA/HOST``, layer ``infrastructure``) that services use. ``service`` is set for an
+    address the code does not know statically, or a local one (``localhost``): only that service's
+    clients share it."""
+
+    kind: str  # store | infrastructure
+    what: str  # the engine, or the infrastructure's kind (config_server, registry, auth, telemetry)
+    host: str
+    database: str | None = None
+    system: str | None = None  # infrastructure: eureka, otlp, oidc, ...
+    service: str | None = None
+
+    @property
+    def key(self) -> str:
+        name = f"{self.what}/{self.host}" + (f"/{self.database}" if self.database else "")
+        return name + (f"@{self.service}" if self.service else "")
+
+    @property
+    def id(self) -> str:
+        return node_id("store" if self.kind == "store" else "infra", self.key)
+
+    @property
+    def layer(self) -> str:
+        return "data" if self.kind == "store" else "infrastructure"
+
+
+@dataclass(frozen=True, slots=True)
+class UseSite:
+    """One client of a store or infrastructure in code or configuration."""
+
+    id: str
+    location: Location
+    library: str | None
+    address: str | None
+    role: str | None = None
+    config_key: str | None = None
+    function: str | None = None
+
+    @property
+    def label(self) -> str:
+        where = f" in {self.function}" if self.function else f" ({self.config_key})" if self.config_key else ""
+        return f"{self.address or '?'}{where}"
+
+
+@dataclass
+class UseEdge:
+    """``service`` uses a store (layer ``data``) or infrastructure (layer ``infrastructure``): the
+    sites behind it. ``target`` is the node's id: a store or infrastructure node, or a service of the
+    repository that the infrastructure's address names (an auth server, a config server)."""
+
+    service: str
+    target: str
+    kind: str  # store | infrastructure
+    sites: tuple[UseSite, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return f"use:{self.service}->{self.target}"
+
+    @property
+    def layer(self) -> str:
+        return "data" if self.kind == "store" else "infrastructure"
+
+    def attributes(self) -> dict[str, list[Sourced]]:
+        attrs: dict[str, list[Sourced]] = {
+            "client": [Sourced(s.label, s.location, s.library or "") for s in self.sites],
+            "address": [Sourced(s.address, s.location) for s in self.sites if s.address],
+            "role": [Sourced(s.role, s.location) for s in self.sites if s.role],
+            "config_key": [Sourced(s.config_key, s.location) for s in self.sites if s.config_key],
+        }
+        return {k: v for k, v in attrs.items() if v}
+
+    def locations(self) -> list[Location]:
+        return sorted({s.location for s in self.sites}, key=_loc_key)
+
+
 @dataclass
 class ContractGraph:
     """The whole system as one graph; ``nx`` is a MultiDiGraph over node ids ``service:x``,
@@ -359,6 +440,8 @@ class ContractGraph:
     aliases: dict[str, str] = field(default_factory=dict, repr=False)
     topics: dict[str, TopicNode] = field(default_factory=dict)
     messages: list[MessageEdge] = field(default_factory=list)
+    stores: dict[str, StoreNode] = field(default_factory=dict)  # store and infrastructure nodes by id
+    uses: list[UseEdge] = field(default_factory=list)  # service → store (data), service → infrastructure
 
     def resolve(self, name: str) -> str:
         return resolve_name(name, self.services, self.aliases)
@@ -438,7 +521,75 @@ def build_graph(result: ScanResult, declared: LoadedContracts, inferred: Inferre
         if m.service not in services:  # a fact outside any service has none; every other is a service
             continue
         g.add_edge(m.source, m.target, key=m.id, kind=m.role, edge=m, layer="messages")
-    return ContractGraph(services, calls, reads, datasets, hosts, g, aliases, topics, [m for m in messages if m.service in services])
+    stores, uses = use_edges(result, services)
+    for n in stores.values():
+        g.add_node(n.id, kind=n.kind, name=n.key, layer=n.layer)
+    for u in uses:
+        g.add_edge(node_id("service", u.service), u.target, key=u.id, kind=u.kind, edge=u, layer=u.layer)
+    return ContractGraph(services, calls, reads, datasets, hosts, g, aliases, topics, [m for m in messages if m.service in services], stores, uses)
+
+
+# -- the data stores and infrastructure ----------------------------------------------------------
+
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1", "host.docker.internal"})
+
+
+def use_edges(result: ScanResult, services: dict[str, ServiceNode]) -> tuple[dict[str, StoreNode], list[UseEdge]]:
+    """Store and infrastructure nodes and the service → node edges from the scan's ``datastore`` and
+    ``infrastructure`` facts (sorted, deterministic). Clients meet on a node when engine (or
+    infrastructure kind), host and database are the same text; an address not known statically or
+    a local one (``localhost``) is a node of that service alone. An infrastructure address that
+    names a service of the repository (an auth server, a config server, a registry built here) is an
+    edge to that service's node."""
+    nodes: dict[str, StoreNode] = {}
+    edges: dict[tuple[str, str], UseEdge] = {}
+    for f in sorted(result.facts, key=Fact.sort_key):
+        if f.service is None or f.service not in services or f.kind not in ("datastore", "infrastructure"):
+            continue
+        loc = Location(f.file, f.line, f.rule)
+        if f.kind == "datastore":
+            d = Datastore.from_fields(f.fields)
+            target, host = d.target, d.target.host
+            node = StoreNode("store", d.engine or "unknown", host or d.address or "unknown", None if d.database is None else str(d.database))
+            site = UseSite(f.id, loc, d.library, d.address, d.role, d.config_key, d.function)
+        else:
+            i = Infrastructure.from_fields(f.fields)
+            target, host = i.target, i.target.host
+            node = StoreNode("infrastructure", i.infra or "unknown", host or i.address or "unknown", system=i.system)
+            site = UseSite(f.id, loc, i.library, i.address, None, i.config_key, i.function)
+        if host is None or host.lower() in _LOCAL_HOSTS or "{" in node.host:
+            node = replace(node, service=f.service)
+        if node.kind == "infrastructure" and target.service is not None and target.service in services and target.service != f.service:
+            to = node_id("service", target.service)
+        else:
+            node = nodes.setdefault(node.id, node)
+            to = node.id
+        edge = edges.setdefault((f.service, to), UseEdge(f.service, to, node.kind))
+        edge.sites = edge.sites + (site,)
+    _join_unresolved(nodes, edges)
+    return dict(sorted(nodes.items())), sorted(edges.values(), key=lambda e: (e.kind, e.service, e.target))
+
+
+def _join_unresolved(nodes: dict[str, StoreNode], edges: dict[tuple[str, str], UseEdge]) -> None:
+    """A client whose address is not known (an exporter reading its endpoint from the environment,
+    a connection named by configuration alone) joins the one node of the same engine or
+    infrastructure kind that the same service's other clients resolve, when there is exactly one."""
+    for (service, to), edge in sorted(edges.items()):
+        node = nodes.get(to)
+        if node is None or node.service is None or not node.host.startswith(("unknown", "{")):
+            continue
+        known = [
+            k
+            for (s, k) in edges
+            if s == service and k in nodes and not nodes[k].host.startswith(("unknown", "{")) and (nodes[k].kind, nodes[k].what) == (node.kind, node.what)
+        ]
+        if len(known) != 1:
+            continue
+        other = edges[(service, known[0])]
+        other.sites = tuple(sorted(other.sites + edge.sites, key=lambda s: _loc_key(s.location)))
+        del edges[(service, to)]
+        if not any(k == to for (_, k) in edges):
+            del nodes[to]
 
 
 # -- the messages layer --------------------------------------------------------------------------

@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from . import (
     circuit_breaker,
+    datastore,
     endpoint,
     grpc_call,
     http_call,
     id_generation,
     idempotency_key,
+    infrastructure,
     message_consume,
     message_publish,
     missing_timeout,
@@ -48,6 +50,8 @@ KINDS: dict[str, Kind] = {
         message_publish.KIND,
         message_consume.KIND,
         proxy_route.KIND,
+        datastore.KIND,
+        infrastructure.KIND,
     )
 }
 """Every kind, in the order the schema and the docs list them."""

@@ -211,6 +211,37 @@ class ProxyRoute(CallView):
     per_try_timeout_ms: int | float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Datastore(KindView):
+    """A service's client of a database, cache or search store: the engine, the address and database it connects to (resolved like a URL), and whether it is a replica."""
+
+    library: str | None = None
+    engine: str | None = None
+    database: str | int | None = None
+    role: str | None = None
+    address: str | None = None
+    target: TargetView = field(default_factory=TargetView)
+    config_key: str | None = None
+    function: str | None = None
+
+    NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {"target": TargetView.of}
+
+
+@dataclass(frozen=True, slots=True)
+class Infrastructure(KindView):
+    """A service's dependency on a config server, a service registry, an auth authority or a telemetry backend, with its address resolved like a URL."""
+
+    library: str | None = None
+    infra: str | None = None
+    system: str | None = None
+    address: str | None = None
+    target: TargetView = field(default_factory=TargetView)
+    config_key: str | None = None
+    function: str | None = None
+
+    NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {"target": TargetView.of}
+
+
 VIEWS: dict[str, type[KindView]] = {
     "http_call": HttpCall,
     "grpc_call": GrpcCall,
@@ -224,5 +255,7 @@ VIEWS: dict[str, type[KindView]] = {
     "message_publish": MessagePublish,
     "message_consume": MessageConsume,
     "proxy_route": ProxyRoute,
+    "datastore": Datastore,
+    "infrastructure": Infrastructure,
 }
 """The view of each kind, by kind name."""

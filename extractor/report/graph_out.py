@@ -12,10 +12,12 @@ from typing import Any
 from ..contracts.model import Publication, Subscription
 from ..contracts.values import format_ms
 from ..facts import Diagnostic
-from ..graph import CallEdge, ContractGraph, DatasetNode, MessageEdge, ReadEdge, Sourced, node_id
+from ..graph import CallEdge, ContractGraph, DatasetNode, MessageEdge, ReadEdge, Sourced, UseEdge, node_id
 from .findings_json import location_json
 
 GRAPH_VERSION = 1
+PICTURE_LAYERS = ("calls", "data", "messages")
+"""The layers DOT and Mermaid draw unless told otherwise (JSON holds every layer)."""
 
 
 def _value(s: Sourced) -> dict[str, Any]:
@@ -63,6 +65,9 @@ def document(graph: ContractGraph, root: str, unanalysed: list[Diagnostic] | Non
         nodes.append(
             {"id": node_id("topic", topic.key), "kind": "topic", "name": topic.key, "broker": topic.broker, "destination_kind": topic.kind, "layer": "messages"}
         )
+    for n in graph.stores.values():
+        extra = {"engine": n.what, "database": n.database} if n.kind == "store" else {"infra": n.what, "system": n.system}
+        nodes.append({"id": n.id, "kind": n.kind, "name": n.key, **extra, "layer": n.layer})
     edges: list[dict[str, Any]] = []
     for e in graph.calls:
         edges.append(
@@ -124,6 +129,20 @@ def document(graph: ContractGraph, root: str, unanalysed: list[Diagnostic] | Non
                 "in_code": m.in_code,
                 "attributes": _attrs(m.attributes()),
                 "locations": [location_json(l) for l in m.locations()],
+            }
+        )
+    for u in graph.uses:
+        edges.append(
+            {
+                "id": u.id,
+                "kind": u.kind,
+                "layer": u.layer,
+                "source": node_id("service", u.service),
+                "target": u.target,
+                "declared": False,
+                "in_code": True,
+                "attributes": _attrs(u.attributes()),
+                "locations": [location_json(l) for l in u.locations()],
             }
         )
     edges.sort(key=lambda e: (e["kind"], e["source"], e["target"], e["id"]))
@@ -196,8 +215,15 @@ def message_label(m: MessageEdge) -> list[str]:
     return lines
 
 
-def _edges(graph: ContractGraph) -> list[tuple[str, str, list[str], str]]:
-    """(source id, target id, label lines, style) for every edge, sorted."""
+def use_label(u: UseEdge) -> list[str]:
+    """``uses`` with the replica role when a client reads a replica; an infrastructure edge its system."""
+    if u.kind == "store":
+        return ["uses" + (" (replica)" if any(s.role == "replica" for s in u.sites) else "")]
+    return sorted({s.library or "uses" for s in u.sites})[:2]
+
+
+def _edges(graph: ContractGraph, layers: tuple[str, ...] = PICTURE_LAYERS) -> list[tuple[str, str, list[str], str]]:
+    """(source id, target id, label lines, style) for every edge of ``layers``, sorted."""
     out = [
         (node_id("service", e.caller), node_id("host" if e.external else "service", e.callee), call_label(e), "solid" if e.calls else "dashed")
         for e in graph.calls
@@ -205,15 +231,17 @@ def _edges(graph: ContractGraph) -> list[tuple[str, str, list[str], str]]:
     out += [(node_id("service", r.reader), node_id("dataset", r.dataset), read_label(r), "dotted") for r in graph.reads]
     out += [(node_id("service", d.provider), node_id("dataset", d.name), provide_label(d), "bold") for d in graph.datasets.values() if d.provider]
     out += [(m.source, m.target, message_label(m), "message" if m.in_code else "message_declared") for m in graph.messages]
+    out += [(node_id("service", u.service), u.target, use_label(u), "dotted" if u.kind == "store" else "infra") for u in graph.uses if u.layer in layers]
     return out
 
 
-def _nodes(graph: ContractGraph) -> list[tuple[str, str, str]]:
-    """(id, label, kind) for every node."""
+def _nodes(graph: ContractGraph, layers: tuple[str, ...] = PICTURE_LAYERS) -> list[tuple[str, str, str]]:
+    """(id, label, kind) for every node of ``layers``."""
     out = [(node_id("service", n), n, "proxy" if graph.services[n].role == "proxy" else "service") for n in sorted(graph.services)]
     out += [(node_id("dataset", d), d, "dataset") for d in graph.datasets]
     out += [(node_id("host", h), h, "external") for h in graph.hosts]
     out += [(node_id("topic", t.key), t.key, "topic") for t in graph.topics.values()]
+    out += [(n.id, n.key, n.kind) for n in graph.stores.values() if n.layer in layers]
     return out
 
 
@@ -225,6 +253,8 @@ _DOT_SHAPES = {
     "dataset": "shape=cylinder",
     "external": 'shape=box, style="dashed"',
     "topic": "shape=cds",
+    "store": 'shape=cylinder, style="filled", fillcolor="lightyellow"',
+    "infrastructure": 'shape=component, style="dashed"',
 }
 
 
@@ -232,14 +262,16 @@ def _dot_quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def to_dot(graph: ContractGraph) -> str:
-    """A Graphviz digraph; edges in code are solid, declared-only dashed, reads dotted, message flows
-    (producer → topic → consumer) bold blue."""
+def to_dot(graph: ContractGraph, layers: tuple[str, ...] = PICTURE_LAYERS) -> str:
+    """A Graphviz digraph of ``layers``; edges in code are solid, declared-only dashed, reads and
+    store uses dotted, message flows (producer → topic → consumer) bold blue, infrastructure grey."""
     lines = ["digraph contracts {", "  rankdir=LR;", '  node [fontname="Helvetica"];', '  edge [fontname="Helvetica", fontsize=10];']
-    for nid, label, kind in _nodes(graph):
+    for nid, label, kind in _nodes(graph, layers):
         lines.append(f"  {_dot_quote(nid)} [label={_dot_quote(label)}, {_DOT_SHAPES[kind]}];")
-    for src, dst, label_lines, style in _edges(graph):
-        attrs = {"message": "style=bold, color=blue", "message_declared": "style=dashed, color=blue"}.get(style, f"style={style}")
+    for src, dst, label_lines, style in _edges(graph, layers):
+        attrs = {"message": "style=bold, color=blue", "message_declared": "style=dashed, color=blue", "infra": "style=dashed, color=grey"}.get(
+            style, f"style={style}"
+        )
         lines.append(f"  {_dot_quote(src)} -> {_dot_quote(dst)} [label={_dot_quote(chr(10).join(label_lines))}, {attrs}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -252,15 +284,23 @@ def _mermaid_text(text: str) -> str:
     return text.replace('"', "#quot;").replace("\n", "<br/>")
 
 
-def to_mermaid(graph: ContractGraph) -> str:
-    """A Mermaid flowchart; node ids are n0, n1, ... in sorted order."""
-    ids = {nid: f"n{i}" for i, (nid, _, _) in enumerate(_nodes(graph))}
+def to_mermaid(graph: ContractGraph, layers: tuple[str, ...] = PICTURE_LAYERS) -> str:
+    """A Mermaid flowchart of ``layers``; node ids are n0, n1, ... in sorted order."""
+    ids = {nid: f"n{i}" for i, (nid, _, _) in enumerate(_nodes(graph, layers))}
     lines = ["flowchart LR"]
-    for nid, label, kind in _nodes(graph):
+    for nid, label, kind in _nodes(graph, layers):
         text = _mermaid_text(label)
-        shape = {"service": f'["{text}"]', "proxy": f'[/"{text}"\\]', "dataset": f'[("{text}")]', "external": f'{{{{"{text}"}}}}', "topic": f'>"{text}"]'}[kind]
+        shape = {
+            "service": f'["{text}"]',
+            "proxy": f'[/"{text}"\\]',
+            "dataset": f'[("{text}")]',
+            "external": f'{{{{"{text}"}}}}',
+            "topic": f'>"{text}"]',
+            "store": f'[("{text}")]',
+            "infrastructure": f'[["{text}"]]',
+        }[kind]
         lines.append(f"  {ids[nid]}{shape}")
-    for src, dst, label_lines, style in _edges(graph):
-        arrow = {"solid": "-->", "dashed": "-.->", "dotted": "-.->", "bold": "==>", "message": "-->", "message_declared": "-.->"}[style]
+    for src, dst, label_lines, style in _edges(graph, layers):
+        arrow = {"solid": "-->", "dashed": "-.->", "dotted": "-.->", "bold": "==>", "message": "-->", "message_declared": "-.->", "infra": "-.->"}[style]
         lines.append(f'  {ids[src]} {arrow}|"{_mermaid_text(chr(10).join(label_lines))}"| {ids[dst]}')
     return "\n".join(lines) + "\n"
