@@ -7,9 +7,11 @@ empty folder, on the bench corpus.
 The commit's `extractor/` and `rules/` are exported with `git archive` (bench/history.py's
 `export`), so that edits in the working tree during the run change neither the code nor the rules
 the cache keys on. Each round runs, each in a fresh process (`contracts scan CORPUS --format json
--j 1`, the commit's whole catalog, the cache in its default place `CORPUS/.contracts-cache`):
+-j 1`, the commit's whole catalog):
 
-1. cold: the cache folder removed first;
+1. cold: the cache folder removed first (a folder of the run, `CONTRACTS_CACHE_DIR`, not the
+   corpus's own `.contracts-cache`, which bench/run.py and bench/history.py remove for their cold
+   runs: a benchmark running at the same time would empty it);
 2. warm: the same scan again, nothing changed (its JSON must equal the cold one byte for byte);
 3. one file changed: a comment line appended to one file (a new line each round), scanned again;
    the file is restored afterwards;
@@ -49,13 +51,15 @@ CHANGED = "requests/api.py"  # the file of the one-file scenario (relative to th
 SCENARIOS = ("cold", "warm", "one-file", "empty", "empty-no-cache")
 
 
-def scan_once(tree: Path, target: Path, out_dir: Path, tag: str, *extra: str, expect: int = 0) -> dict[str, Any]:
+def scan_once(tree: Path, target: Path, out_dir: Path, tag: str, *extra: str, cache: Path | None = None, expect: int = 0) -> dict[str, Any]:
     out = out_dir / f"{tag}.json"
     cmd = [str(VENV_PY), "-c", RUNNER, str(tree), "scan", str(target), "--format", "json", "-o", str(out), "-j", "1", "-v", *extra]
     # the corpus lies inside this repository, which ignores bench/.work/: without a ceiling the
     # scan would ask git and get an empty file list
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", GIT_CEILING_DIRECTORIES=str(target.parent))
     env.pop("CONTRACTS_CACHE_DIR", None)
+    if cache is not None:  # (not the corpus's own .contracts-cache: other benchmarks remove that one for their cold runs)
+        env["CONTRACTS_CACHE_DIR"] = str(cache)
     m = measure(cmd, env=env, timeout=3600, log_path=out_dir / f"{tag}.log", cwd=tree)
     if m["exit"] != expect:
         sys.exit(f"cache_bench: {tag} exited {m['exit']} (expected {expect}); see {m['log']}")
@@ -86,18 +90,19 @@ def main() -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     empty = out_dir / "empty"
     empty.mkdir()
+    cache = out_dir / "cache"
     original = changed.read_bytes()
     runs: dict[str, list[dict[str, Any]]] = {s: [] for s in SCENARIOS}
     identical: list[bool] = []
     try:
         for r in range(1, args.rounds + 1):
             print(f"[cache_bench] round {r}/{args.rounds}", file=sys.stderr, flush=True)
-            shutil.rmtree(corpus / ".contracts-cache", ignore_errors=True)
-            cold = scan_once(tree, corpus, out_dir, f"cold-r{r}")
-            warm = scan_once(tree, corpus, out_dir, f"warm-r{r}")
+            shutil.rmtree(cache, ignore_errors=True)
+            cold = scan_once(tree, corpus, out_dir, f"cold-r{r}", cache=cache)
+            warm = scan_once(tree, corpus, out_dir, f"warm-r{r}", cache=cache)
             identical.append(cold["output"] == warm["output"])
             changed.write_bytes(original + f"\n# cache_bench round {r}\n".encode())
-            one = scan_once(tree, corpus, out_dir, f"one-file-r{r}")
+            one = scan_once(tree, corpus, out_dir, f"one-file-r{r}", cache=cache)
             changed.write_bytes(original)
             runs["cold"].append(cold)
             runs["warm"].append(warm)
@@ -125,7 +130,7 @@ def main() -> None:
             }
         )
     files = sum(1 for _ in corpus.rglob("*.py"))
-    cache_mb = sum(p.stat().st_size for p in (corpus / ".contracts-cache").rglob("*") if p.is_file()) / (1 << 20)
+    cache_mb = sum(p.stat().st_size for p in cache.rglob("*") if p.is_file()) / (1 << 20)
     info = {
         "date": dt.date.today().isoformat(),
         "commit": tree.name,
