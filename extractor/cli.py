@@ -346,6 +346,7 @@ def check(
 
     only = _select_checks(check_ids)
     known = _read_baseline(baseline_path)
+    store = _open_history(path, config_path, history) if record else None
     analysis = _analyse(path, config_path, jobs, retry_amplification, cache_dir, no_cache)
     _no_sources(path, analysis)
     ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification)
@@ -359,8 +360,12 @@ def check(
         from .suppress import baseline_document
 
         _emit(json_out.dumps(baseline_document(findings + outcome.baselined, prints)), write_baseline)
-    if record and not errors:
-        _record_run(path, analysis, findings + outcome.baselined, prints, history, project, now)
+    if store is not None:
+        try:
+            if not errors:
+                _record_run(store, path, findings + outcome.baselined, prints, project, now)
+        finally:
+            store.close()
     if fmt == "json":
         _emit(json_out.dumps(findings_json.document(root, findings, errors, lost)), output)
     elif fmt == "sarif":
@@ -539,31 +544,32 @@ def _sarif(path: Path, findings: list[Finding], outcome: Outcome, prints: dict[s
     return sarif.document(items, REGISTRY, uri_prefix=_uri_prefix(path))
 
 
-def _open_history(path: Path, analysis: Analysis, history: str | None) -> HistoryStore:
+def _open_history(path: Path, config_path: Path | None, history: str | None) -> HistoryStore:
+    """The history store (``--history``, else the configuration's, else the default), opened before
+    any scan so that a store that cannot be used is reported at once."""
     from .history.store import HistoryError, HistoryStore, resolve_target
 
     try:
-        return HistoryStore.open(resolve_target(path, analysis.config.history, history))
+        return HistoryStore.open(resolve_target(path, load_config(path, config_path).history, history))
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
     except HistoryError as exc:
         raise _fail(str(exc)) from None
 
 
 def _record_run(
-    path: Path, analysis: Analysis, findings: list[Finding], prints: dict[str, str], history: str | None, project: str | None, now: datetime
-) -> tuple[HistoryStore, Run, list[RecordedFinding]]:
-    """Record the run; the open store (the caller closes it), the run and its findings as recorded."""
+    store: HistoryStore, path: Path, findings: list[Finding], prints: dict[str, str], project: str | None, now: datetime
+) -> tuple[Run, list[RecordedFinding]]:
+    """Record the run; the run and its findings as recorded."""
     from .commands.drift import record, run_info
     from .history.store import HistoryError, RecordedFinding
     from .report.findings_json import finding_json
 
-    store = _open_history(path, analysis, history)
     rows = [RecordedFinding(prints[f.id], finding_json(f)) for f in findings]
     try:
-        run = record(store, run_info(path, _load_rules(()), project), rows, now)
+        return record(store, run_info(path, _load_rules(()), project), rows, now), rows
     except HistoryError as exc:
-        store.close()
         raise _fail(str(exc)) from None
-    return store, run, rows
 
 
 @main.command()
@@ -636,18 +642,19 @@ def drift(
         outcome, prints = _suppress(root, analysis, run_checks(ctx, only), now, None)
         return analysis, outcome.kept, prints
 
-    base: tuple[str, list[RecordedFinding]] | None = None
-    if base_rev:
-        try:
-            with worktree(path, base_rev) as tree:
-                _, base_findings, base_prints = findings_of(tree)
-        except DriftError as exc:
-            raise _fail(str(exc)) from None
-        base = (f"revision {base_rev}", [RecordedFinding(base_prints[f.id], finding_json(f)) for f in base_findings])
-    analysis, findings, prints = findings_of(path)
-    _no_sources(path, analysis)
-    store, run, rows = _record_run(path, analysis, findings, prints, history, project, now)
+    store = _open_history(path, config_path, history)
     try:
+        base: tuple[str, list[RecordedFinding]] | None = None
+        if base_rev:
+            try:
+                with worktree(path, base_rev) as tree:
+                    _, base_findings, base_prints = findings_of(tree)
+            except DriftError as exc:
+                raise _fail(str(exc)) from None
+            base = (f"revision {base_rev}", [RecordedFinding(base_prints[f.id], finding_json(f)) for f in base_findings])
+        analysis, findings, prints = findings_of(path)
+        _no_sources(path, analysis)
+        run, rows = _record_run(store, path, findings, prints, project, now)
         comparison = compare_runs(store, run, rows, since=since_at, base=base)
     finally:
         store.close()

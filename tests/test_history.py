@@ -369,3 +369,17 @@ def test_the_configuration_names_the_store(tmp_path):
         (tmp_path / "contracts.toml").write_text(f"history = {bad}\n")
         with pytest.raises(ConfigError, match=r"contracts\.toml:1: history must be"):
             load_config(tmp_path)
+
+
+def test_a_store_that_cannot_be_used_is_reported_before_any_scan(tmp_path, monkeypatch):
+    import extractor.cli
+
+    def no_scan(*args, **kwargs):
+        raise AssertionError("scanned before the store was checked")
+
+    monkeypatch.setattr(extractor.cli, "_analyse", no_scan)
+    root = sample_repo(tmp_path / "shop")
+    for command in (["drift", str(root)], ["check", str(root), "--record"]):
+        result = CliRunner().invoke(main, [*command, "--history", "mysql://db/contracts"])
+        assert result.exit_code == 2
+        assert "mysql://...: not a supported history store" in result.stderr
