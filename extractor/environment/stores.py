@@ -362,9 +362,10 @@ def config_stores(root: Path, book: AddressBook) -> list[ConfigStore]:
                     continue
             if addr.host is None and k.kind == "datastore" and k.what in ("redis", "mongodb", "cassandra") and ("://" not in text):
                 addr = Address(what, text.split(",", 1)[0].split(":", 1)[0] or None, addr.port)
-            if (_norm(key), what or "") in seen:
-                continue
-            seen.add((_norm(key), what or ""))
+            same = _norm(key).replace(".", "") if k.library == "spring-boot" else _norm(key)  # SPRING_DATASOURCE_URL is spring.datasource.url
+            if (same, what or "") in seen:
+                continue  # the deployment's environment, read first, overrides the files (as in Spring and .NET)
+            seen.add((same, what or ""))
             file = book.env_source(service, key)
             out.append(ConfigStore(service, file, _line_of(root, file, key, book, service), key, k.kind, what, k.system, k.library, text, addr))
     return sorted(out, key=lambda s: (s.service, s.file, s.line, s.key))
