@@ -1,7 +1,9 @@
 """The link stage: resolve what single files could not know, then build the public facts.
 
 Runs after every file is extracted: cross-module constants (``from .settings import TIMEOUT``),
-kind finalisation (milliseconds, URL text), target services, derived rules, stable ids.
+kind finalisation (milliseconds, URL text), target services, decorator summaries (the policies
+and replica scopes a project decorator puts around the functions it decorates), derived rules,
+stable ids.
 """
 
 from __future__ import annotations
@@ -177,6 +179,7 @@ def link(
                     key=raw.key,
                 )
             )
+    apply_decorator_summaries(facts, results, service_of, links)
     apply_policy_links(facts, links)
     apply_mounts(facts, owned, results, service_of, {svc: t.lookup for svc, t in tables.items()})
     facts.extend(derive(facts, catalog))
@@ -308,6 +311,146 @@ def _database_evidence(entry: Any, standby: frozenset[str]) -> str | None:
 LINK_FUNCTIONS: dict[str, Callable[[dict[str, Any], LinkContext, dict[str, Any]], dict[str, Any] | None]] = {
     "django_replica_aliases": django_replica_aliases,
 }
+
+
+# ---------------------------------------------------------------- decorator summaries
+WRAP_KINDS = frozenset({"retry_policy", "circuit_breaker", "replica_read"})  # what a project decorator may put around a function
+_COVERED = frozenset({"http_call", "grpc_call", "id_generation"})
+
+
+def apply_decorator_summaries(facts: list[Fact], results: list[FileResult], service_of: dict[str, str | None], links: dict[int, list[FactRef]]) -> None:
+    """A project decorator (or decorator factory) that runs the function it wraps under a retry
+    policy, a circuit breaker or in a replica scope gives every function it decorates that fact,
+    at the decorator's line; a policy then covers the decorated function's calls and ids (and
+    those of the same-file functions it calls), as a library decorator's does.
+
+    Read from the files' summaries and facts, in any file of the service: a decorator is a function
+    with a parameter whose closure calls a name of its own scope (the wrapped function) first
+    after a policy or replica fact of that closure (a retry loop, a ``with`` block), or whose
+    closure is itself decorated by a policy; or a function that applies a policy to its
+    parameter by a call (``return lib.retry(...)(f)``). A factory is a function whose closure is
+    such a decorator (``@retrying(4)``)."""
+    from .frontends.summary import CallSite, FunctionSummary
+    from .frontends.treesitter.retry_loops import SLEEP_NAMES, is_logging
+
+    summaries = [(res.path, res.summary) for res in results if res.summary is not None]
+    if not any(fn.decorators for _, s in summaries for fn in s.functions):
+        return
+    by_key = {(f.file, f.key): f for f in facts}
+    index = {(f.file, f.key): i for i, f in enumerate(facts)}
+    local: dict[tuple[str, str], FunctionSummary] = {}
+    closures: dict[tuple[str, str], list[FunctionSummary]] = {}
+    qualified: dict[tuple[str | None, str], tuple[str, FunctionSummary]] = {}
+    for path, s in summaries:
+        for fn in s.functions:
+            local[(path, fn.qualname)] = fn
+            if fn.parent:
+                closures.setdefault((path, fn.parent), []).append(fn)
+            qualified.setdefault((service_of.get(path), s.qualify(fn.qualname)), (path, fn))
+
+    def facts_of(path: str, fn: FunctionSummary) -> list[Fact]:
+        return [f for k in fn.facts if (f := by_key.get((path, k))) is not None]
+
+    def first_call_after(fn: FunctionSummary, fact: Fact) -> CallSite | None:
+        for c in fn.calls:  # in source order
+            if (c.line, c.col) <= (fact.line, fact.col):
+                continue
+            name = c.callee or c.name
+            if name and (is_logging(name) or SLEEP_NAMES.search(name)):
+                continue
+            return c
+        return None
+
+    memo: dict[tuple[str, str], list[Fact]] = {}
+
+    def wrapping(path: str, deco: FunctionSummary) -> list[Fact]:
+        key = (path, deco.qualname)
+        if key in memo:
+            return memo[key]
+        out: list[Fact] = []
+        memo[key] = out
+        params = {p.name for p in deco.params}
+        if not params:
+            return out
+        for fact in facts_of(path, deco):  # return lib.retry(...)(f): a policy applied to the parameter by a call
+            if fact.kind in WRAP_KINDS and any(c.line == fact.line and any(isinstance(a, Dynamic) and a.text in params for a in c.args) for c in deco.calls):
+                out.append(fact)
+        for wrapper in closures.get(key, ()):
+            own = [c for c in wrapper.calls if c.callee is None and not c.name]  # a call of a name of its scope: the wrapped function
+            if not own:
+                continue
+            for fact in facts_of(path, wrapper):
+                if fact.kind not in WRAP_KINDS:
+                    continue
+                if fact.line < wrapper.line or first_call_after(wrapper, fact) in own:  # the wrapper's decorator; a loop or with block around the call
+                    out.append(fact)
+        return out
+
+    def decorator(path: str, name: str, cls: str = "") -> list[Fact]:
+        found = (local.get((path, name)) or (local.get((path, f"{cls}.{name}")) if cls else None)) if "." not in name else None
+        where = (path, found) if found is not None else qualified.get((service_of.get(path), name))
+        if where is None:
+            return []
+        dpath, fn = where
+        out = wrapping(dpath, fn)
+        if not out:  # a factory: its closure is the decorator
+            for inner in closures.get((dpath, fn.qualname), ()):
+                out = out + [f for f in wrapping(dpath, inner) if f not in out]
+        return out
+
+    next_key: dict[str, int] = {}
+    for f in facts:
+        next_key[f.file] = max(next_key.get(f.file, 0), f.key)
+
+    def carry(found: list[Fact], name: str, path: str, line: int, col: int, scope: str, target: FunctionSummary) -> None:
+        """The facts ``found`` of decorator ``name`` at ``line``, around function ``target`` of ``path``."""
+        covered = [f for f in facts_of(path, target) if f.kind in _COVERED]
+        for c in target.calls:  # one hop: the same-file functions it calls
+            callee = local.get((path, c.local)) if c.local else None
+            if callee is not None:
+                covered += [f for f in facts_of(path, callee) if f.kind in _COVERED and f not in covered]
+        for src in found:
+            next_key[path] = next_key.get(path, 0) + 1
+            fields = dict(src.fields)
+            if src.kind == "replica_read":
+                fields["evidence"] = "; ".join(x for x in (fields.get("evidence"), f"through decorator {name}") if x)
+            else:
+                fields["scope"] = f"function {target.qualname}"
+                fields["calls"] = []
+            made = Fact(
+                kind=src.kind,
+                rule=src.rule,
+                file=path,
+                line=max(line, 1),
+                col=col,
+                confidence="medium",
+                fields=fields,
+                service=service_of.get(path),
+                scope=scope,
+                anchor=f"@{name} {target.qualname}",
+                key=next_key[path],
+            )
+            facts.append(made)
+            if src.kind != "replica_read":
+                ref = FactRef(made.key, path)
+                for f in covered:
+                    links.setdefault(index[(f.file, f.key)], []).append(ref)
+
+    for path, s in summaries:
+        for fn in s.functions:
+            for i, name in enumerate(fn.decorators):
+                found = decorator(path, name, fn.cls)
+                if found:  # decorators one a line, right above the definition
+                    carry(found, name, path, fn.line - len(fn.decorators) + i, 1, fn.qualname, fn)
+        for owner, sites in [("", s.calls)] + [(fn.qualname, fn.calls) for fn in s.functions]:
+            for c in sites:  # applied by call: charge = retrying(charge)
+                if not c.functions or not c.callee:
+                    continue
+                found = decorator(path, c.local or c.callee)
+                for passed in c.functions if found else ():
+                    target = local.get((path, passed[len(s.module) + 1 :] if s.module and passed.startswith(s.module + ".") else passed))
+                    if target is not None:
+                        carry(found, c.local or c.callee, path, c.line, c.col, owner, target)
 
 
 def apply_policy_links(facts: list[Fact], links: dict[int, list[FactRef]]) -> None:
