@@ -363,7 +363,7 @@ def check(
     if store is not None:
         try:
             if not errors:
-                _record_run(store, path, findings + outcome.baselined, prints, project, now)
+                _record_run(store, path, findings + outcome.baselined, prints, project, now, only)
         finally:
             store.close()
     if fmt == "json":
@@ -558,7 +558,7 @@ def _open_history(path: Path, config_path: Path | None, history: str | None) -> 
 
 
 def _record_run(
-    store: HistoryStore, path: Path, findings: list[Finding], prints: dict[str, str], project: str | None, now: datetime
+    store: HistoryStore, path: Path, findings: list[Finding], prints: dict[str, str], project: str | None, now: datetime, checks: frozenset[str] | None
 ) -> tuple[Run, list[RecordedFinding]]:
     """Record the run; the run and its findings as recorded."""
     from .commands.drift import record, run_info
@@ -567,7 +567,7 @@ def _record_run(
 
     rows = [RecordedFinding(prints[f.id], finding_json(f)) for f in findings]
     try:
-        return record(store, run_info(path, _load_rules(()), project), rows, now), rows
+        return record(store, run_info(path, _load_rules(()), project, checks), rows, now), rows
     except HistoryError as exc:
         raise _fail(str(exc)) from None
 
@@ -654,7 +654,7 @@ def drift(
             base = (f"revision {base_rev}", [RecordedFinding(base_prints[f.id], finding_json(f)) for f in base_findings])
         analysis, findings, prints = findings_of(path)
         _no_sources(path, analysis)
-        run, rows = _record_run(store, path, findings, prints, project, now)
+        run, rows = _record_run(store, path, findings, prints, project, now, only)
         comparison = compare_runs(store, run, rows, since=since_at, base=base)
     finally:
         store.close()

@@ -17,6 +17,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
+from extractor.checks import REGISTRY
 from extractor.cli import main
 from extractor.config import ConfigError, load_config
 from extractor.history.store import HistoryError, HistoryStore, RecordedFinding, Run, prepare_file, resolve_target
@@ -383,3 +384,49 @@ def test_a_store_that_cannot_be_used_is_reported_before_any_scan(tmp_path, monke
         result = CliRunner().invoke(main, [*command, "--history", "mysql://db/contracts"])
         assert result.exit_code == 2
         assert "mysql://...: not a supported history store" in result.stderr
+
+
+def test_runs_of_some_checks_are_compared_only_with_runs_of_the_same_checks(tmp_path):
+    root = sample_repo(tmp_path / "shop")
+    url = resolve_target(tmp_path, "", None)
+    some = drift_json(root, url, DAY[1], "--check", "drift.*")
+    assert some["run"]["checks"] == sorted(c for c in REGISTRY if c.startswith("drift."))
+    assert {e["check"] for e in some["new"]} == {"drift.replica-read", "drift.retry", "drift.timeout", "drift.undeclared-dependency"}
+    every = drift_json(root, url, DAY[2])
+    assert every["run"]["checks"] == [] and every["compared_with"]["run"] is None and len(every["new"]) == 12
+    again = drift_json(root, url, DAY[3], "--check", "drift")
+    assert again["compared_with"]["run"]["id"] == some["run"]["id"]
+    assert again["new"] == [] and len(again["still_open"]) == 4
+    assert [p["run"] for p in again["trend"]] == [some["run"]["id"], again["run"]["id"]]
+
+
+def test_an_older_store_is_migrated_in_place(tmp_path):
+    """A store at the first schema revision (before runs kept their checks) is upgraded on opening; its runs stay."""
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    from extractor.history import store as store_module
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(Path(store_module.__file__).parent / "migrations"))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        conn.execute(
+            sa.text(
+                'INSERT INTO contracts_runs (project, "commit", branch, recorded_at, tool_version, rules_hash, findings_count) '
+                "VALUES ('p', 'abc', 'main', '2026-11-30 02:00:00.000000', '0.0.9', 'r0', 0)"
+            )
+        )
+    engine.dispose()
+    store = HistoryStore.open(url)
+    try:
+        (run,) = store.runs("p")
+        assert (run.commit, run.tool_version, run.checks, run.recorded_at) == ("abc", "0.0.9", "", dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.timezone.utc))
+        with store.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT version_num FROM contracts_history_version")).scalar() == "0002"
+    finally:
+        store.close()

@@ -78,16 +78,17 @@ class RunInfo:
     branch: str | None
     tool_version: str
     rules_hash: str
+    checks: str = ""  # the selection (--check), sorted ids joined by commas; "": every check
 
 
-def run_info(root: Path, catalog: Catalog, project: str | None = None) -> RunInfo:
+def run_info(root: Path, catalog: Catalog, project: str | None = None, checks: frozenset[str] | None = None) -> RunInfo:
     commit, branch = git_state(root)
-    return RunInfo(project or root.resolve().name, commit, branch, __version__, rules_hash(catalog))
+    return RunInfo(project or root.resolve().name, commit, branch, __version__, rules_hash(catalog), ",".join(sorted(checks)) if checks else "")
 
 
 def record(store: HistoryStore, info: RunInfo, findings: Sequence[RecordedFinding], now: dt.datetime) -> Run:
     """Record one run (one transaction: all of it or nothing)."""
-    run = Run(info.project, info.commit, info.branch, utc(now), info.tool_version, info.rules_hash)
+    run = Run(info.project, info.commit, info.branch, utc(now), info.tool_version, info.rules_hash, checks=info.checks)
     return store.record(run, findings)
 
 
@@ -109,7 +110,9 @@ def drift(
     trend_runs: int = TREND_RUNS,
 ) -> Comparison:
     """Compare the recorded run ``current`` with ``base`` (a revision's findings, not recorded), else
-    the last run recorded before ``since``, else the previous run of the same branch."""
+    the last run recorded before ``since``, else the previous run of the same branch. Only runs of
+    the same checks (``--check``) are compared with and make the trend: a run of ``drift.*`` alone
+    says nothing about the other checks."""
     branch = current.branch
     base_run: Run | None = None
     base_findings: list[RecordedFinding] = []
@@ -117,17 +120,21 @@ def drift(
         label, base_findings = base
     else:
         if since is not None:
-            earlier = [r for r in store.runs(current.project, branch, at_or_before=since, limit=2) if r.id != current.id and r.recorded_at < since]
+            earlier = [
+                r
+                for r in store.runs(current.project, branch, checks=current.checks, at_or_before=since, limit=2)
+                if r.id != current.id and r.recorded_at < since
+            ]
             label = f"the last run recorded before {since.isoformat()}" if earlier else f"nothing (no run recorded before {since.isoformat()})"
         else:
-            earlier = store.runs(current.project, branch, before=current, limit=1)
+            earlier = store.runs(current.project, branch, checks=current.checks, before=current, limit=1)
             label = "the previous recorded run" if earlier else "nothing (the first recorded run)"
         if earlier:
             base_run = earlier[0]
             base_findings = store.findings(base_run)
             label += f" ({_describe(base_run)})"
     seen = store.first_seen(current.project, [f.fingerprint for f in findings + base_findings], branch)
-    history = list(reversed(store.runs(current.project, branch, at_or_before=current.recorded_at, limit=trend_runs + 1)))
+    history = list(reversed(store.runs(current.project, branch, checks=current.checks, at_or_before=current.recorded_at, limit=trend_runs + 1)))
     history = [r for r in history if r.id <= current.id or r.recorded_at < current.recorded_at][-trend_runs:]
     counts = store.counts_by_kind(history)
     trend = [TrendPoint(r, counts[r.id]) for r in history]

@@ -37,7 +37,8 @@ class HistoryError(Exception):
 
 @dataclass(frozen=True)
 class Run:
-    """One recorded run (``id`` 0 before it is recorded). ``recorded_at`` is UTC."""
+    """One recorded run (``id`` 0 before it is recorded). ``recorded_at`` is UTC; ``checks`` the
+    sorted, comma-separated ids of the checks run ("": all of them)."""
 
     project: str
     commit: str | None
@@ -47,6 +48,7 @@ class Run:
     rules_hash: str
     findings_count: int = 0
     id: int = 0
+    checks: str = ""
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,7 @@ class HistoryStore:
                         recorded_at=_naive(run.recorded_at),
                         tool_version=run.tool_version,
                         rules_hash=run.rules_hash,
+                        checks=run.checks,
                         findings_count=len(findings),
                     )
                 ).inserted_primary_key
@@ -219,17 +222,28 @@ class HistoryStore:
                     self._insert_findings(conn, rows)
         except Exception as exc:
             raise HistoryError(f"the run was not recorded: {_reason(exc)}") from None
-        return Run(run.project, run.commit, run.branch, utc(run.recorded_at), run.tool_version, run.rules_hash, len(findings), int(run_id))
+        return Run(run.project, run.commit, run.branch, utc(run.recorded_at), run.tool_version, run.rules_hash, len(findings), int(run_id), run.checks)
 
     def _insert_findings(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         conn.execute(self.findings_table.insert(), rows)
 
     # -- reading --------------------------------------------------------------------------------------
 
-    def runs(self, project: str, branch: str | None = None, *, before: Run | None = None, at_or_before: dt.datetime | None = None, limit: int = 1) -> list[Run]:
-        """The project's newest runs first (of ``branch`` when given): before the run ``before``, or
-        recorded at or before ``at_or_before``."""
+    def runs(
+        self,
+        project: str,
+        branch: str | None = None,
+        *,
+        checks: str | None = None,
+        before: Run | None = None,
+        at_or_before: dt.datetime | None = None,
+        limit: int = 1,
+    ) -> list[Run]:
+        """The project's newest runs first (of ``branch`` and of the ``checks`` selection when given):
+        before the run ``before``, or recorded at or before ``at_or_before``."""
         query = sa.select(self.runs_table).where(self.runs_table.c.project == project)
+        if checks is not None:
+            query = query.where(self.runs_table.c.checks == checks)
         if branch is not None:
             query = query.where(self.runs_table.c.branch == branch)
         if before is not None:
@@ -288,7 +302,17 @@ class HistoryStore:
 
 
 def _run(row: Any) -> Run:
-    return Run(row["project"], row["commit"], row["branch"], utc(row["recorded_at"]), row["tool_version"], row["rules_hash"], row["findings_count"], row["id"])
+    return Run(
+        row["project"],
+        row["commit"],
+        row["branch"],
+        utc(row["recorded_at"]),
+        row["tool_version"],
+        row["rules_hash"],
+        row["findings_count"],
+        row["id"],
+        row["checks"],
+    )
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

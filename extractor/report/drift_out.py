@@ -38,6 +38,7 @@ def _run_json(run: Run | None) -> dict[str, Any] | None:
         "tool_version": run.tool_version,
         "rules_hash": run.rules_hash,
         "findings": run.findings_count,
+        "checks": run.checks.split(",") if run.checks else [],
     }
 
 
