@@ -22,19 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .cache import ExtractionCache
 from .catalog import Catalog, load_catalog
 from .config import Config, load_config
 from .discover import inventory, not_the_services, survey, with_proxies
-from .environment import build_address_book
 from .facts import Diagnostic, Fact, ScanResult, Service
 from .frontends import frontend_for, rules_language, rules_language_of
 from .frontends.base import FileResult
-from .frontends.treesitter.python_package import module_name_for
 from .isolation import Failure, Job, run_isolated
-from .kinds.datastore import config_facts
-from .kinds.proxy_route import route_facts
 from .link import link
-from .reach import build_call_index
 from .sources import SourceCache, read_source
 from .values import Obj, Ref, Value, walk
 
@@ -56,6 +52,8 @@ class ServiceMap:
         return self._by_root.get(".")
 
     def module_of(self, rel: str) -> str:
+        from .frontends.treesitter.python_package import module_name_for
+
         svc = self.owner(rel)
         inner = rel if svc is None or svc.root == "." else rel[len(svc.root) + 1 :]
         return module_name_for(inner)
@@ -68,21 +66,27 @@ _WORKER: dict[str, Any] = {}
 _COMPILED: dict[tuple, dict[str, Any]] = {}
 
 
-def _compile(catalog: Catalog) -> dict[str, Any]:
-    """Compiled rule indexes per language, cached per set of rule files (compiling costs ~0.2 s)."""
+def _compile(catalog: Catalog, languages: Iterable[str] | None = None) -> dict[str, Any]:
+    """Compiled rule indexes per language, cached per set of rule files (compiling costs ~0.2 s
+    for every language): only ``languages`` (default: every language of the catalog) are compiled,
+    so a scan compiles only the languages its files have. Worker processes inherit them (fork)."""
     key = tuple((r.id, str(r.path), _stat(r.path, "st_mtime_ns")) for r in catalog.rules)
-    cached = _COMPILED.get(key)
-    if cached is not None:
-        return cached
-    compiled: dict[str, Any] = {}
-    for language in sorted({rules_language(lang) for lang in catalog.languages()}):
+    if key not in _COMPILED and len(_COMPILED) > 64:
+        _COMPILED.clear()
+    compiled = _COMPILED.setdefault(key, {})
+    available = _rule_languages(catalog)
+    for language in sorted(available if languages is None else set(languages) & available):
+        if language in compiled:
+            continue
         fe = frontend_for(language)
         if fe is not None:  # an aliased language's rules (typescript → javascript) join its own
             compiled[language] = fe.compile([r for r in catalog.rules if r.language != "any" and language in {rules_language(lang) for lang in r.languages}])
-    if len(_COMPILED) > 64:
-        _COMPILED.clear()
-    _COMPILED[key] = compiled
     return compiled
+
+
+def _rule_languages(catalog: Catalog) -> set[str]:
+    """The languages (rules languages: typescript is javascript) the catalog has rules for."""
+    return {rules_language(lang) for lang in catalog.languages()}
 
 
 def _stat(path: Path, attr: str) -> int:
@@ -214,13 +218,18 @@ def hard_limit(soft: float) -> float | None:
     return soft + max(2.0, soft / 10) if soft > 0 else None
 
 
-def _run_tasks(tasks: list[Task], compiled: Mapping[str, Any], jobs: int, catalog: Catalog, rule_ids: tuple[str, ...] | None) -> list[Outcome]:
+def _run_tasks(
+    tasks: list[Task], compiled: Mapping[str, Any], jobs: int, catalog: Catalog, rule_ids: tuple[str, ...] | None, cache: ExtractionCache | None = None
+) -> list[Outcome]:
     out: list[Outcome | None] = [None] * len(tasks)
-    if jobs > 1 and len(tasks) >= POOL_MIN_FILES:
-        pooled = list(range(len(tasks)))
+    keys = _cached(tasks, compiled, cache, catalog.fingerprint(), out) if cache is not None else {}
+    todo = [i for i in range(len(tasks)) if out[i] is None]
+    if jobs > 1 and len(todo) >= POOL_MIN_FILES:
+        pooled = todo
     else:
         pooled = []
-        for i, task in enumerate(tasks):
+        for i in todo:
+            task = tasks[i]
             data, _diag = _read(task)
             fe, index = frontend_for(task.language), compiled.get(task.language)
             if data is not None and fe is not None and index is not None and risky(data) and (task.force or fe.prefilter(index, data)):
@@ -238,7 +247,43 @@ def _run_tasks(tasks: list[Task], compiled: Mapping[str, Any], jobs: int, catalo
                 severity = "error" if outcome.kind == "internal_error" else "warning"
                 outcome = (None, Diagnostic(tasks[i].rel, outcome.kind, outcome.message, severity=severity), 0)
             out[i] = outcome
+    if cache is not None:
+        for i, key in keys.items():
+            res, diag, lines = out[i] or (None, None, 0)
+            if diag is None:  # finished: a timeout, a crash or an unreadable file is tried again next time
+                cache.put(key, (res, lines))
+        cache.flush()
     return [o if o is not None else (None, None, 0) for o in out]
+
+
+def _inside(root: str, rel: str, real: dict[str, str]) -> bool:
+    """Whether ``root/rel`` really lies inside ``root`` (links resolved; folders' real paths memoised in ``real``)."""
+    path = os.path.join(root, rel)
+    folder = os.path.dirname(path)
+    real_root = real.get(root) or real.setdefault(root, os.path.realpath(root))
+    real_folder = real.get(folder) or real.setdefault(folder, os.path.realpath(folder))
+    target = os.path.realpath(path) if os.path.islink(path) else os.path.join(real_folder, os.path.basename(path))
+    return os.path.commonpath([real_root, target]) == real_root
+
+
+def _cached(tasks: list[Task], compiled: Mapping[str, Any], cache: ExtractionCache, rules: str, out: list[Outcome | None]) -> dict[int, bytes]:
+    """Fill ``out`` with the outcomes the cache holds; return the keys of the other tasks whose
+    result may be stored (a readable file of a compiled language that lies inside the root)."""
+    keys: dict[int, bytes] = {}
+    real: dict[str, str] = {}  # folder → its real path
+    for i, task in enumerate(tasks):
+        if task.language not in compiled:
+            continue
+        data, _diag = _read(task)
+        if data is None or not _inside(task.root, task.rel, real):
+            continue  # never a file outside the root (discovery drops links out of it; this makes sure)
+        key = cache.key(rules, task.language, task.rel, task.module, "force" if task.force else "", repr(task.imported), content=data)
+        hit = cache.get(key)
+        if isinstance(hit, tuple) and len(hit) == 2 and (hit[0] is None or isinstance(hit[0], FileResult)) and isinstance(hit[1], int):
+            out[i] = (hit[0], None, hit[1])
+        else:
+            keys[i] = key
+    return keys
 
 
 # ---------------------------------------------------------------- the scan
@@ -251,12 +296,15 @@ def scan(
     rule_ids: Iterable[str] | None = None,
     display_root: str | None = None,
     only_files: Iterable[str] | None = None,
+    cache: ExtractionCache | None = None,
 ) -> ScanResult:
+    """Scan ``root``. With ``cache``, each file's extraction is looked up in (and stored into) the
+    content-hash cache (``extractor.cache``); the link stage and what follows always run."""
     root = Path(root)
     config = config if config is not None else load_config(root)
     _SOURCES.append(SourceCache())
     try:
-        return _scan(root, catalog, config, jobs, rule_ids, display_root, only_files)
+        return _scan(root, catalog, config, jobs, rule_ids, display_root, only_files, cache)
     finally:
         _SOURCES.pop()
 
@@ -269,6 +317,7 @@ def _scan(
     rule_ids: Iterable[str] | None,
     display_root: str | None,
     only_files: Iterable[str] | None,
+    cache: ExtractionCache | None = None,
 ) -> ScanResult:
     started = time.perf_counter()
     catalog = catalog if catalog is not None else load_catalog()
@@ -278,21 +327,23 @@ def _scan(
     inv = inventory(root, config, only_files)
     services, folders = survey(inv, config)
     smap = ServiceMap(services)
-    compiled = _compile(catalog)
     diagnostics: list[Diagnostic] = list(inv.diagnostics)
+    available = {lang for lang in _rule_languages(catalog) if frontend_for(lang) is not None} if inv.files else set()
 
     tasks: list[Task] = []
     for rel in inv.files:
         language = rules_language_of(rel)
-        if language is None or language not in compiled:
+        if language is None or language not in available:
             continue
         module = smap.module_of(rel) if language == "python" else _module_name(language, inv.root, rel)
         tasks.append(Task(str(inv.root), rel, language, module, config.max_file_bytes, time_limit=config.file_time_limit))
+    compiled = _compile(catalog, {t.language for t in tasks})
+    hits, misses = (cache.stats.hits, cache.stats.misses) if cache is not None else (0, 0)
 
     results: dict[str, FileResult] = {}
     total_lines = 0
     parsed_lines = 0
-    for task, (res, diag, lines) in zip(tasks, _run_tasks(tasks, compiled, jobs, catalog, selected)):
+    for task, (res, diag, lines) in zip(tasks, _run_tasks(tasks, compiled, jobs, catalog, selected, cache)):
         total_lines += lines
         if diag is not None:
             diagnostics.append(diag)
@@ -304,18 +355,19 @@ def _scan(
     # a file that could not be read, parsed or finished once is not tried again by the later passes
     failed = {d.file for d in diagnostics} | {rel for rel, res in results.items() if not res.parsed}
     second = [t for t in _second_pass(tasks, results, smap) + _package_pass(tasks, results, smap) if t.rel not in failed]
-    for task, (res, _diag, lines) in zip(second, _run_tasks(second, compiled, jobs, catalog, selected)):
+    for task, (res, _diag, lines) in zip(second, _run_tasks(second, compiled, jobs, catalog, selected, cache)):
         if res is not None:
             if task.rel not in results:
                 parsed_lines += lines
                 diagnostics.extend(res.diagnostics)
             results[task.rel] = res
 
+    refs: dict[str, tuple[FileResult, set[str]]] = {}  # each result's references, found once for the 4 rounds
     for _ in range(4):  # modules whose constants the facts refer to (re-exports chain)
-        deps = [t for t in _dependency_pass(tasks, results, smap, catalog.module_aliases) if t.rel not in failed]
+        deps = [t for t in _dependency_pass(tasks, results, smap, catalog.module_aliases, refs) if t.rel not in failed]
         if not deps:
             break
-        for task, (res, diag, _lines) in zip(deps, _run_tasks(deps, compiled, jobs, catalog, selected)):
+        for task, (res, diag, _lines) in zip(deps, _run_tasks(deps, compiled, jobs, catalog, selected, cache)):
             if diag is not None:
                 failed.add(task.rel)
                 diagnostics.append(diag)
@@ -328,11 +380,17 @@ def _scan(
         hops = [t for t in _reach_pass(tasks, results, summaries, smap) if t.rel not in failed]
         if not hops:
             break
-        for task, (res, diag, _lines) in zip(hops, _run_tasks(hops, compiled, jobs, catalog, selected)):
+        for task, (res, diag, _lines) in zip(hops, _run_tasks(hops, compiled, jobs, catalog, selected, cache)):
             if diag is not None or res is None or res.summary is None:
                 failed.add(task.rel)
             else:
                 summaries[task.rel] = res.summary
+
+    # imported where they are used, not when the CLI imports this module
+    from .environment import build_address_book
+    from .kinds.datastore import config_facts
+    from .kinds.proxy_route import route_facts
+    from .reach import build_call_index
 
     book = build_address_book(inv.root, services, inv.other_files)
     routed: dict[str, str] = {}  # a service whose configuration declares proxy routes → the first such file
@@ -361,6 +419,8 @@ def _scan(
         "second_pass_files": len(second),
         "from_git": inv.from_git,
     }
+    if cache is not None:  # (not part of the facts JSON)
+        stats["cache_hits"], stats["cache_misses"] = cache.stats.hits - hits, cache.stats.misses - misses
     shown = display_root if display_root is not None else Path(os.path.normpath(str(root))).as_posix()
     owners = {rel: adopted.get(rel) or (s.name if (s := smap.owner(rel)) and not not_the_services(rel, s.root) else None) for rel in summaries}
     return ScanResult(
@@ -421,7 +481,9 @@ def _refs_of(res: FileResult) -> set[str]:
     return found
 
 
-def _dependency_pass(tasks: list[Task], results: dict[str, FileResult], smap: ServiceMap, aliases: dict[str, str]) -> list[Task]:
+def _dependency_pass(
+    tasks: list[Task], results: dict[str, FileResult], smap: ServiceMap, aliases: dict[str, str], refs: dict[str, tuple[FileResult, set[str]]] | None = None
+) -> list[Task]:
     """Modules of the same service that define a constant a fact refers to, not yet extracted."""
     by_module: dict[tuple[str, str], Task] = {}
     package_files: dict[tuple[str, str], list[Task]] = {}  # a module of several files (a Go package)
@@ -435,7 +497,12 @@ def _dependency_pass(tasks: list[Task], results: dict[str, FileResult], smap: Se
     for rel, res in results.items():
         svc = smap.owner(rel)
         key = svc.root if svc else "."
-        for qual in _refs_of(res):
+        seen = refs.get(rel) if refs is not None else None
+        if seen is None or seen[0] is not res:
+            seen = (res, _refs_of(res))
+            if refs is not None:
+                refs[rel] = seen
+        for qual in seen[1]:
             alias = next((part for prefix, part in aliases.items() if qual.startswith(prefix + ".")), None)
             if alias is not None:  # django.conf.settings.X: the service's settings modules
                 if (key, alias) not in alias_tasks:
