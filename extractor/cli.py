@@ -379,6 +379,8 @@ def check(
         )
     for problem in outcome.problems:
         click.echo(f"contracts: warning: {problem}", err=True)
+    if outcome.suppressed:
+        click.echo(f"contracts: {len(outcome.suppressed)} finding(s) suppressed (inline comments, ignore: entries)", err=True)
     if known is not None:
         click.echo(f"contracts: {len(outcome.baselined)} finding(s) in the baseline not reported", err=True)
     if errors:

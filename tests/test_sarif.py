@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from extractor.checks import REGISTRY
 from extractor.cli import main
 
-from .test_history import DAY, SAMPLE, introduce_a_drift, sample_repo
+from .test_history import DAY, SAMPLE, edit, introduce_a_drift, sample_repo
 
 OFFICIAL_ID = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
@@ -121,6 +121,13 @@ def test_drift_sarif_says_new_unchanged_and_absent(tmp_path):
         states.setdefault(r["baselineState"], []).append(r["properties"]["subject"])
     assert states["new"] == ["device-intel.internal"]
     assert len(states["unchanged"]) == 12 and "absent" not in states
+    edit(root / "risk-service/risk/signals.py", '/fingerprint/{user_id}")', '/fingerprint/{user_id}", timeout=1.5)')
+    result = runner.invoke(main, ["drift", str(root), "--history", url, "--jobs", "1", "--format", "sarif"], env={"CONTRACTS_NOW": DAY[3].isoformat()})
+    doc = json.loads(result.stdout)
+    validate(doc)
+    (fixed,) = [r for r in doc["runs"][0]["results"] if r["baselineState"] == "absent"]
+    assert (fixed["properties"]["subject"], fixed["kind"], fixed["level"]) == ("device-intel.internal", "pass", "none")
+    assert {r.get("kind", "fail") for r in doc["runs"][0]["results"] if r["baselineState"] == "unchanged"} == {"fail"}
 
 
 def test_a_suppressed_finding_is_a_result_with_its_justification(tmp_path):

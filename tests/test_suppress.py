@@ -81,6 +81,10 @@ def test_an_inline_suppression_on_the_line_or_above_with_a_reason(tmp_path):
     assert "drift.timeout" not in found and "system.missing-timeout" not in found
     assert "drift.retry" in found  # same line, another check
     assert "contracts: warning:" not in result.stderr  # both used, both with a reason, neither expired
+    # system.* also covers checkout -> risk's timeout inversion, which names that call as risk's side
+    assert "contracts: 3 finding(s) suppressed (inline comments, ignore: entries)" in result.stderr
+    inversions = [f for f in json.loads(result.stdout)["findings"] if f["check"] == "system.timeout-inversion"]
+    assert [f["services"] for f in inversions] == [["checkout", "payment"]]
 
 
 def test_inline_suppressions_parse_both_comment_styles(tmp_path):

@@ -6,7 +6,8 @@ cross-service finding, each with what that side expects, provides or does. ``par
 carries the finding's fingerprint (``history/fingerprint.py``), which survives moved lines. The
 rules are the checks, with their rule text from the registry (docs/checks.md). Suppressed findings
 are results with ``suppressions`` (their reason as justification); in ``drift``, ``baselineState``
-says new, unchanged (still open) or absent (fixed).
+says new, unchanged (still open) or absent (fixed: ``kind`` pass, ``level`` none, so a dashboard
+does not raise an alert for it).
 """
 
 from __future__ import annotations
@@ -103,6 +104,9 @@ def result(item: Item, rule_index: int, prefix: str = "") -> dict[str, Any]:
         out["suppressions"] = [{"kind": item.suppression[0], "justification": item.suppression[1]}]
     if item.baseline_state is not None:
         out["baselineState"] = item.baseline_state
+    if item.baseline_state == "absent":  # fixed: the rule was evaluated and the problem is gone
+        out["kind"] = "pass"
+        out["level"] = "none"
     return out
 
 
