@@ -219,7 +219,10 @@ def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any
         attempts = preset["attempts"]
     elif "stop" not in raw and "attempts" in defaults:
         attempts = defaults["attempts"]
-    if attempts is not None and attempts < 1:
+    counted = number(raw["attempts"]) if "attempts" in raw else number(raw["retries"]) if "retries" in raw else None
+    if counted is not None and counted < 0 and spec.get("negative_means_forever"):
+        attempts = None  # retry(tries=-1): no limit
+    elif attempts is not None and attempts < 1:
         attempts = 1
     cap = spec.get("max_attempts")  # the library clamps higher values (gRPC: 5)
     if attempts is not None and cap is not None and attempts > cap:
