@@ -149,7 +149,7 @@ def _rebuild(cls: type, values: tuple[Any, ...]) -> Any:
     names = _slots(cls) if isinstance(cls, type) else ()
     if not names or len(values) != len(names):
         raise pickle.UnpicklingError(f"{cls!r} is not a data class the cache stores")
-    obj = object.__new__(cls)
+    obj: Any = object.__new__(cls)
     for name, value in zip(names, values):
         object.__setattr__(obj, name, value)
     return obj
