@@ -12,7 +12,7 @@ _SCAN = """
 import contextlib, io, json, sys
 from extractor.cli import main
 out = io.StringIO()
-sys.argv = ["contracts", "scan", sys.argv[1], "--format", "json", "--jobs", "1"]
+sys.argv = ["contracts", "scan", sys.argv[1], "--format", "json", "--jobs", "1", "--no-cache"]  # cold: a cached file loads no adapter
 with contextlib.redirect_stdout(out):
     try:
         main()
