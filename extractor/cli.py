@@ -367,13 +367,20 @@ def check(
         finally:
             store.close()
     if fmt == "json":
-        _emit(json_out.dumps(findings_json.document(root, findings, errors, lost)), output)
+        _emit(json_out.dumps(findings_json.document(root, findings, errors, lost, _run_metadata(path, now))), output)
     elif fmt == "sarif":
         _emit(json_out.dumps(_sarif(path, findings, outcome, prints)), output)
     else:
         _emit(
             findings_text.render(
-                root, findings, errors, len(analysis.graph.services), len(analysis.declared.files), analysis.scan.facts if show_facts else None, lost
+                root,
+                findings,
+                errors,
+                len(analysis.graph.services),
+                len(analysis.declared.files),
+                analysis.scan.facts if show_facts else None,
+                lost,
+                _run_metadata(path, now),
             ),
             output,
         )
@@ -488,6 +495,28 @@ def _now() -> datetime:
         return parse_since(given)
     except DriftError:
         raise _fail(f"CONTRACTS_NOW={given!r}: expected an ISO 8601 time (2026-12-07T06:00:00Z)") from None
+
+
+RUN_TIME_VAR = "CONTRACTS_RUN_TIME"
+RUN_COMMIT_VAR = "CONTRACTS_RUN_COMMIT"
+
+
+def _run_metadata(path: Path, now: datetime) -> dict[str, str]:
+    """The run header of ``check`` (text and the JSON's ``run``): the tool and its version, the time
+    of the run (UTC) and the commit and branch PATH is checked out at. ``$CONTRACTS_RUN_TIME`` and
+    ``$CONTRACTS_RUN_COMMIT`` replace the time and the commit (empty: left out), for reproducible
+    reports and snapshot tests."""
+    from datetime import timezone
+
+    from .commands.drift import git_state
+
+    run = {"tool": "contracts", "version": __version__}
+    time = os.environ.get(RUN_TIME_VAR)
+    run["time"] = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if time is None else time
+    given = os.environ.get(RUN_COMMIT_VAR)
+    commit, branch = git_state(path) if given is None else (given, None)
+    run.update({"commit": commit or "", "branch": branch or ""})
+    return {k: v for k, v in run.items() if v}
 
 
 def _select_checks(check_ids: tuple[str, ...]) -> frozenset[str] | None:

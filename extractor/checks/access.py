@@ -63,7 +63,7 @@ def data_policy(ctx: CheckContext) -> Iterator[Finding]:
     the data when its detail level is at least the needed one, and *admits* the consumer when its access
     is open, equal to the consumer's access level, or names the consumer. Some endpoint gives the data
     but none that does admits the consumer: error, ``DECISION_REQUIRED`` (``DECIDED``, info, once a
-    decision naming the data is recorded). No endpoint gives it: warning, ``BLOCKS_INTEGRATION``."""
+    decision naming the data is recorded). No endpoint gives it: error, ``BLOCKS_INTEGRATION``."""
     graph = ctx.graph
     for consumer in sorted(graph.services):
         contract = graph.services[consumer].declared
@@ -94,7 +94,7 @@ def data_policy(ctx: CheckContext) -> Iterator[Finding]:
             if not giving:
                 yield finding(
                     "access.data-policy",
-                    "warning",
+                    "error",
                     "BLOCKS_INTEGRATION",
                     title="Data not exposed",
                     services=(consumer, provider),

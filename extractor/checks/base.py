@@ -121,6 +121,7 @@ def finding(
     kind = kind or REGISTRY[check].kind
     title = title or REGISTRY[check].title
     assert severity in SEVERITIES and status in STATUSES and kind in KINDS, (severity, status, kind)
+    assert status != "BLOCKS_INTEGRATION" or severity == "error", (check, severity, status)  # it fails CI by default
     assert all(side.role in ROLES for side in sides), [side.role for side in sides]
     services = tuple(services)
     sides = tuple(Side(s.service, s.role, s.text, tuple(dict.fromkeys(l for l in s.locations if l.file))) for s in sides)

@@ -6,7 +6,8 @@ team promises. The checks run a second time without those entries (code and conf
 only); a finding citing an unconfirmed entry that this run does not report at least as severely is
 lowered a step (error → warning → info, never below the second run's severity), says so in its
 message and gains a resolution: confirm or correct the entry. What the code alone shows keeps its
-severity.
+severity. A lowered ``BLOCKS_INTEGRATION`` finding becomes ``UNVERIFIED``: that status is always an
+error (it fails CI by default), and an unconfirmed entry cannot block an integration until confirmed.
 """
 
 from __future__ import annotations
@@ -86,7 +87,13 @@ def soften(findings: Iterable[Finding], declared: LoadedContracts, baseline: dic
         where = ", ".join(str(loc) for _, loc in hits)
         extra = tuple(Resolution(service, f"{service}: confirm the inferred entry at {loc} (delete `inferred: true`) or correct it") for service, loc in hits)
         out.append(
-            replace(f, severity=SEVERITIES[rank], message=f"{f.message} (rests on unconfirmed inferred entries: {where})", resolutions=f.resolutions + extra)
+            replace(
+                f,
+                severity=SEVERITIES[rank],
+                status="UNVERIFIED" if f.status == "BLOCKS_INTEGRATION" and SEVERITIES[rank] != "error" else f.status,
+                message=f"{f.message} (rests on unconfirmed inferred entries: {where})",
+                resolutions=f.resolutions + extra,
+            )
         )
     return out
 

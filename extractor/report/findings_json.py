@@ -42,15 +42,19 @@ def finding_json(f: Finding) -> dict[str, Any]:
     return out
 
 
-def document(root: str, findings: list[Finding], errors: list[ContractError], unanalysed: list[Diagnostic] | None = None) -> dict[str, Any]:
+def document(
+    root: str, findings: list[Finding], errors: list[ContractError], unanalysed: list[Diagnostic] | None = None, run: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The findings document; ``unanalysed`` (the services' files that could not be analysed, one
-    diagnostic each) is listed only when there are some."""
+    diagnostic each) is listed only when there are some; ``run`` (tool, version, and the time,
+    commit and branch when known) when given."""
     summary: dict[str, int] = {"findings": len(findings)}
     summary.update({s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES})
     summary["contract_errors"] = len(errors)
     out: dict[str, Any] = {
         "version": FINDINGS_VERSION,
         "root": root,
+        **({"run": dict(run)} if run else {}),
         "summary": summary,
         "findings": [finding_json(f) for f in findings],
         "contract_errors": [{"file": e.file, "line": e.line, "kind": e.kind, "message": e.message} for e in errors],

@@ -25,6 +25,15 @@ from ..kinds import CALL_KINDS
 from .summary import summarise
 
 
+def run_line(run: dict[str, str]) -> str:
+    """``Run: 2026-12-07T06:00:00Z, commit 5bbe3db1c2d4 (main), contracts 0.1.0``: what the JSON's ``run`` holds."""
+    parts = [run["time"]] if run.get("time") else []
+    if run.get("commit"):
+        parts.append(f"commit {run['commit'][:12]}" + (f" ({run['branch']})" if run.get("branch") else ""))
+    parts.append(f"{run['tool']} {run['version']}")
+    return "Run: " + ", ".join(parts)
+
+
 def location_text(loc: Location) -> str:
     return f"{loc} ({'code: ' + loc.rule if loc.rule else 'declared'})"
 
@@ -98,23 +107,29 @@ def render(
     files: int,
     facts: list[Fact] | None = None,
     unanalysed: list[Diagnostic] | None = None,
+    run: dict[str, str] | None = None,
 ) -> str:
-    lines = [f"contracts check {root}: {services} services, {files} contract files", ""]
+    """The report: the run header, the facts, the files not analysed, the findings by service pair,
+    then the contract file errors (after every finding, as the exit code 2 says) and the counts."""
+    lines = [f"contracts check {root}: {services} services, {files} contract files"]
+    if run:
+        lines.append(run_line(run))
+    lines.append("")
     if facts:
         lines += render_facts(facts)
     if unanalysed:
         lines.append(f"Files not analysed ({len(unanalysed)}; their calls are not checked):")
         lines += [f"  {d.file}{f':{d.line}' if d.line else ''}: {d.kind}: {d.message}" for d in unanalysed]
         lines.append("")
-    if errors:
-        lines.append(f"Contract file errors ({len(errors)}):")
-        lines += [f"  {e}" for e in errors]
-        lines.append("")
     for services_key, group in groupby(findings, key=lambda f: f.services):
         lines.append(" → ".join(services_key))
         for f in group:
             lines += render_finding(f)
             lines.append("")
+    if errors:
+        lines.append(f"Contract file errors ({len(errors)}):")
+        lines += [f"  {e}" for e in errors]
+        lines.append("")
     counts = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES}
     summary = f"{len(findings)} findings: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} info"
     if errors:

@@ -120,4 +120,4 @@ def test_data_no_endpoint_returns_is_not_exposed(tmp_path):
         },
     )
     (f,) = check(root, "access.data-policy")
-    assert (f.severity, f.status, f.title) == ("warning", "BLOCKS_INTEGRATION", "Data not exposed")
+    assert (f.severity, f.status, f.title) == ("error", "BLOCKS_INTEGRATION", "Data not exposed")
