@@ -13,7 +13,7 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -94,6 +94,7 @@ class Inventory:
     other_files: list[str]  # every other listed file (manifests, YAML, configs)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     from_git: bool = False
+    browser: dict[str, str] = field(default_factory=dict)  # source files that run in users' browsers → why (``browser_code``)
 
 
 def _git_files(root: Path) -> list[str] | None:
@@ -166,7 +167,86 @@ def inventory(root: Path, config: Config, only: Iterable[str] | None = None) -> 
             inv.files.append(rel)
         else:
             inv.other_files.append(rel)
+    inv.browser = browser_code(root, inv.files, inv.other_files)
     return inv
+
+
+BROWSER_APPS = {"@angular/core": "an Angular app"}
+"""``package.json`` dependencies of apps that run in the browser only: every file of theirs is client code."""
+SSR_PACKAGES = ("@angular/ssr", "@nguniversal/express-engine")
+NEXT_CLIENT_DIRS = frozenset({"components", "providers", "hooks", "contexts", "context"})
+"""Folders of React components, providers and hooks in a Next.js app: their effects and handlers run in the browser."""
+_NEXT_SERVER_DATA = re.compile(r"\b(getServerSideProps|getStaticProps|getInitialProps)\b")
+_USE_CLIENT = re.compile(r"""^(?:\s|//[^\n]*\n|/\*.*?\*/)*["']use client["']""", re.DOTALL)
+_JS_IMPORT = re.compile(r"""(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)["'](\.{1,2}/[^"']+)["']""")
+_JS_SUFFIXES = ("", ".ts", ".tsx", ".js", ".jsx", ".mjs", "/index.ts", "/index.tsx", "/index.js", "/index.jsx")
+
+
+def browser_code(root: Path, files: list[str], other_files: list[str]) -> dict[str, str]:
+    """The JavaScript/TypeScript files that run in users' browsers, each with why: every file of an
+    Angular app, and the browser part of a Next.js app: ``'use client'`` modules, its React
+    components, providers and hooks (``components/``, ...), its pages outside ``pages/api/`` that
+    fetch no data on the server (no ``getServerSideProps``/``getStaticProps``/``getInitialProps``),
+    and the modules only those import (``utils/Request.ts`` under ``gateways/Api.gateway.ts``).
+    Their calls are a client's, not the app's server's (``not_the_services``)."""
+    apps: dict[str, tuple[str, str]] = {}  # folder → (kind, why)
+    for rel in other_files:
+        if rel.rsplit("/", 1)[-1] != "package.json":
+            continue
+        try:
+            data = json.loads(_read(root, rel) or "{}")
+        except ValueError:
+            continue
+        deps = {**(data.get("devDependencies") or {}), **(data.get("dependencies") or {})} if isinstance(data, dict) else {}
+        if not isinstance(deps, dict):
+            continue
+        if "next" in deps:
+            apps[_parent(rel)] = ("next", "the Next.js app's browser code")
+        else:
+            app = next((what for package, what in BROWSER_APPS.items() if package in deps), None)
+            if app is not None and not any(p in deps for p in SSR_PACKAGES):
+                apps[_parent(rel)] = ("browser", f"{app} ({rel}): it runs in the browser")
+    if not apps:
+        return {}
+    scripts = [f for f in files if f.endswith((".js", ".jsx", ".ts", ".tsx", ".mjs"))]
+    out: dict[str, str] = {}
+    for folder, (kind, why) in sorted(apps.items()):
+        inside = [f for f in scripts if folder == "." or f.startswith(folder + "/")]
+        inside = [f for f in inside if owner_of(_parent(f) + "/x", list(apps)) == folder]  # not a nested app's
+        if kind == "browser":
+            out.update(dict.fromkeys(inside, why))
+            continue
+        found: dict[str, str] = {}
+        texts = {f: _read(root, f) for f in inside}
+        for f in inside:
+            inner = (f if folder == "." else f[len(folder) + 1 :]).split("/")
+            if _USE_CLIENT.match(texts[f]):
+                found[f] = "a 'use client' module of a Next.js app"
+            elif any(p.lower() in NEXT_CLIENT_DIRS for p in inner[:-1]):
+                found[f] = "a React component of a Next.js app (components/, providers/, hooks/)"
+            elif (
+                inner[0] == "pages"
+                and inner[1:2] != ["api"]
+                and not inner[-1].startswith(("_app.", "_document.", "_middleware."))
+                and not _NEXT_SERVER_DATA.search(texts[f])
+            ):
+                found[f] = "a Next.js page with no server-side data fetching"
+        importers: dict[str, set[str]] = {}
+        for f, text in texts.items():
+            for target in _JS_IMPORT.findall(text):
+                base = join_path(_parent(f), target)
+                resolved = next((base + sfx for sfx in _JS_SUFFIXES if base + sfx in texts), None)
+                if resolved is not None and resolved != f:
+                    importers.setdefault(resolved, set()).add(f)
+        changed = True
+        while changed:  # modules imported only by browser code are browser code
+            changed = False
+            for f, users in sorted(importers.items()):
+                if f not in found and users and all(u in found for u in users):
+                    found[f] = f"imported only by browser code ({sorted(users)[0]})"
+                    changed = True
+        out.update(found)
+    return out
 
 
 def _parent(rel: str) -> str:
@@ -248,11 +328,86 @@ def name_variants(name: str) -> set[str]:
     return {v for v in out if v}
 
 
-ROLES = ("service", "proxy", "test", "library", "orchestrator", "shared-defaults", "build", "workspace", "excluded", "nested")
-"""What a folder with a manifest is: a service (``service``, ``proxy``), or why it is not one."""
+ROLES = (
+    "service",
+    "proxy",
+    "image",
+    "test",
+    "library",
+    "orchestrator",
+    "shared-defaults",
+    "build",
+    "workspace",
+    "client",
+    "infrastructure",
+    "excluded",
+    "nested",
+)
+"""What a folder with a manifest is: a service (``service``, ``proxy``; ``image``: a service of the
+system that runs a stock image and has no folder of its own, a node with no code), or why it is not
+one (``client``: a mobile, desktop or browser app; ``infrastructure``: a stock database, broker,
+cache or telemetry image)."""
 TEST_NAME_SUFFIXES = (".tests", ".test", ".unittests", ".integrationtests", ".functionaltests", "_test", "_tests", "-test", "-tests")
 TEST_PROJECT_MARKERS = ("Microsoft.NET.Test.Sdk", "xunit", "NUnit", "MSTest.TestFramework", "<IsTestProject>true")
 _DOCKER_ARG = re.compile(r"(?m)^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)")
+BUILDKIT_ARGS = frozenset({"BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT", "TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT"})
+"""BuildKit's automatic build arguments: a multi-platform build, not a Dockerfile parameterised by its source."""
+FOREIGN_MANIFESTS = ("Cargo.toml", "Gemfile", "composer.json", "mix.exs", "CMakeLists.txt")
+"""Manifests of services in languages that are not read (Rust, Ruby, PHP, Elixir, C++): beside a
+Dockerfile, the folder is a service whose calls are not seen (it can still be called)."""
+CLIENT_PACKAGES = {"expo": "an Expo app", "react-native": "a React Native app", "electron": "an Electron desktop app"}
+"""``package.json`` dependencies that make the folder an app running on users' devices: a client."""
+INFRASTRUCTURE_IMAGES = frozenset(
+    {
+        "postgres",
+        "postgresql",
+        "postgis",
+        "mysql",
+        "mariadb",
+        "mssql",
+        "mongo",
+        "mongodb",
+        "redis",
+        "valkey",
+        "memcached",
+        "cassandra",
+        "couchbase",
+        "neo4j",
+        "elasticsearch",
+        "opensearch",
+        "opensearch-dashboards",
+        "kibana",
+        "logstash",
+        "rabbitmq",
+        "kafka",
+        "zookeeper",
+        "nats",
+        "pulsar",
+        "activemq",
+        "seq",
+        "jaeger",
+        "all-in-one",
+        "zipkin",
+        "prometheus",
+        "grafana",
+        "loki",
+        "tempo",
+        "opentelemetry-collector",
+        "opentelemetry-collector-contrib",
+        "otel-collector",
+        "consul",
+        "eureka",
+        "config-server",
+        "keycloak",
+        "etcd",
+        "minio",
+        "azurite",
+        "localstack",
+    }
+)
+"""Stock images of databases, brokers, caches, search and telemetry backends, configuration
+servers, registries and identity providers: the data and infrastructure layers of the graph (store
+and infrastructure nodes, made from the clients' facts), not services of the system."""
 
 
 @dataclass(frozen=True)
@@ -267,7 +422,12 @@ class Folder:
 
     @property
     def is_service(self) -> bool:
-        return self.role in ("service", "proxy")
+        return self.role in ("service", "proxy", "image")
+
+    @property
+    def has_folder(self) -> bool:
+        """False for a service with no folder of its own (a Compose image, an Aspire resource): ``root`` is ``FILE#NAME``."""
+        return "#" not in self.root
 
     def to_json(self) -> dict[str, Any]:
         return {"root": self.root, "service": self.service, "role": self.role, "reason": self.reason}
@@ -297,6 +457,7 @@ def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]
     roots: list[str]
     verdicts: dict[str, tuple[str, str]] = {}
     mounted: dict[str, tuple[str, str]] = {}
+    composed = compose_services(root, inv.other_files)
     if config.services:
         dirs = {_parent(f) for f in all_files} | {"."}
         expanded = set()
@@ -307,7 +468,7 @@ def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]
         roots = sorted(d for d in expanded | {"."} if any(fnmatch.fnmatch(d, g.rstrip("/")) for g in config.services))
         verdicts = {r: ("service", f"services = {list(config.services)} ({config.source})") for r in roots}
     else:
-        mounted = _compose_proxies(root, inv)
+        mounted = _compose_proxies(composed, inv)
         candidates = (set(contracts_by_dir) | set(manifests_by_dir) | _included(all_files, config) | set(mounted)) - {"."}
         project_refs = _project_references(root, all_files)
         roots = []
@@ -332,8 +493,12 @@ def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]
             lang_by_root[owner].add(EXTENSIONS[os.path.splitext(rel)[1]])
     services: list[Service] = []
     used: dict[str, int] = {}
+    dirnames = {r: _dir_name(root, r, roots) for r in roots}
+    builders = {c.build: c.name for c in sorted(composed, key=lambda c: (c.file, c.name)) if c.build is not None and c.build in dirnames}
     for r in roots:
-        dirname = _dir_name(root, r, roots)
+        dirname = dirnames[r]
+        if r in builders and sum(1 for n in dirnames.values() if n == dirname) > 1:  # two aggregator/ folders: their compose names
+            dirname = builders[r]
         manifests = sorted(manifests_by_dir.get(r, []))
         declared = _declared_service_name(root, contracts_by_dir.get(r, []))
         name = config.names.get(r) or declared or (mounted[r][0] if r in mounted and not config.services else None) or dirname
@@ -350,6 +515,11 @@ def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]
         )
     by_root = {s.root: s.name for s in services}
     folders = [Folder(d, role, reason, by_root.get(d)) for d, (role, reason) in sorted(verdicts.items())]
+    if not config.services:
+        folders += [image.folder() for image in compose_images(composed, services)]
+        hosts = [d for d, (role, _) in verdicts.items() if role == "orchestrator"]
+        taken = {s.name for s in services} | {f.service for f in folders if f.service}
+        folders += _aspire_proxies(inv, root, hosts, taken)
     return sorted(services, key=lambda s: s.root), folders
 
 
@@ -357,10 +527,13 @@ CLIENT_ASSET_DIRS = frozenset({"static", "wwwroot"})
 """Folders of browser assets a backend serves: their scripts run in the browser, a client of the backend."""
 
 
-def not_the_services(rel: str, service_root: str) -> str | None:
+def not_the_services(rel: str, service_root: str, browser: Mapping[str, str] | None = None) -> str | None:
     """Why code in ``rel`` is not its service's own (None: it is): a test folder below the service's
     root (``src/test/``, ``tests/``: test code exercises the service), or browser assets it serves
-    (``static/``, ``wwwroot/``: scripts of a client of the service)."""
+    (``static/``, ``wwwroot/``: scripts of a client of the service), or browser code of its app
+    (``browser``: ``Inventory.browser``, the React components of a Next.js app)."""
+    if browser and rel in browser:
+        return "client"
     inner = rel if service_root == "." else rel[len(service_root) + 1 :]
     for p in inner.split("/")[:-1]:
         if p.lower() in TEST_DIRS:
@@ -383,15 +556,22 @@ COMPOSE_NAMES = re.compile(r"(^|/)(docker-)?compose[^/]*\.ya?ml$")
 """Compose files by name (``docker-compose.yml``, ``compose.override.yaml``); the reader is ``environment.compose``."""
 
 
-def _compose_proxies(root: Path, inv: Inventory) -> dict[str, tuple[str, str]]:
-    """Folders holding a proxy's configuration (nginx, Envoy) and no source that a Docker Compose
-    service mounts or builds (``volumes: [./gateways/envoy/web:/etc/envoy]``): folder → (the
-    compose service's name, the reason). Such a proxy runs a stock image, so it has no manifest."""
-    proxies = {_parent(f) for f in inv.other_files if _is_proxy_config(f)}
-    if not proxies:
-        return {}
-    out: dict[str, tuple[str, str]] = {}
-    for rel in inv.other_files:
+@dataclass(frozen=True)
+class ComposeService:
+    """One service entry of a Docker Compose file, as discovery needs it."""
+
+    name: str
+    file: str
+    image: str | None  # ${VAR} filled in from the .env file beside the compose file
+    has_build: bool
+    build: str | None  # the folder it builds: its context, or the dockerfile's folder inside it
+    paths: tuple[str, ...]  # repository paths it builds from or mounts (``./gateways/envoy/web:/etc/envoy``)
+
+
+def compose_services(root: Path, files: Iterable[str]) -> list[ComposeService]:
+    """Every service entry of the repository's Compose files (``COMPOSE_NAMES``), in file order."""
+    out: list[ComposeService] = []
+    for rel in sorted(files):
         if not COMPOSE_NAMES.search(rel):
             continue
         try:
@@ -399,21 +579,135 @@ def _compose_proxies(root: Path, inv: Inventory) -> dict[str, tuple[str, str]]:
         except yamlio.YamlError:
             continue
         base = _parent(rel)
+        env = parse_env_file(_read(root, join_path(base, ".env")))  # what compose fills ${VAR} from
         for doc in docs:
             services = doc.get("services") if isinstance(doc, dict) else None
             for name, spec in sorted(services.items()) if isinstance(services, dict) else []:
                 if not isinstance(spec, dict):
                     continue
                 build = spec.get("build")
-                paths = [build.get("context") if isinstance(build, dict) else build]
-                paths += [v.split(":", 1)[0] if isinstance(v, str) else v.get("source") if isinstance(v, dict) else None for v in spec.get("volumes") or []]
-                for path in paths:
-                    if not isinstance(path, str) or not path.startswith("."):
-                        continue
-                    folder = join_path(base, path)
-                    folder = _parent(folder) if folder in inv.other_files else folder
-                    if folder in proxies and not any(f.startswith(folder + "/") for f in inv.files):
-                        out.setdefault(folder, (str(name), f"a proxy: compose service {name} ({rel}) runs it with its configuration, no source"))
+                context = build.get("context") if isinstance(build, dict) else build
+                paths = [context] + [
+                    v.split(":", 1)[0] if isinstance(v, str) else v.get("source") if isinstance(v, dict) else None for v in spec.get("volumes") or []
+                ]
+                image = spec.get("image")
+                out.append(
+                    ComposeService(
+                        str(name),
+                        rel,
+                        _substitute(image, env) if isinstance(image, str) else None,
+                        "build" in spec,
+                        compose_build_folder(base, spec),
+                        tuple(join_path(base, p) for p in paths if isinstance(p, str) and p.startswith(".")),
+                    )
+                )
+    return out
+
+
+def compose_build_folder(base: str, spec: dict[str, Any]) -> str | None:
+    """The folder a Compose service builds (``base``: the compose file's folder): its ``build:``
+    context, or the folder of its ``dockerfile:`` inside the context (``context: .`` with
+    ``dockerfile: services/risk/Dockerfile`` builds ``services/risk``); None without a build."""
+    build = spec.get("build")
+    context = build.get("context") if isinstance(build, dict) else build
+    dockerfile = build.get("dockerfile") if isinstance(build, dict) else None
+    if not isinstance(context, str) or "$" in context:
+        return None
+    folder = join_path(base, context)
+    if isinstance(dockerfile, str) and "/" in dockerfile and "$" not in dockerfile:
+        folder = join_path(folder, dockerfile.rsplit("/", 1)[0])
+    return folder
+
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _substitute(text: str, env: dict[str, str]) -> str:
+    """Compose's variable substitution (``${VAR}``, ``${VAR:-default}``, ``$VAR``) from ``env``; an unknown variable stays."""
+
+    def fill(m: re.Match[str]) -> str:
+        var = m.group(1) or m.group(3)
+        if var in env:
+            return env[var]
+        return m.group(2) if m.group(2) is not None else m.group(0)
+
+    return _VAR.sub(fill, text)
+
+
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*?)\s*$")
+
+
+def parse_env_file(text: str) -> dict[str, str]:
+    """``KEY=value`` lines of a dotenv file (``export``, quotes and trailing comments allowed)."""
+    env: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        m = _ENV_LINE.match(line)
+        if not m:
+            continue
+        key, value = m.group(1), m.group(2)
+        if value[:1] in ("'", '"'):
+            end = value.find(value[0], 1)
+            value = value[1:end] if end > 0 else value[1:]
+        else:
+            value = re.split(r"\s+#", value, maxsplit=1)[0].strip()
+        env.setdefault(key, value)
+    return env
+
+
+@dataclass(frozen=True)
+class ComposeImage:
+    """A Compose service that runs an image and builds nothing in the repository: a service of the
+    system with no code (``infrastructure`` None), or a stock database, broker, cache or telemetry
+    image (``infrastructure``: which)."""
+
+    name: str
+    file: str
+    image: str
+    infrastructure: str | None
+
+    def folder(self) -> Folder:
+        where = f"compose service {self.name} ({self.file}) runs the image {self.image} and builds nothing here"
+        if self.infrastructure is not None:
+            return Folder(
+                f"{self.file}#{self.name}",
+                "infrastructure",
+                f"{where}: a stock {self.infrastructure} image, not a service (a store or infrastructure node when code or configuration uses it)",
+            )
+        return Folder(f"{self.file}#{self.name}", "image", f"{where}: a service of the system with no code of its own", self.name)
+
+
+def compose_images(composed: list[ComposeService], services: list[Service]) -> list[ComposeImage]:
+    """The Compose services that run an image and build no folder in any Compose file, and whose
+    name and image name are not one of the repository's services (by name variants, as addresses
+    are matched)."""
+    known = {v for s in services for a in (s.name, *s.aliases) for v in name_variants(a) | {a.lower()}}
+    built = {c.name for c in composed if c.has_build}
+    out: dict[str, ComposeImage] = {}
+    for c in composed:
+        if c.image is None or c.name in built or c.name in out or (name_variants(c.name) | {c.name.lower()}) & known:
+            continue
+        repository = c.image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0].lower()
+        if "$" not in repository and (name_variants(repository) | {repository}) & known:
+            continue  # the image of a service of the repository, built by its own tooling (springcommunity/spring-petclinic-vets-service)
+        out[c.name] = ComposeImage(c.name, c.file, c.image, infrastructure_image(c.image))
+    return [out[n] for n in sorted(out)]
+
+
+def _compose_proxies(composed: list[ComposeService], inv: Inventory) -> dict[str, tuple[str, str]]:
+    """Folders holding a proxy's configuration (nginx, Envoy) and no source that a Docker Compose
+    service mounts or builds (``volumes: [./gateways/envoy/web:/etc/envoy]``): folder → (the
+    compose service's name, the reason). Such a proxy runs a stock image, so it has no manifest."""
+    proxies = {_parent(f) for f in inv.other_files if _is_proxy_config(f)}
+    if not proxies:
+        return {}
+    out: dict[str, tuple[str, str]] = {}
+    for c in composed:
+        for path in c.paths:
+            folder = _parent(path) if path in inv.other_files else path
+            if folder in proxies and not any(f.startswith(folder + "/") for f in inv.files):
+                out.setdefault(folder, (c.name, f"a proxy: compose service {c.name} ({c.file}) runs it with its configuration, no source"))
     return out
 
 
@@ -492,6 +786,9 @@ def _classify(
     marker = next((m for m in TEST_PROJECT_MARKERS if m in project_text), None)
     if marker is not None:
         return "test", f"a test project (references {marker.strip('<>')})"
+    client = _client_app(project_text, texts.get("package.json", ""))
+    if client is not None:
+        return "client", f"{client}: a client of the system, its calls are not a service's edges"
     if "Aspire.AppHost" in project_text or "IsAspireHost" in project_text:
         return "orchestrator", "a .NET Aspire app host: it starts the services, it is not one"
     if "IsAspireSharedProject" in project_text:
@@ -501,14 +798,91 @@ def _classify(
         users = sorted({u for p in projects for u in project_refs.get(p.lower(), []) if u != d})
         if users:
             return "library", f"a library (no entry point), referenced by {', '.join(users)}"
+    go_files = [f for f in sources if f.endswith(".go")] if manifests == ["go.mod"] else []
+    if go_files and all(_is_go_tools_file(_read(root, f)) for f in go_files):
+        return "build", "a Go module pinning build tools (its Go files have the tools build tag), no service code"
     if manifests == ["Dockerfile"] and not sources:
+        foreign = sorted(f.rsplit("/", 1)[-1] for f in inv.other_files if _parent(f) == d and f.rsplit("/", 1)[-1] in FOREIGN_MANIFESTS)
+        if foreign:
+            return "service", f"manifest: Dockerfile, {', '.join(foreign)} (a language that is not read: its calls are not seen)"
         proxy = next((f for f in inv.other_files if f.startswith(d + "/") and _is_proxy_config(f)), None)
         if proxy is not None:
             return "proxy", f"a proxy: Dockerfile and {proxy.rsplit('/', 1)[-1]}, no source"
-        arg = _parameterised(_read(root, f"{d}/Dockerfile"))
+        dockerfile = _read(root, f"{d}/Dockerfile")
+        stock = _stock_infrastructure(dockerfile)
+        if stock is not None:
+            return "infrastructure", f"a stock {stock} image with its configuration (Dockerfile FROM {stock}), no source: not a service"
+        arg = _parameterised(dockerfile)
         if arg is not None:
             return "build", f"a generic build folder: a Dockerfile parameterised by ARG {arg}, no source"
     return "service", f"manifest: {', '.join(manifests)}"
+
+
+ASPIRE_YARP = re.compile(r'\bAddYarp\s*\(\s*"([^"]+)"')
+"""A .NET Aspire YARP resource (``builder.AddYarp("mobile-bff")``): a proxy with no folder of its own."""
+
+
+def _aspire_proxies(inv: Inventory, root: Path, hosts: list[str], taken: set[str]) -> list[Folder]:
+    """The YARP resources the Aspire app hosts ``hosts`` add, each a proxy whose root is ``FILE#NAME``
+    (its routes are read from the app host by ``environment.aspire``); not a name a service has."""
+    out: dict[str, Folder] = {}
+    for rel in inv.files:
+        if rel.endswith(".cs") and _parent(rel) in hosts:
+            for m in ASPIRE_YARP.finditer(_read(root, rel)):
+                name = m.group(1)
+                if name not in taken and name not in out:
+                    reason = f'a .NET Aspire YARP resource (AddYarp("{name}") in {rel}): a proxy with no folder of its own, its routes read from the app host'
+                    out[name] = Folder(f"{rel}#{name}", "proxy", reason, name)
+    return [out[n] for n in sorted(out)]
+
+
+def _client_app(project_text: str, package_json: str) -> str | None:
+    """What client app a project is (None: not one): a .NET MAUI project, an Expo / React Native /
+    Electron ``package.json``."""
+    if re.search(r"<UseMaui>\s*true\s*</UseMaui>", project_text, re.IGNORECASE):
+        return "a .NET MAUI app (UseMaui)"
+    if not package_json:
+        return None
+    try:
+        data = json.loads(package_json)
+    except ValueError:
+        return None
+    deps = data.get("dependencies") if isinstance(data, dict) else None
+    if isinstance(deps, dict):
+        for package, what in CLIENT_PACKAGES.items():
+            if package in deps:
+                return f"{what} (package.json depends on {package})"
+    return None
+
+
+_GO_TOOLS_TAG = re.compile(r"(?m)^//\s*(go:build|\+build)\s+tools\s*$")
+
+
+def _is_go_tools_file(text: str) -> bool:
+    """A Go file that only pins tools: the ``tools`` build tag (``//go:build tools``)."""
+    return bool(_GO_TOOLS_TAG.search(text))
+
+
+def infrastructure_image(image: str) -> str | None:
+    """The well-known database, broker, cache or telemetry image ``image`` names (``postgres:16``,
+    ``ghcr.io/valkey-io/valkey:9``, ``mcr.microsoft.com/mssql/server:2022-latest``), None for another."""
+    path = image.strip().split("@", 1)[0]
+    parts = [p.lower() for p in path.split("/")]
+    if parts:
+        parts[-1] = parts[-1].split(":", 1)[0]
+    for part in reversed(parts):
+        if part in INFRASTRUCTURE_IMAGES:
+            return part
+        for name in sorted(INFRASTRUCTURE_IMAGES):  # cp-kafka, redis-stack, opentelemetry-collector-ebpf-profiler
+            if len(name) > 3 and (name in part.split("-") or part.startswith(name + "-") or part.endswith("-" + name)):
+                return name
+    return None
+
+
+def _stock_infrastructure(dockerfile: str) -> str | None:
+    """The infrastructure image a Dockerfile with no source starts from (``FROM grafana/grafana:5``)."""
+    images = re.findall(r"(?mi)^\s*FROM\s+(?:--\S+\s+)*(\S+)", dockerfile)
+    return infrastructure_image(images[-1]) if images else None
 
 
 def _runnable(project_text: str, sources: list[str]) -> bool:
@@ -536,6 +910,8 @@ def _is_proxy_config(rel: str) -> bool:
 def _parameterised(dockerfile: str) -> str | None:
     """The ARG a Dockerfile builds its source path or base from (``COPY ${SERVICE} .``), if any."""
     for arg in _DOCKER_ARG.findall(dockerfile):
+        if arg in BUILDKIT_ARGS:
+            continue
         if re.search(r"(?m)^\s*(COPY|ADD|FROM|WORKDIR)\b[^\n]*\$\{?" + re.escape(arg) + r"\b", dockerfile):
             return arg
     return None

@@ -487,6 +487,10 @@ def build_graph(result: ScanResult, declared: LoadedContracts, inferred: Inferre
         for a in (s.name, *s.aliases):
             for v in name_variants(a) | {a.lower()}:
                 aliases.setdefault(v, s.name)
+    for f in result.inventory:  # a service with no folder of its own (a Compose image, an Aspire YARP resource): a node with no code
+        if f.is_service and not f.has_folder and f.service and f.service not in services:
+            role = "proxy" if f.role == "proxy" else "service"
+            services[f.service] = ServiceNode(f.service, None, None, inferred.contracts.get(f.service), (), role)
     for name in sorted(declared.contracts):
         canonical = resolve_name(name, services, aliases)
         node = services.setdefault(canonical, ServiceNode(canonical, None, None, None))

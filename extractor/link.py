@@ -20,6 +20,7 @@ from .facts import Fact, FactRef, assign_ids
 from .frontends.base import FileResult
 from .kinds import LinkContext, finalize
 from .mounts import OWNER_FIELD, apply_mounts
+from .targets import resolve_grpc_servers
 from .values import (
     PATH_CALL,
     Call,
@@ -179,6 +180,7 @@ def link(
                     key=raw.key,
                 )
             )
+    resolve_grpc_servers(facts)  # a generated client with no address: the one service serving it
     apply_decorator_summaries(facts, results, service_of, links)
     apply_policy_links(facts, links)
     apply_mounts(facts, owned, results, service_of, {svc: t.lookup for svc, t in tables.items()})

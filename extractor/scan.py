@@ -401,7 +401,7 @@ def _scan(
     ordered = [results[k] for k in sorted(results)]
     adopted = _adopted(second, smap)  # a class library's files, run by the service registering them
     service_of = {
-        rel: adopted.get(rel) or (s.name if (s := smap.owner(rel)) and not not_the_services(rel, s.root) else None) for rel in results
+        rel: adopted.get(rel) or (s.name if (s := smap.owner(rel)) and not not_the_services(rel, s.root, inv.browser) else None) for rel in results
     }  # tests, browser assets
     modules_of = {t.rel: t.module for t in tasks if t.module}
     facts, unlinked = _link_isolating(ordered, lambda subset: link(subset, service_of, modules_of, catalog, book))
@@ -422,7 +422,7 @@ def _scan(
     if cache is not None:  # (not part of the facts JSON)
         stats["cache_hits"], stats["cache_misses"] = cache.stats.hits - hits, cache.stats.misses - misses
     shown = display_root if display_root is not None else Path(os.path.normpath(str(root))).as_posix()
-    owners = {rel: adopted.get(rel) or (s.name if (s := smap.owner(rel)) and not not_the_services(rel, s.root) else None) for rel in summaries}
+    owners = {rel: adopted.get(rel) or (s.name if (s := smap.owner(rel)) and not not_the_services(rel, s.root, inv.browser) else None) for rel in summaries}
     return ScanResult(
         root=shown,
         services=services,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .environment.appsettings import CONFIG_FILES
@@ -21,6 +21,9 @@ from .environment.book import AddressBook
 from .environment.dotenv import ENV_FILES
 from .environment.svcconfig import is_config_file
 from .values import Concat, Const, Env, Named, Value, describe, strip, walk
+
+if TYPE_CHECKING:
+    from .facts import Fact
 
 _HOSTPORT = re.compile(r"^(?:dns:///?|ipv4:|unix:)?(?P<host>[A-Za-z0-9_.\-]+)(?::(?P<port>[0-9]+))?(?P<rest>/.*)?$")
 
@@ -134,3 +137,35 @@ def resolve_target(
         if svc is not None:
             return Target(svc, host, port, "grpc_stub", expr)
     return Target(None, host, port, via if host else "unknown", expr)
+
+
+def grpc_servers(facts: list[Fact]) -> dict[str, set[str]]:
+    """gRPC service name (its last dotted part: ``hipstershop.CartService`` is ``CartService``) →
+    the services of the scan whose ``endpoint`` facts (framework grpc, ``Service/Method``) serve it."""
+    out: dict[str, set[str]] = {}
+    for f in facts:
+        path = f.fields.get("path") if f.kind == "endpoint" and f.fields.get("framework") == "grpc" else None
+        if f.service is not None and isinstance(path, str) and "/" in path:
+            out.setdefault(_grpc_name(path.split("/", 1)[0]), set()).add(f.service)
+    return out
+
+
+def _grpc_name(name: str) -> str:
+    return name.rsplit(".", 1)[-1].lower()
+
+
+def resolve_grpc_servers(facts: list[Fact]) -> None:
+    """A ``grpc_call`` whose address is not known (or only guessed from the client's name) goes to
+    the one service of the scan that serves its gRPC service (``target.via: grpc_service``); when
+    two services serve it, it stays as it was. Derived facts copy the target afterwards."""
+    servers = grpc_servers(facts)
+    if not servers:
+        return
+    for f in facts:
+        target = f.fields.get("target") if f.kind == "grpc_call" else None
+        name = f.fields.get("grpc_service")
+        if not isinstance(target, dict) or not isinstance(name, str) or target.get("via") not in ("unknown", "grpc_stub"):
+            continue
+        serving = sorted(servers.get(_grpc_name(name), set()) - {f.service})
+        if len(serving) == 1 and target.get("service") != serving[0]:
+            f.fields["target"] = {**target, "service": serving[0], "via": "grpc_service"}

@@ -259,3 +259,68 @@ def test_spring_gateway_routes_under_dotted_keys(head):
     doc = yamlio.load_text(text, "application.yml")[0]
     routes = spring_gateway.routes_of("application.yml", doc, {})
     assert [(r.route, r.url, r.match, r.retry.attempts if r.retry else None) for r in routes] == [("orders", "lb://orders", "/orders/**", 3)]
+
+
+ASPIRE_HOST = {
+    "AppHost/AppHost.csproj": '<Project Sdk="Aspire.AppHost.Sdk/9.0.0"><PropertyGroup><IsAspireHost>true</IsAspireHost></PropertyGroup></Project>\n',
+    "Catalog.API/Catalog.API.csproj": '<Project Sdk="Microsoft.NET.Sdk.Web"></Project>\n',
+    "Catalog.API/Program.cs": "var app = WebApplication.Create(args);\napp.Run();\n",
+    "Ordering.API/Ordering.API.csproj": '<Project Sdk="Microsoft.NET.Sdk.Web"></Project>\n',
+    "Ordering.API/Program.cs": "var app = WebApplication.Create(args);\napp.Run();\n",
+}
+
+
+@pytest.mark.parametrize("in_extension", [False, True])
+def test_an_aspire_yarp_resource_is_a_proxy_with_its_routes(tmp_path, in_extension):
+    """Issue 10, D5: ``AddYarp("bff").WithConfiguration(yarp => ...)``, inline or in an extension method
+    of the app host project, is a proxy node with no folder; each ``AddRoute`` an edge with YARP's
+    defaults (100 s, one try) to the resource its cluster or ``GetEndpoint`` names."""
+    routes = (
+        "    {\n        var catalogCluster = yarp.AddCluster(catalogApi);\n"
+        '        yarp.AddRoute("/api/catalog/{*any}", catalogCluster);\n'
+        '        yarp.AddRoute("/api/orders/{*any}", orderingApi.GetEndpoint("http"));\n    });\n'
+    )
+    program = (
+        "var builder = DistributedApplication.CreateBuilder(args);\n"
+        'var catalogApi = builder.AddProject<Projects.Catalog_API>("catalog-api");\n'
+        'var orderingApi = builder.AddProject<Projects.Ordering_API>("ordering-api")\n    .WithHttpHealthCheck("/health");\n'
+    )
+    files = dict(ASPIRE_HOST)
+    if in_extension:
+        files["AppHost/Program.cs"] = program + 'builder.AddYarp("bff")\n    .WithExternalHttpEndpoints()\n    .ConfigureBffRoutes(catalogApi, orderingApi);\n'
+        files["AppHost/Extensions.cs"] = (
+            "public static class Extensions\n{\n"
+            "    public static IResourceBuilder<YarpResource> ConfigureBffRoutes(this IResourceBuilder<YarpResource> builder,\n"
+            "        IResourceBuilder<ProjectResource> catalogApi, IResourceBuilder<ProjectResource> orderingApi)\n    {\n"
+            "        return builder.WithConfiguration(yarp =>\n" + routes + "    }\n}\n"
+        )
+        where = ("AppHost/Extensions.cs", 9, 10)
+    else:
+        files["AppHost/Program.cs"] = program + 'builder.AddYarp("bff").WithConfiguration(yarp =>\n' + routes
+        where = ("AppHost/Program.cs", 8, 9)
+    write(tmp_path, files)
+    from extractor.pipeline import analyse
+
+    analysis = analyse(tmp_path)
+    folder = next(f for f in analysis.scan.inventory if f.service == "bff")
+    assert (folder.root, folder.role) == ("AppHost/Program.cs#bff", "proxy")
+    facts = [f for f in analysis.scan.facts if f.kind == "proxy_route"]
+    assert [
+        (
+            f.service,
+            f.file,
+            f.line,
+            f.fields["match"],
+            f.fields["target"]["service"],
+            f.fields["timeout_ms"],
+            f.fields["timeout_source"],
+            f.fields["retry_attempts"],
+        )
+        for f in facts
+    ] == [
+        ("bff", where[0], where[1], "/api/catalog/{*any}", "Catalog.API", 100000, "library_default", 1),
+        ("bff", where[0], where[2], "/api/orders/{*any}", "Ordering.API", 100000, "library_default", 1),
+    ]
+    graph = analysis.graph
+    assert (graph.services["bff"].role, graph.services["bff"].root) == ("proxy", None)
+    assert sorted((e.caller, e.callee) for e in graph.calls) == [("bff", "Catalog.API"), ("bff", "Ordering.API")]

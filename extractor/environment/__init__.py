@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .. import yamlio
-from ..discover import COMPOSE_NAMES, is_envoy_file, is_nginx_file, service_files
+from ..discover import COMPOSE_NAMES, compose_images, compose_services, is_envoy_file, is_nginx_file, service_files
 from ..facts import Diagnostic, Service
 from . import envoy, nginx, spring_gateway, yarp
 from .appsettings import read_appsettings
@@ -41,6 +41,7 @@ def build_address_book(root: Path, services: list[Service], other_files: Iterabl
         for alias in svc.aliases:
             book.add_alias(alias, svc.name)
         book.alias_to_service[svc.name.lower()] = svc.name
+    other_files = list(other_files)
     roots = [s.root for s in services]
     by_root = {s.root: s.name for s in services}
     for rel in sorted(other_files):
@@ -65,8 +66,11 @@ def build_address_book(root: Path, services: list[Service], other_files: Iterabl
     read_env_files(book, root, roots, by_root, other_files)  # after the deployment files: their values win
     read_appsettings(book, root, roots, by_root, other_files)
     read_spring_config(book, root, roots, by_root, other_files)
-    read_aspire(book, root, roots, by_root, other_files)
-    book.routes = read_routes(root, roots, by_root, other_files, book)
+    aspire_routes = read_aspire(book, root, roots, by_root, other_files)
+    for image in compose_images(compose_services(root, other_files), services):
+        if image.infrastructure is None:  # a service of the system running a stock image: its name is its address (when no other says)
+            book.add_alias(image.name, image.name)
+    book.routes = read_routes(root, roots, by_root, other_files, book) + aspire_routes
     return book
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..discover import join_path, owner_of
+from ..discover import compose_build_folder, join_path, owner_of
 from .book import AddressBook
 from .dotenv import env_file_entries
 
@@ -31,17 +31,11 @@ def read_compose(book: AddressBook, rel: str, doc: dict[str, Any], roots: list[s
     for name, spec in doc["services"].items():
         if not isinstance(spec, dict):
             continue
-        build = spec.get("build")
-        context = build.get("context") if isinstance(build, dict) else build
         service: str | None = None
-        dockerfile = build.get("dockerfile") if isinstance(build, dict) else None
-        if isinstance(context, str):
-            path = join_path(base, context)
-            if isinstance(dockerfile, str) and "/" in dockerfile:  # context: . with dockerfile: services/risk/Dockerfile
-                path = join_path(path, dockerfile.rsplit("/", 1)[0])
-            owner = owner_of(path + "/x", roots) if path != "." else None
-            if owner is not None and owner != ".":
-                service = by_root[owner]
+        path = compose_build_folder(base, spec)
+        owner = owner_of(path + "/x", roots) if path is not None and path != "." else None
+        if owner is not None and owner != ".":
+            service = by_root[owner]
         if service is None:
             service = book.service_for_host(str(name))
         if service is None:

@@ -8,30 +8,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .. import safeio
-from ..discover import service_files
+from ..discover import parse_env_file, service_files
 from .book import AddressBook
 
 ENV_FILES = re.compile(r"(^|/)\.env(\.[A-Za-z0-9_.-]+)?$")  # .env, .env.local, .env.production, .env.example
-_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*?)\s*$")
 
-
-def parse_env_file(text: str) -> dict[str, str]:
-    """``KEY=value`` lines of a dotenv file (``export``, quotes and trailing comments allowed)."""
-    env: dict[str, str] = {}
-    for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        m = _ENV_LINE.match(line)
-        if not m:
-            continue
-        key, value = m.group(1), m.group(2)
-        if value[:1] in ("'", '"'):
-            end = value.find(value[0], 1)
-            value = value[1:end] if end > 0 else value[1:]
-        else:
-            value = re.split(r"\s+#", value, maxsplit=1)[0].strip()
-        env.setdefault(key, value)
-    return env
+__all__ = ["ENV_FILES", "env_file_entries", "parse_env_file", "read_env_files"]
 
 
 def env_file_entries(book: AddressBook, service: str, path: Path, rel: str) -> None:

@@ -7,9 +7,12 @@
 - **retries and breakers**: YARP has none built in; a route has one try. (Passive health checks
   take a destination out of rotation; they are not read.)
 
-Not read: routes and clusters built in code (``LoadFromMemory``, ``IProxyConfigProvider``), the
-.NET Aspire ``AddYarp`` resource, ``Transforms``, and a cluster with several destinations beyond
-its first (load-balanced replicas of one service are the usual case).
+The .NET Aspire ``AddYarp`` resource's routes (``WithConfiguration(yarp => yarp.AddRoute(...))``)
+are read from the app host by ``aspire.yarp_routes``, with the same defaults.
+
+Not read: routes and clusters built in code (``LoadFromMemory``, ``IProxyConfigProvider``),
+``Transforms``, and a cluster with several destinations beyond its first (load-balanced replicas
+of one service are the usual case).
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ TARGET_VIAS = (
     "env_name",
     "constant_name",
     "grpc_stub",
+    "grpc_service",
     "feign_name",
     "unknown",
 )

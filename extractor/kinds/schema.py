@@ -41,12 +41,17 @@ SERVICE_FIELDS = (
 )
 
 FOLDER_FIELDS = (
-    Field("root", "string", "The folder, relative to the scan root.", required=True),
+    Field(
+        "root",
+        "string",
+        "The folder, relative to the scan root (FILE#NAME for a service with no folder of its own: a Compose image, an Aspire YARP resource).",
+        required=True,
+    ),
     Field("service", ("string", "null"), "The service it is, or null when it is none.", required=True),
     Field(
         "role",
         None,
-        "service or proxy (a service; proxy: a gateway or reverse proxy); else why not: test, library, orchestrator, shared-defaults, build, workspace, excluded (by configuration), nested (inside another service's folder).",
+        "service or proxy (a service; proxy: a gateway or reverse proxy), image (a service of the system with no folder of its own, running a stock image: root is FILE#NAME); else why not: test, library, orchestrator, shared-defaults, build, workspace, client (a mobile, desktop or browser app), infrastructure (a stock database, broker, cache or telemetry image), excluded (by configuration), nested (inside another service's folder).",
         required=True,
         schema={"enum": list(ROLES)},
     ),

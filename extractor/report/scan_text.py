@@ -41,6 +41,14 @@ def render(result: ScanResult, console: Console, show_info: bool = False) -> Non
             line.append("  " + fact.kind.ljust(kind_width) + "  ")
             line.append(summarise(fact))
             console.print(line, overflow="ignore", no_wrap=True, crop=False)
+    unfoldered = [f for f in sorted(result.inventory, key=lambda f: f.root) if f.is_service and not f.has_folder]
+    if unfoldered:  # Compose images, Aspire resources: services of the system with no folder of their own
+        console.print()
+        console.print(Text(f"services with no folder of their own: {len(unfoldered)}", style="bold"))
+        for f in unfoldered:
+            kinds = Counter(fact.kind for fact in by_service.get(f.service, []))
+            counted = f"  ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})" if kinds else ""
+            console.print(f"  {f.service}  {f.role}: {f.reason}{counted}", markup=False, highlight=False)
     others = [f for f in sorted(result.inventory, key=lambda f: f.root) if not f.is_service]
     if others:
         console.print()
