@@ -356,6 +356,10 @@ UNSUPPORTED: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("match", "default_keyword"): (_NO_KEYWORD_ARGS, "its calls have no keyword arguments (only python, kotlin and csharp do)"),
     ("argspec", "type_arg"): (_NO_TYPE_ARGS, "its adapter reads no generic type arguments (only csharp, java and kotlin do)"),
     ("object", "type_arg"): (_NO_TYPE_ARGS, "its adapter reads no generic type arguments (only csharp, java and kotlin do)"),
+    ("argspec", "type_of"): (
+        frozenset({"python", "javascript", "typescript", "kotlin"}),
+        "its constructions are calls of the type (only csharp, java and go build by type name: new T(...), T{...})",
+    ),
 }
 
 

@@ -55,6 +55,7 @@ class Spec:
     regex: re.Pattern[str] | None = None  # group 1 of a search in the constant text; absent when no match
     dynamic: bool = False  # with key/path: an argument whose value is unknown gives an unknown value, not an absent one
     type_arg: int | None = None  # a generic type argument of the call, as text (AddHttpClient<RiskClient>)
+    type_of: bool = False  # the name of the type the argument was built with (new T(...), also through a local)
     unit_arg: int | None = None  # the argument holding the value's unit (Java (500, TimeUnit.MILLISECONDS)): Call(unit, value)
     chain: str | None = None  # read the argument of a call of this method chained on the call's result (mono.timeout(d))
     decorator: tuple[str, ...] = ()  # read a sibling decorator of the same function (JAX-RS @Path beside @GET)
@@ -256,6 +257,14 @@ class TsIndex:
                 found = self._ctor_memo[qualname] = [obj for pattern, obj in self.ctor_globs if pattern.fullmatch(qualname)]
         return found or []
 
+    def method_specs(self, attr: str | None) -> list[MatchSpec] | None:
+        """The ``any_receiver`` specs of a method name, then those naming ``*`` (every method)."""
+        if not attr:
+            return None
+        found = self.methods.get(attr)
+        every = self.methods.get("*")
+        return (found or []) + every if every else found
+
     def call_specs(self, qualname: str) -> list[MatchSpec]:
         if not self.call_globs:
             return self.calls.get(qualname) or []
@@ -315,6 +324,7 @@ def _spec(raw: Any, env: dict[str, str]) -> Spec:
             regex=re.compile(regex) if regex else None,
             dynamic=bool(raw.get("dynamic", False)),
             type_arg=raw.get("type_arg"),
+            type_of=bool(raw.get("type_of", False)),
             unit_arg=raw.get("unit_arg"),
             chain=raw.get("chain"),
             decorator=tuple(raw["decorator"]) if isinstance(raw.get("decorator"), list) else (raw["decorator"],) if raw.get("decorator") else (),

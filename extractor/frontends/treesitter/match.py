@@ -103,6 +103,10 @@ class Matcher(Emitter):
         node = None
         if spec.type_arg is not None:  # a generic type argument: its text
             return Const(self.anchor_text(site.type_args[spec.type_arg], 120)) if spec.type_arg < len(site.type_args) else None
+        if spec.type_of:  # the type the argument was built with: an event published under its type's name
+            node = self.find_arg(site, spec.arg, spec.kw)
+            names = self.constructed_types(node, scope) if node is not None else []
+            return (Seq(tuple(Const(n) for n in names)) if len(names) > 1 else Const(names[0])) if names else None
         if spec.field is not None and site.fields is not None:
             node = site.fields.get(spec.field)
         if node is None and (spec.arg is not None or spec.kw is not None):
@@ -114,6 +118,30 @@ class Matcher(Emitter):
         if spec.text:
             return Const(self.short_text(node))
         return self.to_value(self.evaluate(node, scope))
+
+    def constructed_types(self, node: Node, scope: Scope, depth: int = 0) -> list[str]:
+        """The simple names of the types ``node`` is built with: a construction by type name
+        (``new T(...)``, a Go ``T{...}``), also through a local bound to one (each assignment before
+        the use), a cast, parentheses or the branches of a conditional; a parameter, a member or a
+        call's result names none."""
+        if depth > 6 or node.type in self.FUNCTION_TYPES or self.member_parts(node) is not None:
+            return []
+        if node.type in self.CALL_TYPES:
+            site = self.site(node, scope)
+            if site is None or site.func is not None or site.type_node is None:
+                return []
+            name = self.text(site.type_node).split("<", 1)[0].rsplit(".", 1)[-1].strip()
+            return [name] if name else []
+        out: list[str] = []
+        if node.type in self.IDENTIFIER_TYPES:  # every assignment so far (either branch of an if), latest first
+            b = scope.lookup(self.text(node))
+            while b is not None and b.expr is not None and not b.param:
+                out += [n for n in self.constructed_types(b.expr, b.scope or scope, depth + 1) if n not in out]
+                b = b.previous
+            return out
+        for child in node.named_children:
+            out += [n for n in self.constructed_types(child, scope, depth + 1) if n not in out]
+        return out
 
     def read_field(
         self,
@@ -297,11 +325,11 @@ class Matcher(Emitter):
             fallback = self.fallback_here()
             if fallback is not None:  # a breaker-decorated function whose caller falls back
                 self.policies.on_fallback(local.fn.qualname, fallback)
-            if not (attr in self.index.methods and site.func is not None and self.member_parts(site.func) is not None):
+            if not (self.index.method_specs(attr) and site.func is not None and self.member_parts(site.func) is not None):
                 return
             qual, receiver = None, None  # self.slave_for(...) defined here: any_receiver rules still match it by name
         if qual is None:
-            specs = self.index.methods.get(attr) if attr else None
+            specs = self.index.method_specs(attr)
             if not specs or site.func is None or self.member_parts(site.func) is None:
                 return
             qual = f"?.{attr}"
@@ -313,7 +341,7 @@ class Matcher(Emitter):
                 self.record_mounts(qual, site, scope, receiver)
             specs = self.index.call_specs(qual)
             if not specs:
-                specs = self.index.methods.get(attr) if attr and receiver is None else None
+                specs = self.index.method_specs(attr) if receiver is None else None
                 if not specs or site.func is None or self.member_parts(site.func) is None:
                     if qual in self.index.scopes:
                         self.function_scopes(qual, site, scope, receiver)
@@ -341,6 +369,8 @@ class Matcher(Emitter):
             for fields in self.fields_for(spec, site, scope, receiver, env):
                 if spec.where and not where_may_hold(spec.where, fields):
                     continue
+                if spec.where and any(fields.get(k) is None and k in spec.fields and spec.fields[k].type_of for k, _ in spec.where):
+                    continue  # no type built in this file: nothing later can name it
                 if self._scope_timeouts and spec.kind in CALL_KINDS:
                     fields["timeout"] = self.bounded_timeout(fields.get("timeout"))
                 if spec.where:
