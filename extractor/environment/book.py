@@ -78,12 +78,22 @@ class AddressBook:
         for name in (var, var.replace(":", "__"), var.replace("__", ":")):
             if name in env:
                 return env[name]
+        if ":" in var:  # a .NET configuration key: its keys are case-insensitive (GetSection("urls") + Orders = urls__orders)
+            folded = var.replace(":", "__").casefold()
+            found = sorted(k for k in env if k.replace(":", "__").casefold() == folded)
+            if found:
+                return env[found[0]]
         return None
 
     def env_source(self, service: str, var: str) -> str:
         for name in (var, var.replace(":", "__"), var.replace("__", ":")):
             if (service, name) in self.env_sources:
                 return self.env_sources[(service, name)]
+        if ":" in var:  # a .NET configuration key, case-insensitive (env_value)
+            folded = var.replace(":", "__").casefold()
+            found = sorted(k for s, k in self.env_sources if s == service and k.replace(":", "__").casefold() == folded)
+            if found:
+                return self.env_sources[(service, found[0])]
         return ""
 
     def service_for_env_name(self, var: str) -> str | None:

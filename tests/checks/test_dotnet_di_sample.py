@@ -1,6 +1,7 @@
 """fixtures/monorepos/dotnet-di end to end: an Aspire-style solution whose clients are registered in
 dependency injection (a typed client whose class lives in a class library, a named client, a gRPC
-client) and whose resilience comes from one ConfigureHttpClientDefaults call in a shared
+client, an unnamed factory client, a typed client whose address is an IOptions class bound to a
+configuration section) and whose resilience comes from one ConfigureHttpClientDefaults call in a shared
 ServiceDefaults project; the edges, their timeouts, retries and breakers with provenance, and the
 findings, exactly."""
 
@@ -84,8 +85,22 @@ def test_calls_and_their_policies(reports):
             [DEFAULTS],
             [DEFAULTS],
         ),
+        # an unnamed factory client (CreateClient()) gets the client-wide defaults too (D14); its address is a parameter
+        ("Ordering.Api", "src/Ordering.Api/Program.cs:23", "{destUrl}", None, 30000, "resilience", 4, [DEFAULTS], [DEFAULTS]),
         # the gRPC client factory's client gets the defaults too: no "missing timeout"
         ("WebApp", "src/WebApp/BasketState.cs:5", "http://ordering-api", "Ordering.Api", 30000, "resilience", 4, [DEFAULTS], [DEFAULTS]),
+        # an IOptions<UrlsConfig> bound to the "Urls" section: the key Urls:Ordering is appsettings.json's urls:ordering (D4)
+        (
+            "WebApp",
+            "src/WebApp/OrderStatus.cs:8",
+            "{env Urls:Ordering}/api/orders/reservations/{id}",
+            "Ordering.Api",
+            30000,
+            "resilience",
+            4,
+            [DEFAULTS],
+            [DEFAULTS],
+        ),
     ]
     assert not [f for f in doc["facts"] if f["kind"] == "missing_timeout"]
     (retry,) = [f for f in doc["facts"] if f["kind"] == "retry_policy"]
@@ -116,8 +131,10 @@ def test_edges(reports):
     calls = {e["id"]: e for e in doc["edges"] if e["layer"] == "calls"}
     assert sorted(calls) == [
         "call:Catalog.Api->Ordering.Api:/api/orders/reservations/{id}",
+        "call:Ordering.Api->unknown:*",
         "call:WebApp->Catalog.Api:/api/catalog/items",
         "call:WebApp->Catalog.Api:/api/catalog/items/{id}/reserve",
+        "call:WebApp->Ordering.Api:/api/orders/reservations/{id}",
         "call:WebApp->Ordering.Api:PlaceOrder",
     ]
     defaults = f"{DEFAULTS[0]}:{DEFAULTS[1]}"
@@ -128,6 +145,11 @@ def test_edges(reports):
     assert _values(calls["call:Catalog.Api->Ordering.Api:/api/orders/reservations/{id}"], "timeout_ms") == [(5000.0, "src/Catalog.Api/Program.cs:16")]
     assert _values(calls["call:WebApp->Catalog.Api:/api/catalog/items"], "timeout_ms") == [(30000.0, "src/Catalog.Client/CatalogClient.cs:6")]
     assert _values(calls["call:WebApp->Ordering.Api:PlaceOrder"], "timeout_ms") == [(30000.0, "src/WebApp/BasketState.cs:5")]
+    assert _values(calls["call:Ordering.Api->unknown:*"], "timeout_ms") == [(30000.0, "src/Ordering.Api/Program.cs:23")]
+    assert _values(calls["call:WebApp->Ordering.Api:/api/orders/reservations/{id}"], "timeout_ms") == [(30000.0, "src/WebApp/OrderStatus.cs:8")]
+    assert _values(calls["call:WebApp->Ordering.Api:/api/orders/reservations/{id}"], "endpoint") == [
+        ("GET /api/orders/reservations/{id}", "src/Ordering.Api/Program.cs:8")
+    ]
     assert _values(calls["call:WebApp->Ordering.Api:PlaceOrder"], "endpoint") == [("GRPC Ordering/PlaceOrder", "src/Ordering.Api/Program.cs:13")]
     assert [n["name"] for n in doc["nodes"] if n["kind"] == "service"] == ["Catalog.Api", "Ordering.Api", "WebApp"]
 

@@ -20,6 +20,9 @@ type's name stays the local class. What the adapter evaluates:
   (``configuration["Services:Risk"]``, ``GetValue<string>("K")``, ``GetSection("A")["B"]``,
   ``GetConnectionString("db")``) as ``Env`` values named by the configuration key (``??`` gives the
   default); the address book resolves them against ``appsettings*.json`` of the service;
+  an options class bound to a section (``services.Configure<T>(configuration.GetSection("X"))``,
+  ``AddOptions<T>().Bind(...)`` / ``.BindConfiguration("X")``, in any file of the project) makes
+  ``options.Value.P`` of an ``IOptions<T>`` (the rules' ``options_*`` lists) the key ``X:P``;
 - fields and properties of same-file classes: initialisers and assignments anywhere in the class
   (``_http = http`` in a constructor), else the declared type; ``this.x`` and bare member names;
 - lambdas: walked as closures; as a value, an options lambda (``c => { c.Timeout = t; }``) is a
@@ -50,6 +53,9 @@ if TYPE_CHECKING:
 
 
 _TIMESPAN = "System.TimeSpan"
+_OPTIONS = "$options"  # IOptions<T>: capture class (T's name)
+_OPTIONS_VALUE = "$options_value"  # its Value: the configuration section T is bound to (capture section; none: the root)
+_OPTIONS_EXPORT = "$options."  # the export name of a binding, by class: $options.AppSettings
 PREDEFINED = frozenset("bool byte sbyte char decimal double float int uint nint nuint long ulong short ushort object string void dynamic".split())
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
 FUNCTION_NODES = node_types(
@@ -86,6 +92,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         self._assigns: dict[int, list[Node]] | None = None
         self._qualified: dict[str, str | None] = {}
         self._constrained = re.search(rb"\bwhere\s+\w+\s*:", self.source) is not None  # type parameter constraints
+        self._bound: dict[str, Obj] | None = None  # options classes bound to configuration sections (_options_bindings)
 
     # ================================================================ names
     def qualify(self, name: str) -> str | None:
@@ -705,7 +712,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             return Ref(qual)
         return None
 
-    def declared_instance(self, type_node: Node, scope: Scope, name: str, unknown: bool) -> Any:
+    def _declared_instance(self, type_node: Node, scope: Scope, name: str, unknown: bool) -> Any:
         t = self.resolve_type(type_node, scope)
         if isinstance(t, Ref) and t.qualname not in self.index.ctors and any(o.requires is not None for o in self.index.ctor(t.qualname)):
             return Dynamic(name)  # a type matched by a pattern only when built with a channel (*Client): a declaration says nothing
@@ -996,6 +1003,118 @@ class CSharpAnalyzer(SyntaxAnalyzer):
     def collect_exports(self) -> None:
         super().collect_exports()
         self.export_statics(dict.fromkeys(self._classes.values()), self._class_scopes)  # class constants other files read (Settings.RiskUrl)
+        for cls_name, bound in self._options_bindings().items():  # Configure<AppSettings>(section): for IOptions<AppSettings> elsewhere
+            self.result.exports[f"{_OPTIONS_EXPORT}{cls_name}"] = bound
+
+    # ================================================================ options classes (IOptions<T>)
+    # The rules' options (csharp.platform.configuration): options_types (IOptions<T> and its
+    # siblings), options_values (their .Value / .CurrentValue), options_binders (Configure<T>(section)),
+    # options_builders (AddOptions<T>()) with options_bind (.Bind(section) / .BindConfiguration("key")),
+    # service_locators (sp.GetRequiredService<IOptions<T>>()). A bound class's property is the
+    # configuration key under the section it was bound to.
+    def _options_type(self, type_node: Node | None, scope: Scope) -> Obj | None:
+        """``IOptions<AppSettings>`` (a declared type, a service locator's type argument): the options object."""
+        if type_node is None or type_node.type != "generic_name":
+            return None
+        types = option_names(self.index, "options_types")
+        if not types:
+            return None
+        t = self._resolve_simple_type(self._simple_name(type_node), scope)
+        targs = self._type_args(type_node)
+        if not isinstance(t, Ref) or t.qualname not in types or len(targs) != 1:
+            return None
+        return Obj(_OPTIONS, (("class", Const(self.type_key(targs[0]).rpartition(".")[2])),), t.name, "")
+
+    def _options_value(self, options: Obj) -> Any:
+        """``settings.Value``: the configuration section its class is bound to, here or in another file of the project."""
+        cls = strip(options.capture("class")) if options.capture("class") is not None else None
+        if not isinstance(cls, Const) or not isinstance(cls.value, str):
+            return None
+        found = self._options_bindings().get(cls.value)
+        if found is None and self.module_name:
+            wanted = self.wanted(f"{_OPTIONS_EXPORT}{cls.value}")
+            found = wanted if isinstance(wanted, Obj) else None
+        return found
+
+    def _options_bindings(self) -> dict[str, Obj]:
+        """The file's ``Configure<T>(configuration.GetSection("X"))``, ``AddOptions<T>().Bind(section)``
+        and ``AddOptions<T>().BindConfiguration("X")``: class name → the bound section."""
+        found = self._bound
+        if found is not None:
+            return found
+        found = self._bound = {}
+        binders = option_names(self.index, "options_binders")
+        builders = option_names(self.index, "options_builders")
+        names = {n.rpartition(".")[2] for n in binders | builders}
+        if not names or self._query is None or not re.search(rb"\b(" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\s*<", self.source):
+            return found
+        from tree_sitter import QueryCursor
+
+        for node in QueryCursor(self._query("(invocation_expression) @c")).captures(self.tree.root_node).get("c", ()):
+            func = node.child_by_field_name("function")
+            gname = func.child_by_field_name("name") if func is not None and func.type == "member_access_expression" else None
+            if gname is None or gname.type != "generic_name" or self._simple_name(gname) not in names:
+                continue
+            targs = self._type_args(gname)
+            if len(targs) != 1:
+                continue
+            scope = self.scope_at(node)
+            qual = self.callee(func, scope)[0]
+            section: Any = None
+            if qual in binders:
+                args, _ = self._arguments(node.child_by_field_name("arguments"))
+                section = self._bound_section(args[-1], scope, "Bind") if args else None
+            elif qual in builders:
+                section = self._builder_section(node, scope)
+            if section is not None:
+                found.setdefault(self.type_key(targs[0]).rpartition(".")[2], Obj(_OPTIONS_VALUE, section, "", f"{self.path}#{self.node_key(node)}"))
+        return found
+
+    def _bound_section(self, arg: Node, scope: Scope, how: str) -> tuple[tuple[str, Value], ...] | None:
+        """The section a binder's argument names: a configuration object (``Bind``) or a key (``BindConfiguration``)."""
+        if how == "BindConfiguration":
+            key = strip(self.to_value(self.evaluate(arg, scope)))
+            return (("section", key),) if isinstance(key, Const) and isinstance(key.value, str) else None
+        v = self.evaluate(arg, scope)
+        if not (isinstance(v, Obj) and self.config_objects() and v.type == self.index.config_types[0]):
+            return None
+        section = v.capture("section")
+        return (("section", section),) if section is not None else ()
+
+    def _builder_section(self, node: Node, scope: Scope) -> tuple[tuple[str, Value], ...] | None:
+        """``AddOptions<T>()`` followed in its chain by ``.Bind(section)`` or ``.BindConfiguration("X")``."""
+        binds = option_names(self.index, "options_bind")
+        while node.parent is not None and node.parent.type == "member_access_expression" and node.parent.parent is not None:
+            name = node.parent.child_by_field_name("name")
+            call = node.parent.parent
+            if call.type != "invocation_expression" or name is None:
+                return None
+            method = self._simple_name(name)
+            if method in binds:
+                args, _ = self._arguments(call.child_by_field_name("arguments"))
+                return self._bound_section(args[0], scope, method) if args else None
+            node = call
+        return None
+
+    def _options_member(self, base: Obj, attr: str) -> Any:
+        """A bound class's property: its configuration key (``settings.Value.PurchaseUrl`` → ``PurchaseUrl``)."""
+        section = strip(base.capture("section")) if base.capture("section") is not None else None
+        prefix = f"{section.value}:" if isinstance(section, Const) and section.value else ""
+        return Env(f"{prefix}{attr}")
+
+    def member_value(self, base: Any, attr: str, node: Node, scope: Scope) -> Any:
+        if isinstance(base, Obj) and base.type == _OPTIONS and attr in option_names(self.index, "options_values"):
+            found = self._options_value(base)
+            return found if found is not None else Opaque(node)
+        if isinstance(base, Obj) and base.type == _OPTIONS_VALUE:
+            return self._options_member(base, attr)
+        return super().member_value(base, attr, node, scope)
+
+    def declared_instance(self, type_node: Node, scope: Scope, name: str, unknown: bool) -> Any:
+        options = self._options_type(type_node, scope)
+        if options is not None:
+            return options
+        return self._declared_instance(type_node, scope, name, unknown)
 
     # ================================================================ expressions
     def ev_opaque(self, node: Node, scope: Scope) -> Any:
@@ -1058,6 +1177,12 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         return self.eval_member(base, parts[1], node, scope)
 
     def eval_call(self, site: Site, scope: Scope, shallow: bool = False) -> Any:
+        if site.type_args and site.func is not None and site.func.type == "member_access_expression":
+            name = site.func.child_by_field_name("name")  # sp.GetRequiredService<IOptions<UrlsConfig>>(): the options object
+            if name is not None and self._simple_name(name) in option_names(self.index, "service_locators"):
+                options = self._options_type(site.type_args[0], scope)
+                if options is not None:
+                    return options
         if site.func is None and (site.type_node is not None or self._uri_property(site.node)):
             t = self.resolve_type(site.type_node, scope) if site.type_node is not None else Ref("System.Uri")
             if isinstance(t, Ref) and t.qualname == _TIMESPAN:

@@ -1217,6 +1217,9 @@ class SyntaxAnalyzer(Analyzer):
                         found = self.with_defaults(found, spec)
                         have = {k for k, _ in found.captures}
                         return Obj(obj.type, found.captures + tuple((k, x) for k, x in obj.captures if k not in have), obj.name, found.origin)
+                    defaults = self.client_defaults() if spec.get("defaults") else None
+                    if defaults is not None:  # factory.CreateClient() (no registration of its name): the client-wide defaults apply to it too
+                        return apply_defaults(obj, defaults)
         return obj
 
     def client_defaults(self) -> Obj | None:
