@@ -704,6 +704,68 @@ def drift(
         raise click.exceptions.Exit(1)
 
 
+@main.command()
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=_output_path, required=True, help="The HTML file to write.")
+@click.option("--check", "check_ids", multiple=True, help="Only these checks: ids, families (drift) or globs (drift.*); repeatable.")
+@_HISTORY
+@_PROJECT
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for the scan.")
+@click.option(
+    "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own."
+)
+@_CACHE_DIR
+@_NO_CACHE
+def report(
+    path: Path,
+    output: Path,
+    check_ids: tuple[str, ...],
+    history: str | None,
+    project: str | None,
+    jobs: int | None,
+    config_path: Path | None,
+    cache_dir: Path | None,
+    no_cache: bool,
+) -> None:
+    """Write one self-contained HTML page (no network needed to view it): the dependency graph with
+    edges coloured by their worst finding, the findings filterable by service, check and status,
+    each with both sides and their file:line, and the drift trend when a history store exists
+    (docs/report.md). Nothing is recorded. Exit codes: 0 written, 2 bad usage, a history store that
+    cannot be read, or a contract file error (the page is written and lists them), 3 an internal error."""
+    from .checks import CheckContext, run_checks
+    from .commands.report import HistoryError, finding_edges, read_history
+    from .report import html
+
+    only = _select_checks(check_ids)
+    analysis = _analyse(path, config_path, jobs, None, cache_dir, no_cache)
+    _no_sources(path, analysis)
+    ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification)
+    now = _now()
+    outcome, prints = _suppress(path, analysis, run_checks(ctx, only), now, None)
+    findings = outcome.kept
+    try:
+        past = read_history(path, analysis.config.history, history, project, [prints[f.id] for f in findings])
+    except HistoryError as exc:
+        raise _fail(str(exc)) from None
+    document = html.data(
+        analysis.graph,
+        analysis.scan.root,
+        findings,
+        analysis.declared.errors,
+        finding_edges(analysis.graph, findings),
+        unanalysed=analysis.scan.unanalysed(),
+        run=_run_metadata(path, now),
+        history=past,
+        prints={f.id: prints[f.id] for f in findings},
+    )
+    _emit(html.render(document), output)
+    _report_unanalysed(analysis.scan, False)
+    if analysis.declared.errors:
+        for e in analysis.declared.errors:
+            click.echo(f"contracts: error: {e}", err=True)
+        raise click.exceptions.Exit(2)
+
+
 @main.group()
 def rules() -> None:
     """List, explain, document and test detection rules."""
