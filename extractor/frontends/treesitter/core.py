@@ -187,6 +187,11 @@ class AnalyzerCore:
         """An identifier no scope binds (a builtin, a name of another file)."""
         return Dynamic(name)
 
+    def sent_value(self, node: Node) -> Node | None:
+        """The value sent on the channel the call ``node`` returns (Go ``producer.Input() <- msg``:
+        ``{sent: true}`` specs); languages without channel sends have none."""
+        return None
+
     def fallback_literal(self, node: Node) -> str | None:
         """The text of ``node`` when it is a literal a handler may return as a call's fallback
         (``FALLBACK_LITERAL_TYPES``), else None (``fallback_here``)."""

@@ -392,6 +392,12 @@ class GoAnalyzer(SyntaxAnalyzer):
         if body is not None:
             self.walk_statement(body, scope)
 
+    def sent_value(self, node: Node) -> Node | None:
+        parent = node.parent
+        if parent is not None and parent.type == "send_statement" and parent.child_by_field_name("channel") == node:
+            return parent.child_by_field_name("value")
+        return None
+
     def short_text(self, node: Node) -> str:
         if node.type == "func_literal":
             params = node.child_by_field_name("parameters")

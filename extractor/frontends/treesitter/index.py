@@ -56,6 +56,7 @@ class Spec:
     dynamic: bool = False  # with key/path: an argument whose value is unknown gives an unknown value, not an absent one
     type_arg: int | None = None  # a generic type argument of the call, as text (AddHttpClient<RiskClient>)
     type_of: bool = False  # the name of the type the argument was built with (new T(...), also through a local)
+    sent: bool = False  # the value sent on the channel the call returns (Go producer.Input() <- msg)
     unit_arg: int | None = None  # the argument holding the value's unit (Java (500, TimeUnit.MILLISECONDS)): Call(unit, value)
     chain: str | None = None  # read the argument of a call of this method chained on the call's result (mono.timeout(d))
     decorator: tuple[str, ...] = ()  # read a sibling decorator of the same function (JAX-RS @Path beside @GET)
@@ -325,6 +326,7 @@ def _spec(raw: Any, env: dict[str, str]) -> Spec:
             dynamic=bool(raw.get("dynamic", False)),
             type_arg=raw.get("type_arg"),
             type_of=bool(raw.get("type_of", False)),
+            sent=bool(raw.get("sent", False)),
             unit_arg=raw.get("unit_arg"),
             chain=raw.get("chain"),
             decorator=tuple(raw["decorator"]) if isinstance(raw.get("decorator"), list) else (raw["decorator"],) if raw.get("decorator") else (),

@@ -294,7 +294,27 @@ class KotlinAnalyzer(SyntaxAnalyzer):
             scope.bindings["this"] = Binding(value=override[1])
         elif fn.cls is not None and fn.node.type != "lambda_literal":
             scope.bindings["this"] = Binding(value=Instance(fn.cls, "this"))
+        elif fn.node.type == "lambda_literal":
+            self.bind_scope_function(fn, scope)
         return scope
+
+    SCOPE_FUNCTIONS = {"apply": "this", "run": "this", "also": "it", "let": "it"}
+    """The standard library's scope functions: ``x.apply { subscribe(t) }`` runs the lambda with ``x``
+    as its receiver, ``x.also { it.subscribe(t) }`` with ``x`` as its parameter."""
+
+    def bind_scope_function(self, fn: FunctionInfo, scope: Scope) -> None:
+        outer = fn.node.parent.parent if fn.node.parent is not None and fn.node.parent.type == "annotated_lambda" else None
+        site = self.site(outer, fn.scope) if outer is not None and outer.type == "call_expression" else None
+        parts = self.member_parts(site.func) if site is not None and site.func is not None else None
+        if parts is None or parts[1] not in self.SCOPE_FUNCTIONS:
+            return
+        value = self.evaluate(parts[0], fn.scope)
+        if not isinstance(value, Obj):
+            return
+        name = self.SCOPE_FUNCTIONS[parts[1]]
+        if name == "it":
+            name = next((p for p, _ in self.function_params(fn.node)), "it") or "it"
+        scope.bindings[name] = Binding(value=value)
 
     def walk_body(self, fn: FunctionInfo, scope: Scope) -> None:
         if fn.node.type == "lambda_literal" and self.repeat_call(fn.node, fn.scope) is not None:

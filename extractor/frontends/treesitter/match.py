@@ -107,6 +107,8 @@ class Matcher(Emitter):
             node = self.find_arg(site, spec.arg, spec.kw)
             names = self.constructed_types(node, scope) if node is not None else []
             return (Seq(tuple(Const(n) for n in names)) if len(names) > 1 else Const(names[0])) if names else None
+        if spec.sent:  # producer.Input() <- msg: the message is what is sent on the returned channel
+            node = self.sent_value(site.node)
         if spec.field is not None and site.fields is not None:
             node = site.fields.get(spec.field)
         if node is None and (spec.arg is not None or spec.kw is not None):
