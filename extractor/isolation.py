@@ -57,8 +57,9 @@ def describe_exit(code: int | None) -> str:
     return f"exit code {code}"
 
 
-def run_isolated(fn: Callable[[T], R], jobs: Sequence[Job[T]], workers: int) -> list[R | Failure]:
-    """``fn(job.item)`` for every job, in worker processes; results in the jobs' order.
+def run_isolated(fn: Callable[[T], R], jobs: Sequence[Job[T]], workers: int, done: Callable[[], None] | None = None) -> list[R | Failure]:
+    """``fn(job.item)`` for every job, in worker processes; results in the jobs' order. ``done`` is
+    called (in another thread of this process) as each job finishes: a progress count.
 
     ``fn`` must be a module-level function (it is pickled by reference); so are the items and
     results. Jobs are started in the order given (put the longest first).
@@ -70,6 +71,9 @@ def run_isolated(fn: Callable[[T], R], jobs: Sequence[Job[T]], workers: int) -> 
     out: list[R | Failure] = []
     with ProcessPool(max_workers=max(1, min(workers, len(jobs)))) as pool:
         futures = [pool.schedule(fn, args=(job.item,), timeout=job.timeout) for job in jobs]
+        if done is not None:
+            for future in futures:
+                future.add_done_callback(lambda _future: done())
         try:
             for job, future in zip(jobs, futures):
                 out.append(_outcome(job, future))

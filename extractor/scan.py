@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import progress
 from .cache import ExtractionCache
 from .catalog import Catalog, load_catalog
 from .config import Config, load_config
@@ -224,6 +225,7 @@ def _run_tasks(
     out: list[Outcome | None] = [None] * len(tasks)
     keys = _cached(tasks, compiled, cache, catalog.fingerprint(), out) if cache is not None else {}
     todo = [i for i in range(len(tasks)) if out[i] is None]
+    progress.advance(len(tasks) - len(todo))
     if jobs > 1 and len(todo) >= POOL_MIN_FILES:
         pooled = todo
     else:
@@ -236,12 +238,13 @@ def _run_tasks(
                 pooled.append(i)  # (a file the prefilter drops is not parsed: no worker for it)
             else:
                 out[i] = extract_one(task, compiled)
+                progress.advance()
     if pooled:
         spec = (tuple(str(d) for d in catalog.rules_dirs), rule_ids)
         _WORKER["spec"], _WORKER["compiled"] = spec, compiled  # a forked worker starts with them
         # largest files first, so that no worker is left with a long tail
         order = sorted(pooled, key=lambda i: (-_stat(Path(tasks[i].root) / tasks[i].rel, "st_size"), i))
-        done = run_isolated(_pooled_extract, [Job((tasks[i], spec), tasks[i].rel, hard_limit(tasks[i].time_limit)) for i in order], jobs)
+        done = run_isolated(_pooled_extract, [Job((tasks[i], spec), tasks[i].rel, hard_limit(tasks[i].time_limit)) for i in order], jobs, progress.advance)
         for i, outcome in zip(order, done):
             if isinstance(outcome, Failure):
                 severity = "error" if outcome.kind == "internal_error" else "warning"
@@ -320,6 +323,7 @@ def _scan(
     cache: ExtractionCache | None = None,
 ) -> ScanResult:
     started = time.perf_counter()
+    progress.stage("discovering")
     catalog = catalog if catalog is not None else load_catalog()
     selected = tuple(sorted(rule_ids)) if rule_ids is not None else None
     if selected is not None:
@@ -338,6 +342,7 @@ def _scan(
         module = smap.module_of(rel) if language == "python" else _module_name(language, inv.root, rel)
         tasks.append(Task(str(inv.root), rel, language, module, config.max_file_bytes, time_limit=config.file_time_limit))
     compiled = _compile(catalog, {t.language for t in tasks})
+    progress.stage("extracting", len(tasks))
     hits, misses = (cache.stats.hits, cache.stats.misses) if cache is not None else (0, 0)
 
     results: dict[str, FileResult] = {}
@@ -355,6 +360,7 @@ def _scan(
     # a file that could not be read, parsed or finished once is not tried again by the later passes
     failed = {d.file for d in diagnostics} | {rel for rel, res in results.items() if not res.parsed}
     second = [t for t in _second_pass(tasks, results, smap) + _package_pass(tasks, results, smap) if t.rel not in failed]
+    progress.add_total(len(second))
     for task, (res, _diag, lines) in zip(second, _run_tasks(second, compiled, jobs, catalog, selected, cache)):
         if res is not None:
             if task.rel not in results:
@@ -367,6 +373,7 @@ def _scan(
         deps = [t for t in _dependency_pass(tasks, results, smap, catalog.module_aliases, refs) if t.rel not in failed]
         if not deps:
             break
+        progress.add_total(len(deps))
         for task, (res, diag, _lines) in zip(deps, _run_tasks(deps, compiled, jobs, catalog, selected, cache)):
             if diag is not None:
                 failed.add(task.rel)
@@ -380,6 +387,7 @@ def _scan(
         hops = [t for t in _reach_pass(tasks, results, summaries, smap) if t.rel not in failed]
         if not hops:
             break
+        progress.add_total(len(hops))
         for task, (res, diag, _lines) in zip(hops, _run_tasks(hops, compiled, jobs, catalog, selected, cache)):
             if diag is not None or res is None or res.summary is None:
                 failed.add(task.rel)
@@ -392,6 +400,7 @@ def _scan(
     from .kinds.proxy_route import route_facts
     from .reach import build_call_index
 
+    progress.stage("linking")
     book = build_address_book(inv.root, services, inv.other_files)
     routed: dict[str, str] = {}  # a service whose configuration declares proxy routes → the first such file
     for route in sorted(book.routes, key=lambda r: (r.file, r.line)):

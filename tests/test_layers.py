@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "extractor.isolation",
             "extractor.safeio",
             "extractor.cache",
+            "extractor.progress",
         ),
     ),
     ("rules", ("extractor.catalog", "extractor.templates", "extractor.prefilter")),

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 _TIMESPAN = "System.TimeSpan"
 _OPTIONS = "$options"  # IOptions<T>: capture class (T's name)
 _OPTIONS_VALUE = "$options_value"  # its Value: the configuration section T is bound to (capture section; none: the root)
+_GLOBAL_USINGS = "global_usings$"  # the export of a file's global using directives (no "$" prefix: not a registration other projects see)
 _OPTIONS_EXPORT = "$options."  # the export name of a binding, by class: $options.AppSettings
 PREDEFINED = frozenset("bool byte sbyte char decimal double float int uint nint nuint long ulong short ushort object string void dynamic".split())
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
@@ -92,6 +93,8 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         self._assigns: dict[int, list[Node]] | None = None
         self._qualified: dict[str, str | None] = {}
         self._constrained = re.search(rb"\bwhere\s+\w+\s*:", self.source) is not None  # type parameter constraints
+        self._global_usings: list[tuple[str, str]] = []  # this file's global usings: (using | static | alias, text)
+        self._project_usings_read = False
         self._bound: dict[str, Obj] | None = None  # options classes bound to configuration sections (_options_bindings)
 
     # ================================================================ names
@@ -101,6 +104,8 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         if name in self._qualified:
             return self._qualified[name]
         found = self._qualify(name)
+        if found is None and not self._project_usings_read and self._usable_name(name) and self._project_usings():
+            found = self._qualify(name)  # through another file's global using (GlobalUsings.cs)
         self._qualified[name] = found
         return found
 
@@ -231,6 +236,10 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             return
         text = "".join(self.text(target).split())
         text = text.removeprefix("global::")
+        if any(c.type == "global" for c in kids):  # global using: every file of the project sees it (exported)
+            self._global_usings.append(
+                ("alias" if alias is not None else "static" if is_static else "using", f"{self.text(alias)}={text}" if alias is not None else text)
+            )
         if alias is not None:
             self._aliases[self.text(alias)] = re.sub(r"<.*>$", "", text)
         elif is_static:
@@ -238,6 +247,38 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         else:
             self._usings.append(text)
             self._scoped_usings.setdefault(namespace, []).append(text)
+
+    def _project_usings(self) -> bool:
+        """The ``global using`` directives of the project's other files (their export), applied once;
+        True when some were added."""
+        if self._project_usings_read or not self.module_name:
+            return False
+        self._project_usings_read = True
+        found = self.wanted(_GLOBAL_USINGS)
+        if not isinstance(found, Obj):
+            return False
+        for how, v in found.captures:
+            sv = strip(v)
+            text = sv.value if isinstance(sv, Const) else None
+            if not isinstance(text, str):
+                continue
+            if how == "alias":
+                alias, _, target = text.partition("=")
+                self._aliases.setdefault(alias, re.sub(r"<.*>$", "", target))
+            elif how == "static":
+                self._static_usings.append(text)
+            else:
+                self._usings.append(text)
+                self._scoped_usings.setdefault("", []).append(text)
+        self._qualified.clear()
+        return True
+
+    def _usable_name(self, name: str) -> bool:
+        """A simple name some qualified name the rules know ends with (only then can a using of another file help)."""
+        ends: frozenset[str] | None = self.index.derived.get("csharp_known_ends")
+        if ends is None:
+            ends = self.index.derived["csharp_known_ends"] = frozenset(n.rpartition(".")[2] for n in self._known)
+        return name in ends
 
     def _declare_class(self, node: Node, namespace: str, outer: ClassInfo | None) -> None:
         name_node = node.child_by_field_name("name")
@@ -788,6 +829,10 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             if len(parts) >= 2 and parts[-1] == parts[-2] + "Base":  # protoc's C# plugin: Risk.RiskBase
                 out.append(f"grpc.ServiceBase.{parts[-2]}")
                 continue
+            service = self._static_grpc_base(parts[0]) if len(parts) == 1 and parts[0].endswith("Base") and parts[0] not in self._by_name else None
+            if service is not None:  # using static CatalogApi.Catalog; ... : CatalogBase
+                out.append(f"grpc.ServiceBase.{service}")
+                continue
             r = self.resolve_type(b, self.module_scope)
             if isinstance(r, Ref):
                 out.append(r.qualname)
@@ -796,6 +841,15 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             else:
                 out.append("".join(self.text(b).split()))
         return out
+
+    def _static_grpc_base(self, name: str) -> str | None:
+        """``CatalogBase`` named through ``using static CatalogApi.Catalog;`` (this file's, else a
+        global one of the project): protoc's generated base of the service ``Catalog``."""
+        for attempt in range(2):
+            found = next((t.rpartition(".")[2] for t in self._static_usings if t.rpartition(".")[2] + "Base" == name), None)
+            if found is not None or attempt or self.qualify(name) is not None or not self._project_usings():
+                return found
+        return None
 
     def position(self, node: Node) -> tuple[int, int]:
         """A call at the end of a chain spanning lines (``new Builder()\n.AddRetry(...)``) is
@@ -1003,6 +1057,8 @@ class CSharpAnalyzer(SyntaxAnalyzer):
     def collect_exports(self) -> None:
         super().collect_exports()
         self.export_statics(dict.fromkeys(self._classes.values()), self._class_scopes)  # class constants other files read (Settings.RiskUrl)
+        if self._global_usings:
+            self.result.exports[_GLOBAL_USINGS] = Obj(_GLOBAL_USINGS, tuple((how, Const(text)) for how, text in self._global_usings), "", self.path)
         for cls_name, bound in self._options_bindings().items():  # Configure<AppSettings>(section): for IOptions<AppSettings> elsewhere
             self.result.exports[f"{_OPTIONS_EXPORT}{cls_name}"] = bound
 
