@@ -20,6 +20,9 @@ _ISO_DURATION = re.compile(r"^\s*P(?:([0-9.]+)D)?(?:T(?:([0-9.]+)H)?(?:([0-9.]+)
 # Call(MIN_CALL, (), ((label, value), ...)): several timeouts apply (a client's and a request
 # context's deadline); the smallest known one is the effective timeout, reported with its label.
 MIN_CALL = "$min"
+# Named(LIBRARY_DEFAULT, value): a value a rule gives when the code sets none, the library's documented
+# default (the .NET standard resilience handler's 30 s total request timeout): timeout_source library_default.
+LIBRARY_DEFAULT = "$library_default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +102,9 @@ def interpret(value: Value | None, spec: dict[str, Any], *, unit: str | None = N
 
 
 def _interpret(value: Value, spec: dict[str, Any], factor: float, source: str | None, constant: str) -> Timeout:
+    if isinstance(value, Named) and value.name == LIBRARY_DEFAULT:
+        found = _interpret(value.value, spec, factor, "library_default", constant)
+        return Timeout(found.ms, found.source, f"{found.ms / 1000:g}s" if found.ms is not None else found.expr, found.env, found.constant)
     if isinstance(value, Named):  # a named constant; ${key}: a value of the service's configuration files
         return _interpret(value.value, spec, factor, source or ("config" if value.name.startswith("${") else "constant"), constant or value.name)
     if isinstance(value, Const):

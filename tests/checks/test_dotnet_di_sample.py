@@ -102,6 +102,15 @@ def test_calls_and_their_policies(reports):
             [DEFAULTS],
         ),
     ]
+    # the standard handler's 30 s total request timeout is the library's default, no literal of the code (D20)
+    assert [(f["file"], f["line"], f["timeout_source"], f.get("timeout_expr")) for f in calls] == [
+        ("src/Catalog.Api/Program.cs", 16, "literal", None),
+        ("src/Catalog.Client/CatalogClient.cs", 6, "library_default", "30s"),
+        ("src/Catalog.Client/CatalogClient.cs", 8, "library_default", "30s"),
+        ("src/Ordering.Api/Program.cs", 23, "library_default", "30s"),
+        ("src/WebApp/BasketState.cs", 5, "library_default", "30s"),
+        ("src/WebApp/OrderStatus.cs", 8, "library_default", "30s"),
+    ]
     assert not [f for f in doc["facts"] if f["kind"] == "missing_timeout"]
     (retry,) = [f for f in doc["facts"] if f["kind"] == "retry_policy"]
     assert (retry["service"], retry["attempts"], retry["backoff"], retry["source"], retry["scope"]) == (

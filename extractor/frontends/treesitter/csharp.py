@@ -42,6 +42,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from ...durations import LIBRARY_DEFAULT
 from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Value, fold, simplify_concat, strip
 from .csharp_project import project_path, words_of  # noqa: F401  (the LanguageSpec's hooks; light to import)
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
@@ -1052,7 +1053,24 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         if receiver is not None and receiver.origin and receiver.origin != obj.origin and receiver.type == obj.type:
             # a builder step (pipeline.AddRetry(...).AddCircuitBreaker(...)): the earlier steps' facts stay attached
             obj = self.with_capture(obj, "_chain", Obj("$policy", (), "", receiver.origin), append=True)
+        defaults = self._library_defaults().get(qual)
+        if defaults and not site.args and not site.kwargs:  # AddStandardResilienceHandler(): its 30 s is the library's default
+            obj = Obj(
+                obj.type, tuple((k, Named(LIBRARY_DEFAULT, v) if k in defaults and isinstance(v, Const) else v) for k, v in obj.captures), obj.name, obj.origin
+            )
         return obj
+
+    def _library_defaults(self) -> dict[str, frozenset[str]]:
+        """The rules' ``options: library_defaults: {constructor: [capture, ...]}``: captures whose value,
+        when the call passes no argument, is the library's documented default (timeout_source library_default)."""
+        found: dict[str, frozenset[str]] | None = self.index.derived.get("csharp_library_defaults")
+        if found is None:
+            found = {}
+            for rule in self.index.rules:
+                for ctor, caps in ((rule.options or {}).get("library_defaults") or {}).items():
+                    found[str(ctor)] = found.get(str(ctor), frozenset()) | frozenset(map(str, caps))
+            self.index.derived["csharp_library_defaults"] = found
+        return found
 
     def collect_exports(self) -> None:
         super().collect_exports()
