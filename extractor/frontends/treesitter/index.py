@@ -519,11 +519,14 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
             for name in item["names"]:
                 index.mounts.setdefault(name, []).append(m)
                 words(name)
-        for item in spec.get("classes", ()):
+        for n, item in enumerate(spec.get("classes", ())):
             fields = {k: _spec(v, {}) for k, v in (item.get("fields") or {}).items()}
+            kind = item.get("kind", rule.kind)
+            if kind not in rule.kinds:
+                raise RuleError(f"{where}:{rule.line_of('treesitter', 'classes', n)}: kind {kind!r} is not among the rule's kinds {list(rule.kinds)}")
             for base in item["bases"]:
                 pattern = _glob(base) or re.compile(re.escape(base))
-                index.classes.append(ClassSpec(rule, rule.kind, pattern, bool(item.get("each_method", False)), fields))
+                index.classes.append(ClassSpec(rule, kind, pattern, bool(item.get("each_method", False)), fields))
                 words(base)
         for n, item in enumerate(spec.get("queries", ())):
             kind = item.get("kind", rule.kind)

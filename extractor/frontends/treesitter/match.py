@@ -9,6 +9,7 @@ Id-flow wrappers (a same-file function wrapping an id generator) are recognised 
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from ...durations import MIN_CALL
@@ -568,12 +569,17 @@ class Matcher(Emitter):
     def match_classes(self, cls: ClassInfo) -> None:
         if not self.index.classes:
             return
+        seen: dict[str, int] = {}
         for base in self.class_bases(cls):
+            nth = seen[base] = seen.get(base, -1) + 1
             for cspec in self.index.classes:
                 if not cspec.pattern.fullmatch(base):
                     continue
                 owner, _, last = base.rpartition(".")
                 env = {"class": cls.name, "base": last, "base_owner": owner.rpartition(".")[2]}  # RiskGrpc.AsyncService: RiskGrpc
+                arg = self.base_type_arg(cls, last, nth)
+                if arg is not None:  # IConsumer<SubmitOrder>: SubmitOrder
+                    env["base_arg"] = arg
                 if cspec.each_method:
                     for mname, mfn in sorted(cls.methods.items()):
                         if not self.exported_method(mfn):
@@ -593,6 +599,14 @@ class Matcher(Emitter):
                         cls.scope,
                         anchor=cls.qualname,
                     )
+
+    def base_type_arg(self, cls: ClassInfo, name: str, nth: int) -> str | None:
+        """The first generic type argument of the ``nth`` base named ``name`` as the class's header
+        writes it (``class C : IConsumer<A>, IConsumer<B>``: A, then B), for ``{base_arg}``."""
+        body = cls.node.child_by_field_name("body")
+        header = self.text(cls.node)[: body.start_byte - cls.node.start_byte] if body is not None else self.text(cls.node).partition("{")[0]
+        found = re.findall(rf"(?<!\w){re.escape(name)}\s*<\s*([\w.]+)", header)
+        return found[nth].rpartition(".")[2] if nth < len(found) else None
 
     def record_mounts(self, qual: str, site: Site, scope: Scope, receiver: Obj | None) -> None:
         """``r.Mount("/api", sub)``: the routes of the object ``sub`` (owned by its constructor's
