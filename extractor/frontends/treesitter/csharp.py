@@ -1400,7 +1400,8 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         return self.eval_list(init, scope) if init is not None else Opaque(node)
 
     def ev_lambda(self, node: Node, scope: Scope) -> Any:
-        """A lambda as a value: an options lambda (``c => { c.Timeout = t; c.A.B = v; }``) is a
+        """A lambda as a value: an options lambda (``c => { c.Timeout = t; c.A.B = v; }``, also with
+        locals and calls of the parameter's own methods, ``c.Scope.Add("x")``, when nothing is awaited) is a
         ``Map`` of what it assigns to its parameter; a factory lambda (``p => p.Retry(3)``) is the
         tracked object it returns; else a function."""
         fn = FunctionInfo(node, scope, f"{scope.qualname}.lambda" if scope.qualname else "lambda", "lambda", scope.cls)
@@ -1414,8 +1415,15 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         if body.type == "block":
             stmts = self.named(body)
             assigned: dict[tuple[str, ...], Node] = {}
+            local_decls: list[Node] = []
+            awaits = any(c.type == "async" for c in node.children) or b"await" in self.source[body.start_byte : body.end_byte]
             for st in stmts:
+                if st.type == "local_declaration_statement" and not awaits:
+                    local_decls.append(st)  # o => { var url = configuration["IdentityUrl"]; o.Authority = url; }
+                    continue
                 a = st.named_children[0] if st.type == "expression_statement" and st.named_children else None
+                if a is not None and a.type == "invocation_expression" and self._rooted_at(a.child_by_field_name("function"), pname):
+                    continue  # o.Scope.Add("orders"): the options object's own method, no value assigned
                 if a is None or a.type != "assignment_expression":
                     return FunctionValue(fn)
                 path = self._member_path(a.child_by_field_name("left"), pname)
@@ -1426,6 +1434,8 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             if not assigned:
                 return FunctionValue(fn)
             fscope = self.function_scope(fn)
+            for st in local_decls:
+                self.bind_declaration(self._decl_of(st), fscope)
             return self._nested_map({p: self.to_value(self.evaluate(v, fscope)) for p, v in assigned.items()})
         if body.type == "assignment_expression":  # o => o.Address = new Uri(...)
             path = self._member_path(body.child_by_field_name("left"), pname)
@@ -1440,6 +1450,14 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             if isinstance(v, Obj):
                 return v
         return FunctionValue(fn)
+
+    def _rooted_at(self, node: Node | None, param: str) -> bool:
+        """``o.Scope.Add``: a member chain whose root is the identifier ``param``."""
+        if node is None or node.type != "member_access_expression":
+            return False
+        while node is not None and node.type == "member_access_expression":
+            node = node.child_by_field_name("expression")
+        return node is not None and node.type == "identifier" and self.text(node) == param
 
     def _member_path(self, node: Node | None, param: str) -> tuple[str, ...] | None:
         path: list[str] = []
