@@ -24,8 +24,8 @@ from extractor.report import html
 from .conftest import FIXTURES, REPO
 
 SAMPLE = FIXTURES / "monorepos" / "fraud-detection"
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 REQUIRE_BROWSER = "CONTRACTS_REQUIRE_BROWSER"
 
 NODES = {
@@ -367,3 +367,24 @@ def test_the_trend_is_drawn_when_history_exists(browser, tmp_path, monkeypatch):
     assert [c.text for c in row.find_elements("css selector", "td.count")] == ["0", "1"]
     headers = [c.text for c in browser.find_elements("css selector", "#findings thead th")]
     assert headers[-1] == "first seen"
+
+
+def test_screenshot(browser, tmp_path, monkeypatch):
+    """The picture of docs/report.png: `CONTRACTS_REPORT_SCREENSHOT=docs/report.png pytest tests/test_report_html.py -k screenshot`
+    (the sample's path as the README's command gives it, no commit in the header)."""
+    from extractor.cli import RUN_COMMIT_VAR
+
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv(RUN_COMMIT_VAR, "")
+    report = _write_report(tmp_path / "report.html", SAMPLE.relative_to(REPO))
+    page = browser
+    page.set_window_size(1400, 1150)
+    page.get(report.as_uri())
+    assert [m for m in page.get_log("browser") if m["level"] in ("SEVERE", "WARNING")] == []
+    page.execute_script("window.contractsReport.cy.getElementById(arguments[0]).emit('tap')", "call:checkout->risk:scoreTransaction")
+    target = Path(os.environ.get("CONTRACTS_REPORT_SCREENSHOT") or tmp_path / "report.png")
+    assert page.save_screenshot(str(target))
+    png = target.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert int.from_bytes(png[16:20], "big") == 1400
+    page.set_window_size(1500, 1000)

@@ -150,9 +150,9 @@
     var positions = {}, x = 0, previous = 0;
     layers.forEach(function (l, d) {
       var widest = Math.max.apply(null, l.map(function (id) { return Math.max(70, label[id].length * 7.6 + 20); }));
-      x += d ? previous / 2 + widest / 2 + 170 : 0;
+      x += d ? previous / 2 + widest / 2 + 250 : 0;
       previous = widest;
-      l.forEach(function (id, i) { positions[id] = { x: x, y: (i - (l.length - 1) / 2) * 80 }; });
+      l.forEach(function (id, i) { positions[id] = { x: x, y: (i - (l.length - 1) / 2) * 90 }; });
     });
     return positions;
   }
@@ -172,15 +172,15 @@
       "curve-style": "bezier", "target-arrow-shape": "triangle", "arrow-scale": 0.9, "width": 2,
       "line-color": COLOURS.none, "target-arrow-color": COLOURS.none,
       "label": "data(label)", "font-size": 11, "control-point-step-size": 70, "font-family": "system-ui, sans-serif", "text-wrap": "wrap",
-      "text-background-color": "#ffffff", "text-background-opacity": 0.85, "text-background-padding": 2, "color": "#333" } },
+      "text-background-color": "#ffffff", "text-background-opacity": 0.7, "text-background-padding": 2, "color": "#333" } },
     { selector: "edge[codeless = 1]", style: { "line-style": "dashed" } },
     { selector: "edge[kind = 'read'], edge[kind = 'store'], edge[kind = 'infrastructure']", style: { "line-style": "dotted" } },
   ];
   SEVERITIES.forEach(function (s) {
     style.push({ selector: "edge[worst = '" + s + "']", style: { "line-color": COLOURS[s], "target-arrow-color": COLOURS[s], "width": 3 } });
   });
-  style.push({ selector: "edge:selected, edge.lit", style: { "width": 5, "overlay-color": "#ffd54f", "overlay-opacity": 0.35, "overlay-padding": 4 } });
-  style.push({ selector: "node:selected, node.lit", style: { "border-width": 3, "overlay-color": "#ffd54f", "overlay-opacity": 0.3 } });
+  style.push({ selector: "edge:selected, edge.lit", style: { "width": 5, "overlay-opacity": 0, "underlay-color": "#ffca28", "underlay-opacity": 0.7, "underlay-padding": 5 } });
+  style.push({ selector: "node:selected, node.lit", style: { "border-width": 3, "overlay-opacity": 0, "underlay-color": "#ffca28", "underlay-opacity": 0.7, "underlay-padding": 5 } });
 
   var cy = cytoscape({
     container: document.getElementById("graph"),
