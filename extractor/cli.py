@@ -543,14 +543,52 @@ def _read_baseline(path: Path | None) -> frozenset[str] | None:
 def _suppress(path: Path, analysis: Analysis, findings: list[Finding], now: datetime, known: frozenset[str] | None) -> tuple[Outcome, dict[str, str]]:
     """The findings after inline suppressions, ``ignore:`` entries and the baseline; their fingerprints."""
     from .history.fingerprint import fingerprints
-    from .suppress import apply, contract_suppressions, drop_baselined, inline_suppressions
+    from .suppress import apply, apply_decisions, contract_suppressions, drop_baselined, inline_suppressions
 
     prints = fingerprints(findings, analysis.scan.facts)
+    findings = apply_decisions(findings, analysis.declared, prints, now.date())
     inline, problems = inline_suppressions(path, {f.file for f in analysis.scan.facts})
     outcome = apply(findings, inline + contract_suppressions(analysis.declared.ignores), now.date(), problems)
     if known is not None:
         outcome = drop_baselined(outcome, known, prints)
     return outcome, prints
+
+
+@main.command()
+@click.argument("finding_id")
+@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Print the scaffold instead of writing it.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for the scan.")
+@click.option(
+    "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own."
+)
+@_CACHE_DIR
+@_NO_CACHE
+def decide(finding_id: str, path: Path, dry_run: bool, jobs: int | None, config_path: Path | None, cache_dir: Path | None, no_cache: bool) -> None:
+    """Write a decision record scaffold for the finding FINDING_ID (its id or fingerprint) of PATH.
+
+    The scaffold goes to contracts/decisions/ of the finding's first service that has contracts; an
+    existing file is never overwritten. It settles the finding once `agreed_by` is filled in
+    (docs/contracts.md, decisions). Exit codes: 0 written, 2 no such finding or nowhere to write.
+    """
+    from .checks import CheckContext, run_checks
+    from .commands.decide import DecideError, find, home, scaffold, write
+
+    analysis = _analyse(path, config_path, jobs, None, cache_dir, no_cache)
+    ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification)
+    now = _now()
+    outcome, prints = _suppress(path, analysis, run_checks(ctx), now, None)
+    try:
+        f = find(outcome.kept + [f for f, _ in outcome.suppressed] + outcome.baselined, prints, finding_id)
+        service = home(f, analysis.scan.services, set(analysis.declared.contracts))
+        text = scaffold(f, service.name, prints[f.id], now.date())
+        if dry_run:
+            _emit(text, None)
+            return
+        written = write(path, service, f, text)
+    except DecideError as exc:
+        raise _fail(str(exc)) from None
+    click.echo(f"wrote {written.relative_to(path).as_posix()}: fill in rationale and agreed_by; `contracts check` then reports {f.id} as ACCEPTED")
 
 
 def _uri_prefix(path: Path) -> str:

@@ -1,4 +1,5 @@
-"""Which findings are not reported: check selection, inline suppressions, ``ignore:`` entries, baselines.
+"""Which findings are not reported, and how decisions settle them: check selection, inline
+suppressions, ``ignore:`` entries, baselines, decision records.
 
 - ``--check`` takes ids, families (``drift``: every check of that kind or id prefix) and globs
   (``drift.*``, ``*timeout*``).
@@ -22,13 +23,15 @@ import fnmatch
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import safeio
-from .checks import Check, Finding
-from .contracts.load import IgnoreEntry
+from .checks import Check, Finding, Resolution
+from .checks.base import DecisionNote, location_key
+from .contracts.load import IgnoreEntry, LoadedContracts
+from .contracts.model import Decision, DecisionScope
 
 INLINE = re.compile(r"(?:#|//)\s*contracts:\s*ignore\[([^\]]*)\](.*)$")
 _EXPIRES = re.compile(r"^\s*expires=(\S*)\s*")
@@ -226,3 +229,88 @@ def drop_baselined(out: Outcome, known: frozenset[str], prints: dict[str, str]) 
     """``out`` without the findings whose fingerprint is in the baseline (kept in ``baselined``)."""
     kept = [f for f in out.kept if prints[f.id] not in known]
     return Outcome(kept, out.suppressed, out.problems, [f for f in out.kept if prints[f.id] in known])
+
+
+# -- decision records -------------------------------------------------------------------------------
+
+DECISION_STATES = ("accepted", "review_due", "proposed")
+
+
+def scope_covers(scope: DecisionScope, f: Finding, fingerprint: str) -> bool:
+    """Whether one ``applies_to`` entry covers the finding: every part it gives matches."""
+    if scope.check is not None and not check_matches(scope.check, f.check, f.kind):
+        return False
+    if scope.finding is not None and scope.finding not in (f.id, fingerprint):
+        return False
+    if scope.services and tuple(f.services[: len(scope.services)]) != scope.services:
+        return False
+    return scope.subject is None or scope.subject == f.subject
+
+
+def _note(d: Decision, state: str) -> DecisionNote:
+    return DecisionNote(d.key, d.title, state, d.location, d.review_date, tuple(a.name for a in d.agreed_by))
+
+
+def _due(d: Decision, today: dt.date) -> bool:
+    return d.review_date is not None and dt.date.fromisoformat(d.review_date) < today
+
+
+def apply_decisions(findings: Sequence[Finding], contracts: LoadedContracts, prints: dict[str, str], today: dt.date) -> list[Finding]:
+    """The findings as the decision records settle them (docs/checks.md, "Decisions").
+
+    A decision covers a finding when one of its ``applies_to`` entries does and the finding involves
+    the service whose contract records it; one named in another's ``supersedes`` covers nothing. An
+    agreed decision (``agreed_by``) whose ``review_by`` day has not passed makes the finding
+    ``ACCEPTED`` (info: it no longer fails CI); once every agreed decision covering it is past its
+    review day, the finding is ``REVIEW_DUE`` at its own severity. A decision nobody agreed to
+    changes nothing but the message. A ``DECIDED`` trade-off (access checks) whose decision is past
+    its review day is ``REVIEW_DUE`` too (an error, as the undecided trade-off is)."""
+    records = [(svc, d) for svc, c in sorted(contracts.contracts.items()) for d in c.decisions]
+    replaced = {i for _, d in records for i in d.supersedes}
+    live = [(svc, d) for svc, d in records if d.key not in replaced]
+    by_location = {d.location: d for _, d in live}
+    out: list[Finding] = []
+    for f in findings:
+        if f.status == "DECIDED":
+            d = next((by_location[loc] for loc in f.locations if loc in by_location), None)
+            if d is not None and _due(d, today):
+                f = replace(f, severity="error", status="REVIEW_DUE", message=f"{f.message}; {_review_text(d)}", decision=_note(d, "review_due"))
+            out.append(f)
+            continue
+        hits = [d for svc, d in live if svc in f.services and any(scope_covers(s, f, prints.get(f.id, "")) for s in d.applies_to)]
+        agreed = [d for d in hits if d.agreed_by]
+        current = sorted((d for d in agreed if not _due(d, today)), key=lambda d: (d.review_date or "9999-12-31", d.key), reverse=True)
+        extra = tuple(d.location for d in hits)
+        if current:
+            d = current[0]
+            until = f", review by {d.review_date}" if d.review_date else ""
+            agreed_text = ", ".join(a.name + (f" on {a.at}" if a.at else "") for a in d.agreed_by)
+            f = replace(
+                f,
+                severity="info",
+                status="ACCEPTED",
+                message=f"{f.message}; accepted by decision {d.key}: {d.title} (agreed by {agreed_text}{until})",
+                decision=_note(d, "accepted"),
+            )
+        elif agreed:
+            d = max(agreed, key=lambda d: (d.review_date or "", d.key))
+            owner = f.services[0] if f.services else ""
+            f = replace(
+                f,
+                status="REVIEW_DUE",
+                message=f"{f.message}; {_review_text(d)}",
+                decision=_note(d, "review_due"),
+                resolutions=f.resolutions
+                + (Resolution(owner, f"review decision {d.key} ({d.location}): agree again with a new review_by, or resolve the finding"),),
+            )
+        elif hits:
+            d = min(hits, key=lambda d: d.key)
+            f = replace(f, message=f"{f.message}; decision {d.key} is proposed, not agreed yet (agreed_by)", decision=_note(d, "proposed"))
+        if hits:
+            f = replace(f, locations=tuple(sorted(set(f.locations) | set(extra), key=location_key)))
+        out.append(f)
+    return out
+
+
+def _review_text(d: Decision) -> str:
+    return f"decision {d.key} ({d.title}) was due for review on {d.review_date}"

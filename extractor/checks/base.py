@@ -25,6 +25,8 @@ STATUSES = {
     "BLOCKS_INTEGRATION": "the two sides cannot work together as declared; one must change before integration",
     "DECISION_REQUIRED": "a trade-off between legitimate needs; people must decide and record the decision",
     "DECIDED": "a trade-off with a recorded decision (under decisions:)",
+    "ACCEPTED": "settled by an agreed decision record (decisions: applies_to) until its review date",
+    "REVIEW_DUE": "a decision record settled it, and its review date has passed: review the decision",
     "DRIFT": "the code does not do what the service's own contract says",
     "AT_RISK": "works on a good day; fails under load, slowness or retries",
     "UNVERIFIED": "a side states too little to check; declare it",
@@ -71,6 +73,19 @@ class Resolution:
 
 
 @dataclass(frozen=True, slots=True)
+class DecisionNote:
+    """The decision record a finding is settled by (``accepted``), was settled by until its review
+    date (``review_due``), or that is proposed for it and not agreed yet (``proposed``)."""
+
+    id: str  # the decision's id, else its title
+    title: str
+    state: str
+    location: Location
+    review_by: str | None = None
+    agreed_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One problem between services, or between a service's code and its contract."""
 
@@ -89,6 +104,7 @@ class Finding:
     tradeoff: str = ""
     decision_by: tuple[str, ...] = ()
     resolutions: tuple[Resolution, ...] = ()
+    decision: DecisionNote | None = None  # the decision record that settles it (or did, or is proposed)
 
     def sort_key(self) -> tuple:
         return (self.services, severity_rank(self.severity), KINDS.index(self.kind), self.check, self.subject, self.id)

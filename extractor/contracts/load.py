@@ -24,8 +24,10 @@ from .model import (
     HTTP_METHODS,
     IDEMPOTENCY_EXPECTATIONS,
     PII_LEVELS,
+    Agreement,
     DataDependency,
     Decision,
+    DecisionScope,
     Dependency,
     LatencyBudget,
     Located,
@@ -81,7 +83,20 @@ SHAPES: dict[str, tuple[str, ...]] = {
     "retry_policies": ("target", "attempts", "backoff", "on_timeout", "reason", "inferred"),
     "operations": ("name", "idempotency_key", "expects", "window", "inferred"),
     "requires": ("from", "data", "access_level", "use_case"),
-    "decisions": ("id", "title", "proposer", "timestamp", "rationale", "review_date"),
+    "decisions": (
+        "id",
+        "title",
+        "proposer",
+        "proposed_at",
+        "timestamp",
+        "rationale",
+        "alternatives",
+        "agreed_by",
+        "review_by",
+        "review_date",
+        "supersedes",
+        "applies_to",
+    ),
     "publishes": ("topic", "broker", "event", "ordering_key", "delivery", "lag", "dataset", "inferred"),
     "consumes": (
         "topic",
@@ -700,13 +715,98 @@ def _requirement(r: _Reader, node: yamlio.LineDict, where: str) -> Requirement |
 
 def _decision(r: _Reader, node: yamlio.LineDict, where: str) -> Decision | None:
     ok, f = _entry(r, node, where, "decisions")
+    for older, newer in (("timestamp", "proposed_at"), ("review_date", "review_by")):
+        if older in node and newer in node:
+            r.error(node.line_of(older), where, f"give {newer} or its older spelling {older}, not both", "value")
+            ok = False
     f.read("id", _version)
     title = f.read("title", _text)
     f.read("proposer", _text)
     f.read("timestamp", _timestamp(TIMESTAMP, "2025-03-01T10:00:00Z"))
+    f.read("proposed_at", _timestamp(TIMESTAMP, "2025-03-01T10:00:00Z"), attr="timestamp")
     f.read("rationale", _text)
+    f.read("alternatives", _texts)
+    f.read("agreed_by", _agreements)
     f.read("review_date", _timestamp(DATE, "2025-06-01"))
+    f.read("review_by", _timestamp(DATE, "2025-06-01"), attr="review_date")
+    f.read("supersedes", _ids)
+    f.read("applies_to", _scopes)
     return f.build(Decision) if ok and title else None
+
+
+def _texts(value: Any, where: str) -> tuple[str, ...]:
+    """A list of texts (one text is a list of one)."""
+    items = value if isinstance(value, list) else [value]
+    return tuple(_text(item, f"{where}[{i}]" if isinstance(value, list) else where) for i, item in enumerate(items))
+
+
+def _ids(value: Any, where: str) -> tuple[str, ...]:
+    """Decision ids: one, or a list."""
+    items = value if isinstance(value, list) else [value]
+    return tuple(_version(item, f"{where}[{i}]" if isinstance(value, list) else where) for i, item in enumerate(items))
+
+
+_AT = _timestamp(TIMESTAMP, "2025-03-01")
+
+
+def _agreements(value: Any, where: str) -> tuple[Agreement, ...]:
+    """``agreed_by``: a list of names (``Product``) or of ``{name: Product, at: 2025-03-02}``."""
+    if not isinstance(value, list) or not value:
+        raise _Bad(f"expected a list of who agreed (names, or mappings of name and at), got {describe(value) if value != [] else 'an empty list'}")
+    out: list[Agreement] = []
+    for i, item in enumerate(value):
+        here = f"{where}[{i}]"
+        if isinstance(item, dict):
+            unknown = sorted(str(k) for k in item if k not in ("name", "at"))
+            if unknown or "name" not in item:
+                raise _Bad(f"{here}: expected the keys name (required) and at, got {', '.join(unknown) or 'no name'}", "key")
+            out.append(Agreement(_text(item["name"], f"{here}.name"), _AT(item["at"], f"{here}.at") if item.get("at") is not None else None))
+        else:
+            out.append(Agreement(_text(item, here)))
+    return tuple(out)
+
+
+_FINDING_ID = re.compile(r"^[a-z][a-z0-9_.-]*:[0-9a-f]{12}$")
+_FINGERPRINT = re.compile(r"^[0-9a-f]{16,64}$")
+_PAIR = re.compile(r"^\s*([^\s>→-][^>→]*?)\s*(?:->|→)\s*(\S.*?)\s*$")
+
+
+def _scopes(value: Any, where: str) -> tuple[DecisionScope, ...]:
+    """``applies_to``: a list of a finding id (``latency.timeout-budget:0123456789ab``), a fingerprint,
+    a service pair (``checkout -> risk``), a check (an id, a family or a glob), or a mapping of
+    ``check``, ``finding``, ``services`` (a list) and ``subject``, all of which must match."""
+    if not isinstance(value, list) or not value:
+        raise _Bad(
+            f"expected a list of what the decision covers (finding ids, checks, 'consumer -> provider'), got {describe(value) if value != [] else 'an empty list'}"
+        )
+    out: list[DecisionScope] = []
+    for i, item in enumerate(value):
+        here = f"{where}[{i}]"
+        if isinstance(item, dict):
+            unknown = sorted(str(k) for k in item if k not in ("check", "finding", "services", "subject"))
+            if unknown or not item:
+                raise _Bad(f"{here}: expected the keys check, finding, services, subject, got {', '.join(unknown) or 'none'}", "key")
+            services = item.get("services")
+            if services is not None and not (isinstance(services, list) and services):
+                raise _Bad(f"{here}.services: expected a list of service names (consumer first), got {describe(services)}")
+            out.append(
+                DecisionScope(
+                    check=_text(item["check"], f"{here}.check") if "check" in item else None,
+                    finding=_text(item["finding"], f"{here}.finding") if "finding" in item else None,
+                    services=tuple(_service_name(s, f"{here}.services") for s in services or ()),
+                    subject=_text(item["subject"], f"{here}.subject") if "subject" in item else None,
+                )
+            )
+            continue
+        text = _text(item, here).strip()
+        pair = _PAIR.match(text)
+        if _FINDING_ID.match(text) or _FINGERPRINT.match(text):
+            out.append(DecisionScope(finding=text))
+        elif pair is not None:
+            out.append(DecisionScope(services=(pair.group(1), pair.group(2))))
+        else:
+            out.append(DecisionScope(check=text))
+    return tuple(out)
 
 
 def _message(r: _Reader, node: yamlio.LineDict, where: str, section: str, own: tuple[tuple[str, Callable[[Any, str], Any]], ...]) -> _Fields | None:

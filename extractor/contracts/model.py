@@ -311,9 +311,31 @@ class Requirement(Located):
         return (self.from_service, self.data)
 
 
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """One party's agreement to a decision (``agreed_by``): who, and when (ISO-8601 text, or None)."""
+
+    name: str
+    at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionScope:
+    """What one ``applies_to`` entry covers: every finding matching all the given parts. ``check``:
+    an id, a family or a glob; ``finding``: a finding id (``CHECK:HASH``) or a fingerprint;
+    ``services``: the finding's first services (consumer, provider); ``subject``: its subject."""
+
+    check: str | None = None
+    finding: str | None = None
+    services: tuple[str, ...] = ()
+    subject: str | None = None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Decision(Located):
-    """A recorded trade-off decision; dates are kept as ISO-8601 text."""
+    """A decision record; dates are kept as ISO-8601 text. ``timestamp`` is when it was proposed
+    (``proposed_at``), ``review_date`` when to revisit it (``review_by``). With ``applies_to`` it
+    settles the findings it covers while it is agreed and not due for review (checks/decisions.py)."""
 
     title: str
     id: str | None = None
@@ -321,6 +343,10 @@ class Decision(Located):
     timestamp: str | None = None
     rationale: str | None = None
     review_date: str | None = None
+    alternatives: tuple[str, ...] = ()
+    agreed_by: tuple[Agreement, ...] = ()
+    supersedes: tuple[str, ...] = ()
+    applies_to: tuple[DecisionScope, ...] = ()
 
     @property
     def key(self) -> str:

@@ -39,6 +39,17 @@ def finding_json(f: Finding) -> dict[str, Any]:
         out["tradeoff"] = f.tradeoff
     if f.decision_by:
         out["decision_by"] = list(f.decision_by)
+    if f.decision is not None:
+        d = f.decision
+        out["decision"] = {
+            "id": d.id,
+            "title": d.title,
+            "state": d.state,
+            **({"review_by": d.review_by} if d.review_by else {}),
+            **({"agreed_by": list(d.agreed_by)} if d.agreed_by else {}),
+            "file": d.location.file,
+            "line": d.location.line,
+        }
     return out
 
 

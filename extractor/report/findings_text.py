@@ -55,6 +55,11 @@ def render_finding(f: Finding) -> list[str]:
     if f.decision_by:
         label = "Decided by" if f.status == "DECIDED" else "Decision required"
         out.append(f"    {label}: {' + '.join(f.decision_by)}")
+    if f.decision is not None:
+        d = f.decision
+        state = {"accepted": "accepted by", "review_due": "review due of", "proposed": "proposed (not agreed):"}[d.state]
+        review = f", review by {d.review_by}" if d.review_by else ""
+        out.append(f"    Decision: {state} {d.id} ({d.location}{review})")
     if len(f.resolutions) == 1:
         out.append(f"    Action: {f.resolutions[0].action}")
     elif f.resolutions:
