@@ -143,7 +143,7 @@ class Evaluator(AnalyzerCore):
         if b.expr is None:
             assert b.type_node is not None
             return self.declared_instance(b.type_node, scope, name, b.param)
-        v = self.evaluate(b.expr, scope)
+        v = self.evaluate(b.expr, self.scope_at_point(scope, b.expr))
         if b.type_node is not None and not isinstance(v, (Obj, Instance)):
             declared = self.declared_instance(b.type_node, scope, name, False)
             if isinstance(declared, (Obj, Instance)):
@@ -176,12 +176,33 @@ class Evaluator(AnalyzerCore):
         target = scope
         if rebind:
             target = scope.owner_of(name) or scope
-        b = Binding(expr=expr, scope=scope, value=value, index=index, type_node=type_node)
+        b = Binding(expr=expr, scope=scope, value=value, index=index, type_node=type_node, previous=target.bindings.get(name))
         if expr is not None and value is UNBOUND and index == 0 and self.mentions(expr, name):
             self.binding_value(b, name)  # x = x.WithContext(ctx): evaluated now, against the previous x
         if self.idflow is not None and expr is not None and index == 0 and self.idflow.active():
             self.idflow.assign(target, name, expr, scope)
+        if b.previous is not None and b.previous.previous is None:
+            target.rebound.append(name)
         target.bindings[name] = b
+
+    def scope_at_point(self, scope: Scope, node: Node) -> Scope:
+        """``scope`` as it was where ``node`` is: a name bound again after it has its earlier binding
+        (``c := dial(A); x.cart = New(c); c = dial(B)``: the cart client keeps A). A binding whose place
+        is unknown (a value bound by the adapter) ends the search back."""
+        if not scope.rebound:
+            return scope
+        pos = node.start_byte
+        view: dict[str, Binding] = {}
+        for name in scope.rebound:
+            b = scope.bindings.get(name)
+            cur = b
+            while cur is not None and cur.previous is not None and cur.expr is not None and cur.expr.start_byte > pos:
+                cur = cur.previous
+            if cur is not None and cur is not b:
+                view[name] = cur
+        if not view:
+            return scope
+        return Scope(scope.kind, scope.qualname, scope, bindings=view, function=scope.function, cls=scope.cls)
 
     def mentions(self, node: Node, name: str) -> bool:
         """Whether an expression's text contains the identifier ``name``."""
@@ -234,7 +255,7 @@ class Evaluator(AnalyzerCore):
             self.collect_members(cls)
         assert cls.members is not None
         result: Any
-        values = [self.evaluate(expr, s) for expr, s in cls.members.get(attr, ())]
+        values = [self.evaluate(expr, self.scope_at_point(s, expr)) for expr, s in cls.members.get(attr, ())]
         objs = [v for v in values if isinstance(v, (Obj, Instance))]
         if objs:
             result = objs[-1]

@@ -485,7 +485,8 @@ class GoAnalyzer(SyntaxAnalyzer):
             return None
         from tree_sitter import QueryCursor
 
-        q = '(assignment_statement left: (expression_list . (unary_expression operator: "*" operand: (identifier) @target) .) operator: "=" right: (expression_list . (_) @value .))'
+        # *target = v, and *target, err = f(...) (the first of a call's results)
+        q = '(assignment_statement left: (expression_list . (unary_expression operator: "*" operand: (identifier) @target)) operator: "=" right: (expression_list . (_) @value .))'
         values = [caps["value"][0] for _, caps in QueryCursor(self._query(q)).matches(body) if self.text(caps["target"][0]) == target]
         if len(values) != 1:
             return None

@@ -88,6 +88,7 @@ class Binding:
     type_node: Node | None = None  # a declared type (var c http.Client; a typed parameter)
     param: bool = False  # constructed elsewhere: a tracked type's declared captures are unknown
     ambiguous: bool = False
+    previous: Binding | None = None  # the binding of the same name this one replaced in its scope
 
 
 @dataclass(slots=True)
@@ -99,6 +100,7 @@ class Scope:
     function: FunctionInfo | None = None
     cls: ClassInfo | None = None
     closures: int = 0
+    rebound: list[str] = field(default_factory=list)  # names bound more than once here (a reassigned c := dial(...))
 
     def lookup(self, name: str) -> Binding | None:
         scope: Scope | None = self
