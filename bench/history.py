@@ -63,6 +63,15 @@ def export(commit: str) -> Path:
     return dest
 
 
+def python_rule_args(tree: Path) -> list[str]:
+    """``--rule ID`` for every rule of the tree's rules/python (a rule's id is its file's path)."""
+    return [
+        x
+        for p in sorted((tree / "rules" / "python").rglob("*.yaml"))
+        for x in ("--rule", "python." + ".".join(p.relative_to(tree / "rules" / "python").with_suffix("").parts))
+    ]
+
+
 def split_variant(spec: str) -> tuple[str, dict[str, str]]:
     """``REV@VAR=VALUE,VAR2=VALUE2`` → (REV, {VAR: VALUE, ...})."""
     commit, _, settings = spec.partition("@")
@@ -77,12 +86,8 @@ def run_once(tree: Path, extra: tuple[str, ...], corpus: Path, out_dir: Path, ta
     out = out_dir / f"{tag}.json"
     cmd = [str(VENV_PY), "-c", RUNNER, str(tree), "scan", str(corpus), "--format", "json", "-o", str(out), "-j", "1"]
     for a in extra:
-        if a == "--python-rules":  # every rule of rules/python, by id (the id is the rule file's path)
-            cmd += [
-                x
-                for p in sorted((tree / "rules" / "python").rglob("*.yaml"))
-                for x in ("--rule", "python." + ".".join(p.relative_to(tree / "rules" / "python").with_suffix("").parts))
-            ]
+        if a == "--python-rules":
+            cmd += python_rule_args(tree)
         else:
             cmd.append(a)
     # The default corpus lies inside this repository, which ignores bench/.work/: without a ceiling

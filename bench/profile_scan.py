@@ -45,11 +45,13 @@ STAGES = [
     ("list", "file listing (inventory, services)"),
     ("read", "reading files"),
     ("prefilter", "prefilter (regex on bytes)"),
+    ("risky", "risk check (scan.risky: size, depth, line length)"),
     ("parse", "tree-sitter parse"),
     ("analysis", "analysis (names, values, matching, facts)"),
     ("passes", "second/dependency pass selection"),
     ("addresses", "address book"),
     ("link", "link"),
+    ("call_index", "call index (reach.build_call_index)"),
     ("output", "output (to_json + JSON text)"),
     ("other", "other (scan glue, task building)"),
 ]
@@ -133,7 +135,6 @@ def run(
 
     timer = StageTimer()
     timer.wrap(S, "inventory", "list")
-    timer.wrap(S, "find_services", "list")
     timer.wrap(S, "read_source", "read")
     timer.wrap(T.TreeSitterFrontend, "prefilter", "prefilter")
     timer.wrap(T.TreeSitterFrontend, "extract", "analysis")  # exclusive time = extract minus parse
@@ -141,7 +142,16 @@ def run(
     timer.wrap(TimedParser, "parse", "parse")
     timer.wrap(S, "_second_pass", "passes")
     timer.wrap(S, "_dependency_pass", "passes")
-    timer.wrap(S, "build_address_book", "addresses")
+    timer.wrap(S, "_package_pass", "passes")
+    timer.wrap(S, "_reach_pass", "passes")
+    timer.wrap(S, "survey", "list")
+    timer.wrap(S, "risky", "risky")
+    import extractor.reach as R
+
+    timer.wrap(R, "build_call_index", "call_index")
+    import extractor.environment as E
+
+    timer.wrap(E, "build_address_book", "addresses")
     timer.wrap(S, "link", "link")
     timer.wrap(S, "_compile", "load_rules")
 
@@ -211,6 +221,22 @@ def run(
 
         profiler = cProfile.Profile()
 
+    import gc
+
+    collected = {"seconds": 0.0, "outside": 0.0, "runs": 0}  # the cyclic collector: in total, and outside every stage ("other")
+    gc_start = [0.0]
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            gc_start[0] = clock()
+        else:
+            dt = clock() - gc_start[0]
+            collected["seconds"] += dt
+            collected["runs"] += 1
+            if not timer.stack:
+                collected["outside"] += dt
+
+    gc.callbacks.append(on_gc)
     started = clock()
     started_wall = time.perf_counter()
     if profiler:
@@ -237,6 +263,7 @@ def run(
         profiler.disable()
     total = clock() - started
     total_wall = time.perf_counter() - started_wall
+    gc.callbacks.remove(on_gc)
 
     excl = timer.exclusive()
     stages = {key: excl.get(key, 0.0) for key, _ in STAGES if key != "other"}
@@ -282,6 +309,7 @@ def run(
         "facts_by_rule": dict(sorted(facts_by_rule.items())),
         "diagnostics": len(result.diagnostics),
         "output_bytes": len(text),
+        "gc": collected,
         "parse_calls": timer.calls.get("parse", 0),
         "lines_parsed": result.stats.get("lines_parsed"),
     }
