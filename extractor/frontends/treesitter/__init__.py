@@ -93,7 +93,16 @@ CSHARP = _spec(
     "csharp_project:project_path",
     linked_modules="csharp_project:linked_modules",
 )
-JAVA = _spec("java", (".java",), "tree_sitter_java", "java:JavaAnalyzer", LINE_AND_BLOCK_COMMENTS, "java_package:words_of", "java_package:module_path")
+JAVA = _spec(
+    "java",
+    (".java",),
+    "tree_sitter_java",
+    "java:JavaAnalyzer",
+    LINE_AND_BLOCK_COMMENTS,
+    "java_package:words_of",
+    "java_package:module_path",
+    linked_modules="java_package:linked_modules",
+)
 KOTLIN = _spec(
     "kotlin", (".kt", ".kts"), "tree_sitter_kotlin", "kotlin:KotlinAnalyzer", LINE_AND_BLOCK_COMMENTS, "java_package:words_of", "kotlin_package:module_path"
 )

@@ -3,6 +3,8 @@ that compiling the Java rules of a scan that meets no Java file costs nothing mo
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -38,3 +40,47 @@ def module_path(root: Any, rel: str) -> str:
     stem = Path(rel).stem
     package = _package_of(str(Path(root) / rel))
     return f"{package}.{stem}" if package else stem
+
+
+_SKIP_DIRS = frozenset({"node_modules", "build", "target", "out", "bin", "obj", "test", "tests"})
+_SOURCE_ROOT_RE = re.compile(r"^(.*?/(?:java|kotlin)/|(?:.*/)?src/)")  # src/main/java/, else src/
+BEAN_WORD = b"@Bean"  # a prefilter word only: which annotations make beans is the rules' data (options: bean_annotations)
+
+
+@functools.lru_cache(maxsize=4)
+def _bean_modules(root: str) -> dict[str, tuple[str, ...]]:
+    """Source root (``gateway/src/main/java/``) → the modules of its files that mention a bean
+    annotation, and each Java file's module → its source root (key ``=module``)."""
+    found: dict[str, list[str]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _SKIP_DIRS)
+        for name in sorted(filenames):
+            if not name.endswith(".java"):
+                continue
+            rel = os.path.relpath(os.path.join(dirpath, name), root).replace(os.sep, "/")
+            m = _SOURCE_ROOT_RE.match(rel)
+            if m is None:
+                continue
+            src = m.group(1)
+            module = rel[len(src) : -len(".java")].replace("/", ".")
+            found.setdefault("=" + module, []).append(src)
+            try:
+                with open(os.path.join(dirpath, name), "rb") as fh:
+                    text = fh.read(262144)
+            except OSError:
+                continue
+            if BEAN_WORD in text:
+                found.setdefault(src, []).append(module)
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def linked_modules(root: Any, module: str) -> tuple[str, ...]:
+    """The modules whose registrations (exports named ``$...``) a Java file sees: the classes of
+    its source root that declare beans (a Spring application context injects them into any
+    class of the service; test sources are another root). Modules are matched by path, the
+    package mirroring the folders, as Java lays them out."""
+    found = _bean_modules(str(root))
+    out: list[str] = []
+    for src in found.get("=" + module, ()):
+        out.extend(m for m in found.get(src, ()) if m != module)
+    return tuple(out)
