@@ -27,9 +27,12 @@ if TYPE_CHECKING:
 
     from .cache import ExtractionCache
     from .checks import Finding
+    from .executors.dask_cluster import DaskExecutor
+    from .executors.shard import Shard
     from .facts import ScanResult
     from .history.store import HistoryStore, RecordedFinding, Run
     from .pipeline import Analysis
+    from .scan import Executor
     from .suppress import Outcome
 
 
@@ -160,9 +163,32 @@ def main() -> None:
 @_STRICT
 @_CACHE_DIR
 @_NO_CACHE
+@click.option(
+    "--shard",
+    metavar="K/N",
+    default=None,
+    callback=lambda ctx, param, value: _shard_option(value),
+    help="Extract only shard K of N (a CI matrix job) and write its partial result (JSON) for `contracts merge` (docs/scale.md).",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Where files are extracted: this machine's processes, or a Dask cluster (the extra contract-extractor[dask]; docs/scale.md).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="With --executor dask: the Dask scheduler (tcp://host:8786); default: a local cluster of --jobs workers.",
+)
 def scan(
     path: Path,
     fmt: str,
+    shard: Shard | None,
+    executor: str,
+    scheduler: str | None,
     output: Path | None,
     rule_dirs: tuple[str, ...],
     rule_ids: tuple[str, ...],
@@ -178,10 +204,15 @@ def scan(
         config = load_config(path, config_path)
     except ConfigError as exc:
         raise _fail(str(exc)) from None
+    runner = _executor(executor, scheduler, shard, jobs)
     cache = _open_cache(path, config, cache_dir, no_cache)
     try:
-        result = _scan_with(path, config, cache, rule_dirs, rule_ids, jobs)
+        if shard is not None:
+            return _write_shard(path, config, cache, rule_dirs, rule_ids, jobs, shard, output)
+        result = _scan_with(path, config, cache, rule_dirs, rule_ids, jobs, runner)
     finally:
+        if runner is not None:
+            runner.close()
         if cache is not None:
             cache.close()
     if not any(s.languages for s in result.services) and not _any_contract_file(path, result):
@@ -218,8 +249,15 @@ def _any_contract_file(path: Path, result: ScanResult) -> bool:
 
 
 def _scan_with(
-    path: Path, config: Config, cache: ExtractionCache | None, rule_dirs: tuple[str, ...], rule_ids: tuple[str, ...], jobs: int | None
+    path: Path,
+    config: Config,
+    cache: ExtractionCache | None,
+    rule_dirs: tuple[str, ...],
+    rule_ids: tuple[str, ...],
+    jobs: int | None,
+    executor: Executor | None = None,
 ) -> ScanResult:
+    from .scan import ExecutorError
     from .scan import scan as run_scan
 
     catalog = _load_rules(rule_dirs, cache)
@@ -227,9 +265,118 @@ def _scan_with(
     if unknown:
         raise _fail(f"unknown rule id(s): {', '.join(unknown)} (see `contracts rules list`)")
     try:
-        return run_scan(path, catalog=catalog, config=config, jobs=jobs or _default_jobs(), rule_ids=rule_ids or None, cache=cache)
+        return run_scan(path, catalog=catalog, config=config, jobs=jobs or _default_jobs(), rule_ids=rule_ids or None, cache=cache, executor=executor)
+    except ExecutorError as exc:
+        raise _fail(str(exc)) from None
     except Exception as exc:
         raise _internal_error(exc) from None
+
+
+# -- shards, their merge, Dask (docs/scale.md) ----------------------------------------------------
+def _shard_option(value: str | None) -> Shard | None:
+    if value is None:
+        return None
+    from .executors.shard import ShardError, parse_shard
+
+    try:
+        return parse_shard(value)
+    except ShardError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _executor(name: str, scheduler: str | None, shard: Shard | None, jobs: int | None) -> DaskExecutor | None:
+    """The started Dask executor of ``--executor dask`` (a local cluster, or the one at
+    ``--scheduler``), else None."""
+    if scheduler is not None and name != "dask":
+        raise _fail("--scheduler is the address of a Dask scheduler: use it with --executor dask")
+    if name != "dask":
+        return None
+    if shard is not None:
+        raise _fail("--shard and --executor dask do not combine: run each shard with the local executor, or the whole scan on Dask")
+    from .executors.dask_cluster import DaskExecutor
+    from .scan import ExecutorError
+
+    try:
+        return DaskExecutor(scheduler, jobs or _default_jobs()).__enter__()
+    except ExecutorError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _write_shard(
+    path: Path,
+    config: Config,
+    cache: ExtractionCache | None,
+    rule_dirs: tuple[str, ...],
+    rule_ids: tuple[str, ...],
+    jobs: int | None,
+    shard: Shard,
+    output: Path | None,
+) -> None:
+    """``scan --shard K/N``: the shard's partial result (JSON), for ``contracts merge``."""
+    from .executors.shard import dumps, run_shard
+
+    part = run_shard(path, shard, lambda executor: _scan_with(path, config, cache, rule_dirs, rule_ids, jobs, executor), rule_ids or None)
+    _emit(dumps(part), output)
+
+
+@main.command()
+@click.argument("parts", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=_output_path, help="Write the facts to a file.")
+@click.option(
+    "--root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="The checkout the shards scanned (default: the PATH they were given, from the current folder).",
+)
+@click.option(
+    "--rules", "rule_dirs", multiple=True, type=click.Path(exists=True, file_okay=False), help="Rules directory, as given to the shards (repeatable)."
+)
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for the files the later passes extract.")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml, as given to the shards.")
+@_CACHE_DIR
+@_NO_CACHE
+def merge(
+    parts: tuple[Path, ...],
+    output: Path | None,
+    root: Path | None,
+    rule_dirs: tuple[str, ...],
+    jobs: int | None,
+    config_path: Path | None,
+    cache_dir: Path | None,
+    no_cache: bool,
+) -> None:
+    """Merge the parts `contracts scan PATH --shard K/N -o PART` wrote (every shard once) into the
+    facts document `contracts scan PATH --format json` prints, byte for byte (docs/scale.md). The
+    merge reads the same checkout. Exit codes: 0 written, 2 parts that do not fit together (a
+    shard missing or twice, other rules, another build of contracts, another checkout), 3 an
+    internal error."""
+    from .commands.merge import merge as merge_parts
+    from .executors.shard import ShardError, read_parts
+    from .report import json_out
+
+    try:
+        found = read_parts(list(parts))
+    except ShardError as exc:
+        raise _fail(str(exc)) from None
+    where = root if root is not None else Path(found.root)
+    if not where.is_dir():
+        raise _fail(f"{found.root}: the folder the shards scanned is not here; pass --root (the same checkout)")
+    try:
+        config = load_config(where, config_path)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    cache = _open_cache(where, config, cache_dir, no_cache)
+    try:
+        catalog = _load_rules(rule_dirs, cache)
+        result = merge_parts(found, where, catalog=catalog, config=config, jobs=jobs or _default_jobs(), cache=cache)
+    except ShardError as exc:
+        raise _fail(str(exc)) from None
+    except Exception as exc:
+        raise _internal_error(exc) from None
+    finally:
+        if cache is not None:
+            cache.close()
+    _emit(json_out.dumps(result.to_json()), output)
 
 
 def _analyse(

@@ -219,13 +219,63 @@ def hard_limit(soft: float) -> float | None:
     return soft + max(2.0, soft / 10) if soft > 0 else None
 
 
+WorkerSpec = tuple[tuple[str, ...], tuple[str, ...] | None]
+"""What a worker loads its rules from: the rule folders and the selected rule ids (None: all)."""
+
+
+class Executor:
+    """Where a scan's per-file extraction runs. This base runs it here (the cache, then this
+    process and its worker processes); ``extractor.executors`` has the others (a shard of a CI
+    matrix, the merge of shards, Dask), each overriding one hook. Outcomes always come back in
+    the order of the tasks, so the scan's result does not depend on where they ran."""
+
+    def run_pass(self, tasks: list[Task], local: Callable[[list[Task]], list[Outcome]], rules: str) -> list[Outcome]:
+        """The outcomes of one pass of the scan (the first has every source file, the later
+        narrow passes a few ``force``d ones); ``local`` runs tasks the usual way; ``rules`` is
+        the catalog's fingerprint."""
+        return local(tasks)
+
+    def extract(self, tasks: list[Task], spec: WorkerSpec, rules: str) -> list[Outcome | None]:
+        """Extract elsewhere the tasks the cache did not hold (rules: the catalog's fingerprint);
+        None for a task left to this process."""
+        return [None] * len(tasks)
+
+
+_EXECUTORS: list[Executor] = []  # the running scan's executor, when not the default
+
+
+class ExecutorError(Exception):
+    """A problem with where the extraction runs that the user can fix (parts of shards that do
+    not fit together, a Dask cluster that cannot be used): a message, exit 2."""
+
+
 def _run_tasks(
     tasks: list[Task], compiled: Mapping[str, Any], jobs: int, catalog: Catalog, rule_ids: tuple[str, ...] | None, cache: ExtractionCache | None = None
+) -> list[Outcome]:
+    if _EXECUTORS:
+        executor = _EXECUTORS[-1]
+        return executor.run_pass(tasks, lambda share: _run_here(share, compiled, jobs, catalog, rule_ids, cache, executor), catalog.fingerprint())
+    return _run_here(tasks, compiled, jobs, catalog, rule_ids, cache)
+
+
+def _run_here(
+    tasks: list[Task],
+    compiled: Mapping[str, Any],
+    jobs: int,
+    catalog: Catalog,
+    rule_ids: tuple[str, ...] | None,
+    cache: ExtractionCache | None = None,
+    executor: Executor | None = None,
 ) -> list[Outcome]:
     out: list[Outcome | None] = [None] * len(tasks)
     keys = _cached(tasks, compiled, cache, catalog.fingerprint(), out) if cache is not None else {}
     todo = [i for i in range(len(tasks)) if out[i] is None]
     progress.advance(len(tasks) - len(todo))
+    if executor is not None and todo:  # (elsewhere: the same outcomes, put back in the tasks' order)
+        spec = (tuple(str(d) for d in catalog.rules_dirs), rule_ids)
+        for i, got in zip(todo, executor.extract([tasks[i] for i in todo], spec, catalog.fingerprint())):
+            out[i] = got
+        todo = [i for i in todo if out[i] is None]
     if jobs > 1 and len(todo) >= POOL_MIN_FILES:
         pooled = todo
     else:
@@ -300,16 +350,22 @@ def scan(
     display_root: str | None = None,
     only_files: Iterable[str] | None = None,
     cache: ExtractionCache | None = None,
+    executor: Executor | None = None,
 ) -> ScanResult:
     """Scan ``root``. With ``cache``, each file's extraction is looked up in (and stored into) the
-    content-hash cache (``extractor.cache``); the link stage and what follows always run."""
+    content-hash cache (``extractor.cache``); the link stage and what follows always run. With
+    ``executor``, the extraction runs where it says (``extractor.executors``: Dask, shards)."""
     root = Path(root)
     config = config if config is not None else load_config(root)
     _SOURCES.append(SourceCache())
+    if executor is not None:
+        _EXECUTORS.append(executor)
     try:
         return _scan(root, catalog, config, jobs, rule_ids, display_root, only_files, cache)
     finally:
         _SOURCES.pop()
+        if executor is not None:
+            _EXECUTORS.pop()
 
 
 def _scan(

@@ -37,6 +37,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("extract", ("extractor.frontends.*",)),
     ("link", ("extractor.link", "extractor.kinds.*", "extractor.replicas", "extractor.mounts", "extractor.targets", "extractor.reach")),
     ("scan", ("extractor.scan",)),
+    ("executors", ("extractor.executors.*",)),  # where a scan's extraction runs: shards, their merge, Dask
     ("contracts", ("extractor.contracts.*",)),
     ("graph", ("extractor.graph",)),
     ("checks", ("extractor.checks.*",)),
