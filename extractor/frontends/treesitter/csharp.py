@@ -1093,11 +1093,17 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         types = option_names(self.index, "options_types")
         if not types:
             return None
-        t = self._resolve_simple_type(self._simple_name(type_node), scope)
+        name = self._simple_name(type_node)
+        t = self._resolve_simple_type(name, scope)
         targs = self._type_args(type_node)
-        if not isinstance(t, Ref) or t.qualname not in types or len(targs) != 1:
+        if len(targs) != 1:
             return None
-        return Obj(_OPTIONS, (("class", Const(self.type_key(targs[0]).rpartition(".")[2])),), t.name, "")
+        cls = self.type_key(targs[0]).rpartition(".")[2]
+        if not isinstance(t, Ref) or t.qualname not in types:
+            if t is None and self.module_name and any(q.rpartition(".")[2] == name for q in types):
+                self.wanted(f"{_OPTIONS_EXPORT}{cls}")  # its using may be another file's global using: asked for now, one pass brings both
+            return None
+        return Obj(_OPTIONS, (("class", Const(cls)),), t.name, "")
 
     def _options_value(self, options: Obj) -> Any:
         """``settings.Value``: the configuration section its class is bound to, here or in another file of the project."""
