@@ -44,6 +44,8 @@ STAGES = [
     ("load_rules", "load and compile rules"),
     ("list", "file listing (inventory, services)"),
     ("read", "reading files"),
+    ("cache_lookup", "cache lookup (keys: content hashes, paths)"),
+    ("cache_read", "cache read (SQLite, checksum, unpickling)"),
     ("prefilter", "prefilter (regex on bytes)"),
     ("risky", "risk check (scan.risky: size, depth, line length)"),
     ("parse", "tree-sitter parse"),
@@ -127,7 +129,13 @@ def time_parsers(T: Any) -> None:
 
 
 def run(
-    corpus: Path, file_timeout: float, rules: list[str], cprofile_out: Path | None, rule_ids: list[str] | None = None, ignore: list[str] | None = None
+    corpus: Path,
+    file_timeout: float,
+    rules: list[str],
+    cprofile_out: Path | None,
+    rule_ids: list[str] | None = None,
+    ignore: list[str] | None = None,
+    warm: bool = False,
 ) -> dict[str, Any]:
     import extractor.frontends.treesitter as T
     import extractor.scan as S
@@ -146,6 +154,10 @@ def run(
     timer.wrap(S, "_reach_pass", "passes")
     timer.wrap(S, "survey", "list")
     timer.wrap(S, "risky", "risky")
+    timer.wrap(S, "_cached", "cache_lookup")
+    from extractor.cache import ExtractionCache
+
+    timer.wrap(ExtractionCache, "get", "cache_read")
     import extractor.reach as R
 
     timer.wrap(R, "build_call_index", "call_index")
@@ -236,6 +248,20 @@ def run(
             if not timer.stack:
                 collected["outside"] += dt
 
+    cache = None
+    if warm:  # a first, untimed scan fills a fresh cache; the timed one below reads it back
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="profile-cache-"))
+        catalog = load_catalog([Path(r) for r in rules] if rules else None)
+        first_ids = rule_ids or [r.id for r in catalog.rules if r.language == "python"]
+        with ExtractionCache(folder) as filling:
+            S.scan(corpus, catalog=catalog, jobs=1, rule_ids=first_ids, cache=filling)
+        cache = ExtractionCache(folder)
+        timer.inclusive.clear()
+        timer.children.clear()
+        timer.calls.clear()
+        files.clear()
     gc.callbacks.append(on_gc)
     started = clock()
     started_wall = time.perf_counter()
@@ -253,7 +279,9 @@ def run(
     config = load_config(corpus)
     if ignore:
         config = dataclasses.replace(config, ignore=tuple(config.ignore) + tuple(ignore))
-    result = S.scan(corpus, catalog=catalog, config=config, jobs=1, rule_ids=rule_ids)
+    result = S.scan(corpus, catalog=catalog, config=config, jobs=1, rule_ids=rule_ids, cache=cache)
+    if cache is not None:
+        cache.close()
     t0 = clock()
     from extractor.report import json_out
 
@@ -335,8 +363,9 @@ def main() -> None:
     ap.add_argument("--ignore", action="append", default=[], help="extra ignore glob (repeatable), as in contracts.toml")
     ap.add_argument("--rule", action="append", default=[], help="rule id (repeatable; default: every Python rule)")
     ap.add_argument("--cprofile", type=Path, help="also run cProfile and write its top functions to this file")
+    ap.add_argument("--warm", action="store_true", help="profile a warm scan: a first, untimed scan fills a fresh cache")
     args = ap.parse_args()
-    data = run(args.corpus.resolve(), args.file_timeout, args.rules, args.cprofile, args.rule, args.ignore)
+    data = run(args.corpus.resolve(), args.file_timeout, args.rules, args.cprofile, args.rule, args.ignore, args.warm)
     args.json.write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
     print(
         f"profile: {data['total_seconds']:.1f} s, {data['files_prefilter_pass']}/{data['files_total']} files passed the prefilter, {len(data['timed_out'])} timed out"
