@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from . import __version__
+from . import __version__, progress
 from .catalog import Catalog, RuleError, load_catalog
 from .config import Config, ConfigError, load_config
 
@@ -43,6 +43,7 @@ def _console(stream=None) -> Console:
 
 
 def _fail(message: str) -> click.exceptions.Exit:
+    progress.stop()
     click.echo(f"contracts: error: {message}", err=True)
     return click.exceptions.Exit(2)
 
@@ -80,6 +81,14 @@ _CACHE_DIR = click.option(
     help="Folder of the extraction cache (default: $CONTRACTS_CACHE_DIR, else cache_dir of the configuration, else .contracts-cache in PATH).",
 )
 _NO_CACHE = click.option("--no-cache", is_flag=True, help="Extract every file again and write no cache.")
+_QUIET = click.option("-q", "--quiet", is_flag=True, help="No progress display (shown on stderr only when it is a terminal; NO_COLOR honoured).")
+
+
+def _show_progress(quiet: bool) -> None:
+    """The progress display of this command on stderr (``extractor.progress``), unless ``--quiet``
+    or stderr is no terminal; erased before the report is printed, and when the command ends."""
+    if not quiet and progress.start() is not None:
+        click.get_current_context().call_on_close(progress.stop)
 
 
 def _open_cache(path: Path, config: Config, cache_dir: Path | None, no_cache: bool) -> ExtractionCache | None:
@@ -117,6 +126,8 @@ _PROJECT = click.option("--project", default=None, help="The name runs are recor
 def _internal_error(exc: Exception) -> click.exceptions.Exit:
     """Exit 3 with one line (no traceback): the file it was on when known, else where it happened."""
     from .isolation import IsolationError
+
+    progress.stop()
 
     if isinstance(exc, IsolationError):
         where = exc.item
@@ -163,6 +174,7 @@ def main() -> None:
 @_STRICT
 @_CACHE_DIR
 @_NO_CACHE
+@_QUIET
 @click.option(
     "--shard",
     metavar="K/N",
@@ -198,12 +210,14 @@ def scan(
     strict: bool,
     cache_dir: Path | None,
     no_cache: bool,
+    quiet: bool = False,
 ) -> None:
     """Scan PATH (a repository) and report the facts found in each service."""
     try:
         config = load_config(path, config_path)
     except ConfigError as exc:
         raise _fail(str(exc)) from None
+    _show_progress(quiet)
     runner = _executor(executor, scheduler, shard, jobs)
     cache = _open_cache(path, config, cache_dir, no_cache)
     try:
@@ -215,6 +229,7 @@ def scan(
             runner.close()
         if cache is not None:
             cache.close()
+    progress.stop()
     if not any(s.languages for s in result.services) and not _any_contract_file(path, result):
         raise _fail(f"{path.as_posix()}: no source files of a supported language and no contract files; is PATH the repository?")
     from .report import json_out, scan_text
@@ -415,6 +430,8 @@ def _analyse(
 def _emit(text: str, output: Path | None) -> None:
     from .safeio import WriteError, write_output
 
+    progress.stop()
+
     if output:
         try:
             write_output(output, text)
@@ -463,6 +480,7 @@ def _emit(text: str, output: Path | None) -> None:
 @_STRICT
 @_CACHE_DIR
 @_NO_CACHE
+@_QUIET
 def check(
     path: Path,
     fmt: str,
@@ -481,6 +499,7 @@ def check(
     project: str | None = None,
     baseline_path: Path | None = None,
     write_baseline: Path | None = None,
+    quiet: bool = False,
 ) -> None:
     """Check PATH's declared and inferred contracts against each other.
 
@@ -494,10 +513,12 @@ def check(
     only = _select_checks(check_ids)
     known = _read_baseline(baseline_path)
     store = _open_history(path, config_path, history) if record else None
+    _show_progress(quiet)
     analysis = _analyse(path, config_path, jobs, retry_amplification, cache_dir, no_cache)
     _no_sources(path, analysis)
     ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification)
     now = _now()
+    progress.stage("checking")
     outcome, prints = _suppress(path, analysis, run_checks(ctx, only), now, known)
     findings = outcome.kept
     errors = analysis.declared.errors
@@ -555,7 +576,10 @@ def check(
 )
 @_CACHE_DIR
 @_NO_CACHE
-def graph(path: Path, fmt: str, output: Path | None, jobs: int | None, config_path: Path | None, cache_dir: Path | None, no_cache: bool) -> None:
+@_QUIET
+def graph(
+    path: Path, fmt: str, output: Path | None, jobs: int | None, config_path: Path | None, cache_dir: Path | None, no_cache: bool, quiet: bool = False
+) -> None:
     """Print PATH's dependency graph: services, datasets and external hosts; calls and data reads.
 
     JSON follows docs/schemas/graph.v1.schema.json. Contract file errors are printed to stderr
@@ -563,6 +587,7 @@ def graph(path: Path, fmt: str, output: Path | None, jobs: int | None, config_pa
     """
     from .report import graph_out, json_out
 
+    _show_progress(quiet)
     analysis = _analyse(path, config_path, jobs, None, cache_dir, no_cache)
     _no_sources(path, analysis)
     if fmt == "json":
@@ -591,6 +616,7 @@ def graph(path: Path, fmt: str, output: Path | None, jobs: int | None, config_pa
 )
 @_CACHE_DIR
 @_NO_CACHE
+@_QUIET
 def init(
     path: Path,
     service_names: tuple[str, ...],
@@ -601,6 +627,7 @@ def init(
     config_path: Path | None,
     cache_dir: Path | None,
     no_cache: bool,
+    quiet: bool = False,
 ) -> None:
     """Write contract files for services that have none, from what their code shows.
 
@@ -612,7 +639,9 @@ def init(
     from .commands.init import InitError, plan_init
     from .report import init_out, json_out
 
+    _show_progress(quiet)
     analysis = _analyse(path, config_path, jobs, None, cache_dir, no_cache)
+    progress.stop()
     _no_sources(path, analysis)
     _report_unanalysed(analysis.scan, False)
     try:
@@ -810,6 +839,7 @@ def _record_run(
 )
 @_CACHE_DIR
 @_NO_CACHE
+@_QUIET
 def drift(
     path: Path,
     fmt: str,
@@ -824,6 +854,7 @@ def drift(
     config_path: Path | None,
     cache_dir: Path | None,
     no_cache: bool,
+    quiet: bool = False,
 ) -> None:
     """Record this run of PATH's checks in the history, then report what changed: new, fixed and
     still-open findings per service pair since the previous recorded run (or --since DATE, or
@@ -851,14 +882,17 @@ def drift(
     def findings_of(root: Path) -> tuple[Analysis, list[Finding], dict[str, str]]:
         analysis = _analyse(root, config_path, jobs, None, cache_dir, no_cache)
         if analysis.declared.errors:
+            progress.stop()
             for e in analysis.declared.errors:
                 click.echo(f"contracts: error: {e}", err=True)
             raise click.exceptions.Exit(2)
         ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification)
+        progress.stage("checking")
         outcome, prints = _suppress(root, analysis, run_checks(ctx, only), now, None)
         return analysis, outcome.kept, prints
 
     store = _open_history(path, config_path, history)
+    _show_progress(quiet)
     try:
         base: tuple[str, list[RecordedFinding]] | None = None
         if base_rev:
