@@ -8,10 +8,11 @@ Arguments are found by position or keyword (``find_arg``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from ...values import BinOp, Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, convert, fold, strip
+from ...values import BinOp, Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, convert, fold, simplify_concat, strip
 from .core import AnalyzerCore
 from .policies import POLICY_KINDS
 from .scopes import (
@@ -344,6 +345,8 @@ class Evaluator(AnalyzerCore):
             otype_r = self.index.types.get(receiver.type)
             if otype_r is not None and attr in otype_r.returns:
                 return Obj(otype_r.returns[attr], receiver.captures, receiver.name, receiver.origin)
+            if otype_r is not None and attr in otype_r.values:
+                return self.captures_text(otype_r.values[attr], receiver, site)
             if otype_r is not None and otype_r.fluent and not self.index.call_specs(qual):  # a builder's other methods return it
                 return receiver
         getter = self._env_getters.get(qual)
@@ -368,6 +371,21 @@ class Evaluator(AnalyzerCore):
         if receiver is not None or len(site.args) > MAX_CALL_ARGS:
             return Opaque(site.node)
         return self.call_value(qual, site, scope)
+
+    def captures_text(self, template: str, obj: Obj, site: Site) -> Any:
+        """An ``objects:`` entry's ``values:`` template filled with the object's captures
+        (``"http://{service}"`` of a service-discovery lookup); unknown when one is not set."""
+        parts: list[Value] = []
+        for i, piece in enumerate(re.split(r"\{(\w+)\}", template)):
+            if i % 2 == 0:
+                if piece:
+                    parts.append(Const(piece))
+                continue
+            cap = obj.capture(piece)
+            if cap is None or isinstance(strip(cap), Dynamic):
+                return Opaque(site.node)
+            parts.append(cap)
+        return simplify_concat(tuple(parts))
 
     # ================================================================ generic expression readers (EVAL entries)
     SPREAD_TYPES: frozenset[str] = frozenset()  # items of a list literal that spread another (...xs, *xs)

@@ -122,6 +122,7 @@ class ObjectType:
     captures: dict[str, Spec]
     attrs: dict[str, str] = field(default_factory=dict)
     returns: dict[str, str] = field(default_factory=dict)
+    values: dict[str, str] = field(default_factory=dict)  # methods whose result is a text made of the captures (getUri: "http://{service}")
     configure: dict[str, ConfigureSpec] = field(default_factory=dict)
     context_manager: bool = True
     members: tuple[str, str] | None = None
@@ -397,6 +398,7 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
                 captures=captures,
                 attrs=dict(obj.get("attrs") or {}),
                 returns=dict(obj.get("returns") or {}),
+                values={str(k): str(v) for k, v in (obj.get("values") or {}).items()},
                 configure=configure,
                 context_manager=bool(obj.get("context_manager", True)),
                 members=(obj["members"]["type"], obj["members"].get("name", "")) if obj.get("members") else None,
@@ -413,6 +415,7 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
             else:  # another entry of the same type (other constructors, other captures)
                 first.attrs.update(otype.attrs)
                 first.returns.update(otype.returns)
+                first.values.update(otype.values)
                 first.configure.update(otype.configure)
                 first.declared.update(otype.declared)
                 first.members = first.members or otype.members
