@@ -481,6 +481,12 @@ def _emit(text: str, output: Path | None) -> None:
 @_CACHE_DIR
 @_NO_CACHE
 @_QUIET
+@click.option(
+    "--changed",
+    is_flag=True,
+    help="Report only the findings of the services owning the FILES given after PATH (a pre-commit hook: `contracts check . --changed FILE...`; docs/ci.md).",
+)
+@click.argument("changed_files", nargs=-1, type=click.Path(path_type=Path))
 def check(
     path: Path,
     fmt: str,
@@ -500,6 +506,8 @@ def check(
     baseline_path: Path | None = None,
     write_baseline: Path | None = None,
     quiet: bool = False,
+    changed: bool = False,
+    changed_files: tuple[Path, ...] = (),
 ) -> None:
     """Check PATH's declared and inferred contracts against each other.
 
@@ -511,6 +519,10 @@ def check(
     from .report import findings_json, findings_text, json_out
 
     only = _select_checks(check_ids)
+    if changed_files and not changed:
+        raise _fail(f"unexpected argument(s) {' '.join(p.as_posix() for p in changed_files)}: files after PATH need --changed")
+    if changed and (record or write_baseline is not None):
+        raise _fail("--changed reports part of the findings: it cannot be recorded (--record) or written as a baseline (--write-baseline)")
     known = _read_baseline(baseline_path)
     store = _open_history(path, config_path, history) if record else None
     _show_progress(quiet)
@@ -520,6 +532,8 @@ def check(
     now = _now()
     progress.stage("checking")
     outcome, prints = _suppress(path, analysis, run_checks(ctx, only), now, known)
+    if changed:
+        outcome = _changed_only(path, analysis, outcome, changed_files)
     findings = outcome.kept
     errors = analysis.declared.errors
     root = analysis.scan.root
@@ -765,6 +779,19 @@ def decide(finding_id: str, path: Path, dry_run: bool, jobs: int | None, config_
     except DecideError as exc:
         raise _fail(str(exc)) from None
     click.echo(f"wrote {written.relative_to(path).as_posix()}: fill in rationale and agreed_by; `contracts check` then reports {f.id} as ACCEPTED")
+
+
+def _changed_only(path: Path, analysis: Analysis, outcome: Outcome, files: tuple[Path, ...]) -> Outcome:
+    """``--changed``: the findings of the services owning ``files`` (extractor/changed.py)."""
+    from .changed import limited, owning_services
+
+    names = owning_services(path, files, analysis.scan.services)
+    if names is None:
+        click.echo("contracts: --changed: a changed file outside the services may configure them; checking every service", err=True)
+        return outcome
+    progress.stop()
+    click.echo(f"contracts: --changed: findings of {', '.join(sorted(names)) or 'no service'}", err=True)
+    return limited(outcome, names)
 
 
 def _uri_prefix(path: Path) -> str:

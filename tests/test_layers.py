@@ -41,7 +41,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("contracts", ("extractor.contracts.*",)),
     ("graph", ("extractor.graph",)),
     ("checks", ("extractor.checks.*",)),
-    ("history", ("extractor.history.*", "extractor.suppress")),
+    ("history", ("extractor.history.*", "extractor.suppress", "extractor.changed")),
     ("pipeline", ("extractor.pipeline",)),
     ("commands", ("extractor.commands.*", "extractor.ruletest", "extractor.docs")),
     ("report", ("extractor.report.*",)),
