@@ -2,7 +2,8 @@
 
 Names are qualified by namespace: ``HttpClient`` with ``using System.Net.Http;`` (or the SDK's
 implicit usings) is ``System.Net.Http.HttpClient``; a simple name resolves against the file's
-namespaces, its ``using`` directives, ``using static`` types and ``using X = A.B;`` aliases, and
+namespaces, its ``using`` directives, ``using static`` types and ``using X = A.B;`` aliases (also
+the ``global using`` directives of another file of the project, its export), and
 only to qualified names the rules (or this adapter) know, so a same-file class with a library
 type's name stays the local class. What the adapter evaluates:
 
