@@ -962,6 +962,7 @@ def drift(
 )
 @_CACHE_DIR
 @_NO_CACHE
+@_QUIET
 def report(
     path: Path,
     output: Path,
@@ -972,6 +973,7 @@ def report(
     config_path: Path | None,
     cache_dir: Path | None,
     no_cache: bool,
+    quiet: bool = False,
 ) -> None:
     """Write one self-contained HTML page (no network needed to view it): the dependency graph with
     edges coloured by their worst finding, the findings filterable by service, check and status,
@@ -983,6 +985,7 @@ def report(
     from .report import html
 
     only = _select_checks(check_ids)
+    _show_progress(quiet)
     analysis = _analyse(path, config_path, jobs, None, cache_dir, no_cache)
     _no_sources(path, analysis)
     ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification)

@@ -147,12 +147,20 @@
       for (var d = 1; d < layers.length; d++) { layers[d] = sweep(layers[d], pred); number(); }
       for (d = layers.length - 2; d >= 0; d--) { layers[d] = sweep(layers[d], succ); number(); }
     }
-    var positions = {}, x = 0, previous = 0;
+    // the gap between layers shrinks as layers add up; the rows spread to the drawing's proportions
+    var positions = {}, x = 0, previous = 0, xs = [];
+    var gap = Math.max(150, 250 - 40 * Math.max(0, layers.length - 3));
     layers.forEach(function (l, d) {
       var widest = Math.max.apply(null, l.map(function (id) { return Math.max(70, label[id].length * 7.6 + 20); }));
-      x += d ? previous / 2 + widest / 2 + 250 : 0;
+      x += d ? previous / 2 + widest / 2 + gap : 0;
       previous = widest;
-      l.forEach(function (id, i) { positions[id] = { x: x, y: (i - (l.length - 1) / 2) * 90 }; });
+      xs.push(x);
+    });
+    var box = document.getElementById("graph");
+    var tallest = Math.max.apply(null, layers.map(function (l) { return l.length; }));
+    var row = Math.min(150, Math.max(90, ((x + previous) * box.clientHeight) / Math.max(1, box.clientWidth) / Math.max(1, tallest)));
+    layers.forEach(function (l, d) {
+      l.forEach(function (id, i) { positions[id] = { x: xs[d], y: (i - (l.length - 1) / 2) * row }; });
     });
     return positions;
   }
