@@ -324,3 +324,22 @@ def test_an_aspire_yarp_resource_is_a_proxy_with_its_routes(tmp_path, in_extensi
     graph = analysis.graph
     assert (graph.services["bff"].role, graph.services["bff"].root) == ("proxy", None)
     assert sorted((e.caller, e.callee) for e in graph.calls) == [("bff", "Catalog.API"), ("bff", "Ordering.API")]
+
+
+def test_spring_gateway_time_limiters_set_by_a_customizer_in_code():
+    """D3: a Customizer<ReactiveResilience4JCircuitBreakerFactory> bean's configureDefault sets every
+    breaker's time limiter, configure(..., "name") one breaker's; a limiter configured for the name
+    in application.yml wins; a duration that is not a literal is not read."""
+    root = FIXTURES / "spring-gateway-customizer"
+    rel = "gateway/src/main/resources/application.yml"
+    code = "gateway/src/main/java/demo/GatewayApplication.java"
+    assert spring_gateway.code_limiters(root, rel) == {None: (10000.0, f"{code}:18"), "slowCB": (30000.0, f"{code}:26"), "visitsCB": (30000.0, f"{code}:26")}
+    env = {"resilience4j.timelimiter.instances.visitscb.timeoutduration": "2s"}
+    routes = spring_gateway.routes_in(root, rel, env)
+    assert [(r.route, r.timeout_ms, r.timeout_source, r.timeout_expr) for r in routes] == [
+        ("vets", 10000.0, "literal", f"CircuitBreaker time limiter (customizer {code}:18)"),
+        ("genai", 30000.0, "literal", f"CircuitBreaker time limiter (customizer {code}:26)"),
+        ("visits", 2000.0, "config", "CircuitBreaker time limiter"),
+        ("customers", 10000.0, "literal", f"CircuitBreaker time limiter (customizer {code}:18)"),
+    ]
+    assert spring_gateway.code_limiters(root, "gateway/application.yml") == {}  # not a resources folder: no sources beside it

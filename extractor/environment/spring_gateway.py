@@ -9,7 +9,12 @@ in force on a route:
   ``httpclient.response-timeout`` (a duration; a bare number is ms), else none (the gateway's
   HTTP client waits forever by default). A ``CircuitBreaker`` filter (Spring Cloud CircuitBreaker
   with Resilience4j) adds its time limiter: ``resilience4j.timelimiter.instances.NAME.timeout-duration``,
-  else ``configs.default``, else the library's 1 s. When the breaker runs outside the ``Retry``
+  else a Spring Cloud CircuitBreaker customizer of the gateway's own code
+  (``factory.configure(b -> b.timeLimiterConfig(...), "NAME")``), else ``configs.default``, else the
+  customizer's ``configureDefault(id -> new Resilience4JConfigBuilder(id).timeLimiterConfig(
+  TimeLimiterConfig.custom().timeoutDuration(Duration.ofSeconds(10)).build()).build())``
+  (``code_limiters``: the service's ``src/main/java`` / ``src/main/kotlin`` next to the configuration
+  file, read as text), else the library's 1 s. When the breaker runs outside the ``Retry``
   filter (filter order: position, default filters first at the same position) the limiter bounds
   the whole retried call (``timeout_scope: call``); otherwise each attempt gets the smaller of the two.
 - **retries**: a ``Retry`` filter: ``retries`` (default 3) + 1 attempts, ``statuses``, ``series``
@@ -149,15 +154,21 @@ def _number(text: str | None) -> float | None:
         return None
 
 
-def _breaker(args: dict[str, Any], line: int, env: dict[str, str]) -> tuple[RouteBreaker, float, str]:
-    """The breaker and its time limiter (ms, source)."""
+def _breaker(args: dict[str, Any], line: int, env: dict[str, str], code: CodeLimiters | None = None) -> tuple[RouteBreaker, float, str, str | None]:
+    """The breaker and its time limiter (ms, source, where code set it)."""
     name = _arg(args, "name", 0)
     name = str(name) if name is not None else None
     fallback = _arg(args, "fallbackUri", 1)
     ratio = _number(_conf(env, "circuitbreaker", name, "failure-rate-threshold"))
     calls = _number(_conf(env, "circuitbreaker", name, "minimum-number-of-calls"))
     wait = _conf(env, "circuitbreaker", name, "wait-duration-in-open-state")
-    limiter = _conf(env, "timelimiter", name, "timeout-duration")
+    code = code or {}
+    own = env.get(canonical(f"resilience4j.timelimiter.instances.{name}.timeout-duration")) if name else None
+    limiter = own if own is not None else None
+    in_code = code.get(name) if own is None and name else None
+    if limiter is None and in_code is None:
+        limiter = _conf(env, "timelimiter", None, "timeout-duration")
+        in_code = code.get(None) if limiter is None else None
     limiter_ms = duration_ms(limiter) if limiter is not None else None
     breaker = RouteBreaker(
         PROXY,
@@ -169,13 +180,89 @@ def _breaker(args: dict[str, Any], line: int, env: dict[str, str]) -> tuple[Rout
         duration_ms(wait) if wait is not None else float(BREAKER_DEFAULTS["wait-duration-in-open-state"]),
     )
     if limiter_ms is not None:
-        return breaker, limiter_ms, "config"
-    return breaker, TIME_LIMITER_DEFAULT_MS, "library_default"
+        return breaker, limiter_ms, "config", None
+    if in_code is not None:
+        return breaker, in_code[0], "literal", in_code[1]
+    return breaker, TIME_LIMITER_DEFAULT_MS, "library_default", None
 
 
-def routes_of(rel: str, doc: Any, env: dict[str, str]) -> list[Route]:
+CodeLimiters = dict[str | None, tuple[float, str]]
+"""Time limiters a gateway's code sets: breaker name (None: every breaker, ``configureDefault``) →
+(ms, ``file:line`` of the customizer call)."""
+
+_CUSTOMIZE = re.compile(r"\.\s*(configureDefault|configure)\s*\(")
+_LIMIT = re.compile(r"timeoutDuration\s*\(\s*(?:java\.time\.)?Duration\s*\.\s*of(Millis|Seconds|Minutes)\s*\(\s*(\d+)\s*[lL]?\s*\)\s*\)")
+_LIMIT_UNITS = {"Millis": 1.0, "Seconds": 1000.0, "Minutes": 60_000.0}
+_STRING = re.compile(r'^\s*"([^"\\]*)"\s*$')
+
+
+def _arguments(text: str, start: int) -> list[str]:
+    """The top-level arguments of the call whose ``(`` ends just before ``start``."""
+    depth, out, begin = 0, [], start
+    quote: str | None = None
+    for i in range(start, min(len(text), start + 20_000)):
+        c = text[i]
+        if quote is not None:
+            if c == quote and text[i - 1] != "\\":
+                quote = None
+        elif c in "\"'":
+            quote = c
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            if depth == 0:
+                out.append(text[begin:i])
+                return out
+            depth -= 1
+        elif c == "," and depth == 0:
+            out.append(text[begin:i])
+            begin = i + 1
+    return []
+
+
+def code_limiters(root: Path, rel: str) -> CodeLimiters:
+    """The time limiters the Spring Cloud CircuitBreaker customizers of the service set in code
+    (a ``Customizer<ReactiveResilience4JCircuitBreakerFactory>`` bean): ``configureDefault(...)``
+    for every breaker, ``configure(..., "a", "b")`` for those names, each with a literal
+    ``TimeLimiterConfig ... timeoutDuration(Duration.ofSeconds(n))``. The sources are the
+    ``java`` / ``kotlin`` folders beside the configuration file's ``resources`` folder; a duration
+    that is not a literal is not read."""
+    folder = Path(rel).parent
+    if folder.name != "resources":
+        return {}
+    out: CodeLimiters = {}
+    for lang in ("java", "kotlin"):
+        base = root / folder.parent / lang
+        if not base.is_dir():
+            continue
+        for path in sorted(p for p in base.rglob("*") if p.suffix in (".java", ".kt") and p.is_file()):
+            try:
+                text = safeio.read_text(path)
+            except OSError:
+                continue
+            if "TimeLimiterConfig" not in text or "timeoutDuration" not in text:
+                continue
+            for m in _CUSTOMIZE.finditer(text):
+                args = _arguments(text, m.end())
+                lim = _LIMIT.search(args[0]) if args else None
+                if lim is None:
+                    continue
+                ms = float(lim.group(2)) * _LIMIT_UNITS[lim.group(1)]
+                where = f"{path.relative_to(root).as_posix()}:{text.count(chr(10), 0, m.start()) + 1}"
+                if m.group(1) == "configureDefault":
+                    out.setdefault(None, (ms, where))
+                else:
+                    for arg in args[1:]:
+                        sm = _STRING.match(arg)
+                        if sm is not None:
+                            out.setdefault(sm.group(1), (ms, where))
+    return out
+
+
+def routes_of(rel: str, doc: Any, env: dict[str, str], code: CodeLimiters | None = None) -> list[Route]:
     """The routes of one YAML document of a Spring configuration file; ``env`` is the service's
-    configuration by canonical key (``svcconfig.canonical``) for the Resilience4j settings."""
+    configuration by canonical key (``svcconfig.canonical``) for the Resilience4j settings, ``code``
+    the time limiters its code sets (``code_limiters``)."""
     gw = _gateway(doc)
     routes = _get(gw, "routes")
     if not isinstance(routes, list):
@@ -206,15 +293,15 @@ def routes_of(rel: str, doc: Any, env: dict[str, str]) -> list[Route]:
         chain.sort(key=lambda c: (c[0], c[1]))  # order = position; a default filter first at the same position
         retry: RouteRetry | None = None
         breaker: RouteBreaker | None = None
-        limiter: tuple[float, str] | None = None
+        limiter: tuple[float, str, str | None] | None = None
         breaker_outer = False
         for _n, _own, item, at in chain:
             fname, fargs = _parse_item(item)
             if fname == "Retry" and retry is None:
                 retry = _retry(fargs, at)
             elif fname == "CircuitBreaker" and breaker is None:
-                breaker, lim_ms, lim_source = _breaker(fargs, at, env)
-                limiter = (lim_ms, lim_source)
+                breaker, lim_ms, lim_source, lim_where = _breaker(fargs, at, env, code)
+                limiter = (lim_ms, lim_source, lim_where)
                 breaker_outer = retry is None
         meta = _get(spec, "metadata")
         response = duration_ms(_get(meta, "response-timeout"))
@@ -230,12 +317,13 @@ def routes_of(rel: str, doc: Any, env: dict[str, str]) -> list[Route]:
             per_attempt, source, expr = None, "none", "no response-timeout"
         timeout, scope, per_try = per_attempt, None, None
         if limiter is not None:
-            lim_ms, lim_source = limiter
+            lim_ms, lim_source, lim_where = limiter
+            lim_expr = f"CircuitBreaker time limiter (customizer {lim_where})" if lim_where else "CircuitBreaker time limiter"
             if retry is not None and breaker_outer and (retry.attempts or 0) > 1:
-                timeout, source, expr, scope, per_try = lim_ms, lim_source, "CircuitBreaker time limiter", "call", per_attempt
+                timeout, source, expr, scope, per_try = lim_ms, lim_source, lim_expr, "call", per_attempt
                 retry = RouteRetry(retry.mechanism, retry.attempts, retry.line, retry.backoff, retry.max_delay_ms, retry.retry_on, "client")
             elif per_attempt is None or lim_ms < per_attempt:
-                timeout, source, expr = lim_ms, lim_source, "CircuitBreaker time limiter"
+                timeout, source, expr = lim_ms, lim_source, lim_expr
         rid = _get(spec, "id")
         out.append(
             Route(
@@ -274,7 +362,8 @@ def routes_in(root: Path, rel: str, env: dict[str, str]) -> list[Route]:
         docs = [properties_tree(text)] if rel.endswith(".properties") else yamlio.load_text(text, rel)
     except (OSError, yamlio.YamlError):
         return []
-    return [r for doc in docs for r in routes_of(rel, doc, env)]
+    code = code_limiters(root, rel) if any(_gateway(doc) is not None for doc in docs) else {}
+    return [r for doc in docs for r in routes_of(rel, doc, env, code)]
 
 
 _PROPERTY_KEY = re.compile(r"^\s*((?:\\.|[^=:\s#!])+)\s*[=:\s]")
