@@ -996,6 +996,8 @@ def report(
         past = read_history(path, analysis.config.history, history, project, [prints[f.id] for f in findings])
     except HistoryError as exc:
         raise _fail(str(exc)) from None
+    if history and past is None:
+        click.echo(f"contracts: warning: --history {history}: no such file; the page has no drift trend", err=True)
     document = html.data(
         analysis.graph,
         analysis.scan.root,

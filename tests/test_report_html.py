@@ -179,6 +179,45 @@ def test_without_a_history_store_nothing_is_created(tmp_path):
     assert not (sample / ".contracts").exists()
 
 
+def test_check_selection_and_a_missing_history_file(tmp_path):
+    result = CliRunner().invoke(
+        main,
+        ["report", str(SAMPLE), "-o", str(tmp_path / "r.html"), "-j", "1", "--check", "drift", "--history", str(tmp_path / "none.db")],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert f"--history {tmp_path / 'none.db'}: no such file; the page has no drift trend" in result.stderr
+    assert not (tmp_path / "none.db").exists()
+    data = embedded((tmp_path / "r.html").read_text("utf-8"))
+    assert sorted(f["check"] for f in data["findings"]["findings"]) == [
+        "drift.replica-read",
+        "drift.retry",
+        "drift.timeout",
+        "drift.undeclared-dependency",
+    ]
+    assert data["edges"]["call:checkout->payment:authorize"]["worst"] == "warning"
+    assert data["edges"]["call:risk->api.fraud-signals.example.com:*"]["worst"] is None  # system.missing-timeout not run
+
+
+def test_a_contract_file_error_is_listed_and_exits_2(tmp_path):
+    sample = tmp_path / "sample"
+    shutil.copytree(SAMPLE, sample)
+    contract = sample / "checkout-service" / "contracts" / "dependencies.yaml"
+    contract.write_text(contract.read_text("utf-8").replace("timeout: 500ms", "timeout: soon"), "utf-8")
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(main, ["report", str(sample), "-o", str(out), "-j", "1", "--no-cache"], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert "contracts: error: " in result.stderr and "dependencies.yaml:10" in result.stderr
+    errors = embedded(out.read_text("utf-8"))["findings"]["contract_errors"]
+    assert [(e["file"], e["line"]) for e in errors] == [("checkout-service/contracts/dependencies.yaml", 10)]
+
+
+def test_the_output_file_is_required(tmp_path):
+    result = CliRunner().invoke(main, ["report", str(SAMPLE)])
+    assert result.exit_code == 2
+    assert "Missing option '-o' / '--output'" in result.output
+
+
 def _recorded_history(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
     """A copy of the sample whose history holds two runs: in the first, risk's call to the fraud-signals
     API has a timeout (no system.missing-timeout finding)."""
