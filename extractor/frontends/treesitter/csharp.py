@@ -1458,6 +1458,15 @@ class CSharpAnalyzer(SyntaxAnalyzer):
                 return v
         return FunctionValue(fn)
 
+    def lambda_param_object(self, node: Node, scope: Scope) -> tuple[int, Obj] | None:
+        """As the engine's; for a type the rules list under ``options: provider_overloads``
+        (``AddDbContext<T>((sp, o) => ...)``: an ``Action<IServiceProvider, TOptions>`` overload), a
+        two-parameter lambda has its options second."""
+        found = super().lambda_param_object(node, scope)
+        if found is not None and found[0] == 0 and len(self.function_params(node)) == 2 and found[1].type in option_names(self.index, "provider_overloads"):
+            return 1, found[1]
+        return found
+
     def _rooted_at(self, node: Node | None, param: str) -> bool:
         """``o.Scope.Add``: a member chain whose root is the identifier ``param``."""
         if node is None or node.type != "member_access_expression":
