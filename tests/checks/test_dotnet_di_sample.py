@@ -1,7 +1,7 @@
 """fixtures/monorepos/dotnet-di end to end: an Aspire-style solution whose clients are registered in
 dependency injection (a typed client whose class lives in a class library, a named client, a gRPC
 client, an unnamed factory client, a typed client whose address is an IOptions class bound to a
-configuration section) and whose resilience comes from one ConfigureHttpClientDefaults call in a shared
+configuration section; a controller that sees MVC through its project's GlobalUsings.cs) and whose resilience comes from one ConfigureHttpClientDefaults call in a shared
 ServiceDefaults project; the edges, their timeouts, retries and breakers with provenance, and the
 findings, exactly."""
 
@@ -85,6 +85,18 @@ def test_calls_and_their_policies(reports):
             [DEFAULTS],
             [DEFAULTS],
         ),
+        # to a controller that sees MVC only through its project's GlobalUsings.cs (D19)
+        (
+            "WebApp",
+            "src/Catalog.Client/CatalogClient.cs:10",
+            "https+http://catalog-api/api/catalog/brands/all",
+            "Catalog.Api",
+            30000,
+            "resilience",
+            4,
+            [DEFAULTS],
+            [DEFAULTS],
+        ),
         # an unnamed factory client (CreateClient()) gets the client-wide defaults too (D14); its address is a parameter
         ("Ordering.Api", "src/Ordering.Api/Program.cs:23", "{destUrl}", None, 30000, "resilience", 4, [DEFAULTS], [DEFAULTS]),
         # the gRPC client factory's client gets the defaults too: no "missing timeout"
@@ -107,6 +119,7 @@ def test_calls_and_their_policies(reports):
         ("src/Catalog.Api/Program.cs", 16, "literal", None),
         ("src/Catalog.Client/CatalogClient.cs", 6, "library_default", "30s"),
         ("src/Catalog.Client/CatalogClient.cs", 8, "library_default", "30s"),
+        ("src/Catalog.Client/CatalogClient.cs", 10, "library_default", "30s"),
         ("src/Ordering.Api/Program.cs", 23, "library_default", "30s"),
         ("src/WebApp/BasketState.cs", 5, "library_default", "30s"),
         ("src/WebApp/OrderStatus.cs", 8, "library_default", "30s"),
@@ -143,6 +156,7 @@ def test_edges(reports):
         "call:Ordering.Api->unknown:*",
         "call:WebApp->Catalog.Api:/api/catalog/items",
         "call:WebApp->Catalog.Api:/api/catalog/items/{id}/reserve",
+        "call:WebApp->Catalog.Api:All",
         "call:WebApp->Ordering.Api:/api/orders/reservations/{id}",
         "call:WebApp->Ordering.Api:PlaceOrder",
     ]
@@ -159,6 +173,7 @@ def test_edges(reports):
     assert _values(calls["call:WebApp->Ordering.Api:/api/orders/reservations/{id}"], "endpoint") == [
         ("GET /api/orders/reservations/{id}", "src/Ordering.Api/Program.cs:8")
     ]
+    assert _values(calls["call:WebApp->Catalog.Api:All"], "endpoint") == [("GET /api/catalog/Brands/all", "src/Catalog.Api/Controllers/BrandsController.cs:7")]
     assert _values(calls["call:WebApp->Ordering.Api:PlaceOrder"], "endpoint") == [("GRPC Ordering/PlaceOrder", "src/Ordering.Api/Program.cs:13")]
     assert [n["name"] for n in doc["nodes"] if n["kind"] == "service"] == ["Catalog.Api", "Ordering.Api", "WebApp"]
 
