@@ -22,6 +22,7 @@ from extractor.cli import main
 from extractor.report import html
 
 from .conftest import FIXTURES, REPO
+from .test_history import postgres_database  # noqa: F401  (a fixture: a fresh database on the CI's PostgreSQL server)
 
 SAMPLE = FIXTURES / "monorepos" / "fraud-detection"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
@@ -218,33 +219,36 @@ def test_the_output_file_is_required(tmp_path):
     assert "Missing option '-o' / '--output'" in result.output
 
 
-def _recorded_history(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
+def _recorded_history(tmp_path: Path, monkeypatch, store: str | None = None) -> tuple[Path, str]:
     """A copy of the sample whose history holds two runs: in the first, risk's call to the fraud-signals
     API has a timeout (no system.missing-timeout finding)."""
     sample = tmp_path / "sample"
     shutil.copytree(SAMPLE, sample)
-    store = tmp_path / "history.db"
+    store = store or str(tmp_path / "history.db")
     source = sample / "risk-service" / "risk" / "signals.py"
     original = source.read_text("utf-8")
     call = 'json={"transaction_id": tx_id})'
     assert call in original
     source.write_text(original.replace(call, 'json={"transaction_id": tx_id}, timeout=2)'), "utf-8")
     monkeypatch.setenv("CONTRACTS_NOW", "2026-12-01T02:00:00Z")
-    code, output = _invoke("check", str(sample), "--record", "--history", str(store), "--project", "fraud", "--fail-on", "never", "--no-cache", "-j", "1")
+    code, output = _invoke("check", str(sample), "--record", "--history", store, "--project", "fraud", "--fail-on", "never", "--no-cache", "-j", "1")
     assert code == 0, output
     source.write_text(original, "utf-8")
     monkeypatch.setenv("CONTRACTS_NOW", "2026-12-02T02:00:00Z")
-    code, output = _invoke("check", str(sample), "--record", "--history", str(store), "--project", "fraud", "--fail-on", "never", "--no-cache", "-j", "1")
+    code, output = _invoke("check", str(sample), "--record", "--history", store, "--project", "fraud", "--fail-on", "never", "--no-cache", "-j", "1")
     assert code == 0, output
     monkeypatch.setenv("CONTRACTS_NOW", "2026-12-03T02:00:00Z")
     return sample, store
 
 
-def test_the_drift_trend_comes_from_the_history(tmp_path, monkeypatch):
-    sample, store = _recorded_history(tmp_path, monkeypatch)
-    data = embedded(_write_report(tmp_path / "r.html", sample, "--history", str(store), "--project", "fraud", "--no-cache").read_text("utf-8"))
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_the_drift_trend_comes_from_the_history(kind, tmp_path, monkeypatch, request):
+    url = request.getfixturevalue("postgres_database") if kind == "postgresql" else None
+    sample, store = _recorded_history(tmp_path, monkeypatch, url)
+    data = embedded(_write_report(tmp_path / "r.html", sample, "--history", store, "--project", "fraud", "--no-cache").read_text("utf-8"))
     history = data["history"]
-    assert history["where"] == str(store)
+    assert history["where"] == (store if url is None else "postgresql://" + store.partition("://")[2].rpartition("@")[2])
+    assert "postgres@" not in history["where"]
     assert [p["recorded_at"] for p in history["trend"]] == ["2026-12-01T02:00:00Z", "2026-12-02T02:00:00Z"]
     first, second = (p["counts"] for p in history["trend"])
     assert second == {"access": 1, "drift": 4, "freshness": 1, "idempotency": 1, "latency": 2, "missing-timeout": 1, "timeout-inversion": 2}
@@ -398,7 +402,7 @@ def test_clicking_a_finding_shows_both_sides(page):
 
 def test_the_trend_is_drawn_when_history_exists(browser, tmp_path, monkeypatch):
     sample, store = _recorded_history(tmp_path, monkeypatch)
-    report = _write_report(tmp_path / "r.html", sample, "--history", str(store), "--project", "fraud", "--no-cache")
+    report = _write_report(tmp_path / "r.html", sample, "--history", store, "--project", "fraud", "--no-cache")
     browser.get(report.as_uri())
     assert [m for m in browser.get_log("browser") if m["level"] in ("SEVERE", "WARNING")] == []
     assert browser.find_element("id", "trend-section").is_displayed()
