@@ -15,6 +15,7 @@ from .test_sample import run
 
 SAMPLE = "fixtures/monorepos/gateway"
 YML = "gateway/src/main/resources/application.yml"
+APP = "gateway/src/main/java/shop/gateway/application"
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +99,14 @@ def test_route_edges(reports):
     doc = json.loads(graph.output)
     jsonschema.validate(doc, json.loads(schema_files()["graph.v1.schema.json"]))
     calls = {e["id"]: e for e in doc["edges"] if e["layer"] == "calls"}
-    assert sorted(calls) == ["call:edge->gateway:*", "call:gateway->catalog:*", "call:gateway->orders:*", "call:orders->payments:create_charge"]
+    assert sorted(calls) == [
+        "call:edge->gateway:*",
+        "call:gateway->catalog:*",
+        "call:gateway->catalog:items",
+        "call:gateway->orders:*",
+        "call:gateway->orders:get_order",
+        "call:orders->payments:create_charge",
+    ]
     edge = calls["call:edge->gateway:*"]
     assert _values(edge, "via") == [("route", "edge/nginx.conf:15", "nginx")]
     assert _values(edge, "timeout_ms") == [(10000.0, "edge/nginx.conf:15", "")]
@@ -115,6 +123,13 @@ def test_route_edges(reports):
     assert _values(catalog, "retry_attempts") == [(3, f"{YML}:14", "spring-cloud-gateway")]
     assert "endpoint" not in catalog["attributes"]  # a route forwards every path it matches, not to catalog's GET / (index)
     assert "via" not in calls["call:orders->payments:create_charge"]["attributes"]
+    # the gateway's own calls: the injected @LoadBalanced WebClient.Builder bean sets no timeout
+    # (not an unknown one), and catalog's address is a service-discovery lookup made in a helper
+    own = calls["call:gateway->orders:get_order"]
+    assert _values(own, "timeout_ms") == [(None, f"{APP}/OrdersClient.java:17", "no timeout")]
+    assert _values(own, "retry_attempts") == [(1, f"{APP}/OrdersClient.java:17", "")]
+    lookup = calls["call:gateway->catalog:items"]
+    assert _values(lookup, "timeout_ms") == [(500.0, f"{APP}/CatalogLookup.java:24", "")]
     services = [n["name"] for n in doc["nodes"] if n["kind"] == "service"]
     assert services == ["catalog", "edge", "gateway", "orders", "payments"]
 
@@ -125,6 +140,12 @@ def test_findings(reports):
     jsonschema.validate(doc, json.loads(schema_files()["findings.v1.schema.json"]))
     found = [(f["check"], tuple(f["services"]), f["subject"], [(l["file"], l["line"], l.get("rule")) for l in f["locations"]]) for f in doc["findings"]]
     assert found == [
+        (
+            "system.timeout-inversion",
+            ("edge", "gateway"),
+            "gateway",
+            [("edge/nginx.conf", 15, "config.nginx"), (f"{APP}/OrdersClient.java", 17, "java.http.webclient")],
+        ),
         (
             "system.retry-amplification",
             ("edge", "gateway", "orders", "payments"),
@@ -145,10 +166,13 @@ def test_findings(reports):
                 ("orders/orders/app.py", 12, "python.http.requests"),
             ],
         ),
+        ("system.missing-timeout", ("gateway", "orders"), "get_order", [(f"{APP}/OrdersClient.java", 17, "java.http.webclient")]),
     ]
     messages = [f["message"] for f in doc["findings"]]
-    assert "one request to edge may cause 18 calls to payments" in messages[0]
-    assert messages[1].startswith("gateway gives orders 3s (code), but orders may spend 6400ms on one downstream call")
+    assert messages[0].endswith("but gateway may spend unbounded time on one downstream call: GET http://orders/api/orders/{id} (no timeout)")
+    assert "one request to edge may cause 18 calls to payments" in messages[1]
+    assert messages[2].startswith("gateway gives orders 3s (code), but orders may spend 6400ms on one downstream call")
+    assert messages[3] == "gateway calls orders without a timeout: GET http://orders/api/orders/{id}"
 
 
 def test_proxies_are_marked_in_the_graph(reports):
