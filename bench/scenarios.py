@@ -44,14 +44,9 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-VENV_PY = REPO / ".venv" / "bin" / "python"
-if Path(sys.prefix).resolve() != (REPO / ".venv").resolve() and VENV_PY.exists() and not os.environ.get("BENCH_NO_REEXEC"):
-    os.environ["BENCH_NO_REEXEC"] = "1"
-    os.execv(str(VENV_PY), [str(VENV_PY), *sys.argv])
-
 sys.path.insert(0, str(BENCH))
 from history import RUNNER, export, python_rule_args  # noqa: E402
-from run import WORK, effective_semgrep_rules, ensure_semgrep, machine, measure  # noqa: E402
+from run import VENV_PY, WORK, effective_semgrep_rules, ensure_semgrep, machine, measure  # noqa: E402  (importing it re-runs this under the venv)
 from synth import generate  # noqa: E402
 
 CHANGED = "requests/api.py"

@@ -37,6 +37,8 @@ clock = time.process_time
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+from profile_scan import TimedParser, time_parsers  # noqa: E402
 
 CLASSES = ("facts", "diagnostics", "mounts", "exported_objects", "used_by_others", "re_extracted", "inert")
 
@@ -49,29 +51,17 @@ def run(corpus: Path) -> dict[str, Any]:
 
     parse_time: dict[str, float] = defaultdict(float)
     current: list[str] = []
-    orig_parser = T._parser
+    time_parsers(T)  # the engine's parsers handed out as proxies whose ``parse`` is timed per file
 
-    class TimedParser:
-        def __init__(self, parser: Any) -> None:
-            self.parser = parser
+    def parse(proxy: TimedParser, *args: Any, **kwargs: Any) -> Any:
+        t0 = clock()
+        try:
+            return proxy.parser.parse(*args, **kwargs)
+        finally:
+            if current:
+                parse_time[current[-1]] += clock() - t0
 
-        def parse(self, *args: Any, **kwargs: Any) -> Any:
-            t0 = clock()
-            try:
-                return self.parser.parse(*args, **kwargs)
-            finally:
-                if current:
-                    parse_time[current[-1]] += clock() - t0
-
-    proxies: dict[Any, TimedParser] = {}
-
-    def _parser(grammar: Any) -> Any:
-        proxy = proxies.get(grammar)
-        if proxy is None:
-            proxy = proxies[grammar] = TimedParser(orig_parser(grammar))
-        return proxy
-
-    T._parser = _parser
+    TimedParser.parse = parse  # type: ignore[method-assign]
     records: list[dict[str, Any]] = []
     orig_extract_one = S.extract_one
 

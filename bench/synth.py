@@ -46,6 +46,42 @@ USES = {
     "pricing": ("INVENTORY_URL",),
     "loyalty": ("PRICING_URL", "INVENTORY_URL"),
 }
+# a helper function of each language (a loop of arithmetic, calling the previous function), the
+# call, the file's head (package, class) and what joins the functions
+HELPERS = {
+    "python": (
+        "def {name}(x):\n    total = {a}\n    for i in range({loops}):\n        total = (total * {b} + x + i) % 1009\n{call}    return total\n",
+        "        total += {callee}(i)\n",
+        "",
+        "\n\n",
+    ),
+    "go": (
+        "func {name}(x int) int {{\n\ttotal := {a}\n\tfor i := 0; i < {loops}; i++ {{\n\t\ttotal = (total*{b} + x + i) % 1009\n{call}\t}}\n\treturn total\n}}\n",
+        "\t\ttotal += {callee}(i)\n",
+        "package main\n\n",
+        "\n",
+    ),
+    "kotlin": (
+        "fun {name}(x: Int): Int {{\n    var total = {a}\n    for (i in 0 until {loops}) {{\n        total = (total * {b} + x + i) % 1009\n{call}    }}\n    return total\n}}\n",
+        "        total += {callee}(i)\n",
+        "package com.shop.loyalty\n\n",
+        "\n",
+    ),
+    "typescript": (
+        "export function {name}(x: number): number {{\n  let total = {a};\n  for (let i = 0; i < {loops}; i++) {{\n    total = (total * {b} + x + i) % 1009;\n{call}  }}\n  return total;\n}}\n",
+        "    total += {callee}(i);\n",
+        "",
+        "\n\n",
+    ),
+    "java": (
+        STATIC_METHOD
+        := "    public static int {name}(int x) {{\n        int total = {a};\n        for (int i = 0; i < {loops}; i++) {{\n            total = (total * {b} + x + i) % 1009;\n{call}        }}\n        return total;\n    }}\n",
+        "            total += {callee}(i);\n",
+        "package com.shop.orders;\n\npublic final class {cls} {{\n",
+        "\n",
+    ),
+    "csharp": (STATIC_METHOD, "            total += {callee}(i);\n", "namespace Payments;\n\npublic static class {cls}\n{{\n", "\n"),
+}
 EXTENSIONS = {"python": "py", "go": "go", "java": "java", "kotlin": "kt", "typescript": "ts", "csharp": "cs"}
 
 
@@ -53,44 +89,13 @@ def helper_source(language: str, module: str, rng: random.Random) -> str:
     """A file of ``rng``-chosen plain functions in ``language`` (deterministic for the seed)."""
     count = rng.randint(8, 20)
     names = [f"step{module.title()}{k}" for k in range(count)]
+    function, call, head, join = HELPERS[language]
     bodies: list[str] = []
     for k, name in enumerate(names):
         a, b, loops = rng.randint(1, 97), rng.randint(2, 13), rng.randint(2, 9)
-        callee = names[k - 1] if k else ""
-        if language == "python":
-            call = f"        total += {callee}(i)\n" if callee else ""
-            bodies.append(
-                f"def {name}(x):\n    total = {a}\n    for i in range({loops}):\n        total = (total * {b} + x + i) % 1009\n{call}    return total\n"
-            )
-        elif language == "go":
-            call = f"\t\ttotal += {callee}(i)\n" if callee else ""
-            bodies.append(
-                f"func {name}(x int) int {{\n\ttotal := {a}\n\tfor i := 0; i < {loops}; i++ {{\n\t\ttotal = (total*{b} + x + i) % 1009\n{call}\t}}\n\treturn total\n}}\n"
-            )
-        elif language == "kotlin":
-            call = f"        total += {callee}(i)\n" if callee else ""
-            bodies.append(
-                f"fun {name}(x: Int): Int {{\n    var total = {a}\n    for (i in 0 until {loops}) {{\n        total = (total * {b} + x + i) % 1009\n{call}    }}\n    return total\n}}\n"
-            )
-        elif language == "typescript":
-            call = f"    total += {callee}(i);\n" if callee else ""
-            bodies.append(
-                f"export function {name}(x: number): number {{\n  let total = {a};\n  for (let i = 0; i < {loops}; i++) {{\n    total = (total * {b} + x + i) % 1009;\n{call}  }}\n  return total;\n}}\n"
-            )
-        else:  # java, csharp: static methods of a class
-            call = f"            total += {callee}(i);\n" if callee else ""
-            bodies.append(
-                f"    public static int {name}(int x) {{\n        int total = {a};\n        for (int i = 0; i < {loops}; i++) {{\n            total = (total * {b} + x + i) % 1009;\n{call}        }}\n        return total;\n    }}\n"
-            )
-    if language == "go":
-        return "package main\n\n" + "\n".join(bodies)
-    if language == "java":
-        return f"package com.shop.orders;\n\npublic final class {module.title()} {{\n" + "\n".join(bodies) + "}\n"
-    if language == "kotlin":
-        return "package com.shop.loyalty\n\n" + "\n".join(bodies)
-    if language == "csharp":
-        return f"namespace Payments;\n\npublic static class {module.title()}\n{{\n" + "\n".join(bodies) + "}\n"
-    return "\n\n".join(bodies)
+        calls = call.format(callee=names[k - 1]) if k else ""
+        bodies.append(function.format(name=name, a=a, b=b, loops=loops, call=calls))
+    return head.format(cls=module.title()) + join.join(bodies) + ("}\n" if language in ("java", "csharp") else "")
 
 
 def generate(out: Path, services: int, seed: int = 7) -> dict[str, int]:
