@@ -137,6 +137,27 @@ def test_findings_point_at_their_edges(report_data):
     assert len(edges) == len(report_data["findings"]["findings"]) == 12
 
 
+@pytest.mark.parametrize(
+    ("sample", "check", "subject", "edges"),
+    [
+        # a message finding: the producer's publish and the consumer's consume edges of its topic
+        ("events", "messages.redelivery-without-dedup", "rabbitmq/emails", ["consume:rabbitmq/emails->notifications", "publish:orders->rabbitmq/emails"]),
+        # two calls to the subject's service: the one the finding's locations are on
+        ("gateway", "system.timeout-inversion", "orders", ["call:gateway->orders:*"]),
+        # a path of calls: one per hop
+        (
+            "gateway",
+            "system.retry-amplification",
+            "edge>gateway>orders>payments",
+            ["call:edge->gateway:*", "call:gateway->orders:*", "call:orders->payments:create_charge"],
+        ),
+    ],
+)
+def test_findings_of_other_samples_point_at_their_edges(sample, check, subject, edges, tmp_path):
+    data = embedded(_write_report(tmp_path / "r.html", FIXTURES / "monorepos" / sample).read_text("utf-8"))
+    assert _by_check(data)[(check, subject)] == edges
+
+
 def test_edges_carry_their_worst_finding_and_label(report_data):
     extras = report_data["edges"]
     assert set(extras) == {e[0] for e in EDGES}

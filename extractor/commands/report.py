@@ -36,19 +36,17 @@ def _loc_keys(locations: Iterable[Location]) -> set[tuple[str, int]]:
 
 
 def _narrowed(candidates: list[tuple[str, set[str], set[tuple[str, int]]]], subject: str, where: set[tuple[str, int]]) -> list[str]:
-    """The candidates (edge id, names it answers to, its locations) the subject names, else those
-    sharing a location with the finding, else all of them."""
-    named = [c for c in candidates if subject in c[1]]
-    if named:
-        return [c[0] for c in named]
-    located = [c for c in candidates if c[2] & where]
-    return [c[0] for c in (located or candidates)]
+    """The candidates (edge id, names it answers to, its locations) the subject names, else all of
+    them; of those, the ones sharing a location with the finding when there are some."""
+    chosen = [c for c in candidates if subject in c[1]] or candidates
+    located = [c for c in chosen if c[2] & where]
+    return [c[0] for c in (located or chosen)]
 
 
 def finding_edges(graph: ContractGraph, findings: Sequence[Finding]) -> dict[str, list[str]]:
     """Finding id → the ids of the graph edges it is about, sorted: the message edges of its topic,
     its dataset's provide edge and the reads of its other services, or the calls between consecutive services of its
-    ``services`` (narrowed to the operation or host it names, else to the calls sharing a location
+    ``services`` (narrowed to the operation or host it names, then to the calls sharing a location
     with it). A finding about one service's contract alone names no edge."""
     out: dict[str, list[str]] = {}
     for f in findings:
