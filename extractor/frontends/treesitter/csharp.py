@@ -58,7 +58,8 @@ _TIMESPAN = "System.TimeSpan"
 _OPTIONS = "$options"  # IOptions<T>: capture class (T's name)
 _OPTIONS_VALUE = "$options_value"  # its Value: the configuration section T is bound to (capture section; none: the root)
 _GLOBAL_USINGS = "global_usings$"  # the export of a file's global using directives (no "$" prefix: not a registration other projects see)
-_OPTIONS_EXPORT = "$options."  # the export name of a binding, by class: $options.AppSettings
+_OPTIONS_EXPORT = "$options."
+_CONFIG_GETTER = "$config_getter."  # a project's extension method returning configuration[name]: the argument holding the key  # the export name of a binding, by class: $options.AppSettings
 PREDEFINED = frozenset("bool byte sbyte char decimal double float int uint nint nuint long ulong short ushort object string void dynamic".split())
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
 FUNCTION_NODES = node_types(
@@ -97,7 +98,10 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         self._constrained = re.search(rb"\bwhere\s+\w+\s*:", self.source) is not None  # type parameter constraints
         self._global_usings: list[tuple[str, str]] = []  # this file's global usings: (using | static | alias, text)
         self._project_usings_read = False
-        self._bound: dict[str, Obj] | None = None  # options classes bound to configuration sections (_options_bindings)
+        self._bound: dict[str, Obj] | None = None
+        self._getters: dict[str, Obj] | None = (
+            None  # the file's configuration getters (_config_getters)  # options classes bound to configuration sections (_options_bindings)
+        )
 
     # ================================================================ names
     def qualify(self, name: str) -> str | None:
@@ -1078,6 +1082,8 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         self.export_statics(dict.fromkeys(self._classes.values()), self._class_scopes)  # class constants other files read (Settings.RiskUrl)
         if self._global_usings:
             self.result.exports[_GLOBAL_USINGS] = Obj(_GLOBAL_USINGS, tuple((how, Const(text)) for how, text in self._global_usings), "", self.path)
+        for name, getter in self._config_getters().items():  # GetRequiredValue(this IConfiguration c, string name) => c[name]
+            self.result.exports[f"{_CONFIG_GETTER}{name}"] = getter
         for cls_name, bound in self._options_bindings().items():  # Configure<AppSettings>(section): for IOptions<AppSettings> elsewhere
             self.result.exports[f"{_OPTIONS_EXPORT}{cls_name}"] = bound
 
@@ -1310,12 +1316,80 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         scaled = super().special_call(qual, site, scope)  # the rules' scales: (TimeSpan.FromSeconds)
         if scaled is not None:
             return scaled
+        getter = self._config_getter(qual, site, scope) if self.config_objects() else None
+        if getter is not None:
+            return getter
         if qual == "System.Math.Pow" and len(site.args) == 2:
             a, b = (self.to_value(self.evaluate(x, scope)) for x in site.args)
             if isinstance(strip(a), Const) and isinstance(strip(b), Const):
                 return fold("**", a, b)
             return Call(qual, (a, b))
         return None
+
+    # ---------------------------------------------------------------- the project's configuration getters
+    # An extension method of the project (or of a project it references) on the configuration type
+    # that returns the key it is given, ``public static string GetRequiredValue(this IConfiguration
+    # configuration, string name) => configuration[name] ?? throw ...;`` (eShop's ServiceDefaults):
+    # exported as ``$config_getter.GetRequiredValue``, so ``configuration.GetRequiredValue("IdentityUrl")``
+    # is the key ``IdentityUrl`` as ``configuration["IdentityUrl"]`` is.
+    def _config_getter(self, qual: str, site: Site, scope: Scope) -> Any:
+        ctype = self.index.config_types[0]
+        if not qual.startswith(ctype + ".") or not site.args or site.func is None:
+            return None
+        method = qual[len(ctype) + 1 :]
+        if "." in method or method in self.index.config_sections or method in self.index.config_prefixes:
+            return None
+        found = self._config_getters().get(method)
+        if found is None and self.module_name:
+            wanted = self.wanted(f"{_CONFIG_GETTER}{method}")
+            found = wanted if isinstance(wanted, Obj) else None
+        arg = strip(found.capture("arg")) if found is not None and found.capture("arg") is not None else None
+        if not isinstance(arg, Const) or not isinstance(arg.value, int) or arg.value >= len(site.args):
+            return None
+        key = strip(self.to_value(self.evaluate(site.args[arg.value], scope)))
+        receiver = self.callee(site.func, scope)[1]
+        if not isinstance(key, Const) or not isinstance(key.value, str) or receiver is None:
+            return None
+        return Env(self.config_key(receiver, key.value))
+
+    def _config_getters(self) -> dict[str, Obj]:
+        """This file's extension methods returning ``configuration[name]``: name → the argument holding the key."""
+        found = self._getters
+        if found is not None:
+            return found
+        found = self._getters = {}
+        if not self.config_objects() or b"this" not in self.source:
+            return found
+        for cls in dict.fromkeys(self._classes.values()):
+            for fn in cls.methods.values():
+                index = self._getter_arg(fn)
+                if index is not None:
+                    found.setdefault(fn.name, Obj(_CONFIG_GETTER, (("arg", Const(index)),), fn.name, f"{self.path}#{self.node_key(fn.node)}"))
+        return found
+
+    def _getter_arg(self, fn: FunctionInfo) -> int | None:
+        node = fn.node
+        if node.type != "method_declaration" or not self._has_modifier(node, ("static",)):
+            return None
+        plist = node.child_by_field_name("parameters")
+        params = list(self.iter_named(plist, ("parameter",)))
+        if len(params) < 2 or not any(c.type == "modifier" and self.text(c) == "this" for c in params[0].children):
+            return None
+        t = self.resolve_type(params[0].child_by_field_name("type"), self.module_scope)
+        if not isinstance(t, Ref) or t.qualname not in self.index.config_types:
+            return None
+        names = [self.text(n) if (n := p.child_by_field_name("name")) is not None else "" for p in params]
+        body = self.function_body(node)
+        if body is not None and body.type == "block":
+            stmts = self.named(body)
+            body = stmts[0].named_children[0] if len(stmts) == 1 and stmts[0].type == "return_statement" and stmts[0].named_children else None
+        if body is not None and body.type == "binary_expression" and self.text(body.child_by_field_name("operator") or body) == "??":
+            body = body.child_by_field_name("left")
+        parts = self.subscript_parts(body) if body is not None and body.type == "element_access_expression" else None
+        if parts is None or parts[0].type != "identifier" or self.text(parts[0]) != names[0]:
+            return None
+        key = parts[1].named_children[0] if parts[1].named_children else parts[1]
+        return names.index(self.text(key)) - 1 if key.type == "identifier" and self.text(key) in names[1:] else None
 
     def timespan_ctor(self, site: Site, scope: Scope) -> Any:
         """``new TimeSpan(h, m, s)`` / ``(d, h, m, s)`` / ``(d, h, m, s, ms)`` / ``(ticks)``."""
