@@ -189,7 +189,23 @@ class Analyzer(Matcher):
                 for fact, site, sscope in sinks:
                     self.idflow.on_outbound(fact, site, sscope)
         for fnode in funcs:
+            self.invoked_with(fnode, scope)
             self.walk_function(self.closure(fnode, scope))
+
+    def invoked_with(self, fnode: Node, scope: Scope) -> None:
+        """A function literal called where it is written (Go's ``go func(m T) {...}(m)``): the first
+        parameter given a tracked object is bound to that object."""
+        call = fnode.parent
+        if call is None or call.type not in self.CALL_TYPES or fnode.id in self._callbacks:
+            return
+        site = self.site(call, scope)
+        if site is None or site.func is None or site.func.id != fnode.id:
+            return
+        for i, arg in enumerate(site.args):
+            v = self.evaluate(arg, scope)
+            if isinstance(v, Obj):
+                self._callbacks[fnode.id] = (i, v)
+                return
 
     # ---------------------------------------------------------------- impl rules and id wrappers
     def st_if(self, node: Node, scope: Scope) -> None:
