@@ -81,6 +81,8 @@ class Runner:
         m.update(part=part, scenario=scenario, tool=tool, round=r)
         m.pop("cmd", None)
         self.runs.append(m)
+        saved = [{k: v for k, v in run.items() if k != "facts_json"} for run in self.runs]
+        (self.out_dir / "runs.json").write_text(json.dumps(saved, indent=1, default=str) + "\n", "utf-8")  # kept if a later part fails
         log(f"{part} {scenario} {tool} r{r}: {m['wall']:.2f} s wall, {m['cpu']:.2f} s CPU, {m['max_rss_mb']:.0f} MB, load {m['load_before']:.2f}")
         return m
 
@@ -166,10 +168,40 @@ def export_mirror(name: str) -> Path:
     if not (stamp.is_file() and stamp.read_text() == head):
         shutil.rmtree(dest, ignore_errors=True)
         dest.mkdir(parents=True)
-        archive = subprocess.run(["git", "--git-dir", str(git_dir), "archive", head], check=True, capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+        missing = write_blobs(git_dir, head, dest)
+        (dest / ".bench-missing").write_text("".join(f"{p}\n" for p in missing))
         stamp.write_text(head)
     return dest
+
+
+def write_blobs(git_dir: Path, commit: str, dest: Path) -> list[str]:
+    """The commit's files written under ``dest``; a mirror may lack its largest blobs (images, data):
+    those are left out, and their paths returned."""
+    listing = subprocess.run(["git", "--git-dir", str(git_dir), "ls-tree", "-r", "-z", commit], check=True, capture_output=True).stdout
+    entries = []
+    for item in listing.split(b"\0"):
+        if item:
+            meta, _, path = item.partition(b"\t")
+            mode, kind, sha = meta.split()
+            if kind == b"blob" and mode in (b"100644", b"100755"):
+                entries.append((sha, path.decode("utf-8", "surrogateescape")))
+    batch = subprocess.run(
+        ["git", "--git-dir", str(git_dir), "cat-file", "--batch"], input=b"".join(sha + b"\n" for sha, _ in entries), capture_output=True, check=True
+    ).stdout
+    missing, at = [], 0
+    for _sha, path in entries:
+        end = batch.index(b"\n", at)
+        header = batch[at:end].split()
+        at = end + 1
+        if header[-1] == b"missing":
+            missing.append(path)
+            continue
+        size = int(header[2])
+        target = dest / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(batch[at : at + size])
+        at += size + 1
+    return missing
 
 
 def part_polyglot(run: Runner, rounds: int) -> dict[str, Any]:
@@ -178,7 +210,8 @@ def part_polyglot(run: Runner, rounds: int) -> dict[str, Any]:
         if (MIRRORS / name / "repo").is_dir():
             path = export_mirror(name)
             files = [p for p in path.rglob("*") if p.is_file()]
-            systems[name] = {"commit": (path / ".bench-commit").read_text()[:9], "files": len(files), "path": path}
+            missing = len((path / ".bench-missing").read_text().splitlines())
+            systems[name] = {"commit": (path / ".bench-commit").read_text()[:9], "files": len(files), "missing_blobs": missing, "path": path}
     for r in range(1, rounds + 1):
         for name, info in systems.items():
             cache = run.out_dir / f"cache-{name}"
@@ -253,9 +286,10 @@ def render(info: dict[str, Any], rows: list[dict[str, Any]]) -> str:
         "|---|---|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in rows:
+        tree_rss = f"{r['tree_rss_mb']:.0f}" if r["tree_rss_mb"] else "—"
         L.append(
             f"| {r['part']} | {r['scenario']} | {r['tool']} | {r['n']} | {r['cpu_min']:.2f} | {r['cpu_median']:.2f} | {r['wall_min']:.2f} | {r['wall_median']:.2f} | "
-            f"{r['rss_mb']:.0f} / {r['tree_rss_mb']:.0f} | {'/'.join(str(f) if f >= 0 else '—' for f in r['facts'])} | {', '.join(map(str, r['load']))} |"
+            f"{r['rss_mb']:.0f} / {tree_rss} | {'/'.join(str(f) if f >= 0 else '—' for f in r['facts'])} | {', '.join(map(str, r['load']))} |"
         )
     L.append("")
     by = {(r["part"], r["scenario"], r["tool"]): r for r in rows}
@@ -323,7 +357,7 @@ def render(info: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     if info.get("polyglot"):
         L += ["## Polyglot systems (local mirrors, HEAD)", ""]
         for name, p in info["polyglot"].items():
-            L.append(f"- {name} at {p['commit']}: {p['files']:,} files")
+            L.append(f"- {name} at {p['commit']}: {p['files']:,} files ({p.get('missing_blobs', 0)} large blobs absent from the mirror left out)")
         L.append("")
     return "\n".join(L)
 
@@ -338,7 +372,15 @@ def main() -> None:
     ap.add_argument("--synth", default="10,50,200", help="sizes (services) of the synthetic monorepos")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", type=Path, required=True, help="report (Markdown; the raw numbers go to .json beside it)")
+    ap.add_argument("--rebuild", type=Path, metavar="JSON", help="only render the report of an earlier run's .json ({info, runs})")
     args = ap.parse_args()
+    if args.rebuild:
+        saved = json.loads(args.rebuild.read_text("utf-8"))
+        rows = summarize(saved["runs"])
+        text = render(saved["info"], rows)
+        print(text)
+        args.out.write_text(text, "utf-8")
+        return
     parts = set(args.parts.split(","))
     tree = export(args.commit)
     # bytecode, as an installed tool has it (PYTHONDONTWRITEBYTECODE would make every run compile the
