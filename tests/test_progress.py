@@ -29,6 +29,7 @@ COLOUR = re.compile(r"\x1b\[(?:3[0-9]|9[0-7])(?:;[0-9]+)*m")  # a foreground col
 def terminal(monkeypatch) -> io.StringIO:
     """A fake terminal on stderr (rich's force_terminal), the display shown at once."""
     screen = io.StringIO()
+    monkeypatch.setenv("TERM", "xterm-256color")  # (rich draws nothing live on a dumb terminal)
     monkeypatch.setattr(progress, "DELAY", 0)
     monkeypatch.setattr(progress, "terminal", lambda: Console(file=screen, force_terminal=True, width=120, color_system="standard"))
     return screen
