@@ -391,6 +391,8 @@ def merge(
     finally:
         if cache is not None:
             cache.close()
+    if not any(s.languages for s in result.services) and not _any_contract_file(where, result):
+        raise _fail(f"{found.root}: no source files of a supported language and no contract files; is PATH the repository?")
     _emit(json_out.dumps(result.to_json()), output)
 
 

@@ -275,7 +275,9 @@ def _run_here(
         spec = (tuple(str(d) for d in catalog.rules_dirs), rule_ids)
         for i, got in zip(todo, executor.extract([tasks[i] for i in todo], spec, catalog.fingerprint())):
             out[i] = got
-        todo = [i for i in todo if out[i] is None]
+        left = [i for i in todo if out[i] is None]
+        progress.advance(len(todo) - len(left))
+        todo = left
     if jobs > 1 and len(todo) >= POOL_MIN_FILES:
         pooled = todo
     else:

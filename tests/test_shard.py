@@ -209,3 +209,13 @@ def test_shard_and_dask_do_not_combine():
     code, out = run("scan", SAMPLES[0], "--shard", "1/2", "--executor", "dask")
     assert code == 2
     assert "do not combine" in out
+
+
+def test_a_folder_without_sources_fails_the_merge_as_it_fails_the_scan(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, out = run("scan", empty, "--format", "json", "--no-cache")
+    assert code == 2
+    code, out = merged(shards(empty, 2, tmp_path))
+    assert code == 2
+    assert "no source files of a supported language" in out

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import progress
 from ..cache import decode, encode, tool_fingerprint
 from ..facts import Diagnostic
 from ..frontends.base import FileResult
@@ -118,6 +119,7 @@ class ShardExecutor(Executor):
         self.rules = rules
         owner = split([_size(t) for t in tasks], [t.rel for t in tasks], self.shard.count)
         mine = [t for t, k in zip(tasks, owner) if k == self.shard.index]
+        progress.advance(len(tasks) - len(mine))  # (other shards' files)
         self.files = [t.rel for t in tasks]
         self.results = [_entry(t, outcome) for t, outcome in zip(mine, local(mine))]
         raise _FirstPassDone()
@@ -274,6 +276,7 @@ class MergeExecutor(Executor):
             if _content_hash(task) != sha:
                 raise ShardError(f"{task.rel}: changed since {part} was made: merge in the same checkout")
             out.append(_outcome(blob, task.rel, part))
+        progress.advance(len(out))
         return out
 
 
