@@ -905,7 +905,10 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         node = fn.node
         if node.type == "arrow_expression_clause" or node.type == "compilation_unit":
             return []
-        return self._attributes(node, fn.scope)
+        out = self._attributes(node, fn.scope)
+        for param in self.iter_named(node.child_by_field_name("parameters"), ("parameter",)):  # Run([ServiceBusTrigger("q")] string m)
+            out += self._attributes(param, fn.scope)
+        return out
 
     def class_decorators(self, cls: ClassInfo) -> list[Site]:
         return self._attributes(cls.node, cls.scope)
