@@ -104,7 +104,14 @@ JAVA = _spec(
     linked_modules="java_package:linked_modules",
 )
 KOTLIN = _spec(
-    "kotlin", (".kt", ".kts"), "tree_sitter_kotlin", "kotlin:KotlinAnalyzer", LINE_AND_BLOCK_COMMENTS, "java_package:words_of", "kotlin_package:module_path"
+    "kotlin",
+    (".kt", ".kts"),
+    "tree_sitter_kotlin",
+    "kotlin:KotlinAnalyzer",
+    LINE_AND_BLOCK_COMMENTS,
+    "java_package:words_of",
+    "kotlin_package:module_path",
+    linked_modules="kotlin_package:linked_modules",
 )
 # Python's module names are relative to the file's service (``python_package.module_name_for``, which
 # the scan applies), so the spec names no ``module_name``; its prefilter checks imports.

@@ -105,7 +105,6 @@ class JavaAnalyzer(SyntaxAnalyzer):
         self._static_on_demand: list[str] = []  # types of static on-demand imports
         self._all_functions: list[FunctionInfo] = []
         self._statics: dict[int, set[str]] = {}  # class node id → static field names
-        self._beans: dict[str, Obj] | None = None  # declared type → what the file's @Bean method of it returns
 
     # ================================================================ names
     def qualify_type(self, name: str) -> str | None:
@@ -128,43 +127,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
     def declared_instance(self, type_node: Node, scope: Scope, name: str, unknown: bool) -> Any:
         # a Java variable of a tracked type holds an object built elsewhere (injected, returned, passed):
         # the service's bean of that type when it declares one, else an object with unknown parts
-        t = self.resolve_type(type_node, scope)
-        if isinstance(t, Ref) and self.index.tracked(t.qualname) is not None:
-            bean = self.bean(t.qualname)
-            if bean is not None:
-                return Obj(bean.type, bean.captures, name, bean.origin)
         return super().declared_instance(type_node, scope, name, True)
-
-    def bean(self, qual: str) -> Obj | None:
-        """The object the service's ``@Bean`` method of type ``qual`` returns: this file's, else
-        another file's of the service (its export ``$$bean.<type>``, see ``beans``)."""
-        found = self.beans().get(qual)
-        if found is None and self.module_name and option_names(self.index, "bean_annotations"):
-            found = self._wanted_registration(f"$$bean.{qual}")
-        return found
-
-    def beans(self) -> dict[str, Obj]:
-        """The tracked objects the file's bean methods (annotated with one of the rules' ``options:
-        bean_annotations``, Spring's ``@Bean``) return, by the method's declared type: what the
-        application context injects into a parameter or field of that type anywhere in the service."""
-        if self._beans is not None:
-            return self._beans
-        self._beans = {}
-        marks = option_names(self.index, "bean_annotations")
-        if not marks or b"@" not in self.source:
-            return self._beans
-        for fn in list(self.functions_by_node.values()):
-            if fn.node.type != "method_declaration" or not any(
-                site.func is not None and self.callee(site.func, fn.scope)[0] in marks for site in self.annotations(fn.node, fn.scope)
-            ):
-                continue
-            tnode = fn.node.child_by_field_name("type")
-            t = self.resolve_type(tnode, fn.scope) if tnode is not None else None
-            if isinstance(t, Ref) and self.index.tracked(t.qualname) is not None:
-                v = self.function_return(fn, None, None)
-                if isinstance(v, Obj):
-                    self._beans.setdefault(t.qualname, v)
-        return self._beans
 
     # ================================================================ top level
     def prescan(self, root: Node) -> None:
@@ -619,8 +582,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         ``Settings.java``): other files' references resolve against them at link time. The file's
         beans, for every file of the service (``$$``: the scan's package pass)."""
         out = self.result.exports
-        for qual, bean in sorted(self.beans().items()):
-            out[f"$$bean.{qual}"] = bean
+        self.export_beans()
         cls = self._classes.get(Path(self.path).stem)
         if cls is None:
             return

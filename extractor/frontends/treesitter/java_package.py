@@ -47,40 +47,47 @@ _SOURCE_ROOT_RE = re.compile(r"^(.*?/(?:java|kotlin)/|(?:.*/)?src/)")  # src/mai
 BEAN_WORD = b"@Bean"  # a prefilter word only: which annotations make beans is the rules' data (options: bean_annotations)
 
 
-@functools.lru_cache(maxsize=4)
-def _bean_modules(root: str) -> dict[str, tuple[str, ...]]:
-    """Source root (``gateway/src/main/java/``) → the modules of its files that mention a bean
-    annotation, and each Java file's module → its source root (key ``=module``)."""
+@functools.lru_cache(maxsize=8)
+def _bean_modules(root: str, suffix: str) -> dict[str, tuple[str, ...]]:
+    """Source root (``gateway/src/main/java/``) → the modules of its files (``.java`` or ``.kt``)
+    that mention a bean annotation, and each file's module → its source roots (key ``=module``).
+    A Java file's module is its path under the source root (the package mirrors the folders), a
+    Kotlin file's its package (``kotlin_package``)."""
+    from .kotlin_package import package_of
+
     found: dict[str, list[str]] = {}
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _SKIP_DIRS)
         for name in sorted(filenames):
-            if not name.endswith(".java"):
+            if not name.endswith(suffix):
                 continue
             rel = os.path.relpath(os.path.join(dirpath, name), root).replace(os.sep, "/")
             m = _SOURCE_ROOT_RE.match(rel)
             if m is None:
                 continue
             src = m.group(1)
-            module = rel[len(src) : -len(".java")].replace("/", ".")
-            found.setdefault("=" + module, []).append(src)
             try:
                 with open(os.path.join(dirpath, name), "rb") as fh:
                     text = fh.read(262144)
             except OSError:
                 continue
-            if BEAN_WORD in text:
+            if suffix == ".java":
+                module = rel[len(src) : -len(suffix)].replace("/", ".")
+            else:
+                module = package_of(text[:16384]) or rel.rpartition("/")[0].replace("/", ".")
+            if src not in found.get("=" + module, ()):
+                found.setdefault("=" + module, []).append(src)
+            if BEAN_WORD in text and module not in found.get(src, ()):
                 found.setdefault(src, []).append(module)
     return {k: tuple(v) for k, v in found.items()}
 
 
-def linked_modules(root: Any, module: str) -> tuple[str, ...]:
-    """The modules whose registrations (exports named ``$...``) a Java file sees: the classes of
-    its source root that declare beans (a Spring application context injects them into any
-    class of the service; test sources are another root). Modules are matched by path, the
-    package mirroring the folders, as Java lays them out."""
-    found = _bean_modules(str(root))
+def linked_modules(root: Any, module: str, suffix: str = ".java") -> tuple[str, ...]:
+    """The modules whose registrations (exports named ``$...``) a file of ``module`` sees: those of
+    its source root that declare beans (a Spring application context injects them into any class
+    of the service; test sources are another root)."""
+    found = _bean_modules(str(root), suffix)
     out: list[str] = []
     for src in found.get("=" + module, ()):
-        out.extend(m for m in found.get(src, ()) if m != module)
+        out.extend(m for m in found.get(src, ()) if m != module and m not in out)
     return tuple(out)

@@ -367,6 +367,16 @@ class KotlinAnalyzer(SyntaxAnalyzer):
     def decorators(self, fn: FunctionInfo) -> list[Site]:
         return self.annotations(fn.node) if fn.node.type == "function_declaration" else []
 
+    def return_type(self, fn: FunctionInfo) -> Node | None:
+        """``fun f(): T``: the type after the parameters."""
+        if fn.node.type != "function_declaration":
+            return None
+        kids = fn.node.children
+        params = next((i for i, c in enumerate(kids) if c.type == "function_value_parameters"), None)
+        if params is None or params + 2 >= len(kids) or kids[params + 1].type != ":":
+            return None
+        return kids[params + 2]
+
     def class_decorators(self, cls: ClassInfo) -> list[Site]:
         return self.annotations(cls.node)
 

@@ -26,3 +26,10 @@ def module_path(root: Any, rel: str) -> str:
     except OSError:
         package = ""
     return package or rel.rpartition("/")[0].replace("/", ".")
+
+
+def linked_modules(root: Any, module: str) -> tuple[str, ...]:
+    """The packages of the service's source root that declare beans (``java_package.linked_modules``)."""
+    from .java_package import linked_modules as linked
+
+    return linked(root, module, ".kt")

@@ -243,6 +243,7 @@ class SyntaxAnalyzer(Analyzer):
         self._registry_scanned = False
         self._defaults: Obj | None = None  # client-wide defaults this file registers (ConfigureHttpClientDefaults)
         self.config_fields: dict[tuple[int, str], Any] = {}  # (class node id, field) → the configuration value injected into it
+        self._beans: dict[str, Obj] | None = None  # declared type → what the file's bean method of it returns
 
     # ================================================================ names and scopes
     def qualify(self, name: str) -> str | None:
@@ -933,7 +934,52 @@ class SyntaxAnalyzer(Analyzer):
             t = self.resolve_type(type_node, scope)
             if isinstance(t, Ref) and t.qualname in self.index.config_types and self.index.tracked(t.qualname) is None:
                 return Obj(self.index.config_types[0], (), t.name, "")
+        if unknown and option_names(self.index, "bean_annotations"):  # built elsewhere: the service's bean of the type
+            t = self.resolve_type(type_node, scope)
+            bean = self.bean(t.qualname) if isinstance(t, Ref) and self.index.tracked(t.qualname) is not None else None
+            if bean is not None:
+                return Obj(bean.type, bean.captures, name, bean.origin)
         return super().declared_instance(type_node, scope, name, unknown)
+
+    # ---------------------------------------------------------------- beans (the rules' options: bean_annotations)
+    def return_type(self, fn: FunctionInfo) -> Node | None:
+        """A function's declared result type (Java's ``type`` field)."""
+        return fn.node.child_by_field_name("type")
+
+    def bean(self, qual: str) -> Obj | None:
+        """The object the service's bean method of type ``qual`` returns: this file's, else another
+        file's of the service (its export ``$$bean.<type>``, ``export_beans``)."""
+        found = self.beans().get(qual)
+        if found is None and self.module_name:
+            found = self._wanted_registration(f"$$bean.{qual}")
+        return found
+
+    def beans(self) -> dict[str, Obj]:
+        """The tracked objects the file's bean methods (annotated with one of the rules' ``options:
+        bean_annotations``, Spring's ``@Bean``) return, by the method's declared type: what the
+        application context injects into a parameter or field of that type anywhere in the service."""
+        if self._beans is not None:
+            return self._beans
+        self._beans = {}
+        marks = option_names(self.index, "bean_annotations")
+        if not marks or b"@" not in self.source:
+            return self._beans
+        for fn in list(self.functions_by_node.values()):
+            tnode = self.return_type(fn)
+            if tnode is None or not any(site.func is not None and self.callee(site.func, fn.scope)[0] in marks for site in self.decorators(fn)):
+                continue
+            t = self.resolve_type(tnode, fn.scope)
+            if isinstance(t, Ref) and self.index.tracked(t.qualname) is not None:
+                v = self.function_return(fn, None, None)
+                if isinstance(v, Obj):
+                    self._beans.setdefault(t.qualname, v)
+        return self._beans
+
+    def export_beans(self) -> None:
+        """The file's beans, for every file of the service (``$$``: the scan's package pass, through
+        the spec's ``linked_modules``)."""
+        for qual, bean in sorted(self.beans().items()):
+            self.result.exports[f"$$bean.{qual}"] = bean
 
     def config_key(self, obj: Obj, key: str) -> str:
         """A key read from a configuration object (a section's keys are ``section:key``)."""
@@ -1239,6 +1285,7 @@ class SyntaxAnalyzer(Analyzer):
     def collect_exports(self) -> None:
         """The module's exports, and the registrations other files of the module may receive."""
         super().collect_exports()
+        self.export_beans()
         if self.index.inject:
             self.scan_registrations()
             for (as_type, key), obj in self._registry.items():
