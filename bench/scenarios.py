@@ -349,13 +349,19 @@ def render(info: dict[str, Any], rows: list[dict[str, Any]]) -> str:
         ys = [r["cpu_median"] for r in synth]
         if len(xs) >= 2:
             slope, intercept, r2 = fit(xs, ys)
+            L.append("")
             L.append(
                 f"Least-squares line through the medians: CPU s = {intercept:.2f} + {slope * 1000:.1f} ms × services (r² = {r2:.4f}); "
                 "the intercept is the fixed cost of a run (start-up, rules)."
             )
         L.append("")
     if info.get("polyglot"):
-        L += ["## Polyglot systems (local mirrors, HEAD)", ""]
+        L += [
+            "## Polyglot systems (local mirrors, HEAD)",
+            "",
+            "The whole catalog; no Semgrep run (bench/semgrep-rules.yaml has Python rules only); Ruff S113 on their Python files.",
+            "",
+        ]
         for name, p in info["polyglot"].items():
             L.append(f"- {name} at {p['commit']}: {p['files']:,} files ({p.get('missing_blobs', 0)} large blobs absent from the mirror left out)")
         L.append("")
