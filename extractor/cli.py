@@ -249,6 +249,9 @@ def scan(
         click.echo(f"{s['files']} files ({s['files_parsed']} parsed), {s['lines']} lines in {s['seconds']} s", err=True)
         if "cache_hits" in s:
             click.echo(f"cache: {s['cache_hits']} extraction(s) reused, {s['cache_misses']} extracted", err=True)
+        if runner is not None:
+            d = runner.stats
+            click.echo(f"dask: {d['sent']} file(s) extracted on the cluster in {d['batches']} batch(es), {d['left_here']} left to this process", err=True)
     if strict:
         _report_unanalysed(result, strict)
 

@@ -103,3 +103,43 @@ def test_without_dask_the_error_names_the_extra(monkeypatch):
     assert result.exit_code == 2
     assert EXTRA in result.output
     assert "Traceback" not in result.output
+
+
+class _LostWorkers:
+    """A client whose every task fails (workers lost): the executor leaves the files to this process."""
+
+    def scheduler_info(self):
+        return {"workers": {"a": {}, "b": {}}}
+
+    def submit(self, *args, **kwargs):
+        class Failed:
+            def result(self):
+                raise OSError("worker lost")
+
+        return Failed()
+
+
+def test_files_of_a_failed_batch_are_extracted_here():
+    from extractor.catalog import load_catalog
+
+    catalog = load_catalog()
+    sample = SAMPLES[0]
+    expected = json_out.dumps(scan(sample, catalog=catalog).to_json())
+    executor = DaskExecutor("tcp://nowhere:8786")
+    executor.client = _LostWorkers()  # (never entered: no connection)
+    assert json_out.dumps(scan(sample, catalog=catalog, executor=executor).to_json()) == expected
+    assert executor.stats["left_here"] > 0
+    assert executor.stats["sent"] == 0
+
+
+def test_verbose_says_how_many_files_the_cluster_extracted(cluster, tmp_path):
+    result = CliRunner().invoke(
+        main,
+        ["scan", str(SAMPLES[0]), "-v", "--no-cache", "-o", str(tmp_path / "scan.txt"), "--executor", "dask", "--scheduler", cluster.scheduler_address],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.stderr.splitlines() if line.startswith("dask: "))
+    sent = int(line.split()[1])
+    assert sent > 0
+    assert line.endswith(", 0 left to this process")
