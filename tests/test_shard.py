@@ -219,3 +219,21 @@ def test_a_folder_without_sources_fails_the_merge_as_it_fails_the_scan(tmp_path)
     code, out = merged(shards(empty, 2, tmp_path))
     assert code == 2
     assert "no source files of a supported language" in out
+
+
+def test_files_that_cannot_be_read_keep_their_diagnostics_through_the_merge(tmp_path):
+    root = tmp_path / "repo"
+    pkg = root / "svc" / "svc"
+    pkg.mkdir(parents=True)
+    (root / "svc" / "pyproject.toml").write_text('[project]\nname = "svc"\n')
+    (pkg / "client.py").write_text("import requests\n\n\ndef fetch(url):\n    return requests.get(url)\n")
+    (pkg / "blob.py").write_bytes(b"import requests\x00\x01\x02\n")
+    (pkg / "empty.py").write_text("")
+    (pkg / "latin.py").write_bytes(b"import requests\nname = '\xe9'\n")
+    expected = unsharded(root)
+    kinds = {(d["file"], d["kind"]) for d in json.loads(expected)["diagnostics"]}
+    assert {("svc/svc/blob.py", "binary"), ("svc/svc/empty.py", "empty"), ("svc/svc/latin.py", "decode_error")} <= kinds
+    for count in (2, 3):
+        code, out = merged(shards(root, count, tmp_path))
+        assert code == 0, out
+        assert out == expected
