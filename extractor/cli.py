@@ -252,9 +252,6 @@ def scan(
         if runner is not None:
             d = runner.stats
             click.echo(f"dask: {d['sent']} file(s) extracted on the cluster in {d['batches']} batch(es), {d['left_here']} left to this process", err=True)
-        if runner is not None:
-            d = runner.stats
-            click.echo(f"dask: {d['sent']} file(s) extracted on the cluster in {d['batches']} batch(es), {d['left_here']} left to this process", err=True)
     if strict:
         _report_unanalysed(result, strict)
 
