@@ -955,6 +955,104 @@ def drift(
         raise click.exceptions.Exit(1)
 
 
+@main.command(name="diff")
+@click.argument("path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--base", "base_rev", default=None, metavar="REV", help="The earlier git revision of the repository at PATH (checked out in a temporary worktree)."
+)
+@click.option("--head", "head_rev", default=None, metavar="REV", help="The later git revision (default: the working tree at PATH).")
+@click.option(
+    "--base-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Compare folder DIR (the earlier contracts) instead of a revision.",
+)
+@click.option("--head-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None, help="The later folder (default: PATH).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "sarif"]), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=_output_path, help="Write the report to a file.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for the scan.")
+@click.option(
+    "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own."
+)
+@_CACHE_DIR
+@_NO_CACHE
+@_QUIET
+def diff(
+    path: Path | None,
+    base_rev: str | None,
+    head_rev: str | None,
+    base_dir: Path | None,
+    head_dir: Path | None,
+    fmt: str,
+    output: Path | None,
+    jobs: int | None,
+    config_path: Path | None,
+    cache_dir: Path | None,
+    no_cache: bool,
+    quiet: bool = False,
+) -> None:
+    """Compare the declared and inferred contracts of two revisions (--base REV [--head REV] of the
+    repository at PATH, or --base-dir DIR [--head-dir DIR]) field by field, and class each change for
+    every consumer relying on it: breaking, needs-migration or compatible, with the migration path and
+    the consumers' file:line (docs/contracts.md, "Evolution").
+
+    Exit codes: 0 no breaking change without a major version bump, 1 such a change, 2 bad usage or a
+    contract file error, 3 an internal error.
+    """
+    import contextlib
+
+    from .commands.diff import diff as compare
+    from .commands.drift import DriftError, worktree
+    from .report import diff_out, json_out
+
+    if (base_rev is None) == (base_dir is None):
+        raise _fail("give one of --base REV or --base-dir DIR")
+    if head_rev is not None and base_rev is None:
+        raise _fail("--head REV goes with --base REV")
+    if head_dir is not None and base_dir is None:
+        raise _fail("--head-dir DIR goes with --base-dir DIR")
+    root = path if path is not None else head_dir if head_dir is not None else Path(".")
+
+    def analysed(tree: Path) -> Analysis:
+        analysis = _analyse(tree, config_path, jobs, None, cache_dir, no_cache)
+        if analysis.declared.errors:
+            progress.stop()
+            for e in analysis.declared.errors:
+                click.echo(f"contracts: error: {e}", err=True)
+            raise click.exceptions.Exit(2)
+        return analysis
+
+    _show_progress(quiet)
+    try:
+        with contextlib.ExitStack() as stack:
+            if base_rev is not None:
+                base = analysed(stack.enter_context(worktree(root, base_rev)))
+                try:
+                    head = analysed(stack.enter_context(worktree(root, head_rev)) if head_rev else root)
+                except DriftError as exc:  # worktree() names the option --base
+                    raise DriftError(str(exc).replace(f"--base {head_rev}", f"--head {head_rev}", 1)) from None
+                labels = (f"revision {base_rev}", f"revision {head_rev}" if head_rev else "the working tree")
+            else:
+                assert base_dir is not None
+                base, head = analysed(base_dir), analysed(head_dir or root)
+                labels = (base_dir.as_posix(), (head_dir or root).as_posix())
+    except DriftError as exc:
+        raise _fail(str(exc)) from None
+    result = compare(base, head, *labels)
+    shown = Path(os.path.normpath(str(root))).as_posix()
+    if fmt == "json":
+        text = json_out.dumps(diff_out.document(result, shown))
+    elif fmt == "markdown":
+        text = diff_out.render_markdown(result, shown)
+    elif fmt == "sarif":
+        text = json_out.dumps(diff_out.render_sarif(result, _uri_prefix(root)))
+    else:
+        text = diff_out.render_text(result, shown)
+    _emit(text, output)
+    if result.errors:
+        raise click.exceptions.Exit(1)
+
+
 @main.command()
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=_output_path, required=True, help="The HTML file to write.")
