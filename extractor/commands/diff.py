@@ -24,8 +24,9 @@ A breaking change is an error unless the provider's ``version:`` has a new major
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 
 from ..contracts import match
 from ..contracts.infer import CodeEndpoint
@@ -195,7 +196,9 @@ def operation_consumers(graph: ContractGraph, provider: str, operation: str) -> 
     return _merge(_calls_to(graph, provider, operation=operation))
 
 
-def endpoint_consumers(graph: ContractGraph, provider: str, route: str | None, with_requires: bool = False) -> list[Reliance]:
+def endpoint_consumers(graph: ContractGraph, provider: str, route: str | None, returns: str | None = None, with_requires: bool = False) -> list[Reliance]:
+    """Callers of a route, and (``with_requires``) services whose ``requires`` from the provider ask
+    for data the endpoint returns."""
     found = _calls_to(graph, provider, route=route) if route else []
     if with_requires:
         for name, node in graph.services.items():
@@ -203,7 +206,7 @@ def endpoint_consumers(graph: ContractGraph, provider: str, route: str | None, w
             if contract is None or name == provider:
                 continue
             for req in contract.requires:
-                if graph.resolve(req.from_service) == provider:
+                if graph.resolve(req.from_service) == provider and match.returns_enough(req.data, returns, route):
                     found.append(Reliance(name, (req.location,), access_level=req.access_level))
     return _merge(found)
 
@@ -276,6 +279,18 @@ class _Differ:
             )
         )
 
+    def removed(self, kind: str, section: str, label: str, own: str, where: Location, relying: Callable[[ContractGraph], list[Reliance]], path: str) -> None:
+        """A removal: ``own`` for the consumers still relying on it in the head revision, compatible for
+        those that relied on it in the base revision and moved off it in the same change."""
+        still = relying(self.head.graph)
+        names = {r.consumer for r in still}
+        moved = [
+            Impact(r.consumer, "compatible", f"{r.consumer} no longer relies on it (it did at {_where(r.locations)} in the base revision)", r.locations)
+            for r in relying(self.base.graph)
+            if r.consumer not in names
+        ]
+        self.add(kind, section, label, "", label, None, own, (where, "base"), self.each(still, own, path) + moved)
+
     @staticmethod
     def each(consumers: list[Reliance], cls: str, path: str) -> list[Impact]:
         # placeholders by replacement, not str.format: labels hold braces (``/fraud-score/{tx_id}``)
@@ -294,20 +309,15 @@ class _Differ:
             consumers = operation_consumers(graph, self.service, name)
             if new is None:
                 assert old is not None
-                self.add(
+                path = f"{{consumer}} still calls {self.service}.{name} ({{where}}): restore the operation, or move {{consumer}} off it first"
+                self.removed(
                     "operation-removed",
                     "provides.operation",
                     name,
-                    "",
-                    name,
-                    None,
                     "breaking",
-                    (old.location, "base"),
-                    self.each(
-                        consumers,
-                        "breaking",
-                        f"{{consumer}} still calls {self.service}.{name} ({{where}}): restore the operation, or move {{consumer}} off it first",
-                    ),
+                    old.location,
+                    partial(operation_consumers, provider=self.service, operation=name),
+                    path,
                 )
                 continue
             if old is None:
@@ -368,8 +378,8 @@ class _Differ:
             if new is None:
                 assert old is not None
                 path = f"{{consumer}} reads {name} ({{where}}): keep the dataset, or move {{consumer}} to another source first"
-                self.add(
-                    "dataset-removed", "provides.dataset", name, "", name, None, "breaking", (old.location, "base"), self.each(consumers, "breaking", path)
+                self.removed(
+                    "dataset-removed", "provides.dataset", name, "breaking", old.location, partial(dataset_consumers, provider=self.service, dataset=name), path
                 )
                 continue
             if old is None:
@@ -443,21 +453,21 @@ class _Differ:
     def endpoints(self, before: Iterable[ProvidedEndpoint], after: Iterable[ProvidedEndpoint]) -> None:
         b = {(p.endpoint, p.method): p for p in before}
         a = {(p.endpoint, p.method): p for p in after}
-        graph = self.head.graph
         for key in sorted(b.keys() | a.keys(), key=lambda k: (k[0], k[1] or "")):
             old, new = b.get(key), a.get(key)
             label = f"{key[1]} {key[0]}" if key[1] else key[0]
             if new is None:
                 assert old is not None
-                consumers = endpoint_consumers(graph, self.service, old.route)
                 added = [p for k, p in a.items() if k not in b and old.returns is not None and p.returns == old.returns]
+                route = old.route
                 if added:
-                    repl = added[0].endpoint
-                    impacts = self.each(consumers, "needs-migration", f"{{consumer}} calls {label} ({{where}}): call {repl} instead (it returns {old.returns})")
-                    self.add("endpoint-removed", "provides.endpoint", label, "", label, None, "needs-migration", (old.location, "base"), impacts)
+                    path = f"{{consumer}} calls {label} ({{where}}): call {added[0].endpoint} instead (it returns {old.returns})"
                 else:
-                    impacts = self.each(consumers, "breaking", f"{{consumer}} calls {label} ({{where}}): keep the endpoint, or move {{consumer}} off it first")
-                    self.add("endpoint-removed", "provides.endpoint", label, "", label, None, "breaking", (old.location, "base"), impacts)
+                    path = f"{{consumer}} calls {label} ({{where}}): keep the endpoint, or move {{consumer}} off it first"
+                own = "needs-migration" if added else "breaking"
+                self.removed(
+                    "endpoint-removed", "provides.endpoint", label, own, old.location, partial(endpoint_consumers, provider=self.service, route=route), path
+                )
                 continue
             if old is None:
                 self.add("endpoint-added", "provides.endpoint", label, "", None, label, "compatible", (new.location, "head"))
@@ -466,7 +476,7 @@ class _Differ:
                 self._access(label, old, new)
 
     def _access(self, label: str, old: ProvidedEndpoint, new: ProvidedEndpoint) -> None:
-        consumers = endpoint_consumers(self.head.graph, self.service, new.route, with_requires=True)
+        consumers = endpoint_consumers(self.head.graph, self.service, new.route, new.returns, with_requires=True)
         impacts = []
         for r in consumers:
             was, now = match.admits(old.access, r.consumer, r.access_level), match.admits(new.access, r.consumer, r.access_level)
@@ -532,7 +542,7 @@ class _Differ:
             if new is None:
                 assert old is not None
                 path = f"{{consumer}} consumes {name} ({{where}}): keep publishing it, or move {{consumer}} to another topic first"
-                self.add("topic-removed", "publishes", name, "", name, None, "breaking", (old.location, "base"), self.each(consumers, "breaking", path))
+                self.removed("topic-removed", "publishes", name, "breaking", old.location, partial(topic_consumers, provider=self.service, topic=name), path)
                 continue
             if old is None:
                 self.add("topic-added", "publishes", name, "", None, name, "compatible", (new.location, "head"))
@@ -589,22 +599,20 @@ class _Differ:
                 self.add("endpoint-added", "endpoint", new.label, "", None, new.label, "compatible", (new.location, "head"))
                 continue
             assert old is not None
-            if old.method == "GRPC":
-                consumers = operation_consumers(self.head.graph, self.service, old.operation or "")
-            else:
-                consumers = endpoint_consumers(self.head.graph, self.service, old.path)
-            replaced = old.operation is not None and any(e.operation == old.operation for kk, e in a.items() if kk not in b)
-            if replaced:
+            relying: Callable[[ContractGraph], list[Reliance]] = (
+                partial(operation_consumers, provider=self.service, operation=old.operation or "")
+                if old.method == "GRPC"
+                else partial(endpoint_consumers, provider=self.service, route=old.path)
+            )
+
+            if old.operation is not None and any(e.operation == old.operation for kk, e in a.items() if kk not in b):
                 path = f"{{consumer}} calls {old.label} ({{where}}): {old.operation} is served at another route now; call that one"
-                impacts = self.each(consumers, "needs-migration", path)
-                self.add("endpoint-removed", "endpoint", old.label, "", old.label, None, "needs-migration", (old.location, "base"), impacts)
+                self.removed("endpoint-removed", "endpoint", old.label, "needs-migration", old.location, relying, path)
             else:
                 path = (
                     f"{{consumer}} calls {old.label} ({{where}}): nothing in {self.service} serves it any more; restore it, or move {{consumer}} off it first"
                 )
-                self.add(
-                    "endpoint-removed", "endpoint", old.label, "", old.label, None, "breaking", (old.location, "base"), self.each(consumers, "breaking", path)
-                )
+                self.removed("endpoint-removed", "endpoint", old.label, "breaking", old.location, relying, path)
 
 
 def _empty(service: str) -> ServiceContract:
