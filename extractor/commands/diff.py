@@ -24,9 +24,10 @@ A breaking change is an error unless the provider's ``version:`` has a new major
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TypeVar
 
 from ..contracts import match
 from ..contracts.infer import CodeEndpoint
@@ -43,6 +44,9 @@ from ..contracts.model import (
 from ..contracts.values import Percentiles, format_ms
 from ..graph import ContractGraph
 from ..pipeline import Analysis
+
+K = TypeVar("K", str, tuple[str, str])
+E = TypeVar("E", ProvidedOperation, ProvidedDataset, ProvidedEndpoint, Publication, CodeEndpoint)
 
 CLASSES = ("breaking", "needs-migration", "compatible")
 """Compatibility classes, worst first."""
@@ -157,6 +161,10 @@ class Reliance:
     locations: tuple[Location, ...]
     code: tuple[Location, ...] = ()
     access_level: str | None = None
+
+
+Relying = Callable[[ContractGraph], list[Reliance]]
+"""Who relies on something in a revision's graph (the consumers of an operation, a route, a dataset, a topic)."""
 
 
 def _merge(found: Iterable[Reliance]) -> list[Reliance]:
@@ -279,7 +287,7 @@ class _Differ:
             )
         )
 
-    def removed(self, kind: str, section: str, label: str, own: str, where: Location, relying: Callable[[ContractGraph], list[Reliance]], path: str) -> None:
+    def removed(self, kind: str, section: str, label: str, own: str, where: Location, relying: Relying, path: str) -> None:
         """A removal: ``own`` for the consumers still relying on it in the head revision, compatible for
         those that relied on it in the base revision and moved off it in the same change."""
         still = relying(self.head.graph)
@@ -298,113 +306,91 @@ class _Differ:
             Impact(r.consumer, cls, path.replace("{consumer}", r.consumer).replace("{where}", _where(r.code or r.locations)), r.locations) for r in consumers
         ]
 
-    # -- provides: operation latency -------------------------------------------------------------
+    # -- the two shapes every section has ----------------------------------------------------------
+
+    def entries(
+        self,
+        section: str,
+        noun: str,
+        before: Mapping[K, E],
+        after: Mapping[K, E],
+        label: Callable[[K, E], str],
+        removal: Callable[[str, E], tuple[str, Relying, str]],
+    ) -> Iterator[tuple[str, E, E]]:
+        """The entries of both revisions, by key: an addition is compatible; a removal is reported with
+        what ``removal`` says of it (its own class, who relied on it, the migration path); the pairs
+        present in both are yielded to compare their fields."""
+        for key in sorted(before.keys() | after.keys()):
+            old, new = before.get(key), after.get(key)
+            if old is not None and new is not None:
+                yield label(key, new), old, new
+            elif new is not None:
+                name = label(key, new)
+                self.add(f"{noun}-added", section, name, "", None, name, "compatible", (new.location, "head"))
+            elif old is not None:
+                name = label(key, old)
+                own, relying, path = removal(name, old)
+                self.removed(f"{noun}-removed", section, name, own, old.location, relying, path)
+
+    def ordered(
+        self,
+        kinds: tuple[str, str],
+        at: tuple[str, str, str],
+        values: tuple[float, float],
+        texts: tuple[str | None, str | None],
+        where: Location,
+        consumers: list[Reliance],
+        path: str,
+    ) -> None:
+        """A value that is worse the larger it is (``values``: before, after): ``kinds[0]``, breaking
+        for every consumer (with ``path``) when it grew; ``kinds[1]``, compatible, when it shrank.
+        ``at`` is (section, subject, field)."""
+        before, after = values
+        if before == after:
+            return
+        cls, kind, path = ("breaking", kinds[0], path) if after > before else ("compatible", kinds[1], "nothing to do")
+        self.add(kind, *at, *texts, cls, (where, "head"), self.each(consumers, cls, path))
+
+    # -- provides: operations and their latency ----------------------------------------------------
 
     def operations(self, before: Iterable[ProvidedOperation], after: Iterable[ProvidedOperation]) -> None:
-        b = {p.operation: p for p in before}
-        a = {p.operation: p for p in after}
-        graph = self.head.graph
-        for name in sorted(b.keys() | a.keys()):
-            old, new = b.get(name), a.get(name)
-            consumers = operation_consumers(graph, self.service, name)
-            if new is None:
-                assert old is not None
-                path = f"{{consumer}} still calls {self.service}.{name} ({{where}}): restore the operation, or move {{consumer}} off it first"
-                self.removed(
-                    "operation-removed",
-                    "provides.operation",
-                    name,
-                    "breaking",
-                    old.location,
-                    partial(operation_consumers, provider=self.service, operation=name),
-                    path,
-                )
-                continue
-            if old is None:
-                self.add("operation-added", "provides.operation", name, "", None, name, "compatible", (new.location, "head"))
-                continue
-            for level in ("current", "target"):
-                ob = getattr(old.latency, level) if old.latency is not None else None
-                nb = getattr(new.latency, level) if new.latency is not None else None
-                self._latency(name, level, ob, nb, new, consumers)
+        def removal(name: str, old: ProvidedOperation) -> tuple[str, Relying, str]:
+            path = f"{{consumer}} still calls {self.service}.{name} ({{where}}): restore the operation, or move {{consumer}} off it first"
+            return "breaking", partial(operation_consumers, provider=self.service, operation=name), path
 
-    def _latency(self, name: str, level: str, old: Percentiles | None, new: Percentiles | None, entry: ProvidedOperation, consumers: list[Reliance]) -> None:
-        if old is None or new is None:
-            return
-        where = (entry.latency.where(level) if entry.latency is not None else entry.location, "head")
-        for p in sorted(set(old) & set(new)):
-            before, after = old.ms(p), new.ms(p)
-            if before is None or after is None or before == after:
-                continue
-            label = f"latency.{level}.p{p:g}"
-            if after > before:
-                path = (
-                    f"{{consumer}} calls {self.service}.{name} ({{where}}): check its timeout and latency budget against "
-                    f"p{p:g} {format_ms(after)}, or keep {self.service} at {format_ms(before)}"
-                )
-                self.add(
-                    "latency-slower",
-                    "provides.operation",
-                    name,
-                    label,
-                    format_ms(before),
-                    format_ms(after),
-                    "breaking",
-                    where,
-                    self.each(consumers, "breaking", path),
-                )
-            else:
-                self.add(
-                    "latency-faster",
-                    "provides.operation",
-                    name,
-                    label,
-                    format_ms(before),
-                    format_ms(after),
-                    "compatible",
-                    where,
-                    self.each(consumers, "compatible", "nothing to do"),
-                )
+        pairs = self.entries("provides.operation", "operation", {p.operation: p for p in before}, {p.operation: p for p in after}, _key, removal)
+        for name, old, new in pairs:
+            consumers = operation_consumers(self.head.graph, self.service, name)
+            for level in ("current", "target"):
+                ob: Percentiles | None = getattr(old.latency, level) if old.latency is not None else None
+                nb: Percentiles | None = getattr(new.latency, level) if new.latency is not None else None
+                if ob is None or nb is None or new.latency is None:
+                    continue
+                for p in sorted(set(ob) & set(nb)):
+                    b, a = ob[p].ms, nb[p].ms
+                    path = (
+                        f"{{consumer}} calls {self.service}.{name} ({{where}}): check its timeout and latency budget against "
+                        f"p{p:g} {format_ms(a)}, or keep {self.service} at {format_ms(b)}"
+                    )
+                    at = ("provides.operation", name, f"latency.{level}.p{p:g}")
+                    self.ordered(("latency-slower", "latency-faster"), at, (b, a), (format_ms(b), format_ms(a)), new.latency.where(level), consumers, path)
 
     # -- provides: datasets ----------------------------------------------------------------------
 
     def datasets(self, before: Iterable[ProvidedDataset], after: Iterable[ProvidedDataset], publishes: Iterable[Publication]) -> None:
-        b = {p.dataset: p for p in before}
-        a = {p.dataset: p for p in after}
-        graph = self.head.graph
-        for name in sorted(b.keys() | a.keys()):
-            old, new = b.get(name), a.get(name)
-            consumers = dataset_consumers(graph, self.service, name)
-            if new is None:
-                assert old is not None
-                path = f"{{consumer}} reads {name} ({{where}}): keep the dataset, or move {{consumer}} to another source first"
-                self.removed(
-                    "dataset-removed", "provides.dataset", name, "breaking", old.location, partial(dataset_consumers, provider=self.service, dataset=name), path
-                )
-                continue
-            if old is None:
-                self.add("dataset-added", "provides.dataset", name, "", None, name, "compatible", (new.location, "head"))
-                continue
+        def removal(name: str, old: ProvidedDataset) -> tuple[str, Relying, str]:
+            path = f"{{consumer}} reads {name} ({{where}}): keep the dataset, or move {{consumer}} to another source first"
+            return "breaking", partial(dataset_consumers, provider=self.service, dataset=name), path
+
+        for name, old, new in self.entries("provides.dataset", "dataset", {p.dataset: p for p in before}, {p.dataset: p for p in after}, _key, removal):
+            consumers = dataset_consumers(self.head.graph, self.service, name)
             ow = old.freshness.worst_ms if old.freshness is not None else None
             nw = new.freshness.worst_ms if new.freshness is not None else None
-            if ow is not None and nw is not None and ow != nw:
-                where = (new.where("freshness"), "head")
-                if nw > ow:
-                    path = f"{{consumer}} reads {name} ({{where}}): check its freshness_required against {format_ms(nw)}"
-                    self.add(
-                        "freshness-worse",
-                        "provides.dataset",
-                        name,
-                        "freshness",
-                        str(old.freshness),
-                        str(new.freshness),
-                        "breaking",
-                        where,
-                        self.each(consumers, "breaking", path),
-                    )
-                else:
-                    impacts = self.each(consumers, "compatible", "nothing to do")
-                    self.add("freshness-better", "provides.dataset", name, "freshness", str(old.freshness), str(new.freshness), "compatible", where, impacts)
+            if ow is not None and nw is not None:
+                path = f"{{consumer}} reads {name} ({{where}}): check its freshness_required against {format_ms(nw)}"
+                at = ("provides.dataset", name, "freshness")
+                texts = (str(old.freshness), str(new.freshness))
+                self.ordered(("freshness-worse", "freshness-better"), at, (ow, nw), texts, new.where("freshness"), consumers, path)
             if old.via != new.via:
                 self._via(name, old, new, consumers, publishes)
 
@@ -451,27 +437,18 @@ class _Differ:
     # -- provides: endpoints ---------------------------------------------------------------------
 
     def endpoints(self, before: Iterable[ProvidedEndpoint], after: Iterable[ProvidedEndpoint]) -> None:
-        b = {(p.endpoint, p.method): p for p in before}
-        a = {(p.endpoint, p.method): p for p in after}
-        for key in sorted(b.keys() | a.keys(), key=lambda k: (k[0], k[1] or "")):
-            old, new = b.get(key), a.get(key)
-            label = f"{key[1]} {key[0]}" if key[1] else key[0]
-            if new is None:
-                assert old is not None
-                added = [p for k, p in a.items() if k not in b and old.returns is not None and p.returns == old.returns]
-                route = old.route
-                if added:
-                    path = f"{{consumer}} calls {label} ({{where}}): call {added[0].endpoint} instead (it returns {old.returns})"
-                else:
-                    path = f"{{consumer}} calls {label} ({{where}}): keep the endpoint, or move {{consumer}} off it first"
-                own = "needs-migration" if added else "breaking"
-                self.removed(
-                    "endpoint-removed", "provides.endpoint", label, own, old.location, partial(endpoint_consumers, provider=self.service, route=route), path
-                )
-                continue
-            if old is None:
-                self.add("endpoint-added", "provides.endpoint", label, "", None, label, "compatible", (new.location, "head"))
-                continue
+        b = {(p.endpoint, p.method or ""): p for p in before}
+        a = {(p.endpoint, p.method or ""): p for p in after}
+
+        def removal(label: str, old: ProvidedEndpoint) -> tuple[str, Relying, str]:
+            added = [p for k, p in a.items() if k not in b and old.returns is not None and p.returns == old.returns]
+            if added:
+                path = f"{{consumer}} calls {label} ({{where}}): call {added[0].endpoint} instead (it returns {old.returns})"
+            else:
+                path = f"{{consumer}} calls {label} ({{where}}): keep the endpoint, or move {{consumer}} off it first"
+            return "needs-migration" if added else "breaking", partial(endpoint_consumers, provider=self.service, route=old.route), path
+
+        for label, old, new in self.entries("provides.endpoint", "endpoint", b, a, lambda k, _: f"{k[1]} {k[0]}" if k[1] else k[0], removal):
             if old.access != new.access:
                 self._access(label, old, new)
 
@@ -497,28 +474,15 @@ class _Differ:
     def idempotency(self, before: Iterable[Operation], after: Iterable[Operation]) -> None:
         b = {o.name: o for o in before}
         a = {o.name: o for o in after}
-        graph = self.head.graph
         for name in sorted(b.keys() & a.keys()):
             old, new = b[name], a[name]
-            consumers = operation_consumers(graph, self.service, name)
-            if old.window is not None and new.window is not None and old.window.ms != new.window.ms:
-                where = (new.where("window"), "head")
-                if new.window.ms < old.window.ms:
-                    path = f"{{consumer}} retries {self.service}.{name} ({{where}}): its retries must end within {new.window}, or duplicates go through"
-                    self.add(
-                        "idempotency-window-shorter",
-                        "operations",
-                        name,
-                        "window",
-                        str(old.window),
-                        str(new.window),
-                        "breaking",
-                        where,
-                        self.each(consumers, "breaking", path),
-                    )
-                else:
-                    impacts = self.each(consumers, "compatible", "nothing to do")
-                    self.add("idempotency-window-longer", "operations", name, "window", str(old.window), str(new.window), "compatible", where, impacts)
+            consumers = operation_consumers(self.head.graph, self.service, name)
+            if old.window is not None and new.window is not None:
+                path = f"{{consumer}} retries {self.service}.{name} ({{where}}): its retries must end within {new.window}, or duplicates go through"
+                kinds = ("idempotency-window-shorter", "idempotency-window-longer")
+                at = ("operations", name, "window")
+                # shorter is worse: compare the negated windows
+                self.ordered(kinds, at, (-old.window.ms, -new.window.ms), (str(old.window), str(new.window)), new.where("window"), consumers, path)
             if old.idempotency_key != new.idempotency_key and old.idempotency_key and new.idempotency_key:
                 where = (new.where("idempotency_key"), "head")
                 impacts = []
@@ -534,54 +498,21 @@ class _Differ:
     # -- publishes -------------------------------------------------------------------------------
 
     def publications(self, before: Iterable[Publication], after: Iterable[Publication]) -> None:
-        b = {p.topic: p for p in before}
-        a = {p.topic: p for p in after}
-        for name in sorted(b.keys() | a.keys()):
-            old, new = b.get(name), a.get(name)
+        def removal(name: str, old: Publication) -> tuple[str, Relying, str]:
+            path = f"{{consumer}} consumes {name} ({{where}}): keep publishing it, or move {{consumer}} to another topic first"
+            return "breaking", partial(topic_consumers, provider=self.service, topic=name), path
+
+        for name, old, new in self.entries("publishes", "topic", {p.topic: p for p in before}, {p.topic: p for p in after}, _key, removal):
             consumers = topic_consumers(self.head.graph, self.service, name)
-            if new is None:
-                assert old is not None
-                path = f"{{consumer}} consumes {name} ({{where}}): keep publishing it, or move {{consumer}} to another topic first"
-                self.removed("topic-removed", "publishes", name, "breaking", old.location, partial(topic_consumers, provider=self.service, topic=name), path)
-                continue
-            if old is None:
-                self.add("topic-added", "publishes", name, "", None, name, "compatible", (new.location, "head"))
-                continue
-            if old.delivery and new.delivery and old.delivery != new.delivery:
-                where = (new.where("delivery"), "head")
-                if DELIVERY_STRENGTH[new.delivery] < DELIVERY_STRENGTH[old.delivery]:
-                    path = f"{{consumer}} consumes {name} ({{where}}): it must tolerate {new.delivery} delivery (lost or repeated messages)"
-                    self.add(
-                        "delivery-weakened",
-                        "publishes",
-                        name,
-                        "delivery",
-                        old.delivery,
-                        new.delivery,
-                        "breaking",
-                        where,
-                        self.each(consumers, "breaking", path),
-                    )
-                else:
-                    impacts = self.each(consumers, "compatible", "nothing to do")
-                    self.add("delivery-strengthened", "publishes", name, "delivery", old.delivery, new.delivery, "compatible", where, impacts)
-            if old.lag is not None and new.lag is not None and old.lag.ms != new.lag.ms:
-                where = (new.where("lag"), "head")
-                if new.lag.ms > old.lag.ms:
-                    path = f"{{consumer}} consumes {name} ({{where}}): check its freshness_required against a lag of {new.lag}"
-                    self.add("lag-longer", "publishes", name, "lag", str(old.lag), str(new.lag), "breaking", where, self.each(consumers, "breaking", path))
-                else:
-                    self.add(
-                        "lag-shorter",
-                        "publishes",
-                        name,
-                        "lag",
-                        str(old.lag),
-                        str(new.lag),
-                        "compatible",
-                        where,
-                        self.each(consumers, "compatible", "nothing to do"),
-                    )
+            if old.delivery and new.delivery:
+                path = f"{{consumer}} consumes {name} ({{where}}): it must tolerate {new.delivery} delivery (lost or repeated messages)"
+                weakness = (-DELIVERY_STRENGTH[old.delivery], -DELIVERY_STRENGTH[new.delivery])  # weaker is worse
+                at = ("publishes", name, "delivery")
+                self.ordered(("delivery-weakened", "delivery-strengthened"), at, weakness, (old.delivery, new.delivery), new.where("delivery"), consumers, path)
+            if old.lag is not None and new.lag is not None:
+                path = f"{{consumer}} consumes {name} ({{where}}): check its freshness_required against a lag of {new.lag}"
+                at = ("publishes", name, "lag")
+                self.ordered(("lag-longer", "lag-shorter"), at, (old.lag.ms, new.lag.ms), (str(old.lag), str(new.lag)), new.where("lag"), consumers, path)
 
     # -- code: endpoints served ------------------------------------------------------------------
 
@@ -591,28 +522,24 @@ class _Differ:
 
         b = {key(e): e for e in before}
         a = {key(e): e for e in after}
-        for k in sorted(b.keys() | a.keys()):
-            old, new = b.get(k), a.get(k)
-            if new is not None and old is not None:
-                continue
-            if new is not None:
-                self.add("endpoint-added", "endpoint", new.label, "", None, new.label, "compatible", (new.location, "head"))
-                continue
-            assert old is not None
-            relying: Callable[[ContractGraph], list[Reliance]] = (
+
+        def removal(label: str, old: CodeEndpoint) -> tuple[str, Relying, str]:
+            relying: Relying = (
                 partial(operation_consumers, provider=self.service, operation=old.operation or "")
                 if old.method == "GRPC"
                 else partial(endpoint_consumers, provider=self.service, route=old.path)
             )
+            if old.operation is not None and any(e.operation == old.operation for k, e in a.items() if k not in b):
+                return "needs-migration", relying, f"{{consumer}} calls {label} ({{where}}): {old.operation} is served at another route now; call that one"
+            path = f"{{consumer}} calls {label} ({{where}}): nothing in {self.service} serves it any more; restore it, or move {{consumer}} off it first"
+            return "breaking", relying, path
 
-            if old.operation is not None and any(e.operation == old.operation for kk, e in a.items() if kk not in b):
-                path = f"{{consumer}} calls {old.label} ({{where}}): {old.operation} is served at another route now; call that one"
-                self.removed("endpoint-removed", "endpoint", old.label, "needs-migration", old.location, relying, path)
-            else:
-                path = (
-                    f"{{consumer}} calls {old.label} ({{where}}): nothing in {self.service} serves it any more; restore it, or move {{consumer}} off it first"
-                )
-                self.removed("endpoint-removed", "endpoint", old.label, "breaking", old.location, relying, path)
+        for _ in self.entries("endpoint", "endpoint", b, a, lambda _, ep: ep.label, removal):
+            pass  # a route served in both revisions: nothing of it is compared
+
+
+def _key(key: str, _: object) -> str:
+    return key
 
 
 def _empty(service: str) -> ServiceContract:
