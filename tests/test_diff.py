@@ -167,6 +167,22 @@ def test_the_sample_evolution_as_text_markdown_and_sarif(evolved: Path):
     assert related == {("checkout-service/checkout/fraud.py", 20), ("checkout-service/contracts/dependencies.yaml", 4)}
 
 
+def test_the_sample_resolved_with_an_event_stream_is_compatible():
+    """fraud-detection -> fraud-detection-events: orders serves user_purchases as the orders.placed
+    stream, which risk's code consumes instead of reading the replica."""
+    monorepos = FIXTURES / "monorepos"
+    code, out = run("--base-dir", str(monorepos / "fraud-detection"), "--head-dir", str(monorepos / "fraud-detection-events"), "--format", "json")
+    document = json.loads(out)
+    assert code == 0
+    assert [(c["service"], c["kind"], c["class"], {i["service"]: i["class"] for i in c["consumers"]}) for c in document["changes"]] == [
+        ("orders", "freshness-better", "compatible", {"risk": "compatible"}),
+        ("orders", "dataset-moved-to-stream", "compatible", {"risk": "compatible"}),
+        ("orders", "topic-added", "compatible", {}),
+    ]
+    moved = document["changes"][1]["consumers"][0]
+    assert moved["migration"].startswith("risk consumes topic orders.placed already")
+
+
 def test_no_change_between_a_revision_and_itself(evolved: Path):
     code, out = run(str(evolved), "--base", "HEAD", "--head", "HEAD")
     assert code == 0

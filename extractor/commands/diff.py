@@ -420,9 +420,16 @@ class _Differ:
                     )
                 )
             elif topic is not None:
-                reads = f"replace the replica read at {_where(r.code)}" if r.code else "change its data_dependencies"
                 lag = f" (lag {topic.lag})" if topic.lag is not None else ""
-                impacts.append(Impact(r.consumer, "needs-migration", f"{r.consumer}: {reads} with a consumer of topic {topic.topic}{lag}", r.locations))
+                if r.code:
+                    path = f"{r.consumer} reads the replica at {_where(r.code)}: replace the read with a consumer of topic {topic.topic}{lag}"
+                    impacts.append(Impact(r.consumer, "needs-migration", path, r.locations))
+                elif r.consumer in {c.consumer for c in topic_consumers(self.head.graph, self.service, topic.topic)}:
+                    path = f"{r.consumer} consumes topic {topic.topic} already; its data_dependencies entry ({_where(r.locations)}) can name the stream"
+                    impacts.append(Impact(r.consumer, "compatible", path, r.locations))
+                else:
+                    path = f"{r.consumer} declares it reads {name} ({_where(r.locations)}): consume topic {topic.topic}{lag} instead"
+                    impacts.append(Impact(r.consumer, "needs-migration", path, r.locations))
             else:
                 impacts.append(
                     Impact(
