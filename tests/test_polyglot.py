@@ -191,6 +191,8 @@ def test_graph_edges_meet_the_providers_endpoints(graph):
 def test_the_check_finds_the_cross_language_problems():
     doc = run_json("check", SAMPLE, "--fail-on", "never")
     assert sorted((f["check"], tuple(f["services"])) for f in doc["findings"]) == [
+        ("idempotency.new-id-per-attempt", ("loyalty", "pricing")),  # a new X-Request-ID in each attempt of the Ktor retry
+        ("idempotency.new-id-per-attempt", ("storefront", "payments")),  # a new Idempotency-Key in pay()'s catch block
         ("system.retry-amplification", ("storefront", "orders", "pricing", "inventory")),
         ("system.timeout-inversion", ("loyalty", "pricing")),  # 1.5 s for pricing, which may spend 3.5 s on inventory
         ("system.timeout-inversion", ("orders", "pricing")),

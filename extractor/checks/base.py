@@ -30,12 +30,13 @@ STATUSES = {
     "DRIFT": "the code does not do what the service's own contract says",
     "AT_RISK": "works on a good day; fails under load, slowness or retries",
     "UNVERIFIED": "a side states too little to check; declare it",
+    "INCONSISTENT": "a service's own contract contradicts itself; its owners must say which statement holds",
 }
 """Every ``status`` a finding can have and what it asks of people."""
 
 
-KINDS = ("latency", "freshness", "idempotency", "access", "drift", "retry-amplification", "timeout-inversion", "missing-timeout", "messages")
-"""Every ``kind`` (check family), in report order: between services, then drift, then system, then message flows."""
+KINDS = ("latency", "freshness", "idempotency", "access", "drift", "consistency", "retry-amplification", "timeout-inversion", "missing-timeout", "messages")
+"""Every ``kind`` (check family), in report order: between services, then drift and a contract against itself, then system, then message flows."""
 
 
 ROLES = {

@@ -71,3 +71,46 @@ def _code_keys(ctx: CheckContext, edge: CallEdge) -> list:
     """The provider's handlers de-duplicating on a key in code (evidence next to a declared expectation)."""
     handlers = {ep.operation for ep in edge.provider_endpoints}
     return [k.location for k in ctx.inferred.idempotency_keys if k.service == edge.callee and match.short_handler(k.handler) in handlers]
+
+
+KEY_WORDS = frozenset({"idempotency", "idempotent", "idem", "request", "req", "transaction", "tx", "txn", "dedup", "nonce", "key"})
+"""Words of a header or field name that make it a de-duplication key or request id (a fresh trace or
+correlation id per attempt is fine)."""
+
+
+@check("idempotency.new-id-per-attempt", kind="idempotency", title="Request id regenerated on every attempt")
+def new_id_per_attempt(ctx: CheckContext) -> Iterator[Finding]:
+    """An id generated inside a retry in code is sent with the call that retry repeats as an
+    idempotency key or request id (a header or field whose name has one of the words ``KEY_WORDS``:
+    ``Idempotency-Key``, ``X-Request-ID``, ``transaction_id``), and the provider declares nothing about
+    it: no ``operations`` entry with ``expects`` for the operation and no handler de-duplicating on a
+    key in code (those are ``idempotency.new-id-on-retry``), or it is a host outside the repository.
+    Every attempt reaches the provider as a new request. Warning, ``AT_RISK``."""
+    for edge in ctx.graph.calls:
+        op = edge.provider_operation
+        if op is not None and op.expects is not None:
+            continue
+        evidence = [s for s in edge.new_id_on_retry() if s.origin == "code" and s.value is True and KEY_WORDS & set(match.tokens(s.note.split(":", 1)[-1]))]
+        if not evidence:
+            continue
+        consumer, provider = edge.caller, edge.callee
+        names = ", ".join(dict.fromkeys(s.note.split(":", 1)[-1] for s in evidence))
+        calls = [c.location for c in edge.calls if any(i.location in {s.location for s in evidence} for i in c.ids)]
+        retries = [r.location for c in edge.calls for r in c.retries]
+        yield edge_finding(
+            "idempotency.new-id-per-attempt",
+            "warning",
+            "AT_RISK",
+            edge,
+            message=f"{consumer} generates a new {names} on every attempt at {edge.subject}; {provider} cannot tell a retry from a new request",
+            sides=(
+                Side(consumer, "does", f"generates new {names} on every attempt", tuple(s.location for s in evidence)),
+                Side(provider, "provides", "no idempotency expectation declared" if not edge.external else "a host outside the repository", ()),
+            ),
+            extra_locations=retries + calls,
+            impact=f"a retry after a timeout that {provider} completed anyway is processed twice",
+            resolutions=(
+                Resolution(consumer, f"{consumer}: generate {names} once, before the first attempt, and send the same value on every retry"),
+                Resolution(provider, f"{provider}: declare what it expects of {names} (operations: expects: stable_across_retries or new_per_attempt)"),
+            ),
+        )
