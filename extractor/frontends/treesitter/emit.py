@@ -141,6 +141,9 @@ class Emitter(ObjectBuilder):
         out = self.result.exports
         skipped: list[str] = []
         for name, b in self.module_scope.bindings.items():
+            if isinstance(b.value, FunctionValue) and (made := self.decorated_object(b.value.fn)) is not None:
+                out[name] = made  # a function its decorator made an object (@app.task): other files' charge.delay(...)
+                continue
             if b.expr is None and b.type_node is None and not (self.EXPORT_IMPORTS and isinstance(b.value, Ref) and b.value.qualname != name):
                 continue
             v = self.export_value(name, skipped, self.binding_value, b, name)

@@ -46,6 +46,8 @@ class Evaluator(AnalyzerCore):
 
         def configure_obj(self, obj: Obj, site: Site, scope: Scope) -> Obj: ...
 
+        def decorated_object(self, fn: FunctionInfo) -> Obj | None: ...
+
     # ================================================================ evaluation
     def evaluate(self, node: Node | None, scope: Scope) -> Any:
         if node is None:
@@ -305,6 +307,8 @@ class Evaluator(AnalyzerCore):
                 if isinstance(v, Obj) and v.type in self.index.callable_types:
                     return f"{v.type}.__call__", v, "__call__", None
                 return None, None, attr, None
+            if isinstance(base, FunctionValue) and (made := self.decorated_object(base.fn)) is not None:
+                return f"{made.type}.{attr}", made, attr, None  # @app.task def charge: charge.delay(...)
             if isinstance(base, ClassValue):
                 fn = base.cls.methods.get(attr)
                 if fn is not None:

@@ -149,6 +149,7 @@ class MatchSpec:
     unless_receiver: frozenset[str] | None = None  # skip when the receiver was built by one of these names
     scope_timeout: str | None = None  # a decorator that bounds the calls of its function (label; no fact)
     binds: dict[str, Any] | None = None  # decorators: the decorated function's parameter is an instance of a type (Python)
+    makes: str | None = None  # decorators: the decorated function is an instance of this tracked type (Python)
 
 
 @dataclass(frozen=True, slots=True)
@@ -473,6 +474,7 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
                         unless_receiver=unless_receiver,
                         scope_timeout=item.get("scope_timeout"),
                         binds=item.get("binds"),
+                        makes=item.get("makes"),
                     )
                     if item.get("call_policy"):
                         mspec.call_policy = (item["call_policy"].get("arg"), item["call_policy"].get("kw"))

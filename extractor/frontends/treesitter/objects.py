@@ -16,7 +16,7 @@ from .evaluate import Evaluator
 from .index import _MISSING as _IF_MISSING
 from .index import MatchSpec, ObjectType
 from .policies import origin_ref
-from .scopes import OWNER_CAPTURE, FunctionValue, Scope, Site
+from .scopes import OWNER_CAPTURE, FunctionInfo, FunctionValue, Scope, Site
 
 if TYPE_CHECKING:  # tree_sitter is imported only when a file of the language is parsed
     from tree_sitter import Node
@@ -54,11 +54,11 @@ class ObjectBuilder(Evaluator):
         v = self.evaluate_shallow(node, scope)
         return isinstance(v, Obj) and v.type in types
 
-    def construct(self, otype: ObjectType, site: Site, scope: Scope, qual: str, receiver: Obj | None) -> Obj:
+    def construct(self, otype: ObjectType, site: Site, scope: Scope, qual: str, receiver: Obj | None, env: dict[str, str] | None = None) -> Obj:
         caps: list[tuple[str, Value]] = []
         for name, spec in otype.captures.items():
             partial = Obj(otype.type, tuple(caps))
-            v = self.read_field(name, spec, site, scope, receiver, {}, partial=partial, inherit=False)
+            v = self.read_field(name, spec, site, scope, receiver, env or {}, partial=partial, inherit=False)
             if v is not None:
                 caps.append((name, v))
         if receiver is not None:  # made by a method of a tracked object: keeps the captures it does not set
@@ -77,6 +77,23 @@ class ObjectBuilder(Evaluator):
                 if isinstance(fv, FunctionValue) and fv.fn.node.id not in self._fn_scopes:
                     self._callbacks[fv.fn.node.id] = (param, obj)
         return obj
+
+    def decorated_object(self, fn: FunctionInfo) -> Obj | None:
+        """The tracked object a decorator with ``makes: T`` turns a function into (``@app.task``
+        makes a ``celery.Task``: ``charge.delay(...)``), its captures read from the decorator's
+        arguments; templates see ``{function}``. Once per function."""
+        key = fn.node.id
+        if key in self._decorated:
+            return self._decorated[key]
+        self._decorated[key] = None
+        for dsite in self.decorators(fn):
+            qual, _, _, _ = self.callee(dsite.func, fn.scope)
+            makes = next((s.makes for s in self.index.decorators.get(qual or "", ()) if s.makes), None)
+            otype = self.index.types.get(makes) if makes else None
+            if otype is not None and qual is not None:
+                self._decorated[key] = self.construct(otype, dsite, fn.scope, qual, None, {"function": fn.name})
+                break
+        return self._decorated[key]
 
     def configure_obj(self, obj: Obj, site: Site, scope: Scope) -> Obj:
         otype = self.index.types.get(obj.type)

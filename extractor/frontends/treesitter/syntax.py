@@ -1127,8 +1127,8 @@ class SyntaxAnalyzer(Analyzer):
         """An object a constructor of the rules just built, before it is registered (a hook)."""
         return obj
 
-    def construct(self, otype: Any, site: Site, scope: Scope, qual: str, receiver: Obj | None) -> Obj:
-        obj = self.constructed(super().construct(otype, site, scope, qual, receiver), site, qual, receiver)
+    def construct(self, otype: Any, site: Site, scope: Scope, qual: str, receiver: Obj | None, env: dict[str, str] | None = None) -> Obj:
+        obj = self.constructed(super().construct(otype, site, scope, qual, receiver, env), site, qual, receiver)
         if self.index.inject:
             if obj.type in self.index.inject:
                 self.record_registration(obj)
