@@ -517,6 +517,8 @@ class Matcher(Emitter):
                 continue
             if spec.binds is not None:  # the decorated function's parameter is an instance (a bound task's self)
                 self.bind_parameter(spec.binds, dsite, fn, fscope, outer, qual)
+            if spec.makes is not None and not spec.fields:  # only types the function (decorated_object): no fact
+                continue
             if spec.scope_timeout is not None:  # @TimeLimiter: bounds the calls made in the function, no fact
                 limit = self.build_fields(spec, fields_site, outer, receiver, env)[0].get("timeout")
                 if limit is not None:
