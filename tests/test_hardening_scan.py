@@ -241,6 +241,8 @@ def test_risky_files_are_the_huge_deep_and_long_lined_ones():
     assert not risky(b"def f():\n" + b" " * 99 + b"pass\n")
     assert risky(b"def f():\n" + b" " * 100 + b"pass\n")
     assert risky(b"x = '" + b"a" * (16 << 10) + b"'\n")
+    assert not risky(b"a" * ((16 << 10) - 1) + b"\n" + b"b" * ((16 << 10) - 1))  # two lines just under the limit
+    assert risky(b"a\n" + b"b" * (16 << 10))  # the last line, with no newline after it
     assert risky(b"x = 1\n" * ((256 << 10) // 6 + 1))
 
 
