@@ -137,9 +137,9 @@ def two_nights(tmp_path: Path, name: str, secrets: dict[str, str]) -> tuple[Path
 def test_the_nightly_drift_job_keeps_the_history_as_an_artifact(tmp_path):
     first, second = two_nights(tmp_path, "shop", {"CONTRACTS_HISTORY_URL": ""})  # no secret: SQLite
     assert (first / ".contracts" / "history.db").is_file()  # what "Keep the history" uploads
-    assert (first / "drift.md").read_text("utf-8").startswith("### Contract drift: 12 new, 0 fixed, 0 still open")
+    assert (first / "drift.md").read_text("utf-8").startswith("### Contract drift: 13 new, 0 fixed, 0 still open")
     report = (second / "drift.md").read_text("utf-8")
-    assert report.startswith("### Contract drift: 1 new, 0 fixed, 12 still open")
+    assert report.startswith("### Contract drift: 1 new, 0 fixed, 13 still open")
     assert "compared with the previous recorded run (#1" in report
     assert (second.parent / "shop-summary.md").read_text("utf-8") == report  # the job summary
 
@@ -149,4 +149,4 @@ def test_the_nightly_drift_job_with_a_postgresql_history(tmp_path):
     name = f"ci-recipe-{uuid.uuid4().hex[:8]}"  # runs are recorded under the checkout's folder name
     first, second = two_nights(tmp_path, name, {"CONTRACTS_HISTORY_URL": url})
     assert not (first / ".contracts" / "history.db").exists()
-    assert (second / "drift.md").read_text("utf-8").startswith("### Contract drift: 1 new, 0 fixed, 12 still open")
+    assert (second / "drift.md").read_text("utf-8").startswith("### Contract drift: 1 new, 0 fixed, 13 still open")

@@ -107,6 +107,7 @@ def fix_one_add_one(root: Path) -> None:
 
 FIRST = {
     ("access.data-policy", ("support", "risk"), "fraud_decision_breakdown"),
+    ("drift.fallback", ("checkout", "risk"), "scoreTransaction"),
     ("drift.replica-read", ("risk", "orders"), "user_purchases"),
     ("drift.retry", ("checkout", "risk"), "scoreTransaction"),
     ("drift.timeout", ("checkout", "risk"), "scoreTransaction"),
@@ -171,7 +172,7 @@ def test_nightly_scenario_three_commits(tmp_path, store_url):
     assert ages[DEVICE] == ("2026-12-02T02:00:00Z", 1)
     assert ages[("latency.budget", ("checkout", "risk"), "scoreTransaction")] == ("2026-12-01T02:00:00Z", 2)
     assert {e["first_seen"] for e in night3["fixed"]} == {"2026-12-01T02:00:00Z"}
-    assert [p["counts"].get("drift", 0) for p in night3["trend"]] == [4, 4, 4]  # undeclared dependency fixed, payment timeout drift new
+    assert [p["counts"].get("drift", 0) for p in night3["trend"]] == [5, 5, 5]  # undeclared dependency fixed, payment timeout drift new
     assert [p["counts"]["missing-timeout"] for p in night3["trend"]] == [1, 2, 1]
     assert [p["run"] for p in night3["trend"]] == [night1["run"]["id"], night2["run"]["id"], night3["run"]["id"]]
 
@@ -217,11 +218,11 @@ def test_markdown_and_text_group_per_service_pair(tmp_path):
         result = CliRunner().invoke(main, ["drift", str(root), "--history", url, "--format", fmt, "--jobs", "1"], env={"CONTRACTS_NOW": DAY[2].isoformat()})
         assert result.exit_code == 0, result.output
         out[fmt] = result.stdout
-    assert "1 new, 0 fixed, 12 still open" in out["text"]
+    assert "1 new, 0 fixed, 13 still open" in out["text"]
     assert "risk → device-intel.internal\n  new        warning system.missing-timeout [device-intel.internal]" in out["text"]
     assert "  missing-timeout: 1 → 2\n" in out["text"]  # night 1, then night 2's first run
     assert "- missing-timeout: 1 → 2 → 2\n" in out["markdown"]  # and its second
-    assert out["markdown"].startswith("### Contract drift: 0 new, 0 fixed, 13 still open")
+    assert out["markdown"].startswith("### Contract drift: 0 new, 0 fixed, 14 still open")
     assert "#### risk → device-intel.internal" in out["markdown"]
     assert "| **still open** | warning | `system.missing-timeout` | device-intel.internal | 2026-12-02 (today) |" in out["markdown"]
 
@@ -322,7 +323,7 @@ def test_a_check_run_with_record_is_in_the_history(tmp_path):
     store = HistoryStore.open(resolve_target(root, "", None))
     try:
         (run,) = store.runs("shop")
-        assert run.findings_count == len(json.loads(result.stdout)["findings"]) == 12
+        assert run.findings_count == len(json.loads(result.stdout)["findings"]) == 13
         assert run.branch == "main"
     finally:
         store.close()
@@ -391,12 +392,12 @@ def test_runs_of_some_checks_are_compared_only_with_runs_of_the_same_checks(tmp_
     url = resolve_target(tmp_path, "", None)
     some = drift_json(root, url, DAY[1], "--check", "drift.*")
     assert some["run"]["checks"] == sorted(c for c in REGISTRY if c.startswith("drift."))
-    assert {e["check"] for e in some["new"]} == {"drift.replica-read", "drift.retry", "drift.timeout", "drift.undeclared-dependency"}
+    assert {e["check"] for e in some["new"]} == {"drift.fallback", "drift.replica-read", "drift.retry", "drift.timeout", "drift.undeclared-dependency"}
     every = drift_json(root, url, DAY[2])
-    assert every["run"]["checks"] == [] and every["compared_with"]["run"] is None and len(every["new"]) == 12
+    assert every["run"]["checks"] == [] and every["compared_with"]["run"] is None and len(every["new"]) == 13
     again = drift_json(root, url, DAY[3], "--check", "drift")
     assert again["compared_with"]["run"]["id"] == some["run"]["id"]
-    assert again["new"] == [] and len(again["still_open"]) == 4
+    assert again["new"] == [] and len(again["still_open"]) == 5
     assert [p["run"] for p in again["trend"]] == [some["run"]["id"], again["run"]["id"]]
 
 

@@ -134,7 +134,7 @@ def test_findings_point_at_their_edges(report_data):
     assert edges[("system.missing-timeout", "api.fraud-signals.example.com")] == ["call:risk->api.fraud-signals.example.com:*"]
     assert edges[("access.data-policy", "fraud_decision_breakdown")] == ["call:support->risk:fraud_score"]
     assert edges[("freshness.dataset", "user_purchases")] == ["provide:orders->user_purchases", "read:risk->user_purchases"]
-    assert len(edges) == len(report_data["findings"]["findings"]) == 12
+    assert len(edges) == len(report_data["findings"]["findings"]) == 13
 
 
 @pytest.mark.parametrize(
@@ -167,7 +167,7 @@ def test_edges_carry_their_worst_finding_and_label(report_data):
     assert worst["call:risk->api.fraud-signals.example.com:*"] == "warning"
     assert worst["call:risk->device-intel.internal:*"] is None
     assert worst["use:risk->store:redis/risk-cache"] is None
-    assert len(extras["call:checkout->risk:scoreTransaction"]["findings"]) == 6
+    assert len(extras["call:checkout->risk:scoreTransaction"]["findings"]) == 7
     assert extras["call:checkout->risk:scoreTransaction"]["label"] == [
         "scoreTransaction",
         "timeout 500ms (declared) / 5s (code)",
@@ -212,6 +212,7 @@ def test_check_selection_and_a_missing_history_file(tmp_path):
     assert not (tmp_path / "none.db").exists()
     data = embedded((tmp_path / "r.html").read_text("utf-8"))
     assert sorted(f["check"] for f in data["findings"]["findings"]) == [
+        "drift.fallback",
         "drift.replica-read",
         "drift.retry",
         "drift.timeout",
@@ -272,13 +273,13 @@ def test_the_drift_trend_comes_from_the_history(kind, tmp_path, monkeypatch, req
     assert "postgres@" not in history["where"]
     assert [p["recorded_at"] for p in history["trend"]] == ["2026-12-01T02:00:00Z", "2026-12-02T02:00:00Z"]
     first, second = (p["counts"] for p in history["trend"])
-    assert second == {"access": 1, "drift": 4, "freshness": 1, "idempotency": 1, "latency": 2, "missing-timeout": 1, "timeout-inversion": 2}
+    assert second == {"access": 1, "drift": 5, "freshness": 1, "idempotency": 1, "latency": 2, "missing-timeout": 1, "timeout-inversion": 2}
     assert first == {k: v for k, v in second.items() if k != "missing-timeout"}
     assert history["kinds"] == ["latency", "freshness", "idempotency", "access", "drift", "timeout-inversion", "missing-timeout"]
     seen = {f["check"]: history["first_seen"][f["id"]] for f in data["findings"]["findings"]}
     assert seen["system.missing-timeout"] == "2026-12-02T02:00:00Z"
     assert seen["latency.budget"] == "2026-12-01T02:00:00Z"
-    assert len(history["first_seen"]) == 12
+    assert len(history["first_seen"]) == 13
 
 
 # -- in a real browser -------------------------------------------------------------------------------
@@ -345,7 +346,7 @@ def test_the_page_loads_without_console_errors(page):
     assert [m for m in messages if m["level"] in ("SEVERE", "WARNING")] == []
     assert page.execute_script("return typeof window.contractsReport") == "object"
     assert page.execute_script("return cytoscape.version") == html.CYTOSCAPE_VERSION
-    assert page.find_element("id", "summary").text == "11 nodes, 11 edges; 12 findings (8 error, 4 warning, 0 info)"
+    assert page.find_element("id", "summary").text == "11 nodes, 11 edges; 13 findings (8 error, 5 warning, 0 info)"
 
 
 def test_the_graph_has_the_expected_nodes_and_edges(page):
@@ -369,14 +370,14 @@ def test_filtering_the_table(page):
     from selenium.webdriver.support.ui import Select
 
     ids = {f["check"]: f["id"] for f in embedded(page.page_source)["findings"]["findings"] if f["check"] in ("access.data-policy", "freshness.dataset")}
-    assert len(_visible_rows(page)) == 12
+    assert len(_visible_rows(page)) == 13
     service = Select(page.find_element("id", "filter-service"))
     service.select_by_value("support")
     assert _visible_rows(page) == [ids["access.data-policy"]]
     service.select_by_value("orders")
     rows = _visible_rows(page)
     assert len(rows) == 2 and ids["freshness.dataset"] in rows
-    assert page.find_element("id", "shown-count").text == "2 of 12 findings shown"
+    assert page.find_element("id", "shown-count").text == "2 of 13 findings shown"
     Select(page.find_element("id", "filter-status")).select_by_value("BLOCKS_INTEGRATION")
     assert _visible_rows(page) == [ids["freshness.dataset"]]
     service.select_by_value("")
@@ -391,7 +392,7 @@ def test_clicking_an_edge_shows_its_provenance(page):
     assert details.get_attribute("data-shown") == "call:checkout->risk:scoreTransaction"
     text = details.text
     assert "checkout → risk" in text
-    assert "Findings (6)" in text
+    assert "Findings (7)" in text
     rows = {
         (r.find_elements("css selector", "td")[0].text, r.find_element("css selector", "code").text, r.find_element("css selector", ".origin").text)
         for r in details.find_elements("css selector", "table.attributes tr.origin-row")

@@ -57,7 +57,7 @@ def test_check_accepts_ids_families_and_globs():
 
 def test_check_runs_only_the_selected_families(tmp_path):
     root = shop(tmp_path)
-    assert ids(check(root, "--check", "drift.*")) == {"drift.timeout", "drift.retry", "drift.replica-read", "drift.undeclared-dependency"}
+    assert ids(check(root, "--check", "drift.*")) == {"drift.timeout", "drift.retry", "drift.replica-read", "drift.undeclared-dependency", "drift.fallback"}
     assert ids(check(root, "--check", "latency", "--check", "access.data-policy")) == {"latency.budget", "latency.timeout", "access.data-policy"}
     bad = check(root, "--check", "latncy")
     assert bad.exit_code == 2 and "--check latncy: names no check" in bad.stderr
@@ -221,13 +221,13 @@ def test_a_baseline_hides_known_findings_even_after_lines_move(tmp_path):
     written = check(root, "--write-baseline", str(baseline))
     assert written.exit_code == 0
     doc = json.loads(baseline.read_text())
-    assert doc["version"] == 1 and len(doc["findings"]) == 12
+    assert doc["version"] == 1 and len(doc["findings"]) == 13
     fraud = root / "checkout-service/checkout/fraud.py"
     fraud.write_text("\n\n" + fraud.read_text("utf-8"), "utf-8")
     edit(root / "risk-service/risk/signals.py", '/fingerprint/{user_id}", timeout=1.5)', '/fingerprint/{user_id}")')
     result = check(root, "--baseline", str(baseline))
     assert [(f["check"], f["subject"]) for f in json.loads(result.stdout)["findings"]] == [("system.missing-timeout", "device-intel.internal")]
-    assert "contracts: 12 finding(s) in the baseline not reported" in result.stderr
+    assert "contracts: 13 finding(s) in the baseline not reported" in result.stderr
 
 
 def test_a_bad_baseline_is_a_usage_error(tmp_path):

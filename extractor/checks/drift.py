@@ -251,3 +251,49 @@ def unconfirmed(ctx: CheckContext) -> Iterator[Finding]:
                 ),
             ),
         )
+
+
+def _code_fallbacks(edge: CallEdge) -> list[tuple[str, Location]]:
+    """What the code falls back to on that edge: a default a surrounding try returns, or a circuit
+    breaker's fallback (a breaker without one is no fallback: it fails fast)."""
+    out = [(c.fallback, c.location) for c in edge.calls if c.fallback]
+    out += [(b.fallback, b.location) for c in edge.calls for b in c.breakers if b.fallback]
+    return list(dict.fromkeys(out))
+
+
+@check("drift.fallback", kind="drift", title="Fallback drift")
+def fallback_drift(ctx: CheckContext) -> Iterator[Finding]:
+    """A ``depends_on`` entry declares a ``fallback`` and none of the code calls on that edge has one (no
+    surrounding try that returns a default, no circuit breaker with a fallback): warning. The code falls
+    back on an edge whose ``depends_on`` entry declares no ``fallback``: info. ``DRIFT``."""
+    for edge in ctx.graph.calls:
+        dep = edge.declared
+        if dep is None or not edge.calls:
+            continue
+        code = _code_fallbacks(edge)
+        if dep.fallback and not code:
+            yield _edge_drift(
+                "drift.fallback",
+                edge,
+                "warning",
+                f"{edge.caller} declares the fallback {dep.fallback} for {edge.subject}; its code has none: a failed call fails the request",
+                declares=(f"fallback {dep.fallback}", (dep.where("fallback"),)),
+                code=("no fallback", tuple(c.location for c in edge.calls)),
+                impact=f"when {edge.callee} fails or times out, {edge.caller} fails instead of falling back ({dep.fallback})",
+                fixes=(
+                    f"implement the fallback around the call ({dep.fallback}: a try that returns it, or a circuit breaker with a fallback)",
+                    "or remove the fallback from the contract",
+                ),
+            )
+        elif code and not dep.fallback:
+            values = ", ".join(dict.fromkeys(v for v, _ in code))
+            yield _edge_drift(
+                "drift.fallback",
+                edge,
+                "info",
+                f"{edge.caller}'s code falls back to {values} when {edge.subject} fails; its contract declares no fallback",
+                declares=("no fallback", (dep.location,)),
+                code=(f"fallback {values}", tuple(loc for _, loc in code)),
+                impact=f"{edge.callee}'s owners cannot see that {edge.caller} degrades instead of failing",
+                fixes=(f"declare the fallback (fallback: {values})",),
+            )

@@ -172,3 +172,71 @@ def test_a_host_outside_the_repository_declares_nothing_either(tmp_path):
     (f,) = check(root, "idempotency.new-id-per-attempt")
     assert f.services == ("checkout", "api.stripe.com")
     assert f.sides[1].text == "a host outside the repository"
+
+
+# -- a declared fallback against the code ---------------------------------------------------------
+
+FALLBACK_DEPENDS = """
+    service: checkout
+    depends_on:
+      - service: risk
+        timeout: 1s
+{fallback}"""
+
+GUARDED = """
+    import requests
+
+
+    def score(cart):
+        try:
+            return requests.post("http://risk:8080/v1/score", json=cart, timeout=1).json()["score"]
+        except requests.RequestException:
+            return 0
+"""
+
+UNGUARDED = """
+    import requests
+
+
+    def score(cart):
+        return requests.post("http://risk:8080/v1/score", json=cart, timeout=1).json()["score"]
+"""
+
+
+def fallback_repo(tmp_path, code, fallback="    fallback: allow_with_monitoring\n"):
+    return write(
+        tmp_path,
+        {
+            "checkout/requirements.txt": "requests\n",
+            "checkout/checkout/fraud.py": code,
+            "checkout/contracts/deps.yaml": FALLBACK_DEPENDS.format(fallback="    " + fallback if fallback else ""),
+            "risk/requirements.txt": "flask\n",
+        },
+    )
+
+
+def test_a_declared_fallback_the_code_lacks_is_drift(tmp_path):
+    (f,) = check(fallback_repo(tmp_path, UNGUARDED), "drift.fallback")
+    assert (f.kind, f.severity, f.status, f.services) == ("drift", "warning", "DRIFT", ("checkout", "risk"))
+    assert f.message == "checkout declares the fallback allow_with_monitoring for risk; its code has none: a failed call fails the request"
+    assert [(s.role, s.text, [str(l) for l in s.locations]) for s in f.sides] == [
+        ("declares", "fallback allow_with_monitoring", ["checkout/contracts/deps.yaml:5"]),
+        ("code", "no fallback", ["checkout/checkout/fraud.py:5"]),
+    ]
+
+
+def test_code_falling_back_without_a_declaration_is_info(tmp_path):
+    (f,) = check(fallback_repo(tmp_path, GUARDED, fallback=""), "drift.fallback")
+    assert (f.severity, f.status) == ("info", "DRIFT")
+    assert f.message == "checkout's code falls back to 0 when risk fails; its contract declares no fallback"
+    assert [r.action for r in f.resolutions] == ["checkout: declare the fallback (fallback: 0)"]
+
+
+def test_a_declared_fallback_the_code_has_is_fine(tmp_path):
+    assert check(fallback_repo(tmp_path, GUARDED), "drift.fallback") == []
+
+
+def test_the_articles_checkout_declares_a_fallback_its_code_lacks():
+    (f,) = findings(analyse_repo(SAMPLE), "drift.fallback")
+    assert (f.severity, f.subject) == ("warning", "scoreTransaction")
+    assert locs(f) == ["checkout-service/checkout/fraud.py:20", "checkout-service/contracts/dependencies.yaml:11"]
