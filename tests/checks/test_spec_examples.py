@@ -240,3 +240,49 @@ def test_the_articles_checkout_declares_a_fallback_its_code_lacks():
     (f,) = findings(analyse_repo(SAMPLE), "drift.fallback")
     assert (f.severity, f.subject) == ("warning", "scoreTransaction")
     assert locs(f) == ["checkout-service/checkout/fraud.py:20", "checkout-service/contracts/dependencies.yaml:11"]
+
+
+# -- the article's JavaScript retry: a fresh id through riskApi.score ------------------------------
+
+CHECKOUT_JS = """
+    import { randomUUID } from "node:crypto";
+
+    const riskApi = {
+      async score(id, cart, userId) {
+        return fetch("http://risk:8080/v1/score", { method: "POST", headers: { "Idempotency-Key": id }, body: JSON.stringify({ cart, userId }), signal: AbortSignal.timeout(500) });
+      },
+    };
+
+    export async function checkFraud(cart, userId) {
+      const txId = randomUUID();
+      try {
+        return await riskApi.score(txId, cart, userId);
+      } catch (timeout) {
+        const newTxId = randomUUID(); // Fresh ID
+        return await riskApi.score(newTxId, cart, userId);
+      }
+    }
+"""
+
+
+def javascript_checkout(tmp_path, risk_contract=None):
+    files = {"checkout/package.json": '{"name": "checkout"}\n', "checkout/src/fraud.js": CHECKOUT_JS, "risk/requirements.txt": "flask\n"}
+    if risk_contract is not None:
+        files["risk/contracts/idempotency.yaml"] = risk_contract
+    return write(tmp_path, files)
+
+
+def test_the_javascript_fresh_id_through_the_client_blocks_integration(tmp_path):
+    contract = "service: risk\noperations:\n  - name: score\n    idempotency_key: Idempotency-Key\n    expects: stable_across_retries\n"
+    (f,) = check(javascript_checkout(tmp_path, contract), "idempotency.new-id-on-retry")
+    assert (f.severity, f.status, f.services) == ("error", "BLOCKS_INTEGRATION", ("checkout", "risk"))
+    assert f.sides[0].text == "generates new Idempotency-Key on retry"
+    assert [str(l) for l in f.sides[0].locations] == ["checkout/src/fraud.js:14"]  # newTxId, not txId
+    assert "checkout/src/fraud.js:5" in locs(f)  # the fetch inside riskApi.score
+    assert "checkout/src/fraud.js:11" in locs(f)  # the try/catch retry
+
+
+def test_the_javascript_fresh_id_towards_a_provider_that_declares_nothing_is_a_warning(tmp_path):
+    (f,) = check(javascript_checkout(tmp_path), "idempotency.new-id-per-attempt")
+    assert (f.severity, f.services) == ("warning", ("checkout", "risk"))
+    assert locs(f) == ["checkout/src/fraud.js:5", "checkout/src/fraud.js:11", "checkout/src/fraud.js:14"]

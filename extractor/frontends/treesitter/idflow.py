@@ -21,7 +21,10 @@ supplies only syntax facts through the engine —
   one a name that binds nothing in scope (a method of the literal's receiver).
 
 Sources are ``id_generation`` facts (the node they were emitted at) and id-like parameters of
-same-file functions, so that one hop into a function through its parameter is followed. A new id
+same-file functions (a parameter named plainly ``id`` too), so that one hop into a function through
+its parameter is followed; a method of an object literal of the file called through the name it is
+bound to (``riskApi.score(newTxId)`` with ``const riskApi = { async score(id) {...} }``) is such a
+function (the engine's ``literal_method``). Functions of other files are not followed. A new id
 assigned to a name that already held one goes where the old one went (regenerated per attempt).
 
 It is active only in files whose text mentions an id rule's words (``TsIndex.id_words_re``), and
@@ -43,7 +46,7 @@ from ..base import RawFact
 # the one definition of idempotency / request-id header names (a rule's option ``headers`` may replace it)
 DEFAULT_HEADERS = r"(?i)^(x-)?(idempotency[-_]?key|idempotency-id|request[-_]?id|correlation[-_]?id|transaction[-_]?id|trace[-_]?id)$|-id$"
 DEFAULT_FIELDS = r"(?i)(^|_)(id|key|uuid|token|nonce)$|idempotency|request_?id|transaction_?id"
-PARAM_SOURCES = r"(?i)idempotency|request_?id|^tx_?id$|txn_?id|transaction_?id|correlation_?id|dedup|nonce|idem_?key|operation_?id|message_?id"
+PARAM_SOURCES = r"(?i)^id$|idempotency|request_?id|^tx_?id$|txn_?id|transaction_?id|correlation_?id|dedup|nonce|idem_?key|operation_?id|message_?id"
 
 if TYPE_CHECKING:
     from tree_sitter import Node

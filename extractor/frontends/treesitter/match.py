@@ -331,6 +331,11 @@ class Matcher(Emitter):
             if not (self.index.method_specs(attr) and site.func is not None and self.member_parts(site.func) is not None):
                 return
             qual, receiver = None, None  # self.slave_for(...) defined here: any_receiver rules still match it by name
+        elif qual is None and site.func is not None and self.literal_method(site.func, attr, scope):
+            # riskApi.score(id) on an object literal of this file: its method, like a same-file function
+            self.policies.on_local_call(str(attr), caller=scope.function.qualname if scope.function is not None else None)
+            if self.idflow is not None and self.idflow.active():
+                self.idflow.on_local_call(str(attr), site, scope)
         if qual is None:
             specs = self.index.method_specs(attr)
             if not specs or site.func is None or self.member_parts(site.func) is None:
@@ -682,6 +687,15 @@ class Matcher(Emitter):
                 break
         self._id_wrappers[key] = found
         return found
+
+    def literal_method(self, func: Node, attr: str | None, scope: Scope) -> bool:
+        """Whether ``func`` is ``obj.attr`` where ``obj`` names an object literal of this file with the
+        key ``attr`` (``const riskApi = { async score(id) {...} }``): its method is named ``attr``."""
+        parts = self.member_parts(func) if attr else None
+        if parts is None or parts[0].type not in self.IDENTIFIER_TYPES:
+            return False
+        value = strip(self.evaluate(parts[0], scope))
+        return isinstance(value, Map) and any(isinstance(k, Const) and k.value == attr for k, _ in value.items)
 
     def id_wrapper_call(self, fn: FunctionInfo, site: Site, scope: Scope) -> None:
         """A call of an id wrapper is itself an id generation (reported at the call, with the
