@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..contracts import match
+from ..contracts.model import Location
 from ..graph import CallEdge, Sourced
 from .base import CheckContext, Finding, Resolution, Side, check, edge_finding
 
@@ -45,9 +46,6 @@ def new_id_on_retry(ctx: CheckContext) -> Iterator[Finding]:
         consumer, provider = edge.caller, edge.callee
         key = _key_name(edge, evidence)
         window = f" (remembered {op.window})" if op.window is not None else ""
-        code_ids = [s for s in evidence if s.origin == "code"]
-        retries = [r.location for c in edge.calls for r in c.retries]
-        calls = [c.location for c in edge.calls if any(i.location in {s.location for s in code_ids} for i in c.ids)]
         yield edge_finding(
             "idempotency.new-id-on-retry",
             "error",
@@ -58,13 +56,19 @@ def new_id_on_retry(ctx: CheckContext) -> Iterator[Finding]:
                 Side(consumer, "does", f"generates new {key} on retry", tuple(s.location for s in evidence)),
                 Side(provider, "expects", f"stable {key}{window}", (op.where("expects"), op.where("idempotency_key"))),
             ),
-            extra_locations=retries + calls + [e.location for e in edge.provider_endpoints] + _code_keys(ctx, edge),
+            extra_locations=_retries_and_calls(edge, evidence) + [e.location for e in edge.provider_endpoints] + _code_keys(ctx, edge),
             impact="Duplicate processing, billing, audit logs",
             resolutions=(
                 Resolution(consumer, f"{consumer}: Preserve {key} across retries (generate it once, before the first attempt)"),
                 Resolution(consumer, f"{consumer}: Use a separate key: a stable idempotency key for {provider}, a fresh attempt id for logs"),
             ),
         )
+
+
+def _retries_and_calls(edge: CallEdge, ids: list[Sourced]) -> list[Location]:
+    """The retries covering the edge's calls, then the calls that the ids found in code flow into."""
+    where = {s.location for s in ids if s.origin == "code"}
+    return [r.location for c in edge.calls for r in c.retries] + [c.location for c in edge.calls if any(i.location in where for i in c.ids)]
 
 
 def _code_keys(ctx: CheckContext, edge: CallEdge) -> list:
@@ -95,8 +99,6 @@ def new_id_per_attempt(ctx: CheckContext) -> Iterator[Finding]:
             continue
         consumer, provider = edge.caller, edge.callee
         names = ", ".join(dict.fromkeys(s.note.split(":", 1)[-1] for s in evidence))
-        calls = [c.location for c in edge.calls if any(i.location in {s.location for s in evidence} for i in c.ids)]
-        retries = [r.location for c in edge.calls for r in c.retries]
         yield edge_finding(
             "idempotency.new-id-per-attempt",
             "warning",
@@ -107,7 +109,7 @@ def new_id_per_attempt(ctx: CheckContext) -> Iterator[Finding]:
                 Side(consumer, "does", f"generates new {names} on every attempt", tuple(s.location for s in evidence)),
                 Side(provider, "provides", "no idempotency expectation declared" if not edge.external else "a host outside the repository", ()),
             ),
-            extra_locations=retries + calls,
+            extra_locations=_retries_and_calls(edge, evidence),
             impact=f"a retry after a timeout that {provider} completed anyway is processed twice",
             resolutions=(
                 Resolution(consumer, f"{consumer}: generate {names} once, before the first attempt, and send the same value on every retry"),
