@@ -43,6 +43,7 @@ from .contracts.model import (
     Subscription,
 )
 from .discover import name_variants
+from .effective import MeshLayer, edge_mesh, mesh_layers
 from .facts import Fact, ScanResult
 from .kinds.views import Datastore, Infrastructure, MessageConsume, MessagePublish
 
@@ -94,6 +95,7 @@ class CallEdge:
     provider_operation: Operation | None = None
     provider_endpoints: tuple[CodeEndpoint, ...] = ()
     match: str = ""
+    mesh: dict[str, tuple[MeshLayer, ...]] = field(default_factory=dict)  # call id ("": none) → the mesh policies over it (effective.py)
 
     @property
     def id(self) -> str:
@@ -202,8 +204,10 @@ class CallEdge:
         return {k: v for k, v in attrs.items() if v}
 
     def locations(self) -> list[Location]:
+        mesh = {loc for layers in self.mesh.values() for layer in layers for loc in layer.locations()}
         return sorted(
-            {s.location for values in self.attributes().values() for s in values} | ({self.declared.location} if self.declared else set()), key=_loc_key
+            {s.location for values in self.attributes().values() for s in values} | ({self.declared.location} if self.declared else set()) | mesh,
+            key=_loc_key,
         )
 
 
@@ -497,6 +501,9 @@ def build_graph(result: ScanResult, declared: LoadedContracts, inferred: Inferre
         node.declared = declared.contracts[name]
 
     calls = _call_edges(services, aliases, inferred)
+    layers = mesh_layers(result.facts)
+    for e in calls:  # the mesh policies over the calls to a service (its effective policy, effective.py)
+        e.mesh = edge_mesh(e.calls, layers.get(e.callee, ())) if not e.external else {}
     reads, datasets = _read_edges(services, aliases, inferred)
     hosts = sorted({e.callee for e in calls if e.external})
     named = {e.callee for e in calls if not e.external} | {d.provider for d in datasets.values() if d.provider}

@@ -477,6 +477,7 @@ def _scan(
     # imported where they are used, not when the CLI imports this module
     from .environment import build_address_book
     from .kinds.datastore import config_facts
+    from .kinds.mesh_policy import mesh_facts
     from .kinds.proxy_route import route_facts
     from .reach import build_call_index
 
@@ -497,6 +498,7 @@ def _scan(
     diagnostics.extend(unlinked)
     if selected is None:  # routes of gateway and proxy configurations (no rule of the catalog makes them)
         facts += route_facts(book)
+        facts += mesh_facts(book)  # service-mesh and platform policies over the calls to a service
         facts += config_facts(inv.root, book)  # stores and infrastructure named by configuration alone
     elapsed = time.perf_counter() - started
     stats = {

@@ -47,8 +47,10 @@ def test_scan_json_on_the_sample_monorepo():
     assert score[0]["service"] == "checkout"
     assert score[0]["target"]["service"] == "risk"
     assert score[0]["timeout_ms"] == 5000
-    assert score[0]["timeout_source"] == "env_default"
+    # the code's default is 5 s; docker-compose.yml gives RISK_TIMEOUT_SECONDS "5": the deployment's value is in force
+    assert score[0]["timeout_source"] == "config"
     assert score[0]["timeout_env"] == "RISK_TIMEOUT_SECONDS"
+    assert score[0]["timeout_expr"] == "env RISK_TIMEOUT_SECONDS=5 in docker-compose.yml"
 
 
 def test_scan_text_is_a_per_service_summary():

@@ -39,7 +39,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("scan", ("extractor.scan",)),
     ("executors", ("extractor.executors.*",)),  # where a scan's extraction runs: shards, their merge, Dask
     ("contracts", ("extractor.contracts.*",)),
-    ("graph", ("extractor.graph",)),
+    ("graph", ("extractor.graph", "extractor.effective")),
     ("checks", ("extractor.checks.*",)),
     ("history", ("extractor.history.*", "extractor.suppress", "extractor.changed")),
     ("pipeline", ("extractor.pipeline",)),

@@ -37,7 +37,10 @@ def timeout_drift(ctx: CheckContext) -> Iterator[Finding]:
             continue
         longer = any(c.unbounded or (c.timeout_ms or 0) > declared for c in differing)
         env = next((c for c in differing if c.timeout_source == "env_default"), None)
+        deployed = next((c for c in differing if c.timeout_source == "config" and c.timeout_env), None)
         fix = f"set the code's timeout to {format_ms(declared)}" + (f" (the default of env {env.timeout_env})" if env else "")
+        if deployed is not None and env is None:
+            fix = f"set env {deployed.timeout_env} to {format_ms(declared)} ({deployed.timeout_detail})"
         code = ", ".join(f"{_code_timeout(c)}" for c in differing)
         yield _edge_drift(
             "drift.timeout",

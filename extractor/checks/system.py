@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from ..contracts.infer import CodeCall, CodeEndpoint
 from ..contracts.model import Dependency, Location
 from ..contracts.values import format_ms
-from ..graph import CallEdge
+from ..effective import MeshLayer, call_timeout, call_tries, mesh_timeout, mesh_tries
+from ..graph import CallEdge, Sourced
 from .base import CheckContext, Finding, Resolution, Side, check, edge_finding, finding
 
 
@@ -30,21 +31,34 @@ class _Hop:
     calls: tuple[CodeCall, ...]
     assumed: bool = False
 
-    def attempts(self) -> int | None:
-        """The most attempts of the calls on the path, else the declared count, else 1 (None: unbounded)."""
+    def attempts(self) -> int | float | None:
+        """The most attempts of the calls on the path, else the declared count, else 1 (None: unbounded),
+        each multiplied by the tries of the mesh policies over the call (effective.py)."""
         if self.calls:
-            values = [c.attempts for c in self.calls]
-            return None if any(v is None for v in values) else max(v for v in values if v is not None)
-        return self.edge.effective_attempts()
+            values = [call_tries(c, self.edge.mesh.get(c.id, ())) for c in self.calls]
+            return None if any(v is None for v in values) else _whole(max(v for v in values if v is not None))
+        declared = self.edge.effective_attempts()
+        return None if declared is None else _whole(declared * mesh_tries(self.edge.mesh.get("", ())))
+
+    def mesh(self) -> list[MeshLayer]:
+        """The mesh policies that retry the hop's calls."""
+        found = [m for key in ([c.id for c in self.calls] or [""]) for m in self.edge.mesh.get(key, ()) if m.attempts is not None and m.attempts != 1]
+        return list(dict.fromkeys(found))
 
     def locations(self) -> list[Location]:
         declared = self.edge.declared_attempts()
         out = [declared.location] if declared is not None else []
-        return out + [(c.retries[0].location if c.retries else c.location) for c in self.calls]
+        mesh = [m.attempts_location or m.location for m in self.mesh()]
+        return out + [(c.retries[0].location if c.retries else c.location) for c in self.calls] + mesh
 
     def shown(self) -> str:
         a = self.attempts()
-        return "unbounded" if a is None else str(a)
+        return "unbounded" if a is None else f"{a:g}"
+
+    def through(self) -> str:
+        """`` (×4 through istio VirtualService orders)``: the mesh policies that multiply the hop's tries."""
+        parts = [f"×{m.attempts:g} through {m.mesh} {m.resource}" + (f" {m.name}" if m.name else "") for m in self.mesh() if m.attempts is not None]
+        return f" ({', '.join(parts)})" if parts else ""
 
 
 def reached_calls(ctx: CheckContext, edge: CallEdge) -> set[str] | None:
@@ -133,12 +147,16 @@ def _handler_of(edge: CallEdge) -> str:
     return f"{edge.callee}'s handler for {edge.operation} is" if edge.operation else f"{edge.callee}'s handlers are"
 
 
-def _tries(attempts: Iterable[int | None]) -> float:
+def _tries(attempts: Iterable[int | float | None]) -> float:
     """Nested retries' tries: the product of their attempts (an unbounded one, None, makes it infinite)."""
     total = 1.0
     for a in attempts:
         total *= math.inf if a is None else a
     return total
+
+
+def _whole(n: float) -> int | float:
+    return int(n) if n == int(n) else round(n, 3)
 
 
 def _product(hops: list[_Hop]) -> float:
@@ -164,7 +182,7 @@ def retry_amplification(ctx: CheckContext) -> Iterator[Finding]:
         if len(path) > 1 and _product(_as_path(ctx, path[1:])) > factor:
             continue  # the path without its first call is reported already
         names = [path[0].edge.caller] + [h.edge.callee for h in path]
-        chain = " → ".join(f"{h.edge.caller}→{h.edge.callee} ×{'∞' if h.attempts() is None else h.attempts()}" for h in path)
+        chain = " → ".join(f"{h.edge.caller}→{h.edge.callee} ×{'∞' if (a := h.attempts()) is None else f'{a:g}'}" for h in path)
         shown = "unbounded" if math.isinf(total) else f"{total:g}"
         assumed = [
             f"{_handler_of(prev.edge)} not known to reach the call to {h.edge.callee}, assumed it does" for prev, h in itertools.pairwise(path) if h.assumed
@@ -177,7 +195,7 @@ def retry_amplification(ctx: CheckContext) -> Iterator[Finding]:
             services=tuple(dict.fromkeys(names)),
             subject=">".join(names),
             message=f"one request to {names[0]} may cause {shown} calls to {names[-1]} ({chain}); the limit is {factor:g}{note}",
-            sides=tuple(Side(h.edge.caller, "does", f"calls {h.edge.subject} up to {h.shown()} times", tuple(h.locations())) for h in path),
+            sides=tuple(Side(h.edge.caller, "does", f"calls {h.edge.subject} up to {h.shown()} times{h.through()}", tuple(h.locations())) for h in path),
             extra_locations=[loc for h in path for loc in h.locations()],
             impact=f"when {names[-1]} slows down, retries multiply its load by {shown} (a retry storm)",
             resolutions=(
@@ -196,7 +214,9 @@ class _Spend:
     locations: tuple[Location, ...]
 
 
-def _call_spend(c: CodeCall) -> _Spend:
+def _call_spend(c: CodeCall, mesh: tuple[MeshLayer, ...] = ()) -> _Spend:
+    if mesh:
+        return _mesh_spend(c, mesh)
     locations = (c.location,) + tuple(r.location for r in c.retries)
     if c.unbounded:
         return _Spend(None, f"{c.label} (no timeout)", locations)
@@ -223,6 +243,25 @@ def _call_spend(c: CodeCall) -> _Spend:
     return _Spend(total, f"{c.label} ({detail})", locations)
 
 
+def _mesh_spend(c: CodeCall, mesh: tuple[MeshLayer, ...]) -> _Spend:
+    """What one call may take under the mesh policies over it: each of its code tries ends at the tighter
+    of the code's and the mesh's timeout (a mesh timeout covers the mesh's own retries); without either,
+    the mesh's tries × its per-try timeout (effective.py)."""
+    locations = (c.location,) + tuple(r.location for r in c.retries) + tuple(loc for m in mesh for loc in m.locations())
+    timeout = call_timeout(c, mesh)
+    if c.attempts is None:
+        return _Spend(None, f"{c.label} (unbounded retries)", locations)
+    if timeout is None:
+        per_try = [m.per_try_timeout_ms for m in mesh if m.per_try_timeout_ms is not None]
+        tries = call_tries(c, mesh)
+        if not per_try or tries is None:
+            return _Spend(None, f"{c.label} (no timeout)", locations)
+        return _Spend(tries * min(per_try), f"{c.label} ({tries:g} tries × {format_ms(min(per_try))} per try, through the mesh)", locations)
+    bound = mesh_timeout(mesh)
+    by = f"{bound.mesh} {bound.resource}'s" if bound is not None and bound.timeout_ms == timeout else "its"
+    return _Spend(c.attempts * timeout, f"{c.label} ({c.attempts} attempts × {format_ms(timeout)}, {by} timeout)", locations)
+
+
 def _count(tries: float) -> int | None:
     return None if math.isinf(tries) else int(tries)
 
@@ -247,7 +286,8 @@ def callee_spend(ctx: CheckContext, edge: CallEdge) -> tuple[_Spend | None, str]
     else:  # no call graph: every call of the callee, but not its calls to itself (a bundled client or
         own = tuple(c for c in own if c.callee != edge.callee)  # smoke test is not downstream of its handlers)
     if own:
-        spends = [_call_spend(c) for c in own]
+        mesh = {cid: layers for e in ctx.graph.calls_from(edge.callee) for cid, layers in e.mesh.items()}
+        spends = [_call_spend(c, mesh.get(c.id, ())) for c in own]
     else:
         node = ctx.graph.services.get(edge.callee)
         if node is None or node.declared is None or node.has_code:
@@ -272,7 +312,7 @@ def timeout_inversion(ctx: CheckContext) -> Iterator[Finding]:
     for edge in ctx.graph.calls:
         if edge.external:
             continue
-        timeouts = [t for t in edge.timeouts() if t.value is not None]
+        timeouts = [t for t in _effective_timeouts(edge) if t.value is not None]
         if not timeouts:
             continue
         spend, basis = callee_spend(ctx, edge)
@@ -289,9 +329,9 @@ def timeout_inversion(ctx: CheckContext) -> Iterator[Finding]:
             "warning",
             "AT_RISK",
             edge,
-            message=f"{caller} gives {edge.subject} {', '.join(f'{format_ms(t.value)} ({t.origin})' for t in bad)}, but {callee} may spend {spent} on one downstream call: {spend.what}",
+            message=f"{caller} gives {edge.subject} {', '.join(f'{format_ms(t.value)} ({_origin(t)})' for t in bad)}, but {callee} may spend {spent} on one downstream call: {spend.what}",
             sides=(
-                Side(caller, "expects", "a response within " + ", ".join(f"{format_ms(t.value)} ({t.origin})" for t in bad), tuple(t.location for t in bad)),
+                Side(caller, "expects", "a response within " + ", ".join(f"{format_ms(t.value)} ({_origin(t)})" for t in bad), tuple(t.location for t in bad)),
                 Side(callee, "does", f"may spend {spent} on {spend.what}, a call {basis}", spend.locations),
             ),
             extra_locations=[e.location for e in edge.provider_endpoints],
@@ -305,6 +345,24 @@ def timeout_inversion(ctx: CheckContext) -> Iterator[Finding]:
                 ),
             ),
         )
+
+
+def _origin(t: Sourced) -> str:
+    return t.location.rule.partition(".")[2] if t.location.rule.startswith("mesh.") else t.origin
+
+
+def _effective_timeouts(edge: CallEdge) -> list[Sourced]:
+    """The edge's timeouts, a code call's replaced by the mesh's when the mesh ends the request first."""
+    out = [t for t in edge.timeouts() if t.origin == "declared"]
+    for c in edge.calls:
+        bound = mesh_timeout(edge.mesh.get(c.id, ()))
+        if bound is not None and bound.timeout_ms is not None and (c.timeout_ms is None or bound.timeout_ms < c.timeout_ms):
+            out.append(Sourced(bound.timeout_ms, bound.timeout_location or bound.location, f"{bound.mesh} {bound.resource} timeout"))
+        elif c.unbounded:
+            out.append(Sourced(None, c.location, "no timeout"))
+        elif c.timeout_ms is not None:
+            out.append(Sourced(float(c.timeout_ms), c.location, c.timeout_detail))
+    return out
 
 
 def _reaches_any(ctx: CheckContext, inbound: CallEdge, calls: list[CodeCall]) -> bool:

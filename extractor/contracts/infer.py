@@ -271,6 +271,8 @@ def _timeout_detail(call: CallView) -> str:
     source = call.timeout_source
     if source == "env_default":
         return f"default of env {call.timeout_env}"
+    if source == "config" and call.timeout_env:
+        return call.timeout_expr or f"env {call.timeout_env}"
     if source == "constant" and call.timeout_constant:
         return f"constant {call.timeout_constant}"
     if source == "library_default":

@@ -27,6 +27,7 @@ from .book import AddressBook
 from .compose import read_compose
 from .dotenv import read_env_files
 from .k8s import K8S_KINDS, maybe_k8s, read_k8s
+from .mesh import read_mesh
 from .routes import Route
 from .spring import read_spring_config
 
@@ -71,6 +72,7 @@ def build_address_book(root: Path, services: list[Service], other_files: Iterabl
         if image.infrastructure is None:  # a service of the system running a stock image: its name is its address (when no other says)
             book.add_alias(image.name, image.name)
     book.routes = read_routes(root, roots, by_root, other_files, book) + aspire_routes
+    read_mesh(book, root, other_files)
     return book
 
 

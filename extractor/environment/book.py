@@ -5,11 +5,15 @@ and configuration files give it. The readers of this package fill it; the link s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..discover import name_variants, normalise_name
 from ..facts import Diagnostic, Service
 from .routes import Route
 from .svcconfig import canonical
+
+if TYPE_CHECKING:
+    from .mesh import MeshPolicy
 
 ENV_NAME_SUFFIXES = (
     "_SERVICE_URL",
@@ -39,6 +43,7 @@ class AddressBook:
     env_sources: dict[tuple[str, str], str] = field(default_factory=dict)  # (service, VAR) → file
     diagnostics: list[Diagnostic] = field(default_factory=list)
     routes: list[Route] = field(default_factory=list)  # gateway and reverse-proxy routes, each owned by its proxy's service
+    mesh: list[MeshPolicy] = field(default_factory=list)  # service-mesh and platform policies (mesh.py), each for the service it governs
     _canonical: dict[str, dict[str, str]] = field(default_factory=dict, repr=False, compare=False)  # service → canonical key → value
 
     def canonical_env(self, service: str) -> dict[str, str]:

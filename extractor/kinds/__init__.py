@@ -21,6 +21,7 @@ from . import (
     id_generation,
     idempotency_key,
     infrastructure,
+    mesh_policy,
     message_consume,
     message_publish,
     missing_timeout,
@@ -50,6 +51,7 @@ KINDS: dict[str, Kind] = {
         message_publish.KIND,
         message_consume.KIND,
         proxy_route.KIND,
+        mesh_policy.KIND,
         datastore.KIND,
         infrastructure.KIND,
     )

@@ -4,10 +4,12 @@ policies covering the call, and the finalizer turning a call's raw fields into p
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .. import durations
 from ..targets import Target, leading_text, resolve_target
+from ..values import Call, Const, Env, Named, Obj
 from .base import Field, FieldGroup, Kind, LinkContext, Raw, Shape, fields, raws
 from .convert import method_text, put_set, text_or_none
 
@@ -107,7 +109,7 @@ def finalize_call(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext, kind
         if spec
         else durations.Timeout(None, "dynamic" if raw_fields.get("timeout") is not None else "none")
     )
-    out.update(timeout.fields())
+    out.update(deployed_timeout(timeout, raw_fields.get("timeout"), spec, ctx).fields())
     if raw_fields.get("connect_timeout") is not None and out.get("connect_timeout_ms") is None and spec:
         connect = durations.interpret(raw_fields["connect_timeout"], spec)  # a client's connection timeout (JDK HttpClient, OkHttp)
         if connect.ms is not None:
@@ -129,6 +131,36 @@ def finalize_call(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext, kind
     out["target"] = target.to_json()
     put_set(out, raw_fields, text_or_none, "fallback")
     return out
+
+
+def deployed_timeout(timeout: durations.Timeout, raw: Any, spec: dict[str, Any], ctx: LinkContext) -> durations.Timeout:
+    """A timeout read from an environment variable takes the value the service's deployment gives it
+    (Kubernetes or compose ``env``, ``.env`` files, configuration: the address book), not the default
+    in code; ``timeout_source`` is then ``config`` and ``timeout_expr`` names the variable and its file."""
+    if not timeout.env or ctx.service is None or raw is None:
+        return timeout
+    given = ctx.book.env_value(ctx.service, timeout.env)
+    if given is None:
+        return timeout
+    found = durations.interpret(_with_env(raw, timeout.env, given), spec)
+    if found.ms is None:
+        return timeout
+    where = ctx.book.env_source(ctx.service, timeout.env)
+    expr = f"env {timeout.env}={given}" + (f" in {where}" if where else "")
+    return replace(found, source="config", expr=expr, env=timeout.env, constant=timeout.constant)
+
+
+def _with_env(v: Any, var: str, given: str) -> Any:
+    """``v`` with the environment variable ``var`` read as ``given`` (its default dropped)."""
+    if isinstance(v, Env):
+        return Env(v.var, Const(given)) if v.var == var else v
+    if isinstance(v, Named):
+        return Named(v.name, _with_env(v.value, var, given))
+    if isinstance(v, Call):
+        return Call(v.func, tuple(_with_env(a, var, given) for a in v.args), tuple((k, _with_env(a, var, given)) for k, a in v.kwargs))
+    if isinstance(v, Obj):
+        return Obj(v.type, tuple((k, _with_env(a, var, given)) for k, a in v.captures), v.name, v.origin)
+    return v
 
 
 def call_kind(name: str, public: tuple[Field, ...], raw: tuple[Raw, ...], doc: str, rule_page: tuple[str, ...]) -> Kind:

@@ -212,6 +212,33 @@ class ProxyRoute(CallView):
 
 
 @dataclass(frozen=True, slots=True)
+class MeshPolicy(KindView):
+    """A timeout, retry or breaker policy a service mesh or platform configuration applies to the calls to a service (rule `mesh.MESH`, made from the file, not by a rule of rules/); the graph combines it with the code's policy into each call edge's effective policy."""
+
+    mesh: str | None = None
+    resource: str | None = None
+    name: str | None = None
+    host: str | None = None
+    applies_to: str | None = None
+    match: str | None = None
+    timeout_ms: int | float | None = None
+    timeout_source: str | None = None
+    timeout_line: int | None = None
+    attempts: float | None = None
+    attempts_source: str | None = None
+    attempts_line: int | None = None
+    per_try_timeout_ms: int | float | None = None
+    retry_on: tuple[str, ...] = ()
+    retry_budget_ratio: float | None = None
+    consecutive_errors: int | None = None
+    ejection_ms: int | float | None = None
+    max_connections: int | None = None
+    max_pending_requests: int | None = None
+    max_requests: int | None = None
+    breaker_line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Datastore(KindView):
     """A service's client of a database, cache or search store: the engine, the address and database it connects to (resolved like a URL), and whether it is a replica."""
 
@@ -255,6 +282,7 @@ VIEWS: dict[str, type[KindView]] = {
     "message_publish": MessagePublish,
     "message_consume": MessageConsume,
     "proxy_route": ProxyRoute,
+    "mesh_policy": MeshPolicy,
     "datastore": Datastore,
     "infrastructure": Infrastructure,
 }

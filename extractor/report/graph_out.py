@@ -11,6 +11,7 @@ from typing import Any
 
 from ..contracts.model import Publication, Subscription
 from ..contracts.values import format_ms
+from ..effective import effective_json, has_layers
 from ..facts import Diagnostic
 from ..graph import CallEdge, ContractGraph, DatasetNode, MessageEdge, ReadEdge, Sourced, UseEdge, node_id
 from .findings_json import location_json
@@ -84,6 +85,7 @@ def document(graph: ContractGraph, root: str, unanalysed: list[Diagnostic] | Non
                 "attributes": _attrs(e.attributes()),
                 "locations": [location_json(l) for l in e.locations()],
             }
+            | ({"effective": effective_json(e.calls, e.mesh)} if has_layers(e.calls, e.mesh) else {})
         )
     for r in graph.reads:
         edges.append(

@@ -141,7 +141,7 @@ def test_every_section_with_provenance_when_contracts_are_missing(repo):
     checkout = (repo / "checkout-service/contracts/inferred.yaml").read_text("utf-8")
     risk = (repo / "risk-service/contracts/inferred.yaml").read_text("utf-8")
     fraud = "checkout-service/checkout/fraud.py"
-    assert f"    timeout: 5s  # inferred: {fraud}:20 (python.http.requests); default of env RISK_TIMEOUT_SECONDS\n" in checkout
+    assert f"    timeout: 5s  # inferred: {fraud}:20 (python.http.requests); env RISK_TIMEOUT_SECONDS=5 in docker-compose.yml\n" in checkout
     assert f"    retry:  # inferred: {fraud}:12 (python.retry.tenacity)\n      attempts: 3  # inferred: {fraud}:12 (python.retry.tenacity)\n" in checkout
     assert f"      backoff: exponential  # inferred: {fraud}:12 (python.retry.tenacity)\n" in checkout
     assert "    timeout: 3s  # inferred: checkout-service/checkout/payment.py:7 (python.http.requests); constant PAYMENT_TIMEOUT\n" in checkout
