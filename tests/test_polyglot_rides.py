@@ -40,7 +40,14 @@ def test_one_service_per_language_and_no_diagnostics(scan):
         ("wallet", "wallet", ("csharp",)),
     }
     assert sorted(f["kind"] for f in scan["facts"]) == sorted(
-        ["endpoint"] * 11 + ["http_call"] * 8 + ["grpc_call"] * 2 + ["retry_policy"] * 8 + ["circuit_breaker"] * 3 + ["id_generation"] * 4 + ["missing_timeout"]
+        ["endpoint"] * 11
+        + ["http_call"] * 8
+        + ["grpc_call"] * 2
+        + ["retry_policy"] * 8
+        + ["circuit_breaker"] * 3
+        + ["id_generation"] * 4
+        + ["missing_timeout"]
+        + ["mesh_policy"]  # deploy/k8s/mesh.yaml: an Istio VirtualService retrying the calls to fares
     )
 
 
