@@ -439,13 +439,20 @@ def _scan(
 
     # a file that could not be read, parsed or finished once is not tried again by the later passes
     failed = {d.file for d in diagnostics} | {rel for rel, res in results.items() if not res.parsed}
-    second = [t for t in _second_pass(tasks, results, smap) + _package_pass(tasks, results, smap) if t.rel not in failed]
+    known: set[str] = set()
+    second = [t for t in _second_pass(tasks, results, smap, known) + _package_pass(tasks, results, smap) if t.rel not in failed]
     progress.add_total(len(second))
     for task, (res, _diag, lines) in zip(second, _run_tasks(second, compiled, jobs, catalog, selected, cache)):
         if res is not None:
             if task.rel not in results:
                 parsed_lines += lines
                 diagnostics.extend(res.diagnostics)
+            results[task.rel] = res
+    # objects a file exports once it has another module's (a task of an app imported from celeryconf): one more round
+    third = [t for t in _second_pass(tasks, results, smap, known) if t.rel not in failed] if second else []
+    progress.add_total(len(third))
+    for task, (res, _diag, _lines) in zip(third, _run_tasks(third, compiled, jobs, catalog, selected, cache)):
+        if res is not None:
             results[task.rel] = res
 
     refs: dict[str, tuple[FileResult, set[str]]] = {}  # each result's references, found once for the 4 rounds
@@ -719,8 +726,9 @@ def _adopted(tasks: list[Task], smap: ServiceMap) -> dict[str, str]:
     return out
 
 
-def _second_pass(tasks: list[Task], results: dict[str, FileResult], smap: ServiceMap) -> list[Task]:
-    """Files that use an object another module of their service creates (``from .clients import session``)."""
+def _second_pass(tasks: list[Task], results: dict[str, FileResult], smap: ServiceMap, known: set[str] | None = None) -> list[Task]:
+    """Files that use an object another module of their service creates (``from .clients import session``).
+    With ``known`` (the objects an earlier round passed on, updated here): only the files that use a new one."""
     exported: dict[str, dict[str, Obj]] = {}  # service root → qualname → object
     for task in tasks:
         res = results.get(task.rel)
@@ -755,6 +763,8 @@ def _second_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servic
                 continue
             used = {q: o for q, o in objs.items() if q.rpartition(".")[2] in text}
         used = {q: o for q, o in used.items() if not q.startswith(task.module + ".") or q.count(".") != task.module.count(".") + 1}
-        if used:
+        if used and not (known and used.keys() <= known):
             out.append(dataclasses.replace(task, imported=tuple(sorted(used.items(), key=lambda kv: kv[0])), force=True))
+    if known is not None:
+        known.update(q for objs in exported.values() for q in objs)
     return out
