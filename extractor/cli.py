@@ -60,6 +60,9 @@ def _output_path(ctx: click.Context, param: click.Parameter, value: Path | None)
     return value
 
 
+_REPORT_TO = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=_output_path, help="Write the report to a file.")
+
+
 def _no_sources(path: Path, analysis: Analysis) -> None:
     """A folder with no source file of a known language and no contract file is a usage error: an
     empty or mistyped PATH must not pass as a clean repository."""
@@ -82,6 +85,10 @@ _CACHE_DIR = click.option(
 )
 _NO_CACHE = click.option("--no-cache", is_flag=True, help="Extract every file again and write no cache.")
 _QUIET = click.option("-q", "--quiet", is_flag=True, help="No progress display (shown on stderr only when it is a terminal; NO_COLOR honoured).")
+_JOBS = click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for the scan.")
+_CONFIG = click.option(
+    "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own."
+)
 
 
 def _show_progress(quiet: bool) -> None:
@@ -161,7 +168,7 @@ def main() -> None:
 @main.command()
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=_output_path, help="Write the report to a file.")
+@_REPORT_TO
 @click.option(
     "--rules", "rule_dirs", multiple=True, type=click.Path(exists=True, file_okay=False), help="Rules directory (repeatable; default: the bundled rules)."
 )
@@ -449,7 +456,7 @@ def _emit(text: str, output: Path | None) -> None:
 @main.command()
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=_output_path, help="Write the report to a file.")
+@_REPORT_TO
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "info", "never"]),
@@ -467,10 +474,8 @@ def _emit(text: str, output: Path | None) -> None:
 @click.option(
     "--facts/--no-facts", "show_facts", default=True, show_default=True, help="Text report: list the resilience facts found in code before the findings."
 )
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for the scan.")
-@click.option(
-    "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own."
-)
+@_JOBS
+@_CONFIG
 @click.option("--record", is_flag=True, help="Record this run in the history (docs/drift.md).")
 @_HISTORY
 @_PROJECT
@@ -589,10 +594,8 @@ def check(
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["json", "dot", "mermaid"]), default="json", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=_output_path, help="Write the graph to a file.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for the scan.")
-@click.option(
-    "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own."
-)
+@_JOBS
+@_CONFIG
 @_CACHE_DIR
 @_NO_CACHE
 @_QUIET
@@ -629,10 +632,8 @@ def graph(
 @click.option("--update", is_flag=True, help="Also add to services that have contract files the entries their code shows and the files lack.")
 @click.option("--dry-run", is_flag=True, help="Print a unified diff per file instead of writing.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for the scan.")
-@click.option(
-    "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own."
-)
+@_JOBS
+@_CONFIG
 @_CACHE_DIR
 @_NO_CACHE
 @_QUIET
@@ -753,10 +754,8 @@ def _suppress(path: Path, analysis: Analysis, findings: list[Finding], now: date
 @click.argument("finding_id")
 @click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Print the scaffold instead of writing it.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for the scan.")
-@click.option(
-    "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own."
-)
+@_JOBS
+@_CONFIG
 @_CACHE_DIR
 @_NO_CACHE
 def decide(finding_id: str, path: Path, dry_run: bool, jobs: int | None, config_path: Path | None, cache_dir: Path | None, no_cache: bool) -> None:
@@ -852,7 +851,7 @@ def _record_run(
 @main.command()
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "sarif"]), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=_output_path, help="Write the report to a file.")
+@_REPORT_TO
 @click.option("--since", default=None, metavar="DATE", help="Compare with the last run recorded before DATE (2026-12-01 or an ISO 8601 time).")
 @click.option("--base", "base_rev", default=None, metavar="REV", help="Compare with git revision REV, checked out in a temporary worktree and checked there.")
 @_HISTORY
@@ -865,10 +864,8 @@ def _record_run(
     show_default=True,
     help="Exit 1 when a new finding is at least this severe.",
 )
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for the scan.")
-@click.option(
-    "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own."
-)
+@_JOBS
+@_CONFIG
 @_CACHE_DIR
 @_NO_CACHE
 @_QUIET
@@ -969,11 +966,9 @@ def drift(
 )
 @click.option("--head-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None, help="The later folder (default: PATH).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "sarif"]), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=_output_path, help="Write the report to a file.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for the scan.")
-@click.option(
-    "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own."
-)
+@_REPORT_TO
+@_JOBS
+@_CONFIG
 @_CACHE_DIR
 @_NO_CACHE
 @_QUIET
@@ -1059,10 +1054,8 @@ def diff(
 @click.option("--check", "check_ids", multiple=True, help="Only these checks: ids, families (drift) or globs (drift.*); repeatable.")
 @_HISTORY
 @_PROJECT
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for the scan.")
-@click.option(
-    "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own."
-)
+@_JOBS
+@_CONFIG
 @_CACHE_DIR
 @_NO_CACHE
 @_QUIET
