@@ -147,6 +147,16 @@ def _internal_error(exc: Exception) -> click.exceptions.Exit:
     return click.exceptions.Exit(3)
 
 
+def _end_with_contract_errors(analysis: Analysis) -> None:
+    """After ``graph`` or ``report`` wrote its output: the files not analysed, then each contract
+    file error on stderr and exit 2 when there is one (the output is written either way)."""
+    _report_unanalysed(analysis.scan, False)
+    if analysis.declared.errors:
+        for e in analysis.declared.errors:
+            click.echo(f"contracts: error: {e}", err=True)
+        raise click.exceptions.Exit(2)
+
+
 def _report_unanalysed(result: ScanResult, strict: bool) -> None:
     """Name the services' files that could not be analysed on stderr; with ``strict`` exit 3."""
     lost = result.unanalysed()
@@ -619,11 +629,7 @@ def graph(
     else:
         text = graph_out.to_mermaid(analysis.graph)
     _emit(text, output)
-    _report_unanalysed(analysis.scan, False)
-    if analysis.declared.errors:
-        for e in analysis.declared.errors:
-            click.echo(f"contracts: error: {e}", err=True)
-        raise click.exceptions.Exit(2)
+    _end_with_contract_errors(analysis)
 
 
 @main.command()
@@ -1106,11 +1112,7 @@ def report(
         prints={f.id: prints[f.id] for f in findings},
     )
     _emit(html.render(document), output)
-    _report_unanalysed(analysis.scan, False)
-    if analysis.declared.errors:
-        for e in analysis.declared.errors:
-            click.echo(f"contracts: error: {e}", err=True)
-        raise click.exceptions.Exit(2)
+    _end_with_contract_errors(analysis)
 
 
 @main.group()
