@@ -139,6 +139,11 @@ def test_malformed_yaml_is_a_warning_at_its_line(tmp_path):
     assert [(d.file, d.kind, d.severity, d.line) for d in problems] == [("deploy/mesh.yaml", "config_error", "warning", 6)]
 
 
+def test_a_helm_template_is_not_reported_as_malformed(tmp_path):
+    template = "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: {{ .Values.name }}\nspec:\n  hosts: [{{ .Values.host }}]\n"
+    assert _read(tmp_path, template, "helm-chart/templates/vs.yaml") == ([], [])
+
+
 def test_other_yaml_and_wrong_shapes_are_ignored(tmp_path):
     assert _read(tmp_path, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n", "a.yaml") == ([], [])
     assert _read(tmp_path, "apiVersion: networking.istio.io/v1\nkind: VirtualService\nspec:\n  http: 3\n", "b.yaml") == ([], [])

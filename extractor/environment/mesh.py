@@ -254,9 +254,14 @@ READERS: dict[tuple[str, str], Reader] = {
 _MARKER = re.compile(r"^\s*apiVersion:\s*['\"]?(" + "|".join(re.escape(g) for g, _ in READERS) + r")/", re.MULTILINE)
 
 
+_TEMPLATE = re.compile(r"\{\{-?\s*[.$A-Za-z(/]")
+"""A Go template action (``{{ .Values.x }}``, ``{{- if ...}}``): a Helm chart's templates/ file."""
+
+
 def policies_in(root: Path, rel: str) -> tuple[list[MeshPolicy], list[Diagnostic]]:
     """The mesh policies of one YAML file (none when it holds no mesh resource); a file that names a
-    mesh resource group and does not parse is a warning at its line."""
+    mesh resource group and does not parse is a warning at its line, unless it is a Go template
+    (a Helm chart's ``templates/``: not YAML before rendering, which is not done)."""
     try:
         text = (root / rel).read_text(encoding="utf-8", errors="replace") if (root / rel).stat().st_size <= yamlio.MAX_YAML_BYTES else ""
     except OSError:
@@ -266,6 +271,8 @@ def policies_in(root: Path, rel: str) -> tuple[list[MeshPolicy], list[Diagnostic
     try:
         docs = yamlio.load_file(root / rel, rel)
     except yamlio.YamlError as exc:
+        if _TEMPLATE.search(text):  # a Helm (Go) template is not YAML until rendered, and rendering is not done
+            return [], []
         return [], [Diagnostic(rel, "config_error", exc.message, line=exc.line, severity="warning")]
     out: list[MeshPolicy] = []
     for doc in docs:
