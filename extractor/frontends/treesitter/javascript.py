@@ -597,7 +597,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
     def unbound_name(self, name: str) -> Any:
         if name == "undefined":
             return Const(None)
-        if name in JS_GLOBALS:
+        if name in JS_GLOBALS or name in self.index.env_objects:  # k6's __ENV (a rule's env_objects)
             return Ref(name)
         return Dynamic(name)
 
