@@ -459,7 +459,8 @@ class TsRetryLoops(RetryLoopEvents):
         an.policies.leave(self.try_entered.pop())
 
     def _repeatable(self, qual: str, an: Any, call: Node, scope: Any) -> bool:
-        if self._is_sleep(an, call, scope) or is_logging(qual, self.loggers):
+        written = an.text(call).split("(", 1)[0]  # LOGGER.error: Java's callee is the method alone when the receiver is a field
+        if self._is_sleep(an, call, scope) or is_logging(qual, self.loggers) or is_logging("".join(written.split()), self.loggers):
             return False
         if self.not_repeats is None:
             if DEFAULT_NOT_REPEATS.search(qual):
