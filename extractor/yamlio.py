@@ -100,6 +100,23 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
+def _construct_untagged(loader: _LineLoader, node: yaml.Node) -> Any:
+    """Docker Compose's merge tags (2.24+): ``!override`` replaces what an earlier file set, so its
+    value is the node itself; ``!reset`` clears it (None). Without them a compose.override.yaml was
+    invalid YAML and its environment lost."""
+    if node.tag == "!reset":
+        return None
+    if isinstance(node, yaml.MappingNode):
+        return _construct_mapping(loader, node)
+    if isinstance(node, yaml.SequenceNode):
+        return _construct_sequence(loader, node)
+    return loader.construct_scalar(node)
+
+
+_LineLoader.add_constructor("!override", _construct_untagged)
+_LineLoader.add_constructor("!reset", _construct_untagged)
+
+
 @dataclass(frozen=True)
 class YamlError(Exception):
     """A YAML document that could not be read; ``line`` is 1-based (0 when unknown)."""

@@ -323,6 +323,23 @@ def test_compose_env_file_entries(tmp_path):
     assert book.env_by_service["api"] == {"OTHER": "x", "SCORING_URL": "http://risk:8080"}
 
 
+def test_compose_override_and_reset_tags_are_read(tmp_path):
+    from extractor.discover import find_services, inventory
+
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "package.json").write_text('{"name": "api"}', encoding="utf-8")
+    (tmp_path / "compose.yaml").write_text("services:\n  api:\n    build: ./api\n", encoding="utf-8")
+    (tmp_path / "compose.override.yaml").write_text(
+        "services:\n  api:\n    environment: !override\n      SCORING_URL: http://risk:8080\n    ports: !reset []\n", encoding="utf-8"
+    )
+    inv = inventory(tmp_path, Config())
+    (api,) = find_services(inv, Config())
+    book = build_address_book(inv.root, [api], inv.other_files)
+    assert book.env_by_service[api.name] == {"SCORING_URL": "http://risk:8080"}
+    assert book.env_sources[(api.name, "SCORING_URL")] == "compose.override.yaml"
+    assert [d for d in book.diagnostics if d.file == "compose.override.yaml"] == []
+
+
 # ---------------------------------------------------------------- laziness
 _PROBE = """
 import json, sys
