@@ -403,6 +403,8 @@ INFRASTRUCTURE_IMAGES = frozenset(
         "minio",
         "azurite",
         "localstack",
+        "dynamodb",
+        "dynamodb-local",
     }
 )
 """Stock images of databases, brokers, caches, search and telemetry backends, configuration
@@ -786,6 +788,9 @@ def _classify(
     marker = next((m for m in TEST_PROJECT_MARKERS if m in project_text), None)
     if marker is not None:
         return "test", f"a test project (references {marker.strip('<>')})"
+    runner = _js_test_runner(texts.get("package.json", ""))
+    if runner is not None:
+        return "test", f"a test project (package.json: {runner} and no runtime dependencies)"
     client = _client_app(project_text, texts.get("package.json", ""))
     if client is not None:
         return "client", f"{client}: a client of the system, its calls are not a service's edges"
@@ -834,6 +839,24 @@ def _aspire_proxies(inv: Inventory, root: Path, hosts: list[str], taken: set[str
                     reason = f'a .NET Aspire YARP resource (AddYarp("{name}") in {rel}): a proxy with no folder of its own, its routes read from the app host'
                     out[name] = Folder(f"{rel}#{name}", "proxy", reason, name)
     return [out[n] for n in sorted(out)]
+
+
+JS_TEST_RUNNERS = ("cypress", "@playwright/test", "playwright", "puppeteer", "webdriverio", "nightwatch", "testcafe")
+"""``package.json`` development dependencies of an end-to-end test project (``src/e2e``)."""
+
+
+def _js_test_runner(package_json: str) -> str | None:
+    """The browser test runner a ``package.json`` with no runtime dependencies is built around (None: not such a project)."""
+    if not package_json:
+        return None
+    try:
+        data = json.loads(package_json)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("dependencies"):
+        return None
+    dev = data.get("devDependencies")
+    return next((r for r in JS_TEST_RUNNERS if isinstance(dev, dict) and r in dev), None)
 
 
 def _client_app(project_text: str, package_json: str) -> str | None:

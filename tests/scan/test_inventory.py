@@ -391,3 +391,22 @@ def test_an_angular_apps_files_are_browser_code_unless_it_renders_on_the_server(
     assert inventory(tmp_path, Config()).browser == {
         "Web/WebSPA/Client/src/app/data.service.ts": "an Angular app (Web/WebSPA/Client/package.json): it runs in the browser"
     }
+
+
+def test_a_browser_test_project_is_a_test_and_dynamodb_local_is_infrastructure(tmp_path):
+    """D28 (AWS Retail Store): a package.json built around a browser test runner with no runtime
+    dependencies is a test project; amazon/dynamodb-local is a stock store image."""
+    write(
+        tmp_path,
+        {
+            "src/e2e/package.json": '{"devDependencies": {"cypress": "^13"}, "scripts": {"test": "cypress run"}}\n',
+            "src/e2e/cypress/e2e/home.cy.js": "cy.visit('http://ui:8080/');\n",
+            "src/ui/package.json": '{"name": "ui", "dependencies": {"express": "4"}, "devDependencies": {"cypress": "^13"}}\n',
+            "src/ui/index.js": "x = 1;\n",
+            "compose.yaml": 'services:\n  ui: {build: ./src/ui}\n  carts-db: {image: "amazon/dynamodb-local:1.20.0"}\n',
+        },
+    )
+    roles = _roles(tmp_path)
+    assert roles["src/e2e"] == (None, "test", "a test project (package.json: cypress and no runtime dependencies)")
+    assert roles["src/ui"][:2] == ("ui", "service")  # a runtime dependency: a service that also has browser tests
+    assert roles["compose.yaml#carts-db"][:2] == (None, "infrastructure")
