@@ -193,13 +193,8 @@ def browser_code(root: Path, files: list[str], other_files: list[str]) -> dict[s
     for rel in other_files:
         if rel.rsplit("/", 1)[-1] != "package.json":
             continue
-        try:
-            data = json.loads(_read(root, rel) or "{}")
-        except ValueError:
-            continue
-        deps = {**(data.get("devDependencies") or {}), **(data.get("dependencies") or {})} if isinstance(data, dict) else {}
-        if not isinstance(deps, dict):
-            continue
+        runtime, dev = _package_deps(_read(root, rel))
+        deps = {**dev, **runtime}
         if "next" in deps:
             apps[_parent(rel)] = ("next", "the Next.js app's browser code")
         else:
@@ -845,18 +840,22 @@ JS_TEST_RUNNERS = ("cypress", "@playwright/test", "playwright", "puppeteer", "we
 """``package.json`` development dependencies of an end-to-end test project (``src/e2e``)."""
 
 
+def _package_deps(package_json: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A ``package.json``'s ``dependencies`` and ``devDependencies`` (empty when absent or not JSON)."""
+    try:
+        data = json.loads(package_json) if package_json else {}
+    except ValueError:
+        return {}, {}
+    if not isinstance(data, dict):
+        return {}, {}
+    deps, dev = data.get("dependencies"), data.get("devDependencies")
+    return (deps if isinstance(deps, dict) else {}), (dev if isinstance(dev, dict) else {})
+
+
 def _js_test_runner(package_json: str) -> str | None:
     """The browser test runner a ``package.json`` with no runtime dependencies is built around (None: not such a project)."""
-    if not package_json:
-        return None
-    try:
-        data = json.loads(package_json)
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or data.get("dependencies"):
-        return None
-    dev = data.get("devDependencies")
-    return next((r for r in JS_TEST_RUNNERS if isinstance(dev, dict) and r in dev), None)
+    deps, dev = _package_deps(package_json)
+    return None if deps else next((r for r in JS_TEST_RUNNERS if r in dev), None)
 
 
 def _client_app(project_text: str, package_json: str) -> str | None:
@@ -864,18 +863,8 @@ def _client_app(project_text: str, package_json: str) -> str | None:
     Electron ``package.json``."""
     if re.search(r"<UseMaui>\s*true\s*</UseMaui>", project_text, re.IGNORECASE):
         return "a .NET MAUI app (UseMaui)"
-    if not package_json:
-        return None
-    try:
-        data = json.loads(package_json)
-    except ValueError:
-        return None
-    deps = data.get("dependencies") if isinstance(data, dict) else None
-    if isinstance(deps, dict):
-        for package, what in CLIENT_PACKAGES.items():
-            if package in deps:
-                return f"{what} (package.json depends on {package})"
-    return None
+    deps, _ = _package_deps(package_json)
+    return next((f"{what} (package.json depends on {package})" for package, what in CLIENT_PACKAGES.items() if package in deps), None)
 
 
 _GO_TOOLS_TAG = re.compile(r"(?m)^//\s*(go:build|\+build)\s+tools\s*$")

@@ -410,3 +410,19 @@ def test_a_browser_test_project_is_a_test_and_dynamodb_local_is_infrastructure(t
     assert roles["src/e2e"] == (None, "test", "a test project (package.json: cypress and no runtime dependencies)")
     assert roles["src/ui"][:2] == ("ui", "service")  # a runtime dependency: a service that also has browser tests
     assert roles["compose.yaml#carts-db"][:2] == (None, "infrastructure")
+
+
+def test_a_package_json_of_the_wrong_shape_is_no_app_and_stops_nothing(tmp_path):
+    """``dependencies`` as a list (or not JSON at all) once raised TypeError in the browser-code pass."""
+    write(
+        tmp_path,
+        {
+            "web/package.json": '{"dependencies": ["next", "@angular/core"], "devDependencies": "cypress"}\n',
+            "web/index.js": "x = 1;\n",
+            "broken/package.json": "{not json\n",
+            "broken/index.js": "x = 1;\n",
+        },
+    )
+    inv = inventory(tmp_path, Config())
+    assert inv.browser == {}
+    assert _roles(tmp_path)["web"][1] == "service"
