@@ -791,6 +791,60 @@ def decide(finding_id: str, path: Path, dry_run: bool, jobs: int | None, config_
     click.echo(f"wrote {written.relative_to(path).as_posix()}: fill in rationale and agreed_by; `contracts check` then reports {f.id} as ACCEPTED")
 
 
+@main.command()
+@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--apply", "apply_fixes", is_flag=True, help="Write the fixes (atomically, inside PATH, never through a symbolic link).")
+@click.option("--finding", "finding_ids", multiple=True, metavar="ID", help="Only this finding (an id or a fingerprint; repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["diff", "json"]), default="diff", show_default=True)
+@_JOBS
+@_CONFIG
+@_CACHE_DIR
+@_NO_CACHE
+@_QUIET
+def fix(
+    path: Path,
+    apply_fixes: bool,
+    finding_ids: tuple[str, ...],
+    fmt: str,
+    jobs: int | None,
+    config_path: Path | None,
+    cache_dir: Path | None,
+    no_cache: bool,
+    quiet: bool = False,
+) -> None:
+    """Apply the code-side resolutions of PATH's findings that can be applied safely.
+
+    Prints a unified diff (`git apply` reads it) and what each fix does; a fix that cannot be made
+    safely is printed as a suggestion with the reason. With --apply the files are written, a file
+    changed since the scan refused. Exit codes: 0 nothing to fix (or --apply wrote the fixes), 1
+    fixes to apply, 2 a --finding that names no finding or a file that cannot be written
+    (docs/contracts.md, Fixes; JSON: docs/schemas/fix.v1.schema.json).
+    """
+    from .checks import CheckContext, run_checks
+    from .commands.fix import FixCommandError, document, render, run, select
+    from .fix import FixError, write
+    from .report import json_out
+
+    _show_progress(quiet)
+    analysis = _analyse(path, config_path, jobs, None, cache_dir, no_cache)
+    progress.stop()
+    ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification)
+    outcome, prints = _suppress(path, analysis, run_checks(ctx), _now(), None)
+    open_findings = [f for f in outcome.kept if f.status not in ("ACCEPTED", "DECIDED")]
+    try:
+        fix_run = run(path, ctx, analysis.scan.facts, select(open_findings, prints, finding_ids))
+        if apply_fixes and fix_run.changes:
+            write(path, fix_run.changes)
+    except (FixCommandError, FixError) as exc:
+        raise _fail(str(exc)) from None
+    if fmt == "json":
+        click.echo(json_out.dumps(document(fix_run, apply_fixes)), nl=False)
+    else:
+        click.echo(render(fix_run, apply_fixes), nl=False)
+    if fix_run.changes and not apply_fixes:
+        raise click.exceptions.Exit(1)
+
+
 def _changed_only(path: Path, analysis: Analysis, outcome: Outcome, files: tuple[Path, ...]) -> Outcome:
     """``--changed``: the findings of the services owning ``files`` (extractor/changed.py)."""
     from .changed import limited, owning_services

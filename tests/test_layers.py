@@ -43,7 +43,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("checks", ("extractor.checks.*",)),
     ("history", ("extractor.history.*", "extractor.suppress", "extractor.changed")),
     ("pipeline", ("extractor.pipeline",)),
-    ("commands", ("extractor.commands.*", "extractor.ruletest", "extractor.docs")),
+    ("commands", ("extractor.commands.*", "extractor.fix.*", "extractor.ruletest", "extractor.docs")),
     ("report", ("extractor.report.*",)),
     ("cli", ("extractor.cli",)),
 ]
