@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from .. import yamlio
 from ..discover import COMPOSE_NAMES, compose_images, compose_services, is_envoy_file, is_nginx_file, service_files
@@ -24,9 +25,10 @@ from . import envoy, nginx, spring_gateway, yarp
 from .appsettings import read_appsettings
 from .aspire import read_aspire
 from .book import AddressBook
+from .commands import read_dockerfiles
 from .compose import read_compose
 from .dotenv import read_env_files
-from .k8s import K8S_KINDS, maybe_k8s, read_k8s
+from .k8s import K8S_KINDS, maybe_k8s, read_k8s_docs
 from .mesh import read_mesh
 from .routes import Route
 from .spring import read_spring_config
@@ -45,6 +47,7 @@ def build_address_book(root: Path, services: list[Service], other_files: Iterabl
     other_files = list(other_files)
     roots = [s.root for s in services]
     by_root = {s.root: s.name for s in services}
+    k8s_docs: list[tuple[str, dict[str, Any]]] = []  # read once all are loaded: a workload's envFrom names ConfigMaps of any file
     for rel in sorted(other_files):
         if not rel.endswith((".yaml", ".yml")):
             continue
@@ -63,7 +66,9 @@ def build_address_book(root: Path, services: list[Service], other_files: Iterabl
             if is_compose and isinstance(doc.get("services"), dict):
                 read_compose(book, rel, doc, roots, by_root, root)
             elif doc.get("kind") in K8S_KINDS:
-                read_k8s(book, rel, doc)
+                k8s_docs.append((rel, doc))
+    read_k8s_docs(book, k8s_docs)
+    read_dockerfiles(book, root, roots, by_root)  # the image's own command: after the deployment's, which wins
     read_env_files(book, root, roots, by_root, other_files)  # after the deployment files: their values win
     read_appsettings(book, root, roots, by_root, other_files)
     read_spring_config(book, root, roots, by_root, other_files)

@@ -1,6 +1,6 @@
 """Docker Compose files: each compose service's build context (with its ``dockerfile:`` folder when the
 context is a parent folder) or name mapped to a service of the repository, its host names as
-aliases, its ``environment:`` and ``env_file:`` entries."""
+aliases, its ``environment:`` and ``env_file:`` entries, the options of its ``entrypoint:`` / ``command:``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from ..discover import compose_build_folder, join_path, owner_of
 from .book import AddressBook
+from .commands import record_command
 from .dotenv import env_file_entries
 
 
@@ -43,6 +44,7 @@ def read_compose(book: AddressBook, rel: str, doc: dict[str, Any], roots: list[s
         for alias in (name, spec.get("hostname"), spec.get("container_name")):
             if isinstance(alias, str):
                 book.add_alias(alias, service)
+        record_command(book, service, rel, spec.get("entrypoint"), spec.get("command"))
         for k, v in _compose_env(spec.get("environment")).items():
             book.env_by_service.setdefault(service, {}).setdefault(k, v)
             book.env_sources.setdefault((service, k), rel)

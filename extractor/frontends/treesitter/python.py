@@ -77,6 +77,7 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         self._params: dict[int, list[tuple[str, str, Node | None]]] = {}  # function node id → (kind, name, annotation)
         self._plain_params: dict[int, list[tuple[str, Node | None]]] = {}  # function node id → function_params
         self._self_names: dict[int, str | None] = {}  # function node id → _self_name
+        self._registered: dict[int, ClassInfo] | None = None  # function / class node id → the same-file class whose body lists it (registered_in)
         # attribute node id → its member parts (the tree does not change during a file's analysis)
         self._members: dict[int, tuple[Node, str] | None] = {}
 
@@ -525,7 +526,54 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
             b = cls.scope.bindings.get(attr)
             if b is not None:
                 return self.binding_value(b, attr)
+        return self.inherited_member(inst.cls, attr, 0)
+
+    def inherited_member(self, cls: ClassInfo, attr: str, depth: int) -> Any:
+        """``self.x`` that no same-file class of the chain sets: an attribute a library base class
+        provides, when a rule declares ``Base.x`` an instance (``locust.HttpUser.client``); else the
+        attribute of the same-file class whose body lists this one (``tasks = [UserBehavior]``:
+        the class runs it and lends it its attributes, ``registered_in``)."""
+        for c in self.base_chain(cls):
+            for base in self.class_bases(c):
+                found = self.resolve_ref(f"{base}.{attr}")
+                if isinstance(found, Obj):
+                    return found
+        owner = self.registered_in(cls.node)
+        if owner is not None and depth < 4:
+            for c in self.base_chain(owner):
+                if c.members is None:
+                    self.collect_members(c)
+                if (c.members is not None and attr in c.members) or attr in c.scope.bindings:
+                    return self.instance_member(Instance(owner, "self"), attr, None)
+            return self.inherited_member(owner, attr, depth + 1)
         return Dynamic(f"self.{attr}")
+
+    def registered_in(self, node: Node) -> ClassInfo | None:
+        """The same-file class whose body lists the function or class ``node`` in a literal
+        (``tasks = {index: 1}``, ``actions = [publish]``) or declares it as a decorated nested class
+        (``@task class Browse(TaskSet)``): the class calls it as one of its own methods (a module
+        function gets the instance as its first parameter). The first class wins."""
+        if self._registered is None:
+            self._registered = {}
+            for cls in list(self._class_of.values()):
+                body = cls.node.child_by_field_name("body")
+                for st in body.named_children if body is not None else []:
+                    inner = st.child_by_field_name("definition") if st.type == "decorated_definition" else None
+                    if inner is not None and inner.type == "class_definition":  # @task class Browse(TaskSet): registered by its decorator
+                        self._registered.setdefault(inner.id, cls)
+                        continue
+                    assign = next(iter(st.named_children), None) if st.type == "expression_statement" else None
+                    right = assign.child_by_field_name("right") if assign is not None and assign.type == "assignment" else None
+                    if right is None or right.type not in ("list", "set", "tuple", "dictionary"):
+                        continue
+                    items = [kv.child_by_field_name("key") if kv.type == "pair" else kv for kv in right.named_children]
+                    for item in items:
+                        v = self.evaluate(item, cls.scope) if item is not None and item.type == "identifier" else None
+                        if isinstance(v, FunctionValue) and v.fn.cls is None:
+                            self._registered.setdefault(v.fn.node.id, cls)
+                        elif isinstance(v, ClassValue) and v.cls is not cls:
+                            self._registered.setdefault(v.cls.node.id, cls)
+        return self._registered.get(node.id)
 
     def _assigned_member(self, cls: ClassInfo, attr: str, entries: list[tuple[Node, Scope]]) -> Any:
         memo = cls.member_cache  # the engine's: an attached policy (emit.attach_policies) marks it
@@ -705,6 +753,10 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
                 scope.bindings[name] = Binding(type_node=ann, scope=parent)
             else:
                 scope.bindings[name] = Binding(value=Dynamic(name))
+        owner = self.registered_in(fn.node) if cls is None and fn.scope.kind == "module" else None
+        first = next((name for kind, name, ann in self._param_nodes(fn.node) if kind == "plain"), None)
+        if owner is not None and first is not None and scope.bindings[first].type_node is None:  # listed in a class body: its instance, unless annotated
+            scope.bindings[first] = Binding(value=Instance(owner, first))
         override = self._callbacks.get(fn.node.id)
         if override is not None:
             plain = self.function_params(fn.node)
