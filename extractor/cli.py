@@ -1169,6 +1169,117 @@ def report(
     _end_with_contract_errors(analysis)
 
 
+def _service_map(values: tuple[str, ...]) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        observed, sep, service = value.partition("=")
+        if not sep or not observed.strip() or not service.strip():
+            raise _fail(f"--service {value!r}: expected OBSERVED=SERVICE (a service.name in the telemetry, and the scan's service)")
+        pairs[observed.strip()] = service.strip()
+    return pairs
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--traces",
+    "traces",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A trace export: OTLP JSON lines, Jaeger or Zipkin JSON (repeatable).",
+)
+@click.option(
+    "--metrics",
+    "metrics",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Prometheus histograms: a text exposition snapshot or a range query's JSON (repeatable).",
+)
+@click.option(
+    "--service", "service_map", multiple=True, metavar="OBSERVED=SERVICE", help="Name an observed service.name as a service of the scan (repeatable)."
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
+@_REPORT_TO
+@click.option(
+    "--stats",
+    "stats_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    callback=_output_path,
+    help="Also write the observed statistics (observe.v1 JSON) to FILE.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding is at least this severe.",
+)
+@click.option("--check", "check_ids", multiple=True, help="Run only these observed.* checks (ids or globs); repeatable.")
+@_JOBS
+@_CONFIG
+@_CACHE_DIR
+@_NO_CACHE
+@_QUIET
+def observe(
+    path: Path,
+    traces: tuple[Path, ...],
+    metrics: tuple[Path, ...],
+    service_map: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+    stats_path: Path | None,
+    fail_on: str,
+    check_ids: tuple[str, ...],
+    jobs: int | None,
+    config_path: Path | None,
+    cache_dir: Path | None,
+    no_cache: bool,
+    quiet: bool = False,
+) -> None:
+    """Read exported telemetry and check PATH's contracts and code against what runs (docs/observe.md).
+
+    Exit codes as `check`: 0 no finding at or above --fail-on, 1 findings, 2 bad usage, an
+    unreadable export or a contract file error, 3 an internal error.
+    """
+    from .checks import fails
+    from .commands.observe import ObserveError, document, observe, observed_findings, render_summary
+    from .report import findings_json, findings_text, json_out
+
+    if not traces and not metrics:
+        raise _fail("give at least one --traces or --metrics file")
+    overrides = _service_map(service_map)
+    only = _select_checks(check_ids)
+    _show_progress(quiet)
+    analysis = _analyse(path, config_path, jobs, None, cache_dir, no_cache)
+    _no_sources(path, analysis)
+    progress.stage("reading telemetry")
+    try:
+        observed = observe(analysis, traces, metrics, overrides)
+    except ObserveError as exc:
+        raise _fail(str(exc)) from None
+    now = _now()
+    outcome, prints = _suppress(path, analysis, observed_findings(analysis, observed, only), now, None)
+    findings = outcome.kept
+    errors = analysis.declared.errors
+    root = analysis.scan.root
+    if stats_path is not None:
+        _emit(json_out.dumps(document(root, observed)), stats_path)
+    if fmt == "json":
+        _emit(json_out.dumps(findings_json.document(root, findings, errors, analysis.scan.unanalysed(), _run_metadata(path, now))), output)
+    elif fmt == "sarif":
+        _emit(json_out.dumps(_sarif(path, findings, outcome, prints)), output)
+    else:
+        report = findings_text.render(
+            root, findings, errors, len(analysis.graph.services), len(analysis.declared.files), None, analysis.scan.unanalysed(), _run_metadata(path, now)
+        )
+        _emit(render_summary(observed) + report, output)
+    if errors:
+        click.echo(f"contracts: error: {len(errors)} contract file error(s); first: {errors[0]}", err=True)
+        raise click.exceptions.Exit(2)
+    if fails(findings, fail_on):
+        raise click.exceptions.Exit(1)
+
+
 @main.group()
 def rules() -> None:
     """List, explain, document and test detection rules."""

@@ -40,7 +40,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("executors", ("extractor.executors.*",)),  # where a scan's extraction runs: shards, their merge, Dask
     ("contracts", ("extractor.contracts.*",)),
     ("graph", ("extractor.graph", "extractor.effective")),
-    ("checks", ("extractor.checks.*",)),
+    ("checks", ("extractor.checks.*", "extractor.observe.*")),  # observe: telemetry readers and the checks of contracts observe
     ("history", ("extractor.history.*", "extractor.suppress", "extractor.changed")),
     ("pipeline", ("extractor.pipeline",)),
     ("commands", ("extractor.commands.*", "extractor.fix.*", "extractor.ruletest", "extractor.docs")),

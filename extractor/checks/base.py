@@ -35,8 +35,20 @@ STATUSES = {
 """Every ``status`` a finding can have and what it asks of people."""
 
 
-KINDS = ("latency", "freshness", "idempotency", "access", "drift", "consistency", "retry-amplification", "timeout-inversion", "missing-timeout", "messages")
-"""Every ``kind`` (check family), in report order: between services, then drift and a contract against itself, then system, then message flows."""
+KINDS = (
+    "latency",
+    "freshness",
+    "idempotency",
+    "access",
+    "drift",
+    "consistency",
+    "retry-amplification",
+    "timeout-inversion",
+    "missing-timeout",
+    "messages",
+    "observed",
+)
+"""Every ``kind`` (check family), in report order: between services, then drift and a contract against itself, then system, then message flows, then what telemetry showed (``contracts observe``)."""
 
 
 ROLES = {
