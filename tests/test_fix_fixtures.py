@@ -13,7 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from extractor.config import Config
 from extractor.fix import KINDS, Fix, change_files, fix_block
+from extractor.frontends.treesitter import frontends
+from extractor.languages import rules_language_of
+from extractor.scan import scan
 
 from .conftest import REPO
 
@@ -32,16 +36,45 @@ def load(case: Path) -> tuple[dict, str, list[Fix]]:
 
 
 def comments(text: str, name: str) -> list[str]:
-    if not name.endswith(".py"):
+    """The comments of a file: Python's tokens, YAML's ``#``, the tree-sitter comment nodes of the others."""
+    if name.endswith(".py"):
+        return [t.string for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.type == tokenize.COMMENT]
+    if name.endswith(".yaml"):
         return [line.partition("#")[2].strip() for line in text.splitlines() if "#" in line]
-    tokens = tokenize.generate_tokens(io.StringIO(text).readline)
-    return [t.string for t in tokens if t.type == tokenize.COMMENT]
+    language = rules_language_of(name)
+    assert language is not None, name
+    return [c.text for c in frontends()[language].comments(text.encode("utf-8"), name)]
+
+
+def parses(text: str, name: str) -> bool:
+    if name.endswith(".py"):
+        compile(text, name, "exec")
+        return True
+    if name.endswith(".yaml"):
+        return yaml.safe_load(text) is not None
+    language = rules_language_of(name)
+    assert language is not None, name
+    return not frontends()[language].parse(name, text.encode("utf-8")).root_node.has_error
+
+
+@pytest.fixture(scope="module")
+def facts_of(catalog):
+    """The facts the scan finds in a case's input: a case's fix must name one (its rule, line and column)."""
+
+    def facts(case: Path, source: str, rules: set[str]) -> set[tuple[str, int, int]]:
+        result = scan(case, catalog=catalog, config=Config(), only_files=[source], rule_ids=rules)
+        return {(f.rule, f.line, f.col) for f in result.facts}
+
+    return facts
 
 
 @pytest.mark.parametrize("case", cases(), ids=lambda p: p.name)
-def test_fix_case(case: Path) -> None:
+def test_fix_case(case: Path, facts_of) -> None:
     spec, source, fixes = load(case)
     before = (case / source).read_text("utf-8")
+    rules = {fix.rule for fix in fixes if fix.rule}
+    found = facts_of(case, source, rules) if rules else set()
+    assert all((fix.rule, fix.line, fix.col) in found for fix in fixes if fix.rule), f"{case.name}: no fact of the fix's rule at its place: {sorted(found)}"
     changes, outcomes = change_files(case, fixes)
     assert [o.fix for o in outcomes] == sorted(fixes, key=lambda x: (x.finding, x.file, x.line, x.col, x.kind))
     if "suggestion" in spec:
@@ -55,8 +88,7 @@ def test_fix_case(case: Path) -> None:
     assert changes[0].after == expected
     missing = [c for c in comments(before, source) if c not in comments(expected, source)]
     assert not missing, f"{case.name}: comments lost: {missing}"
-    if source.endswith(".py"):
-        compile(expected, source, "exec")
+    assert parses(expected, source)
 
 
 def test_cases_cover_every_kind_of_fix_and_every_rule_with_a_fix_block() -> None:

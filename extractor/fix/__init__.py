@@ -1,7 +1,8 @@
 """``contracts fix``: the code-side resolutions of findings that can be applied safely.
 
 ``plan`` (extractor/fix/plan.py) turns findings into ``Fix`` records; ``change_files`` applies them to
-the files' text (Python through libcst codemods, extractor/fix/python.py; a contract's own value by a
+the files' text (Python through libcst codemods, extractor/fix/python.py; Go and JavaScript by a
+byte-range edit from the tree-sitter tree, extractor/fix/treesitter.py; a contract's own value by a
 one-line edit), each fix that cannot be applied safely becoming a suggestion with its reason;
 ``unified_diff`` shows the result and ``write`` puts it in place (inside the scanned root, never
 through a symbolic link, atomically, and only when the file still has the content the plan was made
@@ -21,7 +22,7 @@ from typing import Any
 
 from .. import safeio, yamlio
 from ..catalog import default_rules_dir
-from . import python
+from . import python, treesitter
 from .model import KINDS, FileChange, Fix, Outcome, Unsafe
 
 __all__ = ["KINDS", "FileChange", "Fix", "FixError", "Outcome", "change_files", "fix_block", "unified_diff", "write"]
@@ -62,13 +63,15 @@ def apply_fix(source: str, fix: Fix, rules_dir: Path | None = None) -> str:
             raise Unsafe(f"line {fix.line} does not say {key}: {old}")
         lines[fix.line - 1] = changed
         return "".join(lines)
-    if fix.language != "python":
-        raise Unsafe(f"no {fix.language} codemod for this fix yet: apply it by hand")
+    if fix.language != "python" and fix.kind != "timeout":
+        raise Unsafe(f"no {fix.language} edit for this fix yet: apply it by hand")
     if fix.kind == "id-before-retry":
         return python.hoist_id(source, fix.line, str(fix.value), *fix.policy)
     spec = fix_block(fix.rule, rules_dir).get("timeout" if fix.kind == "timeout" else "attempts")
     if not spec:
         raise Unsafe(f"the rule {fix.rule} has no fix: {'timeout' if fix.kind == 'timeout' else 'attempts'} block: apply it by hand")
+    if fix.kind == "timeout" and fix.language != "python":
+        return treesitter.add_timeout(source, fix.file, fix.language, fix.line, fix.col, spec, float(fix.value))
     if fix.kind == "timeout":
         return python.add_timeout(source, fix.line, fix.col, spec, float(fix.value))
     return python.set_attempts(source, fix.line, fix.col, spec, int(fix.value))

@@ -23,13 +23,12 @@ from ..checks.system import reached_calls
 from ..contracts.values import format_ms
 from ..facts import Fact
 from ..graph import CallEdge
+from ..languages import rules_language_of
 from .model import Fix
 
 FIXABLE = ("drift.timeout", "system.missing-timeout", "drift.retry", "idempotency.new-id-on-retry", "idempotency.new-id-per-attempt")
 """The checks whose findings ``contracts fix`` can resolve in code, in the order their fixes are planned
 (an earlier one wins when two fix the same place: a declared timeout over a caller's)."""
-
-LANGUAGES = {".py": "python", ".pyi": "python"}
 
 
 def edges_of(ctx: CheckContext, f: Finding) -> list[CallEdge]:
@@ -56,7 +55,8 @@ def plan(ctx: CheckContext, facts: Sequence[Fact], findings: Iterable[Finding]) 
 
 
 def _language(file: str) -> str:
-    return next((lang for ext, lang in LANGUAGES.items() if file.endswith(ext)), file.rpartition(".")[2])
+    """The rules' language of a file (TypeScript files use the javascript rules)."""
+    return rules_language_of(file) or file.rpartition(".")[2]
 
 
 def _timeout_fixes(by_id: dict[str, Fact], f: Finding, edge: CallEdge, ms: float, why: str) -> Iterator[Fix]:
