@@ -12,6 +12,7 @@ import fnmatch
 import json
 import os
 import re
+import shlex
 import subprocess
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -454,6 +455,7 @@ def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]
     roots: list[str]
     verdicts: dict[str, tuple[str, str]] = {}
     mounted: dict[str, tuple[str, str]] = {}
+    modes: dict[str, BuildMode] = {}
     composed = compose_services(root, inv.other_files)
     if config.services:
         dirs = {_parent(f) for f in all_files} | {"."}
@@ -466,12 +468,22 @@ def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]
         verdicts = {r: ("service", f"services = {list(config.services)} ({config.source})") for r in roots}
     else:
         mounted = _compose_proxies(composed, inv)
-        candidates = (set(contracts_by_dir) | set(manifests_by_dir) | _included(all_files, config) | set(mounted)) - {"."}
+        modes = {m.root: m for ms in build_modes(root, composed, inv.files).values() for m in ms}
+        for m in modes.values():  # one build run as several services: the build is none of them, each mode's folder is one
+            verdicts[m.build] = ("build", _build_reason(m.build, [n for n in modes.values() if n.build == m.build]))
+        candidates = (set(contracts_by_dir) | set(manifests_by_dir) | _included(all_files, config) | set(mounted) | set(modes)) - {"."} - set(verdicts)
         project_refs = _project_references(root, all_files)
         roots = []
         for d in sorted(candidates, key=lambda x: (x.count("/"), x)):
             outer = next((r for r in roots if d.startswith(r + "/")), None)
-            role, reason = _classify(root, d, sorted(manifests_by_dir.get(d, [])), d in contracts_by_dir, inv, config, project_refs)
+            if d in modes:
+                m = modes[d]
+                role, reason = (
+                    "service",
+                    f'compose service {m.name} runs the build {m.build} with the argument {m.arg}: its code is the package {d}, reached from case "{m.arg}" ({m.where})',
+                )
+            else:
+                role, reason = _classify(root, d, sorted(manifests_by_dir.get(d, [])), d in contracts_by_dir, inv, config, project_refs)
             if role == "service" and d in mounted and d not in manifests_by_dir:
                 role, reason = "proxy", mounted[d][1]
             if outer is not None and role in ("service", "proxy"):
@@ -498,7 +510,8 @@ def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]
             dirname = builders[r]
         manifests = sorted(manifests_by_dir.get(r, []))
         declared = _declared_service_name(root, contracts_by_dir.get(r, []))
-        name = config.names.get(r) or declared or (mounted[r][0] if r in mounted and not config.services else None) or dirname
+        mode = modes.get(r) if not config.services else None
+        name = config.names.get(r) or declared or (mounted[r][0] if r in mounted and not config.services else None) or (mode.name if mode else None) or dirname
         if name in used:
             used[name] += 1
             name = f"{name}-{r.replace('/', '-')}"
@@ -563,6 +576,7 @@ class ComposeService:
     has_build: bool
     build: str | None  # the folder it builds: its context, or the dockerfile's folder inside it
     paths: tuple[str, ...]  # repository paths it builds from or mounts (``./gateways/envoy/web:/etc/envoy``)
+    command: tuple[str, ...] = ()  # the words of its ``entrypoint:`` then its ``command:``
 
 
 def compose_services(root: Path, files: Iterable[str]) -> list[ComposeService]:
@@ -596,9 +610,22 @@ def compose_services(root: Path, files: Iterable[str]) -> list[ComposeService]:
                         "build" in spec,
                         compose_build_folder(base, spec),
                         tuple(join_path(base, p) for p in paths if isinstance(p, str) and p.startswith(".")),
+                        tuple(_words(spec.get("entrypoint")) + _words(spec.get("command"))),
                     )
                 )
     return out
+
+
+def _words(command: Any) -> list[str]:
+    """A Compose ``entrypoint:`` / ``command:`` as words (a list as is, a string split as a shell does)."""
+    if isinstance(command, list):
+        return [str(w) for w in command if isinstance(w, (str, int, float))]
+    if isinstance(command, str):
+        try:
+            return shlex.split(command)
+        except ValueError:
+            return command.split()
+    return []
 
 
 def compose_build_folder(base: str, spec: dict[str, Any]) -> str | None:
@@ -614,6 +641,114 @@ def compose_build_folder(base: str, spec: dict[str, Any]) -> str | None:
     if isinstance(dockerfile, str) and "/" in dockerfile and "$" not in dockerfile:
         folder = join_path(folder, dockerfile.rsplit("/", 1)[0])
     return folder
+
+
+@dataclass(frozen=True)
+class BuildMode:
+    """One Compose service of a build that several Compose services run, each with its own argument
+    (``entrypoint: app search``): the service, the argument, and the folder of the code the
+    entry point's ``case "search":`` branch reaches (``root``), found in ``where``."""
+
+    name: str
+    build: str
+    arg: str
+    root: str
+    where: str
+
+
+_GO_CASE = re.compile(r'(?m)^([ \t]*)case\s+((?:"[^"\n]*"\s*,\s*)*"[^"\n]*")\s*:')
+_GO_IMPORT = re.compile(r'(?m)^\s*(?:import\s+)?([A-Za-z_][A-Za-z0-9_]*|\.|_)?\s*"([^"\n]+)"\s*$')
+_GO_USE = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\.[A-Z]")
+_GO_MODULE = re.compile(r"(?m)^\s*module\s+(\S+)")
+
+
+def _go_imports(text: str) -> dict[str, str]:
+    """A Go file's imports: name used in the code → import path (the last element when not renamed)."""
+    out: dict[str, str] = {}
+    for block in re.findall(r"(?ms)^import\s*\((.*?)^\)", text) + re.findall(r'(?m)^import\s+((?:[A-Za-z_]\w*\s+)?"[^"]+")', text):
+        for m in _GO_IMPORT.finditer(block):
+            path = m.group(2)
+            last = path.rsplit("/", 1)[-1]
+            if re.fullmatch(r"v\d+", last) and "/" in path:  # a major-version suffix: the package is the element before
+                last = path.rsplit("/", 2)[-2]
+            out.setdefault(m.group(1) or last.replace("-", "_"), path)
+    return out
+
+
+def _case_bodies(text: str) -> dict[str, tuple[str, int]]:
+    """The ``case "x":`` branches of a Go file: label → (the branch's text, its line)."""
+    lines = text.splitlines()
+    out: dict[str, tuple[str, int]] = {}
+    for m in _GO_CASE.finditer(text):
+        indent = len(m.group(1).expandtabs())
+        start = text.count("\n", 0, m.start())
+        body: list[str] = []
+        for line in lines[start + 1 :]:
+            stripped = line.strip()
+            if stripped and len(line.expandtabs()) - len(line.expandtabs().lstrip()) <= indent and re.match(r"(case\b|default\s*:|\})", stripped):
+                break
+            body.append(line)
+        for label in re.findall(r'"([^"\n]*)"', m.group(2)):
+            out.setdefault(label, ("\n".join(body), start + 1))
+    return out
+
+
+def _build_reason(build: str, modes: list[BuildMode]) -> str:
+    runs = ", ".join(f"{m.name} ({m.arg})" for m in sorted(modes, key=lambda m: m.name))
+    return f"one build run as {len(modes)} compose services, each with its own argument: {runs}; each is a service of its own, its code the package its argument reaches"
+
+
+def build_modes(root: Path, composed: list[ComposeService], files: list[str]) -> dict[str, list[BuildMode]]:
+    """Builds that several Compose services run, each with an argument picking what it runs: build
+    folder → its modes. A mode is kept when the build's Go entry point (a ``package main`` file in
+    the build folder) has a ``case "<argument>":`` branch that uses exactly one package of the
+    build's module no other branch uses (``case "search": srv = searchsrv.New(...)``); that
+    package's folder is the code of the service. A build is kept when two or more of its Compose
+    services have such a mode, with different folders."""
+    by_build: dict[str, list[ComposeService]] = {}
+    for c in composed:
+        if c.build is not None and c.command:
+            by_build.setdefault(c.build, []).append(c)
+    out: dict[str, list[BuildMode]] = {}
+    folders = {_parent(f) for f in files}
+    for build, group in sorted(by_build.items()):
+        if len({c.name for c in group}) < 2:
+            continue
+        go_mod = _read(root, "go.mod" if build == "." else f"{build}/go.mod")
+        module = _GO_MODULE.search(go_mod)
+        if module is None:
+            continue
+        cases: dict[str, tuple[set[str], str]] = {}  # label → (the build's folders it uses, file:line)
+        prefix = "" if build == "." else build + "/"
+        for rel in files:
+            if not (rel.endswith(".go") and rel.startswith(prefix)):
+                continue
+            text = _read(root, rel)
+            if not re.search(r"(?m)^package\s+main\b", text):
+                continue
+            imports = _go_imports(text)
+            for label, (body, line) in _case_bodies(text).items():
+                used = set()
+                for name in _GO_USE.findall(body):
+                    path = imports.get(name, "")
+                    if path.startswith(module.group(1) + "/"):
+                        folder = prefix + path[len(module.group(1)) + 1 :]
+                        if folder in folders:
+                            used.add(folder)
+                cases.setdefault(label, (used, f"{rel}:{line}"))
+        modes: list[BuildMode] = []
+        for c in sorted(group, key=lambda c: c.name):
+            arg = next((w for w in c.command if w in cases), None)
+            if arg is None:
+                continue
+            used, where = cases[arg]
+            others = set().union(*(u for lab, (u, _) in cases.items() if lab != arg))
+            own = sorted(used - others)
+            if len(own) == 1:
+                modes.append(BuildMode(c.name, build, arg, own[0], where))
+        if len(modes) >= 2 and len({m.root for m in modes}) == len(modes):
+            out[build] = modes
+    return out
 
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")

@@ -54,3 +54,20 @@ def test_manifest_folders_by_word():
     assert maybe_k8s("app.k8s.yaml")
     assert not maybe_k8s("config/application.yaml")
     assert not maybe_k8s("kubernetes.yaml")  # a file name is not a folder
+
+
+def test_one_build_run_as_several_compose_services():
+    scan = run_json("scan", MONOREPOS / "one-binary", "--no-cache")
+    assert {(s["name"], s["root"]) for s in scan["services"]} == {
+        ("frontend", "internal/frontend"),
+        ("search", "internal/search"),
+        ("geo", "internal/geo"),
+    }  # worker's branch uses no package of its own; internal/trace is every branch's
+    build = [f for f in scan["inventory"] if f["root"] == "."]
+    assert [(f["role"], f["service"]) for f in build] == [("build", None)]
+    assert "frontend (frontend), geo (geo), search (search)" in build[0]["reason"]
+    graph = run_json("graph", MONOREPOS / "one-binary", "--no-cache")
+    assert _call_edges(graph) == {
+        ("service:frontend", "service:search", "Nearby", 500.0),
+        ("service:search", "service:geo", "Near", None),  # the caller's context: no deadline of its own
+    }
