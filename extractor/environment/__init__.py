@@ -21,7 +21,7 @@ from typing import Any
 from .. import yamlio
 from ..discover import COMPOSE_NAMES, compose_images, compose_services, is_envoy_file, is_nginx_file, service_files
 from ..facts import Diagnostic, Service
-from . import envoy, nginx, spring_gateway, yarp
+from . import envoy, nginx, spring_gateway, yarp, zuul
 from .appsettings import read_appsettings
 from .aspire import read_aspire
 from .book import AddressBook
@@ -71,18 +71,19 @@ def build_address_book(root: Path, services: list[Service], other_files: Iterabl
     read_dockerfiles(book, root, roots, by_root)  # the image's own command: after the deployment's, which wins
     read_env_files(book, root, roots, by_root, other_files)  # after the deployment files: their values win
     read_appsettings(book, root, roots, by_root, other_files)
-    read_spring_config(book, root, roots, by_root, other_files)
+    served = read_spring_config(book, root, roots, by_root, other_files)  # files a Config Server serves → their services
     aspire_routes = read_aspire(book, root, roots, by_root, other_files)
     for image in compose_images(compose_services(root, other_files), services):
         if image.infrastructure is None:  # a service of the system running a stock image: its name is its address (when no other says)
             book.add_alias(image.name, image.name)
-    book.routes = read_routes(root, roots, by_root, other_files, book) + aspire_routes
+    book.routes = read_routes(root, roots, by_root, other_files, book, served) + aspire_routes
     read_mesh(book, root, other_files)
     return book
 
 
 ROUTE_READERS = (
     (spring_gateway.is_gateway_file, spring_gateway.routes_in),
+    (spring_gateway.is_gateway_file, zuul.routes_in),
     (yarp.is_yarp_file, yarp.routes_in),
     (is_nginx_file, nginx.routes_in),
     (is_envoy_file, envoy.routes_in),
@@ -90,11 +91,20 @@ ROUTE_READERS = (
 """Gateway and reverse-proxy formats: which files each reads, and its reader of one file."""
 
 
-def read_routes(root: Path, roots: list[str], by_root: dict[str, str], other_files: Iterable[str], book: AddressBook) -> list[Route]:
+def read_routes(
+    root: Path, roots: list[str], by_root: dict[str, str], other_files: Iterable[str], book: AddressBook, served: dict[str, list[str]] | None = None
+) -> list[Route]:
     """The routes of every proxy configuration file a service's folder holds, owned by that service;
-    a reader gets the service's configuration by canonical key (Resilience4j settings of a gateway)."""
+    a reader gets the service's configuration by canonical key (Resilience4j settings of a gateway).
+    A file a Config Server serves (``served``: file → services) holds the routes of the services it
+    is served to, not of the server."""
     out: list[Route] = []
-    for rel, service in service_files(sorted(other_files), roots, by_root):
+    served = served or {}
+    for rel, clients in sorted(served.items()):
+        for service in clients:
+            for read in (spring_gateway.routes_in, zuul.routes_in):
+                out += [replace(r, service=service) for r in read(root, rel, book.canonical_env(service))]
+    for rel, service in service_files(sorted(r for r in other_files if r not in served), roots, by_root):
         for accepts, read in ROUTE_READERS:
             if accepts(rel):
                 out += [replace(r, service=service) for r in read(root, rel, book.canonical_env(service))]

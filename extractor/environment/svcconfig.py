@@ -27,12 +27,17 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from ..durations import LIBRARY_DEFAULT
 from ..values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Seq, Value, describe, simplify_concat, strip
 
 if TYPE_CHECKING:
     from .book import AddressBook
 
 CONFIG_CALL = "$config"
+LIBRARY_DEFAULT_PREFIX = "$library_default."
+"""Keys the environment readers record for a library's default that depends on the classpath
+(``$library_default.ribbon.ReadTimeout``, ``spring.py``): a rule's ``config:`` list names them after
+the real keys, and the value found is the library's default (``timeout_source: library_default``)."""
 # Spring Boot's configuration files (profiles: application-prod.yml), also under config/
 SPRING_CONFIG_FILES = re.compile(r"(^|/)(application|bootstrap)(-[A-Za-z0-9_.-]+)?\.(ya?ml|properties)$")
 _PLACEHOLDER = re.compile(r"\$\{([^{}:]+)(?::([^{}]*))?\}")
@@ -178,6 +183,8 @@ def _resolve_ref(ref: Call, book: Any, service: str | None, depth: int) -> Value
                 return Named("${" + key + "}", Seq(tuple(Const(_scalar(i)) for i in items)))
             continue
         value = _text_value(raw, book, service, depth)
+        if key.startswith(LIBRARY_DEFAULT_PREFIX):
+            return Named(LIBRARY_DEFAULT, _scaled(value, factor))
         return Named("${" + key + "}", _scaled(value, factor))
     default = opts.get("default")
     if default is not None:
@@ -294,6 +301,7 @@ def parse_properties(text: str) -> dict[str, str]:
 
 __all__ = [
     "CONFIG_CALL",
+    "LIBRARY_DEFAULT_PREFIX",
     "SPRING_CONFIG_FILES",
     "canonical",
     "config_ref",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .base import Kind, LinkContext, fields, raws
-from .convert import put_known, text_or_none
+from .convert import number, put_known, text_or_none, to_int
 from .messages import COMMON_FIELDS, COMMON_RAW, boolean, common, resolved_text, vocabulary
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ FIELDS = COMMON_FIELDS + fields(
     group        string?   -    The consumer group, subscription or queue group sharing the messages.
     ack_mode     -         req  When the message is acknowledged (null when not known).
     redelivery   boolean?  req  Whether a message is delivered again when its handling fails or the consumer dies before acknowledging it (at-least-once); null when not known.
+    max_deliveries  integer?  -  How often the broker delivers a message at most (NATS JetStream MaxDeliver), when the code says; 1 means never again.
     dead_letter  string?   -    Where messages that keep failing go (a dead-letter topic, queue or exchange), when configured in code.
     dedup        string?   -    How the consumer de-duplicates, when the library or its configuration does (a rule's constant); a handler's own check is an idempotency_key fact.
     handler      string?   req  The function handling the messages (dotted within its module), or the expression passed as handler.
@@ -37,6 +38,7 @@ RAW = COMMON_RAW + raws(
     group        -  The consumer group / subscription.
     ack_mode     -  The ack setting in the library's spelling, read through the rule's `options: {ack_modes: {spelling: mode}}` (`enable_auto_commit: false` → `manual_commit`); a mode itself stands.
     redelivery   -  Overrides what the ack mode says (a boolean).
+    max_deliveries  -  The most deliveries of one message (a number; 1: no redelivery; -1: no limit).
     dead_letter  -  The dead-letter destination.
     dedup        -  The library's own de-duplication.
     handler      -  The handling function (`{function}`, or an argument as text).
@@ -48,8 +50,9 @@ def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any
     out = common(raw, rule, ctx)
     ack_mode = vocabulary(raw, "ack_mode", rule, ACK_MODES)
     redelivery = boolean(raw.get("redelivery"))
+    max_deliveries = to_int(number(raw.get("max_deliveries")))
     if redelivery is None and ack_mode is not None:
-        redelivery = ack_mode in REDELIVERING
+        redelivery = ack_mode in REDELIVERING and max_deliveries != 1
     out["ack_mode"] = ack_mode
     out["redelivery"] = redelivery
     out["handler"] = text_or_none(raw.get("handler"))
@@ -58,6 +61,7 @@ def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any
         group=resolved_text(raw.get("group"), ctx),
         dead_letter=resolved_text(raw.get("dead_letter"), ctx),
         dedup=text_or_none(raw.get("dedup")),
+        max_deliveries=max_deliveries,
     )
     return out
 

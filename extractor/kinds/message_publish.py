@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .base import Kind, LinkContext, fields, raws
-from .convert import number, put_known, text_or_none, to_int
+from .convert import ms_or_none, number, put_known, text_or_none, to_int
 from .messages import COMMON_FIELDS, COMMON_RAW, boolean, common
 
 if TYPE_CHECKING:
@@ -19,6 +19,8 @@ FIELDS = COMMON_FIELDS + fields(
     acks         -         -      Producer acknowledgements required from the broker: 0 or 1 (numbers), all (Kafka; -1 is all), or {expr} when not known.
     idempotent   boolean?  -      Whether the producer de-duplicates its own retries (Kafka enable.idempotence).
     retries      integer?  -      How often the producer re-sends a message the broker did not acknowledge.
+    reply        boolean?  -      True for a request: the publisher waits for the answer over the broker (NATS request, RPC call, request client).
+    reply_timeout_ms  ms   -      How long a request waits for its answer, when the code says.
     function     string?   -      The function publishing (dotted within its module).
     """,
     acks={"type": ["string", "integer", "null"]},
@@ -30,6 +32,8 @@ RAW = COMMON_RAW + raws(
     acks        -  Producer acks (`"all"`, `-1`, `1`, `0`).
     idempotent  -  The producer's idempotence setting (a boolean).
     retries     -  The producer's retry count.
+    reply       -  True when the publisher waits for an answer (request/reply; a boolean).
+    reply_timeout  units  How long a request waits for its answer.
     function    -  The publishing function (`{function}`).
     """
 )
@@ -54,6 +58,8 @@ def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any
         acks=acks_value(raw.get("acks")),
         idempotent=boolean(raw.get("idempotent")),
         retries=to_int(number(raw.get("retries"))),
+        reply=boolean(raw.get("reply")),
+        reply_timeout_ms=ms_or_none(raw, "reply_timeout"),
         function=text_or_none(raw.get("function")),
     )
     return out

@@ -24,12 +24,12 @@ if TYPE_CHECKING:
     from ..environment.book import AddressBook
     from .base import LinkContext
 
-PROXIES = ("spring-cloud-gateway", "yarp", "nginx", "envoy")
+PROXIES = ("spring-cloud-gateway", "yarp", "nginx", "envoy", "zuul")
 
 FIELDS = (
     fields(
         """
-    library          string?  req  The proxy: spring-cloud-gateway, yarp, nginx, envoy.
+    library          string?  req  The proxy: spring-cloud-gateway, yarp, nginx, envoy, zuul.
     method           string?  req  The HTTP method the route matches, when it restricts one; else null.
     url              string?  req  The upstream address as configured (lb://orders, http://orders:8080, an upstream's first server).
     target           target   req  The service of this repository (or host) the route forwards to.

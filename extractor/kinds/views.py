@@ -186,6 +186,8 @@ class MessagePublish(MessageView):
     acks: str | int | None = None
     idempotent: bool | None = None
     retries: int | None = None
+    reply: bool | None = None
+    reply_timeout_ms: int | float | None = None
     function: str | None = None
 
 
@@ -196,6 +198,7 @@ class MessageConsume(MessageView):
     group: str | None = None
     ack_mode: str | None = None
     redelivery: bool | None = None
+    max_deliveries: int | None = None
     dead_letter: str | None = None
     dedup: str | None = None
     handler: str | None = None

@@ -206,6 +206,8 @@ class Matcher(Emitter):
             default = Const(spec.default) if spec.has_default else None
             return config_ref(keys, default=default, scale=spec.scale) if keys else default
         if spec.if_passed is not _IF_MISSING:
+            if spec.option:  # a functional option passed at all (nats.ManualAck()): the constant
+                return Const(spec.if_passed) if site is not None and self.option_call(site, spec.option, scope) is not None else None
             node = self.find_arg(site, spec.arg, spec.kw) if site is not None else None
             inner = strip(self.to_value(self.evaluate(node, scope))) if node is not None else None
             if inner is not None and spec.path:  # a key of the argument (Settings{ReadyToTrip: ...})
