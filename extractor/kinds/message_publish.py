@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .. import durations
 from .base import Kind, LinkContext, fields, raws
-from .convert import ms_or_none, number, put_known, text_or_none, to_int
+from .convert import ms_or_none, num, number, put_known, text_or_none, to_int
 from .messages import COMMON_FIELDS, COMMON_RAW, boolean, common
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ RAW = COMMON_RAW + raws(
     idempotent  -  The producer's idempotence setting (a boolean).
     retries     -  The producer's retry count.
     reply       -  True when the publisher waits for an answer (request/reply; a boolean).
-    reply_timeout  units  How long a request waits for its answer.
+    reply_timeout  units,bare  How long a request waits for its answer; bare: read with the rule's `timeout:` block (its unit and duration `functions:`, `Duration.ofSeconds(2)`).
     function    -  The publishing function (`{function}`).
     """
 )
@@ -50,6 +51,16 @@ def acks_value(v: Any) -> str | int | None:
     return int(text) if text.isdigit() else text
 
 
+def reply_timeout_ms(raw: dict[str, Any], rule: Rule) -> int | float | None:
+    """A request's timeout: a raw field with its unit, else the bare one read with the rule's ``timeout:`` block."""
+    ms = ms_or_none(raw, "reply_timeout")
+    spec = (rule.match or {}).get("timeout") or {}
+    if ms is None and raw.get("reply_timeout") is not None and spec:
+        found = durations.interpret(raw["reply_timeout"], spec).ms
+        ms = None if found is None else num(found)
+    return ms
+
+
 def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:
     out = common(raw, rule, ctx)
     put_known(
@@ -59,7 +70,7 @@ def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any
         idempotent=boolean(raw.get("idempotent")),
         retries=to_int(number(raw.get("retries"))),
         reply=boolean(raw.get("reply")),
-        reply_timeout_ms=ms_or_none(raw, "reply_timeout"),
+        reply_timeout_ms=reply_timeout_ms(raw, rule),
         function=text_or_none(raw.get("function")),
     )
     return out
