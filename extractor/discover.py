@@ -473,6 +473,7 @@ def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]
             verdicts[m.build] = ("build", _build_reason(m.build, [n for n in modes.values() if n.build == m.build]))
         candidates = (set(contracts_by_dir) | set(manifests_by_dir) | _included(all_files, config) | set(mounted) | set(modes)) - {"."} - set(verdicts)
         project_refs = _project_references(root, all_files)
+        deployed = frozenset(c.build for c in composed if c.build is not None)
         roots = []
         for d in sorted(candidates, key=lambda x: (x.count("/"), x)):
             outer = next((r for r in roots if d.startswith(r + "/")), None)
@@ -483,7 +484,7 @@ def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]
                     f'compose service {m.name} runs the build {m.build} with the argument {m.arg}: its code is the package {d}, reached from case "{m.arg}" ({m.where})',
                 )
             else:
-                role, reason = _classify(root, d, sorted(manifests_by_dir.get(d, [])), d in contracts_by_dir, inv, config, project_refs)
+                role, reason = _classify(root, d, sorted(manifests_by_dir.get(d, [])), d in contracts_by_dir, inv, config, project_refs, deployed)
             if role == "service" and d in mounted and d not in manifests_by_dir:
                 role, reason = "proxy", mounted[d][1]
             if outer is not None and role in ("service", "proxy"):
@@ -892,7 +893,14 @@ def _project_references(root: Path, files: list[str]) -> dict[str, list[str]]:
 
 
 def _classify(
-    root: Path, d: str, manifests: list[str], has_contracts: bool, inv: Inventory, config: Config, project_refs: dict[str, list[str]]
+    root: Path,
+    d: str,
+    manifests: list[str],
+    has_contracts: bool,
+    inv: Inventory,
+    config: Config,
+    project_refs: dict[str, list[str]],
+    deployed: frozenset[str] = frozenset(),
 ) -> tuple[str, str]:
     """(role, reason) of a folder with a manifest or a contracts/ folder."""
     shown = config.source or "configuration"
@@ -933,6 +941,16 @@ def _classify(
         users = sorted({u for p in projects for u in project_refs.get(p.lower(), []) if u != d})
         if users:
             return "library", f"a library (no entry point), referenced by {', '.join(users)}"
+    if manifests == ["Dockerfile"] and sources:
+        stock = _stock_infrastructure(_read(root, f"{d}/Dockerfile"))
+        if stock in DATABASE_IMAGES:  # FROM mongo:3 with ADD ./dump /: scripts and data the database runs at start
+            shown_files = ", ".join(f[len(d) + 1 :] for f in sources[:3]) + (", ..." if len(sources) > 3 else "")
+            return "infrastructure", f"a stock {stock} image with its init scripts and data ({shown_files}), no manifest of a service: not a service"
+    script = _script_folder(texts.get("package.json", "")) if manifests == ["package.json"] and d not in deployed else None
+    if script is not None and any(_SERVES.search(_read(root, f)) for f in sources[:200]):
+        script = None  # http.createServer(...).listen(port): a server without a framework
+    if script is not None:
+        return "build", f"a script folder, not a service: {script}, no server framework, no Dockerfile and no Compose service builds it"
     go_files = [f for f in sources if f.endswith(".go")] if manifests == ["go.mod"] else []
     if go_files and all(_is_go_tools_file(_read(root, f)) for f in go_files):
         return "build", "a Go module pinning build tools (its Go files have the tools build tag), no service code"
@@ -985,6 +1003,75 @@ def _package_deps(package_json: str) -> tuple[dict[str, Any], dict[str, Any]]:
         return {}, {}
     deps, dev = data.get("dependencies"), data.get("devDependencies")
     return (deps if isinstance(deps, dict) else {}), (dev if isinstance(dev, dict) else {})
+
+
+SERVER_PACKAGES = (
+    "express",
+    "fastify",
+    "koa",
+    "@nestjs/core",
+    "next",
+    "nuxt",
+    "@hapi/hapi",
+    "hapi",
+    "restify",
+    "hono",
+    "@remix-run/node",
+    "@sveltejs/kit",
+    "@grpc/grpc-js",
+    "grpc",
+    "socket.io",
+    "ws",
+    "apollo-server",
+    "@apollo/server",
+    "http-proxy",
+    "kafkajs",
+    "amqplib",
+)
+"""``package.json`` dependencies of a process that serves (or consumes) something: not a script folder."""
+UI_PACKAGES = ("react", "vue", "svelte", "@angular/core", "preact", "solid-js", "lit", "vite")
+"""A browser app's packages: such a folder is not a script folder (``_script_folder``)."""
+_SERVES = re.compile(r"\bcreateServer\s*\(|\.listen\s*\(|\bDeno\.serve\b|\bBun\.serve\b")
+DATABASE_IMAGES = frozenset(
+    {
+        "postgres",
+        "postgresql",
+        "postgis",
+        "mysql",
+        "mariadb",
+        "mssql",
+        "mongo",
+        "mongodb",
+        "cassandra",
+        "couchbase",
+        "neo4j",
+        "elasticsearch",
+        "opensearch",
+        "redis",
+        "valkey",
+    }
+)
+"""Stock database images that run the scripts and data files a folder adds to them (``/docker-entrypoint-initdb.d``)."""
+
+
+def _script_folder(package_json: str) -> str | None:
+    """What a ``package.json`` of scripts runs (None: it may be a service): it has ``scripts`` and
+    depends on no server framework, broker client or UI framework (``_classify`` also wants no
+    Dockerfile, no Compose service building it, and no source that listens)."""
+    try:
+        data = json.loads(package_json) if package_json else None
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    scripts = data.get("scripts")
+    if not isinstance(scripts, dict) or not scripts or data.get("workspaces"):
+        return None
+    deps, dev = _package_deps(package_json)
+    if any(p in deps or p in dev for p in SERVER_PACKAGES + UI_PACKAGES):
+        return None
+    shown = ", ".join(f"{k}: {v}" for k, v in list(scripts.items())[:2] if isinstance(v, str))
+    return f"package.json runs scripts ({shown})"
 
 
 def _js_test_runner(package_json: str) -> str | None:

@@ -71,3 +71,53 @@ def test_one_build_run_as_several_compose_services():
         ("service:frontend", "service:search", "Nearby", 500.0),
         ("service:search", "service:geo", "Near", None),  # the caller's context: no deadline of its own
     }
+
+
+def _roles(root):
+    from extractor.config import Config
+    from extractor.discover import inventory, survey
+
+    _, folders = survey(inventory(root, Config()), Config())
+    return {f.root: (f.service, f.role) for f in folders}
+
+
+def test_script_folders_and_database_image_folders_are_not_services(tmp_path):
+    """D28: a folder of scripts (no server, no Dockerfile, not deployed) and a database image with its
+    init scripts are not services; a server without a framework, a browser app and a folder Compose
+    builds stay services."""
+    from .checks.helpers import write
+
+    write(
+        tmp_path,
+        {
+            "oss/attribution/package.json": '{"main": "dist/main.js", "scripts": {"build": "tsc", "start": "node dist/main.js"}, "dependencies": {"axios": "^1"}}',
+            "oss/attribution/src/main.ts": "import axios from 'axios';\naxios.get('https://registry.example/x');\n",
+            "mongodb/Dockerfile": "FROM mongo:3\nADD init.sh /init.sh\nADD ./dump /\n",
+            "mongodb/dump/account-service-dump.js": "db.accounts.insert({name: 'demo'});\n",
+            "plain/package.json": '{"scripts": {"start": "node server.js"}}',
+            "plain/server.js": "require('http').createServer((q, r) => r.end()).listen(8080);\n",
+            "spa/package.json": '{"scripts": {"dev": "vite"}, "dependencies": {"react": "^18"}}',
+            "spa/src/main.js": "fetch('/api/items');\n",
+            "worker/package.json": '{"scripts": {"start": "node main.js"}, "dependencies": {"axios": "^1"}}',
+            "worker/main.js": "require('axios').get('http://plain:8080/x');\n",
+            "loadgen/Dockerfile": "FROM grafana/k6:0.50\nCOPY script.js /script.js\n",
+            "loadgen/script.js": "import http from 'k6/http';\nexport default function () { http.get('http://plain:8080/'); }\n",
+            "docker-compose.yml": "services:\n  worker: {build: ./worker}\n",
+        },
+    )
+    roles = _roles(tmp_path)
+    assert roles["oss/attribution"] == (None, "build")
+    assert roles["mongodb"] == (None, "infrastructure")
+    assert roles["plain"] == ("plain", "service")
+    assert roles["spa"] == ("spa", "service")
+    assert roles["worker"] == ("worker", "service")  # Compose builds it
+    assert roles["loadgen"] == ("loadgen", "service")  # FROM grafana/k6 is no database that runs the folder's scripts
+
+
+def test_a_compose_hostname_is_an_address_of_its_service(tmp_path):
+    from extractor.environment import build_address_book
+    from extractor.facts import Service
+
+    (tmp_path / "compose.yaml").write_text("services:\n  cart: {build: ./src/cart, hostname: basket}\n  carts-db: {image: 'amazon/dynamodb-local:1.20.0'}\n")
+    book = build_address_book(tmp_path, [Service("cart", "src/cart")], ["compose.yaml"])
+    assert (book.service_for_host("basket"), book.service_for_host("basket.local"), book.service_for_host("carts-db")) == ("cart", "cart", None)
