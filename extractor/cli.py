@@ -638,6 +638,13 @@ def graph(
 @click.option("--update", is_flag=True, help="Also add to services that have contract files the entries their code shows and the files lack.")
 @click.option("--dry-run", is_flag=True, help="Print a unified diff per file instead of writing.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--from-traces",
+    "from_traces",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A trace export (as observe reads): write each observed operation's latency.current, with the window as provenance (repeatable).",
+)
 @_JOBS
 @_CONFIG
 @_CACHE_DIR
@@ -654,6 +661,7 @@ def init(
     cache_dir: Path | None,
     no_cache: bool,
     quiet: bool = False,
+    from_traces: tuple[Path, ...] = (),
 ) -> None:
     """Write contract files for services that have none, from what their code shows.
 
@@ -670,8 +678,16 @@ def init(
     progress.stop()
     _no_sources(path, analysis)
     _report_unanalysed(analysis.scan, False)
+    currents = []
+    if from_traces:
+        from .commands.observe import ObserveError, observe, observed_currents
+
+        try:
+            currents = observed_currents(observe(analysis, from_traces), analysis.graph.services)
+        except ObserveError as exc:
+            raise _fail(str(exc)) from None
     try:
-        plan = plan_init(analysis, service_names, update=update)
+        plan = plan_init(analysis, service_names, update=update, observed=currents)
         if not dry_run:
             plan.apply()
     except InitError as exc:

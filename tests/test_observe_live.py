@@ -33,7 +33,9 @@ SERVICES = ("orders", "pricing", "web")
 DELAY_MS = 120.0
 TOLERANCE_MS = 100.0
 REQUESTS = 12
-SPANS_PER_REQUEST = 15  # web: 1 server + 2 client; orders: 2 servers (/orders, /stock ×3 → 3) ...; counted below
+SPANS_PER_REQUEST = 15
+"""web: its server span and 2 client spans; orders: /orders, its 2 attempts at pricing, 3 × /stock;
+pricing: 3 server spans (web's call, orders' 2 attempts), each with a client span to /stock."""
 
 
 def _free_port() -> int:
@@ -84,8 +86,7 @@ def exported(tmp_path_factory) -> list[Path]:
             with urllib.request.urlopen(f"{url['web']}/checkout", timeout=30) as response:
                 assert response.status == 200
         # one line per span (SimpleSpanProcessor): a server span is written after its response is sent
-        # web 1 server + 2 clients; orders /orders 1 + 2 clients, /stock 3; pricing 3 servers + 3 clients
-        expected = REQUESTS * (3 + 3 + 3 + 6)
+        expected = REQUESTS * SPANS_PER_REQUEST
         deadline = time.monotonic() + 20
         while _lines(files) < expected and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -129,7 +130,7 @@ def test_every_edge_the_code_makes_is_observed_with_the_injected_latency(exporte
     assert op["timeouts"] == op["errors"] == 2 * REQUESTS
     assert op["max_attempts"] == 2 and op["retried"] == REQUESTS and op["parents"] == REQUESTS
     assert 60 <= op["p50_ms"] <= 60 + TOLERANCE_MS, op
-    assert stats["spans"] == REQUESTS * 15
+    assert stats["spans"] == REQUESTS * SPANS_PER_REQUEST
     assert stats["unmapped"] == []
     jsonschema.validate(stats, json.loads(schema_files()["observe.v1.schema.json"]))
 

@@ -48,6 +48,7 @@ _FILE_ERRORS = ("yaml", "encoding", "file")
 if TYPE_CHECKING:
     from ..graph import ContractGraph, MessageEdge
     from ..pipeline import Analysis
+    from .observe import ObservedCurrent
 
 
 class InitError(Exception):
@@ -157,11 +158,13 @@ class InitPlan:
 # -- planning -------------------------------------------------------------------------------------
 
 
-def plan_init(analysis: Analysis, services: Sequence[str] = (), update: bool = False) -> InitPlan:
+def plan_init(analysis: Analysis, services: Sequence[str] = (), update: bool = False, observed: Sequence[ObservedCurrent] = ()) -> InitPlan:
     """What ``contracts init`` writes for ``analysis``; ``apply`` on the result writes it.
 
     ``services`` limits it to those names (discovered name, alias or root); raises ``InitError``
-    for an unknown name, or a contract file that cannot be read or edited.
+    for an unknown name, or a contract file that cannot be read or edited. ``observed``
+    (``--from-traces``) adds each observed operation's ``latency.current`` to every service,
+    those with contract files too, where its contract does not state one.
     """
     root: Path = analysis.root
     graph = analysis.graph
@@ -180,7 +183,8 @@ def plan_init(analysis: Analysis, services: Sequence[str] = (), update: bool = F
         results.append(result)
         if declared is not None and not files:  # declared in documents elsewhere
             result.contract_files = tuple(sorted({d.file for d in declared.documents}))
-        if (declared is not None or files) and not update:
+        seen = [c for c in observed if c.service == svc.name]
+        if (declared is not None or files) and not update and not seen:
             result.status = "skipped"
             continue
         errors = [
@@ -191,7 +195,8 @@ def plan_init(analysis: Analysis, services: Sequence[str] = (), update: bool = F
         if errors:
             problems += [f"{e}" for e in errors]
             continue
-        entries = _entries(svc.name, contract, inferred, graph, declared)
+        entries = _entries(svc.name, contract, inferred, graph, declared) if update or (declared is None and not files) else []
+        entries = _with_observed(entries, declared, seen)
         if declared is None and not files:
             if not entries:  # calls to external hosts alone make no contract entry, so no file
                 result.status = "empty"
@@ -434,6 +439,28 @@ def _provided_operation_entry(op: ProvidedOperation) -> Entry:
         _todo("latency", "measured (current: p50=?ms, p95=?ms) and promised (target: p95 < ?ms)"),
     )
     return Entry("provides", f"operation {op.operation}", lines, (op.location.file, op.location.line, 0, op.operation))
+
+
+def _with_observed(entries: list[Entry], declared: ServiceContract | None, seen: Sequence[ObservedCurrent]) -> list[Entry]:
+    """``entries`` with each observed operation's ``latency.current`` where the contract states none:
+    an inferred ``provides`` entry of the same operation gets it instead of its TODO, else a new entry."""
+    out = list(entries)
+    for current in seen:
+        if declared is not None and any(
+            match.same_name(op.operation, current.operation) and op.latency is not None and op.latency.current is not None
+            for op in declared.provided_operations
+        ):
+            continue
+        line = Line("latency", children=(Line("current", scalar(current.value), comment=current.provenance),))
+        at = next((i for i, e in enumerate(out) if e.section == "provides" and e.lines and match.same_name(e.lines[0].value, current.operation)), None)
+        if at is not None:
+            old = out[at]
+            lines = tuple(line if l.key is None and l.comment.startswith("TODO latency") else l for l in old.lines)
+            out[at] = Entry(old.section, old.label, lines, old.order)
+            continue
+        lines_new = (Line("operation", scalar(current.operation), comment="observed: the route of its server spans"), line, Line(MARK, "true"))
+        out.append(Entry("provides", f"operation {current.operation}", lines_new, ("~observed", current.operation)))
+    return sorted(out, key=lambda e: (SECTIONS.index(e.section), e.order))
 
 
 def _provided_endpoint_entry(ep: ProvidedEndpoint) -> Entry:

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from .sketch import Sketch
 from .spans import Span
 
-WINDOW_NS = 300 * 10**9
-"""How long (span time) a span waits for its partner or its retries: 5 minutes."""
+WINDOW_NS = 60 * 10**9
+"""How long (span time) a span waits for its partner or its retries: a minute."""
 
-PENDING_LIMIT = 200_000
+PENDING_LIMIT = 100_000
 """At most this many spans wait in each pending table (client spans, server spans, retry groups)."""
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from ..checks.base import CheckContext, Finding, Resolution, Side, check, edge_finding, finding
 from ..contracts.match import paths_match, same_name
@@ -46,6 +47,11 @@ def edge_observations(edge: CallEdge, observed: Observations, static: list[CallE
     if len([e for e in static if e.caller == edge.caller and e.callee == edge.callee]) == 1:
         return found
     return []
+
+
+def _edge_conflict(check_id: str, edge: CallEdge, hard: bool, **rest: Any) -> Finding:
+    """A finding on a call edge: error and ``BLOCKS_INTEGRATION`` when ``hard``, else warning and ``AT_RISK``."""
+    return edge_finding(check_id, "error" if hard else "warning", "BLOCKS_INTEGRATION" if hard else "AT_RISK", edge, **rest)
 
 
 def _code_locations(edge: CallEdge) -> list[Location]:
@@ -88,11 +94,10 @@ def observed_budget(ctx: CheckContext) -> Iterator[Finding]:
         hard = any(level != "target" for level, *_ in broken)
         level, limit, o, value = broken[0]
         consumer, provider = edge.caller, edge.callee
-        yield edge_finding(
+        yield _edge_conflict(
             "observed.budget",
-            "error" if hard else "warning",
-            "BLOCKS_INTEGRATION" if hard else "AT_RISK",
             edge,
+            hard,
             message=f"{consumer} budgets {limit} for {edge.subject}; its calls took p{limit.p:g} = {format_ms(round(value))} over {o.latency.count} calls ({observed.evidence()})",
             sides=(
                 Side(consumer, "expects", ", ".join(f"{lim} ({lvl})" for lvl, lim, _, _ in broken), tuple(budget.where(lvl) for lvl, *_ in broken)),
@@ -185,11 +190,10 @@ def observed_timeout(ctx: CheckContext) -> Iterator[Finding]:
             worst = min(bad, key=lambda t: t.value)
             timeouts = sum(o.latency.timeouts for o in seen)
             consumer, callee = edge.caller, edge.callee
-            yield edge_finding(
+            yield _edge_conflict(
                 "observed.timeout",
-                "error" if severe else "warning",
-                "BLOCKS_INTEGRATION" if severe else "AT_RISK",
                 edge,
+                severe,
                 message=f"{consumer} times out on {edge.subject} after {format_ms(worst.value)} ({worst.origin}) but {callee} was observed at p{p:g} = {format_ms(round(value or 0))} over {provider.latency.count} calls ({observed.evidence()}); {timeouts} call(s) timed out",
                 sides=(
                     Side(

@@ -47,6 +47,8 @@ def observations(graph: ContractGraph, aggregate: Aggregate, histograms: Iterabl
     edges: dict[tuple[str, str, str, str], tuple[Stats, Retries, bool]] = {}
     for (caller, callee, op, via), stats in aggregate.edges.items():
         a, b = note(caller), name(callee)
+        if not b[1]:
+            unmapped.add(callee)
         key = (a, b[0], op, via)
         entry2 = edges.setdefault(key, (Stats(), Retries(), b[1] and a in known))
         entry2[0].merge(stats)
