@@ -537,6 +537,8 @@ class Matcher(Emitter):
                 fact = self.emit(spec.kind, spec.rule.id, dsite.node, fields, fscope, receiver=receiver)
                 if fact.kind in POLICY_KINDS and self.ref(fact) not in covering:
                     covering.append(self.ref(fact))
+                    if spec.covers == "function":  # also the facts of the function met before it (a sibling decorator's call)
+                        self.policies.cover_function(fn.qualname, self.ref(fact))
         return covering
 
     def bind_parameter(self, binds: dict[str, Any], dsite: Site, fn: FunctionInfo, fscope: Scope, outer: Scope, qual: str) -> None:
