@@ -500,7 +500,7 @@ def build_graph(result: ScanResult, declared: LoadedContracts, inferred: Inferre
         node = services.setdefault(canonical, ServiceNode(canonical, None, None, None))
         node.declared = declared.contracts[name]
 
-    calls = _call_edges(services, aliases, inferred)
+    calls = _call_edges(services, aliases, _through_calls(result, inferred))
     layers = mesh_layers(result.facts)
     for e in calls:  # the mesh policies over the calls to a service (its effective policy, effective.py)
         e.mesh = edge_mesh(e.calls, layers.get(e.callee, ())) if not e.external else {}
@@ -738,6 +738,40 @@ def _dedup_evidence(consume: Fact, keys: list[Fact], index: Any) -> tuple[tuple[
             key = str(k.fields.get("key") or "")
             out.append((key, Sourced(f"{k.scope or handler} checks {key or 'key'}", Location(k.file, k.line, k.rule), str(k.fields.get("source") or ""))))
     return tuple(out)
+
+
+def _through_calls(result: ScanResult, inferred: InferredContracts) -> InferredContracts:
+    """A call made inside an in-house wrapper whose call sites resolve its address (the fact's
+    ``through``) is one call per target those sites reach (the URL and timeout of its first such
+    site, the location of the library call)."""
+    sites = {f.id: f.fields["through"] for f in result.facts if f.fields.get("through")}
+    if not sites:
+        return inferred
+    out: list[CodeCall] = []
+    for call in inferred.calls:
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for site in sites.get(call.id, ()):
+            target = site.get("target") or {}
+            if target.get("service") or target.get("host"):
+                found.setdefault((target.get("service") or "", target.get("host") or ""), site)
+        if not found or set(found) == {(call.callee or "", call.host or "")}:  # every site reaches what the call names
+            out.append(call)
+            continue
+        for (service, host), site in sorted(found.items()):
+            url = site.get("url")
+            out.append(
+                replace(
+                    call,
+                    callee=service or None,
+                    host=host or None,
+                    url=url,
+                    path=match.url_path(url) if call.protocol == "http" else call.path,
+                    timeout_ms=site.get("timeout_ms"),
+                    timeout_source=str(site.get("timeout_source") or "none"),
+                    endpoint=call.endpoint if (service or None) == call.callee else None,
+                )
+            )
+    return replace(inferred, calls=tuple(out))
 
 
 def _call_edges(services: dict[str, ServiceNode], aliases: dict[str, str], inferred: InferredContracts) -> list[CallEdge]:

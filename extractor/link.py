@@ -8,6 +8,7 @@ stable ids.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -137,6 +138,7 @@ def link(
     facts: list[Fact] = []
     links: dict[int, list[FactRef]] = {}
     owned: dict[int, dict[str, Any]] = {}  # facts of rules with mounts: index → raw fields (owner)
+    wrapped: dict[int, WrappedCall] = {}  # calls whose fields read their function's parameters
     for res in results:
         svc = service_of.get(res.path)
         table = tables.get(svc) or ModuleTable({}, catalog.module_aliases)
@@ -165,6 +167,10 @@ def link(
                 links[len(facts)] = [r if r.file else FactRef(r.key, res.path) for r in policy_refs]
             if OWNER_FIELD in resolved:
                 owned[len(facts)] = resolved
+            if raw.scope and raw.kind in WRAPPER_KINDS and res.summary is not None:
+                found = wrapper_params(resolved, res.summary, raw.scope)
+                if found is not None:
+                    wrapped[len(facts)] = WrappedCall(resolved, rule, ctx, table.lookup, *found)
             facts.append(
                 Fact(
                     kind=raw.kind,
@@ -182,6 +188,8 @@ def link(
             )
     resolve_grpc_servers(facts)  # a generated client with no address: the one service serving it
     apply_decorator_summaries(facts, results, service_of, links)
+    apply_wrapper_sites(facts, wrapped, results, service_of)
+    apply_process_defaults(facts, results, service_of, rules)
     apply_policy_links(facts, links)
     apply_mounts(facts, owned, results, service_of, {svc: t.lookup for svc, t in tables.items()})
     facts.extend(derive(facts, catalog))
@@ -453,6 +461,173 @@ def apply_decorator_summaries(facts: list[Fact], results: list[FileResult], serv
                     target = local.get((path, passed[len(s.module) + 1 :] if s.module and passed.startswith(s.module + ".") else passed))
                     if target is not None:
                         carry(found, c.local or c.callee, path, c.line, c.col, owner, target)
+
+
+# ---------------------------------------------------------------- wrappers: one fact, its call sites
+WRAPPER_KINDS = frozenset({"http_call", "grpc_call"})
+WRAPPER_FIELDS = ("url", "base_url", "method", "timeout", "service_name")
+"""The raw fields of a call that an in-house wrapper's parameters may give (its address, method, timeout)."""
+WRAPPER_DEPTH = 3
+"""Wrapper hops followed outwards from the library call (``reboot`` → ``_command`` → ``requests.post``)."""
+
+
+@dataclass
+class WrappedCall:
+    """A call whose fields read parameters of its function: what ``apply_wrapper_sites`` needs."""
+
+    raw: dict[str, Any]
+    rule: Rule
+    ctx: LinkContext
+    lookup: Callable[[Ref], Value | None]
+    function: Any  # FunctionSummary
+    params: frozenset[str]
+
+
+def _param_names(v: Any, names: frozenset[str]) -> set[str]:
+    return (
+        {x.text for x in walk(v) if isinstance(x, Dynamic) and x.text in names}
+        if isinstance(v, _VALUE_TYPES) or type(v).__name__ in ("BinOp", "Call")
+        else set()
+    )
+
+
+def wrapper_params(raw: dict[str, Any], summary: Any, scope: str) -> tuple[Any, frozenset[str]] | None:
+    """The function (of ``summary``) a call fact is made in, and those of its parameters the call's
+    address, method or timeout read, when any (else None): an in-house wrapper's library call."""
+    fn = next((f for f in summary.functions if f.qualname == scope), None)
+    if fn is None or not fn.params:
+        return None
+    names = frozenset(p.name for p in fn.params)
+    used: set[str] = set()
+    for key in WRAPPER_FIELDS:
+        used |= _param_names(raw.get(key), names)
+    return (fn, frozenset(used)) if used else None
+
+
+def _bind(fn: Any, site: Any) -> dict[str, Value]:
+    """The values a call site gives a function's parameters (positional, keyword, else the default)."""
+    out: dict[str, Value] = {}
+    given = dict(site.kwargs)
+    for i, p in enumerate(fn.params):
+        if p.name.startswith("*"):
+            break
+        if i < len(site.args):
+            out[p.name] = site.args[i]
+        elif p.name in given:
+            out[p.name] = given[p.name]
+        elif p.default is not None:
+            out[p.name] = p.default
+    return out
+
+
+SiteOf = Callable[[tuple[str, str]], list[tuple[str, Any, Any]]]
+
+
+def _wrapper_entries(fact: Fact, w: WrappedCall, sites_of: SiteOf) -> tuple[dict[tuple[Any, ...], dict[str, Any]], set[str]]:
+    """The ``through`` entries of one wrapped call (by call site) and the parameters some site passes."""
+    entries: dict[tuple[Any, ...], dict[str, Any]] = {}
+    passed: set[str] = set()
+
+    def follow(key: tuple[str, str], fn: Any, params: frozenset[str], raw: dict[str, Any], depth: int) -> None:
+        for path, owner, site in sites_of(key):
+            binding = _bind(fn, site)
+            passed.update(p for p in params if p in dict(site.kwargs) or any(q.name == p for q in fn.params[: len(site.args)]))
+            bound = {k: substitute(v, w.lookup, params=binding) if k in WRAPPER_FIELDS and isinstance(v, _VALUE_TYPES) else v for k, v in raw.items()}
+            outer = frozenset(q.name for q in owner.params) if owner is not None else frozenset()
+            still = set().union(*(_param_names(bound.get(k), outer) for k in WRAPPER_FIELDS)) if outer else set()
+            if still and depth < WRAPPER_DEPTH and (path, owner.qualname) != key and sites_of((path, owner.qualname)):
+                follow((path, owner.qualname), owner, frozenset(still), bound, depth + 1)  # a wrapper of the wrapper
+                continue
+            out = finalize(fact.kind, dict(bound), w.rule, w.ctx)
+            entry = {"file": path, "line": site.line, "method": out.get("method"), "url": out.get("url"), "target": out.get("target")}
+            entry.update({"timeout_ms": out.get("timeout_ms"), "timeout_source": out.get("timeout_source")})
+            entries.setdefault((path, site.line, site.col), entry)
+
+    follow((fact.file, fact.scope), w.function, w.params, w.raw, 1)
+    return entries, passed
+
+
+def apply_wrapper_sites(facts: list[Fact], wrapped: dict[int, WrappedCall], results: list[FileResult], service_of: dict[str, str | None]) -> None:
+    """A library call inside an in-house wrapper (function or method) whose address, method or
+    timeout come from the wrapper's parameters stays one fact; it carries ``through``: the call
+    sites of the wrapper in the service (across files, through at most ``WRAPPER_DEPTH`` wrappers
+    that pass their own parameters on), each with the URL, target and timeout the call has there.
+    A parameter no call site passes takes its default; when every known call site leaves a
+    parameter to its default (or there is no known call site and the default is not None), the
+    fact's own fields read the default."""
+    if not wrapped:
+        return
+    from .reach import ServiceCalls
+
+    indexes: dict[str | None, ServiceCalls] = {}
+    callers: dict[str | None, dict[tuple[str, str], list[tuple[str, Any, Any]]]] = {}
+    for res in results:
+        if res.summary is not None:
+            indexes.setdefault(service_of.get(res.path), ServiceCalls()).add(res.summary)
+
+    def sites_of(svc: str | None, key: tuple[str, str]) -> list[tuple[str, Any, Any]]:
+        """(file, calling function or None, call site) of every call the service makes of ``key``."""
+        if svc not in callers:
+            table: dict[tuple[str, str], list[tuple[str, Any, Any]]] = {}
+            index = indexes.get(svc) or ServiceCalls()
+            for path, summary in sorted(index.files.items()):
+                for owner, calls in [(None, summary.calls)] + [(fn, fn.calls) for fn in summary.functions]:
+                    for call in calls:
+                        for target in dict.fromkeys(index.resolve(call, path)):
+                            table.setdefault(target, []).append((path, owner, call))
+            callers[svc] = table
+        return callers[svc].get(key, [])
+
+    for i, w in sorted(wrapped.items()):
+        fact = facts[i]
+        entries, passed = _wrapper_entries(fact, w, functools.partial(sites_of, fact.service))
+        if entries:
+            fact.fields["through"] = [entries[k] for k in sorted(entries)]
+        defaults = {p.name: p.default for p in w.function.params if p.name in w.params and p.default is not None and p.name not in passed}
+        if not entries:
+            defaults = {k: v for k, v in defaults.items() if not (isinstance(v, Const) and v.value is None)}
+        if defaults:  # the value in force where no call site passes the parameter
+            raw = {k: substitute(v, w.lookup, params=defaults) if k in WRAPPER_FIELDS and isinstance(v, _VALUE_TYPES) else v for k, v in w.raw.items()}
+            kept: dict[str, Any] = {k: fact.fields[k] for k in ("retry_policies", "circuit_breakers", "retry_attempts", "through") if k in fact.fields}
+            fact.fields.clear()
+            fact.fields.update(finalize(fact.kind, raw, w.rule, w.ctx))
+            fact.fields.pop("_confidence", None)
+            fact.fields.update(kept)
+
+
+def apply_process_defaults(facts: list[Fact], results: list[FileResult], service_of: dict[str, str | None], rules: dict[str, Rule]) -> None:
+    """A process-wide default timeout (``socket.setdefaulttimeout(600)``: the functions a rule's
+    ``timeout: process_default:`` names) set anywhere in the service with one constant value is the
+    timeout of that rule's calls that pass none: ``timeout_source: client_default``, the setting
+    call in ``timeout_expr``. Read from the files' summaries."""
+    from . import durations
+
+    setters = {name: rule for rule in rules.values() for name in ((rule.match or {}).get("timeout") or {}).get("process_default") or ()}
+    if not setters:
+        return
+    found: dict[tuple[str | None, str], set[tuple[Any, str]]] = {}  # (service, setter) → (value, where)
+    for res in results:
+        if res.summary is None:
+            continue
+        for call in [c for fn in res.summary.functions for c in fn.calls] + list(res.summary.calls):
+            value = strip(call.args[0]) if call.callee in setters and len(call.args) == 1 else None
+            if call.callee and isinstance(value, Const):
+                found.setdefault((service_of.get(res.path), call.callee), set()).add((value.value, f"{call.callee}({value.value}) in {res.path}:{call.line}"))
+    for fact in facts:
+        rule = rules.get(fact.rule)
+        spec = ((rule.match or {}).get("timeout") or {}) if rule is not None and fact.kind in WRAPPER_KINDS else {}
+        if not spec.get("process_default") or fact.fields.get("timeout_source") not in ("none", "library_default"):
+            continue
+        for name in spec["process_default"]:
+            given = sorted(found.get((fact.service, name), ()), key=lambda x: x[1])
+            if len({v for v, _ in given}) != 1:  # not set, or set to different values: not known
+                continue
+            timeout = durations.interpret(Const(given[0][0]), spec)
+            if timeout.ms is not None:
+                fact.fields.update(timeout.fields())
+                fact.fields["timeout_source"] = "client_default"
+                fact.fields["timeout_expr"] = given[0][1]
+                break
 
 
 def apply_policy_links(facts: list[Fact], links: dict[int, list[FactRef]]) -> None:

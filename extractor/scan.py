@@ -469,6 +469,12 @@ def _scan(
                 results[task.rel] = res
                 diagnostics.extend(d for d in res.diagnostics if d.kind != "syntax_error")
 
+    wrapper_callers = [t for t in _wrapper_pass(tasks, results, smap) if t.rel not in failed]  # files calling an in-house wrapper
+    progress.add_total(len(wrapper_callers))
+    for task, (res, diag, _lines) in zip(wrapper_callers, _run_tasks(wrapper_callers, compiled, jobs, catalog, selected, cache)):
+        if diag is None and res is not None:
+            results[task.rel] = res
+
     summaries = {rel: res.summary for rel, res in results.items() if res.summary is not None}
     for _ in range(4):  # files the endpoints' services call into that no rule needed (handler → helper → client)
         hops = [t for t in _reach_pass(tasks, results, summaries, smap) if t.rel not in failed]
@@ -618,6 +624,35 @@ def _dependency_pass(
                             wanted[task.rel] = task
                     break
     return [dataclasses.replace(t, force=True) for _, t in sorted(wanted.items())]
+
+
+def _wrapper_pass(tasks: list[Task], results: dict[str, FileResult], smap: ServiceMap) -> list[Task]:
+    """Python files not extracted yet (no rule needed them) that import a module of their service
+    holding an in-house wrapper (a call whose address, method or timeout its function's parameters
+    give: ``link.wrapper_params``): their summaries give the wrapper's call sites (``through``)."""
+    from .link import WRAPPER_KINDS, wrapper_params
+
+    names: dict[str, set[str]] = {}  # service root → last names of the wrappers' modules
+    for rel, res in results.items():
+        svc = smap.owner(rel)
+        module = res.summary.module if res.summary is not None else ""
+        if svc is not None and module and any(f.kind in WRAPPER_KINDS and f.scope and wrapper_params(f.fields, res.summary, f.scope) for f in res.facts):
+            names.setdefault(svc.root, set()).add(module.rpartition(".")[2])
+    if not names:
+        return []
+    patterns = {
+        root: re.compile(rb"^[ \t]*(?:from|import)[ \t][^\n]*\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(found)) + rb")\b", re.M)
+        for root, found in names.items()
+    }
+    wanted = []
+    for task in tasks:
+        svc = smap.owner(task.rel)
+        if task.language != "python" or task.rel in results or svc is None or svc.root not in patterns:
+            continue
+        data, _ = _read(task)
+        if data is not None and patterns[svc.root].search(data):
+            wanted.append(dataclasses.replace(task, force=True))
+    return wanted
 
 
 def _reach_pass(tasks: list[Task], results: dict[str, FileResult], summaries: Mapping[str, Any], smap: ServiceMap) -> list[Task]:

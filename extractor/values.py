@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,6 +120,10 @@ Value = Const | Named | Ref | Env | Seq | Map | Obj | Call | BinOp | Concat | Dy
 
 UNKNOWN = Dynamic("")
 
+CLIENT_DEFAULT = "_client_default"
+"""A call's raw field, true when its timeout is the one its client (or the process) was given as a
+default because the call passes none: ``timeout_source`` is then ``client_default``."""
+
 _OPS: dict[str, Callable[[Any, Any], Any]] = {
     "+": lambda a, b: a + b,
     "-": lambda a, b: a - b,
@@ -224,34 +228,38 @@ def has_refs(v: Value) -> bool:
     return any(isinstance(x, Ref) for x in walk(v))
 
 
-def substitute(v: Value, lookup: Callable[[Ref], Value | None], depth: int = 0) -> Value:
-    """Replace ``Ref``s using ``lookup`` (recursively, with a depth guard against import cycles)."""
+def substitute(v: Value, lookup: Callable[[Ref], Value | None], depth: int = 0, params: Mapping[str, Value] | None = None) -> Value:
+    """Replace ``Ref``s using ``lookup`` (recursively, with a depth guard against import cycles);
+    with ``params``, also a function's parameters (``Dynamic`` of their name) by the values a
+    call site passes them (a wrapper's call site, ``link.apply_wrapper_sites``)."""
     if depth > 20:
         return Dynamic(describe(v))
+    if params and isinstance(v, Dynamic) and v.text in params:
+        return substitute(params[v.text], lookup, depth + 1)
     if isinstance(v, Ref):
         target = lookup(v)
         if target is None:
             return Named(v.name, Dynamic(v.qualname))
-        return Named(v.name, substitute(target, lookup, depth + 1)) if not isinstance(target, Named) else substitute(target, lookup, depth + 1)
+        return Named(v.name, substitute(target, lookup, depth + 1, params)) if not isinstance(target, Named) else substitute(target, lookup, depth + 1, params)
     if isinstance(v, Named):
-        return Named(v.name, substitute(v.value, lookup, depth + 1))
+        return Named(v.name, substitute(v.value, lookup, depth + 1, params))
     if isinstance(v, Env):
-        return Env(v.var, substitute(v.default, lookup, depth + 1) if v.default is not None else None)
+        return Env(v.var, substitute(v.default, lookup, depth + 1, params) if v.default is not None else None)
     if isinstance(v, Seq):
-        return Seq(tuple(substitute(x, lookup, depth + 1) for x in v.items))
+        return Seq(tuple(substitute(x, lookup, depth + 1, params) for x in v.items))
     if isinstance(v, Map):
-        return Map(tuple((substitute(k, lookup, depth + 1), substitute(x, lookup, depth + 1)) for k, x in v.items))
+        return Map(tuple((substitute(k, lookup, depth + 1, params), substitute(x, lookup, depth + 1, params)) for k, x in v.items))
     if isinstance(v, Obj):
-        return Obj(v.type, tuple((k, substitute(x, lookup, depth + 1)) for k, x in v.captures), v.name, v.origin)
+        return Obj(v.type, tuple((k, substitute(x, lookup, depth + 1, params)) for k, x in v.captures), v.name, v.origin)
     if isinstance(v, Call):
-        args = tuple(substitute(x, lookup, depth + 1) for x in v.args)
+        args = tuple(substitute(x, lookup, depth + 1, params) for x in v.args)
         if v.func in ("float", "int", "str") and len(args) == 1:
             return convert(v.func, args[0])
-        return Call(v.func, args, tuple((k, substitute(x, lookup, depth + 1)) for k, x in v.kwargs))
+        return Call(v.func, args, tuple((k, substitute(x, lookup, depth + 1, params)) for k, x in v.kwargs))
     if isinstance(v, BinOp):
-        return fold(v.op, substitute(v.left, lookup, depth + 1), substitute(v.right, lookup, depth + 1))
+        return fold(v.op, substitute(v.left, lookup, depth + 1, params), substitute(v.right, lookup, depth + 1, params))
     if isinstance(v, Concat):
-        parts = tuple(substitute(x, lookup, depth + 1) for x in v.parts)
+        parts = tuple(substitute(x, lookup, depth + 1, params) for x in v.parts)
         return simplify_concat(parts)
     return v
 

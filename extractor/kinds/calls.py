@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import durations
 from ..targets import Target, leading_text, resolve_target
-from ..values import Call, Const, Env, Named, Obj
+from ..values import CLIENT_DEFAULT, Call, Const, Env, Named, Obj
 from .base import Field, FieldGroup, Kind, LinkContext, Raw, Shape, fields, raws
 from .convert import method_text, put_set, text_or_none
 
@@ -18,7 +18,11 @@ if TYPE_CHECKING:
 
 TIMEOUT_SCOPES = ("call",)
 """What a call's timeout may bound besides one attempt (absent: each attempt)."""
-TIMEOUT_SOURCES = ("literal", "constant", "config", "env_default", "library_default", "none", "dynamic")
+CLIENT_SOURCES = frozenset({"literal", "constant"})
+"""The sources of a value written where the client is built that a call passing no timeout of its
+own reports as ``client_default`` (its ``timeout_constant`` kept); a value read from an environment
+variable keeps ``env_default`` / ``config``, which name the variable to change."""
+TIMEOUT_SOURCES = ("literal", "constant", "config", "env_default", "library_default", "client_default", "none", "dynamic")
 TARGET_VIAS = (
     "url_literal",
     "constant",
@@ -54,7 +58,7 @@ TIMEOUT_FIELDS = FieldGroup(
     fields(
         """
         timeout_ms          ms      req  The call's timeout in milliseconds; null when none applies or it is not known statically.
-        timeout_source      -       req  Where timeout_ms comes from.
+        timeout_source      -       req  Where timeout_ms comes from: `client_default` is the default the call's client (or the process: `socket.setdefaulttimeout`) was given, the call passing none.
         timeout_expr        string  -    The expression when the value is dynamic, None, or a library default.
         timeout_env         string  -    The environment variable the timeout is read from.
         timeout_constant    string  -    The named constant the timeout comes from.
@@ -81,13 +85,33 @@ RAW_CALL = raws(
 )
 
 
+THROUGH = Shape(
+    "ThroughSite",
+    "A call site of the in-house wrapper a call is made in, with what the call is there.",
+    fields(
+        """
+        file            string   req  The file of the call site (relative to the scan root).
+        line            integer  req  Its line (1-based).
+        method          string?  req  The HTTP method (or RPC) at this call site.
+        url             string?  req  The URL at this call site, as far as statically known.
+        target          target   req  Where the call goes from this call site.
+        timeout_ms      ms       req  The call's timeout at this call site in milliseconds, or null.
+        timeout_source  -        req  Where that timeout comes from.
+        """,
+        timeout_source={"enum": list(TIMEOUT_SOURCES)},
+    ),
+)
+"""An item of a call's ``through`` (the link stage's ``apply_wrapper_sites``)."""
+
 LINK_FIELDS = fields(
     """
     retry_policies    strings   link           Ids of the retry_policy facts covering this call, outermost first.
     retry_attempts    integer?  link,absent=1  Total tries of this call: the product of its retry policies' attempts (1 without retry; null when unbounded or unknown).
     circuit_breakers  strings   link           Ids of the circuit_breaker facts protecting this call.
     fallback          string    -              The default value a surrounding try returns when the call fails.
-    """
+    through           array     link           When the call is made inside an in-house wrapper whose parameters give its URL, method or timeout: the wrapper's call sites in the service (followed through wrappers that pass their parameters on), each with the URL, target and timeout the call has there. Absent otherwise. The call stays one fact.
+    """,
+    through=THROUGH,
 )
 """The fields the link stage fills on a call from the policies covering it."""
 
@@ -110,6 +134,8 @@ def finalize_call(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext, kind
         else durations.Timeout(None, "dynamic" if raw_fields.get("timeout") is not None else "none")
     )
     out.update(deployed_timeout(timeout, raw_fields.get("timeout"), spec, ctx).fields())
+    if raw_fields.get(CLIENT_DEFAULT) and out.get("timeout_source") in CLIENT_SOURCES:  # the client's (or the process's) default
+        out["timeout_source"] = "client_default"
     if raw_fields.get("connect_timeout") is not None and out.get("connect_timeout_ms") is None and spec:
         connect = durations.interpret(raw_fields["connect_timeout"], spec)  # a client's connection timeout (JDK HttpClient, OkHttp)
         if connect.ms is not None:

@@ -17,11 +17,11 @@ import keyword
 
 from . import CALL_KINDS, KINDS, MESSAGE_KINDS
 from .base import Field, Kind, Shape
-from .calls import TARGET
+from .calls import TARGET, THROUGH
 from .id_generation import FLOW_TO
 
 FILE_NAME = "views.py"
-SHAPES: tuple[Shape, ...] = (TARGET, FLOW_TO)
+SHAPES: tuple[Shape, ...] = (TARGET, FLOW_TO, THROUGH)
 """The objects fields hold, each with a view of its own."""
 REFS = {"#/$defs/target": TARGET}
 """The shapes a field's schema names by reference (``target`` in a field table)."""

@@ -34,6 +34,21 @@ class FlowTo(KindView):
 
 
 @dataclass(frozen=True, slots=True)
+class ThroughSite(KindView):
+    """A call site of the in-house wrapper a call is made in, with what the call is there."""
+
+    file: str | None = None
+    line: int | None = None
+    method: str | None = None
+    url: str | None = None
+    target: TargetView = field(default_factory=TargetView)
+    timeout_ms: int | float | None = None
+    timeout_source: str | None = None
+
+    NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {"target": TargetView.of}
+
+
+@dataclass(frozen=True, slots=True)
 class CallView(KindView):
     """The fields every outbound call has (an ``http_call``, a ``grpc_call``, a ``proxy_route``)."""
 
@@ -45,6 +60,7 @@ class CallView(KindView):
     retry_attempts: int | None = 1
     circuit_breakers: tuple[str, ...] = ()
     fallback: str | None = None
+    through: tuple[ThroughSite, ...] = ()
     timeout_ms: int | float | None = None
     timeout_source: str | None = None
     timeout_expr: str | None = None
@@ -54,7 +70,7 @@ class CallView(KindView):
     timeout_from: str | None = None
     timeout_scope: str | None = None
 
-    NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {"target": TargetView.of}
+    NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {"target": TargetView.of, "through": ThroughSite.of}
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,10 @@ class AnalyzerCore:
     # a ``receiver:`` path through an unknown value: that value (True), or nothing (False: Python,
     # a gRPC stub built on a channel parameter has no url, where the JVM rules keep it unknown)
     RECEIVER_PATH_KEEPS_UNKNOWN = True
+    # a call's timeout taken from its client object (the call passes none) is reported with
+    # ``timeout_source: client_default`` (CLIENT_DEFAULTS, Python's SDK and HTTP clients), else with
+    # the source of the value where the client was built (the other languages' fixtures)
+    CLIENT_DEFAULTS = False
     # an external call met as a receiver (``select(M).where(...)``) is its text, not ``Call(qual)``:
     # Python's query builders are read from the text; Go / Java rules read a call on a call's result
     # by the first call's name (``time.Now().Add(d)``, ``Optional.ofNullable(x).orElse(d)``)

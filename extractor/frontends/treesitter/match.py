@@ -16,7 +16,7 @@ from ...durations import MIN_CALL
 from ...environment.svcconfig import config_ref, placeholder_value
 from ...facts import FactRef
 from ...templates import format_captures, render, template_vars
-from ...values import Call, Const, Dynamic, Map, Named, Obj, Ref, Seq, Value, deferred_path, describe, has_refs, strip, where_may_hold
+from ...values import CLIENT_DEFAULT, Call, Const, Dynamic, Map, Named, Obj, Ref, Seq, Value, deferred_path, describe, has_refs, strip, where_may_hold
 from ..base import Mount, RawFact
 from .emit import Emitter
 from .index import _MISSING as _IF_MISSING
@@ -301,6 +301,14 @@ class Matcher(Emitter):
             for cap_name, cap in receiver.captures:
                 if cap_name not in fields and cap_name not in spec.fields:
                     fields[cap_name] = cap
+            given, v = spec.fields.get("timeout"), fields.get("timeout")
+            if (
+                self.CLIENT_DEFAULTS and v is not None and (given is None or given.receiver or v is receiver.capture("timeout"))
+            ):  # the client's default: the call passes none
+                if given is None or (
+                    site is not None and self.find_arg(site, given.arg, given.kw) is None and not given.is_const and v != Const(given.default)
+                ):
+                    fields[CLIENT_DEFAULT] = True
         if spec.rule.id in self.index.mount_rules:
             fields[OWNER_CAPTURE] = self.owner_of(receiver)
         if expand is not None:

@@ -57,6 +57,7 @@ def python_prefilter(rules: Sequence[Any], index: Any) -> Prefilter:
             used += list(item["names"])
         for item in spec.get("classes", ()):
             used += list(item["bases"])
+        used += list((spec.get("timeout") or {}).get("process_default") or ())  # socket.setdefaulttimeout: link.apply_process_defaults reads the file
         if not explicit:
             names += used
     for impl in index.impls:
