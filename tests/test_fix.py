@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from extractor.cli import main
 from extractor.fix import FileChange, Fix, FixError, change_files, write
 
+from .checks.helpers import write as write_files
 from .conftest import FIXTURES, REPO
 
 SAMPLE = FIXTURES / "monorepos" / "fraud-detection"
@@ -153,3 +154,48 @@ def test_apply_writes_atomically_and_never_through_a_symbolic_link(tmp_path: Pat
     with pytest.raises(FixError, match="symbolic link"):
         write(root, [FileChange("b.py", "x", "y", __import__("hashlib").sha256((outside / "b.py").read_bytes()).hexdigest())])
     assert (outside / "b.py").read_text("utf-8") == "import requests\nrequests.get('http://x')\n"
+
+
+def test_a_retry_loop_minting_an_idempotency_key_and_a_timeout_with_no_value(tmp_path: Path) -> None:
+    """idempotency.new-id-per-attempt (a provider outside the repository) is fixed by moving the key before the
+    loop; a missing timeout that no contract or caller gives a value for stays a suggestion, and is still reported."""
+    root = write_files(
+        tmp_path / "shop",
+        {
+            "billing-service/requirements.txt": "requests\n",
+            "billing-service/billing/__init__.py": "",
+            "billing-service/billing/charge.py": """
+                import uuid
+
+                import requests
+
+
+                def charge(order):
+                    for attempt in range(3):
+                        # a new key per try
+                        key = str(uuid.uuid4())
+                        try:
+                            return requests.post("https://api.payments.example.com/charges", json={"order": order}, headers={"Idempotency-Key": key}, timeout=2)
+                        except requests.Timeout:
+                            continue
+                    return None
+
+
+                def audit(order):
+                    requests.post("https://audit.example.com/events", json={"order": order})
+            """,
+        },
+    )
+    before = {i.split(":")[0] for i in finding_ids(root)}
+    assert {"idempotency.new-id-per-attempt", "system.missing-timeout"} <= before
+    code, out = cli("fix", str(root), "--apply")
+    assert code == 0, out
+    notes = [line for line in out.splitlines() if line.startswith("# ")]
+    assert notes[0].startswith("# fixed: billing-service/billing/charge.py:9: key generated once, before the retry at line 7 [idempotency.new-id-per-attempt:")
+    assert notes[1].startswith(
+        "# by hand: billing-service/billing/charge.py:18: a timeout on the call to audit.example.com: no value to write: the caller declares no timeout"
+    )
+    text = (root / "billing-service/billing/charge.py").read_text("utf-8")
+    assert "def charge(order):\n    # a new key per try\n    key = str(uuid.uuid4())\n    for attempt in range(3):\n        try:\n" in text
+    after = {i.split(":")[0] for i in finding_ids(root)}
+    assert "idempotency.new-id-per-attempt" not in after and "system.missing-timeout" in after

@@ -63,6 +63,10 @@ def apply_fix(source: str, fix: Fix, rules_dir: Path | None = None) -> str:
             raise Unsafe(f"line {fix.line} does not say {key}: {old}")
         lines[fix.line - 1] = changed
         return "".join(lines)
+    if fix.kind == "timeout" and fix.value is None:
+        raise Unsafe(
+            "no value to write: the caller declares no timeout for the target (depends_on) and none of its callers gives it one; choose one and declare it"
+        )
     if fix.language != "python" and fix.kind != "timeout":
         raise Unsafe(f"no {fix.language} edit for this fix yet: apply it by hand")
     if fix.kind == "id-before-retry":

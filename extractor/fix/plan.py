@@ -17,6 +17,7 @@ deployment file) gets no fix.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 
 from ..checks import CheckContext, Finding
 from ..checks.system import reached_calls
@@ -87,6 +88,9 @@ def _missing_timeout(ctx: CheckContext, by_id: dict[str, Fact], f: Finding) -> I
         ]
         if incoming:
             yield from _timeout_fixes(by_id, f, edge, min(incoming), f"the shortest timeout {edge.caller}'s callers give it")
+        else:  # nothing says how long: a suggestion that names what would
+            for fix in _timeout_fixes(by_id, f, edge, 0, ""):
+                yield replace(fix, value=None, text=f"a timeout on the call to {edge.callee}")
 
 
 def _retry_attempts(ctx: CheckContext, by_id: dict[str, Fact], f: Finding) -> Iterator[Fix]:

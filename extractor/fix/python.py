@@ -193,35 +193,27 @@ def _argument(call: cst.Call, position: int | None, keyword: str | None) -> tupl
 # -- (b) an id generated once, before the retry ----------------------------------------------------
 
 
-def _bound_names(node: cst.CSTNode) -> set[str]:
-    """Names assigned anywhere under ``node`` (assignments, loop targets, ``with ... as``, imports, defs)."""
+def _bound_names(node: cst.CSTNode, assignments: bool = True) -> set[str]:
+    """Names bound anywhere under ``node``: loop targets, ``+=``, annotated assignments, ``as`` names,
+    ``:=``, functions, classes, imports, and (with ``assignments``) plain ``=`` targets."""
     found: set[str] = set()
 
-    def targets(t: cst.BaseExpression | cst.BaseAssignTargetExpression) -> None:
-        for n in m.findall(t, m.Name()):
-            found.add(n.value)  # type: ignore[attr-defined]
+    def targets(t: cst.CSTNode) -> None:
+        found.update(n.value for n in m.findall(t, m.Name()))  # type: ignore[attr-defined]
 
     class Collect(cst.CSTVisitor):
-        def visit_AssignTarget(self, n: cst.AssignTarget) -> None:
-            targets(n.target)
-
-        def visit_AugAssign(self, n: cst.AugAssign) -> None:
-            targets(n.target)
-
-        def visit_AnnAssign(self, n: cst.AnnAssign) -> None:
-            targets(n.target)
-
-        def visit_For(self, n: cst.For) -> None:
-            targets(n.target)
-
-        def visit_AsName(self, n: cst.AsName) -> None:
-            targets(n.name)
-
-        def visit_NamedExpr(self, n: cst.NamedExpr) -> None:
-            targets(n.target)
-
-        def visit_FunctionDef(self, n: cst.FunctionDef) -> None:
-            found.add(n.name.value)
+        def on_visit(self, n: cst.CSTNode) -> bool:
+            if isinstance(n, cst.AssignTarget) and assignments:
+                targets(n.target)
+            elif isinstance(n, (cst.AugAssign, cst.AnnAssign, cst.For, cst.NamedExpr)):
+                targets(n.target)
+            elif isinstance(n, cst.AsName):
+                targets(n.name)
+            elif isinstance(n, (cst.FunctionDef, cst.ClassDef)):
+                found.add(n.name.value)
+            elif isinstance(n, cst.ImportAlias) and n.asname is None:
+                found.add(n.evaluated_name.split(".")[0])
+            return True
 
     node.visit(Collect())
     return found
@@ -300,7 +292,7 @@ def _hoist_from_loop(
     bound = _bound_names(loop)
     if _used_names(value) & bound:
         raise Unsafe(f"the id's value reads {', '.join(sorted(_used_names(value) & bound))}, which the loop changes")
-    if sum(1 for n in m.findall(loop, m.AssignTarget(target=m.Name(variable)))) != 1 or variable in _bound_names_but_assign(loop):
+    if sum(1 for n in m.findall(loop, m.AssignTarget(target=m.Name(variable)))) != 1 or variable in _bound_names(loop, assignments=False):
         raise Unsafe(f"{variable} is assigned more than once in the loop")
     block = parents.get(statement)
     if isinstance(block, cst.IndentedBlock) and len(block.body) == 1:
@@ -309,17 +301,6 @@ def _hoist_from_loop(
         raise Unsafe("the loop is not a statement of a block")
     hoisted = statement.with_changes(leading_lines=[*loop.leading_lines, *statement.leading_lines])  # type: ignore[attr-defined]
     return _rewrite_nested(wrapper, statement, loop, hoisted)
-
-
-def _bound_names_but_assign(node: cst.CSTNode) -> set[str]:
-    """Names bound under ``node`` other than by a plain ``=`` (loop targets, ``+=``, ``as``, walrus)."""
-    found: set[str] = set()
-    for kind in (m.AugAssign(), m.AnnAssign(), m.For(), m.AsName(), m.NamedExpr()):
-        for n in m.findall(node, kind):
-            target = getattr(n, "target", None) or getattr(n, "name", None)
-            if target is not None:
-                found |= {x.value for x in m.findall(target, m.Name())}  # type: ignore[attr-defined]
-    return found
 
 
 def _without_leading(node: Any) -> Any:
@@ -359,7 +340,7 @@ def _split_function(
     inside = _bound_names(body) - {variable}
     if _used_names(value) & (inside - own):
         raise Unsafe(f"the id's value reads {', '.join(sorted(_used_names(value) & (inside - own)))}, which the function computes")
-    if sum(1 for _ in m.findall(body, m.AssignTarget(target=m.Name(variable)))) != 1 or variable in _bound_names_but_assign(body) or variable in own:
+    if sum(1 for _ in m.findall(body, m.AssignTarget(target=m.Name(variable)))) != 1 or variable in _bound_names(body, assignments=False) or variable in own:
         raise Unsafe(f"{variable} is assigned more than once in the function")
     index = list(body.body).index(statement)
     if variable in _used_names(cst.IndentedBlock(body=list(body.body)[:index])):
