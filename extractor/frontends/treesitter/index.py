@@ -279,6 +279,8 @@ class TsIndex:
     def tracked(self, qualname: str) -> ObjectType | None:
         """The object type a declared type name stands for (a constructor name or a type name)."""
         found = self.ctor(qualname)
+        if found and qualname not in self.ctors:  # a glob's: a type named like it is one only when built as its requires: say
+            found = [obj for obj in found if obj.requires is None]
         if found:
             return self.types.get(found[0].type, found[0])
         return self.types.get(qualname)
