@@ -353,7 +353,7 @@ FOREIGN_MANIFESTS = ("Cargo.toml", "Gemfile", "composer.json", "mix.exs", "CMake
 Dockerfile, the folder is a service whose calls are not seen (it can still be called)."""
 CLIENT_PACKAGES = {"expo": "an Expo app", "react-native": "a React Native app", "electron": "an Electron desktop app"}
 """``package.json`` dependencies that make the folder an app running on users' devices: a client."""
-INFRASTRUCTURE_IMAGES = frozenset(
+DATABASE_IMAGES = frozenset(
     {
         "postgres",
         "postgresql",
@@ -363,14 +363,19 @@ INFRASTRUCTURE_IMAGES = frozenset(
         "mssql",
         "mongo",
         "mongodb",
-        "redis",
-        "valkey",
-        "memcached",
         "cassandra",
         "couchbase",
         "neo4j",
         "elasticsearch",
         "opensearch",
+        "redis",
+        "valkey",
+    }
+)
+"""Stock database images that run the scripts and data files a folder adds to them (``/docker-entrypoint-initdb.d``)."""
+INFRASTRUCTURE_IMAGES = DATABASE_IMAGES | frozenset(
+    {
+        "memcached",
         "opensearch-dashboards",
         "kibana",
         "logstash",
@@ -1032,26 +1037,6 @@ SERVER_PACKAGES = (
 UI_PACKAGES = ("react", "vue", "svelte", "@angular/core", "preact", "solid-js", "lit", "vite")
 """A browser app's packages: such a folder is not a script folder (``_script_folder``)."""
 _SERVES = re.compile(r"\bcreateServer\s*\(|\.listen\s*\(|\bDeno\.serve\b|\bBun\.serve\b")
-DATABASE_IMAGES = frozenset(
-    {
-        "postgres",
-        "postgresql",
-        "postgis",
-        "mysql",
-        "mariadb",
-        "mssql",
-        "mongo",
-        "mongodb",
-        "cassandra",
-        "couchbase",
-        "neo4j",
-        "elasticsearch",
-        "opensearch",
-        "redis",
-        "valkey",
-    }
-)
-"""Stock database images that run the scripts and data files a folder adds to them (``/docker-entrypoint-initdb.d``)."""
 
 
 def _script_folder(package_json: str) -> str | None:

@@ -41,6 +41,7 @@ def test_command_options():
     assert command_options(words) == {"--host": "http://${FRONTEND_ADDR}", "-u": "${USERS:10}", "--loglevel": "${LOG_LEVEL}"}
     assert command_options(tokens(["/bin/sh", "-c", "exec app --port 8080 --verbose"])) == {"--port": "8080"}
     assert command_options(tokens(["app", "--a=1", "--a=2"])) == {"--a": "1"}  # the first wins
+    assert command_options(tokens(["locust", "--host=http://$(FRONTEND_ADDR)"]), k8s=True) == {"--host": "http://${FRONTEND_ADDR}"}
 
 
 def test_dockerfile_commands_of_the_last_stage():

@@ -27,6 +27,7 @@ ARGV_PREFIX = "argv:"
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 _OPTION = re.compile(r"^(--?[A-Za-z][A-Za-z0-9_.-]*)(?:=(.*))?$", re.DOTALL)
 _SHELL_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+_K8S_VAR = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")  # Kubernetes expands $(VAR) in command and args
 _INSTRUCTION = re.compile(r"(?mi)^\s*(ENTRYPOINT|CMD|FROM)\s+(.*)$")
 
 
@@ -61,9 +62,10 @@ def _placeholders(value: str) -> str:
     return _SHELL_VAR.sub(fill, value)
 
 
-def command_options(words: Iterable[str]) -> dict[str, str]:
+def command_options(words: Iterable[str], k8s: bool = False) -> dict[str, str]:
     """``--name=value``, ``--name value`` and ``-n value`` of a command's words (the first of a
-    name wins; a shell operator ends the command: ``2>&1``, ``&&``, ``|``)."""
+    name wins; a shell operator ends the command: ``2>&1``, ``&&``, ``|``); with ``k8s``, a
+    Kubernetes ``$(VAR)`` is a variable too."""
     out: dict[str, str] = {}
     items = list(words)
     for i, word in enumerate(items):
@@ -78,17 +80,19 @@ def command_options(words: Iterable[str]) -> dict[str, str]:
             if nxt is None or nxt.startswith(("-", "2>", ">", "<")) or nxt in ("&&", "||", "|", ";"):
                 continue  # a flag without a value (--headless)
             value = nxt
+        if k8s:
+            value = _K8S_VAR.sub(lambda v: "${" + v.group(1) + "}", value)
         out.setdefault(m.group(1), _placeholders(value))
     return out
 
 
-def record_command(book: AddressBook, service: str, rel: str, *commands: Any) -> None:
+def record_command(book: AddressBook, service: str, rel: str, *commands: Any, k8s: bool = False) -> None:
     """The options of a process's command (``commands``: entrypoint, then command / args) as the
     service's ``argv:`` configuration keys."""
     words: list[str] = []
     for c in commands:
         words += tokens(c)
-    for name, value in command_options(words).items():
+    for name, value in command_options(words, k8s).items():
         key = ARGV_PREFIX + name
         book.env_by_service.setdefault(service, {}).setdefault(key, value)
         book.env_sources.setdefault((service, key), rel)

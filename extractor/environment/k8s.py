@@ -118,7 +118,7 @@ def read_k8s(book: AddressBook, rel: str, doc: dict[str, Any], maps: dict[str, d
             service = book.service_for_host(c["name"])
         if service is None:
             continue
-        record_command(book, service, rel, c.get("command"), c.get("args"))
+        record_command(book, service, rel, c.get("command"), c.get("args"), k8s=True)
         for k, v in _container_env(c, maps or {}).items():
             book.env_by_service.setdefault(service, {}).setdefault(k, v)
             book.env_sources.setdefault((service, k), rel)
