@@ -351,10 +351,11 @@ def _split_function(
     module_names = _bound_names(wrapper.module) if not method else _bound_names(holder)  # type: ignore[arg-type]
     if attempt in module_names:
         raise Unsafe(f"{attempt} is already defined")
-    if method and (not params.params or any(isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in function.decorators)):
+    positional = [*params.posonly_params, *params.params]
+    if method and not positional:
         raise Unsafe("a method without self")
-    receiver = params.params[0].name.value if method else ""
-    args = [cst.Arg(cst.Name(p.name.value)) for p in [*params.posonly_params, *params.params][1 if method else 0 :]]
+    receiver = positional[0].name.value if method else ""
+    args = [cst.Arg(cst.Name(p.name.value)) for p in positional[1 if method else 0 :]]
     if isinstance(params.star_arg, cst.Param):
         args.append(cst.Arg(cst.Name(params.star_arg.name.value), star="*"))
     args += [_kw(p.name.value) for p in params.kwonly_params]
