@@ -8,10 +8,11 @@ of the file stays as it is. Where the tree does not show that an edit is safe, `
   option's key, ``arg`` the options' position): ``{ signal: AbortSignal.timeout(ms) }`` is passed, or
   the key added to an options object literal without a ``signal`` and without a spread (a spread could
   set it again).
-- Go ``http.Get(url)`` and the other functions of net/http's default client, which has no timeout:
-  the call goes through a client with one, ``(&http.Client{Timeout: ...}).Get(url)``, the receiver
-  being the file's import name of ``net/http`` (the ``fix.timeout.value`` template over ``{pkg}``,
-  ``{method}``, ``{ms}``), and ``time`` imported when the file does not (in gofmt's order).
+- Go, net/http: ``http.Get(url)`` and the other functions of the default client, which has no timeout,
+  go through a client with one, ``(&http.Client{Timeout: ...}).Get(url)`` (the rule's
+  ``default_client``), the receiver being the file's import name of ``net/http``; a call through a
+  variable made with a client literal in the same function (``c := &http.Client{}``) gets the field in
+  that literal (``Timeout: 0`` replaced); ``time`` imported when the file does not (in gofmt's order).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def add_timeout(source_text: str, path: str, language: str, line: int, col: int,
     if language == "javascript":
         return _fetch_signal(source, tree, line, col, spec, timeout_ms)
     if language == "go":
-        return _go_default_client(source, tree, line, col, spec, timeout_ms)
+        return _go_timeout(source, tree, line, col, spec, timeout_ms)
     raise Unsafe(f"no {language} edit for a timeout yet: apply it by hand")
 
 
@@ -92,11 +93,6 @@ def _fetch_signal(source: bytes, tree: Any, line: int, col: int, spec: dict[str,
     first = entries[0]
     gap = source[options.start_byte + 1 : first.start_byte].decode("utf-8")
     return _splice(source, first.start_byte, f"{key}: {value},{gap if gap.strip() == '' and gap else ' '}")
-
-
-NET_HTTP = "net/http"
-DEFAULT_CLIENT_FUNCTIONS = frozenset({"Get", "Head", "Post", "PostForm"})
-"""net/http's package functions that use ``http.DefaultClient`` (no timeout)."""
 
 
 def _go_imports(tree: Any) -> dict[str, str]:
@@ -141,25 +137,99 @@ def _go_import_edit(source: bytes, tree: Any, path: str) -> tuple[int, str] | No
     return None
 
 
-def _go_default_client(source: bytes, tree: Any, line: int, col: int, spec: dict[str, Any], timeout_ms: float) -> str:
+def _go_client_literal(tree: Any, call: Any, name: str, pkg: str, type_name: str) -> Any:
+    """The composite literal ``pkg.Type{...}`` (or ``&pkg.Type{...}``) that the variable ``name`` is declared
+    with, in the function holding ``call`` (else at the file's top level), before the call; None when the
+    variable is assigned anywhere else in that scope, or declared otherwise (``var c http.Client``)."""
+    scope = call.parent
+    while scope is not None and scope.type not in ("function_declaration", "method_declaration", "func_literal"):
+        scope = scope.parent
+    for where in (scope, tree.root_node) if scope is not None else (tree.root_node,):
+        found: list[Any] = []
+        stack = [where]
+        while stack:
+            node = stack.pop()
+            if node.type in ("short_var_declaration", "assignment_statement"):
+                left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+                names = [_text(c) for c in left.named_children] if left is not None else []
+                values = right.named_children if right is not None else []
+                found += [(node, values[i] if i < len(values) and len(values) == len(names) else None) for i, n in enumerate(names) if n == name]
+            elif node.type == "var_spec":
+                names = [_text(c) for c in node.children_by_field_name("name")]
+                value = node.child_by_field_name("value")
+                values = value.named_children if value is not None else []
+                found += [(node, values[i] if i < len(values) and len(values) == len(names) else None) for i, n in enumerate(names) if n == name]
+            elif node.type in ("function_declaration", "method_declaration") and where is tree.root_node:
+                continue  # another function's locals
+            stack.extend(node.children)
+        if not found:
+            continue
+        if len(found) != 1 or found[0][0].start_byte > call.start_byte or found[0][1] is None:
+            return None
+        value = found[0][1]
+        if value.type == "unary_expression" and value.child_by_field_name("operator") is not None and _text(value.child_by_field_name("operator")) == "&":
+            value = value.child_by_field_name("operand")
+        kind = value.child_by_field_name("type") if value.type == "composite_literal" else None
+        if kind is None or _text(kind).replace(" ", "") != f"{pkg}.{type_name}":
+            return None
+        return value
+    return None
+
+
+def _go_literal_field(source: bytes, literal: Any, field: str, value: str) -> tuple[int, int, str]:
+    """The edit that sets ``field: value`` in a keyed composite literal (a zero value replaced)."""
+    body = literal.child_by_field_name("body")
+    elements = [c for c in body.named_children if c.type != "comment"]
+    if any(c.type != "keyed_element" for c in elements):
+        raise Unsafe("the client literal lists its fields without keys")
+    for element in elements:
+        key, current = element.child_by_field_name("key"), element.child_by_field_name("value")
+        if key is not None and _text(key) == field:
+            if current is None or _text(current) not in ("0", "time.Duration(0)"):
+                raise Unsafe(f"the client already sets {field} to {_text(current) if current is not None else '?'}")
+            return current.start_byte, current.end_byte, value
+    if not elements:
+        return body.start_byte, body.end_byte, f"{{{field}: {value}}}"
+    first = elements[0]
+    gap = source[body.start_byte + 1 : first.start_byte].decode("utf-8")
+    return first.start_byte, first.start_byte, f"{field}: {value},{gap if gap and not gap.strip() else ' '}"
+
+
+def _go_timeout(source: bytes, tree: Any, line: int, col: int, spec: dict[str, Any], timeout_ms: float) -> str:
+    """A net/http call without a timeout: through the default client (``http.Get``), the call goes through
+    a client with one (``default_client.callee``); through a variable declared in the function (or the
+    file) with a client literal, the literal gets the field (``keyword``)."""
     call = _call_at(tree, source, line, col, ("call_expression",))
     func = call.child_by_field_name("function")
     operand = func.child_by_field_name("operand") if func is not None and func.type == "selector_expression" else None
     field = func.child_by_field_name("field") if operand is not None else None
+    if operand is None or field is None or operand.type != "identifier":
+        raise Unsafe("the call is not made on a package or a client variable")
     imports = _go_imports(tree)
-    pkg = imports.get(NET_HTTP)
-    if operand is None or field is None or operand.type != "identifier" or _text(operand) != pkg or _text(field) not in DEFAULT_CLIENT_FUNCTIONS:
-        raise Unsafe("the call goes through a client built elsewhere: set the Timeout field where the http.Client is made")
+    package, _, type_name = spec["client"].rpartition(".")
+    pkg = imports.get(package)
+    if pkg is None:
+        raise Unsafe(f"the file does not import {package}")
     needed = [p for p in spec.get("imports", ()) if p not in imports]
-    edits: list[tuple[int, int, str]] = []
+    names = {**imports, **{p: p.rsplit("/", 1)[-1] for p in needed}}
+    value = spec["value"].format(ms=f"{round(timeout_ms)}", seconds=f"{timeout_ms / 1000:g}", time=names.get("time", "time"))
+    default = spec.get("default_client", {})
+    if _text(operand) == pkg:
+        if _text(field) not in default.get("functions", ()):
+            raise Unsafe(f"{pkg}.{_text(field)} is not one of the default client's functions the rule's fix names")
+        edits = [(func.start_byte, func.end_byte, default["callee"].format(pkg=pkg, method=_text(field), value=value))]
+    else:
+        literal = _go_client_literal(tree, call, _text(operand), pkg, type_name)
+        if literal is None:
+            raise Unsafe(
+                f"the client {_text(operand)} is not made with a {pkg}.{type_name}{{...}} literal in this function: set its {spec['keyword']} where it is made"
+            )
+        edits = [_go_literal_field(source, literal, spec["keyword"], value)]
     for path in needed:
         where = _go_import_edit(source, tree, path)
         if where is None:
             raise Unsafe(f"the file does not import {path} in a parenthesised import list: add the timeout by hand")
         edits.append((where[0], where[0], where[1]))
-    names = {**imports, **{p: p.rsplit("/", 1)[-1] for p in needed}}
-    value = spec["value"].format(pkg=pkg, method=_text(field), ms=f"{round(timeout_ms)}", time=names.get("time", "time"))
-    edits.append((func.start_byte, func.end_byte, value))
     out = source
     for start, end, text in sorted(edits, reverse=True):
         out = out[:start] + text.encode("utf-8") + out[end:]
