@@ -50,7 +50,7 @@ def test_check_accepts_ids_families_and_globs():
     assert not check_matches("drift", REGISTRY["latency.timeout"])
     assert not check_matches("drift.time", REGISTRY["drift.timeout"])  # no prefix matching within a word
     assert select_checks([], REGISTRY) is None
-    assert select_checks(["*.timeout"], REGISTRY) == {"drift.timeout", "latency.timeout"}
+    assert select_checks(["*.timeout"], REGISTRY) == {"drift.timeout", "latency.timeout", "observed.timeout"}
     with pytest.raises(SelectionError, match=r"--check nope\.\*: names no check"):
         select_checks(["drift.*", "nope.*"], REGISTRY)
 
