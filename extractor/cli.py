@@ -1288,7 +1288,7 @@ def observe(
         report = findings_text.render(
             root, findings, errors, len(analysis.graph.services), len(analysis.declared.files), None, analysis.scan.unanalysed(), _run_metadata(path, now)
         )
-        _emit(render_summary(observed) + report, output)
+        _emit(render_summary(observed) + report.replace(f"contracts check {root}:", f"contracts observe {root}:", 1), output)
     if errors:
         click.echo(f"contracts: error: {len(errors)} contract file error(s); first: {errors[0]}", err=True)
         raise click.exceptions.Exit(2)

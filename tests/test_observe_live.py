@@ -161,8 +161,10 @@ def test_the_slow_provider_breaks_the_budget_and_the_rest_is_reported(exported, 
     assert unseen["severity"] == "info"
 
 
-def test_the_text_report_shows_the_observations_and_init_writes_them(exported, tmp_path):
+def test_the_text_report_shows_the_observations(exported, tmp_path):
     result, _ = _observe(exported, tmp_path)
+    assert result.output.startswith(f"Observed: {REQUESTS * SPANS_PER_REQUEST} spans in orders.jsonl, pricing.jsonl, web.jsonl, ")
+    assert "\ncontracts observe " in result.output and "contracts check " not in result.output
     assert "web → pricing  /quote  [via span]" in result.output
     assert "orders → pricing  /quote  [via span]" in result.output and f"attempts ≤ 2 ({REQUESTS} of {REQUESTS} calls retried)" in result.output
     assert "Observed latency breaks the budget" in result.output

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from .sketch import Sketch
 from .spans import Span
@@ -66,6 +67,8 @@ class Retries:
         self.retried += other.retried
         self.max_attempts = max(self.max_attempts, other.max_attempts)
 
+
+K = TypeVar("K")
 
 EdgeKey = tuple[str, str, str, str]
 """(caller, callee, operation, how the callee is known: ``span`` | ``peer``); names as observed."""
@@ -183,8 +186,8 @@ class Aggregate:
         return self
 
 
-def _stats(table: dict, key: object) -> Stats:
-    found: Stats | None = table.get(key)
+def _stats(table: dict[K, Stats], key: K) -> Stats:
+    found = table.get(key)
     if found is None:
         found = table[key] = Stats()
     return found
