@@ -371,6 +371,14 @@ def _reaches_any(ctx: CheckContext, inbound: CallEdge, calls: list[CodeCall]) ->
     return reached is None or any(c.id in reached for c in calls)
 
 
+def callers_timeouts(ctx: CheckContext, service: str, calls: list[CodeCall]) -> list[float]:
+    """The timeouts ``service``'s callers in the repository give it (declared and in code), counting only the
+    operations whose handler reaches one of ``calls`` (all of them where reach is not known)."""
+    return [
+        t.value for e in ctx.graph.calls if e.callee == service and not e.external and _reaches_any(ctx, e, calls) for t in e.timeouts() if t.value is not None
+    ]
+
+
 @check("system.missing-timeout", kind="missing-timeout", title="Missing timeout")
 def missing_timeout(ctx: CheckContext) -> Iterator[Finding]:
     """A call in code to another service or an external host has no timeout at all (the library waits
@@ -381,13 +389,7 @@ def missing_timeout(ctx: CheckContext) -> Iterator[Finding]:
         unbounded = [c for c in edge.calls if c.unbounded]
         if not unbounded or edge.caller == edge.callee:
             continue
-        incoming = [
-            t.value
-            for e in ctx.graph.calls
-            if e.callee == edge.caller and not e.external and _reaches_any(ctx, e, unbounded)
-            for t in e.timeouts()
-            if t.value is not None
-        ]
+        incoming = callers_timeouts(ctx, edge.caller, unbounded)
         hint = f" (below {format_ms(min(incoming))}, the shortest timeout {edge.caller}'s callers give it)" if incoming else ""
         target = edge.callee + (" (external)" if edge.external else "")
         yield edge_finding(

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 
 from ..checks import CheckContext, Finding
-from ..checks.system import reached_calls
+from ..checks.system import callers_timeouts
 from ..contracts.values import format_ms
 from ..facts import Fact
 from ..graph import CallEdge
@@ -78,14 +78,7 @@ def _missing_timeout(ctx: CheckContext, by_id: dict[str, Fact], f: Finding) -> I
         if edge.declared is not None and edge.declared.timeout is not None:
             yield from _timeout_fixes(by_id, f, edge, edge.declared.timeout.ms, f"declared at {edge.declared.where('timeout')}")
             continue
-        ids = {c.id for c in edge.calls if c.unbounded}
-        incoming = [
-            t.value
-            for e in ctx.graph.calls
-            if e.callee == edge.caller and not e.external and ((reached := reached_calls(ctx, e)) is None or bool(reached & ids))
-            for t in e.timeouts()
-            if t.value is not None
-        ]
+        incoming = callers_timeouts(ctx, edge.caller, [c for c in edge.calls if c.unbounded])
         if incoming:
             yield from _timeout_fixes(by_id, f, edge, min(incoming), f"the shortest timeout {edge.caller}'s callers give it")
         else:  # nothing says how long: a suggestion that names what would
