@@ -352,16 +352,22 @@ def is_gateway_file(rel: str) -> bool:
     return bool(SPRING_CONFIG_FILES.search(rel)) and "/test/" not in f"/{rel}"
 
 
+def config_documents(root: Path, rel: str, word: str) -> list[Any]:
+    """The documents of a Spring configuration file that mentions ``word`` (YAML, or
+    ``.properties`` read back into the same tree); none when it does not or cannot be read."""
+    try:
+        text = safeio.read_text(root / rel)
+        if word not in text:
+            return []
+        return [properties_tree(text)] if rel.endswith(".properties") else yamlio.load_text(text, rel)
+    except (OSError, yamlio.YamlError):
+        return []
+
+
 def routes_in(root: Path, rel: str, env: dict[str, str]) -> list[Route]:
     """The gateway routes of one Spring configuration file (YAML, or ``.properties`` read back into
     the same tree); ``env``: the service's configuration by canonical key."""
-    try:
-        text = safeio.read_text(root / rel)
-        if "gateway" not in text:
-            return []
-        docs = [properties_tree(text)] if rel.endswith(".properties") else yamlio.load_text(text, rel)
-    except (OSError, yamlio.YamlError):
-        return []
+    docs = config_documents(root, rel, "gateway")
     code = code_limiters(root, rel) if any(_gateway(doc) is not None for doc in docs) else {}
     return [r for doc in docs for r in routes_of(rel, doc, env, code)]
 

@@ -28,9 +28,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .. import safeio, yamlio
+from .. import yamlio
 from .routes import Route, RouteBreaker
-from .spring_gateway import properties_tree
+from .spring_gateway import _get as _child
+from .spring_gateway import config_documents
 from .svcconfig import canonical
 
 PROXY = "zuul"
@@ -39,23 +40,8 @@ RIBBON_TIMEOUT_MS = 1000.0
 HOST_SOCKET_MS = 10_000.0
 HOST_CONNECT_MS = 2000.0
 """``zuul.host.socket-timeout-millis`` / ``connect-timeout-millis`` defaults."""
-HYSTRIX_BREAKER = {"errorthresholdpercentage": 50.0, "requestvolumethreshold": 20.0, "sleepwindowinmilliseconds": 5000.0}
-
-
-def _child(node: Any, *names: str) -> Any:
-    """``node[a][b]...`` with relaxed names and dotted keys (``zuul.routes:`` = ``zuul: {routes:}``)."""
-    if not names:
-        return node
-    if not isinstance(node, dict):
-        return None
-    wanted = [canonical(n) for n in names]
-    for k, v in node.items():
-        parts = canonical(str(k)).split(".")
-        if parts == wanted[: len(parts)]:
-            found = _child(v, *names[len(parts) :])
-            if found is not None:
-                return found
-    return None
+HYSTRIX_BREAKER = {"errorThresholdPercentage": 50.0, "requestVolumeThreshold": 20.0, "sleepWindowInMilliseconds": 5000.0}
+"""Hystrix's ``circuitBreaker.*`` defaults."""
 
 
 def _number(text: Any) -> float | None:
@@ -73,20 +59,21 @@ def _setting(env: dict[str, str], doc: Any, key: str) -> float | None:
     return _number(v)
 
 
-def _hystrix(env: dict[str, str], doc: Any, command: str, setting: str) -> tuple[float | None, str | None]:
-    for key in (f"hystrix.command.{command}.{setting}", f"hystrix.command.default.{setting}"):
+def _first(env: dict[str, str], doc: Any, keys: tuple[str, ...]) -> tuple[float | None, str | None]:
+    """The first of ``keys`` configured (``_setting``), with the key."""
+    for key in keys:
         v = _setting(env, doc, key)
         if v is not None:
             return v, key
     return None, None
+
+
+def _hystrix(env: dict[str, str], doc: Any, command: str, setting: str) -> tuple[float | None, str | None]:
+    return _first(env, doc, (f"hystrix.command.{command}.{setting}", f"hystrix.command.default.{setting}"))
 
 
 def _ribbon(env: dict[str, str], doc: Any, client: str, setting: str) -> tuple[float | None, str | None]:
-    for key in (f"{client}.ribbon.{setting}", f"ribbon.{setting}"):
-        v = _setting(env, doc, key)
-        if v is not None:
-            return v, key
-    return None, None
+    return _first(env, doc, (f"{client}.ribbon.{setting}", f"ribbon.{setting}"))
 
 
 def routes_of(rel: str, doc: Any, env: dict[str, str]) -> list[Route]:
@@ -114,68 +101,38 @@ def routes_of(rel: str, doc: Any, env: dict[str, str]) -> list[Route]:
         else:
             continue
         match = prefix + path if path.startswith("/") else f"{prefix}/{path}"
-        if url is not None:
+        breaker: RouteBreaker | None = None
+        expr: str | None
+        if url is not None:  # Zuul's host client: no Hystrix
             socket = _setting(env, doc, "zuul.host.socket-timeout-millis")
             connect = _setting(env, doc, "zuul.host.connect-timeout-millis")
-            out.append(
-                Route(
-                    PROXY,
-                    rel,
+            timeout, source = (socket, "config") if socket is not None else (HOST_SOCKET_MS, "library_default")
+            expr = "zuul.host.socket-timeout-millis" if socket is not None else "Zuul's host client default (10 s)"
+            connect_ms = connect if connect is not None else HOST_CONNECT_MS
+        else:  # Ribbon inside a Hystrix command
+            url = f"lb://{service_id}"
+            read, read_key = _ribbon(env, doc, service_id, "ReadTimeout")
+            connect, _ = _ribbon(env, doc, service_id, "ConnectTimeout")
+            command, command_key = _hystrix(env, doc, service_id, "execution.isolation.thread.timeoutInMilliseconds")
+            per_read = read if read is not None else RIBBON_TIMEOUT_MS
+            if command is not None and command < per_read:
+                timeout, source, expr = command, "config", command_key
+            else:
+                timeout, source, expr = per_read, "config" if read is not None else "library_default", read_key or "Ribbon's default ReadTimeout (1 s)"
+            connect_ms = connect if connect is not None else RIBBON_TIMEOUT_MS
+            if _hystrix_flag(env, doc, service_id):
+                values = {k: _hystrix(env, doc, service_id, f"circuitBreaker.{k}")[0] for k in HYSTRIX_BREAKER}
+                settings = {k: v if v is not None else HYSTRIX_BREAKER[k] for k, v in values.items()}
+                breaker = RouteBreaker(
+                    "hystrix",
                     line,
-                    str(name),
-                    match,
-                    url,
-                    socket if socket is not None else HOST_SOCKET_MS,
-                    "config" if socket is not None else "library_default",
-                    connect_timeout_ms=connect if connect is not None else HOST_CONNECT_MS,
-                    timeout_expr="zuul.host.socket-timeout-millis" if socket is not None else "Zuul's host client default (10 s)",
+                    service_id,
+                    None,
+                    settings["errorThresholdPercentage"] / 100.0,
+                    int(settings["requestVolumeThreshold"]),
+                    settings["sleepWindowInMilliseconds"],
                 )
-            )
-            continue
-        read, read_key = _ribbon(env, doc, service_id, "ReadTimeout")
-        connect, _ = _ribbon(env, doc, service_id, "ConnectTimeout")
-        command, command_key = _hystrix(env, doc, service_id, "execution.isolation.thread.timeoutInMilliseconds")
-        per_read = read if read is not None else RIBBON_TIMEOUT_MS
-        if command is not None and command < per_read:
-            timeout, source, expr = command, "config", command_key
-        else:
-            timeout, source, expr = per_read, "config" if read is not None else "library_default", read_key or "Ribbon's default ReadTimeout (1 s)"
-        breaker = None
-        enabled = _hystrix_flag(env, doc, service_id)
-        if enabled:
-            settings = {
-                k: _hystrix(env, doc, service_id, f"circuitBreaker.{key}")[0]
-                for k, key in (
-                    ("errorthresholdpercentage", "errorThresholdPercentage"),
-                    ("requestvolumethreshold", "requestVolumeThreshold"),
-                    ("sleepwindowinmilliseconds", "sleepWindowInMilliseconds"),
-                )
-            }
-            values = {k: v if v is not None else HYSTRIX_BREAKER[k] for k, v in settings.items()}
-            breaker = RouteBreaker(
-                "hystrix",
-                line,
-                service_id,
-                None,
-                values["errorthresholdpercentage"] / 100.0,
-                int(values["requestvolumethreshold"]),
-                values["sleepwindowinmilliseconds"],
-            )
-        out.append(
-            Route(
-                PROXY,
-                rel,
-                line,
-                str(name),
-                match,
-                f"lb://{service_id}",
-                timeout,
-                source,
-                connect_timeout_ms=connect if connect is not None else RIBBON_TIMEOUT_MS,
-                timeout_expr=expr,
-                breaker=breaker,
-            )
-        )
+        out.append(Route(PROXY, rel, line, str(name), match, url, timeout, source, connect_timeout_ms=connect_ms, timeout_expr=expr, breaker=breaker))
     return out
 
 
@@ -192,11 +149,4 @@ def _hystrix_flag(env: dict[str, str], doc: Any, command: str) -> bool:
 def routes_in(root: Path, rel: str, env: dict[str, str]) -> list[Route]:
     """The Zuul routes of one Spring configuration file (YAML, or ``.properties`` read into the
     same tree); ``env``: the service's configuration by canonical key."""
-    try:
-        text = safeio.read_text(root / rel)
-        if "zuul" not in text:
-            return []
-        docs = [properties_tree(text)] if rel.endswith(".properties") else yamlio.load_text(text, rel)
-    except (OSError, yamlio.YamlError):
-        return []
-    return [r for doc in docs for r in routes_of(rel, doc, env)]
+    return [r for doc in config_documents(root, rel, "zuul") for r in routes_of(rel, doc, env)]
