@@ -17,6 +17,19 @@ recently used entries are removed. Entries are pickles read back with an unpickl
 only the extractor's own data classes (and plain containers), so a planted cache file can make
 no code run. The cache is an optimisation: a store that cannot be opened, or a write that fails,
 leaves the scan uncached, never failed.
+
+Two more things live in the store. The **stat memo** (table ``files``): a file's (size, mtime_ns,
+ctime_ns, inode) → the hash of its bytes, so that a re-scan hashes (and reads) only the files whose
+status changed (``digest``). A file written again with the same size inside the filesystem's
+timestamp granularity keeps its status; as git does with its "racily clean" index entries, a
+record is trusted only when the file's mtime and ctime were at least ``RACY_NS`` older than the
+moment the file was hashed (a write after that moment gives a later mtime): a file changed in
+the last two seconds before a scan is hashed again next time, whatever its status. ctime cannot be
+set back by a program (``touch -d`` sets mtime and moves ctime), and the inode changes when an
+editor saves by renaming a new file over the old. Clocks of a network filesystem more than
+``RACY_NS`` apart from this machine's are not covered (``--no-cache`` is). The **scan outcome**:
+a whole scan's facts, diagnostics and call index, keyed on every input of the stages after the
+per-file extraction (``extractor.scan``), so a re-scan of unchanged files decodes one entry.
 """
 
 from __future__ import annotations
@@ -36,7 +49,7 @@ import stat
 import sys
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -50,6 +63,11 @@ ENV_VAR = "CONTRACTS_CACHE_DIR"
 DEFAULT_MAX_BYTES = 512 << 20
 """Entries kept in all (compressed), before the least recently used ones are evicted."""
 SCHEMA = 1
+RACY_NS = 2_000_000_000
+"""A file's status is trusted for its hash only when the file was last changed at least this long
+before it was hashed (FAT's 2 s granularity; ext4 and APFS have nanoseconds, ext3 and HFS+ 1 s)."""
+MAX_STATUS_ROWS = 500_000
+"""The stat memo is cleared past this many files (it is rebuilt by hashing, once)."""
 _TAGS = {
     "CACHEDIR.TAG": "Signature: 8a477f597d28d172789f06886806bc55\n# contracts: extraction cache (safe to delete)\n",
     ".gitignore": "# contracts: extraction cache (safe to delete)\n*\n",
@@ -165,10 +183,15 @@ class _Pickler(pickle.Pickler):
         return _rebuild, (cls, tuple(getattr(obj, name) for name in names))
 
 
-def encode(value: Any) -> bytes:
+def encode_plain(value: Any) -> bytes:
+    """The value's pickle, as stored (uncompressed): two values with the same pickle are equal."""
     buffer = io.BytesIO()
     _Pickler(buffer, protocol=5).dump(value)
-    return zlib.compress(buffer.getvalue(), 1)
+    return buffer.getvalue()
+
+
+def encode(value: Any) -> bytes:
+    return zlib.compress(encode_plain(value), 1)
 
 
 def decode(data: bytes) -> Any:
@@ -206,6 +229,8 @@ class ExtractionCache:
         self.stats = CacheStats()
         self._pending: dict[bytes, tuple[bytes, bytes]] = {}
         self._used: set[bytes] = set()
+        self._status: dict[str, tuple[int, int, int, int, bytes, int]] | None = None  # the stat memo, read on first use
+        self._new_status: dict[str, tuple[int, int, int, int, bytes, int]] = {}
         self._db: sqlite3.Connection | None = None
         for name in _DB_FILES:  # SQLite follows a link: none may be one
             try:
@@ -221,19 +246,86 @@ class ExtractionCache:
                 "CREATE TABLE IF NOT EXISTS entries (key BLOB PRIMARY KEY, data BLOB NOT NULL, checksum BLOB NOT NULL, size INTEGER NOT NULL, used INTEGER NOT NULL)"
             )
             db.execute("CREATE INDEX IF NOT EXISTS entries_used ON entries (used)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime INTEGER NOT NULL, ctime INTEGER NOT NULL, inode INTEGER NOT NULL, digest BLOB NOT NULL, hashed INTEGER NOT NULL)"
+            )
         except sqlite3.Error as exc:
             raise CacheError(f"{(folder / DB_NAME).as_posix()}: cannot open the cache: {exc}") from None
         self._db = db
 
     # -- keys
-    def key(self, *parts: str, content: bytes = b"") -> bytes:
+    def key(self, *parts: str, content: bytes = b"", digest: bytes | None = None) -> bytes:
         """The entry key of an extraction: the tool and rules (``salt``), the given parts (language,
-        path, module, ...) and the content's hash."""
+        path, module, ...) and the content's hash (``digest``, else the hash of ``content``)."""
         h = hashlib.sha256(self.salt)
         for part in parts:
             h.update(part.encode("utf-8", "surrogatepass") + b"\0")
-        h.update(hashlib.sha256(content).digest())
+        h.update(digest if digest is not None else hashlib.sha256(content).digest())
         return h.digest()
+
+    # -- the stat memo
+    def digest(self, path: str, st: os.stat_result, read: Callable[[], bytes | None]) -> bytes | None:
+        """The SHA-256 of the file at ``path`` (whose status is ``st``): the recorded one when its
+        size, mtime, ctime and inode are the recorded ones and the record is not racy (module
+        docstring), else the hash of ``read()`` (None: the file is not hashed), recorded for next time."""
+        if self._status is None:
+            self._status = self._read_status()
+        status = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        row = self._status.get(path)
+        if row is not None and row[:4] == status and row[5] - max(status[1], status[2]) >= RACY_NS:
+            return row[4]
+        hashed = time.time_ns()  # before the read: a write after it gives the file a later mtime
+        data = read()
+        if data is None:
+            return None
+        found = hashlib.sha256(data).digest()
+        self._status[path] = self._new_status[path] = (*status, found, hashed)
+        return found
+
+    def raw_many(self, keys: list[bytes]) -> list[bytes] | None:
+        """The stored bytes of ``keys`` (``raw``), in order; None when one is absent or corrupted."""
+        found: dict[bytes, bytes] = {}
+        for key in keys:
+            if key in self._pending:
+                found[key] = self._pending[key][0]
+        wanted = sorted(set(keys) - found.keys())
+        if self._db is not None:
+            try:
+                for n in range(0, len(wanted), 500):
+                    chunk = wanted[n : n + 500]
+                    rows = self._db.execute(f"SELECT key, data, checksum FROM entries WHERE key IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+                    for key, data, checksum in rows:
+                        if hashlib.sha256(data).digest() == checksum:
+                            found[bytes(key)] = bytes(data)
+            except sqlite3.Error as exc:
+                self._error(f"cache not read: {exc}")
+                return None
+        if len(found) < len(set(keys)):
+            return None
+        self._used.update(keys)
+        return [found[key] for key in keys]
+
+    def _read_status(self) -> dict[str, tuple[int, int, int, int, bytes, int]]:
+        if self._db is None:
+            return {}
+        try:
+            rows = self._db.execute("SELECT path, size, mtime, ctime, inode, digest, hashed FROM files").fetchall()
+        except sqlite3.Error as exc:
+            self._error(f"cache not read: {exc}")
+            return {}
+        return {r[0]: (r[1], r[2], r[3], r[4], bytes(r[5]), r[6]) for r in rows}
+
+    def raw(self, key: bytes) -> bytes | None:
+        """An entry's stored bytes, checksum verified, not decoded (``decode`` them when needed); None when absent or corrupted."""
+        pending = self._pending.get(key)
+        row = pending if pending is not None else self._select(key)
+        if row is None or hashlib.sha256(row[0]).digest() != row[1]:
+            if row is not None:
+                self.stats.corrupt += 1
+                self._delete(key)
+            return None
+        self._used.add(key)
+        return row[0]
 
     # -- reads and writes
     def get(self, key: bytes) -> Any | None:
@@ -269,7 +361,7 @@ class ExtractionCache:
     def flush(self) -> None:
         """Write the new entries and the hits' use times; evict the least recently used past ``max_bytes``."""
         db = self._db
-        if db is None or (not self._pending and not self._used):
+        if db is None or (not self._pending and not self._used and not self._new_status):
             return
         now = time.time_ns()
         try:
@@ -280,6 +372,10 @@ class ExtractionCache:
                     [(k, d, c, len(d) + 64, now) for k, (d, c) in sorted(self._pending.items())],
                 )
                 db.executemany("UPDATE entries SET used = ? WHERE key = ?", [(now, k) for k in sorted(self._used - set(self._pending))])
+                if self._new_status:
+                    if db.execute("SELECT COUNT(*) FROM files").fetchone()[0] + len(self._new_status) > MAX_STATUS_ROWS:
+                        db.execute("DELETE FROM files")
+                    db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", [(p, *row) for p, row in sorted(self._new_status.items())])
                 self._evict(db)
                 db.execute("COMMIT")
             except BaseException:
@@ -290,6 +386,7 @@ class ExtractionCache:
             self._error(f"cache not written: {exc}")
         self._pending.clear()
         self._used.clear()
+        self._new_status.clear()
 
     def _evict(self, db: sqlite3.Connection) -> None:
         total = db.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()[0]

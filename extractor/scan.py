@@ -11,7 +11,9 @@ limit (``too_deep``). A second, narrow pass re-extracts the files that import a 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
+import hashlib
 import os
 import re
 import signal
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import progress
-from .cache import ExtractionCache
+from .cache import ExtractionCache, encode_plain
 from .catalog import Catalog, load_catalog
 from .config import Config, load_config
 from .discover import inventory, not_the_services, survey, with_proxies
@@ -151,7 +153,10 @@ _SOURCES: list[SourceCache] = []  # the running scan's reads (in this process)
 
 
 def _read(task: Task) -> tuple[bytes | None, Diagnostic | None]:
-    """The task's file, read once per scan: the later passes reuse the first read (or its diagnostic)."""
+    """The task's file, read once per scan: the later passes reuse the first read (or its diagnostic).
+    A read outside the extraction (a pass looking at a file's text) is recorded (``_PEEKED``)."""
+    if _PEEKED and not _QUIET[0]:
+        _PEEKED[-1].add(task.rel)
     if _SOURCES:
         return _SOURCES[-1].read(task.root, task.rel, task.max_bytes, task.language, read_source)
     return read_source(Path(task.root), task.rel, task.max_bytes, task.language)
@@ -189,7 +194,7 @@ RISKY_DEPTH = 100  # brackets, or indentation levels (Python's own parser stops 
 RISKY_LINE = 16 << 10
 _BRACKETS = bytes(range(256)).translate(None, b"([{)]}")  # every byte but the brackets, to delete
 _DEPTH_STEP = {ord(c): 1 for c in "([{"} | {ord(c): -1 for c in ")]}"}
-_DEEP_INDENT = re.compile(rb"^[ \t]{%d}" % RISKY_DEPTH, re.MULTILINE)
+_DEEP_INDENT = re.compile(rb"\n[ \t]{%d}" % RISKY_DEPTH)  # searched after a newline put in front: from newline to newline, 3x faster than ``^``
 
 
 def _long_line(data: bytes) -> bool:
@@ -200,7 +205,7 @@ def _long_line(data: bytes) -> bool:
 def risky(data: bytes) -> bool:
     """Whether a file could crash or stall a parser (huge, nested deeper than people write, very
     long lines): such a file is extracted in a worker process that a hard limit can stop."""
-    if len(data) > RISKY_BYTES or _DEEP_INDENT.search(data) or _long_line(data):
+    if len(data) > RISKY_BYTES or _DEEP_INDENT.search(b"\n" + data) or _long_line(data):
         return True
     brackets = data.translate(None, _BRACKETS)
     if len(brackets) <= RISKY_DEPTH:
@@ -257,10 +262,14 @@ class ExecutorError(Exception):
 def _run_tasks(
     tasks: list[Task], compiled: Mapping[str, Any], jobs: int, catalog: Catalog, rule_ids: tuple[str, ...] | None, cache: ExtractionCache | None = None
 ) -> list[Outcome]:
-    if _EXECUTORS:
-        executor = _EXECUTORS[-1]
-        return executor.run_pass(tasks, lambda share: _run_here(share, compiled, jobs, catalog, rule_ids, cache, executor), catalog.fingerprint())
-    return _run_here(tasks, compiled, jobs, catalog, rule_ids, cache)
+    _QUIET[0] += 1  # (the extraction's reads)
+    try:
+        if _EXECUTORS:
+            executor = _EXECUTORS[-1]
+            return executor.run_pass(tasks, lambda share: _run_here(share, compiled, jobs, catalog, rule_ids, cache, executor), catalog.fingerprint())
+        return _run_here(tasks, compiled, jobs, catalog, rule_ids, cache)
+    finally:
+        _QUIET[0] -= 1
 
 
 def _run_here(
@@ -274,6 +283,7 @@ def _run_here(
 ) -> list[Outcome]:
     out: list[Outcome | None] = [None] * len(tasks)
     keys = _cached(tasks, compiled, cache, catalog.fingerprint(), out) if cache is not None else {}
+    hits = {i for i in keys if out[i] is not None}
     todo = [i for i in range(len(tasks)) if out[i] is None]
     progress.advance(len(tasks) - len(todo))
     if executor is not None and todo:  # (elsewhere: the same outcomes, put back in the tasks' order)
@@ -310,8 +320,10 @@ def _run_here(
     if cache is not None:
         for i, key in keys.items():
             res, diag, lines = out[i] or (None, None, 0)
-            if diag is None:  # finished: a timeout, a crash or an unreadable file is tried again next time
+            if diag is None and i not in hits:  # finished: a timeout, a crash or an unreadable file is tried again next time
                 cache.put(key, (res, lines))
+            if _RUNS:
+                _RUNS[-1].append(Run(tasks[i], key, res, diag, lines))
         cache.flush()
     return [o if o is not None else (None, None, 0) for o in out]
 
@@ -327,23 +339,35 @@ def _inside(root: str, rel: str, real: dict[str, str]) -> bool:
 
 
 def _cached(tasks: list[Task], compiled: Mapping[str, Any], cache: ExtractionCache, rules: str, out: list[Outcome | None]) -> dict[int, bytes]:
-    """Fill ``out`` with the outcomes the cache holds; return the keys of the other tasks whose
-    result may be stored (a readable file of a compiled language that lies inside the root)."""
+    """Fill ``out`` with the outcomes the cache holds; return the entry key of every task whose
+    result is or may be stored (a readable file of a compiled language that lies inside the root)."""
     keys: dict[int, bytes] = {}
     real: dict[str, str] = {}  # folder → its real path
     for i, task in enumerate(tasks):
         if task.language not in compiled:
             continue
-        data, _diag = _read(task)
-        if data is None or not _inside(task.root, task.rel, real):
+        digest = _digest(cache, task)
+        if digest is None or not _inside(task.root, task.rel, real):
             continue  # never a file outside the root (discovery drops links out of it; this makes sure)
-        key = cache.key(rules, task.language, task.rel, task.module, "force" if task.force else "", repr(task.imported), content=data)
+        key = cache.key(rules, task.language, task.rel, task.module, "force" if task.force else "", repr(task.imported), digest=digest)
         hit = cache.get(key)
         if isinstance(hit, tuple) and len(hit) == 2 and (hit[0] is None or isinstance(hit[0], FileResult)) and isinstance(hit[1], int):
             out[i] = (hit[0], None, hit[1])
-        else:
-            keys[i] = key
+        keys[i] = key
     return keys
+
+
+def _digest(cache: ExtractionCache, task: Task) -> bytes | None:
+    """The hash of a task's file (from the cache's stat memo when its status is unchanged); None
+    when it cannot be read as source (too large, unreadable, empty, binary, not UTF-8)."""
+    path = os.path.join(task.root, task.rel)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if st.st_size > task.max_bytes:
+        return None
+    return cache.digest(path, st, lambda: _read(task)[0])
 
 
 # ---------------------------------------------------------------- the scan
@@ -381,6 +405,8 @@ def scan(
     root = Path(root)
     config = config if config is not None else load_config(root)
     _SOURCES.append(SourceCache())
+    _RUNS.append([])
+    _PEEKED.append(set())
     if executor is not None:
         _EXECUTORS.append(executor)
     try:
@@ -388,6 +414,8 @@ def scan(
             return _scan(root, catalog, config, jobs, rule_ids, display_root, only_files, cache)
     finally:
         _SOURCES.pop()
+        _RUNS.pop()
+        _PEEKED.pop()
         if executor is not None:
             _EXECUTORS.pop()
 
@@ -421,6 +449,11 @@ def _scan(
             continue
         module = smap.module_of(rel) if language == "python" else _module_name(language, inv.root, rel)
         tasks.append(Task(str(inv.root), rel, language, module, config.max_file_bytes, time_limit=config.file_time_limit))
+    inputs = _inputs(cache, inv, tasks, config, catalog, selected, services) if cache is not None and not _EXECUTORS else None
+    if cache is not None and inputs is not None:
+        kept = _kept_outcome(cache, inputs, inv, services, display_root, root, started, catalog, selected)
+        if kept is not None:
+            return kept
     compiled = _compile(catalog, {t.language for t in tasks})
     progress.stage("extracting", len(tasks))
     hits, misses = (cache.stats.hits, cache.stats.misses) if cache is not None else (0, 0)
@@ -527,7 +560,7 @@ def _scan(
         stats["cache_hits"], stats["cache_misses"] = cache.stats.hits - hits, cache.stats.misses - misses
     shown = display_root if display_root is not None else Path(os.path.normpath(str(root))).as_posix()
     owners = {rel: adopted.get(rel) or (s.name if (s := smap.owner(rel)) and not not_the_services(rel, s.root, inv.browser) else None) for rel in summaries}
-    return ScanResult(
+    result = ScanResult(
         root=shown,
         services=services,
         facts=facts,
@@ -536,6 +569,227 @@ def _scan(
         call_index=build_call_index(summaries.values(), owners),
         inventory=folders,
     )
+    if cache is not None and inputs is not None:
+        _keep_outcome(cache, inputs, result, summaries, owners)
+    return result
+
+
+# ---------------------------------------------------------------- a whole scan's outcome, cached
+@dataclass(frozen=True)
+class Run:
+    """One task a scan ran through the cache: its entry's key and its outcome."""
+
+    task: Task
+    key: bytes
+    result: FileResult | None
+    diagnostic: Diagnostic | None
+    lines: int
+
+
+_RUNS: list[list[Run]] = []  # the running scan's runs through the cache, in order
+_PEEKED: list[set[str]] = []  # the files whose text the running scan's passes read (besides extracting them)
+_QUIET = [0]  # > 0: reads are the extraction's (or the cache's hashing), not a pass's
+
+RETRIED = frozenset({"timeout", "crashed", "internal_error", "too_deep", "unreadable"})
+"""Diagnostics of an extraction that did not finish: a scan with one is not kept whole (the file is tried again)."""
+
+CUTOFF_FILES = 32
+"""At most this many changed files are re-extracted alone to see whether the stored outcome still holds."""
+
+
+def _inputs(
+    cache: ExtractionCache, inv: Any, tasks: list[Task], config: Config, catalog: Catalog, selected: tuple[str, ...] | None, services: list[Service]
+) -> tuple[bytes, dict[str, bytes]] | None:
+    """What a scan's outcome depends on besides the per-file extraction's inputs: the key of every
+    input but the source files' contents (the rules, the configuration, the services, the tasks,
+    and the hash of every other listed file: the deployment and configuration files the address
+    book reads), and the hash of each source file. None when a listed file cannot be hashed."""
+    lines = [catalog.fingerprint(), repr(selected), repr(config), str(inv.root), repr(services), repr(sorted(inv.browser.items()))]
+    lines += [repr((t.rel, t.language, t.module, t.max_bytes, t.time_limit)) for t in tasks]
+    listed = {t.rel: t for t in tasks}
+    sources: dict[str, bytes] = {}
+    real: dict[str, str] = {}
+    for rel in sorted(set(inv.files) | set(inv.other_files)):
+        path = os.path.join(str(inv.root), rel)
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        if not _inside(str(inv.root), rel, real):
+            return None  # (discovery leaves out links out of the root; were one listed, no scan with it is kept)
+        task = listed.get(rel)
+        if task is not None:  # as the extraction hashes it; a file it cannot read by what its bytes are
+            _QUIET[0] += 1
+            try:
+                digest = _digest(cache, task)
+            finally:
+                _QUIET[0] -= 1
+            if digest is None:
+                raw = _read_bytes(path) if st.st_size <= config.max_file_bytes else b"too large %d" % st.st_size
+                digest = b"unread " + hashlib.sha256(raw).digest() if raw is not None else None
+        else:  # (the stat memo's entry of a file read raw is named apart from a source file's)
+            digest = cache.digest("raw\0" + path, st, functools.partial(_read_bytes, path))
+        if digest is None:
+            return None
+        if task is not None:
+            sources[rel] = digest
+        else:
+            lines.append(f"{rel}\0{digest.hex()}")
+    return cache.key("scan state", content="\n".join(lines).encode("utf-8", "surrogatepass")), sources
+
+
+def _outcome_key(cache: ExtractionCache, state: bytes, sources: Mapping[str, bytes]) -> bytes:
+    """The key of the outcome of a scan with these inputs (``_inputs``)."""
+    return cache.key("scan outcome", state.hex(), content=b"".join(rel.encode("utf-8", "surrogatepass") + b"\0" + d for rel, d in sorted(sources.items())))
+
+
+def _read_bytes(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def _keep_outcome(
+    cache: ExtractionCache, inputs: tuple[bytes, dict[str, bytes]], result: ScanResult, summaries: Mapping[str, Any], owners: Mapping[str, str | None]
+) -> None:
+    """Store a finished scan's outcome under its inputs, and the scan's state (each source file's
+    hash and runs) under the inputs but the sources (``_kept_outcome`` starts from it after a change).
+    Not a scan where a file's extraction did not finish, nor one whose runs are not all in the cache."""
+    if not _RUNS or any(d.kind in RETRIED for d in result.diagnostics):
+        return
+    runs: dict[str, list[Run]] = {}
+    where: dict[int, tuple[str, int]] = {}  # a result's summary → (file, index of the run that made it)
+    for run in _RUNS[-1]:
+        mine = runs.setdefault(run.task.rel, [])
+        if run.result is not None and run.result.summary is not None:
+            where[id(run.result.summary)] = (run.task.rel, len(mine))
+        mine.append(run)
+    calls: dict[str, tuple[int, bytes]] = {}
+    for rel, summary in summaries.items():
+        found = where.get(id(summary))
+        if found is None or found[0] != rel:
+            return
+        calls[rel] = (found[1], runs[rel][found[1]].key)
+    state, sources = inputs
+    stats = {k: v for k, v in result.stats.items() if k not in ("seconds", "from_git", "cache_hits", "cache_misses")}
+    stats["extractions"] = result.stats.get("cache_hits", 0) + result.stats.get("cache_misses", 0)
+    key = _outcome_key(cache, state, sources)
+    cache.put(key, (result.facts, result.diagnostics, stats, result.inventory, dict(owners), calls))
+    digests = {rel: (d, [(r.task, r.key, r.lines, r.result is not None and r.diagnostic is None) for r in runs.get(rel, ())]) for rel, d in sources.items()}
+    cache.put(state, (key, digests, sorted(_PEEKED[-1]) if _PEEKED else None))
+    cache.flush()
+
+
+def _kept_outcome(
+    cache: ExtractionCache,
+    inputs: tuple[bytes, dict[str, bytes]],
+    inv: Any,
+    services: list[Service],
+    display_root: str | None,
+    root: Path,
+    started: float,
+    catalog: Catalog,
+    selected: tuple[str, ...] | None,
+) -> ScanResult | None:
+    """The stored outcome of a scan with the same inputs; else, when a few source files changed
+    since the last scan with the same other inputs, that scan's outcome if the changed files'
+    extractions (all their runs, in every pass) give results identical to the ones it had
+    ("early cut-off": every stage after the extraction reads the files through their results
+    only, but for files without a result, whose text the later passes search: such a change is
+    not cut off). None: the scan runs."""
+    state, sources = inputs
+    kept = _outcome(cache, _outcome_key(cache, state, sources))
+    delta = parsed = 0
+    if kept is None:
+        last = cache.get(state)
+        if not (isinstance(last, tuple) and len(last) == 3 and isinstance(last[1], dict) and isinstance(last[2], list)):
+            return None
+        previous, digests, peeked = last
+        changed = sorted(rel for rel, d in sources.items() if rel not in digests or digests[rel][0] != d)
+        if not changed or len(changed) > CUTOFF_FILES or set(digests) != set(sources):
+            return None
+        if any(not digests[rel][1] or rel in set(peeked) or (not digests[rel][1][0][3] and len(digests[rel][1]) > 1) for rel in changed):
+            return None  # a pass read its text; or no result in its first pass but runs in later ones (its lines' count)
+        old_runs = [(rel, i, run) for rel in changed for i, run in enumerate(digests[rel][1])]
+        kept = _outcome(cache, previous)
+        if kept is None:
+            return None
+        tasks = [run[0] for _rel, _i, run in old_runs]
+        compiled = _compile(catalog, {t.language for t in tasks})
+        done = len(_RUNS[-1])
+        fresh = _run_tasks(tasks, compiled, 1, catalog, selected, cache)
+        new_runs = _RUNS[-1][done:]
+        if len(new_runs) != len(fresh):
+            return None
+        for (rel, i, (_task, old_key, old_lines, had)), (res, diag, lines), run in zip(old_runs, fresh, new_runs):
+            old = cache.get(old_key)
+            if diag is not None or not (isinstance(old, tuple) and len(old) == 2) or _compared(old[0]) != _compared(res):
+                return None
+            if i == 0:
+                delta += lines - old_lines
+                parsed += lines - old_lines if had else 0
+            digests[rel][1][i] = (run.task, run.key, lines, had)
+        for rel in changed:
+            digests[rel] = (sources[rel], digests[rel][1])
+        facts, diagnostics, stats, folders, owners, calls = kept
+        calls = {rel: (i, digests[rel][1][i][1]) for rel, (i, _key) in calls.items()}
+        stats = dict(stats, lines=stats.get("lines", 0) + delta, lines_parsed=stats.get("lines_parsed", 0) + parsed)
+        kept = (facts, diagnostics, stats, folders, owners, calls)
+        key = _outcome_key(cache, state, sources)
+        cache.put(key, kept)
+        cache.put(state, (key, digests, peeked))
+        cache.flush()
+    facts, diagnostics, stats, folders, owners, calls = kept
+    summaries = cache.raw_many([key for _i, key in calls.values()])
+    if summaries is None:
+        return None
+    stats = dict(stats)
+    reused = stats.pop("extractions", 0)
+    stats.update(seconds=round(time.perf_counter() - started, 3), from_git=inv.from_git, cache_hits=reused, cache_misses=0)
+    shown = display_root if display_root is not None else Path(os.path.normpath(str(root))).as_posix()
+    index = _stored_call_index(summaries, owners)
+    return ScanResult(root=shown, services=services, facts=facts, diagnostics=diagnostics, stats=stats, call_index=index, inventory=folders)
+
+
+def _compared(res: FileResult | None) -> bytes:
+    """What of a result the stages after the extraction read, as bytes: all of it but its line
+    count (``FileResult.lines``: the scan's statistics count lines from the outcomes')."""
+    return encode_plain(dataclasses.replace(res, lines=0) if res is not None else None)
+
+
+def _outcome(cache: ExtractionCache, key: bytes) -> tuple[Any, ...] | None:
+    kept = cache.get(key)
+    return kept if isinstance(kept, tuple) and len(kept) == 6 and isinstance(kept[2], dict) and isinstance(kept[5], dict) else None
+
+
+_STORED_INDEX: list[type] = []
+
+
+def _stored_call_index(entries: list[bytes], owners: Mapping[str, str | None]) -> Any:
+    """A ``reach.CallIndex`` built from the summaries of the cache's ``entries`` when first read
+    (``contracts scan`` never reads it: they are not decoded)."""
+    if not _STORED_INDEX:
+        from .cache import decode
+        from .reach import CallIndex, build_call_index
+
+        class StoredCallIndex(CallIndex):
+            def __init__(self, entries: list[bytes], owners: Mapping[str, str | None]) -> None:  # (``services`` is set on first use)
+                self._entries, self._owners = entries, owners
+
+            def __getattr__(self, name: str) -> Any:
+                if name != "services":
+                    raise AttributeError(name)
+                summaries = [res.summary for res, _lines in map(decode, self.__dict__.pop("_entries"))]
+                self.services = build_call_index(summaries, self.__dict__.pop("_owners")).services
+                return self.services
+
+            def __reduce__(self) -> Any:
+                return (CallIndex, (self.services,))
+
+        _STORED_INDEX.append(StoredCallIndex)
+    return _STORED_INDEX[0](entries, owners)
 
 
 def _link_isolating(results: list[FileResult], run: Callable[[list[FileResult]], list[Fact]]) -> tuple[list[Fact], list[Diagnostic]]:

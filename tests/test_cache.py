@@ -72,7 +72,7 @@ def test_warm_scan_is_byte_identical_to_cold_and_uncached(sample, catalog, tmp_p
     counted.clear()
     with ExtractionCache(tmp_path, salt=b"t") as cache:
         warm = facts_json(sample, catalog, cache)
-        assert cache.stats.misses == 0 and cache.stats.hits >= extracted
+        assert cache.stats.misses == 0 and cache.stats.hits == 1  # the whole scan's outcome: no file's result decoded
     assert sum(counted.values()) == 0  # nothing extracted again
     assert cold == uncached
     assert warm == uncached
@@ -138,17 +138,37 @@ def _replace(folder: Path, key: bytes, data: bytes, checksum: bytes) -> None:
 
 
 def _extracted(folder: Path, key: bytes) -> str:
-    """The file whose extraction an entry holds."""
+    """The file whose extraction an entry holds ("" for none: a scan's outcome, a prefiltered file)."""
     for k, data in _rows(folder):
         if k == key:
-            res, _lines = cache_mod.decode(data)
+            value = cache_mod.decode(data)
+            if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], int)):
+                return ""  # a whole scan's outcome or call index
+            res, _lines = value
             return res.path if res is not None else ""
     raise AssertionError("no such entry")
+
+
+def _outcomes(folder: Path) -> list[bytes]:
+    """The keys of whole scans' outcomes (and their call indexes)."""
+    found = []
+    for k, data in _rows(folder):
+        value = cache_mod.decode(data)
+        if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], int)):
+            found.append(k)
+    return found
+
+
+def _forget_outcomes(folder: Path) -> None:
+    """Remove the whole scans' outcomes, so that the next scan reads the per-file entries."""
+    with sqlite3.connect(folder / DB_NAME) as db:
+        db.executemany("DELETE FROM entries WHERE key = ?", [(k,) for k in _outcomes(folder)])
 
 
 def test_a_corrupted_entry_is_detected_and_recomputed(shop, catalog, tmp_path, counted):
     with ExtractionCache(tmp_path, salt=b"t") as cache:
         expected = facts_json(shop, catalog, cache)
+    _forget_outcomes(tmp_path)  # (else the whole scan's outcome is read, and no file's entry)
     key, data = next((k, d) for k, d in _rows(tmp_path) if _extracted(tmp_path, k))
     victim = _extracted(tmp_path, key)
     flipped = data[:-8] + bytes(b ^ 0xFF for b in data[-8:])
@@ -173,6 +193,7 @@ def test_a_planted_entry_with_a_valid_checksum_runs_no_code(shop, catalog, tmp_p
     monkeypatch.chdir(tmp_path)
     with ExtractionCache(tmp_path, salt=b"t") as cache:
         expected = facts_json(shop, catalog, cache)
+    _forget_outcomes(tmp_path)  # (else the whole scan's outcome is read, and no file's entry)
     key = next(k for k, _d in _rows(tmp_path) if _extracted(tmp_path, k))
     victim = _extracted(tmp_path, key)
     evil = cache_mod.zlib.compress(pickle.dumps((_Planted(), 1)))
@@ -274,8 +295,11 @@ def test_files_outside_the_root_are_never_cached(shop, catalog, tmp_path):
     (tmp_path / "cache").mkdir()
     with ExtractionCache(tmp_path / "cache", salt=b"t") as cache:
         facts_json(shop, catalog, cache)
-    stored = [cache_mod.decode(data) for _k, data in _rows(tmp_path / "cache")]
+    values = [cache_mod.decode(data) for _k, data in _rows(tmp_path / "cache")]
+    stored = [v for v in values if isinstance(v, tuple) and len(v) == 2 and isinstance(v[1], int)]
     paths = {res.path for res, _lines in stored if res is not None}
+    outcome = next(v for v in values if isinstance(v, tuple) and len(v) == 6)  # the whole scan's outcome
+    assert {f.file for f in outcome[0]} and not any("linked_client" in f.file for f in outcome[0])
     assert "pricing/pricing/api.py" in paths
     assert not any("linked_client" in p or "secret" in p for p in paths)
     assert not any(b"secret.internal" in cache_mod.zlib.decompress(data) for _k, data in _rows(tmp_path / "cache"))
@@ -290,3 +314,18 @@ def test_analyse_goes_through_the_cache(shop, catalog, tmp_path, counted):
         assert cache.stats.hits > 0
     assert not counted
     assert json_out.dumps(warm.scan.to_json()) == facts_json(shop, catalog, None)
+
+
+def test_a_corrupted_scan_outcome_is_recomputed_from_the_files_entries(shop, catalog, tmp_path, counted):
+    with ExtractionCache(tmp_path, salt=b"t") as cache:
+        expected = facts_json(shop, catalog, cache)
+    outcomes = _outcomes(tmp_path)
+    assert len(outcomes) == 2  # the outcome (facts, diagnostics, ...), and the scan's state
+    for key in outcomes:
+        data = next(d for k, d in _rows(tmp_path) if k == key)
+        _replace(tmp_path, key, data[:-4] + b"\0\0\0\0", hashlib.sha256(data).digest())
+    counted.clear()
+    with ExtractionCache(tmp_path, salt=b"t") as cache:
+        assert facts_json(shop, catalog, cache) == expected
+        assert cache.stats.corrupt >= 1 and cache.stats.hits > 1  # the files' entries read instead
+    assert not counted

@@ -1,0 +1,192 @@
+"""Re-scans through the cache (extractor/cache.py, docs/performance.md): after every kind of change
+(a file another file's facts depend on, a deleted file, a renamed file, a rule), the warm scan's
+facts are byte-identical to an uncached scan's of the same tree; the stat memo never serves the
+hash of a file's old content.
+
+Extractions are counted (each frontend's ``extract`` wrapped), never timed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections import Counter
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from extractor.cache import RACY_NS, ExtractionCache
+from extractor.catalog import load_catalog
+from extractor.frontends import all_frontends
+from extractor.report import json_out
+from extractor.scan import scan
+
+from .conftest import REPO
+
+FILES = {
+    "orders/pyproject.toml": '[project]\nname = "orders"\ndependencies = ["requests"]\n',
+    "orders/orders/settings.py": "TIMEOUT = 3\n",
+    "orders/orders/client.py": (
+        "import requests\n\nfrom .settings import TIMEOUT\n\n\n"
+        'def price(item):\n    return requests.get(f"http://pricing:8000/price/{item}", timeout=TIMEOUT)\n'
+    ),
+    "orders/orders/session.py": "import requests\n\nsession = requests.Session()\n",
+    "orders/orders/api.py": 'from .session import session\n\n\ndef stock(item):\n    return session.get(f"http://stock:8080/stock/{item}", timeout=2)\n',
+}
+
+
+@pytest.fixture
+def counted(monkeypatch) -> Counter:
+    seen: Counter = Counter()
+    for fe in all_frontends().values():
+
+        def extract(path, *args, _real=fe.extract, **kwargs):
+            seen[path] += 1
+            return _real(path, *args, **kwargs)
+
+        monkeypatch.setattr(fe, "extract", extract)
+    return seen
+
+
+@pytest.fixture
+def orders(tmp_path) -> Path:
+    root = tmp_path / "repo"
+    for rel, text in FILES.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, "utf-8")
+    return root
+
+
+def facts(root: Path, catalog, cache: ExtractionCache | None) -> str:
+    return json_out.dumps(scan(root, catalog=catalog, cache=cache).to_json())
+
+
+def rescan(root: Path, catalog, folder: Path, counted: Counter | None = None) -> str:
+    """A warm scan, checked against an uncached one of the same tree; ``counted`` keeps the
+    extractions of the warm scan only."""
+    if counted is not None:
+        counted.clear()
+    with ExtractionCache(folder, salt=b"t") as cache:
+        warm = facts(root, catalog, cache)
+    seen = Counter(counted or ())
+    assert warm == facts(root, catalog, None)
+    if counted is not None:
+        counted.clear()
+        counted.update(seen)
+    return warm
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), "utf-8")
+
+
+def test_a_change_another_files_facts_depend_on(orders, catalog, tmp_path, counted):
+    first = rescan(orders, catalog, tmp_path)
+    assert '"timeout_ms": 3000' in first and "http://stock:8080" in first
+    assert rescan(orders, catalog, tmp_path, counted) == first
+    assert not counted  # nothing changed: nothing extracted again
+    edit(orders / "orders/orders/settings.py", "TIMEOUT = 3", "TIMEOUT = 7")  # client.py's timeout
+    changed = rescan(orders, catalog, tmp_path, counted)
+    assert '"timeout_ms": 7000' in changed and '"timeout_ms": 3000' not in changed
+    assert "orders/orders/settings.py" in counted and "orders/orders/api.py" not in counted
+    edit(orders / "orders/orders/session.py", "requests.Session()", "object()")  # api.py's call is no longer a request
+    assert "http://stock:8080" not in rescan(orders, catalog, tmp_path)
+
+
+def test_a_deleted_and_a_renamed_file(orders, catalog, tmp_path):
+    first = rescan(orders, catalog, tmp_path)
+    (orders / "orders/orders/settings.py").unlink()
+    gone = rescan(orders, catalog, tmp_path)
+    assert gone != first and '"timeout_ms": 3000' not in gone
+    (orders / "orders/orders/client.py").rename(orders / "orders/orders/pricing_client.py")
+    renamed = rescan(orders, catalog, tmp_path)
+    assert "orders/orders/pricing_client.py" in renamed and "orders/orders/client.py" not in renamed
+    (orders / "orders/orders/settings.py").write_text(FILES["orders/orders/settings.py"], "utf-8")
+    (orders / "orders/orders/pricing_client.py").rename(orders / "orders/orders/client.py")
+    assert rescan(orders, catalog, tmp_path) == first  # back as it was: the first outcome again
+
+
+def test_a_changed_rule(orders, tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    requests_rule = rules / "python" / "http" / "requests.yaml"
+    first = rescan(orders, load_catalog([rules]), tmp_path)
+    assert '"rule": "python.http.requests"' in first
+    text = requests_rule.read_text("utf-8")
+    assert "confidence: high" in text
+    requests_rule.write_text(text.replace("confidence: high", "confidence: low", 1), "utf-8")
+    changed = rescan(orders, load_catalog([rules]), tmp_path)
+    assert changed != first and '"confidence": "low"' in changed
+
+
+def test_a_file_rewritten_with_the_same_size_and_mtime_is_read_again(orders, catalog, tmp_path):
+    settings = orders / "orders/orders/settings.py"
+    first = rescan(orders, catalog, tmp_path)
+    before = settings.stat()
+    settings.write_text("TIMEOUT = 9\n", "utf-8")  # same size
+    os.utime(settings, ns=(before.st_atime_ns, before.st_mtime_ns))  # and the old mtime
+    assert settings.stat().st_size == before.st_size and settings.stat().st_mtime_ns == before.st_mtime_ns
+    again = rescan(orders, catalog, tmp_path)
+    assert again != first and '"timeout_ms": 9000' in again
+
+
+def test_the_stat_memo_trusts_only_a_status_older_than_the_racy_window(tmp_path):
+    path = str(tmp_path / "f.py")
+    reads: list[bytes] = []
+
+    def reader(data: bytes):
+        def read() -> bytes:
+            reads.append(data)
+            return data
+
+        return read
+
+    now = time.time_ns()
+    fresh = SimpleNamespace(st_size=4, st_mtime_ns=now, st_ctime_ns=now, st_ino=7)  # changed just now: racy
+    old = SimpleNamespace(st_size=4, st_mtime_ns=now - 3 * RACY_NS, st_ctime_ns=now - 3 * RACY_NS, st_ino=7)
+    with ExtractionCache(tmp_path, salt=b"t") as cache:
+        a = cache.digest(path, fresh, reader(b"aaaa"))
+        b = cache.digest(path, fresh, reader(b"bbbb"))  # same status, but recorded within the window: hashed again
+        assert a != b and reads == [b"aaaa", b"bbbb"]
+        c = cache.digest(path, old, reader(b"cccc"))  # another status: hashed
+        assert cache.digest(path, old, reader(b"dddd")) == c  # an old status recorded: trusted
+        assert reads == [b"aaaa", b"bbbb", b"cccc"]
+    with ExtractionCache(tmp_path, salt=b"t") as cache:  # kept in the store
+        assert cache.digest(path, old, reader(b"eeee")) == c
+        moved = SimpleNamespace(st_size=4, st_mtime_ns=old.st_mtime_ns, st_ctime_ns=old.st_ctime_ns, st_ino=8)  # renamed over
+        assert cache.digest(path, moved, reader(b"ffff")) != c
+    assert reads == [b"aaaa", b"bbbb", b"cccc", b"ffff"]
+
+
+def test_a_change_that_leaves_the_files_results_as_they_were_reuses_the_outcome(orders, catalog, tmp_path, counted):
+    rescan(orders, catalog, tmp_path)
+    client = orders / "orders/orders/client.py"
+    client.write_text(client.read_text("utf-8") + "# a comment\n", "utf-8")
+    counted.clear()
+    with ExtractionCache(tmp_path, salt=b"t") as cache:
+        warm = scan(orders, catalog=catalog, cache=cache)
+        # read: the last scan's state and outcome, and the changed file's old results (one a pass
+        # that ran it) to compare with its new ones; no other file's entry is decoded
+        assert cache.stats.hits == 2 + counted["orders/orders/client.py"]
+    assert set(counted) == {"orders/orders/client.py"}  # only the changed file, in each pass that ran it
+    uncached = scan(orders, catalog=catalog, cache=None)
+    assert json_out.dumps(warm.to_json()) == json_out.dumps(uncached.to_json())
+    assert warm.stats["lines"] == uncached.stats["lines"] and warm.stats["lines_parsed"] == uncached.stats["lines_parsed"]
+    assert warm.call_index.services == uncached.call_index.services  # (built from the stored summaries when read)
+    counted.clear()
+    assert rescan(orders, catalog, tmp_path, counted) == json_out.dumps(uncached.to_json())
+    assert not counted
+
+
+def test_a_change_to_a_file_without_a_result_is_not_cut_off(orders, catalog, tmp_path):
+    worker = orders / "orders/orders/worker.py"
+    worker.write_text("def work(item):\n    return item\n", "utf-8")  # no rule's words: no result
+    first = rescan(orders, catalog, tmp_path)
+    assert "orders/orders/worker.py" not in first
+    worker.write_text('from .session import session\n\n\ndef work(item):\n    return session.get(f"http://stock:8080/w/{item}", timeout=1)\n', "utf-8")
+    changed = rescan(orders, catalog, tmp_path)  # the second pass finds it by its text: the object another module exports
+    assert '"file": "orders/orders/worker.py"' in changed
