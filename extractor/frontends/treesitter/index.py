@@ -98,6 +98,8 @@ class ConfigureSpec:
     type_arg: int | None = None  # read a generic type argument (as text) instead of an argument (.Or<TimeoutException>())
     value: Any = _MISSING  # a constant capture (a builder's GET() / POST(body) sets the method)
     unit_arg: int | None = None  # the argument holding the value's unit (connectTimeout(10, TimeUnit.SECONDS))
+    keys: tuple[tuple[str, str], ...] = ()  # a keyed setter (props.put(GROUP_ID_CONFIG, v)): the key argument's text → capture
+    key_arg: int = 0  # the argument holding the key
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,7 +384,7 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
             captures = {k: _spec(v, {}) for k, v in (obj.get("capture") or {}).items()}
             configure = {
                 m: ConfigureSpec(
-                    c["capture"],
+                    c.get("capture", ""),
                     c.get("arg"),
                     c.get("kw"),
                     c.get("field"),
@@ -391,6 +393,8 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
                     c.get("type_arg"),
                     c.get("value", _MISSING),
                     c.get("unit_arg"),
+                    tuple((str(k), str(v)) for k, v in (c.get("keys") or {}).items()),
+                    int(c.get("key_arg", 0)),
                 )
                 for m, c in (obj.get("configure") or {}).items()
             }

@@ -441,6 +441,11 @@ class KotlinAnalyzer(SyntaxAnalyzer):
             for n in names:
                 self.bind(scope, n, value=Dynamic(n))
 
+    def subscript_parts(self, node: Node) -> tuple[Node, Node] | None:
+        """``a[k]``: Kotlin's ``index_expression`` names no fields (the object, then the key)."""
+        named = self.named(node) if node.type == "index_expression" else []
+        return (named[0], named[1]) if len(named) >= 2 else super().subscript_parts(node)
+
     def st_assign(self, node: Node, scope: Scope) -> None:
         self.walk_value(node.child_by_field_name("right"), scope)
         self.bind_assignment(node, scope)

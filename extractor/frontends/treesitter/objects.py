@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ...values import Call, Const, Dynamic, Obj, Ref, Seq, Value, describe, strip
 from .evaluate import Evaluator
 from .index import _MISSING as _IF_MISSING
-from .index import MatchSpec, ObjectType
+from .index import ConfigureSpec, MatchSpec, ObjectType
 from .policies import origin_ref
 from .scopes import OWNER_CAPTURE, FunctionInfo, FunctionValue, Scope, Site
 
@@ -109,6 +109,9 @@ class ObjectBuilder(Evaluator):
             return self.with_capture(obj, conf.capture, Const(self.anchor_text(site.type_args[conf.type_arg], 120)), conf.append)
         if conf.value is not _IF_MISSING:  # GET() / POST(body): a constant
             return self.with_capture(obj, conf.capture, Const(conf.value), conf.append)
+        if conf.keys:  # props.put(ConsumerConfig.GROUP_ID_CONFIG, "g"): the capture the key names
+            key, value = self.find_arg(site, conf.key_arg, None), self.find_arg(site, conf.arg, conf.kw)
+            return self.keyed_capture(obj, conf, key, value, scope) if key is not None and value is not None else obj
         node = self.find_arg(site, conf.arg, conf.kw)
         if node is None:
             return obj
@@ -127,6 +130,24 @@ class ObjectBuilder(Evaluator):
         if isinstance(unit, Ref):
             return Call(unit.qualname, (v,))
         return Dynamic(f"{describe(v)} {describe(unit)}")
+
+    def keyed_capture(self, obj: Obj, conf: ConfigureSpec, key: Node, value: Node, scope: Scope) -> Obj:
+        """A keyed setter's value under the capture its key names (a key of the map the spec's
+        ``keys`` do not list changes nothing)."""
+        k = strip(self.to_value(self.evaluate(key, scope)))
+        capture = dict(conf.keys).get(k.value) if isinstance(k, Const) and isinstance(k.value, str) else None
+        return self.with_capture(obj, capture, self.to_value(self.evaluate(value, scope))) if capture else obj
+
+    def set_item(self, base_name: str, key: Node, value: Node, scope: Scope) -> None:
+        """``props[KEY] = v`` on a tracked object bound to a name: its type's keyed ``"[]"`` setter."""
+        obj = self.bound_obj(base_name, scope)
+        otype = self.index.types.get(obj.type) if obj is not None else None
+        conf = otype.configure.get("[]") if otype is not None else None
+        if obj is None or conf is None or not conf.keys:
+            return
+        new = self.keyed_capture(obj, conf, key, value, scope)
+        if new is not obj:
+            self.bind(scope, base_name, value=new, rebind=True)
 
     @staticmethod
     def with_capture(obj: Obj, capture: str, v: Value, append: bool = False) -> Obj:

@@ -745,6 +745,10 @@ class SyntaxAnalyzer(Analyzer):
         if parts is not None and parts[0].type in self.IDENTIFIER_TYPES and op == "=":
             self.set_field(self.text(parts[0]), parts[1], right, scope)
             return
+        item = self.subscript_parts(left) if parts is None and op == "=" else None
+        if item is not None and item[0].type in self.IDENTIFIER_TYPES:  # props[KEY] = v
+            self.set_item(self.text(item[0]), item[1], right, scope)
+            return
         owner = scope.owner_of(self.text(left)) if left.type in self.IDENTIFIER_TYPES else None
         if owner is None or owner.kind != "function":
             return
