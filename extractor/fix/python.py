@@ -264,12 +264,77 @@ def hoist_id(source: str, line: int, variable: str, policy_line: int, policy_col
     while isinstance(retry, cst.BaseExpression) and retry in parents:  # a decorator's fact is at its expression, after the @
         retry = parents[retry]
     value = statement.body[0].value  # type: ignore[attr-defined]
-    if isinstance(retry, (cst.For, cst.While, cst.Try)):
+    if isinstance(retry, cst.Try):
+        return _reuse_first_id(wrapper, statement, variable, retry, parents)
+    if isinstance(retry, (cst.For, cst.While)):
         return _hoist_from_loop(wrapper, statement, value, variable, retry, parents)
     function = parents.get(retry)
     if not isinstance(function, cst.FunctionDef):
         raise Unsafe(f"the retry at line {policy_line} is neither a loop nor a function's decorator")
     return _split_function(wrapper, statement, value, variable, function, parents)
+
+
+def _reuse_first_id(
+    wrapper: MetadataWrapper, statement: cst.SimpleStatementLine, variable: str, retry: cst.Try, parents: dict[cst.CSTNode, cst.CSTNode]
+) -> str:
+    """An except handler that calls again with a new id: the handler's id becomes the id the first
+    attempt sent, the name the try's call of the same function passes where the handler's call passes
+    the new one, when that name is bound before the try and not changed inside it."""
+    node: cst.CSTNode | None = statement
+    while node is not None and not isinstance(node, cst.ExceptHandler):
+        node = parents.get(node)
+    if node is None or parents.get(node) is not retry:
+        raise Unsafe("the new id is not made in an except handler of the retry")
+    first: set[str] = set()
+    code = wrapper.module.code_for_node
+    for again in _calls_in(node):
+        for index, arg in enumerate(again.args):
+            path = _path_to(arg.value, variable, code)
+            if path is None:
+                continue
+            position = None if arg.keyword is not None else sum(1 for a in again.args[:index] if a.keyword is None and not a.star)
+            for call in _calls_in(retry.body):
+                if code(call.func) != code(again.func):
+                    continue
+                _, passed = _argument(call, position, arg.keyword.value if arg.keyword is not None else None)
+                found = _follow(passed.value, path, code) if passed is not None else None
+                if isinstance(found, cst.Name):
+                    first.add(found.value)
+    if len(first) != 1:
+        raise Unsafe("the first attempt does not pass one named id where the handler passes the new one")
+    name = first.pop()
+    block = parents.get(retry)
+    before = list(block.body)[: list(block.body).index(retry)] if isinstance(block, (cst.IndentedBlock, cst.Module)) else []
+    function = parents.get(parents.get(retry))  # type: ignore[arg-type]
+    params = _params(function.params) if isinstance(function, cst.FunctionDef) else set()
+    if name not in _bound_names(cst.IndentedBlock(body=before)) | params or name in _bound_names(retry.body):
+        raise Unsafe(f"{name} is not bound before the try, or changes inside it")
+    assign = statement.body[0]
+    return _rewrite(wrapper, {assign: assign.with_changes(value=cst.Name(name))})
+
+
+def _path_to(expr: cst.BaseExpression, variable: str, code: Any) -> list[str] | None:
+    """The dict keys leading from ``expr`` to the name ``variable`` (``[]``: it is the name), else None."""
+    if m.matches(expr, m.Name(variable)):
+        return []
+    if isinstance(expr, cst.Dict):
+        for el in expr.elements:
+            if isinstance(el, cst.DictElement):
+                sub = _path_to(el.value, variable, code)
+                if sub is not None:
+                    return [code(el.key), *sub]
+    return None
+
+
+def _follow(expr: cst.BaseExpression, path: list[str], code: Any) -> cst.BaseExpression | None:
+    for key in path:
+        if not isinstance(expr, cst.Dict):
+            return None
+        element = next((el for el in expr.elements if isinstance(el, cst.DictElement) and code(el.key) == key), None)
+        if element is None:
+            return None
+        expr = element.value
+    return expr
 
 
 def _hoist_from_loop(
@@ -280,8 +345,6 @@ def _hoist_from_loop(
     loop: cst.CSTNode,
     parents: dict[cst.CSTNode, cst.CSTNode],
 ) -> str:
-    if isinstance(loop, cst.Try):
-        raise Unsafe("the retry is an except handler calling again, not a loop: move the id before the try by hand")
     node: cst.CSTNode | None = statement
     while node is not None and node is not loop:
         node = parents.get(node)
