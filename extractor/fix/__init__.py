@@ -67,6 +67,8 @@ def apply_fix(source: str, fix: Fix, rules_dir: Path | None = None) -> str:
         raise Unsafe(
             "no value to write: the caller declares no timeout for the target (depends_on) and none of its callers gives it one; choose one and declare it"
         )
+    if fix.kind == "id-before-retry" and fix.language == "javascript":
+        return treesitter.reuse_first_id(source, fix.file, fix.language, fix.line, str(fix.value), fix.policy)
     if fix.language != "python" and fix.kind != "timeout":
         raise Unsafe(f"no {fix.language} edit for this fix yet: apply it by hand")
     if fix.kind == "id-before-retry":

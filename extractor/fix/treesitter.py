@@ -234,3 +234,141 @@ def _go_timeout(source: bytes, tree: Any, line: int, col: int, spec: dict[str, A
     for start, end, text in sorted(edits, reverse=True):
         out = out[:start] + text.encode("utf-8") + out[end:]
     return out.decode("utf-8")
+
+
+# -- an id made again in a catch: the first attempt's id --------------------------------------------
+
+_JS_FUNCTIONS = ("function_declaration", "function_expression", "arrow_function", "method_definition", "generator_function_declaration")
+
+
+def _js_path_to(node: Any, variable: str) -> list[str] | None:
+    """The object keys leading from ``node`` to the identifier ``variable`` (``[]``: it is the name)."""
+    if node.type == "identifier" and _text(node) == variable:
+        return []
+    if node.type == "object":
+        for pair in node.named_children:
+            if pair.type == "shorthand_property_identifier" and _text(pair) == variable:
+                return [variable]
+            if pair.type == "pair" and pair.child_by_field_name("value") is not None:
+                sub = _js_path_to(pair.child_by_field_name("value"), variable)
+                if sub is not None:
+                    return [_text(pair.child_by_field_name("key")).strip("\"'"), *sub]
+    return None
+
+
+def _js_follow(node: Any, path: list[str]) -> Any:
+    for key in path:
+        if node is None or node.type != "object":
+            return None
+        nxt = None
+        for pair in node.named_children:
+            if pair.type == "pair" and _text(pair.child_by_field_name("key")).strip("\"'") == key:
+                nxt = pair.child_by_field_name("value")
+            elif pair.type == "shorthand_property_identifier" and _text(pair) == key:
+                nxt = pair
+        node = nxt
+    return node
+
+
+def _js_calls(node: Any) -> list[Any]:
+    return [n for n in _walk(node) if n.type == "call_expression"]
+
+
+def _js_declared(node: Any) -> set[str]:
+    """Names declared or assigned under ``node`` (declarators, assignments, parameters)."""
+    out: set[str] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.type == "variable_declarator" and n.child_by_field_name("name") is not None:
+            out.add(_text(n.child_by_field_name("name")))
+        elif n.type in ("assignment_expression", "augmented_assignment_expression") and n.child_by_field_name("left") is not None:
+            out.add(_text(n.child_by_field_name("left")))
+        elif n.type in ("required_parameter", "optional_parameter") and n.child_by_field_name("pattern") is not None:
+            out.add(_text(n.child_by_field_name("pattern")))
+        elif n.type == "formal_parameters":
+            out.update(_text(c) for c in n.named_children if c.type == "identifier")
+        stack.extend(n.children)
+    return out
+
+
+def reuse_first_id(source_text: str, path: str, language: str, line: int, variable: str, policy: tuple[int, int]) -> str:
+    """JavaScript/TypeScript: a ``catch`` that calls again with an id made in it sends the first attempt's id
+    instead: the declarator's value becomes the name the try's call of the same function passes at that
+    place (argument, then object keys), when that name is declared before the try and not assigned in it."""
+    if language != "javascript":
+        raise Unsafe(f"no {language} edit for this fix yet: apply it by hand")
+    source = source_text.encode("utf-8")
+    tree = _tree(source, path, language)
+    retry = _call_at(tree, source, *policy, ("try_statement",))
+    handler = retry.child_by_field_name("handler")
+    body = retry.child_by_field_name("body")
+    declarator = (
+        next(
+            (
+                n
+                for n in _walk(handler)
+                if n.type == "variable_declarator"
+                and n.start_point[0] + 1 == line
+                and n.child_by_field_name("name") is not None
+                and _text(n.child_by_field_name("name")) == variable
+            ),
+            None,
+        )
+        if handler is not None
+        else None
+    )
+    if declarator is None or declarator.child_by_field_name("value") is None or body is None:
+        raise Unsafe("the new id is not declared in the retry's catch")
+    first: set[str] = set()
+    for again in _js_calls(handler):
+        args = again.child_by_field_name("arguments")
+        for index, arg in enumerate(args.named_children if args is not None else []):
+            keys = _js_path_to(arg, variable)
+            if keys is None:
+                continue
+            for call in _js_calls(body):
+                if _text(call.child_by_field_name("function")) != _text(again.child_by_field_name("function")):
+                    continue
+                passed = call.child_by_field_name("arguments")
+                values = passed.named_children if passed is not None else []
+                found = _js_follow(values[index], keys) if index < len(values) else None
+                if found is not None and found.type in ("identifier", "shorthand_property_identifier"):
+                    first.add(_text(found))
+    if len(first) != 1:
+        raise Unsafe("the first attempt does not pass one named id where the catch passes the new one")
+    name = first.pop()
+    scope = retry.parent
+    while scope is not None and scope.type not in _JS_FUNCTIONS:
+        scope = scope.parent
+    if name not in _js_declared_before(scope or tree.root_node, retry) or name in _js_declared(body):
+        raise Unsafe(f"{name} is not declared before the try, or changes inside it")
+    value = declarator.child_by_field_name("value")
+    return _splice(source, value.start_byte, name, value.end_byte)
+
+
+def _walk(node: Any) -> list[Any]:
+    out, stack = [], [node]
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        stack.extend(n.children)
+    return out
+
+
+def _js_declared_before(scope: Any, retry: Any) -> set[str]:
+    """Names the function (or file) holding ``retry`` declares before it: its parameters, and the
+    declarations of statements that end before the try."""
+    names = _js_declared(scope.child_by_field_name("parameters")) if scope.child_by_field_name("parameters") is not None else set()
+    for n in _walk(scope):
+        if n.type in ("lexical_declaration", "variable_declaration") and n.end_byte <= retry.start_byte and _function_of(n) == _function_of(retry):
+            names |= _js_declared(n)
+    return names
+
+
+def _function_of(node: Any) -> Any:
+    """The function holding ``node`` (None at the top level), compared by position."""
+    node = node.parent
+    while node is not None and node.type not in _JS_FUNCTIONS:
+        node = node.parent
+    return None if node is None else (node.start_byte, node.end_byte)
