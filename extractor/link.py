@@ -35,6 +35,7 @@ from .values import (
     Ref,
     Seq,
     Value,
+    describe,
     has_refs,
     resolve_deferred_path,
     strip,
@@ -61,7 +62,10 @@ class ModuleTable:
 
     modules: dict[str, dict[str, Value]]
     aliases: dict[str, str] = field(default_factory=dict)  # object → module name part (Catalog.module_aliases)
+    options: dict[str, Value] = field(default_factory=dict)  # configuration options' defaults ("group.name", "name": config_defaults)
+    option_roots: tuple[str, ...] = ()  # the global configuration objects they are read through (oslo_config.cfg.CONF)
     _aliased: dict[tuple[str, int], list[str]] = field(default_factory=dict)  # (part, module count) → modules
+    _hops: int = 0  # aliases followed by the running lookup (a cycle of aliases ends)
 
     def lookup(self, ref: Ref) -> Value | None:
         found = self._lookup(ref.qualname)
@@ -76,6 +80,12 @@ class ModuleTable:
                         found = self._lookup(f"{module}.{rest}")
                         if found is not None:
                             return found
+        if found is None and self.options:  # CONF.agent.command_timeout: the option's default
+            for root in self.option_roots:
+                if ref.qualname.startswith(root + "."):
+                    option = ref.qualname[len(root) + 1 :]
+                    default = self.options.get(option)
+                    return Named("${" + option + "}", default) if default is not None else None
         return found
 
     def _lookup(self, qualname: str) -> Value | None:
@@ -88,6 +98,13 @@ class ModuleTable:
             if exports is None:
                 continue
             value: Value | None = exports.get(parts[i])
+            if isinstance(value, Ref) and i + 1 < len(parts) and self._hops < 8:  # an alias of an import, and attributes of it (CONF = cfg.CONF)
+                aliased = Ref(".".join([value.qualname, *parts[i + 1 :]]))
+                self._hops += 1
+                try:
+                    return self.lookup(aliased) or aliased
+                finally:
+                    self._hops -= 1
             for attr in parts[i + 1 :]:
                 inner = strip(value)
                 value = inner.capture(attr) if isinstance(inner, Obj) else None
@@ -99,7 +116,61 @@ class ModuleTable:
         return self.modules[matches[0]] if len(matches) == 1 else None
 
 
-LINK_FIELDS = ("id", "calls", "retry_policies", "circuit_breakers", "retry_attempts", "inside_retry", "retry_policy", "flows_to")
+def config_defaults(results: list[FileResult], service_of: dict[str, str | None], tables: dict[str | None, ModuleTable], rules: dict[str, Rule]) -> None:
+    """The defaults of a configuration framework's options (the ``config_options`` of a rule's
+    options: ``python.platform.oslo-config``) into each service's table, by ``group.name`` (the
+    group of the registering call: ``CONF.register_opts(opts, group="agent")``) and by ``name``
+    when the service declares one default for it: ``CONF.agent.command_timeout`` reads the default."""
+    specs = [rule.options["config_options"] for rule in rules.values() if rule.options and isinstance(rule.options.get("config_options"), dict)]
+    if not specs:
+        return
+    types = {str(spec.get("object")) for spec in specs if spec.get("object")}
+    register = {str(c) for spec in specs for c in spec.get("register") or ()}
+    roots = tuple(str(c) for spec in specs for c in spec.get("roots") or ())
+
+    def option(v: Any) -> tuple[str, Value] | None:
+        """(name, default) of an option object (its constructor's captures)."""
+        opt = strip(v)
+        if not isinstance(opt, Obj) or opt.type not in types:
+            return None
+        name, default = strip(opt.capture("name")), opt.capture("default")
+        return (str(name.value), default) if isinstance(name, Const) and default is not None else None
+
+    by_name: dict[str | None, dict[str, set[Value]]] = {}
+    for res in results:
+        if res.summary is None:
+            continue
+        svc = service_of.get(res.path)
+        table = tables.get(svc)
+        for site in [c for fn in res.summary.functions for c in fn.calls] + list(res.summary.calls):
+            if site.name in register and table is not None and site.args:
+                group = strip(dict(site.kwargs).get("group"))
+                opts = site.args[0]
+                if isinstance(opts, Ref):
+                    opts = table.lookup(opts) or opts
+                items = strip(opts)
+                listed = items.items if isinstance(items, Seq) else (items,)
+                for item in listed:
+                    found = option(item)
+                    if found is not None and isinstance(group, Const) and isinstance(group.value, str):
+                        table.options[f"{group.value}.{found[0]}"] = found[1]
+        for value in res.exports.values() if types else ():  # opts = [cfg.IntOpt(...), ...]: by name
+            inner = strip(value)
+            for item in inner.items if isinstance(inner, Seq) else (inner,):
+                found = option(item)
+                if found is not None:
+                    by_name.setdefault(svc, {}).setdefault(found[0], set()).add(found[1])
+    for svc, names in by_name.items():
+        table = tables.setdefault(svc, ModuleTable({}))
+        table.option_roots = roots
+        for name, defaults in names.items():
+            if len(defaults) == 1:
+                table.options.setdefault(name, next(iter(defaults)))
+    for table in tables.values():
+        table.option_roots = roots
+
+
+LINK_FIELDS = ("id", "calls", "retry_policies", "circuit_breakers", "retry_attempts", "inside_retry", "retry_policy", "flows_to", "through")
 
 _VALUE_TYPES = (Const, Named, Ref, Env, Seq, Map, Obj, Concat, Dynamic)
 
@@ -135,6 +206,7 @@ def link(
         if module is not None and res.exports:
             table.modules.setdefault(module, {}).update(res.exports)  # a Go package: several files, one module
     rules = catalog.by_id()
+    config_defaults(results, service_of, tables, rules)
     facts: list[Fact] = []
     links: dict[int, list[FactRef]] = {}
     owned: dict[int, dict[str, Any]] = {}  # facts of rules with mounts: index → raw fields (owner)
@@ -189,7 +261,7 @@ def link(
     resolve_grpc_servers(facts)  # a generated client with no address: the one service serving it
     apply_decorator_summaries(facts, results, service_of, links)
     apply_wrapper_sites(facts, wrapped, results, service_of)
-    apply_process_defaults(facts, results, service_of, rules)
+    apply_process_defaults(facts, results, service_of, rules, tables)
     apply_policy_links(facts, links)
     apply_mounts(facts, owned, results, service_of, {svc: t.lookup for svc, t in tables.items()})
     facts.extend(derive(facts, catalog))
@@ -573,6 +645,8 @@ def apply_wrapper_sites(facts: list[Fact], wrapped: dict[int, WrappedCall], resu
             for path, summary in sorted(index.files.items()):
                 for owner, calls in [(None, summary.calls)] + [(fn, fn.calls) for fn in summary.functions]:
                     for call in calls:
+                        if call.callee is None and call.local is None:  # an unresolved name (x.get(...)): any function of that name, too wide here
+                            continue
                         for target in dict.fromkeys(index.resolve(call, path)):
                             table.setdefault(target, []).append((path, owner, call))
             callers[svc] = table
@@ -595,9 +669,13 @@ def apply_wrapper_sites(facts: list[Fact], wrapped: dict[int, WrappedCall], resu
             fact.fields.update(kept)
 
 
-def apply_process_defaults(facts: list[Fact], results: list[FileResult], service_of: dict[str, str | None], rules: dict[str, Rule]) -> None:
+def apply_process_defaults(
+    facts: list[Fact], results: list[FileResult], service_of: dict[str, str | None], rules: dict[str, Rule], tables: dict[str | None, ModuleTable]
+) -> None:
     """A process-wide default timeout (``socket.setdefaulttimeout(600)``: the functions a rule's
-    ``timeout: process_default:`` names) set anywhere in the service with one constant value is the
+    ``timeout: process_default:`` names) set with one known value (a constant, also of another
+    module, or an env var's default) at the top level of a module of the service (for the whole
+    service) or inside a function (for the calls of that file: that code path sets it) is the
     timeout of that rule's calls that pass none: ``timeout_source: client_default``, the setting
     call in ``timeout_expr``. Read from the files' summaries."""
     from . import durations
@@ -605,29 +683,32 @@ def apply_process_defaults(facts: list[Fact], results: list[FileResult], service
     setters = {name: rule for rule in rules.values() for name in ((rule.match or {}).get("timeout") or {}).get("process_default") or ()}
     if not setters:
         return
-    found: dict[tuple[str | None, str], set[tuple[Any, str]]] = {}  # (service, setter) → (value, where)
+    found: dict[tuple[str | None, str, str], set[tuple[Any, str]]] = {}  # (service, file or "" for all, setter) → (ms, where)
     for res in results:
         if res.summary is None:
             continue
-        for call in [c for fn in res.summary.functions for c in fn.calls] + list(res.summary.calls):
-            value = strip(call.args[0]) if call.callee in setters and len(call.args) == 1 else None
-            if call.callee and isinstance(value, Const):
-                found.setdefault((service_of.get(res.path), call.callee), set()).add((value.value, f"{call.callee}({value.value}) in {res.path}:{call.line}"))
+        svc = service_of.get(res.path)
+        for where, call in [(res.path, c) for fn in res.summary.functions for c in fn.calls] + [("", c) for c in res.summary.calls]:
+            if call.callee is None or call.callee not in setters or len(call.args) != 1:
+                continue
+            arg = call.args[0]
+            table = tables.get(svc)
+            value = substitute(arg, table.lookup) if table is not None and has_refs(arg) else arg
+            ms = durations.interpret(value, ((setters[call.callee].match or {}).get("timeout") or {})).ms
+            if ms is not None:
+                found.setdefault((svc, where, call.callee), set()).add((ms, f"{call.callee}({describe(arg)}) in {res.path}:{call.line}"))
     for fact in facts:
         rule = rules.get(fact.rule)
         spec = ((rule.match or {}).get("timeout") or {}) if rule is not None and fact.kind in WRAPPER_KINDS else {}
         if not spec.get("process_default") or fact.fields.get("timeout_source") not in ("none", "library_default"):
             continue
         for name in spec["process_default"]:
-            given = sorted(found.get((fact.service, name), ()), key=lambda x: x[1])
+            # set at a module's top level: the whole service; inside a function: that file's calls
+            given = sorted(found.get((fact.service, "", name), set()) | found.get((fact.service, fact.file, name), set()), key=lambda x: x[1])
             if len({v for v, _ in given}) != 1:  # not set, or set to different values: not known
                 continue
-            timeout = durations.interpret(Const(given[0][0]), spec)
-            if timeout.ms is not None:
-                fact.fields.update(timeout.fields())
-                fact.fields["timeout_source"] = "client_default"
-                fact.fields["timeout_expr"] = given[0][1]
-                break
+            fact.fields.update(durations.Timeout(given[0][0], "client_default", expr=given[0][1]).fields())
+            break
 
 
 def apply_policy_links(facts: list[Fact], links: dict[int, list[FactRef]]) -> None:

@@ -836,6 +836,10 @@ def _refs_of(res: FileResult) -> set[str]:
         for pv in (m.prefix, m.source_own):
             if pv is not None:
                 found.update(x.qualname for x in walk(pv) if isinstance(x, Ref))
+    for fn in res.summary.functions if res.summary is not None else ():  # a wrapper's parameter defaults (def fetch(url, timeout=settings.T))
+        for param in fn.params if fn.facts else ():
+            if param.default is not None:
+                found.update(x.qualname for x in walk(param.default) if isinstance(x, Ref))
     return found
 
 

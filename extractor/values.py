@@ -151,7 +151,35 @@ def fold(op: str, left: Value, right: Value) -> Value:
             return Const(result)
     if op == "+" and (_is_stringish(lv) or _is_stringish(rv)):
         return Concat(_concat_parts(left) + _concat_parts(right))
+    if op == "%" and isinstance(lv, Const) and isinstance(lv.value, str):  # "http://%s:8080/x" % host
+        found = _percent_format(lv.value, rv.items if isinstance(rv, Seq) else (right,))
+        if found is not None:
+            return found
     return BinOp(op, left, right)
+
+
+_PERCENT = re.compile(r"%(?:%|[-#0 +]*\d*(?:\.\d+)?[sdirfx])")
+
+
+def _percent_format(template: str, args: tuple[Value, ...]) -> Value | None:
+    """``template % args`` with positional ``%s``-style fields: its parts, the arguments as values;
+    None when the fields do not match the arguments (a mapping's ``%(name)s``, a count that differs)."""
+    parts: list[Value] = []
+    i = pos = 0
+    for m in _PERCENT.finditer(template):
+        parts.append(Const(template[pos : m.start()]))
+        pos = m.end()
+        if m.group() == "%%":
+            parts.append(Const("%"))
+            continue
+        if i >= len(args):
+            return None
+        parts.append(args[i])
+        i += 1
+    if i != len(args) or "%(" in template:
+        return None
+    parts.append(Const(template[pos:]))
+    return simplify_concat(tuple(p for p in parts if not (isinstance(p, Const) and p.value == "")))
 
 
 def _numeric_or_str(v: Any) -> bool:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import string
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +79,10 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         self._plain_params: dict[int, list[tuple[str, Node | None]]] = {}  # function node id → function_params
         self._self_names: dict[int, str | None] = {}  # function node id → _self_name
         self._registered: dict[int, ClassInfo] | None = None  # function / class node id → the same-file class whose body lists it (registered_in)
+        # (id of the scope owning the holder's root name, holder's path, key) → the value stored there:
+        # ``app.config["X"] = value`` read back as ``app.config["X"]`` (Flask's configuration)
+        self._items: dict[tuple[int, str, Any], tuple[Node, Scope]] = {}
+        self._reading_items: set[tuple[int, str, Any]] = set()
         # attribute node id → its member parts (the tree does not change during a file's analysis)
         self._members: dict[int, tuple[Node, str] | None] = {}
 
@@ -173,7 +178,9 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
             self._prebind(target, value, scope, ann if target is targets[0] else None)
 
     def _prebind(self, target: Node, value: Node, scope: Scope, ann: Node | None) -> None:
-        if target.type == "identifier":
+        if target.type == "subscript":
+            self._store_item(target, value, scope)
+        elif target.type == "identifier":
             name = self.text(target)
             prev = scope.bindings.get(name)
             if prev is not None and prev.expr is not None and prev.expr.id != value.id:
@@ -486,6 +493,9 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         found = self.item_value(base, k)
         if found is not None:
             return found
+        stored = self.stored_item(node, scope) if isinstance(k, Const) else None
+        if stored is not None:
+            return stored
         if isinstance(base, Ref) and isinstance(k, Const):
             return Ref(f"{base.qualname}[{k.value!r}]")
         if isinstance(base, Obj) and isinstance(k, Const) and isinstance(k.value, str):
@@ -496,8 +506,56 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         return Opaque(node)
 
     def ev_call(self, node: Node, scope: Scope) -> Any:
+        formatted = self.str_format(node, scope)
+        if formatted is not None:
+            return formatted
         site = self.site(node, scope)
         return self.eval_call(site, scope) if site is not None else Opaque(node)
+
+    def str_format(self, node: Node, scope: Scope) -> Value | None:
+        """``"http://{}:{port}/x".format(host, port=p)`` on a known string: its parts, the arguments
+        as values (unknown ones as their text); None when it is not such a call."""
+        func, args = node.child_by_field_name("function"), node.child_by_field_name("arguments")
+        if func is None or args is None or func.type != "attribute" or args.type != "argument_list":
+            return None
+        attr, obj = func.child_by_field_name("attribute"), func.child_by_field_name("object")
+        if attr is None or obj is None or self.text(attr) != "format":
+            return None
+        template = strip(self.to_value(self.evaluate(obj, scope)))
+        if not isinstance(template, Const) or not isinstance(template.value, str):
+            return None
+        positional: list[Node] = []
+        named: dict[str, Node] = {}
+        for a in args.named_children:
+            if a.type == "keyword_argument":
+                k, v = a.child_by_field_name("name"), a.child_by_field_name("value")
+                if k is not None and v is not None:
+                    named[self.text(k)] = v
+            elif a.type in ("list_splat", "dictionary_splat"):
+                return None
+            elif a.type != "comment":
+                positional.append(a)
+        try:
+            pieces = list(string.Formatter().parse(template.value))
+        except ValueError:
+            return None
+        parts: list[Value] = []
+        auto = 0
+        for text, field, _spec, _conv in pieces:
+            if text:
+                parts.append(Const(text))
+            if field is None:
+                continue
+            head = field.split(".", 1)[0].split("[", 1)[0]
+            if head == "":
+                head, auto = str(auto), auto + 1
+            arg = positional[int(head)] if head.isdigit() and int(head) < len(positional) else named.get(head)
+            if arg is None or "." in field or "[" in field:  # a missing argument, an attribute or item of one
+                parts.append(Dynamic(field or head))
+                continue
+            v = self.evaluate(arg, scope)
+            parts.append(self.to_value(v) if self.is_value(v) else Dynamic(self.text(arg)))
+        return simplify_concat(tuple(parts))
 
     def class_instance(self, cls: ClassInfo, site: Site) -> Any:
         """``MyBreaker()``: the engine's policy object of a subclass of a tracked class; other classes' instances stay opaque."""
@@ -782,7 +840,24 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
     def walk_body(self, fn: FunctionInfo, scope: Scope) -> None:
         body = fn.node.child_by_field_name("body")
         if body is not None:
+            self._prestore_items(body, scope)
             self.walk_statement(body, scope)
+
+    def _prestore_items(self, body: Node, scope: Scope) -> None:
+        """``app.config["X"] = ...`` anywhere in a function's body, on a name local to it: stored
+        before the walk, so a nested function defined above it (a route handler) reads it back."""
+        assigns = [st for st in self._simple_statements(body, _SCAN_INTO) if st.type == "assignment"]
+        if not any(t.type == "subscript" for st in assigns for t in self._chain(st)[0]):
+            return
+        local = {self.text(t) for st in assigns for t in self._chain(st)[0] if t.type == "identifier"} | set(scope.bindings)
+        for st in assigns:
+            targets, value = self._chain(st)
+            for target in targets if value is not None else ():
+                root = target.child_by_field_name("value") if target.type == "subscript" else None
+                while root is not None and root.type == "attribute":
+                    root = root.child_by_field_name("object")
+                if root is not None and root.type == "identifier" and self.text(root) in local and value is not None:
+                    self._store_item(target, value, scope, scope)
 
     def decorators(self, fn: FunctionInfo) -> list[Site]:
         out = []
@@ -907,6 +982,47 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
             cur = cur.child_by_field_name("right")
         return targets, cur
 
+    def _item_key(self, holder: Node | None, sub: Node, scope: Scope, owner: Scope | None = None) -> tuple[int, str, Any] | None:
+        """The store key of ``holder[sub]``: a name or an attribute path of one (``app.config``),
+        by the scope owning its root name (``owner``, else the one binding it now), and a constant key."""
+        path: list[str] = []
+        while holder is not None and holder.type == "attribute":
+            attr = holder.child_by_field_name("attribute")
+            if attr is None:
+                return None
+            path.append(self.text(attr))
+            holder = holder.child_by_field_name("object")
+        if holder is None or holder.type != "identifier":
+            return None
+        owner = owner or scope.owner_of(self.text(holder))
+        key = strip(self.to_value(self.evaluate(sub, scope)))
+        if owner is None or not isinstance(key, Const) or not isinstance(key.value, (str, int)):
+            return None
+        return (id(owner), f"{self.text(holder)}.{'.'.join(reversed(path))}", key.value)
+
+    def _store_item(self, target: Node, value: Node, scope: Scope, owner: Scope | None = None) -> None:
+        """``holder[key] = value``: kept to read ``holder[key]`` back (a later assignment to the same
+        key makes it unknown)."""
+        subs = list(target.children_by_field_name("subscript"))
+        found = self._item_key(target.child_by_field_name("value"), subs[0], scope, owner) if len(subs) == 1 else None
+        if found is not None:
+            prev = self._items.get(found)
+            same = prev is None or prev[0].id == value.id or self.text(prev[0]) == self.text(value)
+            self._items[found] = (value, scope) if same else (target, scope)  # two values: the target's own text, unknown
+
+    def stored_item(self, node: Node, scope: Scope) -> Any:
+        """The value stored at ``holder[key]`` by an assignment of this file, else None."""
+        subs = list(node.children_by_field_name("subscript"))
+        found = self._item_key(node.child_by_field_name("value"), subs[0], scope) if len(subs) == 1 and self._items else None
+        entry = self._items.get(found) if found is not None else None
+        if found is None or entry is None or found in self._reading_items or entry[0].type == "subscript":
+            return None
+        self._reading_items.add(found)
+        try:
+            return self.evaluate(entry[0], entry[1])
+        finally:
+            self._reading_items.discard(found)
+
     def _store_target(self, target: Node, value: Node, scope: Scope) -> None:
         """``headers["X-Request-ID"] = id`` / ``body.request_id = id``: a keyed store for the id flow."""
         assert self.idflow is not None
@@ -931,7 +1047,9 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
 
     def bind_target(self, target: Node, value: Node | None, scope: Scope, ann: Node | None = None) -> None:
         t = target.type
-        if t == "identifier":
+        if t == "subscript" and value is not None:
+            self._store_item(target, value, scope)
+        elif t == "identifier":
             name = self.text(target)
             if value is not None:
                 self.bind(scope, name, expr=value, type_node=ann)
