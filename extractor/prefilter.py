@@ -31,8 +31,15 @@ class Check:
     module: str = ""  # import check when set
 
 
-# the lines an import check can match (``^[ \t]*from`` / ``^[ \t]*import``), each whole with its newline
-_IMPORT_LINES = re.compile(rb"(?m)^[ \t]*(?:from|import)[ \t][^\n]*\n?")
+# the lines an import check can match (``^[ \t]*from`` / ``^[ \t]*import``), each after the newline
+# that starts it (searched in the file with a newline put in front: a literal first character lets
+# the expression engine skip from newline to newline, twice as fast as trying ``^`` everywhere)
+_IMPORT_LINES = re.compile(rb"\n([ \t]*(?:from|import)[ \t][^\n]*)")
+
+
+def import_lines(data: bytes) -> bytes:
+    """The lines of ``data`` an import check can match, one a line."""
+    return b"\n".join(_IMPORT_LINES.findall(b"\n" + data))
 
 
 _IMPORT_RES: dict[str, re.Pattern[bytes]] = {}
@@ -93,6 +100,7 @@ class Prefilter:
     alternatives: list[Alternative] = field(default_factory=list)
     # what ``accepts`` runs (``finish``): alternatives as groups of check numbers, and the checks
     _plan: list[tuple[tuple[int, ...], ...]] = field(default_factory=list, repr=False, compare=False)
+    # each check: (its import expression, the module's name) or (None, the word)
     _checks: list[tuple[re.Pattern[bytes] | None, bytes]] = field(default_factory=list, repr=False, compare=False)
 
     def add(self, alt: Alternative | None) -> None:
@@ -124,7 +132,7 @@ class Prefilter:
                     continue
             groups = sorted(alt, key=lambda g: not all(c.module for c in g))
             plan.append(tuple(tuple(numbers.setdefault(c, len(numbers)) for c in g) for g in groups))
-        self._checks = [(_import_re(c.module) if c.module else None, c.word) for c in numbers]
+        self._checks = [(_import_re(c.module), c.module.encode()) if c.module else (None, c.word) for c in numbers]
         self._plan = plan
 
     def accepts(self, data: bytes) -> bool:
@@ -143,8 +151,8 @@ class Prefilter:
                             hit = word in data
                         else:
                             if imports is None:
-                                imports = b"".join(_IMPORT_LINES.findall(data))
-                            hit = rx.search(imports) is not None
+                                imports = import_lines(data)
+                            hit = word in imports and rx.search(imports) is not None  # (the name first: most files import few)
                         hits[i] = hit
                     if hit:
                         break

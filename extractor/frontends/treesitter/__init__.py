@@ -225,7 +225,11 @@ class TreeSitterFrontend:
         if paused:
             gc.disable()
         try:
-            return self._analyzer(compiled, path, source, tree, module, _query_for(grammar), imported_objects).run()
+            analyzer = self._analyzer(compiled, path, source, tree, module, _query_for(grammar), imported_objects)
+            try:
+                return analyzer.run()
+            finally:
+                analyzer.release()
         finally:
             if paused:
                 gc.enable()

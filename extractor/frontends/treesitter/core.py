@@ -135,6 +135,26 @@ class AnalyzerCore:
         # the file's summary for the link stage (frontends/summary.py); bench/summary_overhead.py sets it to None
         self.summary: SummaryRecorder | None = SummaryRecorder(path, self.language, module)
 
+    def release(self) -> None:
+        """Break the reference cycles of the file's state (scopes and their bindings, classes, the
+        analyzer's bound methods) so that reference counting frees it when the file is done,
+        instead of the cycle collector walking it."""
+        scopes = [self.module_scope]
+        for held in self.__dict__.values():  # the tables of scopes and of classes (each holds one kind)
+            if type(held) is dict and held:
+                first = next(iter(held.values()))
+                if isinstance(first, Scope):
+                    scopes += held.values()
+                elif isinstance(first, ClassInfo):
+                    for cls in held.values():
+                        scopes.append(cls.scope)
+                        cls.methods.clear()
+                        cls.member_cache.clear()
+        for scope in scopes:
+            scope.bindings.clear()
+            scope.function = scope.cls = None
+        self.__dict__.clear()
+
     # ================================================================ language hooks
     def prescan(self, root: Node) -> None:
         """Bind the file's top-level names (imports, constants, variables, functions, types)."""
@@ -314,6 +334,7 @@ class AnalyzerCore:
     # try returns; it does not cross a function (FUNCTION_TYPES, FUNCTION_NODE_TYPES) nor the
     # FALLBACK_STOP_TYPES (Python: a class body, an except clause of the try)
     TRY_TYPES: frozenset[str] = frozenset()  # try statements (also the retry rule's hooks)
+    TRY_KEYWORD = b"try"  # the keyword every TRY_TYPES statement starts with: a loop without it has no try (retry_loops)
     RETURN_TYPES: frozenset[str] = frozenset()  # return statements
     FALLBACK_LITERAL_TYPES: frozenset[str] = frozenset()  # literals a handler may return as a call's fallback
     FUNCTION_NODE_TYPES: frozenset[str] = frozenset()  # every function node (a fallback does not cross one)

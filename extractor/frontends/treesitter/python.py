@@ -64,6 +64,19 @@ def _plain_string(text: str) -> bool:
     return text[0] not in inner and "\\" not in inner and "\n" not in inner and "\r" not in inner and "\x00" not in inner
 
 
+def _plain_number(text: str) -> int | float | None:
+    """The value of a decimal integer literal (no leading zero but in zero itself) or of a float of
+    digits and one point, as ``literal_eval`` reads it; None for any other literal (left to it)."""
+    if not text.isascii():
+        return None
+    if text.isdigit():
+        return int(text) if text[0] != "0" or not text.strip("0") else None
+    whole, dot, frac = text.partition(".")
+    if dot and (whole or frac) and (not whole or whole.isdigit()) and (not frac or frac.isdigit()):
+        return float(text)
+    return None
+
+
 @syntax_tables
 class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
     language = "python"  # its syntax tables: languages/python.toml
@@ -399,8 +412,12 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         return self.evaluate(node.child_by_field_name("value"), scope)
 
     def ev_number(self, node: Node, scope: Scope) -> Any:
+        text = self.text(node)
+        plain = _plain_number(text)  # the common case, without literal_eval's parse
+        if plain is not None:
+            return Const(plain)
         try:
-            v = ast.literal_eval(self.text(node))
+            v = ast.literal_eval(text)
         except (ValueError, SyntaxError):
             return Opaque(node)
         return Const(v) if isinstance(v, (int, float)) else Opaque(node)

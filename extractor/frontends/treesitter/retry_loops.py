@@ -344,6 +344,8 @@ class TsRetryLoops(RetryLoopEvents):
 
     def analyse(self, an: Any, node: Node, scope: Any) -> dict[str, Any] | None:
         body = an.loop_body(node)
+        if body is None or an.source.find(an.TRY_KEYWORD, body.start_byte, body.end_byte) < 0:
+            return None  # no try statement in the body (most loops): no handler, without a walk
         handlers: list[Node] = []
         for t in self._descend(an, body, into_loops=False):
             if t.type in an.TRY_TYPES and self._calls(an, an.try_body(t)):
