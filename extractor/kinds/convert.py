@@ -161,6 +161,12 @@ def put_known(out: dict[str, Any], **values: Any) -> None:
     out.update((k, v) for k, v in values.items() if v is not None)
 
 
+def as_built(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:
+    """The fields as their reader built them: the finalizer of the kinds made from configuration
+    files (routes, mesh policies), whose facts are final already; no rule makes them."""
+    return dict(raw_fields)
+
+
 def generic(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:
     """Each raw field as a JSON scalar (a kind without its own vocabulary)."""
     out: dict[str, Any] = {}

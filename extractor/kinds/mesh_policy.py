@@ -13,12 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..facts import Fact, assign_ids
 from .base import Kind, fields
-from .convert import num
+from .convert import as_built, num
 
 if TYPE_CHECKING:
-    from ..catalog import Rule
     from ..environment.book import AddressBook
-    from .base import LinkContext
 
 MESHES = ("istio", "linkerd", "gateway-api")
 RESOURCES = ("VirtualService", "DestinationRule", "ServiceProfile", "HTTPRoute")
@@ -54,16 +52,11 @@ FIELDS = fields(
 )
 
 
-def _finalize(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:
-    """Mesh policy facts are built final by their reader; no rule makes them."""
-    return dict(raw_fields)
-
-
 KIND = Kind(
     "mesh_policy",
     FIELDS,
     (),
-    _finalize,
+    as_built,
     "A timeout, retry or breaker policy a service mesh or platform configuration applies to the calls to a service (rule `mesh.MESH`, made from the file, not by a rule of rules/); the graph combines it with the code's policy into each call edge's effective policy.",
     rule_page=("mesh", "resource", "host", "applies_to", "timeout_ms", "attempts"),
 )

@@ -17,12 +17,10 @@ from ..targets import resolve_target
 from ..values import Concat, Const, Env, Value
 from .base import Kind, fields
 from .calls import LINK_FIELDS, TIMEOUT_FIELDS
-from .convert import num
+from .convert import as_built, num
 
 if TYPE_CHECKING:
-    from ..catalog import Rule
     from ..environment.book import AddressBook
-    from .base import LinkContext
 
 PROXIES = ("spring-cloud-gateway", "yarp", "nginx", "envoy", "zuul")
 
@@ -44,16 +42,11 @@ FIELDS = (
 )
 
 
-def _finalize(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:
-    """Route facts are built final by their readers; no rule makes them."""
-    return dict(raw_fields)
-
-
 KIND = Kind(
     "proxy_route",
     FIELDS,
     (),
-    _finalize,
+    as_built,
     "A route a gateway or reverse proxy declares in its configuration (rule `config.PROXY`, made from the file, not by a rule of rules/): what it matches, where it forwards, with the timeout, retries and breaker in force; the graph draws it as a call edge with `via: route`.",
     groups=(TIMEOUT_FIELDS,),
     rule_page=("library", "route", "match", "url", "target", "timeout_ms", "timeout_source", "retry_attempts"),
