@@ -157,8 +157,11 @@ def test_the_slow_provider_breaks_the_budget_and_the_rest_is_reported(exported, 
     timeout = found["observed.timeout", ("orders", "pricing")]
     assert timeout["severity"] == "error" and f"{2 * REQUESTS} call(s) timed out" in timeout["message"]
     assert {"file": "orders/orders/app.py", "line": 18, "origin": "code", "rule": "python.http.urllib"} in timeout["locations"]
+    unknown = found["observed.unknown-edge", ("pricing", "orders")]
+    assert unknown["severity"] == "warning" and f"{3 * REQUESTS} calls" in unknown["message"]
+    assert {(l["file"], l["line"]) for l in unknown["locations"]} == {("pricing/contracts/sla.yaml", 1), ("orders/contracts/dependencies.yaml", 1)}
     unseen = found["observed.unseen-edge", ("web", "audit")]
-    assert unseen["severity"] == "info"
+    assert unseen["severity"] == "info" and unseen["locations"] == [{"file": "web/web/app.py", "line": 32, "origin": "code", "rule": "python.http.urllib"}]
 
 
 def test_the_text_report_shows_the_observations(exported, tmp_path):

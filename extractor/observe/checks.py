@@ -287,11 +287,17 @@ def observed_unknown_edge(ctx: CheckContext) -> Iterator[Finding]:
             subject=callee,
             message=f"{caller} was observed calling {callee} ({ops}; {calls} calls, {observed.evidence()}) but the scan found no such call in {caller}'s code",
             sides=(_observed_side(caller, f"calls {callee}: {ops}, {calls} calls", observed),),
+            extra_locations=_contract_documents(ctx, caller, callee),
             impact=f"no timeout, retry or budget of {caller} → {callee} is checked: the edge is invisible to every static check",
             resolutions=(
                 Resolution(caller, f"{caller}: declare the dependency on {callee} in its contract (depends_on), or make the call site visible to the scan"),
             ),
         )
+
+
+def _contract_documents(ctx: CheckContext, *services: str) -> list[Location]:
+    """The ``service:`` lines of the services' contract documents: where an undeclared edge would be declared."""
+    return [loc for name in services if (c := ctx.declared.get(name)) is not None for loc in c.documents]
 
 
 @check("observed.unseen-edge", kind="observed", title="Static call never observed")
@@ -314,6 +320,7 @@ def observed_unseen_edge(ctx: CheckContext) -> Iterator[Finding]:
             edge,
             message=f"{edge.caller} calls {edge.subject} in code, but no such call was observed ({observed.evidence()})",
             sides=(Side(edge.caller, "code", f"calls {edge.subject}", tuple(c.location for c in edge.calls)),),
+            extra_locations=(edge.declared.location,) if edge.declared is not None else (),
             impact="the call's contract is checked against code only; nothing shows how it behaves when it runs",
             resolutions=(Resolution(edge.caller, f"{edge.caller}: exercise the call (a test, a synthetic request) or remove it if it is dead"),),
         )
