@@ -701,7 +701,7 @@ def _kept_outcome(
     not cut off). None: the scan runs."""
     state, sources = inputs
     kept = _outcome(cache, _outcome_key(cache, state, sources))
-    delta = parsed = 0
+    delta = parsed = redone = 0
     if kept is None:
         last = cache.get(state)
         if not (isinstance(last, tuple) and len(last) == 3 and isinstance(last[1], dict) and isinstance(last[2], list)):
@@ -718,8 +718,9 @@ def _kept_outcome(
             return None
         tasks = [run[0] for _rel, _i, run in old_runs]
         compiled = _compile(catalog, {t.language for t in tasks})
-        done = len(_RUNS[-1])
+        done, misses = len(_RUNS[-1]), cache.stats.misses
         fresh = _run_tasks(tasks, compiled, 1, catalog, selected, cache)
+        redone = cache.stats.misses - misses
         new_runs = _RUNS[-1][done:]
         if len(new_runs) != len(fresh):
             return None
@@ -747,7 +748,7 @@ def _kept_outcome(
         return None
     stats = dict(stats)
     reused = stats.pop("extractions", 0)
-    stats.update(seconds=round(time.perf_counter() - started, 3), from_git=inv.from_git, cache_hits=reused, cache_misses=0)
+    stats.update(seconds=round(time.perf_counter() - started, 3), from_git=inv.from_git, cache_hits=reused - redone, cache_misses=redone)
     shown = display_root if display_root is not None else Path(os.path.normpath(str(root))).as_posix()
     index = _stored_call_index(summaries, owners)
     return ScanResult(root=shown, services=services, facts=facts, diagnostics=diagnostics, stats=stats, call_index=index, inventory=folders)

@@ -19,11 +19,13 @@ import pytest
 
 from extractor.cache import RACY_NS, ExtractionCache
 from extractor.catalog import load_catalog
-from extractor.frontends import all_frontends
 from extractor.report import json_out
 from extractor.scan import scan
 
+from . import test_cache
 from .conftest import REPO
+
+counted = test_cache.counted  # the fixture counting each file's extractions
 
 FILES = {
     "orders/pyproject.toml": '[project]\nname = "orders"\ndependencies = ["requests"]\n',
@@ -35,19 +37,6 @@ FILES = {
     "orders/orders/session.py": "import requests\n\nsession = requests.Session()\n",
     "orders/orders/api.py": 'from .session import session\n\n\ndef stock(item):\n    return session.get(f"http://stock:8080/stock/{item}", timeout=2)\n',
 }
-
-
-@pytest.fixture
-def counted(monkeypatch) -> Counter:
-    seen: Counter = Counter()
-    for fe in all_frontends().values():
-
-        def extract(path, *args, _real=fe.extract, **kwargs):
-            seen[path] += 1
-            return _real(path, *args, **kwargs)
-
-        monkeypatch.setattr(fe, "extract", extract)
-    return seen
 
 
 @pytest.fixture
@@ -173,6 +162,7 @@ def test_a_change_that_leaves_the_files_results_as_they_were_reuses_the_outcome(
         # that ran it) to compare with its new ones; no other file's entry is decoded
         assert cache.stats.hits == 2 + counted["orders/orders/client.py"]
     assert set(counted) == {"orders/orders/client.py"}  # only the changed file, in each pass that ran it
+    assert warm.stats["cache_misses"] == counted["orders/orders/client.py"] and warm.stats["cache_hits"] > 0
     uncached = scan(orders, catalog=catalog, cache=None)
     assert json_out.dumps(warm.to_json()) == json_out.dumps(uncached.to_json())
     assert warm.stats["lines"] == uncached.stats["lines"] and warm.stats["lines_parsed"] == uncached.stats["lines_parsed"]
