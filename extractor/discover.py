@@ -79,6 +79,7 @@ MANIFESTS = (
     "build.gradle.kts",
     "settings.gradle",
     "settings.gradle.kts",
+    "Cargo.toml",
     "Dockerfile",
 )
 BUILD_SCRIPTS = (".gradle.kts",)  # Gradle Kotlin DSL: manifests, not the service's Kotlin code

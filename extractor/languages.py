@@ -19,6 +19,7 @@ EXTENSIONS: dict[str, str] = {
     ".cs": "csharp",
     ".kt": "kotlin",
     ".kts": "kotlin",
+    ".rs": "rust",
 }
 
 

@@ -1,5 +1,5 @@
 """The polyglot sample (fixtures/monorepos/polyglot-shop, one service per language, Kotlin
-included): the scan and the graph recover exactly the edges, timeouts, retries, breakers and ids
+and Rust included): the scan and the graph recover exactly the edges, timeouts, retries, breakers and ids
 its README lists."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ SAMPLE = MONOREPOS / "polyglot-shop"
 SF = "storefront/src/clients.ts"
 PRICING_CLIENT = "orders/src/main/java/com/shop/orders/PricingClient.java"
 LOYALTY = "loyalty/src/main/kotlin/com/shop/loyalty/Clients.kt"
+SHIPPING = "shipping/src/main.rs"
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +40,12 @@ def test_one_service_per_language(scan, facts):
         ("pricing", "pricing", ("python",)),
         ("storefront", "storefront", ("typescript",)),
         ("loyalty", "loyalty", ("kotlin",)),  # found by its Gradle Kotlin DSL manifests
+        ("shipping", "shipping", ("rust",)),  # found by its Cargo.toml
     }
     (loyalty,) = [s for s in doc["services"] if s["name"] == "loyalty"]
     assert loyalty["manifests"] == ["build.gradle.kts", "settings.gradle.kts"]
+    (shipping,) = [s for s in doc["services"] if s["name"] == "shipping"]
+    assert shipping["manifests"] == ["Cargo.toml"]
     assert {f["kind"] for f in facts} == {
         "endpoint",
         "http_call",
@@ -77,6 +81,7 @@ def test_every_call_with_its_target_timeout_and_retries(facts):
         ("grpc_call", "payments", "payments/Program.cs", 10, "Reserve", "inventory", 1000, "literal", 1, 0),
         ("http_call", "loyalty", LOYALTY, 31, "POST", "pricing", 1500, "literal", 3, 0),  # Ktor client, HttpTimeout
         ("http_call", "loyalty", LOYALTY, 48, "GET", "inventory", 400, "literal", 1, 0),  # OkHttp from Kotlin (the Java rule)
+        ("http_call", "shipping", SHIPPING, 11, "GET", "inventory", 2000, "literal", 1, 0),  # reqwest, the client's timeout
     }
     rules = {(f["line"], f["rule"]) for f in facts if f["service"] == "loyalty" and f["kind"] == "http_call"}
     assert rules == {(31, "kotlin.http.ktor-client"), (48, "java.http.okhttp")}
@@ -93,6 +98,7 @@ def test_urls_and_how_their_targets_were_found(facts):
         ("payments", "http://inventory:50051", "inventory", 50051, "url_literal"),
         ("loyalty", "http://pricing:8000/quote", "pricing", 8000, "env_default"),
         ("loyalty", "http://inventory:8081/stock/{sku}", "inventory", 8081, "env_default"),
+        ("shipping", "http://inventory:8081/stock/sku-1", "inventory", 8081, "constant"),  # format!("{}/stock/{}", INVENTORY_URL, ...)
     }
 
 
@@ -159,7 +165,7 @@ def test_endpoints_of_every_service(facts):
 
 
 def test_graph_edges_meet_the_providers_endpoints(graph):
-    assert {n["id"] for n in graph["nodes"]} == {f"service:{s}" for s in ("inventory", "loyalty", "orders", "payments", "pricing", "storefront")}
+    assert {n["id"] for n in graph["nodes"]} == {f"service:{s}" for s in ("inventory", "loyalty", "orders", "payments", "pricing", "shipping", "storefront")}
 
     def values(edge: dict, key: str) -> tuple:
         return tuple(sorted({x["value"] for x in edge["attributes"].get(key, ())}, key=str))
@@ -185,6 +191,7 @@ def test_graph_edges_meet_the_providers_endpoints(graph):
         ("payments", "inventory", "Reserve", ("GRPC Inventory/Reserve",), (1000,), (1,), ()),
         ("loyalty", "pricing", "quote", ("POST /quote",), (1500,), (3,), (True,)),  # requestId: a header, made again on each attempt
         ("loyalty", "inventory", "/stock/{sku}", ("GET /stock/{sku}",), (400,), (1,), ()),
+        ("shipping", "inventory", "/stock/{sku}", ("GET /stock/{sku}",), (2000,), (1,), ()),  # Rust: reqwest
     }
 
 
