@@ -548,7 +548,7 @@ def check(
     _show_progress(quiet)
     analysis = _analyse(path, config_path, jobs, retry_amplification, cache_dir, no_cache)
     _no_sources(path, analysis)
-    ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification)
+    ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification, analysis.scan.call_index)
     now = _now()
     progress.stage("checking")
     outcome, prints = _suppress(path, analysis, run_checks(ctx, only), now, known)
@@ -791,7 +791,7 @@ def decide(finding_id: str, path: Path, dry_run: bool, jobs: int | None, config_
     from .commands.decide import DecideError, find, home, scaffold, write
 
     analysis = _analyse(path, config_path, jobs, None, cache_dir, no_cache)
-    ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification)
+    ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification, analysis.scan.call_index)
     now = _now()
     outcome, prints = _suppress(path, analysis, run_checks(ctx), now, None)
     try:
@@ -844,7 +844,7 @@ def fix(
     _show_progress(quiet)
     analysis = _analyse(path, config_path, jobs, None, cache_dir, no_cache)
     progress.stop()
-    ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification)
+    ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification, analysis.scan.call_index)
     outcome, prints = _suppress(path, analysis, run_checks(ctx), _now(), None)
     open_findings = [f for f in outcome.kept if f.status not in ("ACCEPTED", "DECIDED")]
     try:
@@ -991,7 +991,7 @@ def drift(
             for e in analysis.declared.errors:
                 click.echo(f"contracts: error: {e}", err=True)
             raise click.exceptions.Exit(2)
-        ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification)
+        ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification, analysis.scan.call_index)
         progress.stage("checking")
         outcome, prints = _suppress(root, analysis, run_checks(ctx, only), now, None)
         return analysis, outcome.kept, prints
@@ -1160,7 +1160,7 @@ def report(
     _show_progress(quiet)
     analysis = _analyse(path, config_path, jobs, None, cache_dir, no_cache)
     _no_sources(path, analysis)
-    ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification)
+    ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification, analysis.scan.call_index)
     now = _now()
     outcome, prints = _suppress(path, analysis, run_checks(ctx, only), now, None)
     findings = outcome.kept

@@ -188,6 +188,7 @@ class CheckContext:
     declared: LoadedContracts
     inferred: InferredContracts
     retry_amplification: float = 10.0
+    call_index: Any = None  # reach.CallIndex of the scan (None: hand-made facts); checks/budget.py reads the call sites in a handler
 
 
 CheckFunction = Callable[[CheckContext], Iterable[Finding]]

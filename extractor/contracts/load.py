@@ -39,6 +39,7 @@ from .model import (
     ProvidedLatency,
     ProvidedOperation,
     Publication,
+    RequestBudget,
     Requirement,
     RetryPolicy,
     ServiceContract,
@@ -75,7 +76,8 @@ SHAPES: dict[str, tuple[str, ...]] = {
     "latency_budget": ("target", "acceptable", "maximum"),
     "retry": ("attempts", "backoff", "on_timeout", "reason"),
     "on_timeout": ("generates_new_request_id", "reason"),
-    "provides.operation": ("operation", "latency", "inferred"),
+    "provides.operation": ("operation", "latency", "latency_budget", "inferred"),
+    "operation_budget": ("total",),
     "provides.dataset": ("dataset", "via", "freshness", "inferred"),
     "provides.endpoint": ("endpoint", "returns", "access", "pii", "path", "method", "inferred"),
     "latency": ("current", "target"),
@@ -127,6 +129,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "decisions": ("title",),
     "publishes": ("topic",),
     "consumes": ("topic",),
+    "operation_budget": ("total",),
 }
 """Keys an entry cannot do without (a ``provides`` entry needs exactly one of ``PROVIDES_KINDS``)."""
 
@@ -587,6 +590,16 @@ def _provided_latency(r: _Reader, node: yamlio.LineDict, where: str) -> Provided
     return f.build(ProvidedLatency)
 
 
+def _request_budget(r: _Reader, node: yamlio.LineDict, where: str) -> RequestBudget | None:
+    """A provided operation's ``latency_budget``: ``total`` (a duration) is required."""
+    if "total" not in node:
+        r.error(node.line, where, 'missing key "total" (the end-to-end budget of one request, such as 5s)', "missing")
+        return None
+    f = _Fields(r, node, where)
+    f.read("total", _duration)
+    return f.build(RequestBudget)
+
+
 def _on_timeout(r: _Reader, node: yamlio.LineDict, where: str) -> OnTimeout:
     f = _Fields(r, node, where)
     f.read("generates_new_request_id", _bool)
@@ -655,6 +668,7 @@ def _provided(r: _Reader, node: yamlio.LineDict, where: str) -> ProvidedOperatio
     if kind == "operation":
         name = f.read("operation", _text)
         f.read("latency", _nested(r, "latency", "current/target: p50=80ms, p95=150ms", _provided_latency))
+        f.read("latency_budget", _nested(r, "operation_budget", "total: 5s", _request_budget))
         _mark(f)
         return f.build(ProvidedOperation) if name else None
     if kind == "dataset":

@@ -162,9 +162,18 @@ class ProvidedLatency(Located):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RequestBudget(Located):
+    """An entry point's end-to-end budget (``latency_budget.total`` of a provided operation): the most
+    one request to its handler may spend waiting on downstream calls (checks/budget.py)."""
+
+    total: Duration | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ProvidedOperation(Entry):
     operation: str
     latency: ProvidedLatency | None = None
+    latency_budget: RequestBudget | None = None
 
     @property
     def key(self) -> tuple[str, str]:

@@ -38,7 +38,9 @@ def analyse_repo(root: Path, config: Config | None = None) -> Analysis:
 
 
 def findings(analysis: Analysis, check: str | None = None, factor: float | None = None) -> list[Finding]:
-    ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, factor if factor is not None else analysis.config.retry_amplification)
+    ctx = CheckContext(
+        analysis.graph, analysis.declared, analysis.inferred, factor if factor is not None else analysis.config.retry_amplification, analysis.scan.call_index
+    )
     return run_checks(ctx, frozenset({check}) if check else None)
 
 

@@ -112,6 +112,7 @@ def _shape_nodes() -> dict[str, dict[str, Any]]:
         "provides.dataset": defs["providedDataset"],
         "provides.endpoint": defs["providedEndpoint"],
         "latency": defs["providedOperation"]["properties"]["latency"],
+        "operation_budget": defs["providedOperation"]["properties"]["latency_budget"],
         "data_dependencies": defs["dataDependency"],
         "retry_policies": defs["retryPolicy"],
         "operations": defs["operation"],
