@@ -168,7 +168,55 @@ GO_SERVER = """
 """
 
 
+CS_CONTROLLER = """
+    using System;
+    using System.Net.Http;
+    using System.Threading.Tasks;
+    using Microsoft.AspNetCore.Mvc;
+
+    namespace Shop.Controllers
+    {
+        [ApiController]
+        public class CheckoutController : ControllerBase
+        {
+            private static readonly HttpClient Risk = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+            private static readonly HttpClient Payment = new HttpClient { Timeout = TimeSpan.FromMilliseconds(4500) };
+
+            [HttpPost("/together")]
+            public async Task<IActionResult> Together()
+            {
+                await Task.WhenAll(
+                    Risk.GetAsync("http://risk:8080/v1/score"),
+                    Payment.GetAsync("http://payment:8000/price"));
+                return Ok();
+            }
+
+            [HttpPost("/apart")]
+            public async Task<IActionResult> Apart()
+            {
+                await Risk.GetAsync("http://risk:8080/v1/score");
+                await Payment.GetAsync("http://payment:8000/price");
+                return Ok();
+            }
+        }
+    }
+"""
+
 FAN_OUT_CASES = {
+    "csharp Task.WhenAll": (
+        {
+            "Shop/Shop.csproj": '<Project Sdk="Microsoft.NET.Sdk.Web"><PropertyGroup><TargetFramework>net8.0</TargetFramework></PropertyGroup></Project>',
+            "Shop/Controllers/CheckoutController.cs": CS_CONTROLLER,
+        },
+        "shop's apart (POST /apart) has 5s in total, but may wait 6500ms on downstream calls: "
+        "GET http://risk:8080/v1/score (timeout 2s); GET http://payment:8000/price (timeout 4500ms)",
+        [
+            "Shop/Controllers/CheckoutController.cs:23",
+            "Shop/Controllers/CheckoutController.cs:26",
+            "Shop/Controllers/CheckoutController.cs:27",
+            "Shop/contracts/budget.yaml:8",
+        ],
+    ),
     "javascript Promise.all": (
         {"web/package.json": '{"name": "web", "dependencies": {"express": "4", "axios": "1"}}', "web/src/server.js": JS_SERVER},
         "web's apart (POST /apart) has 5s in total, but may wait 6500ms on downstream calls: "
@@ -188,8 +236,8 @@ FAN_OUT_CASES = {
 def test_fan_out_runs_its_calls_at_the_same_time(tmp_path: Path, case: str) -> None:
     """``together`` makes both calls at the same time (the slower, 4.5 s, fits 5 s); ``apart`` makes them one after the other."""
     files, message, locations = FAN_OUT_CASES[case]
-    service = next(iter(files)).split("/")[0]
-    write(tmp_path, {**files, f"{service}/contracts/budget.yaml": BUDGETS.format(service=service, first="together", second="apart")})
+    folder = next(iter(files)).split("/")[0]
+    write(tmp_path, {**files, f"{folder}/contracts/budget.yaml": BUDGETS.format(service=folder.lower(), first="together", second="apart")})
     (f,) = budget_findings(tmp_path)
     assert (f.check, f.subject) == ("latency.request-budget", "apart")
     assert f.message == message

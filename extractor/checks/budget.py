@@ -87,12 +87,15 @@ def _branches(ctx: CheckContext, service: str, reach: frozenset[tuple[str, str]]
     for key in sorted(reach):
         path, qualname = key
         for fn in index.functions.get(key, ()):
-            spans = [(s.line, s.end_line or s.line) for s in fn.calls if is_fan_out(s.callee)]
+            spans = [s for s in fn.calls if is_fan_out(s.callee)]
             if not spans:
                 continue
             branches: list[list[CodeCall]] = []
-            for first, last in spans:
+            for span in spans:
+                first, last = span.line, span.end_line or span.line
                 branches += [[c] for c in by_scope.get(key, ()) if first <= c.location.line <= last]
+                # the functions passed to the fan-out call (executor.submit(fetch)), each a branch
+                branches += [reached([k]) for passed in span.functions for k in index.by_full.get(passed, ())]
                 for site in fn.calls:
                     if first <= site.line <= last and not is_fan_out(site.callee):
                         targets = index.resolve(site, path)
