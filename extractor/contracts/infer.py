@@ -277,6 +277,8 @@ def _timeout_detail(call: CallView) -> str:
         return f"constant {call.timeout_constant}"
     if source == "library_default":
         return "library default"
+    if source == "client_default":
+        return "the client's default"
     if source == "dynamic":
         return f"from {call.timeout_expr or call.timeout_env or 'an expression'}"
     return ""

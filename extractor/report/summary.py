@@ -48,6 +48,8 @@ def _timeout(c: CallView) -> str:
         extra = f", {c.timeout_constant}"
     elif src == "library_default":
         extra = ", library default"
+    elif src == "client_default":
+        extra = ", the client's default"
     return f"timeout {_ms(c.timeout_ms)}{extra}"
 
 
