@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ..contracts import match
+from ..contracts.infer import CodeCall
 from ..contracts.model import Location
+from ..frontends.summary import CallSite
 from ..graph import CallEdge, Sourced
+from ..values import Const, Dynamic, Value
 from .base import CheckContext, Finding, Resolution, Side, check, edge_finding
 
 
@@ -114,5 +118,125 @@ def new_id_per_attempt(ctx: CheckContext) -> Iterator[Finding]:
             resolutions=(
                 Resolution(consumer, f"{consumer}: generate {names} once, before the first attempt, and send the same value on every retry"),
                 Resolution(provider, f"{provider}: declare what it expects of {names} (operations: expects: stable_across_retries or new_per_attempt)"),
+            ),
+        )
+
+
+NON_IDEMPOTENT = frozenset({"POST", "PATCH"})
+"""HTTP methods a retry may repeat with an effect each time (PUT and DELETE are idempotent by definition)."""
+
+HEADER_CARRIERS = frozenset({"headers", "header", "metadata"})
+"""Keyword arguments (Python) and option keys (JavaScript) that hold a call's headers."""
+
+
+def _declared_header(ctx: CheckContext, edge: CallEdge) -> tuple[str, list[Location]] | None:
+    """The key header the provider de-duplicates the operation on: a declared ``idempotency_key``
+    written as a header name (``Idempotency-Key``; ``expects`` absent or ``stable_across_retries``),
+    else a handler of the operation reading a key header in code; None when it declares none."""
+    op = edge.provider_operation
+    if op is not None and op.idempotency_key and "-" in op.idempotency_key and op.expects in (None, "stable_across_retries"):
+        return op.idempotency_key, [op.where("idempotency_key")]
+    if op is not None and op.expects == "new_per_attempt":
+        return None
+    handlers = {ep.operation for ep in edge.provider_endpoints}
+    keys = [
+        k for k in ctx.inferred.idempotency_keys if k.service == edge.callee and k.source == "header" and k.key and match.short_handler(k.handler) in handlers
+    ]
+    return (keys[0].key or "", [k.location for k in keys]) if keys else None
+
+
+def _retried(edge: CallEdge, call: CodeCall) -> list[Location]:
+    """Where a retry covering the call is: its code policies, else a mesh policy with more than one attempt."""
+    if call.attempts != 1 and call.retries:
+        return [r.location for r in call.retries]
+    layers = [*edge.mesh.get(call.id, ()), *edge.mesh.get("", ())]
+    return [layer.attempts_location or layer.location for layer in layers if layer.attempts is not None and layer.attempts > 1]
+
+
+def _sites(ctx: CheckContext, service: str, where: Location) -> tuple[str, list[CallSite]]:
+    """The language of the call's file and the call sites on its line (the call index of the scan)."""
+    index = ctx.call_index
+    summary = index.services.get(service).files.get(where.file) if index is not None and service in index.services else None
+    if summary is None:
+        return "", []
+    calls = [c for fn in summary.functions for c in fn.calls] + list(summary.calls)
+    return summary.language, [c for c in calls if c.line == where.line]
+
+
+def _value_text(value: Value) -> str:
+    return value.text if isinstance(value, Dynamic) else repr(value.value) if isinstance(value, Const) else ""
+
+
+def sends_header(language: str, sites: list[CallSite], key: str) -> bool | None:
+    """Whether the call on these sites sends the header ``key``: True when a literal headers object
+    names it, False when every place headers could be passed is visible and none names it, None
+    when it cannot be told (a headers variable, a spread, another language, no call site)."""
+    if not sites or language not in ("python", "javascript", "typescript"):
+        return None
+    named = re.compile(r"""["'`]""" + re.escape(key) + r"""["'`]""", re.IGNORECASE)
+    sends: bool | None = False
+    for site in sites:
+        if language == "python":
+            if any(a.startswith("**") for a, _ in site.kwargs):
+                return None
+            carriers = [_value_text(v) for k, v in site.kwargs if k.lower() in HEADER_CARRIERS]
+        else:  # the options object after the URL: a literal, or unknown
+            carriers = [_value_text(v) for v in site.args[1:]]
+            if any(not t.lstrip().startswith("{") for t in carriers):
+                return None
+        for text in carriers:
+            if named.search(text):
+                return True
+            if not text.lstrip().startswith("{") or "**" in text or "..." in text or re.search(r"headers\s*:\s*(?![{\s])", text):
+                sends = None
+    return sends
+
+
+@check("idempotency.missing-key", kind="idempotency", title="Retried call without the provider's idempotency key")
+def missing_key(ctx: CheckContext) -> Iterator[Finding]:
+    """A consumer retries a non-idempotent HTTP call (``POST``/``PATCH``) — a retry policy in code
+    covers it, or a mesh policy makes more than one attempt — towards an operation
+    whose provider de-duplicates on a key header (``operations``: ``idempotency_key`` written as a
+    header name such as ``Idempotency-Key``, ``expects`` absent or ``stable_across_retries``; or a
+    handler reading that header in code), and the call sends no such header (its literal ``headers``
+    argument, Python and JavaScript/TypeScript; a headers variable or spread is left out). Every
+    attempt reaches the provider as a new request. Warning, ``AT_RISK``."""
+    for edge in ctx.graph.calls:
+        if edge.external:
+            continue
+        declared = _declared_header(ctx, edge)
+        if declared is None:
+            continue
+        key, provider_locations = declared
+        consumer, provider = edge.caller, edge.callee
+        missing: list[CodeCall] = []
+        retries: list[Location] = []
+        for call in edge.calls:
+            if call.protocol != "http" or (call.method or "").upper() not in NON_IDEMPOTENT:
+                continue
+            covering = _retried(edge, call)
+            if not covering or any(match.same_name(flow.name, key) for flow in call.ids):
+                continue
+            language, sites = _sites(ctx, consumer, call.location)
+            if sends_header(language, sites, key) is False:
+                missing.append(call)
+                retries += [r for r in covering if r not in retries]
+        if not missing:
+            continue
+        methods = "/".join(dict.fromkeys(c.method or "" for c in missing))
+        yield edge_finding(
+            "idempotency.missing-key",
+            "warning",
+            "AT_RISK",
+            edge,
+            message=f"{consumer} retries {edge.subject} ({methods}) without the {key} header; {provider} de-duplicates on it, so every retry is processed again",
+            sides=(
+                Side(consumer, "does", f"retries {methods} without {key}", (*(c.location for c in missing), *retries)),
+                Side(provider, "expects", f"{key} stable across retries", tuple(provider_locations)),
+            ),
+            impact="Duplicate processing, billing, audit logs",
+            resolutions=(
+                Resolution(consumer, f"{consumer}: send {key} from a stable id bound before the retry, the same on every attempt"),
+                Resolution(consumer, f"{consumer}: do not retry {edge.subject} (not idempotent without the key)"),
             ),
         )
