@@ -75,6 +75,20 @@ def test_gather_counts_the_slowest_branch_and_a_kept_promise_is_no_finding(tmp_p
     assert not [f for f in budget_findings(SAMPLE) if f.subject in ("quote", "getQuote")]
     copy = tmp_path / "repo"
     shutil.copytree(SAMPLE, copy, ignore=shutil.ignore_patterns(".contracts-cache"))
+    # with 4 s in total, the slowest branch of the gather (4.5 s) is over
+    budget = copy / "checkout-service" / "contracts" / "budget.yaml"
+    budget.write_text(
+        budget.read_text("utf-8").replace(
+            "  - operation: quote\n    latency_budget:\n      total: 5s", "  - operation: quote\n    latency_budget:\n      total: 4s"
+        ),
+        "utf-8",
+    )
+    (quote,) = [f for f in budget_findings(copy) if f.subject == "quote"]
+    assert quote.message == (
+        "checkout's quote (POST /quote) has 4s in total, but may wait 4500ms on downstream calls: "
+        "at the same time (2 branches), the slowest: POST http://payment:8000/price (timeout 4500ms)"
+    )
+    budget.write_text(budget.read_text("utf-8").replace("total: 4s", "total: 5s"), "utf-8")
     app = copy / "checkout-service" / "checkout" / "app.py"
     text = app.read_text("utf-8")
     sequential = text.replace(
