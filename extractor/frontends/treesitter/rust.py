@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from ...values import Concat, Const, Dynamic, Ref
+from ...values import Concat, Const, Dynamic, Env, Ref, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Opaque, Scope, Site
 from .syntax import SyntaxAnalyzer
 from .tables import syntax_tables
@@ -39,10 +39,16 @@ def words_of(name: str) -> set[str]:
 @syntax_tables
 class RustAnalyzer(SyntaxAnalyzer):
     language = "rust"  # its syntax tables: languages/rust.toml
+    # methods of Result / Option / String a value passes through (``.to_string()``, ``.unwrap()``) and
+    # those giving an env read its default (``.unwrap_or(d)``, ``.unwrap_or_else(|_| d)``): rust.toml [values]
+    VALUE_METHODS: frozenset[str] = frozenset()
+    DEFAULT_METHODS: frozenset[str] = frozenset()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._all_functions: list[FunctionInfo] = []
+        self._macro_args: dict[int, list[Node]] = {}
+        self._macro_trees: list[Any] = []  # the trees of parsed macro arguments, alive while their nodes are
 
     # ================================================================ top level
     def prescan(self, root: Node) -> None:
@@ -124,7 +130,26 @@ class RustAnalyzer(SyntaxAnalyzer):
 
     def site(self, node: Node, scope: Scope) -> Site | None:
         args, hidden = self.call_args(node.child_by_field_name("arguments"))
-        return Site(node, node.child_by_field_name("function"), None, args, {}, None, hidden)
+        func = node.child_by_field_name("function")
+        if func is not None and func.type == "generic_function":  # x.parse::<T>(), Vec::<T>::new()
+            func = func.child_by_field_name("function")
+        return Site(node, func, None, args, {}, None, hidden)
+
+    def eval_call(self, site: Site, scope: Scope, shallow: bool = False) -> Any:
+        """``env::var("X").unwrap_or_else(|_| "d".to_string())``: the env read with its default;
+        ``.to_string()``, ``.parse::<T>()``, ``.expect(..)`` of a known value: that value."""
+        parts = self.member_parts(site.func) if site.func is not None and site.func.type == "field_expression" else None
+        if parts is not None and (parts[1] in self.VALUE_METHODS or parts[1] in self.DEFAULT_METHODS):
+            base = self.evaluate(parts[0], scope)
+            inner = strip(base) if self.is_value(base) else None
+            if isinstance(inner, Env) and parts[1] in self.DEFAULT_METHODS and site.args:
+                arg = site.args[0]
+                body = arg.child_by_field_name("body") if arg.type == "closure_expression" else arg
+                default = self.evaluate(body, scope) if body is not None else None
+                return Env(inner.var, self.to_value(default)) if self.is_value(default) else base
+            if isinstance(inner, (Env, Const, Concat)):
+                return base
+        return super().eval_call(site, scope, shallow)
 
     def resolve_type(self, type_node: Node, scope: Scope) -> Any:
         node: Node | None = type_node
@@ -208,10 +233,10 @@ class RustAnalyzer(SyntaxAnalyzer):
         tree = next((c for c in node.named_children if c.type == "token_tree"), None)
         if macro is None or self.text(macro) not in FORMAT_MACROS or tree is None:
             return Opaque(node)
-        kids = tree.named_children
+        kids = self.macro_args(tree)
         if not kids or kids[0].type != "string_literal":
             return Opaque(node)
-        args = list(kids[1:])
+        args = kids[1:]
         fmt = "".join(self.text(c) for c in kids[0].named_children if c.type == "string_content")
         parts: list[Any] = []
         pos, i = 0, 0
@@ -229,6 +254,31 @@ class RustAnalyzer(SyntaxAnalyzer):
         if pos < len(fmt):
             parts.append(Const(fmt[pos:]))
         return Concat(tuple(parts))
+
+    def macro_args(self, tree: Node) -> list[Node]:
+        """A macro's arguments parsed as expressions (the grammar leaves them tokens): the file's
+        bytes with all but ``(...)`` blanked, wrapped as ``fn _m(){f(...)}``, so that the nodes keep
+        the file's offsets (``text``); parsed once per macro."""
+        found = self._macro_args.get(tree.id)
+        if found is not None:
+            return found
+        head, start, end = b"fn _m(){", tree.start_byte, tree.end_byte
+        found = []
+        if start > len(head) and self.source[start : start + 1] == b"(":
+            buf = bytearray(b" " * (end + 1))
+            buf[: len(head)] = head
+            buf[start - 1 : end] = b"f" + self.source[start:end]
+            buf[end : end + 1] = b"}"
+            from . import _parser  # the grammar is loaded: this file was parsed with it
+
+            parsed = _parser(("tree_sitter_rust", "language")).parse(bytes(buf))
+            self._macro_trees.append(parsed)
+            call: Node | None = parsed.root_node
+            while call is not None and call.type != "call_expression":  # fn _m(){f(...)}: the call f(...)
+                call = call.named_children[-1] if call.named_children else None
+            found = self.named(call.child_by_field_name("arguments")) if call is not None else []
+        self._macro_args[tree.id] = found
+        return found
 
 
 __all__ = ["RustAnalyzer", "words_of"]
