@@ -129,7 +129,7 @@ HEADER_CARRIERS = frozenset({"headers", "header", "metadata"})
 """Keyword arguments (Python) and option keys (JavaScript) that hold a call's headers."""
 
 
-def _declared_header(ctx: CheckContext, edge: CallEdge) -> tuple[str, list[Location]] | None:
+def declared_key_header(ctx: CheckContext, edge: CallEdge) -> tuple[str, list[Location]] | None:
     """The key header the provider de-duplicates the operation on: a declared ``idempotency_key``
     written as a header name (``Idempotency-Key``; ``expects`` absent or ``stable_across_retries``),
     else a handler of the operation reading a key header in code; None when it declares none."""
@@ -204,7 +204,7 @@ def missing_key(ctx: CheckContext) -> Iterator[Finding]:
     for edge in ctx.graph.calls:
         if edge.external:
             continue
-        declared = _declared_header(ctx, edge)
+        declared = declared_key_header(ctx, edge)
         if declared is None:
             continue
         key, provider_locations = declared

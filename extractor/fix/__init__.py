@@ -27,7 +27,7 @@ from .model import KINDS, FileChange, Fix, Outcome, Unsafe
 
 __all__ = ["KINDS", "FileChange", "Fix", "FixError", "Outcome", "change_files", "fix_block", "unified_diff", "write"]
 
-ORDER = ("contract-line", "timeout", "retry-attempts", "id-before-retry")
+ORDER = ("contract-line", "timeout", "retry-attempts", "id-before-retry", "idempotency-key")
 """Within a file, fixes run from the bottom up (a fix never moves what is above it); at one place, those
 that keep the line count first."""
 
@@ -48,7 +48,7 @@ def fix_block(rule_id: str, rules_dir: Path | None = None) -> dict[str, Any]:
 
 
 def _anchor(fix: Fix) -> int:
-    return fix.policy[0] if fix.kind == "id-before-retry" else fix.line
+    return fix.policy[0] if fix.kind in ("id-before-retry", "idempotency-key") else fix.line
 
 
 def apply_fix(source: str, fix: Fix, rules_dir: Path | None = None) -> str:
@@ -73,6 +73,8 @@ def apply_fix(source: str, fix: Fix, rules_dir: Path | None = None) -> str:
         raise Unsafe(f"no {fix.language} edit for this fix yet: apply it by hand")
     if fix.kind == "id-before-retry":
         return python.hoist_id(source, fix.line, str(fix.value), *fix.policy)
+    if fix.kind == "idempotency-key":
+        return python.add_idempotency_key(source, fix.line, fix.col, str(fix.value), *fix.policy, fix_block(fix.rule, rules_dir).get("headers") or {})
     spec = fix_block(fix.rule, rules_dir).get("timeout" if fix.kind == "timeout" else "attempts")
     if not spec:
         raise Unsafe(f"the rule {fix.rule} has no fix: {'timeout' if fix.kind == 'timeout' else 'attempts'} block: apply it by hand")

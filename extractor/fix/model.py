@@ -15,6 +15,7 @@ KINDS = {
     "timeout": "add the declared timeout to a call that has none",
     "id-before-retry": "generate the id once, before the retry, instead of on every attempt",
     "retry-attempts": "narrow a retry to the declared number of attempts",
+    "idempotency-key": "send the provider's idempotency-key header from a stable id (or one generated before the retry loop)",
     "contract-line": "a value of the service's own contract the code fix makes true (generates_new_request_id: false)",
 }
 """Every ``kind`` of fix and what it does."""
@@ -34,9 +35,9 @@ class Fix:
     line: int
     col: int
     rule: str
-    value: Any  # timeout: milliseconds; retry-attempts: attempts; id-before-retry: the variable
+    value: Any  # timeout: milliseconds; retry-attempts: attempts; id-before-retry: the variable; idempotency-key: the header
     language: str = "python"
-    policy: tuple[int, int] = (0, 0)  # id-before-retry: the retry's line and column
+    policy: tuple[int, int] = (0, 0)  # id-before-retry, idempotency-key: the retry's line and column
     text: str = ""  # what the fix does, in words
 
     @classmethod

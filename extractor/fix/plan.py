@@ -8,6 +8,8 @@ The value always comes from a contract or the finding's own evidence, never from
 - ``idempotency.new-id-on-retry`` / ``idempotency.new-id-per-attempt``: each id generated inside a retry
   that flows into the call is generated once, before the retry (and the consumer's own
   ``on_timeout: generates_new_request_id: true``, which the fixed code no longer does, becomes ``false``);
+- ``idempotency.missing-key``: the provider's key header sent with each retried call that lacks it, from
+  a stable id bound before the retry (or one generated before a retry loop);
 - ``drift.retry``: the retry covering the call narrowed to the declared attempts (``retry: none`` is 1).
 
 A finding whose resolution is not a code change of these (a contract to relax, a setting in a
@@ -20,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 
 from ..checks import CheckContext, Finding
+from ..checks.idempotency import declared_key_header
 from ..checks.system import callers_timeouts
 from ..contracts.values import format_ms
 from ..facts import Fact
@@ -27,7 +30,14 @@ from ..graph import CallEdge
 from ..languages import rules_language_of
 from .model import Fix
 
-FIXABLE = ("drift.timeout", "system.missing-timeout", "drift.retry", "idempotency.new-id-on-retry", "idempotency.new-id-per-attempt")
+FIXABLE = (
+    "drift.timeout",
+    "system.missing-timeout",
+    "drift.retry",
+    "idempotency.new-id-on-retry",
+    "idempotency.new-id-per-attempt",
+    "idempotency.missing-key",
+)
 """The checks whose findings ``contracts fix`` can resolve in code, in the order their fixes are planned
 (an earlier one wins when two fix the same place: a declared timeout over a caller's)."""
 
@@ -46,6 +56,7 @@ def plan(ctx: CheckContext, facts: Sequence[Fact], findings: Iterable[Finding]) 
         "drift.retry": _retry_attempts,
         "idempotency.new-id-on-retry": _id_before_retry,
         "idempotency.new-id-per-attempt": _id_before_retry,
+        "idempotency.missing-key": _idempotency_key,
     }
     ordered = sorted((f for f in findings if f.check in planners), key=lambda f: (FIXABLE.index(f.check), f.id))
     out: dict[tuple[str, str, int, int], Fix] = {}
@@ -162,4 +173,30 @@ def _id_before_retry(ctx: CheckContext, by_id: dict[str, Fact], f: Finding) -> I
                 ("generates_new_request_id", "true", "false"),
                 "yaml",
                 text="the contract no longer says a new id is made on retry",
+            )
+
+
+def _idempotency_key(ctx: CheckContext, by_id: dict[str, Fact], f: Finding) -> Iterator[Fix]:
+    where = set(f.locations)
+    for edge in edges_of(ctx, f):
+        declared = declared_key_header(ctx, edge)
+        if declared is None:
+            continue
+        for call in edge.calls:
+            fact = by_id.get(call.id)
+            if fact is None or call.location not in where:
+                continue
+            retry = next((by_id.get(r.id) for r in call.retries if r.id in by_id), None)
+            policy = (retry.line, retry.col) if retry is not None and retry.file == fact.file else (0, 0)
+            yield Fix(
+                f.id,
+                "idempotency-key",
+                fact.file,
+                fact.line,
+                fact.col,
+                fact.rule,
+                declared[0],
+                _language(fact.file),
+                policy=policy,
+                text=f"{declared[0]} sent from a stable id, the same on every attempt",
             )

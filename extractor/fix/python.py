@@ -9,6 +9,7 @@ Names are compared resolved (``QualifiedNameProvider``: aliases and from-imports
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -460,3 +461,114 @@ def _params(params: cst.Parameters) -> set[str]:
 
 def _is_docstring(statements: Sequence[cst.BaseStatement]) -> bool:
     return bool(statements) and m.matches(statements[0], m.SimpleStatementLine(body=[m.Expr(value=m.SimpleString() | m.ConcatenatedString())]))
+
+
+# -- (c) an idempotency-key header from a stable id -----------------------------------------------
+
+STABLE_IDS = re.compile(
+    r"(?i)^(idempotency_?key|idem_?key|dedup(lication)?_?key|(request|req|transaction|tx|txn|operation|op|order|payment|charge|transfer|invoice|message|msg|event|job|task|command|cmd)_?id)$"
+)
+"""Names of a value that identifies one logical request (the same on every attempt): a parameter or a
+variable bound before the retry with such a name is sent as the key. An entity's id (``user_id``) is not
+one: every request about that entity would share the key."""
+
+GENERATED_KEY = "idempotency_key"
+"""The variable a generated key is bound to, before the retry loop, when no stable id is in scope."""
+
+
+def _header_dict(call: cst.Call, keyword: str, header: str, value: cst.BaseExpression, spec: dict[str, Any]) -> cst.Call:
+    """``call`` sending ``header``: merged into its literal headers dict, or a new ``keyword=`` dict
+    when the rule's ``fix.headers`` names the keyword. Unsafe when the call already sends it, its
+    headers are not a literal dict, or it may pass them in ``**kwargs``."""
+    element = cst.DictElement(cst.SimpleString(f'"{header}"'), value)
+    for i, arg in enumerate(call.args):
+        if arg.keyword is None or arg.keyword.value != keyword:
+            continue
+        headers = arg.value
+        if not isinstance(headers, cst.Dict) or any(not isinstance(e, cst.DictElement) for e in headers.elements):
+            raise Unsafe(f"the call's {keyword}= is not a literal dict: add {header} to it by hand")
+        keys = [e.key.evaluated_value for e in headers.elements if isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString)]
+        if len(keys) != len(headers.elements):
+            raise Unsafe(f"the call's {keyword}= has keys that are not plain strings")
+        if any(isinstance(k, str) and k.lower() == header.lower() for k in keys):
+            raise Unsafe(f"the call already sends {header}")
+        elements = list(headers.elements)
+        last = elements[-1] if elements else None
+        closing = headers.rbrace.whitespace_before
+        opening = headers.lbrace.whitespace_after
+        if last is not None and isinstance(closing, cst.ParenthesizedWhitespace) and isinstance(opening, cst.ParenthesizedWhitespace):
+            # one element a line: the last one's comment stays on its line, the key gets a line of its own
+            elements[-1] = last.with_changes(comma=cst.Comma(whitespace_after=closing.with_changes(indent=opening.indent, last_line=opening.last_line)))
+            element = element.with_changes(comma=last.comma)
+            headers = headers.with_changes(rbrace=headers.rbrace.with_changes(whitespace_before=closing.with_changes(first_line=cst.TrailingWhitespace())))
+        elif last is not None:
+            comma = last.comma if isinstance(last.comma, cst.Comma) else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            elements[-1] = last.with_changes(comma=comma)
+            element = element.with_changes(comma=last.comma)
+        args = list(call.args)
+        args[i] = arg.with_changes(value=headers.with_changes(elements=[*elements, element]))
+        return call.with_changes(args=args)
+    if not spec.get("keyword"):
+        raise Unsafe(f"the call passes no {keyword}= and its rule has no fix: headers block: add {header} by hand")
+    return add_keyword(call, spec["keyword"], cst.Dict([element]))
+
+
+def add_idempotency_key(source: str, line: int, col: int, header: str, policy_line: int, policy_col: int, spec: dict[str, Any]) -> str:
+    """Send ``header`` with the call at ``line``:``col``, retried by the retry at ``policy_line``:``policy_col``,
+    from a value bound before the retry: a parameter of the function (or, with a retry loop, a variable
+    assigned before the loop) named like a request's id (``STABLE_IDS``), else — with a retry loop — a key
+    generated once just before the loop (``idempotency_key = str(uuid.uuid4())``, ``import uuid`` added).
+    Unsafe when the retry is a decorator and no parameter is such an id (a key made inside the function
+    would be new on every attempt), or the name is assigned inside the retry."""
+    wrapper = _parse(source)
+    call = _at(wrapper, line, col, (cst.Call,))
+    assert isinstance(call, cst.Call)
+    parents = _parents(wrapper)
+    if not policy_line:
+        raise Unsafe("the retry is not in this file's code (a mesh policy or a declared one): send the key from a stable id by hand")
+    retry = _at(wrapper, policy_line, policy_col, (cst.For, cst.While, cst.Call, cst.Name, cst.Attribute))
+    while isinstance(retry, cst.BaseExpression) and retry in parents:  # a decorator's fact is at its expression
+        retry = parents[retry]
+    chain: list[cst.CSTNode] = []
+    node: cst.CSTNode | None = call
+    while node is not None:
+        chain.append(node)
+        node = parents.get(node)
+    function = next((n for n in chain if isinstance(n, cst.FunctionDef)), None)
+    loop = retry if isinstance(retry, (cst.For, cst.While)) and retry in chain else None
+    if loop is None and not (isinstance(retry, cst.Decorator) and parents.get(retry) is function):
+        raise Unsafe(f"the retry at line {policy_line} is neither a loop around the call nor its function's decorator")
+    keyword = spec.get("keyword", "headers")
+    scope: cst.CSTNode = loop if loop is not None else function  # type: ignore[assignment]
+    changed = _bound_names(scope.body)  # type: ignore[attr-defined]
+    params = [p.name.value for p in (*function.params.posonly_params, *function.params.params, *function.params.kwonly_params)] if function else []
+    before: list[str] = []
+    if loop is not None:
+        block = parents.get(loop)
+        if not isinstance(block, (cst.IndentedBlock, cst.Module)):
+            raise Unsafe("the retry loop is not a statement of a block")
+        statements = list(block.body)
+        before = sorted(_bound_names(cst.IndentedBlock(body=statements[: statements.index(loop)]), assignments=True))
+    stable = [n for n in [*params, *before] if STABLE_IDS.match(n) and n not in changed]
+    if stable:
+        value: cst.BaseExpression = cst.parse_expression(stable[0] if stable[0] in before else f"str({stable[0]})")
+        return _rewrite(wrapper, {call: _header_dict(call, keyword, header, value, spec)})
+    if loop is None:
+        raise Unsafe(f"no stable id is in scope of the retried function: make {header} before the first call and pass it in")
+    if GENERATED_KEY in _used_names(function if function is not None else wrapper.module):
+        raise Unsafe(f"{GENERATED_KEY} is already a name here")
+    new_call = _header_dict(call, keyword, header, cst.Name(GENERATED_KEY), spec)
+    made = cst.parse_statement(f"{GENERATED_KEY} = str(uuid.uuid4())\n").with_changes(leading_lines=loop.leading_lines)
+
+    class Apply(cst.CSTTransformer):
+        def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:
+            if original_node is call:
+                return new_call
+            if original_node is loop:
+                return cst.FlattenSentinel([made, _without_leading(updated_node)])
+            return updated_node
+
+    module = wrapper.module.visit(Apply())
+    context = CodemodContext()
+    AddImportsVisitor.add_needed_import(context, "uuid")
+    return AddImportsVisitor(context).transform_module(module).code

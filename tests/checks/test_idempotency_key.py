@@ -122,3 +122,41 @@ def test_sends_header_reads_literal_headers_only():
     assert sends_header("python", site(("headers", Dynamic("h"))), "Idempotency-Key") is None
     assert sends_header("go", site(), "Idempotency-Key") is None
     assert sends_header("python", [], "Idempotency-Key") is None
+
+
+def _fix_apply(root) -> tuple[int, str]:
+    from click.testing import CliRunner
+
+    from extractor.cli import main
+
+    result = CliRunner().invoke(main, ["fix", str(root), "--apply", "--no-cache", "-q"], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_contracts_fix_sends_the_order_id_and_the_fixed_code_checks_clean(tmp_path):
+    root = repo(tmp_path)
+    assert len(check(root, "idempotency.missing-key")) == 1
+    code, out = _fix_apply(root)
+    assert code == 0, out
+    text = (root / "checkout/checkout/pay.py").read_text("utf-8")
+    assert 'json={"amount": amount}, timeout=2, headers={"Idempotency-Key": str(order_id)})' in text
+    assert check(root, "idempotency.missing-key") == []
+
+
+def test_contracts_fix_generates_a_key_before_a_retry_loop(tmp_path):
+    root = repo(tmp_path)
+    pay = root / "checkout/checkout/pay.py"
+    pay.write_text(
+        "import requests\n\n\ndef charge(amount):\n    for attempt in range(3):\n        try:\n"
+        '            return requests.post("http://payments:8080/v1/charge", json={"amount": amount}, headers={"Accept": "application/json"}, timeout=2)\n'
+        "        except requests.Timeout:\n            continue\n",
+        "utf-8",
+    )
+    assert len(check(root, "idempotency.missing-key")) == 1
+    code, out = _fix_apply(root)
+    assert code == 0, out
+    text = pay.read_text("utf-8")
+    assert "import uuid\n" in text
+    assert "    idempotency_key = str(uuid.uuid4())\n    for attempt in range(3):\n" in text
+    assert 'headers={"Accept": "application/json", "Idempotency-Key": idempotency_key}' in text
+    assert check(root, "idempotency.missing-key") == []
