@@ -36,6 +36,8 @@ def apply_filters(value: str, filters: str) -> str:
             value = value[:1].upper() + value[1:]
         elif name == "lower_first":
             value = value[:1].lower() + value[1:]
+        elif name == "camel":  # snake_case → CamelCase (a Rust gRPC method → its proto name: get_quote → GetQuote)
+            value = "".join(part[:1].upper() + part[1:] for part in value.split("_"))
         elif name == "last":  # a qualified name's last part (Rates.ledger → ledger)
             value = value.rsplit(".", 1)[-1]
         else:

@@ -16,9 +16,10 @@ Names are qualified by their ``use`` paths with ``::`` read as ``.`` (``use reqw
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ...values import Concat, Const, Dynamic, Env, Ref, strip
+from ...values import Concat, Const, Dynamic, Env, Obj, Ref, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Opaque, Scope, Site
 from .syntax import SyntaxAnalyzer
 from .tables import syntax_tables
@@ -134,6 +135,15 @@ class RustAnalyzer(SyntaxAnalyzer):
         if func is not None and func.type == "generic_function":  # x.parse::<T>(), Vec::<T>::new()
             func = func.child_by_field_name("function")
         return Site(node, func, None, args, {}, None, hidden)
+
+    def constructed(self, obj: Obj, site: Site, qual: str, receiver: Obj | None) -> Obj:
+        """An object made by an associated function (``QuoteServiceClient::connect(..)``,
+        ``X::new()``) is named after its type, not the function (``{type_name}``)."""
+        if receiver is None and site.func is not None and site.func.type == "scoped_identifier" and obj.name == qual.rpartition(".")[2]:
+            parts = qual.split(".")
+            if len(parts) > 1:
+                return replace(obj, name=parts[-2])
+        return obj
 
     def eval_call(self, site: Site, scope: Scope, shallow: bool = False) -> Any:
         """``env::var("X").unwrap_or_else(|_| "d".to_string())``: the env read with its default;
