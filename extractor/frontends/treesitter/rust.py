@@ -204,6 +204,18 @@ class RustAnalyzer(SyntaxAnalyzer):
             if f.type == "field_declaration" and name is not None and tnode is not None:
                 cls.member_types[self.text(name)] = (tnode, cls.scope)
 
+    def decorators(self, fn: FunctionInfo) -> list[Site]:
+        """The attributes before a function (``#[post("/get-quote")]``), their arguments parsed as a call's."""
+        out: list[Site] = []
+        prev = fn.node.prev_named_sibling if fn.node.type == "function_item" else None
+        while prev is not None and prev.type in ("attribute_item", "line_comment", "block_comment"):
+            attr = next((c for c in prev.named_children if c.type == "attribute"), None)
+            if attr is not None and attr.named_children:
+                tree = attr.child_by_field_name("arguments")
+                out.append(Site(prev, attr.named_children[0], None, self.macro_args(tree) if tree is not None else [], {}, None))
+            prev = prev.prev_named_sibling
+        return out[::-1]
+
     def unbound_name(self, name: str) -> Any:
         if name == "self":
             return Dynamic(name)
