@@ -75,7 +75,7 @@ def test_the_written_values_carry_their_provenance(repo):
     assert text.count("    inferred: true\n") == 2
     # the httpx call to the card gateway: an external host, so a comment with its 10 s timeout
     assert line_of(text, "#   POST https://gateway") == (
-        "#   POST https://gateway.payments.example.com/charges: timeout 10s, retry none  # inferred: payment-service/payment/gateway.py:12 (python.http.httpx)"
+        "#   POST https://gateway.payments.example.com/charges: timeout 10s (the client's default), retry none  # inferred: payment-service/payment/gateway.py:12 (python.http.httpx)"
     )
     # values the code cannot give are TODO comments, never values
     assert "    # TODO latency (not in code):" in text
