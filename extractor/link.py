@@ -66,6 +66,8 @@ class ModuleTable:
     option_roots: tuple[str, ...] = ()  # the global configuration objects they are read through (oslo_config.cfg.CONF)
     _aliased: dict[tuple[str, int], list[str]] = field(default_factory=dict)  # (part, module count) → modules
     _hops: int = 0  # aliases followed by the running lookup (a cycle of aliases ends)
+    _suffixes: dict[str, list[str]] = field(default_factory=dict)  # dotted suffix → modules ending with "." + it
+    _suffixed: int = -1  # the module count the suffix index was built for
 
     def lookup(self, ref: Ref) -> Value | None:
         found = self._lookup(ref.qualname)
@@ -112,7 +114,16 @@ class ModuleTable:
         return None
 
     def _by_suffix(self, head: str) -> dict[str, Value] | None:
-        matches = [m for m in self.modules if m.endswith("." + head)]
+        """The one module whose name ends with ``"." + head`` (None when none or several)."""
+        if self._suffixed != len(self.modules):  # built once per link (modules are added before lookups)
+            self._suffixes = {}
+            for m in self.modules:
+                dot = m.find(".")
+                while dot >= 0:
+                    self._suffixes.setdefault(m[dot + 1 :], []).append(m)
+                    dot = m.find(".", dot + 1)
+            self._suffixed = len(self.modules)
+        matches = self._suffixes.get(head, ())
         return self.modules[matches[0]] if len(matches) == 1 else None
 
 
@@ -599,8 +610,14 @@ def _wrapper_entries(fact: Fact, w: WrappedCall, sites_of: SiteOf) -> tuple[dict
     """The ``through`` entries of one wrapped call (by call site) and the parameters some site passes."""
     entries: dict[tuple[Any, ...], dict[str, Any]] = {}
     passed: set[str] = set()
+    done: set[tuple[Any, ...]] = set()  # follows made: the same one again adds nothing (setdefault, a set)
 
     def follow(key: tuple[str, str], fn: Any, params: frozenset[str], raw: dict[str, Any], depth: int) -> None:
+        # raw differs from w.raw only in its WRAPPER_FIELDS; their repr tells values apart (1 from True)
+        made = (key, id(fn), params, depth, repr([raw.get(k) for k in WRAPPER_FIELDS]))
+        if made in done:
+            return
+        done.add(made)
         for path, owner, site in sites_of(key):
             binding = _bind(fn, site)
             passed.update(p for p in params if p in dict(site.kwargs) or any(q.name == p for q in fn.params[: len(site.args)]))
@@ -609,6 +626,8 @@ def _wrapper_entries(fact: Fact, w: WrappedCall, sites_of: SiteOf) -> tuple[dict
             still = set().union(*(_param_names(bound.get(k), outer) for k in WRAPPER_FIELDS)) if outer else set()
             if still and depth < WRAPPER_DEPTH and (path, owner.qualname) != key and sites_of((path, owner.qualname)):
                 follow((path, owner.qualname), owner, frozenset(still), bound, depth + 1)  # a wrapper of the wrapper
+                continue
+            if (path, site.line, site.col) in entries:  # an entry made before is kept (setdefault)
                 continue
             out = finalize(fact.kind, dict(bound), w.rule, w.ctx)
             entry = {"file": path, "line": site.line, "method": out.get("method"), "url": out.get("url"), "target": out.get("target")}
@@ -633,8 +652,9 @@ def apply_wrapper_sites(facts: list[Fact], wrapped: dict[int, WrappedCall], resu
 
     indexes: dict[str | None, ServiceCalls] = {}
     callers: dict[str | None, dict[tuple[str, str], list[tuple[str, Any, Any]]]] = {}
+    services = {facts[i].service for i in wrapped}  # only these services' calls are looked up
     for res in results:
-        if res.summary is not None:
+        if res.summary is not None and service_of.get(res.path) in services:
             indexes.setdefault(service_of.get(res.path), ServiceCalls()).add(res.summary)
 
     def sites_of(svc: str | None, key: tuple[str, str]) -> list[tuple[str, Any, Any]]:

@@ -888,28 +888,37 @@ def _dependency_pass(
 def _wrapper_pass(tasks: list[Task], results: dict[str, FileResult], smap: ServiceMap) -> list[Task]:
     """Python files not extracted yet (no rule needed them) that import a module of their service
     holding an in-house wrapper (a call whose address, method or timeout its function's parameters
-    give: ``link.wrapper_params``): their summaries give the wrapper's call sites (``through``)."""
+    give: ``link.wrapper_params``) and name one of its wrappers (a call of it names it: ``reboot(``,
+    ``client._command(``; a constructor's ``__init__`` or a ``__call__`` by its class): their
+    summaries give the wrapper's call sites (``through``)."""
     from .link import WRAPPER_KINDS, wrapper_params
 
     names: dict[str, set[str]] = {}  # service root → last names of the wrappers' modules
+    called: dict[str, set[str]] = {}  # service root → the wrappers' names
     for rel, res in results.items():
         svc = smap.owner(rel)
         module = res.summary.module if res.summary is not None else ""
-        if svc is not None and module and any(f.kind in WRAPPER_KINDS and f.scope and wrapper_params(f.fields, res.summary, f.scope) for f in res.facts):
-            names.setdefault(svc.root, set()).add(module.rpartition(".")[2])
+        if svc is None or not module:
+            continue
+        for f in res.facts:
+            if f.kind in WRAPPER_KINDS and f.scope and wrapper_params(f.fields, res.summary, f.scope):
+                names.setdefault(svc.root, set()).add(module.rpartition(".")[2])
+                parts = f.scope.split(".")
+                called.setdefault(svc.root, set()).add(parts[-2] if parts[-1].startswith("__") and len(parts) > 1 else parts[-1])
     if not names:
         return []
     patterns = {
         root: re.compile(rb"^[ \t]*(?:from|import)[ \t][^\n]*\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(found)) + rb")\b", re.M)
         for root, found in names.items()
     }
+    calls = {root: re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(found)) + rb")\b") for root, found in called.items()}
     wanted = []
     for task in tasks:
         svc = smap.owner(task.rel)
         if task.language != "python" or task.rel in results or svc is None or svc.root not in patterns:
             continue
         data, _ = _read(task)
-        if data is not None and patterns[svc.root].search(data):
+        if data is not None and patterns[svc.root].search(data) and calls[svc.root].search(data):
             wanted.append(dataclasses.replace(task, force=True))
     return wanted
 
