@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..observe import checks as _observed  # noqa: F401  (registration: the checks of contracts observe)
 from . import access, budget, contract_consistency, drift, freshness, idempotency, latency, messages, provider, system  # noqa: F401  (registration)
-from .base import REGISTRY, SEVERITIES, STATUSES, Check, CheckContext, Finding, Resolution, Side, severity_rank
+from .base import REGISTRY, SEVERITIES, STATUSES, Check, CheckContext, Finding, Resolution, Side, severity_rank, with_owners
 from .unconfirmed import confirmed_only, soften, unconfirmed_entries
 
 FAIL_ON = ("error", "warning", "info", "never")
@@ -22,7 +22,7 @@ def run_checks(ctx: CheckContext, only: frozenset[str] | None = None) -> list[Fi
     found = _run(ctx, only)
     if any(unconfirmed_entries(c) for c in ctx.declared.contracts.values()):
         found = soften(found, ctx.declared, {f.id: f for f in _run(confirmed_only(ctx), only)})
-    return sorted(found, key=Finding.sort_key)
+    return sorted(with_owners(found, ctx.declared.owners), key=Finding.sort_key)
 
 
 def _run(ctx: CheckContext, only: frozenset[str] | None) -> list[Finding]:

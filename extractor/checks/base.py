@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..contracts.infer import InferredContracts
@@ -75,6 +75,7 @@ class Side:
     role: str  # expects | provides | declares | code
     text: str
     locations: tuple[Location, ...] = ()
+    owners: tuple[str, ...] = ()  # the party's owners: its contract's ``owner:``, else CODEOWNERS (extractor/owners.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +174,17 @@ def finding(
         decision_by=tuple(decision_by),
         resolutions=tuple(resolutions),
     )
+
+
+def with_owners(findings: Iterable[Finding], owners: dict[str, tuple[str, ...]]) -> list[Finding]:
+    """The findings with each side's ``owners`` filled in from ``owners`` (by service); unchanged when none are known."""
+    if not owners:
+        return list(findings)
+    out = []
+    for f in findings:
+        sides = tuple(replace(s, owners=owners.get(s.service, ())) for s in f.sides)
+        out.append(replace(f, sides=sides) if sides != f.sides else f)
+    return out
 
 
 def edge_finding(check: str, severity: str, status: str, edge: CallEdge, **rest: Any) -> Finding:

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from .. import yamlio
 from ..kinds.messages import BROKERS
+from ..owners import service_owners
 from .model import (
     DELIVERY_GUARANTEES,
     HTTP_METHODS,
@@ -59,6 +60,7 @@ MAX_ATTEMPTS = 1000
 TOP_LEVEL_KEYS = (
     "service",
     "version",
+    "owner",
     "depends_on",
     "provides",
     "data_dependencies",
@@ -190,6 +192,7 @@ class LoadedContracts:
     errors: list[ContractError] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     ignores: list[IgnoreEntry] = field(default_factory=list)  # every ``ignore:`` entry, in file order
+    owners: dict[str, tuple[str, ...]] = field(default_factory=dict)  # by service: ``owner:``, else CODEOWNERS (extractor/owners.py)
 
     def get(self, service: str) -> ServiceContract | None:
         return self.contracts.get(service)
@@ -212,6 +215,7 @@ def load_contracts(root: Path, services: Iterable[tuple[str, str | Path]]) -> Lo
     Documents are merged per ``service:`` across all files; ``found_in`` records which discovered
     service's folder held them.
     """
+    services = list(services)
     root_resolved = root.resolve()
     result = LoadedContracts()
     docs: list[_Doc] = []
@@ -234,6 +238,7 @@ def load_contracts(root: Path, services: Iterable[tuple[str, str | Path]]) -> Lo
     result.contracts, merge_errors = _merge(docs)
     result.errors.extend(merge_errors)
     result.errors = _sorted(result.errors)
+    result.owners = service_owners(root, services, {name: c.owners for name, c in result.contracts.items()})
     return result
 
 
@@ -301,6 +306,7 @@ class _Doc:
     found_in: str
     version: str | None = None
     version_line: int = 0
+    owners: tuple[str, ...] = ()
     sections: dict[str, list[Any]] = field(default_factory=dict)
     ignores: list[IgnoreEntry] = field(default_factory=list)
 
@@ -425,6 +431,19 @@ def _read_document(r: _Reader, node: yamlio.LineDict, found_in: str) -> _Doc | N
             doc.version_line = node.line_of("version")
         except _Bad as exc:
             r.error(node.value_line_of("version"), "version", str(exc), exc.kind)
+    if "owner" in node:
+        value = node["owner"]
+        items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+        if not items:
+            r.error(node.value_line_of("owner"), "owner", "expected a team handle, a user or an email, or a list of them, got an empty list", "value")
+        owners: list[str] = []
+        for i, item in items:
+            line, where = (value.line_of(i), f"owner[{i}]") if i is not None and isinstance(value, yamlio.LineList) else (node.value_line_of("owner"), "owner")
+            try:
+                owners.append(_owner(item, where))
+            except _Bad as exc:
+                r.error(line, where, str(exc), exc.kind)
+        doc.owners = tuple(dict.fromkeys(owners))
     for key, (example, read) in _SECTION_READERS.items():
         if key in node:
             items = []
@@ -461,6 +480,17 @@ def _version(value: Any, where: str) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     return _text(value, where)
+
+
+OWNER = re.compile(r"^(@[\w.-]+(/[\w.-]+)?|[^@\s]+@[^@\s]+\.[^@\s]+)$")
+
+
+def _owner(value: Any, where: str) -> str:
+    """One ``owner:`` item: a team handle (``@org/team``), a user (``@name``) or an email."""
+    owner = _text(value, where)
+    if not OWNER.match(owner):
+        raise _Bad(f"expected a team handle (@org/team), a user (@name) or an email, got {describe(owner)}", "value")
+    return owner
 
 
 def _bool(value: Any, where: str) -> bool:
@@ -912,6 +942,7 @@ def _merge(docs: list[_Doc]) -> tuple[dict[str, ServiceContract], list[ContractE
         first = group[0]
         version: str | None = None
         version_at: Location | None = None
+        owners = tuple(dict.fromkeys(o for doc in group for o in doc.owners))
         sections: dict[str, list[Any]] = {key: [] for key in _SECTION_READERS}
         seen: dict[tuple[str, Any], Location] = {}
         for doc in group:
@@ -943,6 +974,7 @@ def _merge(docs: list[_Doc]) -> tuple[dict[str, ServiceContract], list[ContractE
         out[service] = ServiceContract(
             service=service,
             version=version,
+            owners=owners,
             depends_on=tuple(sections["depends_on"]),
             provides=tuple(sections["provides"]),
             data_dependencies=tuple(sections["data_dependencies"]),

@@ -375,6 +375,7 @@ class ServiceContract(Located):
 
     service: str
     version: str | None = None
+    owners: tuple[str, ...] = ()  # ``owner:``: team handles or emails; they win over CODEOWNERS
     depends_on: tuple[Dependency, ...] = ()
     provides: tuple[Provided, ...] = ()
     data_dependencies: tuple[DataDependency, ...] = ()

@@ -30,7 +30,16 @@ def finding_json(f: Finding) -> dict[str, Any]:
         "services": list(f.services),
         "subject": f.subject,
         "message": f.message,
-        "sides": [{"service": s.service, "role": s.role, "text": s.text, "locations": [location_json(l) for l in s.locations]} for s in f.sides],
+        "sides": [
+            {
+                "service": s.service,
+                "role": s.role,
+                "text": s.text,
+                "locations": [location_json(l) for l in s.locations],
+                **({"owners": list(s.owners)} if s.owners else {}),
+            }
+            for s in f.sides
+        ],
         "impact": f.impact,
         "resolutions": [{"owner": r.owner, "action": r.action} for r in f.resolutions],
         "locations": [location_json(l) for l in f.locations],

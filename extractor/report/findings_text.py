@@ -52,6 +52,8 @@ def render_finding(f: Finding) -> list[str]:
         out.append(f"    Impact: {f.impact}")
     if f.tradeoff:
         out.append(f"    Trade-off: {f.tradeoff}")
+        if owners := list(dict.fromkeys(o for s in f.sides for o in s.owners)):
+            out.append(f"    Owners: {', '.join(owners)}")
     if f.decision_by:
         label = "Decided by" if f.status == "DECIDED" else "Decision required"
         out.append(f"    {label}: {' + '.join(f.decision_by)}")
