@@ -9,7 +9,7 @@ docstring is its rule (docs/checks.md lists them all, and a test keeps that page
 from __future__ import annotations
 
 from ..observe import checks as _observed  # noqa: F401  (registration: the checks of contracts observe)
-from . import access, budget, contract_consistency, drift, freshness, idempotency, latency, messages, provider, system  # noqa: F401  (registration)
+from . import access, budget, contract_consistency, drift, freshness, idempotency, latency, messages, provider, retry_advice, system  # noqa: F401  (registration)
 from .base import REGISTRY, SEVERITIES, STATUSES, Check, CheckContext, Finding, Resolution, Side, severity_rank, with_owners
 from .unconfirmed import confirmed_only, soften, unconfirmed_entries
 

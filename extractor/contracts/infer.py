@@ -60,6 +60,7 @@ class CodeRetry:
     max_delay_ms: float | None
     location: Location
     scope: str | None = None  # what it wraps: ``client`` — retries the client makes inside the call
+    retry_on: tuple[str, ...] = ()  # what triggers a retry, as the fact says (``status:404``, exception types)
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,7 +293,9 @@ def _call(f: Fact, by_id: dict[str, Fact], ids: Iterable[IdFlow], endpoints: dic
         p = by_id.get(rid)
         if p is not None:
             r = views.RetryPolicy.from_fields(p.fields)
-            retries.append(CodeRetry(p.id, _text(r.mechanism), r.attempts, _text(r.backoff), r.max_delay_ms, fact_location(p), _text(r.scope)))
+            retries.append(
+                CodeRetry(p.id, _text(r.mechanism), r.attempts, _text(r.backoff), r.max_delay_ms, fact_location(p), _text(r.scope), tuple(r.retry_on))
+            )
     breakers = []
     for bid in fields.circuit_breakers:
         b = by_id.get(bid)

@@ -25,6 +25,7 @@ from .model import (
     HTTP_METHODS,
     IDEMPOTENCY_EXPECTATIONS,
     PII_LEVELS,
+    RETRY_AFTER,
     Agreement,
     DataDependency,
     Decision,
@@ -42,6 +43,7 @@ from .model import (
     Publication,
     RequestBudget,
     Requirement,
+    RetryAdvice,
     RetryPolicy,
     ServiceContract,
     Subscription,
@@ -78,8 +80,9 @@ SHAPES: dict[str, tuple[str, ...]] = {
     "latency_budget": ("target", "acceptable", "maximum"),
     "retry": ("attempts", "backoff", "on_timeout", "reason"),
     "on_timeout": ("generates_new_request_id", "reason"),
-    "provides.operation": ("operation", "latency", "latency_budget", "inferred"),
+    "provides.operation": ("operation", "latency", "latency_budget", "retry_advice", "inferred"),
     "operation_budget": ("total",),
+    "retry_advice": ("retry_after", "retry_on", "do_not_retry", "max_attempts"),
     "provides.dataset": ("dataset", "via", "freshness", "inferred"),
     "provides.endpoint": ("endpoint", "returns", "access", "pii", "path", "method", "inferred"),
     "latency": ("current", "target"),
@@ -630,6 +633,29 @@ def _request_budget(r: _Reader, node: yamlio.LineDict, where: str) -> RequestBud
     return f.build(RequestBudget)
 
 
+RETRY_CONDITION = re.compile(r"^([1-5]xx|[1-5][0-9][0-9]|timeout|connection)$")
+
+
+def _retry_conditions(value: Any, where: str) -> tuple[str, ...]:
+    """Status classes (``4xx``), status codes (``429``), ``timeout`` or ``connection``; one, or a list."""
+    out: list[str] = []
+    for item in value if isinstance(value, list) else [value]:
+        text = str(item).lower() if isinstance(item, (int, str)) and not isinstance(item, bool) else ""
+        if not RETRY_CONDITION.match(text):
+            raise _Bad(f"expected status classes (4xx), status codes (429), timeout or connection, got {describe(item)}", "value")
+        out.append(text)
+    return tuple(dict.fromkeys(out))
+
+
+def _retry_advice(r: _Reader, node: yamlio.LineDict, where: str) -> RetryAdvice:
+    f = _Fields(r, node, where)
+    f.read("retry_after", _one_of(RETRY_AFTER))
+    f.read("retry_on", _retry_conditions)
+    f.read("do_not_retry", _retry_conditions)
+    f.read("max_attempts", _attempts)
+    return f.build(RetryAdvice)
+
+
 def _on_timeout(r: _Reader, node: yamlio.LineDict, where: str) -> OnTimeout:
     f = _Fields(r, node, where)
     f.read("generates_new_request_id", _bool)
@@ -699,6 +725,7 @@ def _provided(r: _Reader, node: yamlio.LineDict, where: str) -> ProvidedOperatio
         name = f.read("operation", _text)
         f.read("latency", _nested(r, "latency", "current/target: p50=80ms, p95=150ms", _provided_latency))
         f.read("latency_budget", _nested(r, "operation_budget", "total: 5s", _request_budget))
+        f.read("retry_advice", _nested(r, "retry_advice", "do_not_retry: [4xx], max_attempts: 3", _retry_advice))
         _mark(f)
         return f.build(ProvidedOperation) if name else None
     if kind == "dataset":

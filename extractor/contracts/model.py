@@ -170,10 +170,30 @@ class RequestBudget(Located):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RetryAdvice(Located):
+    """What a provider tells its callers about retrying an operation (``retry_advice``, checks/retry_advice.py).
+
+    ``retry_on`` and ``do_not_retry`` hold status classes (``4xx``, ``5xx``), status codes (``429``) and
+    ``timeout``/``connection``; a code named in ``retry_on`` is allowed even when its class is in
+    ``do_not_retry``. ``max_attempts`` counts every call including the first; ``retry_after`` is one of
+    ``RETRY_AFTER``."""
+
+    retry_after: str | None = None
+    retry_on: tuple[str, ...] = ()
+    do_not_retry: tuple[str, ...] = ()
+    max_attempts: int | None = None
+
+
+RETRY_AFTER = ("honour", "ignore")
+"""``honour``: the provider sends Retry-After (on 429/503) and expects clients to wait that long."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ProvidedOperation(Entry):
     operation: str
     latency: ProvidedLatency | None = None
     latency_budget: RequestBudget | None = None
+    retry_advice: RetryAdvice | None = None
 
     @property
     def key(self) -> tuple[str, str]:

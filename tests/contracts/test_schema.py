@@ -113,6 +113,7 @@ def _shape_nodes() -> dict[str, dict[str, Any]]:
         "provides.endpoint": defs["providedEndpoint"],
         "latency": defs["providedOperation"]["properties"]["latency"],
         "operation_budget": defs["providedOperation"]["properties"]["latency_budget"],
+        "retry_advice": defs["providedOperation"]["properties"]["retry_advice"],
         "data_dependencies": defs["dataDependency"],
         "retry_policies": defs["retryPolicy"],
         "operations": defs["operation"],
