@@ -38,7 +38,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("link", ("extractor.link", "extractor.kinds.*", "extractor.replicas", "extractor.mounts", "extractor.targets", "extractor.reach")),
     ("scan", ("extractor.scan",)),
     ("executors", ("extractor.executors.*",)),  # where a scan's extraction runs: shards, their merge, Dask
-    ("contracts", ("extractor.contracts.*",)),
+    ("contracts", ("extractor.contracts.*", "extractor.owners")),  # owners: a contract's owner:, else CODEOWNERS
     ("graph", ("extractor.graph", "extractor.effective")),
     ("checks", ("extractor.checks.*", "extractor.observe.*")),  # observe: telemetry readers and the checks of contracts observe
     ("history", ("extractor.history.*", "extractor.suppress", "extractor.changed")),
