@@ -270,6 +270,19 @@ class AnalyzerCore:
     def text(self, node: Node) -> str:
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
+    def member_chain(self, node: Node | None, kind: str, receiver: str, member: str) -> tuple[Node, tuple[str, ...]] | None:
+        """``a.b.c`` as its root node (``a``) and the member names after it (``("b", "c")``): a chain of
+        ``kind`` nodes (the grammar's member access) whose ``receiver`` field is the object and ``member``
+        field the name; None for no node or a member without a name."""
+        path: list[str] = []
+        while node is not None and node.type == kind:
+            name = node.child_by_field_name(member)
+            if name is None:
+                return None
+            path.append(self.text(name))
+            node = node.child_by_field_name(receiver)
+        return None if node is None else (node, tuple(reversed(path)))
+
     def anchor_text(self, node: Node, limit: int = 240) -> str:
         return " ".join(self.text(node).split())[:limit]
 

@@ -1553,16 +1553,10 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         return node is not None and node.type == "identifier" and self.text(node) == param
 
     def _member_path(self, node: Node | None, param: str) -> tuple[str, ...] | None:
-        path: list[str] = []
-        while node is not None and node.type == "member_access_expression":
-            name = node.child_by_field_name("name")
-            if name is None:
-                return None
-            path.append(self.text(name))
-            node = node.child_by_field_name("expression")
-        if node is None or node.type != "identifier" or self.text(node) != param or not path:
+        chain = self.member_chain(node, "member_access_expression", "expression", "name")
+        if chain is None or chain[0].type != "identifier" or self.text(chain[0]) != param or not chain[1]:
             return None
-        return tuple(reversed(path))
+        return chain[1]
 
     @staticmethod
     def _nested_map(assigned: dict[tuple[str, ...], Value]) -> Map:

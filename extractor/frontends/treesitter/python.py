@@ -1002,20 +1002,15 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
     def _item_key(self, holder: Node | None, sub: Node, scope: Scope, owner: Scope | None = None) -> tuple[int, str, Any] | None:
         """The store key of ``holder[sub]``: a name or an attribute path of one (``app.config``),
         by the scope owning its root name (``owner``, else the one binding it now), and a constant key."""
-        path: list[str] = []
-        while holder is not None and holder.type == "attribute":
-            attr = holder.child_by_field_name("attribute")
-            if attr is None:
-                return None
-            path.append(self.text(attr))
-            holder = holder.child_by_field_name("object")
-        if holder is None or holder.type != "identifier":
+        chain = self.member_chain(holder, "attribute", "object", "attribute")
+        if chain is None or chain[0].type != "identifier":
             return None
-        owner = owner or scope.owner_of(self.text(holder))
+        root, path = self.text(chain[0]), chain[1]
+        owner = owner or scope.owner_of(root)
         key = strip(self.to_value(self.evaluate(sub, scope)))
         if owner is None or not isinstance(key, Const) or not isinstance(key.value, (str, int)):
             return None
-        return (id(owner), f"{self.text(holder)}.{'.'.join(reversed(path))}", key.value)
+        return (id(owner), f"{root}.{'.'.join(path)}", key.value)
 
     def _store_item(self, target: Node, value: Node, scope: Scope, owner: Scope | None = None) -> None:
         """``holder[key] = value``: kept to read ``holder[key]`` back (a later assignment to the same
