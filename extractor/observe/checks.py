@@ -13,6 +13,7 @@ from ..checks.base import CheckContext, Finding, Resolution, Side, check, edge_f
 from ..contracts.match import paths_match, same_name
 from ..contracts.model import Location, ProvidedOperation
 from ..contracts.values import format_ms
+from ..effective import MeshLayer, call_tries, mesh_tries
 from ..graph import CallEdge
 from .model import Observations, ObservedEdge, ObservedOperation
 
@@ -225,19 +226,49 @@ def _provider_latency(edge: CallEdge, seen: list[ObservedEdge], observed: Observ
     return whole if whole is not None and whole.latency.count >= MIN_CALLS and seen else None
 
 
+def expected_attempts(edge: CallEdge) -> tuple[float | None, float]:
+    """The most calls one request of ``edge`` may make to the callee: each code call's attempts × the
+    attempts of the mesh layers over it (``effective.call_tries``; without code calls the declared
+    count, else 1, × the edge's mesh), and the mesh's share of it (1: no mesh retries). None: unbounded
+    (a call retried without a limit, or a Linkerd retry budget, which bounds a share of all requests,
+    not the tries of one)."""
+    if any(layer.resource == "ServiceProfile" and (layer.attempts or 1.0) > 1 for layers in edge.mesh.values() for layer in layers):
+        return None, 1.0
+    if not edge.calls:
+        base = edge.effective_attempts()
+        mesh = mesh_tries(edge.mesh.get("", ()))
+        return (None if base is None else base * mesh), mesh
+    tries = [call_tries(c, edge.mesh.get(c.id, ())) for c in edge.calls]
+    if any(t is None for t in tries):
+        return None, 1.0
+    most = max(t for t in tries if t is not None)
+    return most, max(mesh_tries(edge.mesh.get(c.id, ())) for c in edge.calls)
+
+
+def _count(v: float) -> str:
+    return f"{v:g}"
+
+
+def _mesh_names(layers: list[MeshLayer]) -> str:
+    return ", ".join(sorted({f"{layer.mesh} {layer.resource} {layer.name or ''}".strip() for layer in layers}))
+
+
 @check("observed.retries", kind="observed", title="More attempts observed than written")
 def observed_retries(ctx: CheckContext) -> Iterator[Finding]:
     """The most attempts observed for one call (client spans for the same operation under one parent
-    span) is compared with the attempts the code makes (else the declared ``retry``, else 1); more
-    observed attempts mean a layer the code does not show retries too (a client library, a mesh, a
-    proxy) and multiply the provider's load (warning, ``AT_RISK``)."""
+    span) is compared with the attempts that may run: the code's (else the declared ``retry``, else 1)
+    times the retries of the service-mesh policies over the call (the edge's effective policy,
+    ``extractor/effective.py``: 3 code attempts through an Istio route retrying 3 times may make 12
+    calls). More observed attempts mean a layer neither the code nor the mesh shows retries too (a
+    client library, a proxy) and multiply the provider's load (warning, ``AT_RISK``). A Linkerd retry
+    budget bounds a share of all requests, not the tries of one: such an edge is not compared."""
     observed = _observed(ctx)
     if observed is None:
         return
     for edge in ctx.graph.calls:
         if edge.external:
             continue
-        expected = edge.effective_attempts()
+        expected, mesh = expected_attempts(edge)
         if expected is None:
             continue
         seen = [o for o in edge_observations(edge, observed, ctx.graph.calls) if o.max_attempts > expected]
@@ -246,17 +277,26 @@ def observed_retries(ctx: CheckContext) -> Iterator[Finding]:
         o = max(seen, key=lambda x: x.max_attempts)
         consumer, provider = edge.caller, edge.callee
         written = edge.attempts()
+        layers = [layer for layers in edge.mesh.values() for layer in layers if layer.attempts is not None and layer.attempts > 1]
+        meshed = mesh > 1 and bool(layers)
+        where = f"code × mesh ({_count(expected / mesh)} × {_count(mesh)})" if meshed else "code and contract"
+        mesh_locations = tuple(loc for layer in layers for loc in layer.locations())
         yield edge_finding(
             "observed.retries",
             "warning",
             "AT_RISK",
             edge,
-            message=f"{consumer} makes at most {expected} attempt(s) at {edge.subject} in code and contract, but up to {o.max_attempts} were observed under one parent ({o.retried} of {o.parents} calls retried; {observed.evidence()})",
+            message=f"{consumer} makes at most {_count(expected)} attempt(s) at {edge.subject} in {where}, but up to {o.max_attempts} were observed under one parent ({o.retried} of {o.parents} calls retried; {observed.evidence()})",
             sides=(
-                Side(consumer, "code", f"{expected} attempt(s)", tuple(s.location for s in written)),
+                Side(consumer, "code", f"{_count(expected / mesh)} attempt(s)", tuple(s.location for s in written)),
+                *(
+                    (Side(provider, "does", f"its mesh policy tries each request {_count(mesh)} times ({_mesh_names(layers)})", mesh_locations),)
+                    if meshed
+                    else ()
+                ),
                 _observed_side(consumer, f"up to {o.max_attempts} attempts per call, {o.retried} of {o.parents} calls retried", observed),
             ),
-            extra_locations=_code_locations(edge),
+            extra_locations=_code_locations(edge) + list(mesh_locations),
             impact=f"{provider} receives up to {o.max_attempts}× the calls {consumer} means to make; retry amplification is computed on fewer attempts than run",
             resolutions=(Resolution(consumer, f"{consumer}: find the layer that retries (client library defaults, mesh, proxy) and declare or remove it"),),
         )
