@@ -80,6 +80,7 @@ MANIFESTS = (
     "settings.gradle",
     "settings.gradle.kts",
     "Cargo.toml",
+    "composer.json",
     "Dockerfile",
 )
 BUILD_SCRIPTS = (".gradle.kts",)  # Gradle Kotlin DSL: manifests, not the service's Kotlin code
@@ -349,8 +350,8 @@ TEST_PROJECT_MARKERS = ("Microsoft.NET.Test.Sdk", "xunit", "NUnit", "MSTest.Test
 _DOCKER_ARG = re.compile(r"(?m)^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)")
 BUILDKIT_ARGS = frozenset({"BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT", "TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT"})
 """BuildKit's automatic build arguments: a multi-platform build, not a Dockerfile parameterised by its source."""
-FOREIGN_MANIFESTS = ("Gemfile", "composer.json", "mix.exs", "CMakeLists.txt")
-"""Manifests of services in languages that are not read (Ruby, PHP, Elixir, C++; Rust's Cargo.toml is a ``MANIFESTS`` entry): beside a
+FOREIGN_MANIFESTS = ("Gemfile", "mix.exs", "CMakeLists.txt")
+"""Manifests of services in languages that are not read (Ruby, Elixir, C++; Rust's Cargo.toml and PHP's composer.json are ``MANIFESTS`` entries): beside a
 Dockerfile, the folder is a service whose calls are not seen (it can still be called)."""
 CLIENT_PACKAGES = {"expo": "an Expo app", "react-native": "a React Native app", "electron": "an Electron desktop app"}
 """``package.json`` dependencies that make the folder an app running on users' devices: a client."""

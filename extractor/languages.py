@@ -20,6 +20,7 @@ EXTENSIONS: dict[str, str] = {
     ".kt": "kotlin",
     ".kts": "kotlin",
     ".rs": "rust",
+    ".php": "php",
 }
 
 

@@ -56,6 +56,7 @@ DEFAULT_PATHS = {
     "csharp": "x.cs",
     "kotlin": "x/Svc.kt",
     "python": "x.py",
+    "php": "x.php",
 }
 
 

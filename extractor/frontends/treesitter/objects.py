@@ -133,10 +133,16 @@ class ObjectBuilder(Evaluator):
 
     def keyed_capture(self, obj: Obj, conf: ConfigureSpec, key: Node, value: Node, scope: Scope) -> Obj:
         """A keyed setter's value under the capture its key names (a key of the map the spec's
-        ``keys`` do not list changes nothing)."""
+        ``keys`` do not list changes nothing); with ``unit_arg`` the key is also the value's unit,
+        ``Call(key, (value,))`` for the rule's timeout ``functions:`` (PHP's ``curl_setopt($ch,
+        CURLOPT_TIMEOUT_MS, 300)``)."""
         k = strip(self.to_value(self.evaluate(key, scope)))
-        capture = dict(conf.keys).get(k.value) if isinstance(k, Const) and isinstance(k.value, str) else None
-        return self.with_capture(obj, capture, self.to_value(self.evaluate(value, scope))) if capture else obj
+        name = k.value if isinstance(k, Const) and isinstance(k.value, str) else None
+        capture = dict(conf.keys).get(name) if name is not None else None
+        if name is None or not capture:
+            return obj
+        v = self.to_value(self.evaluate(value, scope))
+        return self.with_capture(obj, capture, Call(name, (v,)) if conf.unit_arg is not None else v)
 
     def set_item(self, base_name: str, key: Node, value: Node, scope: Scope) -> None:
         """``props[KEY] = v`` on a tracked object bound to a name: its type's keyed ``"[]"`` setter."""
@@ -188,7 +194,7 @@ class ObjectBuilder(Evaluator):
         if site.func is None:
             return
         parts = self.member_parts(site.func)
-        if parts is None or parts[1] not in self.index.configure_methods or parts[0].type != "identifier":
+        if parts is None or parts[1] not in self.index.configure_methods or parts[0].type not in self.IDENTIFIER_TYPES:
             return
         name = self.text(parts[0])
         obj = self.bound_obj(name, scope)
