@@ -115,8 +115,8 @@ KOTLIN = _spec(
 )
 # Rust: a crate's paths are qualified by its use declarations; a file is its own module.
 RUST = _spec("rust", (".rs",), "tree_sitter_rust", "rust:RustAnalyzer", LINE_AND_BLOCK_COMMENTS, "rust:words_of")
-# PHP: names qualified by the file's namespace and use declarations; a file is its own module.
-PHP = _spec("php", (".php",), (("", "tree_sitter_php", "language_php"),), "php:PhpAnalyzer", COMMENT, "php:words_of")
+# PHP: names qualified by the file's namespace and use declarations; a module is a Composer project.
+PHP = _spec("php", (".php",), (("", "tree_sitter_php", "language_php"),), "php:PhpAnalyzer", COMMENT, "php:words_of", "php_project:project_path")
 # Python's module names are relative to the file's service (``python_package.module_name_for``, which
 # the scan applies), so the spec names no ``module_name``; its prefilter checks imports.
 PYTHON = _spec(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ...values import Const, Dynamic, Env, Map, Ref, Seq, fold, strip
+from ...values import Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Opaque, Scope, Site
 from .syntax import SyntaxAnalyzer, option_names
 from .tables import syntax_tables
@@ -40,6 +40,18 @@ def words_of(name: str) -> set[str]:
     return set() if any(c in head for c in "*?[") or len(head) < 3 else {head}
 
 
+def descendants(root: Node, node_type: str) -> list[Node]:
+    """Every node of a type under ``root``, in source order."""
+    out: list[Node] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == node_type:
+            out.append(node)
+        stack.extend(reversed(node.named_children))
+    return out
+
+
 def php_name(text: str) -> str:
     """A PHP name as the rules write it: ``\\GuzzleHttp\\Client`` → ``GuzzleHttp.Client``."""
     return text.strip().lstrip("\\").replace("\\", ".")
@@ -54,6 +66,7 @@ class PhpAnalyzer(SyntaxAnalyzer):
         super().__init__(*args, **kwargs)
         self._all_functions: list[FunctionInfo] = []
         self._top: list[Node] = []
+        self._container_params: dict[str, tuple[Node, Scope]] | None = None  # setParameter('k', v) of the file
 
     # ================================================================ names
     def qualify_name(self, text: str, kind: str = "class") -> str:
@@ -140,7 +153,8 @@ class PhpAnalyzer(SyntaxAnalyzer):
             elif t == "expression_statement":  # define('X', v)
                 call = next(iter(self.named(node)), None)
                 func = call.child_by_field_name("function") if call is not None and call.type == "function_call_expression" else None
-                args = self.call_args(call.child_by_field_name("arguments"))[0] if call is not None and func is not None else []
+                site = self.site(call, scope) if call is not None and func is not None else None
+                args = site.args if site is not None else []
                 if func is not None and self.text(func).lstrip("\\").lower() == "define" and len(args) == 2:
                     key = strip(self.to_value(self.evaluate(args[0], scope)))
                     if isinstance(key, Const) and isinstance(key.value, str):
@@ -248,13 +262,87 @@ class PhpAnalyzer(SyntaxAnalyzer):
         return super().member_parts(node)
 
     def eval_call(self, site: Site, scope: Scope, shallow: bool = False) -> Any:
-        """``sprintf('%s/x', $a)`` (``format_functions``): a string template."""
+        """``sprintf('%s/x', $a)`` (``format_functions``): a string template; a container parameter
+        read (``$c->getParameter('k')``): the value the file sets it to."""
         func = site.func
+        if func is not None and func.type == "name" and site.args and self.text(func) in self.container_words("container_parameter_getters"):
+            if self.method_name(site, scope) in option_names(self.index, "container_parameter_getters"):
+                key = strip(self.to_value(self.evaluate(site.args[0], scope)))
+                found = self.container_params().get(key.value) if isinstance(key, Const) and isinstance(key.value, str) else None
+                if found is not None:
+                    return self.evaluate(found[0], found[1])
         if func is not None and func.type in ("name", "qualified_name") and self.FORMAT_FUNCTIONS and site.args:
             if self.text(func).lstrip("\\").lower() in self.FORMAT_FUNCTIONS and self.qualify_name(self.text(func), "function") in self.FORMAT_FUNCTIONS:
-                values = tuple(self.to_value(self.evaluate(a, scope)) for a in site.args)
+                values = tuple(self.template_part(self.to_value(self.evaluate(a, scope))) for a in site.args)
                 return fold("%", values[0], Seq(values[1:]))
         return super().eval_call(site, scope, shallow)
+
+    # ================================================================ a container's registrations (the rules' options: container_*)
+    def container_words(self, key: str) -> frozenset[str]:
+        return frozenset(n.rpartition(".")[2] for n in option_names(self.index, key))
+
+    def container_params(self) -> dict[str, tuple[Node, Scope]]:
+        """The parameters the file sets (``$c->setParameter('catalogueUrl', getenv('X') ?: 'd')``):
+        name → the value's expression and scope."""
+        if self._container_params is None:
+            self._container_params = {}
+            words = self.container_words("container_parameter_setters")
+            for call in descendants(self.tree.root_node, "member_call_expression") if words else ():
+                site = self.site(call, self.module_scope)
+                if site is None or site.func is None or self.text(site.func) not in words or len(site.args) != 2:
+                    continue
+                scope = self.scope_at(call)
+                if self.method_name(site, scope) in option_names(self.index, "container_parameter_setters"):
+                    key = strip(self.to_value(self.evaluate(site.args[0], scope)))
+                    if isinstance(key, Const) and isinstance(key.value, str):
+                        self._container_params.setdefault(key.value, (site.args[1], scope))
+        return self._container_params
+
+    def collect_exports(self) -> None:
+        """The module's exports, and the constructor arguments the file's container registers:
+        ``$c->register(X::class)->addArgument(v)`` exports ``v`` as ``$args\\X`` (its capture ``0``),
+        which ``X``'s constructor reads in any file of the project (``function_scope``)."""
+        super().collect_exports()
+        words = self.container_words("container_registrations")
+        if not words or not self.module_name:
+            return
+        arg_words = option_names(self.index, "container_arguments")
+        for stmt in descendants(self.tree.root_node, "expression_statement"):
+            chain: list[Node] = []
+            node = next(iter(self.named(stmt)), None)
+            while node is not None and node.type == "member_call_expression":
+                chain.append(node)
+                node = node.child_by_field_name("object")
+            site = self.site(chain[-1], self.module_scope) if chain else None
+            if site is None or site.func is None or self.text(site.func) not in words or not site.args:
+                continue
+            scope = self.scope_at(chain[-1])
+            if self.method_name(site, scope) not in option_names(self.index, "container_registrations"):
+                continue
+            key = strip(self.to_value(self.evaluate(site.args[0], scope)))
+            values: list[tuple[str, Value]] = []
+            for call in reversed(chain[:-1]):
+                step = self.site(call, scope)
+                if step is not None and step.func is not None and self.text(step.func) in arg_words and len(step.args) == 1:
+                    values.append((str(len(values)), self.to_value(self.evaluate(step.args[0], scope))))
+            if isinstance(key, Const) and isinstance(key.value, str) and values:
+                self.result.exports[self.args_key(key.value)] = Obj("$args", tuple(values), key.value.rpartition("\\")[2], "")
+
+    @staticmethod
+    def args_key(fqn: str) -> str:
+        """The export naming the constructor arguments a container registers for class ``fqn``."""
+        return "$args\\" + fqn.lstrip("\\").replace(".", "\\")
+
+    def function_scope(self, fn: FunctionInfo, args: tuple[Any, ...] | None = None) -> Scope:
+        """A constructor's untyped or scalar parameters, when the rules know a container: what a
+        registration of the class passes (``args_key``, resolved at link time), named by the parameter."""
+        scope = super().function_scope(fn, args)
+        if args is None and fn.cls is not None and fn.name == "__construct" and self.module_name and option_names(self.index, "container_registrations"):
+            fqn = ".".join(p for p in (self.package, fn.cls.qualname) if p)
+            for i, (name, tnode) in enumerate(self.function_params(fn.node)):
+                if name and (tnode is None or tnode.type == "primitive_type"):
+                    scope.bindings[name] = Binding(value=Named(name, Ref(f"{self.module_name}.{self.args_key(fqn)}.{i}")))
+        return scope
 
     def function_params(self, node: Node) -> list[tuple[str, Node | None]]:
         out: list[tuple[str, Node | None]] = []
@@ -358,12 +446,17 @@ class PhpAnalyzer(SyntaxAnalyzer):
             elif c.type == "escape_sequence":
                 parts.append(Const(self.unescape(self.text(c))))
             else:
-                v = strip(self.to_value(self.evaluate(c, scope)))
-                parts.append(Const(str(v.value)) if isinstance(v, Const) and isinstance(v.value, (int, float)) and not isinstance(v.value, bool) else v)
+                parts.append(self.template_part(self.to_value(self.evaluate(c, scope))))
         out: Any = Const("")
         for p in parts:
             out = fold("+", out, p)
         return out
+
+    @staticmethod
+    def template_part(v: Value) -> Value:
+        """A value put in a string: a known number as its text."""
+        inner = strip(v)
+        return Const(str(inner.value)) if isinstance(inner, Const) and isinstance(inner.value, (int, float)) and not isinstance(inner.value, bool) else v
 
     def ev_boolean(self, node: Node, scope: Scope) -> Any:
         return Const(self.text(node).lower() == "true")
