@@ -98,6 +98,7 @@ class Inventory:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     from_git: bool = False
     browser: dict[str, str] = field(default_factory=dict)  # source files that run in users' browsers → why (``browser_code``)
+    proxy_configs: dict[str, str] = field(default_factory=dict)  # proxy configuration files → the proxy (``proxy_configs``)
 
 
 def _git_files(root: Path) -> list[str] | None:
@@ -171,6 +172,7 @@ def inventory(root: Path, config: Config, only: Iterable[str] | None = None) -> 
         else:
             inv.other_files.append(rel)
     inv.browser = browser_code(root, inv.files, inv.other_files)
+    inv.proxy_configs = proxy_configs(root, inv.other_files)
     return inv
 
 
@@ -375,40 +377,61 @@ DATABASE_IMAGES = frozenset(
     }
 )
 """Stock database images that run the scripts and data files a folder adds to them (``/docker-entrypoint-initdb.d``)."""
-INFRASTRUCTURE_IMAGES = DATABASE_IMAGES | frozenset(
-    {
-        "memcached",
-        "opensearch-dashboards",
-        "kibana",
-        "logstash",
-        "rabbitmq",
-        "kafka",
-        "zookeeper",
-        "nats",
-        "pulsar",
-        "activemq",
-        "seq",
-        "jaeger",
-        "all-in-one",
-        "zipkin",
-        "prometheus",
-        "grafana",
-        "loki",
-        "tempo",
-        "opentelemetry-collector",
-        "opentelemetry-collector-contrib",
-        "otel-collector",
-        "consul",
-        "eureka",
-        "config-server",
-        "keycloak",
-        "etcd",
-        "minio",
-        "azurite",
-        "localstack",
-        "dynamodb",
-        "dynamodb-local",
-    }
+COLLECTOR_IMAGES = {
+    "fluentd": "a log collector",
+    "fluent-bit": "a log collector",
+    "logstash": "a log collector",
+    "vector": "a log collector",
+    "filebeat": "a log collector",
+    "promtail": "a log collector",
+    "telegraf": "a metrics collector",
+    "prometheus": "a metrics collector",
+    "opentelemetry-collector": "a telemetry collector",
+    "opentelemetry-collector-contrib": "a telemetry collector",
+    "otel-collector": "a telemetry collector",
+    "alloy": "a telemetry collector",
+}
+"""Stock images of log, metrics and telemetry collectors, and what each is: a folder that starts
+from one and adds its configuration and plugins (``RUN fluent-gem install ...``, ``plugins/*.rb``)
+is infrastructure, not a service, whatever code its plugins hold."""
+INFRASTRUCTURE_IMAGES = (
+    DATABASE_IMAGES
+    | frozenset(COLLECTOR_IMAGES)
+    | frozenset(
+        {
+            "memcached",
+            "opensearch-dashboards",
+            "kibana",
+            "logstash",
+            "rabbitmq",
+            "kafka",
+            "zookeeper",
+            "nats",
+            "pulsar",
+            "activemq",
+            "seq",
+            "jaeger",
+            "all-in-one",
+            "zipkin",
+            "prometheus",
+            "grafana",
+            "loki",
+            "tempo",
+            "opentelemetry-collector",
+            "opentelemetry-collector-contrib",
+            "otel-collector",
+            "consul",
+            "eureka",
+            "config-server",
+            "keycloak",
+            "etcd",
+            "minio",
+            "azurite",
+            "localstack",
+            "dynamodb",
+            "dynamodb-local",
+        }
+    )
 )
 """Stock images of databases, brokers, caches, search and telemetry backends, configuration
 servers, registries and identity providers: the data and infrastructure layers of the graph (store
@@ -839,7 +862,7 @@ def _compose_proxies(composed: list[ComposeService], inv: Inventory) -> dict[str
     """Folders holding a proxy's configuration (nginx, Envoy) and no source that a Docker Compose
     service mounts or builds (``volumes: [./gateways/envoy/web:/etc/envoy]``): folder → (the
     compose service's name, the reason). Such a proxy runs a stock image, so it has no manifest."""
-    proxies = {_parent(f) for f in inv.other_files if _is_proxy_config(f)}
+    proxies = {_parent(f) for f in inv.proxy_configs}
     if not proxies:
         return {}
     out: dict[str, tuple[str, str]] = {}
@@ -950,9 +973,11 @@ def _classify(
             return "library", f"a library (no entry point), referenced by {', '.join(users)}"
     if manifests == ["Dockerfile"] and sources:
         stock = _stock_infrastructure(_read(root, f"{d}/Dockerfile"))
+        shown_files = ", ".join(f[len(d) + 1 :] for f in sources[:3]) + (", ..." if len(sources) > 3 else "")
         if stock in DATABASE_IMAGES:  # FROM mongo:3 with ADD ./dump /: scripts and data the database runs at start
-            shown_files = ", ".join(f[len(d) + 1 :] for f in sources[:3]) + (", ..." if len(sources) > 3 else "")
             return "infrastructure", f"a stock {stock} image with its init scripts and data ({shown_files}), no manifest of a service: not a service"
+        if stock in COLLECTOR_IMAGES:  # FROM fluentd with plugins/*.rb: code the collector loads
+            return "infrastructure", f"a stock {stock} image ({COLLECTOR_IMAGES[stock]}) with its plugins and configuration ({shown_files}): not a service"
     script = _script_folder(texts.get("package.json", "")) if manifests == ["package.json"] and d not in deployed else None
     if script is not None and any(_SERVES.search(_read(root, f)) for f in sources[:200]):
         script = None  # http.createServer(...).listen(port): a server without a framework
@@ -965,13 +990,14 @@ def _classify(
         foreign = sorted(f.rsplit("/", 1)[-1] for f in inv.other_files if _parent(f) == d and f.rsplit("/", 1)[-1] in FOREIGN_MANIFESTS)
         if foreign:
             return "service", f"manifest: Dockerfile, {', '.join(foreign)} (a language that is not read: its calls are not seen)"
-        proxy = next((f for f in inv.other_files if f.startswith(d + "/") and _is_proxy_config(f)), None)
+        proxy = next((f for f in inv.other_files if f.startswith(d + "/") and f in inv.proxy_configs), None)
         if proxy is not None:
             return "proxy", f"a proxy: Dockerfile and {proxy.rsplit('/', 1)[-1]}, no source"
         dockerfile = _read(root, f"{d}/Dockerfile")
         stock = _stock_infrastructure(dockerfile)
         if stock is not None:
-            return "infrastructure", f"a stock {stock} image with its configuration (Dockerfile FROM {stock}), no source: not a service"
+            what = f" ({COLLECTOR_IMAGES[stock]})" if stock in COLLECTOR_IMAGES else ""
+            return "infrastructure", f"a stock {stock} image{what} with its configuration (Dockerfile FROM {stock}), no source: not a service"
         arg = _parameterised(dockerfile)
         if arg is not None:
             return "build", f"a generic build folder: a Dockerfile parameterised by ARG {arg}, no source"
@@ -1114,7 +1140,7 @@ def _runnable(project_text: str, sources: list[str]) -> bool:
 
 
 def is_nginx_file(rel: str) -> bool:
-    """An nginx configuration file: ``nginx.conf``, or a ``.conf`` / ``.conf.template`` under a path naming nginx."""
+    """An nginx configuration file by its name: ``nginx.conf``, or a ``.conf`` / ``.conf.template`` under a path naming nginx."""
     name = rel.rsplit("/", 1)[-1]
     return name == "nginx.conf" or (name.endswith((".conf", ".conf.template")) and "nginx" in rel.lower())
 
@@ -1124,8 +1150,38 @@ def is_envoy_file(rel: str) -> bool:
     return rel.lower().endswith((".yaml", ".yml")) and "envoy" in rel.lower()
 
 
-def _is_proxy_config(rel: str) -> bool:
-    return is_nginx_file(rel) or is_envoy_file(rel)
+NGINX_SUFFIXES = (".conf", ".template", ".tmpl", ".tpl", ".j2", ".nginx")
+"""Names of files that may hold an nginx configuration anywhere (``web/default.conf.template``, which
+``envsubst`` fills): their text decides (``is_nginx_text``)."""
+SNIFF_BYTES = 262_144
+_NGINX_BLOCK = re.compile(r"(?m)^[ \t]*(?:server|http|upstream[ \t]+[^\s{;]+|location[ \t]+[^{;\n]+)[ \t]*\{")
+_NGINX_PROXY = re.compile(r"(?m)^[ \t]*proxy_pass[ \t]+[^;\s]+[ \t]*;")
+
+
+def is_nginx_text(text: str) -> bool:
+    """An nginx configuration by its text: a ``server`` / ``http`` / ``upstream NAME`` / ``location
+    PATH`` block opened at the start of a line, and a ``proxy_pass ADDRESS;`` directive."""
+    return bool(_NGINX_PROXY.search(text)) and bool(_NGINX_BLOCK.search(text))
+
+
+def proxy_configs(root: Path, other_files: Iterable[str]) -> dict[str, str]:
+    """The proxy configuration files of the repository → the proxy (``nginx``, ``envoy``): by name
+    (``is_nginx_file``, ``is_envoy_file``), or, for a file whose name may be an nginx
+    configuration's (``NGINX_SUFFIXES``), by its text (``is_nginx_text``; up to ``SNIFF_BYTES``): each read once."""
+    out: dict[str, str] = {}
+    for rel in other_files:
+        if is_envoy_file(rel):
+            out[rel] = "envoy"
+        elif is_nginx_file(rel):
+            out[rel] = "nginx"
+        elif rel.endswith(NGINX_SUFFIXES):
+            try:
+                text = safeio.read_text(root / rel, limit=SNIFF_BYTES)
+            except OSError:  # unreadable, or too large to be a hand-written configuration
+                continue
+            if is_nginx_text(text):
+                out[rel] = "nginx"
+    return out
 
 
 def _parameterised(dockerfile: str) -> str | None:

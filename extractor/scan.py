@@ -528,7 +528,7 @@ def _scan(
     from .reach import build_call_index
 
     progress.stage("linking")
-    book = build_address_book(inv.root, services, inv.other_files)
+    book = build_address_book(inv.root, services, inv.other_files, inv.proxy_configs)
     routed: dict[str, str] = {}  # a service whose configuration declares proxy routes → the first such file
     for route in sorted(book.routes, key=lambda r: (r.file, r.line)):
         routed.setdefault(route.service or "", route.file)

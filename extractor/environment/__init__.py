@@ -13,13 +13,13 @@ against the book.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .. import yamlio
-from ..discover import COMPOSE_NAMES, compose_images, compose_services, is_envoy_file, is_nginx_file, service_files
+from ..discover import COMPOSE_NAMES, compose_images, compose_services, proxy_configs, service_files
 from ..facts import Diagnostic, Service
 from . import envoy, nginx, spring_gateway, yarp, zuul
 from .appsettings import read_appsettings
@@ -36,9 +36,10 @@ from .spring import read_spring_config
 __all__ = ["AddressBook", "build_address_book"]
 
 
-def build_address_book(root: Path, services: list[Service], other_files: Iterable[str]) -> AddressBook:
+def build_address_book(root: Path, services: list[Service], other_files: Iterable[str], proxies: Mapping[str, str] | None = None) -> AddressBook:
     """Every deployment and configuration file of the repository read into one book; later readers
-    never override a value an earlier one set (deployment files, then .env, appsettings, Spring)."""
+    never override a value an earlier one set (deployment files, then .env, appsettings, Spring).
+    ``proxies``: the proxy configuration files (``Inventory.proxy_configs``; found here when not given)."""
     book = AddressBook(services=services)
     for svc in services:
         for alias in svc.aliases:
@@ -68,15 +69,17 @@ def build_address_book(root: Path, services: list[Service], other_files: Iterabl
             elif doc.get("kind") in K8S_KINDS:
                 k8s_docs.append((rel, doc))
     read_k8s_docs(book, k8s_docs)
-    read_dockerfiles(book, root, roots, by_root)  # the image's own command: after the deployment's, which wins
+    composed = compose_services(root, other_files)
+    read_dockerfiles(book, root, roots, by_root, other_files, composed)  # the image's own command, ENV and script: after the deployment's, which wins
     read_env_files(book, root, roots, by_root, other_files)  # after the deployment files: their values win
     read_appsettings(book, root, roots, by_root, other_files)
     served = read_spring_config(book, root, roots, by_root, other_files)  # files a Config Server serves → their services
     aspire_routes = read_aspire(book, root, roots, by_root, other_files)
-    for image in compose_images(compose_services(root, other_files), services):
+    for image in compose_images(composed, services):
         if image.infrastructure is None:  # a service of the system running a stock image: its name is its address (when no other says)
             book.add_alias(image.name, image.name)
-    book.routes = read_routes(root, roots, by_root, other_files, book, served) + aspire_routes
+    proxies = proxy_configs(root, other_files) if proxies is None else proxies
+    book.routes = read_routes(root, roots, by_root, other_files, book, served, proxies) + aspire_routes
     read_mesh(book, root, other_files)
     return book
 
@@ -85,27 +88,36 @@ ROUTE_READERS = (
     (spring_gateway.is_gateway_file, spring_gateway.routes_in),
     (spring_gateway.is_gateway_file, zuul.routes_in),
     (yarp.is_yarp_file, yarp.routes_in),
-    (is_nginx_file, nginx.routes_in),
-    (is_envoy_file, envoy.routes_in),
 )
-"""Gateway and reverse-proxy formats: which files each reads, and its reader of one file."""
+"""Gateway formats read from an application's configuration: which files each reads, and its reader of one file."""
+PROXY_READERS = {"nginx": nginx.routes_in, "envoy": envoy.routes_in}
+"""Reverse-proxy formats: the reader of one file of each proxy that ``discover.proxy_configs`` finds."""
 
 
 def read_routes(
-    root: Path, roots: list[str], by_root: dict[str, str], other_files: Iterable[str], book: AddressBook, served: dict[str, list[str]] | None = None
+    root: Path,
+    roots: list[str],
+    by_root: dict[str, str],
+    other_files: Iterable[str],
+    book: AddressBook,
+    served: dict[str, list[str]] | None = None,
+    proxies: Mapping[str, str] | None = None,
 ) -> list[Route]:
     """The routes of every proxy configuration file a service's folder holds, owned by that service;
     a reader gets the service's configuration by canonical key (Resilience4j settings of a gateway).
     A file a Config Server serves (``served``: file → services) holds the routes of the services it
-    is served to, not of the server."""
+    is served to, not of the server. ``proxies``: the reverse-proxy configuration files (file → proxy)."""
     out: list[Route] = []
     served = served or {}
+    proxies = proxies or {}
     for rel, clients in sorted(served.items()):
         for service in clients:
             for read in (spring_gateway.routes_in, zuul.routes_in):
                 out += [replace(r, service=service) for r in read(root, rel, book.canonical_env(service))]
     for rel, service in service_files(sorted(r for r in other_files if r not in served), roots, by_root):
-        for accepts, read in ROUTE_READERS:
-            if accepts(rel):
-                out += [replace(r, service=service) for r in read(root, rel, book.canonical_env(service))]
+        readers = [read for accepts, read in ROUTE_READERS if accepts(rel)]
+        if rel in proxies:
+            readers.append(PROXY_READERS[proxies[rel]])
+        for read in readers:
+            out += [replace(r, service=service) for r in read(root, rel, book.canonical_env(service))]
     return out
