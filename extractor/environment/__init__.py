@@ -21,7 +21,7 @@ from typing import Any
 from .. import yamlio
 from ..discover import COMPOSE_NAMES, compose_images, compose_services, proxy_configs, service_files
 from ..facts import Diagnostic, Service
-from . import envoy, nginx, spring_gateway, yarp, zuul
+from . import envoy, helm, nginx, spring_gateway, yarp, zuul
 from .appsettings import read_appsettings
 from .aspire import read_aspire
 from .book import AddressBook
@@ -49,8 +49,10 @@ def build_address_book(root: Path, services: list[Service], other_files: Iterabl
     roots = [s.root for s in services]
     by_root = {s.root: s.name for s in services}
     k8s_docs: list[tuple[str, dict[str, Any]]] = []  # read once all are loaded: a workload's envFrom names ConfigMaps of any file
+    rendered, problems, templated = helm.render_charts(root, other_files)  # Helm charts rendered with their values (helm.py)
+    book.diagnostics += problems
     for rel in sorted(other_files):
-        if not rel.endswith((".yaml", ".yml")):
+        if not rel.endswith((".yaml", ".yml")) or rel in templated:
             continue
         is_compose = bool(COMPOSE_NAMES.search(rel))
         if not is_compose and not maybe_k8s(rel):
@@ -68,6 +70,7 @@ def build_address_book(root: Path, services: list[Service], other_files: Iterabl
                 read_compose(book, rel, doc, roots, by_root, root)
             elif doc.get("kind") in K8S_KINDS:
                 k8s_docs.append((rel, doc))
+    k8s_docs += [(r.file, r.doc) for r in rendered if r.doc.get("kind") in K8S_KINDS]  # after the plain manifests, labelled helm
     read_k8s_docs(book, k8s_docs)
     composed = compose_services(root, other_files)
     read_dockerfiles(book, root, roots, by_root, other_files, composed)  # the image's own command, ENV and script: after the deployment's, which wins
@@ -80,7 +83,8 @@ def build_address_book(root: Path, services: list[Service], other_files: Iterabl
             book.add_alias(image.name, image.name)
     proxies = proxy_configs(root, other_files) if proxies is None else proxies
     book.routes = read_routes(root, roots, by_root, other_files, book, served, proxies) + aspire_routes
-    read_mesh(book, root, other_files)
+    read_mesh(book, root, [f for f in other_files if f not in templated])
+    book.mesh += [replace(p, service=book.service_for_host(p.host)) for p in helm.add_mesh(book.mesh, helm.mesh_policies(rendered))]
     return book
 
 

@@ -21,8 +21,9 @@ and kinds (``READERS``), each value with the line it is written at:
 Hosts resolve to services of the repository through the address book (``orders``,
 ``orders.shop.svc.cluster.local``). A file that does not parse is a warning with its ``file:line``.
 Not read: Envoy sidecar bootstrap overrides (Envoy route configurations are proxy routes,
-``envoy.py``), Istio ``Sidecar`` and ``EnvoyFilter``, Linkerd ``HTTPRoute`` policy resources,
-Helm templates before rendering.
+``envoy.py``), Istio ``Sidecar`` and ``EnvoyFilter``, Linkerd ``HTTPRoute`` policy resources.
+A Helm chart's templates are not read here but rendered with their values (``helm.py``), whose
+policies come through the same ``READERS``.
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ class MeshPolicy:
     max_pending_requests: int | None = None
     max_requests: int | None = None
     breaker_line: int = 0
+    packaging: str | None = None  # helm: rendered from a chart (helm.py); None: a plain manifest
+    rendered_from: str | None = None  # helm chart X, templates/Y.yaml, values.yaml:LINE (the values printed on its lines)
 
 
 def _line(node: Any, key: Any) -> int:

@@ -44,6 +44,8 @@ FIELDS = fields(
     max_pending_requests  integer?  -    Connection pool: most requests waiting for a connection.
     max_requests          integer?  -    Connection pool: most concurrent requests.
     breaker_line          integer?  -    The line of the outlier detection (or connection pool).
+    packaging             string?   -    helm: rendered from a Helm chart of the repository with its values (the file and lines are the template's); absent: a plain manifest.
+    rendered_from         string?   -    For a rendered policy: the chart, its template and the values lines printed on its timeout and retry lines (helm chart shop, templates/orders-vs.yaml, charts/shop/values.yaml:12).
     """,
     mesh={"enum": list(MESHES)},
     resource={"enum": list(RESOURCES)},
@@ -89,6 +91,8 @@ def mesh_facts(book: AddressBook) -> list[Fact]:
         out.update({k: v for k, v in extra.items() if v is not None})
         if p.breaker_line:
             out["breaker_line"] = p.breaker_line
+        if p.packaging:
+            out.update(packaging=p.packaging, rendered_from=p.rendered_from)
         anchor = f"{p.resource} {p.name or ''} {p.host} {p.match or ''}"
         facts.append(Fact("mesh_policy", f"mesh.{p.mesh}", p.file, p.line or 1, 1, "high", out, p.service, anchor=anchor))
     assign_ids(facts)

@@ -255,6 +255,8 @@ class MeshPolicy(KindView):
     max_pending_requests: int | None = None
     max_requests: int | None = None
     breaker_line: int | None = None
+    packaging: str | None = None
+    rendered_from: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
