@@ -32,8 +32,20 @@ from .book import AddressBook
 from .svcconfig import LIBRARY_DEFAULT_PREFIX, canonical, config_file_rank, is_config_file, read_config_file
 
 SERVED_SUFFIXES = (".yml", ".yaml", ".properties")
-RIBBON_DEFAULTS = {"ribbon.ReadTimeout": "1000", "ribbon.ConnectTimeout": "1000"}
-"""Ribbon's ``RibbonClientConfiguration`` defaults (``DEFAULT_READ_TIMEOUT``, ``DEFAULT_CONNECT_TIMEOUT``)."""
+RIBBON_DEFAULTS = {
+    "ribbon.ReadTimeout": "1000",
+    "ribbon.ConnectTimeout": "1000",
+    "ribbon.MaxAutoRetries": "0",
+    "ribbon.MaxAutoRetriesNextServer": "1",
+    "ribbon.OkToRetryOnAllOperations": "false",
+}
+"""Ribbon's ``RibbonClientConfiguration`` timeouts (``DEFAULT_READ_TIMEOUT``, ``DEFAULT_CONNECT_TIMEOUT``)
+and ``DefaultClientConfigImpl``'s retry settings (``DEFAULT_MAX_AUTO_RETRIES``,
+``DEFAULT_MAX_AUTO_RETRIES_NEXT_SERVER``, ``DEFAULT_OK_TO_RETRY_ON_ALL_OPERATIONS``)."""
+SPRING_RETRY_KEY = "spring-retry"
+"""``$library_default.spring-retry``: ``true`` when the build names Spring Retry, under which Spring
+Cloud Netflix retries load-balanced calls with ``RibbonLoadBalancedRetryPolicy`` (GETs only)."""
+_SPRING_RETRY = re.compile(r"<artifactId>\s*spring-retry\s*</artifactId>|org\.springframework\.retry:spring-retry\b")
 _NETFLIX_RIBBON = re.compile(r"spring-cloud-starter-netflix-(ribbon|eureka-client|zuul)\b")
 _BOOT_VERSION = re.compile(r"<artifactId>\s*spring-boot-starter-parent\s*</artifactId>\s*<version>\s*(\d+)\.(\d+)")
 _GRADLE_BOOT = re.compile(r"org\.springframework\.boot['\"]?\s*\)?\s*version\s*['\"](\d+)\.(\d+)")
@@ -233,11 +245,12 @@ def _ribbon_on_classpath(text: str) -> bool:
 def _classpath_defaults(book: AddressBook, root: Path, service: str, by_root: dict[str, str]) -> None:
     """Library defaults of what the service's build file puts on the classpath (module docstring)."""
     folder = next((r for r, n in sorted(by_root.items()) if n == service), None)
-    if folder is None or not _ribbon_on_classpath(_build_text(root, folder)):
+    build = _build_text(root, folder) if folder is not None else ""
+    if folder is None or not _ribbon_on_classpath(build):
         return
     where = str(PurePosixPath(folder, "pom.xml"))
     env = book.env_by_service.setdefault(service, {})
-    for key, value in RIBBON_DEFAULTS.items():
+    for key, value in {**RIBBON_DEFAULTS, SPRING_RETRY_KEY: "true" if _SPRING_RETRY.search(build) else "false"}.items():
         k = LIBRARY_DEFAULT_PREFIX + key
         env.setdefault(k, value)
         book.env_sources.setdefault((service, k), where)
