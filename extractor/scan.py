@@ -481,6 +481,14 @@ def _scan(
                 parsed_lines += lines
                 diagnostics.extend(res.diagnostics)
             results[task.rel] = res
+    # registrations a file exports once it has another file's (a bean method's object built from a
+    # @ConfigurationProperties getter): the files given the older one get the new one
+    given = {t.rel: t.imported for t in second}
+    again = [t for t in _package_pass(tasks, results, smap) if t.rel not in failed and given.get(t.rel) != t.imported] if second else []
+    progress.add_total(len(again))
+    for task, (res, _diag, _lines) in zip(again, _run_tasks(again, compiled, jobs, catalog, selected, cache)):
+        if res is not None:
+            results[task.rel] = res
     # objects a file exports once it has another module's (a task of an app imported from celeryconf): one more round
     third = [t for t in _second_pass(tasks, results, smap, known) if t.rel not in failed] if second else []
     progress.add_total(len(third))

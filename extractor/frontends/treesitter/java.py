@@ -49,7 +49,8 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq
+from ...environment.svcconfig import config_ref
+from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .java_package import module_path, words_of
 from .syntax import MemberOf, SyntaxAnalyzer, option_names
@@ -70,6 +71,10 @@ JAVA_LANG = frozenset(
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "s": " ", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
 _ESCAPE_RE = re.compile(r"\\(u+[0-9a-fA-F]{4}|[0-7]{1,3}|.)", re.S)
+CONFIG_PROPERTIES = "$config_properties"
+"""The type of the object standing for an instance of a ``@ConfigurationProperties("prefix")`` class
+(the rules' ``options: properties_annotations``): its getters read ``prefix.<property>``."""
+_GETTER = re.compile(r"(?:get|is)([A-Z]\w*)$")
 CLASS_NODES = frozenset({"class_declaration", "interface_declaration", "enum_declaration", "record_declaration", "annotation_type_declaration"})
 FUNCTION_NODES = frozenset({"method_declaration", "constructor_declaration", "compact_constructor_declaration", "lambda_expression", "static_initializer"})
 
@@ -127,7 +132,56 @@ class JavaAnalyzer(SyntaxAnalyzer):
     def declared_instance(self, type_node: Node, scope: Scope, name: str, unknown: bool) -> Any:
         # a Java variable of a tracked type holds an object built elsewhere (injected, returned, passed):
         # the service's bean of that type when it declares one, else an object with unknown parts
+        props = self.properties_object(type_node, scope)
+        if props is not None:
+            return props
         return super().declared_instance(type_node, scope, name, True)
+
+    # ---------------------------------------------------------------- @ConfigurationProperties classes
+    def properties_prefix(self, cls: ClassInfo) -> str | None:
+        """The prefix of a class annotated with one of the rules' ``options: properties_annotations``
+        (Spring Boot's ``@ConfigurationProperties("retail.ui.endpoints")``, also ``prefix =``)."""
+        marks = option_names(self.index, "properties_annotations")
+        if not marks:
+            return None
+        for site in self.class_decorators(cls):
+            if site.func is None or self.callee(site.func, cls.scope)[0] not in marks:
+                continue
+            node = site.kwargs.get("prefix") or site.kwargs.get("value")
+            v = strip(self.to_value(self.evaluate(node, cls.scope))) if node is not None else None
+            if isinstance(v, Const) and isinstance(v.value, str) and v.value:
+                return v.value
+        return None
+
+    def properties_object(self, type_node: Node, scope: Scope) -> Obj | None:
+        """A variable declared with a ``@ConfigurationProperties`` class (injected: Spring binds it
+        from the configuration): this file's class, else another file's of the service (its export
+        ``$$props.<class>``)."""
+        if not option_names(self.index, "properties_annotations"):
+            return None
+        t = self.resolve_type(type_node, scope)
+        if isinstance(t, ClassValue):
+            prefix = self.properties_prefix(t.cls)
+            return Obj(CONFIG_PROPERTIES, (("prefix", Const(prefix)),), t.cls.name) if prefix is not None else None
+        if isinstance(t, Ref) and self.module_name and self.index.tracked(t.qualname) is None:
+            found = self._wanted_registration(f"$$props.{t.qualname}")
+            return found if found is not None and found.type == CONFIG_PROPERTIES else None
+        return None
+
+    def eval_call(self, site: Site, scope: Scope, shallow: bool = False) -> Any:
+        """A getter of a ``@ConfigurationProperties`` object (``endpoints.getCatalog()``): the
+        configuration key ``<prefix>.catalog``, resolved at link time (relaxed binding: also
+        ``RETAIL_UI_ENDPOINTS_CATALOG`` in the environment)."""
+        if site.func is not None and not site.args and site.node.type == "method_invocation":
+            m = _GETTER.match(self.text(site.func))
+            obj = site.node.child_by_field_name("object") if m is not None else None
+            base = self.evaluate_shallow(obj, scope) if obj is not None else None
+            if m is not None and isinstance(base, Obj) and base.type == CONFIG_PROPERTIES:
+                prefix = strip(base.capture("prefix"))
+                if isinstance(prefix, Const):
+                    prop = m.group(1)[:1].lower() + m.group(1)[1:]
+                    return config_ref((f"{prefix.value}.{prop}",), env_fallback=True)
+        return super().eval_call(site, scope, shallow)
 
     # ================================================================ top level
     def prescan(self, root: Node) -> None:
@@ -363,6 +417,8 @@ class JavaAnalyzer(SyntaxAnalyzer):
             name = p.child_by_field_name("name")
             if value is not None and name is not None:
                 scope.bindings[self.text(name)] = Binding(value=Named(self.text(name), value))
+        if args is None and fn.node.type == "constructor_declaration":
+            self.constructor_arguments(fn, scope)
         return scope
 
     def walk_body(self, fn: FunctionInfo, scope: Scope) -> None:
@@ -583,6 +639,13 @@ class JavaAnalyzer(SyntaxAnalyzer):
         beans, for every file of the service (``$$``: the scan's package pass)."""
         out = self.result.exports
         self.export_beans()
+        self.export_bean_arguments()
+        for top in self._classes.values():
+            prefix = self.properties_prefix(top) if top.qualname == top.name else None
+            if prefix is not None:
+                out[f"$$props.{self.package}.{top.name}" if self.package else f"$$props.{top.name}"] = Obj(
+                    CONFIG_PROPERTIES, (("prefix", Const(prefix)),), top.name
+                )
         cls = self._classes.get(Path(self.path).stem)
         if cls is None:
             return
@@ -595,6 +658,48 @@ class JavaAnalyzer(SyntaxAnalyzer):
             if isinstance(v, (Const, Named, Env, Seq, Map, Obj, Call)) or type(v).__name__ in ("Concat", "BinOp"):
                 out[name] = self.to_value(v)
         self.report_skipped_exports(skipped)
+
+    def export_bean_arguments(self) -> None:
+        """Tracked objects a bean method passes to a constructor of another class
+        (``new KiotaCatalogService(new CatalogClient(adapter))``), exported as
+        ``$$new.<argument index>.<class>``: that class's constructor parameter receives the object
+        (``constructor_arguments``), in any file of the service (Spring builds the bean once)."""
+        marks = option_names(self.index, "bean_annotations")
+        if not marks or not self.module_name or b"new " not in self.source:
+            return
+        for fn in list(self.functions_by_node.values()):
+            if not any(site.func is not None and self.callee(site.func, fn.scope)[0] in marks for site in self.decorators(fn)):
+                continue
+            scope = self._fn_scopes.get(fn.node.id) or self.function_scope(fn)
+            stack = [fn.node.child_by_field_name("body")]
+            while stack:
+                node = stack.pop()
+                if node is None:
+                    continue
+                stack.extend(node.named_children)
+                if node.type != "object_creation_expression":
+                    continue
+                site = self.site(node, scope)
+                t = self.resolve_type(site.type_node, scope) if site is not None and site.type_node is not None else None
+                if site is None or not isinstance(t, Ref) or self.index.tracked(t.qualname) is not None:
+                    continue
+                for i, arg in enumerate(site.args):
+                    v = self.evaluate(arg, self.scope_at_point(scope, arg))
+                    if isinstance(v, Obj) and v.type in self.index.types:
+                        self.result.exports.setdefault(f"$$new.{i}.{t.qualname}", v)
+
+    def constructor_arguments(self, fn: FunctionInfo, scope: Scope) -> None:
+        """A constructor's parameters that a bean method of the service passes a tracked object
+        (``export_bean_arguments``): bound to that object."""
+        if fn.cls is None or not self.module_name or not option_names(self.index, "bean_annotations"):
+            return
+        qual = f"{self.package}.{fn.cls.qualname}" if self.package else fn.cls.qualname
+        params = fn.node.child_by_field_name("parameters")
+        for i, p in enumerate(self.iter_named(params, ("formal_parameter",))):
+            name = p.child_by_field_name("name")
+            found = self._wanted_registration(f"$$new.{i}.{qual}") if name is not None else None
+            if found is not None and name is not None:
+                scope.bindings[self.text(name)] = Binding(value=Obj(found.type, found.captures, self.text(name), found.origin))
 
     # ================================================================ statements
     def st_local(self, node: Node, scope: Scope) -> None:
@@ -682,10 +787,16 @@ class JavaAnalyzer(SyntaxAnalyzer):
             self.walk_function(self.closure(m, scope))
 
     def bind_expression(self, node: Node, scope: Scope) -> None:
-        """An expression statement met by ``scan_function``: its assignments, without walking."""
+        """An expression statement met by ``scan_function``: its assignments, without walking, and
+        the configuring calls on a tracked object (``adapter.setBaseUrl(url)`` in a helper
+        returning the adapter)."""
         for c in node.named_children:
             if c.type == "assignment_expression":
                 self.assign(c, scope, walk=False)
+            elif c.type == "method_invocation" and self.index.configure_methods:
+                site = self.site(c, scope)
+                if site is not None:
+                    self.apply_configure(site, scope)
 
     # ================================================================ retry-loop hooks
     def handler_types(self, handler: Node, scope: Scope) -> list[str]:

@@ -45,6 +45,7 @@ def module_path(root: Any, rel: str) -> str:
 _SKIP_DIRS = frozenset({"node_modules", "build", "target", "out", "bin", "obj", "test", "tests"})
 _SOURCE_ROOT_RE = re.compile(r"^(.*?/(?:java|kotlin)/|(?:.*/)?src/)")  # src/main/java/, else src/
 BEAN_WORD = b"@Bean"  # a prefilter word only: which annotations make beans is the rules' data (options: bean_annotations)
+PROPERTIES_WORD = b"@ConfigurationProperties"  # the same for options: properties_annotations (a class other files receive)
 
 
 @functools.lru_cache(maxsize=8)
@@ -77,7 +78,7 @@ def _bean_modules(root: str, suffix: str) -> dict[str, tuple[str, ...]]:
                 module = package_of(text[:16384]) or rel.rpartition("/")[0].replace("/", ".")
             if src not in found.get("=" + module, ()):
                 found.setdefault("=" + module, []).append(src)
-            if BEAN_WORD in text and module not in found.get(src, ()):
+            if (BEAN_WORD in text or PROPERTIES_WORD in text) and module not in found.get(src, ()):
                 found.setdefault(src, []).append(module)
     return {k: tuple(v) for k, v in found.items()}
 
