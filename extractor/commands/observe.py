@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..checks import REGISTRY, Finding, run_checks
 from ..observe.aggregate import Aggregate
 from ..observe.checks import ObservedContext
-from ..observe.metrics import Histogram, read_metrics
+from ..observe.metrics import Histogram, Metrics, read_prometheus
 from ..observe.model import Latency, Observations, ObservedOperation
 from ..observe.services import observations
 from ..observe.sketch import RELATIVE_ERROR
@@ -43,23 +43,31 @@ def _needs_packages() -> None:
 
 def read_telemetry(traces: Sequence[Path], metrics: Sequence[Path]) -> tuple[Aggregate, list[Histogram]]:
     """Every span of ``traces`` folded into one aggregate, and every histogram of ``metrics``."""
+    aggregate, found = read_exports(traces, metrics)
+    return aggregate, found.histograms
+
+
+def read_exports(traces: Sequence[Path], metrics: Sequence[Path]) -> tuple[Aggregate, Metrics]:
+    """Every span of ``traces`` folded into one aggregate; the histograms and call edges of ``metrics``."""
     _needs_packages()
     aggregate = Aggregate()
-    histograms: list[Histogram] = []
+    found = Metrics([], [])
     try:
         for path in traces:
             aggregate.feed(read_spans(path), path.name)
         for path in metrics:
-            histograms += read_metrics(path)
+            one = read_prometheus(path)
+            found.histograms += one.histograms
+            found.edges += one.edges
             aggregate.sources.append(path.name)
     except TelemetryError as exc:
         raise ObserveError(str(exc)) from None
-    return aggregate.finish(), histograms
+    return aggregate.finish(), found
 
 
 def observe(analysis: Analysis, traces: Sequence[Path], metrics: Sequence[Path] = (), overrides: Mapping[str, str] = {}) -> Observations:
-    aggregate, histograms = read_telemetry(traces, metrics)
-    return observations(analysis.graph, aggregate, histograms, overrides)
+    aggregate, found = read_exports(traces, metrics)
+    return observations(analysis.graph, aggregate, found.histograms, overrides, found.edges)
 
 
 def observed_findings(analysis: Analysis, observed: Observations, only: frozenset[str] | None = None) -> list[Finding]:

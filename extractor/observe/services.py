@@ -9,12 +9,19 @@ from collections.abc import Iterable, Mapping
 
 from ..graph import ContractGraph
 from .aggregate import Aggregate, Retries, Stats
-from .metrics import Histogram
+from .metrics import Histogram, MetricEdge
 from .model import QUANTILES, Latency, Observations, ObservedEdge, ObservedOperation, Window
 
 
-def observations(graph: ContractGraph, aggregate: Aggregate, histograms: Iterable[Histogram], overrides: Mapping[str, str] = {}) -> Observations:
-    """The aggregate and the metric histograms in the scan's names, merged where names meet."""
+def observations(
+    graph: ContractGraph,
+    aggregate: Aggregate,
+    histograms: Iterable[Histogram],
+    overrides: Mapping[str, str] = {},
+    metric_edges: Iterable[MetricEdge] = (),
+) -> Observations:
+    """The aggregate, the metric histograms and the edges metrics name (``via: metrics``) in the scan's
+    names, merged where names meet."""
     known = set(graph.services)
     unmapped: set[str] = set()
 
@@ -75,6 +82,18 @@ def observations(graph: ContractGraph, aggregate: Aggregate, histograms: Iterabl
         if h.start_s:
             start_s.append(h.start_s)
             end_s.append(h.end_s)
+    for m in metric_edges:
+        a, b = note(m.caller), name(m.callee)
+        if not b[1]:
+            unmapped.add(m.callee)
+        if a == b[0]:
+            continue
+        quantiles = {p: q for p in QUANTILES if m.latency is not None and (q := m.latency.quantile(p / 100)) is not None}
+        out.edges.append(ObservedEdge(a, b[0], m.operation or None, Latency(m.calls, quantiles, m.errors, source="metrics"), "metrics", b[1] and a in known))
+        if m.start_s:
+            start_s.append(m.start_s)
+            end_s.append(m.end_s)
+    out.edges.sort(key=lambda e: (e.caller, e.callee, e.operation or "", e.via))
     if start_s and not out.window.start_ns:
         out.window = Window(int(min(start_s) * 1e9), int(max(end_s) * 1e9))
     out.operations.sort(key=lambda o: (o.service, o.operation or "", o.latency.source))
