@@ -345,8 +345,8 @@ def check_fields(data: Any, kinds: tuple[str, ...], shown: str) -> None:
 # ``inject`` and ``lambdas`` are read only by csharp.py; a ``type_arg`` reads ``Site.type_args``, which only
 # the C#, Java and Kotlin adapters fill; Go has no decorators (go.py reads none). Keys the engine reads for
 # every language (route_tokens, default_imports, tuple:, {field: F}) are not listed.
-_NOT_CSHARP = frozenset({"python", "go", "java", "javascript", "typescript", "kotlin", "rust", "php"})
-_NO_TYPE_ARGS = frozenset({"python", "go", "javascript", "typescript", "rust", "php"})
+_NOT_CSHARP = frozenset({"python", "go", "java", "javascript", "typescript", "kotlin", "rust", "php", "ruby"})
+_NO_TYPE_ARGS = frozenset({"python", "go", "javascript", "typescript", "rust", "php", "ruby"})
 _NO_KEYWORD_ARGS = frozenset({"go", "java", "javascript", "typescript", "rust"})
 UNSUPPORTED: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("match", "inject"): (_NOT_CSHARP, "dependency-injection registrations are read only by the csharp adapter"),

@@ -81,6 +81,7 @@ MANIFESTS = (
     "settings.gradle.kts",
     "Cargo.toml",
     "composer.json",
+    "Gemfile",
     "Dockerfile",
 )
 BUILD_SCRIPTS = (".gradle.kts",)  # Gradle Kotlin DSL: manifests, not the service's Kotlin code
@@ -352,8 +353,8 @@ TEST_PROJECT_MARKERS = ("Microsoft.NET.Test.Sdk", "xunit", "NUnit", "MSTest.Test
 _DOCKER_ARG = re.compile(r"(?m)^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)")
 BUILDKIT_ARGS = frozenset({"BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT", "TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT"})
 """BuildKit's automatic build arguments: a multi-platform build, not a Dockerfile parameterised by its source."""
-FOREIGN_MANIFESTS = ("Gemfile", "mix.exs", "CMakeLists.txt")
-"""Manifests of services in languages that are not read (Ruby, Elixir, C++; Rust's Cargo.toml and PHP's composer.json are ``MANIFESTS`` entries): beside a
+FOREIGN_MANIFESTS = ("mix.exs", "CMakeLists.txt")
+"""Manifests of services in languages that are not read (Elixir, C++; Rust's Cargo.toml, PHP's composer.json and Ruby's Gemfile are ``MANIFESTS`` entries): beside a
 Dockerfile, the folder is a service whose calls are not seen (it can still be called)."""
 CLIENT_PACKAGES = {"expo": "an Expo app", "react-native": "a React Native app", "electron": "an Electron desktop app"}
 """``package.json`` dependencies that make the folder an app running on users' devices: a client."""

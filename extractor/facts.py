@@ -19,7 +19,7 @@ CONFIDENCES = ("high", "medium", "low")
 SEVERITIES = ("error", "warning", "info")
 """How bad a diagnostic is."""
 
-LANGUAGES = ("python", "go", "java", "javascript", "typescript", "csharp", "kotlin", "rust", "php")
+LANGUAGES = ("python", "go", "java", "javascript", "typescript", "csharp", "kotlin", "rust", "php", "ruby")
 """The languages a service may list (the facts schema's enum)."""
 
 DIAGNOSTIC_KINDS = (

@@ -21,6 +21,7 @@ EXTENSIONS: dict[str, str] = {
     ".kts": "kotlin",
     ".rs": "rust",
     ".php": "php",
+    ".rb": "ruby",
 }
 
 

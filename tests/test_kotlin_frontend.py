@@ -253,7 +253,7 @@ def test_a_languages_list_must_start_with_the_rule_language(tmp_path):
     path.write_text(text.replace("languages: [java, kotlin]", "languages: [kotlin, java]"), encoding="utf-8")
     with pytest.raises(RuleError, match=r"x.yaml:4: languages must start"):
         load_rule(path, rules)
-    path.write_text(text.replace("languages: [java, kotlin]", "languages: [java, ruby]"), encoding="utf-8")
+    path.write_text(text.replace("languages: [java, kotlin]", "languages: [java, elixir]"), encoding="utf-8")
     with pytest.raises(RuleError, match=r"x.yaml:4: languages"):
         load_rule(path, rules)
 

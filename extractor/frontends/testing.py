@@ -57,6 +57,7 @@ DEFAULT_PATHS = {
     "kotlin": "x/Svc.kt",
     "python": "x.py",
     "php": "x.php",
+    "ruby": "x.rb",
 }
 
 

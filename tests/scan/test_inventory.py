@@ -228,8 +228,8 @@ def test_a_compose_service_running_an_image_is_a_service_with_no_code_and_calls_
 
 
 def test_a_rust_or_ruby_folder_with_a_dockerfile_is_a_service_buildkit_arguments_are_no_parameter(tmp_path):
-    """D8: ``ARG BUILDPLATFORM`` is BuildKit's, and Cargo.toml is a manifest: a service (Rust is read; a
-    Ruby folder's calls are unseen)."""
+    """D8: ``ARG BUILDPLATFORM`` is BuildKit's, and Cargo.toml is a manifest: a service (Rust and Ruby are
+    read; an Elixir folder's calls are unseen)."""
     write(
         tmp_path,
         {
@@ -238,6 +238,8 @@ def test_a_rust_or_ruby_folder_with_a_dockerfile_is_a_service_buildkit_arguments
             "shipping/Dockerfile": "FROM --platform=${BUILDPLATFORM} rust:1.80 AS builder\nARG BUILDPLATFORM\nCOPY . .\n",
             "ledger/Gemfile": "gem 'sinatra'\n",
             "ledger/Dockerfile": "FROM ruby:3.3\nCOPY . .\n",
+            "mailer/mix.exs": "defmodule Mailer.MixProject do\nend\n",
+            "mailer/Dockerfile": "FROM elixir:1.16\nCOPY . .\n",
             "cross/Dockerfile": "FROM --platform=${BUILDPLATFORM} golang:1.22\nARG BUILDPLATFORM\nARG TARGETARCH\nRUN echo $TARGETARCH\n",
             "generic/Dockerfile": "FROM python:3.12\nARG SERVICE\nCOPY ${SERVICE} /app\n",
             "web/package.json": '{"name": "web"}\n',
@@ -246,7 +248,8 @@ def test_a_rust_or_ruby_folder_with_a_dockerfile_is_a_service_buildkit_arguments
     )
     roles = _roles(tmp_path)
     assert roles["shipping"] == ("shipping", "service", "manifest: Cargo.toml, Dockerfile")
-    assert roles["ledger"] == ("ledger", "service", "manifest: Dockerfile, Gemfile (a language that is not read: its calls are not seen)")
+    assert roles["ledger"] == ("ledger", "service", "manifest: Dockerfile, Gemfile")
+    assert roles["mailer"] == ("mailer", "service", "manifest: Dockerfile, mix.exs (a language that is not read: its calls are not seen)")
     assert roles["cross"] == ("cross", "service", "manifest: Dockerfile")
     assert roles["generic"][1] == "build"
     call = next(f for f in scan(tmp_path, jobs=1).facts if f.kind == "http_call")

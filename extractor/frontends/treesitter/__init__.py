@@ -117,13 +117,25 @@ KOTLIN = _spec(
 RUST = _spec("rust", (".rs",), "tree_sitter_rust", "rust:RustAnalyzer", LINE_AND_BLOCK_COMMENTS, "rust:words_of")
 # PHP: names qualified by the file's namespace and use declarations; a module is a Composer project.
 PHP = _spec("php", (".php",), (("", "tree_sitter_php", "language_php"),), "php:PhpAnalyzer", COMMENT, "php:words_of", "php_project:project_path")
+# Ruby: constants are absolute names; a file is its own module.
+RUBY = _spec("ruby", (".rb",), "tree_sitter_ruby", "ruby:RubyAnalyzer", COMMENT, "ruby:words_of")
 # Python's module names are relative to the file's service (``python_package.module_name_for``, which
 # the scan applies), so the spec names no ``module_name``; its prefilter checks imports.
 PYTHON = _spec(
     "python", (".py",), "tree_sitter_python", "python:PythonAnalyzer", COMMENT, "python_package:words_of", prefilter="python_package:python_prefilter"
 )
 
-LANGUAGES: dict[str, LanguageSpec] = {"python": PYTHON, "go": GO, "javascript": JAVASCRIPT, "csharp": CSHARP, "java": JAVA, "kotlin": KOTLIN, "rust": RUST, "php": PHP}
+LANGUAGES: dict[str, LanguageSpec] = {
+    "python": PYTHON,
+    "go": GO,
+    "javascript": JAVASCRIPT,
+    "csharp": CSHARP,
+    "java": JAVA,
+    "kotlin": KOTLIN,
+    "rust": RUST,
+    "php": PHP,
+    "ruby": RUBY,
+}
 
 # process-wide caches: grammar → Language / Parser, (grammar, text) → Query
 _LANGS: dict[tuple[str, str], Any] = {}
