@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .values import Call, Const, Dynamic, Env, Named, Obj, Seq, Value, describe, strip
+from .values import BinOp, Call, Const, Dynamic, Env, Named, Obj, Seq, Value, describe, strip
 
 _UNIT_MS = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "min": 60_000.0, "h": 3_600_000.0}
 _DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ns|us|ms|s|m|min|h)\s*$")
@@ -156,7 +156,40 @@ def _interpret(value: Value, spec: dict[str, Any], factor: float, source: str | 
         return Timeout(read.ms, read.source, read.expr or "", read.env, read.constant, connect.ms if connect else None)
     if isinstance(value, Dynamic):
         return Timeout(None, "dynamic", expr=value.text, constant=constant)
+    if isinstance(value, BinOp) and (arith := _arithmetic(value)) is not None:  # TIMEOUT * 2 with a known TIMEOUT
+        number, var = arith
+        if (ms := _finite(number * factor)) is not None and ms >= 0:
+            named = isinstance(value.left, Named) or isinstance(value.right, Named)
+            return Timeout(ms, source or ("env_default" if var else "constant" if named else "literal"), describe(value), var or "", constant)
     return Timeout(None, "dynamic", expr=describe(value), constant=constant)
+
+
+_ARITHMETIC = {"+": float.__add__, "-": float.__sub__, "*": float.__mul__, "/": float.__truediv__}
+
+
+def _arithmetic(value: BinOp) -> tuple[float, str | None] | None:
+    """The number an arithmetic expression of known numbers has (an environment variable's default
+    counts, and is named), when every operand is one: ``int(getenv("T", "4")) * 2`` is 8."""
+    sides: list[tuple[float, str | None]] = []
+    for side in (value.left, value.right):
+        v = strip(side)
+        if isinstance(v, BinOp):
+            inner = _arithmetic(v)
+            if inner is None:
+                return None
+            sides.append(inner)
+            continue
+        env = v.var if isinstance(v, Env) else None  # an environment variable's value or default: a number's text counts
+        v = strip(v.default) if isinstance(v, Env) and v.default is not None else v
+        number = as_float(v.value) if isinstance(v, Const) and not isinstance(v.value, bool) and (env or not isinstance(v.value, str)) else None
+        if number is None:
+            return None
+        sides.append((number, env))
+    op = _ARITHMETIC.get(value.op)
+    if op is None or (value.op == "/" and sides[1][0] == 0):
+        return None
+    result = op(sides[0][0], sides[1][0])
+    return (result, sides[0][1] or sides[1][1]) if math.isfinite(result) else None
 
 
 def _smallest(value: Call, spec: dict[str, Any], factor: float, source: str | None, constant: str) -> Timeout:

@@ -24,6 +24,7 @@ from .mounts import OWNER_FIELD, apply_mounts
 from .targets import resolve_grpc_servers
 from .values import (
     PATH_CALL,
+    BinOp,
     Call,
     Concat,
     Const,
@@ -184,6 +185,7 @@ def config_defaults(results: list[FileResult], service_of: dict[str, str | None]
 LINK_FIELDS = ("id", "calls", "retry_policies", "circuit_breakers", "retry_attempts", "inside_retry", "retry_policy", "flows_to", "through")
 
 _VALUE_TYPES = (Const, Named, Ref, Env, Seq, Map, Obj, Concat, Dynamic)
+_WRAPPED_TYPES = (*_VALUE_TYPES, Call, BinOp)  # a wrapper's fields: also a call or arithmetic of its parameters (TIMEOUT(timeout))
 
 
 def resolve_fields(fields: dict[str, Any], lookup: Callable[[Ref], Value | None]) -> dict[str, Any]:
@@ -577,14 +579,17 @@ def _param_names(v: Any, names: frozenset[str]) -> set[str]:
 def wrapper_params(raw: dict[str, Any], summary: Any, scope: str) -> tuple[Any, frozenset[str]] | None:
     """The function (of ``summary``) a call fact is made in, and those of its parameters the call's
     address, method or timeout read, when any (else None): an in-house wrapper's library call."""
-    fn = next((f for f in summary.functions if f.qualname == scope), None)
-    if fn is None or not fn.params:
-        return None
-    names = frozenset(p.name for p in fn.params)
-    used: set[str] = set()
-    for key in WRAPPER_FIELDS:
-        used |= _param_names(raw.get(key), names)
-    return (fn, frozenset(used)) if used else None
+    by_name = {f.qualname: f for f in summary.functions}
+    while scope:  # a closure's call (def _get(): return session.get(url)) reads its enclosing function's parameters
+        fn = by_name.get(scope)
+        names = frozenset(p.name for p in fn.params) if fn is not None else frozenset()
+        used: set[str] = set()
+        for key in WRAPPER_FIELDS:
+            used |= _param_names(raw.get(key), names) if names else set()
+        if fn is not None and used:
+            return fn, frozenset(used)
+        scope = scope.rpartition(".")[0]
+    return None
 
 
 def _bind(fn: Any, site: Any) -> dict[str, Value]:
@@ -621,7 +626,7 @@ def _wrapper_entries(fact: Fact, w: WrappedCall, sites_of: SiteOf) -> tuple[dict
         for path, owner, site in sites_of(key):
             binding = _bind(fn, site)
             passed.update(p for p in params if p in dict(site.kwargs) or any(q.name == p for q in fn.params[: len(site.args)]))
-            bound = {k: substitute(v, w.lookup, params=binding) if k in WRAPPER_FIELDS and isinstance(v, _VALUE_TYPES) else v for k, v in raw.items()}
+            bound = {k: substitute(v, w.lookup, params=binding) if k in WRAPPER_FIELDS and isinstance(v, _WRAPPED_TYPES) else v for k, v in raw.items()}
             outer = frozenset(q.name for q in owner.params) if owner is not None else frozenset()
             still = set().union(*(_param_names(bound.get(k), outer) for k in WRAPPER_FIELDS)) if outer else set()
             if still and depth < WRAPPER_DEPTH and (path, owner.qualname) != key and sites_of((path, owner.qualname)):
@@ -634,7 +639,7 @@ def _wrapper_entries(fact: Fact, w: WrappedCall, sites_of: SiteOf) -> tuple[dict
             entry.update({"timeout_ms": out.get("timeout_ms"), "timeout_source": out.get("timeout_source")})
             entries.setdefault((path, site.line, site.col), entry)
 
-    follow((fact.file, fact.scope), w.function, w.params, w.raw, 1)
+    follow((fact.file, w.function.qualname), w.function, w.params, w.raw, 1)
     return entries, passed
 
 
@@ -681,7 +686,7 @@ def apply_wrapper_sites(facts: list[Fact], wrapped: dict[int, WrappedCall], resu
         if not entries:
             defaults = {k: v for k, v in defaults.items() if not (isinstance(v, Const) and v.value is None)}
         if defaults:  # the value in force where no call site passes the parameter
-            raw = {k: substitute(v, w.lookup, params=defaults) if k in WRAPPER_FIELDS and isinstance(v, _VALUE_TYPES) else v for k, v in w.raw.items()}
+            raw = {k: substitute(v, w.lookup, params=defaults) if k in WRAPPER_FIELDS and isinstance(v, _WRAPPED_TYPES) else v for k, v in w.raw.items()}
             kept: dict[str, Any] = {k: fact.fields[k] for k in ("retry_policies", "circuit_breakers", "retry_attempts", "through") if k in fact.fields}
             fact.fields.clear()
             fact.fields.update(finalize(fact.kind, raw, w.rule, w.ctx))

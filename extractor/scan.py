@@ -489,12 +489,15 @@ def _scan(
     for task, (res, _diag, _lines) in zip(again, _run_tasks(again, compiled, jobs, catalog, selected, cache)):
         if res is not None:
             results[task.rel] = res
-    # objects a file exports once it has another module's (a task of an app imported from celeryconf): one more round
-    third = [t for t in _second_pass(tasks, results, smap, known) if t.rel not in failed] if second else []
-    progress.add_total(len(third))
-    for task, (res, _diag, _lines) in zip(third, _run_tasks(third, compiled, jobs, catalog, selected, cache)):
-        if res is not None:
-            results[task.rel] = res
+    # objects a file exports once it has another module's (a task of an app imported from celeryconf,
+    # re-exported by a package): more rounds while a round passes new ones on
+    third = second
+    for _ in range(3):
+        third = [t for t in _second_pass(tasks, results, smap, known) if t.rel not in failed] if third else []
+        progress.add_total(len(third))
+        for task, (res, _diag, _lines) in zip(third, _run_tasks(third, compiled, jobs, catalog, selected, cache)):
+            if res is not None:
+                results[task.rel] = res
 
     refs: dict[str, tuple[FileResult, set[str]]] = {}  # each result's references, found once for the 4 rounds
     for _ in range(4):  # modules whose constants the facts refer to (re-exports chain)
@@ -909,9 +912,9 @@ def _wrapper_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servi
         if svc is None or not module:
             continue
         for f in res.facts:
-            if f.kind in WRAPPER_KINDS and f.scope and wrapper_params(f.fields, res.summary, f.scope):
+            if f.kind in WRAPPER_KINDS and f.scope and (found := wrapper_params(f.fields, res.summary, f.scope)):
                 names.setdefault(svc.root, set()).add(module.rpartition(".")[2])
-                parts = f.scope.split(".")
+                parts = found[0].qualname.split(".")  # the wrapper (a closure's enclosing function)
                 called.setdefault(svc.root, set()).add(parts[-2] if parts[-1].startswith("__") and len(parts) > 1 else parts[-1])
     if not names:
         return []

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import durations
 from ..targets import Target, leading_text, resolve_target
-from ..values import CLIENT_DEFAULT, Call, Const, Env, Named, Obj
+from ..values import CLIENT_DEFAULT, BinOp, Call, Const, Env, Named, Obj
 from .base import Field, FieldGroup, Kind, LinkContext, Raw, Shape, fields, raws
 from .convert import method_text, put_set, text_or_none
 
@@ -182,6 +182,8 @@ def _with_env(v: Any, var: str, given: str) -> Any:
         return Env(v.var, Const(given)) if v.var == var else v
     if isinstance(v, Named):
         return Named(v.name, _with_env(v.value, var, given))
+    if isinstance(v, BinOp):  # TIMEOUT * 2: the deployment's value times two
+        return BinOp(v.op, _with_env(v.left, var, given), _with_env(v.right, var, given))
     if isinstance(v, Call):
         return Call(v.func, tuple(_with_env(a, var, given) for a in v.args), tuple((k, _with_env(a, var, given)) for k, a in v.kwargs))
     if isinstance(v, Obj):

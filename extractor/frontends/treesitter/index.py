@@ -230,6 +230,7 @@ class TsIndex:
     pass_through: set[str] = field(default_factory=set)  # pass_through: functions / constructors whose value is their argument's
     scales: dict[str, float] = field(default_factory=dict)  # scales: duration factory → factor (TimeSpan.FromSeconds: 1000)
     type_wrappers: set[str] = field(default_factory=set)  # type_wrappers: generic types standing for their first type argument (typing.Optional)
+    partials: set[str] = field(default_factory=set)  # partials: functions binding arguments to a callable (functools.partial)
     inject: dict[str, dict[str, Any]] = field(default_factory=dict)  # inject: registration type → {as, by, keys}
     config_types: list[str] = field(default_factory=list)  # config: configuration object types (the first: the adapter's)
     config_getters: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # config: getters → (key arg, default arg)
@@ -564,6 +565,7 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
         index.pass_through.update(spec.get("pass_through") or ())
         index.scales.update({str(k): float(v) for k, v in (spec.get("scales") or {}).items()})
         index.type_wrappers.update(spec.get("type_wrappers") or ())
+        index.partials.update(spec.get("partials") or ())
         for item in spec.get("timers") or ():  # setTimeout(() => controller.abort(), ms)
             for name in item["names"]:
                 index.timers.setdefault(name, []).append((int(item["callback"]), int(item["delay"]), str(item["method"]), str(item["capture"])))

@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ...facts import Diagnostic, FactRef
-from ...values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, simplify_concat, strip
+from ...values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, simplify_concat, strip, walk
 from ..base import FileResult
 from .engine import MAX_LITERAL_ITEMS, UNBOUND, Analyzer, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .policies import object_policies
@@ -49,6 +49,7 @@ from .variable_owners import VariableOwners
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+ALIAS_TYPE = "$alias"  # an exported name standing for a library callable (job = partial(StatsJob, ...))
 BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 _NAMED_LITERALS = {"true": True, "false": False, "none": None}
 _FLAT_INTO = node_types("if_statement elif_clause else_clause try_statement except_clause except_group_clause finally_clause with_statement block")
@@ -338,9 +339,7 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
     # reads them through instance_member): the engine's own are used, a call frame less on the
     # hottest paths (they cost about 2 % of the cold Python scan)
     lookup_name = Analyzer.lookup_name
-    match_call = Analyzer.match_call
     eval_call = Analyzer.eval_call
-    special_call = Analyzer.special_call
     declared_instance = Analyzer.declared_instance
     NAMED_VALUES = (Const, Seq, Map, Concat, Env, Call)  # the engine's but BinOp: arithmetic stays unnamed
 
@@ -348,7 +347,7 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         if b.value is not UNBOUND:
             v = b.value
             if isinstance(v, Ref):
-                return self.imported_objects.get(v.qualname, v)
+                return self.imported(v.qualname, v)
             return v
         if b.expr is None:
             if b.type_node is not None:
@@ -489,7 +488,7 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         base = self.evaluate(obj, scope)
         attr = self.text(attr_node)
         if isinstance(base, Ref):  # an object another module of the service exports
-            found = self.imported_objects.get(f"{base.qualname}.{attr}")
+            found = self.imported(f"{base.qualname}.{attr}", None)
             if found is not None:
                 return found
         elif isinstance(base, ClassValue):  # Cls.NAME: a class-body name
@@ -811,6 +810,23 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
     def positional_params(self, fn: FunctionInfo) -> list[str]:
         return [n for k, n, _ in self._param_nodes(fn.node) if k == "plain"]  # self included
 
+    def function_return(self, fn: FunctionInfo, site: Site | None, scope: Scope | None) -> Any:
+        """A same-file function's return (the engine's), except that a result not known and no
+        longer naming the caller's parameters it was given (``url = self._get_command_url(node)``,
+        which reads ``node.driver_internal_info``) stays the call of those parameters: the value
+        still comes from them, which an in-house wrapper's call sites (``through``) are found by."""
+        result = super().function_return(fn, site, scope)
+        if site is None or scope is None or scope.function is None or isinstance(result, (Obj, Instance)):
+            return result
+        own = {n for k, n, _ in self._param_nodes(scope.function.node) if k == "plain"}
+        given = {self.text(a) for a in site.args if a.type == "identifier" and self.text(a) in own and self.text(a) not in ("self", "cls")}
+        if not given:
+            return result
+        texts = {x.text for x in walk(self.to_value(result)) if isinstance(x, Dynamic)} if self.is_value(result) else {""}
+        if texts and not given & texts:
+            return Call(fn.qualname, tuple(self.to_value(self.evaluate(a, scope)) for a in site.args))
+        return result
+
     def function_scope(self, fn: FunctionInfo, args: tuple[Any, ...] | None = None) -> Scope:
         parent = fn.scope
         cls = parent.cls if parent.kind == "class" else None
@@ -891,6 +907,62 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         return out
 
     # ================================================================ sites
+    def special_call(self, qual: str, site: Site, scope: Scope) -> Any:
+        if qual in self.index.partials and site.args:  # functools.partial(f, ...): f with arguments bound
+            return self.partial_target(self.evaluate(site.args[0], scope), site.node)
+        return None
+
+    def partial_target(self, v: Any, node: Node) -> Any:
+        """What ``partial(f, ...)`` calls: ``f``; a same-file class without methods whose one base is
+        a library name a rule knows (``class StatsJob(rq.decorators.job)``) stands for that name."""
+        if isinstance(v, ClassValue) and not v.cls.methods:
+            bases = self._bases(v.cls)
+            if len(bases) == 1 and isinstance(bases[0], Ref) and self.known_name(bases[0].qualname):
+                return bases[0]
+        return v if isinstance(v, (Ref, FunctionValue, ClassValue)) else Opaque(node)
+
+    def known_name(self, qual: str) -> bool:
+        index = self.index
+        return bool(index.tracked(qual) is not None or index.call_specs(qual) or qual in index.decorators)
+
+    def collect_exports(self) -> None:
+        super().collect_exports()
+        for name, b in self.module_scope.bindings.items():  # job = partial(StatsJob, ...): other modules' @job(...)
+            if b.expr is not None and b.expr.type == "call":
+                fn = b.expr.child_by_field_name("function")
+                if fn is not None and self.callee(fn, self.module_scope)[0] in self.index.partials:
+                    v = self.binding_value(b, name)
+                    if isinstance(v, Ref):  # passed on as an object, as the scan passes objects to the files importing them
+                        self.result.exports[name] = Obj(ALIAS_TYPE, (("name", Const(v.qualname)),), name, self.path)
+
+    def imported(self, qual: str, default: Any) -> Any:
+        """The object another module of the service exports under ``qual`` (a partial's callable: its name)."""
+        found = self.imported_objects.get(qual, default)
+        if isinstance(found, Obj) and found.type == ALIAS_TYPE and isinstance(name := found.capture("name"), Const):
+            return Ref(str(name.value))
+        return found
+
+    PASSED_KINDS = frozenset({"http_call", "grpc_call", "message_publish"})
+
+    def match_call(self, site: Site, scope: Scope) -> None:
+        Analyzer.match_call(self, site, scope)  # the engine's, directly (hot path; Python has no timers)
+        self.passed_callables(site, scope)
+
+    def passed_callables(self, site: Site, scope: Scope) -> None:
+        """A library method passed, not called, to a function that is no rule's
+        (``call_event(task.delay, delivery.id)``, ``executor.submit(session.get, url)``): the callee
+        calls it, so it is that call, made here with the arguments that follow it."""
+        for i, arg in enumerate(site.args):
+            if arg.type != "attribute":
+                continue
+            qual, _, _, local = self.callee(arg, scope)
+            if qual is None or local is not None or not any(s.kind in self.PASSED_KINDS for s in self.index.call_specs(qual)):
+                continue
+            outer = self.callee(site.func, scope)[0] if site.func is not None else None
+            if outer is not None and (self.index.call_specs(outer) or outer in self.index.scopes):
+                return  # a library's own call (breaker.call(fn, ...)): that rule reads it
+            Analyzer.match_call(self, Site(arg, arg, None, site.args[i + 1 :], dict(site.kwargs), None, site.hidden), scope)
+
     def site(self, node: Node, scope: Scope) -> Site | None:
         if node.type != "call":
             return None
@@ -1364,6 +1436,31 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         if not (isinstance(start, Const) and type(start.value) is int and isinstance(low, Const) and type(low.value) is int):
             return None
         return Const(start.value) if (op, low.value) in ((">", 0), (">=", 1)) else None
+
+    def handler_countdown(self, handlers: list[Node], scope: Scope) -> tuple[str, Any] | None:
+        """``except E: left -= 1; if left == 0: raise`` (also ``<= 0``, ``not left``) in one of a
+        loop's handlers: (the counter's name, its value before the loop: the tries)."""
+        for h in handlers:
+            counters: set[str] = set()
+            stops: set[str] = set()
+            stack = list(h.named_children)
+            while stack:
+                n = stack.pop()
+                if n.type in ("function_definition", "class_definition", "lambda"):
+                    continue
+                if n.type == "augmented_assignment" and self.text(n.child_by_field_name("operator") or n).strip() == "-=":
+                    left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
+                    if left is not None and left.type == "identifier" and right is not None and self.text(right) == "1":
+                        counters.add(self.text(left))
+                elif n.type == "if_statement" and (cond := n.child_by_field_name("condition")) is not None:
+                    body = n.child_by_field_name("consequence")
+                    if body is not None and any(c.type == "raise_statement" for c in body.named_children):
+                        stops.update(p.strip() for p in " ".join(self.text(cond).split()).split(" or "))  # e.permanent or left == 0
+                stack.extend(n.named_children)
+            for name in sorted(c for c in counters if stops & {f"{c} == 0", f"{c} <= 0", f"not {c}", f"{c} < 1"}):
+                start = strip(self.to_value(self.lookup_name(name, scope)))
+                return name, start if isinstance(start, Const) and type(start.value) is int and start.value > 0 else Const(None)
+        return None
 
     def with_items(self, node: Node) -> list[Node]:
         """The calls a ``with`` statement's items make (``with session.post(url) as r:``)."""

@@ -360,6 +360,10 @@ class TsRetryLoops(RetryLoopEvents):
         skip = iterable.id if collection and iterable is not None else None
         words = {an.text(n) for h in an.loop_header(node) if h.id != skip for n in self._descend(an, h) if n.type in an.IDENTIFIER_TYPES}
         named = any(retry_named(w) for w in words)
+        # while True: ... except E: tries_left -= 1; if tries_left == 0: raise (a handler counts the tries down)
+        countdown = an.handler_countdown(handlers, scope) if not named and hasattr(an, "handler_countdown") else None
+        countdown = countdown if countdown is not None and retry_named(countdown[0]) else None
+        named = named or countdown is not None
         sleeps = [c for c in self._calls(an, body, into_functions=True) if self._is_sleep(an, c, scope)]
         kind = an.loop_kind(node)
         attempts: Value | None = None
@@ -377,6 +381,8 @@ class TsRetryLoops(RetryLoopEvents):
             attempts = an.loop_count(node, scope)
             if attempts is None and kind == "while" and hasattr(an, "loop_countdown"):
                 attempts = an.loop_countdown(node, scope)
+            if attempts is None and countdown is not None:
+                attempts = countdown[1]
         return {
             "mechanism": Const("loop"),
             "attempts": attempts if attempts is not None else Const(None),

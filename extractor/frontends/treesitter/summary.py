@@ -224,6 +224,15 @@ class SummaryRecorder:
                 tnode, tscope = b.type_node, b.scope
             if tnode is None and cls is not None:  # a field (Java's implicit this)
                 tnode, tscope = self._member_type(an, cls, name)
+            if tnode is None and b is not None and b.expr is not None and b.expr.type in an.CALL_TYPES:
+                base = b.expr  # client = agent_client.get_client(task); client.reboot(node)
+        if base.type in an.CALL_TYPES:  # a method of what another module's factory returns: get_client(task).reboot
+            fn = base.child_by_field_name("function")
+            made = an.callee(fn, scope) if fn is not None and tnode is None else (None, None, "", None)
+            if made[0] is not None and made[1] is None and made[3] is None:
+                return f"{made[0]}().{attr}"
+            if isinstance(made[3], ClassValue):  # SwiftAPI().delete_object(...): a same-file class's method
+                return self.qualify(f"{made[3].cls.qualname}.{attr}")
         else:
             inner = an.member_parts(base)
             if inner is not None and cls is not None and an.text(inner[0]) in _SELF_NAMES:
