@@ -100,6 +100,7 @@ class ConfigureSpec:
     unit_arg: int | None = None  # the argument holding the value's unit (connectTimeout(10, TimeUnit.SECONDS))
     keys: tuple[tuple[str, str], ...] = ()  # a keyed setter (props.put(GROUP_ID_CONFIG, v)): the key argument's text → capture
     key_arg: int = 0  # the argument holding the key
+    map_arg: int | None = None  # with keys: the argument holding a map of keys to values (curl_setopt_array($ch, [K => v]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,6 +397,7 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
                     c.get("unit_arg"),
                     tuple((str(k), str(v)) for k, v in (c.get("keys") or {}).items()),
                     int(c.get("key_arg", 0)),
+                    c.get("map_arg"),
                 )
                 for m, c in (obj.get("configure") or {}).items()
             }

@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ...values import Call, Const, Dynamic, Obj, Ref, Seq, Value, describe, strip
+from ...values import Call, Const, Dynamic, Map, Obj, Ref, Seq, Value, describe, strip
 from .evaluate import Evaluator
 from .index import _MISSING as _IF_MISSING
 from .index import ConfigureSpec, MatchSpec, ObjectType
@@ -109,6 +109,12 @@ class ObjectBuilder(Evaluator):
             return self.with_capture(obj, conf.capture, Const(self.anchor_text(site.type_args[conf.type_arg], 120)), conf.append)
         if conf.value is not _IF_MISSING:  # GET() / POST(body): a constant
             return self.with_capture(obj, conf.capture, Const(conf.value), conf.append)
+        if conf.keys and conf.map_arg is not None:  # curl_setopt_array($ch, [CURLOPT_TIMEOUT => 5]): each key the spec lists
+            found = self.find_arg(site, conf.map_arg, None)
+            items = strip(self.to_value(self.evaluate(found, scope))) if found is not None else None
+            for k, v in items.items if isinstance(items, Map) else ():
+                obj = self.keyed_value(obj, conf, strip(k), v)
+            return obj
         if conf.keys:  # props.put(ConsumerConfig.GROUP_ID_CONFIG, "g"): the capture the key names
             key, value = self.find_arg(site, conf.key_arg, None), self.find_arg(site, conf.arg, conf.kw)
             return self.keyed_capture(obj, conf, key, value, scope) if key is not None and value is not None else obj
@@ -137,11 +143,17 @@ class ObjectBuilder(Evaluator):
         ``Call(key, (value,))`` for the rule's timeout ``functions:`` (PHP's ``curl_setopt($ch,
         CURLOPT_TIMEOUT_MS, 300)``)."""
         k = strip(self.to_value(self.evaluate(key, scope)))
-        name = k.value if isinstance(k, Const) and isinstance(k.value, str) else None
+        return self.keyed_value(obj, conf, k, None, lambda: self.to_value(self.evaluate(value, scope)))
+
+    def keyed_value(self, obj: Obj, conf: ConfigureSpec, key: Value | None, value: Value | None, read: Callable[[], Value] | None = None) -> Obj:
+        """``obj`` with the capture a constant key names set to ``value`` (or ``read()``, evaluated
+        only for a key the spec lists)."""
+        name = key.value if isinstance(key, Const) and isinstance(key.value, str) else None
         capture = dict(conf.keys).get(name) if name is not None else None
         if name is None or not capture:
             return obj
-        v = self.to_value(self.evaluate(value, scope))
+        v = read() if read is not None else value
+        assert v is not None
         return self.with_capture(obj, capture, Call(name, (v,)) if conf.unit_arg is not None else v)
 
     def set_item(self, base_name: str, key: Node, value: Node, scope: Scope) -> None:

@@ -470,7 +470,7 @@ class PhpAnalyzer(SyntaxAnalyzer):
         pairs = [self.named(el) for el in items]
         if pairs and all(len(p) == 2 for p in pairs):
             keys = [strip(self.to_value(self.evaluate(p[0], scope))) for p in pairs]
-            if all(isinstance(k, Const) for k in keys):
+            if all(isinstance(k, (Const, Ref)) for k in keys):  # a library constant no rule gives a value (CURLOPT_RETURNTRANSFER) stays a Ref
                 return Map(tuple((k, self.to_value(self.evaluate(p[1], scope))) for k, p in zip(keys, pairs)))  # type: ignore[misc]
         elif all(len(p) == 1 and p[0].type != "variadic_unpacking" for p in pairs):
             return Seq(tuple(self.to_value(self.evaluate(p[0], scope)) for p in pairs))
