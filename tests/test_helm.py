@@ -255,3 +255,42 @@ def test_a_resource_in_a_plain_manifest_and_a_chart_counts_once(tmp_path: Path):
         ("chart/templates/orders-profile.yaml", "orders-canary", 6.0, "helm"),  # only in the chart: it counts
         ("k8s/orders-vs.yaml", "orders", 2.0, None),  # in both: the plain manifest's, once
     ]
+
+
+def test_values_named_by_a_script_or_an_argo_application(tmp_path: Path):
+    files = {
+        "charts/api/Chart.yaml": "apiVersion: v2\nname: api\nversion: 1.0.0\n",
+        "charts/api/values.yaml": "a: 1\n",
+        "charts/api/values-prod.yaml": "a: 2\n",
+        "charts/api/values-eu.yaml": "a: 3\n",
+        "charts/api/values-unused.yaml": "a: 4\n",
+        "charts/api/templates/cm.yaml": "kind: ConfigMap\n",
+        "scripts/deploy.sh": "#!/bin/sh\nhelm upgrade --install api ./charts/api -f charts/api/values-prod.yaml --wait\necho values-unused.yaml\n",
+        "argo/app.yaml": "kind: Application\nspec:\n  source:\n    path: charts/api\n    helm:\n      valueFiles:\n        - values-eu.yaml\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    charts, _ = helm.find_charts(sorted(files))
+    (chart,) = helm.named_values(tmp_path, charts, sorted(files))
+    # values.yaml, then the file named in argo/app.yaml (read first, in path order), then deploy.sh's -f; an echo is no helm command
+    assert chart.values == ("charts/api/values.yaml", "charts/api/values-eu.yaml", "charts/api/values-prod.yaml")
+    assert helm.named_values(tmp_path, [], sorted(files)) == []
+
+
+def test_an_assignment_in_a_block_sets_the_outer_variable():
+    src = "{{ $found := false }}{{ range .l }}{{ if eq . 2 }}{{ $found = true }}{{ $inner := 1 }}{{ end }}{{ end }}{{ $found }}"
+    assert _render(src, {"l": [1, 2, 3]}) == "true"
+    with pytest.raises(TemplateError, match="undefined variable"):
+        _render("{{ if true }}{{ $x := 1 }}{{ end }}{{ $x }}", {})  # declared in the block only
+
+
+def test_a_template_past_the_stack_is_a_diagnostic_not_a_crash(tmp_path: Path):
+    deep = "{{ if true }}" * 3000 + "x" + "{{ end }}" * 3000
+    files = {"c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 1.0.0\n", "c/values.yaml": "{}\n", "c/templates/deep.yaml": deep}
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    rendered, problems, _ = helm.render_charts(tmp_path, sorted(files))
+    assert rendered == []
+    assert [(d.file, d.severity, d.message.split(":")[0]) for d in problems] == [("c/templates/deep.yaml", "info", "Helm template not rendered, unsupported")]

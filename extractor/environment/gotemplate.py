@@ -24,6 +24,7 @@ import decimal
 import json
 import math
 import re
+from collections import ChainMap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -675,6 +676,10 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 
 # -- evaluation ------------------------------------------------------------------------------------
 
+Scope = ChainMap[str, Any]
+"""Variables: a block (``if``, ``with``, each ``range`` iteration) is a child scope; ``$x :=`` declares
+in it, ``$x =`` sets the variable where it was declared (as Go does since 1.11)."""
+
 
 @dataclass
 class Output:
@@ -727,12 +732,12 @@ class Renderer:
 
     def render(self, nodes: list[Node], dot: Any) -> Output:
         out = Output()
-        self._nodes(nodes, dot, {"$": dot}, out)
+        self._nodes(nodes, dot, ChainMap({"$": dot}), out)
         return out
 
     # statements
 
-    def _nodes(self, nodes: list[Node], dot: Any, scope: dict[str, Any], out: Output) -> None:
+    def _nodes(self, nodes: list[Node], dot: Any, scope: Scope, out: Output) -> None:
         for node in nodes:
             if node.kind == "text":
                 line = node.line
@@ -746,7 +751,7 @@ class Renderer:
                     out.add(go_string(value), node.line, tuple(self._seen))
             elif node.kind in ("if", "with"):
                 assert node.pipe is not None
-                inner = dict(scope)
+                inner = scope.new_child()
                 value = self._pipe(node.pipe, dot, inner)
                 if truth(value):
                     self._nodes(node.body, value if node.kind == "with" else dot, inner, out)
@@ -755,10 +760,10 @@ class Renderer:
             elif node.kind == "range":
                 self._range(node, dot, scope, out)
             elif node.kind == "template":
-                arg = self._pipe(node.pipe, dot, dict(scope)) if node.pipe is not None else None
+                arg = self._pipe(node.pipe, dot, scope.new_child()) if node.pipe is not None else None
                 self._call(node.name, arg, out, node.line)
 
-    def _range(self, node: Node, dot: Any, scope: dict[str, Any], out: Output) -> None:
+    def _range(self, node: Node, dot: Any, scope: Scope, out: Output) -> None:
         assert node.pipe is not None
         pipe = Pipe((), False, node.pipe.cmds, node.pipe.line)
         over = self._pipe(pipe, dot, scope)
@@ -774,10 +779,10 @@ class Renderer:
         else:
             raise TemplateError(f"range over a {type(over).__name__}", node.line)
         if not items:
-            self._nodes(node.orelse, dot, dict(scope), out)
+            self._nodes(node.orelse, dot, scope.new_child(), out)
             return
         for k, v in items:
-            inner = dict(scope)
+            inner = scope.new_child()
             if len(names) == 1:
                 inner[names[0]] = v
             elif len(names) >= 2:
@@ -792,25 +797,29 @@ class Renderer:
         if self._depth > MAX_DEPTH:
             raise Unsupported(f"templates nested deeper than {MAX_DEPTH}", line)
         try:
-            self._nodes(body, arg, {"$": arg}, out)
+            self._nodes(body, arg, ChainMap({"$": arg}), out)
         finally:
             self._depth -= 1
 
     # pipelines
 
-    def _pipe(self, pipe: Pipe, dot: Any, scope: dict[str, Any]) -> Any:
+    def _pipe(self, pipe: Pipe, dot: Any, scope: Scope) -> Any:
         value: Any = None
         first = True
         for cmd in pipe.cmds:
             value = self._command(cmd, dot, scope, None if first else (value,), pipe.line)
             first = False
         for name in pipe.decl[-1:]:
-            if pipe.assign and name not in scope:
+            if not pipe.assign:
+                scope[name] = value  # ``$x :=`` declares in the innermost block
+                continue
+            owner = next((m for m in scope.maps if name in m), None)  # ``$x =`` sets the variable where it was declared
+            if owner is None:
                 raise TemplateError(f"undefined variable {name}", pipe.line)
-            scope[name] = value
+            owner[name] = value
         return value
 
-    def _command(self, cmd: tuple[Any, ...], dot: Any, scope: dict[str, Any], piped: tuple[Any, ...] | None, line: int) -> Any:
+    def _command(self, cmd: tuple[Any, ...], dot: Any, scope: Scope, piped: tuple[Any, ...] | None, line: int) -> Any:
         head = cmd[0]
         if head[0] != "func":
             if len(cmd) > 1:
@@ -859,19 +868,19 @@ class Renderer:
             raise Unsupported(f"templates nested deeper than {MAX_DEPTH}", line)
         try:
             sub = Output()
-            self._nodes(nodes, values[1], {"$": values[1]}, sub)
+            self._nodes(nodes, values[1], ChainMap({"$": values[1]}), sub)
             return sub.text()
         finally:
             self._depth -= 1
 
-    def _arg(self, arg: tuple[Any, ...], dot: Any, scope: dict[str, Any], line: int) -> Any:
+    def _arg(self, arg: tuple[Any, ...], dot: Any, scope: Scope, line: int) -> Any:
         kind = arg[0]
         if kind == "lit":
             return arg[1]
         if kind == "func":
             return self._command((arg,), dot, scope, None, line)
         if kind == "pipe":
-            return self._pipe(arg[1], dot, dict(scope))
+            return self._pipe(arg[1], dot, scope.new_child())
         if kind == "chain":
             return self._fields(self._arg(arg[1], dot, scope, line), arg[2], line, "(...)")
         base, path = arg[1], arg[2]

@@ -122,6 +122,8 @@ def find_charts(files: Iterable[str]) -> tuple[list[Chart], list[Diagnostic]]:
 def named_values(root: Path, charts: list[Chart], files: Iterable[str]) -> list[Chart]:
     """Each chart with the values files the repository's deployment configuration names for it
     (skaffold, helmfile, Argo CD ``valueFiles``, ``helm install -f`` in scripts), after ``values.yaml``."""
+    if not charts:
+        return []  # nothing to name values for: no file is read
     listed = set(files)
     named: dict[str, list[str]] = {c.folder: [] for c in charts}
     for rel in sorted(listed):
@@ -278,6 +280,9 @@ def render_chart(root: Path, chart: Chart) -> tuple[list[Rendered], list[Diagnos
         except gotemplate.TemplateError as exc:
             problems.append(_problem(rel, exc))
             continue
+        except _BROKEN as exc:  # nesting past Python's stack, a value of a type no function expects: a diagnostic, never a crash
+            problems.append(_problem(rel, gotemplate.Unsupported(f"{type(exc).__name__}: {exc}"[:200])))
+            continue
         if not rel.rsplit("/", 1)[-1].startswith("_") and not rel.endswith(".tpl"):
             parsed.append((rel, nodes))
     renderer = gotemplate.Renderer(defines, containers, origins)
@@ -297,6 +302,9 @@ def render_chart(root: Path, chart: Chart) -> tuple[list[Rendered], list[Diagnos
         except gotemplate.TemplateError as exc:
             problems.append(_problem(rel, exc))
             continue
+        except _BROKEN as exc:
+            problems.append(_problem(rel, gotemplate.Unsupported(f"{type(exc).__name__}: {exc}"[:200])))
+            continue
         text = output.text()
         try:
             docs = yamlio.load_text(text, rel)
@@ -313,6 +321,10 @@ def render_chart(root: Path, chart: Chart) -> tuple[list[Rendered], list[Diagnos
                 labelled.packaging, labelled.chart = PACKAGING, chart.name
                 out.append(Rendered(chart, rel, labelled, lines))
     return out, problems
+
+
+_BROKEN = (RecursionError, TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError)
+"""Python errors a template the evaluator was not written for may raise while it is read or rendered."""
 
 
 def _problem(rel: str, exc: gotemplate.TemplateError) -> Diagnostic:

@@ -305,7 +305,8 @@ def observed_retries(ctx: CheckContext) -> Iterator[Finding]:
 @check("observed.unknown-edge", kind="observed", title="Call observed that the static graph lacks")
 def observed_unknown_edge(ctx: CheckContext) -> Iterator[Finding]:
     """A call between two services of the scan seen at run time (a client span answered by the other
-    service's server span, or naming it as its peer) with no call edge between them in the static
+    service's server span, or naming it as its peer, or a metric naming both sides: Istio, Linkerd,
+    OpenTelemetry's client duration) with no call edge between them in the static
     graph: the scan missed the call site (a URL built at run time, a client the rules do not know) or
     it comes from code outside the services (warning, ``UNVERIFIED``)."""
     observed = _observed(ctx)
