@@ -163,7 +163,8 @@ class JavaAnalyzer(SyntaxAnalyzer):
         if isinstance(t, ClassValue):
             prefix = self.properties_prefix(t.cls)
             return Obj(CONFIG_PROPERTIES, (("prefix", Const(prefix)),), t.cls.name) if prefix is not None else None
-        if isinstance(t, Ref) and self.module_name and self.index.tracked(t.qualname) is None:
+        own = ".".join(self.package.split(".")[:2]) + "."  # the service's own classes (com.acme.): not a library's
+        if isinstance(t, Ref) and self.module_name and t.qualname.startswith(own) and self.index.tracked(t.qualname) is None:
             found = self._wanted_registration(f"$$props.{t.qualname}")
             return found if found is not None and found.type == CONFIG_PROPERTIES else None
         return None
