@@ -125,3 +125,12 @@ def test_a_range_query_observes_the_edge_the_text_lacks(analysis, exposition):
     obs = observations(analysis.graph, agg, metrics.histograms, {}, metrics.edges)
     assert [(e.caller, e.callee, e.latency.count, e.latency.errors) for e in obs.edges_between("web", "audit")] == [("web", "audit", 12, 3)]
     assert "observed.unseen-edge" not in {f.check for f in observed_findings(analysis, obs)}
+
+
+def test_the_command_reads_metrics_alone():
+    from .checks.test_sample import run
+
+    out = run("observe", "fixtures/monorepos/observed", "--metrics", "fixtures/traces/prometheus-edges-range.json", "--jobs", "1")
+    assert out.exit_code == 0, out.output
+    assert "Edges (client spans; via metrics: metrics naming both sides):\n  web → audit  *  [via metrics]\n" in out.output
+    assert "12 calls  p50      7.5ms  p95    100.0ms  p99    100.0ms  errors 3 (25.0%)" in out.output

@@ -97,7 +97,7 @@ def render_summary(observed: Observations) -> str:
     lines += [f"  {s.service:<24}{_row(s.latency)}" for s in observed.services] or ["  none"]
     lines += ["", "Operations:"]
     lines += [f"  {o.service}  {o.operation or '*'}  [{o.latency.source}]\n    {_row(o.latency)}" for o in observed.operations] or ["  none"]
-    lines += ["", "Edges (client spans):"]
+    lines += ["", "Edges (client spans; via metrics: metrics naming both sides):"]
     for e in observed.edges:
         retries = f"  attempts ≤ {e.max_attempts} ({e.retried} of {e.parents} calls retried)" if e.max_attempts > 1 else ""
         where = "" if e.internal else "  (not a service of the scan)"
