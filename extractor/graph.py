@@ -45,7 +45,7 @@ from .contracts.model import (
 from .discover import name_variants
 from .effective import MeshLayer, edge_mesh, mesh_layers
 from .facts import Fact, ScanResult
-from .kinds.views import Datastore, Infrastructure, MessageConsume, MessagePublish
+from .kinds.views import Datastore, Infrastructure, MessageBinding, MessageConsume, MessagePublish
 
 ROUTE_PREFIX = "proxy_route:"
 """The id prefix of a ``proxy_route`` fact: a call of the edge that a proxy's configuration declares."""
@@ -317,6 +317,7 @@ class MessageEdge:
     topic: str  # TopicNode.key
     sites: tuple[MessageSite, ...] = ()
     declared: Publication | Subscription | None = None
+    bindings: tuple[Sourced, ...] = ()  # publish: the queue bindings that carry the sites' messages from their exchange to this queue
 
     @property
     def id(self) -> str:
@@ -335,6 +336,7 @@ class MessageEdge:
         for name in ("routing_key", "acks", "idempotent", "group", "ack_mode", "redelivery", "dead_letter"):
             attrs[name] = [Sourced(getattr(s, name), s.location) for s in self.sites if getattr(s, name) is not None]
         attrs["dedup"] = [d for s in self.sites for d in s.dedup]
+        attrs["binding"] = list(self.bindings)
         d = self.declared
         if d is not None:
             attrs.setdefault(self.role, []).append(Sourced(f"{self.role} {d.topic} (declared)", d.location))
@@ -629,6 +631,7 @@ def message_edges(result: ScanResult) -> tuple[dict[str, TopicNode], list[Messag
         elif f.kind == "message_consume":
             sites.append(_consume_site(f, _dedup_evidence(f, keys, result.call_index)))
     consumed = {(s.broker, s.destination) for s in sites if s.role == "consume"}
+    bindings = _bindings(result.facts)
     topics: dict[str, TopicNode] = {}
     edges: dict[tuple[str, str, str], MessageEdge] = {}
     for site in sites:
@@ -637,11 +640,70 @@ def message_edges(result: ScanResult) -> tuple[dict[str, TopicNode], list[Messag
             short = name.rsplit(".", 1)[-1]
             if (site.broker, short) in consumed:
                 name = short
-        node = TopicNode(site.broker, name, site.destination_kind, site.service if site.destination is None or "{" in name else None)
-        topic = topics.setdefault(node.key, node)
-        edge = edges.setdefault((site.role, site.service, topic.key), MessageEdge(site.role, site.service, topic.key))
-        edge.sites = edge.sites + (site,)
+        bound = _bound_queues(site, bindings) if site.role == "publish" and site.destination_kind == "exchange" else {}
+        reached: list[tuple[str, str | None, tuple[Sourced, ...]]] = [(q, "queue", b) for q, b in bound.items()]
+        for dest, kind, via in reached or [(name, site.destination_kind, ())]:
+            node = TopicNode(site.broker, dest, kind, site.service if site.destination is None or "{" in dest else None)
+            topic = topics.setdefault(node.key, node)
+            edge = edges.setdefault((site.role, site.service, topic.key), MessageEdge(site.role, site.service, topic.key))
+            edge.sites = edge.sites + (site,)
+            edge.bindings = edge.bindings + tuple(b for b in via if b not in edge.bindings)
     return dict(sorted(topics.items())), sorted(edges.values(), key=lambda e: (e.topic, e.role != "publish", e.service))
+
+
+@dataclass(frozen=True)
+class _Binding:
+    broker: str | None
+    exchange: str
+    key: str | None
+    queue: str
+    evidence: Sourced
+
+
+def _bindings(facts: list[Fact]) -> list[_Binding]:
+    """The queue bindings of the scan's ``message_binding`` facts whose exchange and queue are known statically."""
+    out = []
+    for f in sorted(facts, key=Fact.sort_key):
+        if f.kind != "message_binding":
+            continue
+        v = MessageBinding.from_fields(f.fields)
+        if not v.exchange or not v.destination or "{" in v.exchange or "{" in v.destination:
+            continue
+        text = f"queue {v.destination} bound to exchange {v.exchange}" + (f" with key {v.routing_key}" if v.routing_key else "")
+        out.append(_Binding(v.broker, v.exchange, v.routing_key, v.destination, Sourced(text, Location(f.file, f.line, f.rule), v.broker or "")))
+    return out
+
+
+def _bound_queues(site: MessageSite, bindings: list[_Binding]) -> dict[str, tuple[Sourced, ...]]:
+    """The queues a publish to an exchange reaches (queue → the bindings carrying it): a binding of
+    that broker and exchange whose key matches the routing key (``binding_matches``)."""
+    out: dict[str, tuple[Sourced, ...]] = {}
+    for b in bindings:
+        if b.broker == site.broker and b.exchange == site.destination and binding_matches(b.key, site.routing_key):
+            out[b.queue] = out.get(b.queue, ()) + (b.evidence,)
+    return dict(sorted(out.items()))
+
+
+def binding_matches(pattern: str | None, key: str | None) -> bool:
+    """Whether an AMQP binding key admits a routing key: no key (a fanout exchange's binding) or
+    ``#`` admits every key; otherwise the words (split at ``.``) match one by one, ``*`` any one
+    word and ``#`` zero or more (a topic exchange's pattern; a direct exchange's key is a pattern
+    without them, so equal keys match). The exchange's type is not known, so a key with ``*`` or
+    ``#`` is read as a pattern."""
+    if not pattern or pattern == "#":
+        return True
+    if key is None or "{" in key:
+        return False
+    return _words_match(pattern.split("."), key.split("."))
+
+
+def _words_match(pattern: list[str], words: list[str]) -> bool:
+    if not pattern:
+        return not words
+    head, rest = pattern[0], pattern[1:]
+    if head == "#":
+        return any(_words_match(rest, words[i:]) for i in range(len(words) + 1))
+    return bool(words) and (head == "*" or head == words[0]) and _words_match(rest, words[1:])
 
 
 def _declared_messages(services: dict[str, ServiceNode], topics: dict[str, TopicNode], edges: list[MessageEdge]) -> list[MessageEdge]:

@@ -1,7 +1,9 @@
 """Robot Shop's wiring (docs/evaluation.md D35, D36, D38): an nginx configuration found by its text
 wherever it is (a `*.conf.template` that `envsubst` fills), its `${VAR}` placeholders resolved from
 the front's image `ENV` and its deployment's environment; a Locust host given by the shell script
-the image runs; a log collector image as infrastructure. The sample is fixtures/monorepos/nginx-front."""
+the image runs; a log collector image as infrastructure; a RabbitMQ queue bound to an exchange
+joining the exchange's publisher with the queue's consumer (D39). The sample is
+fixtures/monorepos/nginx-front."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import pytest
 
 from extractor.discover import is_nginx_text, proxy_configs
 from extractor.environment.commands import dockerfile_env, script_commands, script_options
+from extractor.graph import binding_matches
 
 from .samples import MONOREPOS, of, run_json
 
@@ -73,7 +76,7 @@ def test_inventory(scan):
         # Ruby is read: the plugin is source
         "a stock fluentd image (a log collector) with its plugins and configuration (plugins/filter_shop.rb): not a service",
     )
-    assert [s["name"] for s in scan["services"]] == ["cart", "catalogue", "load-gen", "orders", "web"]
+    assert [s["name"] for s in scan["services"]] == ["cart", "catalogue", "dispatch", "load-gen", "orders", "web"]
 
 
 def test_nginx_configuration_by_its_text():
@@ -118,3 +121,31 @@ VERBOSE=1 exec locust -f shop.py --host "$HOST" --headless -u $N -r 2 > /dev/nul
     assert script_commands(script)[-1] == ["locust", "-f", "shop.py", "--host", "$HOST", "--headless", "-u", "$N", "-r", "2"]
     # curl is a utility; -u uses N, which the script sets itself; --headless takes no value (not "2" of 2>&1)
     assert script_options(script) == {"-f": "shop.py", "--host": "${HOST}", "-r": "2"}
+
+
+def test_a_publish_to_an_exchange_reaches_the_bound_queues_consumer(graph):
+    got = {(e["source"], e["target"], tuple(v["value"] for v in e["attributes"].get("binding", []))) for e in graph["edges"] if e["layer"] == "messages"}
+    assert got == {
+        ("service:orders", "topic:rabbitmq/dispatch", ("queue dispatch bound to exchange shop with key orders.*",)),
+        ("topic:rabbitmq/dispatch", "service:dispatch", ()),
+        ("topic:rabbitmq/refunds", "service:dispatch", ()),  # bound with payments.refunded: orders.placed does not reach it
+    }
+    (publish,) = [e for e in graph["edges"] if e["kind"] == "publish"]
+    assert [(v["value"], v["file"], v["line"]) for v in publish["attributes"]["binding"]] == [
+        ("queue dispatch bound to exchange shop with key orders.*", "dispatch/main.go", 20)
+    ]
+    assert [v["value"] for v in publish["attributes"]["publish"]] == ["publish shop in place"]
+
+
+def test_binding_keys():
+    assert binding_matches("orders.*", "orders.placed")
+    assert not binding_matches("orders.*", "orders.placed.eu")
+    assert binding_matches("orders.#", "orders.placed.eu")
+    assert binding_matches("#.eu", "orders.placed.eu")
+    assert binding_matches("*.placed.#", "orders.placed")
+    assert binding_matches("orders", "orders")  # a direct exchange: equal keys
+    assert not binding_matches("orders", "payments")
+    assert binding_matches(None, "anything")  # a fanout exchange's binding
+    assert binding_matches("#", None)
+    assert not binding_matches("orders.*", None)  # a routing key not known statically
+    assert not binding_matches("orders.*", "{key}.placed")

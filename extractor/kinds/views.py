@@ -140,7 +140,6 @@ class RetryPolicy(KindView):
     scope: str | None = None
     fallback: str | None = None
     target: str | None = None
-    retry_after: str | None = None
     calls: tuple[str, ...] = ()
 
 
@@ -219,6 +218,22 @@ class MessageConsume(MessageView):
     dead_letter: str | None = None
     dedup: str | None = None
     handler: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageBinding(KindView):
+    """A queue bound to an exchange with a binding key: what is published to the exchange with a matching routing key reaches the queue's consumers."""
+
+    library: str | None = None
+    broker: str | None = None
+    destination: str | None = None
+    destination_kind: str | None = None
+    target: TargetView = field(default_factory=TargetView)
+    exchange: str | None = None
+    routing_key: str | None = None
+    function: str | None = None
+
+    NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {"target": TargetView.of}
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +318,7 @@ VIEWS: dict[str, type[KindView]] = {
     "idempotency_key": IdempotencyKey,
     "message_publish": MessagePublish,
     "message_consume": MessageConsume,
+    "message_binding": MessageBinding,
     "proxy_route": ProxyRoute,
     "mesh_policy": MeshPolicy,
     "datastore": Datastore,
