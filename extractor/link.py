@@ -224,6 +224,7 @@ def link(
     links: dict[int, list[FactRef]] = {}
     owned: dict[int, dict[str, Any]] = {}  # facts of rules with mounts: index → raw fields (owner)
     wrapped: dict[int, WrappedCall] = {}  # calls whose fields read their function's parameters
+    idflows: dict[int, tuple[Any, Any]] = {}  # facts with the id flow's cross-file ends (_id_params, _id_passed)
     for res in results:
         svc = service_of.get(res.path)
         table = tables.get(svc) or ModuleTable({}, catalog.module_aliases)
@@ -247,6 +248,9 @@ def link(
                     continue
                 resolved = linked
             policy_refs = resolved.pop("_policies", None)
+            id_links = (resolved.pop("_id_params", None), resolved.pop("_id_passed", None))
+            if id_links[0] or id_links[1]:
+                idflows[len(facts)] = id_links
             fields = finalize(raw.kind, resolved, rule, ctx)
             if policy_refs:
                 links[len(facts)] = [r if r.file else FactRef(r.key, res.path) for r in policy_refs]
@@ -274,6 +278,7 @@ def link(
     resolve_grpc_servers(facts)  # a generated client with no address: the one service serving it
     apply_decorator_summaries(facts, results, service_of, links)
     apply_wrapper_sites(facts, wrapped, results, service_of)
+    apply_id_sites(facts, idflows, results, service_of, links)
     apply_process_defaults(facts, results, service_of, rules, tables)
     apply_policy_links(facts, links)
     apply_mounts(facts, owned, results, service_of, {svc: t.lookup for svc, t in tables.items()})
@@ -692,6 +697,62 @@ def apply_wrapper_sites(facts: list[Fact], wrapped: dict[int, WrappedCall], resu
             fact.fields.update(finalize(fact.kind, raw, w.rule, w.ctx))
             fact.fields.pop("_confidence", None)
             fact.fields.update(kept)
+
+
+def apply_id_sites(
+    facts: list[Fact], idflows: dict[int, tuple[Any, Any]], results: list[FileResult], service_of: dict[str, str | None], links: dict[int, list[FactRef]]
+) -> None:
+    """An id passed to a function of another file of the service (``_id_passed`` of the id fact: the
+    call's line, column and argument) reaches what that function's parameter reaches
+    (``_id_params`` of the outbound call facts: function, parameter, label): the id's ``flows_to``
+    gains those calls, and the retries covering the id (made inside a retry, the call passing it is
+    too) cover them. One hop across files; the call resolves through the file summaries
+    (``reach.ServiceCalls``; an unresolved name, ``_risk.ScoreAsync`` of a field whose type the file
+    cannot resolve, when exactly one function of the service has that name)."""
+    params: dict[tuple[str, str, str], list[tuple[int, str]]] = {}  # (file, function, parameter) → (call fact, label)
+    for i, (exported, _) in idflows.items():
+        for fn, param, label in exported or ():
+            params.setdefault((facts[i].file, fn, param), []).append((i, label))
+    passing = [i for i, (_, passed) in sorted(idflows.items()) if passed]
+    if not params or not passing:
+        return
+    from .reach import ServiceCalls
+
+    indexes: dict[str | None, ServiceCalls] = {}
+    for res in results:
+        if res.summary is not None:
+            indexes.setdefault(service_of.get(res.path), ServiceCalls()).add(res.summary)
+    for i in passing:
+        fact = facts[i]
+        index = indexes.get(fact.service)
+        summary = index.files.get(fact.file) if index is not None else None
+        if index is None or summary is None:
+            continue
+        sites = {(c.line, c.col): c for c in [*summary.calls, *(c for fn in summary.functions for c in fn.calls)]}
+        flows = list(fact.fields.get("flows_to") or [])
+        for line, col, position in idflows[i][1]:
+            site = sites.get((line, col))
+            targets = list(dict.fromkeys(index.resolve(site, fact.file))) if site is not None else []
+            if site is None or (site.callee is None and site.local is None and len(targets) != 1):
+                continue  # an unresolved name: followed when one function of the service has it
+            for path, qualname in targets:
+                if path == fact.file:
+                    continue  # the same file's functions: the file's own id flow
+                for target in index.functions.get((path, qualname), ())[:1]:
+                    names = [p.name for p in target.params]
+                    if names and target.cls and names[0] in ("self", "cls"):
+                        names = names[1:]  # a method called on an instance
+                    param = names[position] if isinstance(position, int) and position < len(names) else position
+                    for j, label in params.get((path, qualname, str(param)), ()):
+                        entry = {"call": FactRef(facts[j].key, path), "as": label}
+                        if entry not in flows:
+                            flows.append(entry)
+                        for ref in links.get(i, ()):  # the id's retries run the call too
+                            ref = ref if ref.file else FactRef(ref.key, fact.file)
+                            if ref not in links.setdefault(j, []):
+                                links[j].append(ref)
+        if flows:
+            fact.fields["flows_to"] = sorted(flows, key=lambda f: (f["call"].file, f["call"].key, f["as"]))
 
 
 def apply_process_defaults(

@@ -39,11 +39,13 @@ def fan_out_callees() -> frozenset[str]:
 
 
 def is_fan_out(callee: str | None) -> bool:
-    """Whether a call site's resolved callee is a fan-out call (the name, or a longer one ending in it)."""
+    """Whether a call site's resolved callee is a fan-out call (the name, or a longer one ending in
+    it); a method of what a call returns (``concurrent.futures.ThreadPoolExecutor().submit``) is
+    also the method of that type (``concurrent.futures.ThreadPoolExecutor.submit``)."""
     if not callee:
         return False
     names = fan_out_callees()
-    return callee in names or any(callee.endswith("." + n) for n in names if "." in n)
+    return any(c in names or any(c.endswith("." + n) for n in names if "." in n) for c in dict.fromkeys((callee, callee.replace("().", "."))))
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from ..contracts.infer import CodeCall
 from ..contracts.model import Location
 from ..frontends.summary import CallSite
 from ..graph import CallEdge, Sourced
-from ..values import Const, Dynamic, Value
+from ..values import Const, Dynamic, Map, Value, strip
 from .base import CheckContext, Finding, Resolution, Side, check, edge_finding
 
 
@@ -167,6 +167,22 @@ def _value_text(value: Value) -> str:
     return value.text if isinstance(value, Dynamic) else repr(value.value) if isinstance(value, Const) else ""
 
 
+def _splat_sends(spread: Value | None, key: str) -> bool | None:
+    """Whether a ``**opts`` argument sends the header ``key``: True when its dict's ``headers`` names
+    it, False when the dict is known and its headers (if any) are a known dict without it, None when
+    it cannot be told (a ``**kwargs`` parameter, a dict or headers value not built in the file)."""
+    if not isinstance(spread, Map):
+        return None
+    for k, v in spread.items:
+        if isinstance(k, Const) and isinstance(k.value, str) and k.value.lower() in HEADER_CARRIERS:
+            headers = strip(v)
+            if not isinstance(headers, Map):
+                return None
+            if any(isinstance(h, Const) and isinstance(h.value, str) and h.value.lower() == key.lower() for h, _ in headers.items):
+                return True
+    return False
+
+
 def sends_header(language: str, sites: list[CallSite], key: str) -> bool | None:
     """Whether the call on these sites sends the header ``key``: True when a literal headers object
     names it, False when every place headers could be passed is visible and none names it, None
@@ -177,8 +193,10 @@ def sends_header(language: str, sites: list[CallSite], key: str) -> bool | None:
     sends: bool | None = False
     for site in sites:
         if language == "python":
-            if any(a.startswith("**") for a, _ in site.kwargs):
-                return None
+            for spread in (strip(v) for a, v in site.kwargs if a.startswith("**")):
+                spread_sends = _splat_sends(spread, key)
+                if spread_sends is not False:
+                    return spread_sends
             carriers = [_value_text(v) for k, v in site.kwargs if k.lower() in HEADER_CARRIERS]
         else:  # the options object after the URL: a literal, or unknown
             carriers = [_value_text(v) for v in site.args[1:]]
@@ -199,8 +217,9 @@ def missing_key(ctx: CheckContext) -> Iterator[Finding]:
     whose provider de-duplicates on a key header (``operations``: ``idempotency_key`` written as a
     header name such as ``Idempotency-Key``, ``expects`` absent or ``stable_across_retries``; or a
     handler reading that header in code), and the call sends no such header (its literal ``headers``
-    argument, Python and JavaScript/TypeScript; a headers variable or spread is left out). Every
-    attempt reaches the provider as a new request. Warning, ``AT_RISK``."""
+    argument, Python and JavaScript/TypeScript, or the ``headers`` of a dict a Python call spreads
+    with ``**`` when the file builds it; a headers variable, a spread the file does not build, is
+    left out). Every attempt reaches the provider as a new request. Warning, ``AT_RISK``."""
     for edge in ctx.graph.calls:
         if edge.external:
             continue

@@ -1,9 +1,10 @@
 """Retry advice: a provider's ``retry_advice`` (docs/contracts.md) against its consumers' retry policies in code.
 
 Only what the retry_policy facts say is compared: the status codes a policy retries (``status:<code>``
-in its ``retry_on``) and the attempts a call makes. A policy whose statuses or attempts are not known
-is not a finding. Whether a client honours ``Retry-After`` is not in the facts yet, so
-``retry_after: honour`` is documented but not checked.
+in its ``retry_on``), the attempts a call makes, and whether the policy waits as a ``Retry-After``
+header says (the fact's ``retry_after``: ``honoured`` / ``ignored``, set by the rules only where the
+library's behaviour is known). A policy whose statuses, attempts or Retry-After handling are not known
+is not a finding.
 """
 
 from __future__ import annotations
@@ -50,6 +51,11 @@ def _problems(edge: CallEdge, advice: RetryAdvice) -> tuple[list[str], list[Loca
             if bad:
                 texts.append(f"{r.mechanism or 'a retry policy'} retries status {', '.join(map(str, bad))}")
                 locs.append(r.location)
+        if advice.retry_after == "honour":
+            for r in call.retries:
+                if r.retry_after == "ignored":
+                    texts.append(f"{r.mechanism or 'a retry policy'} does not wait for Retry-After")
+                    locs.append(r.location)
         if advice.max_attempts is not None and call.attempts is not None and call.attempts > advice.max_attempts:
             where = call.retries[0].location if call.retries else call.location
             mech = call.retries[0].mechanism if call.retries else None
@@ -66,16 +72,19 @@ def _advice_text(advice: RetryAdvice) -> str:
         parts.append(f"retry on {', '.join(advice.retry_on)}")
     if advice.max_attempts is not None:
         parts.append(f"at most {advice.max_attempts} attempts")
+    if advice.retry_after == "honour":
+        parts.append("wait as Retry-After says")
     return "; ".join(parts) or "retry advice"
 
 
 @check("drift.retry-advice", kind="drift", title="Retry against the provider's advice")
 def against_advice(ctx: CheckContext) -> Iterator[Finding]:
     """A consumer's retry policy in code retries a status code that the `retry_advice` of the provided operation
-    says not to retry (`do_not_retry: [4xx]`, unless `retry_on` names that code), or a call makes more
-    attempts than its `max_attempts`. Only the status codes and attempts the retry_policy facts state are
-    compared: a policy retrying on exceptions only, or with unknown attempts, is not a finding. One finding
-    per call edge. Warning, `DRIFT`."""
+    says not to retry (`do_not_retry: [4xx]`, unless `retry_on` names that code), a call makes more
+    attempts than its `max_attempts`, or, with `retry_after: honour`, a policy does not wait as the
+    Retry-After header says (its fact's `retry_after: ignored`). Only what the retry_policy facts state is
+    compared: a policy retrying on exceptions only, with unknown attempts, or whose Retry-After handling is
+    not known, is not a finding. One finding per call edge. Warning, `DRIFT`."""
     for edge in ctx.graph.calls:
         advice = edge.provided.retry_advice if edge.provided is not None else None
         if advice is None:

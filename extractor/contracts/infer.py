@@ -61,6 +61,7 @@ class CodeRetry:
     location: Location
     scope: str | None = None  # what it wraps: ``client`` — retries the client makes inside the call
     retry_on: tuple[str, ...] = ()  # what triggers a retry, as the fact says (``status:404``, exception types)
+    retry_after: str | None = None  # honoured / ignored: whether it waits as a Retry-After header says (None: not known)
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,7 +295,17 @@ def _call(f: Fact, by_id: dict[str, Fact], ids: Iterable[IdFlow], endpoints: dic
         if p is not None:
             r = views.RetryPolicy.from_fields(p.fields)
             retries.append(
-                CodeRetry(p.id, _text(r.mechanism), r.attempts, _text(r.backoff), r.max_delay_ms, fact_location(p), _text(r.scope), tuple(r.retry_on))
+                CodeRetry(
+                    p.id,
+                    _text(r.mechanism),
+                    r.attempts,
+                    _text(r.backoff),
+                    r.max_delay_ms,
+                    fact_location(p),
+                    _text(r.scope),
+                    tuple(r.retry_on),
+                    _text(r.retry_after),
+                )
             )
     breakers = []
     for bid in fields.circuit_breakers:

@@ -41,7 +41,8 @@ class CallSite:
     is the file-local qualified name of a same-file function or method. ``functions`` are the
     module-qualified names of same-file functions passed as arguments (callbacks, tasks).
     ``line`` and ``end_line`` are 1-based, ``col`` is the 1-based byte column of the call's start.
-    Arguments are values as far as cheap to know, else their source text (``Dynamic``).
+    Arguments are values as far as cheap to know, else their source text (``Dynamic``). A Python
+    ``**opts`` argument is the keyword ``"**"``.
     """
 
     line: int

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ..catalog import Rule
 
 BACKOFFS = ("none", "fixed", "exponential", "random", "exponential_jitter")
+RETRY_AFTER = ("honoured", "ignored")
 
 FIELDS = fields(
     """
@@ -32,9 +33,11 @@ FIELDS = fields(
     scope          string    req        What the policy wraps: 'function NAME', loop, handler, object, client, task, channel.
     fallback       string?   -          The value used when every try failed.
     target         string?   -          What the policy is configured for (a service or method name), when the code says.
+    retry_after    string    -          Whether it waits as a Retry-After header says (honoured) or by its own schedule (ignored); absent when not known.
     calls          strings   req,link   Ids of the outbound calls it covers.
     """,
     backoff={"enum": [*BACKOFFS, None]},
+    retry_after={"enum": list(RETRY_AFTER)},
 )
 
 RAW = raws(
@@ -58,6 +61,7 @@ RAW = raws(
     scope               -      What the policy wraps (default `function`).
     fallback            -      The value used when every try failed.
     target              -      What the policy is configured for.
+    retry_after         -      `honoured` / `ignored`, or the library's switch (`true` honoured, `false` ignored); a `wait` the `retry:` block's `waits` know with a `retry_after` says instead, one they do not know makes it unknown.
     """
 )
 
@@ -154,6 +158,26 @@ class RetryReading:
                 delay = None if n is None else n * unit_ms(spec["max"].get("unit", "s"))
             return {spec.get("backoff", "fixed")}, delay
         return set(), None
+
+    def retry_after(self, v: Any) -> str | None:
+        """Whether a wait expression waits as a Retry-After header says: the ``retry_after`` of its
+        ``waits`` entries (``honoured`` when one part's does, else ``ignored`` when one part's says so);
+        ``""`` when every part is in the vocabulary and none says (the policy's own ``retry_after``
+        applies); None when a part is not (a custom function may read the header: unknown)."""
+        s = strip(v)
+        if isinstance(s, BinOp) and s.op in ("+", "|"):
+            parts = [self.retry_after(s.left), self.retry_after(s.right)]
+            return None if None in parts else next((a for a in RETRY_AFTER if a in parts), "")
+        if isinstance(s, (Call, Ref, Dynamic)):
+            name = s.func if isinstance(s, Call) else s.qualname if isinstance(s, Ref) else s.text
+            spec = self.waits.get(name)
+            if spec is None:
+                return None
+            if isinstance(s, Call) and "inner" in spec and "retry_after" not in spec:
+                return self.retry_after(self._arg(s, spec["inner"]))
+            found = spec.get("retry_after")
+            return str(found) if found in RETRY_AFTER else ""
+        return ""
 
     def on(self, v: Any) -> list[str]:
         s = strip(v)
@@ -278,7 +302,22 @@ def finalize(raw: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any
         attempts_expr=None if understood else describe(raw.get("stop")),
     )
     put_set(out, raw, text_or_none, "fallback", "target")
+    after = reader.retry_after(raw["wait"]) if "wait" in raw else ""
+    if after == "":  # no wait, or one that says nothing: the policy's own (a rule's constant, the library's switch)
+        after = _retry_after(raw.get("retry_after"))
+    if after is not None:
+        out["retry_after"] = after
     return out
+
+
+def _retry_after(v: Any) -> str | None:
+    """``honoured`` / ``ignored`` from a rule's constant or the library's switch (a boolean); None when unknown."""
+    s = scalar(v) if v is not None else None
+    if s is True:
+        return "honoured"
+    if s is False:
+        return "ignored"
+    return str(s) if s in RETRY_AFTER else None
 
 
 KIND = Kind("retry_policy", FIELDS, RAW, finalize, "A retry policy: how many tries, how the wait grows, on which errors, and which calls it covers.")

@@ -140,6 +140,7 @@ class RetryPolicy(KindView):
     scope: str | None = None
     fallback: str | None = None
     target: str | None = None
+    retry_after: str | None = None
     calls: tuple[str, ...] = ()
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from ...facts import FactRef
 from ...values import Const, Dynamic, Obj, Value
 from ..base import FileResult, RawFact
-from .idflow import TsIdFlow
+from .idflow import PARAM_WORDS, TsIdFlow
 from .index import Converter, EnvGetter, TsIndex
 from .policies import PolicyTracker
 from .scopes import OWNER_CAPTURE, ClassInfo, FunctionInfo, Scope, Site
@@ -130,7 +130,7 @@ class AnalyzerCore:
         self._scope_timeouts: list[tuple[str, Any]] = []  # (label, limit) of decorators bounding the enclosing functions' calls
         self._literal_timeouts: dict[int, list[tuple[str, Any]]] = {}  # function literal id → limits of the call running it (withTimeout)
         self._policy_classes: dict[int, Obj | None] = {}  # class node id → its instances' policy object (policy_instance)
-        if index.has_id_rules and index.id_words_re is not None and index.id_words_re.search(source):
+        if index.has_id_rules and index.id_words_re is not None and (index.id_words_re.search(source) or PARAM_WORDS.search(source)):
             self.idflow = TsIdFlow(cast("Analyzer", self), **index.idflow_options)  # (the composed engine)
         # the file's summary for the link stage (frontends/summary.py); bench/summary_overhead.py sets it to None
         self.summary: SummaryRecorder | None = SummaryRecorder(path, self.language, module)

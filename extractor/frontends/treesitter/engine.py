@@ -178,10 +178,13 @@ class Analyzer(Matcher):
                     impl.on_subscript(self, node, scope)
             push(node.named_children)
         mark = len(self._pending_sinks)
+        passing = len(self.idflow.pending) if self.idflow is not None else 0
         for call in calls:  # outer first: a constructor with a callback binds the literal's parameter first
             site = self.site(call, scope)
             if site is not None:
                 self.match_call(site, scope)
+        if self.idflow is not None and len(self.idflow.pending) > passing:
+            self.idflow.flush_calls(passing)  # the ids made in these calls' arguments are known now
         if len(self._pending_sinks) > mark:
             sinks = self._pending_sinks[mark:]
             del self._pending_sinks[mark:]

@@ -24,11 +24,20 @@ Sources are ``id_generation`` facts (the node they were emitted at) and id-like 
 same-file functions (a parameter named plainly ``id`` too), so that one hop into a function through
 its parameter is followed; a method of an object literal of the file called through the name it is
 bound to (``riskApi.score(newTxId)`` with ``const riskApi = { async score(id) {...} }``) is such a
-function (the engine's ``literal_method``). Functions of other files are not followed. A new id
-assigned to a name that already held one goes where the old one went (regenerated per attempt).
+function (the engine's ``literal_method``). A new id assigned to a name that already held one goes
+where the old one went (regenerated per attempt).
 
-It is active only in files whose text mentions an id rule's words (``TsIndex.id_words_re``), and
-does nothing before the file's first id fact or id-like parameter, so other files pay nothing.
+Functions of other files (one hop): extraction stays a pure function of the file, so each side
+records its end and the link stage joins them (``link.apply_id_sites``, through the file
+summaries' call sites): an outbound call fact that an id-like parameter reaches (directly, or
+through one same-file function) carries ``_id_params`` (``[function, parameter, label]``), and an
+id fact passed to a function the file does not define carries ``_id_passed`` (``[line, column,
+argument position or keyword]`` of that call; the calls of one expression are read once its id
+facts are made: ``pending``, ``flush_calls``). Both fields are private (the link stage pops them).
+
+It is active only in files whose text mentions an id rule's words (``TsIndex.id_words_re``) or an
+id-like parameter's (``PARAM_WORDS``: a helper of another file), and does nothing before the
+file's first id fact or id-like parameter, so other files pay nothing.
 """
 
 from __future__ import annotations
@@ -47,6 +56,9 @@ from ..base import RawFact
 DEFAULT_HEADERS = r"(?i)^(x-)?(idempotency[-_]?key|idempotency-id|request[-_]?id|correlation[-_]?id|transaction[-_]?id|trace[-_]?id)$|-id$"
 DEFAULT_FIELDS = r"(?i)(^|_)(id|key|uuid|token|nonce)$|idempotency|request_?id|transaction_?id"
 PARAM_SOURCES = r"(?i)^id$|idempotency|request_?id|^tx_?id$|txn_?id|transaction_?id|correlation_?id|dedup|nonce|idem_?key|operation_?id|message_?id"
+# a file whose text has none of these words (nor an id rule's) gets no id flow: a helper of another
+# file that sends an id-like parameter (``def score(tx_id)``, ``Idempotency-Key``) has one of them
+PARAM_WORDS = re.compile(rb"(?i)idempot|request_?id|tx_?id|txn_?id|transaction_?id|dedup|nonce|idem_?key|operation_?id")
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -89,6 +101,9 @@ class TsIdFlow:
         self.spans: dict[int, tuple[int, int]] = {}  # fact key → the id node's byte range
         self.flows: dict[Src, list[dict[str, Any]]] = {}
         self.param_calls: list[tuple[Src, str, str]] = []  # (source, function, parameter)
+        self.passed: dict[int, list[list[Any]]] = {}  # id fact key → [line, col, position] of calls of other files' functions
+        self.call_facts: dict[int, RawFact] = {}  # outbound call facts an id or id-like parameter reaches
+        self.pending: list[tuple[Site, Scope]] = []  # calls of functions the file does not define, in the expression walked
         self.param_names: dict[str, list[str]] = {}
         self.inherits: dict[Src, set[Src]] = {}
         self._budget = 0
@@ -275,7 +290,32 @@ class TsIdFlow:
             for s in t.sources:
                 self.param_calls.append((s, function, pname))
 
+    def flush_calls(self, mark: int) -> None:
+        """The calls of other files' functions matched in one expression (``pending`` from ``mark``),
+        once its id facts are made."""
+        calls = self.pending[mark:]
+        del self.pending[mark:]
+        if self.id_facts:
+            for site, scope in calls:
+                self.on_other_call(site, scope)
+
+    def on_other_call(self, site: Site, scope: Scope) -> None:
+        """An id passed to a function this file does not define (another file's ``score(tx_id)``):
+        the id fact keeps the call's position and the argument (``_id_passed``: the link stage
+        resolves the call through the file summaries and joins the callee's ``_id_params``)."""
+        row, col = site.node.start_point
+        parts: list[tuple[int | str, Node]] = [(i, a) for i, a in enumerate(site.args)]
+        parts += list(site.kwargs.items())
+        for position, node in parts:
+            for s in self.taint_of(node, scope).sources:
+                if isinstance(s, int):
+                    entry = [row + 1, col + 1, position]
+                    lst = self.passed.setdefault(s, [])
+                    if entry not in lst:
+                        lst.append(entry)
+
     def _flow(self, source: Src, call_fact: RawFact, label: str) -> None:
+        self.call_facts[call_fact.key] = call_fact
         entry = {"call": FactRef(call_fact.key), "as": label}
         lst = self.flows.setdefault(source, [])
         if entry not in lst:
@@ -300,3 +340,28 @@ class TsIdFlow:
                         flows.append(f)
             if flows:
                 fact.fields["flows_to"] = sorted(flows, key=lambda f: (f["call"].key, f["as"]))
+            if key in self.passed:
+                fact.fields["_id_passed"] = self.passed[key]
+        self._export_params()
+
+    def _export_params(self) -> None:
+        """``_id_params`` on each outbound call fact an id-like parameter reaches (directly, or one hop
+        through a same-file function): ``[function, parameter, label]``, so that the link stage
+        gives an id passed to that function from another file the same ``flows_to``."""
+        out: dict[int, list[list[str]]] = {}
+        for src, flows in self.flows.items():
+            if isinstance(src, tuple):
+                for f in flows:
+                    out.setdefault(f["call"].key, []).append([src[1], src[2], f["as"]])
+        for s, fn, pname in self.param_calls:
+            if not isinstance(s, tuple):
+                continue
+            params = self.param_names.get(fn, [])
+            if pname.startswith("#") and pname[1:].isdigit() and int(pname[1:]) < len(params):
+                pname = params[int(pname[1:])]
+            for f in self.flows.get(("param", fn, pname), ()):
+                out.setdefault(f["call"].key, []).append([s[1], s[2], f["as"]])
+        for key, entries in out.items():
+            fact = self.call_facts.get(key)
+            if fact is not None:
+                fact.fields["_id_params"] = sorted({tuple(e): e for e in entries}.values())

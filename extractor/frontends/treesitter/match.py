@@ -346,6 +346,8 @@ class Matcher(Emitter):
             self.policies.on_local_call(str(attr), caller=scope.function.qualname if scope.function is not None else None)
             if self.idflow is not None and self.idflow.active():
                 self.idflow.on_local_call(str(attr), site, scope)
+        elif self.idflow is not None and (site.args or site.kwargs) and not (qual and self.index.call_specs(qual)):
+            self.idflow.pending.append((site, scope))  # an id may be passed to another file's function (joined at link time)
         if qual is None:
             specs = self.index.method_specs(attr)
             if not specs or site.func is None or self.member_parts(site.func) is None:

@@ -185,6 +185,8 @@ class SummaryRecorder:
         arg = self._arg
         args = tuple([arg(an, a, scope, passed) for a in site.args[:MAX_ARGS]]) if site.args else ()
         kwargs = tuple([(k, arg(an, n, scope, passed)) for k, n in sorted(site.kwargs.items())]) if site.kwargs else ()
+        if site.hidden and self.language == "python":  # ``**opts``: kept as ("**", its value), a dict built here known
+            kwargs += self._splats(an, node, scope)
         row, col = node.start_point
         cs = CallSite(
             row + 1,
@@ -206,6 +208,16 @@ class SummaryRecorder:
             rec = self._fn(fn)
             self._last = (fn, rec)
         rec.calls.append(cs)
+
+    def _splats(self, an: Evaluator, node: Node, scope: Scope) -> tuple[tuple[str, Value], ...]:
+        """A Python call's ``**x`` arguments as ``("**", value)``: a dict built in the file (a local
+        literal, what a same-file helper returns) is its ``Map``; else its source text."""
+        arglist = node.child_by_field_name("arguments")
+        out = []
+        for a in arglist.named_children if arglist is not None else ():
+            if a.type == "dictionary_splat" and a.named_children:
+                out.append(("**", self.value(an, a.named_children[0], scope)))
+        return tuple(out)
 
     def _declared_receiver(self, an: Evaluator, func: Node, scope: Scope, attr: str) -> str | None:
         """``Type.method`` for a call on a name or field whose declared type the file resolves
