@@ -18,6 +18,8 @@ from extractor.frontends.treesitter.php_project import project_path
 from extractor.scan import scan
 from extractor.values import Concat, Const, Dynamic, Env, Map, Ref, Seq, strip
 
+from .checks.helpers import write
+
 RULES = ("php.http.guzzle", "php.http.curl")
 
 
@@ -125,11 +127,7 @@ def test_a_symfony_container_argument_is_the_address_of_a_call_in_another_file(t
         "catalogue/Dockerfile": "FROM node:18\n",
         "catalogue/server.js": "const express = require('express');\nconst app = express();\napp.get('/product/:sku', (req, res) => res.send('x'));\n",
     }
-    for rel, text in files.items():
-        path = tmp_path / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-    result = scan(tmp_path, catalog=load_catalog(), config=Config())
+    result = scan(write(tmp_path, files), catalog=load_catalog(), config=Config())
     (call,) = [f for f in result.facts if f.kind == "http_call"]
     assert (call.service, call.file, call.line, call.fields["url"]) == (
         "ratings",

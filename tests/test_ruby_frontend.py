@@ -17,6 +17,8 @@ from extractor.frontends.testing import Probe, select_rules
 from extractor.scan import scan
 from extractor.values import Concat, Const, Env, Map, Ref, Seq, strip
 
+from .checks.helpers import write
+
 RULES = ("ruby.http.net-http", "ruby.http.faraday", "ruby.endpoints.sinatra")
 
 
@@ -94,11 +96,7 @@ def test_a_sinatra_service_serves_its_route_and_is_called(tmp_path):
         "checkout/Dockerfile": "FROM ruby:3.3\n",
         "checkout/app.rb": 'require "faraday"\nconn = Faraday.new(url: ENV.fetch("EMAIL_ADDR", "http://email:8080"), request: { timeout: 2 })\nconn.post("/send_order_confirmation")\n',
     }
-    for rel, text in files.items():
-        path = tmp_path / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    result = scan(tmp_path, catalog=load_catalog(), config=Config())
+    result = scan(write(tmp_path, files), catalog=load_catalog(), config=Config())
     (endpoint,) = [f for f in result.facts if f.kind == "endpoint"]
     assert (endpoint.service, endpoint.fields["method"], endpoint.fields["path"]) == ("email", "POST", "/send_order_confirmation")
     (call,) = [f for f in result.facts if f.kind == "http_call"]

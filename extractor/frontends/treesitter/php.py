@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...values import Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, strip
-from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Opaque, Scope, Site
+from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, Opaque, Scope, Site
 from .syntax import SyntaxAnalyzer, option_names
 from .tables import syntax_tables
 
@@ -64,7 +64,6 @@ class PhpAnalyzer(SyntaxAnalyzer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._all_functions: list[FunctionInfo] = []
         self._top: list[Node] = []
         self._container_params: dict[str, tuple[Node, Scope]] | None = None  # setParameter('k', v) of the file
 
@@ -147,7 +146,7 @@ class PhpAnalyzer(SyntaxAnalyzer):
             elif t in CLASS_NODES:
                 self.declare_class(node)
             elif t == "function_definition":
-                self.declare(node, scope, None)
+                self.declare_named(node, scope, None)
             elif t == "const_declaration":
                 self.bind_consts(node, scope)
             elif t == "expression_statement":  # define('X', v)
@@ -184,17 +183,6 @@ class PhpAnalyzer(SyntaxAnalyzer):
             if len(kids) == 2 and kids[0].type == "name":
                 self.bind(scope, self.text(kids[0]), expr=kids[1])
 
-    def declare(self, node: Node, scope: Scope, cls: ClassInfo | None) -> FunctionInfo:
-        name_node = node.child_by_field_name("name")
-        name = self.text(name_node) if name_node is not None else "fn"
-        fn = self.declare_function(FunctionInfo(node, scope, f"{cls.qualname}.{name}" if cls is not None else name, name, cls))
-        self._all_functions.append(fn)
-        if cls is not None:
-            cls.methods.setdefault(name, fn)
-        else:
-            scope.bindings.setdefault(name, Binding(value=FunctionValue(fn)))
-        return fn
-
     def declare_class(self, node: Node) -> None:
         name_node = node.child_by_field_name("name")
         if name_node is None:
@@ -206,7 +194,7 @@ class PhpAnalyzer(SyntaxAnalyzer):
         self.class_scopes[node.id] = scope
         for member in self.named(node.child_by_field_name("body")):
             if member.type == "method_declaration":
-                self.declare(member, scope, cls)
+                self.declare_named(member, scope, cls)
             elif member.type == "const_declaration":
                 self.bind_consts(member, scope)
 
@@ -217,7 +205,7 @@ class PhpAnalyzer(SyntaxAnalyzer):
         if self.index.classes:
             for cls in list(self._classes.values()):
                 self.match_classes(cls)
-        for fn in self._all_functions:
+        for fn in list(self.functions_by_node.values()):
             self.walk_function(fn)
 
     # ================================================================ syntax hooks
@@ -396,18 +384,6 @@ class PhpAnalyzer(SyntaxAnalyzer):
         return out
 
     # ================================================================ statements
-    def st_assignment(self, node: Node, scope: Scope) -> None:
-        self.walk_expr(node.child_by_field_name("right"), scope)
-        self.bind_assignment(node, scope)
-
-    def bind_assignment(self, node: Node, scope: Scope) -> None:
-        """``$x = v`` binds ``$x`` (a PHP variable needs no declaration); the rest is the generic reading."""
-        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-        if node.type == "assignment_expression" and left is not None and right is not None and left.type == "variable_name":
-            self.bind(scope, self.text(left), expr=right, rebind=scope.owner_of(self.text(left)) is scope)
-            return
-        super().bind_assignment(node, scope)
-
     def bind_expression(self, node: Node, scope: Scope) -> None:
         for child in self.named(node):
             if child.type in self.ASSIGN_EXPRESSION_TYPES:

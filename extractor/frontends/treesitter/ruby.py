@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...values import Const, Dynamic, Env, Map, Obj, Ref, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
+from .rust import words_of  # the same: the constant or library a qualified name starts with (Net.HTTP.get → Net)
 from .syntax import SyntaxAnalyzer
 from .tables import syntax_tables
 
@@ -30,21 +31,10 @@ CLASS_NODES = frozenset({"class", "module"})
 METHOD_NODES = frozenset({"method", "singleton_method"})
 
 
-def words_of(name: str) -> set[str]:
-    """The constant or library a qualified name starts with (``Net.HTTP.get`` → ``Net``,
-    ``sinatra.post`` → ``sinatra``): a file using it names it."""
-    head = name.split(".", 1)[0]
-    return set() if any(c in head for c in "*?[") or len(head) < 3 else {head}
-
-
 @syntax_tables
 class RubyAnalyzer(SyntaxAnalyzer):
     language = "ruby"  # its syntax tables: languages/ruby.toml
     VALUE_METHODS: frozenset[str] = frozenset()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._all_functions: list[FunctionInfo] = []
 
     # ================================================================ top level
     def prescan(self, root: Node) -> None:
@@ -54,7 +44,7 @@ class RubyAnalyzer(SyntaxAnalyzer):
         for child in self.named(node):
             t = child.type
             if t in METHOD_NODES:
-                self.declare(child, scope, cls)
+                self.declare_named(child, scope, cls, "def")
             elif t in CLASS_NODES:
                 self.declare_class(child, cls)
             elif t == "body_statement":
@@ -69,16 +59,6 @@ class RubyAnalyzer(SyntaxAnalyzer):
                 left, right = child.child_by_field_name("left"), child.child_by_field_name("right")
                 if left is not None and right is not None and left.type == "constant":
                     self.bind(scope, self.text(left), expr=right)
-
-    def declare(self, node: Node, scope: Scope, cls: ClassInfo | None) -> None:
-        name_node = node.child_by_field_name("name")
-        name = self.text(name_node) if name_node is not None else "def"
-        fn = self.declare_function(FunctionInfo(node, scope, f"{cls.qualname}.{name}" if cls is not None else name, name, cls))
-        self._all_functions.append(fn)
-        if cls is not None:
-            cls.methods.setdefault(name, fn)
-        else:
-            scope.bindings.setdefault(name, Binding(value=FunctionValue(fn)))
 
     def declare_class(self, node: Node, outer: ClassInfo | None) -> None:
         name_node = node.child_by_field_name("name")
@@ -101,7 +81,7 @@ class RubyAnalyzer(SyntaxAnalyzer):
         if self.index.classes:
             for cls in list(self._classes.values()):
                 self.match_classes(cls)
-        for fn in self._all_functions:
+        for fn in list(self.functions_by_node.values()):
             self.walk_function(fn)
 
     def walk_statements(self, node: Node, scope: Scope) -> None:
@@ -194,16 +174,12 @@ class RubyAnalyzer(SyntaxAnalyzer):
         return super().member_parts(node)
 
     def callee(self, func: Node | None, scope: Scope) -> tuple[str | None, Obj | None, str, Any]:
-        """``m(x)`` with no receiver: a method of the enclosing class, else a top-level one, else a
-        library's the file requires."""
-        if func is not None and func.type == "identifier" and self.member_parts(func) is None and scope.lookup(self.text(func)) is None:
-            name = self.text(func)
-            cls = self.scope_class(scope)
-            while cls is not None:
-                fn = cls.methods.get(name)
-                if fn is not None:
-                    return fn.qualname, None, name, FunctionValue(fn)
-                cls = self.outer_class.get(cls.node.id)
+        """``m(x)`` with no receiver: a method of the enclosing class (not of a class it is nested in),
+        else a top-level one, else a library's the file requires."""
+        cls = self.scope_class(scope) if func is not None and func.type == "identifier" and self.member_parts(func) is None else None
+        fn = cls.methods.get(self.text(func)) if cls is not None and func is not None and scope.lookup(self.text(func)) is None else None
+        if fn is not None:
+            return fn.qualname, None, fn.name, FunctionValue(fn)
         return super().callee(func, scope)
 
     def eval_call(self, site: Site, scope: Scope, shallow: bool = False) -> Any:
@@ -252,19 +228,6 @@ class RubyAnalyzer(SyntaxAnalyzer):
         if fn.cls is not None and fn.node.type in METHOD_NODES:
             scope.bindings["this"] = Binding(value=Instance(fn.cls, "self"))
         return scope
-
-    # ================================================================ statements
-    def st_assignment(self, node: Node, scope: Scope) -> None:
-        self.walk_expr(node.child_by_field_name("right"), scope)
-        self.bind_assignment(node, scope)
-
-    def bind_assignment(self, node: Node, scope: Scope) -> None:
-        """``x = v`` / ``@x = v`` bind the name in the method (a Ruby local needs no declaration)."""
-        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-        if node.type == "assignment" and left is not None and right is not None and left.type in self.IDENTIFIER_TYPES:
-            self.bind(scope, self.text(left), expr=right, rebind=scope.owner_of(self.text(left)) is scope)
-            return
-        super().bind_assignment(node, scope)
 
 
 __all__ = ["RubyAnalyzer", "words_of"]

@@ -336,6 +336,18 @@ class SyntaxAnalyzer(Analyzer):
             cur = cur.parent
         return self.module_scope
 
+    def declare_named(self, node: Node, scope: Scope, cls: ClassInfo | None, default: str = "fn") -> FunctionInfo:
+        """A function or method declaration named by its ``name`` field (``declare_function``): a
+        method of ``cls``, else a name of ``scope`` (PHP, Ruby; walk them from ``functions_by_node``)."""
+        name_node = node.child_by_field_name("name")
+        name = self.text(name_node) if name_node is not None else default
+        fn = self.declare_function(FunctionInfo(node, scope, f"{cls.qualname}.{name}" if cls is not None else name, name, cls))
+        if cls is not None:
+            cls.methods.setdefault(name, fn)
+        else:
+            scope.bindings.setdefault(name, Binding(value=FunctionValue(fn)))
+        return fn
+
     def function_of(self, node: Node) -> FunctionInfo | None:
         """The declared function whose node ``node`` is (``declare_function``)."""
         return self.functions_by_node.get(node.id)
@@ -676,6 +688,7 @@ class SyntaxAnalyzer(Analyzer):
 
     ASSIGN_EXPRESSION_TYPES: frozenset[str] = frozenset()  # assignments that are expressions: st_expression hands them to st_assignment
     CALL_WRAPPER_TYPES: frozenset[str] = frozenset()  # around a call statement's call (await f(), (f()))
+    ASSIGNMENT_DECLARES = False  # x = v declares x (PHP, Ruby: a local needs no declaration); st_assignment walks v's calls first
 
     def st_expression(self, node: Node, scope: Scope) -> None:
         """An expression statement: an assignment (``st_assignment``), else a call statement."""
@@ -687,6 +700,8 @@ class SyntaxAnalyzer(Analyzer):
 
     def st_assignment(self, node: Node, scope: Scope) -> None:
         """An assignment expression met as a statement (``ASSIGN_EXPRESSION_TYPES``)."""
+        if self.ASSIGNMENT_DECLARES:
+            self.walk_expr(node.child_by_field_name("right"), scope)
         self.bind_assignment(node, scope)
 
     def st_call_statement(self, node: Node, scope: Scope) -> None:
@@ -750,6 +765,9 @@ class SyntaxAnalyzer(Analyzer):
             self.set_item(self.text(item[0]), item[1], right, scope)
             return
         owner = scope.owner_of(self.text(left)) if left.type in self.IDENTIFIER_TYPES else None
+        if self.ASSIGNMENT_DECLARES and op == "=" and left.type in self.IDENTIFIER_TYPES:  # binds the name, first or again
+            self.bind(scope, self.text(left), expr=right, rebind=owner is scope)
+            return
         if owner is None or owner.kind != "function":
             return
         name = self.text(left)
