@@ -6,7 +6,9 @@ Tries multiply (3 code attempts through an Istio route retrying 3 times = 3 × 4
 callee), and the tighter timeout bounds each try: a mesh timeout bounds the whole request the
 mesh sees, its own retries included, so each of the code's tries ends at the smaller of the code's
 and the mesh's timeout. A mesh policy governs a call when its ``match`` fits the call's path (and
-method); of one resource's routes the first that fits applies (Istio and Linkerd order).
+method); of one resource's routes the first that fits applies (Istio and Linkerd order). A policy
+bound to ingress gateways only (``gateways``) governs no call between services, and a resource copied
+into several packagings is one layer (its main packaging's, the copies as its ``variants``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class MeshLayer:
     per_try_timeout_ms: float | None = None
     retry_on: tuple[str, ...] = ()
     breaker: str | None = None
+    variants: tuple[str, ...] = ()
 
     @property
     def group(self) -> tuple[str, str, str | None]:
@@ -63,13 +66,14 @@ def _breaker(p: MeshPolicy) -> str | None:
 
 
 def mesh_layers(facts: Iterable[Fact]) -> dict[str, tuple[MeshLayer, ...]]:
-    """The mesh policies of the scan by the service each governs, in file order."""
+    """The mesh policies of the scan by the service each governs, in file order (not those bound to
+    ingress gateways only: they govern the traffic entering the system, not calls between services)."""
     out: dict[str, list[MeshLayer]] = {}
     for f in facts:
         if f.kind != "mesh_policy":
             continue
         p = MeshPolicy.from_fields(f.fields)
-        if not p.applies_to:
+        if not p.applies_to or p.gateways:
             continue
         at = Location(f.file, f.line, f.rule)
         out.setdefault(p.applies_to, []).append(
@@ -88,6 +92,7 @@ def mesh_layers(facts: Iterable[Fact]) -> dict[str, tuple[MeshLayer, ...]]:
                 p.per_try_timeout_ms,
                 tuple(p.retry_on),
                 _breaker(p),
+                tuple(p.variants),
             )
         )
     return {k: tuple(v) for k, v in out.items()}
@@ -199,6 +204,8 @@ def effective_json(calls: tuple[CodeCall, ...], by_call: dict[str, tuple[MeshLay
             entry["retry_on"] = list(m.retry_on)
         if m.breaker:
             entry["breaker"] = m.breaker
+        if m.variants:
+            entry["variants"] = list(m.variants)
         layers.append(entry | _where(m.location) | {"rule": m.location.rule})
     if not calls:
         mesh = by_call.get("", ())

@@ -10,13 +10,15 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from ..contracts import match
 from ..contracts.infer import CodeCall, CodeEndpoint
 from ..contracts.model import Dependency, Location
 from ..contracts.values import format_ms
 from ..effective import MeshLayer, call_timeout, call_tries, mesh_timeout, mesh_tries
-from ..graph import CallEdge, Sourced
+from ..environment.routes import route_takes
+from ..graph import ROUTE_PREFIX, CallEdge, Sourced
 from .base import CheckContext, Finding, Resolution, Side, check, edge_finding, finding
 
 
@@ -212,6 +214,7 @@ class _Spend:
     ms: float | None
     what: str
     locations: tuple[Location, ...]
+    doubt: bool = False  # a proxy route the caller's requests may take only because their path is not known
 
 
 def _call_spend(c: CodeCall, mesh: tuple[MeshLayer, ...] = ()) -> _Spend:
@@ -280,14 +283,19 @@ def callee_spend(ctx: CheckContext, edge: CallEdge) -> tuple[_Spend | None, str]
     own = ctx.inferred.calls_of(edge.callee)
     basis = "it makes"
     reachable = reached_calls(ctx, edge) if own else None
+    doubtful: frozenset[str] = frozenset()
     if reachable is not None:
         own = tuple(c for c in own if c.id in reachable)
         basis = f"its handler {', '.join(sorted({ep.handler or ep.label for ep in edge.provider_endpoints}))} reaches"
     else:  # no call graph: every call of the callee, but not its calls to itself (a bundled client or
         own = tuple(c for c in own if c.callee != edge.callee)  # smoke test is not downstream of its handlers)
+        taken, doubtful = taken_calls(ctx, edge, own)
+        if len(taken) < len(own):
+            basis = "it makes on the paths the caller requests"
+        own = taken
     if own:
         mesh = {cid: layers for e in ctx.graph.calls_from(edge.callee) for cid, layers in e.mesh.items()}
-        spends = [_call_spend(c, mesh.get(c.id, ())) for c in own]
+        spends = [replace(_call_spend(c, mesh.get(c.id, ())), doubt=c.id in doubtful) for c in own]
     else:
         node = ctx.graph.services.get(edge.callee)
         if node is None or node.declared is None or node.has_code:
@@ -297,7 +305,63 @@ def callee_spend(ctx: CheckContext, edge: CallEdge) -> tuple[_Spend | None, str]
     spends = [s for s in spends if s.ms is None or s.ms > 0]
     if not spends:
         return None, basis
-    return max(spends, key=lambda s: math.inf if s.ms is None else s.ms), basis
+    worst = max(spends, key=lambda s: (math.inf if s.ms is None else s.ms, not s.doubt))  # of equals, a certain one
+    return worst, "of a route the caller's requests may take (their path is not known)" if worst.doubt else basis
+
+
+def taken_calls(ctx: CheckContext, edge: CallEdge, own: tuple[CodeCall, ...]) -> tuple[tuple[CodeCall, ...], frozenset[str]]:
+    """The callee's calls that the caller's requests on ``edge`` may lead to, where the handlers'
+    reach is not known for the edge as a whole, and the ids of those counted only in doubt.
+
+    A proxy route (a ``proxy_route`` call) counts when its match takes one of the caller's request
+    paths; when a call's path is not known, every other route counts too, in doubt. A call in code
+    is left out when only handlers the caller's paths never reach reach it (the callee's endpoints
+    each call may hit, by method and path: a leading ``{base}`` of a served path may be empty); when
+    a path is not known, or a handler it may hit has no known reach, nothing is left out. An edge
+    with no code calls (declared only), or one of another proxy's routes, keeps every call."""
+    if not edge.calls or any(c.id.startswith(ROUTE_PREFIX) for c in edge.calls):  # a proxy's route forwards every path its match takes
+        return own, frozenset()
+    paths = [c.path for c in edge.calls if c.protocol == "http" and c.path is not None and _known_path(c.path)]
+    unknown = len(paths) < len(edge.calls)
+    routes = [c for c in own if c.id.startswith(ROUTE_PREFIX)]
+    taken = {c.id for c in routes if any(route_takes(c.route_match, p) for p in paths)}
+    doubtful = frozenset(c.id for c in routes if c.id not in taken) if unknown else frozenset()
+    left_out = {c.id for c in routes if c.id not in taken and not unknown} | _untaken_handlers(ctx, edge)
+    return tuple(c for c in own if c.id not in left_out), doubtful
+
+
+def _untaken_handlers(ctx: CheckContext, edge: CallEdge) -> set[str]:
+    """The ids of the callee's calls that only handlers the edge's calls never hit reach (taken_calls)."""
+    endpoints = ctx.inferred.endpoints_of(edge.callee)
+    hit: set[str] = set()
+    for c in edge.calls:
+        if c.endpoint is not None:
+            hit.add(c.endpoint.id)
+        elif c.protocol == "http" and _known_path(c.path):
+            found = {ep.id for ep in endpoints if _may_hit(c, ep)}
+            if not found:  # a path no endpoint is known to serve: which handler runs is not known
+                return set()
+            hit |= found
+        else:
+            return set()
+    if any(ep_id not in ctx.inferred.handler_calls for ep_id in hit):
+        return set()
+    reached = {cid for ep_id in hit for cid in ctx.inferred.handler_calls[ep_id]}
+    others = {cid for ep in endpoints if ep.id not in hit for cid in ctx.inferred.handler_calls.get(ep.id, ())}
+    return others - reached
+
+
+def _known_path(path: str | None) -> bool:
+    """Whether a called path is known enough to tell routes apart: absolute, its first segment not a value."""
+    return path is not None and path.startswith("/") and not path.startswith("/{")
+
+
+def _may_hit(call: CodeCall, ep: CodeEndpoint) -> bool:
+    """Whether an HTTP call may be served by the endpoint: method and path (a served path's leading
+    ``{base}`` prefix, such as Go's ``baseUrl + "/cart"``, may be empty)."""
+    if ep.method == "GRPC" or not match.methods_match(call.method, ep.method):
+        return False
+    return match.paths_match(call.path, ep.path) or match.paths_match(call.path, match.url_path(ep.path))
 
 
 @check("system.timeout-inversion", kind="timeout-inversion", title="Timeout inversion")
@@ -306,9 +370,12 @@ def timeout_inversion(ctx: CheckContext) -> Iterator[Finding]:
     one of its own downstream calls: attempts × timeout + (attempts - 1) × the policy's maximum backoff
     delay, a call without timeout being unbounded. Downstream calls are those the callee's handler for
     the operation reaches (the call index built from every file's summary, for every language), else,
-    where that reach is not known, all calls of the callee (from code, else its declared dependencies);
-    the finding says which ("a call its handler ... reaches" / "it makes" / "it declares"). Warning,
-    ``AT_RISK``."""
+    where that reach is not known, all calls of the callee (from code, else its declared dependencies)
+    but those that only handlers the caller's request paths never hit reach, and of a proxy only the
+    routes whose match takes one of the caller's paths (``taken_calls``); the finding says which ("a
+    call its handler ... reaches" / "it makes" / "it makes on the paths the caller requests" / "it
+    declares"). Warning, ``AT_RISK``; info when it rests on a proxy route the caller's requests take
+    only if their path, which is not known, fits it ("a call of a route the caller's requests may take")."""
     for edge in ctx.graph.calls:
         if edge.external:
             continue
@@ -326,7 +393,7 @@ def timeout_inversion(ctx: CheckContext) -> Iterator[Finding]:
         spent = format_ms(spend.ms) if spend.ms is not None else "unbounded time"
         yield edge_finding(
             "system.timeout-inversion",
-            "warning",
+            "info" if spend.doubt else "warning",
             "AT_RISK",
             edge,
             message=f"{caller} gives {edge.subject} {', '.join(f'{format_ms(t.value)} ({_origin(t)})' for t in bad)}, but {callee} may spend {spent} on one downstream call: {spend.what}",

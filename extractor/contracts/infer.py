@@ -138,6 +138,7 @@ class CodeCall:
     scope: str
     location: Location
     endpoint: CodeEndpoint | None = None
+    route_match: str | None = None  # a proxy route's match (the paths it takes), as its configuration writes it
 
     @property
     def operation(self) -> str | None:
@@ -338,6 +339,7 @@ def _call(f: Fact, by_id: dict[str, Fact], ids: Iterable[IdFlow], endpoints: dic
         ids=tuple(sorted(ids, key=lambda i: (i.location.file, i.location.line, i.sent_as))),
         scope=f.scope,
         location=fact_location(f),
+        route_match=_text(f.fields.get("match")) if f.kind == "proxy_route" else None,
     )
     if call.callee and f.kind != "proxy_route":  # a route forwards every request its predicate matches, not one operation
         ep = find_endpoint(call, endpoints.get(call.callee, ()))

@@ -20,7 +20,9 @@ ASPIRE_PROJECT = re.compile(r"AddProject<\s*Projects\.([A-Za-z0-9_]+)\s*>\s*\(\s
 def read_aspire(book: AddressBook, root: Path, roots: list[str], by_root: dict[str, str], other_files: Iterable[str]) -> list[Route]:
     """.NET Aspire app hosts: ``builder.AddProject<Projects.Risk_Api>("risk")`` names the service
     of ``Risk.Api.csproj`` ``risk`` (its address in the other projects: ``http://risk``), and
-    ``.WithReference(risk)`` gives the referencing project ``services:risk:http:0``. Returns the
+    ``.WithReference(risk)`` gives the referencing project ``services:risk:http:0``, and
+    ``.WithEnvironment("IdentityUrl", identity.GetEndpoint("http"))`` (or a variable holding such an
+    endpoint) gives it ``IdentityUrl=http://identity``. Returns the
     routes of the app hosts' YARP resources (``yarp_routes``), each owned by the resource's name."""
     routes: list[Route] = []
     files = list(other_files)
@@ -49,6 +51,12 @@ def read_aspire(book: AddressBook, root: Path, roots: list[str], by_root: dict[s
                 resources.setdefault(added.group(1), added.group(2))
         for rel_src, code in sorted(codes.items()):
             routes += yarp_routes(book, rel_src, code, resources, codes)
+        endpoints = {  # variable → resource name: identityEndpoint = identityApi.GetEndpoint("http")
+            m.group(1): resources[m.group(2)]
+            for code in codes.values()
+            for m in re.finditer(r"([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*GetEndpoint\s*\(", code)
+            if m.group(2) in resources
+        }
         for rel_src, code in sorted(codes.items()):
             src = root / rel_src
             names: dict[str, str] = {}  # variable → resource name
@@ -67,6 +75,13 @@ def read_aspire(book: AddressBook, root: Path, roots: list[str], by_root: dict[s
                 var = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*=[^=>][^;]*?AddProject<", stmt)
                 if var is not None:
                     names[var.group(1)] = m.group(2)
+                for key, ref, call in re.findall(
+                    r"WithEnvironment\(\s*\"([^\"]+)\"\s*,\s*([A-Za-z_][A-Za-z0-9_]*)(\s*\.\s*GetEndpoint\s*\([^)]*\))?\s*\)", stmt
+                ):
+                    target = resources.get(ref) if call else endpoints.get(ref)  # an endpoint of a resource: its address
+                    if target is not None:
+                        book.env_by_service.setdefault(service, {}).setdefault(key, f"http://{target}")
+                        book.env_sources.setdefault((service, key), src.relative_to(root).as_posix())
                 for ref in re.findall(r"WithReference\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)", stmt):
                     target = names.get(ref)
                     if target is None:

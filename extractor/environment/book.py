@@ -41,6 +41,8 @@ class AddressBook:
     alias_to_service: dict[str, str] = field(default_factory=dict)
     env_by_service: dict[str, dict[str, str]] = field(default_factory=dict)  # service → VAR → value
     env_sources: dict[tuple[str, str], str] = field(default_factory=dict)  # (service, VAR) → file
+    # (service, VAR) → (file, value) set only by a deployment variant (k8s.py): provenance, not in force
+    env_variants: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     routes: list[Route] = field(default_factory=list)  # gateway and reverse-proxy routes, each owned by its proxy's service
     mesh: list[MeshPolicy] = field(default_factory=list)  # service-mesh and platform policies (mesh.py), each for the service it governs

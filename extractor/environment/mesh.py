@@ -20,6 +20,19 @@ and kinds (``READERS``), each value with the line it is written at:
 
 Hosts resolve to services of the repository through the address book (``orders``,
 ``orders.shop.svc.cluster.local``). A file that does not parse is a warning with its ``file:line``.
+
+Traffic governed. An Istio ``VirtualService`` whose ``gateways:`` list does not include ``mesh``,
+and a Gateway API ``HTTPRoute`` whose ``parentRefs`` are all gateways (no ``Service`` parent, the
+mesh form), govern only the ingress traffic entering through those gateways, not the calls between
+services inside the mesh: such a policy keeps its gateways (``gateways``) and the graph lays it
+over no call edge.
+
+Deployment variants. A resource's identity is its (kind, namespace, name) (``k8s.identity``); the
+same resource copied into several packagings (``istio-manifests/``, ``kustomize/components/
+service-mesh-istio/``, a ``release/`` bundle) counts once: from its main packaging
+(``k8s.packaging_rank``: not under an optional folder, then the shallowest, then file order),
+whether the copies agree or not, and the other copies are listed as its ``variants`` (``file:line``)
+for provenance, never as more layers of retries.
 Not read: Envoy sidecar bootstrap overrides (Envoy route configurations are proxy routes,
 ``envoy.py``), Istio ``Sidecar`` and ``EnvoyFilter``, Linkerd ``HTTPRoute`` policy resources.
 A Helm chart's templates are not read here but rendered with their values (``helm.py``), whose
@@ -37,6 +50,7 @@ from typing import Any
 from .. import yamlio
 from ..facts import Diagnostic
 from .book import AddressBook
+from .k8s import identity, packaging_rank
 from .routes import duration_ms
 
 ISTIO_DEFAULT_RETRIES = 2
@@ -74,6 +88,9 @@ class MeshPolicy:
     breaker_line: int = 0
     packaging: str | None = None  # helm: rendered from a chart (helm.py); None: a plain manifest
     rendered_from: str | None = None  # helm chart X, templates/Y.yaml, values.yaml:LINE (the values printed on its lines)
+    gateways: tuple[str, ...] = ()  # bound to these ingress gateways only (not mesh traffic)
+    variants: tuple[str, ...] = ()  # file:line of the same resource in other packagings (not counted again)
+    key: tuple[str, str, str] | None = None  # the resource's identity (kind, namespace, name)
 
 
 def _line(node: Any, key: Any) -> int:
@@ -111,9 +128,25 @@ def _uri_match(match: dict[str, Any]) -> str | None:
     return None
 
 
+def _istio_gateways(spec: dict[str, Any]) -> tuple[str, ...]:
+    """The gateways a VirtualService is bound to when it does not also govern mesh traffic (``mesh``)."""
+    names = tuple(str(g) for g in _list(spec, "gateways") if g is not None)
+    return () if not names or "mesh" in names else names
+
+
+def _route_gateways(spec: dict[str, Any]) -> tuple[str, ...]:
+    """The gateways an HTTPRoute is attached to when all its parents are gateways (a ``Service``
+    parent is the mesh form, GAMMA)."""
+    refs = [r for r in _list(spec, "parentRefs") if isinstance(r, dict)]
+    if not refs or any(str(r.get("kind", "Gateway")) != "Gateway" for r in refs):
+        return ()
+    return tuple(str(r.get("name")) for r in refs if r.get("name") is not None)
+
+
 def virtual_service(rel: str, doc: dict[str, Any]) -> Iterator[MeshPolicy]:
     spec = _dict(doc, "spec")
     http = spec.get("http")
+    gateways = _istio_gateways(spec)
     for i, route in enumerate(http if isinstance(http, list) else []):
         if not isinstance(route, dict):
             continue
@@ -144,6 +177,7 @@ def virtual_service(rel: str, doc: dict[str, Any]) -> Iterator[MeshPolicy]:
                     attempts_default=given is None,
                     per_try_timeout_ms=duration_ms(retries.get("perTryTimeout")) if retries.get("perTryTimeout") is not None else None,
                     retry_on=on,
+                    gateways=gateways,
                 )
 
 
@@ -210,6 +244,7 @@ def service_profile(rel: str, doc: dict[str, Any]) -> Iterator[MeshPolicy]:
 
 def http_route(rel: str, doc: dict[str, Any]) -> Iterator[MeshPolicy]:
     rules = _dict(doc, "spec").get("rules")
+    gateways = _route_gateways(_dict(doc, "spec"))
     for i, rule in enumerate(rules if isinstance(rules, list) else []):
         if not isinstance(rule, dict):
             continue
@@ -241,6 +276,7 @@ def http_route(rel: str, doc: dict[str, Any]) -> Iterator[MeshPolicy]:
                     attempts=float(given + 1) if given is not None else None,
                     attempts_line=_line(retry, "attempts"),
                     per_try_timeout_ms=backend or None,
+                    gateways=gateways,
                 )
 
 
@@ -284,15 +320,42 @@ def policies_in(root: Path, rel: str) -> tuple[list[MeshPolicy], list[Diagnostic
         group = str(doc.get("apiVersion") or "").split("/", 1)[0]
         read = READERS.get((group, str(doc.get("kind"))))
         if read is not None:
-            out += read(rel, doc)
+            key = identity(doc)
+            out += [replace(p, key=key) for p in read(rel, doc)]
     return out, []
 
 
 def read_mesh(book: AddressBook, root: Path, other_files: Iterable[str]) -> None:
-    """Every mesh policy of the repository into ``book.mesh``, each host resolved to a service."""
+    """Every mesh policy of the repository into ``book.mesh``, each host resolved to a service; a
+    resource copied into several packagings counts once, from its main one (module docstring)."""
+    found: list[MeshPolicy] = []
     for rel in sorted(other_files):
         if not rel.endswith((".yaml", ".yml")):
             continue
-        found, problems = policies_in(root, rel)
+        policies, problems = policies_in(root, rel)
         book.diagnostics += problems
-        book.mesh += [replace(p, service=book.service_for_host(p.host)) for p in found]
+        found += policies
+    book.mesh += [replace(p, service=book.service_for_host(p.host)) for p in one_per_resource(found)]
+
+
+def one_per_resource(policies: list[MeshPolicy]) -> list[MeshPolicy]:
+    """The policies of each resource's main packaging, each naming the other copies (``file:line`` of
+    their first policy) as its variants; a resource without a name is its own."""
+    copies: dict[tuple[str, str, str], dict[str, int]] = {}  # identity → file → first line
+    for p in policies:
+        if p.key is not None:
+            copies.setdefault(p.key, {}).setdefault(p.file, p.line)
+    main = {key: min(files, key=packaging_rank_of(files)) for key, files in copies.items()}
+    out: list[MeshPolicy] = []
+    for p in policies:
+        if p.key is None or len(copies[p.key]) == 1:
+            out.append(p)
+        elif main[p.key] == p.file:
+            out.append(replace(p, variants=tuple(f"{f}:{line}" for f, line in copies[p.key].items() if f != p.file)))
+    return out
+
+
+def packaging_rank_of(files: dict[str, int]) -> Callable[[str], tuple[bool, int, int]]:
+    """The rank of each of a resource's files (``k8s.packaging_rank``, then file order)."""
+    order = {f: i for i, f in enumerate(files)}
+    return lambda f: (*packaging_rank(f), order[f])

@@ -91,3 +91,51 @@ def duration_ms(value: object, bare_unit_ms: float = 1.0) -> float | None:
 
 def _usable(ms: float | None) -> float | None:
     return ms if ms is not None and math.isfinite(ms) and ms >= 0 else None
+
+
+_REGEX_CHARS = re.compile(r"[\^$()\[\]\\|]|\.[*+]")
+
+
+def route_takes(match: str | None, path: str) -> bool:
+    """Whether a route whose ``match`` is as a proxy's configuration writes it takes a request for
+    ``path`` (a path as the caller's code knows it: a ``{param}`` segment stands for any value).
+
+    ``match`` is one pattern or several separated by commas (a Spring Cloud Gateway ``Path=`` list):
+    a pattern with ``*``, ``**`` or ``{...}`` segments (Spring, Zuul, YARP's ``{**catch-all}``) matches
+    segment by segment, ``**`` and a catch-all taking the rest; one with regular-expression syntax
+    (an nginx ``~`` location, an Envoy ``safe_regex``) is searched as a regex; any other is a prefix
+    (an nginx location, an Envoy ``prefix``; an Envoy exact ``path`` is taken as a prefix of itself).
+    None (no match written) takes every request."""
+    if match is None:
+        return True
+    return any(_takes(p.strip(), path) for p in match.split(",") if p.strip()) or not any(p.strip() for p in match.split(","))
+
+
+def _takes(pattern: str, path: str) -> bool:
+    if _REGEX_CHARS.search(pattern):
+        try:
+            return re.search(pattern, path) is not None
+        except re.error:
+            return True  # not understood: it may take the request
+    if "*" in pattern or "{" in pattern:
+        return _glob_takes(pattern, path)
+    return path.startswith(pattern) or path.rstrip("/") == pattern.rstrip("/")
+
+
+def _glob_takes(pattern: str, path: str) -> bool:
+    want = [s for s in pattern.strip("/").split("/") if s]
+    got = [s for s in path.split("?", 1)[0].strip("/").split("/") if s]
+    for i, seg in enumerate(want):
+        if seg == "**" or seg.startswith(("{**", "{*")):
+            return True  # the rest of the path, whatever it is
+        if i >= len(got):
+            return False
+        value = got[i]
+        if seg == "*" or (seg.startswith("{") and seg.endswith("}")) or (value.startswith("{") and value.endswith("}")):
+            continue
+        if "*" in seg:
+            if re.fullmatch(re.escape(seg).replace(r"\*", "[^/]*"), value) is None:
+                return False
+        elif seg.lower() != value.lower():
+            return False
+    return len(got) == len(want)

@@ -167,7 +167,10 @@ def deployed_timeout(timeout: durations.Timeout, raw: Any, spec: dict[str, Any],
         return timeout
     given = ctx.book.env_value(ctx.service, timeout.env)
     if given is None:
-        return timeout
+        variants = ctx.book.env_variants.get((ctx.service, timeout.env), [])  # set only by a deployment variant: not in force
+        shown = "; ".join(f"{value} in the variant {where}" for where, value in variants)
+        note = f"env {timeout.env} not set by the deployment in force ({shown})"
+        return replace(timeout, expr=f"{timeout.expr}; {note}" if timeout.expr else note) if variants else timeout
     found = durations.interpret(_with_env(raw, timeout.env, given), spec)
     if found.ms is None:
         return timeout

@@ -46,6 +46,8 @@ FIELDS = fields(
     breaker_line          integer?  -    The line of the outlier detection (or connection pool).
     packaging             string?   -    helm: rendered from a Helm chart of the repository with its values (the file and lines are the template's); absent: a plain manifest.
     rendered_from         string?   -    For a rendered policy: the chart, its template and the values lines printed on its timeout and retry lines (helm chart shop, templates/orders-vs.yaml, charts/shop/values.yaml:12).
+    gateways              strings   -    The ingress gateways it is bound to when it does not govern mesh traffic (an Istio VirtualService without mesh in gateways, an HTTPRoute whose parents are all gateways): it applies to no call between services; absent: mesh traffic.
+    variants              strings   -    The same resource (kind, namespace, name) in other packagings of the repository (file:line), not counted again: this fact is its main packaging's.
     """,
     mesh={"enum": list(MESHES)},
     resource={"enum": list(RESOURCES)},
@@ -93,6 +95,10 @@ def mesh_facts(book: AddressBook) -> list[Fact]:
             out["breaker_line"] = p.breaker_line
         if p.packaging:
             out.update(packaging=p.packaging, rendered_from=p.rendered_from)
+        if p.gateways:
+            out["gateways"] = list(p.gateways)
+        if p.variants:
+            out["variants"] = list(p.variants)
         anchor = f"{p.resource} {p.name or ''} {p.host} {p.match or ''}"
         facts.append(Fact("mesh_policy", f"mesh.{p.mesh}", p.file, p.line or 1, 1, "high", out, p.service, anchor=anchor))
     assign_ids(facts)

@@ -274,6 +274,8 @@ class MeshPolicy(KindView):
     breaker_line: int | None = None
     packaging: str | None = None
     rendered_from: str | None = None
+    gateways: tuple[str, ...] = ()
+    variants: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
