@@ -41,6 +41,7 @@ import gc
 import hashlib
 import importlib
 import io
+import operator
 import os
 import pathlib
 import pickle
@@ -174,13 +175,31 @@ def _rebuild(cls: type, values: tuple[Any, ...]) -> Any:
     return obj
 
 
+_VALUES: dict[type, Callable[[Any], tuple[Any, ...]] | None] = {}
+
+
+def _values_of(cls: type) -> Callable[[Any], tuple[Any, ...]] | None:
+    """A function giving a slotted dataclass's field values as a tuple (``operator.attrgetter``, in
+    C: the pickler calls it for every such object of a result), None for any other class."""
+    names = _slots(cls) if cls.__module__.startswith("extractor.") else ()
+    if not names:
+        get = None
+    elif len(names) == 1:
+        one = operator.attrgetter(names[0])
+        get = lambda obj: (one(obj),)  # noqa: E731
+    else:
+        get = operator.attrgetter(*names)
+    _VALUES[cls] = get
+    return get
+
+
 class _Pickler(pickle.Pickler):
     def reducer_override(self, obj: Any) -> Any:
         cls = type(obj)
-        names = _slots(cls) if cls.__module__.startswith("extractor.") else ()
-        if not names:
+        get = _VALUES[cls] if cls in _VALUES else _values_of(cls)
+        if get is None:
             return NotImplemented
-        return _rebuild, (cls, tuple(getattr(obj, name) for name in names))
+        return _rebuild, (cls, get(obj))
 
 
 def encode_plain(value: Any) -> bytes:
