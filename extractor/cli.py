@@ -8,12 +8,14 @@ file it was on), or with ``--strict`` a service's source file that could not be 
 
 from __future__ import annotations
 
+import functools
 import gc
 import io
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,6 +24,7 @@ from .catalog import Catalog, RuleError, load_catalog
 from .config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
 
     from rich.console import Console
@@ -61,7 +64,24 @@ def _output_path(ctx: click.Context, param: click.Parameter, value: Path | None)
     return value
 
 
-_REPORT_TO = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=_output_path, help="Write the report to a file.")
+def _file_out(*names: str, help: str, required: bool = False) -> Any:
+    """An option naming a file the command writes (``_output_path`` checks it)."""
+    return click.option(*names, type=click.Path(dir_okay=False, path_type=Path), callback=_output_path, required=required, help=help)
+
+
+def _files_in(flag: str, dest: str, help: str) -> Any:
+    """A repeatable option naming an existing file the command reads (a telemetry export)."""
+    return click.option(flag, dest, multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help=help)
+
+
+_REPORT_TO = _file_out("-o", "--output", help="Write the report to a file.")
+_FAIL_ON = click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding is at least this severe.",
+)
 
 
 def _no_sources(path: Path, analysis: Analysis) -> None:
@@ -90,6 +110,30 @@ _JOBS = click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, h
 _CONFIG = click.option(
     "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="contracts.toml to use instead of the repository's own."
 )
+
+
+@dataclass(frozen=True)
+class Analysing:
+    """How a command analyses PATH (``_analyse``): its -j, --config, --cache-dir, --no-cache and -q."""
+
+    jobs: int | None
+    config_path: Path | None
+    cache_dir: Path | None
+    no_cache: bool
+    quiet: bool = False
+
+
+def _analysing(command: Any) -> Any:
+    """The options -j, --config, --cache-dir, --no-cache and -q of a command that analyses PATH,
+    given to it as one argument, ``analysing``."""
+
+    @functools.wraps(command)
+    def run(*args: Any, jobs: int | None, config_path: Path | None, cache_dir: Path | None, no_cache: bool, quiet: bool, **kwargs: Any) -> Any:
+        return command(*args, analysing=Analysing(jobs, config_path, cache_dir, no_cache, quiet), **kwargs)
+
+    for option in (_QUIET, _NO_CACHE, _CACHE_DIR, _CONFIG, _JOBS):
+        run = option(run)
+    return run
 
 
 def _show_progress(quiet: bool) -> None:
@@ -240,7 +284,7 @@ def scan(
     cache = _open_cache(path, config, cache_dir, no_cache)
     try:
         if shard is not None:
-            return _write_shard(path, config, cache, rule_dirs, rule_ids, jobs, shard, output)
+            return _write_shard(path, shard, rule_ids, output, lambda executor: _scan_with(path, config, cache, rule_dirs, rule_ids, jobs, executor))
         result = _scan_with(path, config, cache, rule_dirs, rule_ids, jobs, runner)
         _pause_collector()
     finally:
@@ -348,26 +392,17 @@ def _executor(name: str, scheduler: str | None, shard: Shard | None, jobs: int |
         raise _fail(str(exc)) from None
 
 
-def _write_shard(
-    path: Path,
-    config: Config,
-    cache: ExtractionCache | None,
-    rule_dirs: tuple[str, ...],
-    rule_ids: tuple[str, ...],
-    jobs: int | None,
-    shard: Shard,
-    output: Path | None,
-) -> None:
-    """``scan --shard K/N``: the shard's partial result (JSON), for ``contracts merge``."""
+def _write_shard(path: Path, shard: Shard, rule_ids: tuple[str, ...], output: Path | None, scan: Callable[[Executor | None], ScanResult]) -> None:
+    """``scan --shard K/N``: the shard's partial result (JSON) of ``scan`` (the scan with an executor), for ``contracts merge``."""
     from .executors.shard import dumps, run_shard
 
-    part = run_shard(path, shard, lambda executor: _scan_with(path, config, cache, rule_dirs, rule_ids, jobs, executor), rule_ids or None)
+    part = run_shard(path, shard, scan, rule_ids or None)
     _emit(dumps(part), output)
 
 
 @main.command()
 @click.argument("parts", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=_output_path, help="Write the facts to a file.")
+@_file_out("-o", "--output", help="Write the facts to a file.")
 @click.option(
     "--root",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -427,30 +462,23 @@ def merge(
     _emit(json_out.dumps(result.to_json()), output)
 
 
-def _analyse(
-    path: Path,
-    config_path: Path | None,
-    jobs: int | None,
-    retry_amplification: float | None = None,
-    cache_dir: Path | None = None,
-    no_cache: bool = False,
-) -> Analysis:
+def _analyse(path: Path, analysing: Analysing, retry_amplification: float | None = None) -> Analysis:
     """scan → load → infer → graph for ``check`` and ``graph``; a bad configuration is a usage error."""
     from dataclasses import replace
 
     from .pipeline import analyse
 
     try:
-        config = load_config(path, config_path)
+        config = load_config(path, analysing.config_path)
     except ConfigError as exc:
         raise _fail(str(exc)) from None
     if retry_amplification is not None:
         config = replace(config, retry_amplification=retry_amplification)
     display = Path(os.path.normpath(str(path))).as_posix()
-    cache = _open_cache(path, config, cache_dir, no_cache)
+    cache = _open_cache(path, config, analysing.cache_dir, analysing.no_cache)
     try:
         catalog = _load_rules((), cache)
-        return analyse(path, config=config, catalog=catalog, jobs=jobs or _default_jobs(), display_root=display, cache=cache)
+        return analyse(path, config=config, catalog=catalog, jobs=analysing.jobs or _default_jobs(), display_root=display, cache=cache)
     except click.exceptions.Exit:
         raise
     except Exception as exc:
@@ -458,6 +486,17 @@ def _analyse(
     finally:
         if cache is not None:
             cache.close()
+
+
+def _analyse_or_end(path: Path, analysing: Analysing) -> Analysis:
+    """``_analyse``, for a command that compares two analyses: a contract file error ends it (exit 2)."""
+    analysis = _analyse(path, analysing)
+    if analysis.declared.errors:
+        progress.stop()
+        for e in analysis.declared.errors:
+            click.echo(f"contracts: error: {e}", err=True)
+        raise click.exceptions.Exit(2)
+    return analysis
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -478,13 +517,7 @@ def _emit(text: str, output: Path | None) -> None:
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
 @_REPORT_TO
-@click.option(
-    "--fail-on",
-    type=click.Choice(["error", "warning", "info", "never"]),
-    default="error",
-    show_default=True,
-    help="Exit 1 when a finding is at least this severe.",
-)
+@_FAIL_ON
 @click.option(
     "--retry-amplification",
     type=click.FloatRange(min=1),
@@ -495,23 +528,13 @@ def _emit(text: str, output: Path | None) -> None:
 @click.option(
     "--facts/--no-facts", "show_facts", default=True, show_default=True, help="Text report: list the resilience facts found in code before the findings."
 )
-@_JOBS
-@_CONFIG
+@_analysing
 @click.option("--record", is_flag=True, help="Record this run in the history (docs/drift.md).")
 @_HISTORY
 @_PROJECT
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path), help="Report only findings whose fingerprint is not in FILE.")
-@click.option(
-    "--write-baseline",
-    "write_baseline",
-    type=click.Path(dir_okay=False, path_type=Path),
-    callback=_output_path,
-    help="Write the fingerprints of this run's findings to FILE (for --baseline).",
-)
+@_file_out("--write-baseline", "write_baseline", help="Write the fingerprints of this run's findings to FILE (for --baseline).")
 @_STRICT
-@_CACHE_DIR
-@_NO_CACHE
-@_QUIET
 @click.option(
     "--changed",
     is_flag=True,
@@ -526,17 +549,13 @@ def check(
     retry_amplification: float | None,
     check_ids: tuple[str, ...],
     show_facts: bool,
-    jobs: int | None,
-    config_path: Path | None,
+    analysing: Analysing,
     strict: bool,
-    cache_dir: Path | None,
-    no_cache: bool,
     record: bool = False,
     history: str | None = None,
     project: str | None = None,
     baseline_path: Path | None = None,
     write_baseline: Path | None = None,
-    quiet: bool = False,
     changed: bool = False,
     changed_files: tuple[Path, ...] = (),
 ) -> None:
@@ -555,9 +574,9 @@ def check(
     if changed and (record or write_baseline is not None):
         raise _fail("--changed reports part of the findings: it cannot be recorded (--record) or written as a baseline (--write-baseline)")
     known = _read_baseline(baseline_path)
-    store = _open_history(path, config_path, history) if record else None
-    _show_progress(quiet)
-    analysis = _analyse(path, config_path, jobs, retry_amplification, cache_dir, no_cache)
+    store = _open_history(path, analysing.config_path, history) if record else None
+    _show_progress(analysing.quiet)
+    analysis = _analyse(path, analysing, retry_amplification)
     _no_sources(path, analysis)
     ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification, analysis.scan.call_index)
     now = _now()
@@ -614,15 +633,9 @@ def check(
 @main.command()
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["json", "dot", "mermaid"]), default="json", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=_output_path, help="Write the graph to a file.")
-@_JOBS
-@_CONFIG
-@_CACHE_DIR
-@_NO_CACHE
-@_QUIET
-def graph(
-    path: Path, fmt: str, output: Path | None, jobs: int | None, config_path: Path | None, cache_dir: Path | None, no_cache: bool, quiet: bool = False
-) -> None:
+@_file_out("-o", "--output", help="Write the graph to a file.")
+@_analysing
+def graph(path: Path, fmt: str, output: Path | None, analysing: Analysing) -> None:
     """Print PATH's dependency graph: services, datasets and external hosts; calls and data reads.
 
     JSON follows docs/schemas/graph.v1.schema.json. Contract file errors are printed to stderr
@@ -630,8 +643,8 @@ def graph(
     """
     from .report import graph_out, json_out
 
-    _show_progress(quiet)
-    analysis = _analyse(path, config_path, jobs, None, cache_dir, no_cache)
+    _show_progress(analysing.quiet)
+    analysis = _analyse(path, analysing)
     _no_sources(path, analysis)
     if fmt == "json":
         text = json_out.dumps(graph_out.document(analysis.graph, analysis.scan.root, analysis.scan.unanalysed()))
@@ -649,29 +662,19 @@ def graph(
 @click.option("--update", is_flag=True, help="Also add to services that have contract files the entries their code shows and the files lack.")
 @click.option("--dry-run", is_flag=True, help="Print a unified diff per file instead of writing.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option(
+@_files_in(
     "--from-traces",
     "from_traces",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A trace export (as observe reads): write each observed operation's latency.current, with the window as provenance (repeatable).",
 )
-@_JOBS
-@_CONFIG
-@_CACHE_DIR
-@_NO_CACHE
-@_QUIET
+@_analysing
 def init(
     path: Path,
     service_names: tuple[str, ...],
     update: bool,
     dry_run: bool,
     fmt: str,
-    jobs: int | None,
-    config_path: Path | None,
-    cache_dir: Path | None,
-    no_cache: bool,
-    quiet: bool = False,
+    analysing: Analysing,
     from_traces: tuple[Path, ...] = (),
 ) -> None:
     """Write contract files for services that have none, from what their code shows.
@@ -684,8 +687,8 @@ def init(
     from .commands.init import InitError, plan_init
     from .report import init_out, json_out
 
-    _show_progress(quiet)
-    analysis = _analyse(path, config_path, jobs, None, cache_dir, no_cache)
+    _show_progress(analysing.quiet)
+    analysis = _analyse(path, analysing)
     progress.stop()
     _no_sources(path, analysis)
     _report_unanalysed(analysis.scan, False)
@@ -801,7 +804,7 @@ def decide(finding_id: str, path: Path, dry_run: bool, jobs: int | None, config_
     from .checks import CheckContext, run_checks
     from .commands.decide import DecideError, find, home, scaffold, write
 
-    analysis = _analyse(path, config_path, jobs, None, cache_dir, no_cache)
+    analysis = _analyse(path, Analysing(jobs, config_path, cache_dir, no_cache))
     ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification, analysis.scan.call_index)
     now = _now()
     outcome, prints = _suppress(path, analysis, run_checks(ctx), now, None)
@@ -823,21 +826,13 @@ def decide(finding_id: str, path: Path, dry_run: bool, jobs: int | None, config_
 @click.option("--apply", "apply_fixes", is_flag=True, help="Write the fixes (atomically, inside PATH, never through a symbolic link).")
 @click.option("--finding", "finding_ids", multiple=True, metavar="ID", help="Only this finding (an id or a fingerprint; repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["diff", "json"]), default="diff", show_default=True)
-@_JOBS
-@_CONFIG
-@_CACHE_DIR
-@_NO_CACHE
-@_QUIET
+@_analysing
 def fix(
     path: Path,
     apply_fixes: bool,
     finding_ids: tuple[str, ...],
     fmt: str,
-    jobs: int | None,
-    config_path: Path | None,
-    cache_dir: Path | None,
-    no_cache: bool,
-    quiet: bool = False,
+    analysing: Analysing,
 ) -> None:
     """Apply the code-side resolutions of PATH's findings that can be applied safely.
 
@@ -852,8 +847,8 @@ def fix(
     from .fix import FixError, write
     from .report import json_out
 
-    _show_progress(quiet)
-    analysis = _analyse(path, config_path, jobs, None, cache_dir, no_cache)
+    _show_progress(analysing.quiet)
+    analysis = _analyse(path, analysing)
     progress.stop()
     ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification, analysis.scan.call_index)
     outcome, prints = _suppress(path, analysis, run_checks(ctx), _now(), None)
@@ -951,11 +946,7 @@ def _record_run(
     show_default=True,
     help="Exit 1 when a new finding is at least this severe.",
 )
-@_JOBS
-@_CONFIG
-@_CACHE_DIR
-@_NO_CACHE
-@_QUIET
+@_analysing
 def drift(
     path: Path,
     fmt: str,
@@ -966,11 +957,7 @@ def drift(
     project: str | None,
     check_ids: tuple[str, ...],
     fail_on_new: str,
-    jobs: int | None,
-    config_path: Path | None,
-    cache_dir: Path | None,
-    no_cache: bool,
-    quiet: bool = False,
+    analysing: Analysing,
 ) -> None:
     """Record this run of PATH's checks in the history, then report what changed: new, fixed and
     still-open findings per service pair since the previous recorded run (or --since DATE, or
@@ -996,19 +983,14 @@ def drift(
     now = _now()
 
     def findings_of(root: Path) -> tuple[Analysis, list[Finding], dict[str, str]]:
-        analysis = _analyse(root, config_path, jobs, None, cache_dir, no_cache)
-        if analysis.declared.errors:
-            progress.stop()
-            for e in analysis.declared.errors:
-                click.echo(f"contracts: error: {e}", err=True)
-            raise click.exceptions.Exit(2)
+        analysis = _analyse_or_end(root, analysing)
         ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification, analysis.scan.call_index)
         progress.stage("checking")
         outcome, prints = _suppress(root, analysis, run_checks(ctx, only), now, None)
         return analysis, outcome.kept, prints
 
-    store = _open_history(path, config_path, history)
-    _show_progress(quiet)
+    store = _open_history(path, analysing.config_path, history)
+    _show_progress(analysing.quiet)
     try:
         base: tuple[str, list[RecordedFinding]] | None = None
         if base_rev:
@@ -1054,11 +1036,7 @@ def drift(
 @click.option("--head-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None, help="The later folder (default: PATH).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "sarif"]), default="text", show_default=True)
 @_REPORT_TO
-@_JOBS
-@_CONFIG
-@_CACHE_DIR
-@_NO_CACHE
-@_QUIET
+@_analysing
 def diff(
     path: Path | None,
     base_rev: str | None,
@@ -1067,11 +1045,7 @@ def diff(
     head_dir: Path | None,
     fmt: str,
     output: Path | None,
-    jobs: int | None,
-    config_path: Path | None,
-    cache_dir: Path | None,
-    no_cache: bool,
-    quiet: bool = False,
+    analysing: Analysing,
 ) -> None:
     """Compare the declared and inferred contracts of two revisions (--base REV [--head REV] of the
     repository at PATH, or --base-dir DIR [--head-dir DIR]) field by field, and class each change for
@@ -1095,28 +1069,19 @@ def diff(
         raise _fail("--head-dir DIR goes with --base-dir DIR")
     root = path if path is not None else head_dir if head_dir is not None else Path(".")
 
-    def analysed(tree: Path) -> Analysis:
-        analysis = _analyse(tree, config_path, jobs, None, cache_dir, no_cache)
-        if analysis.declared.errors:
-            progress.stop()
-            for e in analysis.declared.errors:
-                click.echo(f"contracts: error: {e}", err=True)
-            raise click.exceptions.Exit(2)
-        return analysis
-
-    _show_progress(quiet)
+    _show_progress(analysing.quiet)
     try:
         with contextlib.ExitStack() as stack:
             if base_rev is not None:
-                base = analysed(stack.enter_context(worktree(root, base_rev)))
+                base = _analyse_or_end(stack.enter_context(worktree(root, base_rev)), analysing)
                 try:
-                    head = analysed(stack.enter_context(worktree(root, head_rev)) if head_rev else root)
+                    head = _analyse_or_end(stack.enter_context(worktree(root, head_rev)) if head_rev else root, analysing)
                 except DriftError as exc:  # worktree() names the option --base
                     raise DriftError(str(exc).replace(f"--base {head_rev}", f"--head {head_rev}", 1)) from None
                 labels = (f"revision {base_rev}", f"revision {head_rev}" if head_rev else "the working tree")
             else:
                 assert base_dir is not None
-                base, head = analysed(base_dir), analysed(head_dir or root)
+                base, head = _analyse_or_end(base_dir, analysing), _analyse_or_end(head_dir or root, analysing)
                 labels = (base_dir.as_posix(), (head_dir or root).as_posix())
     except DriftError as exc:
         raise _fail(str(exc)) from None
@@ -1137,26 +1102,18 @@ def diff(
 
 @main.command()
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=_output_path, required=True, help="The HTML file to write.")
+@_file_out("-o", "--output", required=True, help="The HTML file to write.")
 @click.option("--check", "check_ids", multiple=True, help="Only these checks: ids, families (drift) or globs (drift.*); repeatable.")
 @_HISTORY
 @_PROJECT
-@_JOBS
-@_CONFIG
-@_CACHE_DIR
-@_NO_CACHE
-@_QUIET
+@_analysing
 def report(
     path: Path,
     output: Path,
     check_ids: tuple[str, ...],
     history: str | None,
     project: str | None,
-    jobs: int | None,
-    config_path: Path | None,
-    cache_dir: Path | None,
-    no_cache: bool,
-    quiet: bool = False,
+    analysing: Analysing,
 ) -> None:
     """Write one self-contained HTML page (no network needed to view it): the dependency graph with
     edges coloured by their worst finding, the findings filterable by service, check and status,
@@ -1168,8 +1125,8 @@ def report(
     from .report import html
 
     only = _select_checks(check_ids)
-    _show_progress(quiet)
-    analysis = _analyse(path, config_path, jobs, None, cache_dir, no_cache)
+    _show_progress(analysing.quiet)
+    analysis = _analyse(path, analysing)
     _no_sources(path, analysis)
     ctx = CheckContext(analysis.graph, analysis.declared, analysis.inferred, analysis.config.retry_amplification, analysis.scan.call_index)
     now = _now()
@@ -1208,45 +1165,17 @@ def _service_map(values: tuple[str, ...]) -> dict[str, str]:
 
 @main.command()
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option(
-    "--traces",
-    "traces",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A trace export: OTLP JSON lines, Jaeger or Zipkin JSON (repeatable).",
-)
-@click.option(
-    "--metrics",
-    "metrics",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Prometheus histograms: a text exposition snapshot or a range query's JSON (repeatable).",
-)
+@_files_in("--traces", "traces", help="A trace export: OTLP JSON lines, Jaeger or Zipkin JSON (repeatable).")
+@_files_in("--metrics", "metrics", help="Prometheus histograms: a text exposition snapshot or a range query's JSON (repeatable).")
 @click.option(
     "--service", "service_map", multiple=True, metavar="OBSERVED=SERVICE", help="Name an observed service.name as a service of the scan (repeatable)."
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
 @_REPORT_TO
-@click.option(
-    "--stats",
-    "stats_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    callback=_output_path,
-    help="Also write the observed statistics (observe.v1 JSON) to FILE.",
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(["error", "warning", "info", "never"]),
-    default="error",
-    show_default=True,
-    help="Exit 1 when a finding is at least this severe.",
-)
+@_file_out("--stats", "stats_path", help="Also write the observed statistics (observe.v1 JSON) to FILE.")
+@_FAIL_ON
 @click.option("--check", "check_ids", multiple=True, help="Run only these observed.* checks (ids or globs); repeatable.")
-@_JOBS
-@_CONFIG
-@_CACHE_DIR
-@_NO_CACHE
-@_QUIET
+@_analysing
 def observe(
     path: Path,
     traces: tuple[Path, ...],
@@ -1257,11 +1186,7 @@ def observe(
     stats_path: Path | None,
     fail_on: str,
     check_ids: tuple[str, ...],
-    jobs: int | None,
-    config_path: Path | None,
-    cache_dir: Path | None,
-    no_cache: bool,
-    quiet: bool = False,
+    analysing: Analysing,
 ) -> None:
     """Read exported telemetry and check PATH's contracts and code against what runs (docs/observe.md).
 
@@ -1276,8 +1201,8 @@ def observe(
         raise _fail("give at least one --traces or --metrics file")
     overrides = _service_map(service_map)
     only = _select_checks(check_ids)
-    _show_progress(quiet)
-    analysis = _analyse(path, config_path, jobs, None, cache_dir, no_cache)
+    _show_progress(analysing.quiet)
+    analysis = _analyse(path, analysing)
     _no_sources(path, analysis)
     progress.stage("reading telemetry")
     try:

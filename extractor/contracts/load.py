@@ -472,11 +472,19 @@ def _text(value: Any, where: str) -> str:
     raise _Bad(f"expected a non-empty string, got {describe(value)}{hint}")
 
 
-def _service_name(value: Any, where: str) -> str:
-    text = _text(value, where)
-    if not SERVICE_NAME.match(value):
-        raise _Bad(f"expected a service name (letters, digits, - and _), got {describe(value)}", "value")
-    return text
+def _matching(pattern: re.Pattern[str], expected: str) -> Callable[[Any, str], str]:
+    """A reader of a non-empty string (stripped) that ``pattern`` matches; else "expected EXPECTED"."""
+
+    def read(value: Any, where: str) -> str:
+        text = _text(value, where)
+        if not pattern.match(text):
+            raise _Bad(f"expected {expected}, got {describe(value)}", "value")
+        return text
+
+    return read
+
+
+_service_name = _matching(SERVICE_NAME, "a service name (letters, digits, - and _)")
 
 
 def _version(value: Any, where: str) -> str:
@@ -486,14 +494,8 @@ def _version(value: Any, where: str) -> str:
 
 
 OWNER = re.compile(r"^(@[\w.-]+(/[\w.-]+)?|[^@\s]+@[^@\s]+\.[^@\s]+)$")
-
-
-def _owner(value: Any, where: str) -> str:
-    """One ``owner:`` item: a team handle (``@org/team``), a user (``@name``) or an email."""
-    owner = _text(value, where)
-    if not OWNER.match(owner):
-        raise _Bad(f"expected a team handle (@org/team), a user (@name) or an email, got {describe(owner)}", "value")
-    return owner
+_owner = _matching(OWNER, "a team handle (@org/team), a user (@name) or an email")
+"""One ``owner:`` item: a team handle (``@org/team``), a user (``@name``) or an email."""
 
 
 def _bool(value: Any, where: str) -> bool:
@@ -541,11 +543,7 @@ def _one_of(choices: Sequence[str]) -> Callable[[Any, str], str]:
     return read
 
 
-def _path(value: Any, where: str) -> str:
-    text = _text(value, where)
-    if not value.startswith("/"):
-        raise _Bad(f'expected a URL path starting with "/", got {describe(value)}', "value")
-    return text
+_path = _matching(re.compile("^/"), 'a URL path starting with "/"')
 
 
 def _target(value: Any, where: str) -> tuple[str, str | None]:
