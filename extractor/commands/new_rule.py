@@ -49,6 +49,8 @@ _FIXTURES = {
     "java": "{header}\nclass Example {{\n    void example() {{\n        placeholder(); // {expect}\n        placeholder(); // {ok}\n    }}\n}}\n",
     "csharp": "{header}\nclass Example\n{{\n    void Run()\n    {{\n        Placeholder(); // {expect}\n        Placeholder(); // {ok}\n    }}\n}}\n",
     "kotlin": "{header}\nfun example() {{\n    placeholder() // {expect}\n    placeholder() // {ok}\n}}\n",
+    "php": "<?php\n{header}\n\nplaceholder();  // {expect}\nplaceholder();  // {ok}\n",
+    "ruby": "{header}\n\nplaceholder  # {expect}\nplaceholder  # {ok}\n",
 }
 _DEFAULT_FIXTURE = "{header}\nplaceholder(); // {expect}\nplaceholder(); // {ok}\n"
 
@@ -156,7 +158,7 @@ docs:
 
 
 def _fixture_text(rule_id: str, language: str) -> str:
-    marker = "#" if language == "python" else "//"
+    marker = "#" if language in ("python", "ruby") else "//"
     header = (
         f"{marker} Fixture of {rule_id}: replace the two placeholder lines with code the rule must report\n"
         f"{marker} (expect:) and code it must not report (ok:); `contracts rules test` fails until then."
