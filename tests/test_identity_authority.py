@@ -56,8 +56,11 @@ def test_an_aspire_endpoint_given_as_environment_is_the_authority_address(tmp_pa
             f.fields["target"]["via"],
             f.fields["timeout_ms"],
             f.fields["timeout_source"],
+            f.fields["schedule"],
         )
         for f in analysis.scan.facts
         if f.rule == "csharp.platform.identity"
     ]
-    assert calls == [("WebApp", "WebApp/Program.cs", 4, "GET", "Identity.API", "deploy_env", 60000, "library_default")]
+    assert calls == [("WebApp", "WebApp/Program.cs", 4, "GET", "Identity.API", "deploy_env", 60000, "library_default", "background")]
+    # on the library's schedule: not a downstream call of any request WebApp serves (checks/system.callee_spend)
+    assert [c.background for c in analysis.inferred.calls if c.caller == "WebApp"] == [True]

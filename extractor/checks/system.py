@@ -280,7 +280,7 @@ def _dep_spend(d: Dependency) -> _Spend:
 
 def callee_spend(ctx: CheckContext, edge: CallEdge) -> tuple[_Spend | None, str]:
     """The worst single downstream call of the callee for this operation, and on what basis it was chosen."""
-    own = ctx.inferred.calls_of(edge.callee)
+    own = tuple(c for c in ctx.inferred.calls_of(edge.callee) if not c.background)  # a key refresh on the library's schedule is no request's
     basis = "it makes"
     reachable = reached_calls(ctx, edge) if own else None
     doubtful: frozenset[str] = frozenset()
@@ -370,7 +370,8 @@ def timeout_inversion(ctx: CheckContext) -> Iterator[Finding]:
     one of its own downstream calls: attempts × timeout + (attempts - 1) × the policy's maximum backoff
     delay, a call without timeout being unbounded. Downstream calls are those the callee's handler for
     the operation reaches (the call index built from every file's summary, for every language), else,
-    where that reach is not known, all calls of the callee (from code, else its declared dependencies)
+    where that reach is not known, all calls of the callee (from code, else its declared dependencies;
+    never a call the library makes on its own schedule, ``schedule: background``)
     but those that only handlers the caller's request paths never hit reach, and of a proxy only the
     routes whose match takes one of the caller's paths (``taken_calls``); the finding says which ("a
     call its handler ... reaches" / "it makes" / "it makes on the paths the caller requests" / "it

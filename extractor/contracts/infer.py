@@ -139,6 +139,7 @@ class CodeCall:
     location: Location
     endpoint: CodeEndpoint | None = None
     route_match: str | None = None  # a proxy route's match (the paths it takes), as its configuration writes it
+    background: bool = False  # made on the library's own schedule (schedule: background), not by a request the service serves
 
     @property
     def operation(self) -> str | None:
@@ -340,6 +341,7 @@ def _call(f: Fact, by_id: dict[str, Fact], ids: Iterable[IdFlow], endpoints: dic
         scope=f.scope,
         location=fact_location(f),
         route_match=_text(f.fields.get("match")) if f.kind == "proxy_route" else None,
+        background=f.fields.get("schedule") == "background",
     )
     if call.callee and f.kind != "proxy_route":  # a route forwards every request its predicate matches, not one operation
         ep = find_endpoint(call, endpoints.get(call.callee, ()))

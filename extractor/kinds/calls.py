@@ -81,6 +81,7 @@ RAW_CALL = raws(
     timeout_scope    -  `call` when the library's timeout bounds the whole call, the client's own retries included → `timeout_scope` (set only with a timeout).
     service_name     -  A logical service name (a Feign client's name), used when the URL names no service.
     fallback         -  The value returned when the call fails.
+    schedule         -  `background` when the library makes the call on its own schedule, not once per request the code serves → `schedule`.
     """
 )
 
@@ -109,6 +110,7 @@ LINK_FIELDS = fields(
     retry_attempts    integer?  link,absent=1  Total tries of this call: the product of its retry policies' attempts (1 without retry; null when unbounded or unknown).
     circuit_breakers  strings   link           Ids of the circuit_breaker facts protecting this call.
     fallback          string    -              The default value a surrounding try returns when the call fails.
+    schedule          string    -              `background`: the library makes the call on its own schedule (an identity provider's keys, fetched and cached), not once per request the service serves, so it is no handler's downstream call; absent: the call runs when its code runs.
     through           array     link           When the call is made inside an in-house wrapper whose parameters give its URL, method or timeout: the wrapper's call sites in the service (followed through wrappers that pass their parameters on), each with the URL, target and timeout the call has there. Absent otherwise. The call stays one fact.
     """,
     through=THROUGH,
@@ -156,6 +158,7 @@ def finalize_call(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext, kind
             target = Target(svc, target.host or name, target.port, "feign_name", target.expr)
     out["target"] = target.to_json()
     put_set(out, raw_fields, text_or_none, "fallback")
+    put_set(out, raw_fields, text_or_none, "schedule")
     return out
 
 

@@ -60,6 +60,7 @@ class CallView(KindView):
     retry_attempts: int | None = 1
     circuit_breakers: tuple[str, ...] = ()
     fallback: str | None = None
+    schedule: str | None = None
     through: tuple[ThroughSite, ...] = ()
     timeout_ms: int | float | None = None
     timeout_source: str | None = None
