@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...environment.svcconfig import config_ref
-from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, strip
+from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, fold, strip, walk
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .java_package import module_path, words_of
 from .syntax import MemberOf, SyntaxAnalyzer, option_names
@@ -183,6 +183,36 @@ class JavaAnalyzer(SyntaxAnalyzer):
                     prop = m.group(1)[:1].lower() + m.group(1)[1:]
                     return config_ref((f"{prefix.value}.{prop}",), env_fallback=True)
         return super().eval_call(site, scope, shallow)
+
+    def special_call(self, qual: str, site: Site, scope: Scope) -> Any:
+        """``String.format("http://%s:%s/x", host, port)`` (the rules' ``options: format_functions``):
+        a string template over the arguments' values."""
+        if site.args and qual in option_names(self.index, "format_functions"):
+            values = [self.to_value(self.evaluate(a, scope)) for a in site.args]
+            return fold("%", values[0], Seq(tuple(values[1:])))
+        return super().special_call(qual, site, scope)
+
+    def eval_ternary(self, node: Node, scope: Scope) -> Any:
+        """``System.getenv("X") == null ? "d" : System.getenv("X")`` (and ``!= null`` with the
+        branches swapped): the env value with its default ``d``; a branch that only decorates the
+        value (``"." + System.getenv("X")``) gives the same (the decoration is not kept); else the
+        value both branches have."""
+        cond, yes, no = (node.child_by_field_name(f) for f in ("condition", "consequence", "alternative"))
+        while cond is not None and cond.type == "parenthesized_expression" and cond.named_child_count == 1:
+            cond = cond.named_children[0]
+        if cond is not None and yes is not None and no is not None and cond.type == "binary_expression" and self.operator(cond) in ("==", "!="):
+            left, right = cond.child_by_field_name("left"), cond.child_by_field_name("right")
+            tested = left if right is not None and right.type == "null_literal" else right if left is not None and left.type == "null_literal" else None
+            value, default = (no, yes) if self.operator(cond) == "==" else (yes, no)
+            read = strip(self.to_value(self.evaluate(tested, scope))) if tested is not None else None
+            if tested is not None and isinstance(read, Env) and read.default is None:
+                fallback = self.to_value(self.evaluate(default, scope))
+                used = self.text(value) == self.text(tested) or any(
+                    isinstance(x, Env) and x.var == read.var for x in walk(self.to_value(self.evaluate(value, scope)))
+                )
+                if used and isinstance(strip(fallback), Const):
+                    return Env(read.var, fallback)
+        return super().eval_ternary(node, scope)
 
     # ================================================================ top level
     def prescan(self, root: Node) -> None:
