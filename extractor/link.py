@@ -581,9 +581,21 @@ def _param_names(v: Any, names: frozenset[str]) -> set[str]:
     )
 
 
+SPREAD = Dynamic("**kwargs")
+"""A Python call's argument that its ``**`` spread may hide (the engine's label, whatever the name)."""
+
+
+def _spread_param(fn: Any) -> str | None:
+    """The ``**kwargs`` parameter of ``fn`` (``"**kwargs"``) when its calls spread it on (``f(url, **kwargs)``)."""
+    name = next((p.name for p in fn.params if p.name.startswith("**")), None)
+    spread = Dynamic(name[2:]) if name else None
+    return name if spread is not None and any(k == "**" and v == spread for c in fn.calls for k, v in c.kwargs) else None
+
+
 def wrapper_params(raw: dict[str, Any], summary: Any, scope: str) -> tuple[Any, frozenset[str]] | None:
     """The function (of ``summary``) a call fact is made in, and those of its parameters the call's
-    address, method or timeout read, when any (else None): an in-house wrapper's library call."""
+    address, method or timeout read, when any (else None): an in-house wrapper's library call (also
+    an argument hidden in the wrapper's ``**kwargs`` that the call spreads on: its call sites' keywords)."""
     by_name = {f.qualname: f for f in summary.functions}
     while scope:  # a closure's call (def _get(): return session.get(url)) reads its enclosing function's parameters
         fn = by_name.get(scope)
@@ -591,6 +603,9 @@ def wrapper_params(raw: dict[str, Any], summary: Any, scope: str) -> tuple[Any, 
         used: set[str] = set()
         for key in WRAPPER_FIELDS:
             used |= _param_names(raw.get(key), names) if names else set()
+        spread = _spread_param(fn) if fn is not None and any(raw.get(k) == SPREAD for k in WRAPPER_FIELDS) else None
+        if spread:
+            used.add(spread)
         if fn is not None and used:
             return fn, frozenset(used)
         scope = scope.rpartition(".")[0]
@@ -598,10 +613,14 @@ def wrapper_params(raw: dict[str, Any], summary: Any, scope: str) -> tuple[Any, 
 
 
 def _bind(fn: Any, site: Any) -> dict[str, Value]:
-    """The values a call site gives a function's parameters (positional, keyword, else the default)."""
+    """The values a call site gives a function's parameters (positional, keyword, else the default;
+    Python's ``**kwargs``: a ``Map`` of the other keywords, when the site spreads nothing itself)."""
     out: dict[str, Value] = {}
     given = dict(site.kwargs)
     for i, p in enumerate(fn.params):
+        if p.name.startswith("**") and "**" not in given:
+            named = {q.name for q in fn.params}
+            out[p.name] = Map(tuple((Const(k), v) for k, v in site.kwargs if k not in named))
         if p.name.startswith("*"):
             break
         if i < len(site.args):
@@ -610,6 +629,30 @@ def _bind(fn: Any, site: Any) -> dict[str, Value]:
             out[p.name] = given[p.name]
         elif p.default is not None:
             out[p.name] = p.default
+    return out
+
+
+def _unspread(raw: dict[str, Any], params: frozenset[str], binding: dict[str, Value], rule: Rule) -> dict[str, Any]:
+    """``raw`` with the fields hidden in a ``**kwargs`` the call site binds (``SPREAD``) read from
+    its keywords (the rule's keyword for the field, ``timeout=3.0``); a keyword the site does not pass
+    is no argument of the call."""
+    spread = next((binding[p] for p in params if p.startswith("**") and p in binding), None)
+    if not isinstance(spread, Map) or not any(raw.get(k) == SPREAD for k in WRAPPER_FIELDS):
+        return raw
+    given = {k.value: v for k, v in spread.items if isinstance(k, Const)}
+    out = dict(raw)
+    for key in WRAPPER_FIELDS:
+        if raw.get(key) == SPREAD:
+            kws = {
+                f[key]["kw"]
+                for c in rule.match.get("calls") or ()
+                if isinstance(f := c.get("fields"), dict) and isinstance(f.get(key), dict) and "kw" in f[key]
+            }
+            kw = next(iter(kws)) if len(kws) == 1 else key
+            if kw in given:
+                out[key] = given[kw]
+            else:
+                del out[key]
     return out
 
 
@@ -631,7 +674,10 @@ def _wrapper_entries(fact: Fact, w: WrappedCall, sites_of: SiteOf) -> tuple[dict
         for path, owner, site in sites_of(key):
             binding = _bind(fn, site)
             passed.update(p for p in params if p in dict(site.kwargs) or any(q.name == p for q in fn.params[: len(site.args)]))
-            bound = {k: substitute(v, w.lookup, params=binding) if k in WRAPPER_FIELDS and isinstance(v, _WRAPPED_TYPES) else v for k, v in raw.items()}
+            bound = {
+                k: substitute(v, w.lookup, params=binding) if k in WRAPPER_FIELDS and isinstance(v, _WRAPPED_TYPES) else v
+                for k, v in _unspread(raw, params, binding, w.rule).items()
+            }
             outer = frozenset(q.name for q in owner.params) if owner is not None else frozenset()
             still = set().union(*(_param_names(bound.get(k), outer) for k in WRAPPER_FIELDS)) if outer else set()
             if still and depth < WRAPPER_DEPTH and (path, owner.qualname) != key and sites_of((path, owner.qualname)):

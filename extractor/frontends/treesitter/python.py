@@ -466,7 +466,22 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
             return a
         if isinstance(b, Obj):
             return b
-        return Opaque(node)
+        return self._env_or_default(kids[1], a, b, scope) or Opaque(node)
+
+    def _env_or_default(self, cond: Node, a: Any, b: Any, scope: Scope) -> Env | None:
+        """``A if E is None else E`` (``E`` an environment read, also in parentheses): ``E`` with
+        the default ``A``, as ``os.environ.get(var, A)`` is; None for any other conditional."""
+        while cond.type == "parenthesized_expression" and cond.named_child_count == 1:
+            cond = cond.named_children[0]
+        if cond.type != "comparison_operator" or cond.named_child_count != 2 or not self.is_value(a) or not self.is_value(b):
+            return None
+        ops = [self.text(c) for c in cond.children if not c.is_named]
+        left, right = cond.named_children
+        env = strip(self.to_value(b))
+        if ops != ["is"] or right.type != "none" or not isinstance(env, Env) or env.default is not None:
+            return None
+        read = strip(self.to_value(self.evaluate(left, scope)))
+        return Env(env.var, self.to_value(a)) if read == env else None
 
     def ev_boolean(self, node: Node, scope: Scope) -> Any:
         op_node = node.child_by_field_name("operator")
@@ -526,7 +541,14 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         if formatted is not None:
             return formatted
         site = self.site(node, scope)
-        return self.eval_call(site, scope) if site is not None else Opaque(node)
+        if site is None:
+            return Opaque(node)
+        v = self.eval_call(site, scope)
+        if type(v) is Opaque and len(site.args) == 1 and not site.kwargs and site.func is not None:
+            conv = self._converters.get(self.callee(site.func, scope)[0] or "")
+            if conv is not None and conv.to == "str":  # str(x) of an unknown x: an unknown string (a URL's part)
+                return Dynamic(self.text(node))
+        return v
 
     def str_format(self, node: Node, scope: Scope) -> Value | None:
         """``"http://{}:{port}/x".format(host, port=p)`` on a known string: its parts, the arguments
@@ -791,6 +813,10 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
             elif t == "dictionary_splat_pattern":
                 out.append(("kwstar", self.text(p).lstrip("*"), None))
         return out
+
+    def keyword_splat(self, node: Node) -> str | None:
+        """The name of a function's ``**kwargs`` parameter, if it has one."""
+        return next((n for k, n, _ in self._param_nodes(node) if k == "kwstar"), None)
 
     def function_params(self, node: Node) -> list[tuple[str, Node | None]]:
         """The positional parameters after a method's instance (computed once per declared function)."""

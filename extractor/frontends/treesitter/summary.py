@@ -145,6 +145,10 @@ class SummaryRecorder:
             dnode = defaults.get(name) if defaults else None
             default = self.value(an, dnode, fn.scope) if dnode is not None else None
             params.append(Param(name, type_text, type_name, default))
+        splat = getattr(an, "keyword_splat", None)  # Python's ``**kwargs``, last: the keywords a call site passes it
+        kwstar = splat(fnode) if splat is not None else None
+        if kwstar:
+            params.append(Param("**" + kwstar))
         rec.params = tuple(params)
         decorators = []
         for d, q in zip(dsites, dquals):
@@ -183,8 +187,10 @@ class SummaryRecorder:
             qual = self._declared_receiver(an, site.func, scope, attr)
         passed: list[str] = []
         arg = self._arg
-        args = tuple([arg(an, a, scope, passed) for a in site.args[:MAX_ARGS]]) if site.args else ()
-        kwargs = tuple([(k, arg(an, n, scope, passed)) for k, n in sorted(site.kwargs.items())]) if site.kwargs else ()
+        # a function of the file or of its package (a wrapper, maybe): a local name passed to it is evaluated
+        deep = local_q is not None or bool(qual and self.module and qual.partition(".")[0] == self.module.partition(".")[0])
+        args = tuple([arg(an, a, scope, passed, deep) for a in site.args[:MAX_ARGS]]) if site.args else ()
+        kwargs = tuple([(k, arg(an, n, scope, passed, deep)) for k, n in sorted(site.kwargs.items())]) if site.kwargs else ()
         if site.hidden and self.language == "python":  # ``**opts``: kept as ("**", its value), a dict built here known
             kwargs += self._splats(an, node, scope)
         row, col = node.start_point
@@ -273,12 +279,14 @@ class SummaryRecorder:
             an.collect_members(cls)
         return cls.member_types.get(name, (None, None))
 
-    def _arg(self, an: Evaluator, node: Node, scope: Scope, passed: list[str]) -> Value:
+    def _arg(self, an: Evaluator, node: Node, scope: Scope, passed: list[str], deep: bool = False) -> Value:
         """An argument's value as far as it is cheap to know: literals, names (a value the walk
         computed already; a module-level name not evaluated yet as its qualified ``Ref``, which the
-        link stage resolves like any cross-module constant), members of those (``settings.TIMEOUT``,
-        ``pkg.Name``); anything else is its source text (``Dynamic``)."""
+        link stage resolves like any cross-module constant; with ``deep``, a local name's value),
+        members of those (``settings.TIMEOUT``, ``pkg.Name``); anything else is its source text (``Dynamic``)."""
         v = self._cheap(an, node, scope, 0)
+        if deep and type(v) is Dynamic and node.type in an.IDENTIFIER_TYPES:
+            return self.value(an, node, scope)
         if type(v) in _LEAVES:
             leaf: Value = v  # one of _LEAVES: a public Value
             return leaf
