@@ -470,18 +470,25 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
 
     def _env_or_default(self, cond: Node, a: Any, b: Any, scope: Scope) -> Env | None:
         """``A if E is None else E`` (``E`` an environment read, also in parentheses): ``E`` with
-        the default ``A``, as ``os.environ.get(var, A)`` is; None for any other conditional."""
+        the default ``A``, as ``os.environ.get(var, A)`` is; a branch that decorates ``E`` with
+        constants (``"." + E``) gives the same, without the decoration (documented, as Java's
+        ``X == null ? "" : "." + X``). None for any other conditional."""
         while cond.type == "parenthesized_expression" and cond.named_child_count == 1:
             cond = cond.named_children[0]
         if cond.type != "comparison_operator" or cond.named_child_count != 2 or not self.is_value(a) or not self.is_value(b):
             return None
         ops = [self.text(c) for c in cond.children if not c.is_named]
         left, right = cond.named_children
-        env = strip(self.to_value(b))
-        if ops != ["is"] or right.type != "none" or not isinstance(env, Env) or env.default is not None:
+        if ops != ["is"] or right.type != "none":
             return None
         read = strip(self.to_value(self.evaluate(left, scope)))
-        return Env(env.var, self.to_value(a)) if read == env else None
+        if not isinstance(read, Env) or read.default is not None:
+            return None
+        made = strip(self.to_value(b))
+        parts = [strip(p) for p in made.parts] if isinstance(made, Concat) else [made]
+        if parts.count(read) != 1 or not all(p == read or isinstance(p, Const) for p in parts):
+            return None
+        return Env(read.var, self.to_value(a))
 
     def ev_boolean(self, node: Node, scope: Scope) -> Any:
         op_node = node.child_by_field_name("operator")
