@@ -202,11 +202,7 @@ class PhpAnalyzer(SyntaxAnalyzer):
         for node in self._top:
             if node.type not in CLASS_NODES and node.type not in ("function_definition", "namespace_use_declaration", "const_declaration"):
                 self.walk_statement(node, self.module_scope)
-        if self.index.classes:
-            for cls in list(self._classes.values()):
-                self.match_classes(cls)
-        for fn in list(self.functions_by_node.values()):
-            self.walk_function(fn)
+        self.walk_classes_and_functions(list(self.functions_by_node.values()))
 
     # ================================================================ syntax hooks
     def site(self, node: Node, scope: Scope) -> Site | None:
@@ -488,18 +484,9 @@ class PhpAnalyzer(SyntaxAnalyzer):
             return self.class_static(base.cls, attr, node)
         return self.resolve_ref(f"{base.qualname}.{attr}") if isinstance(base, Ref) else Opaque(node)
 
-    def index_value(self, base: Any, key: Any, node: Node, scope: Scope) -> Any:
-        """``$_ENV['X']`` / ``$_SERVER['X']``: the env read ``X``."""
-        if isinstance(base, Ref) and base.qualname in self.index.env_objects and isinstance(key, Const) and isinstance(key.value, str):
-            return Env(key.value)
-        return super().index_value(base, key, node, scope)
-
     def subscript_parts(self, node: Node) -> tuple[Node, Node] | None:
         kids = self.named(node) if node.type == "subscript_expression" else []
         return (kids[0], kids[1]) if len(kids) == 2 else None
-
-    def unbound_name(self, name: str) -> Any:
-        return Dynamic(name)
 
 
 __all__ = ["PhpAnalyzer", "php_name", "words_of"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ...values import Const, Dynamic, Env, Map, Obj, Ref, strip
+from ...values import Const, Dynamic, Env, Map, Obj, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .rust import words_of  # the same: the constant or library a qualified name starts with (Net.HTTP.get → Net)
 from .syntax import SyntaxAnalyzer
@@ -78,11 +78,7 @@ class RubyAnalyzer(SyntaxAnalyzer):
 
     def walk_root(self, root: Node) -> None:
         self.walk_statements(root, self.module_scope)
-        if self.index.classes:
-            for cls in list(self._classes.values()):
-                self.match_classes(cls)
-        for fn in list(self.functions_by_node.values()):
-            self.walk_function(fn)
+        self.walk_classes_and_functions(list(self.functions_by_node.values()))
 
     def walk_statements(self, node: Node, scope: Scope) -> None:
         """Top-level and class-body statements (a Sinatra app's routes), classes' own bodies in their scope."""
@@ -196,18 +192,9 @@ class RubyAnalyzer(SyntaxAnalyzer):
         key = next((c for c in self.named(node) if obj is None or c.id != obj.id), None)
         return (obj, key) if obj is not None and key is not None else None
 
-    def index_value(self, base: Any, key: Any, node: Node, scope: Scope) -> Any:
-        """``ENV["X"]`` (the platform rule's ``env_objects``): the env read ``X``."""
-        if isinstance(base, Ref) and base.qualname in self.index.env_objects and isinstance(key, Const) and isinstance(key.value, str):
-            return Env(key.value)
-        return super().index_value(base, key, node, scope)
-
     def unbound_name(self, name: str) -> Any:
         qual = self.qualify(name)
         return self.resolve_ref(qual) if qual is not None else Dynamic(name)
-
-    def function_body(self, node: Node) -> Node | None:
-        return node.child_by_field_name("body")
 
     def function_params(self, node: Node) -> list[tuple[str, Node | None]]:
         out: list[tuple[str, Node | None]] = []

@@ -117,11 +117,7 @@ class RustAnalyzer(SyntaxAnalyzer):
         for node in root.named_children:
             if node.type in ("const_item", "static_item"):
                 self.walk_expr(node.child_by_field_name("value"), self.module_scope)
-        if self.index.classes:
-            for cls in list(self._classes.values()):
-                self.match_classes(cls)
-        for fn in self._all_functions:
-            self.walk_function(fn)
+        self.walk_classes_and_functions(self._all_functions)
 
     # ================================================================ syntax hooks
     def function_body(self, node: Node) -> Node | None:

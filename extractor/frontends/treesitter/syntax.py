@@ -308,6 +308,15 @@ class SyntaxAnalyzer(Analyzer):
         self.functions_by_node[fn.node.id] = fn
         return fn
 
+    def walk_classes_and_functions(self, functions: Iterable[FunctionInfo]) -> None:
+        """The end of a ``walk_root`` (PHP, Ruby, Rust): the file's types matched against the rules'
+        ``classes:``, then each of ``functions`` walked."""
+        if self.index.classes:
+            for cls in list(self._classes.values()):
+                self.match_classes(cls)
+        for fn in functions:
+            self.walk_function(fn)
+
     def scope_at(self, node: Node) -> Scope:
         """The scope of the function enclosing ``node`` with its locals bound (to evaluate an
         assignment found outside the walk), else of the enclosing class, else the module's."""
@@ -484,7 +493,10 @@ class SyntaxAnalyzer(Analyzer):
 
     def index_value(self, base: Any, key: Any, node: Node, scope: Scope) -> Any:
         """An item of a known map (by a constant key) or list (by a constant index), a key of a
-        configuration object (``config["Services:Risk"]``), else unknown."""
+        configuration object (``config["Services:Risk"]``), an env read when the object is one of
+        the platform rules' ``env_objects`` (Ruby's ``ENV["X"]``, PHP's ``$_ENV['X']``), else unknown."""
+        if isinstance(base, Ref) and base.qualname in self.index.env_objects and isinstance(key, Const) and isinstance(key.value, str):
+            return Env(key.value)
         if isinstance(base, Obj) and self.config_objects() and base.type == self.index.config_types[0]:
             return Env(self.config_key(base, key.value)) if isinstance(key, Const) and isinstance(key.value, str) else Opaque(node)
         found = self.item_value(base, key)
