@@ -99,6 +99,11 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         self._reading_items: set[tuple[int, str, Any]] = set()
         # attribute node id → its member parts (the tree does not change during a file's analysis)
         self._members: dict[int, tuple[Node, str] | None] = {}
+        # parameters typed by their call sites (param_objects): the file's calls by name, callers' scopes, results
+        self._call_index: dict[str, list[Node]] | None = None
+        self._caller_scopes: dict[int, Scope] = {}
+        self._param_objects: dict[int, dict[str, Any]] = {}
+        self._param_depth = 0
 
     # ================================================================ entry
     def run(self) -> FileResult:
@@ -738,6 +743,26 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
                             continue
                     self._record_configure(small, mscope)
 
+    def constructor_members(self, fn: FunctionInfo) -> tuple[tuple[str, Value], ...]:
+        """For the summary (``FunctionSummary.members``): the attributes ``__init__`` sets to one of
+        its parameters (``self.url = url``: ``("url", Dynamic("url"))``) and no method sets otherwise;
+        the link stage gives them the values the constructor's call sites pass."""
+        cls = fn.cls
+        self_name = self._self_name(fn) if fn.name == "__init__" else None
+        if cls is None or self_name is None:
+            return ()
+        if cls.members is None:
+            self.collect_members(cls)
+        params = {n for k, n, _ in self._param_nodes(fn.node) if k == "plain" and n != self_name}
+        out = []
+        for attr, entries in sorted((cls.members or {}).items()):
+            expr, mscope = entries[0]
+            name = self.text(expr) if expr.type == "identifier" else ""
+            rebound = (b := mscope.bindings.get(name)) is not None and b.expr is not None  # url = url or DEFAULT
+            if len(entries) == 1 and mscope.function is fn and name in params and not rebound:
+                out.append((attr, Dynamic(name)))
+        return tuple(out)
+
     def class_bases(self, cls: ClassInfo) -> list[str]:
         return [v.qualname for v in self._bases(cls) if isinstance(v, Ref)]
 
@@ -886,7 +911,140 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
             plain = self.function_params(fn.node)
             if override[0] < len(plain):
                 scope.bindings[plain[override[0]][0]] = Binding(value=override[1])
+        for name, v in self.param_objects(fn).items():  # typed by every call site of the file
+            b = scope.bindings.get(name)
+            if b is not None and b.type_node is None and isinstance(b.value, Dynamic):
+                scope.bindings[name] = Binding(value=v)
         return scope
+
+    # ---------------------------------------------------------------- parameters typed by their call sites
+    MAX_PARAM_DEPTH = 3  # callers' parameters typed by their own callers, this many levels up
+
+    def _calls_by_name(self) -> dict[str, list[Node]]:
+        """The file's calls by the name they call (``f(...)``, ``x.f(...)``), found once per file."""
+        if self._call_index is None:
+            self._call_index = {}
+            if self._query is not None:
+                from tree_sitter import QueryCursor
+
+                q = self._query("(call function: [(identifier) @f (attribute attribute: (identifier) @f)]) @c")
+                for _, caps in QueryCursor(q).matches(self.tree.root_node):
+                    self._call_index.setdefault(self.text(caps["f"][0]), []).append(caps["c"][0])
+        return self._call_index
+
+    def _caller_scope(self, node: Node) -> tuple[Scope, FunctionInfo | None] | None:
+        """The scope a call is evaluated in outside the walk: its enclosing function's parameters
+        and assignments (as ``function_return`` binds them), else the module's; None inside a
+        lambda or an undeclared function."""
+        cur = node.parent
+        while cur is not None and cur.type not in ("function_definition", "lambda", "class_definition"):
+            cur = cur.parent
+        if cur is None or cur.type == "class_definition":
+            return self.module_scope if cur is None else self.walked_class_scope(cur), None
+        fn = self._functions.get(cur.id) if cur.type == "function_definition" else None
+        if fn is None:
+            return None
+        found = self._caller_scopes.get(cur.id)
+        if found is None:
+            found = self._caller_scopes[cur.id] = self.function_scope(fn)
+            self.scan_function(fn, found)
+        return found, fn
+
+    def walked_class_scope(self, node: Node) -> Scope:
+        cls = self._class_of.get(node.id)
+        return cls.scope if cls is not None else self.module_scope
+
+    def param_objects(self, fn: FunctionInfo) -> dict[str, Any]:
+        """A parameter's value when every resolved call site of the function in this file passes an
+        object of one tracked type (a rule's client or resource) or an instance of one same-file
+        class: ``def _results(jobs): jobs.getQueryResults(...)`` called only as ``_results(service.jobs())``.
+        A site passing anything else, or leaving the parameter to its default, types nothing; a
+        recursive call passing the parameter on unchanged counts for nothing."""
+        key = fn.node.id
+        found = self._param_objects.get(key)
+        if found is not None:
+            return found
+        self._param_objects[key] = {}  # while in progress (a cycle): nothing
+        cls = fn.cls
+        name = "__init__" if fn.name == "__init__" and cls is not None else fn.name
+        sites = self._calls_by_name().get(cls.name if name == "__init__" and cls is not None else name)
+        if not sites or self._param_depth >= self.MAX_PARAM_DEPTH:
+            if self._param_depth >= self.MAX_PARAM_DEPTH:
+                del self._param_objects[key]  # not final: asked again from a shallower level
+            return {}
+        plain = self.function_params(fn.node)
+        names = [n for n, ann in plain if ann is None]
+        if not names:
+            return {}
+        self._param_depth += 1
+        try:
+            result = self._site_objects(fn, plain, sites)
+        finally:
+            self._param_depth -= 1
+        self._param_objects[key] = result
+        return result
+
+    def _site_objects(self, fn: FunctionInfo, plain: list[tuple[str, Node | None]], sites: list[Node]) -> dict[str, Any]:
+        seen: dict[str, list[Any]] = {n: [] for n, ann in plain if ann is None}
+        for call in sites:
+            at = self._caller_scope(call)
+            site = self.site(call, self.module_scope) if at is not None else None
+            if at is None or site is None or site.func is None:
+                continue
+            scope = self.scope_at_point(at[0], call)
+            local = self.callee(site.func, scope)[3]
+            if isinstance(local, ClassValue):
+                if fn.name != "__init__" or local.cls.methods.get("__init__") is not fn:
+                    continue
+            elif not isinstance(local, FunctionValue) or local.fn is not fn:
+                continue
+            elif fn.cls is not None and self._self_name(fn) is not None and site.func.type == "attribute":
+                parts = self.member_parts(site.func)
+                if parts is not None and isinstance(self.evaluate_shallow(parts[0], scope), ClassValue):
+                    continue  # Class.method(x): the instance is an argument
+            recursive = at[1] is fn
+            for i, (pname, ann) in enumerate(plain):
+                if ann is not None:
+                    continue
+                arg = site.kwargs.get(pname) or (site.args[i] if i < len(site.args) and not (site.hidden and i >= len(site.args)) else None)
+                if arg is None:
+                    seen[pname].append(None)
+                    continue
+                if recursive and arg.type == "identifier" and self.text(arg) == pname:
+                    continue
+                seen[pname].append(self._passed_object(arg, scope))
+        out: dict[str, Any] = {}
+        for pname, vals in seen.items():
+            v = self._one_object(pname, vals)
+            if v is not None:
+                out[pname] = v
+        return out
+
+    def _passed_object(self, arg: Node, scope: Scope) -> Any:
+        """What a call site passes: an object, an instance of a same-file class (``Wrapper(x)``), else None."""
+        if arg.type == "call":
+            local = self.callee(arg.child_by_field_name("function"), scope)[3]
+            if isinstance(local, ClassValue):
+                return Instance(local.cls, local.cls.name)
+        v = self.evaluate(arg, scope)
+        return v if isinstance(v, (Obj, Instance)) else None
+
+    @staticmethod
+    def _one_object(pname: str, vals: list[Any]) -> Any:
+        """The sites' values as one: all objects of one type (captures they differ in: unknown) or
+        all instances of one class; else None."""
+        if not vals or any(v is None for v in vals):
+            return None
+        first = vals[0]
+        if isinstance(first, Instance):
+            return first if all(isinstance(v, Instance) and v.cls is first.cls for v in vals) else None
+        if not all(isinstance(v, Obj) and v.type == first.type for v in vals):
+            return None
+        if all(v == first for v in vals):
+            return first
+        caps = tuple((k, c if all(v.capture(k) == c for v in vals) else Dynamic(pname)) for k, c in first.captures)
+        same = all(v.origin == first.origin for v in vals)
+        return Obj(first.type, caps, first.name if all(v.name == first.name for v in vals) else "", first.origin if same else "")
 
     def scan_function(self, fn: FunctionInfo, scope: Scope) -> list[Node]:
         returns: list[Node] = []
