@@ -36,7 +36,7 @@ from .frontends.base import FileResult
 from .isolation import Failure, Job, run_isolated
 from .link import link
 from .sources import SourceCache, read_source
-from .values import Obj, Ref, Value, walk
+from .values import Dynamic, Obj, Ref, Value, walk
 
 
 @dataclass
@@ -489,6 +489,13 @@ def _scan(
     # a file that could not be read, parsed or finished once is not tried again by the later passes
     failed = {d.file for d in diagnostics} | {rel for rel, res in results.items() if not res.parsed}
     known: set[str] = set()
+    makers = [t for t in _maker_pass(tasks, results) if t.rel not in failed]  # files constructing an extracted class (new CartHelper(url))
+    progress.add_total(len(makers))
+    for task, (res, _diag, lines) in zip(makers, _run_tasks(makers, compiled, jobs, catalog, selected, cache)):
+        if res is not None:
+            parsed_lines += lines
+            diagnostics.extend(res.diagnostics)
+            results[task.rel] = res
     second = [t for t in _second_pass(tasks, results, smap, known) + _package_pass(tasks, results, smap) if t.rel not in failed]
     progress.add_total(len(second))
     for task, (res, _diag, lines) in zip(second, _run_tasks(second, compiled, jobs, catalog, selected, cache)):
@@ -1028,6 +1035,19 @@ def _package_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servi
     return out
 
 
+def _maker_pass(tasks: list[Task], results: dict[str, FileResult]) -> list[Task]:
+    """Files not extracted yet (no rule needed them) of the modules the frontend links to an
+    extracted file that looks for its constructor's arguments (``$$new.*``: ``new CartHelper(url)``
+    in a controller): extracted so that their exports reach it in the package pass."""
+    wanted: set[tuple[str, str]] = set()
+    for task in tasks:
+        res = results.get(task.rel)
+        if res is not None and task.module and any(".$$new." in q for q in res.imports.values()):
+            hook = getattr(frontend_for(task.language), "linked_modules", None)
+            wanted.update((task.language, m) for m in (hook(task.root, task.module) if hook is not None else ()))
+    return [dataclasses.replace(t, force=True) for t in tasks if t.rel not in results and (t.language, t.module) in wanted]
+
+
 def _linked_exports(task: Task, exported: Mapping[tuple[str, str], Mapping[str, tuple[str, Value]]]) -> dict[str, tuple[str, Value]]:
     """The registrations (exports named ``$...``) of the modules the frontend links to the task's
     (a C# project's references), named as if its own module exported them."""
@@ -1039,7 +1059,10 @@ def _linked_exports(task: Task, exported: Mapping[tuple[str, str], Mapping[str, 
             if exporter == module:
                 for q, found in objs.items():
                     if q[len(module) + 1 :].startswith("$"):
-                        out.setdefault(f"{task.module}.{q[len(module) + 1 :]}", found)
+                        name = f"{task.module}.{q[len(module) + 1 :]}"
+                        first = out.setdefault(name, found)
+                        if first[1] != found[1] and ".$$new." in name:  # constructor arguments the modules do not agree on
+                            out[name] = (first[0], Dynamic("one of several arguments"))
     return out
 
 

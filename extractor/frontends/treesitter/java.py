@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...environment.svcconfig import config_ref
-from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, fold, strip, walk
+from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, strip, walk
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .java_package import module_path, words_of
 from .syntax import MemberOf, SyntaxAnalyzer, option_names
@@ -691,46 +691,59 @@ class JavaAnalyzer(SyntaxAnalyzer):
         self.report_skipped_exports(skipped)
 
     def export_bean_arguments(self) -> None:
-        """Tracked objects a bean method passes to a constructor of another class
-        (``new KiotaCatalogService(new CatalogClient(adapter))``), exported as
-        ``$$new.<argument index>.<class>``: that class's constructor parameter receives the object
-        (``constructor_arguments``), in any file of the service (Spring builds the bean once)."""
+        """The arguments a method passes to a constructor of another class of the service, exported
+        as ``$$new.<argument index>.<class>``: that class's constructor parameter receives them
+        (``constructor_arguments``), in any file of the service that constructs it (java_package's
+        ``linked_modules``). A tracked object only from a bean method (``new
+        KiotaCatalogService(new CatalogClient(adapter))``: Spring builds the bean once); any other
+        value from every method (``new CartHelper(CART_URL)``): the sites of the file that agree
+        give that value, else an unknown one (the scan merges the files' values likewise)."""
         marks = option_names(self.index, "bean_annotations")
-        if not marks or not self.module_name or b"new " not in self.source:
+        if not self.module_name or b"new " not in self.source:
             return
+        passed: dict[str, list[Value]] = {}
         for fn in list(self.functions_by_node.values()):
-            if not any(site.func is not None and self.callee(site.func, fn.scope)[0] in marks for site in self.decorators(fn)):
-                continue
+            bean = bool(marks) and any(site.func is not None and self.callee(site.func, fn.scope)[0] in marks for site in self.decorators(fn))
             scope = self._fn_scopes.get(fn.node.id) or self.function_scope(fn)
             stack = [fn.node.child_by_field_name("body")]
             while stack:
                 node = stack.pop()
-                if node is None:
-                    continue
+                if node is None or (not bean and node.type in FUNCTION_NODES):
+                    continue  # a lambda's own sites: with its own scope (functions_by_node)
                 stack.extend(node.named_children)
                 if node.type != "object_creation_expression":
                     continue
                 site = self.site(node, scope)
                 t = self.resolve_type(site.type_node, scope) if site is not None and site.type_node is not None else None
-                if site is None or not isinstance(t, Ref) or self.index.tracked(t.qualname) is not None:
+                if site is None or site.hidden or not isinstance(t, Ref) or t.qualname.startswith("java.") or self.index.tracked(t.qualname) is not None:
                     continue
                 for i, arg in enumerate(site.args):
                     v = self.evaluate(arg, self.scope_at_point(scope, arg))
-                    if isinstance(v, Obj) and v.type in self.index.types:
-                        self.result.exports.setdefault(f"$$new.{i}.{t.qualname}", v)
+                    if isinstance(v, Obj):
+                        if bean and v.type in self.index.types:
+                            self.result.exports.setdefault(f"$$new.{i}.{t.qualname}", v)
+                    elif not isinstance(v, (Instance, ClassValue, FunctionValue, Opaque)):
+                        passed.setdefault(f"$$new.{i}.{t.qualname}", []).append(self.to_value(v))
+        for key, values in sorted(passed.items()):
+            if key not in self.result.exports:
+                self.result.exports[key] = values[0] if all(v == values[0] for v in values) else Dynamic(f"one of {len(values)} arguments")
 
     def constructor_arguments(self, fn: FunctionInfo, scope: Scope) -> None:
-        """A constructor's parameters that a bean method of the service passes a tracked object
-        (``export_bean_arguments``): bound to that object."""
-        if fn.cls is None or not self.module_name or not option_names(self.index, "bean_annotations"):
+        """A constructor's parameters that another file of the service passes a tracked object or a
+        known value (``export_bean_arguments``): bound to it."""
+        if fn.cls is None or not self.module_name:
             return
         qual = f"{self.package}.{fn.cls.qualname}" if self.package else fn.cls.qualname
         params = fn.node.child_by_field_name("parameters")
         for i, p in enumerate(self.iter_named(params, ("formal_parameter",))):
             name = p.child_by_field_name("name")
-            found = self._wanted_registration(f"$$new.{i}.{qual}") if name is not None else None
-            if found is not None and name is not None:
+            found = self.wanted(f"$$new.{i}.{qual}") if name is not None else None
+            if name is None or found is None or isinstance(found, Dynamic):
+                continue
+            if isinstance(found, Obj):
                 scope.bindings[self.text(name)] = Binding(value=Obj(found.type, found.captures, self.text(name), found.origin))
+            else:
+                scope.bindings[self.text(name)] = Binding(value=Named(self.text(name), found))
 
     # ================================================================ statements
     def st_local(self, node: Node, scope: Scope) -> None:

@@ -46,6 +46,7 @@ _SKIP_DIRS = frozenset({"node_modules", "build", "target", "out", "bin", "obj", 
 _SOURCE_ROOT_RE = re.compile(r"^(.*?/(?:java|kotlin)/|(?:.*/)?src/)")  # src/main/java/, else src/
 BEAN_WORD = b"@Bean"  # a prefilter word only: which annotations make beans is the rules' data (options: bean_annotations)
 PROPERTIES_WORD = b"@ConfigurationProperties"  # the same for options: properties_annotations (a class other files receive)
+_NEW_RE = re.compile(rb"\bnew\s+([A-Z]\w*)\s*(?:<[^;{}()]*>)?\s*\(")  # the classes a Java file constructs
 
 
 @functools.lru_cache(maxsize=8)
@@ -80,15 +81,22 @@ def _bean_modules(root: str, suffix: str) -> dict[str, tuple[str, ...]]:
                 found.setdefault("=" + module, []).append(src)
             if (BEAN_WORD in text or PROPERTIES_WORD in text) and module not in found.get(src, ()):
                 found.setdefault(src, []).append(module)
+            if suffix == ".java":  # "+<root><Class>": the modules constructing a class of that name
+                for cls in sorted(set(_NEW_RE.findall(text))):
+                    found.setdefault(f"+{src}{cls.decode()}", []).append(module)
     return {k: tuple(v) for k, v in found.items()}
 
 
 def linked_modules(root: Any, module: str, suffix: str = ".java") -> tuple[str, ...]:
     """The modules whose registrations (exports named ``$...``) a file of ``module`` sees: those of
     its source root that declare beans (a Spring application context injects them into any class
-    of the service; test sources are another root)."""
+    of the service; test sources are another root), then those that construct its class
+    (``new CartHelper(url)``: the constructor's arguments, ``$$new.*``)."""
     found = _bean_modules(str(root), suffix)
     out: list[str] = []
+    stem = module.rpartition(".")[2]
     for src in found.get("=" + module, ()):
         out.extend(m for m in found.get(src, ()) if m != module and m not in out)
+    for src in found.get("=" + module, ()):
+        out.extend(m for m in found.get(f"+{src}{stem}", ()) if m != module and m not in out)
     return tuple(out)
