@@ -18,6 +18,11 @@ defaults apply where this module does not spell Python its own way; its node-typ
 - **classes**: ``self.x`` is the value assigned in any method (``__init__`` or another), else a
   class-body name, else the same-file base class's; ``self.x.configure(...)`` calls apply.
   Parameters annotated with a tracked type (``Optional[T]``, ``T | None``) are instances of it.
+- **values across functions of the file**: a parameter every resolved call site passes an object
+  of one tracked type (or an instance of one same-file class) is that object in the callee
+  (``param_objects``); ``with C(...) as c`` binds what ``C.__enter__`` returns (``self`` or an
+  object); a lambda given to a same-file function that calls it with an object has that
+  parameter typed (``lambda_arg``).
 - **decorators** (``@app.get("/x")``, ``@retry(...)``, a bare ``@breaker`` instance), class bases
   (``classes:`` rules), ``with`` blocks (a policy object's scope), ``for`` over a policy iterator,
   ``*args/**kwargs`` spreads (an argument they may hide is unknown: ``Dynamic("**kwargs")``).
@@ -104,6 +109,7 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         self._caller_scopes: dict[int, Scope] = {}
         self._param_objects: dict[int, dict[str, Any]] = {}
         self._param_depth = 0
+        self._lambda_params: dict[int, dict[str, Any]] = {}  # lambda node id → its parameters typed by lambda_arg
 
     # ================================================================ entry
     def run(self) -> FileResult:
@@ -407,6 +413,8 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
 
     # ================================================================ evaluation
     def ev_identifier(self, node: Node, scope: Scope) -> Any:
+        if self._lambda_params and (typed := self._lambda_param(node)) is not None:
+            return typed
         return self.lookup_name(self.text(node), scope)
 
     def ev_named_literal(self, node: Node, scope: Scope) -> Any:
@@ -942,6 +950,15 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         if cur is None or cur.type == "class_definition":
             return self.module_scope if cur is None else self.walked_class_scope(cur), None
         fn = self._functions.get(cur.id) if cur.type == "function_definition" else None
+        if fn is None and cur.type == "function_definition" and cur.id not in self._caller_scopes:
+            outer = self._caller_scope(cur)  # a nested function not walked yet: declared here, not registered
+            name = cur.child_by_field_name("name")
+            if outer is None or outer[0].kind != "function" or name is None:
+                return None
+            fn = FunctionInfo(cur, outer[0], f"{outer[0].qualname}.{self.text(name)}", self.text(name), None)
+        elif fn is None and cur.id in self._caller_scopes:
+            known = self._caller_scopes[cur.id]
+            return known, known.function
         if fn is None:
             return None
         found = self._caller_scopes.get(cur.id)
@@ -1019,6 +1036,77 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
             if v is not None:
                 out[pname] = v
         return out
+
+    def lambda_arg(self, fnode: Node, site: Site, scope: Scope, kw: str | None) -> None:
+        """A lambda passed to a same-file function that calls it (by the parameter's name, in its
+        body or a nested function it passes it on to) with an object:
+        ``_connect(node, lambda conn: conn.get_system())`` where ``_connect`` does
+        ``with Cache(...) as conn: return fetch(conn)``: the lambda's ``conn`` is that object
+        (every such call passing one object of one type at that position; ``_lambda_params``)."""
+        if fnode.id in self._lambda_params or site.func is None:
+            return
+        self._lambda_params[fnode.id] = {}
+        local = self.callee(site.func, scope)[3]
+        if not isinstance(local, FunctionValue):
+            return
+        params = [n for n, _ in self.function_params(local.fn.node)]
+        pos = next((i for i, a in enumerate(site.args) if a.id == fnode.id), None)
+        pname = kw if kw is not None else params[pos] if pos is not None and pos < len(params) else None
+        if pname is None:
+            return
+        body = local.fn.node
+        seen: dict[int, list[Any]] = {}
+        calls = [c for c in self._calls_by_name().get(pname, ()) if body.start_byte <= c.start_byte < body.end_byte]
+        for c in calls:
+            func = c.child_by_field_name("function")
+            at = self._caller_scope(c) if func is not None and func.type == "identifier" else None
+            csite = self.site(c, self.module_scope) if at is not None else None
+            if at is None or csite is None:
+                return  # called in a way not followed: nothing is known of its arguments
+            cscope = self._with_scope(self.scope_at_point(at[0], c), c)
+            for i, a in enumerate(csite.args):
+                seen.setdefault(i, []).append(self._passed_object(a, cscope))
+        lparams = [n for n, _ in self.function_params(fnode)]
+        for i, vals in sorted(seen.items()):
+            v = self._one_object("", vals) if len(vals) == len(calls) else None
+            if isinstance(v, Obj) and i < len(lparams):
+                self._lambda_params[fnode.id] = {lparams[i]: v}
+                return
+
+    def _lambda_param(self, node: Node) -> Any:
+        """The object a typed lambda parameter (``lambda_arg``) named by ``node`` stands for, else None."""
+        name = self.text(node)
+        cur = node.parent
+        while cur is not None and cur.type not in ("function_definition", "module"):
+            if cur.type == "lambda":
+                found = self._lambda_params.get(cur.id)
+                if found is not None and name in found:
+                    return found[name]
+                if any(n == name for n, _ in self.function_params(cur)):
+                    return None  # a parameter of this lambda, not typed
+            cur = cur.parent
+        return None
+
+    def _with_scope(self, scope: Scope, node: Node) -> Scope:
+        """``scope`` with the names the ``with`` statements enclosing ``node`` (in its function) bind."""
+        cur = node.parent
+        bound: dict[str, Binding] = {}
+        while cur is not None and cur.type not in ("function_definition", "lambda", "class_definition"):
+            if cur.type == "with_statement":
+                clause = next((c for c in cur.named_children if c.type == "with_clause"), None)
+                for item in self.iter_named(clause, ("with_item",)):
+                    value = item.child_by_field_name("value")
+                    if value is None or value.type != "as_pattern":
+                        continue
+                    target = value.child_by_field_name("alias")
+                    alias = next((c for c in target.named_children), None) if target is not None else None
+                    inner = next((c for c in value.named_children if c.type != "as_pattern_target"), None)
+                    if alias is None or inner is None or alias.type != "identifier" or self.text(alias) in bound:
+                        continue
+                    v = self.entered_value(inner, self.evaluate_shallow(inner, scope), scope)
+                    bound[self.text(alias)] = Binding(value=v if v is not None else Dynamic(self.text(alias)))
+            cur = cur.parent
+        return Scope(scope.kind, scope.qualname, scope, bindings=bound, function=scope.function, cls=scope.cls) if bound else scope
 
     def _passed_object(self, arg: Node, scope: Scope) -> Any:
         """What a call site passes: an object, an instance of a same-file class (``Wrapper(x)``), else None."""
@@ -1138,12 +1226,17 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
     def match_call(self, site: Site, scope: Scope) -> None:
         Analyzer.match_call(self, site, scope)  # the engine's, directly (hot path; Python has no timers)
         self.passed_callables(site, scope)
+        for kw, value in site.kwargs.items() if site.kwargs else ():
+            if value.type == "lambda":
+                self.lambda_arg(value, site, scope, kw)
 
     def passed_callables(self, site: Site, scope: Scope) -> None:
         """A library method passed, not called, to a function that is no rule's
         (``call_event(task.delay, delivery.id)``, ``executor.submit(session.get, url)``): the callee
         calls it, so it is that call, made here with the arguments that follow it."""
         for i, arg in enumerate(site.args):
+            if arg.type == "lambda":
+                self.lambda_arg(arg, site, scope, None)
             if arg.type != "attribute":
                 continue
             qual, _, _, local = self.callee(arg, scope)
@@ -1401,12 +1494,31 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
             v = self.evaluate_shallow(value, scope)
             covering += self.block_policies(v)
             if alias is not None:
-                if isinstance(v, Obj):
-                    otype = self.index.types.get(v.type)
-                    self._bind_value(alias, v if otype is None or otype.context_manager else None, scope)
-                else:
-                    self._bind_value(alias, None, scope)
+                self._bind_value(alias, self.entered_value(value, v, scope), scope)
         self.walk_policy_block(node, scope, covering, "with")
+
+    def entered_value(self, node: Node, v: Any, scope: Scope) -> Any:
+        """What ``with node as x`` binds ``x`` to (``v``: the node's value): a tracked object (a
+        context manager unless its type says not), or what a same-file class's ``__enter__``
+        returns, itself (``return self``) or an object (``return sushy.Sushy(...)``); else None."""
+        if isinstance(v, Obj):
+            otype = self.index.types.get(v.type)
+            return v if otype is None or otype.context_manager else None
+        if not isinstance(v, Instance) and node.type == "call":
+            local = self.callee(node.child_by_field_name("function"), scope)[3]
+            v = Instance(local.cls, local.cls.name) if isinstance(local, ClassValue) else v
+        if not isinstance(v, Instance):
+            return None
+        enter = next((c.methods["__enter__"] for c in self.base_chain(v.cls) if "__enter__" in c.methods), None)
+        if enter is None:
+            return None
+        body = enter.node.child_by_field_name("body")
+        returns = [r for r in self._simple_statements(body, _SCAN_INTO) if r.type == "return_statement"]
+        self_name = self._self_name(enter)
+        if returns and all(self.text(r).removeprefix("return").strip() == self_name for r in returns):
+            return v
+        found = self.function_return(enter, None, None)
+        return found if isinstance(found, (Obj, Instance)) else None
 
     def _bind_value(self, target: Node, value: Any, scope: Scope) -> None:
         if target.type == "identifier":
