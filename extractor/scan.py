@@ -160,12 +160,48 @@ _SOURCES: list[SourceCache] = []  # the running scan's reads (in this process)
 
 def _read(task: Task) -> tuple[bytes | None, Diagnostic | None]:
     """The task's file, read once per scan: the later passes reuse the first read (or its diagnostic).
-    A read outside the extraction (a pass looking at a file's text) is recorded (``_PEEKED``)."""
-    if _PEEKED and not _QUIET[0]:
-        _PEEKED[-1].add(task.rel)
+    A read outside the extraction that is not a question (``_peek``) is recorded as the hash of the
+    text read (``_PEEKED``): any change of the file then changes what the scan read."""
     if _SOURCES:
-        return _SOURCES[-1].read(task.root, task.rel, task.max_bytes, task.language, read_source)
-    return read_source(Path(task.root), task.rel, task.max_bytes, task.language)
+        got = _SOURCES[-1].read(task.root, task.rel, task.max_bytes, task.language, read_source)
+    else:
+        got = read_source(Path(task.root), task.rel, task.max_bytes, task.language)
+    if _PEEKED and not _QUIET[0]:
+        _PEEKED[-1].setdefault(task.rel, {})[("sha256", None)] = _ask(got[0], "sha256", None)
+    return got
+
+
+def _peek(task: Task, question: str, arg: Any) -> Any:
+    """A later pass's question about a file's text (``_ask``), its answer recorded for the scan's
+    state (``_PEEKED``: file → (question, argument) → answer): a re-scan after the file changed asks
+    again, and when every answer is the same the passes decided as they did (the cut-off holds)."""
+    _QUIET[0] += 1
+    try:
+        data, _diag = _read(task)
+    finally:
+        _QUIET[0] -= 1
+    answer = _ask(data, question, arg)
+    if _PEEKED and not _QUIET[0]:
+        _PEEKED[-1].setdefault(task.rel, {})[(question, arg)] = answer
+    return answer
+
+
+def _ask(data: bytes | None, question: str, arg: Any) -> Any:
+    """The answer to a question about a file's text (None: the file cannot be read as source):
+    ``search`` (arg: a pattern's source and flags; str patterns search the UTF-8 decoded text): whether
+    it matches; ``words`` (arg: words): the words found in the decoded text, as substrings;
+    ``readable``: True; ``sha256``: the text's hash (what a read that is no question recorded)."""
+    if data is None:
+        return None
+    if question == "readable":
+        return True
+    if question == "search":
+        pattern, flags = arg
+        return re.compile(pattern, flags).search(data if isinstance(pattern, bytes) else data.decode("utf-8", "replace")) is not None
+    if question == "words":
+        text = data.decode("utf-8", "replace")
+        return tuple(w for w in arg if w in text)
+    return hashlib.sha256(data).digest()
 
 
 class _OutOfTime(Exception):
@@ -422,7 +458,7 @@ def scan(
     config = config if config is not None else load_config(root)
     _SOURCES.append(SourceCache())
     _RUNS.append([])
-    _PEEKED.append(set())
+    _PEEKED.append({})
     if executor is not None:
         _EXECUTORS.append(executor)
     try:
@@ -467,7 +503,7 @@ def _scan(
         tasks.append(Task(str(inv.root), rel, language, module, config.max_file_bytes, time_limit=config.file_time_limit))
     inputs = _inputs(cache, inv, tasks, config, catalog, selected, services) if cache is not None and not _EXECUTORS else None
     if cache is not None and inputs is not None:
-        kept = _kept_outcome(cache, inputs, inv, services, display_root, root, started, catalog, selected)
+        kept = _kept_outcome(cache, inputs, inv, services, display_root, root, started, catalog, selected, tasks)
         if kept is not None:
             return kept
     compiled = _compile(catalog, {t.language for t in tasks})
@@ -477,6 +513,7 @@ def _scan(
     results: dict[str, FileResult] = {}
     total_lines = 0
     parsed_lines = 0
+    counted: set[str] = set()  # the files whose lines ``lines_parsed`` counts
     for task, (res, diag, lines) in zip(tasks, _run_tasks(tasks, compiled, jobs, catalog, selected, cache)):
         total_lines += lines
         if diag is not None:
@@ -484,6 +521,7 @@ def _scan(
         if res is not None:
             results[task.rel] = res
             parsed_lines += lines
+            counted.add(task.rel)
             diagnostics.extend(res.diagnostics)
 
     # a file that could not be read, parsed or finished once is not tried again by the later passes
@@ -494,6 +532,7 @@ def _scan(
     for task, (res, _diag, lines) in zip(makers, _run_tasks(makers, compiled, jobs, catalog, selected, cache)):
         if res is not None:
             parsed_lines += lines
+            counted.add(task.rel)
             diagnostics.extend(res.diagnostics)
             results[task.rel] = res
     second = [t for t in _second_pass(tasks, results, smap, known) + _package_pass(tasks, results, smap) if t.rel not in failed]
@@ -502,6 +541,7 @@ def _scan(
         if res is not None:
             if task.rel not in results:
                 parsed_lines += lines
+                counted.add(task.rel)
                 diagnostics.extend(res.diagnostics)
             results[task.rel] = res
     # registrations a file exports once it has another file's (a bean method's object built from a
@@ -604,7 +644,7 @@ def _scan(
         inventory=folders,
     )
     if cache is not None and inputs is not None:
-        _keep_outcome(cache, inputs, result, summaries, owners)
+        _keep_outcome(cache, inputs, result, summaries, owners, counted)
     return result
 
 
@@ -621,7 +661,7 @@ class Run:
 
 
 _RUNS: list[list[Run]] = []  # the running scan's runs through the cache, in order
-_PEEKED: list[set[str]] = []  # the files whose text the running scan's passes read (besides extracting them)
+_PEEKED: list[dict[str, dict[tuple[str, Any], Any]]] = []  # the running scan's passes' questions about files' text: file → (question, arg) → answer
 _QUIET = [0]  # > 0: reads are the extraction's (or the cache's hashing), not a pass's
 
 RETRIED = frozenset({"timeout", "crashed", "internal_error", "too_deep", "unreadable"})
@@ -686,10 +726,16 @@ def _read_bytes(path: str) -> bytes | None:
 
 
 def _keep_outcome(
-    cache: ExtractionCache, inputs: tuple[bytes, dict[str, bytes]], result: ScanResult, summaries: Mapping[str, Any], owners: Mapping[str, str | None]
+    cache: ExtractionCache,
+    inputs: tuple[bytes, dict[str, bytes]],
+    result: ScanResult,
+    summaries: Mapping[str, Any],
+    owners: Mapping[str, str | None],
+    counted: set[str],
 ) -> None:
     """Store a finished scan's outcome under its inputs, and the scan's state (each source file's
-    hash and runs) under the inputs but the sources (``_kept_outcome`` starts from it after a change).
+    hash, runs, whether ``lines_parsed`` counts its lines, and the passes' questions about its text
+    with their answers) under the inputs but the sources (``_kept_outcome`` starts from it after a change).
     Not a scan where a file's extraction did not finish, nor one whose runs are not all in the cache."""
     if not _RUNS or any(d.kind in RETRIED for d in result.diagnostics):
         return
@@ -711,8 +757,8 @@ def _keep_outcome(
     stats["extractions"] = result.stats.get("cache_hits", 0) + result.stats.get("cache_misses", 0)
     key = _outcome_key(cache, state, sources)
     cache.put(key, (result.facts, result.diagnostics, stats, result.inventory, dict(owners), calls))
-    digests = {rel: (d, [(r.task, r.key, r.lines, r.result is not None and r.diagnostic is None) for r in runs.get(rel, ())]) for rel, d in sources.items()}
-    cache.put(state, (key, digests, sorted(_PEEKED[-1]) if _PEEKED else None))
+    digests = {rel: (d, [(r.task, r.key, r.lines) for r in runs.get(rel, ())], rel in counted) for rel, d in sources.items()}
+    cache.put(state, (key, digests, _PEEKED[-1] if _PEEKED else None))
     cache.flush()
 
 
@@ -726,30 +772,34 @@ def _kept_outcome(
     started: float,
     catalog: Catalog,
     selected: tuple[str, ...] | None,
+    listed: list[Task],
 ) -> ScanResult | None:
     """The stored outcome of a scan with the same inputs; else, when a few source files changed
     since the last scan with the same other inputs, that scan's outcome if the changed files'
-    extractions (all their runs, in every pass) give results identical to the ones it had
-    ("early cut-off": every stage after the extraction reads the files through their results
-    only, but for files without a result, whose text the later passes search: such a change is
-    not cut off). None: the scan runs."""
+    extractions (all their runs, in every pass) give results identical to the ones it had and the later passes' questions about
+    their text (``_peek``) the same answers ("early cut-off": every stage after the extraction reads
+    the files through their results, or their text through those questions). None: the scan runs."""
     state, sources = inputs
     kept = _outcome(cache, _outcome_key(cache, state, sources))
     delta = parsed = redone = 0
     if kept is None:
         last = cache.get(state)
-        if not (isinstance(last, tuple) and len(last) == 3 and isinstance(last[1], dict) and isinstance(last[2], list)):
+        if not (isinstance(last, tuple) and len(last) == 3 and isinstance(last[1], dict) and isinstance(last[2], dict)):
             return None
         previous, digests, peeked = last
         changed = sorted(rel for rel, d in sources.items() if rel not in digests or digests[rel][0] != d)
         if not changed or len(changed) > CUTOFF_FILES or set(digests) != set(sources):
             return None
-        if any(not digests[rel][1] or rel in set(peeked) or (not digests[rel][1][0][3] and len(digests[rel][1]) > 1) for rel in changed):
-            return None  # a pass read its text; or no result in its first pass but runs in later ones (its lines' count)
+        by_rel = {t.rel: t for t in listed}
+        if any(not _same_answers(by_rel[rel], peeked.get(rel, {})) for rel in changed):
+            return None  # a pass would decide otherwise from its text
         old_runs = [(rel, i, run) for rel in changed for i, run in enumerate(digests[rel][1])]
         kept = _outcome(cache, previous)
         if kept is None:
             return None
+        for rel in changed:  # a file no pass ran through the cache (empty, ...): still not source, and its diagnostic the same
+            if not digests[rel][1] and not _unread_alike(by_rel[rel], [d for d in kept[1] if d.file == rel]):
+                return None
         tasks = [run[0] for _rel, _i, run in old_runs]
         compiled = _compile(catalog, {t.language for t in tasks})
         done, misses = len(_RUNS[-1]), cache.stats.misses
@@ -758,16 +808,16 @@ def _kept_outcome(
         new_runs = _RUNS[-1][done:]
         if len(new_runs) != len(fresh):
             return None
-        for (rel, i, (_task, old_key, old_lines, had)), (res, diag, lines), run in zip(old_runs, fresh, new_runs):
+        for (rel, i, (_task, old_key, old_lines)), (res, diag, lines), run in zip(old_runs, fresh, new_runs):
             old = cache.get(old_key)
             if diag is not None or not (isinstance(old, tuple) and len(old) == 2) or _compared(old[0]) != _compared(res):
                 return None
             if i == 0:
                 delta += lines - old_lines
-                parsed += lines - old_lines if had else 0
-            digests[rel][1][i] = (run.task, run.key, lines, had)
+                parsed += lines - old_lines if digests[rel][2] else 0
+            digests[rel][1][i] = (run.task, run.key, lines)
         for rel in changed:
-            digests[rel] = (sources[rel], digests[rel][1])
+            digests[rel] = (sources[rel], digests[rel][1], digests[rel][2])
         facts, diagnostics, stats, folders, owners, calls = kept
         calls = {rel: (i, digests[rel][1][i][1]) for rel, (i, _key) in calls.items()}
         stats = dict(stats, lines=stats.get("lines", 0) + delta, lines_parsed=stats.get("lines_parsed", 0) + parsed)
@@ -786,6 +836,30 @@ def _kept_outcome(
     shown = display_root if display_root is not None else Path(os.path.normpath(str(root))).as_posix()
     index = _stored_call_index(summaries, owners)
     return ScanResult(root=shown, services=services, facts=facts, diagnostics=diagnostics, stats=stats, call_index=index, inventory=folders)
+
+
+def _unread_alike(task: Task, before: list[Diagnostic]) -> bool:
+    """Whether a file that the last scan could not read as source (empty, binary, too large: no
+    extraction, so no entry) still cannot, with the diagnostic it had (nothing else of the
+    outcome came from it)."""
+    _QUIET[0] += 1
+    try:
+        data, diag = read_source(Path(task.root), task.rel, task.max_bytes, task.language)
+    finally:
+        _QUIET[0] -= 1
+    return data is None and before == ([diag] if diag is not None else [])
+
+
+def _same_answers(task: Task, asked: Mapping[tuple[str, Any], Any]) -> bool:
+    """Whether the file of ``task`` as it is now gives every recorded question of the passes its recorded answer."""
+    if not asked:
+        return True
+    _QUIET[0] += 1
+    try:
+        data, _diag = _read(task)
+    finally:
+        _QUIET[0] -= 1
+    return all(_ask(data, question, arg) == answer for (question, arg), answer in asked.items())
 
 
 def _compared(res: FileResult | None) -> bytes:
@@ -941,18 +1015,17 @@ def _wrapper_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servi
                 called.setdefault(svc.root, set()).add(parts[-2] if parts[-1].startswith("__") and len(parts) > 1 else parts[-1])
     if not names:
         return []
-    patterns = {
-        root: re.compile(rb"^[ \t]*(?:from|import)[ \t][^\n]*\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(found)) + rb")\b", re.M)
+    patterns = {  # (a pattern's source and flags: the question ``_peek`` asks and records)
+        root: (rb"^[ \t]*(?:from|import)[ \t][^\n]*\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(found)) + rb")\b", int(re.M))
         for root, found in names.items()
     }
-    calls = {root: re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(found)) + rb")\b") for root, found in called.items()}
+    calls = {root: (rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(found)) + rb")\b", 0) for root, found in called.items()}
     wanted = []
     for task in tasks:
         svc = smap.owner(task.rel)
         if task.language != "python" or task.rel in results or svc is None or svc.root not in patterns:
             continue
-        data, _ = _read(task)
-        if data is not None and patterns[svc.root].search(data) and calls[svc.root].search(data):
+        if _peek(task, "search", patterns[svc.root]) and _peek(task, "search", calls[svc.root]):
             wanted.append(dataclasses.replace(task, force=True))
     return wanted
 
@@ -1024,10 +1097,9 @@ def _package_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servi
             wanted = set(res.imports.values())
             used = {q: o for q, o in others.items() if q in wanted}
         else:
-            text, _diag = _read(task)
-            if text is None:
+            if _peek(task, "readable", None) is None:
                 continue
-            used = {q: o for q, o in others.items() if re.search(rb"\b" + re.escape(q.rpartition(".")[2].encode()) + rb"\b", text)}
+            used = {q: o for q, o in others.items() if _peek(task, "search", (rb"\b" + re.escape(q.rpartition(".")[2].encode()) + rb"\b", 0))}
             if any(".$" in q for q in used):  # a registration comes with the module's defaults (``$defaults``: no word to look for)
                 used |= {q: o for q, o in others.items() if q.rpartition(".")[2].startswith("$")}
         if used:
@@ -1095,7 +1167,8 @@ def _second_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servic
     if not exported:
         return []
     words = {q.rpartition(".")[2] for objs in exported.values() for q in objs}
-    word_re = re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(words)) + r")\b")
+    word_re = (r"\b(" + "|".join(re.escape(w) for w in sorted(words)) + r")\b", 0)  # (asked through ``_peek``, recorded)
+    names = {root: tuple(sorted({q.rpartition(".")[2] for q in objs})) for root, objs in exported.items()}
     out: list[Task] = []
     for task in tasks:
         if task.language != "python":
@@ -1108,13 +1181,10 @@ def _second_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servic
         if res is not None:
             used = {q: o for q, o in objs.items() if any(imp == q or q.startswith(imp + ".") for imp in res.imports.values())}
         else:
-            data, _diag = _read(task)
-            if data is None:
+            if not _peek(task, "search", word_re):  # (None: unreadable)
                 continue
-            text = data.decode("utf-8", "replace")
-            if not word_re.search(text):
-                continue
-            used = {q: o for q, o in objs.items() if q.rpartition(".")[2] in text}
+            present = set(_peek(task, "words", names[svc.root if svc else "."]))
+            used = {q: o for q, o in objs.items() if q.rpartition(".")[2] in present}
         used = {q: o for q, o in used.items() if not q.startswith(task.module + ".") or q.count(".") != task.module.count(".") + 1}
         if used and not (known and used.keys() <= known):
             out.append(dataclasses.replace(task, imported=tuple(sorted(used.items(), key=lambda kv: kv[0])), force=True))

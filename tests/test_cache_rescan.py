@@ -19,6 +19,7 @@ import pytest
 
 from extractor.cache import RACY_NS, ExtractionCache
 from extractor.catalog import load_catalog
+from extractor.frontends import rules_language_of
 from extractor.report import json_out
 from extractor.scan import scan
 
@@ -180,3 +181,64 @@ def test_a_change_to_a_file_without_a_result_is_not_cut_off(orders, catalog, tmp
     worker.write_text('from .session import session\n\n\ndef work(item):\n    return session.get(f"http://stock:8080/w/{item}", timeout=1)\n', "utf-8")
     changed = rescan(orders, catalog, tmp_path)  # the second pass finds it by its text: the object another module exports
     assert '"file": "orders/orders/worker.py"' in changed
+
+
+def test_a_change_that_leaves_a_passes_answers_about_a_files_text_is_cut_off(orders, catalog, tmp_path, counted):
+    worker = orders / "orders/orders/worker.py"
+    worker.write_text("def work(item):\n    return item\n", "utf-8")  # no result; the second pass looks for `session` in its text
+    rescan(orders, catalog, tmp_path)
+    worker.write_text(worker.read_text("utf-8") + "# a comment\n", "utf-8")
+    counted.clear()
+    with ExtractionCache(tmp_path, salt=b"t") as cache:
+        warm = scan(orders, catalog=catalog, cache=cache)
+        # the last scan's state and outcome, and the changed file's old first-pass entry: the cut-off
+        assert cache.stats.hits == 3 and warm.stats["cache_misses"] == 1
+    assert not counted  # (the prefilter drops it: not extracted)
+    uncached = scan(orders, catalog=catalog, cache=None)
+    assert json_out.dumps(warm.to_json()) == json_out.dumps(uncached.to_json())
+    assert warm.stats["lines"] == uncached.stats["lines"] and warm.stats["lines_parsed"] == uncached.stats["lines_parsed"]
+    worker.write_text(worker.read_text("utf-8") + "# no session here\n", "utf-8")  # the pass's answer changes: the scan runs
+    with ExtractionCache(tmp_path, salt=b"t") as cache:
+        again = scan(orders, catalog=catalog, cache=cache)
+        assert cache.stats.hits > 3
+    assert json_out.dumps(again.to_json()) == json_out.dumps(scan(orders, catalog=catalog, cache=None).to_json())
+
+
+def test_a_file_extracted_by_a_later_pass_only_is_cut_off_with_its_lines_counted(orders, catalog, tmp_path, counted):
+    settings = orders / "orders/orders/settings.py"  # no result of its own: the dependency pass extracts it (client.py's TIMEOUT)
+    rescan(orders, catalog, tmp_path)
+    settings.write_text("TIMEOUT = 3\n\n\n# the pricing timeout\n", "utf-8")
+    counted.clear()
+    with ExtractionCache(tmp_path, salt=b"t") as cache:
+        warm = scan(orders, catalog=catalog, cache=cache)
+        assert cache.stats.hits == 2 + 2  # state, outcome, and its two old entries (first pass, dependency pass)
+    assert set(counted) == {"orders/orders/settings.py"}
+    uncached = scan(orders, catalog=catalog, cache=None)
+    assert json_out.dumps(warm.to_json()) == json_out.dumps(uncached.to_json())
+    assert warm.stats["lines"] == uncached.stats["lines"] and warm.stats["lines_parsed"] == uncached.stats["lines_parsed"]
+    assert warm.call_index.services == uncached.call_index.services
+
+
+@pytest.mark.parametrize("sample", test_cache.SAMPLES, ids=lambda p: p.name)
+def test_cold_warm_and_every_source_file_changed_give_the_facts_of_an_uncached_scan(sample, catalog, tmp_path):
+    """Each sample monorepo: cold, warm, then every source file with a blank line appended (up to
+    ``CUTOFF_FILES`` changed files the cut-off re-extracts and re-asks each of them; past it the scan
+    runs from the files' entries), each byte-identical to an uncached scan of the same tree."""
+    root = tmp_path / "repo"
+    shutil.copytree(sample, root, ignore=shutil.ignore_patterns(".contracts-cache"))
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    first = rescan(root, catalog, folder)
+    assert rescan(root, catalog, folder) == first
+    sources = sorted(p for p in root.rglob("*") if p.is_file() and rules_language_of(p.relative_to(root).as_posix()) is not None)
+    assert sources
+    for path in sources:
+        path.write_bytes(path.read_bytes() + b"\n")
+    with ExtractionCache(folder, salt=b"t") as cache:
+        changed = scan(root, catalog=catalog, cache=cache)
+    uncached = scan(root, catalog=catalog, cache=None)
+    assert json_out.dumps(changed.to_json()) == json_out.dumps(uncached.to_json())
+    assert {k: changed.stats[k] for k in ("files", "files_parsed", "lines", "lines_parsed")} == {
+        k: uncached.stats[k] for k in ("files", "files_parsed", "lines", "lines_parsed")
+    }
+    assert changed.call_index.services == uncached.call_index.services
