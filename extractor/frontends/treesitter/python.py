@@ -22,7 +22,9 @@ defaults apply where this module does not spell Python its own way; its node-typ
   of one tracked type (or an instance of one same-file class) is that object in the callee
   (``param_objects``); ``with C(...) as c`` binds what ``C.__enter__`` returns (``self`` or an
   object); a lambda given to a same-file function that calls it with an object has that
-  parameter typed (``lambda_arg``).
+  parameter typed (``lambda_arg``), and what the function returns is then the lambda's result
+  (``callback_result``); a module function returning an object exports it, so that another
+  module's ``util.make_client()`` is that object (``collect_exports``, ``special_call``).
 - **decorators** (``@app.get("/x")``, ``@retry(...)``, a bare ``@breaker`` instance), class bases
   (``classes:`` rules), ``with`` blocks (a policy object's scope), ``for`` over a policy iterator,
   ``*args/**kwargs`` spreads (an argument they may hide is unknown: ``Dynamic("**kwargs")``).
@@ -54,6 +56,8 @@ from .variable_owners import VariableOwners
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+# a module function's exported object, what it returns (``util.make_client()``), is exported as
+# ``make_client.make_client``: the scan passes it to the modules importing the module or the function
 ALIAS_TYPE = "$alias"  # an exported name standing for a library callable (job = partial(StatsJob, ...))
 BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 _NAMED_LITERALS = {"true": True, "false": False, "none": None}
@@ -110,6 +114,7 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         self._param_objects: dict[int, dict[str, Any]] = {}
         self._param_depth = 0
         self._lambda_params: dict[int, dict[str, Any]] = {}  # lambda node id → its parameters typed by lambda_arg
+        self._lambda_returned: dict[int, bool] = {}  # lambda node id → the function it is given returns its call's result
 
     # ================================================================ entry
     def run(self) -> FileResult:
@@ -882,6 +887,9 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         which reads ``node.driver_internal_info``) stays the call of those parameters: the value
         still comes from them, which an in-house wrapper's call sites (``through``) are found by."""
         result = super().function_return(fn, site, scope)
+        if site is not None and scope is not None and not isinstance(result, (Obj, Instance)):
+            made = self.callback_result(fn, site, scope)
+            result = made if made is not None else result
         if site is None or scope is None or scope.function is None or isinstance(result, (Obj, Instance)):
             return result
         own = {n for k, n, _ in self._param_nodes(scope.function.node) if k == "plain"}
@@ -1066,12 +1074,34 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
             cscope = self._with_scope(self.scope_at_point(at[0], c), c)
             for i, a in enumerate(csite.args):
                 seen.setdefault(i, []).append(self._passed_object(a, cscope))
+            if c.parent is not None and c.parent.type == "return_statement":
+                self._lambda_returned[fnode.id] = True
         lparams = [n for n, _ in self.function_params(fnode)]
         for i, vals in sorted(seen.items()):
             v = self._one_object("", vals) if len(vals) == len(calls) else None
             if isinstance(v, Obj) and i < len(lparams):
                 self._lambda_params[fnode.id] = {lparams[i]: v}
                 return
+
+    def callback_result(self, fn: FunctionInfo, site: Site, scope: Scope) -> Any:
+        """What ``fn(..., lambda conn: conn.get_system(), ...)`` returns when ``fn`` returns the
+        lambda's result: every return of ``fn`` is a call and one of them, or of a function nested
+        in it, returns the call of the lambda's parameter (``return fetch(conn)``); the lambda's
+        body, its parameter typed by ``lambda_arg``, if that is an object; else None."""
+        args = [(a, None) for a in site.args if a.type == "lambda"] + [(v, k) for k, v in site.kwargs.items() if v.type == "lambda"]
+        if not args or len(args) > 1:
+            return None
+        lam, kw = args[0]
+        self.lambda_arg(lam, site, scope, kw)
+        returned = self._lambda_returned.get(lam.id)
+        body = lam.child_by_field_name("body")
+        if not returned or not self._lambda_params.get(lam.id) or body is None:
+            return None
+        own = [r for r in self._simple_statements(fn.node.child_by_field_name("body"), _SCAN_INTO) if r.type == "return_statement"]
+        if not own or any(next((c for c in r.named_children if c.type != "comment"), r).type != "call" for r in own):
+            return None
+        v = self.evaluate(body, scope)
+        return v if isinstance(v, (Obj, Instance)) else None
 
     def _lambda_param(self, node: Node) -> Any:
         """The object a typed lambda parameter (``lambda_arg``) named by ``node`` stands for, else None."""
@@ -1189,6 +1219,8 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
     def special_call(self, qual: str, site: Site, scope: Scope) -> Any:
         if qual in self.index.partials and site.args:  # functools.partial(f, ...): f with arguments bound
             return self.partial_target(self.evaluate(site.args[0], scope), site.node)
+        if self.imported_objects:  # another module's factory: the object it returns (collect_exports)
+            return self.imported_objects.get(f"{qual}.{qual.rpartition('.')[2]}")
         return None
 
     def partial_target(self, v: Any, node: Node) -> Any:
@@ -1206,6 +1238,11 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
 
     def collect_exports(self) -> None:
         super().collect_exports()
+        for name, b in self.module_scope.bindings.items():  # a factory's object: other modules' make_client().get(...)
+            if isinstance(b.value, FunctionValue) and b.value.fn.scope is self.module_scope and self.exported(name):
+                made = self.export_value(name, [], self.function_return, b.value.fn, None, None)
+                if isinstance(made, Obj):
+                    self.result.exports[f"{name}.{name}"] = made
         for name, b in self.module_scope.bindings.items():  # job = partial(StatsJob, ...): other modules' @job(...)
             if b.expr is not None and b.expr.type == "call":
                 fn = b.expr.child_by_field_name("function")
