@@ -61,9 +61,13 @@ class ServiceCalls:
     # function → closures / nested functions
     children: dict[FnKey, list[FnKey]] = field(default_factory=dict)
     _edges: dict[FnKey, tuple[FnKey, ...]] = field(default_factory=dict)
+    # callee → the functions its module and last name give (``resolve``'s memo: the same callee is
+    # called from many files, and a common name has many functions)
+    _by_callee: dict[str, list[FnKey]] = field(default_factory=dict, compare=False, repr=False)
 
     def add(self, summary: FileSummary) -> None:
         path = summary.path
+        self._by_callee.clear()
         self.files[path] = summary
         if summary.module:
             self.by_module.setdefault(summary.module, []).append(path)
@@ -112,14 +116,20 @@ class ServiceCalls:
         exact = self.by_full.get(callee)
         if exact:
             return found + exact
+        tail = self._by_callee.get(callee)
+        if tail is None:
+            tail = self._by_callee[callee] = self._by_tail(callee)
+        return found + tail
+
+    def _by_tail(self, callee: str) -> list[FnKey]:
         name = callee.rpartition(".")[2]
         module = self._module_prefix(callee)
         if module is not None:  # under a module of the service: its functions with that name
             files = set(self.by_module[module])
-            return found + [k for k in self.by_name.get(name, ()) if k[0] in files]
+            return [k for k in self.by_name.get(name, ()) if k[0] in files]
         if "." in callee:  # a class-qualified tail: Acme.Risk.RiskClient.Score → RiskClient.Score
-            found += [k for k in self.by_name.get(name, ()) if "." in k[1] and callee.endswith("." + k[1])]
-        return found
+            return [k for k in self.by_name.get(name, ()) if "." in k[1] and callee.endswith("." + k[1])]
+        return []
 
     def _module_prefix(self, qual: str) -> str | None:
         head = qual
