@@ -1123,15 +1123,8 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         bound: dict[str, Binding] = {}
         while cur is not None and cur.type not in ("function_definition", "lambda", "class_definition"):
             if cur.type == "with_statement":
-                clause = next((c for c in cur.named_children if c.type == "with_clause"), None)
-                for item in self.iter_named(clause, ("with_item",)):
-                    value = item.child_by_field_name("value")
-                    if value is None or value.type != "as_pattern":
-                        continue
-                    target = value.child_by_field_name("alias")
-                    alias = next((c for c in target.named_children), None) if target is not None else None
-                    inner = next((c for c in value.named_children if c.type != "as_pattern_target"), None)
-                    if alias is None or inner is None or alias.type != "identifier" or self.text(alias) in bound:
+                for inner, alias in self.with_bindings(cur):
+                    if alias is None or alias.type != "identifier" or self.text(alias) in bound:
                         continue
                     v = self.entered_value(inner, self.evaluate_shallow(inner, scope), scope)
                     bound[self.text(alias)] = Binding(value=v if v is not None else Dynamic(self.text(alias)))
@@ -1515,18 +1508,7 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
 
     def st_with(self, node: Node, scope: Scope) -> None:
         covering: list[FactRef] = []
-        clause = next((c for c in node.named_children if c.type == "with_clause"), None)
-        for item in self.iter_named(clause, ("with_item",)):
-            value = item.child_by_field_name("value")
-            if value is None:
-                continue
-            alias = None
-            if value.type == "as_pattern":
-                target = value.child_by_field_name("alias")
-                alias = next((c for c in target.named_children), None) if target is not None else None
-                value = next((c for c in value.named_children if c.type != "as_pattern_target"), None)
-                if value is None:
-                    continue
+        for value, alias in self.with_bindings(node):
             self.walk_expr(value, scope)
             v = self.evaluate_shallow(value, scope)
             covering += self.block_policies(v)
@@ -1804,14 +1786,25 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
 
     def with_items(self, node: Node) -> list[Node]:
         """The calls a ``with`` statement's items make (``with session.post(url) as r:``)."""
-        clause = next((c for c in node.named_children if c.type == "with_clause"), None)
         out = []
+        for value, _ in self.with_bindings(node):
+            if value.type == "await":
+                value = next((c for c in value.named_children if c.type != "comment"), value)
+            if value.type == "call":
+                out.append(value)
+        return out
+
+    def with_bindings(self, node: Node) -> list[tuple[Node, Node | None]]:
+        """A ``with`` statement's items: (the value, the target it binds with ``as``, else None)."""
+        clause = next((c for c in node.named_children if c.type == "with_clause"), None)
+        out: list[tuple[Node, Node | None]] = []
         for item in self.iter_named(clause, ("with_item",)):
             value = item.child_by_field_name("value")
+            alias = None
             if value is not None and value.type == "as_pattern":
+                target = value.child_by_field_name("alias")
+                alias = next((c for c in target.named_children), None) if target is not None else None
                 value = next((c for c in value.named_children if c.type != "as_pattern_target"), None)
-            if value is not None and value.type == "await":
-                value = next((c for c in value.named_children if c.type != "comment"), None)
-            if value is not None and value.type == "call":
-                out.append(value)
+            if value is not None:
+                out.append((value, alias))
         return out
