@@ -41,7 +41,6 @@ from __future__ import annotations
 import ast
 import builtins
 import string
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ...facts import Diagnostic, FactRef
@@ -168,31 +167,36 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
             elif t == "class_definition":
                 self.declare_class(st, scope)
 
-    def _simple_statements(self, block: Node | None, into: frozenset[str], definitions: bool = False) -> Iterator[Node]:
+    def _simple_statements(self, block: Node | None, into: frozenset[str], definitions: bool = False) -> list[Node]:
         """The simple statements of a block in order (an expression statement: its expressions;
         returns and imports), into the compound statements of ``into``; functions and classes
-        (decorated ones too) with ``definitions``, else not (their bodies are other scopes)."""
-        if block is None:
-            return
+        (decorated ones too) with ``definitions``, else not (their bodies are other scopes).
+        A list built by plain recursion: nested generators cost a frame per level for every item."""
+        out: list[Node] = []
+        if block is not None:
+            self._simple_into(block, into, definitions, out)
+        return out
+
+    def _simple_into(self, block: Node, into: frozenset[str], definitions: bool, out: list[Node]) -> None:
         for st in block.named_children:
             t = st.type
             if t == "expression_statement":
-                yield from st.named_children
+                out += st.named_children
             elif t in ("function_definition", "class_definition", "decorated_definition"):
                 d = st.child_by_field_name("definition") if t == "decorated_definition" else st
                 if definitions and d is not None:
-                    yield d
+                    out.append(d)
             elif t in ("return_statement", "import_statement", "import_from_statement"):
-                yield st
+                out.append(st)
             elif t in into:
-                yield from self._compound_statements(st, into, definitions)
+                self._compound_statements(st, into, definitions, out)
 
-    def _compound_statements(self, node: Node, into: frozenset[str], definitions: bool) -> Iterator[Node]:
+    def _compound_statements(self, node: Node, into: frozenset[str], definitions: bool, out: list[Node]) -> None:
         for part in node.named_children:
             if part.type == "block":
-                yield from self._simple_statements(part, into, definitions)
+                self._simple_into(part, into, definitions, out)
             elif part.type in into:
-                yield from self._compound_statements(part, into, definitions)
+                self._compound_statements(part, into, definitions, out)
 
     def _prebind_assignment(self, node: Node, scope: Scope) -> None:
         targets, value = self._chain(node)
@@ -1181,6 +1185,8 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
     def _prestore_items(self, body: Node, scope: Scope) -> None:
         """``app.config["X"] = ...`` anywhere in a function's body, on a name local to it: stored
         before the walk, so a nested function defined above it (a route handler) reads it back."""
+        if self.source.find(b"]", body.start_byte, body.end_byte) < 0:
+            return  # no subscript anywhere in the body
         assigns = [st for st in self._simple_statements(body, _SCAN_INTO) if st.type == "assignment"]
         if not any(t.type == "subscript" for st in assigns for t in self._chain(st)[0]):
             return
