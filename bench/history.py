@@ -91,9 +91,13 @@ def run_once(tree: Path, extra: tuple[str, ...], corpus: Path, out_dir: Path, ta
         else:
             cmd.append(a)
     # The default corpus lies inside this repository, which ignores bench/.work/: without a ceiling
-    # the scan would ask git and get an empty file list.
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", GIT_CEILING_DIRECTORIES=str(corpus.parent), **(env_extra or {}))
+    # the scan would ask git and get an empty file list. The cache of a commit that has one goes to a
+    # fresh folder of this run (CONTRACTS_CACHE_DIR), so that a scan of the same corpus running at the
+    # same time (another benchmark) can neither remove it nor hand it entries.
+    own_cache = out_dir / f"{tag}-cache"
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", GIT_CEILING_DIRECTORIES=str(corpus.parent), CONTRACTS_CACHE_DIR=str(own_cache), **(env_extra or {}))
     m = measure(cmd, env=env, timeout=3600, log_path=out_dir / f"{tag}.log", cwd=tree)
+    subprocess.run(["rm", "-rf", str(own_cache)], check=True)
     if m["exit"] != 0 or not out.exists():
         sys.exit(f"history: {tag} failed (exit {m['exit']}); see {m['log']}")
     doc = json.loads(out.read_text())
