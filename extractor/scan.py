@@ -373,11 +373,26 @@ def _run_here(
 def _inside(root: str, rel: str, real: dict[str, str]) -> bool:
     """Whether ``root/rel`` really lies inside ``root`` (links resolved; folders' real paths memoised in ``real``)."""
     path = os.path.join(root, rel)
-    folder = os.path.dirname(path)
     real_root = real.get(root) or real.setdefault(root, os.path.realpath(root))
-    real_folder = real.get(folder) or real.setdefault(folder, os.path.realpath(folder))
-    target = os.path.realpath(path) if os.path.islink(path) else os.path.join(real_folder, os.path.basename(path))
-    return os.path.commonpath([real_root, target]) == real_root
+    if os.path.islink(path) or ".." in rel.split("/"):
+        target = os.path.realpath(path)
+    else:
+        target = os.path.join(_real_folder(os.path.dirname(path), root, real), os.path.basename(path))
+    return target == real_root or target.startswith(real_root.rstrip(os.sep) + os.sep)  # (real paths: absolute, normalised)
+
+
+def _real_folder(folder: str, root: str, real: dict[str, str]) -> str:
+    """A folder's real path, memoised in ``real``: its parent's with its name when it is no link
+    (one ``lstat``; ``os.path.realpath`` looks at every component of the path, for every folder)."""
+    got = real.get(folder)
+    if got is None:
+        parent, name = os.path.split(folder)
+        if folder != root and parent and parent != folder and name not in ("", ".", "..") and not os.path.islink(folder):
+            got = os.path.join(_real_folder(parent, root, real), name)
+        else:
+            got = os.path.realpath(folder)
+        real[folder] = got
+    return got
 
 
 def _cached(tasks: list[Task], compiled: Mapping[str, Any], cache: ExtractionCache, rules: str, out: list[Outcome | None]) -> dict[int, bytes]:
