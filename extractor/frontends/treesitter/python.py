@@ -62,6 +62,11 @@ BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 _NAMED_LITERALS = {"true": True, "false": False, "none": None}
 _FLAT_INTO = node_types("if_statement elif_clause else_clause try_statement except_clause except_group_clause finally_clause with_statement block")
 _SCAN_INTO = _FLAT_INTO | node_types("for_statement while_statement match_statement case_clause")
+# arguments that are no object (literals, displays, operators): a parameter passed one is not typed
+_NO_OBJECT = node_types(
+    "string concatenated_string integer float true false none list dictionary tuple set list_comprehension"
+    " dictionary_comprehension set_comprehension binary_operator unary_operator comparison_operator boolean_operator not_operator lambda"
+)
 
 
 def _plain_string(text: str) -> bool:
@@ -995,8 +1000,10 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
             return found
         self._param_objects[key] = {}  # while in progress (a cycle): nothing
         cls = fn.cls
-        name = "__init__" if fn.name == "__init__" and cls is not None else fn.name
-        sites = self._calls_by_name().get(cls.name if name == "__init__" and cls is not None else name)
+        called = cls.name if fn.name == "__init__" and cls is not None else fn.name
+        if self.source.count(called.encode() + b"(") < (1 if called != fn.name else 2):  # no call besides the def: no site
+            return {}
+        sites = self._calls_by_name().get(called)
         if not sites or self._param_depth >= self.MAX_PARAM_DEPTH:
             if self._param_depth >= self.MAX_PARAM_DEPTH:
                 del self._param_objects[key]  # not final: asked again from a shallower level
@@ -1016,6 +1023,8 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
     def _site_objects(self, fn: FunctionInfo, plain: list[tuple[str, Node | None]], sites: list[Node]) -> dict[str, Any]:
         seen: dict[str, list[Any]] = {n: [] for n, ann in plain if ann is None}
         for call in sites:
+            if not seen:
+                break  # every parameter has a site passing no object
             at = self._caller_scope(call)
             site = self.site(call, self.module_scope) if at is not None else None
             if at is None or site is None or site.func is None:
@@ -1032,16 +1041,17 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
                 if parts is not None and isinstance(self.evaluate_shallow(parts[0], scope), ClassValue):
                     continue  # Class.method(x): the instance is an argument
             recursive = at[1] is fn
-            for i, (pname, ann) in enumerate(plain):
-                if ann is not None:
+            for i, (pname, _) in enumerate(plain):
+                if pname not in seen:
                     continue
-                arg = site.kwargs.get(pname) or (site.args[i] if i < len(site.args) and not (site.hidden and i >= len(site.args)) else None)
-                if arg is None:
-                    seen[pname].append(None)
+                arg = site.kwargs.get(pname) or (site.args[i] if i < len(site.args) else None)
+                if recursive and arg is not None and arg.type == "identifier" and self.text(arg) == pname:
                     continue
-                if recursive and arg.type == "identifier" and self.text(arg) == pname:
-                    continue
-                seen[pname].append(self._passed_object(arg, scope))
+                v = self._passed_object(arg, scope) if arg is not None else None
+                if v is None:
+                    del seen[pname]  # this site passes no object (or leaves the default): nothing
+                else:
+                    seen[pname].append(v)
         out: dict[str, Any] = {}
         for pname, vals in seen.items():
             v = self._one_object(pname, vals)
@@ -1137,6 +1147,8 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
 
     def _passed_object(self, arg: Node, scope: Scope) -> Any:
         """What a call site passes: an object, an instance of a same-file class (``Wrapper(x)``), else None."""
+        if arg.type in _NO_OBJECT:
+            return None
         if arg.type == "call":
             local = self.callee(arg.child_by_field_name("function"), scope)[3]
             if isinstance(local, ClassValue):
