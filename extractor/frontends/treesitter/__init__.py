@@ -31,7 +31,7 @@ class LanguageSpec:
     grammars: tuple[tuple[str, str, str], ...]  # (file suffix or "", grammar module, function returning the language)
     analyzer: str  # "module:Class" of the adapter (a subclass of engine.Analyzer)
     comment_types: frozenset[str]
-    words_of: str = ""  # "module:function": prefilter words of a qualified name
+    words_of: str = ""  # "module:function": prefilter words of a qualified name ("": index.default_words, its first part)
     module_name: str = ""  # "module:function": (scan root, file) → the file's module (a Go package's import path)
     prefilter: str = ""  # "module:function": (rules, compiled index) → an object whose accepts(source) replaces the word prefilter
     linked_modules: str = ""  # "module:function": (scan root, module) → the modules whose "$" exports (registrations) it sees
@@ -82,7 +82,7 @@ TYPESCRIPT_GRAMMARS = (
 JS_EXTENSIONS = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
 
 GO = _spec("go", (".go",), "tree_sitter_go", "go:GoAnalyzer", COMMENT, "go:words_of", "go:package_path")
-JAVASCRIPT = _spec("javascript", JS_EXTENSIONS, TYPESCRIPT_GRAMMARS, "javascript:JavaScriptAnalyzer", COMMENT, "javascript:words_of", "javascript:module_path")
+JAVASCRIPT = _spec("javascript", JS_EXTENSIONS, TYPESCRIPT_GRAMMARS, "javascript:JavaScriptAnalyzer", COMMENT, "", "javascript:module_path")
 CSHARP = _spec(
     "csharp",
     (".cs",),
@@ -114,16 +114,14 @@ KOTLIN = _spec(
     linked_modules="kotlin_package:linked_modules",
 )
 # Rust: a crate's paths are qualified by its use declarations; a file is its own module.
-RUST = _spec("rust", (".rs",), "tree_sitter_rust", "rust:RustAnalyzer", LINE_AND_BLOCK_COMMENTS, "rust:words_of")
+RUST = _spec("rust", (".rs",), "tree_sitter_rust", "rust:RustAnalyzer", LINE_AND_BLOCK_COMMENTS, "")
 # PHP: names qualified by the file's namespace and use declarations; a module is a Composer project.
 PHP = _spec("php", (".php",), (("", "tree_sitter_php", "language_php"),), "php:PhpAnalyzer", COMMENT, "php:words_of", "php_project:project_path")
 # Ruby: constants are absolute names; a file is its own module.
-RUBY = _spec("ruby", (".rb",), "tree_sitter_ruby", "ruby:RubyAnalyzer", COMMENT, "ruby:words_of")
+RUBY = _spec("ruby", (".rb",), "tree_sitter_ruby", "ruby:RubyAnalyzer", COMMENT, "")
 # Python's module names are relative to the file's service (``python_package.module_name_for``, which
 # the scan applies), so the spec names no ``module_name``; its prefilter checks imports.
-PYTHON = _spec(
-    "python", (".py",), "tree_sitter_python", "python:PythonAnalyzer", COMMENT, "python_package:words_of", prefilter="python_package:python_prefilter"
-)
+PYTHON = _spec("python", (".py",), "tree_sitter_python", "python:PythonAnalyzer", COMMENT, "", prefilter="python_package:python_prefilter")
 
 LANGUAGES: dict[str, LanguageSpec] = {
     "python": PYTHON,

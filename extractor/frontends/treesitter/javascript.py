@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...values import Call, Const, Dynamic, Env, Map, Ref, fold, simplify_concat, strip
 from .engine import MAX_LITERAL_ITEMS, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
+from .index import default_words
 from .syntax import SyntaxAnalyzer
 from .tables import syntax_tables
 
@@ -116,12 +117,7 @@ def normalise_module(spec: str, importer: str) -> str:
     return spec
 
 
-def words_of(name: str) -> set[str]:
-    """What a file using a qualified name must contain: its module (``@grpc/grpc-js``, ``axios``)."""
-    head = name.split(".", 1)[0]
-    if any(c in head for c in "*?[") or len(head) < 2:
-        return set()
-    return {head}
+words_of = default_words  # what a file using a qualified name must contain: its module (``@grpc/grpc-js``, ``axios``)
 
 
 @syntax_tables

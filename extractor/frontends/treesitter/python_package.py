@@ -20,14 +20,6 @@ def module_name_for(rel_path: str) -> str:
     return ".".join(p for p in parts if p)
 
 
-def words_of(name: str) -> set[str]:
-    """What a file using a qualified name must contain: its top-level package (``requests``)."""
-    head = name.split(".", 1)[0]
-    if any(c in head for c in "*?[") or len(head) < 2:
-        return set()
-    return {head}
-
-
 def python_prefilter(rules: Sequence[Any], index: Any) -> Prefilter:
     """The Python prefilter of compiled rules (``extractor/prefilter.py``): a file passes when it
     imports a module a rule names (plus the name's last word), or holds a rule's explicit

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from ...values import Const, Dynamic, Env, Map, Obj, strip
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
-from .rust import words_of  # the same: the constant or library a qualified name starts with (Net.HTTP.get → Net)
 from .syntax import SyntaxAnalyzer
 from .tables import syntax_tables
 
@@ -217,4 +216,4 @@ class RubyAnalyzer(SyntaxAnalyzer):
         return scope
 
 
-__all__ = ["RubyAnalyzer", "words_of"]
+__all__ = ["RubyAnalyzer"]

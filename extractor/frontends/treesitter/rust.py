@@ -31,12 +31,6 @@ _FORMAT_HOLE = re.compile(r"\{\{|\}\}|\{([A-Za-z_]\w*)?(?::[^}]*)?\}")
 FORMAT_MACROS = frozenset({"format"})
 
 
-def words_of(name: str) -> set[str]:
-    """The crate in a qualified name (``reqwest.Client.get`` → ``reqwest``): a file using it names it."""
-    head = name.split(".", 1)[0]
-    return set() if any(c in head for c in "*?[") or len(head) < 2 else {head}
-
-
 @syntax_tables
 class RustAnalyzer(SyntaxAnalyzer):
     language = "rust"  # its syntax tables: languages/rust.toml
@@ -299,4 +293,4 @@ class RustAnalyzer(SyntaxAnalyzer):
         return found
 
 
-__all__ = ["RustAnalyzer", "words_of"]
+__all__ = ["RustAnalyzer"]
