@@ -1440,12 +1440,6 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         content = next((c for c in node.named_children if c.type == "raw_string_content"), None)
         return Const(self.text(content) if content is not None else "")
 
-    def ev_char(self, node: Node, scope: Scope) -> Any:
-        return Const(self.unescape(self.text(node)[1:-1]))
-
-    def ev_null(self, node: Node, scope: Scope) -> Any:
-        return Const(None)
-
     def ev_interpolated(self, node: Node, scope: Scope) -> Any:
         parts: list[Value] = []
         verbatim = "@" in self.text(node)[:3]

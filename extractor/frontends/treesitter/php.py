@@ -433,9 +433,6 @@ class PhpAnalyzer(SyntaxAnalyzer):
     def ev_boolean(self, node: Node, scope: Scope) -> Any:
         return Const(self.text(node).lower() == "true")
 
-    def ev_null(self, node: Node, scope: Scope) -> Any:
-        return Const(None)
-
     def ev_array(self, node: Node, scope: Scope) -> Any:
         """``['k' => v]``: a ``Map`` (constant keys); ``[a, b]``: a ``Seq``; a mix or a spread: unknown."""
         items = self.named(node)

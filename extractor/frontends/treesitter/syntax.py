@@ -615,6 +615,10 @@ class SyntaxAnalyzer(Analyzer):
     def eval_char_literal(self, node: Node, scope: Scope) -> Any:
         return Const(self.unescape(self.text(node)[1:-1]))
 
+    def eval_null(self, node: Node, scope: Scope) -> Any:
+        """``null``, ``default``: no value."""
+        return Const(None)
+
     def eval_conditional(self, node: Node, scope: Scope) -> Any:
         """``if (c) a else b`` as an expression (the branches: the children besides ``condition``)."""
         cond = node.child_by_field_name("condition")
