@@ -30,7 +30,7 @@ import yaml
 from .. import safeio
 from ..contracts import match
 from ..contracts.infer import CodeCall, CodeEndpoint, InferredContracts
-from ..contracts.load import CONTRACTS_DIR, MAX_FILE_BYTES, contract_files
+from ..contracts.load import CONTRACTS_DIR, MAX_FILE_BYTES, contract_files, display_path
 from ..contracts.model import DataDependency, Dependency, Location, Operation, ProvidedEndpoint, ProvidedOperation, RetryPolicy, ServiceContract
 from ..contracts.values import Backoff
 
@@ -176,7 +176,7 @@ def plan_init(analysis: Analysis, services: Sequence[str] = (), update: bool = F
     for svc in chosen:
         node = graph.services.get(svc.name)
         declared: ServiceContract | None = node.declared if node is not None else None
-        files = tuple(_display(p, root) for p in contract_files(root, svc.root))
+        files = tuple(display_path(p, root) for p in contract_files(root, svc.root))
         contract = inferred.contracts.get(svc.name) or ServiceContract(service=svc.name)
         external = _external_calls(inferred, svc.name)
         result = ServiceResult(svc.name, svc.root, "", files, external_calls=len(external))
@@ -233,13 +233,6 @@ def _choose(found: Iterable[Any], graph: ContractGraph, names: Sequence[str]) ->
         known = ", ".join(s.name for s in services) or "none"
         raise InitError(f"unknown service(s): {', '.join(unknown)} (services found: {known})")
     return sorted(chosen, key=lambda s: s.name)
-
-
-def _display(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def _external_calls(inferred: InferredContracts, service: str) -> list[CodeCall]:

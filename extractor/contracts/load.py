@@ -225,7 +225,7 @@ def load_contracts(root: Path, services: Iterable[tuple[str, str | Path]]) -> Lo
     seen: set[Path] = set()
     for name, service_root in services:
         for path in contract_files(root, service_root):
-            display = _display(path, root)
+            display = display_path(path, root)
             real = path.resolve()
             if real in seen:
                 continue
@@ -267,7 +267,8 @@ def _sorted(errors: list[ContractError]) -> list[ContractError]:
     return sorted(errors, key=lambda e: (e.file, e.line, e.kind, e.message))
 
 
-def _display(path: Path, root: Path) -> str:
+def display_path(path: Path, root: Path) -> str:
+    """A contract file's path as reports show it: relative to the scanned root, else as given."""
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
