@@ -7,8 +7,8 @@ from typing import Any
 
 from ..checks import Check
 from ..commands.diff import CLASSES, Change, Diff
-from ..contracts.model import Location
 from . import sarif
+from .findings_json import location_json
 
 DIFF_VERSION = 1
 
@@ -29,13 +29,6 @@ RULES: dict[str, Check] = {
 """The SARIF rules of ``diff``: one per compatibility class (not checks of ``contracts check``)."""
 
 
-def _loc(loc: Location) -> dict[str, Any]:
-    out: dict[str, Any] = {"file": loc.file, "line": loc.line, "origin": loc.origin}
-    if loc.rule:
-        out["rule"] = loc.rule
-    return out
-
-
 def change_json(d: Diff, c: Change) -> dict[str, Any]:
     return {
         "service": c.service,
@@ -48,8 +41,10 @@ def change_json(d: Diff, c: Change) -> dict[str, Any]:
         "after": c.after,
         "class": c.cls,
         "severity": d.severity(c),
-        "location": {**_loc(c.location), "revision": c.side},
-        "consumers": [{"service": i.consumer, "class": i.cls, "migration": i.migration, "locations": [_loc(l) for l in i.locations]} for i in c.impacts],
+        "location": {**location_json(c.location), "revision": c.side},
+        "consumers": [
+            {"service": i.consumer, "class": i.cls, "migration": i.migration, "locations": [location_json(l) for l in i.locations]} for i in c.impacts
+        ],
     }
 
 
