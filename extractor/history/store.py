@@ -80,6 +80,11 @@ def utc(moment: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
 
 
+def utc_text(moment: dt.datetime) -> str:
+    """``moment`` in UTC as reports write it: ``2026-12-07T06:00:00Z``."""
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _naive(moment: dt.datetime) -> dt.datetime:
     return utc(moment).replace(tzinfo=None)
 

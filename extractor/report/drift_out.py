@@ -15,15 +15,11 @@ from typing import Any
 from ..checks import Check
 from ..checks.base import KINDS
 from ..history.compare import Comparison, Entry
-from ..history.store import Run
+from ..history.store import Run, utc_text
 from . import sarif
 
 DRIFT_VERSION = 1
 GROUPS = (("new", "new"), ("fixed", "fixed"), ("still_open", "still open"))
-
-
-def _when(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _run_json(run: Run | None) -> dict[str, Any] | None:
@@ -34,7 +30,7 @@ def _run_json(run: Run | None) -> dict[str, Any] | None:
         "project": run.project,
         "commit": run.commit,
         "branch": run.branch,
-        "recorded_at": _when(run.recorded_at),
+        "recorded_at": utc_text(run.recorded_at),
         "tool_version": run.tool_version,
         "rules_hash": run.rules_hash,
         "findings": run.findings_count,
@@ -49,7 +45,7 @@ def _groups(c: Comparison) -> dict[str, list[Entry]]:
 def _entry_json(e: Entry, now: dt.datetime) -> dict[str, Any]:
     out = dict(e.finding.document)
     out["fingerprint"] = e.finding.fingerprint
-    out["first_seen"] = _when(e.first_seen)
+    out["first_seen"] = utc_text(e.first_seen)
     out["age_days"] = e.age_days(now)
     return out
 
@@ -72,7 +68,7 @@ def document(c: Comparison, root: str) -> dict[str, Any]:
         "fixed": [_entry_json(e, now) for e in c.fixed],
         "still_open": [_entry_json(e, now) for e in c.still_open],
         "trend": [
-            {"run": p.run.id, "recorded_at": _when(p.run.recorded_at), "commit": p.run.commit, "counts": dict(sorted(p.counts.items()))} for p in c.trend
+            {"run": p.run.id, "recorded_at": utc_text(p.run.recorded_at), "commit": p.run.commit, "counts": dict(sorted(p.counts.items()))} for p in c.trend
         ],
     }
 
@@ -86,7 +82,7 @@ def _line(e: Entry, now: dt.datetime, group: str) -> str:
     f = e.finding.document
     where = ", ".join(f"{l['file']}:{l['line']}" if l.get("line") else l["file"] for l in f["locations"][:4])
     more = f" (+{len(f['locations']) - 4})" if len(f["locations"]) > 4 else ""
-    age = f"first seen {_when(e.first_seen)[:10]}, {_age(e, now)}" if group != "new" else "new"
+    age = f"first seen {utc_text(e.first_seen)[:10]}, {_age(e, now)}" if group != "new" else "new"
     return f"{f['severity']:<7} {f['check']} [{f['subject']}] {f['title']}; {age}; {where}{more}"
 
 
@@ -102,7 +98,7 @@ def trend_lines(c: Comparison) -> list[str]:
 def _header(c: Comparison) -> str:
     run = c.current
     where = ", ".join(x for x in (f"commit {run.commit[:12]}" if run.commit else "", f"branch {run.branch}" if run.branch else "") if x)
-    return f"run #{run.id} of {run.project} at {_when(run.recorded_at)}" + (f" ({where})" if where else "")
+    return f"run #{run.id} of {run.project} at {utc_text(run.recorded_at)}" + (f" ({where})" if where else "")
 
 
 def render_text(c: Comparison, root: str) -> str:
@@ -138,7 +134,7 @@ def render_markdown(c: Comparison, root: str) -> str:
             for e in (e for e in groups[key] if e.finding.services == pair):
                 f = e.finding.document
                 where = "<br>".join(f"`{l['file']}:{l['line']}`" for l in f["locations"][:3])
-                seen = "—" if key == "new" else f"{_when(e.first_seen)[:10]} ({_age(e, now)})"
+                seen = "—" if key == "new" else f"{utc_text(e.first_seen)[:10]} ({_age(e, now)})"
                 out.append(f"| **{label}** | {f['severity']} | `{f['check']}` | {_md_cell(f['subject'])} | {seen} | {where} |")
     if c.trend:
         out += ["", f"Trend over the last {len(c.trend)} recorded run(s), oldest first:", ""]

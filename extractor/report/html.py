@@ -10,7 +10,6 @@ page is viewed: a Content-Security-Policy forbids every request, and every scrip
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import json
 from importlib import resources
@@ -22,6 +21,7 @@ from ..commands.report import History
 from ..contracts.load import ContractError
 from ..facts import Diagnostic
 from ..graph import CallEdge, ContractGraph
+from ..history.store import utc_text
 from . import findings_json, graph_out
 
 CYTOSCAPE_VERSION = "3.35.0"
@@ -33,10 +33,6 @@ CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'
 
 def asset(name: str) -> str:
     return resources.files("extractor.report").joinpath("assets").joinpath(name).read_text("utf-8")
-
-
-def _when(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _breakers(e: CallEdge) -> list[dict[str, Any]]:
@@ -86,10 +82,16 @@ def _history(history: History | None, prints: dict[str, str]) -> dict[str, Any] 
         "where": history.where,
         "kinds": kinds,
         "trend": [
-            {"run": p.run.id, "recorded_at": _when(p.run.recorded_at), "commit": p.run.commit, "branch": p.run.branch, "counts": dict(sorted(p.counts.items()))}
+            {
+                "run": p.run.id,
+                "recorded_at": utc_text(p.run.recorded_at),
+                "commit": p.run.commit,
+                "branch": p.run.branch,
+                "counts": dict(sorted(p.counts.items())),
+            }
             for p in history.trend
         ],
-        "first_seen": {fid: _when(history.first_seen[fp]) for fid, fp in sorted(prints.items()) if fp in history.first_seen},
+        "first_seen": {fid: utc_text(history.first_seen[fp]) for fid, fp in sorted(prints.items()) if fp in history.first_seen},
     }
 
 
