@@ -41,6 +41,7 @@ from .contracts.model import (
     RetryPolicy,
     ServiceContract,
     Subscription,
+    location_key,
 )
 from .discover import name_variants
 from .effective import MeshLayer, edge_mesh, mesh_layers
@@ -207,7 +208,7 @@ class CallEdge:
         mesh = {loc for layers in self.mesh.values() for layer in layers for loc in layer.locations()}
         return sorted(
             {s.location for values in self.attributes().values() for s in values} | ({self.declared.location} if self.declared else set()) | mesh,
-            key=_loc_key,
+            key=location_key,
         )
 
 
@@ -244,7 +245,7 @@ class ReadEdge:
         return attrs
 
     def locations(self) -> list[Location]:
-        return sorted({s.location for values in self.attributes().values() for s in values}, key=_loc_key)
+        return sorted({s.location for values in self.attributes().values() for s in values}, key=location_key)
 
 
 @dataclass
@@ -347,7 +348,7 @@ class MessageEdge:
         return {k: v for k, v in attrs.items() if v}
 
     def locations(self) -> list[Location]:
-        return sorted({s.location for values in self.attributes().values() for s in values}, key=_loc_key)
+        return sorted({s.location for values in self.attributes().values() for s in values}, key=location_key)
 
     @property
     def in_code(self) -> bool:
@@ -429,7 +430,7 @@ class UseEdge:
         return {k: v for k, v in attrs.items() if v}
 
     def locations(self) -> list[Location]:
-        return sorted({s.location for s in self.sites}, key=_loc_key)
+        return sorted({s.location for s in self.sites}, key=location_key)
 
 
 @dataclass
@@ -460,10 +461,6 @@ class ContractGraph:
 
     def publishers(self, topic: str) -> list[MessageEdge]:
         return [e for e in self.messages if e.role == "publish" and e.topic == topic]
-
-
-def _loc_key(loc: Location) -> tuple:
-    return (loc.file, loc.line, loc.rule)
 
 
 def node_id(kind: str, name: str) -> str:
@@ -599,7 +596,7 @@ def _join_unresolved(nodes: dict[str, StoreNode], edges: dict[tuple[str, str], U
         if len(known) != 1:
             continue
         other = edges[(service, known[0])]
-        other.sites = tuple(sorted(other.sites + edge.sites, key=lambda s: _loc_key(s.location)))
+        other.sites = tuple(sorted(other.sites + edge.sites, key=lambda s: location_key(s.location)))
         del edges[(service, to)]
         if not any(k == to for (_, k) in edges):
             del nodes[to]
@@ -804,8 +801,8 @@ def _dedup_evidence(consume: Fact, keys: list[Fact], index: Any) -> tuple[tuple[
 
 def _through_calls(result: ScanResult, inferred: InferredContracts) -> InferredContracts:
     """A call made inside an in-house wrapper whose call sites resolve its address (the fact's
-    ``through``) is one call per target those sites reach (the URL and timeout of its first such
-    site, the location of the library call)."""
+    ``through``) is one call per target those sites reach (the URL, timeout and, when a retry
+    covers a site, attempts of its first such site; the location of the library call)."""
     sites = {f.id: f.fields["through"] for f in result.facts if f.fields.get("through")}
     if not sites:
         return inferred
@@ -821,9 +818,12 @@ def _through_calls(result: ScanResult, inferred: InferredContracts) -> InferredC
             continue
         for (service, host), site in sorted(found.items()):
             url = site.get("url")
+            attempts = site["retry_attempts"] if "retry_attempts" in site else call.attempts  # a retry around that site
             out.append(
                 replace(
                     call,
+                    attempts=attempts,
+                    retries=call.retries if attempts != 1 else (),
                     callee=service or None,
                     host=host or None,
                     url=url,
@@ -853,7 +853,7 @@ def _call_edges(services: dict[str, ServiceNode], aliases: dict[str, str], infer
             if not any(k[0] == caller and k[1] == callee and (not k[2] or k[2] == match.tokens(policy.operation)) for k in edges):
                 edges[(caller, callee, match.tokens(policy.operation))] = CallEdge(caller, callee, False, policy.operation, match="declared")
 
-    for call in sorted(inferred.calls, key=lambda c: _loc_key(c.location)):
+    for call in sorted(inferred.calls, key=lambda c: location_key(c.location)):
         if call.id.startswith(ROUTE_PREFIX) and call.endpoint is not None:
             call = replace(call, endpoint=None)  # a route forwards every path it matches: no one endpoint (not the upstream's "/")
         if call.callee:
@@ -951,7 +951,7 @@ def _attach_provider(edge: CallEdge, provider: ServiceNode | None, inferred: Inf
                 match.route_covers(r, ep.path) and match.methods_match(m, ep.method) for r, m in routes
             ):
                 endpoints[ep.id] = ep
-    edge.provider_endpoints = tuple(sorted(endpoints.values(), key=lambda e: _loc_key(e.location)))
+    edge.provider_endpoints = tuple(sorted(endpoints.values(), key=lambda e: location_key(e.location)))
     if edge.provider_operation is None and provider.inferred is not None:
         handlers = {e.operation for e in edge.provider_endpoints}
         edge.provider_operation = next((o for o in provider.inferred.operations if o.name in handlers or match.same_name(o.name, edge.operation)), None)
@@ -999,7 +999,7 @@ def _read_edges(services: dict[str, ServiceNode], aliases: dict[str, str], infer
         for dd in contract.data_dependencies:
             ds = dataset_for(dd.dataset, dd.source)
             reads.setdefault((reader, ds.name), ReadEdge(reader, ds.name, ds.provider, declared=dd, provided=ds.provided))
-    for rr in sorted(inferred.replica_reads, key=lambda r: _loc_key(r.location)):
+    for rr in sorted(inferred.replica_reads, key=lambda r: location_key(r.location)):
         own = [e for (reader, _), e in reads.items() if reader == rr.service and e.declared is not None]
         edge = next((e for e in own if e.declared and rr.dataset and match.same_name(rr.dataset, e.declared.dataset)), None)
         if edge is None:

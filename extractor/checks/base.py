@@ -15,7 +15,7 @@ from typing import Any
 
 from ..contracts.infer import InferredContracts
 from ..contracts.load import LoadedContracts
-from ..contracts.model import Location
+from ..contracts.model import Location, location_key
 from ..graph import CallEdge, ContractGraph
 
 SEVERITIES = ("error", "warning", "info")
@@ -122,10 +122,6 @@ class Finding:
 
     def sort_key(self) -> tuple:
         return (self.services, severity_rank(self.severity), KINDS.index(self.kind), self.check, self.subject, self.id)
-
-
-def location_key(loc: Location) -> tuple:
-    return (loc.file, loc.line, loc.rule)
 
 
 def finding(

@@ -44,6 +44,11 @@ class Location:
         return f"{self.file}:{self.line}" if self.line else self.file
 
 
+def location_key(loc: Location) -> tuple[str, int, str]:
+    """The order locations are listed in: by file, line, then rule."""
+    return (loc.file, loc.line, loc.rule)
+
+
 _NOWHERE = Location("", 0)
 
 
