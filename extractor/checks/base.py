@@ -124,6 +124,11 @@ class Finding:
         return (self.services, severity_rank(self.severity), KINDS.index(self.kind), self.check, self.subject, self.id)
 
 
+def code_locations(edge: CallEdge) -> list[Location]:
+    """Where a call edge is in code: its calls, then the provider's endpoints they reach."""
+    return [c.location for c in edge.calls] + [e.location for e in edge.provider_endpoints]
+
+
 def finding(
     check: str,
     severity: str,

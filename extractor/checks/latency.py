@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..contracts.model import Location, ProvidedLatency
 from ..contracts.values import Percentile, Percentiles, format_ms
 from ..graph import CallEdge
-from .base import CheckContext, Finding, Resolution, Side, check, edge_finding
+from .base import CheckContext, Finding, Resolution, Side, check, code_locations, edge_finding
 
 LEVEL_ORDER = ("acceptable", "maximum", "target")
 """Which violated budget level is shown first: the one a consumer cannot do without."""
@@ -68,10 +68,6 @@ def _target_action(edge: CallEdge, violations: list[_Violation]) -> Resolution |
     return Resolution(edge.callee, f"{edge.callee} must reach its target before integration ({shown})")
 
 
-def _code_locations(edge: CallEdge) -> list[Location]:
-    return [c.location for c in edge.calls] + [e.location for e in edge.provider_endpoints]
-
-
 @check("latency.budget", kind="latency", title="Latency contract violation")
 def latency_budget(ctx: CheckContext) -> Iterator[Finding]:
     """A consumer's ``latency_budget`` (target, acceptable, maximum) is compared percentile by percentile
@@ -127,7 +123,7 @@ def latency_budget(ctx: CheckContext) -> Iterator[Finding]:
             f"{consumer} budgets {primary.limit} for {edge.subject}; {provider} declares {primary.value.text(primary.limit.p)} ({basis})",
             expects=(expects, tuple(v.where for v in violations)),
             provides=(provides, (latency.where(basis),)),
-            extra=_code_locations(edge),
+            extra=code_locations(edge),
             impact=f"{consumer} requests that call {provider} miss their latency budget ({primary.level}: {primary.limit})",
             resolutions=resolutions,
         )

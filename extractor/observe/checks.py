@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..checks.base import CheckContext, Finding, Resolution, Side, check, edge_finding, finding
+from ..checks.base import CheckContext, Finding, Resolution, Side, check, code_locations, edge_finding, finding
 from ..contracts.match import paths_match, same_name
 from ..contracts.model import Location, ProvidedOperation
 from ..contracts.values import format_ms
@@ -53,10 +53,6 @@ def edge_observations(edge: CallEdge, observed: Observations, static: list[CallE
 def _edge_conflict(check_id: str, edge: CallEdge, hard: bool, **rest: Any) -> Finding:
     """A finding on a call edge: error and ``BLOCKS_INTEGRATION`` when ``hard``, else warning and ``AT_RISK``."""
     return edge_finding(check_id, "error" if hard else "warning", "BLOCKS_INTEGRATION" if hard else "AT_RISK", edge, **rest)
-
-
-def _code_locations(edge: CallEdge) -> list[Location]:
-    return [c.location for c in edge.calls] + [e.location for e in edge.provider_endpoints]
 
 
 def _observed_side(service: str, what: str, observed: Observations) -> Side:
@@ -104,7 +100,7 @@ def observed_budget(ctx: CheckContext) -> Iterator[Finding]:
                 Side(consumer, "expects", ", ".join(f"{lim} ({lvl})" for lvl, lim, _, _ in broken), tuple(budget.where(lvl) for lvl, *_ in broken)),
                 _observed_side(provider, o.latency.text(), observed),
             ),
-            extra_locations=_code_locations(edge),
+            extra_locations=code_locations(edge),
             impact=f"{consumer} requests that call {provider} miss their latency budget ({level}: {limit}) in production, not only on paper",
             resolutions=(
                 Resolution(provider, f"{provider}: bring {edge.subject} within {consumer}'s budget ({limit}) or offer a faster variant"),
@@ -296,7 +292,7 @@ def observed_retries(ctx: CheckContext) -> Iterator[Finding]:
                 ),
                 _observed_side(consumer, f"up to {o.max_attempts} attempts per call, {o.retried} of {o.parents} calls retried", observed),
             ),
-            extra_locations=_code_locations(edge) + list(mesh_locations),
+            extra_locations=code_locations(edge) + list(mesh_locations),
             impact=f"{provider} receives up to {o.max_attempts}× the calls {consumer} means to make; retry amplification is computed on fewer attempts than run",
             resolutions=(Resolution(consumer, f"{consumer}: find the layer that retries (client library defaults, mesh, proxy) and declare or remove it"),),
         )
