@@ -95,10 +95,15 @@ class Bound:
     text: str = field(default="", compare=False)
 
     def allows(self, ms: float) -> bool:
-        return ms < self.ms if self.op == "<" else ms <= self.ms
+        return within(ms, self.op, self.ms)
 
     def __str__(self) -> str:
         return self.text or f"{self.op}{self.ms:g}ms"
+
+
+def within(ms: float, op: str, limit: float) -> bool:
+    """Whether ``ms`` satisfies the limit ``op limit`` (``<``, else ``<=``)."""
+    return ms < limit if op == "<" else ms <= limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +124,7 @@ class Percentile:
 
     def allows(self, ms: float) -> bool:
         """Whether a latency of ``ms`` at this percentile satisfies the entry read as a limit."""
-        return ms < self.ms if self.op == "<" else ms <= self.ms
+        return within(ms, self.op, self.ms)
 
     def __str__(self) -> str:
         return f"{self.label} {self.op} {self.ms:g}ms"
