@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ....catalog import Rule
 from ....values import Const, Ref, strip
+from . import named
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -27,13 +28,9 @@ _STRINGS = ("string", "concatenated_string")
 _COLLECTIONS = ("tuple", "list", "set", "parenthesized_expression")
 
 
-def _named(node: Node | None) -> list[Node]:
-    return [c for c in node.named_children if c.type != "comment"] if node is not None else []
-
-
 def _returns(block: Node | None, conds: tuple[Node, ...] = ()) -> Iterator[tuple[Node, tuple[Node, ...]]]:
     """``return`` statements of a function body with the ``if`` tests around each (not nested defs)."""
-    for st in _named(block):
+    for st in named(block):
         t = st.type
         if t == "return_statement":
             yield st, conds
@@ -50,7 +47,7 @@ def _returns(block: Node | None, conds: tuple[Node, ...] = ()) -> Iterator[tuple
             yield from _returns(st.child_by_field_name("body"), conds)
         elif t == "try_statement":
             yield from _returns(st.child_by_field_name("body"), conds)
-            for h in _named(st):
+            for h in named(st):
                 if h.type in ("except_clause", "except_group_clause"):
                     yield from _returns(next((c for c in h.named_children if c.type == "block"), None), conds)
         elif t == "block":
@@ -112,7 +109,7 @@ class DjangoReplicas:
                     return DjangoReplicas.model_of(an, b.expr, b.scope or scope, depth + 1)
                 return None
             elif t in ("parenthesized_expression", "await"):
-                cur = next(iter(_named(cur)), None)
+                cur = next(iter(named(cur)), None)
             else:
                 return None
         return None
@@ -173,7 +170,7 @@ class DjangoReplicas:
             if value is None or value.type != "as_pattern":
                 continue
             target = value.child_by_field_name("alias")
-            alias = next(iter(_named(target)), None)
+            alias = next(iter(named(target)), None)
             fact = self._connection_fact(next((c for c in value.named_children if c.type != "as_pattern_target"), None))
             if fact is not None and alias is not None and alias.type == "identifier":
                 self.cursors[(scope.qualname, an.text(alias))] = fact
@@ -203,7 +200,7 @@ class DjangoReplicas:
             return
         router = f"{an.module_name}.{scope.cls.qualname}" if an.module_name else scope.cls.qualname
         for ret, conds in _returns(node.child_by_field_name("body")):
-            value = next(iter(_named(ret)), None)
+            value = next(iter(named(ret)), None)
             if value is None:
                 continue
             alias = an.to_value(an.evaluate(value, scope))
@@ -219,7 +216,7 @@ class DjangoReplicas:
         ``model is Purchase``, ``model in (A, B)``, ``issubclass(model, A)`` → the models."""
         for test in reversed(conds):
             if test.type == "comparison_operator":
-                kids = _named(test)
+                kids = named(test)
                 ops = [an.text(c) for c in test.children if not c.is_named]
                 if len(kids) != 2 or len(ops) != 1 or ops[0] not in ("==", "in", "is"):
                     continue
@@ -240,7 +237,7 @@ class DjangoReplicas:
                         return ", ".join(names)
             elif test.type == "call":
                 func = test.child_by_field_name("function")
-                args = _named(test.child_by_field_name("arguments"))
+                args = named(test.child_by_field_name("arguments"))
                 if func is not None and an.text(func) == "issubclass" and len(args) == 2:
                     names = self._names(an, args[1])
                     if names:
@@ -253,7 +250,7 @@ class DjangoReplicas:
             v = strip(an.to_value(an.evaluate(node, an.module_scope)))
             return [v.value] if isinstance(v, Const) and isinstance(v.value, str) else []
         if node.type in _COLLECTIONS:
-            return [s for el in _named(node) for s in cls._strings(an, el)]
+            return [s for el in named(node) for s in cls._strings(an, el)]
         return []
 
     @classmethod
@@ -264,7 +261,7 @@ class DjangoReplicas:
             attr = node.child_by_field_name("attribute")
             return [an.text(attr)] if attr is not None else []
         if node.type in _COLLECTIONS:
-            return [n for el in _named(node) for n in cls._names(an, el)]
+            return [n for el in named(node) for n in cls._names(an, el)]
         return []
 
     def start(self, an: Any) -> None:

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from ....catalog import Rule
 from ....values import Call, Const, Value, strip
 from ..retry_loops import descend
+from . import named
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -77,17 +78,13 @@ class Found:
     dedups: list[Dedup] = field(default_factory=list)
 
 
-def _named(node: Node | None) -> list[Node]:
-    return [c for c in node.named_children if c.type != "comment"] if node is not None else []
-
-
 def _walk(node: Node | None) -> Iterator[Node]:
     """Nodes of an expression or statement, not into nested functions, classes or lambdas."""
     return descend(node, stop=lambda n: n.type in _NESTED)
 
 
 def _exits(block: Node | None) -> bool:
-    return any(st.type in ("return_statement", "raise_statement") for st in _named(block))
+    return any(st.type in ("return_statement", "raise_statement") for st in named(block))
 
 
 def _operators(node: Node) -> list[str]:
@@ -164,7 +161,7 @@ class IdempotencyKeys:
                 func = n.child_by_field_name("function")
                 attr = _attr(func) if func is not None else None
                 if attr is not None and an.text(attr) in self.hint_methods:
-                    for a in _named(n.child_by_field_name("arguments")):
+                    for a in named(n.child_by_field_name("arguments")):
                         if a.type == "keyword_argument":
                             name = a.child_by_field_name("name")
                             if (name is not None and self.id_like(an.text(name))) or self.hint(an, a.child_by_field_name("value")):
@@ -194,10 +191,10 @@ class IdempotencyKeys:
         return False
 
     def params_hint(self, an: Any, node: Node) -> bool:
-        for p in _named(node.child_by_field_name("parameters")):
+        for p in named(node.child_by_field_name("parameters")):
             if p.type not in _PARAMS:
                 continue
-            name = p if p.type == "identifier" else p.child_by_field_name("name") or next(iter(_named(p)), None)
+            name = p if p.type == "identifier" else p.child_by_field_name("name") or next(iter(named(p)), None)
             if name is not None and name.type == "identifier" and self.id_like(an.text(name)):
                 return True
             default = p.child_by_field_name("value")
@@ -253,10 +250,10 @@ class _FunctionScan:
 
     def params(self) -> None:
         names = {n for n, _ in self.an.function_params(self.node)}  # without self / cls
-        for p in _named(self.node.child_by_field_name("parameters")):
+        for p in named(self.node.child_by_field_name("parameters")):
             if p.type not in _PARAMS:
                 continue
-            name_node = p if p.type == "identifier" else p.child_by_field_name("name") or next(iter(_named(p)), None)
+            name_node = p if p.type == "identifier" else p.child_by_field_name("name") or next(iter(named(p)), None)
             if name_node is None or name_node.type != "identifier" or self.an.text(name_node) not in names:
                 continue
             name = self.an.text(name_node)
@@ -293,13 +290,13 @@ class _FunctionScan:
 
     # ------------------------------------------------------------------ statements
     def block(self, block: Node | None) -> None:
-        for st in _named(block):
+        for st in named(block):
             t = st.type
             if t == "expression_statement":
-                for small in _named(st):
+                for small in named(st):
                     self.small(small)
             elif t == "return_statement":
-                for value in _named(st):
+                for value in named(st):
                     self.reads(value)
             elif t == "if_statement":
                 self.if_(st)
@@ -311,17 +308,17 @@ class _FunctionScan:
                     self.block(alt.child_by_field_name("body") or next((c for c in alt.named_children if c.type == "block"), None))
             elif t == "with_statement":
                 clause = next((c for c in st.named_children if c.type == "with_clause"), None)
-                for item in _named(clause):
+                for item in named(clause):
                     self.reads(item)
                 self.block(st.child_by_field_name("body"))
             elif t == "try_statement":
                 self.block(st.child_by_field_name("body"))
-                for part in _named(st):
+                for part in named(st):
                     if part.type in ("except_clause", "except_group_clause", "else_clause", "finally_clause"):
                         self.block(part.child_by_field_name("body") or next((c for c in part.named_children if c.type == "block"), None))
             elif t == "match_statement":
                 self.reads(st.child_by_field_name("subject"))
-                for case in _named(st.child_by_field_name("body")):
+                for case in named(st.child_by_field_name("body")):
                     self.block(case.child_by_field_name("consequence") or next((c for c in case.named_children if c.type == "block"), None))
             elif t == "block":
                 self.block(st)
@@ -404,7 +401,7 @@ class _FunctionScan:
                 if t == "subscript"
                 else node.child_by_field_name("function")
                 if t == "call"
-                else next(iter(_named(node)), None)
+                else next(iter(named(node)), None)
                 if t in ("await", "parenthesized_expression")
                 else None
             )
@@ -418,7 +415,7 @@ class _FunctionScan:
         if n.type == "call":
             func = n.child_by_field_name("function")
             attr = _attr(func) if func is not None else None
-            args = [a for a in _named(n.child_by_field_name("arguments")) if a.type != "keyword_argument"]
+            args = [a for a in named(n.child_by_field_name("arguments")) if a.type != "keyword_argument"]
             if attr is not None and an.text(attr) in self.r.getters and args and func is not None:
                 container, key_node = func.child_by_field_name("object"), args[0]
         elif n.type == "subscript":
@@ -464,19 +461,19 @@ class _FunctionScan:
         if t == "string":
             for part in expr.named_children:
                 if part.type == "interpolation":
-                    o = self.origin_of(next(iter(_named(part)), None))
+                    o = self.origin_of(next(iter(named(part)), None))
                     if o is not None:
                         return o
             return None
         if t in ("binary_operator", "boolean_operator"):
             return self.origin_of(expr.child_by_field_name("left")) or self.origin_of(expr.child_by_field_name("right"))
         if t in ("await", "parenthesized_expression"):
-            return self.origin_of(next(iter(_named(expr)), None))
+            return self.origin_of(next(iter(named(expr)), None))
         if t == "conditional_expression":
-            kids = _named(expr)
+            kids = named(expr)
             return (self.origin_of(kids[0]) or self.origin_of(kids[2])) if len(kids) == 3 else None
         if t in ("tuple", "list", "expression_list"):
-            for el in _named(expr):
+            for el in named(expr):
                 o = self.origin_of(el)
                 if o is not None:
                     return o
@@ -489,7 +486,7 @@ class _FunctionScan:
                 else (self.an.text(func) if func is not None and func.type == "identifier" else "")
             )
             if name in self.r.key_builders:
-                for a in _named(expr.child_by_field_name("arguments")):
+                for a in named(expr.child_by_field_name("arguments")):
                     o = self.origin_of(a.child_by_field_name("value") if a.type == "keyword_argument" else a)
                     if o is not None:
                         return o
@@ -512,7 +509,7 @@ class _FunctionScan:
 
     def _keyed(self, call: Node) -> tuple[Origin, bool] | None:
         """The request id a store call is keyed by; the flag says it came as an idempotency keyword."""
-        args = _named(call.child_by_field_name("arguments"))
+        args = named(call.child_by_field_name("arguments"))
         for a in args:
             if a.type not in ("keyword_argument", "list_splat", "dictionary_splat"):
                 o = self.origin_of(a)
@@ -529,7 +526,7 @@ class _FunctionScan:
 
     def _kwargs(self, call: Node) -> dict[str, Node]:
         out = {}
-        for a in _named(call.child_by_field_name("arguments")):
+        for a in named(call.child_by_field_name("arguments")):
             if a.type == "keyword_argument":
                 name, value = a.child_by_field_name("name"), a.child_by_field_name("value")
                 if name is not None and value is not None:
@@ -554,7 +551,7 @@ class _FunctionScan:
     def lookup_in(self, expr: Node | None) -> Dedup | None:
         for n in _walk(expr):
             if n.type == "comparison_operator":
-                kids = _named(n)
+                kids = named(n)
                 ops = _operators(n)
                 if len(kids) >= 2 and ops and ops[0] in ("in", "not in"):
                     origin = self.origin_of(kids[0])
@@ -623,7 +620,7 @@ class _FunctionScan:
                 if kw in self.r.expiry_kw:
                     return "window_" + self.r.expiry_kw[kw], self.value(value)
             pos = self.r.expiry_pos.get(method)
-            positional = [a for a in _named(call.child_by_field_name("arguments")) if a.type not in ("keyword_argument", "list_splat", "dictionary_splat")]
+            positional = [a for a in named(call.child_by_field_name("arguments")) if a.type not in ("keyword_argument", "list_splat", "dictionary_splat")]
             if pos is not None and pos[0] < len(positional):
                 return "window_" + pos[1], self.value(positional[pos[0]])
         for d in found.dedups:  # a store with its own expiry: cachetools.TTLCache(maxsize, ttl)
@@ -632,7 +629,7 @@ class _FunctionScan:
                 func = d.call.child_by_field_name("function")
                 expr = func.child_by_field_name("object") if func is not None and func.type == "attribute" else None
             elif d.node.type == "comparison_operator":
-                kids = _named(d.node)
+                kids = named(d.node)
                 expr = kids[1] if len(kids) > 1 else None
             if expr is None:
                 continue
