@@ -1186,7 +1186,30 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
                 value = next((c for c in small.named_children if c.type != "comment"), None)
                 if value is not None:
                     returns.append(value)
+        if self._iterables():  # return x inside for x in it: what iterating it gives
+            self._bind_loop_items(fn, scope, returns)
         return returns
+
+    def _iterables(self) -> bool:
+        """Whether a rule types iterating an object (``returns: {__iter__: T}``), once per index."""
+        found = self.index.derived.get("python_iterables")
+        if found is None:
+            found = self.index.derived["python_iterables"] = any("__iter__" in t.returns for t in self.index.types.values())
+        return bool(found)
+
+    def _bind_loop_items(self, fn: FunctionInfo, scope: Scope, returns: list[Node]) -> None:
+        names = {self.text(r) for r in returns if r.type == "identifier"}
+        stack = [fn.node.child_by_field_name("body")] if names else []
+        while stack:
+            n = stack.pop()
+            if n is None or n.type in ("function_definition", "class_definition", "lambda"):
+                continue
+            left = n.child_by_field_name("left") if n.type == "for_statement" else None
+            if left is not None and left.type == "identifier" and self.text(left) in names:
+                item = self.iterated_item(self.evaluate_shallow(n.child_by_field_name("right"), scope))
+                if item is not None:
+                    scope.bindings[self.text(left)] = Binding(value=item)
+            stack.extend(n.named_children)
 
     def walk_body(self, fn: FunctionInfo, scope: Scope) -> None:
         body = fn.node.child_by_field_name("body")
@@ -1510,12 +1533,24 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         if left is not None:
             self.bind_target(left, None, scope)
         it = self.evaluate_shallow(right, scope) if right is not None else None
+        item = self.iterated_item(it)
+        if item is not None and left is not None and left.type == "identifier":
+            scope.bindings[self.text(left)] = Binding(value=item)
         entered = self.policies.enter(object_policies(it)) if isinstance(it, Obj) else 0
         self.walk_loop_body(node, scope)
         self.policies.leave(entered)
         alt = node.child_by_field_name("alternative")
         if alt is not None:
             self.walk_statement(alt, scope)
+
+    def iterated_item(self, it: Any) -> Obj | None:
+        """What ``for x in it`` binds ``x`` to: the type a rule gives iterating ``it``
+        (``returns: {__iter__: T}``: ``for volume in volumes.get_members()``), with its captures."""
+        otype = self.index.types.get(it.type) if isinstance(it, Obj) else None
+        if otype is None or "__iter__" not in otype.returns:
+            return None
+        assert isinstance(it, Obj)
+        return Obj(otype.returns["__iter__"], it.captures, it.name, it.origin)
 
     def st_while(self, node: Node, scope: Scope) -> None:
         self.walk_expr(node.child_by_field_name("condition"), scope)
