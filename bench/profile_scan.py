@@ -12,8 +12,9 @@ The stages are the tree-sitter engine's, for every language alike: ``parse`` is 
 ``Parser.parse`` (timed through a proxy around the cached parsers), ``analysis`` is the rest of a
 file's extraction (the adapter's walk: names, values, rule matching, facts), ``link`` the link stage.
 
-Also recorded: per-file time (the slowest files), and how many files and lines pass the
-prefilter. A file whose extraction exceeds ``--file-timeout`` CPU seconds is abandoned (recorded as
+Also recorded: per-file time (the slowest files), how many files and lines pass the
+prefilter, and what the later passes cost (``rounds``: the extractions of the first pass and of
+the later ones, those of files analysed before apart; ``analysed_again``: those files). A file whose extraction exceeds ``--file-timeout`` CPU seconds is abandoned (recorded as
 timed out, its time left out of the stage table and not spent again when a later pass asks for
 the file) so that one pathological file cannot hold the whole benchmark.
 
@@ -314,6 +315,22 @@ def run(
         d["seconds"] += f["seconds"]
         d["extractions"] += 1
     slowest = sorted(per_file.values(), key=lambda d: -d["seconds"])[:15]
+    # The later passes' cost: each extraction classed by its pass (forced: a later pass hands the
+    # file objects or asks for its constants) and by whether the file was analysed before.
+    rounds: dict[str, dict[str, float]] = {}
+    analysed: set[str] = set()
+    again: list[str] = []  # the files analysed more than once, in order
+    for f in files:
+        kind = ("later pass" if f["force"] else "first pass") + (", analysed again" if f["file"] in analysed else "")
+        if f["file"] in analysed:
+            again.append(f["file"])
+        if f["parsed"]:
+            analysed.add(f["file"])
+        r = rounds.setdefault(kind, {"extractions": 0, "parsed": 0, "seconds": 0.0, "lines": 0})
+        r["extractions"] += 1
+        r["parsed"] += f["parsed"]
+        r["seconds"] += f["seconds"]
+        r["lines"] += f["lines"] if f["parsed"] else 0
 
     out = {
         "total_seconds": total,  # CPU seconds
@@ -333,6 +350,8 @@ def run(
         "abandoned": abandoned,  # CPU seconds spent on timed-out files (not in the stages)
         "file_timeout": file_timeout,
         "slowest": slowest,
+        "rounds": rounds,
+        "analysed_again": again,
         "facts": len(result.facts),
         "facts_by_rule": dict(sorted(facts_by_rule.items())),
         "diagnostics": len(result.diagnostics),
@@ -370,6 +389,8 @@ def main() -> None:
     print(
         f"profile: {data['total_seconds']:.1f} s, {data['files_prefilter_pass']}/{data['files_total']} files passed the prefilter, {len(data['timed_out'])} timed out"
     )
+    for kind, r in data["rounds"].items():
+        print(f"  {kind}: {r['extractions']} extractions ({r['parsed']} analysed, {r['lines']:,} lines) {r['seconds']:.2f} s")
 
 
 if __name__ == "__main__":
