@@ -1118,6 +1118,8 @@ def _package_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servi
             used = {q: o for q, o in others.items() if _peek(task, "search", (rb"\b" + re.escape(q.rpartition(".")[2].encode()) + rb"\b", 0))}
             if any(".$" in q for q in used):  # a registration comes with the module's defaults (``$defaults``: no word to look for)
                 used |= {q: o for q, o in others.items() if q.rpartition(".")[2].startswith("$")}
+            if used:  # and with what holds for every file of the module (C#'s global usings, ``global_usings$``)
+                used |= {q: o for q, o in others.items() if q.endswith("$")}
         if used:
             out.append(dataclasses.replace(task, imported=tuple(sorted(used.items(), key=lambda kv: kv[0])), force=True))
     return out

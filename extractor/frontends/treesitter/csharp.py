@@ -432,6 +432,25 @@ class CSharpAnalyzer(SyntaxAnalyzer):
     def function_receiver(self, node: Node) -> tuple[str, Node | None] | None:
         return None
 
+    def class_receiver(self, cls: ClassInfo) -> Obj | None:
+        """An interface's methods have the object registered for it by type (a declarative client:
+        ``AddRefitClient<ICatalogService>().ConfigureHttpClient(...)``, in this file or another file of
+        the project) as their decorators' receiver, when no attribute of the interface builds one."""
+        found = super().class_receiver(cls)
+        if found is not None or cls.node.type != "interface_declaration" or not self.index.inject:
+            return found
+        for spec in self.index.inject.values():
+            if spec.get("by") != "type":
+                continue
+            as_type = spec.get("as", "")
+            self.scan_registrations()
+            reg = self._registry.get((as_type, cls.name))
+            if reg is None and self.module_name:
+                reg = self._wanted_registration(self.registry_name(as_type, cls.name))
+            if reg is not None:
+                return self.with_defaults(reg, spec)
+        return None
+
     def function_scope(self, fn: FunctionInfo, args: tuple[Any, ...] | None = None) -> Scope:
         scope = super().function_scope(fn, args)
         node = fn.node

@@ -429,6 +429,8 @@ class Evaluator(AnalyzerCore):
         if fop is None:
             return Opaque(node)
         lv, rv = self.evaluate(left, scope), self.evaluate(right, scope)
+        if fop == "+":  # base + "/customers/" + id.getId(): an unknown call's result is a part of the string
+            lv, rv = self.string_part(lv, rv), self.string_part(rv, lv)
         if fop == "/" and self.INT_DIVISION:  # integer division truncates toward zero
             a = strip(lv) if self.is_value(lv) else None
             b = strip(rv) if self.is_value(rv) else None
@@ -436,6 +438,16 @@ class Evaluator(AnalyzerCore):
                 q = abs(a.value) // abs(b.value)
                 return Const(q if (a.value >= 0) == (b.value >= 0) else -q)
         return self.eval_binary(fop, lv, rv, node)
+
+    def string_part(self, v: Any, other: Any) -> Any:
+        """``v`` added to ``other``: a call whose value is unknown, added to a string, is an unknown
+        part of that string (its source text), not an unknown whole."""
+        if not (isinstance(v, Opaque) and v.node.type in self.CALL_TYPES and self.is_value(other)):
+            return v
+        o = strip(other)
+        if isinstance(o, Concat) or (isinstance(o, Const) and isinstance(o.value, str)):
+            return Dynamic(self.anchor_text(v.node, 200))
+        return v
 
     def eval_unary_node(self, node: Node, scope: Scope) -> Any:
         operand = node.child_by_field_name("operand") or node.child_by_field_name("argument")
