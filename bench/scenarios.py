@@ -24,6 +24,8 @@ of the process tree, peak RSS of the largest process). Parts:
   No Semgrep: bench/semgrep-rules.yaml has Python rules only.
 - ``synth``: bench/synth.py monorepos of the sizes given (services), contracts cold -j 1 with the
   whole catalog each round; the report gives CPU per service and per 1,000 lines.
+- ``tools`` (without ``corpus``): Semgrep -j 1 and Ruff S113 alone on the corpus, each round: the
+  references of the re-scan goals when bench/rescan.py measures contracts' re-scans.
 
 The 1-minute load average is recorded before every run and /proc/loadavg before and after the
 whole benchmark. Rounds are interleaved so that a change of load hits every tool alike.
@@ -158,6 +160,20 @@ def part_corpus(run: Runner, corpus: Path, rounds: int) -> dict[str, Any]:
         changed.write_bytes(original)
     files = sum(1 for _ in corpus.rglob("*.py"))
     return {"semgrep_rules": len(semgrep_ids), "contracts_rules": len(rule_ids), "uncovered": uncovered, "py_files": files, "identical_facts": same}
+
+
+def part_tools(run: Runner, corpus: Path, rounds: int) -> dict[str, Any]:
+    """Semgrep ``-j 1`` (the equivalent rules) and Ruff S113 alone on the corpus, interleaved: the
+    references of the re-scan goals when bench/rescan.py measures contracts' runs."""
+    rule_ids = python_rule_args(run.tree)[1::2]
+    exe = ensure_semgrep()
+    rules_file = run.out_dir / "semgrep-rules.yaml"
+    semgrep_ids, uncovered = effective_semgrep_rules(rule_ids, rules_file)
+    for r in range(1, rounds + 1):
+        log(f"tools round {r}/{rounds}")
+        run.semgrep("corpus", "cold-j1", r, exe, rules_file, corpus, 1)
+        run.ruff("corpus", r, corpus)
+    return {"semgrep_rules": len(semgrep_ids), "contracts_rules": len(rule_ids), "uncovered": uncovered}
 
 
 def export_mirror(name: str) -> Path:
@@ -407,6 +423,8 @@ def main() -> None:
     }
     if "corpus" in parts:
         info["corpus"] = part_corpus(run, args.corpus.resolve(), args.rounds)
+    elif "tools" in parts:  # (Semgrep and Ruff only)
+        info["corpus"] = part_tools(run, args.corpus.resolve(), args.rounds)
     if "polyglot" in parts:
         info["polyglot"] = part_polyglot(run, args.rounds)
     if "synth" in parts:
