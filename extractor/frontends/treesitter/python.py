@@ -1205,8 +1205,9 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
             if n is None or n.type in ("function_definition", "class_definition", "lambda"):
                 continue
             left = n.child_by_field_name("left") if n.type == "for_statement" else None
-            if left is not None and left.type == "identifier" and self.text(left) in names:
-                item = self.iterated_item(self.evaluate_shallow(n.child_by_field_name("right"), scope))
+            right = n.child_by_field_name("right") if left is not None else None
+            if left is not None and right is not None and left.type == "identifier" and self.text(left) in names:
+                item = self.iterated_item(self.evaluate_shallow(right, scope))
                 if item is not None:
                     scope.bindings[self.text(left)] = Binding(value=item)
             stack.extend(n.named_children)
