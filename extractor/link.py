@@ -8,6 +8,7 @@ stable ids.
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import re
 from collections.abc import Callable, Iterable
@@ -220,10 +221,12 @@ def link(
             table.modules.setdefault(module, {}).update(res.exports)  # a Go package: several files, one module
     rules = catalog.by_id()
     config_defaults(results, service_of, tables, rules)
+    methods = text_methods(rules.values())
     facts: list[Fact] = []
     links: dict[int, list[FactRef]] = {}
     owned: dict[int, dict[str, Any]] = {}  # facts of rules with mounts: index → raw fields (owner)
     wrapped: dict[int, WrappedCall] = {}  # calls whose fields read their function's parameters
+    wrapping: dict[int, list[str]] = {}  # breaker facts → their class's methods that wrap a function
     idflows: dict[int, tuple[Any, Any]] = {}  # facts with the id flow's cross-file ends (_id_params, _id_passed)
     for res in results:
         svc = service_of.get(res.path)
@@ -248,6 +251,9 @@ def link(
                     continue
                 resolved = linked
             policy_refs = resolved.pop("_policies", None)
+            applied = resolved.pop("_wraps", None)  # a hand-written breaker's wrapping methods
+            if applied is not None:
+                wrapping[len(facts)] = [str(x.value) for x in getattr(applied, "items", ()) if isinstance(x, Const)]
             id_links = (resolved.pop("_id_params", None), resolved.pop("_id_passed", None))
             if id_links[0] or id_links[1]:
                 idflows[len(facts)] = id_links
@@ -259,7 +265,7 @@ def link(
             if raw.scope and raw.kind in WRAPPER_KINDS and res.summary is not None:
                 found = wrapper_params(resolved, res.summary, raw.scope)
                 if found is not None:
-                    wrapped[len(facts)] = WrappedCall(resolved, rule, ctx, table.lookup, *found)
+                    wrapped[len(facts)] = WrappedCall(resolved, rule, ctx, table.lookup, *found, methods.get(rule.language, {}))
             facts.append(
                 Fact(
                     kind=raw.kind,
@@ -280,6 +286,7 @@ def link(
     apply_wrapper_sites(facts, wrapped, results, service_of)
     apply_id_sites(facts, idflows, results, service_of, links)
     apply_process_defaults(facts, results, service_of, rules, tables)
+    facts.extend(breaker_sites(facts, wrapping, results, service_of))
     apply_policy_links(facts, links)
     apply_mounts(facts, owned, results, service_of, {svc: t.lookup for svc, t in tables.items()})
     facts.extend(derive(facts, catalog))
@@ -557,8 +564,9 @@ def apply_decorator_summaries(facts: list[Fact], results: list[FileResult], serv
 WRAPPER_KINDS = frozenset({"http_call", "grpc_call"})
 WRAPPER_FIELDS = ("url", "base_url", "method", "timeout", "service_name")
 """The raw fields of a call that an in-house wrapper's parameters may give (its address, method, timeout)."""
-WRAPPER_DEPTH = 3
-"""Wrapper hops followed outwards from the library call (``reboot`` → ``_command`` → ``requests.post``)."""
+WRAPPER_DEPTH = 4
+"""Wrapper hops followed outwards from the library call (``reboot`` → ``_command`` → ``requests.post``;
+healthchecks' ``Gotify.notify`` → ``post`` → ``request`` → ``_request`` → ``curl.request``)."""
 
 
 @dataclass
@@ -571,14 +579,70 @@ class WrappedCall:
     lookup: Callable[[Ref], Value | None]
     function: Any  # FunctionSummary
     params: frozenset[str]
+    methods: dict[str, str] = field(default_factory=dict)  # text_methods of the rule's language
+
+
+_METHOD_CALL = re.compile(r"([A-Za-z_]\w*)\.(\w+)\((.*)\)")
+"""A method called on a name, as the engine writes an expression it cannot evaluate (``url.encode()``)."""
+
+
+def _read_name(x: Any, names: frozenset[str]) -> str | None:
+    """The parameter (of ``names``) a value is or calls a method on (``url``, ``url.encode()``)."""
+    if not isinstance(x, Dynamic):
+        return None
+    if x.text in names:
+        return x.text
+    m = _METHOD_CALL.fullmatch(x.text)
+    return m.group(1) if m is not None and m.group(1) in names else None
 
 
 def _param_names(v: Any, names: frozenset[str]) -> set[str]:
-    return (
-        {x.text for x in walk(v) if isinstance(x, Dynamic) and x.text in names}
-        if isinstance(v, _VALUE_TYPES) or type(v).__name__ in ("BinOp", "Call")
-        else set()
-    )
+    return {p for x in walk(v) if (p := _read_name(x, names)) is not None} if isinstance(v, _VALUE_TYPES) or type(v).__name__ in ("BinOp", "Call") else set()
+
+
+def text_methods(rules: Iterable[Rule]) -> dict[str, dict[str, str]]:
+    """The rules' ``options: {text_methods: {method: what}}`` by language: methods of a text whose
+    result an address or method keeps (``same``: ``url.encode()`` is the URL; ``upper`` /
+    ``lower``: ``method.upper()``), applied where a wrapper's call site gives the parameter a text."""
+    out: dict[str, dict[str, str]] = {}
+    for rule in rules:
+        spec = rule.options.get("text_methods") if rule.options else None
+        if isinstance(spec, dict):
+            out.setdefault(rule.language, {}).update({str(k): str(v) for k, v in spec.items()})
+    return out
+
+
+def _map_parts(v: Any, f: Callable[[Any], Any]) -> Any:
+    """``v`` with ``f`` applied to its direct parts (a text's pieces, a list's items, an operation's operands)."""
+    if isinstance(v, Concat):
+        return Concat(tuple(f(x) for x in v.parts))
+    if isinstance(v, Seq):
+        return Seq(tuple(f(x) for x in v.items))
+    if isinstance(v, BinOp):
+        return BinOp(v.op, f(v.left), f(v.right))
+    if isinstance(v, Call):
+        return Call(v.func, tuple(f(x) for x in v.args), v.kwargs)
+    if isinstance(v, Named):
+        return Named(v.name, f(v.value))
+    return v
+
+
+def _bind_methods(v: Any, binding: dict[str, Value], methods: dict[str, str]) -> Any:
+    """``v`` with each method called on a bound parameter (``url.encode()``) replaced by its value
+    at the call site: a text method of ``methods`` applied to a text; on a parameter of the outer
+    function, the same call on it (followed further out); else an unknown expression."""
+    m = _METHOD_CALL.fullmatch(v.text) if isinstance(v, Dynamic) and v.text not in binding else None
+    if m is None or m.group(1) not in binding:
+        return _map_parts(v, lambda x: _bind_methods(x, binding, methods))
+    given, what = binding[m.group(1)], methods.get(m.group(2))
+    if what == "same":  # url.encode(): the text the site gives (also a name the chain follows further out)
+        return given
+    inner = strip(given)
+    if what in ("upper", "lower") and isinstance(inner, Const) and isinstance(inner.value, str):
+        return Const(getattr(inner.value, what)())
+    if isinstance(inner, Dynamic) and inner.text.isidentifier():
+        return Dynamic(f"{inner.text}.{m.group(2)}({m.group(3)})")
+    return Dynamic(f"{describe(given)}.{m.group(2)}({m.group(3)})")
 
 
 SPREAD = Dynamic("**kwargs")
@@ -610,6 +674,19 @@ def wrapper_params(raw: dict[str, Any], summary: Any, scope: str) -> tuple[Any, 
             return fn, frozenset(used)
         scope = scope.rpartition(".")[0]
     return None
+
+
+def outer_wrappers(summary: Any, called: set[str]) -> set[str]:
+    """The functions of a file (``summary``) that call a function named in ``called`` passing on
+    one of their own parameters (``post(url)`` → ``request("post", url)``): wrappers of a wrapper,
+    whose call sites the scan extracts too (by name here; the link stage resolves the calls)."""
+    out: set[str] = set()
+    for fn in summary.functions:
+        names = frozenset(p.name for p in fn.params)
+        for c in fn.calls:
+            if c.name in called and names and any(_param_names(v, names) for v in (*c.args, *(v for _, v in c.kwargs))):
+                out.add(fn.qualname)
+    return out
 
 
 def _bind(fn: Any, site: Any) -> dict[str, Value]:
@@ -675,7 +752,7 @@ def _wrapper_entries(fact: Fact, w: WrappedCall, sites_of: SiteOf) -> tuple[dict
             binding = _bind(fn, site)
             passed.update(p for p in params if p in dict(site.kwargs) or any(q.name == p for q in fn.params[: len(site.args)]))
             bound = {
-                k: substitute(v, w.lookup, params=binding) if k in WRAPPER_FIELDS and isinstance(v, _WRAPPED_TYPES) else v
+                k: substitute(_bind_methods(v, binding, w.methods), w.lookup, params=binding) if k in WRAPPER_FIELDS and isinstance(v, _WRAPPED_TYPES) else v
                 for k, v in _unspread(raw, params, binding, w.rule).items()
             }
             outer = frozenset(q.name for q in owner.params) if owner is not None else frozenset()
@@ -723,7 +800,7 @@ def apply_wrapper_sites(facts: list[Fact], wrapped: dict[int, WrappedCall], resu
                     for call in calls:
                         if call.callee is None and call.local is None:  # an unresolved name (x.get(...)): any function of that name, too wide here
                             continue
-                        for target in dict.fromkeys(index.resolve(call, path)):
+                        for target in dict.fromkeys(_resolve(index, call, path)):
                             table.setdefault(target, []).append((path, owner, call))
             callers[svc] = table
         return callers[svc].get(key, [])
@@ -737,12 +814,67 @@ def apply_wrapper_sites(facts: list[Fact], wrapped: dict[int, WrappedCall], resu
         if not entries:
             defaults = {k: v for k, v in defaults.items() if not (isinstance(v, Const) and v.value is None)}
         if defaults:  # the value in force where no call site passes the parameter
-            raw = {k: substitute(v, w.lookup, params=defaults) if k in WRAPPER_FIELDS and isinstance(v, _WRAPPED_TYPES) else v for k, v in w.raw.items()}
+            raw = {
+                k: substitute(_bind_methods(v, defaults, w.methods), w.lookup, params=defaults) if k in WRAPPER_FIELDS and isinstance(v, _WRAPPED_TYPES) else v
+                for k, v in w.raw.items()
+            }
             kept: dict[str, Any] = {k: fact.fields[k] for k in ("retry_policies", "circuit_breakers", "retry_attempts", "through") if k in fact.fields}
             fact.fields.clear()
             fact.fields.update(finalize(fact.kind, raw, w.rule, w.ctx))
             fact.fields.pop("_confidence", None)
             fact.fields.update(kept)
+
+
+def _resolve(index: Any, call: Any, path: str) -> list[tuple[str, str]]:
+    """The functions of the service a call site can run (``ServiceCalls.resolve``); a callee named by
+    a pattern (``getattr(client, "execute_%s_step" % kind)``: ``....get_client().execute_*_step``) runs
+    the functions of its module whose names the pattern matches."""
+    found: list[tuple[str, str]] = index.resolve(call, path)
+    callee = call.callee or ""
+    if found or "*" not in callee:
+        return found
+    head, _, name = callee.replace("().", ".").rpartition(".")
+    while head and head not in index.by_module:
+        head = head.rpartition(".")[0]
+    files = set(index.by_module.get(head, ())) if head else set()
+    rx = re.compile(fnmatch.translate(name))
+    return [k for n, keys in sorted(index.by_name.items()) if rx.fullmatch(n) for k in keys if k[0] in files]
+
+
+def breaker_sites(facts: list[Fact], wrapping: dict[int, list[str]], results: list[FileResult], service_of: dict[str, str | None]) -> list[Fact]:
+    """Where a hand-written breaker is applied: each call in the service of a method of the breaker's
+    class that wraps a function (``f = board.wrap_promise_func(f)``, resolved through the file
+    summaries like a wrapper's call sites) is a fact of the breaker there, with the class's values and
+    ``scope: function f`` (the function passed)."""
+    if not wrapping:
+        return []
+    from .reach import ServiceCalls
+
+    wanted = {(facts[i].service, facts[i].file, q): i for i, quals in wrapping.items() for q in quals}
+    indexes: dict[str | None, ServiceCalls] = {}
+    for res in results:
+        svc = service_of.get(res.path)
+        if res.summary is not None and any(s == svc for s, _, _ in wanted):
+            indexes.setdefault(svc, ServiceCalls()).add(res.summary)
+    out: list[Fact] = []
+    for svc, index in sorted(indexes.items(), key=lambda kv: str(kv[0])):
+        for path, summary in sorted(index.files.items()):
+            for calls in [summary.calls] + [fn.calls for fn in summary.functions]:
+                for call in calls:
+                    if call.callee is None and call.local is None:
+                        continue
+                    for file, qual in dict.fromkeys(_resolve(index, call, path)):
+                        i = wanted.get((svc, file, qual))
+                        if i is None:
+                            continue
+                        fact = facts[i]
+                        passed = call.args[0] if call.args else None
+                        name = passed.text if isinstance(passed, Dynamic) else passed.qualname.rpartition(".")[2] if isinstance(passed, Ref) else ""
+                        fields = dict(fact.fields)
+                        fields["scope"] = f"function {name}" if name.isidentifier() else "function"
+                        at = {"file": path, "line": call.line, "col": call.col, "scope": "", "anchor": f"{fact.anchor} {qual.rpartition('.')[2]}"}
+                        out.append(fact.variant(fields=fields, key=-fact.key - 1, **at))
+    return out
 
 
 def apply_id_sites(
@@ -890,6 +1022,24 @@ def derive(facts: list[Fact], catalog: Catalog) -> list[Fact]:
                 fields = {k: fact.fields.get(k) for k in copy} if copy else dict(fact.fields)
                 fields["call"] = fact.kind
                 out.append(fact.variant(kind=rule.kind, rule=rule.id, confidence=rule.confidence, fields=fields, key=-fact.key))
+            else:
+                out.extend(_derived_at_sites(fact, rule, when, copy))
+    return out
+
+
+def _derived_at_sites(fact: Fact, rule: Rule, when: dict[str, list[Any]], copy: list[str]) -> list[Fact]:
+    """A wrapped call's derived facts at the call sites (``through``) that decide what the call
+    itself does not (``timeout_source: none`` at a site of a wrapper whose timeout is a parameter):
+    each at its site, with the site's fields (the call's for the fields a site entry does not hold)."""
+    out: list[Fact] = []
+    for entry in fact.fields.get("through") or ():
+        if not when or not all(k in entry and entry.get(k) in allowed for k, allowed in when.items()):
+            continue
+        merged = {**fact.fields, **{k: v for k, v in entry.items() if k not in ("file", "line")}}
+        fields = {k: merged.get(k) for k in copy if k not in ("timeout_expr",)} if copy else merged
+        fields["call"] = fact.kind
+        at = {"file": entry["file"], "line": entry["line"], "col": 0, "scope": ""}
+        out.append(fact.variant(kind=rule.kind, rule=rule.id, confidence=rule.confidence, fields=fields, key=-fact.key, **at))
     return out
 
 

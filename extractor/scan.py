@@ -36,7 +36,7 @@ from .frontends.base import FileResult
 from .isolation import Failure, Job, run_isolated
 from .link import link
 from .sources import SourceCache, read_source
-from .values import Dynamic, Obj, Ref, Value, walk
+from .values import Const, Dynamic, Obj, Ref, Seq, Value, strip, walk
 
 
 @dataclass
@@ -592,11 +592,16 @@ def _scan(
                 results[task.rel] = res
                 diagnostics.extend(d for d in res.diagnostics if d.kind != "syntax_error")
 
-    wrapper_callers = [t for t in _wrapper_pass(tasks, results, smap) if t.rel not in failed]  # files calling an in-house wrapper
-    progress.add_total(len(wrapper_callers))
-    for task, (res, diag, _lines) in zip(wrapper_callers, _run_tasks(wrapper_callers, compiled, jobs, catalog, selected, cache)):
-        if diag is None and res is not None:
-            results[task.rel] = res
+    for _ in range(2):  # files calling an in-house wrapper; then those calling a wrapper found among them
+        wrapper_callers = [t for t in _wrapper_pass(tasks, results, smap) if t.rel not in failed]
+        if not wrapper_callers:
+            break
+        progress.add_total(len(wrapper_callers))
+        for task, (res, diag, _lines) in zip(wrapper_callers, _run_tasks(wrapper_callers, compiled, jobs, catalog, selected, cache)):
+            if diag is None and res is not None:
+                results[task.rel] = res
+            else:
+                failed.add(task.rel)
 
     summaries = {rel: res.summary for rel, res in results.items() if res.summary is not None}
     for _ in range(4):  # files the endpoints' services call into that no rule needed (handler → helper → client)
@@ -1015,7 +1020,7 @@ def _wrapper_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servi
     give: ``link.wrapper_params``) and name one of its wrappers (a call of it names it: ``reboot(``,
     ``client._command(``; a constructor's ``__init__`` or a ``__call__`` by its class): their
     summaries give the wrapper's call sites (``through``)."""
-    from .link import WRAPPER_KINDS, wrapper_params
+    from .link import WRAPPER_DEPTH, WRAPPER_KINDS, outer_wrappers, wrapper_params
 
     names: dict[str, set[str]] = {}  # service root → last names of the wrappers' modules
     called: dict[str, set[str]] = {}  # service root → the wrappers' names
@@ -1029,6 +1034,24 @@ def _wrapper_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servi
                 names.setdefault(svc.root, set()).add(module.rpartition(".")[2])
                 parts = found[0].qualname.split(".")  # the wrapper (a closure's enclosing function)
                 called.setdefault(svc.root, set()).add(parts[-2] if parts[-1].startswith("__") and len(parts) > 1 else parts[-1])
+            wraps = f.fields.get("_wraps")  # a hand-written breaker's methods that wrap a function: where they are applied
+            if isinstance(wraps, Seq):
+                names.setdefault(svc.root, set()).add(module.rpartition(".")[2])
+                called.setdefault(svc.root, set()).update(str(c.value).rpartition(".")[2] for c in map(strip, wraps.items) if isinstance(c, Const))
+    outer: set[tuple[str, str]] = set()
+    for _ in range(WRAPPER_DEPTH - 1):  # wrappers of a wrapper (post → request → curl.request): their callers too
+        grown = False
+        for rel, res in results.items():
+            svc = smap.owner(rel)
+            if svc is None or svc.root not in called or res.summary is None or not res.summary.module:
+                continue
+            for qual in sorted(outer_wrappers(res.summary, called[svc.root]) - {q for r, q in outer if r == rel}):
+                outer.add((rel, qual))
+                called[svc.root].add(qual.rpartition(".")[2])
+                names[svc.root].add(res.summary.module.rpartition(".")[2])
+                grown = True
+        if not grown:
+            break
     if not names:
         return []
     patterns = {  # (a pattern's source and flags: the question ``_peek`` asks and records)

@@ -101,6 +101,7 @@ class ConfigureSpec:
     keys: tuple[tuple[str, str], ...] = ()  # a keyed setter (props.put(GROUP_ID_CONFIG, v)): the key argument's text → capture
     key_arg: int = 0  # the argument holding the key
     map_arg: int | None = None  # with keys: the argument holding a map of keys to values (curl_setopt_array($ch, [K => v]))
+    unit_keys: tuple[str, ...] = ()  # with keys and unit_arg: only these keys are units (setopt(URL, u) is the URL itself)
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,6 +399,7 @@ def compile_rules(rules: Sequence[Rule], language: str, words_of: Callable[[str]
                     tuple((str(k), str(v)) for k, v in (c.get("keys") or {}).items()),
                     int(c.get("key_arg", 0)),
                     c.get("map_arg"),
+                    tuple(str(k) for k in c.get("unit_keys") or ()),
                 )
                 for m, c in (obj.get("configure") or {}).items()
             }

@@ -154,7 +154,8 @@ class ObjectBuilder(Evaluator):
             return obj
         v = read() if read is not None else value
         assert v is not None
-        return self.with_capture(obj, capture, Call(name, (v,)) if conf.unit_arg is not None else v)
+        unit = conf.unit_arg is not None and (not conf.unit_keys or name in conf.unit_keys)
+        return self.with_capture(obj, capture, Call(name, (v,)) if unit else v)
 
     def set_item(self, base_name: str, key: Node, value: Node, scope: Scope) -> None:
         """``props[KEY] = v`` on a tracked object bound to a name: its type's keyed ``"[]"`` setter."""

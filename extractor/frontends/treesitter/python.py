@@ -48,7 +48,7 @@ from ...values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, S
 from ..base import FileResult
 from .engine import MAX_LITERAL_ITEMS, UNBOUND, Analyzer, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .policies import object_policies
-from .syntax import SyntaxAnalyzer, node_types
+from .syntax import SyntaxAnalyzer, known_names, node_types
 from .tables import syntax_tables
 from .variable_owners import VariableOwners
 
@@ -67,6 +67,23 @@ _NO_OBJECT = node_types(
     "string concatenated_string integer float true false none list dictionary tuple set list_comprehension"
     " dictionary_comprehension set_comprehension binary_operator unary_operator comparison_operator boolean_operator not_operator lambda"
 )
+
+
+def _join(values: list[Value], text: str) -> Value | None:
+    """What every one of ``values`` is: the value when all are the same; per position for lists of
+    one length; an object of their one type with the captures they all share; else None (a list's
+    position that differs is unknown: ``Dynamic`` of ``text``)."""
+    items = [strip(v) for v in values]
+    first = items[0]
+    if all(v == first for v in items):
+        return values[0]
+    if isinstance(first, Seq) and all(isinstance(v, Seq) and len(v.items) == len(first.items) for v in items):
+        parts = [_join([v.items[i] for v in items if isinstance(v, Seq)], text) for i in range(len(first.items))]
+        return Seq(tuple(p if p is not None else Dynamic(text) for p in parts))
+    if isinstance(first, Obj) and all(isinstance(v, Obj) and v.type == first.type for v in items):
+        shared = tuple((k, x) for k, x in first.captures if all(isinstance(v, Obj) and v.capture(k) == x for v in items))
+        return Obj(first.type, shared, "", "")
+    return None
 
 
 def _plain_string(text: str) -> bool:
@@ -171,6 +188,10 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
                 self.declare_def(st, scope)
             elif t == "class_definition":
                 self.declare_class(st, scope)
+            elif t == "named_expression":  # if board := make_board(): board bound to the call
+                name, value = st.child_by_field_name("name"), st.child_by_field_name("value")
+                if name is not None and value is not None and self.text(name) not in scope.bindings:
+                    scope.bindings[self.text(name)] = Binding(expr=value, scope=scope)
 
     def _simple_statements(self, block: Node | None, into: frozenset[str], definitions: bool = False) -> list[Node]:
         """The simple statements of a block in order (an expression statement: its expressions;
@@ -198,7 +219,9 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
 
     def _compound_statements(self, node: Node, into: frozenset[str], definitions: bool, out: list[Node]) -> None:
         for part in node.named_children:
-            if part.type == "block":
+            if part.type == "named_expression" and definitions:  # if x := f(): (the prescan binds x)
+                out.append(part)
+            elif part.type == "block":
                 self._simple_into(part, into, definitions, out)
             elif part.type in into:
                 self._compound_statements(part, into, definitions, out)
@@ -346,8 +369,10 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
     def _bind_qual(self, scope: Scope, local: str, qual: str, first_wins: bool) -> None:
         if not local:
             return
-        if first_wins and local in scope.bindings and isinstance(scope.bindings[local].value, Ref):
-            return
+        if first_wins and local in scope.bindings and isinstance(old := scope.bindings[local].value, Ref):
+            known = known_names(self.index)[0]  # the first wins, unless only this one is a name the rules know
+            if qual not in known or old.qualname in known:  # (if ...: import advocate as r  else: import requests as r)
+                return
         scope.bindings[local] = Binding(value=Ref(qual))
         if scope.kind == "module":
             self.result.imports[local] = qual
@@ -364,7 +389,6 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
     # reads them through instance_member): the engine's own are used, a call frame less on the
     # hottest paths (they cost about 2 % of the cold Python scan)
     lookup_name = Analyzer.lookup_name
-    eval_call = Analyzer.eval_call
     declared_instance = Analyzer.declared_instance
     NAMED_VALUES = (Const, Seq, Map, Concat, Env, Call)  # the engine's but BinOp: arithmetic stays unnamed
 
@@ -384,6 +408,9 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         self._in_progress.add(key)
         try:
             v = self.evaluate(b.expr, b.scope or self.module_scope)
+            if b.index < 0:  # a, b = f(): the item of what f() returns (a list of known length)
+                v = self.item_value(v, Const(-b.index - 1))
+                v = v if v is not None and not isinstance(strip(v), Dynamic) else Dynamic(name)
             confs = self._configures.get(key)
             if confs and isinstance(v, Obj):
                 for call, cscope in confs:
@@ -630,9 +657,41 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         return simplify_concat(tuple(parts))
 
     def class_instance(self, cls: ClassInfo, site: Site) -> Any:
-        """``MyBreaker()``: the engine's policy object of a subclass of a tracked class; other classes' instances stay opaque."""
+        """``MyBreaker()``: the engine's policy object of a subclass of a tracked class; an instance of
+        a subclass of a tracked library type whose methods only extend the base's own
+        (``class S(requests.Session)`` with ``def request(...): ... return super().request(...)``) is
+        that type's object; other classes' instances stay opaque."""
         inst = self.policy_instance(cls) if self.index.classes else None
+        if inst is None:
+            inst = self._library_subclass(cls)
         return inst if inst is not None else Opaque(site.node)
+
+    def _library_subclass(self, cls: ClassInfo) -> Obj | None:
+        chain = list(self.base_chain(cls))
+        if any(not self._extends_super(fn) for c in chain for fn in c.methods.values()):
+            return None
+        for c in chain:
+            for base in self.class_bases(c):
+                otype = next((t for t in self.index.ctor(base) if t.requires is None), None)
+                if otype is not None:
+                    return Obj(otype.type, (), "", "")
+        return None
+
+    def _extends_super(self, fn: FunctionInfo) -> bool:
+        """Whether a method calls the base class's method of its name (``super().request(...)``)."""
+        stack = [fn.node.child_by_field_name("body")]
+        while stack:
+            n = stack.pop()
+            if n is None or n.type in ("function_definition", "class_definition", "lambda"):
+                continue
+            attr = n.child_by_field_name("attribute") if n.type == "attribute" else None
+            if attr is not None and self.text(attr) == fn.name:
+                obj = n.child_by_field_name("object")
+                callee = obj.child_by_field_name("function") if obj is not None and obj.type == "call" else None
+                if callee is not None and self.text(callee) == "super":
+                    return True
+            stack.extend(n.named_children)
+        return False
 
     # ================================================================ classes and self
     def _bases(self, cls: ClassInfo) -> list[Any]:
@@ -1251,6 +1310,28 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         return out
 
     # ================================================================ sites
+    def eval_call(self, site: Site, scope: Scope, shallow: bool = False) -> Any:
+        func = site.func  # (the engine's own eval_call after it: SyntaxAnalyzer's layer is not needed here)
+        if func is not None and func.type == "attribute" and site.args and self.source[func.end_byte - 4 : func.end_byte] == b".get":
+            found = self._map_get(func, site, scope)
+            if found is not None:
+                return found
+        return Analyzer.eval_call(self, site, scope, shallow)
+
+    def _map_get(self, func: Node, site: Site, scope: Scope) -> Any:
+        """``d.get(k)`` of a known dict: its item by a constant key; by another key, what all its
+        items share (``task, template = EVENT_MAP.get(event)`` of a dict of (Celery task, text)
+        pairs: the task's type, its other parts unknown), else None (not known here)."""
+        obj = func.child_by_field_name("object")
+        base = self.evaluate(obj, scope) if obj is not None else None
+        inner = strip(base) if base is not None and self.is_value(base) else None
+        if not isinstance(inner, Map) or not inner.items:
+            return None
+        key = strip(self.to_value(self.evaluate(site.args[0], scope)))
+        if isinstance(key, Const):
+            return inner.get(key.value)
+        return _join([v for _, v in inner.items], self.text(site.node))
+
     def special_call(self, qual: str, site: Site, scope: Scope) -> Any:
         if qual in self.index.partials and site.args:  # functools.partial(f, ...): f with arguments bound
             return self.partial_target(self.evaluate(site.args[0], scope), site.node)
@@ -1502,6 +1583,9 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
                 inner: Node | None = el
                 if el.type == "list_splat_pattern":  # a, *rest = ...: rest is unknown
                     inner, sub = next(iter(el.named_children), None), None
+                elif values is None and value is not None and value.type == "call" and el.type == "identifier":
+                    self.bind(scope, self.text(el), expr=value, index=-(i + 1))  # a, b = f(): its items, when known
+                    continue
                 if inner is not None:
                     self.bind_target(inner, sub, scope)
         elif t == "parenthesized_expression":

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ...values import Call, Const, Dynamic, Ref, Value, walk
+from ...values import Call, Concat, Const, Dynamic, Ref, Value, strip, walk
 from ..summary import CallSite, FileSummary, FunctionSummary, Param, site_key
 from .scopes import (
     UNBOUND,
@@ -38,6 +38,7 @@ _SINGLE_QUOTED = frozenset({"python", "javascript"})
 # escapes, quotes, interpolation: the engine evaluates those
 _SPECIAL = re.compile(rb"[\\'\"$\{\n]")
 _SELF_NAMES = frozenset({"this", "self"})  # a member of the enclosing type
+_PERCENT_FIELD = re.compile(r"%[-#0 +]*\d*(?:\.\d+)?[sdirfx]")  # a %-format field: any text in a name pattern
 MAX_LITERAL = 400  # a literal argument longer than this (bytes) is kept as its text
 MAX_CALLS = 2000  # call sites kept per file (a generated file stops being recorded there)
 # callees that are a language's builtins: a call of one (``len(x)``, ``isinstance(...)``, Go's
@@ -185,6 +186,8 @@ class SummaryRecorder:
             qual = None
         if qual is None and attr and site.func is not None:
             qual = self._declared_receiver(an, site.func, scope, attr)
+        elif qual is None and site.func is not None and site.func.type in an.IDENTIFIER_TYPES:
+            qual = self._getattr_callee(an, site.func, scope)
         passed: list[str] = []
         arg = self._arg
         # a function of the file or of its package (a wrapper, maybe): a local name passed to it is evaluated
@@ -230,9 +233,34 @@ class SummaryRecorder:
         (``risk.check()`` with ``RiskClient risk``, an injected ``this.client``), when the engine's
         callee is unknown (the type is no tracked library type)."""
         parts = an.member_parts(func)
-        if parts is None:
+        return self._receiver_of(an, parts[0], scope, attr) if parts is not None else None
+
+    def _getattr_callee(self, an: Evaluator, func: Node, scope: Scope) -> str | None:
+        """``call = getattr(client, "execute_%s_step" % kind); call(...)``: ``Type.execute_*_step``, the
+        methods of the receiver's type (known as for a method call on it) that the name's pattern
+        matches (the link stage resolves the pattern: ``link.breaker_sites``' and the wrappers' tables)."""
+        b = scope.lookup(an.text(func))
+        expr = b.expr if b is not None else None
+        if expr is None or expr.type not in an.CALL_TYPES:
             return None
-        base = parts[0]
+        at = b.scope or scope if b is not None else scope
+        site = an.site(expr, at)
+        if site is None or site.func is None or an.text(site.func) != "getattr" or len(site.args) != 2:
+            return None
+        arg = site.args[1]
+        left, op = (arg.child_by_field_name("left"), arg.child_by_field_name("operator")) if arg.type == "binary_operator" else (None, None)
+        template = strip(an.to_value(an.evaluate(left, at))) if left is not None and op is not None and an.text(op) == "%" else None
+        if isinstance(template, Const) and isinstance(template.value, str):  # "execute_%s_step" % kind
+            glob = _PERCENT_FIELD.sub("*", template.value)
+        else:
+            name = strip(an.to_value(an.evaluate(arg, at)))
+            parts = name.parts if isinstance(name, Concat) else (name,)
+            glob = "".join(str(p.value) if isinstance(p, Const) else "*" for p in map(strip, parts))
+        if not glob.replace("*", "").isidentifier() or "*" not in glob:
+            return None
+        return self._receiver_of(an, site.args[0], at, glob)
+
+    def _receiver_of(self, an: Evaluator, base: Node, scope: Scope, attr: str) -> str | None:
         tnode = tscope = None
         cls = scope.cls
         if base.type in an.IDENTIFIER_TYPES:
@@ -255,6 +283,11 @@ class SummaryRecorder:
             inner = an.member_parts(base)
             if inner is not None and cls is not None and an.text(inner[0]) in _SELF_NAMES:
                 tnode, tscope = self._member_type(an, cls, inner[1])
+        if tnode is None and cls is not None and base.type in an.IDENTIFIER_TYPES and an.text(base) in _SELF_NAMES:
+            for c in an.base_chain(cls):  # self.post(url): a method of another module's base class (class Gotify(HttpTransport))
+                bases = an.class_bases(c)
+                if bases:
+                    return f"{bases[0]}.{attr}"
         if tnode is None:
             return None
         t = self._resolve(an, tnode, tscope or scope)
