@@ -1239,10 +1239,6 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         text = self.text(node)
         return Ref({"string": "System.String", "int": "System.Int32", "long": "System.Int64", "double": "System.Double"}.get(text, f"System.{text}"))
 
-    def ev_qualified(self, node: Node, scope: Scope) -> Any:
-        r = self.resolve_type(node, scope)
-        return r if r is not None else Opaque(node)
-
     def ev_typeof(self, node: Node, scope: Scope) -> Any:
         return Const(self.anchor_text(node, 120))
 
