@@ -755,6 +755,8 @@ def _wrapper_entries(fact: Fact, w: WrappedCall, sites_of: SiteOf) -> tuple[dict
                 k: substitute(_bind_methods(v, binding, w.methods), w.lookup, params=binding) if k in WRAPPER_FIELDS and isinstance(v, _WRAPPED_TYPES) else v
                 for k, v in _unspread(raw, params, binding, w.rule).items()
             }
+            if any(has_config(v) for v in bound.values()):  # a setting a call site passes (endpoints.getOrders())
+                bound = resolve_config(bound, w.ctx.book, w.ctx.service)
             outer = frozenset(q.name for q in owner.params) if owner is not None else frozenset()
             still = set().union(*(_param_names(bound.get(k), outer) for k in WRAPPER_FIELDS)) if outer else set()
             if still and depth < WRAPPER_DEPTH and (path, owner.qualname) != key and sites_of((path, owner.qualname)):

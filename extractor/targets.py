@@ -25,6 +25,7 @@ from .values import Concat, Const, Env, Named, Value, describe, strip, walk
 if TYPE_CHECKING:
     from .facts import Fact
 
+_AUTHORITY_PORT = re.compile(r"^([a-z][a-z0-9+.\-]*://[A-Za-z0-9_.\-]+:[0-9]+)\{")
 _HOSTPORT = re.compile(r"^(?:dns:///?|ipv4:|unix:)?(?P<host>[A-Za-z0-9_.\-]+)(?::(?P<port>[0-9]+))?(?P<rest>/.*)?$")
 
 
@@ -49,6 +50,8 @@ def host_port(text: str) -> tuple[str | None, int | None]:
             rest = rest[2:].partition("/")[2]
         text = rest
     if "://" in text:
+        known = _AUTHORITY_PORT.match(text)  # http://orders:8080{path}: an unknown part after the port is the path
+        text = known.group(1) if known else text
         try:
             parts = urlsplit(text)
             host = parts.hostname

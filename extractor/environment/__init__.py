@@ -30,6 +30,7 @@ from .compose import read_compose
 from .dotenv import read_env_files
 from .k8s import K8S_KINDS, maybe_k8s, read_k8s_docs
 from .mesh import read_mesh
+from .nestjs import read_nest_config
 from .routes import Route
 from .spring import read_spring_config
 
@@ -77,6 +78,7 @@ def build_address_book(root: Path, services: list[Service], other_files: Iterabl
     read_env_files(book, root, roots, by_root, other_files)  # after the deployment files: their values win
     read_appsettings(book, root, roots, by_root, other_files)
     served = read_spring_config(book, root, roots, by_root, other_files)  # files a Config Server serves → their services
+    read_nest_config(book, root, roots, by_root)  # a NestJS ConfigModule's load factories
     aspire_routes = read_aspire(book, root, roots, by_root, other_files)
     for image in compose_images(composed, services):
         if image.infrastructure is None:  # a service of the system running a stock image: its name is its address (when no other says)

@@ -82,7 +82,16 @@ TYPESCRIPT_GRAMMARS = (
 JS_EXTENSIONS = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
 
 GO = _spec("go", (".go",), "tree_sitter_go", "go:GoAnalyzer", COMMENT, "go:words_of", "go:package_path")
-JAVASCRIPT = _spec("javascript", JS_EXTENSIONS, TYPESCRIPT_GRAMMARS, "javascript:JavaScriptAnalyzer", COMMENT, "", "javascript:module_path")
+JAVASCRIPT = _spec(
+    "javascript",
+    JS_EXTENSIONS,
+    TYPESCRIPT_GRAMMARS,
+    "javascript:JavaScriptAnalyzer",
+    COMMENT,
+    "",
+    "javascript:module_path",
+    linked_modules="javascript:linked_modules",
+)
 CSHARP = _spec(
     "csharp",
     (".cs",),

@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...environment.svcconfig import config_ref
-from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, strip, walk
+from ...values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip, walk
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .java_package import module_path, words_of
 from .syntax import MemberOf, SyntaxAnalyzer, option_names
@@ -191,6 +191,32 @@ class JavaAnalyzer(SyntaxAnalyzer):
             values = [self.to_value(self.evaluate(a, scope)) for a in site.args]
             return fold("%", values[0], Seq(tuple(values[1:])))
         return super().special_call(qual, site, scope)
+
+    def eval_binary_node(self, node: Node, scope: Scope) -> Any:
+        """``endpoint + path`` with an operand declared ``String`` (a parameter, a local, a field) and
+        the other unknown (``proxy.path("/proxy")``): a string concatenation, each unknown operand a
+        part of it (its text), so that a wrapper's call sites still give the parameter's part."""
+        v = super().eval_binary_node(node, scope)
+        if not isinstance(v, Opaque) or self.operator(node) != "+":
+            return v
+        sides = [node.child_by_field_name("left"), node.child_by_field_name("right")]
+        if not any(side is not None and self.declared_string(side, scope) for side in sides):
+            return v
+        parts: list[Value] = []
+        for side in sides:
+            if side is None:
+                return v
+            x = self.evaluate(side, scope)
+            x = self.to_value(x) if self.is_value(x) else Dynamic(self.anchor_text(side, 200))
+            parts.extend(x.parts if isinstance(x, Concat) else (x,))
+        return simplify_concat(tuple(parts))
+
+    def declared_string(self, node: Node, scope: Scope) -> bool:
+        """A name declared ``String`` (or a string literal)."""
+        if node.type == "string_literal":
+            return True
+        b = scope.lookup(self.text(node)) if node.type == "identifier" else None
+        return b is not None and b.type_node is not None and self.text(b.type_node) in ("String", "java.lang.String")
 
     def eval_ternary(self, node: Node, scope: Scope) -> Any:
         """``System.getenv("X") == null ? "d" : System.getenv("X")`` (and ``!= null`` with the
@@ -691,42 +717,25 @@ class JavaAnalyzer(SyntaxAnalyzer):
         self.report_skipped_exports(skipped)
 
     def export_bean_arguments(self) -> None:
-        """The arguments a method passes to a constructor of another class of the service, exported
-        as ``$$new.<argument index>.<class>``: that class's constructor parameter receives them
-        (``constructor_arguments``), in any file of the service that constructs it (java_package's
-        ``linked_modules``). A tracked object only from a bean method (``new
-        KiotaCatalogService(new CatalogClient(adapter))``: Spring builds the bean once); any other
-        value from every method (``new CartHelper(CART_URL)``): the sites of the file that agree
-        give that value, else an unknown one (the scan merges the files' values likewise)."""
+        """The arguments a method passes to a constructor of another class of the service
+        (``constructor_argument_exports``, keyed by the class's qualified name), in any file of the
+        service that constructs it (java_package's ``linked_modules``): a tracked object only from a
+        bean method (``new KiotaCatalogService(new CatalogClient(adapter))``: Spring builds the bean
+        once); any other value from every method (``new CartHelper(CART_URL)``)."""
         marks = option_names(self.index, "bean_annotations")
         if not self.module_name or b"new " not in self.source:
             return
-        passed: dict[str, list[Value]] = {}
-        for fn in list(self.functions_by_node.values()):
-            bean = bool(marks) and any(site.func is not None and self.callee(site.func, fn.scope)[0] in marks for site in self.decorators(fn))
-            scope = self._fn_scopes.get(fn.node.id) or self.function_scope(fn)
-            stack = [fn.node.child_by_field_name("body")]
-            while stack:
-                node = stack.pop()
-                if node is None or (not bean and node.type in FUNCTION_NODES):
-                    continue  # a lambda's own sites: with its own scope (functions_by_node)
-                stack.extend(node.named_children)
-                if node.type != "object_creation_expression":
-                    continue
-                site = self.site(node, scope)
-                t = self.resolve_type(site.type_node, scope) if site is not None and site.type_node is not None else None
-                if site is None or site.hidden or not isinstance(t, Ref) or t.qualname.startswith("java.") or self.index.tracked(t.qualname) is not None:
-                    continue
-                for i, arg in enumerate(site.args):
-                    v = self.evaluate(arg, self.scope_at_point(scope, arg))
-                    if isinstance(v, Obj):
-                        if bean and v.type in self.index.types:
-                            self.result.exports.setdefault(f"$$new.{i}.{t.qualname}", v)
-                    elif not isinstance(v, (Instance, ClassValue, FunctionValue, Opaque)):
-                        passed.setdefault(f"$$new.{i}.{t.qualname}", []).append(self.to_value(v))
-        for key, values in sorted(passed.items()):
-            if key not in self.result.exports:
-                self.result.exports[key] = values[0] if all(v == values[0] for v in values) else Dynamic(f"one of {len(values)} arguments")
+
+        def key_of(site: Site, scope: Scope) -> str | None:
+            t = self.resolve_type(site.type_node, scope) if site.node.type == "object_creation_expression" and site.type_node is not None else None
+            if not isinstance(t, Ref) or t.qualname.startswith("java.") or self.index.tracked(t.qualname) is not None:
+                return None
+            return t.qualname
+
+        def bean(fn: FunctionInfo) -> bool:
+            return bool(marks) and any(site.func is not None and self.callee(site.func, fn.scope)[0] in marks for site in self.decorators(fn))
+
+        self.constructor_argument_exports(key_of, bean)
 
     def constructor_arguments(self, fn: FunctionInfo, scope: Scope) -> None:
         """A constructor's parameters that another file of the service passes a tracked object or a
@@ -735,15 +744,8 @@ class JavaAnalyzer(SyntaxAnalyzer):
             return
         qual = f"{self.package}.{fn.cls.qualname}" if self.package else fn.cls.qualname
         params = fn.node.child_by_field_name("parameters")
-        for i, p in enumerate(self.iter_named(params, ("formal_parameter",))):
-            name = p.child_by_field_name("name")
-            found = self.wanted(f"$$new.{i}.{qual}") if name is not None else None
-            if name is None or found is None or isinstance(found, Dynamic):
-                continue
-            if isinstance(found, Obj):
-                scope.bindings[self.text(name)] = Binding(value=Obj(found.type, found.captures, self.text(name), found.origin))
-            else:
-                scope.bindings[self.text(name)] = Binding(value=Named(self.text(name), found))
+        names = [self.text(n) for p in self.iter_named(params, ("formal_parameter",)) if (n := p.child_by_field_name("name")) is not None]
+        self.constructor_parameters(qual, names, scope)
 
     # ================================================================ statements
     def st_local(self, node: Node, scope: Scope) -> None:

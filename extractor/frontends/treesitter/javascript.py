@@ -28,12 +28,14 @@ reads); ``setTimeout(() => controller.abort(), ms)`` is the fetch rule's ``timer
 
 from __future__ import annotations
 
+import functools
+import os
 import posixpath
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ...values import Call, Const, Dynamic, Env, Map, Ref, fold, simplify_concat, strip
+from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, fold, simplify_concat, strip
 from .engine import MAX_LITERAL_ITEMS, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .index import default_words
 from .syntax import SyntaxAnalyzer
@@ -120,6 +122,48 @@ def normalise_module(spec: str, importer: str) -> str:
 words_of = default_words  # what a file using a qualified name must contain: its module (``@grpc/grpc-js``, ``axios``)
 
 
+_CLASS_RE = re.compile(rb"\bclass\s+([A-Z]\w*)")
+_NEW_RE = re.compile(rb"\bnew\s+([A-Z]\w*)\s*(?:<[^;{}()]*>)?\s*\(")  # the classes a file constructs
+_SKIP_DIRS = frozenset({"node_modules", "dist", "build", "out", "coverage", "test", "tests", "__tests__"})
+
+
+@functools.lru_cache(maxsize=8)
+def _constructions(root: str) -> dict[str, tuple[str, ...]]:
+    """Module → the modules of its package (the folder of the nearest ``package.json``) that
+    construct a class it declares (``new OrdersApi(endpoint)``), from the files' text."""
+    declared: dict[str, tuple[str, set[str]]] = {}  # module → (package folder, classes)
+    makers: dict[tuple[str, str], set[str]] = {}  # (package folder, class) → modules constructing it
+    packages: dict[str, str] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _SKIP_DIRS)
+        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        rel_dir = "" if rel_dir == "." else rel_dir
+        parent = packages.get(posixpath.dirname(rel_dir), "") if rel_dir else ""
+        packages[rel_dir] = rel_dir if "package.json" in filenames else parent
+        for name in sorted(filenames):
+            if not name.endswith(SOURCE_SUFFIXES) or name.endswith(".d.ts"):
+                continue
+            try:
+                with open(os.path.join(dirpath, name), "rb") as fh:
+                    text = fh.read(262144)
+            except OSError:
+                continue
+            module = module_path(root, f"{rel_dir}/{name}" if rel_dir else name)
+            package = packages[rel_dir]
+            classes = {c.decode() for c in _CLASS_RE.findall(text)}
+            if classes:
+                declared.setdefault(module, (package, set()))[1].update(classes)
+            for cls in set(_NEW_RE.findall(text)):
+                makers.setdefault((package, cls.decode()), set()).add(module)
+    return {module: tuple(sorted({m for c in classes for m in makers.get((package, c), ()) if m != module})) for module, (package, classes) in declared.items()}
+
+
+def linked_modules(root: Any, module: str) -> tuple[str, ...]:
+    """The modules whose registrations (exports named ``$...``) a file of ``module`` sees: those of
+    its package that construct a class it declares (the constructor's arguments, ``$$new.*``)."""
+    return _constructions(str(root)).get(module, ())
+
+
 @syntax_tables
 class JavaScriptAnalyzer(SyntaxAnalyzer):
     language = "javascript"  # its syntax tables: languages/javascript.toml
@@ -133,6 +177,7 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         self._closure_names: set[str] = set()
         self._class_scopes: dict[int, Scope] = {}
         self._fallbacks: list[tuple[int, str | None]] = []  # (function node id, literal its catch returns), innermost last
+        self._project_modules: set[str] = set()  # modules imported by a relative path
 
     # ================================================================ top level
     def prescan(self, root: Node) -> None:
@@ -168,10 +213,13 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
                 if ident is not None and src is not None:
                     self._bind_module(self.text(ident), normalise_module(self.string_value(src), self.path))
             return
-        module = normalise_module(self.string_value(source), self.path)
+        written = self.string_value(source)
+        module = normalise_module(written, self.path)
         clause = next((c for c in node.named_children if c.type == "import_clause"), None)
         if clause is None:
             return
+        if written.startswith("."):
+            self._project_modules.add(module)  # a module of the project: its classes' constructions are exported
         for part in clause.named_children:
             if part.type == "identifier":  # default import
                 self._bind_module(self.text(part), module)
@@ -388,7 +436,27 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
         scope = super().function_scope(fn, args)
         if fn.node.type == "method_definition" and fn.cls is not None:
             scope.bindings["this"] = Binding(value=Instance(fn.cls, "this"))
+            if args is None and self.module_name and self._member_name(fn.node) == "constructor":
+                # what the package's `new C(...)` pass (collect_exports); a parameter none passes is undefined
+                self.constructor_parameters(fn.cls.name, [n for n, _ in self.function_params(fn.node)], scope, optional_tail=True)
         return scope
+
+    def collect_exports(self) -> None:
+        """The module's exports, and the arguments its functions pass to the constructors of
+        classes imported from other modules of the project (``new OrdersApi(endpoint)``,
+        ``$$new.<index>.OrdersApi``) for those classes' constructors (``function_scope``)."""
+        super().collect_exports()
+        if not self.module_name or not self._project_modules or b"new " not in self.source:
+            return
+
+        def key_of(site: Site, scope: Scope) -> str | None:
+            if site.node.type != "new_expression" or site.func is None or site.func.type != "identifier":
+                return None
+            v = scope.lookup(self.text(site.func))
+            qual = v.value.qualname if v is not None and isinstance(v.value, Ref) else ""
+            return qual.rpartition(".")[2] if qual.rpartition(".")[0] in self._project_modules else None
+
+        self.constructor_argument_exports(key_of)
 
     def walk_body(self, fn: FunctionInfo, scope: Scope) -> None:
         body = fn.node.child_by_field_name("body")
@@ -484,6 +552,11 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
                         tnode = p.child_by_field_name("type")
                         if pat is not None and pat.type == "identifier" and tnode is not None:
                             cls.member_types[self.text(pat)] = (tnode, self.module_scope)
+                        given = self.scope_at(pat).lookup(self.text(pat)) if pat is not None and pat.type == "identifier" and self.module_name else None
+                        if (
+                            pat is not None and given is not None and given.type_node is None and isinstance(given.value, (Named, Obj))
+                        ):  # what the constructions pass
+                            cls.members.setdefault(self.text(pat), []).append((pat, self.scope_at(pat)))
         stack = list(self.iter_named(body))
         while stack:
             node = stack.pop()
@@ -494,9 +567,17 @@ class JavaScriptAnalyzer(SyntaxAnalyzer):
                 if left is not None and right is not None and left.type == "member_expression":
                     obj = left.child_by_field_name("object")
                     prop = left.child_by_field_name("property")
-                    if obj is not None and obj.type == "this" and prop is not None:
+                    if obj is not None and obj.type == "this" and prop is not None and not self._absent(right, node):
                         cls.members.setdefault(self.text(prop), []).append((right, self.scope_at(node)))
             stack.extend(node.named_children)
+
+    def _absent(self, value: Node, at: Node) -> bool:
+        """A constructor parameter no construction of the service passes (``undefined``): assigning
+        it gives the field no value (``if (basePath) { this.basePath = basePath; }``)."""
+        if value.type != "identifier":
+            return False
+        b = self.scope_at(at).lookup(self.text(value))
+        return b is not None and isinstance(b.value, Named) and b.value.value == Const(None) and b.value.name == self.text(value)
 
     def class_bases(self, cls: ClassInfo) -> list[str]:
         out: list[str] = []

@@ -320,6 +320,8 @@ class SummaryRecorder:
         v = self._cheap(an, node, scope, 0)
         if deep and type(v) is Dynamic and node.type in an.IDENTIFIER_TYPES:
             return self.value(an, node, scope)
+        if deep and v is None and node.type in an.CALL_TYPES and (site := an.site(node, scope)) is not None and not site.args and not site.kwargs:
+            return self.value(an, node, scope)  # a getter's result (endpoints.getOrders(): a setting), as known
         if type(v) in _LEAVES:
             leaf: Value = v  # one of _LEAVES: a public Value
             return leaf

@@ -1216,6 +1216,67 @@ class SyntaxAnalyzer(Analyzer):
         found = self.wanted(name)
         return found if isinstance(found, Obj) else None
 
+    def constructor_argument_exports(self, key_of: Any, objects_in: Any = None) -> None:
+        """The arguments the file's functions pass to constructors of other classes of the service,
+        exported as ``$$new.<argument index>.<key_of(site, scope)>`` (None: not such a class) for the
+        constructor's parameters (``constructor_parameters``): the sites that agree give that value,
+        else an unknown one (the scan merges the files' likewise). A tracked object only from the
+        functions ``objects_in(fn)`` accepts (a bean method: the object is built once), with the
+        lambdas inside them; ``$$new.n.<key>``: the number of arguments the sites pass."""
+        passed: dict[str, list[Value]] = {}
+        functions = self.functions_by_node
+        starts: list[tuple[Node | None, Scope, bool]] = [(self.tree.root_node, self.module_scope, False)]  # module code, field initialisers
+        for fn in list(functions.values()):
+            objects = objects_in is not None and objects_in(fn)
+            starts.append((fn.node.child_by_field_name("body"), self._fn_scopes.get(fn.node.id) or self.function_scope(fn), objects))
+        for start, scope, objects in starts:
+            stack = [start]
+            while stack:
+                node = stack.pop()
+                if node is not None and not objects and node.type in self.FUNCTION_TYPES and node.id not in functions:
+                    lit = self.literal_function(node, scope)  # a function literal the walk left (a provider's useFactory)
+                    starts.append((lit.node.child_by_field_name("body"), self._fn_scopes.get(lit.node.id) or self.function_scope(lit), False))
+                    continue
+                if node is None or (not objects and (node.id in functions or node.type in self.FUNCTION_TYPES)):
+                    continue  # a function's own sites: with its own scope
+                stack.extend(node.named_children)
+                site = self.site(node, scope) if node.type in self.CALL_TYPES else None
+                key = key_of(site, scope) if site is not None and not site.hidden and not site.kwargs else None
+                if site is None or key is None:
+                    continue
+                passed.setdefault(f"$$new.n.{key}", []).append(Const(len(site.args)))
+                for i, arg in enumerate(site.args):
+                    v = self.evaluate(arg, self.scope_at_point(scope, arg))
+                    if isinstance(v, Obj):
+                        if objects and v.type in self.index.types:
+                            self.result.exports.setdefault(f"$$new.{i}.{key}", v)
+                    elif not isinstance(v, (Instance, ClassValue, FunctionValue, Opaque)):
+                        passed.setdefault(f"$$new.{i}.{key}", []).append(self.to_value(v))
+        for name, values in sorted(passed.items()):
+            if name not in self.result.exports:
+                self.result.exports[name] = values[0] if all(v == values[0] for v in values) else Dynamic(f"one of {len(values)} arguments")
+
+    def constructor_parameters(self, key: str, params: Sequence[str], scope: Scope, optional_tail: bool = False) -> None:
+        """A constructor's parameters bound to what the service's constructions pass
+        (``constructor_argument_exports``): a tracked object or a known value, when every site
+        passes as many arguments as it has parameters (another count: another overload); with
+        ``optional_tail`` (one implementation: TypeScript's overloads, optional parameters), also
+        when they pass fewer, the parameters after them absent (``undefined``)."""
+        count = strip(self.wanted(f"$$new.n.{key}")) if params else None
+        given = [self.wanted(f"$$new.{i}.{key}") if name else None for i, name in enumerate(params)]  # all asked: one package round brings them
+        if not isinstance(count, Const) or not isinstance(count.value, int) or count.value > len(params):
+            return
+        if count.value < len(params) and not optional_tail:
+            return
+        for name in params[count.value :]:
+            if name:
+                scope.bindings[name] = Binding(value=Named(name, Const(None)))
+        for name, found in zip(params[: count.value], given):
+            if isinstance(found, Obj):
+                scope.bindings[name] = Binding(value=Obj(found.type, found.captures, name, found.origin))
+            elif found is not None and not isinstance(found, Dynamic):
+                scope.bindings[name] = Binding(value=Named(name, found))
+
     @staticmethod
     def registry_name(as_type: str, key: str) -> str:
         """The export name of a registration: its last dotted part is a word the consumer's text
