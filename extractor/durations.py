@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .values import BinOp, Call, Const, Dynamic, Env, Named, Obj, Seq, Value, describe, strip
+from .values import ONE_OF, BinOp, Call, Const, Dynamic, Env, Named, Obj, Seq, Value, describe, strip
 
 _UNIT_MS = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "min": 60_000.0, "h": 3_600_000.0}
 _DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ns|us|ms|s|m|min|h)\s*$")
@@ -34,6 +34,7 @@ class Timeout:
     constant: str = ""
     connect_ms: float | None = None
     source_of: str = ""  # with several timeouts (MIN_CALL): the label of the one that applies
+    choices: tuple[float, ...] = ()  # one of several a condition chooses (ONE_OF): each; ms is the longest
 
     def fields(self, prefix: str = "timeout") -> dict[str, Any]:
         out: dict[str, Any] = {f"{prefix}_ms": _num(self.ms), f"{prefix}_source": self.source}
@@ -47,6 +48,8 @@ class Timeout:
             out[f"connect_{prefix}_ms"] = _num(self.connect_ms)
         if self.source_of:
             out[f"{prefix}_from"] = self.source_of
+        if self.choices:
+            out[f"{prefix}_choices_ms"] = [_num(c) for c in self.choices]
         return out
 
 
@@ -125,6 +128,8 @@ def _interpret(value: Value, spec: dict[str, Any], factor: float, source: str | 
     if isinstance(value, Call):
         if value.func == MIN_CALL:
             return _smallest(value, spec, factor, source, constant)
+        if value.func == ONE_OF:
+            return _one_of(value, spec, factor, source, constant)
         unit = (spec.get("functions") or {}).get(value.func)
         if unit is not None and len(value.args) == 1:  # Duration.ofSeconds(5), TimeSpan.FromSeconds(5)
             return _interpret(value.args[0], spec, _UNIT_MS[unit], source, constant)
@@ -210,6 +215,17 @@ def _smallest(value: Call, spec: dict[str, Any], factor: float, source: str | No
     if dynamic is not None:
         return Timeout(None, "dynamic", dynamic.expr, dynamic.env, dynamic.constant, None, dynamic_label)
     return Timeout(None, "none", constant=constant)
+
+
+def _one_of(value: Call, spec: dict[str, Any], factor: float, source: str | None, constant: str) -> Timeout:
+    """One of several timeouts a condition chooses (``ONE_OF``: ``c ? 10000 : 2500``): when each is
+    known, the longest (the most the caller may wait) with every one in ``choices``; else dynamic."""
+    got = [_interpret(v, spec, factor, source, constant) for v in value.args]
+    known = [t.ms for t in got if t.ms is not None]
+    if not got or len(known) != len(got):
+        return Timeout(None, "dynamic", expr=describe(value), constant=constant)
+    longest = max(got, key=lambda t: t.ms or 0.0)
+    return Timeout(longest.ms, longest.source, describe(value), longest.env, constant, choices=tuple(known))
 
 
 def _first(obj: Obj, names: Any, spec: dict[str, Any], factor: float, source: str | None, constant: str, forever: bool = False) -> Timeout | None:

@@ -117,6 +117,8 @@ class CallEdge:
         for c in self.calls:
             if c.unbounded:
                 out.append(Sourced(None, c.location, "no timeout"))
+            elif c.timeout_choices:  # a condition chooses among them: each
+                out.extend(Sourced(ms, c.location, c.timeout_detail) for ms in c.timeout_choices)
             elif c.timeout_ms is not None:
                 out.append(Sourced(float(c.timeout_ms), c.location, c.timeout_detail))
         return out
@@ -830,6 +832,7 @@ def _through_calls(result: ScanResult, inferred: InferredContracts) -> InferredC
                     path=match.url_path(url) if call.protocol == "http" else call.path,
                     timeout_ms=site.get("timeout_ms"),
                     timeout_source=str(site.get("timeout_source") or "none"),
+                    timeout_choices=tuple(float(ms) for ms in site.get("timeout_choices_ms") or ()),
                     endpoint=call.endpoint if (service or None) == call.callee else None,
                 )
             )

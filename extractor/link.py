@@ -283,7 +283,7 @@ def link(
             )
     resolve_grpc_servers(facts)  # a generated client with no address: the one service serving it
     apply_decorator_summaries(facts, results, service_of, links)
-    apply_wrapper_sites(facts, wrapped, results, service_of)
+    apply_wrapper_sites(facts, wrapped, results, service_of, links)
     apply_id_sites(facts, idflows, results, service_of, links)
     apply_process_defaults(facts, results, service_of, rules, tables)
     facts.extend(breaker_sites(facts, wrapping, results, service_of))
@@ -661,6 +661,7 @@ def wrapper_params(raw: dict[str, Any], summary: Any, scope: str) -> tuple[Any, 
     address, method or timeout read, when any (else None): an in-house wrapper's library call (also
     an argument hidden in the wrapper's ``**kwargs`` that the call spreads on: its call sites' keywords)."""
     by_name = {f.qualname: f for f in summary.functions}
+    start = scope
     while scope:  # a closure's call (def _get(): return session.get(url)) reads its enclosing function's parameters
         fn = by_name.get(scope)
         names = frozenset(p.name for p in fn.params) if fn is not None else frozenset()
@@ -673,7 +674,58 @@ def wrapper_params(raw: dict[str, Any], summary: Any, scope: str) -> tuple[Any, 
         if fn is not None and used:
             return fn, frozenset(used)
         scope = scope.rpartition(".")[0]
-    return None
+    return _constructor_params(raw, by_name, start)
+
+
+CONSTRUCTOR = "__init__"
+"""The method a class call runs (Python's): its ``members`` (``FunctionSummary``) are the attributes
+it sets from its parameters."""
+SELF_PREFIX = "self."
+
+
+def _member_leaves(raw: dict[str, Any]) -> Iterable[tuple[str, str, str]]:
+    """(text, attribute, rest) of the ``self.attribute.rest`` reads in a call's address, method or timeout."""
+    for key in WRAPPER_FIELDS:
+        v = raw.get(key)
+        for x in walk(v) if isinstance(v, _WRAPPED_TYPES) else ():
+            if isinstance(x, Dynamic) and x.text.startswith(SELF_PREFIX):
+                attr, dot, rest = x.text[len(SELF_PREFIX) :].partition(".")
+                yield x.text, attr, dot + rest
+
+
+def _constructor_params(raw: dict[str, Any], by_name: dict[str, Any], scope: str) -> tuple[Any, frozenset[str]] | None:
+    """A method's call whose fields read attributes its class's constructor sets from its parameters
+    (``get(url=self.api_request.url)`` with ``self.api_request = api_request`` in ``__init__``): the
+    constructor and those parameters; its call sites (the class's calls) are the wrapper's."""
+    fn = by_name.get(scope)
+    init = by_name.get(f"{fn.cls}.{CONSTRUCTOR}") if fn is not None and fn.cls else None
+    members = dict(init.members) if init is not None else {}
+    used = {m.text for _, attr, _ in _member_leaves(raw) if isinstance(m := members.get(attr), Dynamic)}
+    if members:  # self.url read as the parameter it is set from (the engine's value of the member): url
+        given = {m.text for m in members.values() if isinstance(m, Dynamic)}
+        used |= _param_names_dotted(raw, frozenset(given))
+    return (init, frozenset(used)) if used else None
+
+
+def _param_names_dotted(raw: dict[str, Any], names: frozenset[str]) -> set[str]:
+    """The parameters among ``names`` that the call's address, method or timeout read (``url``, ``req.url``)."""
+    return {
+        x.text.partition(".")[0]
+        for k in WRAPPER_FIELDS
+        if isinstance(raw.get(k), _WRAPPED_TYPES)
+        for x in walk(raw[k])
+        if isinstance(x, Dynamic) and x.text.partition(".")[0] in names
+    }
+
+
+def _member_raw(raw: dict[str, Any], fn: Any, lookup: Callable[[Ref], Value | None]) -> dict[str, Any]:
+    """``raw`` with its ``self.x.rest`` reads written as the constructor parameter ``x`` is set from
+    (``api_request.url``): the names a call site's binding gives values (``_member_value``)."""
+    members = dict(getattr(fn, "members", ()))
+    swaps: dict[str, Value] = {text: Dynamic(m.text + rest) for text, attr, rest in _member_leaves(raw) if isinstance(m := members.get(attr), Dynamic)}
+    if not swaps:
+        return raw
+    return {k: substitute(v, lookup, params=swaps) if k in WRAPPER_FIELDS and isinstance(v, _WRAPPED_TYPES) else v for k, v in raw.items()}
 
 
 def outer_wrappers(summary: Any, called: set[str]) -> set[str]:
@@ -734,9 +786,24 @@ def _unspread(raw: dict[str, Any], params: frozenset[str], binding: dict[str, Va
 
 
 SiteOf = Callable[[tuple[str, str]], list[tuple[str, Any, Any]]]
+InnerOf = Callable[[str, Any, Any, str], "tuple[Any, Any] | None"]
+"""(file, calling function or None, call site, an argument's text) → the constructor call that
+argument is (its call site and the constructor's summary), when the file's summary has it."""
 
 
-def _wrapper_entries(fact: Fact, w: WrappedCall, sites_of: SiteOf) -> tuple[dict[tuple[Any, ...], dict[str, Any]], set[str]]:
+def _member_value(fn: Any, site: Any, param: str, chain: list[str], at: tuple[str, Any], inner_of: InnerOf, depth: int = 0) -> Value | None:
+    """The value a call site gives ``param.chain`` (``api_request.url``): the parameter's argument,
+    then, while the chain goes on, the attribute the argument's constructor call
+    (``ApiRequest(url=..., timeout=...)``) sets from its own arguments; None when not known."""
+    v = _bind(fn, site).get(param)
+    if not chain or v is None:
+        return v
+    found = inner_of(at[0], at[1], site, v.text) if isinstance(v, Dynamic) and depth < WRAPPER_DEPTH else None
+    member = dict(found[1].members).get(chain[0]) if found is not None else None
+    return _member_value(found[1], found[0], member.text, chain[1:], at, inner_of, depth + 1) if found is not None and isinstance(member, Dynamic) else None
+
+
+def _wrapper_entries(fact: Fact, w: WrappedCall, sites_of: SiteOf, inner_of: InnerOf | None = None) -> tuple[dict[tuple[Any, ...], dict[str, Any]], set[str]]:
     """The ``through`` entries of one wrapped call (by call site) and the parameters some site passes."""
     entries: dict[tuple[Any, ...], dict[str, Any]] = {}
     passed: set[str] = set()
@@ -748,8 +815,23 @@ def _wrapper_entries(fact: Fact, w: WrappedCall, sites_of: SiteOf) -> tuple[dict
         if made in done:
             return
         done.add(made)
+        dotted = sorted(
+            {
+                x.text
+                for k in WRAPPER_FIELDS
+                if isinstance(raw.get(k), _WRAPPED_TYPES)
+                for x in walk(raw[k])
+                if isinstance(x, Dynamic) and x.text.partition(".")[0] in params
+            }
+            - params
+        )  # api_request.url: an attribute of what a constructor parameter is given (_member_raw)
         for path, owner, site in sites_of(key):
             binding = _bind(fn, site)
+            for name in dotted:
+                param, *chain = name.split(".")
+                found = _member_value(fn, site, param, chain, (path, owner), inner_of) if inner_of is not None else None
+                if found is not None:
+                    binding[name] = found
             passed.update(p for p in params if p in dict(site.kwargs) or any(q.name == p for q in fn.params[: len(site.args)]))
             bound = {
                 k: substitute(_bind_methods(v, binding, w.methods), w.lookup, params=binding) if k in WRAPPER_FIELDS and isinstance(v, _WRAPPED_TYPES) else v
@@ -767,13 +849,49 @@ def _wrapper_entries(fact: Fact, w: WrappedCall, sites_of: SiteOf) -> tuple[dict
             out = finalize(fact.kind, dict(bound), w.rule, w.ctx)
             entry = {"file": path, "line": site.line, "method": out.get("method"), "url": out.get("url"), "target": out.get("target")}
             entry.update({"timeout_ms": out.get("timeout_ms"), "timeout_source": out.get("timeout_source")})
+            if out.get("timeout_choices_ms"):
+                entry["timeout_choices_ms"] = out["timeout_choices_ms"]
+            entry[_SITE_POLICIES] = [FactRef(k, path) for k in site.policies]  # popped by _site_attempts
             entries.setdefault((path, site.line, site.col), entry)
 
     follow((fact.file, w.function.qualname), w.function, w.params, w.raw, 1)
     return entries, passed
 
 
-def apply_wrapper_sites(facts: list[Fact], wrapped: dict[int, WrappedCall], results: list[FileResult], service_of: dict[str, str | None]) -> None:
+_SITE_POLICIES = "_policies"
+
+
+def _site_attempts(fact: Fact, entries: list[dict[str, Any]], facts: list[Fact], own: list[FactRef]) -> None:
+    """A retry around a wrapper's call site (``for _ in range(2): send_request(...)``) runs the
+    wrapped call at that site only: when some site is inside a retry policy, each ``through`` entry
+    gets ``retry_attempts``: its site's retries times the wrapper's own (those of the call's that
+    cover no site: a same-file site's policy reaches the call too, one hop)."""
+    by_key = {(f.file, f.key): f for f in facts if f.kind == "retry_policy"}
+    at_sites = [[r for r in e.pop(_SITE_POLICIES, ()) if (r.file, r.key) in by_key] for e in entries]
+    if not any(at_sites):
+        return
+    around = {r for refs in at_sites for r in refs}
+    mine = [r for r in (FactRef(r.key, r.file or fact.file) for r in own) if (r.file, r.key) in by_key and r not in around]
+    for entry, refs in zip(entries, at_sites):
+        attempts: int | None = 1
+        for r in mine + refs:
+            a = by_key[(r.file, r.key)].fields.get("attempts")
+            attempts = None if attempts is None or a is None else attempts * a
+        entry["retry_attempts"] = attempts
+
+
+def _constructors(index: Any, call: Any) -> list[tuple[str, str]]:
+    """The constructor a call of a class of the service runs (``ApiCall(...)``: ``ApiCall.__init__``)."""
+    return list(index.by_full.get(f"{call.callee.replace('().', '.')}.{CONSTRUCTOR}", ())) if call.callee else []
+
+
+def apply_wrapper_sites(
+    facts: list[Fact],
+    wrapped: dict[int, WrappedCall],
+    results: list[FileResult],
+    service_of: dict[str, str | None],
+    links: dict[int, list[FactRef]] | None = None,
+) -> None:
     """A library call inside an in-house wrapper (function or method) whose address, method or
     timeout come from the wrapper's parameters stays one fact; it carries ``through``: the call
     sites of the wrapper in the service (across files, through at most ``WRAPPER_DEPTH`` wrappers
@@ -802,16 +920,33 @@ def apply_wrapper_sites(facts: list[Fact], wrapped: dict[int, WrappedCall], resu
                     for call in calls:
                         if call.callee is None and call.local is None:  # an unresolved name (x.get(...)): any function of that name, too wide here
                             continue
-                        for target in dict.fromkeys(_resolve(index, call, path)):
+                        for target in dict.fromkeys([*_resolve(index, call, path), *_constructors(index, call)]):
                             table.setdefault(target, []).append((path, owner, call))
             callers[svc] = table
         return callers[svc].get(key, [])
 
+    def inner_of(svc: str | None, path: str, owner: Any, site: Any, text: str) -> tuple[Any, Any] | None:
+        """The one constructor call (of a class whose constructor sets members) written as an
+        argument of ``site`` whose source is ``text`` (``ApiRequest(url=..., ...)``)."""
+        index = indexes.get(svc)
+        summary = index.files.get(path) if index is not None else None
+        if index is None or summary is None:
+            return None
+        head = text.partition("(")[0].strip().rpartition(".")[2]
+        found = []
+        for c in owner.calls if owner is not None else summary.calls:
+            if c.name == head and (site.line, site.col) < (c.line, c.col) and c.line <= site.end_line:
+                inits = [f for k in _constructors(index, c) for f in index.functions.get(k, ())[:1] if f.members]
+                found += [(c, inits[0])] if len(inits) == 1 else []
+        return found[0] if len(found) == 1 else None
+
     for i, w in sorted(wrapped.items()):
         fact = facts[i]
-        entries, passed = _wrapper_entries(fact, w, functools.partial(sites_of, fact.service))
+        w.raw = _member_raw(w.raw, w.function, w.lookup)
+        entries, passed = _wrapper_entries(fact, w, functools.partial(sites_of, fact.service), functools.partial(inner_of, fact.service))
         if entries:
             fact.fields["through"] = [entries[k] for k in sorted(entries)]
+            _site_attempts(fact, fact.fields["through"], facts, (links or {}).get(i, []))
         defaults = {p.name: p.default for p in w.function.params if p.name in w.params and p.default is not None and p.name not in passed}
         if not entries:
             defaults = {k: v for k, v in defaults.items() if not (isinstance(v, Const) and v.value is None)}

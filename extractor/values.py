@@ -120,6 +120,9 @@ Value = Const | Named | Ref | Env | Seq | Map | Obj | Call | BinOp | Concat | Dy
 
 UNKNOWN = Dynamic("")
 
+ONE_OF = "$oneof"
+"""``Call(ONE_OF, (a, b))``: one of several known numbers, as a condition chooses (``c ? 10000 : 2500``)."""
+
 CLIENT_DEFAULT = "_client_default"
 """A call's raw field, true when its timeout is the one its client (or the process) was given as a
 default because the call passes none: ``timeout_source`` is then ``client_default``."""
@@ -329,6 +332,8 @@ def describe(v: Value | None) -> str:
     if isinstance(v, Obj):
         args = ", ".join(f"{k}={describe(x)}" for k, x in v.captures)
         return f"{v.name or v.type}({args})"
+    if isinstance(v, Call) and v.func == ONE_OF:
+        return " | ".join(describe(x) for x in v.args)
     if isinstance(v, Call):
         func = "min" if v.func == "$min" else v.func  # durations.MIN_CALL: the smallest of several timeouts
         return f"{func}(" + ", ".join([describe(x) for x in v.args] + [f"{k}={describe(x)}" for k, x in v.kwargs]) + ")"

@@ -138,6 +138,7 @@ class CodeCall:
     scope: str
     location: Location
     endpoint: CodeEndpoint | None = None
+    timeout_choices: tuple[float, ...] = ()  # a condition chooses among these (timeout_ms is the longest)
     route_match: str | None = None  # a proxy route's match (the paths it takes), as its configuration writes it
     background: bool = False  # made on the library's own schedule (schedule: background), not by a request the service serves
 
@@ -342,6 +343,7 @@ def _call(f: Fact, by_id: dict[str, Fact], ids: Iterable[IdFlow], endpoints: dic
         location=fact_location(f),
         route_match=_text(f.fields.get("match")) if f.kind == "proxy_route" else None,
         background=f.fields.get("schedule") == "background",
+        timeout_choices=tuple(float(ms) for ms in fields.timeout_choices_ms),
     )
     if call.callee and f.kind != "proxy_route":  # a route forwards every request its predicate matches, not one operation
         ep = find_endpoint(call, endpoints.get(call.callee, ()))

@@ -42,7 +42,8 @@ class CallSite:
     module-qualified names of same-file functions passed as arguments (callbacks, tasks).
     ``line`` and ``end_line`` are 1-based, ``col`` is the 1-based byte column of the call's start.
     Arguments are values as far as cheap to know, else their source text (``Dynamic``). A Python
-    ``**opts`` argument is the keyword ``"**"``.
+    ``**opts`` argument is the keyword ``"**"``. ``policies`` are the keys of the file's retry
+    policies and breakers whose scope the call is made in (a retry loop around it).
     """
 
     line: int
@@ -54,6 +55,7 @@ class CallSite:
     args: tuple[Value, ...] = ()
     kwargs: tuple[tuple[str, Value], ...] = ()
     functions: tuple[str, ...] = ()
+    policies: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,8 @@ class FunctionSummary:
     type's. ``returns`` is the value the engine evaluated for a call without arguments, when it
     did (a factory's object: ``Obj``; a same-file class's instance: ``Call`` of the class).
     ``facts`` are the keys (``RawFact.key``) of the facts emitted directly inside it.
+    ``members`` (a constructor): the instance attributes it sets from its parameters
+    (``self.url = url``: ``("url", Dynamic("url"))``), which its call sites give values.
     """
 
     qualname: str
@@ -78,6 +82,7 @@ class FunctionSummary:
     returns: Value | None = None
     calls: tuple[CallSite, ...] = ()
     facts: tuple[int, ...] = ()
+    members: tuple[tuple[str, Value], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

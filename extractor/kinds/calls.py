@@ -65,9 +65,11 @@ TIMEOUT_FIELDS = FieldGroup(
         connect_timeout_ms  ms      -    The connection timeout in milliseconds, when the client sets one apart.
         timeout_from        string  -    When several limits apply (a Go client's Timeout and the request context's deadline), the one timeout_ms is: client, context.
         timeout_scope       string  -    What timeout_ms bounds: `call` — the whole call, the retries the client makes inside it included (.NET HttpClient.Timeout around its handler pipeline); absent — each attempt.
+        timeout_choices_ms  array   -    When a condition chooses the timeout among known values (`c ? 10000 : 2500`): each in milliseconds, in the code's order; timeout_ms is the longest. Absent otherwise.
         """,
         timeout_source={"enum": list(TIMEOUT_SOURCES)},
         timeout_scope={"enum": list(TIMEOUT_SCOPES)},
+        timeout_choices_ms={"items": {"type": "number"}},
     ),
 )
 
@@ -98,8 +100,11 @@ THROUGH = Shape(
         target          target   req  Where the call goes from this call site.
         timeout_ms      ms       req  The call's timeout at this call site in milliseconds, or null.
         timeout_source  -        req  Where that timeout comes from.
+        timeout_choices_ms  array  -  When a condition chooses the timeout at this call site among known values: each in milliseconds; timeout_ms is the longest. Absent otherwise.
+        retry_attempts  integer?  -   Total tries of the call at this call site, when a retry covers some call site of the wrapper (a retry loop around it): the site's retry policies' attempts times the wrapper's own (null when unbounded or unknown). Absent otherwise: the call's `retry_attempts`.
         """,
         timeout_source={"enum": list(TIMEOUT_SOURCES)},
+        timeout_choices_ms={"items": {"type": "number"}},
     ),
 )
 """An item of a call's ``through`` (the link stage's ``apply_wrapper_sites``)."""

@@ -73,6 +73,8 @@ def attribute(f: Field) -> tuple[str, str, str | None]:
         if f.shape is not None:
             return f"tuple[{f.shape.view}, ...]", "()", f.shape.view
         items = schema.get("items", {})
+        if items.get("type") in ("number", "integer"):  # numbers (timeout_choices_ms)
+            return "tuple[int | float, ...]", "()", None
         if items.get("type") != "string":
             raise ValueError(f"field {f.name}: an array of {items} has no view type (give the field a Shape)")
         return "tuple[str, ...]", "()", None

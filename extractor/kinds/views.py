@@ -44,6 +44,8 @@ class ThroughSite(KindView):
     target: TargetView = field(default_factory=TargetView)
     timeout_ms: int | float | None = None
     timeout_source: str | None = None
+    timeout_choices_ms: tuple[int | float, ...] = ()
+    retry_attempts: int | None = None
 
     NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {"target": TargetView.of}
 
@@ -70,6 +72,7 @@ class CallView(KindView):
     connect_timeout_ms: int | float | None = None
     timeout_from: str | None = None
     timeout_scope: str | None = None
+    timeout_choices_ms: tuple[int | float, ...] = ()
 
     NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {"target": TargetView.of, "through": ThroughSite.of}
 

@@ -520,7 +520,7 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
             return a
         if isinstance(b, Obj):
             return b
-        return self._env_or_default(kids[1], a, b, scope) or Opaque(node)
+        return self._env_or_default(kids[1], a, b, scope) or self.one_of([a, b]) or Opaque(node)
 
     def _env_or_default(self, cond: Node, a: Any, b: Any, scope: Scope) -> Env | None:
         """``A if E is None else E`` (``E`` an environment read, also in parentheses): ``E`` with

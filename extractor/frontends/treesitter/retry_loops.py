@@ -66,6 +66,7 @@ if TYPE_CHECKING:
 RETRY_WORDS = re.compile(r"(?i)(attempt|retr(y|ies)|tries|backoff|^n_?try$|^try_?count)")
 RETRY_PARTS = frozenset({"attempt", "attempts", "retry", "retries", "retrying", "retried", "tries", "backoff"})
 RETRY_WHOLE = re.compile(r"(?i)^(n_?try|try_?count)$")
+DISCARD = "_"  # a counting loop's variable that nothing reads: the body is done N times
 SLEEP_NAMES = re.compile(r"(?i)(^|[._])(sleep|delay|wait|pause|backoff)[a-z]*$")
 RANDOM_CALL = re.compile(r"(?i)random|jitter|(^|[._])(rand|randint|randn|intn|uniform|expovariate|randbelow)$")
 POWER_CALL = re.compile(r"(?i)(^|[._])pow$")
@@ -370,8 +371,8 @@ class TsRetryLoops(RetryLoopEvents):
         if kind == "for_each":
             if not named:
                 return None  # for (const item of items) with try/catch: item processing
-        elif not sleeps and not named:
-            return None
+        elif not sleeps and not named and not (kind == "for" and DISCARD in words and self.exits_on_success(an, body)):
+            return None  # for _ in range(2): try ... (do it N times until it succeeds) is evidence of its own
         if kind == "while" and not self.exits_on_success(an, body):
             return None  # a retry loop exits on success
         retry_on = self._names(an, handlers, scope)

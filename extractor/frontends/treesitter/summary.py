@@ -207,6 +207,7 @@ class SummaryRecorder:
             args,
             kwargs,
             tuple(passed) if passed else (),
+            tuple(r.key for r in an.policies.stack if r.file in ("", self.path)) if an.policies.stack else (),
         )
         fn = scope.function if scope is not None else None
         if fn is None:
@@ -322,6 +323,10 @@ class SummaryRecorder:
             return self.value(an, node, scope)
         if deep and v is None and node.type in an.CALL_TYPES and (site := an.site(node, scope)) is not None and not site.args and not site.kwargs:
             return self.value(an, node, scope)  # a getter's result (endpoints.getOrders(): a setting), as known
+        if v is None and deep and node.type not in an.CALL_TYPES:  # BASE + "/1" given to a function of the package
+            return self.value(an, node, scope)
+        if v is None and node.type in an.SUBSCRIPT_TYPES and "string" in getattr(node.child_by_field_name("subscript"), "type", ""):
+            return self.value(an, node, scope)  # a mapping's item by a literal key (app.config["TIMEOUT"]): a setting, as known
         if type(v) in _LEAVES:
             leaf: Value = v  # one of _LEAVES: a public Value
             return leaf
@@ -406,6 +411,8 @@ class SummaryRecorder:
             if args is None or node_id not in by_node:
                 by_node[node_id] = v
         functions = []
+        members_of = getattr(an, "constructor_members", None)  # the adapter's: self.x = parameter in a constructor
+        infos = {rec.node_id: fn for fn, rec in self._infos.values()} if members_of is not None else {}
         for rec in sorted(self._fns.values(), key=lambda r: (r.line, r.start, r.qualname)):
             ret = by_node.get(rec.node_id)
             value = self._public(an, ret) if ret is not None else None
@@ -424,6 +431,7 @@ class SummaryRecorder:
                     value,
                     tuple(sorted(rec.calls, key=site_key)),
                     tuple(rec.facts),
+                    members_of(infos[rec.node_id]) if members_of is not None and rec.cls and rec.node_id in infos else (),
                 )
             )
         return FileSummary(

@@ -61,7 +61,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...environment.svcconfig import config_ref, placeholder_value
 from ...templates import render, template_vars
-from ...values import Call, Concat, Const, Dynamic, Env, Named, Obj, Ref, Value, simplify_concat, strip, walk
+from ...values import ONE_OF, Call, Concat, Const, Dynamic, Env, Named, Obj, Ref, Value, simplify_concat, strip, walk
 from .engine import Analyzer, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 
 if TYPE_CHECKING:
@@ -601,7 +601,16 @@ class SyntaxAnalyzer(Analyzer):
         values = [self.evaluate(b, scope) for b in branches]
         if values and all(self.is_value(v) for v in values) and all(strip(v) == strip(values[0]) for v in values):
             return values[0]
-        return Opaque(node)
+        return self.one_of(values) or Opaque(node)
+
+    def one_of(self, values: Sequence[Any]) -> Value | None:
+        """The branches of a conditional that are all known numbers and differ (``c ? 10000 : 2500``):
+        one of them, as the condition chooses (``values.ONE_OF``, in the code's order); else None."""
+        known = [self.to_value(v) for v in values if self.is_value(v)]
+        numbers = [c for v in known if isinstance(c := strip(v), Const) and isinstance(c.value, (int, float)) and not isinstance(c.value, bool)]
+        if len(values) < 2 or len(numbers) != len(values):
+            return None
+        return Call(ONE_OF, tuple(dict.fromkeys(known)))
 
     def eval_ternary(self, node: Node, scope: Scope) -> Any:
         """``c ? a : b`` (``consequence`` / ``alternative`` fields): the value both branches have."""
