@@ -242,3 +242,122 @@ def test_cold_warm_and_every_source_file_changed_give_the_facts_of_an_uncached_s
         k: uncached.stats[k] for k in ("files", "files_parsed", "lines", "lines_parsed")
     }
     assert changed.call_index.services == uncached.call_index.services
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, "utf-8")
+    return root
+
+
+SHIPPING = "shipping/src/main/java/com/acme/shipping/"
+JAVA_MAKERS = {  # CartHelper's URL is the argument another file passes to its constructor (scan's maker pass)
+    "shipping/pom.xml": "<project><artifactId>shipping</artifactId></project>\n",
+    SHIPPING + "CartHelper.java": (
+        "package com.acme.shipping;\n\nimport java.io.IOException;\n\n"
+        "import org.apache.http.client.methods.CloseableHttpResponse;\nimport org.apache.http.client.methods.HttpPost;\n"
+        "import org.apache.http.impl.client.CloseableHttpClient;\nimport org.apache.http.impl.client.HttpClients;\n\n"
+        "public class CartHelper {\n    private String baseUrl;\n\n"
+        "    public CartHelper(String baseUrl) {\n        this.baseUrl = baseUrl;\n    }\n\n"
+        "    public String addToCart(String id) {\n        try (CloseableHttpClient httpClient = HttpClients.createDefault()) {\n"
+        "            CloseableHttpResponse res = httpClient.execute(new HttpPost(baseUrl + id));\n"
+        '            return res.getStatusLine().toString();\n        } catch (IOException e) {\n            return "";\n        }\n    }\n}\n'
+    ),
+    SHIPPING + "Controller.java": (
+        "package com.acme.shipping;\n\npublic class Controller {\n    public String confirm(String id) {\n        return id;\n    }\n}\n"
+    ),
+}
+JAVA_MADE = '        return new CartHelper("http://cart:8080/shipping/").addToCart(id);\n'
+
+
+def test_a_java_file_gaining_and_losing_a_construction_of_another_files_class(catalog, tmp_path):
+    """Controller.java gains ``new CartHelper(URL)`` (no rule's words: the prefilter drops it before
+    and after): CartHelper's URL changes, in a warm scan and in an uncached one of the same process
+    (no index of the constructions kept from the last scan's tree), then goes back."""
+    root = write_tree(tmp_path / "repo", JAVA_MAKERS)
+    folder = tmp_path
+    first = rescan(root, catalog, folder)
+    assert '"rule": "java.http.apache-httpclient"' in first and "http://cart:8080/shipping/" not in first
+    edit(root / SHIPPING / "Controller.java", "        return id;\n", JAVA_MADE)
+    gained = rescan(root, catalog, folder)
+    assert '"url": "http://cart:8080/shipping/{id}"' in gained
+    edit(root / SHIPPING / "Controller.java", JAVA_MADE, "        return id;\n")
+    assert rescan(root, catalog, folder) == first
+
+
+CHECKOUT = "checkout/src/"
+TS_MAKERS = {  # OrdersApi's base path is the argument another module passes to its constructor
+    "checkout/package.json": '{ "name": "checkout", "version": "1.0.0", "dependencies": { "request": "^2.88.0" } }\n',
+    CHECKOUT + "ordersApi.ts": (
+        "import localVarRequest from 'request';\n\nexport class OrdersApi {\n  private base: string;\n\n"
+        "  constructor(base: string) {\n    this.base = base;\n  }\n\n"
+        "  public create(order: any, cb: any) {\n    localVarRequest({ method: 'POST', uri: this.base + '/orders', json: true, body: order }, cb);\n  }\n}\n"
+    ),
+    CHECKOUT + "module.ts": "import { OrdersApi } from './ordersApi';\n\nexport const name = 'checkout';\n",
+}
+TS_MADE = "export const orders = new OrdersApi('http://orders:8080');\n"
+
+
+def test_a_typescript_file_gaining_and_losing_a_construction_of_another_modules_class(catalog, tmp_path):
+    root = write_tree(tmp_path / "repo", TS_MAKERS)
+    folder = tmp_path
+    first = rescan(root, catalog, folder)
+    assert '"rule": "javascript.http.request"' in first and "http://orders:8080" not in first
+    edit(root / CHECKOUT / "module.ts", "export const name = 'checkout';\n", TS_MADE)
+    gained = rescan(root, catalog, folder)
+    assert '"url": "http://orders:8080/orders"' in gained
+    edit(root / CHECKOUT / "module.ts", TS_MADE, "export const name = 'checkout';\n")
+    assert rescan(root, catalog, folder) == first
+
+
+GATEWAY = "gateway/src/main/java/demo/"
+SPRING_BEANS = {  # CustomersClient's builder is the service's @Bean when Beans.java declares one
+    "gateway/pom.xml": "<project><artifactId>gateway</artifactId></project>\n",
+    GATEWAY + "CustomersClient.java": (
+        "package demo;\n\nimport org.springframework.stereotype.Component;\n"
+        "import org.springframework.web.reactive.function.client.WebClient;\nimport reactor.core.publisher.Mono;\n\n"
+        "@Component\npublic class CustomersClient {\n    private final WebClient.Builder webClientBuilder;\n\n"
+        "    public CustomersClient(WebClient.Builder webClientBuilder) {\n        this.webClientBuilder = webClientBuilder;\n    }\n\n"
+        "    public Mono<String> getOwner(int ownerId) {\n"
+        '        return webClientBuilder.build().get().uri("http://customers/owners/{ownerId}", ownerId).retrieve().bodyToMono(String.class);\n'
+        "    }\n}\n"
+    ),
+    GATEWAY + "Beans.java": (
+        "package demo;\n\nimport org.springframework.context.annotation.Bean;\n"
+        "import org.springframework.web.reactive.function.client.WebClient;\n\n"
+        "public class Beans {\n    public WebClient.Builder builder() {\n        return WebClient.builder();\n    }\n}\n"
+    ),
+}
+
+
+def test_a_spring_bean_module_gaining_and_losing_its_bean(catalog, tmp_path):
+    root = write_tree(tmp_path / "repo", SPRING_BEANS)
+    folder = tmp_path
+    first = rescan(root, catalog, folder)
+    assert '"url": "http://customers/owners/{ownerId}"' in first
+    edit(root / GATEWAY / "Beans.java", "    public WebClient.Builder", "    @Bean\n    public WebClient.Builder")
+    gained = rescan(root, catalog, folder)
+    assert gained != first
+    edit(root / GATEWAY / "Beans.java", "    @Bean\n    public WebClient.Builder", "    public WebClient.Builder")
+    assert rescan(root, catalog, folder) == first
+
+
+def test_a_change_that_leaves_what_the_construction_index_reads_is_cut_off(catalog, tmp_path, counted):
+    """A comment added to a file constructing CartHelper: the index's answers about its text (its
+    classes constructed) are the same, so the re-scan keeps the outcome after re-extracting it only."""
+    root = write_tree(tmp_path / "repo", JAVA_MAKERS)
+    controller = root / SHIPPING / "Controller.java"
+    edit(controller, "        return id;\n", JAVA_MADE)
+    rescan(root, catalog, tmp_path)
+    controller.write_text(controller.read_text("utf-8") + "// the cart\n", "utf-8")  # the same classes constructed
+    counted.clear()
+    with ExtractionCache(tmp_path, salt=b"t") as cache:
+        warm = scan(root, catalog=catalog, cache=cache)
+        # read: the last scan's state and outcome, and Controller's two old entries (first pass, maker
+        # pass) to compare with its new results: the cut-off holds, no other file's entry is decoded
+        assert cache.stats.hits == 2 + 2
+    assert set(counted) == {SHIPPING + "Controller.java"}
+    uncached = scan(root, catalog=catalog, cache=None)
+    assert json_out.dumps(warm.to_json()) == json_out.dumps(uncached.to_json())
+    assert '"url": "http://cart:8080/shipping/{id}"' in json_out.dumps(warm.to_json())

@@ -208,6 +208,24 @@ class TreeSitterFrontend:
         project's references: a shared ServiceDefaults project, the app using a class library)."""
         return tuple(_load(self.spec.linked_modules)(root, module)) if self.spec.linked_modules else ()
 
+    def linked_text(self, data: bytes) -> Any:
+        """What the index behind ``linked_modules`` reads of a file's text (its module's
+        ``linked_text``): the scan records it per file, so that a re-scan after a change of it does
+        not keep the outcome. None: the index reads no file's text."""
+        read = self._linked_hook("linked_text")
+        return read(data) if read is not None else None
+
+    def forget(self) -> None:
+        """Drop what the index behind ``linked_modules`` keeps of the trees read (its module's
+        ``forget``): each scan reads its tree as it is now."""
+        drop = self._linked_hook("forget")
+        if drop is not None:
+            drop()
+
+    def _linked_hook(self, name: str) -> Any:
+        module = self.spec.linked_modules.partition(":")[0]
+        return getattr(importlib.import_module(module), name, None) if module else None
+
     def compile(self, rules: Sequence[Rule]) -> TsIndex:
         words = _load(self.spec.words_of) if self.spec.words_of else default_words
         index = compile_rules(rules, self.spec.name, words)

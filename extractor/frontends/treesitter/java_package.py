@@ -87,6 +87,21 @@ def _bean_modules(root: str, suffix: str) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in found.items()}
 
 
+def linked_text(data: bytes) -> tuple[bool, tuple[bytes, ...], str]:
+    """What ``_bean_modules`` reads of a file's text (the scan records it, so that a re-scan after a
+    change of it runs the passes that used the index): whether it mentions a bean annotation, the
+    classes it constructs and (a Kotlin file's module) its package."""
+    from .kotlin_package import package_of
+
+    text = data[:262144]
+    return (BEAN_WORD in text or PROPERTIES_WORD in text, tuple(sorted(set(_NEW_RE.findall(text)))), package_of(text[:16384]))
+
+
+def forget() -> None:
+    """Drop the indexes of the scan roots read so far (the next scan reads its tree as it is now)."""
+    _bean_modules.cache_clear()
+
+
 def linked_modules(root: Any, module: str, suffix: str = ".java") -> tuple[str, ...]:
     """The modules whose registrations (exports named ``$...``) a file of ``module`` sees: those of
     its source root that declare beans (a Spring application context injects them into any class

@@ -158,6 +158,18 @@ def _constructions(root: str) -> dict[str, tuple[str, ...]]:
     return {module: tuple(sorted({m for c in classes for m in makers.get((package, c), ()) if m != module})) for module, (package, classes) in declared.items()}
 
 
+def linked_text(data: bytes) -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
+    """What ``_constructions`` reads of a file's text (the scan records it, so that a re-scan after a
+    change of it runs the passes that used the index): the classes it declares and those it constructs."""
+    text = data[:262144]
+    return tuple(sorted(set(_CLASS_RE.findall(text)))), tuple(sorted(set(_NEW_RE.findall(text))))
+
+
+def forget() -> None:
+    """Drop the indexes of the scan roots read so far (the next scan reads its tree as it is now)."""
+    _constructions.cache_clear()
+
+
 def linked_modules(root: Any, module: str) -> tuple[str, ...]:
     """The modules whose registrations (exports named ``$...``) a file of ``module`` sees: those of
     its package that construct a class it declares (the constructor's arguments, ``$$new.*``)."""

@@ -33,3 +33,17 @@ def linked_modules(root: Any, module: str) -> tuple[str, ...]:
     from .java_package import linked_modules as linked
 
     return linked(root, module, ".kt")
+
+
+def linked_text(data: bytes) -> Any:
+    """What the index of ``linked_modules`` reads of a file's text (``java_package.linked_text``)."""
+    from .java_package import linked_text as read
+
+    return read(data)
+
+
+def forget() -> None:
+    """Drop the index of ``linked_modules`` (``java_package.forget``)."""
+    from .java_package import forget as drop
+
+    drop()
