@@ -190,11 +190,15 @@ def _ask(data: bytes | None, question: str, arg: Any) -> Any:
     """The answer to a question about a file's text (None: the file cannot be read as source):
     ``search`` (arg: a pattern's source and flags; str patterns search the UTF-8 decoded text): whether
     it matches; ``words`` (arg: words): the words found in the decoded text, as substrings;
-    ``readable``: True; ``sha256``: the text's hash (what a read that is no question recorded)."""
+    ``readable``: True; ``linked`` (arg: a language): what its frontend's ``linked_modules`` index
+    reads of the text (``linked_text``); ``sha256``: the text's hash (what a read that is no question recorded)."""
     if data is None:
         return None
     if question == "readable":
         return True
+    if question == "linked":
+        read = getattr(frontend_for(arg), "linked_text", None)
+        return read(data) if read is not None else None
     if question == "search":
         pattern, flags = arg
         return re.compile(pattern, flags).search(data if isinstance(pattern, bytes) else data.decode("utf-8", "replace")) is not None
@@ -475,6 +479,7 @@ def scan(
     _SOURCES.append(SourceCache())
     _RUNS.append([])
     _PEEKED.append({})
+    _LINKED.append(set())
     if executor is not None:
         _EXECUTORS.append(executor)
     try:
@@ -484,6 +489,7 @@ def scan(
         _SOURCES.pop()
         _RUNS.pop()
         _PEEKED.pop()
+        _LINKED.pop()
         if executor is not None:
             _EXECUTORS.pop()
 
@@ -517,6 +523,8 @@ def _scan(
             continue
         module = smap.module_of(rel) if language == "python" else _module_name(language, inv.root, rel)
         tasks.append(Task(str(inv.root), rel, language, module, config.max_file_bytes, time_limit=config.file_time_limit))
+    for language in sorted({t.language for t in tasks}):  # indexes of a tree kept by an earlier scan of this process: read it anew
+        getattr(frontend_for(language), "forget", lambda: None)()
     inputs = _inputs(cache, inv, tasks, config, catalog, selected, services) if cache is not None and not _EXECUTORS else None
     if cache is not None and inputs is not None:
         kept = _kept_outcome(cache, inputs, inv, services, display_root, root, started, catalog, selected, tasks)
@@ -682,6 +690,7 @@ class Run:
 
 
 _RUNS: list[list[Run]] = []  # the running scan's runs through the cache, in order
+_LINKED: list[set[str]] = []  # the languages whose files the running scan asked what its frontend's linked-module index reads (``_linked``)
 _PEEKED: list[dict[str, dict[tuple[str, Any], Any]]] = []  # the running scan's passes' questions about files' text: file → (question, arg) → answer
 _QUIET = [0]  # > 0: reads are the extraction's (or the cache's hashing), not a pass's
 
@@ -1125,7 +1134,7 @@ def _package_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servi
         if not task.module or task.language == "python":
             continue
         svc = smap.owner(task.rel)
-        objs = exported.get((svc.root if svc else ".", task.module), {}) | _linked_exports(task, exported)
+        objs = exported.get((svc.root if svc else ".", task.module), {}) | _linked_exports(task, tasks, exported)
         if not objs:
             continue
         others = {q: o for q, (rel, o) in objs.items() if rel != task.rel}
@@ -1156,16 +1165,32 @@ def _maker_pass(tasks: list[Task], results: dict[str, FileResult]) -> list[Task]
     for task in tasks:
         res = results.get(task.rel)
         if res is not None and task.module and any(".$$new." in q for q in res.imports.values()):
-            hook = getattr(frontend_for(task.language), "linked_modules", None)
-            wanted.update((task.language, m) for m in (hook(task.root, task.module) if hook is not None else ()))
+            wanted.update((task.language, m) for m in _linked(task, tasks))
     return [dataclasses.replace(t, force=True) for t in tasks if t.rel not in results and (t.language, t.module) in wanted]
 
 
-def _linked_exports(task: Task, exported: Mapping[tuple[str, str], Mapping[str, tuple[str, Value]]]) -> dict[str, tuple[str, Value]]:
+def _linked(task: Task, tasks: list[Task]) -> tuple[str, ...]:
+    """The modules the frontend links to the task's (``linked_modules``: a C# project's references,
+    the Java files constructing its class). Its index reads the tree's files: the first time in a
+    scan, each file of the language is asked what of its text the index reads (``_peek``, recorded:
+    a re-scan after a change of it runs the passes)."""
+    fe = frontend_for(task.language)
+    hook = getattr(fe, "linked_modules", None)
+    if hook is None:
+        return ()
+    if _LINKED and task.language not in _LINKED[-1]:
+        _LINKED[-1].add(task.language)
+        if getattr(fe, "linked_text", lambda data: None)(b"") is not None:  # (None: the index reads no file's text)
+            for other in tasks:
+                if other.language == task.language:
+                    _peek(other, "linked", other.language)
+    return tuple(hook(task.root, task.module))
+
+
+def _linked_exports(task: Task, tasks: list[Task], exported: Mapping[tuple[str, str], Mapping[str, tuple[str, Value]]]) -> dict[str, tuple[str, Value]]:
     """The registrations (exports named ``$...``) of the modules the frontend links to the task's
     (a C# project's references), named as if its own module exported them."""
-    hook = getattr(frontend_for(task.language), "linked_modules", None)
-    linked = hook(task.root, task.module) if hook is not None else ()
+    linked = _linked(task, tasks)
     out: dict[str, tuple[str, Value]] = {}
     for module in linked:  # in the frontend's order of preference: the first module's registration of a name wins
         for (_root, exporter), objs in sorted(exported.items()):
