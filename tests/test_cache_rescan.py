@@ -271,21 +271,6 @@ JAVA_MAKERS = {  # CartHelper's URL is the argument another file passes to its c
 JAVA_MADE = '        return new CartHelper("http://cart:8080/shipping/").addToCart(id);\n'
 
 
-def test_a_java_file_gaining_and_losing_a_construction_of_another_files_class(catalog, tmp_path):
-    """Controller.java gains ``new CartHelper(URL)`` (no rule's words: the prefilter drops it before
-    and after): CartHelper's URL changes, in a warm scan and in an uncached one of the same process
-    (no index of the constructions kept from the last scan's tree), then goes back."""
-    root = write_tree(tmp_path / "repo", JAVA_MAKERS)
-    folder = tmp_path
-    first = rescan(root, catalog, folder)
-    assert '"rule": "java.http.apache-httpclient"' in first and "http://cart:8080/shipping/" not in first
-    edit(root / SHIPPING / "Controller.java", "        return id;\n", JAVA_MADE)
-    gained = rescan(root, catalog, folder)
-    assert '"url": "http://cart:8080/shipping/{id}"' in gained
-    edit(root / SHIPPING / "Controller.java", JAVA_MADE, "        return id;\n")
-    assert rescan(root, catalog, folder) == first
-
-
 CHECKOUT = "checkout/src/"
 TS_MAKERS = {  # OrdersApi's base path is the argument another module passes to its constructor
     "checkout/package.json": '{ "name": "checkout", "version": "1.0.0", "dependencies": { "request": "^2.88.0" } }\n',
@@ -297,18 +282,6 @@ TS_MAKERS = {  # OrdersApi's base path is the argument another module passes to 
     CHECKOUT + "module.ts": "import { OrdersApi } from './ordersApi';\n\nexport const name = 'checkout';\n",
 }
 TS_MADE = "export const orders = new OrdersApi('http://orders:8080');\n"
-
-
-def test_a_typescript_file_gaining_and_losing_a_construction_of_another_modules_class(catalog, tmp_path):
-    root = write_tree(tmp_path / "repo", TS_MAKERS)
-    folder = tmp_path
-    first = rescan(root, catalog, folder)
-    assert '"rule": "javascript.http.request"' in first and "http://orders:8080" not in first
-    edit(root / CHECKOUT / "module.ts", "export const name = 'checkout';\n", TS_MADE)
-    gained = rescan(root, catalog, folder)
-    assert '"url": "http://orders:8080/orders"' in gained
-    edit(root / CHECKOUT / "module.ts", TS_MADE, "export const name = 'checkout';\n")
-    assert rescan(root, catalog, folder) == first
 
 
 GATEWAY = "gateway/src/main/java/demo/"
@@ -331,16 +304,31 @@ SPRING_BEANS = {  # CustomersClient's builder is the service's @Bean when Beans.
 }
 
 
-def test_a_spring_bean_module_gaining_and_losing_its_bean(catalog, tmp_path):
-    root = write_tree(tmp_path / "repo", SPRING_BEANS)
-    folder = tmp_path
-    first = rescan(root, catalog, folder)
-    assert '"url": "http://customers/owners/{ownerId}"' in first
-    edit(root / GATEWAY / "Beans.java", "    public WebClient.Builder", "    @Bean\n    public WebClient.Builder")
-    gained = rescan(root, catalog, folder)
-    assert gained != first
-    edit(root / GATEWAY / "Beans.java", "    @Bean\n    public WebClient.Builder", "    public WebClient.Builder")
-    assert rescan(root, catalog, folder) == first
+BEAN = "    @Bean\n    public WebClient.Builder"
+
+
+@pytest.mark.parametrize(
+    ("files", "rel", "old", "new", "gained_text"),
+    [
+        (JAVA_MAKERS, SHIPPING + "Controller.java", "        return id;\n", JAVA_MADE, '"url": "http://cart:8080/shipping/{id}"'),
+        (TS_MAKERS, CHECKOUT + "module.ts", "export const name = 'checkout';\n", TS_MADE, '"url": "http://orders:8080/orders"'),
+        (SPRING_BEANS, GATEWAY + "Beans.java", "    public WebClient.Builder", BEAN, '"kind": "missing_timeout"'),
+    ],
+    ids=["java-new", "typescript-new", "spring-bean"],
+)
+def test_a_file_gaining_and_losing_what_a_linked_module_index_reads(files, rel, old, new, gained_text, catalog, tmp_path):
+    """A file gains, then loses, what the frontend's linked-module index reads of it (Controller.java:
+    ``new CartHelper(URL)``, with no rule's words, the prefilter drops it before and after; module.ts:
+    ``new OrdersApi(URL)``; Beans.java: ``@Bean`` on the builder CustomersClient receives, whose bare
+    build has no timeout): the other file's facts change, in a warm scan and in an uncached one of the
+    same process (no index kept from the last scan's tree), then come back."""
+    root = write_tree(tmp_path / "repo", files)
+    first = rescan(root, catalog, tmp_path)
+    assert gained_text not in first
+    edit(root / rel, old, new)
+    assert gained_text in rescan(root, catalog, tmp_path)
+    edit(root / rel, new, old)
+    assert rescan(root, catalog, tmp_path) == first
 
 
 def test_a_change_that_leaves_what_the_construction_index_reads_is_cut_off(catalog, tmp_path, counted):
