@@ -11,10 +11,11 @@ from __future__ import annotations
 import fnmatch
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import durations
 from .catalog import Catalog, Rule
 from .environment import AddressBook
 from .environment.svcconfig import has_config, resolve_config
@@ -228,6 +229,7 @@ def link(
     wrapped: dict[int, WrappedCall] = {}  # calls whose fields read their function's parameters
     wrapping: dict[int, list[str]] = {}  # breaker facts → their class's methods that wrap a function
     idflows: dict[int, tuple[Any, Any]] = {}  # facts with the id flow's cross-file ends (_id_params, _id_passed)
+    runs: dict[int, Any] = {}  # reactive breakers' run(mono) → their configured time limit (_time_limit)
     for res in results:
         svc = service_of.get(res.path)
         table = tables.get(svc) or ModuleTable({}, catalog.module_aliases)
@@ -252,6 +254,8 @@ def link(
                 resolved = linked
             policy_refs = resolved.pop("_policies", None)
             applied = resolved.pop("_wraps", None)  # a hand-written breaker's wrapping methods
+            if resolved.pop("_covers_arguments", None) is not None:  # a reactive breaker's run(mono, ...): the calls that made it
+                runs[len(facts)] = resolved.pop("_time_limit", None)
             if applied is not None:
                 wrapping[len(facts)] = [str(x.value) for x in getattr(applied, "items", ()) if isinstance(x, Const)]
             id_links = (resolved.pop("_id_params", None), resolved.pop("_id_passed", None))
@@ -286,6 +290,7 @@ def link(
     apply_wrapper_sites(facts, wrapped, results, service_of, links)
     apply_id_sites(facts, idflows, results, service_of, links)
     apply_process_defaults(facts, results, service_of, rules, tables)
+    apply_breaker_arguments(facts, runs, results, service_of, links, book)
     facts.extend(breaker_sites(facts, wrapping, results, service_of))
     apply_policy_links(facts, links)
     apply_mounts(facts, owned, results, service_of, {svc: t.lookup for svc, t in tables.items()})
@@ -1068,6 +1073,95 @@ def apply_id_sites(
                                 links[j].append(ref)
         if flows:
             fact.fields["flows_to"] = sorted(flows, key=lambda f: (f["call"].file, f["call"].key, f["as"]))
+
+
+def apply_breaker_arguments(
+    facts: list[Fact], runs: dict[int, Any], results: list[FileResult], service_of: dict[str, str | None], links: dict[int, list[FactRef]], book: AddressBook
+) -> None:
+    """A reactive breaker's ``run(mono, fallback)`` (``_covers_arguments``) covers the calls that
+    made the ``Mono``: those of the functions of the service that the calls made in ``run``'s
+    arguments resolve to (``cb.run(client.visits(ids), ...)``), or, when the argument is a
+    parameter of the function literal the breaker runs in, those the chain that literal is applied
+    to resolves to (``client.visits(ids).transform(it -> cb.run(it, ...))``; not told apart when the
+    chain is on one line). One hop, resolved through the file summaries (``reach.ServiceCalls``).
+    The breaker's time limiter bounds those calls when it is the smaller (``timeout_from:
+    time_limiter``, the whole call): ``resilience4j.timelimiter.instances.<name>``, else a
+    customizer of the service's code for that name, else ``configs.default``, else a customizer's
+    default (``spring_gateway.source_limiters``), else Resilience4j's 1 s."""
+    if not runs:
+        return
+    from .reach import ServiceCalls
+
+    wanted = {facts[i].service for i in runs}
+    indexes: dict[str | None, ServiceCalls] = {}
+    for res in results:
+        svc = service_of.get(res.path)
+        if res.summary is not None and svc in wanted:
+            indexes.setdefault(svc, ServiceCalls()).add(res.summary)
+    calls_of: dict[str, list[int]] = {}  # file → its outbound call facts
+    for j, f in enumerate(facts):
+        if f.kind in ("http_call", "grpc_call") and f.scope:
+            calls_of.setdefault(f.file, []).append(j)
+    for i, limit in sorted(runs.items()):
+        fact = facts[i]
+        index = indexes.get(fact.service)
+        summary = index.files.get(fact.file) if index is not None else None
+        if index is None or summary is None:
+            continue
+        fns = {fn.qualname: fn for fn in summary.functions}
+        fn = fns.get(fact.scope)
+        sites = fn.calls if fn is not None else summary.calls
+        run = next((c for c in sites if (c.line, c.col) == (fact.line, fact.col)), None)
+        made = _mono_calls(run, sites, fn, fns) if run is not None and run.args else []
+        ref = FactRef(fact.key, fact.file)
+        timeout: durations.Timeout | None = None
+        for path, qual in dict.fromkeys(t for c in made for t in index.resolve(c, fact.file)):
+            for j in calls_of.get(path, ()):
+                scope = facts[j].scope
+                if scope != qual and not scope.startswith(qual + "."):
+                    continue
+                if ref not in links.setdefault(j, []):
+                    links[j].append(ref)
+                timeout = timeout or _time_limiter(limit, fact, book)
+                own = facts[j].fields.get("timeout_ms")
+                if timeout.ms is not None and (own is None or timeout.ms < own):
+                    kept = {k: v for k, v in facts[j].fields.items() if not k.startswith("timeout_")}
+                    facts[j].fields = {**kept, **timeout.fields(), "timeout_scope": "call"}
+
+
+def _mono_calls(run: Any, sites: Sequence[Any], fn: Any, fns: dict[str, Any]) -> list[Any]:
+    """The call sites that made the value a reactive breaker's ``run`` call site is given."""
+    first = run.args[0]
+    param = first.text if isinstance(first, Dynamic) and first.text.isidentifier() else None
+    if param is None or fn is None or param not in {p.name for p in fn.params}:  # the calls made in run's arguments
+        return [c for c in sites if (c.line, c.col) > (run.line, run.col) and c.line <= run.end_line]
+    outer = fns.get(fn.qualname.rpartition(".")[0])
+    if outer is None:
+        return []
+    head = re.compile(rf"\(?\s*{re.escape(param)}\s*\)?\s*->")
+    applied = next((c for c in outer.calls if c.line <= fn.line <= c.end_line and any(isinstance(a, Dynamic) and head.match(a.text) for a in c.args)), None)
+    if applied is None:  # not a literal passed to a call: its parameter is not known
+        return []
+    return [c for c in outer.calls if (c.line, c.col) == (applied.line, applied.col) and c is not applied and c.end_line < applied.end_line]
+
+
+def _time_limiter(limit: Any, fact: Fact, book: AddressBook) -> durations.Timeout:
+    """The time limiter of a Resilience4j breaker run in code (``apply_breaker_arguments``)."""
+    from pathlib import Path
+
+    from .environment.spring_gateway import TIME_LIMITER_DEFAULT_MS, source_limiters
+
+    configured = durations.interpret(limit, {}, unit="ms") if limit is not None else None
+    own = configured is not None and isinstance(limit, Named) and ".instances." in limit.name
+    code = source_limiters(Path(book.root), fact.file) if book.root and not own else {}
+    name = fact.fields.get("name")
+    in_code = code.get(name) if isinstance(name, str) else None
+    if configured is not None and configured.ms is not None and (own or in_code is None):
+        return durations.Timeout(configured.ms, configured.source, configured.expr, source_of="time_limiter")
+    in_code = in_code or code.get(None)
+    if in_code is not None:
+        return durations.Timeout(in_code[0], "literal", f"CircuitBreaker time limiter (customizer {in_code[1]})", source_of="time_limiter")
+    return durations.Timeout(TIME_LIMITER_DEFAULT_MS, "library_default", "CircuitBreaker time limiter", source_of="time_limiter")
 
 
 def apply_process_defaults(

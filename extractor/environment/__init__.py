@@ -41,7 +41,7 @@ def build_address_book(root: Path, services: list[Service], other_files: Iterabl
     """Every deployment and configuration file of the repository read into one book; later readers
     never override a value an earlier one set (deployment files, then .env, appsettings, Spring).
     ``proxies``: the proxy configuration files (``Inventory.proxy_configs``; found here when not given)."""
-    book = AddressBook(services=services)
+    book = AddressBook(services=services, root=str(root))
     for svc in services:
         for alias in svc.aliases:
             book.add_alias(alias, svc.name)

@@ -45,6 +45,7 @@ class AddressBook:
     env_variants: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     routes: list[Route] = field(default_factory=list)  # gateway and reverse-proxy routes, each owned by its proxy's service
+    root: str = field(default="", compare=False)  # the scanned folder: source text read at link time (spring_gateway.source_limiters)
     mesh: list[MeshPolicy] = field(default_factory=list)  # service-mesh and platform policies (mesh.py), each for the service it governs
     _canonical: dict[str, dict[str, str]] = field(default_factory=dict, repr=False, compare=False)  # service → canonical key → value
 

@@ -230,9 +230,22 @@ def code_limiters(root: Path, rel: str) -> CodeLimiters:
     folder = Path(rel).parent
     if folder.name != "resources":
         return {}
+    return _limiters_under(root, folder.parent)
+
+
+def source_limiters(root: Path, rel: str) -> CodeLimiters:
+    """``code_limiters`` of the service whose source file ``rel`` is (the ``java`` / ``kotlin``
+    folder it lies in, ``src/main/java/...``): the customizers beside a breaker run in code."""
+    parts = Path(rel).parts
+    at = next((i for i in range(1, len(parts) - 1) if parts[i] in ("java", "kotlin") and parts[i - 1] == "main"), 0)
+    return _limiters_under(root, Path(*parts[:at])) if at else {}
+
+
+def _limiters_under(root: Path, main: Path) -> CodeLimiters:
+    """The customizers' time limiters in the ``java`` / ``kotlin`` folders of ``main`` (``src/main``)."""
     out: CodeLimiters = {}
     for lang in ("java", "kotlin"):
-        base = root / folder.parent / lang
+        base = root / main / lang
         if not base.is_dir():
             continue
         for path in sorted(p for p in base.rglob("*") if p.suffix in (".java", ".kt") and p.is_file()):
