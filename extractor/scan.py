@@ -1047,15 +1047,20 @@ def _wrapper_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servi
             if isinstance(wraps, Seq):
                 names.setdefault(svc.root, set()).add(module.rpartition(".")[2])
                 called.setdefault(svc.root, set()).update(str(c.value).rpartition(".")[2] for c in map(strip, wraps.items) if isinstance(c, Const))
-    outer: set[tuple[str, str]] = set()
+    outer: dict[str, set[str]] = {}  # file → its wrappers of a wrapper found so far
+    names_called: dict[str, set[str]] = {}  # file → the names its functions call (none in called: no wrapper of a wrapper)
     for _ in range(WRAPPER_DEPTH - 1):  # wrappers of a wrapper (post → request → curl.request): their callers too
         grown = False
         for rel, res in results.items():
             svc = smap.owner(rel)
             if svc is None or svc.root not in called or res.summary is None or not res.summary.module:
                 continue
-            for qual in sorted(outer_wrappers(res.summary, called[svc.root]) - {q for r, q in outer if r == rel}):
-                outer.add((rel, qual))
+            if (named := names_called.get(rel)) is None:
+                named = names_called[rel] = {c.name for fn in res.summary.functions for c in fn.calls}
+            if named.isdisjoint(called[svc.root]):
+                continue
+            for qual in sorted(outer_wrappers(res.summary, called[svc.root]) - outer.get(rel, set())):
+                outer.setdefault(rel, set()).add(qual)
                 called[svc.root].add(qual.rpartition(".")[2])
                 names[svc.root].add(res.summary.module.rpartition(".")[2])
                 grown = True

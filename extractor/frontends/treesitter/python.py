@@ -1258,7 +1258,8 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
 
     def _bind_loop_items(self, fn: FunctionInfo, scope: Scope, returns: list[Node]) -> None:
         names = {self.text(r) for r in returns if r.type == "identifier"}
-        stack = [fn.node.child_by_field_name("body")] if names else []
+        body = fn.node.child_by_field_name("body")
+        stack = [body] if names and body is not None and self.source.find(b"for", body.start_byte, body.end_byte) >= 0 else []  # no loop without its keyword
         while stack:
             n = stack.pop()
             if n is None or n.type in ("function_definition", "class_definition", "lambda"):

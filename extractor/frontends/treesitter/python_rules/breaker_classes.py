@@ -48,6 +48,9 @@ class BreakerClasses:
         for cls in list(an._classes.values()):
             if cls.scope.parent is not an.module_scope and cls.scope.parent is not None:
                 continue
+            start, end = cls.node.start_byte, cls.node.end_byte  # a name absent from the class's text is no token of it
+            if not any(all(not s.isascii() or an.source.find(s.encode(), start, end) >= 0 for s in group) for group in self.states):
+                continue
             tokens = _tokens(an, cls.node)
             if not any(all(s in tokens for s in group) for group in self.states):
                 continue
