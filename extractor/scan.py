@@ -516,6 +516,9 @@ def _scan(
     diagnostics: list[Diagnostic] = list(inv.diagnostics)
     available = {lang for lang in _rule_languages(catalog) if frontend_for(lang) is not None} if inv.files else set()
 
+    met = {lang for rel in inv.files if (lang := rules_language_of(rel)) is not None and lang in available}
+    for name in sorted(met):  # what an earlier scan of this process kept of a tree (linked-module indexes): read anew
+        getattr(frontend_for(name), "forget", lambda: None)()
     tasks: list[Task] = []
     for rel in inv.files:
         language = rules_language_of(rel)
@@ -523,8 +526,6 @@ def _scan(
             continue
         module = smap.module_of(rel) if language == "python" else _module_name(language, inv.root, rel)
         tasks.append(Task(str(inv.root), rel, language, module, config.max_file_bytes, time_limit=config.file_time_limit))
-    for language in sorted({t.language for t in tasks}):  # indexes of a tree kept by an earlier scan of this process: read it anew
-        getattr(frontend_for(language), "forget", lambda: None)()
     inputs = _inputs(cache, inv, tasks, config, catalog, selected, services) if cache is not None and not _EXECUTORS else None
     if cache is not None and inputs is not None:
         kept = _kept_outcome(cache, inputs, inv, services, display_root, root, started, catalog, selected, tasks)

@@ -349,3 +349,19 @@ def test_a_change_that_leaves_what_the_construction_index_reads_is_cut_off(catal
     uncached = scan(root, catalog=catalog, cache=None)
     assert json_out.dumps(warm.to_json()) == json_out.dumps(uncached.to_json())
     assert '"url": "http://cart:8080/shipping/{id}"' in json_out.dumps(warm.to_json())
+
+
+def test_a_csharp_project_gaining_and_losing_a_reference(catalog, tmp_path):
+    """Checkout.csproj's reference to the class library whose typed client Program.cs registers:
+    dropped, the client's facts change in a warm and an uncached scan of the same process (no
+    index of the projects kept from the last scan's tree), then come back."""
+    root = tmp_path / "repo"
+    for name in ("checkout", "inventory-client"):
+        shutil.copytree(REPO / "fixtures/rules/csharp/http/httpclient" / name, root / name)
+    reference = '    <ProjectReference Include="..\\inventory-client\\InventoryClient.csproj" />\n'
+    first = rescan(root, catalog, tmp_path)
+    assert '"url": "http://orders:8080/levels"' in first  # the base address checkout's registration gives
+    edit(root / "checkout/Checkout.csproj", reference, "")
+    assert '"url": "http://orders:8080/levels"' not in rescan(root, catalog, tmp_path)
+    edit(root / "checkout/Checkout.csproj", "  <ItemGroup>\n", "  <ItemGroup>\n" + reference)
+    assert rescan(root, catalog, tmp_path) == first

@@ -81,6 +81,12 @@ def _solution(root: str) -> tuple[dict[str, tuple[str, ...]], frozenset[str], fr
     return refs, frozenset(runnable), frozenset(web)
 
 
+def forget() -> None:
+    """Drop the projects read so far (the next scan reads its tree's project files as they are now)."""
+    _project_in.cache_clear()
+    _solution.cache_clear()
+
+
 def linked_modules(root: Any, module: str) -> tuple[str, ...]:
     """The projects whose registrations (dependency-injection exports: ``$HttpClient.CatalogClient``,
     the client-wide ``$defaults``) a project's files see: the projects it references, transitively
