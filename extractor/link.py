@@ -267,7 +267,7 @@ def link(
             if OWNER_FIELD in resolved:
                 owned[len(facts)] = resolved
             if raw.scope and raw.kind in WRAPPER_KINDS and res.summary is not None:
-                found = wrapper_params(resolved, res.summary, raw.scope)
+                found = wrapper_params(resolved, res.summary, raw.scope) or made_in(res.summary, raw.scope)
                 if found is not None:
                     wrapped[len(facts)] = WrappedCall(resolved, rule, ctx, table.lookup, *found, methods.get(rule.language, {}))
             facts.append(
@@ -682,6 +682,15 @@ def wrapper_params(raw: dict[str, Any], summary: Any, scope: str) -> tuple[Any, 
     return _constructor_params(raw, by_name, start)
 
 
+def made_in(summary: Any, scope: str) -> tuple[Any, frozenset[str]] | None:
+    """The function (of ``summary``) a call fact whose fields read none of its parameters is made in,
+    with no parameters: a helper's call (``get_system(node)``: ``conn.get_system(...)``) is made where
+    the helper is called, so its call sites are ``through`` entries too, each with the fact's own
+    values (no hop further out: no parameter is passed on)."""
+    fn = next((f for f in summary.functions if f.qualname == scope), None)
+    return (fn, frozenset()) if fn is not None else None
+
+
 CONSTRUCTOR = "__init__"
 """The method a class call runs (Python's): its ``members`` (``FunctionSummary``) are the attributes
 it sets from its parameters."""
@@ -846,7 +855,7 @@ def _wrapper_entries(fact: Fact, w: WrappedCall, sites_of: SiteOf, inner_of: Inn
                 bound = resolve_config(bound, w.ctx.book, w.ctx.service)
             outer = frozenset(q.name for q in owner.params) if owner is not None else frozenset()
             still = set().union(*(_param_names(bound.get(k), outer) for k in WRAPPER_FIELDS)) if outer else set()
-            if still and depth < WRAPPER_DEPTH and (path, owner.qualname) != key and sites_of((path, owner.qualname)):
+            if params and still and depth < WRAPPER_DEPTH and (path, owner.qualname) != key and sites_of((path, owner.qualname)):
                 follow((path, owner.qualname), owner, frozenset(still), bound, depth + 1)  # a wrapper of the wrapper
                 continue
             if (path, site.line, site.col) in entries:  # an entry made before is kept (setdefault)
@@ -920,12 +929,13 @@ def apply_wrapper_sites(
         if svc not in callers:
             table: dict[tuple[str, str], list[tuple[str, Any, Any]]] = {}
             index = indexes.get(svc) or ServiceCalls()
+            bases = class_bases(index)
             for path, summary in sorted(index.files.items()):
                 for owner, calls in [(None, summary.calls)] + [(fn, fn.calls) for fn in summary.functions]:
                     for call in calls:
                         if call.callee is None and call.local is None:  # an unresolved name (x.get(...)): any function of that name, too wide here
                             continue
-                        for target in dict.fromkeys([*_resolve(index, call, path), *_constructors(index, call)]):
+                        for target in dict.fromkeys([*_resolve(index, call, path, bases), *_constructors(index, call)]):
                             table.setdefault(target, []).append((path, owner, call))
             callers[svc] = table
         return callers[svc].get(key, [])
@@ -967,12 +977,41 @@ def apply_wrapper_sites(
             fact.fields.update(kept)
 
 
-def _resolve(index: Any, call: Any, path: str) -> list[tuple[str, str]]:
-    """The functions of the service a call site can run (``ServiceCalls.resolve``); a callee named by
+def class_bases(index: Any) -> dict[str, tuple[str, ...]]:
+    """The service's classes (module-qualified) and their bases' qualified names (``FileSummary.bases``)."""
+    return {summary.qualify(cls): names for _, summary in sorted(index.files.items()) for cls, names in summary.bases}
+
+
+MAX_BASES = 8
+"""Base classes looked at for one method a class does not define (its chain across modules)."""
+
+
+def _inherited(index: Any, callee: str, bases: dict[str, tuple[str, ...]]) -> list[tuple[str, str]]:
+    """``Discord.post`` that ``Discord`` does not define: the first of its bases (depth first, left to
+    right, across modules: ``Discord(Slackalike)``, ``Slackalike(HttpTransport)``) that does."""
+    head, _, name = callee.replace("().", ".").rpartition(".")
+    todo, seen = list(bases.get(head, ())), {head}
+    while todo and len(seen) <= MAX_BASES:
+        base = todo.pop(0)
+        if base in seen:
+            continue
+        seen.add(base)
+        found = index.by_full.get(f"{base}.{name}")
+        if found:
+            return list(found)
+        todo[:0] = bases.get(base, ())
+    return []
+
+
+def _resolve(index: Any, call: Any, path: str, bases: dict[str, tuple[str, ...]] | None = None) -> list[tuple[str, str]]:
+    """The functions of the service a call site can run (``ServiceCalls.resolve``; a method its class
+    does not define: its bases', ``bases`` from ``class_bases``); a callee named by
     a pattern (``getattr(client, "execute_%s_step" % kind)``: ``....get_client().execute_*_step``) runs
     the functions of its module whose names the pattern matches."""
     found: list[tuple[str, str]] = index.resolve(call, path)
     callee = call.callee or ""
+    if not found and bases and callee and "*" not in callee:
+        found = _inherited(index, callee, bases)
     if found or "*" not in callee:
         return found
     head, _, name = callee.replace("().", ".").rpartition(".")

@@ -95,6 +95,9 @@ class FileSummary:
     functions: tuple[FunctionSummary, ...] = ()
     calls: tuple[CallSite, ...] = ()  # made at the top level (module initialisation, a Go var block)
     facts: tuple[int, ...] = ()  # emitted outside any function
+    # (class's file-local qualified name, its bases' qualified names in order): where a method the
+    # class does not define is looked up (``self.post`` of ``class Discord(Slackalike)``)
+    bases: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def qualify(self, qualname: str) -> str:
         """A file-local name as the module-qualified name other files' calls resolve to."""

@@ -847,6 +847,22 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
     def class_bases(self, cls: ClassInfo) -> list[str]:
         return [v.qualname for v in self._bases(cls) if isinstance(v, Ref)]
 
+    def summary_bases(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The file's classes with their bases, qualified (another module's class: its ``Ref``; a
+        same-file one: module-qualified), for the summary: the link stage follows a method a class
+        does not define to its bases across modules (``FileSummary.bases``)."""
+        qualify = self.summary.qualify if self.summary is not None else str
+        out = []
+        for cls in sorted(self._class_of.values(), key=lambda c: c.node.start_byte):
+            names = [
+                v.qualname if isinstance(v, Ref) else qualify(v.cls.qualname)
+                for v in self._bases(cls)
+                if isinstance(v, Ref) or (isinstance(v, ClassValue) and v.cls is not cls)
+            ]
+            if names:
+                out.append((cls.qualname, tuple(names)))
+        return tuple(out)
+
     def class_constant(self, cls: ClassInfo, name: str, text: bool = False) -> Value | None:
         """``name`` bound in the class body, else in a same-file base class; its source text with ``text``."""
         for c in self.base_chain(cls, limit=9):

@@ -441,6 +441,7 @@ class SummaryRecorder:
             tuple(functions),
             tuple(sorted(self._top_calls, key=site_key)),
             tuple(self._top_facts),
+            tuple(getattr(an, "summary_bases", tuple)()),  # the adapter's: a class's bases, qualified
         )
 
 
