@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .. import safeio
 from .book import AddressBook
-from .spring_gateway import _arguments
+from .spring_gateway import split_arguments
 
 _SKIP_DIRS = frozenset({"node_modules", "dist", "build", "coverage", "test", "tests", "__tests__"})
 _SUFFIXES = (".ts", ".js", ".mts", ".mjs", ".cts", ".cjs")
@@ -79,7 +79,7 @@ def _factories(root: Path, service_root: str) -> list[tuple[str, dict[str, str]]
             except OSError:
                 continue
             for m in _FOR_ROOT.finditer(text):
-                args = _arguments(text, m.end())
+                args = split_arguments(text, m.end())
                 load = _LOAD.search(args[0]) if args else None
                 for ident in load.group(1).split(",") if load else ():
                     target = _imported(text, ident.strip(), path.parent)
@@ -122,7 +122,7 @@ def _factory_values(text: str) -> dict[str, str]:
     m = _DEFAULT_EXPORT.search(text)
     if m is None:
         return {}
-    body = _arguments(text, m.end())  # the literal's text up to its closing brace, split at top-level commas
+    body = split_arguments(text, m.end())  # the literal's text up to its closing brace, split at top-level commas
     out: dict[str, str] = {}
     _object(body, "", out, 0)
     return out
@@ -136,7 +136,7 @@ def _object(items: list[str], prefix: str, out: dict[str, str], depth: int) -> N
         key = prefix + (k.group(2) or k.group(3) or "")
         value = item[k.end() :].strip()
         if value.startswith("{") and value.endswith("}"):
-            _object(_arguments(value, 1), key + ".", out, depth + 1)
+            _object(split_arguments(value, 1), key + ".", out, depth + 1)
             continue
         leaf = _leaf(value)
         if leaf is not None:

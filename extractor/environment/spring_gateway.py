@@ -196,8 +196,9 @@ _LIMIT_UNITS = {"Millis": 1.0, "Seconds": 1000.0, "Minutes": 60_000.0}
 _STRING = re.compile(r'^\s*"([^"\\]*)"\s*$')
 
 
-def _arguments(text: str, start: int) -> list[str]:
-    """The top-level arguments of the call whose ``(`` ends just before ``start``."""
+def split_arguments(text: str, start: int) -> list[str]:
+    """The top-level arguments of the call (or the members of the literal) whose opening bracket ends
+    just before ``start``: the text readers of Spring customizers and NestJS configuration share it."""
     depth, out, begin = 0, [], start
     quote: str | None = None
     for i in range(start, min(len(text), start + 20_000)):
@@ -256,7 +257,7 @@ def _limiters_under(root: Path, main: Path) -> CodeLimiters:
             if "TimeLimiterConfig" not in text or "timeoutDuration" not in text:
                 continue
             for m in _CUSTOMIZE.finditer(text):
-                args = _arguments(text, m.end())
+                args = split_arguments(text, m.end())
                 lim = _LIMIT.search(args[0]) if args else None
                 if lim is None:
                     continue
