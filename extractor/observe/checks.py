@@ -36,6 +36,17 @@ def _observed(ctx: CheckContext) -> Observations | None:
     return ctx.observed if isinstance(ctx, ObservedContext) else None
 
 
+def _observed_edges(ctx: CheckContext) -> Iterator[tuple[Observations, CallEdge]]:
+    """The graph's call edges between two services of the scan, each with the observations (none
+    without observations): what the edge checks compare."""
+    observed = _observed(ctx)
+    if observed is None:
+        return
+    for edge in ctx.graph.calls:
+        if not edge.external:
+            yield observed, edge
+
+
 def edge_observations(edge: CallEdge, observed: Observations, static: list[CallEdge]) -> list[ObservedEdge]:
     """The observed edges of a static call edge: those between its two services whose operation (the
     server's route) matches one of its calls' paths or its provider's endpoints; when none does and
@@ -70,12 +81,9 @@ def observed_budget(ctx: CheckContext) -> Iterator[Finding]:
     were observed to take (client spans, at least 5 calls), percentile by percentile (p50, p95, p99).
     Error when ``acceptable`` or ``maximum`` is broken (``BLOCKS_INTEGRATION``), warning when only
     ``target`` is (``AT_RISK``); the message gives the sample size and the time window."""
-    observed = _observed(ctx)
-    if observed is None:
-        return
-    for edge in ctx.graph.calls:
+    for observed, edge in _observed_edges(ctx):
         budget = edge.declared.latency_budget if edge.declared is not None else None
-        if budget is None or edge.external:
+        if budget is None:
             continue
         seen = edge_observations(edge, observed, ctx.graph.calls)
         broken = []
@@ -169,12 +177,7 @@ def observed_timeout(ctx: CheckContext) -> Iterator[Finding]:
     the provider's observed latency on that edge (the server spans its calls caused, at least 5):
     below the observed p95, at least 5 % of calls time out (error, ``BLOCKS_INTEGRATION``); below the
     p99 only, at least 1 % (warning, ``AT_RISK``). Observed timeouts on the edge are counted."""
-    observed = _observed(ctx)
-    if observed is None:
-        return
-    for edge in ctx.graph.calls:
-        if edge.external:
-            continue
+    for observed, edge in _observed_edges(ctx):
         seen = edge_observations(edge, observed, ctx.graph.calls)
         provider = _provider_latency(edge, seen, observed)
         if provider is None:
@@ -258,12 +261,7 @@ def observed_retries(ctx: CheckContext) -> Iterator[Finding]:
     calls). More observed attempts mean a layer neither the code nor the mesh shows retries too (a
     client library, a proxy) and multiply the provider's load (warning, ``AT_RISK``). A Linkerd retry
     budget bounds a share of all requests, not the tries of one: such an edge is not compared."""
-    observed = _observed(ctx)
-    if observed is None:
-        return
-    for edge in ctx.graph.calls:
-        if edge.external:
-            continue
+    for observed, edge in _observed_edges(ctx):
         expected, mesh = expected_attempts(edge)
         if expected is None:
             continue
@@ -342,11 +340,8 @@ def observed_unseen_edge(ctx: CheckContext) -> Iterator[Finding]:
     """A call edge of the static graph between two services whose caller was observed (it served
     requests or made calls in the window) but never this call: dead code, a path the traffic of the
     window did not take, or a call that goes elsewhere at run time (info, ``UNVERIFIED``)."""
-    observed = _observed(ctx)
-    if observed is None:
-        return
-    for edge in ctx.graph.calls:
-        if edge.external or not edge.calls or not observed.seen(edge.caller):
+    for observed, edge in _observed_edges(ctx):
+        if not edge.calls or not observed.seen(edge.caller):
             continue
         if observed.edges_between(edge.caller, edge.callee):
             continue
