@@ -7,8 +7,8 @@ that mypy checks every attribute read. ``contracts rules docs`` rewrites ``views
 when it is stale.
 
 A view attribute may be absent from a fact, so it reads None, except a non-null boolean (False), a
-list (an empty tuple) and a field with ``absent=N``. The kinds of a family (``CALL_KINDS``,
-``MESSAGE_KINDS``) share a base view holding the fields all of them have.
+list (an empty tuple) and a field with ``absent=N``. The kinds of a family (``FAMILIES``: the calls,
+the message kinds, the clients with an address) share a base view holding the fields all of them have.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ REFS = {"#/$defs/target": TARGET}
 """The shapes a field's schema names by reference (``target`` in a field table)."""
 FAMILIES = (
     ("CallView", "The fields every outbound call has (an ``http_call``, a ``grpc_call``, a ``proxy_route``).", CALL_KINDS),
-    ("MessageView", "The fields a publish and a consume share.", MESSAGE_KINDS),
+    ("MessageView", "The fields every message kind has (a publish, a consume, a binding).", (*MESSAGE_KINDS, "message_binding")),
+    ("AddressView", "The fields a client of a store or of infrastructure has: its library and the address it connects to.", ("datastore", "infrastructure")),
 )
 """Base views: the fields every kind of the family has, in the first kind's order."""
 

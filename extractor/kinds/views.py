@@ -79,7 +79,7 @@ class CallView(KindView):
 
 @dataclass(frozen=True, slots=True)
 class MessageView(KindView):
-    """The fields a publish and a consume share."""
+    """The fields every message kind has (a publish, a consume, a binding)."""
 
     library: str | None = None
     broker: str | None = None
@@ -87,6 +87,19 @@ class MessageView(KindView):
     destination_kind: str | None = None
     target: TargetView = field(default_factory=TargetView)
     routing_key: str | None = None
+
+    NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {"target": TargetView.of}
+
+
+@dataclass(frozen=True, slots=True)
+class AddressView(KindView):
+    """The fields a client of a store or of infrastructure has: its library and the address it connects to."""
+
+    library: str | None = None
+    address: str | None = None
+    target: TargetView = field(default_factory=TargetView)
+    config_key: str | None = None
+    function: str | None = None
 
     NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {"target": TargetView.of}
 
@@ -226,19 +239,11 @@ class MessageConsume(MessageView):
 
 
 @dataclass(frozen=True, slots=True)
-class MessageBinding(KindView):
+class MessageBinding(MessageView):
     """A queue bound to an exchange with a binding key: what is published to the exchange with a matching routing key reaches the queue's consumers."""
 
-    library: str | None = None
-    broker: str | None = None
-    destination: str | None = None
-    destination_kind: str | None = None
-    target: TargetView = field(default_factory=TargetView)
     exchange: str | None = None
-    routing_key: str | None = None
     function: str | None = None
-
-    NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {"target": TargetView.of}
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,34 +288,20 @@ class MeshPolicy(KindView):
 
 
 @dataclass(frozen=True, slots=True)
-class Datastore(KindView):
+class Datastore(AddressView):
     """A service's client of a database, cache or search store: the engine, the address and database it connects to (resolved like a URL), and whether it is a replica."""
 
-    library: str | None = None
     engine: str | None = None
     database: str | int | None = None
     role: str | None = None
-    address: str | None = None
-    target: TargetView = field(default_factory=TargetView)
-    config_key: str | None = None
-    function: str | None = None
-
-    NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {"target": TargetView.of}
 
 
 @dataclass(frozen=True, slots=True)
-class Infrastructure(KindView):
+class Infrastructure(AddressView):
     """A service's dependency on a config server, a service registry, an auth authority or a telemetry backend, with its address resolved like a URL."""
 
-    library: str | None = None
     infra: str | None = None
     system: str | None = None
-    address: str | None = None
-    target: TargetView = field(default_factory=TargetView)
-    config_key: str | None = None
-    function: str | None = None
-
-    NESTED: ClassVar[dict[str, Callable[[Any], Any]]] = {"target": TargetView.of}
 
 
 VIEWS: dict[str, type[KindView]] = {
