@@ -249,13 +249,13 @@ def _where(locations: tuple[Location, ...]) -> str:
 # -- comparing two contracts of one provider -------------------------------------------------------
 
 
+@dataclass
 class _Differ:
-    def __init__(self, service: str, base: Analysis, head: Analysis, origin: str) -> None:
-        self.service = service
-        self.base = base
-        self.head = head
-        self.origin = origin
-        self.changes: list[Change] = []
+    service: str
+    base: Analysis
+    head: Analysis
+    origin: str
+    changes: list[Change] = field(default_factory=list)
 
     def add(
         self,
