@@ -399,6 +399,16 @@ def test_package_paths_come_from_go_mod(tmp_path):
     assert package_path(tmp_path, "main.go") == "main"
 
 
+def test_a_go_mod_written_between_two_scans_of_one_process_is_read_by_the_second(tmp_path):
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "main.go").write_text('package main\nimport "net/http"\nfunc f() { http.Get("http://risk/x") }\n', encoding="utf-8")
+    scan(tmp_path, config=Config(), rule_ids=["go.http.net-http"])
+    assert frontend_for("go").module_name(tmp_path, "svc/main.go") == "svc"
+    (tmp_path / "svc" / "go.mod").write_text("module github.com/acme/svc\n", encoding="utf-8")
+    scan(tmp_path, config=Config(), rule_ids=["go.http.net-http"])
+    assert frontend_for("go").module_name(tmp_path, "svc/main.go") == "github.com/acme/svc"
+
+
 def test_objects_and_constants_of_other_files_of_the_package(tmp_path):
     (tmp_path / "go.mod").write_text("module example.com/app\n", encoding="utf-8")
     (tmp_path / "server.go").write_text(

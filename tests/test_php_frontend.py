@@ -92,6 +92,15 @@ def test_files_modules_and_comments(tmp_path):
     assert [(c.line, c.text) for c in got] == [(2, "expect: a"), (3, "ok: b"), (4, "c")]
 
 
+def test_a_composer_json_written_between_two_scans_of_one_process_is_read_by_the_second(tmp_path):
+    write(tmp_path, {"ratings/html/src/X.php": "<?php\n$c = new GuzzleHttp\\Client();\n$c->get('http://risk/x');\n"})
+    scan(tmp_path, config=Config(), rule_ids=list(RULES))
+    assert frontend_for("php").module_name(tmp_path, "ratings/html/src/X.php") == "ratings/html/src"
+    (tmp_path / "ratings" / "html" / "composer.json").write_text("{}", encoding="utf-8")
+    scan(tmp_path, config=Config(), rule_ids=list(RULES))
+    assert frontend_for("php").module_name(tmp_path, "ratings/html/src/X.php") == "ratings/html"
+
+
 def test_a_symfony_container_argument_is_the_address_of_a_call_in_another_file(tmp_path):
     """Robot Shop's ratings: ``CatalogueService`` builds its URL from a constructor parameter that the
     kernel registers as ``getenv('CATALOGUE_URL') ?: 'http://catalogue:8080'``."""

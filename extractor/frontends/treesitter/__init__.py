@@ -216,11 +216,13 @@ class TreeSitterFrontend:
         return read(data) if read is not None else None
 
     def forget(self) -> None:
-        """Drop what the index behind ``linked_modules`` keeps of the trees read (its module's
-        ``forget``): each scan reads its tree as it is now."""
-        drop = self._linked_hook("forget")
-        if drop is not None:
-            drop()
+        """Drop what the hooks behind ``module_name`` and ``linked_modules`` keep of the trees read
+        (their modules' ``forget``: a ``go.mod``, a ``composer.json``, a project index): each scan
+        reads its tree as it is now."""
+        for module in sorted({ref.partition(":")[0] for ref in (self.spec.module_name, self.spec.linked_modules) if ref}):
+            drop = getattr(importlib.import_module(module), "forget", None)
+            if drop is not None:
+                drop()
 
     def _linked_hook(self, name: str) -> Any:
         module = self.spec.linked_modules.partition(":")[0]

@@ -86,6 +86,11 @@ def _go_mod_module(directory: str) -> str | None:
     return m.group(1) if m else None
 
 
+def forget() -> None:
+    """Drop the ``go.mod`` files read so far (the next scan reads its tree as it is now)."""
+    _go_mod_module.cache_clear()
+
+
 def package_path(root: Any, rel: str) -> str:
     """A Go file's package, as its import path: the nearest ``go.mod`` (up to the scan root) gives
     the module path, the directory below it the rest; without one, the directory itself. Files of

@@ -15,6 +15,11 @@ def _has_composer(directory: str) -> bool:
     return (Path(directory) / "composer.json").is_file()
 
 
+def forget() -> None:
+    """Drop the ``composer.json`` lookups made so far (the next scan reads its tree as it is now)."""
+    _has_composer.cache_clear()
+
+
 def project_path(root: Any, rel: str) -> str:
     """A PHP file's module: the directory of the nearest ``composer.json`` up to the scan root
     (``ratings/html``; ``main`` at the root), else the file's directory."""
