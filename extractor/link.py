@@ -510,12 +510,31 @@ def apply_decorator_summaries(facts: list[Fact], results: list[FileResult], serv
                 out = out + [f for f in wrapping(dpath, inner) if f not in out]
         return out
 
+    given: dict[tuple[str, str], list[tuple[Fact, int, str, str]]] = {}
+
+    def on_param(path: str, fn: FunctionSummary) -> list[tuple[Fact, int, str, str]]:
+        """A helper's policies scoped to the helper itself and made by a method of an object it is
+        given (``def handle_retry(task: Task): task.retry(...)``): (fact, the parameter's position
+        at a call site, its name, its type). Its callers that pass such an object (a bound task's
+        ``self``) are retried: the policy is theirs, at that call."""
+        key = (path, fn.qualname)
+        if key not in given:
+            skip = 1 if fn.cls and fn.params and fn.params[0].name in ("self", "cls") else 0
+            typed = [(i - skip, p.name, p.type_name) for i, p in enumerate(fn.params) if p.type_name and i >= skip]
+            out = given[key] = []
+            for fact in facts_of(path, fn) if typed else ():
+                if fact.kind in WRAP_KINDS and str(fact.fields.get("scope") or "").endswith(f" {fn.qualname}"):
+                    on = [t for t in typed if any(c.line == fact.line and (c.callee or "").startswith(f"{t[2]}.") for c in fn.calls)]
+                    out += [(fact, *on[0])] if len(on) == 1 else []
+        return given[key]
+
     next_key: dict[str, int] = {}
     for f in facts:
         next_key[f.file] = max(next_key.get(f.file, 0), f.key)
 
-    def carry(found: list[Fact], name: str, path: str, line: int, col: int, scope: str, target: FunctionSummary) -> None:
-        """The facts ``found`` of decorator ``name`` at ``line``, around function ``target`` of ``path``."""
+    def carry(found: list[Fact], name: str, path: str, line: int, col: int, scope: str, target: FunctionSummary, helper: str = "") -> None:
+        """The facts ``found`` of decorator ``name`` at ``line``, around function ``target`` of ``path``
+        (``helper``: of the function ``name`` called there, whose own scope the facts name)."""
         covered = [f for f in facts_of(path, target) if f.kind in _COVERED]
         for c in target.calls:  # one hop: the same-file functions it calls
             callee = local.get((path, c.local)) if c.local else None
@@ -527,7 +546,8 @@ def apply_decorator_summaries(facts: list[Fact], results: list[FileResult], serv
             if src.kind == "replica_read":
                 fields["evidence"] = "; ".join(x for x in (fields.get("evidence"), f"through decorator {name}") if x)
             else:
-                fields["scope"] = f"function {target.qualname}"
+                own = str(fields.get("scope") or "")
+                fields["scope"] = own[: -len(helper)] + target.qualname if helper and own.endswith(f" {helper}") else f"function {target.qualname}"
                 fields["calls"] = []
             made = Fact(
                 kind=src.kind,
@@ -539,7 +559,7 @@ def apply_decorator_summaries(facts: list[Fact], results: list[FileResult], serv
                 fields=fields,
                 service=service_of.get(path),
                 scope=scope,
-                anchor=f"@{name} {target.qualname}",
+                anchor=f"{name}() {target.qualname}" if helper else f"@{name} {target.qualname}",
                 key=next_key[path],
             )
             facts.append(made)
@@ -563,6 +583,15 @@ def apply_decorator_summaries(facts: list[Fact], results: list[FileResult], serv
                     target = local.get((path, passed[len(s.module) + 1 :] if s.module and passed.startswith(s.module + ".") else passed))
                     if target is not None:
                         carry(found, c.local or c.callee, path, c.line, c.col, owner, target)
+        for fn in s.functions:
+            for c in fn.calls:  # handle_retry(self, ...): a helper's policy on the object a site gives it
+                where = (path, local[(path, c.local)]) if c.local and (path, c.local) in local else qualified.get((service_of.get(path), c.callee or ""))
+                if where is None:
+                    continue
+                for fact, i, pname, tname in on_param(*where):
+                    arg = c.args[i] if i < len(c.args) else dict(c.kwargs).get(pname)
+                    if isinstance(arg, Obj) and arg.type == tname:
+                        carry([fact], where[1].name, path, c.line, c.col, fn.qualname, fn, where[1].qualname)
 
 
 # ---------------------------------------------------------------- wrappers: one fact, its call sites
