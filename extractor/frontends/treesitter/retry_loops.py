@@ -40,7 +40,9 @@ arguments (one may differ only by a freshly generated id: a call of an ``id_make
 names not rebound in the handler before it. Not retries: a different argument (a fallback), a
 callee that is a parameter of the function (a callback reporting to the caller), logging, a sleep,
 the ``not_repeats`` names, ``cleanup`` methods (``close``, ``release``), handlers that only catch
-``not_transient`` types (programming errors: ``TypeError``, ``KeyError``). One retry, two attempts.
+``not_transient`` types (programming errors: ``TypeError``, ``KeyError``), a call the try block
+makes only under a condition (``if rv is None: abort(404)``), and a repeat that does not return
+in a handler whose last statement throws (clean-up, then ``raise``). One retry, two attempts.
 
 The retry_policy fact covers the loop body (or the whole try statement), so calls and ids made
 there are ``inside_retry``. Backoff is read from the sleeps' arguments (and the values the loop
@@ -237,6 +239,25 @@ class TsRetryLoops(RetryLoopEvents):
             or (st.type == "expression_statement" and any(c.type in an.LEAVE_TYPES for c in st.named_children))
             for st in (body.named_children if body is not None else ())
         )
+
+    @staticmethod
+    def _conditional(stmt: Node, top: Node | None) -> bool:
+        """A statement of a block that runs under a condition of it (in an ``if`` or its ``else``)."""
+        p = stmt.parent
+        while p is not None and top is not None and p.id != top.id:
+            if p.child_by_field_name("condition") is not None:
+                return True
+            p = p.parent
+        return False
+
+    def _ends_raising(self, an: Any, handler: Node) -> bool:
+        """The handler's last statement of its own throws (``raise``, ``throw e``): whatever it does
+        before, it does not try again, unless it returns first."""
+        throws = an.LEAVE_TYPES - an.SUCCESS_LEAVE_TYPES - {"break_statement", "continue_statement"}
+        block = an.handler_body(handler)
+        body = [st for st in (block.named_children if block is not None else ()) if st.type not in an.COMMENT_TYPES]
+        last = body[-1] if body else None
+        return last is not None and (last.type in throws or (last.type == "expression_statement" and any(c.type in throws for c in last.named_children[:1])))
 
     def _names(self, an: Any, handlers: Iterable[Node], scope: Any) -> list[str]:
         names: list[str] = []
@@ -482,7 +503,10 @@ class TsRetryLoops(RetryLoopEvents):
         """A handler that performs again an operation of the try block (see the module doc)."""
         syn = syntax_of(an)
         tried: dict[str, list[Node]] = {}
-        for stmt in self._statements(syn, an.try_body(node)):
+        body = an.try_body(node)
+        for stmt in self._statements(syn, body):
+            if self._conditional(stmt, body):
+                continue  # abort(404) under an if of the try: not the work a handler would try again
             for c in self._operations(an, stmt, scope):
                 tried.setdefault(self._callee(an, c, scope), []).append(c)
         tried.pop("", None)
@@ -495,12 +519,14 @@ class TsRetryLoops(RetryLoopEvents):
         for h in an.try_handlers(node):
             rebound: set[str] = set()
             fresh: set[str] = set()  # names the handler binds to a new id (new_id = str(uuid4()))
+            raises = self._ends_raising(an, h)
             for stmt in self._statements(syn, an.handler_body(h)):
                 for c in self._operations(an, stmt, scope, with_args_only=True):
                     qual = self._callee(an, c, scope)
                     used = {an.text(n) for n in self._descend(an, c) if n.type in an.IDENTIFIER_TYPES}
                     if (
-                        any(self._same_arguments(an, b, c, fresh, scope) for b in tried.get(qual, ()))
+                        not (raises and stmt.type not in an.SUCCESS_LEAVE_TYPES)  # done again, then raised: clean-up
+                        and any(self._same_arguments(an, b, c, fresh, scope) for b in tried.get(qual, ()))
                         and not (used & (rebound - fresh))
                         and self._repeatable(qual, an, c, scope)
                     ):
