@@ -75,6 +75,21 @@ CONFIG_PROPERTIES = "$config_properties"
 """The type of the object standing for an instance of a ``@ConfigurationProperties("prefix")`` class
 (the rules' ``options: properties_annotations``): its getters read ``prefix.<property>``."""
 _GETTER = re.compile(r"(?:get|is)([A-Z]\w*)$")
+# java.util.function's interfaces: how many of their leading type arguments a lambda's parameters are
+FUNCTIONAL_INPUTS = {
+    "Function": 1,
+    "BiFunction": 2,
+    "Consumer": 1,
+    "BiConsumer": 2,
+    "Predicate": 1,
+    "BiPredicate": 2,
+    "UnaryOperator": 1,
+    "ToIntFunction": 1,
+    "ToLongFunction": 1,
+    "ToDoubleFunction": 1,
+}
+RETURNS = "$$ret."  # export: a method's declared return type, when the rules track it ($$ret.<class>.<method>)
+LAMBDA_TYPES = "$$fn."  # export: a functional-interface parameter's input types ($$fn.<arity>.<index>.<class>.<method>)
 CLASS_NODES = frozenset({"class_declaration", "interface_declaration", "enum_declaration", "record_declaration", "annotation_type_declaration"})
 FUNCTION_NODES = frozenset({"method_declaration", "constructor_declaration", "compact_constructor_declaration", "lambda_expression", "static_initializer"})
 
@@ -110,6 +125,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         self._static_on_demand: list[str] = []  # types of static on-demand imports
         self._all_functions: list[FunctionInfo] = []
         self._statics: dict[int, set[str]] = {}  # class node id → static field names
+        self._lambda_types: dict[int, str] = {}  # id of a lambda parameter's binding → its type from another file's method
 
     # ================================================================ names
     def qualify_type(self, name: str) -> str | None:
@@ -182,7 +198,169 @@ class JavaAnalyzer(SyntaxAnalyzer):
                 if isinstance(prefix, Const):
                     prop = m.group(1)[:1].lower() + m.group(1)[1:]
                     return config_ref((f"{prefix.value}.{prop}",), env_fallback=True)
-        return super().eval_call(site, scope, shallow)
+        v = super().eval_call(site, scope, shallow)
+        if isinstance(v, (Opaque, Dynamic, Call)) and site.node.type == "method_invocation":  # typed by the method's declared return type
+            otype = self.index.tracked(self.static_type(site.node, scope) or "")
+            if otype is not None:
+                name = self.text(site.func) + "()" if site.func is not None else ""
+                return Obj(otype.type, tuple((cap, Dynamic(name)) for cap, mode in otype.declared.items() if mode == "unknown"), name, "")
+        return v
+
+    # ---------------------------------------------------------------- declared types: return types, lambda parameters
+    def type_name(self, type_node: Node | None, scope: Scope) -> str | None:
+        """A type's qualified name (a type parameter of the enclosing method or class: None)."""
+        if type_node is None or self.text(type_node).partition("<")[0] in self.type_parameters(type_node):
+            return None
+        t = self.resolve_type(type_node, scope)
+        if isinstance(t, ClassValue):
+            return f"{self.package}.{t.cls.qualname}" if self.package else t.cls.qualname
+        return t.qualname if isinstance(t, Ref) else None
+
+    def type_parameters(self, node: Node) -> set[str]:
+        out: set[str] = set()
+        parent = node.parent
+        while parent is not None:
+            tp = next((c for c in parent.named_children if c.type == "type_parameters"), None) if parent.type in FUNCTION_NODES | CLASS_NODES else None
+            out.update(self.text(p).split()[0] for p in self.iter_named(tp, ("type_parameter",))) if tp is not None else None
+            parent = parent.parent
+        return out
+
+    def own_class(self, qual: str) -> ClassInfo | None:
+        prefix = f"{self.package}." if self.package else ""
+        return self._classes.get(qual[len(prefix) :]) if qual.startswith(prefix) else None
+
+    def static_type(self, node: Node, scope: Scope, depth: int = 0) -> str | None:
+        """An expression's declared type: a typed variable or parameter (a lambda's, typed from the
+        callee's functional-interface parameter), ``this``, a construction, a class named for a
+        static call, a method call's declared return type (this file's method, else another
+        file's through its export ``$$ret.<class>.<method>``, the scan's package pass)."""
+        t = node.type
+        if depth > 8:
+            return None
+        if t == "parenthesized_expression" and node.named_children:
+            return self.static_type(node.named_children[0], scope, depth + 1)
+        declared = self.receiver_type(node, scope) if t in ("identifier", "field_access") else None  # a local, parameter or field
+        if declared is not None:
+            return self.type_name(*declared)
+        if t == "identifier":
+            b = scope.lookup(self.text(node))
+            if b is None:
+                return self.type_name(node, scope) if self.text(node)[:1].isupper() else None
+            return self._lambda_types.get(id(b))
+        if t == "this":
+            cls = self.scope_class(scope)
+            return f"{self.package}.{cls.qualname}" if cls is not None and self.package else None
+        if t == "object_creation_expression":
+            return self.type_name(node.child_by_field_name("type"), scope)
+        if t != "method_invocation":
+            return None
+        found = self.called_method(node, scope, depth)
+        if found is None:
+            return None
+        owner, name = found
+        cls = self.own_class(owner)
+        if cls is not None:
+            fn = cls.methods.get(name)
+            return self.type_name(self.return_type(fn), fn.scope) if fn is not None else None
+        v = self.wanted(f"{RETURNS}{owner}.{name}") if self.module_name else None
+        return str(v.value) if isinstance(v, Const) and v.value else None
+
+    def called_method(self, call: Node, scope: Scope, depth: int = 0) -> tuple[str, str] | None:
+        """(the class, qualified, whose method a method invocation calls, the method's name)."""
+        name_node, obj = call.child_by_field_name("name"), call.child_by_field_name("object")
+        if name_node is None:
+            return None
+        name = self.text(name_node)
+        if obj is not None:
+            owner = self.static_type(obj, scope, depth + 1)
+            return (owner, name) if owner is not None else None
+        cls = self.scope_class(scope)
+        while cls is not None and name not in cls.methods:
+            cls = self.outer_class.get(cls.node.id)
+        return (f"{self.package}.{cls.qualname}" if self.package else cls.qualname, name) if cls is not None else None
+
+    def functional_inputs(self, param_type: Node | None, scope: Scope) -> list[Node]:
+        """The type arguments of a ``java.util.function`` parameter type that are a lambda's parameters
+        (``Function<RESTClient<T>, R>`` → ``RESTClient<T>``)."""
+        if param_type is None or param_type.type != "generic_type":
+            return []
+        raw = self.type_name(param_type, scope) or ""
+        head, _, short = raw.rpartition(".")
+        args = next((c for c in param_type.named_children if c.type == "type_arguments"), None)
+        if head != "java.util.function" or short not in FUNCTIONAL_INPUTS or args is None:
+            return []
+        return [a for a in args.named_children if a.type != "wildcard"][: FUNCTIONAL_INPUTS[short]]
+
+    def method_declarations(self, cls: ClassInfo, name: str, arity: int) -> list[Node]:
+        out = []
+        for m in self.class_members(cls.node):
+            n = m.child_by_field_name("name")
+            if m.type == "method_declaration" and n is not None and self.text(n) == name and len(self.function_params(m)) == arity:
+                out.append(m)
+        return out
+
+    def type_lambda(self, fn: FunctionInfo, scope: Scope) -> None:
+        """A lambda passed to a method whose parameter there is a ``java.util.function`` interface:
+        its untyped parameters get the interface's input types (this file's method, else another
+        file's through its export ``$$fn.<arity>.<index>.<class>.<method>``)."""
+        args, call = fn.node.parent, fn.node.parent.parent if fn.node.parent is not None else None
+        if args is None or call is None or args.type != "argument_list" or call.type != "method_invocation":
+            return
+        found = self.called_method(call, fn.scope)
+        if found is None:
+            return
+        owner, name = found
+        actual = list(args.named_children)
+        pos = next(i for i, a in enumerate(actual) if a.id == fn.node.id)
+        cls = self.own_class(owner)
+        typed: list[tuple[Node | None, str | None, Scope | None]] = []
+        if cls is not None:
+            decls = self.method_declarations(cls, name, len(actual))
+            if len(decls) == 1:
+                typed = [(n, None, cls.scope) for n in self.functional_inputs(self.function_params(decls[0])[pos][1], cls.scope)]
+        elif self.module_name:
+            v = self.wanted(f"{LAMBDA_TYPES}{len(actual)}.{pos}.{owner}.{name}")
+            typed = [(None, q or None, None) for q in str(v.value).split(",")] if isinstance(v, Const) and v.value else []
+        for (pname, _), (tnode, qual, tscope) in zip(self.function_params(fn.node), typed):
+            b = scope.bindings.get(pname)
+            if b is None or b.type_node is not None or not isinstance(b.value, Dynamic):
+                continue
+            if tnode is not None:
+                scope.bindings[pname] = Binding(type_node=tnode, scope=tscope, param=True)
+            elif qual is not None:
+                otype = self.index.tracked(qual)
+                caps = tuple((cap, Dynamic(pname)) for cap, mode in otype.declared.items() if mode == "unknown") if otype is not None else ()
+                scope.bindings[pname] = nb = Binding(value=Obj(otype.type, caps, pname, "") if otype is not None else Dynamic(pname))
+                self._lambda_types[id(nb)] = qual
+
+    def export_signatures(self) -> None:
+        """Other files' calls of this file's methods are typed by them: a method's declared return type
+        when the rules track it (``$$ret.<class>.<method>``), a ``java.util.function`` parameter's input
+        types (``$$fn.<arity>.<index>.<class>.<method>``); overloads that disagree: none."""
+        out: dict[str, str] = {}
+        clash: set[str] = set()
+        for cls in list(self._classes.values()):
+            scope = cls.scope
+            owner = f"{self.package}.{cls.qualname}" if self.package else cls.qualname
+            for m in self.class_members(cls.node):
+                n = m.child_by_field_name("name")
+                if m.type != "method_declaration" or n is None:
+                    continue
+                found: dict[str, str] = {}
+                ret = self.type_name(m.child_by_field_name("type"), scope)
+                if ret is not None and self.index.tracked(ret) is not None:
+                    found[f"{RETURNS}{owner}.{self.text(n)}"] = ret
+                params = self.function_params(m)
+                for i, (_, ptype) in enumerate(params):
+                    inputs = self.functional_inputs(ptype, scope)
+                    if inputs:
+                        found[f"{LAMBDA_TYPES}{len(params)}.{i}.{owner}.{self.text(n)}"] = ",".join(self.type_name(a, scope) or "" for a in inputs)
+                for k, v in found.items():
+                    if out.setdefault(k, v) != v:
+                        clash.add(k)
+        for k in sorted(out):
+            if k not in clash:
+                self.result.exports[k] = Const(out[k])
 
     def special_call(self, qual: str, site: Site, scope: Scope) -> Any:
         """``String.format("http://%s:%s/x", host, port)`` (the rules' ``options: format_functions``):
@@ -476,6 +654,8 @@ class JavaAnalyzer(SyntaxAnalyzer):
                 scope.bindings[self.text(name)] = Binding(value=Named(self.text(name), value))
         if args is None and fn.node.type == "constructor_declaration":
             self.constructor_arguments(fn, scope)
+        if fn.node.type == "lambda_expression":
+            self.type_lambda(fn, scope)
         return scope
 
     def walk_body(self, fn: FunctionInfo, scope: Scope) -> None:
@@ -695,6 +875,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         ``Settings.java``): other files' references resolve against them at link time. The file's
         beans, for every file of the service (``$$``: the scan's package pass)."""
         out = self.result.exports
+        self.export_signatures()
         self.export_beans()
         self.export_bean_arguments()
         for top in self._classes.values():

@@ -47,6 +47,9 @@ _SOURCE_ROOT_RE = re.compile(r"^(.*?/(?:java|kotlin)/|(?:.*/)?src/)")  # src/mai
 BEAN_WORD = b"@Bean"  # a prefilter word only: which annotations make beans is the rules' data (options: bean_annotations)
 PROPERTIES_WORD = b"@ConfigurationProperties"  # the same for options: properties_annotations (a class other files receive)
 _NEW_RE = re.compile(rb"\bnew\s+([A-Z]\w*)\s*(?:<[^;{}()]*>)?\s*\(")  # the classes a Java file constructs
+_IMPORT_RE = re.compile(rb"^\s*import\s+([A-Za-z_][\w.]*)\s*;", re.M)  # single-type imports
+# the classes of its own package a file may call or type with: a static call's class, a declared type
+_CLASS_WORD_RE = re.compile(rb"\b([A-Z]\w*)(?:\s*\.\s*[a-z]\w*\s*\(|(?:<[^;{}()]*>)?\s+[a-z_]\w*\s*[,);=])")
 
 
 @functools.lru_cache(maxsize=8)
@@ -58,6 +61,7 @@ def _bean_modules(root: str, suffix: str) -> dict[str, tuple[str, ...]]:
     from .kotlin_package import package_of
 
     found: dict[str, list[str]] = {}
+    uses: dict[str, tuple[str, set[bytes]]] = {}  # a Java file's module → (its source root, the classes it imports or names)
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _SKIP_DIRS)
         for name in sorted(filenames):
@@ -84,17 +88,26 @@ def _bean_modules(root: str, suffix: str) -> dict[str, tuple[str, ...]]:
             if suffix == ".java":  # "+<root><Class>": the modules constructing a class of that name
                 for cls in sorted(set(_NEW_RE.findall(text))):
                     found.setdefault(f"+{src}{cls.decode()}", []).append(module)
+                uses[module] = (src, set(_IMPORT_RE.findall(text)) | set(_CLASS_WORD_RE.findall(text)))
+    for module, (src, names) in sorted(uses.items()):  # "^<module>": the modules of its root whose classes it imports or (same package) names
+        package = module.rpartition(".")[0]
+        for word in sorted(names):
+            other = word.decode() if b"." in word else f"{package}.{word.decode()}" if package else word.decode()
+            if other != module and src in found.get("=" + other, ()):
+                found.setdefault("^" + module, []).append(other)
     return {k: tuple(v) for k, v in found.items()}
 
 
-def linked_text(data: bytes) -> tuple[bool, tuple[bytes, ...], str]:
+def linked_text(data: bytes) -> tuple[bool, tuple[bytes, ...], str, tuple[bytes, ...]]:
     """What ``_bean_modules`` reads of a file's text (the scan records it, so that a re-scan after a
     change of it runs the passes that used the index): whether it mentions a bean annotation, the
-    classes it constructs and (a Kotlin file's module) its package."""
+    classes it constructs, (a Kotlin file's module) its package, and the classes it imports or
+    calls and types with (``_CLASS_WORD_RE``)."""
     from .kotlin_package import package_of
 
     text = data[:262144]
-    return (BEAN_WORD in text or PROPERTIES_WORD in text, tuple(sorted(set(_NEW_RE.findall(text)))), package_of(text[:16384]))
+    uses = tuple(sorted(set(_IMPORT_RE.findall(text)) | set(_CLASS_WORD_RE.findall(text))))
+    return (BEAN_WORD in text or PROPERTIES_WORD in text, tuple(sorted(set(_NEW_RE.findall(text)))), package_of(text[:16384]), uses)
 
 
 def forget() -> None:
@@ -114,4 +127,5 @@ def linked_modules(root: Any, module: str, suffix: str = ".java") -> tuple[str, 
         out.extend(m for m in found.get(src, ()) if m != module and m not in out)
     for src in found.get("=" + module, ()):
         out.extend(m for m in found.get(f"+{src}{stem}", ()) if m != module and m not in out)
+    out.extend(m for m in found.get("^" + module, ()) if m not in out)  # the classes it uses: their methods' signatures ($$ret., $$fn.)
     return tuple(out)
