@@ -512,7 +512,9 @@ def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]
                 m = modes[d]
                 role, reason = (
                     "service",
-                    f'compose service {m.name} runs the build {m.build} with the argument {m.arg}: its code is the package {d}, reached from case "{m.arg}" ({m.where})',
+                    f"compose service {m.name} runs the program {m.arg} of the build {m.build} ({m.where}): its code is the package {d}, the one it alone uses"
+                    if m.program
+                    else f'compose service {m.name} runs the build {m.build} with the argument {m.arg}: its code is the package {d}, reached from case "{m.arg}" ({m.where})',
                 )
             else:
                 role, reason = _classify(root, d, sorted(manifests_by_dir.get(d, [])), d in contracts_by_dir, inv, config, project_refs, deployed)
@@ -686,6 +688,7 @@ class BuildMode:
     arg: str
     root: str
     where: str
+    program: bool = False  # the argument names one of the build's programs (``entrypoint: frontend``, ``cmd/frontend/``), not a ``case``
 
 
 _GO_CASE = re.compile(r'(?m)^([ \t]*)case\s+((?:"[^"\n]*"\s*,\s*)*"[^"\n]*")\s*:')
@@ -727,7 +730,19 @@ def _case_bodies(text: str) -> dict[str, tuple[str, int]]:
 
 def _build_reason(build: str, modes: list[BuildMode]) -> str:
     runs = ", ".join(f"{m.name} ({m.arg})" for m in sorted(modes, key=lambda m: m.name))
+    if all(m.program for m in modes):
+        return f"one build of several programs run as {len(modes)} compose services, each its own program: {runs}; each is a service of its own, its code the package its program alone uses"
     return f"one build run as {len(modes)} compose services, each with its own argument: {runs}; each is a service of its own, its code the package its argument reaches"
+
+
+def _module_folders(code: str, imports: dict[str, str], module_prefix: str, prefix: str, folders: set[str]) -> set[str]:
+    """The build's folders whose packages ``code`` uses (``searchsrv.New`` → ``internal/search``)."""
+    used = set()
+    for name in _GO_USE.findall(code):
+        path = imports.get(name, "")
+        if path.startswith(module_prefix) and prefix + path[len(module_prefix) :] in folders:
+            used.add(prefix + path[len(module_prefix) :])
+    return used
 
 
 def build_modes(root: Path, composed: list[ComposeService], files: list[str]) -> dict[str, list[BuildMode]]:
@@ -736,7 +751,10 @@ def build_modes(root: Path, composed: list[ComposeService], files: list[str]) ->
     the build folder) has a ``case "<argument>":`` branch that uses exactly one package of the
     build's module no other branch uses (``case "search": srv = searchsrv.New(...)``); that
     package's folder is the code of the service. A build is kept when two or more of its Compose
-    services have such a mode, with different folders."""
+    services have such a mode, with different folders. A build holding several programs (``go install
+    ./cmd/...``: one binary per ``package main`` folder, named after it) has a mode per Compose
+    service whose entry point is one of them (``entrypoint: frontend`` runs ``cmd/frontend``): the
+    program's own package is the one of the module it uses and no other program does."""
     by_build: dict[str, list[ComposeService]] = {}
     for c in composed:
         if c.build is not None and c.command:
@@ -751,7 +769,9 @@ def build_modes(root: Path, composed: list[ComposeService], files: list[str]) ->
         if module is None:
             continue
         cases: dict[str, tuple[set[str], str]] = {}  # label → (the build's folders it uses, file:line)
+        programs: dict[str, tuple[set[str], str]] = {}  # program (its folder's name) → (the build's folders it uses, its folder)
         prefix = "" if build == "." else build + "/"
+        module_prefix = module.group(1) + "/"
         for rel in files:
             if not (rel.endswith(".go") and rel.startswith(prefix)):
                 continue
@@ -760,24 +780,24 @@ def build_modes(root: Path, composed: list[ComposeService], files: list[str]) ->
                 continue
             imports = _go_imports(text)
             for label, (body, line) in _case_bodies(text).items():
-                used = set()
-                for name in _GO_USE.findall(body):
-                    path = imports.get(name, "")
-                    if path.startswith(module.group(1) + "/"):
-                        folder = prefix + path[len(module.group(1)) + 1 :]
-                        if folder in folders:
-                            used.add(folder)
-                cases.setdefault(label, (used, f"{rel}:{line}"))
+                cases.setdefault(label, (_module_folders(body, imports, module_prefix, prefix, folders), f"{rel}:{line}"))
+            program = _parent(rel)
+            if program != build:
+                seen = programs.setdefault(program.rsplit("/", 1)[-1], (set(), program))
+                if seen[1] == program:
+                    seen[0].update(_module_folders(text, imports, module_prefix, prefix, folders))
         modes: list[BuildMode] = []
         for c in sorted(group, key=lambda c: c.name):
-            arg = next((w for w in c.command if w in cases), None)
+            table, arg = cases, next((w for w in c.command if w in cases), None)
+            if arg is None and c.command and c.command[0].rsplit("/", 1)[-1] in programs:
+                table, arg = programs, c.command[0].rsplit("/", 1)[-1]
             if arg is None:
                 continue
-            used, where = cases[arg]
-            others = set().union(*(u for lab, (u, _) in cases.items() if lab != arg))
+            used, where = table[arg]
+            others = set().union(*(u for lab, (u, _) in table.items() if lab != arg))
             own = sorted(used - others)
             if len(own) == 1:
-                modes.append(BuildMode(c.name, build, arg, own[0], where))
+                modes.append(BuildMode(c.name, build, arg, own[0], where, table is programs))
         if len(modes) >= 2 and len({m.root for m in modes}) == len(modes):
             out[build] = modes
     return out
@@ -987,6 +1007,8 @@ def _classify(
     go_files = [f for f in sources if f.endswith(".go")] if manifests == ["go.mod"] else []
     if go_files and all(_is_go_tools_file(_read(root, f)) for f in go_files):
         return "build", "a Go module pinning build tools (its Go files have the tools build tag), no service code"
+    if manifests == ["go.mod"] and not sources:
+        return "build", "a Go module without Go code (bingo's go.mod beside its tool pins), no service code"
     if manifests == ["Dockerfile"] and not sources:
         foreign = sorted(f.rsplit("/", 1)[-1] for f in inv.other_files if _parent(f) == d and f.rsplit("/", 1)[-1] in FOREIGN_MANIFESTS)
         if foreign:

@@ -1,6 +1,6 @@
 """Wiring that only the deployment says (docs/evaluation.md D24, D25, D27): Kubernetes ConfigMaps
 imported by `envFrom`, a Locust load generator whose host is its container's command, one build run
-as several Compose services. The samples are fixtures/monorepos/k8s-wiring and one-binary."""
+as several Compose services. The samples are fixtures/monorepos/k8s-wiring, one-binary and several-programs."""
 
 from __future__ import annotations
 
@@ -122,3 +122,21 @@ def test_a_compose_hostname_is_an_address_of_its_service(tmp_path):
     (tmp_path / "compose.yaml").write_text("services:\n  cart: {build: ./src/cart, hostname: basket}\n  carts-db: {image: 'amazon/dynamodb-local:1.20.0'}\n")
     book = build_address_book(tmp_path, [Service("cart", "src/cart")], ["compose.yaml"])
     assert (book.service_for_host("basket"), book.service_for_host("basket.local"), book.service_for_host("carts-db")) == ("cart", "cart", None)
+
+
+def test_one_build_of_several_programs_run_as_several_compose_services():
+    scan = run_json("scan", MONOREPOS / "several-programs", "--no-cache")
+    assert {(s["name"], s["root"]) for s in scan["services"]} == {
+        ("frontend", "services/frontend"),
+        ("search", "services/search"),
+        ("geo", "services/geo"),
+    }  # migrate's program uses no package of its own; registry is every program's; .bingo has no Go code
+    roles = {f["root"]: (f["role"], f["service"]) for f in scan["inventory"] if f["root"] in (".", ".bingo", "cmd/migrate")}
+    assert roles == {".": ("build", None), ".bingo": ("build", None)}
+    build = next(f for f in scan["inventory"] if f["root"] == ".")
+    assert "each its own program: frontend (frontend), geo (geo), search (search)" in build["reason"]
+    graph = run_json("graph", MONOREPOS / "several-programs", "--no-cache")
+    assert _call_edges(graph) == {
+        ("service:frontend", "service:search", "Nearby", 500.0),
+        ("service:search", "service:geo", "Near", None),  # the caller's context: no deadline of its own
+    }
