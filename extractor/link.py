@@ -1240,7 +1240,8 @@ def apply_process_defaults(
     module, or an env var's default) at the top level of a module of the service (for the whole
     service) or inside a function (for the calls of that file: that code path sets it) is the
     timeout of that rule's calls that pass none: ``timeout_source: client_default``, the setting
-    call in ``timeout_expr``. Read from the files' summaries."""
+    call in ``timeout_expr``; so is it of their ``through`` entries that pass none. Read from the
+    files' summaries."""
     from . import durations
 
     setters = {name: rule for rule in rules.values() for name in ((rule.match or {}).get("timeout") or {}).get("process_default") or ()}
@@ -1271,6 +1272,9 @@ def apply_process_defaults(
             if len({v for v, _ in given}) != 1:  # not set, or set to different values: not known
                 continue
             fact.fields.update(durations.Timeout(given[0][0], "client_default", expr=given[0][1]).fields())
+            for entry in fact.fields.get("through") or ():  # the same call at its call sites: a site passing none has it too
+                if entry.get("timeout_source") in ("none", "library_default"):
+                    entry.update(timeout_ms=given[0][0], timeout_source="client_default")
             break
 
 
