@@ -1,6 +1,6 @@
 """Wiring that only the deployment says (docs/evaluation.md D24, D25, D27): Kubernetes ConfigMaps
 imported by `envFrom`, a Locust load generator whose host is its container's command, one build run
-as several Compose services. The samples are fixtures/monorepos/k8s-wiring, one-binary and several-programs."""
+as several Compose services. The samples are fixtures/monorepos/k8s-wiring, one-binary, several-programs and compose-names."""
 
 from __future__ import annotations
 
@@ -139,4 +139,14 @@ def test_one_build_of_several_programs_run_as_several_compose_services():
     assert _call_edges(graph) == {
         ("service:frontend", "service:search", "Nearby", 500.0),
         ("service:search", "service:geo", "Near", None),  # the caller's context: no deadline of its own
+    }
+
+
+def test_a_compose_name_over_a_folder_of_that_name_and_nginx_set_variables():
+    graph = run_json("graph", MONOREPOS / "compose-names", "--no-cache")
+    assert _call_edges(graph) == {
+        ("service:nginx", "service:web-bff", None, 60000.0),  # Compose's web builds ./web-bff; the folder web/ is the Next.js app
+        ("service:nginx", "service:search", None, 60000.0),  # set $search_host "search"; proxy_pass http://$search_host;
+        ("service:nginx", "service:cart", None, 60000.0),
+        ("service:nginx", "host:$other_host", None, 60000.0),  # set from a request header: unknown
     }

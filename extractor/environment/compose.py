@@ -43,6 +43,8 @@ def read_compose(book: AddressBook, rel: str, doc: dict[str, Any], roots: list[s
             continue
         for alias in (name, spec.get("hostname"), spec.get("container_name")):
             if isinstance(alias, str):
+                if owner is not None and owner != ".":  # the network's name for the container built from the service's folder,
+                    book.alias_to_service[alias.lower()] = service  # over a folder of that name (storefront: built from ./storefront-bff)
                 book.add_alias(alias, service)
         record_command(book, service, rel, spec.get("entrypoint"), spec.get("command"))
         for k, v in _compose_env(spec.get("environment")).items():

@@ -15,14 +15,19 @@ What is in force on a route, inherited from ``http`` → ``server`` → ``locati
 A ``${NAME}`` in a ``*.conf.template`` (the nginx image fills templates from the environment) is
 the environment variable, resolved with the proxy service's deployment environment at link time.
 
+A variable given a literal by ``set`` in the block or an enclosing one (``set $search_host "search";
+proxy_pass http://$search_host;``, the usual way to keep nginx from resolving a host at start-up) is
+that literal in a ``proxy_pass`` target.
+
 Not read: ``grpc_pass`` / ``fastcgi_pass`` / ``uwsgi_pass``, ``proxy_pass`` targets built from
-variables (``http://$backend``: the route is kept, its target unknown), ``map`` blocks, ``include``d
+other variables (``http://$backend``: the route is kept, its target unknown), ``map`` blocks, ``include``d
 files (each file is read on its own, so an included file's locations are read when it is listed
 in the repository), and nginx Plus's active health checks.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +41,7 @@ PROXY = "nginx"
 DEFAULT_TIMEOUT_MS = 60_000.0
 """``proxy_read_timeout`` and ``proxy_connect_timeout`` defaults (60 s)."""
 INHERITED = ("proxy_read_timeout", "proxy_connect_timeout", "proxy_next_upstream", "proxy_next_upstream_tries")
+_VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 
 
 @dataclass(frozen=True)
@@ -60,10 +66,14 @@ def _walk(rel: str, block: list[dict[str, Any]], settings: dict[str, tuple[list[
     for d in block:
         if d.get("directive") in INHERITED:
             own[d["directive"]] = ([str(a) for a in d.get("args") or []], int(d.get("line") or 0))
+        args = [str(a) for a in d.get("args") or []]
+        if d.get("directive") == "set" and len(args) == 2 and args[0].startswith("$") and "$" not in args[1]:
+            own["set " + args[0][1:]] = ([args[1]], int(d.get("line") or 0))  # set $search_host "search";
     for d in block:
         name = d.get("directive")
         if name == "proxy_pass" and d.get("args"):
-            route = _route(rel, settings.get("$location"), str(d["args"][0]), int(d.get("line") or 0), own, upstreams)
+            target = _VARIABLE.sub(lambda m: own.get("set " + (m.group(1) or m.group(2)), ([m.group(0)], 0))[0][0], str(d["args"][0]))
+            route = _route(rel, settings.get("$location"), target, int(d.get("line") or 0), own, upstreams)
             out.append(route)
         elif name in ("http", "server", "location", "if", "limit_except") and isinstance(d.get("block"), list):
             inner = dict(own)
