@@ -771,16 +771,18 @@ def _member_raw(raw: dict[str, Any], fn: Any, lookup: Callable[[Ref], Value | No
     return {k: substitute(v, lookup, params=swaps) if k in WRAPPER_FIELDS and isinstance(v, _WRAPPED_TYPES) else v for k, v in raw.items()}
 
 
-def outer_wrappers(summary: Any, called: set[str]) -> set[str]:
-    """The functions of a file (``summary``) that call a function named in ``called`` passing on
-    one of their own parameters (``post(url)`` → ``request("post", url)``): wrappers of a wrapper,
-    whose call sites the scan extracts too (by name here; the link stage resolves the calls)."""
-    out: set[str] = set()
+def passed_on(summary: Any) -> dict[str, frozenset[str]]:
+    """Each function of a file (``summary``) → the names of the calls it passes one of its own
+    parameters to (``post(url)`` → ``request("post", url)``). The functions among them that call a
+    wrapper are wrappers of a wrapper, whose call sites the scan extracts too (by name there; the
+    link stage resolves the calls). A function of the file alone: the scan keeps it per file result
+    across scans."""
+    out: dict[str, frozenset[str]] = {}
     for fn in summary.functions:
         names = frozenset(p.name for p in fn.params)
-        for c in fn.calls:
-            if c.name in called and names and any(_param_names(v, names) for v in (*c.args, *(v for _, v in c.kwargs))):
-                out.add(fn.qualname)
+        got = {c.name for c in fn.calls if names and any(_param_names(v, names) for v in (*c.args, *(v for _, v in c.kwargs)))}
+        if got:
+            out[fn.qualname] = out.get(fn.qualname, frozenset()) | got
     return out
 
 

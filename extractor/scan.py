@@ -17,6 +17,7 @@ import hashlib
 import os
 import re
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -34,7 +35,6 @@ from .facts import Diagnostic, Fact, ScanResult, Service
 from .frontends import frontend_for, rules_language, rules_language_of
 from .frontends.base import FileResult
 from .isolation import Failure, Job, run_isolated
-from .link import link
 from .sources import SourceCache, read_source
 from .values import Const, Dynamic, Obj, Ref, Seq, Value, strip, walk
 
@@ -175,12 +175,16 @@ def _peek(task: Task, question: str, arg: Any) -> Any:
     """A later pass's question about a file's text (``_ask``), its answer recorded for the scan's
     state (``_PEEKED``: file → (question, argument) → answer): a re-scan after the file changed asks
     again, and when every answer is the same the passes decided as they did (the cut-off holds)."""
-    _QUIET[0] += 1
-    try:
-        data, _diag = _read(task)
-    finally:
-        _QUIET[0] -= 1
-    answer = _ask(data, question, arg)
+    known = _ANSWERED[-1].get(task.rel) if _ANSWERED else None
+    if known is not None and (question, arg) in known:  # the file as it was at the last scan: its answer then
+        answer = known[(question, arg)]
+    else:
+        _QUIET[0] += 1
+        try:
+            data, _diag = _read(task)
+        finally:
+            _QUIET[0] -= 1
+        answer = _ask(data, question, arg)
     if _PEEKED and not _QUIET[0]:
         _PEEKED[-1].setdefault(task.rel, {})[(question, arg)] = answer
     return answer
@@ -480,6 +484,8 @@ def scan(
     _RUNS.append([])
     _PEEKED.append({})
     _LINKED.append(set())
+    _ANSWERED.append({})
+    _DERIVED.append({})
     if executor is not None:
         _EXECUTORS.append(executor)
     try:
@@ -490,6 +496,8 @@ def scan(
         _RUNS.pop()
         _PEEKED.pop()
         _LINKED.pop()
+        _ANSWERED.pop()
+        _DERIVED.pop()
         if executor is not None:
             _EXECUTORS.pop()
 
@@ -531,6 +539,7 @@ def _scan(
         kept = _kept_outcome(cache, inputs, inv, services, display_root, root, started, catalog, selected, tasks)
         if kept is not None:
             return kept
+        _reuse_last(cache, inputs)
     compiled = _compile(catalog, {t.language for t in tasks})
     progress.stage("extracting", len(tasks))
     hits, misses = (cache.stats.hits, cache.stats.misses) if cache is not None else (0, 0)
@@ -644,7 +653,8 @@ def _scan(
         rel: adopted.get(rel) or (s.name if (s := smap.owner(rel)) and not not_the_services(rel, s.root, inv.browser) else None) for rel in results
     }  # tests, browser assets
     modules_of = {t.rel: t.module for t in tasks if t.module}
-    facts, unlinked = _link_isolating(ordered, lambda subset: link(subset, service_of, modules_of, catalog, book))
+    run_link = sys.modules[__name__].link
+    facts, unlinked = _link_isolating(ordered, lambda subset: run_link(subset, service_of, modules_of, catalog, book))
     diagnostics.extend(unlinked)
     if selected is None:  # routes of gateway and proxy configurations (no rule of the catalog makes them)
         facts += route_facts(book)
@@ -694,6 +704,8 @@ _RUNS: list[list[Run]] = []  # the running scan's runs through the cache, in ord
 _LINKED: list[set[str]] = []  # the languages whose files the running scan asked what its frontend's linked-module index reads (``_linked``)
 _PEEKED: list[dict[str, dict[tuple[str, Any], Any]]] = []  # the running scan's passes' questions about files' text: file → (question, arg) → answer
 _QUIET = [0]  # > 0: reads are the extraction's (or the cache's hashing), not a pass's
+_ANSWERED: list[dict[str, dict[tuple[str, Any], Any]]] = []  # the last scan's answers (``_PEEKED``) for the files unchanged since
+_DERIVED: list[dict[tuple[str, bytes], Any]] = []  # what the passes derive from one file's result (``_derived``), by the key of the cache entry holding it
 
 RETRIED = frozenset({"timeout", "crashed", "internal_error", "too_deep", "unreadable"})
 """Diagnostics of an extraction that did not finish: a scan with one is not kept whole (the file is tried again)."""
@@ -790,6 +802,8 @@ def _keep_outcome(
     cache.put(key, (result.facts, result.diagnostics, stats, result.inventory, dict(owners), calls))
     digests = {rel: (d, [(r.task, r.key, r.lines) for r in runs.get(rel, ())], rel in counted) for rel, d in sources.items()}
     cache.put(state, (key, digests, _PEEKED[-1] if _PEEKED else None))
+    made = {run.key for run in _RUNS[-1]}
+    cache.put(cache.key("scan derived", state.hex()), {k: v for k, v in (_DERIVED[-1] if _DERIVED else {}).items() if k[1] in made})
     cache.flush()
 
 
@@ -867,6 +881,36 @@ def _kept_outcome(
     shown = display_root if display_root is not None else Path(os.path.normpath(str(root))).as_posix()
     index = _stored_call_index(summaries, owners)
     return ScanResult(root=shown, services=services, facts=facts, diagnostics=diagnostics, stats=stats, call_index=index, inventory=folders)
+
+
+def _reuse_last(cache: ExtractionCache, inputs: tuple[bytes, dict[str, bytes]]) -> None:
+    """For a scan that runs after a change (no outcome kept): the last scan's (same state key)
+    answers to the passes' questions about each file whose hash is the same now (``_peek`` gives
+    them without reading the file), and what the passes derived from the results it had (``_derived``)."""
+    state, sources = inputs
+    last = cache.get(state)
+    if isinstance(last, tuple) and len(last) == 3 and isinstance(last[1], dict) and isinstance(last[2], dict):
+        digests, peeked = last[1], last[2]
+        _ANSWERED[-1].update((rel, asked) for rel, asked in peeked.items() if rel in digests and digests[rel][0] == sources.get(rel))
+    derived = cache.get(cache.key("scan derived", state.hex()))
+    if isinstance(derived, dict):
+        _DERIVED[-1].update(derived)
+
+
+def _derived(res: FileResult, what: str, keys: Mapping[int, bytes]) -> Any:
+    """What a pass derives from one file's result alone (``what``: ``passed_on``, ``link.passed_on``
+    of its summary), kept by the key of the cache entry the result came from (``keys``: id of a
+    result → its entry's key): a scan after a change derives it again only for the changed files."""
+    from . import link
+
+    key = keys.get(id(res))
+    memo = _DERIVED[-1] if _DERIVED and key is not None else {}
+    got = memo.get((what, key)) if key is not None else None
+    if got is None:
+        got = getattr(link, what)(res.summary)
+        if key is not None:
+            memo[(what, key)] = got
+    return got
 
 
 def _unread_alike(task: Task, before: list[Diagnostic]) -> bool:
@@ -1030,7 +1074,7 @@ def _wrapper_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servi
     give: ``link.wrapper_params``) and name one of its wrappers (a call of it names it: ``reboot(``,
     ``client._command(``; a constructor's ``__init__`` or a ``__call__`` by its class): their
     summaries give the wrapper's call sites (``through``)."""
-    from .link import WRAPPER_DEPTH, WRAPPER_KINDS, outer_wrappers, wrapper_params
+    from .link import WRAPPER_DEPTH, WRAPPER_KINDS, wrapper_params
 
     names: dict[str, set[str]] = {}  # service root → last names of the wrappers' modules
     called: dict[str, set[str]] = {}  # service root → the wrappers' names
@@ -1050,6 +1094,8 @@ def _wrapper_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servi
                 called.setdefault(svc.root, set()).update(str(c.value).rpartition(".")[2] for c in map(strip, wraps.items) if isinstance(c, Const))
     outer: dict[str, set[str]] = {}  # file → its wrappers of a wrapper found so far
     names_called: dict[str, set[str]] = {}  # file → the names its functions call (none in called: no wrapper of a wrapper)
+    passing: dict[str, dict[str, frozenset[str]]] = {}  # file → its functions → the calls they pass a parameter to
+    keys = {id(run.result): run.key for run in _RUNS[-1]} if _RUNS else {}
     for _ in range(WRAPPER_DEPTH - 1):  # wrappers of a wrapper (post → request → curl.request): their callers too
         grown = False
         for rel, res in results.items():
@@ -1060,7 +1106,10 @@ def _wrapper_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servi
                 named = names_called[rel] = {c.name for fn in res.summary.functions for c in fn.calls}
             if named.isdisjoint(called[svc.root]):
                 continue
-            for qual in sorted(outer_wrappers(res.summary, called[svc.root]) - outer.get(rel, set())):
+            if (passes := passing.get(rel)) is None:
+                passes = passing[rel] = _derived(res, "passed_on", keys)
+            wrappers = {qual for qual, names in passes.items() if not names.isdisjoint(called[svc.root])}  # wrappers of a wrapper
+            for qual in sorted(wrappers - outer.get(rel, set())):
                 outer.setdefault(rel, set()).add(qual)
                 called[svc.root].add(qual.rpartition(".")[2])
                 names[svc.root].add(res.summary.module.rpartition(".")[2])
@@ -1263,3 +1312,16 @@ def _second_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servic
     if known is not None:
         known.update(q for objs in exported.values() for q in objs)
     return out
+
+
+def __getattr__(name: str) -> Any:
+    """``link``, imported when first used: the link stage, the deployment readers and every kind's
+    module are 2/3 of this module's import time, which a re-scan that keeps its last outcome (an
+    empty folder's, an unchanged tree's) does without (``_scan`` reads it through the module, so a
+    test can replace it)."""
+    if name == "link":
+        from .link import link
+
+        globals()["link"] = link
+        return link
+    raise AttributeError(name)

@@ -8,6 +8,7 @@ Extractions are counted (each frontend's ``extract`` wrapped), never timed.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -365,3 +366,70 @@ def test_a_csharp_project_gaining_and_losing_a_reference(catalog, tmp_path):
     assert '"url": "http://orders:8080/levels"' not in rescan(root, catalog, tmp_path)
     edit(root / "checkout/Checkout.csproj", "  <ItemGroup>\n", "  <ItemGroup>\n" + reference)
     assert rescan(root, catalog, tmp_path) == first
+
+
+WRAPPED = {
+    "shop/pyproject.toml": '[project]\nname = "shop"\ndependencies = ["requests"]\n',
+    "shop/shop/http.py": "import requests\n\n\ndef fetch(url, timeout=4):\n    return requests.get(url, timeout=timeout)\n",
+    "shop/shop/prices.py": 'from .http import fetch\n\n\ndef price(item):\n    return fetch(f"http://pricing:8000/price/{item}", timeout=2)\n',
+    "shop/shop/stock.py": 'from .http import fetch\n\n\ndef stock(item):\n    return fetch(f"http://stock:8080/stock/{item}")\n',
+    "shop/shop/plain.py": "def nothing():\n    return 1\n",
+}
+
+
+def through(out: str) -> dict[str, int | None]:
+    """The wrapper's call sites in a scan's JSON: the site's URL → its timeout."""
+    facts = json.loads(out)["facts"]
+    return {entry["url"]: entry.get("timeout_ms") for f in facts for entry in f.get("through") or ()}
+
+
+def test_a_wrappers_call_sites_after_changes_of_either_side(catalog, tmp_path, counted, monkeypatch):
+    """The wrapper pass and the link stage after a change that alters results: the through entries
+    of fetch (http.py) made by its callers (prices.py, stock.py) follow a change of the caller's
+    timeout, of the wrapper's default, a renamed export, a deleted caller; each re-scan equals an
+    uncached scan. Files unchanged since the last scan are neither asked again what the passes ask
+    of their text nor derived again (``link.passed_on``) from their results."""
+    from extractor import link
+    from extractor import scan as scan_module
+
+    root = write_tree(tmp_path / "repo", WRAPPED)
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    pricing, stocking = "http://pricing:8000/price/{item}", "http://stock:8080/stock/{item}"
+    assert through(rescan(root, catalog, folder)) == {pricing: 2000, stocking: 4000}
+    asked: list[tuple[str, object]] = []
+    derived: list[str] = []
+    real_ask, real_passed_on = scan_module._ask, link.passed_on
+    monkeypatch.setattr(scan_module, "_ask", lambda data, question, arg: asked.append((question, arg)) or real_ask(data, question, arg))
+    monkeypatch.setattr(link, "passed_on", lambda summary: derived.append(summary.module) or real_passed_on(summary))
+
+    def warm() -> str:
+        asked.clear()
+        derived.clear()
+        counted.clear()
+        with ExtractionCache(folder, salt=b"t") as cache:
+            out = json_out.dumps(scan(root, catalog=catalog, cache=cache).to_json())
+        seen = list(asked), list(derived), Counter(counted)  # (the warm scan's, not the uncached one's)
+        assert out == facts(root, catalog, None)
+        asked[:], derived[:] = seen[0], seen[1]
+        counted.clear()
+        counted.update(seen[2])
+        return out
+
+    edit(root / "shop/shop/prices.py", "timeout=2", "timeout=6")  # the caller's timeout
+    assert through(warm()) == {pricing: 6000, stocking: 4000}
+    assert set(counted) == {"shop/shop/prices.py"} and "shop.stock" not in derived
+    edit(root / "shop/shop/http.py", "timeout=4", "timeout=9")  # the wrapper's default: stock.py's site takes it
+    assert through(warm()) == {pricing: 6000, stocking: 9000}
+    assert set(counted) == {"shop/shop/http.py"}
+    assert not asked  # stock.py and prices.py unchanged: the wrapper pass's questions about their text answered from the record
+    assert "shop.stock" not in derived and "shop.prices" not in derived
+    edit(root / "shop/shop/http.py", "def fetch(", "def get_url(")  # a renamed export: its callers no longer call it
+    assert through(warm()) == {}
+    edit(root / "shop/shop/prices.py", "import fetch", "import get_url")
+    edit(root / "shop/shop/prices.py", "return fetch(", "return get_url(")
+    assert through(warm()) == {pricing: 6000}
+    (root / "shop/shop/prices.py").unlink()  # a deleted caller
+    assert through(warm()) == {}
+    edit(root / "shop/shop/http.py", "def get_url(", "def fetch(")
+    assert through(warm()) == {stocking: 9000}
