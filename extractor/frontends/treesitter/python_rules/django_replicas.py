@@ -65,6 +65,7 @@ class DjangoReplicas:
         self.connections = frozenset(opts.get("connections", ()))
         self.cursor_methods = frozenset(opts.get("cursor_methods", ()))
         self.execute_methods = frozenset(opts.get("execute_methods", ()))
+        self.not_reads = frozenset(opts.get("not_reads", ()))  # connections[alias].close(): no query
         self.router_method = str(opts.get("router_method", ""))
         self.databases = Ref(str(opts["databases"])) if opts.get("databases") else None
         self.routers = Ref(str(opts["routers"])) if opts.get("routers") else None
@@ -148,6 +149,14 @@ class DjangoReplicas:
         base = an.evaluate(value, scope)
         keys = node.children_by_field_name("subscript")
         if not (isinstance(base, Ref) and base.qualname in self.connections) or len(keys) != 1:
+            return
+        parent = node.parent
+        if (
+            parent is not None
+            and parent.type == "attribute"
+            and (attr := parent.child_by_field_name("attribute")) is not None
+            and an.text(attr) in self.not_reads
+        ):
             return
         alias = an.to_value(an.evaluate(keys[0], scope))
         self.pending[node.id] = self._emit(an, node, scope, "django_connections", alias, None)
