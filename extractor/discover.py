@@ -22,6 +22,7 @@ from typing import Any
 from . import safeio, yamlio
 from .config import Config
 from .facts import Diagnostic, Service
+from .images import built_images, image_name
 from .languages import EXTENSIONS
 
 DEFAULT_IGNORED_DIRS = frozenset(
@@ -484,6 +485,7 @@ def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]
             contracts_by_dir.setdefault(holder, []).append(rel)
 
     roots: list[str]
+    builds: dict[str, tuple[str, str]] = {}  # image name → the folder that builds it, where (``images.built_images``)
     verdicts: dict[str, tuple[str, str]] = {}
     mounted: dict[str, tuple[str, str]] = {}
     modes: dict[str, BuildMode] = {}
@@ -505,6 +507,8 @@ def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]
         candidates = (set(contracts_by_dir) | set(manifests_by_dir) | _included(all_files, config) | set(mounted) | set(modes)) - {"."} - set(verdicts)
         project_refs = _project_references(root, all_files)
         deployed = frozenset(c.build for c in composed if c.build is not None)
+        builds = built_images(root, inv.other_files, candidates)
+        bases = _base_images(root, inv, builds)
         roots = []
         for d in sorted(candidates, key=lambda x: (x.count("/"), x)):
             outer = next((r for r in roots if d.startswith(r + "/")), None)
@@ -518,6 +522,8 @@ def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]
                 )
             else:
                 role, reason = _classify(root, d, sorted(manifests_by_dir.get(d, [])), d in contracts_by_dir, inv, config, project_refs, deployed)
+            if role == "service" and d in bases:
+                role, reason = "build", bases[d]
             if role == "service" and d in mounted and d not in manifests_by_dir:
                 role, reason = "proxy", mounted[d][1]
             if outer is not None and role in ("service", "proxy"):
@@ -560,7 +566,25 @@ def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]
     by_root = {s.root: s.name for s in services}
     folders = [Folder(d, role, reason, by_root.get(d)) for d, (role, reason) in sorted(verdicts.items())]
     if not config.services:
-        folders += [image.folder() for image in compose_images(composed, services)]
+        images = compose_images(composed, services, builds, root)
+        joined = {i.name: i for i in images if i.built is not None and i.built[0] in by_root}  # the image of a service's own folder: that service
+        for n, s in enumerate(services):
+            runs = sorted(i.name for i in joined.values() if i.built is not None and i.built[0] == s.root)
+            if runs:
+                services[n] = replace(s, aliases=tuple(sorted({*s.aliases, *(v for r in runs for v in name_variants(r) | {r})})))
+        folders = [
+            replace(
+                f,
+                reason=f"{f.reason}; "
+                + "; ".join(
+                    f"compose service {i.name} ({i.file}) runs its image {i.image} ({i.built[1]})" for i in joined.values() if i.built and i.built[0] == f.root
+                ),
+            )
+            if any(i.built and i.built[0] == f.root for i in joined.values())
+            else f
+            for f in folders
+        ]
+        folders += [image.folder() for image in images if image.name not in joined]
         hosts = [d for d, (role, _) in verdicts.items() if role == "orchestrator"]
         taken = {s.name for s in services} | {f.service for f in folders if f.service}
         folders += _aspire_proxies(inv, root, hosts, taken)
@@ -850,9 +874,12 @@ class ComposeImage:
     file: str
     image: str
     infrastructure: str | None
+    built: tuple[str, str] | None = None  # the folder of the repository that builds the image, where that is said (``images``)
 
     def folder(self) -> Folder:
         where = f"compose service {self.name} ({self.file}) runs the image {self.image} and builds nothing here"
+        if self.built is not None:
+            where = f"compose service {self.name} ({self.file}) runs the image {self.image}, which {self.built[0]} builds ({self.built[1]})"
         if self.infrastructure is not None:
             return Folder(
                 f"{self.file}#{self.name}",
@@ -862,10 +889,17 @@ class ComposeImage:
         return Folder(f"{self.file}#{self.name}", "image", f"{where}: a service of the system with no code of its own", self.name)
 
 
-def compose_images(composed: list[ComposeService], services: list[Service]) -> list[ComposeImage]:
+def compose_images(
+    composed: list[ComposeService],
+    services: list[Service],
+    builds: Mapping[str, tuple[str, str]] | None = None,
+    root: Path | None = None,
+) -> list[ComposeImage]:
     """The Compose services that run an image and build no folder in any Compose file, and whose
     name and image name are not one of the repository's services (by name variants, as addresses
-    are matched)."""
+    are matched). An image the build tooling builds from a folder (``builds``: ``images.built_images``)
+    that is a service's, or one whose Dockerfile is a stock infrastructure image, carries it: the
+    caller joins the first to that service, the second is infrastructure."""
     known = {v for s in services for a in (s.name, *s.aliases) for v in name_variants(a) | {a.lower()}}
     built = {c.name for c in composed if c.has_build}
     out: dict[str, ComposeImage] = {}
@@ -875,7 +909,14 @@ def compose_images(composed: list[ComposeService], services: list[Service]) -> l
         repository = c.image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0].lower()
         if "$" not in repository and (name_variants(repository) | {repository}) & known:
             continue  # the image of a service of the repository, built by its own tooling (springcommunity/spring-petclinic-vets-service)
-        out[c.name] = ComposeImage(c.name, c.file, c.image, infrastructure_image(c.image))
+        stock = infrastructure_image(c.image)
+        by = (builds or {}).get(repository) if stock is None else None  # (a broker's image with the repository's plugins stays the broker)
+        own = by is not None and any(s.root == by[0] for s in services)
+        base = _stock_infrastructure(_read(root, f"{by[0]}/Dockerfile")) if by is not None and not own and root is not None else None
+        if by is not None and (own or base is not None):
+            out[c.name] = ComposeImage(c.name, c.file, c.image, base, by)
+            continue
+        out[c.name] = ComposeImage(c.name, c.file, c.image, stock)
     return [out[n] for n in sorted(out)]
 
 
@@ -934,13 +975,60 @@ def _read(root: Path, rel: str) -> str:
 
 
 def _project_references(root: Path, files: list[str]) -> dict[str, list[str]]:
-    """.NET project file name (lower case) → the folders of the projects that reference it."""
+    """.NET project file name (lower case) → the folders of the projects that reference it; for a
+    Maven module, ``maven:<artifactId>`` → the folders whose ``pom.xml`` depends on it."""
     out: dict[str, list[str]] = {}
     for rel in files:
         if rel.endswith(".csproj"):
             for ref in re.findall(r"<ProjectReference\s+Include=\"([^\"]+)\"", _read(root, rel)):
                 out.setdefault(ref.replace("\\", "/").rsplit("/", 1)[-1].lower(), []).append(_parent(rel))
+        elif rel.rsplit("/", 1)[-1] == "pom.xml":
+            for dep in _POM_DEPENDENCY.findall(_POM_NOT_USED.sub("", _read(root, rel))):
+                out.setdefault(f"maven:{dep}", []).append(_parent(rel))
     return out
+
+
+_FROM = re.compile(r"(?im)^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)")
+
+
+def _base_images(root: Path, inv: Inventory, builds: Mapping[str, tuple[str, str]]) -> dict[str, str]:
+    """Folders with no source whose image (``builds``) other Dockerfiles of the repository build
+    FROM: folder → why it is a base image, not a service."""
+    users: dict[str, set[str]] = {}
+    for rel in inv.other_files:
+        if rel.rsplit("/", 1)[-1] == "Dockerfile":
+            for image in _FROM.findall(_read(root, rel)):
+                by = builds.get(image_name(image))
+                if by is not None and by[0] != _parent(rel):
+                    users.setdefault(by[0], set()).add(_parent(rel))
+    out = {}
+    for folder, names in sorted(users.items()):
+        if not any(f.startswith(folder + "/") for f in inv.files):
+            image = next(n for n, by in builds.items() if by[0] == folder)
+            out[folder] = f"a base image: {', '.join(sorted(names))} build FROM its image {image} ({builds[image][1]}), no source: not a service"
+    return out
+
+
+_POM_NOT_USED = re.compile(r"<(dependencyManagement|build|parent|profiles)>.*?</\1>|<!--.*?-->", re.S)
+"""Parts of a ``pom.xml`` that name other artifacts without the module depending on them."""
+_POM_DEPENDENCY = re.compile(r"<dependency>.*?<artifactId>\s*([\w.\-]+)\s*</artifactId>.*?</dependency>", re.S)
+_JAVA_ENTRY = re.compile(r"\bstatic\s+void\s+main\s*\(|@SpringBootApplication\b|\bfun\s+main\s*\(")
+
+
+def _maven_library(root: Path, d: str, text: str, sources: list[str], project_refs: dict[str, list[str]]) -> str | None:
+    """Why a Maven module is a library (None: it is not one): it packages a jar (the default), has
+    no entry point (``static void main``, ``@SpringBootApplication``) and other modules of the
+    repository depend on it."""
+    own = _POM_NOT_USED.sub("", text)
+    own = re.sub(r"<dependencies>.*?</dependencies>", "", own, flags=re.S)
+    artifact = re.search(r"<artifactId>\s*([\w.\-]+)\s*</artifactId>", own)
+    packaging = re.search(r"<packaging>\s*(\w+)\s*</packaging>", own)
+    if artifact is None or (packaging is not None and packaging.group(1) != "jar"):
+        return None
+    users = sorted({u for u in project_refs.get(f"maven:{artifact.group(1)}", []) if u != d})
+    if not users or any(_JAVA_ENTRY.search(_read(root, f)) for f in sources if f.endswith((".java", ".kt"))):
+        return None
+    return f"a library (a Maven jar with no entry point), a dependency of {', '.join(users)}"
 
 
 def _classify(
@@ -992,6 +1080,9 @@ def _classify(
         users = sorted({u for p in projects for u in project_refs.get(p.lower(), []) if u != d})
         if users:
             return "library", f"a library (no entry point), referenced by {', '.join(users)}"
+    library = _maven_library(root, d, texts["pom.xml"], sources, project_refs) if "pom.xml" in texts and "Dockerfile" not in manifests else None
+    if library is not None:
+        return "library", library
     if manifests == ["Dockerfile"] and sources:
         stock = _stock_infrastructure(_read(root, f"{d}/Dockerfile"))
         shown_files = ", ".join(f[len(d) + 1 :] for f in sources[:3]) + (", ..." if len(sources) > 3 else "")

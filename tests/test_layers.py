@@ -32,7 +32,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("rules", ("extractor.catalog", "extractor.templates", "extractor.prefilter")),
-    ("discover", ("extractor.discover", "extractor.sources")),
+    ("discover", ("extractor.discover", "extractor.sources", "extractor.images")),
     ("environment", ("extractor.environment.*",)),
     ("extract", ("extractor.frontends.*",)),
     ("link", ("extractor.link", "extractor.kinds.*", "extractor.replicas", "extractor.mounts", "extractor.targets", "extractor.reach")),

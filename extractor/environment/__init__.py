@@ -21,6 +21,7 @@ from typing import Any
 from .. import yamlio
 from ..discover import COMPOSE_NAMES, compose_images, compose_services, proxy_configs, service_files
 from ..facts import Diagnostic, Service
+from ..images import built_images
 from . import envoy, helm, nginx, spring_gateway, yarp, zuul
 from .appsettings import read_appsettings
 from .aspire import read_aspire
@@ -80,8 +81,9 @@ def build_address_book(root: Path, services: list[Service], other_files: Iterabl
     served = read_spring_config(book, root, roots, by_root, other_files)  # files a Config Server serves → their services
     read_nest_config(book, root, roots, by_root)  # a NestJS ConfigModule's load factories
     aspire_routes = read_aspire(book, root, roots, by_root, other_files)
-    for image in compose_images(composed, services):
-        if image.infrastructure is None:  # a service of the system running a stock image: its name is its address (when no other says)
+    folders = {s.root for s in services} | {f.rpartition("/")[0] or "." for f in other_files if f.rsplit("/", 1)[-1] == "Dockerfile"}
+    for image in compose_images(composed, services, built_images(root, other_files, folders), root):
+        if image.infrastructure is None and image.built is None:  # a service of the system running a stock image: its name is its address (when no other says)
             book.add_alias(image.name, image.name)
     proxies = proxy_configs(root, other_files) if proxies is None else proxies
     book.routes = read_routes(root, roots, by_root, other_files, book, served, proxies) + aspire_routes
