@@ -1276,7 +1276,7 @@ def apply_process_defaults(
             fact.fields.update(durations.Timeout(given[0][0], "client_default", expr=given[0][1]).fields())
             for entry in fact.fields.get("through") or ():  # the same call at its call sites: a site passing none has it too
                 if entry.get("timeout_source") in ("none", "library_default"):
-                    entry.update(timeout_ms=given[0][0], timeout_source="client_default")
+                    entry.update(durations.Timeout(given[0][0], "client_default").fields())
             break
 
 
