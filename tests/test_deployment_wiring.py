@@ -150,3 +150,22 @@ def test_a_compose_name_over_a_folder_of_that_name_and_nginx_set_variables():
         ("service:nginx", "service:cart", None, 60000.0),
         ("service:nginx", "host:$other_host", None, 60000.0),  # set from a request header: unknown
     }
+
+
+def test_the_appsettings_file_of_the_environment_the_deployment_names_wins(tmp_path):
+    from extractor.environment import build_address_book
+    from extractor.facts import Service
+
+    files = {
+        "docker-compose.yml": "services:\n  web:\n    build: ./web\n    environment:\n      - ASPNETCORE_ENVIRONMENT=Production\n",
+        "web/appsettings.json": '{"APIs": {"Customers": "localhost:5100"}, "Only": "base"}',
+        "web/appsettings.Production.json": '{"APIs": {"Customers": "customers:5100"}}',
+        "web/appsettings.Development.json": '{"APIs": {"Customers": "dev:5100"}}',
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    book = build_address_book(tmp_path, [Service("web", "web")], sorted(files))
+    assert book.env_value("web", "APIs:Customers") == "customers:5100"  # ASPNETCORE_ENVIRONMENT=Production: loaded over appsettings.json
+    assert book.env_source("web", "APIs:Customers") == "web/appsettings.Production.json"
+    assert book.env_value("web", "Only") == "base"

@@ -82,13 +82,27 @@ def flatten_config(doc: Any, prefix: str = "") -> dict[str, str]:
     return out
 
 
+ENVIRONMENT_VARS = ("ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT")
+
+
+def _of_environment(book: AddressBook, rel: str, service: str) -> bool:
+    """Whether ``rel`` is the ``appsettings.<Env>.json`` of the environment the service's deployment
+    names (``ASPNETCORE_ENVIRONMENT=Production`` in Compose): .NET loads it over ``appsettings.json``."""
+    env = book.env_by_service.get(service, {})
+    name = next((env[v] for v in ENVIRONMENT_VARS if env.get(v)), None)
+    return name is not None and rel.rsplit("/", 1)[-1].lower() == f"appsettings.{name}.json".lower()
+
+
 def read_appsettings(book: AddressBook, root: Path, roots: list[str], by_root: dict[str, str], other_files: Iterable[str]) -> None:
-    """A service's configuration files (``appsettings.json``, then ``appsettings.<Env>.json``):
+    """A service's configuration files (``appsettings.json``, then ``appsettings.<Env>.json``; the
+    file of the environment its deployment names first, as .NET loads it last):
     the values its code reads by key (``configuration["Services:Risk"]``). Deployment files and
     ``.env`` files are read first: their values (``Services__Risk``) override, as at run time."""
     found = [rel for rel in other_files if CONFIG_FILES.search(rel)]
     found.sort(key=lambda rel: (rel.rsplit("/", 1)[-1] != "appsettings.json", rel.count("/"), rel))
-    for rel, service in service_files(found, roots, by_root):
+    files = list(service_files(found, roots, by_root))
+    files.sort(key=lambda pair: not _of_environment(book, pair[0], pair[1]))  # (stable: otherwise in the order above)
+    for rel, service in files:
         try:
             doc = load_config_json(safeio.read_text(root / rel, encoding="utf-8-sig"))
         except OSError as exc:

@@ -48,6 +48,10 @@ class Evaluator(AnalyzerCore):
 
         def decorated_object(self, fn: FunctionInfo) -> Obj | None: ...
 
+        def config_objects(self) -> bool: ...  # syntax.py: the language's configuration readers
+
+        def config_key(self, obj: Obj, key: str) -> str: ...
+
     # ================================================================ evaluation
     def evaluate(self, node: Node | None, scope: Scope) -> Any:
         if node is None:
@@ -358,7 +362,10 @@ class Evaluator(AnalyzerCore):
             var = self.site_value(site, getter.arg, scope, getter.keyword)
             default = self.site_value(site, getter.default, scope, getter.default_keyword) if getter.default is not None else None
             if isinstance(sv := strip(var), Const):
-                return Env(str(sv.value), default if default is not None and strip(default) != Const(None) else None)
+                key = str(sv.value)
+                if receiver is not None and self.config_objects() and receiver.type == self.index.config_types[0]:
+                    key = self.config_key(receiver, key)  # a section's GetValue<string>("B"): the key A:B
+                return Env(key, default if default is not None and strip(default) != Const(None) else None)
             return Opaque(site.node)
         if qual in self._pass_through and len(site.args) == 1:
             inner = self.evaluate(site.args[0], scope)
