@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from . import progress
-from .cache import ExtractionCache, encode_plain
+from .cache import ExtractionCache, decode, encode_plain
 from .catalog import Catalog, load_catalog
 from .config import Config, load_config
 from .discover import inventory, not_the_services, survey, with_proxies
@@ -680,7 +680,7 @@ def _scan(
         facts=facts,
         diagnostics=diagnostics,
         stats=stats,
-        call_index=build_call_index(summaries.values(), owners),
+        call_index=_lazy_call_index(lambda: build_call_index(summaries.values(), owners)),
         inventory=folders,
     )
     if cache is not None and inputs is not None:
@@ -879,7 +879,9 @@ def _kept_outcome(
     reused = stats.pop("extractions", 0)
     stats.update(seconds=round(time.perf_counter() - started, 3), from_git=inv.from_git, cache_hits=reused - redone, cache_misses=redone)
     shown = display_root if display_root is not None else Path(os.path.normpath(str(root))).as_posix()
-    index = _stored_call_index(summaries, owners)
+    from .reach import build_call_index
+
+    index = _lazy_call_index(lambda: build_call_index([res.summary for res, _lines in map(decode, summaries)], owners))
     return ScanResult(root=shown, services=services, facts=facts, diagnostics=diagnostics, stats=stats, call_index=index, inventory=folders)
 
 
@@ -948,32 +950,30 @@ def _outcome(cache: ExtractionCache, key: bytes) -> tuple[Any, ...] | None:
     return kept if isinstance(kept, tuple) and len(kept) == 6 and isinstance(kept[2], dict) and isinstance(kept[5], dict) else None
 
 
-_STORED_INDEX: list[type] = []
+_LAZY_INDEX: list[type] = []
 
 
-def _stored_call_index(entries: list[bytes], owners: Mapping[str, str | None]) -> Any:
-    """A ``reach.CallIndex`` built from the summaries of the cache's ``entries`` when first read
-    (``contracts scan`` never reads it: they are not decoded)."""
-    if not _STORED_INDEX:
-        from .cache import decode
-        from .reach import CallIndex, build_call_index
+def _lazy_call_index(build: Callable[[], Any]) -> Any:
+    """A ``reach.CallIndex`` that ``build`` makes when first read (``contracts scan`` never reads
+    it: a kept outcome's summaries are not decoded, a scan's are not indexed)."""
+    if not _LAZY_INDEX:
+        from .reach import CallIndex
 
-        class StoredCallIndex(CallIndex):
-            def __init__(self, entries: list[bytes], owners: Mapping[str, str | None]) -> None:  # (``services`` is set on first use)
-                self._entries, self._owners = entries, owners
+        class LazyCallIndex(CallIndex):
+            def __init__(self, build: Callable[[], Any]) -> None:  # (``services`` is set on first use)
+                self._build = build
 
             def __getattr__(self, name: str) -> Any:
                 if name != "services":
                     raise AttributeError(name)
-                summaries = [res.summary for res, _lines in map(decode, self.__dict__.pop("_entries"))]
-                self.services = build_call_index(summaries, self.__dict__.pop("_owners")).services
+                self.services = self.__dict__.pop("_build")().services
                 return self.services
 
             def __reduce__(self) -> Any:
                 return (CallIndex, (self.services,))
 
-        _STORED_INDEX.append(StoredCallIndex)
-    return _STORED_INDEX[0](entries, owners)
+        _LAZY_INDEX.append(LazyCallIndex)
+    return _LAZY_INDEX[0](build)
 
 
 def _link_isolating(results: list[FileResult], run: Callable[[list[FileResult]], list[Fact]]) -> tuple[list[Fact], list[Diagnostic]]:

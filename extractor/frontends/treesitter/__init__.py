@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -220,7 +221,8 @@ class TreeSitterFrontend:
         (their modules' ``forget``: a ``go.mod``, a ``composer.json``, a project index): each scan
         reads its tree as it is now."""
         for module in sorted({ref.partition(":")[0] for ref in (self.spec.module_name, self.spec.linked_modules) if ref}):
-            drop = getattr(importlib.import_module(module), "forget", None)
+            loaded = sys.modules.get(module)  # (a module not imported yet keeps nothing)
+            drop = getattr(loaded, "forget", None) if loaded is not None else None
             if drop is not None:
                 drop()
 
