@@ -1098,8 +1098,9 @@ def _classify(
     go_files = [f for f in sources if f.endswith(".go")] if manifests == ["go.mod"] else []
     if go_files and all(_is_go_tools_file(_read(root, f)) for f in go_files):
         return "build", "a Go module pinning build tools (its Go files have the tools build tag), no service code"
-    if manifests == ["go.mod"] and not sources:
-        return "build", "a Go module without Go code (bingo's go.mod beside its tool pins), no service code"
+    module = _GO_MODULE.search(_read(root, f"{d}/go.mod")) if manifests == ["go.mod"] and not sources else None
+    if module is not None and module.group(1) == "_":
+        return "build", "a Go module file named _ without Go code (bingo's, beside its tool pins), no service code"
     if manifests == ["Dockerfile"] and not sources:
         foreign = sorted(f.rsplit("/", 1)[-1] for f in inv.other_files if _parent(f) == d and f.rsplit("/", 1)[-1] in FOREIGN_MANIFESTS)
         if foreign:
