@@ -10,6 +10,7 @@ are compared with service names; a name two folders build is no one's.
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from collections.abc import Iterable
@@ -46,6 +47,25 @@ def _join(base: str, rel: str) -> str:
 
 def _workflow_builds(root: Path, rel: str) -> Iterable[tuple[str, str, str]]:
     """(image name, folder, where) of a workflow's build-push steps with a literal context."""
+    try:
+        st = (root / rel).stat()
+    except OSError:
+        return ()
+    return _read_workflow(str(root), rel, st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _read_workflow(root: str, rel: str, _mtime: int, _size: int) -> tuple[tuple[str, str, str], ...]:
+    """``_workflow_builds`` of one version of the file (discovery and the address book both ask)."""
+    return tuple(_workflow_steps(Path(root), rel))
+
+
+def _workflow_steps(root: Path, rel: str) -> Iterable[tuple[str, str, str]]:
+    try:
+        if BUILD_ACTION not in safeio.read_text(root / rel, MAX_SCRIPT_BYTES):
+            return
+    except OSError:  # (safeio.TooLarge too)
+        return
     try:
         docs = yamlio.load_file(root / rel, rel)
     except yamlio.YamlError:

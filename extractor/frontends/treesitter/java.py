@@ -126,6 +126,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         self._all_functions: list[FunctionInfo] = []
         self._statics: dict[int, set[str]] = {}  # class node id → static field names
         self._lambda_types: dict[int, str] = {}  # id of a lambda parameter's binding → its type from another file's method
+        self._static_types: dict[int, str | None] = {}  # node id → its declared type (static_type)
 
     # ================================================================ names
     def qualify_type(self, name: str) -> str | None:
@@ -200,11 +201,18 @@ class JavaAnalyzer(SyntaxAnalyzer):
                     return config_ref((f"{prefix.value}.{prop}",), env_fallback=True)
         v = super().eval_call(site, scope, shallow)
         if isinstance(v, (Opaque, Dynamic, Call)) and site.node.type == "method_invocation":  # typed by the method's declared return type
-            otype = self.index.tracked(self.static_type(site.node, scope) or "")
-            if otype is not None:
-                name = self.text(site.func) + "()" if site.func is not None else ""
-                return Obj(otype.type, tuple((cap, Dynamic(name)) for cap, mode in otype.declared.items() if mode == "unknown"), name, "")
+            typed = self.received_object(self.static_type(site.node, scope) or "", self.text(site.func) + "()" if site.func is not None else "")
+            if typed is not None:
+                return typed
         return v
+
+    def received_object(self, qual: str, name: str) -> Obj | None:
+        """An object of the tracked type ``qual`` made elsewhere, when the rules say what such an object
+        holds (its ``declared:`` captures, unknown: a ``WebTarget``'s URL and timeouts)."""
+        otype = self.index.tracked(qual)
+        if otype is None or not otype.declared:
+            return None
+        return Obj(otype.type, tuple((cap, Dynamic(name)) for cap, mode in otype.declared.items() if mode == "unknown"), name, "")
 
     # ---------------------------------------------------------------- declared types: return types, lambda parameters
     def type_name(self, type_node: Node | None, scope: Scope) -> str | None:
@@ -234,9 +242,15 @@ class JavaAnalyzer(SyntaxAnalyzer):
         callee's functional-interface parameter), ``this``, a construction, a class named for a
         static call, a method call's declared return type (this file's method, else another
         file's through its export ``$$ret.<class>.<method>``, the scan's package pass)."""
-        t = node.type
+        if node.id in self._static_types:
+            return self._static_types[node.id]
         if depth > 8:
             return None
+        found = self._static_types[node.id] = self._static_type(node, scope, depth)  # (the same in every scope of its function)
+        return found
+
+    def _static_type(self, node: Node, scope: Scope, depth: int) -> str | None:
+        t = node.type
         if t == "parenthesized_expression" and node.named_children:
             return self.static_type(node.named_children[0], scope, depth + 1)
         declared = self.receiver_type(node, scope) if t in ("identifier", "field_access") else None  # a local, parameter or field
@@ -328,14 +342,12 @@ class JavaAnalyzer(SyntaxAnalyzer):
             if tnode is not None:
                 scope.bindings[pname] = Binding(type_node=tnode, scope=tscope, param=True)
             elif qual is not None:
-                otype = self.index.tracked(qual)
-                caps = tuple((cap, Dynamic(pname)) for cap, mode in otype.declared.items() if mode == "unknown") if otype is not None else ()
-                scope.bindings[pname] = nb = Binding(value=Obj(otype.type, caps, pname, "") if otype is not None else Dynamic(pname))
+                scope.bindings[pname] = nb = Binding(value=self.received_object(qual, pname) or Dynamic(pname))
                 self._lambda_types[id(nb)] = qual
 
     def export_signatures(self) -> None:
         """Other files' calls of this file's methods are typed by them: a method's declared return type
-        when the rules track it (``$$ret.<class>.<method>``), a ``java.util.function`` parameter's input
+        when the rules track it and say what a received one holds (``$$ret.<class>.<method>``), a ``java.util.function`` parameter's input
         types (``$$fn.<arity>.<index>.<class>.<method>``); overloads that disagree: none."""
         out: dict[str, str] = {}
         clash: set[str] = set()
@@ -348,7 +360,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
                     continue
                 found: dict[str, str] = {}
                 ret = self.type_name(m.child_by_field_name("type"), scope)
-                if ret is not None and self.index.tracked(ret) is not None:
+                if ret is not None and self.received_object(ret, "") is not None:
                     found[f"{RETURNS}{owner}.{self.text(n)}"] = ret
                 params = self.function_params(m)
                 for i, (_, ptype) in enumerate(params):

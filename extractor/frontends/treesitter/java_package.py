@@ -48,6 +48,10 @@ BEAN_WORD = b"@Bean"  # a prefilter word only: which annotations make beans is t
 PROPERTIES_WORD = b"@ConfigurationProperties"  # the same for options: properties_annotations (a class other files receive)
 _NEW_RE = re.compile(rb"\bnew\s+([A-Z]\w*)\s*(?:<[^;{}()]*>)?\s*\(")  # the classes a Java file constructs
 _IMPORT_RE = re.compile(rb"^\s*import\s+([A-Za-z_][\w.]*)\s*;", re.M)  # single-type imports
+# a file whose methods' signatures other files' calls are typed by (java.py's $$ret. / $$fn. exports):
+# a java.util.function parameter, or a declared return type imported from a library (not java.*)
+_SIGNATURE_RE = re.compile(rb"\bjava\.util\.function\.|^\s*import\s+(?!java\.)[\w.]+\.(\w+)\s*;", re.M)
+_RETURN_TYPE_RE = re.compile(rb"\b([A-Z]\w*)(?:<[^;{}()]*>)?\s+[a-z]\w*\s*\([^;{}]*\)\s*(?:throws\s+[\w.,\s]+)?\{")
 # the classes of its own package a file may call or type with: a static call's class, a declared type
 _CLASS_WORD_RE = re.compile(rb"\b([A-Z]\w*)(?:\s*\.\s*[a-z]\w*\s*\(|(?:<[^;{}()]*>)?\s+[a-z_]\w*\s*[,);=])")
 
@@ -89,25 +93,41 @@ def _bean_modules(root: str, suffix: str) -> dict[str, tuple[str, ...]]:
                 for cls in sorted(set(_NEW_RE.findall(text))):
                     found.setdefault(f"+{src}{cls.decode()}", []).append(module)
                 uses[module] = (src, set(_IMPORT_RE.findall(text)) | set(_CLASS_WORD_RE.findall(text)))
-    for module, (src, names) in sorted(uses.items()):  # "^<module>": the modules of its root whose classes it imports or (same package) names
+                if _signatures(text):
+                    found.setdefault("$" + src, []).append(module)
+    signed = {k[1:]: set(v) for k, v in found.items() if k.startswith("$")}
+    for module, (src, names) in sorted(
+        uses.items()
+    ):  # "^<module>": the modules of its root whose classes it imports or (same package) names and whose signatures may type its calls
         package = module.rpartition(".")[0]
         for word in sorted(names):
             other = word.decode() if b"." in word else f"{package}.{word.decode()}" if package else word.decode()
-            if other != module and src in found.get("=" + other, ()):
+            if other != module and other in signed.get(src, ()):
                 found.setdefault("^" + module, []).append(other)
     return {k: tuple(v) for k, v in found.items()}
 
 
-def linked_text(data: bytes) -> tuple[bool, tuple[bytes, ...], str, tuple[bytes, ...]]:
+def _signatures(text: bytes) -> bool:
+    """Whether a file may type other files' calls (``_SIGNATURE_RE``): a ``java.util.function``
+    parameter, or a method returning a type the file imports from a library."""
+    libraries = set()
+    for m in _SIGNATURE_RE.finditer(text):
+        if m.group(1) is None:
+            return True
+        libraries.add(m.group(1))
+    return bool(libraries) and any(m.group(1) in libraries for m in _RETURN_TYPE_RE.finditer(text))
+
+
+def linked_text(data: bytes) -> tuple[bool, tuple[bytes, ...], str, tuple[bytes, ...], bool]:
     """What ``_bean_modules`` reads of a file's text (the scan records it, so that a re-scan after a
     change of it runs the passes that used the index): whether it mentions a bean annotation, the
     classes it constructs, (a Kotlin file's module) its package, and the classes it imports or
-    calls and types with (``_CLASS_WORD_RE``)."""
+    calls and types with (``_CLASS_WORD_RE``), whether its signatures may type others' calls."""
     from .kotlin_package import package_of
 
     text = data[:262144]
     uses = tuple(sorted(set(_IMPORT_RE.findall(text)) | set(_CLASS_WORD_RE.findall(text))))
-    return (BEAN_WORD in text or PROPERTIES_WORD in text, tuple(sorted(set(_NEW_RE.findall(text)))), package_of(text[:16384]), uses)
+    return (BEAN_WORD in text or PROPERTIES_WORD in text, tuple(sorted(set(_NEW_RE.findall(text)))), package_of(text[:16384]), uses, _signatures(text))
 
 
 def forget() -> None:
