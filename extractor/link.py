@@ -961,12 +961,16 @@ def apply_wrapper_sites(
             table: dict[tuple[str, str], list[tuple[str, Any, Any]]] = {}
             index = indexes.get(svc) or ServiceCalls()
             bases = class_bases(index)
+            targets: dict[tuple[Any, ...], tuple[tuple[str, str], ...]] = {}  # what a call runs, by what its resolution reads of it
             for path, summary in sorted(index.files.items()):
                 for owner, calls in [(None, summary.calls)] + [(fn, fn.calls) for fn in summary.functions]:
                     for call in calls:
                         if call.callee is None and call.local is None:  # an unresolved name (x.get(...)): any function of that name, too wide here
                             continue
-                        for target in dict.fromkeys([*_resolve(index, call, path, bases), *_constructors(index, call)]):
+                        how = (path if call.local is not None else None, call.local, call.callee, call.functions)
+                        if (found := targets.get(how)) is None:
+                            found = targets[how] = tuple(dict.fromkeys([*_resolve(index, call, path, bases), *_constructors(index, call)]))
+                        for target in found:
                             table.setdefault(target, []).append((path, owner, call))
             callers[svc] = table
         return callers[svc].get(key, [])
