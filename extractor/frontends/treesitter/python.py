@@ -135,6 +135,11 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         self._param_objects: dict[int, dict[str, Any]] = {}
         self._param_depth = 0
         self._lambda_params: dict[int, dict[str, Any]] = {}  # lambda node id → its parameters typed by lambda_arg
+        self._lambda_typed = False  # some lambda's parameter is typed (an entry of _lambda_params not empty)
+        self._sites: dict[int, Site | None] = {}  # call node id → its site (``site``)
+        self._simple: dict[tuple[int, frozenset[str], bool], list[Node]] = {}  # _simple_statements of a block
+        self._chains: dict[int, tuple[list[Node], Node | None]] = {}  # assignment node id → _chain
+        self._base_nodes: dict[int, list[Node]] = {}  # class node id → its base expressions (_bases)
         self._lambda_returned: dict[int, bool] = {}  # lambda node id → the function it is given returns its call's result
 
     # ================================================================ entry
@@ -197,9 +202,14 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         """The simple statements of a block in order (an expression statement: its expressions;
         returns and imports), into the compound statements of ``into``; functions and classes
         (decorated ones too) with ``definitions``, else not (their bodies are other scopes).
-        A list built by plain recursion: nested generators cost a frame per level for every item."""
-        out: list[Node] = []
-        if block is not None:
+        A list built by plain recursion: nested generators cost a frame per level for every item;
+        once per block (the scans of a function's scope ask again; no caller changes the list)."""
+        if block is None:
+            return []
+        key = (block.id, into, definitions)
+        out = self._simple.get(key)
+        if out is None:
+            out = self._simple[key] = []
             self._simple_into(block, into, definitions, out)
         return out
 
@@ -454,7 +464,7 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
 
     # ================================================================ evaluation
     def ev_identifier(self, node: Node, scope: Scope) -> Any:
-        if self._lambda_params and (typed := self._lambda_param(node)) is not None:
+        if self._lambda_typed and (typed := self._lambda_param(node)) is not None:
             return typed
         return self.lookup_name(self.text(node), scope)
 
@@ -696,9 +706,12 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
     # ================================================================ classes and self
     def _bases(self, cls: ClassInfo) -> list[Any]:
         """What a class's bases are: ``Ref`` (another module's class), ``ClassValue`` (a same-file one)."""
-        sup = cls.node.child_by_field_name("superclasses")
-        nodes = [c for c in sup.named_children if c.type not in ("keyword_argument", "comment", "list_splat", "dictionary_splat")] if sup is not None else []
-        return [self.evaluate(n, cls.scope.parent or self.module_scope) for n in nodes]
+        nodes = self._base_nodes.get(cls.node.id)
+        if nodes is None:
+            sup = cls.node.child_by_field_name("superclasses")
+            skip = ("keyword_argument", "comment", "list_splat", "dictionary_splat")
+            nodes = self._base_nodes[cls.node.id] = [c for c in sup.named_children if c.type not in skip] if sup is not None else []
+        return [self.evaluate(n, cls.scope.parent or self.module_scope) for n in nodes] if nodes else []
 
     def same_file_bases(self, cls: ClassInfo) -> list[ClassInfo]:
         return [bv.cls for bv in self._bases(cls) if isinstance(bv, ClassValue) and bv.cls is not cls]
@@ -798,10 +811,10 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
             fn = self._functions.get(fnode.id) or self.declare_def(fnode, cls.scope)
             if fn is None:
                 continue
-            mscope = self.function_scope(fn)
             self_name = self._self_name(fn)
-            if self_name is None:
+            if self_name is None:  # a static method or a function: no members (its scope not built)
                 continue
+            mscope = self.function_scope(fn)
             for small in self._simple_statements(fnode.child_by_field_name("body"), _SCAN_INTO):
                 if small.type == "assignment":
                     targets, right = self._chain(small)
@@ -993,7 +1006,8 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         scope = Scope("function", fn.qualname, parent, function=fn, cls=cls)
         self_name = self._self_name(fn) if cls is not None else None
         seen_self = False
-        for kind, name, ann in self._param_nodes(fn.node):
+        params = self._param_nodes(fn.node)
+        for kind, name, ann in params:
             if kind == "plain" and self_name is not None and cls is not None and not seen_self:  # a self name: a method
                 seen_self = True
                 scope.bindings[name] = Binding(value=Instance(cls, "self"))
@@ -1003,7 +1017,7 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
             else:
                 scope.bindings[name] = Binding(value=Dynamic(name))
         owner = self.registered_in(fn.node) if cls is None and fn.scope.kind == "module" else None
-        first = next((name for kind, name, ann in self._param_nodes(fn.node) if kind == "plain"), None)
+        first = next((name for kind, name, ann in params if kind == "plain"), None)
         if owner is not None and first is not None and scope.bindings[first].type_node is None:  # listed in a class body: its instance, unless annotated
             scope.bindings[first] = Binding(value=Instance(owner, first))
         override = self._callbacks.get(fn.node.id)
@@ -1074,6 +1088,9 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         if found is not None:
             return found
         self._param_objects[key] = {}  # while in progress (a cycle): nothing
+        plain = self.function_params(fn.node)
+        if all(ann is not None for _, ann in plain):  # no parameter left untyped (a method of self alone): nothing, before any search
+            return {}
         cls = fn.cls
         called = cls.name if fn.name == "__init__" and cls is not None else fn.name
         if self.source.count(called.encode() + b"(") < (1 if called != fn.name else 2):  # no call besides the def: no site
@@ -1082,10 +1099,6 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         if not sites or self._param_depth >= self.MAX_PARAM_DEPTH:
             if self._param_depth >= self.MAX_PARAM_DEPTH:
                 del self._param_objects[key]  # not final: asked again from a shallower level
-            return {}
-        plain = self.function_params(fn.node)
-        names = [n for n, ann in plain if ann is None]
-        if not names:
             return {}
         self._param_depth += 1
         try:
@@ -1170,6 +1183,7 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
             v = self._one_object("", vals) if len(vals) == len(calls) else None
             if isinstance(v, Obj) and i < len(lparams):
                 self._lambda_params[fnode.id] = {lparams[i]: v}
+                self._lambda_typed = True
                 return
 
     def callback_result(self, fn: FunctionInfo, site: Site, scope: Scope) -> Any:
@@ -1247,6 +1261,15 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         caps = tuple((k, c if all(v.capture(k) == c for v in vals) else Dynamic(pname)) for k, c in first.captures)
         same = all(v.origin == first.origin for v in vals)
         return Obj(first.type, caps, first.name if all(v.name == first.name for v in vals) else "", first.origin if same else "")
+
+    def id_wrapper(self, fn: FunctionInfo) -> Any:
+        """The engine's, except that a ``def`` whose text holds no ``return`` returns nothing, so
+        wraps no id generator: known without building its scope and scanning it."""
+        node = fn.node
+        if node.type == "function_definition" and node.id not in self._id_wrappers and self.source.find(b"return", node.start_byte, node.end_byte) < 0:
+            self._id_wrappers[node.id] = None
+            return None
+        return super().id_wrapper(fn)
 
     def scan_function(self, fn: FunctionInfo, scope: Scope) -> list[Node]:
         returns: list[Node] = []
@@ -1418,8 +1441,17 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
             Analyzer.match_call(self, Site(arg, arg, None, site.args[i + 1 :], dict(site.kwargs), None, site.hidden), scope)
 
     def site(self, node: Node, scope: Scope) -> Site | None:
+        """A call's ``Site``, read once per call node (a Python site does not depend on the scope; no
+        caller changes it): the walk, the summary, the scopes built for call sites and the rules ask again."""
         if node.type != "call":
             return None
+        key = node.id
+        if key in self._sites:
+            return self._sites[key]
+        found = self._sites[key] = self._read_site(node)
+        return found
+
+    def _read_site(self, node: Node) -> Site | None:
         func = node.child_by_field_name("function")
         arglist = node.child_by_field_name("arguments")
         args: list[Node] = []
@@ -1513,9 +1545,16 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         for impl in self.impl_hooks("on_assign"):
             impl.on_assign(self, node, scope)
 
+    def _chain(self, node: Node) -> tuple[list[Node], Node | None]:
+        """``a = b = value``: the targets, outermost first, and the value (None: ``x: T``); once
+        per assignment (the walk, the scans of scopes and the members ask again; no caller changes it)."""
+        found = self._chains.get(node.id)
+        if found is None:
+            found = self._chains[node.id] = self._read_chain(node)
+        return found
+
     @staticmethod
-    def _chain(node: Node) -> tuple[list[Node], Node | None]:
-        """``a = b = value``: the targets, outermost first, and the value (None: ``x: T``)."""
+    def _read_chain(node: Node) -> tuple[list[Node], Node | None]:
         targets = []
         cur: Node | None = node
         while cur is not None and cur.type == "assignment":
