@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...values import Const, Dynamic, Env, Named, Ref, strip
-from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
+from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Obj, Opaque, Scope, Site
 from .syntax import SyntaxAnalyzer
 from .tables import syntax_tables
 
@@ -391,6 +391,19 @@ class GoAnalyzer(SyntaxAnalyzer):
             return None
         params = self._params(node.child_by_field_name("receiver"))
         return params[0] if params else None
+
+    def function_return(self, fn: FunctionInfo, site: Site | None, scope: Scope | None) -> Any:
+        """A same-file function's return (the engine's); when that is no object (a connection a
+        helper of another package dials: ``return dialer.Dial(...)``), an instance of the tracked type
+        its declared result names (``func (s *Server) conn(name string) (*grpc.ClientConn, error)``),
+        its ``declared: unknown`` captures unknown, as a parameter of that type is."""
+        result = super().function_return(fn, site, scope)
+        res = fn.node.child_by_field_name("result")
+        if isinstance(result, (Obj, Instance)) or res is None:
+            return result
+        tnode = next((p.child_by_field_name("type") for p in self.iter_named(res) if p.type == "parameter_declaration"), None) if res.type == "parameter_list" else res
+        made = self.declared_instance(tnode, fn.scope, fn.name + "()", True) if tnode is not None else None
+        return made if isinstance(made, Obj) else result
 
     def walk_body(self, fn: FunctionInfo, scope: Scope) -> None:
         body = fn.node.child_by_field_name("body")
