@@ -26,8 +26,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ...values import Const, Dynamic, Env, Named, Ref, strip
-from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Obj, Opaque, Scope, Site
+from ...values import Const, Dynamic, Env, Named, Obj, Ref, strip
+from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .syntax import SyntaxAnalyzer
 from .tables import syntax_tables
 
@@ -401,7 +401,11 @@ class GoAnalyzer(SyntaxAnalyzer):
         res = fn.node.child_by_field_name("result")
         if isinstance(result, (Obj, Instance)) or res is None:
             return result
-        tnode = next((p.child_by_field_name("type") for p in self.iter_named(res) if p.type == "parameter_declaration"), None) if res.type == "parameter_list" else res
+        tnode = (
+            next((p.child_by_field_name("type") for p in self.iter_named(res) if p.type == "parameter_declaration"), None)
+            if res.type == "parameter_list"
+            else res
+        )
         made = self.declared_instance(tnode, fn.scope, fn.name + "()", True) if tnode is not None else None
         return made if isinstance(made, Obj) else result
 
