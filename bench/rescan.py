@@ -23,7 +23,10 @@ alike), with a cache folder of its own emptied at the round's start:
   (the facts are those of the cold run plus the new call's, checked);
 - ``empty``: an empty folder, its catalog cached by the round before.
 
-The changed files are restored after each run. CPU is user+system of the process tree (the
+The changed files are restored after each run. Each round also runs Ruff's S113 alone on the
+corpus (no cache; bench/scenarios.py's command), the floor the issue measures a re-scan against:
+the report gives each commit's re-scans over Ruff's time, and over Semgrep's (``--semgrep-cpu``,
+measured apart: bench/scenarios.py ``--parts tools``). CPU is user+system of the process tree (the
 numbers to read on a shared machine), with min and median over the rounds. The facts of cold,
 warm and both one-file runs are compared with the cold run's of the same commit (printed).
 """
@@ -45,6 +48,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 from history import RUNNER, export, python_rule_args  # noqa: E402
 from run import VENV_PY, WORK, machine, measure  # noqa: E402
+from scenarios import RUFF  # noqa: E402
 
 CHANGED = {"one-file": "requests/api.py", "one-file-same": "requests/adapters.py", "one-file-facts": "requests/api.py"}
 SCENARIOS = ("cold-j1", "warm", "one-file-same", "one-file", "one-file-facts", "empty")  # (one-file-same right after warm: its one file is the only change)
@@ -77,6 +81,7 @@ def main() -> None:
     ap.add_argument("--commits", nargs="+", required=True)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--semgrep-cpu", type=float, default=None, help="Semgrep -j 1's cold CPU seconds on the corpus (measured apart), for the ratios")
     args = ap.parse_args()
     corpus = args.corpus.resolve()
     out_dir = WORK / "runs" / f"rescan-{dt.datetime.now(dt.timezone.utc):%Y%m%d-%H%M%S}"
@@ -92,6 +97,29 @@ def main() -> None:
     started = Path("/proc/loadavg").read_text().strip()
     try:
         for r in range(1, args.rounds + 1):
+            m = measure(
+                [
+                    str(RUFF),
+                    "check",
+                    "--isolated",
+                    "--no-cache",
+                    "--no-respect-gitignore",
+                    "--select",
+                    "S113",
+                    "--exit-zero",
+                    "--output-format",
+                    "json",
+                    "-o",
+                    str(out_dir / "ruff.json"),
+                    str(corpus),
+                ],
+                env=dict(os.environ),
+                timeout=600,
+                log_path=out_dir / f"ruff-r{r}.log",
+            )
+            m.update(commit="ruff", scenario="ruff-s113", round=r)
+            runs.append(m)
+            log(f"ruff S113 r{r}: {m['cpu']:.2f} s CPU, {m['wall']:.2f} s wall")
             for commit, tree in trees.items():
                 rule_args = python_rule_args(tree)
                 cache = out_dir / f"cache-{commit}"
@@ -125,10 +153,12 @@ def main() -> None:
         for name, rel in CHANGED.items():
             (corpus / rel).write_bytes(originals[name])
     ended = Path("/proc/loadavg").read_text().strip()
-    write_report(args.out, runs, same, args.commits, started, ended)
+    write_report(args.out, runs, same, args.commits, started, ended, args.semgrep_cpu)
 
 
-def write_report(out: Path, runs: list[dict[str, Any]], same: list[tuple[str, int, bool]], commits: list[str], started: str, ended: str) -> None:
+def write_report(
+    out: Path, runs: list[dict[str, Any]], same: list[tuple[str, int, bool]], commits: list[str], started: str, ended: str, semgrep: float | None = None
+) -> None:
     saved = [{k: v for k, v in m.items() if k not in ("facts_json", "cmd")} for m in runs]
     out.with_suffix(".json").write_text(json.dumps({"machine": machine(), "runs": saved, "identical": same}, indent=1, default=str) + "\n", "utf-8")
     lines = [
@@ -137,18 +167,38 @@ def write_report(out: Path, runs: list[dict[str, Any]], same: list[tuple[str, in
         f"Machine: {machine()}; /proc/loadavg at the start `{started}`, at the end `{ended}`.",
         "CPU = user+system seconds of the process tree; min / median over the rounds.",
         "",
-        "| scenario | " + " | ".join(f"{c}: CPU s min / median | {c}: wall s min / median" for c in commits) + " |",
-        "|---|" + "---:|---:|" * len(commits),
+        "| scenario | " + " | ".join(f"{c}: CPU s min / median | {c}: wall s min / median | {c}: peak RSS MB" for c in commits) + " |",
+        "|---|" + "---:|---:|---:|" * len(commits),
     ]
+    cpus: dict[tuple[str, str], list[float]] = {}
     for scenario in SCENARIOS:
         cells = []
         for c in commits:
             ms = [m for m in runs if m["commit"] == c and m["scenario"] == scenario]
-            cpu = [m["cpu"] for m in ms]
+            cpu = cpus[(c, scenario)] = [m["cpu"] for m in ms]
             wall = [m["wall"] for m in ms]
             cells.append(f"{min(cpu):.2f} / {statistics.median(cpu):.2f}" if cpu else "-")
             cells.append(f"{min(wall):.2f} / {statistics.median(wall):.2f}" if wall else "-")
+            cells.append(f"{max(m['max_rss_mb'] for m in ms):.0f}" if ms else "-")
         lines.append(f"| {scenario} | " + " | ".join(cells) + " |")
+    ruff = [m["cpu"] for m in runs if m["scenario"] == "ruff-s113"]
+    if ruff:
+        lines += ["", f"Ruff S113 alone (no cache), CPU s min / median: {min(ruff):.2f} / {statistics.median(ruff):.2f}.", ""]
+        lines += ["| ratio (CPU, mins / medians) | " + " | ".join(commits) + " | goal |", "|---|" + "---:|" * len(commits) + "---:|"]
+        for scenario in ("one-file-facts", "one-file", "warm"):
+            cells = [
+                f"{min(cpus[(c, scenario)]) / min(ruff):.2f} / {statistics.median(cpus[(c, scenario)]) / statistics.median(ruff):.2f}"
+                for c in commits
+                if cpus.get((c, scenario))
+            ]
+            lines.append(f"| {scenario} / Ruff S113 | " + " | ".join(cells) + " | ≤ 3 |")
+            if semgrep:
+                cells = [
+                    f"{min(cpus[(c, scenario)]) / semgrep:.3f} / {statistics.median(cpus[(c, scenario)]) / semgrep:.3f}"
+                    for c in commits
+                    if cpus.get((c, scenario))
+                ]
+                lines.append(f"| {scenario} / Semgrep ({semgrep:.2f} s) | " + " | ".join(cells) + " | ≤ 0.05 |")
     lines += [
         "",
         "Facts of warm and the comment-only one-file runs identical to the cold run's, and one-file-facts's those plus the new call's (commit, round): "

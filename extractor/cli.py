@@ -8,7 +8,9 @@ file it was on), or with ``--strict`` a service's source file that could not be 
 
 from __future__ import annotations
 
+import atexit
 import functools
+import gc
 import io
 import os
 import sys
@@ -217,6 +219,16 @@ def _report_unanalysed(result: ScanResult, strict: bool) -> None:
 @click.version_option(__version__, prog_name="contracts")
 def main() -> None:
     """Extract the implicit service contracts of a monorepo and check them."""
+    if not _FROZEN_AT_EXIT:
+        _FROZEN_AT_EXIT.append(True)
+        atexit.register(gc.freeze)
+
+
+_FROZEN_AT_EXIT: list[bool] = []
+"""Registered once: at the interpreter's exit what is left is frozen (``gc.freeze``), so that the
+exit's collection does not walk a scan's results only to free memory the process gives back anyway
+(a million objects on the bench corpus, held in reference cycles by the link stage's closures:
+~1 s of CPU after a re-scan that runs the link stage, ~2.5 s after a cold scan)."""
 
 
 @main.command()
