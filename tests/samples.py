@@ -23,3 +23,10 @@ def run_json(command: str, sample: Path, *options: str) -> dict:
 def of(facts: list[dict], *kinds: str) -> list[dict]:
     """The facts of the given kinds, in their order."""
     return [f for f in facts if f["kind"] in kinds]
+
+
+def write_files(root: Path, files: dict[str, str]) -> None:
+    """A tree of small files under ``root``, each ``relative path -> text``."""
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)

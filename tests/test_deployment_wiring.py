@@ -7,7 +7,7 @@ from __future__ import annotations
 from extractor.environment.commands import command_options, dockerfile_commands, tokens
 from extractor.environment.k8s import maybe_k8s
 
-from .samples import MONOREPOS, run_json
+from .samples import MONOREPOS, run_json, write_files
 
 
 def _call_edges(graph: dict) -> set[tuple[str, str, str | None, float | None]]:
@@ -162,9 +162,7 @@ def test_the_appsettings_file_of_the_environment_the_deployment_names_wins(tmp_p
         "web/appsettings.Production.json": '{"APIs": {"Customers": "customers:5100"}}',
         "web/appsettings.Development.json": '{"APIs": {"Customers": "dev:5100"}}',
     }
-    for rel, text in files.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text)
+    write_files(tmp_path, files)
     book = build_address_book(tmp_path, [Service("web", "web")], sorted(files))
     assert book.env_value("web", "APIs:Customers") == "customers:5100"  # ASPNETCORE_ENVIRONMENT=Production: loaded over appsettings.json
     assert book.env_source("web", "APIs:Customers") == "web/appsettings.Production.json"
