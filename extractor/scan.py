@@ -646,8 +646,9 @@ def _scan(
                 results[task.rel] = res
                 diagnostics.extend(d for d in res.diagnostics if d.kind != "syntax_error")
 
+    found_before: dict[str, tuple[FileResult, set[str], Any]] = {}  # (what the first round found of each result)
     for _ in range(2):  # files calling an in-house wrapper; then those calling a wrapper found among them
-        wrapper_callers = [t for t in _wrapper_pass(tasks, results, smap) if t.rel not in failed]
+        wrapper_callers = [t for t in _wrapper_pass(tasks, results, smap, found_before) if t.rel not in failed]
         if not wrapper_callers:
             break
         progress.add_total(len(wrapper_callers))
@@ -1104,12 +1105,15 @@ def _dependency_pass(
     return [dataclasses.replace(t, force=True) for _, t in sorted(wanted.items())]
 
 
-def _wrapper_pass(tasks: list[Task], results: dict[str, FileResult], smap: ServiceMap) -> list[Task]:
+def _wrapper_pass(
+    tasks: list[Task], results: dict[str, FileResult], smap: ServiceMap, memo: dict[str, tuple[FileResult, set[str], Any]] | None = None
+) -> list[Task]:
     """Python files not extracted yet (no rule needed them) that import a module of their service
     holding an in-house wrapper (a call whose address, method or timeout its function's parameters
     give: ``link.wrapper_params``) and name one of its wrappers (a call of it names it: ``reboot(``,
     ``client._command(``; a constructor's ``__init__`` or a ``__call__`` by its class): their
-    summaries give the wrapper's call sites (``through``)."""
+    summaries give the wrapper's call sites (``through``). ``memo`` (file → its result, the names its
+    functions call, ``passed_on``): what an earlier round found of the same results."""
     from .link import WRAPPER_DEPTH, WRAPPER_KINDS, wrapper_params
 
     names: dict[str, set[str]] = {}  # service root → last names of the wrappers' modules
@@ -1132,6 +1136,11 @@ def _wrapper_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servi
     names_called: dict[str, set[str]] = {}  # file → the names its functions call (none in called: no wrapper of a wrapper)
     passing: dict[str, dict[str, frozenset[str]]] = {}  # file → its functions → the calls they pass a parameter to
     keys = {id(run.result): run.key for run in _RUNS[-1]} if _RUNS else {}
+    for rel, (was, calls_named, passed) in (memo or {}).items():
+        if results.get(rel) is was:
+            names_called[rel] = calls_named
+            if passed is not None:
+                passing[rel] = passed
     for _ in range(WRAPPER_DEPTH - 1):  # wrappers of a wrapper (post → request → curl.request): their callers too
         grown = False
         for rel, res in results.items():
@@ -1152,6 +1161,8 @@ def _wrapper_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servi
                 grown = True
         if not grown:
             break
+    if memo is not None:
+        memo.update((rel, (results[rel], named, passing.get(rel))) for rel, named in names_called.items())
     if not names:
         return []
     patterns = {  # (a pattern's source and flags: the question ``_peek`` asks and records)
