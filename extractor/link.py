@@ -854,9 +854,9 @@ def _wrapper_entries(fact: Fact, w: WrappedCall, sites_of: SiteOf, inner_of: Inn
     passed: set[str] = set()
     done: set[tuple[Any, ...]] = set()  # follows made: the same one again adds nothing (setdefault, a set)
 
-    def follow(key: tuple[str, str], fn: Any, params: frozenset[str], raw: dict[str, Any], depth: int) -> None:
+    def follow(key: tuple[str, str], fn: Any, params: frozenset[str], raw: dict[str, Any], depth: int, guards: tuple[Any, ...] = ()) -> None:
         # raw differs from w.raw only in its WRAPPER_FIELDS; their repr tells values apart (1 from True)
-        made = (key, id(fn), params, depth, repr([raw.get(k) for k in WRAPPER_FIELDS]))
+        made = (key, id(fn), params, depth, repr([raw.get(k) for k in WRAPPER_FIELDS]), repr(guards))
         if made in done:
             return
         done.add(made)
@@ -872,6 +872,8 @@ def _wrapper_entries(fact: Fact, w: WrappedCall, sites_of: SiteOf, inner_of: Inn
         )  # api_request.url: an attribute of what a constructor parameter is given (_member_raw)
         for path, owner, site in sites_of(key):
             binding = _bind(fn, site)
+            if not _reaches(guards, binding):  # the site makes the function take another branch
+                continue
             for name in dotted:
                 param, *chain = name.split(".")
                 found = _member_value(fn, site, param, chain, (path, owner), inner_of) if inner_of is not None else None
@@ -887,7 +889,7 @@ def _wrapper_entries(fact: Fact, w: WrappedCall, sites_of: SiteOf, inner_of: Inn
             outer = frozenset(q.name for q in owner.params) if owner is not None else frozenset()
             still = set().union(*(_param_names(bound.get(k), outer) for k in WRAPPER_FIELDS)) if outer else set()
             if params and still and depth < WRAPPER_DEPTH and (path, owner.qualname) != key and sites_of((path, owner.qualname)):
-                follow((path, owner.qualname), owner, frozenset(still), bound, depth + 1)  # a wrapper of the wrapper
+                follow((path, owner.qualname), owner, frozenset(still), bound, depth + 1, site.guards)  # a wrapper of the wrapper
                 continue
             if (path, site.line, site.col) in entries:  # an entry made before is kept (setdefault)
                 continue
@@ -899,8 +901,25 @@ def _wrapper_entries(fact: Fact, w: WrappedCall, sites_of: SiteOf, inner_of: Inn
             entry[_SITE_POLICIES] = [FactRef(k, path) for k in site.policies]  # popped by _site_attempts
             entries.setdefault((path, site.line, site.col), entry)
 
-    follow((fact.file, w.function.qualname), w.function, w.params, w.raw, 1)
+    own = next((c.guards for c in w.function.calls if (c.line, c.col) == (fact.line, fact.col)), ())
+    follow((fact.file, w.function.qualname), w.function, w.params, w.raw, 1, own)
     return entries, passed
+
+
+def _reaches(guards: tuple[Any, ...], binding: dict[str, Value]) -> bool:
+    """Whether the values a call site gives a function's parameters can pass the ifs around a call
+    in it (``CallSite.guards``): False when a known constant fails a test (``_request("ws")``
+    leaves ``method`` at ``"GET"``: the ``elif method == "POST":`` branch is not taken)."""
+    for name, test, value in guards:
+        given = binding.get(name)
+        c = strip(given) if given is not None else None
+        if not isinstance(c, Const):
+            continue
+        if (test == "truthy" and not c.value) or (test == "falsy" and c.value):
+            return False
+        if isinstance(value, Const) and ((test == "==" and c.value != value.value) or (test == "!=" and c.value == value.value)):
+            return False
+    return True
 
 
 _SITE_POLICIES = "_policies"

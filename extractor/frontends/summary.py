@@ -43,7 +43,10 @@ class CallSite:
     ``line`` and ``end_line`` are 1-based, ``col`` is the 1-based byte column of the call's start.
     Arguments are values as far as cheap to know, else their source text (``Dynamic``). A Python
     ``**opts`` argument is the keyword ``"**"``. ``policies`` are the keys of the file's retry
-    policies and breakers whose scope the call is made in (a retry loop around it).
+    policies and breakers whose scope the call is made in (a retry loop around it). ``guards``
+    (Python): what the ifs around the call test of the function's parameters, each
+    ``(parameter, test, value)`` with test ``==``, ``!=`` (a literal), ``truthy`` or ``falsy``:
+    a call site binding a parameter otherwise does not reach the call.
     """
 
     line: int
@@ -56,6 +59,7 @@ class CallSite:
     kwargs: tuple[tuple[str, Value], ...] = ()
     functions: tuple[str, ...] = ()
     policies: tuple[int, ...] = ()
+    guards: tuple[tuple[str, str, Value | None], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

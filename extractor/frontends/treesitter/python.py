@@ -62,6 +62,7 @@ BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 _NAMED_LITERALS = {"true": True, "false": False, "none": None}
 _FLAT_INTO = node_types("if_statement elif_clause else_clause try_statement except_clause except_group_clause finally_clause with_statement block")
 _SCAN_INTO = _FLAT_INTO | node_types("for_statement while_statement match_statement case_clause")
+_GUARD_STOPS = node_types("function_definition lambda class_definition module")  # call_guards looks no further out
 # arguments that are no object (literals, displays, operators): a parameter passed one is not typed
 _NO_OBJECT = node_types(
     "string concatenated_string integer float true false none list dictionary tuple set list_comprehension"
@@ -1666,6 +1667,71 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         body = node.child_by_field_name("consequence")
         if body is not None:
             self.walk_statement(body, scope)
+
+    # ================================================================ guards (summary.call: CallSite.guards)
+    def call_guards(self, node: Node, scope: Scope) -> tuple[tuple[str, str, Value | None], ...]:
+        """What the ifs around a call (in its function) test of the function's parameters, when
+        the call runs: the condition of the branch it is in, and the negation of the conditions
+        before an ``elif`` or ``else`` (see ``_guard_tests``)."""
+        out: list[tuple[str, str, Value | None]] = []
+        p = node.parent
+        while p is not None and p.type not in _GUARD_STOPS:
+            owner = p.parent if p.type == "block" else None
+            if owner is not None and owner.type in ("if_statement", "elif_clause", "else_clause"):
+                top = owner if owner.type == "if_statement" else owner.parent
+                if owner.type != "else_clause":
+                    out += self._guard_tests(owner.child_by_field_name("condition"), scope)
+                if owner.type != "if_statement" and top is not None:  # the conditions before it were false
+                    out += self._negated(top.child_by_field_name("condition"), scope)
+                    for alt in top.children_by_field_name("alternative"):
+                        if alt.id == owner.id:
+                            break
+                        out += self._negated(alt.child_by_field_name("condition"), scope)
+            p = p.parent
+        return tuple(out)
+
+    def _guard_tests(self, cond: Node | None, scope: Scope) -> list[tuple[str, str, Value | None]]:
+        """What a condition says of the function's parameters when it is true, as (parameter,
+        test, value): ``method == "GET"`` → ``==``, ``poll`` → ``truthy``, ``not poll`` →
+        ``falsy``, ``x is None`` → ``==`` None; tests joined by ``and`` all hold. A name bound
+        again since it was a parameter is none."""
+        while cond is not None and cond.type == "parenthesized_expression" and cond.named_children:
+            cond = cond.named_children[0]
+        if cond is None:
+            return []
+        t = cond.type
+        if t == "boolean_operator" and self.operator(cond) == "and":
+            return self._guard_tests(cond.child_by_field_name("left"), scope) + self._guard_tests(cond.child_by_field_name("right"), scope)
+        if t == "identifier":
+            return [(self.text(cond), "truthy", None)] if self._is_param(cond, scope) else []
+        if t == "not_operator":
+            arg = cond.child_by_field_name("argument")
+            return [(self.text(arg), "falsy", None)] if arg is not None and arg.type == "identifier" and self._is_param(arg, scope) else []
+        if t == "comparison_operator" and len(cond.named_children) == 2:
+            left, right = cond.named_children
+            op = " ".join(self.source[left.end_byte : right.start_byte].decode("utf-8", "replace").split())
+            test = {"==": "==", "is": "==", "!=": "!=", "is not": "!="}.get(op)
+            if left.type != "identifier" or not self._is_param(left, scope):
+                left, right = right, left
+            if test is None or left.type != "identifier" or not self._is_param(left, scope):
+                return []
+            value = strip(self.to_value(self.evaluate(right, scope)))
+            return [(self.text(left), test, value)] if isinstance(value, Const) else []
+        return []
+
+    def _negated(self, cond: Node | None, scope: Scope) -> list[tuple[str, str, Value | None]]:
+        """The test that holds when a condition of one test is false (none for several)."""
+        tests = self._guard_tests(cond, scope)
+        if len(tests) != 1 or (cond is not None and cond.type == "boolean_operator"):
+            return []
+        name, test, value = tests[0]
+        return [(name, {"==": "!=", "!=": "==", "truthy": "falsy", "falsy": "truthy"}[test], value)]
+
+    def _is_param(self, name: Node, scope: Scope) -> bool:
+        """A name still bound to the function's parameter (typed, or its own unknown value)."""
+        text = self.text(name)
+        b = scope.bindings.get(text)
+        return b is not None and (b.param or (b.expr is None and isinstance(b.value, Dynamic) and b.value.text == text))
 
     def st_for(self, node: Node, scope: Scope) -> None:
         right = node.child_by_field_name("right")

@@ -196,6 +196,7 @@ class SummaryRecorder:
         kwargs = tuple([(k, arg(an, n, scope, passed, deep)) for k, n in sorted(site.kwargs.items())]) if site.kwargs else ()
         if site.hidden and self.language == "python":  # ``**opts``: kept as ("**", its value), a dict built here known
             kwargs += self._splats(an, node, scope)
+        guards = an.call_guards(node, scope) if scope is not None and hasattr(an, "call_guards") else ()  # Python: the ifs around it
         row, col = node.start_point
         cs = CallSite(
             row + 1,
@@ -208,6 +209,7 @@ class SummaryRecorder:
             kwargs,
             tuple(passed) if passed else (),
             tuple(r.key for r in an.policies.stack if r.file in ("", self.path)) if an.policies.stack else (),
+            guards,
         )
         fn = scope.function if scope is not None else None
         if fn is None:
