@@ -324,7 +324,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         if found is None:
             return
         owner, name = found
-        actual = list(args.named_children)
+        actual = [a for a in args.named_children if a.type not in ("line_comment", "block_comment")]
         pos = next(i for i, a in enumerate(actual) if a.id == fn.node.id)
         cls = self.own_class(owner)
         typed: list[tuple[Node | None, str | None, Scope | None]] = []
