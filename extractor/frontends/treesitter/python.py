@@ -467,7 +467,15 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
     def ev_identifier(self, node: Node, scope: Scope) -> Any:
         if self._lambda_typed and (typed := self._lambda_param(node)) is not None:
             return typed
-        return self.lookup_name(self.text(node), scope)
+        # lookup_name (the engine's) and binding_value's memoised case inline: the hottest evaluation
+        name = self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+        b = scope.lookup(name)
+        if b is None:
+            return self.unbound_name(name)
+        v = b.value
+        if v is UNBOUND:
+            return self.binding_value(b, name)
+        return self.imported(v.qualname, v) if isinstance(v, Ref) else v
 
     def ev_named_literal(self, node: Node, scope: Scope) -> Any:
         return Const(_NAMED_LITERALS[node.type])
@@ -1094,6 +1102,8 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
             return {}
         cls = fn.cls
         called = cls.name if fn.name == "__init__" and cls is not None else fn.name
+        if self._call_index is not None and called not in self._call_index:  # the file's calls are indexed: none calls it
+            return {}
         if self.source.count(called.encode() + b"(") < (1 if called != fn.name else 2):  # no call besides the def: no site
             return {}
         sites = self._calls_by_name().get(called)
