@@ -120,6 +120,7 @@ class AnalyzerCore:
         self._literal_policies: dict[int, list[FactRef]] = {}  # function literal id → policies of the call running it
         self._ref_policies: dict[str, list[FactRef]] = {}  # a module-level instance (Ref) → policies attached to it
         self._class_receivers: dict[int, Obj | None] = {}
+        self._class_decorator_refs: dict[int, list[FactRef]] = {}
         self._decorated: dict[int, Obj | None] = {}  # function node id → the object its decorator makes
         self._id_wrappers: dict[int, Any] = {}  # function node id → (specs, inner call site, scope) or None
         self._wrapped_inner: set[int] = set()  # node ids of id calls inside a wrapper that has call sites

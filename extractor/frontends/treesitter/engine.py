@@ -114,9 +114,18 @@ class Analyzer(Matcher):
         self._scope_timeouts += self._literal_timeouts.get(fn.node.id, ())
         if dsites:  # a field spec may read a sibling decorator (decorator: [...])
             self._decorator_sites = list(zip(dquals, dsites))
+            first = len(self.result.facts)
             for dsite in dsites:
-                covering += self.match_decorator(dsite, fn, fscope)
+                holder = dsite.node.parent.parent if dsite.node.parent is not None else None
+                if fn.cls is None or holder is None or holder.id != fn.cls.node.id:
+                    covering += self.match_decorator(dsite, fn, fscope)
+                    continue
+                if dsite.node.id not in self._class_decorator_refs:  # a class's policy annotation (java.py), one fact for all its methods
+                    self._class_decorator_refs[dsite.node.id] = self.match_decorator(dsite, fn, fscope)
+                covering += self._class_decorator_refs[dsite.node.id]
             self._decorator_sites = []
+            if covering:  # a call a decorator declares (a client interface's @Get) is the method's: its policy decorators cover it
+                self.policies.cover_declared(self.result.facts[first:], covering)
         covering += [r for r in self._literal_policies.get(fn.node.id, ()) if r not in covering and r not in self.policies.stack]
         if self.idflow is not None:
             self.idflow.enter_function(fscope, fn.qualname, [name for name, _ in self.function_params(fn.node)])

@@ -53,6 +53,7 @@ from ...environment.svcconfig import config_ref
 from ...values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip, walk
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .java_package import module_path, words_of
+from .policies import POLICY_KINDS
 from .syntax import MemberOf, SyntaxAnalyzer, option_names
 from .tables import syntax_tables
 
@@ -756,7 +757,21 @@ class JavaAnalyzer(SyntaxAnalyzer):
     def decorators(self, fn: FunctionInfo) -> list[Site]:
         if fn.node.type not in ("method_declaration", "constructor_declaration"):
             return []
-        return self.annotations(fn.node, fn.scope)
+        own = self.annotations(fn.node, fn.scope)
+        if fn.node.type != "method_declaration" or fn.cls is None:
+            return own
+        return own + self.class_policy_annotations(fn.cls, {self.callee(s.func, fn.scope)[0] for s in own if s.func is not None})
+
+    def class_policy_annotations(self, cls: ClassInfo, given: set[str | None]) -> list[Site]:
+        """A retry or breaker annotation on a class or interface (``@Retryable`` on a declarative
+        client) applies to each of its methods, unless the method gives its own."""
+        out = []
+        for site in self.class_decorators(cls):
+            qual = self.callee(site.func, cls.scope)[0] if site.func is not None else None
+            specs = self.index.decorators.get(qual) if qual is not None and qual not in given else None
+            if specs and all(spec.kind in POLICY_KINDS for spec in specs):
+                out.append(site)
+        return out
 
     def class_decorators(self, cls: ClassInfo) -> list[Site]:
         return self.annotations(cls.node, cls.scope)

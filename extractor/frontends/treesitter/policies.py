@@ -81,6 +81,14 @@ class PolicyTracker:
         if function:
             self.facts_in_function.setdefault(function, []).append(fact)
 
+    @staticmethod
+    def cover_declared(facts: list[RawFact], refs: list[FactRef]) -> None:
+        """Calls declared by a method's decorators, covered by the policies of its other decorators."""
+        for fact in facts:
+            if fact.kind in CALL_KINDS:
+                links: list[FactRef] = fact.fields.setdefault(LINK_FIELD, [])
+                links.extend(r for r in refs if r not in links)
+
     def on_local_call(self, function: str, extra: list[FactRef] | None = None, caller: str | None = None) -> None:
         for ref in list(self.stack) + list(extra or ()):
             self.calls_in_scope.setdefault(ref, set()).add(function)
