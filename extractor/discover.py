@@ -664,7 +664,7 @@ def compose_services(root: Path, files: Iterable[str]) -> list[ComposeService]:
                     ComposeService(
                         str(name),
                         rel,
-                        _substitute(image, env) if isinstance(image, str) else None,
+                        substitute(image, env) if isinstance(image, str) else None,
                         "build" in spec,
                         compose_build_folder(base, spec),
                         tuple(join_path(base, p) for p in paths if isinstance(p, str) and p.startswith(".")),
@@ -830,7 +830,7 @@ def build_modes(root: Path, composed: list[ComposeService], files: list[str]) ->
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def _substitute(text: str, env: dict[str, str]) -> str:
+def substitute(text: str, env: dict[str, str]) -> str:
     """Compose's variable substitution (``${VAR}``, ``${VAR:-default}``, ``$VAR``) from ``env``; an unknown variable stays."""
 
     def fill(m: re.Match[str]) -> str:

@@ -167,3 +167,19 @@ def test_the_appsettings_file_of_the_environment_the_deployment_names_wins(tmp_p
     assert book.env_value("web", "APIs:Customers") == "customers:5100"  # ASPNETCORE_ENVIRONMENT=Production: loaded over appsettings.json
     assert book.env_source("web", "APIs:Customers") == "web/appsettings.Production.json"
     assert book.env_value("web", "Only") == "base"
+
+
+def test_a_compose_variable_named_without_a_value_takes_the_projects_env_file(tmp_path):
+    from extractor.environment import build_address_book
+    from extractor.facts import Service
+
+    files = {
+        "docker-compose.yml": "services:\n  order:\n    build: ./order\n    environment:\n      - YAS_SERVICES_CART\n      - YAS_SERVICES_TAX\n"
+        "      - LOG_LEVEL=debug\n  cart:\n    build: ./cart\n    environment:\n      YAS_SERVICES_TAX:\n",
+        ".env": "YAS_SERVICES_CART=http://cart/cart\nYAS_SERVICES_TAX=http://tax/tax\nUNUSED=x\n",
+    }
+    write_files(tmp_path, files)
+    book = build_address_book(tmp_path, [Service("order", "order"), Service("cart", "cart")], sorted(files))
+    assert book.env_by_service["order"] == {"YAS_SERVICES_CART": "http://cart/cart", "YAS_SERVICES_TAX": "http://tax/tax", "LOG_LEVEL": "debug"}
+    assert book.env_by_service["cart"] == {"YAS_SERVICES_TAX": "http://tax/tax"}  # the mapping form: a key without a value
+    assert book.env_value("order", "UNUSED") is None  # only the variables the service names

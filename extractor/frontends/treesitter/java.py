@@ -76,6 +76,8 @@ CONFIG_PROPERTIES = "$config_properties"
 """The type of the object standing for an instance of a ``@ConfigurationProperties("prefix")`` class
 (the rules' ``options: properties_annotations``): its getters read ``prefix.<property>``."""
 _GETTER = re.compile(r"(?:get|is)([A-Z]\w*)$")
+_OBJECT_METHODS = frozenset({"toString", "hashCode", "getClass", "clone", "notify", "notifyAll", "wait", "finalize"})
+"""java.lang.Object's methods without arguments: not a ``@ConfigurationProperties`` record's accessors."""
 # java.util.function's interfaces: how many of their leading type arguments a lambda's parameters are
 FUNCTIONAL_INPUTS = {
     "Function": 1,
@@ -192,13 +194,16 @@ class JavaAnalyzer(SyntaxAnalyzer):
         configuration key ``<prefix>.catalog``, resolved at link time (relaxed binding: also
         ``RETAIL_UI_ENDPOINTS_CATALOG`` in the environment)."""
         if site.func is not None and not site.args and site.node.type == "method_invocation":
-            m = _GETTER.match(self.text(site.func))
-            obj = site.node.child_by_field_name("object") if m is not None else None
+            called = self.text(site.func)
+            m = _GETTER.match(called)
+            obj = site.node.child_by_field_name("object")
+            if m is None and (called in _OBJECT_METHODS or obj is None or obj.type not in ("identifier", "field_access")):
+                obj = None  # a record's accessor (serviceUrlConfig.customer()) is read on a variable or field only
             base = self.evaluate_shallow(obj, scope) if obj is not None else None
-            if m is not None and isinstance(base, Obj) and base.type == CONFIG_PROPERTIES:
+            if isinstance(base, Obj) and base.type == CONFIG_PROPERTIES:
                 prefix = strip(base.capture("prefix"))
                 if isinstance(prefix, Const):
-                    prop = m.group(1)[:1].lower() + m.group(1)[1:]
+                    prop = m.group(1)[:1].lower() + m.group(1)[1:] if m is not None else called
                     return config_ref((f"{prefix.value}.{prop}",), env_fallback=True)
         v = super().eval_call(site, scope, shallow)
         if isinstance(v, (Opaque, Dynamic, Call)) and site.node.type == "method_invocation":  # typed by the method's declared return type
