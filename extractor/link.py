@@ -872,7 +872,7 @@ def _wrapper_entries(fact: Fact, w: WrappedCall, sites_of: SiteOf, inner_of: Inn
         )  # api_request.url: an attribute of what a constructor parameter is given (_member_raw)
         for path, owner, site in sites_of(key):
             binding = _bind(fn, site)
-            if not _reaches(guards, binding):  # the site makes the function take another branch
+            if not _reaches(guards, binding, site, fn):  # the site makes the function take another branch
                 continue
             for name in dotted:
                 param, *chain = name.split(".")
@@ -906,11 +906,16 @@ def _wrapper_entries(fact: Fact, w: WrappedCall, sites_of: SiteOf, inner_of: Inn
     return entries, passed
 
 
-def _reaches(guards: tuple[Any, ...], binding: dict[str, Value]) -> bool:
+def _reaches(guards: tuple[Any, ...], binding: dict[str, Value], site: Any, fn: Any) -> bool:
     """Whether the values a call site gives a function's parameters can pass the ifs around a call
     in it (``CallSite.guards``): False when a known constant fails a test (``_request("ws")``
-    leaves ``method`` at ``"GET"``: the ``elif method == "POST":`` branch is not taken)."""
+    leaves ``method`` at ``"GET"``: the ``elif method == "POST":`` branch is not taken). A site
+    spreading ``**opts`` may pass any parameter it does not name: their defaults decide nothing."""
+    spread = any(k == "**" for k, _ in site.kwargs)
+    named = {q.name for q in fn.params[: len(site.args)]} | {k for k, _ in site.kwargs}
     for name, test, value in guards:
+        if spread and name not in named:
+            continue
         given = binding.get(name)
         c = strip(given) if given is not None else None
         if not isinstance(c, Const):
