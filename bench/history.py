@@ -172,6 +172,8 @@ def main() -> None:
     ]
     text = "\n".join(md) + "\n"
     out = args.out or (REPO / "bench" / "results" / f"{today}-history.md")
+    if out.suffix == ".json":  # --out X.json: the table goes to X.md (the JSON would overwrite it)
+        out = out.with_suffix(".md")
     out.write_text(text)
     out.with_suffix(".json").write_text(json.dumps({"corpus": str(corpus), "rounds": args.rounds, "rows": rows, "runs": runs}, indent=1, default=str) + "\n")
     print(text)
