@@ -97,9 +97,17 @@ class Emitter(ObjectBuilder):
                 if fv.fn.node.type in self.FUNCTION_TYPES and fv.fn.node.id not in self._fn_scopes:
                     known = self._literal_policies.setdefault(fv.fn.node.id, [])  # a literal bound to a name, walked later
                     known.extend(r for r in list(self.policies.stack) + refs if r not in known)
-                walked = self._fn_scopes.get(fv.fn.node.id)  # a literal walked already (op := func() {...}): its facts
-                name = walked.function.qualname if walked is not None and walked.function is not None else fv.fn.qualname  # carry the walk's name
+                name = self.literal_name(fv.fn.node.id) or fv.fn.qualname  # a literal walked already (op := func() {...}): its facts carry the walk's name
                 self.policies.on_local_call(name, refs)
+            elif node.type in self.IDENTIFIER_TYPES and scope.function is not None:  # the function's own parameter: its callers' literals
+                params = [p for p, _ in self.function_params(scope.function.node)]
+                if (text := self.text(node)) in params:
+                    self.policies.run_param(scope.function.qualname, params.index(text), refs)
+
+    def literal_name(self, node_id: int) -> str | None:
+        """The function name a walked function literal's facts are recorded under."""
+        walked = self._fn_scopes.get(node_id)
+        return walked.function.qualname if walked is not None and walked.function is not None else None
 
     def attach_policies(self, spec: MatchSpec, site: Site, scope: Scope, refs: list[FactRef]) -> None:
         """``axiosRetry(client, {...})``: the policy facts of this call cover every call made through

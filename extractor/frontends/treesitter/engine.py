@@ -86,6 +86,8 @@ class Analyzer(Matcher):
                 self.run_queries(root)
             for impl in self.impl_hooks("finish"):
                 impl.finish(self)
+            if self.policies.passed:
+                self.policies.run_passed(self.literal_name)
             self.policies.finish()
             if self.idflow is not None:
                 self.idflow.finish()

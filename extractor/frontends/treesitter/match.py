@@ -331,6 +331,7 @@ class Matcher(Emitter):
             self.summary.call(self, site, scope, qual, attr, local)
         if isinstance(local, FunctionValue):
             self.policies.on_local_call(local.fn.qualname, caller=scope.function.qualname if scope.function is not None else None)
+            self.policies.passed += [(local.fn.qualname, i, a.id) for i, a in enumerate(site.args) if a.type in self.FUNCTION_TYPES]
             if self.idflow is not None:
                 self.id_wrapper_call(local.fn, site, scope)
                 if self.idflow.active():

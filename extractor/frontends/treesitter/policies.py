@@ -3,7 +3,8 @@
 A policy covers a *scope*: the body of a function it decorates, the body of a loop over a
 retrying object, the block of a ``with`` on a breaker, or every call made through an object
 that carries it (a session with a mounted retry adapter). Calls made in a same-file function
-that the scope calls are covered too (one hop). Links are ``FactRef``s; the link stage turns
+that the scope calls are covered too (one hop), and so are those of the function literals that
+same-file callers pass to a function running that parameter under a policy (``policy.ExecuteAsync(action)``). Links are ``FactRef``s; the link stage turns
 them into ids, keeps only policy kinds, and fills both directions.
 
 A circuit breaker's ``fallback``, when its rule did not read one (``fallback_function=``), is the
@@ -14,6 +15,7 @@ Only breakers defined in the same file get it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +61,8 @@ class PolicyTracker:
     fallbacks: list[tuple[list[FactRef] | str, str]] = field(default_factory=list)  # (policies or function, text)
     callees: dict[str, set[str]] = field(default_factory=dict)  # function → same-file functions it calls
     whole: dict[FactRef, set[str]] = field(default_factory=dict)  # policies covering whole functions (self.retry())
+    param_runs: dict[tuple[str, int], list[FactRef]] = field(default_factory=dict)  # (function, parameter index) → policies running that delegate
+    passed: list[tuple[str, int, int]] = field(default_factory=list)  # (same-file function called, argument index, function literal id)
 
     def enter(self, refs: list[FactRef]) -> int:
         self.stack.extend(refs)
@@ -98,6 +102,22 @@ class PolicyTracker:
     def cover_function(self, function: str, ref: FactRef) -> None:
         """A policy met inside ``function`` (``self.retry()`` in a task) covers all of it, and one hop."""
         self.whole.setdefault(ref, set()).add(function)
+
+    def run_param(self, function: str, index: int, refs: list[FactRef]) -> None:
+        """``function`` runs its parameter ``index`` (a delegate) under ``refs``: ``policy.ExecuteAsync(action)``."""
+        known = self.param_runs.setdefault((function, index), [])
+        known.extend(r for r in list(self.stack) + refs if r not in known)
+
+    def run_passed(self, literal_name: Callable[[int], str | None]) -> None:
+        """The function literals same-file callers pass at a parameter their callee runs under a
+        policy (``helper.ExecuteResilient(async () => ...)``) are covered by it (``literal_name``:
+        a walked literal's function name)."""
+        for function, index, literal in self.passed:
+            refs = self.param_runs.get((function, index))
+            if not refs or (name := literal_name(literal)) is None:
+                continue
+            for ref in refs:
+                self.calls_in_scope.setdefault(ref, set()).add(name)
 
     def on_fallback(self, target: list[FactRef] | str, text: str) -> None:
         """Policies (or a function's decorator policies) whose caller falls back to ``text`` on failure."""
