@@ -38,6 +38,28 @@ class TooLarge(OSError):
         self.limit = limit
 
 
+def files_under(root: Path, folder: Path, suffixes: tuple[str, ...], skip_dirs: frozenset[str] = frozenset()) -> list[Path]:
+    """The files below ``folder`` whose names end with one of ``suffixes``, in walk order (a folder's
+    files by name, then its folders by name), for readers that
+    look through a service's sources themselves: no symbolic link is followed out of ``root`` (a
+    linked folder is not entered, a linked file counts only when it resolves inside ``root``), and
+    hidden folders and ``skip_dirs`` are not entered."""
+    out: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in skip_dirs)
+        out += [path for name in sorted(filenames) if name.endswith(suffixes) and is_file_inside(root, path := Path(dirpath) / name)]
+    return out
+
+
+def is_file_inside(root: Path, path: Path) -> bool:
+    """Whether ``path`` is a file that is, or links to, a file inside ``root`` (a link out of the scan
+    root is never followed)."""
+    if not path.is_symlink():
+        return path.is_file()
+    target = os.path.realpath(path)
+    return target.startswith(os.path.realpath(root) + os.sep) and os.path.isfile(target)
+
+
 def read_text(path: Path, limit: int | None = None, encoding: str = "utf-8", errors: str = "replace") -> str:
     """A text file read whole after its size is checked: over ``limit`` bytes is ``TooLarge``, so a
     multi-gigabyte file named like a configuration file never reaches memory."""

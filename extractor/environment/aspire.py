@@ -36,7 +36,7 @@ def read_aspire(book: AddressBook, root: Path, roots: list[str], by_root: dict[s
             continue
         folder = root / rel.rsplit("/", 1)[0] if "/" in rel else root
         try:
-            sources = sorted(folder.glob("*.cs"))
+            sources = sorted(p for p in folder.glob("*.cs") if safeio.is_file_inside(root, p))
         except OSError:
             continue
         codes: dict[str, str] = {}

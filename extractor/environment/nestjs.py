@@ -68,33 +68,35 @@ def _factories(root: Path, service_root: str) -> list[tuple[str, dict[str, str]]
     out: list[tuple[str, dict[str, str]]] = []
     seen: set[str] = set()
     base = root / service_root
-    for dirpath, dirnames, filenames in os.walk(base):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _SKIP_DIRS)
-        for name in sorted(filenames):
-            if not name.endswith(_SUFFIXES) or name.endswith(".d.ts"):
-                continue
-            path = Path(dirpath) / name
-            try:
-                text = safeio.read_text(path)
-            except OSError:
-                continue
-            for m in _FOR_ROOT.finditer(text):
-                args = split_arguments(text, m.end())
-                load = _LOAD.search(args[0]) if args else None
-                for ident in load.group(1).split(",") if load else ():
-                    target = _imported(text, ident.strip(), path.parent)
-                    if target is None:
-                        continue
-                    rel = target.relative_to(root).as_posix()
-                    if rel in seen:
-                        continue
-                    seen.add(rel)
-                    try:
-                        values = _factory_values(safeio.read_text(target))
-                    except OSError:
-                        continue
-                    if values:
-                        out.append((rel, values))
+    inside = Path(os.path.realpath(root))
+    for path in safeio.files_under(root, base, _SUFFIXES, _SKIP_DIRS):
+        if path.name.endswith(".d.ts"):
+            continue
+        try:
+            text = safeio.read_text(path)
+        except OSError:
+            continue
+        for m in _FOR_ROOT.finditer(text):
+            args = split_arguments(text, m.end())
+            load = _LOAD.search(args[0]) if args else None
+            for ident in load.group(1).split(",") if load else ():
+                target = _imported(text, ident.strip(), path.parent)
+                if target is None:
+                    continue
+                real = Path(os.path.realpath(target))
+                try:
+                    rel = real.relative_to(inside).as_posix()
+                except ValueError:  # an import leading out of the scan root (``../..``, a link): not read
+                    continue
+                if rel in seen:
+                    continue
+                seen.add(rel)
+                try:
+                    values = _factory_values(safeio.read_text(real))
+                except OSError:
+                    continue
+                if values:
+                    out.append((rel, values))
     return out
 
 

@@ -249,7 +249,7 @@ def _limiters_under(root: Path, main: Path) -> CodeLimiters:
         base = root / main / lang
         if not base.is_dir():
             continue
-        for path in sorted(p for p in base.rglob("*") if p.suffix in (".java", ".kt") and p.is_file()):
+        for path in sorted(safeio.files_under(root, base, (".java", ".kt"))):
             try:
                 text = safeio.read_text(path)
             except OSError:
@@ -503,7 +503,7 @@ def java_routes(root: Path, service_root: str, env: dict[str, str], lookup_key: 
     if not base.is_dir():
         return []
     texts: dict[str, str] = {}
-    for path in sorted(p for p in base.rglob("*.java") if p.is_file()):
+    for path in sorted(safeio.files_under(root, base, (".java",))):
         try:
             texts[path.relative_to(root).as_posix()] = safeio.read_text(path)
         except OSError:

@@ -118,3 +118,37 @@ def test_a_file_that_takes_too_long_is_given_up_with_a_diagnostic(tmp_path, monk
     kinds = _diag_kinds(result)
     assert kinds["svc/slow.py"] == "timeout"
     assert [f.file for f in result.facts] == ["svc/fast.py"]
+
+
+def test_readers_of_service_sources_follow_no_link_and_no_import_out_of_the_root(tmp_path):
+    """The deployment readers that look through a service's sources themselves (Spring Cloud Gateway
+    routes built in Java, NestJS configuration factories) read no file outside the scan root: a
+    linked file leading out is skipped (one linking inside is read), a ``../`` import out is not
+    followed, and the scan goes on."""
+    from extractor.environment import nestjs, spring_gateway
+
+    from ..conftest import FIXTURES
+
+    root, outside = tmp_path / "repo", tmp_path / "outside"
+    routes = (FIXTURES / "proxies" / "spring-gateway-java" / "gateway" / "src" / "main" / "java" / "demo" / "Routes.java").read_text("utf-8")
+    _write(outside, "Routes.java", routes)
+    _write(root, "shared/Routes.java", routes)
+    _write(root, "gateway/build.gradle", 'dependencies { implementation "org.springframework.cloud:spring-cloud-starter-gateway" }\n')
+    (root / "gateway/src/main/java/demo").mkdir(parents=True)
+    os.symlink(outside / "Routes.java", root / "gateway/src/main/java/demo/Outside.java")
+    os.symlink(root / "shared" / "Routes.java", root / "gateway/src/main/java/demo/Inside.java")
+    found = spring_gateway.java_routes(root, "gateway", {}, {}.get)
+    assert {r.file for r in found} == {"gateway/src/main/java/demo/Inside.java"} and len(found) == 5
+
+    _write(outside, "configuration.ts", "export default () => ({ endpoints: { orders: 'http://evil:1' } });\n")
+    _write(root, "checkout/package.json", '{"dependencies": {"@nestjs/config": "^3"}}\n')
+    _write(
+        root,
+        "checkout/src/app.module.ts",
+        "import { ConfigModule } from '@nestjs/config';\nimport configuration from '../../../outside/configuration';\n"
+        "ConfigModule.forRoot({ load: [configuration] });\n",
+    )
+    assert (root / "checkout/src" / "../../../outside/configuration.ts").is_file()  # the import names a real file, outside
+    assert nestjs._factories(root, "checkout") == []
+    result = scan(root, jobs=1)
+    assert not any("evil" in json.dumps(f.fields) for f in result.facts)
