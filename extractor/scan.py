@@ -1231,12 +1231,18 @@ def _package_pass(tasks: list[Task], results: dict[str, FileResult], smap: Servi
                 exported.setdefault((svc.root if svc else ".", task.module), {})[f"{task.module}.{name}"] = (task.rel, value)
     if not exported:
         return []
+    returned = _returned_exports(exported)
     out: list[Task] = []
     for task in tasks:
         if not task.module or task.language == "python":
             continue
         svc = smap.owner(task.rel)
         objs = exported.get((svc.root if svc else ".", task.module), {}) | _linked_exports(task, tasks, exported)
+        objs |= {
+            f"{task.module}.{n}": (rel, v)
+            for n, (m, rel, v) in returned.items()
+            if m != task.module and os.path.splitext(rel)[1] == os.path.splitext(task.rel)[1]
+        }
         if not objs:
             continue
         others = {q: o for q, (rel, o) in objs.items() if rel != task.rel}
@@ -1303,6 +1309,22 @@ def _linked_exports(task: Task, tasks: list[Task], exported: Mapping[tuple[str, 
                         first = out.setdefault(name, found)
                         if first[1] != found[1] and ".$$new." in name:  # constructor arguments the modules do not agree on
                             out[name] = (first[0], Dynamic("one of several arguments"))
+    return out
+
+
+def _returned_exports(exported: Mapping[tuple[str, str], Mapping[str, tuple[str, Value]]]) -> dict[str, tuple[str, str, Value]]:
+    """The objects functions return under a declared type (exports named ``$$returns.<type>``: a Go
+    helper's generated gRPC client), by export name: (module, file, object); an object of the type
+    with no captures when the modules do not agree. Every module of the language receives them
+    (``_package_pass``) as if its own exported them: the type's name is the same wherever it is declared."""
+    out: dict[str, tuple[str, str, Value]] = {}
+    for (_root, exporter), objs in sorted(exported.items()):
+        for q, (rel, value) in objs.items():
+            name = q[len(exporter) + 1 :]
+            if name.startswith("$$returns."):
+                first = out.setdefault(name, (exporter, rel, value))
+                if first[2] != value and isinstance(value, Obj):
+                    out[name] = (first[0], first[1], Obj(value.type, (), value.name, ""))
     return out
 
 

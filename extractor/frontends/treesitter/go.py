@@ -118,6 +118,9 @@ def _go_string(text: str) -> str:
     return value if isinstance(value, str) else text[1:-1]
 
 
+RETURNED = "$$returns."  # the export of the object functions return under a declared type (``collect_exports``)
+
+
 @syntax_tables
 class GoAnalyzer(SyntaxAnalyzer):
     language = "go"  # its syntax tables: languages/go.toml
@@ -398,16 +401,73 @@ class GoAnalyzer(SyntaxAnalyzer):
         its declared result names (``func (s *Server) conn(name string) (*grpc.ClientConn, error)``),
         its ``declared: unknown`` captures unknown, as a parameter of that type is."""
         result = super().function_return(fn, site, scope)
-        res = fn.node.child_by_field_name("result")
-        if isinstance(result, (Obj, Instance)) or res is None:
+        tnode = self._result_type(fn)
+        if isinstance(result, (Obj, Instance)) or tnode is None:
             return result
-        tnode = (
-            next((p.child_by_field_name("type") for p in self.iter_named(res) if p.type == "parameter_declaration"), None)
-            if res.type == "parameter_list"
-            else res
-        )
-        made = self.declared_instance(tnode, fn.scope, fn.name + "()", True) if tnode is not None else None
+        made = self.declared_instance(tnode, fn.scope, fn.name + "()", True)
         return made if isinstance(made, Obj) else result
+
+    def _result_type(self, fn: FunctionInfo) -> Node | None:
+        """A function's declared (first) result type."""
+        res = fn.node.child_by_field_name("result")
+        if res is None or res.type != "parameter_list":
+            return res
+        return next((p.child_by_field_name("type") for p in self.iter_named(res) if p.type == "parameter_declaration"), None)
+
+    def declared_instance(self, type_node: Node, scope: Scope, name: str, unknown: bool) -> Any:
+        """The engine's; for a type no rule tracks, the object the functions of other packages
+        declaring it as their result return (``collect_exports``), when the scan passes it on."""
+        made = super().declared_instance(type_node, scope, name, unknown)
+        if isinstance(made, Dynamic) and self.module_name:
+            t = self.resolve_type(type_node, scope)
+            if isinstance(t, Ref) and "." in t.qualname and not t.qualname.startswith(self.module_name + "."):
+                found = self._wanted_registration(f"{RETURNED}{t.qualname}")
+                if found is not None:
+                    return found
+        return made
+
+    def _returns_made_in(self, fn: FunctionInfo, package: str) -> bool:
+        """Whether a ``return`` of ``fn`` returns first what a function of ``package`` makes (the
+        generated code's constructor of its own interface: ``return trainer.NewTrainerServiceClient(conn), ...``)."""
+        body = fn.node.child_by_field_name("body")
+        stack = [body] if body is not None else []
+        while stack:
+            node = stack.pop()
+            if node.type == "func_literal":
+                continue
+            if node.type == "return_statement" and node.named_children:
+                first = node.named_children[0]
+                first = first.named_children[0] if first.type == "expression_list" and first.named_children else first
+                if first.type == "call_expression":
+                    qual = self.callee(first.child_by_field_name("function"), fn.scope)[0]
+                    if qual is not None and qual.rpartition(".")[0] == package:
+                        return True
+            stack.extend(node.named_children)
+        return False
+
+    def collect_exports(self) -> None:
+        """The engine's, and the tracked objects the file's functions return under a declared
+        result type no rule tracks, built by a function of the type's package (a generated gRPC
+        interface: ``func NewTrainerClient() (trainer.TrainerServiceClient, ...)`` returning
+        ``trainer.NewTrainerServiceClient(conn)``), as ``$$returns.<type>`` (an object of the
+        type with no captures when they disagree): the scan's package pass gives it to the files
+        of other packages naming the type, whose fields and parameters declared with it are that
+        object."""
+        super().collect_exports()
+        found: dict[str, list[Obj]] = {}
+        for fn in list(self.functions_by_node.values()):
+            tnode = self._result_type(fn)
+            t = self.resolve_type(tnode, self.module_scope) if tnode is not None else None
+            if not isinstance(t, Ref) or "." not in t.qualname or self.index.tracked(t.qualname) is not None:
+                continue
+            if not self._returns_made_in(fn, t.qualname.rpartition(".")[0]):
+                continue
+            made = self.export_value(fn.name, [], super().function_return, fn, None, None)
+            if isinstance(made, Obj):
+                found.setdefault(t.qualname, []).append(made)
+        for qual, objs in sorted(found.items()):
+            first = objs[0]
+            self.result.exports[f"{RETURNED}{qual}"] = first if all(o == first for o in objs) else Obj(first.type, (), first.name, "")
 
     def walk_body(self, fn: FunctionInfo, scope: Scope) -> None:
         body = fn.node.child_by_field_name("body")
