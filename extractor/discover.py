@@ -501,9 +501,10 @@ def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]
         verdicts = {r: ("service", f"services = {list(config.services)} ({config.source})") for r in roots}
     else:
         mounted = _compose_proxies(composed, inv)
-        modes = {m.root: m for ms in build_modes(root, composed, inv.files).values() for m in ms}
-        for m in modes.values():  # one build run as several services: the build is none of them, each mode's folder is one
-            verdicts[m.build] = ("build", _build_reason(m.build, [n for n in modes.values() if n.build == m.build]))
+        every = [m for ms in [*build_modes(root, composed, inv.files).values(), *mounted_modes(composed, inv.files).values()] for m in ms]
+        modes = {m.root: m for m in every}
+        for m in every:  # one build run as several services: the build is none of them, each mode's folder is one
+            verdicts[m.build] = ("build", _build_reason(m.build, [n for n in every if n.build == m.build]))
         candidates = (set(contracts_by_dir) | set(manifests_by_dir) | _included(all_files, config) | set(mounted) | set(modes)) - {"."} - set(verdicts)
         project_refs = _project_references(root, all_files)
         deployed = frozenset(c.build for c in composed if c.build is not None)
@@ -518,6 +519,8 @@ def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]
                     "service",
                     f"compose service {m.name} runs the program {m.arg} of the build {m.build} ({m.where}): its code is the package {d}, the one it alone uses"
                     if m.program
+                    else f"compose service {m.name} runs the image built from {m.build} with its working directory inside its mount of {d} ({m.where}): its code is {d}'s"
+                    if m.mounted
                     else f'compose service {m.name} runs the build {m.build} with the argument {m.arg}: its code is the package {d}, reached from case "{m.arg}" ({m.where})',
                 )
             else:
@@ -551,7 +554,13 @@ def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]
         manifests = sorted(manifests_by_dir.get(r, []))
         declared = _declared_service_name(root, contracts_by_dir.get(r, []))
         mode = modes.get(r) if not config.services else None
-        name = config.names.get(r) or declared or (mounted[r][0] if r in mounted and not config.services else None) or (mode.name if mode else None) or dirname
+        name = (
+            config.names.get(r)
+            or declared
+            or (mounted[r][0] if r in mounted and not config.services else None)
+            or (mode.name if mode and not mode.mounted else None)
+            or dirname
+        )
         if name in used:
             used[name] += 1
             name = f"{name}-{r.replace('/', '-')}"
@@ -635,6 +644,7 @@ class ComposeService:
     build: str | None  # the folder it builds: its context, or the dockerfile's folder inside it
     paths: tuple[str, ...]  # repository paths it builds from or mounts (``./gateways/envoy/web:/etc/envoy``)
     command: tuple[str, ...] = ()  # the words of its ``entrypoint:`` then its ``command:``
+    workdir: str | None = None  # the repository folder its ``working_dir:`` lies in through a bind mount (``compose_workdir``)
 
 
 def compose_services(root: Path, files: Iterable[str]) -> list[ComposeService]:
@@ -669,6 +679,7 @@ def compose_services(root: Path, files: Iterable[str]) -> list[ComposeService]:
                         compose_build_folder(base, spec),
                         tuple(join_path(base, p) for p in paths if isinstance(p, str) and p.startswith(".")),
                         tuple(_words(spec.get("entrypoint")) + _words(spec.get("command"))),
+                        compose_workdir(base, spec),
                     )
                 )
     return out
@@ -684,6 +695,31 @@ def _words(command: Any) -> list[str]:
         except ValueError:
             return command.split()
     return []
+
+
+def compose_workdir(base: str, spec: dict[str, Any]) -> str | None:
+    """The repository folder a Compose service's ``working_dir:`` lies in through one of its bind
+    mounts of the tree (``volumes: [./internal:/internal]`` with ``working_dir: /internal/trainer``
+    → ``internal/trainer``): the code it runs is that folder's, whatever image runs it. None when
+    the working directory is inside no mount of a repository folder."""
+    workdir = spec.get("working_dir")
+    if not isinstance(workdir, str) or not workdir.startswith("/") or "$" in workdir:
+        return None
+    for volume in spec.get("volumes") or []:
+        source, target = (
+            (volume.split(":")[:2] + [""])[:2]
+            if isinstance(volume, str)
+            else (volume.get("source"), volume.get("target"))
+            if isinstance(volume, dict)
+            else (None, None)
+        )
+        if not isinstance(source, str) or not isinstance(target, str) or not source.startswith(".") or "$" in source or not target.startswith("/"):
+            continue
+        target = target.rstrip("/") or "/"
+        if workdir.rstrip("/") == target or workdir.startswith(target.rstrip("/") + "/"):
+            folder = join_path(join_path(base, source), workdir[len(target) :].strip("/") or ".")
+            return folder if folder not in ("", ".") else None
+    return None
 
 
 def compose_build_folder(base: str, spec: dict[str, Any]) -> str | None:
@@ -713,6 +749,7 @@ class BuildMode:
     root: str
     where: str
     program: bool = False  # the argument names one of the build's programs (``entrypoint: frontend``, ``cmd/frontend/``), not a ``case``
+    mounted: bool = False  # the argument is its ``working_dir:``, inside a bind mount of the folder ``root`` (``compose_workdir``)
 
 
 _GO_CASE = re.compile(r'(?m)^([ \t]*)case\s+((?:"[^"\n]*"\s*,\s*)*"[^"\n]*")\s*:')
@@ -754,6 +791,8 @@ def _case_bodies(text: str) -> dict[str, tuple[str, int]]:
 
 def _build_reason(build: str, modes: list[BuildMode]) -> str:
     runs = ", ".join(f"{m.name} ({m.arg})" for m in sorted(modes, key=lambda m: m.name))
+    if all(m.mounted for m in modes):
+        return f"a shared image: its compose services each run the code of a mounted folder from their working directory: {runs}; each is that folder's service"
     if all(m.program for m in modes):
         return f"one build of several programs run as {len(modes)} compose services, each its own program: {runs}; each is a service of its own, its code the package its program alone uses"
     return f"one build run as {len(modes)} compose services, each with its own argument: {runs}; each is a service of its own, its code the package its argument reaches"
@@ -823,6 +862,27 @@ def build_modes(root: Path, composed: list[ComposeService], files: list[str]) ->
             if len(own) == 1:
                 modes.append(BuildMode(c.name, build, arg, own[0], where, table is programs))
         if len(modes) >= 2 and len({m.root for m in modes}) == len(modes):
+            out[build] = modes
+    return out
+
+
+def mounted_modes(composed: list[ComposeService], files: list[str]) -> dict[str, list[BuildMode]]:
+    """Builds whose every Compose service runs the code of a folder of the tree it mounts, from a
+    working directory inside the mount (``compose_workdir``: one generic Go image, ``volumes:
+    [./internal:/internal]``, ``working_dir: /internal/trainer``): build folder → a mode per Compose
+    service, its code that folder (which must hold source). The build is then an image, not a service."""
+    by_build: dict[str, list[ComposeService]] = {}
+    for c in composed:
+        if c.build is not None:
+            by_build.setdefault(c.build, []).append(c)
+    out: dict[str, list[BuildMode]] = {}
+    for build, group in sorted(by_build.items()):
+        modes = [
+            BuildMode(c.name, build, c.workdir, c.workdir, c.file, mounted=True)
+            for c in sorted(group, key=lambda c: c.name)
+            if c.workdir is not None and c.workdir != build and any(f.startswith(c.workdir + "/") for f in files)
+        ]
+        if modes and len(modes) == len(group):
             out[build] = modes
     return out
 

@@ -1,6 +1,6 @@
 """Wiring that only the deployment says (docs/evaluation.md D24, D25, D27): Kubernetes ConfigMaps
 imported by `envFrom`, a Locust load generator whose host is its container's command, one build run
-as several Compose services. The samples are fixtures/monorepos/k8s-wiring, one-binary, several-programs and compose-names."""
+as several Compose services. The samples are fixtures/monorepos/k8s-wiring, one-binary, several-programs, compose-names and mounted-workdir."""
 
 from __future__ import annotations
 
@@ -183,3 +183,28 @@ def test_a_compose_variable_named_without_a_value_takes_the_projects_env_file(tm
     assert book.env_by_service["order"] == {"YAS_SERVICES_CART": "http://cart/cart", "YAS_SERVICES_TAX": "http://tax/tax", "LOG_LEVEL": "debug"}
     assert book.env_by_service["cart"] == {"YAS_SERVICES_TAX": "http://tax/tax"}  # the mapping form: a key without a value
     assert book.env_value("order", "UNUSED") is None  # only the variables the service names
+
+
+def test_compose_services_running_a_mounted_folders_code_are_that_folders_service():
+    scan = run_json("scan", MONOREPOS / "mounted-workdir", "--no-cache")
+    assert {(s["name"], s["root"]) for s in scan["services"]} == {
+        ("orders", "internal/orders"),
+        ("billing", "internal/billing"),
+        ("solo", "docker/solo"),  # its working directory /app is inside no mount: its build folder stays its service
+    }
+    roles = {f["root"]: (f["role"], f["service"]) for f in scan["inventory"] if f["root"].startswith("docker/")}
+    assert roles == {"docker/app": ("build", None), "docker/solo": ("service", "solo")}
+    image = next(f for f in scan["inventory"] if f["root"] == "docker/app")
+    assert "billing-grpc (internal/billing), orders-grpc (internal/orders), orders-http (internal/orders)" in image["reason"]
+    graph = run_json("graph", MONOREPOS / "mounted-workdir", "--no-cache")
+    assert _call_edges(graph) == {("service:orders", "service:billing", "Charge", 800.0)}  # BILLING_ADDR=billing-grpc:3000 from orders-http's environment
+
+
+def test_a_working_dir_inside_a_bind_mount_is_the_mounted_folder():
+    from extractor.discover import compose_workdir
+
+    assert compose_workdir("deploy", {"volumes": ["../internal:/internal:ro"], "working_dir": "/internal/trainer"}) == "internal/trainer"
+    assert compose_workdir(".", {"volumes": [{"type": "bind", "source": "./web", "target": "/web"}], "working_dir": "/web"}) == "web"
+    assert compose_workdir(".", {"volumes": ["./internal:/internal"], "working_dir": "/internals/x"}) is None  # a prefix of a name is no folder
+    assert compose_workdir(".", {"volumes": ["data:/internal", "/internal/cache/"], "working_dir": "/internal/x"}) is None  # a named volume, an anonymous one
+    assert compose_workdir(".", {"volumes": ["./internal:/internal"]}) is None

@@ -1,5 +1,5 @@
 """Docker Compose files: each compose service's build context (with its ``dockerfile:`` folder when the
-context is a parent folder) or name mapped to a service of the repository, its host names as
+context is a parent folder; the folder its ``working_dir:`` lies in through a bind mount, over both) or name mapped to a service of the repository, its host names as
 aliases, its ``environment:`` (a variable named without a value: the ``.env`` file's) and ``env_file:`` entries,
 the options of its ``entrypoint:`` / ``command:``."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import safeio
-from ..discover import compose_build_folder, join_path, owner_of, parse_env_file, substitute
+from ..discover import compose_build_folder, compose_workdir, join_path, owner_of, parse_env_file, substitute
 from .book import AddressBook
 from .commands import record_command
 from .dotenv import env_file_entries
@@ -56,6 +56,9 @@ def read_compose(book: AddressBook, rel: str, doc: dict[str, Any], roots: list[s
         service: str | None = None
         path = compose_build_folder(base, spec)
         owner = owner_of(path + "/x", roots) if path is not None and path != "." else None
+        mounted = compose_workdir(base, spec)  # the code it runs: the folder its working directory mounts (over its image's)
+        if mounted is not None and owner_of(mounted + "/x", roots) not in (None, "."):
+            owner = owner_of(mounted + "/x", roots)
         if owner is not None and owner != ".":
             service = by_root[owner]
         if service is None:
