@@ -22,7 +22,7 @@ from typing import Any
 from . import safeio, yamlio
 from .config import Config
 from .facts import Diagnostic, Service
-from .images import built_images, image_name
+from .images import built_images, image_name, join_path
 from .languages import EXTENSIONS
 
 DEFAULT_IGNORED_DIRS = frozenset(
@@ -994,20 +994,6 @@ def _compose_proxies(composed: list[ComposeService], inv: Inventory) -> dict[str
             if folder in proxies and not any(f.startswith(folder + "/") for f in inv.files):
                 out.setdefault(folder, (c.name, f"a proxy: compose service {c.name} ({c.file}) runs it with its configuration, no source"))
     return out
-
-
-def join_path(base: str, rel: str) -> str:
-    """``rel`` (``./a/../b``, backslashes allowed) joined to the folder ``base``, normalised (``.``: the root)."""
-    parts = [] if base == "." else base.split("/")
-    for p in rel.replace("\\", "/").split("/"):
-        if p in ("", "."):
-            continue
-        if p == "..":
-            if parts:
-                parts.pop()
-            continue
-        parts.append(p)
-    return "/".join(parts) or "."
 
 
 def _matching(d: str, globs: tuple[str, ...]) -> str | None:

@@ -31,17 +31,21 @@ def image_name(image: str) -> str:
     return image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0].lower()
 
 
-def _join(base: str, rel: str) -> str:
+def join_path(base: str, rel: str, above: str | None = None) -> str:
+    """``rel`` (``./a/../b``, backslashes allowed) joined to the folder ``base``, normalised (``.``: the
+    root). A ``..`` above the root stays at the root, or gives ``above`` when one is given (``""``:
+    no folder of the repository)."""
     parts = [] if base in ("", ".") else base.split("/")
     for p in rel.replace("\\", "/").split("/"):
         if p in ("", "."):
             continue
         if p == "..":
-            if not parts:
-                return ""
-            parts.pop()
-        else:
-            parts.append(p)
+            if parts:
+                parts.pop()
+            elif above is not None:
+                return above
+            continue
+        parts.append(p)
     return "/".join(parts) or "."
 
 
@@ -87,7 +91,7 @@ def _workflow_steps(root: Path, rel: str) -> Iterable[tuple[str, str, str]]:
                 for tag in (t.strip() for t in re.split(r"[,\n]", tags)):
                     name = image_name(tag) if tag and "$" not in tag.rsplit("/", 1)[-1].split(":", 1)[0] else ""
                     if name and "$" not in name:
-                        yield name, _join("", context), where
+                        yield name, join_path("", context, above=""), where
 
 
 def _script_builds(root: Path, rel: str, folders: set[str]) -> Iterable[tuple[str, str, str]]:
@@ -105,7 +109,7 @@ def _script_builds(root: Path, rel: str, folders: set[str]) -> Iterable[tuple[st
         except ValueError:
             continue
         tags = [words[i + 1] for i, w in enumerate(words[:-1]) if w in ("-t", "--tag")] + [w.split("=", 1)[1] for w in words if w.startswith("--tag=")]
-        dirs = {f for w in words if not w.startswith("-") and "$" not in w for f in (_join(base, w), _join(".", w)) if f in folders}
+        dirs = {f for w in words if not w.startswith("-") and "$" not in w for f in (join_path(base, w, above=""), join_path(".", w, above="")) if f in folders}
         if len(dirs) != 1:
             continue
         line = text.count("\n", 0, m.start()) + 1
