@@ -18,6 +18,7 @@ from typing import Any
 
 from ..contracts.load import LoadedContracts
 from ..contracts.model import (
+    ENTRY_SECTIONS,
     DataDependency,
     Dependency,
     Located,
@@ -35,14 +36,13 @@ from ..facts import ScanResult, Service
 from ..graph import build_graph
 from .base import SEVERITIES, CheckContext, Finding, Resolution, severity_rank
 
-SECTIONS = ("depends_on", "provides", "data_dependencies", "retry_policies", "operations", "publishes", "consumes")
 REMINDER = "drift.unconfirmed"
 """The check that lists unconfirmed entries; never lowered itself."""
 
 
 def unconfirmed_entries(contract: ServiceContract) -> list[Located]:
     """The entries of a contract marked ``inferred: true``, in section order."""
-    return [e for section in SECTIONS for e in getattr(contract, section) if getattr(e, "unconfirmed", False)]
+    return [e for section in ENTRY_SECTIONS for e in getattr(contract, section) if getattr(e, "unconfirmed", False)]
 
 
 def unconfirmed_lines(declared: LoadedContracts) -> dict[tuple[str, int], tuple[str, Location]]:
@@ -117,7 +117,7 @@ def entry_label(e: Located) -> str:
 
 
 def _strip(contract: ServiceContract) -> ServiceContract:
-    kept: dict[str, Any] = {section: tuple(e for e in getattr(contract, section) if not getattr(e, "unconfirmed", False)) for section in SECTIONS}
+    kept: dict[str, Any] = {section: tuple(e for e in getattr(contract, section) if not getattr(e, "unconfirmed", False)) for section in ENTRY_SECTIONS}
     return replace(contract, **kept)
 
 

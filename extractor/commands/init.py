@@ -31,14 +31,11 @@ from .. import safeio
 from ..contracts import match
 from ..contracts.infer import CodeCall, CodeEndpoint, InferredContracts
 from ..contracts.load import CONTRACTS_DIR, MAX_FILE_BYTES, contract_files, display_path
-from ..contracts.model import DataDependency, Dependency, Location, Operation, ProvidedEndpoint, ProvidedOperation, RetryPolicy, ServiceContract
+from ..contracts.model import ENTRY_SECTIONS, DataDependency, Dependency, Location, Operation, ProvidedEndpoint, ProvidedOperation, RetryPolicy, ServiceContract
 from ..contracts.values import Backoff
 
 INIT_FILE = "inferred.yaml"
 """Where ``contracts init`` writes, in a service's ``contracts/`` folder."""
-
-SECTIONS = ("depends_on", "provides", "data_dependencies", "retry_policies", "operations", "publishes", "consumes")
-"""The sections ``contracts init`` writes, in the order of a contract document."""
 
 MARK = "inferred"
 """The key marking an unconfirmed entry (``inferred: true``)."""
@@ -291,7 +288,7 @@ def _entries(service: str, contract: ServiceContract, inferred: InferredContract
     for edge in graph.messages:  # the graph joins declared entries to the code's edges: one without is missing
         if edge.service == service and edge.in_code and edge.declared is None and graph.topics[edge.topic].service is None:
             out.append(_message_entry(edge, graph))
-    return sorted(out, key=lambda e: (SECTIONS.index(e.section), e.order))
+    return sorted(out, key=lambda e: (ENTRY_SECTIONS.index(e.section), e.order))
 
 
 def _declares_dependency(declared: ServiceContract, dep: Dependency, graph: ContractGraph) -> bool:
@@ -453,7 +450,7 @@ def _with_observed(entries: list[Entry], declared: ServiceContract | None, seen:
             continue
         lines_new = (Line("operation", scalar(current.operation), comment="observed: the route of its server spans"), line, Line(MARK, "true"))
         out.append(Entry("provides", f"operation {current.operation}", lines_new, ("~observed", current.operation)))
-    return sorted(out, key=lambda e: (SECTIONS.index(e.section), e.order))
+    return sorted(out, key=lambda e: (ENTRY_SECTIONS.index(e.section), e.order))
 
 
 def _provided_endpoint_entry(ep: ProvidedEndpoint) -> Entry:
@@ -607,7 +604,7 @@ def render_document(service: str, entries: list[Entry], external: list[CodeCall]
             "# Until then `contracts check` lists them (info) and counts findings only they cause a severity lower.",
         ]
     out.append(f"service: {scalar(service)}")
-    for section in SECTIONS:
+    for section in ENTRY_SECTIONS:
         chosen = [e for e in entries if e.section == section]
         if chosen:
             out += render_section(section, chosen)
@@ -673,10 +670,10 @@ class _Writer:
             else:
                 rest += batch
         if rest:
-            rest.sort(key=lambda e: (SECTIONS.index(e.section), e.order))
+            rest.sort(key=lambda e: (ENTRY_SECTIONS.index(e.section), e.order))
             self._add_to_own(own, name, declared, rest, external)
             added += [Added(e.section, e.label, own) for e in rest]
-        return sorted(added, key=lambda a: (a.file, SECTIONS.index(a.section)))
+        return sorted(added, key=lambda a: (a.file, ENTRY_SECTIONS.index(a.section)))
 
     @staticmethod
     def _target(declared: ServiceContract | None, section: str) -> tuple[str, int] | None:
@@ -721,7 +718,7 @@ class _Writer:
         doc = next((d for d in rt.docs if _key_line(d, "service") == line), None)
         if doc is None:
             return False
-        for section in SECTIONS:
+        for section in ENTRY_SECTIONS:
             batch = [e for e in entries if e.section == section]
             if not batch:
                 continue

@@ -444,3 +444,8 @@ class ServiceContract(Located):
                 return policy
         dep = self.dependency(service, operation)
         return dep.retry if dep is not None else None
+
+
+ENTRY_SECTIONS = ("depends_on", "provides", "data_dependencies", "retry_policies", "operations", "publishes", "consumes")
+"""The sections of a ``ServiceContract`` whose entries are ``Entry`` objects, in the order of a contract
+document: the ones ``contracts init`` writes and ``inferred: true`` can mark (checks/unconfirmed.py)."""
