@@ -342,15 +342,16 @@ def check_fields(data: Any, kinds: tuple[str, ...], shown: str) -> None:
 
 # Keys of the one match block a language's syntax or adapter has no use for, as data: (definition in
 # rule.schema.json, key) -> (languages that reject it, why). Derived from where the engine reads each key:
-# ``inject`` and ``lambdas`` are read only by csharp.py; a ``type_arg`` reads ``Site.type_args``, which only
+# ``inject`` is read only by csharp.py, ``lambdas`` by the C# and Java adapters; a ``type_arg`` reads ``Site.type_args``, which only
 # the C#, Java and Kotlin adapters fill; Go has no decorators (go.py reads none). Keys the engine reads for
 # every language (route_tokens, default_imports, tuple:, {field: F}) are not listed.
 _NOT_CSHARP = frozenset({"python", "go", "java", "javascript", "typescript", "kotlin", "rust", "php", "ruby"})
+_NO_LAMBDAS = _NOT_CSHARP - {"java"}
 _NO_TYPE_ARGS = frozenset({"python", "go", "javascript", "typescript", "rust", "php", "ruby"})
 _NO_KEYWORD_ARGS = frozenset({"go", "java", "javascript", "typescript", "rust"})
 UNSUPPORTED: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("match", "inject"): (_NOT_CSHARP, "dependency-injection registrations are read only by the csharp adapter"),
-    ("match", "lambdas"): (_NOT_CSHARP, "typed lambda parameters are read only by the csharp adapter"),
+    ("match", "lambdas"): (_NO_LAMBDAS, "typed lambda parameters are read only by the csharp and java adapters"),
     ("match", "decorators"): (frozenset({"go"}), "go has no decorators or annotations"),
     ("match", "keyword"): (_NO_KEYWORD_ARGS, "its calls have no keyword arguments (only python, kotlin and csharp do)"),
     ("match", "default_keyword"): (_NO_KEYWORD_ARGS, "its calls have no keyword arguments (only python, kotlin and csharp do)"),

@@ -188,7 +188,7 @@ class CallEdge:
             "fallback": self.fallbacks(),
             "call": [Sourced(c.label, c.location) for c in self.calls],
             "endpoint": [Sourced(e.label, e.location) for e in self.provider_endpoints],
-            "via": [Sourced("route", c.location, c.location.rule.removeprefix("config.")) for c in self.calls if c.id.startswith(ROUTE_PREFIX)],
+            "via": [Sourced("route", c.location, c.route_proxy or "") for c in self.calls if c.id.startswith(ROUTE_PREFIX)],
         }
         retry = self.declared_retry
         backoffs = [Sourced(str(retry.backoff), retry.where("backoff"))] if retry is not None and retry.backoff is not None else []

@@ -1316,7 +1316,7 @@ def apply_policy_links(facts: list[Fact], links: dict[int, list[FactRef]]) -> No
         fact = facts[index]
         retries = [r for r in refs if (p := by_key.get((r.file, r.key))) is not None and p.kind == "retry_policy"]
         breakers = [r for r in refs if (p := by_key.get((r.file, r.key))) is not None and p.kind == "circuit_breaker"]
-        if fact.kind in ("http_call", "grpc_call"):
+        if fact.kind in ("http_call", "grpc_call", "proxy_route"):  # a proxy_route here is a rule's (a route built in code)
             fact.fields["retry_policies"] = retries
             fact.fields["circuit_breakers"] = breakers
             attempts: int | None = 1
@@ -1330,7 +1330,7 @@ def apply_policy_links(facts: list[Fact], links: dict[int, list[FactRef]]) -> No
             fact.fields["inside_retry"] = bool(retries)
             fact.fields["retry_policy"] = retries[-1] if retries else None
     for fact in facts:
-        if fact.kind in ("http_call", "grpc_call") and "retry_policies" not in fact.fields:
+        if fact.kind in ("http_call", "grpc_call", "proxy_route") and "retry_policies" not in fact.fields:
             fact.fields["retry_policies"] = []
             fact.fields["circuit_breakers"] = []
             fact.fields["retry_attempts"] = 1

@@ -679,10 +679,6 @@ def _scan(
 
     progress.stage("linking")
     book = build_address_book(inv.root, services, inv.other_files, inv.proxy_configs)
-    routed: dict[str, str] = {}  # a service whose configuration declares proxy routes → the first such file
-    for route in sorted(book.routes, key=lambda r: (r.file, r.line)):
-        routed.setdefault(route.service or "", route.file)
-    folders = with_proxies(folders, routed)
     diagnostics.extend(book.diagnostics)
     ordered = [results[k] for k in sorted(results)]
     adopted = _adopted(second, smap)  # a class library's files, run by the service registering them
@@ -693,6 +689,11 @@ def _scan(
     run_link = sys.modules[__name__].link
     facts, unlinked = _link_isolating(ordered, lambda subset: run_link(subset, service_of, modules_of, catalog, book))
     diagnostics.extend(unlinked)
+    routed: dict[str, str] = {}  # a service whose configuration declares proxy routes, or whose code builds them (a rule's) → the first such file
+    declared = [(r.file, r.line, r.service or "") for r in book.routes] + [(f.file, f.line, f.service or "") for f in facts if f.kind == "proxy_route"]
+    for file, _line, service in sorted(declared):
+        routed.setdefault(service, file)
+    folders = with_proxies(folders, routed)
     if selected is None:  # routes of gateway and proxy configurations (no rule of the catalog makes them)
         facts += route_facts(book)
         facts += mesh_facts(book)  # service-mesh and platform policies over the calls to a service

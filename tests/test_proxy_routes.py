@@ -345,42 +345,19 @@ def test_spring_gateway_time_limiters_set_by_a_customizer_in_code():
     assert spring_gateway.code_limiters(root, "gateway/application.yml") == {}  # not a resources folder: no sources beside it
 
 
-def test_spring_gateway_routes_built_in_java():
-    """D61: routes a Spring Cloud Gateway builds with RouteLocatorBuilder in Java are read like its
-    YAML routes: the path and method predicates, the uri (a literal or a @ConfigurationProperties
-    getter resolved from the configuration), the retry and circuitBreaker filters. Not routes:
-    RouterFunctions.route (a handler of the gateway itself), the builder in a service whose build
-    does not use the gateway."""
-    root = FIXTURES / "spring-gateway-java"
-    configured = {"order.destinations.orderServiceUrl": "http://order-service:8080"}
-    env = {"spring.cloud.gateway.httpclient.responsetimeout": "3s"}
-    routes = spring_gateway.java_routes(root, "gateway", env, configured.get)
-    code = "gateway/src/main/java/demo/Routes.java"
-    assert {r.file for r in routes} == {code}
-    assert [(r.line, r.route, r.match, r.method, r.url, r.timeout_ms) for r in routes] == [
-        (18, None, "/orders/**", None, "http://orders:8080", 3000.0),
-        (19, "payments", "/payments/**,/refunds/**", "POST", "lb://payments", 1000.0),
-        (22, None, "/orders", "POST", "http://order-service:8080", 3000.0),
-        (23, None, "/history", None, None, 3000.0),  # the property is not configured
-        (24, None, "/other", None, None, 3000.0),  # not a literal nor a getter
+def test_spring_gateway_java_routes_are_the_gateways_calls():
+    """D61: routes a Spring Cloud Gateway builds with RouteLocatorBuilder in Java are proxy_route facts
+    of the rule java.http.spring-cloud-gateway (its fixture), the gateway's calls: the service building
+    them is a proxy, and the graph draws its edge to the service a route's address names, via the route."""
+    from extractor.pipeline import analyse
+
+    analysis = analyse(Path(__file__).resolve().parent.parent / "fixtures" / "rules" / "java" / "http" / "spring-cloud-gateway")
+    routes = [f for f in analysis.scan.facts if f.kind == "proxy_route"]
+    assert [(r.rule, r.service, r.line, r.fields["match"], r.fields["target"]["service"]) for r in routes if r.fields["url"] == "http://orders:8080"] == [
+        ("java.http.spring-cloud-gateway", "gateway", 25, "/orders/**", "orders"),
+        ("java.http.spring-cloud-gateway", "gateway", 29, "/orders", "orders"),
     ]
-    payments = routes[1]
-    assert payments.retry is not None and payments.retry.attempts == 3
-    assert payments.breaker is not None and (payments.breaker.name, payments.breaker.fallback) == ("paymentsCB", "forward:/fallback")
-    assert spring_gateway.java_routes(root, "library", {}, configured.get) == []
-
-
-def test_spring_gateway_java_routes_are_the_gateways_calls(tmp_path):
-    from extractor.scan import scan
-
-    write(
-        tmp_path,
-        {
-            "gateway/build.gradle": 'dependencies { implementation "org.springframework.cloud:spring-cloud-starter-gateway" }\n',
-            "gateway/src/main/java/demo/Routes.java": (FIXTURES / "spring-gateway-java/gateway/src/main/java/demo/Routes.java").read_text(),
-            "orders/build.gradle": 'dependencies { implementation "org.springframework.boot:spring-boot-starter-web" }\n',
-            "orders/src/main/java/demo/App.java": "package demo;\nclass App {}\n",
-        },
-    )
-    routes = [f for f in scan(tmp_path, jobs=1).facts if f.kind == "proxy_route"]
-    assert [(r.service, r.line, r.fields["target"].get("service")) for r in routes if r.fields["url"] == "http://orders:8080"] == [("gateway", 18, "orders")]
+    folder = next(f for f in analysis.scan.inventory if f.service == "gateway")
+    assert folder.role == "proxy" and folder.reason.endswith("routes declared in gateway/src/main/java/demo/Routes.java")
+    (edge,) = [e for e in analysis.graph.calls if (e.caller, e.callee) == ("gateway", "orders")]
+    assert {(s.value, s.note) for s in edge.attributes()["via"]} == {("route", "spring-cloud-gateway")}

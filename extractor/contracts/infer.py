@@ -140,6 +140,7 @@ class CodeCall:
     endpoint: CodeEndpoint | None = None
     timeout_choices: tuple[float, ...] = ()  # a condition chooses among these (timeout_ms is the longest)
     route_match: str | None = None  # a proxy route's match (the paths it takes), as its configuration writes it
+    route_proxy: str | None = None  # a proxy route's proxy (spring-cloud-gateway, nginx, ...: the fact's library)
     background: bool = False  # made on the library's own schedule (schedule: background), not by a request the service serves
 
     @property
@@ -342,6 +343,7 @@ def _call(f: Fact, by_id: dict[str, Fact], ids: Iterable[IdFlow], endpoints: dic
         scope=f.scope,
         location=fact_location(f),
         route_match=_text(f.fields.get("match")) if f.kind == "proxy_route" else None,
+        route_proxy=_text(f.fields.get("library")) if f.kind == "proxy_route" else None,
         background=f.fields.get("schedule") == "background",
         timeout_choices=tuple(float(ms) for ms in fields.timeout_choices_ms),
     )

@@ -25,8 +25,9 @@ in force on a route:
   that name (``failure-rate-threshold``, ``minimum-number-of-calls``, ``wait-duration-in-open-state``).
 
 Routes in ``.properties`` files (``spring.cloud.gateway.routes[0].uri=lb://orders``) are read into the
-same tree; routes built in Java (``RouteLocatorBuilder``) are read from the gateway's sources into
-the same records (``java_routes``). Not read: ``spring.cloud.gateway.discovery.locator`` (routes made from the registry at run time), and the
+same tree. Routes built in Java (``RouteLocatorBuilder``) are not read here: they are ``proxy_route``
+facts of the rule ``java.http.spring-cloud-gateway``, through the Java engine. Not read:
+``spring.cloud.gateway.discovery.locator`` (routes made from the registry at run time), and the
 ``Hystrix`` filter.
 """
 
@@ -418,123 +419,3 @@ def properties_tree(text: str) -> yamlio.LineDict:
             else:
                 break
     return tree
-
-
-# ---------------------------------------------------------------- routes built in Java
-GATEWAY_BUILD_FILES = ("build.gradle", "build.gradle.kts", "pom.xml")
-_ROUTE_CALL = re.compile(r"\.\s*route\s*\(")
-_STEP_CALL = r"\.\s*{}\s*\("
-_GETTER = re.compile(r"^\s*(\w+)\s*\.\s*get(\w+)\s*\(\s*\)\s*$")
-_PROPERTIES_CLASS = re.compile(r'@ConfigurationProperties\s*\(\s*(?:(?:prefix|value)\s*=\s*)?"([^"]+)"\s*\)[^{;]*?\b(?:class|record)\s+(\w+)')
-
-
-def _step_args(body: str, name: str) -> list[str] | None:
-    """The arguments of the first ``.name(...)`` call of a route's lambda text (None: no such call)."""
-    m = re.search(_STEP_CALL.format(name), body)
-    return split_arguments(body, m.end()) if m is not None else None
-
-
-def _literal(arg: str) -> str | None:
-    m = _STRING.match(arg)
-    return m.group(1) if m is not None else None
-
-
-def _java_filters(body: str) -> list[dict[str, Any]]:
-    """The ``Retry`` and ``CircuitBreaker`` filters of a route's ``.filters(f -> f.retry(3)
-    .circuitBreaker(c -> c.setName("x").setFallbackUri("forward:/fb")))`` in the YAML form
-    ``_retry`` / ``_breaker`` read, in their order."""
-    spec = _step_args(body, "filters")
-    if not spec:
-        return []
-    text = spec[0]
-    found: list[tuple[int, dict[str, Any]]] = []
-    for m in re.finditer(_STEP_CALL.format("(retry|circuitBreaker)"), text):
-        args = split_arguments(text, m.end())
-        inner = args[0] if args else ""
-        named: dict[str, Any] = {}
-        if m.group(1) == "retry":
-            if inner.strip().isdigit():
-                named["retries"] = inner.strip()
-            elif (n := _step_args(inner, "setRetries")) and n[0].strip().isdigit():
-                named["retries"] = n[0].strip()
-            found.append((m.start(), {"name": "Retry", "args": named}))
-        else:
-            for setter, key in (("setName", "name"), ("setFallbackUri", "fallbackUri")):
-                value = _step_args(inner, setter)
-                if value and (lit := _literal(value[0])) is not None:
-                    named[key] = lit
-            if (lit := _literal(inner)) is not None:  # circuitBreaker("name")
-                named["name"] = lit
-            found.append((m.start(), {"name": "CircuitBreaker", "args": named}))
-    return [f for _at, f in sorted(found, key=lambda x: x[0])]
-
-
-def _property_url(expr: str, text: str, classes: dict[str, str], lookup_key: Any) -> str | None:
-    """The value of a ``@ConfigurationProperties`` getter (``orderDestinations.getOrderServiceUrl()``):
-    the receiver's declared type in the file, its class's prefix, the property's configured value."""
-    m = _GETTER.match(expr)
-    if m is None:
-        return None
-    typed = re.search(rf"\b([A-Z]\w*)\s+{re.escape(m.group(1))}\s*[,;)=]", text)
-    prefix = classes.get(typed.group(1)) if typed is not None else None
-    if prefix is None:
-        return None
-    value = lookup_key(f"{prefix}.{m.group(2)[:1].lower()}{m.group(2)[1:]}")
-    return str(value) if value is not None else None
-
-
-def java_routes(root: Path, service_root: str, env: dict[str, str], lookup_key: Any) -> list[Route]:
-    """The routes a Spring Cloud Gateway service builds in Java (``RouteLocatorBuilder``:
-    ``builder.routes().route(r -> r.path("/x/**").and().method("POST").uri("lb://x")).build()``, also
-    ``.route("id", r -> ...)``), read as text from its ``src/main/java`` when its build file names the
-    gateway, into the same records as the YAML routes (``routes_of``): the ``Path`` and ``Method``
-    predicates, the ``uri`` (a literal, or a ``@ConfigurationProperties`` getter resolved by
-    ``lookup_key`` from the service's configuration), the ``retry`` / ``circuitBreaker`` filters and
-    ``httpclient.response-timeout`` of the configuration. Not read: a uri of another expression, the
-    configuration's ``default-filters`` on these routes, Kotlin's route DSL."""
-    try:
-        if not any(
-            "spring-cloud-starter-gateway" in safeio.read_text(root / service_root / b) for b in GATEWAY_BUILD_FILES if (root / service_root / b).is_file()
-        ):
-            return []
-    except OSError:
-        return []
-    base = root / service_root / "src" / "main" / "java"
-    if not base.is_dir():
-        return []
-    texts: dict[str, str] = {}
-    for path in sorted(safeio.files_under(root, base, (".java",))):
-        try:
-            texts[path.relative_to(root).as_posix()] = safeio.read_text(path)
-        except OSError:
-            continue
-    classes = {m.group(2): m.group(1) for text in texts.values() if "@ConfigurationProperties" in text for m in _PROPERTIES_CLASS.finditer(text)}
-    timeout = env.get(canonical("spring.cloud.gateway.httpclient.response-timeout"))
-    out: list[Route] = []
-    for rel, text in texts.items():
-        if "RouteLocatorBuilder" not in text:
-            continue
-        specs = yamlio.LineList()
-        for m in _ROUTE_CALL.finditer(text):
-            args = split_arguments(text, m.end())
-            rid = _literal(args[0]) if len(args) == 2 else None
-            body = args[-1] if args and (len(args) == 1 or rid is not None) else ""
-            uri = _step_args(body, "uri") if "->" in body else None
-            if not uri:
-                continue  # RouterFunctions.route(GET("/x"), handler): not a gateway route
-            url = _literal(uri[0])
-            spec: dict[str, Any] = {"uri": url if url is not None else _property_url(uri[0], text, classes, lookup_key)}
-            if rid is not None:
-                spec["id"] = rid
-            paths = [p for a in _step_args(body, "path") or [] if (p := _literal(a)) is not None]
-            methods = [a.strip().strip('"').rpartition(".")[2] for a in _step_args(body, "method") or []]
-            spec["predicates"] = ([f"Path={','.join(paths)}"] if paths else []) + ([f"Method={','.join(methods)}"] if methods else [])
-            spec["filters"] = _java_filters(body)
-            specs.append(spec)
-            specs.item_lines.append(text.count("\n", 0, m.start()) + 1)
-        if specs:
-            gateway: dict[str, Any] = {"routes": specs}
-            if timeout is not None:
-                gateway["httpclient"] = {"response-timeout": timeout}
-            out += routes_of(rel, {"spring": {"cloud": {"gateway": gateway}}}, env, source_limiters(root, rel))
-    return out

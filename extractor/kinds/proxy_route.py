@@ -3,8 +3,10 @@
 
 A route is an outbound call of the proxy's service: it carries the call fields (``target``,
 ``timeout_ms``, ``retry_attempts``, ``retry_policies``, ``circuit_breakers``) so the graph draws it
-as a ``calls`` edge and every check reads it like a call in code. The facts are made from
-configuration files by ``extractor.environment.routes``, never by a rule of ``rules/``.
+as a ``calls`` edge and every check reads it like a call in code. Routes of configuration files are
+made by ``extractor.environment.routes`` (``route_facts``: final as built); routes a gateway builds
+in code are facts of a rule (``java.http.spring-cloud-gateway``: ``RouteLocatorBuilder``), whose
+raw fields ``finalize_route`` makes public like a call's.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 from ..facts import Fact, FactRef, assign_ids
 from ..targets import resolve_target
 from ..values import Concat, Const, Env, Value
-from .base import Kind, fields
-from .calls import LINK_FIELDS, TIMEOUT_FIELDS
-from .convert import as_built, num
+from .base import Kind, LinkContext, fields, raws
+from .calls import LINK_FIELDS, TIMEOUT_FIELDS, finalize_call
+from .convert import num, text_or_none
 
 if TYPE_CHECKING:
+    from ..catalog import Rule
     from ..environment.book import AddressBook
 
 PROXIES = ("spring-cloud-gateway", "yarp", "nginx", "envoy", "zuul")
@@ -42,12 +45,33 @@ FIELDS = (
 )
 
 
+RAW_ROUTE = raws(
+    """
+    url      -  The upstream address the route forwards to; its target is resolved like a call's.
+    method   -  The HTTP method the route matches; upper-cased.
+    match    -  The path the route matches.
+    route    -  The route's id.
+    timeout  -  The route's timeout, read with the rule's `timeout:` block.
+    """
+)
+
+
+def finalize_route(raw_fields: dict[str, Any], rule: Rule, ctx: LinkContext) -> dict[str, Any]:
+    """A route a rule found in code: its address, method and timeout as a call's
+    (``calls.finalize_call``: the target resolved from the address), its id and match as written.
+    A route of a configuration file (``route_facts``) is final already and never passes here."""
+    out = finalize_call(raw_fields, rule, ctx, "proxy_route")
+    out["route"] = text_or_none(raw_fields.get("route"))
+    out["match"] = text_or_none(raw_fields.get("match"))
+    return out
+
+
 KIND = Kind(
     "proxy_route",
     FIELDS,
-    (),
-    as_built,
-    "A route a gateway or reverse proxy declares in its configuration (rule `config.PROXY`, made from the file, not by a rule of rules/): what it matches, where it forwards, with the timeout, retries and breaker in force; the graph draws it as a call edge with `via: route`.",
+    RAW_ROUTE,
+    finalize_route,
+    "A route a gateway or reverse proxy declares in its configuration (rule `config.PROXY`, made from the file) or builds in code (a rule of rules/: a Spring Cloud Gateway `RouteLocatorBuilder`): what it matches, where it forwards, with the timeout, retries and breaker in force; the graph draws it as a call edge with `via: route`.",
     groups=(TIMEOUT_FIELDS,),
     rule_page=("library", "route", "match", "url", "target", "timeout_ms", "timeout_source", "retry_attempts"),
 )

@@ -248,7 +248,7 @@ class MessageBinding(MessageView):
 
 @dataclass(frozen=True, slots=True)
 class ProxyRoute(CallView):
-    """A route a gateway or reverse proxy declares in its configuration (rule `config.PROXY`, made from the file, not by a rule of rules/): what it matches, where it forwards, with the timeout, retries and breaker in force; the graph draws it as a call edge with `via: route`."""
+    """A route a gateway or reverse proxy declares in its configuration (rule `config.PROXY`, made from the file) or builds in code (a rule of rules/: a Spring Cloud Gateway `RouteLocatorBuilder`): what it matches, where it forwards, with the timeout, retries and breaker in force; the graph draws it as a call edge with `via: route`."""
 
     route: str | None = None
     match: str | None = None

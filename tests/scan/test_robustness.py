@@ -121,24 +121,22 @@ def test_a_file_that_takes_too_long_is_given_up_with_a_diagnostic(tmp_path, monk
 
 
 def test_readers_of_service_sources_follow_no_link_and_no_import_out_of_the_root(tmp_path):
-    """The deployment readers that look through a service's sources themselves (Spring Cloud Gateway
-    routes built in Java, NestJS configuration factories) read no file outside the scan root: a
-    linked file leading out is skipped (one linking inside is read), a ``../`` import out is not
-    followed, and the scan goes on."""
-    from extractor.environment import nestjs, spring_gateway
+    """The deployment readers that look through a service's sources themselves (NestJS configuration
+    factories) and the scan's own file walk (Spring Cloud Gateway routes built in Java, a rule's
+    facts) read no file outside the scan root: a linked file leading out is skipped (one linking
+    inside is read), a ``../`` import out is not followed, and the scan goes on."""
+    from extractor.environment import nestjs
 
     from ..conftest import FIXTURES
 
     root, outside = tmp_path / "repo", tmp_path / "outside"
-    routes = (FIXTURES / "proxies" / "spring-gateway-java" / "gateway" / "src" / "main" / "java" / "demo" / "Routes.java").read_text("utf-8")
+    routes = (FIXTURES / "rules" / "java" / "http" / "spring-cloud-gateway" / "gateway" / "src" / "main" / "java" / "demo" / "Routes.java").read_text("utf-8")
     _write(outside, "Routes.java", routes)
     _write(root, "shared/Routes.java", routes)
     _write(root, "gateway/build.gradle", 'dependencies { implementation "org.springframework.cloud:spring-cloud-starter-gateway" }\n')
     (root / "gateway/src/main/java/demo").mkdir(parents=True)
     os.symlink(outside / "Routes.java", root / "gateway/src/main/java/demo/Outside.java")
     os.symlink(root / "shared" / "Routes.java", root / "gateway/src/main/java/demo/Inside.java")
-    found = spring_gateway.java_routes(root, "gateway", {}, {}.get)
-    assert {r.file for r in found} == {"gateway/src/main/java/demo/Inside.java"} and len(found) == 5
 
     _write(outside, "configuration.ts", "export default () => ({ endpoints: { orders: 'http://evil:1' } });\n")
     _write(root, "checkout/package.json", '{"dependencies": {"@nestjs/config": "^3"}}\n')
@@ -152,3 +150,5 @@ def test_readers_of_service_sources_follow_no_link_and_no_import_out_of_the_root
     assert nestjs._factories(root, "checkout") == []
     result = scan(root, jobs=1)
     assert not any("evil" in json.dumps(f.fields) for f in result.facts)
+    found = [f for f in result.facts if f.kind == "proxy_route" and f.file.startswith("gateway/")]
+    assert {f.file for f in found} == {"gateway/src/main/java/demo/Inside.java"} and len(found) == 5

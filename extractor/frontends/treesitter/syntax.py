@@ -1093,9 +1093,20 @@ class SyntaxAnalyzer(Analyzer):
         for item in specs[qual]:
             if pos is not None and int(item.get("arg", 0)) != pos:
                 continue
-            caps = tuple((k, Const(tuple(v) if isinstance(v, list) else v)) for k, v in (item.get("capture") or {}).items())
+            caps = tuple((k, self.lambda_capture(v, site, scope)) for k, v in (item.get("capture") or {}).items())
             return int(item.get("param", 0)), Obj(item["type"], caps, item["type"].rpartition(".")[2], "")
         return None
+
+    def lambda_capture(self, spec: Any, site: Site, scope: Scope) -> Value:
+        """A ``lambdas:`` capture: a constant, ``{arg: N}`` (the value the call passes at N:
+        ``.route("orders", r -> ...)``'s id) or ``{config: key}`` (the service's configuration
+        key, resolved at link time; None when neither its configuration nor its environment sets it)."""
+        if isinstance(spec, dict) and "config" in spec:
+            return config_ref((str(spec["config"]),), default=Const(None), env_fallback=True)
+        if isinstance(spec, dict):
+            at = int(spec.get("arg", 0))
+            return self.to_value(self.evaluate(site.args[at], scope)) if at < len(site.args) else Const(None)
+        return Const(tuple(spec) if isinstance(spec, list) else spec)
 
     # ================================================================ the env-default idiom
     EMPTY_TEXTS: frozenset[str] = frozenset()  # literals an unset env value equals ('""', null)
