@@ -13,13 +13,13 @@ against the book.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .. import yamlio
-from ..discover import COMPOSE_NAMES, compose_images, compose_services, proxy_configs, service_files
+from ..discover import COMPOSE_NAMES, ComposeService, compose_images, compose_services, owner_of, proxy_configs, service_files
 from ..facts import Diagnostic, Service
 from ..images import built_images
 from . import envoy, helm, nginx, spring_gateway, yarp, zuul
@@ -34,6 +34,7 @@ from .mesh import read_mesh
 from .nestjs import read_nest_config
 from .routes import Route
 from .spring import read_spring_config
+from .svcconfig import lookup
 
 __all__ = ["AddressBook", "build_address_book"]
 
@@ -86,7 +87,7 @@ def build_address_book(root: Path, services: list[Service], other_files: Iterabl
         if image.infrastructure is None and image.built is None:  # a service of the system running a stock image: its name is its address (when no other says)
             book.add_alias(image.name, image.name)
     proxies = proxy_configs(root, other_files) if proxies is None else proxies
-    book.routes = read_routes(root, roots, by_root, other_files, book, served, proxies) + aspire_routes
+    book.routes = read_routes(root, roots, by_root, other_files, book, served, proxies, composed) + aspire_routes
     read_mesh(book, root, [f for f in other_files if f not in templated])
     book.mesh += [replace(p, service=book.service_for_host(p.host)) for p in helm.add_mesh(book.mesh, helm.mesh_policies(rendered))]
     return book
@@ -110,11 +111,14 @@ def read_routes(
     book: AddressBook,
     served: dict[str, list[str]] | None = None,
     proxies: Mapping[str, str] | None = None,
+    composed: list[ComposeService] | None = None,
 ) -> list[Route]:
     """The routes of every proxy configuration file a service's folder holds, owned by that service;
     a reader gets the service's configuration by canonical key (Resilience4j settings of a gateway).
     A file a Config Server serves (``served``: file → services) holds the routes of the services it
-    is served to, not of the server. ``proxies``: the reverse-proxy configuration files (file → proxy)."""
+    is served to, not of the server. ``proxies``: the reverse-proxy configuration files (file → proxy);
+    one that no service's folder holds belongs to the Compose service (``composed``) that runs a stock
+    image with it mounted (``./nginx_config.conf:/etc/nginx/conf.d/default.conf``), when that is a service."""
     out: list[Route] = []
     served = served or {}
     proxies = proxies or {}
@@ -128,4 +132,22 @@ def read_routes(
             readers.append(PROXY_READERS[proxies[rel]])
         for read in readers:
             out += [replace(r, service=service) for r in read(root, rel, book.canonical_env(service))]
+    for service_root in sorted(roots):  # routes a Spring Cloud Gateway builds in Java (RouteLocatorBuilder)
+        service = by_root[service_root]
+        found = spring_gateway.java_routes(root, service_root, book.canonical_env(service), lambda key, s=service: lookup(book, s, key))
+        out += [replace(r, service=service) for r in found]
+    for rel, service in mounted_proxy_files(sorted(p for p in proxies if owner_of(p, roots) is None), composed or [], book):
+        out += [replace(r, service=service) for r in PROXY_READERS[proxies[rel]](root, rel, book.canonical_env(service))]
     return out
+
+def mounted_proxy_files(rels: Iterable[str], composed: list[ComposeService], book: AddressBook) -> Iterator[tuple[str, str]]:
+    """``(rel, service)`` for each proxy configuration file that a Compose service running a stock
+    image mounts (the file, or a folder holding it) and whose name is a service of the book."""
+    for rel in rels:
+        for c in composed:
+            if c.has_build or not any(rel == p or rel.startswith(p.rstrip("/") + "/") for p in c.paths if p not in (".", "")):
+                continue
+            service = book.alias_to_service.get(c.name.lower())
+            if service is not None:
+                yield rel, service
+                break
