@@ -293,6 +293,9 @@ def link(
     apply_breaker_arguments(facts, runs, results, service_of, links, book)
     facts.extend(breaker_sites(facts, wrapping, results, service_of))
     apply_policy_links(facts, links)
+    from .carry import carry_library_calls  # a library module's calls carried to the services calling it
+
+    facts.extend(carry_library_calls(facts, results, service_of, book))
     apply_mounts(facts, owned, results, service_of, {svc: t.lookup for svc, t in tables.items()})
     facts.extend(derive(facts, catalog))
     assign_ids(facts)

@@ -658,6 +658,22 @@ def _scan(
             else:
                 failed.add(task.rel)
 
+    for _ in range(2):  # files of services calling a library module's call (extractor/carry.py); then the enum files their calls name
+        library_callers = [t for t in _library_pass(tasks, results, smap) if t.rel not in failed]
+        if not library_callers:
+            break
+        progress.add_total(len(library_callers))
+        for task, (res, diag, _lines) in zip(library_callers, _run_tasks(library_callers, compiled, jobs, catalog, selected, cache)):
+            if diag is None and res is not None:
+                results[task.rel] = res
+            else:
+                failed.add(task.rel)
+        new = {t.rel for t in library_callers}  # with the exports of the modules linked to them (a callback's parameter typed by the library's signature)
+        linked = [t for t in _package_pass(tasks, results, smap) if t.rel in new and t.rel not in failed]
+        for task, (res, _diag, _lines) in zip(linked, _run_tasks(linked, compiled, jobs, catalog, selected, cache)):
+            if res is not None:
+                results[task.rel] = res
+
     summaries = {rel: res.summary for rel, res in results.items() if res.summary is not None}
     for _ in range(4):  # files the endpoints' services call into that no rule needed (handler → helper → client)
         hops = [t for t in _reach_pass(tasks, results, summaries, smap) if t.rel not in failed]
@@ -1179,6 +1195,58 @@ def _wrapper_pass(
         if _peek(task, "search", patterns[svc.root]) and _peek(task, "word", calls[svc.root]):
             wanted.append(dataclasses.replace(task, force=True))
     return wanted
+
+
+def _library_pass(tasks: list[Task], results: dict[str, FileResult], smap: ServiceMap) -> list[Task]:
+    """Files not extracted yet that the link stage needs to carry a library module's calls to the
+    services making them (``extractor/carry.py``): the files of services that name a module of no
+    service holding a call (or calling, through modules of no service, one that does), and the files
+    of the modules the arguments of such files' calls into them name (an enum constant's class)."""
+    from .carry import CARRIED_KINDS, CARRY_DEPTH
+
+    library = {rel: res.summary for rel, res in results.items() if res.summary is not None and res.summary.module and smap.owner(rel) is None}
+    calling = {s.module for rel, s in library.items() if any(f.kind in CARRIED_KINDS and f.scope for f in results[rel].facts)}
+    if not calling:
+        return []
+    for _ in range(CARRY_DEPTH - 1):  # library modules calling those
+        grown = {s.module for s in library.values() if s.module not in calling and any(_calls_into(c.callee, calling) for c in _all_calls(s))}
+        if not grown:
+            break
+        calling |= grown
+    languages = {results[rel].language for rel, s in library.items() if s.module in calling}
+    by_module = {t.module: t for t in tasks if t.module}
+    wanted: dict[str, Task] = {}
+    for rel, res in sorted(results.items()):  # the constants the services' calls into the library pass
+        if res.summary is None or smap.owner(rel) is None:
+            continue
+        for c in _all_calls(res.summary):
+            if _calls_into(c.callee, calling):
+                for a in c.args:
+                    head = strip(a)
+                    task = by_module.get(head.qualname.rpartition(".")[0]) if isinstance(head, Ref) else None
+                    if task is not None and task.rel not in results:
+                        wanted[task.rel] = task
+    words = (tuple(sorted({m.rpartition(".")[2] for m in calling})), False)
+    for task in tasks:
+        if task.rel not in results and task.language in languages and smap.owner(task.rel) is not None and _peek(task, "word", words):
+            wanted[task.rel] = task
+    return [dataclasses.replace(t, force=True) for _, t in sorted(wanted.items())]
+
+
+def _all_calls(summary: Any) -> Iterator[Any]:
+    yield from summary.calls
+    for fn in summary.functions:
+        yield from fn.calls
+
+
+def _calls_into(callee: str | None, modules: set[str]) -> bool:
+    """Whether a call's qualified callee is a function of one of ``modules`` (``pkg.Client.get``)."""
+    head = (callee or "").replace("().", ".")
+    while "." in head:
+        head = head.rpartition(".")[0]
+        if head in modules:
+            return True
+    return False
 
 
 def _reach_pass(tasks: list[Task], results: dict[str, FileResult], summaries: Mapping[str, Any], smap: ServiceMap) -> list[Task]:

@@ -102,6 +102,9 @@ class FileSummary:
     # (class's file-local qualified name, its bases' qualified names in order): where a method the
     # class does not define is looked up (``self.post`` of ``class Discord(Slackalike)``)
     bases: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # (enum constant's file-local qualified name, its constructor call's arguments): a constant passed
+    # to a function of another file is read there (``Backend.ORDERS`` → ``("orders-service",)``)
+    enums: tuple[tuple[str, tuple[Value, ...]], ...] = ()
 
     def qualify(self, qualname: str) -> str:
         """A file-local name as the module-qualified name other files' calls resolve to."""

@@ -128,6 +128,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         self._static_on_demand: list[str] = []  # types of static on-demand imports
         self._all_functions: list[FunctionInfo] = []
         self._statics: dict[int, set[str]] = {}  # class node id → static field names
+        self._enum_constants: list[tuple[str, Node, Scope]] = []  # (Service.PERSISTENCE, its node, the enum's scope): summary_enums
         self._lambda_types: dict[int, str] = {}  # id of a lambda parameter's binding → its type from another file's method
         self._static_types: dict[int, str | None] = {}  # node id → its declared type (static_type)
 
@@ -510,6 +511,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
                 if ename is not None:
                     statics.add(self.text(ename))
                     scope.bindings[self.text(ename)] = Binding(value=Const(self.text(ename)))
+                    self._enum_constants.append((f"{qual}.{self.text(ename)}", member, scope))
             elif t in CLASS_NODES:
                 self.declare_class(member, cls)
         if node.type == "record_declaration":  # record components are fields
@@ -707,6 +709,20 @@ class JavaAnalyzer(SyntaxAnalyzer):
                 if name is not None and self.text(name).rpartition(".")[2] == "Override":
                     return True
         return any(m.type == "public" for m in mods.children) and not any(m.type == "static" for m in mods.children)
+
+    def summary_enums(self) -> tuple[tuple[str, tuple[Value, ...]], ...]:
+        """The file's enum constants with the literal arguments of their constructor calls
+        (``ORDERS("orders-service")``; another argument: ``Dynamic``), for
+        the summary (``FileSummary.enums``): the link stage reads a constant passed to another file."""
+        out = []
+        for qualname, node, scope in self._enum_constants:
+            args = node.child_by_field_name("arguments")
+            values: list[Value] = []
+            for a in self.iter_named(args) if args is not None else ():
+                v = self.evaluate(a, scope) if a.type in ("string_literal", "decimal_integer_literal", "true", "false") else None
+                values.append(v if isinstance(v, Const) else Dynamic(self.anchor_text(a, 120)))
+            out.append((qualname, tuple(values)))
+        return tuple(out)
 
     def class_bases(self, cls: ClassInfo) -> list[str]:
         out: list[str] = []

@@ -102,8 +102,8 @@ def _bean_modules(root: str, suffix: str) -> dict[str, tuple[str, ...]]:
         package = module.rpartition(".")[0]
         for word in sorted(names):
             other = word.decode() if b"." in word else f"{package}.{word.decode()}" if package else word.decode()
-            if other != module and other in signed.get(src, ()):
-                found.setdefault("^" + module, []).append(other)
+            if other != module and (other in signed.get(src, ()) or (b"." in word and any(other in mods for mods in signed.values()))):
+                found.setdefault("^" + module, []).append(other)  # (an import's class: of any source root, a library module of the repository)
     return {k: tuple(v) for k, v in found.items()}
 
 

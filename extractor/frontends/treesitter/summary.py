@@ -444,6 +444,7 @@ class SummaryRecorder:
             tuple(sorted(self._top_calls, key=site_key)),
             tuple(self._top_facts),
             tuple(getattr(an, "summary_bases", tuple)()),  # the adapter's: a class's bases, qualified
+            tuple(getattr(an, "summary_enums", tuple)()),  # the adapter's: enum constants' constructor arguments
         )
 
 
