@@ -56,12 +56,13 @@ _RELATIVE = re.compile(r"<relativePath>([^<]*)</relativePath>|<relativePath\s*/>
 
 def read_spring_config(book: AddressBook, root: Path, roots: list[str], by_root: dict[str, str], other_files: Iterable[str]) -> dict[str, list[str]]:
     """A service's Spring configuration files (``application.yml`` / ``.properties``, then the
-    profile files, main sources before tests) as dotted keys (``risk.url``): what ``@Value``
+    profile files; not a build's test resources, ``src/test/``, which the packaged service does not
+    hold) as dotted keys (``risk.url``): what ``@Value``
     placeholders and configuration keys of rules (``svcconfig``) read; values the deployment gives in
     their environment spelling (``RISK_URL``) are looked up first, as Spring does. Returns the files
     a Config Server serves (module docstring): file → the services it configures (maybe none)."""
     files = list(other_files)
-    found = sorted((rel for rel in files if is_config_file(rel)), key=config_file_rank)
+    found = sorted((rel for rel in files if is_config_file(rel) and "/src/test/" not in f"/{rel}"), key=config_file_rank)  # test resources are not packaged
     own: dict[str, list[tuple[str, dict[str, str]]]] = {}
     for rel, service in service_files(found, roots, by_root):
         try:
