@@ -35,7 +35,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("discover", ("extractor.discover", "extractor.sources", "extractor.images")),
     ("environment", ("extractor.environment.*",)),
     ("extract", ("extractor.frontends.*",)),
-    ("link", ("extractor.link", "extractor.kinds.*", "extractor.replicas", "extractor.mounts", "extractor.targets", "extractor.reach")),
+    ("link", ("extractor.link", "extractor.kinds.*", "extractor.replicas", "extractor.mounts", "extractor.targets", "extractor.reach", "extractor.carry")),
     ("scan", ("extractor.scan",)),
     ("executors", ("extractor.executors.*",)),  # where a scan's extraction runs: shards, their merge, Dask
     ("contracts", ("extractor.contracts.*", "extractor.owners")),  # owners: a contract's owner:, else CODEOWNERS
