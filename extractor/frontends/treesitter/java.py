@@ -93,6 +93,9 @@ FUNCTIONAL_INPUTS = {
 }
 RETURNS = "$$ret."  # export: a method's declared return type, when the rules track it ($$ret.<class>.<method>)
 LAMBDA_TYPES = "$$fn."  # export: a functional-interface parameter's input types ($$fn.<arity>.<index>.<class>.<method>)
+EXTENDS = "$$extends."  # export: the object a class's annotation makes, for an interface of another file it extends ($$extends.<interface>)
+IMPLEMENTED = "$$implemented."  # export: the policies a class's annotation gives the calls of an interface it implements ($$implemented.<interface>)
+DECLARED = "_declared"  # (its capture: the methods the class declares again with annotations of its own)
 CLASS_NODES = frozenset({"class_declaration", "interface_declaration", "enum_declaration", "record_declaration", "annotation_type_declaration"})
 FUNCTION_NODES = frozenset({"method_declaration", "constructor_declaration", "compact_constructor_declaration", "lambda_expression", "static_initializer"})
 
@@ -781,6 +784,8 @@ class JavaAnalyzer(SyntaxAnalyzer):
         own = self.annotations(fn.node, fn.scope)
         if fn.node.type != "method_declaration" or fn.cls is None:
             return own
+        if self.overridden(fn):
+            return []
         return own + self.class_policy_annotations(fn.cls, {self.callee(s.func, fn.scope)[0] for s in own if s.func is not None})
 
     def class_policy_annotations(self, cls: ClassInfo, given: set[str | None]) -> list[Site]:
@@ -796,6 +801,102 @@ class JavaAnalyzer(SyntaxAnalyzer):
 
     def class_decorators(self, cls: ClassInfo) -> list[Site]:
         return self.annotations(cls.node, cls.scope)
+
+    # ---------------------------------------------------------------- receivers inherited by the interfaces a class extends
+    def class_receiver(self, cls: ClassInfo) -> Obj | None:
+        """A class annotation's object (``@Controller("v1")``); for an interface without one, the
+        object of one of the rules' ``options: inherited_receivers`` types that a class or interface
+        of another file extending it declares (``@Client(id = "payment") interface PaymentClient
+        extends PaymentOperations {}``: ``PaymentOperations``' annotated methods are that client's
+        calls), through that file's export ``$$extends.<this interface>`` (``export_inherited``)."""
+        if cls.node.id in self._class_receivers:
+            return self._class_receivers[cls.node.id]
+        found = super().class_receiver(cls)
+        kinds = option_names(self.index, "inherited_receivers")
+        if found is not None and found.type in kinds and self.module_name:
+            self._class_receivers[cls.node.id] = found = self.implemented_policies(cls, found)
+        if found is not None or cls.node.type != "interface_declaration" or not self.module_name or not kinds:
+            return found
+        given = self._wanted_registration(f"{EXTENDS}{self.package}.{cls.qualname}" if self.package else f"{EXTENDS}{cls.qualname}")
+        if given is not None and given.type in kinds:
+            self._class_receivers[cls.node.id] = found = given
+        return found
+
+    def implemented_policies(self, cls: ClassInfo, receiver: Obj) -> Obj:
+        """A client's object (``class_receiver``) carrying the policies of the classes of other files
+        implementing its interface or one it extends, by a class annotation of the rules' ``options:
+        implemented_policies`` (a ``@Fallback`` bean): their export ``$$implemented.<interface>``
+        (``export_inherited``)."""
+        if not option_names(self.index, "implemented_policies"):
+            return receiver
+        own = f"{self.package}.{cls.qualname}" if self.package else cls.qualname
+        for qual in [own] + [b for b in self.class_bases(cls) if "." in b and self.own_class(b) is None]:
+            given = self._wanted_registration(f"{IMPLEMENTED}{qual}")
+            marks = strip(given.capture("_policy")) if given is not None and given.capture("_policy") is not None else None
+            for mark in marks.items if isinstance(marks, Seq) else (marks,) if isinstance(marks, Obj) else ():
+                receiver = self.with_capture(receiver, "_policy", mark, append=True)
+        return receiver
+
+    def overridden(self, fn: FunctionInfo) -> bool:
+        """A method of an interface that received its object from a sub-interface (``class_receiver``)
+        which declares the method again with annotations the rules know: the sub-interface's count."""
+        if fn.cls is None or fn.cls.node.type != "interface_declaration" or not option_names(self.index, "inherited_receivers"):
+            return False
+        given = self.class_receiver(fn.cls)
+        declared = strip(given.capture(DECLARED)) if given is not None and given.capture(DECLARED) is not None else None
+        return isinstance(declared, Seq) and Const(fn.name) in declared.items
+
+    def export_inherited(self) -> None:
+        """A class or interface whose annotation makes an object of the rules' ``options:
+        inherited_receivers`` types (a declarative client's ``@Client``) gives it to the interfaces
+        it extends that other files declare (``$$extends.<interface>``): with its class-wide policy
+        annotations' facts (``_policy``: ``@Retryable`` on the client covers the inherited methods'
+        calls) and the names of the methods it declares again with annotations the rules know
+        (``_declared``: its own win). A class annotated with one of the rules' ``options:
+        implemented_policies`` (a ``@Fallback`` bean) gives its class-wide policy facts to the
+        interfaces of other files it implements (``$$implemented.<interface>``: ``implemented_policies``)."""
+        if not self.module_name:
+            return
+        marks = option_names(self.index, "implemented_policies")
+        for cls in list(self._classes.values()) if marks else ():  # a @Fallback bean: its policy, for the interfaces it implements
+            if cls.node.type != "class_declaration" or not any(
+                s.func is not None and self.callee(s.func, cls.scope)[0] in marks for s in self.class_decorators(cls)
+            ):
+                continue
+            refs = self.class_policy_refs(cls)
+            policy = Obj("$policies", (("_policy", Seq(tuple(Obj("$policy", (), "", f"{r.file or self.path}#{r.key}") for r in refs))),), cls.name)
+            for base in self.class_bases(cls):
+                if refs and "." in base and self.own_class(base) is None:
+                    self.result.exports.setdefault(f"{IMPLEMENTED}{base}", policy)
+        kinds = option_names(self.index, "inherited_receivers")
+        for cls in list(self._classes.values()) if kinds else ():
+            receiver = self.class_receiver(cls) if cls.node.type in ("interface_declaration", "class_declaration") else None
+            if receiver is None or receiver.type not in kinds:
+                continue
+            supers = [b for b in self.class_bases(cls) if "." in b and self.own_class(b) is None]
+            if not supers:
+                continue
+            for ref in self.class_policy_refs(cls):
+                receiver = self.with_capture(receiver, "_policy", Obj("$policy", (), "", f"{ref.file or self.path}#{ref.key}"), append=True)
+            own = sorted(
+                fn.name
+                for fn in cls.methods.values()
+                if any(s.func is not None and self.callee(s.func, fn.scope)[0] in self.index.decorators for s in self.annotations(fn.node, fn.scope))
+            )
+            if own:
+                receiver = self.with_capture(receiver, DECLARED, Seq(tuple(Const(n) for n in own)))
+            for base in supers:
+                self.result.exports.setdefault(f"{EXTENDS}{base}", receiver)
+
+    def class_policy_refs(self, cls: ClassInfo) -> list[Any]:
+        """The facts of a class's retry and breaker annotations (matched once, as for its methods)."""
+        refs: list[Any] = []
+        for site in self.class_policy_annotations(cls, set()):
+            if site.node.id not in self._class_decorator_refs:
+                fn = FunctionInfo(cls.node, cls.scope, f"{cls.qualname}.<class>", "<class>", cls)
+                self._class_decorator_refs[site.node.id] = self.match_decorator(site, fn, cls.scope)
+            refs.extend(r for r in self._class_decorator_refs[site.node.id] if r not in refs)
+        return refs
 
     # ---------------------------------------------------------------- members of same-file classes
     def collect_members(self, cls: ClassInfo) -> None:
@@ -926,6 +1027,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         self.export_signatures()
         self.export_beans()
         self.export_bean_arguments()
+        self.export_inherited()
         for top in self._classes.values():
             prefix = self.properties_prefix(top) if top.qualname == top.name else None
             if prefix is not None:

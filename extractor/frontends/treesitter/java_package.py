@@ -54,6 +54,10 @@ _SIGNATURE_RE = re.compile(rb"\bjava\.util\.function\.|^\s*import\s+(?!java\.)[\
 _RETURN_TYPE_RE = re.compile(rb"\b([A-Z]\w*)(?:<[^;{}()]*>)?\s+[a-z]\w*\s*\([^;{}]*\)\s*(?:throws\s+[\w.,\s]+)?\{")
 # the classes of its own package a file may call or type with: a static call's class, a declared type
 _CLASS_WORD_RE = re.compile(rb"\b([A-Z]\w*)(?:\s*\.\s*[a-z]\w*\s*\(|(?:<[^;{}()]*>)?\s+[a-z_]\w*\s*[,);=])")
+# the types a class or interface extends or implements (``interface PaymentClient extends PaymentOperations {``)
+_HEADER_RE = re.compile(rb"\b(?:class|interface|record|enum)\s+[A-Za-z_]\w*([^;{}]*)\{")
+_SUPERS_RE = re.compile(rb"\b(?:extends|implements)\s+([\w.\s,]+?)\s*(?=$|\bimplements\b|\bpermits\b)")
+_GENERIC_RE = re.compile(rb"<[^<>]*>")
 
 
 @functools.lru_cache(maxsize=8)
@@ -93,6 +97,9 @@ def _bean_modules(root: str, suffix: str) -> dict[str, tuple[str, ...]]:
                 for cls in sorted(set(_NEW_RE.findall(text))):
                     found.setdefault(f"+{src}{cls.decode()}", []).append(module)
                 uses[module] = (src, set(_IMPORT_RE.findall(text)) | set(_CLASS_WORD_RE.findall(text)))
+                for sup in supers_of(text):  # "<<Type>": the modules extending or implementing that type, in any source root
+                    found.setdefault("<" + sup, []).append(module)
+                    found.setdefault(">" + module, []).append(sup)  # ">module": the types it extends or implements
                 if _signatures(text):
                     found.setdefault("$" + src, []).append(module)
     signed = {k[1:]: set(v) for k, v in found.items() if k.startswith("$")}
@@ -107,6 +114,27 @@ def _bean_modules(root: str, suffix: str) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in found.items()}
 
 
+def supers_of(text: bytes) -> tuple[str, ...]:
+    """The qualified names of the types a file's classes and interfaces extend or implement: a
+    dotted name as written, a simple one through the file's single-type imports, else of the
+    file's own package."""
+    found: list[bytes] = []
+    for h in _HEADER_RE.finditer(text):
+        header = h.group(1)
+        while b"<" in header and _GENERIC_RE.search(header):  # type parameters and arguments
+            header = _GENERIC_RE.sub(b"", header)
+        header = re.sub(rb"\([^()]*\)", b"", header)  # a record's components
+        for m in _SUPERS_RE.finditer(header):
+            found.extend(n for part in m.group(1).split(b",") if (n := b"".join(part.split())))
+    if not found:
+        return ()
+    imports = {q.rpartition(b".")[2]: q for q in _IMPORT_RE.findall(text)}
+    pm = _PACKAGE_RE.search(text[:16384])
+    package = pm.group(1) + b"." if pm else b""
+    out = {(n if b"." in n else imports.get(n, package + n)).decode() for n in found}
+    return tuple(sorted(out))
+
+
 def _signatures(text: bytes) -> bool:
     """Whether a file may type other files' calls (``_SIGNATURE_RE``): a ``java.util.function``
     parameter, or a method returning a type the file imports from a library."""
@@ -118,16 +146,24 @@ def _signatures(text: bytes) -> bool:
     return bool(libraries) and any(m.group(1) in libraries for m in _RETURN_TYPE_RE.finditer(text))
 
 
-def linked_text(data: bytes) -> tuple[bool, tuple[bytes, ...], str, tuple[bytes, ...], bool]:
+def linked_text(data: bytes) -> tuple[bool, tuple[bytes, ...], str, tuple[bytes, ...], bool, tuple[str, ...]]:
     """What ``_bean_modules`` reads of a file's text (the scan records it, so that a re-scan after a
     change of it runs the passes that used the index): whether it mentions a bean annotation, the
     classes it constructs, (a Kotlin file's module) its package, and the classes it imports or
-    calls and types with (``_CLASS_WORD_RE``), whether its signatures may type others' calls."""
+    calls and types with (``_CLASS_WORD_RE``), whether its signatures may type others' calls, the
+    types it extends or implements."""
     from .kotlin_package import package_of
 
     text = data[:262144]
     uses = tuple(sorted(set(_IMPORT_RE.findall(text)) | set(_CLASS_WORD_RE.findall(text))))
-    return (BEAN_WORD in text or PROPERTIES_WORD in text, tuple(sorted(set(_NEW_RE.findall(text)))), package_of(text[:16384]), uses, _signatures(text))
+    return (
+        BEAN_WORD in text or PROPERTIES_WORD in text,
+        tuple(sorted(set(_NEW_RE.findall(text)))),
+        package_of(text[:16384]),
+        uses,
+        _signatures(text),
+        supers_of(text),
+    )
 
 
 def forget() -> None:
@@ -139,7 +175,10 @@ def linked_modules(root: Any, module: str, suffix: str = ".java") -> tuple[str, 
     """The modules whose registrations (exports named ``$...``) a file of ``module`` sees: those of
     its source root that declare beans (a Spring application context injects them into any class
     of the service; test sources are another root), then those that construct its class
-    (``new CartHelper(url)``: the constructor's arguments, ``$$new.*``)."""
+    (``new CartHelper(url)``: the constructor's arguments, ``$$new.*``), then, in any source root,
+    those extending or implementing its class (``$$extends.*``: a declarative client extending an
+    interface of an API module) or a type of the scan it extends (``$$implemented.*``: a fallback
+    bean implementing the interface a client extends)."""
     found = _bean_modules(str(root), suffix)
     out: list[str] = []
     stem = module.rpartition(".")[2]
@@ -148,4 +187,8 @@ def linked_modules(root: Any, module: str, suffix: str = ".java") -> tuple[str, 
     for src in found.get("=" + module, ()):
         out.extend(m for m in found.get(f"+{src}{stem}", ()) if m != module and m not in out)
     out.extend(m for m in found.get("^" + module, ()) if m not in out)  # the classes it uses: their methods' signatures ($$ret., $$fn.)
+    out.extend(m for m in found.get("<" + module, ()) if m != module and m not in out)  # the classes extending its own ($$extends.)
+    for sup in found.get(">" + module, ()):  # and those implementing a type of the scan it extends ($$implemented.: a fallback bean)
+        if "=" + sup in found:
+            out.extend(m for m in found.get("<" + sup, ()) if m != module and m not in out)
     return tuple(out)
