@@ -104,9 +104,13 @@ def carry_library_calls(facts: list[Fact], results: list[FileResult], service_of
         if res.summary is not None:
             index.add(res.summary)
     bases = class_bases(index)
-    fns: dict[FnKey, Any] = {}
-    for key, found in index.functions.items():
-        fns[key] = found[0]
+    overloads = index.functions  # (file, qualname) → its functions: a JVM method's overloads share a name
+
+    def function(key: FnKey, line: int) -> Any:
+        """The function of that name whose lines hold ``line`` (an overload), else the first."""
+        found = overloads.get(key) or []
+        return next((f for f in found if f.line <= line <= max(f.end_line, f.line)), found[0] if found else None)
+
     sites: dict[FnKey, list[tuple[str, Any, Any]]] = {}
     for path, summary in sorted(index.files.items()):
         for owner, calls in [(None, summary.calls)] + [(fn, fn.calls) for fn in summary.functions]:
@@ -139,7 +143,7 @@ def carry_library_calls(facts: list[Fact], results: list[FileResult], service_of
         """From a function literal out to its named function: each parent's innermost call spanning
         the literal that passes a naming argument (when nothing names the callee yet)."""
         while fn is not None and fn.parent:
-            parent = fns.get((path, fn.parent))
+            parent = function((path, fn.parent), fn.line)
             if parent is None:
                 break
             if name.service is None and not name.params:
@@ -166,6 +170,8 @@ def carry_library_calls(facts: list[Fact], results: list[FileResult], service_of
             here = service_of.get(spath)
             if svc is not None and here != svc:  # inside a service: its own wrappers only
                 continue
+            if len(overloads.get((path, fn.qualname), ())) > 1 and len(call.args) != len(fn.params):  # another overload's call
+                continue
             got = name
             if name.params:  # the site gives the parameters: a constant, or its own parameters
                 binding = _bind(fn, call)
@@ -178,7 +184,7 @@ def carry_library_calls(facts: list[Fact], results: list[FileResult], service_of
 
     out: list[Fact] = []
     for fact in sorted(candidates, key=Fact.sort_key):
-        start = fns.get((fact.file, fact.scope))
+        start = function((fact.file, fact.scope), fact.line)
         if start is None:
             continue
         if fact.service is not None:  # a service's own call in a function literal: the enclosing call may name its target

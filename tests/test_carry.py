@@ -16,6 +16,7 @@ def test_library_calls_become_the_calling_services_edges():
     assert edges == {
         ("service:frontend", "service:billing"),  # Remote.ping(): the library passes Backend.BILLING itself
         ("service:frontend", "service:orders"),  # the frontend's own Balancer.call(Backend.ORDERS, ..., client -> ...)
+        ("service:frontend", "service:stock"),  # Remote.fetch("levels", Backend.STOCK, 2): an overload, the constant second
         ("service:orders", "service:billing"),  # Remote.fetch(Backend.BILLING, ...): the wrapper passes its parameter on
     }  # not: Backend.ARCHIVE (names no service), Remote.tagged(Backend.STOCK, ...) (tags the call only), fetch(pick(args), ...)
 
@@ -27,11 +28,13 @@ def test_the_carried_facts_and_what_they_read():
     assert placed == {
         (None, "Registry.java", 12, None),  # the registry lookup: to the registry, whatever service it is asked about
         (None, "Remote.java", 9, None),  # the library's own facts stay as they were
-        (None, "Remote.java", 13, None),
-        (None, "Remote.java", 19, None),
+        (None, "Remote.java", 14, None),
+        (None, "Remote.java", 18, None),
+        (None, "Remote.java", 24, None),
         ("orders", "OrdersApp.java", 8, "billing"),  # carried to the service's call site
         ("frontend", "FrontendApp.java", 10, "billing"),
-        ("frontend", "FrontendApp.java", 15, "orders"),  # the service's own call: its target named by the enclosing call
+        ("frontend", "FrontendApp.java", 12, "stock"),
+        ("frontend", "FrontendApp.java", 16, "orders"),  # the service's own call: its target named by the enclosing call
     }
     fetch = next(f for f in calls if f["service"] == "orders")
     assert fetch["target"] == {"service": "billing", "host": None, "port": None, "via": "constant", "expr": "Backend.BILLING"}
@@ -40,6 +43,6 @@ def test_the_carried_facts_and_what_they_read():
         ("orders/src/main/java/com/acme/orders/OrdersApp.java", 8, "billing"),  # the service's call of the wrapper
         (LIBRARY + "Remote.java", 9, "billing"),  # the library's call
     ]
-    own = next(f for f in calls if f["file"].endswith("FrontendApp.java") and f["line"] == 15)
+    own = next(f for f in calls if f["file"].endswith("FrontendApp.java") and f["line"] == 16)
     assert own["target"]["via"] == "constant" and own["target"]["expr"] == "Backend.ORDERS" and "through" not in own
     assert len({f["id"] for f in scan["facts"]}) == len(scan["facts"])
