@@ -594,7 +594,10 @@ def apply_decorator_summaries(facts: list[Fact], results: list[FileResult], serv
                 for fact, i, pname, tname in on_param(*where):
                     arg = c.args[i] if i < len(c.args) else dict(c.kwargs).get(pname)
                     if isinstance(arg, Obj) and arg.type == tname:
-                        carry([fact], where[1].name, path, c.line, c.col, fn.qualname, fn, where[1].qualname)
+                        # the policy is the decorated function's (a bound task's): at its first decorator, where
+                        # the object and its retry settings are declared; a function without one: at the call
+                        declared = (fn.decorator_lines[0], 1) if fn.decorator_lines else (c.line, c.col)
+                        carry([fact], where[1].name, path, *declared, fn.qualname, fn, where[1].qualname)
 
 
 # ---------------------------------------------------------------- wrappers: one fact, its call sites

@@ -73,6 +73,7 @@ class FunctionSummary:
     ``facts`` are the keys (``RawFact.key``) of the facts emitted directly inside it.
     ``members`` (a constructor): the instance attributes it sets from its parameters
     (``self.url = url``: ``("url", Dynamic("url"))``), which its call sites give values.
+    ``decorator_lines``: the 1-based first line of each decorator (a decorator may span lines).
     """
 
     qualname: str
@@ -87,6 +88,7 @@ class FunctionSummary:
     calls: tuple[CallSite, ...] = ()
     facts: tuple[int, ...] = ()
     members: tuple[tuple[str, Value], ...] = ()
+    decorator_lines: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

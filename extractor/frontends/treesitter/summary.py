@@ -63,6 +63,7 @@ class _Fn:
     cls: str = ""
     params: tuple[Param, ...] = ()
     decorators: tuple[str, ...] = ()
+    decorator_lines: tuple[int, ...] = ()
     calls: list[CallSite] = field(default_factory=list)
     facts: list[int] = field(default_factory=list)
     node_id: int = 0
@@ -156,6 +157,7 @@ class SummaryRecorder:
             qual = q if d.func is not None else None
             decorators.append(qual or an.anchor_text(d.func if d.func is not None else d.node, 120))
         rec.decorators = tuple(decorators)
+        rec.decorator_lines = tuple(d.node.start_point[0] + 1 for d in dsites)
 
     def call(
         self,
@@ -434,6 +436,7 @@ class SummaryRecorder:
                     tuple(sorted(rec.calls, key=site_key)),
                     tuple(rec.facts),
                     members_of(infos[rec.node_id]) if members_of is not None and rec.cls and rec.node_id in infos else (),
+                    rec.decorator_lines,
                 )
             )
         return FileSummary(
