@@ -88,6 +88,7 @@ def build_address_book(root: Path, services: list[Service], other_files: Iterabl
             book.add_alias(image.name, image.name)
     proxies = proxy_configs(root, other_files) if proxies is None else proxies
     book.routes = read_routes(root, roots, by_root, other_files, book, served, proxies, composed) + aspire_routes
+    book.routes += zuul.registry_routes(root, {s.name: s.root for s in services}, {s.name: book.canonical_env(s.name) for s in services}, book.routes)
     read_mesh(book, root, [f for f in other_files if f not in templated])
     book.mesh += [replace(p, service=book.service_for_host(p.host)) for p in helm.add_mesh(book.mesh, helm.mesh_policies(rendered))]
     return book
@@ -139,6 +140,7 @@ def read_routes(
     for rel, service in mounted_proxy_files(sorted(p for p in proxies if owner_of(p, roots) is None), composed or [], book):
         out += [replace(r, service=service) for r in PROXY_READERS[proxies[rel]](root, rel, book.canonical_env(service))]
     return out
+
 
 def mounted_proxy_files(rels: Iterable[str], composed: list[ComposeService], book: AddressBook) -> Iterator[tuple[str, str]]:
     """``(rel, service)`` for each proxy configuration file that a Compose service running a stock

@@ -19,16 +19,27 @@ Hystrix command. What is in force on a route:
 - **url routes**: ``zuul.host.socket-timeout-millis`` (default 10 s) and
   ``zuul.host.connect-timeout-millis`` (default 2 s); no Hystrix, no retry.
 
-Not read: retries (``zuul.retryable`` with Spring Retry), ``FallbackProvider`` beans, routes made
-from the registry at run time (``zuul.ignoredServices`` unset), and routes in Java code.
+**Routes from the registry** (``registry_routes``): a service whose sources declare
+``@EnableZuulProxy`` and whose configuration has a Eureka client (``eureka.client.serviceUrl.defaultZone``,
+the client neither disabled nor ``fetchRegistry: false``) routes ``<zuul.prefix>/<id>/**`` to each
+service id Eureka knows, as Zuul does when ``zuul.ignoredServices`` is not ``*``: every other
+service of the repository whose configuration names it (``spring.application.name``) and registers
+it with Eureka (a ``defaultZone``, ``registerWithEureka`` not false), but those the configured routes
+already name and those ``zuul.ignoredServices`` lists. Such a route is a service-id route, at the
+annotation's line.
+
+Not read: retries (``zuul.retryable`` with Spring Retry), ``FallbackProvider`` beans, and routes in Java code.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .. import yamlio
+from .. import safeio, yamlio
 from .routes import Route, RouteBreaker
 from .spring_gateway import _get as _child
 from .spring_gateway import config_documents
@@ -101,7 +112,6 @@ def routes_of(rel: str, doc: Any, env: dict[str, str]) -> list[Route]:
         else:
             continue
         match = prefix + path if path.startswith("/") else f"{prefix}/{path}"
-        breaker: RouteBreaker | None = None
         expr: str | None
         if url is not None:  # Zuul's host client: no Hystrix
             socket = _setting(env, doc, "zuul.host.socket-timeout-millis")
@@ -110,30 +120,37 @@ def routes_of(rel: str, doc: Any, env: dict[str, str]) -> list[Route]:
             expr = "zuul.host.socket-timeout-millis" if socket is not None else "Zuul's host client default (10 s)"
             connect_ms = connect if connect is not None else HOST_CONNECT_MS
         else:  # Ribbon inside a Hystrix command
-            url = f"lb://{service_id}"
-            read, read_key = _ribbon(env, doc, service_id, "ReadTimeout")
-            connect, _ = _ribbon(env, doc, service_id, "ConnectTimeout")
-            command, command_key = _hystrix(env, doc, service_id, "execution.isolation.thread.timeoutInMilliseconds")
-            per_read = read if read is not None else RIBBON_TIMEOUT_MS
-            if command is not None and command < per_read:
-                timeout, source, expr = command, "config", command_key
-            else:
-                timeout, source, expr = per_read, "config" if read is not None else "library_default", read_key or "Ribbon's default ReadTimeout (1 s)"
-            connect_ms = connect if connect is not None else RIBBON_TIMEOUT_MS
-            if _hystrix_flag(env, doc, service_id):
-                values = {k: _hystrix(env, doc, service_id, f"circuitBreaker.{k}")[0] for k in HYSTRIX_BREAKER}
-                settings = {k: v if v is not None else HYSTRIX_BREAKER[k] for k, v in values.items()}
-                breaker = RouteBreaker(
-                    "hystrix",
-                    line,
-                    service_id,
-                    None,
-                    settings["errorThresholdPercentage"] / 100.0,
-                    int(settings["requestVolumeThreshold"]),
-                    settings["sleepWindowInMilliseconds"],
-                )
-        out.append(Route(PROXY, rel, line, str(name), match, url, timeout, source, connect_timeout_ms=connect_ms, timeout_expr=expr, breaker=breaker))
+            out.append(_service_route(rel, line, str(name), match, service_id, env, doc))
+            continue
+        out.append(Route(PROXY, rel, line, str(name), match, url, timeout, source, connect_timeout_ms=connect_ms, timeout_expr=expr))
     return out
+
+
+def _service_route(rel: str, line: int, name: str, match: str, service_id: str, env: dict[str, str], doc: Any) -> Route:
+    """A route to a service id: Ribbon inside a Hystrix command (the module docstring)."""
+    read, read_key = _ribbon(env, doc, service_id, "ReadTimeout")
+    connect, _ = _ribbon(env, doc, service_id, "ConnectTimeout")
+    command, command_key = _hystrix(env, doc, service_id, "execution.isolation.thread.timeoutInMilliseconds")
+    per_read = read if read is not None else RIBBON_TIMEOUT_MS
+    if command is not None and command < per_read:
+        timeout, source, expr = command, "config", command_key
+    else:
+        timeout, source, expr = per_read, "config" if read is not None else "library_default", read_key or "Ribbon's default ReadTimeout (1 s)"
+    breaker: RouteBreaker | None = None
+    if _hystrix_flag(env, doc, service_id):
+        values = {k: _hystrix(env, doc, service_id, f"circuitBreaker.{k}")[0] for k in HYSTRIX_BREAKER}
+        settings = {k: v if v is not None else HYSTRIX_BREAKER[k] for k, v in values.items()}
+        breaker = RouteBreaker(
+            "hystrix",
+            line,
+            service_id,
+            None,
+            settings["errorThresholdPercentage"] / 100.0,
+            int(settings["requestVolumeThreshold"]),
+            settings["sleepWindowInMilliseconds"],
+        )
+    connect_ms = connect if connect is not None else RIBBON_TIMEOUT_MS
+    return Route(PROXY, rel, line, name, match, f"lb://{service_id}", timeout, source, connect_timeout_ms=connect_ms, timeout_expr=expr, breaker=breaker)
 
 
 def _hystrix_flag(env: dict[str, str], doc: Any, command: str) -> bool:
@@ -150,3 +167,62 @@ def routes_in(root: Path, rel: str, env: dict[str, str]) -> list[Route]:
     """The Zuul routes of one Spring configuration file (YAML, or ``.properties`` read into the
     same tree); ``env``: the service's configuration by canonical key."""
     return [r for doc in config_documents(root, rel, "zuul") for r in routes_of(rel, doc, env)]
+
+
+_ENABLE_ZUUL = re.compile(r"@(?:org\.springframework\.cloud\.netflix\.zuul\.)?EnableZuulProxy\b")
+
+
+def _registered(env: Mapping[str, str]) -> bool:
+    """Whether a service's configuration (canonical keys) has a Eureka client that registers it."""
+    return (
+        bool(env.get(canonical("eureka.client.serviceUrl.defaultZone")))
+        and env.get(canonical("eureka.client.enabled"), "true").strip().lower() != "false"
+        and env.get(canonical("eureka.client.registerWithEureka"), "true").strip().lower() != "false"
+    )
+
+
+def _annotated(root: Path, service_root: str) -> tuple[str, int] | None:
+    """The first main source of the folder declaring ``@EnableZuulProxy``: (file, line)."""
+    base = root if service_root == "." else root / service_root
+    for path in sorted([*base.rglob("*.java"), *base.rglob("*.kt")]):
+        rel = path.relative_to(root).as_posix()
+        if "/src/test/" in f"/{rel}":
+            continue
+        try:
+            text = safeio.read_text(path)
+        except OSError:
+            continue
+        m = _ENABLE_ZUUL.search(text)
+        if m is not None:
+            return rel, text.count("\n", 0, m.start()) + 1
+    return None
+
+
+def registry_routes(root: Path, roots: Mapping[str, str], envs: Mapping[str, Mapping[str, str]], configured: Iterable[Route]) -> list[Route]:
+    """The routes a Zuul proxy makes from the Eureka registry (module docstring). ``roots``: service
+    → its folder; ``envs``: service → its configuration by canonical key; ``configured``: the routes
+    read from configuration files (whose service ids the registry adds no route for)."""
+    taken: dict[str, set[str]] = {}
+    for r in configured:
+        if r.proxy == PROXY and r.service is not None and r.url is not None:
+            taken.setdefault(r.service, set()).add(r.url.removeprefix("lb://").lower())
+    ids = {s: env.get(canonical("spring.application.name"), "").strip() for s, env in envs.items() if _registered(env)}
+    out: list[Route] = []
+    for service in sorted(roots):
+        env = envs.get(service, {})
+        if not env.get(canonical("eureka.client.serviceUrl.defaultZone")) or any(
+            env.get(canonical(k), "true").strip().lower() == "false" for k in ("eureka.client.enabled", "eureka.client.fetchRegistry")
+        ):
+            continue
+        ignored = {x.strip().lower() for x in str(env.get(canonical("zuul.ignoredServices"), "")).split(",") if x.strip()}
+        if "*" in ignored:
+            continue
+        where = _annotated(root, roots[service])
+        if where is None:
+            continue
+        prefix = str(env.get(canonical("zuul.prefix"), "") or "").rstrip("/")
+        for other, sid in sorted(ids.items()):
+            if other == service or not sid or "${" in sid or sid.lower() in ignored or sid.lower() in taken.get(service, set()):
+                continue
+            out.append(replace(_service_route(where[0], where[1], sid, f"{prefix}/{sid}/**", sid, dict(env), {}), service=service))
+    return out
