@@ -626,13 +626,18 @@ _METHOD_CALL = re.compile(r"([A-Za-z_]\w*)\.(\w+)\((.*)\)")
 """A method called on a name, as the engine writes an expression it cannot evaluate (``url.encode()``)."""
 
 
+_ITEM = re.compile(r"([A-Za-z_]\w*)\[[^\[\]]+\]")
+"""An item of a name, as the engine writes a subscript it cannot evaluate (``message["SigningCertURL"]``)."""
+
+
 def _read_name(x: Any, names: frozenset[str]) -> str | None:
-    """The parameter (of ``names``) a value is or calls a method on (``url``, ``url.encode()``)."""
+    """The parameter (of ``names``) a value is, calls a method on or reads an item of (``url``,
+    ``url.encode()``, ``message["url"]``: a wrapper passing an item of its parameter on)."""
     if not isinstance(x, Dynamic):
         return None
     if x.text in names:
         return x.text
-    m = _METHOD_CALL.fullmatch(x.text)
+    m = _METHOD_CALL.fullmatch(x.text) or _ITEM.fullmatch(x.text)
     return m.group(1) if m is not None and m.group(1) in names else None
 
 
