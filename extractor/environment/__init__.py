@@ -34,7 +34,6 @@ from .mesh import read_mesh
 from .nestjs import read_nest_config
 from .routes import Route
 from .spring import read_spring_config
-from .svcconfig import lookup
 
 __all__ = ["AddressBook", "build_address_book"]
 
@@ -133,10 +132,6 @@ def read_routes(
             readers.append(PROXY_READERS[proxies[rel]])
         for read in readers:
             out += [replace(r, service=service) for r in read(root, rel, book.canonical_env(service))]
-    for service_root in sorted(roots):  # routes a Spring Cloud Gateway builds in Java (RouteLocatorBuilder)
-        service = by_root[service_root]
-        found = spring_gateway.java_routes(root, service_root, book.canonical_env(service), lambda key, s=service: lookup(book, s, key))
-        out += [replace(r, service=service) for r in found]
     for rel, service in mounted_proxy_files(sorted(p for p in proxies if owner_of(p, roots) is None), composed or [], book):
         out += [replace(r, service=service) for r in PROXY_READERS[proxies[rel]](root, rel, book.canonical_env(service))]
     return out
