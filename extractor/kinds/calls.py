@@ -116,7 +116,7 @@ LINK_FIELDS = fields(
     circuit_breakers  strings   link           Ids of the circuit_breaker facts protecting this call.
     fallback          string    -              The default value a surrounding try returns when the call fails.
     schedule          string    -              `background`: the library makes the call on its own schedule (an identity provider's keys, fetched and cached), not once per request the service serves, so it is no handler's downstream call; absent: the call runs when its code runs.
-    through           array     link           When the call is made inside an in-house function the service calls (a wrapper whose parameters give its URL, method or timeout; a helper that gives them itself): the function's call sites in the service (followed through wrappers that pass their parameters on; a helper's sites add no values), each with the URL, target and timeout the call has there. Absent otherwise. The call stays one fact.
+    through           array     link           When the call is made inside an in-house function the service calls (a wrapper whose parameters give its URL, method or timeout; a helper that gives them itself): the function's call sites in the service (followed through wrappers that pass their parameters on; a helper's sites add no values), each with the URL, target and timeout the call has there. Absent otherwise. The call stays one fact. A library module's call carried to a service's call site (its target named there by an enum constant, `via: constant`): the sites from that service's call inwards to the library's call.
     """,
     through=THROUGH,
 )
