@@ -182,6 +182,9 @@ def carry_library_calls(facts: list[Fact], results: list[FileResult], service_of
             elif owner is not None and depth < CARRY_DEPTH:
                 walk(spath, owner, got, step, depth + 1, here, made, seen)
 
+    next_key: dict[str, int] = {}
+    for f in facts:
+        next_key[f.file] = max(next_key.get(f.file, 0), abs(f.key))
     out: list[Fact] = []
     for fact in sorted(candidates, key=Fact.sort_key):
         start = function((fact.file, fact.scope), fact.line)
@@ -195,11 +198,14 @@ def carry_library_calls(facts: list[Fact], results: list[FileResult], service_of
         made: dict[tuple[str, int, int], tuple[Any, _Name, list[dict[str, Any]]]] = {}
         walk(fact.file, start, _Name(), [{"file": fact.file, "line": fact.line}], 1, None, made, set())
         for (spath, line, col), (owner, name, step) in sorted(made.items(), key=lambda kv: kv[0]):
-            out.append(_carried(fact, spath, line, col, owner, name, step, service_of))
+            next_key[spath] = next_key.get(spath, 0) + 1  # after the file's keys (derived facts take -key)
+            out.append(_carried(fact, spath, line, col, owner, name, step, service_of, next_key[spath]))
     return out
 
 
-def _carried(fact: Fact, path: str, line: int, col: int, owner: Any, name: _Name, step: list[dict[str, Any]], service_of: dict[str, str | None]) -> Fact:
+def _carried(
+    fact: Fact, path: str, line: int, col: int, owner: Any, name: _Name, step: list[dict[str, Any]], service_of: dict[str, str | None], key: int
+) -> Fact:
     """The library's call as a fact of the service at its call site (module doc)."""
     target = _target(name, fact.fields.get("target") or {})
     fields = {k: _refs_in(v, fact.file) for k, v in fact.fields.items() if k != "through"}
@@ -227,7 +233,7 @@ def _carried(fact: Fact, path: str, line: int, col: int, owner: Any, name: _Name
         service=service_of.get(path),
         scope=owner.qualname if owner is not None else "",
         anchor=f"{fact.anchor} @ {fact.file}",
-        key=-1,
+        key=key,
     )
 
 
