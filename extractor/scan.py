@@ -615,13 +615,18 @@ def _scan(
                 diagnostics.extend(res.diagnostics)
             results[task.rel] = res
     # registrations a file exports once it has another file's (a bean method's object built from a
-    # @ConfigurationProperties getter): the files given the older one get the new one
+    # @ConfigurationProperties getter): the files given the older one get the new one; more rounds
+    # while a round passes new ones on (a C# helper's policies reach the controller calling it, whose
+    # policies reach the client interface it calls: $$runs., then $$covers.)
     given = {t.rel: t.imported for t in second}
-    again = [t for t in _package_pass(tasks, results, smap) if t.rel not in failed and given.get(t.rel) != t.imported] if second else []
-    progress.add_total(len(again))
-    for task, (res, _diag, _lines) in zip(again, _run_tasks(again, compiled, jobs, catalog, selected, cache)):
-        if res is not None:
-            results[task.rel] = res
+    again = second
+    for _ in range(3):
+        again = [t for t in _package_pass(tasks, results, smap) if t.rel not in failed and given.get(t.rel) != t.imported] if again else []
+        progress.add_total(len(again))
+        for task, (res, _diag, _lines) in zip(again, _run_tasks(again, compiled, jobs, catalog, selected, cache)):
+            if res is not None:
+                results[task.rel] = res
+        given.update((t.rel, t.imported) for t in again)
     # objects a file exports once it has another module's (a task of an app imported from celeryconf,
     # re-exported by a package): more rounds while a round passes new ones on
     third = second

@@ -44,9 +44,10 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ...durations import LIBRARY_DEFAULT
-from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Value, fold, simplify_concat, strip
+from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip
 from .csharp_project import project_path, words_of  # noqa: F401  (the LanguageSpec's hooks; light to import)
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
+from .policies import CALL_KINDS, LINK_FIELD, origin_ref
 from .syntax import SyntaxAnalyzer, node_types, option_names
 from .tables import syntax_tables
 
@@ -59,6 +60,8 @@ _OPTIONS = "$options"  # IOptions<T>: capture class (T's name)
 _OPTIONS_VALUE = "$options_value"  # its Value: the configuration section T is bound to (capture section; none: the root)
 _GLOBAL_USINGS = "global_usings$"  # the export of a file's global using directives (no "$" prefix: not a registration other projects see)
 _OPTIONS_EXPORT = "$options."
+_RUNS = "$$runs."  # export: the policies a method runs its delegate parameter under ($$runs.<index>.<Class>.<Method>)
+_COVERS = "$$covers."  # export: the policies a call of another file's interface method is made under ($$covers.<Interface>.<Method>)
 _CONFIG_GETTER = "$config_getter."  # a project's extension method returning configuration[name]: the argument holding the key  # the export name of a binding, by class: $options.AppSettings
 PREDEFINED = frozenset("bool byte sbyte char decimal double float int uint nint nuint long ulong short ushort object string void dynamic".split())
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
@@ -92,6 +95,9 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         self._class_scopes: dict[int, Scope] = {}
         self._class_ns: dict[int, str] = {}  # class node id → its namespace
         self._by_name: dict[str, list[ClassInfo]] = {}  # simple name → same-file classes
+        self._declared_fields: dict[int, dict[str, Node]] = {}  # class node id → its fields' and properties' declared types
+        self._calls_by_function: dict[str, list[str]] = {}  # function → the "<Interface>.<Method>" of other files it calls
+        self._covered_calls: dict[str, list[Any]] = {}  # "<Interface>.<Method>" of another file → the policies its calls here are made under
         self._scoped_usings: dict[str, list[str]] = {}  # namespace ("" at the top) → its using directives
         self._assigns: dict[int, list[Node]] | None = None
         self._qualified: dict[str, str | None] = {}
@@ -393,6 +399,107 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         if self.index.classes:
             for cls in list(dict.fromkeys(self._classes.values())):
                 self.match_classes(cls)
+        self.covered_elsewhere()
+
+    # ================================================================ policies across the files of a project
+    def covered_elsewhere(self) -> None:
+        """The calls an interface's methods declare (a Refit client's ``[Get("/x")]``) that another
+        file of the project calls under a policy (``_api.GetCustomers()`` in a lambda a helper runs
+        under a retry): covered by it (that file's export ``$$covers.<Interface>.<Method>``)."""
+        if not self.module_name:
+            return
+        for fn in self._functions:
+            if fn.cls is None or fn.cls.node.type != "interface_declaration":
+                continue
+            facts = [f for f in self.policies.facts_in_function.get(fn.qualname, ()) if f.kind in CALL_KINDS]
+            given = self._wanted_registration(f"{_COVERS}{fn.cls.name}.{fn.name}") if facts else None
+            marks = strip(given.capture("_policy")) if given is not None and given.capture("_policy") is not None else None
+            refs = [r for m in (marks.items if isinstance(marks, Seq) else ()) if isinstance(m, Obj) and (r := origin_ref(m.origin)) is not None]
+            for fact in facts if refs else ():
+                links = fact.fields.setdefault(LINK_FIELD, [])
+                links.extend(r for r in refs if r not in links)
+
+    def declared_type_name(self, node: Node, scope: Scope) -> str | None:
+        """The simple name of the declared type of ``x`` / ``this.x``: a typed local or parameter, else
+        a field or property of the enclosing classes (``private readonly ICatalogApi _api;``)."""
+        if node.type == "member_access_expression":
+            expr, name = node.child_by_field_name("expression"), node.child_by_field_name("name")
+            if expr is None or expr.type != "this_expression" or name is None:
+                return None
+            node = name
+        elif node.type != "identifier":
+            return None
+        text = self.text(node)
+        b = scope.lookup(text) if node.parent is None or node.parent.type != "member_access_expression" else None
+        tnode = b.type_node if b is not None else None
+        cls = scope.cls
+        while tnode is None and cls is not None:
+            tnode = self._field_types(cls).get(text)
+            cls = self._outer_class(cls)
+        if tnode is None or tnode.type == "implicit_type":
+            return None
+        return self._simple_name(tnode).rpartition(".")[2].rstrip("?") or None
+
+    def _field_types(self, cls: ClassInfo) -> dict[str, Node]:
+        found: dict[str, Node] | None = self._declared_fields.get(cls.node.id)
+        if found is None:
+            found = self._declared_fields[cls.node.id] = {}
+            for member in self.iter_named(cls.node.child_by_field_name("body")):
+                if member.type == "field_declaration":
+                    decl = next((c for c in member.named_children if c.type == "variable_declaration"), None)
+                    tnode = decl.child_by_field_name("type") if decl is not None else None
+                    for name, _ in self._declarators(decl):
+                        if tnode is not None:
+                            found.setdefault(name, tnode)
+                elif member.type == "property_declaration":
+                    pname, tnode = member.child_by_field_name("name"), member.child_by_field_name("type")
+                    if pname is not None and tnode is not None:
+                        found.setdefault(self.text(pname), tnode)
+        return found
+
+    def match_call(self, site: Site, scope: Scope) -> None:
+        """A call of another file's method through a typed field or variable (``_helper.ExecuteResilient(
+        async () => ..., fallback)``): the lambdas passed where that method runs its delegate parameter
+        under a policy are covered by it (its export ``$$runs.<index>.<Class>.<Method>``); a call of an
+        interface's method made under a policy is reported for that interface's file (``$$covers.``)."""
+        parts = self.member_parts(site.func) if site.func is not None and self.module_name else None
+        tname = self.declared_type_name(parts[0], scope) if parts is not None else None
+        if parts is not None and tname is not None and self.visible_class(tname, scope.cls) is None:
+            for i in range(len(site.args)):
+                arg = self.find_arg(site, i, None)
+                if arg is not None and arg.type in self.FUNCTION_TYPES:
+                    given = self._wanted_registration(f"{_RUNS}{i}.{tname}.{parts[1]}")
+                    marks = strip(given.capture("_policy")) if given is not None and given.capture("_policy") is not None else None
+                    refs = [r for m in (marks.items if isinstance(marks, Seq) else ()) if isinstance(m, Obj) and (r := origin_ref(m.origin)) is not None]
+                    if refs:
+                        known = self._literal_policies.setdefault(arg.id, [])
+                        known.extend(r for r in refs if r not in known)
+            if self.policies.stack:
+                known = self._covered_calls.setdefault(f"{tname}.{parts[1]}", [])
+                known.extend(r for r in self.policies.stack if r not in known)
+            if scope.function is not None:  # (a same-file method a policy's scope calls: policies.calls_in_scope)
+                self._calls_by_function.setdefault(scope.function.qualname, []).append(f"{tname}.{parts[1]}")
+        super().match_call(site, scope)
+
+    def export_policy_runs(self) -> None:
+        """This file's methods running a delegate parameter under a policy (``$$runs.``) and the
+        policies its calls of other files' interface methods are made under (``$$covers.``), for the
+        files of the project (``match_call``, ``covered_elsewhere``)."""
+
+        def policies(refs: list[Any]) -> Obj:
+            return Obj("$policies", (("_policy", Seq(tuple(Obj("$policy", (), "", f"{r.file or self.path}#{r.key}") for r in refs))),))
+
+        for (function, index), refs in sorted(self.policies.param_runs.items()):
+            fn = next((f for f in self._functions if f.qualname == function and f.cls is not None), None)
+            if fn is not None and fn.cls is not None and refs:
+                self.result.exports.setdefault(f"{_RUNS}{index}.{fn.cls.name}.{fn.name}", policies(refs))
+        for ref, functions in self.policies.calls_in_scope.items():
+            for function in sorted(functions):
+                for called in self._calls_by_function.get(function, ()):
+                    known = self._covered_calls.setdefault(called, [])
+                    known.append(ref) if ref not in known else None
+        for called, refs in sorted(self._covered_calls.items()):
+            self.result.exports.setdefault(f"{_COVERS}{called}", policies(refs))
 
     # ================================================================ functions
     def _declare_local_function(self, node: Node, scope: Scope, prefix: str) -> FunctionInfo:
@@ -1101,6 +1208,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
 
     def collect_exports(self) -> None:
         super().collect_exports()
+        self.export_policy_runs()
         self.export_statics(dict.fromkeys(self._classes.values()), self._class_scopes)  # class constants other files read (Settings.RiskUrl)
         if self._global_usings:
             self.result.exports[_GLOBAL_USINGS] = Obj(_GLOBAL_USINGS, tuple((how, Const(text)) for how, text in self._global_usings), "", self.path)
