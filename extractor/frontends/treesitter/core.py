@@ -48,6 +48,11 @@ class AnalyzerCore:
     CONVERTERS: Mapping[str, Converter] = {}  # qualname → float | int | str (strconv.Atoi → int)
     IDENTIFIER_TYPES: frozenset[str] = frozenset({"identifier"})  # names the id flow looks up
     SUBSCRIPT_TYPES: frozenset[str] = frozenset()  # index expressions impl rules' on_subscript receives
+    # a byte the text of every CALL_TYPES and FUNCTION_TYPES node holds (Python's "("), and one every
+    # SUBSCRIPT_TYPES node's holds ("["): an expression holding neither has nothing to match
+    # (walk_expr skips it); empty where a call needs no such byte (Ruby, Kotlin's trailing lambda)
+    CALL_BYTE = b""
+    SUBSCRIPT_BYTE = b""
     # ---- language semantics the generic reading depends on (each with the reason it is not one behaviour)
     # an argument a spread (``...args``, ``*args``) may hide reads as Dynamic(SPREAD_LABEL). With
     # SPREAD_HIDES_KEYWORDS a keyword argument may be hidden too: Python's ``**kwargs`` carries

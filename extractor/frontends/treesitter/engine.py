@@ -168,12 +168,16 @@ class Analyzer(Matcher):
         """Match every call inside an expression; function literals are walked after (as closures)."""
         if root is None:
             return
+        subscripts = self.impl_hooks("on_subscript") if self.SUBSCRIPT_TYPES else ()
+        if self.CALL_BYTE:  # no call, function or (watched) subscript can be inside: nothing to walk
+            source, start, end = self.source, root.start_byte, root.end_byte
+            if source.find(self.CALL_BYTE, start, end) < 0 and not (subscripts and source.find(self.SUBSCRIPT_BYTE, start, end) >= 0):
+                return
         stack = [root]
         pop, push = stack.pop, stack.extend
         calls: list[Node] = []
         funcs: list[Node] = []
         call_types, fn_types, leaves = self.CALL_TYPES, self.FUNCTION_TYPES, self.LEAF_TYPES
-        subscripts = self.impl_hooks("on_subscript") if self.SUBSCRIPT_TYPES else ()
         while stack:
             node = pop()
             t = node.type

@@ -62,6 +62,12 @@ BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 _NAMED_LITERALS = {"true": True, "false": False, "none": None}
 _FLAT_INTO = node_types("if_statement elif_clause else_clause try_statement except_clause except_group_clause finally_clause with_statement block")
 _SCAN_INTO = _FLAT_INTO | node_types("for_statement while_statement match_statement case_clause")
+# the nodes a for statement can be inside, within a function's body (not a nested def, class or lambda)
+_LOOP_HOLDERS = node_types(
+    "block for_statement while_statement if_statement elif_clause else_clause try_statement except_clause"
+    " except_group_clause finally_clause with_statement match_statement case_clause ERROR"
+)
+_WORD_BYTES = frozenset(b"_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") | frozenset(range(128, 256))  # bytes of a name
 _GUARD_STOPS = node_types("function_definition lambda class_definition module")  # call_guards looks no further out
 # arguments that are no object (literals, displays, operators): a parameter passed one is not typed
 _NO_OBJECT = node_types(
@@ -112,6 +118,8 @@ def _plain_number(text: str) -> int | float | None:
 @syntax_tables
 class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
     language = "python"  # its syntax tables: languages/python.toml
+    CALL_BYTE = b"("  # a call's arguments, a def's parameters
+    SUBSCRIPT_BYTE = b"["
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -131,7 +139,8 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         # attribute node id → its member parts (the tree does not change during a file's analysis)
         self._members: dict[int, tuple[Node, str] | None] = {}
         # parameters typed by their call sites (param_objects): the file's calls by name, callers' scopes, results
-        self._call_index: dict[str, list[Node]] | None = None
+        self._call_index: dict[str, list[Node]] = {}  # name → its calls (_calls_named)
+        self._guard_chains: dict[int, tuple[tuple[bool, Node | None], ...]] = {}  # block node id → _guard_chain
         self._caller_scopes: dict[int, Scope] = {}
         self._param_objects: dict[int, dict[str, Any]] = {}
         self._param_depth = 0
@@ -1043,17 +1052,49 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
     # ---------------------------------------------------------------- parameters typed by their call sites
     MAX_PARAM_DEPTH = 3  # callers' parameters typed by their own callers, this many levels up
 
-    def _calls_by_name(self) -> dict[str, list[Node]]:
-        """The file's calls by the name they call (``f(...)``, ``x.f(...)``), found once per file."""
-        if self._call_index is None:
-            self._call_index = {}
-            if self._query is not None:
-                from tree_sitter import QueryCursor
+    def _calls_named(self, name: str) -> list[Node]:
+        """The file's calls of ``name`` (``name(...)``, ``x.name(...)``) in source order of the
+        name, found once per name: where the name's bytes stand as a whole word, the identifier
+        there that is a call's function or its attribute (one search of the text per name asked,
+        instead of a query of every call of the file)."""
+        found = self._call_index.get(name)
+        if found is not None:
+            return found
+        found = self._call_index[name] = []
+        word = name.encode()
+        if not word:
+            return found
+        source, size = self.source, len(word)
+        root = self.tree.root_node
+        at = source.find(word)
+        while at >= 0:
+            end = at + size
+            if (at == 0 or source[at - 1] not in _WORD_BYTES) and (end == len(source) or source[end] not in _WORD_BYTES):
+                ident = root.named_descendant_for_byte_range(at, end)
+                if ident is not None and ident.type == "identifier" and ident.start_byte == at and ident.end_byte == end:
+                    call = self._call_of(ident)
+                    if call is not None:
+                        found.append(call)
+            at = source.find(word, end)
+        return found
 
-                q = self._query("(call function: [(identifier) @f (attribute attribute: (identifier) @f)]) @c")
-                for _, caps in QueryCursor(q).matches(self.tree.root_node):
-                    self._call_index.setdefault(self.text(caps["f"][0]), []).append(caps["c"][0])
-        return self._call_index
+    @staticmethod
+    def _call_of(ident: Node) -> Node | None:
+        """The call whose function is ``ident`` or an attribute ending in it, else None."""
+        parent = ident.parent
+        if parent is None:
+            return None
+        if parent.type == "attribute":
+            attr = parent.child_by_field_name("attribute")
+            if attr is None or attr.id != ident.id:
+                return None
+            ident, parent = parent, parent.parent
+            if parent is None:
+                return None
+        if parent.type != "call":
+            return None
+        func = parent.child_by_field_name("function")
+        return parent if func is not None and func.id == ident.id else None
 
     def _caller_scope(self, node: Node) -> tuple[Scope, FunctionInfo | None] | None:
         """The scope a call is evaluated in outside the walk: its enclosing function's parameters
@@ -1102,11 +1143,9 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
             return {}
         cls = fn.cls
         called = cls.name if fn.name == "__init__" and cls is not None else fn.name
-        if self._call_index is not None and called not in self._call_index:  # the file's calls are indexed: none calls it
-            return {}
         if self.source.count(called.encode() + b"(") < (1 if called != fn.name else 2):  # no call besides the def: no site
             return {}
-        sites = self._calls_by_name().get(called)
+        sites = self._calls_named(called)
         if not sites or self._param_depth >= self.MAX_PARAM_DEPTH:
             if self._param_depth >= self.MAX_PARAM_DEPTH:
                 del self._param_objects[key]  # not final: asked again from a shallower level
@@ -1177,7 +1216,7 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
             return
         body = local.fn.node
         seen: dict[int, list[Any]] = {}
-        calls = [c for c in self._calls_by_name().get(pname, ()) if body.start_byte <= c.start_byte < body.end_byte]
+        calls = [c for c in self._calls_named(pname) if body.start_byte <= c.start_byte < body.end_byte]
         for c in calls:
             func = c.child_by_field_name("function")
             at = self._caller_scope(c) if func is not None and func.type == "identifier" else None
@@ -1310,17 +1349,15 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         names = {self.text(r) for r in returns if r.type == "identifier"}
         body = fn.node.child_by_field_name("body")
         stack = [body] if names and body is not None and self.source.find(b"for", body.start_byte, body.end_byte) >= 0 else []  # no loop without its keyword
-        while stack:
+        while stack:  # through the statements that can hold a for loop (no expression holds one)
             n = stack.pop()
-            if n is None or n.type in ("function_definition", "class_definition", "lambda"):
-                continue
             left = n.child_by_field_name("left") if n.type == "for_statement" else None
             right = n.child_by_field_name("right") if left is not None else None
             if left is not None and right is not None and left.type == "identifier" and self.text(left) in names:
                 item = self.iterated_item(self.evaluate_shallow(right, scope))
                 if item is not None:
                     scope.bindings[self.text(left)] = Binding(value=item)
-            stack.extend(n.named_children)
+            stack += [c for c in n.named_children if c.type in _LOOP_HOLDERS]
 
     def walk_body(self, fn: FunctionInfo, scope: Scope) -> None:
         body = fn.node.child_by_field_name("body")
@@ -1684,21 +1721,36 @@ class PythonAnalyzer(VariableOwners, SyntaxAnalyzer):
         the call runs: the condition of the branch it is in, and the negation of the conditions
         before an ``elif`` or ``else`` (see ``_guard_tests``)."""
         out: list[tuple[str, str, Value | None]] = []
-        p = node.parent
-        while p is not None and p.type not in _GUARD_STOPS:
-            owner = p.parent if p.type == "block" else None
-            if owner is not None and owner.type in ("if_statement", "elif_clause", "else_clause"):
-                top = owner if owner.type == "if_statement" else owner.parent
-                if owner.type != "else_clause":
-                    out += self._guard_tests(owner.child_by_field_name("condition"), scope)
-                if owner.type != "if_statement" and top is not None:  # the conditions before it were false
-                    out += self._negated(top.child_by_field_name("condition"), scope)
-                    for alt in top.children_by_field_name("alternative"):
-                        if alt.id == owner.id:
-                            break
-                        out += self._negated(alt.child_by_field_name("condition"), scope)
-            p = p.parent
+        for holds, cond in self._guard_chain(node.parent):
+            out += self._guard_tests(cond, scope) if holds else self._negated(cond, scope)
         return tuple(out)
+
+    def _guard_chain(self, start: Node | None) -> tuple[tuple[bool, Node | None], ...]:
+        """The conditions of the ifs around ``start`` (itself included), innermost first, each
+        with whether it holds (else it was false): once per block (the calls of a block share
+        what lies outside it; the tree does not change during a file's analysis)."""
+        p = start
+        while p is not None and p.type != "block" and p.type not in _GUARD_STOPS:
+            p = p.parent
+        if p is None or p.type != "block":
+            return ()
+        found = self._guard_chains.get(p.id)
+        if found is not None:
+            return found
+        entries: list[tuple[bool, Node | None]] = []
+        owner = p.parent
+        if owner is not None and owner.type in ("if_statement", "elif_clause", "else_clause"):
+            top = owner if owner.type == "if_statement" else owner.parent
+            if owner.type != "else_clause":
+                entries.append((True, owner.child_by_field_name("condition")))
+            if owner.type != "if_statement" and top is not None:  # the conditions before it were false
+                entries.append((False, top.child_by_field_name("condition")))
+                for alt in top.children_by_field_name("alternative"):
+                    if alt.id == owner.id:
+                        break
+                    entries.append((False, alt.child_by_field_name("condition")))
+        found = self._guard_chains[p.id] = tuple(entries) + self._guard_chain(owner)
+        return found
 
     def _guard_tests(self, cond: Node | None, scope: Scope) -> list[tuple[str, str, Value | None]]:
         """What a condition says of the function's parameters when it is true, as (parameter,
