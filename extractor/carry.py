@@ -16,14 +16,18 @@ that makes it:
   function's call sites (in every file; at most ``CARRY_DEPTH`` hops) bind a parameter the name was
   passed in (``getEntity(Backend.ORDERS, ...)`` → ``run(service, ...)``);
 - at the first call site in a service's file, once the name is an enum constant whose constructor
-  call has one text argument naming exactly one service of the inventory (a name or alias, exactly),
-  the call is a new fact of that service at that site: the library fact's fields, the target that
+  call's text arguments name exactly one service of the inventory (a name or alias, exactly), the
+  call is a new fact of that service at that site: the library fact's fields, the target that
   service (``via: constant``, ``expr``: the constant), and ``through``: the sites from the service's
   call inwards to the library's call (the files read), each with that target.
 
-Nothing else is carried: a name that stays a parameter, a constant of no enum the scan read, a text
-naming no service, a chain that never reaches a service's file. The library's own fact is kept as it
-was. Reads only the files' summaries (``FileSummary.functions``, ``enums``): no file is parsed here.
+A service's own call of that shape (in a function literal passed with such a constant) gets its
+target the same way, in place. Nothing else is carried: a name that stays a parameter, a constant
+of no enum the scan read, a text naming no service or two, a constant passed to a function that
+makes the call without passing it to a call around it (it only tags the call), a chain that never
+reaches a service's file. The library's own fact is kept as it was. A JVM method's overloads share
+a name: a literal's parent is the overload whose lines hold it, a site binds the overload of its
+arity. Reads only the files' summaries (``FileSummary.functions``, ``enums``): no file is parsed here.
 """
 
 from __future__ import annotations
