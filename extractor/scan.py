@@ -175,9 +175,10 @@ def _peek(task: Task, question: str, arg: Any) -> Any:
     """A later pass's question about a file's text (``_ask``), its answer recorded for the scan's
     state (``_PEEKED``: file → (question, argument) → answer): a re-scan after the file changed asks
     again, and when every answer is the same the passes decided as they did (the cut-off holds)."""
+    asked = _asked(question, arg)
     known = _ANSWERED[-1].get(task.rel) if _ANSWERED else None
-    if known is not None and (question, arg) in known:  # the file as it was at the last scan: its answer then
-        answer = known[(question, arg)]
+    if known is not None and asked in known:  # the file as it was at the last scan: its answer then
+        answer = known[asked]
     else:
         _QUIET[0] += 1
         try:
@@ -186,8 +187,26 @@ def _peek(task: Task, question: str, arg: Any) -> Any:
             _QUIET[0] -= 1
         answer = _ask(data, question, arg)
     if _PEEKED and not _QUIET[0]:
-        _PEEKED[-1].setdefault(task.rel, {})[(question, arg)] = answer
+        _PEEKED[-1].setdefault(task.rel, {})[asked] = answer
     return answer
+
+
+def _asked(question: str, arg: Any) -> tuple[str, Any]:
+    """The key a question's answers are recorded under: ``(question, arg)``, the last scan's equal
+    key object when it had one (``_reuse_last``). An argument can be thousands of names (the
+    wrapper pass's); a lookup with an equal key of another object compared them all, for every file
+    (~0.15 s of a re-scan), the same object compares as equal at once. Found once per argument
+    object (``_ASKED``: by id, the object kept so that its id is not reused)."""
+    if not _ASKED:
+        return (question, arg)
+    by_id, last = _ASKED[-1]
+    got = by_id.get((question, id(arg)))
+    if got is not None and got[0] is arg:
+        return got[1]
+    key = (question, arg)
+    key = last.get(key, key)
+    by_id[(question, id(arg))] = (arg, key)
+    return key
 
 
 def _ask(data: bytes | None, question: str, arg: Any) -> Any:
@@ -521,6 +540,7 @@ def scan(
     _PEEKED.append({})
     _LINKED.append(set())
     _ANSWERED.append({})
+    _ASKED.append(({}, {}))
     _DERIVED.append({})
     if executor is not None:
         _EXECUTORS.append(executor)
@@ -533,6 +553,7 @@ def scan(
         _PEEKED.pop()
         _LINKED.pop()
         _ANSWERED.pop()
+        _ASKED.pop()
         _DERIVED.pop()
         if executor is not None:
             _EXECUTORS.pop()
@@ -637,7 +658,7 @@ def _scan(
             if res is not None:
                 results[task.rel] = res
 
-    refs: dict[str, tuple[FileResult, set[str]]] = {}  # each result's references, found once for the 4 rounds
+    refs: dict[str, tuple[FileResult, tuple[Task, ...]]] = {}  # the modules each result's references name, found once for the 4 rounds
     for _ in range(4):  # modules whose constants the facts refer to (re-exports chain)
         deps = [t for t in _dependency_pass(tasks, results, smap, catalog.module_aliases, refs) if t.rel not in failed]
         if not deps:
@@ -651,7 +672,7 @@ def _scan(
                 results[task.rel] = res
                 diagnostics.extend(d for d in res.diagnostics if d.kind != "syntax_error")
 
-    found_before: dict[str, tuple[FileResult, set[str], Any]] = {}  # (what the first round found of each result)
+    found_before: dict[str, tuple[FileResult, frozenset[str], Any]] = {}  # (what the first round found of each result)
     for _ in range(2):  # files calling an in-house wrapper; then those calling a wrapper found among them
         wrapper_callers = [t for t in _wrapper_pass(tasks, results, smap, found_before) if t.rel not in failed]
         if not wrapper_callers:
@@ -680,8 +701,10 @@ def _scan(
                 results[task.rel] = res
 
     summaries = {rel: res.summary for rel, res in results.items() if res.summary is not None}
+    made = {rel: res for rel, res in results.items() if res.summary is not None}  # the result of each summary
+    callees: dict[str, tuple[Any, tuple[str, ...]]] = {}  # (what the earlier rounds found of each summary)
     for _ in range(4):  # files the endpoints' services call into that no rule needed (handler → helper → client)
-        hops = [t for t in _reach_pass(tasks, results, summaries, smap) if t.rel not in failed]
+        hops = [t for t in _reach_pass(tasks, results, summaries, smap, made, callees) if t.rel not in failed]
         if not hops:
             break
         progress.add_total(len(hops))
@@ -690,6 +713,7 @@ def _scan(
                 failed.add(task.rel)
             else:
                 summaries[task.rel] = res.summary
+                made[task.rel] = res
 
     # imported where they are used, not when the CLI imports this module
     from .environment import build_address_book
@@ -764,6 +788,8 @@ _LINKED: list[set[str]] = []  # the languages whose files the running scan asked
 _PEEKED: list[dict[str, dict[tuple[str, Any], Any]]] = []  # the running scan's passes' questions about files' text: file → (question, arg) → answer
 _QUIET = [0]  # > 0: reads are the extraction's (or the cache's hashing), not a pass's
 _ANSWERED: list[dict[str, dict[tuple[str, Any], Any]]] = []  # the last scan's answers (``_PEEKED``) for the files unchanged since
+# the running scan's question keys (``_asked``): (question, id of its argument) → (argument, key); and the last scan's keys (each → itself)
+_ASKED: list[tuple[dict[tuple[str, int], Any], dict[Any, Any]]] = []
 _DERIVED: list[dict[tuple[str, bytes], Any]] = []  # what the passes derive from one file's result (``_derived``), by the key of the cache entry holding it
 
 RETRIED = frozenset({"timeout", "crashed", "internal_error", "too_deep", "unreadable"})
@@ -953,6 +979,8 @@ def _reuse_last(cache: ExtractionCache, inputs: tuple[bytes, dict[str, bytes]]) 
     if isinstance(last, tuple) and len(last) == 3 and isinstance(last[1], dict) and isinstance(last[2], dict):
         digests, peeked = last[1], last[2]
         _ANSWERED[-1].update((rel, asked) for rel, asked in peeked.items() if rel in digests and digests[rel][0] == sources.get(rel))
+        if _ASKED:  # (one object per key in the stored state: the pickle kept them shared)
+            _ASKED[-1][1].update((key, key) for key in {id(key): key for asked in peeked.values() for key in asked}.values())
     derived = cache.get(cache.key("scan derived", state.hex()))
     if isinstance(derived, dict):
         _DERIVED[-1].update(derived)
@@ -960,18 +988,38 @@ def _reuse_last(cache: ExtractionCache, inputs: tuple[bytes, dict[str, bytes]]) 
 
 def _derived(res: FileResult, what: str, keys: Mapping[int, bytes]) -> Any:
     """What a pass derives from one file's result alone (``what``: ``passed_on``, ``link.passed_on``
-    of its summary), kept by the key of the cache entry the result came from (``keys``: id of a
+    of its summary; ``names_called``, ``callees``: ``_DERIVATIONS``), kept by the key of the cache entry the result came from (``keys``: id of a
     result → its entry's key): a scan after a change derives it again only for the changed files."""
-    from . import link
-
     key = keys.get(id(res))
     memo = _DERIVED[-1] if _DERIVED and key is not None else {}
     got = memo.get((what, key)) if key is not None else None
     if got is None:
-        got = getattr(link, what)(res.summary)
+        if what in _DERIVATIONS:
+            local = globals()["_" + what]
+        else:
+            from . import link
+
+            local = getattr(link, what)
+        got = local(res.summary)
         if key is not None:
             memo[(what, key)] = got
     return got
+
+
+def _names_called(summary: Any) -> frozenset[str]:
+    """The names a file's functions call (``CallSite.name``): the wrapper pass's question whether it calls a wrapper."""
+    return frozenset(c.name for fn in summary.functions for c in fn.calls)
+
+
+def _callees(summary: Any) -> tuple[str, ...]:
+    """The qualified callees of a file's calls made outside a same-file function (the reach pass's modules to follow), sorted."""
+    return tuple(
+        sorted({c.callee for fn in summary.functions for c in fn.calls if c.callee and c.local is None} | {c.callee for c in summary.calls if c.callee})
+    )
+
+
+_DERIVATIONS = frozenset({"names_called", "callees"})
+"""What ``_derived`` derives with a function of this module (``_names_called``, ``_callees``)."""
 
 
 def _unread_alike(task: Task, before: list[Diagnostic]) -> bool:
@@ -1087,9 +1135,16 @@ def _refs_of(res: FileResult) -> set[str]:
 
 
 def _dependency_pass(
-    tasks: list[Task], results: dict[str, FileResult], smap: ServiceMap, aliases: dict[str, str], refs: dict[str, tuple[FileResult, set[str]]] | None = None
+    tasks: list[Task],
+    results: dict[str, FileResult],
+    smap: ServiceMap,
+    aliases: dict[str, str],
+    refs: dict[str, tuple[FileResult, tuple[Task, ...]]] | None = None,
 ) -> list[Task]:
-    """Modules of the same service that define a constant a fact refers to, not yet extracted."""
+    """Modules of the same service that define a constant a fact refers to, not yet extracted.
+    ``refs`` (file → its result, the tasks of the modules its references name): what an earlier
+    round found of the same results (the modules a result names do not change between rounds:
+    only which of them are extracted)."""
     by_module: dict[tuple[str, str], Task] = {}
     package_files: dict[tuple[str, str], list[Task]] = {}  # a module of several files (a Go package)
     for task in tasks:
@@ -1100,35 +1155,48 @@ def _dependency_pass(
     wanted: dict[str, Task] = {}
     alias_tasks: dict[tuple[str, str], list[Task]] = {}
     for rel, res in results.items():
-        svc = smap.owner(rel)
-        key = svc.root if svc else "."
         seen = refs.get(rel) if refs is not None else None
         if seen is None or seen[0] is not res:
-            seen = (res, _refs_of(res))
+            seen = (res, tuple(_named_modules(res, smap.owner(rel), aliases, by_module, package_files, alias_tasks).values()))
             if refs is not None:
                 refs[rel] = seen
-        for qual in seen[1]:
-            alias = next((part for prefix, part in aliases.items() if qual.startswith(prefix + ".")), None)
-            if alias is not None:  # django.conf.settings.X: the service's settings modules
-                if (key, alias) not in alias_tasks:
-                    alias_tasks[(key, alias)] = [t for (root, module), t in by_module.items() if root == key and alias in module.split(".")]
-                for task in alias_tasks[(key, alias)]:
-                    if task.rel not in results:
-                        wanted[task.rel] = task
-                continue
-            parts = qual.split(".")
-            for i in range(len(parts) - 1, 0, -1):
-                found = package_files.get((key, ".".join(parts[:i])))
-                if found is not None:
-                    for task in found:
-                        if task.rel not in results:
-                            wanted[task.rel] = task
-                    break
+        for task in seen[1]:
+            if task.rel not in results:
+                wanted[task.rel] = task
     return [dataclasses.replace(t, force=True) for _, t in sorted(wanted.items())]
 
 
+def _named_modules(
+    res: FileResult,
+    svc: Service | None,
+    aliases: dict[str, str],
+    by_module: Mapping[tuple[str, str], Task],
+    package_files: Mapping[tuple[str, str], list[Task]],
+    alias_tasks: dict[tuple[str, str], list[Task]],
+) -> dict[str, Task]:
+    """The tasks of the modules of the result's service that its references name (``_refs_of``):
+    a settings module for an alias's object (``django.conf.settings.X``), else the longest module
+    prefix of the name (all the files of a module of several files)."""
+    key = svc.root if svc else "."
+    out: dict[str, Task] = {}
+    for qual in _refs_of(res):
+        alias = next((part for prefix, part in aliases.items() if qual.startswith(prefix + ".")), None)
+        if alias is not None:  # django.conf.settings.X: the service's settings modules
+            if (key, alias) not in alias_tasks:
+                alias_tasks[(key, alias)] = [t for (root, module), t in by_module.items() if root == key and alias in module.split(".")]
+            out.update((t.rel, t) for t in alias_tasks[(key, alias)])
+            continue
+        parts = qual.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            found = package_files.get((key, ".".join(parts[:i])))
+            if found is not None:
+                out.update((t.rel, t) for t in found)
+                break
+    return out
+
+
 def _wrapper_pass(
-    tasks: list[Task], results: dict[str, FileResult], smap: ServiceMap, memo: dict[str, tuple[FileResult, set[str], Any]] | None = None
+    tasks: list[Task], results: dict[str, FileResult], smap: ServiceMap, memo: dict[str, tuple[FileResult, frozenset[str], Any]] | None = None
 ) -> list[Task]:
     """Python files not extracted yet (no rule needed them) that import a module of their service
     holding an in-house wrapper (a call whose address, method or timeout its function's parameters
@@ -1155,7 +1223,7 @@ def _wrapper_pass(
                 names.setdefault(svc.root, set()).add(module.rpartition(".")[2])
                 called.setdefault(svc.root, set()).update(str(c.value).rpartition(".")[2] for c in map(strip, wraps.items) if isinstance(c, Const))
     outer: dict[str, set[str]] = {}  # file → its wrappers of a wrapper found so far
-    names_called: dict[str, set[str]] = {}  # file → the names its functions call (none in called: no wrapper of a wrapper)
+    names_called: dict[str, frozenset[str]] = {}  # file → the names its functions call (none in called: no wrapper of a wrapper)
     passing: dict[str, dict[str, frozenset[str]]] = {}  # file → its functions → the calls they pass a parameter to
     keys = {id(run.result): run.key for run in _RUNS[-1]} if _RUNS else {}
     for rel, (was, calls_named, passed) in (memo or {}).items():
@@ -1170,7 +1238,7 @@ def _wrapper_pass(
             if svc is None or svc.root not in called or res.summary is None or not res.summary.module:
                 continue
             if (named := names_called.get(rel)) is None:
-                named = names_called[rel] = {c.name for fn in res.summary.functions for c in fn.calls}
+                named = names_called[rel] = _derived(res, "names_called", keys)
             if named.isdisjoint(called[svc.root]):
                 continue
             if (passes := passing.get(rel)) is None:
@@ -1254,10 +1322,19 @@ def _calls_into(callee: str | None, modules: set[str]) -> bool:
     return False
 
 
-def _reach_pass(tasks: list[Task], results: dict[str, FileResult], summaries: Mapping[str, Any], smap: ServiceMap) -> list[Task]:
+def _reach_pass(
+    tasks: list[Task],
+    results: dict[str, FileResult],
+    summaries: Mapping[str, Any],
+    smap: ServiceMap,
+    made: Mapping[str, FileResult] | None = None,
+    memo: dict[str, tuple[Any, tuple[str, ...]]] | None = None,
+) -> list[Task]:
     """Files not extracted yet (no rule needed them) of the modules that the calls of a service
     with endpoints name (``from .scoring import score``, a function of the same Go package): their
-    summaries let the call index follow a handler through them. Only their summaries are kept."""
+    summaries let the call index follow a handler through them. Only their summaries are kept.
+    ``made``: the result of each summary (what it derives is kept by its cache entry: ``_derived``);
+    ``memo`` (file → its summary and callees): what an earlier round found."""
     with_endpoints = {s.root for rel, res in results.items() if (s := smap.owner(rel)) is not None and any(f.kind == "endpoint" for f in res.facts)}
     if not with_endpoints:
         return []
@@ -1267,13 +1344,18 @@ def _reach_pass(tasks: list[Task], results: dict[str, FileResult], summaries: Ma
         if task.module and svc is not None and svc.root in with_endpoints:
             modules.setdefault((svc.root, task.module), []).append(task)
     wanted: dict[str, Task] = {}
+    keys = {id(run.result): run.key for run in _RUNS[-1]} if _RUNS and made else {}
     for rel, summary in summaries.items():
         svc = smap.owner(rel)
         if svc is None or svc.root not in with_endpoints:
             continue
-        for callee in sorted(
-            {c.callee for fn in summary.functions for c in fn.calls if c.callee and c.local is None} | {c.callee for c in summary.calls if c.callee}
-        ):
+        seen = memo.get(rel) if memo is not None else None
+        if seen is None or seen[0] is not summary:
+            res = made.get(rel) if made is not None else None
+            seen = (summary, _derived(res, "callees", keys) if res is not None and res.summary is summary else _callees(summary))
+            if memo is not None:
+                memo[rel] = seen
+        for callee in seen[1]:
             head = callee.replace("().", ".")
             while "." in head:
                 head = head.rpartition(".")[0]

@@ -388,7 +388,7 @@ def test_a_wrappers_call_sites_after_changes_of_either_side(catalog, tmp_path, c
     of fetch (http.py) made by its callers (prices.py, stock.py) follow a change of the caller's
     timeout, of the wrapper's default, a renamed export, a deleted caller; each re-scan equals an
     uncached scan. Files unchanged since the last scan are neither asked again what the passes ask
-    of their text nor derived again (``link.passed_on``) from their results."""
+    of their text nor derived again (``link.passed_on``, ``scan._names_called``) from their results."""
     from extractor import link
     from extractor import scan as scan_module
 
@@ -402,6 +402,8 @@ def test_a_wrappers_call_sites_after_changes_of_either_side(catalog, tmp_path, c
     real_ask, real_passed_on = scan_module._ask, link.passed_on
     monkeypatch.setattr(scan_module, "_ask", lambda data, question, arg: asked.append((question, arg)) or real_ask(data, question, arg))
     monkeypatch.setattr(link, "passed_on", lambda summary: derived.append(summary.module) or real_passed_on(summary))
+    real_names_called = scan_module._names_called
+    monkeypatch.setattr(scan_module, "_names_called", lambda summary: derived.append("names " + summary.module) or real_names_called(summary))
 
     def warm() -> str:
         asked.clear()
@@ -419,11 +421,13 @@ def test_a_wrappers_call_sites_after_changes_of_either_side(catalog, tmp_path, c
     edit(root / "shop/shop/prices.py", "timeout=2", "timeout=6")  # the caller's timeout
     assert through(warm()) == {pricing: 6000, stocking: 4000}
     assert set(counted) == {"shop/shop/prices.py"} and "shop.stock" not in derived
+    assert "names shop.prices" in derived and "names shop.stock" not in derived  # the changed file's names called, derived again; the others' kept
     edit(root / "shop/shop/http.py", "timeout=4", "timeout=9")  # the wrapper's default: stock.py's site takes it
     assert through(warm()) == {pricing: 6000, stocking: 9000}
     assert set(counted) == {"shop/shop/http.py"}
     assert not asked  # stock.py and prices.py unchanged: the wrapper pass's questions about their text answered from the record
     assert "shop.stock" not in derived and "shop.prices" not in derived
+    assert not {"names shop.stock", "names shop.prices"} & set(derived)
     edit(root / "shop/shop/http.py", "def fetch(", "def get_url(")  # a renamed export: its callers no longer call it
     assert through(warm()) == {}
     edit(root / "shop/shop/prices.py", "import fetch", "import get_url")
