@@ -187,6 +187,11 @@ def linked_modules(root: Any, module: str, suffix: str = ".java") -> tuple[str, 
     for src in found.get("=" + module, ()):
         out.extend(m for m in found.get(f"+{src}{stem}", ()) if m != module and m not in out)
     out.extend(m for m in found.get("^" + module, ()) if m not in out)  # the classes it uses: their methods' signatures ($$ret., $$fn.)
+    if suffix == ".kt":  # a Kotlin package: the Java classes extending one of its types ($$extends.)
+        java = _bean_modules(str(root), ".java")
+        head = "<" + module + "."
+        for key in sorted(k for k in java if k.startswith(head) and "." not in k[len(head) :]):
+            out.extend(m for m in java[key] if m not in out)
     out.extend(m for m in found.get("<" + module, ()) if m != module and m not in out)  # the classes extending its own ($$extends.)
     for sup in found.get(">" + module, ()):  # and those implementing a type of the scan it extends ($$implemented.: a fallback bean)
         if "=" + sup in found:
