@@ -136,19 +136,34 @@ def is_logging(qual: str, loggers: Iterable[str] = DEFAULT_LOGGERS) -> bool:
     return False
 
 
-def descend(node: Node | None, skip: Callable[[Node], bool] = lambda c: False, stop: Callable[[Node], bool] = lambda n: False) -> Iterator[Node]:
-    """``node`` and the nodes below it, depth first in source order: a child for which ``skip`` holds is
-    left out with everything below it; below a node (other than ``node``) for which ``stop`` holds,
-    nothing is visited."""
+def descend(
+    node: Node | None,
+    skip: Callable[[Node], bool] | None = None,
+    stop: Callable[[Node], bool] | None = None,
+    skip_types: frozenset[str] = frozenset(),
+    stop_types: frozenset[str] = frozenset(),
+) -> Iterator[Node]:
+    """``node`` and the nodes below it, depth first in source order: a child for which ``skip`` holds,
+    or whose type is one of ``skip_types``, is left out with everything below it; below a node
+    (other than ``node``) for which ``stop`` holds, or whose type is one of ``stop_types``, nothing
+    is visited."""
     if node is None:
         return
     stack = [node]
+    pop = stack.pop
     while stack:
-        n = stack.pop()
+        n = pop()
         yield n
-        if n is not node and stop(n):
+        if n is not node and ((stop is not None and stop(n)) or (stop_types and n.type in stop_types)):
             continue
-        stack.extend(c for c in reversed(n.named_children) if not skip(c))
+        kids = n.named_children  # a fresh list
+        if kids:
+            kids.reverse()
+            if skip is not None:
+                kids = [c for c in kids if not skip(c)]
+            if skip_types:
+                kids = [c for c in kids if c.type not in skip_types]
+            stack += kids
 
 
 class RetryLoopEvents:
@@ -203,7 +218,9 @@ class TsRetryLoops(RetryLoopEvents):
     # ------------------------------------------------------------------ walking helpers
     @staticmethod
     def _descend(an: Any, node: Node | None, into_functions: bool = False, into_loops: bool = True) -> Iterator[Node]:
-        return descend(node, skip=lambda c: (not into_functions and c.type in an.FUNCTION_TYPES) or (not into_loops and c.type in an.LOOP_TYPES))
+        if into_functions:
+            return descend(node, skip_types=frozenset() if into_loops else an.LOOP_TYPES)
+        return descend(node, skip_types=an.FUNCTION_TYPES if into_loops else an.FUNCTION_TYPES | an.LOOP_TYPES)
 
     def _calls(self, an: Any, node: Node | None, into_functions: bool = False) -> list[Node]:
         return [n for n in self._descend(an, node, into_functions) if n.type in an.CALL_TYPES]

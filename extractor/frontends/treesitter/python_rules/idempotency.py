@@ -80,7 +80,7 @@ class Found:
 
 def _walk(node: Node | None) -> Iterator[Node]:
     """Nodes of an expression or statement, not into nested functions, classes or lambdas."""
-    return descend(node, stop=lambda n: n.type in _NESTED)
+    return descend(node, stop_types=_NESTED)
 
 
 def _exits(block: Node | None) -> bool:
@@ -142,7 +142,12 @@ class IdempotencyKeys:
             folded = b" " + source.translate(_FOLD) + b" "
             self._folded = (source, folded)
         find = folded.find
-        return source.find(self._header_word, start, end) >= 0 or any(find(w, start, end + 2) >= 0 for w in _HINT_WORDS)
+        if source.find(self._header_word, start, end) >= 0:
+            return True
+        for w in _HINT_WORDS:
+            if find(w, start, end + 2) >= 0:
+                return True
+        return False
 
     def body_hint(self, an: Any, body: Node | None) -> bool:
         """A call of a store method or a subscript keyed by something id-like, or a key read into a
