@@ -501,7 +501,15 @@ def survey(inv: Inventory, config: Config) -> tuple[list[Service], list[Folder]]
         verdicts = {r: ("service", f"services = {list(config.services)} ({config.source})") for r in roots}
     else:
         mounted = _compose_proxies(composed, inv)
-        every = [m for ms in [*build_modes(root, composed, inv.files).values(), *mounted_modes(composed, inv.files).values()] for m in ms]
+        every = [
+            m
+            for ms in [
+                *build_modes(root, composed, inv.files).values(),
+                *mounted_modes(composed, inv.files).values(),
+                *dockerfile_programs(root, composed, inv.files).values(),
+            ]
+            for m in ms
+        ]
         modes = {m.root: m for m in every}
         for m in every:  # one build run as several services: the build is none of them, each mode's folder is one
             verdicts[m.build] = ("build", _build_reason(m.build, [n for n in every if n.build == m.build]))
@@ -645,6 +653,8 @@ class ComposeService:
     paths: tuple[str, ...]  # repository paths it builds from or mounts (``./gateways/envoy/web:/etc/envoy``)
     command: tuple[str, ...] = ()  # the words of its ``entrypoint:`` then its ``command:``
     workdir: str | None = None  # the repository folder its ``working_dir:`` lies in through a bind mount (``compose_workdir``)
+    dockerfile: str | None = None  # the repository path of the Dockerfile it builds with (``build.dockerfile``, else ``Dockerfile``)
+    context: str | None = None  # the repository folder of its build context
 
 
 def compose_services(root: Path, files: Iterable[str]) -> list[ComposeService]:
@@ -680,9 +690,22 @@ def compose_services(root: Path, files: Iterable[str]) -> list[ComposeService]:
                         tuple(join_path(base, p) for p in paths if isinstance(p, str) and p.startswith(".")),
                         tuple(_words(spec.get("entrypoint")) + _words(spec.get("command"))),
                         compose_workdir(base, spec),
+                        _compose_dockerfile(base, spec),
+                        join_path(base, context) if isinstance(context, str) and "$" not in context else None,
                     )
                 )
     return out
+
+
+def _compose_dockerfile(base: str, spec: dict[str, Any]) -> str | None:
+    """The repository path of the Dockerfile a Compose service builds with: ``build.dockerfile``
+    inside its context, else the context's ``Dockerfile``; None without a build or with a variable."""
+    build = spec.get("build")
+    context = build.get("context") if isinstance(build, dict) else build
+    dockerfile = build.get("dockerfile", "Dockerfile") if isinstance(build, dict) else "Dockerfile"
+    if not isinstance(context, str) or not isinstance(dockerfile, str) or "$" in context + dockerfile or dockerfile.startswith("/"):
+        return None
+    return join_path(join_path(base, context), dockerfile)
 
 
 def _words(command: Any) -> list[str]:
@@ -863,6 +886,73 @@ def build_modes(root: Path, composed: list[ComposeService], files: list[str]) ->
                 modes.append(BuildMode(c.name, build, arg, own[0], where, table is programs))
         if len(modes) >= 2 and len({m.root for m in modes}) == len(modes):
             out[build] = modes
+    return out
+
+
+_GO_BUILD = re.compile(r"\bgo\s+(?:build|install)\b")
+
+
+def dockerfile_programs(root: Path, composed: list[ComposeService], files: list[str]) -> dict[str, list[BuildMode]]:
+    """One Go module whose programs each Compose service builds with its own Dockerfile (``dockerfile:
+    ./docker/Dockerfile-counter`` running ``go build -o /bin/app ./cmd/counter``, no ``command:``):
+    the module's folder → a mode per Compose service. The service's code is the folders the
+    program's package reaches through the module's imports (transitively) and no other program
+    reaches: their common folder (``internal/counter`` for ``cmd/counter/config`` aside and
+    ``internal/counter/app``, ``.../infras``), which must hold no other program's folder; the
+    program's own folder when it reaches nothing of its own outside it. Kept when two or more
+    services build different programs of the module and their code folders differ."""
+    by_context: dict[str, list[tuple[ComposeService, str, str]]] = {}
+    for c in composed:
+        if c.dockerfile is None or c.command:
+            continue
+        text = _read(root, c.dockerfile).replace("\\\n", " ")
+        targets: set[tuple[str, int]] = set()
+        for number, line in enumerate(text.splitlines(), 1):
+            if _GO_BUILD.search(line):
+                targets |= {(w.removeprefix("./").rstrip("/"), number) for w in line.split() if w.startswith("./") and "..." not in w and "$" not in w}
+        if len({t for t, _ in targets}) != 1:
+            continue
+        target, number = min(targets)
+        context = c.context
+        if context is None:
+            continue
+        by_context.setdefault(context, []).append((c, join_path(context, target), f"{c.dockerfile}:{number}"))
+    out: dict[str, list[BuildMode]] = {}
+    for context, group in sorted(by_context.items()):
+        programs = sorted({p for _, p, _ in group})
+        module = _GO_MODULE.search(_read(root, "go.mod" if context == "." else f"{context}/go.mod"))
+        if len(programs) < 2 or module is None:
+            continue
+        prefix = "" if context == "." else context + "/"
+        module_prefix = module.group(1) + "/"
+        go_files: dict[str, list[str]] = {}
+        for rel in files:
+            if rel.endswith(".go") and not rel.endswith("_test.go") and rel.startswith(prefix):
+                go_files.setdefault(_parent(rel), []).append(rel)
+        deps: dict[str, set[str]] = {}
+        for folder, rels in go_files.items():
+            paths = {p for rel in rels for p in _go_imports(_read(root, rel)).values() if p.startswith(module_prefix)}
+            deps[folder] = {prefix + p[len(module_prefix) :] for p in paths} & set(go_files)
+        reach: dict[str, set[str]] = {}
+        for program in programs:
+            seen, todo = {program}, [program]
+            while todo:
+                for d in deps.get(todo.pop(), set()) - seen:
+                    seen.add(d)
+                    todo.append(d)
+            reach[program] = seen
+        modes: list[BuildMode] = []
+        for c, program, where in sorted(group, key=lambda g: g[0].name):
+            if program not in go_files:
+                continue
+            others = set().union(*(r for q, r in reach.items() if q != program))
+            own = {f for f in reach[program] - others if f != program and not f.startswith(program + "/")}
+            code = os.path.commonpath(sorted(own)) if own else program
+            if code in ("", ".", context) or any(f == code or f.startswith(code + "/") for f in others):
+                continue
+            modes.append(BuildMode(c.name, context, program.rsplit("/", 1)[-1], code, where, program=True))
+        if len(modes) >= 2 and len({m.root for m in modes}) == len(modes):
+            out[context] = modes
     return out
 
 
