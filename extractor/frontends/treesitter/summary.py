@@ -11,6 +11,7 @@ is measured by ``bench/summary_overhead.py``.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -179,6 +180,7 @@ class SummaryRecorder:
         seen.add(nid)
         self._count += 1
         local_q = None
+        table: list[str] = []  # a function taken from a mapping of functions: a call of each
         if isinstance(local, FunctionValue):  # a same-file function
             local_q = local.fn.qualname
             qual = self.qualify(local_q)
@@ -190,6 +192,8 @@ class SummaryRecorder:
             qual = self._declared_receiver(an, site.func, scope, attr)
         elif qual is None and site.func is not None and site.func.type in an.IDENTIFIER_TYPES:
             qual = self._getattr_callee(an, site.func, scope)
+            if qual is None and self.language == "python":
+                table = self._mapping_callees(an, site.func, scope)
         passed: list[str] = []
         arg = self._arg
         # a function of the file or of its package (a wrapper, maybe): a local name passed to it is evaluated
@@ -213,15 +217,69 @@ class SummaryRecorder:
             tuple(r.key for r in an.policies.stack if r.file in ("", self.path)) if an.policies.stack else (),
             guards,
         )
+        sites = [cs, *(dataclasses.replace(cs, callee=q, name=q.rpartition(".")[2]) for q in table)]
         fn = scope.function if scope is not None else None
         if fn is None:
-            self._top_calls.append(cs)
+            self._top_calls.extend(sites)
             return
         last, rec = self._last
         if fn is not last or rec is None:
             rec = self._fn(fn)
             self._last = (fn, rec)
-        rec.calls.append(cs)
+        rec.calls.extend(sites)
+
+    def _mapping_callees(self, an: Evaluator, func: Node, scope: Scope) -> list[str]:
+        """``handler = HANDLERS[kind]; handler(...)`` (or ``HANDLERS.get(kind)``), the mapping a dict
+        literal bound to a name or returned by a same-file function (``get_event_map()[event]``):
+        the functions its values name, resolved (imports, same-file functions); else none."""
+        b = scope.lookup(an.text(func))
+        expr = b.expr if b is not None else None
+        at = (b.scope or scope) if b is not None else scope
+        container = None
+        if expr is not None and expr.type == "subscript":
+            container = expr.child_by_field_name("value")
+        elif expr is not None and expr.type in an.CALL_TYPES:
+            site = an.site(expr, at)
+            parts = an.member_parts(site.func) if site is not None and site.func is not None else None
+            container = parts[0] if parts is not None and parts[1] == "get" else None
+        found = self._dict_literal(an, container, at) if container is not None else None
+        if found is None:
+            return []
+        node, where = found
+        out: list[str] = []
+        for pair in node.named_children:
+            value = pair.child_by_field_name("value") if pair.type == "pair" else None
+            if value is None or value.type not in ("identifier", "attribute"):
+                return []  # a value that is no name: not a table of functions
+            qual, _, _, local = an.callee(value, where)
+            if isinstance(local, FunctionValue):
+                qual = self.qualify(local.fn.qualname)
+            if qual is None or qual.startswith("?."):
+                return []
+            out.append(qual)
+        return sorted(set(out))
+
+    def _dict_literal(self, an: Evaluator, node: Node, scope: Scope, depth: int = 0) -> tuple[Node, Scope] | None:
+        """The dict literal a name or a same-file function's call stands for, with its scope."""
+        if node.type == "dictionary":
+            return node, scope
+        if depth > 1:
+            return None
+        if node.type in an.IDENTIFIER_TYPES:
+            b = scope.lookup(an.text(node))
+            if b is None or b.expr is None or b.previous is not None:  # rebound: not one known mapping
+                return None
+            return self._dict_literal(an, b.expr, b.scope or scope, depth + 1)
+        if node.type in an.CALL_TYPES:
+            site = an.site(node, scope)
+            local = an.callee(site.func, scope)[3] if site is not None and site.func is not None and not site.args else None
+            if not isinstance(local, FunctionValue):
+                return None
+            body = local.fn.node.child_by_field_name("body")
+            returns = [r for r in (body.named_children if body is not None else ()) if r.type == "return_statement"]
+            if len(returns) == 1 and returns[0].named_children and returns[0].named_children[0].type == "dictionary":
+                return returns[0].named_children[0], local.fn.scope
+        return None
 
     def _splats(self, an: Evaluator, node: Node, scope: Scope) -> tuple[tuple[str, Value], ...]:
         """A Python call's ``**x`` arguments as ``("**", value)``: a dict built in the file (a local
