@@ -627,8 +627,9 @@ def _scan(
             diagnostics.extend(res.diagnostics)
             results[task.rel] = res
     second = [t for t in _second_pass(tasks, results, smap, known) + _package_pass(tasks, results, smap) if t.rel not in failed]
-    progress.add_total(len(second))
-    for task, (res, _diag, lines) in zip(second, _run_tasks(second, compiled, jobs, catalog, selected, cache)):
+    run = _changing(second, results)  # (a file whose result would not change keeps it)
+    progress.add_total(len(run))
+    for task, (res, _diag, lines) in zip(run, _run_tasks(run, compiled, jobs, catalog, selected, cache)):
         if res is not None:
             if task.rel not in results:
                 parsed_lines += lines
@@ -653,8 +654,9 @@ def _scan(
     third = second
     for _ in range(3):
         third = [t for t in _second_pass(tasks, results, smap, known) if t.rel not in failed] if third else []
-        progress.add_total(len(third))
-        for task, (res, _diag, _lines) in zip(third, _run_tasks(third, compiled, jobs, catalog, selected, cache)):
+        run = _changing(third, results)
+        progress.add_total(len(run))
+        for task, (res, _diag, _lines) in zip(run, _run_tasks(run, compiled, jobs, catalog, selected, cache)):
             if res is not None:
                 results[task.rel] = res
 
@@ -1364,6 +1366,27 @@ def _reach_pass(
                     wanted.update((t.rel, t) for t in found if t.rel not in summaries)
                     break
     return [dataclasses.replace(t, force=True) for _, t in sorted(wanted.items())]
+
+
+def _changing(tasks: list[Task], results: Mapping[str, FileResult]) -> list[Task]:
+    """Of the files to extract again with objects of other files (``Task.imported``), those whose
+    result could change. Extraction is a pure function of the file and of what it looks up: a file
+    extracted before whose analysis found under every name it looked up (``FileResult.asked``)
+    what the task gives under it would give the same result, so it keeps its result. On the bench
+    corpus that is 63 of the second pass's 64 re-extractions of a file the first pass extracted."""
+    out = []
+    for task in tasks:
+        res = results.get(task.rel)
+        if res is None or res.asked is None:
+            out.append(task)
+            continue
+        now = dict(task.imported)
+        for name, found in res.asked:
+            given = now.get(name)
+            if given is not found and (given is None or found is None or encode_plain(given) != encode_plain(found)):
+                out.append(task)
+                break
+    return out
 
 
 def _module_name(language: str, root: Path, rel: str) -> str:

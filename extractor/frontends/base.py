@@ -64,6 +64,10 @@ class FileResult:
     lines: int = 0
     parsed: bool = False
     summary: FileSummary | None = None  # functions, their calls and facts, for the link stage's call index
+    # the names under which the analysis looked for objects of other files (``imported_objects``), sorted,
+    # each with what it found (None: nothing); None: not recorded. Extracted again with objects that
+    # are the same under these names, the file gives this result (the scan's second pass keeps it)
+    asked: tuple[tuple[str, Value | None], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import gc
 import importlib
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -270,11 +270,14 @@ class TreeSitterFrontend:
         if paused:
             gc.disable()
         try:
-            analyzer = self._analyzer(compiled, path, source, tree, module, _query_for(grammar), imported_objects)
+            given = _Given(imported_objects or {})
+            analyzer = self._analyzer(compiled, path, source, tree, module, _query_for(grammar), given)
             try:
-                return analyzer.run()
+                result = analyzer.run()
             finally:
                 analyzer.release()
+            result.asked = None if given.every else tuple((name, imported_objects.get(name) if imported_objects else None) for name in sorted(given.names))
+            return result
         finally:
             if paused:
                 gc.enable()
@@ -293,6 +296,45 @@ class TreeSitterFrontend:
             out.append(Comment(line=line, text=_comment_text(source[node.start_byte : node.end_byte].decode("utf-8", "replace")), own_line=own))
         out.sort(key=lambda c: c.line)
         return out
+
+
+class _Given(Mapping[str, Value]):
+    """The objects of other files an analysis is given (``imported_objects``), recording the names it
+    looks up (``names``; ``every``: it went through all of them, or counted them): the scan
+    re-extracts a file given other objects only when one of them differs under a name its
+    extraction looked up (``FileResult.asked``). Every other way of reading a mapping goes through
+    these methods. Always true, so that an analysis given none looks them up as one given some
+    does (finding none)."""
+
+    __slots__ = ("given", "names", "every")
+
+    def __init__(self, given: Mapping[str, Value]) -> None:
+        self.given = given
+        self.names: set[str] = set()
+        self.every = False
+
+    def __bool__(self) -> bool:
+        return True
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.names.add(key)
+        return self.given.get(key, default)
+
+    def __getitem__(self, key: str) -> Value:
+        self.names.add(key)
+        return self.given[key]
+
+    def __contains__(self, key: object) -> bool:
+        self.names.add(key)  # type: ignore[arg-type]
+        return key in self.given
+
+    def __iter__(self) -> Iterator[str]:
+        self.every = True
+        return iter(self.given)
+
+    def __len__(self) -> int:
+        self.every = True
+        return len(self.given)
 
 
 def _comment_text(raw: str) -> str:
