@@ -176,6 +176,9 @@ def _peek(task: Task, question: str, arg: Any) -> Any:
     state (``_PEEKED``: file → (question, argument) → answer): a re-scan after the file changed asks
     again, and when every answer is the same the passes decided as they did (the cut-off holds)."""
     asked = _asked(question, arg)
+    before = _PEEKED[-1].get(task.rel) if _PEEKED else None
+    if before is not None and asked in before:  # asked before in this scan (a later round of a pass)
+        return before[asked]
     known = _ANSWERED[-1].get(task.rel) if _ANSWERED else None
     if known is not None and asked in known:  # the file as it was at the last scan: its answer then
         answer = known[asked]
