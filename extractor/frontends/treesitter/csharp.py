@@ -44,10 +44,10 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ...durations import LIBRARY_DEFAULT
-from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip
+from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, Value, fold, simplify_concat, strip
 from .csharp_project import project_path, words_of  # noqa: F401  (the LanguageSpec's hooks; light to import)
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
-from .policies import CALL_KINDS, LINK_FIELD, origin_ref
+from .policies import CALL_KINDS, LINK_FIELD, exported_refs, policy_export
 from .syntax import SyntaxAnalyzer, node_types, option_names
 from .tables import syntax_tables
 
@@ -412,9 +412,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             if fn.cls is None or fn.cls.node.type != "interface_declaration":
                 continue
             facts = [f for f in self.policies.facts_in_function.get(fn.qualname, ()) if f.kind in CALL_KINDS]
-            given = self._wanted_registration(f"{_COVERS}{fn.cls.name}.{fn.name}") if facts else None
-            marks = strip(given.capture("_policy")) if given is not None and given.capture("_policy") is not None else None
-            refs = [r for m in (marks.items if isinstance(marks, Seq) else ()) if isinstance(m, Obj) and (r := origin_ref(m.origin)) is not None]
+            refs = exported_refs(self._wanted_registration(f"{_COVERS}{fn.cls.name}.{fn.name}")) if facts else []
             for fact in facts if refs else ():
                 links = fact.fields.setdefault(LINK_FIELD, [])
                 links.extend(r for r in refs if r not in links)
@@ -468,9 +466,7 @@ class CSharpAnalyzer(SyntaxAnalyzer):
             for i in range(len(site.args)):
                 arg = self.find_arg(site, i, None)
                 if arg is not None and arg.type in self.FUNCTION_TYPES:
-                    given = self._wanted_registration(f"{_RUNS}{i}.{tname}.{parts[1]}")
-                    marks = strip(given.capture("_policy")) if given is not None and given.capture("_policy") is not None else None
-                    refs = [r for m in (marks.items if isinstance(marks, Seq) else ()) if isinstance(m, Obj) and (r := origin_ref(m.origin)) is not None]
+                    refs = exported_refs(self._wanted_registration(f"{_RUNS}{i}.{tname}.{parts[1]}"))
                     if refs:
                         known = self._literal_policies.setdefault(arg.id, [])
                         known.extend(r for r in refs if r not in known)
@@ -485,21 +481,17 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         """This file's methods running a delegate parameter under a policy (``$$runs.``) and the
         policies its calls of other files' interface methods are made under (``$$covers.``), for the
         files of the project (``match_call``, ``covered_elsewhere``)."""
-
-        def policies(refs: list[Any]) -> Obj:
-            return Obj("$policies", (("_policy", Seq(tuple(Obj("$policy", (), "", f"{r.file or self.path}#{r.key}") for r in refs))),))
-
         for (function, index), refs in sorted(self.policies.param_runs.items()):
             fn = next((f for f in self._functions if f.qualname == function and f.cls is not None), None)
             if fn is not None and fn.cls is not None and refs:
-                self.result.exports.setdefault(f"{_RUNS}{index}.{fn.cls.name}.{fn.name}", policies(refs))
+                self.result.exports.setdefault(f"{_RUNS}{index}.{fn.cls.name}.{fn.name}", policy_export(refs, self.path))
         for ref, functions in self.policies.calls_in_scope.items():
             for function in sorted(functions):
                 for called in self._calls_by_function.get(function, ()):
                     known = self._covered_calls.setdefault(called, [])
                     known.append(ref) if ref not in known else None
         for called, refs in sorted(self._covered_calls.items()):
-            self.result.exports.setdefault(f"{_COVERS}{called}", policies(refs))
+            self.result.exports.setdefault(f"{_COVERS}{called}", policy_export(refs, self.path))
 
     # ================================================================ functions
     def _declare_local_function(self, node: Node, scope: Scope, prefix: str) -> FunctionInfo:

@@ -53,8 +53,8 @@ from ...environment.svcconfig import config_ref
 from ...values import Call, Concat, Const, Dynamic, Env, Map, Named, Obj, Ref, Seq, Value, fold, simplify_concat, strip, walk
 from .engine import Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .java_package import module_path, words_of
-from .policies import POLICY_KINDS
-from .syntax import MemberOf, SyntaxAnalyzer, option_names
+from .policies import POLICY_KINDS, exported_marks, policy_export, policy_mark
+from .syntax import DECLARED, EXTENDS, MemberOf, SyntaxAnalyzer, option_names
 from .tables import syntax_tables
 
 if TYPE_CHECKING:
@@ -93,9 +93,7 @@ FUNCTIONAL_INPUTS = {
 }
 RETURNS = "$$ret."  # export: a method's declared return type, when the rules track it ($$ret.<class>.<method>)
 LAMBDA_TYPES = "$$fn."  # export: a functional-interface parameter's input types ($$fn.<arity>.<index>.<class>.<method>)
-EXTENDS = "$$extends."  # export: the object a class's annotation makes, for an interface of another file it extends ($$extends.<interface>)
 IMPLEMENTED = "$$implemented."  # export: the policies a class's annotation gives the calls of an interface it implements ($$implemented.<interface>)
-DECLARED = "_declared"  # (its capture: the methods the class declares again with annotations of its own)
 CLASS_NODES = frozenset({"class_declaration", "interface_declaration", "enum_declaration", "record_declaration", "annotation_type_declaration"})
 FUNCTION_NODES = frozenset({"method_declaration", "constructor_declaration", "compact_constructor_declaration", "lambda_expression", "static_initializer"})
 
@@ -784,7 +782,7 @@ class JavaAnalyzer(SyntaxAnalyzer):
         own = self.annotations(fn.node, fn.scope)
         if fn.node.type != "method_declaration" or fn.cls is None:
             return own
-        if self.overridden(fn):
+        if self.redeclared(fn):
             return []
         return own + self.class_policy_annotations(fn.cls, {self.callee(s.func, fn.scope)[0] for s in own if s.func is not None})
 
@@ -804,23 +802,15 @@ class JavaAnalyzer(SyntaxAnalyzer):
 
     # ---------------------------------------------------------------- receivers inherited by the interfaces a class extends
     def class_receiver(self, cls: ClassInfo) -> Obj | None:
-        """A class annotation's object (``@Controller("v1")``); for an interface without one, the
-        object of one of the rules' ``options: inherited_receivers`` types that a class or interface
-        of another file extending it declares (``@Client(id = "payment") interface PaymentClient
-        extends PaymentOperations {}``: ``PaymentOperations``' annotated methods are that client's
-        calls), through that file's export ``$$extends.<this interface>`` (``export_inherited``)."""
+        """A class annotation's object (``@Controller("v1")``), with the policies of its fallback beans
+        (``implemented_policies``); for an interface without one, the object a client of another file
+        extending it gives it (``inherited_receiver``, this file's ``export_inherited``)."""
         if cls.node.id in self._class_receivers:
             return self._class_receivers[cls.node.id]
         found = super().class_receiver(cls)
-        kinds = option_names(self.index, "inherited_receivers")
-        if found is not None and found.type in kinds and self.module_name:
+        if found is not None and found.type in option_names(self.index, "inherited_receivers") and self.module_name:
             self._class_receivers[cls.node.id] = found = self.implemented_policies(cls, found)
-        if found is not None or cls.node.type != "interface_declaration" or not self.module_name or not kinds:
-            return found
-        given = self._wanted_registration(f"{EXTENDS}{self.package}.{cls.qualname}" if self.package else f"{EXTENDS}{cls.qualname}")
-        if given is not None and given.type in kinds:
-            self._class_receivers[cls.node.id] = found = given
-        return found
+        return found if found is not None else self.inherited_receiver(cls)
 
     def implemented_policies(self, cls: ClassInfo, receiver: Obj) -> Obj:
         """A client's object (``class_receiver``) carrying the policies of the classes of other files
@@ -830,21 +820,14 @@ class JavaAnalyzer(SyntaxAnalyzer):
         if not option_names(self.index, "implemented_policies"):
             return receiver
         own = f"{self.package}.{cls.qualname}" if self.package else cls.qualname
-        for qual in [own] + [b for b in self.class_bases(cls) if "." in b and self.own_class(b) is None]:
-            given = self._wanted_registration(f"{IMPLEMENTED}{qual}")
-            marks = strip(given.capture("_policy")) if given is not None and given.capture("_policy") is not None else None
-            for mark in marks.items if isinstance(marks, Seq) else (marks,) if isinstance(marks, Obj) else ():
+        for qual in [own, *self.foreign_bases(cls)]:
+            for mark in exported_marks(self._wanted_registration(f"{IMPLEMENTED}{qual}")):
                 receiver = self.with_capture(receiver, "_policy", mark, append=True)
         return receiver
 
-    def overridden(self, fn: FunctionInfo) -> bool:
-        """A method of an interface that received its object from a sub-interface (``class_receiver``)
-        which declares the method again with annotations the rules know: the sub-interface's count."""
-        if fn.cls is None or fn.cls.node.type != "interface_declaration" or not option_names(self.index, "inherited_receivers"):
-            return False
-        given = self.class_receiver(fn.cls)
-        declared = strip(given.capture(DECLARED)) if given is not None and given.capture(DECLARED) is not None else None
-        return isinstance(declared, Seq) and Const(fn.name) in declared.items
+    def foreign_bases(self, cls: ClassInfo) -> list[str]:
+        """The qualified types of other files a class extends or implements."""
+        return [b for b in self.class_bases(cls) if "." in b and self.own_class(b) is None]
 
     def export_inherited(self) -> None:
         """A class or interface whose annotation makes an object of the rules' ``options:
@@ -864,20 +847,18 @@ class JavaAnalyzer(SyntaxAnalyzer):
             ):
                 continue
             refs = self.class_policy_refs(cls)
-            policy = Obj("$policies", (("_policy", Seq(tuple(Obj("$policy", (), "", f"{r.file or self.path}#{r.key}") for r in refs))),), cls.name)
-            for base in self.class_bases(cls):
-                if refs and "." in base and self.own_class(base) is None:
-                    self.result.exports.setdefault(f"{IMPLEMENTED}{base}", policy)
+            for base in self.foreign_bases(cls) if refs else ():
+                self.result.exports.setdefault(f"{IMPLEMENTED}{base}", policy_export(refs, self.path, cls.name))
         kinds = option_names(self.index, "inherited_receivers")
         for cls in list(self._classes.values()) if kinds else ():
             receiver = self.class_receiver(cls) if cls.node.type in ("interface_declaration", "class_declaration") else None
             if receiver is None or receiver.type not in kinds:
                 continue
-            supers = [b for b in self.class_bases(cls) if "." in b and self.own_class(b) is None]
+            supers = self.foreign_bases(cls)
             if not supers:
                 continue
             for ref in self.class_policy_refs(cls):
-                receiver = self.with_capture(receiver, "_policy", Obj("$policy", (), "", f"{ref.file or self.path}#{ref.key}"), append=True)
+                receiver = self.with_capture(receiver, "_policy", policy_mark(ref, self.path), append=True)
             own = sorted(
                 fn.name
                 for fn in cls.methods.values()

@@ -367,12 +367,7 @@ class KotlinAnalyzer(SyntaxAnalyzer):
     def decorators(self, fn: FunctionInfo) -> list[Site]:
         if fn.node.type != "function_declaration":
             return []
-        if fn.cls is not None and option_names(self.index, "inherited_receivers"):  # re-declared by the Java client: its own count
-            given = self.class_receiver(fn.cls)
-            declared = strip(given.capture("_declared")) if given is not None and given.capture("_declared") is not None else None
-            if isinstance(declared, Seq) and Const(fn.name) in declared.items:
-                return []
-        return self.annotations(fn.node)
+        return [] if self.redeclared(fn) else self.annotations(fn.node)  # re-declared by the Java client: its own count
 
     def return_type(self, fn: FunctionInfo) -> Node | None:
         """``fun f(): T``: the type after the parameters."""
@@ -389,19 +384,15 @@ class KotlinAnalyzer(SyntaxAnalyzer):
 
     def class_receiver(self, cls: ClassInfo) -> Obj | None:
         """A class annotation's object; for an interface without one, the object a Java class or
-        interface extending it gives it (``java.py``'s ``$$extends.<interface>``: a Micronaut
-        ``@Client`` interface extending an API module's Kotlin interface)."""
+        interface extending it gives it (``inherited_receiver``: a Micronaut ``@Client`` interface
+        extending an API module's Kotlin interface)."""
         if cls.node.id in self._class_receivers:
             return self._class_receivers[cls.node.id]
         found = super().class_receiver(cls)
-        kinds = option_names(self.index, "inherited_receivers")
-        if found is not None or not kinds or not self.module_name or not any(c.type == "interface" for c in cls.node.children):
-            return found
-        qual = f"{self.package}.{cls.qualname}" if self.package else cls.qualname
-        given = self._wanted_registration(f"$$extends.{qual}")
-        if given is not None and given.type in kinds:
-            self._class_receivers[cls.node.id] = found = given
-        return found
+        return found if found is not None else self.inherited_receiver(cls)
+
+    def is_interface(self, cls: ClassInfo) -> bool:
+        return any(c.type == "interface" for c in cls.node.children)
 
     # ---------------------------------------------------------------- members of same-file classes
     def collect_members(self, cls: ClassInfo) -> None:

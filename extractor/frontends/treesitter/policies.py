@@ -15,12 +15,12 @@ Only breakers defined in the same file get it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ...facts import FactRef
-from ...values import Const, Obj, walk
+from ...values import Const, Obj, Seq, strip, walk
 from ..base import RawFact
 
 POLICY_KINDS = frozenset({"retry_policy", "circuit_breaker"})
@@ -35,6 +35,31 @@ def origin_ref(origin: str) -> FactRef | None:
     if not sep or not key.isdigit():
         return None
     return FactRef(int(key), path)
+
+
+def policy_mark(ref: FactRef, path: str) -> Obj:
+    """A policy fact as an object a receiver's ``_policy`` capture carries (its origin ``path#key``:
+    ``origin_ref``); ``path``: the file of a ref without one."""
+    return Obj("$policy", (), "", f"{ref.file or path}#{ref.key}")
+
+
+def policy_export(refs: Iterable[FactRef], path: str, name: str = "") -> Obj:
+    """Policies exported for other files' analyses (a helper's ``$$runs.``, an interface's ``$$covers.``,
+    a fallback bean's ``$$implemented.``): their marks (``policy_mark``) under ``_policy``."""
+    return Obj("$policies", (("_policy", Seq(tuple(policy_mark(r, path) for r in refs))),), name)
+
+
+def exported_marks(given: Obj | None) -> tuple[Obj, ...]:
+    """The policy marks an object's ``_policy`` capture holds (one, or a sequence: ``policy_export``)."""
+    found = given.capture("_policy") if given is not None else None
+    marks = strip(found) if found is not None else None
+    items = marks.items if isinstance(marks, Seq) else (marks,) if isinstance(marks, Obj) else ()
+    return tuple(m for m in items if isinstance(m, Obj))
+
+
+def exported_refs(given: Obj | None) -> list[FactRef]:
+    """The policy facts an object's ``_policy`` capture names (``exported_marks``)."""
+    return [r for m in exported_marks(given) if (r := origin_ref(m.origin)) is not None]
 
 
 def object_policies(value: Any) -> list[FactRef]:

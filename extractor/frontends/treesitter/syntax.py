@@ -61,7 +61,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...environment.svcconfig import config_ref, placeholder_value
 from ...templates import render, template_vars
-from ...values import ONE_OF, Call, Concat, Const, Dynamic, Env, Named, Obj, Ref, Value, simplify_concat, strip, walk
+from ...values import ONE_OF, Call, Concat, Const, Dynamic, Env, Named, Obj, Ref, Seq, Value, simplify_concat, strip, walk
 from .engine import Analyzer, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 
 if TYPE_CHECKING:
@@ -70,6 +70,8 @@ if TYPE_CHECKING:
     from .index import TsIndex
 
 STATICS = "$statics"  # the type of an exported class's statics object
+EXTENDS = "$$extends."  # export: the object a class's annotation makes, for an interface of another file it extends ($$extends.<interface>)
+DECLARED = "_declared"  # (its capture: the methods the class declares again with annotations of its own)
 _UNICODE = re.compile(r"\\(u\{?[0-9a-fA-F]{4,6}\}?|[0-7]{1,3}|.)", re.S)
 
 
@@ -1230,6 +1232,36 @@ class SyntaxAnalyzer(Analyzer):
             if found is not None:
                 return self.with_defaults(found, spec)
         return None
+
+    # ================================================================ receivers inherited by the interfaces a class extends
+    def is_interface(self, cls: ClassInfo) -> bool:
+        return cls.node.type == "interface_declaration"
+
+    def inherited_receiver(self, cls: ClassInfo) -> Obj | None:
+        """For an interface with no annotation object of its own, the object of one of the rules'
+        ``options: inherited_receivers`` types that a class or interface of another file extending it
+        exports as ``$$extends.<this interface>`` (java.py's ``export_inherited``: ``@Client(id =
+        "payment") interface PaymentClient extends PaymentOperations {}`` makes ``PaymentOperations``'
+        annotated methods that client's calls); kept as the interface's class receiver."""
+        kinds = option_names(self.index, "inherited_receivers")
+        if not kinds or not self.module_name or not self.is_interface(cls):
+            return None
+        given = self._wanted_registration(f"{EXTENDS}{self.package}.{cls.qualname}" if self.package else f"{EXTENDS}{cls.qualname}")
+        if given is None or given.type not in kinds:
+            return None
+        self._class_receivers[cls.node.id] = given
+        return given
+
+    def redeclared(self, fn: FunctionInfo) -> bool:
+        """A method of an interface that received its object from a client extending it
+        (``inherited_receiver``) which declares the method again with annotations the rules know
+        (its capture ``_declared``): the client's count, not the interface's."""
+        if fn.cls is None or not option_names(self.index, "inherited_receivers") or not self.is_interface(fn.cls):
+            return False
+        given = self.class_receiver(fn.cls)
+        found = given.capture(DECLARED) if given is not None else None
+        declared = strip(found) if found is not None else None
+        return isinstance(declared, Seq) and Const(fn.name) in declared.items
 
     def _wanted_registration(self, name: str) -> Obj | None:
         """``wanted`` for a registration's export name: collect_exports exports only objects under those."""
