@@ -172,12 +172,11 @@ def routes_in(root: Path, rel: str, env: dict[str, str]) -> list[Route]:
 _ENABLE_ZUUL = re.compile(r"@(?:org\.springframework\.cloud\.netflix\.zuul\.)?EnableZuulProxy\b")
 
 
-def _registered(env: Mapping[str, str]) -> bool:
-    """Whether a service's configuration (canonical keys) has a Eureka client that registers it."""
-    return (
-        bool(env.get(canonical("eureka.client.serviceUrl.defaultZone")))
-        and env.get(canonical("eureka.client.enabled"), "true").strip().lower() != "false"
-        and env.get(canonical("eureka.client.registerWithEureka"), "true").strip().lower() != "false"
+def _eureka_client(env: Mapping[str, str], does: str) -> bool:
+    """Whether a service's configuration (canonical keys) has a Eureka client, enabled, that does
+    ``does`` (``registerWithEureka``, ``fetchRegistry``: true unless set false)."""
+    return bool(env.get(canonical("eureka.client.serviceUrl.defaultZone"))) and not any(
+        str(env.get(canonical(f"eureka.client.{k}"), "true")).strip().lower() == "false" for k in ("enabled", does)
     )
 
 
@@ -206,23 +205,22 @@ def registry_routes(root: Path, roots: Mapping[str, str], envs: Mapping[str, Map
     for r in configured:
         if r.proxy == PROXY and r.service is not None and r.url is not None:
             taken.setdefault(r.service, set()).add(r.url.removeprefix("lb://").lower())
-    ids = {s: env.get(canonical("spring.application.name"), "").strip() for s, env in envs.items() if _registered(env)}
+    ids = {s: env.get(canonical("spring.application.name"), "").strip() for s, env in envs.items() if _eureka_client(env, "registerWithEureka")}
     out: list[Route] = []
     for service in sorted(roots):
         env = envs.get(service, {})
-        if not env.get(canonical("eureka.client.serviceUrl.defaultZone")) or any(
-            env.get(canonical(k), "true").strip().lower() == "false" for k in ("eureka.client.enabled", "eureka.client.fetchRegistry")
-        ):
+        if not _eureka_client(env, "fetchRegistry"):
             continue
         ignored = {x.strip().lower() for x in str(env.get(canonical("zuul.ignoredServices"), "")).split(",") if x.strip()}
-        if "*" in ignored:
-            continue
-        where = _annotated(root, roots[service])
+        routed = [
+            sid
+            for other, sid in sorted(ids.items())
+            if other != service and sid and "${" not in sid and sid.lower() not in ignored and sid.lower() not in taken.get(service, set())
+        ]
+        where = _annotated(root, roots[service]) if routed and "*" not in ignored else None  # the sources read only for a route to make
         if where is None:
             continue
         prefix = str(env.get(canonical("zuul.prefix"), "") or "").rstrip("/")
-        for other, sid in sorted(ids.items()):
-            if other == service or not sid or "${" in sid or sid.lower() in ignored or sid.lower() in taken.get(service, set()):
-                continue
+        for sid in routed:
             out.append(replace(_service_route(where[0], where[1], sid, f"{prefix}/{sid}/**", sid, dict(env), {}), service=service))
     return out
