@@ -95,7 +95,6 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         self._class_scopes: dict[int, Scope] = {}
         self._class_ns: dict[int, str] = {}  # class node id → its namespace
         self._by_name: dict[str, list[ClassInfo]] = {}  # simple name → same-file classes
-        self._declared_fields: dict[int, dict[str, Node]] = {}  # class node id → its fields' and properties' declared types
         self._calls_by_function: dict[str, list[str]] = {}  # function → the "<Interface>.<Method>" of other files it calls
         self._covered_calls: dict[str, list[Any]] = {}  # "<Interface>.<Method>" of another file → the policies its calls here are made under
         self._scoped_usings: dict[str, list[str]] = {}  # namespace ("" at the top) → its using directives
@@ -419,7 +418,8 @@ class CSharpAnalyzer(SyntaxAnalyzer):
 
     def declared_type_name(self, node: Node, scope: Scope) -> str | None:
         """The simple name of the declared type of ``x`` / ``this.x``: a typed local or parameter, else
-        a field or property of the enclosing classes (``private readonly ICatalogApi _api;``)."""
+        a field, property or primary constructor parameter of the enclosing classes (``private readonly
+        ICatalogApi _api;``: ``collect_members``' ``member_types``)."""
         if node.type == "member_access_expression":
             expr, name = node.child_by_field_name("expression"), node.child_by_field_name("name")
             if expr is None or expr.type != "this_expression" or name is None:
@@ -432,28 +432,13 @@ class CSharpAnalyzer(SyntaxAnalyzer):
         tnode = b.type_node if b is not None else None
         cls = scope.cls
         while tnode is None and cls is not None:
-            tnode = self._field_types(cls).get(text)
+            if cls.members is None:
+                self.collect_members(cls)  # (member_types: its fields', properties' and primary constructor parameters' types)
+            tnode = cls.member_types[text][0] if text in cls.member_types else None
             cls = self._outer_class(cls)
         if tnode is None or tnode.type == "implicit_type":
             return None
         return self._simple_name(tnode).rpartition(".")[2].rstrip("?") or None
-
-    def _field_types(self, cls: ClassInfo) -> dict[str, Node]:
-        found: dict[str, Node] | None = self._declared_fields.get(cls.node.id)
-        if found is None:
-            found = self._declared_fields[cls.node.id] = {}
-            for member in self.iter_named(cls.node.child_by_field_name("body")):
-                if member.type == "field_declaration":
-                    decl = next((c for c in member.named_children if c.type == "variable_declaration"), None)
-                    tnode = decl.child_by_field_name("type") if decl is not None else None
-                    for name, _ in self._declarators(decl):
-                        if tnode is not None:
-                            found.setdefault(name, tnode)
-                elif member.type == "property_declaration":
-                    pname, tnode = member.child_by_field_name("name"), member.child_by_field_name("type")
-                    if pname is not None and tnode is not None:
-                        found.setdefault(self.text(pname), tnode)
-        return found
 
     def match_call(self, site: Site, scope: Scope) -> None:
         """A call of another file's method through a typed field or variable (``_helper.ExecuteResilient(
