@@ -16,7 +16,7 @@ from ...values import BinOp, Call, Concat, Const, Env, Map, Named, Obj, Ref, Seq
 from ..base import RawFact
 from .index import MatchSpec
 from .objects import ObjectBuilder
-from .policies import CALL_KINDS, COVERED_KINDS, object_policies
+from .policies import CALL_KINDS, COVERED_KINDS, object_policies, policy_mark
 from .scopes import ClassInfo, FunctionValue, Instance, Scope, Site
 
 if TYPE_CHECKING:  # tree_sitter is imported only when a file of the language is parsed
@@ -118,7 +118,7 @@ class Emitter(ObjectBuilder):
         node = self.find_arg(site, *spec.attach)
         if node is None:
             return
-        marks = [Obj("$policy", (), "", f"{r.file or self.path}#{r.key}") for r in refs]
+        marks = [policy_mark(r, self.path) for r in refs]
         parts = self.member_parts(node)
         if node.type in self.IDENTIFIER_TYPES:
             name = self.text(node)
