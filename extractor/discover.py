@@ -1449,6 +1449,12 @@ GENERIC_DIRS = frozenset({"src", "source", "app", "main", "server", "service", "
 TEST_DIRS = frozenset({"test", "tests", "unittests", "integrationtests"})
 
 
+def is_test_source(rel: str) -> bool:
+    """Whether file ``rel`` is in a build's test source set (Maven's and Gradle's ``src/test/``, at
+    any depth): test code and resources, which the packaged service does not hold."""
+    return "/src/test/" in f"/{rel}"
+
+
 def _dir_name(root: Path, rel_dir: str, roots: list[str]) -> str:
     """A service's name from its directory. A generic folder name (``src/cartservice/src``) takes
     its parent's name when no sibling folder is another service (``apps/api`` beside ``apps/web``

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from .. import safeio
-from ..discover import service_files
+from ..discover import is_test_source, service_files
 from .book import AddressBook
 from .svcconfig import LIBRARY_DEFAULT_PREFIX, canonical, config_file_rank, is_config_file, read_config_file
 
@@ -62,7 +62,7 @@ def read_spring_config(book: AddressBook, root: Path, roots: list[str], by_root:
     their environment spelling (``RISK_URL``) are looked up first, as Spring does. Returns the files
     a Config Server serves (module docstring): file → the services it configures (maybe none)."""
     files = list(other_files)
-    found = sorted((rel for rel in files if is_config_file(rel) and "/src/test/" not in f"/{rel}"), key=config_file_rank)  # test resources are not packaged
+    found = sorted((rel for rel in files if is_config_file(rel) and not is_test_source(rel)), key=config_file_rank)  # test resources are not packaged
     own: dict[str, list[tuple[str, dict[str, str]]]] = {}
     for rel, service in service_files(found, roots, by_root):
         try:

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import safeio, yamlio
+from ..discover import is_test_source
 from .routes import Route, RouteBreaker
 from .spring_gateway import _get as _child
 from .spring_gateway import config_documents
@@ -185,7 +186,7 @@ def _annotated(root: Path, service_root: str) -> tuple[str, int] | None:
     base = root if service_root == "." else root / service_root
     for path in sorted([*base.rglob("*.java"), *base.rglob("*.kt")]):
         rel = path.relative_to(root).as_posix()
-        if "/src/test/" in f"/{rel}":
+        if is_test_source(rel):
             continue
         try:
             text = safeio.read_text(path)
