@@ -4,6 +4,7 @@ that compiling the Java rules of a scan that meets no Java file costs nothing mo
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -65,9 +66,7 @@ def _bean_modules(root: str, suffix: str) -> dict[str, tuple[str, ...]]:
     """Source root (``gateway/src/main/java/``) → the modules of its files (``.java`` or ``.kt``)
     that mention a bean annotation, and each file's module → its source roots (key ``=module``).
     A Java file's module is its path under the source root (the package mirrors the folders), a
-    Kotlin file's its package (``kotlin_package``)."""
-    from .kotlin_package import package_of
-
+    Kotlin file's its package (``kotlin_package``). Each file's text is read once (``linked_text``)."""
     found: dict[str, list[str]] = {}
     uses: dict[str, tuple[str, set[bytes]]] = {}  # a Java file's module → (its source root, the classes it imports or names)
     for dirpath, dirnames, filenames in os.walk(root):
@@ -85,22 +84,23 @@ def _bean_modules(root: str, suffix: str) -> dict[str, tuple[str, ...]]:
                     text = fh.read(262144)
             except OSError:
                 continue
+            beans, news, package, used, signs, supers = linked_text(text)
             if suffix == ".java":
                 module = rel[len(src) : -len(suffix)].replace("/", ".")
             else:
-                module = package_of(text[:16384]) or rel.rpartition("/")[0].replace("/", ".")
+                module = package or rel.rpartition("/")[0].replace("/", ".")
             if src not in found.get("=" + module, ()):
                 found.setdefault("=" + module, []).append(src)
-            if (BEAN_WORD in text or PROPERTIES_WORD in text) and module not in found.get(src, ()):
+            if beans and module not in found.get(src, ()):
                 found.setdefault(src, []).append(module)
             if suffix == ".java":  # "+<root><Class>": the modules constructing a class of that name
-                for cls in sorted(set(_NEW_RE.findall(text))):
+                for cls in news:
                     found.setdefault(f"+{src}{cls.decode()}", []).append(module)
-                uses[module] = (src, set(_IMPORT_RE.findall(text)) | set(_CLASS_WORD_RE.findall(text)))
-                for sup in supers_of(text):  # "<<Type>": the modules extending or implementing that type, in any source root
+                uses[module] = (src, set(used))
+                for sup in supers:  # "<<Type>": the modules extending or implementing that type, in any source root
                     found.setdefault("<" + sup, []).append(module)
                     found.setdefault(">" + module, []).append(sup)  # ">module": the types it extends or implements
-                if _signatures(text):
+                if signs:
                     found.setdefault("$" + src, []).append(module)
     signed = {k[1:]: set(v) for k, v in found.items() if k.startswith("$")}
     for module, (src, names) in sorted(
@@ -111,6 +111,8 @@ def _bean_modules(root: str, suffix: str) -> dict[str, tuple[str, ...]]:
             other = word.decode() if b"." in word else f"{package}.{word.decode()}" if package else word.decode()
             if other != module and (other in signed.get(src, ()) or (b"." in word and any(other in mods for mods in signed.values()))):
                 found.setdefault("^" + module, []).append(other)  # (an import's class: of any source root, a library module of the repository)
+    for key in sorted(k for k in found if k.startswith("<") and "." in k):  # "~<package>": the modules extending a type of that package
+        found.setdefault("~" + key[1:].rpartition(".")[0], []).extend(found[key])
     return {k: tuple(v) for k, v in found.items()}
 
 
@@ -146,15 +148,29 @@ def _signatures(text: bytes) -> bool:
     return bool(libraries) and any(m.group(1) in libraries for m in _RETURN_TYPE_RE.finditer(text))
 
 
-def linked_text(data: bytes) -> tuple[bool, tuple[bytes, ...], str, tuple[bytes, ...], bool, tuple[str, ...]]:
+Reads = tuple[bool, tuple[bytes, ...], str, tuple[bytes, ...], bool, tuple[str, ...]]
+_READ: dict[bytes, Reads] = {}
+"""``linked_text`` by the digest of the text read: the scan asks it of each file, then ``_bean_modules`` reads the same files."""
+
+
+def linked_text(data: bytes) -> Reads:
     """What ``_bean_modules`` reads of a file's text (the scan records it, so that a re-scan after a
     change of it runs the passes that used the index): whether it mentions a bean annotation, the
     classes it constructs, (a Kotlin file's module) its package, and the classes it imports or
     calls and types with (``_CLASS_WORD_RE``), whether its signatures may type others' calls, the
     types it extends or implements."""
+    text = data[:262144]
+    key = hashlib.blake2b(text, digest_size=16).digest()
+    found = _READ.get(key)
+    if found is None:
+        found = _READ[key] = _reads(text)
+    return found
+
+
+def _reads(text: bytes) -> Reads:
+    """``linked_text``, computed."""
     from .kotlin_package import package_of
 
-    text = data[:262144]
     uses = tuple(sorted(set(_IMPORT_RE.findall(text)) | set(_CLASS_WORD_RE.findall(text))))
     return (
         BEAN_WORD in text or PROPERTIES_WORD in text,
@@ -169,6 +185,7 @@ def linked_text(data: bytes) -> tuple[bool, tuple[bytes, ...], str, tuple[bytes,
 def forget() -> None:
     """Drop the indexes of the scan roots read so far (the next scan reads its tree as it is now)."""
     _bean_modules.cache_clear()
+    _READ.clear()
 
 
 def linked_modules(root: Any, module: str, suffix: str = ".java") -> tuple[str, ...]:
@@ -188,10 +205,7 @@ def linked_modules(root: Any, module: str, suffix: str = ".java") -> tuple[str, 
         out.extend(m for m in found.get(f"+{src}{stem}", ()) if m != module and m not in out)
     out.extend(m for m in found.get("^" + module, ()) if m not in out)  # the classes it uses: their methods' signatures ($$ret., $$fn.)
     if suffix == ".kt":  # a Kotlin package: the Java classes extending one of its types ($$extends.)
-        java = _bean_modules(str(root), ".java")
-        head = "<" + module + "."
-        for key in sorted(k for k in java if k.startswith(head) and "." not in k[len(head) :]):
-            out.extend(m for m in java[key] if m not in out)
+        out.extend(m for m in _bean_modules(str(root), ".java").get("~" + module, ()) if m not in out)
     out.extend(m for m in found.get("<" + module, ()) if m != module and m not in out)  # the classes extending its own ($$extends.)
     for sup in found.get(">" + module, ()):  # and those implementing a type of the scan it extends ($$implemented.: a fallback bean)
         if "=" + sup in found:
