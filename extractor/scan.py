@@ -677,28 +677,27 @@ def _scan(
                 results[task.rel] = res
                 diagnostics.extend(d for d in res.diagnostics if d.kind != "syntax_error")
 
-    found_before: dict[str, tuple[FileResult, frozenset[str], Any]] = {}  # (what the first round found of each result)
-    for _ in range(2):  # files calling an in-house wrapper; then those calling a wrapper found among them
-        wrapper_callers = [t for t in _wrapper_pass(tasks, results, smap, found_before) if t.rel not in failed]
-        if not wrapper_callers:
-            break
-        progress.add_total(len(wrapper_callers))
-        for task, (res, diag, _lines) in zip(wrapper_callers, _run_tasks(wrapper_callers, compiled, jobs, catalog, selected, cache)):
+    def extract_or_fail(batch: list[Task]) -> None:
+        """Extract ``batch`` into ``results``; a file that does not finish is not tried again."""
+        progress.add_total(len(batch))
+        for task, (res, diag, _lines) in zip(batch, _run_tasks(batch, compiled, jobs, catalog, selected, cache)):
             if diag is None and res is not None:
                 results[task.rel] = res
             else:
                 failed.add(task.rel)
 
+    found_before: dict[str, tuple[FileResult, frozenset[str], Any]] = {}  # (what the first round found of each result)
+    for _ in range(2):  # files calling an in-house wrapper; then those calling a wrapper found among them
+        wrapper_callers = [t for t in _wrapper_pass(tasks, results, smap, found_before) if t.rel not in failed]
+        if not wrapper_callers:
+            break
+        extract_or_fail(wrapper_callers)
+
     for _ in range(2):  # files of services calling a library module's call (extractor/carry.py); then the enum files their calls name
         library_callers = [t for t in _library_pass(tasks, results, smap) if t.rel not in failed]
         if not library_callers:
             break
-        progress.add_total(len(library_callers))
-        for task, (res, diag, _lines) in zip(library_callers, _run_tasks(library_callers, compiled, jobs, catalog, selected, cache)):
-            if diag is None and res is not None:
-                results[task.rel] = res
-            else:
-                failed.add(task.rel)
+        extract_or_fail(library_callers)
         new = {t.rel for t in library_callers}  # with the exports of the modules linked to them (a callback's parameter typed by the library's signature)
         linked = [t for t in _package_pass(tasks, results, smap) if t.rel in new and t.rel not in failed]
         for task, (res, _diag, _lines) in zip(linked, _run_tasks(linked, compiled, jobs, catalog, selected, cache)):
