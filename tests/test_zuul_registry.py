@@ -48,3 +48,20 @@ def test_no_registry_routes_when_every_service_is_ignored(tmp_path):
         "orders/src/main/resources/application.properties": "spring.application.name=orders\n" + ZONE,
     }
     assert _routes(tmp_path, files, [Service("zuul", "zuul"), Service("orders", "orders")]) == set()
+
+
+def test_the_annotation_is_not_read_through_a_file_linking_out_of_the_scan_root(tmp_path):
+    outside = tmp_path / "outside"
+    write(outside, {"demo/ZuulApplication.java": PROXY})
+    root = tmp_path / "repo"
+    files = {
+        "zuul/src/main/resources/application.properties": "spring.application.name=zuul\n" + ZONE,
+        "orders/src/main/resources/application.properties": "spring.application.name=orders\n" + ZONE,
+    }
+    write(root, files)
+    (root / "zuul/src/main/java/linked").mkdir(parents=True)
+    (root / "zuul/src/main/java/linked/ZuulApplication.java").symlink_to(outside / "demo/ZuulApplication.java")
+    services = [Service("zuul", "zuul"), Service("orders", "orders")]
+    assert _routes(root, files, services) == set()
+    (root / "zuul/src/main/java/ZuulApplication.java").write_text(PROXY)  # the same file inside: routes
+    assert {(r[0], r[3]) for r in _routes(root, files, services)} == {("zuul", "/orders/**")}

@@ -184,7 +184,7 @@ def _eureka_client(env: Mapping[str, str], does: str) -> bool:
 def _annotated(root: Path, service_root: str) -> tuple[str, int] | None:
     """The first main source of the folder declaring ``@EnableZuulProxy``: (file, line)."""
     base = root if service_root == "." else root / service_root
-    for path in sorted([*base.rglob("*.java"), *base.rglob("*.kt")]):
+    for path in sorted(safeio.files_under(root, base, (".java", ".kt"))):  # no link followed out of the scan root
         rel = path.relative_to(root).as_posix()
         if is_test_source(rel):
             continue
