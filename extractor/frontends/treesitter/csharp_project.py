@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ...safeio import is_file_inside
 from .index import default_words
 
 
@@ -65,6 +66,8 @@ def _solution(root: str) -> tuple[dict[str, tuple[str, ...]], frozenset[str], fr
         here = posixpath.normpath(os.path.relpath(dirpath, root).replace(os.sep, "/"))
         here = "" if here == "." else here
         for name in sorted(f for f in filenames if f.endswith(".csproj")):
+            if not is_file_inside(Path(root), Path(dirpath, name)):  # a link out of the scan root is not read
+                continue
             try:
                 text = (Path(dirpath) / name).read_text("utf-8", "replace")
             except OSError:

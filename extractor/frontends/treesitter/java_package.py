@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ...safeio import is_file_inside
+
 _PACKAGE_RE = re.compile(rb"^\s*package\s+([A-Za-z_][\w.]*)\s*;", re.M)
 
 
@@ -79,6 +81,8 @@ def _bean_modules(root: str, suffix: str) -> dict[str, tuple[str, ...]]:
             if m is None:
                 continue
             src = m.group(1)
+            if not is_file_inside(Path(root), Path(dirpath, name)):  # a link out of the scan root is not read
+                continue
             try:
                 with open(os.path.join(dirpath, name), "rb") as fh:
                     text = fh.read(262144)

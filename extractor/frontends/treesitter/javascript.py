@@ -33,8 +33,10 @@ import os
 import posixpath
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ...safeio import is_file_inside
 from ...values import Call, Const, Dynamic, Env, Map, Named, Obj, Ref, fold, simplify_concat, strip
 from .engine import MAX_LITERAL_ITEMS, Binding, ClassInfo, ClassValue, FunctionInfo, FunctionValue, Instance, Opaque, Scope, Site
 from .index import default_words
@@ -142,6 +144,8 @@ def _constructions(root: str) -> dict[str, tuple[str, ...]]:
         packages[rel_dir] = rel_dir if "package.json" in filenames else parent
         for name in sorted(filenames):
             if not name.endswith(SOURCE_SUFFIXES) or name.endswith(".d.ts"):
+                continue
+            if not is_file_inside(Path(root), Path(dirpath, name)):  # a link out of the scan root is not read
                 continue
             try:
                 with open(os.path.join(dirpath, name), "rb") as fh:
