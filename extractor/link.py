@@ -21,7 +21,7 @@ from .environment import AddressBook
 from .environment.svcconfig import has_config, resolve_config
 from .facts import Fact, FactRef, assign_ids
 from .frontends.base import FileResult
-from .kinds import LinkContext, finalize
+from .kinds import CALL_KINDS, LinkContext, finalize
 from .mounts import OWNER_FIELD, apply_mounts
 from .targets import resolve_grpc_servers
 from .values import (
@@ -1327,7 +1327,7 @@ def apply_policy_links(facts: list[Fact], links: dict[int, list[FactRef]]) -> No
         fact = facts[index]
         retries = [r for r in refs if (p := by_key.get((r.file, r.key))) is not None and p.kind == "retry_policy"]
         breakers = [r for r in refs if (p := by_key.get((r.file, r.key))) is not None and p.kind == "circuit_breaker"]
-        if fact.kind in ("http_call", "grpc_call", "proxy_route"):  # a proxy_route here is a rule's (a route built in code)
+        if fact.kind in CALL_KINDS:  # a proxy_route here is a rule's (a route built in code)
             fact.fields["retry_policies"] = retries
             fact.fields["circuit_breakers"] = breakers
             attempts: int | None = 1
@@ -1341,7 +1341,7 @@ def apply_policy_links(facts: list[Fact], links: dict[int, list[FactRef]]) -> No
             fact.fields["inside_retry"] = bool(retries)
             fact.fields["retry_policy"] = retries[-1] if retries else None
     for fact in facts:
-        if fact.kind in ("http_call", "grpc_call", "proxy_route") and "retry_policies" not in fact.fields:
+        if fact.kind in CALL_KINDS and "retry_policies" not in fact.fields:
             fact.fields["retry_policies"] = []
             fact.fields["circuit_breakers"] = []
             fact.fields["retry_attempts"] = 1
